@@ -1,0 +1,116 @@
+// The model checker's whole view of a protocol (after stateright's Model and
+// TLC's Init/Next/Invariant/CONSTRAINT): initial states, enabled actions, the
+// next state, properties and a boundary. The checker knows nothing else about
+// any protocol; a spec plugs in by exporting a SpecDefinition (see specs.ts).
+
+/**
+ * Where a state writes its canonical encoding. The checker hashes what is
+ * written into a 64-bit fingerprint, so two states must write the same sequence
+ * exactly when they are the same state. Never write object keys in insertion
+ * order or JSON.stringify output: write fields in a fixed order.
+ */
+export interface StateSink {
+  int(value: number): void;
+  bool(value: boolean): void;
+  str(value: string): void;
+  /**
+   * A multiset (a message bag, a set of votes): each item is encoded on its
+   * own and the results are combined order-independently, so the caller need
+   * not sort. Duplicates count (a bag); for a set, pass distinct items.
+   */
+  unordered<T>(items: Iterable<T>, encodeItem: (item: T, sink: StateSink) => void): void;
+}
+
+/**
+ * Symmetry over server ids (TLC's SYMMETRY Permutations(Server)). The checker
+ * fingerprints a state as the least fingerprint over all permutations, so a
+ * model encodes under a permutation instead of building permuted copies.
+ */
+export interface Symmetry {
+  /** How many interchangeable servers there are (ids 0..servers-1). */
+  readonly servers: number;
+}
+
+/**
+ * A permutation of server ids: `map[oldId] = newId`, `inverse[newId] = oldId`.
+ * Under a permutation a model writes, for newId = 0..n-1, the data of server
+ * inverse[newId], with every id it mentions written as map[id].
+ */
+export interface Permutation {
+  readonly map: readonly number[];
+  readonly inverse: readonly number[];
+}
+
+export type PropertyKind = 'always' | 'sometimes';
+
+/**
+ * `always`: a safety property that every reachable state must satisfy.
+ * `sometimes`: a state that must be reachable, reported with an example path,
+ * so that a check cannot pass because nothing happens (stateright).
+ */
+export interface Property<S> {
+  readonly name: string;
+  readonly kind: PropertyKind;
+  /** The sentence from the paper this property checks. */
+  readonly description: string;
+  holds(state: S): boolean;
+}
+
+export interface Model<S, A> {
+  init(): readonly S[];
+  /** Actions enabled in `state`; `next` may still decline one by returning undefined. */
+  actions(state: S): readonly A[];
+  next(state: S, action: A): S | undefined;
+  readonly properties: readonly Property<S>[];
+  /**
+   * TLC's CONSTRAINT: a successor outside the boundary is discarded (neither
+   * counted, nor checked, nor expanded). Prefer guards in `actions` where
+   * possible; they are cheaper.
+   */
+  withinBoundary(state: S): boolean;
+  /** Writes the canonical encoding of `state` under `perm` (identity without symmetry). */
+  encode(state: S, sink: StateSink, perm: Permutation): void;
+  readonly symmetry?: Symmetry;
+  /** One line naming the action as in the TLA+ spec, e.g. `Phase1b(a2, b1)`. */
+  formatAction(action: A): string;
+  /**
+   * A JSON-serialisable view of a state for traces and counterexamples. States
+   * in spec/ are plain data already, so this is usually the identity; ghost
+   * variables stay in (they explain violations).
+   */
+  view(state: S): unknown;
+}
+
+export type BoundValue = number | boolean;
+export type Bounds = Readonly<Record<string, BoundValue>>;
+
+export interface BoundDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly default: BoundValue;
+}
+
+export interface Preset {
+  readonly name: string;
+  readonly description: string;
+  /** Overrides of the bounds' defaults. */
+  readonly bounds: Bounds;
+}
+
+export interface MutantDefinition {
+  readonly name: string;
+  readonly description: string;
+}
+
+/** What a spec exports for the command line and CI (`npm run check -- <name>`). */
+export interface SpecDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly bounds: readonly BoundDefinition[];
+  /** The first preset is the default; it must be named `ci` and be exhaustive within minutes. */
+  readonly presets: readonly Preset[];
+  readonly mutants: readonly MutantDefinition[];
+  // The state and action types are the spec's own; the checker is generic over them.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  build(bounds: Bounds, mutant: string | undefined): Model<any, any>;
+}

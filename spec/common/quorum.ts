@@ -1,0 +1,30 @@
+// Quorum arithmetic apart from any protocol (as etcd-io/raft's quorum package):
+// a majority quorum system over n voters. Knows nothing about messages.
+
+/** Smallest number of voters that forms a majority of n. */
+export function majority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}
+
+/** Whether `count` distinct voters out of `n` form a majority. */
+export function hasQuorum(count: number, n: number): boolean {
+  return count >= majority(n);
+}
+
+/** Every subset of 0..n-1 (as sorted id arrays) that has exactly `size` members. */
+export function subsetsOfSize(n: number, size: number): number[][] {
+  const out: number[][] = [];
+  const pick = (start: number, acc: number[]) => {
+    if (acc.length === size) {
+      out.push(acc.slice());
+      return;
+    }
+    for (let i = start; i < n; i++) {
+      acc.push(i);
+      pick(i + 1, acc);
+      acc.pop();
+    }
+  };
+  pick(0, []);
+  return out;
+}
