@@ -1,0 +1,80 @@
+// Splits a TCP byte stream into ZooKeeper frames: a 4-byte big-endian length,
+// then that many bytes (NIOServerCnxn.readLength / readPayload). Sans-IO in the
+// pg-protocol style: chunks of any size go in, whole frames come out, partial
+// frames are kept until the rest arrives.
+//
+// A length below zero or above jute.maxbuffer is what NIOServerCnxn rejects with
+// "Len error" and a closed connection; here it is an error value, after which the
+// decoder is poisoned (the stream has lost its framing and nothing after it can
+// be trusted).
+
+import { juteMaxBufferDefault } from './constants.ts';
+
+export type FrameError =
+  | { readonly kind: 'negative-length'; readonly length: number }
+  | { readonly kind: 'too-large'; readonly length: number; readonly frameBytesMax: number };
+
+export class FrameDecoder {
+  private pending: Uint8Array = new Uint8Array(0);
+  private failure: FrameError | undefined;
+
+  constructor(readonly frameBytesMax: number = juteMaxBufferDefault) {}
+
+  /** Bytes received but not yet returned as a frame. */
+  get bufferedBytes(): number {
+    return this.pending.byteLength;
+  }
+
+  /** The error that stopped this decoder, if any. */
+  get error(): FrameError | undefined {
+    return this.failure;
+  }
+
+  /**
+   * Feeds one chunk. Calls onFrame for every complete frame (the payload without
+   * its length prefix, a view valid until the next push) and returns the framing
+   * error if the stream broke; once broken, further pushes return the same error.
+   */
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameError | undefined {
+    if (this.failure !== undefined) return this.failure;
+    let bytes: Uint8Array;
+    if (this.pending.byteLength === 0) {
+      bytes = chunk;
+    } else {
+      bytes = new Uint8Array(this.pending.byteLength + chunk.byteLength);
+      bytes.set(this.pending, 0);
+      bytes.set(chunk, this.pending.byteLength);
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let offset = 0;
+    while (bytes.byteLength - offset >= 4) {
+      const length = view.getInt32(offset);
+      if (length < 0) {
+        this.failure = { kind: 'negative-length', length };
+        break;
+      }
+      if (length > this.frameBytesMax) {
+        this.failure = { kind: 'too-large', length, frameBytesMax: this.frameBytesMax };
+        break;
+      }
+      if (bytes.byteLength - offset - 4 < length) break;
+      onFrame(bytes.subarray(offset + 4, offset + 4 + length));
+      offset += 4 + length;
+    }
+    if (this.failure !== undefined) {
+      this.pending = new Uint8Array(0);
+      return this.failure;
+    }
+    // Copy the tail: the caller may reuse the chunk's memory after push returns.
+    this.pending = bytes.slice(offset);
+    return undefined;
+  }
+}
+
+/** Prefixes a payload with its 4-byte big-endian length. */
+export function frame(payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + payload.byteLength);
+  new DataView(out.buffer).setInt32(0, payload.byteLength);
+  out.set(payload, 4);
+  return out;
+}
