@@ -1,0 +1,136 @@
+// Breadth-first search (TLC's default model-checking mode): level by level,
+// so the first path found to any state is a shortest one and every
+// counterexample is minimal in length.
+//
+// Memory per state: 8 to 27 bytes in the fingerprint set plus 8 bytes here
+// (parent index and action ordinal in two Int32Arrays), plus the frontier,
+// which holds the state objects of at most two levels. No path is stored per
+// state: a path is rebuilt by following parent indices back to an initial
+// state and replaying the recorded action ordinals (the position of the action
+// in model.actions(parent)) forward from it; a root stores its position in
+// model.init() instead. This relies on the model being deterministic, which
+// the replay asserts.
+//
+// The frontier is an array used as a queue with a head index (never
+// Array#shift, which is linear); consumed slots are cleared so their states
+// can be collected, and the array is compacted once the head passes half of it.
+
+import { assert } from '../spec/common/assert.ts';
+import type { Trace, TraceStep } from './check.ts';
+import type { Exploration, TraceSource } from './explore.ts';
+import type { Model } from './model.ts';
+
+const COMPACT_AT = 1 << 16;
+const TICK_MASK = (1 << 12) - 1;
+
+class BreadthFirstSearch<S, A> implements TraceSource {
+  private parent = new Int32Array(1 << 16);
+  private ordinal = new Int32Array(1 << 16);
+  private readonly inits: readonly S[];
+
+  constructor(
+    private readonly model: Model<S, A>,
+    private readonly exploration: Exploration<S, A>,
+  ) {
+    this.inits = model.init();
+  }
+
+  /** Returns whether the search covered every reachable state within the boundary. */
+  run(): boolean {
+    const model = this.model;
+    const exploration = this.exploration;
+    const inits = this.inits;
+    let queue: (S | undefined)[] = [];
+    let head = 0;
+    // The state index of queue[0]: states enter the queue in index order.
+    let offset = 0;
+
+    for (let i = 0; i < inits.length; i++) {
+      const state = inits[i]!;
+      exploration.generated++;
+      if (!model.withinBoundary(state)) continue;
+      const index = exploration.add(state);
+      if (index < 0) continue;
+      this.record(index, -1, i);
+      queue.push(state);
+      if (exploration.checkProperties(state, 0, this, index)) return false;
+      if (exploration.isFull) return false;
+    }
+
+    // Indices below levelEnd have depth <= depth; the first index at or past it starts the next level.
+    let depth = 0;
+    let levelEnd = exploration.seen.size;
+    while (head < queue.length) {
+      const index = offset + head;
+      if (index === levelEnd) {
+        depth++;
+        levelEnd = exploration.seen.size;
+      }
+      const state = queue[head]!;
+      queue[head] = undefined;
+      head++;
+      if ((index & TICK_MASK) === 0) exploration.tick(depth, queue.length - head);
+
+      const actions = model.actions(state);
+      for (let a = 0; a < actions.length; a++) {
+        const successor = model.next(state, actions[a]!);
+        if (successor === undefined) continue;
+        exploration.generated++;
+        if (!model.withinBoundary(successor)) continue;
+        const successorIndex = exploration.add(successor);
+        if (successorIndex < 0) continue;
+        this.record(successorIndex, index, a);
+        queue.push(successor);
+        if (exploration.checkProperties(successor, depth + 1, this, successorIndex)) return false;
+        if (exploration.isFull) return false;
+      }
+
+      if (head >= COMPACT_AT && head * 2 >= queue.length) {
+        queue = queue.slice(head);
+        offset += head;
+        head = 0;
+      }
+    }
+    return true;
+  }
+
+  trace(index: number): Trace {
+    const ordinals: number[] = [];
+    let at = index;
+    while (this.parent[at] !== -1) {
+      ordinals.push(this.ordinal[at]!);
+      at = this.parent[at]!;
+    }
+    const model = this.model;
+    let state: S = this.inits[this.ordinal[at]!]!;
+    const initial = model.view(state);
+    const steps: TraceStep[] = [];
+    for (let i = ordinals.length - 1; i >= 0; i--) {
+      const actions = model.actions(state);
+      const action = actions[ordinals[i]!];
+      assert(action !== undefined, () => `replay: action #${ordinals[i]} no longer enabled; is the model deterministic?`);
+      const next = model.next(state, action);
+      assert(next !== undefined, () => `replay: ${model.formatAction(action)} declined; is the model deterministic?`);
+      steps.push({ action: model.formatAction(action), actionData: action, state: model.view(next) });
+      state = next;
+    }
+    return { initial, steps };
+  }
+
+  private record(index: number, parent: number, ordinal: number): void {
+    if (index >= this.parent.length) {
+      const grownParent = new Int32Array(this.parent.length * 2);
+      grownParent.set(this.parent);
+      this.parent = grownParent;
+      const grownOrdinal = new Int32Array(this.ordinal.length * 2);
+      grownOrdinal.set(this.ordinal);
+      this.ordinal = grownOrdinal;
+    }
+    this.parent[index] = parent;
+    this.ordinal[index] = ordinal;
+  }
+}
+
+export function breadthFirst<S, A>(model: Model<S, A>, exploration: Exploration<S, A>): boolean {
+  return new BreadthFirstSearch(model, exploration).run();
+}

@@ -1,0 +1,161 @@
+// The checker on toy models whose numbers can be worked out by hand (toys.ts).
+
+import { describe, expect, it } from 'vitest';
+import { check, type CheckReport, type Trace } from './check.ts';
+import { fingerprintOf } from './fingerprint.ts';
+import type { Model } from './model.ts';
+import { clockModel, crewModel, doublerModel, type ClockState } from './toys.ts';
+
+/** Replays a trace through the model: every action must be enabled and lead to the recorded state. */
+function replay<S, A>(model: Model<S, A>, trace: Trace): S {
+  const initial = model.init().find((s) => JSON.stringify(model.view(s)) === JSON.stringify(trace.initial));
+  expect(initial).toBeDefined();
+  let state = initial as S;
+  for (const step of trace.steps) {
+    const action = model.actions(state).find((a) => model.formatAction(a) === step.action);
+    expect(action, `action ${step.action} enabled`).toBeDefined();
+    const next = model.next(state, action as A);
+    expect(next).toBeDefined();
+    state = next as S;
+    expect(model.view(state)).toEqual(step.state);
+  }
+  return state;
+}
+
+function withoutTiming(report: CheckReport): Omit<CheckReport, 'durationMs' | 'statesPerSecond'> {
+  const { durationMs: _d, statesPerSecond: _r, ...rest } = report;
+  return rest;
+}
+
+describe('breadth-first search', () => {
+  it('counts the clock exactly: (n+1)^2 distinct, 1 + 2n(n+1) generated, depth 2n', () => {
+    const report = check(clockModel({ n: 10 }), { progress: false });
+    expect(report).toMatchObject({ strategy: 'bfs', complete: true, distinctStates: 121, generatedStates: 221, maxDepth: 20, violations: [] });
+  });
+
+  it('reports the shortest counterexample (depth 7 to x = 37) and its trace replays', () => {
+    const model = doublerModel(37);
+    const report = check(model, { progress: false });
+    expect(report.complete).toBe(false);
+    expect(report.violations).toHaveLength(1);
+    const violation = report.violations[0]!;
+    expect(violation.property).toBe('NeverTarget');
+    expect(violation.depth).toBe(7);
+    // 1 -> 2 -> 4 -> 8 -> 9 -> 18 -> 36 -> 37; from 1 both actions reach 2 and Increment is listed first.
+    expect(violation.trace.steps.map((s) => s.action)).toEqual(['Increment', 'Double', 'Double', 'Increment', 'Double', 'Double', 'Increment']);
+    expect(violation.trace.steps).toHaveLength(7);
+    expect(replay(model, violation.trace)).toBe(37);
+  });
+
+  it('checks initial states: a violated initial state is a depth-0 counterexample', () => {
+    const report = check(doublerModel(1), { progress: false });
+    expect(report.violations[0]).toMatchObject({ property: 'NeverTarget', depth: 0, trace: { initial: { x: 1 }, steps: [] } });
+    expect(report.distinctStates).toBe(1);
+  });
+
+  it('keeps going with stopAtFirstViolation: false and explores everything', () => {
+    const report = check(doublerModel(37), { progress: false, stopAtFirstViolation: false });
+    expect(report.complete).toBe(true);
+    expect(report.violations).toHaveLength(1);
+    // x = 1..100 all reachable by increments.
+    expect(report.distinctStates).toBe(100);
+  });
+
+  it('records a sometimes with its shallowest path, and reports an unreachable one as not reached', () => {
+    const never = { name: 'HandsPastN', kind: 'sometimes' as const, description: 'a hand passes n', holds: (s: ClockState) => s.a > 4 };
+    const diagonal = { name: 'Diagonal22', kind: 'sometimes' as const, description: 'both hands at 2', holds: (s: ClockState) => s.a === 2 && s.b === 2 };
+    const report = check(clockModel({ n: 4, properties: [never, diagonal] }), { progress: false });
+    expect(report.sometimes).toHaveLength(2);
+    expect(report.sometimes[0]).toEqual({ property: 'HandsPastN', description: 'a hand passes n', reached: false });
+    expect(report.sometimes[1]).toMatchObject({ property: 'Diagonal22', reached: true, depth: 4 });
+    expect(report.sometimes[1]!.trace!.steps).toHaveLength(4);
+    expect(report.sometimes[1]!.trace!.steps.at(-1)!.state).toEqual({ a: 2, b: 2 });
+  });
+
+  it('discards successors outside the boundary: not counted, not checked, not expanded', () => {
+    const checked: ClockState[] = [];
+    const spy = { name: 'Spy', kind: 'always' as const, description: 'records what is checked', holds: (s: ClockState) => (checked.push(s), true) };
+    const report = check(clockModel({ n: 5, boundary: (s) => s.a <= 2, properties: [spy] }), { progress: false });
+    // a in 0..2, b in 0..5.
+    expect(report.distinctStates).toBe(18);
+    expect(checked.every((s) => s.a <= 2)).toBe(true);
+    expect(checked).toHaveLength(18);
+    // Generated includes the 6 discarded successors with a = 3: 1 + (3*6 states' successors: 2*... ) counted by hand:
+    // each state with a <= 2 generates Tick(a) (a < 5 always here) and Tick(b) when b < 5: 18 + 15 = 33, plus the initial state.
+    expect(report.generatedStates).toBe(34);
+  });
+
+  it('stops after statesMax distinct states and says it is incomplete', () => {
+    const report = check(clockModel({ n: 10 }), { progress: false, statesMax: 50 });
+    expect(report.complete).toBe(false);
+    expect(report.distinctStates).toBe(50);
+  });
+});
+
+describe('depth-first search', () => {
+  it('counts the same states as BFS', () => {
+    const report = check(clockModel({ n: 10 }), { strategy: { kind: 'dfs' }, progress: false });
+    expect(report).toMatchObject({ strategy: 'dfs', complete: true, distinctStates: 121, generatedStates: 221, maxDepth: 20 });
+  });
+
+  it('finds the planted violation, with the stack as its (longer) counterexample', () => {
+    const model = doublerModel(37);
+    const report = check(model, { strategy: { kind: 'dfs' }, progress: false });
+    const violation = report.violations[0]!;
+    expect(violation.property).toBe('NeverTarget');
+    // Increment is tried first: 1, 2, ..., 37.
+    expect(violation.depth).toBe(36);
+    expect(replay(model, violation.trace)).toBe(37);
+  });
+
+  it('cuts at depthMax and reports the search incomplete', () => {
+    const report = check(clockModel({ n: 10 }), { strategy: { kind: 'dfs', depthMax: 5 }, progress: false });
+    expect(report.complete).toBe(false);
+    expect(report.maxDepth).toBe(5);
+    expect(report.distinctStates).toBe(21); // a + b <= 5
+  });
+});
+
+describe('simulation', () => {
+  const strategy = { kind: 'simulate' as const, walks: 200, seed: 42, depthMax: 30 };
+
+  it('is deterministic: the same seed gives the same report', () => {
+    const first = check(doublerModel(1000), { strategy, progress: false });
+    const second = check(doublerModel(1000), { strategy, progress: false });
+    expect(withoutTiming(first)).toEqual(withoutTiming(second));
+    expect(first.seed).toBe(42);
+    expect(first.complete).toBe(true);
+    const other = check(doublerModel(1000), { strategy: { ...strategy, seed: 43 }, progress: false });
+    expect(withoutTiming(other)).not.toEqual(withoutTiming(first));
+  });
+
+  it('finds a violation on a random walk and the walk replays', () => {
+    const model = doublerModel(37);
+    const report = check(model, { strategy, progress: false });
+    expect(report.violations).toHaveLength(1);
+    expect(replay(model, report.violations[0]!.trace)).toBe(37);
+    expect(report.violations[0]!.depth).toBe(report.violations[0]!.trace.steps.length);
+  });
+
+  it('counts distinct fingerprints: every state of a small clock is met', () => {
+    const report = check(clockModel({ n: 3 }), { strategy: { kind: 'simulate', walks: 500, seed: 7, depthMax: 10 }, progress: false });
+    expect(report.distinctStates).toBe(16);
+    expect(report.maxDepth).toBe(6);
+  });
+});
+
+describe('symmetry', () => {
+  it('reduces 3 symmetric servers from 81 states to the 18 orbits', () => {
+    expect(check(crewModel(3, false), { progress: false }).distinctStates).toBe(81);
+    expect(check(crewModel(3, true), { progress: false }).distinctStates).toBe(18);
+  });
+
+  it('merges permuted states but not states that differ beyond a permutation', () => {
+    const model = crewModel(3, true);
+    const a = fingerprintOf(model, { values: [1, 0, 0], leader: 1, bumps: [0] });
+    const b = fingerprintOf(model, { values: [0, 1, 0], leader: 0, bumps: [1] });
+    const c = fingerprintOf(model, { values: [1, 0, 0], leader: 0, bumps: [0] });
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+  });
+});
