@@ -1,0 +1,51 @@
+// The fingerprint set against the obvious reference, a Set<bigint>: same
+// answers, dense indices in insertion order, through many growths.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FingerprintSet } from './fingerprint-set.ts';
+
+const SEED = 1337;
+
+// (0, 0) is stored as (0, 1): the reference must merge them too.
+const keyOf = (hi: number, lo: number): bigint =>
+  hi >>> 0 === 0 && lo >>> 0 === 0 ? 1n : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+
+describe('FingerprintSet', () => {
+  it('agrees with a Set<bigint> on random adds and lookups, duplicates and (0, 0) included', () => {
+    const word = fc.oneof(fc.constantFrom(0, 1, 0xffffffff, -1, 0x80000000), fc.integer({ min: 0, max: 7 }), fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }));
+    const operation = fc.record({ add: fc.boolean(), hi: word, lo: word });
+    fc.assert(
+      fc.property(fc.array(operation, { maxLength: 400 }), (operations) => {
+        const set = new FingerprintSet(4);
+        const reference = new Set<bigint>();
+        for (const { add, hi, lo } of operations) {
+          const key = keyOf(hi, lo);
+          if (add) {
+            const expected = reference.has(key) ? -1 : reference.size;
+            reference.add(key);
+            expect(set.add(hi, lo)).toBe(expected);
+          } else {
+            expect(set.has(hi, lo)).toBe(reference.has(key));
+          }
+          expect(set.size).toBe(reference.size);
+        }
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('holds 200,000 sequential fingerprints through growth, at a load between 0.3 and 0.6', () => {
+    const set = new FingerprintSet(4);
+    const wrongIndices: number[] = [];
+    for (let i = 0; i < 200_000; i++) if (set.add(i >>> 3, i + 1) !== i) wrongIndices.push(i);
+    for (let i = 0; i < 200_000; i++) if (set.add(i >>> 3, i + 1) !== -1) wrongIndices.push(i);
+    expect(wrongIndices).toEqual([]);
+    expect(set.has(0, 200_001)).toBe(false);
+    expect(set.size).toBe(200_000);
+    const load = set.size / set.capacity;
+    expect(load).toBeGreaterThan(0.3);
+    expect(load).toBeLessThanOrEqual(0.6);
+    expect(set.bytes).toBe(set.capacity * 8);
+  });
+});
