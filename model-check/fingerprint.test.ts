@@ -66,7 +66,7 @@ describe('FingerprintSink', () => {
     for (let t = 0; t < trials; t++) {
       const values = [random.nextUint32() | 0, random.nextUint32() | 0];
       const before = hashOf(ints(values));
-      values[t % 2] ^= 1 << random.nextInt(32);
+      values[t % 2] = values[t % 2]! ^ (1 << random.nextInt(32));
       let diff = before ^ hashOf(ints(values));
       while (diff > 0n) {
         flippedBits += Number(diff & 1n);
