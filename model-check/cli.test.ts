@@ -1,0 +1,148 @@
+// The command line in process, against the test-only toy-clock spec
+// (toys.ts): exit codes 0 / 1 / 2, the JSON summary as the last stdout line,
+// trace files, the listing, and the reproduce line of a failing simulation.
+
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type CliIo, main } from './cli.ts';
+import { toyClockSpec } from './toys.ts';
+
+interface Run {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+function run(...argv: string[]): Run {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => err.push(...text.split('\n')), progress: false };
+  const code = main(argv, [toyClockSpec], io);
+  return { code, out, err };
+}
+
+const lastJson = (r: Run) => JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
+const traceDirectory = () => mkdtempSync(join(tmpdir(), 'cli-traces-'));
+
+describe('npm run check -- <spec>', () => {
+  it('exits 0 when no property is violated, with the JSON summary as the last line', () => {
+    const r = run('toy-clock', '--json');
+    expect(r.code).toBe(0);
+    expect(lastJson(r)).toMatchObject({
+      spec: 'toy-clock',
+      preset: 'ci',
+      bounds: { n: 3, withSometimes: true },
+      mutant: null,
+      strategy: 'bfs',
+      distinctStates: 16,
+      generatedStates: 25,
+      maxDepth: 6,
+      violations: [],
+      sometimes: [{ property: 'HandAReachesN', reached: true }],
+    });
+  });
+
+  it('applies the preset, then bounds from the command line', () => {
+    expect(lastJson(run('toy-clock', '--preset', 'big', '--json'))).toMatchObject({ preset: 'big', distinctStates: 31 * 31 });
+    expect(lastJson(run('toy-clock', '--preset', 'big', '--n=5', '--withSometimes', 'false', '--json'))).toMatchObject({
+      bounds: { n: 5, withSometimes: false },
+      distinctStates: 36,
+      sometimes: [],
+    });
+  });
+
+  it('exits 1 on a violation, prints the counterexample and writes the trace file', () => {
+    const traceOut = join(traceDirectory(), 'overflow.json');
+    const r = run('toy-clock', '--mutant', 'overflow', '--trace-out', traceOut, '--json');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('VIOLATION of HandsInRange at depth 4: both hands stay within 0..n');
+    expect(r.out).toContain('  4: Tick(a)   a: 3 -> 4');
+    expect(lastJson(r)).toMatchObject({ mutant: 'overflow', violations: [{ property: 'HandsInRange', depth: 4, traceFile: traceOut }] });
+    const file = JSON.parse(readFileSync(traceOut, 'utf8'));
+    expect(file).toMatchObject({ spec: 'toy-clock', preset: 'ci', bounds: { n: 3 }, mutant: 'overflow', property: 'HandsInRange' });
+    expect(file.trace.steps.map((s: { action: string }) => s.action)).toEqual(['Tick(a)', 'Tick(a)', 'Tick(a)', 'Tick(a)']);
+  });
+
+  it('exits 1 when a simulation violates an always, and prints the seed and the command to reproduce it', () => {
+    const traceOut = join(traceDirectory(), 'sim.json');
+    const r = run('toy-clock', '--mutant', 'overflow', '--simulate', '50', '--seed', '9', '--depth', '20', '--trace-out', traceOut, '--json');
+    expect(r.code).toBe(1);
+    const command = 'npm run check -- toy-clock --preset ci --n 3 --withSometimes true --mutant overflow --simulate 50 --seed 9 --depth 20';
+    expect(r.out).toContain(`  ${command}`);
+    expect(r.out.some((line) => line.includes('seed 9'))).toBe(true);
+    expect(lastJson(r)).toMatchObject({ strategy: 'simulate', seed: 9 });
+    // The printed command reproduces the same violation.
+    const again = run(...command.split(' ').slice(4), '--trace-out', join(traceDirectory(), 'again.json'), '--json');
+    expect(lastJson(again)['violations']).toEqual([{ ...(lastJson(r)['violations'] as object[])[0], traceFile: expect.stringContaining('again.json') }]);
+  });
+
+  it('runs depth-first with --dfs and a depth cut', () => {
+    const r = run('toy-clock', '--dfs', '--depth', '2', '--json');
+    expect(r.code).toBe(0);
+    expect(lastJson(r)).toMatchObject({ strategy: 'dfs', complete: false, distinctStates: 6, maxDepth: 2 });
+  });
+
+  it('stops at --states-max', () => {
+    expect(lastJson(run('toy-clock', '--states-max', '5', '--json'))).toMatchObject({ complete: false, distinctStates: 5 });
+  });
+});
+
+describe('bad usage exits 2 and says what is allowed', () => {
+  const cases: [string[], string][] = [
+    [[], 'which spec? registered: toy-clock'],
+    [['paxos'], "unknown spec 'paxos'; registered: toy-clock"],
+    [['toy-clock', '--preset', 'huge'], "unknown preset 'huge' for toy-clock; presets: ci, big"],
+    [['toy-clock', '--mutant', 'off-by-one'], "unknown mutant 'off-by-one' for toy-clock; mutants: overflow"],
+    [['toy-clock', '--servers', '3'], 'unknown option --servers for toy-clock; bounds: --n, --withSometimes'],
+    [['toy-clock', '--n', 'three'], '--n (a bound of toy-clock) must be an integer'],
+    [['toy-clock', '--withSometimes', 'yes'], '--withSometimes (a bound of toy-clock) must be true or false'],
+    [['toy-clock', '--simulate', '10', '--seed', 'x'], '--seed must be an integer'],
+    [['toy-clock', '--simulate'], '--simulate needs a value'],
+    [['toy-clock', '--bfs', '--simulate', '3'], 'choose one strategy, got --bfs and --simulate'],
+    [['toy-clock', '--seed', '3'], '--seed only applies to --simulate'],
+    [['toy-clock', '--n', '3', '--n', '4'], '--n given twice'],
+  ];
+  for (const [argv, message] of cases) {
+    it(`${argv.join(' ') || '(nothing)'} -> ${message}`, () => {
+      const r = run(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err[0]).toContain(`error: ${message}`);
+      expect(r.err.join('\n')).toContain('usage: npm run check');
+      expect(r.out).toEqual([]);
+    });
+  }
+});
+
+describe('npm run check -- --list', () => {
+  it('prints one JSON object with specs, presets (with their bounds), bounds and mutants', () => {
+    const r = run('--list', '--json');
+    expect(r.code).toBe(0);
+    expect(r.out).toHaveLength(1);
+    expect(JSON.parse(r.out[0]!)).toEqual({
+      specs: [
+        {
+          name: 'toy-clock',
+          description: 'Two clock hands (test-only spec)',
+          presets: [
+            { name: 'ci', description: 'n = 3', bounds: { n: 3, withSometimes: true } },
+            { name: 'big', description: 'n = 30', bounds: { n: 30, withSometimes: true } },
+          ],
+          bounds: [
+            { name: 'n', description: 'largest value of a hand', default: 3 },
+            { name: 'withSometimes', description: 'require hand a to reach n (a reachable sometimes)', default: true },
+          ],
+          mutants: [{ name: 'overflow', description: 'hand a may pass n' }],
+        },
+      ],
+    });
+  });
+
+  it('prints a human listing without --json', () => {
+    const r = run('--list');
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toBe('toy-clock: Two clock hands (test-only spec)');
+    expect(r.out.some((line) => line.includes('overflow') && line.includes('hand a may pass n'))).toBe(true);
+  });
+});

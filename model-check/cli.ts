@@ -1,0 +1,358 @@
+// The command line (`npm run check -- ...`), TLC's `tlc -config` for our specs:
+//
+//   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
+//                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
+//                   [--states-max N] [--trace-out FILE] [--json]
+//   npm run check -- --list [--json]
+//
+// Bounds start from the spec's defaults, then the preset's overrides (the
+// first preset, `ci`, by default), then the command line's. Exit codes: 0 no
+// violation, 1 a violation (in any strategy), 2 bad usage. With --json the
+// last line on stdout is one JSON object summarising the run; each violation's
+// counterexample goes to a trace file (--trace-out, or ./traces/...).
+//
+// Arguments are validated with zod; a wrong one is reported with what is
+// allowed instead. `main(argv, registry, io)` is exported so tests can run the
+// command line in process against test-only specs.
+
+import { pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { check, type CheckReport, type Strategy } from './check.ts';
+import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
+import { defaultTracePath, formatBounds, formatReport, writeTraceFile } from './report.ts';
+import { findSpec, specs } from './specs.ts';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  /** Show the progress line (only when stderr is a terminal). */
+  readonly progress: boolean;
+}
+
+export const processIo: CliIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  progress: process.stderr.isTTY === true,
+};
+
+export const USAGE = [
+  'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
+  '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
+  '                        [--states-max N] [--trace-out FILE] [--json]',
+  '       npm run check -- --list [--json]',
+].join('\n');
+
+const SIMULATION_DEPTH_DEFAULT = 100;
+
+/** A mistake on the command line: reported with exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+// --- Tokens -------------------------------------------------------------------------------
+
+/** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
+const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
+const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max']);
+
+interface Tokens {
+  readonly positionals: string[];
+  /** Option name (without `--`) to its value; `true` when given without one. */
+  readonly options: Map<string, string | true>;
+}
+
+export function tokenize(argv: readonly string[]): Tokens {
+  const positionals: string[] = [];
+  const options = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (!token.startsWith('--')) {
+      positionals.push(token);
+      continue;
+    }
+    const equals = token.indexOf('=');
+    const name = equals < 0 ? token.slice(2) : token.slice(2, equals);
+    let value: string | true;
+    if (equals >= 0) {
+      value = token.slice(equals + 1);
+    } else if (!SWITCHES.has(name) && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) {
+      value = argv[++i]!;
+    } else {
+      value = true;
+    }
+    if (name === '') throw new UsageError(`empty option name in '${token}'`);
+    if (options.has(name)) throw new UsageError(`--${name} given twice`);
+    options.set(name, value);
+  }
+  return { positionals, options };
+}
+
+// --- Validation -----------------------------------------------------------------------------
+
+const switchSchema = (name: string) => z.literal(true, { error: `--${name} takes no value` }).optional();
+const integerSchema = (name: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string({ error: `--${name} needs a value` })
+    .regex(/^-?\d+$/, `--${name} must be an integer`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `--${name} must be between ${min} and ${max}`)
+    .optional();
+const nameSchema = (name: string) => z.string({ error: `--${name} needs a value` }).min(1, `--${name} needs a value`).optional();
+
+const optionsSchema = z.object({
+  list: switchSchema('list'),
+  json: switchSchema('json'),
+  help: switchSchema('help'),
+  bfs: switchSchema('bfs'),
+  dfs: switchSchema('dfs'),
+  preset: nameSchema('preset'),
+  mutant: nameSchema('mutant'),
+  'trace-out': nameSchema('trace-out'),
+  simulate: integerSchema('simulate', 1),
+  seed: integerSchema('seed', 0, 0xffffffff),
+  depth: integerSchema('depth', 0),
+  'states-max': integerSchema('states-max', 1),
+});
+type Options = z.infer<typeof optionsSchema>;
+
+function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new UsageError(result.error.issues.map((issue) => issue.message).join('; '));
+  return result.data;
+}
+
+function boundSchema(spec: SpecDefinition, name: string, defaultValue: BoundValue): z.ZodType<BoundValue> {
+  const what = `--${name} (a bound of ${spec.name})`;
+  if (typeof defaultValue === 'boolean') {
+    return z.union([z.literal(true), z.enum(['true', 'false'])], { error: `${what} must be true or false` }).transform((v) => v === true || v === 'true');
+  }
+  const integral = Number.isInteger(defaultValue);
+  return z
+    .string({ error: `${what} needs a value` })
+    .regex(integral ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/, `${what} must be ${integral ? 'an integer' : 'a number'}`)
+    .transform(Number);
+}
+
+const listOf = (names: readonly string[]) => (names.length === 0 ? '(none)' : names.join(', '));
+
+export interface RunConfig {
+  readonly spec: SpecDefinition;
+  readonly preset: Preset;
+  readonly bounds: Bounds;
+  readonly mutant: string | undefined;
+  readonly strategy: Strategy;
+  readonly statesMax: number | undefined;
+  readonly traceOut: string | undefined;
+  readonly json: boolean;
+}
+
+/** The bounds of `preset`: the spec's defaults with the preset's overrides. */
+export function presetBounds(spec: SpecDefinition, preset: Preset): Record<string, BoundValue> {
+  const bounds: Record<string, BoundValue> = {};
+  for (const bound of spec.bounds) bounds[bound.name] = bound.default;
+  return { ...bounds, ...preset.bounds };
+}
+
+function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDefinition[]): RunConfig {
+  const names = registry.map((s) => s.name);
+  if (tokens.positionals.length === 0) throw new UsageError(`which spec? registered: ${listOf(names)}`);
+  if (tokens.positionals.length > 1) throw new UsageError(`one spec at a time, got: ${tokens.positionals.join(' ')}`);
+  const specName = tokens.positionals[0]!;
+  const spec = findSpec(specName, registry);
+  if (spec === undefined) throw new UsageError(`unknown spec '${specName}'; registered: ${listOf(names)}`);
+
+  const preset = options.preset === undefined ? spec.presets[0] : spec.presets.find((p) => p.name === options.preset);
+  if (preset === undefined) {
+    throw new UsageError(`unknown preset '${options.preset}' for ${spec.name}; presets: ${listOf(spec.presets.map((p) => p.name))}`);
+  }
+  const mutant = options.mutant;
+  if (mutant !== undefined && !spec.mutants.some((m) => m.name === mutant)) {
+    throw new UsageError(`unknown mutant '${mutant}' for ${spec.name}; mutants: ${listOf(spec.mutants.map((m) => m.name))}`);
+  }
+
+  const bounds = presetBounds(spec, preset);
+  for (const [name, value] of tokens.options) {
+    if (OPTIONS.has(name)) continue;
+    const bound = spec.bounds.find((b) => b.name === name);
+    if (bound === undefined) {
+      throw new UsageError(
+        `unknown option --${name} for ${spec.name}; bounds: ${listOf(spec.bounds.map((b) => `--${b.name}`))}; options: ${listOf([...OPTIONS].map((o) => `--${o}`))}`,
+      );
+    }
+    bounds[name] = parseWith(boundSchema(spec, name, bound.default), value);
+  }
+
+  const chosen = [options.bfs && '--bfs', options.dfs && '--dfs', options.simulate !== undefined && '--simulate'].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one strategy, got ${chosen.join(' and ')}`);
+  if (options.seed !== undefined && options.simulate === undefined) throw new UsageError('--seed only applies to --simulate');
+  if (options.depth !== undefined && options.simulate === undefined && options.dfs !== true) {
+    throw new UsageError('--depth only applies to --dfs and --simulate');
+  }
+  let strategy: Strategy;
+  if (options.simulate !== undefined) {
+    strategy = {
+      kind: 'simulate',
+      walks: options.simulate,
+      // A fresh seed when none is given; it is printed, so the run can be repeated.
+      seed: options.seed ?? Math.floor(Math.random() * 0x100000000),
+      depthMax: options.depth ?? SIMULATION_DEPTH_DEFAULT,
+    };
+  } else if (options.dfs === true) {
+    strategy = options.depth === undefined ? { kind: 'dfs' } : { kind: 'dfs', depthMax: options.depth };
+  } else {
+    strategy = { kind: 'bfs' };
+  }
+  return {
+    spec,
+    preset,
+    bounds,
+    mutant,
+    strategy,
+    statesMax: options['states-max'],
+    traceOut: options['trace-out'],
+    json: options.json === true,
+  };
+}
+
+// --- Running ---------------------------------------------------------------------------------
+
+/** The command that repeats this exact run (every bound spelled out). */
+export function reproduceCommand(config: RunConfig): string {
+  const parts = ['npm run check --', config.spec.name, '--preset', config.preset.name];
+  for (const [name, value] of Object.entries(config.bounds)) parts.push(`--${name}`, String(value));
+  if (config.mutant !== undefined) parts.push('--mutant', config.mutant);
+  const strategy = config.strategy;
+  switch (strategy.kind) {
+    case 'bfs':
+      break;
+    case 'dfs':
+      parts.push('--dfs');
+      if (strategy.depthMax !== undefined) parts.push('--depth', String(strategy.depthMax));
+      break;
+    case 'simulate':
+      parts.push('--simulate', String(strategy.walks), '--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
+      break;
+  }
+  if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
+  return parts.join(' ');
+}
+
+export interface RunResult {
+  readonly report: CheckReport;
+  readonly traceFiles: string[];
+}
+
+/** Checks one configuration, writes a trace file per violation, prints the report. */
+export function execute(config: RunConfig, io: CliIo): RunResult {
+  const model = config.spec.build(config.bounds, config.mutant);
+  const options = { strategy: config.strategy, progress: io.progress, ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }) };
+  const report = check(model, options);
+  const run = { spec: config.spec.name, preset: config.preset.name, bounds: config.bounds, mutant: config.mutant };
+  const traceFiles = report.violations.map((violation, i) => {
+    const path =
+      config.traceOut === undefined
+        ? defaultTracePath({ ...run, property: violation.property })
+        : i === 0
+          ? config.traceOut
+          : config.traceOut.replace(/(\.json)?$/, `-${violation.property}$1`);
+    writeTraceFile({ ...run, property: violation.property, trace: violation.trace }, path);
+    return path;
+  });
+  io.out(formatReport(report, run, traceFiles));
+  if (report.violations.length > 0 && config.strategy.kind === 'simulate') {
+    io.out(`\nsimulation seed ${config.strategy.seed}; reproduce with:\n  ${reproduceCommand(config)}`);
+  }
+  const unreached = report.sometimes.filter((s) => !s.reached);
+  if (unreached.length > 0 && report.complete && config.strategy.kind !== 'simulate') {
+    io.err(`warning: the whole state space was explored and never reached: ${unreached.map((s) => s.property).join(', ')}`);
+  }
+  if (config.json) {
+    io.out(
+      JSON.stringify({
+        spec: config.spec.name,
+        preset: config.preset.name,
+        bounds: config.bounds,
+        mutant: config.mutant ?? null,
+        strategy: report.strategy,
+        complete: report.complete,
+        ...(report.seed === undefined ? {} : { seed: report.seed }),
+        distinctStates: report.distinctStates,
+        generatedStates: report.generatedStates,
+        maxDepth: report.maxDepth,
+        durationMs: report.durationMs,
+        statesPerSecond: report.statesPerSecond,
+        violations: report.violations.map((v, i) => ({ property: v.property, depth: v.depth, traceFile: traceFiles[i] })),
+        sometimes: report.sometimes.map((s) => ({ property: s.property, reached: s.reached })),
+      }),
+    );
+  }
+  return { report, traceFiles };
+}
+
+// --- Listing ---------------------------------------------------------------------------------
+
+export function listing(registry: readonly SpecDefinition[]) {
+  return {
+    specs: registry.map((spec) => ({
+      name: spec.name,
+      description: spec.description,
+      presets: spec.presets.map((preset) => ({ name: preset.name, description: preset.description, bounds: presetBounds(spec, preset) })),
+      bounds: spec.bounds.map((b) => ({ name: b.name, description: b.description, default: b.default })),
+      mutants: spec.mutants.map((m) => ({ name: m.name, description: m.description })),
+    })),
+  };
+}
+
+function printListing(registry: readonly SpecDefinition[], json: boolean, io: CliIo): void {
+  if (json) {
+    io.out(JSON.stringify(listing(registry)));
+    return;
+  }
+  if (registry.length === 0) io.out('no specs registered');
+  for (const spec of registry) {
+    io.out(`${spec.name}: ${spec.description}`);
+    io.out('  presets:');
+    for (const preset of spec.presets) io.out(`    ${preset.name.padEnd(12)} ${formatBounds(presetBounds(spec, preset))}   ${preset.description}`);
+    io.out('  bounds:');
+    for (const bound of spec.bounds) io.out(`    --${bound.name.padEnd(10)} default ${String(bound.default).padEnd(6)} ${bound.description}`);
+    io.out('  mutants:');
+    if (spec.mutants.length === 0) io.out('    (none)');
+    for (const mutant of spec.mutants) io.out(`    ${mutant.name.padEnd(12)} ${mutant.description}`);
+  }
+}
+
+// --- Entry point -----------------------------------------------------------------------------
+
+/** Runs the command line; returns the exit code (0 no violation, 1 violation, 2 bad usage). */
+export function main(argv: readonly string[], registry: readonly SpecDefinition[] = specs, io: CliIo = processIo): number {
+  try {
+    const tokens = tokenize(argv);
+    const globals: Record<string, string | true> = {};
+    for (const [name, value] of tokens.options) if (OPTIONS.has(name)) globals[name] = value;
+    const options = parseWith(optionsSchema, globals);
+    if (options.help === true) {
+      io.out(USAGE);
+      return 0;
+    }
+    if (options.list === true) {
+      if (tokens.positionals.length > 0 || tokens.options.size > (options.json ? 2 : 1)) {
+        throw new UsageError('--list takes only --json');
+      }
+      printListing(registry, options.json === true, io);
+      return 0;
+    }
+    const config = resolveRun(tokens, options, registry);
+    return execute(config, io).report.violations.length > 0 ? 1 : 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}`);
+      io.err(USAGE);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = main(process.argv.slice(2));
+}

@@ -1,0 +1,142 @@
+// What the checker prints and writes: a human-readable report (TLC's closing
+// statistics: distinct and generated states, depth, time, rate), each
+// counterexample one step per line with the fields of the state that the step
+// changed (TLC prints whole states; a diff reads faster), and trace files in
+// JSON for tools (conformance replays them; their shape is
+// {spec, preset, bounds, mutant, property, trace: {initial, steps}}).
+//
+// The diff is generic and structural over model.view output (plain JSON
+// data): objects by key, arrays by index, paths written as in TypeScript
+// (`acceptors[1].maxBal`).
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CheckReport, Trace } from './check.ts';
+import type { Bounds } from './model.ts';
+
+export interface FieldChange {
+  readonly path: string;
+  readonly before: unknown;
+  readonly after: unknown;
+}
+
+/** The leaves that differ between two views; an absent side is `undefined`. */
+export function diffViews(before: unknown, after: unknown, path = ''): FieldChange[] {
+  const changes: FieldChange[] = [];
+  collectChanges(before, after, path, changes);
+  return changes;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function collectChanges(before: unknown, after: unknown, path: string, changes: FieldChange[]): void {
+  if (Object.is(before, after)) return;
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const length = Math.max(before.length, after.length);
+    for (let i = 0; i < length; i++) collectChanges(before[i], after[i], `${path}[${i}]`, changes);
+    return;
+  }
+  if (isRecord(before) && isRecord(after)) {
+    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+    for (const key of keys) collectChanges(before[key], after[key], path === '' ? key : `${path}.${key}`, changes);
+    return;
+  }
+  changes.push({ path: path === '' ? '(state)' : path, before, after });
+}
+
+const VALUE_CHARS_MAX = 80;
+
+export function formatValue(value: unknown): string {
+  if (value === undefined) return '(absent)';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > VALUE_CHARS_MAX ? `${text.slice(0, VALUE_CHARS_MAX - 3)}...` : text;
+}
+
+export function formatChange(change: FieldChange): string {
+  return `${change.path}: ${formatValue(change.before)} -> ${formatValue(change.after)}`;
+}
+
+/** A counterexample, one line per step: `  3: Phase1b(a1, b0)   acceptors[1].maxBal: -1 -> 0`. */
+export function formatTrace(trace: Trace): string[] {
+  const numberWidth = String(trace.steps.length).length;
+  const width = Math.max(4, ...trace.steps.map((step) => step.action.length));
+  const lines = [`  ${'0'.padStart(numberWidth)}: ${'Init'.padEnd(width)}   ${formatValue(trace.initial)}`];
+  let previous = trace.initial;
+  trace.steps.forEach((step, i) => {
+    const changes = diffViews(previous, step.state).map(formatChange);
+    const changed = changes.length === 0 ? '(no change)' : changes.join('; ');
+    lines.push(`  ${String(i + 1).padStart(numberWidth)}: ${step.action.padEnd(width)}   ${changed}`);
+    previous = step.state;
+  });
+  return lines;
+}
+
+export interface RunDescription {
+  readonly spec: string;
+  readonly preset: string;
+  readonly bounds: Bounds;
+  readonly mutant: string | undefined;
+}
+
+export function formatBounds(bounds: Bounds): string {
+  return Object.entries(bounds)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+}
+
+const integer = (n: number) => n.toLocaleString('en-US');
+
+export function formatReport(report: CheckReport, run?: RunDescription, traceFiles: readonly string[] = []): string {
+  const lines: string[] = [];
+  if (run !== undefined) {
+    const mutant = run.mutant === undefined ? '' : `, mutant ${run.mutant}`;
+    lines.push(`${run.spec} (preset ${run.preset}: ${formatBounds(run.bounds)}${mutant})`);
+  }
+  const seed = report.seed === undefined ? '' : ` seed ${report.seed}`;
+  lines.push(`  strategy          ${report.strategy}${seed}${report.complete ? ' (complete)' : ' (incomplete)'}`);
+  lines.push(`  distinct states   ${integer(report.distinctStates)}`);
+  lines.push(`  generated states  ${integer(report.generatedStates)}`);
+  lines.push(`  depth             ${report.maxDepth} (TLC would print ${report.maxDepth + 1})`);
+  lines.push(`  duration          ${(report.durationMs / 1000).toFixed(2)} s`);
+  lines.push(`  rate              ${integer(report.statesPerSecond)} distinct states/s`);
+  if (report.violations.length === 0) lines.push('  no violation');
+  report.violations.forEach((violation, i) => {
+    lines.push('');
+    lines.push(`VIOLATION of ${violation.property} at depth ${violation.depth}: ${violation.description}`);
+    lines.push(...formatTrace(violation.trace));
+    const file = traceFiles[i];
+    if (file !== undefined) lines.push(`  trace written to ${file}`);
+  });
+  if (report.sometimes.length > 0) lines.push('');
+  for (const sometimes of report.sometimes) {
+    lines.push(
+      sometimes.reached
+        ? `  sometimes ${sometimes.property}: reached at depth ${sometimes.depth}`
+        : `  sometimes ${sometimes.property}: NOT reached (${sometimes.description})`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface TraceFile extends RunDescription {
+  readonly property: string;
+  readonly trace: Trace;
+}
+
+/** The trace file's JSON document (mutant null when there is none, so the key is always present). */
+export function traceDocument(file: TraceFile): unknown {
+  return { spec: file.spec, preset: file.preset, bounds: file.bounds, mutant: file.mutant ?? null, property: file.property, trace: file.trace };
+}
+
+/** ./traces/<spec>-<preset>[-<mutant>]-<property>.json (traces/ is gitignored). */
+export function defaultTracePath(file: RunDescription & { readonly property: string }, directory = 'traces'): string {
+  const parts = [file.spec, file.preset, ...(file.mutant === undefined ? [] : [file.mutant]), file.property];
+  return join(directory, `${parts.join('-').replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
+}
+
+export function writeTraceFile(file: TraceFile, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(traceDocument(file), null, 2)}\n`);
+}
