@@ -1,0 +1,471 @@
+// The data tree (ZooKeeper's DataTree): znodes with data, ACL and the persisted
+// stat, the per-session ephemeral sets, the container and TTL sets, the sessions
+// the log has created and not yet closed, and the two watch tables.
+//
+// `applyTxn` is DataTree.processTxn: the only way the tree changes, deterministic
+// in (tree, txn), so replaying the log rebuilds the same tree. It returns the
+// result the client sees (FinalRequestProcessor builds the response from it) and
+// the watch events the change fires, in ZooKeeper's order: the node's data
+// watches, then its child watches, then the parent's child watches.
+
+import { containerEphemeralOwner, ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
+import type { ACL, Stat, StatPersisted } from '../protocol/records.ts';
+import { openAclUnsafe, readAclUnsafe } from './acl.ts';
+import { childName, joinPath, parentPath } from './path.ts';
+import type { Txn, TxnBody, TxnOp } from './txn.ts';
+import { WatcherMode, WatchManager, type Watcher } from './watch-manager.ts';
+
+export interface ZNode {
+  data: Uint8Array;
+  acl: readonly ACL[];
+  stat: StatPersisted;
+  readonly children: Set<string>;
+}
+
+export type WatchEvent = { readonly watcher: Watcher; readonly type: EventType; readonly path: string; readonly zxid: bigint };
+
+/** ProcessTxnResult: what FinalRequestProcessor needs to answer. */
+export type TxnResult = {
+  readonly type: number;
+  readonly err: number;
+  readonly path?: string;
+  readonly stat?: Stat;
+  readonly multiResult?: readonly TxnResult[];
+};
+
+export type ApplyOutcome = { readonly result: TxnResult; readonly events: WatchEvent[] };
+
+export const zookeeperPath = '/zookeeper';
+export const quotaPath = '/zookeeper/quota';
+export const configPath = '/zookeeper/config';
+
+// EphemeralType: the top byte 0xff with reserved bits zero marks a TTL node, the
+// low 40 bits hold its ttl in ms; Long.MIN_VALUE marks a container.
+const extendedMask = 0xff00000000000000n;
+const reservedBitsMask = 0x00ffff0000000000n;
+const ttlValueMask = 0x000000ffffffffffn;
+/** EphemeralType.TTL.maxValue(): 2^40 - 1 ms, about 34 years. */
+export const ttlMaxMs = ttlValueMask;
+
+export type EphemeralKind = 'void' | 'normal' | 'container' | 'ttl';
+
+export function ephemeralKind(ephemeralOwner: bigint): EphemeralKind {
+  const unsigned = BigInt.asUintN(64, ephemeralOwner);
+  if ((unsigned & extendedMask) === extendedMask && (unsigned & reservedBitsMask) === 0n) return 'ttl';
+  if (ephemeralOwner === containerEphemeralOwner) return 'container';
+  return ephemeralOwner === 0n ? 'void' : 'normal';
+}
+
+export function ttlEphemeralOwner(ttlMs: bigint): bigint {
+  return BigInt.asIntN(64, extendedMask | ttlMs);
+}
+
+export function ttlOf(ephemeralOwner: bigint): bigint {
+  return BigInt.asUintN(64, ephemeralOwner) & ttlValueMask;
+}
+
+function emptyStat(): StatPersisted {
+  return { czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
+}
+
+export function createStat(zxid: bigint, time: bigint, ephemeralOwner: bigint): StatPersisted {
+  return { czxid: zxid, mzxid: zxid, ctime: time, mtime: time, version: 0, cversion: 0, aversion: 0, ephemeralOwner, pzxid: zxid };
+}
+
+export function copyStat(node: ZNode): Stat {
+  const s = node.stat;
+  return {
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    ctime: s.ctime,
+    mtime: s.mtime,
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: s.ephemeralOwner,
+    dataLength: node.data.byteLength,
+    numChildren: node.children.size,
+    pzxid: s.pzxid,
+  };
+}
+
+export class DataTree {
+  readonly nodes = new Map<string, ZNode>();
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  /** Sessions created and not closed, with their negotiated timeouts (ZKDatabase.sessionsWithTimeouts). */
+  readonly sessions = new Map<bigint, number>();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  lastProcessedZxid = 0n;
+
+  constructor() {
+    // The system nodes every ZooKeeper tree starts with (DataTree's constructor and addConfigNode).
+    this.nodes.set('/', { data: new Uint8Array(0), acl: openAclUnsafe, stat: emptyStat(), children: new Set(['zookeeper']) });
+    this.nodes.set(zookeeperPath, { data: new Uint8Array(0), acl: openAclUnsafe, stat: emptyStat(), children: new Set(['quota', 'config']) });
+    this.nodes.set(quotaPath, { data: new Uint8Array(0), acl: openAclUnsafe, stat: emptyStat(), children: new Set() });
+    this.nodes.set(configPath, { data: new Uint8Array(0), acl: readAclUnsafe, stat: emptyStat(), children: new Set() });
+  }
+
+  /** DataTree.isSpecialPath: the nodes no client may delete. */
+  static isSpecialPath(path: string): boolean {
+    return path === '/' || path === zookeeperPath || path === quotaPath || path === configPath;
+  }
+
+  getNode(path: string): ZNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  get watchCount(): number {
+    return this.dataWatches.size + this.childWatches.size;
+  }
+
+  get ephemeralCount(): number {
+    let count = 0;
+    for (const paths of this.ephemerals.values()) count += paths.size;
+    return count;
+  }
+
+  /** DataTree.approximateDataSize: path lengths plus data lengths. */
+  approximateDataSize(): number {
+    let size = 0;
+    for (const [path, node] of this.nodes) size += path.length + node.data.byteLength;
+    return size;
+  }
+
+  // ---- reads (FinalRequestProcessor calls these directly; watches are set here) ----
+
+  getData(path: string, watcher?: Watcher): { data: Uint8Array; stat: Stat } | undefined {
+    const node = this.nodes.get(path);
+    if (node === undefined) return undefined;
+    if (watcher !== undefined) this.dataWatches.addWatch(path, watcher);
+    return { data: node.data, stat: copyStat(node) };
+  }
+
+  /** DataTree.statNode: an exists watch is set even when the node is absent (it fires on NodeCreated). */
+  statNode(path: string, watcher?: Watcher): Stat | undefined {
+    if (watcher !== undefined) this.dataWatches.addWatch(path, watcher);
+    const node = this.nodes.get(path);
+    return node === undefined ? undefined : copyStat(node);
+  }
+
+  getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } | undefined {
+    const node = this.nodes.get(path);
+    if (node === undefined) return undefined;
+    if (watcher !== undefined) this.childWatches.addWatch(path, watcher);
+    return { children: [...node.children], stat: copyStat(node) };
+  }
+
+  /** DataTree.getAllChildrenNumber: every descendant, at any depth. */
+  getAllChildrenNumber(path: string): number {
+    if (path === '/') return this.nodes.size - 1;
+    const prefix = `${path}/`;
+    let count = 0;
+    for (const key of this.nodes.keys()) if (key.startsWith(prefix)) count++;
+    return count;
+  }
+
+  getEphemerals(sessionId: bigint): string[] {
+    return [...(this.ephemerals.get(sessionId) ?? [])];
+  }
+
+  addWatch(path: string, watcher: Watcher, mode: 'persistent' | 'persistentRecursive'): void {
+    if (mode === 'persistent') {
+      this.dataWatches.addWatch(path, watcher, WatcherMode.persistent);
+      this.childWatches.addWatch(path, watcher, WatcherMode.persistent);
+    } else {
+      this.dataWatches.addWatch(path, watcher, WatcherMode.persistentRecursive);
+    }
+  }
+
+  /** Drops every watch of a closed connection (DataTree.removeCnxn). */
+  removeWatcher(watcher: Watcher): void {
+    this.dataWatches.removeWatcher(watcher);
+    this.childWatches.removeWatcher(watcher);
+  }
+
+  /**
+   * DataTree.setWatches: re-registers a reconnecting client's watches, firing at
+   * once those whose condition already changed after `relativeZxid`.
+   */
+  setWatches(
+    relativeZxid: bigint,
+    watches: {
+      dataWatches: readonly string[];
+      existWatches: readonly string[];
+      childWatches: readonly string[];
+      persistentWatches: readonly string[];
+      persistentRecursiveWatches: readonly string[];
+    },
+    watcher: Watcher,
+  ): WatchEvent[] {
+    const events: WatchEvent[] = [];
+    // ZooKeeper's WatchedEvent here has no zxid (-1); the client ignores it.
+    const fire = (type: EventType, path: string) => events.push({ watcher, type, path, zxid: -1n });
+    for (const path of watches.dataWatches) {
+      const node = this.nodes.get(path);
+      if (node === undefined) fire(EventType.NodeDeleted, path);
+      else if (node.stat.mzxid > relativeZxid) fire(EventType.NodeDataChanged, path);
+      else this.dataWatches.addWatch(path, watcher);
+    }
+    for (const path of watches.existWatches) {
+      if (this.nodes.has(path)) fire(EventType.NodeCreated, path);
+      else this.dataWatches.addWatch(path, watcher);
+    }
+    for (const path of watches.childWatches) {
+      const node = this.nodes.get(path);
+      if (node === undefined) fire(EventType.NodeDeleted, path);
+      else if (node.stat.pzxid > relativeZxid) fire(EventType.NodeChildrenChanged, path);
+      else this.childWatches.addWatch(path, watcher);
+    }
+    for (const path of watches.persistentWatches) this.addWatch(path, watcher, 'persistent');
+    for (const path of watches.persistentRecursiveWatches) this.addWatch(path, watcher, 'persistentRecursive');
+    return events;
+  }
+
+  // ---- the write path -----------------------------------------------------------
+
+  /** DataTree.processTxn. Errors inside (a node vanished) become the result's err, as in ZooKeeper. */
+  applyTxn(txn: Txn): ApplyOutcome {
+    const events: WatchEvent[] = [];
+    const result = this.processBody(txn, txn.body, events);
+    if (txn.zxid > this.lastProcessedZxid) this.lastProcessedZxid = txn.zxid;
+    return { result, events };
+  }
+
+  private processBody(txn: Txn, body: TxnBody, events: WatchEvent[]): TxnResult {
+    switch (body.type) {
+      case 'createSession':
+        this.sessions.set(txn.sessionId, body.timeOut);
+        return { type: OpCode.createSession, err: ErrorCode.OK };
+      case 'closeSession':
+        this.killSession(txn.sessionId, txn.zxid, body.paths2Delete, events);
+        return { type: OpCode.closeSession, err: ErrorCode.OK };
+      case 'multi':
+        return this.processMulti(txn, body.ops, events);
+      default:
+        return this.processOp(txn, body, events);
+    }
+  }
+
+  private processOp(txn: Txn, op: TxnOp, events: WatchEvent[]): TxnResult {
+    switch (op.type) {
+      case 'create': {
+        const owner = op.ephemeral ? txn.sessionId : 0n;
+        const stat = this.createNode(op.path, op.data, op.acl, owner, op.parentCVersion, txn.zxid, txn.time, events);
+        if (stat === undefined) return { type: op.opCode, err: this.createError(op.path), path: op.path };
+        return op.opCode === OpCode.create2 ? { type: op.opCode, err: 0, path: op.path, stat } : { type: op.opCode, err: 0, path: op.path };
+      }
+      case 'createContainer': {
+        const stat = this.createNode(op.path, op.data, op.acl, containerEphemeralOwner, op.parentCVersion, txn.zxid, txn.time, events);
+        if (stat === undefined) return { type: OpCode.createContainer, err: this.createError(op.path), path: op.path };
+        return { type: OpCode.createContainer, err: 0, path: op.path, stat };
+      }
+      case 'createTTL': {
+        const owner = ttlEphemeralOwner(op.ttl);
+        const stat = this.createNode(op.path, op.data, op.acl, owner, op.parentCVersion, txn.zxid, txn.time, events);
+        if (stat === undefined) return { type: OpCode.createTTL, err: this.createError(op.path), path: op.path };
+        return { type: OpCode.createTTL, err: 0, path: op.path, stat };
+      }
+      case 'delete': {
+        const deleted = this.deleteNode(op.path, txn.zxid, events);
+        return { type: op.opCode, err: deleted ? 0 : ErrorCode.NONODE, path: op.path };
+      }
+      case 'setData': {
+        const stat = this.setData(op.path, op.data, op.version, txn.zxid, txn.time, events);
+        return stat === undefined ? { type: OpCode.setData, err: ErrorCode.NONODE, path: op.path } : { type: OpCode.setData, err: 0, path: op.path, stat };
+      }
+      case 'setACL': {
+        const stat = this.setACL(op.path, op.acl, op.version);
+        return stat === undefined ? { type: OpCode.setACL, err: ErrorCode.NONODE, path: op.path } : { type: OpCode.setACL, err: 0, path: op.path, stat };
+      }
+      case 'check':
+        return { type: OpCode.check, err: 0, path: op.path };
+      case 'error':
+        return { type: OpCode.error, err: op.err };
+    }
+  }
+
+  private createError(path: string): number {
+    return this.nodes.has(path) ? ErrorCode.NODEEXISTS : ErrorCode.NONODE;
+  }
+
+  /**
+   * DataTree.processTxn's multi case: if any sub-txn is an error, no op is
+   * applied; the ops before the failing one report OK (0), the failing one its
+   * code, the ones after it RUNTIMEINCONSISTENCY; the multi's err is the first
+   * non-zero sub-result.
+   */
+  private processMulti(txn: Txn, ops: readonly TxnOp[], events: WatchEvent[]): TxnResult {
+    const failed = ops.some((op) => op.type === 'error');
+    let postFailed = false;
+    let err = 0;
+    const multiResult: TxnResult[] = [];
+    for (const op of ops) {
+      let sub: TxnOp = op;
+      if (op.type === 'error') postFailed = true;
+      else if (failed) sub = { type: 'error', err: postFailed ? ErrorCode.RUNTIMEINCONSISTENCY : ErrorCode.OK };
+      const subResult = this.processOp(txn, sub, events);
+      multiResult.push(subResult);
+      if (subResult.err !== 0 && err === 0) err = subResult.err;
+    }
+    return { type: OpCode.multi, err, multiResult };
+  }
+
+  /** DataTree.createNode; undefined when the parent is missing or the node exists. */
+  createNode(
+    path: string,
+    data: Uint8Array,
+    acl: readonly ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    zxid: bigint,
+    time: bigint,
+    events: WatchEvent[],
+  ): Stat | undefined {
+    const parentName = parentPath(path);
+    const parent = this.nodes.get(parentName);
+    if (parent === undefined || this.nodes.has(path)) return undefined;
+    let cversion = parentCVersion;
+    if (cversion === -1) cversion = parent.stat.cversion + 1;
+    // The txn carries the parent's new cversion; replaying an older txn over a
+    // newer snapshot (fuzzy snapshots) must not move it backwards.
+    if (cversion > parent.stat.cversion) {
+      parent.stat.cversion = cversion;
+      parent.stat.pzxid = zxid;
+    }
+    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set() };
+    parent.children.add(childName(path));
+    this.nodes.set(path, node);
+    switch (ephemeralKind(ephemeralOwner)) {
+      case 'container':
+        this.containers.add(path);
+        break;
+      case 'ttl':
+        this.ttls.add(path);
+        break;
+      case 'normal': {
+        let paths = this.ephemerals.get(ephemeralOwner);
+        if (paths === undefined) this.ephemerals.set(ephemeralOwner, (paths = new Set()));
+        paths.add(path);
+        break;
+      }
+      case 'void':
+        break;
+    }
+    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeCreated, path, zxid, events);
+    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events);
+    return copyStat(node);
+  }
+
+  /** DataTree.deleteNode; false when the node is missing. */
+  deleteNode(path: string, zxid: bigint, events: WatchEvent[]): boolean {
+    const parentName = parentPath(path);
+    const parent = this.nodes.get(parentName);
+    const node = this.nodes.get(path);
+    if (parent === undefined || node === undefined) return false;
+    parent.children.delete(childName(path));
+    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    this.nodes.delete(path);
+    const owner = node.stat.ephemeralOwner;
+    switch (ephemeralKind(owner)) {
+      case 'container':
+        this.containers.delete(path);
+        break;
+      case 'ttl':
+        this.ttls.delete(path);
+        break;
+      case 'normal':
+        this.ephemerals.get(owner)?.delete(path);
+        break;
+      case 'void':
+        break;
+    }
+    const told = this.dataWatches.triggerWatch(path);
+    this.fire(told, EventType.NodeDeleted, path, zxid, events);
+    this.fire(this.childWatches.triggerWatch(path, told), EventType.NodeDeleted, path, zxid, events);
+    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events);
+    return true;
+  }
+
+  setData(path: string, data: Uint8Array, version: number, zxid: bigint, time: bigint, events: WatchEvent[]): Stat | undefined {
+    const node = this.nodes.get(path);
+    if (node === undefined) return undefined;
+    node.data = data;
+    node.stat.mtime = time;
+    node.stat.mzxid = zxid;
+    node.stat.version = version;
+    const stat = copyStat(node);
+    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeDataChanged, path, zxid, events);
+    return stat;
+  }
+
+  setACL(path: string, acl: readonly ACL[], version: number): Stat | undefined {
+    const node = this.nodes.get(path);
+    if (node === undefined) return undefined;
+    node.stat.aversion = version;
+    node.acl = acl;
+    return copyStat(node);
+  }
+
+  /**
+   * DataTree.killSession: deletes the paths the closeSession txn names, then any
+   * ephemeral of the session the txn missed, and forgets the session.
+   */
+  private killSession(sessionId: bigint, zxid: bigint, paths2Delete: readonly string[], events: WatchEvent[]): void {
+    this.sessions.delete(sessionId);
+    const local = this.ephemerals.get(sessionId);
+    this.ephemerals.delete(sessionId);
+    for (const path of paths2Delete) {
+      this.deleteNode(path, zxid, events);
+      local?.delete(path);
+    }
+    if (local !== undefined) for (const path of [...local]) this.deleteNode(path, zxid, events);
+  }
+
+  private fire(watchers: ReadonlySet<Watcher>, type: EventType, path: string, zxid: bigint, events: WatchEvent[]): void {
+    for (const watcher of watchers) events.push({ watcher, type, path, zxid });
+  }
+
+  // ---- container and TTL reaping (ContainerManager.getCandidates) --------------
+
+  /**
+   * Containers that had children and have none now, containers never used for
+   * longer than `maxNeverUsedIntervalMs` (0 = never), and TTL nodes without
+   * children whose mtime is older than their ttl.
+   */
+  reapCandidates(nowMs: bigint, maxNeverUsedIntervalMs = 0n): string[] {
+    const candidates: string[] = [];
+    for (const path of this.containers) {
+      const node = this.nodes.get(path);
+      if (node === undefined || node.children.size > 0) continue;
+      if (node.stat.cversion > 0) candidates.push(path);
+      else if (maxNeverUsedIntervalMs !== 0n && nowMs - node.stat.mtime > maxNeverUsedIntervalMs) candidates.push(path);
+    }
+    for (const path of this.ttls) {
+      const node = this.nodes.get(path);
+      if (node === undefined || node.children.size > 0) continue;
+      const ttl = ttlOf(node.stat.ephemeralOwner);
+      if (ttl !== 0n && nowMs - node.stat.mtime > ttl) candidates.push(path);
+    }
+    return candidates;
+  }
+
+  /** Every path in depth-first pre-order from the root (for snapshots and dumps); iterative, so depth is no limit. */
+  *walk(): Generator<[string, ZNode]> {
+    const stack: string[] = ['/'];
+    while (stack.length > 0) {
+      const path = stack.pop()!;
+      const node = this.nodes.get(path);
+      if (node === undefined) continue;
+      yield [path, node];
+      const children = [...node.children];
+      for (let i = children.length - 1; i >= 0; i--) stack.push(joinPath(path, children[i]!));
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// The tree's snapshot body, in jute like ZooKeeper's (FileSnap writes the
+// sessions and then DataTree.serialize: every node as path + DataNode in
+// depth-first order). The storage layer adds the file header, the checksum and
+// the zxid the snapshot starts from; this part only turns a tree into bytes and
+// back. ACLs are written inline rather than through ZooKeeper's reference-counted
+// ACL cache: simpler, and a snapshot is rewritten whole anyway.
+//
+// Layout: long lastProcessedZxid; int sessionCount; (long id, int timeout)*;
+// int nodeCount; (ustring path, buffer data, vector<ACL> acl, StatPersisted)*.
+// Parents come before children, so children sets are rebuilt in order.
+
+import { decodeRecord, JuteWriter, JuteDecodeError, type Result } from '../protocol/jute.ts';
+import { ACL, StatPersisted } from '../protocol/records.ts';
+import { DataTree, ephemeralKind, type ZNode } from './data-tree.ts';
+import { childName, parentPath } from './path.ts';
+
+export function serializeTree(tree: DataTree): Uint8Array {
+  const w = new JuteWriter(64 * 1024);
+  w.writeLong(tree.lastProcessedZxid);
+  w.writeInt(tree.sessions.size);
+  for (const [id, timeout] of tree.sessions) w.writeLong(id).writeInt(timeout);
+  w.writeInt(tree.nodes.size);
+  for (const [path, node] of tree.walk()) {
+    w.writeString(path).writeBuffer(node.data);
+    w.writeVector(node.acl, (ww, a) => ACL.write(ww, a));
+    StatPersisted.write(w, node.stat);
+  }
+  return w.toBytes();
+}
+
+export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
+  return decodeRecord(bytes, (r) => {
+    const tree = new DataTree();
+    tree.nodes.clear();
+    tree.lastProcessedZxid = r.readLong();
+    const sessionCount = r.readInt();
+    if (sessionCount < 0 || sessionCount * 12 > r.remaining) throw new JuteDecodeError(`snapshot: bad session count ${sessionCount}`);
+    for (let i = 0; i < sessionCount; i++) tree.sessions.set(r.readLong(), r.readInt());
+    const nodeCount = r.readInt();
+    if (nodeCount < 1 || nodeCount > r.remaining) throw new JuteDecodeError(`snapshot: bad node count ${nodeCount}`);
+    for (let i = 0; i < nodeCount; i++) {
+      const path = r.readString();
+      const data = r.readBuffer();
+      const acl = r.readVector((rr) => ACL.read(rr));
+      const stat = StatPersisted.read(r);
+      const node: ZNode = { data, acl, stat, children: new Set() };
+      if (i === 0) {
+        if (path !== '/') throw new JuteDecodeError(`snapshot: first node is ${JSON.stringify(path)}, not the root`);
+      } else {
+        const parent = tree.nodes.get(parentPath(path));
+        if (parent === undefined || tree.nodes.has(path)) throw new JuteDecodeError(`snapshot: node ${JSON.stringify(path)} out of order`);
+        parent.children.add(childName(path));
+      }
+      tree.nodes.set(path, node);
+      const owner = stat.ephemeralOwner;
+      switch (ephemeralKind(owner)) {
+        case 'container':
+          tree.containers.add(path);
+          break;
+        case 'ttl':
+          tree.ttls.add(path);
+          break;
+        case 'normal': {
+          let paths = tree.ephemerals.get(owner);
+          if (paths === undefined) tree.ephemerals.set(owner, (paths = new Set()));
+          paths.add(path);
+          break;
+        }
+        case 'void':
+          break;
+      }
+    }
+    return tree;
+  });
+}
