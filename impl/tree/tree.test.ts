@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CreateFlag, ErrorCode, EventType, OpCode, Perms } from '../protocol/constants.ts';
-import type { ACL, Id } from '../protocol/records.ts';
+import type { ACL, Id, MultiOp } from '../protocol/records.ts';
 import { checkACL, fixupACL, generateDigest, ipMatches, openAclUnsafe } from './acl.ts';
 import { DataTree, type ApplyOutcome } from './data-tree.ts';
 import { pathInvalidReason } from './path.ts';
@@ -204,7 +204,7 @@ describe('ACLs', () => {
 });
 
 describe('multi', () => {
-  const createOp = (path: string) => ({ type: OpCode.create, request: { path, data: bytes(''), acl: [...openAclUnsafe], flags: 0 } }) as const;
+  const createOp = (path: string): MultiOp => ({ type: OpCode.create, request: { path, data: bytes(''), acl: [...openAclUnsafe], flags: 0 } });
 
   it('applies every op, each seeing the ones before it, under one zxid', () => {
     const h = new Harness();
