@@ -143,6 +143,8 @@ export interface RunConfig {
   readonly strategy: Strategy;
   readonly statesMax: number | undefined;
   readonly traceOut: string | undefined;
+  /** Where trace files go without --trace-out (default ./traces). */
+  readonly traceDirectory?: string;
   readonly json: boolean;
 }
 
@@ -251,7 +253,7 @@ export function execute(config: RunConfig, io: CliIo): RunResult {
   const traceFiles = report.violations.map((violation, i) => {
     const path =
       config.traceOut === undefined
-        ? defaultTracePath({ ...run, property: violation.property })
+        ? defaultTracePath({ ...run, property: violation.property }, config.traceDirectory)
         : i === 0
           ? config.traceOut
           : config.traceOut.replace(/(\.json)?$/, `-${violation.property}$1`);

@@ -1,0 +1,45 @@
+// check:all passes only when every spec's ci preset has no violation and
+// reaches every `sometimes`.
+
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkAll } from './check-all.ts';
+import type { CliIo } from './cli.ts';
+import type { SpecDefinition } from './model.ts';
+import { clockModel, toyClockSpec } from './toys.ts';
+
+function run(registry: readonly SpecDefinition[]): { code: number; out: string[] } {
+  const out: string[] = [];
+  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => out.push(...text.split('\n')), progress: false };
+  return { code: checkAll(registry, io, mkdtempSync(join(tmpdir(), 'check-all-'))), out };
+}
+
+const overflowing: SpecDefinition = { ...toyClockSpec, name: 'toy-overflow', build: (bounds) => toyClockSpec.build(bounds, 'overflow') };
+const idle: SpecDefinition = {
+  ...toyClockSpec,
+  name: 'toy-idle',
+  build: () =>
+    clockModel({ n: 2, properties: [{ name: 'PassesTwo', kind: 'sometimes', description: 'hand a passes 2', holds: (s) => s.a > 2 }] }),
+};
+
+describe('npm run check:all', () => {
+  it('exits 0 when every spec passes at its ci preset', () => {
+    const r = run([toyClockSpec]);
+    expect(r.code).toBe(0);
+    expect(r.out.some((line) => /^ {2}ok {3}toy-clock\s+16 states/.test(line))).toBe(true);
+  });
+
+  it('exits 1 on a violation, naming the spec and property', () => {
+    const r = run([toyClockSpec, overflowing]);
+    expect(r.code).toBe(1);
+    expect(r.out.some((line) => line.includes('FAIL toy-overflow') && line.includes('violates HandsInRange at depth 4'))).toBe(true);
+  });
+
+  it('exits 1 when a sometimes is never reached', () => {
+    const r = run([idle]);
+    expect(r.code).toBe(1);
+    expect(r.out.some((line) => line.includes('FAIL toy-idle') && line.includes('never reaches PassesTwo'))).toBe(true);
+  });
+});

@@ -1,0 +1,64 @@
+// CI's model-checking gate (`npm run check:all`): every registered spec at
+// its `ci` preset, breadth-first, in this process one after the other. Fails
+// (exit 1) on any violation and on any `sometimes` that was not reached, since
+// an unreached `sometimes` means the check may pass only because nothing
+// happens (stateright's reason for them). Trace files of violations go to
+// ./traces/ as with `npm run check`.
+
+import { pathToFileURL } from 'node:url';
+import { type CliIo, execute, presetBounds, processIo } from './cli.ts';
+import type { SpecDefinition } from './model.ts';
+import { specs } from './specs.ts';
+
+export interface SpecOutcome {
+  readonly spec: string;
+  readonly ok: boolean;
+  readonly distinctStates: number;
+  readonly durationMs: number;
+  readonly problems: readonly string[];
+}
+
+/** Checks every spec at its `ci` preset; returns the exit code (0 all pass, 1 otherwise). */
+export function checkAll(registry: readonly SpecDefinition[] = specs, io: CliIo = processIo, traceDirectory = 'traces'): number {
+  if (registry.length === 0) {
+    io.err('check:all: no specs registered in model-check/specs.ts');
+    return 0;
+  }
+  const outcomes: SpecOutcome[] = [];
+  for (const spec of registry) {
+    const preset = spec.presets.find((p) => p.name === 'ci');
+    if (preset === undefined) {
+      outcomes.push({ spec: spec.name, ok: false, distinctStates: 0, durationMs: 0, problems: ['no `ci` preset'] });
+      continue;
+    }
+    const config = {
+      spec,
+      preset,
+      bounds: presetBounds(spec, preset),
+      mutant: undefined,
+      strategy: { kind: 'bfs' as const },
+      statesMax: undefined,
+      traceOut: undefined,
+      traceDirectory,
+      json: false,
+    };
+    const { report } = execute(config, io);
+    io.out('');
+    const problems = [
+      ...report.violations.map((v) => `violates ${v.property} at depth ${v.depth}`),
+      ...report.sometimes.filter((s) => !s.reached).map((s) => `never reaches ${s.property}`),
+    ];
+    outcomes.push({ spec: spec.name, ok: problems.length === 0, distinctStates: report.distinctStates, durationMs: report.durationMs, problems });
+  }
+  io.out('check:all summary');
+  for (const outcome of outcomes) {
+    const verdict = outcome.ok ? 'ok  ' : 'FAIL';
+    const detail = outcome.problems.length === 0 ? '' : `   ${outcome.problems.join('; ')}`;
+    io.out(`  ${verdict} ${outcome.spec.padEnd(16)} ${String(outcome.distinctStates).padStart(12)} states ${(outcome.durationMs / 1000).toFixed(1).padStart(8)} s${detail}`);
+  }
+  return outcomes.every((o) => o.ok) ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = checkAll();
+}
