@@ -92,6 +92,18 @@ describe('breadth-first search', () => {
   });
 });
 
+describe('budgets', () => {
+  it('stops an unbounded model after timeMaxMs and says it is incomplete', () => {
+    // The clock with n = 10^6 has 10^12 states: only the time budget ends this run.
+    const startMs = Date.now();
+    const report = check(clockModel({ n: 1_000_000 }), { progress: false, timeMaxMs: 200 });
+    expect(report.complete).toBe(false);
+    expect(report.distinctStates).toBeGreaterThan(1000);
+    expect(Date.now() - startMs).toBeLessThan(5000);
+    expect(report.fingerprintBytes).toBeGreaterThanOrEqual(report.distinctStates * 8);
+  });
+});
+
 describe('depth-first search', () => {
   it('counts the same states as BFS', () => {
     const report = check(clockModel({ n: 10 }), { strategy: { kind: 'dfs' }, progress: false });

@@ -33,6 +33,8 @@ export interface CheckOptions {
   strategy?: Strategy;
   /** Stop (and report complete: false) after this many distinct states. */
   statesMax?: number;
+  /** Stop (and report complete: false) after this much time; for benchmarks and time-boxed runs. */
+  timeMaxMs?: number;
   /** Default true. When false, each property is still reported once, with the first path found. */
   stopAtFirstViolation?: boolean;
   /** A progress line on stderr about once a second; default: process.stderr.isTTY. */
@@ -86,6 +88,8 @@ export interface CheckReport {
   violations: ViolationReport[];
   sometimes: SometimesReport[];
   seed?: number;
+  /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
+  fingerprintBytes?: number;
 }
 
 export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): CheckReport {
@@ -95,6 +99,7 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
   }
   const exploration = new Exploration<S, A>(model, {
     statesMax: options.statesMax ?? Number.POSITIVE_INFINITY,
+    timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
     progress: options.progress ?? process.stderr.isTTY === true,
   });
@@ -124,6 +129,7 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     statesPerSecond: durationMs > 0 ? Math.round((distinctStates * 1000) / durationMs) : 0,
     violations: exploration.violations,
     sometimes: exploration.sometimesReports,
+    fingerprintBytes: exploration.seen.bytes,
   };
   if (strategy.kind === 'simulate') report.seed = strategy.seed;
   return report;

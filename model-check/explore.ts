@@ -20,6 +20,7 @@ export interface TraceSource {
 
 export interface ExplorationOptions {
   readonly statesMax: number;
+  readonly timeMaxMs: number;
   readonly stopAtFirstViolation: boolean;
   readonly progress: boolean;
 }
@@ -44,6 +45,8 @@ export class Exploration<S, A> {
   private progressAtMs = 0;
   private progressStartMs = 0;
   private progressShown = false;
+  private readonly deadlineMs: number;
+  private timedOut = false;
 
   constructor(model: Model<S, A>, options: ExplorationOptions) {
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
@@ -57,6 +60,7 @@ export class Exploration<S, A> {
     this.progress = options.progress;
     this.progressStartMs = Date.now();
     this.progressAtMs = this.progressStartMs + PROGRESS_INTERVAL_MS;
+    this.deadlineMs = this.progressStartMs + options.timeMaxMs;
   }
 
   /**
@@ -69,9 +73,9 @@ export class Exploration<S, A> {
     return this.seen.add(fingerprinter.hi, fingerprinter.lo);
   }
 
-  /** True when the distinct-state budget is spent. */
+  /** True when the distinct-state budget or the time budget is spent. */
   get isFull(): boolean {
-    return this.seen.size >= this.statesMax;
+    return this.seen.size >= this.statesMax || this.timedOut;
   }
 
   /**
@@ -105,11 +109,14 @@ export class Exploration<S, A> {
     return stop;
   }
 
-  /** Call now and then from the hot loop (cheap: one clock read). */
+  /**
+   * Call every few thousand states from the hot loop (one clock read): checks
+   * the time budget and prints the progress line about once a second.
+   */
   tick(depth: number, queued: number): void {
-    if (!this.progress) return;
     const nowMs = Date.now();
-    if (nowMs < this.progressAtMs) return;
+    if (nowMs >= this.deadlineMs) this.timedOut = true;
+    if (!this.progress || nowMs < this.progressAtMs) return;
     this.progressAtMs = nowMs + PROGRESS_INTERVAL_MS;
     const elapsedS = (nowMs - this.progressStartMs) / 1000;
     const rate = elapsedS > 0 ? Math.round(this.seen.size / elapsedS) : 0;
