@@ -1,0 +1,73 @@
+// The benchmark: runs within its time budget and records one row per preset
+// in its own section of docs/benchmarks.md, leaving other sections alone.
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, upsertBenchmarkRow, type BenchmarkRow } from './bench.ts';
+import type { CheckReport } from './check.ts';
+import type { CliIo } from './cli.ts';
+import { toyClockSpec } from './toys.ts';
+
+const report = (distinctStates: number): CheckReport => ({
+  strategy: 'bfs',
+  complete: true,
+  distinctStates,
+  generatedStates: 2 * distinctStates,
+  maxDepth: 9,
+  durationMs: 2000,
+  statesPerSecond: distinctStates / 2,
+  violations: [],
+  sometimes: [],
+  fingerprintBytes: distinctStates * 16,
+});
+const machine = { cpu: 'Test CPU', cores: 2, memoryGb: 8, node: 'v20.0.0', platform: 'linux' };
+const row = (preset: string, distinct: number): BenchmarkRow => ({ preset, bounds: 'n=3', report: report(distinct), machine, date: '2025-01-01' });
+
+describe('upsertBenchmarkRow', () => {
+  it('creates the section, replaces the row of the same preset, keeps other sections', () => {
+    const others = '# Benchmarks\n\n## Server: throughput\n\nsome figures\n';
+    let markdown = upsertBenchmarkRow(others, 'paxos', row('bench', 1000));
+    expect(markdown.startsWith(others.trimEnd())).toBe(true);
+    expect(markdown).toContain('## Model checker: paxos');
+    expect(markdown).toContain('| bench | n=3 | yes | 1000 | 2000 | 9 | 2.0 | 500 | 16.0 | Test CPU, 2 cores, 8 GB | v20.0.0 | 2025-01-01 |');
+
+    markdown = upsertBenchmarkRow(markdown, 'raft', row('bench', 7));
+    markdown = upsertBenchmarkRow(markdown, 'paxos', row('bench', 3000));
+    markdown = upsertBenchmarkRow(markdown, 'paxos', row('ci', 10));
+    expect(markdown).not.toContain('| bench | n=3 | yes | 1000 |');
+    const paxos = markdown.slice(markdown.indexOf('## Model checker: paxos'), markdown.indexOf('## Model checker: raft'));
+    expect(paxos.split('\n').filter((line) => /^\| (bench|ci) \|/.test(line))).toEqual([
+      expect.stringContaining('| bench | n=3 | yes | 3000 |'),
+      expect.stringContaining('| ci | n=3 | yes | 10 |'),
+    ]);
+    expect(markdown).toContain('## Server: throughput\n\nsome figures\n');
+    expect(markdown).toContain('| bench | n=3 | yes | 7 |');
+  });
+});
+
+describe('npm run bench -- check', () => {
+  const io = (out: string[]): CliIo => ({ out: (t) => out.push(...t.split('\n')), err: (t) => out.push(...t.split('\n')), progress: false });
+
+  it('runs the largest preset for at most --seconds and records the figures', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'benchmarks.md');
+    writeFileSync(path, '# Benchmarks\n\n## Other: kept\n');
+    const out: string[] = [];
+    expect(main(['--spec', 'toy-clock', '--seconds', '0.5', '--record'], [toyClockSpec], io(out), path)).toBe(0);
+    expect(out[0]).toBe('model checker benchmark: toy-clock, preset big (n=30 withSometimes=true), BFS, budget 0.5 s');
+    expect(out).toContain('  distinct states     961');
+    expect(out.some((line) => line.startsWith('  machine '))).toBe(true);
+    const markdown = readFileSync(path, 'utf8');
+    expect(markdown).toContain('## Other: kept');
+    expect(markdown).toMatch(/\| big \| n=30 withSometimes=true \| yes \| 961 \| 1861 \| 60 \|/);
+  });
+
+  it('exits 2 on bad arguments', () => {
+    const out: string[] = [];
+    expect(main(['--seconds', 'soon'], [toyClockSpec], io(out))).toBe(2);
+    expect(out[0]).toBe('error: --seconds must be a positive number');
+    expect(main(['--fast'], [toyClockSpec], io(out))).toBe(2);
+    expect(out.some((line) => line.includes('unknown option(s) --fast'))).toBe(true);
+  });
+});
