@@ -1,0 +1,923 @@
+// The standalone server's request pipeline, sans-IO: frames in (one per call,
+// already split by FrameDecoder), bytes and closes out through each
+// connection's sink, txns out through `persist`. It plays the parts of
+// ZooKeeper's ZooKeeperServer.processConnectRequest/processPacket, the
+// PrepRequestProcessor -> SyncRequestProcessor -> FinalRequestProcessor chain,
+// SessionTrackerImpl and ContainerManager.
+//
+// Ordering. Requests are handled in arrival order, one at a time. A write is
+// prepped and applied to the tree at once, so the next request is validated
+// against it, but nothing it produced (its reply, the watch events it fired)
+// leaves the server before `persist` has made its txn durable. Every output
+// joins one FIFO; an output is released when the batch it depends on is durable
+// and everything ahead of it has been released. Hence, for every session, replies
+// come in request order, a read never shows a change that is not yet durable, and
+// a watch event reaches a client before any reply that follows the change
+// (ZooKeeper's guarantee that a client sees the event before the new data).
+//
+// Group commit: all txns produced while a persist is in flight go to the next
+// persist call as one batch. If persist fails the server stops, as ZooKeeper's
+// SyncRequestProcessor does on a log write error: the tree already holds the
+// change and cannot be rolled back.
+
+import { ErrorCode, KeeperState, OpCode, Perms, WatcherType, Xid, opCodeName } from '../protocol/constants.ts';
+import { decodeRecord, encodeRecord, JuteWriter, type Result } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import { frame } from '../protocol/frame-decoder.ts';
+import { authenticate, checkACL, userName } from '../tree/acl.ts';
+import { DataTree, type TxnResult, type WatchEvent } from '../tree/data-tree.ts';
+import { prepRequest, type WriteRequest } from '../tree/prep.ts';
+import type { Txn } from '../tree/txn.ts';
+import { WatcherMode } from '../tree/watch-manager.ts';
+import { checkPasswd, generatePasswd, initialSessionId } from './session-password.ts';
+import { SessionTracker } from './session-tracker.ts';
+import { LatencyStats, type ConnectionInfo, type ServerStats } from './stats.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string) => void;
+
+/** Where a connection's output goes: the TCP layer, or a test. */
+export interface ConnectionSink {
+  send(bytes: Uint8Array): void;
+  close(reason: string): void;
+}
+
+export type ServerCoreOptions = {
+  /** tickTime: the session expiry granularity. ZooKeeper's default is 3000 ms; zoo.cfg samples use 2000. */
+  readonly tickTimeMs?: number;
+  /** Default 2 x tickTime. */
+  readonly minSessionTimeoutMs?: number;
+  /** Default 20 x tickTime. */
+  readonly maxSessionTimeoutMs?: number;
+  /** zookeeper.DigestAuthenticationProvider.superDigest: "super:base64(sha1(super:password))". */
+  readonly superDigest?: string;
+  /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
+  readonly extendedTypesEnabled?: boolean;
+  /** The server id in the top byte of session ids (myid; 0 standalone). */
+  readonly serverId?: number;
+  /** znode.container.checkIntervalMs: how often containers and TTL nodes are reaped. */
+  readonly containerCheckIntervalMs?: number;
+  /** znode.container.maxNeverUsedIntervalMs (0 = keep never-used containers). */
+  readonly containerMaxNeverUsedIntervalMs?: number;
+  /** Makes txns durable before their effects are released; with none, the server is in-memory. */
+  readonly persist?: (txns: readonly Txn[]) => Promise<void>;
+  /** Called once if persist fails; the core has stopped by then. */
+  readonly onFatal?: (error: unknown) => void;
+  /** A tree recovered from storage; a fresh one otherwise. */
+  readonly tree?: DataTree;
+  /** Wall clock in ms (txn times, ctime/mtime). */
+  readonly now?: () => number;
+  readonly log?: Logger;
+};
+
+type ConnectionState = 'handshake' | 'open' | 'closed';
+
+type Connection = {
+  readonly id: number;
+  readonly sink: ConnectionSink;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly establishedAtMs: number;
+  state: ConnectionState;
+  sessionId: bigint | undefined;
+  sessionTimeoutMs: number | undefined;
+  authIds: R.Id[];
+  packetsReceived: number;
+  packetsSent: number;
+  outstandingRequests: number;
+  lastCxid: number;
+  lastZxid: bigint;
+  lastOperation: string;
+  lastResponseAtMs: number;
+  lastLatencyMs: number;
+  readonly latency: LatencyStats;
+};
+
+/** One entry of the output FIFO. `batch` is the persist batch it waits for (0: nothing). */
+type Output = { readonly batch: number; readonly deliver: () => void };
+
+export class ServerCore {
+  readonly tree: DataTree;
+  readonly tickTimeMs: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  private readonly options: ServerCoreOptions;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly tracker: SessionTracker;
+  private readonly connections = new Map<number, Connection>();
+  private readonly sessionConnection = new Map<bigint, number>();
+  private nextConnectionId = 1;
+  private nextSessionId: bigint;
+  private nextZxid: bigint;
+
+  // Output FIFO and group commit.
+  private outputs: Output[] = [];
+  private outputsHead = 0;
+  private batchTxns: Txn[] = [];
+  private currentBatch = 1;
+  private durableBatch = 0;
+  private persisting = false;
+  private stopped = false;
+  private lastContainerCheckMs: number;
+
+  // Server-wide stats.
+  private packetsReceived = 0;
+  private packetsSent = 0;
+  private readonly latency = new LatencyStats();
+  private txnsPersisted = 0;
+  private persistBatches = 0;
+  readonly startedAtMs: number;
+
+  constructor(options: ServerCoreOptions = {}) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? (() => {});
+    this.tickTimeMs = options.tickTimeMs ?? 3000;
+    this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickTimeMs;
+    this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 20 * this.tickTimeMs;
+    this.tree = options.tree ?? new DataTree();
+    this.tracker = new SessionTracker(this.tickTimeMs);
+    this.startedAtMs = this.now();
+    this.lastContainerCheckMs = this.startedAtMs;
+    this.nextSessionId = initialSessionId(options.serverId ?? 0, this.startedAtMs);
+    this.nextZxid = this.tree.lastProcessedZxid + 1n;
+    // Sessions recovered from the snapshot and log live on until they expire or
+    // their clients reconnect (ZooKeeperServer.loadData re-tracks them).
+    for (const [sessionId, timeoutMs] of this.tree.sessions) this.tracker.add(sessionId, timeoutMs, this.startedAtMs);
+  }
+
+  // ---- connections --------------------------------------------------------------
+
+  openConnection(sink: ConnectionSink, remoteAddress: string, remotePort: number): number {
+    const id = this.nextConnectionId++;
+    this.connections.set(id, {
+      id,
+      sink,
+      remoteAddress,
+      remotePort,
+      establishedAtMs: this.now(),
+      state: this.stopped ? 'closed' : 'handshake',
+      sessionId: undefined,
+      sessionTimeoutMs: undefined,
+      // Every connection starts authenticated as its address (NIOServerCnxn adds the ip id).
+      authIds: [{ scheme: 'ip', id: remoteAddress }],
+      packetsReceived: 0,
+      packetsSent: 0,
+      outstandingRequests: 0,
+      lastCxid: -1,
+      lastZxid: -1n,
+      lastOperation: 'NA',
+      lastResponseAtMs: 0,
+      lastLatencyMs: 0,
+      latency: new LatencyStats(),
+    });
+    if (this.stopped) sink.close('server stopped');
+    return id;
+  }
+
+  /** The transport saw the connection end (client closed, socket error). The session lives on until it expires. */
+  connectionClosed(connectionId: number): void {
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined) return;
+    connection.state = 'closed';
+    this.connections.delete(connectionId);
+    this.tree.removeWatcher(connectionId);
+    if (connection.sessionId !== undefined && this.sessionConnection.get(connection.sessionId) === connectionId) {
+      this.sessionConnection.delete(connection.sessionId);
+    }
+  }
+
+  /** Closes a connection from the server side (bad input, expired session, closeSession). */
+  closeConnection(connectionId: number, reason: string): void {
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined || connection.state === 'closed') return;
+    this.log('info', `closing connection ${connectionId} (${connection.remoteAddress}:${connection.remotePort}): ${reason}`);
+    this.connectionClosed(connectionId);
+    connection.sink.close(reason);
+  }
+
+  /** One complete frame from a connection. */
+  receiveFrame(connectionId: number, payload: Uint8Array): void {
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined || connection.state === 'closed') return;
+    this.packetsReceived++;
+    connection.packetsReceived++;
+    if (connection.state === 'handshake') this.handleConnect(connection, payload);
+    else this.handlePacket(connection, payload);
+  }
+
+  // ---- handshake (ZooKeeperServer.processConnectRequest) ------------------------
+
+  private handleConnect(connection: Connection, payload: Uint8Array): void {
+    const decoded = decodeRecord(payload, R.ConnectRequest.read, true);
+    if (!decoded.ok) {
+      this.closeConnection(connection.id, `malformed ConnectRequest: ${decoded.error}`);
+      return;
+    }
+    const request = decoded.value;
+    if (request.lastZxidSeen > this.tree.lastProcessedZxid) {
+      this.closeConnection(
+        connection.id,
+        `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, our last zxid is 0x${this.tree.lastProcessedZxid.toString(16)}`,
+      );
+      return;
+    }
+    const timeoutMs = Math.min(Math.max(request.timeOut, this.minSessionTimeoutMs), this.maxSessionTimeoutMs);
+    // ProtocolManager: answer with the readOnly byte only if the client sent one.
+    const withReadOnly = request.readOnly !== undefined;
+    const startedAtMs = this.now();
+    connection.state = 'open';
+    connection.outstandingRequests++;
+    if (request.sessionId === 0n) {
+      const sessionId = this.nextSessionId++;
+      this.tracker.add(sessionId, timeoutMs, this.now());
+      this.attach(connection, sessionId, timeoutMs);
+      const { batch } = this.submitTxn(sessionId, 0, { type: OpCode.createSession, timeOut: timeoutMs });
+      this.enqueue(batch, () => this.sendConnectResponse(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
+      return;
+    }
+    const sessionId = request.sessionId;
+    const valid = checkPasswd(sessionId, request.passwd) && this.tracker.touch(sessionId, this.now(), timeoutMs);
+    if (valid) {
+      const previous = this.sessionConnection.get(sessionId);
+      if (previous !== undefined && previous !== connection.id) this.closeConnection(previous, 'session moved to a new connection');
+      this.attach(connection, sessionId, timeoutMs);
+    } else {
+      this.log('info', `invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} from ${connection.remoteAddress}, probably expired`);
+    }
+    this.enqueue(0, () => this.sendConnectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+  }
+
+  private attach(connection: Connection, sessionId: bigint, timeoutMs: number): void {
+    connection.sessionId = sessionId;
+    connection.sessionTimeoutMs = timeoutMs;
+    this.sessionConnection.set(sessionId, connection.id);
+  }
+
+  /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
+  private sendConnectResponse(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
+    const response: R.ConnectResponse = {
+      protocolVersion: 0,
+      timeOut: valid ? timeoutMs : 0,
+      sessionId: valid ? sessionId : 0n,
+      passwd: valid ? generatePasswd(sessionId) : new Uint8Array(16),
+      readOnly: withReadOnly ? false : undefined,
+    };
+    this.send(connection, encodeRecord(response, R.ConnectResponse.write), startedAtMs, 'SESS', -1, this.tree.lastProcessedZxid);
+    if (!valid) this.closeConnection(connection.id, 'invalid session');
+  }
+
+  // ---- requests (processPacket + the processor chain) ------------------------------
+
+  private handlePacket(connection: Connection, payload: Uint8Array): void {
+    const sessionId = connection.sessionId!;
+    const reader = decodeRecord(payload.subarray(0, 8), R.RequestHeader.read);
+    if (!reader.ok) {
+      this.closeConnection(connection.id, `malformed RequestHeader (${payload.byteLength} bytes)`);
+      return;
+    }
+    const header = reader.value;
+    const body = payload.subarray(8);
+    const startedAtMs = this.now();
+    const zxid = this.tree.lastProcessedZxid;
+    if (!this.tracker.touch(sessionId, startedAtMs)) {
+      // The session expired or is closing: ZooKeeper answers SessionExpired and the client gives up.
+      connection.outstandingRequests++;
+      this.enqueue(0, () => this.reply(connection, header, ErrorCode.SESSIONEXPIRED, undefined, startedAtMs, zxid));
+      return;
+    }
+    connection.outstandingRequests++;
+    connection.lastCxid = header.xid;
+    switch (header.type) {
+      case OpCode.ping:
+        this.enqueue(0, () => this.reply(connection, { xid: Xid.ping, type: OpCode.ping }, 0, undefined, startedAtMs, zxid));
+        return;
+      case OpCode.auth:
+        this.handleAuth(connection, header, body, startedAtMs);
+        return;
+      case OpCode.closeSession: {
+        this.tracker.setClosing(sessionId);
+        const { batch } = this.submitTxn(sessionId, header.xid, { type: OpCode.closeSession });
+        const closeZxid = this.tree.lastProcessedZxid;
+        this.enqueue(batch, () => {
+          this.reply(connection, header, 0, undefined, startedAtMs, closeZxid);
+          this.closeConnection(connection.id, 'client closed the session');
+        });
+        return;
+      }
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+      case OpCode.delete:
+      case OpCode.setData:
+      case OpCode.setACL:
+      case OpCode.check:
+      case OpCode.multi:
+      case OpCode.reconfig:
+        this.handleWrite(connection, header, body, startedAtMs);
+        return;
+      case OpCode.exists:
+      case OpCode.getData:
+      case OpCode.getACL:
+      case OpCode.getChildren:
+      case OpCode.getChildren2:
+      case OpCode.getAllChildrenNumber:
+      case OpCode.sync:
+      case OpCode.setWatches:
+      case OpCode.setWatches2:
+      case OpCode.addWatch:
+      case OpCode.checkWatches:
+      case OpCode.removeWatches:
+      case OpCode.getEphemerals:
+      case OpCode.multiRead:
+      case OpCode.whoAmI:
+        this.handleRead(connection, header, body, startedAtMs);
+        return;
+      default:
+        // UnimplementedRequestProcessor: an Unimplemented reply, then the connection is closed.
+        this.log('warn', `unknown request type ${header.type} from connection ${connection.id}`);
+        this.enqueue(0, () => {
+          this.reply(connection, header, ErrorCode.UNIMPLEMENTED, undefined, startedAtMs, zxid);
+          this.closeConnection(connection.id, `unknown request type ${header.type}`);
+        });
+    }
+  }
+
+  private handleAuth(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
+    const decoded = decodeRecord(body, R.AuthPacket.read, true);
+    const ids = decoded.ok ? authenticate(decoded.value.scheme, decoded.value.auth, connection.remoteAddress, this.options.superDigest) : undefined;
+    if (ids !== undefined) {
+      for (const id of ids) if (!connection.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) connection.authIds.push(id);
+      this.enqueue(0, () => this.reply(connection, header, 0, undefined, startedAtMs, 0n));
+      return;
+    }
+    this.log('warn', `authentication failed for scheme ${decoded.ok ? decoded.value.scheme : '(malformed)'} on connection ${connection.id}`);
+    this.enqueue(0, () => {
+      this.reply(connection, header, ErrorCode.AUTHFAILED, undefined, startedAtMs, 0n);
+      this.closeConnection(connection.id, 'authentication failed');
+    });
+  }
+
+  private handleWrite(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
+    const sessionId = connection.sessionId!;
+    const request = decodeWrite(header.type, body);
+    if (request === undefined) {
+      // A body that does not decode becomes an error txn (pRequest's catch-all: MarshallingError).
+      const { batch, outcome } = this.submitErrorTxn(sessionId, header.xid, ErrorCode.MARSHALLINGERROR);
+      const zxid = this.tree.lastProcessedZxid;
+      this.enqueue(batch, () => this.reply(connection, header, outcome.err, undefined, startedAtMs, zxid));
+      return;
+    }
+    if (request === 'reconfig') {
+      const { batch, outcome } = this.submitErrorTxn(sessionId, header.xid, ErrorCode.RECONFIGDISABLED);
+      const zxid = this.tree.lastProcessedZxid;
+      this.enqueue(batch, () => this.reply(connection, header, outcome.err, undefined, startedAtMs, zxid));
+      return;
+    }
+    const { batch, outcome } = this.submitTxn(sessionId, header.xid, request, connection.authIds);
+    const { err, response } = writeResponse(outcome);
+    const zxid = this.tree.lastProcessedZxid;
+    this.enqueue(batch, () => this.reply(connection, header, err, response, startedAtMs, zxid));
+  }
+
+  /** FinalRequestProcessor's read cases: run against the tree now, released in order. */
+  private handleRead(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
+    let err = 0;
+    let response: Uint8Array | undefined;
+    let events: WatchEvent[] = [];
+    const result = this.read(connection, header.type, body);
+    const zxid = this.tree.lastProcessedZxid;
+    if (result === undefined) err = ErrorCode.MARSHALLINGERROR;
+    else if (typeof result === 'number') err = result;
+    else ({ response, events = [] } = result);
+    // setWatches fires its events while it runs, so they precede its reply (FinalRequestProcessor).
+    this.enqueue(0, () => {
+      for (const event of events) this.deliverEvent(event);
+      this.reply(connection, header, err, response, startedAtMs, zxid);
+    });
+  }
+
+  /** undefined: the body did not decode; a number: a KeeperException code. */
+  private read(connection: Connection, type: number, body: Uint8Array): number | { response?: Uint8Array; events?: WatchEvent[] } | undefined {
+    const tree = this.tree;
+    const watcher = connection.id;
+    const canRead = (acl: readonly R.ACL[], perm: number) => checkACL(acl, perm, connection.authIds);
+    switch (type) {
+      case OpCode.exists: {
+        const request = decodeRecord(body, R.ExistsRequest.read, true);
+        if (!request.ok) return undefined;
+        const { path, watch } = request.value;
+        if (path.includes('\0')) return ErrorCode.BADARGUMENTS;
+        const node = tree.getNode(path);
+        if (node !== undefined && !canRead(node.acl, Perms.READ)) return ErrorCode.NOAUTH;
+        const stat = tree.statNode(path, watch ? watcher : undefined);
+        if (stat === undefined) return ErrorCode.NONODE;
+        return { response: encodeRecord({ stat }, R.ExistsResponse.write) };
+      }
+      case OpCode.getData: {
+        const request = decodeRecord(body, R.GetDataRequest.read, true);
+        if (!request.ok) return undefined;
+        const result = this.getData(connection, request.value.path, request.value.watch);
+        return typeof result === 'number' ? result : { response: encodeRecord(result, R.GetDataResponse.write) };
+      }
+      case OpCode.getChildren:
+      case OpCode.getChildren2: {
+        const request = decodeRecord(body, R.GetChildrenRequest.read, true);
+        if (!request.ok) return undefined;
+        const result = this.getChildren(connection, request.value.path, request.value.watch);
+        if (typeof result === 'number') return result;
+        return type === OpCode.getChildren
+          ? { response: encodeRecord({ children: result.children }, R.GetChildrenResponse.write) }
+          : { response: encodeRecord(result, R.GetChildren2Response.write) };
+      }
+      case OpCode.getAllChildrenNumber: {
+        const request = decodeRecord(body, R.GetAllChildrenNumberRequest.read, true);
+        if (!request.ok) return undefined;
+        const node = tree.getNode(request.value.path);
+        if (node === undefined) return ErrorCode.NONODE;
+        if (!canRead(node.acl, Perms.READ)) return ErrorCode.NOAUTH;
+        return { response: encodeRecord({ totalNumber: tree.getAllChildrenNumber(request.value.path) }, R.GetAllChildrenNumberResponse.write) };
+      }
+      case OpCode.getACL: {
+        const request = decodeRecord(body, R.GetACLRequest.read, true);
+        if (!request.ok) return undefined;
+        const node = tree.getNode(request.value.path);
+        if (node === undefined) return ErrorCode.NONODE;
+        if (!canRead(node.acl, Perms.READ | Perms.ADMIN)) return ErrorCode.NOAUTH;
+        const stat = tree.statNode(request.value.path)!;
+        // Without ADMIN the digest hashes are redacted ("user:x"), as FinalRequestProcessor does.
+        const acl = canRead(node.acl, Perms.ADMIN)
+          ? [...node.acl]
+          : node.acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id.replace(/:.*/s, ':x') } } : a));
+        return { response: encodeRecord({ acl, stat }, R.GetACLResponse.write) };
+      }
+      case OpCode.sync: {
+        const request = decodeRecord(body, R.SyncRequest.read, true);
+        if (!request.ok) return undefined;
+        return { response: encodeRecord({ path: request.value.path }, R.SyncResponse.write) };
+      }
+      case OpCode.setWatches:
+      case OpCode.setWatches2: {
+        const request: Result<R.SetWatches2, string> =
+          type === OpCode.setWatches
+            ? decodeRecord(body, (r) => ({ ...R.SetWatches.read(r), persistentWatches: [], persistentRecursiveWatches: [] }), true)
+            : decodeRecord(body, R.SetWatches2.read, true);
+        if (!request.ok) return undefined;
+        const w = request.value;
+        const events = tree.setWatches(
+          w.relativeZxid,
+          {
+            dataWatches: w.dataWatches,
+            existWatches: w.existWatches,
+            childWatches: w.childWatches,
+            persistentWatches: w.persistentWatches,
+            persistentRecursiveWatches: w.persistentRecursiveWatches,
+          },
+          watcher,
+        );
+        return { events };
+      }
+      case OpCode.addWatch: {
+        const request = decodeRecord(body, R.AddWatchRequest.read, true);
+        if (!request.ok) return undefined;
+        const { path, mode } = request.value;
+        if (mode !== 0 && mode !== 1) return ErrorCode.MARSHALLINGERROR;
+        tree.addWatch(path, watcher, mode === 0 ? 'persistent' : 'persistentRecursive');
+        // FinalRequestProcessor answers addWatch with ErrorResponse(0).
+        return { response: encodeRecord({ err: 0 }, R.ErrorResponse.write) };
+      }
+      case OpCode.checkWatches:
+      case OpCode.removeWatches: {
+        const request = decodeRecord(body, R.CheckWatchesRequest.read, true);
+        if (!request.ok) return undefined;
+        const { path, type: watcherType } = request.value;
+        const found = type === OpCode.checkWatches ? this.containsWatcher(path, watcherType, watcher) : this.removeWatch(path, watcherType, watcher);
+        if (found === undefined) return ErrorCode.MARSHALLINGERROR;
+        return found ? {} : ErrorCode.NOWATCHER;
+      }
+      case OpCode.getEphemerals: {
+        const request = decodeRecord(body, R.GetEphemeralsRequest.read, true);
+        if (!request.ok) return undefined;
+        const prefix = request.value.prefixPath;
+        const all = tree.getEphemerals(connection.sessionId!);
+        const ephemerals = prefix.trim() === '' || prefix.trim() === '/' ? all : all.filter((p) => p.startsWith(prefix));
+        return { response: encodeRecord({ ephemerals }, R.GetEphemeralsResponse.write) };
+      }
+      case OpCode.multiRead: {
+        const request = decodeRecord(body, R.MultiRequest.read, true);
+        if (!request.ok) return undefined;
+        const results: R.MultiResult[] = [];
+        for (const op of request.value) {
+          if (op.type === OpCode.getData) {
+            const result = this.getData(connection, op.request.path, false);
+            results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getData, ...result });
+          } else if (op.type === OpCode.getChildren) {
+            const result = this.getChildren(connection, op.request.path, false);
+            results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getChildren, children: result.children });
+          } else {
+            return ErrorCode.MARSHALLINGERROR;
+          }
+        }
+        return { response: encodeRecord(results, R.MultiResponse.write) };
+      }
+      case OpCode.whoAmI: {
+        const clientInfo = connection.authIds.map((id) => ({ authScheme: id.scheme, user: userName(id) }));
+        return { response: encodeRecord({ clientInfo }, R.WhoAmIResponse.write) };
+      }
+      default:
+        return ErrorCode.UNIMPLEMENTED;
+    }
+  }
+
+  private getData(connection: Connection, path: string, watch: boolean): number | { data: Uint8Array; stat: R.Stat } {
+    const node = this.tree.getNode(path);
+    if (node === undefined) return ErrorCode.NONODE;
+    if (!checkACL(node.acl, Perms.READ, connection.authIds)) return ErrorCode.NOAUTH;
+    return this.tree.getData(path, watch ? connection.id : undefined)!;
+  }
+
+  private getChildren(connection: Connection, path: string, watch: boolean): number | { children: string[]; stat: R.Stat } {
+    const node = this.tree.getNode(path);
+    if (node === undefined) return ErrorCode.NONODE;
+    if (!checkACL(node.acl, Perms.READ, connection.authIds)) return ErrorCode.NOAUTH;
+    return this.tree.getChildren(path, watch ? connection.id : undefined)!;
+  }
+
+  /** DataTree.containsWatcher; undefined for an unknown WatcherType. */
+  private containsWatcher(path: string, type: number, watcher: number): boolean | undefined {
+    const { dataWatches, childWatches } = this.tree;
+    switch (type) {
+      case WatcherType.Children:
+        return childWatches.containsWatcher(path, watcher, WatcherMode.standard);
+      case WatcherType.Data:
+        return dataWatches.containsWatcher(path, watcher, WatcherMode.standard);
+      case WatcherType.Persistent:
+        return dataWatches.containsWatcher(path, watcher, WatcherMode.persistent);
+      case WatcherType.PersistentRecursive:
+        return dataWatches.containsWatcher(path, watcher, WatcherMode.persistentRecursive);
+      case WatcherType.Any:
+        return childWatches.containsWatcher(path, watcher) || dataWatches.containsWatcher(path, watcher);
+      default:
+        return undefined;
+    }
+  }
+
+  /** DataTree.removeWatch. */
+  private removeWatch(path: string, type: number, watcher: number): boolean | undefined {
+    const { dataWatches, childWatches } = this.tree;
+    switch (type) {
+      case WatcherType.Children:
+        return childWatches.removeWatch(path, watcher, WatcherMode.standard);
+      case WatcherType.Data:
+        return dataWatches.removeWatch(path, watcher, WatcherMode.standard);
+      case WatcherType.Persistent: {
+        const fromChild = childWatches.removeWatch(path, watcher, WatcherMode.persistent);
+        const fromData = dataWatches.removeWatch(path, watcher, WatcherMode.persistent);
+        return fromChild || fromData;
+      }
+      case WatcherType.PersistentRecursive:
+        return dataWatches.removeWatch(path, watcher, WatcherMode.persistentRecursive);
+      case WatcherType.Any: {
+        const fromChild = childWatches.removeWatch(path, watcher);
+        const fromData = dataWatches.removeWatch(path, watcher);
+        return fromChild || fromData;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  // ---- txns, group commit and the output FIFO -------------------------------------
+
+  private takeZxid(): bigint {
+    return this.nextZxid++;
+  }
+
+  /** Preps and applies one write; its outputs must wait for the returned batch. */
+  private submitTxn(sessionId: bigint, cxid: number, request: WriteRequest, authIds: readonly R.Id[] = []): { batch: number; outcome: TxnResult } {
+    const txn = prepRequest(this.tree, request, {
+      sessionId,
+      cxid,
+      zxid: this.takeZxid(),
+      time: BigInt(this.now()),
+      authIds,
+      extendedTypesEnabled: this.options.extendedTypesEnabled ?? false,
+    });
+    return this.applyAndLog(txn);
+  }
+
+  private submitErrorTxn(sessionId: bigint, cxid: number, err: number): { batch: number; outcome: TxnResult } {
+    return this.applyAndLog({ sessionId, cxid, zxid: this.takeZxid(), time: BigInt(this.now()), body: { type: 'error', err } });
+  }
+
+  private applyAndLog(txn: Txn): { batch: number; outcome: TxnResult } {
+    const { result, events } = this.tree.applyTxn(txn);
+    if (txn.body.type === 'closeSession') {
+      this.tracker.remove(txn.sessionId);
+    }
+    const batch = this.currentBatch;
+    this.batchTxns.push(txn);
+    for (const event of events) this.enqueue(batch, () => this.deliverEvent(event));
+    this.scheduleFlush();
+    return { batch, outcome: result };
+  }
+
+  private scheduleFlush(): void {
+    if (this.options.persist === undefined) {
+      // In-memory: a txn is "durable" as soon as it is applied.
+      this.txnsPersisted += this.batchTxns.length;
+      this.batchTxns = [];
+      this.durableBatch = this.currentBatch++;
+      return;
+    }
+    if (!this.persisting) queueMicrotask(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const persist = this.options.persist;
+    if (persist === undefined || this.persisting || this.batchTxns.length === 0 || this.stopped) return;
+    const txns = this.batchTxns;
+    const batch = this.currentBatch;
+    this.batchTxns = [];
+    this.currentBatch++;
+    this.persisting = true;
+    try {
+      await persist(txns);
+    } catch (error) {
+      this.persisting = false;
+      this.fail(error);
+      return;
+    }
+    this.persisting = false;
+    this.txnsPersisted += txns.length;
+    this.persistBatches++;
+    this.durableBatch = batch;
+    this.release();
+    if (this.batchTxns.length > 0) void this.flush();
+  }
+
+  private fail(error: unknown): void {
+    this.log('error', `persist failed, stopping the server: ${error instanceof Error ? error.message : String(error)}`);
+    this.stop();
+    this.options.onFatal?.(error);
+  }
+
+  /** Stops serving: every connection is closed and new ones are refused. Pending outputs are dropped. */
+  stop(): void {
+    this.stopped = true;
+    this.outputs = [];
+    this.outputsHead = 0;
+    for (const id of [...this.connections.keys()]) this.closeConnection(id, 'server stopping');
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  private enqueue(batch: number, deliver: () => void): void {
+    if (this.stopped) return;
+    const idle = this.outputsHead === this.outputs.length;
+    if (idle && batch <= this.durableBatch) {
+      deliver();
+      return;
+    }
+    this.outputs.push({ batch, deliver });
+    // An in-memory server can make a batch durable while outputs wait (never, in
+    // practice, since its FIFO is always idle), so release eagerly.
+    if (this.options.persist === undefined) this.release();
+  }
+
+  private release(): void {
+    while (this.outputsHead < this.outputs.length) {
+      const output = this.outputs[this.outputsHead]!;
+      if (output.batch > this.durableBatch) break;
+      this.outputsHead++;
+      output.deliver();
+    }
+    // Compact once the consumed prefix dominates (avoids queue.shift()).
+    if (this.outputsHead > 1024 && this.outputsHead * 2 > this.outputs.length) {
+      this.outputs = this.outputs.slice(this.outputsHead);
+      this.outputsHead = 0;
+    }
+  }
+
+  /** True when no output waits for persistence (tests use it to settle). */
+  get isIdle(): boolean {
+    return this.outputsHead === this.outputs.length && this.batchTxns.length === 0 && !this.persisting;
+  }
+
+  // ---- sending ---------------------------------------------------------------------
+
+  private send(connection: Connection, body: Uint8Array, startedAtMs: number, operation: string, cxid: number, zxid: bigint): void {
+    if (connection.state === 'closed') return;
+    const latencyMs = this.now() - startedAtMs;
+    this.latency.add(latencyMs);
+    connection.latency.add(latencyMs);
+    connection.lastLatencyMs = latencyMs;
+    connection.lastResponseAtMs = this.now();
+    connection.lastOperation = operation;
+    connection.lastZxid = zxid;
+    if (cxid !== -1) connection.lastCxid = cxid;
+    connection.outstandingRequests = Math.max(0, connection.outstandingRequests - 1);
+    this.packetsSent++;
+    connection.packetsSent++;
+    connection.sink.send(frame(body));
+  }
+
+  /**
+   * Sends a reply. `zxid` is the tree's last zxid when the request was processed
+   * (FinalRequestProcessor's lastZxid), captured before the reply waits in the FIFO.
+   */
+  private reply(connection: Connection, header: R.RequestHeader, err: number, response: Uint8Array | undefined, startedAtMs: number, zxid: bigint): void {
+    const w = new JuteWriter(16 + (response?.byteLength ?? 0));
+    R.ReplyHeader.write(w, { xid: header.xid, zxid, err });
+    if (err === 0 && response !== undefined) w.writeRaw(response);
+    this.send(connection, w.toBytes(), startedAtMs, opCodeName(header.type), header.xid, zxid);
+  }
+
+  private deliverEvent(event: WatchEvent): void {
+    const connection = this.connections.get(event.watcher);
+    if (connection === undefined || connection.state !== 'open') return;
+    const w = new JuteWriter(32 + event.path.length);
+    R.ReplyHeader.write(w, { xid: Xid.notification, zxid: event.zxid, err: 0 });
+    R.WatcherEvent.write(w, { type: event.type, state: KeeperState.SyncConnected, path: event.path });
+    this.packetsSent++;
+    connection.packetsSent++;
+    connection.sink.send(frame(w.toBytes()));
+  }
+
+  // ---- time: session expiry and container reaping ------------------------------------
+
+  /** Called by the transport every tick (or by a test with a chosen time). */
+  tick(): void {
+    if (this.stopped) return;
+    const nowMs = this.now();
+    for (const session of this.tracker.expire(nowMs)) {
+      this.log('info', `expiring session 0x${BigInt.asUintN(64, session.sessionId).toString(16)}, timeout of ${session.timeoutMs}ms exceeded`);
+      const { batch } = this.submitTxn(session.sessionId, 0, { type: OpCode.closeSession });
+      const connectionId = this.sessionConnection.get(session.sessionId);
+      if (connectionId !== undefined) this.enqueue(batch, () => this.closeConnection(connectionId, 'session expired'));
+    }
+    const intervalMs = this.options.containerCheckIntervalMs ?? 60_000;
+    if (nowMs - this.lastContainerCheckMs >= intervalMs) {
+      this.lastContainerCheckMs = nowMs;
+      const maxNeverUsed = BigInt(this.options.containerMaxNeverUsedIntervalMs ?? 0);
+      for (const path of this.tree.reapCandidates(BigInt(nowMs), maxNeverUsed)) {
+        // ContainerManager submits deleteContainer as the server (session 0); a
+        // container that gained a child meanwhile fails prep with NotEmpty.
+        this.submitTxn(0n, 0, { type: OpCode.deleteContainer, request: { path } });
+      }
+    }
+  }
+
+  // ---- stats ---------------------------------------------------------------------------
+
+  stats(): ServerStats {
+    const connections: ConnectionInfo[] = [...this.connections.values()].map((c) => ({
+      connectionId: c.id,
+      remoteAddress: c.remoteAddress,
+      remotePort: c.remotePort,
+      interestOps: 1,
+      sessionId: c.sessionId,
+      sessionTimeoutMs: c.sessionTimeoutMs,
+      packetsReceived: c.packetsReceived,
+      packetsSent: c.packetsSent,
+      outstandingRequests: c.outstandingRequests,
+      establishedAtMs: c.establishedAtMs,
+      lastCxid: c.lastCxid,
+      lastZxid: c.lastZxid,
+      lastOperation: c.lastOperation,
+      lastResponseAtMs: c.lastResponseAtMs,
+      lastLatencyMs: c.lastLatencyMs,
+      latencyMinMs: c.latency.min,
+      latencyAvgMs: c.latency.avg,
+      latencyMaxMs: c.latency.maxMs,
+    }));
+    return {
+      serverState: 'standalone',
+      packetsReceived: this.packetsReceived,
+      packetsSent: this.packetsSent,
+      latencyMinMs: this.latency.min,
+      latencyAvgMs: this.latency.avg,
+      latencyMaxMs: this.latency.maxMs,
+      outstandingRequests: connections.reduce((n, c) => n + c.outstandingRequests, 0),
+      lastProcessedZxid: this.tree.lastProcessedZxid,
+      znodeCount: this.tree.nodeCount,
+      watchCount: this.tree.watchCount,
+      watchedPaths: this.tree.dataWatches.pathCount + this.tree.childWatches.pathCount,
+      watchingConnections: new Set([...this.tree.dataWatches.byWatcher().keys(), ...this.tree.childWatches.byWatcher().keys()]).size,
+      ephemeralsCount: this.tree.ephemeralCount,
+      approximateDataSize: this.tree.approximateDataSize(),
+      sessionCount: this.tracker.size,
+      connections,
+      startedAtMs: this.startedAtMs,
+      txnsPersisted: this.txnsPersisted,
+      persistBatches: this.persistBatches,
+    };
+  }
+
+  /** srst / crst: resets the latency and packet counters. */
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.latency.reset();
+    for (const c of this.connections.values()) {
+      c.packetsReceived = 0;
+      c.packetsSent = 0;
+      c.latency.reset();
+    }
+  }
+
+  /** The session ids of live sessions with their timeouts (dump, cons). */
+  sessions(): { sessionId: bigint; timeoutMs: number; ephemerals: string[] }[] {
+    return [...this.tracker.all()].map((s) => ({ sessionId: s.sessionId, timeoutMs: s.timeoutMs, ephemerals: this.tree.getEphemerals(s.sessionId) }));
+  }
+}
+
+/** The body of a write request, decoded; undefined when it does not decode. */
+function decodeWrite(type: number, body: Uint8Array): WriteRequest | 'reconfig' | undefined {
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer: {
+      const r = decodeRecord(body, R.CreateRequest.read, true);
+      return r.ok ? { type, request: r.value } : undefined;
+    }
+    case OpCode.createTTL: {
+      const r = decodeRecord(body, R.CreateTTLRequest.read, true);
+      return r.ok ? { type, request: r.value } : undefined;
+    }
+    case OpCode.delete: {
+      const r = decodeRecord(body, R.DeleteRequest.read, true);
+      return r.ok ? { type, request: r.value } : undefined;
+    }
+    case OpCode.setData: {
+      const r = decodeRecord(body, R.SetDataRequest.read, true);
+      return r.ok ? { type, request: r.value } : undefined;
+    }
+    case OpCode.setACL: {
+      const r = decodeRecord(body, R.SetACLRequest.read, true);
+      return r.ok ? { type, request: r.value } : undefined;
+    }
+    case OpCode.check: {
+      const r = decodeRecord(body, R.CheckVersionRequest.read, true);
+      return r.ok ? { type, request: r.value } : undefined;
+    }
+    case OpCode.multi: {
+      const r = decodeRecord(body, R.MultiRequest.read, true);
+      return r.ok ? { type, ops: r.value } : undefined;
+    }
+    case OpCode.reconfig:
+      return 'reconfig';
+    default:
+      return undefined;
+  }
+}
+
+/** FinalRequestProcessor's write cases: the reply for a txn's result. */
+function writeResponse(outcome: TxnResult): { err: number; response?: Uint8Array } {
+  if (outcome.type === OpCode.error) return { err: outcome.err };
+  switch (outcome.type) {
+    case OpCode.create:
+      return { err: outcome.err, response: encodeRecord({ path: outcome.path ?? '' }, R.CreateResponse.write) };
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return outcome.stat === undefined
+        ? { err: outcome.err }
+        : { err: outcome.err, response: encodeRecord({ path: outcome.path ?? '', stat: outcome.stat }, R.Create2Response.write) };
+    case OpCode.setData:
+    case OpCode.setACL:
+      return outcome.stat === undefined ? { err: outcome.err } : { err: outcome.err, response: encodeRecord({ stat: outcome.stat }, R.SetDataResponse.write) };
+    case OpCode.multi: {
+      // The multi's header says OK; failures are in the per-op results.
+      const results: R.MultiResult[] = (outcome.multiResult ?? []).map(multiResult);
+      return { err: 0, response: encodeRecord(results, R.MultiResponse.write) };
+    }
+    default:
+      return { err: outcome.err };
+  }
+}
+
+function multiResult(sub: TxnResult): R.MultiResult {
+  switch (sub.type) {
+    case OpCode.create:
+      return { type: OpCode.create, path: sub.path ?? '' };
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return { type: OpCode.create2, path: sub.path ?? '', stat: sub.stat! };
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return { type: OpCode.delete };
+    case OpCode.setData:
+      return { type: OpCode.setData, stat: sub.stat! };
+    case OpCode.check:
+      return { type: OpCode.check };
+    default:
+      return { type: OpCode.error, err: sub.err };
+  }
+}
+

@@ -1,0 +1,180 @@
+// The TCP front of the standalone server (ZooKeeper's NIOServerCnxnFactory and
+// NIOServerCnxn): accepts connections on node:net, splits each byte stream with
+// a FrameDecoder, hands frames to the sans-IO ServerCore, writes what it sends,
+// and drives its clock. A bad stream (oversized or negative length, malformed
+// handshake) closes that one connection and is logged; it never stops the server.
+//
+// Four-letter words: as in NIOServerCnxn.checkFourLetterWord, a connection whose
+// first four bytes spell a known command is not a client; the admin part answers
+// it through `fourLetterWord` and the connection is closed after the answer.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { juteMaxBufferDefault } from '../protocol/constants.ts';
+import { FrameDecoder } from '../protocol/frame-decoder.ts';
+import { ServerCore, type Logger, type ServerCoreOptions } from './core.ts';
+
+/** The commands ZooKeeper 3.8 recognises (FourLetterCommands). */
+export const fourLetterWords = new Set([
+  'conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'hash', 'isro', 'mntr',
+  'ruok', 'srst', 'srvr', 'stat', 'stmk', 'wchc', 'wchp', 'wchs',
+]);
+
+export type StartServerOptions = ServerCoreOptions & {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 2181; 0 picks a free port. */
+  readonly port?: number;
+  /** maxClientCnxns: connections per client address (0 = no limit; ZooKeeper's default is 60). */
+  readonly maxClientCnxns?: number;
+  /** jute.maxbuffer: the largest frame accepted. */
+  readonly frameBytesMax?: number;
+  /** Answers a four-letter word; undefined closes the connection without a reply. */
+  readonly fourLetterWord?: (word: string, server: ZooKeeperServer) => string | undefined | Promise<string | undefined>;
+};
+
+export type ZooKeeperServer = {
+  readonly host: string;
+  readonly port: number;
+  readonly core: ServerCore;
+  /** Stops accepting, closes every connection, stops the clock. */
+  close(): Promise<void>;
+};
+
+const defaultLogger: Logger = (level, message) => {
+  if (level === 'warn' || level === 'error') process.stderr.write(`[zk ${level}] ${message}\n`);
+};
+
+export async function startServer(options: StartServerOptions = {}): Promise<ZooKeeperServer> {
+  const log = options.log ?? defaultLogger;
+  const core = new ServerCore({ ...options, log });
+  const frameBytesMax = options.frameBytesMax ?? juteMaxBufferDefault;
+  const maxClientCnxns = options.maxClientCnxns ?? 60;
+  const connectionsPerAddress = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  let server: ZooKeeperServer;
+
+  const netServer: Server = createServer({ noDelay: true }, (socket) => {
+    const remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
+    const remotePort = socket.remotePort ?? 0;
+    const count = connectionsPerAddress.get(remoteAddress) ?? 0;
+    if (maxClientCnxns > 0 && count >= maxClientCnxns) {
+      log('warn', `too many connections from ${remoteAddress} - max is ${maxClientCnxns}`);
+      socket.destroy();
+      return;
+    }
+    connectionsPerAddress.set(remoteAddress, count + 1);
+    sockets.add(socket);
+    socket.setNoDelay(true);
+
+    let closed = false;
+    const connectionId = core.openConnection(
+      {
+        send: (bytes) => {
+          if (!closed) socket.write(bytes);
+        },
+        close: (reason) => {
+          if (closed) return;
+          closed = true;
+          log('debug', `connection ${connectionId} closed by server: ${reason}`);
+          socket.end();
+          // A peer that never reads must not keep the socket forever.
+          setTimeout(() => socket.destroy(), 1000).unref();
+        },
+      },
+      remoteAddress,
+      remotePort,
+    );
+
+    const decoder = new FrameDecoder(frameBytesMax);
+    let head: Uint8Array | undefined = new Uint8Array(0);
+    const onFrame = (payload: Uint8Array) => core.receiveFrame(connectionId, payload);
+
+    socket.on('data', (chunk: Buffer) => {
+      if (closed) return;
+      let bytes: Uint8Array = chunk;
+      if (head !== undefined) {
+        // Until the first four bytes are in, they may be a four-letter word.
+        const joined = new Uint8Array(head.byteLength + bytes.byteLength);
+        joined.set(head, 0);
+        joined.set(bytes, head.byteLength);
+        if (joined.byteLength < 4) {
+          head = joined;
+          return;
+        }
+        head = undefined;
+        const word = Buffer.from(joined.subarray(0, 4)).toString('latin1');
+        if (fourLetterWords.has(word)) {
+          closed = true;
+          core.connectionClosed(connectionId);
+          void answerFourLetterWord(word, socket);
+          return;
+        }
+        bytes = joined;
+      }
+      const error = decoder.push(bytes, onFrame);
+      if (error !== undefined) {
+        const detail = error.kind === 'too-large' ? `length ${error.length} is greater than jute.maxbuffer=${error.frameBytesMax}` : `negative length ${error.length}`;
+        log('warn', `connection ${connectionId} from ${remoteAddress}:${remotePort}: malformed or too large frame (${detail})`);
+        core.closeConnection(connectionId, `frame error: ${detail}`);
+      }
+    });
+    const finish = () => {
+      if (!sockets.delete(socket)) return;
+      closed = true;
+      const n = (connectionsPerAddress.get(remoteAddress) ?? 1) - 1;
+      if (n <= 0) connectionsPerAddress.delete(remoteAddress);
+      else connectionsPerAddress.set(remoteAddress, n);
+      core.connectionClosed(connectionId);
+    };
+    socket.on('error', (error) => {
+      log('debug', `connection ${connectionId} socket error: ${error.message}`);
+      finish();
+    });
+    socket.on('close', finish);
+  });
+
+  async function answerFourLetterWord(word: string, socket: Socket): Promise<void> {
+    try {
+      const answer = options.fourLetterWord === undefined ? undefined : await options.fourLetterWord(word, server);
+      if (answer !== undefined) socket.end(answer);
+      else socket.end();
+    } catch (error) {
+      log('warn', `four-letter word ${word} failed: ${error instanceof Error ? error.message : String(error)}`);
+      socket.destroy();
+    }
+  }
+
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    netServer.once('error', reject);
+    netServer.listen(options.port ?? 2181, host, () => {
+      netServer.off('error', reject);
+      resolve();
+    });
+  });
+  netServer.on('error', (error) => log('error', `server socket error: ${error.message}`));
+  const address = netServer.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 2181);
+
+  // The session tracker's clock: ZooKeeper wakes at each bucket's expiry time;
+  // ticking at half the tickTime keeps expiry within a tick of its bucket.
+  const timer = setInterval(() => core.tick(), Math.max(10, Math.floor(core.tickTimeMs / 2)));
+  timer.unref();
+
+  let closing: Promise<void> | undefined;
+  server = {
+    host,
+    port,
+    core,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(timer);
+        core.stop();
+        for (const socket of sockets) socket.destroy();
+        netServer.close(() => resolve());
+      });
+      return closing;
+    },
+  };
+  return server;
+}
