@@ -1,0 +1,81 @@
+// The handful of file-system calls storage makes, behind an interface so tests
+// can count fsyncs (group commit must issue fewer of them than appends) and
+// inject ENOSPC or EIO at any call without a full disk. Production passes
+// `nodeFs`, a thin veneer over node:fs/promises.
+//
+// Directory fsync matters: creating or renaming a file changes its directory,
+// and on Linux that change is durable only after the directory itself is
+// fsynced (ext4, xfs). ZooKeeper's AtomicFileOutputStream fsyncs the file
+// and renames it but never fsyncs the directory; we do.
+
+import * as fsp from 'node:fs/promises';
+
+export interface FileHandleLike {
+  /** Writes `length` bytes of `buffer` from `offset` at file position `position`; may write fewer. */
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  /** fsync(2): the file's data and metadata are on stable storage when this resolves. */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface FsLayer {
+  /** 'w' creates or truncates for writing; 'r' opens for reading (used for directory fsync). */
+  open(path: string, flags: 'w' | 'r'): Promise<FileHandleLike>;
+  readFile(path: string): Promise<Uint8Array>;
+  readdir(path: string): Promise<string[]>;
+  rename(from: string, to: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  truncate(path: string, lengthBytes: number): Promise<void>;
+  mkdir(path: string): Promise<void>;
+  /** fsync of a directory, making the creations and renames inside it durable. */
+  syncDirectory(path: string): Promise<void>;
+}
+
+export const nodeFs: FsLayer = {
+  open: (path, flags) => fsp.open(path, flags),
+  readFile: async (path) => new Uint8Array(await fsp.readFile(path)),
+  readdir: (path) => fsp.readdir(path),
+  rename: (from, to) => fsp.rename(from, to),
+  unlink: (path) => fsp.unlink(path),
+  truncate: (path, lengthBytes) => fsp.truncate(path, lengthBytes),
+  mkdir: async (path) => {
+    await fsp.mkdir(path, { recursive: true });
+  },
+  syncDirectory: async (path) => {
+    const handle = await fsp.open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+};
+
+/** Writes all of `bytes` at `position`, looping over short writes. */
+export async function writeFully(handle: FileHandleLike, bytes: Uint8Array, position: number): Promise<void> {
+  let written = 0;
+  while (written < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);
+    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    written += bytesWritten;
+  }
+}
+
+/**
+ * A file created durably: written, fsynced, renamed over `path`, directory
+ * fsynced. A reader sees either the old file or the whole new one, never a
+ * prefix, and after a crash the rename is not lost.
+ */
+export async function writeFileAtomically(fs: FsLayer, directory: string, name: string, bytes: Uint8Array): Promise<void> {
+  const finalPath = `${directory}/${name}`;
+  const tempPath = `${finalPath}.tmp`;
+  const handle = await fs.open(tempPath, 'w');
+  try {
+    await writeFully(handle, bytes, 0);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tempPath, finalPath);
+  await fs.syncDirectory(directory);
+}

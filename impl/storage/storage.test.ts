@@ -1,0 +1,342 @@
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { recordBytes, logHeaderBytes } from './record-format.ts';
+import { Storage, type StorageOptions } from './storage.ts';
+import type { Result } from './result.ts';
+import { CountingFs, payloadFor, temporaryDir, textOf } from './test-support.ts';
+import type { FileHandleLike, FsLayer } from './fs-layer.ts';
+import { nodeFs } from './fs-layer.ts';
+
+const dirs: { remove(): void }[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) dir.remove();
+});
+function freshDir(): string {
+  const dir = temporaryDir();
+  dirs.push(dir);
+  return dir.path;
+}
+
+function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw new Error(`unexpected storage error: ${result.error.message}`);
+  return result.value;
+}
+
+async function open(options: StorageOptions) {
+  return unwrap(await Storage.open({ snapshotSeed: 7, ...options }));
+}
+
+async function appendAll(storage: Storage, zxids: readonly number[], padBytes = 0): Promise<void> {
+  const results = await Promise.all(zxids.map((z) => storage.append(BigInt(z), payloadFor(BigInt(z), padBytes))));
+  for (const r of results) unwrap(r);
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const zxidsOf = (records: readonly { zxid: bigint }[]) => records.map((r) => Number(r.zxid));
+
+describe('append and recover', () => {
+  it('recovers every appended record, in order, with its payload', async () => {
+    const dataDir = freshDir();
+    const first = await open({ dataDir });
+    expect(first.recovery.records).toEqual([]);
+    expect(first.storage.lastLoggedZxid).toBe(0n);
+    await appendAll(first.storage, range(1, 50));
+    expect(first.storage.lastLoggedZxid).toBe(50n);
+    await first.storage.close();
+
+    expect(readdirSync(join(dataDir, 'version-2'))).toEqual(['log.1']);
+    const second = await open({ dataDir });
+    expect(zxidsOf(second.recovery.records)).toEqual(range(1, 50));
+    expect(textOf(second.recovery.records[41]!.payload)).toBe('txn-2a');
+    expect(second.recovery.lastLoggedZxid).toBe(50n);
+    expect(second.recovery.truncation).toBeUndefined();
+    // A restart continues in a new file named after its first zxid, as ZooKeeper does.
+    await appendAll(second.storage, [51, 52]);
+    await second.storage.close();
+    expect(readdirSync(join(dataDir, 'version-2')).sort()).toEqual(['log.1', 'log.33']);
+    const third = await open({ dataDir });
+    expect(zxidsOf(third.recovery.records)).toEqual(range(1, 52));
+    await third.storage.close();
+  });
+
+  it('puts the log in dataLogDir when one is set, and snapshots in dataDir', async () => {
+    const dataDir = freshDir();
+    const dataLogDir = freshDir();
+    const { storage } = await open({ dataDir, dataLogDir });
+    await appendAll(storage, [1, 2]);
+    unwrap(await storage.writeSnapshot(2n, new Uint8Array([9])));
+    await storage.close();
+    expect(readdirSync(join(dataLogDir, 'version-2'))).toEqual(['log.1']);
+    expect(readdirSync(join(dataDir, 'version-2'))).toEqual(['snapshot.2']);
+  });
+
+  it('rejects an append that does not increase the zxid (a server bug)', async () => {
+    const { storage } = await open({ dataDir: freshDir() });
+    await appendAll(storage, [5]);
+    expect(() => storage.append(5n, new Uint8Array())).toThrow(/append of zxid 0x5 after 0x5/);
+    await storage.close();
+  });
+
+  it('rolls to a new file, named after its first zxid, once a file reaches logBytesMax', async () => {
+    const dataDir = freshDir();
+    const { storage } = await open({ dataDir, logBytesMax: 100 });
+    for (const z of range(1, 12)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z))));
+    await storage.close();
+    // Each record is 16 + 5 or 6 bytes; the 20-byte header plus 4 records pass 100 bytes.
+    const names = readdirSync(join(dataDir, 'version-2')).sort((a, b) => parseInt(a.slice(4), 16) - parseInt(b.slice(4), 16));
+    expect(names).toEqual(['log.1', 'log.5', 'log.9']);
+    const again = await open({ dataDir });
+    expect(zxidsOf(again.recovery.records)).toEqual(range(1, 12));
+    await again.storage.close();
+  });
+});
+
+describe('a torn tail is truncated and never replayed', () => {
+  it('recovers every complete record and nothing after, for a cut at every byte of the last record', async () => {
+    const source = freshDir();
+    const { storage } = await open({ dataDir: source });
+    for (const z of range(1, 5)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z), 7)));
+    await storage.close();
+    const whole = readFileSync(join(source, 'version-2', 'log.1'));
+    const lastStart = whole.length - recordBytes(payloadFor(5n, 7));
+    expect(lastStart).toBe(logHeaderBytes + 4 * recordBytes(payloadFor(1n, 7)));
+
+    for (let cut = lastStart; cut < whole.length; cut++) {
+      const dataDir = freshDir();
+      mkdirSync(join(dataDir, 'version-2'));
+      writeFileSync(join(dataDir, 'version-2', 'log.1'), whole.subarray(0, cut));
+      const lines: string[] = [];
+      const reopened = await open({ dataDir, log: (l) => lines.push(l) });
+      expect(zxidsOf(reopened.recovery.records), `cut at ${cut}`).toEqual([1, 2, 3, 4]);
+      expect(reopened.storage.lastLoggedZxid).toBe(4n);
+      expect(statSync(join(dataDir, 'version-2', 'log.1')).size).toBe(lastStart);
+      if (cut === lastStart) {
+        expect(reopened.recovery.truncation).toBeUndefined();
+      } else {
+        expect(reopened.recovery.truncation).toMatchObject({ name: 'log.1', stop: { reason: 'torn-record', offset: lastStart }, discardedBytes: cut - lastStart });
+        expect(lines.join('\n')).toContain(`damaged at byte ${lastStart} (torn-record)`);
+      }
+      // The server goes on from zxid 4: the new txn 5 must not be shadowed by the torn one.
+      unwrap(await reopened.storage.append(5n, new TextEncoder().encode('new five')));
+      await reopened.storage.close();
+      const third = await open({ dataDir });
+      expect(zxidsOf(third.recovery.records)).toEqual([1, 2, 3, 4, 5]);
+      expect(textOf(third.recovery.records[4]!.payload)).toBe('new five');
+      await third.storage.close();
+    }
+  });
+
+  it('deletes a log file whose header was cut short (a crash while creating it)', async () => {
+    const source = freshDir();
+    const first = await open({ dataDir: source });
+    await appendAll(first.storage, [1, 2]);
+    await first.storage.close();
+    const second = await open({ dataDir: source });
+    await appendAll(second.storage, [3]);
+    await second.storage.close();
+    const path = join(source, 'version-2', 'log.3');
+    writeFileSync(path, readFileSync(path).subarray(0, 11));
+    const third = await open({ dataDir: source });
+    expect(zxidsOf(third.recovery.records)).toEqual([1, 2]);
+    expect(third.recovery.truncation?.stop.reason).toBe('torn-header');
+    expect(readdirSync(join(source, 'version-2'))).toEqual(['log.1']);
+    await third.storage.close();
+  });
+});
+
+describe('a corrupt record stops replay there', () => {
+  it('recovers exactly the records before record k, whichever byte of record k is flipped', async () => {
+    const source = freshDir();
+    const { storage } = await open({ dataDir: source });
+    for (const z of range(1, 6)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z), 3)));
+    await storage.close();
+    const whole = readFileSync(join(source, 'version-2', 'log.1'));
+    const size = recordBytes(payloadFor(1n, 3));
+    const k = 3; // the third record, zxid 3
+    const start = logHeaderBytes + (k - 1) * size;
+    for (let at = start; at < start + size; at++) {
+      const dataDir = freshDir();
+      mkdirSync(join(dataDir, 'version-2'));
+      const damaged = Buffer.from(whole);
+      damaged[at] = damaged[at]! ^ 0x40;
+      writeFileSync(join(dataDir, 'version-2', 'log.1'), damaged);
+      const reopened = await open({ dataDir });
+      expect(zxidsOf(reopened.recovery.records), `flipped byte ${at}`).toEqual([1, 2]);
+      expect(reopened.recovery.truncation?.stop.offset).toBe(start);
+      expect(['bad-checksum', 'bad-length', 'torn-record']).toContain(reopened.recovery.truncation?.stop.reason);
+      await reopened.storage.close();
+    }
+  });
+
+  it('sets later log files aside instead of replaying past the hole, and appends continue cleanly', async () => {
+    const dataDir = freshDir();
+    const { storage } = await open({ dataDir, logBytesMax: 80 });
+    for (const z of range(1, 9)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z))));
+    await storage.close();
+    const dir = join(dataDir, 'version-2');
+    expect(readdirSync(dir).sort()).toEqual(['log.1', 'log.4', 'log.7']);
+    // Damage the second record of log.4 (zxid 5).
+    const path = join(dir, 'log.4');
+    const bytes = readFileSync(path);
+    const at = logHeaderBytes + recordBytes(payloadFor(4n)) + 20;
+    bytes[at] = bytes[at]! ^ 0xff;
+    writeFileSync(path, bytes);
+
+    const lines: string[] = [];
+    const reopened = await open({ dataDir, log: (l) => lines.push(l) });
+    expect(zxidsOf(reopened.recovery.records)).toEqual([1, 2, 3, 4]);
+    expect(reopened.recovery.truncation).toMatchObject({ name: 'log.4', stop: { reason: 'bad-checksum' }, setAside: ['log.7'] });
+    expect(lines.join('\n')).toMatch(/log\.4 is damaged .*setting aside 1 later log files \(log\.7\)/);
+    expect(readdirSync(dir).sort()).toEqual(['log.1', 'log.4', 'log.7.corrupt']);
+    await appendAll(reopened.storage, [5, 6]);
+    await reopened.storage.close();
+    const third = await open({ dataDir });
+    expect(zxidsOf(third.recovery.records)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(third.recovery.truncation).toBeUndefined();
+    await third.storage.close();
+  });
+});
+
+describe('group commit and fsync before acknowledgement', () => {
+  it('coalesces 200 concurrent appends into far fewer writes and fsyncs', async () => {
+    const fs = new CountingFs();
+    const { storage } = await open({ dataDir: freshDir(), fs });
+    await appendAll(storage, range(1, 200));
+    expect(storage.logStats.appends).toBe(200);
+    // One microtask-delayed flush takes the whole burst: one write, one fsync (plus the new file's directory).
+    expect(fs.fileSyncs).toBe(1);
+    expect(fs.writes).toBe(1);
+    expect(fs.directorySyncs).toBe(1);
+    await storage.close();
+  });
+
+  it('batches appends that arrive while a flush is in flight into the next flush', async () => {
+    const gate = gatedSyncFs();
+    const { storage } = await open({ dataDir: freshDir(), fs: gate.fs });
+    const settled: number[] = [];
+    const first = storage.append(1n, payloadFor(1n)).then(() => settled.push(1));
+    await gate.waitForSync(); // the first flush is now inside fsync
+    const rest = range(2, 31).map((z) => storage.append(BigInt(z), payloadFor(BigInt(z))).then(() => settled.push(z)));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toEqual([]); // nothing is acknowledged before its fsync returns
+    gate.release();
+    await first;
+    await gate.waitForSync(); // the second flush holds all 30 that queued behind it
+    expect(settled).toEqual([1]);
+    gate.release();
+    await Promise.all(rest);
+    expect(settled).toEqual(range(1, 31));
+    expect(gate.syncs()).toBe(2);
+    expect(storage.logStats).toEqual({ appends: 31, flushes: 2 });
+    await storage.close();
+  });
+
+  it('fsyncs each append when each waits for the previous one', async () => {
+    const fs = new CountingFs();
+    const { storage } = await open({ dataDir: freshDir(), fs });
+    for (const z of range(1, 10)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z))));
+    expect(fs.fileSyncs).toBe(10);
+    await storage.close();
+  });
+
+  it('skips every fsync with forceSync off', async () => {
+    const fs = new CountingFs();
+    const dataDir = freshDir();
+    const { storage } = await open({ dataDir, fs, forceSync: false });
+    for (const z of range(1, 10)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z))));
+    await storage.close();
+    expect(fs.fileSyncs).toBe(0);
+    expect(fs.directorySyncs).toBe(0);
+    const again = await open({ dataDir });
+    expect(zxidsOf(again.recovery.records)).toEqual(range(1, 10));
+    await again.storage.close();
+  });
+});
+
+describe('disk errors are values', () => {
+  it('reports ENOSPC on write to the batch, refuses later appends, and recovers what was acknowledged', async () => {
+    const fs = new CountingFs();
+    const dataDir = freshDir();
+    const lines: string[] = [];
+    const { storage } = await open({ dataDir, fs, log: (l) => lines.push(l) });
+    for (const z of range(1, 3)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z))));
+    fs.plan = { failWrites: { code: 'ENOSPC', at: new Set([3]) } };
+    const failed = await Promise.all([storage.append(4n, payloadFor(4n)), storage.append(5n, payloadFor(5n))]);
+    for (const result of failed) {
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.error).toMatchObject({ kind: 'io', op: 'write', code: 'ENOSPC' });
+        expect(result.error.message).toMatch(/^write .*version-2\/log\.1 failed: ENOSPC \(no space left on device\)$/);
+      }
+    }
+    const later = await storage.append(6n, payloadFor(6n));
+    expect(later.ok).toBe(false);
+    if (!later.ok) expect(later.error.message).toMatch(/txn log is failed after an earlier error: write .* ENOSPC/);
+    expect(storage.lastLoggedZxid).toBe(3n);
+    expect(lines.join('\n')).toContain('refusing further appends until restart');
+    await storage.close();
+
+    const again = await open({ dataDir });
+    expect(zxidsOf(again.recovery.records)).toEqual([1, 2, 3]);
+    await again.storage.close();
+  });
+
+  it('reports EIO from fsync as an error of the append, never as an acknowledgement', async () => {
+    const fs = new CountingFs();
+    const { storage } = await open({ dataDir: freshDir(), fs });
+    unwrap(await storage.append(1n, payloadFor(1n)));
+    fs.plan = { failSyncs: { code: 'EIO', at: new Set([1]) } };
+    const result = await storage.append(2n, payloadFor(2n));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).toMatch(/^fsync .*log\.1 failed: EIO \(input\/output error\)$/);
+    expect(storage.lastLoggedZxid).toBe(1n);
+    await storage.close();
+  });
+
+  it('reports a failing snapshot write without throwing', async () => {
+    const fs = new CountingFs();
+    const { storage } = await open({ dataDir: freshDir(), fs });
+    fs.plan = { failWrites: { code: 'ENOSPC', at: new Set([0]) } };
+    const result = await storage.writeSnapshot(0n, new Uint8Array(10));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).toMatch(/^write snapshot .*snapshot\.0 failed: ENOSPC/);
+    await storage.close();
+  });
+});
+
+/** An fs whose file fsyncs wait until the test releases them. */
+function gatedSyncFs(): { fs: FsLayer; waitForSync(): Promise<void>; release(): void; syncs(): number } {
+  let syncCount = 0;
+  let arrived: (() => void) | undefined;
+  let arrivedPromise = new Promise<void>((r) => (arrived = r));
+  const releases: (() => void)[] = [];
+  const fs: FsLayer = {
+    ...nodeFs,
+    open: async (path, flags) => {
+      const handle = await nodeFs.open(path, flags);
+      const gated: FileHandleLike = {
+        write: (b, o, l, p) => handle.write(b, o, l, p),
+        sync: async () => {
+          syncCount++;
+          await new Promise<void>((r) => {
+            releases.push(r);
+            arrived?.();
+          });
+          return handle.sync();
+        },
+        close: () => handle.close(),
+      };
+      return gated;
+    },
+  };
+  return {
+    fs,
+    waitForSync: async () => {
+      await arrivedPromise;
+      arrivedPromise = new Promise<void>((r) => (arrived = r));
+    },
+    release: () => releases.shift()?.(),
+    syncs: () => syncCount,
+  };
+}

@@ -1,0 +1,191 @@
+// Storage for one server: the txn log and snapshots under dataDir (the log
+// under dataLogDir when set, as ZooKeeper advises for a dedicated log disk),
+// the snapshot schedule, autopurge, and the epoch files. The server sees only
+// opaque payloads and blobs; what a txn or a snapshot means is its business.
+//
+// Lifecycle: `Storage.open` recovers (recovery.ts) and returns what to replay;
+// the server applies it, then appends each new txn and replies only when the
+// append resolves ok. When `onSnapshotDue` fires, the server serialises its
+// tree and calls `writeSnapshot` with the zxid it had applied when it began
+// (a fuzzy snapshot: recovery replays the log from that zxid on).
+
+import { join } from 'node:path';
+import { assert } from '../../spec/common/assert.ts';
+import { encodeSnapshot } from './record-format.ts';
+import { hex, snapshotFileName, versionDirName } from './file-names.ts';
+import { nodeFs, writeFileAtomically, type FsLayer } from './fs-layer.ts';
+import { purge, type PurgeReport } from './purge.ts';
+import { recover, type Recovery } from './recovery.ts';
+import { attempt, ok, type Result } from './result.ts';
+import { SnapshotSchedule } from './snapshot-schedule.ts';
+import { TxnLogWriter } from './txn-log.ts';
+import { readEpochFile, writeEpochFile, type EpochFileName } from './epoch-file.ts';
+
+export type StorageOptions = {
+  readonly dataDir: string;
+  /** Where the txn log goes; defaults to dataDir. */
+  readonly dataLogDir?: string | undefined;
+  /** fsync before acknowledging (ZooKeeper's forceSync, default yes). */
+  readonly forceSync?: boolean;
+  /** Snapshot after snapCount/2..snapCount txns (ZooKeeper's default 100,000). */
+  readonly snapCount?: number;
+  /** Seed of the snapshot jitter; a random one when absent (see `snapshotSeed`). */
+  readonly snapshotSeed?: number;
+  /** false: snapshot after exactly snapCount txns. */
+  readonly snapshotJitter?: boolean;
+  /** Snapshots autopurge keeps (ZooKeeper's autopurge.snapRetainCount, default and minimum 3). */
+  readonly snapRetainCount?: number;
+  /** Hours between autopurges; 0 turns autopurge off (ZooKeeper's autopurge.purgeInterval). */
+  readonly purgeIntervalHours?: number;
+  /** Roll the log at this size (ZooKeeper preallocates 64 MiB files). */
+  readonly logBytesMax?: number;
+  readonly batchBytesMax?: number;
+  readonly fs?: FsLayer;
+  readonly log?: (line: string) => void;
+  /** Called once each time the schedule says a snapshot is due. */
+  readonly onSnapshotDue?: () => void;
+};
+
+export const storageDefaults = {
+  forceSync: true,
+  snapCount: 100_000,
+  snapRetainCount: 3,
+  purgeIntervalHours: 0,
+  logBytesMax: 64 * 1024 * 1024,
+  batchBytesMax: 4 * 1024 * 1024,
+} as const;
+
+export class Storage {
+  /** The `version-2` directory holding snapshots and epoch files. */
+  readonly snapDir: string;
+  /** The `version-2` directory holding txn logs. */
+  readonly logDir: string;
+  /** The seed the snapshot schedule uses, for reproducing a run. */
+  readonly snapshotSeed: number;
+  private readonly fs: FsLayer;
+  private readonly writer: TxnLogWriter;
+  private readonly schedule: SnapshotSchedule;
+  private readonly options: StorageOptions;
+  private readonly log: (line: string) => void;
+  private purgeTimer: ReturnType<typeof setInterval> | undefined;
+  private purgeRunning: Promise<unknown> | undefined;
+  private newestSnapshotZxid: bigint;
+
+  private constructor(options: StorageOptions, fs: FsLayer, snapDir: string, logDir: string, recovery: Recovery) {
+    this.options = options;
+    this.fs = fs;
+    this.snapDir = snapDir;
+    this.logDir = logDir;
+    this.log = options.log ?? (() => {});
+    this.newestSnapshotZxid = recovery.snapshot?.zxid ?? -1n;
+    this.writer = new TxnLogWriter({
+      fs,
+      logDir,
+      forceSync: options.forceSync ?? storageDefaults.forceSync,
+      logBytesMax: options.logBytesMax ?? storageDefaults.logBytesMax,
+      batchBytesMax: options.batchBytesMax ?? storageDefaults.batchBytesMax,
+      lastLoggedZxid: recovery.lastLoggedZxid,
+      log: this.log,
+    });
+    this.snapshotSeed = options.snapshotSeed ?? Math.floor(Math.random() * 2 ** 32);
+    this.schedule = new SnapshotSchedule(options.snapCount ?? storageDefaults.snapCount, this.snapshotSeed, options.snapshotJitter ?? true);
+    const purgeIntervalHours = options.purgeIntervalHours ?? storageDefaults.purgeIntervalHours;
+    if (purgeIntervalHours > 0) {
+      this.purgeTimer = setInterval(() => void this.autopurge(), purgeIntervalHours * 3_600_000);
+      this.purgeTimer.unref();
+    }
+  }
+
+  /** Recovers the directories and returns the storage with what the server must replay. */
+  static async open(options: StorageOptions): Promise<Result<{ readonly storage: Storage; readonly recovery: Recovery }>> {
+    const fs = options.fs ?? nodeFs;
+    const snapDir = join(options.dataDir, versionDirName);
+    const logDir = join(options.dataLogDir ?? options.dataDir, versionDirName);
+    const log = options.log ?? (() => {});
+    const recovered = await recover(fs, snapDir, logDir, log);
+    if (!recovered.ok) return recovered;
+    const storage = new Storage(options, fs, snapDir, logDir, recovered.value);
+    return ok({ storage, recovery: recovered.value });
+  }
+
+  /** The highest zxid that is durable on disk (acknowledged appends, or the recovered history). */
+  get lastLoggedZxid(): bigint {
+    return this.writer.lastLoggedZxid;
+  }
+
+  get logStats(): { readonly appends: number; readonly flushes: number } {
+    return this.writer.stats;
+  }
+
+  /** The zxid of the newest snapshot written or recovered, -1 if none. */
+  get lastSnapshotZxid(): bigint {
+    return this.newestSnapshotZxid;
+  }
+
+  get isSnapshotDue(): boolean {
+    return this.schedule.isDue;
+  }
+
+  /** Logs one txn; resolves ok only once it is durable. See TxnLogWriter.append. */
+  append(zxid: bigint, payload: Uint8Array): Promise<Result<void>> {
+    const result = this.writer.append(zxid, payload);
+    if (this.schedule.countTxn() && this.options.onSnapshotDue !== undefined) {
+      const onSnapshotDue = this.options.onSnapshotDue;
+      queueMicrotask(onSnapshotDue);
+    }
+    return result;
+  }
+
+  /**
+   * Writes a snapshot of the state at `zxid` (temp file, fsync, rename,
+   * directory fsync) and rolls the log so that purge can later drop whole
+   * files. The schedule restarts when this is called, whatever the outcome,
+   * so a failing disk is not asked for a snapshot after every txn.
+   */
+  async writeSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
+    assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);
+    this.schedule.reset();
+    this.writer.requestRoll();
+    const name = snapshotFileName(zxid);
+    const written = await attempt('write snapshot', `${this.snapDir}/${name}`, () =>
+      writeFileAtomically(this.fs, this.snapDir, name, encodeSnapshot(zxid, blob)),
+    );
+    if (written.ok) {
+      if (zxid > this.newestSnapshotZxid) this.newestSnapshotZxid = zxid;
+      this.log(`snapshot ${hex(zxid)} written (${blob.length} bytes)`);
+    }
+    return written;
+  }
+
+  /** Deletes snapshots and logs beyond the retention (see purge.ts). */
+  purge(): Promise<Result<PurgeReport>> {
+    return purge(this.fs, this.snapDir, this.logDir, this.options.snapRetainCount ?? storageDefaults.snapRetainCount);
+  }
+
+  readEpoch(name: EpochFileName): Promise<Result<bigint | undefined>> {
+    return readEpochFile(this.fs, this.snapDir, name);
+  }
+
+  writeEpoch(name: EpochFileName, epoch: bigint): Promise<Result<void>> {
+    return writeEpochFile(this.fs, this.snapDir, name, epoch);
+  }
+
+  /** Stops autopurge, waits for pending appends, closes the log. */
+  async close(): Promise<void> {
+    if (this.purgeTimer !== undefined) clearInterval(this.purgeTimer);
+    this.purgeTimer = undefined;
+    if (this.purgeRunning !== undefined) await this.purgeRunning;
+    await this.writer.close();
+  }
+
+  private async autopurge(): Promise<void> {
+    if (this.purgeRunning !== undefined) return; // the previous run is still going: skip, do not pile up
+    this.purgeRunning = this.purge();
+    const result = (await this.purgeRunning) as Result<PurgeReport>;
+    this.purgeRunning = undefined;
+    if (!result.ok) this.log(`autopurge failed: ${result.error.message}`);
+    else if (result.value.deletedSnapshots.length + result.value.deletedLogs.length > 0) {
+      this.log(`autopurge deleted ${[...result.value.deletedSnapshots, ...result.value.deletedLogs].join(', ')}`);
+    }
+  }
+}
