@@ -17,7 +17,7 @@
 
 import { assert } from '../spec/common/assert.ts';
 import type { Trace, TraceStep } from './check.ts';
-import type { Exploration, TraceSource } from './explore.ts';
+import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';
 
 const COMPACT_AT = 1 << 16;
@@ -35,8 +35,22 @@ class BreadthFirstSearch<S, A> implements TraceSource {
     this.inits = model.init();
   }
 
+  // What is being expanded, for the error report when the model throws.
+  private expanding = -1;
+  private trying: A | undefined = undefined;
+
   /** Returns whether the search covered every reachable state within the boundary. */
   run(): boolean {
+    try {
+      return this.search();
+    } catch (error) {
+      if (this.expanding < 0) throw error;
+      const action = this.trying === undefined ? undefined : this.model.formatAction(this.trying);
+      throw modelError(error, this.trace(this.expanding), action);
+    }
+  }
+
+  private search(): boolean {
     const model = this.model;
     const exploration = this.exploration;
     const inits = this.inits;
@@ -71,9 +85,13 @@ class BreadthFirstSearch<S, A> implements TraceSource {
       head++;
       if ((index & TICK_MASK) === 0) exploration.tick(depth, queue.length - head);
 
+      this.expanding = index;
+      this.trying = undefined;
       const actions = model.actions(state);
       for (let a = 0; a < actions.length; a++) {
-        const successor = model.next(state, actions[a]!);
+        const action = actions[a]!;
+        this.trying = action;
+        const successor = model.next(state, action);
         if (successor === undefined) continue;
         exploration.generated++;
         if (!model.withinBoundary(successor)) continue;

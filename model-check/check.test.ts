@@ -1,7 +1,7 @@
 // The checker on toy models whose numbers can be worked out by hand (toys.ts).
 
 import { describe, expect, it } from 'vitest';
-import { check, type CheckReport, type Trace } from './check.ts';
+import { check, type CheckReport, ModelError, type Trace } from './check.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import type { Model } from './model.ts';
 import { clockModel, crewModel, doublerModel, type ClockState } from './toys.ts';
@@ -154,6 +154,37 @@ describe('simulation', () => {
     expect(report.distinctStates).toBe(16);
     expect(report.maxDepth).toBe(6);
   });
+});
+
+describe('a model that throws', () => {
+  // Doubling 9 is a "bug" in this model: the error must name the action and carry the path to 9.
+  const buggy = (): Model<number, 'Increment' | 'Double'> => {
+    const base = doublerModel(1000);
+    return {
+      ...base,
+      next: (x, action) => {
+        if (x === 9 && action === 'Double') throw new Error('cannot double 9');
+        return base.next(x, action);
+      },
+    };
+  };
+  const strategies = [{ kind: 'bfs' }, { kind: 'dfs' }, { kind: 'simulate', walks: 100, seed: 5, depthMax: 50 }] as const;
+  for (const strategy of strategies) {
+    it(`${strategy.kind}: reports the path to the state and the action being tried`, () => {
+      let thrown: unknown;
+      try {
+        check(buggy(), { strategy, progress: false });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ModelError);
+      const error = thrown as ModelError;
+      expect(error.message).toContain('while trying Double: Error: cannot double 9');
+      expect(error.cause).toBeInstanceOf(Error);
+      expect(replay(buggy(), error.trace)).toBe(9);
+      if (strategy.kind === 'bfs') expect(error.trace.steps).toHaveLength(4); // 1 2 4 8 9
+    });
+  }
 });
 
 describe('symmetry', () => {

@@ -23,6 +23,8 @@ import { Exploration } from './explore.ts';
 import type { Model } from './model.ts';
 import { simulate } from './simulate.ts';
 
+export { ModelError } from './explore.ts';
+
 export type Strategy =
   | { kind: 'bfs' }
   | { kind: 'dfs'; depthMax?: number }

@@ -17,9 +17,9 @@
 
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { check, type CheckReport, type Strategy } from './check.ts';
+import { check, type CheckReport, ModelError, type Strategy } from './check.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
-import { defaultTracePath, formatBounds, formatReport, writeTraceFile } from './report.ts';
+import { defaultTracePath, formatBounds, formatReport, formatTrace, writeTraceFile } from './report.ts';
 import { findSpec, specs } from './specs.ts';
 
 export interface CliIo {
@@ -350,6 +350,11 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
       io.err(`error: ${error.message}`);
       io.err(USAGE);
       return 2;
+    }
+    if (error instanceof ModelError) {
+      // A bug in the spec, not a property violation: show the path, then crash with the stack.
+      io.err(`MODEL ERROR: ${error.message}\npath to the state being expanded:`);
+      io.err(formatTrace(error.trace).join('\n'));
     }
     throw error;
   }

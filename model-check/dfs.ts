@@ -10,7 +10,7 @@
 // the same depth would reach; the report then says complete: false.
 
 import type { Trace, TraceStep } from './check.ts';
-import type { Exploration, TraceSource } from './explore.ts';
+import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';
 
 const TICK_MASK = (1 << 12) - 1;
@@ -30,6 +30,19 @@ class DepthFirstSearch<S, A> implements TraceSource {
   ) {}
 
   run(): boolean {
+    try {
+      return this.search();
+    } catch (error) {
+      if (this.size === 0) throw error;
+      // The top of the stack is being expanded; its last tried action (if any) is what threw.
+      const top = this.size - 1;
+      const tried = this.nextAction[top]!;
+      const action = tried > 0 ? this.model.formatAction(this.actions[top]![tried - 1]!) : undefined;
+      throw modelError(error, this.trace(), action);
+    }
+  }
+
+  private search(): boolean {
     const model = this.model;
     const exploration = this.exploration;
     const inits = model.init();

@@ -18,6 +18,30 @@ export interface TraceSource {
   trace(ref: number): Trace;
 }
 
+/**
+ * The model itself threw (a failed assertion in a spec's step, usually): the
+ * error carries the path to the state being expanded and the action being
+ * tried, so the spec's author can replay it.
+ */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  constructor(
+    message: string,
+    readonly trace: Trace,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Wraps what a model threw while expanding the last state of `trace`, trying `action` (if known). */
+export function modelError(error: unknown, trace: Trace, action: string | undefined): ModelError {
+  if (error instanceof ModelError) return error;
+  const what = action === undefined ? 'computing its enabled actions' : `trying ${action}`;
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new ModelError(`the model threw at depth ${trace.steps.length} while ${what}: ${reason}`, trace, { cause: error });
+}
+
 export interface ExplorationOptions {
   readonly statesMax: number;
   readonly timeMaxMs: number;

@@ -10,7 +10,7 @@
 // The counterexample is the walk so far, kept in two reused arrays.
 
 import type { Trace, TraceStep } from './check.ts';
-import type { Exploration, TraceSource } from './explore.ts';
+import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';
 import { Random } from './random.ts';
 
@@ -27,7 +27,19 @@ class Simulation<S, A> implements TraceSource {
     private readonly exploration: Exploration<S, A>,
   ) {}
 
+  private walking = false;
+  private trying: A | undefined = undefined;
+
   run(walks: number, seed: number, depthMax: number): boolean {
+    try {
+      return this.search(walks, seed, depthMax);
+    } catch (error) {
+      if (!this.walking) throw error;
+      throw modelError(error, this.trace(), this.trying === undefined ? undefined : this.model.formatAction(this.trying));
+    }
+  }
+
+  private search(walks: number, seed: number, depthMax: number): boolean {
     const model = this.model;
     const exploration = this.exploration;
     const random = new Random(seed);
@@ -40,11 +52,13 @@ class Simulation<S, A> implements TraceSource {
       if (!model.withinBoundary(state)) continue;
       this.length = 0;
       this.walkStates[0] = state;
+      this.walking = true;
       if (exploration.add(state) >= 0) {
         if (exploration.checkProperties(state, 0, this, 0)) return false;
         if (exploration.isFull) return false;
       }
       for (let depth = 1; depth <= depthMax; depth++) {
+        this.trying = undefined;
         const actions = model.actions(state);
         const successorAction = this.pickSuccessor(state, actions, random);
         if (successorAction < 0) break;
@@ -96,7 +110,9 @@ class Simulation<S, A> implements TraceSource {
       const k = candidates[r]!;
       candidates[r] = candidates[remaining - 1]!;
       remaining--;
-      const successor = model.next(state, actions[k]!);
+      const action = actions[k]!;
+      this.trying = action;
+      const successor = model.next(state, action);
       if (successor === undefined) continue;
       exploration.generated++;
       if (!model.withinBoundary(successor)) continue;
