@@ -33,6 +33,15 @@ describe('breadth-first search', () => {
     expect(report).toMatchObject({ strategy: 'bfs', complete: true, distinctStates: 121, generatedStates: 221, maxDepth: 20, violations: [] });
   });
 
+  it('stays exact past frontier compaction and table growth: 401^2 states, a depth-700 trace that replays', () => {
+    const farCorner = { name: 'NotFar', kind: 'always' as const, description: 'a + b < 700', holds: (s: ClockState) => s.a + s.b < 700 };
+    const model = clockModel({ n: 400, properties: [farCorner] });
+    const report = check(model, { progress: false, stopAtFirstViolation: false });
+    expect(report).toMatchObject({ complete: true, distinctStates: 401 * 401, generatedStates: 1 + 2 * 400 * 401, maxDepth: 800 });
+    expect(report.violations[0]!.depth).toBe(700);
+    expect(replay(model, report.violations[0]!.trace)).toMatchObject({ a: 400, b: 300 });
+  });
+
   it('reports the shortest counterexample (depth 7 to x = 37) and its trace replays', () => {
     const model = doublerModel(37);
     const report = check(model, { progress: false });
