@@ -230,7 +230,7 @@ export class ServerCore {
     connection.state = 'open';
     connection.outstandingRequests++;
     if (request.sessionId === 0n) {
-      const sessionId = this.nextSessionId++;
+      const sessionId = this.allocateSessionId();
       this.tracker.add(sessionId, timeoutMs, this.now());
       this.attach(connection, sessionId, timeoutMs);
       const { batch } = this.submitTxn(sessionId, 0, { type: OpCode.createSession, timeOut: timeoutMs });
@@ -247,6 +247,17 @@ export class ServerCore {
       this.log('info', `invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} from ${connection.remoteAddress}, probably expired`);
     }
     this.enqueue(0, () => this.sendConnectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+  }
+
+  /**
+   * The next session id. 0 means "no session" on the wire and "not ephemeral" in
+   * a stat, and an id may still be live after a restart with a slow clock, so
+   * both are skipped.
+   */
+  private allocateSessionId(): bigint {
+    let id = this.nextSessionId++;
+    while (id === 0n || id === -(1n << 63n) || this.tracker.get(id) !== undefined || this.tree.sessions.has(id)) id = this.nextSessionId++;
+    return id;
   }
 
   private attach(connection: Connection, sessionId: bigint, timeoutMs: number): void {

@@ -1,0 +1,210 @@
+// The sans-IO core with a fake clock and in-memory sinks: session expiry by tick
+// buckets, container reaping, the order of events and replies, stats, and
+// ZooKeeper's session passwords.
+
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
+import { FrameDecoder } from '../protocol/frame-decoder.ts';
+import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import { ServerCore } from './core.ts';
+import { checkPasswd, generatePasswd, initialSessionId, javaRandomBytes } from './session-password.ts';
+import { SessionTracker } from './session-tracker.ts';
+
+const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+type Seen = { kind: 'connect'; response: R.ConnectResponse } | { kind: 'reply'; header: R.ReplyHeader; body: Uint8Array } | { kind: 'event'; event: R.WatcherEvent } | { kind: 'closed'; reason: string };
+
+/** A client attached to a core through an in-memory sink. */
+class FakeClient {
+  readonly seen: Seen[] = [];
+  readonly id: number;
+  private readonly decoder = new FrameDecoder();
+  private handshaken = false;
+  constructor(readonly core: ServerCore) {
+    this.id = core.openConnection(
+      {
+        send: (data) =>
+          this.decoder.push(data, (payload) => {
+            if (!this.handshaken) {
+              this.handshaken = true;
+              const r = decodeRecord(payload, R.ConnectResponse.read);
+              if (r.ok) this.seen.push({ kind: 'connect', response: r.value });
+              return;
+            }
+            const header = decodeRecord(payload.subarray(0, 16), R.ReplyHeader.read);
+            if (!header.ok) throw new Error(header.error);
+            if (header.value.xid === -1) {
+              const event = decodeRecord(payload.subarray(16), R.WatcherEvent.read);
+              if (event.ok) this.seen.push({ kind: 'event', event: event.value });
+            } else this.seen.push({ kind: 'reply', header: header.value, body: payload.slice(16) });
+          }),
+        close: (reason) => this.seen.push({ kind: 'closed', reason }),
+      },
+      '127.0.0.1',
+      5000,
+    );
+  }
+  connect(timeOut: number, sessionId = 0n, passwd: Uint8Array = new Uint8Array(16)): void {
+    this.core.receiveFrame(this.id, encodeRecord({ protocolVersion: 0, lastZxidSeen: 0n, timeOut, sessionId, passwd, readOnly: false }, R.ConnectRequest.write));
+  }
+  send<T>(xid: number, type: number, codec?: R.Codec<T>, body?: T): void {
+    const w = new JuteWriter();
+    R.RequestHeader.write(w, { xid, type });
+    if (codec !== undefined && body !== undefined) codec.write(w, body);
+    this.core.receiveFrame(this.id, w.toBytes());
+  }
+  create(xid: number, path: string, flags = 0): void {
+    this.send(xid, OpCode.create, R.CreateRequest, { path, data: bytes(''), acl, flags });
+  }
+  get session(): R.ConnectResponse {
+    const connect = this.seen.find((s) => s.kind === 'connect');
+    if (connect?.kind !== 'connect') throw new Error('not connected');
+    return connect.response;
+  }
+}
+
+function clock(startMs: number) {
+  const c = { nowMs: startMs, now: () => c.nowMs };
+  return c;
+}
+
+describe('session passwords (ZooKeeperServer.generatePasswd)', () => {
+  it('reproduces java.util.Random: new Random(0).nextInt() is -1155484576, new Random(42).nextInt() is -1170105035', () => {
+    expect([...javaRandomBytes(0n, 4)]).toEqual([0x60, 0xb4, 0x20, 0xbb]); // -1155484576 = 0xbb20b460, low byte first
+    expect(new DataView(javaRandomBytes(42n, 4).reverse().buffer).getInt32(0)).toBe(-1170105035);
+  });
+
+  it('derives 16 bytes from the session id and accepts only those', () => {
+    const id = 0x0100018b2c3d4e5fn;
+    expect(generatePasswd(id)).toHaveLength(16);
+    expect(checkPasswd(id, generatePasswd(id))).toBe(true);
+    expect(checkPasswd(id + 1n, generatePasswd(id))).toBe(false);
+    expect(checkPasswd(0n, generatePasswd(0n))).toBe(false);
+  });
+
+  it('puts the server id in the top byte of session ids', () => {
+    expect(initialSessionId(3, 1_700_000_000_000) >> 56n).toBe(3n);
+  });
+});
+
+describe('SessionTracker (ExpiryQueue buckets)', () => {
+  it('expires a session in the first tick bucket after now + timeout, and a touch moves it', () => {
+    const tracker = new SessionTracker(2000);
+    tracker.add(1n, 6000, 10_500); // 16_500 rounds up to 18_000
+    expect(tracker.get(1n)!.expiresAtMs).toBe(18_000);
+    expect(tracker.expire(17_999)).toEqual([]);
+    tracker.touch(1n, 13_000); // 19_000 rounds up to 20_000
+    expect(tracker.expire(18_000)).toEqual([]);
+    expect(tracker.expire(20_000).map((s) => s.sessionId)).toEqual([1n]);
+    expect(tracker.touch(1n, 20_001)).toBe(false); // closing
+  });
+});
+
+describe('ServerCore', () => {
+  it('negotiates the timeout into [2, 20] ticks and answers with the readOnly byte the client sent', () => {
+    const core = new ServerCore({ tickTimeMs: 1000, now: clock(0).now });
+    const low = new FakeClient(core);
+    low.connect(10);
+    const high = new FakeClient(core);
+    high.connect(1_000_000);
+    expect([low.session.timeOut, high.session.timeOut]).toEqual([2000, 20000]);
+    expect(low.session.readOnly).toBe(false);
+    expect(low.session.sessionId).not.toBe(high.session.sessionId);
+  });
+
+  it('expires a silent session on the tick after its bucket, deleting its ephemerals and closing its connection', () => {
+    const c = clock(1_000);
+    const core = new ServerCore({ tickTimeMs: 1000, now: c.now });
+    const silent = new FakeClient(core);
+    silent.connect(4000);
+    silent.create(1, '/lease', 1);
+    const watcher = new FakeClient(core);
+    watcher.connect(20_000);
+    watcher.send(1, OpCode.exists, R.ExistsRequest, { path: '/lease', watch: true });
+    c.nowMs = 5_999; // bucket: round(1000 + 4000) = 6000
+    core.tick();
+    expect(core.tree.getNode('/lease')).toBeDefined();
+    c.nowMs = 6_000;
+    core.tick();
+    expect(core.tree.getNode('/lease')).toBeUndefined();
+    expect(silent.seen.at(-1)).toEqual({ kind: 'closed', reason: 'session expired' });
+    expect(watcher.seen.at(-1)).toEqual({ kind: 'event', event: { type: EventType.NodeDeleted, state: 3, path: '/lease' } });
+    expect(core.stats().sessionCount).toBe(1);
+  });
+
+  it('sends the watch event to another session before any reply that follows the change', () => {
+    const core = new ServerCore({ now: clock(0).now });
+    const a = new FakeClient(core);
+    a.connect(30000);
+    const b = new FakeClient(core);
+    b.connect(30000);
+    a.create(1, '/x');
+    b.send(1, OpCode.getData, R.GetDataRequest, { path: '/x', watch: true });
+    a.send(2, OpCode.setData, R.SetDataRequest, { path: '/x', data: bytes('new'), version: -1 });
+    b.send(2, OpCode.getData, R.GetDataRequest, { path: '/x', watch: false });
+    expect(b.seen.slice(1).map((s) => s.kind)).toEqual(['reply', 'event', 'reply']);
+    const last = b.seen.at(-1)!;
+    expect(last.kind === 'reply' && decodeRecord(last.body, R.GetDataResponse.read).ok).toBe(true);
+  });
+
+  it('answers a write error with an error txn that takes a zxid, and a closeSession with a reply then a close', () => {
+    const core = new ServerCore({ now: clock(0).now });
+    const a = new FakeClient(core);
+    a.connect(30000); // zxid 1: createSession
+    a.create(1, '/dup'); // zxid 2
+    a.create(2, '/dup'); // zxid 3: error txn
+    a.send(3, OpCode.closeSession);
+    const replies = a.seen.filter((s) => s.kind === 'reply').map((s) => s.kind === 'reply' && [s.header.xid, s.header.zxid, s.header.err]);
+    expect(replies).toEqual([[1, 2n, 0], [2, 3n, ErrorCode.NODEEXISTS], [3, 4n, 0]]);
+    expect(a.seen.at(-1)).toEqual({ kind: 'closed', reason: 'client closed the session' });
+  });
+
+  it('reaps an emptied container at the container check interval', () => {
+    const c = clock(0);
+    const core = new ServerCore({ now: c.now, containerCheckIntervalMs: 1000 });
+    const a = new FakeClient(core);
+    a.connect(30000);
+    a.send(1, OpCode.createContainer, R.CreateRequest, { path: '/box', data: bytes(''), acl, flags: 4 });
+    a.create(2, '/box/item');
+    a.send(3, OpCode.delete, R.DeleteRequest, { path: '/box/item', version: -1 });
+    c.nowMs = 999;
+    core.tick();
+    expect(core.tree.getNode('/box')).toBeDefined();
+    c.nowMs = 1000;
+    core.tick();
+    expect(core.tree.getNode('/box')).toBeUndefined();
+  });
+
+  it('counts packets, latency, znodes, watches and connections for the four-letter words', () => {
+    const c = clock(0);
+    const core = new ServerCore({ now: c.now });
+    const a = new FakeClient(core);
+    a.connect(30000);
+    a.create(1, '/s');
+    a.send(2, OpCode.getData, R.GetDataRequest, { path: '/s', watch: true });
+    const stats = core.stats();
+    expect(stats).toMatchObject({ packetsReceived: 3, packetsSent: 3, znodeCount: 5, watchCount: 1, sessionCount: 1, lastProcessedZxid: 2n, outstandingRequests: 0 });
+    expect(stats.connections).toHaveLength(1);
+    expect(stats.connections[0]).toMatchObject({ remoteAddress: '127.0.0.1', sessionId: a.session.sessionId, packetsReceived: 3, lastOperation: 'getData' });
+    core.resetStats();
+    expect(core.stats().packetsReceived).toBe(0);
+  });
+
+  it('recovers sessions from the tree it is given and expires them if their clients never return', () => {
+    const c = clock(0);
+    const first = new ServerCore({ now: c.now, tickTimeMs: 1000 });
+    const a = new FakeClient(first);
+    a.connect(4000);
+    a.create(1, '/eph', 1);
+    const second = new ServerCore({ now: c.now, tickTimeMs: 1000, tree: first.tree });
+    expect(second.stats().sessionCount).toBe(1);
+    const back = new FakeClient(second);
+    back.connect(4000, a.session.sessionId, a.session.passwd);
+    expect(back.session.sessionId).toBe(a.session.sessionId);
+    c.nowMs = 10_000;
+    second.tick();
+    expect(second.tree.getNode('/eph')).toBeUndefined();
+  });
+});
