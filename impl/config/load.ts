@@ -1,0 +1,77 @@
+// Loading a server's configuration: zoo.cfg (or the built-in defaults when no
+// file is given) and, for an ensemble member, the `myid` file in dataDir
+// that says which `server.N` line is this server (zookeeperAdmin, "Clustered
+// Setup": "The myid file consists of a single line containing only the text of
+// that machine's id").
+
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { err, ok, type Result } from '../storage/result.ts';
+import { defaultConfig, isStandalone, parseZooCfg, type ConfigError, type ZooKeeperConfig } from './zoo-cfg.ts';
+
+export type LoadedConfig = {
+  readonly config: ZooKeeperConfig;
+  /** This server's id from dataDir/myid; undefined for a standalone server without one. */
+  readonly myid: number | undefined;
+  readonly warnings: readonly string[];
+  /** The file read, or undefined for the built-in defaults. */
+  readonly path: string | undefined;
+};
+
+export type ReadText = (path: string) => Promise<string>;
+const readText: ReadText = (path) => readFile(path, 'utf8');
+
+/** Reads dataDir/myid: `undefined` when absent, an error when it holds anything but an id. */
+export async function readMyid(dataDir: string, read: ReadText = readText): Promise<Result<number | undefined, string>> {
+  const path = join(dataDir, 'myid');
+  let text: string;
+  try {
+    text = await read(path);
+  } catch (thrown) {
+    const code = (thrown as { code?: unknown }).code;
+    if (code === 'ENOENT') return ok(undefined);
+    return err(`cannot read ${path}: ${typeof code === 'string' ? code : String(thrown)}`);
+  }
+  const trimmed = text.trim();
+  if (!/^\d{1,18}$/.test(trimmed)) return err(`${path} must hold a server id (a non-negative integer), holds ${JSON.stringify(trimmed.slice(0, 40))}`);
+  return ok(Number(trimmed));
+}
+
+export async function loadConfig(path: string | undefined, read: ReadText = readText): Promise<Result<LoadedConfig, readonly ConfigError[]>> {
+  let config: ZooKeeperConfig;
+  let warnings: string[] = [];
+  if (path === undefined) {
+    config = defaultConfig();
+  } else {
+    let text: string;
+    try {
+      text = await read(path);
+    } catch (thrown) {
+      const code = (thrown as { code?: unknown }).code;
+      return err([{ key: '', value: path, line: undefined, message: `cannot read ${path}: ${typeof code === 'string' ? code : String(thrown)}` }]);
+    }
+    const parsed = parseZooCfg(text);
+    if (!parsed.ok) return parsed;
+    config = parsed.value.config;
+    warnings = [...parsed.value.warnings];
+  }
+
+  const myid = await readMyid(config.dataDir, read);
+  if (!myid.ok) return err([{ key: 'myid', value: '', line: undefined, message: myid.error }]);
+  if (!isStandalone(config)) {
+    if (myid.value === undefined) {
+      return err([{ key: 'myid', value: '', line: undefined, message: `${join(config.dataDir, 'myid')} is missing: an ensemble member must know its server id` }]);
+    }
+    const self = config.servers.find((s) => s.id === myid.value);
+    if (self === undefined) {
+      const ids = config.servers.map((s) => s.id).join(', ');
+      return err([{ key: 'myid', value: String(myid.value), line: undefined, message: `myid ${myid.value} matches no server.N line (servers: ${ids})` }]);
+    }
+    if (self.peerType !== config.peerType) {
+      // QuorumPeerConfig logs the same and believes the server list.
+      warnings.push(`peerType ${config.peerType} does not match server.${self.id} (${self.peerType}); using ${self.peerType}`);
+      config = { ...config, peerType: self.peerType };
+    }
+  }
+  return ok({ config, myid: myid.value, warnings, path });
+}

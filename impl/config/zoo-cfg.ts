@@ -1,0 +1,291 @@
+// zoo.cfg: the keys this server understands, their defaults, and validation.
+//
+// Defaults follow ZooKeeper 3.8 (QuorumPeerConfig, ZooKeeperServer, the
+// zookeeperAdmin guide) except where our design differs on purpose:
+// - with no configuration at all the server runs standalone on
+//   127.0.0.1:2181 with dataDir ./data (DESIGN.md "Defaults embed"); ZooKeeper
+//   has no dataDir default and binds every interface;
+// - `4lw.commands.whitelist` defaults to `srvr` alone, and `srvr` is always
+//   allowed, exactly as ZooKeeper 3.5.3+ does (FourLetterCommands.isEnabled:
+//   "zkServer.sh depends on srvr"); `*` enables every known command;
+// - keys ZooKeeper reads as Java system properties (forceSync, jute.maxbuffer,
+//   globalOutstandingLimit, leaderServes, cnxTimeout, 4lw.commands.whitelist,
+//   DigestAuthenticationProvider.superDigest) are plain zoo.cfg keys here;
+//   ZooKeeper accepts them in zoo.cfg too, by turning unknown keys into
+//   `zookeeper.<key>` system properties.
+// Unknown keys are warnings, returned to the caller, never printed here. An
+// invalid value is an error naming the key, the value and what was expected;
+// all errors of a file are reported together.
+
+import { z } from 'zod';
+import { err, ok, type Result } from '../storage/result.ts';
+import { parseProperties, type Property } from './properties.ts';
+import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
+
+export type ZooKeeperConfig = {
+  readonly tickTimeMs: number;
+  readonly dataDir: string;
+  /** Where the txn log goes; dataDir when not set. */
+  readonly dataLogDir: string;
+  readonly clientPort: number;
+  readonly clientPortAddress: string;
+  /** Connections allowed per client IP; 0 means no limit. */
+  readonly maxClientCnxns: number;
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /** Requests queued in the server before it stops reading from clients. */
+  readonly globalOutstandingLimit: number;
+  readonly snapCount: number;
+  readonly snapRetainCount: number;
+  /** 0: autopurge off. */
+  readonly purgeIntervalHours: number;
+  /** The largest frame accepted from a client or peer (jute.maxbuffer). */
+  readonly juteMaxBufferBytes: number;
+  /** The four-letter words allowed, sorted; always contains `srvr`. */
+  readonly fourLetterWordWhitelist: readonly string[];
+  readonly forceSync: boolean;
+  /** `super:<base64 sha1>` of DigestAuthenticationProvider.superDigest. */
+  readonly superDigest: string | undefined;
+  readonly initLimitTicks: number;
+  readonly syncLimitTicks: number;
+  readonly leaderServes: boolean;
+  readonly peerType: PeerType;
+  readonly cnxTimeoutMs: number;
+  /** `server.N` lines, sorted by id; empty for a standalone server. */
+  readonly servers: readonly ServerSpec[];
+};
+
+export type ConfigError = { readonly key: string; readonly value: string; readonly line: number | undefined; readonly message: string };
+
+export type ParsedConfig = { readonly config: ZooKeeperConfig; readonly warnings: readonly string[] };
+
+/** Every four-letter word ZooKeeper 3.8 knows (FourLetterCommands.cmd2String), for `*`. */
+export const knownFourLetterWords = [
+  'conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'hash', 'isro',
+  'mntr', 'ruok', 'srst', 'srvr', 'stat', 'stmk', 'wchc', 'wchp', 'wchs',
+] as const;
+
+export const configDefaults = {
+  tickTimeMs: 3000, // ZooKeeperServer.DEFAULT_TICK_TIME
+  dataDir: './data',
+  clientPort: 2181,
+  clientPortAddress: '127.0.0.1',
+  maxClientCnxns: 60,
+  globalOutstandingLimit: 1000,
+  snapCount: 100_000,
+  snapRetainCount: 3,
+  purgeIntervalHours: 0,
+  juteMaxBufferBytes: 0xfffff, // BinaryInputArchive: 1 MiB - 1
+  forceSync: true,
+  leaderServes: true,
+  peerType: 'participant' as PeerType,
+  cnxTimeoutMs: 5000, // QuorumCnxManager
+  minSnapCount: 2, // SyncRequestProcessor refuses fewer
+  minSnapRetainCount: 3, // PurgeTxnLog
+} as const;
+
+// Value syntaxes, as zod schemas over the raw string.
+const nonNegativeInt = z.string().regex(/^\+?\d{1,10}$/, 'a non-negative integer').transform(Number).pipe(z.number().max(2 ** 31 - 1, 'at most 2147483647'));
+const positiveInt = nonNegativeInt.pipe(z.number().min(1, 'a positive integer'));
+const portNumber = nonNegativeInt.pipe(z.number().max(65535, 'a port number (0..65535)'));
+// jute.maxbuffer is read with Integer.getInteger, which also takes 0x hex.
+const byteCount = z
+  .string()
+  .regex(/^(\d{1,10}|0[xX][0-9a-fA-F]{1,8})$/, 'a positive integer (decimal or 0x hex)')
+  .transform(Number)
+  .pipe(z.number().min(1, 'a positive integer').max(2 ** 31 - 1, 'at most 2147483647'));
+const yesNo = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(['yes', 'no', 'true', 'false'], 'yes or no'))
+  .transform((s) => s === 'yes' || s === 'true');
+const nonEmpty = z.string().min(1, 'a non-empty path');
+const host = z.string().regex(/^[A-Za-z0-9.:_\-[\]%]+$/, 'a host name or IP address');
+const peerTypeSchema = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(['participant', 'observer'], 'participant or observer'));
+const superDigestSchema = z.string().regex(/^[^:]+:[A-Za-z0-9+/]{27}=$/, 'user:base64(sha1(user:password)), e.g. super:D/InIHSb7yEEbrWz8b9l71RjZJU=');
+const whitelist = z.string();
+
+type Draft = {
+  -readonly [K in keyof ZooKeeperConfig]?: ZooKeeperConfig[K];
+} & { dataLogDirSet?: string; minSessionTimeoutSet?: number; maxSessionTimeoutSet?: number; initLimitSet?: number; syncLimitSet?: number; whitelistText?: string };
+
+type KeyRule = { readonly schema: z.ZodType<unknown, string>; readonly apply: (draft: Draft, value: never) => void };
+const rule = <T>(schema: z.ZodType<T, string>, apply: (draft: Draft, value: T) => void): KeyRule => ({ schema, apply: apply as KeyRule['apply'] });
+
+const keyRules: Record<string, KeyRule> = {
+  tickTime: rule(positiveInt, (d, v) => (d.tickTimeMs = v)),
+  dataDir: rule(nonEmpty, (d, v) => (d.dataDir = v)),
+  dataLogDir: rule(nonEmpty, (d, v) => (d.dataLogDirSet = v)),
+  clientPort: rule(portNumber, (d, v) => (d.clientPort = v)),
+  clientPortAddress: rule(host, (d, v) => (d.clientPortAddress = v)),
+  maxClientCnxns: rule(nonNegativeInt, (d, v) => (d.maxClientCnxns = v)),
+  minSessionTimeout: rule(positiveInt, (d, v) => (d.minSessionTimeoutSet = v)),
+  maxSessionTimeout: rule(positiveInt, (d, v) => (d.maxSessionTimeoutSet = v)),
+  globalOutstandingLimit: rule(positiveInt, (d, v) => (d.globalOutstandingLimit = v)),
+  snapCount: rule(positiveInt, (d, v) => (d.snapCount = v)),
+  'autopurge.snapRetainCount': rule(positiveInt, (d, v) => (d.snapRetainCount = v)),
+  'autopurge.purgeInterval': rule(nonNegativeInt, (d, v) => (d.purgeIntervalHours = v)),
+  'jute.maxbuffer': rule(byteCount, (d, v) => (d.juteMaxBufferBytes = v)),
+  '4lw.commands.whitelist': rule(whitelist, (d, v) => (d.whitelistText = v)),
+  forceSync: rule(yesNo, (d, v) => (d.forceSync = v)),
+  'DigestAuthenticationProvider.superDigest': rule(superDigestSchema, (d, v) => (d.superDigest = v)),
+  initLimit: rule(positiveInt, (d, v) => (d.initLimitSet = v)),
+  syncLimit: rule(positiveInt, (d, v) => (d.syncLimitSet = v)),
+  leaderServes: rule(yesNo, (d, v) => (d.leaderServes = v)),
+  peerType: rule(peerTypeSchema, (d, v) => (d.peerType = v)),
+  cnxTimeout: rule(positiveInt, (d, v) => (d.cnxTimeoutMs = v)),
+};
+
+/** ZooKeeper keys we recognise but do not implement: a warning says so rather than "unknown". */
+const unsupportedZooKeeperKeys = new Set([
+  'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.idleTimeout', 'admin.commandURL',
+  'standaloneEnabled', 'reconfigEnabled', 'electionAlg', 'quorumListenOnAllIPs', 'localSessionsEnabled',
+  'localSessionsUpgradingEnabled', 'secureClientPort', 'secureClientPortAddress', 'clientPortListenBacklog',
+  'syncEnabled', 'connectToLearnerMasterLimit', 'observerMasterPort', 'dynamicConfigFile', 'sslQuorum',
+  'portUnification', 'preAllocSize', 'snapSizeLimitInKb', 'maxCnxns', 'skipACL', 'audit.enable',
+  'serverCnxnFactory', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'txnLogSizeLimitInKb',
+]);
+const unsupportedZooKeeperPrefixes = ['metricsProvider.', 'ssl.', 'authProvider.', 'multiAddress.', 'quorum.', 'zookeeper.'];
+
+/** Parses the text of a zoo.cfg. `myid` is read separately (myid.ts). */
+export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigError[]> {
+  const { properties, duplicates } = parseProperties(text);
+  const warnings: string[] = duplicates.map((p) => `line ${p.line}: ${p.key} is set again later; the later value wins`);
+  const errors: ConfigError[] = [];
+  const draft: Draft = {};
+  const serverLines: Property[] = [];
+
+  for (const property of properties) {
+    const { key, value, line } = property;
+    if (key.startsWith('server.')) {
+      serverLines.push(property);
+      continue;
+    }
+    const keyRule = keyRules[key];
+    if (keyRule === undefined) {
+      const known = unsupportedZooKeeperKeys.has(key) || unsupportedZooKeeperPrefixes.some((p) => key.startsWith(p));
+      warnings.push(known ? `line ${line}: ${key} is a ZooKeeper setting this server does not support; ignored` : `line ${line}: unknown key ${key}; ignored`);
+      continue;
+    }
+    const parsed = keyRule.schema.safeParse(value);
+    if (!parsed.success) {
+      const expected = parsed.error.issues.map((i) => i.message).join('; ');
+      errors.push({ key, value, line, message: `line ${line}: invalid ${key}=${JSON.stringify(value)}: expected ${expected}` });
+      continue;
+    }
+    keyRule.apply(draft, parsed.data as never);
+  }
+
+  const servers: ServerSpec[] = [];
+  for (const { key, value, line } of serverLines) {
+    const idText = key.slice('server.'.length);
+    if (!/^\d{1,18}$/.test(idText)) {
+      errors.push({ key, value, line, message: `line ${line}: invalid ${key}: the server id after "server." must be a non-negative integer` });
+      continue;
+    }
+    const parsed = parseServerLine(Number(idText), value);
+    if (!parsed.ok) errors.push({ key, value, line, message: `line ${line}: invalid ${parsed.error}` });
+    else servers.push(parsed.value);
+  }
+  servers.sort((a, b) => a.id - b.id);
+
+  const config = complete(draft, servers, warnings, errors, properties);
+  if (errors.length > 0) return err(errors);
+  return ok({ config, warnings });
+}
+
+/** Defaults, derived values, and the checks that involve more than one key. */
+function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): ZooKeeperConfig {
+  const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
+  const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
+
+  const tickTimeMs = draft.tickTimeMs ?? configDefaults.tickTimeMs;
+  const dataDir = draft.dataDir ?? configDefaults.dataDir;
+  // ZooKeeper: minSessionTimeout defaults to 2 ticks, maxSessionTimeout to 20 ticks.
+  const minSessionTimeoutMs = draft.minSessionTimeoutSet ?? 2 * tickTimeMs;
+  const maxSessionTimeoutMs = draft.maxSessionTimeoutSet ?? 20 * tickTimeMs;
+  if (minSessionTimeoutMs > maxSessionTimeoutMs) {
+    fail('minSessionTimeout', String(minSessionTimeoutMs), `minSessionTimeout (${minSessionTimeoutMs} ms) must not be larger than maxSessionTimeout (${maxSessionTimeoutMs} ms)`);
+  }
+
+  let snapCount = draft.snapCount ?? configDefaults.snapCount;
+  if (snapCount < configDefaults.minSnapCount) {
+    warnings.push(`snapCount ${snapCount} is below ${configDefaults.minSnapCount}; using ${configDefaults.minSnapCount}`);
+    snapCount = configDefaults.minSnapCount;
+  }
+  let snapRetainCount = draft.snapRetainCount ?? configDefaults.snapRetainCount;
+  if (snapRetainCount < configDefaults.minSnapRetainCount) {
+    // As ZooKeeper's QuorumPeerConfig: fewer than 3 retained snapshots is raised to 3 with a warning.
+    warnings.push(`autopurge.snapRetainCount ${snapRetainCount} is below ${configDefaults.minSnapRetainCount}; using ${configDefaults.minSnapRetainCount}`);
+    snapRetainCount = configDefaults.minSnapRetainCount;
+  }
+
+  const fourLetterWordWhitelist = parseWhitelist(draft.whitelistText, warnings);
+
+  const ids = new Set<number>();
+  for (const server of servers) {
+    if (ids.has(server.id)) fail(`server.${server.id}`, '', `server.${server.id} is listed twice`);
+    ids.add(server.id);
+  }
+  // An ensemble needs the leader-follower time limits; ZooKeeper refuses to start without them too.
+  if (servers.length > 1) {
+    if (draft.initLimitSet === undefined) fail('initLimit', '', 'initLimit is not set (required with server.N lines)');
+    if (draft.syncLimitSet === undefined) fail('syncLimit', '', 'syncLimit is not set (required with server.N lines)');
+  }
+
+  return {
+    tickTimeMs,
+    dataDir,
+    dataLogDir: draft.dataLogDirSet ?? dataDir,
+    clientPort: draft.clientPort ?? configDefaults.clientPort,
+    clientPortAddress: draft.clientPortAddress ?? configDefaults.clientPortAddress,
+    maxClientCnxns: draft.maxClientCnxns ?? configDefaults.maxClientCnxns,
+    minSessionTimeoutMs,
+    maxSessionTimeoutMs,
+    globalOutstandingLimit: draft.globalOutstandingLimit ?? configDefaults.globalOutstandingLimit,
+    snapCount,
+    snapRetainCount,
+    purgeIntervalHours: draft.purgeIntervalHours ?? configDefaults.purgeIntervalHours,
+    juteMaxBufferBytes: draft.juteMaxBufferBytes ?? configDefaults.juteMaxBufferBytes,
+    fourLetterWordWhitelist,
+    forceSync: draft.forceSync ?? configDefaults.forceSync,
+    superDigest: draft.superDigest,
+    initLimitTicks: draft.initLimitSet ?? 10,
+    syncLimitTicks: draft.syncLimitSet ?? 5,
+    leaderServes: draft.leaderServes ?? configDefaults.leaderServes,
+    peerType: draft.peerType ?? configDefaults.peerType,
+    cnxTimeoutMs: draft.cnxTimeoutMs ?? configDefaults.cnxTimeoutMs,
+    servers,
+  };
+}
+
+/** As FourLetterCommands.isEnabled: comma-separated, trimmed, `*` for all, `srvr` always. */
+function parseWhitelist(text: string | undefined, warnings: string[]): readonly string[] {
+  const enabled = new Set<string>(['srvr']);
+  for (const word of (text ?? '').split(',').map((w) => w.trim())) {
+    if (word === '') continue;
+    if (word === '*') {
+      for (const known of knownFourLetterWords) enabled.add(known);
+      continue;
+    }
+    if (!(knownFourLetterWords as readonly string[]).includes(word)) {
+      warnings.push(`4lw.commands.whitelist: unknown four-letter word ${JSON.stringify(word)}; ignored`);
+      continue;
+    }
+    enabled.add(word);
+  }
+  return [...enabled].sort();
+}
+
+/** The configuration used when there is no zoo.cfg at all. */
+export function defaultConfig(): ZooKeeperConfig {
+  const parsed = parseZooCfg('');
+  if (!parsed.ok) throw new Error('the empty configuration must be valid');
+  return parsed.value.config;
+}
+
+/** Standalone unless the file lists more than one server (ZooKeeper's standaloneEnabled=true default). */
+export const isStandalone = (config: ZooKeeperConfig) => config.servers.length <= 1;
