@@ -188,6 +188,8 @@ describe('ServerCore', () => {
     expect(stats).toMatchObject({ packetsReceived: 3, packetsSent: 3, znodeCount: 5, watchCount: 1, sessionCount: 1, lastProcessedZxid: 2n, outstandingRequests: 0 });
     expect(stats.connections).toHaveLength(1);
     expect(stats.connections[0]).toMatchObject({ remoteAddress: '127.0.0.1', sessionId: a.session.sessionId, packetsReceived: 3, lastOperation: 'getData' });
+    expect(core.watchesBySession()).toEqual(new Map([[a.session.sessionId, ['/s']]]));
+    expect(core.watchesByPath()).toEqual(new Map([['/s', [a.session.sessionId]]]));
     core.resetStats();
     expect(core.stats().packetsReceived).toBe(0);
   });

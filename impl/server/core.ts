@@ -841,6 +841,37 @@ export class ServerCore {
     }
   }
 
+  /** wchc: the paths each session watches (watches belong to connections; a connection has at most one session). */
+  watchesBySession(): Map<bigint, string[]> {
+    const bySession = new Map<bigint, Set<string>>();
+    for (const table of [this.tree.dataWatches, this.tree.childWatches]) {
+      for (const [watcher, paths] of table.byWatcher()) {
+        const sessionId = this.connections.get(watcher)?.sessionId;
+        if (sessionId === undefined) continue;
+        let set = bySession.get(sessionId);
+        if (set === undefined) bySession.set(sessionId, (set = new Set()));
+        for (const path of paths) set.add(path);
+      }
+    }
+    return new Map([...bySession].map(([id, paths]) => [id, [...paths]]));
+  }
+
+  /** wchp: the sessions watching each path. */
+  watchesByPath(): Map<string, bigint[]> {
+    const byPath = new Map<string, Set<bigint>>();
+    for (const table of [this.tree.dataWatches, this.tree.childWatches]) {
+      for (const [path, watchers] of table.byPath()) {
+        let set = byPath.get(path);
+        if (set === undefined) byPath.set(path, (set = new Set()));
+        for (const watcher of watchers) {
+          const sessionId = this.connections.get(watcher)?.sessionId;
+          if (sessionId !== undefined) set.add(sessionId);
+        }
+      }
+    }
+    return new Map([...byPath].map(([path, ids]) => [path, [...ids]]));
+  }
+
   /** The session ids of live sessions with their timeouts (dump, cons). */
   sessions(): { sessionId: bigint; timeoutMs: number; ephemerals: string[] }[] {
     return [...this.tracker.all()].map((s) => ({ sessionId: s.sessionId, timeoutMs: s.timeoutMs, ephemerals: this.tree.getEphemerals(s.sessionId) }));

@@ -331,6 +331,22 @@ describe('bad input', () => {
     healthy.close();
   });
 
+  it('refuses connections beyond maxClientCnxns from one address', async () => {
+    const server = await start({ maxClientCnxns: 2 });
+    const a = await RawClient.open(server.port);
+    const b = await RawClient.open(server.port);
+    await Promise.all([a.handshake(), b.handshake()]);
+    const c = await RawClient.open(server.port);
+    await c.closed;
+    a.close();
+    await a.closed;
+    await until(() => server.core.stats().connections.length === 1);
+    const d = await RawClient.open(server.port);
+    expect((await d.handshake()).timeOut).toBe(2000);
+    b.close();
+    d.close();
+  });
+
   it('answers a four-letter word through the admin hook and closes', async () => {
     const server = await start({ fourLetterWord: (word) => (word === 'ruok' ? 'imok' : undefined) });
     const client = await RawClient.open(server.port);

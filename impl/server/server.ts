@@ -67,10 +67,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
     socket.setNoDelay(true);
 
     let closed = false;
+    let corked = false;
     const connectionId = core.openConnection(
       {
         send: (bytes) => {
-          if (!closed) socket.write(bytes);
+          if (closed) return;
+          // Replies to the frames of one chunk leave in one write: cork until
+          // the current turn of the event loop ends.
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(() => {
+              corked = false;
+              socket.uncork();
+            });
+          }
+          socket.write(bytes);
         },
         close: (reason) => {
           if (closed) return;
