@@ -149,6 +149,19 @@ describe('ServerCore', () => {
     expect(last.kind === 'reply' && decodeRecord(last.body, R.GetDataResponse.read).ok).toBe(true);
   });
 
+  it('does not tell a connection about a znode it may not READ (ZooKeeper 3.8.4+, CVE-2024-23944)', () => {
+    const core = new ServerCore({ now: clock(0).now });
+    const owner = new FakeClient(core);
+    owner.connect(30000);
+    owner.send(-4, OpCode.auth, R.AuthPacket, { type: 0, scheme: 'digest', auth: bytes('owner:pw') });
+    const spy = new FakeClient(core);
+    spy.connect(30000);
+    spy.send(1, OpCode.addWatch, R.AddWatchRequest, { path: '/', mode: 1 });
+    owner.send(1, OpCode.create, R.CreateRequest, { path: '/secret', data: bytes(''), acl: [{ perms: 31, id: { scheme: 'auth', id: '' } }], flags: 0 });
+    owner.create(2, '/public');
+    expect(spy.seen.filter((s) => s.kind === 'event')).toEqual([{ kind: 'event', event: { type: EventType.NodeCreated, state: 3, path: '/public' } }]);
+  });
+
   it('answers a write error with an error txn that takes a zxid, and a closeSession with a reply then a close', () => {
     const core = new ServerCore({ now: clock(0).now });
     const a = new FakeClient(core);

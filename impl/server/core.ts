@@ -751,8 +751,11 @@ export class ServerCore {
   private deliverEvent(event: WatchEvent): void {
     const connection = this.connections.get(event.watcher);
     if (connection === undefined || connection.state !== 'open') return;
+    // NIOServerCnxn.process: no event about a znode the connection may not READ (CVE-2024-23944).
+    if (event.acl !== undefined && !checkACL(event.acl, Perms.READ, connection.authIds)) return;
     const w = new JuteWriter(32 + event.path.length);
-    R.ReplyHeader.write(w, { xid: Xid.notification, zxid: event.zxid, err: 0 });
+    // ZooKeeper 3.8 sends notifications with zxid -1 in the reply header.
+    R.ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
     R.WatcherEvent.write(w, { type: event.type, state: KeeperState.SyncConnected, path: event.path });
     this.packetsSent++;
     connection.packetsSent++;

@@ -22,7 +22,19 @@ export interface ZNode {
   readonly children: Set<string>;
 }
 
-export type WatchEvent = { readonly watcher: Watcher; readonly type: EventType; readonly path: string; readonly zxid: bigint };
+/**
+ * A watch that fired. `acl` is the ACL of the znode the event is about (the
+ * parent's for NodeChildrenChanged): since ZooKeeper 3.8.4 (CVE-2024-23944) an
+ * event reaches a connection only if it may READ that znode; undefined (events
+ * setWatches fires) means no check.
+ */
+export type WatchEvent = {
+  readonly watcher: Watcher;
+  readonly type: EventType;
+  readonly path: string;
+  readonly zxid: bigint;
+  readonly acl?: readonly ACL[];
+};
 
 /** ProcessTxnResult: what FinalRequestProcessor needs to answer. */
 export type TxnResult = {
@@ -358,8 +370,8 @@ export class DataTree {
       case 'void':
         break;
     }
-    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeCreated, path, zxid, events);
-    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events);
+    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeCreated, path, zxid, events, acl);
+    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
     return copyStat(node);
   }
 
@@ -387,9 +399,9 @@ export class DataTree {
         break;
     }
     const told = this.dataWatches.triggerWatch(path);
-    this.fire(told, EventType.NodeDeleted, path, zxid, events);
-    this.fire(this.childWatches.triggerWatch(path, told), EventType.NodeDeleted, path, zxid, events);
-    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events);
+    this.fire(told, EventType.NodeDeleted, path, zxid, events, node.acl);
+    this.fire(this.childWatches.triggerWatch(path, told), EventType.NodeDeleted, path, zxid, events, node.acl);
+    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
     return true;
   }
 
@@ -401,7 +413,7 @@ export class DataTree {
     node.stat.mzxid = zxid;
     node.stat.version = version;
     const stat = copyStat(node);
-    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeDataChanged, path, zxid, events);
+    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeDataChanged, path, zxid, events, node.acl);
     return stat;
   }
 
@@ -428,8 +440,8 @@ export class DataTree {
     if (local !== undefined) for (const path of [...local]) this.deleteNode(path, zxid, events);
   }
 
-  private fire(watchers: ReadonlySet<Watcher>, type: EventType, path: string, zxid: bigint, events: WatchEvent[]): void {
-    for (const watcher of watchers) events.push({ watcher, type, path, zxid });
+  private fire(watchers: ReadonlySet<Watcher>, type: EventType, path: string, zxid: bigint, events: WatchEvent[], acl: readonly ACL[]): void {
+    for (const watcher of watchers) events.push({ watcher, type, path, zxid, acl });
   }
 
   // ---- container and TTL reaping (ContainerManager.getCandidates) --------------
