@@ -1,0 +1,278 @@
+// ZooKeeper's four-letter words (zookeeperAdmin "ZooKeeper Commands: The Four
+// Letter Words"), answered exactly as ZooKeeper 3.8 prints them: the command
+// classes in org.apache.zookeeper.server.command (RuokCommand, StatCommand,
+// ConsCommand, WatchCommand, DumpCommand, EnvCommand, ConfCommand,
+// MonitorCommand, IsroCommand, DirsCommand, StatResetCommand,
+// CnxnStatResetCommand) with the helpers they call (ServerStats.toString,
+// ServerCnxn.dumpConnectionInfo, WatchManager.dumpWatches, ExpiryQueue.dump,
+// DataTree.dumpEphemerals, ZooKeeperServer.dumpConf). Java's PrintWriter.println
+// ends lines with "\n" on Linux; the fixtures in testdata/ are real answers.
+//
+// Whitelist (ZOOKEEPER-2693): a known word that is not in
+// 4lw.commands.whitelist gets `<word> is not executed because it is not in the
+// whitelist.` and nothing else (NIOServerCnxn.checkFourLetterWord answers
+// with a NopCommand). `srvr` is always allowed; config/zoo-cfg.ts adds it.
+//
+// Not answered (undefined: the connection closes without a reply, as for an
+// unknown word): gtmk/stmk (trace masks: we have no ZooTrace), hash (we keep
+// no digest log), and srst/crst when the server offers no reset.
+
+import type { AdminActions, ConnectionForAdmin, ServerSnapshotForAdmin, SummaryForAdmin } from './server-snapshot.ts';
+import { javaDate, javaDouble, javaHex } from './java-format.ts';
+
+export const zkNotServing = 'This ZooKeeper instance is not currently serving requests';
+
+export type FourLetterWordOptions = {
+  /** The enabled words, e.g. ZooKeeperConfig.fourLetterWordWhitelist. */
+  readonly whitelist: ReadonlySet<string> | readonly string[];
+  readonly actions?: AdminActions;
+};
+
+/** Every word ZooKeeper 3.8 recognises (FourLetterCommands.cmd2String). */
+const knownWords = new Set(['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'hash', 'isro', 'mntr', 'ruok', 'srst', 'srvr', 'stat', 'stmk', 'wchc', 'wchp', 'wchs']);
+
+/**
+ * The answer to `word`, or undefined to close the connection silently.
+ * `snapshot` is called only for words that need it (ruok does not).
+ */
+export function answerFourLetterWord(word: string, snapshot: () => ServerSnapshotForAdmin, options: FourLetterWordOptions): string | undefined {
+  if (!knownWords.has(word)) return undefined;
+  const whitelist = options.whitelist instanceof Set ? options.whitelist : new Set(options.whitelist as readonly string[]);
+  if (!whitelist.has(word) && word !== 'srvr') return `${word} is not executed because it is not in the whitelist.\n`;
+  switch (word) {
+    case 'ruok':
+      return 'imok';
+    case 'isro': {
+      const s = snapshot();
+      return !s.isServing ? 'null' : s.mode === 'read-only' ? 'ro' : 'rw';
+    }
+    case 'envi':
+      return envi(snapshot());
+    case 'srst':
+      return options.actions?.resetServerStats === undefined ? undefined : whenServing(snapshot(), () => (options.actions!.resetServerStats!(), 'Server stats reset.\n'));
+    case 'crst':
+      return options.actions?.resetConnectionStats === undefined
+        ? undefined
+        : whenServing(snapshot(), () => (options.actions!.resetConnectionStats!(), 'Connection stats reset.\n'));
+    case 'srvr':
+      return whenServing(snapshot(), (s) => stat(s, false));
+    case 'stat':
+      return whenServing(snapshot(), (s) => stat(s, true));
+    case 'cons':
+      return whenServing(snapshot(), cons);
+    case 'conf':
+      return whenServing(snapshot(), conf);
+    case 'dirs':
+      return whenServing(snapshot(), (s) => `datadir_size: ${s.config.dataDirSizeBytes}\nlogdir_size: ${s.config.dataLogSizeBytes}\n`);
+    case 'wchs':
+      return whenServing(snapshot(), wchs);
+    case 'wchc':
+      return whenServing(snapshot(), wchc);
+    case 'wchp':
+      return whenServing(snapshot(), wchp);
+    case 'dump':
+      return whenServing(snapshot(), dump);
+    case 'mntr':
+      return whenServing(snapshot(), mntr);
+    default:
+      return undefined; // gtmk, stmk, hash
+  }
+}
+
+function whenServing(s: ServerSnapshotForAdmin, answer: (s: ServerSnapshotForAdmin) => string): string {
+  return s.isServing ? answer(s) : `${zkNotServing}\n`;
+}
+
+/** StatCommand: `srvr` without, `stat` with the client list. */
+function stat(s: ServerSnapshotForAdmin, withClients: boolean): string {
+  let out = `Zookeeper version: ${s.version}\n`;
+  if (s.mode === 'read-only') out += 'READ-ONLY mode; serving only read-only clients\n';
+  if (withClients) {
+    out += 'Clients:\n';
+    for (const c of s.connections) out += `${connectionInfo(c, true)}\n`;
+    out += '\n';
+  }
+  out += serverStats(s);
+  out += `Node count: ${s.nodeCount}\n`;
+  if (s.mode === 'leader') {
+    const p = s.proposalSizes ?? { last: -1, min: -1, max: -1 };
+    out += `Proposal sizes last/min/max: ${p.last}/${p.min}/${p.max}\n`;
+  }
+  return out;
+}
+
+/** ServerStats.toString. */
+function serverStats(s: ServerSnapshotForAdmin): string {
+  return (
+    `Latency min/avg/max: ${s.latency.minMs}/${javaDouble(roundHalfUp4(s.latency.avgMs))}/${s.latency.maxMs}\n` +
+    `Received: ${s.packetsReceived}\n` +
+    `Sent: ${s.packetsSent}\n` +
+    `Connections: ${s.connections.length}\n` +
+    `Outstanding: ${s.outstandingRequests}\n` +
+    `Zxid: 0x${javaHex(s.lastProcessedZxid)}\n` +
+    `Mode: ${s.mode}\n`
+  );
+}
+
+/** ServerCnxn.dumpConnectionInfo: ` /ip:port[ops](queued=..,recved=..,sent=..[,sid=...])`. */
+function connectionInfo(c: ConnectionForAdmin, brief: boolean): string {
+  let out = ` /${c.remoteAddress}:${c.remotePort}[${c.interestOps === 0 ? '0' : c.interestOps.toString(16)}]`;
+  out += `(queued=${c.outstandingRequests},recved=${c.packetsReceived},sent=${c.packetsSent}`;
+  if (!brief && c.sessionId !== 0n && c.session !== undefined) {
+    const x = c.session;
+    out += `,sid=0x${javaHex(c.sessionId)},lop=${x.lastOperation},est=${x.establishedAtMs},to=${x.sessionTimeoutMs}`;
+    if (x.lastCxid >= 0) out += `,lcxid=0x${javaHex(x.lastCxid)}`;
+    out += `,lzxid=0x${javaHex(x.lastZxid)},lresp=${x.lastResponseAtMs},llat=${x.lastLatencyMs}`;
+    out += `,minlat=${x.latencyMinMs},avglat=${x.latencyAvgMs},maxlat=${x.latencyMaxMs}`;
+  }
+  return `${out})`;
+}
+
+/** ConsCommand. */
+function cons(s: ServerSnapshotForAdmin): string {
+  let out = '';
+  for (const c of s.connections) out += `${connectionInfo(c, false)}\n`;
+  return `${out}\n`;
+}
+
+/** ZooKeeperServer.dumpConf (standalone; a quorum server adds its peer settings after these). */
+function conf(s: ServerSnapshotForAdmin): string {
+  const c = s.config;
+  return [
+    `clientPort=${c.clientPort}`,
+    'secureClientPort=-1',
+    `dataDir=${c.dataDir}`,
+    `dataDirSize=${c.dataDirSizeBytes}`,
+    `dataLogDir=${c.dataLogDir}`,
+    `dataLogSize=${c.dataLogSizeBytes}`,
+    `tickTime=${c.tickTimeMs}`,
+    `maxClientCnxns=${c.maxClientCnxns}`,
+    `minSessionTimeout=${c.minSessionTimeoutMs}`,
+    `maxSessionTimeout=${c.maxSessionTimeoutMs}`,
+    'clientPortListenBacklog=-1',
+    `serverId=${c.serverId}`,
+    '',
+  ].join('\n');
+}
+
+/** EnvCommand. */
+function envi(s: ServerSnapshotForAdmin): string {
+  let out = 'Environment:\n';
+  for (const [key, value] of s.environment) out += `${key}=${value}\n`;
+  return out;
+}
+
+/** Groups (key, item) pairs by key, keeping first-appearance order of keys and items. */
+function groupBy<K, V>(pairs: readonly (readonly [K, V])[]): Map<K, V[]> {
+  const groups = new Map<K, V[]>();
+  for (const [key, value] of pairs) {
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [value]);
+    else if (!group.includes(value)) group.push(value);
+  }
+  return groups;
+}
+
+/** WatchManager.toString, then WatchCommand's println. */
+function wchs(s: ServerSnapshotForAdmin): string {
+  const bySession = groupBy(s.dataWatches.map((w) => [w.sessionId, w.path] as const));
+  const byPath = groupBy(s.dataWatches.map((w) => [w.path, w.sessionId] as const));
+  let total = 0;
+  for (const paths of bySession.values()) total += paths.length;
+  return `${bySession.size} connections watching ${byPath.size} paths\nTotal watches:${total}\n`;
+}
+
+/** WatchManager.dumpWatches(byPath = false), then a blank line. */
+function wchc(s: ServerSnapshotForAdmin): string {
+  let out = '';
+  for (const [sessionId, paths] of groupBy(s.dataWatches.map((w) => [w.sessionId, w.path] as const))) {
+    out += `0x${javaHex(sessionId)}\n`;
+    for (const path of paths) out += `\t${path}\n`;
+  }
+  return `${out}\n`;
+}
+
+/** WatchManager.dumpWatches(byPath = true), then a blank line. */
+function wchp(s: ServerSnapshotForAdmin): string {
+  let out = '';
+  for (const [path, sessions] of groupBy(s.dataWatches.map((w) => [w.path, w.sessionId] as const))) {
+    out += `${path}\n`;
+    for (const sessionId of sessions) out += `\t0x${javaHex(sessionId)}\n`;
+  }
+  return `${out}\n`;
+}
+
+/** ExpiryQueue.dump: sets sorted by expiry time, elements in the given order. */
+function expiryQueue<E>(elements: readonly E[], expiresAtMs: (e: E) => number, show: (e: E) => string): string {
+  const byTime = groupBy(elements.map((e) => [expiresAtMs(e), e] as const));
+  let out = `Sets (${byTime.size})/(${elements.length}):\n`;
+  for (const time of [...byTime.keys()].sort((a, b) => a - b)) {
+    const set = byTime.get(time)!;
+    out += `${set.length} expire at ${javaDate(time)}:\n`;
+    for (const e of set) out += `\t${show(e)}\n`;
+  }
+  return out;
+}
+
+/** DumpCommand. */
+function dump(s: ServerSnapshotForAdmin): string {
+  let out = 'SessionTracker dump:\n';
+  out += `Session ${expiryQueue(s.sessions, (x) => x.expiresAtMs, (x) => `0x${javaHex(x.sessionId)}`)}`;
+  out += 'ephemeral nodes dump:\n';
+  out += `Sessions with Ephemerals (${s.ephemerals.length}):\n`;
+  for (const e of s.ephemerals) {
+    out += `0x${javaHex(e.sessionId)}:\n`;
+    for (const path of e.paths) out += `\t${path}\n`;
+  }
+  out += 'Connections dump:\n';
+  out += `Connections ${expiryQueue(s.connections, (c) => c.expiresAtMs, (c) => `ip: /${c.remoteAddress}:${c.remotePort} sessionId: 0x${javaHex(c.sessionId)}`)}`;
+  return out;
+}
+
+/**
+ * MonitorCommand: `zk_<key>\t<value>` lines. ZooKeeper prints its two fixed
+ * lines and then every metric of its metrics provider in hash order (some 490
+ * lines); we print the fixed lines and the gauges and counters a server like
+ * ours has, in the order ZooKeeper 3.8.0 happened to print them.
+ */
+function mntr(s: ServerSnapshotForAdmin): string {
+  const lines: [string, string][] = [
+    ['version', s.version],
+    ['server_state', s.mode],
+    ['ephemerals_count', String(s.ephemerals.reduce((n, e) => n + e.paths.length, 0))],
+    ['num_alive_connections', String(s.connections.length)],
+    ['avg_latency', javaDouble(roundHalfUp4(s.latency.avgMs))],
+    ['outstanding_requests', String(s.outstandingRequests)],
+    ['znode_count', String(s.nodeCount)],
+    ['global_sessions', String(s.sessions.length)],
+  ];
+  if (s.clientResponseBytes !== undefined) lines.push(['last_client_response_size', String(s.clientResponseBytes.last)]);
+  lines.push(['packets_sent', String(s.packetsSent)], ['packets_received', String(s.packetsReceived)]);
+  if (s.clientResponseBytes !== undefined) lines.push(['max_client_response_size', String(s.clientResponseBytes.max)]);
+  lines.push(['watch_count', String(s.watchCount)], ['auth_failed_count', String(s.authFailedCount)], ['min_latency', String(s.latency.minMs)]);
+  if (s.fileDescriptors !== undefined) lines.push(['max_file_descriptor_count', String(s.fileDescriptors.max)]);
+  lines.push(['approximate_data_size', String(s.approximateDataSizeBytes)]);
+  if (s.fileDescriptors !== undefined) lines.push(['open_file_descriptor_count', String(s.fileDescriptors.open)]);
+  lines.push(['local_sessions', '0'], ['uptime', String(s.uptimeMs)], ['max_latency', String(s.latency.maxMs)]);
+  if (s.clientResponseBytes !== undefined) lines.push(['min_client_response_size', String(s.clientResponseBytes.min)]);
+  if (s.fsyncTimeMs !== undefined) lines.push(...summaryLines('fsynctime', s.fsyncTimeMs));
+  if (s.snapshotTimeMs !== undefined) lines.push(...summaryLines('snapshottime', s.snapshotTimeMs));
+  return lines.map(([key, value]) => `zk_${key}\t${value}\n`).join('');
+}
+
+/** A Summary metric as MonitorCommand prints it: avg (a double), min, max, cnt, sum. */
+function summaryLines(name: string, m: SummaryForAdmin): [string, string][] {
+  const avg = m.count === 0 ? 0 : roundHalfUp4(m.sum / m.count);
+  return [
+    [`avg_${name}`, javaDouble(avg)],
+    [`min_${name}`, String(m.count === 0 ? 0 : m.min)],
+    [`max_${name}`, String(m.count === 0 ? 0 : m.max)],
+    [`cnt_${name}`, String(m.count)],
+    [`sum_${name}`, String(m.sum)],
+  ];
+}
+
+/** AvgMinMaxCounter.getAvg: BigDecimal.setScale(4, HALF_UP) of the mean. */
+function roundHalfUp4(value: number): number {
+  return Math.round(value * 10_000 + Number.EPSILON) / 10_000;
+}
