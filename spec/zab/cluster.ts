@@ -1,0 +1,850 @@
+// The world around the servers, as the checker explores it: servers with
+// memory and disk, per-pair FIFO channels (ZooKeeper's TCP connections on the
+// quorum port and the election port; ZkV3_7_0.tla's msgs and electionMsgs are
+// sequences too), partitions, faults as bounded actions, and ghost variables
+// that only the invariants read.
+//
+// Disks are explicit because the known bugs live there: a server's memory
+// (ZabNode.history) runs ahead of its disk by the writes still queued in the
+// SyncRequestProcessor (`pending`); DiskSync completes them; NodeCrash loses
+// them and everything else in memory.
+//
+// Connections: a learner is connected to its leader while its `leader` field
+// names it. When a learner leaves (LOOKING, crash, partition) the leader is told
+// (RemoveLearner); when a leader leaves every connected learner is told
+// (LeaderShutdown). Either way the channels between them are emptied: TCP
+// drops what was in flight when a connection closes.
+
+import { assert } from '../common/assert.ts';
+import type { Model, Permutation, StateSink } from '../../model-check/model.ts';
+import { isAtLeastAsRecent, selfVote } from './election.ts';
+import { isLearner } from './discovery.ts';
+import { compareZxid, txnEquals } from './history.ts';
+import { properties } from './invariants.ts';
+import { restartFromDisk, step } from './step.ts';
+import type { Notification, ServerConfig, ServerState, Txn, Vote, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
+
+export interface ZabBounds {
+  /** Voting servers. */
+  readonly servers: number;
+  readonly observers: number;
+  /** Largest epoch a leader may propose (TLC's MaxEpoch). */
+  readonly maxEpoch: number;
+  /** Client requests over the whole run (TLC's MaxTransactionNum). */
+  readonly maxTransactions: number;
+  readonly maxCrashes: number;
+  readonly maxPartitions: number;
+  readonly maxTimeouts: number;
+  /** Election notifications the network may lose. */
+  readonly maxMessageLosses: number;
+  /** Messages one channel may hold (states beyond are outside the boundary). */
+  readonly maxMessagesInFlight: number;
+  /** Full Fast Leader Election (true) or the oracle (false). */
+  readonly fle: boolean;
+}
+
+export interface Disk {
+  readonly log: readonly Txn[];
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly lastSnapshot: number;
+}
+
+/** A write or a message waiting in the SyncRequestProcessor's queue. */
+export type PendingWrite =
+  | { readonly kind: 'log'; readonly txns: readonly Txn[] }
+  | { readonly kind: 'currentEpoch'; readonly epoch: number }
+  | { readonly kind: 'send'; readonly to: number; readonly message: ZabMessage };
+
+export interface Server {
+  /** Memory; null while the server is down. */
+  readonly node: ZabNode | null;
+  readonly disk: Disk;
+  readonly pending: readonly PendingWrite[];
+}
+
+/** Ghost variables: what happened, for the invariants only (ZkV3_7_0.tla: proposalMsgsLog, epochLeader). */
+export interface Ghost {
+  /** Every proposal any leader made, in order, with its leader. */
+  readonly proposed: readonly { readonly txn: Txn; readonly source: number }[];
+  /** Every proposal a leader committed (by a quorum of ACKs, or as its initial history once established). */
+  readonly committed: readonly Txn[];
+  /** Leaders that reached synchronisation, per epoch (epochLeader). */
+  readonly epochLeaders: readonly { readonly epoch: number; readonly leader: number }[];
+  /** Proposals of earlier epochs left out of an established leader's initial history. */
+  readonly discarded: readonly Txn[];
+  /** Committed proposals some server removed from its log (TRUNC, SNAP). */
+  readonly lostCommitted: readonly Txn[];
+}
+
+export interface ZabCluster {
+  readonly servers: readonly Server[];
+  /** Quorum-port channels, index from * n + to. */
+  readonly channels: readonly (readonly ZabMessage[])[];
+  /** Election-port channels, index from * n + to. */
+  readonly notifications: readonly (readonly Notification[])[];
+  /** Partitioned pairs, bit a * n + b for a < b. */
+  readonly partitions: number;
+  readonly crashes: number;
+  readonly timeouts: number;
+  readonly partitionsStarted: number;
+  readonly losses: number;
+  readonly requests: number;
+  readonly ghost: Ghost;
+}
+
+export type ZabAction =
+  | { readonly type: 'ElectLeader'; readonly leader: number; readonly quorum: readonly number[] }
+  | { readonly type: 'FollowLeader'; readonly server: number; readonly leader: number }
+  | { readonly type: 'ConnectAndFollowerSendFOLLOWERINFO'; readonly server: number }
+  | { readonly type: 'Deliver'; readonly from: number; readonly to: number; readonly message: ZabMessage['type'] }
+  | { readonly type: 'FLEReceiveNotmsg'; readonly from: number; readonly to: number }
+  | { readonly type: 'FLENotmsgTimeout'; readonly server: number }
+  | { readonly type: 'FLEWaitNewNotmsg'; readonly server: number }
+  | { readonly type: 'LeaderProcessRequest'; readonly server: number }
+  | { readonly type: 'DiskSync'; readonly server: number }
+  | { readonly type: 'Timeout'; readonly server: number }
+  | { readonly type: 'NodeCrash'; readonly server: number }
+  | { readonly type: 'NodeStart'; readonly server: number }
+  | { readonly type: 'PartitionStart'; readonly a: number; readonly b: number }
+  | { readonly type: 'PartitionRecover'; readonly a: number; readonly b: number }
+  | { readonly type: 'DropNotification'; readonly from: number; readonly to: number };
+
+const EMPTY_DISK: Disk = { log: [], acceptedEpoch: 0, currentEpoch: 0, lastSnapshot: 0 };
+
+/** A mutable working copy of a cluster while one action is applied. */
+class World {
+  servers: Server[];
+  channels: (readonly ZabMessage[])[];
+  notifications: (readonly Notification[])[];
+  ghost: {
+    proposed: { txn: Txn; source: number }[];
+    committed: Txn[];
+    epochLeaders: { epoch: number; leader: number }[];
+    discarded: Txn[];
+    lostCommitted: Txn[];
+  };
+  partitions: number;
+  crashes: number;
+  timeouts: number;
+  partitionsStarted: number;
+  losses: number;
+  requests: number;
+
+  constructor(
+    readonly n: number,
+    readonly config: ServerConfig,
+    c: ZabCluster,
+  ) {
+    this.servers = c.servers.slice();
+    this.channels = c.channels.slice();
+    this.notifications = c.notifications.slice();
+    this.ghost = {
+      proposed: c.ghost.proposed.slice(),
+      committed: c.ghost.committed.slice(),
+      epochLeaders: c.ghost.epochLeaders.slice(),
+      discarded: c.ghost.discarded.slice(),
+      lostCommitted: c.ghost.lostCommitted.slice(),
+    };
+    this.partitions = c.partitions;
+    this.crashes = c.crashes;
+    this.timeouts = c.timeouts;
+    this.partitionsStarted = c.partitionsStarted;
+    this.losses = c.losses;
+    this.requests = c.requests;
+  }
+
+  freeze(): ZabCluster {
+    const sortTxns = (txns: Txn[]) => txns.sort(compareTxn);
+    return {
+      servers: this.servers,
+      channels: this.channels,
+      notifications: this.notifications,
+      partitions: this.partitions,
+      crashes: this.crashes,
+      timeouts: this.timeouts,
+      partitionsStarted: this.partitionsStarted,
+      losses: this.losses,
+      requests: this.requests,
+      ghost: {
+        proposed: this.ghost.proposed,
+        committed: sortTxns(this.ghost.committed),
+        epochLeaders: this.ghost.epochLeaders.sort((a, b) => a.epoch - b.epoch || a.leader - b.leader),
+        discarded: sortTxns(this.ghost.discarded),
+        lostCommitted: sortTxns(this.ghost.lostCommitted),
+      },
+    };
+  }
+
+  node(id: number): ZabNode | null {
+    return this.servers[id]!.node;
+  }
+
+  isPartitioned(a: number, b: number): boolean {
+    return isPartitioned(this.partitions, this.n, a, b);
+  }
+
+  canTalk(a: number, b: number): boolean {
+    return this.node(a) !== null && this.node(b) !== null && !this.isPartitioned(a, b);
+  }
+
+  clearChannels(a: number, b: number): void {
+    this.channels[a * this.n + b] = [];
+    this.channels[b * this.n + a] = [];
+  }
+
+  clearNotifications(a: number, b: number): void {
+    this.notifications[a * this.n + b] = [];
+    this.notifications[b * this.n + a] = [];
+  }
+
+  send(from: number, to: number, message: ZabMessage): void {
+    if (to === from) {
+      // The leader's ACK to itself (AckRequestProcessor) is processed in place.
+      this.apply(from, { type: 'Receive', from, message });
+      return;
+    }
+    if (!this.canTalk(from, to)) return;
+    const index = from * this.n + to;
+    this.channels[index] = [...this.channels[index]!, message];
+  }
+
+  /** Runs one event on one server, carries out its effects, then the consequences of its state change. */
+  apply(id: number, event: ZabEvent): void {
+    const before = this.node(id);
+    if (before === null) return;
+    const transition = step(before, event);
+    if (transition.state === before && transition.effects.length === 0) return;
+    this.setNode(id, transition.state);
+    for (const effect of transition.effects) this.carryOut(id, effect);
+    this.afterChange(id, before);
+  }
+
+  setNode(id: number, node: ZabNode | null): void {
+    this.servers[id] = { ...this.servers[id]!, node };
+  }
+
+  setDisk(id: number, disk: Disk): void {
+    this.servers[id] = { ...this.servers[id]!, disk };
+  }
+
+  carryOut(id: number, effect: ZabEffect): void {
+    const server = this.servers[id]!;
+    switch (effect.type) {
+      case 'send':
+        this.send(id, effect.to, effect.message);
+        return;
+      case 'sendAfterSync':
+        if (server.pending.length === 0) this.send(id, effect.to, effect.message);
+        else this.servers[id] = { ...server, pending: [...server.pending, { kind: 'send', to: effect.to, message: effect.message }] };
+        return;
+      case 'sendNotification': {
+        if (!this.canTalk(id, effect.to)) return;
+        const index = id * this.n + effect.to;
+        this.notifications[index] = [...this.notifications[index]!, effect.notification];
+        return;
+      }
+      case 'logTxns':
+        if (effect.txns.length > 0) this.servers[id] = { ...server, pending: [...server.pending, { kind: 'log', txns: effect.txns }] };
+        return;
+      case 'flush':
+        this.diskSync(id);
+        return;
+      case 'truncateLog':
+        assert(server.pending.length === 0, () => `server ${id} truncates with writes pending`);
+        this.setDisk(id, {
+          ...server.disk,
+          log: server.disk.log.slice(0, effect.length),
+          lastSnapshot: Math.min(server.disk.lastSnapshot, effect.length),
+        });
+        return;
+      case 'writeSnapshot':
+        this.setDisk(id, { ...server.disk, log: effect.txns, lastSnapshot: effect.txns.length });
+        return;
+      case 'writeAcceptedEpoch':
+        this.setDisk(id, { ...server.disk, acceptedEpoch: effect.epoch });
+        return;
+      case 'writeCurrentEpoch':
+        if (effect.queued && server.pending.length > 0) {
+          this.servers[id] = { ...server, pending: [...server.pending, { kind: 'currentEpoch', epoch: effect.epoch }] };
+        } else {
+          this.setDisk(id, { ...server.disk, currentEpoch: effect.epoch });
+        }
+        return;
+    }
+  }
+
+  /** DiskSync: the queued writes reach the disk in order, releasing the messages queued behind them. */
+  diskSync(id: number): void {
+    const pending = this.servers[id]!.pending;
+    this.servers[id] = { ...this.servers[id]!, pending: [] };
+    for (const write of pending) {
+      const disk = this.servers[id]!.disk;
+      switch (write.kind) {
+        case 'log':
+          this.setDisk(id, { ...disk, log: [...disk.log, ...write.txns] });
+          break;
+        case 'currentEpoch':
+          this.setDisk(id, { ...disk, currentEpoch: write.epoch });
+          break;
+        case 'send':
+          this.send(id, write.to, write.message);
+          break;
+      }
+    }
+  }
+
+  /** Ghost bookkeeping and connection consequences of server `id` going from `before` to its current state. */
+  afterChange(id: number, before: ZabNode): void {
+    const after = this.node(id);
+    if (after === null) return;
+    this.recordGhost(id, before, after);
+    if (before.state !== 'LOOKING' && after.state === 'LOOKING') {
+      // Leaving FOLLOWING/LEADING shuts the request processors down; SyncRequestProcessor flushes
+      // its queue on shutdown, and messages queued behind the writes have no connection left.
+      const pending = this.servers[id]!.pending;
+      this.servers[id] = { ...this.servers[id]!, pending: pending.filter((w) => w.kind !== 'send') };
+      this.diskSync(id);
+    }
+    if (isLearner(before) && before.leader !== -1 && !(isLearner(after) && after.leader === before.leader)) {
+      this.clearChannels(id, before.leader);
+      this.apply(before.leader, { type: 'LearnerLost', sid: id });
+    }
+    if (before.state === 'LEADING' && after.state !== 'LEADING') this.leaderGone(id);
+  }
+
+  /** LeaderShutdown: every learner connected to `leader` loses its connection. */
+  leaderGone(leader: number): void {
+    for (let k = 0; k < this.n; k++) {
+      if (k === leader) continue;
+      this.clearChannels(leader, k);
+      const learner = this.node(k);
+      if (learner !== null && isLearner(learner) && learner.leader === leader) this.apply(k, { type: 'LeaderLost' });
+    }
+  }
+
+  recordGhost(id: number, before: ZabNode, after: ZabNode): void {
+    const ghost = this.ghost;
+    if (after.state === 'LEADING' && before.state === 'LEADING') {
+      if (before.zabState === 'DISCOVERY' && after.zabState === 'SYNCHRONIZATION') {
+        ghost.epochLeaders.push({ epoch: after.acceptedEpoch, leader: id });
+      }
+      if (before.zabState === 'SYNCHRONIZATION' && after.zabState === 'BROADCAST') {
+        // Established: the initial history is committed; older proposals outside it are discarded for good.
+        for (const txn of after.history) addTxn(ghost.committed, txn);
+        for (const { txn } of ghost.proposed) {
+          if (txn.zxid.epoch < after.acceptedEpoch && !after.history.some((t) => txnEquals(t, txn))) addTxn(ghost.discarded, txn);
+        }
+      } else if (after.zabState === 'BROADCAST' && after.lastCommitted > before.lastCommitted) {
+        for (const txn of after.history.slice(before.lastCommitted, after.lastCommitted)) addTxn(ghost.committed, txn);
+      }
+    }
+    // Any entry of an older epoch that left a log (TRUNC, SNAP) must not have been committed. Proposals of
+    // the current epoch may be truncated while a learner resynchronises in BROADCAST: the leader queues
+    // them again right after the TRUNC (Leader.startForwarding).
+    let common = 0;
+    while (common < before.history.length && common < after.history.length && txnEquals(before.history[common]!, after.history[common]!)) common++;
+    for (const txn of before.history.slice(common)) {
+      if (txn.zxid.epoch < after.acceptedEpoch && ghost.committed.some((t) => txnEquals(t, txn))) addTxn(ghost.lostCommitted, txn);
+    }
+  }
+
+  crash(id: number): void {
+    const before = this.node(id)!;
+    this.servers[id] = { ...this.servers[id]!, node: null, pending: [] };
+    for (let k = 0; k < this.n; k++) {
+      if (k === id) continue;
+      this.clearChannels(id, k);
+      this.clearNotifications(id, k);
+    }
+    if (isLearner(before) && before.leader !== -1) this.apply(before.leader, { type: 'LearnerLost', sid: id });
+    if (before.state === 'LEADING') this.leaderGone(id);
+  }
+
+  start(id: number): void {
+    this.setNode(id, restartFromDisk(id, this.config, this.servers[id]!.disk));
+    this.apply(id, { type: 'StartLooking' });
+  }
+}
+
+function addTxn(set: Txn[], txn: Txn): void {
+  if (!set.some((t) => txnEquals(t, txn))) set.push(txn);
+}
+
+function compareTxn(a: Txn, b: Txn): number {
+  return compareZxid(a.zxid, b.zxid) || a.value - b.value;
+}
+
+function isPartitioned(partitions: number, n: number, a: number, b: number): boolean {
+  const [lo, hi] = a < b ? [a, b] : [b, a];
+  return (partitions & (1 << (lo * n + hi))) !== 0;
+}
+
+function subsetsContaining(voters: number, member: number): number[][] {
+  const out: number[][] = [];
+  for (let mask = 0; mask < 1 << voters; mask++) {
+    if ((mask & (1 << member)) === 0) continue;
+    const members: number[] = [];
+    for (let id = 0; id < voters; id++) if (mask & (1 << id)) members.push(id);
+    if (members.length * 2 > voters) out.push(members);
+  }
+  return out;
+}
+
+export function initialCluster(bounds: ZabBounds, mutant: string | undefined): ZabCluster {
+  const n = bounds.servers + bounds.observers;
+  const config: ServerConfig = { voters: bounds.servers, servers: n, fle: bounds.fle, mutant };
+  const empty: ZabCluster = {
+    servers: Array.from({ length: n }, () => ({ node: null, disk: EMPTY_DISK, pending: [] })),
+    channels: Array.from({ length: n * n }, () => []),
+    notifications: Array.from({ length: n * n }, () => []),
+    partitions: 0,
+    crashes: 0,
+    timeouts: 0,
+    partitionsStarted: 0,
+    losses: 0,
+    requests: 0,
+    ghost: { proposed: [], committed: [], epochLeaders: [], discarded: [], lostCommitted: [] },
+  };
+  const world = new World(n, config, empty);
+  for (let id = 0; id < n; id++) world.start(id);
+  return world.freeze();
+}
+
+/** The actions enabled in `c` (TLA+ Next, with each bound as its own guard). */
+export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
+  const n = c.servers.length;
+  const voters = bounds.servers;
+  const out: ZabAction[] = [];
+  const node = (id: number) => c.servers[id]!.node;
+  const talk = (a: number, b: number) => node(a) !== null && node(b) !== null && !isPartitioned(c.partitions, n, a, b);
+
+  for (let id = 0; id < n; id++) {
+    const self = node(id);
+    if (self === null) {
+      if (c.crashes <= bounds.maxCrashes) out.push({ type: 'NodeStart', server: id });
+      continue;
+    }
+    // Election.
+    if (self.state === 'LOOKING') {
+      if (!bounds.fle && id < voters) {
+        const vote = selfVote(self);
+        for (const quorum of subsetsContaining(voters, id)) {
+          const legal = quorum.every((m) => {
+            const member = node(m);
+            return member !== null && member.state === 'LOOKING' && talk(id, m) && isAtLeastAsRecent(vote, selfVote(member));
+          });
+          if (legal) out.push({ type: 'ElectLeader', leader: id, quorum });
+        }
+      }
+      if (!bounds.fle || id >= voters) {
+        for (let l = 0; l < voters; l++) {
+          const leader = node(l);
+          if (l !== id && leader !== null && leader.state === 'LEADING' && talk(id, l)) out.push({ type: 'FollowLeader', server: id, leader: l });
+        }
+      }
+      if (bounds.fle && id < voters) {
+        if (self.waitNotmsg) out.push({ type: 'FLEWaitNewNotmsg', server: id });
+        else {
+          let quiet = true;
+          for (let from = 0; from < n; from++) if (c.notifications[from * n + id]!.length > 0) quiet = false;
+          if (quiet) out.push({ type: 'FLENotmsgTimeout', server: id });
+        }
+      }
+    } else if (c.timeouts < bounds.maxTimeouts) {
+      out.push({ type: 'Timeout', server: id });
+    }
+    if (isLearner(self) && self.leader === -1) {
+      const leader = node(self.vote.leader);
+      if (leader !== null && leader.state === 'LEADING' && talk(id, self.vote.leader)) out.push({ type: 'ConnectAndFollowerSendFOLLOWERINFO', server: id });
+    }
+    if (self.state === 'LEADING' && self.zabState === 'BROADCAST' && c.requests < bounds.maxTransactions) {
+      out.push({ type: 'LeaderProcessRequest', server: id });
+    }
+    if (c.servers[id]!.pending.length > 0) out.push({ type: 'DiskSync', server: id });
+    if (c.crashes < bounds.maxCrashes) out.push({ type: 'NodeCrash', server: id });
+  }
+  for (let from = 0; from < n; from++) {
+    for (let to = 0; to < n; to++) {
+      const head = c.channels[from * n + to]![0];
+      if (head !== undefined) out.push({ type: 'Deliver', from, to, message: head.type });
+      if (c.notifications[from * n + to]!.length > 0) {
+        out.push({ type: 'FLEReceiveNotmsg', from, to });
+        if (c.losses < bounds.maxMessageLosses) out.push({ type: 'DropNotification', from, to });
+      }
+    }
+  }
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      if (node(a) === null || node(b) === null) continue;
+      if (isPartitioned(c.partitions, n, a, b)) out.push({ type: 'PartitionRecover', a, b });
+      else if (c.partitionsStarted < bounds.maxPartitions) out.push({ type: 'PartitionStart', a, b });
+    }
+  }
+  return out;
+}
+
+export function nextCluster(c: ZabCluster, action: ZabAction, bounds: ZabBounds, mutant: string | undefined): ZabCluster | undefined {
+  const n = c.servers.length;
+  const config = c.servers.find((s) => s.node !== null)?.node?.config ?? { voters: bounds.servers, servers: n, fle: bounds.fle, mutant };
+  const world = new World(n, config, c);
+  switch (action.type) {
+    case 'ElectLeader': {
+      const leader = world.node(action.leader)!;
+      const vote: Vote = selfVote(leader);
+      world.apply(action.leader, { type: 'ElectionDecided', vote });
+      for (const m of action.quorum) {
+        if (m === action.leader) continue;
+        world.apply(m, { type: 'ElectionDecided', vote });
+        world.apply(m, { type: 'ConnectToLeader' });
+      }
+      break;
+    }
+    case 'FollowLeader': {
+      const leader = world.node(action.leader)!;
+      world.apply(action.server, { type: 'ElectionDecided', vote: leader.vote });
+      world.apply(action.server, { type: 'ConnectToLeader' });
+      break;
+    }
+    case 'ConnectAndFollowerSendFOLLOWERINFO':
+      world.apply(action.server, { type: 'ConnectToLeader' });
+      break;
+    case 'Deliver': {
+      const index = action.from * n + action.to;
+      const [message, ...rest] = world.channels[index]!;
+      world.channels[index] = rest;
+      world.apply(action.to, { type: 'Receive', from: action.from, message: message! });
+      break;
+    }
+    case 'FLEReceiveNotmsg': {
+      const index = action.from * n + action.to;
+      const [notification, ...rest] = world.notifications[index]!;
+      world.notifications[index] = rest;
+      world.apply(action.to, { type: 'NotificationReceived', from: action.from, notification: notification! });
+      break;
+    }
+    case 'DropNotification': {
+      const index = action.from * n + action.to;
+      world.notifications[index] = world.notifications[index]!.slice(1);
+      world.losses++;
+      break;
+    }
+    case 'FLENotmsgTimeout':
+      world.apply(action.server, { type: 'NotificationTimeout' });
+      break;
+    case 'FLEWaitNewNotmsg':
+      world.apply(action.server, { type: 'FinalizeWait' });
+      break;
+    case 'LeaderProcessRequest': {
+      const value = world.requests + 1;
+      world.requests = value;
+      const before = world.node(action.server)!;
+      world.apply(action.server, { type: 'ClientRequest', value });
+      const after = world.node(action.server);
+      const txn = after?.history[after.history.length - 1];
+      if (txn !== undefined && after!.history.length > before.history.length) world.ghost.proposed.push({ txn, source: action.server });
+      break;
+    }
+    case 'DiskSync':
+      world.diskSync(action.server);
+      break;
+    case 'Timeout':
+      world.timeouts++;
+      world.apply(action.server, { type: 'StartLooking' });
+      break;
+    case 'NodeCrash':
+      world.crashes++;
+      world.crash(action.server);
+      break;
+    case 'NodeStart':
+      world.start(action.server);
+      break;
+    case 'PartitionStart': {
+      world.partitionsStarted++;
+      const { a, b } = action;
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      world.partitions |= 1 << (lo * n + hi);
+      world.clearChannels(a, b);
+      world.clearNotifications(a, b);
+      // A learner whose leader is on the other side loses its connection (FollowerShutdown).
+      for (const [learner, leader] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        const l = world.node(learner);
+        if (l !== null && isLearner(l) && l.leader === leader) world.apply(learner, { type: 'LeaderLost' });
+      }
+      break;
+    }
+    case 'PartitionRecover': {
+      const { a, b } = action;
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      world.partitions &= ~(1 << (lo * n + hi));
+      break;
+    }
+  }
+  return world.freeze();
+}
+
+export function withinBoundary(c: ZabCluster, bounds: ZabBounds): boolean {
+  for (const channel of c.channels) if (channel.length > bounds.maxMessagesInFlight) return false;
+  for (const channel of c.notifications) if (channel.length > bounds.maxMessagesInFlight) return false;
+  for (const server of c.servers) {
+    if (server.disk.acceptedEpoch > bounds.maxEpoch) return false;
+  }
+  return true;
+}
+
+// Canonical encoding (fingerprints), with server ids permuted for symmetry.
+
+const SERVER_STATES: readonly ServerState[] = ['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING'];
+const ZAB_STATES = ['ELECTION', 'DISCOVERY', 'SYNCHRONIZATION', 'BROADCAST'] as const;
+const SYNC_MODES = ['NONE', 'DIFF', 'TRUNC', 'SNAP'] as const;
+const MESSAGE_TYPES: readonly ZabMessage['type'][] = [
+  'FOLLOWERINFO',
+  'OBSERVERINFO',
+  'LEADERINFO',
+  'ACKEPOCH',
+  'DIFF',
+  'TRUNC',
+  'SNAP',
+  'PROPOSAL',
+  'COMMIT',
+  'INFORM',
+  'NEWLEADER',
+  'ACKLD',
+  'UPTODATE',
+  'ACK',
+];
+
+export function encodeCluster(c: ZabCluster, sink: StateSink, perm: Permutation): void {
+  const n = c.servers.length;
+  const mapId = (id: number) => (id >= 0 && id < perm.map.length ? perm.map[id]! : id);
+  const oldId = (id: number) => (id < perm.inverse.length ? perm.inverse[id]! : id);
+  const mapMask = (mask: number) => {
+    let out = 0;
+    for (let id = 0; mask >> id !== 0; id++) if (mask & (1 << id)) out |= 1 << mapId(id);
+    return out;
+  };
+  const zxid = (z: Zxid) => {
+    sink.int(z.epoch);
+    sink.int(z.counter);
+  };
+  const txn = (t: Txn) => {
+    zxid(t.zxid);
+    sink.int(t.value);
+  };
+  const txns = (ts: readonly Txn[]) => {
+    sink.int(ts.length);
+    for (const t of ts) txn(t);
+  };
+  const vote = (v: Vote) => {
+    sink.int(mapId(v.leader));
+    zxid(v.zxid);
+    sink.int(v.epoch);
+  };
+  const message = (m: ZabMessage) => {
+    sink.int(MESSAGE_TYPES.indexOf(m.type));
+    switch (m.type) {
+      case 'FOLLOWERINFO':
+      case 'OBSERVERINFO':
+        sink.int(m.acceptedEpoch);
+        break;
+      case 'LEADERINFO':
+      case 'NEWLEADER':
+      case 'ACKLD':
+        sink.int(m.epoch);
+        break;
+      case 'ACKEPOCH':
+        sink.int(m.currentEpoch);
+        zxid(m.lastZxid);
+        break;
+      case 'DIFF':
+      case 'TRUNC':
+      case 'COMMIT':
+      case 'ACK':
+        zxid(m.zxid);
+        break;
+      case 'SNAP':
+        zxid(m.zxid);
+        txns(m.snapshot);
+        break;
+      case 'PROPOSAL':
+      case 'INFORM':
+        txn(m.txn);
+        break;
+      case 'UPTODATE':
+        break;
+    }
+  };
+  const votes = (vs: readonly (import('./types.ts').ElectionVote | null)[]) => {
+    for (let id = 0; id < n; id++) {
+      const v = vs[oldId(id)];
+      if (v === null || v === undefined) sink.bool(false);
+      else {
+        sink.bool(true);
+        vote(v.vote);
+        sink.int(v.round);
+        sink.int(SERVER_STATES.indexOf(v.state));
+      }
+    }
+  };
+  const node = (x: ZabNode) => {
+    sink.int(SERVER_STATES.indexOf(x.state));
+    sink.int(ZAB_STATES.indexOf(x.zabState));
+    sink.int(x.acceptedEpoch);
+    sink.int(x.currentEpoch);
+    txns(x.history);
+    sink.int(x.lastCommitted);
+    sink.int(x.lastSnapshot);
+    sink.int(x.logicalClock);
+    vote(x.vote);
+    votes(x.receiveVotes);
+    votes(x.outOfElection);
+    sink.bool(x.waitNotmsg);
+    sink.int(mapMask(x.learners));
+    sink.int(mapMask(x.connecting));
+    sink.int(x.tempMaxEpoch);
+    sink.int(mapMask(x.electing));
+    sink.unordered(x.toSync, (s, inner) => {
+      inner.int(mapId(s.sid));
+      inner.int(s.peerLastZxid.epoch);
+      inner.int(s.peerLastZxid.counter);
+    });
+    sink.int(mapMask(x.ackldRecv));
+    sink.int(mapMask(x.forwarding));
+    sink.int(x.acks.length);
+    for (const a of x.acks) sink.int(mapMask(a));
+    sink.int(mapId(x.leader));
+    sink.int(SYNC_MODES.indexOf(x.syncMode));
+    sink.bool(x.newLeaderReceived);
+    txns(x.packetsNotCommitted);
+    sink.int(x.syncCommitted);
+  };
+  for (let id = 0; id < n; id++) {
+    const server = c.servers[oldId(id)]!;
+    if (server.node === null) sink.bool(false);
+    else {
+      sink.bool(true);
+      node(server.node);
+    }
+    txns(server.disk.log);
+    sink.int(server.disk.acceptedEpoch);
+    sink.int(server.disk.currentEpoch);
+    sink.int(server.disk.lastSnapshot);
+    sink.int(server.pending.length);
+    for (const w of server.pending) {
+      switch (w.kind) {
+        case 'log':
+          sink.int(0);
+          txns(w.txns);
+          break;
+        case 'currentEpoch':
+          sink.int(1);
+          sink.int(w.epoch);
+          break;
+        case 'send':
+          sink.int(2);
+          sink.int(mapId(w.to));
+          message(w.message);
+          break;
+      }
+    }
+  }
+  for (let from = 0; from < n; from++) {
+    for (let to = 0; to < n; to++) {
+      const channel = c.channels[oldId(from) * n + oldId(to)]!;
+      sink.int(channel.length);
+      for (const m of channel) message(m);
+      const notes = c.notifications[oldId(from) * n + oldId(to)]!;
+      sink.int(notes.length);
+      for (const note of notes) {
+        vote(note.vote);
+        sink.int(note.round);
+        sink.int(SERVER_STATES.indexOf(note.state));
+      }
+    }
+  }
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) sink.bool(isPartitioned(c.partitions, n, oldId(a), oldId(b)));
+  sink.int(c.crashes);
+  sink.int(c.timeouts);
+  sink.int(c.partitionsStarted);
+  sink.int(c.losses);
+  sink.int(c.requests);
+  // Ghost variables are part of the state: invariants read them, so merging states that differ in them would be unsound.
+  sink.int(c.ghost.proposed.length);
+  for (const p of c.ghost.proposed) {
+    txn(p.txn);
+    sink.int(mapId(p.source));
+  }
+  sink.unordered(c.ghost.committed, (t, inner) => {
+    inner.int(t.zxid.epoch);
+    inner.int(t.zxid.counter);
+    inner.int(t.value);
+  });
+  sink.unordered(c.ghost.epochLeaders, (e, inner) => {
+    inner.int(e.epoch);
+    inner.int(mapId(e.leader));
+  });
+  sink.unordered(c.ghost.discarded, (t, inner) => {
+    inner.int(t.zxid.epoch);
+    inner.int(t.zxid.counter);
+    inner.int(t.value);
+  });
+  sink.unordered(c.ghost.lostCommitted, (t, inner) => {
+    inner.int(t.zxid.epoch);
+    inner.int(t.zxid.counter);
+    inner.int(t.value);
+  });
+}
+
+const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
+  FOLLOWERINFO: 'LeaderProcessFOLLOWERINFO',
+  OBSERVERINFO: 'LeaderProcessOBSERVERINFO',
+  LEADERINFO: 'FollowerProcessLEADERINFO',
+  ACKEPOCH: 'LeaderProcessACKEPOCH',
+  DIFF: 'FollowerProcessSyncMessage',
+  TRUNC: 'FollowerProcessSyncMessage',
+  SNAP: 'FollowerProcessSyncMessage',
+  PROPOSAL: 'FollowerProcessPROPOSAL',
+  COMMIT: 'FollowerProcessCOMMIT',
+  INFORM: 'ObserverProcessINFORM',
+  NEWLEADER: 'FollowerProcessNEWLEADER',
+  ACKLD: 'LeaderProcessACKLD',
+  UPTODATE: 'FollowerProcessUPTODATE',
+  ACK: 'LeaderProcessACK',
+};
+
+export function formatAction(action: ZabAction): string {
+  switch (action.type) {
+    case 'ElectLeader':
+      return `ElectLeader(s${action.leader}, {${action.quorum.map((m) => `s${m}`).join(', ')}})`;
+    case 'FollowLeader':
+      return `FollowLeader(s${action.server}, s${action.leader})`;
+    case 'Deliver':
+      return `${MESSAGE_ACTIONS[action.message]}(s${action.to}, s${action.from}) [${action.message}]`;
+    case 'FLEReceiveNotmsg':
+    case 'DropNotification':
+      return `${action.type}(s${action.to}, s${action.from})`;
+    case 'PartitionStart':
+    case 'PartitionRecover':
+      return `${action.type}(s${action.a}, s${action.b})`;
+    default:
+      return `${action.type}(s${action.server})`;
+  }
+}
+
+export function buildModel(bounds: ZabBounds, mutant: string | undefined): Model<ZabCluster, ZabAction> {
+  return {
+    init: () => [initialCluster(bounds, mutant)],
+    actions: (c) => enabledActions(c, bounds),
+    next: (c, action) => nextCluster(c, action, bounds, mutant),
+    properties,
+    withinBoundary: (c) => withinBoundary(c, bounds),
+    encode: encodeCluster,
+    // Symmetry over voter ids is sound only with the oracle: FLE breaks ties by server id.
+    ...(bounds.fle ? {} : { symmetry: { servers: bounds.servers } }),
+    formatAction,
+    view: (c) => c,
+  };
+}

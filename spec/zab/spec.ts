@@ -1,0 +1,70 @@
+// The ZAB SpecDefinition for the command line and CI (model-check/specs.ts):
+// named bounds, presets (ci first), mutants.
+
+import type { BoundDefinition, Bounds, Preset, SpecDefinition } from '../../model-check/model.ts';
+import { assert } from '../common/assert.ts';
+import { buildModel, type ZabBounds } from './cluster.ts';
+import { mutants } from './mutants.ts';
+
+export const bounds: readonly BoundDefinition[] = [
+  { name: 'servers', description: 'Voting servers.', default: 3 },
+  { name: 'observers', description: 'Observers (never vote, never count toward a quorum).', default: 0 },
+  { name: 'maxEpoch', description: 'Largest epoch a leader may propose (MaxEpoch).', default: 2 },
+  { name: 'maxTransactions', description: 'Client requests over the whole run (MaxTransactionNum).', default: 1 },
+  { name: 'maxCrashes', description: 'NodeCrash actions over the whole run.', default: 0 },
+  { name: 'maxPartitions', description: 'PartitionStart actions over the whole run.', default: 0 },
+  { name: 'maxTimeouts', description: 'Timeouts that drop a FOLLOWING/LEADING server back to LOOKING.', default: 1 },
+  { name: 'maxMessageLosses', description: 'Election notifications the network may lose.', default: 0 },
+  { name: 'maxMessagesInFlight', description: 'Messages one channel may hold.', default: 8 },
+  { name: 'fle', description: 'Full Fast Leader Election (true) or the oracle election (false).', default: false },
+];
+
+export const presets: readonly Preset[] = [
+  {
+    name: 'ci',
+    description: 'Oracle election, 3 servers + 1 observer, epochs <= 2, 1 transaction, 1 timeout: exhaustive, reaches every sometimes.',
+    bounds: { servers: 3, observers: 1, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 1 },
+  },
+  {
+    name: 'ci-fle',
+    description: 'Fast Leader Election, 3 servers, epoch 1, 1 transaction, no faults: the full election checked exhaustively.',
+    bounds: { servers: 3, observers: 0, maxEpoch: 1, maxTransactions: 1, maxTimeouts: 0, fle: true, maxMessagesInFlight: 2 },
+  },
+];
+
+export function zabBounds(given: Bounds): ZabBounds {
+  const value = (name: string) => given[name] ?? bounds.find((b) => b.name === name)!.default;
+  const int = (name: string) => {
+    const v = value(name);
+    assert(typeof v === 'number' && Number.isInteger(v) && v >= 0, () => `bound ${name} must be a non-negative integer, got ${String(v)}`);
+    return v;
+  };
+  const fle = value('fle');
+  assert(typeof fle === 'boolean', () => `bound fle must be a boolean, got ${String(fle)}`);
+  const result: ZabBounds = {
+    servers: int('servers'),
+    observers: int('observers'),
+    maxEpoch: int('maxEpoch'),
+    maxTransactions: int('maxTransactions'),
+    maxCrashes: int('maxCrashes'),
+    maxPartitions: int('maxPartitions'),
+    maxTimeouts: int('maxTimeouts'),
+    maxMessageLosses: int('maxMessageLosses'),
+    maxMessagesInFlight: int('maxMessagesInFlight'),
+    fle,
+  };
+  assert(result.servers >= 1 && result.servers + result.observers <= 5, () => `servers + observers must be 1..5, got ${result.servers}+${result.observers}`);
+  return result;
+}
+
+export const zabSpec: SpecDefinition = {
+  name: 'zab',
+  description: "ZooKeeper's Zab as the server runs it (ZkV3_7_0.tla): FLE or an oracle, discovery, synchronisation, broadcast, observers, disks, crashes, partitions.",
+  bounds,
+  presets,
+  mutants,
+  build(given, mutant) {
+    assert(mutant === undefined || mutants.some((m) => m.name === mutant), () => `unknown zab mutant ${mutant}`);
+    return buildModel(zabBounds(given), mutant);
+  },
+};

@@ -1,0 +1,179 @@
+// One ZooKeeper server's reducer: step(node, event) -> { state, effects }.
+// One switch on the event, one on the message type; each case calls a named
+// handler whose name is the ZkV3_7_0.tla action it implements.
+
+import { assertNever } from '../common/assert.ts';
+import { unchanged, type Transition } from '../common/transition.ts';
+import {
+  followerProcessCommit,
+  followerProcessProposal,
+  leaderProcessAck,
+  leaderProcessRequest,
+  observerProcessInform,
+} from './broadcast.ts';
+import { connectToLeader, followerProcessLeaderInfo, isLearner, leaderProcessAckEpoch, leaderProcessFollowerInfo } from './discovery.ts';
+import { electionDecided, finalizeWait, notificationReceived, notificationTimeout, selfVote, startLooking } from './election.ts';
+import { bit, has, isQuorum } from './history.ts';
+import {
+  followerProcessCommitInSync,
+  followerProcessDiff,
+  followerProcessNewLeader,
+  followerProcessProposalInSync,
+  followerProcessSnap,
+  followerProcessTrunc,
+  followerProcessUpToDate,
+  leaderProcessAckLd,
+  observerProcessInformInSync,
+} from './sync.ts';
+import type { ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode } from './types.ts';
+import { ZXID_ZERO } from './types.ts';
+
+export type ZabTransition = Transition<ZabNode, ZabEffect>;
+
+export function step(node: ZabNode, event: ZabEvent): ZabTransition {
+  switch (event.type) {
+    case 'StartLooking':
+      return startLooking(node);
+    case 'ElectionDecided':
+      return electionDecided(node, event.vote);
+    case 'NotificationReceived':
+      return notificationReceived(node, event.from, event.notification);
+    case 'NotificationTimeout':
+      return notificationTimeout(node);
+    case 'FinalizeWait':
+      return finalizeWait(node);
+    case 'ConnectToLeader':
+      return connectToLeader(node);
+    case 'LeaderLost':
+      return leaderLost(node);
+    case 'LearnerLost':
+      return learnerLost(node, event.sid);
+    case 'Receive':
+      return receive(node, event.from, event.message);
+    case 'ClientRequest':
+      return leaderProcessRequest(node, event.value);
+    default:
+      return assertNever(event, 'ZAB event');
+  }
+}
+
+function receive(node: ZabNode, from: number, message: ZabMessage): ZabTransition {
+  switch (message.type) {
+    case 'FOLLOWERINFO':
+    case 'OBSERVERINFO':
+      return leaderProcessFollowerInfo(node, from, message.acceptedEpoch);
+    case 'LEADERINFO':
+      return followerProcessLeaderInfo(node, from, message.epoch);
+    case 'ACKEPOCH':
+      return leaderProcessAckEpoch(node, from, message.currentEpoch, message.lastZxid);
+    case 'DIFF':
+      return followerProcessDiff(node, from, message.zxid);
+    case 'TRUNC':
+      return followerProcessTrunc(node, from, message.zxid);
+    case 'SNAP':
+      return followerProcessSnap(node, from, message.snapshot);
+    case 'NEWLEADER':
+      return followerProcessNewLeader(node, from, message.epoch);
+    case 'ACKLD':
+      return leaderProcessAckLd(node, from, message.epoch);
+    case 'UPTODATE':
+      return followerProcessUpToDate(node, from);
+    case 'ACK':
+      return leaderProcessAck(node, from, message.zxid);
+    case 'PROPOSAL':
+    case 'COMMIT':
+    case 'INFORM':
+      return learnerReceive(node, from, message);
+    default:
+      return assertNever(message, 'ZAB message');
+  }
+}
+
+/** PROPOSAL, COMMIT and INFORM go to the in-sync handlers until UPTODATE, to the broadcast ones after. */
+function learnerReceive(node: ZabNode, from: number, message: ZabMessage & { type: 'PROPOSAL' | 'COMMIT' | 'INFORM' }): ZabTransition {
+  if (!isLearner(node) || node.leader !== from) return unchanged(node);
+  const inSync = node.zabState === 'SYNCHRONIZATION';
+  if (!inSync && node.zabState !== 'BROADCAST') return unchanged(node);
+  switch (message.type) {
+    case 'PROPOSAL':
+      return inSync ? followerProcessProposalInSync(node, message.txn) : followerProcessProposal(node, from, message.txn);
+    case 'COMMIT':
+      return inSync ? followerProcessCommitInSync(node, message.zxid) : followerProcessCommit(node, message.zxid);
+    case 'INFORM':
+      return inSync ? observerProcessInformInSync(node, message.txn) : observerProcessInform(node, message.txn);
+    default:
+      return assertNever(message, 'learner message');
+  }
+}
+
+/** FollowerShutdown: the connection to our leader broke (its crash, a partition, a timeout). */
+function leaderLost(node: ZabNode): ZabTransition {
+  if (!isLearner(node)) return unchanged(node);
+  return startLooking(node);
+}
+
+/**
+ * RemoveLearner: a learner's connection broke. The learner leaves learners and
+ * forwarding; connecting, electing and ackldRecv keep it (they are sets of sids
+ * in Leader.java). Without a quorum of voters left the leader gives up
+ * (LeaderShutdown), as the ping check in Leader.lead does.
+ */
+function learnerLost(node: ZabNode, sid: number): ZabTransition {
+  if (node.state !== 'LEADING' || !has(node.learners, sid)) return unchanged(node);
+  const learners = node.learners & ~bit(sid);
+  if (!isQuorum(learners, node.config.voters)) return startLooking(node);
+  // The learner's acks of proposals not yet committed are forgotten: when it reconnects it may be told to
+  // TRUNC them (its peerLastZxid is beyond maxCommittedLog) and acks them again after relogging. Counting
+  // the old ack would let the leader commit a proposal that only its own disk holds.
+  const acks = node.acks.map((a, index) => (index < node.lastCommitted ? a : a & ~bit(sid)));
+  return {
+    state: { ...node, learners, acks, forwarding: node.forwarding & ~bit(sid), toSync: node.toSync.filter((s) => s.sid !== sid) },
+    effects: [],
+  };
+}
+
+/** What a server keeps on disk (cluster.ts owns it; step.ts rebuilds memory from it). */
+export interface DiskImage {
+  readonly log: readonly Txn[];
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly lastSnapshot: number;
+}
+
+/**
+ * A server as it comes up (Init, NodeStart): memory rebuilt from disk,
+ * LOOKING in round 0 (StartLooking then opens round 1). Nothing is known to be
+ * committed beyond the snapshot on disk.
+ */
+export function restartFromDisk(id: number, config: ServerConfig, disk: DiskImage): ZabNode {
+  const node: ZabNode = {
+    id,
+    config,
+    state: 'LOOKING',
+    zabState: 'ELECTION',
+    acceptedEpoch: disk.acceptedEpoch,
+    currentEpoch: disk.currentEpoch,
+    history: disk.log,
+    lastCommitted: Math.min(disk.lastSnapshot, disk.log.length),
+    lastSnapshot: Math.min(disk.lastSnapshot, disk.log.length),
+    logicalClock: 0,
+    vote: { leader: id, zxid: ZXID_ZERO, epoch: 0 },
+    receiveVotes: new Array(config.servers).fill(null),
+    outOfElection: new Array(config.servers).fill(null),
+    waitNotmsg: false,
+    learners: 0,
+    connecting: 0,
+    tempMaxEpoch: 0,
+    electing: 0,
+    toSync: [],
+    ackldRecv: 0,
+    forwarding: 0,
+    acks: [],
+    leader: -1,
+    syncMode: 'NONE',
+    newLeaderReceived: false,
+    packetsNotCommitted: [],
+    syncCommitted: 0,
+  };
+  return { ...node, vote: selfVote(node) };
+}

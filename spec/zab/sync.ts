@@ -1,0 +1,277 @@
+// Zab phase 2, synchronisation, as ZooKeeper runs it (LearnerHandler.syncFollower
+// and queueCommittedProposals, Learner.syncWithLeader, Leader.waitForNewLeaderAck;
+// ZkV3_7_0.tla actions LeaderSyncFollower, FollowerProcessSyncMessage,
+// FollowerProcessPROPOSALInSync, FollowerProcessCOMMITInSync,
+// FollowerProcessNEWLEADER, LeaderProcessACKLD, FollowerProcessUPTODATE).
+// Instead of the paper's NEWLEADER carrying the whole initial history (Zab
+// paper §IV-A, Phase 2), the leader sends DIFF, TRUNC or SNAP followed by the
+// missing proposals, then NEWLEADER.
+//
+// The ordering of disk writes at NEWLEADER is where ZOOKEEPER-3911, -4643 and
+// -4646 live; followerProcessNewLeader spells out each variant.
+
+import { unchanged, type Transition } from '../common/transition.ts';
+import { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
+import { isLearner } from './discovery.ts';
+import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from './mutants.ts';
+import type { SyncMode, Txn, ZabEffect, ZabMessage, ZabNode, Zxid } from './types.ts';
+
+type Step = Transition<ZabNode, ZabEffect>;
+
+/**
+ * LeaderSyncFollower (LearnerHandler.syncFollower): choose DIFF, TRUNC (then
+ * the proposals after the truncation point) or SNAP from the learner's last
+ * zxid and the leader's committedLog, queue the missing proposals (with a
+ * COMMIT for the committed ones), start forwarding, and send NEWLEADER.
+ */
+export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): Step {
+  if (!has(node.learners, sid)) return unchanged(node);
+  const inBroadcast = node.zabState === 'BROADCAST';
+  const history = node.history;
+  const lastProcessedIndex = inBroadcast ? node.lastCommitted : history.length;
+  const lastProcessed = zxidAt(history, lastProcessedIndex);
+  const maxCommittedIndex = inBroadcast ? node.lastCommitted : history.length;
+  const committedLogEmpty = node.lastSnapshot >= maxCommittedIndex;
+  const minCommittedLog = committedLogEmpty ? lastProcessed : history[node.lastSnapshot]!.zxid;
+  const maxCommittedLog = committedLogEmpty ? lastProcessed : zxidAt(history, maxCommittedIndex);
+
+  let mode: Exclude<SyncMode, 'NONE'>;
+  let from: number;
+  let syncZxid: Zxid;
+  if (zxidEquals(peerLastZxid, lastProcessed)) {
+    // Case 1: the learner is where we are.
+    [mode, from, syncZxid] = ['DIFF', lastProcessedIndex, peerLastZxid];
+  } else if (compareZxid(peerLastZxid, maxCommittedLog) > 0) {
+    // Case 2: the learner has proposals we never committed.
+    [mode, from, syncZxid] = ['TRUNC', maxCommittedIndex, maxCommittedLog];
+  } else if (compareZxid(minCommittedLog, peerLastZxid) <= 0) {
+    // Case 3: within committedLog: DIFF if we have its last zxid, else TRUNC to the entry before it.
+    const index = indexOfZxid(history, peerLastZxid);
+    if (index > node.lastSnapshot && index <= history.length) {
+      [mode, from, syncZxid] = ['DIFF', index, peerLastZxid];
+    } else {
+      const before = indexAtOrBefore(history, peerLastZxid);
+      [mode, from, syncZxid] = ['TRUNC', before, zxidAt(history, before)];
+    }
+  } else {
+    // Case 4: older than committedLog: send a snapshot of what we have committed.
+    [mode, from, syncZxid] = ['SNAP', maxCommittedIndex, lastProcessed];
+  }
+
+  const messages: ZabMessage[] = [];
+  switch (mode) {
+    case 'DIFF':
+      messages.push({ type: 'DIFF', zxid: syncZxid });
+      break;
+    case 'TRUNC':
+      messages.push({ type: 'TRUNC', zxid: syncZxid });
+      break;
+    case 'SNAP':
+      messages.push({ type: 'SNAP', zxid: syncZxid, snapshot: history.slice(0, maxCommittedIndex) });
+      break;
+  }
+  const learnerIsVoter = isVoter(node, sid);
+  for (let index = from; index < history.length; index++) {
+    const txn = history[index]!;
+    const committed = index < maxCommittedIndex;
+    // Observers get committed proposals only; outstanding ones reach them as INFORM (Leader.startForwarding).
+    if (!committed && !learnerIsVoter) continue;
+    messages.push({ type: 'PROPOSAL', txn });
+    if (committed) messages.push({ type: 'COMMIT', zxid: txn.zxid });
+  }
+  messages.push({ type: 'NEWLEADER', epoch: node.acceptedEpoch });
+
+  // UpdateAckSid: after DIFF or TRUNC the learner holds our history up to `from`.
+  const acks = learnerIsVoter && mode !== 'SNAP' ? node.acks.map((a, index) => (index < from ? a | bit(sid) : a)) : node.acks;
+  // startForwarding happens here, before NEWLEADER is acked; the paper-gap mutant waits for the ack.
+  const forwardNow = !(runs(node, ZAB_PAPER_NEWLEADER_GAP) && inBroadcast);
+  const forwarding = forwardNow ? node.forwarding | bit(sid) : node.forwarding;
+  return {
+    state: { ...node, acks, forwarding, toSync: node.toSync.filter((s) => s.sid !== sid) },
+    effects: messages.map((message) => ({ type: 'send', to: sid, message })),
+  };
+}
+
+function isSyncingWith(node: ZabNode, from: number): boolean {
+  return isLearner(node) && node.leader === from && node.zabState === 'SYNCHRONIZATION';
+}
+
+/** FollowerProcessSyncMessage for DIFF: nothing to change; our log up to the zxid is the leader's. */
+export function followerProcessDiff(node: ZabNode, from: number, zxid: Zxid): Step {
+  if (!isSyncingWith(node, from)) return unchanged(node);
+  const index = indexOfZxid(node.history, zxid);
+  return { state: { ...node, syncMode: 'DIFF', syncCommitted: Math.max(0, index) }, effects: [] };
+}
+
+/** FollowerProcessSyncMessage for TRUNC: drop our log after the zxid, on disk at once (ZKDatabase.truncateLog). */
+export function followerProcessTrunc(node: ZabNode, from: number, zxid: Zxid): Step {
+  if (!isSyncingWith(node, from)) return unchanged(node);
+  const index = indexOfZxid(node.history, zxid);
+  // Truncating to a zxid we do not have: the real server exits ("Cannot truncate"); the event is ignored here.
+  if (index < 0) return unchanged(node);
+  return {
+    state: {
+      ...node,
+      syncMode: 'TRUNC',
+      history: node.history.slice(0, index),
+      lastCommitted: Math.min(node.lastCommitted, index),
+      lastSnapshot: Math.min(node.lastSnapshot, index),
+      syncCommitted: index,
+    },
+    effects: [{ type: 'truncateLog', length: index }],
+  };
+}
+
+/** FollowerProcessSyncMessage for SNAP: load the snapshot into memory; it reaches disk at NEWLEADER (takeSnapshot). */
+export function followerProcessSnap(node: ZabNode, from: number, snapshot: readonly Txn[]): Step {
+  if (!isSyncingWith(node, from)) return unchanged(node);
+  return {
+    state: { ...node, syncMode: 'SNAP', history: snapshot, lastCommitted: snapshot.length, lastSnapshot: 0, syncCommitted: snapshot.length },
+    effects: [],
+  };
+}
+
+function lastQueued(node: ZabNode): Zxid {
+  return node.packetsNotCommitted.length > 0 ? lastZxid(node.packetsNotCommitted) : lastZxid(node.history);
+}
+
+/** FollowerProcessPROPOSALInSync: remember the proposal in packetsNotCommitted. */
+export function followerProcessProposalInSync(node: ZabNode, txn: Txn): Step {
+  if (!isNextZxid(lastQueued(node), txn.zxid)) return unchanged(node);
+  return { state: { ...node, packetsNotCommitted: [...node.packetsNotCommitted, txn] }, effects: [] };
+}
+
+/** FollowerProcessCOMMITInSync: note how far this synchronisation has committed. */
+export function followerProcessCommitInSync(node: ZabNode, zxid: Zxid): Step {
+  const index = indexOfZxid([...node.history, ...node.packetsNotCommitted], zxid);
+  if (index <= node.syncCommitted) return unchanged(node);
+  return { state: { ...node, syncCommitted: index }, effects: [] };
+}
+
+/** An observer's INFORM during synchronisation: a proposal that is already committed. */
+export function observerProcessInformInSync(node: ZabNode, txn: Txn): Step {
+  const queued = followerProcessProposalInSync(node, txn);
+  return { state: followerProcessCommitInSync(queued.state, txn.zxid).state, effects: [] };
+}
+
+function acksFor(node: ZabNode, to: number, txns: readonly Txn[], afterSync: boolean): ZabEffect[] {
+  // Observers never ack proposals (ObserverRequestProcessor has no SendAckRequestProcessor).
+  if (!isVoter(node)) return [];
+  return txns.map((txn) => ({ type: afterSync ? 'sendAfterSync' : 'send', to, message: { type: 'ACK', zxid: txn.zxid } }) as ZabEffect);
+}
+
+/**
+ * FollowerProcessNEWLEADER: the synchronised history becomes ours. The fixed
+ * server (3.9 with ZOOKEEPER-4643 and -4646) takes the snapshot a TRUNC or
+ * SNAP needs, logs packetsNotCommitted and waits for the disk, then writes
+ * currentEpoch, then acks; each mutant breaks that order in its own way.
+ */
+export function followerProcessNewLeader(node: ZabNode, from: number, epoch: number): Step {
+  if (!isSyncingWith(node, from)) return unchanged(node);
+  const packets = node.packetsNotCommitted;
+  const snapshotNeeded = node.syncMode === 'TRUNC' || node.syncMode === 'SNAP';
+  const snapshotEffects: ZabEffect[] = snapshotNeeded ? [{ type: 'writeSnapshot', txns: node.history }] : [];
+  const lastSnapshot = snapshotNeeded ? node.history.length : node.lastSnapshot;
+  const ackNewLeader: ZabMessage = { type: 'ACKLD', epoch };
+  const base: ZabNode = { ...node, currentEpoch: node.acceptedEpoch, newLeaderReceived: true, syncMode: 'NONE', lastSnapshot };
+  const synced: ZabNode = { ...base, history: [...node.history, ...packets], packetsNotCommitted: [] };
+  const writeEpochNow: ZabEffect = { type: 'writeCurrentEpoch', epoch: node.acceptedEpoch, queued: false };
+
+  if (runs(node, ZOOKEEPER_3911)) {
+    // The proposals stay in memory until UPTODATE; the ack claims them anyway.
+    return { state: base, effects: [...snapshotEffects, writeEpochNow, { type: 'send', to: from, message: ackNewLeader }] };
+  }
+  if (runs(node, ZOOKEEPER_4643)) {
+    // currentEpoch reaches disk before the proposals do.
+    return {
+      state: synced,
+      effects: [
+        ...snapshotEffects,
+        writeEpochNow,
+        { type: 'logTxns', txns: packets },
+        { type: 'sendAfterSync', to: from, message: ackNewLeader },
+        ...acksFor(node, from, packets, true),
+      ],
+    };
+  }
+  if (runs(node, ZOOKEEPER_4646)) {
+    // Logging is asynchronous and the ack does not wait for it.
+    return {
+      state: synced,
+      effects: [
+        ...snapshotEffects,
+        { type: 'logTxns', txns: packets },
+        { type: 'writeCurrentEpoch', epoch: node.acceptedEpoch, queued: true },
+        { type: 'send', to: from, message: ackNewLeader },
+        ...acksFor(node, from, packets, true),
+      ],
+    };
+  }
+  return {
+    state: synced,
+    effects: [
+      ...snapshotEffects,
+      { type: 'logTxns', txns: packets },
+      { type: 'flush' },
+      writeEpochNow,
+      { type: 'send', to: from, message: ackNewLeader },
+      ...acksFor(node, from, packets, false),
+    ],
+  };
+}
+
+/**
+ * LeaderProcessACKLD (waitForNewLeaderAck): once a quorum of voters, self
+ * included, has acked NEWLEADER, the leader's history is committed, it starts
+ * serving (StartZkServer) and sends UPTODATE to every learner that acked;
+ * later ackers get UPTODATE at once.
+ */
+export function leaderProcessAckLd(node: ZabNode, from: number, epoch: number): Step {
+  if (node.state !== 'LEADING' || !has(node.learners, from) || epoch !== node.acceptedEpoch) return unchanged(node);
+  if (node.zabState === 'BROADCAST') {
+    const forwarding = runs(node, ZAB_PAPER_NEWLEADER_GAP) ? node.forwarding | bit(from) : node.forwarding;
+    return { state: { ...node, forwarding, ackldRecv: node.ackldRecv | bit(from) }, effects: [{ type: 'send', to: from, message: { type: 'UPTODATE' } }] };
+  }
+  if (node.zabState !== 'SYNCHRONIZATION') return unchanged(node);
+  const ackldRecv = node.ackldRecv | bit(from);
+  if (!isQuorum(ackldRecv, node.config.voters)) return { state: { ...node, ackldRecv }, effects: [] };
+  // LeaderTurnToBroadcast / StartZkServer: everything in our history is now committed.
+  const established: ZabNode = {
+    ...node,
+    ackldRecv,
+    zabState: 'BROADCAST',
+    lastCommitted: node.history.length,
+    lastSnapshot: node.history.length,
+    vote: { ...node.vote, epoch: node.acceptedEpoch },
+    forwarding: runs(node, ZAB_PAPER_NEWLEADER_GAP) ? node.forwarding | (ackldRecv & node.learners & ~bit(node.id)) : node.forwarding,
+  };
+  // lead() takes a snapshot of the data tree it starts serving (ZkV3_7_0.tla: StartZkServer sets lastSnapshot).
+  const effects: ZabEffect[] = [{ type: 'writeSnapshot', txns: node.history }];
+  for (const sid of ids(ackldRecv & node.learners)) {
+    if (sid !== node.id) effects.push({ type: 'send', to: sid, message: { type: 'UPTODATE' } });
+  }
+  return { state: established, effects };
+}
+
+/**
+ * FollowerProcessUPTODATE: synchronisation is over. Log what is still in
+ * packetsNotCommitted (acking each after it is on disk), deliver up to the
+ * last commit of this synchronisation, and start serving.
+ */
+export function followerProcessUpToDate(node: ZabNode, from: number): Step {
+  if (!isSyncingWith(node, from)) return unchanged(node);
+  const packets = node.packetsNotCommitted;
+  const history = [...node.history, ...packets];
+  const effects: ZabEffect[] = packets.length > 0 ? [{ type: 'logTxns', txns: packets }, ...acksFor(node, from, packets, true)] : [];
+  return {
+    state: {
+      ...node,
+      history,
+      packetsNotCommitted: [],
+      lastCommitted: Math.min(history.length, Math.max(node.lastCommitted, node.syncCommitted)),
+      zabState: 'BROADCAST',
+      vote: { ...node.vote, epoch: node.acceptedEpoch },
+    },
+    effects,
+  };
+}
