@@ -43,7 +43,7 @@ function runAndKill(dataDir: string, inFlight: number, killAfterAcks: number): P
 }
 
 describe('crash safety: every acknowledged append survives SIGKILL', () => {
-  it('recovers each acknowledged zxid, byte for byte, over three kill-and-restart rounds', async () => {
+  it('recovers each acknowledged zxid, byte for byte, over three kill-and-restart rounds with snapshots and purges', async () => {
     const dir = temporaryDir('zk-crash-');
     dirs.push(dir);
     let expectedFrom = 1n;
@@ -56,13 +56,17 @@ describe('crash safety: every acknowledged append survives SIGKILL', () => {
       if (!opened.ok) throw new Error(opened.error.message);
       const { storage, recovery } = opened.value;
       const recovered = new Map(recovery.records.map((r) => [r.zxid, r.payload]));
-      const missing = acked.filter((z) => !recovered.has(z));
+      const snapshotZxid = recovery.snapshot?.zxid ?? 0n;
+      if (recovery.snapshot !== undefined) expect(new TextDecoder().decode(recovery.snapshot.blob)).toBe(String(snapshotZxid));
+      if (round > 0) expect(snapshotZxid, `round ${round}: snapshots were taken`).toBeGreaterThan(0n);
+      const missing = acked.filter((z) => z > snapshotZxid && !recovered.has(z));
       expect(missing, `round ${round}: acknowledged but lost`).toEqual([]);
-      for (const z of acked) expect(Buffer.from(recovered.get(z)!).equals(Buffer.from(crashPayload(z))), `payload of ${z}`).toBe(true);
-      // The recovered history has no holes: 1..lastLoggedZxid, whatever was in flight at the kill.
+      for (const z of acked) {
+        if (z > snapshotZxid) expect(Buffer.from(recovered.get(z)!).equals(Buffer.from(crashPayload(z))), `payload of ${z}`).toBe(true);
+      }
+      // No holes: the snapshot, then snapshotZxid+1..lastLoggedZxid, whatever was in flight at the kill.
       const zxids = recovery.records.map((r) => r.zxid);
-      expect(zxids[0]).toBe(1n);
-      expect(zxids.every((z, i) => z === BigInt(i + 1))).toBe(true);
+      expect(zxids.every((z, i) => z === snapshotZxid + BigInt(i + 1))).toBe(true);
       expect(recovery.lastLoggedZxid).toBeGreaterThanOrEqual(acked.reduce((a, b) => (a > b ? a : b)));
       expectedFrom = recovery.lastLoggedZxid + 1n;
       await storage.close();

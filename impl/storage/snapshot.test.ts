@@ -207,6 +207,19 @@ describe('purge keeps snapRetainCount snapshots and the logs they need', () => {
   });
 });
 
+describe('autopurge intervals', () => {
+  it('does not purge continuously when the interval exceeds what a timer can hold (1000 hours)', async () => {
+    const dataDir = freshDir();
+    const lines: string[] = [];
+    const { storage } = await open({ dataDir, snapRetainCount: 1, purgeIntervalHours: 1000, log: (l) => lines.push(l) });
+    await history(storage, 10, [5, 10]);
+    await new Promise((r) => setTimeout(r, 50));
+    await storage.close();
+    expect(existsSync(join(dataDir, 'version-2', 'snapshot.5'))).toBe(true);
+    expect(lines[0]).toBe('autopurge every 1000 hours is longer than a timer allows; purging every 2147483647 ms');
+  });
+});
+
 describe('acceptedEpoch and currentEpoch', () => {
   it('reads back what was written, and nothing for a new server', async () => {
     const dataDir = freshDir();

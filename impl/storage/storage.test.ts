@@ -145,6 +145,45 @@ describe('a torn tail is truncated and never replayed', () => {
   });
 });
 
+describe('damaged files other than a torn tail', () => {
+  it('reuses the name of a log file that held only a header and a torn record', async () => {
+    const dataDir = freshDir();
+    const first = await open({ dataDir });
+    await appendAll(first.storage, [1, 2]);
+    await first.storage.close();
+    const second = await open({ dataDir });
+    await appendAll(second.storage, [3]);
+    await second.storage.close();
+    const path = join(dataDir, 'version-2', 'log.3');
+    writeFileSync(path, readFileSync(path).subarray(0, logHeaderBytes + 5));
+    const third = await open({ dataDir });
+    expect(zxidsOf(third.recovery.records)).toEqual([1, 2]);
+    expect(statSync(path).size).toBe(logHeaderBytes);
+    unwrap(await third.storage.append(3n, new TextEncoder().encode('again')));
+    await third.storage.close();
+    const fourth = await open({ dataDir });
+    expect(zxidsOf(fourth.recovery.records)).toEqual([1, 2, 3]);
+    expect(textOf(fourth.recovery.records[2]!.payload)).toBe('again');
+    await fourth.storage.close();
+  });
+
+  it('sets a log file with a damaged header aside, with every later one', async () => {
+    const dataDir = freshDir();
+    const { storage } = await open({ dataDir, logBytesMax: 80 });
+    for (const z of range(1, 9)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z))));
+    await storage.close();
+    const dir = join(dataDir, 'version-2');
+    const bytes = readFileSync(join(dir, 'log.4'));
+    bytes[9] = bytes[9]! ^ 1; // inside firstZxid: the header checksum fails
+    writeFileSync(join(dir, 'log.4'), bytes);
+    const again = await open({ dataDir });
+    expect(zxidsOf(again.recovery.records)).toEqual([1, 2, 3]);
+    expect(again.recovery.truncation).toMatchObject({ name: 'log.4', stop: { reason: 'bad-header', offset: 0 }, setAside: ['log.7'] });
+    expect(readdirSync(dir).sort()).toEqual(['log.1', 'log.4.corrupt', 'log.7.corrupt']);
+    await again.storage.close();
+  });
+});
+
 describe('a corrupt record stops replay there', () => {
   it('recovers exactly the records before record k, whichever byte of record k is flipped', async () => {
     const source = freshDir();

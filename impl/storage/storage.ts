@@ -55,6 +55,8 @@ export const storageDefaults = {
   batchBytesMax: 4 * 1024 * 1024,
 } as const;
 
+const timerDelayMsMax = 2 ** 31 - 1;
+
 export class Storage {
   /** The `version-2` directory holding snapshots and epoch files. */
   readonly snapDir: string;
@@ -91,7 +93,11 @@ export class Storage {
     this.schedule = new SnapshotSchedule(options.snapCount ?? storageDefaults.snapCount, this.snapshotSeed, options.snapshotJitter ?? true);
     const purgeIntervalHours = options.purgeIntervalHours ?? storageDefaults.purgeIntervalHours;
     if (purgeIntervalHours > 0) {
-      this.purgeTimer = setInterval(() => void this.autopurge(), purgeIntervalHours * 3_600_000);
+      // Node turns a delay above 2^31-1 ms (24.8 days) into 1 ms, which would
+      // purge continuously; a longer interval is run every 24.8 days instead.
+      const intervalMs = Math.min(purgeIntervalHours * 3_600_000, timerDelayMsMax);
+      if (intervalMs < purgeIntervalHours * 3_600_000) this.log(`autopurge every ${purgeIntervalHours} hours is longer than a timer allows; purging every ${timerDelayMsMax} ms`);
+      this.purgeTimer = setInterval(() => void this.autopurge(), intervalMs);
       this.purgeTimer.unref();
     }
   }
