@@ -195,6 +195,34 @@ describe('other states', () => {
     expect(answer('cons', capturedState({ connections: [fresh] }))).toContain(',to=10000,lzxid=0xffffffffffffffff,lresp=');
   });
 
+  it('adds the peer settings and membership to conf for an ensemble member (QuorumZooKeeperServer.dumpConf)', () => {
+    const base = capturedState();
+    const member = { quorumPort: 2888, electionPort: 3888 };
+    const state = capturedState({
+      config: {
+        ...base.config,
+        serverId: 2,
+        quorum: {
+          initLimitTicks: 10,
+          syncLimitTicks: 5,
+          ...member,
+          peerType: 'participant',
+          members: [
+            { id: 1, host: '10.0.0.1', ...member, peerType: 'participant' },
+            { id: 2, host: '10.0.0.2', ...member, peerType: 'participant', clientAddress: '0.0.0.0', clientPort: 2181 },
+            { id: 3, host: '::1', ...member, peerType: 'observer' },
+          ],
+          configVersion: 0x100000000n,
+        },
+      },
+    });
+    expect(answer('conf', state)).toBe(
+      fixture('conf').replace('serverId=0', 'serverId=2') +
+        'initLimit=10\nsyncLimit=5\nelectionAlg=3\nelectionPort=3888\nquorumPort=2888\npeerType=0\nmembership: \n' +
+        'server.1=10.0.0.1:2888:3888:participant\nserver.2=10.0.0.2:2888:3888:participant;0.0.0.0:2181\nserver.3=[::1]:2888:3888:observer\nversion=100000000',
+    );
+  });
+
   it('prints dirs from the configured sizes, and crst only when the server can reset', () => {
     expect(answer('dirs', capturedState())).toBe('datadir_size: 67109337\nlogdir_size: 67109337\n');
     expect(answer('crst', capturedState())).toBeUndefined();

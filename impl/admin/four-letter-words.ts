@@ -135,10 +135,10 @@ function cons(s: ServerSnapshotForAdmin): string {
   return `${out}\n`;
 }
 
-/** ZooKeeperServer.dumpConf (standalone; a quorum server adds its peer settings after these). */
+/** ZooKeeperServer.dumpConf, then QuorumZooKeeperServer.dumpConf's peer settings for an ensemble member. */
 function conf(s: ServerSnapshotForAdmin): string {
   const c = s.config;
-  return [
+  const standalone = [
     `clientPort=${c.clientPort}`,
     'secureClientPort=-1',
     `dataDir=${c.dataDir}`,
@@ -153,6 +153,25 @@ function conf(s: ServerSnapshotForAdmin): string {
     `serverId=${c.serverId}`,
     '',
   ].join('\n');
+  const q = c.quorum;
+  if (q === undefined) return standalone;
+  // QuorumServer.toString per member, QuorumMaj.toString around them: note
+  // "membership: " keeps its trailing space and the version line has no newline.
+  const members = q.members.map((m) => {
+    const client = m.clientAddress !== undefined && m.clientPort !== undefined ? `;${delimitedHost(m.clientAddress)}:${m.clientPort}` : '';
+    return `server.${m.id}=${delimitedHost(m.host)}:${m.quorumPort}:${m.electionPort}:${m.peerType}${client}\n`;
+  });
+  return (
+    standalone +
+    `initLimit=${q.initLimitTicks}\nsyncLimit=${q.syncLimitTicks}\nelectionAlg=3\n` +
+    `electionPort=${q.electionPort}\nquorumPort=${q.quorumPort}\npeerType=${q.peerType === 'participant' ? 0 : 1}\n` +
+    `membership: \n${members.join('')}version=${javaHex(q.configVersion)}`
+  );
+}
+
+/** QuorumPeer.delimitedHostString: IPv6 literals in brackets. */
+function delimitedHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /** EnvCommand. */

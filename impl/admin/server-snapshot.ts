@@ -104,6 +104,26 @@ export type ServerSnapshotForAdmin = {
     readonly maxSessionTimeoutMs: number;
     /** 0 for a standalone server. */
     readonly serverId: number;
+    /** An ensemble member's peer settings (QuorumZooKeeperServer.dumpConf); absent when standalone. */
+    readonly quorum?: {
+      readonly initLimitTicks: number;
+      readonly syncLimitTicks: number;
+      readonly quorumPort: number;
+      readonly electionPort: number;
+      readonly peerType: 'participant' | 'observer';
+      /** The `server.N` members, in id order; a client address only when it came from a `;` part. */
+      readonly members: readonly {
+        readonly id: number;
+        readonly host: string;
+        readonly quorumPort: number;
+        readonly electionPort: number;
+        readonly peerType: 'participant' | 'observer';
+        readonly clientAddress?: string | undefined;
+        readonly clientPort?: number | undefined;
+      }[];
+      /** The dynamic configuration version (QuorumVerifier.getVersion); 0 for a static file. */
+      readonly configVersion: bigint;
+    };
   };
   /** `envi` lines, in order (see environment.ts for a Node-based list). */
   readonly environment: readonly (readonly [string, string])[];

@@ -255,3 +255,11 @@ describe('loading a file and myid', () => {
     expect(await loadConfig('/nope.cfg', files({}))).toMatchObject({ ok: false, error: [{ message: 'cannot read /nope.cfg: ENOENT' }] });
   });
 });
+
+describe('handing the settings to storage', () => {
+  it('maps the storage keys one to one', async () => {
+    const { storageOptionsFrom } = await import('./storage-options.ts');
+    const c = config('dataDir=/d\ndataLogDir=/l\nforceSync=no\nsnapCount=500\nautopurge.snapRetainCount=4\nautopurge.purgeInterval=6');
+    expect(storageOptionsFrom(c)).toEqual({ dataDir: '/d', dataLogDir: '/l', forceSync: false, snapCount: 500, snapRetainCount: 4, purgeIntervalHours: 6 });
+  });
+});
