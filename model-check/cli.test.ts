@@ -20,6 +20,15 @@ function run(...argv: string[]): Run {
   const err: string[] = [];
   const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => err.push(...text.split('\n')), progress: false };
   const code = main(argv, [toyClockSpec], io);
+  if (typeof code !== 'number') throw new Error('only --workers runs asynchronously');
+  return { code, out, err };
+}
+
+async function runWorkers(...argv: string[]): Promise<Run> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => err.push(...text.split('\n')), progress: false };
+  const code = await main(argv, [toyClockSpec], io, new URL('./toys.ts', import.meta.url).href);
   return { code, out, err };
 }
 
@@ -84,6 +93,15 @@ describe('npm run check -- <spec>', () => {
     expect(lastJson(r)).toMatchObject({ strategy: 'dfs', complete: false, distinctStates: 6, maxDepth: 2 });
   });
 
+  it('runs breadth-first on worker threads with --workers, with the same counts', async () => {
+    const r = await runWorkers('toy-clock', '--workers', '2', '--json');
+    expect(r.code).toBe(0);
+    expect(lastJson(r)).toMatchObject({ strategy: 'bfs', complete: true, distinctStates: 16, generatedStates: 25, maxDepth: 6 });
+    const violated = await runWorkers('toy-clock', '--workers', '2', '--mutant', 'overflow', '--trace-out', join(traceDirectory(), 'w.json'), '--json');
+    expect(violated.code).toBe(1);
+    expect(lastJson(violated)).toMatchObject({ violations: [{ property: 'HandsInRange', depth: 4 }] });
+  });
+
   it('stops at --states-max', () => {
     expect(lastJson(run('toy-clock', '--states-max', '5', '--json'))).toMatchObject({ complete: false, distinctStates: 5 });
   });
@@ -103,6 +121,8 @@ describe('bad usage exits 2 and says what is allowed', () => {
     [['toy-clock', '--bfs', '--simulate', '3'], 'choose one strategy, got --bfs and --simulate'],
     [['toy-clock', '--seed', '3'], '--seed only applies to --simulate'],
     [['toy-clock', '--n', '3', '--n', '4'], '--n given twice'],
+    [['toy-clock', '--dfs', '--workers', '2'], '--workers only applies to breadth-first search'],
+    [['toy-clock', '--workers', '0'], '--workers must be between 1 and 64'],
   ];
   for (const [argv, message] of cases) {
     it(`${argv.join(' ') || '(nothing)'} -> ${message}`, () => {

@@ -2,7 +2,7 @@
 //
 //   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
 //                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
-//                   [--states-max N] [--trace-out FILE] [--json]
+//                   [--states-max N] [--workers N] [--trace-out FILE] [--json]
 //   npm run check -- --list [--json]
 //
 // Bounds start from the spec's defaults, then the preset's overrides (the
@@ -18,6 +18,7 @@
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { check, type CheckReport, ModelError, type Strategy } from './check.ts';
+import { checkParallel } from './parallel.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
 import { defaultTracePath, formatBounds, formatReport, formatTrace, writeTraceFile } from './report.ts';
 import { findSpec, specs } from './specs.ts';
@@ -38,7 +39,7 @@ export const processIo: CliIo = {
 export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
   '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
-  '                        [--states-max N] [--trace-out FILE] [--json]',
+  '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
   '       npm run check -- --list [--json]',
 ].join('\n');
 
@@ -53,7 +54,10 @@ export class UsageError extends Error {
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
 const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
-const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max']);
+const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers']);
+
+/** The module workers import to find a registered spec (parallel.ts). */
+const SPECS_MODULE = new URL('./specs.ts', import.meta.url).href;
 
 interface Tokens {
   readonly positionals: string[];
@@ -112,6 +116,7 @@ const optionsSchema = z.object({
   seed: integerSchema('seed', 0, 0xffffffff),
   depth: integerSchema('depth', 0),
   'states-max': integerSchema('states-max', 1),
+  workers: integerSchema('workers', 1, 64),
 });
 type Options = z.infer<typeof optionsSchema>;
 
@@ -248,7 +253,18 @@ export interface RunResult {
 export function execute(config: RunConfig, io: CliIo): RunResult {
   const model = config.spec.build(config.bounds, config.mutant);
   const options = { strategy: config.strategy, progress: io.progress, ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }) };
-  const report = check(model, options);
+  return present(config, io, check(model, options));
+}
+
+/** The same with the parallel search (BFS only); workers load the spec from `registryModule`. */
+export async function executeParallel(config: RunConfig, io: CliIo, registryModule: string, workers: number): Promise<RunResult> {
+  const source = { module: registryModule, name: config.spec.name };
+  const options = { workers, progress: io.progress, ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }) };
+  return present(config, io, await checkParallel(source, config.bounds, config.mutant, options));
+}
+
+/** Writes the trace files and prints the report (and the JSON line with --json). */
+function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
   const run = { spec: config.spec.name, preset: config.preset.name, bounds: config.bounds, mutant: config.mutant };
   const traceFiles = report.violations.map((violation, i) => {
     const path =
@@ -326,7 +342,12 @@ function printListing(registry: readonly SpecDefinition[], json: boolean, io: Cl
 // --- Entry point -----------------------------------------------------------------------------
 
 /** Runs the command line; returns the exit code (0 no violation, 1 violation, 2 bad usage). */
-export function main(argv: readonly string[], registry: readonly SpecDefinition[] = specs, io: CliIo = processIo): number {
+export function main(
+  argv: readonly string[],
+  registry: readonly SpecDefinition[] = specs,
+  io: CliIo = processIo,
+  registryModule: string = SPECS_MODULE,
+): number | Promise<number> {
   try {
     const tokens = tokenize(argv);
     const globals: Record<string, string | true> = {};
@@ -344,22 +365,36 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
       return 0;
     }
     const config = resolveRun(tokens, options, registry);
+    if (options.workers !== undefined) {
+      if (config.strategy.kind !== 'bfs') throw new UsageError('--workers only applies to breadth-first search');
+      return executeParallel(config, io, registryModule, options.workers).then(
+        (result) => (result.report.violations.length > 0 ? 1 : 0),
+        (error: unknown) => reportCrash(error, io),
+      );
+    }
     return execute(config, io).report.violations.length > 0 ? 1 : 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`error: ${error.message}`);
-      io.err(USAGE);
-      return 2;
-    }
-    if (error instanceof ModelError) {
-      // A bug in the spec, not a property violation: show the path, then crash with the stack.
-      io.err(`MODEL ERROR: ${error.message}\npath to the state being expanded:`);
-      io.err(formatTrace(error.trace).join('\n'));
-    }
-    throw error;
+    return reportCrash(error, io);
   }
 }
 
+/** Bad usage is exit code 2; a model that throws is printed with its path and rethrown. */
+function reportCrash(error: unknown, io: CliIo): number {
+  if (error instanceof UsageError) {
+    io.err(`error: ${error.message}`);
+    io.err(USAGE);
+    return 2;
+  }
+  if (error instanceof ModelError) {
+    // A bug in the spec, not a property violation: show the path, then crash with the stack.
+    io.err(`MODEL ERROR: ${error.message}\npath to the state being expanded:`);
+    io.err(formatTrace(error.trace).join('\n'));
+  }
+  throw error;
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = main(process.argv.slice(2));
+  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
+    process.exitCode = code;
+  });
 }

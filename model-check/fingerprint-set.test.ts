@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FingerprintSet } from './fingerprint-set.ts';
+import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
 
 const SEED = 1337;
 
@@ -47,5 +48,29 @@ describe('FingerprintSet', () => {
     expect(load).toBeGreaterThan(0.3);
     expect(load).toBeLessThanOrEqual(0.6);
     expect(set.bytes).toBe(set.capacity * 8);
+  });
+});
+
+describe('SharedFingerprintSet (one thread; parallel.test.ts covers several)', () => {
+  // A zero half is stored as 1 (0 marks an empty slot and an unwritten lo).
+  const sharedKey = (hi: number, lo: number): bigint => (BigInt(hi >>> 0 || 1) << 32n) | BigInt(lo >>> 0 || 1);
+
+  it('agrees with a Set<bigint>, and growing keeps every fingerprint', () => {
+    const word = fc.oneof(fc.constantFrom(0, 1, -1, 0x80000000), fc.integer({ min: 0, max: 7 }), fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(word, word), { maxLength: 300 }), (pairs) => {
+        let set = SharedFingerprintSet.create(4);
+        const reference = new Set<bigint>();
+        for (const [hi, lo] of pairs) {
+          if (set.size >= set.growAt) set = set.grown();
+          const key = sharedKey(hi, lo);
+          expect(set.add(hi, lo)).toBe(!reference.has(key));
+          reference.add(key);
+          expect(set.size).toBe(reference.size);
+        }
+        for (const [hi, lo] of pairs) expect(set.add(hi, lo)).toBe(false);
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
   });
 });

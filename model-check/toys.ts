@@ -151,3 +151,30 @@ export const toyClockSpec: SpecDefinition = {
     return base;
   },
 };
+
+/**
+ * `toy-crew`: the crew model as a spec, for the parallel search's tests
+ * (workers rebuild models from a spec's module). Mutant `throws`: Elect(s2)
+ * throws, to test how a model's error is reported.
+ */
+export const toyCrewSpec: SpecDefinition = {
+  name: 'toy-crew',
+  description: 'Servers with values and a leader (test-only spec)',
+  bounds: [
+    { name: 'servers', description: 'number of servers', default: 3 },
+    { name: 'symmetry', description: 'reduce by permutations of the servers', default: true },
+  ],
+  presets: [{ name: 'ci', description: '3 servers with symmetry', bounds: {} }],
+  mutants: [{ name: 'throws', description: 'Elect(s2) throws' }],
+  build(bounds: Bounds, mutant: string | undefined): Model<CrewState, CrewAction> {
+    const model = crewModel(bounds['servers'] as number, bounds['symmetry'] === true);
+    if (mutant !== 'throws') return model;
+    return {
+      ...model,
+      next: (s, action) => {
+        if (action.kind === 'Elect' && action.server === 2) throw new Error('Elect(s2) is broken');
+        return model.next(s, action);
+      },
+    };
+  },
+};

@@ -1,0 +1,111 @@
+// The fingerprint set shared by the parallel search's worker threads (TLC's
+// FPSet shared by its workers): the same open addressing with linear probing
+// as fingerprint-set.ts, but over an Int32Array on a SharedArrayBuffer and
+// inserted into lock-free with Atomics.
+//
+// A slot is claimed by a compare-and-swap of its `hi` word from 0; the winner
+// then stores `lo`. A thread that finds the `hi` it is inserting waits for
+// `lo` to be stored (a few instructions away in the winner) and compares it.
+// So 0 must never be a stored hi or lo: both are remapped from 0 to 1, which
+// merges a negligible share of the 2^64 fingerprints.
+//
+// Layout: word 0 is the count, word 1 the capacity's log2, then (hi, lo)
+// pairs. The table never grows by itself: workers pause when the count
+// reaches 0.6 of the capacity and the main thread, with every worker paused,
+// rehashes into a table twice the size (parallel.ts).
+
+import { assert } from '../spec/common/assert.ts';
+
+const HEADER_WORDS = 2;
+const COUNT = 0;
+const CAPACITY_LOG2 = 1;
+export const SHARED_LOAD_MAX = 0.6;
+const CAPACITY_LOG2_MAX = 29;
+
+export class SharedFingerprintSet {
+  readonly words: Int32Array;
+  readonly capacityLog2: number;
+  private readonly mask: number;
+  /** When the count reaches this, workers pause so the table can grow. */
+  readonly growAt: number;
+
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.words = new Int32Array(buffer);
+    this.capacityLog2 = this.words[CAPACITY_LOG2]!;
+    assert(this.words.length === HEADER_WORDS + 2 * 2 ** this.capacityLog2, () => `shared table of ${this.words.length} words is not 2^${this.capacityLog2} slots`);
+    this.mask = 2 ** this.capacityLog2 - 1;
+    this.growAt = Math.floor(2 ** this.capacityLog2 * SHARED_LOAD_MAX);
+  }
+
+  static create(capacityLog2: number): SharedFingerprintSet {
+    assert(Number.isInteger(capacityLog2) && capacityLog2 >= 4 && capacityLog2 <= CAPACITY_LOG2_MAX, () => `capacityLog2 ${capacityLog2} outside 4..${CAPACITY_LOG2_MAX}`);
+    const buffer = new SharedArrayBuffer(4 * (HEADER_WORDS + 2 * 2 ** capacityLog2));
+    new Int32Array(buffer)[CAPACITY_LOG2] = capacityLog2;
+    return new SharedFingerprintSet(buffer);
+  }
+
+  get size(): number {
+    return Atomics.load(this.words, COUNT);
+  }
+
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  get bytes(): number {
+    return this.buffer.byteLength;
+  }
+
+  /** Adds (hi, lo); true when it was not present. Safe to call from many threads at once. */
+  add(hi: number, lo: number): boolean {
+    hi |= 0;
+    lo |= 0;
+    if (hi === 0) hi = 1;
+    if (lo === 0) lo = 1;
+    const words = this.words;
+    let slot = this.home(hi, lo);
+    for (;;) {
+      const i = HEADER_WORDS + (slot << 1);
+      let current = Atomics.load(words, i);
+      if (current === 0) {
+        current = Atomics.compareExchange(words, i, 0, hi);
+        if (current === 0) {
+          Atomics.store(words, i + 1, lo);
+          Atomics.add(words, COUNT, 1);
+          return true;
+        }
+      }
+      if (current === hi) {
+        let storedLo = Atomics.load(words, i + 1);
+        // The slot's winner stores lo right after its compare-and-swap.
+        while (storedLo === 0) storedLo = Atomics.load(words, i + 1);
+        if (storedLo === lo) return false;
+      }
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** A table twice as large holding the same fingerprints. Only while no thread is adding. */
+  grown(): SharedFingerprintSet {
+    const next = SharedFingerprintSet.create(this.capacityLog2 + 1);
+    const from = this.words;
+    const to = next.words;
+    const mask = next.mask;
+    let count = 0;
+    for (let i = HEADER_WORDS; i < from.length; i += 2) {
+      const hi = from[i]!;
+      if (hi === 0) continue;
+      let slot = next.home(hi, from[i + 1]!);
+      while (to[HEADER_WORDS + (slot << 1)] !== 0) slot = (slot + 1) & mask;
+      to[HEADER_WORDS + (slot << 1)] = hi;
+      to[HEADER_WORDS + (slot << 1) + 1] = from[i + 1]!;
+      count++;
+    }
+    to[COUNT] = count;
+    return next;
+  }
+
+  private home(hi: number, lo: number): number {
+    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> (32 - this.capacityLog2);
+  }
+}
