@@ -43,6 +43,8 @@ export interface Machine {
   readonly memoryGb: number;
   readonly node: string;
   readonly platform: string;
+  /** The 1-minute load average when the run ended: other processes sharing the cores skew the rate. */
+  readonly loadAverage: number;
 }
 
 export function machine(): Machine {
@@ -52,6 +54,7 @@ export function machine(): Machine {
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
+    loadAverage: Math.round(os.loadavg()[0]! * 10) / 10,
   };
 }
 
@@ -64,15 +67,15 @@ export interface BenchmarkRow {
 }
 
 const TABLE_HEADER = [
-  '| preset | bounds | complete | distinct states | generated states | depth | duration s | distinct states/s | fingerprint set bytes/state | machine | node | date |',
-  '|---|---|---|---:|---:|---:|---:|---:|---:|---|---|---|',
+  '| preset | bounds | complete | distinct states | generated states | depth | duration s | distinct states/s | fingerprint set bytes/state | machine | load | node | date |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|',
 ];
 
 function formatRow(row: BenchmarkRow): string {
   const r = row.report;
   const bytesPerState = r.distinctStates > 0 && r.fingerprintBytes !== undefined ? (r.fingerprintBytes / r.distinctStates).toFixed(1) : '-';
   const m = row.machine;
-  return `| ${row.preset} | ${row.bounds} | ${r.complete ? 'yes' : 'no (time)'} | ${r.distinctStates} | ${r.generatedStates} | ${r.maxDepth} | ${(r.durationMs / 1000).toFixed(1)} | ${r.statesPerSecond} | ${bytesPerState} | ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB | ${m.node} | ${row.date} |`;
+  return `| ${row.preset} | ${row.bounds} | ${r.complete ? 'yes' : 'no (time)'} | ${r.distinctStates} | ${r.generatedStates} | ${r.maxDepth} | ${(r.durationMs / 1000).toFixed(1)} | ${r.statesPerSecond} | ${bytesPerState} | ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB | ${m.loadAverage} | ${m.node} | ${row.date} |`;
 }
 
 /**
@@ -147,6 +150,7 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
     io.out(`  fingerprint set     ${((report.fingerprintBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ${bytesPerState.toFixed(1)} bytes/state`);
     io.out(`  peak RSS            ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
     io.out(`  machine             ${host.cpu}, ${host.cores} cores, ${host.memoryGb} GB, node ${host.node}, ${host.platform}`);
+    io.out(`  load average        ${host.loadAverage} (1 min; above ${host.cores} other work shared the cores)`);
     if (report.violations.length > 0) {
       io.out(`  note: stopped at a violation of ${report.violations[0]!.property}; the rate covers the run until then`);
     }
