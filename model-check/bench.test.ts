@@ -50,11 +50,11 @@ describe('upsertBenchmarkRow', () => {
 describe('npm run bench -- check', () => {
   const io = (out: string[]): CliIo => ({ out: (t) => out.push(...t.split('\n')), err: (t) => out.push(...t.split('\n')), progress: false });
 
-  it('runs the largest preset for at most --seconds and records the figures', () => {
+  it('runs the largest preset for at most --seconds and records the figures', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'benchmarks.md');
     writeFileSync(path, '# Benchmarks\n\n## Other: kept\n');
     const out: string[] = [];
-    expect(main(['--spec', 'toy-clock', '--seconds', '0.5', '--record'], [toyClockSpec], io(out), path)).toBe(0);
+    expect(await main(['--spec', 'toy-clock', '--seconds', '0.5', '--record'], [toyClockSpec], io(out), path)).toBe(0);
     expect(out[0]).toBe('model checker benchmark: toy-clock, preset big (n=30 withSometimes=true), BFS, budget 0.5 s');
     expect(out).toContain('  distinct states     961');
     expect(out.some((line) => line.startsWith('  machine '))).toBe(true);
@@ -63,11 +63,21 @@ describe('npm run bench -- check', () => {
     expect(markdown).toMatch(/\| big \| n=30 withSometimes=true \| yes \| 961 \| 1861 \| 60 \|/);
   });
 
-  it('exits 2 on bad arguments', () => {
+  it('runs the parallel search with --workers and records it as its own row', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'benchmarks.md');
     const out: string[] = [];
-    expect(main(['--seconds', 'soon'], [toyClockSpec], io(out))).toBe(2);
+    const toys = new URL('./toys.ts', import.meta.url).href;
+    expect(await main(['--spec', 'toy-clock', '--workers', '2', '--record'], [toyClockSpec], io(out), path, toys)).toBe(0);
+    expect(out[0]).toBe('model checker benchmark: toy-clock, preset big (n=30 withSometimes=true), BFS on 2 workers, budget 30 s');
+    expect(out).toContain('  distinct states     961');
+    expect(readFileSync(path, 'utf8')).toMatch(/\| big \(2 workers\) \| n=30 withSometimes=true \| yes \| 961 \| 1861 \| 60 \|/);
+  });
+
+  it('exits 2 on bad arguments', async () => {
+    const out: string[] = [];
+    expect(await main(['--seconds', 'soon'], [toyClockSpec], io(out))).toBe(2);
     expect(out[0]).toBe('error: --seconds must be a positive number');
-    expect(main(['--fast'], [toyClockSpec], io(out))).toBe(2);
+    expect(await main(['--fast'], [toyClockSpec], io(out))).toBe(2);
     expect(out.some((line) => line.includes('unknown option(s) --fast'))).toBe(true);
   });
 });

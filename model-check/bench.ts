@@ -4,7 +4,8 @@
 // it has one, else its last and largest), stopped after --seconds, so the
 // figure is a steady-state rate rather than start-up. Prints distinct and
 // generated states, duration, distinct states per second, the fingerprint
-// set's bytes per state, and the machine; --record keeps the figures in
+// set's bytes per state, and the machine; --workers N uses the parallel search
+// (parallel.ts) instead; --record keeps the figures in
 // docs/benchmarks.md under `## Model checker: <spec>`, one table row per
 // preset, leaving every other section of that file alone.
 
@@ -13,6 +14,7 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { check, type CheckReport } from './check.ts';
+import { checkParallel } from './parallel.ts';
 import { type CliIo, presetBounds, processIo, tokenize, UsageError } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
 import { formatBounds } from './report.ts';
@@ -20,7 +22,7 @@ import { findSpec, specs } from './specs.ts';
 
 export const BENCHMARKS_PATH = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 
-const USAGE = 'usage: npm run bench -- check [--spec NAME] [--preset NAME] [--seconds S] [--record]';
+const USAGE = 'usage: npm run bench -- check [--spec NAME] [--preset NAME] [--seconds S] [--workers N] [--record]';
 
 const argsSchema = z.strictObject(
   {
@@ -33,8 +35,14 @@ const argsSchema = z.strictObject(
       .refine((s) => s > 0, '--seconds must be a positive number')
       .optional(),
     record: z.literal(true, { error: '--record takes no value' }).optional(),
+    workers: z
+      .string({ error: '--workers needs a value' })
+      .regex(/^\d+$/, '--workers must be an integer between 1 and 64')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 64, '--workers must be an integer between 1 and 64')
+      .optional(),
   },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.map((k) => `--${k}`).join(', ')}; allowed: --spec, --preset, --seconds, --record` : undefined) },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown option(s) ${issue.keys.map((k) => `--${k}`).join(', ')}; allowed: --spec, --preset, --seconds, --record, --workers` : undefined) },
 );
 
 export interface Machine {
@@ -115,7 +123,13 @@ export function upsertBenchmarkRow(markdown: string, spec: string, row: Benchmar
   return `${[...lines.slice(0, start), ...section, ...lines.slice(end)].join('\n')}\n`;
 }
 
-export function main(argv: readonly string[], registry: readonly SpecDefinition[] = specs, io: CliIo = processIo, benchmarksPath = BENCHMARKS_PATH): number {
+export async function main(
+  argv: readonly string[],
+  registry: readonly SpecDefinition[] = specs,
+  io: CliIo = processIo,
+  benchmarksPath = BENCHMARKS_PATH,
+  registryModule = new URL('./specs.ts', import.meta.url).href,
+): Promise<number> {
   try {
     const tokens = tokenize(argv);
     if (tokens.positionals.length > 0) throw new UsageError(`unexpected argument(s): ${tokens.positionals.join(' ')}`);
@@ -136,10 +150,14 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
 
     const bounds = presetBounds(spec, preset);
     const model = spec.build(bounds, undefined);
-    const report = check(model, { progress: io.progress, timeMaxMs: seconds * 1000 });
+    const report =
+      args.workers === undefined
+        ? check(model, { progress: io.progress, timeMaxMs: seconds * 1000 })
+        : await checkParallel({ module: registryModule, name: spec.name }, bounds, undefined, { workers: args.workers, progress: io.progress, timeMaxMs: seconds * 1000 });
+    const strategyName = args.workers === undefined ? 'BFS' : `BFS on ${args.workers} workers`;
     const host = machine();
     const bytesPerState = report.distinctStates > 0 && report.fingerprintBytes !== undefined ? report.fingerprintBytes / report.distinctStates : 0;
-    io.out(`model checker benchmark: ${spec.name}, preset ${preset.name} (${formatBounds(bounds)}), BFS, budget ${seconds} s`);
+    io.out(`model checker benchmark: ${spec.name}, preset ${preset.name} (${formatBounds(bounds)}), ${strategyName}, budget ${seconds} s`);
     io.out(`  complete            ${report.complete ? 'yes' : 'no (stopped by the time budget)'}`);
     io.out(`  distinct states     ${report.distinctStates}`);
     io.out(`  generated states    ${report.generatedStates}`);
@@ -156,7 +174,7 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
     }
     if (args.record === true) {
       const markdown = existsSync(benchmarksPath) ? readFileSync(benchmarksPath, 'utf8') : '';
-      const row = { preset: preset.name, bounds: formatBounds(bounds), report, machine: host, date: new Date().toISOString().slice(0, 10) };
+      const row = { preset: args.workers === undefined ? preset.name : `${preset.name} (${args.workers} workers)`, bounds: formatBounds(bounds), report, machine: host, date: new Date().toISOString().slice(0, 10) };
       writeFileSync(benchmarksPath, upsertBenchmarkRow(markdown, spec.name, row));
       io.out(`  recorded in ${benchmarksPath}`);
     }
@@ -172,5 +190,7 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = main(process.argv.slice(2));
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
 }
