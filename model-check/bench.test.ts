@@ -23,7 +23,7 @@ const report = (distinctStates: number): CheckReport => ({
   fingerprintBytes: distinctStates * 16,
 });
 const machine = { cpu: 'Test CPU', cores: 2, memoryGb: 8, node: 'v20.0.0', platform: 'linux', loadAverage: 0.5 };
-const row = (preset: string, distinct: number): BenchmarkRow => ({ preset, bounds: 'n=3', report: report(distinct), machine, date: '2025-01-01' });
+const row = (preset: string, distinct: number): BenchmarkRow => ({ preset, cpuSeconds: 4, bounds: 'n=3', report: report(distinct), machine, date: '2025-01-01' });
 
 describe('upsertBenchmarkRow', () => {
   it('creates the section, replaces the row of the same preset, keeps other sections', () => {
@@ -31,7 +31,7 @@ describe('upsertBenchmarkRow', () => {
     let markdown = upsertBenchmarkRow(others, 'paxos', row('bench', 1000));
     expect(markdown.startsWith(others.trimEnd())).toBe(true);
     expect(markdown).toContain('## Model checker: paxos');
-    expect(markdown).toContain('| bench | n=3 | yes | 1000 | 2000 | 9 | 2.0 | 500 | 16.0 | Test CPU, 2 cores, 8 GB | 0.5 | v20.0.0 | 2025-01-01 |');
+    expect(markdown).toContain('| bench | n=3 | yes | 1000 | 2000 | 9 | 2.0 | 500 | 4.0 | 250 | 16.0 | Test CPU, 2 cores, 8 GB | 0.5 | v20.0.0 | 2025-01-01 |');
 
     markdown = upsertBenchmarkRow(markdown, 'raft', row('bench', 7));
     markdown = upsertBenchmarkRow(markdown, 'paxos', row('bench', 3000));

@@ -68,6 +68,8 @@ export function machine(): Machine {
 
 export interface BenchmarkRow {
   readonly preset: string;
+  /** Process CPU time of the run (user + system, all threads). */
+  readonly cpuSeconds: number;
   readonly bounds: string;
   readonly report: CheckReport;
   readonly machine: Machine;
@@ -75,15 +77,15 @@ export interface BenchmarkRow {
 }
 
 const TABLE_HEADER = [
-  '| preset | bounds | complete | distinct states | generated states | depth | duration s | distinct states/s | fingerprint set bytes/state | machine | load | node | date |',
-  '|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|',
+  '| preset | bounds | complete | distinct states | generated states | depth | duration s | distinct states/s | CPU s | distinct states/CPU-s | fingerprint set bytes/state | machine | load | node | date |',
+  '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---|',
 ];
 
 function formatRow(row: BenchmarkRow): string {
   const r = row.report;
   const bytesPerState = r.distinctStates > 0 && r.fingerprintBytes !== undefined ? (r.fingerprintBytes / r.distinctStates).toFixed(1) : '-';
   const m = row.machine;
-  return `| ${row.preset} | ${row.bounds} | ${r.complete ? 'yes' : 'no (time)'} | ${r.distinctStates} | ${r.generatedStates} | ${r.maxDepth} | ${(r.durationMs / 1000).toFixed(1)} | ${r.statesPerSecond} | ${bytesPerState} | ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB | ${m.loadAverage} | ${m.node} | ${row.date} |`;
+  return `| ${row.preset} | ${row.bounds} | ${r.complete ? 'yes' : 'no (time)'} | ${r.distinctStates} | ${r.generatedStates} | ${r.maxDepth} | ${(r.durationMs / 1000).toFixed(1)} | ${r.statesPerSecond} | ${row.cpuSeconds.toFixed(1)} | ${row.cpuSeconds > 0 ? Math.round(r.distinctStates / row.cpuSeconds) : '-'} | ${bytesPerState} | ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB | ${m.loadAverage} | ${m.node} | ${row.date} |`;
 }
 
 /**
@@ -101,6 +103,7 @@ export function upsertBenchmarkRow(markdown: string, spec: string, row: Benchmar
       heading,
       '',
       `Breadth-first search, one core, stopped after the time budget: \`npm run bench -- check --spec ${spec} --record\`.`,
+      'The rate per CPU-second does not depend on other processes sharing the cores; the load column says how busy they were.',
       'Fingerprint set bytes/state counts the open-addressing table only (8 bytes per slot at a load of 0.3 to 0.6);',
       'the search adds 8 bytes per state (parent and action) plus the state objects of the frontier.',
       '',
@@ -150,10 +153,14 @@ export async function main(
 
     const bounds = presetBounds(spec, preset);
     const model = spec.build(bounds, undefined);
+    const cpuBefore = process.cpuUsage();
     const report =
       args.workers === undefined
         ? check(model, { progress: io.progress, timeMaxMs: seconds * 1000 })
         : await checkParallel({ module: registryModule, name: spec.name }, bounds, undefined, { workers: args.workers, progress: io.progress, timeMaxMs: seconds * 1000 });
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    const statesPerCpuSecond = cpuSeconds > 0 ? Math.round(report.distinctStates / cpuSeconds) : 0;
     const strategyName = args.workers === undefined ? 'BFS' : `BFS on ${args.workers} workers`;
     const host = machine();
     const bytesPerState = report.distinctStates > 0 && report.fingerprintBytes !== undefined ? report.fingerprintBytes / report.distinctStates : 0;
@@ -164,6 +171,8 @@ export async function main(
     io.out(`  depth               ${report.maxDepth}`);
     io.out(`  duration            ${(report.durationMs / 1000).toFixed(2)} s`);
     io.out(`  distinct states/s   ${report.statesPerSecond}`);
+    io.out(`  CPU time            ${cpuSeconds.toFixed(2)} s (all threads)`);
+    io.out(`  distinct states/CPU-s ${statesPerCpuSecond} (independent of other load)`);
     io.out(`  generated states/s  ${report.durationMs > 0 ? Math.round((report.generatedStates * 1000) / report.durationMs) : 0}`);
     io.out(`  fingerprint set     ${((report.fingerprintBytes ?? 0) / 2 ** 20).toFixed(1)} MiB, ${bytesPerState.toFixed(1)} bytes/state`);
     io.out(`  peak RSS            ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
@@ -174,7 +183,7 @@ export async function main(
     }
     if (args.record === true) {
       const markdown = existsSync(benchmarksPath) ? readFileSync(benchmarksPath, 'utf8') : '';
-      const row = { preset: args.workers === undefined ? preset.name : `${preset.name} (${args.workers} workers)`, bounds: formatBounds(bounds), report, machine: host, date: new Date().toISOString().slice(0, 10) };
+      const row = { cpuSeconds, preset: args.workers === undefined ? preset.name : `${preset.name} (${args.workers} workers)`, bounds: formatBounds(bounds), report, machine: host, date: new Date().toISOString().slice(0, 10) };
       writeFileSync(benchmarksPath, upsertBenchmarkRow(markdown, spec.name, row));
       io.out(`  recorded in ${benchmarksPath}`);
     }
