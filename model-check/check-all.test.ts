@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { checkAll } from './check-all.ts';
 import type { CliIo } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
-import { clockModel, toyClockSpec } from './toys.ts';
+import { clockModel, toyClockSpec, toyCrewSpec } from './toys.ts';
 
 function run(registry: readonly SpecDefinition[]): { code: number; out: string[] } {
   const out: string[] = [];
@@ -35,6 +35,14 @@ describe('npm run check:all', () => {
     const r = run([toyClockSpec, overflowing]);
     expect(r.code).toBe(1);
     expect(r.out.some((line) => line.includes('FAIL toy-overflow') && line.includes('violates HandsInRange at depth 4'))).toBe(true);
+  });
+
+  it('reports a spec whose model throws as failed, and still checks the others', () => {
+    const crashing: SpecDefinition = { ...toyCrewSpec, name: 'toy-crash', build: (bounds) => toyCrewSpec.build(bounds, 'throws') };
+    const r = run([crashing, toyClockSpec]);
+    expect(r.code).toBe(1);
+    expect(r.out.some((line) => line.includes('FAIL toy-crash') && line.includes('while trying Elect(s2): Error: Elect(s2) is broken'))).toBe(true);
+    expect(r.out.some((line) => /^ {2}ok {3}toy-clock/.test(line))).toBe(true);
   });
 
   it('exits 1 when a sometimes is never reached', () => {

@@ -3,11 +3,14 @@
 // (exit 1) on any violation and on any `sometimes` that was not reached, since
 // an unreached `sometimes` means the check may pass only because nothing
 // happens (stateright's reason for them). Trace files of violations go to
-// ./traces/ as with `npm run check`.
+// ./traces/ as with `npm run check`. A spec that throws fails with its path
+// printed, and the others still run.
 
 import { pathToFileURL } from 'node:url';
+import { ModelError } from './check.ts';
 import { type CliIo, execute, presetBounds, processIo } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
+import { formatTrace } from './report.ts';
 import { specs } from './specs.ts';
 
 export interface SpecOutcome {
@@ -42,7 +45,17 @@ export function checkAll(registry: readonly SpecDefinition[] = specs, io: CliIo 
       traceDirectory,
       json: false,
     };
-    const { report } = execute(config, io);
+    let report;
+    try {
+      report = execute(config, io).report;
+    } catch (error) {
+      // One broken spec must not hide the verdicts of the others.
+      const reason = error instanceof ModelError ? `${error.message} (after ${error.trace.steps.length} steps)` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      io.err(`${spec.name}: ${reason}`);
+      if (error instanceof ModelError) io.err(formatTrace(error.trace).join('\n'));
+      outcomes.push({ spec: spec.name, ok: false, distinctStates: 0, durationMs: 0, problems: [`crashed: ${reason}`] });
+      continue;
+    }
     io.out('');
     const problems = [
       ...report.violations.map((v) => `violates ${v.property} at depth ${v.depth}`),
