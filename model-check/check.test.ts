@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { check, type CheckReport, ModelError, type Trace } from './check.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import type { Model } from './model.ts';
-import { clockModel, crewModel, doublerModel, type ClockState } from './toys.ts';
+import { clockModel, type CrewAction, crewModel, type CrewState, doublerModel, type ClockState } from './toys.ts';
 
 /** Replays a trace through the model: every action must be enabled and lead to the recorded state. */
 function replay<S, A>(model: Model<S, A>, trace: Trace): S {
@@ -200,6 +200,27 @@ describe('symmetry', () => {
   it('reduces 3 symmetric servers from 81 states to the 18 orbits', () => {
     expect(check(crewModel(3, false), { progress: false }).distinctStates).toBe(81);
     expect(check(crewModel(3, true), { progress: false }).distinctStates).toBe(18);
+  });
+
+  it('gives the same counts with symmetry signatures, encoding fewer permutations', () => {
+    for (const servers of [3, 4, 5]) {
+      const plain = check(crewModel(servers, true), { progress: false });
+      const signed = check(crewModel(servers, true, true), { progress: false });
+      expect(signed.distinctStates).toBe(plain.distinctStates);
+      expect(signed.generatedStates).toBe(plain.generatedStates);
+    }
+    // Orbits for 4 servers: the leader's value (3) times a multiset of 3 values over 3 (10).
+    expect(check(crewModel(4, true, true), { progress: false }).distinctStates).toBe(30);
+    const encodingsOf = (model: Model<CrewState, CrewAction>) => {
+      let encodings = 0;
+      const counting = { ...model, encode: (...args: Parameters<typeof model.encode>) => (encodings++, model.encode(...args)) };
+      return { report: check(counting, { progress: false }), encodings };
+    };
+    const plain = encodingsOf(crewModel(3, true));
+    const signed = encodingsOf(crewModel(3, true, true));
+    // Without signatures every generated state is encoded under all 3! = 6 permutations.
+    expect(plain.encodings).toBe(6 * plain.report.generatedStates);
+    expect(signed.encodings).toBeLessThan(plain.encodings / 2);
   });
 
   it('merges permuted states but not states that differ beyond a permutation', () => {

@@ -112,9 +112,10 @@ describe('fingerprintOf with symmetry', () => {
     expect(permutationsOf(5)).toHaveLength(120);
   });
 
-  it('gives every permuted copy of a state the same fingerprint', () => {
+  it('gives every permuted copy of a state the same fingerprint, with or without signatures', () => {
     const servers = 4;
     const model = crewModel(servers, true);
+    const signed = crewModel(servers, true, true);
     const permutations = permutationsOf(servers);
     const stateArbitrary = fc.record({
       values: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: servers, maxLength: servers }),
@@ -130,6 +131,7 @@ describe('fingerprintOf with symmetry', () => {
           bumps: state.bumps.map((id) => map[id]!),
         };
         expect(fingerprintOf(model, permuted)).toBe(fingerprintOf(model, state));
+        expect(fingerprintOf(signed, permuted)).toBe(fingerprintOf(signed, state));
       }),
       { seed: SEED, numRuns: 300 },
     );

@@ -22,7 +22,11 @@
 // Symmetry (TLC's SYMMETRY): `Fingerprinter` encodes a state under every
 // permutation of the server ids and keeps the least fingerprint, so all
 // permuted copies of a state share one fingerprint. The permutations are built
-// once per model, identity first.
+// once per model, identity first. A model may also give each server a
+// signature that ignores ids (model.ts, Symmetry.signature); then only the
+// permutations that sort the servers by signature are encoded. This stays
+// exact because the set of sorted permuted copies is the same for every
+// member of an orbit, so their least fingerprint is too.
 
 import { assert } from '../spec/common/assert.ts';
 import type { Model, Permutation, StateSink } from './model.ts';
@@ -199,25 +203,39 @@ export class Fingerprinter<S> {
   lo = 0;
   readonly permutations: readonly Permutation[];
   private readonly sink = new FingerprintSink();
+  private readonly signature: ((state: S, server: number) => number) | undefined;
+  private readonly signatures: Float64Array;
 
   constructor(private readonly model: Model<S, unknown>) {
-    this.permutations = model.symmetry
-      ? permutationsOf(model.symmetry.servers)
-      : [identityPermutation(IDENTITY_SERVERS)];
+    const symmetry = model.symmetry;
+    this.permutations = symmetry ? permutationsOf(symmetry.servers) : [identityPermutation(IDENTITY_SERVERS)];
+    this.signature = symmetry?.signature === undefined ? undefined : symmetry.signature.bind(symmetry);
+    this.signatures = new Float64Array(symmetry?.servers ?? 0);
   }
 
   fingerprint(state: S): void {
     const sink = this.sink;
     const permutations = this.permutations;
+    const signature = this.signature;
+    const signatures = this.signatures;
+    const servers = signatures.length;
+    if (signature !== undefined) {
+      for (let server = 0; server < servers; server++) signatures[server] = signature(state, server);
+    }
+    let found = false;
     let bestHi = 0;
     let bestLo = 0;
     for (let p = 0; p < permutations.length; p++) {
+      const permutation = permutations[p]!;
+      // With signatures, only permutations listing the servers in ascending signature order are candidates.
+      if (signature !== undefined && !listsInOrder(permutation.inverse, signatures, servers)) continue;
       sink.reset();
-      this.model.encode(state, sink, permutations[p]!);
+      this.model.encode(state, sink, permutation);
       sink.finish();
       const hi = sink.hi;
       const lo = sink.lo;
-      if (p === 0 || hi < bestHi || (hi === bestHi && lo < bestLo)) {
+      if (!found || hi < bestHi || (hi === bestHi && lo < bestLo)) {
+        found = true;
         bestHi = hi;
         bestLo = lo;
       }
@@ -225,6 +243,14 @@ export class Fingerprinter<S> {
     this.hi = bestHi;
     this.lo = bestLo;
   }
+}
+
+/** Whether the servers, taken in the order new id 0, 1, ... (old id inverse[newId]), have non-decreasing signatures. */
+function listsInOrder(inverse: readonly number[], signatures: Float64Array, servers: number): boolean {
+  for (let newId = 1; newId < servers; newId++) {
+    if (signatures[inverse[newId - 1]!]! > signatures[inverse[newId]!]!) return false;
+  }
+  return true;
 }
 
 const fingerprinters = new WeakMap<object, Fingerprinter<unknown>>();

@@ -88,8 +88,10 @@ export type CrewAction = { readonly kind: 'Bump'; readonly server: number } | { 
  * the leader's value (3 choices) times a multiset of the others' two values
  * (6 choices): 18 instead of 81. `bumps` is a bag of who bumped, written
  * with permuted ids, so it agrees with `values` and adds no states.
+ * `withSignature` adds Symmetry.signature (the checker then encodes fewer
+ * permutations; the counts must not change).
  */
-export function crewModel(servers: number, withSymmetry: boolean): Model<CrewState, CrewAction> {
+export function crewModel(servers: number, withSymmetry: boolean, withSignature = false): Model<CrewState, CrewAction> {
   const model: Model<CrewState, CrewAction> = {
     init: () => [{ values: new Array<number>(servers).fill(0), leader: 0, bumps: [] }],
     actions: (s) => {
@@ -112,7 +114,10 @@ export function crewModel(servers: number, withSymmetry: boolean): Model<CrewSta
     formatAction: (action) => `${action.kind}(s${action.server})`,
     view: (s) => s,
   };
-  return withSymmetry ? { ...model, symmetry: { servers } } : model;
+  if (!withSymmetry) return model;
+  // A server's own value and whether it leads: nothing here names another server's id.
+  const signature = (s: CrewState, server: number) => s.values[server]! * 2 + (s.leader === server ? 1 : 0);
+  return { ...model, symmetry: withSignature ? { servers, signature } : { servers } };
 }
 
 export function encodeCrew(s: CrewState, sink: StateSink, perm: Permutation, servers: number): void {
