@@ -76,6 +76,10 @@ describe('session passwords (ZooKeeperServer.generatePasswd)', () => {
     expect(new DataView(javaRandomBytes(42n, 4).reverse().buffer).getInt32(0)).toBe(-1170105035);
   });
 
+  it('gives the password Apache ZooKeeper 3.8 gave for session 0x010000221d450000', () => {
+    expect(Buffer.from(generatePasswd(0x010000221d450000n)).toString('hex')).toBe('118d930cca87d181d7186f88230675d5');
+  });
+
   it('derives 16 bytes from the session id and accepts only those', () => {
     const id = 0x0100018b2c3d4e5fn;
     expect(generatePasswd(id)).toHaveLength(16);
@@ -103,6 +107,13 @@ describe('SessionTracker (ExpiryQueue buckets)', () => {
 });
 
 describe('ServerCore', () => {
+  it('numbers standalone sessions with server id 1 in the top byte, as ZooKeeperServer does', () => {
+    const core = new ServerCore({ now: clock(1_700_000_000_000).now });
+    const a = new FakeClient(core);
+    a.connect(30000);
+    expect(a.session.sessionId >> 56n).toBe(1n);
+  });
+
   it('negotiates the timeout into [2, 20] ticks and answers with the readOnly byte the client sent', () => {
     const core = new ServerCore({ tickTimeMs: 1000, now: clock(0).now });
     const low = new FakeClient(core);

@@ -28,7 +28,6 @@ import { authenticate, checkACL, userName } from '../tree/acl.ts';
 import { DataTree, type TxnResult, type WatchEvent } from '../tree/data-tree.ts';
 import { prepRequest, type WriteRequest } from '../tree/prep.ts';
 import type { Txn } from '../tree/txn.ts';
-import { WatcherMode } from '../tree/watch-manager.ts';
 import { checkPasswd, generatePasswd, initialSessionId } from './session-password.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { LatencyStats, type ConnectionInfo, type ServerStats } from './stats.ts';
@@ -53,7 +52,7 @@ export type ServerCoreOptions = {
   readonly superDigest?: string;
   /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
   readonly extendedTypesEnabled?: boolean;
-  /** The server id in the top byte of session ids (myid; 0 standalone). */
+  /** The server id in the top byte of session ids: myid in an ensemble; a standalone ZooKeeperServer uses 1. */
   readonly serverId?: number;
   /** znode.container.checkIntervalMs: how often containers and TTL nodes are reaped. */
   readonly containerCheckIntervalMs?: number;
@@ -140,7 +139,7 @@ export class ServerCore {
     this.tracker = new SessionTracker(this.tickTimeMs);
     this.startedAtMs = this.now();
     this.lastContainerCheckMs = this.startedAtMs;
-    this.nextSessionId = initialSessionId(options.serverId ?? 0, this.startedAtMs);
+    this.nextSessionId = initialSessionId(options.serverId ?? 1, this.startedAtMs);
     this.nextZxid = this.tree.lastProcessedZxid + 1n;
     // Sessions recovered from the snapshot and log live on until they expire or
     // their clients reconnect (ZooKeeperServer.loadData re-tracks them).
@@ -556,18 +555,18 @@ export class ServerCore {
     return this.tree.getChildren(path, watch ? connection.id : undefined)!;
   }
 
-  /** DataTree.containsWatcher; undefined for an unknown WatcherType. */
+  /**
+   * DataTree.containsWatcher (3.8): any mode in the table the type names.
+   * Watcher.WatcherType has only Children, Data and Any in 3.8; another value
+   * fails WatcherType.fromInt, which the client sees as MarshallingError (undefined).
+   */
   private containsWatcher(path: string, type: number, watcher: number): boolean | undefined {
     const { dataWatches, childWatches } = this.tree;
     switch (type) {
       case WatcherType.Children:
-        return childWatches.containsWatcher(path, watcher, WatcherMode.standard);
+        return childWatches.containsWatcher(path, watcher);
       case WatcherType.Data:
-        return dataWatches.containsWatcher(path, watcher, WatcherMode.standard);
-      case WatcherType.Persistent:
-        return dataWatches.containsWatcher(path, watcher, WatcherMode.persistent);
-      case WatcherType.PersistentRecursive:
-        return dataWatches.containsWatcher(path, watcher, WatcherMode.persistentRecursive);
+        return dataWatches.containsWatcher(path, watcher);
       case WatcherType.Any:
         return childWatches.containsWatcher(path, watcher) || dataWatches.containsWatcher(path, watcher);
       default:
@@ -575,21 +574,14 @@ export class ServerCore {
     }
   }
 
-  /** DataTree.removeWatch. */
+  /** DataTree.removeWatch (3.8). */
   private removeWatch(path: string, type: number, watcher: number): boolean | undefined {
     const { dataWatches, childWatches } = this.tree;
     switch (type) {
       case WatcherType.Children:
-        return childWatches.removeWatch(path, watcher, WatcherMode.standard);
+        return childWatches.removeWatch(path, watcher);
       case WatcherType.Data:
-        return dataWatches.removeWatch(path, watcher, WatcherMode.standard);
-      case WatcherType.Persistent: {
-        const fromChild = childWatches.removeWatch(path, watcher, WatcherMode.persistent);
-        const fromData = dataWatches.removeWatch(path, watcher, WatcherMode.persistent);
-        return fromChild || fromData;
-      }
-      case WatcherType.PersistentRecursive:
-        return dataWatches.removeWatch(path, watcher, WatcherMode.persistentRecursive);
+        return dataWatches.removeWatch(path, watcher);
       case WatcherType.Any: {
         const fromChild = childWatches.removeWatch(path, watcher);
         const fromData = dataWatches.removeWatch(path, watcher);

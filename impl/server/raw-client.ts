@@ -11,8 +11,12 @@ import * as R from '../protocol/records.ts';
 
 export type Reply = { header: R.ReplyHeader; body: Uint8Array };
 
+export type Received = { kind: 'reply'; header: R.ReplyHeader; body: Uint8Array } | { kind: 'event'; zxid: bigint; event: R.WatcherEvent };
+
 export class RawClient {
   readonly events: R.WatcherEvent[] = [];
+  /** Every reply and event in arrival order. */
+  readonly received: Received[] = [];
   private readonly waiting: ((reply: Reply) => void)[] = [];
   private readonly eventWaiters: (() => void)[] = [];
   private connectWaiter: ((response: R.ConnectResponse) => void) | undefined;
@@ -22,10 +26,14 @@ export class RawClient {
   isClosed = false;
   session: { sessionId: bigint; passwd: Uint8Array; timeOut: number } | undefined;
 
+  static readonly closedErr = 1;
+
   private constructor(readonly socket: Socket) {
     this.closed = new Promise((resolve) =>
       socket.on('close', () => {
         this.isClosed = true;
+        // Requests still waiting get a sentinel reply (err 1 is no ZooKeeper code): the server closed on them.
+        for (const waiter of this.waiting.splice(0)) waiter({ header: { xid: 0, zxid: -1n, err: RawClient.closedErr }, body: new Uint8Array(0) });
         resolve();
       }),
     );
@@ -48,9 +56,11 @@ export class RawClient {
           const event = decodeRecord(body, R.WatcherEvent.read);
           if (!event.ok) throw new Error(event.error);
           this.events.push(event.value);
+          this.received.push({ kind: 'event', zxid: header.value.zxid, event: event.value });
           for (const w of this.eventWaiters.splice(0)) w();
           return;
         }
+        this.received.push({ kind: 'reply', header: header.value, body });
         this.waiting.shift()?.({ header: header.value, body });
       });
     });
@@ -73,7 +83,10 @@ export class RawClient {
       passwd: options.passwd ?? new Uint8Array(16),
       readOnly: false,
     };
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      void this.closed.then(() => {
+        if (this.connectWaiter !== undefined) reject(new Error('connection closed during the handshake'));
+      });
       this.connectWaiter = (response) => {
         if (response.timeOut > 0) this.session = { sessionId: response.sessionId, passwd: response.passwd, timeOut: response.timeOut };
         resolve(response);
@@ -93,6 +106,10 @@ export class RawClient {
   /** Sends an arbitrary payload (framed) and expects one reply. */
   sendRaw(payload: Uint8Array): Promise<Reply> {
     return new Promise((resolve) => {
+      if (this.isClosed) {
+        resolve({ header: { xid: 0, zxid: -1n, err: RawClient.closedErr }, body: new Uint8Array(0) });
+        return;
+      }
       this.waiting.push(resolve);
       this.socket.write(frame(payload));
     });

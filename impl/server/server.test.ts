@@ -250,16 +250,18 @@ describe('sessions', () => {
     expect(decodeRecord(who.body, R.WhoAmIResponse.read)).toEqual({ ok: true, value: { clientInfo: [{ authScheme: 'ip', user: '127.0.0.1' }] } });
     const added = await client.request(OpCode.addWatch, R.AddWatchRequest, { path: '/p', mode: 1 });
     expect(decodeRecord(added.body, R.ErrorResponse.read)).toEqual({ ok: true, value: { err: 0 } });
-    expect((await client.request(OpCode.checkWatches, R.CheckWatchesRequest, { path: '/p', type: 5 })).header.err).toBe(0);
-    expect((await client.request(OpCode.checkWatches, R.CheckWatchesRequest, { path: '/p', type: 2 })).header.err).toBe(ErrorCode.NOWATCHER);
+    // 3.8's WatcherType knows Children (1), Data (2) and Any (3); addWatch sets both tables.
+    expect((await client.request(OpCode.checkWatches, R.CheckWatchesRequest, { path: '/p', type: 1 })).header.err).toBe(0);
+    expect((await client.request(OpCode.checkWatches, R.CheckWatchesRequest, { path: '/q', type: 2 })).header.err).toBe(ErrorCode.NOWATCHER);
+    expect((await client.request(OpCode.checkWatches, R.CheckWatchesRequest, { path: '/p', type: 5 })).header.err).toBe(ErrorCode.MARSHALLINGERROR);
     const deep = client.nextEvent();
     await client.create('/p');
     expect(await deep).toEqual({ type: EventType.NodeCreated, state: 3, path: '/p' });
     const deeper = client.nextEvent();
     await client.create('/p/q');
     expect(await deeper).toEqual({ type: EventType.NodeCreated, state: 3, path: '/p/q' });
-    expect((await client.request(OpCode.removeWatches, R.RemoveWatchesRequest, { path: '/p', type: 5 })).header.err).toBe(0);
-    expect((await client.request(OpCode.removeWatches, R.RemoveWatchesRequest, { path: '/p', type: 5 })).header.err).toBe(ErrorCode.NOWATCHER);
+    expect((await client.request(OpCode.removeWatches, R.RemoveWatchesRequest, { path: '/p', type: 3 })).header.err).toBe(0);
+    expect((await client.request(OpCode.removeWatches, R.RemoveWatchesRequest, { path: '/p', type: 3 })).header.err).toBe(ErrorCode.NOWATCHER);
     const count = await client.request(OpCode.getAllChildrenNumber, R.GetAllChildrenNumberRequest, { path: '/' });
     expect(decodeRecord(count.body, R.GetAllChildrenNumberResponse.read)).toEqual({ ok: true, value: { totalNumber: 5 } });
     client.close();

@@ -14,12 +14,26 @@ import { openAclUnsafe, readAclUnsafe } from './acl.ts';
 import { childName, joinPath, parentPath } from './path.ts';
 import type { Txn, TxnBody, TxnOp } from './txn.ts';
 import { WatcherMode, WatchManager, type Watcher } from './watch-manager.ts';
+import { cloneCapacity, hashSetCapacity, javaHashSetOrder } from './java-hash-order.ts';
 
 export interface ZNode {
   data: Uint8Array;
   acl: readonly ACL[];
   stat: StatPersisted;
   readonly children: Set<string>;
+  /** The bucket count of ZooKeeper's HashSet of children (0 before the first child), for its iteration order. */
+  childCapacity: number;
+}
+
+/** DataNode.addChild: a HashSet created with capacity 8 on the first child. */
+export function addChild(node: ZNode, name: string): void {
+  node.children.add(name);
+  node.childCapacity = hashSetCapacity(node.childCapacity === 0 ? 8 : node.childCapacity, node.children.size);
+}
+
+/** The children in the order ZooKeeper's HashSet iterates them. */
+export function childrenInJavaOrder(node: ZNode): string[] {
+  return node.children.size <= 1 ? [...node.children] : javaHashSetOrder(node.children, node.childCapacity);
 }
 
 /**
@@ -94,7 +108,8 @@ export function copyStat(node: ZNode): Stat {
     version: s.version,
     cversion: s.cversion,
     aversion: s.aversion,
-    ephemeralOwner: s.ephemeralOwner,
+    // DataNode.getClientEphemeralOwner: containers and TTL nodes show 0.
+    ephemeralOwner: ephemeralKind(s.ephemeralOwner) === 'normal' ? s.ephemeralOwner : 0n,
     dataLength: node.data.byteLength,
     numChildren: node.children.size,
     pzxid: s.pzxid,
@@ -104,6 +119,8 @@ export function copyStat(node: ZNode): Stat {
 export class DataTree {
   readonly nodes = new Map<string, ZNode>();
   readonly ephemerals = new Map<bigint, Set<string>>();
+  /** The bucket count of each session's ephemeral HashSet, for its iteration order. */
+  private readonly ephemeralCapacity = new Map<bigint, number>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   /** Sessions created and not closed, with their negotiated timeouts (ZKDatabase.sessionsWithTimeouts). */
@@ -114,10 +131,17 @@ export class DataTree {
 
   constructor() {
     // The system nodes every ZooKeeper tree starts with (DataTree's constructor and addConfigNode).
-    this.nodes.set('/', { data: new Uint8Array(0), acl: openAclUnsafe, stat: emptyStat(), children: new Set(['zookeeper']) });
-    this.nodes.set(zookeeperPath, { data: new Uint8Array(0), acl: openAclUnsafe, stat: emptyStat(), children: new Set(['quota', 'config']) });
-    this.nodes.set(quotaPath, { data: new Uint8Array(0), acl: openAclUnsafe, stat: emptyStat(), children: new Set() });
-    this.nodes.set(configPath, { data: new Uint8Array(0), acl: readAclUnsafe, stat: emptyStat(), children: new Set() });
+    const node = (acl: readonly ACL[], stat = emptyStat()): ZNode => ({ data: new Uint8Array(0), acl, stat, children: new Set(), childCapacity: 0 });
+    const root = node(openAclUnsafe);
+    const zookeeper = node(openAclUnsafe);
+    addChild(root, 'zookeeper');
+    addChild(zookeeper, 'quota');
+    addChild(zookeeper, 'config');
+    this.nodes.set('/', root);
+    this.nodes.set(zookeeperPath, zookeeper);
+    this.nodes.set(quotaPath, node(openAclUnsafe));
+    // addConfigNode sets its ACL with setACL(path, READ_ACL_UNSAFE, -1), which leaves aversion at -1.
+    this.nodes.set(configPath, node(readAclUnsafe, { ...emptyStat(), aversion: -1 }));
   }
 
   /** DataTree.isSpecialPath: the nodes no client may delete. */
@@ -170,7 +194,7 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) return undefined;
     if (watcher !== undefined) this.childWatches.addWatch(path, watcher);
-    return { children: [...node.children], stat: copyStat(node) };
+    return { children: childrenInJavaOrder(node), stat: copyStat(node) };
   }
 
   /** DataTree.getAllChildrenNumber: every descendant, at any depth. */
@@ -182,17 +206,22 @@ export class DataTree {
     return count;
   }
 
+  /**
+   * DataTree.getEphemerals: a clone of the session's HashSet (created with the
+   * default capacity 16), iterated; the clone is sized for its current size.
+   */
   getEphemerals(sessionId: bigint): string[] {
-    return [...(this.ephemerals.get(sessionId) ?? [])];
+    const paths = this.ephemerals.get(sessionId);
+    if (paths === undefined || paths.size === 0) return [];
+    const capacity = this.ephemeralCapacity.get(sessionId) ?? 16;
+    return javaHashSetOrder(javaHashSetOrder(paths, capacity), cloneCapacity(paths.size));
   }
 
+  /** DataTree.addWatch (3.8): both tables get the watch, whatever its mode. */
   addWatch(path: string, watcher: Watcher, mode: 'persistent' | 'persistentRecursive'): void {
-    if (mode === 'persistent') {
-      this.dataWatches.addWatch(path, watcher, WatcherMode.persistent);
-      this.childWatches.addWatch(path, watcher, WatcherMode.persistent);
-    } else {
-      this.dataWatches.addWatch(path, watcher, WatcherMode.persistentRecursive);
-    }
+    const watcherMode = mode === 'persistent' ? WatcherMode.persistent : WatcherMode.persistentRecursive;
+    this.dataWatches.addWatch(path, watcher, watcherMode);
+    this.childWatches.addWatch(path, watcher, watcherMode);
   }
 
   /** Drops every watch of a closed connection (DataTree.removeCnxn). */
@@ -351,8 +380,8 @@ export class DataTree {
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
     }
-    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set() };
-    parent.children.add(childName(path));
+    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set(), childCapacity: 0 };
+    addChild(parent, childName(path));
     this.nodes.set(path, node);
     switch (ephemeralKind(ephemeralOwner)) {
       case 'container':
@@ -361,18 +390,23 @@ export class DataTree {
       case 'ttl':
         this.ttls.add(path);
         break;
-      case 'normal': {
-        let paths = this.ephemerals.get(ephemeralOwner);
-        if (paths === undefined) this.ephemerals.set(ephemeralOwner, (paths = new Set()));
-        paths.add(path);
+      case 'normal':
+        this.addEphemeral(ephemeralOwner, path);
         break;
-      }
       case 'void':
         break;
     }
-    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeCreated, path, zxid, events, acl);
-    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
+    this.fire(this.dataWatches.triggerWatch(path, EventType.NodeCreated), EventType.NodeCreated, path, zxid, events, acl);
+    this.fire(this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
     return copyStat(node);
+  }
+
+  /** Records an ephemeral in its session's set (DataTree.createNode's HashSet, default capacity 16). */
+  addEphemeral(sessionId: bigint, path: string): void {
+    let paths = this.ephemerals.get(sessionId);
+    if (paths === undefined) this.ephemerals.set(sessionId, (paths = new Set()));
+    paths.add(path);
+    this.ephemeralCapacity.set(sessionId, hashSetCapacity(this.ephemeralCapacity.get(sessionId) ?? 16, paths.size));
   }
 
   /** DataTree.deleteNode; false when the node is missing. */
@@ -398,10 +432,10 @@ export class DataTree {
       case 'void':
         break;
     }
-    const told = this.dataWatches.triggerWatch(path);
+    const told = this.dataWatches.triggerWatch(path, EventType.NodeDeleted);
     this.fire(told, EventType.NodeDeleted, path, zxid, events, node.acl);
-    this.fire(this.childWatches.triggerWatch(path, told), EventType.NodeDeleted, path, zxid, events, node.acl);
-    this.fire(this.childWatches.triggerWatch(parentName), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
+    this.fire(this.childWatches.triggerWatch(path, EventType.NodeDeleted, told), EventType.NodeDeleted, path, zxid, events, node.acl);
+    this.fire(this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
     return true;
   }
 
@@ -413,7 +447,7 @@ export class DataTree {
     node.stat.mzxid = zxid;
     node.stat.version = version;
     const stat = copyStat(node);
-    this.fire(this.dataWatches.triggerWatch(path), EventType.NodeDataChanged, path, zxid, events, node.acl);
+    this.fire(this.dataWatches.triggerWatch(path, EventType.NodeDataChanged), EventType.NodeDataChanged, path, zxid, events, node.acl);
     return stat;
   }
 
@@ -433,6 +467,7 @@ export class DataTree {
     this.sessions.delete(sessionId);
     const local = this.ephemerals.get(sessionId);
     this.ephemerals.delete(sessionId);
+    this.ephemeralCapacity.delete(sessionId);
     for (const path of paths2Delete) {
       this.deleteNode(path, zxid, events);
       local?.delete(path);
@@ -476,7 +511,9 @@ export class DataTree {
       const node = this.nodes.get(path);
       if (node === undefined) continue;
       yield [path, node];
-      const children = [...node.children];
+      // DataTree.serializeNode writes children in HashSet order; keeping it makes
+      // a tree rebuilt from the snapshot iterate as ZooKeeper's would.
+      const children = childrenInJavaOrder(node);
       for (let i = children.length - 1; i >= 0; i--) stack.push(joinPath(path, children[i]!));
     }
   }

@@ -11,7 +11,7 @@
 
 import { decodeRecord, JuteWriter, JuteDecodeError, type Result } from '../protocol/jute.ts';
 import { ACL, StatPersisted } from '../protocol/records.ts';
-import { DataTree, ephemeralKind, type ZNode } from './data-tree.ts';
+import { addChild, DataTree, ephemeralKind, type ZNode } from './data-tree.ts';
 import { childName, parentPath } from './path.ts';
 
 export function serializeTree(tree: DataTree): Uint8Array {
@@ -43,13 +43,13 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
       const data = r.readBuffer();
       const acl = r.readVector((rr) => ACL.read(rr));
       const stat = StatPersisted.read(r);
-      const node: ZNode = { data, acl, stat, children: new Set() };
+      const node: ZNode = { data, acl, stat, children: new Set(), childCapacity: 0 };
       if (i === 0) {
         if (path !== '/') throw new JuteDecodeError(`snapshot: first node is ${JSON.stringify(path)}, not the root`);
       } else {
         const parent = tree.nodes.get(parentPath(path));
         if (parent === undefined || tree.nodes.has(path)) throw new JuteDecodeError(`snapshot: node ${JSON.stringify(path)} out of order`);
-        parent.children.add(childName(path));
+        addChild(parent, childName(path));
       }
       tree.nodes.set(path, node);
       const owner = stat.ephemeralOwner;
@@ -60,12 +60,9 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
         case 'ttl':
           tree.ttls.add(path);
           break;
-        case 'normal': {
-          let paths = tree.ephemerals.get(owner);
-          if (paths === undefined) tree.ephemerals.set(owner, (paths = new Set()));
-          paths.add(path);
+        case 'normal':
+          tree.addEphemeral(owner, path);
           break;
-        }
         case 'void':
           break;
       }

@@ -10,6 +10,7 @@ import { CreateFlag, ErrorCode, EventType, OpCode, Perms } from '../protocol/con
 import type { ACL, Id, MultiOp } from '../protocol/records.ts';
 import { checkACL, fixupACL, generateDigest, ipMatches, openAclUnsafe } from './acl.ts';
 import { DataTree, type ApplyOutcome } from './data-tree.ts';
+import { javaStringHash } from './java-hash-order.ts';
 import { pathInvalidReason } from './path.ts';
 import { prepRequest, sequenceSuffix, type WriteRequest } from './prep.ts';
 import { deserializeTree, serializeTree } from './snapshot.ts';
@@ -67,6 +68,7 @@ describe('a fresh tree', () => {
     expect(tree.getNode('/zookeeper/config')!.acl).toEqual([{ perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } }]);
     expect(tree.statNode('/')).toMatchObject({ czxid: 0n, version: 0, cversion: 0, numChildren: 1 });
     expect(tree.getAllChildrenNumber('/')).toBe(3);
+    expect(tree.statNode('/zookeeper/config')).toMatchObject({ aversion: -1, version: 0, dataLength: 0 });
   });
 });
 
@@ -116,7 +118,9 @@ describe('create', () => {
     expect(ttl(off, 1000n).result.err).toBe(ErrorCode.UNIMPLEMENTED);
     const on = new Harness();
     expect(ttl(on, 0n).result.err).toBe(ErrorCode.BADARGUMENTS);
-    expect(ttl(on, 1000n).result.stat?.ephemeralOwner).toBe(BigInt.asIntN(64, 0xff000000000003e8n));
+    // The stored owner encodes the ttl; clients see 0 (DataNode.getClientEphemeralOwner).
+    expect(ttl(on, 1000n).result.stat?.ephemeralOwner).toBe(0n);
+    expect(on.tree.getNode('/t')!.stat.ephemeralOwner).toBe(BigInt.asIntN(64, 0xff000000000003e8n));
   });
 });
 
@@ -141,6 +145,26 @@ describe('setData, delete and versions', () => {
     expect(h.delete('/zookeeper').result.err).toBe(ErrorCode.BADARGUMENTS);
     expect(h.delete('/').result.err).toBe(ErrorCode.BADARGUMENTS);
     expect(h.setData('/a//b', 'x').result.err).toBe(ErrorCode.BADARGUMENTS);
+  });
+});
+
+describe('children come back in java.util.HashSet order', () => {
+  it('matches what Apache ZooKeeper 3.8 returned for the same inserts (seen in the differential test)', () => {
+    const h = new Harness();
+    h.create('/d');
+    h.create('/d/seq-', '', CreateFlag.PERSISTENT_SEQUENTIAL);
+    h.create('/d/seq-', '', CreateFlag.PERSISTENT_SEQUENTIAL);
+    h.create('/d/eph', '', CreateFlag.EPHEMERAL);
+    expect(h.tree.getChildren('/d')!.children).toEqual(['eph', 'seq-0000000001', 'seq-0000000000']);
+    expect(javaStringHash('hello')).toBe(99162322);
+  });
+
+  it('keeps the order through a snapshot, as ZooKeeper serializes children in iteration order', () => {
+    const h = new Harness();
+    h.create('/p');
+    for (let i = 0; i < 20; i++) h.create(`/p/child-${i}`);
+    const restored = deserializeTree(serializeTree(h.tree));
+    expect(restored.ok && restored.value.getChildren('/p')!.children).toEqual(h.tree.getChildren('/p')!.children);
   });
 });
 
@@ -284,8 +308,17 @@ describe('watches', () => {
     ]);
     expect(h.setData('/r', 'x').events.map((e) => e.watcher)).toEqual([A, B]);
     expect(h.setData('/r', 'y').events.map((e) => e.watcher)).toEqual([A, B]);
-    expect(h.tree.dataWatches.removeWatch('/r', B, 4)).toBe(true);
+    expect(h.tree.dataWatches.removeWatch('/r', B)).toBe(true);
     expect(h.setData('/r/c', 'z').events).toEqual([]);
+  });
+
+  it('3.8: the last watch set on a path wins, so getData turns a persistent watch back into a one-shot one', () => {
+    const h = new Harness();
+    h.create('/o');
+    h.tree.addWatch('/o', A, 'persistent');
+    h.tree.getData('/o', A);
+    expect(h.setData('/o', '1').events.map((e) => e.watcher)).toEqual([A]);
+    expect(h.setData('/o', '2').events).toEqual([]);
   });
 
   it('setWatches fires at once for changes after relativeZxid and re-arms the rest', () => {
@@ -316,10 +349,11 @@ describe('sessions, ephemerals, containers and TTLs', () => {
     h.create('/e1', '', CreateFlag.EPHEMERAL);
     h.create('/e2', '', CreateFlag.EPHEMERAL);
     expect(h.tree.sessions.get(0x55n)).toBe(30000);
-    expect(h.tree.getEphemerals(0x55n)).toEqual(['/e1', '/e2']);
+    // java.util.HashSet order, as ZooKeeper returns them.
+    expect(h.tree.getEphemerals(0x55n)).toEqual(['/e2', '/e1']);
     h.tree.getData('/e1', 7);
     const { events } = h.write({ type: OpCode.closeSession });
-    expect(h.log.at(-1)!.body).toEqual({ type: 'closeSession', paths2Delete: ['/e1', '/e2'] });
+    expect(h.log.at(-1)!.body).toEqual({ type: 'closeSession', paths2Delete: ['/e2', '/e1'] });
     expect(plain(events)).toEqual([{ watcher: 7, type: EventType.NodeDeleted, path: '/e1', zxid: 4n }]);
     expect(h.tree.getNode('/e1')).toBeUndefined();
     expect(h.tree.sessions.has(0x55n)).toBe(false);

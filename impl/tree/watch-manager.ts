@@ -1,41 +1,47 @@
-// One table of watches, as ZooKeeper's WatchManager keeps it (DataTree has two:
-// data watches, which exists() and getData() set, and child watches, which
-// getChildren() sets). A watcher is a connection id: ZooKeeper keys watches by
-// ServerCnxn, drops them when the connection closes, and the client re-sends them
-// with setWatches on reconnect.
+// One table of watches, as ZooKeeper 3.8's WatchManager keeps it (DataTree has
+// two: data watches, which exists() and getData() set, and child watches, which
+// getChildren() sets; addWatch puts persistent and persistent-recursive watches
+// in both). A watcher is a connection id: ZooKeeper keys watches by ServerCnxn,
+// drops them when the connection closes, and the client re-sends them with
+// setWatches on reconnect.
 //
-// Modes per (watcher, path) are a bit set, WatchStats in ZooKeeper: a standard
-// (one-shot) watch is removed when it fires; persistent and persistent-recursive
-// watches (addWatch, ZOOKEEPER-1416) stay. On a change at `path`, every watch on
-// `path` fires; on its ancestors, only persistent-recursive ones.
+// 3.8 semantics, which differ from later releases (ZOOKEEPER-4466 turned the mode
+// into a bit set in 3.9): each (watcher, path) has ONE mode, and the last watch
+// set wins, so a getData watch set on a path with a persistent watch turns it
+// back into a one-shot watch. On a change at `path`: standard and persistent
+// watches on `path` fire (standard ones are removed); persistent-recursive
+// watches on `path` or any ancestor fire for every event type except
+// NodeChildrenChanged (WatchManager.triggerWatch).
+
+import { EventType } from '../protocol/constants.ts';
 
 export type Watcher = number;
 
 export const WatcherMode = {
-  standard: 1,
-  persistent: 2,
-  persistentRecursive: 4,
+  standard: 'standard',
+  persistent: 'persistent',
+  persistentRecursive: 'persistentRecursive',
 } as const;
 export type WatcherMode = (typeof WatcherMode)[keyof typeof WatcherMode];
 
 export class WatchManager {
   private readonly watchTable = new Map<string, Set<Watcher>>();
-  private readonly watch2Paths = new Map<Watcher, Map<string, number>>();
+  private readonly watch2Paths = new Map<Watcher, Map<string, WatcherMode>>();
   private recursiveWatchQty = 0;
 
-  /** Adds a watch; returns true when it changed anything. */
+  /** WatchManager.addWatch: sets (or replaces) the mode; returns true when the path is new for this watcher. */
   addWatch(path: string, watcher: Watcher, mode: WatcherMode = WatcherMode.standard): boolean {
     let watchers = this.watchTable.get(path);
     if (watchers === undefined) this.watchTable.set(path, (watchers = new Set()));
     watchers.add(watcher);
     let paths = this.watch2Paths.get(watcher);
     if (paths === undefined) this.watch2Paths.set(watcher, (paths = new Map()));
-    const before = paths.get(path) ?? 0;
-    const after = before | mode;
-    if (after === before) return false;
-    paths.set(path, after);
-    if (mode === WatcherMode.persistentRecursive) this.recursiveWatchQty++;
-    return true;
+    const before = paths.get(path);
+    paths.set(path, mode);
+    // WatcherModeManager.setWatcherMode keeps the count of recursive watches.
+    if (before !== WatcherMode.persistentRecursive && mode === WatcherMode.persistentRecursive) this.recursiveWatchQty++;
+    if (before === WatcherMode.persistentRecursive && mode !== WatcherMode.persistentRecursive) this.recursiveWatchQty--;
+    return before === undefined;
   }
 
   /** Drops every watch of a watcher (its connection closed). */
@@ -43,22 +49,22 @@ export class WatchManager {
     const paths = this.watch2Paths.get(watcher);
     if (paths === undefined) return;
     this.watch2Paths.delete(watcher);
-    for (const [path, modes] of paths) {
+    for (const [path, mode] of paths) {
       const watchers = this.watchTable.get(path);
       if (watchers !== undefined) {
         watchers.delete(watcher);
         if (watchers.size === 0) this.watchTable.delete(path);
       }
-      if (modes & WatcherMode.persistentRecursive) this.recursiveWatchQty--;
+      if (mode === WatcherMode.persistentRecursive) this.recursiveWatchQty--;
     }
   }
 
   /**
-   * Fires the watches a change at `path` triggers and returns the watchers that
-   * fired, minus `suppress` (DataTree.deleteNode passes the data watchers already
-   * told NodeDeleted so they do not hear it twice from the child table).
+   * Fires the watches an event of `type` at `path` triggers and returns the
+   * watchers that fired, minus `suppress` (DataTree.deleteNode passes the data
+   * watchers already told NodeDeleted so they do not hear it twice).
    */
-  triggerWatch(path: string, suppress?: ReadonlySet<Watcher>): Set<Watcher> {
+  triggerWatch(path: string, type: EventType, suppress?: ReadonlySet<Watcher>): Set<Watcher> {
     const fired = new Set<Watcher>();
     let localPath: string | undefined = path;
     let atParent = false;
@@ -67,20 +73,16 @@ export class WatchManager {
       if (watchers !== undefined) {
         for (const watcher of watchers) {
           const paths = this.watch2Paths.get(watcher);
-          const modes = paths?.get(localPath);
-          if (paths === undefined || modes === undefined) continue;
-          if (!atParent) {
+          const mode = paths?.get(localPath) ?? WatcherMode.standard;
+          if (mode === WatcherMode.persistentRecursive) {
+            if (type !== EventType.NodeChildrenChanged) fired.add(watcher);
+          } else if (!atParent) {
             fired.add(watcher);
-            const remaining = modes & ~WatcherMode.standard;
-            if (remaining === 0) {
+            if (mode === WatcherMode.standard) {
               watchers.delete(watcher);
-              paths.delete(localPath);
-              if (paths.size === 0) this.watch2Paths.delete(watcher);
-            } else if (remaining !== modes) {
-              paths.set(localPath, remaining);
+              paths?.delete(localPath);
+              if (paths?.size === 0) this.watch2Paths.delete(watcher);
             }
-          } else if (modes & WatcherMode.persistentRecursive) {
-            fired.add(watcher);
           }
         }
         if (watchers.size === 0) this.watchTable.delete(localPath);
@@ -96,29 +98,27 @@ export class WatchManager {
     return fired;
   }
 
-  /** WatchManager.containsWatcher; `mode` undefined means any mode. */
-  containsWatcher(path: string, watcher: Watcher, mode?: WatcherMode): boolean {
-    const modes = this.watch2Paths.get(watcher)?.get(path);
-    return modes !== undefined && (mode === undefined || (modes & mode) !== 0);
+  /** WatchManager.containsWatcher (3.8: any mode). */
+  containsWatcher(path: string, watcher: Watcher): boolean {
+    return this.watch2Paths.get(watcher)?.has(path) ?? false;
   }
 
-  /** WatchManager.removeWatcher(path, watcher, mode); `mode` undefined removes all modes. Returns whether anything was removed. */
-  removeWatch(path: string, watcher: Watcher, mode?: WatcherMode): boolean {
+  /** The mode of a watch, if set. */
+  modeOf(path: string, watcher: Watcher): WatcherMode | undefined {
+    return this.watch2Paths.get(watcher)?.get(path);
+  }
+
+  /** WatchManager.removeWatcher(path, watcher) (3.8: any mode). Returns whether a watch was removed. */
+  removeWatch(path: string, watcher: Watcher): boolean {
     const paths = this.watch2Paths.get(watcher);
+    const mode = paths?.get(path);
+    if (paths === undefined || mode === undefined) return false;
+    paths.delete(path);
+    if (paths.size === 0) this.watch2Paths.delete(watcher);
     const watchers = this.watchTable.get(path);
-    if (paths === undefined || watchers === undefined) return false;
-    const before = paths.get(path) ?? 0;
-    const after = mode === undefined ? 0 : before & ~mode;
-    if (after === before) return false;
-    if (after === 0) {
-      paths.delete(path);
-      if (paths.size === 0) this.watch2Paths.delete(watcher);
-      watchers.delete(watcher);
-      if (watchers.size === 0) this.watchTable.delete(path);
-    } else {
-      paths.set(path, after);
-    }
-    if (before & WatcherMode.persistentRecursive && !(after & WatcherMode.persistentRecursive)) this.recursiveWatchQty--;
+    watchers?.delete(watcher);
+    if (watchers?.size === 0) this.watchTable.delete(path);
+    if (mode === WatcherMode.persistentRecursive) this.recursiveWatchQty--;
     return true;
   }
 

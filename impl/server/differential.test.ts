@@ -1,0 +1,237 @@
+// Differential test against Apache ZooKeeper itself: the same script of client
+// requests goes to a fresh Apache ZooKeeper 3.8 standalone server (Debian's
+// package, bound to 127.0.0.1 with a throwaway data directory) and to ours, and
+// every reply and watch event must be the same, field for field, once the
+// values that depend on the clock or on the session id are normalised. This is
+// the "a client cannot tell them apart" property checked at the wire.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpCode } from '../protocol/constants.ts';
+import { decodeRecord } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import { RawClient, type Received } from './raw-client.ts';
+import { startServer, type ZooKeeperServer } from './server.ts';
+
+const zookeeperJar = '/usr/share/java/zookeeper.jar';
+const java = '/usr/bin/java';
+const haveApacheZooKeeper = existsSync(zookeeperJar) && existsSync(java);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, deadlineMs: number): Promise<void> {
+  while (Date.now() < deadlineMs) {
+    try {
+      // Serving, not just listening: a handshake gets an answer.
+      const client = await RawClient.open(port);
+      const timer = setTimeout(() => client.close(), 2000);
+      await client.handshake({ timeOut: 4000 });
+      clearTimeout(timer);
+      await client.request(OpCode.closeSession, undefined, undefined);
+      client.close();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  throw new Error(`no ZooKeeper serving on ${port}`);
+}
+
+const open = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+type Step = { type: number; codec?: R.Codec<any>; body?: unknown; response?: R.Codec<any>; xid?: number };
+
+/** The script: every request kind, the successes and the errors ZooKeeper's prep and final processors produce. */
+const script: Step[] = [
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/d', data: bytes('root'), acl: open, flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.create2, codec: R.CreateRequest, body: { path: '/d/seq-', data: bytes('s'), acl: open, flags: 2 }, response: R.Create2Response },
+  { type: OpCode.create2, codec: R.CreateRequest, body: { path: '/d/seq-', data: bytes('s'), acl: open, flags: 2 }, response: R.Create2Response },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/d/eph', data: bytes(''), acl: open, flags: 1 }, response: R.CreateResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/d/eph/child', data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/d', data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/nope/x', data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/d/bad/', data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/d/x', data: bytes(''), acl: [], flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/d/x', data: bytes(''), acl: open, flags: 42 }, response: R.CreateResponse },
+  { type: OpCode.createTTL, codec: R.CreateTTLRequest, body: { path: '/d/ttl', data: bytes(''), acl: open, flags: 5, ttl: 100n }, response: R.Create2Response },
+  { type: OpCode.createContainer, codec: R.CreateRequest, body: { path: '/box', data: bytes('c'), acl: open, flags: 4 }, response: R.Create2Response },
+  { type: OpCode.exists, codec: R.ExistsRequest, body: { path: '/later', watch: true }, response: R.ExistsResponse },
+  { type: OpCode.getData, codec: R.GetDataRequest, body: { path: '/d', watch: true }, response: R.GetDataResponse },
+  { type: OpCode.getChildren2, codec: R.GetChildren2Request, body: { path: '/d', watch: true }, response: R.GetChildren2Response },
+  { type: OpCode.setData, codec: R.SetDataRequest, body: { path: '/d', data: bytes('v2'), version: 0 }, response: R.SetDataResponse },
+  { type: OpCode.setData, codec: R.SetDataRequest, body: { path: '/d', data: bytes('v3'), version: 0 }, response: R.SetDataResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/later', data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.delete, codec: R.DeleteRequest, body: { path: '/d', version: -1 }, response: undefined },
+  { type: OpCode.delete, codec: R.DeleteRequest, body: { path: '/zookeeper', version: -1 }, response: undefined },
+  { type: OpCode.delete, codec: R.DeleteRequest, body: { path: '/later', version: 5 }, response: undefined },
+  { type: OpCode.delete, codec: R.DeleteRequest, body: { path: '/later', version: 0 }, response: undefined },
+  { type: OpCode.getACL, codec: R.GetACLRequest, body: { path: '/zookeeper/config' }, response: R.GetACLResponse },
+  { type: OpCode.getData, codec: R.GetDataRequest, body: { path: '/zookeeper/config', watch: false }, response: R.GetDataResponse },
+  { type: OpCode.getChildren, codec: R.GetChildrenRequest, body: { path: '/zookeeper/quota', watch: false }, response: R.GetChildrenResponse },
+  { type: OpCode.auth, codec: R.AuthPacket, body: { type: 0, scheme: 'digest', auth: bytes('alice:pw') }, response: undefined, xid: -4 },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/mine', data: bytes(''), acl: [{ perms: 31, id: { scheme: 'auth', id: '' } }], flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.getACL, codec: R.GetACLRequest, body: { path: '/mine' }, response: R.GetACLResponse },
+  { type: OpCode.setACL, codec: R.SetACLRequest, body: { path: '/mine', acl: [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }], version: 0 }, response: R.SetACLResponse },
+  { type: OpCode.setData, codec: R.SetDataRequest, body: { path: '/mine', data: bytes('x'), version: -1 }, response: R.SetDataResponse },
+  { type: OpCode.setACL, codec: R.SetACLRequest, body: { path: '/mine', acl: [{ perms: 1, id: { scheme: 'digest', id: 'nocolon' } }], version: -1 }, response: R.SetACLResponse },
+  {
+    type: OpCode.multi,
+    codec: R.MultiRequest,
+    body: [
+      { type: OpCode.create, request: { path: '/m', data: bytes('1'), acl: open, flags: 0 } },
+      { type: OpCode.create, request: { path: '/m/c', data: bytes(''), acl: open, flags: 2 } },
+      { type: OpCode.setData, request: { path: '/m', data: bytes('2'), version: 0 } },
+      { type: OpCode.check, request: { path: '/m', version: 1 } },
+    ],
+    response: R.MultiResponse,
+  },
+  {
+    type: OpCode.multi,
+    codec: R.MultiRequest,
+    body: [
+      { type: OpCode.create, request: { path: '/n', data: bytes(''), acl: open, flags: 0 } },
+      { type: OpCode.check, request: { path: '/m', version: 7 } },
+      { type: OpCode.delete, request: { path: '/m/c0000000000', version: -1 } },
+    ],
+    response: R.MultiResponse,
+  },
+  {
+    type: OpCode.multiRead,
+    codec: R.MultiRequest,
+    body: [
+      { type: OpCode.getData, request: { path: '/m', watch: false } },
+      { type: OpCode.getChildren, request: { path: '/m', watch: false } },
+      { type: OpCode.getData, request: { path: '/absent', watch: false } },
+    ],
+    response: R.MultiResponse,
+  },
+  { type: OpCode.addWatch, codec: R.AddWatchRequest, body: { path: '/m', mode: 1 }, response: R.ErrorResponse },
+  { type: OpCode.checkWatches, codec: R.CheckWatchesRequest, body: { path: '/m', type: 5 }, response: undefined },
+  { type: OpCode.checkWatches, codec: R.CheckWatchesRequest, body: { path: '/m', type: 1 }, response: undefined },
+  { type: OpCode.setData, codec: R.SetDataRequest, body: { path: '/m/c0000000000', data: bytes('deep'), version: -1 }, response: R.SetDataResponse },
+  { type: OpCode.removeWatches, codec: R.RemoveWatchesRequest, body: { path: '/m', type: 5 }, response: undefined },
+  { type: OpCode.removeWatches, codec: R.RemoveWatchesRequest, body: { path: '/m', type: 5 }, response: undefined },
+  { type: OpCode.getAllChildrenNumber, codec: R.GetAllChildrenNumberRequest, body: { path: '/' }, response: R.GetAllChildrenNumberResponse },
+  { type: OpCode.getEphemerals, codec: R.GetEphemeralsRequest, body: { prefixPath: '/' }, response: R.GetEphemeralsResponse },
+  { type: OpCode.whoAmI, response: R.WhoAmIResponse },
+  { type: OpCode.sync, codec: R.SyncRequest, body: { path: '/m' }, response: R.SyncResponse },
+  { type: OpCode.ping, response: undefined, xid: -2 },
+  { type: OpCode.setWatches, codec: R.SetWatches, body: { relativeZxid: 1n, dataWatches: ['/m', '/gone'], existWatches: ['/m/c0000000000'], childWatches: ['/'] }, response: undefined, xid: -8 },
+  { type: OpCode.exists, codec: R.ExistsRequest, body: { path: 'no-slash', watch: false }, response: R.ExistsResponse },
+  { type: OpCode.getData, codec: R.GetDataRequest, body: { path: '/a//b', watch: false }, response: R.GetDataResponse },
+  { type: OpCode.setData, codec: R.SetDataRequest, body: { path: '/a//b', data: bytes(''), version: -1 }, response: R.SetDataResponse },
+  { type: OpCode.create, codec: R.CreateRequest, body: { path: '/box/kid', data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse },
+  { type: OpCode.reconfig, codec: R.ReconfigRequest, body: { joiningServers: '', leavingServers: '', newMembers: '', curConfigId: -1n }, response: undefined },
+  { type: OpCode.closeSession, response: undefined },
+];
+
+/** Replaces what depends on the wall clock or the session id. */
+function normalise(value: unknown, sessionId: bigint): unknown {
+  if (Array.isArray(value)) return value.map((v) => normalise(v, sessionId));
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (k === 'ctime' || k === 'mtime') out[k] = 'TIME';
+      else if (k === 'ephemeralOwner' && v === sessionId) out[k] = 'SESSION';
+      else out[k] = normalise(v, sessionId);
+    }
+    return out;
+  }
+  return value;
+}
+
+async function runScript(port: number): Promise<unknown[]> {
+  const client = await RawClient.open(port);
+  const connected = await client.handshake({ timeOut: 10000 });
+  const transcript: unknown[] = [{ connect: { timeOut: connected.timeOut, readOnly: connected.readOnly, passwdLength: connected.passwd.byteLength } }];
+  let xid = 1;
+  for (const step of script) {
+    const pending = client.request(step.type, step.codec, step.body, step.xid ?? xid++);
+    const reply = await Promise.race([
+      pending,
+      new Promise<{ header: R.ReplyHeader; body: Uint8Array }>((resolve) =>
+        setTimeout(() => resolve({ header: { xid: 0, zxid: -1n, err: 2 }, body: new Uint8Array(0) }), 3000),
+      ),
+    ]);
+    if (reply.header.err === 2) {
+      // No reply within 3 s: record it and stop (the stream is out of step from here).
+      transcript.push({ request: step.type, header: 'NO REPLY' });
+      break;
+    }
+    let body: unknown = Buffer.from(reply.body).toString('hex');
+    if (reply.header.err === 0 && step.response !== undefined) {
+      const decoded = decodeRecord(reply.body, step.response.read);
+      body = decoded.ok ? decoded.value : `undecodable: ${decoded.error}`;
+    }
+    transcript.push({ request: step.type, header: reply.header, body });
+  }
+  if (!client.isClosed) await Promise.race([client.closed, new Promise((resolve) => setTimeout(resolve, 2000))]);
+  client.close();
+  // Interleave events with replies as they arrived.
+  const arrival = client.received.map((r: Received) => (r.kind === 'event' ? { event: r.event, zxid: r.zxid } : { reply: r.header.xid }));
+  return normalise([...transcript, { arrival }], connected.sessionId) as unknown[];
+}
+
+describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our server give the same answers', () => {
+  let apache: ChildProcess | undefined;
+  let apachePort = 0;
+  let dataDir = '';
+  let ours: ZooKeeperServer;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'zk-diff-'));
+    apachePort = await freePort();
+    const config = join(dataDir, 'zoo.cfg');
+    writeFileSync(
+      config,
+      [`tickTime=2000`, `dataDir=${dataDir}`, `clientPort=${apachePort}`, `clientPortAddress=127.0.0.1`, `admin.enableServer=false`].join('\n') + '\n',
+    );
+    const logFd = openSync(join(dataDir, 'zookeeper.log'), 'w');
+    apache = spawn(java, ['-Xmx256m', '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', config], {
+      stdio: ['ignore', logFd, logFd],
+      cwd: dataDir,
+    });
+    ours = await startServer({ port: 0, tickTimeMs: 2000, log: () => {} });
+    await waitForPort(ours.port, Date.now() + 5_000); // the same probe session on both, so zxids line up
+    try {
+      await waitForPort(apachePort, Date.now() + 30_000);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; its log:\n${readFileSync(join(dataDir, 'zookeeper.log'), 'utf8')}`);
+    }
+  }, 40_000);
+
+  afterAll(async () => {
+    apache?.kill('SIGKILL');
+    await ours?.close();
+    if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('replays the script on both and compares every reply and event', async () => {
+    const theirs = await runScript(apachePort);
+    const mine = await runScript(ours.port);
+    expect(mine.length).toBe(script.length + 2);
+    const differences: string[] = [];
+    for (let i = 0; i < theirs.length; i++) {
+      const a = JSON.stringify(theirs[i], (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+      const b = JSON.stringify(mine[i], (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+      if (a !== b) differences.push(`step ${i - 1}:\n  apache: ${a}\n  ours:   ${b}`);
+    }
+    expect(differences.join('\n')).toBe('');
+  }, 60_000);
+});

@@ -1,0 +1,52 @@
+// ZooKeeper keeps a znode's children, and a session's ephemerals, in
+// java.util.HashSet, and hands them to clients in that set's iteration order
+// (getChildren, getEphemerals, and the order closeSession deletes ephemerals
+// in, hence the order of the NodeDeleted events). To be indistinguishable we
+// reproduce that order: java.util.HashMap puts a key in bucket
+// (h ^ (h >>> 16)) & (capacity - 1), with h = String.hashCode(), iterates
+// buckets in index order and each bucket in insertion order. The capacity
+// starts at the initial capacity and doubles whenever the size exceeds 3/4 of
+// it; it never shrinks. (Buckets long enough to become trees, 8+ colliding
+// keys in a table of 64+, iterate slightly differently; we ignore that.)
+
+/** java.lang.String.hashCode over UTF-16 code units. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** HashMap.hash + the index in a table of `capacity` buckets. */
+export function javaBucket(key: string, capacity: number): number {
+  const h = javaStringHash(key);
+  return (h ^ (h >>> 16)) & (capacity - 1);
+}
+
+/** The table size after a set created with `initialCapacity` held `maxSize` keys at some point. */
+export function hashSetCapacity(initialCapacity: number, maxSize: number): number {
+  let capacity = initialCapacity;
+  while (maxSize > capacity * 0.75) capacity *= 2;
+  return capacity;
+}
+
+/** HashMap's table size for a copy of `size` keys (HashMap.putMapEntries, as HashSet.clone uses). */
+export function cloneCapacity(size: number): number {
+  if (size === 0) return 1;
+  const wanted = Math.floor(size / 0.75 + 1);
+  let capacity = 1;
+  while (capacity < wanted) capacity *= 2;
+  return capacity;
+}
+
+/**
+ * Iteration order of a HashSet with `capacity` buckets whose keys were added in
+ * the order of `keys` (a JS Set's insertion order, which, like a bucket chain,
+ * moves a removed-and-re-added key to the end).
+ */
+export function javaHashSetOrder(keys: Iterable<string>, capacity: number): string[] {
+  const tagged: { key: string; bucket: number; rank: number }[] = [];
+  let rank = 0;
+  for (const key of keys) tagged.push({ key, bucket: javaBucket(key, capacity), rank: rank++ });
+  tagged.sort((a, b) => a.bucket - b.bucket || a.rank - b.rank);
+  return tagged.map((t) => t.key);
+}
