@@ -19,6 +19,20 @@ describe('diffViews', () => {
     ]);
   });
 
+  it('reads taking the head of a queue and inserting into a bag as one element, not a shift', () => {
+    const queue = [{ type: 'DIFF' }, { type: 'PROPOSAL' }, { type: 'COMMIT' }];
+    expect(diffViews({ channel: queue }, { channel: queue.slice(1) })).toEqual([{ path: 'channel[0]', before: { type: 'DIFF' }, after: undefined }]);
+    expect(diffViews({ bag: [1, 3, 4] }, { bag: [1, 2, 3, 4] })).toEqual([{ path: 'bag[1]', before: undefined, after: 2 }]);
+    expect(diffViews([1, 2, 3], [1, 9, 3])).toEqual([{ path: '[1]', before: 2, after: 9 }]);
+    // Both removal and insertion in the middle: compared index by index from the first difference.
+    expect(diffViews([1, 2, 3, 9], [1, 7, 8, 3, 9])).toEqual([
+      { path: '[1]', before: 2, after: 7 },
+      { path: '[2]', before: 3, after: 8 },
+      { path: '[3]', before: 9, after: 3 },
+      { path: '[4]', before: undefined, after: 9 },
+    ]);
+  });
+
   it('reports removed keys, type changes and whole-state changes', () => {
     expect(diffViews({ a: 1, b: { c: 2 } }, { a: 1 })).toEqual([{ path: 'b', before: { c: 2 }, after: undefined }]);
     expect(diffViews({ a: [1] }, { a: { 0: 1 } })).toEqual([{ path: 'a', before: [1], after: { 0: 1 } }]);

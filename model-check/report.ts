@@ -34,8 +34,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function collectChanges(before: unknown, after: unknown, path: string, changes: FieldChange[]): void {
   if (Object.is(before, after)) return;
   if (Array.isArray(before) && Array.isArray(after)) {
-    const length = Math.max(before.length, after.length);
-    for (let i = 0; i < length; i++) collectChanges(before[i], after[i], `${path}[${i}]`, changes);
+    collectArrayChanges(before, after, path, changes);
     return;
   }
   if (isRecord(before) && isRecord(after)) {
@@ -44,6 +43,41 @@ function collectChanges(before: unknown, after: unknown, path: string, changes: 
     return;
   }
   changes.push({ path: path === '' ? '(state)' : path, before, after });
+}
+
+/**
+ * Arrays are compared after their common prefix and suffix, so that taking
+ * the head of a FIFO channel or inserting into a sorted bag reads as one
+ * removed or added element rather than every later element changing.
+ */
+function collectArrayChanges(before: readonly unknown[], after: readonly unknown[], path: string, changes: FieldChange[]): void {
+  const shorter = Math.min(before.length, after.length);
+  let prefix = 0;
+  while (prefix < shorter && isDeepEqual(before[prefix], after[prefix])) prefix++;
+  let suffix = 0;
+  while (suffix < shorter - prefix && isDeepEqual(before[before.length - 1 - suffix], after[after.length - 1 - suffix])) suffix++;
+  const removed = before.length - prefix - suffix;
+  const added = after.length - prefix - suffix;
+  if (removed === 0 || added === 0 || removed === added) {
+    // Pure removal, pure insertion, or replacement in place: element by element at the original indices.
+    const length = Math.max(removed, added);
+    for (let i = prefix; i < prefix + length; i++) {
+      collectChanges(i - prefix < removed ? before[i] : undefined, i - prefix < added ? after[i] : undefined, `${path}[${i}]`, changes);
+    }
+    return;
+  }
+  const length = Math.max(before.length, after.length);
+  for (let i = prefix; i < length; i++) collectChanges(before[i], after[i], `${path}[${i}]`, changes);
+}
+
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => isDeepEqual(item, b[i]));
+  if (isRecord(a) && isRecord(b)) {
+    const keys = Object.keys(a);
+    return keys.length === Object.keys(b).length && keys.every((key) => key in b && isDeepEqual(a[key], b[key]));
+  }
+  return false;
 }
 
 const VALUE_CHARS_MAX = 80;
