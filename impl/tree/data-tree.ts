@@ -98,20 +98,27 @@ export function createStat(zxid: bigint, time: bigint, ephemeralOwner: bigint): 
   return { czxid: zxid, mzxid: zxid, ctime: time, mtime: time, version: 0, cversion: 0, aversion: 0, ephemeralOwner, pzxid: zxid };
 }
 
+/**
+ * DataNode.copyStat: the stat a client sees. The stored cversion counts child
+ * creations; clients are shown ZooKeeper's "v3 semantics" count of child
+ * changes, 2 x creations - children still present (every create but those has a
+ * matching delete). A fresh root thus shows cversion -1.
+ */
 export function copyStat(node: ZNode): Stat {
   const s = node.stat;
+  const numChildren = node.children.size;
   return {
     czxid: s.czxid,
     mzxid: s.mzxid,
     ctime: s.ctime,
     mtime: s.mtime,
     version: s.version,
-    cversion: s.cversion,
+    cversion: (Math.imul(s.cversion, 2) - numChildren) | 0,
     aversion: s.aversion,
     // DataNode.getClientEphemeralOwner: containers and TTL nodes show 0.
     ephemeralOwner: ephemeralKind(s.ephemeralOwner) === 'normal' ? s.ephemeralOwner : 0n,
     dataLength: node.data.byteLength,
-    numChildren: node.children.size,
+    numChildren,
     pzxid: s.pzxid,
   };
 }

@@ -66,7 +66,8 @@ describe('a fresh tree', () => {
     expect(tree.getChildren('/')!.children).toEqual(['zookeeper']);
     expect(tree.getChildren('/zookeeper')!.children.sort()).toEqual(['config', 'quota']);
     expect(tree.getNode('/zookeeper/config')!.acl).toEqual([{ perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } }]);
-    expect(tree.statNode('/')).toMatchObject({ czxid: 0n, version: 0, cversion: 0, numChildren: 1 });
+    // The stored cversion is 0; clients see 2 x 0 - 1 child = -1, as on a fresh ZooKeeper.
+    expect(tree.statNode('/')).toMatchObject({ czxid: 0n, version: 0, cversion: -1, numChildren: 1 });
     expect(tree.getAllChildrenNumber('/')).toBe(3);
     expect(tree.statNode('/zookeeper/config')).toMatchObject({ aversion: -1, version: 0, dataLength: 0 });
   });
@@ -81,7 +82,8 @@ describe('create', () => {
       czxid: 1n, mzxid: 1n, ctime: 1010n, mtime: 1010n, version: 0, cversion: 0, aversion: 0,
       ephemeralOwner: 0n, dataLength: 1, numChildren: 0, pzxid: 1n,
     });
-    expect(h.tree.statNode('/')).toMatchObject({ cversion: 1, pzxid: 1n, numChildren: 2 });
+    expect(h.tree.getNode('/')!.stat).toMatchObject({ cversion: 1, pzxid: 1n });
+    expect(h.tree.statNode('/')).toMatchObject({ cversion: 0, pzxid: 1n, numChildren: 2 }); // 2 x 1 - 2
   });
 
   it('names sequential nodes with %010d of the parent cversion, which deletes do not bump', () => {
@@ -90,7 +92,9 @@ describe('create', () => {
     expect(h.create('/q/n-', '', CreateFlag.PERSISTENT_SEQUENTIAL).result.path).toBe('/q/n-0000000000');
     expect(h.create('/q/n-', '', CreateFlag.PERSISTENT_SEQUENTIAL).result.path).toBe('/q/n-0000000001');
     h.delete('/q/n-0000000000');
-    expect(h.tree.statNode('/q')).toMatchObject({ cversion: 2, pzxid: 4n, numChildren: 1 });
+    expect(h.tree.getNode('/q')!.stat).toMatchObject({ cversion: 2, pzxid: 4n });
+    // Clients see changes, not creations: 2 creates + 1 delete = 2 x 2 - 1.
+    expect(h.tree.statNode('/q')).toMatchObject({ cversion: 3, numChildren: 1 });
     expect(h.create('/q/n-', '', CreateFlag.EPHEMERAL_SEQUENTIAL).result.path).toBe('/q/n-0000000002');
     expect(sequenceSuffix(-1)).toBe('-000000001');
   });
