@@ -41,6 +41,12 @@ export interface ZabBounds {
   readonly maxMessagesInFlight: number;
   /** Full Fast Leader Election (true) or the oracle (false). */
   readonly fle: boolean;
+  /**
+   * Start after an epoch-1 run instead of from empty disks (targeted presets, as TLC runs start from a
+   * chosen Init): 0 = empty; 1 = every voter has T1 = (1,1) committed and server 0 also logged
+   * T2 = (1,2) that nobody acked; 2 = T2 is also on server 1 and committed.
+   */
+  readonly initialLogs: number;
 }
 
 export interface Disk {
@@ -406,9 +412,36 @@ export function initialCluster(bounds: ZabBounds, mutant: string | undefined): Z
     requests: 0,
     ghost: { proposed: [], committed: [], epochLeaders: [], discarded: [], lostCommitted: [] },
   };
-  const world = new World(n, config, empty);
+  const world = new World(n, config, withInitialLogs(empty, bounds));
   for (let id = 0; id < n; id++) world.start(id);
   return world.freeze();
+}
+
+function withInitialLogs(c: ZabCluster, bounds: ZabBounds): ZabCluster {
+  if (bounds.initialLogs === 0) return c;
+  assert(bounds.initialLogs <= 2 && bounds.servers >= 3, () => `initialLogs ${bounds.initialLogs} needs 3 voters and a value in 0..2`);
+  const t1: Txn = { zxid: { epoch: 1 as Zxid['epoch'], counter: 1 }, value: 1 };
+  const t2: Txn = { zxid: { epoch: 1 as Zxid['epoch'], counter: 2 }, value: 2 };
+  const holdersOfT2 = bounds.initialLogs === 1 ? [0] : [0, 1];
+  const servers = c.servers.map((server, id) => {
+    if (id >= bounds.servers) return server;
+    const log = holdersOfT2.includes(id) ? [t1, t2] : [t1];
+    return { ...server, disk: { log, acceptedEpoch: 1, currentEpoch: 1, lastSnapshot: 1 } };
+  });
+  return {
+    ...c,
+    servers,
+    requests: 2,
+    ghost: {
+      ...c.ghost,
+      proposed: [
+        { txn: t1, source: 0 },
+        { txn: t2, source: 0 },
+      ],
+      committed: bounds.initialLogs === 1 ? [t1] : [t1, t2],
+      epochLeaders: [{ epoch: 1, leader: 0 }],
+    },
+  };
 }
 
 /** The actions enabled in `c` (TLA+ Next, with each bound as its own guard). */
@@ -448,7 +481,8 @@ export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
         else {
           let quiet = true;
           for (let from = 0; from < n; from++) if (c.notifications[from * n + id]!.length > 0) quiet = false;
-          if (quiet) out.push({ type: 'FLENotmsgTimeout', server: id });
+          // The notification timeout counts toward maxTimeouts: unbounded re-sending would only grow channels.
+          if (quiet && c.timeouts < bounds.maxTimeouts) out.push({ type: 'FLENotmsgTimeout', server: id });
         }
       }
     } else if (c.timeouts < bounds.maxTimeouts) {
@@ -530,6 +564,7 @@ export function nextCluster(c: ZabCluster, action: ZabAction, bounds: ZabBounds,
       break;
     }
     case 'FLENotmsgTimeout':
+      world.timeouts++;
       world.apply(action.server, { type: 'NotificationTimeout' });
       break;
     case 'FLEWaitNewNotmsg':

@@ -170,11 +170,19 @@ export function committedDurable(c: ZabCluster): boolean {
   return true;
 }
 
-/** Discarded proposals never reappear: a proposal discarded by recovery is never committed or delivered later. */
+/**
+ * Discarded proposals never reappear: a proposal discarded by recovery is
+ * never committed or delivered later, nor in the history of a later
+ * established leader (whose history would commit it).
+ */
 export function discardedNeverReappear(c: ZabCluster): boolean {
   for (const txn of c.ghost.discarded) {
     if (contains(c.ghost.committed, txn)) return false;
-    for (const x of running(c)) if (contains(delivered(x), txn)) return false;
+    for (const x of running(c)) {
+      if (contains(delivered(x), txn)) return false;
+      const established = x.state === 'LEADING' && (x.zabState === 'SYNCHRONIZATION' || x.zabState === 'BROADCAST');
+      if (established && txn.zxid.epoch < x.acceptedEpoch && contains(x.history, txn)) return false;
+    }
   }
   return true;
 }

@@ -17,18 +17,43 @@ export const bounds: readonly BoundDefinition[] = [
   { name: 'maxMessageLosses', description: 'Election notifications the network may lose.', default: 0 },
   { name: 'maxMessagesInFlight', description: 'Messages one channel may hold.', default: 8 },
   { name: 'fle', description: 'Full Fast Leader Election (true) or the oracle election (false).', default: false },
+  {
+    name: 'initialLogs',
+    description: 'Start after epoch 1: 0 empty disks; 1 all voters hold committed T1 and server 0 an unacked T2; 2 T2 also on server 1 and committed.',
+    default: 0,
+  },
 ];
 
 export const presets: readonly Preset[] = [
   {
     name: 'ci',
-    description: 'Oracle election, 3 servers + 1 observer, epochs <= 2, 1 transaction, 1 timeout: exhaustive, reaches every sometimes.',
-    bounds: { servers: 3, observers: 1, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 1 },
+    description: 'Oracle election (symmetry over servers), 3 servers, epochs <= 2, 1 transaction, 1 timeout: exhaustive.',
+    bounds: { servers: 3, observers: 0, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 1 },
+  },
+  {
+    name: 'ci-observer',
+    description: 'Oracle election, 2 servers + 1 observer, epoch 1, 1 transaction: an observer learns a commit by INFORM.',
+    bounds: { servers: 2, observers: 1, maxEpoch: 1, maxTransactions: 1, maxTimeouts: 0 },
   },
   {
     name: 'ci-fle',
     description: 'Fast Leader Election, 3 servers, epoch 1, 1 transaction, no faults: the full election checked exhaustively.',
     bounds: { servers: 3, observers: 0, maxEpoch: 1, maxTransactions: 1, maxTimeouts: 0, fle: true, maxMessagesInFlight: 2 },
+  },
+  {
+    name: 'zookeeper-3911',
+    description: 'Targeted at ZOOKEEPER-3911 and -4646: after epoch 1, server 0 holds an unacked T2 that a DIFF synchronisation must make durable.',
+    bounds: { servers: 3, observers: 0, initialLogs: 1, maxEpoch: 2, maxTransactions: 2, maxTimeouts: 0 },
+  },
+  {
+    name: 'zookeeper-4643',
+    description: 'Targeted at ZOOKEEPER-4643: T2 committed on servers 0 and 1, one crash and restart, epochs up to 3.',
+    bounds: { servers: 3, observers: 0, initialLogs: 2, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 0, maxCrashes: 1 },
+  },
+  {
+    name: 'zookeeper-2845',
+    description: 'Targeted at ZOOKEEPER-2845: server 0 holds an unacked T2 across one timeout, epochs up to 3.',
+    bounds: { servers: 3, observers: 0, initialLogs: 1, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 1 },
   },
 ];
 
@@ -52,6 +77,7 @@ export function zabBounds(given: Bounds): ZabBounds {
     maxMessageLosses: int('maxMessageLosses'),
     maxMessagesInFlight: int('maxMessagesInFlight'),
     fle,
+    initialLogs: int('initialLogs'),
   };
   assert(result.servers >= 1 && result.servers + result.observers <= 5, () => `servers + observers must be 1..5, got ${result.servers}+${result.observers}`);
   return result;

@@ -53,8 +53,13 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
       const before = indexAtOrBefore(history, peerLastZxid);
       [mode, from, syncZxid] = ['TRUNC', before, zxidAt(history, before)];
     }
+  } else if (indexOfZxid(history, peerLastZxid) > 0) {
+    // Case 4a: older than committedLog but still in our txn log (txnLogSyncEnabled:
+    // db.getProposalsFromTxnLog): DIFF, then the proposals from the log.
+    [mode, from, syncZxid] = ['DIFF', indexOfZxid(history, peerLastZxid), peerLastZxid];
   } else {
-    // Case 4: older than committedLog: send a snapshot of what we have committed.
+    // Case 4b: not in our txn log either (an empty learner, or one on another branch): send a
+    // snapshot of what we have committed.
     [mode, from, syncZxid] = ['SNAP', maxCommittedIndex, lastProcessed];
   }
 
