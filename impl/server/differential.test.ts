@@ -189,6 +189,43 @@ async function runScript(port: number, steps: readonly Step[] = script): Promise
   return normalise([...transcript, { arrival }], connected.sessionId) as unknown[];
 }
 
+type SessionStep = Step & { session: 0 | 1 };
+
+/** Two sessions taking turns; each request waits for its reply, so every event has a determined place. */
+async function runTwoSessions(port: number, steps: readonly SessionStep[]): Promise<unknown> {
+  const clients = [await RawClient.open(port), await RawClient.open(port)] as const;
+  const sessions: bigint[] = [];
+  for (const c of clients) sessions.push((await c.handshake({ timeOut: 10000 })).sessionId);
+  const xids = [1, 1];
+  const replies: unknown[] = [];
+  for (const step of steps) {
+    const client = clients[step.session];
+    if (client.isClosed) {
+      replies.push({ session: step.session, closed: true });
+      continue;
+    }
+    const reply = await client.request(step.type, step.codec, step.body, step.xid ?? xids[step.session]!++);
+    let body: unknown = Buffer.from(reply.body).toString('hex');
+    if (reply.header.err === 0 && step.response !== undefined) {
+      const decoded = decodeRecord(reply.body, step.response.read);
+      body = decoded.ok ? decoded.value : `undecodable: ${decoded.error}`;
+    }
+    replies.push({ session: step.session, header: reply.header, body });
+  }
+  for (const c of clients) {
+    if (!c.isClosed) await c.request(OpCode.closeSession, undefined, undefined);
+    c.close();
+  }
+  const arrivals = clients.map((c) => c.received.map((r: Received) => (r.kind === 'event' ? { event: r.event } : { reply: r.header.xid, err: r.header.err })));
+  // Each session's id becomes SESSION0 / SESSION1.
+  const text = JSON.stringify({ replies, arrivals }, (_k, v) => {
+    if (typeof v === 'bigint') return v === sessions[0] ? 'SESSION0' : v === sessions[1] ? 'SESSION1' : `${v}n`;
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+    return v;
+  });
+  return JSON.parse(text.replace(/"(ctime|mtime)":"\d+n"/g, '"$1":"TIME"'));
+}
+
 describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our server give the same answers', () => {
   let apache: ChildProcess | undefined;
   let apachePort = 0;
@@ -301,6 +338,69 @@ describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our 
         }
       }),
       { seed, numRuns: 100, endOnFailure: true },
+    );
+  }, 120_000);
+
+  it('seeded random two-session workloads: watches across sessions, ephemerals, auth and ACLs agree', async () => {
+    const seed = 777;
+    let run = 0;
+    const names = ['a', 'b', 'a/x', 'b/y'];
+    const digestAcl = [{ perms: 31, id: { scheme: 'auth', id: '' } }, { perms: 1, id: { scheme: 'world', id: 'anyone' } }];
+    const op = fc.record({
+      session: fc.constantFrom(0 as const, 1 as const),
+      t: fc.constantFrom('create', 'createEph', 'createSeq', 'createPrivate', 'delete', 'set', 'get', 'exists', 'children', 'addWatch', 'auth', 'close'),
+      n: fc.constantFrom(...names),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 20 }), async (ops) => {
+        const root = `/s${run++}`;
+        const p = (n: string) => `${root}/${n}`;
+        const steps: SessionStep[] = [{ session: 0, type: OpCode.create, codec: R.CreateRequest, body: { path: root, data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse }];
+        for (const o of ops) {
+          const session = o.session;
+          switch (o.t) {
+            case 'create':
+            case 'createEph':
+            case 'createSeq':
+            case 'createPrivate': {
+              const flags = o.t === 'createEph' ? 1 : o.t === 'createSeq' ? 2 : 0;
+              const acl = o.t === 'createPrivate' ? digestAcl : open;
+              steps.push({ session, type: OpCode.create2, codec: R.CreateRequest, body: { path: p(o.n), data: bytes(o.n), acl, flags }, response: R.Create2Response });
+              break;
+            }
+            case 'delete':
+              steps.push({ session, type: OpCode.delete, codec: R.DeleteRequest, body: { path: p(o.n), version: -1 } });
+              break;
+            case 'set':
+              steps.push({ session, type: OpCode.setData, codec: R.SetDataRequest, body: { path: p(o.n), data: bytes('v'), version: -1 }, response: R.SetDataResponse });
+              break;
+            case 'get':
+              steps.push({ session, type: OpCode.getData, codec: R.GetDataRequest, body: { path: p(o.n), watch: true }, response: R.GetDataResponse });
+              break;
+            case 'exists':
+              steps.push({ session, type: OpCode.exists, codec: R.ExistsRequest, body: { path: p(o.n), watch: true }, response: R.ExistsResponse });
+              break;
+            case 'children':
+              steps.push({ session, type: OpCode.getChildren2, codec: R.GetChildren2Request, body: { path: root, watch: true }, response: R.GetChildren2Response });
+              break;
+            case 'addWatch':
+              steps.push({ session, type: OpCode.addWatch, codec: R.AddWatchRequest, body: { path: root, mode: 1 }, response: R.ErrorResponse });
+              break;
+            case 'auth':
+              steps.push({ session, type: OpCode.auth, codec: R.AuthPacket, body: { type: 0, scheme: 'digest', auth: bytes(`user${session}:pw`) }, xid: -4 });
+              break;
+            case 'close':
+              steps.push({ session, type: OpCode.closeSession });
+              break;
+          }
+        }
+        const theirs = await runTwoSessions(apachePort, steps);
+        const mine = await runTwoSessions(ours.port, steps);
+        if (JSON.stringify(mine) !== JSON.stringify(theirs)) {
+          throw new Error(`seed ${seed}, run ${root}:\napache: ${JSON.stringify(theirs)}\nours:   ${JSON.stringify(mine)}`);
+        }
+      }),
+      { seed, numRuns: 60, endOnFailure: true },
     );
   }, 120_000);
 });
