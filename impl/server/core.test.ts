@@ -218,6 +218,28 @@ describe('ServerCore', () => {
     expect(core.stats().packetsReceived).toBe(0);
   });
 
+  it('holds replies until persist resolves and tracks the last durable zxid', async () => {
+    let release: () => void = () => {};
+    const batches: bigint[][] = [];
+    const core = new ServerCore({
+      now: clock(0).now,
+      persist: (txns) => {
+        batches.push(txns.map((t) => t.zxid));
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    const a = new FakeClient(core);
+    a.connect(30000);
+    await Promise.resolve();
+    expect(a.seen).toEqual([]);
+    expect([core.lastDurableZxid, core.tree.lastProcessedZxid, core.isIdle]).toEqual([0n, 1n, false]);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.seen.map((s) => s.kind)).toEqual(['connect']);
+    expect([core.lastDurableZxid, core.isIdle]).toEqual([1n, true]);
+    expect(batches).toEqual([[1n]]);
+  });
+
   it('recovers sessions from the tree it is given and expires them if their clients never return', () => {
     const c = clock(0);
     const first = new ServerCore({ now: c.now, tickTimeMs: 1000 });

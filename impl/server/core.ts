@@ -118,6 +118,7 @@ export class ServerCore {
   private durableBatch = 0;
   private persisting = false;
   private stopped = false;
+  private durableZxid: bigint;
   private lastContainerCheckMs: number;
 
   // Server-wide stats.
@@ -141,6 +142,7 @@ export class ServerCore {
     this.lastContainerCheckMs = this.startedAtMs;
     this.nextSessionId = initialSessionId(options.serverId ?? 1, this.startedAtMs);
     this.nextZxid = this.tree.lastProcessedZxid + 1n;
+    this.durableZxid = this.tree.lastProcessedZxid;
     // Sessions recovered from the snapshot and log live on until they expire or
     // their clients reconnect (ZooKeeperServer.loadData re-tracks them).
     for (const [sessionId, timeoutMs] of this.tree.sessions) this.tracker.add(sessionId, timeoutMs, this.startedAtMs);
@@ -633,6 +635,7 @@ export class ServerCore {
       this.txnsPersisted += this.batchTxns.length;
       this.batchTxns = [];
       this.durableBatch = this.currentBatch++;
+      this.durableZxid = this.tree.lastProcessedZxid;
       return;
     }
     if (!this.persisting) queueMicrotask(() => void this.flush());
@@ -657,6 +660,7 @@ export class ServerCore {
     this.txnsPersisted += txns.length;
     this.persistBatches++;
     this.durableBatch = batch;
+    for (const txn of txns) if (txn.zxid > this.durableZxid) this.durableZxid = txn.zxid;
     this.release();
     if (this.batchTxns.length > 0) void this.flush();
   }
@@ -704,6 +708,17 @@ export class ServerCore {
       this.outputs = this.outputs.slice(this.outputsHead);
       this.outputsHead = 0;
     }
+  }
+
+  /**
+   * The last zxid `persist` has made durable. The tree may be ahead of it (writes
+   * are applied before they are durable; their effects are held back), so a
+   * snapshot taken while this is below tree.lastProcessedZxid contains txns the
+   * log may not have yet; take snapshots when `isIdle`, or label them with the
+   * tree's zxid and keep the log's later txns.
+   */
+  get lastDurableZxid(): bigint {
+    return this.durableZxid;
   }
 
   /** True when no output waits for persistence (tests use it to settle). */
