@@ -31,6 +31,14 @@ describe('the correct protocol', () => {
     expect(reached(report)).toContain('ObserverLearnsCommit');
   });
 
+  it('ci-fle: Fast Leader Election, exhaustive: one leader per epoch, and a leader is established', () => {
+    const report = run('ci-fle');
+    expect(report.violations).toEqual([]);
+    expect(report.complete).toBe(true);
+    expect(report.distinctStates).toBe(277_236);
+    expect(reached(report)).toEqual(['LeaderEstablished', 'SyncByDIFF']);
+  }, 180_000);
+
   it.each([
     ['zookeeper-3911', 390],
     ['zookeeper-4643', 42_611],

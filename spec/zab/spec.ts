@@ -37,8 +37,8 @@ export const presets: readonly Preset[] = [
   },
   {
     name: 'ci-fle',
-    description: 'Fast Leader Election, 3 servers, epoch 1, 1 transaction, no faults: the full election checked exhaustively.',
-    bounds: { servers: 3, observers: 0, maxEpoch: 1, maxTransactions: 1, maxTimeouts: 0, fle: true, maxMessagesInFlight: 2 },
+    description: 'Fast Leader Election (no symmetry: ids break ties), 3 servers, epoch 1, no faults, no transactions: every election outcome through discovery and synchronisation, exhaustively.',
+    bounds: { servers: 3, observers: 0, maxEpoch: 1, maxTransactions: 0, maxTimeouts: 0, fle: true, maxMessagesInFlight: 3 },
   },
   {
     name: 'zookeeper-3911',
