@@ -240,6 +240,19 @@ describe('ServerCore', () => {
     expect(batches).toEqual([[1n]]);
   });
 
+  it('stops, closing every connection, when persist fails (as SyncRequestProcessor does on a log write error)', async () => {
+    const fatal: unknown[] = [];
+    const core = new ServerCore({ now: clock(0).now, persist: () => Promise.reject(new Error('disk full')), onFatal: (e) => fatal.push(e) });
+    const a = new FakeClient(core);
+    a.connect(30000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(a.seen).toEqual([{ kind: 'closed', reason: 'server stopping' }]);
+    expect(fatal).toEqual([new Error('disk full')]);
+    expect(core.isStopped).toBe(true);
+    const late = new FakeClient(core);
+    expect(late.seen).toEqual([{ kind: 'closed', reason: 'server stopped' }]);
+  });
+
   it('recovers sessions from the tree it is given and expires them if their clients never return', () => {
     const c = clock(0);
     const first = new ServerCore({ now: c.now, tickTimeMs: 1000 });
