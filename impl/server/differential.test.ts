@@ -286,6 +286,14 @@ describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our 
       fc.record({ t: fc.constant('children' as const), n: fc.constantFrom('', ...names), watch: fc.boolean() }),
       fc.record({ t: fc.constant('addWatch' as const), n: fc.constantFrom('', ...names), mode: fc.constantFrom(0, 1) }),
       fc.record({ t: fc.constant('multi' as const), a: fc.constantFrom(...names), b: fc.constantFrom(...names) }),
+      fc.record({ t: fc.constant('multiCheck' as const), a: fc.constantFrom(...names), version: fc.constantFrom(-1, 0, 1), b: fc.constantFrom(...names) }),
+      fc.record({ t: fc.constant('multiRead' as const), a: fc.constantFrom(...names), b: fc.constantFrom('', ...names) }),
+      fc.record({ t: fc.constant('container' as const), n: fc.constantFrom(...names) }),
+      fc.record({ t: fc.constant('getACL' as const), n: fc.constantFrom('', ...names) }),
+      fc.record({ t: fc.constant('setACL' as const), n: fc.constantFrom(...names), version: fc.constantFrom(-1, 0), readOnly: fc.boolean() }),
+      fc.record({ t: fc.constant('count' as const), n: fc.constantFrom('', ...names) }),
+      fc.record({ t: fc.constant('watches' as const), n: fc.constantFrom('', ...names), check: fc.boolean(), type: fc.constantFrom(1, 2, 3) }),
+      fc.record({ t: fc.constant('setWatches' as const), n: fc.constantFrom(...names), m: fc.constantFrom('', ...names) }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
@@ -324,6 +332,53 @@ describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our 
                   { type: OpCode.delete, request: { path: p(o.b), version: -1 } },
                 ],
                 response: R.MultiResponse,
+              });
+              break;
+            case 'multiCheck':
+              steps.push({
+                type: OpCode.multi,
+                codec: R.MultiRequest,
+                body: [
+                  { type: OpCode.check, request: { path: p(o.a), version: o.version } },
+                  { type: OpCode.setData, request: { path: p(o.b), data: bytes('m'), version: -1 } },
+                ],
+                response: R.MultiResponse,
+              });
+              break;
+            case 'multiRead':
+              steps.push({
+                type: OpCode.multiRead,
+                codec: R.MultiRequest,
+                body: [
+                  { type: OpCode.getData, request: { path: p(o.a), watch: false } },
+                  { type: OpCode.getChildren, request: { path: p(o.b), watch: false } },
+                ],
+                response: R.MultiResponse,
+              });
+              break;
+            case 'container':
+              steps.push({ type: OpCode.createContainer, codec: R.CreateRequest, body: { path: p(o.n), data: bytes(''), acl: open, flags: 4 }, response: R.Create2Response });
+              break;
+            case 'getACL':
+              steps.push({ type: OpCode.getACL, codec: R.GetACLRequest, body: { path: p(o.n) }, response: R.GetACLResponse });
+              break;
+            case 'setACL': {
+              const acl = o.readOnly ? [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }] : open;
+              steps.push({ type: OpCode.setACL, codec: R.SetACLRequest, body: { path: p(o.n), acl, version: o.version }, response: R.SetACLResponse });
+              break;
+            }
+            case 'count':
+              steps.push({ type: OpCode.getAllChildrenNumber, codec: R.GetAllChildrenNumberRequest, body: { path: p(o.n) }, response: R.GetAllChildrenNumberResponse });
+              break;
+            case 'watches':
+              steps.push({ type: o.check ? OpCode.checkWatches : OpCode.removeWatches, codec: R.CheckWatchesRequest, body: { path: p(o.n), type: o.type } });
+              break;
+            case 'setWatches':
+              steps.push({
+                type: OpCode.setWatches,
+                codec: R.SetWatches,
+                body: { relativeZxid: 1n, dataWatches: [p(o.n)], existWatches: [p(o.m)], childWatches: [p(o.m)] },
+                xid: -8,
               });
               break;
           }
