@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { check, type CheckReport } from '../../model-check/check.ts';
-import { ZOOKEEPER_2845, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from './mutants.ts';
+import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_2845, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from './mutants.ts';
 import { zabSpec } from './spec.ts';
 
 function run(preset: string, mutant?: string, overrides: Record<string, number | boolean> = {}): CheckReport {
@@ -43,6 +43,7 @@ describe('the correct protocol', () => {
     ['zookeeper-3911', 390],
     ['zookeeper-4643', 42_611],
     ['zookeeper-2845', 23_663],
+    ['zab-paper-newleader-gap', 39_201],
   ])('%s preset without the mutant: exhaustive and safe (%i states)', (preset, states) => {
     const report = run(preset);
     expect(report.violations).toEqual([]);
@@ -58,9 +59,12 @@ describe('known-bug mutants are found (breadth-first: shortest counterexamples)'
     [ZOOKEEPER_4646, 'zookeeper-3911', 'CommittedDurable', 9],
     [ZOOKEEPER_4643, 'zookeeper-4643', 'CommittedNeverLost', 14],
     [ZOOKEEPER_2845, 'zookeeper-2845', 'DiscardedNeverReappear', 12],
+    [ZAB_PAPER_NEWLEADER_GAP, 'zab-paper-newleader-gap', 'PrefixConsistency', 27],
   ])('%s (preset %s) violates %s at depth %i', (mutant, preset, property, depth) => {
     const report = run(preset, mutant);
-    expect(report.violations.map((v) => [v.property, v.depth])).toEqual([[property, depth]]);
+    // One state may break several invariants at once (the paper gap breaks TotalOrder too); the first is pinned.
+    expect(report.violations.map((v) => [v.property, v.depth])[0]).toEqual([property, depth]);
+    expect(report.violations.every((v) => v.depth === depth)).toBe(true);
   }, 120_000);
 
   it('ZOOKEEPER-4643: the counterexample is a follower that crashed between writing currentEpoch and logging, then led', () => {

@@ -55,6 +55,11 @@ export const presets: readonly Preset[] = [
     description: 'Targeted at ZOOKEEPER-2845: server 0 holds an unacked T2 across one timeout, epochs up to 3.',
     bounds: { servers: 3, observers: 0, initialLogs: 1, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 1 },
   },
+  {
+    name: 'zab-paper-newleader-gap',
+    description: 'Targeted at the paper-gap mutant: after epoch 1 (initialLogs 1), two new client requests while a learner synchronises.',
+    bounds: { servers: 3, observers: 0, initialLogs: 1, maxEpoch: 2, maxTransactions: 4, maxTimeouts: 0 },
+  },
 ];
 
 export function zabBounds(given: Bounds): ZabBounds {
