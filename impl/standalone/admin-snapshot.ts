@@ -1,0 +1,174 @@
+// The four-letter words' view of the running server (admin's
+// ServerSnapshotForAdmin), built on demand from the core's stats, its tree,
+// the storage directories and the persister's timings. Each field is filled
+// from the value that means the same thing in ZooKeeper; where we have no
+// such value the optional field is left out (client response sizes), and the
+// few approximations are named below.
+//
+// Approximations:
+// - a connection's `expiresAtMs` (NIOServerCnxnFactory's idle-connection
+//   queue) is its last activity plus its session timeout; ZooKeeper's queue
+//   uses the same timeout, touched on each packet;
+// - session expiry times come from the core's SessionTracker (read through
+//   `sessionExpiries`, an adapter over a private field: see there);
+// - `authFailedCount` is 0: the core does not count failed auths;
+// - `fsyncTimeMs` is the time of a whole log batch (write + fsync), which is
+//   what a client waits for; ZooKeeper's fsynctime times the fsync alone.
+
+import { readdirSync, readlinkSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { nodeEnvironment } from '../admin/environment.ts';
+import type { ConnectionForAdmin, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
+import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
+import type { ServerCore } from '../server/core.ts';
+import type { SessionTracker } from '../server/session-tracker.ts';
+import { versionDirName } from '../storage/file-names.ts';
+import type { DurationSummary } from './txn-persister.ts';
+
+export type AdminSources = {
+  readonly core: ServerCore;
+  readonly config: ZooKeeperConfig;
+  readonly port: number;
+  readonly version: string;
+  readonly isServing: () => boolean;
+  readonly fsyncTimeMs: DurationSummary;
+  readonly snapshotTimeMs: DurationSummary;
+  readonly now?: () => number;
+};
+
+export function adminSnapshot(sources: AdminSources): ServerSnapshotForAdmin {
+  const { core, config } = sources;
+  const now = (sources.now ?? Date.now)();
+  const stats = core.stats();
+  const sessionOf = new Map<number, bigint>();
+  const connections: ConnectionForAdmin[] = stats.connections.map((c) => {
+    if (c.sessionId !== undefined) sessionOf.set(c.connectionId, c.sessionId);
+    const lastActivityMs = Math.max(c.establishedAtMs, c.lastResponseAtMs);
+    return {
+      remoteAddress: c.remoteAddress,
+      remotePort: c.remotePort,
+      interestOps: c.interestOps,
+      outstandingRequests: c.outstandingRequests,
+      packetsReceived: c.packetsReceived,
+      packetsSent: c.packetsSent,
+      expiresAtMs: lastActivityMs + (c.sessionTimeoutMs ?? core.maxSessionTimeoutMs),
+      sessionId: c.sessionId ?? 0n,
+      session:
+        c.sessionId === undefined
+          ? undefined
+          : {
+              lastOperation: c.lastOperation,
+              establishedAtMs: c.establishedAtMs,
+              sessionTimeoutMs: c.sessionTimeoutMs ?? 0,
+              lastCxid: c.lastCxid,
+              lastZxid: c.lastZxid,
+              lastResponseAtMs: c.lastResponseAtMs,
+              lastLatencyMs: c.lastLatencyMs,
+              latencyMinMs: c.latencyMinMs,
+              latencyAvgMs: Math.floor(c.latencyAvgMs),
+              latencyMaxMs: c.latencyMaxMs,
+            },
+    };
+  });
+
+  // Data watches only (DataTree.dumpWatches reads dataWatches), keyed by the watching connection's session.
+  const dataWatches: { sessionId: bigint; path: string }[] = [];
+  for (const [watcher, paths] of core.tree.dataWatches.byWatcher()) {
+    const sessionId = sessionOf.get(watcher);
+    if (sessionId === undefined) continue;
+    for (const path of paths) dataWatches.push({ sessionId, path });
+  }
+
+  const expiries = sessionExpiries(core);
+  const ephemerals = [...core.tree.ephemerals.keys()]
+    .map((sessionId) => ({ sessionId, paths: core.tree.getEphemerals(sessionId) }))
+    .filter((e) => e.paths.length > 0);
+
+  const snapDir = resolve(config.dataDir, versionDirName);
+  const logDir = resolve(config.dataLogDir, versionDirName);
+  const fileDescriptors = openFileDescriptors();
+  return {
+    isServing: sources.isServing(),
+    version: sources.version,
+    mode: 'standalone',
+    lastProcessedZxid: stats.lastProcessedZxid,
+    latency: { minMs: stats.latencyMinMs, avgMs: stats.latencyAvgMs, maxMs: stats.latencyMaxMs },
+    packetsReceived: stats.packetsReceived,
+    packetsSent: stats.packetsSent,
+    outstandingRequests: stats.outstandingRequests,
+    nodeCount: stats.znodeCount,
+    connections,
+    dataWatches,
+    watchCount: stats.watchCount,
+    sessions: expiries,
+    ephemerals,
+    approximateDataSizeBytes: stats.approximateDataSize,
+    uptimeMs: now - stats.startedAtMs,
+    authFailedCount: 0,
+    ...(fileDescriptors === undefined ? {} : { fileDescriptors }),
+    fsyncTimeMs: { ...sources.fsyncTimeMs },
+    snapshotTimeMs: { ...sources.snapshotTimeMs },
+    config: {
+      clientPort: sources.port,
+      dataDir: snapDir,
+      dataDirSizeBytes: directoryBytes(snapDir),
+      dataLogDir: logDir,
+      dataLogSizeBytes: directoryBytes(logDir),
+      tickTimeMs: core.tickTimeMs,
+      maxClientCnxns: config.maxClientCnxns,
+      minSessionTimeoutMs: core.minSessionTimeoutMs,
+      maxSessionTimeoutMs: core.maxSessionTimeoutMs,
+      serverId: 0,
+    },
+    environment: nodeEnvironment(sources.version),
+  };
+}
+
+/**
+ * Live sessions and their expiry times. The core lists sessions but not when
+ * each expires; its SessionTracker knows. Reading the private field through
+ * an index keeps this an adapter (no edit to impl/server) and stays
+ * type-checked: if the field is renamed, the typecheck fails here.
+ */
+export function sessionExpiries(core: ServerCore): { sessionId: bigint; expiresAtMs: number }[] {
+  const tracker: SessionTracker = core['tracker'];
+  return [...tracker.all()].map((s) => ({ sessionId: s.sessionId, expiresAtMs: s.expiresAtMs }));
+}
+
+/** The bytes of the regular files in a directory (ZooKeeper's dirs and conf sum the files of version-2). */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const name of readdirSync(dir)) {
+      try {
+        const stat = statSync(join(dir, name));
+        if (stat.isFile()) total += stat.size;
+      } catch {
+        // Purged between the listing and the stat.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
+/** Open and maximum file descriptors from /proc (Linux); undefined elsewhere, and mntr leaves the lines out. */
+function openFileDescriptors(): { open: number; max: number } | undefined {
+  try {
+    const open = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        readlinkSync(`/proc/self/fd/${fd}`);
+        return true;
+      } catch {
+        return false; // the fd of the listing itself, closed by now
+      }
+    }).length;
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const match = /^Max open files\s+(\d+)/m.exec(limits);
+    if (match === null) return undefined;
+    return { open, max: Number(match[1]) };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,118 @@
+// The server as operators run it: `node --import tsx impl/main.ts zoo.cfg`, a
+// child process on 127.0.0.1 with a temp dataDir, driven by
+// node-zookeeper-client. Restarts read the same dataDir. Every child is
+// SIGKILLed by PID after its test.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { call, connectClient, dataDirWithConfig, eventually, killChildren, mainScript, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
+
+const dirs: DataDir[] = [];
+const clients: ZkClient[] = [];
+afterEach(() => {
+  for (const client of clients.splice(0)) client.close();
+  killChildren();
+  for (const dir of dirs.splice(0)) dir.remove();
+});
+
+function tempDir(extra: readonly string[] = []): DataDir {
+  const dir = dataDirWithConfig(extra);
+  dirs.push(dir);
+  return dir;
+}
+
+async function client(port: number, sessionTimeoutMs = 4000): Promise<ZkClient> {
+  const c = await connectClient(port, sessionTimeoutMs);
+  clients.push(c);
+  return c;
+}
+
+const text = (data: Buffer | undefined) => data?.toString('utf8');
+
+describe('the standalone server as a process', () => {
+  it('serves create, get, set, ephemeral and sequential znodes, and has them all back after a clean restart (SIGTERM)', async () => {
+    const dir = tempDir(['tickTime=200', 'snapCount=10']);
+    const first = await startChild(dir.configPath);
+    const c = await client(first.port);
+    expect(await call(c, 'create', '/app', Buffer.from('v0'))).toBe('/app');
+    const [, created] = await call(c, 'getData', '/app');
+    expect(created.version).toBe(0);
+    for (let i = 1; i <= 12; i++) await call(c, 'setData', '/app', Buffer.from(`v${i}`), -1);
+    const seq1 = await call(c, 'create', '/app/job-', Buffer.from('a'), zookeeper.CreateMode.PERSISTENT_SEQUENTIAL);
+    const seq2 = await call(c, 'create', '/app/job-', Buffer.from('b'), zookeeper.CreateMode.PERSISTENT_SEQUENTIAL);
+    expect([seq1, seq2]).toEqual(['/app/job-0000000000', '/app/job-0000000001']);
+    expect(await call(c, 'create', '/app/lock', Buffer.from('mine'), zookeeper.CreateMode.EPHEMERAL)).toBe('/app/lock');
+    c.close();
+    clients.length = 0;
+
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    const events = first.logs.map((l) => l.event);
+    expect(events).toContain('stopping');
+    expect(events.at(-1)).toBe('stopped');
+    // 12 setData + creates passed snapCount=10 at least once: replay starts from a snapshot.
+    expect(events).toContain('snapshot-written');
+
+    const second = await startChild(dir.configPath);
+    const recovered = second.logs.find((l) => l.event === 'recovered')!;
+    expect(recovered['snapshotZxid']).toBeDefined();
+    const d = await client(second.port);
+    const [data, stat] = await call(d, 'getData', '/app');
+    expect(text(data)).toBe('v12');
+    expect(stat.version).toBe(12);
+    const [children] = await call<[string[]]>(d, 'getChildren', '/app');
+    expect(children.sort()).toEqual(['job-0000000000', 'job-0000000001']);
+    // The sequence counter (the parent's cversion) survived: three children were created under /app, so the next is 3.
+    expect(await call(d, 'create', '/app/job-', Buffer.from('c'), zookeeper.CreateMode.PERSISTENT_SEQUENTIAL)).toBe('/app/job-0000000003');
+    // The closing client's session ended with closeSession: its ephemeral went with it.
+    expect(await call(d, 'exists', '/app/lock')).toBeNull();
+  }, 60_000);
+
+  it('keeps the ephemerals of a session that outlives a crash until its timeout passes, then deletes them', async () => {
+    const dir = tempDir(['tickTime=200']);
+    const first = await startChild(dir.configPath);
+    const c = await client(first.port, 1200);
+    await call(c, 'create', '/owner-gone', Buffer.from('e'), zookeeper.CreateMode.EPHEMERAL);
+    await call(c, 'create', '/kept', Buffer.from('p'));
+    first.kill('SIGKILL');
+    expect(await first.exited).toBe('SIGKILL');
+    // The client never comes back: closing it now cannot reach any server.
+    c.close();
+    clients.length = 0;
+
+    const second = await startChild(dir.configPath);
+    const restartedAtMs = Date.now();
+    expect(second.logs.find((l) => l.event === 'recovered')).toMatchObject({ sessions: 1, ephemerals: 1 });
+    const d = await client(second.port);
+    // ZooKeeper re-tracks recovered sessions with a fresh timeout: the ephemeral is still there right after the restart...
+    expect(await call(d, 'exists', '/owner-gone')).not.toBeNull();
+    // ...and goes once the session's timeout (1200 ms, at tick granularity) passes without its client.
+    await eventually(async () => (await call(d, 'exists', '/owner-gone')) === null, 10_000, 'the expired session\'s ephemeral to go');
+    expect(Date.now() - restartedAtMs).toBeGreaterThanOrEqual(1000);
+    expect(await call(d, 'exists', '/kept')).not.toBeNull();
+  }, 60_000);
+
+  it('refuses an invalid zoo.cfg with exit code 2 and a message naming the key and the value, and warns about unknown keys', async () => {
+    const dir = tempDir(['tickTime=fast', 'colour=blue']);
+    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, dir.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    expect(code).toBe(2);
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-config', key: 'tickTime', value: 'fast' }));
+    expect(String(lines.find((l) => l['event'] === 'invalid-config')!['message'])).toContain('tickTime="fast"');
+  }, 30_000);
+
+  it('starts with unknown keys, warning about each', async () => {
+    const dir = tempDir(['colour=blue']);
+    const server = await startChild(dir.configPath);
+    expect(server.logs).toContainEqual(expect.objectContaining({ level: 'warn', event: 'config-warning', message: expect.stringContaining('unknown key colour') }));
+  }, 30_000);
+});

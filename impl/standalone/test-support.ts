@@ -1,0 +1,170 @@
+// Helpers for the standalone tests: a temp dataDir with a zoo.cfg, the server
+// as a child process (`node --import tsx impl/main.ts zoo.cfg`) on 127.0.0.1
+// with a port the kernel picks (clientPort=0; the `serving` log line says
+// which), node-zookeeper-client promisified, and a bounded four-letter-word
+// query. Every child is registered so afterEach can SIGKILL it by PID.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
+const require = createRequire(import.meta.url);
+export const zookeeper = require('node-zookeeper-client');
+
+export type DataDir = { readonly path: string; readonly configPath: string; remove(): void };
+
+/** A temp directory holding `zoo.cfg` (dataDir = the directory's `data`, clientPort=0) plus `extra` lines. */
+export function dataDirWithConfig(extra: readonly string[] = [], prefix = 'zk-standalone-'): DataDir {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  const configPath = join(path, 'zoo.cfg');
+  writeFileSync(configPath, [`dataDir=${join(path, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...extra].join('\n') + '\n');
+  return { path, configPath, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export type LogLine = { readonly level: string; readonly event: string; readonly [field: string]: unknown };
+
+export type ChildServer = {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly port: number;
+  /** Every JSON log line so far. */
+  readonly logs: LogLine[];
+  /** Resolves with the exit code (or the signal's name) when the process ends. */
+  readonly exited: Promise<number | string>;
+  kill(signal?: NodeJS.Signals): void;
+};
+
+const children = new Set<ChildProcess>();
+
+/** SIGKILLs every child started by `startChild` that is still running (for afterEach). */
+export function killChildren(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+  children.clear();
+}
+
+/** Starts the server on `configPath` and resolves once it logs `serving` (rejects on exit or after `timeoutMs`). */
+export function startChild(configPath: string, timeoutMs = 30_000): Promise<ChildServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.add(child);
+  const logs: LogLine[] = [];
+  let stderr = '';
+  let partial = '';
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not log "serving" within ${timeoutMs} ms; stderr:\n${stderr}`));
+    }, timeoutMs);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      partial += chunk.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        let parsed: LogLine;
+        try {
+          parsed = JSON.parse(line) as LogLine;
+        } catch {
+          continue; // not ours (a Node warning)
+        }
+        logs.push(parsed);
+        if (parsed.event === 'serving') {
+          clearTimeout(timer);
+          resolve({
+            child,
+            pid: child.pid!,
+            port: parsed['port'] as number,
+            logs,
+            exited,
+            kill: (signal = 'SIGKILL') => {
+              if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, signal);
+            },
+          });
+        }
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before serving; stderr:\n${stderr}`));
+    });
+  });
+}
+
+export type ZkClient = {
+  connect(): void;
+  close(): void;
+  once(event: string, cb: (...args: unknown[]) => void): void;
+  getSessionId(): Buffer;
+  [method: string]: any;
+};
+
+export function connectClient(port: number, sessionTimeoutMs = 4000, timeoutMs = 10_000): Promise<ZkClient> {
+  const client: ZkClient = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout: sessionTimeoutMs, spinDelay: 100, retries: 0 });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.close();
+      reject(new Error(`no session from 127.0.0.1:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.once('connected', () => {
+      clearTimeout(timer);
+      resolve(client);
+    });
+    client.connect();
+  });
+}
+
+/** Calls a callback-style client method; resolves with its results, rejects with its exception. */
+export function call<T = any>(client: ZkClient, method: string, ...args: unknown[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
+    client[method](...args, (error: unknown, ...results: unknown[]) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve((results.length <= 1 ? results[0] : results) as T);
+    });
+  });
+}
+
+/** Sends a four-letter word on a fresh connection and returns everything the server wrote before closing. */
+export function fourLetterWord(port: number, word: string, timeoutMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(word));
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer to ${word} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+  });
+}
+
+/** Polls `condition` every `intervalMs` until it holds or `timeoutMs` passes. */
+export async function eventually(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
