@@ -177,6 +177,17 @@ export class JuteWriter {
     return this;
   }
 
+  /** Overwrites an int already written at `offset` (a length prefix known only at the end). */
+  patchInt(offset: number, value: number): this {
+    this.view.setInt32(offset, value);
+    return this;
+  }
+
+  /** The bytes written, without a copy; the writer must not be used afterwards. */
+  finish(): Uint8Array {
+    return this.length === this.bytes.byteLength ? this.bytes : this.bytes.subarray(0, this.length);
+  }
+
   /** The bytes written so far (a copy, so the writer can be reused). */
   toBytes(): Uint8Array {
     return this.bytes.slice(0, this.length);

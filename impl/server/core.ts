@@ -729,6 +729,11 @@ export class ServerCore {
   // ---- sending ---------------------------------------------------------------------
 
   private send(connection: Connection, body: Uint8Array, startedAtMs: number, operation: string, cxid: number, zxid: bigint): void {
+    this.sendFramed(connection, frame(body), startedAtMs, operation, cxid, zxid);
+  }
+
+  /** Sends an already length-prefixed frame and accounts for it. */
+  private sendFramed(connection: Connection, framed: Uint8Array, startedAtMs: number, operation: string, cxid: number, zxid: bigint): void {
     if (connection.state === 'closed') return;
     const latencyMs = this.now() - startedAtMs;
     this.latency.add(latencyMs);
@@ -741,7 +746,7 @@ export class ServerCore {
     connection.outstandingRequests = Math.max(0, connection.outstandingRequests - 1);
     this.packetsSent++;
     connection.packetsSent++;
-    connection.sink.send(frame(body));
+    connection.sink.send(framed);
   }
 
   /**
@@ -749,10 +754,13 @@ export class ServerCore {
    * (FinalRequestProcessor's lastZxid), captured before the reply waits in the FIFO.
    */
   private reply(connection: Connection, header: R.RequestHeader, err: number, response: Uint8Array | undefined, startedAtMs: number, zxid: bigint): void {
-    const w = new JuteWriter(16 + (response?.byteLength ?? 0));
+    // One buffer per reply: the length prefix is patched in at the end.
+    const w = new JuteWriter(20 + (response?.byteLength ?? 0));
+    w.writeInt(0);
     R.ReplyHeader.write(w, { xid: header.xid, zxid, err });
     if (err === 0 && response !== undefined) w.writeRaw(response);
-    this.send(connection, w.toBytes(), startedAtMs, opCodeName(header.type), header.xid, zxid);
+    w.patchInt(0, w.length - 4);
+    this.sendFramed(connection, w.finish(), startedAtMs, opCodeName(header.type), header.xid, zxid);
   }
 
   private deliverEvent(event: WatchEvent): void {
