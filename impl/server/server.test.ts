@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
 import { decodeRecord, JuteWriter } from '../protocol/jute.ts';
+import { frame } from '../protocol/frame-decoder.ts';
 import * as R from '../protocol/records.ts';
 import { generateDigest } from '../tree/acl.ts';
 import type { Txn } from '../tree/txn.ts';
@@ -361,7 +362,29 @@ describe.each([
       d.close();
     });
 
-    it('answers a four-letter word through the admin hook and closes', async () => {
+    it('disconnects a client that stops reading instead of buffering for it without bound', async () => {
+    const server = await start({ writeBufferBytesMax: 64 * 1024 });
+    const writer = await RawClient.open(server.port);
+    await writer.handshake();
+    await writer.request(OpCode.create, R.CreateRequest, { path: '/big', data: new Uint8Array(60_000), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 });
+    const reader = await RawClient.open(server.port);
+    await reader.handshake();
+    reader.socket.pause(); // stops reading
+    const w = new JuteWriter();
+    for (let i = 0; i < 200; i++) {
+      R.RequestHeader.write(w, { xid: i + 1, type: OpCode.getData });
+      R.GetDataRequest.write(w, { path: '/big', watch: false });
+      const payload = w.toBytes();
+      reader.write(frame(payload));
+      w.length = 0;
+    }
+    await until(() => server.core.stats().connections.length === 1, 10_000);
+    expect((await writer.exists('/big')).header.err).toBe(0);
+    writer.close();
+    reader.close();
+  });
+
+  it('answers a four-letter word through the admin hook and closes', async () => {
       const server = await start({ fourLetterWord: (word) => (word === 'ruok' ? 'imok' : undefined) });
       const client = await RawClient.open(server.port);
       const chunks: Buffer[] = [];

@@ -28,6 +28,8 @@ export type StartServerOptions = ServerCoreOptions & {
   readonly maxClientCnxns?: number;
   /** jute.maxbuffer: the largest frame accepted. */
   readonly frameBytesMax?: number;
+  /** Bytes queued to one client before it is deemed not reading and disconnected (default 64 MiB). */
+  readonly writeBufferBytesMax?: number;
   /** Answers a four-letter word; undefined closes the connection without a reply. */
   readonly fourLetterWord?: (word: string, server: ZooKeeperServer) => string | undefined | Promise<string | undefined>;
 };
@@ -49,6 +51,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
   const core = new ServerCore({ ...options, log });
   const frameBytesMax = options.frameBytesMax ?? juteMaxBufferDefault;
   const maxClientCnxns = options.maxClientCnxns ?? 60;
+  const writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
   const connectionsPerAddress = new Map<string, number>();
   const sockets = new Set<Socket>();
   let server: ZooKeeperServer;
@@ -83,6 +86,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
             });
           }
           socket.write(bytes);
+          // A client that stops reading must not make us buffer without bound.
+          if (socket.writableLength > writeBufferBytesMax) {
+            log('warn', `connection ${connectionId} from ${remoteAddress}:${remotePort} is not reading (${socket.writableLength} bytes queued); closing it`);
+            core.closeConnection(connectionId, 'client not reading');
+            socket.destroy();
+          }
         },
         close: (reason) => {
           if (closed) return;
