@@ -8,10 +8,12 @@
 // `main(argv, registry)` instead of being added here.
 
 import type { SpecDefinition } from './model.ts';
+import { paxosSpec } from '../spec/paxos/spec.ts';
 import { zabSpec } from '../spec/zab/spec.ts';
 
 export const specs: readonly SpecDefinition[] = [
   // Entries are added by the spec helpers, e.g. `paxosSpec,` after `import { paxosSpec } from '../spec/paxos/definition.ts';`.
+  paxosSpec,
   zabSpec,
 ];
 

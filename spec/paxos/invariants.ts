@@ -1,0 +1,153 @@
+// Safety properties of single-decree Paxos, as pure predicates over the
+// cluster. "Paxos Made Simple" §2.1 states the safety requirements for
+// consensus; §2.2 states P1a, the acceptor's promise. They are checked over
+// `ghost.sent`, every message ever sent: exactly Paxos.tla's `msgs`, whose
+// 2b messages are its `votes` and from which Voting.tla defines `chosen`.
+// In a set network `ghost.sent` is the network itself; in a bag network it
+// is a history the network forgets (see cluster.ts).
+
+import type { Property } from '../../model-check/model.ts';
+import * as learner from './learner.ts';
+import * as packedMessages from './network.ts';
+import type { PaxosCluster } from './cluster.ts';
+import { NONE } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter, a
+// measurable cost in predicates evaluated on every state.
+const { accOf, ballotOf, is1b, is2a, is2b, mbalOf, valOf } = packedMessages;
+const { popcount } = learner;
+
+/** The sizes the predicates need (constant for a model). */
+export interface InvariantShape {
+  readonly acceptors: number;
+  readonly values: number;
+  readonly ballots: number;
+  /** The model's quorum size: the mutant minority-quorum changes what "chosen" means to the system, too. */
+  readonly quorumSize: number;
+}
+
+/**
+ * Voting.tla's `chosen`: the values v for which some quorum of acceptors all
+ * voted for v in one ballot b. Returns a bitmask over values.
+ */
+export function chosenValues(cluster: PaxosCluster, shape: InvariantShape): number {
+  const votes = new Array<number>(shape.ballots * shape.values).fill(0);
+  for (const m of cluster.ghost.sent) {
+    if (is2b(m)) {
+      const slot = ballotOf(m) * shape.values + valOf(m);
+      votes[slot] = (votes[slot] as number) | (1 << accOf(m));
+    }
+  }
+  let chosen = 0;
+  for (let slot = 0; slot < votes.length; slot++) {
+    if (popcount(votes[slot] as number) >= shape.quorumSize) chosen |= 1 << slot % shape.values;
+  }
+  return chosen;
+}
+
+// "Only a single value is chosen" (Paxos Made Simple, §2.1).
+export function agreement(cluster: PaxosCluster, shape: InvariantShape): boolean {
+  return popcount(chosenValues(cluster, shape)) <= 1;
+}
+
+// "Only a value that has been proposed may be chosen" (Paxos Made Simple,
+// §2.1). A proposal is a 2a <<bal, val>> (§2.2: "a proposal ... consist[s]
+// of a proposal number and a value").
+export function validity(cluster: PaxosCluster, shape: InvariantShape): boolean {
+  let proposed = 0;
+  for (const m of cluster.ghost.sent) {
+    if (is2a(m)) proposed |= 1 << valOf(m);
+  }
+  const chosen = chosenValues(cluster, shape);
+  return (chosen & ~proposed) === 0;
+}
+
+// "P1a. An acceptor can accept a proposal numbered n iff it has not responded
+// to a prepare request having a number greater than n" (Paxos Made Simple,
+// §2.2). Stated over the history, so it needs no ordering: if acceptor a
+// promised ballot b' (its 1b for b') and voted in a ballot b < b', the vote
+// must have come first, so the promise must report a vote at least as high
+// as b (1b.mbal >= b). Paxos.tla's Inv implies it (maxVBal never decreases).
+export function promiseKept(cluster: PaxosCluster): boolean {
+  const sent = cluster.ghost.sent;
+  for (const promise of sent) {
+    if (!is1b(promise)) continue;
+    const acc = accOf(promise);
+    const promisedBal = ballotOf(promise);
+    const reportedBal = mbalOf(promise);
+    for (const vote of sent) {
+      if (is2b(vote) && accOf(vote) === acc && ballotOf(vote) < promisedBal && reportedBal < ballotOf(vote)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// "A process never learns that a value has been chosen unless it actually
+// has been" (Paxos Made Simple, §2.1).
+export function learnedIsChosen(cluster: PaxosCluster, shape: InvariantShape): boolean {
+  if (cluster.learners.length === 0) return true;
+  const chosen = chosenValues(cluster, shape);
+  for (const learner of cluster.learners) {
+    if (learner.learned !== NONE && (chosen & (1 << learner.learned)) === 0) return false;
+  }
+  return true;
+}
+
+/** A value is chosen: the `sometimes` that keeps Agreement from passing because nothing happens. */
+export function someValueChosen(cluster: PaxosCluster, shape: InvariantShape): boolean {
+  return chosenValues(cluster, shape) !== 0;
+}
+
+export function someValueLearned(cluster: PaxosCluster): boolean {
+  return cluster.learners.some((learner) => learner.learned !== NONE);
+}
+
+/** The properties of a model with these sizes; the learner ones only when learners exist. */
+export function paxosProperties(shape: InvariantShape, learners: number): Property<PaxosCluster>[] {
+  const properties: Property<PaxosCluster>[] = [
+    {
+      name: 'Agreement',
+      kind: 'always',
+      description: 'Only a single value is chosen (Paxos Made Simple, §2.1).',
+      holds: (c) => agreement(c, shape),
+    },
+    {
+      name: 'Validity',
+      kind: 'always',
+      description: 'Only a value that has been proposed may be chosen (Paxos Made Simple, §2.1).',
+      holds: (c) => validity(c, shape),
+    },
+    {
+      name: 'PromiseKept',
+      kind: 'always',
+      description:
+        'P1a: an acceptor can accept a proposal numbered n iff it has not responded to a prepare request having a number greater than n (Paxos Made Simple, §2.2).',
+      holds: promiseKept,
+    },
+  ];
+  if (learners > 0) {
+    properties.push({
+      name: 'LearnedIsChosen',
+      kind: 'always',
+      description: 'A process never learns that a value has been chosen unless it actually has been (Paxos Made Simple, §2.1).',
+      holds: (c) => learnedIsChosen(c, shape),
+    });
+  }
+  properties.push({
+    name: 'ValueChosen',
+    kind: 'sometimes',
+    description: 'Some value is chosen.',
+    holds: (c) => someValueChosen(c, shape),
+  });
+  if (learners > 0) {
+    properties.push({
+      name: 'ValueLearned',
+      kind: 'sometimes',
+      description: 'Some learner learns a chosen value.',
+      holds: someValueLearned,
+    });
+  }
+  return properties;
+}

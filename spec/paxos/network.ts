@@ -1,0 +1,156 @@
+// The network of the Paxos cluster model: messages packed into small
+// integers, held in a sorted array that is either a set (Paxos.tla's msgs:
+// sent messages are never removed) or a bag (a multiset of addressed copies;
+// delivery consumes one). Packing keeps the state plain data, makes the
+// sorted array its own canonical form, and lets encode() write ints only.
+//
+// Layout, least significant first: type (4), dest (16), acc (16), bal (16),
+// mbal + 1 (16), val + 1 (16). For a 1b the last field holds mval. `dest` is
+// 0 in a set network (a message in msgs is addressed to whoever reads it);
+// in a bag it is the acceptor of a 1a or 2a and the learner of a 2b (a 1b
+// goes to the proposer of its ballot).
+
+import { assert, assertNever } from '../common/assert.ts';
+import type { Ballot, NodeId } from '../common/types.ts';
+import type { Message, Message1b } from './types.ts';
+
+/** Bounds of the packing: ids, ballots and values must fit a 4-bit field (with the +1 offsets). */
+export const FIELD_MAX = 16;
+
+const TYPE_1A = 0;
+const TYPE_1B = 1;
+const TYPE_2A = 2;
+const TYPE_2B = 3;
+
+const DEST = 4;
+const ACC = DEST * FIELD_MAX;
+const BAL = ACC * FIELD_MAX;
+const MBAL = BAL * FIELD_MAX;
+const VAL = MBAL * FIELD_MAX;
+
+export type PackedMessage = number;
+
+export function pack(message: Message, dest = 0): PackedMessage {
+  switch (message.type) {
+    case '1a':
+      return TYPE_1A + dest * DEST + message.bal * BAL;
+    case '1b':
+      return TYPE_1B + dest * DEST + message.acc * ACC + message.bal * BAL + (message.mbal + 1) * MBAL + (message.mval + 1) * VAL;
+    case '2a':
+      return TYPE_2A + dest * DEST + message.bal * BAL + (message.val + 1) * VAL;
+    case '2b':
+      return TYPE_2B + dest * DEST + message.acc * ACC + message.bal * BAL + (message.val + 1) * VAL;
+    default:
+      return assertNever(message, 'message');
+  }
+}
+
+export function unpack(packed: PackedMessage): Message {
+  const bal = ballotOf(packed);
+  switch (typeOf(packed)) {
+    case TYPE_1A:
+      return { type: '1a', bal };
+    case TYPE_1B:
+      return unpack1b(packed);
+    case TYPE_2A:
+      return { type: '2a', bal, val: valOf(packed) };
+    case TYPE_2B:
+      return { type: '2b', acc: accOf(packed), bal, val: valOf(packed) };
+    default:
+      throw new Error(`corrupt packed message ${packed}`);
+  }
+}
+
+export function unpack1b(packed: PackedMessage): Message1b {
+  assert(typeOf(packed) === TYPE_1B, () => `packed message ${packed} is not a 1b`);
+  return {
+    type: '1b',
+    acc: accOf(packed),
+    bal: ballotOf(packed),
+    mbal: mbalOf(packed) as Ballot,
+    mval: valOf(packed),
+  };
+}
+
+// Field accessors: integer arithmetic only, for the hot loops of actions() and the invariants.
+export const typeOf = (p: PackedMessage): number => p % 4;
+export const is1a = (p: PackedMessage): boolean => p % 4 === TYPE_1A;
+export const is1b = (p: PackedMessage): boolean => p % 4 === TYPE_1B;
+export const is2a = (p: PackedMessage): boolean => p % 4 === TYPE_2A;
+export const is2b = (p: PackedMessage): boolean => p % 4 === TYPE_2B;
+export const destOf = (p: PackedMessage): number => Math.floor(p / DEST) % FIELD_MAX;
+export const accOf = (p: PackedMessage): NodeId => (Math.floor(p / ACC) % FIELD_MAX) as NodeId;
+export const ballotOf = (p: PackedMessage): Ballot => (Math.floor(p / BAL) % FIELD_MAX) as Ballot;
+export const mbalOf = (p: PackedMessage): number => (Math.floor(p / MBAL) % FIELD_MAX) - 1;
+export const valOf = (p: PackedMessage): number => Math.floor(p / VAL) - 1;
+/** The message without its address, as Paxos.tla's msgs would hold it. */
+export const withoutDest = (p: PackedMessage): PackedMessage => p - destOf(p) * DEST;
+export const withDest = (p: PackedMessage, dest: number): PackedMessage => withoutDest(p) + dest * DEST;
+
+/**
+ * The message with acceptor ids renamed by `map` (symmetry reduction): the
+ * sender of a 1b or 2b, and the address of a 1a or 2a in a bag.
+ */
+export function permuteMessage(p: PackedMessage, map: readonly number[], addressedToAcceptor: boolean): PackedMessage {
+  const type = p % 4;
+  let out = p;
+  if (type === TYPE_1B || type === TYPE_2B) {
+    const acc = accOf(p);
+    out += ((map[acc] as number) - acc) * ACC;
+  }
+  if (addressedToAcceptor && (type === TYPE_1A || type === TYPE_2A)) {
+    const dest = destOf(p);
+    out += ((map[dest] as number) - dest) * DEST;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Sorted-array set and bag. Every operation returns a new array, or the same
+// array when nothing changes (so callers can detect a no-op by identity).
+
+function lowerBound(items: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((items[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+export function contains(items: readonly number[], value: number): boolean {
+  const i = lowerBound(items, value);
+  return i < items.length && items[i] === value;
+}
+
+/** Set insertion: the same array if `value` is already there. */
+export function setAdd(items: readonly number[], value: number): readonly number[] {
+  const i = lowerBound(items, value);
+  if (i < items.length && items[i] === value) return items;
+  return insertAt(items, i, value);
+}
+
+/** Bag insertion: one more copy. */
+export function bagAdd(items: readonly number[], value: number): readonly number[] {
+  return insertAt(items, lowerBound(items, value), value);
+}
+
+/** Bag removal of one copy; the value must be there. */
+export function bagRemove(items: readonly number[], value: number): readonly number[] {
+  const i = lowerBound(items, value);
+  assert(i < items.length && items[i] === value, () => `message ${value} is not in the network`);
+  const out = new Array<number>(items.length - 1);
+  for (let j = 0; j < i; j++) out[j] = items[j] as number;
+  for (let j = i + 1; j < items.length; j++) out[j - 1] = items[j] as number;
+  return out;
+}
+
+function insertAt(items: readonly number[], i: number, value: number): number[] {
+  const out = new Array<number>(items.length + 1);
+  for (let j = 0; j < i; j++) out[j] = items[j] as number;
+  out[i] = value;
+  for (let j = i; j < items.length; j++) out[j + 1] = items[j] as number;
+  return out;
+}
