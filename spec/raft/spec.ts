@@ -1,0 +1,113 @@
+// The Raft SpecDefinition for the checker's command line and CI
+// (`npm run check -- raft [--preset NAME] [--mutant NAME]`): the bounds, the
+// presets, the mutants, and how bounds become a model (cluster.ts).
+//
+// The bounds are those of a TLC model of raft.tla: Server, Value, a state
+// CONSTRAINT on currentTerm, Len(log) and the copies of each message, and
+// Next with or without its fault disjuncts (Restart, DuplicateMessage,
+// DropMessage). README.md compares the `tlc` preset with TLC.
+
+import { assert } from '../common/assert.ts';
+import type { BoundDefinition, Bounds, Model, Preset, SpecDefinition } from '../../model-check/model.ts';
+import { raftModel, type RaftAction, type RaftCluster, type RaftModelOptions } from './cluster.ts';
+import { isMutantName, raftMutants } from './mutants.ts';
+
+export const raftBounds: readonly BoundDefinition[] = [
+  { name: 'servers', description: "raft.tla's Server: how many servers.", default: 3 },
+  { name: 'values', description: "raft.tla's Value: how many distinct client values.", default: 1 },
+  { name: 'maxTerm', description: 'CONSTRAINT currentTerm[i] <= maxTerm (servers start in term 1).', default: 2 },
+  { name: 'maxLogLength', description: 'CONSTRAINT Len(log[i]) <= maxLogLength.', default: 2 },
+  { name: 'maxCopies', description: 'CONSTRAINT messages[m] <= maxCopies: copies of one message in flight.', default: 1 },
+  { name: 'maxMessages', description: 'CONSTRAINT Cardinality(DOMAIN messages) <= maxMessages: distinct messages in flight (0: no bound).', default: 0 },
+  { name: 'restart', description: 'Next includes Restart(i).', default: false },
+  { name: 'duplicate', description: 'Next includes DuplicateMessage(m).', default: false },
+  { name: 'drop', description: 'Next includes DropMessage(m).', default: false },
+  { name: 'symmetry', description: 'SYMMETRY Permutations(Server).', default: true },
+  { name: 'history', description: "Keep raft.tla's proof-only history variables (elections, allLogs, voterLog, mlog) in the state, as TLC does.", default: false },
+  { name: 'reads', description: 'ReadIndex reads that may be issued (0: reads off, as raft.tla).', default: 0 },
+  {
+    name: 'fingerprintGhost',
+    description: 'Fingerprint the ghost variables the invariants read (exact); off only to count the states of raft.tla itself.',
+    default: true,
+  },
+];
+
+export const raftPresets: readonly Preset[] = [
+  {
+    name: 'ci',
+    description: 'Two servers, one election round (terms up to 2), one entry, with Restart, DropMessage and DuplicateMessage: exhaustive in well under a minute.',
+    bounds: { servers: 2, maxTerm: 2, maxLogLength: 1, maxCopies: 2, restart: true, duplicate: true, drop: true },
+  },
+  {
+    name: 'tlc',
+    description:
+      'The TLC configuration of the comparison in README.md: 3 servers, 1 value, currentTerm <= 2, Len(log) <= 2, at most one copy of each message, no Restart/Duplicate/Drop, server symmetry, ghosts left out of fingerprints.',
+    bounds: { servers: 3, values: 1, maxTerm: 2, maxLogLength: 2, maxCopies: 1, restart: false, duplicate: false, drop: false, symmetry: true, fingerprintGhost: false },
+  },
+  {
+    name: 'reads',
+    description: 'ReadIndex on three servers through two leaders (terms up to 3), one entry each, one read: the stale-read scenario space.',
+    bounds: { servers: 3, maxTerm: 3, maxLogLength: 2, maxCopies: 1, reads: 1 },
+  },
+  {
+    name: 'large',
+    description: 'Three servers, two election rounds (terms up to 3), two entries, with all faults: not exhaustive in reasonable time; use --simulate or --dfs with a depth.',
+    bounds: { servers: 3, values: 1, maxTerm: 3, maxLogLength: 2, maxCopies: 2, restart: true, duplicate: true, drop: true },
+  },
+];
+
+/** Bounds with every default filled in, as the model's options. */
+export function raftOptions(bounds: Bounds, mutant: string | undefined): RaftModelOptions {
+  const value = (name: string): number | boolean => {
+    const definition = raftBounds.find((b) => b.name === name);
+    assert(definition !== undefined, () => `unknown raft bound ${name}`);
+    return bounds[name] ?? definition.default;
+  };
+  const int = (name: string): number => {
+    const v = value(name);
+    assert(typeof v === 'number' && Number.isInteger(v) && v >= 0, () => `raft bound ${name} must be a non-negative integer, got ${String(v)}`);
+    return v;
+  };
+  const bool = (name: string): boolean => {
+    const v = value(name);
+    assert(typeof v === 'boolean', () => `raft bound ${name} must be true or false, got ${String(v)}`);
+    return v;
+  };
+  for (const name of Object.keys(bounds)) assert(raftBounds.some((b) => b.name === name), () => `unknown raft bound ${name}`);
+  assert(mutant === undefined || isMutantName(mutant), () => `unknown raft mutant ${mutant}`);
+  return {
+    servers: int('servers'),
+    values: int('values'),
+    maxTerm: int('maxTerm'),
+    maxLogLength: int('maxLogLength'),
+    maxCopies: int('maxCopies'),
+    maxMessages: int('maxMessages'),
+    restart: bool('restart'),
+    duplicate: bool('duplicate'),
+    drop: bool('drop'),
+    symmetry: bool('symmetry'),
+    history: bool('history'),
+    reads: int('reads'),
+    fingerprintGhost: bool('fingerprintGhost'),
+    mutant: mutant as RaftModelOptions['mutant'],
+  };
+}
+
+export function buildRaftModel(bounds: Bounds, mutant?: string): Model<RaftCluster, RaftAction> {
+  return raftModel(raftOptions(bounds, mutant));
+}
+
+export function presetBounds(name: string): Bounds {
+  const preset = raftPresets.find((p) => p.name === name);
+  assert(preset !== undefined, () => `unknown raft preset ${name}`);
+  return preset.bounds;
+}
+
+export const raftSpec: SpecDefinition = {
+  name: 'raft',
+  description: "Raft (Ongaro and Ousterhout 2014) as ongardie's raft.tla, with ReadIndex reads; Figure 3's properties.",
+  bounds: raftBounds,
+  presets: raftPresets,
+  mutants: raftMutants,
+  build: (bounds, mutant) => buildRaftModel(bounds, mutant),
+};
