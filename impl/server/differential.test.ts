@@ -226,39 +226,51 @@ async function runTwoSessions(port: number, steps: readonly SessionStep[]): Prom
   return JSON.parse(text.replace(/"(ctime|mtime)":"\d+n"/g, '"$1":"TIME"'));
 }
 
+type Pair = { apache: ChildProcess; apachePort: number; dataDir: string; ours: ZooKeeperServer };
+
+/** A fresh Apache ZooKeeper (with the given JVM system properties) and a fresh server of ours, each probed once so zxids line up. */
+async function startPair(systemProperties: string[], extendedTypesEnabled: boolean): Promise<Pair> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'zk-diff-'));
+  const apachePort = await freePort();
+  const config = join(dataDir, 'zoo.cfg');
+  writeFileSync(
+    config,
+    [`tickTime=2000`, `dataDir=${dataDir}`, `clientPort=${apachePort}`, `clientPortAddress=127.0.0.1`, `admin.enableServer=false`].join('\n') + '\n',
+  );
+  const logFd = openSync(join(dataDir, 'zookeeper.log'), 'w');
+  const apache = spawn(java, ['-Xmx256m', ...systemProperties, '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', config], {
+    stdio: ['ignore', logFd, logFd],
+    cwd: dataDir,
+  });
+  const ours = await startServer({ port: 0, tickTimeMs: 2000, extendedTypesEnabled, log: () => {} });
+  await waitForPort(ours.port, Date.now() + 5_000);
+  try {
+    await waitForPort(apachePort, Date.now() + 30_000);
+  } catch (error) {
+    apache.kill('SIGKILL');
+    throw new Error(`${(error as Error).message}; its log:\n${readFileSync(join(dataDir, 'zookeeper.log'), 'utf8')}`);
+  }
+  return { apache, apachePort, dataDir, ours };
+}
+
+async function stopPair(pair: Pair | undefined): Promise<void> {
+  if (pair === undefined) return;
+  pair.apache.kill('SIGKILL');
+  await pair.ours.close();
+  rmSync(pair.dataDir, { recursive: true, force: true });
+}
+
 describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our server give the same answers', () => {
-  let apache: ChildProcess | undefined;
+  let pair: Pair | undefined;
   let apachePort = 0;
-  let dataDir = '';
   let ours: ZooKeeperServer;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'zk-diff-'));
-    apachePort = await freePort();
-    const config = join(dataDir, 'zoo.cfg');
-    writeFileSync(
-      config,
-      [`tickTime=2000`, `dataDir=${dataDir}`, `clientPort=${apachePort}`, `clientPortAddress=127.0.0.1`, `admin.enableServer=false`].join('\n') + '\n',
-    );
-    const logFd = openSync(join(dataDir, 'zookeeper.log'), 'w');
-    apache = spawn(java, ['-Xmx256m', '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', config], {
-      stdio: ['ignore', logFd, logFd],
-      cwd: dataDir,
-    });
-    ours = await startServer({ port: 0, tickTimeMs: 2000, log: () => {} });
-    await waitForPort(ours.port, Date.now() + 5_000); // the same probe session on both, so zxids line up
-    try {
-      await waitForPort(apachePort, Date.now() + 30_000);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; its log:\n${readFileSync(join(dataDir, 'zookeeper.log'), 'utf8')}`);
-    }
+    pair = await startPair([], false);
+    ({ apachePort, ours } = pair);
   }, 40_000);
 
-  afterAll(async () => {
-    apache?.kill('SIGKILL');
-    await ours?.close();
-    if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => stopPair(pair));
 
   it('replays the script on both and compares every reply and event', async () => {
     const theirs = await runScript(apachePort);
@@ -458,4 +470,42 @@ describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our 
       { seed, numRuns: 60, endOnFailure: true },
     );
   }, 120_000);
+});
+
+describe.runIf(haveApacheZooKeeper)('differential with zookeeper.extendedTypesEnabled=true: TTL nodes', () => {
+  let pair: Pair | undefined;
+  beforeAll(async () => {
+    pair = await startPair(['-Dzookeeper.extendedTypesEnabled=true'], true);
+  }, 40_000);
+  afterAll(() => stopPair(pair));
+
+  it('creates TTL nodes and refuses bad TTLs exactly as ZooKeeper does', async () => {
+    const ttl = (path: string, flags: number, ms: bigint): Step => ({
+      type: OpCode.createTTL,
+      codec: R.CreateTTLRequest,
+      body: { path, data: bytes('t'), acl: open, flags, ttl: ms },
+      response: R.Create2Response,
+    });
+    const steps: Step[] = [
+      ttl('/ttl', 5, 60_000n),
+      ttl('/ttl-seq-', 6, 60_000n),
+      ttl('/ttl-seq-', 6, 60_000n),
+      ttl('/zero', 5, 0n),
+      ttl('/negative', 5, -5n),
+      ttl('/huge', 5, 1n << 41n),
+      ttl('/not-ttl-mode', 0, 1000n),
+      { type: OpCode.create, codec: R.CreateRequest, body: { path: '/ttl-flag-no-ttl', data: bytes(''), acl: open, flags: 5 }, response: R.CreateResponse },
+      { type: OpCode.exists, codec: R.ExistsRequest, body: { path: '/ttl', watch: false }, response: R.ExistsResponse },
+      { type: OpCode.create, codec: R.CreateRequest, body: { path: '/ttl/child', data: bytes(''), acl: open, flags: 0 }, response: R.CreateResponse },
+      { type: OpCode.getChildren2, codec: R.GetChildren2Request, body: { path: '/', watch: false }, response: R.GetChildren2Response },
+      { type: OpCode.closeSession },
+    ];
+    const theirs = await runScript(pair!.apachePort, steps);
+    const mine = await runScript(pair!.ours.port, steps);
+    // TTL nodes really were created (not refused as Unimplemented on both sides).
+    expect((theirs[1] as { header: { err: number } }).header.err).toBe(0);
+    expect((theirs[4] as { header: { err: number } }).header.err).toBe(-8);
+    const show = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x), 1);
+    expect(show(mine)).toBe(show(theirs));
+  }, 30_000);
 });
