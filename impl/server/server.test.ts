@@ -141,6 +141,26 @@ describe.each([
       expect((await call<[string[], unknown]>(observer, 'getChildren', '/locks'))[0]).toEqual([]);
     });
 
+    it('keeps the session and its watches when the client reconnects after a dropped connection', async () => {
+      const server = await start({ tickTimeMs: 200 });
+      const client = await connectClient(server, 4000);
+      const writer = await connectClient(server);
+      await call(client, 'create', '/keep', Buffer.from('1'), zookeeper.CreateMode.EPHEMERAL);
+      const changed = nextEvent((w) => client.getData('/keep', w, () => {}));
+      await call(client, 'exists', '/keep');
+      const sessionId = client.getSessionId().toString('hex');
+      // Drop the client's connection from the server side; the client reconnects
+      // with its session id and password and re-sends its watches (setWatches).
+      const connection = server.core.stats().connections.find((c) => c.sessionId === BigInt(`0x${sessionId}`))!;
+      const reconnected = new Promise<void>((resolve) => client.once('connected', () => resolve()));
+      server.core.closeConnection(connection.connectionId, 'test drops the connection');
+      await reconnected;
+      expect(client.getSessionId().toString('hex')).toBe(sessionId);
+      await call(writer, 'setData', '/keep', Buffer.from('2'), -1);
+      expect(await changed).toEqual({ type: EventType.NodeDataChanged, path: '/keep' });
+      expect(await call(writer, 'exists', '/keep')).not.toBeNull(); // the ephemeral survived
+    });
+
     it('runs a transaction all-or-nothing', async () => {
       const server = await start();
       const client = await connectClient(server);
@@ -252,7 +272,33 @@ describe.each([
       client.close();
     });
 
-    it('answers ping, sync, whoAmI, addWatch, checkWatches and removeWatches as ZooKeeper does', async () => {
+    it('re-arms persistent and recursive watches sent with setWatches2', async () => {
+    const server = await start();
+    const client = await RawClient.open(server.port);
+    await client.handshake();
+    const reply = await client.request(
+      OpCode.setWatches2,
+      R.SetWatches2,
+      { relativeZxid: 0n, dataWatches: [], existWatches: [], childWatches: [], persistentWatches: ['/p'], persistentRecursiveWatches: ['/r'] },
+      -8,
+    );
+    expect(reply.header.err).toBe(0);
+    const first = client.nextEvent();
+    await client.create('/r');
+    expect(await first).toEqual({ type: EventType.NodeCreated, state: 3, path: '/r' });
+    const second = client.nextEvent();
+    await client.create('/r/deep');
+    expect(await second).toEqual({ type: EventType.NodeCreated, state: 3, path: '/r/deep' });
+    const third = client.nextEvent();
+    await client.create('/p');
+    expect(await third).toEqual({ type: EventType.NodeCreated, state: 3, path: '/p' });
+    const fourth = client.nextEvent();
+    await client.create('/p/child');
+    expect(await fourth).toEqual({ type: EventType.NodeChildrenChanged, state: 3, path: '/p' });
+    client.close();
+  });
+
+  it('answers ping, sync, whoAmI, addWatch, checkWatches and removeWatches as ZooKeeper does', async () => {
       const server = await start();
       const client = await RawClient.open(server.port);
       await client.handshake();
