@@ -99,7 +99,27 @@ describe('QuorumCnxManager on 127.0.0.1', () => {
     expect(at2).toEqual([[2, notification(2, 3)]]);
   });
 
-  it('closes a connection whose stream breaks, delivering nothing from it', async () => {
+  it('retries an unreachable peer with a back-off that doubles up to cnxTimeout, and reaches it within cnxTimeout once it is up', async () => {
+    const [p1, p2] = await freePorts(2);
+    const servers = [{ sid: 1, host, electionPort: p1! }, { sid: 2, host, electionPort: p2! }];
+    const m2 = new QuorumCnxManager({ myid: 2, servers, cnxTimeoutMs: 200, reconnectBackoffMsMin: 50, onNotification: () => {} });
+    closers.push(() => m2.close());
+    await m2.start();
+    m2.send(1, encodeNotification(notification(2, 1)));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Attempts at about 0, 50, 150, 350, 550, ..., 1950 ms (11) because the delay stops growing at 200 ms;
+    // without the bound they would be at 0, 50, 150, 350, 750, 1550 (6) and the next at 3150.
+    const attempts = m2.stats.connectAttemptsFailed;
+    expect(attempts).toBeGreaterThanOrEqual(8);
+    expect(attempts).toBeLessThanOrEqual(12);
+    const at1: [number, NotificationMessage][] = [];
+    const m1 = manager(1, servers, at1);
+    await m1.start();
+    const reachedMs = await waitFor('the peer to be reached', () => at1.length === 1, 5000);
+    expect(reachedMs).toBeLessThan(200 + 300); // one back-off period at most, plus scheduling slack
+  });
+
+  it('closes a connection whose stream breaks, delivering nothing after the break', async () => {
     const [p1, p2, p3] = await freePorts(3);
     const servers = [{ sid: 1, host, electionPort: p1! }, { sid: 2, host, electionPort: p2! }, { sid: 3, host, electionPort: p3! }];
     const received: [number, NotificationMessage][] = [];
