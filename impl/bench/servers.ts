@@ -1,0 +1,121 @@
+// The two servers under test, each a child process on 127.0.0.1 with its own
+// temp dataDir and fsync on, killed by PID when done: ours
+// (`node --import tsx impl/main.ts zoo.cfg`) and Apache ZooKeeper 3.8 from
+// Debian's package (ZooKeeperServerMain, the class zkServer.sh runs for a
+// standalone configuration, with zkServer.sh's default heap of 1000 MB).
+// Both logs go to files in the dataDir, not to the generator's terminal.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const zookeeperJar = '/usr/share/java/zookeeper.jar';
+export const java = '/usr/bin/java';
+const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
+
+export type ServerKind = 'ours' | 'zookeeper';
+
+export type RunningServer = {
+  readonly kind: ServerKind;
+  readonly pid: number;
+  readonly port: number;
+  readonly dir: string;
+  /** VmRSS of the server process, in bytes. */
+  rssBytes(): number;
+  /** SIGKILL by PID, then remove the dataDir. */
+  stop(): Promise<void>;
+};
+
+export const haveZooKeeper = () => existsSync(zookeeperJar) && existsSync(java);
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Waits until `srvr` reports a mode. Not `ruok`: ZooKeeper answers imok as soon
+ * as it listens, before its ZooKeeperServer runs, and closes sessions opened in
+ * between; srvr says "not currently serving" until then.
+ */
+async function waitUntilServing(port: number, child: ChildProcess, deadlineMs: number, logPath: string): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server exited (${child.exitCode ?? child.signalCode}); log:\n${readFileSync(logPath, 'utf8').slice(-4000)}`);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write('srvr'));
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('error', () => resolve(''));
+      socket.on('close', () => resolve(text));
+      socket.setTimeout(1000, () => socket.destroy());
+    });
+    if (answer.includes('\nMode: ')) return;
+    if (Date.now() > deadlineMs) throw new Error(`no srvr answer with a mode from 127.0.0.1:${port}; log:\n${readFileSync(logPath, 'utf8').slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function vmRssBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (match === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
+}
+
+export async function startServerUnderTest(kind: ServerKind): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), `zk-bench-${kind}-`));
+  const port = await freePort();
+  const configPath = join(dir, 'zoo.cfg');
+  const common = [
+    `dataDir=${join(dir, 'data')}`,
+    `clientPort=${port}`,
+    'clientPortAddress=127.0.0.1',
+    'tickTime=2000',
+    'maxClientCnxns=0',
+    '4lw.commands.whitelist=ruok,srvr,mntr',
+    'forceSync=yes',
+  ];
+  writeFileSync(configPath, [...common, ...(kind === 'zookeeper' ? ['admin.enableServer=false'] : [])].join('\n') + '\n');
+  const logPath = join(dir, 'server.log');
+  const logFd = openSync(logPath, 'w');
+  const child =
+    kind === 'ours'
+      ? spawn(process.execPath, ['--import', 'tsx', mainScript, configPath], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ZKSPEC_LOG_LEVEL: 'warn' } })
+      : spawn(java, ['-Xmx1000m', '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
+          stdio: ['ignore', logFd, logFd],
+          cwd: dir,
+          // ZooKeeper's log4j.properties in /etc/zookeeper/conf reads zookeeper.root.logger; keep it at INFO on the console (our file).
+          env: { ...process.env },
+        });
+  const pid = child.pid!;
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  try {
+    await waitUntilServing(port, child, Date.now() + 60_000, logPath);
+  } catch (error) {
+    process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    kind,
+    pid,
+    port,
+    dir,
+    rssBytes: () => vmRssBytes(pid),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
