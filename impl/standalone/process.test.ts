@@ -5,12 +5,15 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { RawClient } from '../server/raw-client.ts';
 import { call, connectClient, dataDirWithConfig, eventually, killChildren, mainScript, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
 const dirs: DataDir[] = [];
 const clients: ZkClient[] = [];
+const rawClients: RawClient[] = [];
 afterEach(() => {
   for (const client of clients.splice(0)) client.close();
+  for (const client of rawClients.splice(0)) client.close();
   killChildren();
   for (const dir of dirs.splice(0)) dir.remove();
 });
@@ -90,6 +93,30 @@ describe('the standalone server as a process', () => {
     await eventually(async () => (await call(d, 'exists', '/owner-gone')) === null, 10_000, 'the expired session\'s ephemeral to go');
     expect(Date.now() - restartedAtMs).toBeGreaterThanOrEqual(1000);
     expect(await call(d, 'exists', '/kept')).not.toBeNull();
+  }, 60_000);
+
+  it('lets a client whose session outlived the crash reconnect with its session id and password and keep its ephemerals', async () => {
+    const dir = tempDir(['tickTime=200']);
+    const first = await startChild(dir.configPath);
+    const owner = await RawClient.open(first.port);
+    rawClients.push(owner);
+    await owner.handshake({ timeOut: 1200 });
+    const { sessionId, passwd } = owner.session!;
+    expect((await owner.create('/mine', 'held', 1 /* EPHEMERAL */)).header.err).toBe(0);
+    first.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startChild(dir.configPath);
+    const back = await RawClient.open(second.port);
+    rawClients.push(back);
+    const response = await back.handshake({ sessionId, passwd, timeOut: 1200, lastZxidSeen: 0n });
+    expect(response.sessionId).toBe(sessionId);
+    expect(response.timeOut).toBe(1200);
+    // Twice the session timeout, with the client active: the session and its ephemeral live on.
+    for (let i = 0; i < 8; i++) {
+      expect((await back.exists('/mine')).header.err).toBe(0);
+      await new Promise((r) => setTimeout(r, 300));
+    }
   }, 60_000);
 
   it('refuses an invalid zoo.cfg with exit code 2 and a message naming the key and the value, and warns about unknown keys', async () => {
