@@ -459,11 +459,14 @@ export function encodeCluster(
     sink.int(learner.learned);
     for (const mask of learner.votes) sink.int(identity ? mask : permuteMask(mask, perm.map));
   }
-  writeMessages(state.network, sink, perm, identity, bag);
+  writeMessages(state.network, sink, perm, identity, bag, false);
   if (bag) {
     sink.int(state.dropsUsed);
     sink.int(state.duplicatesUsed);
-    writeMessages(state.ghost.sent, sink, perm, identity, false);
+    // The 1a and 2a messages of the history are derivable from the proposers
+    // (1a(b) was sent iff proposer b is past idle, 2a(b, v) iff it is in
+    // phase 2 with value v), so only the 1b and 2b are written.
+    writeMessages(state.ghost.sent, sink, perm, identity, false, true);
   }
 }
 
@@ -476,18 +479,26 @@ function writeMessages(
   perm: Permutation,
   identity: boolean,
   addressed: boolean,
+  votesAndPromisesOnly: boolean,
 ): void {
   const n = messages.length;
-  sink.int(n);
-  if (identity) {
-    for (let i = 0; i < n; i++) sink.int(messages[i] as number);
-    return;
-  }
-  // Renamed ids change the order: re-sort (a typed array sorts numerically, natively).
   if (n > scratch.length) scratch = new Int32Array(2 * n);
-  for (let i = 0; i < n; i++) scratch[i] = permuteMessage(messages[i] as number, perm.map, addressed);
-  const sorted = scratch.subarray(0, n).sort();
-  for (let i = 0; i < n; i++) sink.int(sorted[i] as number);
+  // Renamed ids change the order, so the renamed messages are re-sorted;
+  // insertion sort, since a state holds a few dozen messages at most.
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const m = messages[i] as number;
+    if (votesAndPromisesOnly && (is1a(m) || is2a(m))) continue;
+    const renamed = identity ? m : permuteMessage(m, perm.map, addressed);
+    let j = count++;
+    while (j > 0 && (scratch[j - 1] as number) > renamed) {
+      scratch[j] = scratch[j - 1] as number;
+      j--;
+    }
+    scratch[j] = renamed;
+  }
+  sink.int(count);
+  for (let i = 0; i < count; i++) sink.int(scratch[i] as number);
 }
 
 /** Only acceptor ids are permuted (the checker's identity covers 256 ids; look at ours only). */
@@ -550,18 +561,36 @@ export function formatAction(action: PaxosAction, bag: boolean): string {
   }
 }
 
+/**
+ * The state as a trace shows it: values by name, and the network and the
+ * history as records keyed by message (a count per copy in flight), so that a
+ * counterexample's diff names the messages that came and went.
+ */
 export function viewCluster(state: PaxosCluster, bag: boolean): unknown {
+  const countOf = (messages: readonly PackedMessage[], addressed: boolean) => {
+    const out: Record<string, number> = {};
+    for (const m of messages) {
+      const key = formatMessage(m, addressed);
+      out[key] = (out[key] ?? 0) + 1;
+    }
+    return out;
+  };
   return {
-    acceptors: state.acceptors.map((a, i) => ({ acceptor: acceptorName(i), ...a })),
-    proposers: state.proposers,
-    learners: state.learners.map((l, i) => ({ learner: `l${i + 1}`, learned: l.learned })),
-    network: state.network.map((m) => formatMessage(m, bag)),
+    acceptors: state.acceptors.map((a, i) => ({
+      acceptor: acceptorName(i),
+      maxBal: a.maxBal,
+      maxVBal: a.maxVBal,
+      maxVal: valueName(a.maxVal),
+    })),
+    proposers: state.proposers.map((p) => ({ ballot: p.ballot, phase: p.phase, value: valueName(p.value) })),
+    learners: state.learners.map((l, i) => ({ learner: `l${i + 1}`, learned: valueName(l.learned) })),
+    network: countOf(state.network, bag),
     ...(bag
       ? {
           dropsUsed: state.dropsUsed,
           duplicatesUsed: state.duplicatesUsed,
           // In a set network ghost.sent is the network itself, so it is shown once.
-          ghost: { sent: state.ghost.sent.map((m) => formatMessage(m, false)) },
+          ghost: { sent: countOf(state.ghost.sent, false) },
         }
       : {}),
   };

@@ -45,8 +45,9 @@ export const paxosSpec: SpecDefinition = {
     },
     {
       name: 'bench',
-      description: 'A larger bag-network configuration for `npm run bench -- check` (about 30 s of BFS).',
-      bounds: { ballots: 3, learners: 1, maxDrops: 1, maxDuplicates: 0 },
+      description:
+        'For `npm run bench -- check`: three ballots (recovery across two ballot changes), one learner, acceptor symmetry, a bag without loss or duplication: 642,749 distinct states, about 25 s of BFS on the 2-core machine.',
+      bounds: { ballots: 3, maxDrops: 0, maxDuplicates: 0 },
     },
   ],
   mutants: PAXOS_MUTANTS,
