@@ -153,6 +153,8 @@ export interface RaftModelOptions {
   readonly reads: number;
   /** Fingerprint the ghost variables too (exact; off only to compare counts with TLC). */
   readonly fingerprintGhost: boolean;
+  /** Start from this state instead of raft.tla's Init (scenarios.ts builds them). */
+  readonly start?: RaftCluster;
   readonly mutant: MutantName | undefined;
 }
 
@@ -169,7 +171,7 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
   const encoders = new WeakMap<Permutation, ClusterEncoder>();
 
   return {
-    init: () => [initialCluster(config)],
+    init: () => [options.start ?? initialCluster(config)],
     actions: (state) => enabledActions(state, options),
     next: (state, action) => nextState(state, action, options),
     properties,

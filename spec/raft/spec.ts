@@ -11,6 +11,7 @@ import { assert } from '../common/assert.ts';
 import type { BoundDefinition, Bounds, Model, Preset, SpecDefinition } from '../../model-check/model.ts';
 import { raftModel, type RaftAction, type RaftCluster, type RaftModelOptions } from './cluster.ts';
 import { isMutantName, raftMutants } from './mutants.ts';
+import { scenarioStart } from './scenarios.ts';
 
 export const raftBounds: readonly BoundDefinition[] = [
   { name: 'servers', description: "raft.tla's Server: how many servers.", default: 3 },
@@ -25,6 +26,8 @@ export const raftBounds: readonly BoundDefinition[] = [
   { name: 'symmetry', description: 'SYMMETRY Permutations(Server).', default: true },
   { name: 'history', description: "Keep raft.tla's proof-only history variables (elections, allLogs, voterLog, mlog) in the state, as TLC does.", default: false },
   { name: 'reads', description: 'ReadIndex reads that may be issued (0: reads off, as raft.tla).', default: 0 },
+  { name: 'fromFigure8', description: "Start where Figure 8 (c) of the paper starts (scenarios.ts) instead of raft.tla's Init.", default: false },
+  { name: 'fromDeposedLeader', description: "Start from a leader of term 2 that has committed an entry of its term (scenarios.ts), instead of raft.tla's Init.", default: false },
   {
     name: 'fingerprintGhost',
     description: 'Fingerprint the ghost variables the invariants read (exact); off only to count the states of raft.tla itself.',
@@ -35,8 +38,9 @@ export const raftBounds: readonly BoundDefinition[] = [
 export const raftPresets: readonly Preset[] = [
   {
     name: 'ci',
-    description: 'Two servers, one election round (terms up to 2), one entry, with Restart, DropMessage and DuplicateMessage: exhaustive in well under a minute.',
-    bounds: { servers: 2, maxTerm: 2, maxLogLength: 1, maxCopies: 2, restart: true, duplicate: true, drop: true },
+    description:
+      'Three servers, two election rounds (terms up to 3), one entry, one message in flight at a time (two copies of it), with DropMessage and DuplicateMessage: exhaustive, every sometimes reached.',
+    bounds: { servers: 3, maxTerm: 3, maxLogLength: 1, maxCopies: 2, maxMessages: 1, drop: true, duplicate: true },
   },
   {
     name: 'tlc',
@@ -45,13 +49,33 @@ export const raftPresets: readonly Preset[] = [
     bounds: { servers: 3, values: 1, maxTerm: 2, maxLogLength: 2, maxCopies: 1, restart: false, duplicate: false, drop: false, symmetry: true, fingerprintGhost: false },
   },
   {
-    name: 'reads',
-    description: 'ReadIndex on three servers through two leaders (terms up to 3), one entry each, one read: the stale-read scenario space.',
-    bounds: { servers: 3, maxTerm: 3, maxLogLength: 2, maxCopies: 1, reads: 1 },
+    name: 'restarts',
+    description: 'Three servers, one election round (terms up to 2), one entry, one message in flight, with Restart and DropMessage: exhaustive.',
+    bounds: { servers: 3, maxTerm: 2, maxLogLength: 1, maxMessages: 1, restart: true, drop: true },
+  },
+  {
+    name: 'elections',
+    description: 'Three servers, terms up to 3, one entry, one message in flight: where double-vote and skip-log-up-to-date-check show.',
+    bounds: { servers: 3, maxTerm: 3, maxLogLength: 1, maxMessages: 1 },
+  },
+  {
+    name: 'duplicates',
+    description: 'Three servers, one term, two entries, two messages in flight and two copies of each: where truncate-on-stale-append shows.',
+    bounds: { servers: 3, maxTerm: 2, maxLogLength: 2, maxMessages: 2, maxCopies: 2, duplicate: true },
+  },
+  {
+    name: 'figure8',
+    description: "From Figure 8 (c)'s start (scenarios.ts), terms up to 5, one message in flight: where figure8-commit shows.",
+    bounds: { servers: 3, maxTerm: 5, maxLogLength: 1, maxMessages: 1, fromFigure8: true },
+  },
+  {
+    name: 'deposed-leader',
+    description: 'ReadIndex with one read, from a leader of term 2 that has committed an entry (scenarios.ts), terms up to 3: where stale-read shows.',
+    bounds: { servers: 3, maxTerm: 3, maxLogLength: 2, maxMessages: 1, reads: 1, fromDeposedLeader: true },
   },
   {
     name: 'large',
-    description: 'Three servers, two election rounds (terms up to 3), two entries, with all faults: not exhaustive in reasonable time; use --simulate or --dfs with a depth.',
+    description: 'Three servers, terms up to 3, two entries, every fault, no bound on messages in flight: far from exhaustive; use --simulate or --dfs with a depth.',
     bounds: { servers: 3, values: 1, maxTerm: 3, maxLogLength: 2, maxCopies: 2, restart: true, duplicate: true, drop: true },
   },
 ];
@@ -75,7 +99,7 @@ export function raftOptions(bounds: Bounds, mutant: string | undefined): RaftMod
   };
   for (const name of Object.keys(bounds)) assert(raftBounds.some((b) => b.name === name), () => `unknown raft bound ${name}`);
   assert(mutant === undefined || isMutantName(mutant), () => `unknown raft mutant ${mutant}`);
-  return {
+  const options: RaftModelOptions = {
     servers: int('servers'),
     values: int('values'),
     maxTerm: int('maxTerm'),
@@ -91,6 +115,10 @@ export function raftOptions(bounds: Bounds, mutant: string | undefined): RaftMod
     fingerprintGhost: bool('fingerprintGhost'),
     mutant: mutant as RaftModelOptions['mutant'],
   };
+  assert(!(bool('fromFigure8') && bool('fromDeposedLeader')), 'fromFigure8 and fromDeposedLeader exclude each other');
+  if (bool('fromFigure8')) return { ...options, start: scenarioStart('figure8', options) };
+  if (bool('fromDeposedLeader')) return { ...options, start: scenarioStart('deposedLeader', options) };
+  return options;
 }
 
 export function buildRaftModel(bounds: Bounds, mutant?: string): Model<RaftCluster, RaftAction> {
