@@ -15,6 +15,15 @@ export interface FileHandleLike {
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
   /** fsync(2): the file's data and metadata are on stable storage when this resolves. */
   sync(): Promise<void>;
+  /**
+   * fdatasync(2): the data, and the metadata needed to read it back (the size,
+   * the block map), are on stable storage; timestamps may lag. ZooKeeper's
+   * FileTxnLog forces its log with FileChannel.force(false), which is this.
+   * Optional so that a test's wrapper may offer only `sync` (then used instead).
+   */
+  datasync?(): Promise<void>;
+  /** ftruncate(2): sets the file's length (extending it reads back as zeros). Optional; without it the log is not preallocated. */
+  truncate?(lengthBytes: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -14,8 +14,14 @@
 //   A record's crc32 covers payloadLength, zxid and payload (everything but
 //   itself), so a flipped bit in the length is caught as surely as one in the
 //   payload. Zxids strictly increase within a file and across files. Files are
-//   not preallocated: the file ends where the last record ends, so a record cut
-//   short by a crash is a torn tail, and trailing zeros are corrupt records.
+//   preallocated (txn-log.ts), so the records may be followed by zeros up to
+//   the file's end: a record header of 16 zero bytes with nothing but zeros
+//   after it is the end of the log (a real record has a zxid above 0 and a
+//   checksum, so it is never all zeros). Zeros followed by anything else are
+//   damage, not an end. A record cut short by a crash is a torn tail: either
+//   the file ends inside it (an unpreallocated file, or a cut past the zeros)
+//   or it fails its checksum and its last byte and everything after it are
+//   zero (the write stopped partway into preallocated space).
 //
 // Snapshot file `version-2/snapshot.<zxid in hex>`:
 //
@@ -104,6 +110,9 @@ export function scanLog(bytes: Uint8Array, previousZxid: bigint): LogScan {
   let lastZxid = previousZxid;
   let stop: ScanStop | undefined;
   while (offset < bytes.length) {
+    // The preallocated tail: end of the log. Fewer than a header's worth of zeros
+    // is rather a record cut inside its length field (whose high bytes are 0).
+    if (bytes.length - offset >= recordHeaderBytes && isAllZero(bytes, offset)) break;
     if (bytes.length - offset < recordHeaderBytes) {
       stop = { reason: 'torn-record', offset };
       break;
@@ -121,7 +130,9 @@ export function scanLog(bytes: Uint8Array, previousZxid: bigint): LogScan {
     let sum = crc32(bytes.subarray(offset, offset + 4));
     sum = crc32(bytes.subarray(offset + 8, end), sum);
     if (sum !== view.getUint32(offset + 4)) {
-      stop = { reason: 'bad-checksum', offset };
+      // A write that stopped partway into preallocated space leaves zeros from
+      // the cut to the file's end; a flipped bit leaves the record's tail in place.
+      stop = { reason: isAllZero(bytes, end - 1) ? 'torn-record' : 'bad-checksum', offset };
       break;
     }
     const zxid = view.getBigUint64(offset + 8);
@@ -134,6 +145,21 @@ export function scanLog(bytes: Uint8Array, previousZxid: bigint): LogScan {
     offset = end;
   }
   return { firstZxid, records, validBytes: offset, stop };
+}
+
+/** True when every byte from `from` to the end is zero (true for an empty range). */
+export function isAllZero(bytes: Uint8Array, from: number): boolean {
+  let i = from;
+  // Four bytes at a time once aligned; the preallocated tail can be 64 MiB.
+  while (i < bytes.length && (bytes.byteOffset + i) % 4 !== 0) if (bytes[i++] !== 0) return false;
+  const words = Math.floor((bytes.length - i) / 4);
+  if (words > 0) {
+    const wide = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
+    for (let w = 0; w < words; w++) if (wide[w] !== 0) return false;
+    i += words * 4;
+  }
+  while (i < bytes.length) if (bytes[i++] !== 0) return false;
+  return true;
 }
 
 export function encodeSnapshot(zxid: bigint, blob: Uint8Array): Uint8Array {

@@ -379,3 +379,104 @@ function gatedSyncFs(): { fs: FsLayer; waitForSync(): Promise<void>; release(): 
     syncs: () => syncCount,
   };
 }
+
+describe('preallocated log files (zookeeper.preAllocSize) and fdatasync', () => {
+  /** The live log file as a kill -9 would leave it: copied while the writer still has it open. */
+  function crashCopy(from: string): string {
+    const dataDir = freshDir();
+    mkdirSync(join(dataDir, 'version-2'));
+    for (const name of readdirSync(join(from, 'version-2'))) writeFileSync(join(dataDir, 'version-2', name), readFileSync(join(from, 'version-2', name)));
+    return dataDir;
+  }
+
+  it('grows the file in whole blocks ahead of the records, fdatasyncs it, and trims the zeros on close', async () => {
+    const fs = new CountingFs();
+    const dataDir = freshDir();
+    const { storage } = await open({ dataDir, fs, preAllocBytes: 4096 });
+    const path = join(dataDir, 'version-2', 'log.1');
+    for (const z of range(1, 10)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z), 100)));
+    // 20 + 10 x (16 + 106) = 1,240 bytes of records in one 4 KiB block.
+    expect(statSync(path).size).toBe(4096);
+    expect({ fileSyncs: fs.fileSyncs, datasyncs: fs.datasyncs, handleTruncates: fs.handleTruncates }).toEqual({ fileSyncs: 10, datasyncs: 10, handleTruncates: 1 });
+    await appendAll(storage, range(11, 40), 100); // 3,660 more bytes: past the first block
+    expect(statSync(path).size).toBe(8192);
+    expect(fs.handleTruncates).toBe(2);
+    await storage.close();
+    const recordsBytes = range(1, 40).reduce((n, z) => n + recordBytes(payloadFor(BigInt(z), 100)), 0);
+    expect(statSync(path).size).toBe(logHeaderBytes + recordsBytes);
+  });
+
+  it('reads the zero tail a crash leaves as the end of the log, not as damage', async () => {
+    const source = freshDir();
+    const { storage } = await open({ dataDir: source, preAllocBytes: 4096 });
+    await appendAll(storage, range(1, 7));
+    const dataDir = crashCopy(source);
+    await storage.close();
+    expect(statSync(join(dataDir, 'version-2', 'log.1')).size).toBe(4096);
+
+    const reopened = await open({ dataDir, preAllocBytes: 4096 });
+    expect(zxidsOf(reopened.recovery.records)).toEqual(range(1, 7));
+    expect(reopened.recovery.truncation).toBeUndefined();
+    expect(reopened.storage.lastLoggedZxid).toBe(7n);
+    // The zeros stay; appends continue in a new file, and both replay.
+    await appendAll(reopened.storage, [8, 9]);
+    const again = crashCopy(dataDir);
+    await reopened.storage.close();
+    expect(readdirSync(join(again, 'version-2')).sort()).toEqual(['log.1', 'log.8']);
+    const third = await open({ dataDir: again });
+    expect(zxidsOf(third.recovery.records)).toEqual(range(1, 9));
+    expect(third.recovery.truncation).toBeUndefined();
+    await third.storage.close();
+  });
+
+  it('finds a record torn inside preallocated space, for a cut at every byte of it', async () => {
+    const source = freshDir();
+    const { storage } = await open({ dataDir: source, preAllocBytes: 4096 });
+    for (const z of range(1, 5)) unwrap(await storage.append(BigInt(z), payloadFor(BigInt(z), 7)));
+    const crashed = readFileSync(join(crashCopy(source), 'version-2', 'log.1'));
+    await storage.close();
+    const lastStart = logHeaderBytes + 4 * recordBytes(payloadFor(1n, 7));
+    const lastEnd = lastStart + recordBytes(payloadFor(5n, 7));
+    expect(crashed.length).toBe(4096);
+
+    // The write of record 5 reached the disk only up to `cut`: zeros from there on.
+    for (let cut = lastStart + 1; cut < lastEnd; cut++) {
+      const dataDir = freshDir();
+      mkdirSync(join(dataDir, 'version-2'));
+      const torn = Buffer.from(crashed);
+      torn.fill(0, cut);
+      writeFileSync(join(dataDir, 'version-2', 'log.1'), torn);
+      const reopened = await open({ dataDir });
+      expect(zxidsOf(reopened.recovery.records), `cut at ${cut}`).toEqual([1, 2, 3, 4]);
+      if (cut - lastStart <= 3) {
+        // Only the length field's high bytes (zeros for this 17-byte payload) got
+        // there: the file is indistinguishable from one that ends after record 4.
+        expect(crashed.subarray(lastStart, cut).every((b) => b === 0)).toBe(true);
+        expect(reopened.recovery.truncation, `cut at ${cut}`).toBeUndefined();
+      } else {
+        expect(reopened.recovery.truncation, `cut at ${cut}`).toMatchObject({ name: 'log.1', stop: { reason: 'torn-record', offset: lastStart }, discardedBytes: 4096 - lastStart });
+        expect(statSync(join(dataDir, 'version-2', 'log.1')).size).toBe(lastStart);
+      }
+      await reopened.storage.close();
+    }
+  });
+
+  it('treats zeros followed by other bytes as damage, not as the end of the log', async () => {
+    const source = freshDir();
+    const { storage } = await open({ dataDir: source, preAllocBytes: 4096 });
+    await appendAll(storage, range(1, 6));
+    const crashed = readFileSync(join(crashCopy(source), 'version-2', 'log.1'));
+    await storage.close();
+    const third = logHeaderBytes + 2 * recordBytes(payloadFor(1n));
+    // Record 3 zeroed in place, records 4..6 intact after it.
+    const holed = Buffer.from(crashed);
+    holed.fill(0, third, third + recordBytes(payloadFor(3n)));
+    const dataDir = freshDir();
+    mkdirSync(join(dataDir, 'version-2'));
+    writeFileSync(join(dataDir, 'version-2', 'log.1'), holed);
+    const reopened = await open({ dataDir });
+    expect(zxidsOf(reopened.recovery.records)).toEqual([1, 2]);
+    expect(reopened.recovery.truncation).toMatchObject({ name: 'log.1', stop: { reason: 'bad-checksum', offset: third } });
+    await reopened.storage.close();
+  });
+});

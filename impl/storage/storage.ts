@@ -40,6 +40,8 @@ export type StorageOptions = {
   /** Roll the log at this size (ZooKeeper preallocates 64 MiB files). */
   readonly logBytesMax?: number;
   readonly batchBytesMax?: number;
+  /** Preallocate log files in blocks of this many bytes (ZooKeeper's zookeeper.preAllocSize, 64 MiB); 0 turns it off. */
+  readonly preAllocBytes?: number;
   readonly fs?: FsLayer;
   readonly log?: (line: string) => void;
   /** Called once each time the schedule says a snapshot is due. */
@@ -53,6 +55,7 @@ export const storageDefaults = {
   purgeIntervalHours: 0,
   logBytesMax: 64 * 1024 * 1024,
   batchBytesMax: 4 * 1024 * 1024,
+  preAllocBytes: 64 * 1024 * 1024,
 } as const;
 
 const timerDelayMsMax = 2 ** 31 - 1;
@@ -86,6 +89,7 @@ export class Storage {
       forceSync: options.forceSync ?? storageDefaults.forceSync,
       logBytesMax: options.logBytesMax ?? storageDefaults.logBytesMax,
       batchBytesMax: options.batchBytesMax ?? storageDefaults.batchBytesMax,
+      preAllocBytes: options.preAllocBytes ?? storageDefaults.preAllocBytes,
       lastLoggedZxid: recovery.lastLoggedZxid,
       log: this.log,
     });

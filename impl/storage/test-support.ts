@@ -20,6 +20,10 @@ export type FaultPlan = {
 export class CountingFs implements FsLayer {
   writes = 0;
   fileSyncs = 0;
+  /** The subset of fileSyncs that were fdatasyncs. */
+  datasyncs = 0;
+  /** ftruncate calls on open files (log preallocation and trimming). */
+  handleTruncates = 0;
   directorySyncs = 0;
   renames = 0;
   plan: FaultPlan = {};
@@ -43,6 +47,18 @@ export class CountingFs implements FsLayer {
         const fail = this.plan.failSyncs;
         if (fail?.at.has(index)) throw Object.assign(new Error(`injected ${fail.code}`), { code: fail.code });
         return handle.sync();
+      },
+      // fdatasync counts, and fails, as a file sync: it is the log's fsync.
+      datasync: async () => {
+        const index = this.fileSyncs++;
+        const fail = this.plan.failSyncs;
+        if (fail?.at.has(index)) throw Object.assign(new Error(`injected ${fail.code}`), { code: fail.code });
+        this.datasyncs++;
+        return handle.datasync!();
+      },
+      truncate: async (lengthBytes) => {
+        this.handleTruncates++;
+        return handle.truncate!(lengthBytes);
       },
       close: () => handle.close(),
     };

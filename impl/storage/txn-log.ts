@@ -17,6 +17,16 @@
 // both fsyncs, as ZooKeeper's zookeeper.forceSync does, and is then only as
 // durable as the page cache.
 //
+// Preallocation and fdatasync: like ZooKeeper's FileTxnLog (preAllocSize,
+// 64 MiB by default, and FileChannel.force(false)), a log file is extended in
+// blocks of `preAllocBytes` ahead of the records, so that most appends do not
+// change the file's size, and it is forced with fdatasync, which then has no
+// size to write back and skips the timestamps. The unwritten part reads as
+// zeros; recovery takes an all-zero record header followed by nothing but
+// zeros as the end of the log (record-format.ts). A clean close trims the
+// file back to its last record. The directory is still fsynced when a file is
+// created.
+//
 // Rolling: a new file starts when the current one reaches `logBytesMax` or
 // after a snapshot (ZooKeeper rolls in SyncRequestProcessor before each
 // snapshot so that purging whole files frees space). A new file is named after
@@ -40,6 +50,8 @@ export type TxnLogOptions = {
   readonly logBytesMax: number;
   /** Bound on the bytes written by one flush; a larger backlog takes several flushes. */
   readonly batchBytesMax: number;
+  /** Extend the file in blocks of this many bytes ahead of the records (0: never preallocate). */
+  readonly preAllocBytes?: number;
   /** The last zxid recovery found on disk; appends must go above it. */
   readonly lastLoggedZxid: bigint;
   readonly log: (line: string) => void;
@@ -51,7 +63,8 @@ type PendingAppend = {
   readonly resolve: (result: Result<void>) => void;
 };
 
-type OpenLogFile = { readonly path: string; readonly handle: FileHandleLike; sizeBytes: number };
+/** `sizeBytes` ends at the last record; `allocatedBytes` is the file's length, zeros past sizeBytes. */
+type OpenLogFile = { readonly path: string; readonly handle: FileHandleLike; sizeBytes: number; allocatedBytes: number };
 
 export class TxnLogWriter {
   private readonly options: TxnLogOptions;
@@ -183,16 +196,27 @@ export class TxnLogWriter {
         // 'w' truncates: a file of this name can only hold a torn header or
         // records recovery already rejected, since every valid record in it
         // would have a zxid at or above this one.
-        this.current = { path, handle: await fs.open(path, 'w'), sizeBytes: 0 };
+        this.current = { path, handle: await fs.open(path, 'w'), sizeBytes: 0, allocatedBytes: 0 };
         isNewFile = true;
       }
-      path = this.current.path;
+      const current = this.current;
+      path = current.path;
+      const preAllocBytes = this.options.preAllocBytes ?? 0;
+      const endBytes = current.sizeBytes + buffer.length;
+      if (preAllocBytes > 0 && current.handle.truncate !== undefined && endBytes > current.allocatedBytes) {
+        // FilePadding.padFile: grow to the next whole block past the new records.
+        op = 'preallocate';
+        const allocatedBytes = Math.ceil(endBytes / preAllocBytes) * preAllocBytes;
+        await current.handle.truncate(allocatedBytes);
+        current.allocatedBytes = allocatedBytes;
+      }
       op = 'write';
-      await writeFully(this.current.handle, buffer, this.current.sizeBytes);
-      this.current.sizeBytes += buffer.length;
+      await writeFully(current.handle, buffer, current.sizeBytes);
+      current.sizeBytes = endBytes;
       if (forceSync) {
         op = 'fsync';
-        await this.current.handle.sync();
+        if (current.handle.datasync !== undefined) await current.handle.datasync();
+        else await current.handle.sync();
         if (isNewFile) {
           op = 'fsync directory of';
           await fs.syncDirectory(logDir);
@@ -209,6 +233,16 @@ export class TxnLogWriter {
     const current = this.current;
     this.current = undefined;
     if (current === undefined) return;
+    // Trim the preallocated zeros so a closed file ends at its last record. Not
+    // fsynced: if the trim is lost in a crash, recovery reads the zeros as the
+    // end of the log. Skipped after a failure, when sizeBytes may not match the disk.
+    if (current.allocatedBytes > current.sizeBytes && this.failure === undefined && current.handle.truncate !== undefined) {
+      try {
+        await current.handle.truncate(current.sizeBytes);
+      } catch (thrown) {
+        this.options.log(ioError('trim', current.path, thrown).message);
+      }
+    }
     try {
       await current.handle.close();
     } catch (thrown) {
