@@ -134,6 +134,11 @@ describe('ServerCore', () => {
     const watcher = new FakeClient(core);
     watcher.connect(20_000);
     watcher.send(1, OpCode.exists, R.ExistsRequest, { path: '/lease', watch: true });
+    // Each session's expiry bucket: the next tick multiple after now + timeout.
+    expect(core.sessionExpiries()).toEqual([
+      { sessionId: silent.session.sessionId, expiresAtMs: 6_000 },
+      { sessionId: watcher.session.sessionId, expiresAtMs: 22_000 },
+    ]);
     c.nowMs = 5_999; // bucket: round(1000 + 4000) = 6000
     core.tick();
     expect(core.tree.getNode('/lease')).toBeDefined();

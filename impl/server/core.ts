@@ -890,6 +890,15 @@ export class ServerCore {
     return new Map([...byPath].map(([path, ids]) => [path, [...ids]]));
   }
 
+  /**
+   * Live sessions and when each expires unless touched: the expiry bucket's
+   * time, a multiple of tickTime (SessionTrackerImpl's ExpiryQueue), as
+   * ZooKeeper's dump reports it.
+   */
+  sessionExpiries(): { sessionId: bigint; expiresAtMs: number }[] {
+    return [...this.tracker.all()].map((s) => ({ sessionId: s.sessionId, expiresAtMs: s.expiresAtMs }));
+  }
+
   /** The session ids of live sessions with their timeouts (dump, cons). */
   sessions(): { sessionId: bigint; timeoutMs: number; ephemerals: string[] }[] {
     return [...this.tracker.all()].map((s) => ({ sessionId: s.sessionId, timeoutMs: s.timeoutMs, ephemerals: this.tree.getEphemerals(s.sessionId) }));

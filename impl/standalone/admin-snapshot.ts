@@ -9,8 +9,8 @@
 // - a connection's `expiresAtMs` (NIOServerCnxnFactory's idle-connection
 //   queue) is its last activity plus its session timeout; ZooKeeper's queue
 //   uses the same timeout, touched on each packet;
-// - session expiry times come from the core's SessionTracker (read through
-//   `sessionExpiries`, an adapter over a private field: see there);
+// - session expiry times come from the core's SessionTracker
+//   (`ServerCore.sessionExpiries`, its tick-rounded expiry buckets);
 // - `authFailedCount` is 0: the core does not count failed auths;
 // - `fsyncTimeMs` is the time of a whole log batch (write + fsync), which is
 //   what a client waits for; ZooKeeper's fsynctime times the fsync alone.
@@ -21,7 +21,6 @@ import { nodeEnvironment } from '../admin/environment.ts';
 import type { ConnectionForAdmin, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore } from '../server/core.ts';
-import type { SessionTracker } from '../server/session-tracker.ts';
 import { versionDirName } from '../storage/file-names.ts';
 import type { DurationSummary } from './txn-persister.ts';
 
@@ -79,7 +78,7 @@ export function adminSnapshot(sources: AdminSources): ServerSnapshotForAdmin {
     for (const path of paths) dataWatches.push({ sessionId, path });
   }
 
-  const expiries = sessionExpiries(core);
+  const expiries = core.sessionExpiries();
   const ephemerals = [...core.tree.ephemerals.keys()]
     .map((sessionId) => ({ sessionId, paths: core.tree.getEphemerals(sessionId) }))
     .filter((e) => e.paths.length > 0);
@@ -122,17 +121,6 @@ export function adminSnapshot(sources: AdminSources): ServerSnapshotForAdmin {
     },
     environment: nodeEnvironment(sources.version),
   };
-}
-
-/**
- * Live sessions and their expiry times. The core lists sessions but not when
- * each expires; its SessionTracker knows. Reading the private field through
- * an index keeps this an adapter (no edit to impl/server) and stays
- * type-checked: if the field is renamed, the typecheck fails here.
- */
-export function sessionExpiries(core: ServerCore): { sessionId: bigint; expiresAtMs: number }[] {
-  const tracker: SessionTracker = core['tracker'];
-  return [...tracker.all()].map((s) => ({ sessionId: s.sessionId, expiresAtMs: s.expiresAtMs }));
 }
 
 /** The bytes of the regular files in a directory (ZooKeeper's dirs and conf sum the files of version-2). */
