@@ -245,6 +245,130 @@ describe('ServerCore', () => {
     expect(batches).toEqual([[1n]]);
   });
 
+  describe('per-session order (CommitProcessor): a read waits only for its own session and for the changes it would show', () => {
+    /** A core whose persist completes at once until `hold()`, then waits for `release()`. */
+    function heldCore() {
+      const held: (() => void)[] = [];
+      let holding = false;
+      const core = new ServerCore({
+        now: clock(0).now,
+        persist: () => (holding ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve()),
+      });
+      const settle = () => new Promise((resolve) => setImmediate(resolve));
+      return {
+        core,
+        settle,
+        hold: () => (holding = true),
+        release: async () => {
+          holding = false;
+          for (const resolve of held.splice(0)) resolve();
+          await settle();
+        },
+      };
+    }
+    const replies = (client: FakeClient) => client.seen.flatMap((s) => (s.kind === 'reply' ? [s] : []));
+    const dataOf = (reply: { body: Uint8Array }) => {
+      const decoded = decodeRecord(reply.body, R.GetDataResponse.read);
+      if (!decoded.ok) throw new Error(decoded.error);
+      return new TextDecoder().decode(decoded.value.data);
+    };
+
+    it("answers B's read while A's write is held in persist, without showing the write; A's own read waits for it", async () => {
+      const { core, settle, hold, release } = heldCore();
+      const a = new FakeClient(core);
+      a.connect(30000);
+      const b = new FakeClient(core);
+      b.connect(30000);
+      a.send(1, OpCode.create, R.CreateRequest, { path: '/a', data: bytes('a0'), acl, flags: 0 });
+      b.send(1, OpCode.create, R.CreateRequest, { path: '/b', data: bytes('b0'), acl, flags: 0 });
+      await settle();
+      expect(core.lastDurableZxid).toBe(4n); // two createSessions, two creates
+      expect(core.isIdle).toBe(true);
+
+      hold();
+      a.send(2, OpCode.setData, R.SetDataRequest, { path: '/b', data: bytes('b1'), version: -1 }); // zxid 5, held
+      a.send(3, OpCode.getData, R.GetDataRequest, { path: '/a', watch: false }); // A's read: behind A's write
+      b.send(2, OpCode.getData, R.GetDataRequest, { path: '/a', watch: false }); // nothing pending on /a: answered now
+      expect(core.tree.lastProcessedZxid).toBe(5n);
+      expect(core.lastDurableZxid).toBe(4n);
+      expect(replies(a).map((r) => r.header.xid)).toEqual([1]);
+      expect(replies(b).map((r) => [r.header.xid, r.header.zxid])).toEqual([
+        [1, 4n],
+        // The header zxid is the durable one: B is not shown zxid 5 either.
+        [2, 4n],
+      ]);
+      expect(dataOf(replies(b)[1]!)).toBe('a0');
+
+      b.send(3, OpCode.getData, R.GetDataRequest, { path: '/b', watch: false }); // would show A's write: held
+      b.send(4, OpCode.getData, R.GetDataRequest, { path: '/a', watch: false }); // behind B's own earlier read
+      await settle();
+      expect(replies(a).map((r) => r.header.xid)).toEqual([1]);
+      expect(replies(b).map((r) => r.header.xid)).toEqual([1, 2]);
+
+      await release();
+      expect(replies(a).map((r) => [r.header.xid, r.header.zxid])).toEqual([
+        [1, 3n],
+        [2, 5n],
+        [3, 5n],
+      ]);
+      expect(replies(b).map((r) => [r.header.xid, r.header.zxid])).toEqual([
+        [1, 4n],
+        [2, 4n],
+        [3, 5n],
+        [4, 5n],
+      ]);
+      expect(dataOf(replies(b)[2]!)).toBe('b1');
+      expect(core.isIdle).toBe(true);
+    });
+
+    it("holds a read of a node another session is creating or deleting, and of its parent's children", async () => {
+      const { core, settle, hold, release } = heldCore();
+      const a = new FakeClient(core);
+      a.connect(30000);
+      const b = new FakeClient(core);
+      b.connect(30000);
+      a.create(1, '/p');
+      a.create(2, '/q');
+      await settle();
+      hold();
+      a.create(3, '/p/c');
+      b.send(1, OpCode.exists, R.ExistsRequest, { path: '/p/c', watch: false });
+      b.send(2, OpCode.getChildren, R.GetChildrenRequest, { path: '/p', watch: false });
+      const other = new FakeClient(core);
+      other.connect(30000); // its createSession is held too
+      await settle();
+      expect(replies(b)).toEqual([]);
+      await release();
+      expect(replies(b).map((r) => [r.header.xid, r.header.err])).toEqual([
+        [1, 0],
+        [2, 0],
+      ]);
+      const children = decodeRecord(replies(b)[1]!.body, R.GetChildrenResponse.read);
+      expect(children.ok && children.value.children).toEqual(['c']);
+      expect(other.seen.map((s) => s.kind)).toEqual(['connect']);
+    });
+
+    it("delivers the watch event of a held write before B's reply that shows the change, and after B's earlier reply", async () => {
+      const { core, settle, hold, release } = heldCore();
+      const a = new FakeClient(core);
+      a.connect(30000);
+      const b = new FakeClient(core);
+      b.connect(30000);
+      a.create(1, '/x');
+      a.create(2, '/y');
+      b.send(1, OpCode.getData, R.GetDataRequest, { path: '/x', watch: true });
+      await settle();
+      hold();
+      a.send(3, OpCode.setData, R.SetDataRequest, { path: '/x', data: bytes('new'), version: -1 });
+      b.send(2, OpCode.getData, R.GetDataRequest, { path: '/x', watch: false });
+      await settle();
+      expect(b.seen.slice(1).map((s) => s.kind)).toEqual(['reply']);
+      await release();
+      expect(b.seen.slice(1).map((s) => s.kind)).toEqual(['reply', 'event', 'reply']);
+      expect(dataOf(replies(b)[1]!)).toBe('new');
+    });
+  });
+
   it('stops, closing every connection, when persist fails (as SyncRequestProcessor does on a log write error)', async () => {
     const fatal: unknown[] = [];
     const core = new ServerCore({ now: clock(0).now, persist: () => Promise.reject(new Error('disk full')), onFatal: (e) => fatal.push(e) });

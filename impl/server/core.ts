@@ -8,12 +8,28 @@
 // Ordering. Requests are handled in arrival order, one at a time. A write is
 // prepped and applied to the tree at once, so the next request is validated
 // against it, but nothing it produced (its reply, the watch events it fired)
-// leaves the server before `persist` has made its txn durable. Every output
-// joins one FIFO; an output is released when the batch it depends on is durable
-// and everything ahead of it has been released. Hence, for every session, replies
-// come in request order, a read never shows a change that is not yet durable, and
-// a watch event reaches a client before any reply that follows the change
-// (ZooKeeper's guarantee that a client sees the event before the new data).
+// leaves the server before `persist` has made its txn durable.
+//
+// Each connection has its own output FIFO; an output is released when the
+// persist batch it depends on is durable and everything ahead of it in that
+// connection's FIFO has been released. This is ZooKeeper's CommitProcessor
+// rule: a request waits only for its own session's earlier requests, so a
+// read of one session is not held up by another session's writes on their
+// way to disk. What a read depends on:
+// - a read of a path (exists, getData, getChildren, getACL, multiRead) depends
+//   on the newest non-durable txn that changed that path: the node itself, or,
+//   for a create or delete, its parent too (children, cversion, pzxid). It runs
+//   against the tree now, which holds that txn, so it is released only once
+//   the txn is durable; a read of a path no pending txn touched is answered
+//   at once, and what it shows is durable already;
+// - any other read (sync, setWatches, addWatch, getAllChildrenNumber, ...)
+//   depends on the newest txn of all.
+// A read's reply header carries the newest zxid that is both durable and
+// applied when it was read, never a non-durable one (a client reconnecting
+// with a zxid the server lost would be refused). Watch events join the
+// watcher's FIFO with the batch of the change, ahead of any later reply to that
+// watcher, and a reply that shows the change depends on that batch: the
+// client sees the event before the new data, as ZooKeeper guarantees.
 //
 // Group commit: all txns produced while a persist is in flight go to the next
 // persist call as one batch. If persist fails the server stops, as ZooKeeper's
@@ -27,7 +43,8 @@ import { frame } from '../protocol/frame-decoder.ts';
 import { authenticate, checkACL, userName } from '../tree/acl.ts';
 import { DataTree, type TxnResult, type WatchEvent } from '../tree/data-tree.ts';
 import { prepRequest, type WriteRequest } from '../tree/prep.ts';
-import type { Txn } from '../tree/txn.ts';
+import type { Txn, TxnOp } from '../tree/txn.ts';
+import { assertNever } from '../../spec/common/assert.ts';
 import { checkPasswd, generatePasswd, initialSessionId } from './session-password.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { LatencyStats, type ConnectionInfo, type ServerStats } from './stats.ts';
@@ -71,6 +88,9 @@ export type ServerCoreOptions = {
 
 type ConnectionState = 'handshake' | 'open' | 'closed';
 
+/** The persist batch a read's reply must wait for; `read` narrows it to the paths it reads. */
+type ReadDependency = { batch: number };
+
 type Connection = {
   readonly id: number;
   readonly sink: ConnectionSink;
@@ -90,9 +110,12 @@ type Connection = {
   lastResponseAtMs: number;
   lastLatencyMs: number;
   readonly latency: LatencyStats;
+  /** This connection's output FIFO (consumed up to outputsHead). */
+  outputs: Output[];
+  outputsHead: number;
 };
 
-/** One entry of the output FIFO. `batch` is the persist batch it waits for (0: nothing). */
+/** One entry of an output FIFO. `batch` is the persist batch it waits for (0: nothing). */
 type Output = { readonly batch: number; readonly deliver: () => void };
 
 export class ServerCore {
@@ -110,9 +133,13 @@ export class ServerCore {
   private nextSessionId: bigint;
   private nextZxid: bigint;
 
-  // Output FIFO and group commit.
-  private outputs: Output[] = [];
-  private outputsHead = 0;
+  // Output FIFOs and group commit.
+  /** Connections whose FIFO holds outputs waiting for a batch. */
+  private readonly waiting = new Set<Connection>();
+  /** Path -> the newest batch with a txn that changed it; entries at or below durableBatch are stale. */
+  private readonly pendingPaths = new Map<string, number>();
+  /** The batch of the newest txn applied. */
+  private lastTxnBatch = 0;
   private batchTxns: Txn[] = [];
   private currentBatch = 1;
   private durableBatch = 0;
@@ -172,6 +199,8 @@ export class ServerCore {
       lastResponseAtMs: 0,
       lastLatencyMs: 0,
       latency: new LatencyStats(),
+      outputs: [],
+      outputsHead: 0,
     });
     if (this.stopped) sink.close('server stopped');
     return id;
@@ -183,6 +212,10 @@ export class ServerCore {
     if (connection === undefined) return;
     connection.state = 'closed';
     this.connections.delete(connectionId);
+    // What it still had waiting can no longer be sent.
+    connection.outputs = [];
+    connection.outputsHead = 0;
+    this.waiting.delete(connection);
     this.tree.removeWatcher(connectionId);
     if (connection.sessionId !== undefined && this.sessionConnection.get(connection.sessionId) === connectionId) {
       this.sessionConnection.delete(connection.sessionId);
@@ -235,7 +268,7 @@ export class ServerCore {
       this.tracker.add(sessionId, timeoutMs, this.now());
       this.attach(connection, sessionId, timeoutMs);
       const { batch } = this.submitTxn(sessionId, 0, { type: OpCode.createSession, timeOut: timeoutMs });
-      this.enqueue(batch, () => this.sendConnectResponse(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
+      this.enqueue(connection, batch, () => this.sendConnectResponse(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
       return;
     }
     const sessionId = request.sessionId;
@@ -247,7 +280,7 @@ export class ServerCore {
     } else {
       this.log('info', `invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} from ${connection.remoteAddress}, probably expired`);
     }
-    this.enqueue(0, () => this.sendConnectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+    this.enqueue(connection, 0, () => this.sendConnectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
   }
 
   /**
@@ -296,14 +329,14 @@ export class ServerCore {
     if (!this.tracker.touch(sessionId, startedAtMs)) {
       // The session expired or is closing: ZooKeeper answers SessionExpired and the client gives up.
       connection.outstandingRequests++;
-      this.enqueue(0, () => this.reply(connection, header, ErrorCode.SESSIONEXPIRED, undefined, startedAtMs, zxid));
+      this.enqueue(connection, 0, () => this.reply(connection, header, ErrorCode.SESSIONEXPIRED, undefined, startedAtMs, this.visibleZxid(zxid)));
       return;
     }
     connection.outstandingRequests++;
     connection.lastCxid = header.xid;
     switch (header.type) {
       case OpCode.ping:
-        this.enqueue(0, () => this.reply(connection, { xid: Xid.ping, type: OpCode.ping }, 0, undefined, startedAtMs, zxid));
+        this.enqueue(connection, 0, () => this.reply(connection, { xid: Xid.ping, type: OpCode.ping }, 0, undefined, startedAtMs, this.visibleZxid(zxid)));
         return;
       case OpCode.auth:
         this.handleAuth(connection, header, body, startedAtMs);
@@ -312,7 +345,7 @@ export class ServerCore {
         this.tracker.setClosing(sessionId);
         const { batch } = this.submitTxn(sessionId, header.xid, { type: OpCode.closeSession });
         const closeZxid = this.tree.lastProcessedZxid;
-        this.enqueue(batch, () => {
+        this.enqueue(connection, batch, () => {
           this.reply(connection, header, 0, undefined, startedAtMs, closeZxid);
           this.closeConnection(connection.id, 'client closed the session');
         });
@@ -350,8 +383,8 @@ export class ServerCore {
       default:
         // UnimplementedRequestProcessor: an Unimplemented reply, then the connection is closed.
         this.log('warn', `unknown request type ${header.type} from connection ${connection.id}`);
-        this.enqueue(0, () => {
-          this.reply(connection, header, ErrorCode.UNIMPLEMENTED, undefined, startedAtMs, zxid);
+        this.enqueue(connection, 0, () => {
+          this.reply(connection, header, ErrorCode.UNIMPLEMENTED, undefined, startedAtMs, this.visibleZxid(zxid));
           this.closeConnection(connection.id, `unknown request type ${header.type}`);
         });
     }
@@ -362,11 +395,11 @@ export class ServerCore {
     const ids = decoded.ok ? authenticate(decoded.value.scheme, decoded.value.auth, connection.remoteAddress, this.options.superDigest) : undefined;
     if (ids !== undefined) {
       for (const id of ids) if (!connection.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) connection.authIds.push(id);
-      this.enqueue(0, () => this.reply(connection, header, 0, undefined, startedAtMs, 0n));
+      this.enqueue(connection, 0, () => this.reply(connection, header, 0, undefined, startedAtMs, 0n));
       return;
     }
     this.log('warn', `authentication failed for scheme ${decoded.ok ? decoded.value.scheme : '(malformed)'} on connection ${connection.id}`);
-    this.enqueue(0, () => {
+    this.enqueue(connection, 0, () => {
       this.reply(connection, header, ErrorCode.AUTHFAILED, undefined, startedAtMs, 0n);
       this.closeConnection(connection.id, 'authentication failed');
     });
@@ -379,19 +412,19 @@ export class ServerCore {
       // A body that does not decode becomes an error txn (pRequest's catch-all: MarshallingError).
       const { batch, outcome } = this.submitErrorTxn(sessionId, header.xid, ErrorCode.MARSHALLINGERROR);
       const zxid = this.tree.lastProcessedZxid;
-      this.enqueue(batch, () => this.reply(connection, header, outcome.err, undefined, startedAtMs, zxid));
+      this.enqueue(connection, batch, () => this.reply(connection, header, outcome.err, undefined, startedAtMs, zxid));
       return;
     }
     if (request === 'reconfig') {
       const { batch, outcome } = this.submitErrorTxn(sessionId, header.xid, ErrorCode.RECONFIGDISABLED);
       const zxid = this.tree.lastProcessedZxid;
-      this.enqueue(batch, () => this.reply(connection, header, outcome.err, undefined, startedAtMs, zxid));
+      this.enqueue(connection, batch, () => this.reply(connection, header, outcome.err, undefined, startedAtMs, zxid));
       return;
     }
     const { batch, outcome } = this.submitTxn(sessionId, header.xid, request, connection.authIds);
     const { err, response } = writeResponse(outcome);
     const zxid = this.tree.lastProcessedZxid;
-    this.enqueue(batch, () => this.reply(connection, header, err, response, startedAtMs, zxid));
+    this.enqueue(connection, batch, () => this.reply(connection, header, err, response, startedAtMs, zxid));
   }
 
   /** FinalRequestProcessor's read cases: run against the tree now, released in order. */
@@ -399,20 +432,26 @@ export class ServerCore {
     let err = 0;
     let response: Uint8Array | undefined;
     let events: WatchEvent[] = [];
-    const result = this.read(connection, header.type, body);
+    // What the read saw: the paths it names, or (by default) everything.
+    const dependency: ReadDependency = { batch: this.lastTxnBatch };
+    const result = this.read(connection, header.type, body, dependency);
     const zxid = this.tree.lastProcessedZxid;
     if (result === undefined) err = ErrorCode.MARSHALLINGERROR;
     else if (typeof result === 'number') err = result;
     else ({ response, events = [] } = result);
+    if (events.length === 0) {
+      this.enqueue(connection, dependency.batch, () => this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid)));
+      return;
+    }
     // setWatches fires its events while it runs, so they precede its reply (FinalRequestProcessor).
-    this.enqueue(0, () => {
+    this.enqueue(connection, dependency.batch, () => {
       for (const event of events) this.deliverEvent(event);
-      this.reply(connection, header, err, response, startedAtMs, zxid);
+      this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid));
     });
   }
 
   /** undefined: the body did not decode; a number: a KeeperException code. */
-  private read(connection: Connection, type: number, body: Uint8Array): number | { response?: Uint8Array; events?: WatchEvent[] } | undefined {
+  private read(connection: Connection, type: number, body: Uint8Array, dependency: ReadDependency): number | { response?: Uint8Array; events?: WatchEvent[] } | undefined {
     const tree = this.tree;
     const watcher = connection.id;
     const canRead = (acl: readonly R.ACL[], perm: number) => checkACL(acl, perm, connection.authIds);
@@ -421,6 +460,7 @@ export class ServerCore {
         const request = decodeRecord(body, R.ExistsRequest.read, true);
         if (!request.ok) return undefined;
         const { path, watch } = request.value;
+        dependency.batch = this.pathBatch(path);
         if (path.includes('\0')) return ErrorCode.BADARGUMENTS;
         const node = tree.getNode(path);
         if (node !== undefined && !canRead(node.acl, Perms.READ)) return ErrorCode.NOAUTH;
@@ -431,6 +471,7 @@ export class ServerCore {
       case OpCode.getData: {
         const request = decodeRecord(body, R.GetDataRequest.read, true);
         if (!request.ok) return undefined;
+        dependency.batch = this.pathBatch(request.value.path);
         const result = this.getData(connection, request.value.path, request.value.watch);
         return typeof result === 'number' ? result : { response: encodeRecord(result, R.GetDataResponse.write) };
       }
@@ -438,6 +479,7 @@ export class ServerCore {
       case OpCode.getChildren2: {
         const request = decodeRecord(body, R.GetChildrenRequest.read, true);
         if (!request.ok) return undefined;
+        dependency.batch = this.pathBatch(request.value.path);
         const result = this.getChildren(connection, request.value.path, request.value.watch);
         if (typeof result === 'number') return result;
         return type === OpCode.getChildren
@@ -455,6 +497,7 @@ export class ServerCore {
       case OpCode.getACL: {
         const request = decodeRecord(body, R.GetACLRequest.read, true);
         if (!request.ok) return undefined;
+        dependency.batch = this.pathBatch(request.value.path);
         const node = tree.getNode(request.value.path);
         if (node === undefined) return ErrorCode.NONODE;
         if (!canRead(node.acl, Perms.READ | Perms.ADMIN)) return ErrorCode.NOAUTH;
@@ -521,7 +564,9 @@ export class ServerCore {
         const request = decodeRecord(body, R.MultiRequest.read, true);
         if (!request.ok) return undefined;
         const results: R.MultiResult[] = [];
+        dependency.batch = 0;
         for (const op of request.value) {
+          if (op.type === OpCode.getData || op.type === OpCode.getChildren) dependency.batch = Math.max(dependency.batch, this.pathBatch(op.request.path));
           if (op.type === OpCode.getData) {
             const result = this.getData(connection, op.request.path, false);
             results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getData, ...result });
@@ -535,6 +580,7 @@ export class ServerCore {
         return { response: encodeRecord(results, R.MultiResponse.write) };
       }
       case OpCode.whoAmI: {
+        dependency.batch = 0; // the connection's auth ids, not the tree
         const clientInfo = connection.authIds.map((id) => ({ authScheme: id.scheme, user: userName(id) }));
         return { response: encodeRecord({ clientInfo }, R.WhoAmIResponse.write) };
       }
@@ -618,15 +664,78 @@ export class ServerCore {
   }
 
   private applyAndLog(txn: Txn): { batch: number; outcome: TxnResult } {
+    const batch = this.currentBatch;
+    if (this.options.persist !== undefined) this.markPending(txn, batch);
     const { result, events } = this.tree.applyTxn(txn);
     if (txn.body.type === 'closeSession') {
       this.tracker.remove(txn.sessionId);
     }
-    const batch = this.currentBatch;
+    this.lastTxnBatch = batch;
     this.batchTxns.push(txn);
-    for (const event of events) this.enqueue(batch, () => this.deliverEvent(event));
+    // First: an in-memory server makes the batch durable here, so the events go out at once.
     this.scheduleFlush();
+    for (const event of events) {
+      const watcher = this.connections.get(event.watcher);
+      if (watcher !== undefined) this.enqueue(watcher, batch, () => this.deliverEvent(event));
+    }
     return { batch, outcome: result };
+  }
+
+  /** Records the paths whose reads must wait for `batch` (see the ordering note at the top). */
+  private markPending(txn: Txn, batch: number): void {
+    const body = txn.body;
+    switch (body.type) {
+      case 'multi':
+        for (const op of body.ops) this.markPendingOp(op, batch);
+        return;
+      case 'closeSession':
+        for (const path of body.paths2Delete) this.markPendingChild(path, batch);
+        // Whatever else the tree deletes for the session (it should be the same list).
+        for (const path of this.tree.getEphemerals(txn.sessionId)) this.markPendingChild(path, batch);
+        return;
+      case 'createSession':
+        return;
+      default:
+        this.markPendingOp(body, batch);
+    }
+  }
+
+  private markPendingOp(op: TxnOp, batch: number): void {
+    switch (op.type) {
+      case 'create':
+      case 'createContainer':
+      case 'createTTL':
+      case 'delete':
+        this.markPendingChild(op.path, batch);
+        return;
+      case 'setData':
+      case 'setACL':
+        this.pendingPaths.set(op.path, batch);
+        return;
+      case 'check':
+      case 'error':
+        return;
+      default:
+        assertNever(op);
+    }
+  }
+
+  /** A created or deleted node changes its parent's children, cversion and pzxid too. */
+  private markPendingChild(path: string, batch: number): void {
+    this.pendingPaths.set(path, batch);
+    const slash = path.lastIndexOf('/');
+    this.pendingPaths.set(slash <= 0 ? '/' : path.slice(0, slash), batch);
+  }
+
+  /** The batch a read of `path` must wait for: 0 when every change to it is durable. */
+  private pathBatch(path: string): number {
+    const batch = this.pendingPaths.get(path);
+    return batch === undefined || batch <= this.durableBatch ? 0 : batch;
+  }
+
+  /** The zxid a read's reply carries: what it saw, but never beyond what is durable. */
+  private visibleZxid(readZxid: bigint): bigint {
+    return readZxid < this.durableZxid ? readZxid : this.durableZxid;
   }
 
   private scheduleFlush(): void {
@@ -661,6 +770,7 @@ export class ServerCore {
     this.persistBatches++;
     this.durableBatch = batch;
     for (const txn of txns) if (txn.zxid > this.durableZxid) this.durableZxid = txn.zxid;
+    for (const [path, pathBatch] of this.pendingPaths) if (pathBatch <= batch) this.pendingPaths.delete(path);
     this.release();
     if (this.batchTxns.length > 0) void this.flush();
   }
@@ -674,8 +784,11 @@ export class ServerCore {
   /** Stops serving: every connection is closed and new ones are refused. Pending outputs are dropped. */
   stop(): void {
     this.stopped = true;
-    this.outputs = [];
-    this.outputsHead = 0;
+    for (const connection of this.waiting) {
+      connection.outputs = [];
+      connection.outputsHead = 0;
+    }
+    this.waiting.clear();
     for (const id of [...this.connections.keys()]) this.closeConnection(id, 'server stopping');
   }
 
@@ -683,30 +796,36 @@ export class ServerCore {
     return this.stopped;
   }
 
-  private enqueue(batch: number, deliver: () => void): void {
-    if (this.stopped) return;
-    const idle = this.outputsHead === this.outputs.length;
-    if (idle && batch <= this.durableBatch) {
+  private enqueue(connection: Connection, batch: number, deliver: () => void): void {
+    if (this.stopped || connection.state === 'closed') return;
+    if (connection.outputsHead === connection.outputs.length && batch <= this.durableBatch) {
       deliver();
       return;
     }
-    this.outputs.push({ batch, deliver });
-    // An in-memory server can make a batch durable while outputs wait (never, in
-    // practice, since its FIFO is always idle), so release eagerly.
-    if (this.options.persist === undefined) this.release();
+    connection.outputs.push({ batch, deliver });
+    this.waiting.add(connection);
   }
 
   private release(): void {
-    while (this.outputsHead < this.outputs.length) {
-      const output = this.outputs[this.outputsHead]!;
-      if (output.batch > this.durableBatch) break;
-      this.outputsHead++;
-      output.deliver();
-    }
-    // Compact once the consumed prefix dominates (avoids queue.shift()).
-    if (this.outputsHead > 1024 && this.outputsHead * 2 > this.outputs.length) {
-      this.outputs = this.outputs.slice(this.outputsHead);
-      this.outputsHead = 0;
+    for (const connection of this.waiting) {
+      let head = connection.outputsHead;
+      while (head < connection.outputs.length) {
+        const output = connection.outputs[head]!;
+        if (output.batch > this.durableBatch) break;
+        connection.outputsHead = ++head;
+        output.deliver();
+        // A delivery may close the connection, which empties its FIFO.
+        head = connection.outputsHead;
+      }
+      if (connection.outputsHead === connection.outputs.length) {
+        connection.outputs = [];
+        connection.outputsHead = 0;
+        this.waiting.delete(connection);
+      } else if (connection.outputsHead > 1024 && connection.outputsHead * 2 > connection.outputs.length) {
+        // Compact once the consumed prefix dominates (avoids queue.shift()).
+        connection.outputs = connection.outputs.slice(connection.outputsHead);
+        connection.outputsHead = 0;
+      }
     }
   }
 
@@ -723,7 +842,7 @@ export class ServerCore {
 
   /** True when no output waits for persistence (tests use it to settle). */
   get isIdle(): boolean {
-    return this.outputsHead === this.outputs.length && this.batchTxns.length === 0 && !this.persisting;
+    return this.waiting.size === 0 && this.batchTxns.length === 0 && !this.persisting;
   }
 
   // ---- sending ---------------------------------------------------------------------
@@ -787,7 +906,8 @@ export class ServerCore {
       this.log('info', `expiring session 0x${BigInt.asUintN(64, session.sessionId).toString(16)}, timeout of ${session.timeoutMs}ms exceeded`);
       const { batch } = this.submitTxn(session.sessionId, 0, { type: OpCode.closeSession });
       const connectionId = this.sessionConnection.get(session.sessionId);
-      if (connectionId !== undefined) this.enqueue(batch, () => this.closeConnection(connectionId, 'session expired'));
+      const connection = connectionId === undefined ? undefined : this.connections.get(connectionId);
+      if (connection !== undefined) this.enqueue(connection, batch, () => this.closeConnection(connection.id, 'session expired'));
     }
     const intervalMs = this.options.containerCheckIntervalMs ?? 60_000;
     if (nowMs - this.lastContainerCheckMs >= intervalMs) {
