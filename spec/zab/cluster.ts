@@ -17,12 +17,12 @@
 
 import { assert } from '../common/assert.ts';
 import type { Model, Permutation, StateSink } from '../../model-check/model.ts';
-import { isAtLeastAsRecent, selfVote } from './election.ts';
+import { isAtLeastAsRecent, selfVote, startLooking } from './election.ts';
 import { isLearner } from './discovery.ts';
 import { compareZxid, txnEquals } from './history.ts';
-import { properties } from './invariants.ts';
-import { restartFromDisk, step } from './step.ts';
-import type { Notification, ServerConfig, ServerState, Txn, Vote, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
+import { propertiesFor } from './invariants.ts';
+import { reloadSnapFromDisk, restartFromDisk, step } from './step.ts';
+import type { ElectionVote, Notification, ServerConfig, ServerState, Txn, Vote, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
 
 export interface ZabBounds {
   /** Voting servers. */
@@ -69,6 +69,8 @@ export interface Server {
   readonly pending: readonly PendingWrite[];
 }
 
+type MutableGhost = { -readonly [K in keyof Ghost]: Ghost[K][number][] };
+
 /** Ghost variables: what happened, for the invariants only (ZkV3_7_0.tla: proposalMsgsLog, epochLeader). */
 export interface Ghost {
   /** Every proposal any leader made, in order, with its leader. */
@@ -84,6 +86,8 @@ export interface Ghost {
 }
 
 export interface ZabCluster {
+  /** What every server knows before it runs (constant over a run; not part of the fingerprint). */
+  readonly config: ServerConfig;
   readonly servers: readonly Server[];
   /** Quorum-port channels, index from * n + to. */
   readonly channels: readonly (readonly ZabMessage[])[];
@@ -117,19 +121,25 @@ export type ZabAction =
   | { readonly type: 'DropNotification'; readonly from: number; readonly to: number };
 
 const EMPTY_DISK: Disk = { log: [], acceptedEpoch: 0, currentEpoch: 0, lastSnapshot: 0 };
+const NO_PENDING: readonly PendingWrite[] = [];
 
-/** A mutable working copy of a cluster while one action is applied. */
+/** A queued disk write, as opposed to a message queued behind the writes. */
+function isWrite(w: PendingWrite): boolean {
+  return w.kind !== 'send';
+}
+
+/**
+ * A mutable working copy of a cluster while one action is applied. The arrays
+ * of the cluster are shared with the state it came from; ghost sets are copied
+ * only when an action adds to them (most actions do not), and kept sorted by
+ * insertion so that their encoding needs no sorting.
+ */
 class World {
   servers: Server[];
   channels: (readonly ZabMessage[])[];
   notifications: (readonly Notification[])[];
-  ghost: {
-    proposed: { txn: Txn; source: number }[];
-    committed: Txn[];
-    epochLeaders: { epoch: number; leader: number }[];
-    discarded: Txn[];
-    lostCommitted: Txn[];
-  };
+  ghost: Ghost;
+  private ghostCopied = false;
   partitions: number;
   crashes: number;
   timeouts: number;
@@ -145,13 +155,7 @@ class World {
     this.servers = c.servers.slice();
     this.channels = c.channels.slice();
     this.notifications = c.notifications.slice();
-    this.ghost = {
-      proposed: c.ghost.proposed.slice(),
-      committed: c.ghost.committed.slice(),
-      epochLeaders: c.ghost.epochLeaders.slice(),
-      discarded: c.ghost.discarded.slice(),
-      lostCommitted: c.ghost.lostCommitted.slice(),
-    };
+    this.ghost = c.ghost;
     this.partitions = c.partitions;
     this.crashes = c.crashes;
     this.timeouts = c.timeouts;
@@ -160,9 +164,25 @@ class World {
     this.requests = c.requests;
   }
 
+  /** The ghost variables, copied before their first change in this action. */
+  mutableGhost(): MutableGhost {
+    if (!this.ghostCopied) {
+      const g = this.ghost;
+      this.ghost = {
+        proposed: g.proposed.slice(),
+        committed: g.committed.slice(),
+        epochLeaders: g.epochLeaders.slice(),
+        discarded: g.discarded.slice(),
+        lostCommitted: g.lostCommitted.slice(),
+      };
+      this.ghostCopied = true;
+    }
+    return this.ghost as MutableGhost;
+  }
+
   freeze(): ZabCluster {
-    const sortTxns = (txns: Txn[]) => txns.sort(compareTxn);
     return {
+      config: this.config,
       servers: this.servers,
       channels: this.channels,
       notifications: this.notifications,
@@ -172,13 +192,7 @@ class World {
       partitionsStarted: this.partitionsStarted,
       losses: this.losses,
       requests: this.requests,
-      ghost: {
-        proposed: this.ghost.proposed,
-        committed: sortTxns(this.ghost.committed),
-        epochLeaders: this.ghost.epochLeaders.sort((a, b) => a.epoch - b.epoch || a.leader - b.leader),
-        discarded: sortTxns(this.ghost.discarded),
-        lostCommitted: sortTxns(this.ghost.lostCommitted),
-      },
+      ghost: this.ghost,
     };
   }
 
@@ -217,21 +231,34 @@ class World {
 
   /** Runs one event on one server, carries out its effects, then the consequences of its state change. */
   apply(id: number, event: ZabEvent): void {
-    const before = this.node(id);
+    let before = this.node(id);
     if (before === null) return;
-    const transition = step(before, event);
+    let transition = step(before, event);
     if (transition.state === before && transition.effects.length === 0) return;
+    if (before.syncMode === 'SNAP' && transition.state.state === 'LOOKING') {
+      // The snapshot was in memory only; the election reads the database from disk (step.ts
+      // reloadSnapFromDisk). Dropping it truncates no log, so the ghost bookkeeping starts from the reload.
+      before = reloadSnapFromDisk(before, this.servers[id]!.disk);
+      transition = startLooking(before);
+    }
     this.setNode(id, transition.state);
     for (const effect of transition.effects) this.carryOut(id, effect);
     this.afterChange(id, before);
   }
 
   setNode(id: number, node: ZabNode | null): void {
-    this.servers[id] = { ...this.servers[id]!, node };
+    const server = this.servers[id]!;
+    this.servers[id] = { node, disk: server.disk, pending: server.pending };
   }
 
   setDisk(id: number, disk: Disk): void {
-    this.servers[id] = { ...this.servers[id]!, disk };
+    const server = this.servers[id]!;
+    this.servers[id] = { node: server.node, disk, pending: server.pending };
+  }
+
+  setPending(id: number, pending: readonly PendingWrite[]): void {
+    const server = this.servers[id]!;
+    this.servers[id] = { node: server.node, disk: server.disk, pending };
   }
 
   carryOut(id: number, effect: ZabEffect): void {
@@ -242,7 +269,7 @@ class World {
         return;
       case 'sendAfterSync':
         if (server.pending.length === 0) this.send(id, effect.to, effect.message);
-        else this.servers[id] = { ...server, pending: [...server.pending, { kind: 'send', to: effect.to, message: effect.message }] };
+        else this.setPending(id, [...server.pending, { kind: 'send', to: effect.to, message: effect.message }]);
         return;
       case 'sendNotification': {
         if (!this.canTalk(id, effect.to)) return;
@@ -251,7 +278,7 @@ class World {
         return;
       }
       case 'logTxns':
-        if (effect.txns.length > 0) this.servers[id] = { ...server, pending: [...server.pending, { kind: 'log', txns: effect.txns }] };
+        if (effect.txns.length > 0) this.setPending(id, [...server.pending, { kind: 'log', txns: effect.txns }]);
         return;
       case 'flush':
         this.diskSync(id);
@@ -272,7 +299,7 @@ class World {
         return;
       case 'writeCurrentEpoch':
         if (effect.queued && server.pending.length > 0) {
-          this.servers[id] = { ...server, pending: [...server.pending, { kind: 'currentEpoch', epoch: effect.epoch }] };
+          this.setPending(id, [...server.pending, { kind: 'currentEpoch', epoch: effect.epoch }]);
         } else {
           this.setDisk(id, { ...server.disk, currentEpoch: effect.epoch });
         }
@@ -283,7 +310,8 @@ class World {
   /** DiskSync: the queued writes reach the disk in order, releasing the messages queued behind them. */
   diskSync(id: number): void {
     const pending = this.servers[id]!.pending;
-    this.servers[id] = { ...this.servers[id]!, pending: [] };
+    if (pending.length === 0) return;
+    this.setPending(id, NO_PENDING);
     for (const write of pending) {
       const disk = this.servers[id]!.disk;
       switch (write.kind) {
@@ -309,7 +337,7 @@ class World {
       // Leaving FOLLOWING/LEADING shuts the request processors down; SyncRequestProcessor flushes
       // its queue on shutdown, and messages queued behind the writes have no connection left.
       const pending = this.servers[id]!.pending;
-      this.servers[id] = { ...this.servers[id]!, pending: pending.filter((w) => w.kind !== 'send') };
+      if (pending.length > 0) this.setPending(id, pending.filter(isWrite));
       this.diskSync(id);
     }
     if (isLearner(before) && before.leader !== -1 && !(isLearner(after) && after.leader === before.leader)) {
@@ -330,34 +358,49 @@ class World {
   }
 
   recordGhost(id: number, before: ZabNode, after: ZabNode): void {
-    const ghost = this.ghost;
     if (after.state === 'LEADING' && before.state === 'LEADING') {
       if (before.zabState === 'DISCOVERY' && after.zabState === 'SYNCHRONIZATION') {
-        ghost.epochLeaders.push({ epoch: after.acceptedEpoch, leader: id });
+        const leaders = this.mutableGhost().epochLeaders;
+        let at = leaders.length;
+        while (at > 0 && (leaders[at - 1]!.epoch > after.acceptedEpoch || (leaders[at - 1]!.epoch === after.acceptedEpoch && leaders[at - 1]!.leader > id))) at--;
+        leaders.splice(at, 0, { epoch: after.acceptedEpoch, leader: id });
       }
       if (before.zabState === 'SYNCHRONIZATION' && after.zabState === 'BROADCAST') {
         // Established: the initial history is committed; older proposals outside it are discarded for good.
-        for (const txn of after.history) addTxn(ghost.committed, txn);
-        for (const { txn } of ghost.proposed) {
-          if (txn.zxid.epoch < after.acceptedEpoch && !after.history.some((t) => txnEquals(t, txn))) addTxn(ghost.discarded, txn);
+        for (let k = 0; k < after.history.length; k++) this.addTxn('committed', after.history[k]!);
+        const proposed = this.ghost.proposed;
+        for (let k = 0; k < proposed.length; k++) {
+          const txn = proposed[k]!.txn;
+          if (txn.zxid.epoch < after.acceptedEpoch && !containsTxn(after.history, txn)) this.addTxn('discarded', txn);
         }
       } else if (after.zabState === 'BROADCAST' && after.lastCommitted > before.lastCommitted) {
-        for (const txn of after.history.slice(before.lastCommitted, after.lastCommitted)) addTxn(ghost.committed, txn);
+        for (let k = before.lastCommitted; k < after.lastCommitted; k++) this.addTxn('committed', after.history[k]!);
       }
     }
     // Any entry of an older epoch that left a log (TRUNC, SNAP) must not have been committed. Proposals of
     // the current epoch may be truncated while a learner resynchronises in BROADCAST: the leader queues
     // them again right after the TRUNC (Leader.startForwarding).
+    if (before.history === after.history) return;
     let common = 0;
     while (common < before.history.length && common < after.history.length && txnEquals(before.history[common]!, after.history[common]!)) common++;
-    for (const txn of before.history.slice(common)) {
-      if (txn.zxid.epoch < after.acceptedEpoch && ghost.committed.some((t) => txnEquals(t, txn))) addTxn(ghost.lostCommitted, txn);
+    for (let k = common; k < before.history.length; k++) {
+      const txn = before.history[k]!;
+      if (txn.zxid.epoch < after.acceptedEpoch && containsTxn(this.ghost.committed, txn)) this.addTxn('lostCommitted', txn);
     }
+  }
+
+  /** Adds txn to a ghost set of transactions, kept sorted by zxid then value. */
+  addTxn(set: 'committed' | 'discarded' | 'lostCommitted', txn: Txn): void {
+    if (containsTxn(this.ghost[set], txn)) return;
+    const txns = this.mutableGhost()[set];
+    let at = txns.length;
+    while (at > 0 && compareTxn(txns[at - 1]!, txn) > 0) at--;
+    txns.splice(at, 0, txn);
   }
 
   crash(id: number): void {
     const before = this.node(id)!;
-    this.servers[id] = { ...this.servers[id]!, node: null, pending: [] };
+    this.servers[id] = { node: null, disk: this.servers[id]!.disk, pending: NO_PENDING };
     for (let k = 0; k < this.n; k++) {
       if (k === id) continue;
       this.clearChannels(id, k);
@@ -373,8 +416,9 @@ class World {
   }
 }
 
-function addTxn(set: Txn[], txn: Txn): void {
-  if (!set.some((t) => txnEquals(t, txn))) set.push(txn);
+function containsTxn(txns: readonly Txn[], txn: Txn): boolean {
+  for (let k = 0; k < txns.length; k++) if (txnEquals(txns[k]!, txn)) return true;
+  return false;
 }
 
 function compareTxn(a: Txn, b: Txn): number {
@@ -382,11 +426,15 @@ function compareTxn(a: Txn, b: Txn): number {
 }
 
 function isPartitioned(partitions: number, n: number, a: number, b: number): boolean {
-  const [lo, hi] = a < b ? [a, b] : [b, a];
-  return (partitions & (1 << (lo * n + hi))) !== 0;
+  return (partitions & (a < b ? 1 << (a * n + b) : 1 << (b * n + a))) !== 0;
 }
 
-function subsetsContaining(voters: number, member: number): number[][] {
+/** quorumsContaining[voters][member]: the majorities of 0..voters-1 that include member, computed once. */
+const quorumsContaining: (readonly number[])[][][] = [];
+
+function subsetsContaining(voters: number, member: number): readonly (readonly number[])[] {
+  const cached = quorumsContaining[voters]?.[member];
+  if (cached !== undefined) return cached;
   const out: number[][] = [];
   for (let mask = 0; mask < 1 << voters; mask++) {
     if ((mask & (1 << member)) === 0) continue;
@@ -394,6 +442,7 @@ function subsetsContaining(voters: number, member: number): number[][] {
     for (let id = 0; id < voters; id++) if (mask & (1 << id)) members.push(id);
     if (members.length * 2 > voters) out.push(members);
   }
+  (quorumsContaining[voters] ??= [])[member] = out;
   return out;
 }
 
@@ -401,6 +450,7 @@ export function initialCluster(bounds: ZabBounds, mutant: string | undefined): Z
   const n = bounds.servers + bounds.observers;
   const config: ServerConfig = { voters: bounds.servers, servers: n, fle: bounds.fle, mutant };
   const empty: ZabCluster = {
+    config,
     servers: Array.from({ length: n }, () => ({ node: null, disk: EMPTY_DISK, pending: [] })),
     channels: Array.from({ length: n * n }, () => []),
     notifications: Array.from({ length: n * n }, () => []),
@@ -444,36 +494,44 @@ function withInitialLogs(c: ZabCluster, bounds: ZabBounds): ZabCluster {
   };
 }
 
+function canTalk(c: ZabCluster, a: number, b: number): boolean {
+  return c.servers[a]!.node !== null && c.servers[b]!.node !== null && !isPartitioned(c.partitions, c.servers.length, a, b);
+}
+
+/** Whether `id` may be elected with every member of `quorum` by the oracle: all LOOKING, reachable, and no more recent than it. */
+function isLegalQuorum(c: ZabCluster, id: number, vote: Vote, quorum: readonly number[]): boolean {
+  for (let k = 0; k < quorum.length; k++) {
+    const m = quorum[k]!;
+    const member = c.servers[m]!.node;
+    if (member === null || member.state !== 'LOOKING' || !canTalk(c, id, m)) return false;
+    if (m !== id && !isAtLeastAsRecent(vote, selfVote(member))) return false;
+  }
+  return true;
+}
+
 /** The actions enabled in `c` (TLA+ Next, with each bound as its own guard). */
 export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
   const n = c.servers.length;
   const voters = bounds.servers;
   const out: ZabAction[] = [];
-  const node = (id: number) => c.servers[id]!.node;
-  const talk = (a: number, b: number) => node(a) !== null && node(b) !== null && !isPartitioned(c.partitions, n, a, b);
 
   for (let id = 0; id < n; id++) {
-    const self = node(id);
+    const self = c.servers[id]!.node;
     if (self === null) {
-      if (c.crashes <= bounds.maxCrashes) out.push({ type: 'NodeStart', server: id });
+      out.push({ type: 'NodeStart', server: id });
       continue;
     }
     // Election.
     if (self.state === 'LOOKING') {
       if (!bounds.fle && id < voters) {
         const vote = selfVote(self);
-        for (const quorum of subsetsContaining(voters, id)) {
-          const legal = quorum.every((m) => {
-            const member = node(m);
-            return member !== null && member.state === 'LOOKING' && talk(id, m) && isAtLeastAsRecent(vote, selfVote(member));
-          });
-          if (legal) out.push({ type: 'ElectLeader', leader: id, quorum });
-        }
+        const quorums = subsetsContaining(voters, id);
+        for (let q = 0; q < quorums.length; q++) if (isLegalQuorum(c, id, vote, quorums[q]!)) out.push({ type: 'ElectLeader', leader: id, quorum: quorums[q]! });
       }
       if (!bounds.fle || id >= voters) {
         for (let l = 0; l < voters; l++) {
-          const leader = node(l);
-          if (l !== id && leader !== null && leader.state === 'LEADING' && talk(id, l)) out.push({ type: 'FollowLeader', server: id, leader: l });
+          const leader = c.servers[l]!.node;
+          if (l !== id && leader !== null && leader.state === 'LEADING' && canTalk(c, id, l)) out.push({ type: 'FollowLeader', server: id, leader: l });
         }
       }
       if (bounds.fle && id < voters) {
@@ -489,8 +547,8 @@ export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
       out.push({ type: 'Timeout', server: id });
     }
     if (isLearner(self) && self.leader === -1) {
-      const leader = node(self.vote.leader);
-      if (leader !== null && leader.state === 'LEADING' && talk(id, self.vote.leader)) out.push({ type: 'ConnectAndFollowerSendFOLLOWERINFO', server: id });
+      const leader = c.servers[self.vote.leader]!.node;
+      if (leader !== null && leader.state === 'LEADING' && canTalk(c, id, self.vote.leader)) out.push({ type: 'ConnectAndFollowerSendFOLLOWERINFO', server: id });
     }
     if (self.state === 'LEADING' && self.zabState === 'BROADCAST' && c.requests < bounds.maxTransactions) {
       out.push({ type: 'LeaderProcessRequest', server: id });
@@ -510,7 +568,7 @@ export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
   }
   for (let a = 0; a < n; a++) {
     for (let b = a + 1; b < n; b++) {
-      if (node(a) === null || node(b) === null) continue;
+      if (c.servers[a]!.node === null || c.servers[b]!.node === null) continue;
       if (isPartitioned(c.partitions, n, a, b)) out.push({ type: 'PartitionRecover', a, b });
       else if (c.partitionsStarted < bounds.maxPartitions) out.push({ type: 'PartitionStart', a, b });
     }
@@ -520,8 +578,7 @@ export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
 
 export function nextCluster(c: ZabCluster, action: ZabAction, bounds: ZabBounds, mutant: string | undefined): ZabCluster | undefined {
   const n = c.servers.length;
-  const config = c.servers.find((s) => s.node !== null)?.node?.config ?? { voters: bounds.servers, servers: n, fle: bounds.fle, mutant };
-  const world = new World(n, config, c);
+  const world = new World(n, c.config, c);
   switch (action.type) {
     case 'ElectLeader': {
       const leader = world.node(action.leader)!;
@@ -577,7 +634,7 @@ export function nextCluster(c: ZabCluster, action: ZabAction, bounds: ZabBounds,
       world.apply(action.server, { type: 'ClientRequest', value });
       const after = world.node(action.server);
       const txn = after?.history[after.history.length - 1];
-      if (txn !== undefined && after!.history.length > before.history.length) world.ghost.proposed.push({ txn, source: action.server });
+      if (txn !== undefined && after!.history.length > before.history.length) world.mutableGhost().proposed.push({ txn, source: action.server });
       break;
     }
     case 'DiskSync':
@@ -631,206 +688,270 @@ export function withinBoundary(c: ZabCluster, bounds: ZabBounds): boolean {
 }
 
 // Canonical encoding (fingerprints), with server ids permuted for symmetry.
+//
+// The encoder is on the checker's hottest path (once per permutation per
+// generated state), so it is written as module-level functions that take the
+// sink and the permutation as arguments: no closure is created per call (under
+// tsx, esbuild's keepNames turns every closure into a defineProperty call),
+// no string is built and nothing is allocated.
 
-const SERVER_STATES: readonly ServerState[] = ['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING'];
-const ZAB_STATES = ['ELECTION', 'DISCOVERY', 'SYNCHRONIZATION', 'BROADCAST'] as const;
-const SYNC_MODES = ['NONE', 'DIFF', 'TRUNC', 'SNAP'] as const;
-const MESSAGE_TYPES: readonly ZabMessage['type'][] = [
-  'FOLLOWERINFO',
-  'OBSERVERINFO',
-  'LEADERINFO',
-  'ACKEPOCH',
-  'DIFF',
-  'TRUNC',
-  'SNAP',
-  'PROPOSAL',
-  'COMMIT',
-  'INFORM',
-  'NEWLEADER',
-  'ACKLD',
-  'UPTODATE',
-  'ACK',
-];
+const SERVER_STATE_CODES: Record<ServerState, number> = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 };
+const ZAB_STATE_CODES: Record<ZabNode['zabState'], number> = { ELECTION: 0, DISCOVERY: 1, SYNCHRONIZATION: 2, BROADCAST: 3 };
+const SYNC_MODE_CODES: Record<ZabNode['syncMode'], number> = { NONE: 0, DIFF: 1, TRUNC: 2, SNAP: 3 };
+const MESSAGE_CODES: Record<ZabMessage['type'], number> = {
+  FOLLOWERINFO: 0,
+  OBSERVERINFO: 1,
+  LEADERINFO: 2,
+  ACKEPOCH: 3,
+  DIFF: 4,
+  TRUNC: 5,
+  SNAP: 6,
+  PROPOSAL: 7,
+  COMMIT: 8,
+  INFORM: 9,
+  NEWLEADER: 10,
+  ACKLD: 11,
+  UPTODATE: 12,
+  ACK: 13,
+};
+
+function mapId(perm: Permutation, id: number): number {
+  return id >= 0 && id < perm.map.length ? perm.map[id]! : id;
+}
+
+function oldId(perm: Permutation, id: number): number {
+  return id < perm.inverse.length ? perm.inverse[id]! : id;
+}
+
+function mapMask(perm: Permutation, mask: number): number {
+  let out = 0;
+  for (let id = 0; mask >> id !== 0; id++) if (mask & (1 << id)) out |= 1 << mapId(perm, id);
+  return out;
+}
+
+function encodeZxid(sink: StateSink, z: Zxid): void {
+  sink.int(z.epoch);
+  sink.int(z.counter);
+}
+
+function encodeTxn(sink: StateSink, t: Txn): void {
+  sink.int(t.zxid.epoch);
+  sink.int(t.zxid.counter);
+  sink.int(t.value);
+}
+
+function encodeTxns(sink: StateSink, ts: readonly Txn[]): void {
+  sink.int(ts.length);
+  for (let i = 0; i < ts.length; i++) encodeTxn(sink, ts[i]!);
+}
+
+function encodeVote(sink: StateSink, perm: Permutation, v: Vote): void {
+  sink.int(mapId(perm, v.leader));
+  sink.int(v.zxid.epoch);
+  sink.int(v.zxid.counter);
+  sink.int(v.epoch);
+}
+
+function encodeMessage(sink: StateSink, m: ZabMessage): void {
+  sink.int(MESSAGE_CODES[m.type]);
+  switch (m.type) {
+    case 'FOLLOWERINFO':
+    case 'OBSERVERINFO':
+      sink.int(m.acceptedEpoch);
+      break;
+    case 'LEADERINFO':
+    case 'NEWLEADER':
+    case 'ACKLD':
+      sink.int(m.epoch);
+      break;
+    case 'ACKEPOCH':
+      sink.int(m.currentEpoch);
+      encodeZxid(sink, m.lastZxid);
+      break;
+    case 'DIFF':
+    case 'TRUNC':
+    case 'COMMIT':
+    case 'ACK':
+      encodeZxid(sink, m.zxid);
+      break;
+    case 'SNAP':
+      encodeZxid(sink, m.zxid);
+      encodeTxns(sink, m.snapshot);
+      break;
+    case 'PROPOSAL':
+    case 'INFORM':
+      encodeTxn(sink, m.txn);
+      break;
+    case 'UPTODATE':
+      break;
+  }
+}
+
+function encodeElectionVotes(sink: StateSink, perm: Permutation, n: number, vs: readonly (ElectionVote | null)[]): void {
+  for (let id = 0; id < n; id++) {
+    const v = vs[oldId(perm, id)];
+    if (v === null || v === undefined) sink.bool(false);
+    else {
+      sink.bool(true);
+      encodeVote(sink, perm, v.vote);
+      sink.int(v.round);
+      sink.int(SERVER_STATE_CODES[v.state]);
+    }
+  }
+}
+
+function encodeNode(sink: StateSink, perm: Permutation, n: number, x: ZabNode): void {
+  sink.int(SERVER_STATE_CODES[x.state]);
+  sink.int(ZAB_STATE_CODES[x.zabState]);
+  sink.int(x.acceptedEpoch);
+  sink.int(x.currentEpoch);
+  encodeTxns(sink, x.history);
+  sink.int(x.lastCommitted);
+  sink.int(x.lastSnapshot);
+  if (x.config.fle) {
+    sink.int(x.logicalClock);
+    encodeElectionVotes(sink, perm, n, x.receiveVotes);
+    encodeElectionVotes(sink, perm, n, x.outOfElection);
+    sink.bool(x.waitNotmsg);
+  }
+  encodeVote(sink, perm, x.vote);
+  sink.int(mapMask(perm, x.learners));
+  sink.int(mapMask(perm, x.connecting));
+  sink.int(x.tempMaxEpoch);
+  sink.int(mapMask(perm, x.electing));
+  // toSync is a set keyed by sid: written per (permuted) sid, so no sorting and no bag is needed.
+  sink.int(x.toSync.length);
+  for (let id = 0; id < n && x.toSync.length > 0; id++) {
+    const sid = oldId(perm, id);
+    for (let k = 0; k < x.toSync.length; k++) {
+      const entry = x.toSync[k]!;
+      if (entry.sid !== sid) continue;
+      sink.int(id);
+      encodeZxid(sink, entry.peerLastZxid);
+    }
+  }
+  sink.int(mapMask(perm, x.ackldRecv));
+  sink.int(mapMask(perm, x.forwarding));
+  sink.int(x.acks.length);
+  for (let k = 0; k < x.acks.length; k++) sink.int(mapMask(perm, x.acks[k]!));
+  sink.int(mapId(perm, x.leader));
+  sink.int(SYNC_MODE_CODES[x.syncMode]);
+  sink.bool(x.newLeaderReceived);
+  encodeTxns(sink, x.packetsNotCommitted);
+  sink.int(x.syncCommitted);
+}
+
+function encodeServer(sink: StateSink, perm: Permutation, n: number, server: Server): void {
+  if (server.node === null) sink.bool(false);
+  else {
+    sink.bool(true);
+    encodeNode(sink, perm, n, server.node);
+  }
+  const disk = server.disk;
+  encodeTxns(sink, disk.log);
+  sink.int(disk.acceptedEpoch);
+  sink.int(disk.currentEpoch);
+  sink.int(disk.lastSnapshot);
+  const pending = server.pending;
+  sink.int(pending.length);
+  for (let k = 0; k < pending.length; k++) {
+    const w = pending[k]!;
+    switch (w.kind) {
+      case 'log':
+        sink.int(0);
+        encodeTxns(sink, w.txns);
+        break;
+      case 'currentEpoch':
+        sink.int(1);
+        sink.int(w.epoch);
+        break;
+      case 'send':
+        sink.int(2);
+        sink.int(mapId(perm, w.to));
+        encodeMessage(sink, w.message);
+        break;
+    }
+  }
+}
+
+/**
+ * The ghost sets of transactions are kept sorted by zxid and value (World.freeze), so they are written
+ * in order; the epoch leaders mention server ids, whose order a permutation changes, so they are
+ * written per epoch with the (permuted) leaders of that epoch as a bitmask.
+ */
+function encodeGhost(sink: StateSink, perm: Permutation, ghost: Ghost): void {
+  sink.int(ghost.proposed.length);
+  for (let k = 0; k < ghost.proposed.length; k++) {
+    const p = ghost.proposed[k]!;
+    encodeTxn(sink, p.txn);
+    sink.int(mapId(perm, p.source));
+  }
+  encodeTxns(sink, ghost.committed);
+  const leaders = ghost.epochLeaders;
+  sink.int(leaders.length);
+  for (let k = 0; k < leaders.length; ) {
+    const epoch = leaders[k]!.epoch;
+    let mask = 0;
+    for (; k < leaders.length && leaders[k]!.epoch === epoch; k++) mask |= 1 << mapId(perm, leaders[k]!.leader);
+    sink.int(epoch);
+    sink.int(mask);
+  }
+  encodeTxns(sink, ghost.discarded);
+  encodeTxns(sink, ghost.lostCommitted);
+}
 
 export function encodeCluster(c: ZabCluster, sink: StateSink, perm: Permutation): void {
   const n = c.servers.length;
-  const mapId = (id: number) => (id >= 0 && id < perm.map.length ? perm.map[id]! : id);
-  const oldId = (id: number) => (id < perm.inverse.length ? perm.inverse[id]! : id);
-  const mapMask = (mask: number) => {
-    let out = 0;
-    for (let id = 0; mask >> id !== 0; id++) if (mask & (1 << id)) out |= 1 << mapId(id);
-    return out;
-  };
-  const zxid = (z: Zxid) => {
-    sink.int(z.epoch);
-    sink.int(z.counter);
-  };
-  const txn = (t: Txn) => {
-    zxid(t.zxid);
-    sink.int(t.value);
-  };
-  const txns = (ts: readonly Txn[]) => {
-    sink.int(ts.length);
-    for (const t of ts) txn(t);
-  };
-  const vote = (v: Vote) => {
-    sink.int(mapId(v.leader));
-    zxid(v.zxid);
-    sink.int(v.epoch);
-  };
-  const message = (m: ZabMessage) => {
-    sink.int(MESSAGE_TYPES.indexOf(m.type));
-    switch (m.type) {
-      case 'FOLLOWERINFO':
-      case 'OBSERVERINFO':
-        sink.int(m.acceptedEpoch);
-        break;
-      case 'LEADERINFO':
-      case 'NEWLEADER':
-      case 'ACKLD':
-        sink.int(m.epoch);
-        break;
-      case 'ACKEPOCH':
-        sink.int(m.currentEpoch);
-        zxid(m.lastZxid);
-        break;
-      case 'DIFF':
-      case 'TRUNC':
-      case 'COMMIT':
-      case 'ACK':
-        zxid(m.zxid);
-        break;
-      case 'SNAP':
-        zxid(m.zxid);
-        txns(m.snapshot);
-        break;
-      case 'PROPOSAL':
-      case 'INFORM':
-        txn(m.txn);
-        break;
-      case 'UPTODATE':
-        break;
-    }
-  };
-  const votes = (vs: readonly (import('./types.ts').ElectionVote | null)[]) => {
-    for (let id = 0; id < n; id++) {
-      const v = vs[oldId(id)];
-      if (v === null || v === undefined) sink.bool(false);
-      else {
-        sink.bool(true);
-        vote(v.vote);
-        sink.int(v.round);
-        sink.int(SERVER_STATES.indexOf(v.state));
-      }
-    }
-  };
-  const node = (x: ZabNode) => {
-    sink.int(SERVER_STATES.indexOf(x.state));
-    sink.int(ZAB_STATES.indexOf(x.zabState));
-    sink.int(x.acceptedEpoch);
-    sink.int(x.currentEpoch);
-    txns(x.history);
-    sink.int(x.lastCommitted);
-    sink.int(x.lastSnapshot);
-    sink.int(x.logicalClock);
-    vote(x.vote);
-    votes(x.receiveVotes);
-    votes(x.outOfElection);
-    sink.bool(x.waitNotmsg);
-    sink.int(mapMask(x.learners));
-    sink.int(mapMask(x.connecting));
-    sink.int(x.tempMaxEpoch);
-    sink.int(mapMask(x.electing));
-    sink.unordered(x.toSync, (s, inner) => {
-      inner.int(mapId(s.sid));
-      inner.int(s.peerLastZxid.epoch);
-      inner.int(s.peerLastZxid.counter);
-    });
-    sink.int(mapMask(x.ackldRecv));
-    sink.int(mapMask(x.forwarding));
-    sink.int(x.acks.length);
-    for (const a of x.acks) sink.int(mapMask(a));
-    sink.int(mapId(x.leader));
-    sink.int(SYNC_MODES.indexOf(x.syncMode));
-    sink.bool(x.newLeaderReceived);
-    txns(x.packetsNotCommitted);
-    sink.int(x.syncCommitted);
-  };
-  for (let id = 0; id < n; id++) {
-    const server = c.servers[oldId(id)]!;
-    if (server.node === null) sink.bool(false);
-    else {
-      sink.bool(true);
-      node(server.node);
-    }
-    txns(server.disk.log);
-    sink.int(server.disk.acceptedEpoch);
-    sink.int(server.disk.currentEpoch);
-    sink.int(server.disk.lastSnapshot);
-    sink.int(server.pending.length);
-    for (const w of server.pending) {
-      switch (w.kind) {
-        case 'log':
-          sink.int(0);
-          txns(w.txns);
-          break;
-        case 'currentEpoch':
-          sink.int(1);
-          sink.int(w.epoch);
-          break;
-        case 'send':
-          sink.int(2);
-          sink.int(mapId(w.to));
-          message(w.message);
-          break;
-      }
-    }
-  }
+  for (let id = 0; id < n; id++) encodeServer(sink, perm, n, c.servers[oldId(perm, id)]!);
   for (let from = 0; from < n; from++) {
+    const oldFrom = oldId(perm, from);
     for (let to = 0; to < n; to++) {
-      const channel = c.channels[oldId(from) * n + oldId(to)]!;
+      const index = oldFrom * n + oldId(perm, to);
+      const channel = c.channels[index]!;
       sink.int(channel.length);
-      for (const m of channel) message(m);
-      const notes = c.notifications[oldId(from) * n + oldId(to)]!;
+      for (let k = 0; k < channel.length; k++) encodeMessage(sink, channel[k]!);
+      const notes = c.notifications[index]!;
       sink.int(notes.length);
-      for (const note of notes) {
-        vote(note.vote);
+      for (let k = 0; k < notes.length; k++) {
+        const note = notes[k]!;
+        encodeVote(sink, perm, note.vote);
         sink.int(note.round);
-        sink.int(SERVER_STATES.indexOf(note.state));
+        sink.int(SERVER_STATE_CODES[note.state]);
       }
     }
   }
-  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) sink.bool(isPartitioned(c.partitions, n, oldId(a), oldId(b)));
+  for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) sink.bool(isPartitioned(c.partitions, n, oldId(perm, a), oldId(perm, b)));
   sink.int(c.crashes);
   sink.int(c.timeouts);
   sink.int(c.partitionsStarted);
   sink.int(c.losses);
   sink.int(c.requests);
   // Ghost variables are part of the state: invariants read them, so merging states that differ in them would be unsound.
-  sink.int(c.ghost.proposed.length);
-  for (const p of c.ghost.proposed) {
-    txn(p.txn);
-    sink.int(mapId(p.source));
-  }
-  sink.unordered(c.ghost.committed, (t, inner) => {
-    inner.int(t.zxid.epoch);
-    inner.int(t.zxid.counter);
-    inner.int(t.value);
-  });
-  sink.unordered(c.ghost.epochLeaders, (e, inner) => {
-    inner.int(e.epoch);
-    inner.int(mapId(e.leader));
-  });
-  sink.unordered(c.ghost.discarded, (t, inner) => {
-    inner.int(t.zxid.epoch);
-    inner.int(t.zxid.counter);
-    inner.int(t.value);
-  });
-  sink.unordered(c.ghost.lostCommitted, (t, inner) => {
-    inner.int(t.zxid.epoch);
-    inner.int(t.zxid.counter);
-    inner.int(t.value);
-  });
+  encodeGhost(sink, perm, c.ghost);
+}
+
+/**
+ * The symmetry signature of server `id` (model.ts, Symmetry.signature): a number built from what the
+ * server is without naming any server id (role, phase, epochs, log lengths, disk), so that the checker
+ * encodes only the permutations that list servers in ascending signature order; usually one.
+ */
+export function serverSignature(c: ZabCluster, id: number): number {
+  const server = c.servers[id]!;
+  const disk = server.disk;
+  let h = disk.log.length * 8 + disk.acceptedEpoch;
+  h = h * 8 + disk.currentEpoch;
+  h = h * 8 + server.pending.length;
+  const x = server.node;
+  if (x === null) return h * 16;
+  h = h * 4 + SERVER_STATE_CODES[x.state];
+  h = h * 4 + ZAB_STATE_CODES[x.zabState];
+  h = h * 8 + x.acceptedEpoch;
+  h = h * 8 + x.currentEpoch;
+  h = h * 8 + x.history.length;
+  h = h * 8 + x.lastCommitted;
+  h = h * 4 + SYNC_MODE_CODES[x.syncMode];
+  h = (h * 8 + x.packetsNotCommitted.length) % 0x7fffffff;
+  return h + 1;
 }
 
 const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
@@ -874,11 +995,11 @@ export function buildModel(bounds: ZabBounds, mutant: string | undefined): Model
     init: () => [initialCluster(bounds, mutant)],
     actions: (c) => enabledActions(c, bounds),
     next: (c, action) => nextCluster(c, action, bounds, mutant),
-    properties,
+    properties: propertiesFor(bounds),
     withinBoundary: (c) => withinBoundary(c, bounds),
     encode: encodeCluster,
     // Symmetry over voter ids is sound only with the oracle: FLE breaks ties by server id.
-    ...(bounds.fle ? {} : { symmetry: { servers: bounds.servers } }),
+    ...(bounds.fle ? {} : { symmetry: { servers: bounds.servers, signature: serverSignature } }),
     formatAction,
     view: (c) => c,
   };

@@ -53,8 +53,17 @@ function voteEquals(a: Vote, b: Vote): boolean {
   return a.leader === b.leader && a.epoch === b.epoch && zxidEquals(a.zxid, b.zxid);
 }
 
-function emptyVotes(node: ZabNode): (ElectionVote | null)[] {
-  return new Array<ElectionVote | null>(node.config.servers).fill(null);
+// Shared empty values: states are immutable, so every server may point at the same empty array.
+const NONE_TO_SYNC: ZabNode['toSync'] = [];
+const NO_ACKS: readonly number[] = [];
+const NO_TXNS: ZabNode['packetsNotCommitted'] = [];
+const NO_EFFECTS: readonly ZabEffect[] = [];
+const emptyVotesBySize: (readonly null[])[] = [];
+
+/** recvset / outofelection with nobody recorded (shared per cluster size). */
+export function emptyVotes(node: ZabNode): readonly (ElectionVote | null)[] {
+  const servers = node.config.servers;
+  return (emptyVotesBySize[servers] ??= new Array<null>(servers).fill(null));
 }
 
 function notification(node: ZabNode, vote: Vote = node.vote, round: number = node.logicalClock, state: ServerState = node.state): Notification {
@@ -76,31 +85,40 @@ function broadcastNotification(node: ZabNode, n: Notification): ZabEffect[] {
  * leader and learner variable is reset; the log is kept (it is the database).
  */
 export function startLooking(node: ZabNode): Step {
+  const empty = emptyVotes(node);
+  // Written out field by field rather than as a spread with overrides: this runs on every timeout,
+  // crash and lost connection the checker explores, and a literal of fixed shape is several times cheaper.
   const looking: ZabNode = {
-    ...node,
+    id: node.id,
+    config: node.config,
     state: 'LOOKING',
     zabState: 'ELECTION',
+    acceptedEpoch: node.acceptedEpoch,
+    currentEpoch: node.currentEpoch,
+    history: node.history,
+    lastCommitted: node.lastCommitted,
+    lastSnapshot: node.lastSnapshot,
     logicalClock: node.logicalClock + 1,
-    receiveVotes: emptyVotes(node),
-    outOfElection: emptyVotes(node),
+    vote: { leader: node.id, zxid: lastProcessedZxid(node), epoch: node.currentEpoch },
+    receiveVotes: empty,
+    outOfElection: empty,
     waitNotmsg: false,
     learners: 0,
     connecting: 0,
     tempMaxEpoch: 0,
     electing: 0,
-    toSync: [],
+    toSync: NONE_TO_SYNC,
     ackldRecv: 0,
     forwarding: 0,
-    acks: [],
+    acks: NO_ACKS,
     leader: -1,
     syncMode: 'NONE',
     newLeaderReceived: false,
-    packetsNotCommitted: [],
+    packetsNotCommitted: NO_TXNS,
     syncCommitted: 0,
   };
-  const withVote: ZabNode = { ...looking, vote: selfVote(looking) };
-  const effects = withVote.config.fle && isVoter(withVote) ? broadcastNotification(withVote, notification(withVote)) : [];
-  return { state: withVote, effects };
+  const effects = looking.config.fle && isVoter(looking) ? broadcastNotification(looking, notification(looking)) : NO_EFFECTS;
+  return { state: looking, effects };
 }
 
 /** ZabTurnToLeading / ZabTurnToFollowing: the election is over, discovery starts. */

@@ -27,18 +27,43 @@ export const bounds: readonly BoundDefinition[] = [
 export const presets: readonly Preset[] = [
   {
     name: 'ci',
-    description: 'Oracle election (symmetry over servers), 3 servers, epochs <= 2, 1 transaction, 1 timeout: exhaustive.',
-    bounds: { servers: 3, observers: 0, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 1 },
+    description:
+      'Oracle election (symmetry over servers), 3 servers, epochs <= 2, 1 transaction; faults: 1 crash and restart (unsynced writes lost), 1 partition and heal: exhaustive.',
+    bounds: { servers: 3, observers: 0, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 0, maxCrashes: 1, maxPartitions: 1 },
+  },
+  {
+    name: 'ci-all-faults',
+    description: 'As ci, plus 1 timeout back to LOOKING: every fault of the oracle model at once, exhaustive (about 1.2 million states).',
+    bounds: { servers: 3, observers: 0, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 1, maxCrashes: 1, maxPartitions: 1 },
   },
   {
     name: 'ci-observer',
-    description: 'Oracle election, 2 servers + 1 observer, epoch 1, 1 transaction: an observer learns a commit by INFORM.',
-    bounds: { servers: 2, observers: 1, maxEpoch: 1, maxTransactions: 1, maxTimeouts: 0 },
+    description:
+      'Oracle election, 2 servers + 1 observer, epochs <= 2, 1 transaction, 1 crash, 1 partition, 1 timeout: an observer learns a commit by INFORM, across faults.',
+    bounds: { servers: 2, observers: 1, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 1, maxCrashes: 1, maxPartitions: 1 },
   },
   {
     name: 'ci-fle',
-    description: 'Fast Leader Election (no symmetry: ids break ties), 3 servers, epoch 1, no faults, no transactions: every election outcome through discovery and synchronisation, exhaustively.',
-    bounds: { servers: 3, observers: 0, maxEpoch: 1, maxTransactions: 0, maxTimeouts: 0, fle: true, maxMessagesInFlight: 3 },
+    description:
+      'Fast Leader Election (no symmetry: ids break ties), 3 servers, epoch 1, no transactions, 1 lost notification, 3 messages per channel: every election outcome through discovery and synchronisation, exhaustively.',
+    bounds: { servers: 3, observers: 0, maxEpoch: 1, maxTransactions: 0, maxTimeouts: 0, fle: true, maxMessagesInFlight: 3, maxMessageLosses: 1 },
+  },
+  {
+    name: 'fle-broadcast',
+    description:
+      'For --simulate (too large to exhaust): Fast Leader Election with a transaction and every fault (1 crash, 1 partition, 1 timeout, 1 lost notification), epochs <= 2: recovery under the real election.',
+    bounds: {
+      servers: 3,
+      observers: 0,
+      maxEpoch: 2,
+      maxTransactions: 1,
+      maxTimeouts: 1,
+      maxCrashes: 1,
+      maxPartitions: 1,
+      maxMessageLosses: 1,
+      fle: true,
+      maxMessagesInFlight: 3,
+    },
   },
   {
     name: 'zookeeper-3911',

@@ -13,7 +13,8 @@ import {
 } from './broadcast.ts';
 import { connectToLeader, followerProcessLeaderInfo, isLearner, leaderProcessAckEpoch, leaderProcessFollowerInfo } from './discovery.ts';
 import { electionDecided, finalizeWait, notificationReceived, notificationTimeout, selfVote, startLooking } from './election.ts';
-import { bit, has, isQuorum } from './history.ts';
+import { bit, has, isQuorum, lastZxid, zxidAt } from './history.ts';
+import { ZOOKEEPER_2845 } from './mutants.ts';
 import {
   followerProcessCommitInSync,
   followerProcessDiff,
@@ -26,7 +27,6 @@ import {
   observerProcessInformInSync,
 } from './sync.ts';
 import type { ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode } from './types.ts';
-import { ZXID_ZERO } from './types.ts';
 
 export type ZabTransition = Transition<ZabNode, ZabEffect>;
 
@@ -141,12 +141,27 @@ export interface DiskImage {
 }
 
 /**
+ * A learner that loaded a SNAP holds the leader's snapshot in memory only: it
+ * reaches the disk at NEWLEADER (takeSnapshot). If the synchronisation breaks
+ * before that, the database the next election reads (getLastLoggedZxid) must
+ * be the disk's, as after a restart; otherwise the learner would report, and
+ * be DIFFed and counted for, proposals no disk of it holds. Returns the node
+ * with its memory rebuilt from disk, or the node itself when memory is not ahead.
+ */
+export function reloadSnapFromDisk(node: ZabNode, disk: DiskImage): ZabNode {
+  if (node.syncMode !== 'SNAP') return node;
+  const lastSnapshot = Math.min(disk.lastSnapshot, disk.log.length);
+  return { ...node, history: disk.log, lastCommitted: lastSnapshot, lastSnapshot };
+}
+
+/**
  * A server as it comes up (Init, NodeStart): memory rebuilt from disk,
  * LOOKING in round 0 (StartLooking then opens round 1). Nothing is known to be
  * committed beyond the snapshot on disk.
  */
 export function restartFromDisk(id: number, config: ServerConfig, disk: DiskImage): ZabNode {
-  const node: ZabNode = {
+  const lastCommitted = Math.min(disk.lastSnapshot, disk.log.length);
+  return {
     id,
     config,
     state: 'LOOKING',
@@ -154,10 +169,11 @@ export function restartFromDisk(id: number, config: ServerConfig, disk: DiskImag
     acceptedEpoch: disk.acceptedEpoch,
     currentEpoch: disk.currentEpoch,
     history: disk.log,
-    lastCommitted: Math.min(disk.lastSnapshot, disk.log.length),
-    lastSnapshot: Math.min(disk.lastSnapshot, disk.log.length),
+    lastCommitted,
+    lastSnapshot: lastCommitted,
     logicalClock: 0,
-    vote: { leader: id, zxid: ZXID_ZERO, epoch: 0 },
+    // selfVote: the last logged zxid (the mutant ZOOKEEPER-2845 reports the last committed one).
+    vote: { leader: id, zxid: config.mutant === ZOOKEEPER_2845 ? zxidAt(disk.log, lastCommitted) : lastZxid(disk.log), epoch: disk.currentEpoch },
     receiveVotes: new Array(config.servers).fill(null),
     outOfElection: new Array(config.servers).fill(null),
     waitNotmsg: false,
@@ -175,5 +191,4 @@ export function restartFromDisk(id: number, config: ServerConfig, disk: DiskImag
     packetsNotCommitted: [],
     syncCommitted: 0,
   };
-  return { ...node, vote: selfVote(node) };
 }
