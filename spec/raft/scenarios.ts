@@ -16,7 +16,7 @@ export type ScenarioName = 'figure8' | 'deposedLeader';
 export function scenarioStart(name: ScenarioName, options: RaftModelOptions): RaftCluster {
   assert(options.servers === 3, () => `scenario ${name} is written for 3 servers, not ${options.servers}`);
   // Replay with every action enabled and no bounds in the way; the result must then lie within the caller's.
-  const model = raftModel({ ...options, restart: true, maxTerm: 99, maxLogLength: 99, maxMessages: 0, maxCopies: 99, symmetry: false });
+  const model = raftModel({ ...options, restart: true, maxTerm: 99, maxLogLength: 99, maxMessages: 0, maxCopies: 99, symmetry: false, start: undefined });
   let state = model.init()[0]!;
   const config: RaftConfig = state.nodes[0]!.config;
   assert(config.servers === 3, 'three servers');
