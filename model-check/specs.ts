@@ -9,12 +9,14 @@
 
 import type { SpecDefinition } from './model.ts';
 import { paxosSpec } from '../spec/paxos/spec.ts';
+import { raftSpec } from '../spec/raft/spec.ts';
 import { zabSpec } from '../spec/zab/spec.ts';
 import { multiPaxosSpec } from '../spec/paxos/multi/spec.ts';
 
 export const specs: readonly SpecDefinition[] = [
   // Entries are added by the spec helpers, e.g. `paxosSpec,` after `import { paxosSpec } from '../spec/paxos/definition.ts';`.
   paxosSpec,
+  raftSpec,
   zabSpec,
   multiPaxosSpec,
 ];
