@@ -152,6 +152,8 @@ export class ServerCore {
   private packetsReceived = 0;
   private packetsSent = 0;
   private readonly latency = new LatencyStats();
+  /** Requests received and not yet answered, over all open connections. */
+  private outstandingTotal = 0;
   private txnsPersisted = 0;
   private persistBatches = 0;
   readonly startedAtMs: number;
@@ -206,12 +208,28 @@ export class ServerCore {
     return id;
   }
 
+  /**
+   * Requests received and not yet answered, over all connections: what
+   * ZooKeeper compares with globalOutstandingLimit to stop reading from
+   * clients (ServerCnxn.disableRecv) until the server catches up.
+   */
+  get outstandingRequests(): number {
+    return this.outstandingTotal;
+  }
+
+  private countRequest(connection: Connection): void {
+    connection.outstandingRequests++;
+    this.outstandingTotal++;
+  }
+
   /** The transport saw the connection end (client closed, socket error). The session lives on until it expires. */
   connectionClosed(connectionId: number): void {
     const connection = this.connections.get(connectionId);
     if (connection === undefined) return;
     connection.state = 'closed';
     this.connections.delete(connectionId);
+    this.outstandingTotal -= connection.outstandingRequests;
+    connection.outstandingRequests = 0;
     // What it still had waiting can no longer be sent.
     connection.outputs = [];
     connection.outputsHead = 0;
@@ -262,7 +280,7 @@ export class ServerCore {
     const withReadOnly = request.readOnly !== undefined;
     const startedAtMs = this.now();
     connection.state = 'open';
-    connection.outstandingRequests++;
+    this.countRequest(connection);
     if (request.sessionId === 0n) {
       const sessionId = this.allocateSessionId();
       this.tracker.add(sessionId, timeoutMs, this.now());
@@ -328,11 +346,11 @@ export class ServerCore {
     const zxid = this.tree.lastProcessedZxid;
     if (!this.tracker.touch(sessionId, startedAtMs)) {
       // The session expired or is closing: ZooKeeper answers SessionExpired and the client gives up.
-      connection.outstandingRequests++;
+      this.countRequest(connection);
       this.enqueue(connection, 0, () => this.reply(connection, header, ErrorCode.SESSIONEXPIRED, undefined, startedAtMs, this.visibleZxid(zxid)));
       return;
     }
-    connection.outstandingRequests++;
+    this.countRequest(connection);
     connection.lastCxid = header.xid;
     switch (header.type) {
       case OpCode.ping:
@@ -862,7 +880,10 @@ export class ServerCore {
     connection.lastOperation = operation;
     connection.lastZxid = zxid;
     if (cxid !== -1) connection.lastCxid = cxid;
-    connection.outstandingRequests = Math.max(0, connection.outstandingRequests - 1);
+    if (connection.outstandingRequests > 0) {
+      connection.outstandingRequests--;
+      this.outstandingTotal--;
+    }
     this.packetsSent++;
     connection.packetsSent++;
     connection.sink.send(framed);

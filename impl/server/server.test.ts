@@ -353,6 +353,32 @@ describe.each([
       expect(zxids).toEqual([2n, 3n, 4n]);
       client.close();
     });
+
+    it('stops reading from clients while more than globalOutstandingLimit requests are unanswered, and resumes as persist catches up', async () => {
+      const held: (() => void)[] = [];
+      let holding = false;
+      const persist = () => (holding ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve());
+      const server = await start({ persist, globalOutstandingLimit: 5 });
+      const client = await RawClient.open(server.port);
+      await client.handshake();
+      holding = true;
+      const first = Array.from({ length: 8 }, (_, i) => client.create(`/t${i}`));
+      await until(() => server.core.outstandingRequests > 5);
+      await sleep(30);
+      // Reading stopped once the count passed 5: at most the 8 already sent were taken in.
+      const received = server.core.stats().packetsReceived;
+      expect(server.core.outstandingRequests).toBeGreaterThan(5);
+      expect(server.core.outstandingRequests).toBeLessThanOrEqual(8);
+      const more = Array.from({ length: 4 }, (_, i) => client.create(`/u${i}`));
+      await sleep(50);
+      expect(server.core.stats().packetsReceived).toBe(received);
+      holding = false;
+      for (const resolve of held.splice(0)) resolve();
+      const replies = await Promise.all([...first, ...more]);
+      expect(replies.map((r) => r.header.err)).toEqual(new Array(12).fill(0));
+      expect(server.core.outstandingRequests).toBe(0);
+      client.close();
+    });
   });
 
   describe('bad input', () => {

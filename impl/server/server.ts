@@ -28,6 +28,11 @@ export type StartServerOptions = ServerCoreOptions & {
   readonly maxClientCnxns?: number;
   /** jute.maxbuffer: the largest frame accepted. */
   readonly frameBytesMax?: number;
+  /**
+   * globalOutstandingLimit (ZooKeeper's default 1000): while more requests than
+   * this are received and unanswered, the server stops reading from clients.
+   */
+  readonly globalOutstandingLimit?: number;
   /** Bytes queued to one client before it is deemed not reading and disconnected (default 64 MiB). */
   readonly writeBufferBytesMax?: number;
   /** Answers a four-letter word; undefined closes the connection without a reply. */
@@ -54,6 +59,28 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
   const writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
   const connectionsPerAddress = new Map<string, number>();
   const sockets = new Set<Socket>();
+
+  // Throttling (ZooKeeperServer.shouldThrottle, ServerCnxn.disableRecv): a
+  // socket whose data pushed the outstanding count over the limit is paused;
+  // all paused sockets resume once the count is back under it. The count falls
+  // as persist batches complete, so a 1 ms poll runs only while some are paused.
+  const globalOutstandingLimit = options.globalOutstandingLimit ?? 1000;
+  const throttled = new Set<Socket>();
+  let throttleTimer: ReturnType<typeof setTimeout> | undefined;
+  const checkThrottled = () => {
+    throttleTimer = undefined;
+    if (core.outstandingRequests > globalOutstandingLimit) {
+      throttleTimer = setTimeout(checkThrottled, 1);
+      return;
+    }
+    for (const socket of throttled) socket.resume();
+    throttled.clear();
+  };
+  const throttle = (socket: Socket) => {
+    socket.pause();
+    throttled.add(socket);
+    throttleTimer ??= setTimeout(checkThrottled, 1);
+  };
   let server: ZooKeeperServer;
 
   const netServer: Server = createServer({ noDelay: true }, (socket) => {
@@ -137,11 +164,14 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
         const detail = error.kind === 'too-large' ? `length ${error.length} is greater than jute.maxbuffer=${error.frameBytesMax}` : `negative length ${error.length}`;
         log('warn', `connection ${connectionId} from ${remoteAddress}:${remotePort}: malformed or too large frame (${detail})`);
         core.closeConnection(connectionId, `frame error: ${detail}`);
+        return;
       }
+      if (core.outstandingRequests > globalOutstandingLimit && !closed) throttle(socket);
     });
     const finish = () => {
       if (!sockets.delete(socket)) return;
       closed = true;
+      throttled.delete(socket);
       const n = (connectionsPerAddress.get(remoteAddress) ?? 1) - 1;
       if (n <= 0) connectionsPerAddress.delete(remoteAddress);
       else connectionsPerAddress.set(remoteAddress, n);
@@ -190,6 +220,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(timer);
+        if (throttleTimer !== undefined) clearTimeout(throttleTimer);
         core.stop();
         for (const socket of sockets) socket.destroy();
         netServer.close(() => resolve());

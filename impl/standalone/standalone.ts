@@ -143,6 +143,7 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       maxClientCnxns: config.maxClientCnxns,
+      globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       tree,
