@@ -45,7 +45,7 @@ export const raftPresets: readonly Preset[] = [
   {
     name: 'tlc',
     description:
-      'The TLC configuration of the comparison in README.md: 3 servers, 1 value, currentTerm <= 2, Len(log) <= 2, at most one copy of each message, no Restart/Duplicate/Drop, server symmetry; raft.tla's history variables in the state and our ghosts out of it, as TLC sees raft.tla.',
+      "The TLC configuration of the comparison in README.md: 3 servers, 1 value, currentTerm <= 2, Len(log) <= 2, at most one copy of each message, no Restart/Duplicate/Drop, server symmetry; raft.tla's history variables in the state and our ghosts out of it, as TLC sees raft.tla.",
     bounds: { servers: 3, values: 1, maxTerm: 2, maxLogLength: 2, maxCopies: 1, restart: false, duplicate: false, drop: false, symmetry: true, history: true, fingerprintGhost: false },
   },
   {
