@@ -14,6 +14,13 @@ function run(preset: string, mutant?: string, overrides: Record<string, number |
   return check(zabSpec.build(bounds, mutant), { progress: false });
 }
 
+/** As run, checking only the paper's properties and the recovery ones (without LearnerHistoryPrefix). */
+function runPaperInvariants(preset: string, mutant: string): CheckReport {
+  const bounds = zabSpec.presets.find((p) => p.name === preset)!.bounds;
+  const model = zabSpec.build(bounds, mutant);
+  return check({ ...model, properties: model.properties.filter((p) => p.name !== 'LearnerHistoryPrefix') }, { progress: false });
+}
+
 const reached = (report: CheckReport) => report.sometimes.filter((s) => s.reached).map((s) => s.property);
 
 describe('the correct protocol', () => {
@@ -62,10 +69,34 @@ describe('known-bug mutants are found (breadth-first: shortest counterexamples)'
     [ZOOKEEPER_2845, 'zookeeper-2845', 'DiscardedNeverReappear', 12],
     [ZAB_PAPER_NEWLEADER_GAP, 'zab-paper-newleader-gap', 'PrefixConsistency', 27],
   ])('%s (preset %s) violates %s at depth %i', (mutant, preset, property, depth) => {
-    const report = run(preset, mutant);
+    const report = runPaperInvariants(preset, mutant);
     // One state may break several invariants at once (the paper gap breaks TotalOrder too); the first is pinned.
     expect(report.violations.map((v) => [v.property, v.depth])[0]).toEqual([property, depth]);
     expect(report.violations.every((v) => v.depth === depth)).toBe(true);
+  }, 120_000);
+
+  it.each([
+    // With every invariant, LearnerHistoryPrefix sees the broken synchronisation itself.
+    [ZOOKEEPER_2845, 'zookeeper-2845', 'LearnerHistoryPrefix', 6],
+    [ZAB_PAPER_NEWLEADER_GAP, 'zab-paper-newleader-gap', 'LearnerHistoryPrefix', 18],
+    [ZOOKEEPER_3911, 'zookeeper-3911', 'CommittedDurable', 9],
+    [ZOOKEEPER_4643, 'zookeeper-4643', 'CommittedNeverLost', 14],
+  ])('with every invariant, %s (preset %s) violates %s first, at depth %i', (mutant, preset, property, depth) => {
+    const report = run(preset, mutant);
+    expect(report.violations.map((v) => [v.property, v.depth])[0]).toEqual([property, depth]);
+  }, 120_000);
+
+  it('ZOOKEEPER-2845 in six actions: the follower keeps its uncommitted T2 after a DIFF from a leader without it', () => {
+    const report = run('zookeeper-2845', ZOOKEEPER_2845);
+    const actions = report.violations[0]!.trace.steps.map((s) => s.action.split(' ')[0]);
+    expect(actions).toEqual([
+      'ElectLeader(s1,',
+      'LeaderProcessFOLLOWERINFO(s1,',
+      'FollowerProcessLEADERINFO(s0,',
+      'LeaderProcessACKEPOCH(s1,',
+      'FollowerProcessSyncMessage(s0,',
+      'FollowerProcessNEWLEADER(s0,',
+    ]);
   }, 120_000);
 
   it('ZOOKEEPER-4643: the counterexample is a follower that crashed between writing currentEpoch and logging, then led', () => {

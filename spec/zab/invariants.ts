@@ -234,6 +234,27 @@ export function discardedNeverReappear(c: ZabCluster): boolean {
   return true;
 }
 
+/**
+ * A learner that has accepted NEWLEADER from its leader (same epoch, both up)
+ * holds a prefix of that leader's history: synchronisation made its log the
+ * leader's, and afterwards it only appends what the leader forwards, in order.
+ * Not one of the paper's properties: it is the local step they rest on, and it
+ * fails as soon as a synchronisation goes wrong instead of once a later commit
+ * exposes it (ZOOKEEPER-2845 at depth 6 instead of 12, the paper gap at 18
+ * instead of 27; docs/zab.md).
+ */
+export function learnerHistoryPrefix(c: ZabCluster): boolean {
+  for (let i = 0; i < c.servers.length; i++) {
+    const f = nodeAt(c, i);
+    if (f === null || f.leader < 0 || !f.newLeaderReceived) continue;
+    const l = nodeAt(c, f.leader);
+    if (l === null || l.state !== 'LEADING' || l.acceptedEpoch !== f.acceptedEpoch) continue;
+    if (f.history.length > l.history.length) return false;
+    for (let k = 0; k < f.history.length; k++) if (!txnEquals(f.history[k]!, l.history[k]!)) return false;
+  }
+  return true;
+}
+
 function someNode(c: ZabCluster, test: (x: ZabNode) => boolean): boolean {
   for (let i = 0; i < c.servers.length; i++) {
     const x = nodeAt(c, i);
@@ -259,6 +280,12 @@ export const properties: readonly Property<ZabCluster>[] = [
   { name: 'PrimaryIntegrity', kind: 'always', description: 'A primary delivers every older-epoch transaction its followers deliver.', holds: primaryIntegrity },
   { name: 'CommittedNeverLost', kind: 'always', description: 'Every committed proposal is in every later established leader, and none is ever truncated.', holds: committedNeverLost },
   { name: 'CommittedDurable', kind: 'always', description: 'Every committed proposal is on the disk of a quorum of voters.', holds: committedDurable },
+  {
+    name: 'LearnerHistoryPrefix',
+    kind: 'always',
+    description: "A learner that accepted NEWLEADER holds a prefix of its leader's history.",
+    holds: learnerHistoryPrefix,
+  },
   { name: 'DiscardedNeverReappear', kind: 'always', description: 'A proposal discarded by recovery is never committed or delivered later.', holds: discardedNeverReappear },
   {
     name: 'LeaderEstablished',

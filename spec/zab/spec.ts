@@ -66,6 +66,12 @@ export const presets: readonly Preset[] = [
     },
   },
   {
+    name: 'tlc-protocol',
+    description:
+      "Comparison with ZooKeeper's protocol-level spec (Zab.tla, 3 servers, history length 2, 1 timeout, no restarts: TLC 610,035 states): oracle election, 3 servers, 2 transactions, 1 timeout, no crash, no partition.",
+    bounds: { servers: 3, observers: 0, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 1, maxCrashes: 0, maxPartitions: 0 },
+  },
+  {
     name: 'zookeeper-3911',
     description: 'Targeted at ZOOKEEPER-3911 and -4646: after epoch 1, server 0 holds an unacked T2 that a DIFF synchronisation must make durable.',
     bounds: { servers: 3, observers: 0, initialLogs: 1, maxEpoch: 2, maxTransactions: 2, maxTimeouts: 0 },
