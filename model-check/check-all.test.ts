@@ -50,4 +50,30 @@ describe('npm run check:all', () => {
     expect(r.code).toBe(1);
     expect(r.out.some((line) => line.includes('FAIL toy-idle') && line.includes('never reaches PassesTwo'))).toBe(true);
   });
+
+  it('runs every ci-* preset after ci, and fails on the one that breaks', () => {
+    // ci-wide: n = 4 (25 states, passes); ci-silent: the sometimes needs a = 9, which n = 2 never reaches.
+    const layered: SpecDefinition = {
+      ...toyClockSpec,
+      name: 'toy-layered',
+      presets: [
+        { name: 'ci-wide', description: 'n = 4', bounds: { n: 4 } },
+        { name: 'big', description: 'n = 30 (not a ci preset)', bounds: { n: 30 } },
+        { name: 'ci', description: 'n = 3', bounds: {} },
+        { name: 'ci-silent', description: 'n = 2', bounds: { n: 2 } },
+      ],
+      build: (bounds, mutant) =>
+        bounds['n'] === 2
+          ? clockModel({ n: 2, properties: [{ name: 'ReachesNine', kind: 'sometimes', description: 'hand a reaches 9', holds: (s) => s.a === 9 }] })
+          : toyClockSpec.build(bounds, mutant),
+    };
+    const r = run([layered]);
+    expect(r.code).toBe(1);
+    const summary = r.out.slice(r.out.indexOf('check:all summary') + 1);
+    expect(summary.map((line) => line.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'ok toy-layered 16',
+      'ok toy-layered/ci-wide 25',
+      'FAIL toy-layered/ci-silent 9',
+    ]);
+  });
 });

@@ -1,5 +1,7 @@
 // CI's model-checking gate (`npm run check:all`): every registered spec at
-// its `ci` preset, breadth-first, in this process one after the other. Fails
+// every preset named `ci` or `ci-<something>` (a spec may need several small
+// exhaustive configurations, e.g. ZAB's oracle and full-election presets),
+// breadth-first, in this process one after the other. Fails
 // (exit 1) on any violation and on any `sometimes` that was not reached, since
 // an unreached `sometimes` means the check may pass only because nothing
 // happens (stateright's reason for them). Trace files of violations go to
@@ -14,6 +16,7 @@ import { formatTrace } from './report.ts';
 import { specs } from './specs.ts';
 
 export interface SpecOutcome {
+  /** `spec` or `spec/preset` for presets other than `ci`. */
   readonly spec: string;
   readonly ok: boolean;
   readonly distinctStates: number;
@@ -21,7 +24,12 @@ export interface SpecOutcome {
   readonly problems: readonly string[];
 }
 
-/** Checks every spec at its `ci` preset; returns the exit code (0 all pass, 1 otherwise). */
+/** The presets check:all runs for a spec: `ci` first, then every `ci-*` in declaration order. */
+export function ciPresets(spec: SpecDefinition): SpecDefinition['presets'] {
+  return spec.presets.filter((p) => p.name === 'ci' || p.name.startsWith('ci-')).sort((a, b) => (a.name === 'ci' ? -1 : b.name === 'ci' ? 1 : 0));
+}
+
+/** Checks every spec at its `ci` presets; returns the exit code (0 all pass, 1 otherwise). */
 export function checkAll(registry: readonly SpecDefinition[] = specs, io: CliIo = processIo, traceDirectory = 'traces'): number {
   if (registry.length === 0) {
     io.err('check:all: no specs registered in model-check/specs.ts');
@@ -29,47 +37,51 @@ export function checkAll(registry: readonly SpecDefinition[] = specs, io: CliIo 
   }
   const outcomes: SpecOutcome[] = [];
   for (const spec of registry) {
-    const preset = spec.presets.find((p) => p.name === 'ci');
-    if (preset === undefined) {
+    const presets = ciPresets(spec);
+    if (presets[0]?.name !== 'ci') {
       outcomes.push({ spec: spec.name, ok: false, distinctStates: 0, durationMs: 0, problems: ['no `ci` preset'] });
       continue;
     }
-    const config = {
-      spec,
-      preset,
-      bounds: presetBounds(spec, preset),
-      mutant: undefined,
-      strategy: { kind: 'bfs' as const },
-      statesMax: undefined,
-      traceOut: undefined,
-      traceDirectory,
-      json: false,
-    };
-    let report;
-    try {
-      report = execute(config, io).report;
-    } catch (error) {
-      // One broken spec must not hide the verdicts of the others.
-      const reason = error instanceof ModelError ? `${error.message} (after ${error.trace.steps.length} steps)` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      io.err(`${spec.name}: ${reason}`);
-      if (error instanceof ModelError) io.err(formatTrace(error.trace).join('\n'));
-      outcomes.push({ spec: spec.name, ok: false, distinctStates: 0, durationMs: 0, problems: [`crashed: ${reason}`] });
-      continue;
-    }
-    io.out('');
-    const problems = [
-      ...report.violations.map((v) => `violates ${v.property} at depth ${v.depth}`),
-      ...report.sometimes.filter((s) => !s.reached).map((s) => `never reaches ${s.property}`),
-    ];
-    outcomes.push({ spec: spec.name, ok: problems.length === 0, distinctStates: report.distinctStates, durationMs: report.durationMs, problems });
+    for (const preset of presets) outcomes.push(checkPreset(spec, preset, io, traceDirectory));
   }
   io.out('check:all summary');
   for (const outcome of outcomes) {
     const verdict = outcome.ok ? 'ok  ' : 'FAIL';
     const detail = outcome.problems.length === 0 ? '' : `   ${outcome.problems.join('; ')}`;
-    io.out(`  ${verdict} ${outcome.spec.padEnd(16)} ${String(outcome.distinctStates).padStart(12)} states ${(outcome.durationMs / 1000).toFixed(1).padStart(8)} s${detail}`);
+    io.out(`  ${verdict} ${outcome.spec.padEnd(24)} ${String(outcome.distinctStates).padStart(12)} states ${(outcome.durationMs / 1000).toFixed(1).padStart(8)} s${detail}`);
   }
   return outcomes.every((o) => o.ok) ? 0 : 1;
+}
+
+function checkPreset(spec: SpecDefinition, preset: SpecDefinition['presets'][number], io: CliIo, traceDirectory: string): SpecOutcome {
+  const label = preset.name === 'ci' ? spec.name : `${spec.name}/${preset.name}`;
+  const config = {
+    spec,
+    preset,
+    bounds: presetBounds(spec, preset),
+    mutant: undefined,
+    strategy: { kind: 'bfs' as const },
+    statesMax: undefined,
+    traceOut: undefined,
+    traceDirectory,
+    json: false,
+  };
+  let report;
+  try {
+    report = execute(config, io).report;
+  } catch (error) {
+    // One broken spec must not hide the verdicts of the others.
+    const reason = error instanceof ModelError ? `${error.message} (after ${error.trace.steps.length} steps)` : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    io.err(`${spec.name}: ${reason}`);
+    if (error instanceof ModelError) io.err(formatTrace(error.trace).join('\n'));
+    return { spec: label, ok: false, distinctStates: 0, durationMs: 0, problems: [`crashed: ${reason}`] };
+  }
+  io.out('');
+  const problems = [
+    ...report.violations.map((v) => `violates ${v.property} at depth ${v.depth}`),
+    ...report.sometimes.filter((s) => !s.reached).map((s) => `never reaches ${s.property}`),
+  ];
+  return { spec: label, ok: problems.length === 0, distinctStates: report.distinctStates, durationMs: report.durationMs, problems };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
