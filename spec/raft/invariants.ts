@@ -115,9 +115,10 @@ export function stateMachineSafety(cluster: RaftCluster): Violation {
   return undefined;
 }
 
-// "Once a leader has decided a log entry is committed, the entry is stored on a
-// majority of servers" and stays there: every server that voted in a later
-// election is among them or loses to them (§5.4.3's argument rests on it).
+// "A log entry is committed once the leader that created the entry has
+// replicated it on a majority of the servers" (§5.3), and it must stay on a
+// majority: every later election's quorum meets that majority, which is how
+// §5.4.3's argument for Leader Completeness goes.
 export function committedEntriesOnQuorum(cluster: RaftCluster): Violation {
   const n = cluster.nodes.length;
   for (const c of cluster.ghost.committed) {
@@ -128,8 +129,8 @@ export function committedEntriesOnQuorum(cluster: RaftCluster): Violation {
   return undefined;
 }
 
-// "Linearizable reads must not return stale data": a read answers with every
-// write committed before the read began (dissertation §6.4).
+// "Linearizable reads must not return stale data" (§8): a read answers with
+// every write committed before the read began (ReadIndex, dissertation §6.4).
 export function readsSeeCommittedWrites(cluster: RaftCluster): Violation {
   for (const read of cluster.ghost.reads) {
     if (read.answer === undefined) continue;
