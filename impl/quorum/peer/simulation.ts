@@ -1,0 +1,352 @@
+// A deterministic in-memory ensemble for the peer core: 3 voters (ids 0..2)
+// and optionally one observer (id 3), FIFO channels per ordered pair (TCP),
+// random choice among channels, disks with a queue that only the world's fsync
+// empties, crashes that lose memory and the queue, and eras: at the start of
+// each era every server restarts from disk and the caller's oracle elects a
+// leader, as spec/zab's oracle does (Zab.tla: a quorum Q, a leader whose
+// (currentEpoch, last zxid) is at least every member's). Everything random
+// comes from one seeded PRNG, so a seed replays a run.
+//
+// Checked as the run goes (each failure is a string naming the era and step):
+// - PrefixConsistency: every txn delivered anywhere is the txn at that index
+//   of the one committed sequence, and every leader's deliveries extend it;
+// - an ACK leaves a follower only for a proposal on its disk, ACKEPOCH only
+//   with acceptedEpoch on disk, the ACK of NEWLEADER only with currentEpoch and
+//   the whole synced log on disk;
+// - DIFF goes only to a learner whose log is a prefix of the leader's, TRUNC
+//   only to one that has entries past the truncation point and agrees up to it;
+// - at the end (after a drain with no faults) every synced learner's log starts
+//   with everything committed, in the same order.
+
+import { assert } from '../../../spec/common/assert.ts';
+import { startLeading } from './leader.ts';
+import { startFollowing } from './learner.ts';
+import { indexOfZxid, lastZxid } from './history.ts';
+import { step } from './step.ts';
+import type { Peer, PeerConfig, PeerDisk, PeerEffect, PeerEvent, PeerMessage, PeerTxn, SyncMode } from './types.ts';
+
+export interface SimulationOptions {
+  readonly seed: number;
+  readonly observer: boolean;
+  readonly eras: number;
+  readonly stepsPerEra: number;
+  readonly committedLogCountMax: number;
+  /** A broken world that reports fsync as soon as txns are queued (no disk write): the checks must catch it. */
+  readonly lyingFsync?: boolean;
+}
+
+export interface SimulationResult {
+  readonly violations: readonly string[];
+  readonly committed: number;
+  /** Sync messages the leader sent to learners, by mode. */
+  readonly syncModes: Readonly<Record<Exclude<SyncMode, 'NONE'>, number>>;
+  readonly crashes: number;
+  /** Why learners went back to LOOKING during an era (none expected). */
+  readonly learnerLooking: readonly string[];
+  /** Why leaders gave up (a learner more recent than the oracle's pick: a new era follows). */
+  readonly leaderLooking: readonly string[];
+}
+
+/** mulberry32: a small seeded PRNG; the same seed gives the same run. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Server {
+  disk: PeerDisk;
+  /** appendTxns queued, not durable. */
+  pending: PeerTxn[];
+  peer: Peer | undefined;
+  /** How many committed txns this server's data tree holds. */
+  deliveredCount: number;
+}
+
+const VOTERS = 3;
+const sameTxn = (a: PeerTxn, b: PeerTxn) => a.zxid === b.zxid && a.data.length === b.data.length && a.data.every((x, i) => x === b.data[i]);
+const hex = (z: bigint) => `0x${z.toString(16)}`;
+
+export function runSimulation(options: SimulationOptions): SimulationResult {
+  const random = prng(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const config: PeerConfig = { voters: VOTERS, committedLogCountMax: options.committedLogCountMax };
+  const serverCount = VOTERS + (options.observer ? 1 : 0);
+  const servers: Server[] = Array.from({ length: serverCount }, () => ({
+    disk: { acceptedEpoch: 0, currentEpoch: 0, log: [], snapshotCount: 0 },
+    pending: [],
+    peer: undefined,
+    deliveredCount: 0,
+  }));
+  const channels = new Map<string, PeerMessage[]>();
+  const committed: PeerTxn[] = [];
+  const violations: string[] = [];
+  const learnerLooking: string[] = [];
+  const leaderLooking: string[] = [];
+  const syncModes = { DIFF: 0, TRUNC: 0, SNAP: 0 };
+  let crashes = 0;
+  let era = 0;
+  let stepIndex = 0;
+  let nextValue = 1;
+  let leaderId = -1;
+  const where = () => `seed ${options.seed} era ${era} step ${stepIndex}`;
+  const violate = (what: string) => {
+    if (violations.length < 20) violations.push(`${where()}: ${what}`);
+  };
+
+  const channel = (from: number, to: number) => {
+    const key = `${from}>${to}`;
+    let queue = channels.get(key);
+    if (queue === undefined) channels.set(key, (queue = []));
+    return queue;
+  };
+  const clearChannelsOf = (id: number) => {
+    for (const [key, queue] of channels) {
+      const [from, to] = key.split('>').map(Number);
+      if (from === id || to === id) queue.length = 0;
+    }
+  };
+
+  function checkDelivered(id: number, txn: PeerTxn): void {
+    const server = servers[id]!;
+    const index = server.deliveredCount;
+    const known = committed[index];
+    if (known === undefined) {
+      if (id === leaderId && index === committed.length) committed.push(txn);
+      else violate(`server ${id} delivered ${hex(txn.zxid)} at index ${index}, beyond the ${committed.length} committed`);
+    } else if (!sameTxn(known, txn)) {
+      violate(`server ${id} delivered ${hex(txn.zxid)} at index ${index} where ${hex(known.zxid)} was committed`);
+    }
+    server.deliveredCount = index + 1;
+  }
+
+  function checkSend(id: number, peer: Peer, to: number, message: PeerMessage): void {
+    const disk = servers[id]!.disk;
+    const onDisk = (zxid: bigint) => indexOfZxid(disk.log, zxid) >= 0;
+    switch (message.type) {
+      case 'ACK':
+        if (!onDisk(message.zxid)) violate(`server ${id} acked ${hex(message.zxid)}, which is not on its disk`);
+        break;
+      case 'ACKEPOCH':
+        if (disk.acceptedEpoch !== peer.acceptedEpoch) violate(`server ${id} sent ACKEPOCH with acceptedEpoch ${disk.acceptedEpoch} on disk, ${peer.acceptedEpoch} in memory`);
+        break;
+      case 'ACKLD': {
+        if (disk.currentEpoch !== message.epoch) violate(`server ${id} acked NEWLEADER ${message.epoch} with currentEpoch ${disk.currentEpoch} on disk`);
+        const missing = peer.history.find((t) => !onDisk(t.zxid));
+        if (missing !== undefined) violate(`server ${id} acked NEWLEADER before ${hex(missing.zxid)} was on its disk`);
+        break;
+      }
+      case 'DIFF':
+      case 'TRUNC':
+      case 'SNAP': {
+        syncModes[message.type]++;
+        const learner = servers[to]!.peer;
+        if (id !== leaderId || learner === undefined || learner.role === 'LOOKING' || learner.role === 'LEADING') break;
+        const leaderHistory = peer.history;
+        const point = message.type === 'SNAP' ? 0 : indexOfZxid(learner.history, message.zxid);
+        if (message.type === 'SNAP') break;
+        if (point < 0) {
+          violate(`${message.type} ${hex(message.zxid)} to server ${to}, whose log does not hold it`);
+          break;
+        }
+        for (let i = 0; i < point; i++) {
+          if (!sameTxn(learner.history[i]!, leaderHistory[i]!)) {
+            violate(`${message.type} ${hex(message.zxid)} to server ${to}, whose log differs from the leader's at index ${i}`);
+            break;
+          }
+        }
+        if (message.type === 'DIFF' && point !== learner.history.length) violate(`DIFF ${hex(message.zxid)} to server ${to}, which has entries after it`);
+        if (message.type === 'TRUNC' && point === learner.history.length) violate(`TRUNC ${hex(message.zxid)} to server ${to}, which has nothing to cut`);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  function apply(id: number, before: Peer, event: PeerEvent): void {
+    const server = servers[id]!;
+    const { state, effects } = step(before, event);
+    server.peer = state;
+    for (const effect of effects) applyEffect(id, state, effect);
+  }
+
+  function applyEffect(id: number, peer: Peer, effect: PeerEffect): void {
+    const server = servers[id]!;
+    switch (effect.type) {
+      case 'persistAcceptedEpoch':
+        server.disk = { ...server.disk, acceptedEpoch: effect.epoch };
+        return;
+      case 'persistCurrentEpoch':
+        server.disk = { ...server.disk, currentEpoch: effect.epoch };
+        return;
+      case 'appendTxns':
+        server.pending.push(...effect.txns);
+        if (options.lyingFsync === true && server.peer !== undefined) apply(id, server.peer, { type: 'LogSynced', zxid: lastZxid(effect.txns) });
+        return;
+      case 'truncateLog': {
+        const index = indexOfZxid(server.disk.log, effect.zxid);
+        assert(index >= 0, () => `${where()}: truncate to ${hex(effect.zxid)} not on server ${id}'s disk`);
+        server.disk = { ...server.disk, log: server.disk.log.slice(0, index), snapshotCount: Math.min(server.disk.snapshotCount, index) };
+        server.pending = server.pending.filter((t) => t.zxid <= effect.zxid);
+        return;
+      }
+      case 'installSnapshot':
+        // Before its NEWLEADER quorum a new leader's whole history counts as committed (syncFollower): the
+        // snapshot must agree with what was committed and, past it, with the leader's history.
+        for (let i = 0; i < effect.txns.length; i++) {
+          const expected = committed[i] ?? servers[leaderId]!.peer?.history[i];
+          if (expected === undefined || !sameTxn(expected, effect.txns[i]!)) {
+            violate(`server ${id} installed a snapshot whose entry ${i} (${hex(effect.txns[i]!.zxid)}) is neither committed nor the leader's`);
+            break;
+          }
+        }
+        server.disk = { ...server.disk, log: effect.txns, snapshotCount: effect.txns.length };
+        server.pending = [];
+        server.deliveredCount = effect.txns.length;
+        return;
+      case 'send':
+        checkSend(id, peer, effect.to, effect.message);
+        if (servers[effect.to]?.peer !== undefined) channel(id, effect.to).push(effect.message);
+        return;
+      case 'deliver':
+        checkDelivered(id, effect.txn);
+        return;
+      case 'goLooking':
+        if (id === leaderId) leaderLooking.push(`${where()}: leader ${id}: ${effect.reason}`);
+        else {
+          learnerLooking.push(`${where()}: server ${id}: ${effect.reason}`);
+          // Going back to LOOKING flushes the log (the SyncRequestProcessor's shutdown); the server rejoins later.
+          crash(id, true);
+        }
+        return;
+      default:
+        effect satisfies never;
+    }
+  }
+
+  function crash(id: number, flush: boolean): void {
+    const server = servers[id]!;
+    if (flush) server.disk = { ...server.disk, log: [...server.disk.log, ...server.pending] };
+    server.pending = [];
+    server.peer = undefined;
+    clearChannelsOf(id);
+    const leader = servers[leaderId]?.peer;
+    if (id !== leaderId && leader !== undefined) apply(leaderId, leader, { type: 'LearnerLost', sid: id });
+  }
+
+  function fsync(id: number): void {
+    const server = servers[id]!;
+    if (server.pending.length === 0 || server.peer === undefined) return;
+    // The group commit makes a prefix of the queue durable.
+    const count = 1 + Math.floor(random() * server.pending.length);
+    const durable = server.pending.slice(0, count);
+    server.pending = server.pending.slice(count);
+    server.disk = { ...server.disk, log: [...server.disk.log, ...durable] };
+    apply(id, server.peer, { type: 'LogSynced', zxid: lastZxid(durable) });
+  }
+
+  function restart(id: number): void {
+    const server = servers[id]!;
+    server.deliveredCount = Math.min(server.disk.snapshotCount, server.disk.log.length);
+    server.pending = [];
+    server.peer = id === leaderId ? startLeading(id, config, server.disk) : startFollowing(id, config, server.disk, leaderId);
+  }
+
+  /** The oracle: a random quorum of voters elects its member with the best (currentEpoch, last zxid). */
+  function elect(): number {
+    const ids = [0, 1, 2];
+    const excluded = pick(ids);
+    const quorum = ids.filter((i) => i !== excluded || random() < 0.5);
+    const vote = (i: number) => ({ epoch: servers[i]!.disk.currentEpoch, zxid: lastZxid(servers[i]!.disk.log) });
+    return quorum.reduce((best, i) => {
+      const a = vote(i);
+      const b = vote(best);
+      return a.epoch > b.epoch || (a.epoch === b.epoch && a.zxid > b.zxid) ? i : best;
+    });
+  }
+
+  function randomStep(faults: boolean): boolean {
+    const actions: (() => void)[] = [];
+    for (const [key, queue] of channels) {
+      if (queue.length === 0) continue;
+      const [from, to] = key.split('>').map(Number) as [number, number];
+      actions.push(() => {
+        const message = queue.shift()!;
+        const peer = servers[to]!.peer;
+        if (peer !== undefined) apply(to, peer, { type: 'Receive', from, message });
+      });
+    }
+    servers.forEach((server, id) => {
+      if (server.pending.length > 0 && server.peer !== undefined) actions.push(() => fsync(id));
+      const peer = server.peer;
+      if (peer !== undefined && (peer.role === 'FOLLOWING' || peer.role === 'OBSERVING') && !peer.connected) {
+        actions.push(() => apply(id, peer, { type: 'ConnectToLeader' }));
+      }
+      if (server.peer === undefined && id !== leaderId) actions.push(() => restart(id));
+    });
+    const leader = servers[leaderId]!.peer;
+    if (faults && leader?.role === 'LEADING' && leader.phase === 'BROADCAST' && random() < 0.3) {
+      actions.push(() => apply(leaderId, leader, { type: 'ClientRequest', data: new Uint8Array([nextValue++ & 0xff, era]) }));
+    }
+    // Crash one learner at a time, so the leader keeps its quorum.
+    const down = servers.filter((s, id) => s.peer === undefined && id < VOTERS).length;
+    if (faults && down === 0 && random() < 0.02) {
+      const victims = servers.map((_, id) => id).filter((id) => id !== leaderId);
+      actions.push(() => {
+        crashes++;
+        crash(pick(victims), false);
+      });
+    }
+    if (actions.length === 0) return false;
+    pick(actions)();
+    return true;
+  }
+
+  // A leader that gives up (a learner outside the oracle's quorum is more recent) makes the world elect again;
+  // the final era is retried up to eraRetriesMax times so that the run ends with a drained, established leader.
+  const eraRetriesMax = 8;
+  for (era = 1; era <= options.eras + eraRetriesMax; era++) {
+    // Era boundary: everyone crashes (memory and fsync queues lost) and restarts from disk.
+    for (let id = 0; id < serverCount; id++) {
+      servers[id]!.pending = [];
+      servers[id]!.peer = undefined;
+    }
+    channels.clear();
+    leaderId = elect();
+    for (let id = 0; id < serverCount; id++) restart(id);
+    const last = era >= options.eras;
+    for (stepIndex = 0; stepIndex < options.stepsPerEra; stepIndex++) {
+      if (servers[leaderId]!.peer?.role !== 'LEADING') break;
+      randomStep(true);
+    }
+    if (!last) continue;
+    // Drain: no more requests or crashes; every server comes back and everything in flight lands.
+    for (let drained = 0; drained < 20_000 && randomStep(false); drained++) stepIndex++;
+    const leader = servers[leaderId]!.peer;
+    if (leader?.role === 'LOOKING' && era < options.eras + eraRetriesMax) continue;
+    if (leader?.role !== 'LEADING' || leader.phase !== 'BROADCAST') {
+      violate(`after the drain the leader ${leaderId} is ${leader?.role ?? 'down'}`);
+      break;
+    }
+    if (leader.lastCommitted !== leader.history.length) violate(`after the drain the leader committed ${leader.lastCommitted} of ${leader.history.length}`);
+    servers.forEach((server, id) => {
+      const peer = server.peer;
+      if (peer === undefined || peer.role === 'LOOKING') return violate(`after the drain server ${id} is not running`);
+      if (peer.role !== 'LEADING' && peer.phase !== 'BROADCAST') return violate(`after the drain server ${id} is in ${peer.phase}`);
+      // PrefixConsistency: everything committed is in every synced server's log, in the same order.
+      for (let i = 0; i < committed.length; i++) {
+        const mine = peer.history[i];
+        if (mine === undefined || !sameTxn(mine, committed[i]!)) return violate(`server ${id}'s log differs from the committed sequence at index ${i}`);
+      }
+      if (server.deliveredCount !== committed.length) violate(`server ${id} delivered ${server.deliveredCount} of ${committed.length} committed`);
+    });
+    break;
+  }
+  return { violations, committed: committed.length, syncModes, crashes, learnerLooking, leaderLooking };
+}
