@@ -22,8 +22,17 @@ export interface FileHandleLike {
    * Optional so that a test's wrapper may offer only `sync` (then used instead).
    */
   datasync?(): Promise<void>;
-  /** ftruncate(2): sets the file's length (extending it reads back as zeros). Optional; without it the log is not preallocated. */
+  /** ftruncate(2): sets the file's length. Optional; the log trims its preallocated zeros with it on close. */
   truncate?(lengthBytes: number): Promise<void>;
+  /**
+   * Writes zeros over [fromBytes, toBytes), so that later writes there land in
+   * blocks the file system has already allocated: an fdatasync after them then
+   * writes data only, no allocation metadata. (Extending with ftruncate instead,
+   * as a sparse file, measured no faster than plain growth here: the blocks
+   * are still allocated at the first write.) Optional; without it the log is
+   * not preallocated.
+   */
+  preallocate?(fromBytes: number, toBytes: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,7 +50,17 @@ export interface FsLayer {
 }
 
 export const nodeFs: FsLayer = {
-  open: (path, flags) => fsp.open(path, flags),
+  open: async (path, flags) => {
+    const handle = await fsp.open(path, flags);
+    return {
+      write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
+      sync: () => handle.sync(),
+      datasync: () => handle.datasync(),
+      truncate: (lengthBytes) => handle.truncate(lengthBytes),
+      preallocate: (fromBytes, toBytes) => writeZeros(handle, fromBytes, toBytes),
+      close: () => handle.close(),
+    };
+  },
   readFile: async (path) => new Uint8Array(await fsp.readFile(path)),
   readdir: (path) => fsp.readdir(path),
   rename: (from, to) => fsp.rename(from, to),
@@ -59,6 +78,14 @@ export const nodeFs: FsLayer = {
     }
   },
 };
+
+const zeros = new Uint8Array(1024 * 1024);
+
+async function writeZeros(handle: FileHandleLike, fromBytes: number, toBytes: number): Promise<void> {
+  for (let position = fromBytes; position < toBytes; position += zeros.length) {
+    await writeFully(handle, zeros.subarray(0, Math.min(zeros.length, toBytes - position)), position);
+  }
+}
 
 /** Writes all of `bytes` at `position`, looping over short writes. */
 export async function writeFully(handle: FileHandleLike, bytes: Uint8Array, position: number): Promise<void> {

@@ -150,7 +150,7 @@ export function scanLog(bytes: Uint8Array, previousZxid: bigint): LogScan {
 /** True when every byte from `from` to the end is zero (true for an empty range). */
 export function isAllZero(bytes: Uint8Array, from: number): boolean {
   let i = from;
-  // Four bytes at a time once aligned; the preallocated tail can be 64 MiB.
+  // Four bytes at a time once aligned; the preallocated tail can be megabytes.
   while (i < bytes.length && (bytes.byteOffset + i) % 4 !== 0) if (bytes[i++] !== 0) return false;
   const words = Math.floor((bytes.length - i) / 4);
   if (words > 0) {

@@ -40,7 +40,7 @@ export type StorageOptions = {
   /** Roll the log at this size (ZooKeeper preallocates 64 MiB files). */
   readonly logBytesMax?: number;
   readonly batchBytesMax?: number;
-  /** Preallocate log files in blocks of this many bytes (ZooKeeper's zookeeper.preAllocSize, 64 MiB); 0 turns it off. */
+  /** Preallocate log files in zero-filled blocks of this many bytes (ZooKeeper's zookeeper.preAllocSize is 64 MiB); 0 turns it off. */
   readonly preAllocBytes?: number;
   readonly fs?: FsLayer;
   readonly log?: (line: string) => void;
@@ -55,7 +55,7 @@ export const storageDefaults = {
   purgeIntervalHours: 0,
   logBytesMax: 64 * 1024 * 1024,
   batchBytesMax: 4 * 1024 * 1024,
-  preAllocBytes: 64 * 1024 * 1024,
+  preAllocBytes: 4 * 1024 * 1024,
 } as const;
 
 const timerDelayMsMax = 2 ** 31 - 1;

@@ -22,8 +22,10 @@ export class CountingFs implements FsLayer {
   fileSyncs = 0;
   /** The subset of fileSyncs that were fdatasyncs. */
   datasyncs = 0;
-  /** ftruncate calls on open files (log preallocation and trimming). */
+  /** ftruncate calls on open files (trimming a log's preallocated zeros). */
   handleTruncates = 0;
+  /** Zero-filled extensions of log files. */
+  preallocations = 0;
   directorySyncs = 0;
   renames = 0;
   plan: FaultPlan = {};
@@ -59,6 +61,11 @@ export class CountingFs implements FsLayer {
       truncate: async (lengthBytes) => {
         this.handleTruncates++;
         return handle.truncate!(lengthBytes);
+      },
+      // Not counted as writes: `writes` counts the log's record writes.
+      preallocate: async (fromBytes, toBytes) => {
+        this.preallocations++;
+        return handle.preallocate!(fromBytes, toBytes);
       },
       close: () => handle.close(),
     };
