@@ -5,7 +5,29 @@
 //   npx tsx -e "import('./impl/quorum/peer/simulation.ts').then(m => console.log(m.runSimulation({ seed: N, observer: true, eras: 4, stepsPerEra: 400, committedLogCountMax: 4 })))"
 
 import { describe, expect, it } from 'vitest';
+import { learnerLogSynced } from './learner.ts';
 import { runSimulation, type SimulationOptions } from './simulation.ts';
+import { step } from './step.ts';
+import type { Peer, PeerEffect, PeerEvent } from './types.ts';
+
+/** ZOOKEEPER-4646: the ACK of NEWLEADER leaves without waiting for the synced proposals' fsync. */
+function stepAckingNewLeaderBeforeFsync(peer: Peer, event: PeerEvent) {
+  const t = step(peer, event);
+  const state = t.state;
+  if (event.type !== 'Receive' || event.message.type !== 'NEWLEADER' || state.role === 'LEADING' || state.role === 'LOOKING') return t;
+  if (state.newLeaderAckAfter === undefined) return t;
+  const early = learnerLogSynced({ ...state, newLeaderAckAfter: { ...state.newLeaderAckAfter, zxid: 0n } }, 0n);
+  return { state: early.state, effects: [...t.effects, ...early.effects] };
+}
+
+/** ZOOKEEPER-4643: currentEpoch is written as NEWLEADER arrives, before the synced proposals are logged. */
+function stepWritingCurrentEpochFirst(peer: Peer, event: PeerEvent) {
+  const t = step(peer, event);
+  if (event.type !== 'Receive' || event.message.type !== 'NEWLEADER' || t.state.role === 'LEADING' || t.state.role === 'LOOKING') return t;
+  if (t.state.newLeaderAckAfter === undefined) return t;
+  const effects: PeerEffect[] = [{ type: 'persistCurrentEpoch', epoch: event.message.epoch }, ...t.effects];
+  return { state: t.state, effects };
+}
 
 const seeds = Array.from({ length: 150 }, (_, i) => i + 1);
 const base: Omit<SimulationOptions, 'seed' | 'observer'> = { eras: 4, stepsPerEra: 400, committedLogCountMax: 4 };
@@ -37,6 +59,17 @@ describe('simulated ensemble: 3 voters, optionally 1 observer', () => {
     const a = runSimulation({ ...base, seed: 42, observer: true });
     const b = runSimulation({ ...base, seed: 42, observer: true });
     expect(b).toEqual(a);
+  });
+
+  it('catches ZOOKEEPER-4646: the ACK of NEWLEADER before the synced proposals are on disk', () => {
+    const result = runSimulation({ ...base, seed: 1, observer: false, step: stepAckingNewLeaderBeforeFsync });
+    // Its early ACK also writes currentEpoch early, so both checks fire; the ACK one must be among them.
+    expect(result.violations.join('\n')).toMatch(/^seed 1 era \d+ step \d+: server \d acked NEWLEADER before 0x[0-9a-f]+ was on its disk$/m);
+  });
+
+  it('catches ZOOKEEPER-4643: currentEpoch on disk before the synced proposals', () => {
+    const result = runSimulation({ ...base, seed: 1, observer: false, step: stepWritingCurrentEpochFirst });
+    expect(result.violations[0]).toMatch(/^seed 1 era \d+ step \d+: server \d wrote currentEpoch \d+ before 0x[0-9a-f]+ was on its disk$/);
   });
 
   it('catches a world that reports fsync before the disk has the txns (an ACK of a proposal not on disk)', () => {

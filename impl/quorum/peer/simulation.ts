@@ -19,6 +19,7 @@
 //   with everything committed, in the same order.
 
 import { assert } from '../../../spec/common/assert.ts';
+import type { Transition } from '../../../spec/common/transition.ts';
 import { startLeading } from './leader.ts';
 import { startFollowing } from './learner.ts';
 import { indexOfZxid, lastZxid } from './history.ts';
@@ -33,6 +34,8 @@ export interface SimulationOptions {
   readonly committedLogCountMax: number;
   /** A broken world that reports fsync as soon as txns are queued (no disk write): the checks must catch it. */
   readonly lyingFsync?: boolean;
+  /** The reducer under test (the core's step unless a test injects a known-bug variant). */
+  readonly step?: (peer: Peer, event: PeerEvent) => Transition<Peer, PeerEffect>;
 }
 
 export interface SimulationResult {
@@ -139,6 +142,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         if (disk.currentEpoch !== message.epoch) violate(`server ${id} acked NEWLEADER ${message.epoch} with currentEpoch ${disk.currentEpoch} on disk`);
         const missing = peer.history.find((t) => !onDisk(t.zxid));
         if (missing !== undefined) violate(`server ${id} acked NEWLEADER before ${hex(missing.zxid)} was on its disk`);
+        // Whatever the sync mode, the learner now holds a prefix of the leader's history.
+        const leaderHistory = servers[leaderId]!.peer?.history ?? [];
+        const differs = peer.history.findIndex((t, i) => leaderHistory[i] === undefined || !sameTxn(t, leaderHistory[i]!));
+        if (differs >= 0) violate(`server ${id} acked NEWLEADER with a log that leaves the leader's at index ${differs}`);
         break;
       }
       case 'DIFF':
@@ -148,8 +155,17 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         const learner = servers[to]!.peer;
         if (id !== leaderId || learner === undefined || learner.role === 'LOOKING' || learner.role === 'LEADING') break;
         const leaderHistory = peer.history;
-        const point = message.type === 'SNAP' ? 0 : indexOfZxid(learner.history, message.zxid);
-        if (message.type === 'SNAP') break;
+        if (message.type === 'SNAP') {
+          // SNAP only when no DIFF could do: the learner's last zxid is not in the leader's log, or older than its committedLog.
+          const learnerLast = lastZxid(learner.history);
+          const leaderPeer = servers[leaderId]!.peer;
+          const committedCount = leaderPeer?.role === 'LEADING' && leaderPeer.phase === 'BROADCAST' ? leaderPeer.lastCommitted : leaderHistory.length;
+          const windowStart = Math.max(0, committedCount - options.committedLogCountMax);
+          const at = indexOfZxid(leaderHistory, learnerLast);
+          if (at > windowStart && at <= committedCount) violate(`SNAP to server ${to}, whose last zxid ${hex(learnerLast)} is in the committedLog`);
+          break;
+        }
+        const point = indexOfZxid(learner.history, message.zxid);
         if (point < 0) {
           violate(`${message.type} ${hex(message.zxid)} to server ${to}, whose log does not hold it`);
           break;
@@ -171,7 +187,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
 
   function apply(id: number, before: Peer, event: PeerEvent): void {
     const server = servers[id]!;
-    const { state, effects } = step(before, event);
+    const { state, effects } = (options.step ?? step)(before, event);
     server.peer = state;
     for (const effect of effects) applyEffect(id, state, effect);
   }
@@ -182,9 +198,15 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       case 'persistAcceptedEpoch':
         server.disk = { ...server.disk, acceptedEpoch: effect.epoch };
         return;
-      case 'persistCurrentEpoch':
+      case 'persistCurrentEpoch': {
         server.disk = { ...server.disk, currentEpoch: effect.epoch };
+        // ZOOKEEPER-4643: a learner's new currentEpoch must never be on disk with a log that lacks the synced history.
+        if (peer.role === 'FOLLOWING' || peer.role === 'OBSERVING') {
+          const missing = peer.history.find((t) => indexOfZxid(server.disk.log, t.zxid) < 0);
+          if (missing !== undefined) violate(`server ${id} wrote currentEpoch ${effect.epoch} before ${hex(missing.zxid)} was on its disk`);
+        }
         return;
+      }
       case 'appendTxns':
         server.pending.push(...effect.txns);
         if (options.lyingFsync === true && server.peer !== undefined) apply(id, server.peer, { type: 'LogSynced', zxid: lastZxid(effect.txns) });
