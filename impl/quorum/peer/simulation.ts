@@ -43,6 +43,8 @@ export interface SimulationResult {
   readonly committed: number;
   /** Sync messages the leader sent to learners, by mode. */
   readonly syncModes: Readonly<Record<Exclude<SyncMode, 'NONE'>, number>>;
+  /** The same, only for learners that crashed and restarted within an era (not at an era's start). */
+  readonly restartSyncModes: Readonly<Record<Exclude<SyncMode, 'NONE'>, number>>;
   readonly crashes: number;
   /** Why learners went back to LOOKING during an era (none expected). */
   readonly learnerLooking: readonly string[];
@@ -92,6 +94,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const learnerLooking: string[] = [];
   const leaderLooking: string[] = [];
   const syncModes = { DIFF: 0, TRUNC: 0, SNAP: 0 };
+  const restartSyncModes = { DIFF: 0, TRUNC: 0, SNAP: 0 };
+  /** Learners restarted within the current era. */
+  const restartedInEra = new Set<number>();
   let crashes = 0;
   let era = 0;
   let stepIndex = 0;
@@ -152,6 +157,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       case 'TRUNC':
       case 'SNAP': {
         syncModes[message.type]++;
+        if (restartedInEra.has(to)) restartSyncModes[message.type]++;
         const learner = servers[to]!.peer;
         if (id !== leaderId || learner === undefined || learner.role === 'LOOKING' || learner.role === 'LEADING') break;
         const leaderHistory = peer.history;
@@ -310,7 +316,12 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       if (peer !== undefined && (peer.role === 'FOLLOWING' || peer.role === 'OBSERVING') && !peer.connected) {
         actions.push(() => apply(id, peer, { type: 'ConnectToLeader' }));
       }
-      if (server.peer === undefined && id !== leaderId) actions.push(() => restart(id));
+      if (server.peer === undefined && id !== leaderId) {
+        actions.push(() => {
+          restartedInEra.add(id);
+          restart(id);
+        });
+      }
     });
     const leader = servers[leaderId]!.peer;
     if (faults && leader?.role === 'LEADING' && leader.phase === 'BROADCAST' && random() < 0.3) {
@@ -340,6 +351,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       servers[id]!.peer = undefined;
     }
     channels.clear();
+    restartedInEra.clear();
     leaderId = elect();
     for (let id = 0; id < serverCount; id++) restart(id);
     const last = era >= options.eras;
@@ -370,5 +382,5 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     });
     break;
   }
-  return { violations, committed: committed.length, syncModes, crashes, learnerLooking, leaderLooking };
+  return { violations, committed: committed.length, syncModes, restartSyncModes, crashes, learnerLooking, leaderLooking };
 }
