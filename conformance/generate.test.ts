@@ -13,12 +13,12 @@ import type { ZabCluster } from '../spec/zab/cluster.ts';
 describe('coverage-directed generation', () => {
   const result = generateCoverage(zabAdapter, 'ci', { statesMax: 20_000 });
 
-  it('at ci cut at 20,000 states: 5 shortest traces cover 18 of 26 action kinds and 19 of 56 branch keys', () => {
+  it('at ci cut at 20,000 states: 5 shortest traces cover 18 of 26 action kinds and 19 of 53 branch keys', () => {
     expect(result.distinctStates).toBe(20_000);
     expect(result.complete).toBe(false);
     expect(result.traces.map((t) => t.states.length - 1)).toEqual([18, 14, 14, 13, 2]);
     expect(zabActionKinds.length).toBe(26);
-    expect(zabBranchKeyUniverse.length).toBe(56);
+    expect(zabBranchKeyUniverse.length).toBe(53);
     expect(result.coverage.actionKinds.covered.length).toBe(18);
     expect(result.coverage.branches.covered.length).toBe(19);
     // The oracle election, no timeout and no observer at ci: these kinds cannot occur there.

@@ -134,7 +134,10 @@ const SIMPLE_EVENTS = ['StartLooking', 'ElectionDecided', 'ConnectToLeader', 'No
 export const zabBranchKeyUniverse: readonly string[] = [
   ...SIMPLE_EVENTS.flatMap((e) => OUTCOMES.map((o) => `${e}:${o}`)),
   ...MESSAGE_TYPES.flatMap((m) =>
-    PHASED.includes(m) ? ['sync', 'broadcast', 'other'].flatMap((p) => OUTCOMES.map((o) => `Receive:${m}:${p}:${o}`)) : OUTCOMES.map((o) => `Receive:${m}:${o}`),
+    // Outside SYNCHRONIZATION and BROADCAST learnerReceive returns the node unchanged: no `other:applied` branch exists.
+    PHASED.includes(m)
+      ? [...['sync', 'broadcast'].flatMap((p) => OUTCOMES.map((o) => `Receive:${m}:${p}:${o}`)), `Receive:${m}:other:not-enabled`]
+      : OUTCOMES.map((o) => `Receive:${m}:${o}`),
   ),
   'LeaderLost:applied',
   'LearnerLost:applied',
