@@ -107,6 +107,11 @@ describe('tampered recordings are rejected at the step that breaks the protocol'
     expect(verdict).toMatchObject({ verdict: 'rejected', step: 0 });
   });
 
+  it('a search that runs out of its budget says undecided, not rejected', () => {
+    const verdict = validateTrace(zabAdapter, withNode(longest, 5, 1, { currentEpoch: 7 }), { successorsMax: 50 });
+    expect(verdict.verdict).toBe('undecided');
+  });
+
   it('a projection with a field the schema does not know is invalid, not rejected', () => {
     const verdict = validateTrace(zabAdapter, withNode(longest, 2, 0, { vote: 3 }));
     expect(verdict.verdict).toBe('invalid');
