@@ -46,6 +46,8 @@ export interface SimulationResult {
   /** The same, only for learners that crashed and restarted within an era (not at an era's start). */
   readonly restartSyncModes: Readonly<Record<Exclude<SyncMode, 'NONE'>, number>>;
   readonly crashes: number;
+  /** Learners whose connection broke (LeaderLost) without a crash. */
+  readonly connectionBreaks: number;
   /** Why learners went back to LOOKING during an era (none expected). */
   readonly learnerLooking: readonly string[];
   /** Why leaders gave up (a learner more recent than the oracle's pick: a new era follows). */
@@ -98,6 +100,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   /** Learners restarted within the current era. */
   const restartedInEra = new Set<number>();
   let crashes = 0;
+  let connectionBreaks = 0;
+  /** Set while the world itself breaks a learner's connection: its going back to LOOKING is expected. */
+  let expectedLooking = false;
   let era = 0;
   let stepIndex = 0;
   let nextValue = 1;
@@ -248,7 +253,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       case 'goLooking':
         if (id === leaderId) leaderLooking.push(`${where()}: leader ${id}: ${effect.reason}`);
         else {
-          learnerLooking.push(`${where()}: server ${id}: ${effect.reason}`);
+          if (!expectedLooking) learnerLooking.push(`${where()}: server ${id}: ${effect.reason}`);
           // Going back to LOOKING flushes the log (the SyncRequestProcessor's shutdown); the server rejoins later.
           crash(id, true);
         }
@@ -336,6 +341,19 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         crash(pick(victims), false);
       });
     }
+    // A learner's connection breaks without a crash: it goes back to LOOKING (its log flushed) and rejoins.
+    if (faults && down === 0 && random() < 0.01) {
+      const learners = servers.map((_, id) => id).filter((id) => id !== leaderId && servers[id]!.peer !== undefined);
+      if (learners.length > 0) {
+        actions.push(() => {
+          const id = pick(learners);
+          connectionBreaks++;
+          expectedLooking = true;
+          apply(id, servers[id]!.peer!, { type: 'LeaderLost' });
+          expectedLooking = false;
+        });
+      }
+    }
     if (actions.length === 0) return false;
     pick(actions)();
     return true;
@@ -382,5 +400,5 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     });
     break;
   }
-  return { violations, committed: committed.length, syncModes, restartSyncModes, crashes, learnerLooking, leaderLooking };
+  return { violations, committed: committed.length, syncModes, restartSyncModes, crashes, connectionBreaks, learnerLooking, leaderLooking };
 }
