@@ -4,7 +4,8 @@
 // empties, crashes that lose memory and the queue, and eras: at the start of
 // each era every server restarts from disk and the caller's oracle elects a
 // leader, as spec/zab's oracle does (Zab.tla: a quorum Q, a leader whose
-// (currentEpoch, last zxid) is at least every member's). Everything random
+// (currentEpoch, last zxid) is at least every member's); an era ends with a
+// crash of everyone or of the leader alone. Everything random
 // comes from one seeded PRNG, so a seed replays a run.
 //
 // Checked as the run goes (each failure is a string naming the era and step):
@@ -363,10 +364,14 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   // the final era is retried up to eraRetriesMax times so that the run ends with a drained, established leader.
   const eraRetriesMax = 8;
   for (era = 1; era <= options.eras + eraRetriesMax; era++) {
-    // Era boundary: everyone crashes (memory and fsync queues lost) and restarts from disk.
+    // Era boundary: either everyone crashes (memory and fsync queues lost), or only the leader does and
+    // the learners see LeaderLost and go back to LOOKING, flushing their queues; all restart from disk.
+    const leaderCrashOnly = random() < 0.5;
     for (let id = 0; id < serverCount; id++) {
-      servers[id]!.pending = [];
-      servers[id]!.peer = undefined;
+      const server = servers[id]!;
+      if (leaderCrashOnly && id !== leaderId && server.peer !== undefined) server.disk = { ...server.disk, log: [...server.disk.log, ...server.pending] };
+      server.pending = [];
+      server.peer = undefined;
     }
     channels.clear();
     restartedInEra.clear();
