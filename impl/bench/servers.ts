@@ -7,10 +7,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../testing/ports.ts';
 
 export const zookeeperJar = '/usr/share/java/zookeeper.jar';
 export const java = '/usr/bin/java';
@@ -30,18 +31,6 @@ export type RunningServer = {
 };
 
 export const haveZooKeeper = () => existsSync(zookeeperJar) && existsSync(java);
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Waits until `srvr` reports a mode. Not `ruok`: ZooKeeper answers imok as soon

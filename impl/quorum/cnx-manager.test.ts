@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { QuorumCnxManager, type ElectionAddress } from './cnx-manager.ts';
 import { ElectionRunner, quorumVerifierText, type ElectionOutcome, type EnsembleMember } from './election-runner.ts';
 import { electionFrame, encodeInitialMessage, encodeNotification, makeZxid, PROTOCOL_VERSION_V1, type NotificationMessage } from './wire.ts';
+import { freePorts } from '../testing/ports.ts';
 
 // Everything here listens on 127.0.0.1 only, and every manager, runner and
 // socket a test opens is closed in afterEach, pass or fail.
@@ -11,20 +12,6 @@ const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (closers.length > 0) await closers.pop()!();
 });
-
-/** Ports the kernel says are free right now (bound to port 0, then released). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ host, port: 0 }, () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
 
 /** Polls `condition` every 5 ms; fails with `what` after `timeoutMs`. */
 async function waitFor(what: string, condition: () => boolean, timeoutMs: number): Promise<number> {

@@ -10,11 +10,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ElectionRunner, type ElectionOutcome, type EnsembleMember } from './election-runner.ts';
+import { freePorts } from '../testing/ports.ts';
 
 const zookeeperJar = '/usr/share/java/zookeeper.jar';
 const classpath = [zookeeperJar, '/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
@@ -25,19 +25,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen({ host, port: 0 }, () => resolve(server));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-  return ports;
-}
 
 async function waitFor(what: string, condition: () => boolean, timeoutMs: number, describeState: () => string): Promise<void> {
   const startMs = Date.now();

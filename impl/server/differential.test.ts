@@ -7,7 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -17,22 +17,11 @@ import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient, type Received } from './raw-client.ts';
 import { startServer, type ZooKeeperServer } from './server.ts';
+import { freePort } from '../testing/ports.ts';
 
 const zookeeperJar = '/usr/share/java/zookeeper.jar';
 const java = '/usr/bin/java';
 const haveApacheZooKeeper = existsSync(zookeeperJar) && existsSync(java);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, deadlineMs: number): Promise<void> {
   while (Date.now() < deadlineMs) {
