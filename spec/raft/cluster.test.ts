@@ -163,3 +163,17 @@ describe('presets', () => {
     ]);
   });
 });
+
+describe('the correct protocol under crashes', () => {
+  // check:all runs only `ci` (drops, no restarts) for Raft, so Restart is checked
+  // here: currentTerm, votedFor and log survive, everything else is lost.
+  it('restarts preset: exhaustive, no violation, a leader elected and an entry committed', { timeout: 120_000 }, () => {
+    const report = check(buildRaftModel(raftPresets.find((p) => p.name === 'restarts')!.bounds), { progress: false });
+    expect(report.complete).toBe(true);
+    expect(report.violations).toEqual([]);
+    expect(report.distinctStates).toBe(345_822);
+    const reached = new Map(report.sometimes.map((s) => [s.property, s.reached]));
+    expect(reached.get('LeaderElected')).toBe(true);
+    expect(reached.get('EntryCommitted')).toBe(true);
+  });
+});
