@@ -70,6 +70,7 @@ function permuted(state: RaftCluster, map: readonly number[]): RaftCluster {
       removed: state.ghost.removed.map((r) => ({ ...r, server: id(r.server) })),
       reads: state.ghost.reads.map((r) => ({ ...r, leader: id(r.leader) })),
     },
+    counters: { clientRequests: state.counters.clientRequests, timesLeader: reorder(state.counters.timesLeader) },
   };
 }
 

@@ -36,7 +36,10 @@ import {
 // ---------------------------------------------------------------------------
 // State.
 
-/** One message and how many copies of it are in flight (a bag item; count >= 1). */
+/**
+ * One message and how many copies of it are in flight (a bag item; count >= 1,
+ * or 0 under keepDelivered: a delivered message the fork keeps in the domain).
+ */
 export interface InFlight {
   readonly message: Message;
   readonly count: number;
@@ -105,11 +108,24 @@ export interface Ghost {
   readonly reads: readonly ReadRecord[];
 }
 
+/**
+ * The fork's instrumentation variables (README.md, "Side by side with TLC"):
+ * `maxc`, the client requests taken so far in the whole run, and
+ * `leaderCount`, how many times each server became leader. Part of the state
+ * (and the fingerprint) only when maxClientRequests / maxBecomeLeader bound them.
+ */
+export interface Counters {
+  readonly clientRequests: number;
+  /** Index = server id. */
+  readonly timesLeader: readonly number[];
+}
+
 export interface RaftCluster {
   readonly nodes: readonly RaftNode[];
   readonly messages: readonly InFlight[];
   readonly history: History;
   readonly ghost: Ghost;
+  readonly counters: Counters;
 }
 
 // ---------------------------------------------------------------------------
@@ -153,6 +169,19 @@ export interface RaftModelOptions {
   readonly reads: number;
   /** Fingerprint the ghost variables too (exact; off only to compare counts with TLC). */
   readonly fingerprintGhost: boolean;
+  // Ovidiu Marcu's fork of raft.tla (README.md, "Side by side with TLC"); each off is raft.tla.
+  /** Delivered messages stay in the bag with count 0, and a message already in the domain is never added again. */
+  readonly keepDelivered: boolean;
+  /** RequestVote(i, i): a candidate's vote for itself goes through a message (raft.tla); false: the fork's i /= j. */
+  readonly selfVote: boolean;
+  /** Timeout(i) only while currentTerm[i] < maxTerm (the fork's guard; raft.tla leaves it to the constraint). */
+  readonly timeoutBelowMaxTerm: boolean;
+  /** ClientRequest only while fewer than this many were taken in the run (the fork's maxc); 0: no bound. */
+  readonly maxClientRequests: number;
+  /** BecomeLeader(i) only while i became leader fewer than this many times (the fork's leaderCount); 0: no bound. */
+  readonly maxBecomeLeader: number;
+  /** The fork's HandleAppendEntriesRequest/Response: commitIndex and matchIndex never decrease (step.ts). */
+  readonly monotonicIndexes: boolean;
   /** Start from this state instead of raft.tla's Init (scenarios.ts builds them). */
   readonly start?: RaftCluster;
   readonly mutant: MutantName | undefined;
@@ -166,7 +195,12 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
   assert(Number.isInteger(n) && n >= 1 && n <= 7, () => `servers ${n}: expected 1..7`);
   assert(Number.isInteger(options.values) && options.values >= 1, () => `values ${options.values}: expected >= 1`);
   assert(options.maxCopies >= 1, () => `maxCopies ${options.maxCopies}: expected >= 1`);
-  const config: RaftConfig = { servers: n, history: options.history, mutant: options.mutant };
+  const config: RaftConfig = {
+    servers: n,
+    history: options.history,
+    mutant: options.mutant,
+    ...(options.monotonicIndexes ? { monotonicIndexes: true } : {}),
+  };
   const properties: readonly Property<RaftCluster>[] = raftProperties(options);
   const encoders = new WeakMap<Permutation, ClusterEncoder>();
 
@@ -208,6 +242,7 @@ export function initialCluster(config: RaftConfig): RaftCluster {
     messages: [],
     history: { elections: [], allLogs: [] },
     ghost: { committed: [], leaders: [], removed: [], reads: [] },
+    counters: { clientRequests: 0, timesLeader: new Array<number>(config.servers).fill(0) },
   };
 }
 
@@ -228,13 +263,17 @@ function enabledActions(state: RaftCluster, options: RaftModelOptions): RaftActi
     const node = state.nodes[i]!;
     if (options.restart) out.push({ type: 'Restart', i });
     const role: ServerState = node.state;
-    if (role !== 'Leader') out.push({ type: 'Timeout', i });
+    if (role !== 'Leader' && (!options.timeoutBelowMaxTerm || node.currentTerm < options.maxTerm)) out.push({ type: 'Timeout', i });
     if (role === 'Candidate') {
-      for (let j = 0; j < n; j++) if ((node.votesResponded & (1 << j)) === 0) out.push({ type: 'RequestVote', i, j });
-      out.push({ type: 'BecomeLeader', i });
+      for (let j = 0; j < n; j++) {
+        if ((node.votesResponded & (1 << j)) === 0 && (options.selfVote || j !== i)) out.push({ type: 'RequestVote', i, j });
+      }
+      if (options.maxBecomeLeader === 0 || state.counters.timesLeader[i]! < options.maxBecomeLeader) out.push({ type: 'BecomeLeader', i });
     }
     if (role === 'Leader') {
-      for (let v = 1; v <= options.values; v++) out.push({ type: 'ClientRequest', i, v });
+      if (options.maxClientRequests === 0 || state.counters.clientRequests < options.maxClientRequests) {
+        for (let v = 1; v <= options.values; v++) out.push({ type: 'ClientRequest', i, v });
+      }
       out.push({ type: 'AdvanceCommitIndex', i });
       for (let j = 0; j < n; j++) if (j !== i) out.push({ type: 'AppendEntries', i, j });
       if (options.reads > 0) {
@@ -248,6 +287,7 @@ function enabledActions(state: RaftCluster, options: RaftModelOptions): RaftActi
     }
   }
   for (const item of state.messages) {
+    if (item.count === 0) continue; // delivered, kept by keepDelivered: the fork's ValidMessage excludes it
     out.push({ type: 'Receive', m: item.message });
     if (options.duplicate) out.push({ type: 'DuplicateMessage', m: item.message });
     if (options.drop) out.push({ type: 'DropMessage', m: item.message });
@@ -258,9 +298,9 @@ function enabledActions(state: RaftCluster, options: RaftModelOptions): RaftActi
 function nextState(state: RaftCluster, action: RaftAction, options: RaftModelOptions): RaftCluster | undefined {
   switch (action.type) {
     case 'DuplicateMessage':
-      return withAllLogs(state, { ...state, messages: withMessage(action.m, state.messages) }, options);
+      return withAllLogs(state, { ...state, messages: withMessage(action.m, state.messages, options.keepDelivered) }, options);
     case 'DropMessage':
-      return withAllLogs(state, { ...state, messages: withoutMessage(action.m, state.messages) }, options);
+      return withAllLogs(state, { ...state, messages: withoutMessage(action.m, state.messages, options.keepDelivered) }, options);
     case 'Receive':
       return applyStep(state, action.m.mdest, { type: 'Receive', message: action.m }, action, options);
     case 'Restart':
@@ -275,10 +315,24 @@ function nextState(state: RaftCluster, action: RaftAction, options: RaftModelOpt
     case 'Heartbeat':
       return applyStep(state, action.i, { type: action.type, peer: action.j }, action, options);
     case 'ClientRequest':
-      return applyStep(state, action.i, { type: 'ClientRequest', value: action.v }, action, options);
+      return options.maxClientRequests === 0 ? applyStep(state, action.i, { type: 'ClientRequest', value: action.v }, action, options) : countedClientRequest(state, action, options);
     default:
       return assertNever(action, 'Raft action');
   }
+}
+
+/**
+ * The fork's ClientRequest(i, v): taken only while maxc < MaxClientRequests
+ * (enabledActions); if i's log already holds v in its current term the step
+ * changes nothing but allLogs, otherwise it appends v and counts it in maxc.
+ */
+function countedClientRequest(state: RaftCluster, action: Extract<RaftAction, { type: 'ClientRequest' }>, options: RaftModelOptions): RaftCluster | undefined {
+  const node = state.nodes[action.i]!;
+  if (node.state !== 'Leader') return undefined;
+  if (node.log.some((e) => e.value === action.v && e.term === node.currentTerm)) return withAllLogs(state, state, options);
+  const after = applyStep(state, action.i, { type: 'ClientRequest', value: action.v }, action, options);
+  if (after === undefined) return undefined;
+  return { ...after, counters: { ...after.counters, clientRequests: after.counters.clientRequests + 1 } };
 }
 
 // Restart and AdvanceCommitIndex are enabled whenever their guard holds, even
@@ -309,11 +363,11 @@ function applyStep(
         // currentTerm, votedFor and log live in the node and survive Restart: nothing to do.
         break;
       case 'Send':
-        messages = withMessage(effect.message, messages);
+        messages = withMessage(effect.message, messages, options.keepDelivered);
         break;
       case 'Discard':
         assert(action.type === 'Receive', () => `Discard from ${action.type}`);
-        messages = withoutMessage(action.m, messages);
+        messages = withoutMessage(action.m, messages, options.keepDelivered);
         break;
       case 'AnswerRead':
         ghost = answered(ghost, i, before.currentTerm, effect.seq, effect.entries);
@@ -323,9 +377,15 @@ function applyStep(
     }
   }
   let history = state.history;
+  let counters = state.counters;
   if (before.state !== 'Leader' && after.state === 'Leader') {
     ghost = { ...ghost, leaders: [...ghost.leaders, { term: after.currentTerm, leader: i, log: after.log }] };
     if (options.history) history = { ...history, elections: withElection(history.elections, before) };
+    if (options.maxBecomeLeader > 0) {
+      const timesLeader = counters.timesLeader.slice();
+      timesLeader[i] = timesLeader[i]! + 1;
+      counters = { ...counters, timesLeader };
+    }
   }
   if (after.log.length < before.log.length) {
     const removed = ghost.removed.slice();
@@ -348,7 +408,7 @@ function applyStep(
     };
   }
   const nodes = after === before ? state.nodes : replacedNode(state.nodes, i, after);
-  return withAllLogs(state, { nodes, messages, history, ghost }, options);
+  return withAllLogs(state, { nodes, messages, history, ghost, counters }, options);
 }
 
 function replacedNode(nodes: readonly RaftNode[], i: number, node: RaftNode): RaftNode[] {
@@ -403,11 +463,16 @@ function answered(ghost: Ghost, leader: number, term: number, seq: number, entri
 // ---------------------------------------------------------------------------
 // The message bag: raft.tla's WithMessage and WithoutMessage over `[M -> count]`.
 
-/** WithMessage(m, msgs): one more copy of m. */
-export function withMessage(m: Message, bag: readonly InFlight[]): readonly InFlight[] {
+/**
+ * WithMessage(m, msgs): one more copy of m. Under keepDelivered (the fork) a
+ * message already in the domain, even delivered (count 0), is left as it is:
+ * the same message is never sent twice.
+ */
+export function withMessage(m: Message, bag: readonly InFlight[], keepDelivered = false): readonly InFlight[] {
   for (let k = 0; k < bag.length; k++) {
     const item = bag[k]!;
     if (messagesEqual(item.message, m)) {
+      if (keepDelivered) return bag;
       const out = bag.slice();
       out[k] = { message: item.message, count: item.count + 1 };
       return out;
@@ -416,13 +481,18 @@ export function withMessage(m: Message, bag: readonly InFlight[]): readonly InFl
   return [...bag, { message: m, count: 1 }];
 }
 
-/** WithoutMessage(m, msgs): one copy fewer; the last copy leaves the bag's domain (raft.tla since 2024). */
-export function withoutMessage(m: Message, bag: readonly InFlight[]): readonly InFlight[] {
+/**
+ * WithoutMessage(m, msgs): one copy fewer; the last copy leaves the bag's
+ * domain (raft.tla since 2024), or under keepDelivered (the fork, as raft.tla
+ * before 2024) stays in it with count 0.
+ */
+export function withoutMessage(m: Message, bag: readonly InFlight[], keepDelivered = false): readonly InFlight[] {
   for (let k = 0; k < bag.length; k++) {
     const item = bag[k]!;
     if (item.message === m || messagesEqual(item.message, m)) {
       const out = bag.slice();
-      if (item.count <= 1) out.splice(k, 1);
+      if (keepDelivered) out[k] = { message: item.message, count: Math.max(item.count - 1, 0) };
+      else if (item.count <= 1) out.splice(k, 1);
       else out[k] = { message: item.message, count: item.count - 1 };
       return out;
     }
@@ -513,6 +583,8 @@ class ClusterEncoder {
   private readonly history: boolean;
   private readonly reads: boolean;
   private readonly fingerprintGhost: boolean;
+  private readonly clientRequests: boolean;
+  private readonly timesLeader: boolean;
   // Bound once so that sink.unordered gets the same function object every time.
   private readonly encodeInFlight = (item: InFlight, sink: StateSink): void => {
     this.encodeMessage(item.message, sink);
@@ -550,6 +622,8 @@ class ClusterEncoder {
     this.history = options.history;
     this.reads = options.reads > 0;
     this.fingerprintGhost = options.fingerprintGhost;
+    this.clientRequests = options.maxClientRequests > 0;
+    this.timesLeader = options.maxBecomeLeader > 0;
   }
 
   encode(state: RaftCluster, sink: StateSink): void {
@@ -557,6 +631,8 @@ class ClusterEncoder {
     const n = nodes.length;
     for (let newId = 0; newId < n; newId++) this.encodeNode(nodes[this.inverse[newId]!]!, sink);
     sink.unordered(state.messages, this.encodeInFlight);
+    if (this.clientRequests) sink.int(state.counters.clientRequests);
+    if (this.timesLeader) for (let newId = 0; newId < n; newId++) sink.int(state.counters.timesLeader[this.inverse[newId]!]!);
     if (this.history) {
       sink.unordered(state.history.elections, this.encodeElection);
       sink.unordered(state.history.allLogs, encodeLog);
@@ -725,6 +801,7 @@ export function view(state: RaftCluster): unknown {
     messages: state.messages.map((item) => ({ message: formatMessage(item.message), count: item.count })),
     history: state.history,
     ghost: state.ghost,
+    counters: state.counters,
   };
 }
 

@@ -28,6 +28,13 @@ export const raftBounds: readonly BoundDefinition[] = [
   { name: 'reads', description: 'ReadIndex reads that may be issued (0: reads off, as raft.tla).', default: 0 },
   { name: 'fromFigure8', description: "Start where Figure 8 (c) of the paper starts (scenarios.ts) instead of raft.tla's Init.", default: false },
   { name: 'fromDeposedLeader', description: "Start from a leader of term 2 that has committed an entry of its term (scenarios.ts), instead of raft.tla's Init.", default: false },
+  // Ovidiu Marcu's fork of raft.tla (README.md, "Side by side with TLC"); the defaults are raft.tla.
+  { name: 'keepDelivered', description: 'The fork: a delivered message stays in the bag with count 0 and is never added again (each message is sent at most once).', default: false },
+  { name: 'selfVote', description: 'RequestVote(i, i) is an action (raft.tla); false: the fork, i /= j.', default: true },
+  { name: 'timeoutBelowMaxTerm', description: 'The fork: Timeout(i) only while currentTerm[i] < maxTerm.', default: false },
+  { name: 'maxClientRequests', description: 'The fork: ClientRequest only while maxc < maxClientRequests, maxc counting the whole run (0: no bound).', default: 0 },
+  { name: 'maxBecomeLeader', description: 'The fork: BecomeLeader(i) only while leaderCount[i] < maxBecomeLeader (0: no bound).', default: 0 },
+  { name: 'monotonicIndexes', description: "The fork: a follower's commitIndex and a leader's matchIndex never decrease.", default: false },
   {
     name: 'fingerprintGhost',
     description: 'Fingerprint the ghost variables the invariants read (exact); off only to count the states of raft.tla itself.',
@@ -47,6 +54,27 @@ export const raftPresets: readonly Preset[] = [
     description:
       "The TLC configuration of the comparison in README.md: 3 servers, 1 value, currentTerm <= 2, Len(log) <= 2, at most one copy of each message, no Restart/Duplicate/Drop, server symmetry; raft.tla's history variables in the state and our ghosts out of it, as TLC sees raft.tla.",
     bounds: { servers: 3, values: 1, maxTerm: 2, maxLogLength: 2, maxCopies: 1, restart: false, duplicate: false, drop: false, symmetry: true, history: true, fingerprintGhost: false },
+  },
+  {
+    name: 'tlc-fork',
+    description:
+      "The TLC model whose count the issue quotes (6,425,257 states): Ovidiu Marcu's fork of raft.tla, 3 servers, 1 value, MaxClientRequests = 1, MaxBecomeLeader = 2, MaxTerm = 2, Len(log) <= 2, no Restart/Duplicate/Drop, server symmetry, history variables in the state.",
+    bounds: {
+      servers: 3,
+      values: 1,
+      maxTerm: 2,
+      maxLogLength: 2,
+      maxCopies: 1,
+      symmetry: true,
+      history: true,
+      fingerprintGhost: false,
+      keepDelivered: true,
+      selfVote: false,
+      timeoutBelowMaxTerm: true,
+      maxClientRequests: 1,
+      maxBecomeLeader: 2,
+      monotonicIndexes: true,
+    },
   },
   {
     name: 'restarts',
@@ -113,6 +141,12 @@ export function raftOptions(bounds: Bounds, mutant: string | undefined): RaftMod
     history: bool('history'),
     reads: int('reads'),
     fingerprintGhost: bool('fingerprintGhost'),
+    keepDelivered: bool('keepDelivered'),
+    selfVote: bool('selfVote'),
+    timeoutBelowMaxTerm: bool('timeoutBelowMaxTerm'),
+    maxClientRequests: int('maxClientRequests'),
+    maxBecomeLeader: int('maxBecomeLeader'),
+    monotonicIndexes: bool('monotonicIndexes'),
     mutant: mutant as RaftModelOptions['mutant'],
   };
   assert(!(bool('fromFigure8') && bool('fromDeposedLeader')), 'fromFigure8 and fromDeposedLeader exclude each other');

@@ -321,7 +321,13 @@ function handleAppendEntriesRequest(node: RaftNode, m: AppendEntriesRequest): Ra
   const entry = m.mentries[0];
   if (entry === undefined || (log.length >= index && log[index - 1]!.term === entry.term)) {
     // Already done with the request. (raft.tla notes this can lower commitIndex for an old duplicate.)
-    let state: RaftNode = m.mcommitIndex === node.commitIndex ? node : { ...node, commitIndex: m.mcommitIndex };
+    // The fork (config.monotonicIndexes) instead only raises commitIndex, and no further than its log.
+    const commitIndex = node.config.monotonicIndexes
+      ? node.commitIndex < m.mcommitIndex
+        ? Math.min(m.mcommitIndex, log.length)
+        : node.commitIndex
+      : m.mcommitIndex;
+    let state: RaftNode = commitIndex === node.commitIndex ? node : { ...node, commitIndex };
     const matchIndex = prev + m.mentries.length;
     const erasesHeldEntries = node.config.mutant === 'truncate-on-stale-append' && log.length > matchIndex;
     if (erasesHeldEntries) {
@@ -345,7 +351,10 @@ function handleAppendEntriesResponse(node: RaftNode, m: AppendEntriesResponse): 
   const j = m.msource;
   let nextIndex: number;
   let matchIndex = node.matchIndex;
-  if (m.msuccess) {
+  if (m.msuccess && node.config.monotonicIndexes === true && matchIndex[j]! > m.mmatchIndex) {
+    // The fork: an older acknowledgement never lowers matchIndex; nextIndex follows matchIndex.
+    nextIndex = matchIndex[j]! + 1;
+  } else if (m.msuccess) {
     nextIndex = m.mmatchIndex + 1;
     if (matchIndex[j] !== m.mmatchIndex) matchIndex = replaced(matchIndex, j, m.mmatchIndex);
   } else {

@@ -43,6 +43,12 @@ export interface RaftConfig {
   readonly history: boolean;
   /** The known-bug mutant this server runs, if any (mutants.ts). */
   readonly mutant: MutantName | undefined;
+  /**
+   * Ovidiu Marcu's fork of raft.tla (README.md, "Side by side with TLC"): a
+   * follower's commitIndex never decreases and never passes its log, and a
+   * leader's matchIndex never decreases. Off (undefined) for raft.tla.
+   */
+  readonly monotonicIndexes?: boolean;
 }
 
 export type MutantName =
