@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import type { Model } from '../../model-check/model.ts';
 import { assertNever } from '../../spec/common/assert.ts';
-import type { ZabAction, ZabCluster } from '../../spec/zab/cluster.ts';
+import { MESSAGE_ACTIONS, type ZabAction, type ZabCluster } from '../../spec/zab/cluster.ts';
 import { isLearner } from '../../spec/zab/discovery.ts';
 import { lastZxid, zxidAt } from '../../spec/zab/history.ts';
 import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_2845, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from '../../spec/zab/mutants.ts';
@@ -77,22 +77,7 @@ export function projectZab(c: ZabCluster): NodeProjection[] {
 }
 
 /** The checker's name for handling each message (cluster.ts formatAction), one action kind each. */
-const MESSAGE_KINDS: Record<ZabMessageType, string> = {
-  FOLLOWERINFO: 'LeaderProcessFOLLOWERINFO',
-  OBSERVERINFO: 'LeaderProcessOBSERVERINFO',
-  LEADERINFO: 'FollowerProcessLEADERINFO',
-  ACKEPOCH: 'LeaderProcessACKEPOCH',
-  DIFF: 'FollowerProcessSyncMessage',
-  TRUNC: 'FollowerProcessSyncMessage',
-  SNAP: 'FollowerProcessSyncMessage',
-  PROPOSAL: 'FollowerProcessPROPOSAL',
-  COMMIT: 'FollowerProcessCOMMIT',
-  INFORM: 'ObserverProcessINFORM',
-  NEWLEADER: 'FollowerProcessNEWLEADER',
-  ACKLD: 'LeaderProcessACKLD',
-  UPTODATE: 'FollowerProcessUPTODATE',
-  ACK: 'LeaderProcessACK',
-};
+const MESSAGE_KINDS: Record<ZabMessageType, string> = MESSAGE_ACTIONS;
 const MESSAGE_TYPES = Object.keys(MESSAGE_KINDS) as ZabMessageType[];
 
 export const zabActionKinds: readonly string[] = [

@@ -954,7 +954,8 @@ export function serverSignature(c: ZabCluster, id: number): number {
   return h + 1;
 }
 
-const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
+/** The TLA+ action that handles each message type (the checker's and conformance's action kinds). */
+export const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
   FOLLOWERINFO: 'LeaderProcessFOLLOWERINFO',
   OBSERVERINFO: 'LeaderProcessOBSERVERINFO',
   LEADERINFO: 'FollowerProcessLEADERINFO',
