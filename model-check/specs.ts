@@ -2,9 +2,8 @@
 // and CI (`npm run check:all`) know about. The checker itself is generic
 // (model.ts); each protocol in spec/ exports a SpecDefinition.
 //
-// To register a spec, append one import and one entry (keep the list in the
-// order below: paxos, raft, zab, then anything else). Spec helpers edit only
-// their own import line and entry; test-only specs are passed to the CLI's
+// To register a spec, add one import and one entry below; check:all and
+// `--list` follow this order. Test-only specs are passed to the CLI's
 // `main(argv, registry)` instead of being added here.
 
 import type { SpecDefinition } from './model.ts';
@@ -14,7 +13,7 @@ import { zabSpec } from '../spec/zab/spec.ts';
 import { multiPaxosSpec } from '../spec/paxos/multi/spec.ts';
 
 export const specs: readonly SpecDefinition[] = [
-  // Entries are added by the spec helpers, e.g. `paxosSpec,` after `import { paxosSpec } from '../spec/paxos/definition.ts';`.
+  // One entry per spec, imported from spec/<protocol>/spec.ts.
   paxosSpec,
   raftSpec,
   zabSpec,
