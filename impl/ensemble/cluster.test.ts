@@ -1,0 +1,86 @@
+// The ensemble harness itself, told as what an operator would see: three
+// members elect one leader; killing it (SIGKILL by PID) makes the other two
+// elect another; the old one restarts on its own directory and follows;
+// cutting the leader off through the proxies makes the other two elect a new
+// leader while the isolated one stops serving; healing brings it back as a
+// follower; stopping kills every PID and removes the directories. Each member
+// sees the others only through proxies (its `conf` lists them), so the
+// partition is real. Runs against Apache ZooKeeper 3.8 where installed and
+// against ours with ZKSPEC_ENSEMBLE_OURS=1 (cluster.ts, testsRunAgainst).
+
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Ensemble, fourLetterWord, testsRunAgainst, type ServerKind } from './cluster.ts';
+
+const ensembles: Ensemble[] = [];
+afterEach(async () => {
+  for (const e of ensembles.splice(0)) await e.stopAll();
+});
+
+async function start(kind: ServerKind): Promise<Ensemble> {
+  const e = await Ensemble.start({ kind, size: 3, tickTimeMs: 200 });
+  ensembles.push(e);
+  return e;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+for (const kind of ['zookeeper', 'ours'] as const) {
+  describe.runIf(testsRunAgainst(kind))(`a three-member ${kind} ensemble under the harness`, () => {
+    it('elects one leader, re-elects when it is killed or cut off, takes it back as a follower, and stops every process', async () => {
+      const e = await start(kind);
+      await e.waitUntilServing(e.ids, 30_000);
+      const first = await e.leader(20_000);
+      expect(e.ids).toContain(first);
+      const modes = await Promise.all(e.ids.map((id) => e.mode(id)));
+      expect(modes.filter((m) => m === 'leader')).toHaveLength(1);
+      expect(modes.filter((m) => m === 'follower')).toHaveLength(2);
+
+      // Member 1 reaches 2 and 3 through proxies, never at their real ports.
+      const conf1 = await fourLetterWord(e.member(1).clientPort, 'conf');
+      expect(conf1).toContain(`server.1=127.0.0.1:${e.member(1).quorumPort}:${e.member(1).electionPort}`);
+      expect(conf1).not.toContain(`:${e.member(2).quorumPort}:`);
+      expect(conf1).toMatch(/server\.2=127\.0\.0\.1:\d+:\d+/);
+
+      // SIGKILL the leader: the other two elect one of themselves.
+      const firstPid = e.pid(first)!;
+      await e.kill(first);
+      expect(alive(firstPid)).toBe(false);
+      const second = await e.leader(20_000);
+      expect(second).not.toBe(first);
+
+      // The old leader restarts on the same directory and follows.
+      e.restart(first);
+      await e.waitUntilServing([first], 30_000);
+      expect(await e.leader(20_000)).toBe(second);
+      expect(await e.mode(first)).toBe('follower');
+
+      // Cut the leader off: it stops serving, the other two elect a leader.
+      e.partition(second);
+      const third = await e.leader(20_000);
+      expect(third).not.toBe(second);
+      const deadline = Date.now() + 10_000;
+      while ((await e.mode(second)) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await e.mode(second)).toBeUndefined();
+
+      // Heal: it comes back as a follower of the new leader.
+      e.heal(second);
+      await e.waitUntilServing([second], 20_000);
+      expect(await e.leader(20_000)).toBe(third);
+      expect(await e.mode(second)).toBe('follower');
+
+      const pids = e.ids.map((id) => e.pid(id)!);
+      await e.stopAll();
+      ensembles.length = 0;
+      expect(pids.filter(alive)).toEqual([]);
+      expect(existsSync(e.baseDir)).toBe(false);
+    }, 90_000);
+  });
+}

@@ -1,0 +1,413 @@
+// An ensemble of N server processes on 127.0.0.1 for tests, benchmarks and
+// `npm run ensemble`: ours (`node --import tsx impl/main.ts zoo.cfg`) or
+// Apache ZooKeeper 3.8 (QuorumPeerMain from Debian's package, the class
+// zkServer.sh runs when zoo.cfg lists servers), started from the same zoo.cfg
+// so the same tests run against both.
+//
+// Each member has its own directory (zoo.cfg, data/myid, server.log) and its
+// own client, quorum and election ports. Member i's zoo.cfg lists its own
+// `server.i` with its real quorum and election ports (it binds them) and
+// every other member j at a proxy that carries only i's connections to j (one
+// proxy per ordered pair and per port, impl/testing/tcp-proxy.ts). So a test
+// can isolate any member from the others, in both directions, without
+// touching its client port: ZooKeeper's QuorumCnxManager keeps one election
+// connection per pair, opened by the larger sid (a smaller sid that connects
+// is dropped and called back), and learners open the quorum connection to
+// the leader, so every peer connection goes through the proxy of the side
+// that opened it.
+//
+// Processes are SIGKILLed by PID: by `kill`, by `stopAll`, and, for any the
+// caller forgot, when this process exits. Every wait is bounded.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assert } from '../../spec/common/assert.ts';
+import { freePorts } from '../testing/ports.ts';
+import { Partitioner, TcpProxy, type BlockMode } from '../testing/tcp-proxy.ts';
+
+export type ServerKind = 'ours' | 'zookeeper';
+export type Mode = 'leader' | 'follower' | 'observer' | 'standalone';
+
+export const zookeeperJar = '/usr/share/java/zookeeper.jar';
+export const java = '/usr/bin/java';
+export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
+/** An SLF4J binding and log4j for ZooKeeper's log (Debian's zookeeper.jar lists neither in its Class-Path). */
+const log4jJars = ['/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
+export const haveApacheZooKeeper = () => existsSync(zookeeperJar) && existsSync(java);
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
+const loopback = '127.0.0.1';
+
+export type EnsembleOptions = {
+  readonly kind: ServerKind;
+  /** Voting members (participants), ids 1..size. */
+  readonly size: number;
+  /** Observers, ids size+1..size+observers. */
+  readonly observers?: number;
+  /** Small in tests so that elections and failure detection take a second or two, not a minute. */
+  readonly tickTimeMs?: number;
+  readonly initLimitTicks?: number;
+  readonly syncLimitTicks?: number;
+  /** Route peer traffic through partition proxies (the default); off for benchmarks. */
+  readonly proxies?: boolean;
+  /** fsync before acknowledging (forceSync, default yes). */
+  readonly forceSync?: boolean;
+  /** Where the members' directories go; a fresh temp directory by default. */
+  readonly baseDir?: string;
+  /** More zoo.cfg lines for every member. */
+  readonly extraConfig?: readonly string[];
+  /** ZooKeeper's JVM heap. */
+  readonly javaHeapMb?: number;
+  /** ZKSPEC_LOG_LEVEL for ours. */
+  readonly logLevel?: string;
+  /**
+   * ZooKeeper's INFO log into server.log through log4j (the default). Off, the
+   * Debian jar finds no SLF4J binding and logs nothing, as the standalone
+   * benchmark runs it (impl/bench/servers.ts).
+   */
+  readonly zookeeperLog?: boolean;
+};
+
+export type Member = {
+  readonly id: number;
+  readonly peerType: 'participant' | 'observer';
+  readonly clientPort: number;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly dir: string;
+  readonly dataDir: string;
+  readonly configPath: string;
+  readonly logPath: string;
+};
+
+type Running = { readonly child: ChildProcess; readonly pid: number; readonly exited: Promise<void> };
+
+/** Every PID any ensemble in this process started and has not seen exit: killed when this process exits. */
+const livePids = new Set<number>();
+let exitHookInstalled = false;
+function track(pid: number): void {
+  livePids.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const p of livePids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Sends a four-letter word and returns the whole answer ('' when the connection fails); bounded by `timeoutMs`. */
+export function fourLetterWord(port: number, word: string, timeoutMs = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: loopback, port }, () => socket.write(word));
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+  });
+}
+
+/** The `Mode:` line of a srvr answer; undefined while the server is not serving (electing, syncing, down). */
+export function parseMode(srvr: string): Mode | undefined {
+  const match = /\nMode: (leader|follower|observer|standalone)\b/.exec(srvr);
+  return match === null ? undefined : (match[1] as Mode);
+}
+
+export class Ensemble {
+  readonly members: readonly Member[];
+  private readonly running = new Map<number, Running>();
+  private stopped = false;
+
+  private constructor(
+    readonly options: EnsembleOptions,
+    readonly baseDir: string,
+    members: Member[],
+    private readonly partitioner: Partitioner | undefined,
+    private readonly ownsBaseDir: boolean,
+  ) {
+    this.members = members;
+  }
+
+  /** Writes every member's directory and zoo.cfg, starts the proxies and the processes; does not wait for them to serve. */
+  static async start(options: EnsembleOptions): Promise<Ensemble> {
+    const observers = options.observers ?? 0;
+    assert(Number.isInteger(options.size) && options.size >= 1, `an ensemble has at least one voting member, got ${options.size}`);
+    assert(options.kind !== 'zookeeper' || haveApacheZooKeeper(), `Apache ZooKeeper not found (${zookeeperJar}, ${java})`);
+    const count = options.size + observers;
+    const ownsBaseDir = options.baseDir === undefined;
+    const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), `zk-ensemble-${options.kind}-`));
+    mkdirSync(baseDir, { recursive: true });
+    const ports = await freePorts(3 * count);
+    const members: Member[] = Array.from({ length: count }, (_, k) => {
+      const id = k + 1;
+      const dir = join(baseDir, `member-${id}`);
+      return {
+        id,
+        peerType: id > options.size ? 'observer' : 'participant',
+        clientPort: ports[3 * k]!,
+        quorumPort: ports[3 * k + 1]!,
+        electionPort: ports[3 * k + 2]!,
+        dir,
+        dataDir: join(dir, 'data'),
+        configPath: join(dir, 'zoo.cfg'),
+        logPath: join(dir, 'server.log'),
+      };
+    });
+
+    // One proxy per ordered pair (from, to) and per peer port of `to`.
+    const partitioner = options.proxies === false ? undefined : new Partitioner();
+    const peerAddress = new Map<string, { quorumPort: number; electionPort: number }>();
+    for (const from of members) {
+      for (const to of members) {
+        if (from.id === to.id) continue;
+        if (partitioner === undefined) {
+          peerAddress.set(`${from.id}->${to.id}`, { quorumPort: to.quorumPort, electionPort: to.electionPort });
+          continue;
+        }
+        const quorum = await TcpProxy.start({ targetPort: to.quorumPort, name: `${from.id}->${to.id} quorum` });
+        const election = await TcpProxy.start({ targetPort: to.electionPort, name: `${from.id}->${to.id} election` });
+        partitioner.add(from.id, to.id, quorum);
+        partitioner.add(from.id, to.id, election);
+        peerAddress.set(`${from.id}->${to.id}`, { quorumPort: quorum.port, electionPort: election.port });
+      }
+    }
+
+    for (const me of members) {
+      mkdirSync(me.dataDir, { recursive: true });
+      writeFileSync(
+        join(me.dir, 'log4j.properties'),
+        'log4j.rootLogger=INFO, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\n' +
+          'log4j.appender.C.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n\n',
+      );
+      writeFileSync(join(me.dataDir, 'myid'), `${me.id}\n`);
+      const serverLines = members.map((m) => {
+        const address = m.id === me.id ? m : peerAddress.get(`${me.id}->${m.id}`)!;
+        return `server.${m.id}=${loopback}:${address.quorumPort}:${address.electionPort}${m.peerType === 'observer' ? ':observer' : ''}`;
+      });
+      const lines = [
+        `# member ${me.id} of a ${options.kind} ensemble (impl/ensemble/cluster.ts); other members are reached through proxies` +
+          (partitioner === undefined ? ' (here: directly)' : ''),
+        `tickTime=${options.tickTimeMs ?? 200}`,
+        `initLimit=${options.initLimitTicks ?? 10}`,
+        `syncLimit=${options.syncLimitTicks ?? 5}`,
+        `dataDir=${me.dataDir}`,
+        `clientPort=${me.clientPort}`,
+        `clientPortAddress=${loopback}`,
+        'maxClientCnxns=0',
+        `forceSync=${options.forceSync === false ? 'no' : 'yes'}`,
+        '4lw.commands.whitelist=srvr,stat,mntr,conf,ruok,cons',
+        // Election connection attempts to a member that is down time out after this; ZooKeeper's default is 5 s.
+        'cnxTimeout=2000',
+        ...(me.peerType === 'observer' ? ['peerType=observer'] : []),
+        ...(options.kind === 'zookeeper' ? ['admin.enableServer=false'] : []),
+        ...(options.extraConfig ?? []),
+        ...serverLines,
+      ];
+      writeFileSync(me.configPath, lines.join('\n') + '\n');
+    }
+
+    const ensemble = new Ensemble(options, baseDir, members, partitioner, ownsBaseDir);
+    try {
+      for (const m of members) ensemble.spawnMember(m);
+    } catch (error) {
+      await ensemble.stopAll();
+      throw error;
+    }
+    return ensemble;
+  }
+
+  member(id: number): Member {
+    const m = this.members.find((x) => x.id === id);
+    assert(m !== undefined, `no member ${id} in an ensemble of ${this.members.length}`);
+    return m;
+  }
+
+  get ids(): number[] {
+    return this.members.map((m) => m.id);
+  }
+
+  isRunning(id: number): boolean {
+    return this.running.has(id);
+  }
+
+  pid(id: number): number | undefined {
+    return this.running.get(id)?.pid;
+  }
+
+  /** `127.0.0.1:p1,127.0.0.1:p2,...` over `ids` (all members by default). */
+  connectString(ids: readonly number[] = this.ids): string {
+    return ids.map((id) => `${loopback}:${this.member(id).clientPort}`).join(',');
+  }
+
+  /** The mode member `id` reports through srvr, or undefined when it is not serving. */
+  async mode(id: number, timeoutMs = 2000): Promise<Mode | undefined> {
+    if (!this.running.has(id)) return undefined;
+    return parseMode(await fourLetterWord(this.member(id).clientPort, 'srvr', timeoutMs));
+  }
+
+  /** Waits until every member in `ids` (default: every running member) reports a mode through srvr. */
+  async waitUntilServing(ids: readonly number[] = [...this.running.keys()], timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pending = new Set(ids);
+    for (;;) {
+      for (const id of [...pending]) {
+        const running = this.running.get(id);
+        if (running === undefined) throw new Error(`member ${id} is not running${this.exitNote(id)}`);
+        if ((await this.mode(id)) !== undefined) pending.delete(id);
+      }
+      if (pending.size === 0) return;
+      if (Date.now() > deadline) throw new Error(`members ${[...pending].join(', ')} not serving after ${timeoutMs} ms\n${this.describeLogs([...pending])}`);
+      await sleep(100);
+    }
+  }
+
+  /**
+   * Waits until the members in `among` (default: every running member not
+   * isolated) all serve and exactly one of them reports `leader`; returns it.
+   */
+  async leader(timeoutMs = 30_000, among?: readonly number[]): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      const ids = among ?? [...this.running.keys()].filter((id) => !this.partitioner?.isIsolated(id));
+      const modes = await Promise.all(ids.map(async (id) => [id, await this.mode(id)] as const));
+      last = modes.map(([id, m]) => `${id}:${m ?? 'not serving'}`).join(' ');
+      const leaders = modes.filter(([, m]) => m === 'leader').map(([id]) => id);
+      if (leaders.length === 1 && modes.every(([, m]) => m !== undefined)) return leaders[0]!;
+      if (Date.now() > deadline) throw new Error(`no single leader among ${ids.join(', ')} after ${timeoutMs} ms (modes: ${last})\n${this.describeLogs(ids)}`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGKILL by PID; resolves once the process is gone. */
+  async kill(id: number): Promise<void> {
+    const running = this.running.get(id);
+    assert(running !== undefined, `member ${id} is not running`);
+    this.running.delete(id);
+    try {
+      process.kill(running.pid, 'SIGKILL');
+    } catch {
+      // It exited on its own just now.
+    }
+    await Promise.race([running.exited, sleep(10_000)]);
+    livePids.delete(running.pid);
+  }
+
+  /** Starts member `id` again on the same directory and ports; does not wait for it to serve. */
+  restart(id: number): void {
+    assert(!this.running.has(id), `member ${id} is still running; kill it first`);
+    assert(!this.stopped, 'the ensemble was stopped');
+    this.spawnMember(this.member(id));
+  }
+
+  /** Cuts member `id` off from every other member (peer ports only; its clients still reach it). */
+  partition(id: number, mode: BlockMode = 'refuse'): void {
+    assert(this.partitioner !== undefined, 'this ensemble was started without proxies');
+    this.partitioner.isolate(id, mode);
+  }
+
+  heal(id?: number): void {
+    assert(this.partitioner !== undefined, 'this ensemble was started without proxies');
+    if (id === undefined) this.partitioner.healAll();
+    else this.partitioner.heal(id);
+  }
+
+  /** SIGKILLs every member by PID, closes the proxies, and removes the directories unless `keepData`. */
+  async stopAll(options: { keepData?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.running.keys()].map((id) => this.kill(id)));
+    await this.partitioner?.closeAll();
+    const keep = options.keepData ?? !this.ownsBaseDir;
+    if (!keep) rmSync(this.baseDir, { recursive: true, force: true });
+  }
+
+  /** The last `chars` of each member's log, for failure messages. */
+  describeLogs(ids: readonly number[] = this.ids, chars = 1500): string {
+    return ids
+      .map((id) => {
+        const path = this.member(id).logPath;
+        const text = existsSync(path) ? readFileSync(path, 'utf8') : '(no log)';
+        return `--- member ${id} (${path}), last ${chars} chars:\n${text.slice(-chars)}`;
+      })
+      .join('\n');
+  }
+
+  private exitNote(id: number): string {
+    return existsSync(this.member(id).logPath) ? `; log:\n${this.describeLogs([id])}` : '';
+  }
+
+  private spawnMember(m: Member): void {
+    const logFd = openSync(m.logPath, 'a');
+    writeFileSync(logFd, `\n=== ${new Date().toISOString()} starting member ${m.id} (${this.options.kind}) ===\n`);
+    let child: ChildProcess;
+    try {
+      child =
+        this.options.kind === 'ours'
+          ? spawn(process.execPath, ['--import', 'tsx', mainScript, m.configPath], {
+              cwd: repoRoot,
+              stdio: ['ignore', logFd, logFd],
+              env: { ...process.env, ZKSPEC_LOG_LEVEL: this.options.logLevel ?? 'info' },
+            })
+          : spawn(
+              java,
+              [
+                `-Xmx${this.options.javaHeapMb ?? 512}m`,
+                '-cp',
+                this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}` : `${zookeeperJar}:${log4jJars.join(':')}`,
+                `-Dlog4j.configuration=file:${join(m.dir, 'log4j.properties')}`,
+                `-Dzookeeper.log.dir=${m.dir}`,
+                'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+                m.configPath,
+              ],
+              { cwd: m.dir, stdio: ['ignore', logFd, logFd], env: { ...process.env } },
+            );
+    } finally {
+      closeSync(logFd);
+    }
+    assert(child.pid !== undefined, `could not start member ${m.id}`);
+    const pid = child.pid;
+    track(pid);
+    const exited = new Promise<void>((resolve) =>
+      child.on('exit', () => {
+        livePids.delete(pid);
+        if (this.running.get(m.id)?.pid === pid) this.running.delete(m.id);
+        resolve();
+      }),
+    );
+    this.running.set(m.id, { child, pid, exited });
+  }
+}
+
+/**
+ * Whether the ensemble tests run against `kind`: Apache ZooKeeper wherever
+ * Debian's package is installed (it validates the harness and the tests
+ * themselves: what passes on ZooKeeper is a fair demand), ours when
+ * ZKSPEC_ENSEMBLE_OURS=1 until `oursRunsByDefault` is flipped, after which
+ * ZKSPEC_ENSEMBLE_OURS=0 turns it off.
+ */
+export const oursRunsByDefault = false;
+export function testsRunAgainst(kind: ServerKind): boolean {
+  switch (kind) {
+    case 'zookeeper':
+      return haveApacheZooKeeper();
+    case 'ours': {
+      const flag = process.env['ZKSPEC_ENSEMBLE_OURS'];
+      return flag === undefined ? oursRunsByDefault : flag === '1';
+    }
+  }
+}
