@@ -33,7 +33,8 @@ export function lastZxid(history: readonly PeerTxn[]): bigint {
 /** Index (entries up to and including it) of the entry with this zxid, 0 for zxid 0, -1 if absent. */
 export function indexOfZxid(history: readonly PeerTxn[], zxid: bigint): number {
   if (zxid === 0n) return 0;
-  for (let i = 0; i < history.length; i++) if (history[i]!.zxid === zxid) return i + 1;
+  // From the end: the zxids a running peer looks up (ACKs, COMMITs) are the recent ones.
+  for (let i = history.length - 1; i >= 0; i--) if (history[i]!.zxid === zxid) return i + 1;
   return -1;
 }
 
