@@ -35,6 +35,30 @@
 // persist call as one batch. If persist fails the server stops, as ZooKeeper's
 // SyncRequestProcessor does on a log write error: the tree already holds the
 // change and cannot be rolled back.
+//
+// Replication (the `replication` option; without it the server is standalone).
+// - LEADER (LeaderZooKeeperServer): the path above, unchanged, with zxids from
+//   the epoch's first zxid and `persist` resolving when a quorum has COMMITTED
+//   the batch, so "durable" reads "committed". Learners hand in their clients'
+//   requests (submitForwarded: Learner.request -> LearnerHandler ->
+//   PrepRequestProcessor); they are prepped and applied into the current batch
+//   like local writes but answered by the learner, not here. Session expiry
+//   stays here (the leader's SessionTrackerImpl), fed by the learners' touches.
+// - LEARNER (FollowerZooKeeperServer / ObserverZooKeeperServer): the tree holds
+//   committed txns only; the runner hands each in with applyCommitted, in zxid
+//   order. Writes, createSession and closeSession are forwarded, never applied
+//   here; the reply of a forwarded request waits in its connection's FIFO until
+//   its txn (same sessionId and cxid) commits and is built from the apply result
+//   as the leader would build it (CommitProcessor matching the committed request
+//   with the local one, then FinalRequestProcessor). A read runs against the
+//   committed tree, but only once everything ahead of it in its connection's FIFO
+//   has been released, so a session reads its own writes (CommitProcessor holds
+//   a session's reads behind its pending writes). Watch events go out when the
+//   txn is applied, ahead of anything still waiting, as NIOServerCnxn.process
+//   sends them. A sync is forwarded too and released by leaderSynced(), which
+//   pops the oldest pending sync (FollowerZooKeeperServer.pendingSyncs: the
+//   leader answers each forwarded sync with a SYNC after everything proposed
+//   before it has committed, and the quorum channel is FIFO).
 
 import { ErrorCode, KeeperState, OpCode, Perms, WatcherType, Xid, opCodeName } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord, JuteWriter, type Result } from '../protocol/jute.ts';
@@ -44,9 +68,9 @@ import { authenticate, checkACL, userName } from '../tree/acl.ts';
 import { DataTree, type TxnResult, type WatchEvent } from '../tree/data-tree.ts';
 import { prepRequest, type WriteRequest } from '../tree/prep.ts';
 import type { Txn, TxnOp } from '../tree/txn.ts';
-import { assertNever } from '../../spec/common/assert.ts';
+import { assert, assertNever } from '../../spec/common/assert.ts';
 import { checkPasswd, generatePasswd, initialSessionId } from './session-password.ts';
-import { SessionTracker } from './session-tracker.ts';
+import { SessionTouches, SessionTracker } from './session-tracker.ts';
 import { LatencyStats, type ConnectionInfo, type ServerStats } from './stats.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -57,6 +81,34 @@ export interface ConnectionSink {
   send(bytes: Uint8Array): void;
   close(reason: string): void;
 }
+
+/** A request a learner forwards to the leader (Learner.request: QuorumPacket REQUEST with sessionId, cxid, type, body, authinfo). */
+export type ForwardedRequest = {
+  readonly sessionId: bigint;
+  readonly cxid: number;
+  readonly type: number;
+  /** The request's record as the client sent it; for createSession the negotiated timeout as a 4-byte big-endian int. */
+  readonly body: Uint8Array;
+  readonly authIds: readonly R.Id[];
+};
+
+/** A session touch a learner reports in its PING reply (LearnerSessionTracker.snapshot). */
+export type SessionTouch = { readonly sessionId: bigint; readonly timeoutMs: number };
+
+export type Replication =
+  | {
+      readonly role: 'leader';
+      /** The epoch's first zxid (epoch << 32 | 1): txns take zxids from here upward, one each, in order. */
+      readonly firstZxid: bigint;
+    }
+  | {
+      readonly role: 'learner';
+      readonly forward: (request: ForwardedRequest) => void;
+      /** What the four-letter words report; default 'follower'. */
+      readonly learnerType?: 'follower' | 'observer';
+    };
+
+export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer';
 
 export type ServerCoreOptions = {
   /** tickTime: the session expiry granularity. ZooKeeper's default is 3000 ms; zoo.cfg samples use 2000. */
@@ -84,6 +136,8 @@ export type ServerCoreOptions = {
   /** Wall clock in ms (txn times, ctime/mtime). */
   readonly now?: () => number;
   readonly log?: Logger;
+  /** The server's part in an ensemble; absent for a standalone server. */
+  readonly replication?: Replication;
 };
 
 type ConnectionState = 'handshake' | 'open' | 'closed';
@@ -113,10 +167,25 @@ type Connection = {
   /** This connection's output FIFO (consumed up to outputsHead). */
   outputs: Output[];
   outputsHead: number;
+  /** Learner: the requests forwarded for this connection whose txns have not committed yet, oldest first. */
+  forwarded: Forwarded[];
 };
 
-/** One entry of an output FIFO. `batch` is the persist batch it waits for (0: nothing). */
-type Output = { readonly batch: number; readonly deliver: () => void };
+/**
+ * One entry of an output FIFO. `batch` is the persist batch it waits for (0:
+ * nothing). A learner's entry may have no `deliver` yet: it waits for its
+ * forwarded request's commit or for the leader's SYNC, which fill it in.
+ */
+type Output = { readonly batch: number; deliver: (() => void) | undefined };
+
+/** Learner: a forwarded request waiting for its txn; `kind` is what the txn must be to match. */
+type Forwarded = {
+  readonly cxid: number;
+  readonly kind: 'createSession' | 'closeSession' | 'write';
+  readonly output: Output;
+  /** Builds the output's delivery from the committed txn's result. */
+  readonly onCommit: (outcome: TxnResult) => () => void;
+};
 
 export class ServerCore {
   readonly tree: DataTree;
@@ -148,6 +217,15 @@ export class ServerCore {
   private durableZxid: bigint;
   private lastContainerCheckMs: number;
 
+  // Replication.
+  private readonly replication: Replication | undefined;
+  /** Learner: forwarded syncs waiting for the leader's SYNC, oldest first (FollowerZooKeeperServer.pendingSyncs). */
+  private readonly pendingSyncs: { readonly output: Output; readonly release: () => void }[] = [];
+  /** Learner: local sessions touched since the last drain (LearnerSessionTracker's touchTable). */
+  private readonly touches = new SessionTouches();
+  /** Leader: forwarded syncs waiting for the batch of the txns prepped before them, oldest first. */
+  private readonly leaderSyncs: { readonly batch: number; readonly synced: () => void }[] = [];
+
   // Server-wide stats.
   private packetsReceived = 0;
   private packetsSent = 0;
@@ -170,11 +248,30 @@ export class ServerCore {
     this.startedAtMs = this.now();
     this.lastContainerCheckMs = this.startedAtMs;
     this.nextSessionId = initialSessionId(options.serverId ?? 1, this.startedAtMs);
+    this.replication = options.replication;
     this.nextZxid = this.tree.lastProcessedZxid + 1n;
+    if (this.replication?.role === 'leader') {
+      const { firstZxid } = this.replication;
+      assert(firstZxid > this.tree.lastProcessedZxid, () => `leader's first zxid 0x${firstZxid.toString(16)} is not above the tree's 0x${this.tree.lastProcessedZxid.toString(16)}`);
+      this.nextZxid = firstZxid;
+    }
     this.durableZxid = this.tree.lastProcessedZxid;
     // Sessions recovered from the snapshot and log live on until they expire or
-    // their clients reconnect (ZooKeeperServer.loadData re-tracks them).
-    for (const [sessionId, timeoutMs] of this.tree.sessions) this.tracker.add(sessionId, timeoutMs, this.startedAtMs);
+    // their clients reconnect (ZooKeeperServer.loadData re-tracks them). A
+    // learner tracks only the sessions of its own clients; the leader expires
+    // the others.
+    if (!this.isLearner) for (const [sessionId, timeoutMs] of this.tree.sessions) this.tracker.add(sessionId, timeoutMs, this.startedAtMs);
+  }
+
+  private get isLearner(): boolean {
+    return this.replication?.role === 'learner';
+  }
+
+  /** What the four-letter words report as the server's mode (srvr's "Mode:", mntr's zk_server_state). */
+  get serverState(): ServerState {
+    const replication = this.replication;
+    if (replication === undefined) return 'standalone';
+    return replication.role === 'leader' ? 'leader' : (replication.learnerType ?? 'follower');
   }
 
   // ---- connections --------------------------------------------------------------
@@ -203,6 +300,7 @@ export class ServerCore {
       latency: new LatencyStats(),
       outputs: [],
       outputsHead: 0,
+      forwarded: [],
     });
     if (this.stopped) sink.close('server stopped');
     return id;
@@ -233,6 +331,7 @@ export class ServerCore {
     // What it still had waiting can no longer be sent.
     connection.outputs = [];
     connection.outputsHead = 0;
+    connection.forwarded = [];
     this.waiting.delete(connection);
     this.tree.removeWatcher(connectionId);
     if (connection.sessionId !== undefined && this.sessionConnection.get(connection.sessionId) === connectionId) {
@@ -285,12 +384,24 @@ export class ServerCore {
       const sessionId = this.allocateSessionId();
       this.tracker.add(sessionId, timeoutMs, this.now());
       this.attach(connection, sessionId, timeoutMs);
+      if (this.isLearner) {
+        // The learner picks the id and the leader logs the createSession
+        // (Learner.request sends the timeout as the body); the client hears
+        // of its session once that txn has committed.
+        this.touches.touch(sessionId, timeoutMs);
+        const body = new Uint8Array(4);
+        new DataView(body.buffer).setInt32(0, timeoutMs);
+        this.forward(connection, 'createSession', { sessionId, cxid: 0, type: OpCode.createSession, body, authIds: [] }, () => () =>
+          this.sendConnectResponse(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs),
+        );
+        return;
+      }
       const { batch } = this.submitTxn(sessionId, 0, { type: OpCode.createSession, timeOut: timeoutMs });
       this.enqueue(connection, batch, () => this.sendConnectResponse(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
       return;
     }
     const sessionId = request.sessionId;
-    const valid = checkPasswd(sessionId, request.passwd) && this.tracker.touch(sessionId, this.now(), timeoutMs);
+    const valid = checkPasswd(sessionId, request.passwd) && this.reattachSession(sessionId, timeoutMs);
     if (valid) {
       const previous = this.sessionConnection.get(sessionId);
       if (previous !== undefined && previous !== connection.id) this.closeConnection(previous, 'session moved to a new connection');
@@ -299,6 +410,23 @@ export class ServerCore {
       this.log('info', `invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} from ${connection.remoteAddress}, probably expired`);
     }
     this.enqueue(connection, 0, () => this.sendConnectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+  }
+
+  /**
+   * Whether a session a client reconnects with is live, touching it if so.
+   * A learner takes the committed tree's word for it: ZooKeeper's learner
+   * asks the leader (REVALIDATE, answered from the leader's session tracker),
+   * which also knows a session the leader has begun to expire and whose
+   * closeSession has not committed yet; this check is weaker in that window.
+   */
+  private reattachSession(sessionId: bigint, timeoutMs: number): boolean {
+    if (!this.isLearner) return this.tracker.touch(sessionId, this.now(), timeoutMs);
+    if (!this.tree.sessions.has(sessionId)) return false;
+    const local = this.tracker.get(sessionId);
+    if (local === undefined) this.tracker.add(sessionId, timeoutMs, this.now());
+    else if (!this.tracker.touch(sessionId, this.now(), timeoutMs)) return false; // its closeSession is on its way
+    this.touches.touch(sessionId, timeoutMs);
+    return true;
   }
 
   /**
@@ -350,17 +478,33 @@ export class ServerCore {
       this.enqueue(connection, 0, () => this.reply(connection, header, ErrorCode.SESSIONEXPIRED, undefined, startedAtMs, this.visibleZxid(zxid)));
       return;
     }
+    if (this.isLearner) this.touches.touch(sessionId, connection.sessionTimeoutMs!);
     this.countRequest(connection);
     connection.lastCxid = header.xid;
     switch (header.type) {
       case OpCode.ping:
-        this.enqueue(connection, 0, () => this.reply(connection, { xid: Xid.ping, type: OpCode.ping }, 0, undefined, startedAtMs, this.visibleZxid(zxid)));
+        // A learner's ping may wait behind forwarded writes; FinalRequestProcessor
+        // stamps it with the tree's zxid when it gets there.
+        this.enqueue(connection, 0, () =>
+          this.reply(connection, { xid: Xid.ping, type: OpCode.ping }, 0, undefined, startedAtMs, this.isLearner ? this.tree.lastProcessedZxid : this.visibleZxid(zxid)),
+        );
         return;
       case OpCode.auth:
         this.handleAuth(connection, header, body, startedAtMs);
         return;
       case OpCode.closeSession: {
         this.tracker.setClosing(sessionId);
+        if (this.isLearner) {
+          const request = { sessionId, cxid: header.xid, type: OpCode.closeSession, body: new Uint8Array(0), authIds: [...connection.authIds] };
+          this.forward(connection, 'closeSession', request, () => {
+            const closeZxid = this.tree.lastProcessedZxid;
+            return () => {
+              this.reply(connection, header, 0, undefined, startedAtMs, closeZxid);
+              this.closeConnection(connection.id, 'client closed the session');
+            };
+          });
+          return;
+        }
         const { batch } = this.submitTxn(sessionId, header.xid, { type: OpCode.closeSession });
         const closeZxid = this.tree.lastProcessedZxid;
         this.enqueue(connection, batch, () => {
@@ -381,13 +525,16 @@ export class ServerCore {
       case OpCode.reconfig:
         this.handleWrite(connection, header, body, startedAtMs);
         return;
+      case OpCode.sync:
+        if (this.isLearner) this.handleLearnerSync(connection, header, body, startedAtMs);
+        else this.handleRead(connection, header, body, startedAtMs);
+        return;
       case OpCode.exists:
       case OpCode.getData:
       case OpCode.getACL:
       case OpCode.getChildren:
       case OpCode.getChildren2:
       case OpCode.getAllChildrenNumber:
-      case OpCode.sync:
       case OpCode.setWatches:
       case OpCode.setWatches2:
       case OpCode.addWatch:
@@ -425,6 +572,17 @@ export class ServerCore {
 
   private handleWrite(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
     const sessionId = connection.sessionId!;
+    if (this.isLearner) {
+      // Forwarded as received, even if it does not decode: the leader's prep
+      // turns it into the error txn, which takes a zxid as it would here.
+      const request = { sessionId, cxid: header.xid, type: header.type, body: body.slice(), authIds: [...connection.authIds] };
+      this.forward(connection, 'write', request, (outcome) => {
+        const { err, response } = writeResponse(outcome);
+        const zxid = this.tree.lastProcessedZxid;
+        return () => this.reply(connection, header, err, response, startedAtMs, zxid);
+      });
+      return;
+    }
     const request = decodeWrite(header.type, body);
     if (request === undefined) {
       // A body that does not decode becomes an error txn (pRequest's catch-all: MarshallingError).
@@ -445,8 +603,23 @@ export class ServerCore {
     this.enqueue(connection, batch, () => this.reply(connection, header, err, response, startedAtMs, zxid));
   }
 
-  /** FinalRequestProcessor's read cases: run against the tree now, released in order. */
+  /**
+   * FinalRequestProcessor's read cases: run against the tree now, released in
+   * order. On a learner, a read behind anything still waiting in its
+   * connection's FIFO (a forwarded write, a sync) runs when it reaches the
+   * head instead, so it sees the session's own writes.
+   */
   private handleRead(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
+    if (this.isLearner && connection.outputsHead < connection.outputs.length) {
+      this.pushOutput(connection, { batch: 0, deliver: () => this.runRead(connection, header, body, startedAtMs).deliver() });
+      return;
+    }
+    const { batch, deliver } = this.runRead(connection, header, body, startedAtMs);
+    this.enqueue(connection, batch, deliver);
+  }
+
+  /** Runs a read against the tree now; its reply (and the events setWatches fired) go out when `deliver` is called, once `batch` is durable. */
+  private runRead(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): { batch: number; deliver: () => void } {
     let err = 0;
     let response: Uint8Array | undefined;
     let events: WatchEvent[] = [];
@@ -458,14 +631,41 @@ export class ServerCore {
     else if (typeof result === 'number') err = result;
     else ({ response, events = [] } = result);
     if (events.length === 0) {
-      this.enqueue(connection, dependency.batch, () => this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid)));
-      return;
+      return { batch: dependency.batch, deliver: () => this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid)) };
     }
     // setWatches fires its events while it runs, so they precede its reply (FinalRequestProcessor).
-    this.enqueue(connection, dependency.batch, () => {
-      for (const event of events) this.deliverEvent(event);
-      this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid));
+    return {
+      batch: dependency.batch,
+      deliver: () => {
+        for (const event of events) this.deliverEvent(event);
+        this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid));
+      },
+    };
+  }
+
+  /**
+   * A learner's sync: forwarded, and answered once the leader's SYNC for it
+   * has come back (leaderSynced), by which time everything the leader had
+   * proposed before it has been applied here.
+   */
+  private handleLearnerSync(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
+    const decoded = decodeRecord(body, R.SyncRequest.read, true);
+    if (!decoded.ok) {
+      this.handleRead(connection, header, body, startedAtMs); // MarshallingError, answered here
+      return;
+    }
+    const { path } = decoded.value;
+    const output: Output = { batch: 0, deliver: undefined };
+    this.pushOutput(connection, output);
+    this.pendingSyncs.push({
+      output,
+      release: () => {
+        const zxid = this.tree.lastProcessedZxid;
+        output.deliver = () => this.reply(connection, header, 0, encodeRecord({ path }, R.SyncResponse.write), startedAtMs, zxid);
+        this.releaseConnection(connection);
+      },
     });
+    this.learnerForward({ sessionId: connection.sessionId!, cxid: header.xid, type: OpCode.sync, body: body.slice(), authIds: [...connection.authIds] });
   }
 
   /** undefined: the body did not decode; a number: a KeeperException code. */
@@ -669,11 +869,13 @@ export class ServerCore {
     const txn = prepRequest(this.tree, request, {
       sessionId,
       cxid,
-      zxid: this.takeZxid(),
+      // Taken only once prep has returned: a prep that throws leaves no gap in the zxids.
+      zxid: this.nextZxid,
       time: BigInt(this.now()),
       authIds,
       extendedTypesEnabled: this.options.extendedTypesEnabled ?? false,
     });
+    this.takeZxid();
     return this.applyAndLog(txn);
   }
 
@@ -790,6 +992,7 @@ export class ServerCore {
     for (const txn of txns) if (txn.zxid > this.durableZxid) this.durableZxid = txn.zxid;
     for (const [path, pathBatch] of this.pendingPaths) if (pathBatch <= batch) this.pendingPaths.delete(path);
     this.release();
+    this.releaseLeaderSyncs();
     if (this.batchTxns.length > 0) void this.flush();
   }
 
@@ -820,31 +1023,215 @@ export class ServerCore {
       deliver();
       return;
     }
-    connection.outputs.push({ batch, deliver });
+    this.pushOutput(connection, { batch, deliver });
+  }
+
+  /** Appends to the connection's FIFO without trying to deliver. */
+  private pushOutput(connection: Connection, output: Output): void {
+    if (this.stopped || connection.state === 'closed') return;
+    connection.outputs.push(output);
     this.waiting.add(connection);
   }
 
   private release(): void {
-    for (const connection of this.waiting) {
-      let head = connection.outputsHead;
-      while (head < connection.outputs.length) {
-        const output = connection.outputs[head]!;
-        if (output.batch > this.durableBatch) break;
-        connection.outputsHead = ++head;
-        output.deliver();
-        // A delivery may close the connection, which empties its FIFO.
-        head = connection.outputsHead;
-      }
-      if (connection.outputsHead === connection.outputs.length) {
-        connection.outputs = [];
-        connection.outputsHead = 0;
-        this.waiting.delete(connection);
-      } else if (connection.outputsHead > 1024 && connection.outputsHead * 2 > connection.outputs.length) {
-        // Compact once the consumed prefix dominates (avoids queue.shift()).
-        connection.outputs = connection.outputs.slice(connection.outputsHead);
-        connection.outputsHead = 0;
-      }
+    for (const connection of this.waiting) this.releaseConnection(connection);
+  }
+
+  /** Delivers the connection's outputs from the head up to the first that must still wait. */
+  private releaseConnection(connection: Connection): void {
+    let head = connection.outputsHead;
+    while (head < connection.outputs.length) {
+      const output = connection.outputs[head]!;
+      if (output.batch > this.durableBatch || output.deliver === undefined) break;
+      connection.outputsHead = ++head;
+      output.deliver();
+      // A delivery may close the connection, which empties its FIFO.
+      head = connection.outputsHead;
     }
+    if (connection.outputsHead === connection.outputs.length) {
+      connection.outputs = [];
+      connection.outputsHead = 0;
+      this.waiting.delete(connection);
+    } else if (connection.outputsHead > 1024 && connection.outputsHead * 2 > connection.outputs.length) {
+      // Compact once the consumed prefix dominates (avoids queue.shift()).
+      connection.outputs = connection.outputs.slice(connection.outputsHead);
+      connection.outputsHead = 0;
+    }
+  }
+
+  // ---- replication: the learner's side ----------------------------------------------
+
+  private learnerForward(request: ForwardedRequest): void {
+    const replication = this.replication;
+    assert(replication?.role === 'learner', 'only a learner forwards requests');
+    replication.forward(request);
+  }
+
+  /** Forwards a request whose reply waits, in the connection's FIFO, for its txn to commit. */
+  private forward(connection: Connection, kind: Forwarded['kind'], request: ForwardedRequest, onCommit: Forwarded['onCommit']): void {
+    if (this.stopped || connection.state === 'closed') return;
+    const output: Output = { batch: 0, deliver: undefined };
+    // Queued before it leaves, in case the runner commits it before forward returns.
+    this.pushOutput(connection, output);
+    connection.forwarded.push({ cxid: request.cxid, kind, output, onCommit });
+    this.learnerForward(request);
+  }
+
+  /**
+   * Learner: a txn the leader has committed, handed in in zxid order (a
+   * follower's COMMIT, an observer's INFORM). Applies it, sends the watch
+   * events it fires, and releases the reply of the local request it answers:
+   * the oldest forwarded request of the session's connection, if its cxid and
+   * kind match (CommitProcessor's match of a committed request with the
+   * pending local one). A closeSession that answers no local request (the
+   * leader expired the session, or the client closed it through another
+   * server) closes the session's local connection.
+   */
+  applyCommitted(txn: Txn): void {
+    assert(this.isLearner, 'applyCommitted is for a learner; a leader applies its own txns');
+    if (this.stopped) return;
+    if (txn.zxid <= this.tree.lastProcessedZxid) {
+      this.log('warn', `ignoring committed txn 0x${txn.zxid.toString(16)}: the tree is at 0x${this.tree.lastProcessedZxid.toString(16)} already`);
+      return;
+    }
+    const { result, events } = this.tree.applyTxn(txn);
+    this.durableZxid = txn.zxid;
+    if (txn.body.type === 'closeSession') {
+      this.tracker.remove(txn.sessionId);
+      this.touches.forget(txn.sessionId);
+    }
+    // NIOServerCnxn.process sends an event at once, ahead of replies still waiting.
+    for (const event of events) this.deliverEvent(event);
+    const connectionId = this.sessionConnection.get(txn.sessionId);
+    const connection = connectionId === undefined ? undefined : this.connections.get(connectionId);
+    if (connection === undefined) return;
+    const pending = connection.forwarded[0];
+    if (pending !== undefined && pending.cxid === txn.cxid && pending.kind === forwardedKind(txn)) {
+      connection.forwarded.shift();
+      pending.output.deliver = pending.onCommit(result);
+      this.releaseConnection(connection);
+      return;
+    }
+    if (txn.body.type === 'closeSession') this.closeConnection(connection.id, 'session expired');
+  }
+
+  /**
+   * Learner: the leader's SYNC for the oldest sync this server forwarded
+   * (FollowerZooKeeperServer.sync pops pendingSyncs). Everything the leader had
+   * proposed before that sync has been handed to applyCommitted by now.
+   */
+  leaderSynced(): void {
+    assert(this.isLearner, 'leaderSynced is for a learner');
+    const pending = this.pendingSyncs.shift();
+    if (pending === undefined) {
+      this.log('warn', 'SYNC from the leader with no sync pending');
+      return;
+    }
+    pending.release();
+  }
+
+  /** Learner: the local sessions touched since the last call, for the runner's PING reply (LearnerSessionTracker.snapshot). */
+  drainSessionTouches(): SessionTouch[] {
+    return this.touches.drain();
+  }
+
+  // ---- replication: the leader's side ------------------------------------------------
+
+  /**
+   * Leader: a request a learner forwarded for one of its clients
+   * (LearnerHandler's REQUEST into the leader's PrepRequestProcessor). Writes,
+   * createSession and closeSession are prepped and applied into the current
+   * batch like local writes; nothing is sent from here, the learner answers
+   * when the txn commits. A write of a session the leader does not know, or
+   * one that is closing, becomes an error txn with SessionExpired
+   * (SessionTracker.checkSession in pRequest2Txn), so it cannot create
+   * ephemerals for a dead session. Bad input from a peer is logged, never
+   * thrown.
+   *
+   * A forwarded sync makes no txn: `synced` is called once every txn prepped
+   * before it has committed (Leader.processSync and its pendingSyncs), at once
+   * if nothing is pending; the runner then sends that learner a SYNC. It is
+   * called after persist's promise for those txns resolved, so after the
+   * runner sent their COMMITs.
+   */
+  submitForwarded(request: ForwardedRequest, synced?: () => void): void {
+    assert(this.replication?.role === 'leader', 'submitForwarded is for a leader');
+    if (this.stopped) return;
+    const { sessionId, cxid, type, body } = request;
+    const what = `forwarded ${opCodeName(type)} (type ${type}) of session 0x${BigInt.asUintN(64, sessionId).toString(16)} cxid ${cxid}`;
+    try {
+      switch (type) {
+        case OpCode.createSession: {
+          if (body.byteLength < 4 || sessionId === 0n) {
+            this.log('warn', `ignoring ${what}: ${sessionId === 0n ? 'session id 0' : `${body.byteLength}-byte body`}`);
+            return;
+          }
+          const timeoutMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(0);
+          if (this.tracker.get(sessionId) === undefined) this.tracker.add(sessionId, timeoutMs, this.now());
+          else this.tracker.touch(sessionId, this.now(), timeoutMs);
+          this.submitTxn(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs });
+          return;
+        }
+        case OpCode.closeSession:
+          this.tracker.setClosing(sessionId);
+          this.submitTxn(sessionId, cxid, { type: OpCode.closeSession });
+          return;
+        case OpCode.create:
+        case OpCode.create2:
+        case OpCode.createContainer:
+        case OpCode.createTTL:
+        case OpCode.delete:
+        case OpCode.setData:
+        case OpCode.setACL:
+        case OpCode.check:
+        case OpCode.multi:
+        case OpCode.reconfig: {
+          const session = this.tracker.get(sessionId);
+          if (session === undefined || session.closing) {
+            this.submitErrorTxn(sessionId, cxid, ErrorCode.SESSIONEXPIRED);
+            return;
+          }
+          const write = decodeWrite(type, body);
+          if (write === undefined) this.submitErrorTxn(sessionId, cxid, ErrorCode.MARSHALLINGERROR);
+          else if (write === 'reconfig') this.submitErrorTxn(sessionId, cxid, ErrorCode.RECONFIGDISABLED);
+          else this.submitTxn(sessionId, cxid, write, request.authIds);
+          return;
+        }
+        case OpCode.sync:
+          if (synced === undefined) {
+            this.log('warn', `ignoring ${what}: no callback for the SYNC`);
+            return;
+          }
+          this.leaderSyncs.push({ batch: this.lastTxnBatch, synced });
+          this.releaseLeaderSyncs();
+          return;
+        default:
+          this.log('warn', `ignoring ${what}: not a request a learner forwards`);
+      }
+    } catch (error) {
+      this.log('error', `ignoring ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Leader: answers the forwarded syncs whose preceding txns have all committed, in order. */
+  private releaseLeaderSyncs(): void {
+    while (this.leaderSyncs.length > 0 && this.leaderSyncs[0]!.batch <= this.durableBatch) this.leaderSyncs.shift()!.synced();
+  }
+
+  /** Leader: the session touches a learner reported with its PING (LearnerHandler -> ZooKeeperServer.touch). */
+  touchSessions(touches: readonly SessionTouch[]): void {
+    assert(this.replication?.role === 'leader', 'touchSessions is for a leader');
+    if (this.stopped) return;
+    const nowMs = this.now();
+    for (const { sessionId, timeoutMs } of touches) {
+      if (!this.tracker.touch(sessionId, nowMs, timeoutMs)) this.log('debug', `touch of session 0x${BigInt.asUintN(64, sessionId).toString(16)}, which is gone or closing`);
+    }
+  }
+
+  /** Leader: REVALIDATE of a session a client brought to a learner: true, and touched, if it is live here. */
+  revalidateSession(sessionId: bigint, timeoutMs: number): boolean {
+    assert(this.replication?.role === 'leader', 'revalidateSession is for a leader');
+    return !this.stopped && this.tracker.touch(sessionId, this.now(), timeoutMs);
   }
 
   /**
@@ -921,7 +1308,9 @@ export class ServerCore {
 
   /** Called by the transport every tick (or by a test with a chosen time). */
   tick(): void {
-    if (this.stopped) return;
+    // A learner expires nothing: the leader owns the sessions and reaps the
+    // containers (ContainerManager runs on the leader only).
+    if (this.stopped || this.isLearner) return;
     const nowMs = this.now();
     for (const session of this.tracker.expire(nowMs)) {
       this.log('info', `expiring session 0x${BigInt.asUintN(64, session.sessionId).toString(16)}, timeout of ${session.timeoutMs}ms exceeded`);
@@ -966,7 +1355,7 @@ export class ServerCore {
       latencyMaxMs: c.latency.maxMs,
     }));
     return {
-      serverState: 'standalone',
+      serverState: this.serverState,
       packetsReceived: this.packetsReceived,
       packetsSent: this.packetsSent,
       latencyMinMs: this.latency.min,
@@ -1043,6 +1432,18 @@ export class ServerCore {
   /** The session ids of live sessions with their timeouts (dump, cons). */
   sessions(): { sessionId: bigint; timeoutMs: number; ephemerals: string[] }[] {
     return [...this.tracker.all()].map((s) => ({ sessionId: s.sessionId, timeoutMs: s.timeoutMs, ephemerals: this.tree.getEphemerals(s.sessionId) }));
+  }
+}
+
+/** Which kind of forwarded request a committed txn can answer. */
+function forwardedKind(txn: Txn): Forwarded['kind'] {
+  switch (txn.body.type) {
+    case 'createSession':
+      return 'createSession';
+    case 'closeSession':
+      return 'closeSession';
+    default:
+      return 'write';
   }
 }
 

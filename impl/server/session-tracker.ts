@@ -92,3 +92,28 @@ export class SessionTracker {
     return this.sessions.values();
   }
 }
+
+/**
+ * A learner's record of its clients' activity (LearnerSessionTracker's
+ * touchTable): the sessions touched since the last PING, each with its latest
+ * timeout. The leader owns expiry; the learner only reports, and the leader
+ * touches each reported session in its own tracker.
+ */
+export class SessionTouches {
+  private touched = new Map<bigint, number>();
+
+  touch(sessionId: bigint, timeoutMs: number): void {
+    this.touched.set(sessionId, timeoutMs);
+  }
+
+  forget(sessionId: bigint): void {
+    this.touched.delete(sessionId);
+  }
+
+  /** The touches since the last drain, in first-touch order, and a fresh table (LearnerSessionTracker.snapshot). */
+  drain(): { sessionId: bigint; timeoutMs: number }[] {
+    const touches = [...this.touched].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs }));
+    this.touched = new Map();
+    return touches;
+  }
+}

@@ -24,7 +24,8 @@ export type ConnectionInfo = {
 };
 
 export type ServerStats = {
-  readonly serverState: 'standalone';
+  /** srvr's "Mode:" and mntr's zk_server_state. */
+  readonly serverState: 'standalone' | 'leader' | 'follower' | 'observer';
   readonly packetsReceived: number;
   readonly packetsSent: number;
   readonly latencyMinMs: number;

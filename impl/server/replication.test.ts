@@ -1,0 +1,439 @@
+// ServerCore as an ensemble member: one leader core and two learner cores wired
+// in-process by a tiny fake runner. A learner's forward goes straight into the
+// leader's submitForwarded; the leader's persist stands for "a quorum has
+// acked": it hands the batch to every learner's applyCommitted, in order (the
+// COMMITs), then resolves. `hold()` keeps batches uncommitted until
+// `release()`, to show what waits for a commit. Clients speak the wire
+// protocol through in-memory sinks.
+
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
+import { FrameDecoder } from '../protocol/frame-decoder.ts';
+import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import type { Txn } from '../tree/txn.ts';
+import { ServerCore, type ForwardedRequest, type LogLevel } from './core.ts';
+
+const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const epoch = 5n;
+const firstZxid = (epoch << 32n) | 1n;
+/** The n-th txn of the epoch. */
+const zxid = (n: number) => (epoch << 32n) | BigInt(n);
+
+type Seen =
+  | { kind: 'connect'; response: R.ConnectResponse }
+  | { kind: 'reply'; header: R.ReplyHeader; body: Uint8Array }
+  | { kind: 'event'; event: R.WatcherEvent }
+  | { kind: 'closed'; reason: string };
+
+/** A client attached to a core through an in-memory sink. */
+class Client {
+  readonly seen: Seen[] = [];
+  readonly id: number;
+  private readonly decoder = new FrameDecoder();
+  private handshaken = false;
+  constructor(readonly core: ServerCore) {
+    this.id = core.openConnection(
+      {
+        send: (data) =>
+          this.decoder.push(data, (payload) => {
+            if (!this.handshaken) {
+              this.handshaken = true;
+              const r = decodeRecord(payload, R.ConnectResponse.read);
+              if (!r.ok) throw new Error(r.error);
+              this.seen.push({ kind: 'connect', response: r.value });
+              return;
+            }
+            const header = decodeRecord(payload.subarray(0, 16), R.ReplyHeader.read);
+            if (!header.ok) throw new Error(header.error);
+            if (header.value.xid === -1) {
+              const event = decodeRecord(payload.subarray(16), R.WatcherEvent.read);
+              if (!event.ok) throw new Error(event.error);
+              this.seen.push({ kind: 'event', event: event.value });
+            } else this.seen.push({ kind: 'reply', header: header.value, body: payload.slice(16) });
+          }),
+        close: (reason) => this.seen.push({ kind: 'closed', reason }),
+      },
+      '127.0.0.1',
+      5000,
+    );
+  }
+  connect(timeOut: number, session?: { sessionId: bigint; passwd: Uint8Array }, lastZxidSeen = 0n): void {
+    const request = { protocolVersion: 0, lastZxidSeen, timeOut, sessionId: session?.sessionId ?? 0n, passwd: session?.passwd ?? new Uint8Array(16), readOnly: false };
+    this.core.receiveFrame(this.id, encodeRecord(request, R.ConnectRequest.write));
+  }
+  send<T>(xid: number, type: number, codec?: R.Codec<T>, body?: T): void {
+    const w = new JuteWriter();
+    R.RequestHeader.write(w, { xid, type });
+    if (codec !== undefined && body !== undefined) codec.write(w, body);
+    this.core.receiveFrame(this.id, w.toBytes());
+  }
+  create(xid: number, path: string, data = '', flags = 0): void {
+    this.send(xid, OpCode.create, R.CreateRequest, { path, data: bytes(data), acl, flags });
+  }
+  getData(xid: number, path: string, watch = false): void {
+    this.send(xid, OpCode.getData, R.GetDataRequest, { path, watch });
+  }
+  setData(xid: number, path: string, data: string, version = -1): void {
+    this.send(xid, OpCode.setData, R.SetDataRequest, { path, data: bytes(data), version });
+  }
+  get session(): R.ConnectResponse {
+    const connect = this.seen.find((s) => s.kind === 'connect');
+    if (connect?.kind !== 'connect') throw new Error('not connected');
+    return connect.response;
+  }
+  get replies(): { header: R.ReplyHeader; body: Uint8Array }[] {
+    return this.seen.flatMap((s) => (s.kind === 'reply' ? [s] : []));
+  }
+  /** [xid, zxid, err] of each reply. */
+  get answers(): [number, bigint, number][] {
+    return this.replies.map((r) => [r.header.xid, r.header.zxid, r.header.err]);
+  }
+  dataOf(xid: number): string {
+    const reply = this.replies.find((r) => r.header.xid === xid);
+    if (reply === undefined) throw new Error(`no reply to ${xid}`);
+    const decoded = decodeRecord(reply.body, R.GetDataResponse.read);
+    if (!decoded.ok) throw new Error(decoded.error);
+    return text(decoded.value.data);
+  }
+  get kinds(): string[] {
+    return this.seen.map((s) => s.kind);
+  }
+}
+
+/** One leader and two learners with a fake runner between them. */
+class Ensemble {
+  readonly clock = { nowMs: 1_000_000 };
+  readonly logs: { server: string; level: LogLevel; message: string }[] = [];
+  readonly leader: ServerCore;
+  readonly learners: ServerCore[];
+  /** Every committed txn, in commit order. */
+  readonly committed: Txn[] = [];
+  readonly forwarded: ForwardedRequest[] = [];
+  private holding = false;
+  private readonly held: { txns: readonly Txn[]; resolve: () => void }[] = [];
+
+  constructor() {
+    const now = () => this.clock.nowMs;
+    const log = (server: string) => (level: LogLevel, message: string) => this.logs.push({ server, level, message });
+    this.leader = new ServerCore({
+      now,
+      tickTimeMs: 1000,
+      serverId: 1,
+      log: log('leader'),
+      replication: { role: 'leader', firstZxid },
+      persist: (txns) => {
+        if (!this.holding) {
+          this.commit(txns);
+          return Promise.resolve();
+        }
+        return new Promise<void>((resolve) => this.held.push({ txns, resolve }));
+      },
+    });
+    this.learners = [2, 3].map(
+      (serverId) =>
+        new ServerCore({
+          now,
+          tickTimeMs: 1000,
+          serverId,
+          log: log(`learner ${serverId}`),
+          replication: {
+            role: 'learner',
+            learnerType: serverId === 3 ? 'observer' : 'follower',
+            forward: (request) => {
+              this.forwarded.push(request);
+              // The leader answers a sync with a SYNC on the same channel.
+              this.leader.submitForwarded(request, () => this.learners[serverId - 2]!.leaderSynced());
+            },
+          },
+        }),
+    );
+  }
+
+  get a(): ServerCore {
+    return this.learners[0]!;
+  }
+
+  get b(): ServerCore {
+    return this.learners[1]!;
+  }
+
+  /** The COMMITs: every learner applies the batch, in order, before the leader's persist resolves. */
+  private commit(txns: readonly Txn[]): void {
+    this.committed.push(...txns);
+    for (const learner of this.learners) for (const txn of txns) learner.applyCommitted(txn);
+  }
+
+  hold(): void {
+    this.holding = true;
+  }
+
+  async release(): Promise<void> {
+    this.holding = false;
+    for (const { txns, resolve } of this.held.splice(0)) {
+      this.commit(txns);
+      resolve();
+    }
+    await settle();
+  }
+
+  /** A learner's PING: the leader touches the sessions the learner reports. */
+  ping(): void {
+    for (const learner of this.learners) this.leader.touchSessions(learner.drainSessionTouches());
+  }
+}
+
+/** Lets persist's promises and the flushes they start run. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A client connected (session committed) to `core`. */
+async function connected(core: ServerCore, timeOut = 10_000): Promise<Client> {
+  const client = new Client(core);
+  client.connect(timeOut);
+  await settle();
+  expect(client.kinds).toEqual(['connect']);
+  return client;
+}
+
+describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperServer, ObserverZooKeeperServer)', () => {
+  it('a create through one learner is answered once committed and is then read on the other learner', async () => {
+    const e = new Ensemble();
+    const alice = new Client(e.a);
+    alice.connect(10_000);
+    // The learner chose the session id (its server id in the top byte) and forwarded the createSession.
+    expect(e.forwarded.map((f) => [f.type, f.sessionId >> 56n, [...f.body]])).toEqual([[OpCode.createSession, 2n, [0, 0, 0x27, 0x10]]]);
+    expect(alice.kinds).toEqual([]); // not committed yet
+    await settle();
+    expect(alice.session.timeOut).toBe(10_000);
+    expect(alice.session.sessionId >> 56n).toBe(2n);
+    expect(e.leader.tree.sessions.get(alice.session.sessionId)).toBe(10_000);
+
+    alice.create(1, '/config', 'v1');
+    expect(e.a.tree.getNode('/config')).toBeUndefined(); // a learner's tree holds committed txns only
+    expect(alice.replies).toEqual([]);
+    await settle();
+    expect(alice.answers).toEqual([[1, zxid(2), 0]]);
+
+    const bob = await connected(e.b);
+    bob.getData(1, '/config');
+    expect(bob.answers).toEqual([[1, zxid(3), 0]]); // zxid 3: bob's own createSession
+    expect(bob.dataOf(1)).toBe('v1');
+    expect(e.committed.map((t) => [t.zxid, t.body.type])).toEqual([
+      [zxid(1), 'createSession'],
+      [zxid(2), 'create'],
+      [zxid(3), 'createSession'],
+    ]);
+    expect([e.leader.serverState, e.a.serverState, e.b.serverState]).toEqual(['leader', 'follower', 'observer']);
+    expect(e.a.stats().serverState).toBe('follower');
+    expect(new ServerCore().stats().serverState).toBe('standalone');
+  });
+
+  it("reads its own writes on a learner while the commit is held; another session's read is answered from the committed tree", async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    const carol = await connected(e.a);
+    alice.create(1, '/x', 'old');
+    await settle();
+
+    e.hold();
+    alice.setData(2, '/x', 'new'); // forwarded, not committed
+    alice.getData(3, '/x'); // behind alice's own write: waits for it
+    alice.send(4, OpCode.ping);
+    carol.getData(1, '/x'); // nothing of carol's pending: answered now, from the committed tree
+    await settle();
+    expect(alice.answers).toEqual([[1, zxid(3), 0]]);
+    expect(carol.answers).toEqual([[1, zxid(3), 0]]);
+    expect(carol.dataOf(1)).toBe('old');
+
+    await e.release();
+    expect(alice.answers).toEqual([
+      [1, zxid(3), 0],
+      [2, zxid(4), 0],
+      [3, zxid(4), 0],
+      [-2, zxid(4), 0], // the ping reply keeps its place in the FIFO
+    ]);
+    expect(alice.dataOf(3)).toBe('new');
+    expect(e.a.isIdle).toBe(true);
+  });
+
+  it('fires a watch on a learner for a write through the other learner, before the reply that shows it', async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    const bob = await connected(e.b);
+    alice.create(1, '/lock');
+    await settle();
+    bob.getData(1, '/lock', true);
+    bob.send(2, OpCode.getChildren, R.GetChildrenRequest, { path: '/', watch: true });
+
+    e.hold();
+    alice.setData(2, '/lock', 'taken');
+    await settle();
+    expect(bob.kinds).toEqual(['connect', 'reply', 'reply']); // nothing committed, nothing fired
+    await e.release();
+    bob.getData(3, '/lock');
+    expect(bob.seen.slice(3)).toEqual([{ kind: 'event', event: { type: EventType.NodeDataChanged, state: 3, path: '/lock' } }, expect.objectContaining({ kind: 'reply' })]);
+    expect(bob.dataOf(3)).toBe('taken');
+
+    // A write of the leader's own client fires it too.
+    const dave = await connected(e.leader);
+    dave.create(1, '/leader-made');
+    await settle();
+    expect(bob.seen.at(-1)).toEqual({ kind: 'event', event: { type: EventType.NodeChildrenChanged, state: 3, path: '/' } });
+  });
+
+  it("removes a learner session's ephemeral everywhere when the leader expires it, and the learner closes its connection; touches keep a session alive", async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a, 4000); // expires if silent at the leader for 4 s
+    const bob = await connected(e.b, 4000);
+    alice.create(1, '/alice', '', 1); // ephemeral
+    await settle();
+    bob.send(1, OpCode.exists, R.ExistsRequest, { path: '/alice', watch: true });
+    expect(e.a.tree.getNode('/alice')?.stat.ephemeralOwner).toBe(alice.session.sessionId);
+
+    // Bob keeps talking to his learner, which reports him at each PING; Alice goes silent.
+    for (let t = 1; t <= 8; t++) {
+      e.clock.nowMs += 1000;
+      bob.send(10 + t, OpCode.ping);
+      e.ping();
+      e.leader.tick();
+      e.a.tick(); // a learner never expires anything itself
+      e.b.tick();
+      await settle();
+    }
+    const closes = e.committed.filter((t) => t.body.type === 'closeSession');
+    expect(closes.map((t) => [t.sessionId, t.cxid, t.body])).toEqual([[alice.session.sessionId, 0, { type: 'closeSession', paths2Delete: ['/alice'] }]]);
+    for (const core of [e.leader, e.a, e.b]) {
+      expect(core.tree.getNode('/alice')).toBeUndefined();
+      expect(core.tree.sessions.has(alice.session.sessionId)).toBe(false);
+      expect(core.tree.sessions.has(bob.session.sessionId)).toBe(true);
+    }
+    expect(alice.seen.at(-1)).toEqual({ kind: 'closed', reason: 'session expired' });
+    expect(bob.seen.find((s) => s.kind === 'event')).toEqual({ kind: 'event', event: { type: EventType.NodeDeleted, state: 3, path: '/alice' } });
+    expect(e.a.stats().sessionCount).toBe(0);
+  });
+
+  it('moves a session created through one learner to the other, which finds it in the committed tree; a wrong password or a newer zxid is refused', async () => {
+    const e = new Ensemble();
+    const first = await connected(e.a);
+    first.create(1, '/eph', 'mine', 1);
+    await settle();
+    e.a.connectionClosed(first.id); // the client lost its connection
+
+    const { sessionId, passwd } = first.session;
+    const moved = new Client(e.b);
+    moved.connect(10_000, { sessionId, passwd });
+    expect(moved.session.sessionId).toBe(sessionId); // answered at once: no txn for a reconnect
+    expect(e.b.drainSessionTouches()).toEqual([{ sessionId, timeoutMs: 10_000 }]);
+    expect(e.b.drainSessionTouches()).toEqual([]);
+    moved.send(2, OpCode.getEphemerals, R.GetEphemeralsRequest, { prefixPath: '/' });
+    const ephemerals = decodeRecord(moved.replies[0]!.body, R.GetEphemeralsResponse.read);
+    expect(ephemerals.ok && ephemerals.value.ephemerals).toEqual(['/eph']);
+
+    const impostor = new Client(e.b);
+    impostor.connect(10_000, { sessionId, passwd: new Uint8Array(16) });
+    expect(impostor.session.sessionId).toBe(0n);
+    expect(impostor.seen.at(-1)).toEqual({ kind: 'closed', reason: 'invalid session' });
+
+    // A client that saw a zxid this learner has not applied yet is sent elsewhere.
+    const ahead = new Client(e.b);
+    ahead.connect(10_000, { sessionId, passwd }, e.b.tree.lastProcessedZxid + 1n);
+    expect(ahead.kinds).toEqual(['closed']);
+
+    // Closing it through the second learner: the reply, then the close; the ephemeral is gone everywhere.
+    moved.send(3, OpCode.closeSession);
+    expect(moved.kinds).toEqual(['connect', 'reply']);
+    await settle();
+    expect(moved.answers.at(-1)).toEqual([3, zxid(3), 0]);
+    expect(moved.seen.at(-1)).toEqual({ kind: 'closed', reason: 'client closed the session' });
+    expect(e.a.tree.getNode('/eph')).toBeUndefined();
+    expect(e.leader.sessions()).toEqual([]);
+  });
+
+  it('answers a sync on a learner once the leader has synced it, after the commits proposed before it', async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    const bob = await connected(e.b);
+    e.hold();
+    alice.create(1, '/fresh');
+    bob.send(1, OpCode.sync, R.SyncRequest, { path: '/fresh' });
+    bob.getData(2, '/fresh'); // behind the sync
+    await settle();
+    expect(bob.replies).toEqual([]);
+    await e.release();
+    expect(bob.answers).toEqual([
+      [1, zxid(3), 0],
+      [2, zxid(3), 0],
+    ]);
+    const sync = decodeRecord(bob.replies[0]!.body, R.SyncResponse.read);
+    expect(sync.ok && sync.value.path).toBe('/fresh');
+    // With nothing pending the leader syncs at once.
+    bob.send(3, OpCode.sync, R.SyncRequest, { path: '/' });
+    expect(bob.answers.at(-1)).toEqual([3, zxid(3), 0]);
+  });
+
+  it('answers forwarded writes that fail with the error the leader prepped (NODEEXISTS, BADVERSION), each taking a zxid', async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    alice.create(1, '/dup');
+    alice.create(2, '/dup');
+    alice.setData(3, '/dup', 'x', 7);
+    alice.send(4, OpCode.delete, R.DeleteRequest, { path: '/nowhere', version: -1 });
+    await settle();
+    expect(alice.answers).toEqual([
+      [1, zxid(2), 0],
+      [2, zxid(3), ErrorCode.NODEEXISTS],
+      [3, zxid(4), ErrorCode.BADVERSION],
+      [4, zxid(5), ErrorCode.NONODE],
+    ]);
+    expect(e.committed.slice(2).map((t) => t.body)).toEqual([
+      { type: 'error', err: ErrorCode.NODEEXISTS },
+      { type: 'error', err: ErrorCode.BADVERSION },
+      { type: 'error', err: ErrorCode.NONODE },
+    ]);
+  });
+
+  it('survives malformed forwarded requests: bad bodies become error txns, the rest is logged and dropped', async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    const sessionId = alice.session.sessionId;
+    const garbage = { sessionId, cxid: 50, type: OpCode.create, body: new Uint8Array([0xff, 0xff, 0xff, 0x7f]), authIds: [] };
+    e.leader.submitForwarded(garbage); // MarshallingError txn
+    e.leader.submitForwarded({ ...garbage, cxid: 51, type: 9999 }); // no such type
+    e.leader.submitForwarded({ ...garbage, cxid: 52, type: OpCode.getData }); // a read: learners answer those
+    e.leader.submitForwarded({ ...garbage, cxid: 0, type: OpCode.createSession, sessionId: 77n, body: new Uint8Array(2) }); // short body
+    e.leader.submitForwarded({ ...garbage, cxid: 53, type: OpCode.sync }); // sync without a callback
+    e.leader.submitForwarded({ ...garbage, cxid: 54, sessionId: 0x0200_dead_0000_0001n, type: OpCode.create, body: encodeRecord({ path: '/ghost', data: bytes(''), acl, flags: 1 }, R.CreateRequest.write) });
+    await settle();
+    expect(e.committed.slice(1).map((t) => [t.zxid, t.cxid, t.body])).toEqual([
+      [zxid(2), 50, { type: 'error', err: ErrorCode.MARSHALLINGERROR }],
+      // A write of a session the leader does not know cannot leave an ephemeral behind.
+      [zxid(3), 54, { type: 'error', err: ErrorCode.SESSIONEXPIRED }],
+    ]);
+    expect(e.logs.filter((l) => l.server === 'leader' && l.level === 'warn').map((l) => l.message.replace(/ of session.*/, ''))).toEqual([
+      'ignoring forwarded unknown(9999) (type 9999)',
+      'ignoring forwarded getData (type 4)',
+      'ignoring forwarded createSession (type -10)',
+      'ignoring forwarded sync (type 9)',
+    ]);
+    // The ensemble still serves.
+    alice.create(1, '/still-here');
+    await settle();
+    expect(alice.answers).toEqual([[1, zxid(4), 0]]);
+    expect(e.b.tree.getNode('/still-here')).toBeDefined();
+  });
+
+  it('takes zxids from the epoch, answers a malformed body sent to a learner as the leader prepped it, and counts nothing in a learner tree before commit', async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    const w = new JuteWriter();
+    R.RequestHeader.write(w, { xid: 1, type: OpCode.setData });
+    w.writeInt(3); // a truncated SetDataRequest
+    e.a.receiveFrame(alice.id, w.toBytes());
+    await settle();
+    expect(alice.answers).toEqual([[1, zxid(2), ErrorCode.MARSHALLINGERROR]]);
+    expect(e.committed.map((t) => t.zxid)).toEqual([firstZxid, zxid(2)]);
+    expect([e.leader.lastDurableZxid, e.a.lastDurableZxid, e.b.tree.lastProcessedZxid]).toEqual([zxid(2), zxid(2), zxid(2)]);
+  });
+});
