@@ -23,11 +23,15 @@
 //   either short of fetching the history from a peer.
 // - Leftover `*.tmp` files are interrupted snapshot or epoch writes; they are
 //   deleted, their final names were never taken.
+// - A truncation or snapshot installation that a crash interrupted after its
+//   intent file became durable is finished before anything is read, so what
+//   follows sees either the history before it or the one after (truncation.ts).
 
 import { decodeSnapshot, scanLog, type LogRecord, type ScanStop } from './record-format.ts';
 import { filesWithPrefix, hex, logPrefix, snapshotPrefix, type NamedFile } from './file-names.ts';
 import type { FsLayer } from './fs-layer.ts';
 import { attempt, err, ok, type Result } from './result.ts';
+import { resumeRewrite, type Intent } from './truncation.ts';
 
 export type Recovery = {
   /** The snapshot replay starts from, if any valid one exists. */
@@ -40,6 +44,8 @@ export type Recovery = {
   readonly truncation:
     | { readonly name: string; readonly stop: ScanStop; readonly keptBytes: number; readonly discardedBytes: number; readonly setAside: readonly string[] }
     | undefined;
+  /** A truncation or installation a crash interrupted, finished before reading (truncation.ts). */
+  readonly resumedRewrite?: Intent | undefined;
 };
 
 export async function recover(fs: FsLayer, snapDir: string, logDir: string, log: (line: string) => void): Promise<Result<Recovery>> {
@@ -54,6 +60,9 @@ export async function recover(fs: FsLayer, snapDir: string, logDir: string, log:
       if (!removed.ok) return removed;
     }
   }
+
+  const resumed = await resumeRewrite({ fs, snapDir, logDir }, log);
+  if (!resumed.ok) return resumed;
 
   const snapNames = await attempt('list', snapDir, () => fs.readdir(snapDir));
   if (!snapNames.ok) return snapNames;
@@ -117,7 +126,7 @@ export async function recover(fs: FsLayer, snapDir: string, logDir: string, log:
   }
 
   const lastLoggedZxid = lastZxid > baseZxid ? lastZxid : baseZxid;
-  return ok({ snapshot, records, lastLoggedZxid, skippedSnapshots, truncation });
+  return ok({ snapshot, records, lastLoggedZxid, skippedSnapshots, truncation, resumedRewrite: resumed.value });
 }
 
 /**

@@ -8,6 +8,10 @@
 // append resolves ok. When `onSnapshotDue` fires, the server serialises its
 // tree and calls `writeSnapshot` with the zxid it had applied when it began
 // (a fuzzy snapshot: recovery replays the log from that zxid on).
+//
+// As a ZAB follower (ZAB paper §5.2, synchronisation) the server also
+// rewrites its history on the leader's word: `truncateAfter` for TRUNC,
+// `installSnapshot` for SNAP, each atomic across a crash (truncation.ts).
 
 import { join } from 'node:path';
 import { assert } from '../../spec/common/assert.ts';
@@ -16,7 +20,8 @@ import { hex, snapshotFileName, versionDirName } from './file-names.ts';
 import { nodeFs, writeFileAtomically, type FsLayer } from './fs-layer.ts';
 import { purge, type PurgeReport } from './purge.ts';
 import { recover, type Recovery } from './recovery.ts';
-import { attempt, ok, type Result } from './result.ts';
+import { attempt, err, ok, type Result } from './result.ts';
+import { rewrite, stageSnapshot, type Intent, type RewriteOutcome } from './truncation.ts';
 import { SnapshotSchedule } from './snapshot-schedule.ts';
 import { TxnLogWriter } from './txn-log.ts';
 import { readEpochFile, writeEpochFile, type EpochFileName } from './epoch-file.ts';
@@ -75,6 +80,10 @@ export class Storage {
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
   private purgeRunning: Promise<unknown> | undefined;
   private newestSnapshotZxid: bigint;
+  /** Snapshot writes under way; a rewrite waits for them so that none lands after it. */
+  private readonly snapshotWrites = new Set<Promise<unknown>>();
+  /** A truncation or installation is under way: appends and snapshots must wait for it. */
+  private isRewriting = false;
 
   private constructor(options: StorageOptions, fs: FsLayer, snapDir: string, logDir: string, recovery: Recovery) {
     this.options = options;
@@ -138,6 +147,7 @@ export class Storage {
 
   /** Logs one txn; resolves ok only once it is durable. See TxnLogWriter.append. */
   append(zxid: bigint, payload: Uint8Array): Promise<Result<void>> {
+    assert(!this.isRewriting, () => `append of zxid ${hex(zxid)} while the log is being truncated or replaced`);
     const result = this.writer.append(zxid, payload);
     if (this.schedule.countTxn() && this.options.onSnapshotDue !== undefined) {
       const onSnapshotDue = this.options.onSnapshotDue;
@@ -154,6 +164,17 @@ export class Storage {
    */
   async writeSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
     assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);
+    assert(!this.isRewriting, () => `snapshot at ${hex(zxid)} while the log is being truncated or replaced`);
+    const writing = this.writeSnapshotNow(zxid, blob);
+    this.snapshotWrites.add(writing);
+    try {
+      return await writing;
+    } finally {
+      this.snapshotWrites.delete(writing);
+    }
+  }
+
+  private async writeSnapshotNow(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
     this.schedule.reset();
     this.writer.requestRoll();
     const name = snapshotFileName(zxid);
@@ -165,6 +186,96 @@ export class Storage {
       this.log(`snapshot ${hex(zxid)} written (${blob.length} bytes)`);
     }
     return written;
+  }
+
+  /**
+   * Resolves once every append made so far is durable, or refused: ok, or
+   * the error that stopped the log (then every later append fails too).
+   */
+  flush(): Promise<Result<void>> {
+    return this.writer.flush();
+  }
+
+  /**
+   * TRUNC (ZAB §5.2; ZooKeeper's ZKDatabase.truncateLog): deletes every
+   * logged txn and every snapshot above `zxid`, durably and atomically across
+   * a crash (truncation.ts). Afterwards `lastLoggedZxid` is the last remaining
+   * record's zxid or the newest remaining snapshot's, whichever is higher (0
+   * for nothing), and appends continue above it. A no-op, touching no file,
+   * when nothing on disk is above `zxid`.
+   *
+   * The caller must have flushed: an append in flight is a programmer error
+   * (its acknowledgement would promise a txn this then deletes). On an error
+   * the files may be half-rewritten: the log refuses appends until a restart,
+   * whose recovery finishes the truncation if its intent became durable.
+   * The server must then rebuild its state from `Storage.open`'s recovery, as
+   * ZooKeeper reloads its database after truncateLog.
+   */
+  async truncateAfter(zxid: bigint): Promise<Result<void>> {
+    assert(zxid >= 0n, `negative truncation zxid ${zxid}`);
+    assert(this.writer.isIdle, () => `truncateAfter(${hex(zxid)}) with appends in flight: call flush first`);
+    assert(!this.isRewriting, () => `truncateAfter(${hex(zxid)}) during another truncation or installation`);
+    const failed = this.writer.failed;
+    if (failed !== undefined) return err(failed);
+    if (zxid >= this.writer.lastLoggedZxid && zxid >= this.newestSnapshotZxid) return ok(undefined);
+    return this.rewriteHistory({ kind: 'truncate', zxid }, undefined);
+  }
+
+  /**
+   * SNAP (ZAB §5.2): replaces the whole history with the leader's snapshot
+   * at `zxid`. Waits for appends made before the call, then, atomically
+   * across a crash (truncation.ts), puts the snapshot in place and deletes
+   * every other snapshot and every log file, those at or below `zxid`
+   * included: nothing from before the SNAP can ever be replayed over it, and
+   * if this snapshot later fails its checksum, `Storage.open` returns a `gap`
+   * error rather than fall back on an older branch. Afterwards
+   * `lastLoggedZxid` and `lastSnapshotZxid` are `zxid`. Errors leave the log
+   * refusing appends, as for truncateAfter.
+   */
+  async installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
+    assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);
+    assert(!this.isRewriting, () => `installSnapshot(${hex(zxid)}) during another truncation or installation`);
+    const flushed = await this.flush();
+    if (!flushed.ok) return flushed;
+    this.schedule.reset();
+    const result = await this.rewriteHistory({ kind: 'install', zxid }, blob);
+    if (result.ok) this.log(`snapshot ${hex(zxid)} installed (${blob.length} bytes)`);
+    return result;
+  }
+
+  /** Runs one rewrite with the writer stopped, and restarts the writer after it. */
+  private async rewriteHistory(intent: Intent, blob: Uint8Array | undefined): Promise<Result<void>> {
+    this.isRewriting = true;
+    try {
+      // Nothing else may touch the files meanwhile: a snapshot of the old
+      // history landing after the rewrite would be loaded by the next recovery.
+      while (this.snapshotWrites.size > 0) await Promise.allSettled([...this.snapshotWrites]);
+      if (this.purgeRunning !== undefined) await this.purgeRunning;
+      await this.writer.closeFile();
+      const dirs = { fs: this.fs, snapDir: this.snapDir, logDir: this.logDir };
+      if (blob !== undefined) {
+        // Before the intent: a failure here changes nothing recovery reads.
+        const staged = await stageSnapshot(dirs, intent.zxid, encodeSnapshot(intent.zxid, blob));
+        if (!staged.ok) return staged;
+      }
+      const rewritten: Result<RewriteOutcome> = await rewrite(dirs, intent);
+      if (!rewritten.ok) {
+        this.writer.fail(rewritten.error);
+        return rewritten;
+      }
+      const outcome = rewritten.value;
+      this.writer.restartAfter(outcome.lastLoggedZxid);
+      this.newestSnapshotZxid = outcome.newestSnapshotZxid;
+      this.log(
+        `${intent.kind} at ${hex(intent.zxid)}: last zxid now ${hex(outcome.lastLoggedZxid)}` +
+          (outcome.cut !== undefined ? `, ${outcome.cut.name} cut to ${outcome.cut.keptBytes} bytes` : '') +
+          (outcome.deletedLogs.length > 0 ? `, deleted ${outcome.deletedLogs.join(', ')}` : '') +
+          (outcome.deletedSnapshots.length > 0 ? `, deleted ${outcome.deletedSnapshots.join(', ')}` : ''),
+      );
+      return ok(undefined);
+    } finally {
+      this.isRewriting = false;
+    }
   }
 
   /** Deletes snapshots and logs beyond the retention (see purge.ts). */
@@ -190,6 +301,7 @@ export class Storage {
 
   private async autopurge(): Promise<void> {
     if (this.purgeRunning !== undefined) return; // the previous run is still going: skip, do not pile up
+    if (this.isRewriting) return; // the files are being rewritten; the next interval purges
     this.purgeRunning = this.purge();
     const result = (await this.purgeRunning) as Result<PurgeReport>;
     this.purgeRunning = undefined;

@@ -89,3 +89,54 @@ export class CountingFs implements FsLayer {
 /** A payload that names its zxid, so a test can tell records apart by content. */
 export const payloadFor = (zxid: bigint, padBytes = 0) => new TextEncoder().encode(`txn-${zxid.toString(16)}` + 'x'.repeat(padBytes));
 export const textOf = (payload: Uint8Array) => new TextDecoder().decode(payload);
+
+/**
+ * An fs that simulates a crash: call number `crashAtCall` (0-based, counting
+ * every call on the layer and on its open files except close) fails with EIO
+ * and so does every call after it, so nothing more reaches the disk; `calls`
+ * names each call, for a failure message that says where the crash was. The
+ * real disk keeps every write made before the crash, fsynced or not: this
+ * checks the order of the calls, not what a power cut does to the page cache.
+ */
+export class CrashingFs implements FsLayer {
+  readonly calls: string[] = [];
+  crashAtCall: number | undefined;
+  private readonly inner: FsLayer;
+
+  constructor(inner: FsLayer = nodeFs) {
+    this.inner = inner;
+  }
+
+  get hasCrashed(): boolean {
+    return this.crashAtCall !== undefined && this.calls.length > this.crashAtCall;
+  }
+
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    this.calls.push(what);
+    if (this.hasCrashed) throw Object.assign(new Error(`crashed at ${what}`), { code: 'EIO' });
+    return run();
+  }
+
+  async open(path: string, flags: 'w' | 'r'): Promise<FileHandleLike> {
+    const handle = await this.call(`open ${flags} ${baseName(path)}`, () => this.inner.open(path, flags));
+    const name = baseName(path);
+    return {
+      write: (buffer, offset, length, position) => this.call(`write ${name}`, () => handle.write(buffer, offset, length, position)),
+      sync: () => this.call(`fsync ${name}`, () => handle.sync()),
+      datasync: () => this.call(`fdatasync ${name}`, () => handle.datasync!()),
+      truncate: (lengthBytes) => this.call(`ftruncate ${name}`, () => handle.truncate!(lengthBytes)),
+      preallocate: (fromBytes, toBytes) => this.call(`preallocate ${name}`, () => handle.preallocate!(fromBytes, toBytes)),
+      close: () => handle.close(),
+    };
+  }
+
+  readFile = (path: string) => this.call(`read ${baseName(path)}`, () => this.inner.readFile(path));
+  readdir = (path: string) => this.call(`list ${baseName(path)}`, () => this.inner.readdir(path));
+  unlink = (path: string) => this.call(`unlink ${baseName(path)}`, () => this.inner.unlink(path));
+  truncate = (path: string, lengthBytes: number) => this.call(`truncate ${baseName(path)} to ${lengthBytes}`, () => this.inner.truncate(path, lengthBytes));
+  mkdir = (path: string) => this.call(`mkdir ${baseName(path)}`, () => this.inner.mkdir(path));
+  rename = (from: string, to: string) => this.call(`rename ${baseName(from)} to ${baseName(to)}`, () => this.inner.rename(from, to));
+  syncDirectory = (path: string) => this.call(`fsync directory ${baseName(path)}`, () => this.inner.syncDirectory(path));
+}
+
+const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);

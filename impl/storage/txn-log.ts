@@ -81,6 +81,8 @@ export class TxnLogWriter {
   /** Counters for metrics and for tests of group commit. */
   private flushCount = 0;
   private appendCount = 0;
+  /** Appends whose promise has not resolved yet. */
+  private unresolvedAppends = 0;
 
   constructor(options: TxnLogOptions) {
     assert(options.logBytesMax > 0 && options.batchBytesMax > 0, `bad log bounds ${options.logBytesMax}/${options.batchBytesMax}`);
@@ -108,8 +110,13 @@ export class TxnLogWriter {
     this.lastAppendedZxid = zxid;
     this.appendCount++;
     if (this.failure !== undefined) return Promise.resolve(err(this.failedError()));
+    this.unresolvedAppends++;
     return new Promise((resolve) => {
-      this.pending.push({ zxid, payload, resolve });
+      const resolveOnce = (result: Result<void>) => {
+        this.unresolvedAppends--;
+        resolve(result);
+      };
+      this.pending.push({ zxid, payload, resolve: resolveOnce });
       this.startFlushing();
     });
   }
@@ -117,6 +124,63 @@ export class TxnLogWriter {
   /** The next flush starts a new file (after a snapshot, so purge can drop whole files). */
   requestRoll(): void {
     this.rollRequested = true;
+  }
+
+  /**
+   * Resolves once every append made before the call has been written and
+   * fsynced, or refused: ok if the log is healthy, the writer's failure if not.
+   * Appends made while waiting are waited for too (the loop runs until the
+   * queue is empty).
+   */
+  async flush(): Promise<Result<void>> {
+    while (this.flushing !== undefined) await this.flushing;
+    return this.failure === undefined ? ok(undefined) : err(this.failedError());
+  }
+
+  /**
+   * Every append made so far has resolved (the flush loop may still be
+   * finishing its turn; closeFile waits for it).
+   */
+  get isIdle(): boolean {
+    return this.unresolvedAppends === 0;
+  }
+
+  /** The writer's failure as a refusal, if an earlier write failed. */
+  get failed(): StorageError | undefined {
+    return this.failure === undefined ? undefined : this.failedError();
+  }
+
+  /**
+   * Closes the current file so that the log's files may be rewritten under
+   * the writer (truncation, snapshot installation); the next append opens a
+   * new file. The caller must have flushed: nothing may be in flight.
+   */
+  async closeFile(): Promise<void> {
+    assert(this.isIdle, 'closeFile with appends in flight');
+    while (this.flushing !== undefined) await this.flushing;
+    await this.closeCurrent();
+  }
+
+  /**
+   * Continues after the log was rewritten on disk: the next append must go
+   * above `lastLoggedZxid`, which may be lower than before (a truncation).
+   */
+  restartAfter(lastLoggedZxid: bigint): void {
+    assert(this.isIdle && this.flushing === undefined && this.current === undefined, 'restartAfter with an open file or appends in flight');
+    assert(this.failure === undefined, 'restartAfter on a failed writer');
+    this.lastAppendedZxid = lastLoggedZxid;
+    this.lastDurableZxid = lastLoggedZxid;
+    this.rollRequested = false;
+  }
+
+  /**
+   * Refuses every later append: the files were left in a state only recovery
+   * can settle (a rewrite failed halfway).
+   */
+  fail(error: StorageError): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.options.log(`txn log failed, refusing further appends until restart: ${error.message}`);
   }
 
   /** Waits for every pending append, then closes the current file. */
