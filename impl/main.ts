@@ -12,6 +12,8 @@
 import { loadConfig } from './config/load.ts';
 import { createLogger, isStructuredLevel } from './standalone/logger.ts';
 import { startStandalone } from './standalone/standalone.ts';
+import { isStandalone } from './config/zoo-cfg.ts';
+import { startEnsembleMember } from './ensemble/quorum-peer.ts';
 
 const usage = 'usage: npm start -- [path/to/zoo.cfg]   (or: npx tsx impl/main.ts [path/to/zoo.cfg])';
 
@@ -34,12 +36,36 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   for (const warning of loaded.value.warnings) log('warn', 'config-warning', { file: argv[0], message: warning });
 
-  const started = await startStandalone(loaded.value.config, { log });
+  const { config, myid } = loaded.value;
+  if (!isStandalone(config)) {
+    // server.N lines: an ensemble member (QuorumPeerMain), whose myid file says which line is ours.
+    if (myid === undefined) {
+      log('fatal', 'invalid-config', { file: argv[0], key: 'myid', message: `${config.dataDir}/myid is missing; an ensemble member needs it to know which server.N it is` });
+      return 2;
+    }
+    const member = await startEnsembleMember(config, myid, log);
+    if (!member.ok) {
+      log('fatal', 'cannot-start', { message: member.error });
+      return 1;
+    }
+    onSignals(() => void member.value.close('signal'), log);
+    const stop = await member.value.stopped;
+    // Sockets of a role run that was cut short must not keep the process alive.
+    setTimeout(() => process.exit(stop.exitCode), 100).unref();
+    return stop.exitCode;
+  }
+  const started = await startStandalone(config, { log });
   if (!started.ok) {
     log('fatal', 'cannot-start', { message: started.error });
     return 1;
   }
   const server = started.value;
+  onSignals((signal) => void server.close(`received ${signal}`), log);
+  const stop = await server.stopped;
+  return stop.exitCode;
+}
+
+function onSignals(close: (signal: NodeJS.Signals) => void, log: ReturnType<typeof createLogger>): void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -48,12 +74,10 @@ async function main(argv: readonly string[]): Promise<number> {
       log('warn', 'forced-exit', { signal });
       process.exit(130);
     }
-    void server.close(`received ${signal}`);
+    close(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const stop = await server.stopped;
-  return stop.exitCode;
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -35,6 +35,12 @@ export type StartServerOptions = ServerCoreOptions & {
   readonly globalOutstandingLimit?: number;
   /** Bytes queued to one client before it is deemed not reading and disconnected (default 64 MiB). */
   readonly writeBufferBytesMax?: number;
+  /**
+   * The request pipeline to start with, instead of a new one from these
+   * options. An ensemble member passes a stopped core while it is not serving
+   * and swaps in each role's core with `replaceCore`.
+   */
+  readonly core?: ServerCore;
   /** Answers a four-letter word; undefined closes the connection without a reply. */
   readonly fourLetterWord?: (word: string, server: ZooKeeperServer) => string | undefined | Promise<string | undefined>;
 };
@@ -43,6 +49,13 @@ export type ZooKeeperServer = {
   readonly host: string;
   readonly port: number;
   readonly core: ServerCore;
+  /**
+   * Puts another pipeline behind the port (an ensemble member changing role):
+   * the old one is stopped, which closes its connections (their clients
+   * reconnect, as ZooKeeper's do when a server changes role); new connections
+   * go to the new one.
+   */
+  replaceCore(core: ServerCore): void;
   /** Stops accepting, closes every connection, stops the clock. */
   close(): Promise<void>;
 };
@@ -53,7 +66,7 @@ const defaultLogger: Logger = (level, message) => {
 
 export async function startServer(options: StartServerOptions = {}): Promise<ZooKeeperServer> {
   const log = options.log ?? defaultLogger;
-  const core = new ServerCore({ ...options, log });
+  let core = options.core ?? new ServerCore({ ...options, log });
   const frameBytesMax = options.frameBytesMax ?? juteMaxBufferDefault;
   const maxClientCnxns = options.maxClientCnxns ?? 60;
   const writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
@@ -82,14 +95,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
     throttleTimer ??= setTimeout(checkThrottled, 1);
   };
   let server: ZooKeeperServer;
+  const currentCore = () => core;
 
   const netServer: Server = createServer({ noDelay: true }, (socket) => {
+    // A connection stays with the pipeline it was accepted by.
+    const core = currentCore();
     const remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const remotePort = socket.remotePort ?? 0;
     const count = connectionsPerAddress.get(remoteAddress) ?? 0;
     if (maxClientCnxns > 0 && count >= maxClientCnxns) {
       log('warn', `too many connections from ${remoteAddress} - max is ${maxClientCnxns}`);
       socket.destroy();
+      return;
+    }
+    if (core.isStopped) {
+      // Not serving (an ensemble member between roles): four-letter words are
+      // still answered (srvr says so); a client is turned away and tries another server.
+      notServing(socket);
       return;
     }
     connectionsPerAddress.set(remoteAddress, count + 1);
@@ -184,6 +206,32 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
     socket.on('close', finish);
   });
 
+  function notServing(socket: Socket): void {
+    sockets.add(socket);
+    let head = new Uint8Array(0);
+    const timer = setTimeout(() => socket.destroy(), 1000);
+    timer.unref();
+    socket.on('data', (chunk: Buffer) => {
+      if (head === undefined) return;
+      const joined = new Uint8Array(head.byteLength + chunk.byteLength);
+      joined.set(head, 0);
+      joined.set(chunk, head.byteLength);
+      if (joined.byteLength < 4) {
+        head = joined;
+        return;
+      }
+      clearTimeout(timer);
+      const word = Buffer.from(joined.subarray(0, 4)).toString('latin1');
+      if (fourLetterWords.has(word)) void answerFourLetterWord(word, socket);
+      else {
+        log('debug', `connection from ${socket.remoteAddress}:${socket.remotePort} refused: not serving`);
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => sockets.delete(socket));
+    socket.on('close', () => sockets.delete(socket));
+  }
+
   async function answerFourLetterWord(word: string, socket: Socket): Promise<void> {
     try {
       const answer = options.fourLetterWord === undefined ? undefined : await options.fourLetterWord(word, server);
@@ -209,14 +257,26 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
 
   // The session tracker's clock: ZooKeeper wakes at each bucket's expiry time;
   // ticking at half the tickTime keeps expiry within a tick of its bucket.
-  const timer = setInterval(() => core.tick(), Math.max(10, Math.floor(core.tickTimeMs / 2)));
+  let timer = setInterval(() => core.tick(), Math.max(10, Math.floor(core.tickTimeMs / 2)));
   timer.unref();
 
   let closing: Promise<void> | undefined;
   server = {
     host,
     port,
-    core,
+    get core() {
+      return core;
+    },
+    replaceCore(next: ServerCore) {
+      if (next === core) return;
+      const previous = core;
+      core = next;
+      previous.stop();
+      clearInterval(timer);
+      timer = setInterval(() => core.tick(), Math.max(10, Math.floor(core.tickTimeMs / 2)));
+      timer.unref();
+      if (closing !== undefined) next.stop();
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         clearInterval(timer);

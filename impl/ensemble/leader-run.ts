@@ -1,0 +1,349 @@
+// One term of leadership (QuorumPeer LEADING: Leader.lead with its
+// LearnerCnxAcceptor and LearnerHandlers): the quorum port, the peer core as
+// leader, and, once Zab reaches BROADCAST, a ServerCore in leader mode behind
+// the client port.
+//
+// - Discovery and synchronisation must finish within initLimit ticks
+//   (Leader.getEpochToPropose, waitForEpochAck, waitForNewLeaderAck each wait
+//   initLimit * tickTime); otherwise the leader gives up and looks again.
+// - In BROADCAST the leader pings every learner each half tick
+//   (Leader.lead's loop) and drops a learner it has not heard from in syncLimit
+//   ticks (LearnerHandler.synced); the core then gives up leadership if the
+//   remaining voters are no quorum.
+// - Client writes: the ServerCore preps and applies them at once (the
+//   leader's outstanding changes) and hands each batch to `persist`, which here
+//   proposes every txn through the core and resolves once the last one is
+//   committed. The core assigns the same zxids the ServerCore did (epoch << 32
+//   | counter, in order); a mismatch is a bug and stops the process.
+// - A SNAP is the committed tree, rebuilt from the snapshot and the log up to
+//   the zxid the core chose: the ServerCore's tree may hold txns not yet
+//   committed, which a learner must never be given as committed.
+
+import { createServer, type Server, type Socket } from 'node:net';
+import { assert } from '../../spec/common/assert.ts';
+import { OpCode } from '../protocol/constants.ts';
+import { startLeading } from '../quorum/peer/leader.ts';
+import { makeZxid } from '../quorum/peer/history.ts';
+import { fromQuorumPacket, toQuorumPacket, type PacketContext } from '../quorum/peer/packet.ts';
+import type { LeaderPeer, PeerEffect } from '../quorum/peer/types.ts';
+import { decodeLearnerInfo, PacketType, type QuorumPacket } from '../quorum/wire.ts';
+import { quorumVerifierText } from '../quorum/election-runner.ts';
+import { ServerCore } from '../server/core.ts';
+import { hex } from '../storage/file-names.ts';
+import { serializeTree } from '../tree/snapshot.ts';
+import { encodeTxn, type Txn } from '../tree/txn.ts';
+import { PeerDriver } from './peer-driver.ts';
+import { QuorumConnection, type QuorumItem } from './quorum-connection.ts';
+import type { RunContext, RunEnd } from './run-context.ts';
+import { decodePingTouches, decodeRequestPacket, pingPacket, syncPacket } from './session-traffic.ts';
+
+const textEncoder = new TextEncoder();
+
+export async function runLeader(context: RunContext): Promise<RunEnd> {
+  const run = new LeaderRun(context);
+  return run.start();
+}
+
+class LeaderRun {
+  private readonly driver: PeerDriver;
+  private readonly myCoreId: number;
+  private readonly learners = new Map<number, QuorumConnection>();
+  private server: Server | undefined;
+  private core: ServerCore | undefined;
+  private finish!: (end: RunEnd) => void;
+  private readonly finished: Promise<RunEnd>;
+  private over = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly packetContext: PacketContext;
+  /** persist() calls waiting for their last zxid to commit, in zxid order. */
+  private commitWaiters: { zxid: bigint; resolve: () => void }[] = [];
+  /** Forwarded syncs: the learner gets SYNC once everything proposed before it is committed (Leader.processSync). */
+  private pendingSyncs: { coreId: number; zxid: bigint }[] = [];
+  private lastCommittedZxid = 0n;
+
+  constructor(private readonly context: RunContext) {
+    const { membership, store } = context;
+    this.myCoreId = membership.coreIdOf(membership.myid)!;
+    const peer = startLeading(this.myCoreId, membership.peerConfig, store.peerDisk());
+    this.driver = new PeerDriver(peer, { apply: (effect) => this.apply(effect) }, (error) => this.crash(error));
+    this.packetContext = { sid: membership.myid, configVersion: 0n, quorumVerifier: textEncoder.encode(quorumVerifierText(membership.electionMembers)) };
+    this.finished = new Promise((resolve) => (this.finish = resolve));
+    context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
+  }
+
+  async start(): Promise<RunEnd> {
+    const { config, membership, log } = this.context;
+    const self = membership.self;
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const listening = await new Promise<string | undefined>((resolve) => {
+      this.server!.once('error', (error) => resolve(error.message));
+      this.server!.listen(self.quorumPort, self.host, () => resolve(undefined));
+    });
+    if (listening !== undefined) {
+      this.end(`cannot listen on the quorum port ${self.host}:${self.quorumPort}: ${listening}`);
+      return this.finished;
+    }
+    this.server.on('error', (error) => log('error', 'quorum-port', { message: error.message }));
+    log('info', 'leading', { epoch: this.driver.peer.acceptedEpoch + 1, quorumPort: self.quorumPort });
+    const initLimitMs = config.initLimitTicks * config.tickTimeMs;
+    this.timers.push(
+      setTimeout(() => {
+        const peer = this.driver.peer;
+        if (peer.role === 'LEADING' && peer.phase !== 'BROADCAST') this.end(`no quorum reached ${peer.phase} within initLimit (${initLimitMs} ms)`);
+      }, initLimitMs),
+    );
+    const halfTickMs = Math.max(5, Math.floor(config.tickTimeMs / 2));
+    this.timers.push(setInterval(() => this.heartbeat(), halfTickMs));
+    return this.finished;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.over) {
+      socket.destroy();
+      return;
+    }
+    const { log, membership } = this.context;
+    const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }));
+    let coreId: number | undefined;
+    connection.attach({
+      onItem: (item) => {
+        if (coreId === undefined) {
+          coreId = this.register(connection, item);
+          if (coreId === undefined) connection.close('first packet is not a valid FOLLOWERINFO/OBSERVERINFO');
+          return;
+        }
+        this.receive(coreId, item);
+      },
+      onClose: (reason) => {
+        if (coreId === undefined || this.learners.get(coreId) !== connection) return;
+        this.learners.delete(coreId);
+        log('info', 'learner-lost', { sid: membership.sidOf(coreId), reason });
+        this.driver.dispatch({ type: 'LearnerLost', sid: coreId });
+        this.afterStep();
+      },
+    });
+  }
+
+  /** LearnerHandler.run's first read: who is this learner? */
+  private register(connection: QuorumConnection, item: QuorumItem): number | undefined {
+    const { log, membership } = this.context;
+    if (item.kind !== 'packet') return undefined;
+    const packet = item.packet;
+    if (packet.type !== PacketType.FOLLOWERINFO && packet.type !== PacketType.OBSERVERINFO) return undefined;
+    const info = decodeLearnerInfo(packet.data);
+    if (info.serverid === undefined) return undefined;
+    const sid = Number(info.serverid);
+    const coreId = membership.coreIdOf(sid);
+    if (coreId === undefined || coreId === this.myCoreId) {
+      log('warn', 'unknown-learner', { sid, message: `server ${sid} is not in the configuration` });
+      return undefined;
+    }
+    const previous = this.learners.get(coreId);
+    this.learners.set(coreId, connection);
+    if (previous !== undefined) {
+      // A learner that reconnects: its old handler goes first (LearnerHandler shutdown, then a new one).
+      previous.close('replaced by a new connection from the same server');
+      this.driver.dispatch({ type: 'LearnerLost', sid: coreId });
+    }
+    log('info', 'learner-connected', { sid, type: packet.type === PacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO' });
+    this.receive(coreId, item);
+    return coreId;
+  }
+
+  private receive(coreId: number, item: QuorumItem): void {
+    const { log, membership } = this.context;
+    const packet = item.packet;
+    switch (packet.type) {
+      case PacketType.PING: {
+        const touches = decodePingTouches(packet);
+        if (!touches.ok) log('warn', 'bad-ping', { sid: membership.sidOf(coreId), message: touches.error });
+        else if (this.core !== undefined) this.core.touchSessions(touches.value);
+        return;
+      }
+      case PacketType.REQUEST: {
+        const request = decodeRequestPacket(packet);
+        if (!request.ok) {
+          log('warn', 'bad-request', { sid: membership.sidOf(coreId), message: request.error });
+          return;
+        }
+        if (this.core === undefined) return; // not serving yet: the learner's client times out and retries
+        if (request.value.type === OpCode.sync) {
+          this.pendingSyncs.push({ coreId, zxid: this.lastProposedZxid() });
+          this.releaseSyncs();
+          return;
+        }
+        this.core.submitForwarded(request.value);
+        return;
+      }
+      case PacketType.REVALIDATE:
+        // Our learners validate reconnecting sessions against their committed tree (see impl/server/core.ts).
+        return;
+      default: {
+        const message = fromQuorumPacket(packet);
+        if (!message.ok) {
+          log('warn', 'bad-packet', { sid: membership.sidOf(coreId), message: message.error });
+          return;
+        }
+        this.driver.dispatch({ type: 'Receive', from: coreId, message: message.value });
+        this.afterStep();
+      }
+    }
+  }
+
+  private lastProposedZxid(): bigint {
+    const history = this.driver.peer.history;
+    return history.length === 0 ? 0n : history[history.length - 1]!.zxid;
+  }
+
+  private apply(effect: PeerEffect): Promise<void> | void {
+    const { store, membership } = this.context;
+    switch (effect.type) {
+      case 'persistAcceptedEpoch':
+        return this.durably(store.writeEpoch('acceptedEpoch', effect.epoch));
+      case 'persistCurrentEpoch':
+        return this.durably(store.writeEpoch('currentEpoch', effect.epoch));
+      case 'appendTxns':
+        for (const txn of effect.txns) {
+          void store.append(txn).then((result) => {
+            if (!result.ok) this.context.fatal(result.error);
+            else if (!this.over) {
+              this.driver.dispatch({ type: 'LogSynced', zxid: result.value });
+              this.afterStep();
+            }
+          });
+        }
+        return;
+      case 'truncateLog':
+      case 'installSnapshot':
+        throw new Error(`a leader never gets ${effect.type}`);
+      case 'send': {
+        const connection = this.learners.get(effect.to);
+        if (connection === undefined) return;
+        const message = effect.message;
+        if (message.type === 'SNAP') {
+          const tree = store.buildTree(message.zxid);
+          if (!tree.ok) throw new Error(`cannot build the snapshot for server ${membership.sidOf(effect.to)}: ${tree.error}`);
+          assert(tree.value.lastProcessedZxid === message.zxid, () => `SNAP at ${hex(message.zxid)} built a tree at ${hex(tree.value.lastProcessedZxid)}`);
+          connection.sendSnapshot(toQuorumPacket(message, this.packetContext), serializeTree(tree.value));
+          return;
+        }
+        if (message.type === 'PROPOSAL' || message.type === 'INFORM') assert(message.txn.data.byteLength > 0, 'a txn without a payload is never sent');
+        connection.send(toQuorumPacket(message, this.packetContext));
+        return;
+      }
+      case 'deliver':
+        this.delivered(effect.txn.zxid);
+        return;
+      case 'goLooking':
+        this.end(effect.reason);
+        return;
+      default:
+        return effect satisfies never;
+    }
+  }
+
+  private durably(write: Promise<{ ok: boolean; error?: string }>): Promise<void> {
+    return write.then((result) => {
+      if (!result.ok) this.context.fatal(result.error ?? 'epoch file write failed');
+    });
+  }
+
+  /** A txn is committed: release the persist() calls and syncs it completes. */
+  private delivered(zxid: bigint): void {
+    if (zxid > this.lastCommittedZxid) this.lastCommittedZxid = zxid;
+    let released = 0;
+    while (released < this.commitWaiters.length && this.commitWaiters[released]!.zxid <= zxid) this.commitWaiters[released++]!.resolve();
+    if (released > 0) this.commitWaiters = this.commitWaiters.slice(released);
+    this.releaseSyncs();
+    const core = this.core;
+    if (core !== undefined && core.tree.lastProcessedZxid === zxid) this.context.store.maybeSnapshot(core.tree);
+  }
+
+  private releaseSyncs(): void {
+    while (this.pendingSyncs.length > 0 && this.pendingSyncs[0]!.zxid <= this.lastCommittedZxid) {
+      const { coreId } = this.pendingSyncs.shift()!;
+      this.learners.get(coreId)?.send(syncPacket);
+    }
+  }
+
+  /** After each step: start serving once Zab is in BROADCAST. */
+  private afterStep(): void {
+    const peer = this.driver.peer;
+    if (this.core !== undefined || this.over || peer.role !== 'LEADING' || peer.phase !== 'BROADCAST') return;
+    this.startServing(peer);
+  }
+
+  private startServing(peer: LeaderPeer): void {
+    const { store, log, config } = this.context;
+    const tree = store.buildTree();
+    if (!tree.ok) {
+      this.context.fatal(`cannot rebuild the data tree: ${tree.error}`);
+      return;
+    }
+    this.lastCommittedZxid = tree.value.lastProcessedZxid;
+    const core = new ServerCore({
+      ...this.context.coreOptions,
+      tree: tree.value,
+      replication: { role: 'leader', firstZxid: makeZxid(peer.currentEpoch, 1n) },
+      persist: (txns) => this.propose(txns),
+      onFatal: (error) => this.context.fatal(`leader pipeline failed: ${error instanceof Error ? error.message : String(error)}`),
+    });
+    this.core = core;
+    log('info', 'serving', { mode: 'leader', epoch: peer.currentEpoch, lastZxid: hex(tree.value.lastProcessedZxid) });
+    if (config.leaderServes) this.context.serve(core, 'leader');
+  }
+
+  /** The leader's `persist`: propose each txn through the core; resolves when the last is committed. */
+  private propose(txns: readonly Txn[]): Promise<void> {
+    if (txns.length === 0 || this.over) return new Promise(() => {});
+    for (const txn of txns) {
+      this.driver.dispatch({ type: 'ClientRequest', data: encodeTxn(txn) });
+      const proposed = this.lastProposedZxid();
+      if (proposed !== txn.zxid) {
+        // The peer core refused (it is no longer in BROADCAST, or the counter rolled over): the run is ending.
+        if (this.driver.peer.role !== 'LEADING') return new Promise(() => {});
+        throw new Error(`the peer core proposed ${hex(proposed)} for txn ${hex(txn.zxid)}`);
+      }
+    }
+    this.afterStep();
+    const last = txns[txns.length - 1]!.zxid;
+    return new Promise((resolve) => this.commitWaiters.push({ zxid: last, resolve }));
+  }
+
+  /** Each half tick: ping the learners, drop those silent for syncLimit ticks. */
+  private heartbeat(): void {
+    const { config, log, membership } = this.context;
+    const peer = this.driver.peer;
+    if (this.over || peer.role !== 'LEADING') return;
+    const now = performance.now();
+    const limitMs = (peer.phase === 'BROADCAST' ? config.syncLimitTicks : config.initLimitTicks) * config.tickTimeMs;
+    const ping = pingPacket(this.lastProposedZxid(), undefined);
+    for (const [coreId, connection] of this.learners) {
+      if (now - connection.lastReceivedAtMs > limitMs) {
+        log('warn', 'learner-silent', { sid: membership.sidOf(coreId), message: `nothing from server ${membership.sidOf(coreId)} for ${limitMs} ms` });
+        connection.close('silent for longer than syncLimit');
+        continue;
+      }
+      if (peer.phase === 'BROADCAST') connection.send(ping);
+    }
+  }
+
+  private crash(error: unknown): void {
+    this.context.fatal(`leader run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+
+  private end(reason: string): void {
+    if (this.over) return;
+    this.over = true;
+    this.driver.end();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.context.log('info', 'leadership-ended', { reason });
+    this.context.serve(undefined, undefined);
+    this.core?.stop();
+    for (const connection of this.learners.values()) connection.close('leader stepping down');
+    this.learners.clear();
+    // The next run may lead again on the same port: report the end once the port is free.
+    if (this.server?.listening === true) this.server.close(() => this.finish({ reason }));
+    else this.finish({ reason });
+  }
+}

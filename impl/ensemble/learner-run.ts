@@ -1,0 +1,315 @@
+// One term as a follower or observer (QuorumPeer FOLLOWING / OBSERVING:
+// Follower.followLeader, Observer.observeLeader, Learner.syncWithLeader): the
+// connection to the leader's quorum port, the peer core as learner, and, from
+// UPTODATE on, a ServerCore in learner mode behind the client port.
+//
+// - Connecting: the learner dials the leader until initLimit ticks have
+//   passed (Learner.connectToLeader retries for initLimit * tickTime), then
+//   gives up and looks again: the election may have picked a leader that
+//   never came up.
+// - Synchronisation must be over within initLimit ticks, and in BROADCAST
+//   the leader must be heard from at least every syncLimit ticks (the
+//   socket's read timeout in ZooKeeper); otherwise the leader is lost.
+// - The data tree holds committed txns only. Before UPTODATE the run applies
+//   the core's deliveries to it directly; after, through the ServerCore, which
+//   releases the replies of the local clients whose requests they are.
+// - A SNAP's snapshot arrives with the SNAP packet; the core decides when it
+//   is installed (at NEWLEADER), and the run writes it to disk then.
+
+import { connect, type Socket } from 'node:net';
+import { startFollowing } from '../quorum/peer/learner.ts';
+import { fromQuorumPacket, toQuorumPacket, type PacketContext } from '../quorum/peer/packet.ts';
+import type { LearnerPeer, PeerEffect, PeerTxn } from '../quorum/peer/types.ts';
+import { PacketType } from '../quorum/wire.ts';
+import { quorumVerifierText } from '../quorum/election-runner.ts';
+import { ServerCore } from '../server/core.ts';
+import { hex } from '../storage/file-names.ts';
+import type { DataTree } from '../tree/data-tree.ts';
+import { deserializeTree } from '../tree/snapshot.ts';
+import { decodeTxn } from '../tree/txn.ts';
+import { PeerDriver } from './peer-driver.ts';
+import { QuorumConnection, type QuorumItem } from './quorum-connection.ts';
+import type { RunContext, RunEnd } from './run-context.ts';
+import { pingPacket, requestPacket } from './session-traffic.ts';
+
+const textEncoder = new TextEncoder();
+const noPayload = new Uint8Array(0);
+
+export async function runLearner(context: RunContext, leaderSid: number): Promise<RunEnd> {
+  const run = new LearnerRun(context, leaderSid);
+  return run.start();
+}
+
+class LearnerRun {
+  private driver: PeerDriver;
+  private readonly leaderCoreId: number;
+  private connection: QuorumConnection | undefined;
+  private core: ServerCore | undefined;
+  private tree: DataTree;
+  /** The snapshot that came with the last SNAP, installed at NEWLEADER. */
+  private snapshot: { zxid: bigint; blob: Uint8Array } | undefined;
+  private finish!: (end: RunEnd) => void;
+  private readonly finished: Promise<RunEnd>;
+  private over = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly packetContext: PacketContext;
+  private readonly observing: boolean;
+
+  constructor(
+    private readonly context: RunContext,
+    private readonly leaderSid: number,
+  ) {
+    const { membership, store } = context;
+    const leaderCoreId = membership.coreIdOf(leaderSid);
+    if (leaderCoreId === undefined) throw new Error(`elected leader ${leaderSid} is not in the configuration`);
+    this.leaderCoreId = leaderCoreId;
+    const disk = store.peerDisk();
+    this.driver = this.newDriver();
+    const peer = this.driver.peer as LearnerPeer;
+    this.observing = peer.role === 'OBSERVING';
+    this.packetContext = { sid: membership.myid, configVersion: 0n, quorumVerifier: textEncoder.encode(quorumVerifierText(membership.electionMembers)) };
+    // The tree at the core's lastCommitted: the snapshot and what the core knows committed of the log.
+    const committed = peer.lastCommitted > 0 ? disk.log[peer.lastCommitted - 1]!.zxid : 0n;
+    const built = store.buildTree(committed);
+    if (!built.ok) throw new Error(`cannot rebuild the data tree: ${built.error}`);
+    this.tree = built.value;
+    this.finished = new Promise((resolve) => (this.finish = resolve));
+    context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
+  }
+
+  async start(): Promise<RunEnd> {
+    const { config, log } = this.context;
+    const initLimitMs = config.initLimitTicks * config.tickTimeMs;
+    const deadline = performance.now() + initLimitMs;
+    log('info', this.observing ? 'observing' : 'following', { leader: this.leaderSid });
+    let connection: QuorumConnection | undefined;
+    // A connection the leader closes before saying anything (it is not listening yet behind a proxy,
+    // or it is still closing its previous term) is retried like a refused one, until initLimit.
+    while (connection === undefined || (connection.isClosed && connection.packetsReceived === 0)) {
+      const socket = await this.dial(deadline);
+      if (socket === undefined || this.over) {
+        this.end(`cannot connect to leader ${this.leaderSid} within initLimit (${initLimitMs} ms)`);
+        return this.finished;
+      }
+      connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }));
+      const first = await new Promise<'packet' | 'closed' | 'timeout'>((resolve) => {
+        const timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - performance.now()));
+        this.timers.push(timer);
+        connection!.attach({
+          onItem: (item) => {
+            resolve('packet');
+            this.receive(item);
+          },
+          onClose: (reason) => {
+            resolve('closed');
+            if (connection!.packetsReceived > 0) this.leaderLost(`connection to the leader: ${reason}`);
+          },
+        });
+        this.connection = connection!;
+        if (connection!.packetsReceived === 0 && !connection!.isClosed) this.driver.dispatch({ type: 'ConnectToLeader' });
+      });
+      if (first === 'timeout' && connection.packetsReceived === 0) {
+        this.leaderLost(`no answer from leader ${this.leaderSid} within initLimit (${initLimitMs} ms)`);
+        return this.finished;
+      }
+      if (first === 'closed' && connection.packetsReceived === 0) {
+        // Nothing happened but our FOLLOWERINFO: start the core afresh and register again.
+        this.driver.end();
+        this.driver = this.newDriver();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    this.timers.push(
+      setTimeout(() => {
+        const peer = this.driver.peer;
+        if (peer.role !== 'LOOKING' && peer.phase !== 'BROADCAST') this.leaderLost(`not synchronised within initLimit (${initLimitMs} ms)`);
+      }, initLimitMs),
+    );
+    const syncLimitMs = config.syncLimitTicks * config.tickTimeMs;
+    this.timers.push(
+      setInterval(() => {
+        const peer = this.driver.peer;
+        if (this.over || peer.role === 'LOOKING' || peer.phase !== 'BROADCAST') return;
+        if (performance.now() - connection.lastReceivedAtMs > syncLimitMs) this.leaderLost(`nothing from the leader for syncLimit (${syncLimitMs} ms)`);
+      }, Math.max(5, Math.floor(config.tickTimeMs / 2))),
+    );
+    return this.finished;
+  }
+
+  private newDriver(): PeerDriver {
+    const { membership, store } = this.context;
+    const peer = startFollowing(membership.coreIdOf(membership.myid)!, membership.peerConfig, store.peerDisk(), this.leaderCoreId);
+    return new PeerDriver(peer, { apply: (effect) => this.apply(effect) }, (error) => this.crash(error));
+  }
+
+  /** Learner.connectToLeader: retry until the deadline. */
+  private async dial(deadlineMs: number): Promise<Socket | undefined> {
+    const { membership, config } = this.context;
+    const leader = membership.ordered[this.leaderCoreId]!;
+    for (let attempt = 0; !this.over && performance.now() < deadlineMs; attempt++) {
+      const socket = await new Promise<Socket | undefined>((resolve) => {
+        const s = connect({ host: leader.host, port: leader.quorumPort });
+        const timer = setTimeout(() => {
+          s.destroy();
+          resolve(undefined);
+        }, Math.min(config.cnxTimeoutMs, Math.max(10, deadlineMs - performance.now())));
+        s.once('connect', () => {
+          clearTimeout(timer);
+          resolve(s);
+        });
+        s.once('error', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+      if (socket !== undefined) return socket;
+      await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(attempt, 5))));
+    }
+    return undefined;
+  }
+
+  private receive(item: QuorumItem): void {
+    const { log } = this.context;
+    if (item.kind === 'snapshot') {
+      this.snapshot = { zxid: item.packet.zxid, blob: item.blob };
+      // The core's SNAP carries the committed txns that make the snapshot; here a stand-in for the whole of it.
+      const stand: PeerTxn[] = item.packet.zxid > 0n ? [{ zxid: item.packet.zxid, data: noPayload }] : [];
+      const message = fromQuorumPacket(item.packet, stand);
+      if (message.ok) this.step({ type: 'Receive', from: this.leaderCoreId, message: message.value });
+      return;
+    }
+    const packet = item.packet;
+    switch (packet.type) {
+      case PacketType.PING:
+        // Learner.ping: answer with the sessions our clients kept alive since the last one.
+        this.connection?.send(pingPacket(packet.zxid, this.core?.drainSessionTouches() ?? []));
+        return;
+      case PacketType.SYNC:
+        this.core?.leaderSynced();
+        return;
+      case PacketType.REVALIDATE:
+        return;
+      default: {
+        const message = fromQuorumPacket(packet);
+        if (!message.ok) {
+          log('warn', 'bad-packet', { from: this.leaderSid, message: message.error });
+          return;
+        }
+        this.step({ type: 'Receive', from: this.leaderCoreId, message: message.value });
+      }
+    }
+  }
+
+  private step(event: Parameters<PeerDriver['dispatch']>[0]): void {
+    this.driver.dispatch(event);
+    const peer = this.driver.peer;
+    if (this.core === undefined && !this.over && peer.role !== 'LOOKING' && peer.phase === 'BROADCAST') this.startServing();
+  }
+
+  private apply(effect: PeerEffect): Promise<void> | void {
+    const { store } = this.context;
+    switch (effect.type) {
+      case 'persistAcceptedEpoch':
+        return this.durably(store.writeEpoch('acceptedEpoch', effect.epoch));
+      case 'persistCurrentEpoch':
+        return this.durably(store.writeEpoch('currentEpoch', effect.epoch));
+      case 'appendTxns':
+        for (const txn of effect.txns) {
+          void store.append(txn).then((result) => {
+            if (!result.ok) this.context.fatal(result.error);
+            else if (!this.over) this.step({ type: 'LogSynced', zxid: result.value });
+          });
+        }
+        return;
+      case 'truncateLog':
+        return store.truncateAfter(effect.zxid).then((result) => {
+          if (!result.ok) this.context.fatal(result.error);
+        });
+      case 'installSnapshot': {
+        const snapshot = this.snapshot;
+        if (snapshot === undefined || snapshot.zxid !== effect.zxid) throw new Error(`installSnapshot ${hex(effect.zxid)} without that snapshot received`);
+        const tree = deserializeTree(snapshot.blob);
+        if (!tree.ok) {
+          // The leader sent bytes that are no tree: drop the leader, never install them.
+          this.leaderLost(`the leader's snapshot does not decode: ${tree.error}`);
+          return;
+        }
+        this.tree = tree.value;
+        this.snapshot = undefined;
+        return store.installSnapshot(snapshot.zxid, snapshot.blob).then((result) => {
+          if (!result.ok) this.context.fatal(result.error);
+        });
+      }
+      case 'send': {
+        if (effect.to !== this.leaderCoreId) return;
+        this.connection?.send(toQuorumPacket(effect.message, this.packetContext));
+        return;
+      }
+      case 'deliver':
+        this.deliver(effect.txn);
+        return;
+      case 'goLooking':
+        this.end(effect.reason);
+        return;
+      default:
+        return effect satisfies never;
+    }
+  }
+
+  private deliver(entry: PeerTxn): void {
+    if (entry.zxid <= this.tree.lastProcessedZxid) return;
+    const txn = decodeTxn(entry.data);
+    if (!txn.ok) {
+      this.context.fatal(`committed txn ${hex(entry.zxid)} does not decode: ${txn.error}`);
+      return;
+    }
+    if (this.core !== undefined) this.core.applyCommitted(txn.value);
+    else this.tree.applyTxn(txn.value);
+    this.context.store.maybeSnapshot(this.tree);
+  }
+
+  private durably(write: Promise<{ ok: true; value: void } | { ok: false; error: string }>): Promise<void> {
+    return write.then((result) => {
+      if (!result.ok) this.context.fatal(result.error);
+    });
+  }
+
+  private startServing(): void {
+    const { log } = this.context;
+    const core = new ServerCore({
+      ...this.context.coreOptions,
+      tree: this.tree,
+      replication: {
+        role: 'learner',
+        forward: (request) => this.connection?.send(requestPacket(request)),
+      },
+    });
+    this.core = core;
+    const mode = this.observing ? 'observer' : 'follower';
+    log('info', 'serving', { mode, leader: this.leaderSid, lastZxid: hex(this.tree.lastProcessedZxid) });
+    this.context.serve(core, mode);
+  }
+
+  private leaderLost(reason: string): void {
+    if (this.over) return;
+    this.driver.dispatch({ type: 'LeaderLost' });
+    this.end(reason);
+  }
+
+  private crash(error: unknown): void {
+    this.context.fatal(`learner run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  }
+
+  private end(reason: string): void {
+    if (this.over) return;
+    this.over = true;
+    this.driver.end();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.context.log('info', 'stopped-following', { leader: this.leaderSid, reason });
+    this.context.serve(undefined, undefined);
+    this.core?.stop();
+    this.connection?.close('stopped following');
+    // The log's queue is flushed before looking again (SyncRequestProcessor's shutdown): the vote must count it.
+    void this.context.store.flush().then(() => this.finish({ reason }));
+  }
+}

@@ -1,0 +1,176 @@
+// One quorum-port TCP connection (Learner.sock / LearnerHandler.sock): a
+// stream of jute QuorumPackets with no length prefix, except that a SNAP
+// packet is followed by the snapshot itself and then the string `BenWasHere`
+// (LearnerHandler.syncFollower writes serializeSnapshot, then the signature;
+// Learner.syncWithLeader reads them and refuses the stream without the
+// signature). Our snapshot is impl/tree's serialisation, sent as one jute
+// buffer (int length, bytes), so the reader knows where it ends without
+// parsing it.
+//
+// The reader is incremental and bounded like wire.ts's QuorumPacketDecoder;
+// a stream that breaks its framing is closed, which the runners treat as the
+// peer being gone (LearnerLost / LeaderLost). It never throws at the peer's
+// bytes.
+
+import type { Socket } from 'node:net';
+import { JuteWriter } from '../protocol/jute.ts';
+import { encodeQuorumPacket, PacketType, parseQuorumPacket, quorumPacketLimitsDefault, type QuorumPacket } from '../quorum/wire.ts';
+
+/** LearnerHandler's snapshot signature. */
+export const snapshotSignature = 'BenWasHere';
+/** A snapshot larger than this breaks the stream (Node's Buffer limit is not a protocol limit; this is a sanity bound). */
+export const snapshotBytesMax = 1024 * 1024 * 1024;
+
+export type QuorumItem =
+  | { readonly kind: 'packet'; readonly packet: QuorumPacket }
+  /** A SNAP packet with the snapshot that followed it. */
+  | { readonly kind: 'snapshot'; readonly packet: QuorumPacket; readonly blob: Uint8Array };
+
+export interface QuorumConnectionHandlers {
+  readonly onItem: (item: QuorumItem) => void;
+  /** Once, when the socket ends, errors or the stream breaks. */
+  readonly onClose: (reason: string) => void;
+}
+
+const textEncoder = new TextEncoder();
+
+export class QuorumConnection {
+  private pending: Uint8Array = new Uint8Array(0);
+  private needed = 16;
+  /** A SNAP packet whose snapshot is still arriving. */
+  private snap: QuorumPacket | undefined;
+  private closed = false;
+  private handlers: QuorumConnectionHandlers | undefined;
+  private readonly early: QuorumItem[] = [];
+  /** performance.now() of the last byte received: the liveness checks read it. */
+  lastReceivedAtMs = performance.now();
+  packetsSent = 0;
+  packetsReceived = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly log: (line: string) => void,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (error) => this.close(`socket error: ${error.message}`));
+    socket.on('close', () => this.close('connection closed by peer'));
+  }
+
+  /** Starts delivering; items that arrived before are delivered first. */
+  attach(handlers: QuorumConnectionHandlers): void {
+    this.handlers = handlers;
+    for (const item of this.early.splice(0)) if (!this.closed) handlers.onItem(item);
+    if (this.closed) handlers.onClose(this.closeReason);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  send(packet: QuorumPacket): void {
+    if (this.closed) return;
+    this.packetsSent++;
+    this.socket.write(encodeQuorumPacket(packet));
+  }
+
+  /** SNAP, then the snapshot as a jute buffer, then the signature. */
+  sendSnapshot(packet: QuorumPacket, blob: Uint8Array): void {
+    if (this.closed) return;
+    this.send(packet);
+    const writer = new JuteWriter(blob.byteLength + 32);
+    writer.writeBuffer(blob).writeString(snapshotSignature);
+    this.socket.write(writer.toBytes());
+  }
+
+  private closeReason = '';
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeReason = reason;
+    this.socket.destroy();
+    this.handlers?.onClose(reason);
+  }
+
+  private emit(item: QuorumItem): void {
+    this.packetsReceived++;
+    if (this.handlers === undefined) this.early.push(item);
+    else this.handlers.onItem(item);
+  }
+
+  private receive(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.lastReceivedAtMs = performance.now();
+    let bytes = this.pending.byteLength === 0 ? chunk : concat(this.pending, chunk);
+    while (!this.closed && bytes.byteLength >= this.needed) {
+      if (this.snap !== undefined) {
+        const parsed = parseSnapshot(bytes);
+        if (parsed.kind === 'invalid') return this.broken(parsed.reason);
+        if (parsed.kind === 'incomplete') {
+          this.needed = parsed.bytesNeeded;
+          break;
+        }
+        const packet = this.snap;
+        this.snap = undefined;
+        this.needed = 16;
+        bytes = bytes.subarray(parsed.bytesConsumed);
+        this.emit({ kind: 'snapshot', packet, blob: parsed.blob });
+        continue;
+      }
+      const parsed = parseQuorumPacket(bytes, quorumPacketLimitsDefault);
+      if (parsed.kind === 'invalid') return this.broken(parsed.reason);
+      if (parsed.kind === 'incomplete') {
+        this.needed = parsed.bytesNeeded;
+        break;
+      }
+      bytes = bytes.subarray(parsed.bytesConsumed);
+      this.needed = 16;
+      if (parsed.packet.type === PacketType.SNAP) {
+        this.snap = parsed.packet;
+        this.needed = 4;
+        continue;
+      }
+      this.emit({ kind: 'packet', packet: parsed.packet });
+    }
+    // Copy: the socket may reuse the chunk's memory.
+    this.pending = bytes.byteLength === 0 ? new Uint8Array(0) : bytes.slice();
+  }
+
+  private broken(reason: string): void {
+    this.log(`quorum stream from ${this.socket.remoteAddress}:${this.socket.remotePort} broken: ${reason}`);
+    this.pending = new Uint8Array(0);
+    this.close(`stream broken: ${reason}`);
+  }
+}
+
+type SnapshotParse =
+  | { readonly kind: 'incomplete'; readonly bytesNeeded: number }
+  | { readonly kind: 'invalid'; readonly reason: string }
+  | { readonly kind: 'complete'; readonly blob: Uint8Array; readonly bytesConsumed: number };
+
+const signatureBytes = textEncoder.encode(snapshotSignature);
+
+function parseSnapshot(bytes: Uint8Array): SnapshotParse {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.byteLength < 4) return { kind: 'incomplete', bytesNeeded: 4 };
+  const length = view.getInt32(0);
+  if (length < 0 || length > snapshotBytesMax) return { kind: 'invalid', reason: `snapshot length ${length}` };
+  const end = 4 + length;
+  if (bytes.byteLength < end + 4) return { kind: 'incomplete', bytesNeeded: end + 4 };
+  const signatureLength = view.getInt32(end);
+  if (signatureLength !== signatureBytes.byteLength) return { kind: 'invalid', reason: `snapshot signature length ${signatureLength}` };
+  const total = end + 4 + signatureLength;
+  if (bytes.byteLength < total) return { kind: 'incomplete', bytesNeeded: total };
+  for (let i = 0; i < signatureLength; i++) {
+    if (bytes[end + 4 + i] !== signatureBytes[i]) return { kind: 'invalid', reason: 'missing signature after snapshot' };
+  }
+  return { kind: 'complete', blob: bytes.slice(4, end), bytesConsumed: total };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.byteLength + b.byteLength);
+  out.set(a, 0);
+  out.set(b, a.byteLength);
+  return out;
+}
