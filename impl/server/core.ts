@@ -223,8 +223,6 @@ export class ServerCore {
   private readonly pendingSyncs: { readonly output: Output; readonly release: () => void }[] = [];
   /** Learner: local sessions touched since the last drain (LearnerSessionTracker's touchTable). */
   private readonly touches = new SessionTouches();
-  /** Leader: forwarded syncs waiting for the batch of the txns prepped before them, oldest first. */
-  private readonly leaderSyncs: { readonly batch: number; readonly synced: () => void }[] = [];
 
   // Server-wide stats.
   private packetsReceived = 0;
@@ -660,8 +658,10 @@ export class ServerCore {
     this.pendingSyncs.push({
       output,
       release: () => {
-        const zxid = this.tree.lastProcessedZxid;
-        output.deliver = () => this.reply(connection, header, 0, encodeRecord({ path }, R.SyncResponse.write), startedAtMs, zxid);
+        // Stamped when it leaves, not when the SYNC came: a write of the same
+        // session ahead of it in the FIFO may commit in between, and the zxids
+        // a client sees must not go backwards.
+        output.deliver = () => this.reply(connection, header, 0, encodeRecord({ path }, R.SyncResponse.write), startedAtMs, this.tree.lastProcessedZxid);
         this.releaseConnection(connection);
       },
     });
@@ -992,7 +992,6 @@ export class ServerCore {
     for (const txn of txns) if (txn.zxid > this.durableZxid) this.durableZxid = txn.zxid;
     for (const [path, pathBatch] of this.pendingPaths) if (pathBatch <= batch) this.pendingPaths.delete(path);
     this.release();
-    this.releaseLeaderSyncs();
     if (this.batchTxns.length > 0) void this.flush();
   }
 
@@ -1102,8 +1101,7 @@ export class ServerCore {
     }
     // NIOServerCnxn.process sends an event at once, ahead of replies still waiting.
     for (const event of events) this.deliverEvent(event);
-    const connectionId = this.sessionConnection.get(txn.sessionId);
-    const connection = connectionId === undefined ? undefined : this.connections.get(connectionId);
+    const connection = this.sessionConnectionOf(txn.sessionId);
     if (connection === undefined) return;
     const pending = connection.forwarded[0];
     if (pending !== undefined && pending.cxid === txn.cxid && pending.kind === forwardedKind(txn)) {
@@ -1112,7 +1110,13 @@ export class ServerCore {
       this.releaseConnection(connection);
       return;
     }
-    if (txn.body.type === 'closeSession') this.closeConnection(connection.id, 'session expired');
+    // The leader's own closeSession (expiry) has cxid 0; a client's has its xid.
+    if (txn.body.type === 'closeSession') this.closeConnection(connection.id, txn.cxid === 0 ? 'session expired' : 'session closed through another server');
+  }
+
+  private sessionConnectionOf(sessionId: bigint): Connection | undefined {
+    const connectionId = this.sessionConnection.get(sessionId);
+    return connectionId === undefined ? undefined : this.connections.get(connectionId);
   }
 
   /**
@@ -1146,15 +1150,10 @@ export class ServerCore {
    * one that is closing, becomes an error txn with SessionExpired
    * (SessionTracker.checkSession in pRequest2Txn), so it cannot create
    * ephemerals for a dead session. Bad input from a peer is logged, never
-   * thrown.
-   *
-   * A forwarded sync makes no txn: `synced` is called once every txn prepped
-   * before it has committed (Leader.processSync and its pendingSyncs), at once
-   * if nothing is pending; the runner then sends that learner a SYNC. It is
-   * called after persist's promise for those txns resolved, so after the
-   * runner sent their COMMITs.
+   * thrown. A forwarded sync makes no txn and is not for this method: see
+   * lastPreppedZxid.
    */
-  submitForwarded(request: ForwardedRequest, synced?: () => void): void {
+  submitForwarded(request: ForwardedRequest): void {
     assert(this.replication?.role === 'leader', 'submitForwarded is for a leader');
     if (this.stopped) return;
     const { sessionId, cxid, type, body } = request;
@@ -1172,10 +1171,16 @@ export class ServerCore {
           this.submitTxn(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs });
           return;
         }
-        case OpCode.closeSession:
+        case OpCode.closeSession: {
           this.tracker.setClosing(sessionId);
-          this.submitTxn(sessionId, cxid, { type: OpCode.closeSession });
+          const { batch } = this.submitTxn(sessionId, cxid, { type: OpCode.closeSession });
+          // A connection of the session here is stale (the client moved on); it
+          // closes with the commit (FinalRequestProcessor's closeSession of a
+          // request with no connection).
+          const connection = this.sessionConnectionOf(sessionId);
+          if (connection !== undefined) this.enqueue(connection, batch, () => this.closeConnection(connection.id, 'session closed through another server'));
           return;
+        }
         case OpCode.create:
         case OpCode.create2:
         case OpCode.createContainer:
@@ -1197,14 +1202,6 @@ export class ServerCore {
           else this.submitTxn(sessionId, cxid, write, request.authIds);
           return;
         }
-        case OpCode.sync:
-          if (synced === undefined) {
-            this.log('warn', `ignoring ${what}: no callback for the SYNC`);
-            return;
-          }
-          this.leaderSyncs.push({ batch: this.lastTxnBatch, synced });
-          this.releaseLeaderSyncs();
-          return;
         default:
           this.log('warn', `ignoring ${what}: not a request a learner forwards`);
       }
@@ -1213,9 +1210,19 @@ export class ServerCore {
     }
   }
 
-  /** Leader: answers the forwarded syncs whose preceding txns have all committed, in order. */
-  private releaseLeaderSyncs(): void {
-    while (this.leaderSyncs.length > 0 && this.leaderSyncs[0]!.batch <= this.durableBatch) this.leaderSyncs.shift()!.synced();
+  /**
+   * Leader: the zxid of the newest txn prepped, whether or not it has reached
+   * persist yet (Leader.processSync's lastProposed). A learner's forwarded sync
+   * is the runner's to answer: it sends that learner a SYNC right after the
+   * COMMIT of this zxid, read when the sync arrives, and at once if that is
+   * committed already (Leader.pendingSyncs). The SYNC must come before the
+   * COMMITs of later txns: the learner answers its client's sync when the SYNC
+   * arrives, and a later write of the same client, committed before, would
+   * otherwise be answered with an older zxid than the sync.
+   */
+  get lastPreppedZxid(): bigint {
+    assert(this.replication?.role === 'leader', 'lastPreppedZxid is for a leader');
+    return this.nextZxid - 1n;
   }
 
   /** Leader: the session touches a learner reported with its PING (LearnerHandler -> ZooKeeperServer.touch). */

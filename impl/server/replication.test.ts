@@ -11,6 +11,7 @@ import { ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
 import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
+import { serializeTree } from '../tree/snapshot.ts';
 import type { Txn } from '../tree/txn.ts';
 import { ServerCore, type ForwardedRequest, type LogLevel } from './core.ts';
 
@@ -112,10 +113,20 @@ class Ensemble {
   /** Every committed txn, in commit order. */
   readonly committed: Txn[] = [];
   readonly forwarded: ForwardedRequest[] = [];
+  private lastCommittedZxid = 0n;
+  private readonly pendingSyncs: { afterZxid: bigint; learner: ServerCore }[] = [];
   private holding = false;
   private readonly held: { txns: readonly Txn[]; resolve: () => void }[] = [];
 
-  constructor() {
+  private lastProposedZxid = 0n;
+
+  /**
+   * `syncAfter`: which txn a forwarded sync's SYNC follows: the leader core's
+   * last prepped one (lastPreppedZxid), or the last one handed to persist,
+   * i.e. proposed (a runner that reads its proposal history); txns prepped
+   * while a persist is in flight are proposed only with the next batch.
+   */
+  constructor(readonly syncAfter: 'prepped' | 'proposed' = 'prepped') {
     const now = () => this.clock.nowMs;
     const log = (server: string) => (level: LogLevel, message: string) => this.logs.push({ server, level, message });
     this.leader = new ServerCore({
@@ -125,6 +136,7 @@ class Ensemble {
       log: log('leader'),
       replication: { role: 'leader', firstZxid },
       persist: (txns) => {
+        this.lastProposedZxid = txns.at(-1)!.zxid;
         if (!this.holding) {
           this.commit(txns);
           return Promise.resolve();
@@ -144,8 +156,15 @@ class Ensemble {
             learnerType: serverId === 3 ? 'observer' : 'follower',
             forward: (request) => {
               this.forwarded.push(request);
-              // The leader answers a sync with a SYNC on the same channel.
-              this.leader.submitForwarded(request, () => this.learners[serverId - 2]!.leaderSynced());
+              if (request.type !== OpCode.sync) {
+                this.leader.submitForwarded(request);
+                return;
+              }
+              // Leader.processSync: a SYNC right after the COMMIT of the last txn prepped, or now.
+              const learner = this.learners[serverId - 2]!;
+              const afterZxid = this.syncAfter === 'prepped' ? this.leader.lastPreppedZxid : this.lastProposedZxid;
+              if (afterZxid <= this.lastCommittedZxid) learner.leaderSynced();
+              else this.pendingSyncs.push({ afterZxid, learner });
             },
           },
         }),
@@ -160,10 +179,14 @@ class Ensemble {
     return this.learners[1]!;
   }
 
-  /** The COMMITs: every learner applies the batch, in order, before the leader's persist resolves. */
+  /** The COMMITs: every learner applies the batch, in order, before the leader's persist resolves; the SYNCs go out between them. */
   private commit(txns: readonly Txn[]): void {
-    this.committed.push(...txns);
-    for (const learner of this.learners) for (const txn of txns) learner.applyCommitted(txn);
+    for (const txn of txns) {
+      this.committed.push(txn);
+      for (const learner of this.learners) learner.applyCommitted(txn);
+      this.lastCommittedZxid = txn.zxid;
+      while (this.pendingSyncs.length > 0 && this.pendingSyncs[0]!.afterZxid <= txn.zxid) this.pendingSyncs.shift()!.learner.leaderSynced();
+    }
   }
 
   hold(): void {
@@ -319,7 +342,7 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     const first = await connected(e.a);
     first.create(1, '/eph', 'mine', 1);
     await settle();
-    e.a.connectionClosed(first.id); // the client lost its connection
+    // The client gives up on its connection; the first learner does not know yet.
 
     const { sessionId, passwd } = first.session;
     const moved = new Client(e.b);
@@ -347,8 +370,26 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     await settle();
     expect(moved.answers.at(-1)).toEqual([3, zxid(3), 0]);
     expect(moved.seen.at(-1)).toEqual({ kind: 'closed', reason: 'client closed the session' });
+    expect(first.seen.at(-1)).toEqual({ kind: 'closed', reason: 'session closed through another server' });
     expect(e.a.tree.getNode('/eph')).toBeUndefined();
     expect(e.leader.sessions()).toEqual([]);
+  });
+
+  it("closes the leader's stale connection of a session its client closed through a learner, and revalidates only live sessions", async () => {
+    const e = new Ensemble();
+    const atLeader = await connected(e.leader);
+    const { sessionId, passwd } = atLeader.session;
+    expect(sessionId >> 56n).toBe(1n);
+    expect(e.leader.revalidateSession(sessionId, 10_000)).toBe(true);
+    expect(e.leader.revalidateSession(sessionId + 1n, 10_000)).toBe(false);
+
+    const atLearner = new Client(e.a);
+    atLearner.connect(10_000, { sessionId, passwd });
+    atLearner.send(1, OpCode.closeSession);
+    await settle();
+    expect(atLearner.kinds).toEqual(['connect', 'reply', 'closed']);
+    expect(atLeader.seen.at(-1)).toEqual({ kind: 'closed', reason: 'session closed through another server' });
+    expect(e.leader.revalidateSession(sessionId, 10_000)).toBe(false);
   });
 
   it('answers a sync on a learner once the leader has synced it, after the commits proposed before it', async () => {
@@ -403,7 +444,7 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     e.leader.submitForwarded({ ...garbage, cxid: 51, type: 9999 }); // no such type
     e.leader.submitForwarded({ ...garbage, cxid: 52, type: OpCode.getData }); // a read: learners answer those
     e.leader.submitForwarded({ ...garbage, cxid: 0, type: OpCode.createSession, sessionId: 77n, body: new Uint8Array(2) }); // short body
-    e.leader.submitForwarded({ ...garbage, cxid: 53, type: OpCode.sync }); // sync without a callback
+    e.leader.submitForwarded({ ...garbage, cxid: 53, type: OpCode.sync }); // the runner's to answer, not the core's
     e.leader.submitForwarded({ ...garbage, cxid: 54, sessionId: 0x0200_dead_0000_0001n, type: OpCode.create, body: encodeRecord({ path: '/ghost', data: bytes(''), acl, flags: 1 }, R.CreateRequest.write) });
     await settle();
     expect(e.committed.slice(1).map((t) => [t.zxid, t.cxid, t.body])).toEqual([
@@ -436,4 +477,92 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     expect(e.committed.map((t) => t.zxid)).toEqual([firstZxid, zxid(2)]);
     expect([e.leader.lastDurableZxid, e.a.lastDurableZxid, e.b.tree.lastProcessedZxid]).toEqual([zxid(2), zxid(2), zxid(2)]);
   });
+
+  it('keeps every replica equal and every client\'s replies in xid order with non-decreasing zxids, under random requests and held commits (seeded)', async () => {
+    for (const [seed, syncAfter] of [[1, 'prepped'], [2, 'prepped'], [3, 'prepped'], [4, 'proposed'], [5, 'proposed'], [6, 'proposed']] as const) {
+      const random = mulberry32(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+      const e = new Ensemble(syncAfter);
+      const clients: Client[] = [];
+      for (const core of [e.leader, e.a, e.b]) for (let i = 0; i < 2; i++) clients.push(await connected(core));
+      const sent = new Map<Client, number[]>(clients.map((c) => [c, []]));
+      const nextXid = new Map<Client, number>(clients.map((c) => [c, 1]));
+      const ops = new Map<Client, string[]>(clients.map((c) => [c, []]));
+      const paths = ['/p0', '/p1', '/p2', '/p0/c', '/p1/c'];
+      for (let step = 0; step < 300; step++) {
+        const client = pick(clients);
+        const xid = nextXid.get(client)!;
+        nextXid.set(client, xid + 1);
+        sent.get(client)!.push(xid);
+        const path = pick(paths);
+        const op = pick(['create', 'createEphemeral', 'setData', 'delete', 'getData', 'exists', 'children', 'sync', 'multi'] as const);
+        ops.get(client)!.push(op);
+        switch (op) {
+          case 'create':
+            client.create(xid, path, `c${step}`);
+            break;
+          case 'createEphemeral':
+            client.create(xid, path, `e${step}`, 1);
+            break;
+          case 'setData':
+            client.setData(xid, path, `s${step}`, pick([-1, 0, 1]));
+            break;
+          case 'delete':
+            client.send(xid, OpCode.delete, R.DeleteRequest, { path, version: -1 });
+            break;
+          case 'getData':
+            client.getData(xid, path, random() < 0.5);
+            break;
+          case 'exists':
+            client.send(xid, OpCode.exists, R.ExistsRequest, { path, watch: random() < 0.5 });
+            break;
+          case 'children':
+            client.send(xid, OpCode.getChildren, R.GetChildrenRequest, { path: '/', watch: random() < 0.5 });
+            break;
+          case 'sync':
+            client.send(xid, OpCode.sync, R.SyncRequest, { path });
+            break;
+          case 'multi':
+            client.send(xid, OpCode.multi, R.MultiRequest, [
+              { type: OpCode.create, request: { path: pick(paths), data: bytes('m'), acl, flags: 0 } },
+              { type: OpCode.setData, request: { path: pick(paths), data: bytes('m'), version: -1 } },
+            ]);
+            break;
+        }
+        const dice = random();
+        if (dice < 0.05) e.hold();
+        else if (dice < 0.1) await e.release();
+        else if (dice < 0.2) await settle();
+      }
+      await e.release();
+      await settle();
+      const context = `seed ${seed} (SYNC after the last ${syncAfter} txn)`;
+      const leaderTree = serializeTree(e.leader.tree);
+      for (const learner of e.learners) {
+        expect(learner.tree.lastProcessedZxid, context).toBe(e.leader.tree.lastProcessedZxid);
+        expect(Buffer.from(serializeTree(learner.tree)).equals(Buffer.from(leaderTree)), context).toBe(true);
+        expect(learner.isIdle, context).toBe(true);
+      }
+      for (const client of clients) {
+        expect(client.replies.map((r) => r.header.xid), context).toEqual(sent.get(client));
+        const zxids = client.replies.map((r) => r.header.zxid);
+        for (let i = 1; i < zxids.length; i++) {
+          const why = `${context}, client ${clients.indexOf(client)}: ${ops.get(client)![i - 1]} got zxid ${zxids[i - 1]}, then ${ops.get(client)![i]} got ${zxids[i]}`;
+          expect(zxids[i]! >= zxids[i - 1]!, why).toBe(true);
+        }
+      }
+    }
+  });
 });
+
+/** A small seeded PRNG (mulberry32), so a failing seed replays exactly. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
