@@ -53,6 +53,38 @@ describe('conformance command line', () => {
     expect(run('validate', bad, '--unknown-flag').code).toBe(2);
   });
 
+  it('replay --sources scenarios: the fixed core conforms (exit 0); built with ZOOKEEPER-3911 it diverges at NEWLEADER (exit 1)', () => {
+    const fixed = run('replay', '--sources', 'scenarios');
+    expect(fixed.code).toBe(0);
+    expect(fixed.out).toContain('scenarios: 5 conforms');
+    expect(fixed.out).toContain('every trace conforms');
+    const buggy = run('replay', '--sources', 'scenarios', '--bugs', 'ZOOKEEPER-3911');
+    expect(buggy.code).toBe(1);
+    expect(buggy.out).toContain('diverging-state at step 8 (FollowerProcessNEWLEADER(s1, s0) [NEWLEADER])');
+    expect(buggy.out).toContain('reproduce: npm run conformance -- replay --trace conformance/scenarios/zab/ZOOKEEPER-3911.json --judge correct-spec --bugs ZOOKEEPER-3911');
+  });
+
+  it('replay: a known difference fails the run unless --allow-known; a file replays alone', () => {
+    // ci walk seed 15 ends in discovery-leader-keeps-running at step 7.
+    const walk = ['replay', '--sources', 'walks', '--preset', 'ci', '--count', '1', '--seed', '15'];
+    const strict = run(...walk);
+    expect(strict.code).toBe(1);
+    expect(strict.out).toContain('known difference discovery-leader-keeps-running: 1 traces');
+    expect(run(...walk, '--allow-known').code).toBe(0);
+    const file = fileURLToPath(scenarioPath('zab', 'ZOOKEEPER-4646'));
+    expect(run('replay', '--trace', file, '--bugs', 'ZOOKEEPER-4646').code).toBe(0);
+    expect(run('replay', '--trace', file).code).toBe(1);
+  });
+
+  it('replay: --processes is not available yet, and bad options exit 2', () => {
+    const processes = run('replay', '--processes', '3');
+    expect(processes.code).toBe(2);
+    expect(processes.err).toContain('not yet available');
+    expect(run('replay', '--bugs', 'ZOOKEEPER-9999').code).toBe(2);
+    expect(run('replay', '--sources', 'everything').code).toBe(2);
+    expect(run('replay', '--trace', join(dir, 'missing.json')).code).toBe(2);
+  });
+
   it('scenarios --check: the committed scenario files are current (exit 0)', () => {
     const result = run('scenarios', 'zab', '--check');
     expect(result.code).toBe(0);

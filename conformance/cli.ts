@@ -9,6 +9,12 @@
 //   scenarios [<spec>] [--check]
 //       write each mutant's counterexample to conformance/scenarios/<spec>/<mutant>.json,
 //       or with --check only compare (stale files: exit 1).
+//   replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N]
+//          [--sources scenarios,coverage,walks] [--trace FILE ... [--judge trace|correct-spec]]
+//          [--bugs ZOOKEEPER-3911,...] [--allow-known] [--json]
+//       replay spec/zab traces in process against impl/quorum/peer's core (conformance/replay/);
+//       any divergence exits 1 (the documented known differences too, unless --allow-known).
+//       --processes (the networked ensemble) is not available yet: exit 2.
 //
 // Exit codes: 0 success (generated; accepted; scenarios current), 1 a verdict
 // against the trace (rejected, undecided) or stale scenarios, 2 bad usage or
@@ -23,6 +29,9 @@ import { adapters, findAdapter } from './adapters/index.ts';
 import { type Coverage, generateCoverage, mutantScenario, randomWalks, unionCoverage } from './generate.ts';
 import { parseTrace, serializeTrace } from './trace.ts';
 import { validateTrace } from './validate.ts';
+import { PEER_BUGS, type PeerBug } from '../impl/quorum/peer/types.ts';
+import { zabAdapter } from './adapters/zab.ts';
+import { CI_PRESETS, runSuite, summarize, type SuiteResult } from './replay/suite.ts';
 
 export interface Io {
   out(text: string): void;
@@ -35,6 +44,8 @@ export const USAGE = [
   'usage: conformance generate <spec> [--preset P ...] [--states-max N] [--walks N --seed S [--depth D]] [--out DIR]',
   '       conformance validate <file> [--hidden K] [--mutant M] [--json]',
   '       conformance scenarios [<spec>] [--check]',
+  '       conformance replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N] [--sources scenarios,coverage,walks]',
+  '                          [--trace FILE ... [--judge trace|correct-spec]] [--bugs ZOOKEEPER-3911,...] [--allow-known] [--json]',
 ].join('\n');
 
 class UsageError extends Error {}
@@ -180,6 +191,102 @@ function scenarios(args: string[], io: Io): number {
   return stale > 0 ? 1 : 0;
 }
 
+const REPLAY_SOURCES = ['scenarios', 'coverage', 'walks'] as const;
+const REPORTS_MAX = 5;
+
+function replay(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      count: { type: 'string' },
+      seed: { type: 'string' },
+      depth: { type: 'string' },
+      preset: { type: 'string', multiple: true },
+      'states-max': { type: 'string' },
+      sources: { type: 'string' },
+      trace: { type: 'string', multiple: true },
+      judge: { type: 'string' },
+      bugs: { type: 'string' },
+      'allow-known': { type: 'boolean' },
+      json: { type: 'boolean' },
+      processes: { type: 'string' },
+    },
+  });
+  if (values.processes !== undefined) {
+    io.err('replay --processes: not yet available (the networked ensemble runner, impl/ensemble/, is not wired to the replay); the in-process replay runs without it');
+    return 2;
+  }
+  const bugs = new Set<PeerBug>();
+  for (const name of (values.bugs ?? '').split(',').filter((b) => b !== '')) {
+    if (!(PEER_BUGS as readonly string[]).includes(name)) throw new UsageError(`--bugs: unknown bug ${name} (have: ${PEER_BUGS.join(', ')})`);
+    bugs.add(name as PeerBug);
+  }
+  const sources = (values.sources ?? REPLAY_SOURCES.join(',')).split(',').filter((x) => x !== '');
+  for (const source of sources) if (!(REPLAY_SOURCES as readonly string[]).includes(source)) throw new UsageError(`--sources: unknown source ${source} (have: ${REPLAY_SOURCES.join(', ')})`);
+  const presets = values.preset ?? [...CI_PRESETS];
+  for (const p of presets) if (!zabAdapter.spec.presets.some((q) => q.name === p)) throw new UsageError(`zab has no preset ${p}`);
+  const judge = values.judge ?? 'trace';
+  if (judge !== 'trace' && judge !== 'correct-spec') throw new UsageError(`--judge must be trace or correct-spec, got ${judge}`);
+  const startMs = performance.now();
+  let results: SuiteResult[];
+  try {
+    results = runSuite({
+      sources: sources as (typeof REPLAY_SOURCES)[number][],
+      presets,
+      count: int(values.count, 'count', 100),
+      seed: int(values.seed, 'seed', 1),
+      depthMax: int(values.depth, 'depth', 60),
+      statesMax: int(values['states-max'], 'states-max', 20_000),
+      bugs,
+      files: values.trace,
+      judge,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as Error).message.includes('not a conformance trace') || (error as Error).message.includes('not JSON')) {
+      io.err((error as Error).message);
+      return 2;
+    }
+    throw error;
+  }
+  const elapsedMs = Math.round(performance.now() - startMs);
+  const allowKnown = values['allow-known'] === true;
+  const failed = results.filter((r) => r.verdict.verdict !== 'conforms' && !(allowKnown && r.verdict.verdict !== 'invalid' && r.verdict.known !== undefined));
+  const abstractedSteps = results.reduce((sum, r) => (r.verdict.verdict === 'conforms' ? sum + Object.values(r.verdict.abstracted).reduce((a, b) => a + b, 0) : sum), 0);
+  const withAbstraction = results.filter((r) => r.verdict.verdict === 'conforms' && Object.keys(r.verdict.abstracted).length > 0).length;
+  io.out(`replayed ${results.length} traces against impl/quorum/peer${bugs.size > 0 ? ` built with ${[...bugs].join(', ')}` : ''} in ${elapsedMs} ms`);
+  for (const [source, row] of summarize(results)) io.out(`  ${source}: ${[...row].map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  if (abstractedSteps > 0) io.out(`  ${withAbstraction} conforming traces took ${abstractedSteps} abstracted steps (Fast Leader Election, a leader's timeout): the core does not run them`);
+  const left = results.filter((r) => r.verdict.verdict === 'conforms' && r.verdict.scheduleLeftSpecAt !== undefined);
+  for (const r of left) {
+    const v = r.verdict as Extract<typeof r.verdict, { verdict: 'conforms' }>;
+    io.out(`  ${r.name}: the correct spec leaves the schedule at step ${v.scheduleLeftSpecAt!.step} (${v.scheduleLeftSpecAt!.action}); replayed up to there`);
+  }
+  // Every new divergence in full (up to REPORTS_MAX, then one line each); one full report per known difference, then a count.
+  let shown = 0;
+  const knownCounts = new Map<string, number>();
+  for (const r of results) {
+    const v = r.verdict;
+    if (v.verdict === 'conforms') continue;
+    if (v.verdict === 'invalid') {
+      io.out(`${r.name}: invalid at step ${v.step}: ${v.error}`);
+      continue;
+    }
+    if (v.known !== undefined) {
+      const seen = knownCounts.get(v.known) ?? 0;
+      knownCounts.set(v.known, seen + 1);
+      if (seen === 0) io.out(`${r.name}:\n${v.report}`);
+      continue;
+    }
+    if (shown++ < REPORTS_MAX) io.out(`${r.name}:\n${v.report}`);
+    else io.out(`${r.name}: ${v.verdict} at step ${v.step} (${v.action}); reproduce: ${r.reproduce}`);
+  }
+  for (const [known, count] of knownCounts) io.out(`known difference ${known}: ${count} traces${allowKnown ? ' (allowed by --allow-known)' : ''}; --json lists them`);
+  if (values.json === true) io.out(JSON.stringify(results.map((r) => ({ source: r.source, name: r.name, verdict: r.verdict.verdict, ...('step' in r.verdict ? { step: r.verdict.step } : {}), ...('known' in r.verdict ? { known: r.verdict.known } : {}) }))));
+  io.out(failed.length === 0 ? 'every trace conforms' : `${failed.length} of ${results.length} traces diverge`);
+  return failed.length === 0 ? 0 : 1;
+}
+
 export function main(argv: readonly string[], io: Io = processIo): number {
   const [command, ...rest] = argv;
   try {
@@ -190,6 +297,8 @@ export function main(argv: readonly string[], io: Io = processIo): number {
         return validate(rest, io);
       case 'scenarios':
         return scenarios(rest, io);
+      case 'replay':
+        return replay(rest, io);
       default:
         io.err(USAGE);
         return 2;

@@ -15,7 +15,7 @@
 import { unchanged, type Transition } from '../../../spec/common/transition.ts';
 import { goLooking } from './leader.ts';
 import { indexOfZxid, lastZxid } from './history.ts';
-import type { LearnerPeer, Peer, PeerConfig, PeerDisk, PeerEffect, PeerTxn } from './types.ts';
+import type { LearnerPeer, Peer, PeerBug, PeerConfig, PeerDisk, PeerEffect, PeerTxn } from './types.ts';
 
 type Step = Transition<Peer, PeerEffect>;
 
@@ -156,6 +156,11 @@ export function followerProcessNewLeader(learner: LearnerPeer, epoch: number): S
     next = { ...next, pendingSnapshot: undefined, lastCommitted: snapshot.txns.length, syncedZxid: snapshot.zxid };
   }
   const packets = learner.packetsNotCommitted;
+  const bugs = learner.config.bugs;
+  if (bugs !== undefined && bugs.size > 0) {
+    const buggy = followerProcessNewLeaderWithBug(next, epoch, effects, bugs);
+    if (buggy !== undefined) return buggy;
+  }
   if (packets.length > 0) effects.push({ type: 'appendTxns', txns: packets });
   const history = [...next.history, ...packets];
   next = {
@@ -168,6 +173,56 @@ export function followerProcessNewLeader(learner: LearnerPeer, epoch: number): S
   };
   const flushed = learnerLogSynced(next, next.syncedZxid);
   return { state: flushed.state, effects: [...effects, ...flushed.effects] };
+}
+
+/**
+ * The NEWLEADER orders of the known bugs (PeerConfig.bugs), each as spec/zab's
+ * mutant of the same name orders it (spec/zab/sync.ts followerProcessNewLeader);
+ * undefined when none of them applies (ZOOKEEPER-4643 only moves the epoch write).
+ * `learner` has the SNAP installed already; `effects` holds that installation.
+ */
+function followerProcessNewLeaderWithBug(learner: LearnerPeer, epoch: number, effects: PeerEffect[], bugs: ReadonlySet<PeerBug>): Step | undefined {
+  const packets = learner.packetsNotCommitted;
+  const ackNewLeader: PeerEffect = { type: 'send', to: learner.leader, message: { type: 'ACKLD', epoch } };
+  if (bugs.has('ZOOKEEPER-3911')) {
+    // packetsNotCommitted stay in memory until UPTODATE logs them; the ACK claims them anyway.
+    return {
+      state: { ...learner, newLeaderReceived: true, currentEpoch: epoch },
+      effects: [...effects, { type: 'persistCurrentEpoch', epoch }, ackNewLeader],
+    };
+  }
+  if (bugs.has('ZOOKEEPER-4646')) {
+    // The proposals are queued for the log and the ACK leaves at once; their ACKs still wait for the fsync.
+    return {
+      state: {
+        ...learner,
+        history: [...learner.history, ...packets],
+        packetsNotCommitted: [],
+        newLeaderReceived: true,
+        currentEpoch: epoch,
+        acksAfterSync: isObserver(learner) ? [] : packets.map((t) => t.zxid),
+      },
+      effects: [...effects, ...(packets.length > 0 ? [{ type: 'appendTxns', txns: packets } as PeerEffect] : []), { type: 'persistCurrentEpoch', epoch }, ackNewLeader],
+    };
+  }
+  if (bugs.has('ZOOKEEPER-4643')) {
+    // currentEpoch reaches the disk first; the rest is the fixed order (learnerLogSynced acks after the fsync).
+    effects.push({ type: 'persistCurrentEpoch', epoch });
+    const history = [...learner.history, ...packets];
+    if (packets.length > 0) effects.push({ type: 'appendTxns', txns: packets });
+    const next: LearnerPeer = {
+      ...learner,
+      currentEpoch: epoch,
+      history,
+      packetsNotCommitted: [],
+      newLeaderReceived: true,
+      newLeaderAckAfter: { epoch, zxid: lastZxid(history) },
+      acksAfterSync: isObserver(learner) ? [] : packets.map((t) => t.zxid),
+    };
+    const flushed = learnerLogSynced(next, next.syncedZxid);
+    return { state: flushed.state, effects: [...effects, ...flushed.effects] };
+  }
+  return undefined;
 }
 
 /**

@@ -79,11 +79,28 @@ export type PeerEffect =
 
 export type PeerEffectType = PeerEffect['type'];
 
+/**
+ * Known bugs ZooKeeper shipped, which a peer can be built with (PeerConfig.bugs)
+ * so that conformance (conformance/replay/) and the simulation can show they
+ * catch them. Each name is spec/zab's mutant of the same bug (spec/zab/mutants.ts):
+ * - ZOOKEEPER-3911: NEWLEADER is acked with packetsNotCommitted still only in
+ *   memory (they are logged at UPTODATE);
+ * - ZOOKEEPER-4646: the synced proposals are queued for logging and NEWLEADER
+ *   is acked at once, before their fsync;
+ * - ZOOKEEPER-4643: currentEpoch is written as NEWLEADER arrives, before the
+ *   synced proposals are on disk (the ACK still waits for the fsync).
+ */
+export type PeerBug = 'ZOOKEEPER-3911' | 'ZOOKEEPER-4646' | 'ZOOKEEPER-4643';
+
+export const PEER_BUGS: readonly PeerBug[] = ['ZOOKEEPER-3911', 'ZOOKEEPER-4646', 'ZOOKEEPER-4643'];
+
 /** zoo.cfg for the core: voters are ids 0..voters-1, observers follow. */
 export interface PeerConfig {
   readonly voters: number;
   /** How many committed proposals the leader keeps for DIFF (ZKDatabase.commitLogCount, 500 in ZooKeeper). */
   readonly committedLogCountMax: number;
+  /** Known bugs to re-introduce, for conformance tests only; absent or empty: the fixed 3.9 behaviour. */
+  readonly bugs?: ReadonlySet<PeerBug>;
 }
 
 /** What a peer has on disk: the epoch files, its txn log, and how much of it a snapshot covers (known committed). */
