@@ -152,7 +152,11 @@ export class Ensemble {
     const ownsBaseDir = options.baseDir === undefined;
     const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), `zk-ensemble-${options.kind}-`));
     mkdirSync(baseDir, { recursive: true });
-    const ports = await freePorts(3 * count);
+    // Every port at once, proxies' included: a proxy listening on port 0 could otherwise be given a member's port
+    // in the moment between freePorts releasing it and the member binding it.
+    const proxyCount = options.proxies === false ? 0 : 2 * count * (count - 1);
+    const ports = await freePorts(3 * count + proxyCount);
+    const proxyPorts = ports.slice(3 * count);
     const members: Member[] = Array.from({ length: count }, (_, k) => {
       const id = k + 1;
       const dir = join(baseDir, `member-${id}`);
@@ -179,8 +183,8 @@ export class Ensemble {
           peerAddress.set(`${from.id}->${to.id}`, { quorumPort: to.quorumPort, electionPort: to.electionPort });
           continue;
         }
-        const quorum = await TcpProxy.start({ targetPort: to.quorumPort, name: `${from.id}->${to.id} quorum` });
-        const election = await TcpProxy.start({ targetPort: to.electionPort, name: `${from.id}->${to.id} election` });
+        const quorum = await TcpProxy.start({ targetPort: to.quorumPort, listenPort: proxyPorts.pop()!, name: `${from.id}->${to.id} quorum` });
+        const election = await TcpProxy.start({ targetPort: to.electionPort, listenPort: proxyPorts.pop()!, name: `${from.id}->${to.id} election` });
         partitioner.add(from.id, to.id, quorum);
         partitioner.add(from.id, to.id, election);
         peerAddress.set(`${from.id}->${to.id}`, { quorumPort: quorum.port, electionPort: election.port });

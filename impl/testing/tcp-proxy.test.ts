@@ -116,6 +116,33 @@ describe('the loopback TCP proxy', () => {
     expect(await exchange(proxy.port, 'out again')).toEqual({ kind: 'echo', text: 'out again' });
   });
 
+  it("silences a live connection in 'stall' mode without closing it, and resets it on heal()", async () => {
+    const echo = await echoServer();
+    const proxy = await startProxy(echo.port);
+    const socket = connect({ host: '127.0.0.1', port: proxy.port });
+    socket.on('error', () => {});
+    let received = '';
+    socket.on('data', (c: Buffer) => (received += c.toString()));
+    let closed = false;
+    const closedPromise = new Promise<void>((resolve) =>
+      socket.on('close', () => {
+        closed = true;
+        resolve();
+      }),
+    );
+    socket.write('before');
+    while (received !== 'before') await new Promise((r) => setTimeout(r, 10));
+    proxy.block('stall');
+    socket.write('during');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(received).toBe('before');
+    expect(closed).toBe(false);
+    expect(proxy.stats()).toMatchObject({ active: 0, cut: 1, bytesToTarget: 6 });
+    proxy.heal();
+    await closedPromise;
+    expect(received).toBe('before');
+  });
+
   it('resets the client when the target is down', async () => {
     const echo = await echoServer();
     const proxy = await startProxy(echo.port);

@@ -1,12 +1,11 @@
 // A loopback TCP forwarder with a partition switch, for ensemble tests: each
 // proxy listens on 127.0.0.1 (a port the kernel picks unless one is given) and
-// forwards every accepted connection to 127.0.0.1:targetPort. `block()` cuts
-// every forwarded connection (RST both ways, as a crashed link looks to the
-// ends once they next write) and, until `heal()`, answers new connections
-// either with an immediate reset ('refuse', a host that is down) or by holding
-// them open and dropping whatever they send ('stall', a black hole: the
-// peer's read timeouts have to notice). Only loopback: it never listens on or
-// connects to anything else.
+// forwards every accepted connection to 127.0.0.1:targetPort. `block()`
+// either resets every connection, forwarded or new, until `heal()` ('refuse':
+// a host that is down, as the ends see it once they next read or write), or
+// keeps them all open and drops whatever either end sends ('stall': a black
+// hole, only the ends' read timeouts notice). Only loopback: it never listens
+// on or connects to anything else.
 //
 // `Partitioner` groups the proxies of an ensemble by the ordered pair of nodes
 // each carries (from -> to), so a test can isolate one node from all others
@@ -85,13 +84,28 @@ export class TcpProxy {
     return { ...this.counts, active: this.pairs.size };
   }
 
-  /** Cuts every forwarded connection and refuses or stalls new ones until `heal()`. */
+  /**
+   * 'refuse': resets every forwarded connection and new ones until `heal()`.
+   * 'stall': forwarded connections stay open but carry nothing more (each
+   * side's bytes are read and dropped), and new ones are accepted and treated
+   * the same; only timeouts at the ends can notice. `heal()` resets them.
+   */
   block(mode: BlockMode = 'refuse'): void {
     this.blockedMode = mode;
     for (const [client, target] of this.pairs) {
       this.counts.cut++;
-      reset(client);
-      reset(target);
+      if (mode === 'refuse') {
+        reset(client);
+        reset(target);
+        continue;
+      }
+      client.unpipe(target);
+      target.unpipe(client);
+      for (const socket of [client, target]) {
+        this.stalled.add(socket);
+        socket.on('close', () => this.stalled.delete(socket));
+        socket.resume(); // read and drop
+      }
     }
     this.pairs.clear();
   }
@@ -141,11 +155,12 @@ export class TcpProxy {
     client.on('close', drop);
     target.on('close', drop);
     target.on('connect', () => {
+      // Counted only while forwarded: a stalled pair's bytes are dropped.
       client.on('data', (chunk: Buffer) => {
-        this.counts.bytesToTarget += chunk.byteLength;
+        if (this.pairs.has(pair)) this.counts.bytesToTarget += chunk.byteLength;
       });
       target.on('data', (chunk: Buffer) => {
-        this.counts.bytesFromTarget += chunk.byteLength;
+        if (this.pairs.has(pair)) this.counts.bytesFromTarget += chunk.byteLength;
       });
       client.pipe(target);
       target.pipe(client);

@@ -1,0 +1,422 @@
+// The clients of the ensemble safety tests and what they remember, so that a
+// crash, a partition or a restart can be judged afterwards from the clients'
+// side alone (a Jepsen-style history check, specialised to registers with
+// one writer each):
+//
+// - Writers own registers (znodes `<root>/k<n>`). Each writer keeps one
+//   setData in flight per register it owns, with values `k<n>:<seq>` whose
+//   seq grows by one per attempt, so a register's committed history is a
+//   subsequence of its writer's attempts, in order. A writer also creates
+//   znodes `<root>/c/w<w>-<n>` one at a time. Every reply is recorded: OK is
+//   acknowledged (with the version setData returned), a lost connection is
+//   indeterminate (the write may or may not have committed), anything else
+//   is an unexpected error.
+// - Readers getData random registers (seeded) from the member they are bound
+//   to and record (register, seq, version, member).
+// - Clients are spread over the members: writer w and reader r start at
+//   member (w mod N)+1, (r mod N)+1 and, when their connection is lost, open
+//   a new session on the next member that accepts one.
+//
+// `verify()` then reads every register and every create from every running
+// member (after a sync, so a follower has caught up with its leader) and
+// reports each violation of:
+// 1. every member holds the same value and version for each register and the
+//    same set of created znodes;
+// 2. every acknowledged write is there: a register's final seq is at least
+//    the last acknowledged seq (and its version at least that version), every
+//    acknowledged create exists with its data, nothing never sent exists;
+// 3. acknowledged versions of a register grow with seq (no version is given
+//    to two different writes);
+// 4. no read saw a write that was later lost: a read of (seq s, version v)
+//    needs a final state at least as new (seq >= s, version >= v, equal
+//    versions only with equal seqs) and must agree with every acknowledged
+//    write on the order of versions (an acknowledged write with version v has
+//    seq s; earlier seqs have smaller versions, later ones larger). A read of
+//    a write that was lost in a leader change would have its version handed
+//    again to a later, different write.
+// ZooKeeper guarantees all four (linearizable writes, reads of committed
+// state only, "Guarantees" in the Programmer's Guide); a read of a lost write
+// is the failure that Zab's synchronisation phase exists to prevent.
+
+import type { Socket } from 'node:net';
+import { OpCode, ErrorCode } from '../protocol/constants.ts';
+import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import { WireSession, requests } from '../bench/wire-client.ts';
+import type { Ensemble } from './cluster.ts';
+
+export type WorkloadOptions = {
+  readonly root: string;
+  readonly writers: number;
+  readonly registersPerWriter: number;
+  readonly readers: number;
+  /** getData requests each reader keeps in flight. */
+  readonly readsInFlight: number;
+  readonly seed: number;
+};
+
+type Acked = { readonly seq: number; readonly version: number };
+type Read = { readonly register: number; readonly seq: number; readonly version: number; readonly member: number };
+
+export type VerifyReport = {
+  readonly violations: readonly string[];
+  readonly membersChecked: readonly number[];
+  readonly registers: number;
+  readonly ackedSetData: number;
+  readonly indeterminateSetData: number;
+  readonly ackedCreates: number;
+  readonly reads: number;
+  readonly readsByMember: Readonly<Record<number, number>>;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Drops a session's connection so that every request still waiting on it is
+ * answered CONNECTIONLOSS. WireSession.destroy() marks the session closed
+ * before its socket's close event, which then answers nobody; the benchmark
+ * never needs that, these clients do.
+ */
+function abort(session: WireSession): void {
+  (session as unknown as { readonly socket: Socket }).socket.destroy();
+}
+
+/** One request on a session, as a promise of (err, body). */
+function request(session: WireSession, type: number, body: Uint8Array): Promise<{ err: number; body: Uint8Array }> {
+  return new Promise((resolve) => session.send(type, body, (err, reply) => resolve({ err, body: reply })));
+}
+
+/** Opens a session to `port`, giving up after `timeoutMs` (a member that accepts but never answers). */
+async function openSession(port: number, timeoutMs = 2000): Promise<WireSession | undefined> {
+  let timedOut = false;
+  const opening = WireSession.open(port, 4000).then(
+    (s) => {
+      if (timedOut) abort(s);
+      return s;
+    },
+    () => undefined,
+  );
+  const timer = sleep(timeoutMs).then(() => {
+    timedOut = true;
+    return undefined;
+  });
+  return Promise.race([opening, timer]);
+}
+
+export class SafetyWorkload {
+  /** setData and create acknowledgements so far. */
+  acks = 0;
+  readonly unexpectedErrors: string[] = [];
+  private running = false;
+  private loops: Promise<void>[] = [];
+  private readonly sessions = new Set<WireSession>();
+  private readonly sentSeq: number[];
+  private readonly acked: Acked[][];
+  private indeterminate = 0;
+  private readonly sentCreates = new Set<string>();
+  private readonly ackedCreates = new Set<string>();
+  private readonly reads: Read[] = [];
+  private readonly random: () => number;
+  private readonly ackWaiters: { target: number; resolve: () => void }[] = [];
+
+  constructor(
+    private readonly ensemble: Ensemble,
+    readonly options: WorkloadOptions,
+  ) {
+    const registers = options.writers * options.registersPerWriter;
+    this.sentSeq = new Array<number>(registers).fill(0);
+    this.acked = Array.from({ length: registers }, () => []);
+    this.random = seededRandom(options.seed);
+  }
+
+  /** The creates the ensemble acknowledged, in no particular order. */
+  acknowledgedCreates(): readonly string[] {
+    return [...this.ackedCreates];
+  }
+
+  get registers(): number {
+    return this.sentSeq.length;
+  }
+
+  private registerPath = (n: number) => `${this.options.root}/k${n}`;
+
+  /** Creates the root, the registers and the creates' parent through whichever member accepts; bounded. */
+  async setup(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const paths = [this.options.root, `${this.options.root}/c`, ...Array.from({ length: this.registers }, (_, n) => this.registerPath(n))];
+    let next = 0;
+    while (next < paths.length) {
+      if (Date.now() > deadline) throw new Error(`workload setup did not finish within ${timeoutMs} ms (${next} of ${paths.length} znodes)`);
+      const session = await this.connect(0);
+      if (session === undefined) continue;
+      while (next < paths.length) {
+        const reply = await request(session, OpCode.create, requests.create(paths[next]!, new Uint8Array(0)));
+        if (reply.err === 0 || reply.err === ErrorCode.NODEEXISTS) next++;
+        else break;
+      }
+      await session.close();
+      this.sessions.delete(session);
+    }
+  }
+
+  /** Starts every writer and reader; they run until `stop()`. */
+  start(): void {
+    this.running = true;
+    for (let w = 0; w < this.options.writers; w++) this.loops.push(this.writer(w));
+    for (let r = 0; r < this.options.readers; r++) this.loops.push(this.reader(r));
+  }
+
+  /** Resolves once `count` more writes are acknowledged; rejects after `timeoutMs`. */
+  waitForAcks(count: number, timeoutMs: number, what: string): Promise<void> {
+    const target = this.acks + count;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${what}: ${count} acknowledgements did not come within ${timeoutMs} ms (got ${this.acks - target + count})`)), timeoutMs);
+      this.ackWaiters.push({
+        target,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** Stops issuing requests; waits (bounded) for the ones in flight, then closes every session. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.running = false;
+    await Promise.race([Promise.all(this.loops), sleep(timeoutMs)]);
+    for (const s of this.sessions) abort(s); // any still waiting get CONNECTIONLOSS: indeterminate
+    await Promise.race([Promise.all(this.loops), sleep(2000)]);
+    this.sessions.clear();
+  }
+
+  private onAck(): void {
+    this.acks++;
+    for (let i = this.ackWaiters.length - 1; i >= 0; i--) {
+      if (this.acks >= this.ackWaiters[i]!.target) this.ackWaiters.splice(i, 1)[0]!.resolve();
+    }
+  }
+
+  /** A session on the first member, from `start` round the ring, that accepts one; undefined once stopped or after 10 s. */
+  private async connect(start: number, preferOnly?: number): Promise<WireSession | undefined> {
+    const ids = this.ensemble.ids;
+    const deadline = Date.now() + 10_000;
+    for (let attempt = 0; Date.now() < deadline; attempt++) {
+      const id = preferOnly !== undefined && attempt % 4 !== 3 ? preferOnly : ids[(start + attempt) % ids.length]!;
+      if (this.ensemble.isRunning(id)) {
+        const session = await openSession(this.ensemble.member(id).clientPort);
+        if (session !== undefined) {
+          this.sessions.add(session);
+          (session as WireSession & { member?: number }).member = id;
+          return session;
+        }
+      }
+      await sleep(50);
+    }
+    return undefined;
+  }
+
+  private async writer(w: number): Promise<void> {
+    const owned = Array.from({ length: this.options.registersPerWriter }, (_, j) => w * this.options.registersPerWriter + j);
+    let creates = 0;
+    let start = w;
+    while (this.running) {
+      const session = await this.connect(start++);
+      if (session === undefined) continue;
+      const setDataSlot = async (n: number) => {
+        while (this.running && !session.closed) {
+          const seq = ++this.sentSeq[n]!;
+          const reply = await request(session, OpCode.setData, requests.setData(this.registerPath(n), encoder.encode(`k${n}:${seq}`)));
+          if (reply.err === 0) {
+            const decoded = decodeRecord(reply.body, R.SetDataResponse.read, true);
+            if (!decoded.ok) throw new Error(`bad SetDataResponse: ${decoded.error}`);
+            this.acked[n]!.push({ seq, version: decoded.value.stat.version });
+            this.onAck();
+          } else {
+            this.indeterminate++;
+            if (reply.err !== ErrorCode.CONNECTIONLOSS && reply.err !== ErrorCode.SESSIONEXPIRED) this.unexpectedErrors.push(`setData k${n}:${seq}: error ${reply.err}`);
+            abort(session);
+          }
+        }
+      };
+      const createSlot = async () => {
+        while (this.running && !session.closed) {
+          const path = `${this.options.root}/c/w${w}-${creates++}`;
+          this.sentCreates.add(path);
+          const reply = await request(session, OpCode.create, requests.create(path, encoder.encode(path)));
+          if (reply.err === 0) {
+            this.ackedCreates.add(path);
+            this.onAck();
+          } else {
+            if (reply.err !== ErrorCode.CONNECTIONLOSS && reply.err !== ErrorCode.SESSIONEXPIRED) this.unexpectedErrors.push(`create ${path}: error ${reply.err}`);
+            abort(session);
+          }
+        }
+      };
+      await Promise.all([...owned.map(setDataSlot), createSlot()]);
+      this.sessions.delete(session);
+    }
+  }
+
+  private async reader(r: number): Promise<void> {
+    const ids = this.ensemble.ids;
+    const home = ids[r % ids.length]!;
+    while (this.running) {
+      const session = await this.connect(r, home);
+      if (session === undefined) continue;
+      const member = (session as WireSession & { member?: number }).member!;
+      const slot = async () => {
+        while (this.running && !session.closed) {
+          const register = Math.floor(this.random() * this.registers);
+          const reply = await request(session, OpCode.getData, requests.getData(this.registerPath(register)));
+          if (reply.err !== 0) {
+            if (reply.err !== ErrorCode.CONNECTIONLOSS && reply.err !== ErrorCode.SESSIONEXPIRED) this.unexpectedErrors.push(`getData k${register}: error ${reply.err}`);
+            abort(session);
+            return;
+          }
+          const decoded = decodeRecord(reply.body, R.GetDataResponse.read, true);
+          if (!decoded.ok) throw new Error(`bad GetDataResponse: ${decoded.error}`);
+          this.reads.push({ register, seq: seqOf(decoder.decode(decoded.value.data)), version: decoded.value.stat.version, member });
+        }
+      };
+      await Promise.all(Array.from({ length: this.options.readsInFlight }, slot));
+      this.sessions.delete(session);
+      // A reader bound to a member that is down or cut off waits for it rather than spinning.
+      if (this.running) await sleep(50);
+    }
+  }
+
+  /** Reads everything back from every running member (after a sync) and checks the history; see the file comment. */
+  async verify(timeoutMs = 20_000): Promise<VerifyReport> {
+    const violations: string[] = [];
+    const finals = new Map<number, { seq: number; version: number }[]>();
+    const childrenByMember = new Map<number, Set<string>>();
+    const membersChecked: number[] = [];
+    const deadline = Date.now() + timeoutMs;
+    for (const id of this.ensemble.ids) {
+      if (!this.ensemble.isRunning(id)) continue;
+      membersChecked.push(id);
+      let session: WireSession | undefined;
+      while (session === undefined) {
+        if (Date.now() > deadline) throw new Error(`verify: member ${id} gave no session within ${timeoutMs} ms`);
+        session = await openSession(this.ensemble.member(id).clientPort);
+        if (session === undefined) await sleep(100);
+      }
+      try {
+        const synced = await request(session, OpCode.sync, encodeRecord({ path: this.options.root }, R.SyncRequest.write));
+        if (synced.err !== 0) throw new Error(`verify: sync on member ${id} failed with ${synced.err}`);
+        const values: { seq: number; version: number }[] = [];
+        const replies = await Promise.all(Array.from({ length: this.registers }, (_, n) => request(session!, OpCode.getData, requests.getData(this.registerPath(n)))));
+        for (const [n, reply] of replies.entries()) {
+          if (reply.err !== 0) throw new Error(`verify: getData k${n} on member ${id} failed with ${reply.err}`);
+          const decoded = decodeRecord(reply.body, R.GetDataResponse.read, true);
+          if (!decoded.ok) throw new Error(decoded.error);
+          values.push({ seq: seqOf(decoder.decode(decoded.value.data)), version: decoded.value.stat.version });
+        }
+        finals.set(id, values);
+        const children = await request(session, OpCode.getChildren, encodeRecord({ path: `${this.options.root}/c`, watch: false }, R.GetChildrenRequest.write));
+        if (children.err !== 0) throw new Error(`verify: getChildren on member ${id} failed with ${children.err}`);
+        const decoded = decodeRecord(children.body, R.GetChildrenResponse.read, true);
+        if (!decoded.ok) throw new Error(decoded.error);
+        const names = new Set(decoded.value.children.map((c) => `${this.options.root}/c/${c}`));
+        childrenByMember.set(id, names);
+        const createReads = await Promise.all([...this.ackedCreates].map(async (path) => [path, await request(session!, OpCode.getData, requests.getData(path))] as const));
+        for (const [path, reply] of createReads) {
+          if (reply.err !== 0) {
+            violations.push(`member ${id}: acknowledged create ${path} is missing (error ${reply.err})`);
+            continue;
+          }
+          const d = decodeRecord(reply.body, R.GetDataResponse.read, true);
+          if (!d.ok || decoder.decode(d.value.data) !== path) violations.push(`member ${id}: ${path} has the wrong data`);
+        }
+        for (const name of names) if (!this.sentCreates.has(name)) violations.push(`member ${id}: ${name} exists but was never sent`);
+      } finally {
+        await session.close();
+      }
+    }
+    if (membersChecked.length === 0) throw new Error('verify: no member is running');
+
+    // 1. All members agree.
+    const reference = finals.get(membersChecked[0]!)!;
+    const referenceChildren = childrenByMember.get(membersChecked[0]!)!;
+    for (const id of membersChecked.slice(1)) {
+      const values = finals.get(id)!;
+      for (let n = 0; n < this.registers; n++) {
+        const a = reference[n]!;
+        const b = values[n]!;
+        if (a.seq !== b.seq || a.version !== b.version) violations.push(`k${n}: member ${membersChecked[0]} has seq ${a.seq} v${a.version}, member ${id} has seq ${b.seq} v${b.version}`);
+      }
+      const children = childrenByMember.get(id)!;
+      if (children.size !== referenceChildren.size || [...children].some((c) => !referenceChildren.has(c))) {
+        violations.push(`member ${membersChecked[0]} has ${referenceChildren.size} created znodes, member ${id} has ${children.size}, not the same set`);
+      }
+    }
+
+    // 2 and 3. Acknowledged writes survive, versions grow with seq.
+    for (let n = 0; n < this.registers; n++) {
+      const final = reference[n]!;
+      const acked = this.acked[n]!;
+      if (final.seq > this.sentSeq[n]!) violations.push(`k${n}: final seq ${final.seq} was never sent (last sent ${this.sentSeq[n]})`);
+      const last = acked.at(-1);
+      if (last !== undefined) {
+        if (final.seq < last.seq) violations.push(`k${n}: acknowledged seq ${last.seq} (v${last.version}) lost; final is seq ${final.seq} v${final.version}`);
+        if (final.version < last.version) violations.push(`k${n}: final version ${final.version} is older than acknowledged v${last.version}`);
+        if (final.seq === last.seq && final.version !== last.version) violations.push(`k${n}: seq ${last.seq} acknowledged as v${last.version} but final says v${final.version}`);
+      }
+      for (let i = 1; i < acked.length; i++) {
+        if (acked[i]!.version <= acked[i - 1]!.version) violations.push(`k${n}: seq ${acked[i]!.seq} acknowledged as v${acked[i]!.version}, not after seq ${acked[i - 1]!.seq} v${acked[i - 1]!.version}`);
+      }
+    }
+
+    // 4. No read of a lost write.
+    const readsByMember: Record<number, number> = {};
+    for (const read of this.reads) {
+      readsByMember[read.member] = (readsByMember[read.member] ?? 0) + 1;
+      const final = reference[read.register]!;
+      const where = `read of k${read.register} seq ${read.seq} v${read.version} from member ${read.member}`;
+      if (final.seq < read.seq || final.version < read.version) violations.push(`${where}: newer than the final state (seq ${final.seq} v${final.version}), so it was lost`);
+      else if (final.version === read.version && final.seq !== read.seq) violations.push(`${where}: final state has the same version with seq ${final.seq}`);
+      for (const a of this.acked[read.register]!) {
+        const consistent = a.seq === read.seq ? a.version === read.version : a.seq < read.seq ? a.version < read.version : a.version > read.version;
+        if (!consistent) {
+          violations.push(`${where}: inconsistent with acknowledged seq ${a.seq} v${a.version}`);
+          break;
+        }
+      }
+    }
+
+    return {
+      violations: violations.slice(0, 50),
+      membersChecked,
+      registers: this.registers,
+      ackedSetData: this.acked.reduce((sum, a) => sum + a.length, 0),
+      indeterminateSetData: this.indeterminate,
+      ackedCreates: this.ackedCreates.size,
+      reads: this.reads.length,
+      readsByMember,
+    };
+  }
+}
+
+/** The seq of a register value `k<n>:<seq>`; 0 for the empty initial value. */
+function seqOf(text: string): number {
+  if (text === '') return 0;
+  const colon = text.indexOf(':');
+  const seq = Number(text.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(seq)) throw new Error(`a register holds ${JSON.stringify(text)}, not k<n>:<seq>`);
+  return seq;
+}
