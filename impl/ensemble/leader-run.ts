@@ -65,7 +65,12 @@ class LeaderRun {
     const { membership, store } = context;
     this.myCoreId = membership.coreIdOf(membership.myid)!;
     const peer = startLeading(this.myCoreId, membership.peerConfig, store.peerDisk());
-    this.driver = new PeerDriver(peer, { apply: (effect) => this.apply(effect) }, (error) => this.crash(error));
+    this.driver = new PeerDriver(
+      peer,
+      { apply: (effect) => this.apply(effect) },
+      (error) => this.crash(error),
+      (event, after) => this.context.trace.step(event, after, (id) => this.context.membership.sidOf(id)),
+    );
     this.packetContext = { sid: membership.myid, configVersion: 0n, quorumVerifier: textEncoder.encode(quorumVerifierText(membership.electionMembers)) };
     this.finished = new Promise((resolve) => (this.finish = resolve));
     context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });

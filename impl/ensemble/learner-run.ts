@@ -139,7 +139,12 @@ class LearnerRun {
   private newDriver(): PeerDriver {
     const { membership, store } = this.context;
     const peer = startFollowing(membership.coreIdOf(membership.myid)!, membership.peerConfig, store.peerDisk(), this.leaderCoreId);
-    return new PeerDriver(peer, { apply: (effect) => this.apply(effect) }, (error) => this.crash(error));
+    return new PeerDriver(
+      peer,
+      { apply: (effect) => this.apply(effect) },
+      (error) => this.crash(error),
+      (event, after) => this.context.trace.step(event, after, (id) => this.context.membership.sidOf(id)),
+    );
   }
 
   /** Learner.connectToLeader: retry until the deadline. */

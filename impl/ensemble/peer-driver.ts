@@ -29,6 +29,8 @@ export class PeerDriver {
     private state: Peer,
     private readonly world: PeerWorld,
     private readonly onError: (error: unknown) => void,
+    /** Called after each stepped event (peer-trace.ts records it). */
+    private readonly onStep?: (event: PeerEvent, after: Peer) => void,
   ) {}
 
   get peer(): Peer {
@@ -51,6 +53,7 @@ export class PeerDriver {
     const { state, effects } = step(this.state, event);
     this.state = compact(state);
     this.eventsStepped++;
+    this.onStep?.(event, this.state);
     if (effects.length === 0) return;
     for (const effect of effects) this.queue.push(effect);
     if (!this.draining) this.drain();

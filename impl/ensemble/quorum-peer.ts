@@ -29,6 +29,7 @@ import { err, ok, type Result } from '../storage/result.ts';
 import { runLeader } from './leader-run.ts';
 import { runLearner } from './learner-run.ts';
 import { membershipOf, type Membership } from './membership.ts';
+import { PeerTrace } from './peer-trace.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { RunContext, RunEnd, ServingMode } from './run-context.ts';
 
@@ -82,6 +83,7 @@ class QuorumPeer {
   readonly stopped: Promise<EnsembleStop>;
   private runs = 0;
   private readonly abort = new AbortController();
+  private readonly trace: PeerTrace;
 
   constructor(
     private readonly config: ZooKeeperConfig,
@@ -90,6 +92,8 @@ class QuorumPeer {
     private readonly log: StructuredLogger,
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    this.trace = new PeerTrace(membership.myid);
+    this.trace.line('start', { detail: `acceptedEpoch ${store.acceptedEpoch} currentEpoch ${store.currentEpoch} lastLoggedZxid ${hex(store.lastLoggedZxid)}` });
     this.store.committedLogCountMax = membership.peerConfig.committedLogCountMax;
     this.coreOptions = {
       tickTimeMs: config.tickTimeMs,
@@ -155,6 +159,8 @@ class QuorumPeer {
   private elected(outcome: ElectionOutcome): void {
     if (this.stopping !== undefined) return;
     const run = ++this.runs;
+    this.trace.run = run;
+    this.trace.line('elected', { detail: `${outcome.state} leader ${Number(outcome.leader)}` });
     const leader = Number(outcome.leader);
     this.log('info', 'elected', { leader, state: outcome.state, round: outcome.round, zxid: hex(outcome.zxid), run });
     const context = this.context();
@@ -166,6 +172,7 @@ class QuorumPeer {
       return;
     }
     void ended.then((end) => {
+      this.trace.line('end', { detail: end.reason });
       if (this.stopping !== undefined) return;
       this.state = 'looking';
       this.log('info', 'looking', { after: end.reason, lastLoggedZxid: hex(this.store.lastLoggedZxid), currentEpoch: this.store.currentEpoch });
@@ -181,6 +188,7 @@ class QuorumPeer {
       log: this.log,
       coreOptions: this.coreOptions,
       signal: this.abort.signal,
+      trace: this.trace,
       serve: (core, mode) => {
         if (this.stopping !== undefined) return;
         this.state = mode ?? 'looking';

@@ -8,6 +8,7 @@ import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore, ServerCoreOptions } from '../server/core.ts';
 import type { StructuredLogger } from '../standalone/logger.ts';
 import type { Membership } from './membership.ts';
+import type { PeerTrace } from './peer-trace.ts';
 import type { ReplicaStore } from './replica-store.ts';
 
 export type ServingMode = 'leader' | 'follower' | 'observer';
@@ -21,6 +22,8 @@ export interface RunContext {
   readonly coreOptions: ServerCoreOptions;
   /** Puts a run's core behind the client port; undefined: not serving (clients are turned away). */
   serve(core: ServerCore | undefined, mode: ServingMode | undefined): void;
+  /** The member's own record of its steps (off unless ZKSPEC_PEER_TRACE_DIR is set). */
+  readonly trace: PeerTrace;
   /** Aborted when the process shuts down: the run ends and lets go of its sockets. */
   readonly signal: AbortSignal;
   /** The txn log or an epoch file failed: the process must stop (as ZooKeeper's SyncRequestProcessor does). */

@@ -1,0 +1,121 @@
+// Each member's own account of its Zab steps, for checking against the spec
+// afterwards (issue #7: "impl records its own steps, as etcd-io/raft's trace
+// logger does"). With ZKSPEC_PEER_TRACE_DIR set, a member appends one JSON
+// line per event the peer core stepped to `<dir>/member-<myid>.jsonl`:
+// the wall-clock time in microseconds (all members of a loopback test share
+// the machine's clock, so merging the files by time puts every send before
+// its receive), the run, the event with server ids as zoo.cfg names them, and
+// the peer's observable projection after it. Process starts and election
+// outcomes are lines too, so a crash and restart shows up as a new `start`.
+//
+// Writes are synchronous appends: a SIGKILL loses at most the line being
+// written, and a test's recording is small. Off (the default) it costs one
+// branch per step.
+
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Peer, PeerEvent, PeerMessage } from '../quorum/peer/types.ts';
+
+export interface PeerTraceLine {
+  readonly tUs: number;
+  readonly sid: number;
+  readonly run: number;
+  readonly kind: 'start' | 'elected' | 'step' | 'end';
+  readonly event?: unknown;
+  readonly peer?: PeerProjection;
+  readonly detail?: string;
+}
+
+export interface PeerProjection {
+  readonly role: Peer['role'];
+  readonly phase: string | undefined;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly lastZxid: string;
+  readonly lastCommittedZxid: string;
+}
+
+const hex = (z: bigint) => `0x${z.toString(16)}`;
+
+export function projectPeer(peer: Peer): PeerProjection {
+  const last = peer.history.at(-1)?.zxid ?? 0n;
+  const committed = peer.lastCommitted > 0 ? peer.history[peer.lastCommitted - 1]!.zxid : 0n;
+  return {
+    role: peer.role,
+    phase: peer.role === 'LOOKING' ? undefined : peer.phase,
+    acceptedEpoch: peer.acceptedEpoch,
+    currentEpoch: peer.currentEpoch,
+    lastZxid: hex(last),
+    lastCommittedZxid: hex(committed),
+  };
+}
+
+function messageJson(message: PeerMessage): unknown {
+  switch (message.type) {
+    case 'PROPOSAL':
+    case 'INFORM':
+      return { type: message.type, zxid: hex(message.txn.zxid) };
+    case 'SNAP':
+      return { type: 'SNAP', zxid: hex(message.zxid) };
+    case 'ACKEPOCH':
+      return { type: 'ACKEPOCH', currentEpoch: message.currentEpoch, lastZxid: hex(message.lastZxid) };
+    case 'DIFF':
+    case 'TRUNC':
+    case 'COMMIT':
+    case 'ACK':
+      return { type: message.type, zxid: hex(message.zxid) };
+    default:
+      return message;
+  }
+}
+
+export class PeerTrace {
+  private readonly path: string | undefined;
+  run = 0;
+
+  constructor(
+    readonly sid: number,
+    dir: string | undefined = process.env['ZKSPEC_PEER_TRACE_DIR'],
+  ) {
+    if (dir === undefined || dir === '') return;
+    mkdirSync(dir, { recursive: true });
+    this.path = join(dir, `member-${sid}.jsonl`);
+  }
+
+  get enabled(): boolean {
+    return this.path !== undefined;
+  }
+
+  line(kind: PeerTraceLine['kind'], fields: Omit<PeerTraceLine, 'tUs' | 'sid' | 'run' | 'kind'> = {}): void {
+    if (this.path === undefined) return;
+    const tUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
+    appendFileSync(this.path, `${JSON.stringify({ tUs, sid: this.sid, run: this.run, kind, ...fields })}\n`);
+  }
+
+  /** One stepped event, with ids mapped back to zoo.cfg's server ids. */
+  step(event: PeerEvent, after: Peer, sidOf: (coreId: number) => number): void {
+    if (this.path === undefined) return;
+    let json: unknown;
+    switch (event.type) {
+      case 'Receive':
+        json = { type: 'Receive', from: sidOf(event.from), message: messageJson(event.message) };
+        break;
+      case 'LogSynced':
+        json = { type: 'LogSynced', zxid: hex(event.zxid) };
+        break;
+      case 'LearnerLost':
+        json = { type: 'LearnerLost', sid: sidOf(event.sid) };
+        break;
+      case 'ClientRequest':
+        json = { type: 'ClientRequest' };
+        break;
+      case 'ConnectToLeader':
+      case 'LeaderLost':
+        json = { type: event.type };
+        break;
+      default:
+        json = event satisfies never;
+    }
+    this.line('step', { event: json, peer: projectPeer(after) });
+  }
+}
