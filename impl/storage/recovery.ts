@@ -32,12 +32,21 @@ import { filesWithPrefix, hex, logPrefix, snapshotPrefix, type NamedFile } from 
 import type { FsLayer } from './fs-layer.ts';
 import { attempt, err, ok, type Result } from './result.ts';
 import { resumeRewrite, type Intent } from './truncation.ts';
+import { readRecordsBeforeSnapshot } from './log-reader.ts';
 
 export type Recovery = {
   /** The snapshot replay starts from, if any valid one exists. */
   readonly snapshot: { readonly zxid: bigint; readonly blob: Uint8Array } | undefined;
   /** Logged txns with zxid above the snapshot's, in zxid order. */
   readonly records: readonly LogRecord[];
+  /**
+   * The last logged txns at or below the snapshot's zxid still on disk (at
+   * most `recordsBeforeSnapshotMax`), in zxid order, ending with the
+   * snapshot's own txn; empty when the log cannot show that run whole (see
+   * log-reader.ts). Not to be replayed: the snapshot holds them. A leader
+   * serves DIFFs from them and `records` (ZAB §5.2).
+   */
+  readonly recordsBeforeSnapshot: readonly LogRecord[];
   /** The highest zxid on disk: the snapshot's or the last valid record's. */
   readonly lastLoggedZxid: bigint;
   readonly skippedSnapshots: readonly { readonly name: string; readonly reason: string }[];
@@ -48,7 +57,13 @@ export type Recovery = {
   readonly resumedRewrite?: Intent | undefined;
 };
 
-export async function recover(fs: FsLayer, snapDir: string, logDir: string, log: (line: string) => void): Promise<Result<Recovery>> {
+export async function recover(
+  fs: FsLayer,
+  snapDir: string,
+  logDir: string,
+  log: (line: string) => void,
+  recordsBeforeSnapshotMax = 500,
+): Promise<Result<Recovery>> {
   for (const dir of new Set([snapDir, logDir])) {
     const made = await attempt('create directory', dir, () => fs.mkdir(dir));
     if (!made.ok) return made;
@@ -94,6 +109,7 @@ export async function recover(fs: FsLayer, snapDir: string, logDir: string, log:
   if (gap !== undefined) return err({ kind: 'gap', message: gap });
 
   const records: LogRecord[] = [];
+  const atOrBelowBase: LogRecord[] = [];
   let lastZxid = -1n;
   let truncation: Recovery['truncation'];
   for (let i = first; i < logs.length; i++) {
@@ -109,6 +125,7 @@ export async function recover(fs: FsLayer, snapDir: string, logDir: string, log:
     for (const record of scan.records) {
       lastZxid = record.zxid;
       if (record.zxid > baseZxid) records.push(record);
+      else if (snapshot !== undefined) atOrBelowBase.push(record);
     }
     if (stop === undefined) continue;
 
@@ -126,7 +143,9 @@ export async function recover(fs: FsLayer, snapDir: string, logDir: string, log:
   }
 
   const lastLoggedZxid = lastZxid > baseZxid ? lastZxid : baseZxid;
-  return ok({ snapshot, records, lastLoggedZxid, skippedSnapshots, truncation, resumedRewrite: resumed.value });
+  const before = await readRecordsBeforeSnapshot(fs, logDir, logs, first, atOrBelowBase, baseZxid, recordsBeforeSnapshotMax);
+  if (!before.ok) return before;
+  return ok({ snapshot, records, recordsBeforeSnapshot: before.value, lastLoggedZxid, skippedSnapshots, truncation, resumedRewrite: resumed.value });
 }
 
 /**

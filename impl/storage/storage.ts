@@ -24,6 +24,8 @@ import { attempt, err, ok, type Result } from './result.ts';
 import { rewrite, stageSnapshot, type Intent, type RewriteOutcome } from './truncation.ts';
 import { SnapshotSchedule } from './snapshot-schedule.ts';
 import { TxnLogWriter } from './txn-log.ts';
+import { readLogAfter } from './log-reader.ts';
+import type { LogRecord } from './record-format.ts';
 import { readEpochFile, writeEpochFile, type EpochFileName } from './epoch-file.ts';
 
 export type StorageOptions = {
@@ -47,6 +49,8 @@ export type StorageOptions = {
   readonly batchBytesMax?: number;
   /** Preallocate log files in zero-filled blocks of this many bytes (ZooKeeper's zookeeper.preAllocSize is 64 MiB); 0 turns it off. */
   readonly preAllocBytes?: number;
+  /** How many txns at or below the snapshot recovery hands back for DIFFs (Recovery.recordsBeforeSnapshot). */
+  readonly recordsBeforeSnapshotMax?: number;
   readonly fs?: FsLayer;
   readonly log?: (line: string) => void;
   /** Called once each time the schedule says a snapshot is due. */
@@ -61,6 +65,7 @@ export const storageDefaults = {
   logBytesMax: 64 * 1024 * 1024,
   batchBytesMax: 4 * 1024 * 1024,
   preAllocBytes: 4 * 1024 * 1024,
+  recordsBeforeSnapshotMax: 500,
 } as const;
 
 const timerDelayMsMax = 2 ** 31 - 1;
@@ -121,7 +126,7 @@ export class Storage {
     const snapDir = join(options.dataDir, versionDirName);
     const logDir = join(options.dataLogDir ?? options.dataDir, versionDirName);
     const log = options.log ?? (() => {});
-    const recovered = await recover(fs, snapDir, logDir, log);
+    const recovered = await recover(fs, snapDir, logDir, log, options.recordsBeforeSnapshotMax ?? storageDefaults.recordsBeforeSnapshotMax);
     if (!recovered.ok) return recovered;
     const storage = new Storage(options, fs, snapDir, logDir, recovered.value);
     return ok({ storage, recovery: recovered.value });
@@ -276,6 +281,20 @@ export class Storage {
     } finally {
       this.isRewriting = false;
     }
+  }
+
+  /**
+   * The durable txns above `afterZxid`, read back from the log files (for a
+   * leader's DIFF, ZAB §5.2), or `undefined` when the files cannot show them
+   * as a whole run right after `afterZxid` (it was purged, lies before an
+   * installed snapshot, or is above `lastLoggedZxid`), or when there are more
+   * than `recordsMax`: the peer then needs a SNAP. `afterZxid` equal to
+   * `lastLoggedZxid` gives none. Appends may go on meanwhile; only those
+   * already durable are read.
+   */
+  readLog(afterZxid: bigint, recordsMax = Number.POSITIVE_INFINITY): Promise<Result<readonly LogRecord[] | undefined>> {
+    assert(!this.isRewriting, () => `readLog(${hex(afterZxid)}) while the log is being truncated or replaced`);
+    return readLogAfter(this.fs, this.logDir, afterZxid, this.writer.lastLoggedZxid, this.newestSnapshotZxid, recordsMax);
   }
 
   /** Deletes snapshots and logs beyond the retention (see purge.ts). */
