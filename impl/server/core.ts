@@ -56,9 +56,12 @@
 //   a session's reads behind its pending writes). Watch events go out when the
 //   txn is applied, ahead of anything still waiting, as NIOServerCnxn.process
 //   sends them. A sync is forwarded too and released by leaderSynced(), which
-//   pops the oldest pending sync (FollowerZooKeeperServer.pendingSyncs: the
-//   leader answers each forwarded sync with a SYNC after everything proposed
-//   before it has committed, and the quorum channel is FIFO).
+//   pops the oldest pending sync (FollowerZooKeeperServer.pendingSyncs): the
+//   leader's runner answers each forwarded sync with a SYNC right after the
+//   COMMIT of the last txn prepped before it (Leader.processSync; see
+//   lastPreppedZxid), and the quorum channel is FIFO.
+// Session ids carry the allocating server's id in their top byte, so a
+// learner's and the leader's never collide.
 
 import { ErrorCode, KeeperState, OpCode, Perms, WatcherType, Xid, opCodeName } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord, JuteWriter, type Result } from '../protocol/jute.ts';
@@ -1088,7 +1091,8 @@ export class ServerCore {
    */
   applyCommitted(txn: Txn): void {
     assert(this.isLearner, 'applyCommitted is for a learner; a leader applies its own txns');
-    if (this.stopped) return;
+    // Applied even once stopped: the tree must follow the commits (its
+    // connections are closed, so nothing is sent).
     if (txn.zxid <= this.tree.lastProcessedZxid) {
       this.log('warn', `ignoring committed txn 0x${txn.zxid.toString(16)}: the tree is at 0x${this.tree.lastProcessedZxid.toString(16)} already`);
       return;

@@ -465,7 +465,7 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     expect(e.b.tree.getNode('/still-here')).toBeDefined();
   });
 
-  it('takes zxids from the epoch, answers a malformed body sent to a learner as the leader prepped it, and counts nothing in a learner tree before commit', async () => {
+  it('takes zxids from the epoch, answers a malformed body sent to a learner as the leader prepped it, and keeps a stopped learner\'s tree in step', async () => {
     const e = new Ensemble();
     const alice = await connected(e.a);
     const w = new JuteWriter();
@@ -476,6 +476,13 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     expect(alice.answers).toEqual([[1, zxid(2), ErrorCode.MARSHALLINGERROR]]);
     expect(e.committed.map((t) => t.zxid)).toEqual([firstZxid, zxid(2)]);
     expect([e.leader.lastDurableZxid, e.a.lastDurableZxid, e.b.tree.lastProcessedZxid]).toEqual([zxid(2), zxid(2), zxid(2)]);
+
+    // A stopped learner core (its server is between roles) still keeps its tree in step with the commits.
+    e.b.stop();
+    alice.create(2, '/after-stop');
+    await settle();
+    expect(e.b.tree.getNode('/after-stop')).toBeDefined();
+    expect(e.b.tree.lastProcessedZxid).toBe(zxid(3));
   });
 
   it('keeps every replica equal and every client\'s replies in xid order with non-decreasing zxids, under random requests and held commits (seeded)', async () => {
