@@ -60,6 +60,7 @@ class LeaderRun {
   /** Forwarded syncs: the learner gets SYNC once everything proposed before it is committed (Leader.processSync). */
   private pendingSyncs: { coreId: number; zxid: bigint }[] = [];
   private lastCommittedZxid = 0n;
+  private lastBeatAtMs = performance.now();
 
   constructor(private readonly context: RunContext) {
     const { membership, store } = context;
@@ -322,10 +323,20 @@ class LeaderRun {
     if (this.over || peer.role !== 'LEADING') return;
     const now = performance.now();
     const limitMs = (peer.phase === 'BROADCAST' ? config.syncLimitTicks : config.initLimitTicks) * config.tickTimeMs;
+    // If this timer itself ran late, our own process was stalled (CPU starvation, a long GC): the bytes our
+    // learners sent meanwhile are still unread. Judge them at the next beat, after the socket reads.
+    const stalled = now - this.lastBeatAtMs > Math.max(4 * config.tickTimeMs, limitMs / 2);
+    this.lastBeatAtMs = now;
     const ping = pingPacket(this.lastProposedZxid(), undefined);
     for (const [coreId, connection] of this.learners) {
-      if (now - connection.lastReceivedAtMs > limitMs) {
-        log('warn', 'learner-silent', { sid: membership.sidOf(coreId), message: `nothing from server ${membership.sidOf(coreId)} for ${limitMs} ms` });
+      if (!stalled && now - connection.lastReceivedAtMs > limitMs) {
+        log('warn', 'learner-silent', {
+          sid: membership.sidOf(coreId),
+          silentMs: Math.round(now - connection.lastReceivedAtMs),
+          packetsSent: connection.packetsSent,
+          packetsReceived: connection.packetsReceived,
+          message: `nothing from server ${membership.sidOf(coreId)} for ${limitMs} ms`,
+        });
         connection.close('silent for longer than syncLimit');
         continue;
       }

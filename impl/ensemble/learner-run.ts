@@ -126,11 +126,16 @@ class LearnerRun {
       }, initLimitMs),
     );
     const syncLimitMs = config.syncLimitTicks * config.tickTimeMs;
+    let lastCheckAtMs = performance.now();
     this.timers.push(
       setInterval(() => {
         const peer = this.driver.peer;
-        if (this.over || peer.role === 'LOOKING' || peer.phase !== 'BROADCAST') return;
-        if (performance.now() - connection.lastReceivedAtMs > syncLimitMs) this.leaderLost(`nothing from the leader for syncLimit (${syncLimitMs} ms)`);
+        const now = performance.now();
+        // A late timer means this process was stalled: what the leader sent meanwhile is still unread.
+        const stalled = now - lastCheckAtMs > Math.max(4 * config.tickTimeMs, syncLimitMs / 2);
+        lastCheckAtMs = now;
+        if (stalled || this.over || peer.role === 'LOOKING' || peer.phase !== 'BROADCAST') return;
+        if (now - connection.lastReceivedAtMs > syncLimitMs) this.leaderLost(`nothing from the leader for syncLimit (${syncLimitMs} ms)`);
       }, Math.max(5, Math.floor(config.tickTimeMs / 2))),
     );
     return this.finished;
