@@ -71,6 +71,8 @@ export type EnsembleOptions = {
    * benchmark runs it (impl/bench/servers.ts).
    */
   readonly zookeeperLog?: boolean;
+  /** Called when a member's process ends, whether killed by `kill` or not. */
+  readonly onMemberExit?: (id: number, code: number | null, signal: NodeJS.Signals | null) => void;
 };
 
 export type Member = {
@@ -387,10 +389,11 @@ export class Ensemble {
     const pid = child.pid;
     track(pid);
     const exited = new Promise<void>((resolve) =>
-      child.on('exit', () => {
+      child.on('exit', (code, signal) => {
         livePids.delete(pid);
         if (this.running.get(m.id)?.pid === pid) this.running.delete(m.id);
         resolve();
+        this.options.onMemberExit?.(m.id, code, signal);
       }),
     );
     this.running.set(m.id, { child, pid, exited });
