@@ -170,8 +170,9 @@ type Connection = {
   /** This connection's output FIFO (consumed up to outputsHead). */
   outputs: Output[];
   outputsHead: number;
-  /** Learner: the requests forwarded for this connection whose txns have not committed yet, oldest first. */
+  /** Learner: the requests forwarded for this connection whose txns have not committed yet, oldest first (from forwardedHead). */
   forwarded: Forwarded[];
+  forwardedHead: number;
 };
 
 /**
@@ -302,6 +303,7 @@ export class ServerCore {
       outputs: [],
       outputsHead: 0,
       forwarded: [],
+      forwardedHead: 0,
     });
     if (this.stopped) sink.close('server stopped');
     return id;
@@ -333,6 +335,7 @@ export class ServerCore {
     connection.outputs = [];
     connection.outputsHead = 0;
     connection.forwarded = [];
+    connection.forwardedHead = 0;
     this.waiting.delete(connection);
     this.tree.removeWatcher(connectionId);
     if (connection.sessionId !== undefined && this.sessionConnection.get(connection.sessionId) === connectionId) {
@@ -1107,9 +1110,15 @@ export class ServerCore {
     for (const event of events) this.deliverEvent(event);
     const connection = this.sessionConnectionOf(txn.sessionId);
     if (connection === undefined) return;
-    const pending = connection.forwarded[0];
+    const pending = connection.forwarded[connection.forwardedHead];
     if (pending !== undefined && pending.cxid === txn.cxid && pending.kind === forwardedKind(txn)) {
-      connection.forwarded.shift();
+      if (++connection.forwardedHead === connection.forwarded.length) {
+        connection.forwarded = [];
+        connection.forwardedHead = 0;
+      } else if (connection.forwardedHead > 1024 && connection.forwardedHead * 2 > connection.forwarded.length) {
+        connection.forwarded = connection.forwarded.slice(connection.forwardedHead);
+        connection.forwardedHead = 0;
+      }
       pending.output.deliver = pending.onCommit(result);
       this.releaseConnection(connection);
       return;

@@ -485,6 +485,23 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     expect(e.b.tree.lastProcessedZxid).toBe(zxid(3));
   });
 
+  it('answers 3,000 pipelined writes and reads of one learner client in order, with reads seeing the writes before them', async () => {
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    e.hold();
+    for (let i = 1; i <= 3000; i += 2) {
+      alice.create(i, `/n${i}`, `v${i}`);
+      alice.getData(i + 1, `/n${i}`);
+    }
+    await settle();
+    expect(alice.replies).toEqual([]);
+    await e.release();
+    expect(alice.replies.map((r) => r.header.xid)).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    expect(alice.replies.every((r) => r.header.err === 0)).toBe(true);
+    expect(alice.dataOf(3000)).toBe('v2999');
+    expect(e.a.isIdle).toBe(true);
+  });
+
   it('keeps every replica equal and every client\'s replies in xid order with non-decreasing zxids, under random requests and held commits (seeded)', async () => {
     for (const [seed, syncAfter] of [[1, 'prepped'], [2, 'prepped'], [3, 'prepped'], [4, 'proposed'], [5, 'proposed'], [6, 'proposed']] as const) {
       const random = mulberry32(seed);
