@@ -9,10 +9,12 @@
 // from the snapshot plus the logged txns it knows to be committed. Reading the
 // log files back each time would be slow; the mirror is exactly what was
 // appended (and truncated) since the snapshot, so it is what recovery would
-// read. The mirror's first entry stands for the snapshot itself (its zxid
-// with no payload) so that the core's history never starts at zxid 0 when a
-// snapshot exists; that entry is committed and is never sent (a learner
-// behind it gets a SNAP, one at it gets an empty DIFF).
+// read. It starts with the committed txns up to the snapshot's own when the
+// log still holds that run whole (recordsBeforeSnapshot: the committedLog a
+// leader serves DIFFs from); otherwise with a stand-in for the snapshot (its
+// zxid, no payload), so that the core's history never starts at zxid 0 when a
+// snapshot exists. The stand-in is committed and is never sent: a learner
+// behind it gets a SNAP, one at it an empty DIFF.
 //
 // Every write here returns only once it is durable, except `append`, whose
 // promise resolves when the txn is: the peer core gets `LogSynced` then.
@@ -53,12 +55,16 @@ export class ReplicaStore {
     acceptedEpoch: number,
     currentEpoch: number,
     snapshot: { zxid: bigint; blob: Uint8Array } | undefined,
+    before: readonly PeerTxn[],
     records: readonly PeerTxn[],
   ) {
     this.acceptedEpoch = acceptedEpoch;
     this.currentEpoch = currentEpoch;
     this.snapshot = snapshot;
-    this.mirror = snapshot !== undefined && snapshot.zxid > 0n ? [{ zxid: snapshot.zxid, data: noPayload }, ...records] : [...records];
+    if (snapshot === undefined || snapshot.zxid === 0n) this.mirror = [...records];
+    // The committed txns up to the snapshot's, when the log still holds them whole: a leader serves DIFFs from them.
+    else if (before.at(-1)?.zxid === snapshot.zxid) this.mirror = [...before, ...records];
+    else this.mirror = [{ zxid: snapshot.zxid, data: noPayload }, ...records];
     this.durable = storage.lastLoggedZxid;
   }
 
@@ -79,7 +85,8 @@ export class ReplicaStore {
       epochs.push(Number(read.value ?? 0n));
     }
     const records = recovery.records.map((r) => ({ zxid: r.zxid, data: r.payload }));
-    const store = new ReplicaStore(storage, log, epochs[0]!, epochs[1]!, recovery.snapshot, records);
+    const before = recovery.recordsBeforeSnapshot.map((r) => ({ zxid: r.zxid, data: r.payload }));
+    const store = new ReplicaStore(storage, log, epochs[0]!, epochs[1]!, recovery.snapshot, before, records);
     // QuorumPeer.loadDataBase: a currentEpoch file behind the log's epoch is an error in ZooKeeper
     // ("The current epoch is older than the last zxid"); a fresh install has neither.
     return ok(store);
