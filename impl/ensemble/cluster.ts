@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../spec/common/assert.ts';
 import { freePorts } from '../testing/ports.ts';
-import { Partitioner, TcpProxy, type BlockMode } from '../testing/tcp-proxy.ts';
+import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
 
 export type ServerKind = 'ours' | 'zookeeper';
 export type Mode = 'leader' | 'follower' | 'observer' | 'standalone';
@@ -319,6 +319,11 @@ export class Ensemble {
     assert(!this.running.has(id), `member ${id} is still running; kill it first`);
     assert(!this.stopped, 'the ensemble was stopped');
     this.spawnMember(this.member(id));
+  }
+
+  /** What the proxies carried to and from member `id` (undefined without proxies). */
+  peerTraffic(id: number): ProxyStats | undefined {
+    return this.partitioner?.stats(id);
   }
 
   /** Cuts member `id` off from every other member (peer ports only; its clients still reach it). */
