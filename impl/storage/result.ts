@@ -14,13 +14,16 @@ export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });
  * (ENOSPC, EIO, EACCES, ...); `gap` is a hole in the recovered history that no
  * amount of retrying fixes; `corrupt` is a small file (an epoch) whose content
  * cannot be read back; `failed` is an append refused because an earlier
- * write failed (the log's tail is then unknown until a restart recovers it).
+ * write failed (the log's tail is then unknown until a restart recovers it);
+ * `refused` is a write that would contradict a rewrite of the history under
+ * way (a snapshot of the tree from before a truncation or installation).
  */
 export type StorageError =
   | { readonly kind: 'io'; readonly op: string; readonly path: string; readonly code: string; readonly message: string }
   | { readonly kind: 'gap'; readonly message: string }
   | { readonly kind: 'corrupt'; readonly path: string; readonly message: string }
-  | { readonly kind: 'failed'; readonly message: string; readonly cause: StorageError };
+  | { readonly kind: 'failed'; readonly message: string; readonly cause: StorageError }
+  | { readonly kind: 'refused'; readonly message: string };
 
 const errnoText: Record<string, string> = {
   ENOSPC: 'no space left on device',

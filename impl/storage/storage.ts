@@ -165,11 +165,15 @@ export class Storage {
    * Writes a snapshot of the state at `zxid` (temp file, fsync, rename,
    * directory fsync) and rolls the log so that purge can later drop whole
    * files. The schedule restarts when this is called, whatever the outcome,
-   * so a failing disk is not asked for a snapshot after every txn.
+   * so a failing disk is not asked for a snapshot after every txn. Refused
+   * (kind `refused`) while truncateAfter or installSnapshot runs; those wait
+   * for a snapshot already being written, then treat it as any other.
    */
   async writeSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
     assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);
-    assert(!this.isRewriting, () => `snapshot at ${hex(zxid)} while the log is being truncated or replaced`);
+    // Its tree predates the rewrite: landing after it, it could bring back
+    // discarded txns or sit under an installed snapshot as a fallback.
+    if (this.isRewriting) return err({ kind: 'refused', message: `snapshot at ${hex(zxid)} refused: the log is being truncated or replaced` });
     const writing = this.writeSnapshotNow(zxid, blob);
     this.snapshotWrites.add(writing);
     try {

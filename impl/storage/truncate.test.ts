@@ -240,6 +240,22 @@ describe('truncateAfter (TRUNC) removes every txn above the zxid', () => {
     await storage.close();
   });
 
+  it('waits for a snapshot being written, deletes it if above the zxid, and refuses one asked for meanwhile', async () => {
+    const dataDir = freshDir();
+    const { storage } = await open({ dataDir });
+    await history(storage, 8, [4]);
+    const writing = storage.writeSnapshot(8n, blobAt(8));
+    const truncating = storage.truncateAfter(6n);
+    const refused = await storage.writeSnapshot(7n, blobAt(7));
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error).toEqual({ kind: 'refused', message: 'snapshot at 0x7 refused: the log is being truncated or replaced' });
+    unwrap(await writing);
+    unwrap(await truncating);
+    expect(storage.lastSnapshotZxid).toBe(4n);
+    await storage.close();
+    expect(filesIn(dataDir)).toEqual(['log.1', 'log.5', 'snapshot.4']);
+  });
+
   it('refuses on a failed log, whose tail only recovery knows', async () => {
     const fs = new CountingFs();
     const { storage } = await open({ dataDir: freshDir(), fs });
