@@ -1,0 +1,339 @@
+// Side-by-side benchmark of a 3-node ensemble of ours and a 3-node Apache
+// ZooKeeper 3.8 ensemble:
+//
+//   npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--record]
+//
+// Each ensemble is three child processes on 127.0.0.1 (impl/ensemble/cluster.ts,
+// members talking to each other directly, no partition proxies), fsync on
+// (forceSync=yes), tickTime 2000, each member with its own temp directory,
+// all killed by PID at the end. ZooKeeper runs QuorumPeerMain with -Xmx1000m
+// (zkServer.sh's default) and no log binding, as the standalone benchmark
+// runs it; ours logs at warn. This process is the load generator: the same
+// closed loop as the standalone benchmark (load.ts: a reply releases the
+// next request; latency from write to reply, process.hrtime.bigint) over the
+// same wire client (wire-client.ts), with the sessions spread round-robin
+// over the three members, so two thirds of the writes are forwarded by a
+// follower to the leader, as in a real deployment. Workloads: create of
+// 100-byte znodes, setData and getData of 100-byte znodes (a pool of 1,000),
+// each at 64 outstanding (8 sessions x 8, on members 1,2,3,1,2,3,1,2) and at 1
+// outstanding (one session on a follower). Both ensembles are started
+// together and warmed up, then each cell runs on ours and then on ZooKeeper.
+//
+// Beside throughput and latency, each cell reports the CPU the generator
+// used (process.cpuUsage, % of one core) and the CPU the three members used
+// together (/proc/<pid>/stat, % of one core; the machine's whole budget is
+// nproc x 100 %): a generator near 100 % is the ceiling, not the servers.
+//
+// --record writes the `## Server: 3-node ensemble` section of
+// docs/benchmarks.md (after the standalone section; other sections are
+// kept). The default run takes about a minute and a half.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { OpCode } from '../protocol/constants.ts';
+import { Ensemble, haveApacheZooKeeper, type ServerKind } from '../ensemble/cluster.ts';
+import type { LoadResult, Operation, Workload } from './load.ts';
+import { requests, WireSession } from './wire-client.ts';
+
+type Options = { seconds: number; record: boolean; only: ServerKind | undefined };
+
+function parseArgs(argv: readonly string[]): Options | string {
+  const args = argv[0] === 'ensemble' ? argv.slice(1) : [...argv];
+  const options: Options = { seconds: 4, record: false, only: undefined };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--record') options.record = true;
+    else if (arg === '--seconds') {
+      const value = Number(args[++i]);
+      if (!Number.isFinite(value) || value <= 0) return `--seconds needs a positive number, got ${JSON.stringify(args[i])}`;
+      options.seconds = value;
+    } else if (arg === '--only') {
+      const value = args[++i];
+      if (value !== 'ours' && value !== 'zookeeper') return `--only is ours or zookeeper, got ${JSON.stringify(value)}`;
+      options.only = value;
+    } else return `unknown argument ${JSON.stringify(arg)}`;
+  }
+  if (options.record && options.only !== undefined) return '--record needs both ensembles (no --only)';
+  return options;
+}
+
+const payload100 = new Uint8Array(100).fill(0x61);
+const poolSize = 1000;
+const poolPath = (i: number) => `/bench/pool/p${String(i).padStart(4, '0')}`;
+/** Spreads sessions over the pool: a prime stride, so concurrent sessions touch different znodes (as main.ts). */
+const poolIndex = (session: number, seq: number) => (session * 7919 + seq * 31) % poolSize;
+
+const workloads: { readonly name: string; readonly make: (tag: string) => Workload }[] = [
+  { name: 'create 100 B', make: (tag) => ({ name: 'create', next: (s, seq): Operation => ({ type: OpCode.create, body: requests.create(`/bench/${tag}-s${s}-${seq}`, payload100) }) }) },
+  { name: 'setData 100 B', make: () => ({ name: 'setData', next: (s, seq) => ({ type: OpCode.setData, body: requests.setData(poolPath(poolIndex(s, seq)), payload100) }) }) },
+  { name: 'getData 100 B', make: () => ({ name: 'getData', next: (s, seq) => ({ type: OpCode.getData, body: requests.getData(poolPath(poolIndex(s, seq))) }) }) },
+];
+
+type Shape = { readonly outstanding: number; readonly sessions: number };
+const shapes: readonly Shape[] = [
+  { outstanding: 64, sessions: 8 },
+  { outstanding: 1, sessions: 1 },
+];
+
+type Cell = LoadResult & { readonly generatorCpuPercent: number; readonly serversCpuPercent: number };
+
+const clockTicksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a process, in seconds (/proc/<pid>/stat fields 14 and 15). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/**
+ * The closed loop of load.ts (runLoad), with session s opened on `ports[s mod
+ * ports.length]` instead of all on one port. Sessions are opened before the
+ * clock starts.
+ */
+async function runSpreadLoad(ports: readonly number[], workload: Workload, shape: Shape & { readonly durationMs: number }, pids: readonly number[]): Promise<Cell> {
+  const sessions = await Promise.all(Array.from({ length: shape.sessions }, (_, s) => WireSession.open(ports[s % ports.length]!)));
+  const perSession = shape.outstanding / shape.sessions;
+  const latenciesNs: number[] = [];
+  let errors = 0;
+  let firstError: number | undefined;
+  const cpuBefore = process.cpuUsage();
+  const serversBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  const startedNs = process.hrtime.bigint();
+  const deadlineNs = startedNs + BigInt(shape.durationMs) * 1_000_000n;
+  let endedNs = startedNs;
+  await new Promise<void>((resolve, reject) => {
+    let inFlight = 0;
+    let finished = false;
+    const seqs = new Array<number>(shape.sessions).fill(0);
+    const watchdog = setTimeout(() => {
+      finished = true;
+      reject(new Error(`load did not drain within ${shape.durationMs + 30_000} ms (${inFlight} requests unanswered)`));
+    }, shape.durationMs + 30_000);
+    const issue = (s: number) => {
+      const op = workload.next(s, seqs[s]!++);
+      const sentNs = process.hrtime.bigint();
+      inFlight++;
+      sessions[s]!.send(op.type, op.body, (err) => {
+        const nowNs = process.hrtime.bigint();
+        inFlight--;
+        latenciesNs.push(Number(nowNs - sentNs));
+        if (err !== 0) {
+          errors++;
+          firstError ??= err;
+        }
+        if (nowNs < deadlineNs && !finished) issue(s);
+        else if (inFlight === 0 && !finished) {
+          finished = true;
+          endedNs = nowNs;
+          clearTimeout(watchdog);
+          resolve();
+        }
+      });
+    };
+    for (let s = 0; s < shape.sessions; s++) for (let i = 0; i < perSession; i++) issue(s);
+  });
+  const elapsedMs = Number(endedNs - startedNs) / 1e6;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serversAfter = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  await Promise.all(sessions.map((s) => s.close()));
+  const sorted = Float64Array.from(latenciesNs).sort();
+  const percentile = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! / 1e6);
+  return {
+    ops: latenciesNs.length,
+    errors,
+    firstError,
+    elapsedMs,
+    opsPerSecond: latenciesNs.length / (elapsedMs / 1000),
+    p50Ms: percentile(0.5),
+    p99Ms: percentile(0.99),
+    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+    serversCpuPercent: ((serversAfter - serversBefore) * 1000 * 100) / elapsedMs,
+  };
+}
+
+/** Creates `paths` in order through member `port`, 64 in flight; throws on the first error other than NODEEXISTS. */
+async function createAll(port: number, paths: readonly string[], data: Uint8Array): Promise<void> {
+  const session = await WireSession.open(port);
+  let next = 0;
+  let done = 0;
+  await new Promise<void>((resolve, reject) => {
+    if (paths.length === 0) resolve();
+    const issue = () => {
+      if (next >= paths.length) return;
+      const path = paths[next++]!;
+      session.send(OpCode.create, requests.create(path, data), (err) => {
+        if (err !== 0 && err !== -110) reject(new Error(`create ${path} failed with error ${err}`));
+        else if (++done === paths.length) resolve();
+        else issue();
+      });
+    };
+    for (let i = 0; i < 64; i++) issue();
+  });
+  await session.close();
+}
+
+type Side = { readonly kind: ServerKind; readonly ensemble: Ensemble; readonly ports: number[]; readonly followerPort: number; readonly pids: number[]; readonly leader: number };
+
+async function startSide(kind: ServerKind): Promise<Side> {
+  const ensemble = await Ensemble.start({ kind, size: 3, tickTimeMs: 2000, initLimitTicks: 10, syncLimitTicks: 5, proxies: false, forceSync: true, javaHeapMb: 1000, zookeeperLog: false, logLevel: 'warn' });
+  try {
+    await ensemble.waitUntilServing(ensemble.ids, 60_000);
+    const leader = await ensemble.leader(60_000);
+    const follower = ensemble.ids.find((id) => id !== leader)!;
+    const ports = ensemble.ids.map((id) => ensemble.member(id).clientPort);
+    await createAll(ensemble.member(leader).clientPort, ['/bench', '/bench/pool'], new Uint8Array(0));
+    await createAll(ensemble.member(leader).clientPort, Array.from({ length: poolSize }, (_, i) => poolPath(i)), payload100);
+    return { kind, ensemble, ports, followerPort: ensemble.member(follower).clientPort, pids: ensemble.ids.map((id) => ensemble.pid(id)!), leader };
+  } catch (error) {
+    await ensemble.stopAll();
+    throw error;
+  }
+}
+
+function javaVersion(): string {
+  try {
+    return execFileSync('/bin/sh', ['-c', '/usr/bin/java -version 2>&1'], { encoding: 'utf8' }).split('\n')[0] ?? 'unknown';
+  } catch {
+    return 'not installed';
+  }
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (n: number) => (n < 1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1));
+const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
+
+type Row = { workload: string; outstanding: number; ours: Cell | undefined; theirs: Cell | undefined };
+
+function table(rows: readonly Row[]): string {
+  const lines = [
+    '| workload | outstanding | ours ops/s | ours p50 ms | ours p99 ms | ZooKeeper ops/s | ZooKeeper p50 ms | ZooKeeper p99 ms | ops/s ours ÷ ZooKeeper | generator CPU % (ours / ZK run) | members CPU % (ours / ZK) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const cells = (c: Cell | undefined) => (c === undefined ? '- | - | - |' : `${fmt(c.opsPerSecond)} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} |`);
+  for (const r of rows) {
+    const ratio = r.ours !== undefined && r.theirs !== undefined ? (r.ours.opsPerSecond / r.theirs.opsPerSecond).toFixed(2) : '-';
+    const pct = (c: Cell | undefined, key: 'generatorCpuPercent' | 'serversCpuPercent') => (c === undefined ? '-' : fmt(c[key]));
+    lines.push(
+      `| ${r.workload} | ${r.outstanding} | ${cells(r.ours)} ${cells(r.theirs)} ${ratio} | ${pct(r.ours, 'generatorCpuPercent')} / ${pct(r.theirs, 'generatorCpuPercent')} | ${pct(r.ours, 'serversCpuPercent')} / ${pct(r.theirs, 'serversCpuPercent')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Replaces the section at `heading` (up to the next `## `), or inserts it before the first `## ` section after `after`, or appends it. */
+export function placeSection(document: string, heading: string, section: string, after: string): string {
+  const lines = document.split('\n');
+  const body = (section.endsWith('\n') ? section : `${section}\n`).split('\n');
+  const nextHeading = (from: number) => {
+    for (let i = from; i < lines.length; i++) if (lines[i]!.startsWith('## ')) return i;
+    return lines.length;
+  };
+  const start = lines.findIndex((l) => l.trim() === heading);
+  if (start >= 0) {
+    const end = nextHeading(start + 1);
+    return [...lines.slice(0, start), ...body, ...lines.slice(end)].join('\n');
+  }
+  const anchor = lines.findIndex((l) => l.trim() === after);
+  if (anchor >= 0) {
+    const at = nextHeading(anchor + 1);
+    return [...lines.slice(0, at), ...body, ...lines.slice(at)].join('\n');
+  }
+  return `${document.replace(/\n*$/, '\n\n')}${body.join('\n')}`;
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    process.stderr.write(`${parsed}\nusage: npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--record]\n`);
+    return 2;
+  }
+  const options = parsed;
+  const kinds: ServerKind[] = options.only !== undefined ? [options.only] : haveApacheZooKeeper() ? ['ours', 'zookeeper'] : ['ours'];
+  if (options.only === 'zookeeper' && !haveApacheZooKeeper()) {
+    process.stderr.write('Apache ZooKeeper not found (/usr/share/java/zookeeper.jar, /usr/bin/java)\n');
+    return 2;
+  }
+  if (options.only === undefined && !kinds.includes('zookeeper')) process.stderr.write('Apache ZooKeeper not found: measuring ours only\n');
+  const loadBefore = loadavg();
+  const startedAt = new Date();
+  const durationMs = options.seconds * 1000;
+  const warmupMs = Math.min(2000, durationMs);
+  const rows: Row[] = [];
+  const errors: string[] = [];
+  const sides: Side[] = [];
+  try {
+    for (const kind of kinds) {
+      sides.push(await startSide(kind));
+      process.stderr.write(`${kind}: 3 members serving, leader is member ${sides.at(-1)!.leader}\n`);
+    }
+    for (const side of sides) {
+      for (const w of [workloads[0]!, workloads[2]!]) await runSpreadLoad(side.ports, w.make('warmup'), { outstanding: 64, sessions: 8, durationMs: warmupMs }, side.pids);
+    }
+    for (const w of workloads) {
+      for (const shape of shapes) {
+        const row: Row = { workload: w.name, outstanding: shape.outstanding, ours: undefined, theirs: undefined };
+        for (const side of sides) {
+          const ports = shape.sessions === 1 ? [side.followerPort] : side.ports;
+          const cell = await runSpreadLoad(ports, w.make(`o${shape.outstanding}`), { ...shape, durationMs }, side.pids);
+          if (cell.errors > 0) errors.push(`${side.kind}, ${w.name} at ${shape.outstanding}: ${cell.errors} errors (first: ${cell.firstError})`);
+          if (side.kind === 'ours') row.ours = cell;
+          else row.theirs = cell;
+        }
+        rows.push(row);
+        process.stderr.write(`${table([row]).split('\n')[2]}\n`);
+      }
+    }
+  } finally {
+    for (const side of sides) await side.ensemble.stopAll();
+  }
+
+  const loadAfter = loadavg();
+  const cpu = os.cpus()[0]?.model ?? 'unknown';
+  const cores = os.cpus().length;
+  const memoryGiB = Math.round((os.totalmem() / 2 ** 30) * 10) / 10;
+  const command = `npm run bench -- ensemble${options.seconds !== 4 ? ` --seconds ${options.seconds}` : ''}${options.only !== undefined ? ` --only ${options.only}` : ''}${options.record ? ' --record' : ''}`;
+  const section = [
+    '## Server: 3-node ensemble',
+    '',
+    `Command: \`${command}\` (impl/bench/ensemble.ts), ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    '',
+    `Machine: ${cpu}, ${cores} cores (nproc ${os.availableParallelism()}), ${memoryGiB} GiB; Node ${process.version}; ${javaVersion()}. ` +
+      `Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}. ` +
+      `All six members (three of ours, three of ZooKeeper) and the generator share these ${cores} cores; the idle ensemble costs little while the other is measured. ` +
+      'The machine may be shared with other work, so absolute numbers are noisy; each cell ran on ours and then on ZooKeeper, so drifts in load hit both.',
+    '',
+    'Setup: each ensemble is three child processes on 127.0.0.1 (impl/ensemble/cluster.ts, members connected directly), fsync on (forceSync=yes), tickTime 2000, ' +
+      'each member with its own temp directory; ZooKeeper 3.8 from Debian (QuorumPeerMain, -Xmx1000m), ours via `node --import tsx impl/main.ts`. ' +
+      'One generator (the closed loop of impl/bench/load.ts over impl/bench/wire-client.ts) drives both: "64" is 8 sessions with 8 outstanding each, ' +
+      'placed round-robin on members 1, 2, 3, 1, 2, 3, 1, 2 (writes through a follower are forwarded to the leader); "1" is one session on a follower. ' +
+      `${options.seconds} s per cell after a 2 s warm-up per ensemble; setData/getData use a pool of ${poolSize} znodes of 100 bytes. ` +
+      `Generator CPU is this process's user+system time over the cell (% of one core; it is single-threaded, so about 100 % means the generator is the ceiling); ` +
+      `members CPU is the three members' utime+stime together (% of one core; the machine has ${cores * 100} %).`,
+    '',
+    table(rows),
+    ...(errors.length > 0 ? ['', `Errors: ${errors.join('; ')}.`] : []),
+    '',
+  ].join('\n');
+  process.stdout.write(`\n${section}\n`);
+
+  if (options.record) {
+    const path = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+    const existing = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+    writeFileSync(path, placeSection(existing, '## Server: 3-node ensemble', section, '## Server: standalone'));
+    process.stderr.write(`recorded in ${path}\n`);
+  }
+  return errors.length > 0 ? 1 : 0;
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main();
+}
