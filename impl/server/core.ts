@@ -107,6 +107,12 @@ export type Replication =
   | {
       readonly role: 'learner';
       readonly forward: (request: ForwardedRequest) => void;
+      /**
+       * REVALIDATE (Learner.validateSession): asks the leader whether a
+       * session a client reconnects with is live, which also touches it there.
+       * Without it the learner checks its committed tree (see reattachSession).
+       */
+      readonly revalidate?: (sessionId: bigint, timeoutMs: number) => Promise<boolean>;
       /** What the four-letter words report; default 'follower'. */
       readonly learnerType?: 'follower' | 'observer';
     };
@@ -143,7 +149,11 @@ export type ServerCoreOptions = {
   readonly replication?: Replication;
 };
 
-type ConnectionState = 'handshake' | 'open' | 'closed';
+/** 'revalidating': a learner waits for the leader's word on the session and holds the frames that arrive meanwhile. */
+type ConnectionState = 'handshake' | 'revalidating' | 'open' | 'closed';
+
+/** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
+const heldFramesMax = 1000;
 
 /** The persist batch a read's reply must wait for; `read` narrows it to the paths it reads. */
 type ReadDependency = { batch: number };
@@ -170,6 +180,8 @@ type Connection = {
   /** This connection's output FIFO (consumed up to outputsHead). */
   outputs: Output[];
   outputsHead: number;
+  /** Frames received while 'revalidating', handled once the session is settled. */
+  heldFrames: Uint8Array[];
   /** Learner: the requests forwarded for this connection whose txns have not committed yet, oldest first (from forwardedHead). */
   forwarded: Forwarded[];
   forwardedHead: number;
@@ -302,6 +314,7 @@ export class ServerCore {
       latency: new LatencyStats(),
       outputs: [],
       outputsHead: 0,
+      heldFrames: [],
       forwarded: [],
       forwardedHead: 0,
     });
@@ -336,6 +349,7 @@ export class ServerCore {
     connection.outputsHead = 0;
     connection.forwarded = [];
     connection.forwardedHead = 0;
+    connection.heldFrames = [];
     this.waiting.delete(connection);
     this.tree.removeWatcher(connectionId);
     if (connection.sessionId !== undefined && this.sessionConnection.get(connection.sessionId) === connectionId) {
@@ -359,7 +373,16 @@ export class ServerCore {
     this.packetsReceived++;
     connection.packetsReceived++;
     if (connection.state === 'handshake') this.handleConnect(connection, payload);
+    else if (connection.state === 'revalidating') this.holdFrame(connection, payload);
     else this.handlePacket(connection, payload);
+  }
+
+  private holdFrame(connection: Connection, payload: Uint8Array): void {
+    if (connection.heldFrames.length >= heldFramesMax) {
+      this.closeConnection(connection.id, `more than ${heldFramesMax} requests before the session was revalidated`);
+      return;
+    }
+    connection.heldFrames.push(payload.slice());
   }
 
   // ---- handshake (ZooKeeperServer.processConnectRequest) ------------------------
@@ -405,7 +428,25 @@ export class ServerCore {
       return;
     }
     const sessionId = request.sessionId;
+    const revalidate = this.replication?.role === 'learner' ? this.replication.revalidate : undefined;
+    if (revalidate !== undefined && checkPasswd(sessionId, request.passwd) && this.tracker.get(sessionId)?.closing !== true) {
+      // LearnerZooKeeperServer.revalidateSession -> Learner.validateSession:
+      // the leader's tracker decides; nothing more is read from the client
+      // until it has (NIOServerCnxn.disableRecv), so later frames are held.
+      connection.state = 'revalidating';
+      const settle = (valid: boolean) => this.finishRevalidation(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs);
+      revalidate(sessionId, timeoutMs).then(settle, (error: unknown) => {
+        this.log('warn', `revalidating session 0x${BigInt.asUintN(64, sessionId).toString(16)} failed: ${error instanceof Error ? error.message : String(error)}`);
+        settle(false);
+      });
+      return;
+    }
     const valid = checkPasswd(sessionId, request.passwd) && this.reattachSession(sessionId, timeoutMs);
+    this.finishReattach(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs);
+  }
+
+  /** ZooKeeperServer.finishSessionInit for a session a client brought back. */
+  private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
     if (valid) {
       const previous = this.sessionConnection.get(sessionId);
       if (previous !== undefined && previous !== connection.id) this.closeConnection(previous, 'session moved to a new connection');
@@ -416,20 +457,41 @@ export class ServerCore {
     this.enqueue(connection, 0, () => this.sendConnectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
   }
 
+  /** The leader's answer to REVALIDATE: the connect is answered, then the frames held meanwhile are handled in order. */
+  private finishRevalidation(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
+    if (this.stopped || connection.state !== 'revalidating') return; // closed meanwhile
+    connection.state = 'open';
+    if (valid) this.trackLocally(sessionId, timeoutMs);
+    this.finishReattach(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs);
+    const held = connection.heldFrames;
+    connection.heldFrames = [];
+    for (const payload of held) {
+      if (connection.state !== 'open') break;
+      this.handlePacket(connection, payload);
+    }
+  }
+
+  /** Learner: a session with a client here, tracked for touches and stats (never expired here). */
+  private trackLocally(sessionId: bigint, timeoutMs: number): void {
+    if (this.tracker.get(sessionId) === undefined) this.tracker.add(sessionId, timeoutMs, this.now());
+    else this.tracker.touch(sessionId, this.now(), timeoutMs);
+    this.touches.touch(sessionId, timeoutMs);
+  }
+
   /**
    * Whether a session a client reconnects with is live, touching it if so.
-   * A learner takes the committed tree's word for it: ZooKeeper's learner
-   * asks the leader (REVALIDATE, answered from the leader's session tracker),
-   * which also knows a session the leader has begun to expire and whose
-   * closeSession has not committed yet; this check is weaker in that window.
+   * A learner without `revalidate` takes the committed tree's word for it:
+   * ZooKeeper's learner asks the leader (REVALIDATE, answered from the
+   * leader's session tracker), which also knows a session the leader has
+   * begun to expire and whose closeSession has not committed yet; this check
+   * is weaker in that window (the client is let in, then closed when the
+   * closeSession commits).
    */
   private reattachSession(sessionId: bigint, timeoutMs: number): boolean {
     if (!this.isLearner) return this.tracker.touch(sessionId, this.now(), timeoutMs);
     if (!this.tree.sessions.has(sessionId)) return false;
-    const local = this.tracker.get(sessionId);
-    if (local === undefined) this.tracker.add(sessionId, timeoutMs, this.now());
-    else if (!this.tracker.touch(sessionId, this.now(), timeoutMs)) return false; // its closeSession is on its way
-    this.touches.touch(sessionId, timeoutMs);
+    if (this.tracker.get(sessionId)?.closing === true) return false; // its closeSession is on its way
+    this.trackLocally(sessionId, timeoutMs);
     return true;
   }
 

@@ -125,8 +125,10 @@ class Ensemble {
    * last prepped one (lastPreppedZxid), or the last one handed to persist,
    * i.e. proposed (a runner that reads its proposal history); txns prepped
    * while a persist is in flight are proposed only with the next batch.
+   * `revalidate`: the learners ask the leader about reconnecting sessions.
    */
-  constructor(readonly syncAfter: 'prepped' | 'proposed' = 'prepped') {
+  constructor(options: { readonly syncAfter?: 'prepped' | 'proposed'; readonly revalidate?: boolean } = {}) {
+    const syncAfter = options.syncAfter ?? 'prepped';
     const now = () => this.clock.nowMs;
     const log = (server: string) => (level: LogLevel, message: string) => this.logs.push({ server, level, message });
     this.leader = new ServerCore({
@@ -154,6 +156,8 @@ class Ensemble {
           replication: {
             role: 'learner',
             learnerType: serverId === 3 ? 'observer' : 'follower',
+            // The REVALIDATE round trip: the answer comes back later, as over the quorum port.
+            ...(options.revalidate === true ? { revalidate: (sessionId: bigint, timeoutMs: number) => Promise.resolve().then(() => this.leader.revalidateSession(sessionId, timeoutMs)) } : {}),
             forward: (request) => {
               this.forwarded.push(request);
               if (request.type !== OpCode.sync) {
@@ -162,7 +166,7 @@ class Ensemble {
               }
               // Leader.processSync: a SYNC right after the COMMIT of the last txn prepped, or now.
               const learner = this.learners[serverId - 2]!;
-              const afterZxid = this.syncAfter === 'prepped' ? this.leader.lastPreppedZxid : this.lastProposedZxid;
+              const afterZxid = syncAfter === 'prepped' ? this.leader.lastPreppedZxid : this.lastProposedZxid;
               if (afterZxid <= this.lastCommittedZxid) learner.leaderSynced();
               else this.pendingSyncs.push({ afterZxid, learner });
             },
@@ -392,6 +396,54 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     expect(e.leader.revalidateSession(sessionId, 10_000)).toBe(false);
   });
 
+  it('asks the leader about a session brought back to a learner (REVALIDATE): touched there, and the requests sent meanwhile wait for the answer', async () => {
+    const e = new Ensemble({ revalidate: true });
+    const alice = await connected(e.a, 4000);
+    e.clock.nowMs += 3000;
+    const moved = new Client(e.b);
+    moved.connect(10_000, alice.session);
+    moved.getData(1, '/');
+    expect(moved.kinds).toEqual([]);
+    await settle();
+    expect(moved.kinds).toEqual(['connect', 'reply']);
+    expect(moved.session.sessionId).toBe(alice.session.sessionId);
+    // Touched at the leader with the new timeout: round(1,003,000 + 10,000) to the next tick.
+    expect(e.leader.sessionExpiries()).toEqual([{ sessionId: alice.session.sessionId, expiresAtMs: 1_014_000 }]);
+
+    // A client that goes away before the answer: the answer is dropped, and the session stays with the connection it has.
+    const gone = new Client(e.a);
+    gone.connect(10_000, alice.session);
+    gone.getData(1, '/');
+    e.a.connectionClosed(gone.id);
+    await settle();
+    expect(gone.kinds).toEqual([]);
+    moved.getData(2, '/');
+    expect(moved.answers.map(([xid]) => xid)).toEqual([1, 2]);
+  });
+
+  for (const revalidate of [true, false]) {
+    it(`${revalidate ? 'refuses' : 'lets in, then closes,'} a session the leader has begun to expire when it is brought to a learner ${revalidate ? 'with' : 'without'} REVALIDATE`, async () => {
+      const e = new Ensemble({ revalidate });
+      const carol = await connected(e.a, 4000); // expires at the leader at 1,005,000
+      e.hold();
+      e.clock.nowMs = 1_005_000;
+      e.leader.tick(); // closeSession prepped, its commit held
+      const back = new Client(e.b);
+      back.connect(4000, carol.session);
+      await settle();
+      if (revalidate) {
+        expect(back.session.sessionId).toBe(0n);
+        expect(back.kinds).toEqual(['connect', 'closed']);
+      } else {
+        expect(back.session.sessionId).toBe(carol.session.sessionId);
+        expect(back.kinds).toEqual(['connect']);
+      }
+      await e.release();
+      expect(back.seen.at(-1)).toEqual({ kind: 'closed', reason: revalidate ? 'invalid session' : 'session expired' });
+      expect(carol.seen.at(-1)).toEqual({ kind: 'closed', reason: 'session expired' });
+    });
+  }
+
   it('answers a sync on a learner once the leader has synced it, after the commits proposed before it', async () => {
     const e = new Ensemble();
     const alice = await connected(e.a);
@@ -506,7 +558,7 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     for (const [seed, syncAfter] of [[1, 'prepped'], [2, 'prepped'], [3, 'prepped'], [4, 'proposed'], [5, 'proposed'], [6, 'proposed']] as const) {
       const random = mulberry32(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-      const e = new Ensemble(syncAfter);
+      const e = new Ensemble({ syncAfter });
       const clients: Client[] = [];
       for (const core of [e.leader, e.a, e.b]) for (let i = 0; i < 2; i++) clients.push(await connected(core));
       const sent = new Map<Client, number[]>(clients.map((c) => [c, []]));
