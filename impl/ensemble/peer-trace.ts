@@ -8,9 +8,10 @@
 // the peer's observable projection after it. Process starts and election
 // outcomes are lines too, so a crash and restart shows up as a new `start`.
 //
-// Writes are synchronous appends: a SIGKILL loses at most the line being
-// written, and a test's recording is small. Off (the default) it costs one
-// branch per step.
+// Lines are buffered and appended every 50 ms (synchronously: a write per
+// step cost more than the steps). A SIGKILL loses at most the last 50 ms, so
+// a recording of a crashed member is a prefix of what it did, which is what
+// a validator can still check. Off (the default) it costs one branch per step.
 
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -89,7 +90,22 @@ export class PeerTrace {
   line(kind: PeerTraceLine['kind'], fields: Omit<PeerTraceLine, 'tUs' | 'sid' | 'run' | 'kind'> = {}): void {
     if (this.path === undefined) return;
     const tUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
-    appendFileSync(this.path, `${JSON.stringify({ tUs, sid: this.sid, run: this.run, kind, ...fields })}\n`);
+    this.buffer.push(JSON.stringify({ tUs, sid: this.sid, run: this.run, kind, ...fields }));
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), 50);
+      this.timer.unref();
+    }
+  }
+
+  private buffer: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  /** Writes the buffered lines (also called at a clean exit). */
+  flush(): void {
+    this.timer = undefined;
+    if (this.path === undefined || this.buffer.length === 0) return;
+    appendFileSync(this.path, `${this.buffer.join('\n')}\n`);
+    this.buffer = [];
   }
 
   /** One stepped event, with ids mapped back to zoo.cfg's server ids. */

@@ -236,6 +236,7 @@ class QuorumPeer {
       await this.client?.close();
       await this.store.flush();
       await this.store.close();
+      this.trace.flush();
       this.log('info', 'stopped', { lastLoggedZxid: hex(this.store.lastLoggedZxid), exitCode: stop.exitCode });
       this.resolveStopped(stop);
       return stop;
