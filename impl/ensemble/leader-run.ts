@@ -35,7 +35,7 @@ import { encodeTxn, type Txn } from '../tree/txn.ts';
 import { PeerDriver } from './peer-driver.ts';
 import { QuorumConnection, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
-import { decodePingTouches, decodeRequestPacket, pingPacket, syncPacket } from './session-traffic.ts';
+import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPacket, revalidateReplyPacket, syncPacket } from './session-traffic.ts';
 
 const textEncoder = new TextEncoder();
 
@@ -181,9 +181,17 @@ class LeaderRun {
         this.core.submitForwarded(request.value);
         return;
       }
-      case PacketType.REVALIDATE:
-        // Our learners validate reconnecting sessions against their committed tree (see impl/server/core.ts).
+      case PacketType.REVALIDATE: {
+        const request = decodeRevalidateRequest(packet);
+        if (!request.ok) {
+          log('warn', 'bad-revalidate', { sid: membership.sidOf(coreId), message: request.error });
+          return;
+        }
+        // Not serving yet: the session cannot be vouched for; the client tries again.
+        const valid = this.core !== undefined && this.core.revalidateSession(request.value.sessionId, request.value.timeoutMs);
+        this.learners.get(coreId)?.send(revalidateReplyPacket(request.value.sessionId, valid));
         return;
+      }
       default: {
         const message = fromQuorumPacket(packet);
         if (!message.ok) {

@@ -30,7 +30,7 @@ import { decodeTxn } from '../tree/txn.ts';
 import { PeerDriver } from './peer-driver.ts';
 import { QuorumConnection, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
-import { pingPacket, requestPacket } from './session-traffic.ts';
+import { decodeRevalidateReply, pingPacket, requestPacket, revalidateRequestPacket } from './session-traffic.ts';
 
 const textEncoder = new TextEncoder();
 const noPayload = new Uint8Array(0);
@@ -197,8 +197,18 @@ class LearnerRun {
       case PacketType.SYNC:
         this.core?.leaderSynced();
         return;
-      case PacketType.REVALIDATE:
+      case PacketType.REVALIDATE: {
+        const reply = decodeRevalidateReply(packet);
+        if (!reply.ok) {
+          log('warn', 'bad-revalidate', { from: this.leaderSid, message: reply.error });
+          return;
+        }
+        const waiting = this.revalidations.get(reply.value.sessionId);
+        const resolve = waiting?.shift();
+        if (waiting !== undefined && waiting.length === 0) this.revalidations.delete(reply.value.sessionId);
+        resolve?.(reply.value.valid);
         return;
+      }
       default: {
         const message = fromQuorumPacket(packet);
         if (!message.ok) {
@@ -292,12 +302,28 @@ class LearnerRun {
       replication: {
         role: 'learner',
         forward: (request) => this.connection?.send(requestPacket(request)),
+        revalidate: (sessionId, timeoutMs) => this.revalidate(sessionId, timeoutMs),
+        learnerType: this.observing ? 'observer' : 'follower',
       },
     });
     this.core = core;
     const mode = this.observing ? 'observer' : 'follower';
     log('info', 'serving', { mode, leader: this.leaderSid, lastZxid: hex(this.tree.lastProcessedZxid) });
     this.context.serve(core, mode);
+  }
+
+  /** Reconnecting sessions waiting for the leader's word, oldest first (the leader answers in order). */
+  private readonly revalidations = new Map<bigint, ((valid: boolean) => void)[]>();
+
+  /** Learner.validateSession: the leader owns session liveness. */
+  private revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
+    if (this.over || this.connection === undefined) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiting = this.revalidations.get(sessionId) ?? [];
+      waiting.push(resolve);
+      this.revalidations.set(sessionId, waiting);
+      this.connection!.send(revalidateRequestPacket(sessionId, timeoutMs));
+    });
   }
 
   private leaderLost(reason: string): void {
@@ -319,6 +345,9 @@ class LearnerRun {
     this.context.serve(undefined, undefined);
     this.core?.stop();
     this.connection?.close('stopped following');
+    // No answer will come: the reconnecting clients are refused and try elsewhere.
+    for (const waiting of this.revalidations.values()) for (const resolve of waiting) resolve(false);
+    this.revalidations.clear();
     // The log's queue is flushed before looking again (SyncRequestProcessor's shutdown): the vote must count it.
     void this.context.store.flush().then(() => this.finish({ reason }));
   }

@@ -65,3 +65,39 @@ export function decodePingTouches(packet: QuorumPacket): Result<SessionTouch[], 
 }
 
 export const syncPacket: QuorumPacket = { type: PacketType.SYNC, zxid: 0n, data: undefined, authinfo: undefined };
+
+/**
+ * REVALIDATE (Learner.validateSession, LearnerHandler's REVALIDATE case): a
+ * client reconnects to a learner with an existing session; the learner asks
+ * the leader, which owns session liveness, with (long sessionId, int timeout)
+ * and gets back (long sessionId, boolean valid).
+ */
+export function revalidateRequestPacket(sessionId: bigint, timeoutMs: number): QuorumPacket {
+  const data = new Uint8Array(12);
+  const view = new DataView(data.buffer);
+  view.setBigInt64(0, sessionId);
+  view.setInt32(8, timeoutMs);
+  return { type: PacketType.REVALIDATE, zxid: -1n, data, authinfo: undefined };
+}
+
+export function decodeRevalidateRequest(packet: QuorumPacket): Result<SessionTouch, string> {
+  const data = packet.data;
+  if (data === undefined || data.byteLength !== 12) return err(`REVALIDATE request with ${data?.byteLength ?? 'no'} bytes (12)`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return ok({ sessionId: view.getBigInt64(0), timeoutMs: view.getInt32(8) });
+}
+
+export function revalidateReplyPacket(sessionId: bigint, valid: boolean): QuorumPacket {
+  const data = new Uint8Array(9);
+  const view = new DataView(data.buffer);
+  view.setBigInt64(0, sessionId);
+  data[8] = valid ? 1 : 0;
+  return { type: PacketType.REVALIDATE, zxid: -1n, data, authinfo: undefined };
+}
+
+export function decodeRevalidateReply(packet: QuorumPacket): Result<{ sessionId: bigint; valid: boolean }, string> {
+  const data = packet.data;
+  if (data === undefined || data.byteLength !== 9) return err(`REVALIDATE reply with ${data?.byteLength ?? 'no'} bytes (9)`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  return ok({ sessionId: view.getBigInt64(0), valid: data[8] !== 0 });
+}
