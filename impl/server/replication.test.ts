@@ -517,6 +517,38 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     expect(e.b.tree.getNode('/still-here')).toBeDefined();
   });
 
+  it('takes 2,000 random and mutated forwarded requests without throwing, with contiguous zxids and learners equal to the leader (seeded)', async () => {
+    const seed = 20261122;
+    const random = mulberry32(seed);
+    const e = new Ensemble();
+    const alice = await connected(e.a);
+    const valid = [
+      { type: OpCode.create, body: encodeRecord({ path: '/f', data: bytes('x'), acl, flags: 1 }, R.CreateRequest.write) },
+      { type: OpCode.setData, body: encodeRecord({ path: '/f', data: bytes('y'), version: -1 }, R.SetDataRequest.write) },
+      { type: OpCode.delete, body: encodeRecord({ path: '/f', version: -1 }, R.DeleteRequest.write) },
+      { type: OpCode.multi, body: encodeRecord([{ type: OpCode.create, request: { path: '/m', data: bytes(''), acl, flags: 0 } }], R.MultiRequest.write) },
+      { type: OpCode.createSession, body: new Uint8Array([0, 0, 0x27, 0x10]) },
+      { type: OpCode.closeSession, body: new Uint8Array(0) },
+    ];
+    const types = [...valid.map((v) => v.type), OpCode.createTTL, OpCode.createContainer, OpCode.setACL, OpCode.check, OpCode.reconfig, OpCode.sync, OpCode.getData, OpCode.ping, 77, -1];
+    for (let i = 0; i < 2000; i++) {
+      const base = valid[Math.floor(random() * valid.length)]!;
+      const body = base.body.slice(0, random() < 0.3 ? Math.floor(random() * (base.body.length + 1)) : base.body.length);
+      for (let flips = Math.floor(random() * 3); flips > 0 && body.length > 0; flips--) body[Math.floor(random() * body.length)] = Math.floor(random() * 256);
+      const type = random() < 0.7 ? base.type : types[Math.floor(random() * types.length)]!;
+      const sessionId = random() < 0.5 ? alice.session.sessionId : BigInt(Math.floor(random() * 8)) | (3n << 56n);
+      expect(() => e.leader.submitForwarded({ sessionId, cxid: 1000 + i, type, body, authIds: [] }), `seed ${seed}, request ${i}`).not.toThrow();
+      if (i % 100 === 0) await settle();
+    }
+    await settle();
+    const zxids = e.committed.map((t) => t.zxid);
+    expect(zxids, `seed ${seed}`).toEqual(zxids.map((_, i) => zxid(i + 1)));
+    expect(zxids.length, `seed ${seed}`).toBeGreaterThan(1000);
+    // Nothing reached the catch-all: every bad input was a case prep and decode know.
+    expect(e.logs.filter((l) => l.level === 'error'), `seed ${seed}`).toEqual([]);
+    for (const learner of e.learners) expect(Buffer.from(serializeTree(learner.tree)).equals(Buffer.from(serializeTree(e.leader.tree))), `seed ${seed}`).toBe(true);
+  });
+
   it('takes zxids from the epoch, answers a malformed body sent to a learner as the leader prepped it, and keeps a stopped learner\'s tree in step', async () => {
     const e = new Ensemble();
     const alice = await connected(e.a);
