@@ -214,11 +214,12 @@ export class Storage {
    * when nothing on disk is above `zxid`.
    *
    * The caller must have flushed: an append in flight is a programmer error
-   * (its acknowledgement would promise a txn this then deletes). On an error
-   * the files may be half-rewritten: the log refuses appends until a restart,
-   * whose recovery finishes the truncation if its intent became durable.
-   * The server must then rebuild its state from `Storage.open`'s recovery, as
-   * ZooKeeper reloads its database after truncateLog.
+   * (its acknowledgement would promise a txn this then deletes). An error may
+   * leave the files half-rewritten: the log then refuses appends until a
+   * restart, whose recovery finishes the truncation if its intent became
+   * durable. Either way the server's in-memory state may still hold the
+   * discarded txns and must be rebuilt without them, as ZooKeeper reloads its
+   * database after truncateLog.
    */
   async truncateAfter(zxid: bigint): Promise<Result<void>> {
     assert(zxid >= 0n, `negative truncation zxid ${zxid}`);
@@ -238,8 +239,9 @@ export class Storage {
    * included: nothing from before the SNAP can ever be replayed over it, and
    * if this snapshot later fails its checksum, `Storage.open` returns a `gap`
    * error rather than fall back on an older branch. Afterwards
-   * `lastLoggedZxid` and `lastSnapshotZxid` are `zxid`. Errors leave the log
-   * refusing appends, as for truncateAfter.
+   * `lastLoggedZxid` and `lastSnapshotZxid` are `zxid`. An error while
+   * staging the snapshot changes nothing; an error after it leaves the log
+   * refusing appends until a restart, as for truncateAfter.
    */
   async installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
     assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);

@@ -461,6 +461,44 @@ describe('installSnapshot (SNAP) replaces the whole history', () => {
     expect(outcomes.slice(commit + 1).every((o) => o === 'new')).toBe(true);
   });
 
+  it('changes nothing when staging the snapshot fails (ENOSPC), and appends go on', async () => {
+    const dataDir = freshDir();
+    const fs = new CountingFs();
+    const { storage } = await open({ dataDir, fs });
+    await history(storage, 5);
+    fs.plan = { failWrites: { code: 'ENOSPC', at: new Set([fs.writes]) } };
+    const result = await storage.installSnapshot(9n, blobAt(9));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).toMatch(/^stage snapshot .*snapshot\.9\.install failed: ENOSPC/);
+    expect(storage.lastLoggedZxid).toBe(5n);
+    unwrap(await storage.append(6n, payloadFor(6n)));
+    await storage.close();
+    const again = await open({ dataDir });
+    expect(zxidsOf(again.recovery.records)).toEqual(range(1, 6));
+    expect(filesIn(dataDir)).toEqual(['log.1', 'log.6']);
+    await again.storage.close();
+  });
+
+  it('after a failure past the intent refuses appends until a restart finishes the rewrite', async () => {
+    const dataDir = freshDir();
+    const fs = new CountingFs();
+    const { storage } = await open({ dataDir, fs, logBytesMax: 100 });
+    await history(storage, 12);
+    // File syncs of the rewrite: the intent's temp file, then the cut log.5.
+    fs.plan = { failSyncs: { code: 'EIO', at: new Set([fs.fileSyncs + 1]) } };
+    const result = await storage.truncateAfter(6n);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).toMatch(/^truncate .*log\.5 failed: EIO/);
+    const refused = await storage.append(13n, payloadFor(13n));
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error.kind).toBe('failed');
+    await storage.close();
+    const again = await open({ dataDir });
+    expect(again.recovery.resumedRewrite).toEqual({ kind: 'truncate', zxid: 6n });
+    expect(zxidsOf(again.recovery.records)).toEqual(range(1, 6));
+    await again.storage.close();
+  });
+
   it('deletes a staged snapshot whose intent never became durable', async () => {
     const dataDir = freshDir();
     mkdirSync(join(dataDir, 'version-2'));
