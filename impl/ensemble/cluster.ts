@@ -412,7 +412,7 @@ export class Ensemble {
  * ZKSPEC_ENSEMBLE_OURS=1 until `oursRunsByDefault` is flipped, after which
  * ZKSPEC_ENSEMBLE_OURS=0 turns it off.
  */
-export const oursRunsByDefault = false;
+export const oursRunsByDefault = true;
 export function testsRunAgainst(kind: ServerKind): boolean {
   switch (kind) {
     case 'zookeeper':
