@@ -1,7 +1,7 @@
 // Side-by-side benchmark of a 3-node ensemble of ours and a 3-node Apache
 // ZooKeeper 3.8 ensemble:
 //
-//   npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--record]
+//   npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--no-cross-checks] [--record]
 //
 // Each ensemble is three child processes on 127.0.0.1 (impl/ensemble/cluster.ts,
 // members talking to each other directly, no partition proxies), fsync on
@@ -19,6 +19,10 @@
 // outstanding (one session on a follower). Both ensembles are started
 // together and warmed up, then each cell runs on ours and then on ZooKeeper.
 //
+// Two cross-checks follow (--no-cross-checks skips them): ZooKeeper's C load
+// generator (load_gen) against each ensemble, and this generator against a
+// server that does nothing, for the generator's own ceiling.
+//
 // Beside throughput and latency, each cell reports the CPU the generator
 // used (process.cpuUsage, % of one core) and the CPU the three members used
 // together (/proc/<pid>/stat, % of one core; the machine's whole budget is
@@ -26,9 +30,9 @@
 //
 // --record writes the `## Server: 3-node ensemble` section of
 // docs/benchmarks.md (after the standalone section; other sections are
-// kept). The default run takes about a minute and a half.
+// kept). The default run takes about two and a half minutes.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -37,14 +41,15 @@ import { Ensemble, haveApacheZooKeeper, type ServerKind } from '../ensemble/clus
 import type { LoadResult, Operation, Workload } from './load.ts';
 import { requests, WireSession } from './wire-client.ts';
 
-type Options = { seconds: number; record: boolean; only: ServerKind | undefined };
+type Options = { seconds: number; record: boolean; only: ServerKind | undefined; crossChecks: boolean };
 
 function parseArgs(argv: readonly string[]): Options | string {
   const args = argv[0] === 'ensemble' ? argv.slice(1) : [...argv];
-  const options: Options = { seconds: 4, record: false, only: undefined };
+  const options: Options = { seconds: 4, record: false, only: undefined, crossChecks: true };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === '--record') options.record = true;
+    else if (arg === '--no-cross-checks') options.crossChecks = false;
     else if (arg === '--seconds') {
       const value = Number(args[++i]);
       if (!Number.isFinite(value) || value <= 0) return `--seconds needs a positive number, got ${JSON.stringify(args[i])}`;
@@ -181,6 +186,124 @@ async function createAll(port: number, paths: readonly string[], data: Uint8Arra
   await session.close();
 }
 
+
+const loadGen = '/usr/lib/zookeeper/bin/load_gen';
+
+type LoadGenRates = { readonly cycles: number; readonly createPerSecond: number; readonly setDataPerSecond: number; readonly getDataPerSecond: number; readonly deletePerSecond: number; readonly errors: number };
+
+/**
+ * ZooKeeper's own C load generator (zookeeper-client-c's load_gen, Debian's
+ * zookeeper-bin): one session, on the first server of the connect string,
+ * that issues `children` asynchronous creates, then as many setData, getData
+ * and deletes, each phase waiting for all its replies, in a loop; it logs the
+ * start of each phase. Rates are the median over complete cycles after the
+ * first (warm-up; kept when it is the only one) of children / phase
+ * duration. Its outstanding count is
+ * unbounded (up to `children`), so it is a cross-check of the servers'
+ * ceiling with a C client, not the same shape as the rows above.
+ */
+async function runLoadGen(connectString: string, children: number, durationMs: number): Promise<LoadGenRates> {
+  const child = spawn(loadGen, [connectString, `/loadgen-${Date.now()}`, String(children)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, durationMs))]);
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  await exited;
+  return parseLoadGenLog(output, children);
+}
+
+/** The phase rates of a load_gen log (see runLoadGen). */
+export function parseLoadGenLog(output: string, children: number): LoadGenRates {
+  const marks: { phase: 'create' | 'setData' | 'getData' | 'delete'; ms: number }[] = [];
+  for (const line of output.split('\n')) {
+    const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}):.*ZOO_INFO@main@\d+: (Creating children|Starting the (write|read|delete) cycle)/.exec(line);
+    if (m === null) continue;
+    const ms = Date.parse(`${m[1]!.replace(' ', 'T')}Z`) + Number(m[2]);
+    marks.push({ phase: m[4] === 'write' ? 'setData' : m[4] === 'read' ? 'getData' : m[4] === 'delete' ? 'delete' : 'create', ms });
+  }
+  const durations: Record<string, number[]> = { create: [], setData: [], getData: [], delete: [] };
+  // A phase counts once the next phase has started; the first cycle is a warm-up, skipped when later ones completed.
+  const first = marks.length >= 9 ? 4 : 0;
+  for (let i = first; i + 1 < marks.length; i++) durations[marks[i]!.phase]!.push(marks[i + 1]!.ms - marks[i]!.ms);
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return sorted.length === 0 ? Number.NaN : sorted[Math.floor(sorted.length / 2)]!;
+  };
+  const rate = (phase: string) => children / (median(durations[phase]!) / 1000);
+  return {
+    cycles: durations['delete']!.length,
+    createPerSecond: rate('create'),
+    setDataPerSecond: rate('setData'),
+    getDataPerSecond: rate('getData'),
+    deletePerSecond: rate('delete'),
+    errors: (output.match(/ZOO_ERROR/g) ?? []).length,
+  };
+}
+
+/**
+ * A server that does nothing: a child process answering the handshake and
+ * then every request at once with a canned getData reply (100 bytes and a
+ * Stat). Driving it shows what the generator itself can issue and decode.
+ */
+const nullServerSource = `
+const net = require('node:net');
+const stat = Buffer.alloc(68);
+const body = Buffer.concat([Buffer.from([0, 0, 0, 100]), Buffer.alloc(100, 0x61), stat]);
+const server = net.createServer((socket) => {
+  socket.setNoDelay(true);
+  let pending = Buffer.alloc(0);
+  let handshaken = false;
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    const out = [];
+    while (pending.length >= 4) {
+      const length = pending.readInt32BE(0);
+      if (pending.length < 4 + length) break;
+      const frame = pending.subarray(4, 4 + length);
+      pending = pending.subarray(4 + length);
+      if (!handshaken) {
+        handshaken = true;
+        const reply = Buffer.alloc(4 + 4 + 4 + 8 + 4 + 16 + 1);
+        reply.writeInt32BE(reply.length - 4, 0);
+        reply.writeInt32BE(30000, 8);
+        reply.writeBigInt64BE(1n, 12);
+        reply.writeInt32BE(16, 20);
+        out.push(reply);
+        continue;
+      }
+      const xid = frame.readInt32BE(0);
+      const type = frame.readInt32BE(4);
+      const header = Buffer.alloc(4 + 16);
+      const payload = type === -11 ? Buffer.alloc(0) : body;
+      header.writeInt32BE(16 + payload.length, 0);
+      header.writeInt32BE(xid, 4);
+      out.push(header, payload);
+    }
+    if (out.length > 0) socket.write(Buffer.concat(out));
+  });
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+async function generatorCeiling(durationMs: number): Promise<Cell & { readonly nullServerCpuPercent: number }> {
+  const child = spawn(process.execPath, ['-e', nullServerSource], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim())));
+      child.once('exit', (code) => reject(new Error(`the null server exited (${code})`)));
+    });
+    const w = workloads[2]!.make('ceiling');
+    await runSpreadLoad([port], w, { outstanding: 64, sessions: 8, durationMs: Math.min(2000, durationMs) }, [child.pid!]);
+    const cell = await runSpreadLoad([port], w, { outstanding: 64, sessions: 8, durationMs }, [child.pid!]);
+    return { ...cell, nullServerCpuPercent: cell.serversCpuPercent };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+  }
+}
+
 type Side = { readonly kind: ServerKind; readonly ensemble: Ensemble; readonly ports: number[]; readonly followerPort: number; readonly pids: number[]; readonly leader: number };
 
 async function startSide(kind: ServerKind): Promise<Side> {
@@ -253,7 +376,7 @@ export function placeSection(document: string, heading: string, section: string,
 async function main(): Promise<number> {
   const parsed = parseArgs(process.argv.slice(2));
   if (typeof parsed === 'string') {
-    process.stderr.write(`${parsed}\nusage: npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--record]\n`);
+    process.stderr.write(`${parsed}\nusage: npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--no-cross-checks] [--record]\n`);
     return 2;
   }
   const options = parsed;
@@ -270,6 +393,8 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const errors: string[] = [];
   const sides: Side[] = [];
+  const loadGenRows: { kind: ServerKind; rates: LoadGenRates }[] = [];
+  const loadGenChildren = 3000;
   try {
     for (const kind of kinds) {
       sides.push(await startSide(kind));
@@ -292,9 +417,22 @@ async function main(): Promise<number> {
         process.stderr.write(`${table([row]).split('\n')[2]}\n`);
       }
     }
+    if (options.crossChecks && existsSync(loadGen)) {
+      for (const side of sides) {
+        // The follower first: load_gen connects to the first server of its list.
+        const order = [side.ensemble.ids.find((id) => side.ensemble.member(id).clientPort === side.followerPort)!, ...side.ensemble.ids.filter((id) => side.ensemble.member(id).clientPort !== side.followerPort)];
+        const rates = await runLoadGen(side.ensemble.connectString(order), loadGenChildren, Math.max(20_000, 5 * durationMs));
+        loadGenRows.push({ kind: side.kind, rates });
+        process.stderr.write(`load_gen on ${side.kind}: ${JSON.stringify(rates)}\n`);
+      }
+    }
   } finally {
     for (const side of sides) await side.ensemble.stopAll();
   }
+
+  // The generator alone, against a server that does nothing (after the ensembles are gone, so it has the machine).
+  const ceiling = options.crossChecks ? await generatorCeiling(durationMs) : undefined;
+  if (ceiling !== undefined) process.stderr.write(`generator ceiling: ${fmt(ceiling.opsPerSecond)} getData/s at 64 outstanding, generator CPU ${fmt(ceiling.generatorCpuPercent)} %\n`);
 
   const loadAfter = loadavg();
   const cpu = os.cpus()[0]?.model ?? 'unknown';
@@ -321,6 +459,29 @@ async function main(): Promise<number> {
     '',
     table(rows),
     ...(errors.length > 0 ? ['', `Errors: ${errors.join('; ')}.`] : []),
+    ...(loadGenRows.length > 0
+      ? [
+          '',
+          `Cross-check with ZooKeeper's C load generator (\`${loadGen} <follower first,...> /path ${loadGenChildren}\`): one session on a follower issuing ${fmt(loadGenChildren)} asynchronous ` +
+            `creates, then setData, getData and deletes of them, each phase waiting for all its replies (so up to ${fmt(loadGenChildren)} outstanding, not 64); ` +
+            'rates are the median over the complete cycles after the first (or over all, when only one completed).',
+          '',
+          '| ensemble | cycles | create/s | setData/s | getData/s | delete/s | errors |',
+          '|---|---:|---:|---:|---:|---:|---:|',
+          ...loadGenRows.map(
+            ({ kind, rates: r }) =>
+              `| ${kind === 'ours' ? 'ours' : 'ZooKeeper'} | ${r.cycles} | ${fmt(r.createPerSecond)} | ${fmt(r.setDataPerSecond)} | ${fmt(r.getDataPerSecond)} | ${fmt(r.deletePerSecond)} | ${r.errors} |`,
+          ),
+        ]
+      : []),
+    ...(ceiling !== undefined
+      ? [
+          '',
+          `The generator's own ceiling: the same 64-outstanding getData loop against a server that does nothing (a child process answering every request at once with a canned 100-byte reply) ` +
+            `reached ${fmt(ceiling.opsPerSecond)} ops/s (p50 ${ms(ceiling.p50Ms)} ms) with the generator at ${fmt(ceiling.generatorCpuPercent)} % of a core and the null server at ${fmt(ceiling.nullServerCpuPercent)} %. ` +
+            'Rows well below that, with the generator far from 100 %, measure the ensembles, not the generator.',
+        ]
+      : []),
     '',
   ].join('\n');
   process.stdout.write(`\n${section}\n`);
