@@ -383,6 +383,46 @@ describe('a crash at any point of a truncation leaves the history before it or a
   });
 });
 
+describe('a crash while recovery finishes an interrupted rewrite', () => {
+  it('leaves the rewrite to the next recovery, which finishes it, at each fs call of recovery', async () => {
+    // How many fs calls truncateAfter(6) makes up to the intent's rename and the directory fsync after it.
+    const probe = new CrashingFs();
+    const probed = await open({ dataDir: freshDir(), fs: probe, logBytesMax: 100 });
+    await history(probed.storage, 14, [4, 10]);
+    const start = probe.calls.length;
+    unwrap(await probed.storage.truncateAfter(6n));
+    await probed.storage.close();
+    const callsToCommit = probe.calls.indexOf('rename truncate.6.tmp to truncate.6', start) - start + 2;
+    expect(probe.calls[start + callsToCommit - 1]).toBe('fsync directory version-2');
+
+    let recoveryCalls = 0;
+    for (let m = 0; ; m++) {
+      const dataDir = freshDir();
+      const fs = new CrashingFs();
+      const { storage } = await open({ dataDir, fs, logBytesMax: 100 });
+      await history(storage, 14, [4, 10]);
+      fs.crashAtCall = fs.calls.length + callsToCommit;
+      expect((await storage.truncateAfter(6n)).ok).toBe(false);
+      await storage.close();
+      expect(readdirSync(join(dataDir, 'version-2'))).toContain('truncate.6');
+
+      const recoveryFs = new CrashingFs();
+      recoveryFs.crashAtCall = m;
+      const crashedRecovery = await Storage.open({ dataDir, fs: recoveryFs, logBytesMax: 100 });
+      if (!recoveryFs.hasCrashed) {
+        recoveryCalls = m;
+        if (crashedRecovery.ok) await crashedRecovery.value.storage.close();
+        break;
+      }
+      expect(crashedRecovery.ok, `recovery crashed at call ${m} (${recoveryFs.calls[m]})`).toBe(false);
+      const finished = await open({ dataDir });
+      expect(replayed(finished.recovery), `recovery crashed at call ${m} (${recoveryFs.calls[m]})`).toEqual(['snapshot 4: tree at 4', '5: txn-5', '6: txn-6']);
+      await finished.storage.close();
+    }
+    expect(recoveryCalls).toBeGreaterThan(10);
+  });
+});
+
 describe('installSnapshot (SNAP) replaces the whole history', () => {
   it('deletes every log record, those above the snapshot and those below it, and every other snapshot', async () => {
     const dataDir = freshDir();
