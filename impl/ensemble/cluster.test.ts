@@ -88,5 +88,24 @@ for (const kind of ['zookeeper', 'ours'] as const) {
       expect(pids.filter(alive)).toEqual([]);
       expect(existsSync(e.baseDir)).toBe(false);
     }, 90_000);
+
+    it('runs an observer beside three voters: it serves reads and writes but never leads, and the voters elect without it', async () => {
+      const e = await Ensemble.start({ kind, size: 3, observers: 1, tickTimeMs: 200 });
+      ensembles.push(e);
+      expect(e.member(4).peerType).toBe('observer');
+      expect(readFileSync(e.member(4).configPath, 'utf8')).toMatch(/^peerType=observer$/m);
+      expect(readFileSync(e.member(1).configPath, 'utf8')).toMatch(/^server\.4=127\.0\.0\.1:\d+:\d+:observer$/m);
+      await e.waitUntilServing(e.ids, 30_000);
+      const leader = await e.leader(20_000);
+      expect(leader).not.toBe(4);
+      expect(await e.mode(4)).toBe('observer');
+      // Killing the leader leaves two voters of three: still a quorum, and the observer follows the new leader.
+      await e.kill(leader);
+      const next = await e.leader(20_000);
+      expect([1, 2, 3]).toContain(next);
+      expect(next).not.toBe(leader);
+      await e.waitUntilServing([4], 20_000);
+      expect(await e.mode(4)).toBe('observer');
+    }, 60_000);
   });
 }
