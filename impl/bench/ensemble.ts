@@ -33,7 +33,8 @@
 // kept). The default run takes about two and a half minutes.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { OpCode } from '../protocol/constants.ts';
@@ -322,6 +323,27 @@ async function startSide(kind: ServerKind): Promise<Side> {
   }
 }
 
+/** Median and 90th percentile of 4 KiB write + fsync in the temp directory the members use: the floor under every write's latency. */
+function fsyncProbe(count = 100): { p50Ms: number; p90Ms: number } {
+  const dir = mkdtempSync(join(os.tmpdir(), 'zk-bench-fsync-'));
+  const fd = openSync(join(dir, 'probe'), 'w');
+  const block = new Uint8Array(4096).fill(1);
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const start = process.hrtime.bigint();
+      writeSync(fd, block);
+      fsyncSync(fd);
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  times.sort((a, b) => a - b);
+  return { p50Ms: times[Math.floor(count / 2)]!, p90Ms: times[Math.floor(count * 0.9)]! };
+}
+
 function javaVersion(): string {
   try {
     return execFileSync('/bin/sh', ['-c', '/usr/bin/java -version 2>&1'], { encoding: 'utf8' }).split('\n')[0] ?? 'unknown';
@@ -387,6 +409,7 @@ async function main(): Promise<number> {
   }
   if (options.only === undefined && !kinds.includes('zookeeper')) process.stderr.write('Apache ZooKeeper not found: measuring ours only\n');
   const loadBefore = loadavg();
+  const fsyncBefore = fsyncProbe();
   const startedAt = new Date();
   const durationMs = options.seconds * 1000;
   const warmupMs = Math.min(2000, durationMs);
@@ -435,6 +458,7 @@ async function main(): Promise<number> {
   if (ceiling !== undefined) process.stderr.write(`generator ceiling: ${fmt(ceiling.opsPerSecond)} getData/s at 64 outstanding, generator CPU ${fmt(ceiling.generatorCpuPercent)} %\n`);
 
   const loadAfter = loadavg();
+  const fsyncAfter = fsyncProbe();
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   const cores = os.cpus().length;
   const memoryGiB = Math.round((os.totalmem() / 2 ** 30) * 10) / 10;
@@ -446,6 +470,8 @@ async function main(): Promise<number> {
     '',
     `Machine: ${cpu}, ${cores} cores (nproc ${os.availableParallelism()}), ${memoryGiB} GiB; Node ${process.version}; ${javaVersion()}. ` +
       `Load average (1/5/15 min) before: ${loadBefore}; after: ${loadAfter}. ` +
+      `A 4 KiB write + fsync in the members' temp directory took ${ms(fsyncBefore.p50Ms)} ms (p50; p90 ${ms(fsyncBefore.p90Ms)}) before and ${ms(fsyncAfter.p50Ms)} ms (p90 ${ms(fsyncAfter.p90Ms)}) after; ` +
+      'every write waits for at least one such fsync on the leader and one on a follower. ' +
       `All six members (three of ours, three of ZooKeeper) and the generator share these ${cores} cores; the idle ensemble costs little while the other is measured. ` +
       'The machine may be shared with other work, so absolute numbers are noisy; each cell ran on ours and then on ZooKeeper, so drifts in load hit both.',
     '',
