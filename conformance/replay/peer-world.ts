@@ -31,6 +31,7 @@ import type { Txn, ZabMessage, Zxid } from '../../spec/zab/types.ts';
 import { lastZxid, makeZxid, zxidAt } from '../../impl/quorum/peer/history.ts';
 import { startLeading } from '../../impl/quorum/peer/leader.ts';
 import { startFollowing } from '../../impl/quorum/peer/learner.ts';
+import { takeRunnerSnapshot } from '../../impl/quorum/peer/recording.ts';
 import { step } from '../../impl/quorum/peer/step.ts';
 import type { LearnerPeer, Peer, PeerConfig, PeerDisk, PeerEffect, PeerEvent, PeerMessage, PeerTxn } from '../../impl/quorum/peer/types.ts';
 import { itfInteger, type NodeProjection } from '../trace.ts';
@@ -211,15 +212,10 @@ export class PeerWorld {
     }
   }
 
-  /** The runner's snapshots (see the header): a leader that starts serving, a learner whose TRUNC sync completes. */
+  /** The runner's snapshots (see the header; impl/quorum/peer/recording.ts takeRunnerSnapshot, shared with the recording). */
   private takeSnapshots(id: number, before: Peer, after: Peer): void {
     const server = this.servers[id]!;
-    if (before.role === 'LEADING' && after.role === 'LEADING' && before.phase === 'SYNCHRONIZATION' && after.phase === 'BROADCAST') {
-      server.disk = { ...server.disk, snapshotCount: Math.max(server.disk.snapshotCount, Math.min(after.history.length, server.disk.log.length)) };
-    }
-    if (isLearner(before) && isLearner(after) && !before.newLeaderReceived && after.newLeaderReceived && before.syncMode === 'TRUNC') {
-      server.disk = { ...server.disk, snapshotCount: Math.min(before.history.length, server.disk.log.length) };
-    }
+    server.disk = takeRunnerSnapshot(before, after, server.disk);
   }
 
   /** A core went back to LOOKING: flush, keep its memory, and break its connections. */

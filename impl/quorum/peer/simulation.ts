@@ -18,12 +18,23 @@
 //   only to one that has entries past the truncation point and agrees up to it;
 // - at the end (after a drain with no faults) every synced learner's log starts
 //   with everything committed, in the same order.
+//
+// With `record` the run is also recorded as a conformance trace (recording.ts)
+// for conformance/validate.ts to judge against spec/zab. The world then takes
+// only steps spec/zab's world can take, so that a rejection is the core's: a
+// group commit makes the whole queue durable (DiskSync), the oracle's quorum
+// connects in the election step (ElectLeader), an era starts with one crash
+// and one restart per server (NodeCrash, NodeStart) instead of a reset, a
+// LOOKING learner rejoins through a crash and restart (the simulation restarts
+// it from disk), and a leader that gives up closes its learners' connections
+// (LeaderShutdown). Without `record` the run is unchanged.
 
 import { assert } from '../../../spec/common/assert.ts';
 import type { Transition } from '../../../spec/common/transition.ts';
 import { startLeading } from './leader.ts';
 import { startFollowing } from './learner.ts';
 import { indexOfZxid, lastZxid } from './history.ts';
+import { PeerRecorder, takeRunnerSnapshot, type LookingMemory, type ServerView } from './recording.ts';
 import { step } from './step.ts';
 import type { Peer, PeerConfig, PeerDisk, PeerEffect, PeerEvent, PeerMessage, PeerTxn, SyncMode } from './types.ts';
 
@@ -37,6 +48,8 @@ export interface SimulationOptions {
   readonly lyingFsync?: boolean;
   /** The reducer under test (the core's step unless a test injects a known-bug variant). */
   readonly step?: (peer: Peer, event: PeerEvent) => Transition<Peer, PeerEffect>;
+  /** Record the run as a conformance trace (SimulationResult.recording); see the header for what it changes. */
+  readonly record?: boolean;
 }
 
 export interface SimulationResult {
@@ -53,6 +66,8 @@ export interface SimulationResult {
   readonly learnerLooking: readonly string[];
   /** Why leaders gave up (a learner more recent than the oracle's pick: a new era follows). */
   readonly leaderLooking: readonly string[];
+  /** With `record`: the run as a conformance trace (conformance/trace.ts's format, source "impl"). */
+  readonly recording?: unknown;
 }
 
 /** mulberry32: a small seeded PRNG; the same seed gives the same run. */
@@ -74,6 +89,8 @@ interface Server {
   peer: Peer | undefined;
   /** How many committed txns this server's data tree holds. */
   deliveredCount: number;
+  /** With `record`: the memory of a server between two runs of its core (LOOKING), undefined when down or running. */
+  looking?: LookingMemory;
 }
 
 const VOTERS = 3;
@@ -108,6 +125,20 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   let stepIndex = 0;
   let nextValue = 1;
   let leaderId = -1;
+  const viewOf = (id: number): ServerView => {
+    const server = servers[id]!;
+    if (server.peer !== undefined) return { status: 'core', disk: server.disk, peer: server.peer };
+    if (server.looking !== undefined) return { status: 'looking', disk: server.disk, memory: server.looking };
+    return { status: 'down', disk: server.disk };
+  };
+  const recorder = options.record === true ? new PeerRecorder(viewOf, serverCount) : undefined;
+  const reducer = recorder !== undefined ? recorder.wrap(options.step ?? step) : (options.step ?? step);
+  const fromDisk = (disk: PeerDisk): LookingMemory => ({
+    acceptedEpoch: disk.acceptedEpoch,
+    currentEpoch: disk.currentEpoch,
+    history: disk.log,
+    lastCommitted: Math.min(disk.snapshotCount, disk.log.length),
+  });
   const where = () => `seed ${options.seed} era ${era} step ${stepIndex}`;
   const violate = (what: string) => {
     if (violations.length < 20) violations.push(`${where()}: ${what}`);
@@ -199,9 +230,15 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
 
   function apply(id: number, before: Peer, event: PeerEvent): void {
     const server = servers[id]!;
-    const { state, effects } = (options.step ?? step)(before, event);
+    const { state, effects } = reducer(before, event);
+    if (recorder !== undefined && state.role === 'LOOKING' && before.role !== 'LOOKING') {
+      // Between runs the server keeps its memory; a learner whose SNAP never reached the disk rereads it.
+      const snap = (before.role === 'FOLLOWING' || before.role === 'OBSERVING') && before.pendingSnapshot !== undefined;
+      server.looking = snap ? fromDisk(server.disk) : { acceptedEpoch: state.acceptedEpoch, currentEpoch: state.currentEpoch, history: state.history, lastCommitted: state.lastCommitted };
+    }
     server.peer = state;
     for (const effect of effects) applyEffect(id, state, effect);
+    if (recorder !== undefined) server.disk = takeRunnerSnapshot(before, state, server.disk);
   }
 
   function applyEffect(id: number, peer: Peer, effect: PeerEffect): void {
@@ -252,8 +289,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         checkDelivered(id, effect.txn);
         return;
       case 'goLooking':
-        if (id === leaderId) leaderLooking.push(`${where()}: leader ${id}: ${effect.reason}`);
-        else {
+        if (id === leaderId) {
+          leaderLooking.push(`${where()}: leader ${id}: ${effect.reason}`);
+          if (recorder !== undefined) leaderShutdown(id);
+        } else {
           if (!expectedLooking) learnerLooking.push(`${where()}: server ${id}: ${effect.reason}`);
           // Going back to LOOKING flushes the log (the SyncRequestProcessor's shutdown); the server rejoins later.
           crash(id, true);
@@ -264,8 +303,23 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     }
   }
 
+  /** With `record`: LeaderShutdown flushes the leader's queue and closes every learner's connection (they go LOOKING, flushing). */
+  function leaderShutdown(leader: number): void {
+    const server = servers[leader]!;
+    server.disk = { ...server.disk, log: [...server.disk.log, ...server.pending] };
+    server.pending = [];
+    const wasExpected = expectedLooking;
+    expectedLooking = true;
+    servers.forEach((server, k) => {
+      const p = server.peer;
+      if (k !== leader && p !== undefined && (p.role === 'FOLLOWING' || p.role === 'OBSERVING') && p.connected && p.leader === leader) apply(k, p, { type: 'LeaderLost' });
+    });
+    expectedLooking = wasExpected;
+  }
+
   function crash(id: number, flush: boolean): void {
     const server = servers[id]!;
+    if (!flush) server.looking = undefined;
     if (flush) server.disk = { ...server.disk, log: [...server.disk.log, ...server.pending] };
     server.pending = [];
     server.peer = undefined;
@@ -278,7 +332,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     const server = servers[id]!;
     if (server.pending.length === 0 || server.peer === undefined) return;
     // The group commit makes a prefix of the queue durable.
-    const count = 1 + Math.floor(random() * server.pending.length);
+    const count = recorder !== undefined ? server.pending.length : 1 + Math.floor(random() * server.pending.length);
     const durable = server.pending.slice(0, count);
     server.pending = server.pending.slice(count);
     server.disk = { ...server.disk, log: [...server.disk.log, ...durable] };
@@ -287,22 +341,24 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
 
   function restart(id: number): void {
     const server = servers[id]!;
+    server.looking = undefined;
     server.deliveredCount = Math.min(server.disk.snapshotCount, server.disk.log.length);
     server.pending = [];
     server.peer = id === leaderId ? startLeading(id, config, server.disk) : startFollowing(id, config, server.disk, leaderId);
   }
 
   /** The oracle: a random quorum of voters elects its member with the best (currentEpoch, last zxid). */
-  function elect(): number {
+  function elect(): { leader: number; quorum: number[] } {
     const ids = [0, 1, 2];
     const excluded = pick(ids);
     const quorum = ids.filter((i) => i !== excluded || random() < 0.5);
     const vote = (i: number) => ({ epoch: servers[i]!.disk.currentEpoch, zxid: lastZxid(servers[i]!.disk.log) });
-    return quorum.reduce((best, i) => {
+    const leader = quorum.reduce((best, i) => {
       const a = vote(i);
       const b = vote(best);
       return a.epoch > b.epoch || (a.epoch === b.epoch && a.zxid > b.zxid) ? i : best;
     });
+    return { leader, quorum };
   }
 
   function randomStep(faults: boolean): boolean {
@@ -314,6 +370,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         const message = queue.shift()!;
         const peer = servers[to]!.peer;
         if (peer !== undefined) apply(to, peer, { type: 'Receive', from, message });
+        // Recording: the runner blocks on the fsync NEWLEADER waits for (Learner.syncWithLeader's syncFlush), as
+        // spec/zab's FollowerProcessNEWLEADER does in one action.
+        const after = servers[to]!.peer;
+        if (recorder !== undefined && message.type === 'NEWLEADER' && (after?.role === 'FOLLOWING' || after?.role === 'OBSERVING') && after.newLeaderAckAfter !== undefined) fsync(to);
       });
     }
     servers.forEach((server, id) => {
@@ -325,6 +385,15 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       if (server.peer === undefined && id !== leaderId) {
         actions.push(() => {
           restartedInEra.add(id);
+          if (recorder !== undefined) {
+            // A LOOKING server comes back from disk: to spec/zab that is a crash and a restart.
+            if (server.looking !== undefined) {
+              recorder.note(`NodeCrash(s${id})`);
+              server.looking = undefined;
+              recorder.commit();
+            }
+            recorder.note(`NodeStart(s${id})`);
+          }
           restart(id);
         });
       }
@@ -339,7 +408,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       const victims = servers.map((_, id) => id).filter((id) => id !== leaderId);
       actions.push(() => {
         crashes++;
-        crash(pick(victims), false);
+        const victim = pick(victims);
+        recorder?.note(`NodeCrash(s${victim})`);
+        crash(victim, false);
       });
     }
     // A learner's connection breaks without a crash: it goes back to LOOKING (its log flushed) and rejoins.
@@ -357,26 +428,69 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     }
     if (actions.length === 0) return false;
     pick(actions)();
+    recorder?.commit();
     return true;
+  }
+
+  /** With `record`: the era boundary as spec/zab's steps: a crash and a restart per server, then the oracle's election. */
+  function recordedEraStart(leaderCrashOnly: boolean): void {
+    const rec = recorder!;
+    if (era > 1) {
+      const order = leaderCrashOnly ? [leaderId, ...servers.map((_, id) => id).filter((id) => id !== leaderId)] : servers.map((_, id) => id);
+      for (const id of order) {
+        const server = servers[id]!;
+        if (server.peer === undefined && server.looking === undefined) continue;
+        rec.note(`NodeCrash(s${id})`);
+        crash(id, false);
+        if (id === leaderId) leaderShutdown(id);
+        rec.commit();
+      }
+    }
+    channels.clear();
+    restartedInEra.clear();
+    // (In era 1 every server is up and LOOKING already: the recording's initial state.)
+    if (era > 1) {
+      servers.forEach((server, id) => {
+        rec.note(`NodeStart(s${id})`);
+        server.pending = [];
+        server.peer = undefined;
+        server.looking = fromDisk(server.disk);
+        rec.commit();
+      });
+    }
+    const { leader, quorum } = elect();
+    leaderId = leader;
+    rec.note(`ElectLeader(s${leader}, {${quorum.map((m) => `s${m}`).join(', ')}})`);
+    for (let id = 0; id < serverCount; id++) restart(id);
+    for (const m of quorum) if (m !== leader) apply(m, servers[m]!.peer!, { type: 'ConnectToLeader' });
+    rec.commit();
   }
 
   // A leader that gives up (a learner outside the oracle's quorum is more recent) makes the world elect again;
   // the final era is retried up to eraRetriesMax times so that the run ends with a drained, established leader.
   const eraRetriesMax = 8;
+  if (recorder !== undefined) {
+    // spec/zab's initial state: every server up, LOOKING, with an empty disk.
+    servers.forEach((server) => (server.looking = fromDisk(server.disk)));
+    recorder.commit();
+  }
   for (era = 1; era <= options.eras + eraRetriesMax; era++) {
     // Era boundary: either everyone crashes (memory and fsync queues lost), or only the leader does and
     // the learners see LeaderLost and go back to LOOKING, flushing their queues; all restart from disk.
     const leaderCrashOnly = random() < 0.5;
-    for (let id = 0; id < serverCount; id++) {
-      const server = servers[id]!;
-      if (leaderCrashOnly && id !== leaderId && server.peer !== undefined) server.disk = { ...server.disk, log: [...server.disk.log, ...server.pending] };
-      server.pending = [];
-      server.peer = undefined;
+    if (recorder !== undefined) recordedEraStart(leaderCrashOnly);
+    else {
+      for (let id = 0; id < serverCount; id++) {
+        const server = servers[id]!;
+        if (leaderCrashOnly && id !== leaderId && server.peer !== undefined) server.disk = { ...server.disk, log: [...server.disk.log, ...server.pending] };
+        server.pending = [];
+        server.peer = undefined;
+      }
+      channels.clear();
+      restartedInEra.clear();
+      leaderId = elect().leader;
+      for (let id = 0; id < serverCount; id++) restart(id);
     }
-    channels.clear();
-    restartedInEra.clear();
-    leaderId = elect();
-    for (let id = 0; id < serverCount; id++) restart(id);
     const last = era >= options.eras;
     for (stepIndex = 0; stepIndex < options.stepsPerEra; stepIndex++) {
       if (servers[leaderId]!.peer?.role !== 'LEADING') break;
@@ -384,7 +498,8 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     }
     if (!last) continue;
     // Drain: no more requests or crashes; every server comes back and everything in flight lands.
-    for (let drained = 0; drained < 20_000 && randomStep(false); drained++) stepIndex++;
+    // (Recording: a leader that gave up ends the drain, as spec/zab's FollowLeader needs a leader.)
+    for (let drained = 0; drained < 20_000 && !(recorder !== undefined && servers[leaderId]!.peer?.role !== 'LEADING') && randomStep(false); drained++) stepIndex++;
     const leader = servers[leaderId]!.peer;
     if (leader?.role === 'LOOKING' && era < options.eras + eraRetriesMax) continue;
     if (leader?.role !== 'LEADING' || leader.phase !== 'BROADCAST') {
@@ -405,5 +520,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     });
     break;
   }
-  return { violations, committed: committed.length, syncModes, restartSyncModes, crashes, connectionBreaks, learnerLooking, leaderLooking };
+  const result = { violations, committed: committed.length, syncModes, restartSyncModes, crashes, connectionBreaks, learnerLooking, leaderLooking };
+  if (recorder === undefined) return result;
+  const big = 1_000_000;
+  const bounds = { servers: VOTERS, observers: serverCount - VOTERS, maxEpoch: big, maxTransactions: big, maxCrashes: big, maxPartitions: 0, maxTimeouts: big, maxMessageLosses: 0, maxMessagesInFlight: big, fle: false, initialLogs: 0 };
+  return { ...result, recording: recorder.trace(bounds, `impl/quorum/peer simulation, seed ${options.seed}, ${options.eras} eras of ${options.stepsPerEra} steps${options.observer ? ', with an observer' : ''}`) };
 }
