@@ -85,6 +85,19 @@ describe('conformance command line', () => {
     expect(run('replay', '--trace', join(dir, 'missing.json')).code).toBe(2);
   });
 
+  it('record: seeded simulation recordings validate (exit 0) and are written; built with ZOOKEEPER-4646 they are rejected (exit 1)', () => {
+    const out = join(dir, 'recordings');
+    const fixed = run('record', '--count', '2', '--seed', '1', '--eras', '2', '--steps', '100', '--out', out);
+    expect(fixed.code).toBe(0);
+    expect(fixed.out).toMatch(/^2 recordings of impl\/quorum\/peer's simulation \(2 eras of 100 steps, \d+ recorded steps\), validated with K = 0: 2 accepted, 0 rejected/m);
+    expect(readdirSync(out).sort()).toEqual(['recording-seed1.json', 'recording-seed2.json']);
+    expect(run('validate', join(out, 'recording-seed1.json'), '--hidden', '0').code).toBe(0);
+    const buggy = run('record', '--count', '1', '--seed', '1', '--eras', '2', '--steps', '100', '--bugs', 'ZOOKEEPER-4646');
+    expect(buggy.code).toBe(1);
+    expect(buggy.out).toContain('(FollowerProcessNEWLEADER(');
+    expect(buggy.out).toContain('reproduce: npm run conformance -- record --seed 1 --count 1 --eras 2 --steps 100 --bugs ZOOKEEPER-4646');
+  });
+
   it('scenarios --check: the committed scenario files are current (exit 0)', () => {
     const result = run('scenarios', 'zab', '--check');
     expect(result.code).toBe(0);

@@ -15,6 +15,9 @@
 //       replay spec/zab traces in process against impl/quorum/peer's core (conformance/replay/);
 //       any divergence exits 1 (the documented known differences too, unless --allow-known).
 //       --processes (the networked ensemble) is not available yet: exit 2.
+//   record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]
+//       run impl/quorum/peer's seeded simulation with its recorder and validate each recording
+//       against spec/zab (any rejection exits 1); --out writes the recordings.
 //
 // Exit codes: 0 success (generated; accepted; scenarios current), 1 a verdict
 // against the trace (rejected, undecided) or stale scenarios, 2 bad usage or
@@ -32,6 +35,7 @@ import { validateTrace } from './validate.ts';
 import { PEER_BUGS, type PeerBug } from '../impl/quorum/peer/types.ts';
 import { zabAdapter } from './adapters/zab.ts';
 import { CI_PRESETS, runSuite, summarize, type SuiteResult } from './replay/suite.ts';
+import { explainRejection, recordSimulation, validateRecording } from './replay/record.ts';
 
 export interface Io {
   out(text: string): void;
@@ -46,6 +50,7 @@ export const USAGE = [
   '       conformance scenarios [<spec>] [--check]',
   '       conformance replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N] [--sources scenarios,coverage,walks]',
   '                          [--trace FILE ... [--judge trace|correct-spec]] [--bugs ZOOKEEPER-3911,...] [--allow-known] [--json]',
+  '       conformance record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]',
 ].join('\n');
 
 class UsageError extends Error {}
@@ -217,11 +222,7 @@ function replay(args: string[], io: Io): number {
     io.err('replay --processes: not yet available (the networked ensemble runner, impl/ensemble/, is not wired to the replay); the in-process replay runs without it');
     return 2;
   }
-  const bugs = new Set<PeerBug>();
-  for (const name of (values.bugs ?? '').split(',').filter((b) => b !== '')) {
-    if (!(PEER_BUGS as readonly string[]).includes(name)) throw new UsageError(`--bugs: unknown bug ${name} (have: ${PEER_BUGS.join(', ')})`);
-    bugs.add(name as PeerBug);
-  }
+  const bugs = parseBugs(values.bugs);
   const sources = (values.sources ?? REPLAY_SOURCES.join(',')).split(',').filter((x) => x !== '');
   for (const source of sources) if (!(REPLAY_SOURCES as readonly string[]).includes(source)) throw new UsageError(`--sources: unknown source ${source} (have: ${REPLAY_SOURCES.join(', ')})`);
   const presets = values.preset ?? [...CI_PRESETS];
@@ -287,6 +288,60 @@ function replay(args: string[], io: Io): number {
   return failed.length === 0 ? 0 : 1;
 }
 
+function parseBugs(value: string | undefined): Set<PeerBug> {
+  const bugs = new Set<PeerBug>();
+  for (const name of (value ?? '').split(',').filter((b) => b !== '')) {
+    if (!(PEER_BUGS as readonly string[]).includes(name)) throw new UsageError(`--bugs: unknown bug ${name} (have: ${PEER_BUGS.join(', ')})`);
+    bugs.add(name as PeerBug);
+  }
+  return bugs;
+}
+
+function record(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    allowPositionals: false,
+    options: {
+      count: { type: 'string' },
+      seed: { type: 'string' },
+      eras: { type: 'string' },
+      steps: { type: 'string' },
+      bugs: { type: 'string' },
+      hidden: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const bugs = parseBugs(values.bugs);
+  const count = int(values.count, 'count', 20);
+  const seed = int(values.seed, 'seed', 1);
+  const eras = int(values.eras, 'eras', 3);
+  const stepsPerEra = int(values.steps, 'steps', 300);
+  const hidden = int(values.hidden, 'hidden', 0);
+  if (values.out !== undefined) mkdirSync(values.out, { recursive: true });
+  const startMs = performance.now();
+  let accepted = 0;
+  let known = 0;
+  let steps = 0;
+  for (let s = seed; s < seed + count; s++) {
+    const recording = recordSimulation({ seed: s, eras, stepsPerEra, bugs });
+    steps += recording.trace.states.length - 1;
+    if (values.out !== undefined) writeFileSync(join(values.out, `recording-seed${s}.json`), serializeTrace(recording.trace));
+    const verdict = validateRecording(recording.trace, hidden);
+    const again = `npm run conformance -- record --seed ${s} --count 1 --eras ${eras} --steps ${stepsPerEra}${bugs.size > 0 ? ` --bugs ${[...bugs].join(',')}` : ''}`;
+    if (verdict.verdict === 'accepted') accepted++;
+    else if (verdict.verdict === 'rejected') {
+      const explained = explainRejection(recording.trace, verdict);
+      if (explained !== undefined) known++;
+      io.out(`seed ${s}: ${explained !== undefined ? `rejected at step ${verdict.step} (${verdict.action}), known difference ${explained}` : verdict.report}\nreproduce: ${again}`);
+    } else io.out(`seed ${s}: ${verdict.verdict} ${JSON.stringify(verdict)}\nreproduce: ${again}`);
+    if (recording.violations.length > 0) io.out(`seed ${s}: the simulation's own checks: ${recording.violations[0]}`);
+  }
+  io.out(
+    `${count} recordings of impl/quorum/peer's simulation${bugs.size > 0 ? ` built with ${[...bugs].join(', ')}` : ''} (${eras} eras of ${stepsPerEra} steps, ${steps} recorded steps), validated with K = ${hidden}: ${accepted} accepted, ${count - accepted} rejected${known > 0 ? ` (${known} by known differences)` : ''}, ${Math.round(performance.now() - startMs)} ms`,
+  );
+  return accepted === count ? 0 : 1;
+}
+
 export function main(argv: readonly string[], io: Io = processIo): number {
   const [command, ...rest] = argv;
   try {
@@ -299,6 +354,8 @@ export function main(argv: readonly string[], io: Io = processIo): number {
         return scenarios(rest, io);
       case 'replay':
         return replay(rest, io);
+      case 'record':
+        return record(rest, io);
       default:
         io.err(USAGE);
         return 2;
