@@ -61,6 +61,11 @@ class LeaderRun {
   private pendingSyncs: { coreId: number; zxid: bigint }[] = [];
   private lastCommittedZxid = 0n;
   private lastBeatAtMs = performance.now();
+  /**
+   * Test-control mode: connections whose FOLLOWERINFO has not arrived yet, closed when the run ends, as
+   * Leader.shutdown closes every LearnerHandler (spec/zab's LeaderShutdown: every connected learner loses it).
+   */
+  private readonly unregistered = new Set<QuorumConnection>();
 
   constructor(private readonly context: RunContext) {
     const { membership, store } = context;
@@ -75,6 +80,7 @@ class LeaderRun {
     this.packetContext = { sid: membership.myid, configVersion: 0n, quorumVerifier: textEncoder.encode(quorumVerifierText(membership.electionMembers)) };
     this.finished = new Promise((resolve) => (this.finish = resolve));
     context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
+    context.control?.attach(() => this.driver.peer);
   }
 
   async start(): Promise<RunEnd> {
@@ -111,8 +117,10 @@ class LeaderRun {
     const { log, membership } = this.context;
     const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }));
     let coreId: number | undefined;
+    if (this.context.control !== undefined) this.unregistered.add(connection);
     connection.attach({
       onItem: (item) => {
+        this.unregistered.delete(connection);
         if (coreId === undefined) {
           coreId = this.register(connection, item);
           if (coreId === undefined) connection.close('first packet is not a valid FOLLOWERINFO/OBSERVERINFO');
@@ -121,6 +129,7 @@ class LeaderRun {
         this.receive(coreId, item);
       },
       onClose: (reason) => {
+        this.unregistered.delete(connection);
         if (coreId === undefined || this.learners.get(coreId) !== connection) return;
         this.learners.delete(coreId);
         log('info', 'learner-lost', { sid: membership.sidOf(coreId), reason });
@@ -366,6 +375,7 @@ class LeaderRun {
     this.core?.stop();
     for (const connection of this.learners.values()) connection.close('leader stepping down');
     this.learners.clear();
+    for (const connection of [...this.unregistered]) connection.close('leader stepping down');
     // The next run may lead again on the same port: report the end once the port is free.
     if (this.server?.listening === true) this.server.close(() => this.finish({ reason }));
     else this.finish({ reason });

@@ -75,6 +75,7 @@ class LearnerRun {
     this.tree = built.value;
     this.finished = new Promise((resolve) => (this.finish = resolve));
     context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
+    context.control?.attach(() => this.driver.peer);
   }
 
   async start(): Promise<RunEnd> {
@@ -110,6 +111,12 @@ class LearnerRun {
       });
       if (first === 'timeout' && connection.packetsReceived === 0) {
         this.leaderLost(`no answer from leader ${this.leaderSid} within initLimit (${initLimitMs} ms)`);
+        return this.finished;
+      }
+      if (first === 'closed' && connection.packetsReceived === 0 && this.context.control !== undefined) {
+        // Test-control mode: the harness's link dials the leader for us; a close is the leader gone, as for ZooKeeper's
+        // Learner.registerWithLeader (an EOF before LEADERINFO ends the run), and as spec/zab's LeaderLost.
+        this.leaderLost(`connection to leader ${this.leaderSid} closed before it said anything`);
         return this.finished;
       }
       if (first === 'closed' && connection.packetsReceived === 0) {

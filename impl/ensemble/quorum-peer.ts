@@ -14,6 +14,9 @@
 // - A failed write to the log or an epoch file stops the process with exit
 //   code 1 (the standalone server does the same): acknowledging anything
 //   after the disk refused a write would be a lie.
+// - With ZKSPEC_TEST_CONTROL=1 (tests only, control/README.md) there is no
+//   election: a harness says when to lead or whom to follow, when the log is
+//   synced, and when a run ends, over a control port.
 
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
@@ -28,6 +31,10 @@ import { hex } from '../storage/file-names.ts';
 import { err, ok, type Result } from '../storage/result.ts';
 import { runLeader } from './leader-run.ts';
 import { runLearner } from './learner-run.ts';
+import { controlModeFromEnv, type ControlMode } from './control/control-mode.ts';
+import { projectFromDisk, projectLooking, projectRunning, type ControlExtra, type ControlProjection } from './control/projection.ts';
+import { ControlServer } from './control/control-server.ts';
+import type { Peer } from '../quorum/peer/types.ts';
 import { membershipOf, type Membership } from './membership.ts';
 import { PeerTrace } from './peer-trace.ts';
 import { ReplicaStore } from './replica-store.ts';
@@ -47,17 +54,20 @@ export interface EnsembleMember {
 export async function startEnsembleMember(config: ZooKeeperConfig, myid: number, log: StructuredLogger): Promise<Result<EnsembleMember, string>> {
   const member = membershipOf(config, myid);
   if (!member.ok) return member;
-  const membership = member.value;
+  const control = controlModeFromEnv();
+  if (!control.ok) return control;
+  const membership = control.value === undefined ? member.value : { ...member.value, peerConfig: { ...member.value.peerConfig, bugs: control.value.bugs } };
   const opened = await ReplicaStore.open(config, log);
   if (!opened.ok) return opened;
   const store = opened.value;
+  if (control.value !== undefined) store.holdAppends();
   log('info', 'recovered', {
     myid,
     acceptedEpoch: store.acceptedEpoch,
     currentEpoch: store.currentEpoch,
     lastLoggedZxid: hex(store.lastLoggedZxid),
   });
-  const peer = new QuorumPeer(config, membership, store, log);
+  const peer = new QuorumPeer(config, membership, store, log, control.value);
   const started = await peer.start();
   if (!started.ok) {
     await store.close();
@@ -90,6 +100,7 @@ class QuorumPeer {
     private readonly membership: Membership,
     private readonly store: ReplicaStore,
     private readonly log: StructuredLogger,
+    private readonly control: ControlMode | undefined = undefined,
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.trace = new PeerTrace(membership.myid);
@@ -133,6 +144,7 @@ class QuorumPeer {
       const code = (thrown as { code?: unknown }).code;
       return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
+    if (this.control !== undefined) return this.startControlled(this.control);
     this.election = new ElectionRunner({
       myid: membership.myid,
       members: membership.electionMembers,
@@ -171,7 +183,9 @@ class QuorumPeer {
       this.fatal(`cannot start the ${outcome.state} run: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
+    const controlled = this.controlledRun;
     void ended.then((end) => {
+      if (controlled !== undefined) controlled.over = true;
       this.trace.line('end', { detail: end.reason });
       if (this.stopping !== undefined) return;
       this.state = 'looking';
@@ -181,6 +195,7 @@ class QuorumPeer {
   }
 
   private context(): RunContext {
+    if (this.control !== undefined) return this.controlledContext();
     return {
       config: this.config,
       membership: this.membership,
@@ -227,10 +242,106 @@ class QuorumPeer {
     );
   }
 
+  // Test-control mode (control/control-mode.ts): commands instead of the election, the fsync and the timers.
+
+  private controlServer: ControlServer | undefined;
+  /** The current (or last) run's core state, and how to end that run. */
+  private controlledRun: { peer: (() => Peer) | undefined; readonly abort: AbortController; over: boolean } | undefined;
+
+  private async startControlled(control: ControlMode): Promise<Result<void, string>> {
+    try {
+      this.controlServer = await ControlServer.start(control.port, (command, args) => this.command(command, args));
+    } catch (thrown) {
+      await this.client?.close();
+      const code = (thrown as { code?: unknown }).code;
+      return err(`cannot listen on the control port 127.0.0.1:${control.port}: ${typeof code === 'string' ? code : String(thrown)}`);
+    }
+    this.log('info', 'test-control', { myid: this.membership.myid, controlPort: control.port, bugs: [...control.bugs].join(',') });
+    return ok(undefined);
+  }
+
+  private controlledContext(): RunContext {
+    const abort = new AbortController();
+    this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    const run = { peer: undefined as (() => Peer) | undefined, abort, over: false };
+    this.controlledRun = run;
+    return {
+      config: this.config,
+      membership: this.membership,
+      store: this.store,
+      log: this.log,
+      coreOptions: this.coreOptions,
+      signal: abort.signal,
+      trace: this.trace,
+      serve: (core, mode) => {
+        if (this.stopping !== undefined || run.over) return;
+        this.state = mode ?? 'looking';
+        this.client?.replaceCore(core ?? this.notServing());
+      },
+      fatal: (reason) => this.fatal(reason),
+      control: { attach: (peer) => (run.peer = peer) },
+    };
+  }
+
+  private async command(command: string, args: readonly string[]): Promise<unknown> {
+    const running = this.controlledRun !== undefined && !this.controlledRun.over;
+    switch (command) {
+      case 'prj':
+        return this.controlProjection();
+      case 'lead':
+      case 'follow': {
+        if (running) throw new Error(`a ${this.state} run is still going on`);
+        const leader = command === 'lead' ? this.membership.myid : Number(args[0]);
+        if (this.membership.coreIdOf(leader) === undefined) throw new Error(`no server ${args[0] ?? ''} to follow`);
+        const state = command === 'lead' ? 'LEADING' : this.membership.isObserver(this.membership.myid) ? 'OBSERVING' : 'FOLLOWING';
+        this.elected({ leader: BigInt(leader), zxid: this.store.lastLoggedZxid, epoch: BigInt(this.store.currentEpoch), round: 0n, state });
+        return {};
+      }
+      case 'sync': {
+        const zxid = BigInt(args[0] ?? '0');
+        // The command may overtake the packet whose appends it syncs (another connection): wait for them, bounded.
+        const deadline = performance.now() + 2000;
+        while (this.store.lastLoggedZxid < zxid && performance.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+        const synced = await this.store.syncHeld();
+        if (!synced.ok) throw new Error(synced.error);
+        return {};
+      }
+      case 'end':
+        if (running) this.controlledRun!.abort.abort();
+        return {};
+      default:
+        throw new Error(`unknown command ${command}`);
+    }
+  }
+
+  private controlProjection(): { projection: ControlProjection; extra: ControlExtra } {
+    const run = this.controlledRun;
+    const logged = this.store.durableZxid;
+    const peer = run?.peer?.();
+    let projection: ControlProjection;
+    if (peer === undefined) projection = projectFromDisk(this.store.peerDisk(), logged);
+    // A run that ended (a leader's `end` leaves its core as it was): LOOKING with what it left in memory.
+    else if (run!.over) projection = projectLooking(peer, logged);
+    else projection = projectRunning(peer, logged);
+    const waitsForSync = peer !== undefined && peer.role !== 'LOOKING' && peer.role !== 'LEADING' && peer.newLeaderAckAfter !== undefined;
+    return {
+      projection,
+      extra: {
+        waitsForSync,
+        held: this.store.heldCount,
+        running: run !== undefined && !run.over,
+        diskAcceptedEpoch: this.store.acceptedEpoch,
+        diskCurrentEpoch: this.store.currentEpoch,
+        epochWrites: this.store.epochWritesInFlight,
+      },
+    };
+  }
+
   shutdown(stop: EnsembleStop): Promise<EnsembleStop> {
     this.stopping ??= (async () => {
       this.log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
       this.abort.abort();
+      await this.controlServer?.close();
       this.client?.core.stop();
       await this.election?.close();
       await this.client?.close();

@@ -140,6 +140,40 @@ export class ReplicaStore {
     assert(txn.zxid > this.lastLoggedZxid, () => `append ${hex(txn.zxid)} after ${hex(this.lastLoggedZxid)}`);
     assert(txn.data.byteLength > 0, () => `append of txn ${hex(txn.zxid)} without a payload`);
     this.mirror.push(txn);
+    if (this.held !== undefined) {
+      const held = this.held;
+      return new Promise((resolve) => held.push({ txn, resolve }));
+    }
+    return this.write(txn);
+  }
+
+  /**
+   * Test-control mode (control/control-mode.ts): appends are held in memory,
+   * not written, until `syncHeld` (spec/zab's DiskSync); a SIGKILL before it
+   * loses them, as the spec's NodeCrash loses its fsync queue.
+   */
+  holdAppends(): void {
+    this.held ??= [];
+  }
+
+  private held: { readonly txn: PeerTxn; readonly resolve: (result: Result<bigint, string>) => void }[] | undefined;
+
+  /** How many appends are held (test-control mode). */
+  get heldCount(): number {
+    return this.held?.length ?? 0;
+  }
+
+  /** Writes and fsyncs the held appends; each append's promise then resolves, in zxid order. */
+  async syncHeld(): Promise<Result<void, string>> {
+    const batch = this.held?.splice(0) ?? [];
+    if (batch.length === 0) return ok(undefined);
+    const results = await Promise.all(batch.map((h) => this.write(h.txn)));
+    batch.forEach((h, k) => h.resolve(results[k]!));
+    const failed = results.find((r) => !r.ok);
+    return failed !== undefined && !failed.ok ? err(failed.error) : ok(undefined);
+  }
+
+  private write(txn: PeerTxn): Promise<Result<bigint, string>> {
     const startedAtMs = performance.now();
     return this.storage.append(txn.zxid, txn.data).then((result) => {
       if (!result.ok) {
@@ -154,14 +188,23 @@ export class ReplicaStore {
 
   /** Waits until every append issued so far is durable. */
   async flush(): Promise<Result<void, string>> {
+    if (this.heldCount > 0) {
+      const synced = await this.syncHeld();
+      if (!synced.ok) return synced;
+    }
     const flushed = await this.storage.flush();
     if (!flushed.ok) return err(flushed.error.message);
     this.durable = this.lastLoggedZxid;
     return ok(undefined);
   }
 
+  /** Epoch-file writes not yet durable (test-control mode's projection reads it: a write in flight is not on disk). */
+  epochWritesInFlight = 0;
+
   async writeEpoch(name: 'acceptedEpoch' | 'currentEpoch', epoch: number): Promise<Result<void, string>> {
+    this.epochWritesInFlight++;
     const written = await this.storage.writeEpoch(name, BigInt(epoch));
+    this.epochWritesInFlight--;
     if (!written.ok) return err(`cannot write ${name} ${epoch}: ${written.error.message}`);
     if (name === 'acceptedEpoch') this.acceptedEpoch = epoch;
     else this.currentEpoch = epoch;

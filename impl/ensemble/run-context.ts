@@ -7,6 +7,7 @@
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore, ServerCoreOptions } from '../server/core.ts';
 import type { StructuredLogger } from '../standalone/logger.ts';
+import type { Peer } from '../quorum/peer/types.ts';
 import type { Membership } from './membership.ts';
 import type { PeerTrace } from './peer-trace.ts';
 import type { ReplicaStore } from './replica-store.ts';
@@ -28,6 +29,13 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** The txn log or an epoch file failed: the process must stop (as ZooKeeper's SyncRequestProcessor does). */
   fatal(reason: string): void;
+  /** Test-control mode only (control/control-mode.ts): the run shows its core's current state. */
+  readonly control?: RunControl;
+}
+
+export interface RunControl {
+  /** Called once by each run: `peer` reads the core's state at any time, during the run and after it. */
+  attach(peer: () => Peer): void;
 }
 
 /** How a role run ended. */

@@ -1,0 +1,82 @@
+// What `prj` answers: the member's observable projection in the fields of
+// conformance/adapters/zab.ts (state, zabState, the two epochs, the last zxid
+// in memory, the last delivered zxid, the last zxid on disk, the leader it is
+// connected to, in peer-core ids = spec/zab ids), read the way
+// impl/quorum/peer/recording.ts reads a core:
+//
+// - a learner whose core started but has not connected yet has no leader
+//   (-1), as conformance/replay/peer-world.ts projects it;
+// - a learner holding a SNAP in memory has that snapshot as its data tree;
+// - between runs the member is LOOKING with what the last run left in memory
+//   (its epochs, log and delivered prefix), or, before any run, with what it
+//   recovered from disk.
+//
+// zxids travel as decimal strings (JSON has no 64-bit integers). `extra`
+// carries what the harness needs to schedule, not to compare: whether the
+// core waits for an fsync before acking NEWLEADER, how many appends are held.
+
+import { lastZxid, zxidAt } from '../../quorum/peer/history.ts';
+import type { Peer, PeerDisk } from '../../quorum/peer/types.ts';
+
+export interface ControlProjection {
+  readonly state: string;
+  readonly zabState: string;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly lastZxid: string;
+  readonly lastCommittedZxid: string;
+  readonly loggedZxid: string;
+  readonly leader: number;
+}
+
+export interface ControlExtra {
+  /** The core holds the NEWLEADER ack until the synced proposals are durable (LogSynced). */
+  readonly waitsForSync: boolean;
+  /** Appends held in memory (not yet written: control mode's DiskSync is `sync`). */
+  readonly held: number;
+  /** A role run is going on. */
+  readonly running: boolean;
+  /** The epoch files as on disk. */
+  readonly diskAcceptedEpoch: number;
+  readonly diskCurrentEpoch: number;
+  /** Epoch-file writes still in flight. */
+  readonly epochWrites: number;
+}
+
+const text = (z: bigint) => z.toString();
+
+/** A running core's projection. */
+export function projectRunning(peer: Peer, loggedZxid: bigint): ControlProjection {
+  if (peer.role === 'LOOKING') return projectLooking(peer, loggedZxid);
+  const pending = peer.role !== 'LEADING' ? peer.pendingSnapshot : undefined;
+  const committed = pending !== undefined ? pending.zxid : zxidAt(peer.history, peer.lastCommitted);
+  return {
+    state: peer.role,
+    zabState: peer.phase,
+    acceptedEpoch: peer.acceptedEpoch,
+    currentEpoch: peer.currentEpoch,
+    lastZxid: text(lastZxid(peer.history)),
+    lastCommittedZxid: text(committed),
+    loggedZxid: text(loggedZxid),
+    leader: peer.role === 'LEADING' ? peer.id : peer.connected ? peer.leader : -1,
+  };
+}
+
+/** LOOKING, with what memory holds (a core's state, or a disk read at start). */
+export function projectLooking(memory: Pick<Peer, 'acceptedEpoch' | 'currentEpoch' | 'history' | 'lastCommitted'>, loggedZxid: bigint): ControlProjection {
+  return {
+    state: 'LOOKING',
+    zabState: 'ELECTION',
+    acceptedEpoch: memory.acceptedEpoch,
+    currentEpoch: memory.currentEpoch,
+    lastZxid: text(lastZxid(memory.history)),
+    lastCommittedZxid: text(zxidAt(memory.history, memory.lastCommitted)),
+    loggedZxid: text(loggedZxid),
+    leader: -1,
+  };
+}
+
+/** A member that has run no role since it started: its disk is its memory. */
+export function projectFromDisk(disk: PeerDisk, loggedZxid: bigint): ControlProjection {
+  return projectLooking({ acceptedEpoch: disk.acceptedEpoch, currentEpoch: disk.currentEpoch, history: disk.log, lastCommitted: disk.snapshotCount }, loggedZxid);
+}
