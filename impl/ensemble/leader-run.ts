@@ -33,7 +33,7 @@ import { hex } from '../storage/file-names.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
 import { PeerDriver } from './peer-driver.ts';
-import { QuorumConnection, type QuorumItem } from './quorum-connection.ts';
+import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPacket, revalidateReplyPacket, syncPacket } from './session-traffic.ts';
 
@@ -115,7 +115,7 @@ class LeaderRun {
       return;
     }
     const { log, membership } = this.context;
-    const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }));
+    const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes));
     let coreId: number | undefined;
     if (this.context.control !== undefined) this.unregistered.add(connection);
     connection.attach({

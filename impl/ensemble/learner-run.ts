@@ -28,7 +28,7 @@ import type { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';
 import { PeerDriver } from './peer-driver.ts';
-import { QuorumConnection, type QuorumItem } from './quorum-connection.ts';
+import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodeRevalidateReply, pingPacket, requestPacket, revalidateRequestPacket } from './session-traffic.ts';
 
@@ -92,7 +92,7 @@ class LearnerRun {
         this.end(`cannot connect to leader ${this.leaderSid} within initLimit (${initLimitMs} ms)`);
         return this.finished;
       }
-      connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }));
+      connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes));
       const first = await new Promise<'packet' | 'closed' | 'timeout'>((resolve) => {
         const timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - performance.now()));
         this.timers.push(timer);

@@ -14,12 +14,24 @@
 
 import type { Socket } from 'node:net';
 import { JuteWriter } from '../protocol/jute.ts';
-import { encodeQuorumPacket, PacketType, parseQuorumPacket, quorumPacketLimitsDefault, type QuorumPacket } from '../quorum/wire.ts';
+import { encodeQuorumPacket, PacketType, parseQuorumPacket, quorumPacketLimitsDefault, type QuorumPacket, type QuorumPacketLimits } from '../quorum/wire.ts';
 
 /** LearnerHandler's snapshot signature. */
 export const snapshotSignature = 'BenWasHere';
 /** A snapshot larger than this breaks the stream (Node's Buffer limit is not a protocol limit; this is a sanity bound). */
 export const snapshotBytesMax = 1024 * 1024 * 1024;
+
+/**
+ * What a quorum-port peer may make us buffer. A txn is a little larger than
+ * the client request it came from (TxnHeader vs RequestHeader, the REQUEST
+ * prefix), so fields get ZooKeeper's jute.maxbuffer.extrasize (1024) on top of
+ * jute.maxbuffer, as BinaryInputArchive.checkLength allows: with the bare
+ * jute.maxbuffer a client's largest legal write would break every learner's
+ * stream, over and over.
+ */
+export function quorumLimits(juteMaxBufferBytes: number): QuorumPacketLimits {
+  return { fieldBytesMax: juteMaxBufferBytes + 1024, packetBytesMax: juteMaxBufferBytes + 2048, authinfoCountMax: quorumPacketLimitsDefault.authinfoCountMax };
+}
 
 export type QuorumItem =
   | { readonly kind: 'packet'; readonly packet: QuorumPacket }
@@ -50,6 +62,7 @@ export class QuorumConnection {
   constructor(
     readonly socket: Socket,
     private readonly log: (line: string) => void,
+    private readonly limits: QuorumPacketLimits = quorumPacketLimitsDefault,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -138,7 +151,7 @@ export class QuorumConnection {
         this.emit({ kind: 'snapshot', packet, blob: parsed.blob });
         continue;
       }
-      const parsed = parseQuorumPacket(bytes, quorumPacketLimitsDefault);
+      const parsed = parseQuorumPacket(bytes, this.limits);
       if (parsed.kind === 'invalid') return this.broken(parsed.reason);
       if (parsed.kind === 'incomplete') {
         this.needed = parsed.bytesNeeded;
