@@ -71,6 +71,9 @@ describe('conformance command line', () => {
     expect(strict.code).toBe(1);
     expect(strict.out).toContain('known difference discovery-leader-keeps-running: 1 traces');
     expect(run(...walk, '--allow-known').code).toBe(0);
+    const through = run(...walk, '--discovery-timeout');
+    expect(through.code).toBe(0);
+    expect(through.out).toContain('initLimit of a leader in DISCOVERY expiring at once');
     const file = fileURLToPath(scenarioPath('zab', 'ZOOKEEPER-4646'));
     expect(run('replay', '--trace', file, '--bugs', 'ZOOKEEPER-4646').code).toBe(0);
     expect(run('replay', '--trace', file).code).toBe(1);

@@ -11,7 +11,7 @@
 //       or with --check only compare (stale files: exit 1).
 //   replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N]
 //          [--sources scenarios,coverage,walks] [--trace FILE ... [--judge trace|correct-spec]]
-//          [--bugs ZOOKEEPER-3911,...] [--allow-known] [--json]
+//          [--bugs ZOOKEEPER-3911,...] [--allow-known] [--discovery-timeout] [--json]
 //       replay spec/zab traces in process against impl/quorum/peer's core (conformance/replay/);
 //       any divergence exits 1 (the documented known differences too, unless --allow-known).
 //       --processes (the networked ensemble) is not available yet: exit 2.
@@ -49,7 +49,7 @@ export const USAGE = [
   '       conformance validate <file> [--hidden K] [--mutant M] [--json]',
   '       conformance scenarios [<spec>] [--check]',
   '       conformance replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N] [--sources scenarios,coverage,walks]',
-  '                          [--trace FILE ... [--judge trace|correct-spec]] [--bugs ZOOKEEPER-3911,...] [--allow-known] [--json]',
+  '                          [--trace FILE ... [--judge trace|correct-spec]] [--bugs ZOOKEEPER-3911,...] [--allow-known] [--discovery-timeout] [--json]',
   '       conformance record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]',
 ].join('\n');
 
@@ -214,6 +214,7 @@ function replay(args: string[], io: Io): number {
       judge: { type: 'string' },
       bugs: { type: 'string' },
       'allow-known': { type: 'boolean' },
+      'discovery-timeout': { type: 'boolean' },
       json: { type: 'boolean' },
       processes: { type: 'string' },
     },
@@ -242,6 +243,7 @@ function replay(args: string[], io: Io): number {
       bugs,
       files: values.trace,
       judge,
+      discoveryTimeout: values['discovery-timeout'] === true,
     });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as Error).message.includes('not a conformance trace') || (error as Error).message.includes('not JSON')) {
@@ -257,7 +259,11 @@ function replay(args: string[], io: Io): number {
   const withAbstraction = results.filter((r) => r.verdict.verdict === 'conforms' && Object.keys(r.verdict.abstracted).length > 0).length;
   io.out(`replayed ${results.length} traces against impl/quorum/peer${bugs.size > 0 ? ` built with ${[...bugs].join(', ')}` : ''} in ${elapsedMs} ms`);
   for (const [source, row] of summarize(results)) io.out(`  ${source}: ${[...row].map(([k, n]) => `${n} ${k}`).join(', ')}`);
-  if (abstractedSteps > 0) io.out(`  ${withAbstraction} conforming traces took ${abstractedSteps} abstracted steps (Fast Leader Election, a leader's timeout): the core does not run them`);
+  if (abstractedSteps > 0) {
+    const kinds = new Map<string, number>();
+    for (const r of results) if (r.verdict.verdict === 'conforms') for (const [k, n] of Object.entries(r.verdict.abstracted)) kinds.set(k, (kinds.get(k) ?? 0) + n);
+    io.out(`  ${withAbstraction} conforming traces took ${abstractedSteps} abstracted steps the core does not run: ${[...kinds].map(([k, n]) => `${n} ${k}`).join('; ')}`);
+  }
   const left = results.filter((r) => r.verdict.verdict === 'conforms' && r.verdict.scheduleLeftSpecAt !== undefined);
   for (const r of left) {
     const v = r.verdict as Extract<typeof r.verdict, { verdict: 'conforms' }>;

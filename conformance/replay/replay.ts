@@ -63,6 +63,12 @@ export interface ReplayOptions {
   readonly judge?: Judge;
   /** The command that reproduces this replay, printed with a divergence. */
   readonly reproduce?: string;
+  /**
+   * Where spec/zab's leader in DISCOVERY gives up at once on losing its quorum of
+   * learners, let the runner expire that leader's initLimit timer at the same
+   * step (counted as abstracted) instead of reporting discovery-leader-keeps-running.
+   */
+  readonly discoveryTimeout?: boolean;
 }
 
 export type DivergenceKind = 'missing-action' | 'unexpected-action' | 'diverging-state';
@@ -110,17 +116,23 @@ export const KNOWN_DIFFERENCES = {
 
 export type KnownDifference = keyof typeof KNOWN_DIFFERENCES;
 
+const INIT_LIMIT_NOW = "initLimit of a leader in DISCOVERY expiring at once (the runner ends the run)";
+
+/** Servers the spec's step made give up while leading in DISCOVERY, whose core still leads in DISCOVERY. */
+function discoveryLeadersGivingUp(world: PeerWorld, before: ZabCluster, after: ZabCluster): number[] {
+  const ids: number[] = [];
+  before.servers.forEach((s, id) => {
+    const b = s.node;
+    const a = after.servers[id]!.node;
+    const p = world.peer(id);
+    if (b?.state === 'LEADING' && b.zabState === 'DISCOVERY' && a?.state === 'LOOKING' && p?.role === 'LEADING' && p.phase === 'DISCOVERY') ids.push(id);
+  });
+  return ids;
+}
+
 /** Which known difference explains a divergence at a step from `before` to `after` in the spec, if any. */
 function knownDifference(kind: DivergenceKind, detail: string, world: PeerWorld, before: ZabCluster, after: ZabCluster): KnownDifference | undefined {
-  if (kind === 'diverging-state') {
-    const leaderGaveUp = before.servers.some((s, id) => {
-      const b = s.node;
-      const a = after.servers[id]!.node;
-      const p = world.peer(id);
-      return b?.state === 'LEADING' && b.zabState === 'DISCOVERY' && a?.state === 'LOOKING' && p?.role === 'LEADING' && p.phase === 'DISCOVERY';
-    });
-    if (leaderGaveUp) return 'discovery-leader-keeps-running';
-  }
+  if (kind === 'diverging-state' && discoveryLeadersGivingUp(world, before, after).length > 0) return 'discovery-leader-keeps-running';
   if (kind === 'unexpected-action' && /impl \[TRUNC\([^\]]*\], spec \[SNAP\(/.test(detail)) return 'sync-trunc-where-spec-snaps';
   return undefined;
 }
@@ -168,6 +180,12 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayVe
     try {
       const kind = perform(world, spec, action, next);
       if (kind !== undefined) abstracted[kind] = (abstracted[kind] ?? 0) + 1;
+      if (options.discoveryTimeout === true) {
+        for (const id of discoveryLeadersGivingUp(world, spec, next)) {
+          world.endRun(id);
+          abstracted[INIT_LIMIT_NOW] = (abstracted[INIT_LIMIT_NOW] ?? 0) + 1;
+        }
+      }
     } catch (error) {
       if (!(error instanceof Divergence)) throw error;
       const known = knownDifference(error.kind, error.detail, world, spec, next);

@@ -33,6 +33,8 @@ export interface SuiteOptions {
   readonly files?: readonly string[];
   /** The judge for files (scenarios are judged by the correct spec, generated traces by themselves). */
   readonly judge?: Judge;
+  /** replay.ts ReplayOptions.discoveryTimeout. */
+  readonly discoveryTimeout?: boolean;
 }
 
 export interface SuiteResult {
@@ -54,12 +56,33 @@ export function scenarioFile(mutant: string): string {
   return fileURLToPath(new URL(`${mutant}.json`, SCENARIOS));
 }
 
+/** One trace of the suite, with how it is judged and the command that reproduces its replay. */
+export interface SuiteTrace {
+  readonly source: Source;
+  readonly name: string;
+  readonly trace: Trace;
+  readonly judge: Judge;
+  readonly reproduce: string;
+}
+
 export function runSuite(options: SuiteOptions): SuiteResult[] {
+  return replaySuite(collectSuite(options), options);
+}
+
+/** Replays collected traces (collectSuite) against the core built as `options` says. */
+export function replaySuite(traces: readonly SuiteTrace[], options: Pick<SuiteOptions, 'bugs' | 'discoveryTimeout'>): SuiteResult[] {
+  const discoveryTimeout = options.discoveryTimeout === true;
+  return traces.map((t) => ({ source: t.source, name: t.name, reproduce: t.reproduce, verdict: replayTrace(t.trace, { bugs: options.bugs, judge: t.judge, reproduce: t.reproduce, discoveryTimeout }) }));
+}
+
+/** The suite's traces (generated or read), each with its judge and reproduce command. */
+export function collectSuite(options: SuiteOptions): SuiteTrace[] {
   const bugs = options.bugs;
-  const bugFlag = bugs.size > 0 ? ` --bugs ${[...bugs].join(',')}` : '';
-  const results: SuiteResult[] = [];
+  const discoveryTimeout = options.discoveryTimeout === true;
+  const bugFlag = `${bugs.size > 0 ? ` --bugs ${[...bugs].join(',')}` : ''}${discoveryTimeout ? ' --discovery-timeout' : ''}`;
+  const results: SuiteTrace[] = [];
   const run = (source: Source, name: string, trace: Trace, judge: Judge, reproduce: string) => {
-    results.push({ source, name, reproduce, verdict: replayTrace(trace, { bugs, judge, reproduce }) });
+    results.push({ source, name, trace, judge, reproduce });
   };
   if (options.files !== undefined) {
     const judge = options.judge ?? 'trace';
