@@ -34,13 +34,21 @@ export interface PeerProjection {
   readonly currentEpoch: number;
   readonly lastZxid: string;
   readonly lastCommittedZxid: string;
+  /**
+   * The last zxid the storage reported durable (Peer.syncedZxid): the spec's
+   * last zxid on disk. Absent in recordings made before it was added.
+   */
+  readonly syncedZxid?: string;
+  /** The zoo.cfg id of the leader a learner follows (own id when leading); absent when LOOKING or in older recordings. */
+  readonly leader?: number;
 }
 
 const hex = (z: bigint) => `0x${z.toString(16)}`;
 
-export function projectPeer(peer: Peer): PeerProjection {
+export function projectPeer(peer: Peer, sidOf?: (coreId: number) => number): PeerProjection {
   const last = peer.history.at(-1)?.zxid ?? 0n;
   const committed = peer.lastCommitted > 0 ? peer.history[peer.lastCommitted - 1]!.zxid : 0n;
+  const leader = peer.role === 'LEADING' ? peer.id : peer.role === 'LOOKING' ? undefined : peer.leader;
   return {
     role: peer.role,
     phase: peer.role === 'LOOKING' ? undefined : peer.phase,
@@ -48,6 +56,8 @@ export function projectPeer(peer: Peer): PeerProjection {
     currentEpoch: peer.currentEpoch,
     lastZxid: hex(last),
     lastCommittedZxid: hex(committed),
+    syncedZxid: hex(peer.syncedZxid),
+    ...(leader === undefined || sidOf === undefined ? {} : { leader: sidOf(leader) }),
   };
 }
 
@@ -132,6 +142,6 @@ export class PeerTrace {
       default:
         json = event satisfies never;
     }
-    this.line('step', { event: json, peer: projectPeer(after) });
+    this.line('step', { event: json, peer: projectPeer(after, sidOf) });
   }
 }

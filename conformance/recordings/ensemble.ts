@@ -1,0 +1,626 @@
+// A real ensemble's own account of its Zab steps, as a recording the validator
+// (conformance/validate.ts) judges against spec/zab (issue #7). Each member of
+// an ensemble started with ZKSPEC_PEER_TRACE_DIR appends JSON lines to
+// member-<myid>.jsonl (impl/ensemble/peer-trace.ts): one per event its peer
+// core stepped, with the core's projection after it, plus `start` (a process
+// start), `elected` (the election's outcome) and `end` (a run is over). This
+// file merges those files by time (all members of a loopback ensemble share
+// the machine's clock, and a send is recorded before its receive) into one ITF
+// trace in the ZAB adapter's projection, one recorded state per spec step.
+//
+// The spec takes some things as one atomic action that a real ensemble does
+// in several steps on several members, each at its own time; the merge puts
+// them back together, and says so in its notes:
+//
+// - Elections. spec/zab's oracle stands for Fast Leader Election: ElectLeader
+//   (leader, quorum) makes the leader LEADING and a quorum of followers
+//   FOLLOWING and connected in one step, FollowLeader one more follower. A
+//   member elected leader therefore stays LOOKING in the recording until
+//   enough of its followers have connected (ConnectToLeader lines) to make a
+//   quorum; a follower that connects later is FollowLeader. A connection
+//   attempt before the leader was elected (refused, retried) counts once the
+//   leader is.
+// - Crashes. A `start` line after a member's first is a SIGKILL and restart;
+//   the kill itself left no line. It is placed where the others noticed it:
+//   before the first line of a follower losing it as leader (LeaderLost) or of
+//   a leader losing it as learner (LearnerLost), else before the restart. As
+//   in spec/zab's NodeCrash, its followers go LOOKING in the same step; a line
+//   of theirs from the dead leader's run after that point (a flush, their own
+//   LeaderLost) changes nothing more; any other is reported (`stray`).
+// - Lost connections. A follower's LeaderLost is spec/zab's Timeout of that
+//   follower (the leader forgets it in the same step: its own LearnerLost line
+//   changes nothing visible). A leader whose run ends takes its followers to
+//   LOOKING with it (LeaderShutdown).
+// - The data tree between runs. The ensemble rebuilds a member's data tree
+//   from its snapshot at every run (impl/ensemble/learner-run.ts), so a new
+//   run's core starts with an older last committed zxid; ZooKeeper, and
+//   spec/zab, keep the database across elections (ZooKeeperServer.shutdown
+//   with fullyShutDown false). Within one process the recording carries the
+//   last committed zxid over until the new run's core has caught up with it.
+// - The disk. `loggedZxid` is the core's syncedZxid (the LogSynced it has
+//   seen). A LOOKING member shows it equal to its last zxid: spec/zab flushes
+//   a server's queued writes when it leaves FOLLOWING or LEADING.
+// - A SIGKILL loses up to 50 ms of the member's lines (peer-trace.ts buffers
+//   them): the recording of that member is then a prefix, and a message it
+//   sent in its last 50 ms is received by others with no record of the
+//   sending. The validator's hidden steps cover a lost DiskSync or ACK or two;
+//   a kill under load that lost a commit seen by others is rejected there.
+//
+// Zxids are ZooKeeper's 64-bit epoch << 32 | counter, as the adapter writes
+// them. Values: spec/zab's transactions carry the client request number; the
+// projection has none, so the recording needs no mapping of values.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { zabAdapter } from '../adapters/zab.ts';
+import { itfInteger, makeTrace, parseTrace, serializeTrace, type NodeProjection, type Trace } from '../trace.ts';
+import { validateTrace, type ValidateOptions, type Verdict } from '../validate.ts';
+
+/** One line of member-<myid>.jsonl (impl/ensemble/peer-trace.ts PeerTraceLine). */
+export interface MemberLine {
+  readonly tUs: number;
+  readonly sid: number;
+  readonly run: number;
+  readonly kind: 'start' | 'elected' | 'step' | 'end';
+  readonly event?: MemberEvent;
+  readonly peer?: MemberPeer;
+  readonly detail?: string;
+}
+
+export type MemberEvent =
+  | { readonly type: 'Receive'; readonly from: number; readonly message: { readonly type: string; readonly [field: string]: unknown } }
+  | { readonly type: 'LogSynced'; readonly zxid: string }
+  | { readonly type: 'LearnerLost'; readonly sid: number }
+  | { readonly type: 'ClientRequest' }
+  | { readonly type: 'ConnectToLeader' }
+  | { readonly type: 'LeaderLost' };
+
+export interface MemberPeer {
+  readonly role: 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';
+  readonly phase?: string;
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly lastZxid: string;
+  readonly lastCommittedZxid: string;
+  readonly syncedZxid?: string;
+  readonly leader?: number;
+}
+
+export type Members = ReadonlyMap<number, readonly MemberLine[]>;
+
+export type ReadResult = { readonly ok: true; readonly members: Members } | { readonly ok: false; readonly error: string };
+
+const KINDS = new Set(['start', 'elected', 'step', 'end']);
+
+/** Reads every member-<myid>.jsonl of `dir`; a torn last line (a SIGKILL mid-append) is dropped. */
+export function readMemberFiles(dir: string): ReadResult {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^member-\d+\.jsonl$/.test(n));
+  } catch (error) {
+    return { ok: false, error: `cannot read ${dir}: ${(error as Error).message}` };
+  }
+  if (names.length === 0) return { ok: false, error: `no member-<myid>.jsonl files in ${dir}` };
+  const members = new Map<number, MemberLine[]>();
+  for (const name of names) {
+    const sid = Number(/\d+/.exec(name)![0]);
+    const text = readFileSync(join(dir, name), 'utf8');
+    const rows = text.split('\n');
+    const lines: MemberLine[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (row.trim() === '') continue;
+      let parsed: MemberLine;
+      try {
+        parsed = JSON.parse(row) as MemberLine;
+      } catch {
+        // Only the last line can be torn by a kill; anywhere else the file is damaged.
+        if (rows.slice(i + 1).every((r) => r.trim() === '')) break;
+        return { ok: false, error: `${name}:${i + 1}: not JSON` };
+      }
+      if (typeof parsed.tUs !== 'number' || parsed.sid !== sid || typeof parsed.run !== 'number' || !KINDS.has(parsed.kind)) {
+        return { ok: false, error: `${name}:${i + 1}: not a peer trace line of member ${sid}` };
+      }
+      if (parsed.kind === 'step' && (parsed.event === undefined || parsed.peer === undefined)) return { ok: false, error: `${name}:${i + 1}: a step without event or peer` };
+      // The disk is part of the projection: a recording made before peer-trace.ts wrote syncedZxid cannot be judged on it.
+      if (parsed.kind === 'step' && parsed.peer!.syncedZxid === undefined) return { ok: false, error: `${name}:${i + 1}: no syncedZxid (recorded before impl/ensemble/peer-trace.ts wrote it)` };
+      lines.push(parsed);
+    }
+    if (lines[0]?.kind !== 'start') return { ok: false, error: `${name}: does not begin with a start line` };
+    members.set(sid, lines);
+  }
+  return { ok: true, members };
+}
+
+/** Lines a LogSynced may be moved before: they only add to memory or deliver, and wait for no disk. */
+function commutesWithSync(line: MemberLine): boolean {
+  if (line.kind !== 'step') return false;
+  const e = line.event!;
+  if (e.type === 'ClientRequest') return true;
+  return e.type === 'Receive' && (e.message.type === 'PROPOSAL' || e.message.type === 'INFORM' || (e.message.type === 'COMMIT' && line.peer!.role !== 'LEADING'));
+}
+
+/**
+ * Group commit, put in spec/zab's terms. The storage reports a LogSynced for
+ * the zxid its fsync covered, while memory may already hold later proposals
+ * that arrived during the fsync; spec/zab's DiskSync makes everything queued
+ * durable at once. Appending to memory and syncing the disk commute (neither
+ * reads what the other writes, and nothing is sent in between), so a
+ * LogSynced of z is moved back to just after the line that appended z, past
+ * the appends (and learner COMMITs) that came after it; their projections get
+ * the earlier durable zxid. Anything else in between (an ACK at the leader)
+ * stops the move, and the validator judges the partial sync as it is.
+ * Returns the lines in their new order and the number of syncs moved.
+ */
+export function normalizeGroupCommits(lines: readonly MemberLine[]): { lines: MemberLine[]; moved: number } {
+  const out = [...lines];
+  let moved = 0;
+  for (let k = 0; k < out.length; k++) {
+    const line = out[k]!;
+    const event = line.event;
+    if (line.kind !== 'step' || event?.type !== 'LogSynced') continue;
+    const zHex = event.zxid;
+    const z = BigInt(zHex);
+    if (BigInt(line.peer!.lastZxid) <= z) continue;
+    let j = k - 1;
+    while (j >= 0 && out[j]!.run === line.run && commutesWithSync(out[j]!) && BigInt(out[j]!.peer!.lastZxid) > z) j--;
+    const before = out[j];
+    if (j === k - 1 || before === undefined || before.kind !== 'step' || before.run !== line.run || BigInt(before.peer!.lastZxid) !== z) continue;
+    const leading = line.peer!.role === 'LEADING';
+    const committed = leading ? line.peer!.lastCommittedZxid : before.peer!.lastCommittedZxid;
+    const first = out[j + 1]!;
+    const synced: MemberLine = { ...line, tUs: first.tUs - 0.5, peer: { ...before.peer!, syncedZxid: zHex, lastCommittedZxid: committed } };
+    const passed = out.slice(j + 1, k).map((l): MemberLine => {
+      const c = BigInt(l.peer!.lastCommittedZxid) > BigInt(committed) ? l.peer!.lastCommittedZxid : committed;
+      return { ...l, peer: { ...l.peer!, syncedZxid: zHex, lastCommittedZxid: c } };
+    });
+    out.splice(j + 1, k - j, synced, ...passed);
+    moved++;
+  }
+  return { lines: out, moved };
+}
+
+/**
+ * NEWLEADER, put in spec/zab's terms. spec/zab's follower handles NEWLEADER
+ * in one step, as ZooKeeper 3.9 does (the ZOOKEEPER-3911/-4643/-4646 fixes):
+ * it logs the proposals of the synchronisation, waits for their fsync, then
+ * writes currentEpoch and acks. The ensemble's core does the same in order
+ * but over several lines: NEWLEADER (proposals queued), a LogSynced per
+ * group commit, the last of which lets it write currentEpoch and ack. When
+ * nothing but those syncs happens at the learner in between, and
+ * currentEpoch moves only at the last one, the NEWLEADER line is moved to the
+ * last sync's time with its projection, and the syncs are dropped. Moving it
+ * later keeps every other member's lines where they were, so an ACK of
+ * NEWLEADER the leader received before the learner's fsync (ZOOKEEPER-4646)
+ * now comes before the NEWLEADER it answers, and the validator rejects it; a
+ * currentEpoch written before the proposals are durable (ZOOKEEPER-4643)
+ * shows in a sync line and stops the merge, and the validator judges those
+ * lines as they are.
+ */
+export function coalesceNewLeader(lines: readonly MemberLine[]): { lines: MemberLine[]; coalesced: number } {
+  const out = [...lines];
+  let coalesced = 0;
+  for (let k = 0; k < out.length; k++) {
+    const line = out[k]!;
+    if (line.kind !== 'step' || line.event!.type !== 'Receive' || line.event!.message.type !== 'NEWLEADER') continue;
+    const target = BigInt(line.peer!.lastZxid);
+    if (line.peer!.syncedZxid === undefined || BigInt(line.peer!.syncedZxid) >= target) continue;
+    let j = k + 1;
+    let ok = false;
+    for (; j < out.length; j++) {
+      const l = out[j]!;
+      const e = l.event;
+      if (l.kind !== 'step' || l.run !== line.run || e?.type !== 'LogSynced') break;
+      const synced = BigInt(l.peer!.syncedZxid ?? e.zxid);
+      if (synced >= target) {
+        ok = true;
+        break;
+      }
+      if (l.peer!.currentEpoch !== line.peer!.currentEpoch) break;
+    }
+    if (!ok) continue;
+    const last = out[j]!;
+    out.splice(k, j - k + 1, { ...line, tUs: last.tUs, peer: last.peer! });
+    coalesced++;
+  }
+  return { lines: out, coalesced };
+}
+
+/** What the merge did beyond copying lines, for the verdict. */
+export interface MergeNotes {
+  readonly lines: number;
+  readonly crashes: number;
+  readonly elections: number;
+  readonly timeouts: number;
+  readonly transactions: number;
+  /** LogSynced lines moved back past appends (normalizeGroupCommits). */
+  readonly syncsMoved: number;
+  /** NEWLEADER lines joined with the fsyncs they wait for (coalesceNewLeader). */
+  readonly newLeadersCoalesced: number;
+  /** Lines of a member after the merge had already ended its run (a dead leader's follower): each one named. */
+  readonly stray: readonly string[];
+}
+
+export interface Merged {
+  readonly trace: Trace;
+  readonly notes: MergeNotes;
+}
+
+type Visible = NodeProjection;
+
+interface Track {
+  /** The process incarnation's disk and memory, as far as the lines tell. */
+  acceptedEpoch: number;
+  currentEpoch: number;
+  lastZxid: bigint;
+  /** The data tree's last zxid as spec/zab sees it (carried across runs of one process). */
+  carriedCommitted: bigint;
+  visible: Visible;
+  down: boolean;
+  /** The run the member is in (its `elected` line), and as what. */
+  run: number;
+  runRole: 'LEADING' | 'FOLLOWING' | 'OBSERVING' | undefined;
+  runLeader: number;
+  /** LEADING but not yet shown (waiting for a quorum of followers). */
+  leaderPending: boolean;
+  /** A learner's projection at its ConnectToLeader while its leader is not shown yet. */
+  pendingConnect: Visible | undefined;
+  /** The merge ended this run already (its leader died or left): later lines of it change nothing. */
+  endedRun: number | undefined;
+}
+
+const LOOKING_FIELDS = { state: 'LOOKING', zabState: 'ELECTION' } as const;
+
+const big = (hex: string | undefined): bigint => (hex === undefined ? 0n : BigInt(hex));
+
+/** The ZkV3_7_0.tla action handling each message (spec/zab formatAction, as impl/quorum/peer/recording.ts names them). */
+const MESSAGE_ACTIONS: Record<string, string> = {
+  FOLLOWERINFO: 'LeaderProcessFOLLOWERINFO',
+  OBSERVERINFO: 'LeaderProcessOBSERVERINFO',
+  LEADERINFO: 'FollowerProcessLEADERINFO',
+  ACKEPOCH: 'LeaderProcessACKEPOCH',
+  DIFF: 'FollowerProcessSyncMessage',
+  TRUNC: 'FollowerProcessSyncMessage',
+  SNAP: 'FollowerProcessSyncMessage',
+  PROPOSAL: 'FollowerProcessPROPOSAL',
+  COMMIT: 'FollowerProcessCOMMIT',
+  INFORM: 'ObserverProcessINFORM',
+  NEWLEADER: 'FollowerProcessNEWLEADER',
+  ACKLD: 'LeaderProcessACKLD',
+  UPTODATE: 'FollowerProcessUPTODATE',
+  ACK: 'LeaderProcessACK',
+};
+
+type Item = { readonly line: MemberLine; readonly order: number } | { readonly crash: number; readonly tUs: number; readonly order: number };
+
+/**
+ * Merges the members' lines into one recording. Member ids (zoo.cfg's) are
+ * numbered 0.. in ascending order as spec/zab's servers (s0 is the smallest id).
+ */
+export function mergeMembers(recorded: Members, description = 'a recorded ensemble run'): Merged {
+  let syncsMoved = 0;
+  let newLeadersCoalesced = 0;
+  const members = new Map<number, readonly MemberLine[]>();
+  for (const [sid, lines] of recorded) {
+    const newLeader = coalesceNewLeader(lines);
+    const normalized = normalizeGroupCommits(newLeader.lines);
+    members.set(sid, normalized.lines);
+    syncsMoved += normalized.moved;
+    newLeadersCoalesced += newLeader.coalesced;
+  }
+  const sids = [...members.keys()].sort((a, b) => a - b);
+  const node = new Map(sids.map((sid, index) => [sid, index]));
+  const n = sids.length;
+  const quorum = Math.floor(n / 2) + 1;
+  const items: Item[] = [];
+  let order = 0;
+  for (const sid of sids) for (const line of members.get(sid)!) items.push({ line, order: order++ });
+
+  // Crashes: a start after the first. Placed where the others first noticed the member gone.
+  let crashes = 0;
+  for (const sid of sids) {
+    const lines = members.get(sid)!;
+    for (let k = 1; k < lines.length; k++) {
+      if (lines[k]!.kind !== 'start') continue;
+      crashes++;
+      const lastT = lines[k - 1]!.tUs;
+      const restartT = lines[k]!.tUs;
+      let at = restartT;
+      for (const other of sids) {
+        if (other === sid) continue;
+        let leaderOfRun = -1;
+        for (const l of members.get(other)!) {
+          if (l.kind === 'elected') leaderOfRun = Number(/leader (\d+)/.exec(l.detail ?? '')?.[1] ?? -1);
+          if (l.tUs <= lastT || l.tUs >= at || l.kind !== 'step') continue;
+          const e = l.event!;
+          if ((e.type === 'LeaderLost' && leaderOfRun === sid) || (e.type === 'LearnerLost' && e.sid === sid)) at = l.tUs;
+        }
+      }
+      items.push({ crash: sid, tUs: at, order: -1 });
+    }
+  }
+  const timeOf = (item: Item) => ('line' in item ? item.line.tUs : item.tUs);
+  items.sort((a, b) => timeOf(a) - timeOf(b) || a.order - b.order);
+
+  // The first process start of every member is the initial state (spec/zab starts every server at once).
+  const tracks = new Map<number, Track>();
+  const startOf = (sid: number, lines: readonly MemberLine[], from: number): Track => {
+    const detail = lines[from]!.detail ?? '';
+    const num = (name: string) => /0x[0-9a-f]+|\d+/.exec(new RegExp(`${name} (0x[0-9a-f]+|\\d+)`).exec(detail)?.[1] ?? '0')![0];
+    const acceptedEpoch = Number(num('acceptedEpoch'));
+    const currentEpoch = Number(num('currentEpoch'));
+    const lastZxid = BigInt(num('lastLoggedZxid'));
+    // The snapshot's zxid: what the process's first run starts its core with (the core starts from the disk).
+    let snapshot = 0n;
+    for (let k = from + 1; k < lines.length && lines[k]!.kind !== 'start'; k++) {
+      if (lines[k]!.kind === 'step') {
+        snapshot = big(lines[k]!.peer!.lastCommittedZxid);
+        break;
+      }
+    }
+    const track: Track = {
+      acceptedEpoch,
+      currentEpoch,
+      lastZxid,
+      carriedCommitted: snapshot,
+      visible: {},
+      down: false,
+      run: 0,
+      runRole: undefined,
+      runLeader: -1,
+      leaderPending: false,
+      pendingConnect: undefined,
+      endedRun: undefined,
+    };
+    track.visible = looking(track);
+    return track;
+  };
+  const looking = (t: Track): Visible => ({
+    ...LOOKING_FIELDS,
+    acceptedEpoch: t.acceptedEpoch,
+    currentEpoch: t.currentEpoch,
+    lastZxid: itfInteger(t.lastZxid),
+    lastCommittedZxid: itfInteger(t.carriedCommitted),
+    loggedZxid: itfInteger(t.lastZxid),
+    leader: -1,
+  });
+  const startIndex = new Map<number, number>();
+  for (const sid of sids) {
+    tracks.set(sid, startOf(sid, members.get(sid)!, 0));
+    startIndex.set(sid, 0);
+  }
+  const lineIndex = new Map<MemberLine, number>();
+  for (const sid of sids) members.get(sid)!.forEach((l, k) => lineIndex.set(l, k));
+
+  const states: { 'mbt::actionTaken': string; 'mbt::nondetPicks': Record<string, never>; nodes: NodeProjection[] }[] = [];
+  const snapshotNodes = () => sids.map((sid) => tracks.get(sid)!.visible);
+  states.push({ 'mbt::actionTaken': 'init', 'mbt::nondetPicks': {}, nodes: snapshotNodes() });
+  let lastText = JSON.stringify(states[0]!.nodes);
+  const emit = (label: string, always: boolean) => {
+    const nodes = snapshotNodes();
+    const text = JSON.stringify(nodes);
+    if (text === lastText && !always) return;
+    lastText = text;
+    states.push({ 'mbt::actionTaken': label, 'mbt::nondetPicks': {}, nodes });
+  };
+  const s = (sid: number) => `s${node.get(sid)}`;
+  const stray: string[] = [];
+  let elections = 0;
+  let timeouts = 0;
+  const zxids = new Set<bigint>();
+
+  /** The visible projection of a core's line, with the data tree carried over. */
+  const fromPeer = (t: Track, sid: number, p: MemberPeer): Visible => {
+    t.acceptedEpoch = p.acceptedEpoch;
+    t.currentEpoch = p.currentEpoch;
+    t.lastZxid = big(p.lastZxid);
+    if (t.lastZxid > 0n) zxids.add(t.lastZxid);
+    let committed = big(p.lastCommittedZxid);
+    if (committed >= t.carriedCommitted) t.carriedCommitted = committed;
+    else committed = t.carriedCommitted;
+    if (p.role === 'LOOKING') return looking(t);
+    const leaderSid = p.role === 'LEADING' ? sid : (p.leader ?? t.runLeader);
+    return {
+      state: p.role,
+      zabState: p.phase ?? 'DISCOVERY',
+      acceptedEpoch: p.acceptedEpoch,
+      currentEpoch: p.currentEpoch,
+      lastZxid: itfInteger(t.lastZxid),
+      lastCommittedZxid: itfInteger(committed),
+      loggedZxid: itfInteger(p.syncedZxid === undefined ? t.lastZxid : big(p.syncedZxid)),
+      leader: node.get(leaderSid) ?? -1,
+    };
+  };
+
+  /** Ends the run of every learner shown connected to `leaderSid` (its crash or shutdown). */
+  const dropFollowersOf = (leaderSid: number) => {
+    const index = node.get(leaderSid)!;
+    for (const sid of sids) {
+      const t = tracks.get(sid)!;
+      if (sid === leaderSid || t.down) continue;
+      if ((t.visible['state'] === 'FOLLOWING' || t.visible['state'] === 'OBSERVING') && t.visible['leader'] === index) {
+        t.endedRun = t.run;
+        t.visible = looking(t);
+      }
+      if (t.runLeader === leaderSid && t.runRole !== 'LEADING') t.pendingConnect = undefined;
+    }
+  };
+
+  /** Shows a pending leader and its connected followers once they are a quorum (ElectLeader). */
+  const tryElect = (leaderSid: number): boolean => {
+    const leader = tracks.get(leaderSid)!;
+    if (!leader.leaderPending) return false;
+    const followers = sids.filter((sid) => {
+      const t = tracks.get(sid)!;
+      return sid !== leaderSid && !t.down && t.runLeader === leaderSid && t.pendingConnect !== undefined;
+    });
+    if (followers.length + 1 < quorum) return false;
+    leader.leaderPending = false;
+    leader.visible = { ...looking(leader), state: 'LEADING', zabState: 'DISCOVERY', loggedZxid: itfInteger(leader.lastZxid), leader: node.get(leaderSid)! };
+    for (const sid of followers) {
+      const t = tracks.get(sid)!;
+      t.visible = t.pendingConnect!;
+      t.pendingConnect = undefined;
+    }
+    elections++;
+    emit(`ElectLeader(${s(leaderSid)}, {${[leaderSid, ...followers].sort((a, b) => a - b).map(s).join(', ')}})`, true);
+    return true;
+  };
+
+  for (const item of items) {
+    if ('crash' in item) {
+      const t = tracks.get(item.crash)!;
+      const wasLeader = t.visible['state'] === 'LEADING';
+      t.down = true;
+      t.visible = { state: 'DOWN' };
+      t.leaderPending = false;
+      t.pendingConnect = undefined;
+      if (wasLeader || t.runRole === 'LEADING') dropFollowersOf(item.crash);
+      emit(`NodeCrash(${s(item.crash)})`, true);
+      continue;
+    }
+    const line = item.line;
+    const sid = line.sid;
+    let t = tracks.get(sid)!;
+    switch (line.kind) {
+      case 'start': {
+        const k = lineIndex.get(line)!;
+        if (k === 0) continue;
+        t = startOf(sid, members.get(sid)!, k);
+        tracks.set(sid, t);
+        emit(`NodeStart(${s(sid)})`, true);
+        continue;
+      }
+      case 'elected': {
+        const m = /^(\w+) leader (\d+)/.exec(line.detail ?? '');
+        t.run = line.run;
+        t.endedRun = undefined;
+        t.pendingConnect = undefined;
+        t.runRole = (m?.[1] as Track['runRole']) ?? undefined;
+        t.runLeader = Number(m?.[2] ?? -1);
+        if (t.runRole === 'LEADING') {
+          t.leaderPending = true;
+          tryElect(sid);
+        }
+        continue;
+      }
+      case 'end': {
+        if (t.endedRun === line.run) continue;
+        t.endedRun = line.run;
+        const wasLeader = t.visible['state'] === 'LEADING';
+        t.leaderPending = false;
+        t.pendingConnect = undefined;
+        if (t.visible['state'] === 'LOOKING') continue;
+        t.visible = looking(t);
+        if (wasLeader) dropFollowersOf(sid);
+        timeouts++;
+        emit(`Timeout(${s(sid)})`, false);
+        continue;
+      }
+      case 'step':
+        break;
+    }
+    const event = line.event!;
+    const peer = line.peer!;
+    if (t.endedRun === line.run) {
+      // The merge ended this run when the member's leader died or left: its flush and its own notice change nothing more.
+      if (event.type === 'LogSynced' || event.type === 'LeaderLost' || event.type === 'LearnerLost') continue;
+      stray.push(`${s(sid)} (member ${sid}) stepped ${event.type}${event.type === 'Receive' ? ` ${event.message.type}` : ''} at ${line.tUs} us in run ${line.run}, after its run was ended`);
+    }
+    switch (event.type) {
+      case 'ConnectToLeader': {
+        const v = fromPeer(t, sid, peer);
+        if (t.visible['state'] === 'FOLLOWING' || t.visible['state'] === 'OBSERVING') continue; // a retried connection
+        const leader = tracks.get(t.runLeader);
+        if (leader !== undefined && !leader.down && leader.visible['state'] === 'LEADING') {
+          t.visible = v;
+          elections++;
+          emit(`FollowLeader(${s(sid)}, ${s(t.runLeader)})`, true);
+        } else {
+          t.pendingConnect = v;
+          if (leader !== undefined) tryElect(t.runLeader);
+        }
+        continue;
+      }
+      case 'LeaderLost': {
+        t.visible = fromPeer(t, sid, peer);
+        t.endedRun = line.run;
+        if (t.pendingConnect !== undefined) {
+          t.pendingConnect = undefined;
+          continue;
+        }
+        timeouts++;
+        emit(`Timeout(${s(sid)})`, false);
+        continue;
+      }
+      case 'LearnerLost': {
+        const before = t.visible['state'];
+        t.visible = fromPeer(t, sid, peer);
+        if (before === 'LEADING' && t.visible['state'] === 'LOOKING') {
+          t.endedRun = line.run;
+          dropFollowersOf(sid);
+          timeouts++;
+          emit(`Timeout(${s(sid)})`, false);
+        }
+        // Otherwise it changes nothing visible: spec/zab removed the learner when it timed out.
+        continue;
+      }
+      case 'Receive': {
+        if (t.leaderPending) tryElect(sid);
+        t.visible = fromPeer(t, sid, peer);
+        emit(`${MESSAGE_ACTIONS[event.message.type] ?? event.message.type}(${s(sid)}, ${s(event.from)}) [${event.message.type}]`, true);
+        continue;
+      }
+      case 'LogSynced':
+        t.visible = fromPeer(t, sid, peer);
+        emit(`DiskSync(${s(sid)})`, false);
+        continue;
+      case 'ClientRequest':
+        t.visible = fromPeer(t, sid, peer);
+        emit(`LeaderProcessRequest(${s(sid)})`, true);
+        continue;
+    }
+  }
+
+  let maxEpoch = 0;
+  for (const state of states) for (const v of state.nodes) if (typeof v['acceptedEpoch'] === 'number') maxEpoch = Math.max(maxEpoch, v['acceptedEpoch']);
+  const bounds = {
+    servers: n,
+    observers: 0,
+    maxEpoch: Math.max(maxEpoch, 1),
+    maxTransactions: zxids.size,
+    maxCrashes: crashes,
+    maxPartitions: 0,
+    maxTimeouts: timeouts,
+    maxMessageLosses: 0,
+    // Channels hold as many messages as a synchronisation sends (a DIFF of every txn); this is no limit of the protocol.
+    maxMessagesInFlight: 100_000,
+    fle: false,
+    initialLogs: 0,
+  };
+  const trace = makeTrace({ source: 'impl', spec: 'zab', preset: null, bounds, mutant: null, seed: null, description }, states);
+  return { trace, notes: { lines: items.length - crashes, crashes, elections, timeouts, transactions: zxids.size, syncsMoved, newLeadersCoalesced, stray } };
+}
+
+export interface RecordingVerdict {
+  readonly verdict: Verdict;
+  readonly notes: MergeNotes;
+  readonly steps: number;
+  readonly elapsedMs: number;
+}
+
+/** Reads, merges and validates the member files of one ensemble run. */
+export function validateRecordingDir(dir: string, options: ValidateOptions = {}): { ok: true; result: RecordingVerdict; trace: Trace } | { ok: false; error: string } {
+  const read = readMemberFiles(dir);
+  if (!read.ok) return read;
+  return { ok: true, ...validateMembers(read.members, options, `the ensemble run recorded in ${dir}`) };
+}
+
+export function validateMembers(members: Members, options: ValidateOptions = {}, description?: string): { result: RecordingVerdict; trace: Trace } {
+  const started = performance.now();
+  const merged = mergeMembers(members, description);
+  // Round-trip through the trace schema: what is judged is what a file would hold.
+  const parsed = parseTrace(serializeTrace(merged.trace));
+  const verdict: Verdict = parsed.ok ? validateTrace(zabAdapter, parsed.trace, { hiddenStepsMax: 2, ...options }) : { verdict: 'invalid', error: parsed.error };
+  return { result: { verdict, notes: merged.notes, steps: merged.trace.states.length - 1, elapsedMs: performance.now() - started }, trace: merged.trace };
+}
