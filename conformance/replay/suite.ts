@@ -112,12 +112,21 @@ export function collectSuite(options: SuiteOptions): SuiteTrace[] {
   return results;
 }
 
-/** Counts per source and verdict ("conforms", "diverging-state", "diverging-state (known: ...)"). */
+/** Counts per source and verdict ("conforms", "conforms with abstracted steps", "diverging-state", "diverging-state (known: ...)"). */
 export function summarize(results: readonly SuiteResult[]): Map<string, Map<string, number>> {
   const table = new Map<string, Map<string, number>>();
   for (const r of results) {
     const v = r.verdict;
-    const key = v.verdict === 'conforms' || v.verdict === 'invalid' ? v.verdict : v.known === undefined ? v.verdict : `${v.verdict} (known: ${v.known})`;
+    const key =
+      v.verdict === 'conforms'
+        ? Object.keys(v.abstracted).length === 0
+          ? 'conforms'
+          : 'conforms with abstracted steps'
+        : v.verdict === 'invalid'
+          ? v.verdict
+          : v.known === undefined
+            ? v.verdict
+            : `${v.verdict} (known: ${v.known})`;
     const row = table.get(r.source) ?? new Map<string, number>();
     row.set(key, (row.get(key) ?? 0) + 1);
     table.set(r.source, row);
