@@ -2,7 +2,8 @@
 // node-zookeeper-client (npm) and Apache ZooKeeper's zkCli.sh. What one
 // member is told, every member serves; a client whose member dies moves its
 // session to another member and keeps its ephemeral znode. Runs against Apache
-// ZooKeeper 3.8 where installed and against ours with ZKSPEC_ENSEMBLE_OURS=1.
+// ZooKeeper 3.8 where installed and against ours (ZKSPEC_ENSEMBLE_OURS=0 turns
+// that off; cluster.ts, testsRunAgainst).
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -6,11 +6,11 @@
 // follower; stopping kills every PID and removes the directories. Each member
 // sees the others only through proxies (its zoo.cfg lists them, and they
 // carry its traffic), so the partition is real. Runs against Apache ZooKeeper 3.8 where installed and
-// against ours with ZKSPEC_ENSEMBLE_OURS=1 (cluster.ts, testsRunAgainst).
+// against ours (ZKSPEC_ENSEMBLE_OURS=0 turns that off; cluster.ts, testsRunAgainst).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ensemble, testsRunAgainst, type ServerKind } from './cluster.ts';
+import { Ensemble, rewriteAdvertisedElectionPort, testsRunAgainst, type ServerKind } from './cluster.ts';
 
 const ensembles: Ensemble[] = [];
 afterEach(async () => {
@@ -31,6 +31,38 @@ const alive = (pid: number) => {
     return false;
   }
 };
+
+/** QuorumCnxManager's InitialMessage (protocol -65535): version, sid, length-prefixed address, then whatever follows. */
+function initialMessage(sid: bigint, address: string, rest = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(20);
+  head.writeBigInt64BE(-65535n, 0);
+  head.writeBigInt64BE(sid, 8);
+  head.writeInt32BE(Buffer.byteLength(address), 16);
+  return Buffer.concat([head, Buffer.from(address), rest]);
+}
+
+describe('the election proxies rewrite the address a member advertises', () => {
+  it('replaces the real election port with the reverse proxy port, keeping the bytes that follow', () => {
+    const rest = Buffer.from([0, 0, 0, 28, 1, 2, 3]);
+    const message = initialMessage(2n, '127.0.0.1:38001', rest);
+    expect(rewriteAdvertisedElectionPort(message.subarray(0, 7), 38001, 4711)).toBe('more');
+    expect(rewriteAdvertisedElectionPort(message.subarray(0, 25), 38001, 4711)).toBe('more');
+    expect(rewriteAdvertisedElectionPort(message, 38001, 4711)).toEqual(initialMessage(2n, '127.0.0.1:4711', rest));
+    // Several addresses (multiAddress): each with the real port is rewritten.
+    expect(rewriteAdvertisedElectionPort(initialMessage(2n, '127.0.0.1:38001|[::1]:38001'), 38001, 4711)).toEqual(initialMessage(2n, '127.0.0.1:4711|[::1]:4711'));
+  });
+
+  it('passes through what it does not recognise: another port, the pre-3.5 format (a bare sid), a nonsense length', () => {
+    const other = initialMessage(2n, '127.0.0.1:38002');
+    expect(rewriteAdvertisedElectionPort(other, 38001, 4711)).toBe(other);
+    const old = Buffer.alloc(8);
+    old.writeBigInt64BE(2n);
+    expect(rewriteAdvertisedElectionPort(old, 38001, 4711)).toBe(old);
+    const bad = initialMessage(2n, 'x');
+    bad.writeInt32BE(-5, 16);
+    expect(rewriteAdvertisedElectionPort(bad, 38001, 4711)).toBe(bad);
+  });
+});
 
 for (const kind of ['zookeeper', 'ours'] as const) {
   describe.runIf(testsRunAgainst(kind))(`a three-member ${kind} ensemble under the harness`, () => {

@@ -21,12 +21,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../spec/common/assert.ts';
-import { freePorts } from '../testing/ports.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
 
 export type ServerKind = 'ours' | 'zookeeper';
@@ -109,6 +108,37 @@ function track(pid: number): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `count` distinct ports that 127.0.0.1 can listen on, picked at random below
+ * the kernel's ephemeral range (ip_local_port_range). Not testing/ports.ts's
+ * port 0: a member binds its ports a second or two after they are chosen (a
+ * JVM starting), and ports from the ephemeral range are also handed out as
+ * the local ports of outgoing connections, which under a busy test suite took
+ * a member's port in that window. Below the range only explicit binds compete.
+ */
+async function reservePorts(count: number): Promise<number[]> {
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // not Linux: keep the usual default
+  }
+  const low = Math.max(1024, ephemeralLow - 16_384);
+  const ports: number[] = [];
+  for (let attempt = 0; ports.length < count; attempt++) {
+    assert(attempt < count * 50, `could not find ${count} free ports in ${low}..${ephemeralLow - 1}`);
+    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
+    if (ports.includes(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen({ host: loopback, port, exclusive: true }, () => server.close(() => resolve(true)));
+    });
+    if (free) ports.push(port);
+  }
+  return ports;
+}
+
 /** Sends a four-letter word and returns the whole answer ('' when the connection fails); bounded by `timeoutMs`. */
 export function fourLetterWord(port: number, word: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve) => {
@@ -128,6 +158,35 @@ export function fourLetterWord(port: number, word: string, timeoutMs = 2000): Pr
 export function parseMode(srvr: string): Mode | undefined {
   const match = /\nMode: (leader|follower|observer|standalone)\b/.exec(srvr);
   return match === null ? undefined : (match[1] as Mode);
+}
+
+/**
+ * The election connection's first message names the connecting member's own
+ * election address (QuorumCnxManager's InitialMessage: protocol version < 0,
+ * sid, then the address as a length-prefixed string), and a member with the
+ * larger sid drops a connection from a smaller one and connects back to that
+ * address, not to the one its zoo.cfg lists. Left alone, that call-back would
+ * go straight to the real port and around every proxy, so the proxy from ->
+ * to rewrites the advertised port into the port of the proxy to -> from.
+ * Anything else (the pre-3.5 format, a different port) passes unchanged.
+ */
+export function rewriteAdvertisedElectionPort(head: Buffer, realPort: number, proxyPort: number): Buffer | 'more' {
+  if (head.byteLength < 8) return 'more';
+  if (head.readBigInt64BE(0) >= 0n) return head; // protocol 0: just the sid, no address
+  if (head.byteLength < 20) return 'more';
+  const length = head.readInt32BE(16);
+  if (length < 0 || length > 4096) return head;
+  if (head.byteLength < 20 + length) return 'more';
+  const address = head.subarray(20, 20 + length).toString('latin1');
+  const rewritten = address
+    .split('|')
+    .map((a) => (a.endsWith(`:${realPort}`) ? `${a.slice(0, a.length - String(realPort).length)}${proxyPort}` : a))
+    .join('|');
+  if (rewritten === address) return head;
+  const bytes = Buffer.from(rewritten, 'latin1');
+  const prefix = Buffer.from(head.subarray(0, 20));
+  prefix.writeInt32BE(bytes.byteLength, 16);
+  return Buffer.concat([prefix, bytes, head.subarray(20 + length)]);
 }
 
 export class Ensemble {
@@ -157,7 +216,7 @@ export class Ensemble {
     // Every port at once, proxies' included: a proxy listening on port 0 could otherwise be given a member's port
     // in the moment between freePorts releasing it and the member binding it.
     const proxyCount = options.proxies === false ? 0 : 2 * count * (count - 1);
-    const ports = await freePorts(3 * count + proxyCount);
+    const ports = await reservePorts(3 * count + proxyCount);
     const proxyPorts = ports.slice(3 * count);
     const members: Member[] = Array.from({ length: count }, (_, k) => {
       const id = k + 1;
@@ -175,8 +234,12 @@ export class Ensemble {
       };
     });
 
-    // One proxy per ordered pair (from, to) and per peer port of `to`.
+    // One proxy per ordered pair (from, to) and per peer port of `to`. Ports are assigned before any proxy starts,
+    // so that the election proxy from -> to can name the one to -> from (see rewriteAdvertisedElectionPort).
     const partitioner = options.proxies === false ? undefined : new Partitioner();
+    const pairPorts = new Map<string, { quorum: number; election: number }>();
+    for (const from of members) for (const to of members) if (from.id !== to.id && partitioner !== undefined) pairPorts.set(`${from.id}->${to.id}`, { quorum: proxyPorts.pop()!, election: proxyPorts.pop()! });
+    const electionProxyPort = (from: number, to: number) => pairPorts.get(`${from}->${to}`)!.election;
     const peerAddress = new Map<string, { quorumPort: number; electionPort: number }>();
     for (const from of members) {
       for (const to of members) {
@@ -185,8 +248,13 @@ export class Ensemble {
           peerAddress.set(`${from.id}->${to.id}`, { quorumPort: to.quorumPort, electionPort: to.electionPort });
           continue;
         }
-        const quorum = await TcpProxy.start({ targetPort: to.quorumPort, listenPort: proxyPorts.pop()!, name: `${from.id}->${to.id} quorum` });
-        const election = await TcpProxy.start({ targetPort: to.electionPort, listenPort: proxyPorts.pop()!, name: `${from.id}->${to.id} election` });
+        const quorum = await TcpProxy.start({ targetPort: to.quorumPort, listenPort: pairPorts.get(`${from.id}->${to.id}`)!.quorum, name: `${from.id}->${to.id} quorum` });
+        const election = await TcpProxy.start({
+          targetPort: to.electionPort,
+          listenPort: electionProxyPort(from.id, to.id),
+          name: `${from.id}->${to.id} election`,
+          rewriteHead: (head) => rewriteAdvertisedElectionPort(head, from.electionPort, electionProxyPort(to.id, from.id)),
+        });
         partitioner.add(from.id, to.id, quorum);
         partitioner.add(from.id, to.id, election);
         peerAddress.set(`${from.id}->${to.id}`, { quorumPort: quorum.port, electionPort: election.port });
@@ -408,9 +476,9 @@ export class Ensemble {
 /**
  * Whether the ensemble tests run against `kind`: Apache ZooKeeper wherever
  * Debian's package is installed (it validates the harness and the tests
- * themselves: what passes on ZooKeeper is a fair demand), ours when
- * ZKSPEC_ENSEMBLE_OURS=1 until `oursRunsByDefault` is flipped, after which
- * ZKSPEC_ENSEMBLE_OURS=0 turns it off.
+ * themselves: what passes on ZooKeeper is a fair demand), and ours unless
+ * ZKSPEC_ENSEMBLE_OURS=0 (while `oursRunsByDefault` was false, only with
+ * ZKSPEC_ENSEMBLE_OURS=1).
  */
 export const oursRunsByDefault = true;
 export function testsRunAgainst(kind: ServerKind): boolean {

@@ -143,6 +143,26 @@ describe('the loopback TCP proxy', () => {
     expect(received).toBe('before');
   });
 
+  it('rewrites the head of a connection once it has enough bytes, then forwards the rest untouched', async () => {
+    const echo = await echoServer();
+    const proxy = await TcpProxy.start({ targetPort: echo.port, rewriteHead: (head) => (head.byteLength < 5 ? 'more' : Buffer.concat([Buffer.from('HELLO'), head.subarray(5)])) });
+    closers.push(() => proxy.close());
+    const socket = connect({ host: '127.0.0.1', port: proxy.port });
+    socket.on('error', () => {});
+    let received = '';
+    socket.on('data', (c: Buffer) => (received += c.toString()));
+    await new Promise<void>((resolve) => socket.on('connect', () => resolve()));
+    socket.write('he');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBe('');
+    socket.write('llo world');
+    await new Promise((r) => setTimeout(r, 50));
+    socket.write(' hello');
+    while (received.length < 'HELLO world hello'.length) await new Promise((r) => setTimeout(r, 10));
+    expect(received).toBe('HELLO world hello');
+    socket.destroy();
+  });
+
   it('resets the client when the target is down', async () => {
     const echo = await echoServer();
     const proxy = await startProxy(echo.port);

@@ -35,6 +35,13 @@ export type TcpProxyOptions = {
   readonly listenPort?: number;
   /** For error messages and `Partitioner` listings. */
   readonly name?: string;
+  /**
+   * Rewrites the first bytes a client sends before they reach the target:
+   * called with everything received so far until it returns the bytes to
+   * forward instead, or 'more' to wait for more. Protocol-specific (see
+   * impl/ensemble/cluster.ts); after 64 KiB the bytes go through unchanged.
+   */
+  readonly rewriteHead?: (head: Buffer) => Buffer | 'more';
 };
 
 const loopback = '127.0.0.1';
@@ -58,6 +65,7 @@ export class TcpProxy {
     readonly port: number,
     readonly targetPort: number,
     readonly name: string,
+    private readonly rewriteHead: TcpProxyOptions['rewriteHead'],
   ) {}
 
   static start(options: TcpProxyOptions): Promise<TcpProxy> {
@@ -67,7 +75,7 @@ export class TcpProxy {
       server.listen({ host: loopback, port: options.listenPort ?? 0 }, () => {
         server.off('error', reject);
         const port = (server.address() as AddressInfo).port;
-        const proxy = new TcpProxy(server, port, options.targetPort, options.name ?? `${loopback}:${port}->${options.targetPort}`);
+        const proxy = new TcpProxy(server, port, options.targetPort, options.name ?? `${loopback}:${port}->${options.targetPort}`, options.rewriteHead);
         server.on('connection', (socket) => proxy.accept(socket));
         // A listening socket error after start (EMFILE): keep the proxy up; the connection attempt fails for its client.
         server.on('error', () => {});
@@ -162,8 +170,24 @@ export class TcpProxy {
       target.on('data', (chunk: Buffer) => {
         if (this.pairs.has(pair)) this.counts.bytesFromTarget += chunk.byteLength;
       });
-      client.pipe(target);
       target.pipe(client);
+      if (this.rewriteHead === undefined) {
+        client.pipe(target);
+        client.resume();
+        return;
+      }
+      const rewrite = this.rewriteHead;
+      let head = Buffer.alloc(0);
+      const onHead = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const rewritten = head.byteLength > 64 * 1024 ? head : rewrite(head);
+        if (rewritten === 'more') return;
+        client.off('data', onHead);
+        if (!this.pairs.has(pair)) return; // blocked meanwhile: the bytes are dropped like any others
+        target.write(rewritten);
+        client.pipe(target);
+      };
+      client.on('data', onHead);
       client.resume();
     });
   }
