@@ -58,7 +58,7 @@ import { projectZab, zabAdapter } from '../adapters/zab.ts';
 import { randomWalks } from '../generate.ts';
 import { ACTION_TAKEN, canonical, itfInteger, NODES, parseTrace, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
 import { peerMessageKey, peerZxid, specMessageKey } from './peer-world.ts';
-import { formatDivergence, type DivergenceKind, type Judge, type ReplayVerdict } from './replay.ts';
+import { formatDivergence, KNOWN_DIFFERENCES, type DivergenceKind, type Judge, type KnownDifference, type ReplayVerdict } from './replay.ts';
 import { scenarioFile } from './suite.ts';
 
 /** A value v travels as a session timeout of VALUE_BASE_MS + v ms. */
@@ -73,7 +73,14 @@ export interface ProcessReplayOptions {
   readonly stepTimeoutMs?: number;
   /** Keep the members' directories (their logs, data) after the replay; printed with the verdict. */
   readonly keepData?: boolean;
+  /**
+   * replay.ts's option of the same name: where spec/zab's leader in DISCOVERY gives up at once on losing its
+   * quorum of learners, the harness fires that member's initLimit timer (`end`) at the same step (abstracted).
+   */
+  readonly discoveryTimeout?: boolean;
 }
+
+const INIT_LIMIT_NOW = 'initLimit of a leader in DISCOVERY expiring at once (`end`)';
 
 export type ProcessReplayVerdict = ReplayVerdict & { readonly elapsedMs: number; readonly baseDir?: string };
 
@@ -291,7 +298,7 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
     await seedDisks(ensemble, spec);
     await Promise.all(spec.servers.map((s, index) => (s.node === null ? undefined : ensemble.spawn(index))));
     const expected0 = judge === 'trace' ? trace.states[0]![NODES] : projectZab(spec);
-    verdict = await settle(world, 0, 'init', expected0, spec, stepTimeoutMs, reproduce);
+    verdict = await settle(world, 0, 'init', expected0, spec, spec, stepTimeoutMs, reproduce);
     for (let i = 1; verdict === undefined && i < trace.states.length; i++) {
       const label = trace.states[i]![ACTION_TAKEN];
       const action = model.actions(spec).find((a) => model.formatAction(a) === label);
@@ -311,6 +318,13 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
       try {
         const kind = await perform(world, spec, action, next, stepTimeoutMs);
         if (kind !== undefined) abstracted[kind] = (abstracted[kind] ?? 0) + 1;
+        if (options.discoveryTimeout === true) {
+          const seen = await world.observe();
+          for (const id of discoveryLeadersGivingUp(seen.projections, spec, next)) {
+            await ensemble.command(id, 'end');
+            abstracted[INIT_LIMIT_NOW] = (abstracted[INIT_LIMIT_NOW] ?? 0) + 1;
+          }
+        }
       } catch (error) {
         if (error instanceof Unsupported) {
           verdict = { verdict: 'invalid', step: i, error: `${label}: ${error.reason}` };
@@ -318,10 +332,10 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
         }
         if (!(error instanceof Divergence)) throw error;
         const seen = await world.observe();
-        verdict = divergence(error.kind, i, label, error.detail, seen.projections, expected, reproduce);
+        verdict = divergence(error.kind, i, label, error.detail, seen.projections, expected, reproduce, knownDifference(error.kind, error.detail, seen.projections, spec, next));
         break;
       }
-      verdict = await settle(world, i, label, expected, next, stepTimeoutMs, reproduce);
+      verdict = await settle(world, i, label, expected, spec, next, stepTimeoutMs, reproduce);
       spec = next;
     }
     verdict ??= { verdict: 'conforms', steps: trace.states.length - 1, abstracted };
@@ -335,8 +349,40 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
   return done(verdict, options.keepData === true ? ensemble.baseDir : undefined);
 }
 
-function divergence(kind: DivergenceKind, step: number, action: string, detail: string, impl: readonly NodeProjection[], spec: readonly NodeProjection[], reproduce: string): ReplayVerdict {
-  return { verdict: kind, step, action, detail, known: undefined, impl, spec, report: formatDivergence(kind, step, action, detail, impl, spec, reproduce) };
+function divergence(
+  kind: DivergenceKind,
+  step: number,
+  action: string,
+  detail: string,
+  impl: readonly NodeProjection[],
+  spec: readonly NodeProjection[],
+  reproduce: string,
+  known: KnownDifference | undefined = undefined,
+): ReplayVerdict {
+  const report = formatDivergence(kind, step, action, detail, impl, spec, reproduce);
+  return { verdict: kind, step, action, detail, known, impl, spec, report: known === undefined ? report : `${report}\nknown difference ${known}: ${KNOWN_DIFFERENCES[known]}` };
+}
+
+/**
+ * The documented spec/core differences (replay.ts KNOWN_DIFFERENCES) as they
+ * show at process level: the same rules, read from the members' projections.
+ */
+function knownDifference(kind: DivergenceKind, detail: string, impl: readonly NodeProjection[], before: ZabCluster, after: ZabCluster): KnownDifference | undefined {
+  if (kind === 'diverging-state' && discoveryLeadersGivingUp(impl, before, after).length > 0) return 'discovery-leader-keeps-running';
+  if (kind === 'unexpected-action' && /impl \[TRUNC\([^\]]*\], spec \[SNAP\(/.test(detail)) return 'sync-trunc-where-spec-snaps';
+  return undefined;
+}
+
+/** Members the spec's step made give up while leading in DISCOVERY, that still lead in DISCOVERY. */
+function discoveryLeadersGivingUp(impl: readonly NodeProjection[], before: ZabCluster, after: ZabCluster): number[] {
+  const ids: number[] = [];
+  before.servers.forEach((s, id) => {
+    const b = s.node;
+    const a = after.servers[id]!.node;
+    const p = impl[id]!;
+    if (b?.state === 'LEADING' && b.zabState === 'DISCOVERY' && a?.state === 'LOOKING' && p['state'] === 'LEADING' && p['zabState'] === 'DISCOVERY') ids.push(id);
+  });
+  return ids;
 }
 
 /** What differs between an observation and the spec's state after a step; undefined when nothing does. */
@@ -359,13 +405,25 @@ function difference(seen: Observation, expected: readonly NodeProjection[], spec
 }
 
 /** Waits (bounded) until the members and links show the spec's state after a step; a divergence if they do not. */
-async function settle(world: ProcessWorld, step: number, action: string, expected: readonly NodeProjection[], spec: ZabCluster, timeoutMs: number, reproduce: string): Promise<ReplayVerdict | undefined> {
+async function settle(
+  world: ProcessWorld,
+  step: number,
+  action: string,
+  expected: readonly NodeProjection[],
+  before: ZabCluster,
+  spec: ZabCluster,
+  timeoutMs: number,
+  reproduce: string,
+): Promise<ReplayVerdict | undefined> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const seen = await world.observe();
     const differs = difference(seen, expected, spec);
     if (differs === undefined) return undefined;
-    if (performance.now() > deadline) return divergence(differs.kind, step, action, `${differs.detail} (after ${timeoutMs} ms)`, seen.projections, expected, reproduce);
+    if (performance.now() > deadline) {
+      const known = knownDifference(differs.kind, differs.detail, seen.projections, before, spec);
+      return divergence(differs.kind, step, action, `${differs.detail} (after ${timeoutMs} ms)`, seen.projections, expected, reproduce, known);
+    }
     await sleep(3);
   }
 }
@@ -517,6 +575,7 @@ export interface ProcessSuiteOptions {
   readonly files?: readonly string[];
   readonly judge?: Judge;
   readonly stepTimeoutMs?: number;
+  readonly discoveryTimeout?: boolean;
   /** Called after each trace (progress). */
   readonly onResult?: (result: ProcessSuiteResult, done: number, total: number) => void;
 }
@@ -536,7 +595,7 @@ function readTraceFile(path: string): Trace {
 
 /** The traces a process suite replays, each with its judge and the command that reproduces it alone. */
 export function processSuiteTraces(options: ProcessSuiteOptions): { source: ProcessSuiteResult['source']; name: string; trace: Trace; judge: Judge; reproduce: string }[] {
-  const bugFlag = options.bugs.size > 0 ? ` --bugs ${[...options.bugs].join(',')}` : '';
+  const bugFlag = (options.bugs.size > 0 ? ` --bugs ${[...options.bugs].join(',')}` : '') + (options.discoveryTimeout === true ? ' --discovery-timeout' : '');
   const out: ReturnType<typeof processSuiteTraces> = [];
   if (options.files !== undefined) {
     const judge = options.judge ?? 'trace';
@@ -565,7 +624,13 @@ export async function runProcessSuite(options: ProcessSuiteOptions): Promise<Pro
   const traces = processSuiteTraces(options);
   const results: ProcessSuiteResult[] = [];
   for (const t of traces) {
-    const verdict = await replayTraceInProcesses(t.trace, { bugs: options.bugs, judge: t.judge, reproduce: t.reproduce, ...(options.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: options.stepTimeoutMs }) });
+    const verdict = await replayTraceInProcesses(t.trace, {
+      bugs: options.bugs,
+      judge: t.judge,
+      reproduce: t.reproduce,
+      discoveryTimeout: options.discoveryTimeout === true,
+      ...(options.stepTimeoutMs === undefined ? {} : { stepTimeoutMs: options.stepTimeoutMs }),
+    });
     const result = { source: t.source, name: t.name, verdict, reproduce: t.reproduce };
     results.push(result);
     options.onResult?.(result, results.length, traces.length);
@@ -580,8 +645,9 @@ export interface ProcessCliIo {
 
 /**
  * `replay --processes [--count N] [--seed S] [--depth D] [--preset P ...] [--trace FILE ... [--judge J]]
- * [--bugs B,...] [--no-scenarios] [--step-timeout MS] [--json]`: the process-level suite; exit 0 when every
- * trace conforms, 1 on any divergence or invalid trace, 2 on bad usage.
+ * [--bugs B,...] [--no-scenarios] [--allow-known] [--discovery-timeout] [--step-timeout MS] [--json]`: the process-level suite; exit 0
+ * when every trace conforms (or, with --allow-known, diverges only by a documented difference), 1 on any other
+ * divergence or an invalid trace, 2 on bad usage.
  */
 export async function processesCommand(args: readonly string[], io: ProcessCliIo): Promise<number> {
   let values;
@@ -599,6 +665,8 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
         judge: { type: 'string' },
         bugs: { type: 'string' },
         'no-scenarios': { type: 'boolean' },
+        'allow-known': { type: 'boolean' },
+        'discovery-timeout': { type: 'boolean' },
         'step-timeout': { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -651,6 +719,7 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
       bugs,
       judge,
       stepTimeoutMs,
+      discoveryTimeout: values['discovery-timeout'] === true,
       ...(values.trace === undefined ? {} : { files: values.trace }),
       onResult: (r, done, total) => io.err(`[${done}/${total}] ${r.name}: ${r.verdict.verdict}${'step' in r.verdict ? ` at step ${r.verdict.step}` : ''} (${r.verdict.elapsedMs} ms)`),
     });
@@ -659,11 +728,16 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
     return 2;
   }
   const elapsedMs = Math.round(performance.now() - startMs);
-  const failed = results.filter((r) => r.verdict.verdict !== 'conforms');
+  const allowKnown = values['allow-known'] === true;
+  const failed = results.filter((r) => r.verdict.verdict !== 'conforms' && !(allowKnown && r.verdict.verdict !== 'invalid' && r.verdict.known !== undefined));
   const steps = results.reduce((sum, r) => sum + (r.verdict.verdict === 'conforms' ? r.verdict.steps : 0), 0);
   io.out(`replayed ${results.length} traces against ensemble member processes (impl/main.ts in test-control mode)${bugs.size > 0 ? ` built with ${[...bugs].join(', ')}` : ''} in ${elapsedMs} ms; ${steps} steps in conforming traces`);
   const counts = new Map<string, number>();
-  for (const r of results) counts.set(`${r.source} ${r.verdict.verdict}`, (counts.get(`${r.source} ${r.verdict.verdict}`) ?? 0) + 1);
+  for (const r of results) {
+    const v = r.verdict;
+    const key = `${r.source} ${v.verdict}${v.verdict !== 'conforms' && v.verdict !== 'invalid' && v.known !== undefined ? ` (known: ${v.known})` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   for (const [key, n] of counts) io.out(`  ${key}: ${n}`);
   for (const r of results) {
     const v = r.verdict;
@@ -680,7 +754,7 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
 }
 
 export const PROCESSES_USAGE =
-  'usage: conformance replay --processes [--count N] [--seed S] [--depth D] [--preset P ...] [--trace FILE ... [--judge trace|correct-spec]] [--bugs B,...] [--no-scenarios] [--step-timeout MS] [--json]';
+  'usage: conformance replay --processes [--count N] [--seed S] [--depth D] [--preset P ...] [--trace FILE ... [--judge trace|correct-spec]] [--bugs B,...] [--no-scenarios] [--allow-known] [--discovery-timeout] [--step-timeout MS] [--json]';
 
 /**
  * For conformance/cli.ts, whose commands are synchronous: runs the command in
