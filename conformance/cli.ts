@@ -32,6 +32,7 @@ import { adapters, findAdapter } from './adapters/index.ts';
 import { type Coverage, generateCoverage, mutantScenario, randomWalks, unionCoverage } from './generate.ts';
 import { parseTrace, serializeTrace } from './trace.ts';
 import { validateTrace } from './validate.ts';
+import { VALIDATE_RECORDING_USAGE, validateRecordingCommand } from './recordings/command.ts';
 import { PEER_BUGS, type PeerBug } from '../impl/quorum/peer/types.ts';
 import { zabAdapter } from './adapters/zab.ts';
 import { CI_PRESETS, runSuite, summarize, type SuiteResult } from './replay/suite.ts';
@@ -51,6 +52,7 @@ export const USAGE = [
   '       conformance replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N] [--sources scenarios,coverage,walks]',
   '                          [--trace FILE ... [--judge trace|correct-spec]] [--bugs ZOOKEEPER-3911,...] [--allow-known] [--discovery-timeout] [--json]',
   '       conformance record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]',
+  VALIDATE_RECORDING_USAGE,
 ].join('\n');
 
 class UsageError extends Error {}
@@ -362,6 +364,8 @@ export function main(argv: readonly string[], io: Io = processIo): number {
         return replay(rest, io);
       case 'record':
         return record(rest, io);
+      case 'validate-recording':
+        return validateRecordingCommand(rest, io);
       default:
         io.err(USAGE);
         return 2;

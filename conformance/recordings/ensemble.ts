@@ -599,7 +599,7 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
     initialLogs: 0,
   };
   const trace = makeTrace({ source: 'impl', spec: 'zab', preset: null, bounds, mutant: null, seed: null, description }, states);
-  return { trace, notes: { lines: items.length - crashes, crashes, elections, timeouts, transactions: zxids.size, syncsMoved, newLeadersCoalesced, stray } };
+  return { trace, notes: { lines: [...recorded.values()].reduce((sum, l) => sum + l.length, 0), crashes, elections, timeouts, transactions: zxids.size, syncsMoved, newLeadersCoalesced, stray } };
 }
 
 export interface RecordingVerdict {
@@ -621,6 +621,6 @@ export function validateMembers(members: Members, options: ValidateOptions = {},
   const merged = mergeMembers(members, description);
   // Round-trip through the trace schema: what is judged is what a file would hold.
   const parsed = parseTrace(serializeTrace(merged.trace));
-  const verdict: Verdict = parsed.ok ? validateTrace(zabAdapter, parsed.trace, { hiddenStepsMax: 2, ...options }) : { verdict: 'invalid', error: parsed.error };
+  const verdict: Verdict = parsed.ok ? validateTrace(zabAdapter, parsed.trace, { hiddenStepsMax: 0, ...options }) : { verdict: 'invalid', error: parsed.error };
   return { result: { verdict, notes: merged.notes, steps: merged.trace.states.length - 1, elapsedMs: performance.now() - started }, trace: merged.trace };
 }

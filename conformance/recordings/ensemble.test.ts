@@ -1,0 +1,211 @@
+// The ensemble judged by the spec (issue #7): three members of ours, each
+// recording its own Zab steps (ZKSPEC_PEER_TRACE_DIR), go through an election,
+// a few dozen writes, a SIGKILL of the leader and its restart, and a partition
+// of a follower and its heal; the merged recording must be accepted by
+// conformance/validate.ts against spec/zab. Then the same recording, altered
+// the way known bugs would have altered it, must be rejected at the altered
+// step: a follower's ACK before its fsync, an ACK of NEWLEADER before the
+// synchronised proposals are durable (ZOOKEEPER-4646), a commit nobody could
+// have acknowledged.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Ensemble } from '../../impl/ensemble/cluster.ts';
+import { ACTION_TAKEN, canonical, NODES, type ItfValue, type Trace } from '../trace.ts';
+import { mergeMembers, readMemberFiles, validateMembers, type MemberLine, type Members } from './ensemble.ts';
+
+// node-zookeeper-client has no type declarations: the few calls used here are typed below.
+const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as {
+  createClient(connectString: string, options: Record<string, number>): ZkClient;
+  Exception: { NODE_EXISTS: number };
+};
+
+const WRITES_PER_PHASE = 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ZkClient {
+  connect(): void;
+  close(): void;
+  create(path: string, data: Buffer, callback: (error: { getCode?: () => number } | null | undefined) => void): void;
+}
+
+/** Sequential creates, each retried through a lost connection (NODE_EXISTS: a retry of one that had committed). */
+async function write(client: ZkClient, paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    for (let attempt = 0; ; attempt++) {
+      const error = await new Promise<{ getCode?: () => number } | null | undefined>((resolve) => client.create(path, Buffer.from(path), resolve));
+      if (error === null || error === undefined || error.getCode?.() === zookeeper.Exception.NODE_EXISTS) break;
+      if (attempt > 150) throw new Error(`create ${path}: ${String(error)}`);
+      await sleep(100);
+    }
+  }
+}
+
+let dir = '';
+let members: Members = new Map();
+let story = '';
+let recordMs = 0;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'zkspec-recording-'));
+  const previous = process.env['ZKSPEC_PEER_TRACE_DIR'];
+  // cluster.ts passes its environment to the members it spawns.
+  process.env['ZKSPEC_PEER_TRACE_DIR'] = dir;
+  const started = performance.now();
+  let e: Ensemble | undefined;
+  let client: ZkClient | undefined;
+  try {
+    e = await Ensemble.start({ kind: 'ours', size: 3, tickTimeMs: 200, initLimitTicks: 10, syncLimitTicks: 5 });
+    await e.waitUntilServing(e.ids, 30_000);
+    client = zookeeper.createClient(e.connectString(), { sessionTimeout: 10_000, spinDelay: 100, retries: 0 });
+    client.connect();
+    let n = 0;
+    const batch = (count: number) => Array.from({ length: count }, () => `/w${n++}`);
+    await write(client, batch(WRITES_PER_PHASE));
+    const oldLeader = await e.leader(20_000);
+    // Quiet for longer than the trace's 50 ms buffer, so that the kill loses no line of the leader's (see ensemble.ts).
+    await sleep(200);
+    await e.kill(oldLeader);
+    const newLeader = await e.leader(20_000, e.ids.filter((id) => id !== oldLeader));
+    await write(client, batch(WRITES_PER_PHASE));
+    e.restart(oldLeader);
+    await e.waitUntilServing([oldLeader], 20_000);
+    const cutOff = e.ids.find((id) => id !== newLeader)!;
+    e.partition(cutOff);
+    await write(client, batch(WRITES_PER_PHASE));
+    e.heal();
+    await e.waitUntilServing(e.ids, 20_000);
+    // Until the cut-off member has followed again (its srvr answers before its resynchronisation is over).
+    await sleep(1500);
+    await write(client, batch(5));
+    // The members' last lines reach their files before stopAll's SIGKILLs.
+    await sleep(200);
+    story = `leader ${oldLeader} killed and restarted, then ${newLeader} led and ${cutOff} was cut off and healed`;
+  } finally {
+    client?.close();
+    await e?.stopAll();
+    if (previous === undefined) delete process.env['ZKSPEC_PEER_TRACE_DIR'];
+    else process.env['ZKSPEC_PEER_TRACE_DIR'] = previous;
+  }
+  recordMs = performance.now() - started;
+  const read = readMemberFiles(dir);
+  if (!read.ok) throw new Error(read.error);
+  members = read.members;
+}, 90_000);
+
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+/** The index of the first recorded state where two traces differ (label or projection). */
+function firstDifference(a: Trace, b: Trace): number {
+  for (let i = 0; i < Math.min(a.states.length, b.states.length); i++) {
+    const x = a.states[i]!;
+    const y = b.states[i]!;
+    if (x[ACTION_TAKEN] !== y[ACTION_TAKEN] || canonical(x[NODES] as ItfValue) !== canonical(y[NODES] as ItfValue)) return i;
+  }
+  return Math.min(a.states.length, b.states.length);
+}
+
+const isStep = (l: MemberLine, type: string, message?: string) =>
+  l.kind === 'step' && l.event!.type === type && (message === undefined || (l.event!.type === 'Receive' && l.event!.message.type === message));
+const zxidOf = (l: MemberLine) => (l.event as { message?: { zxid?: string }; zxid?: string }).message?.zxid ?? (l.event as { zxid?: string }).zxid;
+
+/** `members` with one line replaced (same member), the rest untouched. */
+function replaced(sid: number, from: MemberLine, to: MemberLine): Members {
+  const copy = new Map(members);
+  copy.set(sid, members.get(sid)!.map((l) => (l === from ? to : l)));
+  return copy;
+}
+
+function expectRejectedAt(mutated: Members, label: RegExp, what: string) {
+  const original = mergeMembers(members).trace;
+  // K = 0: the recorder sees every step (the real recording needs no hidden step, above), and with no hidden
+  // step to try the search backtracks over the few spec states that match each earlier step, so a rejection is
+  // decided in seconds; with K = 2 it must also rule out every pair of unseen actions before each of ~300 steps.
+  const { result, trace } = validateMembers(mutated, { hiddenStepsMax: 0 });
+  const v = result.verdict;
+  expect(v.verdict, `${what}: ${JSON.stringify(v).slice(0, 300)}`).toBe('rejected');
+  if (v.verdict !== 'rejected') return;
+  // The rejection is at the altered step itself: the first state where the altered recording departs from the real one.
+  expect(v.step).toBe(firstDifference(original, trace));
+  expect(v.action).toMatch(label);
+  expect(v.report).toContain(`rejected at step ${v.step}`);
+}
+
+describe('a recorded ensemble of ours, judged against spec/zab', () => {
+  it('is accepted: election, 35 writes, a leader SIGKILLed and restarted, a follower cut off and healed', () => {
+    const { result } = validateMembers(members, { hiddenStepsMax: 2 });
+    const v = result.verdict;
+    const summary = `${story}; ${result.steps} steps, notes ${JSON.stringify(result.notes)}, recorded in ${Math.round(recordMs)} ms, validated in ${Math.round(result.elapsedMs)} ms`;
+    expect(v.verdict, `${summary}\n${v.verdict === 'rejected' ? v.report : JSON.stringify(v)}`).toBe('accepted');
+    if (v.verdict !== 'accepted') return;
+    // Every recorded step was a spec step of its own: no hidden step was needed.
+    expect(v.hiddenSteps).toBe(0);
+    expect(result.notes.stray).toEqual([]);
+    expect(result.notes.crashes).toBe(1);
+    // At least: the first election, the new leader after the kill with its follower, the restarted member, the healed one.
+    expect(result.notes.elections).toBeGreaterThanOrEqual(4);
+    // The cut-off follower's lost connection (and possibly the leader's notice of it).
+    expect(result.notes.timeouts).toBeGreaterThanOrEqual(1);
+    // 35 creates and the client's sessions, at least.
+    expect(result.notes.transactions).toBeGreaterThanOrEqual(3 * WRITES_PER_PHASE + 5);
+    expect(result.steps).toBeGreaterThan(200);
+    const actions = v.specActions.join('\n');
+    for (const kind of ['ElectLeader', 'FollowLeader', 'NodeCrash', 'NodeStart', 'Timeout', 'LeaderProcessRequest', 'DiskSync', 'FollowerProcessNEWLEADER', 'LeaderProcessACKLD', 'FollowerProcessCOMMIT']) {
+      expect(actions, kind).toContain(`${kind}(`);
+    }
+    console.log(`[recorded ensemble] ${summary}`);
+  });
+
+  it("rejects a follower's ACK that reached the leader before the follower's fsync, at that ACK", () => {
+    // A follower's PROPOSAL immediately followed by its LogSynced of the same zxid; the leader's receipt of its ACK is moved in between.
+    const leaderLines = [...members.values()].flat();
+    for (const [sid, lines] of members) {
+      for (let k = 1; k < lines.length; k++) {
+        const proposal = lines[k - 1]!;
+        const synced = lines[k]!;
+        if (!isStep(proposal, 'Receive', 'PROPOSAL') || !isStep(synced, 'LogSynced') || zxidOf(proposal) !== zxidOf(synced)) continue;
+        if (synced.tUs - proposal.tUs < 2) continue;
+        const ack = leaderLines.find((l) => isStep(l, 'Receive', 'ACK') && (l.event as { from: number }).from === sid && zxidOf(l) === zxidOf(synced) && l.tUs > synced.tUs);
+        if (ack === undefined) continue;
+        const early = { ...ack, tUs: (proposal.tUs + synced.tUs) / 2 };
+        expectRejectedAt(replaced(ack.sid, ack, early), /^LeaderProcessACK\(s\d, s\d\) \[ACK\]$/, `ACK of ${zxidOf(ack)} from member ${sid} before its fsync`);
+        return;
+      }
+    }
+    throw new Error('the recording has no PROPOSAL directly followed by its LogSynced at a follower');
+  });
+
+  it('rejects an ACK of NEWLEADER that reached the leader before the synchronised proposals were durable (ZOOKEEPER-4646), at that ACK', () => {
+    // A learner's NEWLEADER followed by the fsyncs it waits for; the leader's receipt of its ACKLD is moved before the first of them.
+    for (const [sid, lines] of members) {
+      for (let k = 0; k + 1 < lines.length; k++) {
+        const newLeader = lines[k]!;
+        if (!isStep(newLeader, 'Receive', 'NEWLEADER') || !isStep(lines[k + 1]!, 'LogSynced')) continue;
+        const leaderSid = (newLeader.event as { from: number }).from;
+        const ackld = members.get(leaderSid)!.find((l) => isStep(l, 'Receive', 'ACKLD') && (l.event as { from: number }).from === sid && l.tUs > newLeader.tUs);
+        if (ackld === undefined) continue;
+        const early = { ...ackld, tUs: (newLeader.tUs + lines[k + 1]!.tUs) / 2 };
+        expectRejectedAt(replaced(leaderSid, ackld, early), /^LeaderProcessACKLD\(s\d, s\d\) \[ACKLD\]$/, `ACKLD from member ${sid} before its fsync`);
+        return;
+      }
+    }
+    throw new Error('the recording has no NEWLEADER that waited for an fsync');
+  });
+
+  it('rejects a commit that no quorum acknowledged, at the step the leader shows it', () => {
+    // The leader shows a write committed as it proposes it: nobody, not even its own disk, has it yet.
+    for (const [sid, lines] of members) {
+      const request = lines.find((l) => isStep(l, 'ClientRequest') && l.peer!.lastZxid !== l.peer!.lastCommittedZxid);
+      if (request === undefined) continue;
+      const committed = { ...request, peer: { ...request.peer!, lastCommittedZxid: request.peer!.lastZxid } };
+      expectRejectedAt(replaced(sid, request, committed), /^LeaderProcessRequest\(s\d\)$/, `commit of ${request.peer!.lastZxid} at its proposal`);
+      return;
+    }
+    throw new Error('the recording has no client request');
+  });
+});
