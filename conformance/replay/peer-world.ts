@@ -31,7 +31,7 @@ import type { Txn, ZabMessage, Zxid } from '../../spec/zab/types.ts';
 import { lastZxid, makeZxid, zxidAt } from '../../impl/quorum/peer/history.ts';
 import { startLeading } from '../../impl/quorum/peer/leader.ts';
 import { startFollowing } from '../../impl/quorum/peer/learner.ts';
-import { takeRunnerSnapshot } from '../../impl/quorum/peer/recording.ts';
+import { takeRunnerSnapshot, type StepFunction } from '../../impl/quorum/peer/recording.ts';
 import { step } from '../../impl/quorum/peer/step.ts';
 import type { LearnerPeer, Peer, PeerConfig, PeerDisk, PeerEffect, PeerEvent, PeerMessage, PeerTxn } from '../../impl/quorum/peer/types.ts';
 import { itfInteger, type NodeProjection } from '../trace.ts';
@@ -121,6 +121,12 @@ export interface Server {
   disk: PeerDisk;
   /** appendTxns queued, not yet durable. */
   pending: PeerTxn[];
+  /**
+   * The data tree: the txns the core delivered, in order (from `deliver` and
+   * `installSnapshot` effects; on restart, what the snapshot covers). The
+   * projection's lastCommittedZxid is read here, not from the core's own count.
+   */
+  applied: readonly PeerTxn[];
 }
 
 const isLearner = (p: Peer): p is LearnerPeer => p.role === 'FOLLOWING' || p.role === 'OBSERVING';
@@ -135,9 +141,11 @@ export class PeerWorld {
   constructor(
     readonly config: PeerConfig,
     servers: readonly Server[],
+    /** The reducer under test: the core's step unless a test injects a broken one. */
+    private readonly reducer: StepFunction = step,
   ) {
     this.n = servers.length;
-    this.servers = servers.map((s) => ({ slot: s.slot, disk: s.disk, pending: [...s.pending] }));
+    this.servers = servers.map((s) => ({ slot: s.slot, disk: s.disk, pending: [...s.pending], applied: s.applied }));
     this.channels = Array.from({ length: this.n * this.n }, () => []);
   }
 
@@ -168,7 +176,7 @@ export class PeerWorld {
     const server = this.servers[id]!;
     if (server.slot.status !== 'core') return;
     const before = server.slot.peer;
-    const transition = step(before, event);
+    const transition = this.reducer(before, event);
     if (transition.state === before && transition.effects.length === 0) return;
     server.slot = { status: 'core', peer: transition.state };
     for (const effect of transition.effects) this.carryOut(id, effect);
@@ -198,11 +206,13 @@ export class PeerWorld {
       case 'installSnapshot':
         server.disk = { ...server.disk, log: effect.txns, snapshotCount: effect.txns.length };
         server.pending = [];
+        server.applied = effect.txns;
         return;
       case 'send':
         if (effect.to !== id && this.canTalk(id, effect.to)) this.channel(id, effect.to).push(effect.message);
         return;
       case 'deliver':
+        server.applied = [...server.applied, effect.txn];
         return;
       case 'goLooking':
         // The state is already LOOKING; apply() ends the run once every effect is carried out.
@@ -227,6 +237,7 @@ export class PeerWorld {
       ? { acceptedEpoch: looking.acceptedEpoch, currentEpoch: looking.currentEpoch, history: server.disk.log, lastCommitted: Math.min(server.disk.snapshotCount, server.disk.log.length) }
       : { acceptedEpoch: looking.acceptedEpoch, currentEpoch: looking.currentEpoch, history: looking.history, lastCommitted: looking.lastCommitted };
     server.slot = { status: 'looking', memory };
+    if (reload) server.applied = server.disk.log.slice(0, memory.lastCommitted);
     if (isLearner(before) && before.connected) {
       this.clearChannels(id, before.leader);
       this.apply(before.leader, { type: 'LearnerLost', sid: id });
@@ -282,7 +293,8 @@ export class PeerWorld {
   /** The core starts from a PeerDisk; what the server kept in memory across the election is that disk's content. */
   private diskOf(id: number, memory: LookingMemory): PeerDisk {
     const disk = this.servers[id]!.disk;
-    return { acceptedEpoch: memory.acceptedEpoch, currentEpoch: memory.currentEpoch, log: memory.history, snapshotCount: Math.max(memory.lastCommitted, Math.min(disk.snapshotCount, memory.history.length)) };
+    // The core starts with the data tree the server holds: its applied txns (a prefix of its log).
+    return { acceptedEpoch: memory.acceptedEpoch, currentEpoch: memory.currentEpoch, log: memory.history, snapshotCount: Math.max(this.servers[id]!.applied.length, Math.min(disk.snapshotCount, memory.history.length)) };
   }
 
   crash(id: number): void {
@@ -290,6 +302,7 @@ export class PeerWorld {
     const before = server.slot;
     server.slot = { status: 'down' };
     server.pending = [];
+    server.applied = [];
     for (let k = 0; k < this.n; k++) if (k !== id) this.clearChannels(id, k);
     if (before.status !== 'core') return;
     const peer = before.peer;
@@ -301,8 +314,10 @@ export class PeerWorld {
   restart(id: number): void {
     const server = this.servers[id]!;
     const disk = server.disk;
-    server.slot = { status: 'looking', memory: { acceptedEpoch: disk.acceptedEpoch, currentEpoch: disk.currentEpoch, history: disk.log, lastCommitted: Math.min(disk.snapshotCount, disk.log.length) } };
+    const snapshotCount = Math.min(disk.snapshotCount, disk.log.length);
+    server.slot = { status: 'looking', memory: { acceptedEpoch: disk.acceptedEpoch, currentEpoch: disk.currentEpoch, history: disk.log, lastCommitted: snapshotCount } };
     server.pending = [];
+    server.applied = disk.log.slice(0, snapshotCount);
   }
 
   /** The runner ends a core's run without a core event (a leader's sync-limit timeout: LeaderShutdown). */
@@ -351,7 +366,7 @@ export function projectServer(id: number, server: Server): NodeProjection {
       acceptedEpoch: m.acceptedEpoch,
       currentEpoch: m.currentEpoch,
       lastZxid: zxidItf(lastZxid(m.history)),
-      lastCommittedZxid: zxidItf(zxidAt(m.history, m.lastCommitted)),
+      lastCommittedZxid: zxidItf(lastZxid(server.applied)),
       loggedZxid,
       leader: -1,
     };
@@ -359,7 +374,7 @@ export function projectServer(id: number, server: Server): NodeProjection {
   const p = slot.peer;
   // A learner holding a SNAP in memory has loaded its data tree (ZooKeeper deserialises the snapshot at
   // SNAP); the core delivers it at NEWLEADER, so until then the data tree is the pending snapshot.
-  const lastCommittedZxid = isLearner(p) && p.pendingSnapshot !== undefined ? p.pendingSnapshot.zxid : zxidAt(p.history, p.lastCommitted);
+  const lastCommittedZxid = isLearner(p) && p.pendingSnapshot !== undefined ? p.pendingSnapshot.zxid : lastZxid(server.applied);
   return {
     state: p.role,
     zabState: p.phase,

@@ -7,7 +7,8 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { PeerBug } from '../../impl/quorum/peer/types.ts';
+import { step } from '../../impl/quorum/peer/step.ts';
+import type { Peer, PeerBug, PeerEvent } from '../../impl/quorum/peer/types.ts';
 import { zabAdapter } from '../adapters/zab.ts';
 import { randomWalks } from '../generate.ts';
 import { parseTrace, type NodeProjection, type Trace } from '../trace.ts';
@@ -103,6 +104,23 @@ describe('the known difference sync-trunc-where-spec-snaps', () => {
     for (const v of differences) {
       expect(v).toMatchObject({ verdict: 'unexpected-action', known: 'sync-trunc-where-spec-snaps', action: expect.stringMatching(/^LeaderProcessACKEPOCH/) });
       expect((v as { detail: string }).detail).toMatch(/impl \[TRUNC\(4294967297\), .*\], spec \[SNAP\(/);
+    }
+  });
+});
+
+describe('the projection is read from outside the core', () => {
+  it('a core that counts a commit but never delivers it to the data tree diverges at its first commit', () => {
+    const forgetful = (peer: Peer, event: PeerEvent) => {
+      const t = step(peer, event);
+      return { state: t.state, effects: t.effects.filter((e) => e.type !== 'deliver') };
+    };
+    const walks = randomWalks(zabAdapter, 'ci', { walks: 20, seed: 1, depthMax: 60 });
+    const verdicts = walks.map((w) => replayTrace(w, { step: forgetful, discoveryTimeout: true }));
+    const caught = verdicts.filter((v) => v.verdict !== 'conforms');
+    expect(caught.length).toBeGreaterThan(0);
+    for (const v of caught) {
+      expect(v.verdict).toBe('diverging-state');
+      expect(differingFields(v).every((f) => f.endsWith('.lastCommittedZxid'))).toBe(true);
     }
   });
 });

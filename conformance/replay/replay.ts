@@ -55,6 +55,7 @@ import type { Model } from '../../model-check/model.ts';
 import { assertNever } from '../../spec/common/assert.ts';
 import type { ZabAction, ZabCluster } from '../../spec/zab/cluster.ts';
 import { zabSpec } from '../../spec/zab/spec.ts';
+import type { StepFunction } from '../../impl/quorum/peer/recording.ts';
 import type { PeerBug, PeerConfig } from '../../impl/quorum/peer/types.ts';
 import { projectZab } from '../adapters/zab.ts';
 import { ACTION_TAKEN, canonical, NODES, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
@@ -75,6 +76,8 @@ export interface ReplayOptions {
    * step (counted as abstracted) instead of reporting discovery-leader-keeps-running.
    */
   readonly discoveryTimeout?: boolean;
+  /** The reducer under test (tests inject broken ones); default the core's step. */
+  readonly step?: StepFunction;
 }
 
 export type DivergenceKind = 'missing-action' | 'unexpected-action' | 'diverging-state';
@@ -166,7 +169,7 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayVe
     return { verdict: 'invalid', step: 0, error: 'the spec\u2019s initial state does not project to state 0 of the trace' };
   }
   const config: PeerConfig = { voters: spec.config.voters, committedLogCountMax: REPLAY_COMMITTED_LOG_COUNT_MAX, ...(options.bugs !== undefined && options.bugs.size > 0 ? { bugs: options.bugs } : {}) };
-  const world = new PeerWorld(config, spec.servers.map(serverFromSpec));
+  const world = new PeerWorld(config, spec.servers.map(serverFromSpec), options.step);
   const reproduce = options.reproduce ?? 'conformance/replay: replayTrace(trace)';
   const abstracted: Record<string, number> = {};
 
@@ -207,9 +210,15 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayVe
 function serverFromSpec(s: ZabCluster['servers'][number]): Server {
   const disk = { acceptedEpoch: s.disk.acceptedEpoch, currentEpoch: s.disk.currentEpoch, log: s.disk.log.map(peerTxn), snapshotCount: s.disk.lastSnapshot };
   const node = s.node;
-  if (node === null) return { slot: { status: 'down' }, disk, pending: [] };
+  if (node === null) return { slot: { status: 'down' }, disk, pending: [], applied: [] };
   if (node.state !== 'LOOKING' || s.pending.length > 0) throw new Error('replay: a trace must start with every server LOOKING or down and nothing queued');
-  return { slot: { status: 'looking', memory: { acceptedEpoch: node.acceptedEpoch, currentEpoch: node.currentEpoch, history: node.history.map(peerTxn), lastCommitted: node.lastCommitted } }, disk, pending: [] };
+  const history = node.history.map(peerTxn);
+  return {
+    slot: { status: 'looking', memory: { acceptedEpoch: node.acceptedEpoch, currentEpoch: node.currentEpoch, history, lastCommitted: node.lastCommitted } },
+    disk,
+    pending: [],
+    applied: history.slice(0, node.lastCommitted),
+  };
 }
 
 const fail = (kind: DivergenceKind, detail: string): never => {
