@@ -1,0 +1,110 @@
+// The merge's rules on hand-written member lines (ensemble.test.ts runs them on a real ensemble):
+// reading files a SIGKILL may have torn, putting group commits and NEWLEADER's fsyncs in spec
+// terms, and placing a crash where the others noticed it.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { coalesceNewLeader, mergeMembers, normalizeGroupCommits, readMemberFiles, type MemberLine, type MemberPeer } from './ensemble.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const z = (epoch: number, counter: number) => `0x${((BigInt(epoch) << 32n) | BigInt(counter)).toString(16)}`;
+
+function follower(last: string, synced: string, committed = '0x0', currentEpoch = 1): MemberPeer {
+  return { role: 'FOLLOWING', phase: 'BROADCAST', acceptedEpoch: 1, currentEpoch, lastZxid: last, lastCommittedZxid: committed, syncedZxid: synced, leader: 3 };
+}
+
+const step = (tUs: number, event: MemberLine['event'], peer: MemberPeer, sid = 1, run = 1): MemberLine => ({ tUs, sid, run, kind: 'step', event, peer });
+const proposal = (zxid: string) => ({ type: 'Receive', from: 3, message: { type: 'PROPOSAL', zxid } }) as const;
+const synced = (zxid: string) => ({ type: 'LogSynced', zxid }) as const;
+
+describe('reading member files', () => {
+  it('drops a last line torn by a SIGKILL, and refuses a recording without syncedZxid', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zkspec-merge-'));
+    dirs.push(dir);
+    const start = JSON.stringify({ tUs: 1, sid: 1, run: 0, kind: 'start', detail: 'acceptedEpoch 0 currentEpoch 0 lastLoggedZxid 0x0' });
+    writeFileSync(join(dir, 'member-1.jsonl'), `${start}\n{"tUs": 2, "sid": 1, "ru`);
+    const read = readMemberFiles(dir);
+    expect(read.ok && read.members.get(1)!.length).toBe(1);
+
+    const old = JSON.stringify({ tUs: 2, sid: 1, run: 1, kind: 'step', event: { type: 'ConnectToLeader' }, peer: { role: 'FOLLOWING', phase: 'DISCOVERY', acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0' } });
+    writeFileSync(join(dir, 'member-1.jsonl'), `${start}\n${old}\n`);
+    const refused = readMemberFiles(dir);
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.error).toBe('member-1.jsonl:2: no syncedZxid (recorded before impl/ensemble/peer-trace.ts wrote it)');
+  });
+});
+
+describe('group commits in spec terms', () => {
+  it('moves a LogSynced of z back to just after the PROPOSAL of z, past the next PROPOSAL', () => {
+    const lines = [
+      step(10, proposal(z(1, 1)), follower(z(1, 1), '0x0')),
+      step(20, proposal(z(1, 2)), follower(z(1, 2), '0x0')),
+      step(30, synced(z(1, 1)), follower(z(1, 2), z(1, 1))),
+      step(40, synced(z(1, 2)), follower(z(1, 2), z(1, 2))),
+    ];
+    const { lines: out, moved } = normalizeGroupCommits(lines);
+    expect(moved).toBe(1);
+    expect(out.map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.syncedZxid}`)).toEqual([
+      `Receive:${z(1, 1)}:0x0`,
+      `LogSynced:${z(1, 1)}:${z(1, 1)}`,
+      `Receive:${z(1, 2)}:${z(1, 1)}`,
+      `LogSynced:${z(1, 2)}:${z(1, 2)}`,
+    ]);
+    // Still in time order: the moved sync takes a time just before the line it now precedes.
+    expect(out[1]!.tUs).toBe(19.5);
+  });
+
+  it('leaves a sync in place when an ACK at the leader came in between', () => {
+    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
+    const lines = [
+      step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
+      step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
+      step(25, { type: 'Receive', from: 1, message: { type: 'ACK', zxid: z(1, 1) } }, leader(z(1, 2), '0x0', '0x0'), 3),
+      step(30, synced(z(1, 1)), leader(z(1, 2), z(1, 1), z(1, 1)), 3),
+    ];
+    expect(normalizeGroupCommits(lines).moved).toBe(0);
+  });
+});
+
+describe('NEWLEADER in spec terms', () => {
+  const newLeader = (tUs: number, peer: MemberPeer) => step(tUs, { type: 'Receive', from: 3, message: { type: 'NEWLEADER', epoch: 2 } }, peer);
+  const syncing = (last: string, syncedZ: string, currentEpoch: number): MemberPeer => ({ ...follower(last, syncedZ, '0x0', currentEpoch), phase: 'SYNCHRONIZATION', acceptedEpoch: 2 });
+
+  it('joins NEWLEADER with the fsyncs it waits for, at the time of the last one', () => {
+    const lines = [newLeader(10, syncing(z(2, 2), z(1, 5), 1)), step(20, synced(z(2, 1)), syncing(z(2, 2), z(2, 1), 1)), step(30, synced(z(2, 2)), syncing(z(2, 2), z(2, 2), 2))];
+    const { lines: out, coalesced } = coalesceNewLeader(lines);
+    expect(coalesced).toBe(1);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.tUs).toBe(30);
+    expect(out[0]!.peer).toMatchObject({ currentEpoch: 2, syncedZxid: z(2, 2) });
+  });
+
+  it('does not join them when currentEpoch was written before the proposals were durable (ZOOKEEPER-4643)', () => {
+    const lines = [newLeader(10, syncing(z(2, 2), z(1, 5), 1)), step(20, synced(z(2, 1)), syncing(z(2, 2), z(2, 1), 2)), step(30, synced(z(2, 2)), syncing(z(2, 2), z(2, 2), 2))];
+    expect(coalesceNewLeader(lines).coalesced).toBe(0);
+  });
+});
+
+describe('a crash', () => {
+  it('is placed where the followers noticed it, and takes them to LOOKING in the same step', () => {
+    const start = (sid: number, tUs: number, last = '0x0'): MemberLine => ({ tUs, sid, run: 0, kind: 'start', detail: `acceptedEpoch 0 currentEpoch 0 lastLoggedZxid ${last}` });
+    const elected = (sid: number, tUs: number, what: string): MemberLine => ({ tUs, sid, run: 1, kind: 'elected', detail: what });
+    const disc = (sid: number, role: 'LEADING' | 'FOLLOWING'): MemberPeer => ({ role, phase: 'DISCOVERY', acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0', syncedZxid: '0x0', leader: 3 });
+    const lookingPeer: MemberPeer = { role: 'LOOKING', acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0', syncedZxid: '0x0' };
+    const members = new Map<number, MemberLine[]>([
+      [1, [start(1, 0), elected(1, 10, 'FOLLOWING leader 3'), step(20, { type: 'ConnectToLeader' }, disc(1, 'FOLLOWING'), 1), step(90, { type: 'LeaderLost' }, lookingPeer, 1)]],
+      [2, [start(2, 0), elected(2, 10, 'FOLLOWING leader 3'), step(30, { type: 'ConnectToLeader' }, disc(2, 'FOLLOWING'), 2), step(95, { type: 'LeaderLost' }, lookingPeer, 2)]],
+      [3, [start(3, 0), elected(3, 15, 'LEADING leader 3'), start(3, 200)]],
+    ]);
+    const { trace, notes } = mergeMembers(members);
+    expect(trace.states.map((s) => s['mbt::actionTaken'])).toEqual(['init', 'ElectLeader(s2, {s0, s2})', 'FollowLeader(s1, s2)', 'NodeCrash(s2)', 'NodeStart(s2)']);
+    expect(trace.states[3]!.nodes.map((n) => n['state'])).toEqual(['LOOKING', 'LOOKING', 'DOWN']);
+    expect(notes).toMatchObject({ crashes: 1, elections: 2, timeouts: 0, stray: [] });
+  });
+});
