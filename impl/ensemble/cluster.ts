@@ -12,9 +12,11 @@
 // can isolate any member from the others, in both directions, without
 // touching its client port: ZooKeeper's QuorumCnxManager keeps one election
 // connection per pair, opened by the larger sid (a smaller sid that connects
-// is dropped and called back), and learners open the quorum connection to
-// the leader, so every peer connection goes through the proxy of the side
-// that opened it.
+// is dropped and called back, at the address it advertised, which the proxy
+// rewrites: rewriteAdvertisedElectionPort), and learners open the quorum
+// connection to the leader, so every peer connection goes through the proxy
+// of the side that opened it. Ports are picked below the ephemeral range
+// (reservePorts).
 //
 // Processes are SIGKILLed by PID: by `kill`, by `stopAll`, and, for any the
 // caller forgot, when this process exits. Every wait is bounded.
@@ -213,8 +215,7 @@ export class Ensemble {
     const ownsBaseDir = options.baseDir === undefined;
     const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), `zk-ensemble-${options.kind}-`));
     mkdirSync(baseDir, { recursive: true });
-    // Every port at once, proxies' included: a proxy listening on port 0 could otherwise be given a member's port
-    // in the moment between freePorts releasing it and the member binding it.
+    // Every port at once, proxies' included, so that none is handed out twice.
     const proxyCount = options.proxies === false ? 0 : 2 * count * (count - 1);
     const ports = await reservePorts(3 * count + proxyCount);
     const proxyPorts = ports.slice(3 * count);
@@ -248,15 +249,23 @@ export class Ensemble {
           peerAddress.set(`${from.id}->${to.id}`, { quorumPort: to.quorumPort, electionPort: to.electionPort });
           continue;
         }
-        const quorum = await TcpProxy.start({ targetPort: to.quorumPort, listenPort: pairPorts.get(`${from.id}->${to.id}`)!.quorum, name: `${from.id}->${to.id} quorum` });
-        const election = await TcpProxy.start({
-          targetPort: to.electionPort,
-          listenPort: electionProxyPort(from.id, to.id),
-          name: `${from.id}->${to.id} election`,
-          rewriteHead: (head) => rewriteAdvertisedElectionPort(head, from.electionPort, electionProxyPort(to.id, from.id)),
-        });
-        partitioner.add(from.id, to.id, quorum);
-        partitioner.add(from.id, to.id, election);
+        let quorum: TcpProxy;
+        let election: TcpProxy;
+        try {
+          quorum = await TcpProxy.start({ targetPort: to.quorumPort, listenPort: pairPorts.get(`${from.id}->${to.id}`)!.quorum, name: `${from.id}->${to.id} quorum` });
+          partitioner.add(from.id, to.id, quorum);
+          election = await TcpProxy.start({
+            targetPort: to.electionPort,
+            listenPort: electionProxyPort(from.id, to.id),
+            name: `${from.id}->${to.id} election`,
+            rewriteHead: (head) => rewriteAdvertisedElectionPort(head, from.electionPort, electionProxyPort(to.id, from.id)),
+          });
+          partitioner.add(from.id, to.id, election);
+        } catch (error) {
+          await partitioner.closeAll();
+          if (ownsBaseDir) rmSync(baseDir, { recursive: true, force: true });
+          throw error;
+        }
         peerAddress.set(`${from.id}->${to.id}`, { quorumPort: quorum.port, electionPort: election.port });
       }
     }
