@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { PeerBug } from '../../impl/quorum/peer/types.ts';
 import { parseTrace, type NodeProjection, type Trace } from '../trace.ts';
-import { PROCESS_PRESETS, processSuiteTraces, replayTraceInProcesses, valueOfTxnBytes, valueTxnBytes, type ProcessReplayVerdict } from './processes.ts';
+import { historyDifference, PROCESS_PRESETS, processSuiteTraces, replayTraceInProcesses, valueOfTxnBytes, valueTxnBytes, type ProcessReplayVerdict } from './processes.ts';
 import { scenarioFile } from './suite.ts';
 
 function scenario(mutant: string): Trace {
@@ -45,6 +45,29 @@ describe('a spec value travels as a createSession txn', () => {
   });
 });
 
+describe("a member's log is compared with the spec's by value", () => {
+  const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+  const zxid = (counter: number) => ({ epoch: 1, counter }) as never;
+  const node = { history: [{ zxid: zxid(1), value: 1 }, { zxid: zxid(2), value: 2 }], lastCommitted: 1 } as never;
+
+  it('the same txns, the same delivered prefix: no difference', () => {
+    const extra = { history: [['4294967297', b64(valueTxnBytes(4294967297n, 1))], ['4294967298', b64(valueTxnBytes(4294967298n, 2))]] as const, committed: 1 };
+    expect(historyDifference(extra, node)).toBeUndefined();
+  });
+
+  it('another value at the same zxid, or more delivered, is a difference naming both logs', () => {
+    const other = { history: [['4294967297', b64(valueTxnBytes(4294967297n, 1))], ['4294967298', b64(valueTxnBytes(4294967298n, 3))]] as const, committed: 1 };
+    expect(historyDifference(other, node)).toBe('log: impl [4294967297=1 4294967298=3], spec [4294967297=1 4294967298=2]; delivered: impl [4294967297=1], spec [4294967297=1]');
+    const ahead = { history: [['4294967297', b64(valueTxnBytes(4294967297n, 1))], ['4294967298', b64(valueTxnBytes(4294967298n, 2))]] as const, committed: 2 };
+    expect(historyDifference(ahead, node)).toMatch(/delivered: impl \[4294967297=1 4294967298=2\], spec \[4294967297=1\]$/);
+  });
+
+  it("a snapshot's stand-in (no payload) hides the txns it covers, not those after it", () => {
+    const extra = { history: [['4294967297', ''], ['4294967298', b64(valueTxnBytes(4294967298n, 2))]] as const, committed: 1 };
+    expect(historyDifference(extra, node)).toBeUndefined();
+  });
+});
+
 describe('the known-bug scenarios against member processes, judged by the correct spec', () => {
   it.each([
     ['ZOOKEEPER-3911', 9],
@@ -69,6 +92,12 @@ describe('the known-bug scenarios against member processes, judged by the correc
     const report = (v as { report: string }).report;
     expect(report).toContain('s1    lastZxid    4294967297   4294967298   <-- differs');
     expect(report).toContain('reproduce: REPRO');
+  });
+
+  it('ZOOKEEPER-4646 built in: at NEWLEADER (step 8) the ACK leaves with the proposal still held (loggedZxid behind)', async () => {
+    const v = await replayTraceInProcesses(scenario('ZOOKEEPER-4646'), { judge: 'correct-spec', bugs: bugs('ZOOKEEPER-4646'), stepTimeoutMs: 1500 });
+    expect(v).toMatchObject({ verdict: 'diverging-state', step: 8, action: 'FollowerProcessNEWLEADER(s1, s0) [NEWLEADER]' });
+    expect(differingFields(v)).toEqual(['s1.loggedZxid']);
   });
 
   it('ZOOKEEPER-4643 built in: the crash point inside NEWLEADER (step 8) would leave currentEpoch 2 on disk before the synced proposal', async () => {

@@ -385,10 +385,36 @@ function discoveryLeadersGivingUp(impl: readonly NodeProjection[], before: ZabCl
   return ids;
 }
 
+/**
+ * A member's log and delivered prefix as `zxid=value` strings, and the spec's,
+ * each without what a snapshot stand-in covers (its txns are not listed on
+ * the impl side: a SNAP carries a tree); undefined when they agree.
+ */
+export function historyDifference(extra: Pick<ControlExtra, 'history' | 'committed'>, node: NonNullable<ZabCluster['servers'][number]['node']>): string | undefined {
+  const impl = extra.history.map(([zxid, data]) => ({ zxid: BigInt(zxid), value: data === '' ? undefined : valueOfTxnBytes(Buffer.from(data, 'base64')) }));
+  const covered = impl.reduce((z, t) => (t.value === undefined && t.zxid > z ? t.zxid : z), 0n);
+  const show = (ts: readonly { zxid: bigint; value: number | undefined }[]) => ts.filter((t) => t.zxid > covered).map((t) => `${t.zxid}=${t.value}`);
+  const spec = node.history.map((t) => ({ zxid: peerZxid(t.zxid), value: t.value as number | undefined }));
+  const mine = show(impl).join(' ');
+  const theirs = show(spec).join(' ');
+  const mineCommitted = show(impl.slice(0, extra.committed)).join(' ');
+  const theirsCommitted = show(spec.slice(0, node.lastCommitted)).join(' ');
+  if (mine === theirs && mineCommitted === theirsCommitted) return undefined;
+  const after = covered > 0n ? ` (after the snapshot at ${covered})` : '';
+  return `log${after}: impl [${mine}], spec [${theirs}]; delivered: impl [${mineCommitted}], spec [${theirsCommitted}]`;
+}
+
 /** What differs between an observation and the spec's state after a step; undefined when nothing does. */
 function difference(seen: Observation, expected: readonly NodeProjection[], spec: ZabCluster): { kind: DivergenceKind; detail: string } | undefined {
   if (canonical(seen.projections as unknown as ItfValue) !== canonical(expected as unknown as ItfValue)) {
     return { kind: 'diverging-state', detail: "the members' projections differ from the spec's" };
+  }
+  // The values: each member's log and delivered prefix, mapped back from its txns (see the header).
+  for (const [id, server] of spec.servers.entries()) {
+    const extra = seen.extras[id];
+    if (extra === undefined || server.node === null) continue;
+    const differs = historyDifference(extra, server.node);
+    if (differs !== undefined) return { kind: 'diverging-state', detail: `s${id} ${differs}` };
   }
   const n = spec.servers.length;
   for (let from = 0; from < n; from++) {

@@ -32,7 +32,7 @@ import { err, ok, type Result } from '../storage/result.ts';
 import { runLeader } from './leader-run.ts';
 import { runLearner } from './learner-run.ts';
 import { controlModeFromEnv, type ControlMode } from './control/control-mode.ts';
-import { projectFromDisk, projectLooking, projectRunning, type ControlExtra, type ControlProjection } from './control/projection.ts';
+import { historyOf, projectFromDisk, projectLooking, projectRunning, type ControlExtra, type ControlProjection } from './control/projection.ts';
 import { ControlServer } from './control/control-server.ts';
 import type { Peer } from '../quorum/peer/types.ts';
 import { membershipOf, type Membership } from './membership.ts';
@@ -333,6 +333,7 @@ class QuorumPeer {
         diskAcceptedEpoch: this.store.acceptedEpoch,
         diskCurrentEpoch: this.store.currentEpoch,
         epochWrites: this.store.epochWritesInFlight,
+        ...(peer === undefined ? historyOf((({ log, snapshotCount }) => ({ history: log, lastCommitted: snapshotCount }))(this.store.peerDisk())) : historyOf(peer)),
       },
     };
   }

@@ -41,6 +41,18 @@ export interface ControlExtra {
   readonly diskCurrentEpoch: number;
   /** Epoch-file writes still in flight. */
   readonly epochWrites: number;
+  /**
+   * The log in memory as [zxid (decimal), payload (base64)] pairs, and how much of it is delivered: the harness
+   * maps payloads back to the spec's values to compare committed prefixes. An empty payload is a stand-in
+   * for a snapshot's txns (replica-store.ts, learner-run.ts's SNAP).
+   */
+  readonly history: readonly (readonly [string, string])[];
+  readonly committed: number;
+}
+
+/** A core's (or a disk's) log for ControlExtra.history. */
+export function historyOf(memory: Pick<Peer, 'history' | 'lastCommitted'>): Pick<ControlExtra, 'history' | 'committed'> {
+  return { history: memory.history.map((t) => [t.zxid.toString(), Buffer.from(t.data).toString('base64')] as const), committed: memory.lastCommitted };
 }
 
 const text = (z: bigint) => z.toString();
