@@ -9,9 +9,11 @@
 // recorded state is one spec action; what the recorder cannot see (none in the
 // simulation) is left to the validator's hidden steps.
 //
-// The projection is conformance/adapters/zab.ts's, read from outside the core:
-// role and phase, the two epochs, the last zxid in memory, the last zxid on
-// disk, the last delivered zxid, the leader it is connected to. Two readings
+// The projection is conformance/adapters/zab.ts's, read from outside the core
+// where the world can: role and phase, the two epochs, the last zxid in
+// memory, the last zxid on disk, the last zxid in the data tree (the world's,
+// built by the deliver and installSnapshot effects), the leader it is
+// connected to. Two readings
 // fit spec/zab's oracle election, where the decision and the connection are
 // one action (FollowLeader, ElectLeader): a learner whose core started but has
 // not connected yet is still LOOKING, and a learner holding a SNAP in memory
@@ -19,14 +21,14 @@
 // core delivers it at NEWLEADER).
 
 import type { Transition } from '../../../spec/common/transition.ts';
-import { lastZxid, zxidAt } from './history.ts';
+import { lastZxid } from './history.ts';
 import type { Peer, PeerDisk, PeerEffect, PeerEvent, PeerMessageType, PeerTxn } from './types.ts';
 
 /** What the world knows of one server: down, LOOKING between runs (with its memory), or running a core. */
 export type ServerView =
   | { readonly status: 'down'; readonly disk: PeerDisk }
-  | { readonly status: 'looking'; readonly disk: PeerDisk; readonly memory: LookingMemory }
-  | { readonly status: 'core'; readonly disk: PeerDisk; readonly peer: Peer };
+  | { readonly status: 'looking'; readonly disk: PeerDisk; readonly memory: LookingMemory; readonly appliedZxid: bigint }
+  | { readonly status: 'core'; readonly disk: PeerDisk; readonly peer: Peer; readonly appliedZxid: bigint };
 
 export interface LookingMemory {
   readonly acceptedEpoch: number;
@@ -100,7 +102,7 @@ export function projectView(id: number, view: ServerView): RecordedProjection {
       acceptedEpoch: m.acceptedEpoch,
       currentEpoch: m.currentEpoch,
       lastZxid: itfInteger(lastZxid(m.history)),
-      lastCommittedZxid: itfInteger(zxidAt(m.history, m.lastCommitted)),
+      lastCommittedZxid: itfInteger(view.appliedZxid),
       loggedZxid,
       leader: -1,
     };
@@ -112,7 +114,7 @@ export function projectView(id: number, view: ServerView): RecordedProjection {
     acceptedEpoch: peer.acceptedEpoch,
     currentEpoch: peer.currentEpoch,
     lastZxid: itfInteger(lastZxid(peer.history)),
-    lastCommittedZxid: itfInteger(snapshot !== undefined ? snapshot.zxid : zxidAt(peer.history, peer.lastCommitted)),
+    lastCommittedZxid: itfInteger(snapshot !== undefined ? snapshot.zxid : view.appliedZxid),
     loggedZxid,
     leader: peer.role === 'LEADING' ? id : isLearner ? peer.leader : -1,
   };

@@ -33,7 +33,7 @@ import { assert } from '../../../spec/common/assert.ts';
 import type { Transition } from '../../../spec/common/transition.ts';
 import { startLeading } from './leader.ts';
 import { startFollowing } from './learner.ts';
-import { indexOfZxid, lastZxid } from './history.ts';
+import { indexOfZxid, lastZxid, zxidAt } from './history.ts';
 import { PeerRecorder, takeRunnerSnapshot, type LookingMemory, type ServerView } from './recording.ts';
 import { step } from './step.ts';
 import type { Peer, PeerConfig, PeerDisk, PeerEffect, PeerEvent, PeerMessage, PeerTxn, SyncMode } from './types.ts';
@@ -91,6 +91,8 @@ interface Server {
   deliveredCount: number;
   /** With `record`: the memory of a server between two runs of its core (LOOKING), undefined when down or running. */
   looking?: LookingMemory;
+  /** With `record`: the last zxid in this server's data tree (what its deliver and installSnapshot effects built). */
+  appliedZxid?: bigint;
 }
 
 const VOTERS = 3;
@@ -127,8 +129,9 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   let leaderId = -1;
   const viewOf = (id: number): ServerView => {
     const server = servers[id]!;
-    if (server.peer !== undefined) return { status: 'core', disk: server.disk, peer: server.peer };
-    if (server.looking !== undefined) return { status: 'looking', disk: server.disk, memory: server.looking };
+    const appliedZxid = server.appliedZxid ?? 0n;
+    if (server.peer !== undefined) return { status: 'core', disk: server.disk, peer: server.peer, appliedZxid };
+    if (server.looking !== undefined) return { status: 'looking', disk: server.disk, memory: server.looking, appliedZxid };
     return { status: 'down', disk: server.disk };
   };
   const recorder = options.record === true ? new PeerRecorder(viewOf, serverCount) : undefined;
@@ -235,6 +238,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
       // Between runs the server keeps its memory; a learner whose SNAP never reached the disk rereads it.
       const snap = (before.role === 'FOLLOWING' || before.role === 'OBSERVING') && before.pendingSnapshot !== undefined;
       server.looking = snap ? fromDisk(server.disk) : { acceptedEpoch: state.acceptedEpoch, currentEpoch: state.currentEpoch, history: state.history, lastCommitted: state.lastCommitted };
+      if (snap) server.appliedZxid = zxidAt(server.disk.log, server.looking.lastCommitted);
     }
     server.peer = state;
     for (const effect of effects) applyEffect(id, state, effect);
@@ -280,6 +284,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         server.disk = { ...server.disk, log: effect.txns, snapshotCount: effect.txns.length };
         server.pending = [];
         server.deliveredCount = effect.txns.length;
+        if (recorder !== undefined) server.appliedZxid = lastZxid(effect.txns);
         return;
       case 'send':
         checkSend(id, peer, effect.to, effect.message);
@@ -287,6 +292,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         return;
       case 'deliver':
         checkDelivered(id, effect.txn);
+        if (recorder !== undefined) server.appliedZxid = effect.txn.zxid;
         return;
       case 'goLooking':
         if (id === leaderId) {
@@ -343,6 +349,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     const server = servers[id]!;
     server.looking = undefined;
     server.deliveredCount = Math.min(server.disk.snapshotCount, server.disk.log.length);
+    if (recorder !== undefined) server.appliedZxid = zxidAt(server.disk.log, server.deliveredCount);
     server.pending = [];
     server.peer = id === leaderId ? startLeading(id, config, server.disk) : startFollowing(id, config, server.disk, leaderId);
   }
@@ -455,6 +462,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         server.pending = [];
         server.peer = undefined;
         server.looking = fromDisk(server.disk);
+        server.appliedZxid = zxidAt(server.disk.log, server.looking.lastCommitted);
         rec.commit();
       });
     }
@@ -471,7 +479,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   const eraRetriesMax = 8;
   if (recorder !== undefined) {
     // spec/zab's initial state: every server up, LOOKING, with an empty disk.
-    servers.forEach((server) => (server.looking = fromDisk(server.disk)));
+    servers.forEach((server) => {
+      server.looking = fromDisk(server.disk);
+      server.appliedZxid = 0n;
+    });
     recorder.commit();
   }
   for (era = 1; era <= options.eras + eraRetriesMax; era++) {
