@@ -289,17 +289,23 @@ const server = net.createServer((socket) => {
 server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
 `;
 
-async function generatorCeiling(durationMs: number): Promise<Cell & { readonly nullServerCpuPercent: number }> {
+type Ceiling = Cell & { readonly workload: string; readonly nullServerCpuPercent: number };
+
+/** This generator's create and getData loops at 64 outstanding against the null server. */
+async function generatorCeiling(durationMs: number): Promise<Ceiling[]> {
   const child = spawn(process.execPath, ['-e', nullServerSource], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.once('data', (c: Buffer) => resolve(Number(c.toString().trim())));
       child.once('exit', (code) => reject(new Error(`the null server exited (${code})`)));
     });
-    const w = workloads[2]!.make('ceiling');
-    await runSpreadLoad([port], w, { outstanding: 64, sessions: 8, durationMs: Math.min(2000, durationMs) }, [child.pid!]);
-    const cell = await runSpreadLoad([port], w, { outstanding: 64, sessions: 8, durationMs }, [child.pid!]);
-    return { ...cell, nullServerCpuPercent: cell.serversCpuPercent };
+    const results: Ceiling[] = [];
+    for (const w of [workloads[0]!, workloads[2]!]) {
+      await runSpreadLoad([port], w.make('warmup'), { outstanding: 64, sessions: 8, durationMs: Math.min(2000, durationMs) }, [child.pid!]);
+      const cell = await runSpreadLoad([port], w.make('ceiling'), { outstanding: 64, sessions: 8, durationMs }, [child.pid!]);
+      results.push({ ...cell, workload: w.name, nullServerCpuPercent: cell.serversCpuPercent });
+    }
+    return results;
   } finally {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
   }
@@ -455,7 +461,7 @@ async function main(): Promise<number> {
 
   // The generator alone, against a server that does nothing (after the ensembles are gone, so it has the machine).
   const ceiling = options.crossChecks ? await generatorCeiling(durationMs) : undefined;
-  if (ceiling !== undefined) process.stderr.write(`generator ceiling: ${fmt(ceiling.opsPerSecond)} getData/s at 64 outstanding, generator CPU ${fmt(ceiling.generatorCpuPercent)} %\n`);
+  for (const c of ceiling ?? []) process.stderr.write(`generator ceiling: ${c.workload} ${fmt(c.opsPerSecond)} ops/s at 64 outstanding, generator CPU ${fmt(c.generatorCpuPercent)} %\n`);
 
   const loadAfter = loadavg();
   const fsyncAfter = fsyncProbe();
@@ -503,9 +509,12 @@ async function main(): Promise<number> {
     ...(ceiling !== undefined
       ? [
           '',
-          `The generator's own ceiling: the same 64-outstanding getData loop against a server that does nothing (a child process answering every request at once with a canned 100-byte reply) ` +
-            `reached ${fmt(ceiling.opsPerSecond)} ops/s (p50 ${ms(ceiling.p50Ms)} ms) with the generator at ${fmt(ceiling.generatorCpuPercent)} % of a core and the null server at ${fmt(ceiling.nullServerCpuPercent)} %. ` +
-            'Rows well below that, with the generator far from 100 %, measure the ensembles, not the generator.',
+          "The generator's own ceiling: the same 64-outstanding loops (8 sessions x 8) against a server that does nothing " +
+            `(a child process answering every request at once with a canned 100-byte reply, ${options.seconds} s each after a warm-up): ` +
+            ceiling
+              .map((c) => `${c.workload} ${fmt(c.opsPerSecond)} ops/s (p50 ${ms(c.p50Ms)} ms) with the generator at ${fmt(c.generatorCpuPercent)} % of a core and the null server at ${fmt(c.nullServerCpuPercent)} %`)
+              .join('; ') +
+            '. Rows well below that, with the generator far from 100 %, measure the ensembles, not the generator.',
         ]
       : []),
     '',
