@@ -14,7 +14,7 @@
 //          [--bugs ZOOKEEPER-3911,...] [--allow-known] [--discovery-timeout] [--json]
 //       replay spec/zab traces in process against impl/quorum/peer's core (conformance/replay/);
 //       any divergence exits 1 (the documented known differences too, unless --allow-known).
-//       --processes (the networked ensemble) is not available yet: exit 2.
+//       --processes (member processes) is not wired here yet: exit 2, pointing at conformance/replay/processes.ts.
 //   record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]
 //       run impl/quorum/peer's seeded simulation with its recorder and validate each recording
 //       against spec/zab (any rejection exits 1); --out writes the recordings.
@@ -222,7 +222,9 @@ function replay(args: string[], io: Io): number {
     },
   });
   if (values.processes !== undefined) {
-    io.err('replay --processes: not yet available (the networked ensemble runner, impl/ensemble/, is not wired to the replay); the in-process replay runs without it');
+    io.err(
+      'replay --processes: not yet available in this command line (the replay against member processes is the lead\'s conformance/replay/processes.ts: npx tsx conformance/replay/processes.ts --processes ...); the in-process replay runs without it',
+    );
     return 2;
   }
   const bugs = parseBugs(values.bugs);
