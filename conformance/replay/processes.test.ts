@@ -107,8 +107,23 @@ describe('the known-bug scenarios against member processes, judged by the correc
   });
 });
 
+describe('the coverage-directed traces of ci-all-faults and ci-observer (every action kind and branch the BFS reaches)', () => {
+  const presets = ['ci-all-faults', 'ci-observer'];
+  const traces = processSuiteTraces({ scenarios: false, presets, count: 0, seed: 1, depthMax: 40, coverageStatesMax: 20_000, bugs: new Set(), discoveryTimeout: true });
+
+  it('replay to their end against member processes, a DISCOVERY leader\'s initLimit fired where the spec gives up', async () => {
+    expect(traces.length).toBeGreaterThanOrEqual(10);
+    const failures: string[] = [];
+    for (const t of traces) {
+      const v = await replayTraceInProcesses(t.trace, { judge: t.judge, reproduce: t.reproduce, discoveryTimeout: true });
+      if (v.verdict !== 'conforms') failures.push(`${t.name}: ${describeVerdict(v)}`);
+    }
+    expect(failures).toEqual([]);
+  }, 90_000);
+});
+
 describe('seeded random walks of the oracle-election CI presets', () => {
-  const count = 6;
+  const count = 5;
   const seed = 1;
   const traces = processSuiteTraces({ scenarios: false, presets: [...PROCESS_PRESETS], count, seed, depthMax: 40, bugs: new Set(), discoveryTimeout: true });
 

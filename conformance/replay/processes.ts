@@ -55,7 +55,7 @@ import { DataTree } from '../../impl/tree/data-tree.ts';
 import { serializeTree } from '../../impl/tree/snapshot.ts';
 import { decodeTxn, encodeTxn } from '../../impl/tree/txn.ts';
 import { projectZab, zabAdapter } from '../adapters/zab.ts';
-import { randomWalks } from '../generate.ts';
+import { generateCoverage, randomWalks } from '../generate.ts';
 import { ACTION_TAKEN, canonical, itfInteger, NODES, parseTrace, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
 import { peerMessageKey, peerZxid, specMessageKey } from './peer-world.ts';
 import { formatDivergence, KNOWN_DIFFERENCES, type DivergenceKind, type Judge, type KnownDifference, type ReplayVerdict } from './replay.ts';
@@ -594,6 +594,8 @@ export interface ProcessSuiteOptions {
   readonly presets: readonly string[];
   /** Seeded random walks per preset (seeds seed..seed+count-1). */
   readonly count: number;
+  /** The coverage-directed traces of each preset (generate.ts), the model checker's BFS cut at statesMax. */
+  readonly coverageStatesMax?: number;
   readonly seed: number;
   readonly depthMax: number;
   readonly bugs: ReadonlySet<PeerBug>;
@@ -607,7 +609,7 @@ export interface ProcessSuiteOptions {
 }
 
 export interface ProcessSuiteResult {
-  readonly source: 'scenarios' | 'walks' | 'files';
+  readonly source: 'scenarios' | 'coverage' | 'walks' | 'files';
   readonly name: string;
   readonly verdict: ProcessReplayVerdict;
   readonly reproduce: string;
@@ -632,6 +634,13 @@ export function processSuiteTraces(options: ProcessSuiteOptions): { source: Proc
     for (const mutant of zabAdapter.spec.mutants.map((m) => m.name)) {
       const file = `conformance/scenarios/zab/${mutant}.json`;
       out.push({ source: 'scenarios', name: mutant, trace: readTraceFile(scenarioFile(mutant)), judge: 'correct-spec', reproduce: `npm run conformance -- replay --processes --trace ${file} --judge correct-spec${bugFlag}` });
+    }
+  }
+  if (options.coverageStatesMax !== undefined) {
+    for (const preset of options.presets) {
+      generateCoverage(zabAdapter, preset, { statesMax: options.coverageStatesMax }).traces.forEach((trace, k) =>
+        out.push({ source: 'coverage', name: `coverage-${preset}-${k}`, trace, judge: 'trace', reproduce: `npm run conformance -- replay --processes --no-scenarios --count 0 --coverage --preset ${preset} --states-max ${options.coverageStatesMax}${bugFlag}  (trace ${k})` }),
+      );
     }
   }
   if (options.count > 0) {
@@ -671,7 +680,7 @@ export interface ProcessCliIo {
 
 /**
  * `replay --processes [--count N] [--seed S] [--depth D] [--preset P ...] [--trace FILE ... [--judge J]]
- * [--bugs B,...] [--no-scenarios] [--allow-known] [--discovery-timeout] [--step-timeout MS] [--json]`: the process-level suite; exit 0
+ * [--bugs B,...] [--no-scenarios] [--coverage [--states-max N]] [--allow-known] [--discovery-timeout] [--step-timeout MS] [--json]`: the process-level suite; exit 0
  * when every trace conforms (or, with --allow-known, diverges only by a documented difference), 1 on any other
  * divergence or an invalid trace, 2 on bad usage.
  */
@@ -693,6 +702,8 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
         'no-scenarios': { type: 'boolean' },
         'allow-known': { type: 'boolean' },
         'discovery-timeout': { type: 'boolean' },
+        coverage: { type: 'boolean' },
+        'states-max': { type: 'string' },
         'step-timeout': { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -732,7 +743,8 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
   const seed = int(values.seed, 'seed', 1);
   const depthMax = int(values.depth, 'depth', 40);
   const stepTimeoutMs = int(values['step-timeout'], 'step-timeout', 3000);
-  if (count === undefined || seed === undefined || depthMax === undefined || stepTimeoutMs === undefined) return 2;
+  const statesMax = int(values['states-max'], 'states-max', 20_000);
+  if (count === undefined || seed === undefined || depthMax === undefined || stepTimeoutMs === undefined || statesMax === undefined) return 2;
   const startMs = performance.now();
   let results: ProcessSuiteResult[];
   try {
@@ -746,6 +758,7 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
       judge,
       stepTimeoutMs,
       discoveryTimeout: values['discovery-timeout'] === true,
+      ...(values.coverage === true ? { coverageStatesMax: statesMax } : {}),
       ...(values.trace === undefined ? {} : { files: values.trace }),
       onResult: (r, done, total) => io.err(`[${done}/${total}] ${r.name}: ${r.verdict.verdict}${'step' in r.verdict ? ` at step ${r.verdict.step}` : ''} (${r.verdict.elapsedMs} ms)`),
     });
@@ -780,7 +793,7 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
 }
 
 export const PROCESSES_USAGE =
-  'usage: conformance replay --processes [--count N] [--seed S] [--depth D] [--preset P ...] [--trace FILE ... [--judge trace|correct-spec]] [--bugs B,...] [--no-scenarios] [--allow-known] [--discovery-timeout] [--step-timeout MS] [--json]';
+  'usage: conformance replay --processes [--count N] [--seed S] [--depth D] [--preset P ...] [--trace FILE ... [--judge trace|correct-spec]] [--bugs B,...] [--no-scenarios] [--coverage [--states-max N]] [--allow-known] [--discovery-timeout] [--step-timeout MS] [--json]';
 
 /**
  * For conformance/cli.ts, whose commands are synchronous: runs the command in

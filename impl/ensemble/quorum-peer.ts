@@ -184,6 +184,9 @@ class QuorumPeer {
       return;
     }
     const controlled = this.controlledRun;
+    // Test-control mode: the held appends reach the disk when any run ends (a leader's too: Leader.shutdown
+    // shuts the SyncRequestProcessor down, which flushes), before the member counts as LOOKING.
+    if (controlled !== undefined) ended = ended.then(async (end) => ((await this.store.flush()), end));
     void ended.then((end) => {
       if (controlled !== undefined) controlled.over = true;
       this.trace.line('end', { detail: end.reason });
