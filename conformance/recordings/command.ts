@@ -39,6 +39,7 @@ export function validateRecordingCommand(args: readonly string[], io: CommandIo)
       `${n.syncsMoved} group commits and ${n.newLeadersCoalesced} NEWLEADER fsyncs put in spec terms; ${Math.round(result.elapsedMs)} ms`,
   );
   for (const line of n.stray) io.out(`stray line: ${line}`);
+  for (const line of n.lostLines) io.out(`lost lines: ${line}`);
   if (values.json === true) io.out(JSON.stringify({ verdict: v.verdict, ...('step' in v ? { step: v.step } : {}), steps: result.steps, notes: n }));
   switch (v.verdict) {
     case 'accepted':
@@ -46,7 +47,8 @@ export function validateRecordingCommand(args: readonly string[], io: CommandIo)
       return 0;
     case 'rejected':
       io.out(v.report);
-      if (hidden === 0) io.out('(K = 0: a member SIGKILLed under load may have lost its last 50 ms of lines; --hidden 2 lets the validator supply a lost sync or ACK or two)');
+      if (n.lostLines.length > 0) io.out('(a member SIGKILLed under load lost its last lines, see above: a rejection after them may be that, not the protocol)');
+      else if (hidden === 0) io.out('(K = 0: --hidden 2 lets the validator supply a step the recording lacks)');
       return 1;
     case 'undecided':
       io.out(`undecided at step ${v.step}: ${v.reason}`);

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ensemble } from '../../impl/ensemble/cluster.ts';
 import { ACTION_TAKEN, canonical, NODES, type ItfValue, type Trace } from '../trace.ts';
 import { mergeMembers, readMemberFiles, validateMembers, type MemberLine, type Members } from './ensemble.ts';
@@ -96,8 +96,15 @@ beforeAll(async () => {
   members = read.members;
 }, 90_000);
 
+// A failing story keeps its member files for `npm run conformance -- validate-recording DIR`.
+let keep = false;
+afterEach((context) => {
+  if (context.task.result?.state === 'fail') keep = true;
+});
 afterAll(() => {
-  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+  if (dir === '') return;
+  if (keep) console.log(`[recorded ensemble] member files kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 });
 
 /** The index of the first recorded state where two traces differ (label or projection). */
@@ -146,6 +153,8 @@ describe('a recorded ensemble of ours, judged against spec/zab', () => {
     // Every recorded step was a spec step of its own: no hidden step was needed.
     expect(v.hiddenSteps).toBe(0);
     expect(result.notes.stray).toEqual([]);
+    // The kill came after 200 ms of quiet: nobody received anything the killed leader did not record.
+    expect(result.notes.lostLines).toEqual([]);
     expect(result.notes.crashes).toBe(1);
     // At least: the first election, the new leader after the kill with its follower, the restarted member, the healed one.
     expect(result.notes.elections).toBeGreaterThanOrEqual(4);

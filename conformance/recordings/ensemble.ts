@@ -152,9 +152,13 @@ function commutesWithSync(line: MemberLine): boolean {
  * stops the move, and the validator judges the partial sync as it is.
  * Returns the lines in their new order and the number of syncs moved.
  */
-export function normalizeGroupCommits(lines: readonly MemberLine[]): { lines: MemberLine[]; moved: number } {
+export function normalizeGroupCommits(
+  lines: readonly MemberLine[],
+  seenElsewhereBy: (zxid: bigint, tUs: number) => boolean = () => true,
+): { lines: MemberLine[]; moved: number; deferred: number } {
   const out = [...lines];
   let moved = 0;
+  let deferred = 0;
   for (let k = 0; k < out.length; k++) {
     const line = out[k]!;
     const event = line.event;
@@ -165,19 +169,78 @@ export function normalizeGroupCommits(lines: readonly MemberLine[]): { lines: Me
     let j = k - 1;
     while (j >= 0 && out[j]!.run === line.run && commutesWithSync(out[j]!) && BigInt(out[j]!.peer!.lastZxid) > z) j--;
     const before = out[j];
-    if (j === k - 1 || before === undefined || before.kind !== 'step' || before.run !== line.run || BigInt(before.peer!.lastZxid) !== z) continue;
-    const leading = line.peer!.role === 'LEADING';
-    const committed = leading ? line.peer!.lastCommittedZxid : before.peer!.lastCommittedZxid;
-    const first = out[j + 1]!;
-    const synced: MemberLine = { ...line, tUs: first.tUs - 0.5, peer: { ...before.peer!, syncedZxid: zHex, lastCommittedZxid: committed } };
-    const passed = out.slice(j + 1, k).map((l): MemberLine => {
-      const c = BigInt(l.peer!.lastCommittedZxid) > BigInt(committed) ? l.peer!.lastCommittedZxid : committed;
-      return { ...l, peer: { ...l.peer!, syncedZxid: zHex, lastCommittedZxid: c } };
-    });
-    out.splice(j + 1, k - j, synced, ...passed);
-    moved++;
+    if (j !== k - 1 && before !== undefined && before.kind === 'step' && before.run === line.run && BigInt(before.peer!.lastZxid) === z) {
+      const leading = line.peer!.role === 'LEADING';
+      const committed = leading ? line.peer!.lastCommittedZxid : before.peer!.lastCommittedZxid;
+      const first = out[j + 1]!;
+      const synced: MemberLine = { ...line, tUs: first.tUs - 0.5, peer: { ...before.peer!, syncedZxid: zHex, lastCommittedZxid: committed } };
+      const passed = out.slice(j + 1, k).map((l): MemberLine => {
+        const c = BigInt(l.peer!.lastCommittedZxid) > BigInt(committed) ? l.peer!.lastCommittedZxid : committed;
+        return { ...l, peer: { ...l.peer!, syncedZxid: zHex, lastCommittedZxid: c } };
+      });
+      out.splice(j + 1, k - j, synced, ...passed);
+      moved++;
+      continue;
+    }
+    // The other way round: the appends beyond z are put after the sync, when nobody else saw them before it
+    // (no PROPOSAL of theirs received, no ACK of theirs) and nothing in between depends on them (an ACK
+    // received for them, a commit of them).
+    let a = k - 1;
+    while (a >= 0 && out[a]!.kind === 'step' && out[a]!.run === line.run && BigInt(out[a]!.peer!.lastZxid) > z) a--;
+    const base = out[a];
+    if (base === undefined || base.kind !== 'step' || base.run !== line.run || BigInt(base.peer!.lastZxid) !== z) continue;
+    const between = out.slice(a + 1, k);
+    const appends = between.filter((l) => isAppend(l));
+    const others = between.filter((l) => !isAppend(l));
+    const appended = (l: MemberLine) => BigInt(l.peer!.lastZxid);
+    const safe =
+      appends.length > 0 &&
+      appends.every((l) => !seenElsewhereBy(appended(l), line.tUs)) &&
+      others.every((l) => BigInt(l.peer!.lastCommittedZxid) <= z && !(l.event!.type === 'Receive' && BigInt(((l.event as { message: { zxid?: string } }).message.zxid ?? '0x0')) > z));
+    if (!safe) continue;
+    const kept = others.map((l): MemberLine => ({ ...l, peer: { ...l.peer!, lastZxid: base.peer!.lastZxid } }));
+    const synced: MemberLine = { ...line, peer: { ...line.peer!, lastZxid: base.peer!.lastZxid } };
+    const later = appends.map((l, i): MemberLine => ({ ...l, tUs: line.tUs + (i + 1) / (appends.length + 1), peer: { ...l.peer!, syncedZxid: zHex, lastCommittedZxid: line.peer!.lastCommittedZxid } }));
+    out.splice(a + 1, k - a, ...kept, synced, ...later);
+    deferred++;
   }
-  return { lines: out, moved };
+  return { lines: out, moved, deferred };
+}
+
+/** A line that only appends to memory: a client request at the leader, a PROPOSAL at a learner. */
+function isAppend(line: MemberLine): boolean {
+  const e = line.event;
+  return line.kind === 'step' && (e?.type === 'ClientRequest' || (e?.type === 'Receive' && (e.message.type === 'PROPOSAL' || e.message.type === 'INFORM')));
+}
+
+/**
+ * A burst of LogSynced lines (one per zxid of one fsync, reported together)
+ * is one DiskSync: adjacent LogSynced lines of one member and run, the later
+ * ones already in memory at the first, become one line at the first's time
+ * with the last one's projection. Syncing earlier is always possible.
+ */
+export function joinSyncBursts(lines: readonly MemberLine[]): { lines: MemberLine[]; joined: number } {
+  const out: MemberLine[] = [];
+  let joined = 0;
+  for (const line of lines) {
+    const previous = out[out.length - 1];
+    const e = line.event;
+    if (
+      previous !== undefined &&
+      previous.kind === 'step' &&
+      previous.event!.type === 'LogSynced' &&
+      line.kind === 'step' &&
+      e?.type === 'LogSynced' &&
+      previous.run === line.run &&
+      BigInt(previous.peer!.lastZxid) >= BigInt(e.zxid)
+    ) {
+      out[out.length - 1] = { ...line, tUs: previous.tUs };
+      joined++;
+      continue;
+    }
+    out.push(line);
+  }
+  return { lines: out, joined };
 }
 
 /**
@@ -233,10 +296,16 @@ export interface MergeNotes {
   readonly elections: number;
   readonly timeouts: number;
   readonly transactions: number;
-  /** LogSynced lines moved back past appends (normalizeGroupCommits). */
+  /** LogSynced lines put in spec terms: bursts joined, moved back past appends, or appends put after them. */
   readonly syncsMoved: number;
   /** NEWLEADER lines joined with the fsyncs they wait for (coalesceNewLeader). */
   readonly newLeadersCoalesced: number;
+  /**
+   * Per crash, the messages others received from the killed member after its last recorded line: its
+   * last lines were lost with the SIGKILL (peer-trace.ts buffers 50 ms), so the recording shows it
+   * staler than it was, and a rejection after its last line may be that and not the protocol.
+   */
+  readonly lostLines: readonly string[];
   /** Lines of a member after the merge had already ended its run (a dead leader's follower): each one named. */
   readonly stray: readonly string[];
 }
@@ -300,12 +369,25 @@ type Item = { readonly line: MemberLine; readonly order: number } | { readonly c
 export function mergeMembers(recorded: Members, description = 'a recorded ensemble run'): Merged {
   let syncsMoved = 0;
   let newLeadersCoalesced = 0;
+  // When another member first received something about a zxid from each member (a PROPOSAL or COMMIT from
+  // its leader, an ACK from its learner): before then, the member's append of it can be put later.
+  const firstSeen = new Map<string, number>();
+  for (const lines of recorded.values()) {
+    for (const l of lines) {
+      if (l.kind !== 'step' || l.event!.type !== 'Receive') continue;
+      const zxid = (l.event!.message as { zxid?: string }).zxid;
+      if (zxid === undefined) continue;
+      const key = `${l.event!.from}:${BigInt(zxid)}`;
+      if (!firstSeen.has(key) || firstSeen.get(key)! > l.tUs) firstSeen.set(key, l.tUs);
+    }
+  }
   const members = new Map<number, readonly MemberLine[]>();
   for (const [sid, lines] of recorded) {
     const newLeader = coalesceNewLeader(lines);
-    const normalized = normalizeGroupCommits(newLeader.lines);
+    const bursts = joinSyncBursts(newLeader.lines);
+    const normalized = normalizeGroupCommits(bursts.lines, (zxid, tUs) => (firstSeen.get(`${sid}:${zxid}`) ?? Infinity) <= tUs);
     members.set(sid, normalized.lines);
-    syncsMoved += normalized.moved;
+    syncsMoved += normalized.moved + normalized.deferred + bursts.joined;
     newLeadersCoalesced += newLeader.coalesced;
   }
   const sids = [...members.keys()].sort((a, b) => a - b);
@@ -318,6 +400,7 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
 
   // Crashes: a start after the first. Placed where the others first noticed the member gone.
   let crashes = 0;
+  const lostLines: string[] = [];
   for (const sid of sids) {
     const lines = members.get(sid)!;
     for (let k = 1; k < lines.length; k++) {
@@ -337,6 +420,22 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
         }
       }
       items.push({ crash: sid, tUs: at, order: -1 });
+      // Evidence of lines lost with the kill: a message about a zxid beyond what the member's last line shows
+      // (a PROPOSAL beyond its last zxid, a COMMIT beyond its last commit, an ACK beyond its last fsync).
+      const lastStep = lines.slice(0, k).reverse().find((l) => l.kind === 'step');
+      let received = 0;
+      for (const other of sids) {
+        if (other === sid || lastStep === undefined) continue;
+        for (const l of members.get(other)!) {
+          if (l.kind !== 'step' || l.event!.type !== 'Receive' || l.event!.from !== sid || l.tUs <= lastT || l.tUs > at) continue;
+          const m = l.event!.message as { type: string; zxid?: string };
+          if (m.zxid === undefined) continue;
+          const y = BigInt(m.zxid);
+          const p = lastStep.peer!;
+          if ((m.type === 'PROPOSAL' && y > big(p.lastZxid)) || (m.type === 'COMMIT' && y > big(p.lastCommittedZxid)) || (m.type === 'ACK' && y > big(p.syncedZxid))) received++;
+        }
+      }
+      if (received > 0) lostLines.push(`member ${sid} (s${sids.indexOf(sid)}), killed after its line at ${lastT} us: ${received} messages from it about zxids beyond that line`);
     }
   }
   const timeOf = (item: Item) => ('line' in item ? item.line.tUs : item.tUs);
@@ -599,7 +698,7 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
     initialLogs: 0,
   };
   const trace = makeTrace({ source: 'impl', spec: 'zab', preset: null, bounds, mutant: null, seed: null, description }, states);
-  return { trace, notes: { lines: [...recorded.values()].reduce((sum, l) => sum + l.length, 0), crashes, elections, timeouts, transactions: zxids.size, syncsMoved, newLeadersCoalesced, stray } };
+  return { trace, notes: { lines: [...recorded.values()].reduce((sum, l) => sum + l.length, 0), crashes, elections, timeouts, transactions: zxids.size, syncsMoved, newLeadersCoalesced, lostLines, stray } };
 }
 
 export interface RecordingVerdict {

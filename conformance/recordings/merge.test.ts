@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { coalesceNewLeader, mergeMembers, normalizeGroupCommits, readMemberFiles, type MemberLine, type MemberPeer } from './ensemble.ts';
+import { coalesceNewLeader, joinSyncBursts, mergeMembers, normalizeGroupCommits, readMemberFiles, type MemberLine, type MemberPeer } from './ensemble.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -106,5 +106,41 @@ describe('a crash', () => {
     expect(trace.states.map((s) => s['mbt::actionTaken'])).toEqual(['init', 'ElectLeader(s2, {s0, s2})', 'FollowLeader(s1, s2)', 'NodeCrash(s2)', 'NodeStart(s2)']);
     expect(trace.states[3]!.nodes.map((n) => n['state'])).toEqual(['LOOKING', 'LOOKING', 'DOWN']);
     expect(notes).toMatchObject({ crashes: 1, elections: 2, timeouts: 0, stray: [] });
+  });
+});
+
+describe('a burst of fsync reports and a sync behind an ACK', () => {
+  it('joins adjacent LogSynced lines into one DiskSync at the first one’s time', () => {
+    const lines = [
+      step(10, proposal(z(1, 2)), follower(z(1, 2), '0x0')),
+      step(20, synced(z(1, 1)), follower(z(1, 2), z(1, 1))),
+      step(21, synced(z(1, 2)), follower(z(1, 2), z(1, 2))),
+    ];
+    const { lines: out, joined } = joinSyncBursts(lines);
+    expect(joined).toBe(1);
+    expect(out.map((l) => [l.tUs, l.peer!.syncedZxid])).toEqual([
+      [10, '0x0'],
+      [20, z(1, 2)],
+    ]);
+  });
+
+  it('puts a leader’s later client request after a sync an ACK kept in place, unless a follower already had its PROPOSAL', () => {
+    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
+    const lines = [
+      step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
+      step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
+      step(25, { type: 'Receive', from: 1, message: { type: 'ACK', zxid: z(1, 1) } }, leader(z(1, 2), '0x0', '0x0'), 3),
+      step(30, synced(z(1, 1)), leader(z(1, 2), z(1, 1), z(1, 1)), 3),
+    ];
+    const deferred = normalizeGroupCommits(lines, () => false);
+    expect(deferred.deferred).toBe(1);
+    expect(deferred.lines.map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.lastCommittedZxid}`)).toEqual([
+      `ClientRequest:${z(1, 1)}:0x0`,
+      `Receive:${z(1, 1)}:0x0`,
+      `LogSynced:${z(1, 1)}:${z(1, 1)}`,
+      `ClientRequest:${z(1, 2)}:${z(1, 1)}`,
+    ]);
+    // A follower received PROPOSAL (1,2) before the sync: the request cannot be put after it.
+    expect(normalizeGroupCommits(lines, () => true).deferred).toBe(0);
   });
 });
