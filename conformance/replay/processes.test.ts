@@ -9,6 +9,7 @@
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { liveMemberPids } from '../../impl/ensemble/control/controlled-ensemble.ts';
 import type { PeerBug } from '../../impl/quorum/peer/types.ts';
 import { parseTrace, type NodeProjection, type Trace } from '../trace.ts';
 import { historyDifference, PROCESS_PRESETS, processSuiteTraces, replayTraceInProcesses, valueOfTxnBytes, valueTxnBytes, type ProcessReplayVerdict } from './processes.ts';
@@ -92,6 +93,8 @@ describe('the known-bug scenarios against member processes, judged by the correc
     const report = (v as { report: string }).report;
     expect(report).toContain('s1    lastZxid    4294967297   4294967298   <-- differs');
     expect(report).toContain('reproduce: REPRO');
+    // A replay that diverges still SIGKILLs every member it started.
+    expect(liveMemberPids()).toEqual([]);
   });
 
   it('ZOOKEEPER-4646 built in: at NEWLEADER (step 8) the ACK leaves with the proposal still held (loggedZxid behind)', async () => {

@@ -108,6 +108,11 @@ function track(pid: number): void {
   });
 }
 
+/** The PIDs of member processes started here and not yet seen exit (tests check that a replay leaves none). */
+export function liveMemberPids(): number[] {
+  return [...livePids];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One persistent connection to a member's control port; answers come back in order. */

@@ -2,7 +2,7 @@
 // `from` dials leader `to`), which parses both directions into packets
 // (quorum-connection.ts: jute QuorumPackets back to back, a SNAP followed by
 // the snapshot and BenWasHere) and forwards a Zab message only on command:
-// deliver the head, drop it, or leave it queued. Closing the link's
+// deliver the head, duplicate it, drop it, or hold it. Closing the link's
 // connection is a broken connection (spec/zab: LeaderLost / LearnerLost),
 // and what was queued is gone, as TCP loses what was in flight; a blocked
 // link (a partition) closes every connection it is offered.
@@ -137,6 +137,15 @@ export class PacketLink {
     if (direction === 'down') forward(pair.learner, item);
     else if (pair.leader === undefined) pair.early.push(item);
     else forward(pair.leader, item);
+  }
+
+  /** Forwards a copy of the head of a direction's queue and keeps it queued (a duplicated message). */
+  duplicate(direction: Direction): QuorumItem | undefined {
+    const pair = this.pair;
+    const item = pair?.[direction][0];
+    if (pair === undefined || item === undefined) return undefined;
+    this.send(pair, direction, item);
+    return item;
   }
 
   /** Drops the head of a direction's queue (a lost message). */
