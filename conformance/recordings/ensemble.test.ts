@@ -5,8 +5,8 @@
 // conformance/validate.ts against spec/zab. Then the same recording, altered
 // the way known bugs would have altered it, must be rejected at the altered
 // step: a follower's ACK before its fsync, an ACK of NEWLEADER before the
-// synchronised proposals are durable (ZOOKEEPER-4646), a commit nobody could
-// have acknowledged.
+// synchronised proposals are durable (ZOOKEEPER-4646), a currentEpoch written
+// before them (ZOOKEEPER-4643), a commit nobody could have acknowledged.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -204,6 +204,23 @@ describe('a recorded ensemble of ours, judged against spec/zab', () => {
       }
     }
     throw new Error('the recording has no NEWLEADER that waited for an fsync');
+  });
+
+  it('rejects a learner that wrote the new currentEpoch before the synchronised proposals were durable (ZOOKEEPER-4643), at its NEWLEADER', () => {
+    // A NEWLEADER of a new epoch followed by the fsyncs it waits for; the learner shows the new epoch at the first of them.
+    for (const [sid, lines] of members) {
+      for (let k = 0; k + 2 < lines.length; k++) {
+        const newLeader = lines[k]!;
+        const first = lines[k + 1]!;
+        if (!isStep(newLeader, 'Receive', 'NEWLEADER') || !isStep(first, 'LogSynced')) continue;
+        const epoch = (newLeader.event as unknown as { message: { epoch: number } }).message.epoch;
+        if (newLeader.peer!.currentEpoch >= epoch || BigInt(first.peer!.syncedZxid!) >= BigInt(newLeader.peer!.lastZxid)) continue;
+        const early = { ...first, peer: { ...first.peer!, currentEpoch: epoch } };
+        expectRejectedAt(replaced(sid, first, early), /^FollowerProcessNEWLEADER\(s\d, s\d\) \[NEWLEADER\]$/, `currentEpoch ${epoch} at member ${sid} before its fsync`);
+        return;
+      }
+    }
+    throw new Error('the recording has no NEWLEADER of a new epoch that waited for several fsyncs');
   });
 
   it('rejects a commit that no quorum acknowledged, at the step the leader shows it', () => {

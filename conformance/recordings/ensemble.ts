@@ -217,11 +217,16 @@ function isAppend(line: MemberLine): boolean {
  * A burst of LogSynced lines (one per zxid of one fsync, reported together)
  * is one DiskSync: adjacent LogSynced lines of one member and run, the later
  * ones already in memory at the first, become one line at the first's time
- * with the last one's projection. Syncing earlier is always possible.
+ * with the last one's projection. Syncing earlier is always possible. A
+ * burst ends where currentEpoch moved (the epoch file is written between
+ * fsyncs, never inside one), so that an epoch written before the proposals
+ * are durable stays visible.
  */
 export function joinSyncBursts(lines: readonly MemberLine[]): { lines: MemberLine[]; joined: number } {
   const out: MemberLine[] = [];
   let joined = 0;
+  // currentEpoch at the start of the burst being joined: an epoch written between two of its syncs is not one fsync's report.
+  let burstEpoch = -1;
   for (const line of lines) {
     const previous = out[out.length - 1];
     const e = line.event;
@@ -232,12 +237,14 @@ export function joinSyncBursts(lines: readonly MemberLine[]): { lines: MemberLin
       line.kind === 'step' &&
       e?.type === 'LogSynced' &&
       previous.run === line.run &&
+      previous.peer!.currentEpoch === burstEpoch &&
       BigInt(previous.peer!.lastZxid) >= BigInt(e.zxid)
     ) {
       out[out.length - 1] = { ...line, tUs: previous.tUs };
       joined++;
       continue;
     }
+    if (line.kind === 'step' && e?.type === 'LogSynced') burstEpoch = line.peer!.currentEpoch;
     out.push(line);
   }
   return { lines: out, joined };

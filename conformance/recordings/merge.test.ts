@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateRecordingCommand } from './command.ts';
 import { coalesceNewLeader, joinSyncBursts, mergeMembers, normalizeGroupCommits, readMemberFiles, type MemberLine, type MemberPeer } from './ensemble.ts';
 
 const dirs: string[] = [];
@@ -142,5 +143,36 @@ describe('a burst of fsync reports and a sync behind an ACK', () => {
     ]);
     // A follower received PROPOSAL (1,2) before the sync: the request cannot be put after it.
     expect(normalizeGroupCommits(lines, () => true).deferred).toBe(0);
+  });
+});
+
+describe('npm run conformance -- validate-recording', () => {
+  const start = (sid: number, tUs: number): MemberLine => ({ tUs, sid, run: 0, kind: 'start', detail: 'acceptedEpoch 0 currentEpoch 0 lastLoggedZxid 0x0' });
+  const connected = (sid: number, tUs: number, acceptedEpoch = 0): MemberLine =>
+    step(tUs, { type: 'ConnectToLeader' }, { role: 'FOLLOWING', phase: 'DISCOVERY', acceptedEpoch, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0', syncedZxid: '0x0', leader: 3 }, sid);
+  const looking: MemberPeer = { role: 'LOOKING', acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0', syncedZxid: '0x0' };
+  const elected = (sid: number, tUs: number, detail: string): MemberLine => ({ tUs, sid, run: 1, kind: 'elected', detail });
+  const files = (followerEpoch: number): Record<number, MemberLine[]> => ({
+    1: [start(1, 0), elected(1, 10, 'FOLLOWING leader 3'), connected(1, 20, followerEpoch), step(90, { type: 'LeaderLost' }, looking, 1)],
+    2: [start(2, 0), elected(2, 10, 'FOLLOWING leader 3'), connected(2, 30), step(95, { type: 'LeaderLost' }, looking, 2)],
+    3: [start(3, 0), elected(3, 15, 'LEADING leader 3'), start(3, 200)],
+  });
+  const run = (members: Record<number, MemberLine[]>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'zkspec-cli-'));
+    dirs.push(dir);
+    for (const [sid, lines] of Object.entries(members)) writeFileSync(join(dir, `member-${sid}.jsonl`), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const out: string[] = [];
+    const code = validateRecordingCommand([dir], { out: (t) => out.push(t), err: (t) => out.push(t) });
+    return { code, out: out.join('\n') };
+  };
+
+  it('exits 0 on an election and a leader crash the spec explains, 1 on a follower that shows an epoch it was never told, 2 on no files', () => {
+    const accepted = run(files(0));
+    expect(accepted.out).toContain('accepted: 4 recorded steps, 0 hidden spec steps supplied (K = 0)');
+    expect(accepted.code).toBe(0);
+    const rejected = run(files(5));
+    expect(rejected.out).toContain('rejected at step 1 (ElectLeader(s2, {s0, s2}))');
+    expect(rejected.code).toBe(1);
+    expect(run({}).code).toBe(2);
   });
 });
