@@ -1,9 +1,10 @@
 // A seeded run of mixed faults under the safety workload: every 0.8-2 s a
 // seeded choice kills a member (SIGKILL), restarts a dead one, cuts one off
-// (refusing or silent) or heals it, never taking down more than one member of
-// three at a time, so a majority is always there to make progress. After
-// twelve seconds everything is healed and restarted, the ensemble must elect
-// and take writes again, and the history must pass every check of
+// (refusing or silent) or heals it. Usually one member of three is faulty at a
+// time, so a majority can make progress; sometimes a second fault takes the
+// quorum away until a repair, when nothing may be acknowledged that is later
+// lost. After twelve seconds everything is healed and restarted, the ensemble
+// must elect and take writes again, and the history must pass every check of
 // safety-workload.ts on every member. The fault schedule is printed with the
 // seed on failure; ZKSPEC_SEED replays a run.
 
@@ -23,8 +24,8 @@ const faultsForMs = 12_000;
 
 for (const kind of ['zookeeper', 'ours'] as const) {
   describe.runIf(testsRunAgainst(kind))(`a three-member ${kind} ensemble under seeded mixed faults`, () => {
-    it('keeps every acknowledged write and never shows a lost one while members crash, restart, and are cut off one at a time', async () => {
-      const random = seededRandom(seed ^ (kind === 'ours' ? 1 : 2));
+    it('keeps every acknowledged write and never shows a lost one while members crash, restart, and are cut off, at times two at once', async () => {
+      const random = seededRandom(seed); // the same schedule for both kinds
       const schedule: string[] = [];
       const e = await Ensemble.start({ kind, size: 3, tickTimeMs: 200, initLimitTicks: 20, syncLimitTicks: 10 });
       ensembles.push(e);
@@ -37,31 +38,35 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         w.start();
         await w.waitForAcks(200, 10_000, 'before the faults');
 
-        let faulty: { id: number; how: 'killed' | 'isolated' } | undefined;
+        const faulty: { id: number; how: 'killed' | 'isolated' }[] = [];
+        const repair = (f: { id: number; how: 'killed' | 'isolated' }) => (f.how === 'killed' ? e.restart(f.id) : e.heal(f.id));
         const startedMs = Date.now();
         while (Date.now() - startedMs < faultsForMs) {
           await new Promise((r) => setTimeout(r, 800 + Math.floor(random() * 1200)));
           const at = `${((Date.now() - startedMs) / 1000).toFixed(1)}s`;
-          if (faulty === undefined) {
-            const id = e.ids[Math.floor(random() * e.ids.length)]!;
+          // One member down keeps a quorum; a second (less often) takes it away until a repair.
+          const addFault = faulty.length === 0 || (faulty.length === 1 && random() < 0.35);
+          if (addFault) {
+            const healthy = e.ids.filter((id) => !faulty.some((f) => f.id === id));
+            const id = healthy[Math.floor(random() * healthy.length)]!;
             const roll = random();
             if (roll < 0.4) {
               await e.kill(id);
-              faulty = { id, how: 'killed' };
+              faulty.push({ id, how: 'killed' });
+              schedule.push(`${at} kill ${id}`);
             } else {
-              e.partition(id, roll < 0.7 ? 'refuse' : 'stall');
-              faulty = { id, how: 'isolated' };
+              const mode = roll < 0.7 ? 'refuse' : 'stall';
+              e.partition(id, mode);
+              faulty.push({ id, how: 'isolated' });
+              schedule.push(`${at} isolate (${mode}) ${id}`);
             }
-            schedule.push(`${at} ${faulty.how === 'killed' ? 'kill' : `isolate (${roll < 0.7 ? 'refuse' : 'stall'})`} ${id}`);
           } else {
-            if (faulty.how === 'killed') e.restart(faulty.id);
-            else e.heal(faulty.id);
-            schedule.push(`${at} ${faulty.how === 'killed' ? 'restart' : 'heal'} ${faulty.id}`);
-            faulty = undefined;
+            const f = faulty.splice(Math.floor(random() * faulty.length), 1)[0]!;
+            repair(f);
+            schedule.push(`${at} ${f.how === 'killed' ? 'restart' : 'heal'} ${f.id}`);
           }
         }
-        if (faulty?.how === 'killed') e.restart(faulty.id);
-        if (faulty?.how === 'isolated') e.heal(faulty.id);
+        for (const f of faulty.splice(0)) repair(f);
         schedule.push('end: all healed and running');
 
         await e.waitUntilServing(e.ids, 30_000);
@@ -76,7 +81,13 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         // At least three faults and their repairs happened in the window.
         expect(schedule.length).toBeGreaterThanOrEqual(7);
       } catch (error) {
-        throw new Error(`[seed ${seed}, ZKSPEC_SEED=${seed} to replay] faults: ${schedule.join('; ')}\n${(error as Error).message}\n${e.describeLogs(e.ids, 2000)}`, { cause: error });
+        // The members' directories stay for a post-mortem (the logs are in them).
+        ensembles.splice(ensembles.indexOf(e), 1);
+        await e.stopAll({ keepData: true });
+        throw new Error(
+          `[seed ${seed}, ZKSPEC_SEED=${seed} to replay] faults: ${schedule.join('; ')}\n${(error as Error).message}\nlogs kept in ${e.baseDir}\n${e.describeLogs(e.ids, 2000)}`,
+          { cause: error },
+        );
       }
     }, 90_000);
   });
