@@ -340,7 +340,8 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
     }
     verdict ??= { verdict: 'conforms', steps: trace.states.length - 1, abstracted };
   } catch (error) {
-    verdict = { verdict: 'invalid', step: -1, error: `harness failure: ${error instanceof Error ? error.message : String(error)}` };
+    const logs = ensemble.members.map((m) => `--- s${m.index} (${m.logPath}):\n${ensemble.logTail(m.index, 1500)}`).join('\n');
+    verdict = { verdict: 'invalid', step: -1, error: `harness failure: ${error instanceof Error ? error.message : String(error)}\n${logs}` };
   } finally {
     world.close();
     const keep = options.keepData === true;

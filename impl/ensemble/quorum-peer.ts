@@ -291,6 +291,8 @@ class QuorumPeer {
     switch (command) {
       case 'prj':
         return this.controlProjection();
+      case 'who':
+        return { myid: this.membership.myid, pid: process.pid };
       case 'lead':
       case 'follow': {
         if (running) throw new Error(`a ${this.state} run is still going on`);

@@ -4,6 +4,7 @@
 // it). ZooKeeper's four-letter words do not fit: the client port recognises
 // only ZooKeeper's own words, and a word cannot carry an argument.
 //
+//   who              -> {"ok":true,"myid":N,"pid":P}  (the harness checks it talks to the process it started)
 //   prj              -> {"ok":true,"projection":{...},"extra":{...}}
 //   lead             -> {"ok":true}            start a LEADING run
 //   follow <sid>     -> {"ok":true}            start a FOLLOWING (OBSERVING) run under server <sid>

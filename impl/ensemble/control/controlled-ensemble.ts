@@ -312,6 +312,17 @@ export class ControlledEnsemble {
       }
       throw new Error(`member s${index} did not open its control port within ${timeoutMs} ms${gone ? ' (it exited)' : ''}; log:\n${this.logTail(index)}`);
     }
+    // A port is ours only by convention (freePorts): make sure the control port is this process's, not a stranger's.
+    const who = await control.send('who', 5000).catch((error: unknown) => ({ error: String(error) }) as Record<string, unknown>);
+    if (who['pid'] !== pid) {
+      control.close();
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+      throw new Error(`member s${index}'s control port ${m.controlPort} is answered by ${JSON.stringify(who)}, not by pid ${pid}; log:\n${this.logTail(index)}`);
+    }
     this.running.set(index, { child, pid, exited, control });
   }
 
@@ -330,7 +341,7 @@ export class ControlledEnsemble {
   }
 
   /** One control command (control-server.ts); throws when the member refuses it or does not answer. */
-  async command(index: number, line: string, timeoutMs = 5000): Promise<Record<string, unknown>> {
+  async command(index: number, line: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
     const running = this.running.get(index);
     assert(running !== undefined, `member s${index} is not running`);
     const answer = await running.control.send(line, timeoutMs);
