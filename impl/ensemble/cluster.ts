@@ -64,7 +64,7 @@ export type EnsembleOptions = {
   readonly extraConfig?: readonly string[];
   /** ZooKeeper's JVM heap. */
   readonly javaHeapMb?: number;
-  /** ZKSPEC_LOG_LEVEL for ours. */
+  /** ZKSPEC_LOG_LEVEL for ours; by default this process's ZKSPEC_LOG_LEVEL, else info. */
   readonly logLevel?: string;
   /**
    * ZooKeeper's INFO log into server.log through log4j (the default). Off, the
@@ -449,7 +449,7 @@ export class Ensemble {
           ? spawn(process.execPath, ['--import', 'tsx', mainScript, m.configPath], {
               cwd: repoRoot,
               stdio: ['ignore', logFd, logFd],
-              env: { ...process.env, ZKSPEC_LOG_LEVEL: this.options.logLevel ?? 'info' },
+              env: { ...process.env, ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info' },
             })
           : spawn(
               java,
