@@ -155,10 +155,11 @@ function commutesWithSync(line: MemberLine): boolean {
 export function normalizeGroupCommits(
   lines: readonly MemberLine[],
   seenElsewhereBy: (zxid: bigint, tUs: number) => boolean = () => true,
-): { lines: MemberLine[]; moved: number; deferred: number } {
+): { lines: MemberLine[]; moved: number; deferred: number; delayed: number } {
   const out = [...lines];
   let moved = 0;
   let deferred = 0;
+  let delayed = 0;
   for (let k = 0; k < out.length; k++) {
     const line = out[k]!;
     const event = line.event;
@@ -188,7 +189,13 @@ export function normalizeGroupCommits(
     let a = k - 1;
     while (a >= 0 && out[a]!.kind === 'step' && out[a]!.run === line.run && BigInt(out[a]!.peer!.lastZxid) > z) a--;
     const base = out[a];
-    if (base === undefined || base.kind !== 'step' || base.run !== line.run || BigInt(base.peer!.lastZxid) !== z) continue;
+    if (base === undefined || base.kind !== 'step' || base.run !== line.run || BigInt(base.peer!.lastZxid) !== z) {
+      if (delayLeaderSync(out, k)) {
+        delayed++;
+        k--;
+      }
+      continue;
+    }
     const between = out.slice(a + 1, k);
     const appends = between.filter((l) => isAppend(l));
     const others = between.filter((l) => !isAppend(l));
@@ -197,14 +204,47 @@ export function normalizeGroupCommits(
       appends.length > 0 &&
       appends.every((l) => !seenElsewhereBy(appended(l), line.tUs)) &&
       others.every((l) => BigInt(l.peer!.lastCommittedZxid) <= z && !(l.event!.type === 'Receive' && BigInt(((l.event as { message: { zxid?: string } }).message.zxid ?? '0x0')) > z));
-    if (!safe) continue;
+    if (!safe) {
+      if (delayLeaderSync(out, k)) {
+        delayed++;
+        k--;
+      }
+      continue;
+    }
     const kept = others.map((l): MemberLine => ({ ...l, peer: { ...l.peer!, lastZxid: base.peer!.lastZxid } }));
     const synced: MemberLine = { ...line, peer: { ...line.peer!, lastZxid: base.peer!.lastZxid } };
     const later = appends.map((l, i): MemberLine => ({ ...l, tUs: line.tUs + (i + 1) / (appends.length + 1), peer: { ...l.peer!, syncedZxid: zHex, lastCommittedZxid: line.peer!.lastCommittedZxid } }));
     out.splice(a + 1, k - a, ...kept, synced, ...later);
     deferred++;
   }
-  return { lines: out, moved, deferred };
+  return { lines: out, moved, deferred, delayed };
+}
+
+/**
+ * The last way to put a leader's partial fsync report in spec terms: when the
+ * ACKs of its followers committed what the report covers before it (the
+ * leader's own vote was not needed, and the report commits nothing), the
+ * report is dropped and its zxids become durable at the leader's next one;
+ * the lines in between show the older durable zxid. That only makes the
+ * leader's disk look staler, never its commits earlier: the validator still
+ * counts the votes itself, so a commit that needed the leader's own vote is
+ * rejected. Not for a learner, whose ACK leaves at its fsync; not when no
+ * later report follows in the same run (a crash in between would lose what
+ * the real disk kept). Returns whether out[k] was dropped.
+ */
+function delayLeaderSync(out: MemberLine[], k: number): boolean {
+  const line = out[k]!;
+  const before = out[k - 1];
+  if (line.peer!.role !== 'LEADING' || before === undefined || before.kind !== 'step' || before.run !== line.run) return false;
+  if (line.peer!.lastCommittedZxid !== before.peer!.lastCommittedZxid) return false;
+  let m = k + 1;
+  while (m < out.length && out[m]!.kind === 'step' && out[m]!.run === line.run && out[m]!.event!.type !== 'LogSynced') m++;
+  const next = out[m];
+  if (next === undefined || next.kind !== 'step' || next.run !== line.run) return false;
+  const stale = before.peer!.syncedZxid;
+  const between = out.slice(k + 1, m).map((l): MemberLine => ({ ...l, peer: { ...l.peer!, syncedZxid: stale } }));
+  out.splice(k, m - k, ...between);
+  return true;
 }
 
 /** A line that only appends to memory: a client request at the leader, a PROPOSAL at a learner. */
@@ -393,8 +433,17 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
     const newLeader = coalesceNewLeader(lines);
     const bursts = joinSyncBursts(newLeader.lines);
     const normalized = normalizeGroupCommits(bursts.lines, (zxid, tUs) => (firstSeen.get(`${sid}:${zxid}`) ?? Infinity) <= tUs);
-    members.set(sid, normalized.lines);
-    syncsMoved += normalized.moved + normalized.deferred + bursts.joined;
+    // The moves above give times between recorded ones; a member's lines must stay in its own order whatever
+    // the rounding, so each line's time is at least the one before it.
+    let t = -Infinity;
+    members.set(
+      sid,
+      normalized.lines.map((l) => {
+        t = Math.max(t, l.tUs);
+        return l.tUs === t ? l : { ...l, tUs: t };
+      }),
+    );
+    syncsMoved += normalized.moved + normalized.deferred + normalized.delayed + bursts.joined;
     newLeadersCoalesced += newLeader.coalesced;
   }
   const sids = [...members.keys()].sort((a, b) => a - b);

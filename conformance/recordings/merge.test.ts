@@ -5,9 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateRecordingCommand } from './command.ts';
-import { coalesceNewLeader, joinSyncBursts, mergeMembers, normalizeGroupCommits, readMemberFiles, type MemberLine, type MemberPeer } from './ensemble.ts';
+import { coalesceNewLeader, joinSyncBursts, mergeMembers, normalizeGroupCommits, readMemberFiles, validateRecordingDir, type MemberLine, type MemberPeer } from './ensemble.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -174,5 +175,39 @@ describe('npm run conformance -- validate-recording', () => {
     expect(rejected.out).toContain('rejected at step 1 (ElectLeader(s2, {s0, s2}))');
     expect(rejected.code).toBe(1);
     expect(run({}).code).toBe(2);
+  });
+});
+
+describe('a leader whose fsync lags behind its followers', () => {
+  it('makes a report that committed nothing durable at its next report instead, and only then', () => {
+    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
+    const ack = (from: number, zxid: string) => ({ type: 'Receive', from, message: { type: 'ACK', zxid } }) as const;
+    const lines = [
+      step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
+      step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
+      step(25, ack(1, z(1, 1)), leader(z(1, 2), '0x0', '0x0'), 3),
+      step(26, ack(2, z(1, 1)), leader(z(1, 2), '0x0', z(1, 1)), 3),
+      step(30, synced(z(1, 1)), leader(z(1, 2), z(1, 1), z(1, 1)), 3),
+      step(40, synced(z(1, 2)), leader(z(1, 2), z(1, 2), z(1, 1)), 3),
+    ];
+    // A follower had PROPOSAL (1,2) before the report: it cannot be put after it; the report of (1,1) goes.
+    const { lines: out, delayed } = normalizeGroupCommits(lines, () => true);
+    expect(delayed).toBe(1);
+    expect(out.map((l) => `${l.tUs}:${l.event!.type}:${l.peer!.syncedZxid}`)).toEqual(['10:ClientRequest:0x0', '20:ClientRequest:0x0', '25:Receive:0x0', '26:Receive:0x0', `40:LogSynced:${z(1, 2)}`]);
+    // A report that itself committed (the leader's own vote was needed) stays, for the validator to judge.
+    const voting = lines.map((l) => (l.tUs === 26 ? { ...l, peer: { ...l.peer!, lastCommittedZxid: '0x0' } } : l));
+    expect(normalizeGroupCommits(voting, () => true).delayed).toBe(0);
+  });
+});
+
+describe('a real recording kept as a fixture', () => {
+  it('fixtures/leader-fsync-lag (the ensemble story on a loaded machine, the leader fsync 10 ms behind its followers) is accepted', () => {
+    const judged = validateRecordingDir(fileURLToPath(new URL('./fixtures/leader-fsync-lag/', import.meta.url)));
+    expect(judged.ok).toBe(true);
+    if (!judged.ok) return;
+    const { verdict, notes, steps } = judged.result;
+    expect(verdict.verdict === 'rejected' ? verdict.report : verdict.verdict).toBe('accepted');
+    expect(steps).toBe(375);
+    expect(notes).toMatchObject({ lines: 418, crashes: 1, elections: 5, timeouts: 1, transactions: 36, newLeadersCoalesced: 2, lostLines: [], stray: [] });
   });
 });
