@@ -39,12 +39,17 @@
 //   last committed zxid over until the new run's core has caught up with it.
 // - The disk. `loggedZxid` is the core's syncedZxid (the LogSynced it has
 //   seen). A LOOKING member shows it equal to its last zxid: spec/zab flushes
-//   a server's queued writes when it leaves FOLLOWING or LEADING.
+//   a server's queued writes when it leaves FOLLOWING or LEADING. spec/zab's
+//   DiskSync makes the whole queue durable, while the storage reports each
+//   fsync's zxids: joinSyncBursts, normalizeGroupCommits and coalesceNewLeader
+//   put the reports in spec terms where that changes nothing another member
+//   saw, and say how often.
 // - A SIGKILL loses up to 50 ms of the member's lines (peer-trace.ts buffers
 //   them): the recording of that member is then a prefix, and a message it
 //   sent in its last 50 ms is received by others with no record of the
-//   sending. The validator's hidden steps cover a lost DiskSync or ACK or two;
-//   a kill under load that lost a commit seen by others is rejected there.
+//   sending. The merge reports that evidence (`lostLines`); the killed member
+//   shows staler than it was until its crash, which hidden steps cannot
+//   repair, so such a recording is rejected after its last line.
 //
 // Zxids are ZooKeeper's 64-bit epoch << 32 | counter, as the adapter writes
 // them. Values: spec/zab's transactions carry the client request number; the
