@@ -120,8 +120,8 @@ class LeaderRun {
     if (this.context.control !== undefined) this.unregistered.add(connection);
     connection.attach({
       onItem: (item) => {
-        this.unregistered.delete(connection);
         if (coreId === undefined) {
+          this.unregistered.delete(connection);
           coreId = this.register(connection, item);
           if (coreId === undefined) connection.close('first packet is not a valid FOLLOWERINFO/OBSERVERINFO');
           return;
