@@ -50,6 +50,15 @@ let story = '';
 let recordMs = 0;
 
 beforeAll(async () => {
+  // ZKSPEC_RECORDING_DIR=DIR judges a kept run's member files instead of running the story again.
+  const kept = process.env['ZKSPEC_RECORDING_DIR'];
+  if (kept !== undefined && kept !== '') {
+    const read = readMemberFiles(kept);
+    if (!read.ok) throw new Error(read.error);
+    members = read.members;
+    story = `the run kept in ${kept}`;
+    return;
+  }
   dir = mkdtempSync(join(tmpdir(), 'zkspec-recording-'));
   const previous = process.env['ZKSPEC_PEER_TRACE_DIR'];
   // cluster.ts passes its environment to the members it spawns.
@@ -58,8 +67,20 @@ beforeAll(async () => {
   let e: Ensemble | undefined;
   let client: ZkClient | undefined;
   try {
-    e = await Ensemble.start({ kind: 'ours', size: 3, tickTimeMs: 200, initLimitTicks: 10, syncLimitTicks: 5 });
-    await e.waitUntilServing(e.ids, 30_000);
+    for (let attempt = 1; ; attempt++) {
+      e = await Ensemble.start({ kind: 'ours', size: 3, tickTimeMs: 200, initLimitTicks: 10, syncLimitTicks: 5 });
+      try {
+        await e.waitUntilServing(e.ids, 30_000);
+        break;
+      } catch (error) {
+        // A port freePorts handed out can be taken by another process before the member binds it (EADDRINUSE):
+        // that is the machine's, not the protocol's; one fresh start, with an empty trace directory.
+        await e.stopAll();
+        if (attempt === 2 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+        console.log(`[recorded ensemble] start failed (${(error as Error).message.split('\n')[0]}), starting again`);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
     client = zookeeper.createClient(e.connectString(), { sessionTimeout: 10_000, spinDelay: 100, retries: 0 });
     client.connect();
     let n = 0;
@@ -121,10 +142,13 @@ const isStep = (l: MemberLine, type: string, message?: string) =>
   l.kind === 'step' && l.event!.type === type && (message === undefined || (l.event!.type === 'Receive' && l.event!.message.type === message));
 const zxidOf = (l: MemberLine) => (l.event as { message?: { zxid?: string }; zxid?: string }).message?.zxid ?? (l.event as { zxid?: string }).zxid;
 
-/** `members` with one line replaced (same member), the rest untouched. */
+/** `members` with one line replaced (same member) and put where its time falls in that member's file, the rest untouched. */
 function replaced(sid: number, from: MemberLine, to: MemberLine): Members {
   const copy = new Map(members);
-  copy.set(sid, members.get(sid)!.map((l) => (l === from ? to : l)));
+  const lines = members.get(sid)!.filter((l) => l !== from);
+  const at = lines.findIndex((l) => l.tUs > to.tUs);
+  lines.splice(at === -1 ? lines.length : at, 0, to);
+  copy.set(sid, lines);
   return copy;
 }
 
@@ -170,23 +194,34 @@ describe('a recorded ensemble of ours, judged against spec/zab', () => {
     console.log(`[recorded ensemble] ${summary}`);
   });
 
-  it("rejects a follower's ACK that reached the leader before the follower's fsync, at that ACK", () => {
-    // A follower's PROPOSAL immediately followed by its LogSynced of the same zxid; the leader's receipt of its ACK is moved in between.
-    const leaderLines = [...members.values()].flat();
+  it("rejects a follower's ACK that decided a commit but reached the leader before the follower's fsync, at that ACK", () => {
+    // Matching is by projection: an ACK that changes nothing visible could be any other such delivery. So the ACK
+    // moved is one that decided a commit (the leader's last committed zxid reached z at it), moved to between the
+    // follower's PROPOSAL z and its LogSynced z, at a time no other follower had synced z yet: nobody else's vote
+    // can stand in for it.
+    const syncedAt = (sid: number, zxid: string) => members.get(sid)!.find((l) => isStep(l, 'LogSynced') && BigInt(l.peer!.syncedZxid!) >= BigInt(zxid))?.tUs ?? Infinity;
     for (const [sid, lines] of members) {
       for (let k = 1; k < lines.length; k++) {
         const proposal = lines[k - 1]!;
         const synced = lines[k]!;
         if (!isStep(proposal, 'Receive', 'PROPOSAL') || !isStep(synced, 'LogSynced') || zxidOf(proposal) !== zxidOf(synced)) continue;
         if (synced.tUs - proposal.tUs < 2) continue;
-        const ack = leaderLines.find((l) => isStep(l, 'Receive', 'ACK') && (l.event as { from: number }).from === sid && zxidOf(l) === zxidOf(synced) && l.tUs > synced.tUs);
-        if (ack === undefined) continue;
-        const early = { ...ack, tUs: (proposal.tUs + synced.tUs) / 2 };
-        expectRejectedAt(replaced(ack.sid, ack, early), /^LeaderProcessACK\(s\d, s\d\) \[ACK\]$/, `ACK of ${zxidOf(ack)} from member ${sid} before its fsync`);
+        const zxid = zxidOf(synced)!;
+        const leaderSid = (proposal.event as { from: number }).from;
+        const leaderLines = members.get(leaderSid)!;
+        const at = leaderLines.findIndex((l) => isStep(l, 'Receive', 'ACK') && (l.event as { from: number }).from === sid && zxidOf(l) === zxid && l.tUs > synced.tUs);
+        const ack = leaderLines[at];
+        const before = leaderLines[at - 1];
+        if (ack === undefined || before?.peer === undefined) continue;
+        const decided = BigInt(ack.peer!.lastCommittedZxid) >= BigInt(zxid) && BigInt(before.peer.lastCommittedZxid) < BigInt(zxid);
+        const early = (proposal.tUs + synced.tUs) / 2;
+        const othersLater = [...members.keys()].filter((o) => o !== sid && o !== leaderSid).every((o) => syncedAt(o, zxid) > early);
+        if (!decided || !othersLater) continue;
+        expectRejectedAt(replaced(leaderSid, ack, { ...ack, tUs: early }), /^LeaderProcessACK\(s\d, s\d\) \[ACK\]$/, `ACK of ${zxid} from member ${sid} before its fsync`);
         return;
       }
     }
-    throw new Error('the recording has no PROPOSAL directly followed by its LogSynced at a follower');
+    throw new Error('the recording has no deciding ACK whose follower synced first and alone');
   });
 
   it('rejects an ACK of NEWLEADER that reached the leader before the synchronised proposals were durable (ZOOKEEPER-4646), at that ACK', () => {
