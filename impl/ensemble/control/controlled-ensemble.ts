@@ -11,7 +11,7 @@
 // exit for any left over); every wait is bounded.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,9 +71,23 @@ export function memberEntry(): Promise<readonly string[]> {
 
 let bundled: Promise<readonly string[]> | undefined;
 
+/** Bundles left by harness processes that died without their exit hook (a killed test worker). */
+function removeOrphanBundles(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const match = /^zk-member-bundle-([0-9]+)-/.exec(name);
+    if (match === null) continue;
+    try {
+      process.kill(Number(match[1]), 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    }
+  }
+}
+
 async function bundleMain(): Promise<readonly string[]> {
   const esbuild = (await import('esbuild')) as { build(options: Record<string, unknown>): Promise<unknown> };
-  const dir = mkdtempSync(join(tmpdir(), 'zk-member-bundle-'));
+  removeOrphanBundles();
+  const dir = mkdtempSync(join(tmpdir(), `zk-member-bundle-${process.pid}-`));
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const outfile = join(dir, 'main.mjs');
   await esbuild.build({
