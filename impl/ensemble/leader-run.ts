@@ -32,7 +32,7 @@ import { ServerCore } from '../server/core.ts';
 import { hex } from '../storage/file-names.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
-import { PeerDriver } from './peer-driver.ts';
+import { PeerDriver, SyncCoalescer } from './peer-driver.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPacket, revalidateReplyPacket, syncPacket } from './session-traffic.ts';
@@ -61,6 +61,12 @@ class LeaderRun {
   private pendingSyncs: { coreId: number; zxid: bigint }[] = [];
   private lastCommittedZxid = 0n;
   private lastBeatAtMs = performance.now();
+  /** Our own fsyncs, one LogSynced per group commit (AckRequestProcessor: the leader's ACK). */
+  private readonly synced = new SyncCoalescer((zxid) => {
+    if (this.over) return;
+    this.driver.dispatch({ type: 'LogSynced', zxid });
+    this.afterStep();
+  });
   /**
    * Test-control mode: connections whose FOLLOWERINFO has not arrived yet, closed when the run ends, as
    * Leader.shutdown closes every LearnerHandler (spec/zab's LeaderShutdown: every connected learner loses it).
@@ -229,10 +235,7 @@ class LeaderRun {
         for (const txn of effect.txns) {
           void store.append(txn).then((result) => {
             if (!result.ok) this.context.fatal(result.error);
-            else if (!this.over) {
-              this.driver.dispatch({ type: 'LogSynced', zxid: result.value });
-              this.afterStep();
-            }
+            else this.synced.durable(result.value);
           });
         }
         return;

@@ -27,7 +27,7 @@ import { hex } from '../storage/file-names.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';
-import { PeerDriver } from './peer-driver.ts';
+import { PeerDriver, SyncCoalescer } from './peer-driver.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodeRevalidateReply, pingPacket, requestPacket, revalidateRequestPacket } from './session-traffic.ts';
@@ -54,6 +54,10 @@ class LearnerRun {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly packetContext: PacketContext;
   private readonly observing: boolean;
+  /** Our fsyncs, one LogSynced per group commit (SyncRequestProcessor's flush, then SendAckRequestProcessor). */
+  private readonly synced = new SyncCoalescer((zxid) => {
+    if (!this.over) this.step({ type: 'LogSynced', zxid });
+  });
 
   constructor(
     private readonly context: RunContext,
@@ -244,7 +248,7 @@ class LearnerRun {
         for (const txn of effect.txns) {
           void store.append(txn).then((result) => {
             if (!result.ok) this.context.fatal(result.error);
-            else if (!this.over) this.step({ type: 'LogSynced', zxid: result.value });
+            else this.synced.durable(result.value);
           });
         }
         return;

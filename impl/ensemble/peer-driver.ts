@@ -89,3 +89,28 @@ export class PeerDriver {
     this.draining = false;
   }
 }
+
+/**
+ * The log's group commit resolves every append of an fsync together; the
+ * core needs one `LogSynced` with the highest zxid, not one per txn (each
+ * LogSynced scans the waiting ACKs: per txn that was quadratic in the size of
+ * the group, the follower's largest cost with thousands of writes in flight).
+ * `durable` is called once per resolved append; the report is made once, in a
+ * microtask queued behind the rest of the group's resolutions.
+ */
+export class SyncCoalescer {
+  private highest = -1n;
+  private scheduled = false;
+
+  constructor(private readonly report: (zxid: bigint) => void) {}
+
+  durable(zxid: bigint): void {
+    if (zxid > this.highest) this.highest = zxid;
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      this.report(this.highest);
+    });
+  }
+}
