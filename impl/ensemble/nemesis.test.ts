@@ -3,7 +3,7 @@
 // (refusing or silent) or heals it. Usually one member of three is faulty at a
 // time, so a majority can make progress; sometimes a second fault takes the
 // quorum away until a repair, when nothing may be acknowledged that is later
-// lost. After twelve seconds everything is healed and restarted, the ensemble
+// lost. After ten seconds everything is healed and restarted, the ensemble
 // must elect and take writes again, and the history must pass every check of
 // safety-workload.ts on every member. The fault schedule is printed with the
 // seed on failure; ZKSPEC_SEED replays a run.
@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 const seed = process.env['ZKSPEC_SEED'] !== undefined ? Number(process.env['ZKSPEC_SEED']) : 0x5afe0005;
-const faultsForMs = 12_000;
+const faultsForMs = 10_000;
 
 for (const kind of ['zookeeper', 'ours'] as const) {
   describe.runIf(testsRunAgainst(kind))(`a three-member ${kind} ensemble under seeded mixed faults`, () => {
@@ -78,8 +78,8 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         expect(w.unexpectedErrors).toEqual([]);
         expect(report.membersChecked).toEqual([1, 2, 3]);
         expect(report.ackedSetData + report.ackedCreates).toBe(w.acks);
-        // At least three faults and their repairs happened in the window.
-        expect(schedule.length).toBeGreaterThanOrEqual(7);
+        // Steps come every 2 s at most: at least five in the window, plus the final repair.
+        expect(schedule.length).toBeGreaterThanOrEqual(6);
       } catch (error) {
         // The members' directories stay for a post-mortem (the logs are in them).
         ensembles.splice(ensembles.indexOf(e), 1);
