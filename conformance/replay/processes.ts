@@ -584,7 +584,8 @@ async function completeNewLeaderFsync(world: ProcessWorld, before: ZabCluster, l
 
 
 // ---------------------------------------------------------------------------
-// The suite and the command line (`npm run conformance -- replay --processes`).
+// The suite and the command line (`npx tsx conformance/replay/processes.ts --processes ...`; conformance/cli.ts can
+// delegate `replay --processes` to replayProcessesCli).
 
 /** Presets whose traces use the oracle election (ci-fle's use Fast Leader Election, which is not replayed here). */
 export const PROCESS_PRESETS = ['ci', 'ci-all-faults', 'ci-observer'] as const;
@@ -628,19 +629,19 @@ export function processSuiteTraces(options: ProcessSuiteOptions): { source: Proc
   const out: ReturnType<typeof processSuiteTraces> = [];
   if (options.files !== undefined) {
     const judge = options.judge ?? 'trace';
-    for (const file of options.files) out.push({ source: 'files', name: file, trace: readTraceFile(file), judge, reproduce: `npm run conformance -- replay --processes --trace ${file} --judge ${judge}${bugFlag}` });
+    for (const file of options.files) out.push({ source: 'files', name: file, trace: readTraceFile(file), judge, reproduce: `npx tsx conformance/replay/processes.ts --processes --trace ${file} --judge ${judge}${bugFlag}` });
     return out;
   }
   if (options.scenarios) {
     for (const mutant of zabAdapter.spec.mutants.map((m) => m.name)) {
       const file = `conformance/scenarios/zab/${mutant}.json`;
-      out.push({ source: 'scenarios', name: mutant, trace: readTraceFile(scenarioFile(mutant)), judge: 'correct-spec', reproduce: `npm run conformance -- replay --processes --trace ${file} --judge correct-spec${bugFlag}` });
+      out.push({ source: 'scenarios', name: mutant, trace: readTraceFile(scenarioFile(mutant)), judge: 'correct-spec', reproduce: `npx tsx conformance/replay/processes.ts --processes --trace ${file} --judge correct-spec${bugFlag}` });
     }
   }
   if (options.coverageStatesMax !== undefined) {
     for (const preset of options.presets) {
       generateCoverage(zabAdapter, preset, { statesMax: options.coverageStatesMax }).traces.forEach((trace, k) =>
-        out.push({ source: 'coverage', name: `coverage-${preset}-${k}`, trace, judge: 'trace', reproduce: `npm run conformance -- replay --processes --no-scenarios --count 0 --coverage --preset ${preset} --states-max ${options.coverageStatesMax}${bugFlag}  (trace ${k})` }),
+        out.push({ source: 'coverage', name: `coverage-${preset}-${k}`, trace, judge: 'trace', reproduce: `npx tsx conformance/replay/processes.ts --processes --no-scenarios --count 0 --coverage --preset ${preset} --states-max ${options.coverageStatesMax}${bugFlag}  (trace ${k})` }),
       );
     }
   }
@@ -648,7 +649,7 @@ export function processSuiteTraces(options: ProcessSuiteOptions): { source: Proc
     for (const preset of options.presets) {
       for (const trace of randomWalks(zabAdapter, preset, { walks: options.count, seed: options.seed, depthMax: options.depthMax })) {
         const seed = trace['#meta'].seed!;
-        out.push({ source: 'walks', name: `walk-${preset}-seed${seed}`, trace, judge: 'trace', reproduce: `npm run conformance -- replay --processes --preset ${preset} --count 1 --seed ${seed} --depth ${options.depthMax}${bugFlag}` });
+        out.push({ source: 'walks', name: `walk-${preset}-seed${seed}`, trace, judge: 'trace', reproduce: `npx tsx conformance/replay/processes.ts --processes --no-scenarios --preset ${preset} --count 1 --seed ${seed} --depth ${options.depthMax}${bugFlag}` });
       }
     }
   }
