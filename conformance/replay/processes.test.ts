@@ -46,6 +46,15 @@ describe('a spec value travels as a createSession txn', () => {
   });
 });
 
+describe('what the process replay does not take', () => {
+  it('a trace with Fast Leader Election steps (ci-fle) is invalid here, before any process starts', async () => {
+    const [trace] = processSuiteTraces({ scenarios: false, presets: ['ci-fle'], count: 1, seed: 1, depthMax: 10, bugs: new Set() });
+    const v = await replayTraceInProcesses(trace!.trace);
+    expect(v).toMatchObject({ verdict: 'invalid', error: expect.stringMatching(/Fast Leader Election is not replayed at process level/) });
+    expect(v.elapsedMs).toBeLessThan(1000);
+  });
+});
+
 describe("a member's log is compared with the spec's by value", () => {
   const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
   const zxid = (counter: number) => ({ epoch: 1, counter }) as never;

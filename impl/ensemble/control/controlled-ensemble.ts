@@ -59,7 +59,7 @@ export interface ControlledEnsembleOptions {
 
 /**
  * node's arguments that start a member: impl/main.ts bundled into one ES
- * module by esbuild (tsx's own dependency), once per harness process, which
+ * module by esbuild (a devDependency; tsx runs on it), once per harness process, which
  * starts in about 0.2 s instead of about 1 s for tsx's loader compiling the
  * module graph on every start (a replay starts a process per server and
  * restart); `--import tsx impl/main.ts` when esbuild cannot be loaded.
