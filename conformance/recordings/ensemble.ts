@@ -320,6 +320,9 @@ export function coalesceNewLeader(lines: readonly MemberLine[]): { lines: Member
     if (line.kind !== 'step' || line.event!.type !== 'Receive' || line.event!.message.type !== 'NEWLEADER') continue;
     const target = BigInt(line.peer!.lastZxid);
     if (line.peer!.syncedZxid === undefined || BigInt(line.peer!.syncedZxid) >= target) continue;
+    // The NEWLEADER step itself must not have moved currentEpoch: with the proposals not yet durable that is ZOOKEEPER-4643.
+    const previous = out[k - 1];
+    if (previous?.kind === 'step' && previous.run === line.run && previous.peer!.currentEpoch !== line.peer!.currentEpoch) continue;
     let j = k + 1;
     let ok = false;
     for (; j < out.length; j++) {

@@ -90,6 +90,11 @@ describe('NEWLEADER in spec terms', () => {
   it('does not join them when currentEpoch was written before the proposals were durable (ZOOKEEPER-4643)', () => {
     const lines = [newLeader(10, syncing(z(2, 2), z(1, 5), 1)), step(20, synced(z(2, 1)), syncing(z(2, 2), z(2, 1), 2)), step(30, synced(z(2, 2)), syncing(z(2, 2), z(2, 2), 2))];
     expect(coalesceNewLeader(lines).coalesced).toBe(0);
+    // Nor when the NEWLEADER step itself wrote it, the fsync still to come.
+    const before = step(5, { type: 'Receive', from: 3, message: { type: 'DIFF', zxid: z(1, 5) } }, syncing(z(2, 2), z(1, 5), 1));
+    const atOnce = [before, newLeader(10, syncing(z(2, 2), z(1, 5), 2)), step(30, synced(z(2, 2)), syncing(z(2, 2), z(2, 2), 2))];
+    expect(coalesceNewLeader(atOnce).coalesced).toBe(0);
+    expect(coalesceNewLeader([before, newLeader(10, syncing(z(2, 2), z(1, 5), 1)), atOnce[2]!]).coalesced).toBe(1);
   });
 });
 
