@@ -226,8 +226,8 @@ class QuorumPeer {
     const mode: ServerMode = this.state === 'looking' ? 'follower' : this.state;
     return answerFourLetterWord(
       word,
-      () => ({
-        ...adminSnapshot({
+      () => {
+        const snapshot = adminSnapshot({
           core: client.core,
           config: this.config,
           port: client.port,
@@ -235,9 +235,28 @@ class QuorumPeer {
           isServing: () => serving,
           fsyncTimeMs: this.store.fsyncTimeMs,
           snapshotTimeMs: this.store.snapshotTimeMs,
-        }),
-        mode,
-      }),
+        });
+        // conf: an ensemble member's id and peer settings, as QuorumZooKeeperServer.dumpConf prints them.
+        const self = this.membership.self;
+        const quorum = {
+          initLimitTicks: this.config.initLimitTicks,
+          syncLimitTicks: this.config.syncLimitTicks,
+          quorumPort: self.quorumPort,
+          electionPort: self.electionPort,
+          peerType: self.peerType,
+          members: this.config.servers.map((s) => ({
+            id: s.id,
+            host: s.host,
+            quorumPort: s.quorumPort,
+            electionPort: s.electionPort,
+            peerType: s.peerType,
+            clientAddress: s.clientAddress,
+            clientPort: s.clientPort,
+          })),
+          configVersion: 0n,
+        };
+        return { ...snapshot, mode, config: { ...snapshot.config, serverId: this.membership.myid, quorum } };
+      },
       {
         whitelist: this.config.fourLetterWordWhitelist,
         actions: { resetServerStats: () => client.core.resetStats(), resetConnectionStats: () => client.core.resetStats() },
