@@ -79,10 +79,13 @@ describe('conformance command line', () => {
     expect(run('replay', '--trace', file).code).toBe(1);
   });
 
-  it('replay: --processes is not available yet, and bad options exit 2', () => {
-    const processes = run('replay', '--processes', '3');
-    expect(processes.code).toBe(2);
-    expect(processes.err).toContain('not yet available');
+  it('replay --processes runs against member processes (a server built with ZOOKEEPER-4646: exit 1 at step 8); bad options exit 2', () => {
+    // The fixed build passing the same scenario at process level is conformance/replay/processes.test.ts's.
+    const file = fileURLToPath(scenarioPath('zab', 'ZOOKEEPER-4646'));
+    const buggy = run('replay', '--processes', '--trace', file, '--judge', 'correct-spec', '--bugs', 'ZOOKEEPER-4646');
+    expect(buggy.code, buggy.out + buggy.err).toBe(1);
+    expect(buggy.out).toContain('diverging-state at step 8');
+    expect(run('replay', '--processes', '--no-such-option').code).toBe(2);
     expect(run('replay', '--bugs', 'ZOOKEEPER-9999').code).toBe(2);
     expect(run('replay', '--sources', 'everything').code).toBe(2);
     expect(run('replay', '--trace', join(dir, 'missing.json')).code).toBe(2);

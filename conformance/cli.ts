@@ -17,7 +17,8 @@
 //       A leader that loses its learner quorum in DISCOVERY gives up at once in spec/zab and
 //       when initLimit expires in the server; the replay fires that timer at the spec's step
 //       (an abstracted step, counted) unless --strict-discovery (then it is a known difference).
-//       --processes (member processes) is not wired here yet: exit 2, pointing at conformance/replay/processes.ts.
+//   replay --processes [--count N] ... (conformance/replay/processes.ts's options)
+//       the same replay against real member processes in test-control mode (impl/ensemble/control/).
 //   record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]
 //       run impl/quorum/peer's seeded simulation with its recorder and validate each recording
 //       against spec/zab (any rejection exits 1); --out writes the recordings.
@@ -38,6 +39,7 @@ import { validateTrace } from './validate.ts';
 import { VALIDATE_RECORDING_USAGE, validateRecordingCommand } from './recordings/command.ts';
 import { PEER_BUGS, type PeerBug } from '../impl/quorum/peer/types.ts';
 import { zabAdapter } from './adapters/zab.ts';
+import { replayProcessesCli } from './replay/processes.ts';
 import { CI_PRESETS, runSuite, summarize, type SuiteResult } from './replay/suite.ts';
 import { explainRejection, recordSimulation, validateRecording } from './replay/record.ts';
 
@@ -205,6 +207,8 @@ const REPLAY_SOURCES = ['scenarios', 'coverage', 'walks'] as const;
 const REPORTS_MAX = 5;
 
 function replay(args: string[], io: Io): number {
+  // Against member processes: its own suite and options (conformance/replay/processes.ts), run as a child.
+  if (args.includes('--processes')) return replayProcessesCli(args, io);
   const { values } = parseArgs({
     args,
     allowPositionals: false,
@@ -223,15 +227,8 @@ function replay(args: string[], io: Io): number {
       'discovery-timeout': { type: 'boolean' },
       'strict-discovery': { type: 'boolean' },
       json: { type: 'boolean' },
-      processes: { type: 'string' },
     },
   });
-  if (values.processes !== undefined) {
-    io.err(
-      'replay --processes: not yet available in this command line (the replay against member processes is the lead\'s conformance/replay/processes.ts: npx tsx conformance/replay/processes.ts --processes ...); the in-process replay runs without it',
-    );
-    return 2;
-  }
   const bugs = parseBugs(values.bugs);
   const sources = (values.sources ?? REPLAY_SOURCES.join(',')).split(',').filter((x) => x !== '');
   for (const source of sources) if (!(REPLAY_SOURCES as readonly string[]).includes(source)) throw new UsageError(`--sources: unknown source ${source} (have: ${REPLAY_SOURCES.join(', ')})`);
