@@ -68,8 +68,9 @@ class LeaderRun {
     this.afterStep();
   });
   /**
-   * Test-control mode: connections whose FOLLOWERINFO has not arrived yet, closed when the run ends, as
-   * Leader.shutdown closes every LearnerHandler (spec/zab's LeaderShutdown: every connected learner loses it).
+   * Connections whose FOLLOWERINFO has not arrived yet, closed when the run ends, as Leader.shutdown
+   * closes every LearnerHandler (spec/zab's LeaderShutdown: every connected learner loses it); left
+   * open, a learner that had just dialled would wait on a leader that is gone.
    */
   private readonly unregistered = new Set<QuorumConnection>();
 
@@ -123,7 +124,7 @@ class LeaderRun {
     const { log, membership } = this.context;
     const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes));
     let coreId: number | undefined;
-    if (this.context.control !== undefined) this.unregistered.add(connection);
+    this.unregistered.add(connection);
     connection.attach({
       onItem: (item) => {
         if (coreId === undefined) {
