@@ -39,7 +39,7 @@ import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { OpCode } from '../protocol/constants.ts';
 import { Ensemble, haveApacheZooKeeper, type ServerKind } from '../ensemble/cluster.ts';
-import type { LoadResult, Operation, Workload } from './load.ts';
+import { runLoad, type LoadResult, type Operation, type Workload } from './load.ts';
 import { requests, WireSession } from './wire-client.ts';
 
 type Options = { seconds: number; record: boolean; only: ServerKind | undefined; crossChecks: boolean };
@@ -100,69 +100,26 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
 }
 
-/**
- * The closed loop of load.ts (runLoad), with session s opened on `ports[s mod
- * ports.length]` instead of all on one port. Sessions are opened before the
- * clock starts.
- */
+/** runLoad over the members (session s on ports[s mod n]), with the generator's and the members' CPU over the measured window. */
 async function runSpreadLoad(ports: readonly number[], workload: Workload, shape: Shape & { readonly durationMs: number }, pids: readonly number[]): Promise<Cell> {
-  const sessions = await Promise.all(Array.from({ length: shape.sessions }, (_, s) => WireSession.open(ports[s % ports.length]!)));
-  const perSession = shape.outstanding / shape.sessions;
-  const latenciesNs: number[] = [];
-  let errors = 0;
-  let firstError: number | undefined;
-  const cpuBefore = process.cpuUsage();
-  const serversBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  const startedNs = process.hrtime.bigint();
-  const deadlineNs = startedNs + BigInt(shape.durationMs) * 1_000_000n;
-  let endedNs = startedNs;
-  await new Promise<void>((resolve, reject) => {
-    let inFlight = 0;
-    let finished = false;
-    const seqs = new Array<number>(shape.sessions).fill(0);
-    const watchdog = setTimeout(() => {
-      finished = true;
-      reject(new Error(`load did not drain within ${shape.durationMs + 30_000} ms (${inFlight} requests unanswered)`));
-    }, shape.durationMs + 30_000);
-    const issue = (s: number) => {
-      const op = workload.next(s, seqs[s]!++);
-      const sentNs = process.hrtime.bigint();
-      inFlight++;
-      sessions[s]!.send(op.type, op.body, (err) => {
-        const nowNs = process.hrtime.bigint();
-        inFlight--;
-        latenciesNs.push(Number(nowNs - sentNs));
-        if (err !== 0) {
-          errors++;
-          firstError ??= err;
-        }
-        if (nowNs < deadlineNs && !finished) issue(s);
-        else if (inFlight === 0 && !finished) {
-          finished = true;
-          endedNs = nowNs;
-          clearTimeout(watchdog);
-          resolve();
-        }
-      });
-    };
-    for (let s = 0; s < shape.sessions; s++) for (let i = 0; i < perSession; i++) issue(s);
+  let cpuBefore = process.cpuUsage();
+  let cpu = cpuBefore;
+  let serversBefore = 0;
+  let serversAfter = 0;
+  const result = await runLoad(ports, workload, { sessions: shape.sessions, outstandingPerSession: shape.outstanding / shape.sessions, durationMs: shape.durationMs }, {
+    started: () => {
+      cpuBefore = process.cpuUsage();
+      serversBefore = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    },
+    ended: () => {
+      cpu = process.cpuUsage(cpuBefore);
+      serversAfter = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    },
   });
-  const elapsedMs = Number(endedNs - startedNs) / 1e6;
-  const cpu = process.cpuUsage(cpuBefore);
-  const serversAfter = pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-  await Promise.all(sessions.map((s) => s.close()));
-  const sorted = Float64Array.from(latenciesNs).sort();
-  const percentile = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! / 1e6);
   return {
-    ops: latenciesNs.length,
-    errors,
-    firstError,
-    elapsedMs,
-    opsPerSecond: latenciesNs.length / (elapsedMs / 1000),
-    p50Ms: percentile(0.5),
-    p99Ms: percentile(0.99),
-    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
-    serversCpuPercent: ((serversAfter - serversBefore) * 1000 * 100) / elapsedMs,
+    ...result,
+    generatorCpuPercent: ((cpu.user + cpu.system) / 1000 / result.elapsedMs) * 100,
+    serversCpuPercent: ((serversAfter - serversBefore) * 1000 * 100) / result.elapsedMs,
   };
 }
 

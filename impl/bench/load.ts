@@ -27,9 +27,18 @@ export type LoadResult = {
 
 export type LoadShape = { readonly sessions: number; readonly outstandingPerSession: number; readonly durationMs: number };
 
-/** Runs `workload` against 127.0.0.1:`port` with the given shape; sessions are opened before the clock starts. */
-export async function runLoad(port: number, workload: Workload, shape: LoadShape): Promise<LoadResult> {
-  const sessions = await Promise.all(Array.from({ length: shape.sessions }, () => WireSession.open(port)));
+/** Called when the measured window opens and closes (the ensemble bench samples CPU times there). */
+export type LoadClock = { readonly started?: () => void; readonly ended?: () => void };
+
+/**
+ * Runs `workload` against 127.0.0.1 with the given shape; sessions are opened
+ * before the clock starts, session s on `ports[s mod ports.length]` when given
+ * several ports (an ensemble's members).
+ */
+export async function runLoad(port: number | readonly number[], workload: Workload, shape: LoadShape, clock: LoadClock = {}): Promise<LoadResult> {
+  const ports = typeof port === 'number' ? [port] : port;
+  const sessions = await Promise.all(Array.from({ length: shape.sessions }, (_, s) => WireSession.open(ports[s % ports.length]!)));
+  clock.started?.();
   const latenciesNs: number[] = [];
   let errors = 0;
   let firstError: number | undefined;
@@ -62,6 +71,7 @@ export async function runLoad(port: number, workload: Workload, shape: LoadShape
           finished = true;
           endedNs = nowNs;
           clearTimeout(watchdog);
+          clock.ended?.();
           resolve();
         }
       });
