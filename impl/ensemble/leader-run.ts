@@ -32,7 +32,7 @@ import { ServerCore } from '../server/core.ts';
 import { hex } from '../storage/file-names.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
-import { PeerDriver, SyncCoalescer } from './peer-driver.ts';
+import { appendTxns, PeerDriver, persistEpoch, SyncCoalescer } from './peer-driver.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPacket, revalidateReplyPacket, syncPacket } from './session-traffic.ts';
@@ -229,16 +229,11 @@ class LeaderRun {
     const { store, membership } = this.context;
     switch (effect.type) {
       case 'persistAcceptedEpoch':
-        return this.durably(store.writeEpoch('acceptedEpoch', effect.epoch));
+        return persistEpoch(store, 'acceptedEpoch', effect.epoch, this.context.fatal);
       case 'persistCurrentEpoch':
-        return this.durably(store.writeEpoch('currentEpoch', effect.epoch));
+        return persistEpoch(store, 'currentEpoch', effect.epoch, this.context.fatal);
       case 'appendTxns':
-        for (const txn of effect.txns) {
-          void store.append(txn).then((result) => {
-            if (!result.ok) this.context.fatal(result.error);
-            else this.synced.durable(result.value);
-          });
-        }
+        appendTxns(store, effect.txns, this.synced, this.context.fatal);
         return;
       case 'truncateLog':
       case 'installSnapshot':
@@ -269,11 +264,6 @@ class LeaderRun {
     }
   }
 
-  private durably(write: Promise<{ ok: boolean; error?: string }>): Promise<void> {
-    return write.then((result) => {
-      if (!result.ok) this.context.fatal(result.error ?? 'epoch file write failed');
-    });
-  }
 
   /** A txn is committed: release the persist() calls and syncs it completes. */
   private delivered(zxid: bigint): void {

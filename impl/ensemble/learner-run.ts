@@ -27,7 +27,7 @@ import { hex } from '../storage/file-names.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';
-import { PeerDriver, SyncCoalescer } from './peer-driver.ts';
+import { appendTxns, PeerDriver, persistEpoch, SyncCoalescer } from './peer-driver.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodeRevalidateReply, pingPacket, requestPacket, revalidateRequestPacket } from './session-traffic.ts';
@@ -241,16 +241,11 @@ class LearnerRun {
     const { store } = this.context;
     switch (effect.type) {
       case 'persistAcceptedEpoch':
-        return this.durably(store.writeEpoch('acceptedEpoch', effect.epoch));
+        return persistEpoch(store, 'acceptedEpoch', effect.epoch, this.context.fatal);
       case 'persistCurrentEpoch':
-        return this.durably(store.writeEpoch('currentEpoch', effect.epoch));
+        return persistEpoch(store, 'currentEpoch', effect.epoch, this.context.fatal);
       case 'appendTxns':
-        for (const txn of effect.txns) {
-          void store.append(txn).then((result) => {
-            if (!result.ok) this.context.fatal(result.error);
-            else this.synced.durable(result.value);
-          });
-        }
+        appendTxns(store, effect.txns, this.synced, this.context.fatal);
         return;
       case 'truncateLog':
         return store.truncateAfter(effect.zxid).then((result) => {
@@ -299,11 +294,6 @@ class LearnerRun {
     this.context.store.maybeSnapshot(this.tree);
   }
 
-  private durably(write: Promise<{ ok: true; value: void } | { ok: false; error: string }>): Promise<void> {
-    return write.then((result) => {
-      if (!result.ok) this.context.fatal(result.error);
-    });
-  }
 
   private startServing(): void {
     const { log } = this.context;

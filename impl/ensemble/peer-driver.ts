@@ -10,7 +10,7 @@
 
 import { step } from '../quorum/peer/step.ts';
 import { compact } from '../quorum/peer/compact.ts';
-import type { Peer, PeerEffect, PeerEvent } from '../quorum/peer/types.ts';
+import type { Peer, PeerEffect, PeerEvent, PeerTxn } from '../quorum/peer/types.ts';
 
 export interface PeerWorld {
   /** Carries out one effect; a promise holds back the effects after it until it settles. */
@@ -111,6 +111,29 @@ export class SyncCoalescer {
     queueMicrotask(() => {
       this.scheduled = false;
       this.report(this.highest);
+    });
+  }
+}
+
+/** The disk effects both roles carry out alike (the store is ReplicaStore's shape, kept structural here). */
+export interface EffectDisk {
+  writeEpoch(name: 'acceptedEpoch' | 'currentEpoch', epoch: number): Promise<{ ok: true; value: void } | { ok: false; error: string }>;
+  append(txn: PeerTxn): Promise<{ ok: true; value: bigint } | { ok: false; error: string }>;
+}
+
+/** persistAcceptedEpoch / persistCurrentEpoch: complete (fsynced) before the next effect; a failure stops the process. */
+export function persistEpoch(disk: EffectDisk, name: 'acceptedEpoch' | 'currentEpoch', epoch: number, fatal: (reason: string) => void): Promise<void> {
+  return disk.writeEpoch(name, epoch).then((result) => {
+    if (!result.ok) fatal(result.error);
+  });
+}
+
+/** appendTxns: queued to the log at once (no wait); each durable txn is reported through `synced`. */
+export function appendTxns(disk: EffectDisk, txns: readonly PeerTxn[], synced: SyncCoalescer, fatal: (reason: string) => void): void {
+  for (const txn of txns) {
+    void disk.append(txn).then((result) => {
+      if (!result.ok) fatal(result.error);
+      else synced.durable(result.value);
     });
   }
 }
