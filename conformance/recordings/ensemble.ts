@@ -55,6 +55,7 @@
 // them. Values: spec/zab's transactions carry the client request number; the
 // projection has none, so the recording needs no mapping of values.
 
+import { MESSAGE_ACTIONS } from '../../spec/zab/cluster.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zabAdapter } from '../adapters/zab.ts';
@@ -397,23 +398,6 @@ const LOOKING_FIELDS = { state: 'LOOKING', zabState: 'ELECTION' } as const;
 
 const big = (hex: string | undefined): bigint => (hex === undefined ? 0n : BigInt(hex));
 
-/** The ZkV3_7_0.tla action handling each message (spec/zab formatAction, as impl/quorum/peer/recording.ts names them). */
-const MESSAGE_ACTIONS: Record<string, string> = {
-  FOLLOWERINFO: 'LeaderProcessFOLLOWERINFO',
-  OBSERVERINFO: 'LeaderProcessOBSERVERINFO',
-  LEADERINFO: 'FollowerProcessLEADERINFO',
-  ACKEPOCH: 'LeaderProcessACKEPOCH',
-  DIFF: 'FollowerProcessSyncMessage',
-  TRUNC: 'FollowerProcessSyncMessage',
-  SNAP: 'FollowerProcessSyncMessage',
-  PROPOSAL: 'FollowerProcessPROPOSAL',
-  COMMIT: 'FollowerProcessCOMMIT',
-  INFORM: 'ObserverProcessINFORM',
-  NEWLEADER: 'FollowerProcessNEWLEADER',
-  ACKLD: 'LeaderProcessACKLD',
-  UPTODATE: 'FollowerProcessUPTODATE',
-  ACK: 'LeaderProcessACK',
-};
 
 type Item = { readonly line: MemberLine; readonly order: number } | { readonly crash: number; readonly tUs: number; readonly order: number };
 
@@ -731,7 +715,7 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
       case 'Receive': {
         if (t.leaderPending) tryElect(sid);
         t.visible = fromPeer(t, sid, peer);
-        emit(`${MESSAGE_ACTIONS[event.message.type] ?? event.message.type}(${s(sid)}, ${s(event.from)}) [${event.message.type}]`, true);
+        emit(`${(MESSAGE_ACTIONS as Readonly<Record<string, string>>)[event.message.type] ?? event.message.type}(${s(sid)}, ${s(event.from)}) [${event.message.type}]`, true);
         continue;
       }
       case 'LogSynced':

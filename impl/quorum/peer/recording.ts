@@ -20,9 +20,10 @@
 // has that snapshot as its data tree (ZooKeeper deserialises it at SNAP; the
 // core delivers it at NEWLEADER).
 
+import { MESSAGE_ACTIONS } from '../../../spec/zab/cluster.ts';
 import type { Transition } from '../../../spec/common/transition.ts';
 import { lastZxid } from './history.ts';
-import type { Peer, PeerDisk, PeerEffect, PeerEvent, PeerMessageType, PeerTxn } from './types.ts';
+import type { Peer, PeerDisk, PeerEffect, PeerEvent, PeerTxn } from './types.ts';
 
 /** What the world knows of one server: down, LOOKING between runs (with its memory), or running a core. */
 export type ServerView =
@@ -51,23 +52,8 @@ export interface RecordedState {
   readonly nodes: readonly RecordedProjection[];
 }
 
-/** The ZkV3_7_0.tla action that handles each message (spec/zab's formatAction names). */
-const MESSAGE_ACTIONS: Record<PeerMessageType, string> = {
-  FOLLOWERINFO: 'LeaderProcessFOLLOWERINFO',
-  OBSERVERINFO: 'LeaderProcessOBSERVERINFO',
-  LEADERINFO: 'FollowerProcessLEADERINFO',
-  ACKEPOCH: 'LeaderProcessACKEPOCH',
-  DIFF: 'FollowerProcessSyncMessage',
-  TRUNC: 'FollowerProcessSyncMessage',
-  SNAP: 'FollowerProcessSyncMessage',
-  PROPOSAL: 'FollowerProcessPROPOSAL',
-  COMMIT: 'FollowerProcessCOMMIT',
-  INFORM: 'ObserverProcessINFORM',
-  NEWLEADER: 'FollowerProcessNEWLEADER',
-  ACKLD: 'LeaderProcessACKLD',
-  UPTODATE: 'FollowerProcessUPTODATE',
-  ACK: 'LeaderProcessACK',
-};
+// A recording's labels are spec/zab's action names (the trace format's contract with the
+// validator), so the table is spec/zab's own rather than a copy that could drift.
 
 /** The spec action an event handled by `peer` is (its label in the recording). */
 export function eventLabel(peer: Peer, event: PeerEvent): string {
