@@ -264,7 +264,6 @@ class LeaderRun {
     }
   }
 
-
   /** A txn is committed: release the persist() calls and syncs it completes. */
   private delivered(zxid: bigint): void {
     if (zxid > this.lastCommittedZxid) this.lastCommittedZxid = zxid;

@@ -294,7 +294,6 @@ class LearnerRun {
     this.context.store.maybeSnapshot(this.tree);
   }
 
-
   private startServing(): void {
     const { log } = this.context;
     const core = new ServerCore({
