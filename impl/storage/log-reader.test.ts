@@ -1,25 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isNextZxid } from './log-reader.ts';
 import { logHeaderBytes, recordBytes } from './record-format.ts';
 import { Storage, type StorageOptions } from './storage.ts';
-import type { Result } from './result.ts';
-import { payloadFor, temporaryDir, textOf } from './test-support.ts';
+import { payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
 
-const dirs: { remove(): void }[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-function freshDir(): string {
-  const dir = temporaryDir('zk-log-reader-');
-  dirs.push(dir);
-  return dir.path;
-}
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`unexpected storage error: ${result.error.message}`);
-  return result.value;
-}
+const freshDir = freshDirs('zk-log-reader-');
 async function open(options: StorageOptions) {
   return unwrap(await Storage.open({ snapshotSeed: 7, ...options }));
 }

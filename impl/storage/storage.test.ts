@@ -1,27 +1,14 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordBytes, logHeaderBytes } from './record-format.ts';
 import { Storage, type StorageOptions } from './storage.ts';
-import type { Result } from './result.ts';
-import { CountingFs, payloadFor, temporaryDir, textOf } from './test-support.ts';
+import { CountingFs, payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
 import type { FileHandleLike, FsLayer } from './fs-layer.ts';
 import { nodeFs } from './fs-layer.ts';
 
-const dirs: { remove(): void }[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-function freshDir(): string {
-  const dir = temporaryDir();
-  dirs.push(dir);
-  return dir.path;
-}
+const freshDir = freshDirs();
 
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`unexpected storage error: ${result.error.message}`);
-  return result.value;
-}
 
 async function open(options: StorageOptions) {
   return unwrap(await Storage.open({ snapshotSeed: 7, ...options }));

@@ -2,13 +2,34 @@
 // counts calls and can fail on command.
 
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFs, type FileHandleLike, type FsLayer } from './fs-layer.ts';
+import type { Result } from './result.ts';
 
 export function temporaryDir(prefix = 'zk-storage-'): { readonly path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A test file's source of data directories: each call makes one, all are removed after each test. */
+export function freshDirs(prefix?: string): () => string {
+  const dirs: { remove(): void }[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) dir.remove();
+  });
+  return () => {
+    const dir = temporaryDir(prefix);
+    dirs.push(dir);
+    return dir.path;
+  };
+}
+
+/** The value of a storage result a test expects to succeed. */
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw new Error(`unexpected storage error: ${result.error.message}`);
+  return result.value;
 }
 
 export type FaultPlan = {

@@ -11,16 +11,12 @@ import { hex } from './file-names.ts';
 import { Storage } from './storage.ts';
 import type { Recovery } from './recovery.ts';
 import type { Result } from './result.ts';
-import { temporaryDir, textOf } from './test-support.ts';
+import { temporaryDir, textOf, unwrap } from './test-support.ts';
 
 const dirs: { remove(): void }[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) dir.remove();
 });
-function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`unexpected storage error: ${result.error.message}`);
-  return result.value;
-}
 
 type Op =
   | { readonly t: 'append'; readonly count: number; readonly newEpoch: boolean }
