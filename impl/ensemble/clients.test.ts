@@ -5,11 +5,11 @@
 // ZooKeeper 3.8 where installed and against ours (ZKSPEC_ENSEMBLE_OURS=0 turns
 // that off; cluster.ts, testsRunAgainst).
 
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ensemble, fourLetterWord, testsRunAgainst, zkCli, type ServerKind } from './cluster.ts';
+import { Ensemble, fourLetterWord, testsRunAgainst, type ServerKind } from './cluster.ts';
+import { runZkCli, zkCli } from '../testing/zkcli.ts';
 
 const require = createRequire(import.meta.url);
 const zookeeper = require('node-zookeeper-client');
@@ -60,26 +60,6 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last error: ${String(lastError)})`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Runs zkCli.sh with `commands` on stdin against `server`; SIGKILLed by PID after `timeoutMs`. */
-function runZkCli(server: string, commands: readonly string[], timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(zkCli, ['-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE' } });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`zkCli.sh did not finish within ${timeoutMs} ms; output:\n${output}`));
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve(output);
-    });
-    child.stdin.end(`${commands.join('\n')}\nquit\n`);
-  });
 }
 
 async function startEnsemble(kind: ServerKind): Promise<Ensemble> {
@@ -134,18 +114,18 @@ for (const kind of ['zookeeper', 'ours'] as const) {
     it.runIf(existsSync(zkCli))('zkCli.sh: creates through each member, and each member lists and reads what the others were told', async () => {
       const e = await startEnsemble(kind);
       const server = (id: number) => `127.0.0.1:${e.member(id).clientPort}`;
-      const first = await runZkCli(server(1), ['create /cli root', 'create /cli/m1 one']);
+      const first = await runZkCli(server(1), ['create /cli root', 'create /cli/m1 one'], 30_000);
       expect(first).toContain('Created /cli\n');
       expect(first).toContain('Created /cli/m1\n');
-      const second = await runZkCli(server(2), ['sync /cli', 'create /cli/m2 two', 'get /cli/m1']);
+      const second = await runZkCli(server(2), ['sync /cli', 'create /cli/m2 two', 'get /cli/m1'], 30_000);
       expect(second).toContain('Created /cli/m2\n');
       expect(second).toMatch(/^one$/m);
-      const third = await runZkCli(server(3), ['sync /cli', 'create /cli/m3 three', 'ls /cli', 'get /cli/m2']);
+      const third = await runZkCli(server(3), ['sync /cli', 'create /cli/m3 three', 'ls /cli', 'get /cli/m2'], 30_000);
       expect(third).toContain('Created /cli/m3\n');
       expect(third).toContain('[m1, m2, m3]\n');
       expect(third).toMatch(/^two$/m);
       // The whole ensemble in one connect string, as operators write it.
-      const all = await runZkCli(e.connectString(), ['sync /cli', 'ls /cli', 'get /cli/m3', 'delete /cli/m1', 'ls /cli']);
+      const all = await runZkCli(e.connectString(), ['sync /cli', 'ls /cli', 'get /cli/m3', 'delete /cli/m1', 'ls /cli'], 30_000);
       expect(all).toContain('[m1, m2, m3]\n');
       expect(all).toMatch(/^three$/m);
       expect(all).toContain('[m2, m3]\n');

@@ -35,7 +35,7 @@ export type Mode = 'leader' | 'follower' | 'observer' | 'standalone';
 
 export const zookeeperJar = '/usr/share/java/zookeeper.jar';
 export const java = '/usr/bin/java';
-export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
+export { zkCli } from '../testing/zkcli.ts';
 /** An SLF4J binding and log4j for ZooKeeper's log (Debian's zookeeper.jar lists neither in its Class-Path). */
 const log4jJars = ['/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
 export const haveApacheZooKeeper = () => existsSync(zookeeperJar) && existsSync(java);

@@ -1,0 +1,27 @@
+// Apache ZooKeeper's own command-line client (Debian's zookeeper package) as
+// the compatibility tests drive it: commands on stdin, output collected,
+// the process SIGKILLed by PID if it outlives its time.
+
+import { spawn } from 'node:child_process';
+
+export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
+
+/** Runs zkCli.sh against `server` (host:port) with `commands` on stdin; resolves with stdout+stderr. */
+export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(zkCli, ['-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE' } });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      reject(new Error(`zkCli.sh did not finish within ${timeoutMs} ms; output:\n${output}`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(output);
+    });
+    child.stdin.end(`${commands.join('\n')}\nquit\n`);
+  });
+}
