@@ -4,66 +4,15 @@
 
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
-import { FrameDecoder } from '../protocol/frame-decoder.ts';
-import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
+import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { ServerCore } from './core.ts';
+import { MemoryClient } from './memory-client.ts';
 import { checkPasswd, generatePasswd, initialSessionId, javaRandomBytes } from './session-password.ts';
 import { SessionTracker } from './session-tracker.ts';
 
 const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const bytes = (s: string) => new TextEncoder().encode(s);
-
-type Seen = { kind: 'connect'; response: R.ConnectResponse } | { kind: 'reply'; header: R.ReplyHeader; body: Uint8Array } | { kind: 'event'; event: R.WatcherEvent } | { kind: 'closed'; reason: string };
-
-/** A client attached to a core through an in-memory sink. */
-class FakeClient {
-  readonly seen: Seen[] = [];
-  readonly id: number;
-  private readonly decoder = new FrameDecoder();
-  private handshaken = false;
-  constructor(readonly core: ServerCore) {
-    this.id = core.openConnection(
-      {
-        send: (data) =>
-          this.decoder.push(data, (payload) => {
-            if (!this.handshaken) {
-              this.handshaken = true;
-              const r = decodeRecord(payload, R.ConnectResponse.read);
-              if (r.ok) this.seen.push({ kind: 'connect', response: r.value });
-              return;
-            }
-            const header = decodeRecord(payload.subarray(0, 16), R.ReplyHeader.read);
-            if (!header.ok) throw new Error(header.error);
-            if (header.value.xid === -1) {
-              const event = decodeRecord(payload.subarray(16), R.WatcherEvent.read);
-              if (event.ok) this.seen.push({ kind: 'event', event: event.value });
-            } else this.seen.push({ kind: 'reply', header: header.value, body: payload.slice(16) });
-          }),
-        close: (reason) => this.seen.push({ kind: 'closed', reason }),
-      },
-      '127.0.0.1',
-      5000,
-    );
-  }
-  connect(timeOut: number, sessionId = 0n, passwd: Uint8Array = new Uint8Array(16)): void {
-    this.core.receiveFrame(this.id, encodeRecord({ protocolVersion: 0, lastZxidSeen: 0n, timeOut, sessionId, passwd, readOnly: false }, R.ConnectRequest.write));
-  }
-  send<T>(xid: number, type: number, codec?: R.Codec<T>, body?: T): void {
-    const w = new JuteWriter();
-    R.RequestHeader.write(w, { xid, type });
-    if (codec !== undefined && body !== undefined) codec.write(w, body);
-    this.core.receiveFrame(this.id, w.toBytes());
-  }
-  create(xid: number, path: string, flags = 0): void {
-    this.send(xid, OpCode.create, R.CreateRequest, { path, data: bytes(''), acl, flags });
-  }
-  get session(): R.ConnectResponse {
-    const connect = this.seen.find((s) => s.kind === 'connect');
-    if (connect?.kind !== 'connect') throw new Error('not connected');
-    return connect.response;
-  }
-}
 
 function clock(startMs: number) {
   const c = { nowMs: startMs, now: () => c.nowMs };
@@ -109,16 +58,16 @@ describe('SessionTracker (ExpiryQueue buckets)', () => {
 describe('ServerCore', () => {
   it('numbers standalone sessions with server id 1 in the top byte, as ZooKeeperServer does', () => {
     const core = new ServerCore({ now: clock(1_700_000_000_000).now });
-    const a = new FakeClient(core);
+    const a = new MemoryClient(core);
     a.connect(30000);
     expect(a.session.sessionId >> 56n).toBe(1n);
   });
 
   it('negotiates the timeout into [2, 20] ticks and answers with the readOnly byte the client sent', () => {
     const core = new ServerCore({ tickTimeMs: 1000, now: clock(0).now });
-    const low = new FakeClient(core);
+    const low = new MemoryClient(core);
     low.connect(10);
-    const high = new FakeClient(core);
+    const high = new MemoryClient(core);
     high.connect(1_000_000);
     expect([low.session.timeOut, high.session.timeOut]).toEqual([2000, 20000]);
     expect(low.session.readOnly).toBe(false);
@@ -128,10 +77,10 @@ describe('ServerCore', () => {
   it('expires a silent session on the tick after its bucket, deleting its ephemerals and closing its connection', () => {
     const c = clock(1_000);
     const core = new ServerCore({ tickTimeMs: 1000, now: c.now });
-    const silent = new FakeClient(core);
+    const silent = new MemoryClient(core);
     silent.connect(4000);
-    silent.create(1, '/lease', 1);
-    const watcher = new FakeClient(core);
+    silent.create(1, '/lease', '', 1);
+    const watcher = new MemoryClient(core);
     watcher.connect(20_000);
     watcher.send(1, OpCode.exists, R.ExistsRequest, { path: '/lease', watch: true });
     // Each session's expiry bucket: the next tick multiple after now + timeout.
@@ -152,9 +101,9 @@ describe('ServerCore', () => {
 
   it('sends the watch event to another session before any reply that follows the change', () => {
     const core = new ServerCore({ now: clock(0).now });
-    const a = new FakeClient(core);
+    const a = new MemoryClient(core);
     a.connect(30000);
-    const b = new FakeClient(core);
+    const b = new MemoryClient(core);
     b.connect(30000);
     a.create(1, '/x');
     b.send(1, OpCode.getData, R.GetDataRequest, { path: '/x', watch: true });
@@ -167,10 +116,10 @@ describe('ServerCore', () => {
 
   it('does not tell a connection about a znode it may not READ (ZooKeeper 3.8.4+, CVE-2024-23944)', () => {
     const core = new ServerCore({ now: clock(0).now });
-    const owner = new FakeClient(core);
+    const owner = new MemoryClient(core);
     owner.connect(30000);
     owner.send(-4, OpCode.auth, R.AuthPacket, { type: 0, scheme: 'digest', auth: bytes('owner:pw') });
-    const spy = new FakeClient(core);
+    const spy = new MemoryClient(core);
     spy.connect(30000);
     spy.send(1, OpCode.addWatch, R.AddWatchRequest, { path: '/', mode: 1 });
     owner.send(1, OpCode.create, R.CreateRequest, { path: '/secret', data: bytes(''), acl: [{ perms: 31, id: { scheme: 'auth', id: '' } }], flags: 0 });
@@ -180,7 +129,7 @@ describe('ServerCore', () => {
 
   it('answers a write error with an error txn that takes a zxid, and a closeSession with a reply then a close', () => {
     const core = new ServerCore({ now: clock(0).now });
-    const a = new FakeClient(core);
+    const a = new MemoryClient(core);
     a.connect(30000); // zxid 1: createSession
     a.create(1, '/dup'); // zxid 2
     a.create(2, '/dup'); // zxid 3: error txn
@@ -193,7 +142,7 @@ describe('ServerCore', () => {
   it('reaps an emptied container at the container check interval', () => {
     const c = clock(0);
     const core = new ServerCore({ now: c.now, containerCheckIntervalMs: 1000 });
-    const a = new FakeClient(core);
+    const a = new MemoryClient(core);
     a.connect(30000);
     a.send(1, OpCode.createContainer, R.CreateRequest, { path: '/box', data: bytes(''), acl, flags: 4 });
     a.create(2, '/box/item');
@@ -209,7 +158,7 @@ describe('ServerCore', () => {
   it('counts packets, latency, znodes, watches and connections for the four-letter words', () => {
     const c = clock(0);
     const core = new ServerCore({ now: c.now });
-    const a = new FakeClient(core);
+    const a = new MemoryClient(core);
     a.connect(30000);
     a.create(1, '/s');
     a.send(2, OpCode.getData, R.GetDataRequest, { path: '/s', watch: true });
@@ -233,7 +182,7 @@ describe('ServerCore', () => {
         return new Promise<void>((resolve) => (release = resolve));
       },
     });
-    const a = new FakeClient(core);
+    const a = new MemoryClient(core);
     a.connect(30000);
     await Promise.resolve();
     expect(a.seen).toEqual([]);
@@ -266,7 +215,7 @@ describe('ServerCore', () => {
         },
       };
     }
-    const replies = (client: FakeClient) => client.seen.flatMap((s) => (s.kind === 'reply' ? [s] : []));
+    const replies = (client: MemoryClient) => client.seen.flatMap((s) => (s.kind === 'reply' ? [s] : []));
     const dataOf = (reply: { body: Uint8Array }) => {
       const decoded = decodeRecord(reply.body, R.GetDataResponse.read);
       if (!decoded.ok) throw new Error(decoded.error);
@@ -275,9 +224,9 @@ describe('ServerCore', () => {
 
     it("answers B's read while A's write is held in persist, without showing the write; A's own read waits for it", async () => {
       const { core, settle, hold, release } = heldCore();
-      const a = new FakeClient(core);
+      const a = new MemoryClient(core);
       a.connect(30000);
-      const b = new FakeClient(core);
+      const b = new MemoryClient(core);
       b.connect(30000);
       a.send(1, OpCode.create, R.CreateRequest, { path: '/a', data: bytes('a0'), acl, flags: 0 });
       b.send(1, OpCode.create, R.CreateRequest, { path: '/b', data: bytes('b0'), acl, flags: 0 });
@@ -323,9 +272,9 @@ describe('ServerCore', () => {
 
     it("holds a read of a node another session is creating or deleting, and of its parent's children", async () => {
       const { core, settle, hold, release } = heldCore();
-      const a = new FakeClient(core);
+      const a = new MemoryClient(core);
       a.connect(30000);
-      const b = new FakeClient(core);
+      const b = new MemoryClient(core);
       b.connect(30000);
       a.create(1, '/p');
       a.create(2, '/q');
@@ -334,7 +283,7 @@ describe('ServerCore', () => {
       a.create(3, '/p/c');
       b.send(1, OpCode.exists, R.ExistsRequest, { path: '/p/c', watch: false });
       b.send(2, OpCode.getChildren, R.GetChildrenRequest, { path: '/p', watch: false });
-      const other = new FakeClient(core);
+      const other = new MemoryClient(core);
       other.connect(30000); // its createSession is held too
       await settle();
       expect(replies(b)).toEqual([]);
@@ -350,9 +299,9 @@ describe('ServerCore', () => {
 
     it("delivers the watch event of a held write before B's reply that shows the change, and after B's earlier reply", async () => {
       const { core, settle, hold, release } = heldCore();
-      const a = new FakeClient(core);
+      const a = new MemoryClient(core);
       a.connect(30000);
-      const b = new FakeClient(core);
+      const b = new MemoryClient(core);
       b.connect(30000);
       a.create(1, '/x');
       a.create(2, '/y');
@@ -372,26 +321,26 @@ describe('ServerCore', () => {
   it('stops, closing every connection, when persist fails (as SyncRequestProcessor does on a log write error)', async () => {
     const fatal: unknown[] = [];
     const core = new ServerCore({ now: clock(0).now, persist: () => Promise.reject(new Error('disk full')), onFatal: (e) => fatal.push(e) });
-    const a = new FakeClient(core);
+    const a = new MemoryClient(core);
     a.connect(30000);
     await new Promise((resolve) => setImmediate(resolve));
     expect(a.seen).toEqual([{ kind: 'closed', reason: 'server stopping' }]);
     expect(fatal).toEqual([new Error('disk full')]);
     expect(core.isStopped).toBe(true);
-    const late = new FakeClient(core);
+    const late = new MemoryClient(core);
     expect(late.seen).toEqual([{ kind: 'closed', reason: 'server stopped' }]);
   });
 
   it('recovers sessions from the tree it is given and expires them if their clients never return', () => {
     const c = clock(0);
     const first = new ServerCore({ now: c.now, tickTimeMs: 1000 });
-    const a = new FakeClient(first);
+    const a = new MemoryClient(first);
     a.connect(4000);
-    a.create(1, '/eph', 1);
+    a.create(1, '/eph', '', 1);
     const second = new ServerCore({ now: c.now, tickTimeMs: 1000, tree: first.tree });
     expect(second.stats().sessionCount).toBe(1);
-    const back = new FakeClient(second);
-    back.connect(4000, a.session.sessionId, a.session.passwd);
+    const back = new MemoryClient(second);
+    back.connect(4000, { sessionId: a.session.sessionId, passwd: a.session.passwd });
     expect(back.session.sessionId).toBe(a.session.sessionId);
     c.nowMs = 10_000;
     second.tick();
