@@ -10,7 +10,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, testsRunAgainst } from './cluster.ts';
-import { SafetyWorkload, seededRandom } from './safety-workload.ts';
+import { SafetyWorkload } from './safety-workload.ts';
+import { seededRandom } from '../testing/seeded-random.ts';
 
 const ensembles: Ensemble[] = [];
 const workloads: SafetyWorkload[] = [];

@@ -11,7 +11,8 @@ import { encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { WireSession, requests } from '../bench/wire-client.ts';
 import { Ensemble, haveApacheZooKeeper } from './cluster.ts';
-import { SafetyWorkload, seededRandom } from './safety-workload.ts';
+import { SafetyWorkload } from './safety-workload.ts';
+import { seededRandom } from '../testing/seeded-random.ts';
 
 const ensembles: Ensemble[] = [];
 afterEach(async () => {

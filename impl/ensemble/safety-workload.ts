@@ -38,6 +38,7 @@
 // state only, "Guarantees" in the Programmer's Guide); a read of a lost write
 // is the failure that Zab's synchronisation phase exists to prevent.
 
+import { seededRandom } from '../testing/seeded-random.ts';
 import type { Socket } from 'node:net';
 import { OpCode, ErrorCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
@@ -72,18 +73,6 @@ export type VerifyReport = {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Drops a session's connection so that every request still waiting on it is

@@ -14,6 +14,7 @@ import { serializeTree } from '../tree/snapshot.ts';
 import type { Txn } from '../tree/txn.ts';
 import { ServerCore, type ForwardedRequest, type LogLevel } from './core.ts';
 import { MemoryClient as Client } from './memory-client.ts';
+import { seededRandom } from '../testing/seeded-random.ts';
 
 const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -437,7 +438,7 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
 
   it('takes 2,000 random and mutated forwarded requests without throwing, with contiguous zxids and learners equal to the leader (seeded)', async () => {
     const seed = 20261122;
-    const random = mulberry32(seed);
+    const random = seededRandom(seed);
     const e = new Ensemble();
     const alice = await connected(e.a);
     const valid = [
@@ -506,7 +507,7 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
 
   it('keeps every replica equal and every client\'s replies in xid order with non-decreasing zxids, under random requests and held commits (seeded)', async () => {
     for (const [seed, syncAfter] of [[1, 'prepped'], [2, 'prepped'], [3, 'prepped'], [4, 'proposed'], [5, 'proposed'], [6, 'proposed']] as const) {
-      const random = mulberry32(seed);
+      const random = seededRandom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
       const e = new Ensemble({ syncAfter });
       const clients: Client[] = [];
@@ -581,14 +582,3 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
   });
 });
 
-/** A small seeded PRNG (mulberry32), so a failing seed replays exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -29,6 +29,7 @@
 // it from disk), and a leader that gives up closes its learners' connections
 // (LeaderShutdown). Without `record` the run is unchanged.
 
+import { seededRandom } from '../../testing/seeded-random.ts';
 import { assert } from '../../../spec/common/assert.ts';
 import type { Transition } from '../../../spec/common/transition.ts';
 import { startLeading } from './leader.ts';
@@ -52,6 +53,7 @@ export interface SimulationOptions {
   readonly record?: boolean;
 }
 
+
 export interface SimulationResult {
   readonly violations: readonly string[];
   readonly committed: number;
@@ -68,18 +70,6 @@ export interface SimulationResult {
   readonly leaderLooking: readonly string[];
   /** With `record`: the run as a conformance trace (conformance/trace.ts's format, source "impl"). */
   readonly recording?: unknown;
-}
-
-/** mulberry32: a small seeded PRNG; the same seed gives the same run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Server {
@@ -100,7 +90,7 @@ const sameTxn = (a: PeerTxn, b: PeerTxn) => a.zxid === b.zxid && a.data.length =
 const hex = (z: bigint) => `0x${z.toString(16)}`;
 
 export function runSimulation(options: SimulationOptions): SimulationResult {
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const config: PeerConfig = { voters: VOTERS, committedLogCountMax: options.committedLogCountMax };
   const serverCount = VOTERS + (options.observer ? 1 : 0);
