@@ -164,15 +164,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
       let bytes: Uint8Array = chunk;
       if (head !== undefined) {
         // Until the first four bytes are in, they may be a four-letter word.
-        const joined = new Uint8Array(head.byteLength + bytes.byteLength);
-        joined.set(head, 0);
-        joined.set(bytes, head.byteLength);
-        if (joined.byteLength < 4) {
-          head = joined;
+        const opening = firstFourBytes(head, bytes);
+        if (opening.word === undefined) {
+          head = opening.bytes;
           return;
         }
         head = undefined;
-        const word = Buffer.from(joined.subarray(0, 4)).toString('latin1');
+        const { word, bytes: joined } = opening;
         if (fourLetterWords.has(word)) {
           closed = true;
           core.connectionClosed(connectionId);
@@ -208,20 +206,20 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
 
   function notServing(socket: Socket): void {
     sockets.add(socket);
-    let head = new Uint8Array(0);
+    let head: Uint8Array = new Uint8Array(0);
     const timer = setTimeout(() => socket.destroy(), 1000);
     timer.unref();
+    let answered = false;
     socket.on('data', (chunk: Buffer) => {
-      if (head === undefined) return;
-      const joined = new Uint8Array(head.byteLength + chunk.byteLength);
-      joined.set(head, 0);
-      joined.set(chunk, head.byteLength);
-      if (joined.byteLength < 4) {
-        head = joined;
+      if (answered) return;
+      const opening = firstFourBytes(head, chunk);
+      if (opening.word === undefined) {
+        head = opening.bytes;
         return;
       }
+      answered = true;
       clearTimeout(timer);
-      const word = Buffer.from(joined.subarray(0, 4)).toString('latin1');
+      const word = opening.word;
       if (fourLetterWords.has(word)) void answerFourLetterWord(word, socket);
       else {
         log('debug', `connection from ${socket.remoteAddress}:${socket.remotePort} refused: not serving`);
@@ -289,4 +287,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
     },
   };
   return server;
+}
+
+/**
+ * A connection's bytes so far, and the four-letter word its first four
+ * bytes spell once they are all in (it may be a command, not a client).
+ */
+function firstFourBytes(head: Uint8Array, chunk: Uint8Array): { readonly bytes: Uint8Array; readonly word: string | undefined } {
+  const bytes = new Uint8Array(head.byteLength + chunk.byteLength);
+  bytes.set(head, 0);
+  bytes.set(chunk, head.byteLength);
+  return { bytes, word: bytes.byteLength < 4 ? undefined : Buffer.from(bytes.subarray(0, 4)).toString('latin1') };
 }
