@@ -56,47 +56,22 @@
 // projection has none, so the recording needs no mapping of values.
 
 import { MESSAGE_ACTIONS } from '../../spec/zab/cluster.ts';
+import { peerTraceLineSchema, type PeerProjection, type PeerTraceEvent, type PeerTraceLine } from '../../impl/ensemble/peer-trace.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zabAdapter } from '../adapters/zab.ts';
 import { itfInteger, makeTrace, parseTrace, serializeTrace, type NodeProjection, type Trace } from '../trace.ts';
 import { validateTrace, type ValidateOptions, type Verdict } from '../validate.ts';
 
-/** One line of member-<myid>.jsonl (impl/ensemble/peer-trace.ts PeerTraceLine). */
-export interface MemberLine {
-  readonly tUs: number;
-  readonly sid: number;
-  readonly run: number;
-  readonly kind: 'start' | 'elected' | 'step' | 'end';
-  readonly event?: MemberEvent;
-  readonly peer?: MemberPeer;
-  readonly detail?: string;
-}
-
-export type MemberEvent =
-  | { readonly type: 'Receive'; readonly from: number; readonly message: { readonly type: string; readonly [field: string]: unknown } }
-  | { readonly type: 'LogSynced'; readonly zxid: string }
-  | { readonly type: 'LearnerLost'; readonly sid: number }
-  | { readonly type: 'ClientRequest' }
-  | { readonly type: 'ConnectToLeader' }
-  | { readonly type: 'LeaderLost' };
-
-export interface MemberPeer {
-  readonly role: 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';
-  readonly phase?: string;
-  readonly acceptedEpoch: number;
-  readonly currentEpoch: number;
-  readonly lastZxid: string;
-  readonly lastCommittedZxid: string;
-  readonly syncedZxid?: string;
-  readonly leader?: number;
-}
+/** One line of member-<myid>.jsonl: the format is impl/ensemble/peer-trace.ts's schema, read and validated here with it. */
+export type MemberLine = PeerTraceLine;
+export type MemberEvent = PeerTraceEvent;
+export type MemberPeer = PeerProjection;
 
 export type Members = ReadonlyMap<number, readonly MemberLine[]>;
 
 export type ReadResult = { readonly ok: true; readonly members: Members } | { readonly ok: false; readonly error: string };
 
-const KINDS = new Set(['start', 'elected', 'step', 'end']);
 
 /** Reads every member-<myid>.jsonl of `dir`; a torn last line (a SIGKILL mid-append) is dropped. */
 export function readMemberFiles(dir: string): ReadResult {
@@ -116,17 +91,20 @@ export function readMemberFiles(dir: string): ReadResult {
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       if (row.trim() === '') continue;
-      let parsed: MemberLine;
+      let json: unknown;
       try {
-        parsed = JSON.parse(row) as MemberLine;
+        json = JSON.parse(row);
       } catch {
         // Only the last line can be torn by a kill; anywhere else the file is damaged.
         if (rows.slice(i + 1).every((r) => r.trim() === '')) break;
         return { ok: false, error: `${name}:${i + 1}: not JSON` };
       }
-      if (typeof parsed.tUs !== 'number' || parsed.sid !== sid || typeof parsed.run !== 'number' || !KINDS.has(parsed.kind)) {
-        return { ok: false, error: `${name}:${i + 1}: not a peer trace line of member ${sid}` };
+      const line = peerTraceLineSchema.safeParse(json);
+      if (!line.success || line.data.sid !== sid) {
+        const why = line.success ? `sid ${line.data.sid}` : line.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+        return { ok: false, error: `${name}:${i + 1}: not a peer trace line of member ${sid} (${why})` };
       }
+      const parsed = line.data;
       if (parsed.kind === 'step' && (parsed.event === undefined || parsed.peer === undefined)) return { ok: false, error: `${name}:${i + 1}: a step without event or peer` };
       // The disk is part of the projection: a recording made before peer-trace.ts wrote syncedZxid cannot be judged on it.
       if (parsed.kind === 'step' && parsed.peer!.syncedZxid === undefined) return { ok: false, error: `${name}:${i + 1}: no syncedZxid (recorded before impl/ensemble/peer-trace.ts wrote it)` };

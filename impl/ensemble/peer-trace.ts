@@ -14,34 +14,48 @@
 // a validator can still check. Off (the default) it costs one branch per step.
 
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { z } from 'zod';
 import { join } from 'node:path';
 import type { Peer, PeerEvent, PeerMessage } from '../quorum/peer/types.ts';
 
-export interface PeerTraceLine {
-  readonly tUs: number;
-  readonly sid: number;
-  readonly run: number;
-  readonly kind: 'start' | 'elected' | 'step' | 'end';
-  readonly event?: unknown;
-  readonly peer?: PeerProjection;
-  readonly detail?: string;
-}
-
-export interface PeerProjection {
-  readonly role: Peer['role'];
-  readonly phase: string | undefined;
-  readonly acceptedEpoch: number;
-  readonly currentEpoch: number;
-  readonly lastZxid: string;
-  readonly lastCommittedZxid: string;
-  /**
-   * The last zxid the storage reported durable (Peer.syncedZxid): the spec's
-   * last zxid on disk. Absent in recordings made before it was added.
-   */
-  readonly syncedZxid?: string;
+/** The projection after a step, as the line carries it (zxids in hex). */
+export const peerProjectionSchema = z.object({
+  role: z.enum(['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING']),
+  /** Absent when LOOKING. */
+  phase: z.string().optional(),
+  acceptedEpoch: z.number().int(),
+  currentEpoch: z.number().int(),
+  lastZxid: z.string(),
+  lastCommittedZxid: z.string(),
+  /** The last zxid the storage reported durable (Peer.syncedZxid): the spec's last zxid on disk. Absent in older recordings. */
+  syncedZxid: z.string().optional(),
   /** The zoo.cfg id of the leader a learner follows (own id when leading); absent when LOOKING or in older recordings. */
-  readonly leader?: number;
-}
+  leader: z.number().int().optional(),
+});
+export type PeerProjection = z.infer<typeof peerProjectionSchema>;
+
+/** The stepped event, with server ids as zoo.cfg names them and zxids in hex. */
+export const peerTraceEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('Receive'), from: z.number().int(), message: z.looseObject({ type: z.string() }) }),
+  z.object({ type: z.literal('LogSynced'), zxid: z.string() }),
+  z.object({ type: z.literal('LearnerLost'), sid: z.number().int() }),
+  z.object({ type: z.literal('ClientRequest') }),
+  z.object({ type: z.literal('ConnectToLeader') }),
+  z.object({ type: z.literal('LeaderLost') }),
+]);
+export type PeerTraceEvent = z.infer<typeof peerTraceEventSchema>;
+
+/** One line of member-<myid>.jsonl: the format's one definition, for the writer here and the reader in conformance/recordings/. */
+export const peerTraceLineSchema = z.object({
+  tUs: z.number(),
+  sid: z.number().int(),
+  run: z.number().int(),
+  kind: z.enum(['start', 'elected', 'step', 'end']),
+  event: peerTraceEventSchema.optional(),
+  peer: peerProjectionSchema.optional(),
+  detail: z.string().optional(),
+});
+export type PeerTraceLine = z.infer<typeof peerTraceLineSchema>;
 
 const hex = (z: bigint) => `0x${z.toString(16)}`;
 
@@ -61,7 +75,7 @@ export function projectPeer(peer: Peer, sidOf?: (coreId: number) => number): Pee
   };
 }
 
-function messageJson(message: PeerMessage): unknown {
+function messageJson(message: PeerMessage): Extract<PeerTraceEvent, { type: 'Receive' }>['message'] {
   switch (message.type) {
     case 'PROPOSAL':
     case 'INFORM':
@@ -121,7 +135,7 @@ export class PeerTrace {
   /** One stepped event, with ids mapped back to zoo.cfg's server ids. */
   step(event: PeerEvent, after: Peer, sidOf: (coreId: number) => number): void {
     if (this.path === undefined) return;
-    let json: unknown;
+    let json: PeerTraceEvent;
     switch (event.type) {
       case 'Receive':
         json = { type: 'Receive', from: sidOf(event.from), message: messageJson(event.message) };
