@@ -6,11 +6,14 @@
 // lost. After ten seconds everything is healed and restarted, the ensemble
 // must elect and take writes again, and the history must pass every check of
 // safety-workload.ts on every member. The fault schedule is printed with the
-// seed on failure; ZKSPEC_SEED replays a run.
+// seed on failure; ZKSPEC_SEED replays a run. This story caught Apache
+// ZooKeeper 3.8.0 losing acknowledged writes (reference-data-loss.ts): its
+// run is excused for that, with the proof from its logs, and for nothing else.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, testsRunAgainst } from './cluster.ts';
 import { SafetyWorkload } from './safety-workload.ts';
+import { unexcusedViolations } from './reference-data-loss.ts';
 import { seededRandom } from '../testing/seeded-random.ts';
 
 const ensembles: Ensemble[] = [];
@@ -75,7 +78,10 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         await w.waitForAcks(200, 15_000, 'after the faults');
         await w.stop();
         const report = await w.verify();
-        expect(report.violations).toEqual([]);
+        // ZooKeeper 3.8.0's own data loss (ZOOKEEPER-4643) is excused only with its log's proof; see reference-data-loss.ts.
+        const { unexcused, note } = unexcusedViolations(e, report.violations);
+        if (note !== undefined) console.warn(`[seed ${seed}] faults: ${schedule.join('; ')}\n${note}`);
+        expect(unexcused).toEqual([]);
         expect(w.unexpectedErrors).toEqual([]);
         expect(report.membersChecked).toEqual([1, 2, 3]);
         expect(report.ackedSetData + report.ackedCreates).toBe(w.acks);

@@ -18,6 +18,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, testsRunAgainst, type ServerKind } from './cluster.ts';
 import { SafetyWorkload, type VerifyReport } from './safety-workload.ts';
+import { unexcusedViolations } from './reference-data-loss.ts';
 
 const ensembles: Ensemble[] = [];
 const workloads: SafetyWorkload[] = [];
@@ -55,8 +56,11 @@ async function withSeed(seed: number, e: () => Ensemble | undefined, story: () =
 }
 
 /** The checks every story ends with. */
-function expectSafe(report: VerifyReport, w: SafetyWorkload, members: readonly number[]): void {
-  expect(report.violations).toEqual([]);
+function expectSafe(report: VerifyReport, w: SafetyWorkload, e: Ensemble, members: readonly number[]): void {
+  // ZooKeeper 3.8.0's own data loss (ZOOKEEPER-4643) is excused only with its log's proof; see reference-data-loss.ts.
+  const { unexcused, note } = unexcusedViolations(e, report.violations);
+  if (note !== undefined) console.warn(note);
+  expect(unexcused).toEqual([]);
   expect(w.unexpectedErrors).toEqual([]);
   expect(report.membersChecked).toEqual(members);
   // Every acknowledgement the clients counted is one the check looked for.
@@ -92,7 +96,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         await w.waitForAcks(200, 10_000, 'with the old leader back');
         await w.stop();
         const report = await w.verify();
-        expectSafe(report, w, [1, 2, 3]);
+        expectSafe(report, w, e, [1, 2, 3]);
         expect(report.ackedSetData + report.ackedCreates).toBeGreaterThanOrEqual(800);
       });
     }, 60_000);
@@ -115,7 +119,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         await w.waitForAcks(200, 10_000, 'with the follower back');
         await w.stop();
         const report = await w.verify();
-        expectSafe(report, w, [1, 2, 3]);
+        expectSafe(report, w, e, [1, 2, 3]);
       });
     }, 60_000);
 
@@ -141,7 +145,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         await w.waitForAcks(200, 10_000, 'after healing');
         await w.stop();
         const report = await w.verify();
-        expectSafe(report, w, [1, 2, 3]);
+        expectSafe(report, w, e, [1, 2, 3]);
       });
     }, 60_000);
 
@@ -161,7 +165,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         await w.waitForAcks(200, 15_000, 'after the restart');
         await w.stop();
         const report = await w.verify();
-        expectSafe(report, w, [1, 2, 3]);
+        expectSafe(report, w, e, [1, 2, 3]);
         expect(report.ackedSetData + report.ackedCreates).toBeGreaterThanOrEqual(ackedBeforeCrash + 200);
       });
     }, 60_000);
