@@ -376,14 +376,15 @@ const LOOKING_FIELDS = { state: 'LOOKING', zabState: 'ELECTION' } as const;
 
 const big = (hex: string | undefined): bigint => (hex === undefined ? 0n : BigInt(hex));
 
-
 type Item = { readonly line: MemberLine; readonly order: number } | { readonly crash: number; readonly tUs: number; readonly order: number };
 
 /**
- * Merges the members' lines into one recording. Member ids (zoo.cfg's) are
- * numbered 0.. in ascending order as spec/zab's servers (s0 is the smallest id).
+ * Each member's lines in spec/zab's terms, before they are merged: NEWLEADER
+ * coalesced with the fsyncs it waits for, bursts of LogSynced joined, partial
+ * group commits moved (above). What a story that alters a recording must look
+ * at to know when a member's fsync counts in the merged trace.
  */
-export function mergeMembers(recorded: Members, description = 'a recorded ensemble run'): Merged {
+export function normalizeMembers(recorded: Members): { members: Map<number, readonly MemberLine[]>; syncsMoved: number; newLeadersCoalesced: number } {
   let syncsMoved = 0;
   let newLeadersCoalesced = 0;
   // When another member first received something about a zxid from each member (a PROPOSAL or COMMIT from
@@ -416,6 +417,15 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
     syncsMoved += normalized.moved + normalized.deferred + normalized.delayed + bursts.joined;
     newLeadersCoalesced += newLeader.coalesced;
   }
+  return { members, syncsMoved, newLeadersCoalesced };
+}
+
+/**
+ * Merges the members' lines into one recording. Member ids (zoo.cfg's) are
+ * numbered 0.. in ascending order as spec/zab's servers (s0 is the smallest id).
+ */
+export function mergeMembers(recorded: Members, description = 'a recorded ensemble run'): Merged {
+  const { members, syncsMoved, newLeadersCoalesced } = normalizeMembers(recorded);
   const sids = [...members.keys()].sort((a, b) => a - b);
   const node = new Map(sids.map((sid, index) => [sid, index]));
   const n = sids.length;
