@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { answerFourLetterWord, zkNotServing } from './four-letter-words.ts';
+import { answerFourLetterWord, detailedPeerState, zkNotServing } from './four-letter-words.ts';
 import { javaDate, javaDouble, javaHex } from './java-format.ts';
 import { nodeEnvironment } from './environment.ts';
 import { fullVersion } from './version.ts';
-import type { ConnectionForAdmin, ServerSnapshotForAdmin } from './server-snapshot.ts';
+import type { ConnectionForAdmin, PeerStateForAdmin, QuorumGaugesForAdmin, ServerSnapshotForAdmin } from './server-snapshot.ts';
 
 const fixture = (name: string, dir = 'zookeeper-3.8.0') => readFileSync(new URL(`./testdata/${dir}/${name}.txt`, import.meta.url), 'latin1');
 const all = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'hash', 'isro', 'mntr', 'ruok', 'srst', 'srvr', 'stat', 'stmk', 'wchc', 'wchp', 'wchs'];
@@ -135,6 +135,124 @@ describe('byte for byte what ZooKeeper 3.8.0 answered (testdata/zookeeper-3.8.0)
     const positions = ours.map((line) => theirs.indexOf(line));
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(ours.slice(0, 2)).toEqual([`zk_version\t${debianVersion}`, 'zk_server_state\tstandalone']);
+  });
+});
+
+/** mntr's `key -> value` (without the zk_ prefix) and its keys in order. */
+function parseMntr(text: string): { values: Map<string, string>; keys: string[] } {
+  const pairs = text
+    .split('\n')
+    .slice(0, -1)
+    .map((line) => [line.slice(3, line.indexOf('\t')), line.slice(line.indexOf('\t') + 1)] as const);
+  return { values: new Map(pairs), keys: pairs.map(([k]) => k) };
+}
+
+/**
+ * The standalone part of a snapshot that prints what a captured mntr printed:
+ * each field read back from the fixture's own line (a summary's sum and count
+ * give its average).
+ */
+function stateFromMntr(values: Map<string, string>, quorumGauges: QuorumGaugesForAdmin, proposalSizes?: ServerSnapshotForAdmin['proposalSizes']): ServerSnapshotForAdmin {
+  const n = (key: string) => {
+    const value = values.get(key);
+    expect(value, key).toBeDefined();
+    return Number(value);
+  };
+  const summary = (name: string) => ({ count: n(`cnt_${name}`), sum: n(`sum_${name}`), min: n(`min_${name}`), max: n(`max_${name}`) });
+  return capturedState({
+    version: values.get('version')!,
+    mode: values.get('server_state') as ServerSnapshotForAdmin['mode'],
+    ephemerals: n('ephemerals_count') === 0 ? [] : [{ sessionId, paths: Array.from({ length: n('ephemerals_count') }, (_, i) => `/e${i}`) }],
+    connections: Array.from({ length: n('num_alive_connections') }, (_, i) => adminConnection(40000 + i)),
+    latency: { minMs: n('min_latency'), avgMs: n('avg_latency'), maxMs: n('max_latency') },
+    outstandingRequests: n('outstanding_requests'),
+    nodeCount: n('znode_count'),
+    sessions: Array.from({ length: n('global_sessions') }, (_, i) => ({ sessionId: sessionId + BigInt(i), expiresAtMs: 0 })),
+    clientResponseBytes: { last: n('last_client_response_size'), min: n('min_client_response_size'), max: n('max_client_response_size') },
+    packetsSent: n('packets_sent'),
+    packetsReceived: n('packets_received'),
+    watchCount: n('watch_count'),
+    authFailedCount: n('auth_failed_count'),
+    fileDescriptors: { open: n('open_file_descriptor_count'), max: n('max_file_descriptor_count') },
+    approximateDataSizeBytes: n('approximate_data_size'),
+    uptimeMs: n('uptime'),
+    fsyncTimeMs: summary('fsynctime'),
+    snapshotTimeMs: summary('snapshottime'),
+    quorumGauges,
+    ...(proposalSizes === undefined ? {} : { proposalSizes }),
+  });
+}
+
+/** The lines an ensemble member adds to mntr. */
+const quorumKeys = [
+  'peer_state', 'observer_master_id', 'min_proposal_size', 'max_proposal_size', 'synced_followers', 'synced_non_voting_followers',
+  'synced_observers', 'last_proposal_size', 'pending_syncs', 'leader_uptime', 'learners', 'quorum_size',
+];
+
+const broadcast = (serverState: PeerStateForAdmin['serverState']): PeerStateForAdmin => ({ serverState, zabState: 'broadcast', syncMode: 'none' });
+
+describe('an ensemble member\'s mntr, line for line what ZooKeeper 3.8.0 answered (testdata/zookeeper-3.8.0-ensemble)', () => {
+  // A leader (server 2) of three voters and one observer, after a session's createSession, two creates and a setData.
+  const members = {
+    leader: {
+      gauges: {
+        peerState: broadcast('leading'),
+        quorumSize: 3,
+        leader: { learners: 3, syncedFollowers: 2, syncedNonVotingFollowers: 0, syncedObservers: 1, pendingSyncs: 0, leaderUptimeMs: 1607 },
+      },
+      proposalSizes: { last: 63, min: 48, max: 186 },
+    },
+    follower: { gauges: { peerState: broadcast('following'), quorumSize: 3 }, proposalSizes: undefined },
+    observer: { gauges: { peerState: broadcast('observing'), quorumSize: 3, observerMasterId: 2 }, proposalSizes: undefined },
+  } satisfies Record<string, { gauges: QuorumGaugesForAdmin; proposalSizes: ServerSnapshotForAdmin['proposalSizes'] }>;
+
+  for (const [role, { gauges, proposalSizes }] of Object.entries(members)) {
+    it(`${role}: every line we print is ZooKeeper's, in its order, and every quorum line ZooKeeper printed is ours`, () => {
+      const theirs = fixture(`mntr-${role}`, 'zookeeper-3.8.0-ensemble');
+      const ours = answer('mntr', stateFromMntr(parseMntr(theirs).values, gauges, proposalSizes))!;
+      const theirLines = theirs.split('\n').slice(0, -1);
+      const ourLines = ours.split('\n').slice(0, -1);
+      for (const line of ourLines) expect(theirLines, line).toContain(line);
+      const positions = ourLines.map((line) => theirLines.indexOf(line));
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+      const quorumLines = (text: string) => parseMntr(text).keys.filter((k) => quorumKeys.includes(k));
+      expect(quorumLines(ours)).toEqual(quorumLines(theirs));
+      // peer_state comes right after server_state (QuorumZooKeeperServer.dumpMonitorValues), before every gauge.
+      expect(parseMntr(ours).keys.slice(0, 3)).toEqual(['version', 'server_state', 'peer_state']);
+    });
+  }
+
+  it('pins the leader\'s gauge lines in ZooKeeper\'s hash order, with -1 proposal sizes before the first proposal', () => {
+    const { proposalSizes: _, ...none } = capturedState();
+    const state: ServerSnapshotForAdmin = { ...none, mode: 'leader', quorumGauges: members.leader.gauges };
+    const lines = answer('mntr', state)!.split('\n').filter((l) => quorumKeys.includes(l.slice(3, l.indexOf('\t'))));
+    expect(lines).toEqual([
+      'zk_peer_state\tleading - broadcast',
+      'zk_min_proposal_size\t-1',
+      'zk_max_proposal_size\t-1',
+      'zk_synced_followers\t2',
+      'zk_synced_non_voting_followers\t0',
+      'zk_synced_observers\t1',
+      'zk_last_proposal_size\t-1',
+      'zk_pending_syncs\t0',
+      'zk_leader_uptime\t1607',
+      'zk_learners\t3',
+      'zk_quorum_size\t3',
+    ]);
+    expect(answer('stat', state)).toContain('Proposal sizes last/min/max: -1/-1/-1\n');
+  });
+
+  it('prints no quorum line for a standalone server', () => {
+    const keys = parseMntr(answer('mntr', capturedState())!).keys;
+    expect(keys.filter((k) => quorumKeys.includes(k))).toEqual([]);
+  });
+
+  it('writes the peer state as QuorumPeer.getDetailedPeerState: zab state unless election, sync mode unless none', () => {
+    expect(detailedPeerState({ serverState: 'looking', zabState: 'election', syncMode: 'none' })).toBe('looking');
+    expect(detailedPeerState({ serverState: 'leading', zabState: 'discovery', syncMode: 'none' })).toBe('leading - discovery');
+    expect(detailedPeerState({ serverState: 'following', zabState: 'synchronization', syncMode: 'diff' })).toBe('following - synchronization - diff');
+    expect(detailedPeerState({ serverState: 'observing', zabState: 'synchronization', syncMode: 'snap' })).toBe('observing - synchronization - snap');
+    expect(detailedPeerState(broadcast('following'))).toBe('following - broadcast');
   });
 });
 

@@ -67,8 +67,13 @@ export type ServerSnapshotForAdmin = {
   readonly outstandingRequests: number;
   /** DataTree.getNodeCount (ZooKeeper 3.8 counts 5 on a fresh server). */
   readonly nodeCount: number;
-  /** Leader only: BufferStats of proposal sizes, -1 when none. */
+  /**
+   * Leader only: BufferStats of proposal sizes in bytes (Leader.propose records the
+   * serialised request of each proposal), -1 until the first proposal.
+   */
   readonly proposalSizes?: { readonly last: number; readonly min: number; readonly max: number };
+  /** An ensemble member's mntr gauges (see QuorumGaugesForAdmin); absent when standalone. */
+  readonly quorumGauges?: QuorumGaugesForAdmin;
   readonly connections: readonly ConnectionForAdmin[];
   /**
    * Data watches (getData and exists), one entry per (session, path), in the
@@ -127,6 +132,48 @@ export type ServerSnapshotForAdmin = {
   };
   /** `envi` lines, in order (see environment.ts for a Node-based list). */
   readonly environment: readonly (readonly [string, string])[];
+};
+
+/**
+ * QuorumPeer's state as getDetailedPeerState prints it (3.8.0): the server
+ * state, then ` - <zab state>` unless ELECTION, then ` - <sync mode>` unless
+ * NONE, all lower case: `leading - broadcast`, `following - synchronization - diff`.
+ */
+export type PeerStateForAdmin = {
+  readonly serverState: 'looking' | 'following' | 'leading' | 'observing';
+  readonly zabState: 'election' | 'discovery' | 'synchronization' | 'broadcast';
+  readonly syncMode: 'none' | 'diff' | 'snap' | 'trunc';
+};
+
+/**
+ * What an ensemble member adds to mntr: QuorumZooKeeperServer's peer_state
+ * (dumpMonitorValues) and quorum_size gauge, ObserverZooKeeperServer's
+ * observer_master_id, and LeaderZooKeeperServer's leader gauges.
+ */
+export type QuorumGaugesForAdmin = {
+  readonly peerState: PeerStateForAdmin;
+  /** QuorumPeer.getQuorumSize: the voting members in the configuration (observers excluded). */
+  readonly quorumSize: number;
+  /** Observer only: Observer.getLearnerMasterId, the server it syncs from (here always the leader), -1 when none. */
+  readonly observerMasterId?: number;
+  /** Leader only (LeaderZooKeeperServer.registerMetrics; its gauges print nothing without a Leader). */
+  readonly leader?: LeaderGaugesForAdmin;
+};
+
+/** LeaderZooKeeperServer's gauges but the proposal sizes (ServerSnapshotForAdmin.proposalSizes, which stat prints too). */
+export type LeaderGaugesForAdmin = {
+  /** Leader.getLearners: every learner connection, from its accept on (LearnerHandler.run adds itself before reading FOLLOWERINFO). */
+  readonly learners: number;
+  /** Leader.getForwardingFollowers: participants the leader has synced (startForwarding, before their ACK of NEWLEADER) and not lost. */
+  readonly syncedFollowers: number;
+  /** Leader.getNonVotingFollowers: forwarding followers outside the voting view (only during a reconfiguration). */
+  readonly syncedNonVotingFollowers: number;
+  /** Leader.getObservingLearners: observers synced the same way. */
+  readonly syncedObservers: number;
+  /** Leader.getNumPendingSyncs: the zxids that learners' forwarded syncs wait on (pendingSyncs is keyed by zxid). */
+  readonly pendingSyncs: number;
+  /** Leader.getUptime: since the leader started serving (leaderStartTime, set after a quorum acked NEWLEADER), 0 before. */
+  readonly leaderUptimeMs: number;
 };
 
 /** Resets the server offers to `srst` and `crst`; without them those words get no answer. */
