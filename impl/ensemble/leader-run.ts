@@ -25,7 +25,7 @@ import { OpCode } from '../protocol/constants.ts';
 import { startLeading } from '../quorum/peer/leader.ts';
 import { makeZxid } from '../quorum/peer/history.ts';
 import { fromQuorumPacket, toQuorumPacket, type PacketContext } from '../quorum/peer/packet.ts';
-import type { LeaderPeer, PeerEffect } from '../quorum/peer/types.ts';
+import type { LeaderPeer, PeerEffect, PeerPhase } from '../quorum/peer/types.ts';
 import { decodeLearnerInfo, PacketType, type QuorumPacket } from '../quorum/wire.ts';
 import { quorumVerifierText } from '../quorum/election-runner.ts';
 import { ServerCore } from '../server/core.ts';
@@ -39,8 +39,31 @@ import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPa
 
 const textEncoder = new TextEncoder();
 
-export async function runLeader(context: RunContext): Promise<RunEnd> {
+/**
+ * What the leader's mntr gauges read (LeaderZooKeeperServer.registerMetrics),
+ * taken at the moment of the call; reading them changes nothing.
+ */
+export interface LeaderRunGauges {
+  /** The core's Zab phase (QuorumPeer's zabState while LEADING); undefined once the core has gone back to LOOKING. */
+  readonly phase: PeerPhase | undefined;
+  /** Leader.getLearners: every learner connection from its accept on, FOLLOWERINFO or not (LearnerHandler.run adds itself first). */
+  readonly learners: number;
+  /** Leader.getForwardingFollowers: voters the core has synced (LeaderSyncFollower's startForwarding) and not lost. */
+  readonly syncedFollowers: number;
+  /** Leader.getObservingLearners: observers synced the same way. */
+  readonly syncedObservers: number;
+  /** Leader.getNumPendingSyncs: distinct zxids that forwarded syncs wait on (ZooKeeper keys pendingSyncs by zxid). */
+  readonly pendingSyncs: number;
+  /** Leader.proposalStats (BufferStats): bytes of each proposed txn, -1 until the first. */
+  readonly proposalSizes: { readonly last: number; readonly min: number; readonly max: number };
+  /** Leader.getUptime: ms since this run started serving (leaderStartTime), 0 before. */
+  readonly uptimeMs: number;
+}
+
+/** `expose` receives, once and at once, a reader of the run's gauges (for the member's mntr). */
+export async function runLeader(context: RunContext, expose?: (gauges: () => LeaderRunGauges) => void): Promise<RunEnd> {
   const run = new LeaderRun(context);
+  expose?.(() => run.gauges());
   return run.start();
 }
 
@@ -61,6 +84,10 @@ class LeaderRun {
   private pendingSyncs: { coreId: number; zxid: bigint }[] = [];
   private lastCommittedZxid = 0n;
   private lastBeatAtMs = performance.now();
+  /** Leader.proposalStats: sizes of the txns proposed in this run (BufferStats, -1 until the first). */
+  private readonly proposalSizes = { last: -1, min: -1, max: -1 };
+  /** When this run started serving (Leader.leaderStartTime), performance.now() ms. */
+  private servingSinceMs: number | undefined;
   /** Our own fsyncs, one LogSynced per group commit (AckRequestProcessor: the leader's ACK). */
   private readonly synced = new SyncCoalescer((zxid) => {
     if (this.over) return;
@@ -220,6 +247,29 @@ class LeaderRun {
     }
   }
 
+  gauges(): LeaderRunGauges {
+    const { membership } = this.context;
+    const peer = this.driver.peer;
+    let syncedFollowers = 0;
+    let syncedObservers = 0;
+    if (peer.role === 'LEADING') {
+      for (let coreId = 0; coreId < membership.ordered.length; coreId++) {
+        if ((peer.forwarding & (1 << coreId)) === 0) continue;
+        if (membership.isObserver(membership.sidOf(coreId))) syncedObservers++;
+        else syncedFollowers++;
+      }
+    }
+    return {
+      phase: peer.role === 'LEADING' ? peer.phase : undefined,
+      learners: this.learners.size + this.unregistered.size,
+      syncedFollowers,
+      syncedObservers,
+      pendingSyncs: new Set(this.pendingSyncs.map((s) => s.zxid)).size,
+      proposalSizes: { ...this.proposalSizes },
+      uptimeMs: this.servingSinceMs === undefined ? 0 : Math.round(performance.now() - this.servingSinceMs),
+    };
+  }
+
   private lastProposedZxid(): bigint {
     const history = this.driver.peer.history;
     return history.length === 0 ? 0n : history[history.length - 1]!.zxid;
@@ -305,6 +355,7 @@ class LeaderRun {
       onFatal: (error) => this.context.fatal(`leader pipeline failed: ${error instanceof Error ? error.message : String(error)}`),
     });
     this.core = core;
+    this.servingSinceMs = performance.now();
     log('info', 'serving', { mode: 'leader', epoch: peer.currentEpoch, lastZxid: hex(tree.value.lastProcessedZxid) });
     if (config.leaderServes) this.context.serve(core, 'leader');
   }
@@ -313,17 +364,27 @@ class LeaderRun {
   private propose(txns: readonly Txn[]): Promise<void> {
     if (txns.length === 0 || this.over) return new Promise(() => {});
     for (const txn of txns) {
-      this.driver.dispatch({ type: 'ClientRequest', data: encodeTxn(txn) });
+      const data = encodeTxn(txn);
+      this.driver.dispatch({ type: 'ClientRequest', data });
       const proposed = this.lastProposedZxid();
       if (proposed !== txn.zxid) {
         // The peer core refused (it is no longer in BROADCAST, or the counter rolled over): the run is ending.
         if (this.driver.peer.role !== 'LEADING') return new Promise(() => {});
         throw new Error(`the peer core proposed ${hex(proposed)} for txn ${hex(txn.zxid)}`);
       }
+      this.recordProposalSize(data.byteLength);
     }
     this.afterStep();
     const last = txns[txns.length - 1]!.zxid;
     return new Promise((resolve) => this.commitWaiters.push({ zxid: last, resolve }));
+  }
+
+  /** BufferStats.setLastBufferSize. */
+  private recordProposalSize(bytes: number): void {
+    const sizes = this.proposalSizes;
+    sizes.last = bytes;
+    if (sizes.min === -1 || bytes < sizes.min) sizes.min = bytes;
+    if (bytes > sizes.max) sizes.max = bytes;
   }
 
   /** Each half tick: ping the learners, drop those silent for syncLimit ticks. */

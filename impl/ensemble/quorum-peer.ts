@@ -20,7 +20,7 @@
 
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
-import type { ServerMode } from '../admin/server-snapshot.ts';
+import type { PeerStateForAdmin, QuorumGaugesForAdmin, ServerMode } from '../admin/server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
@@ -29,7 +29,7 @@ import { adminSnapshot } from '../standalone/admin-snapshot.ts';
 import type { StructuredLogger } from '../standalone/logger.ts';
 import { hex } from '../storage/file-names.ts';
 import { err, ok, type Result } from '../storage/result.ts';
-import { runLeader } from './leader-run.ts';
+import { runLeader, type LeaderRunGauges } from './leader-run.ts';
 import { runLearner } from './learner-run.ts';
 import { controlModeFromEnv, type ControlMode } from './control/control-mode.ts';
 import { historyOf, projectFromDisk, projectLooking, projectRunning, type ControlExtra, type ControlProjection } from './control/projection.ts';
@@ -39,6 +39,9 @@ import { membershipOf, type Membership } from './membership.ts';
 import { PeerTrace } from './peer-trace.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { RunContext, RunEnd, ServingMode } from './run-context.ts';
+
+/** QuorumPeer.ZabState of a core phase (ELECTION is the time between runs). */
+const zabStateOf = { DISCOVERY: 'discovery', SYNCHRONIZATION: 'synchronization', BROADCAST: 'broadcast' } as const;
 
 export type EnsembleStop = { readonly exitCode: number; readonly reason: string };
 
@@ -94,6 +97,10 @@ class QuorumPeer {
   private runs = 0;
   private readonly abort = new AbortController();
   private readonly trace: PeerTrace;
+  /** The current leader run's mntr gauges (leader-run.ts LeaderRunGauges); undefined in a learner run. */
+  private leaderGauges: (() => LeaderRunGauges) | undefined;
+  /** The leader a learner run syncs from (Observer.getLearnerMasterId for observer_master_id). */
+  private learnerMasterSid: number | undefined;
 
   constructor(
     private readonly config: ZooKeeperConfig,
@@ -177,8 +184,10 @@ class QuorumPeer {
     this.log('info', 'elected', { leader, state: outcome.state, round: outcome.round, zxid: hex(outcome.zxid), run });
     const context = this.context();
     let ended: Promise<RunEnd>;
+    this.leaderGauges = undefined;
+    this.learnerMasterSid = outcome.state === 'LEADING' ? undefined : leader;
     try {
-      ended = outcome.state === 'LEADING' ? runLeader(context) : runLearner(context, leader);
+      ended = outcome.state === 'LEADING' ? runLeader(context, (gauges) => (this.leaderGauges = gauges)) : runLearner(context, leader);
     } catch (error) {
       this.fatal(`cannot start the ${outcome.state} run: ${error instanceof Error ? error.message : String(error)}`);
       return;
@@ -255,13 +264,60 @@ class QuorumPeer {
           })),
           configVersion: 0n,
         };
-        return { ...snapshot, mode, config: { ...snapshot.config, serverId: this.membership.myid, quorum } };
+        const gauges = this.state === 'leader' ? this.leaderGauges?.() : undefined;
+        return {
+          ...snapshot,
+          mode,
+          config: { ...snapshot.config, serverId: this.membership.myid, quorum },
+          ...(gauges === undefined ? {} : { proposalSizes: gauges.proposalSizes }),
+          quorumGauges: this.quorumGauges(gauges),
+        };
       },
       {
         whitelist: this.config.fourLetterWordWhitelist,
         actions: { resetServerStats: () => client.core.resetStats(), resetConnectionStats: () => client.core.resetStats() },
       },
     );
+  }
+
+  /**
+   * mntr's quorum lines (QuorumZooKeeperServer, ObserverZooKeeperServer, LeaderZooKeeperServer).
+   * A learner run serves only from BROADCAST (learner-run.ts), after NEWLEADER, when ZooKeeper's sync
+   * mode is back to NONE; a leader's phase is its core's.
+   */
+  private quorumGauges(leader: LeaderRunGauges | undefined): QuorumGaugesForAdmin {
+    const peerState: PeerStateForAdmin = (() => {
+      switch (this.state) {
+        case 'looking':
+          return { serverState: 'looking', zabState: 'election', syncMode: 'none' };
+        case 'leader':
+          return leader?.phase === undefined
+            ? { serverState: 'looking', zabState: 'election', syncMode: 'none' }
+            : { serverState: 'leading', zabState: zabStateOf[leader.phase], syncMode: 'none' };
+        case 'follower':
+          return { serverState: 'following', zabState: 'broadcast', syncMode: 'none' };
+        case 'observer':
+          return { serverState: 'observing', zabState: 'broadcast', syncMode: 'none' };
+      }
+    })();
+    return {
+      peerState,
+      quorumSize: this.membership.voters,
+      ...(this.state === 'observer' ? { observerMasterId: this.learnerMasterSid ?? -1 } : {}),
+      ...(leader === undefined
+        ? {}
+        : {
+            leader: {
+              learners: leader.learners,
+              syncedFollowers: leader.syncedFollowers,
+              // Every participant is a voter here (no reconfiguration), so no follower is a non-voting one.
+              syncedNonVotingFollowers: 0,
+              syncedObservers: leader.syncedObservers,
+              pendingSyncs: leader.pendingSyncs,
+              leaderUptimeMs: leader.uptimeMs,
+            },
+          }),
+    };
   }
 
   // Test-control mode (control/control-mode.ts): commands instead of the election, the fsync and the timers.
