@@ -6,15 +6,10 @@
 // that off; cluster.ts, testsRunAgainst).
 
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, fourLetterWord, testsRunAgainst, type ServerKind } from './cluster.ts';
+import { call, connectClient as connect, zookeeper, type ZkClient } from '../testing/zk-client.ts';
 import { runZkCli, zkCli } from '../testing/zkcli.ts';
-
-const require = createRequire(import.meta.url);
-const zookeeper = require('node-zookeeper-client');
-
-type ZkClient = { connect(): void; close(): void; once(event: string, cb: () => void): void; getSessionId(): Buffer; [method: string]: any };
 
 const ensembles: Ensemble[] = [];
 const clients: ZkClient[] = [];
@@ -23,28 +18,11 @@ afterEach(async () => {
   for (const e of ensembles.splice(0)) await e.stopAll();
 });
 
-function connectClient(connectString: string, sessionTimeoutMs = 6000, timeoutMs = 15_000): Promise<ZkClient> {
-  const client: ZkClient = zookeeper.createClient(connectString, { sessionTimeout: sessionTimeoutMs, spinDelay: 100, retries: 0 });
+/** A connected client, closed after the test. */
+async function connectClient(connectString: string, sessionTimeoutMs = 6000): Promise<ZkClient> {
+  const client = await connect(connectString, sessionTimeoutMs, 15_000);
   clients.push(client);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no session from ${connectString} within ${timeoutMs} ms`)), timeoutMs);
-    client.once('connected', () => {
-      clearTimeout(timer);
-      resolve(client);
-    });
-    client.connect();
-  });
-}
-
-function call<T = any>(client: ZkClient, method: string, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
-    client[method](...args, (error: unknown, ...results: unknown[]) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve((results.length <= 1 ? results[0] : results) as T);
-    });
-  });
+  return client;
 }
 
 async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

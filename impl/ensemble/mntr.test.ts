@@ -8,14 +8,9 @@
 // (ZKSPEC_ENSEMBLE_OURS=0 turns that off; cluster.ts, testsRunAgainst), with
 // the same expectations: the numbers below are what ZooKeeper 3.8.0 printed.
 
-import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, fourLetterWord, testsRunAgainst, type ServerKind } from './cluster.ts';
-
-const require = createRequire(import.meta.url);
-const zookeeper = require('node-zookeeper-client');
-
-type ZkClient = { connect(): void; close(): void; once(event: string, cb: () => void): void; [method: string]: any };
+import { call, connectClient as connect, type ZkClient } from '../testing/zk-client.ts';
 
 const ensembles: Ensemble[] = [];
 const clients: ZkClient[] = [];
@@ -70,29 +65,13 @@ function expectZooKeeperOrder(m: Mntr): void {
   expect(printed).toEqual(zookeeperOrder.filter((k) => printed.includes(k)));
 }
 
-function connectClient(connectString: string, timeoutMs = 15_000): Promise<ZkClient> {
-  const client: ZkClient = zookeeper.createClient(connectString, { sessionTimeout: 6000, spinDelay: 100, retries: 0 });
+/** A connected client, closed after the test. */
+async function connectClient(connectString: string): Promise<ZkClient> {
+  const client = await connect(connectString, 6000, 15_000);
   clients.push(client);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no session from ${connectString} within ${timeoutMs} ms`)), timeoutMs);
-    client.once('connected', () => {
-      clearTimeout(timer);
-      resolve(client);
-    });
-    client.connect();
-  });
+  return client;
 }
 
-function call<T = unknown>(client: ZkClient, method: string, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
-    client[method](...args, (error: unknown, result: T) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(result);
-    });
-  });
-}
 
 async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,20 +1,18 @@
 // Helpers for the standalone tests: a temp dataDir with a zoo.cfg, the server
 // as a child process (`node --import tsx impl/main.ts zoo.cfg`) on 127.0.0.1
 // with a port the kernel picks (clientPort=0; the `serving` log line says
-// which), node-zookeeper-client promisified, and a bounded four-letter-word
-// query. Every child is registered so afterEach can SIGKILL it by PID.
+// which), node-zookeeper-client promisified (../testing/zk-client.ts), and a
+// bounded four-letter-word query. Every child is registered so afterEach can SIGKILL it by PID.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
-const require = createRequire(import.meta.url);
-export const zookeeper = require('node-zookeeper-client');
+export { zookeeper } from '../testing/zk-client.ts';
 
 export type DataDir = { readonly path: string; readonly configPath: string; remove(): void };
 
@@ -103,40 +101,7 @@ export function startChild(configPath: string, timeoutMs = 30_000): Promise<Chil
   });
 }
 
-export type ZkClient = {
-  connect(): void;
-  close(): void;
-  once(event: string, cb: (...args: unknown[]) => void): void;
-  getSessionId(): Buffer;
-  [method: string]: any;
-};
-
-export function connectClient(port: number, sessionTimeoutMs = 4000, timeoutMs = 10_000): Promise<ZkClient> {
-  const client: ZkClient = zookeeper.createClient(`127.0.0.1:${port}`, { sessionTimeout: sessionTimeoutMs, spinDelay: 100, retries: 0 });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.close();
-      reject(new Error(`no session from 127.0.0.1:${port} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    client.once('connected', () => {
-      clearTimeout(timer);
-      resolve(client);
-    });
-    client.connect();
-  });
-}
-
-/** Calls a callback-style client method; resolves with its results, rejects with its exception. */
-export function call<T = any>(client: ZkClient, method: string, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
-    client[method](...args, (error: unknown, ...results: unknown[]) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve((results.length <= 1 ? results[0] : results) as T);
-    });
-  });
-}
+export { call, connectClient, type ZkClient } from '../testing/zk-client.ts';
 
 /** Sends a four-letter word on a fresh connection and returns everything the server wrote before closing. */
 export function fourLetterWord(port: number, word: string, timeoutMs = 5_000): Promise<string> {
