@@ -120,6 +120,37 @@ describe('Phase 2 (synchronisation): LeaderSyncFollower picks DIFF, TRUNC or SNA
     expect(sends(effects).map((s) => s.message.type)).toEqual(['SNAP', 'NEWLEADER']);
   });
 
+  /** A leader restarted with `log` on disk, its first `lastSnapshot` entries in its snapshot, that has heard s1's ACKEPOCH. */
+  function syncFrom(log: Txn[], lastSnapshot: number, epoch: number, learnerLast: ReturnType<typeof zxid>) {
+    const restarted = restartFromDisk(0, config, { log, acceptedEpoch: epoch, currentEpoch: epoch, lastSnapshot });
+    let leader = finishElection(restarted, { leader: 0, zxid: log[log.length - 1]!.zxid, epoch });
+    leader = receive(leader, 1, { type: 'FOLLOWERINFO', acceptedEpoch: learnerLast.epoch }).state;
+    return sends(receive(leader, 1, { type: 'ACKEPOCH', currentEpoch: learnerLast.epoch, lastZxid: learnerLast }).effects).map((s) => s.message);
+  }
+
+  it('SNAP, not TRUNC, for a learner on another branch below the committed log: no TRUNC across an epoch boundary (LearnerHandlerTest.testCrossEpochTrunc)', () => {
+    // ZooKeeper's own case: the leader's log is (1,1) (2,1) (2,2) (4,1), the learner's last zxid (3,1).
+    const log = [t(1, 1, 1), t(2, 1, 2), t(2, 2, 3), t(4, 1, 4)];
+    expect(syncFrom(log, 4, 4, zxid(3, 1))).toEqual([
+      { type: 'SNAP', zxid: zxid(4, 1), snapshot: log },
+      { type: 'NEWLEADER', epoch: 5 },
+    ]);
+    // The replay's case (docs/conformance.md): the learner kept an unacked (1,2); the leader went on with (2,1).
+    expect(syncFrom([t(1, 1, 1), t(2, 1, 2)], 2, 2, zxid(1, 2)).map((m) => m.type)).toEqual(['SNAP', 'NEWLEADER']);
+  });
+
+  it('TRUNC then the proposals from the txn log when the entry after the learner is of its own epoch (a gap, as LearnerHandlerTest.testTxnLog builds)', () => {
+    const log = [t(1, 1, 1), t(1, 2, 2), t(1, 4, 3), t(1, 5, 4)];
+    expect(syncFrom(log, 3, 1, zxid(1, 3))).toEqual([
+      { type: 'TRUNC', zxid: zxid(1, 2) },
+      { type: 'PROPOSAL', txn: t(1, 4, 3) },
+      { type: 'COMMIT', zxid: zxid(1, 4) },
+      { type: 'PROPOSAL', txn: t(1, 5, 4) },
+      { type: 'COMMIT', zxid: zxid(1, 5) },
+      { type: 'NEWLEADER', epoch: 2 },
+    ]);
+  });
+
   it('FollowerProcessNEWLEADER (fixed): log, wait for the disk, write currentEpoch, then ack', () => {
     let follower = finishElection(server(1, [], { acceptedEpoch: 0, currentEpoch: 0 }), { leader: 0, zxid: zxid(0, 0), epoch: 0 });
     follower = step(follower, { type: 'ConnectToLeader' }).state;

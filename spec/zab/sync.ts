@@ -46,6 +46,9 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
     [mode, from, syncZxid] = ['TRUNC', maxCommittedIndex, maxCommittedLog];
   } else if (compareZxid(minCommittedLog, peerLastZxid) <= 0) {
     // Case 3: within committedLog: DIFF if we have its last zxid, else TRUNC to the entry before it.
+    // ZooKeeper's queueCommittedProposals would SNAP here, as in case 4b (truncOrSnap), when the entry
+    // after it is of a later epoch. Kept as ZkV3_7_0.tla's case 3.2 and the core's chooseSync have it
+    // (impl/quorum/peer/sync-differential.test.ts pins it); no exhaustive preset reaches it: docs/zab.md.
     const index = indexOfZxid(history, peerLastZxid);
     if (index > node.lastSnapshot && index <= history.length) {
       [mode, from, syncZxid] = ['DIFF', index, peerLastZxid];
@@ -58,9 +61,10 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
     // db.getProposalsFromTxnLog): DIFF, then the proposals from the log.
     [mode, from, syncZxid] = ['DIFF', indexOfZxid(history, peerLastZxid), peerLastZxid];
   } else {
-    // Case 4b: not in our txn log either (an empty learner, or one on another branch): send a
-    // snapshot of what we have committed.
-    [mode, from, syncZxid] = ['SNAP', maxCommittedIndex, lastProcessed];
+    // Case 4b: older than committedLog and not in our txn log: an empty learner, or one on another
+    // branch. ZooKeeper reads the txn log from before its zxid as in 4a and lets
+    // queueCommittedProposals choose: truncOrSnap.
+    [mode, from, syncZxid] = truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
   }
 
   const messages: ZabMessage[] = [];
@@ -95,6 +99,33 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
     state: { ...node, acks, forwarding, toSync: node.toSync.filter((s) => s.sid !== sid) },
     effects: messages.map((message) => ({ type: 'send', to: sid, message })),
   };
+}
+
+/**
+ * Case 4b as ZooKeeper runs it (syncFollower over getProposalsFromTxnLog, then
+ * queueCommittedProposals), for a learner whose last zxid is not in our log.
+ * queueCommittedProposals sends TRUNC to the entry before that zxid, then the
+ * proposals after it, only when the entry after it is of the learner's own
+ * epoch. A TRUNC across an epoch boundary it refuses (ZOOKEEPER-1413,
+ * LearnerHandlerTest.testCrossEpochTrunc), and syncFollower's gap check
+ * (queued up to less than minCommittedLog, ZOOKEEPER-2418) turns that into
+ * SNAP. getProposalsFromTxnLog gives nothing, hence SNAP, when no entry of our
+ * log is at or before the learner's zxid (an empty learner).
+ *
+ * In Zab the entry after a zxid we lack is always of a later epoch: a log
+ * holds a prefix of each epoch's proposals, whose counters are consecutive
+ * (IsNextZxid; ZKDatabase.addCommittedProposal rejects an out-of-order one).
+ * So a learner on another branch gets SNAP; the TRUNC needs a log with a gap
+ * in an epoch's counters, as LearnerHandlerTest.testTxnLog builds by hand.
+ * ZooKeeper also sends SNAP where this spec does not model it: the txn log
+ * purged, or larger than snapshotSizeFactor times the snapshot
+ * (calculateTxnLogSizeLimit), or txnLogSyncEnabled off.
+ */
+function truncOrSnap(history: readonly Txn[], peerLastZxid: Zxid, maxCommittedIndex: number, lastProcessed: Zxid): [Exclude<SyncMode, 'NONE'>, number, Zxid] {
+  const before = indexAtOrBefore(history, peerLastZxid);
+  const after = history[before];
+  if (before > 0 && after !== undefined && after.zxid.epoch === peerLastZxid.epoch) return ['TRUNC', before, zxidAt(history, before)];
+  return ['SNAP', maxCommittedIndex, lastProcessed];
 }
 
 function isSyncingWith(node: ZabNode, from: number): boolean {
