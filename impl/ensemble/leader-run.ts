@@ -33,6 +33,7 @@ import { hex } from '../storage/file-names.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
 import { appendTxns, PeerDriver, persistEpoch, SyncCoalescer } from './peer-driver.ts';
+import { writesDisk } from './peer-trace.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPacket, revalidateReplyPacket, syncPacket } from './session-traffic.ts';
@@ -149,7 +150,7 @@ class LeaderRun {
       return;
     }
     const { log, membership } = this.context;
-    const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes));
+    const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
     let coreId: number | undefined;
     this.unregistered.add(connection);
     connection.attach({
@@ -277,6 +278,8 @@ class LeaderRun {
 
   private apply(effect: PeerEffect): Promise<void> | void {
     const { store, membership } = this.context;
+    // The trace reaches its file before the disk changes (peer-trace.ts): what a restart finds was recorded.
+    if (writesDisk(effect)) this.context.trace.flush();
     switch (effect.type) {
       case 'persistAcceptedEpoch':
         return persistEpoch(store, 'acceptedEpoch', effect.epoch, this.context.fatal);

@@ -28,6 +28,7 @@ import type { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';
 import { appendTxns, PeerDriver, persistEpoch, SyncCoalescer } from './peer-driver.ts';
+import { writesDisk } from './peer-trace.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodeRevalidateReply, pingPacket, requestPacket, revalidateRequestPacket } from './session-traffic.ts';
@@ -96,7 +97,7 @@ class LearnerRun {
         this.end(`cannot connect to leader ${this.leaderSid} within initLimit (${initLimitMs} ms)`);
         return this.finished;
       }
-      connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes));
+      connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
       const first = await new Promise<'packet' | 'closed' | 'timeout'>((resolve) => {
         const timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - performance.now()));
         this.timers.push(timer);
@@ -239,6 +240,8 @@ class LearnerRun {
 
   private apply(effect: PeerEffect): Promise<void> | void {
     const { store } = this.context;
+    // The trace reaches its file before the disk changes (peer-trace.ts): what a restart finds was recorded.
+    if (writesDisk(effect)) this.context.trace.flush();
     switch (effect.type) {
       case 'persistAcceptedEpoch':
         return persistEpoch(store, 'acceptedEpoch', effect.epoch, this.context.fatal);

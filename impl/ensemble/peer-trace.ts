@@ -8,15 +8,25 @@
 // the peer's observable projection after it. Process starts and election
 // outcomes are lines too, so a crash and restart shows up as a new `start`.
 //
-// Lines are buffered and appended every 50 ms (synchronously: a write per
-// step cost more than the steps). A SIGKILL loses at most the last 50 ms, so
-// a recording of a crashed member is a prefix of what it did, which is what
-// a validator can still check. Off (the default) it costs one branch per step.
+// Lines are buffered (a write per step cost more than the steps) and written
+// synchronously every 50 ms, and also before anything of the member's leaves
+// the process: the runs call flush() before a quorum connection's bytes go
+// out (quorum-connection.ts, at its uncork) and before a disk effect starts
+// (a txn appended, an epoch file written, the log truncated, a snapshot
+// installed). A write(2) that has returned survives a SIGKILL (the kernel
+// holds the page), so no fsync is needed. A SIGKILL then loses only steps
+// that nobody, not even the member's own disk, saw: steps in memory, and the
+// reports of fsyncs whose writes are already on disk. The recording of a
+// crashed member is a prefix of what it did that explains every message the
+// others received from it; what the restarted member finds on its disk beyond
+// its last LogSynced line is the merge's to account for
+// (conformance/recordings/ensemble.ts). Off (the default) it costs one branch
+// per step and per flush.
 
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { join } from 'node:path';
-import type { Peer, PeerEvent, PeerMessage } from '../quorum/peer/types.ts';
+import type { Peer, PeerEffect, PeerEvent, PeerMessage } from '../quorum/peer/types.ts';
 
 /** The projection after a step, as the line carries it (zxids in hex). */
 export const peerProjectionSchema = z.object({
@@ -57,6 +67,24 @@ export const peerTraceLineSchema = z.object({
 });
 export type PeerTraceLine = z.infer<typeof peerTraceLineSchema>;
 
+/** The effects that change the member's disk: the runs flush the trace before carrying one out (see above). */
+export function writesDisk(effect: PeerEffect): boolean {
+  switch (effect.type) {
+    case 'persistAcceptedEpoch':
+    case 'persistCurrentEpoch':
+    case 'appendTxns':
+    case 'truncateLog':
+    case 'installSnapshot':
+      return true;
+    case 'send':
+    case 'deliver':
+    case 'goLooking':
+      return false;
+    default:
+      return effect satisfies never;
+  }
+}
+
 const hex = (z: bigint) => `0x${z.toString(16)}`;
 
 export function projectPeer(peer: Peer, sidOf?: (coreId: number) => number): PeerProjection {
@@ -96,7 +124,11 @@ function messageJson(message: PeerMessage): Extract<PeerTraceEvent, { type: 'Rec
 
 export class PeerTrace {
   private readonly path: string | undefined;
+  /** Opened once for appending: a flush is one write(2), not an open, a write and a close. */
+  private readonly fd: number | undefined;
   run = 0;
+  /** Flushes that wrote lines, for the cost measurements. */
+  writes = 0;
 
   constructor(
     readonly sid: number,
@@ -105,6 +137,7 @@ export class PeerTrace {
     if (dir === undefined || dir === '') return;
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, `member-${sid}.jsonl`);
+    this.fd = openSync(this.path, 'a');
   }
 
   get enabled(): boolean {
@@ -116,7 +149,10 @@ export class PeerTrace {
     const tUs = Math.round((performance.timeOrigin + performance.now()) * 1000);
     this.buffer.push(JSON.stringify({ tUs, sid: this.sid, run: this.run, kind, ...fields }));
     if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), 50);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, 50);
       this.timer.unref();
     }
   }
@@ -124,12 +160,22 @@ export class PeerTrace {
   private buffer: string[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  /** Writes the buffered lines (also called at a clean exit). */
+  /**
+   * Writes the buffered lines, synchronously: every 50 ms, at a clean exit,
+   * and before any byte of the member's leaves the process (see above).
+   */
   flush(): void {
-    this.timer = undefined;
-    if (this.path === undefined || this.buffer.length === 0) return;
-    appendFileSync(this.path, `${this.buffer.join('\n')}\n`);
+    if (this.fd === undefined || this.buffer.length === 0) return;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const text = `${this.buffer.join('\n')}\n`;
     this.buffer = [];
+    this.writes++;
+    const bytes = Buffer.from(text);
+    // writeSync may write less than asked (a full disk, a signal): the rest is written, or the process fails loudly.
+    for (let at = 0; at < bytes.byteLength; ) at += writeSync(this.fd, bytes, at);
   }
 
   /** One stepped event, with ids mapped back to zoo.cfg's server ids. */

@@ -63,6 +63,13 @@ export class QuorumConnection {
     readonly socket: Socket,
     private readonly log: (line: string) => void,
     private readonly limits: QuorumPacketLimits = quorumPacketLimitsDefault,
+    /**
+     * Called synchronously just before this connection's bytes leave the
+     * process (at the uncork below): the member's trace is flushed there, so
+     * that a member SIGKILLed later has recorded every step behind a message
+     * another member received (peer-trace.ts).
+     */
+    private readonly beforeOutput?: () => void,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -102,6 +109,7 @@ export class QuorumConnection {
     this.socket.cork();
     process.nextTick(() => {
       this.corked = false;
+      this.beforeOutput?.();
       this.socket.uncork();
     });
   }
