@@ -44,12 +44,16 @@
 //   fsync's zxids: joinSyncBursts, normalizeGroupCommits and coalesceNewLeader
 //   put the reports in spec terms where that changes nothing another member
 //   saw, and say how often.
-// - A SIGKILL loses up to 50 ms of the member's lines (peer-trace.ts buffers
-//   them): the recording of that member is then a prefix, and a message it
-//   sent in its last 50 ms is received by others with no record of the
-//   sending. The merge reports that evidence (`lostLines`); the killed member
-//   shows staler than it was until its crash, which hidden steps cannot
-//   repair, so such a recording is rejected after its last line.
+// - A SIGKILL loses the member's lines since its last flush. peer-trace.ts
+//   flushes before any byte leaves the process, to a quorum connection or to
+//   the disk, so what is lost is steps nobody saw; among them the reports of
+//   fsyncs whose writes had reached the kernel, which the restart finds on
+//   disk: syncsLostWithKill adds those reports back (`syncsLostAtKill`).
+//   Recordings made before that flush lost up to 50 ms: a message the member
+//   sent then is received by others with no record of the sending. The merge
+//   reports that evidence (`lostLines`); the killed member shows staler than
+//   it was until its crash, which hidden steps cannot repair, so such a
+//   recording is rejected after its last line.
 //
 // Zxids are ZooKeeper's 64-bit epoch << 32 | counter, as the adapter writes
 // them. Values: spec/zab's transactions carry the client request number; the
@@ -116,12 +120,30 @@ export function readMemberFiles(dir: string): ReadResult {
   return { ok: true, members };
 }
 
-/** Lines a LogSynced may be moved before: they only add to memory or deliver, and wait for no disk. */
-function commutesWithSync(line: MemberLine): boolean {
+/**
+ * Lines a LogSynced may be moved before: they only add to memory or deliver,
+ * and wait for no disk; or, at a leader, an ACK of a zxid it had already
+ * committed (`before` is the line before it): that vote counts for nothing
+ * whether the leader's own disk has more or not, so it changes nothing on
+ * either side of the sync (a follower's late ACKs arrive behind the leader's
+ * proposals under load).
+ */
+function commutesWithSync(line: MemberLine, before: MemberLine | undefined): boolean {
   if (line.kind !== 'step') return false;
   const e = line.event!;
   if (e.type === 'ClientRequest') return true;
-  return e.type === 'Receive' && (e.message.type === 'PROPOSAL' || e.message.type === 'INFORM' || (e.message.type === 'COMMIT' && line.peer!.role !== 'LEADING'));
+  if (e.type !== 'Receive') return false;
+  if (e.message.type === 'PROPOSAL' || e.message.type === 'INFORM' || (e.message.type === 'COMMIT' && line.peer!.role !== 'LEADING')) return true;
+  const zxid = (e.message as { zxid?: string }).zxid;
+  return (
+    e.message.type === 'ACK' &&
+    line.peer!.role === 'LEADING' &&
+    zxid !== undefined &&
+    before?.kind === 'step' &&
+    before.run === line.run &&
+    before.peer!.lastCommittedZxid === line.peer!.lastCommittedZxid &&
+    BigInt(zxid) <= BigInt(line.peer!.lastCommittedZxid)
+  );
 }
 
 /**
@@ -152,7 +174,7 @@ export function normalizeGroupCommits(
     const z = BigInt(zHex);
     if (BigInt(line.peer!.lastZxid) <= z) continue;
     let j = k - 1;
-    while (j >= 0 && out[j]!.run === line.run && commutesWithSync(out[j]!) && BigInt(out[j]!.peer!.lastZxid) > z) j--;
+    while (j >= 0 && out[j]!.run === line.run && commutesWithSync(out[j]!, out[j - 1]) && BigInt(out[j]!.peer!.lastZxid) > z) j--;
     const before = out[j];
     if (j !== k - 1 && before !== undefined && before.kind === 'step' && before.run === line.run && BigInt(before.peer!.lastZxid) === z) {
       const leading = line.peer!.role === 'LEADING';
@@ -274,6 +296,52 @@ export function joinSyncBursts(lines: readonly MemberLine[]): { lines: MemberLin
   return { lines: out, joined };
 }
 
+/** The zxid a `start` line found on disk (its lastLoggedZxid), or undefined if the line does not say. */
+export function startLoggedZxid(line: MemberLine): bigint | undefined {
+  const m = /lastLoggedZxid (0x[0-9a-f]+)/.exec(line.detail ?? '');
+  return m === null ? undefined : BigInt(m[1]!);
+}
+
+/**
+ * The fsync reports a SIGKILL took with it. peer-trace.ts writes a member's
+ * lines before anything leaves the process, on a quorum connection or to its
+ * disk; what a kill can lose is the lines after that: steps in memory, and
+ * the LogSynced of an fsync whose writes had already reached the kernel (a
+ * write(2) that returned outlives a SIGKILL, fsynced or not). The restart's
+ * `start` line then shows more on disk (lastLoggedZxid) than the last
+ * recorded syncedZxid. That is spec/zab's DiskSync before NodeCrash: the
+ * queued writes up to that zxid became durable, and nobody saw it (a
+ * learner's ACK or a leader's commit would have left the process, and its
+ * lines with it). So a LogSynced of the zxid found on disk is added after the
+ * member's last line before the restart, with the last line's projection
+ * and that zxid durable; normalizeGroupCommits then puts it in spec terms
+ * like any other report (appends beyond it that nobody saw go after it, and
+ * are lost with the crash, as the real ones were: they are not on disk).
+ * Only when the zxid found on disk is one the member's last line holds in
+ * memory (recorded appends); a disk beyond that is left alone, and the
+ * validator rejects the restart. Returns the lines and the reports added.
+ */
+export function syncsLostWithKill(lines: readonly MemberLine[]): { lines: MemberLine[]; added: number } {
+  const out: MemberLine[] = [];
+  let added = 0;
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k]!;
+    const before = out[out.length - 1];
+    if (k > 0 && line.kind === 'start' && before?.kind === 'step') {
+      const onDisk = startLoggedZxid(line);
+      const p = before.peer!;
+      if (onDisk !== undefined && onDisk > big(p.syncedZxid) && onDisk <= big(p.lastZxid) && p.role !== 'LOOKING') {
+        const zHex = `0x${onDisk.toString(16)}`;
+        // Just after the last line (the crash is placed after it too: mergeMembers puts it no earlier than the last line).
+        out.push({ ...before, tUs: before.tUs + 0.25, event: { type: 'LogSynced', zxid: zHex }, peer: { ...p, syncedZxid: zHex }, detail: 'added: the fsync report a SIGKILL lost' });
+        added++;
+      }
+    }
+    out.push(line);
+  }
+  return { lines: out, added };
+}
+
 /**
  * NEWLEADER, put in spec/zab's terms. spec/zab's follower handles NEWLEADER
  * in one step, as ZooKeeper 3.9 does (the ZOOKEEPER-3911/-4643/-4646 fixes):
@@ -334,6 +402,8 @@ export interface MergeNotes {
   readonly syncsMoved: number;
   /** NEWLEADER lines joined with the fsyncs they wait for (coalesceNewLeader). */
   readonly newLeadersCoalesced: number;
+  /** Fsync reports a SIGKILL lost, added where the restart found their zxids on disk (syncsLostWithKill). */
+  readonly syncsLostAtKill: number;
   /**
    * Per crash, the messages others received from the killed member after its last recorded line: its
    * last lines were lost with the SIGKILL (peer-trace.ts buffers 50 ms), so the recording shows it
@@ -384,8 +454,9 @@ type Item = { readonly line: MemberLine; readonly order: number } | { readonly c
  * group commits moved (above). What a story that alters a recording must look
  * at to know when a member's fsync counts in the merged trace.
  */
-export function normalizeMembers(recorded: Members): { members: Map<number, readonly MemberLine[]>; syncsMoved: number; newLeadersCoalesced: number } {
+export function normalizeMembers(recorded: Members): { members: Map<number, readonly MemberLine[]>; syncsMoved: number; newLeadersCoalesced: number; syncsLostAtKill: number } {
   let syncsMoved = 0;
+  let syncsLostAtKill = 0;
   let newLeadersCoalesced = 0;
   // When another member first received something about a zxid from each member (a PROPOSAL or COMMIT from
   // its leader, an ACK from its learner): before then, the member's append of it can be put later.
@@ -401,7 +472,9 @@ export function normalizeMembers(recorded: Members): { members: Map<number, read
   }
   const members = new Map<number, readonly MemberLine[]>();
   for (const [sid, lines] of recorded) {
-    const newLeader = coalesceNewLeader(lines);
+    const killed = syncsLostWithKill(lines);
+    syncsLostAtKill += killed.added;
+    const newLeader = coalesceNewLeader(killed.lines);
     const bursts = joinSyncBursts(newLeader.lines);
     const normalized = normalizeGroupCommits(bursts.lines, (zxid, tUs) => (firstSeen.get(`${sid}:${zxid}`) ?? Infinity) <= tUs);
     // The moves above give times between recorded ones; a member's lines must stay in its own order whatever
@@ -417,7 +490,7 @@ export function normalizeMembers(recorded: Members): { members: Map<number, read
     syncsMoved += normalized.moved + normalized.deferred + normalized.delayed + bursts.joined;
     newLeadersCoalesced += newLeader.coalesced;
   }
-  return { members, syncsMoved, newLeadersCoalesced };
+  return { members, syncsMoved, newLeadersCoalesced, syncsLostAtKill };
 }
 
 /**
@@ -425,7 +498,7 @@ export function normalizeMembers(recorded: Members): { members: Map<number, read
  * numbered 0.. in ascending order as spec/zab's servers (s0 is the smallest id).
  */
 export function mergeMembers(recorded: Members, description = 'a recorded ensemble run'): Merged {
-  const { members, syncsMoved, newLeadersCoalesced } = normalizeMembers(recorded);
+  const { members, syncsMoved, newLeadersCoalesced, syncsLostAtKill } = normalizeMembers(recorded);
   const sids = [...members.keys()].sort((a, b) => a - b);
   const node = new Map(sids.map((sid, index) => [sid, index]));
   const n = sids.length;
@@ -734,7 +807,7 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
     initialLogs: 0,
   };
   const trace = makeTrace({ source: 'impl', spec: 'zab', preset: null, bounds, mutant: null, seed: null, description }, states);
-  return { trace, notes: { lines: [...recorded.values()].reduce((sum, l) => sum + l.length, 0), crashes, elections, timeouts, transactions: zxids.size, syncsMoved, newLeadersCoalesced, lostLines, stray } };
+  return { trace, notes: { lines: [...recorded.values()].reduce((sum, l) => sum + l.length, 0), crashes, elections, timeouts, transactions: zxids.size, syncsMoved, newLeadersCoalesced, syncsLostAtKill, lostLines, stray } };
 }
 
 export interface RecordingVerdict {

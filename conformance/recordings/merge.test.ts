@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateRecordingCommand } from './command.ts';
-import { coalesceNewLeader, joinSyncBursts, mergeMembers, normalizeGroupCommits, readMemberFiles, validateRecordingDir, type MemberLine, type MemberPeer } from './ensemble.ts';
+import { coalesceNewLeader, joinSyncBursts, mergeMembers, normalizeGroupCommits, readMemberFiles, syncsLostWithKill, validateRecordingDir, type MemberLine, type MemberPeer } from './ensemble.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -71,6 +71,59 @@ describe('group commits in spec terms', () => {
       step(30, synced(z(1, 1)), leader(z(1, 2), z(1, 1), z(1, 1)), 3),
     ];
     expect(normalizeGroupCommits(lines).moved).toBe(0);
+  });
+
+  it("moves a leader's sync back past a late ACK of a zxid it had already committed, which counts for nothing either way", () => {
+    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
+    const lines = [
+      step(10, { type: 'ClientRequest' }, leader(z(1, 2), z(1, 1), z(1, 1)), 3),
+      step(20, { type: 'ClientRequest' }, leader(z(1, 3), z(1, 1), z(1, 1)), 3),
+      // Member 2's ACK of z(1,1), committed before: stale.
+      step(25, { type: 'Receive', from: 2, message: { type: 'ACK', zxid: z(1, 1) } }, leader(z(1, 3), z(1, 1), z(1, 1)), 3),
+      step(30, synced(z(1, 2)), leader(z(1, 3), z(1, 2), z(1, 1)), 3),
+    ];
+    const { lines: out, moved } = normalizeGroupCommits(lines);
+    expect(moved).toBe(1);
+    expect(out.map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.syncedZxid}`)).toEqual([
+      `ClientRequest:${z(1, 2)}:${z(1, 1)}`,
+      `LogSynced:${z(1, 2)}:${z(1, 2)}`,
+      `ClientRequest:${z(1, 3)}:${z(1, 2)}`,
+      `Receive:${z(1, 3)}:${z(1, 2)}`,
+    ]);
+    // An ACK that committed something is no such line: the sync stays where it was reported.
+    const deciding = lines.map((l, k) => (k === 2 ? { ...l, event: { type: 'Receive', from: 2, message: { type: 'ACK', zxid: z(1, 2) } } as const } : l));
+    expect(normalizeGroupCommits(deciding).moved).toBe(0);
+  });
+});
+
+describe('fsync reports a SIGKILL took with it', () => {
+  const start = (tUs: number, onDisk: string): MemberLine => ({ tUs, sid: 1, run: 0, kind: 'start', detail: `acceptedEpoch 1 currentEpoch 1 lastLoggedZxid ${onDisk}` });
+
+  it('adds the LogSynced of what the restart found on disk after the last line, where group commit then puts it', () => {
+    const lines = [
+      start(1, '0x0'),
+      step(10, proposal(z(1, 1)), follower(z(1, 1), '0x0')),
+      step(20, proposal(z(1, 2)), follower(z(1, 2), '0x0')),
+      // Killed here; the restart finds z(1,1) on disk: its write had returned, its report was lost.
+      start(100, z(1, 1)),
+    ];
+    const { lines: out, added } = syncsLostWithKill(lines);
+    expect(added).toBe(1);
+    expect(out[3]).toMatchObject({ kind: 'step', tUs: 20.25, event: { type: 'LogSynced', zxid: z(1, 1) }, peer: { lastZxid: z(1, 2), syncedZxid: z(1, 1) } });
+    // In spec terms the sync of z(1,1) comes before the append of z(1,2), which nobody saw and the crash lost.
+    const normalized = normalizeGroupCommits(out, () => false);
+    expect(normalized.lines.filter((l) => l.kind === 'step').map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.syncedZxid}`)).toEqual([
+      `Receive:${z(1, 1)}:0x0`,
+      `LogSynced:${z(1, 1)}:${z(1, 1)}`,
+      `Receive:${z(1, 2)}:${z(1, 1)}`,
+    ]);
+  });
+
+  it('adds nothing when the disk holds no more than the lines say, or more than the member had in memory', () => {
+    const base = [start(1, '0x0'), step(10, proposal(z(1, 1)), follower(z(1, 1), z(1, 1)))];
+    expect(syncsLostWithKill([...base, start(100, z(1, 1))]).added).toBe(0);
+    // A disk beyond memory would need appends nobody recorded: left for the validator to reject.
+    expect(syncsLostWithKill([...base, start(100, z(1, 2))]).added).toBe(0);
   });
 });
 
