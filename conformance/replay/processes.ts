@@ -58,7 +58,7 @@ import { projectZab, zabAdapter } from '../adapters/zab.ts';
 import { generateCoverage, randomWalks } from '../generate.ts';
 import { ACTION_TAKEN, canonical, itfInteger, NODES, parseTrace, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
 import { peerMessageKey, peerZxid, specMessageKey } from './peer-world.ts';
-import { formatDivergence, isTruncAcrossEpochWhereSpecSnaps, KNOWN_DIFFERENCES, type DivergenceKind, type Judge, type KnownDifference, type ReplayVerdict } from './replay.ts';
+import { formatDivergence, KNOWN_DIFFERENCES, type DivergenceKind, type Judge, type KnownDifference, type ReplayVerdict } from './replay.ts';
 import { scenarioFile } from './suite.ts';
 
 /** A value v travels as a session timeout of VALUE_BASE_MS + v ms. */
@@ -370,7 +370,6 @@ function divergence(
  */
 function knownDifference(kind: DivergenceKind, detail: string, impl: readonly NodeProjection[], before: ZabCluster, after: ZabCluster): KnownDifference | undefined {
   if (kind === 'diverging-state' && discoveryLeadersGivingUp(impl, before, after).length > 0) return 'discovery-leader-keeps-running';
-  if (kind === 'unexpected-action' && isTruncAcrossEpochWhereSpecSnaps(detail)) return 'sync-trunc-where-spec-snaps';
   return undefined;
 }
 

@@ -119,22 +119,7 @@ type ZabModel = Model<ZabCluster, ZabAction>;
 export const KNOWN_DIFFERENCES = {
   'discovery-leader-keeps-running':
     "spec/zab's RemoveLearner makes a leader still in DISCOVERY give up at once when it loses its quorum of learners; the core's leaderLearnerLost keeps it running (ZooKeeper's getEpochToPropose waits up to initLimit)",
-  'sync-trunc-where-spec-snaps':
-    "for a learner whose last zxid is not in the leader's log and whose successor there is of a later epoch, spec/zab's syncFollower sends SNAP, as ZooKeeper does (queueCommittedProposals never sends a TRUNC across an epoch boundary: LearnerHandlerTest.testCrossEpochTrunc); the core's chooseSync sends TRUNC to the entry before it, then the proposals: the core is the side to change",
 } as const;
-
-/**
- * Whether a divergence's detail is the core's TRUNC across an epoch boundary
- * where spec/zab sends SNAP: the entry the core truncates to and the first
- * proposal it sends after it are of different epochs (a TRUNC within one epoch
- * would be ZooKeeper's, and a new divergence).
- */
-export function isTruncAcrossEpochWhereSpecSnaps(detail: string): boolean {
-  const found = /impl \[TRUNC\((\d+)\), PROPOSAL\((\d+)[=)][^\]]*\], spec \[SNAP\(/.exec(detail);
-  if (found === null) return false;
-  const epochOf = (zxid: string) => BigInt(zxid) >> 32n;
-  return epochOf(found[1]!) < epochOf(found[2]!);
-}
 
 export type KnownDifference = keyof typeof KNOWN_DIFFERENCES;
 
@@ -155,7 +140,6 @@ function discoveryLeadersGivingUp(world: PeerWorld, before: ZabCluster, after: Z
 /** Which known difference explains a divergence at a step from `before` to `after` in the spec, if any. */
 function knownDifference(kind: DivergenceKind, detail: string, world: PeerWorld, before: ZabCluster, after: ZabCluster): KnownDifference | undefined {
   if (kind === 'diverging-state' && discoveryLeadersGivingUp(world, before, after).length > 0) return 'discovery-leader-keeps-running';
-  if (kind === 'unexpected-action' && isTruncAcrossEpochWhereSpecSnaps(detail)) return 'sync-trunc-where-spec-snaps';
   return undefined;
 }
 

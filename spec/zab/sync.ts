@@ -45,16 +45,13 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
     // Case 2: the learner has proposals we never committed.
     [mode, from, syncZxid] = ['TRUNC', maxCommittedIndex, maxCommittedLog];
   } else if (compareZxid(minCommittedLog, peerLastZxid) <= 0) {
-    // Case 3: within committedLog: DIFF if we have its last zxid, else TRUNC to the entry before it.
-    // ZooKeeper's queueCommittedProposals would SNAP here, as in case 4b (truncOrSnap), when the entry
-    // after it is of a later epoch. Kept as ZkV3_7_0.tla's case 3.2 and the core's chooseSync have it
-    // (impl/quorum/peer/sync-differential.test.ts pins it); no exhaustive preset reaches it: docs/zab.md.
+    // Case 3: within committedLog: DIFF if we have its last zxid, else what queueCommittedProposals
+    // makes of the committedLog (truncOrSnap).
     const index = indexOfZxid(history, peerLastZxid);
     if (index > node.lastSnapshot && index <= history.length) {
       [mode, from, syncZxid] = ['DIFF', index, peerLastZxid];
     } else {
-      const before = indexAtOrBefore(history, peerLastZxid);
-      [mode, from, syncZxid] = ['TRUNC', before, zxidAt(history, before)];
+      [mode, from, syncZxid] = truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
     }
   } else if (indexOfZxid(history, peerLastZxid) > 0) {
     // Case 4a: older than committedLog but still in our txn log (txnLogSyncEnabled:
@@ -63,7 +60,7 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
   } else {
     // Case 4b: older than committedLog and not in our txn log: an empty learner, or one on another
     // branch. ZooKeeper reads the txn log from before its zxid as in 4a and lets
-    // queueCommittedProposals choose: truncOrSnap.
+    // queueCommittedProposals choose, as in case 3: truncOrSnap.
     [mode, from, syncZxid] = truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
   }
 
@@ -102,8 +99,9 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
 }
 
 /**
- * Case 4b as ZooKeeper runs it (syncFollower over getProposalsFromTxnLog, then
- * queueCommittedProposals), for a learner whose last zxid is not in our log.
+ * Cases 3 and 4b as ZooKeeper runs them (syncFollower over the committedLog, or
+ * over getProposalsFromTxnLog, then queueCommittedProposals), for a learner
+ * whose last zxid is not in our log.
  * queueCommittedProposals sends TRUNC to the entry before that zxid, then the
  * proposals after it, only when the entry after it is of the learner's own
  * epoch. A TRUNC across an epoch boundary it refuses (ZOOKEEPER-1413,

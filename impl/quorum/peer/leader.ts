@@ -129,8 +129,11 @@ export function chooseSync(leader: LeaderPeer, peerLastZxid: bigint): SyncChoice
   if (minCommittedLog <= peerLastZxid) {
     const index = indexOfZxid(history, peerLastZxid);
     if (index >= 0) return { mode: 'DIFF', zxid: peerLastZxid, fromIndex: index };
-    // TRUNC + DIFF: the learner's last zxid is on a branch we do not have; cut to the entry before it.
+    // TRUNC + DIFF: the learner's last zxid is on a branch we do not have; cut to the entry before it,
+    // but never across an epoch boundary (queueCommittedProposals; LearnerHandlerTest.testCrossEpochTrunc): SNAP.
     const before = indexAtOrBefore(history, peerLastZxid);
+    const after = history[before];
+    if (after !== undefined && after.zxid >> 32n !== peerLastZxid >> 32n) return { mode: 'SNAP', zxid: lastProcessed, fromIndex: maxCommittedIndex };
     return { mode: 'TRUNC', zxid: zxidAt(history, before), fromIndex: before };
   }
   return { mode: 'SNAP', zxid: lastProcessed, fromIndex: maxCommittedIndex };

@@ -118,25 +118,25 @@ describe('LeaderSyncFollower: DIFF, TRUNC, TRUNC + DIFF, SNAP', () => {
   it('a learner beyond maxCommittedLog is truncated to it', () => {
     expect(chooseSync(leader, makeZxid(1, 7n))).toEqual({ mode: 'TRUNC', zxid: makeZxid(1, 5n), fromIndex: 5 });
   });
-  it('a learner on a branch we do not have is truncated to the entry before, then DIFFed (TRUNC + DIFF)', () => {
+  it('a learner on a branch we do not have gets SNAP: no TRUNC across an epoch boundary (LearnerHandlerTest.testCrossEpochTrunc)', () => {
     // The learner logged 2:1 as leader of epoch 2, which no quorum ever saw; we went on in epoch 3.
     const branchLeader = establishedLeader([txn(1, 1), txn(1, 2), txn(3, 1), txn(3, 2)], 3);
-    expect(chooseSync(branchLeader, makeZxid(2, 1n))).toEqual({ mode: 'TRUNC', zxid: makeZxid(1, 2n), fromIndex: 2 });
+    expect(chooseSync(branchLeader, makeZxid(2, 1n))).toEqual({ mode: 'SNAP', zxid: makeZxid(3, 2n), fromIndex: 4 });
+  });
+  it('a learner whose zxid we lack within its own epoch (a counter gap) is truncated to the entry before, then DIFFed (TRUNC + DIFF)', () => {
+    const gapLeader = establishedLeader([txn(1, 1), txn(1, 2), txn(1, 4), txn(1, 5)], 1);
+    expect(chooseSync(gapLeader, makeZxid(1, 3n))).toEqual({ mode: 'TRUNC', zxid: makeZxid(1, 2n), fromIndex: 2 });
   });
   it('a learner older than minCommittedLog gets SNAP', () => {
     expect(chooseSync(leader, makeZxid(1, 1n))).toEqual({ mode: 'SNAP', zxid: makeZxid(1, 5n), fromIndex: 5 });
     expect(chooseSync(leader, 0n)).toEqual({ mode: 'SNAP', zxid: makeZxid(1, 5n), fromIndex: 5 });
   });
-  it('after TRUNC + DIFF the learner gets PROPOSAL and COMMIT for each committed proposal, then NEWLEADER', () => {
+  it('after SNAP the learner gets the snapshot of what we committed, then NEWLEADER', () => {
     const branchLeader = establishedLeader([txn(1, 1), txn(1, 2), txn(3, 1), txn(3, 2)], 3);
     const { effects } = run(branchLeader, recv(2, { type: 'FOLLOWERINFO', acceptedEpoch: 2 }), recv(2, { type: 'ACKEPOCH', currentEpoch: 2, lastZxid: makeZxid(2, 1n) }));
     expect(effects).toEqual([
       send(2, { type: 'LEADERINFO', epoch: 4 }),
-      send(2, { type: 'TRUNC', zxid: makeZxid(1, 2n) }),
-      send(2, { type: 'PROPOSAL', txn: txn(3, 1) }),
-      send(2, { type: 'COMMIT', zxid: makeZxid(3, 1n) }),
-      send(2, { type: 'PROPOSAL', txn: txn(3, 2) }),
-      send(2, { type: 'COMMIT', zxid: makeZxid(3, 2n) }),
+      send(2, { type: 'SNAP', zxid: makeZxid(3, 2n), snapshot: [txn(1, 1), txn(1, 2), txn(3, 1), txn(3, 2)] }),
       send(2, { type: 'NEWLEADER', epoch: 4 }),
     ]);
   });
