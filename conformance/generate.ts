@@ -162,11 +162,13 @@ export interface WalkOptions {
   walks: number;
   seed: number;
   depthMax: number;
+  /** Bounds that replace the preset's (e.g. more transactions for a long walk); recorded in each trace's meta. */
+  bounds?: Bounds;
 }
 
 /** Seeded random walks: walk i uses seed + i (recorded in its meta), so each trace reproduces on its own. */
 export function randomWalks(adapter: AnyAdapter, preset: string, options: WalkOptions): Trace[] {
-  const bounds = presetBounds(adapter, preset);
+  const bounds = { ...presetBounds(adapter, preset), ...options.bounds };
   const model = adapter.spec.build(bounds, undefined);
   const traces: Trace[] = [];
   for (let w = 0; w < options.walks; w++) {

@@ -47,6 +47,14 @@ describe('traces the spec generates are accepted', () => {
     }
   });
 
+  it('a walk of 3,500 steps validates (the search keeps its own stack: recursion overflowed Node\'s at about 2,500)', () => {
+    const seed = 11;
+    const bounds = { servers: 3, observers: 0, maxEpoch: 2, maxTransactions: 800, maxTimeouts: 0, maxCrashes: 0, maxPartitions: 0 };
+    const [walk] = randomWalks(zabAdapter, 'ci', { walks: 1, seed, depthMax: 20_000, bounds });
+    expect(walk!.states.length).toBeGreaterThan(3_500);
+    expect(validateTrace(zabAdapter, walk!), `seed ${seed}`).toMatchObject({ verdict: 'accepted', steps: walk!.states.length - 1, hiddenSteps: 0 });
+  });
+
   it('a recording that missed a disk sync, or a message delivery, still validates: the validator supplies the hidden step', () => {
     const withLabel = (prefix: string) => {
       for (const trace of coverage.traces) {

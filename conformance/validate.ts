@@ -118,14 +118,57 @@ class Search {
     return canonical(this.adapter.project(state) as ItfValue);
   }
 
-  /** Matches recorded steps i+1.. from `state`, which matched step i. */
+  /**
+   * Matches recorded steps i+1.. from `state`, which matched step i. Depth-first
+   * with an explicit stack of frames, one per recorded step being matched, so
+   * that a recording of tens of thousands of steps needs no call stack that deep
+   * (recursion overflowed Node's stack at about 2,500 steps).
+   */
   private match(i: number, state: unknown): boolean {
-    if (i === this.recorded.length - 1) return true;
-    const key = `${i}:${fingerprintOf(this.model, state)}`;
-    if (this.failed.has(key)) return false;
+    const last = this.recorded.length - 1;
+    if (i === last) return true;
+    type Frame = { readonly key: string; readonly candidates: Iterator<unknown[] | undefined, void>; readonly chosenMark: number; readonly hiddenMark: number };
+    const frameAt = (step: number, from: unknown): Frame | undefined => {
+      const key = `${step}:${fingerprintOf(this.model, from)}`;
+      if (this.failed.has(key)) return undefined;
+      return { key, candidates: this.matchesOf(step, from), chosenMark: this.chosen.length, hiddenMark: this.hiddenTotal };
+    };
+    const first = frameAt(i, state);
+    if (first === undefined) return false;
+    const stack: Frame[] = [first];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      // Back to what was chosen up to this frame's step before trying its next candidate.
+      this.chosen.length = top.chosenMark;
+      this.hiddenTotal = top.hiddenMark;
+      const found = top.candidates.next();
+      if (this.budgetSpent) return false;
+      if (found.done === true) {
+        this.failed.add(top.key);
+        stack.pop();
+        continue;
+      }
+      const [next, ...path] = found.value!;
+      this.chosen.push(...path.map((a) => this.model.formatAction(a)));
+      this.hiddenTotal += path.length - 1;
+      const step = i + stack.length;
+      if (step === last) return true;
+      const child = frameAt(step, next);
+      if (child !== undefined) stack.push(child);
+    }
+    return false;
+  }
+
+  /**
+   * The ways to match recorded step i+1 from `state` (which matched step i), in
+   * the order to try them: each as [the matching spec state, ...the actions that
+   * reach it]. Hidden steps come in levels, breadth-first, so that the fewest
+   * hidden steps are tried first. Stops, with budgetSpent set, when the search
+   * has computed successorsMax successors.
+   */
+  private *matchesOf(i: number, state: unknown): Generator<unknown[], void> {
     const target = this.recorded[i + 1]!;
     const label = this.trace.states[i + 1]![ACTION_TAKEN];
-    // Levels of hidden steps, breadth-first so that the fewest hidden steps are tried first.
     let level: { state: unknown; path: unknown[] }[] = [{ state, path: [] }];
     const seen = new Set<bigint>([fingerprintOf(this.model, state)]);
     for (let hidden = 0; hidden <= this.hiddenStepsMax && level.length > 0; hidden++) {
@@ -137,22 +180,13 @@ class Search {
         for (const action of actions) {
           if (++this.successors > this.successorsMax) {
             this.budgetSpent = true;
-            return false;
+            return;
           }
           const next = successor(this.model, from.state, action);
           if (next === undefined) continue;
           const path = [...from.path, action];
-          if (this.projectionOf(next) === target) {
-            const mark = this.chosen.length;
-            this.chosen.push(...path.map((a) => this.model.formatAction(a)));
-            this.hiddenTotal += path.length - 1;
-            if (this.match(i + 1, next)) return true;
-            if (this.budgetSpent) return false;
-            this.chosen.length = mark;
-            this.hiddenTotal -= path.length - 1;
-          } else {
-            this.noteClosest(i + 1, path, next);
-          }
+          if (this.projectionOf(next) === target) yield [next, ...path];
+          else this.noteClosest(i + 1, path, next);
           if (hidden < this.hiddenStepsMax) {
             const fp = fingerprintOf(this.model, next);
             if (!seen.has(fp)) {
@@ -164,8 +198,6 @@ class Search {
       }
       level = nextLevel;
     }
-    this.failed.add(key);
-    return false;
   }
 
   private candidate(path: readonly unknown[], state: unknown, step: number): Candidate {
