@@ -16,18 +16,19 @@
 // rewrites: rewriteAdvertisedElectionPort), and learners open the quorum
 // connection to the leader, so every peer connection goes through the proxy
 // of the side that opened it. Ports are picked below the ephemeral range and
-// locked across processes until stopAll (reservePorts).
+// locked across processes until stopAll (testing/ports.ts, reservePorts).
 //
 // Processes are SIGKILLed by PID: by `kill`, by `stopAll`, and, for any the
 // caller forgot, when this process exits. Every wait is bounded.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../spec/common/assert.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
 
 export type ServerKind = 'ours' | 'zookeeper';
@@ -104,7 +105,6 @@ function installExitHook(): void {
         // already gone
       }
     }
-    unlockPorts([...portLocksHeld]);
   });
 }
 function track(pid: number): void {
@@ -114,96 +114,6 @@ function track(pid: number): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Ports handed out by any ensemble on this machine and not yet released: one
- * file per port in a shared directory, holding the owner's PID. Vitest runs
- * several ensemble test files at once, each in its own process, and a port
- * two of them picked in the same second would have one member bind it and
- * another ensemble's proxy forward to it. A file whose PID is dead is stale
- * (its process was killed) and is taken over.
- */
-const portLockDir = join(tmpdir(), 'zkspec-ensemble-ports');
-const portLocksHeld = new Set<number>();
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function lockPort(port: number): boolean {
-  mkdirSync(portLockDir, { recursive: true });
-  const path = join(portLockDir, String(port));
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      portLocksHeld.add(port);
-      installExitHook();
-      return true;
-    } catch {
-      let owner = Number.NaN;
-      try {
-        owner = Number(readFileSync(path, 'utf8'));
-      } catch {
-        continue; // released meanwhile: try again
-      }
-      if (Number.isInteger(owner) && owner > 0 && processAlive(owner)) return false;
-      rmSync(path, { force: true }); // stale
-    }
-  }
-  return false;
-}
-
-function unlockPorts(ports: Iterable<number>): void {
-  for (const port of ports) {
-    if (!portLocksHeld.delete(port)) continue;
-    const path = join(portLockDir, String(port));
-    try {
-      if (readFileSync(path, 'utf8') === String(process.pid)) rmSync(path, { force: true });
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/**
- * `count` distinct ports that 127.0.0.1 can listen on, picked at random below
- * the kernel's ephemeral range (ip_local_port_range) and locked for this
- * process (lockPort) until `unlockPorts`. Not testing/ports.ts's port 0: a
- * member binds its ports a second or two after they are chosen (a JVM
- * starting), and ports from the ephemeral range are also handed out as the
- * local ports of outgoing connections, which under a busy test suite took a
- * member's port in that window. Below the range only explicit binds compete.
- */
-async function reservePorts(count: number): Promise<number[]> {
-  let ephemeralLow = 32768;
-  try {
-    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
-  } catch {
-    // not Linux: keep the usual default
-  }
-  const low = Math.max(1024, ephemeralLow - 16_384);
-  const ports: number[] = [];
-  for (let attempt = 0; ports.length < count; attempt++) {
-    if (attempt >= count * 50) {
-      unlockPorts(ports);
-      throw new Error(`could not find ${count} free ports in ${low}..${ephemeralLow - 1}`);
-    }
-    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
-    if (ports.includes(port) || !lockPort(port)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen({ host: loopback, port, exclusive: true }, () => server.close(() => resolve(true)));
-    });
-    if (free) ports.push(port);
-    else unlockPorts([port]);
-  }
-  return ports;
-}
 
 /** Sends a four-letter word and returns the whole answer ('' when the connection fails); bounded by `timeoutMs`. */
 export function fourLetterWord(port: number, word: string, timeoutMs = 2000): Promise<string> {
@@ -328,7 +238,7 @@ export class Ensemble {
           partitioner.add(from.id, to.id, election);
         } catch (error) {
           await partitioner.closeAll();
-          unlockPorts(ports);
+          releasePorts(ports);
           if (ownsBaseDir) rmSync(baseDir, { recursive: true, force: true });
           throw error;
         }
@@ -486,7 +396,7 @@ export class Ensemble {
     this.stopped = true;
     await Promise.all([...this.running.keys()].map((id) => this.kill(id)));
     await this.partitioner?.closeAll();
-    unlockPorts(this.ports);
+    releasePorts(this.ports);
     const keep = options.keepData ?? !this.ownsBaseDir;
     if (!keep) rmSync(this.baseDir, { recursive: true, force: true });
   }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../../spec/common/assert.ts';
 import type { PeerBug } from '../../quorum/peer/types.ts';
-import { freePorts } from '../../testing/ports.ts';
+import { releasePorts, reservePorts } from '../../testing/ports.ts';
 import { CONTROL_BUGS_ENV, CONTROL_ENV, CONTROL_PORT_ENV } from './control-mode.ts';
 import { PacketLink } from './packet-link.ts';
 import type { ControlExtra, ControlProjection } from './projection.ts';
@@ -197,6 +197,8 @@ export class ControlledEnsemble {
     /** links[from][to]: learner `from` dials leader `to` through it. */
     private readonly links: readonly (readonly (PacketLink | undefined)[])[],
     private readonly options: ControlledEnsembleOptions,
+    /** Every port reserved for the members and links, released by stopAll. */
+    private readonly ports: readonly number[],
   ) {}
 
   /** Writes each member's directory and zoo.cfg and starts the links; starts no process. */
@@ -204,7 +206,10 @@ export class ControlledEnsemble {
     const n = options.voters + (options.observers ?? 0);
     assert(n >= 1 && n <= 9, `1..9 members, got ${n}`);
     const baseDir = mkdtempSync(join(tmpdir(), 'zk-controlled-'));
-    const ports = await freePorts(4 * n + n * (n - 1));
+    // Reserved below the ephemeral range: a member binds its ports only once its process is up, and the
+    // harness dials the control port until it answers; a port from the ephemeral range can meanwhile be
+    // taken as some outgoing connection's local port (CI once saw the control port answered by a stranger).
+    const ports = await reservePorts(4 * n + n * (n - 1));
     const members: ControlledMember[] = Array.from({ length: n }, (_, index) => {
       const dir = join(baseDir, `member-${index + 1}`);
       return {
@@ -231,6 +236,7 @@ export class ControlledEnsemble {
       }
     } catch (error) {
       for (const row of links) for (const link of row) await link?.close();
+      releasePorts(ports);
       throw error;
     }
     for (const me of members) {
@@ -261,7 +267,7 @@ export class ControlledEnsemble {
       ];
       writeFileSync(me.configPath, `${lines.join('\n')}\n`);
     }
-    return new ControlledEnsemble(baseDir, members, links, options);
+    return new ControlledEnsemble(baseDir, members, links, options, ports);
   }
 
   member(index: number): ControlledMember {
@@ -326,7 +332,7 @@ export class ControlledEnsemble {
       }
       throw new Error(`member s${index} did not open its control port within ${timeoutMs} ms${gone ? ' (it exited)' : ''}; log:\n${this.logTail(index)}`);
     }
-    // A port is ours only by convention (freePorts): make sure the control port is this process's, not a stranger's.
+    // A reserved port is ours only by convention: make sure the control port is this process's, not a stranger's.
     const who = await control.send('who', 5000).catch((error: unknown) => ({ error: String(error) }) as Record<string, unknown>);
     if (who['pid'] !== pid) {
       control.close();
@@ -377,6 +383,7 @@ export class ControlledEnsemble {
   async stopAll(options: { keepData?: boolean } = {}): Promise<void> {
     await Promise.all([...this.running.keys()].map((i) => this.kill(i)));
     for (const row of this.links) for (const link of row) await link?.close();
+    releasePorts(this.ports);
     if (options.keepData !== true) rmSync(this.baseDir, { recursive: true, force: true });
   }
 }
