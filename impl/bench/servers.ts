@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../testing/ports.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
 
 export const zookeeperJar = '/usr/share/java/zookeeper.jar';
 export const java = '/usr/bin/java';
@@ -63,7 +63,8 @@ function vmRssBytes(pid: number): number {
 
 export async function startServerUnderTest(kind: ServerKind): Promise<RunningServer> {
   const dir = mkdtempSync(join(tmpdir(), `zk-bench-${kind}-`));
-  const port = await freePort();
+  // Reserved below the ephemeral range: the server (a JVM for ZooKeeper) binds it only once it is up.
+  const [port] = (await reservePorts(1)) as [number];
   const configPath = join(dir, 'zoo.cfg');
   const common = [
     `dataDir=${join(dir, 'data')}`,
@@ -104,6 +105,7 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
       await exited;
+      releasePorts([port]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

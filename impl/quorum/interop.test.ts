@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ElectionRunner, type ElectionOutcome, type EnsembleMember } from './election-runner.ts';
-import { freePorts } from '../testing/ports.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
 
 const zookeeperJar = '/usr/share/java/zookeeper.jar';
 const classpath = [zookeeperJar, '/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
@@ -82,7 +82,9 @@ function startZooKeeper(sid: number, members: readonly (EnsembleMember & { clien
 }
 
 async function ensemble(ourSid: number) {
-  const ports = await freePorts(9);
+  // Reserved below the ephemeral range: the ZooKeeper JVMs bind theirs a second or two from now.
+  const ports = await reservePorts(9);
+  cleanups.push(() => releasePorts(ports));
   const members = [1, 2, 3].map((sid, i) => ({ sid, host, quorumPort: ports[3 * i]!, electionPort: ports[3 * i + 1]!, clientPort: ports[3 * i + 2]!, peerType: 'participant' as const }));
   const outcomes: ElectionOutcome[] = [];
   const runner = new ElectionRunner({ myid: ourSid, members, cnxTimeoutMs: 2000, onElected: (o) => outcomes.push(o) });

@@ -17,7 +17,7 @@ import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient, type Received } from './raw-client.ts';
 import { startServer, type ZooKeeperServer } from './server.ts';
-import { freePort } from '../testing/ports.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
 
 const zookeeperJar = '/usr/share/java/zookeeper.jar';
 const java = '/usr/bin/java';
@@ -220,7 +220,8 @@ type Pair = { apache: ChildProcess; apachePort: number; dataDir: string; ours: Z
 /** A fresh Apache ZooKeeper (with the given JVM system properties) and a fresh server of ours, each probed once so zxids line up. */
 async function startPair(systemProperties: string[], extendedTypesEnabled: boolean): Promise<Pair> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zk-diff-'));
-  const apachePort = await freePort();
+  // Reserved below the ephemeral range: the JVM binds it seconds from now.
+  const [apachePort] = (await reservePorts(1)) as [number];
   const config = join(dataDir, 'zoo.cfg');
   writeFileSync(
     config,
@@ -245,6 +246,7 @@ async function startPair(systemProperties: string[], extendedTypesEnabled: boole
 async function stopPair(pair: Pair | undefined): Promise<void> {
   if (pair === undefined) return;
   pair.apache.kill('SIGKILL');
+  releasePorts([pair.apachePort]);
   await pair.ours.close();
   rmSync(pair.dataDir, { recursive: true, force: true });
 }
