@@ -58,7 +58,7 @@ import { projectZab, zabAdapter } from '../adapters/zab.ts';
 import { generateCoverage, randomWalks } from '../generate.ts';
 import { ACTION_TAKEN, canonical, itfInteger, NODES, parseTrace, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
 import { peerMessageKey, peerZxid, specMessageKey } from './peer-world.ts';
-import { formatDivergence, KNOWN_DIFFERENCES, type DivergenceKind, type Judge, type KnownDifference, type ReplayVerdict } from './replay.ts';
+import { discoveryLeadersGivingUp, divergence, knownDifference, type DivergenceKind, type Judge, type ReplayVerdict } from './replay.ts';
 import { scenarioFile } from './suite.ts';
 
 /** A value v travels as a session timeout of VALUE_BASE_MS + v ms. */
@@ -320,7 +320,7 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
         if (kind !== undefined) abstracted[kind] = (abstracted[kind] ?? 0) + 1;
         if (options.discoveryTimeout === true) {
           const seen = await world.observe();
-          for (const id of discoveryLeadersGivingUp(seen.projections, spec, next)) {
+          for (const id of discoveryLeadersGivingUp(memberLeadsInDiscovery(seen.projections), spec, next)) {
             await ensemble.command(id, 'end');
             abstracted[INIT_LIMIT_NOW] = (abstracted[INIT_LIMIT_NOW] ?? 0) + 1;
           }
@@ -332,7 +332,7 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
         }
         if (!(error instanceof Divergence)) throw error;
         const seen = await world.observe();
-        verdict = divergence(error.kind, i, label, error.detail, seen.projections, expected, reproduce, knownDifference(error.kind, error.detail, seen.projections, spec, next));
+        verdict = divergence(error.kind, i, label, error.detail, seen.projections, expected, reproduce, knownDifference(error.kind, memberLeadsInDiscovery(seen.projections), spec, next));
         break;
       }
       verdict = await settle(world, i, label, expected, spec, next, stepTimeoutMs, reproduce);
@@ -350,40 +350,9 @@ export async function replayTraceInProcesses(trace: Trace, options: ProcessRepla
   return done(verdict, options.keepData === true ? ensemble.baseDir : undefined);
 }
 
-function divergence(
-  kind: DivergenceKind,
-  step: number,
-  action: string,
-  detail: string,
-  impl: readonly NodeProjection[],
-  spec: readonly NodeProjection[],
-  reproduce: string,
-  known: KnownDifference | undefined = undefined,
-): ReplayVerdict {
-  const report = formatDivergence(kind, step, action, detail, impl, spec, reproduce);
-  return { verdict: kind, step, action, detail, known, impl, spec, report: known === undefined ? report : `${report}\nknown difference ${known}: ${KNOWN_DIFFERENCES[known]}` };
-}
 
-/**
- * The documented spec/core differences (replay.ts KNOWN_DIFFERENCES) as they
- * show at process level: the same rules, read from the members' projections.
- */
-function knownDifference(kind: DivergenceKind, detail: string, impl: readonly NodeProjection[], before: ZabCluster, after: ZabCluster): KnownDifference | undefined {
-  if (kind === 'diverging-state' && discoveryLeadersGivingUp(impl, before, after).length > 0) return 'discovery-leader-keeps-running';
-  return undefined;
-}
-
-/** Members the spec's step made give up while leading in DISCOVERY, that still lead in DISCOVERY. */
-function discoveryLeadersGivingUp(impl: readonly NodeProjection[], before: ZabCluster, after: ZabCluster): number[] {
-  const ids: number[] = [];
-  before.servers.forEach((s, id) => {
-    const b = s.node;
-    const a = after.servers[id]!.node;
-    const p = impl[id]!;
-    if (b?.state === 'LEADING' && b.zabState === 'DISCOVERY' && a?.state === 'LOOKING' && p['state'] === 'LEADING' && p['zabState'] === 'DISCOVERY') ids.push(id);
-  });
-  return ids;
-}
+/** A member process's reading of replay.ts's leadsInDiscovery: its projection says it leads in DISCOVERY. */
+const memberLeadsInDiscovery = (impl: readonly NodeProjection[]) => (id: number) => impl[id]!['state'] === 'LEADING' && impl[id]!['zabState'] === 'DISCOVERY';
 
 /**
  * A member's log and delivered prefix as `zxid=value` strings, and the spec's,
@@ -447,7 +416,7 @@ async function settle(
     const differs = difference(seen, expected, spec);
     if (differs === undefined) return undefined;
     if (performance.now() > deadline) {
-      const known = knownDifference(differs.kind, differs.detail, seen.projections, before, spec);
+      const known = knownDifference(differs.kind, memberLeadsInDiscovery(seen.projections), before, spec);
       return divergence(differs.kind, step, action, `${differs.detail} (after ${timeoutMs} ms)`, seen.projections, expected, reproduce, known);
     }
     await sleep(3);

@@ -125,23 +125,32 @@ export type KnownDifference = keyof typeof KNOWN_DIFFERENCES;
 
 const INIT_LIMIT_NOW = "initLimit of a leader in DISCOVERY expiring at once (the runner ends the run)";
 
-/** Servers the spec's step made give up while leading in DISCOVERY, whose core still leads in DISCOVERY. */
-function discoveryLeadersGivingUp(world: PeerWorld, before: ZabCluster, after: ZabCluster): number[] {
+/**
+ * Servers the spec's step made give up while leading in DISCOVERY, whose impl
+ * still leads in DISCOVERY (`leadsInDiscovery`: read from the in-process core,
+ * or from a member process's projection).
+ */
+export function discoveryLeadersGivingUp(leadsInDiscovery: (id: number) => boolean, before: ZabCluster, after: ZabCluster): number[] {
   const ids: number[] = [];
   before.servers.forEach((s, id) => {
     const b = s.node;
     const a = after.servers[id]!.node;
-    const p = world.peer(id);
-    if (b?.state === 'LEADING' && b.zabState === 'DISCOVERY' && a?.state === 'LOOKING' && p?.role === 'LEADING' && p.phase === 'DISCOVERY') ids.push(id);
+    if (b?.state === 'LEADING' && b.zabState === 'DISCOVERY' && a?.state === 'LOOKING' && leadsInDiscovery(id)) ids.push(id);
   });
   return ids;
 }
 
 /** Which known difference explains a divergence at a step from `before` to `after` in the spec, if any. */
-function knownDifference(kind: DivergenceKind, detail: string, world: PeerWorld, before: ZabCluster, after: ZabCluster): KnownDifference | undefined {
-  if (kind === 'diverging-state' && discoveryLeadersGivingUp(world, before, after).length > 0) return 'discovery-leader-keeps-running';
+export function knownDifference(kind: DivergenceKind, leadsInDiscovery: (id: number) => boolean, before: ZabCluster, after: ZabCluster): KnownDifference | undefined {
+  if (kind === 'diverging-state' && discoveryLeadersGivingUp(leadsInDiscovery, before, after).length > 0) return 'discovery-leader-keeps-running';
   return undefined;
 }
+
+/** The in-process core's reading of leadsInDiscovery. */
+const coreLeadsInDiscovery = (world: PeerWorld) => (id: number) => {
+  const p = world.peer(id);
+  return p?.role === 'LEADING' && p.phase === 'DISCOVERY';
+};
 
 class Divergence {
   constructor(
@@ -187,14 +196,14 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayVe
       const kind = perform(world, spec, action, next);
       if (kind !== undefined) abstracted[kind] = (abstracted[kind] ?? 0) + 1;
       if (options.discoveryTimeout === true) {
-        for (const id of discoveryLeadersGivingUp(world, spec, next)) {
+        for (const id of discoveryLeadersGivingUp(coreLeadsInDiscovery(world), spec, next)) {
           world.endRun(id);
           abstracted[INIT_LIMIT_NOW] = (abstracted[INIT_LIMIT_NOW] ?? 0) + 1;
         }
       }
     } catch (error) {
       if (!(error instanceof Divergence)) throw error;
-      const known = knownDifference(error.kind, error.detail, world, spec, next);
+      const known = knownDifference(error.kind, coreLeadsInDiscovery(world), spec, next);
       return divergence(error.kind, i, label, error.detail, world.project(), judge === 'trace' ? trace.states[i]![NODES] : projectZab(next), reproduce, known);
     }
     const mismatch = compare(i, label, world, judge === 'trace' ? trace.states[i]![NODES] : projectZab(next), spec, next, reproduce);
@@ -344,7 +353,7 @@ function compare(step: number, action: string, world: PeerWorld, expected: reado
   const impl = world.project();
   if (canonical(impl as unknown as ItfValue) !== canonical(expected as unknown as ItfValue)) {
     const detail = "the impl's projection differs from the spec's";
-    return divergence('diverging-state', step, action, detail, impl, expected, reproduce, knownDifference('diverging-state', detail, world, before, spec));
+    return divergence('diverging-state', step, action, detail, impl, expected, reproduce, knownDifference('diverging-state', coreLeadsInDiscovery(world), before, spec));
   }
   // Channels: every message the core sent must be the spec's, in order.
   const n = spec.servers.length;
@@ -357,13 +366,14 @@ function compare(step: number, action: string, world: PeerWorld, expected: reado
       const isPrefix = mine.length < theirs.length && mine.every((m, k) => m === theirs[k]);
       const detail = `channel s${from} -> s${to}: impl [${mine.join(', ')}], spec [${theirs.join(', ')}]`;
       const kind = isPrefix ? 'missing-action' : 'unexpected-action';
-      return divergence(kind, step, action, detail, impl, expected, reproduce, knownDifference(kind, detail, world, before, spec));
+      return divergence(kind, step, action, detail, impl, expected, reproduce, knownDifference(kind, coreLeadsInDiscovery(world), before, spec));
     }
   }
   return undefined;
 }
 
-function divergence(
+/** A divergence verdict, its report naming the known difference it is an instance of, if any. */
+export function divergence(
   kind: DivergenceKind,
   step: number,
   action: string,
