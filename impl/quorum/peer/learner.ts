@@ -160,6 +160,11 @@ export function followerProcessNewLeader(learner: LearnerPeer, epoch: number): S
   if (bugs !== undefined && bugs.size > 0) {
     const buggy = followerProcessNewLeaderWithBug(next, epoch, effects, bugs);
     if (buggy !== undefined) return buggy;
+    if (bugs.has('ZOOKEEPER-4643')) {
+      // currentEpoch reaches the disk first; the rest is the fixed order below (learnerLogSynced acks after the fsync).
+      effects.push({ type: 'persistCurrentEpoch', epoch });
+      next = { ...next, currentEpoch: epoch };
+    }
   }
   if (packets.length > 0) effects.push({ type: 'appendTxns', txns: packets });
   const history = [...next.history, ...packets];
@@ -178,7 +183,8 @@ export function followerProcessNewLeader(learner: LearnerPeer, epoch: number): S
 /**
  * The NEWLEADER orders of the known bugs (PeerConfig.bugs), each as spec/zab's
  * mutant of the same name orders it (spec/zab/sync.ts followerProcessNewLeader);
- * undefined when none of them applies (ZOOKEEPER-4643 only moves the epoch write).
+ * undefined when none of them replaces the fixed order (ZOOKEEPER-4643 only moves
+ * the epoch write, which followerProcessNewLeader does).
  * `learner` has the SNAP installed already; `effects` holds that installation.
  */
 function followerProcessNewLeaderWithBug(learner: LearnerPeer, epoch: number, effects: PeerEffect[], bugs: ReadonlySet<PeerBug>): Step | undefined {
@@ -204,23 +210,6 @@ function followerProcessNewLeaderWithBug(learner: LearnerPeer, epoch: number, ef
       },
       effects: [...effects, ...(packets.length > 0 ? [{ type: 'appendTxns', txns: packets } as PeerEffect] : []), { type: 'persistCurrentEpoch', epoch }, ackNewLeader],
     };
-  }
-  if (bugs.has('ZOOKEEPER-4643')) {
-    // currentEpoch reaches the disk first; the rest is the fixed order (learnerLogSynced acks after the fsync).
-    effects.push({ type: 'persistCurrentEpoch', epoch });
-    const history = [...learner.history, ...packets];
-    if (packets.length > 0) effects.push({ type: 'appendTxns', txns: packets });
-    const next: LearnerPeer = {
-      ...learner,
-      currentEpoch: epoch,
-      history,
-      packetsNotCommitted: [],
-      newLeaderReceived: true,
-      newLeaderAckAfter: { epoch, zxid: lastZxid(history) },
-      acksAfterSync: isObserver(learner) ? [] : packets.map((t) => t.zxid),
-    };
-    const flushed = learnerLogSynced(next, next.syncedZxid);
-    return { state: flushed.state, effects: [...effects, ...flushed.effects] };
   }
   return undefined;
 }
