@@ -37,10 +37,9 @@ import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, 
 import { join } from 'node:path';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { OpCode } from '../protocol/constants.ts';
 import { Ensemble, haveApacheZooKeeper, type ServerKind } from '../ensemble/cluster.ts';
-import { runLoad, type LoadResult, type Operation, type Workload } from './load.ts';
-import { requests, WireSession } from './wire-client.ts';
+import { runLoad, type LoadResult, type Workload } from './load.ts';
+import { basicWorkloads, createPool, poolSize } from './workloads.ts';
 
 type Options = { seconds: number; record: boolean; only: ServerKind | undefined; crossChecks: boolean };
 
@@ -65,17 +64,7 @@ function parseArgs(argv: readonly string[]): Options | string {
   return options;
 }
 
-const payload100 = new Uint8Array(100).fill(0x61);
-const poolSize = 1000;
-const poolPath = (i: number) => `/bench/pool/p${String(i).padStart(4, '0')}`;
-/** Spreads sessions over the pool: a prime stride, so concurrent sessions touch different znodes (as main.ts). */
-const poolIndex = (session: number, seq: number) => (session * 7919 + seq * 31) % poolSize;
-
-const workloads: { readonly name: string; readonly make: (tag: string) => Workload }[] = [
-  { name: 'create 100 B', make: (tag) => ({ name: 'create', next: (s, seq): Operation => ({ type: OpCode.create, body: requests.create(`/bench/${tag}-s${s}-${seq}`, payload100) }) }) },
-  { name: 'setData 100 B', make: () => ({ name: 'setData', next: (s, seq) => ({ type: OpCode.setData, body: requests.setData(poolPath(poolIndex(s, seq)), payload100) }) }) },
-  { name: 'getData 100 B', make: () => ({ name: 'getData', next: (s, seq) => ({ type: OpCode.getData, body: requests.getData(poolPath(poolIndex(s, seq))) }) }) },
-];
+const workloads = basicWorkloads;
 
 type Shape = { readonly outstanding: number; readonly sessions: number };
 const shapes: readonly Shape[] = [
@@ -123,26 +112,6 @@ async function runSpreadLoad(ports: readonly number[], workload: Workload, shape
   };
 }
 
-/** Creates `paths` in order through member `port`, 64 in flight; throws on the first error other than NODEEXISTS. */
-async function createAll(port: number, paths: readonly string[], data: Uint8Array): Promise<void> {
-  const session = await WireSession.open(port);
-  let next = 0;
-  let done = 0;
-  await new Promise<void>((resolve, reject) => {
-    if (paths.length === 0) resolve();
-    const issue = () => {
-      if (next >= paths.length) return;
-      const path = paths[next++]!;
-      session.send(OpCode.create, requests.create(path, data), (err) => {
-        if (err !== 0 && err !== -110) reject(new Error(`create ${path} failed with error ${err}`));
-        else if (++done === paths.length) resolve();
-        else issue();
-      });
-    };
-    for (let i = 0; i < 64; i++) issue();
-  });
-  await session.close();
-}
 
 
 const loadGen = '/usr/lib/zookeeper/bin/load_gen';
@@ -277,8 +246,7 @@ async function startSide(kind: ServerKind): Promise<Side> {
     const leader = await ensemble.leader(60_000);
     const follower = ensemble.ids.find((id) => id !== leader)!;
     const ports = ensemble.ids.map((id) => ensemble.member(id).clientPort);
-    await createAll(ensemble.member(leader).clientPort, ['/bench', '/bench/pool'], new Uint8Array(0));
-    await createAll(ensemble.member(leader).clientPort, Array.from({ length: poolSize }, (_, i) => poolPath(i)), payload100);
+    await createPool(ensemble.member(leader).clientPort);
     return { kind, ensemble, ports, followerPort: ensemble.member(follower).clientPort, pids: ensemble.ids.map((id) => ensemble.pid(id)!), leader };
   } catch (error) {
     await ensemble.stopAll();

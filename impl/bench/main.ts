@@ -20,10 +20,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { OpCode } from '../protocol/constants.ts';
-import { runLoad, type LoadResult, type LoadShape, type Operation, type Workload } from './load.ts';
+import { runLoad, type LoadResult, type LoadShape } from './load.ts';
 import { haveZooKeeper, startServerUnderTest, type RunningServer, type ServerKind } from './servers.ts';
-import { requests, WireSession } from './wire-client.ts';
+import { basicWorkloads, createMany, createPool, mixWorkload, payload100, poolSize, type NamedWorkload } from './workloads.ts';
 
 type Options = { seconds: number; znodes: number; record: boolean };
 
@@ -43,63 +42,15 @@ function parseArgs(argv: readonly string[]): Options | string {
   return options;
 }
 
-const payload100 = new Uint8Array(100).fill(0x61);
-const poolSize = 1000;
-const poolPath = (i: number) => `/bench/pool/p${String(i).padStart(4, '0')}`;
-/** Spreads sessions over the pool: a prime stride, so concurrent sessions touch different znodes. */
-const poolIndex = (session: number, seq: number) => (session * 7919 + seq * 31) % poolSize;
-
-const workloads: { readonly name: string; readonly make: (tag: string) => Workload }[] = [
-  {
-    name: 'create 100 B',
-    make: (tag) => ({ name: 'create', next: (s, seq): Operation => ({ type: OpCode.create, body: requests.create(`/bench/${tag}-s${s}-${seq}`, payload100) }) }),
-  },
-  { name: 'setData 100 B', make: () => ({ name: 'setData', next: (s, seq) => ({ type: OpCode.setData, body: requests.setData(poolPath(poolIndex(s, seq)), payload100) }) }) },
-  { name: 'getData 100 B', make: () => ({ name: 'getData', next: (s, seq) => ({ type: OpCode.getData, body: requests.getData(poolPath(poolIndex(s, seq))) }) }) },
-  {
-    name: '90% get / 10% set',
-    make: () => ({
-      name: 'mix',
-      next: (s, seq) =>
-        seq % 10 === 9
-          ? { type: OpCode.setData, body: requests.setData(poolPath(poolIndex(s, seq)), payload100) }
-          : { type: OpCode.getData, body: requests.getData(poolPath(poolIndex(s, seq))) },
-    }),
-  },
-];
+const workloads: readonly NamedWorkload[] = [...basicWorkloads, mixWorkload];
 
 const shapes: readonly { readonly outstanding: number; readonly sessions: number }[] = [
   { outstanding: 1, sessions: 1 },
   { outstanding: 64, sessions: 8 },
 ];
 
-/** Creates `count` znodes over 8 sessions x 8 outstanding; throws on the first error. */
-async function createMany(port: number, count: number, pathOf: (i: number) => string, data: Uint8Array): Promise<void> {
-  const sessions = await Promise.all(Array.from({ length: 8 }, () => WireSession.open(port)));
-  let next = 0;
-  let done = 0;
-  await new Promise<void>((resolve, reject) => {
-    if (count === 0) resolve();
-    const issue = (session: WireSession) => {
-      if (next >= count) return;
-      const path = pathOf(next++);
-      session.send(OpCode.create, requests.create(path, data), (err) => {
-        if (err !== 0) {
-          reject(new Error(`create ${path} failed with error ${err}`));
-          return;
-        }
-        if (++done === count) resolve();
-        else issue(session);
-      });
-    };
-    for (const session of sessions) for (let i = 0; i < 8; i++) issue(session);
-  });
-  await Promise.all(sessions.map((s) => s.close()));
-}
-
 async function prepare(server: RunningServer): Promise<void> {
-  await createMany(server.port, 2, (i) => ['/bench', '/bench/pool'][i]!, new Uint8Array(0));
-  await createMany(server.port, poolSize, poolPath, payload100);
+  await createPool(server.port);
 }
 
 type Row = { workload: string; outstanding: number; ours: LoadResult; theirs: LoadResult | undefined };
