@@ -10,6 +10,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processAlive } from '../testing/processes.ts';
 import { Ensemble, rewriteAdvertisedElectionPort, testsRunAgainst, type ServerKind } from './cluster.ts';
 
 const ensembles: Ensemble[] = [];
@@ -22,15 +23,6 @@ async function start(kind: ServerKind): Promise<Ensemble> {
   ensembles.push(e);
   return e;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** QuorumCnxManager's InitialMessage (protocol -65535): version, sid, length-prefixed address, then whatever follows. */
 function initialMessage(sid: bigint, address: string, rest = Buffer.alloc(0)): Buffer {
@@ -90,7 +82,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
       // SIGKILL the leader: the other two elect one of themselves.
       const firstPid = e.pid(first)!;
       await e.kill(first);
-      expect(alive(firstPid)).toBe(false);
+      expect(processAlive(firstPid)).toBe(false);
       const second = await e.leader(20_000);
       expect(second).not.toBe(first);
 
@@ -117,7 +109,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
       const pids = e.ids.map((id) => e.pid(id)!);
       await e.stopAll();
       ensembles.length = 0;
-      expect(pids.filter(alive)).toEqual([]);
+      expect(pids.filter(processAlive)).toEqual([]);
       expect(existsSync(e.baseDir)).toBe(false);
     }, 90_000);
 

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../spec/common/assert.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { ChildPids } from '../testing/processes.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
 
 export type ServerKind = 'ours' | 'zookeeper';
@@ -92,25 +93,7 @@ export type Member = {
 type Running = { readonly child: ChildProcess; readonly pid: number; readonly exited: Promise<void> };
 
 /** Every PID any ensemble in this process started and has not seen exit: killed when this process exits. */
-const livePids = new Set<number>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const p of livePids) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
-function track(pid: number): void {
-  livePids.add(pid);
-  installExitHook();
-}
+const livePids = new ChildPids();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -364,7 +347,7 @@ export class Ensemble {
       // It exited on its own just now.
     }
     await Promise.race([running.exited, sleep(10_000)]);
-    livePids.delete(running.pid);
+    livePids.forget(running.pid);
   }
 
   /** Starts member `id` again on the same directory and ports; does not wait for it to serve. */
@@ -446,10 +429,10 @@ export class Ensemble {
     }
     assert(child.pid !== undefined, `could not start member ${m.id}`);
     const pid = child.pid;
-    track(pid);
+    livePids.track(pid);
     const exited = new Promise<void>((resolve) =>
       child.on('exit', (code, signal) => {
-        livePids.delete(pid);
+        livePids.forget(pid);
         if (this.running.get(m.id)?.pid === pid) this.running.delete(m.id);
         resolve();
         this.options.onMemberExit?.(m.id, code, signal);

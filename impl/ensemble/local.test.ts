@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { processAlive } from '../testing/processes.ts';
 import { fourLetterWord, parseMode, testsRunAgainst } from './cluster.ts';
 
 const script = fileURLToPath(new URL('./local.ts', import.meta.url));
@@ -21,15 +22,6 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe.runIf(kind !== undefined)(`npm run ensemble (${kind})`, () => {
   it('starts three members, prints where they are, and on SIGTERM stops them all and keeps their data', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zk-local-test-'));
@@ -40,7 +32,7 @@ describe.runIf(kind !== undefined)(`npm run ensemble (${kind})`, () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const memberPids: number[] = [];
     cleanups.push(() => {
-      for (const pid of [child.pid!, ...memberPids]) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of [child.pid!, ...memberPids]) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -63,7 +55,7 @@ describe.runIf(kind !== undefined)(`npm run ensemble (${kind})`, () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(output).toContain(`Data and logs kept in ${dir}`);
-    expect(memberPids.filter(alive)).toEqual([]);
+    expect(memberPids.filter(processAlive)).toEqual([]);
     for (const id of [1, 2, 3]) {
       expect(existsSync(join(dir, `member-${id}`, 'data', 'myid'))).toBe(true);
       expect(readFileSync(join(dir, `member-${id}`, 'zoo.cfg'), 'utf8')).toContain(`server.${id}=127.0.0.1:`);

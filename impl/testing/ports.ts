@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from './processes.ts';
 
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const servers = await Promise.all(
@@ -46,14 +47,6 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 const portLockDir = join(tmpdir(), 'zkspec-ensemble-ports');
 const portLocksHeld = new Set<number>();
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function lockPort(port: number): boolean {
   mkdirSync(portLockDir, { recursive: true });

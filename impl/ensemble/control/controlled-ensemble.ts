@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { assert } from '../../../spec/common/assert.ts';
 import type { PeerBug } from '../../quorum/peer/types.ts';
 import { releasePorts, reservePorts } from '../../testing/ports.ts';
+import { ChildPids } from '../../testing/processes.ts';
 import { CONTROL_BUGS_ENV, CONTROL_ENV, CONTROL_PORT_ENV } from './control-mode.ts';
 import { PacketLink } from './packet-link.ts';
 import type { ControlExtra, ControlProjection } from './projection.ts';
@@ -105,26 +106,11 @@ async function bundleMain(): Promise<readonly string[]> {
 }
 
 /** Every PID started here and not yet seen exit: SIGKILLed when this process exits. */
-const livePids = new Set<number>();
-let exitHook = false;
-function track(pid: number): void {
-  livePids.add(pid);
-  if (exitHook) return;
-  exitHook = true;
-  process.on('exit', () => {
-    for (const p of livePids) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-  });
-}
+const livePids = new ChildPids();
 
 /** The PIDs of member processes started here and not yet seen exit (tests check that a replay leaves none). */
 export function liveMemberPids(): number[] {
-  return [...livePids];
+  return livePids.list();
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -312,12 +298,12 @@ export class ControlledEnsemble {
     }
     assert(child.pid !== undefined, `could not start member ${index}`);
     const pid = child.pid;
-    track(pid);
+    livePids.track(pid);
     let gone = false;
     const exited = new Promise<void>((resolve) =>
       child.on('exit', () => {
         gone = true;
-        livePids.delete(pid);
+        livePids.forget(pid);
         resolve();
       }),
     );
