@@ -31,6 +31,7 @@ import type { Txn, ZabMessage, Zxid } from '../../spec/zab/types.ts';
 import { lastZxid, makeZxid, zxidAt } from '../../impl/quorum/peer/history.ts';
 import { startLeading } from '../../impl/quorum/peer/leader.ts';
 import { startFollowing } from '../../impl/quorum/peer/learner.ts';
+import { formatProjection, projectCore, projectLookingCore } from '../../impl/quorum/peer/projection.ts';
 import { takeRunnerSnapshot, type StepFunction } from '../../impl/quorum/peer/recording.ts';
 import { step } from '../../impl/quorum/peer/step.ts';
 import type { LearnerPeer, Peer, PeerConfig, PeerDisk, PeerEffect, PeerEvent, PeerMessage, PeerTxn } from '../../impl/quorum/peer/types.ts';
@@ -352,37 +353,12 @@ export class PeerWorld {
   }
 }
 
-const zxidItf = (z: bigint) => itfInteger(z);
-
+/** A server's projection: its core as impl/quorum/peer/projection.ts reads one, its delivered prefix as its data tree, its disk's log. */
 export function projectServer(id: number, server: Server): NodeProjection {
   const slot = server.slot;
-  const loggedZxid = zxidItf(lastZxid(server.disk.log));
   if (slot.status === 'down') return { state: 'DOWN' };
-  if (slot.status === 'looking' || slot.peer.role === 'LOOKING') {
-    const m = slot.status === 'looking' ? slot.memory : slot.peer;
-    return {
-      state: 'LOOKING',
-      zabState: 'ELECTION',
-      acceptedEpoch: m.acceptedEpoch,
-      currentEpoch: m.currentEpoch,
-      lastZxid: zxidItf(lastZxid(m.history)),
-      lastCommittedZxid: zxidItf(lastZxid(server.applied)),
-      loggedZxid,
-      leader: -1,
-    };
-  }
-  const p = slot.peer;
-  // A learner holding a SNAP in memory has loaded its data tree (ZooKeeper deserialises the snapshot at
-  // SNAP); the core delivers it at NEWLEADER, so until then the data tree is the pending snapshot.
-  const lastCommittedZxid = isLearner(p) && p.pendingSnapshot !== undefined ? p.pendingSnapshot.zxid : lastZxid(server.applied);
-  return {
-    state: p.role,
-    zabState: p.phase,
-    acceptedEpoch: p.acceptedEpoch,
-    currentEpoch: p.currentEpoch,
-    lastZxid: zxidItf(lastZxid(p.history)),
-    lastCommittedZxid: zxidItf(lastCommittedZxid),
-    loggedZxid,
-    leader: p.role === 'LEADING' ? id : p.connected ? p.leader : -1,
-  };
+  const loggedZxid = lastZxid(server.disk.log);
+  const committedZxid = lastZxid(server.applied);
+  const core = slot.status === 'looking' ? projectLookingCore(slot.memory, committedZxid, loggedZxid) : projectCore(slot.peer, id, committedZxid, loggedZxid);
+  return formatProjection(core, itfInteger);
 }

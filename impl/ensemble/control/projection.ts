@@ -1,12 +1,12 @@
 // What `prj` answers: the member's observable projection in the fields of
 // conformance/adapters/zab.ts (state, zabState, the two epochs, the last zxid
 // in memory, the last delivered zxid, the last zxid on disk, the leader it is
-// connected to, in peer-core ids = spec/zab ids), read the way
-// impl/quorum/peer/recording.ts reads a core:
+// connected to, in peer-core ids = spec/zab ids), as impl/quorum/peer/
+// projection.ts reads a core (a learner not yet connected has no leader, as
+// conformance/replay/peer-world.ts projects it; a learner holding a SNAP has
+// that snapshot as its data tree), with the core's delivered prefix as its
+// data tree:
 //
-// - a learner whose core started but has not connected yet has no leader
-//   (-1), as conformance/replay/peer-world.ts projects it;
-// - a learner holding a SNAP in memory has that snapshot as its data tree;
 // - between runs the member is LOOKING with what the last run left in memory
 //   (its epochs, log and delivered prefix), or, before any run, with what it
 //   recovered from disk.
@@ -15,7 +15,8 @@
 // carries what the harness needs to schedule, not to compare: whether the
 // core waits for an fsync before acking NEWLEADER, how many appends are held.
 
-import { lastZxid, zxidAt } from '../../quorum/peer/history.ts';
+import { zxidAt } from '../../quorum/peer/history.ts';
+import { formatProjection, projectCore, projectLookingCore } from '../../quorum/peer/projection.ts';
 import type { Peer, PeerDisk } from '../../quorum/peer/types.ts';
 
 export interface ControlProjection {
@@ -59,33 +60,12 @@ const text = (z: bigint) => z.toString();
 
 /** A running core's projection. */
 export function projectRunning(peer: Peer, loggedZxid: bigint): ControlProjection {
-  if (peer.role === 'LOOKING') return projectLooking(peer, loggedZxid);
-  const pending = peer.role !== 'LEADING' ? peer.pendingSnapshot : undefined;
-  const committed = pending !== undefined ? pending.zxid : zxidAt(peer.history, peer.lastCommitted);
-  return {
-    state: peer.role,
-    zabState: peer.phase,
-    acceptedEpoch: peer.acceptedEpoch,
-    currentEpoch: peer.currentEpoch,
-    lastZxid: text(lastZxid(peer.history)),
-    lastCommittedZxid: text(committed),
-    loggedZxid: text(loggedZxid),
-    leader: peer.role === 'LEADING' ? peer.id : peer.connected ? peer.leader : -1,
-  };
+  return formatProjection(projectCore(peer, peer.id, zxidAt(peer.history, peer.lastCommitted), loggedZxid), text);
 }
 
 /** LOOKING, with what memory holds (a core's state, or a disk read at start). */
 export function projectLooking(memory: Pick<Peer, 'acceptedEpoch' | 'currentEpoch' | 'history' | 'lastCommitted'>, loggedZxid: bigint): ControlProjection {
-  return {
-    state: 'LOOKING',
-    zabState: 'ELECTION',
-    acceptedEpoch: memory.acceptedEpoch,
-    currentEpoch: memory.currentEpoch,
-    lastZxid: text(lastZxid(memory.history)),
-    lastCommittedZxid: text(zxidAt(memory.history, memory.lastCommitted)),
-    loggedZxid: text(loggedZxid),
-    leader: -1,
-  };
+  return formatProjection(projectLookingCore(memory, zxidAt(memory.history, memory.lastCommitted), loggedZxid), text);
 }
 
 /** A member that has run no role since it started: its disk is its memory. */

@@ -23,6 +23,7 @@
 import { MESSAGE_ACTIONS } from '../../../spec/zab/cluster.ts';
 import type { Transition } from '../../../spec/common/transition.ts';
 import { lastZxid } from './history.ts';
+import { formatProjection, projectCore, projectLookingCore } from './projection.ts';
 import type { Peer, PeerDisk, PeerEffect, PeerEvent, PeerTxn } from './types.ts';
 
 /** What the world knows of one server: down, LOOKING between runs (with its memory), or running a core. */
@@ -74,36 +75,15 @@ export function eventLabel(peer: Peer, event: PeerEvent): string {
   }
 }
 
+/** A server's projection as impl/quorum/peer/projection.ts reads a core; a learner not yet connected is LOOKING (spec/zab's follows at its connect). */
 export function projectView(id: number, view: ServerView): RecordedProjection {
-  const loggedZxid = itfInteger(lastZxid(view.disk.log));
   if (view.status === 'down') return { state: 'DOWN' };
-  const peer = view.status === 'core' ? view.peer : undefined;
-  const isLearner = peer !== undefined && (peer.role === 'FOLLOWING' || peer.role === 'OBSERVING');
-  const notConnected = isLearner && !peer.connected;
-  if (peer === undefined || peer.role === 'LOOKING' || notConnected) {
-    const m = view.status === 'looking' ? view.memory : peer!;
-    return {
-      state: 'LOOKING',
-      zabState: 'ELECTION',
-      acceptedEpoch: m.acceptedEpoch,
-      currentEpoch: m.currentEpoch,
-      lastZxid: itfInteger(lastZxid(m.history)),
-      lastCommittedZxid: itfInteger(view.appliedZxid),
-      loggedZxid,
-      leader: -1,
-    };
-  }
-  const snapshot = isLearner ? peer.pendingSnapshot : undefined;
-  return {
-    state: peer.role,
-    zabState: peer.phase,
-    acceptedEpoch: peer.acceptedEpoch,
-    currentEpoch: peer.currentEpoch,
-    lastZxid: itfInteger(lastZxid(peer.history)),
-    lastCommittedZxid: itfInteger(snapshot !== undefined ? snapshot.zxid : view.appliedZxid),
-    loggedZxid,
-    leader: peer.role === 'LEADING' ? id : isLearner ? peer.leader : -1,
-  };
+  const loggedZxid = lastZxid(view.disk.log);
+  const core =
+    view.status === 'looking'
+      ? projectLookingCore(view.memory, view.appliedZxid, loggedZxid)
+      : projectCore(view.peer, id, view.appliedZxid, loggedZxid, { notConnectedIsLooking: true });
+  return formatProjection(core, itfInteger);
 }
 
 /**
