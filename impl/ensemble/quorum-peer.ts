@@ -207,17 +207,27 @@ class QuorumPeer {
   }
 
   private context(): RunContext {
-    if (this.control !== undefined) return this.controlledContext();
+    if (this.control === undefined) return this.runContext(this.abort.signal, () => false);
+    // Test-control mode: each run has its own abort (a `kill` of the run, not of the member) and shows its core.
+    const abort = new AbortController();
+    this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
+    const run = { peer: undefined as (() => Peer) | undefined, abort, over: false };
+    this.controlledRun = run;
+    return { ...this.runContext(abort.signal, () => run.over), control: { attach: (peer) => (run.peer = peer) } };
+  }
+
+  /** What a role run gets; `over` says when its serve() calls no longer count. */
+  private runContext(signal: AbortSignal, over: () => boolean): RunContext {
     return {
       config: this.config,
       membership: this.membership,
       store: this.store,
       log: this.log,
       coreOptions: this.coreOptions,
-      signal: this.abort.signal,
+      signal,
       trace: this.trace,
       serve: (core, mode) => {
-        if (this.stopping !== undefined) return;
+        if (this.stopping !== undefined || over()) return;
         this.state = mode ?? 'looking';
         this.client?.replaceCore(core ?? this.notServing());
       },
@@ -336,29 +346,6 @@ class QuorumPeer {
     }
     this.log('info', 'test-control', { myid: this.membership.myid, controlPort: control.port, bugs: [...control.bugs].join(',') });
     return ok(undefined);
-  }
-
-  private controlledContext(): RunContext {
-    const abort = new AbortController();
-    this.abort.signal.addEventListener('abort', () => abort.abort(), { once: true });
-    const run = { peer: undefined as (() => Peer) | undefined, abort, over: false };
-    this.controlledRun = run;
-    return {
-      config: this.config,
-      membership: this.membership,
-      store: this.store,
-      log: this.log,
-      coreOptions: this.coreOptions,
-      signal: abort.signal,
-      trace: this.trace,
-      serve: (core, mode) => {
-        if (this.stopping !== undefined || run.over) return;
-        this.state = mode ?? 'looking';
-        this.client?.replaceCore(core ?? this.notServing());
-      },
-      fatal: (reason) => this.fatal(reason),
-      control: { attach: (peer) => (run.peer = peer) },
-    };
   }
 
   private async command(command: string, args: readonly string[]): Promise<unknown> {
