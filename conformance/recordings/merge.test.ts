@@ -21,6 +21,9 @@ function follower(last: string, synced: string, committed = '0x0', currentEpoch 
   return { role: 'FOLLOWING', phase: 'BROADCAST', acceptedEpoch: 1, currentEpoch, lastZxid: last, lastCommittedZxid: committed, syncedZxid: synced, leader: 3 };
 }
 
+/** Member 3 leading, with the same fields. */
+const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
+
 const step = (tUs: number, event: MemberLine['event'], peer: MemberPeer, sid = 1, run = 1): MemberLine => ({ tUs, sid, run, kind: 'step', event, peer });
 const proposal = (zxid: string) => ({ type: 'Receive', from: 3, message: { type: 'PROPOSAL', zxid } }) as const;
 const synced = (zxid: string) => ({ type: 'LogSynced', zxid }) as const;
@@ -63,7 +66,6 @@ describe('group commits in spec terms', () => {
   });
 
   it('leaves a sync in place when an ACK at the leader came in between', () => {
-    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
     const lines = [
       step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
       step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
@@ -74,7 +76,6 @@ describe('group commits in spec terms', () => {
   });
 
   it("moves a leader's sync back past a late ACK of a zxid it had already committed, which counts for nothing either way", () => {
-    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
     const lines = [
       step(10, { type: 'ClientRequest' }, leader(z(1, 2), z(1, 1), z(1, 1)), 3),
       step(20, { type: 'ClientRequest' }, leader(z(1, 3), z(1, 1), z(1, 1)), 3),
@@ -185,7 +186,6 @@ describe('a burst of fsync reports and a sync behind an ACK', () => {
   });
 
   it('puts a leader’s later client request after a sync an ACK kept in place, unless a follower already had its PROPOSAL', () => {
-    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
     const lines = [
       step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
       step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
@@ -238,7 +238,6 @@ describe('npm run conformance -- validate-recording', () => {
 
 describe('a leader whose fsync lags behind its followers', () => {
   it('makes a report that committed nothing durable at its next report instead, and only then', () => {
-    const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
     const ack = (from: number, zxid: string) => ({ type: 'Receive', from, message: { type: 'ACK', zxid } }) as const;
     const lines = [
       step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
