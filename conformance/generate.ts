@@ -14,8 +14,8 @@
 
 import { check, type Trace as CheckTrace } from '../model-check/check.ts';
 import type { Bounds, Model, Property } from '../model-check/model.ts';
-import { Random } from '../model-check/random.ts';
-import { assert } from '../spec/common/assert.ts';
+import { Random } from '../lib/random.ts';
+import { assert } from '../lib/assert.ts';
 import type { AnyAdapter } from './adapter.ts';
 import { ACTION_TAKEN, INIT_ACTION, makeTrace, NODES, NONDET_PICKS, type Trace, type TraceMeta, type TraceState } from './trace.ts';
 

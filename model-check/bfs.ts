@@ -15,7 +15,7 @@
 // Array#shift, which is linear); consumed slots are cleared so their states
 // can be collected, and the array is compacted once the head passes half of it.
 
-import { assert } from '../spec/common/assert.ts';
+import { assert } from '../lib/assert.ts';
 import type { Trace, TraceStep } from './check.ts';
 import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';

@@ -16,7 +16,7 @@
 // The engines live in bfs.ts, dfs.ts and simulate.ts; explore.ts holds what
 // they share (the seen set, property bookkeeping, progress line).
 
-import { assert } from '../spec/common/assert.ts';
+import { assert } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
 import { Exploration } from './explore.ts';

@@ -12,7 +12,7 @@
 // so the breadth-first search can keep each state's parent and action in
 // typed arrays indexed by the same number.
 
-import { assert } from '../spec/common/assert.ts';
+import { assert } from '../lib/assert.ts';
 
 const LOAD_MAX = 0.6;
 const CAPACITY_LOG2_MIN = 4;

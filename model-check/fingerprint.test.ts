@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { FingerprintSet } from './fingerprint-set.ts';
 import { FingerprintSink, fingerprintOf, permutationsOf } from './fingerprint.ts';
 import type { StateSink } from './model.ts';
-import { Random } from './random.ts';
+import { Random } from '../lib/random.ts';
 import { crewModel, type CrewState } from './toys.ts';
 
 const SEED = 20240601;

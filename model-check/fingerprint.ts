@@ -28,7 +28,7 @@
 // exact because the set of sorted permuted copies is the same for every
 // member of an orbit, so their least fingerprint is too.
 
-import { assert } from '../spec/common/assert.ts';
+import { assert } from '../lib/assert.ts';
 import type { Model, Permutation, StateSink } from './model.ts';
 
 // MurmurHash3 constants for lane 1, and a second pair (also from MurmurHash3's

@@ -13,7 +13,7 @@
 // counterexamples by replay exactly as bfs.ts does.
 
 import { parentPort } from 'node:worker_threads';
-import { assert } from '../spec/common/assert.ts';
+import { assert } from '../lib/assert.ts';
 import { Fingerprinter } from './fingerprint.ts';
 import type { Bounds, Model, Property } from './model.ts';
 import type { Found, ToMain, ToWorker } from './parallel.ts';

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { assert } from '../spec/common/assert.ts';
+import { assert } from '../lib/assert.ts';
 import type { CheckReport, SometimesReport, Trace, TraceStep, ViolationReport } from './check.ts';
 import { ModelError } from './explore.ts';
 import type { Bounds, Model, SpecDefinition } from './model.ts';

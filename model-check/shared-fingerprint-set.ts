@@ -14,7 +14,7 @@
 // reaches 0.6 of the capacity and the main thread, with every worker paused,
 // rehashes into a table twice the size (parallel.ts).
 
-import { assert } from '../spec/common/assert.ts';
+import { assert } from '../lib/assert.ts';
 
 const HEADER_WORDS = 2;
 const COUNT = 0;

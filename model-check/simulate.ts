@@ -12,7 +12,7 @@
 import type { Trace, TraceStep } from './check.ts';
 import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';
-import { Random } from './random.ts';
+import { Random } from '../lib/random.ts';
 
 const TICK_MASK = (1 << 12) - 1;
 

@@ -18,7 +18,7 @@
 
 import { z } from 'zod';
 import type { Model } from '../../model-check/model.ts';
-import { assertNever } from '../../spec/common/assert.ts';
+import { assertNever } from '../../lib/assert.ts';
 import { MESSAGE_ACTIONS, type ZabAction, type ZabCluster } from '../../spec/zab/cluster.ts';
 import { isLearner } from '../../spec/zab/discovery.ts';
 import { lastZxid, zxidAt } from '../../spec/zab/history.ts';

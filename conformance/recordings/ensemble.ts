@@ -66,6 +66,7 @@ import { join } from 'node:path';
 import { zabAdapter } from '../adapters/zab.ts';
 import { itfInteger, makeTrace, parseTrace, serializeTrace, type NodeProjection, type Trace } from '../trace.ts';
 import { validateTrace, type ValidateOptions, type Verdict } from '../validate.ts';
+import { hex } from '../../lib/hex.ts';
 
 /** One line of member-<myid>.jsonl: the format is impl/ensemble/peer-trace.ts's schema, read and validated here with it. */
 export type MemberLine = PeerTraceLine;
@@ -331,7 +332,7 @@ export function syncsLostWithKill(lines: readonly MemberLine[]): { lines: Member
       const onDisk = startLoggedZxid(line);
       const p = before.peer!;
       if (onDisk !== undefined && onDisk > big(p.syncedZxid) && onDisk <= big(p.lastZxid) && p.role !== 'LOOKING') {
-        const zHex = `0x${onDisk.toString(16)}`;
+        const zHex = hex(onDisk);
         // Just after the last line (the crash is placed after it too: mergeMembers puts it no earlier than the last line).
         out.push({ ...before, tUs: before.tUs + 0.25, event: { type: 'LogSynced', zxid: zHex }, peer: { ...p, syncedZxid: zHex }, detail: 'added: the fsync report a SIGKILL lost' });
         added++;

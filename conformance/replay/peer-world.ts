@@ -26,7 +26,7 @@
 // value (its client request number) travels as the 4 big-endian bytes of the
 // PeerTxn's data, so the two sides' messages can be compared exactly.
 
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import type { Txn, ZabMessage, Zxid } from '../../spec/zab/types.ts';
 import { lastZxid, makeZxid, zxidAt } from '../../impl/quorum/peer/history.ts';
 import { startLeading } from '../../impl/quorum/peer/leader.ts';

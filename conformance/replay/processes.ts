@@ -40,7 +40,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { assertNever } from '../../spec/common/assert.ts';
+import { assertNever } from '../../lib/assert.ts';
 import type { Model } from '../../model-check/model.ts';
 import type { ZabAction, ZabCluster } from '../../spec/zab/cluster.ts';
 import { zabSpec } from '../../spec/zab/spec.ts';

@@ -52,7 +52,7 @@
 // leader's initLimit at the same step, an abstracted step like the others.
 
 import type { Model } from '../../model-check/model.ts';
-import { assertNever } from '../../spec/common/assert.ts';
+import { assertNever } from '../../lib/assert.ts';
 import type { ZabAction, ZabCluster } from '../../spec/zab/cluster.ts';
 import { zabSpec } from '../../spec/zab/spec.ts';
 import type { StepFunction } from '../../impl/quorum/peer/recording.ts';

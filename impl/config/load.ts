@@ -6,7 +6,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { err, ok, type Result } from '../storage/result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 import { defaultConfig, isStandalone, parseZooCfg, type ConfigError, type ZooKeeperConfig } from './zoo-cfg.ts';
 
 export type LoadedConfig = {

@@ -6,7 +6,7 @@
 // we do not. Host names are kept as written: resolving them is the network
 // layer's job and may legitimately fail at start-up and succeed later.
 
-import { err, ok, type Result } from '../storage/result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 
 export type PeerType = 'participant' | 'observer';
 

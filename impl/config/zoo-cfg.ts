@@ -18,7 +18,7 @@
 // all errors of a file are reported together.
 
 import { z } from 'zod';
-import { err, ok, type Result } from '../storage/result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
 

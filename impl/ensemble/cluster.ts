@@ -27,7 +27,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { ChildPids } from '../testing/processes.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';

@@ -20,7 +20,7 @@
 //   committed, which a learner must never be given as committed.
 
 import { createServer, type Server, type Socket } from 'node:net';
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { OpCode } from '../protocol/constants.ts';
 import { startLeading } from '../quorum/peer/leader.ts';
 import { makeZxid } from '../quorum/peer/history.ts';
@@ -29,7 +29,7 @@ import type { LeaderPeer, PeerEffect, PeerPhase } from '../quorum/peer/types.ts'
 import { decodeLearnerInfo, PacketType, type QuorumPacket } from '../quorum/wire.ts';
 import { quorumVerifierText } from '../quorum/election-runner.ts';
 import { ServerCore } from '../server/core.ts';
-import { hex } from '../storage/file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
 import { appendTxns, PeerDriver, persistEpoch, SyncCoalescer } from './peer-driver.ts';

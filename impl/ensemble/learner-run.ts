@@ -23,7 +23,7 @@ import type { LearnerPeer, PeerEffect, PeerTxn } from '../quorum/peer/types.ts';
 import { PacketType } from '../quorum/wire.ts';
 import { quorumVerifierText } from '../quorum/election-runner.ts';
 import { ServerCore } from '../server/core.ts';
-import { hex } from '../storage/file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';

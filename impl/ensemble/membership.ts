@@ -9,7 +9,7 @@ import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerSpec } from '../config/server-line.ts';
 import type { PeerConfig } from '../quorum/peer/types.ts';
 import type { EnsembleMember } from '../quorum/election-runner.ts';
-import { err, ok, type Result } from '../storage/result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 
 /** ZKDatabase.commitLogCount: how many committed proposals a leader keeps to send DIFFs. */
 export const committedLogCountMaxDefault = 500;

@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, testsRunAgainst } from './cluster.ts';
 import { SafetyWorkload } from './safety-workload.ts';
 import { unexcusedViolations } from './reference-data-loss.ts';
-import { seededRandom } from '../testing/seeded-random.ts';
+import { seededRandom } from '../../lib/random.ts';
 
 const ensembles: Ensemble[] = [];
 const workloads: SafetyWorkload[] = [];

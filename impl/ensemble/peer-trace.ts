@@ -27,6 +27,7 @@ import { mkdirSync, openSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { join } from 'node:path';
 import type { Peer, PeerEffect, PeerEvent, PeerMessage } from '../quorum/peer/types.ts';
+import { hex } from '../../lib/hex.ts';
 
 /** The projection after a step, as the line carries it (zxids in hex). */
 export const peerProjectionSchema = z.object({
@@ -85,7 +86,6 @@ export function writesDisk(effect: PeerEffect): boolean {
   }
 }
 
-const hex = (z: bigint) => `0x${z.toString(16)}`;
 
 export function projectPeer(peer: Peer, sidOf?: (coreId: number) => number): PeerProjection {
   const last = peer.history.at(-1)?.zxid ?? 0n;

@@ -19,6 +19,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import type { Ensemble } from './cluster.ts';
+import { hex } from '../../lib/hex.ts';
 
 /** One member forgetting history it had been sent and had adopted the epoch of: the evidence, with the log lines that show it. */
 export type ForgottenHistory = {
@@ -33,7 +34,7 @@ export type ForgottenHistory = {
   readonly lines: readonly string[];
 };
 
-const hex = (s: string) => BigInt(`0x${s}`);
+const parseHex = (s: string) => BigInt(`0x${s}`);
 const diffLine = /Getting a diff from the leader 0x([0-9a-f]+)/;
 const otherSync = /Truncating log to get in sync with the leader|Getting a snapshot from leader/;
 const newElection = /New election\. My id = (\d+), proposed zxid=0x([0-9a-f]+)/;
@@ -48,7 +49,7 @@ export function forgottenHistories(log: string, member: number): ForgottenHistor
   for (const line of log.split('\n')) {
     const diff = diffLine.exec(line);
     if (diff !== null) {
-      sync = epochBefore === undefined ? undefined : { sentUpTo: hex(diff[1]!), epochBefore, line };
+      sync = epochBefore === undefined ? undefined : { sentUpTo: parseHex(diff[1]!), epochBefore, line };
       continue;
     }
     if (otherSync.test(line)) {
@@ -57,13 +58,13 @@ export function forgottenHistories(log: string, member: number): ForgottenHistor
     }
     const started = newElection.exec(line);
     if (started !== null && Number(started[1]) === member) {
-      election = { zxid: hex(started[2]!), line };
+      election = { zxid: parseHex(started[2]!), line };
       continue;
     }
     const vote = notification.exec(line);
     if (vote === null || Number(vote[1]) !== member || Number(vote[2]) !== member || election === undefined) continue;
-    const votedEpoch = Number(hex(vote[3]!));
-    const votedZxid = hex(vote[4]!);
+    const votedEpoch = Number(parseHex(vote[3]!));
+    const votedZxid = parseHex(vote[4]!);
     if (votedZxid !== election.zxid) continue;
     if (sync !== undefined && votedZxid < sync.sentUpTo && votedEpoch > sync.epochBefore) {
       found.push({ member, sentUpTo: sync.sentUpTo, epochBefore: sync.epochBefore, votedEpoch, votedZxid, lines: [sync.line, election.line, line] });
@@ -83,8 +84,8 @@ export function referenceDataLossEvidence(ensemble: Ensemble): string[] {
     if (!existsSync(path)) return [];
     return forgottenHistories(readFileSync(path, 'utf8'), id).map(
       (f) =>
-        `member ${id} was sent history up to 0x${f.sentUpTo.toString(16)} in a DIFF, adopted epoch ${f.votedEpoch} (it had ${f.epochBefore}), ` +
-        `then voted with zxid 0x${f.votedZxid.toString(16)}: ZOOKEEPER-4643\n  ${f.lines.map((l) => l.trim()).join('\n  ')}`,
+        `member ${id} was sent history up to ${hex(f.sentUpTo)} in a DIFF, adopted epoch ${f.votedEpoch} (it had ${f.epochBefore}), ` +
+        `then voted with zxid ${hex(f.votedZxid)}: ZOOKEEPER-4643\n  ${f.lines.map((l) => l.trim()).join('\n  ')}`,
     );
   });
 }

@@ -19,12 +19,12 @@
 // Every write here returns only once it is durable, except `append`, whose
 // promise resolves when the txn is: the peer core gets `LogSynced` then.
 
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { storageOptionsFrom } from '../config/storage-options.ts';
 import type { PeerDisk, PeerTxn } from '../quorum/peer/types.ts';
-import { hex } from '../storage/file-names.ts';
-import { err, ok, type Result } from '../storage/result.ts';
+import { hex } from '../../lib/hex.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 import { Storage } from '../storage/storage.ts';
 import type { StructuredLogger } from '../standalone/logger.ts';
 import { DataTree } from '../tree/data-tree.ts';

@@ -12,7 +12,7 @@ import * as R from '../protocol/records.ts';
 import { WireSession, requests } from '../bench/wire-client.ts';
 import { Ensemble, haveApacheZooKeeper } from './cluster.ts';
 import { SafetyWorkload } from './safety-workload.ts';
-import { seededRandom } from '../testing/seeded-random.ts';
+import { seededRandom } from '../../lib/random.ts';
 
 const ensembles: Ensemble[] = [];
 afterEach(async () => {

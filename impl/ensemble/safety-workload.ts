@@ -38,7 +38,7 @@
 // state only, "Guarantees" in the Programmer's Guide); a read of a lost write
 // is the failure that Zab's synchronisation phase exists to prevent.
 
-import { seededRandom } from '../testing/seeded-random.ts';
+import { seededRandom } from '../../lib/random.ts';
 import type { Socket } from 'node:net';
 import { OpCode, ErrorCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';

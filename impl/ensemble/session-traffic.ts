@@ -11,7 +11,7 @@
 
 import type { Id } from '../protocol/records.ts';
 import { PacketType, type QuorumPacket } from '../quorum/wire.ts';
-import { err, ok, type Result } from '../storage/result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 
 export interface ForwardedRequestWire {
   readonly sessionId: bigint;

@@ -28,7 +28,7 @@
 // Loopback is whatever the configured hosts say; tests use 127.0.0.1 only.
 
 import net from 'node:net';
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import {
   decodeNotification,
   electionFrame,

@@ -7,7 +7,7 @@
 // Timers follow the core's contract: setting a named timer replaces the
 // pending one, cancelling it means it never fires.
 
-import { assertNever } from '../../spec/common/assert.ts';
+import { assertNever } from '../../lib/assert.ts';
 import { QuorumCnxManager, type CnxManagerOptions, type ElectionAddress } from './cnx-manager.ts';
 import {
   electionConfig,

@@ -10,7 +10,7 @@
 // notifications between the same two servers can overtake each other, which
 // TCP would not do; the core must cope with that too).
 
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import {
   electionConfig,
   startElection,

@@ -35,7 +35,7 @@
 // - QuorumOracleMaj (the two-server oracle) and dynamic reconfiguration (the
 //   config carried in notifications) are not supported.
 
-import { assert, assertNever } from '../../spec/common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import type { Transition } from '../../spec/common/transition.ts';
 import type { ServerState } from './wire.ts';
 

@@ -26,7 +26,7 @@
 // Every decoder is sans-IO: bytes in, values or an error value out. A peer's
 // malformed bytes are an operating error (a Result), never an exception.
 
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
 import { err, JuteReader, JuteWriter, ok, type Result } from '../protocol/jute.ts';
 import type { Id } from '../protocol/records.ts';

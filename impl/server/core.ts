@@ -71,10 +71,11 @@ import { authenticate, checkACL, userName } from '../tree/acl.ts';
 import { DataTree, type TxnResult, type WatchEvent } from '../tree/data-tree.ts';
 import { prepRequest, type WriteRequest } from '../tree/prep.ts';
 import type { Txn, TxnOp } from '../tree/txn.ts';
-import { assert, assertNever } from '../../spec/common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import { checkPasswd, generatePasswd, initialSessionId } from './session-password.ts';
 import { SessionTouches, SessionTracker } from './session-tracker.ts';
 import { LatencyStats, type ConnectionInfo, type ServerStats } from './stats.ts';
+import { sessionIdHex, hex } from '../../lib/hex.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type Logger = (level: LogLevel, message: string) => void;
@@ -266,7 +267,7 @@ export class ServerCore {
     this.nextZxid = this.tree.lastProcessedZxid + 1n;
     if (this.replication?.role === 'leader') {
       const { firstZxid } = this.replication;
-      assert(firstZxid > this.tree.lastProcessedZxid, () => `leader's first zxid 0x${firstZxid.toString(16)} is not above the tree's 0x${this.tree.lastProcessedZxid.toString(16)}`);
+      assert(firstZxid > this.tree.lastProcessedZxid, () => `leader's first zxid ${hex(firstZxid)} is not above the tree's ${hex(this.tree.lastProcessedZxid)}`);
       this.nextZxid = firstZxid;
     }
     this.durableZxid = this.tree.lastProcessedZxid;
@@ -397,7 +398,7 @@ export class ServerCore {
     if (request.lastZxidSeen > this.tree.lastProcessedZxid) {
       this.closeConnection(
         connection.id,
-        `client has seen zxid 0x${request.lastZxidSeen.toString(16)}, our last zxid is 0x${this.tree.lastProcessedZxid.toString(16)}`,
+        `client has seen zxid ${hex(request.lastZxidSeen)}, our last zxid is ${hex(this.tree.lastProcessedZxid)}`,
       );
       return;
     }
@@ -436,7 +437,7 @@ export class ServerCore {
       connection.state = 'revalidating';
       const settle = (valid: boolean) => this.finishRevalidation(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs);
       revalidate(sessionId, timeoutMs).then(settle, (error: unknown) => {
-        this.log('warn', `revalidating session 0x${BigInt.asUintN(64, sessionId).toString(16)} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.log('warn', `revalidating session ${sessionIdHex(sessionId)} failed: ${error instanceof Error ? error.message : String(error)}`);
         settle(false);
       });
       return;
@@ -452,7 +453,7 @@ export class ServerCore {
       if (previous !== undefined && previous !== connection.id) this.closeConnection(previous, 'session moved to a new connection');
       this.attach(connection, sessionId, timeoutMs);
     } else {
-      this.log('info', `invalid session 0x${BigInt.asUintN(64, sessionId).toString(16)} from ${connection.remoteAddress}, probably expired`);
+      this.log('info', `invalid session ${sessionIdHex(sessionId)} from ${connection.remoteAddress}, probably expired`);
     }
     this.enqueue(connection, 0, () => this.sendConnectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
   }
@@ -1182,7 +1183,7 @@ export class ServerCore {
     // Applied even once stopped: the tree must follow the commits (its
     // connections are closed, so nothing is sent).
     if (txn.zxid <= this.tree.lastProcessedZxid) {
-      this.log('warn', `ignoring committed txn 0x${txn.zxid.toString(16)}: the tree is at 0x${this.tree.lastProcessedZxid.toString(16)} already`);
+      this.log('warn', `ignoring committed txn ${hex(txn.zxid)}: the tree is at ${hex(this.tree.lastProcessedZxid)} already`);
       return;
     }
     const { result, events } = this.tree.applyTxn(txn);
@@ -1255,7 +1256,7 @@ export class ServerCore {
     assert(this.replication?.role === 'leader', 'submitForwarded is for a leader');
     if (this.stopped) return;
     const { sessionId, cxid, type, body } = request;
-    const what = () => `forwarded ${opCodeName(type)} (type ${type}) of session 0x${BigInt.asUintN(64, sessionId).toString(16)} cxid ${cxid}`;
+    const what = () => `forwarded ${opCodeName(type)} (type ${type}) of session ${sessionIdHex(sessionId)} cxid ${cxid}`;
     try {
       switch (type) {
         case OpCode.createSession: {
@@ -1331,7 +1332,7 @@ export class ServerCore {
     if (this.stopped) return;
     const nowMs = this.now();
     for (const { sessionId, timeoutMs } of touches) {
-      if (!this.tracker.touch(sessionId, nowMs, timeoutMs)) this.log('debug', `touch of session 0x${BigInt.asUintN(64, sessionId).toString(16)}, which is gone or closing`);
+      if (!this.tracker.touch(sessionId, nowMs, timeoutMs)) this.log('debug', `touch of session ${sessionIdHex(sessionId)}, which is gone or closing`);
     }
   }
 
@@ -1420,7 +1421,7 @@ export class ServerCore {
     if (this.stopped || this.isLearner) return;
     const nowMs = this.now();
     for (const session of this.tracker.expire(nowMs)) {
-      this.log('info', `expiring session 0x${BigInt.asUintN(64, session.sessionId).toString(16)}, timeout of ${session.timeoutMs}ms exceeded`);
+      this.log('info', `expiring session ${sessionIdHex(session.sessionId)}, timeout of ${session.timeoutMs}ms exceeded`);
       const { batch } = this.submitTxn(session.sessionId, 0, { type: OpCode.closeSession });
       const connectionId = this.sessionConnection.get(session.sessionId);
       const connection = connectionId === undefined ? undefined : this.connections.get(connectionId);

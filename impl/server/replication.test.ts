@@ -14,7 +14,7 @@ import { serializeTree } from '../tree/snapshot.ts';
 import type { Txn } from '../tree/txn.ts';
 import { ServerCore, type ForwardedRequest, type LogLevel } from './core.ts';
 import { MemoryClient as Client } from './memory-client.ts';
-import { seededRandom } from '../testing/seeded-random.ts';
+import { seededRandom } from '../../lib/random.ts';
 
 const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -9,6 +9,7 @@
 // The threshold comes from the caller (main.ts reads ZKSPEC_LOG_LEVEL).
 
 import type { LogLevel } from '../server/core.ts';
+import { sessionIdHex } from '../../lib/hex.ts';
 
 export type StructuredLevel = LogLevel | 'fatal';
 
@@ -34,7 +35,7 @@ export function createLogger(threshold: StructuredLevel = 'info', write: (line: 
     for (const [key, value] of Object.entries(fields)) {
       if (value === undefined) continue;
       // JSON has no 64-bit integers: zxids and session ids go out as 0x hex, as ZooKeeper prints them.
-      record[key] = typeof value === 'bigint' ? `0x${BigInt.asUintN(64, value).toString(16)}` : value;
+      record[key] = typeof value === 'bigint' ? `${sessionIdHex(value)}` : value;
     }
     write(`${JSON.stringify(record)}\n`);
   };

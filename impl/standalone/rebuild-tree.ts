@@ -9,9 +9,9 @@
 // ephemerals live on until the session's client returns or its timeout
 // passes, as after a ZooKeeper restart.
 
-import { hex } from '../storage/file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import type { Recovery } from '../storage/recovery.ts';
-import { err, ok, type Result } from '../storage/result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';

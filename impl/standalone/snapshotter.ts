@@ -14,7 +14,7 @@
 // are taken at zxid Z, and the file is written only once the txn log is
 // durable up to Z; if the log fails first, the snapshot is dropped.
 
-import { hex } from '../storage/file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { serializeTree } from '../tree/snapshot.ts';

@@ -16,11 +16,12 @@
 // snapshot only once the log holds everything the snapshot includes), and
 // times each batch for mntr's fsync-time lines.
 
-import { hex } from '../storage/file-names.ts';
-import type { Result, StorageError } from '../storage/result.ts';
+import { hex } from '../../lib/hex.ts';
+import { type Result } from '../../lib/result.ts';
+import { type StorageError } from '../storage/storage-error.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
 
-export type AppendLog = { append(zxid: bigint, payload: Uint8Array): Promise<Result<void>> };
+export type AppendLog = { append(zxid: bigint, payload: Uint8Array): Promise<Result<void, StorageError>> };
 
 /** A txn the log refused, with the storage error that says why. */
 export class TxnLogError extends Error {

@@ -12,12 +12,13 @@
 // needed there because its caller does not wait for the rename).
 
 import { writeFileAtomically, type FsLayer } from './fs-layer.ts';
-import { attempt, err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { attempt, type StorageError } from './storage-error.ts';
 
 export type EpochFileName = 'acceptedEpoch' | 'currentEpoch';
 
 /** Reads an epoch file; `undefined` if it does not exist yet (a new server). */
-export async function readEpochFile(fs: FsLayer, dir: string, name: EpochFileName): Promise<Result<bigint | undefined>> {
+export async function readEpochFile(fs: FsLayer, dir: string, name: EpochFileName): Promise<Result<bigint | undefined, StorageError>> {
   const path = `${dir}/${name}`;
   let bytes: Uint8Array;
   try {
@@ -33,7 +34,7 @@ export async function readEpochFile(fs: FsLayer, dir: string, name: EpochFileNam
   return ok(BigInt(text));
 }
 
-export async function writeEpochFile(fs: FsLayer, dir: string, name: EpochFileName, epoch: bigint): Promise<Result<void>> {
+export async function writeEpochFile(fs: FsLayer, dir: string, name: EpochFileName, epoch: bigint): Promise<Result<void, StorageError>> {
   if (epoch < 0n) throw new RangeError(`negative epoch ${epoch}`);
   return attempt('write', `${dir}/${name}`, () => writeFileAtomically(fs, dir, name, new TextEncoder().encode(`${epoch}\n`)));
 }

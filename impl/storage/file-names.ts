@@ -26,4 +26,3 @@ export function filesWithPrefix(names: readonly string[], prefix: string): Named
   return files.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
 }
 
-export const hex = (zxid: bigint) => `0x${zxid.toString(16)}`;

@@ -14,7 +14,8 @@
 import { filesWithPrefix, logPrefix, type NamedFile } from './file-names.ts';
 import type { FsLayer } from './fs-layer.ts';
 import { scanLog, type LogRecord } from './record-format.ts';
-import { attempt, ok, type Result } from './result.ts';
+import { ok, type Result } from '../../lib/result.ts';
+import { attempt, type StorageError } from './storage-error.ts';
 
 /** True when `next` may directly follow `previous` in a history: the next counter, or a later epoch. */
 export function isNextZxid(previous: bigint, next: bigint): boolean {
@@ -39,7 +40,7 @@ export async function readRecordsBeforeSnapshot(
   inFirstFile: readonly LogRecord[],
   baseZxid: bigint,
   recordsMax: number,
-): Promise<Result<readonly LogRecord[]>> {
+): Promise<Result<readonly LogRecord[], StorageError>> {
   if (recordsMax <= 0 || inFirstFile.at(-1)?.zxid !== baseZxid || !isWhole(inFirstFile)) return ok([]);
   const chunks: (readonly LogRecord[])[] = [inFirstFile];
   let count = inFirstFile.length;
@@ -75,7 +76,7 @@ export async function readLogAfter(
   lastLoggedZxid: bigint,
   snapshotZxid: bigint,
   recordsMax: number,
-): Promise<Result<readonly LogRecord[] | undefined>> {
+): Promise<Result<readonly LogRecord[] | undefined, StorageError>> {
   if (afterZxid >= lastLoggedZxid) return ok(afterZxid === lastLoggedZxid ? [] : undefined);
   const names = await attempt('list', logDir, () => fs.readdir(logDir));
   if (!names.ok) return names;

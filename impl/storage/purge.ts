@@ -9,15 +9,16 @@
 // newest snapshot never leaves fewer good ones than asked; corrupt snapshots
 // newer than the oldest retained one are left alone (recovery skips them).
 
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { decodeSnapshot } from './record-format.ts';
 import { filesWithPrefix, logPrefix, snapshotPrefix } from './file-names.ts';
 import type { FsLayer } from './fs-layer.ts';
-import { attempt, ok, type Result } from './result.ts';
+import { ok, type Result } from '../../lib/result.ts';
+import { attempt, type StorageError } from './storage-error.ts';
 
 export type PurgeReport = { readonly deletedSnapshots: readonly string[]; readonly deletedLogs: readonly string[] };
 
-export async function purge(fs: FsLayer, snapDir: string, logDir: string, snapRetainCount: number): Promise<Result<PurgeReport>> {
+export async function purge(fs: FsLayer, snapDir: string, logDir: string, snapRetainCount: number): Promise<Result<PurgeReport, StorageError>> {
   assert(Number.isInteger(snapRetainCount) && snapRetainCount >= 1, `snapRetainCount must be >= 1, got ${snapRetainCount}`);
   const snapNames = await attempt('list', snapDir, () => fs.readdir(snapDir));
   if (!snapNames.ok) return snapNames;

@@ -28,9 +28,11 @@
 //   follows sees either the history before it or the one after (truncation.ts).
 
 import { decodeSnapshot, scanLog, type LogRecord, type ScanStop } from './record-format.ts';
-import { filesWithPrefix, hex, logPrefix, snapshotPrefix, type NamedFile } from './file-names.ts';
+import { filesWithPrefix, logPrefix, snapshotPrefix, type NamedFile } from './file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import type { FsLayer } from './fs-layer.ts';
-import { attempt, err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { attempt, type StorageError } from './storage-error.ts';
 import { resumeRewrite, type Intent } from './truncation.ts';
 import { readRecordsBeforeSnapshot } from './log-reader.ts';
 
@@ -63,7 +65,7 @@ export async function recover(
   logDir: string,
   log: (line: string) => void,
   recordsBeforeSnapshotMax = 500,
-): Promise<Result<Recovery>> {
+): Promise<Result<Recovery, StorageError>> {
   for (const dir of new Set([snapDir, logDir])) {
     const made = await attempt('create directory', dir, () => fs.mkdir(dir));
     if (!made.ok) return made;
@@ -188,7 +190,7 @@ async function repairLog(
   stop: ScanStop,
   validBytes: number,
   later: readonly string[],
-): Promise<Result<void>> {
+): Promise<Result<void, StorageError>> {
   const path = `${logDir}/${file.name}`;
   if (stop.reason === 'torn-header') {
     // Cut short while being created: it never held a record.

@@ -5,12 +5,13 @@
 // the same moment and stalling together. Ours comes from a seeded generator
 // so a run is reproducible; `jitter: false` snapshots after exactly snapCount.
 
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
+import { seededRandom } from '../../lib/random.ts';
 
 export class SnapshotSchedule {
   private readonly snapCount: number;
   private readonly jitter: boolean;
-  private state: number;
+  private readonly nextUnit: () => number;
   private thresholdTxns = 0;
   private txnsSinceSnapshot = 0;
 
@@ -18,7 +19,7 @@ export class SnapshotSchedule {
     assert(Number.isInteger(snapCount) && snapCount >= 2, `snapCount must be an integer >= 2, got ${snapCount}`);
     this.snapCount = snapCount;
     this.jitter = jitter;
-    this.state = seed >>> 0;
+    this.nextUnit = seededRandom(seed);
     this.reroll();
   }
 
@@ -47,12 +48,4 @@ export class SnapshotSchedule {
     this.thresholdTxns = this.jitter ? half + 1 + Math.floor(this.nextUnit() * (this.snapCount - half)) : this.snapCount;
   }
 
-  /** mulberry32: a small, well-mixed 32-bit generator; enough for jitter. */
-  private nextUnit(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
 }

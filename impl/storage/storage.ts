@@ -14,13 +14,15 @@
 // `installSnapshot` for SNAP, each atomic across a crash (truncation.ts).
 
 import { join } from 'node:path';
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { encodeSnapshot } from './record-format.ts';
-import { hex, snapshotFileName, versionDirName } from './file-names.ts';
+import { snapshotFileName, versionDirName } from './file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import { nodeFs, writeFileAtomically, type FsLayer } from './fs-layer.ts';
 import { purge, type PurgeReport } from './purge.ts';
 import { recover, type Recovery } from './recovery.ts';
-import { attempt, err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { attempt, type StorageError } from './storage-error.ts';
 import { rewrite, stageSnapshot, type Intent, type RewriteOutcome } from './truncation.ts';
 import { SnapshotSchedule } from './snapshot-schedule.ts';
 import { TxnLogWriter } from './txn-log.ts';
@@ -121,7 +123,7 @@ export class Storage {
   }
 
   /** Recovers the directories and returns the storage with what the server must replay. */
-  static async open(options: StorageOptions): Promise<Result<{ readonly storage: Storage; readonly recovery: Recovery }>> {
+  static async open(options: StorageOptions): Promise<Result<{ readonly storage: Storage; readonly recovery: Recovery }, StorageError>> {
     const fs = options.fs ?? nodeFs;
     const snapDir = join(options.dataDir, versionDirName);
     const logDir = join(options.dataLogDir ?? options.dataDir, versionDirName);
@@ -151,7 +153,7 @@ export class Storage {
   }
 
   /** Logs one txn; resolves ok only once it is durable. See TxnLogWriter.append. */
-  append(zxid: bigint, payload: Uint8Array): Promise<Result<void>> {
+  append(zxid: bigint, payload: Uint8Array): Promise<Result<void, StorageError>> {
     assert(!this.isRewriting, () => `append of zxid ${hex(zxid)} while the log is being truncated or replaced`);
     const result = this.writer.append(zxid, payload);
     if (this.schedule.countTxn() && this.options.onSnapshotDue !== undefined) {
@@ -169,7 +171,7 @@ export class Storage {
    * (kind `refused`) while truncateAfter or installSnapshot runs; those wait
    * for a snapshot already being written, then treat it as any other.
    */
-  async writeSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
+  async writeSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, StorageError>> {
     assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);
     // Its tree predates the rewrite: landing after it, it could bring back
     // discarded txns or sit under an installed snapshot as a fallback.
@@ -183,7 +185,7 @@ export class Storage {
     }
   }
 
-  private async writeSnapshotNow(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
+  private async writeSnapshotNow(zxid: bigint, blob: Uint8Array): Promise<Result<void, StorageError>> {
     this.schedule.reset();
     this.writer.requestRoll();
     const name = snapshotFileName(zxid);
@@ -201,7 +203,7 @@ export class Storage {
    * Resolves once every append made so far is durable, or refused: ok, or
    * the error that stopped the log (then every later append fails too).
    */
-  flush(): Promise<Result<void>> {
+  flush(): Promise<Result<void, StorageError>> {
     return this.writer.flush();
   }
 
@@ -221,7 +223,7 @@ export class Storage {
    * discarded txns and must be rebuilt without them, as ZooKeeper reloads its
    * database after truncateLog.
    */
-  async truncateAfter(zxid: bigint): Promise<Result<void>> {
+  async truncateAfter(zxid: bigint): Promise<Result<void, StorageError>> {
     assert(zxid >= 0n, `negative truncation zxid ${zxid}`);
     assert(this.writer.isIdle, () => `truncateAfter(${hex(zxid)}) with appends in flight: call flush first`);
     assert(!this.isRewriting, () => `truncateAfter(${hex(zxid)}) during another truncation or installation`);
@@ -243,7 +245,7 @@ export class Storage {
    * staging the snapshot changes nothing; an error after it leaves the log
    * refusing appends until a restart, as for truncateAfter.
    */
-  async installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void>> {
+  async installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, StorageError>> {
     assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);
     assert(!this.isRewriting, () => `installSnapshot(${hex(zxid)}) during another truncation or installation`);
     const flushed = await this.flush();
@@ -255,7 +257,7 @@ export class Storage {
   }
 
   /** Runs one rewrite with the writer stopped, and restarts the writer after it. */
-  private async rewriteHistory(intent: Intent, blob: Uint8Array | undefined): Promise<Result<void>> {
+  private async rewriteHistory(intent: Intent, blob: Uint8Array | undefined): Promise<Result<void, StorageError>> {
     this.isRewriting = true;
     try {
       // Nothing else may touch the files meanwhile: a snapshot of the old
@@ -269,7 +271,7 @@ export class Storage {
         const staged = await stageSnapshot(dirs, intent.zxid, encodeSnapshot(intent.zxid, blob));
         if (!staged.ok) return staged;
       }
-      const rewritten: Result<RewriteOutcome> = await rewrite(dirs, intent);
+      const rewritten: Result<RewriteOutcome, StorageError> = await rewrite(dirs, intent);
       if (!rewritten.ok) {
         this.writer.fail(rewritten.error);
         return rewritten;
@@ -298,21 +300,21 @@ export class Storage {
    * `lastLoggedZxid` gives none. Appends may go on meanwhile; only those
    * already durable are read.
    */
-  readLog(afterZxid: bigint, recordsMax = Number.POSITIVE_INFINITY): Promise<Result<readonly LogRecord[] | undefined>> {
+  readLog(afterZxid: bigint, recordsMax = Number.POSITIVE_INFINITY): Promise<Result<readonly LogRecord[] | undefined, StorageError>> {
     assert(!this.isRewriting, () => `readLog(${hex(afterZxid)}) while the log is being truncated or replaced`);
     return readLogAfter(this.fs, this.logDir, afterZxid, this.writer.lastLoggedZxid, this.newestSnapshotZxid, recordsMax);
   }
 
   /** Deletes snapshots and logs beyond the retention (see purge.ts). */
-  purge(): Promise<Result<PurgeReport>> {
+  purge(): Promise<Result<PurgeReport, StorageError>> {
     return purge(this.fs, this.snapDir, this.logDir, this.options.snapRetainCount ?? storageDefaults.snapRetainCount);
   }
 
-  readEpoch(name: EpochFileName): Promise<Result<bigint | undefined>> {
+  readEpoch(name: EpochFileName): Promise<Result<bigint | undefined, StorageError>> {
     return readEpochFile(this.fs, this.snapDir, name);
   }
 
-  writeEpoch(name: EpochFileName, epoch: bigint): Promise<Result<void>> {
+  writeEpoch(name: EpochFileName, epoch: bigint): Promise<Result<void, StorageError>> {
     return writeEpochFile(this.fs, this.snapDir, name, epoch);
   }
 
@@ -328,7 +330,7 @@ export class Storage {
     if (this.purgeRunning !== undefined) return; // the previous run is still going: skip, do not pile up
     if (this.isRewriting) return; // the files are being rewritten; the next interval purges
     this.purgeRunning = this.purge();
-    const result = (await this.purgeRunning) as Result<PurgeReport>;
+    const result = (await this.purgeRunning) as Result<PurgeReport, StorageError>;
     this.purgeRunning = undefined;
     if (!result.ok) this.log(`autopurge failed: ${result.error.message}`);
     else if (result.value.deletedSnapshots.length + result.value.deletedLogs.length > 0) {

@@ -6,7 +6,8 @@ import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFs, type FileHandleLike, type FsLayer } from './fs-layer.ts';
-import type { Result } from './result.ts';
+import { type Result } from '../../lib/result.ts';
+import type { StorageError } from './storage-error.ts';
 
 export function temporaryDir(prefix = 'zk-storage-'): { readonly path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -27,7 +28,7 @@ export function freshDirs(prefix?: string): () => string {
 }
 
 /** The value of a storage result a test expects to succeed. */
-export function unwrap<T>(result: Result<T>): T {
+export function unwrap<T>(result: Result<T, StorageError>): T {
   if (!result.ok) throw new Error(`unexpected storage error: ${result.error.message}`);
   return result.value;
 }

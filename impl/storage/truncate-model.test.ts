@@ -7,10 +7,10 @@
 
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { hex } from './file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import { Storage } from './storage.ts';
 import type { Recovery } from './recovery.ts';
-import type { Result } from './result.ts';
+import { type Result } from '../../lib/result.ts';
 import { temporaryDir, textOf, unwrap } from './test-support.ts';
 
 const dirs: { remove(): void }[] = [];

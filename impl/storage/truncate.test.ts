@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { logHeaderBytes, recordBytes } from './record-format.ts';
 import { Storage, type StorageOptions } from './storage.ts';
 import type { Recovery } from './recovery.ts';
-import type { Result } from './result.ts';
+import { type Result } from '../../lib/result.ts';
+import type { StorageError } from './storage-error.ts';
 import { CountingFs, CrashingFs, payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
 
 const freshDir = freshDirs('zk-truncate-');
@@ -264,7 +265,7 @@ describe('truncateAfter (TRUNC) removes every txn above the zxid', () => {
  */
 async function crashAtEveryCall(
   setUp: (storage: Storage) => Promise<void>,
-  operation: (storage: Storage) => Promise<Result<void>>,
+  operation: (storage: Storage) => Promise<Result<void, StorageError>>,
   next: (lastLoggedZxid: bigint) => bigint,
 ): Promise<{ calls: readonly string[]; outcomes: readonly ('old' | 'new')[] }> {
   // The two histories, from runs without a crash.

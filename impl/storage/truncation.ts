@@ -46,11 +46,13 @@
 // consistent copies, impl/standalone/snapshotter.ts), so keeping the
 // snapshots at or below the cut keeps nothing the leader discarded.
 
-import { assertNever } from '../../spec/common/assert.ts';
-import { filesWithPrefix, hex, logPrefix, snapshotFileName, snapshotPrefix } from './file-names.ts';
+import { assertNever } from '../../lib/assert.ts';
+import { filesWithPrefix, logPrefix, snapshotFileName, snapshotPrefix } from './file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import { writeFileAtomically, type FsLayer } from './fs-layer.ts';
 import { logHeaderBytes, recordBytes, scanLog } from './record-format.ts';
-import { attempt, err, ok, type Result } from './result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { attempt, type StorageError } from './storage-error.ts';
 
 /** A rewrite of the history, named by the intent file that makes it atomic. */
 export type Intent = { readonly kind: 'truncate' | 'install'; readonly zxid: bigint };
@@ -75,7 +77,7 @@ export const stagedSnapshotName = (zxid: bigint) => `${snapshotFileName(zxid)}.i
 const stagedSnapshotPattern = /^snapshot\.[0-9a-f]{1,16}\.install$/;
 
 /** Stages the snapshot an `install` intent will put in place (before the intent exists). */
-export function stageSnapshot(dirs: RewriteDirs, zxid: bigint, snapshotBytes: Uint8Array): Promise<Result<void>> {
+export function stageSnapshot(dirs: RewriteDirs, zxid: bigint, snapshotBytes: Uint8Array): Promise<Result<void, StorageError>> {
   const name = stagedSnapshotName(zxid);
   return attempt('stage snapshot', `${dirs.snapDir}/${name}`, () => writeFileAtomically(dirs.fs, dirs.snapDir, name, snapshotBytes));
 }
@@ -85,7 +87,7 @@ export function stageSnapshot(dirs: RewriteDirs, zxid: bigint, snapshotBytes: Ui
  * after the intent's rename may have left it on disk: the caller must then
  * stop writing until a restart lets recovery finish the rewrite.
  */
-export async function rewrite(dirs: RewriteDirs, intent: Intent): Promise<Result<RewriteOutcome>> {
+export async function rewrite(dirs: RewriteDirs, intent: Intent): Promise<Result<RewriteOutcome, StorageError>> {
   const name = intentFileName(intent);
   const text = new TextEncoder().encode(`${intent.kind} ${hex(intent.zxid)}\n`);
   const committed = await attempt('write intent', `${dirs.snapDir}/${name}`, () => writeFileAtomically(dirs.fs, dirs.snapDir, name, text));
@@ -101,7 +103,7 @@ export async function rewrite(dirs: RewriteDirs, intent: Intent): Promise<Result
  * Recovery's first step after deleting `*.tmp` files: finish a rewrite a crash
  * interrupted, and delete a staged snapshot whose intent never became durable.
  */
-export async function resumeRewrite(dirs: RewriteDirs, log: (line: string) => void): Promise<Result<Intent | undefined>> {
+export async function resumeRewrite(dirs: RewriteDirs, log: (line: string) => void): Promise<Result<Intent | undefined, StorageError>> {
   const { fs, snapDir } = dirs;
   const listed = await attempt('list', snapDir, () => fs.readdir(snapDir));
   if (!listed.ok) return listed;
@@ -131,7 +133,7 @@ export async function resumeRewrite(dirs: RewriteDirs, log: (line: string) => vo
   return ok(intent);
 }
 
-function perform(dirs: RewriteDirs, intent: Intent): Promise<Result<RewriteOutcome>> {
+function perform(dirs: RewriteDirs, intent: Intent): Promise<Result<RewriteOutcome, StorageError>> {
   switch (intent.kind) {
     case 'truncate':
       return truncateAfter(dirs, intent.zxid);
@@ -142,7 +144,7 @@ function perform(dirs: RewriteDirs, intent: Intent): Promise<Result<RewriteOutco
   }
 }
 
-async function retire(dirs: RewriteDirs, name: string): Promise<Result<void>> {
+async function retire(dirs: RewriteDirs, name: string): Promise<Result<void, StorageError>> {
   const removed = await removeIfPresent(dirs.fs, `${dirs.snapDir}/${name}`);
   if (!removed.ok) return removed;
   return attempt('fsync directory of', dirs.snapDir, () => dirs.fs.syncDirectory(dirs.snapDir));
@@ -155,7 +157,7 @@ async function retire(dirs: RewriteDirs, name: string): Promise<Result<void>> {
  * zeros left, which recovery reads as a clean end). Then both directories are
  * fsynced.
  */
-async function truncateAfter(dirs: RewriteDirs, zxid: bigint): Promise<Result<RewriteOutcome>> {
+async function truncateAfter(dirs: RewriteDirs, zxid: bigint): Promise<Result<RewriteOutcome, StorageError>> {
   const { fs, snapDir, logDir } = dirs;
   const snapNames = await attempt('list', snapDir, () => fs.readdir(snapDir));
   if (!snapNames.ok) return snapNames;
@@ -230,7 +232,7 @@ async function truncateAfter(dirs: RewriteDirs, zxid: bigint): Promise<Result<Re
 }
 
 /** Puts the staged snapshot at `zxid` in place and deletes every other snapshot and every log file. */
-async function installSnapshot(dirs: RewriteDirs, zxid: bigint): Promise<Result<RewriteOutcome>> {
+async function installSnapshot(dirs: RewriteDirs, zxid: bigint): Promise<Result<RewriteOutcome, StorageError>> {
   const { fs, snapDir, logDir } = dirs;
   const snapNames = await attempt('list', snapDir, () => fs.readdir(snapDir));
   if (!snapNames.ok) return snapNames;
@@ -269,7 +271,7 @@ async function installSnapshot(dirs: RewriteDirs, zxid: bigint): Promise<Result<
 }
 
 /** unlink(2) that counts a file already gone as deleted: a resumed rewrite repeats deletions. */
-async function removeIfPresent(fs: FsLayer, path: string): Promise<Result<void>> {
+async function removeIfPresent(fs: FsLayer, path: string): Promise<Result<void, StorageError>> {
   try {
     await fs.unlink(path);
     return ok(undefined);

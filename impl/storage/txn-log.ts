@@ -38,11 +38,13 @@
 // fails fast until a restart runs recovery, which truncates the torn tail.
 // ZooKeeper makes the same choice by exiting on a log IOException.
 
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { encodeLogHeader, encodeRecordInto, logHeaderBytes, recordBytes } from './record-format.ts';
-import { hex, logFileName } from './file-names.ts';
+import { logFileName } from './file-names.ts';
+import { hex } from '../../lib/hex.ts';
 import { writeFully, type FileHandleLike, type FsLayer } from './fs-layer.ts';
-import { err, ioError, ok, type Result, type StorageError } from './result.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
+import { ioError, type StorageError } from './storage-error.ts';
 
 export type TxnLogOptions = {
   readonly fs: FsLayer;
@@ -63,7 +65,7 @@ export type TxnLogOptions = {
 type PendingAppend = {
   readonly zxid: bigint;
   readonly payload: Uint8Array;
-  readonly resolve: (result: Result<void>) => void;
+  readonly resolve: (result: Result<void, StorageError>) => void;
 };
 
 /** `sizeBytes` ends at the last record; `allocatedBytes` is the file's length, zeros past sizeBytes. */
@@ -105,14 +107,14 @@ export class TxnLogWriter {
    * forceSync off); resolves with an error if the disk refused it. Zxids must
    * strictly increase: a server that appends out of order has a bug.
    */
-  append(zxid: bigint, payload: Uint8Array): Promise<Result<void>> {
+  append(zxid: bigint, payload: Uint8Array): Promise<Result<void, StorageError>> {
     assert(zxid > this.lastAppendedZxid, () => `append of zxid ${hex(zxid)} after ${hex(this.lastAppendedZxid)}`);
     this.lastAppendedZxid = zxid;
     this.appendCount++;
     if (this.failure !== undefined) return Promise.resolve(err(this.failedError()));
     this.unresolvedAppends++;
     return new Promise((resolve) => {
-      const resolveOnce = (result: Result<void>) => {
+      const resolveOnce = (result: Result<void, StorageError>) => {
         this.unresolvedAppends--;
         resolve(result);
       };
@@ -132,7 +134,7 @@ export class TxnLogWriter {
    * Appends made while waiting are waited for too (the loop runs until the
    * queue is empty).
    */
-  async flush(): Promise<Result<void>> {
+  async flush(): Promise<Result<void, StorageError>> {
     while (this.flushing !== undefined) await this.flushing;
     return this.failure === undefined ? ok(undefined) : err(this.failedError());
   }
@@ -237,7 +239,7 @@ export class TxnLogWriter {
     return batch;
   }
 
-  private async writeBatch(batch: readonly PendingAppend[]): Promise<Result<void>> {
+  private async writeBatch(batch: readonly PendingAppend[]): Promise<Result<void, StorageError>> {
     const { fs, logDir, forceSync } = this.options;
     if (this.current !== undefined && (this.rollRequested || this.current.sizeBytes >= this.options.logBytesMax)) {
       await this.closeCurrent();

@@ -12,7 +12,7 @@
 // and heal it again.
 
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
-import { assert } from '../../spec/common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 
 export type BlockMode = 'refuse' | 'stall';
 

@@ -3,7 +3,7 @@
 // proposal numbered n iff it has not responded to a prepare request having a
 // number greater than n").
 
-import { assertNever } from '../common/assert.ts';
+import { assertNever } from '../../lib/assert.ts';
 import type { Transition } from '../common/transition.ts';
 import { unchanged } from '../common/transition.ts';
 import type { NodeId } from '../common/types.ts';

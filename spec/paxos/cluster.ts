@@ -18,7 +18,7 @@
 //   and keeping it would only multiply states that no node can tell apart
 //   (see isInert and README.md, "Inert messages").
 
-import { assert, assertNever } from '../common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import { subsetsOfSize } from '../common/quorum.ts';
 import type { Ballot, NodeId } from '../common/types.ts';
 import { ballot, nodeId } from '../common/types.ts';

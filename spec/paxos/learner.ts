@@ -3,7 +3,7 @@
 // them the proposal"). Paxos.tla has no learner: its `chosen` is a formula
 // over the 2b messages; here a learner node counts them.
 
-import { assert, assertNever } from '../common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import type { Transition } from '../common/transition.ts';
 import { unchanged } from '../common/transition.ts';
 import type { LearnerEvent, LearnerState, Message2b, PaxosConfig, PaxosEffect } from './types.ts';

@@ -10,7 +10,7 @@
 // in a bag it is the acceptor of a 1a or 2a and the learner of a 2b (a 1b
 // goes to the proposer of its ballot).
 
-import { assert, assertNever } from '../common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import type { Ballot, NodeId } from '../common/types.ts';
 import type { Message, Message1b } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AssertionError } from '../common/assert.ts';
+import { AssertionError } from '../../lib/assert.ts';
 import { ballot, nodeId } from '../common/types.ts';
 import { initialProposer, proposerStep } from './proposer.ts';
 import type { Message1b, PaxosConfig, PaxosMutantName, ProposerState } from './types.ts';

@@ -2,7 +2,7 @@
 // Phase1a(b) and Phase2a(b, v); "Paxos Made Simple" §2.2, the two phases of
 // issuing a proposal.
 
-import { assert, assertNever } from '../common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import type { Transition } from '../common/transition.ts';
 import { unchanged } from '../common/transition.ts';
 import type { Ballot } from '../common/types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AssertionError } from '../common/assert.ts';
+import { AssertionError } from '../../lib/assert.ts';
 import { paxosBounds, paxosSpec, presetBounds } from './spec.ts';
 
 describe('the paxos SpecDefinition', () => {

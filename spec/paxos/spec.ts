@@ -2,7 +2,7 @@
 // command line (`npm run check -- paxos`) and CI.
 
 import type { BoundDefinition, Bounds, SpecDefinition } from '../../model-check/model.ts';
-import { assert } from '../common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { buildPaxosModel } from './cluster.ts';
 import type { PaxosBounds } from './cluster.ts';
 import { PAXOS_MUTANTS, parseMutant } from './mutants.ts';

@@ -15,7 +15,7 @@
 // (Restart, DuplicateMessage, DropMessage) are switched on and off as whole
 // disjuncts of Next, as such a model would by overriding Next.
 
-import { assert, assertNever } from '../common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import type { Model, Permutation, Property, StateSink } from '../../model-check/model.ts';
 import { sameNode, step, initialNode } from './step.ts';
 import { raftProperties } from './invariants.ts';

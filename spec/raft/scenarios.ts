@@ -6,7 +6,7 @@
 // (Figure 8 of the paper) before the damage shows, 40 and more steps from
 // Init, so their searches start where the paper's figure starts.
 
-import { assert } from '../common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { formatAction, initialCluster, raftModel, type RaftAction, type RaftCluster, type RaftModelOptions } from './cluster.ts';
 import type { Message, RaftConfig } from './types.ts';
 

@@ -7,7 +7,7 @@
 // Next with or without its fault disjuncts (Restart, DuplicateMessage,
 // DropMessage). README.md compares the `tlc` preset with TLC.
 
-import { assert } from '../common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import type { BoundDefinition, Bounds, Model, Preset, SpecDefinition } from '../../model-check/model.ts';
 import { raftModel, type RaftAction, type RaftCluster, type RaftModelOptions } from './cluster.ts';
 import { isMutantName, raftMutants } from './mutants.ts';

@@ -12,7 +12,7 @@
 // Known-bug mutants (mutants.ts) are read from node.config.mutant at the one
 // place each bug lives, so the correct rule and its broken twin sit together.
 
-import { assert, assertNever } from '../common/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import { majority } from '../common/quorum.ts';
 import type { Transition } from '../common/transition.ts';
 import {

@@ -15,7 +15,7 @@
 // (LeaderShutdown). Either way the channels between them are emptied: TCP
 // drops what was in flight when a connection closes.
 
-import { assert } from '../common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import type { Model, Permutation, StateSink } from '../../model-check/model.ts';
 import { isAtLeastAsRecent, selfVote, startLooking } from './election.ts';
 import { isLearner } from './discovery.ts';

@@ -2,7 +2,7 @@
 // named bounds, presets (ci first), mutants.
 
 import type { BoundDefinition, Bounds, Preset, SpecDefinition } from '../../model-check/model.ts';
-import { assert } from '../common/assert.ts';
+import { assert } from '../../lib/assert.ts';
 import { buildModel, type ZabBounds } from './cluster.ts';
 import { mutants } from './mutants.ts';
 

@@ -2,7 +2,7 @@
 // One switch on the event, one on the message type; each case calls a named
 // handler whose name is the ZkV3_7_0.tla action it implements.
 
-import { assertNever } from '../common/assert.ts';
+import { assertNever } from '../../lib/assert.ts';
 import { unchanged, type Transition } from '../common/transition.ts';
 import {
   followerProcessCommit,

@@ -18,7 +18,7 @@
 // Off (the default, ZKSPEC_TEST_CONTROL unset) nothing here runs.
 
 import { PEER_BUGS, type PeerBug } from '../../quorum/peer/types.ts';
-import { err, ok, type Result } from '../../storage/result.ts';
+import { err, ok, type Result } from '../../../lib/result.ts';
 
 export interface ControlMode {
   /** The loopback port the member listens on for control commands (ZKSPEC_TEST_CONTROL_PORT). */

@@ -16,7 +16,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assert } from '../../../spec/common/assert.ts';
+import { assert } from '../../../lib/assert.ts';
 import type { PeerBug } from '../../quorum/peer/types.ts';
 import { releasePorts, reservePorts } from '../../testing/ports.ts';
 import { ChildPids } from '../../testing/processes.ts';

@@ -2,7 +2,7 @@
 // `epoch << 32 | counter` (ZxidUtils.makeZxid); an index counts entries, as in
 // spec/zab/history.ts (index n means the first n entries).
 
-import { assert } from '../../../spec/common/assert.ts';
+import { assert } from '../../../lib/assert.ts';
 import { hasQuorum } from '../../../spec/common/quorum.ts';
 import type { PeerTxn } from './types.ts';
 

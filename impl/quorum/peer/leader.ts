@@ -7,6 +7,7 @@
 import { unchanged, type Transition } from '../../../spec/common/transition.ts';
 import { bit, counterOfZxid, has, ids, indexAtOrBefore, indexOfZxid, isQuorum, lastZxid, makeZxid, ZXID_COUNTER_MAX, zxidAt } from './history.ts';
 import type { LeaderPeer, LookingPeer, Peer, PeerConfig, PeerDisk, PeerEffect, PeerMessage, PeerTxn, SyncMode } from './types.ts';
+import { hex } from '../../../lib/hex.ts';
 
 type Step = Transition<Peer, PeerEffect>;
 
@@ -88,7 +89,7 @@ export function leaderProcessAckEpoch(leader: LeaderPeer, from: number, currentE
   if (!has(leader.learners, from) || !isQuorum(leader.connecting, leader.config.voters)) return unchanged(leader);
   if (isQuorum(leader.electing, leader.config.voters)) return syncFollower(leader, from, peerLastZxid);
   if (currentEpoch !== -1 && isMoreRecent(leader, currentEpoch, peerLastZxid)) {
-    return goLooking(leader, `learner ${from} is more recent (epoch ${currentEpoch}, zxid 0x${peerLastZxid.toString(16)})`);
+    return goLooking(leader, `learner ${from} is more recent (epoch ${currentEpoch}, zxid ${hex(peerLastZxid)})`);
   }
   const electing = currentEpoch !== -1 && isVoter(leader, from) ? leader.electing | bit(from) : leader.electing;
   const toSync = [...leader.toSync.filter((s) => s.sid !== from), { sid: from, peerLastZxid }];

@@ -16,6 +16,7 @@ import { unchanged, type Transition } from '../../../spec/common/transition.ts';
 import { goLooking } from './leader.ts';
 import { indexOfZxid, lastZxid } from './history.ts';
 import type { LearnerPeer, Peer, PeerBug, PeerConfig, PeerDisk, PeerEffect, PeerTxn } from './types.ts';
+import { hex } from '../../../lib/hex.ts';
 
 type Step = Transition<Peer, PeerEffect>;
 
@@ -85,7 +86,7 @@ const isSyncing = (learner: LearnerPeer) => learner.phase === 'SYNCHRONIZATION' 
 export function followerProcessDiff(learner: LearnerPeer, zxid: bigint): Step {
   if (!isSyncing(learner)) return unchanged(learner);
   const index = indexOfZxid(learner.history, zxid);
-  if (index < 0) return goLooking(learner, `DIFF from 0x${zxid.toString(16)}, which our log does not hold`);
+  if (index < 0) return goLooking(learner, `DIFF from ${hex(zxid)}, which our log does not hold`);
   return { state: { ...learner, syncMode: 'DIFF', syncCommitted: index }, effects: [] };
 }
 
@@ -94,7 +95,7 @@ export function followerProcessTrunc(learner: LearnerPeer, zxid: bigint): Step {
   if (!isSyncing(learner)) return unchanged(learner);
   const index = indexOfZxid(learner.history, zxid);
   // Learner.syncWithLeader exits with "Cannot truncate"; so does a truncation below what we delivered.
-  if (index < 0 || index < learner.lastCommitted) return goLooking(learner, `cannot truncate to 0x${zxid.toString(16)}`);
+  if (index < 0 || index < learner.lastCommitted) return goLooking(learner, `cannot truncate to ${hex(zxid)}`);
   return {
     state: {
       ...learner,

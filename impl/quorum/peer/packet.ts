@@ -19,6 +19,7 @@ import {
 } from '../wire.ts';
 import { counterOfZxid, epochOfZxid, makeZxid } from './history.ts';
 import type { PeerMessage, PeerTxn } from './types.ts';
+import { hex } from '../../../lib/hex.ts';
 
 /** What the sender adds that the core does not model. */
 export interface PacketContext {
@@ -66,12 +67,12 @@ export function toQuorumPacket(message: PeerMessage, context: PacketContext): Qu
 }
 
 function epochOfPacket(p: QuorumPacket): Result<number, string> {
-  if (counterOfZxid(p.zxid) !== 0n || p.zxid < 0n) return err(`${packetTypeName(p.type)} zxid 0x${p.zxid.toString(16)} is not epoch << 32`);
+  if (counterOfZxid(p.zxid) !== 0n || p.zxid < 0n) return err(`${packetTypeName(p.type)} zxid ${hex(p.zxid)} is not epoch << 32`);
   return ok(epochOfZxid(p.zxid));
 }
 
 function txnOf(p: QuorumPacket): Result<PeerTxn, string> {
-  if (p.data === undefined) return err(`${packetTypeName(p.type)} 0x${p.zxid.toString(16)} carries no txn`);
+  if (p.data === undefined) return err(`${packetTypeName(p.type)} ${hex(p.zxid)} carries no txn`);
   return ok({ zxid: p.zxid, data: p.data });
 }
 

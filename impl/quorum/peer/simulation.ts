@@ -29,8 +29,8 @@
 // it from disk), and a leader that gives up closes its learners' connections
 // (LeaderShutdown). Without `record` the run is unchanged.
 
-import { seededRandom } from '../../testing/seeded-random.ts';
-import { assert } from '../../../spec/common/assert.ts';
+import { seededRandom } from '../../../lib/random.ts';
+import { assert } from '../../../lib/assert.ts';
 import type { Transition } from '../../../spec/common/transition.ts';
 import { startLeading } from './leader.ts';
 import { startFollowing } from './learner.ts';
@@ -38,6 +38,7 @@ import { indexOfZxid, lastZxid, zxidAt } from './history.ts';
 import { PeerRecorder, takeRunnerSnapshot, type LookingMemory, type ServerView } from './recording.ts';
 import { step } from './step.ts';
 import type { Peer, PeerConfig, PeerDisk, PeerEffect, PeerEvent, PeerMessage, PeerTxn, SyncMode } from './types.ts';
+import { hex } from '../../../lib/hex.ts';
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -87,7 +88,6 @@ interface Server {
 
 const VOTERS = 3;
 const sameTxn = (a: PeerTxn, b: PeerTxn) => a.zxid === b.zxid && a.data.length === b.data.length && a.data.every((x, i) => x === b.data[i]);
-const hex = (z: bigint) => `0x${z.toString(16)}`;
 
 export function runSimulation(options: SimulationOptions): SimulationResult {
   const random = seededRandom(options.seed);

@@ -4,7 +4,7 @@
 // A message that does not apply to the peer's role or phase leaves it
 // unchanged (the TLA+ "not enabled").
 
-import { assertNever } from '../../../spec/common/assert.ts';
+import { assertNever } from '../../../lib/assert.ts';
 import { unchanged, type Transition } from '../../../spec/common/transition.ts';
 import {
   goLooking,

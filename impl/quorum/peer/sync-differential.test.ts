@@ -10,7 +10,7 @@ import type { Txn, ZabMessage, ZabNode } from '../../../spec/zab/types.ts';
 import { zxid as specZxid } from '../../../spec/zab/types.ts';
 import { startLeading, syncFollower } from './leader.ts';
 import { indexOfZxid, makeZxid } from './history.ts';
-import { seededRandom } from '../../testing/seeded-random.ts';
+import { seededRandom } from '../../../lib/random.ts';
 import type { LeaderPeer, PeerMessage, PeerTxn } from './types.ts';
 
 const toBig = (z: { epoch: number; counter: number }) => makeZxid(z.epoch, BigInt(z.counter));

@@ -2,7 +2,7 @@
 // slot. One promise (maxBal) covers every slot, which is what lets a stable
 // leader run phase 1 once ("Paxos Made Simple" §3).
 
-import { assertNever } from '../../common/assert.ts';
+import { assertNever } from '../../../lib/assert.ts';
 import type { Transition } from '../../common/transition.ts';
 import { unchanged } from '../../common/transition.ts';
 import type { NodeId } from '../../common/types.ts';

@@ -4,7 +4,7 @@
 // Phase1Done(b, Q) (a quorum's promises reach leader b), Phase2a(b, s, v) and
 // Phase2b(a, b, s, v).
 
-import { assert, assertNever } from '../../common/assert.ts';
+import { assert, assertNever } from '../../../lib/assert.ts';
 import { majority, subsetsOfSize } from '../../common/quorum.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';
 import { ballot, nodeId } from '../../common/types.ts';

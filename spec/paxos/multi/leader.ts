@@ -2,7 +2,7 @@
 // 2a per slot ("Paxos Made Simple" §3: the new leader "executes phase 1 for
 // infinitely many instances", then proposes in each instance).
 
-import { assert, assertNever } from '../../common/assert.ts';
+import { assert, assertNever } from '../../../lib/assert.ts';
 import type { Transition } from '../../common/transition.ts';
 import { unchanged } from '../../common/transition.ts';
 import type { Ballot } from '../../common/types.ts';

@@ -3,7 +3,7 @@
 // first: type (4), acc (16), bal (16), slot (16), val + 1 (16), then for a 1b
 // one (mbal + 1, mval + 1) pair of 16 x 16 per slot (at most 4 slots).
 
-import { assertNever } from '../../common/assert.ts';
+import { assertNever } from '../../../lib/assert.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';
 import type { MultiMessage } from './types.ts';
 

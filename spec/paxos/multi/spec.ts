@@ -1,7 +1,7 @@
 // The Multi-Paxos SpecDefinition (`npm run check -- multi-paxos`).
 
 import type { BoundDefinition, Bounds, SpecDefinition } from '../../../model-check/model.ts';
-import { assert } from '../../common/assert.ts';
+import { assert } from '../../../lib/assert.ts';
 import { buildMultiPaxosModel } from './cluster.ts';
 import type { MultiBounds } from './cluster.ts';
 import { MULTI_PAXOS_MUTANTS, parseMultiMutant } from './mutants.ts';

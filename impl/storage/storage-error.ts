@@ -1,13 +1,8 @@
-// Operating errors of the disk are values, not exceptions (STYLE.md): a full
-// disk or a failing sector is something a server must report and survive long
-// enough to say so, never a crash with a stack trace.
+// Operating errors of the disk are values, not exceptions (lib/result.ts): a
+// full disk or a failing sector is something a server must report and survive
+// long enough to say so, never a crash with a stack trace.
 
-export type Result<T, E = StorageError> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: E };
-
-export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
-export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });
+import { err, ok, type Result } from '../../lib/result.ts';
 
 /**
  * What went wrong on disk. `io` wraps a failed system call with its errno code
@@ -46,7 +41,7 @@ export function ioError(op: string, path: string, thrown: unknown): StorageError
 }
 
 /** Runs a system call and returns its outcome as a Result. */
-export async function attempt<T>(op: string, path: string, call: () => Promise<T>): Promise<Result<T>> {
+export async function attempt<T>(op: string, path: string, call: () => Promise<T>): Promise<Result<T, StorageError>> {
   try {
     return ok(await call());
   } catch (thrown) {

@@ -1,9 +1,13 @@
-// A seeded pseudo-random generator for simulation (random walks) and tests:
-// xoshiro128** (Blackman and Vigna, "Scrambled linear pseudorandom number
-// generators", 2021), 128 bits of state in four int32s, seeded through
-// splitmix32 so that nearby seeds give unrelated streams. Deterministic on
-// every platform (only Math.imul and 32-bit shifts), so a seed printed by a
-// failing run reproduces it exactly; Math.random cannot.
+// Seeded pseudo-random generators: a failing run prints its seed, and the
+// same seed replays it exactly on every platform (only Math.imul and 32-bit
+// shifts); Math.random cannot. Two generators, kept because recorded seeds
+// name their streams (docs and tests quote them):
+// - `Random`, xoshiro128** (Blackman and Vigna, "Scrambled linear
+//   pseudorandom number generators", 2021): 128 bits of state seeded through
+//   splitmix32 so that nearby seeds give unrelated streams; the model
+//   checker's long random walks and the conformance generator use it.
+// - `seededRandom`, mulberry32: 32 bits of state, enough for the server's
+//   snapshot jitter and for the impl's simulations and randomised stories.
 
 export class Random {
   private s0: number;
@@ -58,4 +62,16 @@ export class Random {
   nextDouble(): number {
     return this.nextUint32() / 4294967296;
   }
+}
+
+/** mulberry32: a uniform number in [0, 1) per call, determined by `seed`. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
