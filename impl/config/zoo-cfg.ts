@@ -3,7 +3,7 @@
 // Defaults follow ZooKeeper 3.8 (QuorumPeerConfig, ZooKeeperServer, the
 // zookeeperAdmin guide) except where our design differs on purpose:
 // - with no configuration at all the server runs standalone on
-//   127.0.0.1:2181 with dataDir ./data (DESIGN.md "Defaults embed"); ZooKeeper
+//   127.0.0.1:2181 with dataDir ./data (docs/operations.md, the zoo.cfg table); ZooKeeper
 //   has no dataDir default and binds every interface;
 // - `4lw.commands.whitelist` defaults to `srvr` alone, and `srvr` is always
 //   allowed, exactly as ZooKeeper 3.5.3+ does (FourLetterCommands.isEnabled:
