@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['{lib,spec,model-check,conformance,impl}/**/*.test.ts'],
+    include: ['{lib,cli,spec,model-check,conformance,impl}/**/*.test.ts', '.ci/*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -7,7 +7,7 @@ import { OpCode } from '../protocol/constants.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
 import { runLoad } from './load.ts';
 import { replaceSection } from './main.ts';
-import { requests, WireSession } from './wire-client.ts';
+import { requests, WireSession } from '../testing/wire-client.ts';
 
 const servers: ZooKeeperServer[] = [];
 afterEach(async () => {

@@ -11,7 +11,7 @@
 // runs it; ours logs at warn. This process is the load generator: the same
 // closed loop as the standalone benchmark (load.ts: a reply releases the
 // next request; latency from write to reply, process.hrtime.bigint) over the
-// same wire client (wire-client.ts), with the sessions spread round-robin
+// same wire client (impl/testing/wire-client.ts), with the sessions spread round-robin
 // over the three members, so two thirds of the writes are forwarded by a
 // follower to the leader, as in a real deployment. Workloads: create of
 // 100-byte znodes, setData and getData of 100-byte znodes (a pool of 1,000),
@@ -408,7 +408,7 @@ async function main(): Promise<number> {
     '',
     'Setup: each ensemble is three child processes on 127.0.0.1 (impl/ensemble/cluster.ts, members connected directly), fsync on (forceSync=yes), tickTime 2000, ' +
       'each member with its own temp directory; ZooKeeper 3.8 from Debian (QuorumPeerMain, -Xmx1000m), ours via `node --import tsx impl/main.ts`. ' +
-      'One generator (the closed loop of impl/bench/load.ts over impl/bench/wire-client.ts) drives both: "64" is 8 sessions with 8 outstanding each, ' +
+      'One generator (the closed loop of impl/bench/load.ts over impl/testing/wire-client.ts) drives both: "64" is 8 sessions with 8 outstanding each, ' +
       'placed round-robin on members 1, 2, 3, 1, 2, 3, 1, 2 (writes through a follower are forwarded to the leader); "1" is one session on a follower. ' +
       `${options.seconds} s per cell after a 2 s warm-up per ensemble; setData/getData use a pool of ${poolSize} znodes of 100 bytes. ` +
       `Generator CPU is this process's user+system time over the cell (% of one core; it is single-threaded, so about 100 % means the generator is the ceiling); ` +

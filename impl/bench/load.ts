@@ -5,7 +5,7 @@
 // (monotonic, nanoseconds). The same generator drives both servers, in this
 // process, which is separate from both servers' processes.
 
-import { WireSession } from './wire-client.ts';
+import { WireSession } from '../testing/wire-client.ts';
 
 export type Operation = { readonly type: number; readonly body: Uint8Array };
 

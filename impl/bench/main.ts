@@ -4,7 +4,7 @@
 //
 // Both servers run as child processes on 127.0.0.1 with fsync on
 // (forceSync=yes), each with its own temp dataDir, and are killed by PID at
-// the end. This process is the load generator (load.ts, wire-client.ts): the
+// the end. This process is the load generator (load.ts, impl/testing/wire-client.ts): the
 // same code, speaking the wire protocol directly, drives both. Workloads:
 // create of 100-byte znodes, setData and getData of 100-byte znodes (a pool of
 // 1,000), and a 90/10 getData/setData mix, each with 1 request outstanding (1

@@ -6,7 +6,7 @@
 
 import { ErrorCode, OpCode } from '../protocol/constants.ts';
 import type { Operation, Workload } from './load.ts';
-import { requests, WireSession } from './wire-client.ts';
+import { requests, WireSession } from '../testing/wire-client.ts';
 
 export const payload100 = new Uint8Array(100).fill(0x61);
 export const poolSize = 1000;

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import { WireSession, requests } from '../bench/wire-client.ts';
+import { WireSession, requests } from '../testing/wire-client.ts';
 import { Ensemble, haveApacheZooKeeper } from './cluster.ts';
 import { SafetyWorkload } from './safety-workload.ts';
 import { seededRandom } from '../../lib/random.ts';

@@ -43,7 +43,7 @@ import type { Socket } from 'node:net';
 import { OpCode, ErrorCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import { WireSession, requests } from '../bench/wire-client.ts';
+import { WireSession, requests } from '../testing/wire-client.ts';
 import type { Ensemble } from './cluster.ts';
 
 export type WorkloadOptions = {

@@ -1,4 +1,5 @@
-// The load generator's client: one ZooKeeper session over one TCP connection,
+// A raw ZooKeeper session for the load generator (impl/bench) and the ensemble's
+// safety stories: one session over one TCP connection,
 // speaking the wire protocol through impl/protocol's codec. Requests are
 // pipelined (sent without waiting for earlier replies); a ZooKeeper server
 // answers each session's requests in order (ZooKeeper Programmer's Guide,

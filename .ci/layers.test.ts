@@ -1,0 +1,219 @@
+// The layers of the house (docs/architecture.md) and the two rules that keep
+// them a map of the architecture:
+// - an import goes down a layer or stays in its own folder, never sideways or up
+//   (`allowed` below: spec/ builds models for the checker through
+//   model-check/model.ts and nothing else of it; impl/ is held to spec/ by
+//   conformance, not by importing it);
+// - no import cycle, neither between files nor between the folders of one
+//   layer (impl/'s parts).
+// Type-only imports count: a cycle of types is still two concepts that cannot
+// be read apart. The imports are read from the source text (every `from '…'`,
+// `import '…'` and `import('…')` with a relative specifier), which is all this
+// project uses.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const topFolders = ['lib', 'cli', 'spec', 'model-check', 'conformance', 'impl', '.ci'] as const;
+type Layer = (typeof topFolders)[number];
+
+/** What each layer's source files may import besides their own folder. Tests may also import what `allowedInTests` adds. */
+const allowed: Readonly<Record<Layer, readonly string[]>> = {
+  lib: [],
+  spec: ['lib/', 'model-check/model.ts'],
+  'model-check': ['lib/'],
+  conformance: ['lib/', 'spec/', 'model-check/', 'impl/'],
+  impl: ['lib/'],
+  cli: ['lib/', 'spec/', 'model-check/', 'conformance/', 'impl/'],
+  '.ci': ['lib/', 'spec/', 'model-check/', 'conformance/', 'impl/', 'cli/'],
+};
+/** A spec's tests run the checker on it. */
+const allowedInTests: Readonly<Partial<Record<Layer, readonly string[]>>> = {
+  spec: ['model-check/'],
+};
+
+/**
+ * Imports that break a rule today, each with why it is still here. The test
+ * fails when one disappears too, so that this list only ever shrinks.
+ */
+const knownViolations: readonly string[] = [
+  // The reducers' shape and quorum arithmetic are generic; they move to lib/ with the restructuring (#18).
+  'impl/quorum/election.ts -> spec/common/transition.ts',
+  'impl/quorum/peer/history.ts -> spec/common/quorum.ts',
+  'impl/quorum/peer/leader.ts -> spec/common/transition.ts',
+  'impl/quorum/peer/learner.ts -> spec/common/transition.ts',
+  'impl/quorum/peer/recording.ts -> spec/common/transition.ts',
+  'impl/quorum/peer/simulation.ts -> spec/common/transition.ts',
+  'impl/quorum/peer/step.ts -> spec/common/transition.ts',
+  // A recording names spec/zab's actions: conformance's business, to move there.
+  'impl/quorum/peer/recording.ts -> spec/zab/cluster.ts',
+  // A differential test of the core's sync choice against spec/zab's: conformance's business, to move there.
+  'impl/quorum/peer/sync-differential.test.ts -> spec/zab/step.ts',
+  'impl/quorum/peer/sync-differential.test.ts -> spec/zab/sync.ts',
+  'impl/quorum/peer/sync-differential.test.ts -> spec/zab/types.ts',
+  'impl/quorum/peer/sync-differential.test.ts -> spec/zab/types.ts',
+  // The registry of specs moves up to the command line (cli/).
+  'model-check/specs.ts -> spec/paxos/multi/spec.ts',
+  'model-check/specs.ts -> spec/paxos/spec.ts',
+  'model-check/specs.ts -> spec/raft/spec.ts',
+  'model-check/specs.ts -> spec/zab/spec.ts',
+];
+
+/** Cycles that exist today, each to be broken by the restructuring (#18); as above, the list only shrinks. */
+const knownFileCycles: readonly (readonly string[])[] = [
+  // The engines import trace types from check.ts, which imports the engines.
+  ['model-check/bfs.ts', 'model-check/check.ts', 'model-check/dfs.ts', 'model-check/explore.ts', 'model-check/simulate.ts'],
+  // Each spec's cluster lists its invariants, which read the cluster's types.
+  ['spec/paxos/cluster.ts', 'spec/paxos/invariants.ts'],
+  ['spec/paxos/multi/cluster.ts', 'spec/paxos/multi/invariants.ts'],
+  ['spec/raft/cluster.ts', 'spec/raft/invariants.ts'],
+  ['spec/zab/discovery.ts', 'spec/zab/sync.ts'],
+  ['spec/zab/cluster.ts', 'spec/zab/invariants.ts'],
+];
+const knownPartCycles: readonly (readonly string[])[] = [['model-check', 'spec']];
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(join(root, dir))) {
+    if (name === 'node_modules' || name === 'testdata') continue;
+    const path = join(dir, name);
+    if (statSync(join(root, path)).isDirectory()) out.push(...sourceFiles(path));
+    else if (name.endsWith('.ts')) out.push(path);
+  }
+  return out;
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  const out: string[] = [];
+  for (const match of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g)) {
+    out.push(normalize(join(dirname(file), match[1]!)));
+  }
+  return out;
+}
+
+const layerOf = (file: string): Layer | undefined => topFolders.find((top) => file.startsWith(`${top}/`));
+/** The unit whose folder-level cycles count: impl's parts (impl/server, impl/tree, ...), else the top folder. */
+const partOf = (file: string): string => {
+  const parts = file.split('/');
+  return parts[0] === 'impl' && parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts[0]!;
+};
+
+const files = topFolders.flatMap((top) => {
+  try {
+    return sourceFiles(top);
+  } catch {
+    return []; // a layer that does not exist yet
+  }
+});
+const graph = new Map(files.map((file) => [file, importsOf(file).filter((target) => target.endsWith('.ts'))]));
+
+/** Strongly connected components with more than one member (Tarjan), each sorted. */
+function cycles(nodes: readonly string[], edges: (node: string) => readonly string[]): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (node: string): void => {
+    index.set(node, counter);
+    low.set(node, counter);
+    counter++;
+    stack.push(node);
+    onStack.add(node);
+    for (const next of edges(node)) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node)!, low.get(next)!));
+      } else if (onStack.has(next)) {
+        low.set(node, Math.min(low.get(node)!, index.get(next)!));
+      }
+    }
+    if (low.get(node) === index.get(node)) {
+      const component: string[] = [];
+      let member: string;
+      do {
+        member = stack.pop()!;
+        onStack.delete(member);
+        component.push(member);
+      } while (member !== node);
+      if (component.length > 1) out.push(component.sort());
+    }
+  };
+  for (const node of nodes) if (!index.has(node)) visit(node);
+  return out;
+}
+
+const sortedCycles = (list: readonly (readonly string[])[]): string[] => list.map((cycle) => [...cycle].sort().join(' ')).sort();
+
+function layerViolations(imports: ReadonlyMap<string, readonly string[]>): string[] {
+  const violations: string[] = [];
+  for (const [file, targets] of imports) {
+    const layer = layerOf(file);
+    if (layer === undefined) continue;
+    const ok = [`${layer}/`, ...allowed[layer], ...(file.endsWith('.test.ts') ? (allowedInTests[layer] ?? []) : [])];
+    for (const target of targets) {
+      if (!ok.some((prefix) => (prefix.endsWith('/') ? target.startsWith(prefix) : target === prefix))) {
+        violations.push(`${file} -> ${target}`);
+      }
+    }
+  }
+  return violations;
+}
+
+describe('the layers', () => {
+  it('reads the whole tree', () => {
+    expect(files.length).toBeGreaterThan(200);
+    expect(files).toContain('.ci/layers.test.ts');
+  });
+
+  it('every import goes down a layer or stays in its folder', () => {
+    expect(layerViolations(graph).sort()).toEqual([...knownViolations].sort());
+  });
+
+  it('no import cycle between files', () => {
+    expect(sortedCycles(cycles([...graph.keys()], (file) => graph.get(file) ?? []))).toEqual(sortedCycles(knownFileCycles));
+  });
+
+  it("no import cycle between impl's parts or between the top folders", () => {
+    const partEdges = new Map<string, Set<string>>();
+    for (const [file, targets] of graph) {
+      const from = partOf(file);
+      for (const target of targets) {
+        const to = partOf(target);
+        if (to === from) continue;
+        if (!partEdges.has(from)) partEdges.set(from, new Set());
+        partEdges.get(from)!.add(to);
+      }
+    }
+    const parts = [...new Set([...graph.keys()].map(partOf))];
+    expect(sortedCycles(cycles(parts, (part) => [...(partEdges.get(part) ?? [])]))).toEqual(sortedCycles(knownPartCycles));
+  });
+
+  it('finds a cycle and a sideways import when there is one', () => {
+    // The checks above pass vacuously if the reading is wrong: plant both.
+    const planted = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
+    expect(cycles([...planted.keys()], (n) => planted.get(n) ?? [])).toEqual([['a', 'b', 'c']]);
+    const sideways = new Map([
+      ['impl/x.ts', ['impl/y.ts', 'lib/assert.ts', 'spec/zab/types.ts']],
+      ['spec/a.ts', ['model-check/model.ts', 'model-check/check.ts']],
+      ['spec/a.test.ts', ['model-check/check.ts']],
+      ['model-check/b.ts', ['lib/assert.ts', 'conformance/trace.ts']],
+    ]);
+    expect(layerViolations(sideways)).toEqual([
+      'impl/x.ts -> spec/zab/types.ts',
+      'spec/a.ts -> model-check/check.ts',
+      'model-check/b.ts -> conformance/trace.ts',
+    ]);
+    expect(graph.get('.ci/layers.test.ts')).toEqual([]);
+  });
+});
