@@ -21,10 +21,10 @@
 // core delivers it at NEWLEADER).
 
 import { MESSAGE_ACTIONS } from '../../../spec/zab/cluster.ts';
-import type { Transition } from '../../../spec/common/transition.ts';
 import { lastZxid } from './history.ts';
 import { formatProjection, projectCore, projectLookingCore } from './projection.ts';
-import type { Peer, PeerDisk, PeerEffect, PeerEvent, PeerTxn } from './types.ts';
+import type { Peer, PeerDisk, PeerEvent, PeerTxn } from './types.ts';
+import type { StepFunction } from './world.ts';
 
 /** What the world knows of one server: down, LOOKING between runs (with its memory), or running a core. */
 export type ServerView =
@@ -85,26 +85,6 @@ export function projectView(id: number, view: ServerView): RecordedProjection {
       : projectCore(view.peer, id, view.appliedZxid, loggedZxid, { notConnectedIsLooking: true });
   return formatProjection(core, itfInteger);
 }
-
-/**
- * The runner's snapshots, as ZooKeeper takes them (spec/zab writes the same
- * ones, so a restart delivers the same prefix): when a leader starts serving
- * (Leader.lead's takeSnapshot) and when a learner's TRUNC synchronisation
- * completes at NEWLEADER (Learner.syncWithLeader; a SNAP's is installSnapshot).
- * Returns the disk with `snapshotCount` moved, or the disk itself.
- */
-export function takeRunnerSnapshot(before: Peer, after: Peer, disk: PeerDisk): PeerDisk {
-  if (before.role === 'LEADING' && after.role === 'LEADING' && before.phase === 'SYNCHRONIZATION' && after.phase === 'BROADCAST') {
-    return { ...disk, snapshotCount: Math.max(disk.snapshotCount, Math.min(after.history.length, disk.log.length)) };
-  }
-  const learner = (p: Peer) => p.role === 'FOLLOWING' || p.role === 'OBSERVING';
-  if (learner(before) && learner(after) && before.role !== 'LEADING' && before.role !== 'LOOKING' && after.role !== 'LEADING' && after.role !== 'LOOKING') {
-    if (!before.newLeaderReceived && after.newLeaderReceived && before.syncMode === 'TRUNC') return { ...disk, snapshotCount: Math.min(before.history.length, disk.log.length) };
-  }
-  return disk;
-}
-
-export type StepFunction = (peer: Peer, event: PeerEvent) => Transition<Peer, PeerEffect>;
 
 /**
  * Records a run: `wrap` the reducer, tell it of world actions with `note`,
