@@ -21,23 +21,9 @@
 // core delivers it at NEWLEADER).
 
 import { MESSAGE_ACTIONS } from '../../../spec/zab/cluster.ts';
-import { lastZxid } from './history.ts';
-import { formatProjection, projectCore, projectLookingCore } from './projection.ts';
-import type { Peer, PeerDisk, PeerEvent, PeerTxn } from './types.ts';
+import { formatProjection, type CoreProjection } from './projection.ts';
+import type { Peer, PeerEvent } from './types.ts';
 import type { StepFunction } from './world.ts';
-
-/** What the world knows of one server: down, LOOKING between runs (with its memory), or running a core. */
-export type ServerView =
-  | { readonly status: 'down'; readonly disk: PeerDisk }
-  | { readonly status: 'looking'; readonly disk: PeerDisk; readonly memory: LookingMemory; readonly appliedZxid: bigint }
-  | { readonly status: 'core'; readonly disk: PeerDisk; readonly peer: Peer; readonly appliedZxid: bigint };
-
-export interface LookingMemory {
-  readonly acceptedEpoch: number;
-  readonly currentEpoch: number;
-  readonly history: readonly PeerTxn[];
-  readonly lastCommitted: number;
-}
 
 /** An ITF integer as conformance/trace.ts writes it: a number while exact in a double, else {"#bigint"}. */
 type ItfInteger = number | { readonly '#bigint': string };
@@ -75,15 +61,9 @@ export function eventLabel(peer: Peer, event: PeerEvent): string {
   }
 }
 
-/** A server's projection as impl/quorum/peer/projection.ts reads a core; a learner not yet connected is LOOKING (spec/zab's follows at its connect). */
-export function projectView(id: number, view: ServerView): RecordedProjection {
-  if (view.status === 'down') return { state: 'DOWN' };
-  const loggedZxid = lastZxid(view.disk.log);
-  const core =
-    view.status === 'looking'
-      ? projectLookingCore(view.memory, view.appliedZxid, loggedZxid)
-      : projectCore(view.peer, id, view.appliedZxid, loggedZxid, { notConnectedIsLooking: true });
-  return formatProjection(core, itfInteger);
+/** A server's projection in the world (world.ts), written as the trace writes it; DOWN while down. */
+export function recordedProjection(projection: CoreProjection | undefined): RecordedProjection {
+  return projection === undefined ? { state: 'DOWN' } : formatProjection(projection, itfInteger);
 }
 
 /**
@@ -97,7 +77,8 @@ export class PeerRecorder {
   private delivered = false;
 
   constructor(
-    private readonly view: (id: number) => ServerView,
+    /** A server's projection, read from the world with a learner not yet connected as LOOKING (world.ts project). */
+    private readonly project: (id: number) => CoreProjection | undefined,
     private readonly servers: number,
   ) {}
 
@@ -123,7 +104,7 @@ export class PeerRecorder {
    * learner that is still LOOKING to the spec losing its connection).
    */
   commit(): void {
-    const nodes = Array.from({ length: this.servers }, (_, id) => projectView(id, this.view(id)));
+    const nodes = Array.from({ length: this.servers }, (_, id) => recordedProjection(this.project(id)));
     const text = JSON.stringify(nodes);
     const label = this.label;
     const delivered = this.delivered;
