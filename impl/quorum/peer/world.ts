@@ -70,7 +70,7 @@ export interface LookingMemory {
 export type Slot = { readonly status: 'down' } | { readonly status: 'looking'; readonly memory: LookingMemory } | { readonly status: 'core'; readonly peer: Peer };
 
 /** The data tree as a projection reads it: how many committed txns it holds, and the last one's zxid. */
-export interface DataTree {
+export interface AppliedTxns {
   readonly count: number;
   readonly zxid: bigint;
 }
@@ -81,7 +81,7 @@ export interface WorldServer {
   /** appendTxns queued, not yet durable. */
   pending: PeerTxn[];
   /** From the `deliver` and `installSnapshot` effects; on restart, what the snapshot covers. */
-  applied: DataTree;
+  applied: AppliedTxns;
 }
 
 export interface WorldOptions {
@@ -118,7 +118,7 @@ export function serverFromDisk(disk: PeerDisk): WorldServer {
  * completes at NEWLEADER (Learner.syncWithLeader; a SNAP's is installSnapshot).
  * Returns the disk with `snapshotCount` moved, or the disk itself.
  */
-export function takeRunnerSnapshot(before: Peer, after: Peer, disk: PeerDisk): PeerDisk {
+function takeRunnerSnapshot(before: Peer, after: Peer, disk: PeerDisk): PeerDisk {
   if (before.role === 'LEADING' && after.role === 'LEADING' && before.phase === 'SYNCHRONIZATION' && after.phase === 'BROADCAST') {
     return { ...disk, snapshotCount: Math.max(disk.snapshotCount, Math.min(after.history.length, disk.log.length)) };
   }
