@@ -57,7 +57,7 @@ import { decodeTxn, encodeTxn } from '../../impl/tree/txn.ts';
 import { projectZab, zabAdapter } from '../adapters/zab.ts';
 import { generateCoverage, randomWalks } from '../generate.ts';
 import { ACTION_TAKEN, canonical, itfInteger, NODES, parseTrace, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
-import { peerMessageKey, peerZxid, specMessageKey } from './peer-world.ts';
+import { peerMessageKey, peerZxid, specMessageKey } from './mapping.ts';
 import { discoveryLeadersGivingUp, divergence, knownDifference, type DivergenceKind, type Judge, type ReplayVerdict } from './replay.ts';
 import { scenarioFile } from './suite.ts';
 
@@ -105,7 +105,7 @@ function valueData(value: number): Uint8Array {
   return data;
 }
 
-/** A txn as the in-process replay writes it (its value as 4 bytes), so peer-world's message keys apply. */
+/** A txn as the in-process replay writes it (its value as 4 bytes), so mapping.ts's message keys apply. */
 function asValueTxn(t: PeerTxn): PeerTxn {
   return { zxid: t.zxid, data: valueData(valueOfTxnBytes(t.data)) };
 }

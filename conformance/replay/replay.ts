@@ -2,7 +2,7 @@
 // process: the trace gives the schedule (each state's `mbt::actionTaken`),
 // spec/zab runs alongside (lockstep) to name each action exactly and to know
 // what the world around the servers holds, and after every step each server's
-// projection in the in-memory world (peer-world.ts) is compared with the
+// projection in the in-memory world (impl/quorum/peer/world.ts) is compared with the
 // expected one; so is every quorum-port channel, message by message.
 //
 // What is replayed, and how (the driver's side of adapters/zab.ts's commands):
@@ -55,11 +55,12 @@ import type { Model } from '../../model-check/model.ts';
 import { assertNever } from '../../lib/assert.ts';
 import type { ZabAction, ZabCluster } from '../../spec/zab/cluster.ts';
 import { zabSpec } from '../../spec/zab/spec.ts';
-import type { StepFunction } from '../../impl/quorum/peer/recording.ts';
+import { zxidAt } from '../../impl/quorum/peer/history.ts';
 import type { PeerBug, PeerConfig } from '../../impl/quorum/peer/types.ts';
+import { MemoryWorld, type StepFunction, type WorldServer } from '../../impl/quorum/peer/world.ts';
 import { projectZab } from '../adapters/zab.ts';
 import { ACTION_TAKEN, canonical, NODES, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
-import { clientData, peerMessageKey, peerTxn, PeerWorld, specMessageKey, type Server } from './peer-world.ts';
+import { clientData, peerMessageKey, peerTxn, projectWorld, specMessageKey } from './mapping.ts';
 
 export type Judge = 'trace' | 'correct-spec';
 
@@ -147,7 +148,7 @@ export function knownDifference(kind: DivergenceKind, leadsInDiscovery: (id: num
 }
 
 /** The in-process core's reading of leadsInDiscovery. */
-const coreLeadsInDiscovery = (world: PeerWorld) => (id: number) => {
+const coreLeadsInDiscovery = (world: MemoryWorld) => (id: number) => {
   const p = world.peer(id);
   return p?.role === 'LEADING' && p.phase === 'DISCOVERY';
 };
@@ -175,7 +176,7 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayVe
     return { verdict: 'invalid', step: 0, error: 'the spec\u2019s initial state does not project to state 0 of the trace' };
   }
   const config: PeerConfig = { voters: spec.config.voters, committedLogCountMax: REPLAY_COMMITTED_LOG_COUNT_MAX, ...(options.bugs !== undefined && options.bugs.size > 0 ? { bugs: options.bugs } : {}) };
-  const world = new PeerWorld(config, spec.servers.map(serverFromSpec), options.step);
+  const world = new MemoryWorld(config, spec.servers.map(serverFromSpec), options.step !== undefined ? { step: options.step } : {});
   const reproduce = options.reproduce ?? 'conformance/replay: replayTrace(trace)';
   const abstracted: Record<string, number> = {};
 
@@ -204,7 +205,7 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayVe
     } catch (error) {
       if (!(error instanceof Divergence)) throw error;
       const known = knownDifference(error.kind, coreLeadsInDiscovery(world), spec, next);
-      return divergence(error.kind, i, label, error.detail, world.project(), judge === 'trace' ? trace.states[i]![NODES] : projectZab(next), reproduce, known);
+      return divergence(error.kind, i, label, error.detail, projectWorld(world), judge === 'trace' ? trace.states[i]![NODES] : projectZab(next), reproduce, known);
     }
     const mismatch = compare(i, label, world, judge === 'trace' ? trace.states[i]![NODES] : projectZab(next), spec, next, reproduce);
     spec = next;
@@ -213,17 +214,17 @@ export function replayTrace(trace: Trace, options: ReplayOptions = {}): ReplayVe
   return { verdict: 'conforms', steps: trace.states.length - 1, abstracted };
 }
 
-function serverFromSpec(s: ZabCluster['servers'][number]): Server {
+function serverFromSpec(s: ZabCluster['servers'][number]): WorldServer {
   const disk = { acceptedEpoch: s.disk.acceptedEpoch, currentEpoch: s.disk.currentEpoch, log: s.disk.log.map(peerTxn), snapshotCount: s.disk.lastSnapshot };
   const node = s.node;
-  if (node === null) return { slot: { status: 'down' }, disk, pending: [], applied: [] };
+  if (node === null) return { slot: { status: 'down' }, disk, pending: [], applied: { count: 0, zxid: 0n } };
   if (node.state !== 'LOOKING' || s.pending.length > 0) throw new Error('replay: a trace must start with every server LOOKING or down and nothing queued');
   const history = node.history.map(peerTxn);
   return {
     slot: { status: 'looking', memory: { acceptedEpoch: node.acceptedEpoch, currentEpoch: node.currentEpoch, history, lastCommitted: node.lastCommitted } },
     disk,
     pending: [],
-    applied: history.slice(0, node.lastCommitted),
+    applied: { count: node.lastCommitted, zxid: zxidAt(history, node.lastCommitted) },
   };
 }
 
@@ -232,9 +233,9 @@ const fail = (kind: DivergenceKind, detail: string): never => {
 };
 
 /** Carries out one spec action in the world; returns the abstraction's kind when the core does not take it. */
-function perform(world: PeerWorld, before: ZabCluster, action: ZabAction, after: ZabCluster): string | undefined {
+function perform(world: MemoryWorld, before: ZabCluster, action: ZabAction, after: ZabCluster): string | undefined {
   const slotOf = (id: number) => world.servers[id]!.slot;
-  // (A core that goes back to LOOKING leaves its slot at once: PeerWorld.apply ends the run.)
+  // (A core that goes back to LOOKING leaves its slot at once: MemoryWorld.apply ends the run.)
   const needLooking = (id: number, why: string) => {
     const slot = slotOf(id);
     if (slot.status !== 'looking') fail('missing-action', `${why}: server ${id} is ${slot.status === 'core' ? slot.peer.role : slot.status}, not LOOKING`);
@@ -265,12 +266,10 @@ function perform(world: PeerWorld, before: ZabCluster, action: ZabAction, after:
       return undefined;
     }
     case 'Deliver': {
-      const channel = world.channel(action.from, action.to);
-      const head = channel[0];
+      const head = world.messages(action.from, action.to)[0];
       if (head === undefined) fail('missing-action', `the spec delivers ${action.message} from s${action.from} to s${action.to}; that channel is empty in the impl`);
       if (head!.type !== action.message) fail('missing-action', `the spec delivers ${action.message} from s${action.from} to s${action.to}; the impl's channel starts with ${peerMessageKey(head!)}`);
-      channel.shift();
-      world.apply(action.to, { type: 'Receive', from: action.from, message: head! });
+      world.deliver(action.from, action.to);
       if (action.message === 'NEWLEADER') completeNewLeaderFsync(world, before, action.to, action.from, after);
       return undefined;
     }
@@ -329,13 +328,13 @@ function perform(world: PeerWorld, before: ZabCluster, action: ZabAction, after:
  * completed here when the judging spec completed it, after checking that a
  * crash at the split point leaves what the spec allows.
  */
-function completeNewLeaderFsync(world: PeerWorld, before: ZabCluster, learner: number, leader: number, after: ZabCluster): void {
+function completeNewLeaderFsync(world: MemoryWorld, before: ZabCluster, learner: number, leader: number, after: ZabCluster): void {
   const p = world.peer(learner);
   if (p === undefined || (p.role !== 'FOLLOWING' && p.role !== 'OBSERVING') || p.newLeaderAckAfter === undefined) return;
   if (after.servers[learner]!.pending.length > 0) return;
   const disk = world.servers[learner]!.disk;
   const specDisk = before.servers[learner]!.disk;
-  const sent = world.channel(learner, leader).map(peerMessageKey);
+  const sent = world.messages(learner, leader).map(peerMessageKey);
   const sentBefore = before.channels[learner * before.servers.length + leader]!.map(specMessageKey);
   if (disk.currentEpoch !== specDisk.currentEpoch || disk.acceptedEpoch !== specDisk.acceptedEpoch) {
     fail(
@@ -349,8 +348,8 @@ function completeNewLeaderFsync(world: PeerWorld, before: ZabCluster, learner: n
   world.fsync(learner);
 }
 
-function compare(step: number, action: string, world: PeerWorld, expected: readonly NodeProjection[], before: ZabCluster, spec: ZabCluster, reproduce: string): ReplayVerdict | undefined {
-  const impl = world.project();
+function compare(step: number, action: string, world: MemoryWorld, expected: readonly NodeProjection[], before: ZabCluster, spec: ZabCluster, reproduce: string): ReplayVerdict | undefined {
+  const impl = projectWorld(world);
   if (canonical(impl as unknown as ItfValue) !== canonical(expected as unknown as ItfValue)) {
     const detail = "the impl's projection differs from the spec's";
     return divergence('diverging-state', step, action, detail, impl, expected, reproduce, knownDifference('diverging-state', coreLeadsInDiscovery(world), before, spec));
@@ -360,7 +359,7 @@ function compare(step: number, action: string, world: PeerWorld, expected: reado
   for (let from = 0; from < n; from++) {
     for (let to = 0; to < n; to++) {
       if (from === to) continue;
-      const mine = world.channel(from, to).map(peerMessageKey);
+      const mine = world.messages(from, to).map(peerMessageKey);
       const theirs = spec.channels[from * n + to]!.map(specMessageKey);
       if (mine.join(' | ') === theirs.join(' | ')) continue;
       const isPrefix = mine.length < theirs.length && mine.every((m, k) => m === theirs[k]);

@@ -1,13 +1,13 @@
 // A peer core's observable projection, in the fields conformance/adapters/zab.ts
 // compares with spec/zab (state, zabState, the two epochs, the last zxid in
 // memory, the last delivered zxid, the last zxid on disk, the leader), with
-// zxids as bigints. Three readers use it: the core's own recorder
-// (recording.ts), the in-process replay's world (conformance/replay/
-// peer-world.ts) and a test-control member's `prj` (impl/ensemble/control/
-// projection.ts). They differ only in where the delivered data tree's zxid
-// comes from, in whether a learner not yet connected counts as LOOKING (the
-// recorder: spec/zab's learner follows at its connect), and in how zxids are
-// written (ITF integers, decimal strings).
+// zxids as bigints. Two readers use it: the in-memory world (world.ts
+// `project`, read by the core's own recorder and by the in-process replay)
+// and a test-control member's `prj` (impl/ensemble/control/projection.ts).
+// They differ only in where the delivered data tree's zxid comes from, in
+// whether a learner not yet connected counts as LOOKING (the recorder:
+// spec/zab's learner follows at its connect), and in how zxids are written
+// (ITF integers, decimal strings).
 
 import { lastZxid } from './history.ts';
 import type { Peer } from './types.ts';

@@ -21,23 +21,9 @@
 // core delivers it at NEWLEADER).
 
 import { MESSAGE_ACTIONS } from '../../../spec/zab/cluster.ts';
-import type { Transition } from '../../../spec/common/transition.ts';
-import { lastZxid } from './history.ts';
-import { formatProjection, projectCore, projectLookingCore } from './projection.ts';
-import type { Peer, PeerDisk, PeerEffect, PeerEvent, PeerTxn } from './types.ts';
-
-/** What the world knows of one server: down, LOOKING between runs (with its memory), or running a core. */
-export type ServerView =
-  | { readonly status: 'down'; readonly disk: PeerDisk }
-  | { readonly status: 'looking'; readonly disk: PeerDisk; readonly memory: LookingMemory; readonly appliedZxid: bigint }
-  | { readonly status: 'core'; readonly disk: PeerDisk; readonly peer: Peer; readonly appliedZxid: bigint };
-
-export interface LookingMemory {
-  readonly acceptedEpoch: number;
-  readonly currentEpoch: number;
-  readonly history: readonly PeerTxn[];
-  readonly lastCommitted: number;
-}
+import { formatProjection, type CoreProjection } from './projection.ts';
+import type { Peer, PeerEvent } from './types.ts';
+import type { StepFunction } from './world.ts';
 
 /** An ITF integer as conformance/trace.ts writes it: a number while exact in a double, else {"#bigint"}. */
 type ItfInteger = number | { readonly '#bigint': string };
@@ -75,36 +61,10 @@ export function eventLabel(peer: Peer, event: PeerEvent): string {
   }
 }
 
-/** A server's projection as impl/quorum/peer/projection.ts reads a core; a learner not yet connected is LOOKING (spec/zab's follows at its connect). */
-export function projectView(id: number, view: ServerView): RecordedProjection {
-  if (view.status === 'down') return { state: 'DOWN' };
-  const loggedZxid = lastZxid(view.disk.log);
-  const core =
-    view.status === 'looking'
-      ? projectLookingCore(view.memory, view.appliedZxid, loggedZxid)
-      : projectCore(view.peer, id, view.appliedZxid, loggedZxid, { notConnectedIsLooking: true });
-  return formatProjection(core, itfInteger);
+/** A server's projection in the world (world.ts), written as the trace writes it; DOWN while down. */
+export function recordedProjection(projection: CoreProjection | undefined): RecordedProjection {
+  return projection === undefined ? { state: 'DOWN' } : formatProjection(projection, itfInteger);
 }
-
-/**
- * The runner's snapshots, as ZooKeeper takes them (spec/zab writes the same
- * ones, so a restart delivers the same prefix): when a leader starts serving
- * (Leader.lead's takeSnapshot) and when a learner's TRUNC synchronisation
- * completes at NEWLEADER (Learner.syncWithLeader; a SNAP's is installSnapshot).
- * Returns the disk with `snapshotCount` moved, or the disk itself.
- */
-export function takeRunnerSnapshot(before: Peer, after: Peer, disk: PeerDisk): PeerDisk {
-  if (before.role === 'LEADING' && after.role === 'LEADING' && before.phase === 'SYNCHRONIZATION' && after.phase === 'BROADCAST') {
-    return { ...disk, snapshotCount: Math.max(disk.snapshotCount, Math.min(after.history.length, disk.log.length)) };
-  }
-  const learner = (p: Peer) => p.role === 'FOLLOWING' || p.role === 'OBSERVING';
-  if (learner(before) && learner(after) && before.role !== 'LEADING' && before.role !== 'LOOKING' && after.role !== 'LEADING' && after.role !== 'LOOKING') {
-    if (!before.newLeaderReceived && after.newLeaderReceived && before.syncMode === 'TRUNC') return { ...disk, snapshotCount: Math.min(before.history.length, disk.log.length) };
-  }
-  return disk;
-}
-
-export type StepFunction = (peer: Peer, event: PeerEvent) => Transition<Peer, PeerEffect>;
 
 /**
  * Records a run: `wrap` the reducer, tell it of world actions with `note`,
@@ -117,7 +77,8 @@ export class PeerRecorder {
   private delivered = false;
 
   constructor(
-    private readonly view: (id: number) => ServerView,
+    /** A server's projection, read from the world with a learner not yet connected as LOOKING (world.ts project). */
+    private readonly project: (id: number) => CoreProjection | undefined,
     private readonly servers: number,
   ) {}
 
@@ -143,7 +104,7 @@ export class PeerRecorder {
    * learner that is still LOOKING to the spec losing its connection).
    */
   commit(): void {
-    const nodes = Array.from({ length: this.servers }, (_, id) => projectView(id, this.view(id)));
+    const nodes = Array.from({ length: this.servers }, (_, id) => recordedProjection(this.project(id)));
     const text = JSON.stringify(nodes);
     const label = this.label;
     const delivered = this.delivered;
