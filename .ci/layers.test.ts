@@ -45,8 +45,6 @@ const knownViolations: readonly string[] = [
   'impl/quorum/peer/history.ts -> spec/common/quorum.ts',
   'impl/quorum/peer/leader.ts -> spec/common/transition.ts',
   'impl/quorum/peer/learner.ts -> spec/common/transition.ts',
-  'impl/quorum/peer/recording.ts -> spec/common/transition.ts',
-  'impl/quorum/peer/simulation.ts -> spec/common/transition.ts',
   'impl/quorum/peer/step.ts -> spec/common/transition.ts',
   'impl/quorum/peer/world.ts -> spec/common/transition.ts',
   // A recording names spec/zab's actions: conformance's business, to move there.
