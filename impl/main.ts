@@ -2,7 +2,7 @@
 // standalone server in the foreground until SIGINT or SIGTERM. With no file
 // it uses the built-in defaults (127.0.0.1:2181, dataDir ./data).
 //
-// Logs are JSON lines on stderr (standalone/logger.ts); ZKSPEC_LOG_LEVEL
+// Logs are JSON lines on stderr (observability/logger.ts); ZKSPEC_LOG_LEVEL
 // (debug, info, warn, error) sets the threshold, default info.
 //
 // Exit codes: 0 after a clean shutdown; 1 when the server cannot start or
@@ -10,7 +10,7 @@
 // configuration, each error naming the key and the value.
 
 import { loadConfig } from './config/load.ts';
-import { createLogger, isStructuredLevel } from './standalone/logger.ts';
+import { createLogger, isStructuredLevel } from './observability/logger.ts';
 import { startStandalone } from './standalone/standalone.ts';
 import { isStandalone } from './config/zoo-cfg.ts';
 import { startEnsembleMember } from './ensemble/quorum-peer.ts';

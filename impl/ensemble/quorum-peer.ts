@@ -26,7 +26,7 @@ import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
 import { adminSnapshot } from '../standalone/admin-snapshot.ts';
-import type { StructuredLogger } from '../standalone/logger.ts';
+import type { StructuredLogger } from '../observability/logger.ts';
 import { hex } from '../../lib/hex.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { runLeader, type LeaderRunGauges } from './leader-run.ts';

@@ -26,14 +26,13 @@ import type { PeerDisk, PeerTxn } from '../quorum/peer/types.ts';
 import { hex } from '../../lib/hex.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { Storage } from '../storage/storage.ts';
-import type { StructuredLogger } from '../standalone/logger.ts';
+import type { StructuredLogger } from '../observability/logger.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree, serializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';
+import { durationSummary, recordDuration, type DurationSummary } from '../observability/duration-summary.ts';
 
 const noPayload = new Uint8Array(0);
-
-export type DurationSummary = { count: number; sum: number; min: number; max: number };
 
 export class ReplicaStore {
   acceptedEpoch: number;
@@ -45,8 +44,8 @@ export class ReplicaStore {
   private durable: bigint;
   private failure: string | undefined;
   private snapshotting = false;
-  readonly fsyncTimeMs: DurationSummary = { count: 0, sum: 0, min: 0, max: 0 };
-  readonly snapshotTimeMs: DurationSummary = { count: 0, sum: 0, min: 0, max: 0 };
+  readonly fsyncTimeMs: DurationSummary = durationSummary();
+  readonly snapshotTimeMs: DurationSummary = durationSummary();
   committedLogCountMax = 500;
 
   private constructor(
@@ -180,7 +179,7 @@ export class ReplicaStore {
         this.failure ??= `txn ${hex(txn.zxid)} could not be logged: ${result.error.message}`;
         return err(this.failure);
       }
-      record(this.fsyncTimeMs, performance.now() - startedAtMs);
+      recordDuration(this.fsyncTimeMs, performance.now() - startedAtMs);
       if (txn.zxid > this.durable) this.durable = txn.zxid;
       return ok(txn.zxid);
     });
@@ -254,7 +253,7 @@ export class ReplicaStore {
         this.log('error', 'snapshot-failed', { zxid, message: written.error.message });
         return;
       }
-      record(this.snapshotTimeMs, performance.now() - startedAtMs);
+      recordDuration(this.snapshotTimeMs, performance.now() - startedAtMs);
       if (this.snapshot !== undefined && this.snapshot.zxid >= zxid) return;
       this.snapshot = { zxid, blob };
       // Keep the committedLog's worth of txns before the snapshot, for DIFFs.
@@ -271,12 +270,4 @@ export class ReplicaStore {
   close(): Promise<void> {
     return this.storage.close();
   }
-}
-
-function record(s: DurationSummary, elapsedMs: number): void {
-  const ms = Math.round(elapsedMs);
-  s.min = s.count === 0 ? ms : Math.min(s.min, ms);
-  s.max = Math.max(s.max, ms);
-  s.sum += ms;
-  s.count++;
 }

@@ -22,7 +22,7 @@ import type { ConnectionForAdmin, ServerSnapshotForAdmin } from '../admin/server
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore } from '../server/core.ts';
 import { versionDirName } from '../storage/file-names.ts';
-import type { DurationSummary } from './txn-persister.ts';
+import type { DurationSummary } from '../observability/duration-summary.ts';
 
 export type AdminSources = {
   readonly core: ServerCore;

@@ -10,7 +10,7 @@ import { parseZooCfg } from '../config/zoo-cfg.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { nodeFs, type FsLayer } from '../storage/fs-layer.ts';
 import { CountingFs, temporaryDir } from '../storage/test-support.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../observability/logger.ts';
 import { startStandalone, type StandaloneServer } from './standalone.ts';
 
 const cleanups: (() => unknown)[] = [];

@@ -18,15 +18,16 @@ import { hex } from '../../lib/hex.ts';
 import type { Storage } from '../storage/storage.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { serializeTree } from '../tree/snapshot.ts';
-import type { StructuredLogger } from './logger.ts';
-import type { DurationSummary, TxnPersister } from './txn-persister.ts';
+import type { StructuredLogger } from '../observability/logger.ts';
+import type { TxnPersister } from './txn-persister.ts';
+import { durationSummary, recordDuration, type DurationSummary } from '../observability/duration-summary.ts';
 
 export class Snapshotter {
   private running: Promise<void> | undefined;
   private dueAgain = false;
   private stopped = false;
   /** Milliseconds to serialise and write each snapshot (mntr's snapshottime). */
-  readonly snapshotTimeMs: DurationSummary = { count: 0, sum: 0, min: 0, max: 0 };
+  readonly snapshotTimeMs: DurationSummary = durationSummary();
   snapshotsWritten = 0;
 
   constructor(
@@ -70,11 +71,7 @@ export class Snapshotter {
         this.log('error', 'snapshot-failed', { zxid, message: written.error.message });
         return;
       }
-      const s = this.snapshotTimeMs;
-      s.min = s.count === 0 ? elapsedMs : Math.min(s.min, elapsedMs);
-      s.max = Math.max(s.max, elapsedMs);
-      s.sum += elapsedMs;
-      s.count++;
+      recordDuration(this.snapshotTimeMs, elapsedMs);
       this.snapshotsWritten++;
       this.log('info', 'snapshot-written', { zxid, nodeCount, bytes: blob.byteLength, elapsedMs });
     } while (this.dueAgain && !this.stopped);

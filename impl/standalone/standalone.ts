@@ -29,7 +29,7 @@ import type { FsLayer } from '../storage/fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { Storage } from '../storage/storage.ts';
 import { adminSnapshot } from './admin-snapshot.ts';
-import { createLogger, type StructuredLogger } from './logger.ts';
+import { createLogger, type StructuredLogger } from '../observability/logger.ts';
 import { rebuildTree } from './rebuild-tree.ts';
 import { Snapshotter } from './snapshotter.ts';
 import { TxnLogError, TxnPersister } from './txn-persister.ts';

@@ -20,6 +20,7 @@ import { hex } from '../../lib/hex.ts';
 import { type Result } from '../../lib/result.ts';
 import { type StorageError } from '../storage/storage-error.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
+import { durationSummary, recordDuration, type DurationSummary } from '../observability/duration-summary.ts';
 
 export type AppendLog = { append(zxid: bigint, payload: Uint8Array): Promise<Result<void, StorageError>> };
 
@@ -34,14 +35,12 @@ export class TxnLogError extends Error {
   }
 }
 
-export type DurationSummary = { count: number; sum: number; min: number; max: number };
-
 export class TxnPersister {
   private durable: bigint;
   private failed = false;
   private waiters: { readonly zxid: bigint; readonly resolve: (durable: boolean) => void }[] = [];
   /** Milliseconds from handing a batch to the log to its last append being durable (write + fsync). */
-  readonly batchTimeMs: DurationSummary = { count: 0, sum: 0, min: 0, max: 0 };
+  readonly batchTimeMs: DurationSummary = durationSummary();
 
   constructor(
     private readonly log: AppendLog,
@@ -66,12 +65,7 @@ export class TxnPersister {
         throw new TxnLogError(txns[i]!.zxid, result.error);
       }
     }
-    const elapsedMs = Math.round(performance.now() - startedAtMs);
-    const s = this.batchTimeMs;
-    s.min = s.count === 0 ? elapsedMs : Math.min(s.min, elapsedMs);
-    s.max = Math.max(s.max, elapsedMs);
-    s.sum += elapsedMs;
-    s.count++;
+    recordDuration(this.batchTimeMs, performance.now() - startedAtMs);
     this.durable = txns[txns.length - 1]!.zxid;
     this.wake();
   };
