@@ -25,7 +25,7 @@ import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
-import { adminSnapshot } from '../standalone/admin-snapshot.ts';
+import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
 import { hex } from '../../lib/hex.ts';
 import { err, ok, type Result } from '../../lib/result.ts';

@@ -28,7 +28,7 @@ import { hex } from '../../lib/hex.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { Storage } from '../storage/storage.ts';
-import { adminSnapshot } from './admin-snapshot.ts';
+import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import { createLogger, type StructuredLogger } from '../observability/logger.ts';
 import { rebuildTree } from './rebuild-tree.ts';
 import { Snapshotter } from './snapshotter.ts';
