@@ -14,8 +14,10 @@
 // - session expiry times come from the core's SessionTracker
 //   (`ServerCore.sessionExpiries`, its tick-rounded expiry buckets);
 // - `authFailedCount` is 0: the core does not count failed auths;
-// - `fsyncTimeMs` is the time of a whole log batch (write + fsync), which is
-//   what a client waits for; ZooKeeper's fsynctime times the fsync alone.
+// - `fsyncTimeMs` is the time of one append to the database (write + fsync,
+//   impl/database/database.ts): a whole group of writes for the standalone
+//   server, which is what a client waits for, one txn for an ensemble member;
+//   ZooKeeper's fsynctime times the fsync alone.
 
 import { readdirSync, readlinkSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

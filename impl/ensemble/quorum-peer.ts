@@ -252,8 +252,8 @@ class QuorumPeer {
           port: client.port,
           version: this.version,
           isServing: () => serving,
-          fsyncTimeMs: this.store.fsyncTimeMs,
-          snapshotTimeMs: this.store.snapshotTimeMs,
+          fsyncTimeMs: this.store.database.fsyncTimeMs,
+          snapshotTimeMs: this.store.database.snapshotTimeMs,
         });
         // conf: an ensemble member's id and peer settings, as QuorumZooKeeperServer.dumpConf prints them.
         const self = this.membership.self;
