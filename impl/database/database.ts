@@ -80,8 +80,7 @@ export class Database {
   private closing = false;
   private waiters: { readonly zxid: bigint; readonly resolve: (durable: boolean) => void }[] = [];
   private readonly snapshotter: Snapshotter;
-  /** The first append the log refused; every later one is refused too. */
-  failure: TxnLogError | undefined;
+  private firstFailure: TxnLogError | undefined;
   /** Milliseconds from handing txns to the log to the last of them being durable (write + fsync). */
   readonly fsyncTimeMs: DurationSummary = durationSummary();
 
@@ -122,6 +121,11 @@ export class Database {
     return ok({ database: new Database(storage, log, onSnapshotDue), recovery });
   }
 
+  /** The first append the log refused; every later one is refused too. */
+  get failure(): TxnLogError | undefined {
+    return this.firstFailure;
+  }
+
   /** The highest zxid known durable. */
   get durableZxid(): bigint {
     return this.durable;
@@ -140,7 +144,7 @@ export class Database {
       const result = results[i]!;
       if (!result.ok) {
         const error = new TxnLogError(txns[i]!.zxid, result.error);
-        this.failure ??= error;
+        this.firstFailure ??= error;
         this.stopWaiters();
         return err(error);
       }
@@ -153,7 +157,7 @@ export class Database {
   /** Resolves true once `zxid` is durable, false if the log fails or closes first. */
   whenDurable(zxid: bigint): Promise<boolean> {
     if (zxid <= this.durable) return Promise.resolve(true);
-    if (this.failure !== undefined || this.closing) return Promise.resolve(false);
+    if (this.firstFailure !== undefined || this.closing) return Promise.resolve(false);
     return new Promise((resolve) => this.waiters.push({ zxid, resolve }));
   }
 
