@@ -1,16 +1,23 @@
-// The server's entry point: `npm start -- [path/to/zoo.cfg]` runs a
-// standalone server in the foreground until SIGINT or SIGTERM. With no file
-// it uses the built-in defaults (127.0.0.1:2181, dataDir ./data).
+// The server's entry point: `npm start -- [path/to/zoo.cfg]` runs one server
+// process in the foreground until SIGINT or SIGTERM, as zkServer.sh does:
+// - without `server.N` lines in zoo.cfg, a standalone server
+//   (standalone/standalone.ts; ZooKeeper's ZooKeeperServerMain). With no
+//   file it uses the built-in defaults (127.0.0.1:2181, dataDir ./data);
+// - with them, an ensemble member (ensemble/quorum-peer.ts; ZooKeeper's
+//   QuorumPeerMain), whose `dataDir/myid` file says which `server.N` it is.
+// Both run over the same database (database/) and answer the same
+// four-letter words (admin/).
 //
-// Logs are JSON lines on stderr (standalone/logger.ts); ZKSPEC_LOG_LEVEL
+// Logs are JSON lines on stderr (observability/logger.ts); ZKSPEC_LOG_LEVEL
 // (debug, info, warn, error) sets the threshold, default info.
 //
 // Exit codes: 0 after a clean shutdown; 1 when the server cannot start or
-// stops on its own (the txn log failed); 2 for bad usage or an invalid
-// configuration, each error naming the key and the value.
+// stops on its own (the txn log or an epoch file failed); 2 for bad usage or
+// an invalid configuration (a member without its myid file included), each
+// error naming the key and the value.
 
 import { loadConfig } from './config/load.ts';
-import { createLogger, isStructuredLevel } from './standalone/logger.ts';
+import { createLogger, isStructuredLevel } from './observability/logger.ts';
 import { startStandalone } from './standalone/standalone.ts';
 import { isStandalone } from './config/zoo-cfg.ts';
 import { startEnsembleMember } from './ensemble/quorum-peer.ts';

@@ -1,7 +1,10 @@
 // One term of leadership (QuorumPeer LEADING: Leader.lead with its
 // LearnerCnxAcceptor and LearnerHandlers): the quorum port, the peer core as
 // leader, and, once Zab reaches BROADCAST, a ServerCore in leader mode behind
-// the client port.
+// the client port. The core's effects are carried out by the interpreter both
+// roles share (peer-interpreter.ts); what is here is the leader's world: a
+// connection per learner, the SNAPs it builds, the commits that release
+// client writes.
 //
 // - Discovery and synchronisation must finish within initLimit ticks
 //   (Leader.getEpochToPropose, waitForEpochAck, waitForNewLeaderAck each wait
@@ -24,21 +27,17 @@ import { assert } from '../../lib/assert.ts';
 import { OpCode } from '../protocol/constants.ts';
 import { startLeading } from '../quorum/peer/leader.ts';
 import { makeZxid } from '../quorum/peer/history.ts';
-import { fromQuorumPacket, toQuorumPacket, type PacketContext } from '../quorum/peer/packet.ts';
-import type { LeaderPeer, PeerEffect, PeerPhase } from '../quorum/peer/types.ts';
-import { decodeLearnerInfo, PacketType, type QuorumPacket } from '../quorum/wire.ts';
-import { quorumVerifierText } from '../quorum/election-runner.ts';
+import { fromQuorumPacket } from '../quorum/peer/packet.ts';
+import type { LeaderPeer, PeerMessage, PeerPhase } from '../quorum/peer/types.ts';
+import { decodeLearnerInfo, PacketType } from '../quorum/wire.ts';
 import { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
-import { appendTxns, PeerDriver, persistEpoch, SyncCoalescer } from './peer-driver.ts';
-import { writesDisk } from './peer-trace.ts';
+import { PeerInterpreter } from './peer-interpreter.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPacket, revalidateReplyPacket, syncPacket } from './session-traffic.ts';
-
-const textEncoder = new TextEncoder();
 
 /**
  * What the leader's mntr gauges read (LeaderZooKeeperServer.registerMetrics),
@@ -69,7 +68,7 @@ export async function runLeader(context: RunContext, expose?: (gauges: () => Lea
 }
 
 class LeaderRun {
-  private readonly driver: PeerDriver;
+  private readonly zab: PeerInterpreter;
   private readonly myCoreId: number;
   private readonly learners = new Map<number, QuorumConnection>();
   private server: Server | undefined;
@@ -78,7 +77,6 @@ class LeaderRun {
   private readonly finished: Promise<RunEnd>;
   private over = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly packetContext: PacketContext;
   /** persist() calls waiting for their last zxid to commit, in zxid order. */
   private commitWaiters: { zxid: bigint; resolve: () => void }[] = [];
   /** Forwarded syncs: the learner gets SYNC once everything proposed before it is committed (Leader.processSync). */
@@ -89,12 +87,6 @@ class LeaderRun {
   private readonly proposalSizes = { last: -1, min: -1, max: -1 };
   /** When this run started serving (Leader.leaderStartTime), performance.now() ms. */
   private servingSinceMs: number | undefined;
-  /** Our own fsyncs, one LogSynced per group commit (AckRequestProcessor: the leader's ACK). */
-  private readonly synced = new SyncCoalescer((zxid) => {
-    if (this.over) return;
-    this.driver.dispatch({ type: 'LogSynced', zxid });
-    this.afterStep();
-  });
   /**
    * Connections whose FOLLOWERINFO has not arrived yet, closed when the run ends, as Leader.shutdown
    * closes every LearnerHandler (spec/zab's LeaderShutdown: every connected learner loses it); left
@@ -105,17 +97,15 @@ class LeaderRun {
   constructor(private readonly context: RunContext) {
     const { membership, store } = context;
     this.myCoreId = membership.coreIdOf(membership.myid)!;
-    const peer = startLeading(this.myCoreId, membership.peerConfig, store.peerDisk());
-    this.driver = new PeerDriver(
-      peer,
-      { apply: (effect) => this.apply(effect) },
-      (error) => this.crash(error),
-      (event, after) => this.context.trace.step(event, after, (id) => this.context.membership.sidOf(id)),
-    );
-    this.packetContext = { sid: membership.myid, configVersion: 0n, quorumVerifier: textEncoder.encode(quorumVerifierText(membership.electionMembers)) };
+    // The leader's own log syncs are its own ACKs (AckRequestProcessor); the interpreter reports them as LogSynced.
+    this.zab = new PeerInterpreter(context, startLeading(this.myCoreId, membership.peerConfig, store.peerDisk()), {
+      send: (to, message) => this.send(to, message),
+      deliver: (txn) => this.delivered(txn.zxid),
+      goLooking: (reason) => this.end(reason),
+      stepped: () => this.afterStep(),
+    });
     this.finished = new Promise((resolve) => (this.finish = resolve));
     context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
-    context.control?.attach(() => this.driver.peer);
   }
 
   async start(): Promise<RunEnd> {
@@ -131,11 +121,11 @@ class LeaderRun {
       return this.finished;
     }
     this.server.on('error', (error) => log('error', 'quorum-port', { message: error.message }));
-    log('info', 'leading', { epoch: this.driver.peer.acceptedEpoch + 1, quorumPort: self.quorumPort });
+    log('info', 'leading', { epoch: this.zab.peer.acceptedEpoch + 1, quorumPort: self.quorumPort });
     const initLimitMs = config.initLimitTicks * config.tickTimeMs;
     this.timers.push(
       setTimeout(() => {
-        const peer = this.driver.peer;
+        const peer = this.zab.peer;
         if (peer.role === 'LEADING' && peer.phase !== 'BROADCAST') this.end(`no quorum reached ${peer.phase} within initLimit (${initLimitMs} ms)`);
       }, initLimitMs),
     );
@@ -168,8 +158,7 @@ class LeaderRun {
         if (coreId === undefined || this.learners.get(coreId) !== connection) return;
         this.learners.delete(coreId);
         log('info', 'learner-lost', { sid: membership.sidOf(coreId), reason });
-        this.driver.dispatch({ type: 'LearnerLost', sid: coreId });
-        this.afterStep();
+        this.zab.dispatch({ type: 'LearnerLost', sid: coreId });
       },
     });
   }
@@ -193,7 +182,7 @@ class LeaderRun {
     if (previous !== undefined) {
       // A learner that reconnects: its old handler goes first (LearnerHandler shutdown, then a new one).
       previous.close('replaced by a new connection from the same server');
-      this.driver.dispatch({ type: 'LearnerLost', sid: coreId });
+      this.zab.dispatch({ type: 'LearnerLost', sid: coreId });
     }
     log('info', 'learner-connected', { sid, type: packet.type === PacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO' });
     this.receive(coreId, item);
@@ -242,15 +231,14 @@ class LeaderRun {
           log('warn', 'bad-packet', { sid: membership.sidOf(coreId), message: message.error });
           return;
         }
-        this.driver.dispatch({ type: 'Receive', from: coreId, message: message.value });
-        this.afterStep();
+        this.zab.dispatch({ type: 'Receive', from: coreId, message: message.value });
       }
     }
   }
 
   gauges(): LeaderRunGauges {
     const { membership } = this.context;
-    const peer = this.driver.peer;
+    const peer = this.zab.peer;
     let syncedFollowers = 0;
     let syncedObservers = 0;
     if (peer.role === 'LEADING') {
@@ -272,49 +260,24 @@ class LeaderRun {
   }
 
   private lastProposedZxid(): bigint {
-    const history = this.driver.peer.history;
+    const history = this.zab.peer.history;
     return history.length === 0 ? 0n : history[history.length - 1]!.zxid;
   }
 
-  private apply(effect: PeerEffect): Promise<void> | void {
+  /** The core's `send`: to a learner's connection, if it still has one; a SNAP carries the committed tree up to its zxid. */
+  private send(to: number, message: PeerMessage): void {
     const { store, membership } = this.context;
-    // The trace reaches its file before the disk changes (peer-trace.ts): what a restart finds was recorded.
-    if (writesDisk(effect)) this.context.trace.flush();
-    switch (effect.type) {
-      case 'persistAcceptedEpoch':
-        return persistEpoch(store, 'acceptedEpoch', effect.epoch, this.context.fatal);
-      case 'persistCurrentEpoch':
-        return persistEpoch(store, 'currentEpoch', effect.epoch, this.context.fatal);
-      case 'appendTxns':
-        appendTxns(store, effect.txns, this.synced, this.context.fatal);
-        return;
-      case 'truncateLog':
-      case 'installSnapshot':
-        throw new Error(`a leader never gets ${effect.type}`);
-      case 'send': {
-        const connection = this.learners.get(effect.to);
-        if (connection === undefined) return;
-        const message = effect.message;
-        if (message.type === 'SNAP') {
-          const tree = store.buildTree(message.zxid);
-          if (!tree.ok) throw new Error(`cannot build the snapshot for server ${membership.sidOf(effect.to)}: ${tree.error}`);
-          assert(tree.value.lastProcessedZxid === message.zxid, () => `SNAP at ${hex(message.zxid)} built a tree at ${hex(tree.value.lastProcessedZxid)}`);
-          connection.sendSnapshot(toQuorumPacket(message, this.packetContext), serializeTree(tree.value));
-          return;
-        }
-        if (message.type === 'PROPOSAL' || message.type === 'INFORM') assert(message.txn.data.byteLength > 0, 'a txn without a payload is never sent');
-        connection.send(toQuorumPacket(message, this.packetContext));
-        return;
-      }
-      case 'deliver':
-        this.delivered(effect.txn.zxid);
-        return;
-      case 'goLooking':
-        this.end(effect.reason);
-        return;
-      default:
-        return effect satisfies never;
+    const connection = this.learners.get(to);
+    if (connection === undefined) return;
+    if (message.type === 'SNAP') {
+      const tree = store.buildTree(message.zxid);
+      if (!tree.ok) throw new Error(`cannot build the snapshot for server ${membership.sidOf(to)}: ${tree.error}`);
+      assert(tree.value.lastProcessedZxid === message.zxid, () => `SNAP at ${hex(message.zxid)} built a tree at ${hex(tree.value.lastProcessedZxid)}`);
+      connection.sendSnapshot(this.zab.packetOf(message), serializeTree(tree.value));
+      return;
     }
+    if (message.type === 'PROPOSAL' || message.type === 'INFORM') assert(message.txn.data.byteLength > 0, 'a txn without a payload is never sent');
+    connection.send(this.zab.packetOf(message));
   }
 
   /** A txn is committed: release the persist() calls and syncs it completes. */
@@ -337,7 +300,7 @@ class LeaderRun {
 
   /** After each step: start serving once Zab is in BROADCAST. */
   private afterStep(): void {
-    const peer = this.driver.peer;
+    const peer = this.zab.peer;
     if (this.core !== undefined || this.over || peer.role !== 'LEADING' || peer.phase !== 'BROADCAST') return;
     this.startServing(peer);
   }
@@ -368,16 +331,15 @@ class LeaderRun {
     if (txns.length === 0 || this.over) return new Promise(() => {});
     for (const txn of txns) {
       const data = encodeTxn(txn);
-      this.driver.dispatch({ type: 'ClientRequest', data });
+      this.zab.dispatch({ type: 'ClientRequest', data });
       const proposed = this.lastProposedZxid();
       if (proposed !== txn.zxid) {
         // The peer core refused (it is no longer in BROADCAST, or the counter rolled over): the run is ending.
-        if (this.driver.peer.role !== 'LEADING') return new Promise(() => {});
+        if (this.zab.peer.role !== 'LEADING') return new Promise(() => {});
         throw new Error(`the peer core proposed ${hex(proposed)} for txn ${hex(txn.zxid)}`);
       }
       this.recordProposalSize(data.byteLength);
     }
-    this.afterStep();
     const last = txns[txns.length - 1]!.zxid;
     return new Promise((resolve) => this.commitWaiters.push({ zxid: last, resolve }));
   }
@@ -393,7 +355,7 @@ class LeaderRun {
   /** Each half tick: ping the learners, drop those silent for syncLimit ticks. */
   private heartbeat(): void {
     const { config, log, membership } = this.context;
-    const peer = this.driver.peer;
+    const peer = this.zab.peer;
     if (this.over || peer.role !== 'LEADING') return;
     const now = performance.now();
     const limitMs = (peer.phase === 'BROADCAST' ? config.syncLimitTicks : config.initLimitTicks) * config.tickTimeMs;
@@ -418,14 +380,10 @@ class LeaderRun {
     }
   }
 
-  private crash(error: unknown): void {
-    this.context.fatal(`leader run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  }
-
   private end(reason: string): void {
     if (this.over) return;
     this.over = true;
-    this.driver.end();
+    this.zab.end();
     for (const timer of this.timers) clearTimeout(timer);
     this.context.log('info', 'leadership-ended', { reason });
     this.context.serve(undefined, undefined);

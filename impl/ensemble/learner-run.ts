@@ -15,25 +15,26 @@
 //   releases the replies of the local clients whose requests they are.
 // - A SNAP's snapshot arrives with the SNAP packet; the core decides when it
 //   is installed (at NEWLEADER), and the run writes it to disk then.
+//
+// The core's effects are carried out by the interpreter both roles share
+// (peer-interpreter.ts); what is here is the learner's world: its one
+// connection to the leader, the SNAP it received, and its tree.
 
 import { connect, type Socket } from 'node:net';
 import { startFollowing } from '../quorum/peer/learner.ts';
-import { fromQuorumPacket, toQuorumPacket, type PacketContext } from '../quorum/peer/packet.ts';
-import type { LearnerPeer, PeerEffect, PeerTxn } from '../quorum/peer/types.ts';
+import { fromQuorumPacket } from '../quorum/peer/packet.ts';
+import type { LearnerPeer, PeerMessage, PeerTxn } from '../quorum/peer/types.ts';
 import { PacketType } from '../quorum/wire.ts';
-import { quorumVerifierText } from '../quorum/election-runner.ts';
 import { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';
-import { appendTxns, PeerDriver, persistEpoch, SyncCoalescer } from './peer-driver.ts';
-import { writesDisk } from './peer-trace.ts';
+import { PeerInterpreter } from './peer-interpreter.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodeRevalidateReply, pingPacket, requestPacket, revalidateRequestPacket } from './session-traffic.ts';
 
-const textEncoder = new TextEncoder();
 const noPayload = new Uint8Array(0);
 
 export async function runLearner(context: RunContext, leaderSid: number): Promise<RunEnd> {
@@ -42,7 +43,7 @@ export async function runLearner(context: RunContext, leaderSid: number): Promis
 }
 
 class LearnerRun {
-  private driver: PeerDriver;
+  private readonly zab: PeerInterpreter;
   private readonly leaderCoreId: number;
   private connection: QuorumConnection | undefined;
   private core: ServerCore | undefined;
@@ -53,12 +54,7 @@ class LearnerRun {
   private readonly finished: Promise<RunEnd>;
   private over = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly packetContext: PacketContext;
   private readonly observing: boolean;
-  /** Our fsyncs, one LogSynced per group commit (SyncRequestProcessor's flush, then SendAckRequestProcessor). */
-  private readonly synced = new SyncCoalescer((zxid) => {
-    if (!this.over) this.step({ type: 'LogSynced', zxid });
-  });
 
   constructor(
     private readonly context: RunContext,
@@ -69,10 +65,16 @@ class LearnerRun {
     if (leaderCoreId === undefined) throw new Error(`elected leader ${leaderSid} is not in the configuration`);
     this.leaderCoreId = leaderCoreId;
     const disk = store.peerDisk();
-    this.driver = this.newDriver();
-    const peer = this.driver.peer as LearnerPeer;
+    // Our fsyncs come back to the core as LogSynced (SyncRequestProcessor's flush, then SendAckRequestProcessor).
+    this.zab = new PeerInterpreter(context, this.freshCore(), {
+      send: (to, message) => this.send(to, message),
+      deliver: (txn) => this.deliver(txn),
+      snapshotToInstall: (zxid) => this.snapshotToInstall(zxid),
+      goLooking: (reason) => this.end(reason),
+      stepped: () => this.afterStep(),
+    });
+    const peer = this.zab.peer as LearnerPeer;
     this.observing = peer.role === 'OBSERVING';
-    this.packetContext = { sid: membership.myid, configVersion: 0n, quorumVerifier: textEncoder.encode(quorumVerifierText(membership.electionMembers)) };
     // The tree at the core's lastCommitted: the snapshot and what the core knows committed of the log.
     const committed = peer.lastCommitted > 0 ? disk.log[peer.lastCommitted - 1]!.zxid : 0n;
     const built = store.buildTree(committed);
@@ -80,7 +82,6 @@ class LearnerRun {
     this.tree = built.value;
     this.finished = new Promise((resolve) => (this.finish = resolve));
     context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
-    context.control?.attach(() => this.driver.peer);
   }
 
   async start(): Promise<RunEnd> {
@@ -112,7 +113,7 @@ class LearnerRun {
           },
         });
         this.connection = connection!;
-        if (connection!.packetsReceived === 0 && !connection!.isClosed) this.driver.dispatch({ type: 'ConnectToLeader' });
+        if (connection!.packetsReceived === 0 && !connection!.isClosed) this.zab.dispatch({ type: 'ConnectToLeader' });
       });
       if (first === 'timeout' && connection.packetsReceived === 0) {
         this.leaderLost(`no answer from leader ${this.leaderSid} within initLimit (${initLimitMs} ms)`);
@@ -126,14 +127,13 @@ class LearnerRun {
       }
       if (first === 'closed' && connection.packetsReceived === 0) {
         // Nothing happened but our FOLLOWERINFO: start the core afresh and register again.
-        this.driver.end();
-        this.driver = this.newDriver();
+        this.zab.restart(this.freshCore());
         await new Promise((r) => setTimeout(r, 50));
       }
     }
     this.timers.push(
       setTimeout(() => {
-        const peer = this.driver.peer;
+        const peer = this.zab.peer;
         if (peer.role !== 'LOOKING' && peer.phase !== 'BROADCAST') this.leaderLost(`not synchronised within initLimit (${initLimitMs} ms)`);
       }, initLimitMs),
     );
@@ -141,7 +141,7 @@ class LearnerRun {
     let lastCheckAtMs = performance.now();
     this.timers.push(
       setInterval(() => {
-        const peer = this.driver.peer;
+        const peer = this.zab.peer;
         const now = performance.now();
         // A late timer means this process was stalled: what the leader sent meanwhile is still unread.
         const stalled = now - lastCheckAtMs > Math.max(4 * config.tickTimeMs, syncLimitMs / 2);
@@ -153,15 +153,10 @@ class LearnerRun {
     return this.finished;
   }
 
-  private newDriver(): PeerDriver {
+  /** The core as learner, from what is on disk now. */
+  private freshCore(): LearnerPeer {
     const { membership, store } = this.context;
-    const peer = startFollowing(membership.coreIdOf(membership.myid)!, membership.peerConfig, store.peerDisk(), this.leaderCoreId);
-    return new PeerDriver(
-      peer,
-      { apply: (effect) => this.apply(effect) },
-      (error) => this.crash(error),
-      (event, after) => this.context.trace.step(event, after, (id) => this.context.membership.sidOf(id)),
-    );
+    return startFollowing(membership.coreIdOf(membership.myid)!, membership.peerConfig, store.peerDisk(), this.leaderCoreId);
   }
 
   /** Learner.connectToLeader: retry until the deadline. */
@@ -197,7 +192,7 @@ class LearnerRun {
       // The core's SNAP carries the committed txns that make the snapshot; here a stand-in for the whole of it.
       const stand: PeerTxn[] = item.packet.zxid > 0n ? [{ zxid: item.packet.zxid, data: noPayload }] : [];
       const message = fromQuorumPacket(item.packet, stand);
-      if (message.ok) this.step({ type: 'Receive', from: this.leaderCoreId, message: message.value });
+      if (message.ok) this.zab.dispatch({ type: 'Receive', from: this.leaderCoreId, message: message.value });
       return;
     }
     const packet = item.packet;
@@ -227,62 +222,36 @@ class LearnerRun {
           log('warn', 'bad-packet', { from: this.leaderSid, message: message.error });
           return;
         }
-        this.step({ type: 'Receive', from: this.leaderCoreId, message: message.value });
+        this.zab.dispatch({ type: 'Receive', from: this.leaderCoreId, message: message.value });
       }
     }
   }
 
-  private step(event: Parameters<PeerDriver['dispatch']>[0]): void {
-    this.driver.dispatch(event);
-    const peer = this.driver.peer;
+  /** After each step: start serving once Zab is in BROADCAST. */
+  private afterStep(): void {
+    const peer = this.zab.peer;
     if (this.core === undefined && !this.over && peer.role !== 'LOOKING' && peer.phase === 'BROADCAST') this.startServing();
   }
 
-  private apply(effect: PeerEffect): Promise<void> | void {
-    const { store } = this.context;
-    // The trace reaches its file before the disk changes (peer-trace.ts): what a restart finds was recorded.
-    if (writesDisk(effect)) this.context.trace.flush();
-    switch (effect.type) {
-      case 'persistAcceptedEpoch':
-        return persistEpoch(store, 'acceptedEpoch', effect.epoch, this.context.fatal);
-      case 'persistCurrentEpoch':
-        return persistEpoch(store, 'currentEpoch', effect.epoch, this.context.fatal);
-      case 'appendTxns':
-        appendTxns(store, effect.txns, this.synced, this.context.fatal);
-        return;
-      case 'truncateLog':
-        return store.truncateAfter(effect.zxid).then((result) => {
-          if (!result.ok) this.context.fatal(result.error);
-        });
-      case 'installSnapshot': {
-        const snapshot = this.snapshot;
-        if (snapshot === undefined || snapshot.zxid !== effect.zxid) throw new Error(`installSnapshot ${hex(effect.zxid)} without that snapshot received`);
-        const tree = deserializeTree(snapshot.blob);
-        if (!tree.ok) {
-          // The leader sent bytes that are no tree: drop the leader, never install them.
-          this.leaderLost(`the leader's snapshot does not decode: ${tree.error}`);
-          return;
-        }
-        this.tree = tree.value;
-        this.snapshot = undefined;
-        return store.installSnapshot(snapshot.zxid, snapshot.blob).then((result) => {
-          if (!result.ok) this.context.fatal(result.error);
-        });
-      }
-      case 'send': {
-        if (effect.to !== this.leaderCoreId) return;
-        this.connection?.send(toQuorumPacket(effect.message, this.packetContext));
-        return;
-      }
-      case 'deliver':
-        this.deliver(effect.txn);
-        return;
-      case 'goLooking':
-        this.end(effect.reason);
-        return;
-      default:
-        return effect satisfies never;
+  /** The core's `send`: only ever to our leader, over our one connection. */
+  private send(to: number, message: PeerMessage): void {
+    if (to !== this.leaderCoreId) return;
+    this.connection?.send(this.zab.packetOf(message));
+  }
+
+  /** The core installs the SNAP it was sent (at NEWLEADER): its tree replaces ours, and its bytes go to disk. */
+  private snapshotToInstall(zxid: bigint): Uint8Array | undefined {
+    const snapshot = this.snapshot;
+    if (snapshot === undefined || snapshot.zxid !== zxid) throw new Error(`installSnapshot ${hex(zxid)} without that snapshot received`);
+    const tree = deserializeTree(snapshot.blob);
+    if (!tree.ok) {
+      // The leader sent bytes that are no tree: drop the leader, never install them.
+      this.leaderLost(`the leader's snapshot does not decode: ${tree.error}`);
+      return undefined;
     }
+    this.tree = tree.value;
+    this.snapshot = undefined;
+    return snapshot.blob;
   }
 
   private deliver(entry: PeerTxn): void {
@@ -331,18 +300,14 @@ class LearnerRun {
 
   private leaderLost(reason: string): void {
     if (this.over) return;
-    this.driver.dispatch({ type: 'LeaderLost' });
+    this.zab.dispatch({ type: 'LeaderLost' });
     this.end(reason);
-  }
-
-  private crash(error: unknown): void {
-    this.context.fatal(`learner run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   }
 
   private end(reason: string): void {
     if (this.over) return;
     this.over = true;
-    this.driver.end();
+    this.zab.end();
     for (const timer of this.timers) clearTimeout(timer);
     this.context.log('info', 'stopped-following', { leader: this.leaderSid, reason });
     this.context.serve(undefined, undefined);

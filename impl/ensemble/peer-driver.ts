@@ -6,11 +6,12 @@
 // done before the proposals after it are logged. So the FIFO waits on the
 // effects that return a promise, and only on those: a send costs no turn of
 // the event loop. Events that arrive meanwhile are stepped at once (the core's
-// state is always current); only their effects wait their turn.
+// state is always current); only their effects wait their turn. What each
+// effect does is peer-interpreter.ts's business.
 
 import { step } from '../quorum/peer/step.ts';
 import { compact } from '../quorum/peer/compact.ts';
-import type { Peer, PeerEffect, PeerEvent, PeerTxn } from '../quorum/peer/types.ts';
+import type { Peer, PeerEffect, PeerEvent } from '../quorum/peer/types.ts';
 
 export interface PeerWorld {
   /** Carries out one effect; a promise holds back the effects after it until it settles. */
@@ -111,29 +112,6 @@ export class SyncCoalescer {
     queueMicrotask(() => {
       this.scheduled = false;
       this.report(this.highest);
-    });
-  }
-}
-
-/** The disk effects both roles carry out alike (the store is ReplicaStore's shape, kept structural here). */
-export interface EffectDisk {
-  writeEpoch(name: 'acceptedEpoch' | 'currentEpoch', epoch: number): Promise<{ ok: true; value: void } | { ok: false; error: string }>;
-  append(txn: PeerTxn): Promise<{ ok: true; value: bigint } | { ok: false; error: string }>;
-}
-
-/** persistAcceptedEpoch / persistCurrentEpoch: complete (fsynced) before the next effect; a failure stops the process. */
-export function persistEpoch(disk: EffectDisk, name: 'acceptedEpoch' | 'currentEpoch', epoch: number, fatal: (reason: string) => void): Promise<void> {
-  return disk.writeEpoch(name, epoch).then((result) => {
-    if (!result.ok) fatal(result.error);
-  });
-}
-
-/** appendTxns: queued to the log at once (no wait); each durable txn is reported through `synced`. */
-export function appendTxns(disk: EffectDisk, txns: readonly PeerTxn[], synced: SyncCoalescer, fatal: (reason: string) => void): void {
-  for (const txn of txns) {
-    void disk.append(txn).then((result) => {
-      if (!result.ok) fatal(result.error);
-      else synced.durable(result.value);
     });
   }
 }

@@ -25,8 +25,8 @@ import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
-import { adminSnapshot } from '../standalone/admin-snapshot.ts';
-import type { StructuredLogger } from '../standalone/logger.ts';
+import { adminSnapshot } from '../admin/admin-snapshot.ts';
+import type { StructuredLogger } from '../observability/logger.ts';
 import { hex } from '../../lib/hex.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { runLeader, type LeaderRunGauges } from './leader-run.ts';
@@ -252,8 +252,8 @@ class QuorumPeer {
           port: client.port,
           version: this.version,
           isServing: () => serving,
-          fsyncTimeMs: this.store.fsyncTimeMs,
-          snapshotTimeMs: this.store.snapshotTimeMs,
+          fsyncTimeMs: this.store.database.fsyncTimeMs,
+          snapshotTimeMs: this.store.database.snapshotTimeMs,
         });
         // conf: an ensemble member's id and peer settings, as QuorumZooKeeperServer.dumpConf prints them.
         const self = this.membership.self;

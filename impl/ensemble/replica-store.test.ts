@@ -11,7 +11,7 @@ import { OpCode } from '../protocol/constants.ts';
 import { defaultConfig, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { makeZxid } from '../quorum/peer/history.ts';
 import type { PeerTxn } from '../quorum/peer/types.ts';
-import { createLogger } from '../standalone/logger.ts';
+import { createLogger } from '../observability/logger.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';

@@ -2,7 +2,11 @@
 // files, the txn log and the newest snapshot, with a mirror in memory of what
 // the log holds after that snapshot. ZooKeeper keeps the same things in
 // FileTxnSnapLog, QuorumPeer.acceptedEpoch/currentEpoch and
-// ZKDatabase.committedLog.
+// ZKDatabase.committedLog. The disk itself is the database both server modes
+// share (impl/database: group commit, durability, the snapshot schedule,
+// TRUNC, SNAP, the epoch files); what is here is only what a member adds to
+// it: the mirror, the epochs as the core last saw them written, and
+// test-control mode's held appends.
 //
 // Why a mirror: every role run (after each election) starts from what is on
 // disk, as the peer core's README requires, and a run rebuilds its data tree
@@ -14,47 +18,40 @@
 // leader serves DIFFs from); otherwise with a stand-in for the snapshot (its
 // zxid, no payload), so that the core's history never starts at zxid 0 when a
 // snapshot exists. The stand-in is committed and is never sent: a learner
-// behind it gets a SNAP, one at it an empty DIFF.
+// behind it gets a SNAP, one at it an empty DIFF. For the same reason the
+// store keeps the newest snapshot's bytes: a role run's tree, and every SNAP a
+// leader sends, is rebuilt from them and the mirror.
 //
 // Every write here returns only once it is durable, except `append`, whose
 // promise resolves when the txn is: the peer core gets `LogSynced` then.
 
 import { assert } from '../../lib/assert.ts';
-import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
-import { storageOptionsFrom } from '../config/storage-options.ts';
-import type { PeerDisk, PeerTxn } from '../quorum/peer/types.ts';
 import { hex } from '../../lib/hex.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
-import { Storage } from '../storage/storage.ts';
-import type { StructuredLogger } from '../standalone/logger.ts';
-import { DataTree } from '../tree/data-tree.ts';
-import { deserializeTree, serializeTree } from '../tree/snapshot.ts';
-import { decodeTxn } from '../tree/txn.ts';
+import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
+import { Database } from '../database/database.ts';
+import { rebuildTree } from '../database/rebuild-tree.ts';
+import type { Snapshot } from '../database/snapshotter.ts';
+import type { StructuredLogger } from '../observability/logger.ts';
+import type { PeerDisk, PeerTxn } from '../quorum/peer/types.ts';
+import type { DataTree } from '../tree/data-tree.ts';
 
 const noPayload = new Uint8Array(0);
-
-export type DurationSummary = { count: number; sum: number; min: number; max: number };
 
 export class ReplicaStore {
   acceptedEpoch: number;
   currentEpoch: number;
   /** The newest snapshot (its serialised tree), or none. */
-  private snapshot: { readonly zxid: bigint; readonly blob: Uint8Array } | undefined;
+  private snapshot: Snapshot | undefined;
   /** The log after the snapshot, the snapshot's own entry first (see the header). */
   private mirror: PeerTxn[];
-  private durable: bigint;
-  private failure: string | undefined;
-  private snapshotting = false;
-  readonly fsyncTimeMs: DurationSummary = { count: 0, sum: 0, min: 0, max: 0 };
-  readonly snapshotTimeMs: DurationSummary = { count: 0, sum: 0, min: 0, max: 0 };
   committedLogCountMax = 500;
 
   private constructor(
-    readonly storage: Storage,
-    private readonly log: StructuredLogger,
+    readonly database: Database,
     acceptedEpoch: number,
     currentEpoch: number,
-    snapshot: { zxid: bigint; blob: Uint8Array } | undefined,
+    snapshot: Snapshot | undefined,
     before: readonly PeerTxn[],
     records: readonly PeerTxn[],
   ) {
@@ -65,35 +62,27 @@ export class ReplicaStore {
     // The committed txns up to the snapshot's, when the log still holds them whole: a leader serves DIFFs from them.
     else if (before.at(-1)?.zxid === snapshot.zxid) this.mirror = [...before, ...records];
     else this.mirror = [{ zxid: snapshot.zxid, data: noPayload }, ...records];
-    this.durable = storage.lastLoggedZxid;
   }
 
   static async open(config: ZooKeeperConfig, log: StructuredLogger): Promise<Result<ReplicaStore, string>> {
-    const opened = await Storage.open({ ...storageOptionsFrom(config), log: (line) => log('info', 'storage', { message: line }) });
-    if (!opened.ok) return err(`cannot recover ${config.dataDir}: ${opened.error.message}`);
-    const { storage, recovery } = opened.value;
-    if (recovery.truncation !== undefined) {
-      log('warn', 'log-truncated', { name: recovery.truncation.name, reason: recovery.truncation.stop.reason, discardedBytes: recovery.truncation.discardedBytes });
-    }
+    const opened = await Database.open(config, { log });
+    if (!opened.ok) return opened;
+    const { database, recovery } = opened.value;
     const epochs: number[] = [];
     for (const name of ['acceptedEpoch', 'currentEpoch'] as const) {
-      const read = await storage.readEpoch(name);
+      const read = await database.readEpoch(name);
       if (!read.ok) {
-        await storage.close();
-        return err(`cannot read ${name}: ${read.error.message}`);
+        await database.close();
+        return read;
       }
-      epochs.push(Number(read.value ?? 0n));
+      epochs.push(read.value ?? 0);
     }
     const records = recovery.records.map((r) => ({ zxid: r.zxid, data: r.payload }));
     const before = recovery.recordsBeforeSnapshot.map((r) => ({ zxid: r.zxid, data: r.payload }));
-    const store = new ReplicaStore(storage, log, epochs[0]!, epochs[1]!, recovery.snapshot, before, records);
+    const store = new ReplicaStore(database, epochs[0]!, epochs[1]!, recovery.snapshot, before, records);
     // QuorumPeer.loadDataBase: a currentEpoch file behind the log's epoch is an error in ZooKeeper
     // ("The current epoch is older than the last zxid"); a fresh install has neither.
     return ok(store);
-  }
-
-  get failed(): string | undefined {
-    return this.failure;
   }
 
   /** What the peer core starts a role run from. */
@@ -109,7 +98,7 @@ export class ReplicaStore {
   }
 
   get durableZxid(): bigint {
-    return this.durable;
+    return this.database.durableZxid;
   }
 
   /**
@@ -118,21 +107,8 @@ export class ReplicaStore {
    * SNAP (only committed txns: the caller passes the last committed zxid).
    */
   buildTree(upToZxid?: bigint): Result<DataTree, string> {
-    let tree: DataTree;
-    if (this.snapshot === undefined) tree = new DataTree();
-    else {
-      const decoded = deserializeTree(this.snapshot.blob);
-      if (!decoded.ok) return err(`snapshot ${hex(this.snapshot.zxid)} does not decode: ${decoded.error}`);
-      tree = decoded.value;
-    }
-    for (const entry of this.mirror) {
-      if (entry.zxid <= tree.lastProcessedZxid) continue;
-      if (upToZxid !== undefined && entry.zxid > upToZxid) break;
-      const txn = decodeTxn(entry.data);
-      if (!txn.ok) return err(`logged txn ${hex(entry.zxid)} does not decode: ${txn.error}`);
-      tree.applyTxn(txn.value);
-    }
-    return ok(tree);
+    const rebuilt = rebuildTree(this.snapshot, this.mirror, upToZxid);
+    return rebuilt.ok ? ok(rebuilt.value.tree) : rebuilt;
   }
 
   /** Logs one txn; resolves with its zxid once it is durable, or with an error (the disk refused it). */
@@ -173,17 +149,12 @@ export class ReplicaStore {
     return failed !== undefined && !failed.ok ? err(failed.error) : ok(undefined);
   }
 
-  private write(txn: PeerTxn): Promise<Result<bigint, string>> {
-    const startedAtMs = performance.now();
-    return this.storage.append(txn.zxid, txn.data).then((result) => {
-      if (!result.ok) {
-        this.failure ??= `txn ${hex(txn.zxid)} could not be logged: ${result.error.message}`;
-        return err(this.failure);
-      }
-      record(this.fsyncTimeMs, performance.now() - startedAtMs);
-      if (txn.zxid > this.durable) this.durable = txn.zxid;
-      return ok(txn.zxid);
-    });
+  /** Each txn is appended on its own, so that each one's durability reaches the core as soon as its group commit is done. */
+  private async write(txn: PeerTxn): Promise<Result<bigint, string>> {
+    const appended = await this.database.append([txn]);
+    // After a refusal every append reports the first one: that is why the member stops.
+    if (!appended.ok) return err((this.database.failure ?? appended.error).message);
+    return ok(txn.zxid);
   }
 
   /** Waits until every append issued so far is durable. */
@@ -192,10 +163,7 @@ export class ReplicaStore {
       const synced = await this.syncHeld();
       if (!synced.ok) return synced;
     }
-    const flushed = await this.storage.flush();
-    if (!flushed.ok) return err(flushed.error.message);
-    this.durable = this.lastLoggedZxid;
-    return ok(undefined);
+    return this.database.flush();
   }
 
   /** Epoch-file writes not yet durable (test-control mode's projection reads it: a write in flight is not on disk). */
@@ -203,9 +171,9 @@ export class ReplicaStore {
 
   async writeEpoch(name: 'acceptedEpoch' | 'currentEpoch', epoch: number): Promise<Result<void, string>> {
     this.epochWritesInFlight++;
-    const written = await this.storage.writeEpoch(name, BigInt(epoch));
+    const written = await this.database.writeEpoch(name, epoch);
     this.epochWritesInFlight--;
-    if (!written.ok) return err(`cannot write ${name} ${epoch}: ${written.error.message}`);
+    if (!written.ok) return written;
     if (name === 'acceptedEpoch') this.acceptedEpoch = epoch;
     else this.currentEpoch = epoch;
     return ok(undefined);
@@ -215,12 +183,9 @@ export class ReplicaStore {
   async truncateAfter(zxid: bigint): Promise<Result<void, string>> {
     const flushed = await this.flush();
     if (!flushed.ok) return flushed;
-    const snapshotZxid = this.snapshot?.zxid ?? 0n;
-    if (zxid < snapshotZxid) return err(`cannot truncate to ${hex(zxid)}: the snapshot is at ${hex(snapshotZxid)}`);
-    const truncated = await this.storage.truncateAfter(zxid);
-    if (!truncated.ok) return err(`truncating the log after ${hex(zxid)} failed: ${truncated.error.message}`);
+    const truncated = await this.database.truncateAfter(zxid);
+    if (!truncated.ok) return truncated;
     this.mirror = this.mirror.filter((t) => t.zxid <= zxid);
-    this.durable = this.lastLoggedZxid;
     return ok(undefined);
   }
 
@@ -228,55 +193,44 @@ export class ReplicaStore {
   async installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, string>> {
     const flushed = await this.flush();
     if (!flushed.ok) return flushed;
-    const installed = await this.storage.installSnapshot(zxid, blob);
-    if (!installed.ok) return err(`installing snapshot ${hex(zxid)} failed: ${installed.error.message}`);
+    const installed = await this.database.installSnapshot(zxid, blob);
+    if (!installed.ok) return installed;
     this.snapshot = { zxid, blob };
     this.mirror = zxid > 0n ? [{ zxid, data: noPayload }] : [];
-    this.durable = zxid;
     return ok(undefined);
   }
 
   /**
-   * Takes a snapshot of a tree that holds committed txns only, once the log
-   * holds them all, when the schedule says one is due. The mirror then keeps
-   * the snapshot's entry and the txns after it.
+   * Offers a tree that holds committed txns only for a snapshot, which the
+   * database takes if the schedule says one is due. Only a tree the log is
+   * already durable up to: then the file is written at once
+   * (database/snapshotter.ts), before a TRUNC or SNAP can start rewriting the
+   * files, where a snapshot left waiting for the log could land after the
+   * rewrite, on a history that no longer holds what it was taken from. The
+   * mirror then keeps the snapshot's entry and the txns after it.
    */
   maybeSnapshot(tree: DataTree): void {
-    if (this.snapshotting || !this.storage.isSnapshotDue || this.failure !== undefined) return;
-    const zxid = tree.lastProcessedZxid;
-    if (zxid > this.durable) return;
-    this.snapshotting = true;
-    const startedAtMs = performance.now();
-    const blob = serializeTree(tree);
-    void this.storage.writeSnapshot(zxid, blob).then((written) => {
-      this.snapshotting = false;
-      if (!written.ok) {
-        this.log('error', 'snapshot-failed', { zxid, message: written.error.message });
-        return;
-      }
-      record(this.snapshotTimeMs, performance.now() - startedAtMs);
-      if (this.snapshot !== undefined && this.snapshot.zxid >= zxid) return;
-      this.snapshot = { zxid, blob };
-      // Keep the committedLog's worth of txns before the snapshot, for DIFFs.
-      let first = this.mirror.findIndex((t) => t.zxid > zxid);
-      if (first < 0) first = this.mirror.length;
-      const before = this.mirror.slice(Math.max(0, first - this.committedLogCountMax), first).filter((t) => t.data.byteLength > 0);
-      const last = before.at(-1);
-      // The stand-in entry only when the snapshot's own txn is not among them: it must never sit between real txns.
-      this.mirror = [...(last?.zxid === zxid ? before : [{ zxid, data: noPayload }]), ...this.mirror.slice(first)];
-      this.log('info', 'snapshot-written', { zxid, bytes: blob.byteLength });
+    if (this.database.failure !== undefined || tree.lastProcessedZxid > this.database.durableZxid) return;
+    void this.database.snapshotIfDue(tree).then((written) => {
+      if (written !== undefined) this.adopt(written);
     });
   }
 
-  close(): Promise<void> {
-    return this.storage.close();
+  /** A snapshot of ours was written: it becomes the one role runs rebuild from, and the mirror before it shrinks to the committedLog. */
+  private adopt(written: Snapshot): void {
+    const { zxid } = written;
+    if (this.snapshot !== undefined && this.snapshot.zxid >= zxid) return;
+    this.snapshot = written;
+    // Keep the committedLog's worth of txns before the snapshot, for DIFFs.
+    let first = this.mirror.findIndex((t) => t.zxid > zxid);
+    if (first < 0) first = this.mirror.length;
+    const before = this.mirror.slice(Math.max(0, first - this.committedLogCountMax), first).filter((t) => t.data.byteLength > 0);
+    const last = before.at(-1);
+    // The stand-in entry only when the snapshot's own txn is not among them: it must never sit between real txns.
+    this.mirror = [...(last?.zxid === zxid ? before : [{ zxid, data: noPayload }]), ...this.mirror.slice(first)];
   }
-}
 
-function record(s: DurationSummary, elapsedMs: number): void {
-  const ms = Math.round(elapsedMs);
-  s.min = s.count === 0 ? ms : Math.min(s.min, ms);
-  s.max = Math.max(s.max, ms);
-  s.sum += ms;
-  s.count++;
+  close(): Promise<void> {
+    return this.database.close();
+  }
 }

@@ -6,7 +6,7 @@
 
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore, ServerCoreOptions } from '../server/core.ts';
-import type { StructuredLogger } from '../standalone/logger.ts';
+import type { StructuredLogger } from '../observability/logger.ts';
 import type { Peer } from '../quorum/peer/types.ts';
 import type { Membership } from './membership.ts';
 import type { PeerTrace } from './peer-trace.ts';

@@ -11,7 +11,7 @@ import { parseZooCfg } from '../config/zoo-cfg.ts';
 import { OpCode } from '../protocol/constants.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { CountingFs, temporaryDir } from '../storage/test-support.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../observability/logger.ts';
 import { startStandalone, type StandaloneServer } from './standalone.ts';
 
 const cleanups: (() => unknown)[] = [];

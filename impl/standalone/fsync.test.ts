@@ -9,8 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseZooCfg } from '../config/zoo-cfg.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { nodeFs, type FsLayer } from '../storage/fs-layer.ts';
-import { CountingFs, temporaryDir } from '../storage/test-support.ts';
-import { createLogger } from './logger.ts';
+import { CountingFs, gatedFs, temporaryDir } from '../storage/test-support.ts';
+import { createLogger } from '../observability/logger.ts';
 import { startStandalone, type StandaloneServer } from './standalone.ts';
 
 const cleanups: (() => unknown)[] = [];
@@ -32,38 +32,6 @@ async function session(port: number): Promise<RawClient> {
   cleanups.push(() => client.close());
   await client.handshake();
   return client;
-}
-
-/** nodeFs whose file fsyncs wait while `held` is set. */
-function gatedFs() {
-  const gate = { held: false, waiting: 0, release: () => {}, opened: Promise.resolve() };
-  const fs: FsLayer = {
-    ...nodeFs,
-    open: async (path, flags) => {
-      const handle = await nodeFs.open(path, flags);
-      return {
-        write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
-        sync: async () => {
-          if (gate.held) {
-            gate.waiting++;
-            await gate.opened;
-            gate.waiting--;
-          }
-          return handle.sync();
-        },
-        close: () => handle.close(),
-      };
-    },
-  };
-  const hold = () => {
-    gate.held = true;
-    gate.opened = new Promise<void>((resolve) => (gate.release = resolve));
-  };
-  const release = () => {
-    gate.held = false;
-    gate.release();
-  };
-  return { fs, gate, hold, release };
 }
 
 describe('forceSync', () => {

@@ -1,17 +1,21 @@
 // A standalone ZooKeeper-compatible server as one durable process: zoo.cfg's
-// settings, the storage under dataDir/dataLogDir, recovery, the TCP server,
-// snapshots, autopurge and the four-letter words, wired together. This is
-// what ZooKeeperServerMain.runFromConfig does for ZooKeeper: open
-// FileTxnSnapLog, load the database (ZKDatabase.loadDataBase: snapshot, then
-// the log), start the connection factory, and shut everything down in order.
+// settings, the database under dataDir/dataLogDir (impl/database), the TCP
+// server, snapshots and the four-letter words, wired together. This is what
+// ZooKeeperServerMain.runFromConfig does for ZooKeeper: open FileTxnSnapLog,
+// load the database (ZKDatabase.loadDataBase: snapshot, then the log), start
+// the connection factory, and shut everything down in order.
 //
-// Durability: the core's `persist` is the txn log's group-commit append
-// (txn-persister.ts), so no reply or watch event that depends on a write
-// leaves before the write is fsynced (unless forceSync=no). An append error
-// (a full disk) stops the server: the core drops what it had not yet
-// released, this module logs the reason at level fatal, closes the listener
-// and the log, and `stopped` resolves with exit code 1. Acknowledging a
-// write the disk refused would be a lie a restart would expose.
+// Durability: the core's `persist` is the database's group-commit append, so
+// no reply or watch event that depends on a write leaves before the write is
+// fsynced (unless forceSync=no). An append error (a full disk) stops the
+// server: the core drops what it had not yet released, this module logs the
+// reason at level fatal, closes the listener and the log, and `stopped`
+// resolves with exit code 1. Acknowledging a write the disk refused would be
+// a lie a restart would expose.
+//
+// Snapshots: the core applies every write to its one tree, so whenever the
+// schedule says a snapshot is due, that tree is offered as it is (the
+// database writes it once the log has caught up with it).
 //
 // Shutdown (`close`, on SIGINT/SIGTERM from main.ts): stop accepting and close
 // the connections (replies not yet released are dropped: their writes were
@@ -20,19 +24,18 @@
 
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
-import { storageOptionsFrom } from '../config/storage-options.ts';
 import { isStandalone, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
+import { Database, TxnLogError } from '../database/database.ts';
+import { rebuildTree } from '../database/rebuild-tree.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
 import type { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
-import { Storage } from '../storage/storage.ts';
-import { adminSnapshot } from './admin-snapshot.ts';
-import { createLogger, type StructuredLogger } from './logger.ts';
-import { rebuildTree } from './rebuild-tree.ts';
-import { Snapshotter } from './snapshotter.ts';
-import { TxnLogError, TxnPersister } from './txn-persister.ts';
+import { adminSnapshot } from '../admin/admin-snapshot.ts';
+import { createLogger, type StructuredLogger } from '../observability/logger.ts';
+import { encodeTxn, type Txn } from '../tree/txn.ts';
+import type { DataTree } from '../tree/data-tree.ts';
 
 export type StandaloneOptions = {
   readonly log?: StructuredLogger;
@@ -48,7 +51,7 @@ export type StandaloneServer = {
   readonly host: string;
   readonly port: number;
   readonly core: ServerCore;
-  readonly storage: Storage;
+  readonly database: Database;
   /** Resolves once the server has stopped, for whatever reason. */
   readonly stopped: Promise<StandaloneStop>;
   /** Clean shutdown; resolves when the log is closed. */
@@ -73,36 +76,28 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
     purgeIntervalHours: config.purgeIntervalHours,
   });
 
-  let snapshotter: Snapshotter | undefined;
-  const opened = await Storage.open({
-    ...storageOptionsFrom(config),
+  // The tree exists only once the database has been read; the schedule cannot come due before the first append.
+  let tree: DataTree | undefined;
+  const opened = await Database.open(config, {
+    log,
     ...(options.fs === undefined ? {} : { fs: options.fs }),
     ...(options.snapshotSeed === undefined ? {} : { snapshotSeed: options.snapshotSeed }),
-    log: (line) => log('info', 'storage', { message: line }),
-    onSnapshotDue: () => snapshotter?.due(),
+    onSnapshotDue: () => {
+      if (tree !== undefined) void database.snapshotIfDue(tree);
+    },
   });
-  if (!opened.ok) return err(`cannot recover ${config.dataDir}: ${opened.error.message}`);
-  const { storage, recovery } = opened.value;
-  for (const skipped of recovery.skippedSnapshots) log('warn', 'snapshot-skipped', { name: skipped.name, message: skipped.reason });
-  if (recovery.truncation !== undefined) {
-    const t = recovery.truncation;
-    log('warn', 'log-truncated', {
-      name: t.name,
-      reason: t.stop.reason,
-      offset: t.stop.offset,
-      keptBytes: t.keptBytes,
-      discardedBytes: t.discardedBytes,
-      setAside: t.setAside,
-      message: `txn log ${t.name} damaged at byte ${t.stop.offset} (${t.stop.reason}); ${t.discardedBytes} bytes after it discarded`,
-    });
-  }
+  if (!opened.ok) return opened;
+  const { database, recovery } = opened.value;
 
-  const rebuilt = rebuildTree(recovery);
+  const rebuilt = rebuildTree(
+    recovery.snapshot,
+    recovery.records.map((record) => ({ zxid: record.zxid, data: record.payload })),
+  );
   if (!rebuilt.ok) {
-    await storage.close();
+    await database.close();
     return err(`cannot rebuild the data tree from ${config.dataDir}: ${rebuilt.error}`);
   }
-  const { tree } = rebuilt.value;
+  tree = rebuilt.value.tree;
   log('info', 'recovered', {
     snapshotZxid: rebuilt.value.snapshotZxid,
     replayedTxns: rebuilt.value.replayedTxns,
@@ -112,8 +107,12 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
     ephemerals: tree.ephemeralCount,
   });
 
-  const persister = new TxnPersister(storage, storage.lastLoggedZxid);
-  snapshotter = new Snapshotter(tree, storage, persister, log);
+  /** The core's persist: the group's txns encoded and appended; resolves once all are durable, throws the log's refusal. */
+  const persist = async (txns: readonly Txn[]): Promise<void> => {
+    if (txns.length === 0) return;
+    const appended = await database.append(txns.map((txn) => ({ zxid: txn.zxid, data: encodeTxn(txn) })));
+    if (!appended.ok) throw appended.error;
+  };
   let serving = false;
   let stopping: Promise<StandaloneStop> | undefined;
   let resolveStopped!: (stop: StandaloneStop) => void;
@@ -125,10 +124,8 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
       serving = false;
       log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
       await server.close();
-      await snapshotter!.stop();
-      persister.markFailed();
-      await storage.close();
-      log('info', 'stopped', { lastLoggedZxid: storage.lastLoggedZxid, exitCode: stop.exitCode });
+      await database.close();
+      log('info', 'stopped', { lastLoggedZxid: database.storage.lastLoggedZxid, exitCode: stop.exitCode });
       resolveStopped(stop);
       return stop;
     })();
@@ -147,7 +144,7 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
       frameBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       tree,
-      persist: persister.persist,
+      persist,
       onFatal: (error) => {
         const message = error instanceof TxnLogError ? error.message : error instanceof Error ? error.message : String(error);
         log('fatal', 'txn-log-failed', {
@@ -167,8 +164,8 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
               port: server.port,
               version,
               isServing: () => serving,
-              fsyncTimeMs: persister.batchTimeMs,
-              snapshotTimeMs: snapshotter!.snapshotTimeMs,
+              fsyncTimeMs: database.fsyncTimeMs,
+              snapshotTimeMs: database.snapshotTimeMs,
             }),
           {
             whitelist: config.fourLetterWordWhitelist,
@@ -178,7 +175,7 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
         ),
     });
   } catch (thrown) {
-    await storage.close();
+    await database.close();
     const code = (thrown as { code?: unknown }).code;
     return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
   }
@@ -196,7 +193,7 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
     host: server.host,
     port: server.port,
     core: server.core,
-    storage,
+    database,
     stopped,
     close: (reason = 'shutdown requested') => shutdown({ exitCode: 0, reason }),
   });

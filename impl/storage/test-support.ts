@@ -1,5 +1,5 @@
 // Helpers for storage tests: temporary data directories and an fs layer that
-// counts calls and can fail on command.
+// counts calls and can fail on command, and one that holds fsyncs on command.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { afterEach } from 'vitest';
@@ -162,3 +162,35 @@ export class CrashingFs implements FsLayer {
 }
 
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
+/** nodeFs whose file fsyncs wait while `held` is set. */
+export function gatedFs() {
+  const gate = { held: false, waiting: 0, release: () => {}, opened: Promise.resolve() };
+  const fs: FsLayer = {
+    ...nodeFs,
+    open: async (path, flags) => {
+      const handle = await nodeFs.open(path, flags);
+      return {
+        write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
+        sync: async () => {
+          if (gate.held) {
+            gate.waiting++;
+            await gate.opened;
+            gate.waiting--;
+          }
+          return handle.sync();
+        },
+        close: () => handle.close(),
+      };
+    },
+  };
+  const hold = () => {
+    gate.held = true;
+    gate.opened = new Promise<void>((resolve) => (gate.release = resolve));
+  };
+  const release = () => {
+    gate.held = false;
+    gate.release();
+  };
+  return { fs, gate, hold, release };
+}

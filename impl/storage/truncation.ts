@@ -43,7 +43,7 @@
 // keeps the old files and would fall back.
 //
 // Assumption: a snapshot at zxid Z holds exactly the txns up to Z (ours are
-// consistent copies, impl/standalone/snapshotter.ts), so keeping the
+// consistent copies, impl/database/snapshotter.ts), so keeping the
 // snapshots at or below the cut keeps nothing the leader discarded.
 
 import { assertNever } from '../../lib/assert.ts';

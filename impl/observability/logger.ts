@@ -4,14 +4,16 @@
 // shipper) without a logging library; `event` is a stable name tests and
 // operators can match, `message` is for people.
 //
-// Levels follow the server core's (debug, info, warn, error) plus `fatal` for
-// the line written just before the process exits because it cannot go on.
-// The threshold comes from the caller (main.ts reads ZKSPEC_LOG_LEVEL).
+// Levels follow the server core's (debug, info, warn, error: its LogLevel,
+// which this type includes so the core's lines pass straight through) plus
+// `fatal` for the line written just before the process exits because it
+// cannot go on. They are spelled out here rather than imported, so that this
+// leaf depends on no part of the server it logs for. The threshold comes from
+// the caller (main.ts reads ZKSPEC_LOG_LEVEL).
 
-import type { LogLevel } from '../server/core.ts';
 import { sessionIdHex } from '../../lib/hex.ts';
 
-export type StructuredLevel = LogLevel | 'fatal';
+export type StructuredLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 const levelRank: Record<StructuredLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, fatal: 50 };
 

@@ -1,9 +1,11 @@
-// The four-letter words' view of the running server (admin's
+// The four-letter words' view of a running server (admin's
 // ServerSnapshotForAdmin), built on demand from the core's stats, its tree,
-// the storage directories and the persister's timings. Each field is filled
-// from the value that means the same thing in ZooKeeper; where we have no
-// such value the optional field is left out (client response sizes), and the
-// few approximations are named below.
+// the storage directories and the database's fsync and snapshot timings.
+// Both modes use it: the standalone server as it is, an ensemble member with
+// its mode, server id and quorum lines laid over it (ensemble/quorum-peer.ts).
+// Each field is filled from the value that means the same thing in
+// ZooKeeper; where we have no such value the optional field is left out
+// (client response sizes), and the few approximations are named below.
 //
 // Approximations:
 // - a connection's `expiresAtMs` (NIOServerCnxnFactory's idle-connection
@@ -12,17 +14,18 @@
 // - session expiry times come from the core's SessionTracker
 //   (`ServerCore.sessionExpiries`, its tick-rounded expiry buckets);
 // - `authFailedCount` is 0: the core does not count failed auths;
-// - `fsyncTimeMs` is the time of a whole log batch (write + fsync), which is
-//   what a client waits for; ZooKeeper's fsynctime times the fsync alone.
+// - `fsyncTimeMs` is the time of one append to the database (write + fsync,
+//   impl/database/database.ts): a whole group of writes for the standalone
+//   server, which is what a client waits for, one txn for an ensemble member;
+//   ZooKeeper's fsynctime times the fsync alone.
 
 import { readdirSync, readlinkSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { nodeEnvironment } from '../admin/environment.ts';
-import type { ConnectionForAdmin, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
+import { nodeEnvironment } from './environment.ts';
+import type { ConnectionForAdmin, ServerSnapshotForAdmin, SummaryForAdmin } from './server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore } from '../server/core.ts';
 import { versionDirName } from '../storage/file-names.ts';
-import type { DurationSummary } from './txn-persister.ts';
 
 export type AdminSources = {
   readonly core: ServerCore;
@@ -30,8 +33,8 @@ export type AdminSources = {
   readonly port: number;
   readonly version: string;
   readonly isServing: () => boolean;
-  readonly fsyncTimeMs: DurationSummary;
-  readonly snapshotTimeMs: DurationSummary;
+  readonly fsyncTimeMs: SummaryForAdmin;
+  readonly snapshotTimeMs: SummaryForAdmin;
   readonly now?: () => number;
 };
 
