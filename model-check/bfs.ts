@@ -16,7 +16,7 @@
 // can be collected, and the array is compacted once the head passes half of it.
 
 import { assert } from '../lib/assert.ts';
-import type { Trace, TraceStep } from './check.ts';
+import type { Trace, TraceStep } from './report-types.ts';
 import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';
 

@@ -21,9 +21,11 @@ import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
 import { Exploration } from './explore.ts';
 import type { Model } from './model.ts';
+import type { CheckReport } from './report-types.ts';
 import { simulate } from './simulate.ts';
 
-export { ModelError } from './explore.ts';
+// The report's types are part of check()'s interface: its callers (spec tests, conformance) import them from here.
+export { type CheckReport, ModelError, type SometimesReport, type Trace, type TraceStep, type ViolationReport } from './report-types.ts';
 
 export type Strategy =
   | { kind: 'bfs' }
@@ -41,57 +43,6 @@ export interface CheckOptions {
   stopAtFirstViolation?: boolean;
   /** A progress line on stderr about once a second; default: process.stderr.isTTY. */
   progress?: boolean;
-}
-
-export interface TraceStep {
-  /** model.formatAction(action), e.g. `Phase1b(a1, b0)`. */
-  action: string;
-  /** The action value itself (JSON-serialisable in our specs). */
-  actionData: unknown;
-  /** model.view of the state after the action. */
-  state: unknown;
-}
-
-export interface Trace {
-  /** model.view of the initial state. */
-  initial: unknown;
-  steps: TraceStep[];
-}
-
-export interface ViolationReport {
-  property: string;
-  description: string;
-  /** Actions from the initial state (an initial state has depth 0). */
-  depth: number;
-  trace: Trace;
-}
-
-export interface SometimesReport {
-  property: string;
-  description: string;
-  reached: boolean;
-  depth?: number;
-  trace?: Trace;
-}
-
-export interface CheckReport {
-  strategy: Strategy['kind'];
-  /**
-   * bfs/dfs: the whole state space within the boundary was explored (no
-   * stop at a violation, no statesMax, no dfs depthMax cut). simulate: every
-   * requested walk ran to its end.
-   */
-  complete: boolean;
-  distinctStates: number;
-  generatedStates: number;
-  maxDepth: number;
-  durationMs: number;
-  statesPerSecond: number;
-  violations: ViolationReport[];
-  sometimes: SometimesReport[];
-  seed?: number;
-  /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
-  fingerprintBytes?: number;
 }
 
 export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): CheckReport {

@@ -9,7 +9,7 @@
 // later on a shorter path, so a cut search may miss states that a BFS within
 // the same depth would reach; the report then says complete: false.
 
-import type { Trace, TraceStep } from './check.ts';
+import type { Trace, TraceStep } from './report-types.ts';
 import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';
 

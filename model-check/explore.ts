@@ -8,7 +8,7 @@
 // number that identifies the state (its index in BFS), and the trace is only
 // built when a property actually fails or a `sometimes` is first reached.
 
-import type { SometimesReport, Trace, ViolationReport } from './check.ts';
+import { ModelError, type SometimesReport, type Trace, type ViolationReport } from './report-types.ts';
 import { Fingerprinter } from './fingerprint.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
 import type { Model, Property } from './model.ts';
@@ -16,22 +16,6 @@ import type { Model, Property } from './model.ts';
 export interface TraceSource {
   /** The path to the state identified by `ref` (what `ref` means is the engine's business). */
   trace(ref: number): Trace;
-}
-
-/**
- * The model itself threw (a failed assertion in a spec's step, usually): the
- * error carries the path to the state being expanded and the action being
- * tried, so the spec's author can replay it.
- */
-export class ModelError extends Error {
-  override readonly name = 'ModelError';
-  constructor(
-    message: string,
-    readonly trace: Trace,
-    options: { cause: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** Wraps what a model threw while expanding the last state of `trace`, trying `action` (if known). */

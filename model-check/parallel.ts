@@ -21,8 +21,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
-import type { CheckReport, SometimesReport, Trace, TraceStep, ViolationReport } from './check.ts';
-import { ModelError } from './explore.ts';
+import { type CheckReport, ModelError, type SometimesReport, type Trace, type TraceStep, type ViolationReport } from './report-types.ts';
 import type { Bounds, Model, SpecDefinition } from './model.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
 

@@ -9,7 +9,7 @@
 // successor within the boundary (a deadlock or the edge of the boundary).
 // The counterexample is the walk so far, kept in two reused arrays.
 
-import type { Trace, TraceStep } from './check.ts';
+import type { Trace, TraceStep } from './report-types.ts';
 import { type Exploration, modelError, type TraceSource } from './explore.ts';
 import type { Model } from './model.ts';
 import { Random } from '../lib/random.ts';

@@ -1,0 +1,76 @@
+// What a check reports (TLC's closing statistics and error traces): the
+// report, its violations and reached `sometimes`, the traces that show them,
+// and ModelError, raised when the model itself throws. A leaf: the engines
+// (bfs.ts, dfs.ts, simulate.ts, parallel.ts), the property bookkeeping, the
+// printer (report.ts) and the entry point (check.ts) all import these types,
+// and this file imports nothing of them, so the checker has no import cycle.
+
+/** The order in which a strategy explores; the parallel BFS explores level by level as `bfs` does. */
+export type SearchOrder = 'bfs' | 'dfs' | 'simulate';
+
+export interface TraceStep {
+  /** model.formatAction(action), e.g. `Phase1b(a1, b0)`. */
+  action: string;
+  /** The action value itself (JSON-serialisable in our specs). */
+  actionData: unknown;
+  /** model.view of the state after the action. */
+  state: unknown;
+}
+
+export interface Trace {
+  /** model.view of the initial state. */
+  initial: unknown;
+  steps: TraceStep[];
+}
+
+export interface ViolationReport {
+  property: string;
+  description: string;
+  /** Actions from the initial state (an initial state has depth 0). */
+  depth: number;
+  trace: Trace;
+}
+
+export interface SometimesReport {
+  property: string;
+  description: string;
+  reached: boolean;
+  depth?: number;
+  trace?: Trace;
+}
+
+export interface CheckReport {
+  strategy: SearchOrder;
+  /**
+   * bfs/dfs: the whole state space within the boundary was explored (no
+   * stop at a violation, no statesMax, no dfs depthMax cut). simulate: every
+   * requested walk ran to its end.
+   */
+  complete: boolean;
+  distinctStates: number;
+  generatedStates: number;
+  maxDepth: number;
+  durationMs: number;
+  statesPerSecond: number;
+  violations: ViolationReport[];
+  sometimes: SometimesReport[];
+  seed?: number;
+  /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
+  fingerprintBytes?: number;
+}
+
+/**
+ * The model itself threw (a failed assertion in a spec's step, usually): the
+ * error carries the path to the state being expanded and the action being
+ * tried, so the spec's author can replay it.
+ */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+  constructor(
+    message: string,
+    readonly trace: Trace,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
