@@ -17,7 +17,8 @@
 
 import { assert } from '../lib/assert.ts';
 import type { Trace, TraceStep } from './report-types.ts';
-import { type Exploration, modelError, type TraceSource } from './explore.ts';
+import { type Exploration, modelError } from './explore.ts';
+import type { TraceSource } from './properties.ts';
 import type { Model } from './model.ts';
 
 const COMPACT_AT = 1 << 16;

@@ -80,8 +80,8 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     maxDepth: exploration.maxDepth,
     durationMs: Math.round(durationMs),
     statesPerSecond: durationMs > 0 ? Math.round((distinctStates * 1000) / durationMs) : 0,
-    violations: exploration.violations,
-    sometimes: exploration.sometimesReports,
+    violations: exploration.properties.violations,
+    sometimes: exploration.properties.sometimesReports,
     fingerprintBytes: exploration.seen.bytes,
   };
   if (strategy.kind === 'simulate') report.seed = strategy.seed;

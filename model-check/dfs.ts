@@ -10,7 +10,8 @@
 // the same depth would reach; the report then says complete: false.
 
 import type { Trace, TraceStep } from './report-types.ts';
-import { type Exploration, modelError, type TraceSource } from './explore.ts';
+import { type Exploration, modelError } from './explore.ts';
+import type { TraceSource } from './properties.ts';
 import type { Model } from './model.ts';
 
 const TICK_MASK = (1 << 12) - 1;

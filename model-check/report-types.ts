@@ -23,20 +23,25 @@ export interface Trace {
   steps: TraceStep[];
 }
 
-export interface ViolationReport {
+/**
+ * `T` is how the path is held: a Trace in every report; a state's reference
+ * inside the parallel search's workers, which cannot replay paths (the main
+ * thread rebuilds them; see properties.ts).
+ */
+export interface ViolationReport<T = Trace> {
   property: string;
   description: string;
   /** Actions from the initial state (an initial state has depth 0). */
   depth: number;
-  trace: Trace;
+  trace: T;
 }
 
-export interface SometimesReport {
+export interface SometimesReport<T = Trace> {
   property: string;
   description: string;
   reached: boolean;
   depth?: number;
-  trace?: Trace;
+  trace?: T;
 }
 
 export interface CheckReport {

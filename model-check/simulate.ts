@@ -10,7 +10,8 @@
 // The counterexample is the walk so far, kept in two reused arrays.
 
 import type { Trace, TraceStep } from './report-types.ts';
-import { type Exploration, modelError, type TraceSource } from './explore.ts';
+import { type Exploration, modelError } from './explore.ts';
+import type { TraceSource } from './properties.ts';
 import type { Model } from './model.ts';
 import { Random } from '../lib/random.ts';
 
