@@ -14,7 +14,6 @@ import os from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { check, type CheckReport } from './check.ts';
-import { checkParallel } from './parallel.ts';
 import { type CliIo, presetBounds, processIo, tokenize, UsageError } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
 import { formatBounds } from './report.ts';
@@ -157,7 +156,11 @@ export async function main(
     const report =
       args.workers === undefined
         ? check(model, { progress: io.progress, timeMaxMs: seconds * 1000 })
-        : await checkParallel({ module: registryModule, name: spec.name }, bounds, undefined, { workers: args.workers, progress: io.progress, timeMaxMs: seconds * 1000 });
+        : await check(model, {
+            strategy: { kind: 'parallel-bfs', workers: args.workers, rebuild: { module: registryModule, name: spec.name, bounds, mutant: undefined } },
+            progress: io.progress,
+            timeMaxMs: seconds * 1000,
+          });
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const statesPerCpuSecond = cpuSeconds > 0 ? Math.round(report.distinctStates / cpuSeconds) : 0;

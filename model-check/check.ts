@@ -16,25 +16,45 @@
 // The engines live in bfs.ts, dfs.ts and simulate.ts; explore.ts holds what
 // they share (the seen set, property bookkeeping, progress line).
 
-import { assert } from '../lib/assert.ts';
+import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
 import { Exploration } from './explore.ts';
 import type { Model } from './model.ts';
-import type { CheckReport } from './report-types.ts';
+import { parallelBreadthFirst } from './parallel.ts';
+import type { ModelSource } from './parallel-protocol.ts';
+import type { CheckReport, SearchOrder, SearchOutcome } from './report-types.ts';
 import { simulate } from './simulate.ts';
 
 // The report's types are part of check()'s interface: its callers (spec tests, conformance) import them from here.
 export { type CheckReport, ModelError, type SometimesReport, type Trace, type TraceStep, type ViolationReport } from './report-types.ts';
+export type { ModelSource } from './parallel-protocol.ts';
 
-export type Strategy =
+/**
+ * Breadth-first on worker threads is its own kind rather than a `workers`
+ * option of `bfs`: it needs what `bfs` does not (where each worker rebuilds
+ * the model) and it answers asynchronously, which check()'s overloads can
+ * only tie to a kind. Its report still says `bfs`, the order it explores in.
+ */
+export type ParallelStrategy = {
+  kind: 'parallel-bfs';
+  workers: number;
+  /** Where each worker rebuilds the model; it must build the model passed to check(). */
+  rebuild: ModelSource;
+  /** log2 of the shared table's initial slots (default 16; tests use a small one to exercise growth). */
+  capacityLog2?: number;
+};
+
+export type SequentialStrategy =
   | { kind: 'bfs' }
   | { kind: 'dfs'; depthMax?: number }
   | { kind: 'simulate'; walks: number; seed: number; depthMax: number };
 
-export interface CheckOptions {
+export type Strategy = SequentialStrategy | ParallelStrategy;
+
+export interface CheckOptions<T extends Strategy = Strategy> {
   /** Default: breadth-first. */
-  strategy?: Strategy;
+  strategy?: T;
   /** Stop (and report complete: false) after this many distinct states. */
   statesMax?: number;
   /** Stop (and report complete: false) after this much time; for benchmarks and time-boxed runs. */
@@ -45,45 +65,83 @@ export interface CheckOptions {
   progress?: boolean;
 }
 
-export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): CheckReport {
+const PARALLEL_CAPACITY_LOG2 = 16;
+
+/** The one entry to the checker: explores `model` with the chosen strategy and reports (asynchronously for parallel-bfs). */
+export function check<S, A>(model: Model<S, A>, options: CheckOptions<ParallelStrategy> & { strategy: ParallelStrategy }): Promise<CheckReport>;
+export function check<S, A>(model: Model<S, A>, options?: CheckOptions<SequentialStrategy>): CheckReport;
+export function check<S, A>(model: Model<S, A>, options?: CheckOptions): CheckReport | Promise<CheckReport>;
+export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): CheckReport | Promise<CheckReport> {
   const strategy: Strategy = options.strategy ?? { kind: 'bfs' };
   if (options.statesMax !== undefined) {
     assert(Number.isInteger(options.statesMax) && options.statesMax >= 1, () => `statesMax ${options.statesMax} must be a positive integer`);
   }
-  const exploration = new Exploration<S, A>(model, {
+  const limits = {
     statesMax: options.statesMax ?? Number.POSITIVE_INFINITY,
     timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
     progress: options.progress ?? process.stderr.isTTY === true,
-  });
+  };
   const startMs = performance.now();
-  let complete: boolean;
   switch (strategy.kind) {
     case 'bfs':
-      complete = breadthFirst(model, exploration);
-      break;
+      return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
     case 'dfs':
-      complete = depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY);
-      break;
-    case 'simulate':
-      complete = simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax);
-      break;
+      return sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY));
+    case 'simulate': {
+      const report = sequential(model, limits, startMs, 'simulate', (exploration) =>
+        simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax),
+      );
+      report.seed = strategy.seed;
+      return report;
+    }
+    case 'parallel-bfs': {
+      const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
+      return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
+    }
+    default:
+      return assertNever(strategy, 'strategy');
   }
-  const durationMs = performance.now() - startMs;
+}
+
+/** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */
+function sequential<S, A>(
+  model: Model<S, A>,
+  limits: ConstructorParameters<typeof Exploration<S, A>>[1],
+  startMs: number,
+  order: SearchOrder,
+  engine: (exploration: Exploration<S, A>) => boolean,
+): CheckReport {
+  const exploration = new Exploration<S, A>(model, limits);
+  const complete = engine(exploration);
   exploration.finishProgress();
-  const distinctStates = exploration.seen.size;
-  const report: CheckReport = {
-    strategy: strategy.kind,
-    complete,
-    distinctStates,
-    generatedStates: exploration.generated,
-    maxDepth: exploration.maxDepth,
+  return toReport(
+    order,
+    {
+      complete,
+      distinctStates: exploration.seen.size,
+      generatedStates: exploration.generated,
+      maxDepth: exploration.maxDepth,
+      violations: exploration.properties.violations,
+      sometimes: exploration.properties.sometimesReports,
+      fingerprintBytes: exploration.seen.bytes,
+    },
+    startMs,
+  );
+}
+
+function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): CheckReport {
+  const durationMs = performance.now() - startMs;
+  return {
+    strategy: order,
+    complete: outcome.complete,
+    distinctStates: outcome.distinctStates,
+    generatedStates: outcome.generatedStates,
+    maxDepth: outcome.maxDepth,
     durationMs: Math.round(durationMs),
-    statesPerSecond: durationMs > 0 ? Math.round((distinctStates * 1000) / durationMs) : 0,
-    violations: exploration.properties.violations,
-    sometimes: exploration.properties.sometimesReports,
-    fingerprintBytes: exploration.seen.bytes,
+    statesPerSecond: durationMs > 0 ? Math.round((outcome.distinctStates * 1000) / durationMs) : 0,
+    violations: outcome.violations,
+    sometimes: outcome.sometimes,
+    fingerprintBytes: outcome.fingerprintBytes,
   };
-  if (strategy.kind === 'simulate') report.seed = strategy.seed;
-  return report;
 }

@@ -10,15 +10,6 @@ import { Fingerprinter } from './fingerprint.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
 import type { Model } from './model.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
-import { ModelError, type Trace } from './report-types.ts';
-
-/** Wraps what a model threw while expanding the last state of `trace`, trying `action` (if known). */
-export function modelError(error: unknown, trace: Trace, action: string | undefined): ModelError {
-  if (error instanceof ModelError) return error;
-  const what = action === undefined ? 'computing its enabled actions' : `trying ${action}`;
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new ModelError(`the model threw at depth ${trace.steps.length} while ${what}: ${reason}`, trace, { cause: error });
-}
 
 export interface ExplorationOptions {
   readonly statesMax: number;

@@ -15,6 +15,7 @@
 // is a parameter because a worker cannot replay paths: its TraceSource
 // returns the state's reference, and the main thread rebuilds the trace.
 
+import { assert } from '../lib/assert.ts';
 import type { Property, PropertyKind } from './model.ts';
 import type { SometimesReport, Trace, ViolationReport } from './report-types.ts';
 
@@ -76,17 +77,20 @@ export class PropertyBook<S, T = Trace> {
   }
 
   /**
-   * Records a verdict found elsewhere (by a worker thread) as `check` would
-   * have; a property already reported keeps its first verdict. Returns true
-   * when the search must stop.
+   * Records a verdict found elsewhere (by a worker thread, which holds the
+   * state's reference in place of its path) as `check` would have: a property
+   * already reported keeps its first verdict, and the path is only rebuilt
+   * for a verdict that is recorded. Returns true when the search must stop.
    */
-  adopt(verdict: Verdict<T>): boolean {
+  adopt(verdict: Verdict<number>, source: TraceSource<T>): boolean {
     if (verdict.kind === 'always') {
       const i = this.always.findIndex((p) => p.name === verdict.property);
-      return i >= 0 && !this.alwaysReported[i] && this.violated(i, verdict.depth, verdict.trace);
+      assert(i >= 0, () => `a worker reported an unknown always property ${verdict.property}`);
+      return !this.alwaysReported[i] && this.violated(i, verdict.depth, source.trace(verdict.trace));
     }
     const i = this.sometimes.findIndex((p) => p.name === verdict.property);
-    if (i >= 0 && !this.sometimesReports[i]!.reached) this.reached(i, verdict.depth, verdict.trace);
+    assert(i >= 0, () => `a worker reported an unknown sometimes property ${verdict.property}`);
+    if (!this.sometimesReports[i]!.reached) this.reached(i, verdict.depth, source.trace(verdict.trace));
     return false;
   }
 

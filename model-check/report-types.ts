@@ -44,8 +44,8 @@ export interface SometimesReport<T = Trace> {
   trace?: T;
 }
 
-export interface CheckReport {
-  strategy: SearchOrder;
+/** What a search engine hands back to check(), which adds the strategy and the timing. */
+export interface SearchOutcome {
   /**
    * bfs/dfs: the whole state space within the boundary was explored (no
    * stop at a violation, no statesMax, no dfs depthMax cut). simulate: every
@@ -55,13 +55,17 @@ export interface CheckReport {
   distinctStates: number;
   generatedStates: number;
   maxDepth: number;
-  durationMs: number;
-  statesPerSecond: number;
   violations: ViolationReport[];
   sometimes: SometimesReport[];
-  seed?: number;
   /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
   fingerprintBytes?: number;
+}
+
+export interface CheckReport extends SearchOutcome {
+  strategy: SearchOrder;
+  durationMs: number;
+  statesPerSecond: number;
+  seed?: number;
 }
 
 /**
@@ -78,4 +82,12 @@ export class ModelError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** Wraps what a model threw while expanding the last state of `trace`, trying `action` (if known). */
+export function modelError(error: unknown, trace: Trace, action: string | undefined): ModelError {
+  if (error instanceof ModelError) return error;
+  const what = action === undefined ? 'computing its enabled actions' : `trying ${action}`;
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new ModelError(`the model threw at depth ${trace.steps.length} while ${what}: ${reason}`, trace, { cause: error });
 }
