@@ -1,17 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// The project's top level is fixed (package.json, tsconfig.json and the six
+// The project's top level is fixed (package.json, tsconfig.json and the seven
 // folders), so the test runner's configuration lives here with CI's script.
 // Tests live beside the code they test (*.test.ts). Long-running checks (model
 // checking at CI bounds, server processes) set their own timeouts per test.
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['{lib,spec,model-check,conformance,impl}/**/*.test.ts'],
+    include: ['{lib,spec,model-check,cli,conformance,impl}/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    coverage: { provider: 'v8', include: ['lib/**', 'spec/**', 'model-check/**', 'conformance/**', 'impl/**'] },
+    coverage: { provider: 'v8', include: ['lib/**', 'spec/**', 'model-check/**', 'cli/**', 'conformance/**', 'impl/**'] },
   },
 });

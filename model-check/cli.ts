@@ -12,16 +12,15 @@
 // counterexample goes to a trace file (--trace-out, or ./traces/...).
 //
 // Arguments are validated with zod; a wrong one is reported with what is
-// allowed instead. `main(argv, registry, io)` is exported so tests can run the
-// command line in process against test-only specs.
+// allowed instead. The checker knows no spec: `main(argv, registry, io,
+// registryModule)` takes the registry, so cli/check.ts runs it over the real
+// specs (cli/specs.ts) and tests run it in process against test-only ones.
 
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { assert, assertNever } from '../lib/assert.ts';
 import { check, type CheckReport, ModelError, type SequentialStrategy, type Strategy } from './check.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
 import { defaultTracePath, formatBounds, formatReport, formatTrace, writeTraceFile } from './report.ts';
-import { findSpec, specs } from './specs.ts';
 
 export interface CliIo {
   out(text: string): void;
@@ -56,13 +55,15 @@ export class UsageError extends Error {
 const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
 const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers']);
 
-/** The module workers import to find a registered spec (parallel.ts). */
-const SPECS_MODULE = new URL('./specs.ts', import.meta.url).href;
-
 interface Tokens {
   readonly positionals: string[];
   /** Option name (without `--`) to its value; `true` when given without one. */
   readonly options: Map<string, string | true>;
+}
+
+/** The spec registered under `name`, or undefined. */
+export function findSpec(name: string, registry: readonly SpecDefinition[]): SpecDefinition | undefined {
+  return registry.find((spec) => spec.name === name);
 }
 
 export function tokenize(argv: readonly string[]): Tokens {
@@ -349,13 +350,13 @@ function printListing(registry: readonly SpecDefinition[], json: boolean, io: Cl
 
 // --- Entry point -----------------------------------------------------------------------------
 
-/** Runs the command line; returns the exit code (0 no violation, 1 violation, 2 bad usage). */
-export function main(
-  argv: readonly string[],
-  registry: readonly SpecDefinition[] = specs,
-  io: CliIo = processIo,
-  registryModule: string = SPECS_MODULE,
-): number | Promise<number> {
+/**
+ * Runs the command line over `registry`; returns the exit code (0 no
+ * violation, 1 violation, 2 bad usage), asynchronously with --workers, whose
+ * threads import `registryModule` (a file URL exporting the registry) to
+ * rebuild the spec.
+ */
+export function main(argv: readonly string[], registry: readonly SpecDefinition[], io: CliIo = processIo, registryModule?: string): number | Promise<number> {
   try {
     const tokens = tokenize(argv);
     const globals: Record<string, string | true> = {};
@@ -394,10 +395,4 @@ function reportCrash(error: unknown, io: CliIo): number {
     io.err(formatTrace(error.trace).join('\n'));
   }
   throw error;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
-    process.exitCode = code;
-  });
 }
