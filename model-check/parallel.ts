@@ -92,109 +92,157 @@ class WorkerChannel {
 const BALANCE_STATES_MIN = 64;
 
 export async function parallelBreadthFirst<S, A>(model: Model<S, A>, options: ParallelOptions): Promise<SearchOutcome> {
-  const workers = options.workers;
-  assert(Number.isInteger(workers) && workers >= 1 && workers <= 64, () => `workers ${workers} must be 1..64`);
-  const startMs = performance.now();
-  let table = SharedFingerprintSet.create(options.capacityLog2);
-  const control = new SharedArrayBuffer(4);
-  const stop = new Int32Array(control);
-  const channels = Array.from({ length: workers }, () => new WorkerChannel(spawnWorker()));
-  const timer = Number.isFinite(options.timeMaxMs) ? setTimeout(() => Atomics.store(stop, STOP, 1), options.timeMaxMs) : undefined;
-  let progressShown = false;
-  const progressTimer = options.progress
-    ? setInterval(() => {
-        const elapsedS = (performance.now() - startMs) / 1000;
-        process.stderr.write(`\r${elapsedS.toFixed(0)}s  distinct ${table.size}  depth ${depth}  ${Math.round(table.size / elapsedS)} states/s  (${workers} workers)   `);
-        progressShown = true;
-      }, 1000)
-    : undefined;
+  return new ParallelSearch(model, options).run();
+}
 
-  const generated = new Array<number>(workers).fill(0);
-  const nextSizes = new Array<number>(workers).fill(0);
-  const verdicts: Verdict<number>[] = [];
-  let depth = 0;
-  let maxDepth = 0;
-  let stopped = false;
-  let error: { reason: string; ref: number; action: string | undefined } | undefined;
-  const parents: Int32Array[] = [];
-  const ordinals: Int32Array[] = [];
+type WorkerError = { readonly reason: string; readonly ref: number; readonly action: string | undefined };
 
-  const record = (w: number, reply: ToMain): ToMain => {
+/** The main thread's side: starts the workers, runs the levels, grows the table, and gathers the outcome. */
+class ParallelSearch<S, A> {
+  private readonly workers: number;
+  private table: SharedFingerprintSet;
+  private readonly control = new SharedArrayBuffer(4);
+  private readonly channels: WorkerChannel[];
+  private readonly generated: number[];
+  private readonly nextSizes: number[];
+  private readonly verdicts: Verdict<number>[] = [];
+  private depth = 0;
+  private maxDepth = 0;
+  private stopped = false;
+  private error: WorkerError | undefined;
+
+  constructor(
+    private readonly model: Model<S, A>,
+    private readonly options: ParallelOptions,
+  ) {
+    const workers = options.workers;
+    assert(Number.isInteger(workers) && workers >= 1 && workers <= 64, () => `workers ${workers} must be 1..64`);
+    this.workers = workers;
+    this.table = SharedFingerprintSet.create(options.capacityLog2);
+    this.generated = new Array<number>(workers).fill(0);
+    this.nextSizes = new Array<number>(workers).fill(0);
+    this.channels = Array.from({ length: workers }, () => new WorkerChannel(spawnWorker()));
+  }
+
+  async run(): Promise<SearchOutcome> {
+    const stopTimers = this.startTimers();
+    let paths: WorkerPaths<S, A>;
+    try {
+      await this.start();
+      while (this.error === undefined && !this.stopped && this.nextSizes.some((n) => n > 0)) await this.level();
+      paths = await this.collectPaths();
+    } finally {
+      stopTimers();
+      await Promise.all(this.channels.map((channel) => channel.worker.terminate()));
+    }
+    const error = this.error;
+    if (error !== undefined) {
+      const at = error.ref < 0 ? { initial: undefined, steps: [] } : paths.trace(error.ref);
+      throw modelError(error.reason, at, error.action);
+    }
+    return this.outcome(paths);
+  }
+
+  /** The time budget raises the stop flag; the progress line is printed once a second. Returns what stops both. */
+  private startTimers(): () => void {
+    const { timeMaxMs, progress } = this.options;
+    const startMs = performance.now();
+    const timer = Number.isFinite(timeMaxMs) ? setTimeout(() => Atomics.store(new Int32Array(this.control), STOP, 1), timeMaxMs) : undefined;
+    let progressShown = false;
+    const progressTimer = progress
+      ? setInterval(() => {
+          const elapsedS = (performance.now() - startMs) / 1000;
+          const size = this.table.size;
+          process.stderr.write(`\r${elapsedS.toFixed(0)}s  distinct ${size}  depth ${this.depth}  ${Math.round(size / elapsedS)} states/s  (${this.workers} workers)   `);
+          progressShown = true;
+        }, 1000)
+      : undefined;
+    return () => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (progressTimer !== undefined) clearInterval(progressTimer);
+      if (progressShown) process.stderr.write('\n');
+    };
+  }
+
+  /** Every worker rebuilds the model; worker 0 adds the initial states. */
+  private async start(): Promise<void> {
+    const { rebuild, statesMax, stopAtFirstViolation } = this.options;
+    const { workers, control } = this;
+    await Promise.all(
+      this.channels.map((channel, workerId) =>
+        channel.request({ type: 'init', init: { rebuild, workerId, workers, table: this.table.buffer, control, statesMax, stopAtFirstViolation } }),
+      ),
+    );
+    this.record(0, await this.channels[0]!.request({ type: 'seed' }));
+  }
+
+  /** One level: even out the frontiers, expand them all, and grow the table each time the workers pause for it. */
+  private async level(): Promise<void> {
+    await balance(this.channels, this.nextSizes);
+    this.depth++;
+    let statuses = await Promise.all(this.channels.map(async (channel, w) => this.record(w, await channel.request({ type: 'level' }))));
+    while (this.error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
+      // Every worker has stopped adding (paused, done or stopped): grow the shared table.
+      this.table = this.table.grown();
+      await Promise.all(this.channels.map((channel) => channel.request({ type: 'table', table: this.table.buffer })));
+      const paused = statuses;
+      statuses = await Promise.all(
+        this.channels.map(async (channel, w) => {
+          const status = paused[w]!;
+          return status.type === 'ran' && status.status === 'paused' ? this.record(w, await channel.request({ type: 'resume' })) : status;
+        }),
+      );
+    }
+    if (this.nextSizes.some((n) => n > 0)) this.maxDepth = this.depth;
+  }
+
+  /** Takes in a worker's answer: its counts, its verdicts, whether it stopped or failed. */
+  private record(w: number, reply: ToMain): ToMain {
     if (reply.type === 'error') {
-      error ??= reply;
+      this.error ??= reply;
       return reply;
     }
     if (reply.type !== 'ran') return reply;
-    generated[w] = reply.generated;
-    nextSizes[w] = reply.nextSize;
-    verdicts.push(...reply.verdicts);
-    if (reply.status === 'stopped') stopped = true;
+    this.generated[w] = reply.generated;
+    this.nextSizes[w] = reply.nextSize;
+    this.verdicts.push(...reply.verdicts);
+    if (reply.status === 'stopped') this.stopped = true;
     // The worker that found a violation raised the stop flag, but it may have finished its level anyway.
-    if (options.stopAtFirstViolation && reply.verdicts.some((v) => v.kind === 'always')) stopped = true;
+    if (this.options.stopAtFirstViolation && reply.verdicts.some((v) => v.kind === 'always')) this.stopped = true;
     return reply;
-  };
+  }
 
-  try {
-    const { rebuild, statesMax, stopAtFirstViolation } = options;
-    await Promise.all(
-      channels.map((channel, workerId) =>
-        channel.request({ type: 'init', init: { rebuild, workerId, workers, table: table.buffer, control, statesMax, stopAtFirstViolation } }),
-      ),
-    );
-    record(0, await channels[0]!.request({ type: 'seed' }));
-
-    while (error === undefined && !stopped && nextSizes.some((n) => n > 0)) {
-      await balance(channels, nextSizes);
-      depth++;
-      let statuses = await Promise.all(channels.map(async (channel, w) => record(w, await channel.request({ type: 'level' }))));
-      while (error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
-        // Every worker has stopped adding (paused, done or stopped): grow the shared table.
-        table = table.grown();
-        await Promise.all(channels.map((channel) => channel.request({ type: 'table', table: table.buffer })));
-        statuses = await Promise.all(
-          channels.map(async (channel, w) => {
-            const status = statuses[w]!;
-            return status.type === 'ran' && status.status === 'paused' ? record(w, await channel.request({ type: 'resume' })) : status;
-          }),
-        );
-      }
-      if (nextSizes.some((n) => n > 0)) maxDepth = depth;
-    }
-    for (const channel of channels) {
+  private async collectPaths(): Promise<WorkerPaths<S, A>> {
+    const parents: Int32Array[] = [];
+    const ordinals: Int32Array[] = [];
+    for (const channel of this.channels) {
       const reply = await channel.request({ type: 'finish' });
       assert(reply.type === 'arrays', () => `expected arrays from a worker, got ${reply.type}`);
       parents.push(reply.parent);
       ordinals.push(reply.ordinal);
     }
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    if (progressTimer !== undefined) clearInterval(progressTimer);
-    if (progressShown) process.stderr.write('\n');
-    await Promise.all(channels.map((channel) => channel.worker.terminate()));
+    return new WorkerPaths(this.model, this.workers, parents, ordinals);
   }
 
-  const paths = new WorkerPaths(model, workers, parents, ordinals);
-  if (error !== undefined) {
-    const at = error.ref < 0 ? { initial: undefined, steps: [] } : paths.trace(error.ref);
-    throw modelError(error.reason, at, error.action);
+  private outcome(paths: WorkerPaths<S, A>): SearchOutcome {
+    // Levels are synchronous, so adopting the verdicts shallowest first (ties in
+    // the model's order of properties) records a shortest path per property and
+    // lists violations as the sequential search does.
+    const properties = this.model.properties;
+    const order = new Map(properties.map((p, i) => [p.name, i]));
+    const verdicts = this.verdicts.sort((a, b) => a.depth - b.depth || order.get(a.property)! - order.get(b.property)!);
+    const book = new PropertyBook<S>(properties, this.options.stopAtFirstViolation);
+    for (const verdict of verdicts) book.adopt(verdict, paths);
+    return {
+      complete: !this.stopped,
+      distinctStates: this.table.size,
+      generatedStates: this.generated.reduce((a, b) => a + b, 0),
+      maxDepth: Math.max(this.maxDepth, ...verdicts.map((v) => v.depth)),
+      violations: book.violations,
+      sometimes: book.sometimesReports,
+      fingerprintBytes: this.table.bytes,
+    };
   }
-
-  // Levels are synchronous, so adopting the verdicts shallowest first (ties in
-  // the model's order of properties) records a shortest path per property and
-  // lists violations as the sequential search does.
-  const order = new Map(model.properties.map((p, i) => [p.name, i]));
-  verdicts.sort((a, b) => a.depth - b.depth || order.get(a.property)! - order.get(b.property)!);
-  const book = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
-  for (const verdict of verdicts) book.adopt(verdict, paths);
-  return {
-    complete: !stopped,
-    distinctStates: table.size,
-    generatedStates: generated.reduce((a, b) => a + b, 0),
-    maxDepth: Math.max(maxDepth, ...verdicts.map((v) => v.depth)),
-    violations: book.violations,
-    sometimes: book.sometimesReports,
-    fingerprintBytes: table.bytes,
-  };
 }
 
 /**
