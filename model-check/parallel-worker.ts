@@ -14,8 +14,11 @@
 // a local ParentTable (paths.ts) and handed to the main thread at the end,
 // which rebuilds counterexamples by replay exactly as bfs.ts does.
 //
-// The expand loop repeats bfs.ts's on purpose: sharing it would cost a call
-// through an interface per successor in the hottest loop of the checker.
+// The expand loop repeats bfs.ts's on purpose: one shared loop calling back
+// the engine per successor within the boundary (tried for issue #18) checked
+// Paxos's bench preset at 40,141 distinct states per CPU-second against
+// 43,544 for the inline loop (medians of 7 interleaved runs of 150,000
+// states under tsx; Raft's 56,106 against 56,561), so each engine keeps its own.
 
 import { parentPort } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
