@@ -1,8 +1,9 @@
-// The model checker's entry point: explores a Model (model.ts) breadth-first
-// (TLC's default mode, shortest counterexamples), depth-first (less memory:
-// only the current path is held), or by seeded random walks (TLC's -simulate),
-// checks every `always` property on every distinct state and records the
-// first path that reaches each `sometimes` property.
+// The model checker's one entry point: explores a Model (model.ts)
+// breadth-first (TLC's default mode, shortest counterexamples), breadth-first
+// on worker threads (TLC's -workers), depth-first (less memory: only the
+// current path is held), or by seeded random walks (TLC's -simulate), checks
+// every `always` property on every distinct state and records the first path
+// that reaches each `sometimes` property.
 //
 // Semantics follow TLC: a successor outside `withinBoundary` (TLC's
 // CONSTRAINT) is discarded entirely (not counted as distinct, not checked, not
@@ -13,8 +14,9 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// The engines live in bfs.ts, dfs.ts and simulate.ts; explore.ts holds what
-// they share (the seen set, property bookkeeping, progress line).
+// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts; explore.ts
+// holds what the sequential ones share (the seen set, counters, budgets,
+// progress line) and properties.ts the property bookkeeping all four share.
 
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
