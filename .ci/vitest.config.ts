@@ -12,6 +12,6 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    coverage: { provider: 'v8', include: ['lib/**', 'spec/**', 'model-check/**', 'conformance/**', 'impl/**'] },
+    coverage: { provider: 'v8', include: ['lib/**', 'spec/**', 'model-check/**', 'cli/**', 'conformance/**', 'impl/**'] },
   },
 });

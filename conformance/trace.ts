@@ -52,7 +52,7 @@ export const traceMeta = z
     'format-description': z.string().optional(),
     /** Who produced the trace: the model checker ('spec') or a recording of the implementation ('impl'). */
     source: z.enum(['spec', 'impl']),
-    /** The spec's registry name (model-check/specs.ts), e.g. "zab". */
+    /** The spec's registry name (cli/specs.ts), e.g. "zab". */
     spec: z.string().min(1),
     /** The preset whose bounds built the model, or null when the bounds were given directly. */
     preset: z.string().min(1).nullable(),

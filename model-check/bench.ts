@@ -11,14 +11,13 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { assert } from '../lib/assert.ts';
 import { check, type CheckReport } from './check.ts';
-import { checkParallel } from './parallel.ts';
-import { type CliIo, presetBounds, processIo, tokenize, UsageError } from './cli.ts';
+import { type CliIo, findSpec, presetBounds, processIo, tokenize, UsageError } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
 import { formatBounds } from './report.ts';
-import { findSpec, specs } from './specs.ts';
 
 export const BENCHMARKS_PATH = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 
@@ -126,12 +125,13 @@ export function upsertBenchmarkRow(markdown: string, spec: string, row: Benchmar
   return `${[...lines.slice(0, start), ...section, ...lines.slice(end)].join('\n')}\n`;
 }
 
+/** Runs the benchmark over `registry` (cli/bench-check.ts passes cli/specs.ts); `registryModule` is for --workers (see cli.ts's main). */
 export async function main(
   argv: readonly string[],
-  registry: readonly SpecDefinition[] = specs,
+  registry: readonly SpecDefinition[],
   io: CliIo = processIo,
   benchmarksPath = BENCHMARKS_PATH,
-  registryModule = new URL('./specs.ts', import.meta.url).href,
+  registryModule?: string,
 ): Promise<number> {
   try {
     const tokens = tokenize(argv);
@@ -140,7 +140,7 @@ export async function main(
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => issue.message).join('; '));
     const args = parsed.data;
     const names = registry.map((s) => s.name);
-    if (registry.length === 0) throw new UsageError('no specs registered in model-check/specs.ts');
+    if (registry.length === 0) throw new UsageError('no specs registered in cli/specs.ts');
     const specName = args.spec ?? (names.includes('paxos') ? 'paxos' : names[0]!);
     const spec = findSpec(specName, registry);
     if (spec === undefined) throw new UsageError(`unknown spec '${specName}'; registered: ${names.join(', ')}`);
@@ -154,10 +154,15 @@ export async function main(
     const bounds = presetBounds(spec, preset);
     const model = spec.build(bounds, undefined);
     const cpuBefore = process.cpuUsage();
-    const report =
-      args.workers === undefined
-        ? check(model, { progress: io.progress, timeMaxMs: seconds * 1000 })
-        : await checkParallel({ module: registryModule, name: spec.name }, bounds, undefined, { workers: args.workers, progress: io.progress, timeMaxMs: seconds * 1000 });
+    const options = { progress: io.progress, timeMaxMs: seconds * 1000 };
+    let report: CheckReport;
+    if (args.workers === undefined) {
+      report = check(model, options);
+    } else {
+      assert(registryModule !== undefined, '--workers needs the module that exports the registry');
+      const rebuild = { module: registryModule, name: spec.name, bounds, mutant: undefined };
+      report = await check(model, { ...options, strategy: { kind: 'parallel-bfs', workers: args.workers, rebuild } });
+    }
     const cpu = process.cpuUsage(cpuBefore);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     const statesPerCpuSecond = cpuSeconds > 0 ? Math.round(report.distinctStates / cpuSeconds) : 0;
@@ -196,10 +201,4 @@ export async function main(
     }
     throw error;
   }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
 }

@@ -2,30 +2,26 @@
 // so the first path found to any state is a shortest one and every
 // counterexample is minimal in length.
 //
-// Memory per state: 8 to 27 bytes in the fingerprint set plus 8 bytes here
-// (parent index and action ordinal in two Int32Arrays), plus the frontier,
-// which holds the state objects of at most two levels. No path is stored per
-// state: a path is rebuilt by following parent indices back to an initial
-// state and replaying the recorded action ordinals (the position of the action
-// in model.actions(parent)) forward from it; a root stores its position in
-// model.init() instead. This relies on the model being deterministic, which
-// the replay asserts.
+// Memory per state: 8 to 27 bytes in the fingerprint set plus 8 bytes for
+// its parent index and action ordinal (paths.ts: no path is stored per state,
+// a path is rebuilt by replay), plus the frontier, which holds the state
+// objects of at most two levels.
 //
 // The frontier is an array used as a queue with a head index (never
 // Array#shift, which is linear); consumed slots are cleared so their states
 // can be collected, and the array is compacted once the head passes half of it.
 
-import { assert } from '../lib/assert.ts';
-import type { Trace, TraceStep } from './check.ts';
-import { type Exploration, modelError, type TraceSource } from './explore.ts';
+import type { Exploration } from './explore.ts';
+import type { TraceSource } from './properties.ts';
 import type { Model } from './model.ts';
+import { ParentTable, replayPath } from './paths.ts';
+import { modelError, type Trace } from './report-types.ts';
 
 const COMPACT_AT = 1 << 16;
 const TICK_MASK = (1 << 12) - 1;
 
 class BreadthFirstSearch<S, A> implements TraceSource {
-  private parent = new Int32Array(1 << 16);
-  private ordinal = new Int32Array(1 << 16);
+  private readonly paths = new ParentTable(1 << 16);
   private readonly inits: readonly S[];
 
   constructor(
@@ -65,7 +61,7 @@ class BreadthFirstSearch<S, A> implements TraceSource {
       if (!model.withinBoundary(state)) continue;
       const index = exploration.add(state);
       if (index < 0) continue;
-      this.record(index, -1, i);
+      this.paths.record(index, -1, i);
       queue.push(state);
       if (exploration.checkProperties(state, 0, this, index)) return false;
       if (exploration.isFull) return false;
@@ -97,7 +93,7 @@ class BreadthFirstSearch<S, A> implements TraceSource {
         if (!model.withinBoundary(successor)) continue;
         const successorIndex = exploration.add(successor);
         if (successorIndex < 0) continue;
-        this.record(successorIndex, index, a);
+        this.paths.record(successorIndex, index, a);
         queue.push(successor);
         if (exploration.checkProperties(successor, depth + 1, this, successorIndex)) return false;
         if (exploration.isFull) return false;
@@ -113,39 +109,10 @@ class BreadthFirstSearch<S, A> implements TraceSource {
   }
 
   trace(index: number): Trace {
+    const { parent, ordinal } = this.paths;
     const ordinals: number[] = [];
-    let at = index;
-    while (this.parent[at] !== -1) {
-      ordinals.push(this.ordinal[at]!);
-      at = this.parent[at]!;
-    }
-    const model = this.model;
-    let state: S = this.inits[this.ordinal[at]!]!;
-    const initial = model.view(state);
-    const steps: TraceStep[] = [];
-    for (let i = ordinals.length - 1; i >= 0; i--) {
-      const actions = model.actions(state);
-      const action = actions[ordinals[i]!];
-      assert(action !== undefined, () => `replay: action #${ordinals[i]} no longer enabled; is the model deterministic?`);
-      const next = model.next(state, action);
-      assert(next !== undefined, () => `replay: ${model.formatAction(action)} declined; is the model deterministic?`);
-      steps.push({ action: model.formatAction(action), actionData: action, state: model.view(next) });
-      state = next;
-    }
-    return { initial, steps };
-  }
-
-  private record(index: number, parent: number, ordinal: number): void {
-    if (index >= this.parent.length) {
-      const grownParent = new Int32Array(this.parent.length * 2);
-      grownParent.set(this.parent);
-      this.parent = grownParent;
-      const grownOrdinal = new Int32Array(this.ordinal.length * 2);
-      grownOrdinal.set(this.ordinal);
-      this.ordinal = grownOrdinal;
-    }
-    this.parent[index] = parent;
-    this.ordinal[index] = ordinal;
+    for (let at = index; at !== -1; at = parent[at]!) ordinals.push(ordinal[at]!);
+    return replayPath(this.model, this.inits, ordinals);
   }
 }
 

@@ -1,8 +1,9 @@
-// The model checker's entry point: explores a Model (model.ts) breadth-first
-// (TLC's default mode, shortest counterexamples), depth-first (less memory:
-// only the current path is held), or by seeded random walks (TLC's -simulate),
-// checks every `always` property on every distinct state and records the
-// first path that reaches each `sometimes` property.
+// The model checker's one entry point: explores a Model (model.ts)
+// breadth-first (TLC's default mode, shortest counterexamples), breadth-first
+// on worker threads (TLC's -workers), depth-first (less memory: only the
+// current path is held), or by seeded random walks (TLC's -simulate), checks
+// every `always` property on every distinct state and records the first path
+// that reaches each `sometimes` property.
 //
 // Semantics follow TLC: a successor outside `withinBoundary` (TLC's
 // CONSTRAINT) is discarded entirely (not counted as distinct, not checked, not
@@ -13,26 +14,49 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// The engines live in bfs.ts, dfs.ts and simulate.ts; explore.ts holds what
-// they share (the seen set, property bookkeeping, progress line).
+// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts; explore.ts
+// holds what the sequential ones share (the seen set, counters, budgets,
+// progress line) and properties.ts the property bookkeeping all four share.
 
-import { assert } from '../lib/assert.ts';
+import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
 import { Exploration } from './explore.ts';
 import type { Model } from './model.ts';
+import { parallelBreadthFirst } from './parallel.ts';
+import type { ModelSource } from './parallel-protocol.ts';
+import type { CheckReport, SearchOrder, SearchOutcome } from './report-types.ts';
 import { simulate } from './simulate.ts';
 
-export { ModelError } from './explore.ts';
+// The report's types are part of check()'s interface: its callers (spec tests, conformance) import them from here.
+export { type CheckReport, ModelError, type SometimesReport, type Trace, type TraceStep, type ViolationReport } from './report-types.ts';
+export type { ModelSource } from './parallel-protocol.ts';
 
-export type Strategy =
+/**
+ * Breadth-first on worker threads is its own kind rather than a `workers`
+ * option of `bfs`: it needs what `bfs` does not (where each worker rebuilds
+ * the model) and it answers asynchronously, which check()'s overloads can
+ * only tie to a kind. Its report still says `bfs`, the order it explores in.
+ */
+export type ParallelStrategy = {
+  kind: 'parallel-bfs';
+  workers: number;
+  /** Where each worker rebuilds the model; it must build the model passed to check(). */
+  rebuild: ModelSource;
+  /** log2 of the shared table's initial slots (default 16; tests use a small one to exercise growth). */
+  capacityLog2?: number;
+};
+
+export type SequentialStrategy =
   | { kind: 'bfs' }
   | { kind: 'dfs'; depthMax?: number }
   | { kind: 'simulate'; walks: number; seed: number; depthMax: number };
 
-export interface CheckOptions {
+export type Strategy = SequentialStrategy | ParallelStrategy;
+
+export interface CheckOptions<T extends Strategy = Strategy> {
   /** Default: breadth-first. */
-  strategy?: Strategy;
+  strategy?: T;
   /** Stop (and report complete: false) after this many distinct states. */
   statesMax?: number;
   /** Stop (and report complete: false) after this much time; for benchmarks and time-boxed runs. */
@@ -43,96 +67,83 @@ export interface CheckOptions {
   progress?: boolean;
 }
 
-export interface TraceStep {
-  /** model.formatAction(action), e.g. `Phase1b(a1, b0)`. */
-  action: string;
-  /** The action value itself (JSON-serialisable in our specs). */
-  actionData: unknown;
-  /** model.view of the state after the action. */
-  state: unknown;
-}
+const PARALLEL_CAPACITY_LOG2 = 16;
 
-export interface Trace {
-  /** model.view of the initial state. */
-  initial: unknown;
-  steps: TraceStep[];
-}
-
-export interface ViolationReport {
-  property: string;
-  description: string;
-  /** Actions from the initial state (an initial state has depth 0). */
-  depth: number;
-  trace: Trace;
-}
-
-export interface SometimesReport {
-  property: string;
-  description: string;
-  reached: boolean;
-  depth?: number;
-  trace?: Trace;
-}
-
-export interface CheckReport {
-  strategy: Strategy['kind'];
-  /**
-   * bfs/dfs: the whole state space within the boundary was explored (no
-   * stop at a violation, no statesMax, no dfs depthMax cut). simulate: every
-   * requested walk ran to its end.
-   */
-  complete: boolean;
-  distinctStates: number;
-  generatedStates: number;
-  maxDepth: number;
-  durationMs: number;
-  statesPerSecond: number;
-  violations: ViolationReport[];
-  sometimes: SometimesReport[];
-  seed?: number;
-  /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
-  fingerprintBytes?: number;
-}
-
-export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): CheckReport {
+/** The one entry to the checker: explores `model` with the chosen strategy and reports (asynchronously for parallel-bfs). */
+export function check<S, A>(model: Model<S, A>, options: CheckOptions<ParallelStrategy> & { strategy: ParallelStrategy }): Promise<CheckReport>;
+export function check<S, A>(model: Model<S, A>, options?: CheckOptions<SequentialStrategy>): CheckReport;
+export function check<S, A>(model: Model<S, A>, options?: CheckOptions): CheckReport | Promise<CheckReport>;
+export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): CheckReport | Promise<CheckReport> {
   const strategy: Strategy = options.strategy ?? { kind: 'bfs' };
   if (options.statesMax !== undefined) {
     assert(Number.isInteger(options.statesMax) && options.statesMax >= 1, () => `statesMax ${options.statesMax} must be a positive integer`);
   }
-  const exploration = new Exploration<S, A>(model, {
+  const limits = {
     statesMax: options.statesMax ?? Number.POSITIVE_INFINITY,
     timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
     progress: options.progress ?? process.stderr.isTTY === true,
-  });
+  };
   const startMs = performance.now();
-  let complete: boolean;
   switch (strategy.kind) {
     case 'bfs':
-      complete = breadthFirst(model, exploration);
-      break;
+      return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
     case 'dfs':
-      complete = depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY);
-      break;
-    case 'simulate':
-      complete = simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax);
-      break;
+      return sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY));
+    case 'simulate': {
+      const report = sequential(model, limits, startMs, 'simulate', (exploration) =>
+        simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax),
+      );
+      report.seed = strategy.seed;
+      return report;
+    }
+    case 'parallel-bfs': {
+      const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
+      return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
+    }
+    default:
+      return assertNever(strategy, 'strategy');
   }
-  const durationMs = performance.now() - startMs;
+}
+
+/** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */
+function sequential<S, A>(
+  model: Model<S, A>,
+  limits: ConstructorParameters<typeof Exploration<S, A>>[1],
+  startMs: number,
+  order: SearchOrder,
+  engine: (exploration: Exploration<S, A>) => boolean,
+): CheckReport {
+  const exploration = new Exploration<S, A>(model, limits);
+  const complete = engine(exploration);
   exploration.finishProgress();
-  const distinctStates = exploration.seen.size;
-  const report: CheckReport = {
-    strategy: strategy.kind,
-    complete,
-    distinctStates,
-    generatedStates: exploration.generated,
-    maxDepth: exploration.maxDepth,
+  return toReport(
+    order,
+    {
+      complete,
+      distinctStates: exploration.seen.size,
+      generatedStates: exploration.generated,
+      maxDepth: exploration.maxDepth,
+      violations: exploration.properties.violations,
+      sometimes: exploration.properties.sometimesReports,
+      fingerprintBytes: exploration.seen.bytes,
+    },
+    startMs,
+  );
+}
+
+function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): CheckReport {
+  const durationMs = performance.now() - startMs;
+  return {
+    strategy: order,
+    complete: outcome.complete,
+    distinctStates: outcome.distinctStates,
+    generatedStates: outcome.generatedStates,
+    maxDepth: outcome.maxDepth,
     durationMs: Math.round(durationMs),
-    statesPerSecond: durationMs > 0 ? Math.round((distinctStates * 1000) / durationMs) : 0,
-    violations: exploration.violations,
-    sometimes: exploration.sometimesReports,
-    fingerprintBytes: exploration.seen.bytes,
+    statesPerSecond: durationMs > 0 ? Math.round((outcome.distinctStates * 1000) / durationMs) : 0,
+    violations: outcome.violations,
+    sometimes: outcome.sometimes,
+    fingerprintBytes: outcome.fingerprintBytes,
   };
-  if (strategy.kind === 'simulate') report.seed = strategy.seed;
-  return report;
 }

@@ -12,16 +12,15 @@
 // counterexample goes to a trace file (--trace-out, or ./traces/...).
 //
 // Arguments are validated with zod; a wrong one is reported with what is
-// allowed instead. `main(argv, registry, io)` is exported so tests can run the
-// command line in process against test-only specs.
+// allowed instead. The checker knows no spec: `main(argv, registry, io,
+// registryModule)` takes the registry, so cli/check.ts runs it over the real
+// specs (cli/specs.ts) and tests run it in process against test-only ones.
 
-import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { check, type CheckReport, ModelError, type Strategy } from './check.ts';
-import { checkParallel } from './parallel.ts';
+import { assert, assertNever } from '../lib/assert.ts';
+import { check, type CheckReport, ModelError, type SequentialStrategy, type Strategy } from './check.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
 import { defaultTracePath, formatBounds, formatReport, formatTrace, writeTraceFile } from './report.ts';
-import { findSpec, specs } from './specs.ts';
 
 export interface CliIo {
   out(text: string): void;
@@ -56,13 +55,15 @@ export class UsageError extends Error {
 const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
 const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers']);
 
-/** The module workers import to find a registered spec (parallel.ts). */
-const SPECS_MODULE = new URL('./specs.ts', import.meta.url).href;
-
 interface Tokens {
   readonly positionals: string[];
   /** Option name (without `--`) to its value; `true` when given without one. */
   readonly options: Map<string, string | true>;
+}
+
+/** The spec registered under `name`, or undefined. */
+export function findSpec(name: string, registry: readonly SpecDefinition[]): SpecDefinition | undefined {
+  return registry.find((spec) => spec.name === name);
 }
 
 export function tokenize(argv: readonly string[]): Tokens {
@@ -140,12 +141,12 @@ function boundSchema(spec: SpecDefinition, name: string, defaultValue: BoundValu
 
 const listOf = (names: readonly string[]) => (names.length === 0 ? '(none)' : names.join(', '));
 
-export interface RunConfig {
+export interface RunConfig<T extends Strategy = Strategy> {
   readonly spec: SpecDefinition;
   readonly preset: Preset;
   readonly bounds: Bounds;
   readonly mutant: string | undefined;
-  readonly strategy: Strategy;
+  readonly strategy: T;
   readonly statesMax: number | undefined;
   readonly traceOut: string | undefined;
   /** Where trace files go without --trace-out (default ./traces). */
@@ -160,7 +161,7 @@ export function presetBounds(spec: SpecDefinition, preset: Preset): Record<strin
   return { ...bounds, ...preset.bounds };
 }
 
-function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDefinition[]): RunConfig {
+function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDefinition[], registryModule: string | undefined): RunConfig {
   const names = registry.map((s) => s.name);
   if (tokens.positionals.length === 0) throw new UsageError(`which spec? registered: ${listOf(names)}`);
   if (tokens.positionals.length > 1) throw new UsageError(`one spec at a time, got: ${tokens.positionals.join(' ')}`);
@@ -195,6 +196,9 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
   if (options.depth !== undefined && options.simulate === undefined && options.dfs !== true) {
     throw new UsageError('--depth only applies to --dfs and --simulate');
   }
+  if (options.workers !== undefined && (options.dfs === true || options.simulate !== undefined)) {
+    throw new UsageError('--workers only applies to breadth-first search');
+  }
   let strategy: Strategy;
   if (options.simulate !== undefined) {
     strategy = {
@@ -206,6 +210,10 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     };
   } else if (options.dfs === true) {
     strategy = options.depth === undefined ? { kind: 'dfs' } : { kind: 'dfs', depthMax: options.depth };
+  } else if (options.workers !== undefined) {
+    // Each worker rebuilds the model from the registry's module (parallel-protocol.ts).
+    assert(registryModule !== undefined, '--workers needs the module that exports the registry');
+    strategy = { kind: 'parallel-bfs', workers: options.workers, rebuild: { module: registryModule, name: spec.name, bounds, mutant } };
   } else {
     strategy = { kind: 'bfs' };
   }
@@ -239,6 +247,11 @@ export function reproduceCommand(config: RunConfig): string {
     case 'simulate':
       parts.push('--simulate', String(strategy.walks), '--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
       break;
+    case 'parallel-bfs':
+      parts.push('--workers', String(strategy.workers));
+      break;
+    default:
+      assertNever(strategy, 'strategy');
   }
   if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
   return parts.join(' ');
@@ -249,18 +262,14 @@ export interface RunResult {
   readonly traceFiles: string[];
 }
 
-/** Checks one configuration, writes a trace file per violation, prints the report. */
-export function execute(config: RunConfig, io: CliIo): RunResult {
+/** Checks one configuration, writes a trace file per violation, prints the report (asynchronously for --workers). */
+export function execute(config: RunConfig<SequentialStrategy>, io: CliIo): RunResult;
+export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult>;
+export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult> {
   const model = config.spec.build(config.bounds, config.mutant);
   const options = { strategy: config.strategy, progress: io.progress, ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }) };
-  return present(config, io, check(model, options));
-}
-
-/** The same with the parallel search (BFS only); workers load the spec from `registryModule`. */
-export async function executeParallel(config: RunConfig, io: CliIo, registryModule: string, workers: number): Promise<RunResult> {
-  const source = { module: registryModule, name: config.spec.name };
-  const options = { workers, progress: io.progress, ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }) };
-  return present(config, io, await checkParallel(source, config.bounds, config.mutant, options));
+  const report = check(model, options);
+  return report instanceof Promise ? report.then((r) => present(config, io, r)) : present(config, io, report);
 }
 
 /** Writes the trace files and prints the report (and the JSON line with --json). */
@@ -341,13 +350,13 @@ function printListing(registry: readonly SpecDefinition[], json: boolean, io: Cl
 
 // --- Entry point -----------------------------------------------------------------------------
 
-/** Runs the command line; returns the exit code (0 no violation, 1 violation, 2 bad usage). */
-export function main(
-  argv: readonly string[],
-  registry: readonly SpecDefinition[] = specs,
-  io: CliIo = processIo,
-  registryModule: string = SPECS_MODULE,
-): number | Promise<number> {
+/**
+ * Runs the command line over `registry`; returns the exit code (0 no
+ * violation, 1 violation, 2 bad usage), asynchronously with --workers, whose
+ * threads import `registryModule` (a file URL exporting the registry) to
+ * rebuild the spec.
+ */
+export function main(argv: readonly string[], registry: readonly SpecDefinition[], io: CliIo = processIo, registryModule?: string): number | Promise<number> {
   try {
     const tokens = tokenize(argv);
     const globals: Record<string, string | true> = {};
@@ -364,15 +373,10 @@ export function main(
       printListing(registry, options.json === true, io);
       return 0;
     }
-    const config = resolveRun(tokens, options, registry);
-    if (options.workers !== undefined) {
-      if (config.strategy.kind !== 'bfs') throw new UsageError('--workers only applies to breadth-first search');
-      return executeParallel(config, io, registryModule, options.workers).then(
-        (result) => (result.report.violations.length > 0 ? 1 : 0),
-        (error: unknown) => reportCrash(error, io),
-      );
-    }
-    return execute(config, io).report.violations.length > 0 ? 1 : 0;
+    const config = resolveRun(tokens, options, registry, registryModule);
+    const exitCode = (result: RunResult) => (result.report.violations.length > 0 ? 1 : 0);
+    const result = execute(config, io);
+    return result instanceof Promise ? result.then(exitCode, (error: unknown) => reportCrash(error, io)) : exitCode(result);
   } catch (error) {
     return reportCrash(error, io);
   }
@@ -391,10 +395,4 @@ function reportCrash(error: unknown, io: CliIo): number {
     io.err(formatTrace(error.trace).join('\n'));
   }
   throw error;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  void Promise.resolve(main(process.argv.slice(2))).then((code) => {
-    process.exitCode = code;
-  });
 }

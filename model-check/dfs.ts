@@ -9,9 +9,10 @@
 // later on a shorter path, so a cut search may miss states that a BFS within
 // the same depth would reach; the report then says complete: false.
 
-import type { Trace, TraceStep } from './check.ts';
-import { type Exploration, modelError, type TraceSource } from './explore.ts';
+import type { Exploration } from './explore.ts';
+import type { TraceSource } from './properties.ts';
 import type { Model } from './model.ts';
+import { modelError, type Trace, type TraceStep } from './report-types.ts';
 
 const TICK_MASK = (1 << 12) - 1;
 

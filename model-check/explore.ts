@@ -1,46 +1,15 @@
-// What the three search engines (bfs.ts, dfs.ts, simulate.ts) share: the set
-// of fingerprints seen, the counters of the report, the bookkeeping of
-// `always` and `sometimes` properties, and the progress line on stderr.
+// What the three sequential search engines (bfs.ts, dfs.ts, simulate.ts)
+// share: the set of fingerprints seen, the counters of the report, the
+// property bookkeeping (properties.ts, which the parallel search shares too),
+// the state and time budgets, and the progress line on stderr.
 //
-// The engines call `checkProperties` once per new distinct state. It does not
-// take a callback for the counterexample (a closure per state would allocate
-// in the hot loop); instead the engine implements TraceSource and passes a
-// number that identifies the state (its index in BFS), and the trace is only
-// built when a property actually fails or a `sometimes` is first reached.
+// The engines call `checkProperties` once per new distinct state, passing
+// themselves as the TraceSource and a number identifying the state.
 
-import type { SometimesReport, Trace, ViolationReport } from './check.ts';
 import { Fingerprinter } from './fingerprint.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
-import type { Model, Property } from './model.ts';
-
-export interface TraceSource {
-  /** The path to the state identified by `ref` (what `ref` means is the engine's business). */
-  trace(ref: number): Trace;
-}
-
-/**
- * The model itself threw (a failed assertion in a spec's step, usually): the
- * error carries the path to the state being expanded and the action being
- * tried, so the spec's author can replay it.
- */
-export class ModelError extends Error {
-  override readonly name = 'ModelError';
-  constructor(
-    message: string,
-    readonly trace: Trace,
-    options: { cause: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** Wraps what a model threw while expanding the last state of `trace`, trying `action` (if known). */
-export function modelError(error: unknown, trace: Trace, action: string | undefined): ModelError {
-  if (error instanceof ModelError) return error;
-  const what = action === undefined ? 'computing its enabled actions' : `trying ${action}`;
-  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new ModelError(`the model threw at depth ${trace.steps.length} while ${what}: ${reason}`, trace, { cause: error });
-}
+import type { Model } from './model.ts';
+import { PropertyBook, type TraceSource } from './properties.ts';
 
 export interface ExplorationOptions {
   readonly statesMax: number;
@@ -54,17 +23,11 @@ const PROGRESS_INTERVAL_MS = 1000;
 export class Exploration<S, A> {
   readonly seen = new FingerprintSet();
   readonly fingerprinter: Fingerprinter<S>;
-  readonly violations: ViolationReport[] = [];
-  readonly sometimesReports: SometimesReport[];
+  readonly properties: PropertyBook<S>;
   generated = 0;
   maxDepth = 0;
   readonly statesMax: number;
 
-  private readonly always: Property<S>[];
-  private readonly alwaysReported: boolean[];
-  private readonly sometimes: Property<S>[];
-  private sometimesPending: number;
-  private readonly stopAtFirstViolation: boolean;
   private readonly progress: boolean;
   private progressAtMs = 0;
   private progressStartMs = 0;
@@ -74,13 +37,8 @@ export class Exploration<S, A> {
 
   constructor(model: Model<S, A>, options: ExplorationOptions) {
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
-    this.always = model.properties.filter((p) => p.kind === 'always');
-    this.alwaysReported = this.always.map(() => false);
-    this.sometimes = model.properties.filter((p) => p.kind === 'sometimes');
-    this.sometimesPending = this.sometimes.length;
-    this.sometimesReports = this.sometimes.map((p) => ({ property: p.name, description: p.description, reached: false }));
+    this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
     this.statesMax = options.statesMax;
-    this.stopAtFirstViolation = options.stopAtFirstViolation;
     this.progress = options.progress;
     this.progressStartMs = Date.now();
     this.progressAtMs = this.progressStartMs + PROGRESS_INTERVAL_MS;
@@ -108,29 +66,7 @@ export class Exploration<S, A> {
    */
   checkProperties(state: S, depth: number, source: TraceSource, ref: number): boolean {
     if (depth > this.maxDepth) this.maxDepth = depth;
-    const always = this.always;
-    let stop = false;
-    for (let i = 0; i < always.length; i++) {
-      if (this.alwaysReported[i]) continue;
-      const property = always[i]!;
-      if (!property.holds(state)) {
-        this.alwaysReported[i] = true;
-        this.violations.push({ property: property.name, description: property.description, depth, trace: source.trace(ref) });
-        if (this.stopAtFirstViolation) stop = true;
-      }
-    }
-    if (this.sometimesPending > 0) {
-      const sometimes = this.sometimes;
-      for (let i = 0; i < sometimes.length; i++) {
-        const report = this.sometimesReports[i]!;
-        if (report.reached || !sometimes[i]!.holds(state)) continue;
-        report.reached = true;
-        report.depth = depth;
-        report.trace = source.trace(ref);
-        this.sometimesPending--;
-      }
-    }
-    return stop;
+    return this.properties.check(state, depth, source, ref);
   }
 
   /**

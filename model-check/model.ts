@@ -1,7 +1,8 @@
 // The model checker's whole view of a protocol (after stateright's Model and
 // TLC's Init/Next/Invariant/CONSTRAINT): initial states, enabled actions, the
 // next state, properties and a boundary. The checker knows nothing else about
-// any protocol; a spec plugs in by exporting a SpecDefinition (see specs.ts).
+// any protocol; a spec plugs in by exporting a SpecDefinition (registered in
+// cli/specs.ts, outside this folder).
 
 /**
  * Where a state writes its canonical encoding. The checker hashes what is

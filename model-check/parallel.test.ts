@@ -3,19 +3,23 @@
 // Workers rebuild the toy specs from toys.ts.
 
 import { describe, expect, it } from 'vitest';
-import { check, ModelError } from './check.ts';
-import { checkParallel } from './parallel.ts';
+import { check, type CheckReport, ModelError } from './check.ts';
+import type { Bounds, SpecDefinition } from './model.ts';
 import { toyClockSpec, toyCrewSpec } from './toys.ts';
 
 const toys = new URL('./toys.ts', import.meta.url).href;
-const clock = { module: toys, name: 'toy-clock' };
-const crew = { module: toys, name: 'toy-crew' };
+
+/** check() with the parallel-bfs strategy, the workers rebuilding `spec` from toys.ts. */
+function checkParallel(spec: SpecDefinition, bounds: Bounds, mutant: string | undefined, options: { workers: number; capacityLog2?: number }): Promise<CheckReport> {
+  const rebuild = { module: toys, name: spec.name, bounds, mutant };
+  return check(spec.build(bounds, mutant), { strategy: { kind: 'parallel-bfs', ...options, rebuild } });
+}
 
 describe('parallel breadth-first search', () => {
   it('counts what the sequential search counts, through table growth from 16 slots', async () => {
     const bounds = { n: 60, withSometimes: true };
     const sequential = check(toyClockSpec.build(bounds, undefined), { progress: false });
-    const parallel = await checkParallel(clock, bounds, undefined, { workers: 2, capacityLog2: 4 });
+    const parallel = await checkParallel(toyClockSpec, bounds, undefined, { workers: 2, capacityLog2: 4 });
     expect(parallel).toMatchObject({ strategy: 'bfs', complete: true, distinctStates: 61 * 61, generatedStates: 1 + 2 * 60 * 61, maxDepth: 120, violations: [] });
     expect(parallel.generatedStates).toBe(sequential.generatedStates);
     expect(parallel.sometimes).toMatchObject([{ property: 'HandAReachesN', reached: true, depth: 60 }]);
@@ -23,14 +27,14 @@ describe('parallel breadth-first search', () => {
   });
 
   it('applies symmetry in every worker: 18 orbits of 81 states', async () => {
-    const withSymmetry = await checkParallel(crew, { servers: 3, symmetry: true }, undefined, { workers: 3 });
-    const without = await checkParallel(crew, { servers: 3, symmetry: false }, undefined, { workers: 2 });
+    const withSymmetry = await checkParallel(toyCrewSpec, { servers: 3, symmetry: true }, undefined, { workers: 3 });
+    const without = await checkParallel(toyCrewSpec, { servers: 3, symmetry: false }, undefined, { workers: 2 });
     expect(withSymmetry.distinctStates).toBe(18);
     expect(without.distinctStates).toBe(81);
   });
 
   it('reports a shortest counterexample that replays', async () => {
-    const report = await checkParallel(clock, { n: 5, withSometimes: false }, 'overflow', { workers: 2 });
+    const report = await checkParallel(toyClockSpec, { n: 5, withSometimes: false }, 'overflow', { workers: 2 });
     expect(report.complete).toBe(false);
     expect(report.violations).toHaveLength(1);
     const violation = report.violations[0]!;
@@ -40,7 +44,7 @@ describe('parallel breadth-first search', () => {
   });
 
   it('reports a model that throws as a ModelError with the path', async () => {
-    const failure = await checkParallel(crew, { servers: 3, symmetry: false }, 'throws', { workers: 2 }).catch((error: unknown) => error);
+    const failure = await checkParallel(toyCrewSpec, { servers: 3, symmetry: false }, 'throws', { workers: 2 }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ModelError);
     expect((failure as ModelError).message).toContain('while trying Elect(s2): Error: Elect(s2) is broken');
     expect((failure as ModelError).trace.steps).toEqual([]);

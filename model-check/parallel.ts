@@ -1,9 +1,13 @@
-// Breadth-first search on several worker threads (TLC's -workers), for
-// registered specs: a model is code, so each worker rebuilds it from the
-// spec's module, name, bounds and mutant. The workers share one fingerprint
-// set (shared-fingerprint-set.ts, lock-free inserts) and each keeps the
-// states it discovers (parallel-worker.ts), so states cross threads only when
-// the main thread evens out the frontiers at a level boundary.
+// Breadth-first search on several worker threads (TLC's -workers), the
+// `parallel-bfs` strategy of check(): a model is code, so each worker rebuilds
+// it from a module, a spec name, bounds and mutant (parallel-protocol.ts). The
+// workers share one fingerprint set (shared-fingerprint-set.ts, lock-free
+// inserts) and each keeps the states it discovers (parallel-worker.ts), so
+// states cross threads only when the main thread evens out the frontiers at a
+// level boundary. Each worker checks properties on the states it finds with
+// its own PropertyBook (properties.ts) and sends its first verdicts; the main
+// thread adopts them into one book, shallowest first, as the sequential
+// search would have recorded them.
 //
 // Levels are synchronous, so depths, distinct and generated counts equal the
 // single-threaded search's, and every counterexample is still a shortest one
@@ -14,73 +18,30 @@
 // be plain data (as spec/ states are). A statesMax or time budget stops the
 // workers at their next state, so distinctStates may pass statesMax by a few
 // states per worker. Counterexamples are rebuilt on the main thread from the
-// workers' parent and action-ordinal arrays by replay, as in bfs.ts.
+// workers' parent and action-ordinal arrays by replay (paths.ts), as in bfs.ts.
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
-import type { CheckReport, SometimesReport, Trace, TraceStep, ViolationReport } from './check.ts';
-import { ModelError } from './explore.ts';
-import type { Bounds, Model, SpecDefinition } from './model.ts';
+import type { Model } from './model.ts';
+import type { ModelSource, ToMain, ToWorker } from './parallel-protocol.ts';
+import { STOP } from './parallel-protocol.ts';
+import { replayPath } from './paths.ts';
+import { PropertyBook, type TraceSource, type Verdict } from './properties.ts';
+import { modelError, type SearchOutcome, type Trace } from './report-types.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
-
-/** Where a worker finds the spec: a module (file URL) exporting it, or a `specs` array holding it. */
-export interface SpecSource {
-  readonly module: string;
-  readonly name: string;
-}
 
 export interface ParallelOptions {
   readonly workers: number;
-  readonly statesMax?: number;
-  readonly stopAtFirstViolation?: boolean;
-  readonly timeMaxMs?: number;
-  readonly progress?: boolean;
+  readonly rebuild: ModelSource;
+  readonly statesMax: number;
+  readonly stopAtFirstViolation: boolean;
+  readonly timeMaxMs: number;
+  readonly progress: boolean;
   /** The shared table's initial size (tests use a small one to exercise growth). */
-  readonly capacityLog2?: number;
-}
-
-/** A property verdict found by a worker: a violated `always` or a reached `sometimes`. */
-export interface Found {
-  readonly kind: 'always' | 'sometimes';
-  readonly property: string;
-  readonly ref: number;
-  readonly depth: number;
-}
-
-export type ToWorker =
-  | { readonly type: 'seed' }
-  | { readonly type: 'level' }
-  | { readonly type: 'resume' }
-  | { readonly type: 'table'; readonly table: SharedArrayBuffer }
-  | { readonly type: 'give'; readonly count: number }
-  | { readonly type: 'take'; readonly states: unknown[]; readonly refs: number[] }
-  | { readonly type: 'finish' };
-
-export type ToMain =
-  | { readonly type: 'ok' }
-  | { readonly type: 'ran'; readonly status: 'done' | 'paused' | 'stopped'; readonly generated: number; readonly nextSize: number; readonly found: Found[] }
-  | { readonly type: 'given'; readonly states: unknown[]; readonly refs: number[] }
-  | { readonly type: 'arrays'; readonly parent: Int32Array; readonly ordinal: Int32Array }
-  | { readonly type: 'error'; readonly reason: string; readonly ref: number; readonly action: string | undefined };
-
-function isSpecDefinition(value: unknown): value is SpecDefinition {
-  return typeof value === 'object' && value !== null && typeof (value as SpecDefinition).build === 'function' && typeof (value as SpecDefinition).name === 'string';
-}
-
-/** Imports `module` and finds the spec called `name` among its exports (or in an exported array). */
-export async function findSpecIn(module: string, name: string): Promise<SpecDefinition> {
-  const exports = (await import(module)) as Record<string, unknown>;
-  for (const value of Object.values(exports)) {
-    if (isSpecDefinition(value) && value.name === name) return value;
-    if (Array.isArray(value)) {
-      const found = value.find((item) => isSpecDefinition(item) && item.name === name);
-      if (found !== undefined) return found as SpecDefinition;
-    }
-  }
-  throw new Error(`no spec named '${name}' exported by ${module}`);
+  readonly capacityLog2: number;
 }
 
 // Workers do not inherit tsx's module hooks, so each one registers tsx before importing the worker module.
@@ -117,7 +78,7 @@ class WorkerChannel {
     worker.on('exit', (code) => fail(new Error(`worker exited with code ${code}`)));
   }
 
-  request(message: ToWorker | { type: 'init'; init: unknown }): Promise<ToMain> {
+  request(message: ToWorker): Promise<ToMain> {
     assert(this.resolve === undefined, 'one request per worker at a time');
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
@@ -130,155 +91,186 @@ class WorkerChannel {
 
 const BALANCE_STATES_MIN = 64;
 
-export async function checkParallel(source: SpecSource, bounds: Bounds, mutant: string | undefined, options: ParallelOptions): Promise<CheckReport> {
-  const workers = options.workers;
-  assert(Number.isInteger(workers) && workers >= 1 && workers <= 64, () => `workers ${workers} must be 1..64`);
-  const startMs = performance.now();
-  const spec = await findSpecIn(source.module, source.name);
-  const model = spec.build(bounds, mutant) as Model<unknown, unknown>;
-  let table = SharedFingerprintSet.create(options.capacityLog2 ?? 16);
-  const control = new SharedArrayBuffer(4);
-  const stop = new Int32Array(control);
-  const channels = Array.from({ length: workers }, () => new WorkerChannel(spawnWorker()));
-  const timer = options.timeMaxMs === undefined ? undefined : setTimeout(() => Atomics.store(stop, 0, 1), options.timeMaxMs);
-  let progressShown = false;
-  const progressTimer = options.progress
-    ? setInterval(() => {
-        const elapsedS = (performance.now() - startMs) / 1000;
-        process.stderr.write(`\r${elapsedS.toFixed(0)}s  distinct ${table.size}  depth ${depth}  ${Math.round(table.size / elapsedS)} states/s  (${workers} workers)   `);
-        progressShown = true;
-      }, 1000)
-    : undefined;
+export async function parallelBreadthFirst<S, A>(model: Model<S, A>, options: ParallelOptions): Promise<SearchOutcome> {
+  return new ParallelSearch(model, options).run();
+}
 
-  const generated = new Array<number>(workers).fill(0);
-  const nextSizes = new Array<number>(workers).fill(0);
-  const found: Found[] = [];
-  let depth = 0;
-  let maxDepth = 0;
-  let stopped = false;
-  let error: { reason: string; ref: number; action: string | undefined } | undefined;
-  const parents: Int32Array[] = [];
-  const ordinals: Int32Array[] = [];
+type WorkerError = { readonly reason: string; readonly ref: number; readonly action: string | undefined };
 
-  const record = (w: number, reply: ToMain): ToMain => {
+/** The main thread's side: starts the workers, runs the levels, grows the table, and gathers the outcome. */
+class ParallelSearch<S, A> {
+  private readonly workers: number;
+  private table: SharedFingerprintSet;
+  private readonly control = new SharedArrayBuffer(4);
+  private readonly channels: WorkerChannel[];
+  private readonly generated: number[];
+  private readonly nextSizes: number[];
+  private readonly verdicts: Verdict<number>[] = [];
+  private depth = 0;
+  private maxDepth = 0;
+  private stopped = false;
+  private error: WorkerError | undefined;
+
+  constructor(
+    private readonly model: Model<S, A>,
+    private readonly options: ParallelOptions,
+  ) {
+    const workers = options.workers;
+    assert(Number.isInteger(workers) && workers >= 1 && workers <= 64, () => `workers ${workers} must be 1..64`);
+    this.workers = workers;
+    this.table = SharedFingerprintSet.create(options.capacityLog2);
+    this.generated = new Array<number>(workers).fill(0);
+    this.nextSizes = new Array<number>(workers).fill(0);
+    this.channels = Array.from({ length: workers }, () => new WorkerChannel(spawnWorker()));
+  }
+
+  async run(): Promise<SearchOutcome> {
+    const stopTimers = this.startTimers();
+    let paths: WorkerPaths<S, A>;
+    try {
+      await this.start();
+      while (this.error === undefined && !this.stopped && this.nextSizes.some((n) => n > 0)) await this.level();
+      paths = await this.collectPaths();
+    } finally {
+      stopTimers();
+      await Promise.all(this.channels.map((channel) => channel.worker.terminate()));
+    }
+    const error = this.error;
+    if (error !== undefined) {
+      const at = error.ref < 0 ? { initial: undefined, steps: [] } : paths.trace(error.ref);
+      throw modelError(error.reason, at, error.action);
+    }
+    return this.outcome(paths);
+  }
+
+  /** The time budget raises the stop flag; the progress line is printed once a second. Returns what stops both. */
+  private startTimers(): () => void {
+    const { timeMaxMs, progress } = this.options;
+    const startMs = performance.now();
+    const timer = Number.isFinite(timeMaxMs) ? setTimeout(() => Atomics.store(new Int32Array(this.control), STOP, 1), timeMaxMs) : undefined;
+    let progressShown = false;
+    const progressTimer = progress
+      ? setInterval(() => {
+          const elapsedS = (performance.now() - startMs) / 1000;
+          const size = this.table.size;
+          process.stderr.write(`\r${elapsedS.toFixed(0)}s  distinct ${size}  depth ${this.depth}  ${Math.round(size / elapsedS)} states/s  (${this.workers} workers)   `);
+          progressShown = true;
+        }, 1000)
+      : undefined;
+    return () => {
+      if (timer !== undefined) clearTimeout(timer);
+      if (progressTimer !== undefined) clearInterval(progressTimer);
+      if (progressShown) process.stderr.write('\n');
+    };
+  }
+
+  /** Every worker rebuilds the model; worker 0 adds the initial states. */
+  private async start(): Promise<void> {
+    const { rebuild, statesMax, stopAtFirstViolation } = this.options;
+    const { workers, control } = this;
+    await Promise.all(
+      this.channels.map((channel, workerId) =>
+        channel.request({ type: 'init', init: { rebuild, workerId, workers, table: this.table.buffer, control, statesMax, stopAtFirstViolation } }),
+      ),
+    );
+    this.record(0, await this.channels[0]!.request({ type: 'seed' }));
+  }
+
+  /** One level: even out the frontiers, expand them all, and grow the table each time the workers pause for it. */
+  private async level(): Promise<void> {
+    await balance(this.channels, this.nextSizes);
+    this.depth++;
+    let statuses = await Promise.all(this.channels.map(async (channel, w) => this.record(w, await channel.request({ type: 'level' }))));
+    while (this.error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
+      // Every worker has stopped adding (paused, done or stopped): grow the shared table.
+      this.table = this.table.grown();
+      await Promise.all(this.channels.map((channel) => channel.request({ type: 'table', table: this.table.buffer })));
+      const paused = statuses;
+      statuses = await Promise.all(
+        this.channels.map(async (channel, w) => {
+          const status = paused[w]!;
+          return status.type === 'ran' && status.status === 'paused' ? this.record(w, await channel.request({ type: 'resume' })) : status;
+        }),
+      );
+    }
+    if (this.nextSizes.some((n) => n > 0)) this.maxDepth = this.depth;
+  }
+
+  /** Takes in a worker's answer: its counts, its verdicts, whether it stopped or failed. */
+  private record(w: number, reply: ToMain): ToMain {
     if (reply.type === 'error') {
-      error ??= reply;
+      this.error ??= reply;
       return reply;
     }
     if (reply.type !== 'ran') return reply;
-    generated[w] = reply.generated;
-    nextSizes[w] = reply.nextSize;
-    found.push(...reply.found);
-    if (reply.status === 'stopped') stopped = true;
+    this.generated[w] = reply.generated;
+    this.nextSizes[w] = reply.nextSize;
+    this.verdicts.push(...reply.verdicts);
+    if (reply.status === 'stopped') this.stopped = true;
     // The worker that found a violation raised the stop flag, but it may have finished its level anyway.
-    if ((options.stopAtFirstViolation ?? true) && reply.found.some((f) => f.kind === 'always')) stopped = true;
+    if (this.options.stopAtFirstViolation && reply.verdicts.some((v) => v.kind === 'always')) this.stopped = true;
     return reply;
-  };
+  }
 
-  try {
-    await Promise.all(
-      channels.map((channel, workerId) =>
-        channel.request({
-          type: 'init',
-          init: { module: source.module, name: source.name, bounds, mutant, workerId, workers, table: table.buffer, control, statesMax: options.statesMax ?? Number.POSITIVE_INFINITY, stopAtFirstViolation: options.stopAtFirstViolation ?? true },
-        }),
-      ),
-    );
-    record(0, await channels[0]!.request({ type: 'seed' }));
-
-    while (error === undefined && !stopped && nextSizes.some((n) => n > 0)) {
-      await balance(channels, nextSizes);
-      depth++;
-      let statuses = await Promise.all(channels.map(async (channel, w) => record(w, await channel.request({ type: 'level' }))));
-      while (error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
-        // Every worker has stopped adding (paused, done or stopped): grow the shared table.
-        table = table.grown();
-        await Promise.all(channels.map((channel) => channel.request({ type: 'table', table: table.buffer })));
-        statuses = await Promise.all(
-          channels.map(async (channel, w) => {
-            const status = statuses[w]!;
-            return status.type === 'ran' && status.status === 'paused' ? record(w, await channel.request({ type: 'resume' })) : status;
-          }),
-        );
-      }
-      if (nextSizes.some((n) => n > 0)) maxDepth = depth;
-    }
-    for (const channel of channels) {
+  private async collectPaths(): Promise<WorkerPaths<S, A>> {
+    const parents: Int32Array[] = [];
+    const ordinals: Int32Array[] = [];
+    for (const channel of this.channels) {
       const reply = await channel.request({ type: 'finish' });
       assert(reply.type === 'arrays', () => `expected arrays from a worker, got ${reply.type}`);
       parents.push(reply.parent);
       ordinals.push(reply.ordinal);
     }
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    if (progressTimer !== undefined) clearInterval(progressTimer);
-    if (progressShown) process.stderr.write('\n');
-    await Promise.all(channels.map((channel) => channel.worker.terminate()));
+    return new WorkerPaths(this.model, this.workers, parents, ordinals);
   }
 
-  const inits = model.init();
-  const trace = (ref: number): Trace => {
+  private outcome(paths: WorkerPaths<S, A>): SearchOutcome {
+    // Levels are synchronous, so adopting the verdicts shallowest first (ties in
+    // the model's order of properties) records a shortest path per property and
+    // lists violations as the sequential search does.
+    const properties = this.model.properties;
+    const order = new Map(properties.map((p, i) => [p.name, i]));
+    const verdicts = this.verdicts.sort((a, b) => a.depth - b.depth || order.get(a.property)! - order.get(b.property)!);
+    const book = new PropertyBook<S>(properties, this.options.stopAtFirstViolation);
+    for (const verdict of verdicts) book.adopt(verdict, paths);
+    return {
+      complete: !this.stopped,
+      distinctStates: this.table.size,
+      generatedStates: this.generated.reduce((a, b) => a + b, 0),
+      maxDepth: Math.max(this.maxDepth, ...verdicts.map((v) => v.depth)),
+      violations: book.violations,
+      sometimes: book.sometimesReports,
+      fingerprintBytes: this.table.bytes,
+    };
+  }
+}
+
+/**
+ * The paths of the whole search, from every worker's parent table: a state's
+ * reference is `localIndex * workers + workerId` (parallel-worker.ts).
+ */
+class WorkerPaths<S, A> implements TraceSource {
+  private readonly inits: readonly S[];
+
+  constructor(
+    private readonly model: Model<S, A>,
+    private readonly workers: number,
+    private readonly parents: readonly Int32Array[],
+    private readonly ordinals: readonly Int32Array[],
+  ) {
+    this.inits = model.init();
+  }
+
+  trace(ref: number): Trace {
     const path: number[] = [];
-    let at = ref;
-    for (;;) {
-      const w = at % workers;
-      const local = Math.floor(at / workers);
-      const parent = parents[w]![local]!;
-      path.push(ordinals[w]![local]!);
-      if (parent === -1) break;
-      at = parent;
+    for (let at = ref; at !== -1; ) {
+      const w = at % this.workers;
+      const local = Math.floor(at / this.workers);
+      path.push(this.ordinals[w]![local]!);
+      at = this.parents[w]![local]!;
     }
-    let state: unknown = inits[path.pop()!]!;
-    const initial = model.view(state);
-    const steps: TraceStep[] = [];
-    while (path.length > 0) {
-      const action = model.actions(state)[path.pop()!];
-      assert(action !== undefined, 'replay: action no longer enabled; is the model deterministic?');
-      const next = model.next(state, action);
-      assert(next !== undefined, 'replay: action declined; is the model deterministic?');
-      steps.push({ action: model.formatAction(action), actionData: action, state: model.view(next) });
-      state = next;
-    }
-    return { initial, steps };
-  };
-
-  if (error !== undefined) {
-    const at = error.ref < 0 ? { initial: undefined, steps: [] } : trace(error.ref);
-    const what = error.action === undefined ? 'computing its enabled actions' : `trying ${error.action}`;
-    throw new ModelError(`the model threw at depth ${at.steps.length} while ${what}: ${error.reason}`, at, { cause: error.reason });
+    return replayPath(this.model, this.inits, path);
   }
-
-  // Levels are synchronous, so the shallowest verdict per property is a shortest path.
-  const shallowest = (kind: Found['kind'], property: string) =>
-    found.filter((f) => f.kind === kind && f.property === property).sort((a, b) => a.depth - b.depth)[0];
-  const violations: ViolationReport[] = [];
-  const sometimes: SometimesReport[] = [];
-  for (const property of model.properties) {
-    const verdict = shallowest(property.kind, property.name);
-    if (property.kind === 'always') {
-      if (verdict !== undefined) violations.push({ property: property.name, description: property.description, depth: verdict.depth, trace: trace(verdict.ref) });
-    } else if (verdict === undefined) {
-      sometimes.push({ property: property.name, description: property.description, reached: false });
-    } else {
-      sometimes.push({ property: property.name, description: property.description, reached: true, depth: verdict.depth, trace: trace(verdict.ref) });
-    }
-  }
-  // Keep violations in the order they were found (shallowest first), as the sequential search does.
-  violations.sort((a, b) => a.depth - b.depth);
-  const durationMs = performance.now() - startMs;
-  const distinctStates = table.size;
-  return {
-    strategy: 'bfs',
-    complete: !stopped,
-    distinctStates,
-    generatedStates: generated.reduce((a, b) => a + b, 0),
-    maxDepth: Math.max(maxDepth, ...found.map((f) => f.depth)),
-    durationMs: Math.round(durationMs),
-    statesPerSecond: durationMs > 0 ? Math.round((distinctStates * 1000) / durationMs) : 0,
-    violations,
-    sometimes,
-    fingerprintBytes: table.bytes,
-  };
 }
 
 /** Moves states from the fullest next frontiers to the emptiest until they are within a factor of each other. */

@@ -11,7 +11,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CheckReport, Trace } from './check.ts';
+import type { CheckReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
 
 export interface FieldChange {

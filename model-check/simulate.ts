@@ -9,9 +9,10 @@
 // successor within the boundary (a deadlock or the edge of the boundary).
 // The counterexample is the walk so far, kept in two reused arrays.
 
-import type { Trace, TraceStep } from './check.ts';
-import { type Exploration, modelError, type TraceSource } from './explore.ts';
+import type { Exploration } from './explore.ts';
+import type { TraceSource } from './properties.ts';
 import type { Model } from './model.ts';
+import { modelError, type Trace, type TraceStep } from './report-types.ts';
 import { Random } from '../lib/random.ts';
 
 const TICK_MASK = (1 << 12) - 1;

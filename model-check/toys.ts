@@ -2,7 +2,7 @@
 // report.test.ts): small enough that their state counts, depths and
 // counterexamples can be worked out by hand, and each exercising one part of
 // the engine (counting, shortest paths, symmetry, the boundary, sometimes).
-// Not registered in specs.ts: the CLI tests pass their own registry.
+// Not registered in cli/specs.ts: the command line's tests pass their own registry.
 
 import type { Bounds, Model, Permutation, Property, SpecDefinition, StateSink } from './model.ts';
 

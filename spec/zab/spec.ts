@@ -1,4 +1,4 @@
-// The ZAB SpecDefinition for the command line and CI (model-check/specs.ts):
+// The ZAB SpecDefinition for the command line and CI (cli/specs.ts):
 // named bounds, presets (ci first), mutants.
 
 import type { BoundDefinition, Bounds, Preset, SpecDefinition } from '../../model-check/model.ts';
