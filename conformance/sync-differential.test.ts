@@ -1,17 +1,20 @@
-// The leader's sync choice against spec/zab's syncFollower on random
-// histories and learner positions: the same mode, zxid and proposals, except
-// where spec/zab reads old proposals from the txn log (its case 4a, a DIFF
-// below the committedLog) and this core sends SNAP (README: no txnlog sync).
+// impl/quorum/peer's sync choice against spec/zab's syncFollower on random
+// histories and learner positions (a differential test, as etcd-io/raft's of
+// its fast commit-index code): the same mode, zxid and proposals, except where
+// spec/zab reads old proposals from the txn log (its case 4a, a DIFF below the
+// committedLog) and the core sends SNAP (impl/quorum/peer/README.md: no txnlog
+// sync). It lives in conformance because it reads both sides; impl never
+// imports spec.
 
 import { describe, expect, it } from 'vitest';
-import { restartFromDisk } from '../../../spec/zab/step.ts';
-import { syncFollower as specSyncFollower } from '../../../spec/zab/sync.ts';
-import type { Txn, ZabMessage, ZabNode } from '../../../spec/zab/types.ts';
-import { zxid as specZxid } from '../../../spec/zab/types.ts';
-import { startLeading, syncFollower } from './leader.ts';
-import { indexOfZxid, makeZxid } from './history.ts';
-import { seededRandom } from '../../../lib/random.ts';
-import type { LeaderPeer, PeerMessage, PeerTxn } from './types.ts';
+import { restartFromDisk } from '../spec/zab/step.ts';
+import { syncFollower as specSyncFollower } from '../spec/zab/sync.ts';
+import type { Txn, ZabMessage, ZabNode } from '../spec/zab/types.ts';
+import { zxid as specZxid } from '../spec/zab/types.ts';
+import { startLeading, syncFollower } from '../impl/quorum/peer/leader.ts';
+import { indexOfZxid, makeZxid } from '../impl/quorum/peer/history.ts';
+import { seededRandom } from '../lib/random.ts';
+import type { LeaderPeer, PeerMessage, PeerTxn } from '../impl/quorum/peer/types.ts';
 
 const toBig = (z: { epoch: number; counter: number }) => makeZxid(z.epoch, BigInt(z.counter));
 
