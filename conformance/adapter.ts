@@ -58,5 +58,5 @@ export interface Adapter<S, A> {
 }
 
 // The harness handles adapters of any state and action types.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any spec's state and action types (a Model is invariant in them, so unknown will not do)
 export type AnyAdapter = Adapter<any, any>;

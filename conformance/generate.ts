@@ -19,7 +19,7 @@ import { assert } from '../lib/assert.ts';
 import type { AnyAdapter } from './adapter.ts';
 import { ACTION_TAKEN, INIT_ACTION, makeTrace, NODES, NONDET_PICKS, type Trace, type TraceMeta, type TraceState } from './trace.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any spec's state and action types (a Model is invariant in them, so unknown will not do)
 type AnyModel = Model<any, any>;
 
 export interface Coverage {
@@ -99,7 +99,7 @@ export function generateCoverage(adapter: AnyAdapter, preset: string, options: C
 
   // The keys of the actions enabled in a state, computed once per state: the checker asks every
   // property of one state in turn, so remembering the last state is enough.
-  let lastState: unknown = undefined;
+  let lastState: unknown;
   let lastKeys = new Set<string>();
   const enabledKeys = (state: unknown): Set<string> => {
     if (state === lastState) return lastKeys;
@@ -180,7 +180,7 @@ export function randomWalks(adapter: AnyAdapter, preset: string, options: WalkOp
     let state = init;
     while (actions.length < options.depthMax) {
       const enabled = [...model.actions(state)];
-      let next: unknown = undefined;
+      let next: unknown;
       // Draw without replacement until an action is really enabled (next may decline one).
       while (enabled.length > 0 && next === undefined) {
         const i = random.nextInt(enabled.length);

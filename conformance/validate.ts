@@ -21,7 +21,7 @@ import type { AnyAdapter } from './adapter.ts';
 import { successor } from './generate.ts';
 import { ACTION_TAKEN, canonical, NODES, type ItfValue, type NodeProjection, type Trace } from './trace.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any spec's state and action types (a Model is invariant in them, so unknown will not do)
 type AnyModel = Model<any, any>;
 
 export interface ValidateOptions {

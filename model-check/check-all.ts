@@ -10,7 +10,7 @@
 // printed, and the others still run.
 
 import { ModelError } from './check.ts';
-import { type CliIo, execute, presetBounds, processIo } from './cli.ts';
+import { type CliIo, execute, presetBounds, processIo, type RunResult } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
 import { formatTrace } from './report.ts';
 
@@ -65,7 +65,7 @@ function checkPreset(spec: SpecDefinition, preset: SpecDefinition['presets'][num
     traceDirectory,
     json: false,
   };
-  let report;
+  let report: RunResult['report'];
   try {
     report = execute(config, io).report;
   } catch (error) {

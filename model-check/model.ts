@@ -126,6 +126,6 @@ export interface SpecDefinition {
   readonly presets: readonly Preset[];
   readonly mutants: readonly MutantDefinition[];
   // The state and action types are the spec's own; the checker is generic over them.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the spec's own state and action types, which the checker is generic over
   build(bounds: Bounds, mutant: string | undefined): Model<any, any>;
 }

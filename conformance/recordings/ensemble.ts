@@ -553,7 +553,7 @@ export function mergeMembers(recorded: Members, description = 'a recorded ensemb
 
   // The first process start of every member is the initial state (spec/zab starts every server at once).
   const tracks = new Map<number, Track>();
-  const startOf = (sid: number, lines: readonly MemberLine[], from: number): Track => {
+  const startOf = (_sid: number, lines: readonly MemberLine[], from: number): Track => {
     const detail = lines[from]!.detail ?? '';
     const num = (name: string) => /0x[0-9a-f]+|\d+/.exec(new RegExp(`${name} (0x[0-9a-f]+|\\d+)`).exec(detail)?.[1] ?? '0')![0];
     const acceptedEpoch = Number(num('acceptedEpoch'));

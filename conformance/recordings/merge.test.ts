@@ -156,7 +156,7 @@ describe('a crash', () => {
   it('is placed where the followers noticed it, and takes them to LOOKING in the same step', () => {
     const start = (sid: number, tUs: number, last = '0x0'): MemberLine => ({ tUs, sid, run: 0, kind: 'start', detail: `acceptedEpoch 0 currentEpoch 0 lastLoggedZxid ${last}` });
     const elected = (sid: number, tUs: number, what: string): MemberLine => ({ tUs, sid, run: 1, kind: 'elected', detail: what });
-    const disc = (sid: number, role: 'LEADING' | 'FOLLOWING'): MemberPeer => ({ role, phase: 'DISCOVERY', acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0', syncedZxid: '0x0', leader: 3 });
+    const disc = (_sid: number, role: 'LEADING' | 'FOLLOWING'): MemberPeer => ({ role, phase: 'DISCOVERY', acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0', syncedZxid: '0x0', leader: 3 });
     const lookingPeer: MemberPeer = { role: 'LOOKING', acceptedEpoch: 0, currentEpoch: 0, lastZxid: '0x0', lastCommittedZxid: '0x0', syncedZxid: '0x0' };
     const members = new Map<number, MemberLine[]>([
       [1, [start(1, 0), elected(1, 10, 'FOLLOWING leader 3'), step(20, { type: 'ConnectToLeader' }, disc(1, 'FOLLOWING'), 1), step(90, { type: 'LeaderLost' }, lookingPeer, 1)]],

@@ -648,6 +648,30 @@ export interface ProcessCliIo {
   err(text: string): void;
 }
 
+const processesOptions = {
+  processes: { type: 'boolean' },
+  count: { type: 'string' },
+  seed: { type: 'string' },
+  depth: { type: 'string' },
+  preset: { type: 'string', multiple: true },
+  trace: { type: 'string', multiple: true },
+  judge: { type: 'string' },
+  bugs: { type: 'string' },
+  'no-scenarios': { type: 'boolean' },
+  'allow-known': { type: 'boolean' },
+  'strict-discovery': { type: 'boolean' },
+  // The default since the in-process replay made it one; still accepted.
+  'discovery-timeout': { type: 'boolean' },
+  coverage: { type: 'boolean' },
+  'states-max': { type: 'string' },
+  'step-timeout': { type: 'string' },
+  json: { type: 'boolean' },
+  } as const;
+
+function parseProcessesArgs(args: readonly string[]) {
+  return parseArgs({ args: [...args], allowPositionals: false, options: processesOptions }).values;
+}
+
 /**
  * `replay --processes [--count N] [--seed S] [--depth D] [--preset P ...] [--trace FILE ... [--judge J]]
  * [--bugs B,...] [--no-scenarios] [--coverage [--states-max N]] [--allow-known] [--strict-discovery]
@@ -657,31 +681,9 @@ export interface ProcessCliIo {
  * divergence or an invalid trace, 2 on bad usage.
  */
 export async function processesCommand(args: readonly string[], io: ProcessCliIo): Promise<number> {
-  let values;
+  let values: ReturnType<typeof parseProcessesArgs>;
   try {
-    values = parseArgs({
-      args: [...args],
-      allowPositionals: false,
-      options: {
-        processes: { type: 'boolean' },
-        count: { type: 'string' },
-        seed: { type: 'string' },
-        depth: { type: 'string' },
-        preset: { type: 'string', multiple: true },
-        trace: { type: 'string', multiple: true },
-        judge: { type: 'string' },
-        bugs: { type: 'string' },
-        'no-scenarios': { type: 'boolean' },
-        'allow-known': { type: 'boolean' },
-        'strict-discovery': { type: 'boolean' },
-        // The default since the in-process replay made it one; still accepted.
-        'discovery-timeout': { type: 'boolean' },
-        coverage: { type: 'boolean' },
-        'states-max': { type: 'string' },
-        'step-timeout': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }).values;
+    values = parseProcessesArgs(args);
   } catch (error) {
     io.err(`${(error as Error).message}\n${PROCESSES_USAGE}`);
     return 2;

@@ -21,7 +21,7 @@ export function parseProperties(text: string): { readonly properties: readonly P
       logical = logical.slice(0, -1) + physical[++i]!.replace(/^[ \t\f]+/, '');
     }
     const { key, rest } = splitKey(logical);
-    const property = { key: unescape(key), value: unescape(rest).trim(), line: lineNumber };
+    const property = { key: unescapeProperty(key), value: unescapeProperty(rest).trim(), line: lineNumber };
     const previous = byKey.get(property.key);
     if (previous !== undefined) duplicates.push(previous);
     byKey.delete(property.key); // keep file order of the last occurrence
@@ -48,10 +48,10 @@ function splitKey(line: string): { key: string; rest: string } {
   return { key, rest };
 }
 
-function unescape(text: string): string {
-  return text.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, escape: string) => {
-    if (escape.length === 5) return String.fromCharCode(parseInt(escape.slice(1), 16));
-    switch (escape) {
+function unescapeProperty(text: string): string {
+  return text.replace(/\\(u[0-9a-fA-F]{4}|.)/g, (_, escaped: string) => {
+    if (escaped.length === 5) return String.fromCharCode(parseInt(escaped.slice(1), 16));
+    switch (escaped) {
       case 't':
         return '\t';
       case 'n':
@@ -61,7 +61,7 @@ function unescape(text: string): string {
       case 'f':
         return '\f';
       default:
-        return escape;
+        return escaped;
     }
   });
 }

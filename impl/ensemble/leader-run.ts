@@ -221,7 +221,7 @@ class LeaderRun {
           return;
         }
         // Not serving yet: the session cannot be vouched for; the client tries again.
-        const valid = this.core !== undefined && this.core.revalidateSession(request.value.sessionId, request.value.timeoutMs);
+        const valid = this.core?.revalidateSession(request.value.sessionId, request.value.timeoutMs) === true;
         this.learners.get(coreId)?.send(revalidateReplyPacket(request.value.sessionId, valid));
         return;
       }

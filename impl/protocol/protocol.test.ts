@@ -30,7 +30,7 @@ const acl: R.ACL[] = [
 ];
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-type Fixture = { name: string; codec: R.Codec<any>; value: unknown };
+type Fixture = { name: string; codec: R.Codec<unknown>; value: unknown };
 const fixtures: Fixture[] = [
   { name: 'Id', codec: R.Id, value: { scheme: 'ip', id: '127.0.0.1' } },
   { name: 'ACL', codec: R.ACL, value: acl[1] },

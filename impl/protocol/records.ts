@@ -7,7 +7,7 @@
 // order in zookeeper.jute, which is the wire order. A small combinator keeps each
 // record one declaration, and `Infer<>` gives its TypeScript type.
 
-import { JuteReader, JuteWriter, JuteDecodeError } from './jute.ts';
+import { type JuteReader, type JuteWriter, JuteDecodeError } from './jute.ts';
 import { OpCode } from './constants.ts';
 
 export interface Codec<T> {

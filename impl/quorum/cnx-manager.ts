@@ -181,7 +181,7 @@ export class QuorumCnxManager {
     this.sockets.clear();
     this.connections.clear();
     const server = this.server;
-    if (server !== undefined && server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   // ---- connecting ---------------------------------------------------------------

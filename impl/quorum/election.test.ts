@@ -232,7 +232,7 @@ describe('joining servers that are already out of the election', () => {
   const started = startElection(three, inputs(1, 5)).state; // round 1
 
   it('FOLLOWING and LEADING votes from a quorum in another round decide (outofelection), and the round is taken over', () => {
-    let s = receive(started, 2, note(vote(3, 4, 0), 7, 'FOLLOWING')).state;
+    const s = receive(started, 2, note(vote(3, 4, 0), 7, 'FOLLOWING')).state;
     expect(s.state).toBe('LOOKING');
     const { state, effects } = receive(s, 3, note(vote(3, 4, 0), 7, 'LEADING'));
     expect(state.state).toBe('FOLLOWING');

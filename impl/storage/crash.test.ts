@@ -67,6 +67,7 @@ describe('crash safety: every acknowledged append survives SIGKILL', () => {
       // No holes: the snapshot, then snapshotZxid+1..lastLoggedZxid, whatever was in flight at the kill.
       const zxids = recovery.records.map((r) => r.zxid);
       expect(zxids.every((z, i) => z === snapshotZxid + BigInt(i + 1))).toBe(true);
+      // biome-ignore lint/complexity/useMathMinMax: zxids are bigints, which Math.max does not take
       expect(recovery.lastLoggedZxid).toBeGreaterThanOrEqual(acked.reduce((a, b) => (a > b ? a : b)));
       expectedFrom = recovery.lastLoggedZxid + 1n;
       await storage.close();

@@ -6,7 +6,7 @@ import { afterEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFs, type FileHandleLike, type FsLayer } from './fs-layer.ts';
-import { type Result } from '../../lib/result.ts';
+import type { Result } from '../../lib/result.ts';
 import type { StorageError } from './storage-error.ts';
 
 export function temporaryDir(prefix = 'zk-storage-'): { readonly path: string; remove(): void } {

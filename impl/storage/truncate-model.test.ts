@@ -10,7 +10,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hex } from '../../lib/hex.ts';
 import { Storage } from './storage.ts';
 import type { Recovery } from './recovery.ts';
-import { type Result } from '../../lib/result.ts';
 import { temporaryDir, textOf, unwrap } from './test-support.ts';
 
 const dirs: { remove(): void }[] = [];

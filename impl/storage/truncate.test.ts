@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { logHeaderBytes, recordBytes } from './record-format.ts';
 import { Storage, type StorageOptions } from './storage.ts';
 import type { Recovery } from './recovery.ts';
-import { type Result } from '../../lib/result.ts';
+import type { Result } from '../../lib/result.ts';
 import type { StorageError } from './storage-error.ts';
 import { CountingFs, CrashingFs, payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
 
@@ -365,7 +365,7 @@ describe('a crash at any point of a truncation leaves the history before it or a
     expect(calls.length).toBeGreaterThan(15);
     expect(outcomes.length).toBe(calls.length);
     // Before the intent's rename every crash leaves the old history; from it on, the new.
-    const commit = calls.findIndex((c) => c === 'rename truncate.6.tmp to truncate.6');
+    const commit = calls.indexOf('rename truncate.6.tmp to truncate.6');
     expect(commit).toBeGreaterThan(0);
     expect(outcomes.slice(0, commit + 1).every((o) => o === 'old')).toBe(true);
     expect(outcomes.slice(commit + 1).every((o) => o === 'new')).toBe(true);
@@ -483,7 +483,7 @@ describe('installSnapshot (SNAP) replaces the whole history', () => {
       (storage) => storage.installSnapshot(12n, new TextEncoder().encode("leader's tree at 12")),
       (last) => last + 1n,
     );
-    const commit = calls.findIndex((c) => c === 'rename install.c.tmp to install.c');
+    const commit = calls.indexOf('rename install.c.tmp to install.c');
     expect(commit).toBeGreaterThan(0);
     expect(outcomes.length).toBe(calls.length);
     expect(outcomes.slice(0, commit + 1).every((o) => o === 'old')).toBe(true);

@@ -13,6 +13,7 @@ export type ZkClient = {
   close(): void;
   once(event: string, cb: (...args: unknown[]) => void): void;
   getSessionId(): Buffer;
+  // biome-ignore lint/suspicious/noExplicitAny: node-zookeeper-client ships no types; each call site names what it expects
   [method: string]: any;
 };
 
@@ -38,6 +39,7 @@ export function connectClient(target: number | string, sessionTimeoutMs = 4000, 
 }
 
 /** Calls a callback-style client method; resolves with its result (an array when it has several), rejects with its exception. */
+// biome-ignore lint/suspicious/noExplicitAny: as above, the untyped client's results
 export function call<T = any>(client: ZkClient, method: string, ...args: unknown[]): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
