@@ -1,9 +1,11 @@
 // What the scenario harnesses of the ZAB reducers (spec/zab, impl/quorum/peer)
 // share, as etcd-io/raft's interaction env gives its testdata files one
-// vocabulary: FIFO channels between numbered servers (one per ordered pair, as
-// TCP connections are), the `deliver` command over them, and the compact
-// printing of sets and records. It knows nothing of any protocol; a harness
-// decides what delivering a message means.
+// vocabulary: servers stepped one event at a time with every effect printed,
+// FIFO channels between them (one per ordered pair, as TCP connections are),
+// a queue of writes per server that `fsync` completes, the commands over
+// those (deliver, fsync, stabilize, status), and the compact printing of sets,
+// records and state lines. It knows nothing of any protocol: a harness
+// (ReducerHarness) says how its reducer steps, prints and carries effects out.
 
 import type { TestCase } from './datadriven.ts';
 
@@ -158,5 +160,137 @@ export class Transcript {
 
   toString(): string {
     return this.lines.join('\n');
+  }
+}
+
+/** What one step of a reducer returns (spec/common/transition.ts's Transition, without importing spec/). */
+export interface StepResult<N, F> {
+  readonly state: N;
+  readonly effects: readonly F[];
+}
+
+/**
+ * A scenario harness for a reducer whose servers talk over FIFO channels and
+ * write through a queue. Subclasses provide the protocol: how to step, how to
+ * print, what an effect and an fsync do, and their own commands (making a
+ * cluster, an election, ...). The shared commands are:
+ *   deliver [from=] [to=] [count=]   the messages in flight, channel by channel
+ *   fsync <id>...                    complete the server's queued writes
+ *   stabilize [quiet]                fsync and deliver until nothing is queued or in flight
+ *                                    (quiet: print only each running server's line at the end)
+ *   status [<id>...]                 each server's line, its disk and queue, and the messages in flight
+ * A step prints the event, its effects one per line, and `=> sN` with the
+ * fields it changed (or `unchanged` when the reducer declined the event).
+ */
+export abstract class ReducerHarness<N, E, F, M> {
+  protected nodes: (N | null)[] = [];
+  protected channels = new Channels<M>(0);
+  protected out = new Transcript();
+
+  /** Runs one command of a scenario file and returns its output. */
+  handle(tc: TestCase): string {
+    this.out = new Transcript();
+    if (!this.command(tc)) this.sharedCommand(tc);
+    return this.out.toString();
+  }
+
+  /** The harness's own commands; false when `tc` is not one of them. */
+  protected abstract command(tc: TestCase): boolean;
+  protected abstract step(node: N, event: E): StepResult<N, F>;
+  protected abstract receive(from: number, message: M): E;
+  protected abstract fields(node: N): Field[];
+  protected abstract describeEvent(id: number, event: E): string;
+  protected abstract formatEffect(effect: F): string;
+  protected abstract formatMessage(message: M): string;
+  /** Carries out one effect of server `id`'s step, in order. */
+  protected abstract carryOut(id: number, effect: F): void;
+  /** Server `id`'s step went from `before` to `after` and its effects are carried out. */
+  protected abstract afterStep(id: number, before: N, after: N): void;
+  protected abstract hasQueued(id: number): boolean;
+  /** Completes server `id`'s queued writes (the DiskSync), printing what reached the disk. */
+  protected abstract fsync(id: number): void;
+  /** The lines `status` prints under a server's own: its disk and queue. */
+  protected abstract describeStorage(id: number): string[];
+
+  protected ids(tc: TestCase): number[] {
+    return tc.positionals().map((id) => {
+      const n = Number(id);
+      if (!Number.isInteger(n) || n < 0 || n >= this.nodes.length) throw tc.error(`no server ${id}`);
+      return n;
+    });
+  }
+
+  protected node(id: number): N {
+    const node = this.nodes[id];
+    if (node === undefined || node === null) throw new Error(`s${id} is not running`);
+    return node;
+  }
+
+  /** Puts a message in flight, unless its receiver is down (TCP drops it with the connection). */
+  protected send(from: number, to: number, message: M): void {
+    if (this.nodes[to] !== null) this.channels.push(from, to, message);
+  }
+
+  protected describe(id: number): string {
+    return `s${id} ${formatFields(this.fields(this.node(id)))}`;
+  }
+
+  /** Steps server `id`, prints the event, its effects and what changed, and carries the effects out. */
+  protected apply(id: number, event: E): void {
+    const before = this.node(id);
+    const { state, effects } = this.step(before, event);
+    this.out.line(this.describeEvent(id, event));
+    if (state === before && effects.length === 0) {
+      this.out.line('unchanged', 1);
+      return;
+    }
+    for (const effect of effects) this.out.line(this.formatEffect(effect), 1);
+    this.nodes[id] = state;
+    const changes = formatChanges(this.fields(before), this.fields(state));
+    if (changes !== '') this.out.line(`=> s${id} ${changes}`, 1);
+    for (const effect of effects) this.carryOut(id, effect);
+    this.afterStep(id, before, state);
+  }
+
+  private sharedCommand(tc: TestCase): void {
+    switch (tc.command) {
+      case 'deliver':
+        deliverCommand(tc, this.channels, (from, to, message) => this.apply(to, this.receive(from, message)));
+        return;
+      case 'fsync':
+        for (const id of this.ids(tc)) this.fsync(id);
+        return;
+      case 'stabilize':
+        this.stabilize(tc.has('quiet'));
+        return;
+      case 'status': {
+        const ids = tc.positionals().length > 0 ? this.ids(tc) : this.nodes.map((_, id) => id);
+        for (const id of ids) {
+          this.out.line(this.nodes[id] === null ? `s${id} down` : this.describe(id));
+          for (const line of this.describeStorage(id)) this.out.line(line, 1);
+        }
+        for (const { from, to, messages } of this.channels.busy()) this.out.line(`s${from}->s${to} ${formatList(messages, (m) => `(${this.formatMessage(m)})`)}`);
+        return;
+      }
+      default:
+        throw tc.error('unknown command');
+    }
+  }
+
+  private stabilize(quiet: boolean): void {
+    const out = this.out;
+    if (quiet) this.out = new Transcript();
+    for (let round = 0; ; round++) {
+      if (round === 1000) throw new Error('stabilize: still busy after 1000 rounds');
+      const queued = this.nodes.flatMap((node, id) => (node !== null && this.hasQueued(id) ? [id] : []));
+      for (const id of queued) this.fsync(id);
+      const busy = this.channels.busy();
+      for (const { from, to, messages } of busy) {
+        for (let n = messages.length; n > 0; n--) this.apply(to, this.receive(from, this.channels.take(from, to)!));
+      }
+      if (queued.length === 0 && busy.length === 0) break;
+    }
+    this.out = out;
+    if (quiet) this.nodes.forEach((node, id) => node !== null && out.line(this.describe(id)));
   }
 }
