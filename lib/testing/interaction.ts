@@ -266,7 +266,7 @@ export abstract class ReducerHarness<N, E, F, M> {
       case 'status': {
         const ids = tc.positionals().length > 0 ? this.ids(tc) : this.nodes.map((_, id) => id);
         for (const id of ids) {
-          this.out.line(this.nodes[id] === null ? `s${id} down` : this.describe(id));
+          this.out.line(this.nodes[id] === null ? `s${id} not running` : this.describe(id));
           for (const line of this.describeStorage(id)) this.out.line(line, 1);
         }
         for (const { from, to, messages } of this.channels.busy()) this.out.line(`s${from}->s${to} ${formatList(messages, (m) => `(${this.formatMessage(m)})`)}`);
