@@ -20,9 +20,9 @@
 //   ----
 //   ----
 //
-// A directory's test file creates one handler per scenario file (the handler
-// keeps the scenario's state between commands) and calls runFile for each
-// file testdataFiles lists. The handler returns a command's output as text;
+// A directory's test file registers one test per scenario file with a fresh
+// handler (the handler keeps the scenario's state between commands):
+// `for (const s of scenarios(dir, newHandler)) it(s.name, s.run)`. The handler returns a command's output as text;
 // an argument it does not read is an error (a typo in a scenario must not pass
 // silently), and so is a command it does not know.
 //
@@ -38,7 +38,7 @@
 // the earlier ones left.
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** One argument of a command line: `key`, `key=value` or `key=(v1,v2,...)`. */
@@ -183,6 +183,15 @@ export function testdataFiles(dir: string | URL): string[] {
     .filter((name) => name.endsWith('.txt'))
     .sort()
     .map((name) => join(path, name));
+}
+
+/**
+ * The scenario files under `dir`, each with its name and a function that runs
+ * it through a fresh handler; a directory's test file registers one test per
+ * file: `for (const s of scenarios(dir, newHandler)) it(s.name, s.run)`.
+ */
+export function scenarios(dir: string | URL, newHandler: () => Handler): { readonly name: string; readonly run: () => void }[] {
+  return testdataFiles(dir).map((path) => ({ name: basename(path), run: () => runFile(path, newHandler()) }));
 }
 
 function runCase(testCase: TestCase, handler: Handler): string {

@@ -77,6 +77,16 @@ export function deliverCommand<M>(tc: TestCase, channels: Channels<M>, deliver: 
   return delivered;
 }
 
+/**
+ * The notation both ZAB harnesses use for a logged transaction,
+ * `epoch.counter:value` (1.2:7: the second proposal of epoch 1, carrying 7).
+ */
+export function parseTxnNotation(tc: TestCase, text: string): { epoch: number; counter: number; value: number } {
+  const match = /^(\d+)\.(\d+):(\d+)$/.exec(text);
+  if (match === null) throw tc.error(`txn ${text} is not epoch.counter:value`);
+  return { epoch: Number(match[1]), counter: Number(match[2]), value: Number(match[3]) };
+}
+
 /** A set of server ids kept as a bitmask, printed as {0,2}. */
 export function formatSet(mask: number): string {
   const ids: number[] = [];
@@ -91,8 +101,9 @@ export function formatList<T>(items: readonly T[], format: (item: T) => string):
 
 /**
  * A record such as a message or an effect printed as `TYPE key=value ...`,
- * its fields in declaration order; `formatValue` prints the protocol's own
- * values (zxids, transactions) and returns undefined for the rest.
+ * its fields in declaration order (a nested object without a type as
+ * `{key=value ...}`); `formatValue` prints the protocol's own values (zxids,
+ * transactions) and returns undefined for the rest.
  */
 export function formatRecord(record: { readonly type: string }, formatValue: (value: unknown) => string | undefined): string {
   const fields = Object.entries(record).filter(([key]) => key !== 'type');
@@ -100,8 +111,9 @@ export function formatRecord(record: { readonly type: string }, formatValue: (va
     const own = formatValue(value);
     if (own !== undefined) return own;
     if (Array.isArray(value)) return formatList(value, print);
-    if (value !== null && typeof value === 'object' && 'type' in value) return formatRecord(value as { type: string }, formatValue);
-    return String(value);
+    if (value === null || typeof value !== 'object') return String(value);
+    if ('type' in value) return formatRecord(value as { type: string }, formatValue);
+    return `{${Object.entries(value).map(([key, inner]) => `${key}=${print(inner)}`).join(' ')}}`;
   };
   return [record.type, ...fields.map(([key, value]) => `${key}=${print(value)}`)].join(' ');
 }
@@ -169,48 +181,85 @@ export interface StepResult<N, F> {
   readonly effects: readonly F[];
 }
 
+/** What a harness needs to know of a protocol's reducer and values. */
+export interface HarnessProtocol<N, E, F, M> {
+  step(node: N, event: E): StepResult<N, F>;
+  /** The event of a message delivered to a server. */
+  receive(from: number, message: M): E;
+  /** A server's state line (formatFields, formatChanges). */
+  fields(node: N): Field[];
+  /** The protocol's own values inside events, messages and effects (zxids, transactions); undefined for the rest. */
+  formatValue(value: unknown): string | undefined;
+}
+
 /**
  * A scenario harness for a reducer whose servers talk over FIFO channels and
- * write through a queue. Subclasses provide the protocol: how to step, how to
- * print, what an effect and an fsync do, and their own commands (making a
- * cluster, an election, ...). The shared commands are:
+ * write through a queue. Subclasses give the protocol (HarnessProtocol), what
+ * an effect and an fsync do, and what the commands every replicated log's story
+ * needs mean for it:
+ *   cluster ...                      fresh servers (the arguments are the harness's)
+ *   disk <id>... ...                 what a server has on disk (the arguments are the harness's)
+ *   elect <leader> [learners=(..)]   an election decides (the learners default to every other server)
+ *   request <leader> value=V         a client's write at the leader
+ *   crash <id>...                    memory and queue lost, channels emptied, the disk kept
+ * The commands whose meaning is the same for every protocol are:
  *   deliver [from=] [to=] [count=]   the messages in flight, channel by channel
  *   fsync <id>...                    complete the server's queued writes
  *   stabilize [quiet]                fsync and deliver until nothing is queued or in flight
  *                                    (quiet: print only each running server's line at the end)
+ *   disconnect <a> <b>               the channels between a and b empty; then what each
+ *                                    server hears of it (connectionLost)
  *   status [<id>...]                 each server's line, its disk and queue, and the messages in flight
- * A step prints the event, its effects one per line, and `=> sN` with the
- * fields it changed (or `unchanged` when the reducer declined the event).
+ * A step prints the event (`sF->sT MESSAGE` for a delivery), its effects one
+ * per line (`send sT MESSAGE` for an effect with `to` and `message`), and
+ * `=> sN` with the fields it changed, or `unchanged` when the reducer declined
+ * the event.
  */
-export abstract class ReducerHarness<N, E, F, M> {
+export abstract class ReducerHarness<N, E extends { readonly type: string }, F extends { readonly type: string }, M extends { readonly type: string }> {
   protected nodes: (N | null)[] = [];
   protected channels = new Channels<M>(0);
   protected out = new Transcript();
 
-  /** Runs one command of a scenario file and returns its output. */
-  handle(tc: TestCase): string {
+  constructor(private readonly protocol: HarnessProtocol<N, E, F, M>) {}
+
+  /** Runs one command of a scenario file and returns its output (a Handler, bound to this harness). */
+  readonly handle = (tc: TestCase): string => {
     this.out = new Transcript();
     if (!this.command(tc)) this.sharedCommand(tc);
     return this.out.toString();
-  }
+  };
 
-  /** The harness's own commands; false when `tc` is not one of them. */
-  protected abstract command(tc: TestCase): boolean;
-  protected abstract step(node: N, event: E): StepResult<N, F>;
-  protected abstract receive(from: number, message: M): E;
-  protected abstract fields(node: N): Field[];
-  protected abstract describeEvent(id: number, event: E): string;
-  protected abstract formatEffect(effect: F): string;
-  protected abstract formatMessage(message: M): string;
+  /** Commands of the harness's own beyond the shared ones; false when `tc` is not one of them. */
+  protected command(_tc: TestCase): boolean {
+    return false;
+  }
+  protected abstract cluster(tc: TestCase): void;
+  protected abstract setDisk(tc: TestCase, id: number): void;
+  protected abstract elect(tc: TestCase, leader: number): void;
+  /** The event of a client's write carrying `value`. */
+  protected abstract clientRequest(value: number): E;
+  /** What a crash loses besides memory and channels (the queue), and what it prints. */
+  protected abstract crashed(id: number): void;
   /** Carries out one effect of server `id`'s step, in order. */
   protected abstract carryOut(id: number, effect: F): void;
   /** Server `id`'s step went from `before` to `after` and its effects are carried out. */
   protected abstract afterStep(id: number, before: N, after: N): void;
+  /** The connection between a and b broke (its channels are empty already): step each as it hears of it. */
+  protected abstract connectionLost(a: number, b: number): void;
   protected abstract hasQueued(id: number): boolean;
   /** Completes server `id`'s queued writes (the DiskSync), printing what reached the disk. */
   protected abstract fsync(id: number): void;
   /** The lines `status` prints under a server's own: its disk and queue. */
   protected abstract describeStorage(id: number): string[];
+
+  /** A record (message, effect, queued write) as the harness prints it. */
+  protected format(record: { readonly type: string }): string {
+    const formatValue = this.protocol.formatValue;
+    if ('to' in record && 'message' in record && typeof record.to === 'number') {
+      return `${record.type} s${record.to} ${formatRecord(record.message as { type: string }, formatValue)}`;
+    }
+    return formatRecord(record, formatValue);
+  }
 
   protected ids(tc: TestCase): number[] {
     return tc.positionals().map((id) => {
@@ -232,31 +281,62 @@ export abstract class ReducerHarness<N, E, F, M> {
   }
 
   protected describe(id: number): string {
-    return `s${id} ${formatFields(this.fields(this.node(id)))}`;
+    return `s${id} ${formatFields(this.protocol.fields(this.node(id)))}`;
   }
 
   /** Steps server `id`, prints the event, its effects and what changed, and carries the effects out. */
-  protected apply(id: number, event: E): void {
+  protected apply(id: number, event: E, header = `s${id} ${this.format(event)}`): void {
     const before = this.node(id);
-    const { state, effects } = this.step(before, event);
-    this.out.line(this.describeEvent(id, event));
+    const { state, effects } = this.protocol.step(before, event);
+    this.out.line(header);
     if (state === before && effects.length === 0) {
       this.out.line('unchanged', 1);
       return;
     }
-    for (const effect of effects) this.out.line(this.formatEffect(effect), 1);
+    for (const effect of effects) this.out.line(this.format(effect), 1);
     this.nodes[id] = state;
-    const changes = formatChanges(this.fields(before), this.fields(state));
+    const changes = formatChanges(this.protocol.fields(before), this.protocol.fields(state));
     if (changes !== '') this.out.line(`=> s${id} ${changes}`, 1);
     for (const effect of effects) this.carryOut(id, effect);
     this.afterStep(id, before, state);
   }
 
+  private deliver(from: number, to: number, message: M): void {
+    this.apply(to, this.protocol.receive(from, message), `s${from}->s${to} ${this.format(message)}`);
+  }
+
   private sharedCommand(tc: TestCase): void {
     switch (tc.command) {
-      case 'deliver':
-        deliverCommand(tc, this.channels, (from, to, message) => this.apply(to, this.receive(from, message)));
+      case 'cluster':
+        return this.cluster(tc);
+      case 'disk':
+        for (const id of this.ids(tc)) this.setDisk(tc, id);
         return;
+      case 'elect': {
+        const [leader] = this.ids(tc);
+        if (leader === undefined) throw tc.error('names the leader');
+        return this.elect(tc, leader);
+      }
+      case 'request':
+        for (const id of this.ids(tc)) this.apply(id, this.clientRequest(tc.int('value')));
+        return;
+      case 'crash':
+        for (const id of this.ids(tc)) {
+          this.nodes[id] = null;
+          this.channels.clear(id);
+          this.crashed(id);
+        }
+        return;
+      case 'deliver':
+        deliverCommand(tc, this.channels, (from, to, message) => this.deliver(from, to, message));
+        return;
+      case 'disconnect': {
+        const [a, b] = this.ids(tc);
+        if (a === undefined || b === undefined) throw tc.error('names two servers');
+        this.channels.clear(a, b);
+        this.connectionLost(a, b);
+        return;
+      }
       case 'fsync':
         for (const id of this.ids(tc)) this.fsync(id);
         return;
@@ -269,7 +349,7 @@ export abstract class ReducerHarness<N, E, F, M> {
           this.out.line(this.nodes[id] === null ? `s${id} not running` : this.describe(id));
           for (const line of this.describeStorage(id)) this.out.line(line, 1);
         }
-        for (const { from, to, messages } of this.channels.busy()) this.out.line(`s${from}->s${to} ${formatList(messages, (m) => `(${this.formatMessage(m)})`)}`);
+        for (const { from, to, messages } of this.channels.busy()) this.out.line(`s${from}->s${to} ${formatList(messages, (m) => `(${this.format(m)})`)}`);
         return;
       }
       default:
@@ -286,7 +366,7 @@ export abstract class ReducerHarness<N, E, F, M> {
       for (const id of queued) this.fsync(id);
       const busy = this.channels.busy();
       for (const { from, to, messages } of busy) {
-        for (let n = messages.length; n > 0; n--) this.apply(to, this.receive(from, this.channels.take(from, to)!));
+        for (let n = messages.length; n > 0; n--) this.deliver(from, to, this.channels.take(from, to)!);
       }
       if (queued.length === 0 && busy.length === 0) break;
     }

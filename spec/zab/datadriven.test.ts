@@ -14,7 +14,7 @@
 // leader sends itself (its own ACK) goes through a channel like any other.
 //
 // Commands (server ids are numbers; txns are written epoch.counter:value), besides
-// deliver, fsync, stabilize and status (lib/testing/interaction.ts ReducerHarness):
+// deliver, fsync, stabilize, disconnect and status (lib/testing/interaction.ts):
 //   cluster voters=3 [observers=0] [mutant=NAME]   every server LOOKING over an empty disk
 //   disk <id>... [accepted=E] [current=E] [log=(1.1:1,...)] [snapshot=N]   restart from this disk
 //   elect <leader> [learners=(..)]   the oracle decides; each learner connects (FOLLOWERINFO/OBSERVERINFO)
@@ -23,8 +23,8 @@
 //   crash <id> | restart <id> | timeout <id>
 
 import { describe, it } from 'vitest';
-import { runFile, testdataFiles, type TestCase } from '../../lib/testing/datadriven.ts';
-import { bareField, Channels, field, formatList, formatRecord, formatSet, ReducerHarness, type Field } from '../../lib/testing/interaction.ts';
+import { scenarios, type TestCase } from '../../lib/testing/datadriven.ts';
+import { bareField, Channels, field, formatList, formatSet, parseTxnNotation, ReducerHarness, type Field, type HarnessProtocol } from '../../lib/testing/interaction.ts';
 import { lastProcessedZxid } from './election.ts';
 import { restartFromDisk, step, type DiskImage } from './step.ts';
 import { zxid, type ServerConfig, type Txn, type ZabEffect, type ZabEvent, type ZabMessage, type ZabNode, type Zxid } from './types.ts';
@@ -46,19 +46,6 @@ function formatValue(value: unknown): string | undefined {
   if ('epoch' in value && 'counter' in value) return formatZxid(value as Zxid);
   if ('zxid' in value && 'value' in value) return formatTxn(value as Txn);
   return undefined;
-}
-
-const formatMessage = (message: ZabMessage) => formatRecord(message, formatValue);
-
-function formatEffect(effect: ZabEffect | Queued): string {
-  if (effect.type === 'send' || effect.type === 'sendAfterSync') return `${effect.type} s${effect.to} ${formatMessage(effect.message)}`;
-  return formatRecord(effect, formatValue);
-}
-
-function parseTxn(tc: TestCase, text: string): Txn {
-  const match = /^(\d+)\.(\d+):(\d+)$/.exec(text);
-  if (match === null) throw tc.error(`txn ${text} is not epoch.counter:value`);
-  return { zxid: zxid(Number(match[1]), Number(match[2])), value: Number(match[3]) };
 }
 
 /** The fields of a server's line: its role and phase, then what says something in that role. */
@@ -97,78 +84,23 @@ function serverFields(node: ZabNode): Field[] {
   return fields;
 }
 
+const ZAB: HarnessProtocol<ZabNode, ZabEvent, ZabEffect, ZabMessage> = {
+  step,
+  receive: (from, message) => ({ type: 'Receive', from, message }),
+  fields: serverFields,
+  formatValue,
+};
+
 class ZabHarness extends ReducerHarness<ZabNode, ZabEvent, ZabEffect, ZabMessage> {
   private config: ServerConfig = { voters: 3, servers: 3, fle: false, mutant: undefined };
   private disks: DiskImage[] = [];
   private queues: Queued[][] = [];
 
-  protected command(tc: TestCase): boolean {
-    switch (tc.command) {
-      case 'cluster':
-        this.cluster(tc);
-        return true;
-      case 'disk':
-        for (const id of this.ids(tc)) this.setDisk(tc, id);
-        return true;
-      case 'elect':
-        this.elect(tc, this.ids(tc)[0]!);
-        return true;
-      case 'request':
-        for (const id of this.ids(tc)) this.apply(id, { type: 'ClientRequest', value: tc.int('value') });
-        return true;
-      case 'disconnect': {
-        const [learner, leader] = this.ids(tc) as [number, number];
-        this.channels.clear(learner, leader);
-        this.apply(learner, { type: 'LeaderLost' });
-        this.apply(leader, { type: 'LearnerLost', sid: learner });
-        return true;
-      }
-      case 'crash':
-        for (const id of this.ids(tc)) this.crash(id);
-        return true;
-      case 'restart':
-        for (const id of this.ids(tc)) this.restart(id);
-        return true;
-      case 'timeout':
-        for (const id of this.ids(tc)) this.apply(id, { type: 'StartLooking' });
-        return true;
-      default:
-        return false;
-    }
+  constructor() {
+    super(ZAB);
   }
 
-  protected step(node: ZabNode, event: ZabEvent) {
-    return step(node, event);
-  }
-
-  protected receive(from: number, message: ZabMessage): ZabEvent {
-    return { type: 'Receive', from, message };
-  }
-
-  protected fields(node: ZabNode): Field[] {
-    return serverFields(node);
-  }
-
-  protected describeEvent(id: number, event: ZabEvent): string {
-    switch (event.type) {
-      case 'Receive':
-        return `s${event.from}->s${id} ${formatMessage(event.message)}`;
-      case 'ElectionDecided':
-        return `s${id} ElectionDecided leader=${event.vote.leader}`;
-      default:
-        return `s${id} ${formatRecord(event, formatValue)}`;
-    }
-  }
-
-  protected formatEffect(effect: ZabEffect): string {
-    return formatEffect(effect);
-  }
-
-  protected formatMessage(message: ZabMessage): string {
-    return formatMessage(message);
-  }
-
-  private cluster(tc: TestCase): void {
+  protected cluster(tc: TestCase): void {
     const voters = tc.int('voters');
     const servers = voters + tc.int('observers', 0);
     this.config = { voters, servers, fle: false, mutant: tc.has('mutant') ? tc.string('mutant') : undefined };
@@ -179,19 +111,40 @@ class ZabHarness extends ReducerHarness<ZabNode, ZabEvent, ZabEffect, ZabMessage
     for (let id = 0; id < servers; id++) this.restart(id);
   }
 
-  private setDisk(tc: TestCase, id: number): void {
-    const log = tc.strings('log', []).map((text) => parseTxn(tc, text));
+  protected setDisk(tc: TestCase, id: number): void {
+    const log = tc.strings('log', []).map((text) => {
+      const { epoch, counter, value } = parseTxnNotation(tc, text);
+      return { zxid: zxid(epoch, counter), value };
+    });
     this.disks[id] = { log, acceptedEpoch: tc.int('accepted', 0), currentEpoch: tc.int('current', 0), lastSnapshot: tc.int('snapshot', 0) };
     this.restart(id);
   }
 
-  private elect(tc: TestCase, leader: number): void {
+  protected elect(tc: TestCase, leader: number): void {
     const node = this.node(leader);
     const vote = { leader, zxid: lastProcessedZxid(node), epoch: node.currentEpoch };
     const others = this.nodes.flatMap((n, id) => (id !== leader && n?.state === 'LOOKING' ? [id] : []));
     const learners = tc.ints('learners', others);
     for (const id of [leader, ...learners]) this.apply(id, { type: 'ElectionDecided', vote });
     for (const id of learners) this.apply(id, { type: 'ConnectToLeader' });
+  }
+
+  /** `restart <id>`: memory rebuilt from disk (NodeStart); `timeout <id>`: back to LOOKING (ZabTimeout). */
+  protected override command(tc: TestCase): boolean {
+    if (tc.command === 'restart') for (const id of this.ids(tc)) this.restart(id);
+    else if (tc.command === 'timeout') for (const id of this.ids(tc)) this.apply(id, { type: 'StartLooking' });
+    else return false;
+    return true;
+  }
+
+  protected clientRequest(value: number): ZabEvent {
+    return { type: 'ClientRequest', value };
+  }
+
+  /** `disconnect <learner> <leader>`: FollowerShutdown, then RemoveLearner. */
+  protected connectionLost(learner: number, leader: number): void {
+    this.apply(learner, { type: 'LeaderLost' });
+    this.apply(leader, { type: 'LearnerLost', sid: learner });
   }
 
   protected carryOut(id: number, effect: ZabEffect): void {
@@ -253,25 +206,23 @@ class ZabHarness extends ReducerHarness<ZabNode, ZabEvent, ZabEffect, ZabMessage
   protected fsync(id: number): void {
     this.out.line(`s${id} fsync`);
     if (this.queues[id]!.length === 0) this.out.line('nothing queued', 1);
-    for (const q of this.queues[id]!) this.out.line(formatEffect(q), 1);
+    for (const q of this.queues[id]!) this.out.line(this.format(q), 1);
     this.writeQueue(id);
   }
 
-  protected describeStorage(id: number): string[] {
+  private describeDisk(id: number): string {
     const disk = this.disks[id]!;
-    const queue = this.queues[id]!;
-    return [
-      `disk accepted=${disk.acceptedEpoch} current=${disk.currentEpoch} log=${formatTxns(disk.log)} snapshot=${disk.lastSnapshot}`,
-      ...(queue.length > 0 ? [`queue ${formatList(queue, formatEffect)}`] : []),
-    ];
+    return `disk accepted=${disk.acceptedEpoch} current=${disk.currentEpoch} log=${formatTxns(disk.log)} snapshot=${disk.lastSnapshot}`;
   }
 
-  private crash(id: number): void {
-    this.nodes[id] = null;
+  protected describeStorage(id: number): string[] {
+    const queue = this.queues[id]!;
+    return [this.describeDisk(id), ...(queue.length > 0 ? [`queue ${formatList(queue, (q) => this.format(q))}`] : [])];
+  }
+
+  protected crashed(id: number): void {
     this.queues[id] = [];
-    this.channels.clear(id);
-    const disk = this.disks[id]!;
-    this.out.line(`s${id} crashed; disk accepted=${disk.acceptedEpoch} current=${disk.currentEpoch} log=${formatTxns(disk.log)}`);
+    this.out.line(`s${id} crashed; ${this.describeDisk(id)}`);
   }
 
   private restart(id: number): void {
@@ -282,10 +233,5 @@ class ZabHarness extends ReducerHarness<ZabNode, ZabEvent, ZabEffect, ZabMessage
 }
 
 describe('spec/zab scenarios (testdata/*.txt)', () => {
-  for (const file of testdataFiles(new URL('./testdata', import.meta.url))) {
-    it(file.slice(file.lastIndexOf('/') + 1), () => {
-      const harness = new ZabHarness();
-      runFile(file, (tc) => harness.handle(tc));
-    });
-  }
+  for (const scenario of scenarios(new URL('./testdata', import.meta.url), () => new ZabHarness().handle)) it(scenario.name, scenario.run);
 });

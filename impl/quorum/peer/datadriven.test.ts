@@ -13,7 +13,8 @@
 // (startLeading, startFollowing), as a new run of the core does.
 //
 // Commands (server ids are numbers; txns are written epoch.counter:value, the
-// value being the txn's one byte of data), besides deliver, fsync, stabilize and status:
+// value being the txn's one byte of data), besides deliver, fsync, stabilize,
+// disconnect and status (lib/testing/interaction.ts):
 //   cluster voters=3 [observers=0] [committedLog=3] [bugs=(ZOOKEEPER-4646,...)]   empty disks, no role
 //   disk <id>... [accepted=E] [current=E] [log=(1.1:1,...)] [snapshot=N]   the server's disk (it must not run a role)
 //   elect <leader> [learners=(..)]   roles from disk: startLeading, startFollowing; each learner connects
@@ -22,8 +23,8 @@
 //   crash <id>                       memory and queue lost; the server has no role until the next elect
 
 import { describe, it } from 'vitest';
-import { runFile, testdataFiles, type TestCase } from '../../../lib/testing/datadriven.ts';
-import { bareField, Channels, field, formatList, formatRecord, formatSet, ReducerHarness, type Field } from '../../../lib/testing/interaction.ts';
+import { scenarios, type TestCase } from '../../../lib/testing/datadriven.ts';
+import { bareField, Channels, field, formatList, formatSet, parseTxnNotation, ReducerHarness, type Field, type HarnessProtocol } from '../../../lib/testing/interaction.ts';
 import { counterOfZxid, epochOfZxid, lastZxid, makeZxid } from './history.ts';
 import { startLeading } from './leader.ts';
 import { startFollowing } from './learner.ts';
@@ -39,18 +40,9 @@ const formatTxns = (txns: readonly PeerTxn[]) => formatList(txns, formatTxn);
 
 function formatValue(value: unknown): string | undefined {
   if (typeof value === 'bigint') return formatZxid(value);
+  if (value instanceof Uint8Array) return formatData(value);
   if (value !== null && typeof value === 'object' && 'zxid' in value && 'data' in value) return formatTxn(value as PeerTxn);
   return undefined;
-}
-
-const formatMessage = (message: PeerMessage) => formatRecord(message, formatValue);
-const formatEffect = (effect: PeerEffect) =>
-  effect.type === 'send' ? `send s${effect.to} ${formatMessage(effect.message)}` : formatRecord(effect, formatValue);
-
-function parseTxn(tc: TestCase, text: string): PeerTxn {
-  const match = /^(\d+)\.(\d+):(\d+)$/.exec(text);
-  if (match === null) throw tc.error(`txn ${text} is not epoch.counter:value`);
-  return { zxid: makeZxid(Number(match[1]), BigInt(match[2]!)), data: new Uint8Array([Number(match[3])]) };
 }
 
 /** The fields of a peer's line: role and phase, then what says something in that role. */
@@ -95,66 +87,24 @@ function peerFields(peer: Peer): Field[] {
   return fields;
 }
 
+const PEER: HarnessProtocol<Peer, PeerEvent, PeerEffect, PeerMessage> = {
+  step,
+  receive: (from, message) => ({ type: 'Receive', from, message }),
+  fields: peerFields,
+  formatValue,
+};
+
 class PeerHarness extends ReducerHarness<Peer, PeerEvent, PeerEffect, PeerMessage> {
   private config: PeerConfig = { voters: 3, committedLogCountMax: 3 };
   private disks: PeerDisk[] = [];
   /** Txns appended but not yet durable, per server. */
   private queues: PeerTxn[][] = [];
 
-  protected command(tc: TestCase): boolean {
-    switch (tc.command) {
-      case 'cluster':
-        this.cluster(tc);
-        return true;
-      case 'disk':
-        for (const id of this.ids(tc)) this.setDisk(tc, id);
-        return true;
-      case 'elect':
-        this.elect(tc, this.ids(tc)[0]!);
-        return true;
-      case 'request':
-        for (const id of this.ids(tc)) this.apply(id, { type: 'ClientRequest', data: new Uint8Array([tc.int('value')]) });
-        return true;
-      case 'disconnect': {
-        const [learner, leader] = this.ids(tc) as [number, number];
-        this.channels.clear(learner, leader);
-        this.apply(learner, { type: 'LeaderLost' });
-        this.apply(leader, { type: 'LearnerLost', sid: learner });
-        return true;
-      }
-      case 'crash':
-        for (const id of this.ids(tc)) this.crash(id);
-        return true;
-      default:
-        return false;
-    }
+  constructor() {
+    super(PEER);
   }
 
-  protected step(peer: Peer, event: PeerEvent) {
-    return step(peer, event);
-  }
-
-  protected receive(from: number, message: PeerMessage): PeerEvent {
-    return { type: 'Receive', from, message };
-  }
-
-  protected fields(peer: Peer): Field[] {
-    return peerFields(peer);
-  }
-
-  protected describeEvent(id: number, event: PeerEvent): string {
-    return event.type === 'Receive' ? `s${event.from}->s${id} ${formatMessage(event.message)}` : `s${id} ${formatRecord(event, formatValue)}`;
-  }
-
-  protected formatEffect(effect: PeerEffect): string {
-    return formatEffect(effect);
-  }
-
-  protected formatMessage(message: PeerMessage): string {
-    return formatMessage(message);
-  }
-
-  private cluster(tc: TestCase): void {
+  protected cluster(tc: TestCase): void {
     const voters = tc.int('voters');
     const servers = voters + tc.int('observers', 0);
     const bugs = tc.strings('bugs', []).map((name) => {
@@ -168,15 +118,18 @@ class PeerHarness extends ReducerHarness<Peer, PeerEvent, PeerEffect, PeerMessag
     this.nodes = this.disks.map(() => null);
   }
 
-  private setDisk(tc: TestCase, id: number): void {
+  protected setDisk(tc: TestCase, id: number): void {
     if (this.nodes[id] !== null) throw tc.error(`s${id} runs a role; crash it first`);
-    const log = tc.strings('log', []).map((text) => parseTxn(tc, text));
+    const log = tc.strings('log', []).map((text): PeerTxn => {
+      const { epoch, counter, value } = parseTxnNotation(tc, text);
+      return { zxid: makeZxid(epoch, BigInt(counter)), data: new Uint8Array([value]) };
+    });
     this.disks[id] = { acceptedEpoch: tc.int('accepted', 0), currentEpoch: tc.int('current', 0), log, snapshotCount: tc.int('snapshot', 0) };
     this.out.line(this.describeDisk(id));
   }
 
   /** A new run of the core: the roles start from disk, and each learner connects to its leader. */
-  private elect(tc: TestCase, leader: number): void {
+  protected elect(tc: TestCase, leader: number): void {
     const others = this.nodes.flatMap((peer, id) => (id !== leader && (peer === null || peer.role === 'LOOKING') ? [id] : []));
     const learners = tc.ints('learners', others);
     for (const id of [leader, ...learners]) {
@@ -186,6 +139,16 @@ class PeerHarness extends ReducerHarness<Peer, PeerEvent, PeerEffect, PeerMessag
       this.out.line(this.describe(id));
     }
     for (const id of learners) this.apply(id, { type: 'ConnectToLeader' });
+  }
+
+  protected clientRequest(value: number): PeerEvent {
+    return { type: 'ClientRequest', data: new Uint8Array([value]) };
+  }
+
+  /** `disconnect <learner> <leader>`: FollowerShutdown, then RemoveLearner. */
+  protected connectionLost(learner: number, leader: number): void {
+    this.apply(learner, { type: 'LeaderLost' });
+    this.apply(leader, { type: 'LearnerLost', sid: learner });
   }
 
   protected carryOut(id: number, effect: PeerEffect): void {
@@ -254,19 +217,12 @@ class PeerHarness extends ReducerHarness<Peer, PeerEvent, PeerEffect, PeerMessag
     return [this.describeDisk(id).slice(`s${id} `.length), ...(queue.length > 0 ? [`queue ${formatTxns(queue)}`] : [])];
   }
 
-  private crash(id: number): void {
-    this.nodes[id] = null;
+  protected crashed(id: number): void {
     this.queues[id] = [];
-    this.channels.clear(id);
     this.out.line(`s${id} crashed; ${this.describeDisk(id).slice(`s${id} `.length)}`);
   }
 }
 
 describe('impl/quorum/peer scenarios (testdata/*.txt)', () => {
-  for (const file of testdataFiles(new URL('./testdata', import.meta.url))) {
-    it(file.slice(file.lastIndexOf('/') + 1), () => {
-      const harness = new PeerHarness();
-      runFile(file, (tc) => harness.handle(tc));
-    });
-  }
+  for (const scenario of scenarios(new URL('./testdata', import.meta.url), () => new PeerHarness().handle)) it(scenario.name, scenario.run);
 });
