@@ -1,11 +1,12 @@
-// What the scenario harnesses of the ZAB reducers (spec/zab, impl/quorum/peer)
-// share, as etcd-io/raft's interaction env gives its testdata files one
-// vocabulary: servers stepped one event at a time with every effect printed,
-// FIFO channels between them (one per ordered pair, as TCP connections are),
-// a queue of writes per server that `fsync` completes, the commands over
-// those (deliver, fsync, stabilize, status), and the compact printing of sets,
-// records and state lines. It knows nothing of any protocol: a harness
-// (ReducerHarness) says how its reducer steps, prints and carries effects out.
+// What the scenario harnesses of the protocol reducers (spec/zab, spec/raft,
+// impl/quorum/peer) share, as etcd-io/raft's interaction env gives its
+// testdata files one vocabulary: servers stepped one event at a time with
+// every effect printed and the changed fields shown (ScenarioHarness); for the
+// ZAB reducers, FIFO channels between servers (one per ordered pair, as TCP
+// connections are), a queue of writes per server that `fsync` completes, and
+// the commands over those (ReducerHarness); and the compact printing of sets,
+// records and state lines. It knows nothing of any protocol: a harness says
+// how its reducer steps, prints and carries effects out.
 
 import type { TestCase } from './datadriven.ts';
 
@@ -182,77 +183,49 @@ export interface StepResult<N, F> {
 }
 
 /** What a harness needs to know of a protocol's reducer and values. */
-export interface HarnessProtocol<N, E, F, M> {
+export interface ReducerProtocol<N, E, F> {
   step(node: N, event: E): StepResult<N, F>;
-  /** The event of a message delivered to a server. */
-  receive(from: number, message: M): E;
   /** A server's state line (formatFields, formatChanges). */
   fields(node: N): Field[];
   /** The protocol's own values inside events, messages and effects (zxids, transactions); undefined for the rest. */
   formatValue(value: unknown): string | undefined;
 }
 
+/** A protocol whose messages travel on FIFO channels: how a delivered message becomes an event. */
+export interface HarnessProtocol<N, E, F, M> extends ReducerProtocol<N, E, F> {
+  receive(from: number, message: M): E;
+}
+
 /**
- * A scenario harness for a reducer whose servers talk over FIFO channels and
- * write through a queue. Subclasses give the protocol (HarnessProtocol), what
- * an effect and an fsync do, and what the commands every replicated log's story
- * needs mean for it:
- *   cluster ...                      fresh servers (the arguments are the harness's)
- *   disk <id>... ...                 what a server has on disk (the arguments are the harness's)
- *   elect <leader> [learners=(..)]   an election decides (the learners default to every other server)
- *   request <leader> value=V         a client's write at the leader
- *   crash <id>...                    memory and queue lost, channels emptied, the disk kept
- * The commands whose meaning is the same for every protocol are:
- *   deliver [from=] [to=] [count=]   the messages in flight, channel by channel
- *   fsync <id>...                    complete the server's queued writes
- *   stabilize [quiet]                fsync and deliver until nothing is queued or in flight
- *                                    (quiet: print only each running server's line at the end)
- *   disconnect <a> <b>               the channels between a and b empty; then what each
- *                                    server hears of it (connectionLost)
- *   status [<id>...]                 each server's line, its disk and queue, and the messages in flight
- * A step prints the event (`sF->sT MESSAGE` for a delivery), its effects one
- * per line (`send sT MESSAGE` for an effect with `to` and `message`), and
- * `=> sN` with the fields it changed, or `unchanged` when the reducer declined
- * the event.
+ * A scenario harness over numbered servers, each a reducer's state. A step
+ * prints the event, its effects one per line (`send sT MESSAGE` for an effect
+ * with `to` and `message`), and `=> sN` with the fields it changed, or
+ * `unchanged` when the reducer declined the event. Subclasses give the
+ * commands and what an effect does to the world.
  */
-export abstract class ReducerHarness<N, E extends { readonly type: string }, F extends { readonly type: string }, M extends { readonly type: string }> {
+export abstract class ScenarioHarness<N, E extends { readonly type: string }, F extends { readonly type: string }> {
   protected nodes: (N | null)[] = [];
-  protected channels = new Channels<M>(0);
   protected out = new Transcript();
 
-  constructor(private readonly protocol: HarnessProtocol<N, E, F, M>) {}
+  constructor(protected readonly protocol: ReducerProtocol<N, E, F>) {}
 
   /** Runs one command of a scenario file and returns its output (a Handler, bound to this harness). */
   readonly handle = (tc: TestCase): string => {
     this.out = new Transcript();
-    if (!this.command(tc)) this.sharedCommand(tc);
+    if (!this.command(tc)) throw tc.error('unknown command');
     return this.out.toString();
   };
 
-  /** Commands of the harness's own beyond the shared ones; false when `tc` is not one of them. */
-  protected command(_tc: TestCase): boolean {
-    return false;
-  }
-  protected abstract cluster(tc: TestCase): void;
-  protected abstract setDisk(tc: TestCase, id: number): void;
-  protected abstract elect(tc: TestCase, leader: number): void;
-  /** The event of a client's write carrying `value`. */
-  protected abstract clientRequest(value: number): E;
-  /** What a crash loses besides memory and channels (the queue), and what it prints. */
-  protected abstract crashed(id: number): void;
-  /** Carries out one effect of server `id`'s step, in order. */
-  protected abstract carryOut(id: number, effect: F): void;
-  /** Server `id`'s step went from `before` to `after` and its effects are carried out. */
-  protected abstract afterStep(id: number, before: N, after: N): void;
-  /** The connection between a and b broke (its channels are empty already): step each as it hears of it. */
-  protected abstract connectionLost(a: number, b: number): void;
-  protected abstract hasQueued(id: number): boolean;
-  /** Completes server `id`'s queued writes (the DiskSync), printing what reached the disk. */
-  protected abstract fsync(id: number): void;
-  /** The lines `status` prints under a server's own: its disk and queue. */
-  protected abstract describeStorage(id: number): string[];
+  /** Runs `tc`; false when it is no command of this harness. */
+  protected abstract command(tc: TestCase): boolean;
 
-  /** A record (message, effect, queued write) as the harness prints it. */
+  /** Carries out one effect of server `id`'s step, in order. */
+  protected carryOut(_id: number, _effect: F): void {}
+
+  /** Server `id`'s step went from `before` to `after` and its effects are carried out. */
+  protected afterStep(_id: number, _before: N, _after: N): void {}
+
+  /** A record (event, message, effect, queued write) as the harness prints it. */
   protected format(record: { readonly type: string }): string {
     const formatValue = this.protocol.formatValue;
     if ('to' in record && 'message' in record && typeof record.to === 'number') {
@@ -275,23 +248,18 @@ export abstract class ReducerHarness<N, E extends { readonly type: string }, F e
     return node;
   }
 
-  /** Puts a message in flight, unless its receiver is down (TCP drops it with the connection). */
-  protected send(from: number, to: number, message: M): void {
-    if (this.nodes[to] !== null) this.channels.push(from, to, message);
-  }
-
   protected describe(id: number): string {
     return `s${id} ${formatFields(this.protocol.fields(this.node(id)))}`;
   }
 
-  /** Steps server `id`, prints the event, its effects and what changed, and carries the effects out. */
-  protected apply(id: number, event: E, header = `s${id} ${this.format(event)}`): void {
+  /** Steps server `id`, prints the event (or `header`), its effects and what changed, and carries the effects out. Returns the effects. */
+  protected apply(id: number, event: E, header = `s${id} ${this.format(event)}`): readonly F[] {
     const before = this.node(id);
     const { state, effects } = this.protocol.step(before, event);
     this.out.line(header);
     if (state === before && effects.length === 0) {
       this.out.line('unchanged', 1);
-      return;
+      return effects;
     }
     for (const effect of effects) this.out.line(this.format(effect), 1);
     this.nodes[id] = state;
@@ -299,62 +267,125 @@ export abstract class ReducerHarness<N, E extends { readonly type: string }, F e
     if (changes !== '') this.out.line(`=> s${id} ${changes}`, 1);
     for (const effect of effects) this.carryOut(id, effect);
     this.afterStep(id, before, state);
+    return effects;
+  }
+}
+
+/**
+ * A scenario harness for a reducer whose servers talk over FIFO channels and
+ * write through a queue. Subclasses give the protocol (HarnessProtocol), what
+ * an effect and an fsync do, and what the commands every replicated log's story
+ * needs mean for it:
+ *   cluster ...                      fresh servers (the arguments are the harness's)
+ *   disk <id>... ...                 what a server has on disk (the arguments are the harness's)
+ *   elect <leader> [learners=(..)]   an election decides (the learners default to every other server)
+ *   request <leader> value=V         a client's write at the leader
+ *   crash <id>...                    memory and queue lost, channels emptied, the disk kept
+ * The commands whose meaning is the same for every protocol are:
+ *   deliver [from=] [to=] [count=]   the messages in flight, channel by channel
+ *   fsync <id>...                    complete the server's queued writes
+ *   stabilize [quiet]                fsync and deliver until nothing is queued or in flight
+ *                                    (quiet: print only each running server's line at the end)
+ *   disconnect <a> <b>               the channels between a and b empty; then what each
+ *                                    server hears of it (connectionLost)
+ *   status [<id>...]                 each server's line, its disk and queue, and the messages in flight
+ * A delivery prints as `sF->sT MESSAGE`.
+ */
+export abstract class ReducerHarness<N, E extends { readonly type: string }, F extends { readonly type: string }, M extends { readonly type: string }> extends ScenarioHarness<
+  N,
+  E,
+  F
+> {
+  protected channels = new Channels<M>(0);
+
+  constructor(private readonly messaging: HarnessProtocol<N, E, F, M>) {
+    super(messaging);
+  }
+
+  /** Commands of the harness's own beyond the shared ones; false when `tc` is not one of them. */
+  protected ownCommand(_tc: TestCase): boolean {
+    return false;
+  }
+  protected abstract cluster(tc: TestCase): void;
+  protected abstract setDisk(tc: TestCase, id: number): void;
+  protected abstract elect(tc: TestCase, leader: number): void;
+  /** The event of a client's write carrying `value`. */
+  protected abstract clientRequest(value: number): E;
+  /** What a crash loses besides memory and channels (the queue), and what it prints. */
+  protected abstract crashed(id: number): void;
+  /** The connection between a and b broke (its channels are empty already): step each as it hears of it. */
+  protected abstract connectionLost(a: number, b: number): void;
+  protected abstract hasQueued(id: number): boolean;
+  /** Completes server `id`'s queued writes (the DiskSync), printing what reached the disk. */
+  protected abstract fsync(id: number): void;
+  /** The lines `status` prints under a server's own: its disk and queue. */
+  protected abstract describeStorage(id: number): string[];
+
+  /** Puts a message in flight, unless its receiver is down (TCP drops it with the connection). */
+  protected send(from: number, to: number, message: M): void {
+    if (this.nodes[to] !== null) this.channels.push(from, to, message);
   }
 
   private deliver(from: number, to: number, message: M): void {
-    this.apply(to, this.protocol.receive(from, message), `s${from}->s${to} ${this.format(message)}`);
+    this.apply(to, this.messaging.receive(from, message), `s${from}->s${to} ${this.format(message)}`);
   }
 
-  private sharedCommand(tc: TestCase): void {
+  protected command(tc: TestCase): boolean {
+    if (this.ownCommand(tc)) return true;
     switch (tc.command) {
       case 'cluster':
-        return this.cluster(tc);
+        this.cluster(tc);
+        return true;
       case 'disk':
         for (const id of this.ids(tc)) this.setDisk(tc, id);
-        return;
+        return true;
       case 'elect': {
         const [leader] = this.ids(tc);
         if (leader === undefined) throw tc.error('names the leader');
-        return this.elect(tc, leader);
+        this.elect(tc, leader);
+        return true;
       }
       case 'request':
         for (const id of this.ids(tc)) this.apply(id, this.clientRequest(tc.int('value')));
-        return;
+        return true;
       case 'crash':
         for (const id of this.ids(tc)) {
           this.nodes[id] = null;
           this.channels.clear(id);
           this.crashed(id);
         }
-        return;
+        return true;
       case 'deliver':
         deliverCommand(tc, this.channels, (from, to, message) => this.deliver(from, to, message));
-        return;
+        return true;
       case 'disconnect': {
         const [a, b] = this.ids(tc);
         if (a === undefined || b === undefined) throw tc.error('names two servers');
         this.channels.clear(a, b);
         this.connectionLost(a, b);
-        return;
+        return true;
       }
       case 'fsync':
         for (const id of this.ids(tc)) this.fsync(id);
-        return;
+        return true;
       case 'stabilize':
         this.stabilize(tc.has('quiet'));
-        return;
-      case 'status': {
-        const ids = tc.positionals().length > 0 ? this.ids(tc) : this.nodes.map((_, id) => id);
-        for (const id of ids) {
-          this.out.line(this.nodes[id] === null ? `s${id} not running` : this.describe(id));
-          for (const line of this.describeStorage(id)) this.out.line(line, 1);
-        }
-        for (const { from, to, messages } of this.channels.busy()) this.out.line(`s${from}->s${to} ${formatList(messages, (m) => `(${this.format(m)})`)}`);
-        return;
-      }
+        return true;
+      case 'status':
+        this.status(tc);
+        return true;
       default:
-        throw tc.error('unknown command');
+        return false;
     }
+  }
+
+  private status(tc: TestCase): void {
+    const ids = tc.positionals().length > 0 ? this.ids(tc) : this.nodes.map((_, id) => id);
+    for (const id of ids) {
+      this.out.line(this.nodes[id] === null ? `s${id} not running` : this.describe(id));
+      for (const line of this.describeStorage(id)) this.out.line(line, 1);
+    }
+    for (const { from, to, messages } of this.channels.busy()) this.out.line(`s${from}->s${to} ${formatList(messages, (m) => `(${this.format(m)})`)}`);
   }
 
   private stabilize(quiet: boolean): void {

@@ -130,7 +130,7 @@ class ZabHarness extends ReducerHarness<ZabNode, ZabEvent, ZabEffect, ZabMessage
   }
 
   /** `restart <id>`: memory rebuilt from disk (NodeStart); `timeout <id>`: back to LOOKING (ZabTimeout). */
-  protected override command(tc: TestCase): boolean {
+  protected override ownCommand(tc: TestCase): boolean {
     if (tc.command === 'restart') for (const id of this.ids(tc)) this.restart(id);
     else if (tc.command === 'timeout') for (const id of this.ids(tc)) this.apply(id, { type: 'StartLooking' });
     else return false;
@@ -147,7 +147,7 @@ class ZabHarness extends ReducerHarness<ZabNode, ZabEvent, ZabEffect, ZabMessage
     this.apply(leader, { type: 'LearnerLost', sid: learner });
   }
 
-  protected carryOut(id: number, effect: ZabEffect): void {
+  protected override carryOut(id: number, effect: ZabEffect): void {
     const queue = this.queues[id]!;
     const disk = this.disks[id]!;
     switch (effect.type) {
@@ -180,7 +180,7 @@ class ZabHarness extends ReducerHarness<ZabNode, ZabEvent, ZabEffect, ZabMessage
     }
   }
 
-  protected afterStep(id: number, before: ZabNode, after: ZabNode): void {
+  protected override afterStep(id: number, before: ZabNode, after: ZabNode): void {
     if (before.state === 'LOOKING' || after.state !== 'LOOKING') return;
     // The request processors shut down: the SyncRequestProcessor flushes its writes; the messages behind them have no connection.
     this.queues[id] = this.queues[id]!.filter((q) => q.type !== 'send');

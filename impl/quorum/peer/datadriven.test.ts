@@ -151,7 +151,7 @@ class PeerHarness extends ReducerHarness<Peer, PeerEvent, PeerEffect, PeerMessag
     this.apply(leader, { type: 'LearnerLost', sid: learner });
   }
 
-  protected carryOut(id: number, effect: PeerEffect): void {
+  protected override carryOut(id: number, effect: PeerEffect): void {
     const disk = this.disks[id]!;
     switch (effect.type) {
       case 'persistAcceptedEpoch':
@@ -179,7 +179,7 @@ class PeerHarness extends ReducerHarness<Peer, PeerEvent, PeerEffect, PeerMessag
     }
   }
 
-  protected afterStep(id: number, before: Peer, after: Peer): void {
+  protected override afterStep(id: number, before: Peer, after: Peer): void {
     if (before.role === 'LOOKING' || after.role !== 'LOOKING') return;
     this.writeQueue(id);
   }
