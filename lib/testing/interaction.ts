@@ -67,8 +67,10 @@ export function deliverCommand<M>(tc: TestCase, channels: Channels<M>, deliver: 
   let left = tc.int('count', Number.MAX_SAFE_INTEGER);
   let delivered = 0;
   const filter = { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
-  for (const { from: source, to: target, messages } of channels.busy(filter)) {
-    for (let n = messages.length; n > 0 && left > 0; n--, left--) {
+  // How many each channel holds now: what the deliveries send goes to a later command.
+  const inFlight = channels.busy(filter).map(({ from: source, to: target, messages }) => ({ source, target, count: messages.length }));
+  for (const { source, target, count } of inFlight) {
+    for (let n = count; n > 0 && left > 0; n--, left--) {
       const message = channels.take(source, target);
       if (message === undefined) break;
       deliver(source, target, message);
@@ -395,9 +397,9 @@ export abstract class ReducerHarness<N, E extends { readonly type: string }, F e
       if (round === 1000) throw new Error('stabilize: still busy after 1000 rounds');
       const queued = this.nodes.flatMap((node, id) => (node !== null && this.hasQueued(id) ? [id] : []));
       for (const id of queued) this.fsync(id);
-      const busy = this.channels.busy();
-      for (const { from, to, messages } of busy) {
-        for (let n = messages.length; n > 0; n--) this.deliver(from, to, this.channels.take(from, to)!);
+      const busy = this.channels.busy().map(({ from, to, messages }) => ({ from, to, count: messages.length }));
+      for (const { from, to, count } of busy) {
+        for (let n = count; n > 0; n--) this.deliver(from, to, this.channels.take(from, to)!);
       }
       if (queued.length === 0 && busy.length === 0) break;
     }
