@@ -8,6 +8,7 @@
 // itself is queued behind the write (SyncRequestProcessor, then
 // AckRequestProcessor), and so is every follower's ACK.
 
+import { assert } from '../../lib/assert.ts';
 import { unchanged, type Transition } from '../common/transition.ts';
 import { bit, compareZxid, has, ids, indexOfZxid, isQuorum, isVoter, lastZxid } from './history.ts';
 import type { Txn, ZabEffect, ZabNode, Zxid } from './types.ts';
@@ -18,9 +19,13 @@ type Step = Transition<ZabNode, ZabEffect>;
 /** LeaderProcessRequest: assign the next zxid, log, and send PROPOSAL to the forwarding voters. */
 export function leaderProcessRequest(node: ZabNode, value: number): Step {
   if (node.state !== 'LEADING' || node.zabState !== 'BROADCAST') return unchanged(node);
+  // An established leader proposes in the epoch it established (Zab paper §IV-A, Phase 3), and keeps an ack set per entry.
+  assert(node.currentEpoch === node.acceptedEpoch && node.acks.length === node.history.length, () => `leader s${node.id} proposes with currentEpoch ${node.currentEpoch}, acceptedEpoch ${node.acceptedEpoch}, ${node.acks.length} ack sets for ${node.history.length} entries`);
   const last = lastZxid(node.history);
   // IncZxid: the counter restarts at 1 in a new epoch.
   const next = last.epoch === node.currentEpoch ? zxid(last.epoch, last.counter + 1) : zxid(node.currentEpoch, 1);
+  // Zxids strictly increase in a log: no entry of the leader's is of a later epoch than the one it leads.
+  assert(compareZxid(last, next) < 0, () => `leader s${node.id} would propose ${next.epoch}.${next.counter} after ${last.epoch}.${last.counter}`);
   const txn: Txn = { zxid: next, value };
   const effects: ZabEffect[] = [{ type: 'logTxns', txns: [txn] }];
   for (const sid of ids(node.forwarding)) {
@@ -36,6 +41,8 @@ export function leaderProcessRequest(node: ZabNode, value: number): Step {
  * logged anyway (the real server only warns); stale duplicates are dropped.
  */
 export function followerProcessProposal(node: ZabNode, from: number, txn: Txn): Step {
+  // In broadcast the leader proposes to voters only; observers learn committed proposals by INFORM.
+  assert(node.zabState === 'BROADCAST' && isVoter(node), () => `s${node.id} (${node.zabState}) got PROPOSAL in broadcast`);
   if (compareZxid(txn.zxid, lastZxid(node.history)) <= 0) return unchanged(node);
   return {
     state: { ...node, history: [...node.history, txn] },
@@ -55,6 +62,7 @@ export function leaderProcessAck(node: ZabNode, from: number, ackedZxid: Zxid): 
   if (node.state !== 'LEADING' || !(from === node.id || has(node.learners, from))) return unchanged(node);
   const index = indexOfZxid(node.history, ackedZxid);
   if (index <= 0 || index <= node.lastCommitted || !isVoter(node, from)) return unchanged(node);
+  assert(node.acks.length === node.history.length && node.zabState !== 'DISCOVERY', () => `leader s${node.id} (${node.zabState}): ${node.acks.length} ack sets for ${node.history.length} entries`);
   const acks = node.acks.slice();
   acks[index - 1] = acks[index - 1]! | bit(from);
   if (node.zabState !== 'BROADCAST') return { state: { ...node, acks }, effects: [] };
@@ -77,6 +85,8 @@ export function leaderProcessAck(node: ZabNode, from: number, ackedZxid: Zxid): 
  * nothing is pending.
  */
 export function followerProcessCommit(node: ZabNode, committedZxid: Zxid): Step {
+  // COMMIT goes to voters (Leader.commit); observers get INFORM.
+  assert(node.zabState === 'BROADCAST' && isVoter(node), () => `s${node.id} (${node.zabState}) got COMMIT in broadcast`);
   const index = indexOfZxid(node.history, committedZxid);
   if (index <= node.lastCommitted) return unchanged(node);
   return { state: { ...node, lastCommitted: index }, effects: [] };
@@ -84,6 +94,7 @@ export function followerProcessCommit(node: ZabNode, committedZxid: Zxid): Step 
 
 /** ObserverProcessINFORM: an observer learns a committed proposal, logs it and delivers it. */
 export function observerProcessInform(node: ZabNode, txn: Txn): Step {
+  assert(node.zabState === 'BROADCAST' && !isVoter(node), () => `s${node.id} (${node.zabState}) got INFORM in broadcast`);
   if (compareZxid(txn.zxid, lastZxid(node.history)) <= 0) return unchanged(node);
   const history = [...node.history, txn];
   return { state: { ...node, history, lastCommitted: history.length }, effects: [{ type: 'logTxns', txns: [txn] }] };

@@ -5,6 +5,7 @@
 // NEWEPOCH and ACK-E are FOLLOWERINFO, LEADERINFO and ACKEPOCH (Zab paper
 // §IV-A, Phase 1).
 
+import { assert } from '../../lib/assert.ts';
 import { unchanged, type Transition } from '../common/transition.ts';
 import { lastProcessedZxid, startLooking } from './election.ts';
 import { bit, compareZxid, has, ids, isQuorum, isVoter, lastZxid } from './history.ts';
@@ -21,6 +22,7 @@ export function isLearner(node: ZabNode): boolean {
 export function connectToLeader(node: ZabNode): Step {
   if (!isLearner(node) || node.leader !== -1) return unchanged(node);
   const leader = node.vote.leader;
+  assert(leader !== node.id, () => `s${node.id} is a learner of its own vote`);
   const message: ZabMessage =
     node.state === 'OBSERVING'
       ? { type: 'OBSERVERINFO', acceptedEpoch: node.acceptedEpoch }
@@ -36,6 +38,7 @@ export function connectToLeader(node: ZabNode): Step {
  */
 export function leaderProcessFollowerInfo(node: ZabNode, from: number, acceptedEpoch: number): Step {
   if (node.state !== 'LEADING') return unchanged(node);
+  assert(from !== node.id && has(node.connecting, node.id), () => `leader s${node.id}: FOLLOWERINFO from s${from}, connecting ${node.connecting}`);
   const learners = node.learners | bit(from);
   const waitingForNewEpoch = !isQuorum(node.connecting, node.config.voters);
   if (!waitingForNewEpoch) {
@@ -45,6 +48,8 @@ export function leaderProcessFollowerInfo(node: ZabNode, from: number, acceptedE
     };
   }
   const tempMaxEpoch = acceptedEpoch >= node.tempMaxEpoch ? acceptedEpoch + 1 : node.tempMaxEpoch;
+  // Until the epoch is chosen the leader is in discovery, and the epoch it will propose is newer than any it accepted.
+  assert(node.zabState === 'DISCOVERY' && tempMaxEpoch > node.acceptedEpoch, () => `leader s${node.id} in ${node.zabState} would propose epoch ${tempMaxEpoch}, acceptedEpoch ${node.acceptedEpoch}`);
   const connecting = node.connecting | bit(from);
   const next: ZabNode = { ...node, learners, connecting, tempMaxEpoch };
   if (!isQuorum(connecting, node.config.voters)) return { state: next, effects: [] };
@@ -65,6 +70,8 @@ export function followerProcessLeaderInfo(node: ZabNode, from: number, newEpoch:
   if (!isLearner(node) || node.leader !== from) return unchanged(node);
   if (newEpoch < node.acceptedEpoch) return startLooking(node);
   if (node.zabState !== 'DISCOVERY') return unchanged(node);
+  // f.a <= f.p (Zab paper §IV-A): currentEpoch is only ever set to an epoch already accepted.
+  assert(node.currentEpoch <= node.acceptedEpoch, () => `s${node.id}: currentEpoch ${node.currentEpoch} > acceptedEpoch ${node.acceptedEpoch}`);
   const lastZxidReported = lastProcessedZxid(node);
   if (newEpoch > node.acceptedEpoch) {
     return {
@@ -95,13 +102,16 @@ function isMoreRecent(currentEpoch: number, lastZxidOf: Zxid, node: ZabNode): bo
  */
 export function leaderProcessAckEpoch(node: ZabNode, from: number, currentEpoch: number, peerLastZxid: Zxid): Step {
   if (node.state !== 'LEADING' || !has(node.learners, from)) return unchanged(node);
+  // An ACKEPOCH answers a LEADERINFO, which leaves only once the epoch is chosen.
+  assert(from !== node.id && isQuorum(node.connecting, node.config.voters), () => `leader s${node.id}: ACKEPOCH from s${from} before the epoch is chosen`);
   if (isQuorum(node.electing, node.config.voters)) return syncFollower(node, from, peerLastZxid);
   if (node.zabState !== 'DISCOVERY') return unchanged(node);
   if (currentEpoch !== -1 && isMoreRecent(currentEpoch, peerLastZxid, node)) return startLooking(node);
   const electing = currentEpoch !== -1 && isVoter(node, from) ? node.electing | bit(from) : node.electing;
   const toSync = [...node.toSync.filter((s) => s.sid !== from), { sid: from, peerLastZxid }];
   if (!isQuorum(electing, node.config.voters)) return { state: { ...node, electing, toSync }, effects: [] };
-  // LeaderTurnToSynchronization: the epoch is established with a quorum.
+  // LeaderTurnToSynchronization: the epoch is established with a quorum; it is newer than any the leader had established.
+  assert(node.acceptedEpoch > node.currentEpoch, () => `leader s${node.id} establishes epoch ${node.acceptedEpoch} over currentEpoch ${node.currentEpoch}`);
   let leader: ZabNode = { ...node, electing, toSync: [], currentEpoch: node.acceptedEpoch, zabState: 'SYNCHRONIZATION' };
   const effects: ZabEffect[] = [{ type: 'writeCurrentEpoch', epoch: node.acceptedEpoch, queued: false }];
   for (const pending of toSync) {

@@ -10,6 +10,7 @@
 // The ordering of disk writes at NEWLEADER is where ZOOKEEPER-3911, -4643 and
 // -4646 live; followerProcessNewLeader spells out each variant.
 
+import { assert } from '../../lib/assert.ts';
 import { unchanged, type Transition } from '../common/transition.ts';
 import { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
 import { isLearner } from './discovery.ts';
@@ -26,6 +27,8 @@ type Step = Transition<ZabNode, ZabEffect>;
  */
 export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): Step {
   if (!has(node.learners, sid)) return unchanged(node);
+  // Synchronisation follows the establishment of the epoch (LeaderTurnToSynchronization).
+  assert(node.state === 'LEADING' && node.zabState !== 'DISCOVERY' && sid !== node.id, () => `s${node.id} (${node.state} ${node.zabState}) syncs s${sid}`);
   const inBroadcast = node.zabState === 'BROADCAST';
   const history = node.history;
   const lastProcessedIndex = inBroadcast ? node.lastCommitted : history.length;
@@ -64,6 +67,9 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
     [mode, from, syncZxid] = truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
   }
 
+  // After DIFF or TRUNC the learner holds our history up to `from`, which ends at the zxid the message names;
+  // after SNAP it holds the committed prefix.
+  assert(mode === 'SNAP' ? from === maxCommittedIndex : zxidEquals(zxidAt(history, from), syncZxid), () => `${mode} to ${syncZxid.epoch}.${syncZxid.counter} from index ${from}`);
   const messages: ZabMessage[] = [];
   switch (mode) {
     case 'DIFF':
@@ -79,6 +85,8 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
   const learnerIsVoter = isVoter(node, sid);
   for (let index = from; index < history.length; index++) {
     const txn = history[index]!;
+    // The proposals sent are above the learner's truncation point, in strictly increasing zxid order.
+    assert(compareZxid(zxidAt(history, index), txn.zxid) < 0, () => `s${node.id}'s log is not in zxid order at index ${index}`);
     const committed = index < maxCommittedIndex;
     // Observers get committed proposals only; outstanding ones reach them as INFORM (Leader.startForwarding).
     if (!committed && !learnerIsVoter) continue;
@@ -130,16 +138,25 @@ function isSyncingWith(node: ZabNode, from: number): boolean {
   return isLearner(node) && node.leader === from && node.zabState === 'SYNCHRONIZATION';
 }
 
+/** A learner gets one DIFF, TRUNC or SNAP per synchronisation, before any proposal of it (the leader queues them in that order). */
+function assertFirstSyncMessage(node: ZabNode, type: string): void {
+  assert(node.syncMode === 'NONE' && !node.newLeaderReceived && node.packetsNotCommitted.length === 0, () => `s${node.id} got ${type} after ${node.syncMode}`);
+}
+
 /** FollowerProcessSyncMessage for DIFF: nothing to change; our log up to the zxid is the leader's. */
 export function followerProcessDiff(node: ZabNode, from: number, zxid: Zxid): Step {
   if (!isSyncingWith(node, from)) return unchanged(node);
+  assertFirstSyncMessage(node, 'DIFF');
   const index = indexOfZxid(node.history, zxid);
-  return { state: { ...node, syncMode: 'DIFF', syncCommitted: Math.max(0, index) }, effects: [] };
+  // The DIFF names the zxid this learner reported in ACKEPOCH, which is in its log and not below what it delivered.
+  assert(index >= node.lastCommitted, () => `s${node.id}: DIFF to ${zxid.epoch}.${zxid.counter} (index ${index}) below lastCommitted ${node.lastCommitted}`);
+  return { state: { ...node, syncMode: 'DIFF', syncCommitted: index }, effects: [] };
 }
 
 /** FollowerProcessSyncMessage for TRUNC: drop our log after the zxid, on disk at once (ZKDatabase.truncateLog). */
 export function followerProcessTrunc(node: ZabNode, from: number, zxid: Zxid): Step {
   if (!isSyncingWith(node, from)) return unchanged(node);
+  assertFirstSyncMessage(node, 'TRUNC');
   const index = indexOfZxid(node.history, zxid);
   // Truncating to a zxid we do not have: the real server exits ("Cannot truncate"); the event is ignored here.
   if (index < 0) return unchanged(node);
@@ -159,6 +176,7 @@ export function followerProcessTrunc(node: ZabNode, from: number, zxid: Zxid): S
 /** FollowerProcessSyncMessage for SNAP: load the snapshot into memory; it reaches disk at NEWLEADER (takeSnapshot). */
 export function followerProcessSnap(node: ZabNode, from: number, snapshot: readonly Txn[]): Step {
   if (!isSyncingWith(node, from)) return unchanged(node);
+  assertFirstSyncMessage(node, 'SNAP');
   return {
     state: { ...node, syncMode: 'SNAP', history: snapshot, lastCommitted: snapshot.length, lastSnapshot: 0, syncCommitted: snapshot.length },
     effects: [],
@@ -171,6 +189,8 @@ function lastQueued(node: ZabNode): Zxid {
 
 /** FollowerProcessPROPOSALInSync: remember the proposal in packetsNotCommitted. */
 export function followerProcessProposalInSync(node: ZabNode, txn: Txn): Step {
+  // A proposal of the synchronisation follows its DIFF, TRUNC or SNAP; one forwarded in broadcast follows them too.
+  assert(node.zabState === 'SYNCHRONIZATION' && (node.syncMode !== 'NONE' || node.newLeaderReceived), () => `s${node.id} got a PROPOSAL in sync before DIFF, TRUNC or SNAP`);
   if (!isNextZxid(lastQueued(node), txn.zxid)) return unchanged(node);
   return { state: { ...node, packetsNotCommitted: [...node.packetsNotCommitted, txn] }, effects: [] };
 }
@@ -184,6 +204,8 @@ export function followerProcessCommitInSync(node: ZabNode, zxid: Zxid): Step {
 
 /** An observer's INFORM during synchronisation: a proposal that is already committed. */
 export function observerProcessInformInSync(node: ZabNode, txn: Txn): Step {
+  // The leader sends INFORM to observers only (Leader.commit: COMMIT to voters, INFORM to observers).
+  assert(!isVoter(node), () => `voter s${node.id} got INFORM`);
   const queued = followerProcessProposalInSync(node, txn);
   return { state: followerProcessCommitInSync(queued.state, txn.zxid).state, effects: [] };
 }
@@ -202,7 +224,11 @@ function acksFor(node: ZabNode, to: number, txns: readonly Txn[], afterSync: boo
  */
 export function followerProcessNewLeader(node: ZabNode, from: number, epoch: number): Step {
   if (!isSyncingWith(node, from)) return unchanged(node);
+  // NEWLEADER follows the synchronisation's DIFF, TRUNC or SNAP, once, and carries the epoch this learner accepted.
+  assert(node.syncMode !== 'NONE' && !node.newLeaderReceived && epoch === node.acceptedEpoch, () => `s${node.id}: NEWLEADER ${epoch} after ${node.syncMode}, acceptedEpoch ${node.acceptedEpoch}`);
   const packets = node.packetsNotCommitted;
+  // The queued proposals continue the log: zxids strictly increase across the join (followerProcessProposalInSync checks each).
+  assert(packets.length === 0 || compareZxid(lastZxid(node.history), packets[0]!.zxid) < 0, () => `s${node.id}: packetsNotCommitted do not follow its log`);
   const snapshotNeeded = node.syncMode === 'TRUNC' || node.syncMode === 'SNAP';
   const snapshotEffects: ZabEffect[] = snapshotNeeded ? [{ type: 'writeSnapshot', txns: node.history }] : [];
   const lastSnapshot = snapshotNeeded ? node.history.length : node.lastSnapshot;
@@ -266,10 +292,13 @@ export function leaderProcessAckLd(node: ZabNode, from: number, epoch: number): 
     const forwarding = runs(node, ZAB_PAPER_NEWLEADER_GAP) ? node.forwarding | bit(from) : node.forwarding;
     return { state: { ...node, forwarding, ackldRecv: node.ackldRecv | bit(from) }, effects: [{ type: 'send', to: from, message: { type: 'UPTODATE' } }] };
   }
-  if (node.zabState !== 'SYNCHRONIZATION') return unchanged(node);
+  // An ACKLD answers a NEWLEADER, which leaves only once the epoch is established.
+  assert(node.zabState === 'SYNCHRONIZATION', () => `leader s${node.id} in ${node.zabState} got ACKLD ${epoch}`);
   const ackldRecv = node.ackldRecv | bit(from);
   if (!isQuorum(ackldRecv, node.config.voters)) return { state: { ...node, ackldRecv }, effects: [] };
-  // LeaderTurnToBroadcast / StartZkServer: everything in our history is now committed.
+  // LeaderTurnToBroadcast / StartZkServer: everything in our history is now committed. The leader wrote
+  // currentEpoch when it entered synchronisation.
+  assert(node.currentEpoch === node.acceptedEpoch, () => `leader s${node.id} establishes with currentEpoch ${node.currentEpoch}, acceptedEpoch ${node.acceptedEpoch}`);
   const established: ZabNode = {
     ...node,
     ackldRecv,
@@ -295,6 +324,7 @@ export function leaderProcessAckLd(node: ZabNode, from: number, epoch: number): 
 export function followerProcessUpToDate(node: ZabNode, from: number): Step {
   if (!isSyncingWith(node, from)) return unchanged(node);
   const packets = node.packetsNotCommitted;
+  assert(packets.length === 0 || compareZxid(lastZxid(node.history), packets[0]!.zxid) < 0, () => `s${node.id}: packetsNotCommitted do not follow its log at UPTODATE`);
   const history = [...node.history, ...packets];
   const effects: ZabEffect[] = packets.length > 0 ? [{ type: 'logTxns', txns: packets }, ...acksFor(node, from, packets, true)] : [];
   return {

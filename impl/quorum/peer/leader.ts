@@ -4,8 +4,9 @@
 // ZkV3_7_0.tla action spec/zab implements; the sync choice is spec/zab's
 // syncFollower over 64-bit zxids with a bounded committedLog.
 
+import { assert } from '../../../lib/assert.ts';
 import { unchanged, type Transition } from '../../../spec/common/transition.ts';
-import { bit, counterOfZxid, has, ids, indexAtOrBefore, indexOfZxid, isQuorum, lastZxid, makeZxid, ZXID_COUNTER_MAX, zxidAt } from './history.ts';
+import { bit, counterOfZxid, epochOfZxid, has, ids, indexAtOrBefore, indexOfZxid, isQuorum, lastZxid, makeZxid, ZXID_COUNTER_MAX, zxidAt } from './history.ts';
 import type { LeaderPeer, LookingPeer, Peer, PeerConfig, PeerDisk, PeerEffect, PeerMessage, PeerTxn, SyncMode } from './types.ts';
 import { hex } from '../../../lib/hex.ts';
 
@@ -58,11 +59,15 @@ const isVoter = (leader: LeaderPeer, sid: number) => sid < leader.config.voters;
  * learner. Later learners get LEADERINFO at once.
  */
 export function leaderProcessFollowerInfo(leader: LeaderPeer, from: number, acceptedEpoch: number): Step {
+  // The leader counts itself first (startLeading) and never hears from itself on the quorum port.
+  assert(from !== leader.id && has(leader.connecting, leader.id), () => `leader ${leader.id}: FOLLOWERINFO from ${from}, connecting ${leader.connecting}`);
   const learners = leader.learners | bit(from);
   if (isQuorum(leader.connecting, leader.config.voters)) {
     return { state: { ...leader, learners }, effects: [{ type: 'send', to: from, message: { type: 'LEADERINFO', epoch: leader.acceptedEpoch } }] };
   }
   const tempMaxEpoch = Math.max(leader.tempMaxEpoch, acceptedEpoch + 1);
+  // Until the epoch is chosen the leader is in discovery, and the epoch it will propose is newer than any it accepted.
+  assert(leader.phase === 'DISCOVERY' && tempMaxEpoch > leader.acceptedEpoch, () => `leader ${leader.id} in ${leader.phase} would propose epoch ${tempMaxEpoch}, acceptedEpoch ${leader.acceptedEpoch}`);
   const connecting = leader.connecting | bit(from);
   const next: LeaderPeer = { ...leader, learners, connecting, tempMaxEpoch };
   if (!isQuorum(connecting, leader.config.voters)) return { state: next, effects: [] };
@@ -88,12 +93,16 @@ export function leaderProcessAckEpoch(leader: LeaderPeer, from: number, currentE
   // An ACKEPOCH answers a LEADERINFO, which leaves only once the epoch is chosen.
   if (!has(leader.learners, from) || !isQuorum(leader.connecting, leader.config.voters)) return unchanged(leader);
   if (isQuorum(leader.electing, leader.config.voters)) return syncFollower(leader, from, peerLastZxid);
+  // Without a quorum of ACKEPOCH the epoch is not established yet.
+  assert(leader.phase === 'DISCOVERY', () => `leader ${leader.id} in ${leader.phase} without a quorum of ACKEPOCH`);
   if (currentEpoch !== -1 && isMoreRecent(leader, currentEpoch, peerLastZxid)) {
     return goLooking(leader, `learner ${from} is more recent (epoch ${currentEpoch}, zxid ${hex(peerLastZxid)})`);
   }
   const electing = currentEpoch !== -1 && isVoter(leader, from) ? leader.electing | bit(from) : leader.electing;
   const toSync = [...leader.toSync.filter((s) => s.sid !== from), { sid: from, peerLastZxid }];
   if (!isQuorum(electing, leader.config.voters)) return { state: { ...leader, electing, toSync }, effects: [] };
+  // LeaderTurnToSynchronization: the epoch established is newer than the one the leader had.
+  assert(leader.acceptedEpoch > leader.currentEpoch, () => `leader ${leader.id} establishes epoch ${leader.acceptedEpoch} over currentEpoch ${leader.currentEpoch}`);
   let next: LeaderPeer = { ...leader, electing, toSync: [], currentEpoch: leader.acceptedEpoch, phase: 'SYNCHRONIZATION' };
   const effects: PeerEffect[] = [{ type: 'persistCurrentEpoch', epoch: leader.acceptedEpoch }];
   for (const pending of toSync) {
@@ -148,8 +157,12 @@ export function chooseSync(leader: LeaderPeer, peerLastZxid: bigint): SyncChoice
  */
 export function syncFollower(leader: LeaderPeer, sid: number, peerLastZxid: bigint): Step {
   if (!has(leader.learners, sid)) return unchanged(leader);
+  assert(leader.phase !== 'DISCOVERY' && sid !== leader.id, () => `leader ${leader.id} in ${leader.phase} syncs ${sid}`);
   const choice = chooseSync(leader, peerLastZxid);
   const maxCommittedIndex = leader.phase === 'BROADCAST' ? leader.lastCommitted : leader.history.length;
+  // After DIFF or TRUNC the learner holds our history up to fromIndex, which ends at the zxid the message names;
+  // after SNAP it holds our committed prefix, which ends there too.
+  assert(zxidAt(leader.history, choice.fromIndex) === choice.zxid && (choice.mode !== 'SNAP' || choice.fromIndex === maxCommittedIndex), () => `${choice.mode} to ${hex(choice.zxid)} from index ${choice.fromIndex}`);
   const messages: PeerMessage[] = [];
   switch (choice.mode) {
     case 'DIFF':
@@ -164,6 +177,8 @@ export function syncFollower(leader: LeaderPeer, sid: number, peerLastZxid: bigi
   }
   for (let index = choice.fromIndex; index < leader.history.length; index++) {
     const txn = leader.history[index]!;
+    // The proposals sent are above the learner's truncation point, in strictly increasing zxid order.
+    assert(zxidAt(leader.history, index) < txn.zxid, () => `leader ${leader.id}'s log is not in zxid order at index ${index}`);
     const committed = index < maxCommittedIndex;
     if (!committed && !isVoter(leader, sid)) continue;
     messages.push({ type: 'PROPOSAL', txn });
@@ -189,6 +204,8 @@ export function leaderProcessAckLd(leader: LeaderPeer, from: number, epoch: numb
   if (leader.phase !== 'SYNCHRONIZATION') return unchanged(leader);
   const ackld = leader.ackld | bit(from);
   if (!isQuorum(ackld, leader.config.voters)) return { state: { ...leader, ackld }, effects: [] };
+  // LeaderTurnToBroadcast: the leader wrote currentEpoch when it entered synchronisation.
+  assert(leader.currentEpoch === leader.acceptedEpoch, () => `leader ${leader.id} establishes with currentEpoch ${leader.currentEpoch}, acceptedEpoch ${leader.acceptedEpoch}`);
   const effects: PeerEffect[] = leader.history.slice(leader.lastCommitted).map((txn) => ({ type: 'deliver', txn }));
   for (const sid of ids(ackld & leader.learners)) {
     if (sid !== leader.id) effects.push({ type: 'send', to: sid, message: { type: 'UPTODATE' } });
@@ -205,8 +222,13 @@ export function leaderProcessAckLd(leader: LeaderPeer, from: number, epoch: numb
  */
 export function leaderProcessRequest(leader: LeaderPeer, data: Uint8Array): Step {
   if (leader.phase !== 'BROADCAST') return unchanged(leader);
+  // An established leader proposes in the epoch it established, and keeps an ack set per entry.
+  assert(leader.currentEpoch === leader.acceptedEpoch && leader.acks.length === leader.history.length, () => `leader ${leader.id} proposes with currentEpoch ${leader.currentEpoch}, acceptedEpoch ${leader.acceptedEpoch}, ${leader.acks.length} ack sets for ${leader.history.length} entries`);
   const last = lastZxid(leader.history);
-  const counter = (last >> 32n) === BigInt(leader.currentEpoch) ? counterOfZxid(last) + 1n : 1n;
+  const lastEpoch = epochOfZxid(last);
+  // Zxids strictly increase in a log: no entry of the leader's is of a later epoch than the one it leads.
+  assert(lastEpoch <= leader.currentEpoch, () => `leader ${leader.id} of epoch ${leader.currentEpoch} holds ${hex(last)}`);
+  const counter = lastEpoch === leader.currentEpoch ? counterOfZxid(last) + 1n : 1n;
   if (counter > ZXID_COUNTER_MAX) return goLooking(leader, 'zxid counter rollover');
   const txn: PeerTxn = { zxid: makeZxid(leader.currentEpoch, counter), data };
   const effects: PeerEffect[] = [{ type: 'appendTxns', txns: [txn] }];
@@ -228,6 +250,7 @@ export function leaderProcessAck(leader: LeaderPeer, from: number, zxid: bigint)
   if (!has(leader.forwarding, from) || !isVoter(leader, from) || leader.phase !== 'BROADCAST') return unchanged(leader);
   const index = indexOfZxid(leader.history, zxid);
   if (index <= leader.lastCommitted) return unchanged(leader);
+  assert(leader.acks.length === leader.history.length, () => `leader ${leader.id}: ${leader.acks.length} ack sets for ${leader.history.length} entries`);
   const acks = leader.acks.slice();
   acks[index - 1] = acks[index - 1]! | bit(from);
   return tryToCommit({ ...leader, acks });

@@ -12,6 +12,7 @@
 // The fsync is the `LogSynced` event: what waits for it is held in
 // `newLeaderAckAfter` and `acksAfterSync` and emitted by learnerLogSynced.
 
+import { assert } from '../../../lib/assert.ts';
 import { unchanged, type Transition } from '../../../spec/common/transition.ts';
 import { goLooking } from './leader.ts';
 import { indexOfZxid, lastZxid } from './history.ts';
@@ -49,6 +50,7 @@ const isObserver = (learner: LearnerPeer) => learner.role === 'OBSERVING';
 /** ConnectAndFollowerSendFOLLOWERINFO: register with the leader (OBSERVERINFO for observers). */
 export function connectToLeader(learner: LearnerPeer): Step {
   if (learner.connected) return unchanged(learner);
+  assert(learner.leader !== learner.id && learner.phase === 'DISCOVERY', () => `learner ${learner.id} (${learner.phase}) connects to ${learner.leader}`);
   const acceptedEpoch = learner.acceptedEpoch;
   return {
     state: { ...learner, connected: true },
@@ -64,6 +66,8 @@ export function connectToLeader(learner: LearnerPeer): Step {
 export function followerProcessLeaderInfo(learner: LearnerPeer, epoch: number): Step {
   if (epoch < learner.acceptedEpoch) return goLooking(learner, `LEADERINFO epoch ${epoch} < acceptedEpoch ${learner.acceptedEpoch}`);
   if (learner.phase !== 'DISCOVERY') return unchanged(learner);
+  // f.a <= f.p (Zab paper §IV-A): currentEpoch is only ever written with an epoch already accepted.
+  assert(learner.currentEpoch <= learner.acceptedEpoch, () => `learner ${learner.id}: currentEpoch ${learner.currentEpoch} > acceptedEpoch ${learner.acceptedEpoch}`);
   const lastLogged = lastZxid(learner.history);
   if (epoch > learner.acceptedEpoch) {
     return {
@@ -82,9 +86,18 @@ export function followerProcessLeaderInfo(learner: LearnerPeer, epoch: number): 
 
 const isSyncing = (learner: LearnerPeer) => learner.phase === 'SYNCHRONIZATION' && learner.syncMode === 'NONE' && !learner.newLeaderReceived;
 
+/** Before its DIFF, TRUNC or SNAP a synchronisation has queued nothing and waits for no fsync. */
+function assertNothingQueued(learner: LearnerPeer): void {
+  assert(
+    learner.packetsNotCommitted.length === 0 && learner.pendingSnapshot === undefined && learner.newLeaderAckAfter === undefined && learner.acksAfterSync.length === 0,
+    () => `learner ${learner.id} has synchronisation state before DIFF, TRUNC or SNAP`,
+  );
+}
+
 /** FollowerProcessSyncMessage, DIFF: our log up to the zxid is the leader's, and committed. */
 export function followerProcessDiff(learner: LearnerPeer, zxid: bigint): Step {
   if (!isSyncing(learner)) return unchanged(learner);
+  assertNothingQueued(learner);
   const index = indexOfZxid(learner.history, zxid);
   if (index < 0) return goLooking(learner, `DIFF from ${hex(zxid)}, which our log does not hold`);
   return { state: { ...learner, syncMode: 'DIFF', syncCommitted: index }, effects: [] };
@@ -93,6 +106,7 @@ export function followerProcessDiff(learner: LearnerPeer, zxid: bigint): Step {
 /** FollowerProcessSyncMessage, TRUNC: cut our log after the zxid, on disk at once (ZKDatabase.truncateLog). */
 export function followerProcessTrunc(learner: LearnerPeer, zxid: bigint): Step {
   if (!isSyncing(learner)) return unchanged(learner);
+  assertNothingQueued(learner);
   const index = indexOfZxid(learner.history, zxid);
   // Learner.syncWithLeader exits with "Cannot truncate"; so does a truncation below what we delivered.
   if (index < 0 || index < learner.lastCommitted) return goLooking(learner, `cannot truncate to ${hex(zxid)}`);
@@ -111,6 +125,7 @@ export function followerProcessTrunc(learner: LearnerPeer, zxid: bigint): Step {
 /** FollowerProcessSyncMessage, SNAP: hold the leader's snapshot in memory; it reaches disk at NEWLEADER. */
 export function followerProcessSnap(learner: LearnerPeer, zxid: bigint, snapshot: readonly PeerTxn[]): Step {
   if (!isSyncing(learner)) return unchanged(learner);
+  assertNothingQueued(learner);
   return {
     state: { ...learner, syncMode: 'SNAP', pendingSnapshot: { zxid, txns: snapshot }, history: snapshot, syncCommitted: snapshot.length },
     effects: [],
@@ -149,6 +164,13 @@ export function observerProcessInformInSync(learner: LearnerPeer, txn: PeerTxn):
 export function followerProcessNewLeader(learner: LearnerPeer, epoch: number): Step {
   if (learner.phase !== 'SYNCHRONIZATION' || learner.syncMode === 'NONE' || learner.newLeaderReceived) return unchanged(learner);
   if (epoch !== learner.acceptedEpoch) return goLooking(learner, `NEWLEADER epoch ${epoch} is not acceptedEpoch ${learner.acceptedEpoch}`);
+  // Nothing of this synchronisation has been logged or acked yet; the queued proposals continue the log
+  // (followerProcessProposalInSync takes only zxids above the last queued).
+  const first = learner.packetsNotCommitted[0];
+  assert(
+    learner.newLeaderAckAfter === undefined && learner.acksAfterSync.length === 0 && (first === undefined || lastZxid(learner.history) < first.zxid),
+    () => `learner ${learner.id} at NEWLEADER: waiting ${learner.newLeaderAckAfter !== undefined}, ${learner.acksAfterSync.length} ACKs queued`,
+  );
   const effects: PeerEffect[] = [];
   let next: LearnerPeer = learner;
   const snapshot = learner.pendingSnapshot;
@@ -225,6 +247,8 @@ export function learnerLogSynced(learner: LearnerPeer, zxid: bigint): Step {
   let next: LearnerPeer = { ...learner, syncedZxid };
   const waiting = learner.newLeaderAckAfter;
   if (waiting !== undefined) {
+    // followerProcessNewLeader waits only with the epoch it checked against acceptedEpoch.
+    assert(waiting.epoch === learner.acceptedEpoch, () => `learner ${learner.id} would ack NEWLEADER ${waiting.epoch} with acceptedEpoch ${learner.acceptedEpoch}`);
     if (waiting.zxid > syncedZxid) return { state: next, effects };
     effects.push({ type: 'persistCurrentEpoch', epoch: waiting.epoch });
     effects.push({ type: 'send', to: learner.leader, message: { type: 'ACKLD', epoch: waiting.epoch } });
@@ -250,6 +274,8 @@ function deliverUpTo(learner: LearnerPeer, index: number): { lastCommitted: numb
 export function followerProcessUpToDate(learner: LearnerPeer): Step {
   if (learner.phase !== 'SYNCHRONIZATION' || !learner.newLeaderReceived) return unchanged(learner);
   const packets = learner.packetsNotCommitted;
+  // The proposals after NEWLEADER continue the log (followerProcessProposalInSync takes only zxids above the last queued).
+  assert(packets.length === 0 || lastZxid(learner.history) < packets[0]!.zxid, () => `learner ${learner.id}: packetsNotCommitted do not follow its log at UPTODATE`);
   const withPackets: LearnerPeer = {
     ...learner,
     history: [...learner.history, ...packets],
@@ -264,6 +290,7 @@ export function followerProcessUpToDate(learner: LearnerPeer): Step {
 
 /** FollowerProcessPROPOSAL: log it; its ACK waits for the fsync. Stale duplicates are dropped. */
 export function followerProcessProposal(learner: LearnerPeer, txn: PeerTxn): Step {
+  assert(learner.phase === 'BROADCAST', () => `learner ${learner.id} in ${learner.phase} logs a broadcast PROPOSAL`);
   if (isObserver(learner) || txn.zxid <= lastZxid(learner.history)) return unchanged(learner);
   return {
     state: { ...learner, history: [...learner.history, txn], acksAfterSync: [...learner.acksAfterSync, txn.zxid] },
@@ -281,6 +308,7 @@ export function followerProcessCommit(learner: LearnerPeer, zxid: bigint): Step 
 
 /** ObserverProcessINFORM: a committed proposal: log it and deliver it. */
 export function observerProcessInform(learner: LearnerPeer, txn: PeerTxn): Step {
+  assert(isObserver(learner) && learner.phase === 'BROADCAST', () => `learner ${learner.id} (${learner.role}, ${learner.phase}) takes an INFORM in broadcast`);
   if (txn.zxid <= lastZxid(learner.history)) return unchanged(learner);
   const history = [...learner.history, txn];
   const next: LearnerPeer = { ...learner, history };
