@@ -1,5 +1,5 @@
 // The other direction: impl/quorum/peer's simulation records its own runs
-// (impl/quorum/peer/recording.ts) and validate.ts accepts a recording only if
+// (replay/simulation-recorder.ts as its witness) and validate.ts accepts a recording only if
 // every recorded step is a legal spec/zab step. Seeded runs with crashes,
 // restarts and broken connections validate; a run of a core built with
 // ZOOKEEPER-3911 or -4646 is rejected at the NEWLEADER the bug changes.

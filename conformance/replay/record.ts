@@ -1,14 +1,15 @@
-// Recordings of impl/quorum/peer's seeded simulation (impl/quorum/peer/recording.ts)
+// Recordings of impl/quorum/peer's seeded simulation (simulation-recorder.ts)
 // judged by validate.ts: the impl -> spec direction for the peer core, used by
 // `npm run conformance -- record` and conformance/recording.test.ts.
 
-import { runSimulation } from '../../impl/quorum/peer/simulation.ts';
+import { runSimulation, SIMULATION_VOTERS } from '../../impl/quorum/peer/simulation.ts';
 import { step } from '../../impl/quorum/peer/step.ts';
 import type { Peer, PeerBug, PeerEvent } from '../../impl/quorum/peer/types.ts';
 import { zabAdapter } from '../adapters/zab.ts';
 import { ACTION_TAKEN, NODES, parseTrace, type Trace } from '../trace.ts';
 import { validateTrace, type Verdict } from '../validate.ts';
 import type { KnownDifference } from './replay.ts';
+import { PeerRecorder } from './simulation-recorder.ts';
 
 /** The core's committedLog covers the whole log: spec/zab's syncFollower also DIFFs from the txn log. */
 export const RECORDING_COMMITTED_LOG_COUNT_MAX = 1_000_000;
@@ -29,21 +30,30 @@ export interface Recording {
   readonly violations: readonly string[];
 }
 
-/** Runs the simulation with `record` and returns its recording, parsed as a conformance trace. */
+/** Runs the simulation with a recorder as its witness and returns the recording, parsed as a conformance trace. */
 export function recordSimulation(options: RecordOptions): Recording {
   const bugs = options.bugs;
   // The simulation builds its PeerConfig itself; a core built with bugs is injected through its `step` option.
   const withBugs = bugs === undefined || bugs.size === 0 ? undefined : (peer: Peer, event: PeerEvent) => step({ ...peer, config: { ...peer.config, bugs } } as Peer, event);
+  const observer = options.observer ?? options.seed % 2 === 0;
+  let recorder: PeerRecorder | undefined;
   const result = runSimulation({
     seed: options.seed,
-    observer: options.observer ?? options.seed % 2 === 0,
+    observer,
     eras: options.eras,
     stepsPerEra: options.stepsPerEra,
     committedLogCountMax: RECORDING_COMMITTED_LOG_COUNT_MAX,
-    record: true,
+    witness: (view) => {
+      recorder = new PeerRecorder(view);
+      return recorder;
+    },
     ...(withBugs !== undefined ? { step: withBugs } : {}),
   });
-  const parsed = parseTrace(JSON.stringify(result.recording));
+  // spec/zab's bounds that admit the run: its servers, and limits it never reaches.
+  const big = 1_000_000;
+  const bounds = { servers: SIMULATION_VOTERS, observers: observer ? 1 : 0, maxEpoch: big, maxTransactions: big, maxCrashes: big, maxPartitions: 0, maxTimeouts: big, maxMessageLosses: 0, maxMessagesInFlight: big, fle: false, initialLogs: 0 };
+  const description = `impl/quorum/peer simulation, seed ${options.seed}, ${options.eras} eras of ${options.stepsPerEra} steps${observer ? ', with an observer' : ''}`;
+  const parsed = parseTrace(JSON.stringify(recorder!.trace(bounds, description)));
   if (!parsed.ok) throw new Error(`seed ${options.seed}: the recording is not a conformance trace: ${parsed.error}`);
   return { trace: parsed.trace, crashes: result.crashes, violations: result.violations };
 }

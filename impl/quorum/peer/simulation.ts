@@ -14,8 +14,9 @@
 // lose their connection and flush their queues). The checks the run makes as
 // it goes are simulation-checks.ts's.
 //
-// With `record` the run is also recorded as a conformance trace (recording.ts)
-// for conformance/validate.ts to judge against spec/zab. The scheduler then
+// With a `witness` the run is also recorded, by conformance, as a trace
+// (conformance/replay/simulation-recorder.ts) that conformance/validate.ts
+// judges against spec/zab; the simulation itself knows no spec. The scheduler then
 // takes only steps spec/zab's world can take, so that a rejection is the
 // core's: a group commit makes the whole queue durable (DiskSync), the
 // oracle's quorum connects in the election step (ElectLeader), an era starts
@@ -26,7 +27,7 @@
 
 import { seededRandom } from '../../../lib/random.ts';
 import { lastZxid } from './history.ts';
-import { PeerRecorder } from './recording.ts';
+import type { CoreProjection } from './projection.ts';
 import { SimulationChecks, type SimulationContext } from './simulation-checks.ts';
 import { step } from './step.ts';
 import type { PeerConfig, PeerDisk, SyncMode } from './types.ts';
@@ -42,8 +43,29 @@ export interface SimulationOptions {
   readonly lyingFsync?: boolean;
   /** The reducer under test (the core's step unless a test injects a known-bug variant). */
   readonly step?: StepFunction;
-  /** Record the run as a conformance trace (SimulationResult.recording); see the header for what it changes. */
-  readonly record?: boolean;
+  /** A witness of the run (conformance records it as a spec/zab trace); see the header for what it changes. */
+  readonly witness?: (view: WorldView) => SimulationWitness;
+}
+
+/** What a witness may read of the world: a server's projection, with a learner not yet connected as LOOKING. */
+export interface WorldView {
+  readonly servers: number;
+  project(id: number): CoreProjection | undefined;
+}
+
+/**
+ * A witness of a run: shown every event the core handles (it wraps the
+ * reducer), told what the core cannot see (a crash, a restart, the oracle's
+ * election), and told when one world action ends. The simulation knows no
+ * spec; conformance's witness names these steps as spec/zab does.
+ */
+export interface SimulationWitness {
+  wrap(step: StepFunction): StepFunction;
+  crashed(id: number): void;
+  started(id: number): void;
+  elected(leader: number, quorum: readonly number[]): void;
+  /** The end of one world action. */
+  commit(): void;
 }
 
 export interface SimulationResult {
@@ -60,11 +82,11 @@ export interface SimulationResult {
   readonly learnerLooking: readonly string[];
   /** Why leaders gave up (a learner more recent than the oracle's pick: a new era follows). */
   readonly leaderLooking: readonly string[];
-  /** With `record`: the run as a conformance trace (conformance/trace.ts's format, source "impl"). */
-  readonly recording?: unknown;
 }
 
-const VOTERS = 3;
+/** The simulation's voters (ids 0..2); an observer, if any, is id 3. */
+export const SIMULATION_VOTERS = 3;
+const VOTERS = SIMULATION_VOTERS;
 const EMPTY_DISK: PeerDisk = { acceptedEpoch: 0, currentEpoch: 0, log: [], snapshotCount: 0 };
 /**
  * A leader that gives up (a learner outside the oracle's quorum is more recent) makes the world elect again;
@@ -81,7 +103,7 @@ class Simulation implements SimulationContext {
   private readonly serverCount: number;
   readonly world: MemoryWorld;
   private readonly checks: SimulationChecks;
-  private readonly recorder: PeerRecorder | undefined;
+  private readonly witness: SimulationWitness | undefined;
   /** Learners restarted within the current era. */
   private readonly restartedLearners = new Set<number>();
   leaderId = -1;
@@ -95,8 +117,8 @@ class Simulation implements SimulationContext {
     this.random = seededRandom(options.seed);
     this.serverCount = VOTERS + (options.observer ? 1 : 0);
     const config: PeerConfig = { voters: VOTERS, committedLogCountMax: options.committedLogCountMax };
-    this.recorder = options.record === true ? new PeerRecorder((id) => this.world.project(id, { notConnectedIsLooking: true }), this.serverCount) : undefined;
-    const reducer = this.recorder !== undefined ? this.recorder.wrap(options.step ?? step) : (options.step ?? step);
+    this.witness = options.witness?.({ servers: this.serverCount, project: (id) => this.world.project(id, { notConnectedIsLooking: true }) });
+    const reducer = this.witness !== undefined ? this.witness.wrap(options.step ?? step) : (options.step ?? step);
     this.checks = new SimulationChecks(this);
     // spec/zab's initial state: every server up, LOOKING, with an empty disk.
     const servers = Array.from({ length: this.serverCount }, () => serverFromDisk(EMPTY_DISK));
@@ -124,13 +146,13 @@ class Simulation implements SimulationContext {
   }
 
   run(): SimulationResult {
-    const { options, world, recorder } = this;
-    recorder?.commit();
+    const { options, world, witness } = this;
+    witness?.commit();
     for (this.era = 1; this.era <= options.eras + ERA_RETRIES_MAX; this.era++) {
       // Era boundary: either everyone crashes (memory and fsync queues lost), or only the leader does and
       // the learners see LeaderLost and go back to LOOKING, flushing their queues; all restart from disk.
       const leaderCrashOnly = this.random() < 0.5;
-      if (recorder !== undefined) this.recordedEraStart(leaderCrashOnly);
+      if (witness !== undefined) this.witnessedEraStart(leaderCrashOnly);
       else this.eraStart(leaderCrashOnly);
       const last = this.era >= options.eras;
       for (this.stepIndex = 0; this.stepIndex < options.stepsPerEra; this.stepIndex++) {
@@ -139,8 +161,8 @@ class Simulation implements SimulationContext {
       }
       if (!last) continue;
       // Drain: no more requests or crashes; every server comes back and everything in flight lands.
-      // (Recording: a leader that gave up ends the drain, as spec/zab's FollowLeader needs a leader.)
-      for (let drained = 0; drained < 20_000 && !(recorder !== undefined && world.peer(this.leaderId)?.role !== 'LEADING') && this.randomStep(false); drained++) this.stepIndex++;
+      // (With a witness: a leader that gave up ends the drain, as spec/zab's FollowLeader needs a leader.)
+      for (let drained = 0; drained < 20_000 && !(witness !== undefined && world.peer(this.leaderId)?.role !== 'LEADING') && this.randomStep(false); drained++) this.stepIndex++;
       if (world.servers[this.leaderId]!.slot.status === 'looking' && this.era < options.eras + ERA_RETRIES_MAX) continue;
       this.checks.afterDrain();
       break;
@@ -149,8 +171,8 @@ class Simulation implements SimulationContext {
   }
 
   private result(): SimulationResult {
-    const { checks, options, recorder } = this;
-    const result = {
+    const { checks } = this;
+    const result: SimulationResult = {
       violations: checks.violations,
       committed: checks.committed.length,
       syncModes: checks.syncModes,
@@ -160,11 +182,7 @@ class Simulation implements SimulationContext {
       learnerLooking: checks.learnerLooking,
       leaderLooking: checks.leaderLooking,
     };
-    if (recorder === undefined) return result;
-    const big = 1_000_000;
-    const bounds = { servers: VOTERS, observers: this.serverCount - VOTERS, maxEpoch: big, maxTransactions: big, maxCrashes: big, maxPartitions: 0, maxTimeouts: big, maxMessageLosses: 0, maxMessagesInFlight: big, fle: false, initialLogs: 0 };
-    const description = `impl/quorum/peer simulation, seed ${options.seed}, ${options.eras} eras of ${options.stepsPerEra} steps${options.observer ? ', with an observer' : ''}`;
-    return { ...result, recording: recorder.trace(bounds, description) };
+    return result;
   }
 
   /** The oracle: a random quorum of voters elects its member with the best (currentEpoch, last zxid). */
@@ -187,7 +205,7 @@ class Simulation implements SimulationContext {
     else this.world.startFollowing(id, this.leaderId);
   }
 
-  /** Without `record`: the era boundary as a power loss (of everyone, or of the leader first), then the oracle's election. */
+  /** Without a witness: the era boundary as a power loss (of everyone, or of the leader first), then the oracle's election. */
   private eraStart(leaderCrashOnly: boolean): void {
     const world = this.world;
     if (leaderCrashOnly && this.leaderId >= 0) world.crash(this.leaderId);
@@ -200,16 +218,16 @@ class Simulation implements SimulationContext {
     }
   }
 
-  /** With `record`: the era boundary as spec/zab's steps: a crash and a restart per server, then the oracle's election. */
-  private recordedEraStart(leaderCrashOnly: boolean): void {
-    const { world, recorder: rec } = this;
+  /** With a witness: the era boundary as spec/zab's steps: a crash and a restart per server, then the oracle's election. */
+  private witnessedEraStart(leaderCrashOnly: boolean): void {
+    const { world, witness: rec } = this;
     const ids = Array.from({ length: this.serverCount }, (_, id) => id);
     // (In era 1 every server is up and LOOKING already: the recording's initial state.)
     if (this.era > 1) {
       const order = leaderCrashOnly ? [this.leaderId, ...ids.filter((id) => id !== this.leaderId)] : ids;
       for (const id of order) {
         if (world.servers[id]!.slot.status === 'down') continue;
-        rec!.note(`NodeCrash(s${id})`);
+        rec!.crashed(id);
         world.crash(id);
         rec!.commit();
       }
@@ -219,14 +237,14 @@ class Simulation implements SimulationContext {
     this.restartedLearners.clear();
     if (this.era > 1) {
       for (const id of ids) {
-        rec!.note(`NodeStart(s${id})`);
+        rec!.started(id);
         world.restart(id);
         rec!.commit();
       }
     }
     const { leader, quorum } = this.elect();
     this.leaderId = leader;
-    rec!.note(`ElectLeader(s${leader}, {${quorum.map((m) => `s${m}`).join(', ')}})`);
+    rec!.elected(leader, quorum);
     for (const id of ids) this.startRun(id);
     for (const m of quorum) if (m !== leader) world.apply(m, { type: 'ConnectToLeader' });
     rec!.commit();
@@ -237,26 +255,26 @@ class Simulation implements SimulationContext {
     const actions = this.enabledActions(faults);
     if (actions.length === 0) return false;
     this.pick(actions)();
-    this.recorder?.commit();
+    this.witness?.commit();
     return true;
   }
 
   private enabledActions(faults: boolean): (() => void)[] {
-    const { world, recorder, random } = this;
+    const { world, witness, random } = this;
     const actions: (() => void)[] = [];
     for (const { from, to } of world.channels()) {
       actions.push(() => {
         const message = world.deliver(from, to);
-        // Recording: the runner blocks on the fsync NEWLEADER waits for (Learner.syncWithLeader's syncFlush), as
+        // With a witness: the runner blocks on the fsync NEWLEADER waits for (Learner.syncWithLeader's syncFlush), as
         // spec/zab's FollowerProcessNEWLEADER does in one action.
         const after = world.peer(to);
-        if (recorder !== undefined && message.type === 'NEWLEADER' && (after?.role === 'FOLLOWING' || after?.role === 'OBSERVING') && after.newLeaderAckAfter !== undefined) world.fsync(to);
+        if (witness !== undefined && message.type === 'NEWLEADER' && (after?.role === 'FOLLOWING' || after?.role === 'OBSERVING') && after.newLeaderAckAfter !== undefined) world.fsync(to);
       });
     }
     world.servers.forEach((server, id) => {
       const peer = world.peer(id);
-      // The group commit makes a prefix of the queue durable (recording: all of it, as spec/zab's DiskSync).
-      if (server.pending.length > 0 && peer !== undefined) actions.push(() => world.fsync(id, recorder !== undefined ? undefined : 1 + Math.floor(random() * server.pending.length)));
+      // The group commit makes a prefix of the queue durable (with a witness: all of it, as spec/zab's DiskSync).
+      if (server.pending.length > 0 && peer !== undefined) actions.push(() => world.fsync(id, witness !== undefined ? undefined : 1 + Math.floor(random() * server.pending.length)));
       if (peer !== undefined && (peer.role === 'FOLLOWING' || peer.role === 'OBSERVING') && !peer.connected) actions.push(() => world.apply(id, { type: 'ConnectToLeader' }));
       if (peer === undefined && id !== this.leaderId) actions.push(() => this.rejoin(id));
     });
@@ -271,7 +289,7 @@ class Simulation implements SimulationContext {
       actions.push(() => {
         this.crashes++;
         const victim = this.pick(victims);
-        recorder?.note(`NodeCrash(s${victim})`);
+        witness?.crashed(victim);
         world.crash(victim);
       });
     }
@@ -291,14 +309,14 @@ class Simulation implements SimulationContext {
 
   /** A learner that is down or LOOKING comes back from its disk and follows the era's leader (to spec/zab: a crash, a restart). */
   private rejoin(id: number): void {
-    const { world, recorder } = this;
+    const { world, witness } = this;
     this.restartedLearners.add(id);
     if (world.servers[id]!.slot.status === 'looking') {
-      recorder?.note(`NodeCrash(s${id})`);
+      witness?.crashed(id);
       world.crash(id);
-      recorder?.commit();
+      witness?.commit();
     }
-    recorder?.note(`NodeStart(s${id})`);
+    witness?.started(id);
     world.restart(id);
     this.startRun(id);
   }

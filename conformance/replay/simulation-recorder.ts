@@ -1,5 +1,5 @@
-// The peer core records its own run as a conformance trace (conformance/trace.ts's
-// ITF format, `source: "impl"`), so that conformance/validate.ts can judge it
+// impl/quorum/peer's seeded simulation recorded as a conformance trace (trace.ts's
+// ITF format, `source: "impl"`), so that validate.ts can judge it
 // against spec/zab: every recorded step must be a legal spec step. The idea is
 // etcd-io/raft's trace logger (rafttest's TraceLogger feeding the TLA+ trace
 // validation): the reducer is wrapped, each event it handles names the step,
@@ -7,7 +7,10 @@
 // crashes, restarts, the election outcome. After each world action the
 // recorder reads every server's projection and appends a state, so that each
 // recorded state is one spec action; what the recorder cannot see (none in the
-// simulation) is left to the validator's hidden steps.
+// simulation) is left to the validator's hidden steps. The recorder is the
+// simulation's witness (SimulationWitness): the simulation says what happened
+// in its own terms and this file names each step as spec/zab does, so impl
+// never imports spec.
 //
 // The projection is conformance/adapters/zab.ts's, read from outside the core
 // where the world can: role and phase, the two epochs, the last zxid in
@@ -20,18 +23,15 @@
 // has that snapshot as its data tree (ZooKeeper deserialises it at SNAP; the
 // core delivers it at NEWLEADER).
 
-import { MESSAGE_ACTIONS } from '../../../spec/zab/cluster.ts';
-import { formatProjection, type CoreProjection } from './projection.ts';
-import type { Peer, PeerEvent } from './types.ts';
-import type { StepFunction } from './world.ts';
+import { formatProjection, type CoreProjection } from '../../impl/quorum/peer/projection.ts';
+import type { SimulationWitness, WorldView } from '../../impl/quorum/peer/simulation.ts';
+import type { Peer, PeerEvent } from '../../impl/quorum/peer/types.ts';
+import type { StepFunction } from '../../impl/quorum/peer/world.ts';
+import { MESSAGE_ACTIONS } from '../../spec/zab/cluster.ts';
 
-/** An ITF integer as conformance/trace.ts writes it: a number while exact in a double, else {"#bigint"}. */
-type ItfInteger = number | { readonly '#bigint': string };
-export type RecordedProjection = { readonly state: 'DOWN' } | { readonly [field: string]: string | number | ItfInteger };
+import { itfInteger, type ItfBigint } from '../trace.ts';
 
-function itfInteger(value: bigint): ItfInteger {
-  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : { '#bigint': value.toString() };
-}
+export type RecordedProjection = { readonly state: 'DOWN' } | { readonly [field: string]: string | number | ItfBigint };
 
 export interface RecordedState {
   readonly 'mbt::actionTaken': string;
@@ -67,20 +67,23 @@ export function recordedProjection(projection: CoreProjection | undefined): Reco
 }
 
 /**
- * Records a run: `wrap` the reducer, tell it of world actions with `note`,
- * and call `commit` after each world action; `trace` gives the recording.
+ * Records a run: the simulation wraps its reducer with `wrap`, tells it of
+ * the world's own actions, and calls `commit` after each world action;
+ * `trace` gives the recording.
  */
-export class PeerRecorder {
+export class PeerRecorder implements SimulationWitness {
   private readonly states: RecordedState[] = [];
   private last = '';
   private label: string | undefined;
   private delivered = false;
 
-  constructor(
-    /** A server's projection, read from the world with a learner not yet connected as LOOKING (world.ts project). */
-    private readonly project: (id: number) => CoreProjection | undefined,
-    private readonly servers: number,
-  ) {}
+  private readonly project: (id: number) => CoreProjection | undefined;
+  private readonly servers: number;
+
+  constructor(view: WorldView) {
+    this.project = (id) => view.project(id);
+    this.servers = view.servers;
+  }
 
   /** The reducer, recording the first event of each world action as its label. */
   wrap(step: StepFunction): StepFunction {
@@ -92,8 +95,21 @@ export class PeerRecorder {
     };
   }
 
-  /** A world action the core does not see (a crash, a restart, the election), named as spec/zab names it. */
-  note(label: string): void {
+  crashed(id: number): void {
+    this.note(`NodeCrash(s${id})`);
+  }
+
+  started(id: number): void {
+    this.note(`NodeStart(s${id})`);
+  }
+
+  /** The oracle's election and the quorum's connection are one spec/zab action. */
+  elected(leader: number, quorum: readonly number[]): void {
+    this.note(`ElectLeader(s${leader}, {${quorum.map((m) => `s${m}`).join(', ')}})`);
+  }
+
+  /** A world action the core does not see, named as spec/zab names it. */
+  private note(label: string): void {
     this.label ??= label;
   }
 
