@@ -63,11 +63,11 @@
 // Session ids carry the allocating server's id in their top byte, so a
 // learner's and the leader's never collide.
 
-import { ErrorCode, KeeperState, OpCode, Perms, WatcherType, Xid, opCodeName } from '../protocol/constants.ts';
-import { decodeRecord, encodeRecord, JuteWriter, type Result } from '../protocol/jute.ts';
+import { ErrorCode, KeeperState, OpCode, Perms, Xid, opCodeName } from '../protocol/constants.ts';
+import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { frame } from '../protocol/frame-decoder.ts';
-import { authenticate, checkACL, userName } from '../tree/acl.ts';
+import { authenticate, checkACL } from '../tree/acl.ts';
 import { DataTree, type TxnResult, type WatchEvent } from '../tree/data-tree.ts';
 import { prepRequest, type WriteRequest } from '../tree/prep.ts';
 import type { Txn, TxnOp } from '../tree/txn.ts';
@@ -75,6 +75,7 @@ import { assert, assertNever } from '../../lib/assert.ts';
 import { checkPasswd, generatePasswd, initialSessionId } from './session-password.ts';
 import { SessionTouches, SessionTracker } from './session-tracker.ts';
 import { LatencyStats, type ConnectionInfo, type ServerStats } from './stats.ts';
+import { readRequest, wholeTree, type ReadDependency } from './reads.ts';
 import { sessionIdHex, hex } from '../../lib/hex.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -155,9 +156,6 @@ type ConnectionState = 'handshake' | 'revalidating' | 'open' | 'closed';
 
 /** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
 const heldFramesMax = 1000;
-
-/** The persist batch a read's reply must wait for; `read` narrows it to the paths it reads. */
-type ReadDependency = { batch: number };
 
 type Connection = {
   readonly id: number;
@@ -687,25 +685,14 @@ export class ServerCore {
 
   /** Runs a read against the tree now; its reply (and the events setWatches fired) go out when `deliver` is called, once `batch` is durable. */
   private runRead(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): { batch: number; deliver: () => void } {
-    let err = 0;
-    let response: Uint8Array | undefined;
-    let events: WatchEvent[] = [];
-    // What the read saw: the paths it names, or (by default) everything.
-    const dependency: ReadDependency = { batch: this.lastTxnBatch };
-    const result = this.read(connection, header.type, body, dependency);
+    const read = readRequest(this.tree, connection, header.type, body);
+    const batch = this.readBatch(read.dependsOn);
     const zxid = this.tree.lastProcessedZxid;
-    if (result === undefined) err = ErrorCode.MARSHALLINGERROR;
-    else if (typeof result === 'number') err = result;
-    else ({ response, events = [] } = result);
-    if (events.length === 0) {
-      return { batch: dependency.batch, deliver: () => this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid)) };
-    }
-    // setWatches fires its events while it runs, so they precede its reply (FinalRequestProcessor).
     return {
-      batch: dependency.batch,
+      batch,
       deliver: () => {
-        for (const event of events) this.deliverEvent(event);
-        this.reply(connection, header, err, response, startedAtMs, this.visibleZxid(zxid));
+        if (read.events !== undefined) for (const event of read.events) this.deliverEvent(event);
+        this.reply(connection, header, read.err, read.response, startedAtMs, this.visibleZxid(zxid));
       },
     };
   }
@@ -735,196 +722,6 @@ export class ServerCore {
       },
     });
     this.learnerForward({ sessionId: connection.sessionId!, cxid: header.xid, type: OpCode.sync, body: body.slice(), authIds: [...connection.authIds] });
-  }
-
-  /** undefined: the body did not decode; a number: a KeeperException code. */
-  private read(connection: Connection, type: number, body: Uint8Array, dependency: ReadDependency): number | { response?: Uint8Array; events?: WatchEvent[] } | undefined {
-    const tree = this.tree;
-    const watcher = connection.id;
-    const canRead = (acl: readonly R.ACL[], perm: number) => checkACL(acl, perm, connection.authIds);
-    switch (type) {
-      case OpCode.exists: {
-        const request = decodeRecord(body, R.ExistsRequest.read, true);
-        if (!request.ok) return undefined;
-        const { path, watch } = request.value;
-        dependency.batch = this.pathBatch(path);
-        if (path.includes('\0')) return ErrorCode.BADARGUMENTS;
-        const node = tree.getNode(path);
-        if (node !== undefined && !canRead(node.acl, Perms.READ)) return ErrorCode.NOAUTH;
-        const stat = tree.statNode(path, watch ? watcher : undefined);
-        if (stat === undefined) return ErrorCode.NONODE;
-        return { response: encodeRecord({ stat }, R.ExistsResponse.write) };
-      }
-      case OpCode.getData: {
-        const request = decodeRecord(body, R.GetDataRequest.read, true);
-        if (!request.ok) return undefined;
-        dependency.batch = this.pathBatch(request.value.path);
-        const result = this.getData(connection, request.value.path, request.value.watch);
-        return typeof result === 'number' ? result : { response: encodeRecord(result, R.GetDataResponse.write) };
-      }
-      case OpCode.getChildren:
-      case OpCode.getChildren2: {
-        const request = decodeRecord(body, R.GetChildrenRequest.read, true);
-        if (!request.ok) return undefined;
-        dependency.batch = this.pathBatch(request.value.path);
-        const result = this.getChildren(connection, request.value.path, request.value.watch);
-        if (typeof result === 'number') return result;
-        return type === OpCode.getChildren
-          ? { response: encodeRecord({ children: result.children }, R.GetChildrenResponse.write) }
-          : { response: encodeRecord(result, R.GetChildren2Response.write) };
-      }
-      case OpCode.getAllChildrenNumber: {
-        const request = decodeRecord(body, R.GetAllChildrenNumberRequest.read, true);
-        if (!request.ok) return undefined;
-        const node = tree.getNode(request.value.path);
-        if (node === undefined) return ErrorCode.NONODE;
-        if (!canRead(node.acl, Perms.READ)) return ErrorCode.NOAUTH;
-        return { response: encodeRecord({ totalNumber: tree.getAllChildrenNumber(request.value.path) }, R.GetAllChildrenNumberResponse.write) };
-      }
-      case OpCode.getACL: {
-        const request = decodeRecord(body, R.GetACLRequest.read, true);
-        if (!request.ok) return undefined;
-        dependency.batch = this.pathBatch(request.value.path);
-        const node = tree.getNode(request.value.path);
-        if (node === undefined) return ErrorCode.NONODE;
-        if (!canRead(node.acl, Perms.READ | Perms.ADMIN)) return ErrorCode.NOAUTH;
-        const stat = tree.statNode(request.value.path)!;
-        // Without ADMIN the digest hashes are redacted ("user:x"), as FinalRequestProcessor does.
-        const acl = canRead(node.acl, Perms.ADMIN)
-          ? [...node.acl]
-          : node.acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id.replace(/:.*/s, ':x') } } : a));
-        return { response: encodeRecord({ acl, stat }, R.GetACLResponse.write) };
-      }
-      case OpCode.sync: {
-        const request = decodeRecord(body, R.SyncRequest.read, true);
-        if (!request.ok) return undefined;
-        return { response: encodeRecord({ path: request.value.path }, R.SyncResponse.write) };
-      }
-      case OpCode.setWatches:
-      case OpCode.setWatches2: {
-        const request: Result<R.SetWatches2, string> =
-          type === OpCode.setWatches
-            ? decodeRecord(body, (r) => ({ ...R.SetWatches.read(r), persistentWatches: [], persistentRecursiveWatches: [] }), true)
-            : decodeRecord(body, R.SetWatches2.read, true);
-        if (!request.ok) return undefined;
-        const w = request.value;
-        const events = tree.setWatches(
-          w.relativeZxid,
-          {
-            dataWatches: w.dataWatches,
-            existWatches: w.existWatches,
-            childWatches: w.childWatches,
-            persistentWatches: w.persistentWatches,
-            persistentRecursiveWatches: w.persistentRecursiveWatches,
-          },
-          watcher,
-        );
-        return { events };
-      }
-      case OpCode.addWatch: {
-        const request = decodeRecord(body, R.AddWatchRequest.read, true);
-        if (!request.ok) return undefined;
-        const { path, mode } = request.value;
-        if (mode !== 0 && mode !== 1) return ErrorCode.MARSHALLINGERROR;
-        tree.addWatch(path, watcher, mode === 0 ? 'persistent' : 'persistentRecursive');
-        // FinalRequestProcessor answers addWatch with ErrorResponse(0).
-        return { response: encodeRecord({ err: 0 }, R.ErrorResponse.write) };
-      }
-      case OpCode.checkWatches:
-      case OpCode.removeWatches: {
-        const request = decodeRecord(body, R.CheckWatchesRequest.read, true);
-        if (!request.ok) return undefined;
-        const { path, type: watcherType } = request.value;
-        const found = type === OpCode.checkWatches ? this.containsWatcher(path, watcherType, watcher) : this.removeWatch(path, watcherType, watcher);
-        if (found === undefined) return ErrorCode.MARSHALLINGERROR;
-        return found ? {} : ErrorCode.NOWATCHER;
-      }
-      case OpCode.getEphemerals: {
-        const request = decodeRecord(body, R.GetEphemeralsRequest.read, true);
-        if (!request.ok) return undefined;
-        const prefix = request.value.prefixPath;
-        const all = tree.getEphemerals(connection.sessionId!);
-        const ephemerals = prefix.trim() === '' || prefix.trim() === '/' ? all : all.filter((p) => p.startsWith(prefix));
-        return { response: encodeRecord({ ephemerals }, R.GetEphemeralsResponse.write) };
-      }
-      case OpCode.multiRead: {
-        const request = decodeRecord(body, R.MultiRequest.read, true);
-        if (!request.ok) return undefined;
-        const results: R.MultiResult[] = [];
-        dependency.batch = 0;
-        for (const op of request.value) {
-          if (op.type === OpCode.getData || op.type === OpCode.getChildren) dependency.batch = Math.max(dependency.batch, this.pathBatch(op.request.path));
-          if (op.type === OpCode.getData) {
-            const result = this.getData(connection, op.request.path, false);
-            results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getData, ...result });
-          } else if (op.type === OpCode.getChildren) {
-            const result = this.getChildren(connection, op.request.path, false);
-            results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getChildren, children: result.children });
-          } else {
-            return ErrorCode.MARSHALLINGERROR;
-          }
-        }
-        return { response: encodeRecord(results, R.MultiResponse.write) };
-      }
-      case OpCode.whoAmI: {
-        dependency.batch = 0; // the connection's auth ids, not the tree
-        const clientInfo = connection.authIds.map((id) => ({ authScheme: id.scheme, user: userName(id) }));
-        return { response: encodeRecord({ clientInfo }, R.WhoAmIResponse.write) };
-      }
-      default:
-        return ErrorCode.UNIMPLEMENTED;
-    }
-  }
-
-  private getData(connection: Connection, path: string, watch: boolean): number | { data: Uint8Array; stat: R.Stat } {
-    const node = this.tree.getNode(path);
-    if (node === undefined) return ErrorCode.NONODE;
-    if (!checkACL(node.acl, Perms.READ, connection.authIds)) return ErrorCode.NOAUTH;
-    return this.tree.getData(path, watch ? connection.id : undefined)!;
-  }
-
-  private getChildren(connection: Connection, path: string, watch: boolean): number | { children: string[]; stat: R.Stat } {
-    const node = this.tree.getNode(path);
-    if (node === undefined) return ErrorCode.NONODE;
-    if (!checkACL(node.acl, Perms.READ, connection.authIds)) return ErrorCode.NOAUTH;
-    return this.tree.getChildren(path, watch ? connection.id : undefined)!;
-  }
-
-  /**
-   * DataTree.containsWatcher (3.8): any mode in the table the type names.
-   * Watcher.WatcherType has only Children, Data and Any in 3.8; another value
-   * fails WatcherType.fromInt, which the client sees as MarshallingError (undefined).
-   */
-  private containsWatcher(path: string, type: number, watcher: number): boolean | undefined {
-    const { dataWatches, childWatches } = this.tree;
-    switch (type) {
-      case WatcherType.Children:
-        return childWatches.containsWatcher(path, watcher);
-      case WatcherType.Data:
-        return dataWatches.containsWatcher(path, watcher);
-      case WatcherType.Any:
-        return childWatches.containsWatcher(path, watcher) || dataWatches.containsWatcher(path, watcher);
-      default:
-        return undefined;
-    }
-  }
-
-  /** DataTree.removeWatch (3.8). */
-  private removeWatch(path: string, type: number, watcher: number): boolean | undefined {
-    const { dataWatches, childWatches } = this.tree;
-    switch (type) {
-      case WatcherType.Children:
-        return childWatches.removeWatch(path, watcher);
-      case WatcherType.Data:
-        return dataWatches.removeWatch(path, watcher);
-      case WatcherType.Any: {
-        const fromChild = childWatches.removeWatch(path, watcher);
-        const fromData = dataWatches.removeWatch(path, watcher);
-        return fromChild || fromData;
-      }
-      default:
-        return undefined;
-    }
   }
 
   // ---- txns, group commit and the output FIFO -------------------------------------
@@ -1014,6 +811,15 @@ export class ServerCore {
     this.pendingPaths.set(path, batch);
     const slash = path.lastIndexOf('/');
     this.pendingPaths.set(slash <= 0 ? '/' : path.slice(0, slash), batch);
+  }
+
+  /** The batch a read's reply must wait for. */
+  private readBatch(dependency: ReadDependency): number {
+    if (typeof dependency === 'string') return this.pathBatch(dependency);
+    if (dependency === wholeTree) return this.lastTxnBatch;
+    let batch = 0;
+    for (const path of dependency) batch = Math.max(batch, this.pathBatch(path));
+    return batch;
   }
 
   /** The batch a read of `path` must wait for: 0 when every change to it is durable. */
