@@ -77,130 +77,14 @@ import { SessionTouches, SessionTracker } from './session-tracker.ts';
 import { LatencyStats, type ConnectionInfo, type ServerStats } from './stats.ts';
 import { readRequest, wholeTree, type ReadDependency } from './reads.ts';
 import { sessionIdHex, hex } from '../../lib/hex.ts';
+import { newConnection, type Connection, type ConnectionSink, type Forwarded, type Output } from './connection.ts';
+import type { ForwardedRequest, Logger, Replication, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, message: string) => void;
-
-/** Where a connection's output goes: the TCP layer, or a test. */
-export interface ConnectionSink {
-  send(bytes: Uint8Array): void;
-  close(reason: string): void;
-}
-
-/** A request a learner forwards to the leader (Learner.request: QuorumPacket REQUEST with sessionId, cxid, type, body, authinfo). */
-export type ForwardedRequest = {
-  readonly sessionId: bigint;
-  readonly cxid: number;
-  readonly type: number;
-  /** The request's record as the client sent it; for createSession the negotiated timeout as a 4-byte big-endian int. */
-  readonly body: Uint8Array;
-  readonly authIds: readonly R.Id[];
-};
-
-/** A session touch a learner reports in its PING reply (LearnerSessionTracker.snapshot). */
-export type SessionTouch = { readonly sessionId: bigint; readonly timeoutMs: number };
-
-export type Replication =
-  | {
-      readonly role: 'leader';
-      /** The epoch's first zxid (epoch << 32 | 1): txns take zxids from here upward, one each, in order. */
-      readonly firstZxid: bigint;
-    }
-  | {
-      readonly role: 'learner';
-      readonly forward: (request: ForwardedRequest) => void;
-      /**
-       * REVALIDATE (Learner.validateSession): asks the leader whether a
-       * session a client reconnects with is live, which also touches it there.
-       * Without it the learner checks its committed tree (see reattachSession).
-       */
-      readonly revalidate?: (sessionId: bigint, timeoutMs: number) => Promise<boolean>;
-      /** What the four-letter words report; default 'follower'. */
-      readonly learnerType?: 'follower' | 'observer';
-    };
-
-export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer';
-
-export type ServerCoreOptions = {
-  /** tickTime: the session expiry granularity. ZooKeeper's default is 3000 ms; zoo.cfg samples use 2000. */
-  readonly tickTimeMs?: number;
-  /** Default 2 x tickTime. */
-  readonly minSessionTimeoutMs?: number;
-  /** Default 20 x tickTime. */
-  readonly maxSessionTimeoutMs?: number;
-  /** zookeeper.DigestAuthenticationProvider.superDigest: "super:base64(sha1(super:password))". */
-  readonly superDigest?: string;
-  /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
-  readonly extendedTypesEnabled?: boolean;
-  /** The server id in the top byte of session ids: myid in an ensemble; a standalone ZooKeeperServer uses 1. */
-  readonly serverId?: number;
-  /** znode.container.checkIntervalMs: how often containers and TTL nodes are reaped. */
-  readonly containerCheckIntervalMs?: number;
-  /** znode.container.maxNeverUsedIntervalMs (0 = keep never-used containers). */
-  readonly containerMaxNeverUsedIntervalMs?: number;
-  /** Makes txns durable before their effects are released; with none, the server is in-memory. */
-  readonly persist?: (txns: readonly Txn[]) => Promise<void>;
-  /** Called once if persist fails; the core has stopped by then. */
-  readonly onFatal?: (error: unknown) => void;
-  /** A tree recovered from storage; a fresh one otherwise. */
-  readonly tree?: DataTree;
-  /** Wall clock in ms (txn times, ctime/mtime). */
-  readonly now?: () => number;
-  readonly log?: Logger;
-  /** The server's part in an ensemble; absent for a standalone server. */
-  readonly replication?: Replication;
-};
-
-/** 'revalidating': a learner waits for the leader's word on the session and holds the frames that arrive meanwhile. */
-type ConnectionState = 'handshake' | 'revalidating' | 'open' | 'closed';
+export type { ConnectionSink } from './connection.ts';
+export type { ForwardedRequest, Logger, LogLevel, Replication, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
 
 /** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
 const heldFramesMax = 1000;
-
-type Connection = {
-  readonly id: number;
-  readonly sink: ConnectionSink;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  readonly establishedAtMs: number;
-  state: ConnectionState;
-  sessionId: bigint | undefined;
-  sessionTimeoutMs: number | undefined;
-  authIds: R.Id[];
-  packetsReceived: number;
-  packetsSent: number;
-  outstandingRequests: number;
-  lastCxid: number;
-  lastZxid: bigint;
-  lastOperation: string;
-  lastResponseAtMs: number;
-  lastLatencyMs: number;
-  readonly latency: LatencyStats;
-  /** This connection's output FIFO (consumed up to outputsHead). */
-  outputs: Output[];
-  outputsHead: number;
-  /** Frames received while 'revalidating', handled once the session is settled. */
-  heldFrames: Uint8Array[];
-  /** Learner: the requests forwarded for this connection whose txns have not committed yet, oldest first (from forwardedHead). */
-  forwarded: Forwarded[];
-  forwardedHead: number;
-};
-
-/**
- * One entry of an output FIFO. `batch` is the persist batch it waits for (0:
- * nothing). A learner's entry may have no `deliver` yet: it waits for its
- * forwarded request's commit or for the leader's SYNC, which fill it in.
- */
-type Output = { readonly batch: number; deliver: (() => void) | undefined };
-
-/** Learner: a forwarded request waiting for its txn; `kind` is what the txn must be to match. */
-type Forwarded = {
-  readonly cxid: number;
-  readonly kind: 'createSession' | 'closeSession' | 'write';
-  readonly output: Output;
-  /** Builds the output's delivery from the committed txn's result. */
-  readonly onCommit: (outcome: TxnResult) => () => void;
-};
 
 export class ServerCore {
   readonly tree: DataTree;
@@ -291,32 +175,7 @@ export class ServerCore {
 
   openConnection(sink: ConnectionSink, remoteAddress: string, remotePort: number): number {
     const id = this.nextConnectionId++;
-    this.connections.set(id, {
-      id,
-      sink,
-      remoteAddress,
-      remotePort,
-      establishedAtMs: this.now(),
-      state: this.stopped ? 'closed' : 'handshake',
-      sessionId: undefined,
-      sessionTimeoutMs: undefined,
-      // Every connection starts authenticated as its address (NIOServerCnxn adds the ip id).
-      authIds: [{ scheme: 'ip', id: remoteAddress }],
-      packetsReceived: 0,
-      packetsSent: 0,
-      outstandingRequests: 0,
-      lastCxid: -1,
-      lastZxid: -1n,
-      lastOperation: 'NA',
-      lastResponseAtMs: 0,
-      lastLatencyMs: 0,
-      latency: new LatencyStats(),
-      outputs: [],
-      outputsHead: 0,
-      heldFrames: [],
-      forwarded: [],
-      forwardedHead: 0,
-    });
+    this.connections.set(id, newConnection(id, sink, remoteAddress, remotePort, this.now(), this.stopped ? 'closed' : 'handshake'));
     if (this.stopped) sink.close('server stopped');
     return id;
   }
