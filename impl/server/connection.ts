@@ -2,8 +2,9 @@
 // (the session it carries, its auth ids, its counters for cons and stat) plus
 // the queues the pipeline keeps for it. Plain data, one object per connection,
 // so that the hot path reads its fields without another lookup: the output
-// FIFO, the frames held while a learner revalidates the session and a
-// learner's forwarded requests waiting for their commits (core.ts).
+// FIFO (output-queues.ts), the frames held while a learner revalidates the
+// session (handshake.ts) and a learner's forwarded requests waiting for their
+// commits (forwarding-path.ts).
 
 import type * as R from '../protocol/records.ts';
 import type { TxnResult } from '../tree/data-tree.ts';

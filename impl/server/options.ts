@@ -37,7 +37,7 @@ export type Replication =
        * REVALIDATE (Learner.validateSession): asks the leader whether a
        * session a client reconnects with is live, which also touches it there.
        * Without it the learner checks its committed tree (see
-       * ServerCore.reattachSession).
+       * forwarding-path.ts, reattach).
        */
       readonly revalidate?: (sessionId: bigint, timeoutMs: number) => Promise<boolean>;
       /** What the four-letter words report; default 'follower'. */

@@ -5,7 +5,7 @@
 // request asks for on the tree's watch tables (a watch flag, setWatches,
 // addWatch, removeWatches), as in ZooKeeper.
 //
-// The dependency is what the server's release ordering needs to hold the reply back until
+// The dependency is what release-order.ts needs to hold the reply back until
 // the writes it shows are durable: the path a read names, the paths of a
 // multiRead, or the whole tree for the reads that do not name one.
 
