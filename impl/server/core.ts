@@ -51,6 +51,7 @@ import { Handshake } from './handshake.ts';
 import { LocalWritePath } from './local-path.ts';
 import type { ForwardedRequest, Logger, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
 import { OutputQueues } from './output-queues.ts';
+import type { PipelineParts } from './parts.ts';
 import { ReadProcessor } from './read-processor.ts';
 import { ReleaseOrder } from './release-order.ts';
 import { Replies } from './replies.ts';
@@ -103,26 +104,25 @@ export class ServerCore {
     const connections = (this.connections = new Connections(tree, queues, this.counters, log, now));
     const replies = new Replies(connections, this.counters, now);
     const reads = new ReadProcessor(tree, order, queues, replies);
+    const parts: PipelineParts = { tree, tracker, connections, queues, order, replies, reads, log, now, startedAtMs };
     const pipelined = replication?.role === 'leader';
     this.commit = new GroupCommit(options.persist, pipelined, order, queues, this.counters, (error) => this.fail(error));
 
     // The role, once: no handler asks which one it is.
     if (replication?.role === 'learner') {
-      this.learner = new ForwardingWritePath(replication, tree, tracker, reads, connections, queues, order, replies, log, now);
+      this.learner = new ForwardingWritePath(replication, parts);
       this.role = this.learner;
     } else {
       const extendedTypesEnabled = options.extendedTypesEnabled ?? false;
       const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, extendedTypesEnabled, replication?.firstZxid);
-      const ticks = new Ticks(tree, tracker, writes, connections, queues, options, log, now, startedAtMs);
-      const serverState = replication === undefined ? 'standalone' : 'leader';
-      const local = new LocalWritePath(serverState, tree, tracker, writes, reads, ticks, connections, queues, order, replies, log, now, startedAtMs);
+      const local = new LocalWritePath(replication === undefined ? 'standalone' : 'leader', parts, writes, new Ticks(parts, writes, options));
       this.leader = replication === undefined ? undefined : local;
       this.role = local;
     }
 
-    this.requests = new RequestDispatcher(tree, tracker, this.role, connections, queues, order, replies, options.superDigest, log, now);
+    this.requests = new RequestDispatcher(parts, this.role, options.superDigest);
     const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1 };
-    this.handshake = new Handshake(tree, tracker, this.role, this.requests, connections, queues, replies, sessionSettings, log, now, startedAtMs);
+    this.handshake = new Handshake(parts, this.role, this.requests, sessionSettings);
     this.views = new AdminViews(tree, tracker, connections, this.counters, this.role.serverState, startedAtMs);
   }
 

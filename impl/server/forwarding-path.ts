@@ -27,16 +27,11 @@ import { hex, sessionIdHex } from '../../lib/hex.ts';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import type { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
 import type { Connection, Forwarded, Output } from './connection.ts';
-import type { Connections } from './connections.ts';
-import type { ForwardedRequest, Logger, Replication, SessionTouch } from './options.ts';
-import type { OutputQueues } from './output-queues.ts';
-import type { ReadProcessor } from './read-processor.ts';
-import type { ReleaseOrder } from './release-order.ts';
-import type { Replies } from './replies.ts';
-import { SessionTouches, type SessionTracker } from './session-tracker.ts';
+import type { ForwardedRequest, Replication, SessionTouch } from './options.ts';
+import type { PipelineParts } from './parts.ts';
+import { SessionTouches } from './session-tracker.ts';
 import type { WritePath } from './write-path.ts';
 import { writeResponse } from './writes.ts';
 
@@ -54,15 +49,7 @@ export class ForwardingWritePath implements WritePath {
 
   constructor(
     private readonly replication: LearnerReplication,
-    private readonly tree: DataTree,
-    private readonly tracker: SessionTracker,
-    private readonly reads: ReadProcessor,
-    private readonly connections: Connections,
-    private readonly queues: OutputQueues,
-    private readonly order: ReleaseOrder,
-    private readonly replies: Replies,
-    private readonly log: Logger,
-    private readonly now: () => number,
+    private readonly parts: PipelineParts,
   ) {
     this.serverState = replication.learnerType ?? 'follower';
   }
@@ -87,16 +74,16 @@ export class ForwardingWritePath implements WritePath {
    */
   reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwdOk: boolean, finish: (valid: boolean) => void): void {
     const revalidate = this.replication.revalidate;
-    if (revalidate !== undefined && passwdOk && this.tracker.get(sessionId)?.closing !== true) {
+    if (revalidate !== undefined && passwdOk && this.parts.tracker.get(sessionId)?.closing !== true) {
       connection.state = 'revalidating';
       const settle = (valid: boolean) => {
-        if (this.connections.isStopped || connection.state !== 'revalidating') return; // closed meanwhile
+        if (this.parts.connections.isStopped || connection.state !== 'revalidating') return; // closed meanwhile
         connection.state = 'open';
         if (valid) this.trackLocally(sessionId, timeoutMs);
         finish(valid);
       };
       revalidate(sessionId, timeoutMs).then(settle, (error: unknown) => {
-        this.log('warn', `revalidating session ${sessionIdHex(sessionId)} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.parts.log('warn', `revalidating session ${sessionIdHex(sessionId)} failed: ${error instanceof Error ? error.message : String(error)}`);
         settle(false);
       });
       return;
@@ -110,16 +97,16 @@ export class ForwardingWritePath implements WritePath {
 
   /** A ping may wait behind forwarded writes; FinalRequestProcessor stamps it with the tree's zxid when it gets there. */
   pingZxid(): bigint {
-    return this.tree.lastProcessedZxid;
+    return this.parts.tree.lastProcessedZxid;
   }
 
   closeSession(connection: Connection, header: R.RequestHeader, startedAtMs: number): void {
     const request = { sessionId: connection.sessionId!, cxid: header.xid, type: OpCode.closeSession, body: new Uint8Array(0), authIds: [...connection.authIds] };
     this.forward(connection, 'closeSession', request, () => {
-      const closeZxid = this.tree.lastProcessedZxid;
+      const closeZxid = this.parts.tree.lastProcessedZxid;
       return () => {
-        this.replies.reply(connection, header, 0, undefined, startedAtMs, closeZxid);
-        this.connections.close(connection.id, 'client closed the session');
+        this.parts.replies.reply(connection, header, 0, undefined, startedAtMs, closeZxid);
+        this.parts.connections.close(connection.id, 'client closed the session');
       };
     });
   }
@@ -132,8 +119,8 @@ export class ForwardingWritePath implements WritePath {
     const request = { sessionId: connection.sessionId!, cxid: header.xid, type: header.type, body: body.slice(), authIds: [...connection.authIds] };
     this.forward(connection, 'write', request, (outcome) => {
       const { err, response } = writeResponse(outcome);
-      const zxid = this.tree.lastProcessedZxid;
-      return () => this.replies.reply(connection, header, err, response, startedAtMs, zxid);
+      const zxid = this.parts.tree.lastProcessedZxid;
+      return () => this.parts.replies.reply(connection, header, err, response, startedAtMs, zxid);
     });
   }
 
@@ -150,15 +137,15 @@ export class ForwardingWritePath implements WritePath {
     }
     const { path } = decoded.value;
     const output: Output = { batch: 0, deliver: undefined };
-    this.queues.push(connection, output);
+    this.parts.queues.push(connection, output);
     this.pendingSyncs.push({
       output,
       release: () => {
         // Stamped when it leaves, not when the SYNC came: a write of the same
         // session ahead of it in the FIFO may commit in between, and the zxids
         // a client sees must not go backwards.
-        output.deliver = () => this.replies.reply(connection, header, 0, encodeRecord({ path }, R.SyncResponse.write), startedAtMs, this.tree.lastProcessedZxid);
-        this.queues.release(connection);
+        output.deliver = () => this.parts.replies.reply(connection, header, 0, encodeRecord({ path }, R.SyncResponse.write), startedAtMs, this.parts.tree.lastProcessedZxid);
+        this.parts.queues.release(connection);
       },
     });
     this.replication.forward({ sessionId: connection.sessionId!, cxid: header.xid, type: OpCode.sync, body: body.slice(), authIds: [...connection.authIds] });
@@ -166,11 +153,11 @@ export class ForwardingWritePath implements WritePath {
 
   /** A read behind anything still waiting in its connection's FIFO (a forwarded write, a sync) runs when it reaches the head, so it sees the session's own writes. */
   read(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
-    if (this.queues.hasWaiting(connection)) {
-      this.queues.push(connection, { batch: 0, deliver: () => this.reads.runAndReply(connection, header, body, startedAtMs) });
+    if (this.parts.queues.hasWaiting(connection)) {
+      this.parts.queues.push(connection, { batch: 0, deliver: () => this.parts.reads.runAndReply(connection, header, body, startedAtMs) });
       return;
     }
-    this.reads.run(connection, header, body, startedAtMs);
+    this.parts.reads.run(connection, header, body, startedAtMs);
   }
 
   /** A learner expires nothing: the leader owns the sessions and reaps the containers (ContainerManager runs on the leader only). */
@@ -191,19 +178,19 @@ export class ForwardingWritePath implements WritePath {
   applyCommitted(txn: Txn): void {
     // Applied even once stopped: the tree must follow the commits (its
     // connections are closed, so nothing is sent).
-    if (txn.zxid <= this.tree.lastProcessedZxid) {
-      this.log('warn', `ignoring committed txn ${hex(txn.zxid)}: the tree is at ${hex(this.tree.lastProcessedZxid)} already`);
+    if (txn.zxid <= this.parts.tree.lastProcessedZxid) {
+      this.parts.log('warn', `ignoring committed txn ${hex(txn.zxid)}: the tree is at ${hex(this.parts.tree.lastProcessedZxid)} already`);
       return;
     }
-    const { result, events } = this.tree.applyTxn(txn);
-    this.order.committed(txn.zxid);
+    const { result, events } = this.parts.tree.applyTxn(txn);
+    this.parts.order.committed(txn.zxid);
     if (txn.body.type === 'closeSession') {
-      this.tracker.remove(txn.sessionId);
+      this.parts.tracker.remove(txn.sessionId);
       this.touches.forget(txn.sessionId);
     }
     // NIOServerCnxn.process sends an event at once, ahead of replies still waiting.
-    for (const event of events) this.replies.event(event);
-    const connection = this.connections.ofSession(txn.sessionId);
+    for (const event of events) this.parts.replies.event(event);
+    const connection = this.parts.connections.ofSession(txn.sessionId);
     if (connection === undefined) return;
     const pending = connection.forwarded[connection.forwardedHead];
     if (pending !== undefined && pending.cxid === txn.cxid && pending.kind === forwardedKind(txn)) {
@@ -215,11 +202,11 @@ export class ForwardingWritePath implements WritePath {
         connection.forwardedHead = 0;
       }
       pending.output.deliver = pending.onCommit(result);
-      this.queues.release(connection);
+      this.parts.queues.release(connection);
       return;
     }
     // The leader's own closeSession (expiry) has cxid 0; a client's has its xid.
-    if (txn.body.type === 'closeSession') this.connections.close(connection.id, txn.cxid === 0 ? 'session expired' : 'session closed through another server');
+    if (txn.body.type === 'closeSession') this.parts.connections.close(connection.id, txn.cxid === 0 ? 'session expired' : 'session closed through another server');
   }
 
   /**
@@ -230,7 +217,7 @@ export class ForwardingWritePath implements WritePath {
   leaderSynced(): void {
     const pending = this.pendingSyncs.shift();
     if (pending === undefined) {
-      this.log('warn', 'SYNC from the leader with no sync pending');
+      this.parts.log('warn', 'SYNC from the leader with no sync pending');
       return;
     }
     pending.release();
@@ -245,10 +232,10 @@ export class ForwardingWritePath implements WritePath {
 
   /** Forwards a request whose reply waits, in the connection's FIFO, for its txn to commit. */
   private forward(connection: Connection, kind: Forwarded['kind'], request: ForwardedRequest, onCommit: Forwarded['onCommit']): void {
-    if (this.connections.isStopped || connection.state === 'closed') return;
+    if (this.parts.connections.isStopped || connection.state === 'closed') return;
     const output: Output = { batch: 0, deliver: undefined };
     // Queued before it leaves, in case the run commits it before forward returns.
-    this.queues.push(connection, output);
+    this.parts.queues.push(connection, output);
     connection.forwarded.push({ cxid: request.cxid, kind, output, onCommit });
     this.replication.forward(request);
   }
@@ -262,16 +249,16 @@ export class ForwardingWritePath implements WritePath {
    * then closed when the closeSession commits).
    */
   private reattachCommitted(sessionId: bigint, timeoutMs: number): boolean {
-    if (!this.tree.sessions.has(sessionId)) return false;
-    if (this.tracker.get(sessionId)?.closing === true) return false; // its closeSession is on its way
+    if (!this.parts.tree.sessions.has(sessionId)) return false;
+    if (this.parts.tracker.get(sessionId)?.closing === true) return false; // its closeSession is on its way
     this.trackLocally(sessionId, timeoutMs);
     return true;
   }
 
   /** A session with a client here, tracked for touches and stats (never expired here). */
   private trackLocally(sessionId: bigint, timeoutMs: number): void {
-    if (this.tracker.get(sessionId) === undefined) this.tracker.add(sessionId, timeoutMs, this.now());
-    else this.tracker.touch(sessionId, this.now(), timeoutMs);
+    if (this.parts.tracker.get(sessionId) === undefined) this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
+    else this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
     this.touches.touch(sessionId, timeoutMs);
   }
 }

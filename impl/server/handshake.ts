@@ -9,15 +9,10 @@
 import { hex, sessionIdHex } from '../../lib/hex.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import type { DataTree } from '../tree/data-tree.ts';
 import type { Connection } from './connection.ts';
-import type { Connections } from './connections.ts';
-import type { Logger } from './options.ts';
-import type { OutputQueues } from './output-queues.ts';
-import type { Replies } from './replies.ts';
+import type { PipelineParts } from './parts.ts';
 import type { RequestDispatcher } from './requests.ts';
 import { checkPasswd, initialSessionId } from './session-password.ts';
-import type { SessionTracker } from './session-tracker.ts';
 import type { WritePath } from './write-path.ts';
 
 /** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
@@ -34,33 +29,26 @@ export class Handshake {
   private nextSessionId: bigint;
 
   constructor(
-    private readonly tree: DataTree,
-    private readonly tracker: SessionTracker,
+    private readonly parts: PipelineParts,
     private readonly role: WritePath,
     private readonly requests: RequestDispatcher,
-    private readonly connections: Connections,
-    private readonly queues: OutputQueues,
-    private readonly replies: Replies,
     private readonly settings: SessionSettings,
-    private readonly log: Logger,
-    private readonly now: () => number,
-    startedAtMs: number,
   ) {
-    this.nextSessionId = initialSessionId(settings.serverId, startedAtMs);
+    this.nextSessionId = initialSessionId(settings.serverId, parts.startedAtMs);
   }
 
   /** The ConnectRequest of a connection in 'handshake'. */
   connect(connection: Connection, payload: Uint8Array): void {
     const decoded = decodeRecord(payload, R.ConnectRequest.read, true);
     if (!decoded.ok) {
-      this.connections.close(connection.id, `malformed ConnectRequest: ${decoded.error}`);
+      this.parts.connections.close(connection.id, `malformed ConnectRequest: ${decoded.error}`);
       return;
     }
     const request = decoded.value;
-    if (request.lastZxidSeen > this.tree.lastProcessedZxid) {
-      this.connections.close(
+    if (request.lastZxidSeen > this.parts.tree.lastProcessedZxid) {
+      this.parts.connections.close(
         connection.id,
-        `client has seen zxid ${hex(request.lastZxidSeen)}, our last zxid is ${hex(this.tree.lastProcessedZxid)}`,
+        `client has seen zxid ${hex(request.lastZxidSeen)}, our last zxid is ${hex(this.parts.tree.lastProcessedZxid)}`,
       );
       return;
     }
@@ -68,13 +56,13 @@ export class Handshake {
     const timeoutMs = Math.min(Math.max(request.timeOut, minSessionTimeoutMs), maxSessionTimeoutMs);
     // ProtocolManager: answer with the readOnly byte only if the client sent one.
     const withReadOnly = request.readOnly !== undefined;
-    const startedAtMs = this.now();
+    const startedAtMs = this.parts.now();
     connection.state = 'open';
-    this.connections.countRequest(connection);
+    this.parts.connections.countRequest(connection);
     if (request.sessionId === 0n) {
       const sessionId = this.allocateSessionId();
-      this.tracker.add(sessionId, timeoutMs, this.now());
-      this.connections.attach(connection, sessionId, timeoutMs);
+      this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
+      this.parts.connections.attach(connection, sessionId, timeoutMs);
       this.role.createSession(connection, sessionId, timeoutMs, () => this.respond(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
       return;
     }
@@ -86,7 +74,7 @@ export class Handshake {
   /** A frame that arrived while the session is being revalidated: handled, in order, once it is settled. */
   hold(connection: Connection, payload: Uint8Array): void {
     if (connection.heldFrames.length >= heldFramesMax) {
-      this.connections.close(connection.id, `more than ${heldFramesMax} requests before the session was revalidated`);
+      this.parts.connections.close(connection.id, `more than ${heldFramesMax} requests before the session was revalidated`);
       return;
     }
     connection.heldFrames.push(payload.slice());
@@ -98,13 +86,13 @@ export class Handshake {
    */
   private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
     if (valid) {
-      const previous = this.connections.idOfSession(sessionId);
-      if (previous !== undefined && previous !== connection.id) this.connections.close(previous, 'session moved to a new connection');
-      this.connections.attach(connection, sessionId, timeoutMs);
+      const previous = this.parts.connections.idOfSession(sessionId);
+      if (previous !== undefined && previous !== connection.id) this.parts.connections.close(previous, 'session moved to a new connection');
+      this.parts.connections.attach(connection, sessionId, timeoutMs);
     } else {
-      this.log('info', `invalid session ${sessionIdHex(sessionId)} from ${connection.remoteAddress}, probably expired`);
+      this.parts.log('info', `invalid session ${sessionIdHex(sessionId)} from ${connection.remoteAddress}, probably expired`);
     }
-    this.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+    this.parts.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
     const held = connection.heldFrames;
     if (held.length === 0) return;
     connection.heldFrames = [];
@@ -116,8 +104,8 @@ export class Handshake {
 
   /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
   private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
-    this.replies.connectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs, this.tree.lastProcessedZxid);
-    if (!valid) this.connections.close(connection.id, 'invalid session');
+    this.parts.replies.connectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
+    if (!valid) this.parts.connections.close(connection.id, 'invalid session');
   }
 
   /**
@@ -127,7 +115,7 @@ export class Handshake {
    */
   private allocateSessionId(): bigint {
     let id = this.nextSessionId++;
-    while (id === 0n || id === -(1n << 63n) || this.tracker.get(id) !== undefined || this.tree.sessions.has(id)) id = this.nextSessionId++;
+    while (id === 0n || id === -(1n << 63n) || this.parts.tracker.get(id) !== undefined || this.parts.tree.sessions.has(id)) id = this.nextSessionId++;
     return id;
   }
 }

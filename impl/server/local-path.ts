@@ -14,17 +14,11 @@
 
 import { ErrorCode, OpCode, opCodeName } from '../protocol/constants.ts';
 import type * as R from '../protocol/records.ts';
-import type { DataTree } from '../tree/data-tree.ts';
 import { sessionIdHex } from '../../lib/hex.ts';
 import type { Connection } from './connection.ts';
-import type { Connections } from './connections.ts';
-import type { ForwardedRequest, Logger, SessionTouch } from './options.ts';
-import type { OutputQueues } from './output-queues.ts';
-import type { ReadProcessor } from './read-processor.ts';
-import type { ReleaseOrder } from './release-order.ts';
-import type { Replies } from './replies.ts';
+import type { ForwardedRequest, SessionTouch } from './options.ts';
+import type { PipelineParts } from './parts.ts';
 import { requestKind } from './request-kind.ts';
-import type { SessionTracker } from './session-tracker.ts';
 import type { Ticks } from './ticks.ts';
 import type { WritePath } from './write-path.ts';
 import { writeResponse, type Writes } from './writes.ts';
@@ -32,62 +26,53 @@ import { writeResponse, type Writes } from './writes.ts';
 export class LocalWritePath implements WritePath {
   constructor(
     readonly serverState: 'standalone' | 'leader',
-    private readonly tree: DataTree,
-    private readonly tracker: SessionTracker,
+    private readonly parts: PipelineParts,
     private readonly writes: Writes,
-    private readonly reads: ReadProcessor,
     private readonly ticks: Ticks,
-    private readonly connections: Connections,
-    private readonly queues: OutputQueues,
-    private readonly order: ReleaseOrder,
-    private readonly replies: Replies,
-    private readonly log: Logger,
-    private readonly now: () => number,
-    startedAtMs: number,
   ) {
     // Sessions recovered from the snapshot and log live on until they expire or
     // their clients reconnect (ZooKeeperServer.loadData re-tracks them).
-    for (const [sessionId, timeoutMs] of tree.sessions) tracker.add(sessionId, timeoutMs, startedAtMs);
+    for (const [sessionId, timeoutMs] of parts.tree.sessions) parts.tracker.add(sessionId, timeoutMs, parts.startedAtMs);
   }
 
   createSession(connection: Connection, sessionId: bigint, timeoutMs: number, respond: () => void): void {
     const { batch } = this.writes.submit(sessionId, 0, { type: OpCode.createSession, timeOut: timeoutMs });
-    this.queues.enqueue(connection, batch, respond);
+    this.parts.queues.enqueue(connection, batch, respond);
   }
 
   reattach(_connection: Connection, sessionId: bigint, timeoutMs: number, passwdOk: boolean, finish: (valid: boolean) => void): void {
-    finish(passwdOk && this.tracker.touch(sessionId, this.now(), timeoutMs));
+    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
   }
 
   touched(): void {}
 
   pingZxid(receivedZxid: bigint): bigint {
-    return this.order.visibleZxid(receivedZxid);
+    return this.parts.order.visibleZxid(receivedZxid);
   }
 
   closeSession(connection: Connection, header: R.RequestHeader, startedAtMs: number): void {
     const { batch } = this.writes.submit(connection.sessionId!, header.xid, { type: OpCode.closeSession });
-    const closeZxid = this.tree.lastProcessedZxid;
-    this.queues.enqueue(connection, batch, () => {
-      this.replies.reply(connection, header, 0, undefined, startedAtMs, closeZxid);
-      this.connections.close(connection.id, 'client closed the session');
+    const closeZxid = this.parts.tree.lastProcessedZxid;
+    this.parts.queues.enqueue(connection, batch, () => {
+      this.parts.replies.reply(connection, header, 0, undefined, startedAtMs, closeZxid);
+      this.parts.connections.close(connection.id, 'client closed the session');
     });
   }
 
   write(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
     const { batch, outcome } = this.writes.submitRequest(connection.sessionId!, header.xid, header.type, body, connection.authIds);
     const { err, response } = writeResponse(outcome);
-    const zxid = this.tree.lastProcessedZxid;
-    this.queues.enqueue(connection, batch, () => this.replies.reply(connection, header, err, response, startedAtMs, zxid));
+    const zxid = this.parts.tree.lastProcessedZxid;
+    this.parts.queues.enqueue(connection, batch, () => this.parts.replies.reply(connection, header, err, response, startedAtMs, zxid));
   }
 
   /** A sync here is a read of the whole tree: it is answered once everything applied before it is durable. */
   sync(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
-    this.reads.run(connection, header, body, startedAtMs);
+    this.parts.reads.run(connection, header, body, startedAtMs);
   }
 
   read(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
-    this.reads.run(connection, header, body, startedAtMs);
+    this.parts.reads.run(connection, header, body, startedAtMs);
   }
 
   tick(): void {
@@ -115,36 +100,36 @@ export class LocalWritePath implements WritePath {
       switch (requestKind(type)) {
         case 'createSession': {
           if (body.byteLength < 4 || sessionId === 0n) {
-            this.log('warn', `ignoring ${what()}: ${sessionId === 0n ? 'session id 0' : `${body.byteLength}-byte body`}`);
+            this.parts.log('warn', `ignoring ${what()}: ${sessionId === 0n ? 'session id 0' : `${body.byteLength}-byte body`}`);
             return;
           }
           const timeoutMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(0);
-          if (this.tracker.get(sessionId) === undefined) this.tracker.add(sessionId, timeoutMs, this.now());
-          else this.tracker.touch(sessionId, this.now(), timeoutMs);
+          if (this.parts.tracker.get(sessionId) === undefined) this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
+          else this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
           this.writes.submit(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs });
           return;
         }
         case 'closeSession': {
-          this.tracker.setClosing(sessionId);
+          this.parts.tracker.setClosing(sessionId);
           const { batch } = this.writes.submit(sessionId, cxid, { type: OpCode.closeSession });
           // A connection of the session here is stale (the client moved on); it
           // closes with the commit (FinalRequestProcessor's closeSession of a
           // request with no connection).
-          const connection = this.connections.ofSession(sessionId);
-          if (connection !== undefined) this.queues.enqueue(connection, batch, () => this.connections.close(connection.id, 'session closed through another server'));
+          const connection = this.parts.connections.ofSession(sessionId);
+          if (connection !== undefined) this.parts.queues.enqueue(connection, batch, () => this.parts.connections.close(connection.id, 'session closed through another server'));
           return;
         }
         case 'write': {
-          const session = this.tracker.get(sessionId);
+          const session = this.parts.tracker.get(sessionId);
           if (session === undefined || session.closing) this.writes.submitError(sessionId, cxid, ErrorCode.SESSIONEXPIRED);
           else this.writes.submitRequest(sessionId, cxid, type, body, request.authIds);
           return;
         }
         default:
-          this.log('warn', `ignoring ${what()}: not a request a learner forwards`);
+          this.parts.log('warn', `ignoring ${what()}: not a request a learner forwards`);
       }
     } catch (error) {
-      this.log('error', `ignoring ${what()}: ${error instanceof Error ? error.message : String(error)}`);
+      this.parts.log('error', `ignoring ${what()}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -166,14 +151,14 @@ export class LocalWritePath implements WritePath {
 
   /** The session touches a learner reported with its PING (LearnerHandler -> ZooKeeperServer.touch). */
   touchSessions(touches: readonly SessionTouch[]): void {
-    const nowMs = this.now();
+    const nowMs = this.parts.now();
     for (const { sessionId, timeoutMs } of touches) {
-      if (!this.tracker.touch(sessionId, nowMs, timeoutMs)) this.log('debug', `touch of session ${sessionIdHex(sessionId)}, which is gone or closing`);
+      if (!this.parts.tracker.touch(sessionId, nowMs, timeoutMs)) this.parts.log('debug', `touch of session ${sessionIdHex(sessionId)}, which is gone or closing`);
     }
   }
 
   /** REVALIDATE of a session a client brought to a learner: true, and touched, if it is live here. */
   revalidateSession(sessionId: bigint, timeoutMs: number): boolean {
-    return this.tracker.touch(sessionId, this.now(), timeoutMs);
+    return this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
   }
 }

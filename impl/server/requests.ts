@@ -4,67 +4,55 @@
 // and reads (write-path.ts), and here the requests every role answers the
 // same way (ping, auth, a session that has expired, an unknown type).
 
-import { assertNever } from '../../lib/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import { ErrorCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { authenticate } from '../tree/acl.ts';
-import type { DataTree } from '../tree/data-tree.ts';
 import type { Connection } from './connection.ts';
-import type { Connections } from './connections.ts';
-import type { Logger } from './options.ts';
-import type { OutputQueues } from './output-queues.ts';
-import type { ReleaseOrder } from './release-order.ts';
-import type { Replies } from './replies.ts';
+import type { PipelineParts } from './parts.ts';
 import { requestKind } from './request-kind.ts';
-import type { SessionTracker } from './session-tracker.ts';
 import type { WritePath } from './write-path.ts';
 
 export class RequestDispatcher {
   constructor(
-    private readonly tree: DataTree,
-    private readonly tracker: SessionTracker,
+    private readonly parts: PipelineParts,
     private readonly role: WritePath,
-    private readonly connections: Connections,
-    private readonly queues: OutputQueues,
-    private readonly order: ReleaseOrder,
-    private readonly replies: Replies,
     private readonly superDigest: string | undefined,
-    private readonly log: Logger,
-    private readonly now: () => number,
   ) {}
 
   /** One frame of a connection whose session is settled. */
   handlePacket(connection: Connection, payload: Uint8Array): void {
-    const sessionId = connection.sessionId!;
+    const sessionId = connection.sessionId;
+    assert(connection.state === 'open' && sessionId !== undefined, 'a request is handled only on an open connection with a session');
     const reader = decodeRecord(payload.subarray(0, 8), R.RequestHeader.read);
     if (!reader.ok) {
-      this.connections.close(connection.id, `malformed RequestHeader (${payload.byteLength} bytes)`);
+      this.parts.connections.close(connection.id, `malformed RequestHeader (${payload.byteLength} bytes)`);
       return;
     }
     const header = reader.value;
     const body = payload.subarray(8);
-    const startedAtMs = this.now();
-    const zxid = this.tree.lastProcessedZxid;
-    if (!this.tracker.touch(sessionId, startedAtMs)) {
+    const startedAtMs = this.parts.now();
+    const zxid = this.parts.tree.lastProcessedZxid;
+    if (!this.parts.tracker.touch(sessionId, startedAtMs)) {
       // The session expired or is closing: ZooKeeper answers SessionExpired and the client gives up.
-      this.connections.countRequest(connection);
-      this.queues.enqueue(connection, 0, () => this.replies.reply(connection, header, ErrorCode.SESSIONEXPIRED, undefined, startedAtMs, this.order.visibleZxid(zxid)));
+      this.parts.connections.countRequest(connection);
+      this.parts.queues.enqueue(connection, 0, () => this.parts.replies.reply(connection, header, ErrorCode.SESSIONEXPIRED, undefined, startedAtMs, this.parts.order.visibleZxid(zxid)));
       return;
     }
     this.role.touched(connection);
-    this.connections.countRequest(connection);
+    this.parts.connections.countRequest(connection);
     connection.lastCxid = header.xid;
     const kind = requestKind(header.type);
     switch (kind) {
       case 'ping':
-        this.queues.enqueue(connection, 0, () => this.replies.ping(connection, startedAtMs, this.role.pingZxid(zxid)));
+        this.parts.queues.enqueue(connection, 0, () => this.parts.replies.ping(connection, startedAtMs, this.role.pingZxid(zxid)));
         return;
       case 'auth':
         this.auth(connection, header, body, startedAtMs);
         return;
       case 'closeSession':
-        this.tracker.setClosing(sessionId);
+        this.parts.tracker.setClosing(sessionId);
         this.role.closeSession(connection, header, startedAtMs);
         return;
       case 'write':
@@ -79,10 +67,10 @@ export class RequestDispatcher {
       case 'createSession': // only a learner sends one, to the leader
       case 'unknown':
         // UnimplementedRequestProcessor: an Unimplemented reply, then the connection is closed.
-        this.log('warn', `unknown request type ${header.type} from connection ${connection.id}`);
-        this.queues.enqueue(connection, 0, () => {
-          this.replies.reply(connection, header, ErrorCode.UNIMPLEMENTED, undefined, startedAtMs, this.order.visibleZxid(zxid));
-          this.connections.close(connection.id, `unknown request type ${header.type}`);
+        this.parts.log('warn', `unknown request type ${header.type} from connection ${connection.id}`);
+        this.parts.queues.enqueue(connection, 0, () => {
+          this.parts.replies.reply(connection, header, ErrorCode.UNIMPLEMENTED, undefined, startedAtMs, this.parts.order.visibleZxid(zxid));
+          this.parts.connections.close(connection.id, `unknown request type ${header.type}`);
         });
         return;
       default:
@@ -96,13 +84,13 @@ export class RequestDispatcher {
     const ids = decoded.ok ? authenticate(decoded.value.scheme, decoded.value.auth, connection.remoteAddress, this.superDigest) : undefined;
     if (ids !== undefined) {
       for (const id of ids) if (!connection.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) connection.authIds.push(id);
-      this.queues.enqueue(connection, 0, () => this.replies.reply(connection, header, 0, undefined, startedAtMs, 0n));
+      this.parts.queues.enqueue(connection, 0, () => this.parts.replies.reply(connection, header, 0, undefined, startedAtMs, 0n));
       return;
     }
-    this.log('warn', `authentication failed for scheme ${decoded.ok ? decoded.value.scheme : '(malformed)'} on connection ${connection.id}`);
-    this.queues.enqueue(connection, 0, () => {
-      this.replies.reply(connection, header, ErrorCode.AUTHFAILED, undefined, startedAtMs, 0n);
-      this.connections.close(connection.id, 'authentication failed');
+    this.parts.log('warn', `authentication failed for scheme ${decoded.ok ? decoded.value.scheme : '(malformed)'} on connection ${connection.id}`);
+    this.parts.queues.enqueue(connection, 0, () => {
+      this.parts.replies.reply(connection, header, ErrorCode.AUTHFAILED, undefined, startedAtMs, 0n);
+      this.parts.connections.close(connection.id, 'authentication failed');
     });
   }
 }

@@ -6,12 +6,9 @@
 // neither: the leader owns the sessions and reaps the containers.
 
 import { OpCode } from '../protocol/constants.ts';
-import type { DataTree } from '../tree/data-tree.ts';
 import { sessionIdHex } from '../../lib/hex.ts';
-import type { Connections } from './connections.ts';
-import type { Logger, ServerCoreOptions } from './options.ts';
-import type { OutputQueues } from './output-queues.ts';
-import type { SessionTracker } from './session-tracker.ts';
+import type { ServerCoreOptions } from './options.ts';
+import type { PipelineParts } from './parts.ts';
 import type { Writes } from './writes.ts';
 
 /** znode.container.checkIntervalMs (default 60 s) and maxNeverUsedIntervalMs. */
@@ -21,21 +18,15 @@ export class Ticks {
   private lastContainerCheckMs: number;
 
   constructor(
-    private readonly tree: DataTree,
-    private readonly tracker: SessionTracker,
+    private readonly parts: PipelineParts,
     private readonly writes: Writes,
-    private readonly connections: Connections,
-    private readonly queues: OutputQueues,
     private readonly containers: ContainerSettings,
-    private readonly log: Logger,
-    private readonly now: () => number,
-    startedAtMs: number,
   ) {
-    this.lastContainerCheckMs = startedAtMs;
+    this.lastContainerCheckMs = parts.startedAtMs;
   }
 
   tick(): void {
-    const nowMs = this.now();
+    const nowMs = this.parts.now();
     this.expireSessions(nowMs);
     const intervalMs = this.containers.containerCheckIntervalMs ?? 60_000;
     if (nowMs - this.lastContainerCheckMs >= intervalMs) {
@@ -46,17 +37,17 @@ export class Ticks {
 
   /** An expired session is closed by a closeSession txn; its connection, if any, closes once that is durable. */
   private expireSessions(nowMs: number): void {
-    for (const session of this.tracker.expire(nowMs)) {
-      this.log('info', `expiring session ${sessionIdHex(session.sessionId)}, timeout of ${session.timeoutMs}ms exceeded`);
+    for (const session of this.parts.tracker.expire(nowMs)) {
+      this.parts.log('info', `expiring session ${sessionIdHex(session.sessionId)}, timeout of ${session.timeoutMs}ms exceeded`);
       const { batch } = this.writes.submit(session.sessionId, 0, { type: OpCode.closeSession });
-      const connection = this.connections.ofSession(session.sessionId);
-      if (connection !== undefined) this.queues.enqueue(connection, batch, () => this.connections.close(connection.id, 'session expired'));
+      const connection = this.parts.connections.ofSession(session.sessionId);
+      if (connection !== undefined) this.parts.queues.enqueue(connection, batch, () => this.parts.connections.close(connection.id, 'session expired'));
     }
   }
 
   private reapContainers(nowMs: number): void {
     const maxNeverUsed = BigInt(this.containers.containerMaxNeverUsedIntervalMs ?? 0);
-    for (const path of this.tree.reapCandidates(BigInt(nowMs), maxNeverUsed)) {
+    for (const path of this.parts.tree.reapCandidates(BigInt(nowMs), maxNeverUsed)) {
       // ContainerManager submits deleteContainer as the server (session 0); a
       // container that gained a child meanwhile fails prep with NotEmpty.
       this.writes.submit(0n, 0, { type: OpCode.deleteContainer, request: { path } });
