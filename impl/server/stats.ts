@@ -2,6 +2,8 @@
 // ServerCnxn's per-connection stats, DataTree's counts). Plain data: the admin
 // part owns the text formats.
 
+import type { ServerState } from './options.ts';
+
 export type ConnectionInfo = {
   readonly connectionId: number;
   readonly remoteAddress: string;
@@ -25,7 +27,7 @@ export type ConnectionInfo = {
 
 export type ServerStats = {
   /** srvr's "Mode:" and mntr's zk_server_state. */
-  readonly serverState: 'standalone' | 'leader' | 'follower' | 'observer';
+  readonly serverState: ServerState;
   readonly packetsReceived: number;
   readonly packetsSent: number;
   readonly latencyMinMs: number;
@@ -74,4 +76,15 @@ export class LatencyStats {
     this.totalMs = 0;
     this.count = 0;
   }
+}
+
+/** The server-wide counters (ServerStats): what the pipeline's parts count as they go, read by admin-views.ts. */
+export class ServerCounters {
+  packetsReceived = 0;
+  packetsSent = 0;
+  readonly latency = new LatencyStats();
+  /** Requests received and not yet answered, over all open connections. */
+  outstandingRequests = 0;
+  txnsPersisted = 0;
+  persistBatches = 0;
 }

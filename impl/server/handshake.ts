@@ -1,0 +1,121 @@
+// The first frame of a connection: the ConnectRequest
+// (ZooKeeperServer.processConnectRequest and finishSessionInit). A request
+// with session id 0 gets a new session (its id from allocateSessionId, its
+// createSession through the role's write path); one that brings a session
+// back is attached to it if the password matches and the role says it is live
+// (a learner may ask the leader, holding the frames that arrive meanwhile).
+// The ConnectResponse joins the connection's FIFO like any reply.
+
+import { hex, sessionIdHex } from '../../lib/hex.ts';
+import { decodeRecord } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import type { Connection } from './connection.ts';
+import type { PipelineParts } from './parts.ts';
+import type { RequestDispatcher } from './requests.ts';
+import { checkPasswd, initialSessionId } from './session-password.ts';
+import type { WritePath } from './write-path.ts';
+
+/** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
+const heldFramesMax = 1000;
+
+export type SessionSettings = {
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /** The server id in the top byte of session ids. */
+  readonly serverId: number;
+};
+
+export class Handshake {
+  private nextSessionId: bigint;
+
+  constructor(
+    private readonly parts: PipelineParts,
+    private readonly role: WritePath,
+    private readonly requests: RequestDispatcher,
+    private readonly settings: SessionSettings,
+  ) {
+    this.nextSessionId = initialSessionId(settings.serverId, parts.startedAtMs);
+  }
+
+  /** The ConnectRequest of a connection in 'handshake'. */
+  connect(connection: Connection, payload: Uint8Array): void {
+    const decoded = decodeRecord(payload, R.ConnectRequest.read, true);
+    if (!decoded.ok) {
+      this.parts.connections.close(connection.id, `malformed ConnectRequest: ${decoded.error}`);
+      return;
+    }
+    const request = decoded.value;
+    if (request.lastZxidSeen > this.parts.tree.lastProcessedZxid) {
+      this.parts.connections.close(
+        connection.id,
+        `client has seen zxid ${hex(request.lastZxidSeen)}, our last zxid is ${hex(this.parts.tree.lastProcessedZxid)}`,
+      );
+      return;
+    }
+    const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.settings;
+    const timeoutMs = Math.min(Math.max(request.timeOut, minSessionTimeoutMs), maxSessionTimeoutMs);
+    // ProtocolManager: answer with the readOnly byte only if the client sent one.
+    const withReadOnly = request.readOnly !== undefined;
+    const startedAtMs = this.parts.now();
+    connection.state = 'open';
+    this.parts.connections.countRequest(connection);
+    if (request.sessionId === 0n) {
+      const sessionId = this.allocateSessionId();
+      this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
+      this.parts.connections.attach(connection, sessionId, timeoutMs);
+      this.role.createSession(connection, sessionId, timeoutMs, () => this.respond(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
+      return;
+    }
+    const sessionId = request.sessionId;
+    const passwdOk = checkPasswd(sessionId, request.passwd);
+    this.role.reattach(connection, sessionId, timeoutMs, passwdOk, (valid) => this.finishReattach(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+  }
+
+  /** A frame that arrived while the session is being revalidated: handled, in order, once it is settled. */
+  hold(connection: Connection, payload: Uint8Array): void {
+    if (connection.heldFrames.length >= heldFramesMax) {
+      this.parts.connections.close(connection.id, `more than ${heldFramesMax} requests before the session was revalidated`);
+      return;
+    }
+    connection.heldFrames.push(payload.slice());
+  }
+
+  /**
+   * ZooKeeperServer.finishSessionInit for a session a client brought back;
+   * then the frames held while the leader was asked, in order.
+   */
+  private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
+    if (valid) {
+      const previous = this.parts.connections.idOfSession(sessionId);
+      if (previous !== undefined && previous !== connection.id) this.parts.connections.close(previous, 'session moved to a new connection');
+      this.parts.connections.attach(connection, sessionId, timeoutMs);
+    } else {
+      this.parts.log('info', `invalid session ${sessionIdHex(sessionId)} from ${connection.remoteAddress}, probably expired`);
+    }
+    this.parts.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+    const held = connection.heldFrames;
+    if (held.length === 0) return;
+    connection.heldFrames = [];
+    for (const payload of held) {
+      if (connection.state !== 'open') break;
+      this.requests.handlePacket(connection, payload);
+    }
+  }
+
+  /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
+  private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
+    this.parts.replies.connectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
+    if (!valid) this.parts.connections.close(connection.id, 'invalid session');
+  }
+
+  /**
+   * The next session id (SessionTrackerImpl.createSession). 0 means "no
+   * session" on the wire and "not ephemeral" in a stat, and an id may still be
+   * live after a restart with a slow clock, so both are skipped.
+   */
+  private allocateSessionId(): bigint {
+    let id = this.nextSessionId++;
+    while (id === 0n || id === -(1n << 63n) || this.parts.tracker.get(id) !== undefined || this.parts.tree.sessions.has(id)) id = this.nextSessionId++;
+    return id;
+  }
+}

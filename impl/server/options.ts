@@ -1,0 +1,77 @@
+// What the request pipeline is given when it is built: its settings, its log,
+// its storage hook (`persist`) and, in an ensemble, its role with the callbacks
+// of the run that drives it (impl/ensemble/leader-run.ts, learner-run.ts).
+// ServerCore re-exports these types; the parts of the pipeline import them from
+// here, so that none of them imports the facade.
+
+import type * as R from '../protocol/records.ts';
+import type { DataTree } from '../tree/data-tree.ts';
+import type { Txn } from '../tree/txn.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string) => void;
+
+/** A request a learner forwards to the leader (Learner.request: QuorumPacket REQUEST with sessionId, cxid, type, body, authinfo). */
+export type ForwardedRequest = {
+  readonly sessionId: bigint;
+  readonly cxid: number;
+  readonly type: number;
+  /** The request's record as the client sent it; for createSession the negotiated timeout as a 4-byte big-endian int. */
+  readonly body: Uint8Array;
+  readonly authIds: readonly R.Id[];
+};
+
+/** A session touch a learner reports in its PING reply (LearnerSessionTracker.snapshot). */
+export type SessionTouch = { readonly sessionId: bigint; readonly timeoutMs: number };
+
+export type Replication =
+  | {
+      readonly role: 'leader';
+      /** The epoch's first zxid (epoch << 32 | 1): txns take zxids from here upward, one each, in order. */
+      readonly firstZxid: bigint;
+    }
+  | {
+      readonly role: 'learner';
+      readonly forward: (request: ForwardedRequest) => void;
+      /**
+       * REVALIDATE (Learner.validateSession): asks the leader whether a
+       * session a client reconnects with is live, which also touches it there.
+       * Without it the learner checks its committed tree (see
+       * forwarding-path.ts, reattach).
+       */
+      readonly revalidate?: (sessionId: bigint, timeoutMs: number) => Promise<boolean>;
+      /** What the four-letter words report; default 'follower'. */
+      readonly learnerType?: 'follower' | 'observer';
+    };
+
+export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer';
+
+export type ServerCoreOptions = {
+  /** tickTime: the session expiry granularity. ZooKeeper's default is 3000 ms; zoo.cfg samples use 2000. */
+  readonly tickTimeMs?: number;
+  /** Default 2 x tickTime. */
+  readonly minSessionTimeoutMs?: number;
+  /** Default 20 x tickTime. */
+  readonly maxSessionTimeoutMs?: number;
+  /** zookeeper.DigestAuthenticationProvider.superDigest: "super:base64(sha1(super:password))". */
+  readonly superDigest?: string;
+  /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
+  readonly extendedTypesEnabled?: boolean;
+  /** The server id in the top byte of session ids: myid in an ensemble; a standalone ZooKeeperServer uses 1. */
+  readonly serverId?: number;
+  /** znode.container.checkIntervalMs: how often containers and TTL nodes are reaped. */
+  readonly containerCheckIntervalMs?: number;
+  /** znode.container.maxNeverUsedIntervalMs (0 = keep never-used containers). */
+  readonly containerMaxNeverUsedIntervalMs?: number;
+  /** Makes txns durable before their effects are released; with none, the server is in-memory. */
+  readonly persist?: (txns: readonly Txn[]) => Promise<void>;
+  /** Called once if persist fails; the core has stopped by then. */
+  readonly onFatal?: (error: unknown) => void;
+  /** A tree recovered from storage; a fresh one otherwise. */
+  readonly tree?: DataTree;
+  /** Wall clock in ms (txn times, ctime/mtime). */
+  readonly now?: () => number;
+  readonly log?: Logger;
+  /** The server's part in an ensemble; absent for a standalone server. */
+  readonly replication?: Replication;
+};

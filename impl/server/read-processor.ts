@@ -1,0 +1,34 @@
+// Runs a read (reads.ts) against the tree and puts its reply in the
+// connection's FIFO behind what it depends on (release-order.ts): the glue
+// between the pure read and the queues, the same for every role.
+
+import type * as R from '../protocol/records.ts';
+import type { DataTree } from '../tree/data-tree.ts';
+import type { Connection } from './connection.ts';
+import type { OutputQueues } from './output-queues.ts';
+import { readRequest } from './reads.ts';
+import type { ReleaseOrder } from './release-order.ts';
+import type { Replies } from './replies.ts';
+
+export class ReadProcessor {
+  constructor(
+    private readonly tree: DataTree,
+    private readonly order: ReleaseOrder,
+    private readonly queues: OutputQueues,
+    private readonly replies: Replies,
+  ) {}
+
+  /** Runs the read now; its reply (and the events setWatches fired) leave once the batch it depends on is durable. */
+  run(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
+    const read = readRequest(this.tree, connection, header.type, body);
+    const batch = this.order.readBatch(read.dependsOn);
+    const zxid = this.tree.lastProcessedZxid;
+    this.queues.enqueue(connection, batch, () => this.replies.read(connection, header, read, startedAtMs, this.order.visibleZxid(zxid)));
+  }
+
+  /** Runs the read now and answers at once: a learner's read that has reached the head of its FIFO. */
+  runAndReply(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
+    const read = readRequest(this.tree, connection, header.type, body);
+    this.replies.read(connection, header, read, startedAtMs, this.order.visibleZxid(this.tree.lastProcessedZxid));
+  }
+}

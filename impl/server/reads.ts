@@ -1,0 +1,262 @@
+// The read requests: FinalRequestProcessor's read cases as one function from
+// (tree, session, request) to the reply and what the reply depends on. It
+// knows nothing of connections, queues or persistence, so a test can call it
+// with a tree and a session (reads.test.ts). Its only effects are the ones the
+// request asks for on the tree's watch tables (a watch flag, setWatches,
+// addWatch, removeWatches), as in ZooKeeper.
+//
+// The dependency is what release-order.ts needs to hold the reply back until
+// the writes it shows are durable: the path a read names, the paths of a
+// multiRead, or the whole tree for the reads that do not name one.
+
+import { ErrorCode, OpCode, Perms, WatcherType } from '../protocol/constants.ts';
+import { decodeRecord, encodeRecord, type Result } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import { checkACL, userName } from '../tree/acl.ts';
+import type { DataTree, WatchEvent } from '../tree/data-tree.ts';
+
+/** The session a read runs for: the watcher id its watches are registered under (the connection's), its session, its auth ids. */
+export type ReadSession = {
+  readonly id: number;
+  readonly sessionId: bigint | undefined;
+  readonly authIds: readonly R.Id[];
+};
+
+/** A read that names no path depends on every txn applied so far. */
+export const wholeTree: unique symbol = Symbol('whole tree');
+
+/** What a read's reply must wait for: one path, several (none for whoAmI), or the whole tree. */
+export type ReadDependency = string | readonly string[] | typeof wholeTree;
+
+export type ReadReply = {
+  /** 0, or the KeeperException code the reply header carries. */
+  readonly err: number;
+  /** The response record, encoded; sent only when err is 0. */
+  readonly response: Uint8Array | undefined;
+  /** The events setWatches fired while it ran: they precede its reply. */
+  readonly events: readonly WatchEvent[] | undefined;
+  readonly dependsOn: ReadDependency;
+};
+
+const noPaths: readonly string[] = [];
+
+function failed(err: number, dependsOn: ReadDependency): ReadReply {
+  return { err, response: undefined, events: undefined, dependsOn };
+}
+
+function answered(response: Uint8Array | undefined, dependsOn: ReadDependency): ReadReply {
+  return { err: 0, response, events: undefined, dependsOn };
+}
+
+/**
+ * Runs the read request `type` with its record `body` against `tree` now. A
+ * body that does not decode is a MarshallingError that depends on the whole
+ * tree; a type that is not a read is Unimplemented.
+ */
+export function readRequest(tree: DataTree, session: ReadSession, type: number, body: Uint8Array): ReadReply {
+  switch (type) {
+    case OpCode.exists:
+      return exists(tree, session, body);
+    case OpCode.getData: {
+      const request = decodeRecord(body, R.GetDataRequest.read, true);
+      if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+      const { path } = request.value;
+      const result = getData(tree, session, path, request.value.watch);
+      return typeof result === 'number' ? failed(result, path) : answered(encodeRecord(result, R.GetDataResponse.write), path);
+    }
+    case OpCode.getChildren:
+    case OpCode.getChildren2: {
+      const request = decodeRecord(body, R.GetChildrenRequest.read, true);
+      if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+      const { path } = request.value;
+      const result = getChildren(tree, session, path, request.value.watch);
+      if (typeof result === 'number') return failed(result, path);
+      return type === OpCode.getChildren
+        ? answered(encodeRecord({ children: result.children }, R.GetChildrenResponse.write), path)
+        : answered(encodeRecord(result, R.GetChildren2Response.write), path);
+    }
+    case OpCode.getAllChildrenNumber: {
+      const request = decodeRecord(body, R.GetAllChildrenNumberRequest.read, true);
+      if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+      const node = tree.getNode(request.value.path);
+      if (node === undefined) return failed(ErrorCode.NONODE, wholeTree);
+      if (!checkACL(node.acl, Perms.READ, session.authIds)) return failed(ErrorCode.NOAUTH, wholeTree);
+      return answered(encodeRecord({ totalNumber: tree.getAllChildrenNumber(request.value.path) }, R.GetAllChildrenNumberResponse.write), wholeTree);
+    }
+    case OpCode.getACL:
+      return getACL(tree, session, body);
+    case OpCode.sync: {
+      const request = decodeRecord(body, R.SyncRequest.read, true);
+      if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+      return answered(encodeRecord({ path: request.value.path }, R.SyncResponse.write), wholeTree);
+    }
+    case OpCode.setWatches:
+    case OpCode.setWatches2:
+      return setWatches(tree, session, type, body);
+    case OpCode.addWatch: {
+      const request = decodeRecord(body, R.AddWatchRequest.read, true);
+      if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+      const { path, mode } = request.value;
+      if (mode !== 0 && mode !== 1) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+      tree.addWatch(path, session.id, mode === 0 ? 'persistent' : 'persistentRecursive');
+      // FinalRequestProcessor answers addWatch with ErrorResponse(0).
+      return answered(encodeRecord({ err: 0 }, R.ErrorResponse.write), wholeTree);
+    }
+    case OpCode.checkWatches:
+    case OpCode.removeWatches:
+      return checkOrRemoveWatches(tree, session, type, body);
+    case OpCode.getEphemerals:
+      return getEphemerals(tree, session, body);
+    case OpCode.multiRead:
+      return multiRead(tree, session, body);
+    case OpCode.whoAmI: {
+      // The connection's auth ids, not the tree: it waits for nothing.
+      const clientInfo = session.authIds.map((id) => ({ authScheme: id.scheme, user: userName(id) }));
+      return answered(encodeRecord({ clientInfo }, R.WhoAmIResponse.write), noPaths);
+    }
+    default:
+      return failed(ErrorCode.UNIMPLEMENTED, wholeTree);
+  }
+}
+
+function exists(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
+  const request = decodeRecord(body, R.ExistsRequest.read, true);
+  if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+  const { path, watch } = request.value;
+  if (path.includes('\0')) return failed(ErrorCode.BADARGUMENTS, path);
+  const node = tree.getNode(path);
+  if (node !== undefined && !checkACL(node.acl, Perms.READ, session.authIds)) return failed(ErrorCode.NOAUTH, path);
+  const stat = tree.statNode(path, watch ? session.id : undefined);
+  if (stat === undefined) return failed(ErrorCode.NONODE, path);
+  return answered(encodeRecord({ stat }, R.ExistsResponse.write), path);
+}
+
+function getData(tree: DataTree, session: ReadSession, path: string, watch: boolean): number | { data: Uint8Array; stat: R.Stat } {
+  const node = tree.getNode(path);
+  if (node === undefined) return ErrorCode.NONODE;
+  if (!checkACL(node.acl, Perms.READ, session.authIds)) return ErrorCode.NOAUTH;
+  return tree.getData(path, watch ? session.id : undefined)!;
+}
+
+function getChildren(tree: DataTree, session: ReadSession, path: string, watch: boolean): number | { children: string[]; stat: R.Stat } {
+  const node = tree.getNode(path);
+  if (node === undefined) return ErrorCode.NONODE;
+  if (!checkACL(node.acl, Perms.READ, session.authIds)) return ErrorCode.NOAUTH;
+  return tree.getChildren(path, watch ? session.id : undefined)!;
+}
+
+function getACL(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
+  const request = decodeRecord(body, R.GetACLRequest.read, true);
+  if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+  const { path } = request.value;
+  const node = tree.getNode(path);
+  if (node === undefined) return failed(ErrorCode.NONODE, path);
+  if (!checkACL(node.acl, Perms.READ | Perms.ADMIN, session.authIds)) return failed(ErrorCode.NOAUTH, path);
+  const stat = tree.statNode(path)!;
+  // Without ADMIN the digest hashes are redacted ("user:x"), as FinalRequestProcessor does.
+  const acl = checkACL(node.acl, Perms.ADMIN, session.authIds)
+    ? [...node.acl]
+    : node.acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id.replace(/:.*/s, ':x') } } : a));
+  return answered(encodeRecord({ acl, stat }, R.GetACLResponse.write), path);
+}
+
+/** setWatches fires the events of what changed since relativeZxid while it runs, so they precede its reply. */
+function setWatches(tree: DataTree, session: ReadSession, type: number, body: Uint8Array): ReadReply {
+  const request: Result<R.SetWatches2, string> =
+    type === OpCode.setWatches
+      ? decodeRecord(body, (r) => ({ ...R.SetWatches.read(r), persistentWatches: [], persistentRecursiveWatches: [] }), true)
+      : decodeRecord(body, R.SetWatches2.read, true);
+  if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+  const w = request.value;
+  const events = tree.setWatches(
+    w.relativeZxid,
+    {
+      dataWatches: w.dataWatches,
+      existWatches: w.existWatches,
+      childWatches: w.childWatches,
+      persistentWatches: w.persistentWatches,
+      persistentRecursiveWatches: w.persistentRecursiveWatches,
+    },
+    session.id,
+  );
+  return { err: 0, response: undefined, events: events.length === 0 ? undefined : events, dependsOn: wholeTree };
+}
+
+/** A multiRead depends on the paths of its getData and getChildren ops; an op of another type fails it with what it read so far. */
+function multiRead(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
+  const request = decodeRecord(body, R.MultiRequest.read, true);
+  if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+  const results: R.MultiResult[] = [];
+  const paths: string[] = [];
+  for (const op of request.value) {
+    if (op.type === OpCode.getData) {
+      paths.push(op.request.path);
+      const result = getData(tree, session, op.request.path, false);
+      results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getData, ...result });
+    } else if (op.type === OpCode.getChildren) {
+      paths.push(op.request.path);
+      const result = getChildren(tree, session, op.request.path, false);
+      results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getChildren, children: result.children });
+    } else {
+      return failed(ErrorCode.MARSHALLINGERROR, paths);
+    }
+  }
+  return answered(encodeRecord(results, R.MultiResponse.write), paths);
+}
+
+/** The session's ephemerals (all of them for an empty or "/" prefix). */
+function getEphemerals(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
+  const request = decodeRecord(body, R.GetEphemeralsRequest.read, true);
+  if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+  const prefix = request.value.prefixPath;
+  const all = tree.getEphemerals(session.sessionId!);
+  const ephemerals = prefix.trim() === '' || prefix.trim() === '/' ? all : all.filter((p) => p.startsWith(prefix));
+  return answered(encodeRecord({ ephemerals }, R.GetEphemeralsResponse.write), wholeTree);
+}
+
+/** checkWatches and removeWatches: NoWatcher when the session has no such watch. */
+function checkOrRemoveWatches(tree: DataTree, session: ReadSession, type: number, body: Uint8Array): ReadReply {
+  const request = decodeRecord(body, R.CheckWatchesRequest.read, true);
+  if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+  const { path, type: watcherType } = request.value;
+  const found = type === OpCode.checkWatches ? containsWatcher(tree, path, watcherType, session.id) : removeWatch(tree, path, watcherType, session.id);
+  if (found === undefined) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
+  return found ? answered(undefined, wholeTree) : failed(ErrorCode.NOWATCHER, wholeTree);
+}
+
+/**
+ * DataTree.containsWatcher (3.8): any mode in the table the type names.
+ * Watcher.WatcherType has only Children, Data and Any in 3.8; another value
+ * fails WatcherType.fromInt, which the client sees as MarshallingError (undefined).
+ */
+function containsWatcher(tree: DataTree, path: string, type: number, watcher: number): boolean | undefined {
+  const { dataWatches, childWatches } = tree;
+  switch (type) {
+    case WatcherType.Children:
+      return childWatches.containsWatcher(path, watcher);
+    case WatcherType.Data:
+      return dataWatches.containsWatcher(path, watcher);
+    case WatcherType.Any:
+      return childWatches.containsWatcher(path, watcher) || dataWatches.containsWatcher(path, watcher);
+    default:
+      return undefined;
+  }
+}
+
+/** DataTree.removeWatch (3.8). */
+function removeWatch(tree: DataTree, path: string, type: number, watcher: number): boolean | undefined {
+  const { dataWatches, childWatches } = tree;
+  switch (type) {
+    case WatcherType.Children:
+      return childWatches.removeWatch(path, watcher);
+    case WatcherType.Data:
+      return dataWatches.removeWatch(path, watcher);
+    case WatcherType.Any: {
+      const fromChild = childWatches.removeWatch(path, watcher);
+      const fromData = dataWatches.removeWatch(path, watcher);
+      return fromChild || fromData;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,98 @@
+// What goes out on a connection, framed and counted: the ConnectResponse, a
+// reply (FinalRequestProcessor's ReplyHeader and record, ServerCnxn.sendResponse)
+// and a watch event (NIOServerCnxn.process). The latency and packet counters
+// the four-letter words report are kept here, where each packet leaves.
+
+import { KeeperState, OpCode, Perms, Xid, opCodeName } from '../protocol/constants.ts';
+import { frame } from '../protocol/frame-decoder.ts';
+import { encodeRecord, JuteWriter } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
+import { checkACL } from '../tree/acl.ts';
+import type { WatchEvent } from '../tree/data-tree.ts';
+import type { Connection } from './connection.ts';
+import type { Connections } from './connections.ts';
+import type { ReadReply } from './reads.ts';
+import { generatePasswd } from './session-password.ts';
+import type { ServerCounters } from './stats.ts';
+
+/** The header of every ping reply. */
+const pingHeader: R.RequestHeader = { xid: Xid.ping, type: OpCode.ping };
+
+export class Replies {
+  constructor(
+    private readonly connections: Connections,
+    private readonly counters: ServerCounters,
+    private readonly now: () => number,
+  ) {}
+
+  /** ZooKeeperServer.finishSessionInit's response: an invalid session gets zeros (the caller then closes the connection). */
+  connectResponse(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number, zxid: bigint): void {
+    const response: R.ConnectResponse = {
+      protocolVersion: 0,
+      timeOut: valid ? timeoutMs : 0,
+      sessionId: valid ? sessionId : 0n,
+      passwd: valid ? generatePasswd(sessionId) : new Uint8Array(16),
+      readOnly: withReadOnly ? false : undefined,
+    };
+    this.sendFramed(connection, frame(encodeRecord(response, R.ConnectResponse.write)), startedAtMs, 'SESS', -1, zxid);
+  }
+
+  /**
+   * Sends a reply. `zxid` is the tree's last zxid when the request was processed
+   * (FinalRequestProcessor's lastZxid), captured before the reply waits in the FIFO.
+   */
+  reply(connection: Connection, header: R.RequestHeader, err: number, response: Uint8Array | undefined, startedAtMs: number, zxid: bigint): void {
+    // One buffer per reply: the length prefix is patched in at the end.
+    const w = new JuteWriter(20 + (response?.byteLength ?? 0));
+    w.writeInt(0);
+    R.ReplyHeader.write(w, { xid: header.xid, zxid, err });
+    if (err === 0 && response !== undefined) w.writeRaw(response);
+    w.patchInt(0, w.length - 4);
+    this.sendFramed(connection, w.finish(), startedAtMs, opCodeName(header.type), header.xid, zxid);
+  }
+
+  ping(connection: Connection, startedAtMs: number, zxid: bigint): void {
+    this.reply(connection, pingHeader, 0, undefined, startedAtMs, zxid);
+  }
+
+  /** A read's reply, after the events it fired (setWatches), as FinalRequestProcessor sends them. */
+  read(connection: Connection, header: R.RequestHeader, read: ReadReply, startedAtMs: number, zxid: bigint): void {
+    if (read.events !== undefined) for (const event of read.events) this.event(event);
+    this.reply(connection, header, read.err, read.response, startedAtMs, zxid);
+  }
+
+  /** A watch event to the connection that set the watch, if it is still open and may read the znode. */
+  event(event: WatchEvent): void {
+    const connection = this.connections.get(event.watcher);
+    if (connection === undefined || connection.state !== 'open') return;
+    // NIOServerCnxn.process: no event about a znode the connection may not READ (CVE-2024-23944).
+    if (event.acl !== undefined && !checkACL(event.acl, Perms.READ, connection.authIds)) return;
+    const w = new JuteWriter(32 + event.path.length);
+    // ZooKeeper 3.8 sends notifications with zxid -1 in the reply header.
+    R.ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
+    R.WatcherEvent.write(w, { type: event.type, state: KeeperState.SyncConnected, path: event.path });
+    this.counters.packetsSent++;
+    connection.packetsSent++;
+    connection.sink.send(frame(w.toBytes()));
+  }
+
+  /** Sends an already length-prefixed frame and accounts for it. */
+  private sendFramed(connection: Connection, framed: Uint8Array, startedAtMs: number, operation: string, cxid: number, zxid: bigint): void {
+    if (connection.state === 'closed') return;
+    const latencyMs = this.now() - startedAtMs;
+    this.counters.latency.add(latencyMs);
+    connection.latency.add(latencyMs);
+    connection.lastLatencyMs = latencyMs;
+    connection.lastResponseAtMs = this.now();
+    connection.lastOperation = operation;
+    connection.lastZxid = zxid;
+    if (cxid !== -1) connection.lastCxid = cxid;
+    if (connection.outstandingRequests > 0) {
+      connection.outstandingRequests--;
+      this.counters.outstandingRequests--;
+    }
+    this.counters.packetsSent++;
+    connection.packetsSent++;
+    connection.sink.send(framed);
+  }
+}
