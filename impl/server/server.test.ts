@@ -3,7 +3,6 @@
 // real clients do not do (go silent, reconnect with a forged password, send
 // garbage). Every server is closed after its test.
 
-import { createRequire } from 'node:module';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
 import { decodeRecord, JuteWriter } from '../protocol/jute.ts';
@@ -11,21 +10,9 @@ import { frame } from '../protocol/frame-decoder.ts';
 import * as R from '../protocol/records.ts';
 import { generateDigest } from '../tree/acl.ts';
 import type { Txn } from '../tree/txn.ts';
+import { call, connectClient as connectZkClient, type ZkClient as Client, zookeeper } from '../testing/zk-client.ts';
 import { RawClient } from './raw-client.ts';
 import { startServer, type StartServerOptions, type ZooKeeperServer } from './server.ts';
-
-const require = createRequire(import.meta.url);
-const zookeeper = require('node-zookeeper-client');
-
-type Client = {
-  connect(): void;
-  close(): void;
-  once(event: string, cb: (...args: unknown[]) => void): void;
-  on(event: string, cb: (...args: unknown[]) => void): void;
-  getSessionId(): Buffer;
-  getSessionTimeout(): number;
-  [method: string]: any;
-};
 
 const servers: ZooKeeperServer[] = [];
 const clients: { close(): void }[] = [];
@@ -44,27 +31,10 @@ async function start(options: StartServerOptions = {}): Promise<ZooKeeperServer>
   return server;
 }
 
-function connectClient(server: ZooKeeperServer, sessionTimeout = 4000): Promise<Client> {
-  const client: Client = zookeeper.createClient(`127.0.0.1:${server.port}`, { sessionTimeout, spinDelay: 50, retries: 0 });
+async function connectClient(server: ZooKeeperServer, sessionTimeout = 4000): Promise<Client> {
+  const client = await connectZkClient(server.port, sessionTimeout);
   clients.push(client);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('connect timeout')), 5000);
-    client.once('connected', () => {
-      clearTimeout(timer);
-      resolve(client);
-    });
-    client.connect();
-  });
-}
-
-/** Calls a callback-style client method and resolves with its results (rejecting on an Exception). */
-function call<T = any>(client: Client, method: string, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    client[method](...args, (error: unknown, ...results: unknown[]) => {
-      if (error) reject(error);
-      else resolve((results.length <= 1 ? results[0] : results) as T);
-    });
-  });
+  return client;
 }
 
 function codeOf(promise: Promise<unknown>): Promise<number> {
