@@ -9,7 +9,7 @@ import { majority, subsetsOfSize } from '../../common/quorum.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';
 import { ballot, nodeId } from '../../common/types.ts';
 import type { Model, Permutation, StateSink } from '../../../model-check/model.ts';
-import { setAdd } from '../network.ts';
+import { setAdd } from '../../common/packed-network.ts';
 import { initialMultiAcceptor, multiAcceptorStep } from './acceptor.ts';
 import { multiProperties } from './invariants.ts';
 import { initialLeader, leaderStep } from './leader.ts';
