@@ -4,7 +4,7 @@
 // queue of appends that only an fsync makes durable, and one FIFO channel per
 // ordered pair (a TCP connection on the quorum port). It plays the runner the
 // core leaves out ("the runner applies the effects", impl/quorum/peer/README.md)
-// with the rules spec/zab's cluster.ts gives its own world, so that a
+// with the rules spec/zab's world.ts gives its own world, so that a
 // difference the replay reports is the core's, not the harness's:
 //
 // - a core that goes back to LOOKING ends its run: its fsync queue is flushed

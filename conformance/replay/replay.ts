@@ -53,8 +53,9 @@
 
 import type { Model } from '../../model-check/model.ts';
 import { assertNever } from '../../lib/assert.ts';
-import type { ZabAction, ZabCluster } from '../../spec/zab/cluster.ts';
+import type { ZabAction } from '../../spec/zab/actions.ts';
 import { zabSpec } from '../../spec/zab/spec.ts';
+import type { ZabCluster } from '../../spec/zab/world.ts';
 import type { StepFunction } from '../../impl/quorum/peer/recording.ts';
 import type { PeerBug, PeerConfig } from '../../impl/quorum/peer/types.ts';
 import { projectZab } from '../adapters/zab.ts';

@@ -18,10 +18,14 @@ export function oldId(perm: Permutation, newId: number): number {
   return newId < perm.inverse.length ? perm.inverse[newId]! : newId;
 }
 
-/** A set of server ids as a bitmask (bit i = server i), renamed by `map`. */
+/**
+ * A set of server ids as a bitmask (bit i = server i), renamed by `map`. Ids
+ * beyond the permuted servers (ZAB's observers, when symmetry covers the
+ * voters only) keep their bit.
+ */
 export function mapMask(map: readonly number[], mask: number): number {
   let out = 0;
-  for (let id = 0; mask >> id !== 0; id++) if ((mask >> id) & 1) out |= 1 << map[id]!;
+  for (let id = 0; mask >> id !== 0; id++) if ((mask >> id) & 1) out |= 1 << (id < map.length ? map[id]! : id);
   return out;
 }
 

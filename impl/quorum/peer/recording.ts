@@ -20,7 +20,7 @@
 // has that snapshot as its data tree (ZooKeeper deserialises it at SNAP; the
 // core delivers it at NEWLEADER).
 
-import { MESSAGE_ACTIONS } from '../../../spec/zab/cluster.ts';
+import { MESSAGE_ACTIONS } from '../../../spec/zab/format.ts';
 import type { Transition } from '../../../spec/common/transition.ts';
 import { lastZxid } from './history.ts';
 import { formatProjection, projectCore, projectLookingCore } from './projection.ts';
