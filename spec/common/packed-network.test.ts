@@ -31,8 +31,14 @@ describe('SortedInts: a packed network written in ascending order after renaming
     for (const v of values) sorted.add(v);
     expect(written((sink) => sorted.write(sink))).toEqual([100, ...values.slice().sort((a, b) => a - b)]);
     sorted.clear();
-    sorted.add(2 ** 40 + 5);
-    sorted.add(3);
-    expect(written((sink) => sorted.writeWide(sink))).toEqual([2, 3, 0, 5, 2 ** 10]);
+    sorted.add(5);
+    expect(written((sink) => sorted.write(sink))).toEqual([1, 5]);
+  });
+
+  it('a wide scratch holds packings up to 2^53 and writes each as two ints', () => {
+    const wide = new SortedInts(true);
+    wide.add(2 ** 40 + 5);
+    wide.add(3);
+    expect(written((sink) => wide.writeWide(sink))).toEqual([2, 3, 0, 5, 2 ** 10]);
   });
 });

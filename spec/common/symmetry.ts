@@ -25,7 +25,7 @@ export function oldId(perm: Permutation, newId: number): number {
  */
 export function mapMask(map: readonly number[], mask: number): number {
   let out = 0;
-  for (let id = 0; mask >> id !== 0; id++) if ((mask >> id) & 1) out |= 1 << (id < map.length ? map[id]! : id);
+  for (let rest = mask, id = 0; rest !== 0; rest >>>= 1, id++) if ((rest & 1) !== 0) out |= 1 << (id < map.length ? map[id]! : id);
   return out;
 }
 

@@ -15,7 +15,7 @@ const { isIdentityOn } = symmetry;
 
 const PHASE_CODE = { idle: 0, phase1: 1, phase2: 2 } as const;
 /** Reused by every encode (encode is never re-entered). */
-const sorted = new SortedInts();
+const sorted = new SortedInts(true);
 
 /** Acceptors (renamed), leaders, then the sorted (renamed) messages. */
 export function encodeMulti(state: MultiCluster, sink: StateSink, perm: Permutation): void {
