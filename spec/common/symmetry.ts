@@ -18,12 +18,19 @@ export function oldId(perm: Permutation, newId: number): number {
   return newId < perm.inverse.length ? perm.inverse[newId]! : newId;
 }
 
-/**
- * A set of server ids as a bitmask (bit i = server i), renamed by `map`. Ids
- * beyond the permuted servers (ZAB's observers, when symmetry covers the
- * voters only) keep their bit.
- */
+/** A set of server ids as a bitmask (bit i = server i), renamed by `map`; every id in it is a permuted server. */
 export function mapMask(map: readonly number[], mask: number): number {
+  let out = 0;
+  for (let rest = mask, id = 0; rest !== 0; rest >>>= 1, id++) if ((rest & 1) !== 0) out |= 1 << map[id]!;
+  return out;
+}
+
+/**
+ * As mapMask, for a set that may hold servers outside the symmetry (ZAB's
+ * observers, when it permutes the voters only): those keep their bit. Apart
+ * from mapMask because the bounds check measured 2% of Raft's checking time.
+ */
+export function mapMaskPartial(map: readonly number[], mask: number): number {
   let out = 0;
   for (let rest = mask, id = 0; rest !== 0; rest >>>= 1, id++) if ((rest & 1) !== 0) out |= 1 << (id < map.length ? map[id]! : id);
   return out;

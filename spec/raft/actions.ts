@@ -12,10 +12,16 @@
 // the bag, and history.ts records what the invariants read.
 
 import { assert, assertNever } from '../../lib/assert.ts';
-import { answered, withAllLogs, withCommitted, withElection } from './history.ts';
+import * as history from './history.ts';
 import { step } from './step.ts';
 import type { Message, RaftEvent, RaftNode, ServerState } from './types.ts';
-import { withMessage, withoutMessage, type RaftCluster, type RaftModelOptions } from './world.ts';
+import * as world from './world.ts';
+import type { RaftCluster, RaftModelOptions } from './world.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts),
+// and next() calls these on every step.
+const { answered, withAllLogs, withCommitted, withElection } = history;
+const { withMessage, withoutMessage } = world;
 
 export type RaftAction =
   | { readonly type: 'Restart'; readonly i: number }

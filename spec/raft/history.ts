@@ -5,7 +5,11 @@
 
 import { assert } from '../../lib/assert.ts';
 import type { Log, RaftNode } from './types.ts';
-import { logsEqual, type Election, type Ghost, type RaftCluster, type RaftModelOptions } from './world.ts';
+import * as world from './world.ts';
+import type { Election, Ghost, RaftCluster, RaftModelOptions } from './world.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const { logsEqual } = world;
 
 /** raft.tla's Next conjunct `allLogs' = allLogs \cup {log[i] : i \in Server}` (from the unprimed logs). */
 export function withAllLogs(before: RaftCluster, after: RaftCluster, options: RaftModelOptions): RaftCluster {

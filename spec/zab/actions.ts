@@ -10,11 +10,13 @@ import * as pairs from '../common/partitions.ts';
 import { isLearner } from './discovery.ts';
 import { isAtLeastAsRecent, selfVote } from './election.ts';
 import type { Vote, ZabMessage } from './types.ts';
-import { canTalk, World, type ZabBounds, type ZabCluster } from './world.ts';
+import * as worlds from './world.ts';
+import { World, type ZabBounds, type ZabCluster } from './world.ts';
 
 // Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
 const { dequeue, queuesWithin } = fifo;
 const { heal, isPartitioned, partition } = pairs;
+const { canTalk } = worlds;
 
 export type ZabAction =
   | { readonly type: 'ElectLeader'; readonly leader: number; readonly quorum: readonly number[] }

@@ -22,7 +22,7 @@ import type { Disk, Ghost, PendingWrite, ZabCluster } from './world.ts';
 const { encodeQueue } = fifo;
 const { encodeHost } = hosts;
 const { encodePartitions } = pairs;
-const { mapId, mapMask, oldId } = symmetry;
+const { mapId, mapMaskPartial, oldId } = symmetry;
 
 const SERVER_STATE_CODES: Record<ServerState, number> = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 };
 const ZAB_STATE_CODES: Record<ZabNode['zabState'], number> = { ELECTION: 0, DISCOVERY: 1, SYNCHRONIZATION: 2, BROADCAST: 3 };
@@ -131,10 +131,10 @@ function encodeNode(x: ZabNode, sink: StateSink, perm: Permutation): void {
     sink.bool(x.waitNotmsg);
   }
   encodeVote(sink, perm, x.vote);
-  sink.int(mapMask(perm.map, x.learners));
-  sink.int(mapMask(perm.map, x.connecting));
+  sink.int(mapMaskPartial(perm.map, x.learners));
+  sink.int(mapMaskPartial(perm.map, x.connecting));
   sink.int(x.tempMaxEpoch);
-  sink.int(mapMask(perm.map, x.electing));
+  sink.int(mapMaskPartial(perm.map, x.electing));
   // toSync is a set keyed by sid: written per (permuted) sid, so no sorting and no bag is needed.
   sink.int(x.toSync.length);
   for (let id = 0; id < n && x.toSync.length > 0; id++) {
@@ -146,10 +146,10 @@ function encodeNode(x: ZabNode, sink: StateSink, perm: Permutation): void {
       encodeZxid(sink, entry.peerLastZxid);
     }
   }
-  sink.int(mapMask(perm.map, x.ackldRecv));
-  sink.int(mapMask(perm.map, x.forwarding));
+  sink.int(mapMaskPartial(perm.map, x.ackldRecv));
+  sink.int(mapMaskPartial(perm.map, x.forwarding));
   sink.int(x.acks.length);
-  for (let k = 0; k < x.acks.length; k++) sink.int(mapMask(perm.map, x.acks[k]!));
+  for (let k = 0; k < x.acks.length; k++) sink.int(mapMaskPartial(perm.map, x.acks[k]!));
   sink.int(mapId(perm, x.leader));
   sink.int(SYNC_MODE_CODES[x.syncMode]);
   sink.bool(x.newLeaderReceived);
