@@ -8,7 +8,7 @@ import { zabActionKinds, zabAdapter, zabBranchKeyUniverse, zabCommand } from './
 import { scenarioPath } from './cli.ts';
 import { generateCoverage, mutantScenario, randomWalks, unionCoverage } from './generate.ts';
 import { serializeTrace } from './trace.ts';
-import type { ZabCluster } from '../spec/zab/cluster.ts';
+import type { ZabCluster } from '../spec/zab/world.ts';
 
 describe('coverage-directed generation', () => {
   const result = generateCoverage(zabAdapter, 'ci', { statesMax: 20_000 });

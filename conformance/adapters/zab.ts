@@ -19,12 +19,14 @@
 import { z } from 'zod';
 import type { Model } from '../../model-check/model.ts';
 import { assertNever } from '../../lib/assert.ts';
-import { MESSAGE_ACTIONS, type ZabAction, type ZabCluster } from '../../spec/zab/cluster.ts';
+import type { ZabAction } from '../../spec/zab/actions.ts';
 import { isLearner } from '../../spec/zab/discovery.ts';
+import { MESSAGE_ACTIONS } from '../../spec/zab/format.ts';
 import { lastZxid, zxidAt } from '../../spec/zab/history.ts';
 import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_2845, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from '../../spec/zab/mutants.ts';
 import { zabSpec } from '../../spec/zab/spec.ts';
 import type { ZabMessageType, ZabNode, Zxid } from '../../spec/zab/types.ts';
+import type { ZabCluster } from '../../spec/zab/world.ts';
 import type { Adapter, HarnessCommand } from '../adapter.ts';
 import { itfInteger, type ItfValue, type NodeProjection } from '../trace.ts';
 
@@ -76,7 +78,7 @@ export function projectZab(c: ZabCluster): NodeProjection[] {
   });
 }
 
-/** The checker's name for handling each message (cluster.ts formatAction), one action kind each. */
+/** The checker's name for handling each message (spec/zab/format.ts formatAction), one action kind each. */
 const MESSAGE_KINDS: Record<ZabMessageType, string> = MESSAGE_ACTIONS;
 const MESSAGE_TYPES = Object.keys(MESSAGE_KINDS) as ZabMessageType[];
 

@@ -59,7 +59,7 @@
 // them. Values: spec/zab's transactions carry the client request number; the
 // projection has none, so the recording needs no mapping of values.
 
-import { MESSAGE_ACTIONS } from '../../spec/zab/cluster.ts';
+import { MESSAGE_ACTIONS } from '../../spec/zab/format.ts';
 import { peerTraceLineSchema, type PeerProjection, type PeerTraceEvent, type PeerTraceLine } from '../../impl/ensemble/peer-trace.ts';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

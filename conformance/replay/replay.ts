@@ -53,9 +53,10 @@
 
 import type { Model } from '../../model-check/model.ts';
 import { assertNever } from '../../lib/assert.ts';
-import type { ZabAction, ZabCluster } from '../../spec/zab/cluster.ts';
+import type { ZabAction } from '../../spec/zab/actions.ts';
 import { zabSpec } from '../../spec/zab/spec.ts';
 import { zxidAt } from '../../impl/quorum/peer/history.ts';
+import type { ZabCluster } from '../../spec/zab/world.ts';
 import type { PeerBug, PeerConfig } from '../../impl/quorum/peer/types.ts';
 import { MemoryWorld, type StepFunction, type WorldServer } from '../../impl/quorum/peer/world.ts';
 import { projectZab } from '../adapters/zab.ts';

@@ -27,7 +27,7 @@ import { formatProjection, type CoreProjection } from '../../impl/quorum/peer/pr
 import type { SimulationWitness, WorldView } from '../../impl/quorum/peer/simulation.ts';
 import type { Peer, PeerEvent } from '../../impl/quorum/peer/types.ts';
 import type { StepFunction } from '../../impl/quorum/peer/world.ts';
-import { MESSAGE_ACTIONS } from '../../spec/zab/cluster.ts';
+import { MESSAGE_ACTIONS } from '../../spec/zab/format.ts';
 
 import { itfInteger, type ItfBigint } from '../trace.ts';
 

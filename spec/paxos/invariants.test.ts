@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ballot, nodeId } from '../common/types.ts';
-import type { PaxosCluster } from './cluster.ts';
+import type { PaxosCluster } from './world.ts';
 import { agreement, chosenValues, learnedIsChosen, promiseKept, someValueChosen, validity } from './invariants.ts';
 import type { InvariantShape } from './invariants.ts';
-import { pack } from './network.ts';
+import { pack } from './packing.ts';
 import type { Message } from './types.ts';
 
 const shape: InvariantShape = { acceptors: 3, values: 2, ballots: 3, quorumSize: 2 };

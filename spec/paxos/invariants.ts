@@ -4,12 +4,12 @@
 // `ghost.sent`, every message ever sent: exactly Paxos.tla's `msgs`, whose
 // 2b messages are its `votes` and from which Voting.tla defines `chosen`.
 // In a set network `ghost.sent` is the network itself; in a bag network it
-// is a history the network forgets (see cluster.ts).
+// is a history the network forgets (see world.ts).
 
-import type { Property } from '../../model-check/model.ts';
+import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
 import * as learner from './learner.ts';
-import * as packedMessages from './network.ts';
-import type { PaxosCluster } from './cluster.ts';
+import * as packedMessages from './packing.ts';
+import type { PaxosCluster } from './world.ts';
 import { NONE } from './types.ts';
 
 // Bound once: under tsx every imported binding is read through a getter, a
@@ -104,50 +104,28 @@ export function someValueLearned(cluster: PaxosCluster): boolean {
   return cluster.learners.some((learner) => learner.learned !== NONE);
 }
 
-/** The properties of a model with these sizes; the learner ones only when learners exist. */
-export function paxosProperties(shape: InvariantShape, learners: number): Property<PaxosCluster>[] {
-  const properties: Property<PaxosCluster>[] = [
-    {
-      name: 'Agreement',
-      kind: 'always',
-      description: 'Only a single value is chosen (Paxos Made Simple, §2.1).',
-      holds: (c) => agreement(c, shape),
-    },
-    {
-      name: 'Validity',
-      kind: 'always',
-      description: 'Only a value that has been proposed may be chosen (Paxos Made Simple, §2.1).',
-      holds: (c) => validity(c, shape),
-    },
-    {
-      name: 'PromiseKept',
-      kind: 'always',
-      description:
-        'P1a: an acceptor can accept a proposal numbered n iff it has not responded to a prepare request having a number greater than n (Paxos Made Simple, §2.2).',
-      holds: promiseKept,
-    },
-  ];
-  if (learners > 0) {
-    properties.push({
-      name: 'LearnedIsChosen',
-      kind: 'always',
-      description: 'A process never learns that a value has been chosen unless it actually has been (Paxos Made Simple, §2.1).',
-      holds: (c) => learnedIsChosen(c, shape),
-    });
-  }
-  properties.push({
-    name: 'ValueChosen',
-    kind: 'sometimes',
-    description: 'Some value is chosen.',
-    holds: (c) => someValueChosen(c, shape),
-  });
-  if (learners > 0) {
-    properties.push({
-      name: 'ValueLearned',
-      kind: 'sometimes',
-      description: 'Some learner learns a chosen value.',
-      holds: someValueLearned,
-    });
-  }
-  return properties;
+/** What the predicates read besides the state: the sizes, and how many learners there are. */
+export interface PropertyParams extends InvariantShape {
+  readonly learners: number;
 }
+
+const hasLearners = (p: PropertyParams) => p.learners > 0;
+
+/** The properties, in the order the checker reports them; the learner ones only when learners exist. */
+export const PAXOS_PROPERTIES: readonly PropertyDeclaration<PaxosCluster, PropertyParams>[] = [
+  always('Agreement', 'Only a single value is chosen (Paxos Made Simple, §2.1).', agreement),
+  always('Validity', 'Only a value that has been proposed may be chosen (Paxos Made Simple, §2.1).', validity),
+  always(
+    'PromiseKept',
+    'P1a: an acceptor can accept a proposal numbered n iff it has not responded to a prepare request having a number greater than n (Paxos Made Simple, §2.2).',
+    promiseKept,
+  ),
+  always(
+    'LearnedIsChosen',
+    'A process never learns that a value has been chosen unless it actually has been (Paxos Made Simple, §2.1).',
+    learnedIsChosen,
+    hasLearners,
+  ),
+  sometimes('ValueChosen', 'Some value is chosen.', someValueChosen),
+  sometimes('ValueLearned', 'Some learner learns a chosen value.', someValueLearned, hasLearners),
+];

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../../model-check/check.ts';
 import type { Model } from '../../model-check/model.ts';
-import { buildPaxosModel } from './cluster.ts';
-import type { PaxosAction, PaxosCluster } from './cluster.ts';
+import type { PaxosAction } from './actions.ts';
+import { buildPaxosModel } from './model.ts';
+import type { PaxosCluster } from './world.ts';
 import { PAXOS_MUTANTS, parseMutant, quorumSizeFor } from './mutants.ts';
 import { presetBounds } from './spec.ts';
 import type { PaxosMutantName } from './types.ts';

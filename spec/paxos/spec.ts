@@ -3,8 +3,8 @@
 
 import type { BoundDefinition, Bounds, SpecDefinition } from '../../model-check/model.ts';
 import { assert } from '../../lib/assert.ts';
-import { buildPaxosModel } from './cluster.ts';
-import type { PaxosBounds } from './cluster.ts';
+import { buildPaxosModel } from './model.ts';
+import type { PaxosBounds } from './world.ts';
 import { PAXOS_MUTANTS, parseMutant } from './mutants.ts';
 
 export const PAXOS_BOUNDS: readonly BoundDefinition[] = [

@@ -81,7 +81,7 @@ export type Message = Message1a | Message1b | Message2a | Message2b;
 // ---------------------------------------------------------------------------
 // Events and effects
 
-/** What the node asks the world to do. `send` goes to the message's role (see cluster.ts). */
+/** What the node asks the world to do. `send` goes to the message's role (see actions.ts, recipients). */
 export type PaxosEffect =
   | { readonly kind: 'send'; readonly message: Message }
   /** A learner tells its client which value was chosen. */

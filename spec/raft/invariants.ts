@@ -8,11 +8,11 @@
 // Each predicate returns undefined when it holds and a sentence naming the
 // servers, indexes and terms involved when it does not. Properties over time
 // (ElectionSafety, LeaderCompleteness, StateMachineSafety) read the ghost
-// variables that cluster.ts keeps: every leader elected, every entry committed.
+// variables that history.ts keeps: every leader elected, every entry committed.
 
 import { majority } from '../common/quorum.ts';
-import type { Property } from '../../model-check/model.ts';
-import type { RaftCluster, RaftModelOptions } from './cluster.ts';
+import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
+import type { RaftCluster, RaftModelOptions } from './world.ts';
 import type { Log } from './types.ts';
 
 /** Why a property does not hold in a state (undefined: it holds). */
@@ -147,62 +147,53 @@ function formatEntries(log: Log): string {
   return `<<${log.map((e) => `${e.term}:v${e.value}`).join(', ')}>>`;
 }
 
-interface Invariant {
-  readonly name: string;
-  readonly description: string;
-  readonly check: (cluster: RaftCluster) => Violation;
+/** A property's predicate from a check that explains its violations. */
+const holds =
+  (check: (cluster: RaftCluster) => Violation) =>
+  (cluster: RaftCluster): boolean =>
+    check(cluster) === undefined;
+
+const readsOn = (options: Pick<RaftModelOptions, 'reads'>) => options.reads > 0;
+
+function conflictOverwritten(c: RaftCluster): boolean {
+  return c.ghost.removed.some((r) => {
+    const entry = c.nodes[r.server]!.log[r.index - 1];
+    return entry !== undefined && entry.term !== r.term;
+  });
 }
 
-/** The `always` properties with the sentence each checks; ReadsSeeCommittedWrites only with reads on. */
-function invariants(options: Pick<RaftModelOptions, 'reads'>): Invariant[] {
-  const list: Invariant[] = [
-    { name: 'ElectionSafety', description: 'At most one leader can be elected in a given term.', check: electionSafety },
-    { name: 'LeaderAppendOnly', description: 'A leader never overwrites or deletes entries in its log; it only appends new entries.', check: leaderAppendOnly },
-    { name: 'LogMatching', description: 'If two logs contain an entry with the same index and term, then the logs are identical in all entries up through the given index.', check: logMatching },
-    { name: 'LeaderCompleteness', description: 'If a log entry is committed in a given term, then that entry will be present in the logs of the leaders for all higher-numbered terms.', check: leaderCompleteness },
-    { name: 'StateMachineSafety', description: 'If a server has applied a log entry at a given index to its state machine, no other server will ever apply a different log entry for the same index.', check: stateMachineSafety },
-    { name: 'CommittedEntriesOnQuorum', description: 'A committed entry is never lost from a quorum.', check: committedEntriesOnQuorum },
-  ];
-  if (options.reads > 0) {
-    list.push({ name: 'ReadsSeeCommittedWrites', description: 'A read never misses a write committed before the read began.', check: readsSeeCommittedWrites });
-  }
-  return list;
-}
-
-/** The properties the checker evaluates, in the order it reports them. */
-export function raftProperties(options: Pick<RaftModelOptions, 'reads'>): Property<RaftCluster>[] {
-  const properties: Property<RaftCluster>[] = invariants(options).map(({ name, description, check }) => ({
-    name,
-    kind: 'always',
-    description,
-    holds: (c: RaftCluster) => check(c) === undefined,
-  }));
-  properties.push(
-    { name: 'LeaderElected', kind: 'sometimes', description: 'A leader is elected.', holds: (c) => c.nodes.some((node) => node.state === 'Leader') },
-    { name: 'EntryCommitted', kind: 'sometimes', description: 'An entry is committed.', holds: (c) => c.ghost.committed.length > 0 },
-    {
-      name: 'ConflictOverwritten',
-      kind: 'sometimes',
-      description: "A follower's conflicting entry is overwritten by the leader's.",
-      holds: (c) =>
-        c.ghost.removed.some((r) => {
-          const entry = c.nodes[r.server]!.log[r.index - 1];
-          return entry !== undefined && entry.term !== r.term;
-        }),
-    },
-  );
-  if (options.reads > 0) {
-    properties.push({ name: 'ReadAnswered', kind: 'sometimes', description: 'A read is answered.', holds: (c) => c.ghost.reads.some((r) => r.answer !== undefined) });
-  }
-  return properties;
-}
-
-/** Every violated `always` property with its explanation (for tests and counterexample printing). */
-export function violations(cluster: RaftCluster, options: Pick<RaftModelOptions, 'reads'>): { property: string; why: string }[] {
-  const out: { property: string; why: string }[] = [];
-  for (const { name, check } of invariants(options)) {
-    const why = check(cluster);
-    if (why !== undefined) out.push({ property: name, why });
-  }
-  return out;
-}
+/** The properties, in the order the checker reports them; the read ones only with reads on. */
+export const RAFT_PROPERTIES: readonly PropertyDeclaration<RaftCluster, Pick<RaftModelOptions, 'reads'>>[] = [
+  always('ElectionSafety', 'At most one leader can be elected in a given term (Raft, Figure 3, §5.2).', holds(electionSafety)),
+  always(
+    'LeaderAppendOnly',
+    'A leader never overwrites or deletes entries in its log; it only appends new entries (Raft, Figure 3, §5.3).',
+    holds(leaderAppendOnly),
+  ),
+  always(
+    'LogMatching',
+    'If two logs contain an entry with the same index and term, then the logs are identical in all entries up through the given index (Raft, Figure 3, §5.3).',
+    holds(logMatching),
+  ),
+  always(
+    'LeaderCompleteness',
+    'If a log entry is committed in a given term, then that entry will be present in the logs of the leaders for all higher-numbered terms (Raft, Figure 3, §5.4).',
+    holds(leaderCompleteness),
+  ),
+  always(
+    'StateMachineSafety',
+    'If a server has applied a log entry at a given index to its state machine, no other server will ever apply a different log entry for the same index (Raft, Figure 3, §5.4.3).',
+    holds(stateMachineSafety),
+  ),
+  always('CommittedEntriesOnQuorum', 'A committed entry is never lost from a quorum (Raft, §5.3 and §5.4.3).', holds(committedEntriesOnQuorum)),
+  always(
+    'ReadsSeeCommittedWrites',
+    'A read never misses a write committed before the read began (Raft, §8; ReadIndex, dissertation §6.4).',
+    holds(readsSeeCommittedWrites),
+    readsOn,
+  ),
+  sometimes('LeaderElected', 'A leader is elected.', (c: RaftCluster) => c.nodes.some((node) => node.state === 'Leader')),
+  sometimes('EntryCommitted', 'An entry is committed.', (c: RaftCluster) => c.ghost.committed.length > 0),
+  sometimes('ConflictOverwritten', "A follower's conflicting entry is overwritten by the leader's.", conflictOverwritten),
+  sometimes('ReadAnswered', 'A read is answered.', (c: RaftCluster) => c.ghost.reads.some((r) => r.answer !== undefined), readsOn),
+];

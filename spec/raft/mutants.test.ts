@@ -1,6 +1,6 @@
 // Each known bug, re-introduced by its flag, is found by the checker:
 // breadth-first, so the counterexample is a shortest one and its length is
-// pinned. The same presets pass with the correct protocol (cluster.test.ts and
+// pinned. The same presets pass with the correct protocol (model.test.ts and
 // the `deposed-leader` case below).
 
 import { describe, expect, it } from 'vitest';

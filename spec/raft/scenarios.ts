@@ -7,7 +7,10 @@
 // Init, so their searches start where the paper's figure starts.
 
 import { assert } from '../../lib/assert.ts';
-import { formatAction, initialCluster, raftModel, type RaftAction, type RaftCluster, type RaftModelOptions } from './cluster.ts';
+import type { RaftAction } from './actions.ts';
+import { formatAction } from './format.ts';
+import { raftModel } from './model.ts';
+import { initialCluster, type RaftCluster, type RaftModelOptions } from './world.ts';
 import type { Message, RaftConfig } from './types.ts';
 
 export type ScenarioName = 'figure8' | 'deposedLeader';
@@ -83,5 +86,3 @@ export function scenarioStart(name: ScenarioName, options: RaftModelOptions): Ra
   assert(state.messages.length === 0, () => `scenario ${name} leaves ${state.messages.length} messages in flight`);
   return state;
 }
-
-export { initialCluster };

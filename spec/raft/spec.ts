@@ -1,6 +1,6 @@
 // The Raft SpecDefinition for the checker's command line and CI
 // (`npm run check -- raft [--preset NAME] [--mutant NAME]`): the bounds, the
-// presets, the mutants, and how bounds become a model (cluster.ts).
+// presets, the mutants, and how bounds become a model (model.ts).
 //
 // The bounds are those of a TLC model of raft.tla: Server, Value, a state
 // CONSTRAINT on currentTerm, Len(log) and the copies of each message, and
@@ -9,7 +9,9 @@
 
 import { assert } from '../../lib/assert.ts';
 import type { BoundDefinition, Bounds, Model, Preset, SpecDefinition } from '../../model-check/model.ts';
-import { raftModel, type RaftAction, type RaftCluster, type RaftModelOptions } from './cluster.ts';
+import type { RaftAction } from './actions.ts';
+import { raftModel } from './model.ts';
+import type { RaftCluster, RaftModelOptions } from './world.ts';
 import { isMutantName, raftMutants } from './mutants.ts';
 import { scenarioStart } from './scenarios.ts';
 

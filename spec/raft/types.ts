@@ -39,7 +39,7 @@ export type ServerSet = number;
 export interface RaftConfig {
   /** How many servers; ids are 0..servers-1. */
   readonly servers: number;
-  /** Keep raft.tla's proof-only history (voterLog, mlog); see cluster.ts. */
+  /** Keep raft.tla's proof-only history (voterLog, mlog); see world.ts and history.ts. */
   readonly history: boolean;
   /** The known-bug mutant this server runs, if any (mutants.ts). */
   readonly mutant: MutantName | undefined;

@@ -1,5 +1,5 @@
 // The two large CI presets under the checker, in a file of their own so that
-// they run beside cluster.test.ts: the correct protocol with the oracle
+// they run beside model.test.ts: the correct protocol with the oracle
 // election under a crash and a partition (ci), and with Fast Leader Election
 // (ci-fle). ci-all-faults (about 1.2 million states) is left to check:all. Each must be exhaustive, violate nothing, and reach every
 // sometimes it checks; the distinct-state counts are pinned.

@@ -8,9 +8,9 @@
 // Every `always` is paired with `sometimes` properties that show the
 // interesting states are reached.
 
-import type { Property } from '../../model-check/model.ts';
-import type { ZabBounds, ZabCluster } from './cluster.ts';
+import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
 import { hasQuorum } from '../common/quorum.ts';
+import type { ZabBounds, ZabCluster } from './world.ts';
 import { txnEquals } from './history.ts';
 import type { Txn, ZabNode } from './types.ts';
 
@@ -269,59 +269,63 @@ const syncedByTrunc = (x: ZabNode) => x.syncMode === 'TRUNC';
 const syncedBySnap = (x: ZabNode) => x.syncMode === 'SNAP';
 const observerDelivers = (x: ZabNode) => x.state === 'OBSERVING' && x.lastCommitted > 0;
 
-export const properties: readonly Property<ZabCluster>[] = [
-  { name: 'Leadership', kind: 'always', description: 'There is at most one established leader for a given epoch.', holds: leadership },
-  { name: 'PrefixConsistency', kind: 'always', description: 'The committed prefixes of any two histories agree.', holds: prefixConsistency },
-  { name: 'Integrity', kind: 'always', description: 'A delivered transaction was broadcast by some primary.', holds: integrity },
-  { name: 'Agreement', kind: 'always', description: 'If f delivers a and f\' delivers b, then f\' delivers a or f delivers b.', holds: agreement },
-  { name: 'TotalOrder', kind: 'always', description: 'Whoever delivers a before b and whoever delivers b delivers a before b.', holds: totalOrder },
-  { name: 'LocalPrimaryOrder', kind: 'always', description: 'Proposals of one primary are delivered in the order it broadcast them.', holds: localPrimaryOrder },
-  { name: 'GlobalPrimaryOrder', kind: 'always', description: 'Transactions of older epochs are delivered before those of newer ones.', holds: globalPrimaryOrder },
-  { name: 'PrimaryIntegrity', kind: 'always', description: 'A primary delivers every older-epoch transaction its followers deliver.', holds: primaryIntegrity },
-  { name: 'CommittedNeverLost', kind: 'always', description: 'Every committed proposal is in every later established leader, and none is ever truncated.', holds: committedNeverLost },
-  { name: 'CommittedDurable', kind: 'always', description: 'Every committed proposal is on the disk of a quorum of voters.', holds: committedDurable },
-  {
-    name: 'LearnerHistoryPrefix',
-    kind: 'always',
-    description: "A learner that accepted NEWLEADER holds a prefix of its leader's history.",
-    holds: learnerHistoryPrefix,
-  },
-  { name: 'DiscardedNeverReappear', kind: 'always', description: 'A proposal discarded by recovery is never committed or delivered later.', holds: discardedNeverReappear },
-  {
-    name: 'LeaderEstablished',
-    kind: 'sometimes',
-    description: 'A leader is established (a quorum acked NEWLEADER).',
-    holds: (c) => someNode(c, isEstablished),
-  },
-  { name: 'ProposalCommitted', kind: 'sometimes', description: 'A client proposal is committed.', holds: (c) => c.ghost.committed.length > 0 },
-  { name: 'SyncByDIFF', kind: 'sometimes', description: 'A follower is synchronised by DIFF.', holds: (c) => someNode(c, syncedByDiff) },
-  { name: 'SyncByTRUNC', kind: 'sometimes', description: 'A follower is synchronised by TRUNC.', holds: (c) => someNode(c, syncedByTrunc) },
-  { name: 'SyncBySNAP', kind: 'sometimes', description: 'A follower is synchronised by SNAP.', holds: (c) => someNode(c, syncedBySnap) },
-  {
-    name: 'ObserverLearnsCommit',
-    kind: 'sometimes',
-    description: 'An observer delivers a committed proposal.',
-    holds: (c) => someNode(c, observerDelivers),
-  },
-];
+const proposalCommitted = (c: ZabCluster) => c.ghost.committed.length > 0;
+// A proposal needs a client request, or a run that starts with logs.
+const transactions = (b: ZabBounds) => b.maxTransactions > 0 || b.initialLogs > 0;
+// With two voters every quorum is both, and a leader is only established with a log at least as long
+// as its follower's (the oracle) and loses its quorum when the follower leaves: no learner ever holds
+// a proposal its leader lacks, so TRUNC is unreachable (the checker confirms it at ci-observer).
+const truncReachable = (b: ZabBounds) => transactions(b) && b.servers >= 3;
+const observersLearn = (b: ZabBounds) => transactions(b) && b.observers > 0;
+const paper = 'Zab, DSN 2011, §III-B';
 
 /**
- * The properties checked under `bounds`: every `always`, and the `sometimes`
- * that the bounds make reachable at all (a proposal needs a client request; an
- * observer needs to exist), so that an unreached `sometimes` always means the
- * model is stuck, never that the preset ruled it out.
+ * The properties, in the order the checker reports them: every `always`, and
+ * the `sometimes` that the bounds make reachable at all (a proposal needs a
+ * client request; an observer needs to exist; without any transaction every
+ * log is empty and every learner is synchronised by DIFF).
  */
-export function propertiesFor(bounds: ZabBounds): readonly Property<ZabCluster>[] {
-  const transactions = bounds.maxTransactions > 0 || bounds.initialLogs > 0;
-  return properties.filter((p) => {
-    if (p.name === 'ProposalCommitted') return transactions;
-    if (p.name === 'ObserverLearnsCommit') return transactions && bounds.observers > 0;
-    // With two voters every quorum is both, and a leader is only established with a log at least as long
-    // as its follower's (the oracle) and loses its quorum when the follower leaves: no learner ever holds
-    // a proposal its leader lacks, so TRUNC is unreachable (the checker confirms it at ci-observer).
-    if (p.name === 'SyncByTRUNC') return transactions && bounds.servers >= 3;
-    // Without any transaction every log is empty and every learner is synchronised by DIFF.
-    if (p.name === 'SyncBySNAP') return transactions;
-    return true;
-  });
-}
+export const ZAB_PROPERTIES: readonly PropertyDeclaration<ZabCluster, ZabBounds>[] = [
+  always('Leadership', 'There is at most one established leader for a given epoch (ZkV3_7_0.tla, Leadership1 and Leadership2).', leadership),
+  always('PrefixConsistency', 'The prefix that has been committed in the history of any process is the same (ZkV3_7_0.tla, PrefixConsistency).', prefixConsistency),
+  always('Integrity', `If some process delivers a transaction, then some primary has broadcast it (${paper}).`, integrity),
+  always('Agreement', `If some follower f delivers a and some follower f' delivers b, then f' delivers a or f delivers b (${paper}).`, agreement),
+  always(
+    'TotalOrder',
+    `If some process delivers a before b, then any process that delivers b must also deliver a and deliver a before b (${paper}).`,
+    totalOrder,
+  ),
+  always(
+    'LocalPrimaryOrder',
+    `If a primary broadcasts a before it broadcasts b, then a process that delivers b must also deliver a before b (${paper}).`,
+    localPrimaryOrder,
+  ),
+  always('GlobalPrimaryOrder', `A process that delivers a of epoch e and b of epoch e' > e delivers a before b (${paper}).`, globalPrimaryOrder),
+  always(
+    'PrimaryIntegrity',
+    `If primary p broadcasts a and some process delivers b of an older epoch, then p delivers b before it broadcasts a (${paper}).`,
+    primaryIntegrity,
+  ),
+  always(
+    'CommittedNeverLost',
+    'Every proposal ever committed is in the history of every later established leader, and no server truncates a committed proposal of an older epoch.',
+    committedNeverLost,
+  ),
+  always('CommittedDurable', 'Every committed proposal is on the disk of a quorum of voters (so no quorum crash can lose it).', committedDurable),
+  always(
+    'LearnerHistoryPrefix',
+    "A learner that accepted NEWLEADER from its leader (same epoch, both up) holds a prefix of that leader's history.",
+    learnerHistoryPrefix,
+  ),
+  always(
+    'DiscardedNeverReappear',
+    "A proposal left out of an established leader's initial history is never committed, delivered, or in a later established leader's history.",
+    discardedNeverReappear,
+  ),
+  sometimes('LeaderEstablished', 'A leader is established (a quorum acked NEWLEADER).', (c: ZabCluster) => someNode(c, isEstablished)),
+  sometimes('ProposalCommitted', 'A client proposal is committed.', proposalCommitted, transactions),
+  sometimes('SyncByDIFF', 'A follower is synchronised by DIFF.', (c: ZabCluster) => someNode(c, syncedByDiff)),
+  sometimes('SyncByTRUNC', 'A follower is synchronised by TRUNC.', (c: ZabCluster) => someNode(c, syncedByTrunc), truncReachable),
+  sometimes('SyncBySNAP', 'A follower is synchronised by SNAP.', (c: ZabCluster) => someNode(c, syncedBySnap), transactions),
+  sometimes('ObserverLearnsCommit', 'An observer delivers a committed proposal.', (c: ZabCluster) => someNode(c, observerDelivers), observersLearn),
+];

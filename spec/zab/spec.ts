@@ -3,7 +3,8 @@
 
 import type { BoundDefinition, Bounds, Preset, SpecDefinition } from '../../model-check/model.ts';
 import { assert } from '../../lib/assert.ts';
-import { buildModel, type ZabBounds } from './cluster.ts';
+import { buildModel } from './model.ts';
+import type { ZabBounds } from './world.ts';
 import { mutants } from './mutants.ts';
 
 export const bounds: readonly BoundDefinition[] = [

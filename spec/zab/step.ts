@@ -132,7 +132,7 @@ function learnerLost(node: ZabNode, sid: number): ZabTransition {
   };
 }
 
-/** What a server keeps on disk (cluster.ts owns it; step.ts rebuilds memory from it). */
+/** What a server keeps on disk (world.ts owns it; step.ts rebuilds memory from it). */
 export interface DiskImage {
   readonly log: readonly Txn[];
   readonly acceptedEpoch: number;

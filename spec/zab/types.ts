@@ -89,7 +89,7 @@ export interface ServerConfig {
 }
 
 /**
- * One server's memory. What survives a crash is the Disk (cluster.ts); on
+ * One server's memory. What survives a crash is the Disk (world.ts); on
  * restart a server is rebuilt from its disk (restartFromDisk in step.ts).
  */
 export interface ZabNode {

@@ -3,7 +3,7 @@
 // in memory, the last delivered zxid, the last zxid on disk, the leader it is
 // connected to, in peer-core ids = spec/zab ids), as impl/quorum/peer/
 // projection.ts reads a core (a learner not yet connected has no leader, as
-// conformance/replay/peer-world.ts projects it; a learner holding a SNAP has
+// conformance/replay/mapping.ts projects it; a learner holding a SNAP has
 // that snapshot as its data tree), with the core's delivered prefix as its
 // data tree:
 //

@@ -1,7 +1,7 @@
 // The in-memory world the peer core runs in, outside a real server: it plays
 // the runner the core leaves out ("the runner applies the effects",
 // README.md) with the rules spec/zab's world gives its own servers
-// (spec/zab/cluster.ts), so that a difference found through it is the core's.
+// (spec/zab/world.ts), so that a difference found through it is the core's.
 // Two schedulers drive it: the seeded simulation (simulation.ts: random
 // choices, the oracle's eras, online checks) and the in-process conformance
 // replay (conformance/replay/replay.ts: a spec/zab trace as the schedule).

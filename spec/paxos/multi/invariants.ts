@@ -3,9 +3,9 @@
 // §2.1 requirements hold per instance. Checked over the set of sent
 // messages, like Paxos.tla's msgs.
 
-import type { Property } from '../../../model-check/model.ts';
-import type { MultiCluster } from './cluster.ts';
-import { multiAccOf, multiBallotOf, multiSlotOf, multiTypeOf, multiValOf } from './network.ts';
+import { always, sometimes, type PropertyDeclaration } from '../../common/properties.ts';
+import { multiAccOf, multiBallotOf, multiSlotOf, multiTypeOf, multiValOf } from './packing.ts';
+import type { MultiCluster } from './world.ts';
 
 export interface MultiShape {
   readonly values: number;
@@ -49,35 +49,6 @@ export function slotValidity(cluster: MultiCluster, shape: MultiShape): boolean 
   return chosenPerSlot(cluster, shape).every((mask, s) => (mask & ~(proposed[s] as number)) === 0);
 }
 
-export function multiProperties(shape: MultiShape): Property<MultiCluster>[] {
-  return [
-    {
-      name: 'SlotAgreement',
-      kind: 'always',
-      description: 'Only a single value is chosen, in every slot (Paxos Made Simple, §2.1 and §3).',
-      holds: (c) => slotAgreement(c, shape),
-    },
-    {
-      name: 'SlotValidity',
-      kind: 'always',
-      description: 'Only a value that has been proposed for a slot may be chosen in it (Paxos Made Simple, §2.1 and §3).',
-      holds: (c) => slotValidity(c, shape),
-    },
-    {
-      name: 'EverySlotChosen',
-      kind: 'sometimes',
-      description: 'A value is chosen in every slot.',
-      holds: (c) => chosenPerSlot(c, shape).every((mask) => mask !== 0),
-    },
-    {
-      name: 'VoteCarriedOver',
-      kind: 'sometimes',
-      description: 'A later ballot proposes, in some slot, a value voted for there in an earlier ballot (phase 1 recovered it).',
-      holds: carriedOver,
-    },
-  ];
-}
-
 /** A 2a(b, s, v) and a 2b(a, b' < b, s, v): the ballot-b leader re-proposed an earlier vote. */
 function carriedOver(cluster: MultiCluster): boolean {
   for (const m of cluster.network) {
@@ -90,3 +61,17 @@ function carriedOver(cluster: MultiCluster): boolean {
   }
   return false;
 }
+
+const everySlotChosen = (cluster: MultiCluster, shape: MultiShape) => chosenPerSlot(cluster, shape).every((mask) => mask !== 0);
+
+/** The properties, in the order the checker reports them. */
+export const MULTI_PAXOS_PROPERTIES: readonly PropertyDeclaration<MultiCluster, MultiShape>[] = [
+  always('SlotAgreement', 'Only a single value is chosen, in every slot (Paxos Made Simple, §2.1 and §3).', slotAgreement),
+  always('SlotValidity', 'Only a value that has been proposed for a slot may be chosen in it (Paxos Made Simple, §2.1 and §3).', slotValidity),
+  sometimes('EverySlotChosen', 'A value is chosen in every slot.', everySlotChosen),
+  sometimes(
+    'VoteCarriedOver',
+    'A later ballot proposes, in some slot, a value voted for there in an earlier ballot (phase 1 recovered it).',
+    carriedOver,
+  ),
+];

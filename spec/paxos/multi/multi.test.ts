@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { check } from '../../../model-check/check.ts';
 import { ballot, nodeId } from '../../common/types.ts';
 import { initialMultiAcceptor, multiAcceptorStep } from './acceptor.ts';
-import { buildMultiPaxosModel, multiConfig } from './cluster.ts';
+import { buildMultiPaxosModel } from './model.ts';
 import { initialLeader, leaderStep } from './leader.ts';
-import { packMulti, permuteMulti, unpackMulti } from './network.ts';
+import { packMulti, permuteMulti, unpackMulti } from './packing.ts';
 import { multiPaxosBounds, multiPaxosSpec } from './spec.ts';
 import type { LeaderState, Multi1b } from './types.ts';
+import { multiConfig } from './world.ts';
 
 const config = multiConfig({ acceptors: 3, values: 2, ballots: 2, slots: 2, symmetry: false }, undefined);
 const promise = (acc: number, mbal: number[], mval: number[]): Multi1b => ({

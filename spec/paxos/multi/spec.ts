@@ -2,8 +2,8 @@
 
 import type { BoundDefinition, Bounds, SpecDefinition } from '../../../model-check/model.ts';
 import { assert } from '../../../lib/assert.ts';
-import { buildMultiPaxosModel } from './cluster.ts';
-import type { MultiBounds } from './cluster.ts';
+import { buildMultiPaxosModel } from './model.ts';
+import type { MultiBounds } from './world.ts';
 import { MULTI_PAXOS_MUTANTS, parseMultiMutant } from './mutants.ts';
 
 export const MULTI_PAXOS_BOUNDS: readonly BoundDefinition[] = [

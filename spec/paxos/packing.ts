@@ -1,8 +1,7 @@
-// The network of the Paxos cluster model: messages packed into small
-// integers, held in a sorted array that is either a set (Paxos.tla's msgs:
-// sent messages are never removed) or a bag (a multiset of addressed copies;
-// delivery consumes one). Packing keeps the state plain data, makes the
-// sorted array its own canonical form, and lets encode() write ints only.
+// Paxos messages packed into small integers, for the network of the cluster
+// model: a sorted array of them that is a set or a bag (spec/common/
+// packed-network.ts). Packing keeps the state plain data, makes the sorted
+// array its own canonical form, and lets encode() write ints only.
 //
 // Layout, least significant first: type (4), dest (16), acc (16), bal (16),
 // mbal + 1 (16), val + 1 (16). For a 1b the last field holds mval. `dest` is
@@ -102,55 +101,5 @@ export function permuteMessage(p: PackedMessage, map: readonly number[], address
     const dest = destOf(p);
     out += ((map[dest] as number) - dest) * DEST;
   }
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Sorted-array set and bag. Every operation returns a new array, or the same
-// array when nothing changes (so callers can detect a no-op by identity).
-
-function lowerBound(items: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((items[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-export function contains(items: readonly number[], value: number): boolean {
-  const i = lowerBound(items, value);
-  return i < items.length && items[i] === value;
-}
-
-/** Set insertion: the same array if `value` is already there. */
-export function setAdd(items: readonly number[], value: number): readonly number[] {
-  const i = lowerBound(items, value);
-  if (i < items.length && items[i] === value) return items;
-  return insertAt(items, i, value);
-}
-
-/** Bag insertion: one more copy. */
-export function bagAdd(items: readonly number[], value: number): readonly number[] {
-  return insertAt(items, lowerBound(items, value), value);
-}
-
-/** Bag removal of one copy; the value must be there. */
-export function bagRemove(items: readonly number[], value: number): readonly number[] {
-  const i = lowerBound(items, value);
-  assert(i < items.length && items[i] === value, () => `message ${value} is not in the network`);
-  const out = new Array<number>(items.length - 1);
-  for (let j = 0; j < i; j++) out[j] = items[j] as number;
-  for (let j = i + 1; j < items.length; j++) out[j - 1] = items[j] as number;
-  return out;
-}
-
-function insertAt(items: readonly number[], i: number, value: number): number[] {
-  const out = new Array<number>(items.length + 1);
-  for (let j = 0; j < i; j++) out[j] = items[j] as number;
-  out[i] = value;
-  for (let j = i; j < items.length; j++) out[j + 1] = items[j] as number;
   return out;
 }

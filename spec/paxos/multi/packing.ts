@@ -1,7 +1,8 @@
 // Multi-Paxos messages packed into integers (below 2^53) for a set network
-// kept as a sorted array, as in ../network.ts. Layout, least significant
-// first: type (4), acc (16), bal (16), slot (16), val + 1 (16), then for a 1b
-// one (mbal + 1, mval + 1) pair of 16 x 16 per slot (at most 4 slots).
+// kept as a sorted array (spec/common/packed-network.ts), as in ../packing.ts.
+// Layout, least significant first: type (4), acc (16), bal (16), slot (16),
+// val + 1 (16), then for a 1b one (mbal + 1, mval + 1) pair of 16 x 16 per
+// slot (at most 4 slots).
 
 import { assertNever } from '../../../lib/assert.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';

@@ -3,10 +3,12 @@ import { check } from '../../model-check/check.ts';
 import { permutationsOf } from '../../model-check/fingerprint.ts';
 import type { Model, Permutation, StateSink } from '../../model-check/model.ts';
 import { acceptorStep } from './acceptor.ts';
-import { buildPaxosModel, formatMessage, isInert, paxosConfig } from './cluster.ts';
-import type { PaxosAction, PaxosBounds, PaxosCluster } from './cluster.ts';
+import { isInert, type PaxosAction } from './actions.ts';
+import { formatMessage } from './format.ts';
+import { buildPaxosModel } from './model.ts';
+import { paxosConfig, type PaxosBounds, type PaxosCluster } from './world.ts';
 import { learnerStep } from './learner.ts';
-import { accOf, ballotOf, destOf, is1a, is1b, is2a, mbalOf, pack, permuteMessage, unpack, valOf, withDest } from './network.ts';
+import { accOf, ballotOf, destOf, is1a, is1b, is2a, mbalOf, pack, permuteMessage, unpack, valOf, withDest } from './packing.ts';
 import { nodeId } from '../common/types.ts';
 import { presetBounds } from './spec.ts';
 

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ballot, nodeId } from '../common/types.ts';
-import {
-  bagAdd,
-  bagRemove,
-  contains,
-  destOf,
-  pack,
-  permuteMessage,
-  setAdd,
-  unpack,
-  withDest,
-  withoutDest,
-} from './network.ts';
+import { destOf, pack, permuteMessage, unpack, withDest, withoutDest } from './packing.ts';
 import type { Message } from './types.ts';
 
 /** Every message of Paxos.tla's Message set for 3 acceptors, 3 ballots, 2 values. */
@@ -56,21 +45,5 @@ describe('packed messages', () => {
     const request = pack({ type: '2a', bal: ballot(1), val: 0 }, 1);
     expect(destOf(permuteMessage(request, swap12, true))).toBe(0);
     expect(permuteMessage(request, swap12, false)).toBe(request);
-  });
-});
-
-describe('sorted-array set and bag', () => {
-  it('a set ignores a second insertion and returns the same array', () => {
-    const s = setAdd(setAdd([], 7), 3);
-    expect(s).toEqual([3, 7]);
-    expect(setAdd(s, 7)).toBe(s);
-    expect(contains(s, 3) && !contains(s, 5)).toBe(true);
-  });
-
-  it('a bag counts copies and removes one at a time', () => {
-    const b = bagAdd(bagAdd(bagAdd([], 5), 2), 5);
-    expect(b).toEqual([2, 5, 5]);
-    expect(bagRemove(b, 5)).toEqual([2, 5]);
-    expect(() => bagRemove([2], 5)).toThrow(/not in the network/);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../../model-check/check.ts';
 import { fingerprintOf } from '../../model-check/fingerprint.ts';
-import { withMessage, withoutMessage, type RaftCluster } from './cluster.ts';
+import { withMessage, withoutMessage, type RaftCluster } from './world.ts';
 import { scenarioStart } from './scenarios.ts';
 import { buildRaftModel, raftOptions, raftPresets } from './spec.ts';
 import type { Message, RaftNode } from './types.ts';

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { bagAdd, bagRemove, contains, setAdd, SortedInts } from './packed-network.ts';
+import type { StateSink } from '../../model-check/model.ts';
+
+describe('sorted-array set and bag', () => {
+  it('a set ignores a second insertion and returns the same array', () => {
+    const s = setAdd(setAdd([], 7), 3);
+    expect(s).toEqual([3, 7]);
+    expect(setAdd(s, 7)).toBe(s);
+    expect(contains(s, 3) && !contains(s, 5)).toBe(true);
+  });
+
+  it('a bag counts copies and removes one at a time', () => {
+    const b = bagAdd(bagAdd(bagAdd([], 5), 2), 5);
+    expect(b).toEqual([2, 5, 5]);
+    expect(bagRemove(b, 5)).toEqual([2, 5]);
+    expect(() => bagRemove([2], 5)).toThrow(/not in the network/);
+  });
+});
+
+describe('SortedInts: a packed network written in ascending order after renaming', () => {
+  const written = (write: (sink: StateSink) => void): number[] => {
+    const ints: number[] = [];
+    write({ int: (v) => void ints.push(v), bool: () => {}, str: () => {}, unordered: () => {} });
+    return ints;
+  };
+
+  it('writes the count, then the values sorted, and grows past its first buffer', () => {
+    const sorted = new SortedInts();
+    const values = Array.from({ length: 100 }, (_, i) => (i * 37) % 101);
+    for (const v of values) sorted.add(v);
+    expect(written((sink) => sorted.write(sink))).toEqual([100, ...values.slice().sort((a, b) => a - b)]);
+    sorted.clear();
+    sorted.add(5);
+    expect(written((sink) => sorted.write(sink))).toEqual([1, 5]);
+  });
+
+  it('a wide scratch holds packings up to 2^53 and writes each as two ints', () => {
+    const wide = new SortedInts(true);
+    wide.add(2 ** 40 + 5);
+    wide.add(3);
+    expect(written((sink) => wide.writeWide(sink))).toEqual([2, 3, 0, 5, 2 ** 10]);
+  });
+});

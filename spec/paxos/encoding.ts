@@ -1,0 +1,67 @@
+// The fingerprint encoding of the single-decree Paxos world: the checker's hot
+// path (once per permutation per generated state). Fixed field order, ints
+// only; acceptor ids renamed under a symmetry permutation (README.md,
+// "Symmetry"), the renamed messages re-sorted (spec/common/packed-network.ts).
+
+import type { Permutation, StateSink } from '../../model-check/model.ts';
+import { SortedInts } from '../common/packed-network.ts';
+import * as symmetry from '../common/symmetry.ts';
+import * as packedMessages from './packing.ts';
+import type { PackedMessage } from './packing.ts';
+import type { AcceptorState } from './types.ts';
+import type { PaxosCluster } from './world.ts';
+
+// Bound once: tsx reads imported bindings through getters (see actions.ts).
+const { is1a, is2a, permuteMessage } = packedMessages;
+const { isIdentityOn, mapMask } = symmetry;
+
+const PHASE_CODE = { idle: 0, phase1: 1, phase2: 2 } as const;
+
+export function encodeCluster(state: PaxosCluster, sink: StateSink, perm: Permutation, bag: boolean): void {
+  const acceptors = state.acceptors;
+  const identity = isIdentityOn(perm, acceptors.length);
+  for (let newId = 0; newId < acceptors.length; newId++) {
+    const acceptor = acceptors[identity ? newId : (perm.inverse[newId] as number)] as AcceptorState;
+    sink.int(acceptor.maxBal);
+    sink.int(acceptor.maxVBal);
+    sink.int(acceptor.maxVal);
+  }
+  for (const proposer of state.proposers) {
+    sink.int(PHASE_CODE[proposer.phase]);
+    sink.int(proposer.value);
+  }
+  for (const learner of state.learners) {
+    sink.int(learner.learned);
+    for (const mask of learner.votes) sink.int(identity ? mask : mapMask(perm.map, mask));
+  }
+  writeMessages(state.network, sink, perm, identity, bag, false);
+  if (bag) {
+    sink.int(state.dropsUsed);
+    sink.int(state.duplicatesUsed);
+    // The 1a and 2a messages of the history are derivable from the proposers
+    // (1a(b) was sent iff proposer b is past idle, 2a(b, v) iff it is in
+    // phase 2 with value v), so only the 1b and 2b are written.
+    writeMessages(state.ghost.sent, sink, perm, identity, false, true);
+  }
+}
+
+/** Reused by every encode (encode is never re-entered). */
+const sorted = new SortedInts();
+
+/** Renamed ids change the order, so the renamed messages are re-sorted. */
+function writeMessages(
+  messages: readonly PackedMessage[],
+  sink: StateSink,
+  perm: Permutation,
+  identity: boolean,
+  addressed: boolean,
+  votesAndPromisesOnly: boolean,
+): void {
+  sorted.clear();
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as number;
+    if (votesAndPromisesOnly && (is1a(m) || is2a(m))) continue;
+    sorted.add(identity ? m : permuteMessage(m, perm.map, addressed));
+  }
+  sorted.write(sink);
+}

@@ -1,0 +1,31 @@
+// The Model the checker explores for single-decree Paxos: the world
+// (world.ts), its actions (actions.ts), the properties (invariants.ts), the
+// encoding (encoding.ts) and the printing (format.ts), for these bounds and at
+// most one mutant.
+
+import type { Model } from '../../model-check/model.ts';
+import { propertiesFor } from '../common/properties.ts';
+import { enabledActions, nextState, type PaxosAction } from './actions.ts';
+import { encodeCluster } from './encoding.ts';
+import { formatAction, viewCluster } from './format.ts';
+import { PAXOS_PROPERTIES } from './invariants.ts';
+import type { PaxosMutantName } from './types.ts';
+import { initialCluster, paxosConfig, validateBounds, type PaxosBounds, type PaxosCluster } from './world.ts';
+
+export function buildPaxosModel(bounds: PaxosBounds, mutant: PaxosMutantName | undefined): Model<PaxosCluster, PaxosAction> {
+  validateBounds(bounds);
+  const config = paxosConfig(bounds, mutant);
+  const bag = bounds.network === 'bag';
+
+  return {
+    init: () => [initialCluster(bounds, config)],
+    actions: (state) => enabledActions(state, bounds, config),
+    next: (state, action) => nextState(state, action, bounds, config),
+    properties: propertiesFor(PAXOS_PROPERTIES, { ...config, learners: bounds.learners }),
+    withinBoundary: () => true,
+    encode: (state, sink, perm) => encodeCluster(state, sink, perm, bag),
+    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors } } : {}),
+    formatAction: (action) => formatAction(action, bag),
+    view: (state) => viewCluster(state, bag),
+  };
+}

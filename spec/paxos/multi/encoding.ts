@@ -1,0 +1,44 @@
+// The fingerprint encoding of the Multi-Paxos world, the checker's hot path:
+// ints in a fixed order, acceptors renamed under a symmetry permutation and
+// the renamed messages re-sorted (spec/common/packed-network.ts).
+
+import type { Permutation, StateSink } from '../../../model-check/model.ts';
+import { SortedInts } from '../../common/packed-network.ts';
+import * as symmetry from '../../common/symmetry.ts';
+import * as packing from './packing.ts';
+import type { MultiAcceptorState } from './types.ts';
+import type { MultiCluster } from './world.ts';
+
+// Bound once: tsx reads imported bindings through getters (see ../actions.ts).
+const { permuteMulti } = packing;
+const { isIdentityOn } = symmetry;
+
+const PHASE_CODE = { idle: 0, phase1: 1, phase2: 2 } as const;
+/** Reused by every encode (encode is never re-entered). */
+const sorted = new SortedInts(true);
+
+/** Acceptors (renamed), leaders, then the sorted (renamed) messages. */
+export function encodeMulti(state: MultiCluster, sink: StateSink, perm: Permutation): void {
+  const n = state.acceptors.length;
+  const identity = isIdentityOn(perm, n);
+  for (let newId = 0; newId < n; newId++) {
+    const a = state.acceptors[identity ? newId : (perm.inverse[newId] as number)] as MultiAcceptorState;
+    sink.int(a.maxBal);
+    for (let s = 0; s < a.maxVBal.length; s++) {
+      sink.int(a.maxVBal[s] as number);
+      sink.int(a.maxVal[s] as number);
+    }
+  }
+  for (const leader of state.leaders) {
+    sink.int(PHASE_CODE[leader.phase]);
+    for (let s = 0; s < leader.safe.length; s++) {
+      sink.int(leader.safe[s] as number);
+      sink.int(leader.proposed[s] as number);
+    }
+  }
+  sorted.clear();
+  const messages = state.network;
+  for (let i = 0; i < messages.length; i++) sorted.add(identity ? (messages[i] as number) : permuteMulti(messages[i] as number, perm.map));
+  // Packed 1b messages can exceed 2^31, so each is written as two ints.
+  sorted.writeWide(sink);
+}

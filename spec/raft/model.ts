@@ -1,0 +1,47 @@
+// The Model the checker explores for Raft: the world (world.ts), its actions
+// (actions.ts), the properties (invariants.ts), the encoding (encoding.ts)
+// and the printing (format.ts), for these options.
+
+import { assert } from '../../lib/assert.ts';
+import type { Model, Permutation, Property } from '../../model-check/model.ts';
+import { propertiesFor } from '../common/properties.ts';
+import { enabledActions, nextState, type RaftAction } from './actions.ts';
+import { ClusterEncoder, signature } from './encoding.ts';
+import { formatAction, view } from './format.ts';
+import { RAFT_PROPERTIES } from './invariants.ts';
+import type { RaftConfig } from './types.ts';
+import { initialCluster, isWithinBounds, type RaftCluster, type RaftModelOptions } from './world.ts';
+
+export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAction> {
+  const n = options.servers;
+  assert(Number.isInteger(n) && n >= 1 && n <= 7, () => `servers ${n}: expected 1..7`);
+  assert(Number.isInteger(options.values) && options.values >= 1, () => `values ${options.values}: expected >= 1`);
+  assert(options.maxCopies >= 1, () => `maxCopies ${options.maxCopies}: expected >= 1`);
+  const config: RaftConfig = {
+    servers: n,
+    history: options.history,
+    mutant: options.mutant,
+    ...(options.monotonicIndexes ? { monotonicIndexes: true } : {}),
+  };
+  const properties: readonly Property<RaftCluster>[] = propertiesFor(RAFT_PROPERTIES, options);
+  const encoders = new WeakMap<Permutation, ClusterEncoder>();
+
+  return {
+    init: () => [options.start ?? initialCluster(config)],
+    actions: (state) => enabledActions(state, options),
+    next: (state, action) => nextState(state, action, options),
+    properties,
+    withinBoundary: (state) => isWithinBounds(state, options),
+    encode(state, sink, perm) {
+      let encoder = encoders.get(perm);
+      if (encoder === undefined) {
+        encoder = new ClusterEncoder(perm, options);
+        encoders.set(perm, encoder);
+      }
+      encoder.encode(state, sink);
+    },
+    ...(options.symmetry ? { symmetry: { servers: n, signature } } : {}),
+    formatAction,
+    view,
+  };
+}

@@ -1,0 +1,43 @@
+// How the ZAB model prints: each action as the TLA+ action it is (a message
+// delivery by the action that handles its type, as conformance names them
+// too), with servers s0... States are plain data and print as they are.
+
+import type { ZabAction } from './actions.ts';
+import type { ZabMessage } from './types.ts';
+
+/** The TLA+ action that handles each message type (the checker's and conformance's action kinds). */
+export const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
+  FOLLOWERINFO: 'LeaderProcessFOLLOWERINFO',
+  OBSERVERINFO: 'LeaderProcessOBSERVERINFO',
+  LEADERINFO: 'FollowerProcessLEADERINFO',
+  ACKEPOCH: 'LeaderProcessACKEPOCH',
+  DIFF: 'FollowerProcessSyncMessage',
+  TRUNC: 'FollowerProcessSyncMessage',
+  SNAP: 'FollowerProcessSyncMessage',
+  PROPOSAL: 'FollowerProcessPROPOSAL',
+  COMMIT: 'FollowerProcessCOMMIT',
+  INFORM: 'ObserverProcessINFORM',
+  NEWLEADER: 'FollowerProcessNEWLEADER',
+  ACKLD: 'LeaderProcessACKLD',
+  UPTODATE: 'FollowerProcessUPTODATE',
+  ACK: 'LeaderProcessACK',
+};
+
+export function formatAction(action: ZabAction): string {
+  switch (action.type) {
+    case 'ElectLeader':
+      return `ElectLeader(s${action.leader}, {${action.quorum.map((m) => `s${m}`).join(', ')}})`;
+    case 'FollowLeader':
+      return `FollowLeader(s${action.server}, s${action.leader})`;
+    case 'Deliver':
+      return `${MESSAGE_ACTIONS[action.message]}(s${action.to}, s${action.from}) [${action.message}]`;
+    case 'FLEReceiveNotmsg':
+    case 'DropNotification':
+      return `${action.type}(s${action.to}, s${action.from})`;
+    case 'PartitionStart':
+    case 'PartitionRecover':
+      return `${action.type}(s${action.a}, s${action.b})`;
+    default:
+      return `${action.type}(s${action.server})`;
+  }
+}

@@ -1,0 +1,62 @@
+// The ghost variables of the ZAB world (world.ts, Ghost): what happened, for
+// the invariants only (ZkV3_7_0.tla's proposalMsgsLog and epochLeader, and
+// three sets of ours). recordGhost runs after every change of a server's
+// memory (World.afterChange) and adds what that change means: a leader
+// reached synchronisation in its epoch, a leader was established (its initial
+// history is committed, older proposals outside it are discarded for good), a
+// leader committed more, a committed proposal left a log. The sets are kept
+// sorted as they grow, so that encoding.ts writes them without sorting.
+
+import { compareZxid, txnEquals } from './history.ts';
+import type { Txn, ZabNode } from './types.ts';
+import type { World } from './world.ts';
+
+export function recordGhost(world: World, id: number, before: ZabNode, after: ZabNode): void {
+  if (after.state === 'LEADING' && before.state === 'LEADING') {
+    if (before.zabState === 'DISCOVERY' && after.zabState === 'SYNCHRONIZATION') {
+      const leaders = world.mutableGhost().epochLeaders;
+      let at = leaders.length;
+      while (at > 0 && (leaders[at - 1]!.epoch > after.acceptedEpoch || (leaders[at - 1]!.epoch === after.acceptedEpoch && leaders[at - 1]!.leader > id))) at--;
+      leaders.splice(at, 0, { epoch: after.acceptedEpoch, leader: id });
+    }
+    if (before.zabState === 'SYNCHRONIZATION' && after.zabState === 'BROADCAST') {
+      // Established: the initial history is committed; older proposals outside it are discarded for good.
+      for (let k = 0; k < after.history.length; k++) addTxn(world, 'committed', after.history[k]!);
+      const proposed = world.ghost.proposed;
+      for (let k = 0; k < proposed.length; k++) {
+        const txn = proposed[k]!.txn;
+        if (txn.zxid.epoch < after.acceptedEpoch && !containsTxn(after.history, txn)) addTxn(world, 'discarded', txn);
+      }
+    } else if (after.zabState === 'BROADCAST' && after.lastCommitted > before.lastCommitted) {
+      for (let k = before.lastCommitted; k < after.lastCommitted; k++) addTxn(world, 'committed', after.history[k]!);
+    }
+  }
+  // Any entry of an older epoch that left a log (TRUNC, SNAP) must not have been committed. Proposals of
+  // the current epoch may be truncated while a learner resynchronises in BROADCAST: the leader queues
+  // them again right after the TRUNC (Leader.startForwarding).
+  if (before.history === after.history) return;
+  let common = 0;
+  while (common < before.history.length && common < after.history.length && txnEquals(before.history[common]!, after.history[common]!)) common++;
+  for (let k = common; k < before.history.length; k++) {
+    const txn = before.history[k]!;
+    if (txn.zxid.epoch < after.acceptedEpoch && containsTxn(world.ghost.committed, txn)) addTxn(world, 'lostCommitted', txn);
+  }
+}
+
+/** Adds txn to a ghost set of transactions, kept sorted by zxid then value. */
+function addTxn(world: World, set: 'committed' | 'discarded' | 'lostCommitted', txn: Txn): void {
+  if (containsTxn(world.ghost[set], txn)) return;
+  const txns = world.mutableGhost()[set];
+  let at = txns.length;
+  while (at > 0 && compareTxn(txns[at - 1]!, txn) > 0) at--;
+  txns.splice(at, 0, txn);
+}
+
+function containsTxn(txns: readonly Txn[], txn: Txn): boolean {
+  for (let k = 0; k < txns.length; k++) if (txnEquals(txns[k]!, txn)) return true;
+  return false;
+}
+
+function compareTxn(a: Txn, b: Txn): number {
+  return compareZxid(a.zxid, b.zxid) || a.value - b.value;
+}
