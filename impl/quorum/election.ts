@@ -36,7 +36,7 @@
 //   config carried in notifications) are not supported.
 
 import { assert, assertNever } from '../../lib/assert.ts';
-import type { Transition } from '../../spec/common/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
 import type { ServerState } from './wire.ts';
 
 export type { ServerState };

@@ -178,7 +178,7 @@ export class Transcript {
   }
 }
 
-/** What one step of a reducer returns (spec/common/transition.ts's Transition, without importing spec/). */
+/** What one step of a reducer returns (lib/transition.ts's Transition, without importing spec/). */
 export interface StepResult<N, F> {
   readonly state: N;
   readonly effects: readonly F[];

@@ -4,8 +4,8 @@
 // number greater than n").
 
 import { assertNever } from '../../lib/assert.ts';
-import type { Transition } from '../common/transition.ts';
-import { unchanged } from '../common/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import { unchanged } from '../../lib/transition.ts';
 import type { NodeId } from '../common/types.ts';
 import type { AcceptorEvent, AcceptorState, Message1a, Message2a, PaxosConfig, PaxosEffect } from './types.ts';
 import { NO_BALLOT, NONE } from './types.ts';

@@ -12,7 +12,7 @@
 
 import { assert, assertNever } from '../../lib/assert.ts';
 import * as packedNetwork from '../common/packed-network.ts';
-import { subsetsOfSize } from '../common/quorum.ts';
+import { subsetsOfSize } from '../../lib/quorum.ts';
 import type { Ballot, NodeId } from '../common/types.ts';
 import { ballot, nodeId } from '../common/types.ts';
 import { acceptorStep } from './acceptor.ts';

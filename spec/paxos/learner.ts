@@ -4,8 +4,8 @@
 // over the 2b messages; here a learner node counts them.
 
 import { assert, assertNever } from '../../lib/assert.ts';
-import type { Transition } from '../common/transition.ts';
-import { unchanged } from '../common/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import { unchanged } from '../../lib/transition.ts';
 import type { LearnerEvent, LearnerState, Message2b, PaxosConfig, PaxosEffect } from './types.ts';
 import { NONE } from './types.ts';
 

@@ -3,7 +3,7 @@
 // and mutants.test.ts pins the violated property and the counterexample depth.
 
 import type { MutantDefinition } from '../../model-check/model.ts';
-import { majority } from '../common/quorum.ts';
+import { majority } from '../../lib/quorum.ts';
 import type { PaxosMutantName } from './types.ts';
 
 export const PAXOS_MUTANTS: readonly (MutantDefinition & { readonly name: PaxosMutantName })[] = [

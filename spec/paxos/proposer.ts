@@ -3,8 +3,8 @@
 // issuing a proposal.
 
 import { assert, assertNever } from '../../lib/assert.ts';
-import type { Transition } from '../common/transition.ts';
-import { unchanged } from '../common/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import { unchanged } from '../../lib/transition.ts';
 import type { Ballot } from '../common/types.ts';
 import type { Message1b, PaxosConfig, PaxosEffect, ProposerEvent, ProposerState, Value } from './types.ts';
 import { NO_BALLOT, NONE } from './types.ts';

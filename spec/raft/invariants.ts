@@ -10,7 +10,7 @@
 // (ElectionSafety, LeaderCompleteness, StateMachineSafety) read the ghost
 // variables that history.ts keeps: every leader elected, every entry committed.
 
-import { majority } from '../common/quorum.ts';
+import { majority } from '../../lib/quorum.ts';
 import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
 import type { RaftCluster, RaftModelOptions } from './world.ts';
 import type { Log } from './types.ts';

@@ -10,7 +10,7 @@ import { assert } from '../../lib/assert.ts';
 import type { RaftAction } from './actions.ts';
 import { formatAction } from './format.ts';
 import { raftModel } from './model.ts';
-import { initialCluster, type RaftCluster, type RaftModelOptions } from './world.ts';
+import type { RaftCluster, RaftModelOptions } from './world.ts';
 import type { Message, RaftConfig } from './types.ts';
 
 export type ScenarioName = 'figure8' | 'deposedLeader';

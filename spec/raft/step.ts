@@ -13,8 +13,8 @@
 // place each bug lives, so the correct rule and its broken twin sit together.
 
 import { assert, assertNever } from '../../lib/assert.ts';
-import { majority } from '../common/quorum.ts';
-import type { Transition } from '../common/transition.ts';
+import { majority } from '../../lib/quorum.ts';
+import type { Transition } from '../../lib/transition.ts';
 import {
   EMPTY_LOG,
   NIL,

@@ -7,8 +7,8 @@
 
 import * as fifo from '../common/fifo.ts';
 import * as pairs from '../common/partitions.ts';
-import { isLearner } from './discovery.ts';
 import { isAtLeastAsRecent, selfVote } from './election.ts';
+import { isLearner } from './history.ts';
 import type { Vote, ZabMessage } from './types.ts';
 import * as worlds from './world.ts';
 import { World, type ZabBounds, type ZabCluster } from './world.ts';

@@ -9,7 +9,7 @@
 // AckRequestProcessor), and so is every follower's ACK.
 
 import { assert } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../common/transition.ts';
+import { unchanged, type Transition } from '../../lib/transition.ts';
 import { bit, compareZxid, has, ids, indexOfZxid, isQuorum, isVoter, lastZxid } from './history.ts';
 import type { Txn, ZabEffect, ZabNode, Zxid } from './types.ts';
 import { zxid } from './types.ts';

@@ -6,17 +6,14 @@
 // §IV-A, Phase 1).
 
 import { assert } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../common/transition.ts';
+import { unchanged, type Transition } from '../../lib/transition.ts';
 import { lastProcessedZxid, startLooking } from './election.ts';
-import { bit, compareZxid, has, ids, isQuorum, isVoter, lastZxid } from './history.ts';
+import { bit, compareZxid, has, ids, isLearner, isQuorum, isVoter, lastZxid } from './history.ts';
 import { syncFollower } from './sync.ts';
 import type { ZabEffect, ZabMessage, ZabNode, Zxid } from './types.ts';
 
 type Step = Transition<ZabNode, ZabEffect>;
 
-export function isLearner(node: ZabNode): boolean {
-  return node.state === 'FOLLOWING' || node.state === 'OBSERVING';
-}
 
 /** ConnectAndFollowerSendFOLLOWERINFO: connect to the leader we voted for and register (OBSERVERINFO for observers). */
 export function connectToLeader(node: ZabNode): Step {

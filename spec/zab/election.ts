@@ -10,7 +10,7 @@
 // WorkerReceiver sends to a LOOKING peer in an older round, or from a server
 // that is not LOOKING, is kept.
 
-import { unchanged, type Transition } from '../common/transition.ts';
+import { unchanged, type Transition } from '../../lib/transition.ts';
 import { bit, compareZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
 import { ZOOKEEPER_2845 } from './mutants.ts';
 import type { ElectionVote, Notification, ServerState, Vote, ZabEffect, ZabNode } from './types.ts';

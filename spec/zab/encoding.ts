@@ -16,7 +16,8 @@ import * as hosts from '../common/host.ts';
 import * as pairs from '../common/partitions.ts';
 import * as symmetry from '../common/symmetry.ts';
 import type { ElectionVote, Notification, ServerState, Txn, Vote, ZabMessage, ZabNode, Zxid } from './types.ts';
-import type { Disk, Ghost, PendingWrite, ZabCluster } from './world.ts';
+import type { Ghost } from './ghost.ts';
+import type { Disk, PendingWrite, ZabCluster } from './world.ts';
 
 // Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
 const { encodeQueue } = fifo;

@@ -1,4 +1,4 @@
-// The ghost variables of the ZAB world (world.ts, Ghost): what happened, for
+// The ghost variables of the ZAB world (Ghost, kept by world.ts): what happened, for
 // the invariants only (ZkV3_7_0.tla's proposalMsgsLog and epochLeader, and
 // three sets of ours). recordGhost runs after every change of a server's
 // memory (World.afterChange) and adds what that change means: a leader
@@ -9,9 +9,30 @@
 
 import { compareZxid, txnEquals } from './history.ts';
 import type { Txn, ZabNode } from './types.ts';
-import type { World } from './world.ts';
 
-export function recordGhost(world: World, id: number, before: ZabNode, after: ZabNode): void {
+export type MutableGhost = { -readonly [K in keyof Ghost]: Ghost[K][number][] };
+
+/** Ghost variables: what happened, for the invariants only (ZkV3_7_0.tla: proposalMsgsLog, epochLeader). */
+export interface Ghost {
+  /** Every proposal any leader made, in order, with its leader. */
+  readonly proposed: readonly { readonly txn: Txn; readonly source: number }[];
+  /** Every proposal a leader committed (by a quorum of ACKs, or as its initial history once established). */
+  readonly committed: readonly Txn[];
+  /** Leaders that reached synchronisation, per epoch (epochLeader). */
+  readonly epochLeaders: readonly { readonly epoch: number; readonly leader: number }[];
+  /** Proposals of earlier epochs left out of an established leader's initial history. */
+  readonly discarded: readonly Txn[];
+  /** Committed proposals some server removed from its log (TRUNC, SNAP). */
+  readonly lostCommitted: readonly Txn[];
+}
+
+/** What recordGhost needs of the world: its ghost, and leave to change it in place (World is the one). */
+export interface GhostKeeper {
+  readonly ghost: Ghost;
+  mutableGhost(): MutableGhost;
+}
+
+export function recordGhost(world: GhostKeeper, id: number, before: ZabNode, after: ZabNode): void {
   if (after.state === 'LEADING' && before.state === 'LEADING') {
     if (before.zabState === 'DISCOVERY' && after.zabState === 'SYNCHRONIZATION') {
       const leaders = world.mutableGhost().epochLeaders;
@@ -44,7 +65,7 @@ export function recordGhost(world: World, id: number, before: ZabNode, after: Za
 }
 
 /** Adds txn to a ghost set of transactions, kept sorted by zxid then value. */
-function addTxn(world: World, set: 'committed' | 'discarded' | 'lostCommitted', txn: Txn): void {
+function addTxn(world: GhostKeeper, set: 'committed' | 'discarded' | 'lostCommitted', txn: Txn): void {
   if (containsTxn(world.ghost[set], txn)) return;
   const txns = world.mutableGhost()[set];
   let at = txns.length;

@@ -3,7 +3,7 @@
 // entries (index n means the first n entries), as ZkV3_7_0.tla's LastItem.index.
 
 import { compareZxid } from '../common/types.ts';
-import { hasQuorum } from '../common/quorum.ts';
+import { hasQuorum } from '../../lib/quorum.ts';
 import type { Txn, Zxid, ZabNode } from './types.ts';
 import { ZXID_ZERO } from './types.ts';
 
@@ -81,6 +81,11 @@ export const votersMask = (voters: number) => (1 << voters) - 1;
 /** Whether the voters in `set` form a majority of the voting members (observers never count). */
 export function isQuorum(set: number, voters: number): boolean {
   return hasQuorum(popcount(set & votersMask(voters)), voters);
+}
+
+/** A follower or an observer: a server that syncs from a leader (ZooKeeper's Learner). */
+export function isLearner(node: ZabNode): boolean {
+  return node.state === 'FOLLOWING' || node.state === 'OBSERVING';
 }
 
 export function isVoter(node: ZabNode, id: number = node.id): boolean {

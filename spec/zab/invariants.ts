@@ -9,7 +9,7 @@
 // interesting states are reached.
 
 import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
-import { hasQuorum } from '../common/quorum.ts';
+import { hasQuorum } from '../../lib/quorum.ts';
 import type { ZabBounds, ZabCluster } from './world.ts';
 import { txnEquals } from './history.ts';
 import type { Txn, ZabNode } from './types.ts';

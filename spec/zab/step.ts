@@ -3,7 +3,7 @@
 // handler whose name is the ZkV3_7_0.tla action it implements.
 
 import { assertNever } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../common/transition.ts';
+import { unchanged, type Transition } from '../../lib/transition.ts';
 import {
   followerProcessCommit,
   followerProcessProposal,
@@ -11,9 +11,9 @@ import {
   leaderProcessRequest,
   observerProcessInform,
 } from './broadcast.ts';
-import { connectToLeader, followerProcessLeaderInfo, isLearner, leaderProcessAckEpoch, leaderProcessFollowerInfo } from './discovery.ts';
-import { electionDecided, finalizeWait, notificationReceived, notificationTimeout, selfVote, startLooking } from './election.ts';
-import { bit, has, isQuorum, lastZxid, zxidAt } from './history.ts';
+import { connectToLeader, followerProcessLeaderInfo, leaderProcessAckEpoch, leaderProcessFollowerInfo } from './discovery.ts';
+import { electionDecided, finalizeWait, notificationReceived, notificationTimeout, startLooking } from './election.ts';
+import { bit, has, isLearner, isQuorum, lastZxid, zxidAt } from './history.ts';
 import { ZOOKEEPER_2845 } from './mutants.ts';
 import {
   followerProcessCommitInSync,

@@ -11,9 +11,8 @@
 // -4646 live; followerProcessNewLeader spells out each variant.
 
 import { assert } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../common/transition.ts';
-import { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
-import { isLearner } from './discovery.ts';
+import { unchanged, type Transition } from '../../lib/transition.ts';
+import { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isLearner, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
 import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from './mutants.ts';
 import type { SyncMode, Txn, ZabEffect, ZabMessage, ZabNode, Zxid } from './types.ts';
 

@@ -23,9 +23,10 @@ import type { Links, MutableLinks } from '../common/fifo.ts';
 import * as hosts from '../common/host.ts';
 import type { Host } from '../common/host.ts';
 import * as pairs from '../common/partitions.ts';
-import { isLearner } from './discovery.ts';
 import { startLooking } from './election.ts';
 import * as ghosts from './ghost.ts';
+import type { Ghost, MutableGhost } from './ghost.ts';
+import { isLearner } from './history.ts';
 import { reloadSnapFromDisk, restartFromDisk, step } from './step.ts';
 import type { Notification, ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
 
@@ -75,22 +76,6 @@ export type PendingWrite =
 
 /** A server: memory (null while down), disk and the SyncRequestProcessor's queue (spec/common/host.ts). */
 export type Server = Host<ZabNode, Disk, PendingWrite>;
-
-export type MutableGhost = { -readonly [K in keyof Ghost]: Ghost[K][number][] };
-
-/** Ghost variables: what happened, for the invariants only (ZkV3_7_0.tla: proposalMsgsLog, epochLeader). */
-export interface Ghost {
-  /** Every proposal any leader made, in order, with its leader. */
-  readonly proposed: readonly { readonly txn: Txn; readonly source: number }[];
-  /** Every proposal a leader committed (by a quorum of ACKs, or as its initial history once established). */
-  readonly committed: readonly Txn[];
-  /** Leaders that reached synchronisation, per epoch (epochLeader). */
-  readonly epochLeaders: readonly { readonly epoch: number; readonly leader: number }[];
-  /** Proposals of earlier epochs left out of an established leader's initial history. */
-  readonly discarded: readonly Txn[];
-  /** Committed proposals some server removed from its log (TRUNC, SNAP). */
-  readonly lostCommitted: readonly Txn[];
-}
 
 export interface ZabCluster {
   /** What every server knows before it runs (constant over a run; not part of the fingerprint). */

@@ -3,7 +3,7 @@
 // spec/zab/history.ts (index n means the first n entries).
 
 import { assert } from '../../../lib/assert.ts';
-import { hasQuorum } from '../../../spec/common/quorum.ts';
+import { hasQuorum } from '../../../lib/quorum.ts';
 import type { PeerTxn } from './types.ts';
 
 export const ZXID_COUNTER_MAX = 0xffffffffn;

@@ -5,7 +5,7 @@
 // syncFollower over 64-bit zxids with a bounded committedLog.
 
 import { assert } from '../../../lib/assert.ts';
-import { unchanged, type Transition } from '../../../spec/common/transition.ts';
+import { unchanged, type Transition } from '../../../lib/transition.ts';
 import { bit, counterOfZxid, epochOfZxid, has, ids, indexAtOrBefore, indexOfZxid, isQuorum, lastZxid, makeZxid, ZXID_COUNTER_MAX, zxidAt } from './history.ts';
 import type { LeaderPeer, LookingPeer, Peer, PeerConfig, PeerDisk, PeerEffect, PeerMessage, PeerTxn, SyncMode } from './types.ts';
 import { hex } from '../../../lib/hex.ts';

@@ -13,7 +13,7 @@
 // `newLeaderAckAfter` and `acksAfterSync` and emitted by learnerLogSynced.
 
 import { assert } from '../../../lib/assert.ts';
-import { unchanged, type Transition } from '../../../spec/common/transition.ts';
+import { unchanged, type Transition } from '../../../lib/transition.ts';
 import { goLooking } from './leader.ts';
 import { indexOfZxid, lastZxid } from './history.ts';
 import type { LearnerPeer, Peer, PeerBug, PeerConfig, PeerDisk, PeerEffect, PeerTxn } from './types.ts';

@@ -5,7 +5,7 @@
 // unchanged (the TLA+ "not enabled").
 
 import { assertNever } from '../../../lib/assert.ts';
-import { unchanged, type Transition } from '../../../spec/common/transition.ts';
+import { unchanged, type Transition } from '../../../lib/transition.ts';
 import {
   goLooking,
   leaderLearnerLost,

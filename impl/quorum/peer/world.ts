@@ -49,7 +49,7 @@
 
 import { assert, assertNever } from '../../../lib/assert.ts';
 import { hex } from '../../../lib/hex.ts';
-import type { Transition } from '../../../spec/common/transition.ts';
+import type { Transition } from '../../../lib/transition.ts';
 import { indexOfZxid, lastZxid, zxidAt } from './history.ts';
 import { startLeading } from './leader.ts';
 import { startFollowing } from './learner.ts';

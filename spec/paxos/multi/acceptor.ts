@@ -3,8 +3,8 @@
 // leader run phase 1 once ("Paxos Made Simple" §3).
 
 import { assertNever } from '../../../lib/assert.ts';
-import type { Transition } from '../../common/transition.ts';
-import { unchanged } from '../../common/transition.ts';
+import type { Transition } from '../../../lib/transition.ts';
+import { unchanged } from '../../../lib/transition.ts';
 import type { NodeId } from '../../common/types.ts';
 import type { MultiAcceptorEvent, MultiAcceptorState, MultiConfig, MultiEffect } from './types.ts';
 import { NO_BALLOT, NONE } from './types.ts';

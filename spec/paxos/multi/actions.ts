@@ -5,7 +5,7 @@
 
 import { assert, assertNever } from '../../../lib/assert.ts';
 import { setAdd } from '../../common/packed-network.ts';
-import { subsetsOfSize } from '../../common/quorum.ts';
+import { subsetsOfSize } from '../../../lib/quorum.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';
 import { ballot, nodeId } from '../../common/types.ts';
 import { multiAcceptorStep } from './acceptor.ts';

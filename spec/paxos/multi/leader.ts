@@ -3,8 +3,8 @@
 // infinitely many instances", then proposes in each instance).
 
 import { assert, assertNever } from '../../../lib/assert.ts';
-import type { Transition } from '../../common/transition.ts';
-import { unchanged } from '../../common/transition.ts';
+import type { Transition } from '../../../lib/transition.ts';
+import { unchanged } from '../../../lib/transition.ts';
 import type { Ballot } from '../../common/types.ts';
 import type { LeaderEvent, LeaderState, Multi1b, MultiConfig, MultiEffect, Slot, Value } from './types.ts';
 import { NONE } from './types.ts';

@@ -5,7 +5,7 @@
 // of sent messages. The actions are in actions.ts.
 
 import { assert } from '../../../lib/assert.ts';
-import { majority } from '../../common/quorum.ts';
+import { majority } from '../../../lib/quorum.ts';
 import { ballot } from '../../common/types.ts';
 import { initialMultiAcceptor } from './acceptor.ts';
 import { initialLeader } from './leader.ts';
