@@ -125,6 +125,27 @@ function layerViolations(imports: ReadonlyMap<string, readonly string[]>): strin
   return violations;
 }
 
+/** Whether git tracks anything under a top folder (a scratch folder such as traces/ is not part of the layout). */
+function tracked(folder: string): boolean {
+  return readdirSync(join(root, folder)).length > 0 && !ignoredFolders.includes(folder);
+}
+/** Folders the tools write into and .gitignore leaves out. */
+const ignoredFolders = readFileSync(join(root, '.gitignore'), 'utf8')
+  .split('\n')
+  .map((line) => line.trim().replace(/^\//, '').replace(/\/$/, ''))
+  .filter((line) => line !== '' && !line.startsWith('#'));
+
+/** The folders in the first column of the Markdown table headed `| folder |` (`lib/` or [`lib/`](...)), sorted. */
+function tableFolders(markdown: string): string[] {
+  const lines = markdown.split('\n');
+  const out: string[] = [];
+  for (let k = lines.findIndex((line) => line.startsWith('| folder |')) + 2; k > 1 && lines[k]?.startsWith('|'); k++) {
+    const folder = /^\| \[?`(\.?[a-z-]+\/)`/.exec(lines[k]!)?.[1];
+    if (folder !== undefined) out.push(folder);
+  }
+  return out.sort();
+}
+
 describe('the layers', () => {
   it('reads the whole tree', () => {
     expect(files.length).toBeGreaterThan(200);
@@ -152,6 +173,17 @@ describe('the layers', () => {
     }
     const parts = [...new Set([...graph.keys()].map(partOf))];
     expect(sortedCycles(cycles(parts, (part) => [...(partEdges.get(part) ?? [])]))).toEqual([]);
+  });
+
+  it("the README's table and docs/architecture.md's name exactly the top folders", () => {
+    // A newcomer reads the layout from these two tables; a folder added or gone must show in both.
+    const folders = readdirSync(root, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && !['node_modules', '.git'].includes(entry.name) && tracked(entry.name))
+      .map((entry) => `${entry.name}/`)
+      .sort();
+    expect(folders).toEqual([...topFolders.map((folder) => `${folder}/`), 'docs/'].sort());
+    expect(tableFolders(readFileSync(join(root, 'README.md'), 'utf8'))).toEqual(folders);
+    expect(tableFolders(readFileSync(join(root, 'docs/architecture.md'), 'utf8'))).toEqual(folders);
   });
 
   it('finds a cycle and a sideways import when there is one', () => {

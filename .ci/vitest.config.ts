@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// The project's top level is fixed (package.json, tsconfig.json and the six
-// folders), so the test runner's configuration lives here with CI's script.
+// The project's top level is fixed (package.json, tsconfig.json, biome.jsonc
+// and the folders of docs/architecture.md's table), so the test runner's
+// configuration lives here with CI's script.
 // Tests live beside the code they test (*.test.ts). Long-running checks (model
 // checking at CI bounds, server processes) set their own timeouts per test.
 export default defineConfig({

@@ -150,7 +150,7 @@ const unsupportedZooKeeperKeys = new Set([
 ]);
 const unsupportedZooKeeperPrefixes = ['metricsProvider.', 'ssl.', 'authProvider.', 'multiAddress.', 'quorum.', 'zookeeper.'];
 
-/** Parses the text of a zoo.cfg. `myid` is read separately (myid.ts). */
+/** Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid). */
 export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigError[]> {
   const { properties, duplicates } = parseProperties(text);
   const warnings: string[] = duplicates.map((p) => `line ${p.line}: ${p.key} is set again later; the later value wins`);

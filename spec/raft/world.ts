@@ -78,7 +78,7 @@ export interface RemovedEntry {
   readonly term: number;
 }
 
-/** Ghost variables (DESIGN.md): read only by invariants; never by a server. */
+/** Ghost variables (docs/STYLE.md, "Ghost variables"): read only by invariants; never by a server. */
 export interface Ghost {
   /** Every entry ever committed, by (index, term). */
   readonly committed: readonly CommittedEntry[];

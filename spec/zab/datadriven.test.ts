@@ -6,9 +6,9 @@
 // etcd-io/raft's interaction env: servers made from a disk image, FIFO
 // channels between them, and each server's queue of writes not yet on disk
 // (the SyncRequestProcessor's, released by `fsync`). It is not the checker's
-// world (cluster.ts): what a world does on its own when a connection breaks
+// world (world.ts): what a world does on its own when a connection breaks
 // (RemoveLearner, LeaderShutdown) is a command here, so that a scenario shows
-// every event a server handles. Two of cluster.ts's rules are kept because the
+// every event a server handles. Two of world.ts's rules are kept because the
 // reducer's effects assume them: a server that goes back to LOOKING flushes its
 // queued writes and drops the messages queued behind them, and a message a
 // leader sends itself (its own ACK) goes through a channel like any other.
