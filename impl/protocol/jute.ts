@@ -12,10 +12,8 @@
 // read and `decodeRecord` turns it into a value, which keeps every record's read
 // function a straight line of field reads like the generated Java.
 
-export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+import { err, ok, type Result } from '../../lib/result.ts';
 
-export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
-export const err = <E>(error: E): Result<never, E> => ({ ok: false, error });
 
 export class JuteDecodeError extends Error {
   override readonly name = 'JuteDecodeError';

@@ -28,7 +28,8 @@
 
 import { assert } from '../../lib/assert.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
-import { err, JuteReader, JuteWriter, ok, type Result } from '../protocol/jute.ts';
+import { JuteReader, JuteWriter } from '../protocol/jute.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 import type { Id } from '../protocol/records.ts';
 import { juteMaxBufferDefault } from '../protocol/constants.ts';
 

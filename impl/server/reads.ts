@@ -10,7 +10,8 @@
 // multiRead, or the whole tree for the reads that do not name one.
 
 import { ErrorCode, OpCode, Perms, WatcherType } from '../protocol/constants.ts';
-import { decodeRecord, encodeRecord, type Result } from '../protocol/jute.ts';
+import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
+import type { Result } from '../../lib/result.ts';
 import * as R from '../protocol/records.ts';
 import { checkACL, userName } from '../tree/acl.ts';
 import type { DataTree, WatchEvent } from '../tree/data-tree.ts';

@@ -9,7 +9,8 @@
 // int nodeCount; (ustring path, buffer data, vector<ACL> acl, StatPersisted)*.
 // Parents come before children, so children sets are rebuilt in order.
 
-import { decodeRecord, JuteWriter, JuteDecodeError, type Result } from '../protocol/jute.ts';
+import { decodeRecord, JuteWriter, JuteDecodeError } from '../protocol/jute.ts';
+import type { Result } from '../../lib/result.ts';
 import { ACL, StatPersisted } from '../protocol/records.ts';
 import { addChild, DataTree, ephemeralKind, type ZNode } from './data-tree.ts';
 import { childName, parentPath } from './path.ts';

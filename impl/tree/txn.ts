@@ -7,7 +7,8 @@
 // recovery from a snapshot plus the log relies on.
 
 import { OpCode } from '../protocol/constants.ts';
-import { decodeRecord, JuteReader, JuteWriter, JuteDecodeError, type Result } from '../protocol/jute.ts';
+import { decodeRecord, JuteReader, JuteWriter, JuteDecodeError } from '../protocol/jute.ts';
+import type { Result } from '../../lib/result.ts';
 import { ACL as ACLCodec, type ACL } from '../protocol/records.ts';
 
 export type CreateOpCode = typeof OpCode.create | typeof OpCode.create2;

@@ -6,7 +6,7 @@
 // SNAP's snapshot does not travel in the packet: it follows on the stream
 // (the raw snapshot and `BenWasHere`), so the caller passes it to decode.
 
-import { err, ok, type Result } from '../../protocol/jute.ts';
+import { err, ok, type Result } from '../../../lib/result.ts';
 import {
   decodeIntData,
   decodeLearnerInfo,
