@@ -123,15 +123,15 @@ describe('server symmetry (TLC SYMMETRY Permutations(Server))', () => {
   }
 });
 
-describe('pinned state counts (breadth-first, TLC semantics: CONSTRAINT-discarded states are not counted)', () => {
-  const cases: { bounds: Record<string, number | boolean>; distinct: number; generated: number; depth: number }[] = [
-    // raft.tla's own variables only (ghosts out of the fingerprint), elections only.
-    { bounds: { servers: 2, maxTerm: 2, maxLogLength: 0, fingerprintGhost: false }, distinct: 5478, generated: 43890, depth: 27 },
-    { bounds: { servers: 2, maxTerm: 2, maxLogLength: 0, fingerprintGhost: false, symmetry: false }, distinct: 10881, generated: 87209, depth: 27 },
-    { bounds: { servers: 3, maxTerm: 2, maxLogLength: 0, maxMessages: 1, fingerprintGhost: false }, distinct: 10362, generated: 88594, depth: 39 },
-    // With an entry and the ghosts the invariants read.
-    { bounds: { servers: 2, maxTerm: 2, maxLogLength: 1, maxMessages: 2 }, distinct: 1795, generated: 10517, depth: 31 },
-  ];
+/** A complete breadth-first check at these bounds: no violation, and exactly these counts. */
+interface PinnedCount {
+  readonly bounds: Record<string, number | boolean>;
+  readonly distinct: number;
+  readonly generated: number;
+  readonly depth: number;
+}
+
+function itPinsCounts(cases: readonly PinnedCount[]): void {
   for (const c of cases) {
     it(`${JSON.stringify(c.bounds)}: ${c.distinct} distinct, ${c.generated} generated, depth ${c.depth}`, () => {
       const report = check(buildRaftModel(c.bounds), { progress: false });
@@ -140,6 +140,18 @@ describe('pinned state counts (breadth-first, TLC semantics: CONSTRAINT-discarde
       expect([report.distinctStates, report.generatedStates, report.maxDepth]).toEqual([c.distinct, c.generated, c.depth]);
     });
   }
+}
+
+describe('pinned state counts (breadth-first, TLC semantics: CONSTRAINT-discarded states are not counted)', () => {
+  const cases: PinnedCount[] = [
+    // raft.tla's own variables only (ghosts out of the fingerprint), elections only.
+    { bounds: { servers: 2, maxTerm: 2, maxLogLength: 0, fingerprintGhost: false }, distinct: 5478, generated: 43890, depth: 27 },
+    { bounds: { servers: 2, maxTerm: 2, maxLogLength: 0, fingerprintGhost: false, symmetry: false }, distinct: 10881, generated: 87209, depth: 27 },
+    { bounds: { servers: 3, maxTerm: 2, maxLogLength: 0, maxMessages: 1, fingerprintGhost: false }, distinct: 10362, generated: 88594, depth: 39 },
+    // With an entry and the ghosts the invariants read.
+    { bounds: { servers: 2, maxTerm: 2, maxLogLength: 1, maxMessages: 2 }, distinct: 1795, generated: 10517, depth: 31 },
+  ];
+  itPinsCounts(cases);
 
   it("raft.tla's history variables add nothing while logs stay empty, and more once they do not", () => {
     const without = check(buildRaftModel({ servers: 2, maxTerm: 2, maxLogLength: 1, maxMessages: 2, fingerprintGhost: false }), { progress: false });
@@ -195,20 +207,13 @@ describe("Ovidiu Marcu's fork of raft.tla (preset tlc-fork, the TLC count the is
 
   // The whole of tlc-fork (6.4 million states) is measured in README.md; these
   // are the same semantics with fewer terms' worth of work.
-  const cases: { bounds: Record<string, number | boolean>; distinct: number; generated: number; depth: number }[] = [
+  const cases: PinnedCount[] = [
     // Elections only: no entry fits in a log.
     { bounds: { ...raftOptionsOf('tlc-fork'), maxLogLength: 0 }, distinct: 5667, generated: 45150, depth: 30 },
     // At most ten messages ever sent (delivered ones stay in the domain, so maxMessages counts them).
     { bounds: { ...raftOptionsOf('tlc-fork'), maxMessages: 10 }, distinct: 18857, generated: 134331, depth: 24 },
   ];
-  for (const c of cases) {
-    it(`${JSON.stringify(c.bounds)}: ${c.distinct} distinct, ${c.generated} generated, depth ${c.depth}`, () => {
-      const report = check(buildRaftModel(c.bounds), { progress: false });
-      expect(report.complete).toBe(true);
-      expect(report.violations).toEqual([]);
-      expect([report.distinctStates, report.generatedStates, report.maxDepth]).toEqual([c.distinct, c.generated, c.depth]);
-    });
-  }
+  itPinsCounts(cases);
 
   it('without self-votes a candidate needs both others, and still a leader is elected and an entry committed', () => {
     const report = check(buildRaftModel({ ...raftOptionsOf('tlc-fork'), maxMessages: 10 }), { progress: false });
