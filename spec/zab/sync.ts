@@ -10,7 +10,7 @@
 // The ordering of disk writes at NEWLEADER is where ZOOKEEPER-3911, -4643 and
 // -4646 live; followerProcessNewLeader spells out each variant.
 
-import { assert } from '../../lib/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import { unchanged, type Transition } from '../../lib/transition.ts';
 import { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isLearner, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
 import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from './mutants.ts';
@@ -28,6 +28,35 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
   if (!has(node.learners, sid)) return unchanged(node);
   // Synchronisation follows the establishment of the epoch (LeaderTurnToSynchronization).
   assert(node.state === 'LEADING' && node.zabState !== 'DISCOVERY' && sid !== node.id, () => `s${node.id} (${node.state} ${node.zabState}) syncs s${sid}`);
+  const choice = chooseSync(node, peerLastZxid);
+  const { mode, from, syncZxid, maxCommittedIndex } = choice;
+  // After DIFF or TRUNC the learner holds our history up to `from`, which ends at the zxid the message names;
+  // after SNAP it holds the committed prefix.
+  assert(mode === 'SNAP' ? from === maxCommittedIndex : zxidEquals(zxidAt(node.history, from), syncZxid), () => `${mode} to ${syncZxid.epoch}.${syncZxid.counter} from index ${from}`);
+  const learnerIsVoter = isVoter(node, sid);
+  const messages = syncMessages(node, learnerIsVoter, choice);
+
+  // UpdateAckSid: after DIFF or TRUNC the learner holds our history up to `from`.
+  const acks = learnerIsVoter && mode !== 'SNAP' ? node.acks.map((a, index) => (index < from ? a | bit(sid) : a)) : node.acks;
+  // startForwarding happens here, before NEWLEADER is acked; the paper-gap mutant waits for the ack.
+  const forwardNow = !(runs(node, ZAB_PAPER_NEWLEADER_GAP) && node.zabState === 'BROADCAST');
+  const forwarding = forwardNow ? node.forwarding | bit(sid) : node.forwarding;
+  return {
+    state: { ...node, acks, forwarding, toSync: node.toSync.filter((s) => s.sid !== sid) },
+    effects: messages.map((message) => ({ type: 'send', to: sid, message })),
+  };
+}
+
+/** What syncFollower decided: the sync message, the index the proposals after it start from, and the committed prefix. */
+interface SyncChoice {
+  readonly mode: Exclude<SyncMode, 'NONE'>;
+  readonly from: number;
+  readonly syncZxid: Zxid;
+  readonly maxCommittedIndex: number;
+}
+
+/** The case analysis of LearnerHandler.syncFollower, over the leader's committedLog and txn log. */
+function chooseSync(node: ZabNode, peerLastZxid: Zxid): SyncChoice {
   const inBroadcast = node.zabState === 'BROADCAST';
   const history = node.history;
   const lastProcessedIndex = inBroadcast ? node.lastCommitted : history.length;
@@ -36,39 +65,31 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
   const committedLogEmpty = node.lastSnapshot >= maxCommittedIndex;
   const minCommittedLog = committedLogEmpty ? lastProcessed : history[node.lastSnapshot]!.zxid;
   const maxCommittedLog = committedLogEmpty ? lastProcessed : zxidAt(history, maxCommittedIndex);
+  const choose = (mode: Exclude<SyncMode, 'NONE'>, from: number, syncZxid: Zxid): SyncChoice => ({ mode, from, syncZxid, maxCommittedIndex });
+  const fromTruncOrSnap = (): SyncChoice => choose(...truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed));
 
-  let mode: Exclude<SyncMode, 'NONE'>;
-  let from: number;
-  let syncZxid: Zxid;
-  if (zxidEquals(peerLastZxid, lastProcessed)) {
-    // Case 1: the learner is where we are.
-    [mode, from, syncZxid] = ['DIFF', lastProcessedIndex, peerLastZxid];
-  } else if (compareZxid(peerLastZxid, maxCommittedLog) > 0) {
-    // Case 2: the learner has proposals we never committed.
-    [mode, from, syncZxid] = ['TRUNC', maxCommittedIndex, maxCommittedLog];
-  } else if (compareZxid(minCommittedLog, peerLastZxid) <= 0) {
+  // Case 1: the learner is where we are.
+  if (zxidEquals(peerLastZxid, lastProcessed)) return choose('DIFF', lastProcessedIndex, peerLastZxid);
+  // Case 2: the learner has proposals we never committed.
+  if (compareZxid(peerLastZxid, maxCommittedLog) > 0) return choose('TRUNC', maxCommittedIndex, maxCommittedLog);
+  if (compareZxid(minCommittedLog, peerLastZxid) <= 0) {
     // Case 3: within committedLog: DIFF if we have its last zxid, else what queueCommittedProposals
     // makes of the committedLog (truncOrSnap).
     const index = indexOfZxid(history, peerLastZxid);
-    if (index > node.lastSnapshot && index <= history.length) {
-      [mode, from, syncZxid] = ['DIFF', index, peerLastZxid];
-    } else {
-      [mode, from, syncZxid] = truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
-    }
-  } else if (indexOfZxid(history, peerLastZxid) > 0) {
-    // Case 4a: older than committedLog but still in our txn log (txnLogSyncEnabled:
-    // db.getProposalsFromTxnLog): DIFF, then the proposals from the log.
-    [mode, from, syncZxid] = ['DIFF', indexOfZxid(history, peerLastZxid), peerLastZxid];
-  } else {
-    // Case 4b: older than committedLog and not in our txn log: an empty learner, or one on another
-    // branch. ZooKeeper reads the txn log from before its zxid as in 4a and lets
-    // queueCommittedProposals choose, as in case 3: truncOrSnap.
-    [mode, from, syncZxid] = truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
+    return index > node.lastSnapshot && index <= history.length ? choose('DIFF', index, peerLastZxid) : fromTruncOrSnap();
   }
+  // Case 4a: older than committedLog but still in our txn log (txnLogSyncEnabled:
+  // db.getProposalsFromTxnLog): DIFF, then the proposals from the log.
+  if (indexOfZxid(history, peerLastZxid) > 0) return choose('DIFF', indexOfZxid(history, peerLastZxid), peerLastZxid);
+  // Case 4b: older than committedLog and not in our txn log: an empty learner, or one on another
+  // branch. ZooKeeper reads the txn log from before its zxid as in 4a and lets
+  // queueCommittedProposals choose, as in case 3: truncOrSnap.
+  return fromTruncOrSnap();
+}
 
-  // After DIFF or TRUNC the learner holds our history up to `from`, which ends at the zxid the message names;
-  // after SNAP it holds the committed prefix.
-  assert(mode === 'SNAP' ? from === maxCommittedIndex : zxidEquals(zxidAt(history, from), syncZxid), () => `${mode} to ${syncZxid.epoch}.${syncZxid.counter} from index ${from}`);
+/** The packets queued for the learner: the sync message, the proposals after `from` (with COMMITs), NEWLEADER. */
+function syncMessages(node: ZabNode, learnerIsVoter: boolean, { mode, from, syncZxid, maxCommittedIndex }: SyncChoice): ZabMessage[] {
+  const history = node.history;
   const messages: ZabMessage[] = [];
   switch (mode) {
     case 'DIFF':
@@ -80,8 +101,9 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
     case 'SNAP':
       messages.push({ type: 'SNAP', zxid: syncZxid, snapshot: history.slice(0, maxCommittedIndex) });
       break;
+    default:
+      assertNever(mode);
   }
-  const learnerIsVoter = isVoter(node, sid);
   for (let index = from; index < history.length; index++) {
     const txn = history[index]!;
     // The proposals sent are above the learner's truncation point, in strictly increasing zxid order.
@@ -93,16 +115,7 @@ export function syncFollower(node: ZabNode, sid: number, peerLastZxid: Zxid): St
     if (committed) messages.push({ type: 'COMMIT', zxid: txn.zxid });
   }
   messages.push({ type: 'NEWLEADER', epoch: node.acceptedEpoch });
-
-  // UpdateAckSid: after DIFF or TRUNC the learner holds our history up to `from`.
-  const acks = learnerIsVoter && mode !== 'SNAP' ? node.acks.map((a, index) => (index < from ? a | bit(sid) : a)) : node.acks;
-  // startForwarding happens here, before NEWLEADER is acked; the paper-gap mutant waits for the ack.
-  const forwardNow = !(runs(node, ZAB_PAPER_NEWLEADER_GAP) && inBroadcast);
-  const forwarding = forwardNow ? node.forwarding | bit(sid) : node.forwarding;
-  return {
-    state: { ...node, acks, forwarding, toSync: node.toSync.filter((s) => s.sid !== sid) },
-    effects: messages.map((message) => ({ type: 'send', to: sid, message })),
-  };
+  return messages;
 }
 
 /**
