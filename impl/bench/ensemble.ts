@@ -326,29 +326,20 @@ export function placeSection(document: string, heading: string, section: string,
   return `${document.replace(/\n*$/, '\n\n')}${body.join('\n')}`;
 }
 
-async function main(): Promise<number> {
-  const parsed = parseArgs(process.argv.slice(2));
-  if (typeof parsed === 'string') {
-    process.stderr.write(`${parsed}\nusage: npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--no-cross-checks] [--record]\n`);
-    return 2;
-  }
-  const options = parsed;
-  const kinds: ServerKind[] = options.only !== undefined ? [options.only] : haveApacheZooKeeper() ? ['ours', 'zookeeper'] : ['ours'];
-  if (options.only === 'zookeeper' && !haveApacheZooKeeper()) {
-    process.stderr.write('Apache ZooKeeper not found (/usr/share/java/zookeeper.jar, /usr/bin/java)\n');
-    return 2;
-  }
-  if (options.only === undefined && !kinds.includes('zookeeper')) process.stderr.write('Apache ZooKeeper not found: measuring ours only\n');
-  const loadBefore = loadavg();
-  const fsyncBefore = fsyncProbe();
-  const startedAt = new Date();
-  const durationMs = options.seconds * 1000;
+/** What one run measured: the table's rows, the load generator's cross-checks, and the errors seen. */
+interface Measured {
+  readonly rows: Row[];
+  readonly errors: string[];
+  readonly loadGenRows: { kind: ServerKind; rates: LoadGenRates }[];
+}
+
+const loadGenChildren = 3000;
+
+/** Starts each ensemble, warms it up, runs every workload at every shape on each in turn (cell by cell), then the load_gen cross-checks. */
+async function measure(kinds: readonly ServerKind[], options: Options, durationMs: number): Promise<Measured> {
   const warmupMs = Math.min(2000, durationMs);
-  const rows: Row[] = [];
-  const errors: string[] = [];
+  const measured: Measured = { rows: [], errors: [], loadGenRows: [] };
   const sides: Side[] = [];
-  const loadGenRows: { kind: ServerKind; rates: LoadGenRates }[] = [];
-  const loadGenChildren = 3000;
   try {
     for (const kind of kinds) {
       sides.push(await startSide(kind));
@@ -363,11 +354,11 @@ async function main(): Promise<number> {
         for (const side of sides) {
           const ports = shape.sessions === 1 ? [side.followerPort] : side.ports;
           const cell = await runSpreadLoad(ports, w.make(`o${shape.outstanding}`), { ...shape, durationMs }, side.pids);
-          if (cell.errors > 0) errors.push(`${side.kind}, ${w.name} at ${shape.outstanding}: ${cell.errors} errors (first: ${cell.firstError})`);
+          if (cell.errors > 0) measured.errors.push(`${side.kind}, ${w.name} at ${shape.outstanding}: ${cell.errors} errors (first: ${cell.firstError})`);
           if (side.kind === 'ours') row.ours = cell;
           else row.theirs = cell;
         }
-        rows.push(row);
+        measured.rows.push(row);
         process.stderr.write(`${table([row]).split('\n')[2]}\n`);
       }
     }
@@ -376,25 +367,34 @@ async function main(): Promise<number> {
         // The follower first: load_gen connects to the first server of its list.
         const order = [side.ensemble.ids.find((id) => side.ensemble.member(id).clientPort === side.followerPort)!, ...side.ensemble.ids.filter((id) => side.ensemble.member(id).clientPort !== side.followerPort)];
         const rates = await runLoadGen(side.ensemble.connectString(order), loadGenChildren, Math.max(20_000, 5 * durationMs));
-        loadGenRows.push({ kind: side.kind, rates });
+        measured.loadGenRows.push({ kind: side.kind, rates });
         process.stderr.write(`load_gen on ${side.kind}: ${JSON.stringify(rates)}\n`);
       }
     }
   } finally {
     for (const side of sides) await side.ensemble.stopAll();
   }
+  return measured;
+}
 
-  // The generator alone, against a server that does nothing (after the ensembles are gone, so it has the machine).
-  const ceiling = options.crossChecks ? await generatorCeiling(durationMs) : undefined;
-  for (const c of ceiling ?? []) process.stderr.write(`generator ceiling: ${c.workload} ${fmt(c.opsPerSecond)} ops/s at 64 outstanding, generator CPU ${fmt(c.generatorCpuPercent)} %\n`);
+/** The machine and the run around the figures: load and fsync latency before and after, cores, memory. */
+interface RunConditions {
+  readonly startedAt: Date;
+  readonly loadBefore: string;
+  readonly loadAfter: string;
+  readonly fsyncBefore: ReturnType<typeof fsyncProbe>;
+  readonly fsyncAfter: ReturnType<typeof fsyncProbe>;
+}
 
-  const loadAfter = loadavg();
-  const fsyncAfter = fsyncProbe();
+/** docs/benchmarks.md's "Server: 3-node ensemble" section: how it was run, on what, the table and the cross-checks. */
+function reportSection(options: Options, run: RunConditions, measured: Measured, ceiling: Awaited<ReturnType<typeof generatorCeiling>> | undefined): string {
+  const { rows, errors, loadGenRows } = measured;
+  const { startedAt, loadBefore, loadAfter, fsyncBefore, fsyncAfter } = run;
   const cpu = os.cpus()[0]?.model ?? 'unknown';
   const cores = os.cpus().length;
   const memoryGiB = Math.round((os.totalmem() / 2 ** 30) * 10) / 10;
   const command = `npm run bench -- ensemble${options.seconds !== 4 ? ` --seconds ${options.seconds}` : ''}${options.only !== undefined ? ` --only ${options.only}` : ''}${options.record ? ' --record' : ''}`;
-  const section = [
+  return [
     '## Server: 3-node ensemble',
     '',
     `Command: \`${command}\` (impl/bench/ensemble.ts), ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
@@ -444,6 +444,32 @@ async function main(): Promise<number> {
       : []),
     '',
   ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    process.stderr.write(`${parsed}\nusage: npm run bench -- ensemble [--seconds N] [--only ours|zookeeper] [--no-cross-checks] [--record]\n`);
+    return 2;
+  }
+  const options = parsed;
+  const kinds: ServerKind[] = options.only !== undefined ? [options.only] : haveApacheZooKeeper() ? ['ours', 'zookeeper'] : ['ours'];
+  if (options.only === 'zookeeper' && !haveApacheZooKeeper()) {
+    process.stderr.write('Apache ZooKeeper not found (/usr/share/java/zookeeper.jar, /usr/bin/java)\n');
+    return 2;
+  }
+  if (options.only === undefined && !kinds.includes('zookeeper')) process.stderr.write('Apache ZooKeeper not found: measuring ours only\n');
+  const loadBefore = loadavg();
+  const fsyncBefore = fsyncProbe();
+  const startedAt = new Date();
+  const durationMs = options.seconds * 1000;
+  const measured = await measure(kinds, options, durationMs);
+
+  // The generator alone, against a server that does nothing (after the ensembles are gone, so it has the machine).
+  const ceiling = options.crossChecks ? await generatorCeiling(durationMs) : undefined;
+  for (const c of ceiling ?? []) process.stderr.write(`generator ceiling: ${c.workload} ${fmt(c.opsPerSecond)} ops/s at 64 outstanding, generator CPU ${fmt(c.generatorCpuPercent)} %\n`);
+
+  const section = reportSection(options, { startedAt, loadBefore, loadAfter: loadavg(), fsyncBefore, fsyncAfter: fsyncProbe() }, measured, ceiling);
   process.stdout.write(`\n${section}\n`);
 
   if (options.record) {
@@ -452,7 +478,7 @@ async function main(): Promise<number> {
     writeFileSync(path, placeSection(existing, '## Server: 3-node ensemble', section, '## Server: standalone'));
     process.stderr.write(`recorded in ${path}\n`);
   }
-  return errors.length > 0 ? 1 : 0;
+  return measured.errors.length > 0 ? 1 : 0;
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {

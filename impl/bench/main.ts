@@ -119,20 +119,15 @@ function table(rows: readonly Row[]): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<number> {
-  const parsed = parseArgs(process.argv.slice(2));
-  if (typeof parsed === 'string') {
-    process.stderr.write(`${parsed}\nusage: npm run bench -- server [--seconds N] [--znodes N] [--record]\n`);
-    return 2;
-  }
-  const options = parsed;
-  const withZooKeeper = haveZooKeeper();
-  if (!withZooKeeper) process.stderr.write('Apache ZooKeeper not found (/usr/share/java/zookeeper.jar, /usr/bin/java): measuring ours only\n');
-  const loadBefore = loadavg();
-  const startedAt = new Date();
-  const durationMs = options.seconds * 1000;
-  const warmupMs = Math.min(2000, durationMs);
+/** The throughput table's rows, and the errors seen while measuring them. */
+interface Measured {
+  readonly rows: Row[];
+  readonly errors: string[];
+}
 
+/** Starts ours (and ZooKeeper, when present), warms both up, then runs every workload at every shape on each in turn, cell by cell. */
+async function measure(withZooKeeper: boolean, durationMs: number): Promise<Measured> {
+  const warmupMs = Math.min(2000, durationMs);
   const rows: Row[] = [];
   const errors: string[] = [];
   const servers: RunningServer[] = [];
@@ -163,13 +158,23 @@ async function main(): Promise<number> {
   } finally {
     for (const server of servers) await server.stop();
   }
+  return { rows, errors };
 
-  const memory: { kind: string; result: Awaited<ReturnType<typeof memoryPerZnode>> }[] = [];
-  memory.push({ kind: 'ours', result: await memoryPerZnode('ours', options.znodes) });
-  if (withZooKeeper) memory.push({ kind: 'ZooKeeper', result: await memoryPerZnode('zookeeper', options.znodes) });
-  const loadAfter = loadavg();
+}
+
+type MemoryRow = { kind: string; result: Awaited<ReturnType<typeof memoryPerZnode>> };
+
+/** The run around the figures: when it started and the load average before and after. */
+interface RunConditions {
+  readonly startedAt: Date;
+  readonly loadBefore: string;
+  readonly loadAfter: string;
+}
+
+/** docs/benchmarks.md's "Server: standalone" section: how it was run, on what, the throughput and memory tables. */
+function reportSection(options: Options, run: RunConditions, { rows, errors }: Measured, memory: readonly MemoryRow[]): string {
+  const { startedAt, loadBefore, loadAfter } = run;
   const m = machine();
-
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   const memoryTable = [
     '| server | znodes | RSS before MiB | RSS after MiB | bytes per znode | creates/s while filling |',
@@ -180,7 +185,7 @@ async function main(): Promise<number> {
     ),
   ].join('\n');
   const command = `npm run bench -- server${options.seconds !== 4 ? ` --seconds ${options.seconds}` : ''}${options.znodes !== 100_000 ? ` --znodes ${options.znodes}` : ''}${options.record ? ' --record' : ''}`;
-  const section = [
+  return [
     '## Server: standalone',
     '',
     `Command: \`${command}\` (impl/bench/main.ts), ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
@@ -204,6 +209,25 @@ async function main(): Promise<number> {
     ...(errors.length > 0 ? ['', `Errors: ${errors.join('; ')}.`] : []),
     '',
   ].join('\n');
+}
+
+async function main(): Promise<number> {
+  const parsed = parseArgs(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    process.stderr.write(`${parsed}\nusage: npm run bench -- server [--seconds N] [--znodes N] [--record]\n`);
+    return 2;
+  }
+  const options = parsed;
+  const withZooKeeper = haveZooKeeper();
+  if (!withZooKeeper) process.stderr.write('Apache ZooKeeper not found (/usr/share/java/zookeeper.jar, /usr/bin/java): measuring ours only\n');
+  const loadBefore = loadavg();
+  const startedAt = new Date();
+  const measured = await measure(withZooKeeper, options.seconds * 1000);
+
+  const memory: MemoryRow[] = [];
+  memory.push({ kind: 'ours', result: await memoryPerZnode('ours', options.znodes) });
+  if (withZooKeeper) memory.push({ kind: 'ZooKeeper', result: await memoryPerZnode('zookeeper', options.znodes) });
+  const section = reportSection(options, { startedAt, loadBefore, loadAfter: loadavg() }, measured, memory);
   process.stdout.write(`\n${section}\n`);
 
   if (options.record) {
@@ -212,7 +236,7 @@ async function main(): Promise<number> {
     writeFileSync(path, replaceSection(existing, '## Server: standalone', section));
     process.stderr.write(`recorded in ${path}\n`);
   }
-  return errors.length > 0 ? 1 : 0;
+  return measured.errors.length > 0 ? 1 : 0;
 }
 
 /** Replaces the section starting at `heading` (up to the next `## ` heading) or appends it. */
