@@ -25,6 +25,7 @@ import { nodeEnvironment } from './environment.ts';
 import type { ConnectionForAdmin, ServerSnapshotForAdmin, SummaryForAdmin } from './server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore } from '../server/core.ts';
+import type { ConnectionInfo } from '../server/stats.ts';
 import { versionDirName } from '../storage/file-names.ts';
 
 export type AdminSources = {
@@ -38,56 +39,15 @@ export type AdminSources = {
   readonly now?: () => number;
 };
 
+/** What the four-letter words read of a running server, now: counters, connections, watches, sessions, storage, settings. */
 export function adminSnapshot(sources: AdminSources): ServerSnapshotForAdmin {
-  const { core, config } = sources;
+  const { core } = sources;
   const now = (sources.now ?? Date.now)();
   const stats = core.stats();
-  const sessionOf = new Map<number, bigint>();
-  const connections: ConnectionForAdmin[] = stats.connections.map((c) => {
-    if (c.sessionId !== undefined) sessionOf.set(c.connectionId, c.sessionId);
-    const lastActivityMs = Math.max(c.establishedAtMs, c.lastResponseAtMs);
-    return {
-      remoteAddress: c.remoteAddress,
-      remotePort: c.remotePort,
-      interestOps: c.interestOps,
-      outstandingRequests: c.outstandingRequests,
-      packetsReceived: c.packetsReceived,
-      packetsSent: c.packetsSent,
-      expiresAtMs: lastActivityMs + (c.sessionTimeoutMs ?? core.maxSessionTimeoutMs),
-      sessionId: c.sessionId ?? 0n,
-      session:
-        c.sessionId === undefined
-          ? undefined
-          : {
-              lastOperation: c.lastOperation,
-              establishedAtMs: c.establishedAtMs,
-              sessionTimeoutMs: c.sessionTimeoutMs ?? 0,
-              lastCxid: c.lastCxid,
-              lastZxid: c.lastZxid,
-              lastResponseAtMs: c.lastResponseAtMs,
-              lastLatencyMs: c.lastLatencyMs,
-              latencyMinMs: c.latencyMinMs,
-              latencyAvgMs: Math.floor(c.latencyAvgMs),
-              latencyMaxMs: c.latencyMaxMs,
-            },
-    };
-  });
-
-  // Data watches only (DataTree.dumpWatches reads dataWatches), keyed by the watching connection's session.
-  const dataWatches: { sessionId: bigint; path: string }[] = [];
-  for (const [watcher, paths] of core.tree.dataWatches.byWatcher()) {
-    const sessionId = sessionOf.get(watcher);
-    if (sessionId === undefined) continue;
-    for (const path of paths) dataWatches.push({ sessionId, path });
-  }
-
+  const connections = stats.connections.map((c) => connectionForAdmin(c, core.maxSessionTimeoutMs));
+  const dataWatches = dataWatchesBySession(core, stats.connections);
   const expiries = core.sessionExpiries();
-  const ephemerals = [...core.tree.ephemerals.keys()]
-    .map((sessionId) => ({ sessionId, paths: core.tree.getEphemerals(sessionId) }))
-    .filter((e) => e.paths.length > 0);
-
-  const snapDir = resolve(config.dataDir, versionDirName);
-  const logDir = resolve(config.dataLogDir, versionDirName);
+  const ephemerals = ephemeralsBySession(core);
   const fileDescriptors = openFileDescriptors();
   return {
     isServing: sources.isServing(),
@@ -110,19 +70,77 @@ export function adminSnapshot(sources: AdminSources): ServerSnapshotForAdmin {
     ...(fileDescriptors === undefined ? {} : { fileDescriptors }),
     fsyncTimeMs: { ...sources.fsyncTimeMs },
     snapshotTimeMs: { ...sources.snapshotTimeMs },
-    config: {
-      clientPort: sources.port,
-      dataDir: snapDir,
-      dataDirSizeBytes: directoryBytes(snapDir),
-      dataLogDir: logDir,
-      dataLogSizeBytes: directoryBytes(logDir),
-      tickTimeMs: core.tickTimeMs,
-      maxClientCnxns: config.maxClientCnxns,
-      minSessionTimeoutMs: core.minSessionTimeoutMs,
-      maxSessionTimeoutMs: core.maxSessionTimeoutMs,
-      serverId: 0,
-    },
+    config: configForAdmin(sources),
     environment: nodeEnvironment(sources.version),
+  };
+}
+
+/** One connection as cons lists it; the session's part only once the handshake has given it one. */
+function connectionForAdmin(c: ConnectionInfo, maxSessionTimeoutMs: number): ConnectionForAdmin {
+  const lastActivityMs = Math.max(c.establishedAtMs, c.lastResponseAtMs);
+  return {
+    remoteAddress: c.remoteAddress,
+    remotePort: c.remotePort,
+    interestOps: c.interestOps,
+    outstandingRequests: c.outstandingRequests,
+    packetsReceived: c.packetsReceived,
+    packetsSent: c.packetsSent,
+    expiresAtMs: lastActivityMs + (c.sessionTimeoutMs ?? maxSessionTimeoutMs),
+    sessionId: c.sessionId ?? 0n,
+    session:
+      c.sessionId === undefined
+        ? undefined
+        : {
+            lastOperation: c.lastOperation,
+            establishedAtMs: c.establishedAtMs,
+            sessionTimeoutMs: c.sessionTimeoutMs ?? 0,
+            lastCxid: c.lastCxid,
+            lastZxid: c.lastZxid,
+            lastResponseAtMs: c.lastResponseAtMs,
+            lastLatencyMs: c.lastLatencyMs,
+            latencyMinMs: c.latencyMinMs,
+            latencyAvgMs: Math.floor(c.latencyAvgMs),
+            latencyMaxMs: c.latencyMaxMs,
+          },
+  };
+}
+
+/** Data watches only (DataTree.dumpWatches reads dataWatches), keyed by the watching connection's session. */
+function dataWatchesBySession(core: ServerCore, connections: readonly ConnectionInfo[]): ServerSnapshotForAdmin['dataWatches'] {
+  const sessionOf = new Map<number, bigint>();
+  for (const c of connections) if (c.sessionId !== undefined) sessionOf.set(c.connectionId, c.sessionId);
+  const dataWatches: { sessionId: bigint; path: string }[] = [];
+  for (const [watcher, paths] of core.tree.dataWatches.byWatcher()) {
+    const sessionId = sessionOf.get(watcher);
+    if (sessionId === undefined) continue;
+    for (const path of paths) dataWatches.push({ sessionId, path });
+  }
+  return dataWatches;
+}
+
+/** The sessions that own ephemeral znodes, with their paths (DataTree.ephemerals). */
+function ephemeralsBySession(core: ServerCore): ServerSnapshotForAdmin['ephemerals'] {
+  return [...core.tree.ephemerals.keys()]
+    .map((sessionId) => ({ sessionId, paths: core.tree.getEphemerals(sessionId) }))
+    .filter((e) => e.paths.length > 0);
+}
+
+/** What conf prints: the settings in force and the storage directories with their sizes. */
+function configForAdmin(sources: AdminSources): ServerSnapshotForAdmin['config'] {
+  const { core, config } = sources;
+  const snapDir = resolve(config.dataDir, versionDirName);
+  const logDir = resolve(config.dataLogDir, versionDirName);
+  return {
+    clientPort: sources.port,
+    dataDir: snapDir,
+    dataDirSizeBytes: directoryBytes(snapDir),
+    dataLogDir: logDir,
+    dataLogSizeBytes: directoryBytes(logDir),
+    tickTimeMs: core.tickTimeMs,
+    maxClientCnxns: config.maxClientCnxns,
+    minSessionTimeoutMs: core.minSessionTimeoutMs,
+    maxSessionTimeoutMs: core.maxSessionTimeoutMs,
+    serverId: 0,
   };
 }
 

@@ -148,6 +148,109 @@ export function rewriteAdvertisedElectionPort(head: Buffer, realPort: number, pr
   return Buffer.concat([prefix, bytes, head.subarray(20 + length)]);
 }
 
+/** Where member `from` reaches member `to`'s peer ports, keyed `from->to`: the real ports, or the proxy of that ordered pair. */
+type PeerAddresses = ReadonlyMap<string, { readonly quorumPort: number; readonly electionPort: number }>;
+
+/** Members 1..count, voters first, each with its directory and three of the reserved ports (client, quorum, election). */
+function layOutMembers(options: EnsembleOptions, baseDir: string, count: number, ports: readonly number[]): Member[] {
+  return Array.from({ length: count }, (_, k) => {
+    const id = k + 1;
+    const dir = join(baseDir, `member-${id}`);
+    return {
+      id,
+      peerType: id > options.size ? 'observer' : 'participant',
+      clientPort: ports[3 * k]!,
+      quorumPort: ports[3 * k + 1]!,
+      electionPort: ports[3 * k + 2]!,
+      dir,
+      dataDir: join(dir, 'data'),
+      configPath: join(dir, 'zoo.cfg'),
+      logPath: join(dir, 'server.log'),
+    };
+  });
+}
+
+/** Without proxies (benchmarks): every member reaches every other at its real ports. */
+function directPeerAddresses(members: readonly Member[]): PeerAddresses {
+  const peerAddress = new Map<string, { quorumPort: number; electionPort: number }>();
+  for (const from of members) {
+    for (const to of members) {
+      if (from.id === to.id) continue;
+      peerAddress.set(`${from.id}->${to.id}`, { quorumPort: to.quorumPort, electionPort: to.electionPort });
+    }
+  }
+  return peerAddress;
+}
+
+/**
+ * One proxy per ordered pair (from, to) and per peer port of `to`, each added
+ * to the partitioner. Ports are assigned before any proxy starts, so that the
+ * election proxy from -> to can name the one to -> from (see
+ * rewriteAdvertisedElectionPort). A proxy that fails to start rejects; the
+ * caller closes those already started.
+ */
+async function startPeerProxies(members: readonly Member[], partitioner: Partitioner, proxyPorts: number[]): Promise<PeerAddresses> {
+  const pairPorts = new Map<string, { quorum: number; election: number }>();
+  for (const from of members) for (const to of members) if (from.id !== to.id) pairPorts.set(`${from.id}->${to.id}`, { quorum: proxyPorts.pop()!, election: proxyPorts.pop()! });
+  const electionProxyPort = (from: number, to: number) => pairPorts.get(`${from}->${to}`)!.election;
+  const peerAddress = new Map<string, { quorumPort: number; electionPort: number }>();
+  for (const from of members) {
+    for (const to of members) {
+      if (from.id === to.id) continue;
+      const quorum = await TcpProxy.start({ targetPort: to.quorumPort, listenPort: pairPorts.get(`${from.id}->${to.id}`)!.quorum, name: `${from.id}->${to.id} quorum` });
+      partitioner.add(from.id, to.id, quorum);
+      const election = await TcpProxy.start({
+        targetPort: to.electionPort,
+        listenPort: electionProxyPort(from.id, to.id),
+        name: `${from.id}->${to.id} election`,
+        rewriteHead: (head) => rewriteAdvertisedElectionPort(head, from.electionPort, electionProxyPort(to.id, from.id)),
+      });
+      partitioner.add(from.id, to.id, election);
+      peerAddress.set(`${from.id}->${to.id}`, { quorumPort: quorum.port, electionPort: election.port });
+    }
+  }
+  return peerAddress;
+}
+
+/** Member `me`'s data directory, myid, log4j.properties (read by ZooKeeper only) and zoo.cfg. */
+function writeMemberFiles(options: EnsembleOptions, me: Member, members: readonly Member[], peerAddress: PeerAddresses, proxied: boolean): void {
+  mkdirSync(me.dataDir, { recursive: true });
+  writeFileSync(
+    join(me.dir, 'log4j.properties'),
+    'log4j.rootLogger=INFO, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\n' +
+      'log4j.appender.C.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n\n',
+  );
+  writeFileSync(join(me.dataDir, 'myid'), `${me.id}\n`);
+  writeFileSync(me.configPath, zooCfgLines(options, me, members, peerAddress, proxied).join('\n') + '\n');
+}
+
+/** Member `me`'s zoo.cfg: the ensemble's settings, then a `server.N` line per member (its own real ports, the others' as `me` reaches them). */
+function zooCfgLines(options: EnsembleOptions, me: Member, members: readonly Member[], peerAddress: PeerAddresses, proxied: boolean): string[] {
+  const serverLines = members.map((m) => {
+    const address = m.id === me.id ? m : peerAddress.get(`${me.id}->${m.id}`)!;
+    return `server.${m.id}=${loopback}:${address.quorumPort}:${address.electionPort}${m.peerType === 'observer' ? ':observer' : ''}`;
+  });
+  return [
+    `# member ${me.id} of a ${options.kind} ensemble (impl/ensemble/cluster.ts); other members are reached through proxies` +
+      (proxied ? '' : ' (here: directly)'),
+    `tickTime=${options.tickTimeMs ?? 200}`,
+    `initLimit=${options.initLimitTicks ?? 10}`,
+    `syncLimit=${options.syncLimitTicks ?? 5}`,
+    `dataDir=${me.dataDir}`,
+    `clientPort=${me.clientPort}`,
+    `clientPortAddress=${loopback}`,
+    'maxClientCnxns=0',
+    `forceSync=${options.forceSync === false ? 'no' : 'yes'}`,
+    '4lw.commands.whitelist=srvr,stat,mntr,conf,ruok,cons',
+    // Election connection attempts to a member that is down time out after this; ZooKeeper's default is 5 s.
+    'cnxTimeout=2000',
+    ...(me.peerType === 'observer' ? ['peerType=observer'] : []),
+    ...(options.kind === 'zookeeper' ? ['admin.enableServer=false'] : []),
+    ...(options.extraConfig ?? []),
+    ...serverLines,
+  ];
+}
+
 export class Ensemble {
   readonly members: readonly Member[];
   private readonly running = new Map<number, Running>();
@@ -176,92 +279,23 @@ export class Ensemble {
     // Every port at once, proxies' included, so that none is handed out twice.
     const proxyCount = options.proxies === false ? 0 : 2 * count * (count - 1);
     const ports = await reservePorts(3 * count + proxyCount);
-    const proxyPorts = ports.slice(3 * count);
-    const members: Member[] = Array.from({ length: count }, (_, k) => {
-      const id = k + 1;
-      const dir = join(baseDir, `member-${id}`);
-      return {
-        id,
-        peerType: id > options.size ? 'observer' : 'participant',
-        clientPort: ports[3 * k]!,
-        quorumPort: ports[3 * k + 1]!,
-        electionPort: ports[3 * k + 2]!,
-        dir,
-        dataDir: join(dir, 'data'),
-        configPath: join(dir, 'zoo.cfg'),
-        logPath: join(dir, 'server.log'),
-      };
-    });
+    const members = layOutMembers(options, baseDir, count, ports);
 
-    // One proxy per ordered pair (from, to) and per peer port of `to`. Ports are assigned before any proxy starts,
-    // so that the election proxy from -> to can name the one to -> from (see rewriteAdvertisedElectionPort).
     const partitioner = options.proxies === false ? undefined : new Partitioner();
-    const pairPorts = new Map<string, { quorum: number; election: number }>();
-    for (const from of members) for (const to of members) if (from.id !== to.id && partitioner !== undefined) pairPorts.set(`${from.id}->${to.id}`, { quorum: proxyPorts.pop()!, election: proxyPorts.pop()! });
-    const electionProxyPort = (from: number, to: number) => pairPorts.get(`${from}->${to}`)!.election;
-    const peerAddress = new Map<string, { quorumPort: number; electionPort: number }>();
-    for (const from of members) {
-      for (const to of members) {
-        if (from.id === to.id) continue;
-        if (partitioner === undefined) {
-          peerAddress.set(`${from.id}->${to.id}`, { quorumPort: to.quorumPort, electionPort: to.electionPort });
-          continue;
-        }
-        let quorum: TcpProxy;
-        let election: TcpProxy;
-        try {
-          quorum = await TcpProxy.start({ targetPort: to.quorumPort, listenPort: pairPorts.get(`${from.id}->${to.id}`)!.quorum, name: `${from.id}->${to.id} quorum` });
-          partitioner.add(from.id, to.id, quorum);
-          election = await TcpProxy.start({
-            targetPort: to.electionPort,
-            listenPort: electionProxyPort(from.id, to.id),
-            name: `${from.id}->${to.id} election`,
-            rewriteHead: (head) => rewriteAdvertisedElectionPort(head, from.electionPort, electionProxyPort(to.id, from.id)),
-          });
-          partitioner.add(from.id, to.id, election);
-        } catch (error) {
-          await partitioner.closeAll();
-          releasePorts(ports);
-          if (ownsBaseDir) rmSync(baseDir, { recursive: true, force: true });
-          throw error;
-        }
-        peerAddress.set(`${from.id}->${to.id}`, { quorumPort: quorum.port, electionPort: election.port });
+    let peerAddress: PeerAddresses;
+    if (partitioner === undefined) peerAddress = directPeerAddresses(members);
+    else {
+      try {
+        peerAddress = await startPeerProxies(members, partitioner, ports.slice(3 * count));
+      } catch (error) {
+        await partitioner.closeAll();
+        releasePorts(ports);
+        if (ownsBaseDir) rmSync(baseDir, { recursive: true, force: true });
+        throw error;
       }
     }
 
-    for (const me of members) {
-      mkdirSync(me.dataDir, { recursive: true });
-      writeFileSync(
-        join(me.dir, 'log4j.properties'),
-        'log4j.rootLogger=INFO, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\n' +
-          'log4j.appender.C.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n\n',
-      );
-      writeFileSync(join(me.dataDir, 'myid'), `${me.id}\n`);
-      const serverLines = members.map((m) => {
-        const address = m.id === me.id ? m : peerAddress.get(`${me.id}->${m.id}`)!;
-        return `server.${m.id}=${loopback}:${address.quorumPort}:${address.electionPort}${m.peerType === 'observer' ? ':observer' : ''}`;
-      });
-      const lines = [
-        `# member ${me.id} of a ${options.kind} ensemble (impl/ensemble/cluster.ts); other members are reached through proxies` +
-          (partitioner === undefined ? ' (here: directly)' : ''),
-        `tickTime=${options.tickTimeMs ?? 200}`,
-        `initLimit=${options.initLimitTicks ?? 10}`,
-        `syncLimit=${options.syncLimitTicks ?? 5}`,
-        `dataDir=${me.dataDir}`,
-        `clientPort=${me.clientPort}`,
-        `clientPortAddress=${loopback}`,
-        'maxClientCnxns=0',
-        `forceSync=${options.forceSync === false ? 'no' : 'yes'}`,
-        '4lw.commands.whitelist=srvr,stat,mntr,conf,ruok,cons',
-        // Election connection attempts to a member that is down time out after this; ZooKeeper's default is 5 s.
-        'cnxTimeout=2000',
-        ...(me.peerType === 'observer' ? ['peerType=observer'] : []),
-        ...(options.kind === 'zookeeper' ? ['admin.enableServer=false'] : []),
-        ...(options.extraConfig ?? []),
-        ...serverLines,
-      ];
-      writeFileSync(me.configPath, lines.join('\n') + '\n');
-    }
+    for (const me of members) writeMemberFiles(options, me, members, peerAddress, partitioner !== undefined);
 
     const ensemble = new Ensemble(options, baseDir, members, partitioner, ownsBaseDir, ports);
     try {

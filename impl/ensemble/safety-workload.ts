@@ -58,6 +58,9 @@ export type WorkloadOptions = {
 
 type Acked = { readonly seq: number; readonly version: number };
 type Read = { readonly register: number; readonly seq: number; readonly version: number; readonly member: number };
+type RegisterState = { readonly seq: number; readonly version: number };
+/** What verify reads back from one member. */
+type MemberState = { readonly registers: readonly RegisterState[]; readonly children: ReadonlySet<string> };
 
 export type VerifyReport = {
   readonly violations: readonly string[];
@@ -292,70 +295,107 @@ export class SafetyWorkload {
   /** Reads everything back from every running member (after a sync) and checks the history; see the file comment. */
   async verify(timeoutMs = 20_000): Promise<VerifyReport> {
     const violations: string[] = [];
-    const finals = new Map<number, { seq: number; version: number }[]>();
-    const childrenByMember = new Map<number, Set<string>>();
+    const finals = new Map<number, MemberState>();
     const membersChecked: number[] = [];
     const deadline = Date.now() + timeoutMs;
     for (const id of this.ensemble.ids) {
       if (!this.ensemble.isRunning(id)) continue;
       membersChecked.push(id);
-      let session: WireSession | undefined;
-      while (session === undefined) {
-        if (Date.now() > deadline) throw new Error(`verify: member ${id} gave no session within ${timeoutMs} ms`);
-        session = await openSession(this.ensemble.member(id).clientPort);
-        if (session === undefined) await sleep(100);
-      }
-      try {
-        const synced = await request(session, OpCode.sync, encodeRecord({ path: this.options.root }, R.SyncRequest.write));
-        if (synced.err !== 0) throw new Error(`verify: sync on member ${id} failed with ${synced.err}`);
-        const values: { seq: number; version: number }[] = [];
-        const replies = await Promise.all(Array.from({ length: this.registers }, (_, n) => request(session!, OpCode.getData, requests.getData(this.registerPath(n)))));
-        for (const [n, reply] of replies.entries()) {
-          if (reply.err !== 0) throw new Error(`verify: getData k${n} on member ${id} failed with ${reply.err}`);
-          const decoded = decodeRecord(reply.body, R.GetDataResponse.read, true);
-          if (!decoded.ok) throw new Error(decoded.error);
-          values.push({ seq: seqOf(decoder.decode(decoded.value.data)), version: decoded.value.stat.version });
-        }
-        finals.set(id, values);
-        const children = await request(session, OpCode.getChildren, encodeRecord({ path: `${this.options.root}/c`, watch: false }, R.GetChildrenRequest.write));
-        if (children.err !== 0) throw new Error(`verify: getChildren on member ${id} failed with ${children.err}`);
-        const decoded = decodeRecord(children.body, R.GetChildrenResponse.read, true);
-        if (!decoded.ok) throw new Error(decoded.error);
-        const names = new Set(decoded.value.children.map((c) => `${this.options.root}/c/${c}`));
-        childrenByMember.set(id, names);
-        const createReads = await Promise.all([...this.ackedCreates].map(async (path) => [path, await request(session!, OpCode.getData, requests.getData(path))] as const));
-        for (const [path, reply] of createReads) {
-          if (reply.err !== 0) {
-            violations.push(`member ${id}: acknowledged create ${path} is missing (error ${reply.err})`);
-            continue;
-          }
-          const d = decodeRecord(reply.body, R.GetDataResponse.read, true);
-          if (!d.ok || decoder.decode(d.value.data) !== path) violations.push(`member ${id}: ${path} has the wrong data`);
-        }
-        for (const name of names) if (!this.sentCreates.has(name)) violations.push(`member ${id}: ${name} exists but was never sent`);
-      } finally {
-        await session.close();
-      }
+      finals.set(id, await this.readMember(id, deadline, timeoutMs, violations));
     }
     if (membersChecked.length === 0) throw new Error('verify: no member is running');
+    const reference = finals.get(membersChecked[0]!)!.registers;
+    this.checkAgreement(membersChecked, finals, violations);
+    this.checkAcknowledgedWrites(reference, violations);
+    const readsByMember = this.checkReads(reference, violations);
+    return {
+      violations: violations.slice(0, 50),
+      membersChecked,
+      registers: this.registers,
+      ackedSetData: this.acked.reduce((sum, a) => sum + a.length, 0),
+      indeterminateSetData: this.indeterminate,
+      ackedCreates: this.ackedCreates.size,
+      reads: this.reads.length,
+      readsByMember,
+    };
+  }
 
-    // 1. All members agree.
-    const reference = finals.get(membersChecked[0]!)!;
-    const referenceChildren = childrenByMember.get(membersChecked[0]!)!;
-    for (const id of membersChecked.slice(1)) {
-      const values = finals.get(id)!;
-      for (let n = 0; n < this.registers; n++) {
-        const a = reference[n]!;
-        const b = values[n]!;
-        if (a.seq !== b.seq || a.version !== b.version) violations.push(`k${n}: member ${membersChecked[0]} has seq ${a.seq} v${a.version}, member ${id} has seq ${b.seq} v${b.version}`);
+  /**
+   * Member `id`'s state after a sync: every register and the created znodes.
+   * Its acknowledged creates missing or with the wrong data, and its znodes
+   * never sent, are violations of 2.
+   */
+  private async readMember(id: number, deadline: number, timeoutMs: number, violations: string[]): Promise<MemberState> {
+    let session: WireSession | undefined;
+    while (session === undefined) {
+      if (Date.now() > deadline) throw new Error(`verify: member ${id} gave no session within ${timeoutMs} ms`);
+      session = await openSession(this.ensemble.member(id).clientPort);
+      if (session === undefined) await sleep(100);
+    }
+    try {
+      const synced = await request(session, OpCode.sync, encodeRecord({ path: this.options.root }, R.SyncRequest.write));
+      if (synced.err !== 0) throw new Error(`verify: sync on member ${id} failed with ${synced.err}`);
+      const registers = await this.readRegisters(session, id);
+      const children = await this.readCreates(session, id, violations);
+      return { registers, children };
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** Every register's (seq, version) on member `id`, all read at once. */
+  private async readRegisters(session: WireSession, id: number): Promise<RegisterState[]> {
+    const values: RegisterState[] = [];
+    const replies = await Promise.all(Array.from({ length: this.registers }, (_, n) => request(session, OpCode.getData, requests.getData(this.registerPath(n)))));
+    for (const [n, reply] of replies.entries()) {
+      if (reply.err !== 0) throw new Error(`verify: getData k${n} on member ${id} failed with ${reply.err}`);
+      const decoded = decodeRecord(reply.body, R.GetDataResponse.read, true);
+      if (!decoded.ok) throw new Error(decoded.error);
+      values.push({ seq: seqOf(decoder.decode(decoded.value.data)), version: decoded.value.stat.version });
+    }
+    return values;
+  }
+
+  /** The created znodes on member `id`; records each acknowledged create missing or wrong there, and each znode never sent. */
+  private async readCreates(session: WireSession, id: number, violations: string[]): Promise<Set<string>> {
+    const children = await request(session, OpCode.getChildren, encodeRecord({ path: `${this.options.root}/c`, watch: false }, R.GetChildrenRequest.write));
+    if (children.err !== 0) throw new Error(`verify: getChildren on member ${id} failed with ${children.err}`);
+    const decoded = decodeRecord(children.body, R.GetChildrenResponse.read, true);
+    if (!decoded.ok) throw new Error(decoded.error);
+    const names = new Set(decoded.value.children.map((c) => `${this.options.root}/c/${c}`));
+    const createReads = await Promise.all([...this.ackedCreates].map(async (path) => [path, await request(session, OpCode.getData, requests.getData(path))] as const));
+    for (const [path, reply] of createReads) {
+      if (reply.err !== 0) {
+        violations.push(`member ${id}: acknowledged create ${path} is missing (error ${reply.err})`);
+        continue;
       }
-      const children = childrenByMember.get(id)!;
-      if (children.size !== referenceChildren.size || [...children].some((c) => !referenceChildren.has(c))) {
-        violations.push(`member ${membersChecked[0]} has ${referenceChildren.size} created znodes, member ${id} has ${children.size}, not the same set`);
+      const d = decodeRecord(reply.body, R.GetDataResponse.read, true);
+      if (!d.ok || decoder.decode(d.value.data) !== path) violations.push(`member ${id}: ${path} has the wrong data`);
+    }
+    for (const name of names) if (!this.sentCreates.has(name)) violations.push(`member ${id}: ${name} exists but was never sent`);
+    return names;
+  }
+
+  /** 1. Every member holds what the first one checked holds: each register's seq and version, and the set of created znodes. */
+  private checkAgreement(membersChecked: readonly number[], finals: ReadonlyMap<number, MemberState>, violations: string[]): void {
+    const first = membersChecked[0]!;
+    const reference = finals.get(first)!;
+    for (const id of membersChecked.slice(1)) {
+      const state = finals.get(id)!;
+      for (let n = 0; n < this.registers; n++) {
+        const a = reference.registers[n]!;
+        const b = state.registers[n]!;
+        if (a.seq !== b.seq || a.version !== b.version) violations.push(`k${n}: member ${first} has seq ${a.seq} v${a.version}, member ${id} has seq ${b.seq} v${b.version}`);
+      }
+      const { children } = state;
+      if (children.size !== reference.children.size || [...children].some((c) => !reference.children.has(c))) {
+        violations.push(`member ${first} has ${reference.children.size} created znodes, member ${id} has ${children.size}, not the same set`);
       }
     }
+  }
 
-    // 2 and 3. Acknowledged writes survive, versions grow with seq.
+  /** 2 and 3. Each register's final state keeps its last acknowledged write and was sent; acknowledged versions grow with seq. */
+  private checkAcknowledgedWrites(reference: readonly RegisterState[], violations: string[]): void {
     for (let n = 0; n < this.registers; n++) {
       const final = reference[n]!;
       const acked = this.acked[n]!;
@@ -370,8 +410,10 @@ export class SafetyWorkload {
         if (acked[i]!.version <= acked[i - 1]!.version) violations.push(`k${n}: seq ${acked[i]!.seq} acknowledged as v${acked[i]!.version}, not after seq ${acked[i - 1]!.seq} v${acked[i - 1]!.version}`);
       }
     }
+  }
 
-    // 4. No read of a lost write.
+  /** 4. No read saw a write that was later lost; returns how many reads each member served. */
+  private checkReads(reference: readonly RegisterState[], violations: string[]): Record<number, number> {
     const readsByMember: Record<number, number> = {};
     for (const read of this.reads) {
       readsByMember[read.member] = (readsByMember[read.member] ?? 0) + 1;
@@ -387,17 +429,7 @@ export class SafetyWorkload {
         }
       }
     }
-
-    return {
-      violations: violations.slice(0, 50),
-      membersChecked,
-      registers: this.registers,
-      ackedSetData: this.acked.reduce((sum, a) => sum + a.length, 0),
-      indeterminateSetData: this.indeterminate,
-      ackedCreates: this.ackedCreates.size,
-      reads: this.reads.length,
-      readsByMember,
-    };
+    return readsByMember;
   }
 }
 

@@ -11,7 +11,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { juteMaxBufferDefault } from '../protocol/constants.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
-import { ServerCore, type Logger, type ServerCoreOptions } from './core.ts';
+import { ServerCore, type ConnectionSink, type Logger, type ServerCoreOptions } from './core.ts';
 
 /** The commands ZooKeeper 3.8 recognises (FourLetterCommands). */
 export const fourLetterWords = new Set([
@@ -64,148 +64,106 @@ const defaultLogger: Logger = (level, message) => {
   if (level === 'warn' || level === 'error') process.stderr.write(`[zk ${level}] ${message}\n`);
 };
 
+/** Listens on the client port and serves the pipeline there (ZooKeeperServerMain.runFromConfig's cnxnFactory.startup). */
 export async function startServer(options: StartServerOptions = {}): Promise<ZooKeeperServer> {
-  const log = options.log ?? defaultLogger;
-  let core = options.core ?? new ServerCore({ ...options, log });
-  const frameBytesMax = options.frameBytesMax ?? juteMaxBufferDefault;
-  const maxClientCnxns = options.maxClientCnxns ?? 60;
-  const writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
-  const connectionsPerAddress = new Map<string, number>();
-  const sockets = new Set<Socket>();
+  const factory = new NIOServerCnxnFactory(options);
+  await factory.start();
+  return factory;
+}
 
-  // Throttling (ZooKeeperServer.shouldThrottle, ServerCnxn.disableRecv): a
-  // socket whose data pushed the outstanding count over the limit is paused;
-  // all paused sockets resume once the count is back under it. The count falls
-  // as persist batches complete, so a 1 ms poll runs only while some are paused.
-  const globalOutstandingLimit = options.globalOutstandingLimit ?? 1000;
-  const throttled = new Set<Socket>();
-  let throttleTimer: ReturnType<typeof setTimeout> | undefined;
-  const checkThrottled = () => {
-    throttleTimer = undefined;
-    if (core.outstandingRequests > globalOutstandingLimit) {
-      throttleTimer = setTimeout(checkThrottled, 1);
-      return;
-    }
-    for (const socket of throttled) socket.resume();
-    throttled.clear();
-  };
-  const throttle = (socket: Socket) => {
-    socket.pause();
-    throttled.add(socket);
-    throttleTimer ??= setTimeout(checkThrottled, 1);
-  };
-  let server: ZooKeeperServer;
-  const currentCore = () => core;
+/**
+ * The client port (NIOServerCnxnFactory): accepts connections for the current
+ * pipeline within the limits, drives the pipeline's clock, answers
+ * four-letter words, and shuts all of it down.
+ */
+class NIOServerCnxnFactory implements ZooKeeperServer {
+  readonly log: Logger;
+  readonly frameBytesMax: number;
+  readonly writeBufferBytesMax: number;
+  readonly globalOutstandingLimit: number;
+  /** Every socket accepted and not yet closed, clients and four-letter words alike: `close` destroys them. */
+  private readonly sockets = new Set<Socket>();
+  private readonly cnxnsPerAddress: CnxnsPerAddress;
+  readonly throttle: RecvThrottle;
+  readonly host: string;
+  private currentCore: ServerCore;
+  private readonly netServer: Server;
+  private listeningPort = 0;
+  private tickTimer: ReturnType<typeof setInterval> | undefined;
+  private closing: Promise<void> | undefined;
 
-  const netServer: Server = createServer({ noDelay: true }, (socket) => {
+  constructor(private readonly options: StartServerOptions) {
+    this.log = options.log ?? defaultLogger;
+    this.currentCore = options.core ?? new ServerCore({ ...options, log: this.log });
+    this.frameBytesMax = options.frameBytesMax ?? juteMaxBufferDefault;
+    this.cnxnsPerAddress = new CnxnsPerAddress(options.maxClientCnxns ?? 60);
+    this.writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
+    this.globalOutstandingLimit = options.globalOutstandingLimit ?? 1000;
+    // The paused sockets resume once the pipeline that serves now is back under the limit.
+    this.throttle = new RecvThrottle(this.globalOutstandingLimit, () => this.currentCore.outstandingRequests);
+    this.netServer = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.host = options.host ?? '127.0.0.1';
+  }
+
+  get core(): ServerCore {
+    return this.currentCore;
+  }
+
+  get port(): number {
+    return this.listeningPort;
+  }
+
+  /** Binds the client port (a bind error rejects), then starts the clock. */
+  async start(): Promise<void> {
+    const { netServer, options } = this;
+    await new Promise<void>((resolve, reject) => {
+      netServer.once('error', reject);
+      netServer.listen(options.port ?? 2181, this.host, () => {
+        netServer.off('error', reject);
+        resolve();
+      });
+    });
+    netServer.on('error', (error) => this.log('error', `server socket error: ${error.message}`));
+    const address = netServer.address();
+    this.listeningPort = typeof address === 'object' && address !== null ? address.port : (options.port ?? 2181);
+    this.startTicking();
+  }
+
+  /**
+   * The session tracker's clock: ZooKeeper wakes at each bucket's expiry time;
+   * ticking at half the tickTime keeps expiry within a tick of its bucket.
+   */
+  private startTicking(): void {
+    this.tickTimer = setInterval(() => this.currentCore.tick(), Math.max(10, Math.floor(this.currentCore.tickTimeMs / 2)));
+    this.tickTimer.unref();
+  }
+
+  /** A new socket: refused over maxClientCnxns, turned away while not serving, else a client of the current pipeline. */
+  private accept(socket: Socket): void {
     // A connection stays with the pipeline it was accepted by.
-    const core = currentCore();
+    const core = this.currentCore;
     const remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const remotePort = socket.remotePort ?? 0;
-    const count = connectionsPerAddress.get(remoteAddress) ?? 0;
-    if (maxClientCnxns > 0 && count >= maxClientCnxns) {
-      log('warn', `too many connections from ${remoteAddress} - max is ${maxClientCnxns}`);
+    if (this.cnxnsPerAddress.isFull(remoteAddress)) {
+      this.log('warn', `too many connections from ${remoteAddress} - max is ${this.cnxnsPerAddress.max}`);
       socket.destroy();
       return;
     }
     if (core.isStopped) {
       // Not serving (an ensemble member between roles): four-letter words are
       // still answered (srvr says so); a client is turned away and tries another server.
-      notServing(socket);
+      this.acceptWhileNotServing(socket);
       return;
     }
-    connectionsPerAddress.set(remoteAddress, count + 1);
-    sockets.add(socket);
+    this.cnxnsPerAddress.add(remoteAddress);
+    this.sockets.add(socket);
     socket.setNoDelay(true);
+    NIOServerCnxn.open(this, core, socket, remoteAddress, remotePort);
+  }
 
-    let closed = false;
-    let corked = false;
-    const connectionId = core.openConnection(
-      {
-        send: (bytes) => {
-          if (closed) return;
-          // Replies to the frames of one chunk leave in one write: cork until
-          // the current turn of the event loop ends.
-          if (!corked) {
-            corked = true;
-            socket.cork();
-            process.nextTick(() => {
-              corked = false;
-              socket.uncork();
-            });
-          }
-          socket.write(bytes);
-          // A client that stops reading must not make us buffer without bound.
-          if (socket.writableLength > writeBufferBytesMax) {
-            log('warn', `connection ${connectionId} from ${remoteAddress}:${remotePort} is not reading (${socket.writableLength} bytes queued); closing it`);
-            core.closeConnection(connectionId, 'client not reading');
-            socket.destroy();
-          }
-        },
-        close: (reason) => {
-          if (closed) return;
-          closed = true;
-          log('debug', `connection ${connectionId} closed by server: ${reason}`);
-          socket.end();
-          // A peer that never reads must not keep the socket forever.
-          setTimeout(() => socket.destroy(), 1000).unref();
-        },
-      },
-      remoteAddress,
-      remotePort,
-    );
-
-    const decoder = new FrameDecoder(frameBytesMax);
-    let head: Uint8Array | undefined = new Uint8Array(0);
-    const onFrame = (payload: Uint8Array) => core.receiveFrame(connectionId, payload);
-
-    socket.on('data', (chunk: Buffer) => {
-      if (closed) return;
-      let bytes: Uint8Array = chunk;
-      if (head !== undefined) {
-        // Until the first four bytes are in, they may be a four-letter word.
-        const opening = firstFourBytes(head, bytes);
-        if (opening.word === undefined) {
-          head = opening.bytes;
-          return;
-        }
-        head = undefined;
-        const { word, bytes: joined } = opening;
-        if (fourLetterWords.has(word)) {
-          closed = true;
-          core.connectionClosed(connectionId);
-          void answerFourLetterWord(word, socket);
-          return;
-        }
-        bytes = joined;
-      }
-      const error = decoder.push(bytes, onFrame);
-      if (error !== undefined) {
-        const detail = error.kind === 'too-large' ? `length ${error.length} is greater than jute.maxbuffer=${error.frameBytesMax}` : `negative length ${error.length}`;
-        log('warn', `connection ${connectionId} from ${remoteAddress}:${remotePort}: malformed or too large frame (${detail})`);
-        core.closeConnection(connectionId, `frame error: ${detail}`);
-        return;
-      }
-      if (core.outstandingRequests > globalOutstandingLimit && !closed) throttle(socket);
-    });
-    const finish = () => {
-      if (!sockets.delete(socket)) return;
-      closed = true;
-      throttled.delete(socket);
-      const n = (connectionsPerAddress.get(remoteAddress) ?? 1) - 1;
-      if (n <= 0) connectionsPerAddress.delete(remoteAddress);
-      else connectionsPerAddress.set(remoteAddress, n);
-      core.connectionClosed(connectionId);
-    };
-    socket.on('error', (error) => {
-      log('debug', `connection ${connectionId} socket error: ${error.message}`);
-      finish();
-    });
-    socket.on('close', finish);
-  });
-
-  function notServing(socket: Socket): void {
-    sockets.add(socket);
+  /** A socket accepted while not serving: its first four bytes get a four-letter word's answer, or the socket is destroyed. */
+  private acceptWhileNotServing(socket: Socket): void {
+    this.sockets.add(socket);
     let head: Uint8Array = new Uint8Array(0);
     const timer = setTimeout(() => socket.destroy(), 1000);
     timer.unref();
@@ -220,73 +178,243 @@ export async function startServer(options: StartServerOptions = {}): Promise<Zoo
       answered = true;
       clearTimeout(timer);
       const word = opening.word;
-      if (fourLetterWords.has(word)) void answerFourLetterWord(word, socket);
+      if (fourLetterWords.has(word)) void this.answerFourLetterWord(word, socket);
       else {
-        log('debug', `connection from ${socket.remoteAddress}:${socket.remotePort} refused: not serving`);
+        this.log('debug', `connection from ${socket.remoteAddress}:${socket.remotePort} refused: not serving`);
         socket.destroy();
       }
     });
-    socket.on('error', () => sockets.delete(socket));
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => this.sockets.delete(socket));
+    socket.on('close', () => this.sockets.delete(socket));
   }
 
-  async function answerFourLetterWord(word: string, socket: Socket): Promise<void> {
+  /** Writes the admin part's answer to `word` and ends the connection (NIOServerCnxn.checkFourLetterWord's CommandThread). */
+  async answerFourLetterWord(word: string, socket: Socket): Promise<void> {
     try {
-      const answer = options.fourLetterWord === undefined ? undefined : await options.fourLetterWord(word, server);
+      const answer = this.options.fourLetterWord === undefined ? undefined : await this.options.fourLetterWord(word, this);
       if (answer !== undefined) socket.end(answer);
       else socket.end();
     } catch (error) {
-      log('warn', `four-letter word ${word} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.log('warn', `four-letter word ${word} failed: ${error instanceof Error ? error.message : String(error)}`);
       socket.destroy();
     }
   }
 
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    netServer.once('error', reject);
-    netServer.listen(options.port ?? 2181, host, () => {
-      netServer.off('error', reject);
-      resolve();
+  /** NIOServerCnxnFactory.removeCnxn: forgets a client's socket; false if it was already forgotten. */
+  removeCnxn(socket: Socket, remoteAddress: string): boolean {
+    if (!this.sockets.delete(socket)) return false;
+    this.throttle.forget(socket);
+    this.cnxnsPerAddress.remove(remoteAddress);
+    return true;
+  }
+
+  replaceCore(next: ServerCore): void {
+    if (next === this.currentCore) return;
+    const previous = this.currentCore;
+    this.currentCore = next;
+    previous.stop();
+    clearInterval(this.tickTimer);
+    this.startTicking();
+    if (this.closing !== undefined) next.stop();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      clearInterval(this.tickTimer);
+      this.throttle.stop();
+      this.currentCore.stop();
+      for (const socket of this.sockets) socket.destroy();
+      this.netServer.close(() => resolve());
     });
-  });
-  netServer.on('error', (error) => log('error', `server socket error: ${error.message}`));
-  const address = netServer.address();
-  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 2181);
+    return this.closing;
+  }
+}
 
-  // The session tracker's clock: ZooKeeper wakes at each bucket's expiry time;
-  // ticking at half the tickTime keeps expiry within a tick of its bucket.
-  let timer = setInterval(() => core.tick(), Math.max(10, Math.floor(core.tickTimeMs / 2)));
-  timer.unref();
+/**
+ * One client's socket (NIOServerCnxn): the pipeline's sink for that
+ * connection, the reader that splits its bytes into frames (or answers a
+ * four-letter word), and its end.
+ */
+class NIOServerCnxn implements ConnectionSink {
+  private readonly connectionId: number;
+  private readonly decoder: FrameDecoder;
+  /** The bytes so far while the first four may still spell a four-letter word; undefined once they did not. */
+  private head: Uint8Array | undefined = new Uint8Array(0);
+  private closed = false;
+  private corked = false;
 
-  let closing: Promise<void> | undefined;
-  server = {
-    host,
-    port,
-    get core() {
-      return core;
-    },
-    replaceCore(next: ServerCore) {
-      if (next === core) return;
-      const previous = core;
-      core = next;
-      previous.stop();
-      clearInterval(timer);
-      timer = setInterval(() => core.tick(), Math.max(10, Math.floor(core.tickTimeMs / 2)));
-      timer.unref();
-      if (closing !== undefined) next.stop();
-    },
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        clearInterval(timer);
-        if (throttleTimer !== undefined) clearTimeout(throttleTimer);
-        core.stop();
-        for (const socket of sockets) socket.destroy();
-        netServer.close(() => resolve());
-      });
-      return closing;
-    },
+  /** Registers the accepted socket with the pipeline and starts reading it. */
+  static open(factory: NIOServerCnxnFactory, core: ServerCore, socket: Socket, remoteAddress: string, remotePort: number): NIOServerCnxn {
+    const cnxn = new NIOServerCnxn(factory, core, socket, remoteAddress, remotePort);
+    socket.on('data', (chunk: Buffer) => cnxn.doIO(chunk));
+    socket.on('error', (error) => {
+      factory.log('debug', `connection ${cnxn.connectionId} socket error: ${error.message}`);
+      cnxn.finish();
+    });
+    socket.on('close', () => cnxn.finish());
+    return cnxn;
+  }
+
+  private constructor(
+    private readonly factory: NIOServerCnxnFactory,
+    private readonly core: ServerCore,
+    private readonly socket: Socket,
+    private readonly remoteAddress: string,
+    private readonly remotePort: number,
+  ) {
+    this.connectionId = core.openConnection(this, remoteAddress, remotePort);
+    this.decoder = new FrameDecoder(factory.frameBytesMax);
+  }
+
+  /** The sink's send: the pipeline's bytes for this client, closed on a client that stops reading them. */
+  send(bytes: Uint8Array): void {
+    if (this.closed) return;
+    const { socket } = this;
+    // Replies to the frames of one chunk leave in one write: cork until
+    // the current turn of the event loop ends.
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(this.uncork);
+    }
+    socket.write(bytes);
+    // A client that stops reading must not make us buffer without bound.
+    if (socket.writableLength > this.factory.writeBufferBytesMax) {
+      this.factory.log('warn', `connection ${this.connectionId} from ${this.remoteAddress}:${this.remotePort} is not reading (${socket.writableLength} bytes queued); closing it`);
+      this.core.closeConnection(this.connectionId, 'client not reading');
+      socket.destroy();
+    }
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
   };
-  return server;
+
+  /** The sink's close: the pipeline ends the connection; what was written still leaves. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.factory.log('debug', `connection ${this.connectionId} closed by server: ${reason}`);
+    this.socket.end();
+    // A peer that never reads must not keep the socket forever.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** A chunk from the client: its frames go to the pipeline, unless its first four bytes are a four-letter word. */
+  private doIO(chunk: Buffer): void {
+    if (this.closed) return;
+    const head = this.head;
+    const bytes = head === undefined ? chunk : this.checkFourLetterWord(head, chunk);
+    if (bytes !== undefined) this.readPayload(bytes);
+  }
+
+  /**
+   * Until the first four bytes are in, they may be a four-letter word: holds
+   * them (undefined), answers the word (undefined, and the connection is no
+   * longer a client), or returns the bytes to read as frames.
+   */
+  private checkFourLetterWord(head: Uint8Array, chunk: Uint8Array): Uint8Array | undefined {
+    const opening = firstFourBytes(head, chunk);
+    if (opening.word === undefined) {
+      this.head = opening.bytes;
+      return undefined;
+    }
+    this.head = undefined;
+    if (fourLetterWords.has(opening.word)) {
+      this.closed = true;
+      this.core.connectionClosed(this.connectionId);
+      void this.factory.answerFourLetterWord(opening.word, this.socket);
+      return undefined;
+    }
+    return opening.bytes;
+  }
+
+  /** Hands each whole frame to the pipeline; a framing error closes the connection, too many outstanding requests pause reading. */
+  private readPayload(bytes: Uint8Array): void {
+    const error = this.decoder.push(bytes, this.onFrame);
+    if (error !== undefined) {
+      const detail = error.kind === 'too-large' ? `length ${error.length} is greater than jute.maxbuffer=${error.frameBytesMax}` : `negative length ${error.length}`;
+      this.factory.log('warn', `connection ${this.connectionId} from ${this.remoteAddress}:${this.remotePort}: malformed or too large frame (${detail})`);
+      this.core.closeConnection(this.connectionId, `frame error: ${detail}`);
+      return;
+    }
+    if (this.core.outstandingRequests > this.factory.globalOutstandingLimit && !this.closed) this.factory.throttle.disableRecv(this.socket);
+  }
+
+  private readonly onFrame = (payload: Uint8Array): void => this.core.receiveFrame(this.connectionId, payload);
+
+  /** The socket is gone (closed or failed): the factory and the pipeline forget the connection, once. */
+  private finish(): void {
+    if (!this.factory.removeCnxn(this.socket, this.remoteAddress)) return;
+    this.closed = true;
+    this.core.connectionClosed(this.connectionId);
+  }
+}
+
+/** maxClientCnxns: the open client connections per address (NIOServerCnxnFactory's ipMap); 0 is no limit. */
+class CnxnsPerAddress {
+  private readonly counts = new Map<string, number>();
+
+  constructor(readonly max: number) {}
+
+  /** Whether another connection from `address` would exceed the limit. */
+  isFull(address: string): boolean {
+    return this.max > 0 && (this.counts.get(address) ?? 0) >= this.max;
+  }
+
+  add(address: string): void {
+    this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
+  }
+
+  remove(address: string): void {
+    const n = (this.counts.get(address) ?? 1) - 1;
+    if (n <= 0) this.counts.delete(address);
+    else this.counts.set(address, n);
+  }
+}
+
+/**
+ * Throttling (ZooKeeperServer.shouldThrottle, ServerCnxn.disableRecv): a
+ * socket whose data pushed the outstanding count over the limit is paused;
+ * all paused sockets resume once the count is back under it. The count falls
+ * as persist batches complete, so a 1 ms poll runs only while some are paused.
+ */
+class RecvThrottle {
+  private readonly paused = new Set<Socket>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly outstandingRequests: () => number,
+  ) {}
+
+  /** Stops reading from `socket` until the outstanding requests are back under the limit. */
+  disableRecv(socket: Socket): void {
+    socket.pause();
+    this.paused.add(socket);
+    this.timer ??= setTimeout(this.enableRecvWhenUnderLimit, 1);
+  }
+
+  /** A closed socket is not resumed. */
+  forget(socket: Socket): void {
+    this.paused.delete(socket);
+  }
+
+  /** The server is closing: no more polls (the handle stays, so that none is armed again). */
+  stop(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  private readonly enableRecvWhenUnderLimit = (): void => {
+    this.timer = undefined;
+    if (this.outstandingRequests() > this.limit) {
+      this.timer = setTimeout(this.enableRecvWhenUnderLimit, 1);
+      return;
+    }
+    for (const socket of this.paused) socket.resume();
+    this.paused.clear();
+  };
 }
 
 /**

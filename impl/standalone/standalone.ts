@@ -27,7 +27,7 @@ import { answerFourLetterWord } from '../admin/four-letter-words.ts';
 import { isStandalone, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { Database, TxnLogError } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
-import { startServer, type ZooKeeperServer } from '../server/server.ts';
+import { startServer, type StartServerOptions, type ZooKeeperServer } from '../server/server.ts';
 import type { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
@@ -58,12 +58,26 @@ export type StandaloneServer = {
   close(reason?: string): Promise<StandaloneStop>;
 };
 
+/**
+ * Runs a standalone server from zoo.cfg (ZooKeeperServerMain.runFromConfig):
+ * loads the database, then serves it on the client port until `close` or a
+ * log failure. Err when the configuration lists servers, the database cannot
+ * be read, or the port cannot be bound.
+ */
 export async function startStandalone(config: ZooKeeperConfig, options: StandaloneOptions = {}): Promise<Result<StandaloneServer, string>> {
   const log = options.log ?? createLogger('info');
   if (!isStandalone(config)) {
     return err(`the configuration lists ${config.servers.length} servers; this entry point runs a standalone server only (remove the server.N lines)`);
   }
   const version = fullVersion();
+  logStarting(log, config, version);
+  const loaded = await loadDataBase(config, options, log);
+  if (!loaded.ok) return loaded;
+  return new ZooKeeperServerMain(config, log, version, loaded.value.database).serve(loaded.value.tree);
+}
+
+/** The `starting` line: the version and the settings that decide where the data is and how it is kept. */
+function logStarting(log: StructuredLogger, config: ZooKeeperConfig, version: string): void {
   log('info', 'starting', {
     version,
     dataDir: config.dataDir,
@@ -75,7 +89,14 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
     forceSync: config.forceSync,
     purgeIntervalHours: config.purgeIntervalHours,
   });
+}
 
+/**
+ * Recovery (ZKDatabase.loadDataBase): opens the database under dataDir and
+ * dataLogDir and rebuilds the data tree from its snapshot and log. From then
+ * on, whenever the snapshot schedule comes due, that tree is offered as it is.
+ */
+async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions, log: StructuredLogger): Promise<Result<{ readonly database: Database; readonly tree: DataTree }, string>> {
   // The tree exists only once the database has been read; the schedule cannot come due before the first append.
   let tree: DataTree | undefined;
   const opened = await Database.open(config, {
@@ -106,34 +127,64 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
     sessions: tree.sessions.size,
     ephemerals: tree.ephemeralCount,
   });
+  return ok({ database, tree });
+}
 
-  /** The core's persist: the group's txns encoded and appended; resolves once all are durable, throws the log's refusal. */
-  const persist = async (txns: readonly Txn[]): Promise<void> => {
-    if (txns.length === 0) return;
-    const appended = await database.append(txns.map((txn) => ({ zxid: txn.zxid, data: encodeTxn(txn) })));
-    if (!appended.ok) throw appended.error;
-  };
-  let serving = false;
-  let stopping: Promise<StandaloneStop> | undefined;
-  let resolveStopped!: (stop: StandaloneStop) => void;
-  const stopped = new Promise<StandaloneStop>((resolve) => (resolveStopped = resolve));
-  let server: ZooKeeperServer;
+/**
+ * The process once its database is loaded (ZooKeeperServerMain): the
+ * pipeline over the database on the client port, its four-letter words, and
+ * the one shutdown, whether asked for or forced by a log failure.
+ */
+class ZooKeeperServerMain {
+  readonly stopped: Promise<StandaloneStop>;
+  private resolveStopped!: (stop: StandaloneStop) => void;
+  private serving = false;
+  private stopping: Promise<StandaloneStop> | undefined;
+  private server!: ZooKeeperServer;
 
-  const shutdown = (stop: StandaloneStop): Promise<StandaloneStop> => {
-    stopping ??= (async () => {
-      serving = false;
-      log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
-      await server.close();
+  constructor(
+    private readonly config: ZooKeeperConfig,
+    private readonly log: StructuredLogger,
+    private readonly version: string,
+    private readonly database: Database,
+  ) {
+    this.stopped = new Promise<StandaloneStop>((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** Serves `tree` on clientPortAddress:clientPort; a port that cannot be bound closes the database and is an error. */
+  async serve(tree: DataTree): Promise<Result<StandaloneServer, string>> {
+    const { config, database, log } = this;
+    try {
+      this.server = await startServer(this.serverOptions(tree));
+    } catch (thrown) {
       await database.close();
-      log('info', 'stopped', { lastLoggedZxid: database.storage.lastLoggedZxid, exitCode: stop.exitCode });
-      resolveStopped(stop);
-      return stop;
-    })();
-    return stopping;
-  };
+      const code = (thrown as { code?: unknown }).code;
+      return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
+    }
+    const { server } = this;
+    this.serving = true;
+    log('info', 'serving', {
+      host: server.host,
+      port: server.port,
+      lastZxid: tree.lastProcessedZxid,
+      nodeCount: tree.nodeCount,
+      sessions: tree.sessions.size,
+      message: `serving on ${server.host}:${server.port} at zxid ${hex(tree.lastProcessedZxid)}`,
+    });
+    return ok({
+      host: server.host,
+      port: server.port,
+      core: server.core,
+      database,
+      stopped: this.stopped,
+      close: (reason = 'shutdown requested') => this.shutdown({ exitCode: 0, reason }),
+    });
+  }
 
-  try {
-    server = await startServer({
+  /** zoo.cfg's settings for the pipeline and the TCP server, with `persist` the database's append. */
+  private serverOptions(tree: DataTree): StartServerOptions {
+    const { config, log } = this;
+    return {
       host: config.clientPortAddress,
       port: config.clientPort,
       tickTimeMs: config.tickTimeMs,
@@ -144,57 +195,66 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
       frameBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       tree,
-      persist,
-      onFatal: (error) => {
-        const message = error instanceof TxnLogError ? error.message : error instanceof Error ? error.message : String(error);
-        log('fatal', 'txn-log-failed', {
-          message: `${message}; stopping the server without acknowledging the write`,
-          ...(error instanceof TxnLogError ? { zxid: error.zxid, code: error.storageError.kind === 'io' ? error.storageError.code : error.storageError.kind } : {}),
-        });
-        void shutdown({ exitCode: 1, reason: message });
-      },
+      persist: persistTo(this.database),
+      onFatal: (error) => this.txnLogFailed(error),
       log: (level, message) => log(level, 'server', { message }),
-      fourLetterWord: (word) =>
-        answerFourLetterWord(
-          word,
-          () =>
-            adminSnapshot({
-              core: server.core,
-              config,
-              port: server.port,
-              version,
-              isServing: () => serving,
-              fsyncTimeMs: database.fsyncTimeMs,
-              snapshotTimeMs: database.snapshotTimeMs,
-            }),
-          {
-            whitelist: config.fourLetterWordWhitelist,
-            // The core has one reset for server and connection counters; both words use it.
-            actions: { resetServerStats: () => server.core.resetStats(), resetConnectionStats: () => server.core.resetStats() },
-          },
-        ),
-    });
-  } catch (thrown) {
-    await database.close();
-    const code = (thrown as { code?: unknown }).code;
-    return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
+      fourLetterWord: (word) => this.fourLetterWord(word),
+    };
   }
 
-  serving = true;
-  log('info', 'serving', {
-    host: server.host,
-    port: server.port,
-    lastZxid: tree.lastProcessedZxid,
-    nodeCount: tree.nodeCount,
-    sessions: tree.sessions.size,
-    message: `serving on ${server.host}:${server.port} at zxid ${hex(tree.lastProcessedZxid)}`,
-  });
-  return ok({
-    host: server.host,
-    port: server.port,
-    core: server.core,
-    database,
-    stopped,
-    close: (reason = 'shutdown requested') => shutdown({ exitCode: 0, reason }),
-  });
+  /** The core's onFatal: the log refused a write, so the server stops without acknowledging it (exit code 1). */
+  private txnLogFailed(error: unknown): void {
+    const message = error instanceof TxnLogError ? error.message : error instanceof Error ? error.message : String(error);
+    this.log('fatal', 'txn-log-failed', {
+      message: `${message}; stopping the server without acknowledging the write`,
+      ...(error instanceof TxnLogError ? { zxid: error.zxid, code: error.storageError.kind === 'io' ? error.storageError.code : error.storageError.kind } : {}),
+    });
+    void this.shutdown({ exitCode: 1, reason: message });
+  }
+
+  /** Answers a four-letter word from a fresh admin snapshot, within zoo.cfg's whitelist. */
+  private fourLetterWord(word: string): string | undefined {
+    const { config, database, server } = this;
+    return answerFourLetterWord(
+      word,
+      () =>
+        adminSnapshot({
+          core: server.core,
+          config,
+          port: server.port,
+          version: this.version,
+          isServing: () => this.serving,
+          fsyncTimeMs: database.fsyncTimeMs,
+          snapshotTimeMs: database.snapshotTimeMs,
+        }),
+      {
+        whitelist: config.fourLetterWordWhitelist,
+        // The core has one reset for server and connection counters; both words use it.
+        actions: { resetServerStats: () => server.core.resetStats(), resetConnectionStats: () => server.core.resetStats() },
+      },
+    );
+  }
+
+  /** Stops once, in order: the client port and its connections, then the database (its snapshot and pending appends). */
+  shutdown(stop: StandaloneStop): Promise<StandaloneStop> {
+    this.stopping ??= (async () => {
+      this.serving = false;
+      this.log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
+      await this.server.close();
+      await this.database.close();
+      this.log('info', 'stopped', { lastLoggedZxid: this.database.storage.lastLoggedZxid, exitCode: stop.exitCode });
+      this.resolveStopped(stop);
+      return stop;
+    })();
+    return this.stopping;
+  }
+}
+
+/** The core's persist: the group's txns encoded and appended; resolves once all are durable, throws the log's refusal. */
+function persistTo(database: Database): (txns: readonly Txn[]) => Promise<void> {
+  return async (txns) => {
+    if (txns.length === 0) return;
+    const appended = await database.append(txns.map((txn) => ({ zxid: txn.zxid, data: encodeTxn(txn) })));
+    if (!appended.ok) throw appended.error;
+  };
 }

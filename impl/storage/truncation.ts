@@ -47,7 +47,7 @@
 // snapshots at or below the cut keeps nothing the leader discarded.
 
 import { assertNever } from '../../lib/assert.ts';
-import { filesWithPrefix, logPrefix, snapshotFileName, snapshotPrefix } from './file-names.ts';
+import { filesWithPrefix, logPrefix, snapshotFileName, snapshotPrefix, type NamedFile } from './file-names.ts';
 import { hex } from '../../lib/hex.ts';
 import { writeFileAtomically, type FsLayer } from './fs-layer.ts';
 import { logHeaderBytes, recordBytes, scanLog } from './record-format.ts';
@@ -153,39 +153,52 @@ async function retire(dirs: RewriteDirs, name: string): Promise<Result<void, Sto
 /**
  * Deletes every snapshot above `zxid` and every log record above it: later
  * files whole, the file holding the boundary cut just after its last record at
- * or below `zxid` (ftruncate, then fsync: a cut file has no preallocated
- * zeros left, which recovery reads as a clean end). Then both directories are
- * fsynced.
+ * or below `zxid`. Then both directories are fsynced.
  */
 async function truncateAfter(dirs: RewriteDirs, zxid: bigint): Promise<Result<RewriteOutcome, StorageError>> {
   const { fs, snapDir, logDir } = dirs;
   const snapNames = await attempt('list', snapDir, () => fs.readdir(snapDir));
   if (!snapNames.ok) return snapNames;
   const snapshots = filesWithPrefix(snapNames.value, snapshotPrefix);
-  const deletedSnapshots: string[] = [];
-  for (const file of snapshots.filter((s) => s.zxid > zxid).reverse()) {
-    const removed = await removeIfPresent(fs, `${snapDir}/${file.name}`);
-    if (!removed.ok) return removed;
-    deletedSnapshots.push(file.name);
-  }
+  const removedSnapshots = await removeNewestFirst(fs, snapDir, snapshots.filter((s) => s.zxid > zxid));
+  if (!removedSnapshots.ok) return removedSnapshots;
+  const deletedSnapshots = removedSnapshots.value;
   const newestSnapshotZxid = snapshots.filter((s) => s.zxid <= zxid).at(-1)?.zxid ?? -1n;
 
   const logNames = await attempt('list', logDir, () => fs.readdir(logDir));
   if (!logNames.ok) return logNames;
   const logs = filesWithPrefix(logNames.value, logPrefix);
-  // Newest first, so that a listing taken between two deletions never shows a
-  // hole (recovery would not see one anyway: the intent is finished first).
-  const deletedLogs: string[] = [];
-  for (const file of logs.filter((f) => f.zxid > zxid).reverse()) {
-    const removed = await removeIfPresent(fs, `${logDir}/${file.name}`);
-    if (!removed.ok) return removed;
-    deletedLogs.push(file.name);
-  }
+  const removedLogs = await removeNewestFirst(fs, logDir, logs.filter((f) => f.zxid > zxid));
+  if (!removedLogs.ok) return removedLogs;
+  const deletedLogs = removedLogs.value;
+  const boundary = await cutBoundaryLog(fs, logDir, logs.filter((f) => f.zxid <= zxid), zxid);
+  if (!boundary.ok) return boundary;
+  const { cut, lastRecordZxid } = boundary.value;
+  if (boundary.value.deleted !== undefined) deletedLogs.push(boundary.value.deleted);
 
-  // The newest file starting at or below zxid holds the boundary; older files
-  // hold only records below its first one.
-  const kept = logs.filter((f) => f.zxid <= zxid);
+  const synced = await syncDirectories(fs, [logDir, snapDir]);
+  if (!synced.ok) return synced;
+  // As recovery counts it: 0 for an empty history.
+  let lastLoggedZxid = lastRecordZxid > newestSnapshotZxid ? lastRecordZxid : newestSnapshotZxid;
+  if (lastLoggedZxid < 0n) lastLoggedZxid = 0n;
+  return ok({ lastLoggedZxid, newestSnapshotZxid, deletedSnapshots, deletedLogs, cut });
+}
+
+/**
+ * The log's side of a truncation once the later files are gone. The newest
+ * file starting at or below `zxid` holds the boundary: it is cut just after
+ * its last record at or below `zxid`, or deleted if it has no valid header.
+ * Older files hold only records below its first one; they are read, newest
+ * first, only while no kept record has been found, for the last zxid kept.
+ */
+async function cutBoundaryLog(
+  fs: FsLayer,
+  logDir: string,
+  kept: readonly NamedFile[],
+  zxid: bigint,
+): Promise<Result<{ readonly cut: RewriteOutcome['cut']; readonly deleted: string | undefined; readonly lastRecordZxid: bigint }, StorageError>> {
   let cut: RewriteOutcome['cut'];
+  let deleted: string | undefined;
   let lastRecordZxid = -1n;
   for (let i = kept.length - 1; i >= 0 && lastRecordZxid < 0n; i--) {
     const file = kept[i]!;
@@ -205,30 +218,27 @@ async function truncateAfter(dirs: RewriteDirs, zxid: bigint): Promise<Result<Re
       // only be here if something else wrote it): it holds no records.
       const removed = await removeIfPresent(fs, path);
       if (!removed.ok) return removed;
-      deletedLogs.push(file.name);
+      deleted = file.name;
     } else if (bytes.value.length > keptBytes) {
-      const truncated = await attempt('truncate', path, async () => {
-        await fs.truncate(path, keptBytes);
-        const handle = await fs.open(path, 'r');
-        try {
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-      });
+      const truncated = await truncateDurably(fs, path, keptBytes);
       if (!truncated.ok) return truncated;
       cut = { name: file.name, keptBytes };
     }
   }
+  return ok({ cut, deleted, lastRecordZxid });
+}
 
-  for (const dir of new Set([logDir, snapDir])) {
-    const synced = await attempt('fsync directory of', dir, () => fs.syncDirectory(dir));
-    if (!synced.ok) return synced;
-  }
-  // As recovery counts it: 0 for an empty history.
-  let lastLoggedZxid = lastRecordZxid > newestSnapshotZxid ? lastRecordZxid : newestSnapshotZxid;
-  if (lastLoggedZxid < 0n) lastLoggedZxid = 0n;
-  return ok({ lastLoggedZxid, newestSnapshotZxid, deletedSnapshots, deletedLogs, cut });
+/** ftruncate, then fsync: a cut file has no preallocated zeros left, which recovery reads as a clean end. */
+function truncateDurably(fs: FsLayer, path: string, bytes: number): Promise<Result<void, StorageError>> {
+  return attempt('truncate', path, async () => {
+    await fs.truncate(path, bytes);
+    const handle = await fs.open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  });
 }
 
 /** Puts the staged snapshot at `zxid` in place and deletes every other snapshot and every log file. */
@@ -249,25 +259,39 @@ async function installSnapshot(dirs: RewriteDirs, zxid: bigint): Promise<Result<
     return err({ kind: 'corrupt', path: `${snapDir}/${target}`, message: `installing snapshot ${hex(zxid)}: neither ${staged} nor ${target} exists in ${snapDir}` });
   }
 
-  const deletedSnapshots: string[] = [];
-  for (const file of filesWithPrefix(snapNames.value, snapshotPrefix).filter((s) => s.zxid !== zxid).reverse()) {
-    const removed = await removeIfPresent(fs, `${snapDir}/${file.name}`);
-    if (!removed.ok) return removed;
-    deletedSnapshots.push(file.name);
-  }
+  const deletedSnapshots = await removeNewestFirst(fs, snapDir, filesWithPrefix(snapNames.value, snapshotPrefix).filter((s) => s.zxid !== zxid));
+  if (!deletedSnapshots.ok) return deletedSnapshots;
   const logNames = await attempt('list', logDir, () => fs.readdir(logDir));
   if (!logNames.ok) return logNames;
-  const deletedLogs: string[] = [];
-  for (const file of filesWithPrefix(logNames.value, logPrefix).reverse()) {
-    const removed = await removeIfPresent(fs, `${logDir}/${file.name}`);
+  const deletedLogs = await removeNewestFirst(fs, logDir, filesWithPrefix(logNames.value, logPrefix));
+  if (!deletedLogs.ok) return deletedLogs;
+  const synced = await syncDirectories(fs, [logDir, snapDir]);
+  if (!synced.ok) return synced;
+  return ok({ lastLoggedZxid: zxid, newestSnapshotZxid: zxid, deletedSnapshots: deletedSnapshots.value, deletedLogs: deletedLogs.value, cut: undefined });
+}
+
+/**
+ * Deletes `files` (sorted by zxid) newest first, so that a listing taken
+ * between two deletions never shows a hole (recovery would not see one
+ * anyway: the intent is finished first); the names deleted.
+ */
+async function removeNewestFirst(fs: FsLayer, dir: string, files: readonly NamedFile[]): Promise<Result<string[], StorageError>> {
+  const deleted: string[] = [];
+  for (const file of [...files].reverse()) {
+    const removed = await removeIfPresent(fs, `${dir}/${file.name}`);
     if (!removed.ok) return removed;
-    deletedLogs.push(file.name);
+    deleted.push(file.name);
   }
-  for (const dir of new Set([logDir, snapDir])) {
+  return ok(deleted);
+}
+
+/** fsyncs each directory once (dataDir and dataLogDir may be the same), so that the deletions and renames in it are durable. */
+async function syncDirectories(fs: FsLayer, dirs: readonly string[]): Promise<Result<void, StorageError>> {
+  for (const dir of new Set(dirs)) {
     const synced = await attempt('fsync directory of', dir, () => fs.syncDirectory(dir));
     if (!synced.ok) return synced;
   }
-  return ok({ lastLoggedZxid: zxid, newestSnapshotZxid: zxid, deletedSnapshots, deletedLogs, cut: undefined });
+  return ok(undefined);
 }
 
 /** unlink(2) that counts a file already gone as deleted: a resumed rewrite repeats deletions. */
