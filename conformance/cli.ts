@@ -40,7 +40,7 @@ import { VALIDATE_RECORDING_USAGE, validateRecordingCommand } from './recordings
 import { PEER_BUGS, type PeerBug } from '../impl/quorum/peer/types.ts';
 import { zabAdapter } from './adapters/zab.ts';
 import { replayProcessesCli } from './replay/processes.ts';
-import { CI_PRESETS, runSuite, summarize, type SuiteResult } from './replay/suite.ts';
+import { CI_PRESETS, runSuite, summarize, type SuiteOptions, type SuiteResult } from './replay/suite.ts';
 import { explainRejection, recordSimulation, validateRecording } from './replay/record.ts';
 
 export interface Io {
@@ -209,7 +209,39 @@ const REPORTS_MAX = 5;
 function replay(args: string[], io: Io): number {
   // Against member processes: its own suite and options (conformance/replay/processes.ts), run as a child.
   if (args.includes('--processes')) return replayProcessesCli(args, io);
-  const { values } = parseArgs({
+  const values = parseReplayArgs(args);
+  const choices = replayChoices(values);
+  const startMs = performance.now();
+  let results: SuiteResult[];
+  try {
+    results = runSuite({
+      ...choices,
+      count: int(values.count, 'count', 100),
+      seed: int(values.seed, 'seed', 1),
+      depthMax: int(values.depth, 'depth', 60),
+      statesMax: int(values['states-max'], 'states-max', 20_000),
+      files: values.trace,
+      discoveryTimeout: values['strict-discovery'] !== true,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as Error).message.includes('not a conformance trace') || (error as Error).message.includes('not JSON')) {
+      io.err((error as Error).message);
+      return 2;
+    }
+    throw error;
+  }
+  const elapsedMs = Math.round(performance.now() - startMs);
+  const allowKnown = values['allow-known'] === true;
+  const failed = results.filter((r) => r.verdict.verdict !== 'conforms' && !(allowKnown && r.verdict.verdict !== 'invalid' && r.verdict.known !== undefined));
+  reportReplaySummary(results, choices.bugs, elapsedMs, io);
+  reportDivergences(results, allowKnown, io);
+  if (values.json === true) io.out(JSON.stringify(results.map((r) => ({ source: r.source, name: r.name, verdict: r.verdict.verdict, ...('step' in r.verdict ? { step: r.verdict.step } : {}), ...('known' in r.verdict ? { known: r.verdict.known } : {}) }))));
+  io.out(failed.length === 0 ? 'every trace conforms' : `${failed.length} of ${results.length} traces diverge`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+function parseReplayArgs(args: string[]) {
+  return parseArgs({
     args,
     allowPositionals: false,
     options: {
@@ -228,7 +260,11 @@ function replay(args: string[], io: Io): number {
       'strict-discovery': { type: 'boolean' },
       json: { type: 'boolean' },
     },
-  });
+  }).values;
+}
+
+/** The bugs, sources, presets and judge `replay` was asked for; a UsageError names one that does not exist. */
+function replayChoices(values: ReturnType<typeof parseReplayArgs>): Pick<SuiteOptions, 'sources' | 'presets' | 'bugs' | 'judge'> {
   const bugs = parseBugs(values.bugs);
   const sources = (values.sources ?? REPLAY_SOURCES.join(',')).split(',').filter((x) => x !== '');
   for (const source of sources) if (!(REPLAY_SOURCES as readonly string[]).includes(source)) throw new UsageError(`--sources: unknown source ${source} (have: ${REPLAY_SOURCES.join(', ')})`);
@@ -236,31 +272,11 @@ function replay(args: string[], io: Io): number {
   for (const p of presets) if (!zabAdapter.spec.presets.some((q) => q.name === p)) throw new UsageError(`zab has no preset ${p}`);
   const judge = values.judge ?? 'trace';
   if (judge !== 'trace' && judge !== 'correct-spec') throw new UsageError(`--judge must be trace or correct-spec, got ${judge}`);
-  const startMs = performance.now();
-  let results: SuiteResult[];
-  try {
-    results = runSuite({
-      sources: sources as (typeof REPLAY_SOURCES)[number][],
-      presets,
-      count: int(values.count, 'count', 100),
-      seed: int(values.seed, 'seed', 1),
-      depthMax: int(values.depth, 'depth', 60),
-      statesMax: int(values['states-max'], 'states-max', 20_000),
-      bugs,
-      files: values.trace,
-      judge,
-      discoveryTimeout: values['strict-discovery'] !== true,
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as Error).message.includes('not a conformance trace') || (error as Error).message.includes('not JSON')) {
-      io.err((error as Error).message);
-      return 2;
-    }
-    throw error;
-  }
-  const elapsedMs = Math.round(performance.now() - startMs);
-  const allowKnown = values['allow-known'] === true;
-  const failed = results.filter((r) => r.verdict.verdict !== 'conforms' && !(allowKnown && r.verdict.verdict !== 'invalid' && r.verdict.known !== undefined));
+  return { sources: sources as (typeof REPLAY_SOURCES)[number][], presets, bugs, judge };
+}
+
+/** The verdicts per source, the abstracted steps by kind, and where the correct spec left a scenario's schedule. */
+function reportReplaySummary(results: readonly SuiteResult[], bugs: ReadonlySet<PeerBug>, elapsedMs: number, io: Io): void {
   const abstractedSteps = results.reduce((sum, r) => (r.verdict.verdict === 'conforms' ? sum + Object.values(r.verdict.abstracted).reduce((a, b) => a + b, 0) : sum), 0);
   const withAbstraction = results.filter((r) => r.verdict.verdict === 'conforms' && Object.keys(r.verdict.abstracted).length > 0).length;
   io.out(`replayed ${results.length} traces against impl/quorum/peer${bugs.size > 0 ? ` built with ${[...bugs].join(', ')}` : ''} in ${elapsedMs} ms`);
@@ -275,7 +291,10 @@ function replay(args: string[], io: Io): number {
     const v = r.verdict as Extract<typeof r.verdict, { verdict: 'conforms' }>;
     io.out(`  ${r.name}: the correct spec leaves the schedule at step ${v.scheduleLeftSpecAt!.step} (${v.scheduleLeftSpecAt!.action}); replayed up to there`);
   }
-  // Every new divergence in full (up to REPORTS_MAX, then one line each); one full report per known difference, then a count.
+}
+
+/** Every new divergence in full (up to REPORTS_MAX, then one line each); one full report per known difference, then a count. */
+function reportDivergences(results: readonly SuiteResult[], allowKnown: boolean, io: Io): void {
   let shown = 0;
   const knownCounts = new Map<string, number>();
   for (const r of results) {
@@ -295,9 +314,6 @@ function replay(args: string[], io: Io): number {
     else io.out(`${r.name}: ${v.verdict} at step ${v.step} (${v.action}); reproduce: ${r.reproduce}`);
   }
   for (const [known, count] of knownCounts) io.out(`known difference ${known}: ${count} traces${allowKnown ? ' (allowed by --allow-known)' : ''}; --json lists them`);
-  if (values.json === true) io.out(JSON.stringify(results.map((r) => ({ source: r.source, name: r.name, verdict: r.verdict.verdict, ...('step' in r.verdict ? { step: r.verdict.step } : {}), ...('known' in r.verdict ? { known: r.verdict.known } : {}) }))));
-  io.out(failed.length === 0 ? 'every trace conforms' : `${failed.length} of ${results.length} traces diverge`);
-  return failed.length === 0 ? 0 : 1;
 }
 
 function parseBugs(value: string | undefined): Set<PeerBug> {

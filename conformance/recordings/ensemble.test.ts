@@ -16,7 +16,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Ensemble } from '../../impl/ensemble/cluster.ts';
 import { ACTION_TAKEN, canonical, NODES, type ItfValue, type Trace } from '../trace.ts';
-import { mergeMembers, normalizeMembers, readMemberFiles, validateMembers, type MemberLine, type Members } from './ensemble.ts';
+import { validateMembers } from './ensemble.ts';
+import { readMemberFiles, type MemberLine, type Members } from './member-files.ts';
+import { mergeMembers } from './merge.ts';
+import { normalizeMembers } from './normalize.ts';
 
 // node-zookeeper-client has no type declarations: the few calls used here are typed below.
 const zookeeper = createRequire(import.meta.url)('node-zookeeper-client') as {

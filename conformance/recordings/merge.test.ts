@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateRecordingCommand } from './command.ts';
-import { coalesceNewLeader, joinSyncBursts, mergeMembers, normalizeGroupCommits, readMemberFiles, syncsLostWithKill, validateRecordingDir, type MemberLine, type MemberPeer } from './ensemble.ts';
+import { validateRecordingDir } from './ensemble.ts';
+import { readMemberFiles, type MemberLine, type MemberPeer } from './member-files.ts';
+import { mergeMembers } from './merge.ts';
+import { coalesceNewLeader, joinSyncBursts, normalizeGroupCommits, syncsLostWithKill } from './normalize.ts';
 
 const dirs: string[] = [];
 afterEach(() => {

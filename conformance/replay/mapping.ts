@@ -3,7 +3,7 @@
 // `peerZxid` maps them explicitly. A spec txn's value (its client request
 // number) travels as the 4 big-endian bytes of the PeerTxn's data, so the two
 // sides' messages can be compared exactly (`peerMessageKey`, `specMessageKey`;
-// conformance/replay/processes.ts compares a member's messages the same way).
+// conformance/replay/process-world.ts compares a member's messages the same way).
 // The world the core runs in is impl/quorum/peer/world.ts; `projectWorld`
 // writes its projections as the trace does.
 

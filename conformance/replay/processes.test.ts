@@ -12,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { liveMemberPids } from '../../impl/ensemble/control/controlled-ensemble.ts';
 import type { PeerBug } from '../../impl/quorum/peer/types.ts';
 import { parseTrace, type NodeProjection, type Trace } from '../trace.ts';
-import { historyDifference, PROCESS_PRESETS, processSuiteTraces, replayTraceInProcesses, valueOfTxnBytes, valueTxnBytes, type ProcessReplayVerdict } from './processes.ts';
+import { historyDifference, replayTraceInProcesses, type ProcessReplayVerdict } from './process-replay.ts';
+import { valueOfTxnBytes, valueTxnBytes } from './process-world.ts';
+import { PROCESS_PRESETS, processSuiteTraces } from './processes.ts';
 import { scenarioFile } from './suite.ts';
 
 function scenario(mutant: string): Trace {

@@ -235,25 +235,12 @@ const fail = (kind: DivergenceKind, detail: string): never => {
 
 /** Carries out one spec action in the world; returns the abstraction's kind when the core does not take it. */
 function perform(world: MemoryWorld, before: ZabCluster, action: ZabAction, after: ZabCluster): string | undefined {
-  const slotOf = (id: number) => world.servers[id]!.slot;
-  // (A core that goes back to LOOKING leaves its slot at once: MemoryWorld.apply ends the run.)
-  const needLooking = (id: number, why: string) => {
-    const slot = slotOf(id);
-    if (slot.status !== 'looking') fail('missing-action', `${why}: server ${id} is ${slot.status === 'core' ? slot.peer.role : slot.status}, not LOOKING`);
-  };
   switch (action.type) {
-    case 'ElectLeader': {
-      for (const m of action.quorum) needLooking(m, `ElectLeader(s${action.leader})`);
-      world.startLeading(action.leader);
-      for (const m of action.quorum) {
-        if (m === action.leader) continue;
-        world.startFollowing(m, action.leader);
-        world.apply(m, { type: 'ConnectToLeader' });
-      }
+    case 'ElectLeader':
+      electLeader(world, action);
       return undefined;
-    }
     case 'FollowLeader': {
-      needLooking(action.server, `FollowLeader(s${action.server}, s${action.leader})`);
+      needLooking(world, action.server, `FollowLeader(s${action.server}, s${action.leader})`);
       const leader = world.peer(action.leader);
       if (leader?.role !== 'LEADING') fail('missing-action', `FollowLeader: server ${action.leader} does not lead in the core`);
       world.startFollowing(action.server, action.leader);
@@ -309,19 +296,40 @@ function perform(world: MemoryWorld, before: ZabCluster, action: ZabAction, afte
     case 'FLENotmsgTimeout':
     case 'FLEWaitNewNotmsg':
     case 'DropNotification':
-      // The election runs in the spec only; a server it decides starts its core in the decided role.
-      after.servers.forEach((server, id) => {
-        const b = before.servers[id]!.node;
-        const a = server.node;
-        if (b === null || a === null || b.state !== 'LOOKING' || a.state === 'LOOKING') return;
-        needLooking(id, `${action.type} decided the election`);
-        if (a.state === 'LEADING') world.startLeading(id);
-        else world.startFollowing(id, a.vote.leader);
-      });
+      startElectedCores(world, before, after, action.type);
       return `${action.type} (Fast Leader Election)`;
     default:
       return assertNever(action, 'ZAB action');
   }
+}
+
+/** A role's core starts only on a LOOKING server. (A core that goes back to LOOKING leaves its slot at once: MemoryWorld.apply ends the run.) */
+function needLooking(world: MemoryWorld, id: number, why: string): void {
+  const slot = world.servers[id]!.slot;
+  if (slot.status !== 'looking') fail('missing-action', `${why}: server ${id} is ${slot.status === 'core' ? slot.peer.role : slot.status}, not LOOKING`);
+}
+
+/** ElectLeader (the oracle election): the leader's core starts LEADING, each other member of the quorum's FOLLOWING and connects. */
+function electLeader(world: MemoryWorld, action: Extract<ZabAction, { type: 'ElectLeader' }>): void {
+  for (const m of action.quorum) needLooking(world, m, `ElectLeader(s${action.leader})`);
+  world.startLeading(action.leader);
+  for (const m of action.quorum) {
+    if (m === action.leader) continue;
+    world.startFollowing(m, action.leader);
+    world.apply(m, { type: 'ConnectToLeader' });
+  }
+}
+
+/** The election runs in the spec only; a server a Fast Leader Election step decided starts its core in the decided role. */
+function startElectedCores(world: MemoryWorld, before: ZabCluster, after: ZabCluster, step: string): void {
+  after.servers.forEach((server, id) => {
+    const b = before.servers[id]!.node;
+    const a = server.node;
+    if (b === null || a === null || b.state !== 'LOOKING' || a.state === 'LOOKING') return;
+    needLooking(world, id, `${step} decided the election`);
+    if (a.state === 'LEADING') world.startLeading(id);
+    else world.startFollowing(id, a.vote.leader);
+  });
 }
 
 /**

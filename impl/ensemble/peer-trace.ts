@@ -20,7 +20,7 @@
 // crashed member is a prefix of what it did that explains every message the
 // others received from it; what the restarted member finds on its disk beyond
 // its last LogSynced line is the merge's to account for
-// (conformance/recordings/ensemble.ts). Off (the default) it costs one branch
+// (conformance/recordings/normalize.ts). Off (the default) it costs one branch
 // per step and per flush.
 
 import { mkdirSync, openSync, writeSync } from 'node:fs';
