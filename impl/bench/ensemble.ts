@@ -37,7 +37,8 @@ import { closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, 
 import { join } from 'node:path';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Ensemble, haveApacheZooKeeper, type ServerKind } from '../ensemble/cluster.ts';
+import { Ensemble, type ServerKind } from '../ensemble/cluster.ts';
+import { apacheZooKeeperMissing, haveApacheZooKeeper, java } from '../testing/apache-zookeeper.ts';
 import { runLoad, type LoadResult, type Workload } from './load.ts';
 import { basicWorkloads, createPool, poolSize } from './workloads.ts';
 
@@ -277,7 +278,7 @@ function fsyncProbe(count = 100): { p50Ms: number; p90Ms: number } {
 
 function javaVersion(): string {
   try {
-    return execFileSync('/bin/sh', ['-c', '/usr/bin/java -version 2>&1'], { encoding: 'utf8' }).split('\n')[0] ?? 'unknown';
+    return execFileSync('/bin/sh', ['-c', `${java} -version 2>&1`], { encoding: 'utf8' }).split('\n')[0] ?? 'unknown';
   } catch {
     return 'not installed';
   }
@@ -455,7 +456,7 @@ async function main(): Promise<number> {
   const options = parsed;
   const kinds: ServerKind[] = options.only !== undefined ? [options.only] : haveApacheZooKeeper() ? ['ours', 'zookeeper'] : ['ours'];
   if (options.only === 'zookeeper' && !haveApacheZooKeeper()) {
-    process.stderr.write('Apache ZooKeeper not found (/usr/share/java/zookeeper.jar, /usr/bin/java)\n');
+    process.stderr.write(`${apacheZooKeeperMissing}\n`);
     return 2;
   }
   if (options.only === undefined && !kinds.includes('zookeeper')) process.stderr.write('Apache ZooKeeper not found: measuring ours only\n');

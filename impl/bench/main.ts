@@ -20,8 +20,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { apacheZooKeeperMissing, haveApacheZooKeeper, java } from '../testing/apache-zookeeper.ts';
 import { runLoad, type LoadResult, type LoadShape } from './load.ts';
-import { haveZooKeeper, startServerUnderTest, type RunningServer, type ServerKind } from './servers.ts';
+import { startServerUnderTest, type RunningServer, type ServerKind } from './servers.ts';
 import { basicWorkloads, createMany, createPool, mixWorkload, payload100, poolSize, type NamedWorkload } from './workloads.ts';
 
 type Options = { seconds: number; znodes: number; record: boolean };
@@ -77,7 +78,7 @@ async function memoryPerZnode(kind: ServerKind, znodes: number): Promise<{ basel
 function machine(): { cpu: string; cores: number; memoryGiB: number; node: string; java: string } {
   let javaVersion = 'not installed';
   try {
-    javaVersion = execFileSync('/usr/bin/java', ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0] ?? '';
+    javaVersion = execFileSync(java, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0] ?? '';
   } catch (error) {
     // java -version prints to stderr; execFileSync puts it on the error when the exit code is 0 but stdout is empty.
     const stderr = (error as { stderr?: string }).stderr;
@@ -218,8 +219,8 @@ async function main(): Promise<number> {
     return 2;
   }
   const options = parsed;
-  const withZooKeeper = haveZooKeeper();
-  if (!withZooKeeper) process.stderr.write('Apache ZooKeeper not found (/usr/share/java/zookeeper.jar, /usr/bin/java): measuring ours only\n');
+  const withZooKeeper = haveApacheZooKeeper();
+  if (!withZooKeeper) process.stderr.write(`${apacheZooKeeperMissing}: measuring ours only\n`);
   const loadBefore = loadavg();
   const startedAt = new Date();
   const measured = await measure(withZooKeeper, options.seconds * 1000);

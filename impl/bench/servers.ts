@@ -6,15 +6,14 @@
 // Both logs go to files in the dataDir, not to the generator's terminal.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { java, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 
-export const zookeeperJar = '/usr/share/java/zookeeper.jar';
-export const java = '/usr/bin/java';
 const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export type ServerKind = 'ours' | 'zookeeper';
@@ -30,7 +29,6 @@ export type RunningServer = {
   stop(): Promise<void>;
 };
 
-export const haveZooKeeper = () => existsSync(zookeeperJar) && existsSync(java);
 
 /**
  * Waits until `srvr` reports a mode. Not `ruok`: ZooKeeper answers imok as soon

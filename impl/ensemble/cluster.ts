@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../lib/assert.ts';
+import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { ChildPids } from '../testing/processes.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
@@ -35,12 +36,7 @@ import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testi
 export type ServerKind = 'ours' | 'zookeeper';
 export type Mode = 'leader' | 'follower' | 'observer' | 'standalone';
 
-export const zookeeperJar = '/usr/share/java/zookeeper.jar';
-export const java = '/usr/bin/java';
 export { zkCli } from '../testing/zkcli.ts';
-/** An SLF4J binding and log4j for ZooKeeper's log (Debian's zookeeper.jar lists neither in its Class-Path). */
-const log4jJars = ['/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
-export const haveApacheZooKeeper = () => existsSync(zookeeperJar) && existsSync(java);
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -271,7 +267,7 @@ export class Ensemble {
   static async start(options: EnsembleOptions): Promise<Ensemble> {
     const observers = options.observers ?? 0;
     assert(Number.isInteger(options.size) && options.size >= 1, `an ensemble has at least one voting member, got ${options.size}`);
-    assert(options.kind !== 'zookeeper' || haveApacheZooKeeper(), `Apache ZooKeeper not found (${zookeeperJar}, ${java})`);
+    assert(options.kind !== 'zookeeper' || haveApacheZooKeeper(), apacheZooKeeperMissing);
     const count = options.size + observers;
     const ownsBaseDir = options.baseDir === undefined;
     const baseDir = options.baseDir ?? mkdtempSync(join(tmpdir(), `zk-ensemble-${options.kind}-`));

@@ -17,7 +17,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Ensemble, haveApacheZooKeeper, type ServerKind } from './cluster.ts';
+import { apacheZooKeeperMissing, haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
+import { Ensemble, type ServerKind } from './cluster.ts';
 
 const usage = 'usage: npm run ensemble -- N [--dir PATH] [--tick MS] [--kind ours|zookeeper] [--proxies]';
 
@@ -67,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   if (parsed.kind === 'zookeeper' && !haveApacheZooKeeper()) {
-    process.stderr.write('Apache ZooKeeper is not installed (/usr/share/java/zookeeper.jar, /usr/bin/java)\n');
+    process.stderr.write(`${apacheZooKeeperMissing}\n`);
     return 2;
   }
   const baseDir = parsed.dir ?? mkdtempSync(join(tmpdir(), `zk-ensemble-${parsed.kind}-`));

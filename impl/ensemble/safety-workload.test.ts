@@ -10,7 +10,8 @@ import { OpCode } from '../protocol/constants.ts';
 import { encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { WireSession, requests } from '../testing/wire-client.ts';
-import { Ensemble, haveApacheZooKeeper } from './cluster.ts';
+import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
+import { Ensemble } from './cluster.ts';
 import { SafetyWorkload } from './safety-workload.ts';
 import { seededRandom } from '../../lib/random.ts';
 

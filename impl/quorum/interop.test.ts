@@ -14,11 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ElectionRunner, type ElectionOutcome, type EnsembleMember } from './election-runner.ts';
+import { java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 
-const zookeeperJar = '/usr/share/java/zookeeper.jar';
-const classpath = [zookeeperJar, '/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
-const javaFound = existsSync('/usr/bin/java') && classpath.every((jar) => existsSync(jar));
+const classpath = [zookeeperJar, ...log4jJars];
+const javaFound = existsSync(java) && classpath.every((jar) => existsSync(jar));
 const host = '127.0.0.1';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -63,7 +63,7 @@ function startZooKeeper(sid: number, members: readonly (EnsembleMember & { clien
     'log4j.rootLogger=INFO, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\nlog4j.appender.C.layout.ConversionPattern=%-5p %c{1} - %m%n\n',
   );
   const child = spawn(
-    '/usr/bin/java',
+    java,
     ['-Xmx128m', '-cp', classpath.join(':'), `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Dzookeeper.log.dir=${dir}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(dir, 'zoo.cfg')],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

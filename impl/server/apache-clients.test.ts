@@ -6,10 +6,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliMt, zkCli } from '../testing/apache-zookeeper.ts';
 import { startServer, type ZooKeeperServer } from './server.ts';
 
-const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
-const cliMt = '/usr/lib/zookeeper/bin/cli_mt';
 
 /** Runs a client with `lines` on stdin (one every `gapMs`) and returns stdout+stderr; killed after `timeoutMs`. */
 function runClient(command: string, args: string[], lines: string[], gapMs: number, timeoutMs: number): Promise<string> {

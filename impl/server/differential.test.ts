@@ -6,7 +6,7 @@
 // the "a client cannot tell them apart" property checked at the wire.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +17,10 @@ import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient, type Received } from './raw-client.ts';
 import { startServer, type ZooKeeperServer } from './server.ts';
+import { haveApacheZooKeeper, java, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 
-const zookeeperJar = '/usr/share/java/zookeeper.jar';
-const java = '/usr/bin/java';
-const haveApacheZooKeeper = existsSync(zookeeperJar) && existsSync(java);
+const haveZooKeeperHere = haveApacheZooKeeper();
 
 async function waitForPort(port: number, deadlineMs: number): Promise<void> {
   while (Date.now() < deadlineMs) {
@@ -251,7 +250,7 @@ async function stopPair(pair: Pair | undefined): Promise<void> {
   rmSync(pair.dataDir, { recursive: true, force: true });
 }
 
-describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our server give the same answers', () => {
+describe.runIf(haveZooKeeperHere)('differential: Apache ZooKeeper 3.8 and our server give the same answers', () => {
   let pair: Pair | undefined;
   let apachePort = 0;
   let ours: ZooKeeperServer;
@@ -463,7 +462,7 @@ describe.runIf(haveApacheZooKeeper)('differential: Apache ZooKeeper 3.8 and our 
   }, 120_000);
 });
 
-describe.runIf(haveApacheZooKeeper)('differential with zookeeper.extendedTypesEnabled=true: TTL nodes', () => {
+describe.runIf(haveZooKeeperHere)('differential with zookeeper.extendedTypesEnabled=true: TTL nodes', () => {
   let pair: Pair | undefined;
   beforeAll(async () => {
     pair = await startPair(['-Dzookeeper.extendedTypesEnabled=true'], true);

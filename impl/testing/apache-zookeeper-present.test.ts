@@ -7,15 +7,11 @@
 
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { cliMt, java, zkCli, zookeeperJar } from './apache-zookeeper.ts';
 
 const required = process.env.ZK_APACHE_REQUIRED === '1';
 
-const artefacts = [
-  '/usr/share/zookeeper/bin/zkCli.sh',
-  '/usr/lib/zookeeper/bin/cli_mt',
-  '/usr/share/java/zookeeper.jar',
-  '/usr/bin/java',
-];
+const artefacts = [zkCli, cliMt, zookeeperJar, java];
 
 describe('Apache ZooKeeper 3.8 for compatibility tests', () => {
   it(required ? 'is installed (required in CI)' : 'is reported (optional outside CI)', () => {

@@ -3,8 +3,9 @@
 // the process SIGKILLed by PID if it outlives its time.
 
 import { spawn } from 'node:child_process';
+import { zkCli } from './apache-zookeeper.ts';
 
-export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
+export { zkCli };
 
 /** Runs zkCli.sh against `server` (host:port) with `commands` on stdin; resolves with stdout+stderr. */
 export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000): Promise<string> {

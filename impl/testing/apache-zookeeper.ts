@@ -1,0 +1,22 @@
+// Where Debian's Apache ZooKeeper 3.8 lives (`apt-get install zookeeper
+// zookeeper-bin`), in one place for the tests, the harnesses and the
+// benchmarks that run it beside ours: the server's jar and the JVM, the
+// logging jars its Class-Path leaves out, and the client tools.
+// apache-zookeeper-present.test.ts fails CI when any of them is missing.
+
+import { existsSync } from 'node:fs';
+
+export const zookeeperJar = '/usr/share/java/zookeeper.jar';
+export const java = '/usr/bin/java';
+/** An SLF4J binding and log4j for ZooKeeper's log (Debian's zookeeper.jar lists neither in its Class-Path). */
+export const log4jJars: readonly string[] = ['/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
+export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
+export const cliMt = '/usr/lib/zookeeper/bin/cli_mt';
+
+/** Whether a ZooKeeper server can be started here (the jar and the JVM). */
+export function haveApacheZooKeeper(): boolean {
+  return existsSync(zookeeperJar) && existsSync(java);
+}
+
+/** What an operator is told when it cannot: the paths looked for. */
+export const apacheZooKeeperMissing = `Apache ZooKeeper not found (${zookeeperJar}, ${java})`;
