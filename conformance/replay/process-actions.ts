@@ -23,24 +23,12 @@ import type { ZabCluster } from '../../spec/zab/world.ts';
 import { canonical } from '../trace.ts';
 import { peerZxid } from './mapping.ts';
 import { type Observation, type ProcessWorld, waitFor } from './process-world.ts';
-import type { DivergenceKind } from './replay.ts';
-
-/** The members cannot take the step as the spec does (thrown by perform, reported with the step). */
-export class Divergence {
-  constructor(
-    readonly kind: DivergenceKind,
-    readonly detail: string,
-  ) {}
-}
+import { fail } from './replay.ts';
 
 /** The trace asks for what the harness does not replay (thrown by perform; the trace is `invalid`). */
 export class Unsupported {
   constructor(readonly reason: string) {}
 }
-
-const fail = (kind: DivergenceKind, detail: string): never => {
-  throw new Divergence(kind, detail);
-};
 
 type ActionOf<T extends ZabAction['type']> = Extract<ZabAction, { type: T }>;
 

@@ -26,9 +26,9 @@ import type { ControlExtra } from '../../impl/ensemble/control/projection.ts';
 import { projectZab } from '../adapters/zab.ts';
 import { ACTION_TAKEN, canonical, NODES, type ItfValue, type NodeProjection, type Trace } from '../trace.ts';
 import { peerZxid } from './mapping.ts';
-import { Divergence, perform, Unsupported } from './process-actions.ts';
+import { perform, Unsupported } from './process-actions.ts';
 import { type Observation, ProcessWorld, seedDisks, sleep, specKey, valueOfTxnBytes } from './process-world.ts';
-import { discoveryLeadersGivingUp, divergence, knownDifference, type DivergenceKind, type Judge, type ReplayVerdict } from './replay.ts';
+import { discoveryLeadersGivingUp, Divergence, divergence, knownDifference, type DivergenceKind, type Judge, type ReplayVerdict } from './replay.ts';
 
 export interface ProcessReplayOptions {
   readonly bugs?: ReadonlySet<PeerBug>;

@@ -7,16 +7,15 @@
 // it alone.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PEER_BUGS, type PeerBug } from '../../impl/quorum/peer/types.ts';
 import { zabAdapter } from '../adapters/zab.ts';
 import { generateCoverage, randomWalks } from '../generate.ts';
-import { parseTrace, type Trace } from '../trace.ts';
+import type { Trace } from '../trace.ts';
 import { type ProcessReplayVerdict, replayTraceInProcesses } from './process-replay.ts';
 import type { Judge } from './replay.ts';
-import { scenarioFile } from './suite.ts';
+import { readTraceFile, scenarioFile } from './suite.ts';
 
 /** Presets whose traces use the oracle election (ci-fle's use Fast Leader Election, which is not replayed here). */
 export const PROCESS_PRESETS = ['ci', 'ci-all-faults', 'ci-observer'] as const;
@@ -46,12 +45,6 @@ export interface ProcessSuiteResult {
   readonly name: string;
   readonly verdict: ProcessReplayVerdict;
   readonly reproduce: string;
-}
-
-function readTraceFile(path: string): Trace {
-  const parsed = parseTrace(readFileSync(path, 'utf8'));
-  if (!parsed.ok) throw new Error(`${path}: ${parsed.error}`);
-  return parsed.trace;
 }
 
 /** The traces a process suite replays, each with its judge and the command that reproduces it alone. */

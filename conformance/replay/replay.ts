@@ -154,7 +154,8 @@ const coreLeadsInDiscovery = (world: MemoryWorld) => (id: number) => {
   return p?.role === 'LEADING' && p.phase === 'DISCOVERY';
 };
 
-class Divergence {
+/** The implementation cannot take the step as the spec does (thrown by a replay's perform, reported with the step). */
+export class Divergence {
   constructor(
     readonly kind: DivergenceKind,
     readonly detail: string,
@@ -229,7 +230,8 @@ function serverFromSpec(s: ZabCluster['servers'][number]): WorldServer {
   };
 }
 
-const fail = (kind: DivergenceKind, detail: string): never => {
+/** Ends a replay's step with a Divergence of this kind. */
+export const fail = (kind: DivergenceKind, detail: string): never => {
   throw new Divergence(kind, detail);
 };
 

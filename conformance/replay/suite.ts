@@ -46,7 +46,8 @@ export interface SuiteResult {
 
 const SCENARIOS = new URL('../scenarios/zab/', import.meta.url);
 
-function readTrace(path: string): Trace {
+/** A trace file, parsed and validated (trace.ts); an unreadable one is an error naming the file. */
+export function readTraceFile(path: string): Trace {
   const parsed = parseTrace(readFileSync(path, 'utf8'));
   if (!parsed.ok) throw new Error(`${path}: ${parsed.error}`);
   return parsed.trace;
@@ -86,13 +87,13 @@ export function collectSuite(options: SuiteOptions): SuiteTrace[] {
   };
   if (options.files !== undefined) {
     const judge = options.judge ?? 'trace';
-    for (const file of options.files) run('files', file, readTrace(file), judge, `npm run conformance -- replay --trace ${file} --judge ${judge}${bugFlag}`);
+    for (const file of options.files) run('files', file, readTraceFile(file), judge, `npm run conformance -- replay --trace ${file} --judge ${judge}${bugFlag}`);
     return results;
   }
   if (options.sources.includes('scenarios')) {
     for (const mutant of zabAdapter.spec.mutants.map((m) => m.name)) {
       const file = `conformance/scenarios/zab/${mutant}.json`;
-      run('scenarios', mutant, readTrace(scenarioFile(mutant)), 'correct-spec', `npm run conformance -- replay --trace ${file} --judge correct-spec${bugFlag}`);
+      run('scenarios', mutant, readTraceFile(scenarioFile(mutant)), 'correct-spec', `npm run conformance -- replay --trace ${file} --judge correct-spec${bugFlag}`);
     }
   }
   for (const preset of options.presets) {
