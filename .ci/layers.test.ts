@@ -125,15 +125,16 @@ function layerViolations(imports: ReadonlyMap<string, readonly string[]>): strin
   return violations;
 }
 
-/** Whether git tracks anything under a top folder (a scratch folder such as traces/ is not part of the layout). */
-function tracked(folder: string): boolean {
-  return readdirSync(join(root, folder)).length > 0 && !ignoredFolders.includes(folder);
-}
-/** Folders the tools write into and .gitignore leaves out. */
+/** Folders .gitignore leaves out (node_modules, coverage, scratch output such as traces/): not part of the layout. */
 const ignoredFolders = readFileSync(join(root, '.gitignore'), 'utf8')
   .split('\n')
   .map((line) => line.trim().replace(/^\//, '').replace(/\/$/, ''))
   .filter((line) => line !== '' && !line.startsWith('#'));
+
+/** A top folder git would hold: not ignored, not .git, not empty. */
+function inLayout(folder: string): boolean {
+  return folder !== '.git' && !ignoredFolders.includes(folder) && readdirSync(join(root, folder)).length > 0;
+}
 
 /** The folders in the first column of the Markdown table headed `| folder |` (`lib/` or [`lib/`](...)), sorted. */
 function tableFolders(markdown: string): string[] {
@@ -178,7 +179,7 @@ describe('the layers', () => {
   it("the README's table and docs/architecture.md's name exactly the top folders", () => {
     // A newcomer reads the layout from these two tables; a folder added or gone must show in both.
     const folders = readdirSync(root, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && !['node_modules', '.git'].includes(entry.name) && tracked(entry.name))
+      .filter((entry) => entry.isDirectory() && inLayout(entry.name))
       .map((entry) => `${entry.name}/`)
       .sort();
     expect(folders).toEqual([...topFolders.map((folder) => `${folder}/`), 'docs/'].sort());

@@ -8,7 +8,7 @@
 //    path to the first state where it holds; one more step takes the action.
 //    A greedy set cover (longest path first, kept only when it adds a key)
 //    then picks the traces.
-// 2. Seeded random walks (model-check/random.ts), the seed in each trace's meta.
+// 2. Seeded random walks (lib/random.ts), the seed in each trace's meta.
 // 3. Named scenarios: each known-bug mutant's counterexample (BFS: shortest),
 //    written under scenarios/<spec>/<mutant>.json.
 

@@ -59,7 +59,7 @@ export const traceMeta = z
     bounds: z.record(z.string(), z.union([z.number().int(), z.boolean()])),
     /** The known-bug mutant the spec ran, or null for the correct protocol. */
     mutant: z.string().min(1).nullable(),
-    /** The PRNG seed of a random walk (model-check/random.ts), or null. */
+    /** The PRNG seed of a random walk (lib/random.ts), or null. */
     seed: z.number().int().nullable(),
     description: z.string().optional(),
   })
