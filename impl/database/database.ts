@@ -138,6 +138,7 @@ export class Database {
 
   /** Logs `txns` (in zxid order, above every txn logged before); resolves ok once all of them are durable. */
   async append(txns: readonly LoggedTxn[]): Promise<Result<void, TxnLogError>> {
+    if (txns.length === 0) return ok(undefined);
     const startedAtMs = performance.now();
     const results = await Promise.all(txns.map((txn) => this.storage.append(txn.zxid, txn.data)));
     for (let i = 0; i < results.length; i++) {

@@ -17,7 +17,7 @@ export interface ConnectionSink {
 }
 
 /** 'revalidating': a learner waits for the leader's word on the session and holds the frames that arrive meanwhile. */
-export type ConnectionState = 'handshake' | 'revalidating' | 'open' | 'closed';
+type ConnectionState = 'handshake' | 'revalidating' | 'open' | 'closed';
 
 /**
  * One entry of an output FIFO. `batch` is the persist batch it waits for (0:

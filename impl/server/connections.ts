@@ -46,11 +46,6 @@ export class Connections {
     return connectionId === undefined ? undefined : this.byId.get(connectionId);
   }
 
-  /** The id of the connection the session is attached to, if any. */
-  idOfSession(sessionId: bigint): number | undefined {
-    return this.bySession.get(sessionId);
-  }
-
   attach(connection: Connection, sessionId: bigint, timeoutMs: number): void {
     connection.sessionId = sessionId;
     connection.sessionTimeoutMs = timeoutMs;

@@ -35,7 +35,7 @@ import { SessionTouches } from './session-tracker.ts';
 import type { WritePath } from './write-path.ts';
 import { writeResponse } from './writes.ts';
 
-export type LearnerReplication = Extract<Replication, { readonly role: 'learner' }>;
+type LearnerReplication = Extract<Replication, { readonly role: 'learner' }>;
 
 /** A forwarded-request list compacts once its consumed prefix passes this many entries and is most of it. */
 const consumedForwardedMax = 1024;
@@ -257,8 +257,7 @@ export class ForwardingWritePath implements WritePath {
 
   /** A session with a client here, tracked for touches and stats (never expired here). */
   private trackLocally(sessionId: bigint, timeoutMs: number): void {
-    if (this.parts.tracker.get(sessionId) === undefined) this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
-    else this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
+    this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.now());
     this.touches.touch(sessionId, timeoutMs);
   }
 }

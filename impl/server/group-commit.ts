@@ -16,18 +16,17 @@
 
 import { assert } from '../../lib/assert.ts';
 import type { Txn } from '../tree/txn.ts';
+import type { Persist } from './options.ts';
 import type { OutputQueues } from './output-queues.ts';
 import type { ReleaseOrder } from './release-order.ts';
 import type { ServerCounters } from './stats.ts';
 
-export type Persist = (txns: readonly Txn[]) => Promise<void>;
 
 export class GroupCommit {
   /** The txns of the batch being filled. */
   private batchTxns: Txn[] = [];
   /** The number of the batch being filled; batches become durable in this order. */
   private batch = 1;
-  private persisting = false;
   private flushQueued = false;
   private batchesInFlight = 0;
   private stopped = false;
@@ -52,14 +51,13 @@ export class GroupCommit {
 
   /** Adds an applied txn to the current batch. */
   append(txn: Txn): void {
-    this.batchTxns.push(txn);
     if (this.persist === undefined) {
       // In-memory: a txn is "durable" as soon as it is applied.
-      this.counters.txnsPersisted += this.batchTxns.length;
-      this.batchTxns = [];
+      this.counters.txnsPersisted++;
       this.order.appliedInMemory(this.batch++);
       return;
     }
+    this.batchTxns.push(txn);
     if (this.pipelined) {
       if (!this.flushQueued) {
         this.flushQueued = true;
@@ -70,28 +68,25 @@ export class GroupCommit {
       }
       return;
     }
-    if (!this.persisting) queueMicrotask(() => void this.flush());
+    if (this.batchesInFlight === 0) queueMicrotask(() => void this.flush());
   }
 
   private async flush(): Promise<void> {
     const persist = this.persist;
-    if (persist === undefined || (this.persisting && !this.pipelined) || this.batchTxns.length === 0 || this.stopped) return;
+    if (persist === undefined || (this.batchesInFlight > 0 && !this.pipelined) || this.batchTxns.length === 0 || this.stopped) return;
     const txns = this.batchTxns;
     const batch = this.batch;
     this.batchTxns = [];
     this.batch++;
-    this.persisting = true;
     this.batchesInFlight++;
     try {
       await persist(txns);
     } catch (error) {
       this.batchesInFlight--;
-      this.persisting = this.batchesInFlight > 0;
       this.onFailure(error);
       return;
     }
     this.batchesInFlight--;
-    this.persisting = this.batchesInFlight > 0;
     assert(batch === this.order.durableBatch + 1 || this.stopped, () => `persist batch ${batch} completed after batch ${this.order.durableBatch}: out of order`);
     this.counters.txnsPersisted += txns.length;
     this.counters.persistBatches++;
@@ -107,6 +102,6 @@ export class GroupCommit {
 
   /** True when no txn waits for persist or is being persisted. */
   get isIdle(): boolean {
-    return this.batchTxns.length === 0 && !this.persisting;
+    return this.batchTxns.length === 0 && this.batchesInFlight === 0;
   }
 }

@@ -18,7 +18,7 @@ import type { WritePath } from './write-path.ts';
 /** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
 const heldFramesMax = 1000;
 
-export type SessionSettings = {
+type SessionSettings = {
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
   /** The server id in the top byte of session ids. */
@@ -86,8 +86,8 @@ export class Handshake {
    */
   private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
     if (valid) {
-      const previous = this.parts.connections.idOfSession(sessionId);
-      if (previous !== undefined && previous !== connection.id) this.parts.connections.close(previous, 'session moved to a new connection');
+      const previous = this.parts.connections.ofSession(sessionId);
+      if (previous !== undefined && previous !== connection) this.parts.connections.close(previous.id, 'session moved to a new connection');
       this.parts.connections.attach(connection, sessionId, timeoutMs);
     } else {
       this.parts.log('info', `invalid session ${sessionIdHex(sessionId)} from ${connection.remoteAddress}, probably expired`);

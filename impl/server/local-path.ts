@@ -104,8 +104,7 @@ export class LocalWritePath implements WritePath {
             return;
           }
           const timeoutMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(0);
-          if (this.parts.tracker.get(sessionId) === undefined) this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
-          else this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
+          this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.now());
           this.writes.submit(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs });
           return;
         }

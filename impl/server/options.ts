@@ -8,6 +8,9 @@ import type * as R from '../protocol/records.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
 
+/** Makes a group of txns durable (the log's group commit, fsync included); rejects when the log refuses them. */
+export type Persist = (txns: readonly Txn[]) => Promise<void>;
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type Logger = (level: LogLevel, message: string) => void;
 
@@ -64,7 +67,7 @@ export type ServerCoreOptions = {
   /** znode.container.maxNeverUsedIntervalMs (0 = keep never-used containers). */
   readonly containerMaxNeverUsedIntervalMs?: number;
   /** Makes txns durable before their effects are released; with none, the server is in-memory. */
-  readonly persist?: (txns: readonly Txn[]) => Promise<void>;
+  readonly persist?: Persist;
   /** Called once if persist fails; the core has stopped by then. */
   readonly onFatal?: (error: unknown) => void;
   /** A tree recovered from storage; a fresh one otherwise. */

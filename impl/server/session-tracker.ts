@@ -41,6 +41,12 @@ export class SessionTracker {
     return session;
   }
 
+  /** A session this server now serves: tracked from now, or touched with its (renegotiated) timeout. */
+  addOrTouch(sessionId: bigint, timeoutMs: number, nowMs: number): void {
+    if (this.sessions.has(sessionId)) this.touch(sessionId, nowMs, timeoutMs);
+    else this.add(sessionId, timeoutMs, nowMs);
+  }
+
   get(sessionId: bigint): TrackedSession | undefined {
     return this.sessions.get(sessionId);
   }

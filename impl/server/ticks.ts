@@ -12,7 +12,7 @@ import type { PipelineParts } from './parts.ts';
 import type { Writes } from './writes.ts';
 
 /** znode.container.checkIntervalMs (default 60 s) and maxNeverUsedIntervalMs. */
-export type ContainerSettings = Pick<ServerCoreOptions, 'containerCheckIntervalMs' | 'containerMaxNeverUsedIntervalMs'>;
+type ContainerSettings = Pick<ServerCoreOptions, 'containerCheckIntervalMs' | 'containerMaxNeverUsedIntervalMs'>;
 
 export class Ticks {
   private lastContainerCheckMs: number;

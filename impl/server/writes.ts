@@ -24,7 +24,7 @@ import type { Replies } from './replies.ts';
 import type { SessionTracker } from './session-tracker.ts';
 
 /** A txn applied to the tree: the batch its effects wait for, and its result. */
-export type Applied = { readonly batch: number; readonly outcome: TxnResult };
+type Applied = { readonly batch: number; readonly outcome: TxnResult };
 
 export class Writes {
   private nextZxid: bigint;
@@ -108,7 +108,7 @@ export class Writes {
 }
 
 /** The body of a write request, decoded; undefined when it does not decode. */
-export function decodeWrite(type: number, body: Uint8Array): WriteRequest | 'reconfig' | undefined {
+function decodeWrite(type: number, body: Uint8Array): WriteRequest | 'reconfig' | undefined {
   switch (type) {
     case OpCode.create:
     case OpCode.create2:

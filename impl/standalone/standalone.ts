@@ -29,12 +29,13 @@ import { Database, TxnLogError } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
 import { startServer, type StartServerOptions, type ZooKeeperServer } from '../server/server.ts';
 import type { ServerCore } from '../server/core.ts';
+import type { Persist } from '../server/options.ts';
 import { hex } from '../../lib/hex.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import { createLogger, type StructuredLogger } from '../observability/logger.ts';
-import { encodeTxn, type Txn } from '../tree/txn.ts';
+import { encodeTxn } from '../tree/txn.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 
 export type StandaloneOptions = {
@@ -251,9 +252,8 @@ class ZooKeeperServerMain {
 }
 
 /** The core's persist: the group's txns encoded and appended; resolves once all are durable, throws the log's refusal. */
-function persistTo(database: Database): (txns: readonly Txn[]) => Promise<void> {
+function persistTo(database: Database): Persist {
   return async (txns) => {
-    if (txns.length === 0) return;
     const appended = await database.append(txns.map((txn) => ({ zxid: txn.zxid, data: encodeTxn(txn) })));
     if (!appended.ok) throw appended.error;
   };

@@ -115,3 +115,14 @@ export async function writeFileAtomically(fs: FsLayer, directory: string, name: 
   await fs.rename(tempPath, finalPath);
   await fs.syncDirectory(directory);
 }
+
+/** ftruncate, then fsync the file: a cut log has no preallocated zeros left, which recovery reads as a clean end. */
+export async function truncateAndSync(fs: FsLayer, path: string, bytes: number): Promise<void> {
+  await fs.truncate(path, bytes);
+  const handle = await fs.open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

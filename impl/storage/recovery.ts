@@ -30,7 +30,7 @@
 import { decodeSnapshot, scanLog, type LogRecord, type ScanStop } from './record-format.ts';
 import { filesWithPrefix, logPrefix, snapshotPrefix, type NamedFile } from './file-names.ts';
 import { hex } from '../../lib/hex.ts';
-import type { FsLayer } from './fs-layer.ts';
+import { truncateAndSync, type FsLayer } from './fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { attempt, type StorageError } from './storage-error.ts';
 import { resumeRewrite, type Intent } from './truncation.ts';
@@ -200,15 +200,7 @@ async function repairLog(
     const moved = await attempt('rename', path, () => fs.rename(path, `${path}.corrupt`));
     if (!moved.ok) return moved;
   } else {
-    const cut = await attempt('truncate', path, async () => {
-      await fs.truncate(path, validBytes);
-      const handle = await fs.open(path, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    });
+    const cut = await attempt('truncate', path, () => truncateAndSync(fs, path, validBytes));
     if (!cut.ok) return cut;
   }
   for (const name of later) {

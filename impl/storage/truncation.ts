@@ -49,7 +49,7 @@
 import { assertNever } from '../../lib/assert.ts';
 import { filesWithPrefix, logPrefix, snapshotFileName, snapshotPrefix, type NamedFile } from './file-names.ts';
 import { hex } from '../../lib/hex.ts';
-import { writeFileAtomically, type FsLayer } from './fs-layer.ts';
+import { truncateAndSync, writeFileAtomically, type FsLayer } from './fs-layer.ts';
 import { logHeaderBytes, recordBytes, scanLog } from './record-format.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { attempt, type StorageError } from './storage-error.ts';
@@ -220,25 +220,12 @@ async function cutBoundaryLog(
       if (!removed.ok) return removed;
       deleted = file.name;
     } else if (bytes.value.length > keptBytes) {
-      const truncated = await truncateDurably(fs, path, keptBytes);
+      const truncated = await attempt('truncate', path, () => truncateAndSync(fs, path, keptBytes));
       if (!truncated.ok) return truncated;
       cut = { name: file.name, keptBytes };
     }
   }
   return ok({ cut, deleted, lastRecordZxid });
-}
-
-/** ftruncate, then fsync: a cut file has no preallocated zeros left, which recovery reads as a clean end. */
-function truncateDurably(fs: FsLayer, path: string, bytes: number): Promise<Result<void, StorageError>> {
-  return attempt('truncate', path, async () => {
-    await fs.truncate(path, bytes);
-    const handle = await fs.open(path, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  });
 }
 
 /** Puts the staged snapshot at `zxid` in place and deletes every other snapshot and every log file. */

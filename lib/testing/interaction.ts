@@ -8,6 +8,7 @@
 // records and state lines. It knows nothing of any protocol: a harness says
 // how its reducer steps, prints and carries effects out.
 
+import { isUnchanged, type Transition } from '../transition.ts';
 import type { TestCase } from './datadriven.ts';
 
 /** FIFO channels between numbered servers: one queue per ordered pair (from, to). */
@@ -178,15 +179,9 @@ export class Transcript {
   }
 }
 
-/** What one step of a reducer returns (lib/transition.ts's Transition, without importing spec/). */
-export interface StepResult<N, F> {
-  readonly state: N;
-  readonly effects: readonly F[];
-}
-
 /** What a harness needs to know of a protocol's reducer and values. */
 export interface ReducerProtocol<N, E, F> {
-  step(node: N, event: E): StepResult<N, F>;
+  step(node: N, event: E): Transition<N, F>;
   /** A server's state line (formatFields, formatChanges). */
   fields(node: N): Field[];
   /** The protocol's own values inside events, messages and effects (zxids, transactions); undefined for the rest. */
@@ -257,9 +252,10 @@ export abstract class ScenarioHarness<N, E extends { readonly type: string }, F 
   /** Steps server `id`, prints the event (or `header`), its effects and what changed, and carries the effects out. Returns the effects. */
   protected apply(id: number, event: E, header = `s${id} ${this.format(event)}`): readonly F[] {
     const before = this.node(id);
-    const { state, effects } = this.protocol.step(before, event);
+    const transition = this.protocol.step(before, event);
+    const { state, effects } = transition;
     this.out.line(header);
-    if (state === before && effects.length === 0) {
+    if (isUnchanged(before, transition)) {
       this.out.line('unchanged', 1);
       return effects;
     }

@@ -30,10 +30,11 @@ export function enqueue<M>(links: MutableLinks<M>, index: number, m: M): void {
 
 /** Takes the head of the queue at `index` (a delivery, or a loss of the head); it must be there. */
 export function dequeue<M>(links: MutableLinks<M>, index: number): M {
-  const [head, ...rest] = links[index]!;
-  assert(head !== undefined, () => `dequeue from the empty link ${index}`);
-  links[index] = rest;
-  return head;
+  // On every delivery: slice rather than an iterator spread, and no message closure unless it fails.
+  const queue = links[index]!;
+  if (queue.length === 0) assert(false, `dequeue from the empty link ${index}`);
+  links[index] = queue.slice(1);
+  return queue[0]!;
 }
 
 /** Empties both directions between a and b (the connection closed). */

@@ -21,7 +21,7 @@ import { FIELD_MAX, type PackedMessage } from './packing.ts';
 import { initialProposer } from './proposer.ts';
 import type { AcceptorState, LearnerState, PaxosConfig, PaxosMutantName, ProposerState } from './types.ts';
 
-export type NetworkKind = 'set' | 'bag';
+type NetworkKind = 'set' | 'bag';
 
 export interface PaxosBounds {
   readonly acceptors: number;

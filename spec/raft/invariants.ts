@@ -13,7 +13,7 @@
 import { majority } from '../../lib/quorum.ts';
 import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
 import type { RaftCluster, RaftModelOptions } from './world.ts';
-import type { Log } from './types.ts';
+import { formatLog } from './format.ts';
 
 /** Why a property does not hold in a state (undefined: it holds). */
 export type Violation = string | undefined;
@@ -136,15 +136,11 @@ export function readsSeeCommittedWrites(cluster: RaftCluster): Violation {
     if (read.answer === undefined) continue;
     for (const c of read.mustInclude) {
       if (read.answer[c.index - 1]?.term !== c.term) {
-        return `read ${read.seq} of s${read.leader} (term ${read.term}) answered ${formatEntries(read.answer)} without entry ${c.index} (term ${c.term}), committed before it began`;
+        return `read ${read.seq} of s${read.leader} (term ${read.term}) answered ${formatLog(read.answer)} without entry ${c.index} (term ${c.term}), committed before it began`;
       }
     }
   }
   return undefined;
-}
-
-function formatEntries(log: Log): string {
-  return `<<${log.map((e) => `${e.term}:v${e.value}`).join(', ')}>>`;
 }
 
 /** A property's predicate from a check that explains its violations. */

@@ -528,7 +528,7 @@ function replaced(values: readonly number[], index: number, value: number): numb
 }
 
 /** Field-by-field equality of two nodes, for actions that are enabled but may change nothing. */
-export function sameNode(a: RaftNode, b: RaftNode): boolean {
+function sameNode(a: RaftNode, b: RaftNode): boolean {
   return (
     a.id === b.id &&
     a.currentTerm === b.currentTerm &&

@@ -199,7 +199,7 @@ export function logsEqual(a: Log, b: Log): boolean {
   return true;
 }
 
-export function messagesEqual(a: Message, b: Message): boolean {
+function messagesEqual(a: Message, b: Message): boolean {
   if (a === b) return true;
   if (a.mtype !== b.mtype || a.mterm !== b.mterm || a.msource !== b.msource || a.mdest !== b.mdest) return false;
   switch (a.mtype) {

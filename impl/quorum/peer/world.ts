@@ -49,7 +49,7 @@
 
 import { assert, assertNever } from '../../../lib/assert.ts';
 import { hex } from '../../../lib/hex.ts';
-import type { Transition } from '../../../lib/transition.ts';
+import { isUnchanged, type Transition } from '../../../lib/transition.ts';
 import { indexOfZxid, lastZxid, zxidAt } from './history.ts';
 import { startLeading } from './leader.ts';
 import { startFollowing } from './learner.ts';
@@ -199,8 +199,9 @@ export class MemoryWorld {
     const server = this.servers[id]!;
     if (server.slot.status !== 'core') return;
     const before = server.slot.peer;
-    const { state, effects } = this.reducer(before, event);
-    if (state === before && effects.length === 0) return;
+    const transition = this.reducer(before, event);
+    if (isUnchanged(before, transition)) return;
+    const { state, effects } = transition;
     server.slot = { status: 'core', peer: state };
     for (const effect of effects) {
       this.options.beforeEffect?.(id, state, effect, event);
