@@ -29,8 +29,7 @@ import type { CheckReport, SearchOrder, SearchOutcome } from './report-types.ts'
 import { simulate } from './simulate.ts';
 
 // The report's types are part of check()'s interface: its callers (spec tests, conformance) import them from here.
-export { type CheckReport, ModelError, type SometimesReport, type Trace, type TraceStep, type ViolationReport } from './report-types.ts';
-export type { ModelSource } from './parallel-protocol.ts';
+export { type CheckReport, ModelError, type Trace } from './report-types.ts';
 
 /**
  * Breadth-first on worker threads is its own kind rather than a `workers`

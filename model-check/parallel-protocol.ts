@@ -8,7 +8,7 @@
 import type { Bounds, SpecDefinition } from './model.ts';
 import type { Verdict } from './properties.ts';
 
-/** Where a worker finds the model: `module` (a file URL) exports the spec `name`, or a `specs` array holding it. */
+/** Where a worker finds the model: `module` (a file URL) exports the spec `name`, or an array that holds it (cli/specs.ts's `specs`). */
 export interface ModelSource {
   readonly module: string;
   readonly name: string;

@@ -197,7 +197,7 @@ export function joinSyncBursts(lines: readonly MemberLine[]): { lines: MemberLin
 }
 
 /** The zxid a `start` line found on disk (its lastLoggedZxid), or undefined if the line does not say. */
-export function startLoggedZxid(line: MemberLine): bigint | undefined {
+function startLoggedZxid(line: MemberLine): bigint | undefined {
   const m = /lastLoggedZxid (0x[0-9a-f]+)/.exec(line.detail ?? '');
   return m === null ? undefined : BigInt(m[1]!);
 }

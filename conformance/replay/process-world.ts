@@ -33,8 +33,8 @@ import { itfInteger, type NodeProjection } from '../trace.ts';
 import { peerMessageKey, peerZxid, specMessageKey } from './mapping.ts';
 
 /** A value v travels as a session timeout of VALUE_BASE_MS + v ms. */
-export const VALUE_BASE_MS = CONTROL_TIMERS.minSessionTimeoutMs;
-export const VALUE_MAX = CONTROL_TIMERS.maxSessionTimeoutMs - VALUE_BASE_MS;
+const VALUE_BASE_MS = CONTROL_TIMERS.minSessionTimeoutMs;
+const VALUE_MAX = CONTROL_TIMERS.maxSessionTimeoutMs - VALUE_BASE_MS;
 
 /** The ZooKeeper txn that carries value `value` at `zxid`: a createSession with timeout VALUE_BASE_MS + value. */
 export function valueTxnBytes(zxid: bigint, value: number): Uint8Array {
@@ -61,7 +61,7 @@ function asValueTxn(t: PeerTxn): PeerTxn {
 }
 
 /** A packet from a link as a message key comparable with specKey's. */
-export function itemKey(item: QuorumItem): string {
+function itemKey(item: QuorumItem): string {
   if (item.kind === 'snapshot') return `SNAP(${item.packet.zxid.toString()})`;
   const message = fromQuorumPacket(item.packet);
   if (!message.ok) return `UNPARSED(type ${item.packet.type}: ${message.error})`;

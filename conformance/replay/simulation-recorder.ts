@@ -29,21 +29,22 @@ import type { Peer, PeerEvent } from '../../impl/quorum/peer/types.ts';
 import type { StepFunction } from '../../impl/quorum/peer/world.ts';
 import { MESSAGE_ACTIONS } from '../../spec/zab/format.ts';
 
-import { itfInteger, type ItfBigint } from '../trace.ts';
+import { itfInteger, makeTrace, type ItfBigint, type Trace } from '../trace.ts';
 
 export type RecordedProjection = { readonly state: 'DOWN' } | { readonly [field: string]: string | number | ItfBigint };
 
 export interface RecordedState {
   readonly 'mbt::actionTaken': string;
   readonly 'mbt::nondetPicks': Record<string, never>;
-  readonly nodes: readonly RecordedProjection[];
+  readonly nodes: RecordedProjection[];
 }
 
-// A recording's labels are spec/zab's action names (the trace format's contract with the
-// validator), so the table is spec/zab's own rather than a copy that could drift.
-
-/** The spec action an event handled by `peer` is (its label in the recording). */
-export function eventLabel(peer: Peer, event: PeerEvent): string {
+/**
+ * The spec action an event handled by `peer` is (its label in the recording). A
+ * recording's labels are spec/zab's action names (the trace format's contract with
+ * the validator): a message's comes from spec/zab's own MESSAGE_ACTIONS table.
+ */
+function eventLabel(peer: Peer, event: PeerEvent): string {
   const s = `s${peer.id}`;
   switch (event.type) {
     case 'Receive':
@@ -62,7 +63,7 @@ export function eventLabel(peer: Peer, event: PeerEvent): string {
 }
 
 /** A server's projection in the world (world.ts), written as the trace writes it; DOWN while down. */
-export function recordedProjection(projection: CoreProjection | undefined): RecordedProjection {
+function recordedProjection(projection: CoreProjection | undefined): RecordedProjection {
   return projection === undefined ? { state: 'DOWN' } : formatProjection(projection, itfInteger);
 }
 
@@ -131,29 +132,11 @@ export class PeerRecorder implements SimulationWitness {
     this.states.push({ 'mbt::actionTaken': this.states.length === 0 ? 'init' : (label ?? 'unlabelled'), 'mbt::nondetPicks': {}, nodes });
   }
 
-  get length(): number {
-    return this.states.length;
-  }
-
   /**
    * The recording as an ITF trace (conformance/trace.ts). `bounds` are spec/zab's
    * bounds that admit this run (servers, observers, and limits high enough).
    */
-  trace(bounds: Readonly<Record<string, number | boolean>>, description: string): unknown {
-    return {
-      '#meta': {
-        format: 'ITF',
-        'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
-        source: 'impl',
-        spec: 'zab',
-        preset: null,
-        bounds,
-        mutant: null,
-        seed: null,
-        description,
-      },
-      vars: ['mbt::actionTaken', 'mbt::nondetPicks', 'nodes'],
-      states: this.states.map((s, index) => ({ '#meta': { index }, ...s })),
-    };
+  trace(bounds: Readonly<Record<string, number | boolean>>, description: string): Trace {
+    return makeTrace({ source: 'impl', spec: 'zab', preset: null, bounds, mutant: null, seed: null, description }, this.states);
   }
 }

@@ -1,4 +1,4 @@
-// The TCP front of the standalone server (ZooKeeper's NIOServerCnxnFactory and
+// The TCP front of the server, standalone or ensemble member (ZooKeeper's NIOServerCnxnFactory and
 // NIOServerCnxn): accepts connections on node:net, splits each byte stream with
 // a FrameDecoder, hands frames to the sans-IO ServerCore, writes what it sends,
 // and drives its clock. A bad stream (oversized or negative length, malformed

@@ -40,7 +40,7 @@
 // - crash: memory and the queue are lost, the disk stays; the other side of
 //   each connection is told as when a run ends. `crashAll` is every server
 //   losing power at once (nobody is left to be told), which spec/zab's
-//   one-crash-per-step world cannot do; only the simulation without `record`
+//   one-crash-per-step world cannot do; only a simulation without a witness
 //   uses it.
 //
 // Channels are listed (`channels()`) in the order they first carried a
