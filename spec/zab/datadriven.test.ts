@@ -8,10 +8,11 @@
 // (the SyncRequestProcessor's, released by `fsync`). It is not the checker's
 // world (world.ts): what a world does on its own when a connection breaks
 // (RemoveLearner, LeaderShutdown) is a command here, so that a scenario shows
-// every event a server handles. Two of world.ts's rules are kept because the
-// reducer's effects assume them: a server that goes back to LOOKING flushes its
-// queued writes and drops the messages queued behind them, and a message a
-// leader sends itself (its own ACK) goes through a channel like any other.
+// every event a server handles. One of world.ts's rules is kept because the
+// reducer's effects assume it: a server that goes back to LOOKING flushes its
+// queued writes and drops the messages queued behind them. Unlike world.ts,
+// which steps a leader's ACK to itself in place, the harness puts it in a
+// channel like any other message, so that a scenario shows it being delivered.
 //
 // Commands (server ids are numbers; txns are written epoch.counter:value), besides
 // deliver, fsync, stabilize, disconnect and status (lib/testing/interaction.ts):
