@@ -21,11 +21,13 @@
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
+import { DiskBreadthFirstSearch, type DiskOptions, seenSetFor } from './disk-bfs.ts';
 import { Exploration } from './explore.ts';
+import type { SeenSet } from './fingerprint-set.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
 import type { ModelSource } from './parallel-protocol.ts';
-import type { CheckReport, SearchOrder, SearchOutcome } from './report-types.ts';
+import type { CheckReport, MemoryReport, SearchOrder, SearchOutcome } from './report-types.ts';
 import { simulate } from './simulate.ts';
 
 // The report's types are part of check()'s interface: its callers (spec tests, conformance) import them from here.
@@ -47,7 +49,7 @@ export type ParallelStrategy = {
 };
 
 export type SequentialStrategy =
-  | { kind: 'bfs' }
+  | { kind: 'bfs'; disk?: DiskOptions }
   | { kind: 'dfs'; depthMax?: number }
   | { kind: 'simulate'; walks: number; seed: number; depthMax: number };
 
@@ -85,8 +87,17 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
   };
   const startMs = performance.now();
   switch (strategy.kind) {
-    case 'bfs':
-      return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
+    case 'bfs': {
+      const disk = strategy.disk;
+      if (disk === undefined) return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
+      let search: DiskBreadthFirstSearch<S, A> | undefined;
+      const engine = (exploration: Exploration<S, A>) => {
+        search = new DiskBreadthFirstSearch(model, exploration, disk);
+        return search.run();
+      };
+      const diskPeak = () => search?.diskPeakBytes ?? 0;
+      return sequential(model, limits, startMs, 'bfs', engine, seenSetFor(disk), disk.spillDirectory === undefined ? undefined : diskPeak);
+    }
     case 'dfs':
       return sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY));
     case 'simulate': {
@@ -112,10 +123,13 @@ function sequential<S, A>(
   startMs: number,
   order: SearchOrder,
   engine: (exploration: Exploration<S, A>) => boolean,
+  seen?: SeenSet,
+  diskPeakBytes?: () => number,
 ): CheckReport {
-  const exploration = new Exploration<S, A>(model, limits);
+  const exploration = new Exploration<S, A>(model, limits, seen);
   const complete = engine(exploration);
   exploration.finishProgress();
+  exploration.sampleMemory();
   return toReport(
     order,
     {
@@ -126,9 +140,25 @@ function sequential<S, A>(
       violations: exploration.properties.violations,
       sometimes: exploration.properties.sometimesReports,
       fingerprintBytes: exploration.seen.bytes,
+      memory: memoryReport(exploration, diskPeakBytes?.()),
     },
     startMs,
   );
+}
+
+function memoryReport<S, A>(exploration: Exploration<S, A>, diskPeakBytes: number | undefined): MemoryReport {
+  const fingerprintBytes = exploration.seen.bytes;
+  const heapGrowthPeakBytes = Math.max(0, exploration.heapPeakBytes - exploration.heapAtStartBytes);
+  const distinct = Math.max(1, exploration.seen.size);
+  return {
+    fingerprintBytes,
+    pathBytes: exploration.pathBytes,
+    frontierPeakStates: exploration.frontierPeakStates,
+    heapGrowthPeakBytes,
+    rssPeakBytes: exploration.rssPeakBytes,
+    bytesPerState: Math.round((fingerprintBytes + exploration.pathBytes + heapGrowthPeakBytes) / distinct),
+    ...(diskPeakBytes === undefined ? {} : { diskPeakBytes }),
+  };
 }
 
 function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): CheckReport {
@@ -144,5 +174,6 @@ function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): 
     violations: outcome.violations,
     sometimes: outcome.sometimes,
     fingerprintBytes: outcome.fingerprintBytes,
+    ...(outcome.memory === undefined ? {} : { memory: outcome.memory }),
   };
 }

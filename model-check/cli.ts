@@ -3,6 +3,7 @@
 //   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
 //                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
 //                   [--states-max N] [--workers N] [--trace-out FILE] [--json]
+//                   [--spill DIR [--memory MB]] [--checkpoint DIR [--checkpoint-every S]] [--recover DIR]
 //   npm run check -- --list [--json]
 //
 // Bounds start from the spec's defaults, then the preset's overrides (the
@@ -19,6 +20,8 @@
 import { z } from 'zod';
 import { assert, assertNever } from '../lib/assert.ts';
 import { check, type CheckReport, ModelError, type SequentialStrategy, type Strategy } from './check.ts';
+import { CheckpointError, checkpointMismatch } from './checkpoint.ts';
+import type { DiskOptions } from './disk-bfs.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
 import { defaultTracePath, formatBounds, formatReport, formatTrace, writeTraceFile } from './report.ts';
 
@@ -39,10 +42,17 @@ export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
   '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
+  '                        [--spill DIR [--memory MB]] [--checkpoint DIR [--checkpoint-every SECONDS]] [--recover DIR]',
+  '         --spill DIR: bfs whose frontier and seen set go to disk in DIR beyond --memory MB (default 4096)',
+  '         --checkpoint DIR: bfs that writes a checkpoint to DIR every --checkpoint-every s (default 600) and when cut short',
+  '         --recover DIR: continue a bfs from the checkpoint in DIR (same spec, bounds and mutant)',
   '       npm run check -- --list [--json]',
 ].join('\n');
 
 const SIMULATION_DEPTH_DEFAULT = 100;
+const MIB = 2 ** 20;
+const MEMORY_MB_DEFAULT = 4096;
+const CHECKPOINT_EVERY_S_DEFAULT = 600;
 
 /** A mistake on the command line: reported with exit code 2. */
 export class UsageError extends Error {
@@ -53,7 +63,8 @@ export class UsageError extends Error {
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
 const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
-const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers']);
+const DISK_OPTIONS = ['spill', 'memory', 'checkpoint', 'checkpoint-every', 'recover'];
+const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', ...DISK_OPTIONS]);
 
 interface Tokens {
   readonly positionals: string[];
@@ -118,6 +129,11 @@ const optionsSchema = z.object({
   depth: integerSchema('depth', 0),
   'states-max': integerSchema('states-max', 1),
   workers: integerSchema('workers', 1, 64),
+  spill: nameSchema('spill'),
+  memory: integerSchema('memory', 16),
+  checkpoint: nameSchema('checkpoint'),
+  'checkpoint-every': integerSchema('checkpoint-every', 0),
+  recover: nameSchema('recover'),
 });
 type Options = z.infer<typeof optionsSchema>;
 
@@ -215,7 +231,8 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     assert(registryModule !== undefined, '--workers needs the module that exports the registry');
     strategy = { kind: 'parallel-bfs', workers: options.workers, rebuild: { module: registryModule, name: spec.name, bounds, mutant } };
   } else {
-    strategy = { kind: 'bfs' };
+    const disk = diskOptions(options, { spec: spec.name, bounds, mutant: mutant ?? null });
+    strategy = disk === undefined ? { kind: 'bfs' } : { kind: 'bfs', disk };
   }
   return {
     spec,
@@ -229,6 +246,33 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
   };
 }
 
+/** The disk-backed BFS's options (disk-bfs.ts) when any of them is given; `identity` is what a checkpoint must match. */
+function diskOptions(options: Options, identity: unknown): DiskOptions | undefined {
+  const { spill, memory, checkpoint, recover } = options;
+  const every = options['checkpoint-every'];
+  if (spill === undefined && checkpoint === undefined && recover === undefined) {
+    if (memory !== undefined) throw new UsageError('--memory only applies with --spill');
+    if (every !== undefined) throw new UsageError('--checkpoint-every only applies with --checkpoint');
+    return undefined;
+  }
+  if (options.dfs === true || options.simulate !== undefined || options.workers !== undefined) {
+    throw new UsageError('--spill, --checkpoint and --recover apply to breadth-first search on one thread only');
+  }
+  if (memory !== undefined && spill === undefined) throw new UsageError('--memory only applies with --spill');
+  if (every !== undefined && checkpoint === undefined) throw new UsageError('--checkpoint-every only applies with --checkpoint');
+  if (recover !== undefined) {
+    const mismatch = checkpointMismatch(recover, identity);
+    if (mismatch !== undefined) throw new UsageError(`--recover: ${mismatch}`);
+  }
+  return {
+    ...(spill === undefined ? {} : { spillDirectory: spill }),
+    memoryBytes: (memory ?? MEMORY_MB_DEFAULT) * MIB,
+    ...(checkpoint === undefined ? {} : { checkpoint: { directory: checkpoint, everyMs: (every ?? CHECKPOINT_EVERY_S_DEFAULT) * 1000 } }),
+    ...(recover === undefined ? {} : { recover }),
+    identity,
+  };
+}
+
 // --- Running ---------------------------------------------------------------------------------
 
 /** The command that repeats this exact run (every bound spelled out). */
@@ -239,6 +283,7 @@ export function reproduceCommand(config: RunConfig): string {
   const strategy = config.strategy;
   switch (strategy.kind) {
     case 'bfs':
+      if (strategy.disk?.spillDirectory !== undefined) parts.push('--spill', strategy.disk.spillDirectory, '--memory', String(strategy.disk.memoryBytes / MIB));
       break;
     case 'dfs':
       parts.push('--dfs');
@@ -310,6 +355,7 @@ function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
         statesPerSecond: report.statesPerSecond,
         violations: report.violations.map((v, i) => ({ property: v.property, depth: v.depth, traceFile: traceFiles[i] })),
         sometimes: report.sometimes.map((s) => ({ property: s.property, reached: s.reached })),
+        ...(report.memory === undefined ? {} : { memory: report.memory }),
       }),
     );
   }
@@ -384,7 +430,7 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
 
 /** Bad usage is exit code 2; a model that throws is printed with its path and rethrown. */
 function reportCrash(error: unknown, io: CliIo): number {
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof CheckpointError) {
     io.err(`error: ${error.message}`);
     io.err(USAGE);
     return 2;

@@ -7,7 +7,7 @@
 // themselves as the TraceSource and a number identifying the state.
 
 import { Fingerprinter } from './fingerprint.ts';
-import { FingerprintSet } from './fingerprint-set.ts';
+import { FingerprintSet, type SeenSet } from './fingerprint-set.ts';
 import type { Model } from './model.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
 
@@ -21,12 +21,19 @@ export interface ExplorationOptions {
 const PROGRESS_INTERVAL_MS = 1000;
 
 export class Exploration<S, A> {
-  readonly seen = new FingerprintSet();
+  readonly seen: SeenSet;
   readonly fingerprinter: Fingerprinter<S>;
   readonly properties: PropertyBook<S>;
   generated = 0;
   maxDepth = 0;
   readonly statesMax: number;
+  /** Memory figures for the report (memory-report.ts): the engine sets pathBytes; tick samples the rest. */
+  pathBytes = 0;
+  frontierPeakStates = 0;
+  readonly heapAtStartBytes = process.memoryUsage().heapUsed;
+  heapPeakBytes = 0;
+  rssPeakBytes = 0;
+  private memoryAtMs = 0;
 
   private readonly progress: boolean;
   private progressAtMs = 0;
@@ -35,7 +42,9 @@ export class Exploration<S, A> {
   private readonly deadlineMs: number;
   private timedOut = false;
 
-  constructor(model: Model<S, A>, options: ExplorationOptions) {
+  /** `seen`: the seen set, in memory by default (disk-bfs.ts passes a disk-backed one). */
+  constructor(model: Model<S, A>, options: ExplorationOptions, seen: SeenSet = new FingerprintSet()) {
+    this.seen = seen;
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
     this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
     this.statesMax = options.statesMax;
@@ -76,6 +85,11 @@ export class Exploration<S, A> {
   tick(depth: number, queued: number): void {
     const nowMs = Date.now();
     if (nowMs >= this.deadlineMs) this.timedOut = true;
+    if (queued > this.frontierPeakStates) this.frontierPeakStates = queued;
+    if (nowMs >= this.memoryAtMs) {
+      this.memoryAtMs = nowMs + PROGRESS_INTERVAL_MS;
+      this.sampleMemory();
+    }
     if (!this.progress || nowMs < this.progressAtMs) return;
     this.progressAtMs = nowMs + PROGRESS_INTERVAL_MS;
     const elapsedS = (nowMs - this.progressStartMs) / 1000;
@@ -85,6 +99,13 @@ export class Exploration<S, A> {
       `\r${elapsedS.toFixed(0)}s  distinct ${this.seen.size}  generated ${this.generated}${queuedText}  depth ${depth}  ${rate} states/s   `,
     );
     this.progressShown = true;
+  }
+
+  /** Records the heap and resident set if they are at a new peak (each second from tick, and at the end). */
+  sampleMemory(): void {
+    const usage = process.memoryUsage();
+    if (usage.heapUsed > this.heapPeakBytes) this.heapPeakBytes = usage.heapUsed;
+    if (usage.rss > this.rssPeakBytes) this.rssPeakBytes = usage.rss;
   }
 
   finishProgress(): void {

@@ -94,6 +94,15 @@ export interface Model<S, A> {
    * variables stay in (they explain violations).
    */
   view(state: S): unknown;
+  /**
+   * Optional, a speed-up for spilling the breadth-first frontier to disk and
+   * for checkpoints (state-codec.ts): the state as bytes, and back. Without
+   * them the checker uses v8's structured serialisation, which is slower but
+   * works for any plain-data state. `deserialize(serialize(s))` must be a
+   * state the model treats exactly as `s`.
+   */
+  serialize?(state: S): Uint8Array;
+  deserialize?(bytes: Uint8Array): S;
 }
 
 export type BoundValue = number | boolean;

@@ -59,6 +59,31 @@ export interface SearchOutcome {
   sometimes: SometimesReport[];
   /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
   fingerprintBytes?: number;
+  /** What the run held in memory (and on disk), per state at the end. */
+  memory?: MemoryReport;
+}
+
+/**
+ * Memory at the end of a run. The JS heap's growth is sampled each second
+ * (process.memoryUsage), so it is the frontier's states plus the model's own
+ * data, to within a second's growth; the typed arrays (seen set, paths) are
+ * outside the heap and counted exactly.
+ */
+export interface MemoryReport {
+  /** The seen set's bytes in memory (its table; with spilling also its page index). */
+  fingerprintBytes: number;
+  /** The parent table (8 bytes a state, grown by doubling; paths.ts). */
+  pathBytes: number;
+  /** The most states the frontier held (in memory and on disk). */
+  frontierPeakStates: number;
+  /** Peak JS heap minus the heap at the start of the run. */
+  heapGrowthPeakBytes: number;
+  /** Peak resident set of the whole process (node itself included). */
+  rssPeakBytes: number;
+  /** (fingerprintBytes + pathBytes + heapGrowthPeakBytes) / distinct states. */
+  bytesPerState: number;
+  /** With spilling: the most bytes on disk at once (frontier segments plus the sorted fingerprint file). */
+  diskPeakBytes?: number;
 }
 
 export interface CheckReport extends SearchOutcome {

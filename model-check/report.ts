@@ -11,7 +11,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CheckReport, Trace } from './report-types.ts';
+import type { CheckReport, MemoryReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
 
 export interface FieldChange {
@@ -122,6 +122,18 @@ export function formatBounds(bounds: Bounds): string {
 
 const integer = (n: number) => n.toLocaleString('en-US');
 
+const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 24 ? 1 : 0)} MiB`;
+
+/** `35 bytes/state (fingerprints 16.0 MiB, paths 8.0 MiB, heap growth 11 MiB; frontier peak 1,024 states; peak RSS 180 MiB)`. */
+export function formatMemory(memory: MemoryReport): string {
+  const disk = memory.diskPeakBytes === undefined ? '' : `; disk peak ${megabytes(memory.diskPeakBytes)}`;
+  return (
+    `${integer(memory.bytesPerState)} bytes/state (fingerprints ${megabytes(memory.fingerprintBytes)}, paths ${megabytes(memory.pathBytes)}, ` +
+    `heap growth ${megabytes(memory.heapGrowthPeakBytes)}; frontier peak ${integer(memory.frontierPeakStates)} states; ` +
+    `peak RSS ${megabytes(memory.rssPeakBytes)}${disk})`
+  );
+}
+
 export function formatReport(report: CheckReport, run?: RunDescription, traceFiles: readonly string[] = []): string {
   const lines: string[] = [];
   if (run !== undefined) {
@@ -135,6 +147,7 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   lines.push(`  depth             ${report.maxDepth} (TLC would print ${report.maxDepth + 1})`);
   lines.push(`  duration          ${(report.durationMs / 1000).toFixed(2)} s`);
   lines.push(`  rate              ${integer(report.statesPerSecond)} distinct states/s`);
+  if (report.memory !== undefined) lines.push(`  memory            ${formatMemory(report.memory)}`);
   if (report.violations.length === 0) lines.push('  no violation');
   report.violations.forEach((violation, i) => {
     lines.push('');
