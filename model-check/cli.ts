@@ -215,6 +215,7 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
   if (options.workers !== undefined && (options.dfs === true || options.simulate !== undefined)) {
     throw new UsageError('--workers only applies to breadth-first search');
   }
+  const disk = diskOptions(options, { spec: spec.name, bounds, mutant: mutant ?? null });
   let strategy: Strategy;
   if (options.simulate !== undefined) {
     strategy = {
@@ -231,7 +232,6 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     assert(registryModule !== undefined, '--workers needs the module that exports the registry');
     strategy = { kind: 'parallel-bfs', workers: options.workers, rebuild: { module: registryModule, name: spec.name, bounds, mutant } };
   } else {
-    const disk = diskOptions(options, { spec: spec.name, bounds, mutant: mutant ?? null });
     strategy = disk === undefined ? { kind: 'bfs' } : { kind: 'bfs', disk };
   }
   return {
