@@ -36,7 +36,7 @@ import { modelError, type Trace } from './report-types.ts';
 import { codecOf, type StateCodec } from './state-codec.ts';
 
 const TICK_MASK = (1 << 12) - 1;
-const SEGMENT_STATES = 1 << 16;
+const SEGMENT_STATES = 1 << 13;
 const READ_CHUNK_BYTES = 1 << 26;
 
 export interface DiskOptions {
@@ -49,7 +49,7 @@ export interface DiskOptions {
   readonly recover?: string;
   /** What the run is (spec, bounds, mutant): stored in each checkpoint; a recovery of another run is refused. */
   readonly identity: unknown;
-  /** States per frontier segment (default 65,536; tests use a small one to exercise spilling). */
+  /** States per frontier segment (default 8,192; tests use a small one to exercise spilling). */
   readonly segmentStates?: number;
 }
 
