@@ -18,6 +18,7 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { diffViews, formatChange } from './report.ts';
 
 const MANIFEST = 'manifest.json';
 const FORMAT = 'zkspec-checkpoint-1';
@@ -93,7 +94,9 @@ export function checkpointMismatch(directory: string, identity: unknown): string
   }
   const want = JSON.stringify(identity);
   const have = JSON.stringify(stored);
-  return want === have ? undefined : `the checkpoint in ${directory} is of another run: it holds ${have}, this run is ${want}`;
+  if (want === have) return undefined;
+  const differences = diffViews(stored, JSON.parse(want)).map(formatChange).join('; ');
+  return `the checkpoint in ${directory} is of another run (${differences}): it holds ${have}, this run is ${want}`;
 }
 
 /** A checkpoint that is missing, unreadable or of another run. */
