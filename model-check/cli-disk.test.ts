@@ -71,7 +71,7 @@ describe('npm run check -- <spec> with the disk options', () => {
     run('toy-counters', ...bounds, '--checkpoint', directory, '--states-max', '1000');
     const other = run('toy-counters', '--k', '4', '--m', '13', '--recover', directory);
     expect(other.code).toBe(2);
-    expect(other.err[0]).toMatch(/--recover: the checkpoint in .* is of another run: it holds .*"m":12.* this run is .*"m":13/);
+    expect(other.err[0]).toMatch(/--recover: the checkpoint in .* is of another run \(bounds.m: 12 -> 13\): it holds .*"m":12.* this run is .*"m":13/);
   });
 
   it('rejects disk options with another strategy, and --memory or --checkpoint-every alone', () => {

@@ -123,7 +123,7 @@ describe('checkpoints', () => {
     check(countersModel(3, 30, true), { progress: false, statesMax: 1_000, strategy: { kind: 'bfs', disk: { memoryBytes: 1 << 20, identity, checkpoint: { directory, everyMs: 60_000 } } } });
     const other = { ...identity, bounds: { k: 3, m: 31 } };
     expect(() => check(countersModel(3, 31, true), { progress: false, strategy: { kind: 'bfs', disk: { memoryBytes: 1 << 20, identity: other, recover: directory } } })).toThrow(
-      /checkpoint .* is of another run: it holds .*"m":30.* this run is .*"m":31/,
+      /checkpoint .* is of another run \(bounds.m: 30 -> 31\): it holds .*"m":30.* this run is .*"m":31/,
     );
     expect(() => check(countersModel(3, 30, true), { progress: false, strategy: { kind: 'bfs', disk: { memoryBytes: 1 << 20, identity, recover: scratch() } } })).toThrow(
       /no checkpoint in/,
