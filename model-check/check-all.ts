@@ -12,7 +12,7 @@
 import { ModelError } from './check.ts';
 import { type CliIo, execute, presetBounds, processIo, type RunResult } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
-import { formatTrace } from './report.ts';
+import { formatTrace } from './counterexample.ts';
 
 export interface SpecOutcome {
   /** `spec` or `spec/preset` for presets other than `ci`. */

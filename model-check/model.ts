@@ -89,6 +89,23 @@ export interface Model<S, A> {
   /** One line naming the action as in the TLA+ spec, e.g. `Phase1b(a2, b1)`. */
   formatAction(action: A): string;
   /**
+   * Optional: the kind of an action for the coverage report (`--coverage`),
+   * e.g. `Phase1b`; default formatAction's text before its first '('.
+   */
+  actionKind?(action: A): string;
+  /**
+   * Optional: every kind of action this model can take under its bounds, so
+   * that the coverage report can name the kinds that never fired.
+   */
+  readonly actionKinds?: readonly string[];
+  /**
+   * Optional: fields of `view` that a counterexample hides unless --verbose
+   * (network bookkeeping, bound counters, ghost variables): top-level names
+   * or paths such as `servers[*].node.config`, `[*]` standing for any index.
+   * Trace files keep every field.
+   */
+  readonly hiddenFields?: readonly string[];
+  /**
    * A JSON-serialisable view of a state for traces and counterexamples. States
    * in spec/ are plain data already, so this is usually the identity; ghost
    * variables stay in (they explain violations).
