@@ -60,11 +60,20 @@ describe('formatTrace', () => {
     ]);
   });
 
-  it('never cuts the initial state: a long field is split into its parts, a long leaf printed whole', () => {
+  it('never cuts the initial state: a long field is split into its parts (short ones sharing a line), a long leaf printed whole', () => {
     const long = 'x'.repeat(300);
     const lines = formatTrace({ initial: { servers: [{ log: long, term: 1 }, { log: 'short', term: 2 }] }, steps: [] });
-    expect(lines).toEqual(['  0: Init', `        servers[0].log: "${long}"`, '        servers[0].term: 1', '        servers[1]: {"log":"short","term":2}']);
+    expect(lines).toEqual(['  0: Init', '        servers[0]: term=1', `        servers[0].log: "${long}"`, '        servers[1]: {"log":"short","term":2}']);
     expect(lines.join('\n')).not.toContain('...');
+  });
+
+  it('packs the short fields of a long record into lines of at most 110 characters', () => {
+    const node = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`field${i}`, i * 1000]));
+    const lines = formatTrace({ initial: { node }, steps: [] });
+    expect(lines.slice(1)).toEqual([
+      '        node: field0=0 field1=1000 field2=2000 field3=3000 field4=4000 field5=5000 field6=6000 field7=7000 field8=8000',
+      '        node: field9=9000 field10=10000 field11=11000',
+    ]);
   });
 
   it('puts the changes of a long step one per line under its action', () => {

@@ -124,6 +124,8 @@ const LINE_CHARS_MAX = 160;
 /** The initial state is printed field by field, down to fields whose JSON fits in this many characters. */
 const FIELD_CHARS_MAX = 110;
 const ACTION_WIDTH_MAX = 32;
+/** A field whose JSON is at most this long shares a line with its siblings in the initial state. */
+const SHORT_FIELD_CHARS = 40;
 
 export function formatValue(value: unknown): string {
   if (value === undefined) return '(absent)';
@@ -168,9 +170,30 @@ function fieldLines(view: unknown, path: string): string[] {
   const lines: string[] = [];
   if (Array.isArray(view)) {
     view.forEach((item, i) => lines.push(...fieldLines(item, `${path}[${i}]`)));
-  } else {
-    for (const [key, value] of Object.entries(view as Record<string, unknown>)) lines.push(...fieldLines(value, path === '' ? key : `${path}.${key}`));
+    return lines;
   }
+  // A record's short fields share lines (`servers[0].node: id=0 state="LOOKING" ...`); the long ones get lines of their own.
+  const short: string[] = [];
+  for (const [key, value] of Object.entries(view as Record<string, unknown>)) {
+    const json = JSON.stringify(value) ?? String(value);
+    if (path !== '' && json.length <= SHORT_FIELD_CHARS) short.push(`${key}=${json}`);
+    else lines.push(...fieldLines(value, path === '' ? key : `${path}.${key}`));
+  }
+  return [...packed(`${label}: `, short), ...lines];
+}
+
+/** `items` after `prefix`, separated by spaces, as few lines as fit in FIELD_CHARS_MAX (each line starts with the prefix). */
+function packed(prefix: string, items: readonly string[]): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    if (line !== '' && prefix.length + line.length + 1 + item.length > FIELD_CHARS_MAX) {
+      lines.push(prefix + line);
+      line = '';
+    }
+    line = line === '' ? item : `${line} ${item}`;
+  }
+  if (line !== '') lines.push(prefix + line);
   return lines;
 }
 

@@ -12,6 +12,20 @@ import { PAXOS_PROPERTIES } from './invariants.ts';
 import type { PaxosMutantName } from './types.ts';
 import { initialCluster, paxosConfig, validateBounds, type PaxosBounds, type PaxosCluster } from './world.ts';
 
+/** The kinds of action these bounds can take (coverage lists those that never fire). */
+function paxosActionKinds(bounds: PaxosBounds): PaxosAction['kind'][] {
+  const bag = bounds.network === 'bag';
+  return [
+    'Phase1a',
+    'Phase1b',
+    'Phase2a',
+    'Phase2b',
+    ...(bounds.learners > 0 ? (['Learn'] as const) : []),
+    ...(bag && bounds.maxDrops > 0 ? (['DropMessage'] as const) : []),
+    ...(bag && bounds.maxDuplicates > 0 ? (['DuplicateMessage'] as const) : []),
+  ];
+}
+
 export function buildPaxosModel(bounds: PaxosBounds, mutant: PaxosMutantName | undefined): Model<PaxosCluster, PaxosAction> {
   validateBounds(bounds);
   const config = paxosConfig(bounds, mutant);
@@ -26,6 +40,10 @@ export function buildPaxosModel(bounds: PaxosBounds, mutant: PaxosMutantName | u
     encode: (state, sink, perm) => encodeCluster(state, sink, perm, bag),
     ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors } } : {}),
     formatAction: (action) => formatAction(action, bag),
+    actionKind: (action) => action.kind,
+    actionKinds: paxosActionKinds(bounds),
     view: (state) => viewCluster(state, bag),
+    // The fault budgets are bookkeeping and ghost.sent (the history of messages) is the proofs' own; --verbose shows them.
+    hiddenFields: ['dropsUsed', 'duplicatesUsed', 'ghost'],
   };
 }

@@ -7,7 +7,7 @@ import type { Model, Permutation, Property } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextState, type RaftAction } from './actions.ts';
 import { ClusterEncoder, signature } from './encoding.ts';
-import { formatAction, view } from './format.ts';
+import { actionKind, formatAction, raftActionKinds, view } from './format.ts';
 import { RAFT_PROPERTIES } from './invariants.ts';
 import type { RaftConfig } from './types.ts';
 import { initialCluster, isWithinBounds, type RaftCluster, type RaftModelOptions } from './world.ts';
@@ -42,6 +42,10 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     },
     ...(options.symmetry ? { symmetry: { servers: n, signature } } : {}),
     formatAction,
+    actionKind,
+    actionKinds: raftActionKinds(options),
     view,
+    // raft.tla's history variables, our ghosts and the bound counters: --verbose shows them.
+    hiddenFields: ['history', 'ghost', 'counters'],
   };
 }

@@ -23,6 +23,9 @@ export function buildMultiPaxosModel(bounds: MultiBounds, mutant: MultiMutantNam
     encode: (state, sink, perm) => encodeMulti(state, sink, perm),
     ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors } } : {}),
     formatAction: formatMultiAction,
+    actionKind: (action) => action.kind,
+    actionKinds: ['Phase1a', 'Phase1b', 'Phase1Done', 'Phase2a', 'Phase2b'] satisfies MultiAction['kind'][],
+    // No field to hide: the view has no counters or ghosts, and the set network is the history.
     view: (state) => viewMulti(state, config.slots),
   };
 }
