@@ -79,5 +79,8 @@ describe('trace files', () => {
       { '#meta': { index: 0 }, x: { '#bigint': '1' } },
       { '#meta': { index: 1, action: 'Double' }, x: { '#bigint': '2' } },
     ]);
+    expect(itf.loop).toBeUndefined();
+    writeTraceFile({ spec: 'toy', preset: 'ci', bounds: {}, mutant: undefined, property: 'Live', trace, loop: 0 }, path);
+    expect(JSON.parse(readFileSync(itfPath(path), 'utf8')).loop).toBe(0);
   });
 });

@@ -79,6 +79,8 @@ export function formatCoverage(coverage: ActionCoverageReport): string[] {
 export interface TraceFile extends RunDescription {
   readonly property: string;
   readonly trace: Trace;
+  /** For a lasso (a liveness counterexample): the index of the state its last step returns to; ITF's `loop`. */
+  readonly loop?: number;
 }
 
 /** The trace file's JSON document (mutant null when there is none, so the key is always present). */
@@ -102,5 +104,5 @@ export function writeTraceFile(file: TraceFile, path: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(traceDocument(file), null, 2)}\n`);
   const meta = { spec: file.spec, preset: file.preset, bounds: file.bounds, mutant: file.mutant ?? null, property: file.property };
-  writeFileSync(itfPath(path), `${JSON.stringify(itfTrace(file.trace, meta))}\n`);
+  writeFileSync(itfPath(path), `${JSON.stringify(itfTrace(file.trace, meta, file.loop))}\n`);
 }

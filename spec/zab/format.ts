@@ -40,7 +40,8 @@ export function zabActionKinds(bounds: ZabBounds): string[] {
     ...election,
     ...(!bounds.fle || bounds.observers > 0 ? ['FollowLeader'] : []),
     ...(bounds.maxTimeouts > 0 ? ['Timeout'] : []),
-    'ConnectAndFollowerSendFOLLOWERINFO',
+    // The oracle's ElectLeader and FollowLeader connect in the same step (election.ts), so only FLE connects on its own.
+    ...(bounds.fle ? ['ConnectAndFollowerSendFOLLOWERINFO'] : []),
     ...deliveries,
     ...(bounds.maxTransactions > 0 ? ['LeaderProcessRequest'] : []),
     'DiskSync',
