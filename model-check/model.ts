@@ -108,7 +108,8 @@ export interface Model<S, A> {
   /**
    * A JSON-serialisable view of a state for traces and counterexamples. States
    * in spec/ are plain data already, so this is usually the identity; ghost
-   * variables stay in (they explain violations).
+   * variables stay in (they explain violations: trace files keep them, and
+   * a printed counterexample shows them with --verbose, see hiddenFields).
    */
   view(state: S): unknown;
 }
