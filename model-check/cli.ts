@@ -57,35 +57,37 @@ export const USAGE = [
   '       npm run check -- --help',
 ].join('\n');
 
-/** One line per option for --help; a test checks that it names exactly the options the parser accepts. */
-const OPTION_HELP: Readonly<Record<string, string>> = {
-  help: 'print this help and exit',
-  list: 'list the specs with their presets, bounds and mutants (with --json: as one JSON object)',
-  json: 'print one JSON summary as the last line of stdout (with --list: the listing as JSON)',
-  preset: 'NAME  start from this preset of the spec (default: its first, ci)',
-  mutant: 'NAME  check the spec with this known bug put back in',
-  bfs: 'breadth-first search, shortest counterexamples (the default)',
-  dfs: 'depth-first search (less memory: one path held)',
-  depth: 'D  with --dfs: do not expand states at depth D (the run is then INCOMPLETE); with --simulate: walk length (default 100)',
-  simulate: 'N  N seeded random walks instead of an exhaustive search',
-  seed: 'S  with --simulate: the seed (default: a random one, printed)',
-  'states-max': 'N  stop after N distinct states (the run is then INCOMPLETE, exit code 3)',
-  workers: 'N  breadth-first search on N worker threads (same counts)',
-  'trace-out': 'FILE  write the first counterexample here (default ./traces/<spec>-<preset>[-<mutant>]-<property>.json) and in ITF to FILE with .itf.json',
-  coverage: 'count how often each action kind fired (successors generated, new states) and name those that never fired; not with --workers',
-  verbose: 'counterexamples show the fields the spec hides (network bookkeeping, bound counters, ghost variables)',
-  'progress-every': 'SECONDS  a progress line on stderr this often (default 1 on a terminal, 10 otherwise; 0 for none)',
+/** One line per option for --help (its value's name, if any, and what it does); a test checks that it names exactly the options the parser accepts. */
+const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string]>> = {
+  help: ['', 'print this help and exit'],
+  list: ['', 'list the specs with their presets, bounds and mutants (with --json: as one JSON object)'],
+  json: ['', 'print one JSON summary as the last line of stdout (with --list: the listing as JSON)'],
+  preset: ['NAME', 'start from this preset of the spec (default: its first, ci)'],
+  mutant: ['NAME', 'check the spec with this known bug put back in'],
+  bfs: ['', 'breadth-first search, shortest counterexamples (the default)'],
+  dfs: ['', 'depth-first search (less memory: one path held)'],
+  depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100)'],
+  simulate: ['N', 'N seeded random walks instead of an exhaustive search'],
+  seed: ['S', 'with --simulate: the seed (default: a random one, printed)'],
+  'states-max': ['N', 'stop after N distinct states (the run is then INCOMPLETE, exit code 3)'],
+  workers: ['N', 'breadth-first search on N worker threads (same counts)'],
+  'trace-out': ['FILE', 'write the first counterexample here (default ./traces/<spec>-<preset>[-<mutant>]-<property>.json), its ITF copy beside it (.itf.json)'],
+  coverage: ['', 'count how often each action kind fired (successors generated, new states) and name those that never fired; not with --workers'],
+  verbose: ['', 'counterexamples show the fields the spec hides (network bookkeeping, bound counters, ghost variables)'],
+  'progress-every': ['SECONDS', 'a progress line on stderr this often (default 1 on a terminal, 10 otherwise; 0 for none)'],
 };
 
 /** --help: the usage, every option with one line, the bounds and the exit codes. */
 export function helpText(): string {
-  const width = Math.max(...Object.keys(OPTION_HELP).map((name) => name.length)) + 2;
+  const left = (name: string, value: string) => `--${name}${value === '' ? '' : ` ${value}`}`;
+  const rows: [string, string][] = Object.entries(OPTION_HELP).map(([name, [value, text]]) => [left(name, value), text]);
+  rows.push(['--<bound> VALUE', 'any bound of the spec (--list shows them and their defaults)']);
+  const width = Math.max(...rows.map(([l]) => l.length));
   return [
     USAGE,
     '',
     'options:',
-    ...Object.entries(OPTION_HELP).map(([name, text]) => `  --${name.padEnd(width)} ${text}`),
-    `  --<bound> VALUE${' '.repeat(Math.max(1, width - 13))} any bound of the spec (--list shows them and their defaults)`,
+    ...rows.map(([l, text]) => `  ${l.padEnd(width)}   ${text}`),
     '',
     'exit codes:',
     `  ${EXIT.ok}  the run was complete and no property was violated`,
