@@ -7,8 +7,8 @@
 
 import * as fifo from '../common/fifo.ts';
 import * as pairs from '../common/partitions.ts';
-import { isAtLeastAsRecent, selfVote } from './election.ts';
-import { isLearner } from './history.ts';
+import * as elections from './election.ts';
+import * as histories from './history.ts';
 import type { Vote, ZabMessage } from './types.ts';
 import * as worlds from './world.ts';
 import { World, type ZabBounds, type ZabCluster } from './world.ts';
@@ -17,6 +17,8 @@ import { World, type ZabBounds, type ZabCluster } from './world.ts';
 const { dequeue, queuesWithin } = fifo;
 const { heal, isPartitioned, partition } = pairs;
 const { canTalk } = worlds;
+const { isAtLeastAsRecent, selfVote } = elections;
+const { isLearner } = histories;
 
 export type ZabAction =
   | { readonly type: 'ElectLeader'; readonly leader: number; readonly quorum: readonly number[] }

@@ -10,10 +10,16 @@
 // WorkerReceiver sends to a LOOKING peer in an older round, or from a server
 // that is not LOOKING, is kept.
 
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import { bit, compareZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
-import { ZOOKEEPER_2845 } from './mutants.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as histories from './history.ts';
+import * as knownBugs from './mutants.ts';
 import type { ElectionVote, Notification, ServerState, Vote, ZabEffect, ZabNode } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const { unchanged } = transitions;
+const { bit, compareZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } = histories;
+const { ZOOKEEPER_2845 } = knownBugs;
 
 type Step = Transition<ZabNode, ZabEffect>;
 

@@ -2,31 +2,26 @@
 // One switch on the event, one on the message type; each case calls a named
 // handler whose name is the ZkV3_7_0.tla action it implements.
 
-import { assertNever } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import {
-  followerProcessCommit,
-  followerProcessProposal,
-  leaderProcessAck,
-  leaderProcessRequest,
-  observerProcessInform,
-} from './broadcast.ts';
-import { connectToLeader, followerProcessLeaderInfo, leaderProcessAckEpoch, leaderProcessFollowerInfo } from './discovery.ts';
-import { electionDecided, finalizeWait, notificationReceived, notificationTimeout, startLooking } from './election.ts';
-import { bit, has, isLearner, isQuorum, lastZxid, zxidAt } from './history.ts';
-import { ZOOKEEPER_2845 } from './mutants.ts';
-import {
-  followerProcessCommitInSync,
-  followerProcessDiff,
-  followerProcessNewLeader,
-  followerProcessProposalInSync,
-  followerProcessSnap,
-  followerProcessTrunc,
-  followerProcessUpToDate,
-  leaderProcessAckLd,
-  observerProcessInformInSync,
-} from './sync.ts';
+import * as asserts from '../../lib/assert.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as broadcasts from './broadcast.ts';
+import * as discoveries from './discovery.ts';
+import * as elections from './election.ts';
+import * as histories from './history.ts';
+import * as knownBugs from './mutants.ts';
+import * as syncs from './sync.ts';
 import type { ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const { assertNever } = asserts;
+const { unchanged } = transitions;
+const { followerProcessCommit, followerProcessProposal, leaderProcessAck, leaderProcessRequest, observerProcessInform } = broadcasts;
+const { connectToLeader, followerProcessLeaderInfo, leaderProcessAckEpoch, leaderProcessFollowerInfo } = discoveries;
+const { electionDecided, finalizeWait, notificationReceived, notificationTimeout, startLooking } = elections;
+const { bit, has, isLearner, isQuorum, lastZxid, zxidAt } = histories;
+const { ZOOKEEPER_2845 } = knownBugs;
+const { followerProcessCommitInSync, followerProcessDiff, followerProcessNewLeader, followerProcessProposalInSync, followerProcessSnap, followerProcessTrunc, followerProcessUpToDate, leaderProcessAckLd, observerProcessInformInSync } = syncs;
 
 export type ZabTransition = Transition<ZabNode, ZabEffect>;
 

@@ -10,11 +10,19 @@
 // The ordering of disk writes at NEWLEADER is where ZOOKEEPER-3911, -4643 and
 // -4646 live; followerProcessNewLeader spells out each variant.
 
-import { assert, assertNever } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isLearner, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
-import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from './mutants.ts';
+import * as asserts from '../../lib/assert.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as histories from './history.ts';
+import * as knownBugs from './mutants.ts';
 import type { SyncMode, Txn, ZabEffect, ZabMessage, ZabNode, Zxid } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const assert: typeof asserts.assert = asserts.assert;
+const { assertNever } = asserts;
+const { unchanged } = transitions;
+const { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isLearner, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } = histories;
+const { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } = knownBugs;
 
 type Step = Transition<ZabNode, ZabEffect>;
 

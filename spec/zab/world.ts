@@ -17,17 +17,17 @@
 // (LeaderShutdown). Either way the channels between them are emptied: TCP
 // drops what was in flight when a connection closes.
 
-import { assert } from '../../lib/assert.ts';
+import * as asserts from '../../lib/assert.ts';
 import * as fifo from '../common/fifo.ts';
 import type { Links, MutableLinks } from '../common/fifo.ts';
 import * as hosts from '../common/host.ts';
 import type { Host } from '../common/host.ts';
 import * as pairs from '../common/partitions.ts';
-import { startLooking } from './election.ts';
+import * as elections from './election.ts';
 import * as ghosts from './ghost.ts';
 import type { Ghost, MutableGhost } from './ghost.ts';
-import { isLearner } from './history.ts';
-import { reloadSnapFromDisk, restartFromDisk, step } from './step.ts';
+import * as histories from './history.ts';
+import * as steps from './step.ts';
 import type { Notification, ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
 
 // Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
@@ -35,6 +35,10 @@ const { clearPair, emptyLinks, enqueue } = fifo;
 const { crashed, enqueueWrite, withDisk, withNode, withPending, withoutPending } = hosts;
 const { isPartitioned } = pairs;
 const { recordGhost } = ghosts;
+const assert: typeof asserts.assert = asserts.assert;
+const { startLooking } = elections;
+const { isLearner } = histories;
+const { reloadSnapFromDisk, restartFromDisk, step } = steps;
 
 export interface ZabBounds {
   /** Voting servers. */
