@@ -49,10 +49,14 @@ export function isBetterVote(a: Vote, b: Vote): boolean {
   return a.leader > b.leader;
 }
 
-/** The oracle's legality test: vote a is at least vote b without the id tie-break (epoch, then zxid). */
-export function isAtLeastAsRecent(a: Vote, b: Vote): boolean {
-  if (a.epoch !== b.epoch) return a.epoch > b.epoch;
-  return compareZxid(a.zxid, b.zxid) >= 0;
+/**
+ * The oracle's legality test: `vote` is at least the vote `node` would cast for itself (selfVote) without
+ * the id tie-break (epoch, then zxid). Reads the node rather than its selfVote: the checker asks this per
+ * quorum member per state, and building the vote each time showed in the profile.
+ */
+export function isAtLeastAsRecent(vote: Vote, node: ZabNode): boolean {
+  if (vote.epoch !== node.currentEpoch) return vote.epoch > node.currentEpoch;
+  return compareZxid(vote.zxid, lastProcessedZxid(node)) >= 0;
 }
 
 function voteEquals(a: Vote, b: Vote): boolean {

@@ -120,11 +120,27 @@ function learnerLost(node: ZabNode, sid: number): ZabTransition {
   // The learner's acks of proposals not yet committed are forgotten: when it reconnects it may be told to
   // TRUNC them (its peerLastZxid is beyond maxCommittedLog) and acks them again after relogging. Counting
   // the old ack would let the leader commit a proposal that only its own disk holds.
-  const acks = node.acks.map((a, index) => (index < node.lastCommitted ? a : a & ~bit(sid)));
   return {
-    state: { ...node, learners, acks, forwarding: node.forwarding & ~bit(sid), toSync: node.toSync.filter((s) => s.sid !== sid) },
+    state: { ...node, learners, acks: withoutUncommittedAcks(node, sid), forwarding: node.forwarding & ~bit(sid), toSync: withoutToSync(node, sid) },
     effects: [],
   };
+}
+
+/** node.acks with `sid` removed from the entries not yet committed; the same array when it is in none of them. */
+function withoutUncommittedAcks(node: ZabNode, sid: number): readonly number[] {
+  let acks = node.acks;
+  for (let index = node.lastCommitted; index < acks.length; index++) {
+    if (!has(acks[index]!, sid)) continue;
+    if (acks === node.acks) acks = acks.slice();
+    (acks as number[])[index] = acks[index]! & ~bit(sid);
+  }
+  return acks;
+}
+
+/** node.toSync without `sid`'s entry; the same array when it has none (a learner that had not sent ACKEPOCH). */
+function withoutToSync(node: ZabNode, sid: number): ZabNode['toSync'] {
+  for (let k = 0; k < node.toSync.length; k++) if (node.toSync[k]!.sid === sid) return node.toSync.filter((s) => s.sid !== sid);
+  return node.toSync;
 }
 
 /** What a server keeps on disk (world.ts owns it; step.ts rebuilds memory from it). */

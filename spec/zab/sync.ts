@@ -73,26 +73,26 @@ function chooseSync(node: ZabNode, peerLastZxid: Zxid): SyncChoice {
   const committedLogEmpty = node.lastSnapshot >= maxCommittedIndex;
   const minCommittedLog = committedLogEmpty ? lastProcessed : history[node.lastSnapshot]!.zxid;
   const maxCommittedLog = committedLogEmpty ? lastProcessed : zxidAt(history, maxCommittedIndex);
-  const choose = (mode: Exclude<SyncMode, 'NONE'>, from: number, syncZxid: Zxid): SyncChoice => ({ mode, from, syncZxid, maxCommittedIndex });
-  const fromTruncOrSnap = (): SyncChoice => choose(...truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed));
 
   // Case 1: the learner is where we are.
-  if (zxidEquals(peerLastZxid, lastProcessed)) return choose('DIFF', lastProcessedIndex, peerLastZxid);
+  if (zxidEquals(peerLastZxid, lastProcessed)) return { mode: 'DIFF', from: lastProcessedIndex, syncZxid: peerLastZxid, maxCommittedIndex };
   // Case 2: the learner has proposals we never committed.
-  if (compareZxid(peerLastZxid, maxCommittedLog) > 0) return choose('TRUNC', maxCommittedIndex, maxCommittedLog);
+  if (compareZxid(peerLastZxid, maxCommittedLog) > 0) return { mode: 'TRUNC', from: maxCommittedIndex, syncZxid: maxCommittedLog, maxCommittedIndex };
   if (compareZxid(minCommittedLog, peerLastZxid) <= 0) {
     // Case 3: within committedLog: DIFF if we have its last zxid, else what queueCommittedProposals
     // makes of the committedLog (truncOrSnap).
     const index = indexOfZxid(history, peerLastZxid);
-    return index > node.lastSnapshot && index <= history.length ? choose('DIFF', index, peerLastZxid) : fromTruncOrSnap();
+    if (index > node.lastSnapshot && index <= history.length) return { mode: 'DIFF', from: index, syncZxid: peerLastZxid, maxCommittedIndex };
+    return truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
   }
   // Case 4a: older than committedLog but still in our txn log (txnLogSyncEnabled:
   // db.getProposalsFromTxnLog): DIFF, then the proposals from the log.
-  if (indexOfZxid(history, peerLastZxid) > 0) return choose('DIFF', indexOfZxid(history, peerLastZxid), peerLastZxid);
+  const index = indexOfZxid(history, peerLastZxid);
+  if (index > 0) return { mode: 'DIFF', from: index, syncZxid: peerLastZxid, maxCommittedIndex };
   // Case 4b: older than committedLog and not in our txn log: an empty learner, or one on another
   // branch. ZooKeeper reads the txn log from before its zxid as in 4a and lets
   // queueCommittedProposals choose, as in case 3: truncOrSnap.
-  return fromTruncOrSnap();
+  return truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
 }
 
 /** The packets queued for the learner: the sync message, the proposals after `from` (with COMMITs), NEWLEADER. */
@@ -147,11 +147,13 @@ function syncMessages(node: ZabNode, learnerIsVoter: boolean, { mode, from, sync
  * purged, or larger than snapshotSizeFactor times the snapshot
  * (calculateTxnLogSizeLimit), or txnLogSyncEnabled off.
  */
-function truncOrSnap(history: readonly Txn[], peerLastZxid: Zxid, maxCommittedIndex: number, lastProcessed: Zxid): [Exclude<SyncMode, 'NONE'>, number, Zxid] {
+function truncOrSnap(history: readonly Txn[], peerLastZxid: Zxid, maxCommittedIndex: number, lastProcessed: Zxid): SyncChoice {
   const before = indexAtOrBefore(history, peerLastZxid);
   const after = history[before];
-  if (before > 0 && after !== undefined && after.zxid.epoch === peerLastZxid.epoch) return ['TRUNC', before, zxidAt(history, before)];
-  return ['SNAP', maxCommittedIndex, lastProcessed];
+  if (before > 0 && after !== undefined && after.zxid.epoch === peerLastZxid.epoch) {
+    return { mode: 'TRUNC', from: before, syncZxid: zxidAt(history, before), maxCommittedIndex };
+  }
+  return { mode: 'SNAP', from: maxCommittedIndex, syncZxid: lastProcessed, maxCommittedIndex };
 }
 
 function isSyncingWith(node: ZabNode, from: number): boolean {
