@@ -75,6 +75,12 @@ export interface Model<S, A> {
   init(): readonly S[];
   /** Actions enabled in `state`; `next` may still decline one by returning undefined. */
   actions(state: S): readonly A[];
+  /**
+   * The successor, or undefined when `action` is not enabled after all. A
+   * successor that `withinBoundary` would reject may be returned as any
+   * placeholder that `withinBoundary` rejects (spec/raft/outside.ts), so a
+   * model need not build states the checker only counts and discards.
+   */
   next(state: S, action: A): S | undefined;
   readonly properties: readonly Property<S>[];
   /**

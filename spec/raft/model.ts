@@ -7,6 +7,7 @@ import type { Model, Permutation, Property } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextState, type RaftAction } from './actions.ts';
 import { ClusterEncoder, signature } from './encoding.ts';
+import { isCertainlyOutside, OUTSIDE } from './outside.ts';
 import { formatAction, view } from './format.ts';
 import { RAFT_PROPERTIES } from './invariants.ts';
 import type { RaftConfig } from './types.ts';
@@ -29,9 +30,9 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
   return {
     init: () => [options.start ?? initialCluster(config)],
     actions: (state) => enabledActions(state, options),
-    next: (state, action) => nextState(state, action, options),
+    next: (state, action) => (isCertainlyOutside(state, action, options) ? OUTSIDE : nextState(state, action, options)),
     properties,
-    withinBoundary: (state) => isWithinBounds(state, options),
+    withinBoundary: (state) => state !== OUTSIDE && isWithinBounds(state, options),
     encode(state, sink, perm) {
       let encoder = encoders.get(perm);
       if (encoder === undefined) {
