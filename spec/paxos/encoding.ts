@@ -5,6 +5,7 @@
 
 import type { Permutation, StateSink } from '../../model-check/model.ts';
 import { SortedInts } from '../common/packed-network.ts';
+import * as signatures from '../common/signature.ts';
 import * as symmetry from '../common/symmetry.ts';
 import * as packedMessages from './packing.ts';
 import type { PackedMessage } from './packing.ts';
@@ -12,8 +13,9 @@ import type { AcceptorState } from './types.ts';
 import type { PaxosCluster } from './world.ts';
 
 // Bound once: tsx reads imported bindings through getters (see actions.ts).
-const { is1a, is2a, permuteMessage } = packedMessages;
+const { accOf, destOf, is1a, is2a, permuteMessage, withDest, withoutAcc } = packedMessages;
 const { isIdentityOn, mapMask } = symmetry;
+const { combine, mix } = signatures;
 
 const PHASE_CODE = { idle: 0, phase1: 1, phase2: 2 } as const;
 
@@ -64,4 +66,38 @@ function writeMessages(
     sorted.add(identity ? m : permuteMessage(m, perm.map, addressed));
   }
   sorted.write(sink);
+}
+
+/**
+ * What acceptor `a` is, without naming any acceptor (model.ts,
+ * Symmetry.signature): its maxBal, maxVBal and maxVal, and a sum over the
+ * messages it sent or (in a bag) is sent, its 1b and 2b in the history and
+ * the learners' vote sets it is in, each with its own id taken out. With
+ * distinct signatures the checker encodes a state once instead of 3! times.
+ */
+export function acceptorSignature(state: PaxosCluster, a: number, bag: boolean): number {
+  const acceptor = state.acceptors[a] as AcceptorState;
+  const own = ((acceptor.maxBal + 1) * 64 + acceptor.maxVBal + 1) * 64 + acceptor.maxVal + 1;
+  let mentions = sumMentions(state.network, a, bag, 0);
+  if (bag) mentions = sumMentions(state.ghost.sent, a, false, mentions ^ 0x2545f491);
+  const bit = 1 << a;
+  for (let l = 0; l < state.learners.length; l++) {
+    const votes = (state.learners[l] as PaxosCluster['learners'][number]).votes;
+    for (let k = 0; k < votes.length; k++) if (((votes[k] as number) & bit) !== 0) mentions = (mentions + mix(l * 4096 + k + 0x40000000)) | 0;
+  }
+  return combine(own, mentions);
+}
+
+/** The sum of the hashes of the messages naming acceptor `a` (as sender, or as addressee in a bag), its id zeroed. */
+function sumMentions(messages: readonly PackedMessage[], a: number, addressed: boolean, start: number): number {
+  let sum = start;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as number;
+    if (is1a(m) || is2a(m)) {
+      if (addressed && destOf(m) === a) sum = (sum + mix(withDest(m, 0))) | 0;
+    } else if (accOf(m) === a) {
+      sum = (sum + mix(withoutAcc(m))) | 0;
+    }
+  }
+  return sum;
 }
