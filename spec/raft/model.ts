@@ -6,7 +6,7 @@ import { assert } from '../../lib/assert.ts';
 import type { Model, Permutation, Property } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextState, type RaftAction } from './actions.ts';
-import { ClusterEncoder, signature } from './encoding.ts';
+import { ClusterEncoder, signatureFor } from './encoding.ts';
 import { isCertainlyOutside, OUTSIDE } from './outside.ts';
 import { formatAction, view } from './format.ts';
 import { RAFT_PROPERTIES } from './invariants.ts';
@@ -41,7 +41,7 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
       }
       encoder.encode(state, sink);
     },
-    ...(options.symmetry ? { symmetry: { servers: n, signature } } : {}),
+    ...(options.symmetry ? { symmetry: { servers: n, signature: signatureFor(options) } } : {}),
     formatAction,
     view,
   };
