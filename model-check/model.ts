@@ -44,6 +44,13 @@ export interface Symmetry<S = never> {
    * replaces n!.
    */
   signature?(state: S, server: number): number;
+  /**
+   * Optional, as `signature` for every server at once (out[server]), for a
+   * model whose signatures come from one pass over the state (e.g. over its
+   * messages) rather than one pass per server. Used instead of `signature`
+   * when given; the two must agree.
+   */
+  signatures?(state: S, out: Float64Array): void;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { AcceptorState } from './types.ts';
 import type { PaxosCluster } from './world.ts';
 
 // Bound once: tsx reads imported bindings through getters (see actions.ts).
-const { accOf, destOf, is1a, is2a, permuteMessage, withDest, withoutAcc } = packedMessages;
+const { accOf, destOf, FIELD_MAX, is1a, is2a, permuteMessage, withDest, withoutAcc } = packedMessages;
 const { isIdentityOn, mapMask } = symmetry;
 const { combine, mix } = signatures;
 
@@ -69,35 +69,49 @@ function writeMessages(
 }
 
 /**
- * What acceptor `a` is, without naming any acceptor (model.ts,
- * Symmetry.signature): its maxBal, maxVBal and maxVal, and a sum over the
- * messages it sent or (in a bag) is sent, its 1b and 2b in the history and
- * the learners' vote sets it is in, each with its own id taken out. With
- * distinct signatures the checker encodes a state once instead of 3! times.
+ * What each acceptor is, without naming any acceptor (model.ts,
+ * Symmetry.signatures), into out[a]: its maxBal, maxVBal and maxVal, and a
+ * sum over the messages it sent or (in a bag) is sent, its 1b and 2b in the
+ * history and the learners' vote sets it is in, each with its id taken out.
+ * One pass over the messages for all acceptors. With distinct signatures the
+ * checker encodes a state once instead of 3! times.
  */
-export function acceptorSignature(state: PaxosCluster, a: number, bag: boolean): number {
-  const acceptor = state.acceptors[a] as AcceptorState;
-  const own = ((acceptor.maxBal + 1) * 64 + acceptor.maxVBal + 1) * 64 + acceptor.maxVal + 1;
-  let mentions = sumMentions(state.network, a, bag, 0);
-  if (bag) mentions = sumMentions(state.ghost.sent, a, false, mentions ^ 0x2545f491);
-  const bit = 1 << a;
+export function acceptorSignatures(state: PaxosCluster, bag: boolean, out: Float64Array): void {
+  const n = state.acceptors.length;
+  mentions.fill(0, 0, n);
+  sumMentions(state.network, bag, 0);
+  if (bag) sumMentions(state.ghost.sent, false, 0x2545f491);
   for (let l = 0; l < state.learners.length; l++) {
     const votes = (state.learners[l] as PaxosCluster['learners'][number]).votes;
-    for (let k = 0; k < votes.length; k++) if (((votes[k] as number) & bit) !== 0) mentions = (mentions + mix(l * 4096 + k + 0x40000000)) | 0;
+    for (let k = 0; k < votes.length; k++) {
+      const mask = votes[k] as number;
+      if (mask === 0) continue;
+      const about = mix(l * 4096 + k + 0x40000000);
+      for (let a = 0; a < n; a++) if ((mask & (1 << a)) !== 0) mentions[a] = ((mentions[a] as number) + about) | 0;
+    }
   }
-  return combine(own, mentions);
+  for (let a = 0; a < n; a++) {
+    const acceptor = state.acceptors[a] as AcceptorState;
+    const own = ((acceptor.maxBal + 1) * 64 + acceptor.maxVBal + 1) * 64 + acceptor.maxVal + 1;
+    out[a] = combine(own, mentions[a] as number);
+  }
 }
 
-/** The sum of the hashes of the messages naming acceptor `a` (as sender, or as addressee in a bag), its id zeroed. */
-function sumMentions(messages: readonly PackedMessage[], a: number, addressed: boolean, start: number): number {
-  let sum = start;
+/** Per acceptor, the sum of the hashes of the messages naming it; reused (encode is never re-entered). */
+const mentions = new Int32Array(FIELD_MAX);
+
+/** Adds to `mentions` each message's hash (its acceptor id zeroed, plus `salt`) at its sender, or in a bag at the acceptor it is addressed to. */
+function sumMentions(messages: readonly PackedMessage[], addressed: boolean, salt: number): void {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as number;
     if (is1a(m) || is2a(m)) {
-      if (addressed && destOf(m) === a) sum = (sum + mix(withDest(m, 0))) | 0;
-    } else if (accOf(m) === a) {
-      sum = (sum + mix(withoutAcc(m))) | 0;
+      if (addressed) {
+        const a = destOf(m);
+        mentions[a] = ((mentions[a] as number) + mix(withDest(m, 0) ^ salt)) | 0;
+      }
+    } else {
+      const a = accOf(m);
+      mentions[a] = ((mentions[a] as number) + mix(withoutAcc(m) ^ salt)) | 0;
     }
   }
-  return sum;
 }
