@@ -44,6 +44,13 @@ export interface Symmetry<S = never> {
    * replaces n!.
    */
   signature?(state: S, server: number): number;
+  /**
+   * Optional, as `signature` for every server at once (out[server]), for a
+   * model whose signatures come from one pass over the state (e.g. over its
+   * messages) rather than one pass per server. Used instead of `signature`
+   * when given; the two must agree.
+   */
+  signatures?(state: S, out: Float64Array): void;
 }
 
 /**
@@ -75,6 +82,12 @@ export interface Model<S, A> {
   init(): readonly S[];
   /** Actions enabled in `state`; `next` may still decline one by returning undefined. */
   actions(state: S): readonly A[];
+  /**
+   * The successor, or undefined when `action` is not enabled after all. A
+   * successor that `withinBoundary` would reject may be returned as any
+   * placeholder that `withinBoundary` rejects (spec/raft/outside.ts), so a
+   * model need not build states the checker only counts and discards.
+   */
   next(state: S, action: A): S | undefined;
   readonly properties: readonly Property<S>[];
   /**

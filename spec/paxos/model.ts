@@ -6,7 +6,7 @@
 import type { Model } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextState, type PaxosAction } from './actions.ts';
-import { encodeCluster } from './encoding.ts';
+import { acceptorSignatures, encodeCluster } from './encoding.ts';
 import { formatAction, viewCluster } from './format.ts';
 import { PAXOS_PROPERTIES } from './invariants.ts';
 import type { PaxosMutantName } from './types.ts';
@@ -38,7 +38,7 @@ export function buildPaxosModel(bounds: PaxosBounds, mutant: PaxosMutantName | u
     properties: propertiesFor(PAXOS_PROPERTIES, { ...config, learners: bounds.learners }),
     withinBoundary: () => true,
     encode: (state, sink, perm) => encodeCluster(state, sink, perm, bag),
-    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors } } : {}),
+    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors, signatures: (state: PaxosCluster, out: Float64Array) => acceptorSignatures(state, bag, out) } } : {}),
     formatAction: (action) => formatAction(action, bag),
     actionKind: (action) => action.kind,
     actionKinds: paxosActionKinds(bounds),
