@@ -20,12 +20,14 @@
 
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
+import { ActionCoverage } from './coverage.ts';
 import { depthFirst } from './dfs.ts';
 import { DiskBreadthFirstSearch, type DiskOptions, seenSetFor } from './disk-bfs.ts';
 import { Exploration } from './explore.ts';
 import type { SeenSet } from './fingerprint-set.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
+import { defaultProgress, type ProgressOptions } from './progress.ts';
 import type { ModelSource } from './parallel-protocol.ts';
 import type { CheckReport, MemoryReport, SearchOrder, SearchOutcome } from './report-types.ts';
 import { simulate } from './simulate.ts';
@@ -64,8 +66,14 @@ export interface CheckOptions<T extends Strategy = Strategy> {
   timeMaxMs?: number;
   /** Default true. When false, each property is still reported once, with the first path found. */
   stopAtFirstViolation?: boolean;
-  /** A progress line on stderr about once a second; default: process.stderr.isTTY. */
-  progress?: boolean;
+  /**
+   * The progress line (progress.ts): true for the defaults (in place once a
+   * second on a terminal, a line every ten seconds elsewhere), or when and
+   * where to write it; default: the terminal's line when stderr is a terminal, else none.
+   */
+  progress?: boolean | ProgressOptions;
+  /** Count how often each action kind fires (coverage.ts); default false. Not with parallel-bfs, whose workers rebuild the model. */
+  coverage?: boolean;
 }
 
 const PARALLEL_CAPACITY_LOG2 = 16;
@@ -83,31 +91,35 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     statesMax: options.statesMax ?? Number.POSITIVE_INFINITY,
     timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
-    progress: options.progress ?? process.stderr.isTTY === true,
+    progress: progressOptions(options.progress),
+    coverage: options.coverage === true,
   };
   const startMs = performance.now();
   switch (strategy.kind) {
     case 'bfs': {
       const disk = strategy.disk;
-      if (disk === undefined) return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
+      if (disk === undefined) return sequential(model, limits, startMs, 'bfs', (explored, exploration) => breadthFirst(explored, exploration));
       let search: DiskBreadthFirstSearch<S, A> | undefined;
-      const engine = (exploration: Exploration<S, A>) => {
-        search = new DiskBreadthFirstSearch(model, exploration, disk);
+      const engine = (explored: Model<S, A>, exploration: Exploration<S, A>) => {
+        search = new DiskBreadthFirstSearch(explored, exploration, disk);
         return search.run();
       };
       const diskPeak = () => search?.diskPeakBytes ?? 0;
       return sequential(model, limits, startMs, 'bfs', engine, seenSetFor(disk), disk.spillDirectory === undefined ? undefined : diskPeak);
     }
     case 'dfs':
-      return sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY));
+      return sequential(model, limits, startMs, 'dfs', (explored, exploration) =>
+        depthFirst(explored, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY),
+      );
     case 'simulate': {
-      const report = sequential(model, limits, startMs, 'simulate', (exploration) =>
-        simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax),
+      const report = sequential(model, limits, startMs, 'simulate', (explored, exploration) =>
+        simulate(explored, exploration, strategy.walks, strategy.seed, strategy.depthMax),
       );
       report.seed = strategy.seed;
       return report;
     }
     case 'parallel-bfs': {
+      assert(!limits.coverage, 'action coverage is counted by the sequential strategies only (parallel-bfs workers rebuild the model)');
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
       return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
     }
@@ -116,21 +128,31 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
   }
 }
 
+function progressOptions(progress: boolean | ProgressOptions | undefined): ProgressOptions | undefined {
+  const terminal = process.stderr.isTTY === true;
+  if (progress === undefined) return terminal ? defaultProgress(true) : undefined;
+  if (progress === false) return undefined;
+  return progress === true ? defaultProgress(terminal) : progress;
+}
+
 /** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */
 function sequential<S, A>(
   model: Model<S, A>,
-  limits: ConstructorParameters<typeof Exploration<S, A>>[1],
+  limits: ConstructorParameters<typeof Exploration<S, A>>[1] & { readonly coverage: boolean },
   startMs: number,
   order: SearchOrder,
-  engine: (exploration: Exploration<S, A>) => boolean,
+  engine: (model: Model<S, A>, exploration: Exploration<S, A>) => boolean,
   seen?: SeenSet,
   diskPeakBytes?: () => number,
 ): CheckReport {
   const exploration = new Exploration<S, A>(model, limits, seen);
-  const complete = engine(exploration);
+  // With coverage the engine explores a wrapper that counts (coverage.ts); without it, the model itself.
+  const coverage = limits.coverage ? new ActionCoverage(model) : undefined;
+  exploration.coverage = coverage;
+  const complete = engine(coverage === undefined ? model : coverage.countingModel(), exploration);
   exploration.finishProgress();
   exploration.sampleMemory();
-  return toReport(
+  const report = toReport(
     order,
     {
       complete,
@@ -144,6 +166,8 @@ function sequential<S, A>(
     },
     startMs,
   );
+  if (coverage !== undefined) report.coverage = coverage.report();
+  return report;
 }
 
 function memoryReport<S, A>(exploration: Exploration<S, A>, diskPeakBytes: number | undefined): MemoryReport {

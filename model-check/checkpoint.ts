@@ -18,7 +18,7 @@
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { diffViews, formatChange } from './report.ts';
+import { diffViews, formatChange } from './counterexample.ts';
 
 const MANIFEST = 'manifest.json';
 const FORMAT = 'zkspec-checkpoint-1';
