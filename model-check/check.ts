@@ -14,14 +14,19 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts; explore.ts
+// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts, and the
+// searches for deep bugs in iddfs.ts, bitstate-set.ts (over bfs.ts and
+// dfs.ts) and swarm.ts; explore.ts
 // holds what the sequential ones share (the seen set, counters, budgets,
 // progress line) and properties.ts the property bookkeeping all four share.
 
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
-import { Exploration } from './explore.ts';
+import { BitstateSet } from './bitstate-set.ts';
+import { iterativeDeepening } from './iddfs.ts';
+import { swarm } from './swarm.ts';
+import { Exploration, type ExplorationOptions } from './explore.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
 import type { ModelSource } from './parallel-protocol.ts';
@@ -49,7 +54,13 @@ export type ParallelStrategy = {
 export type SequentialStrategy =
   | { kind: 'bfs' }
   | { kind: 'dfs'; depthMax?: number }
-  | { kind: 'simulate'; walks: number; seed: number; depthMax: number };
+  | { kind: 'simulate'; walks: number; seed: number; depthMax: number }
+  /** Iterative deepening (iddfs.ts): bounds 1, 2, 4, ... or step, 2·step, ... up to depthMax (default: until nothing is cut). */
+  | { kind: 'iddfs'; depthMax?: number; step?: number }
+  /** Bitstate hashing (bitstate-set.ts): BFS or DFS over a bit array of `bytes` with `hashes` bits per state. */
+  | { kind: 'bitstate'; bytes: number; hashes?: number; order: 'bfs' | 'dfs'; depthMax?: number }
+  /** Swarm verification (swarm.ts): `members` small randomised searches, member i seeded seed + i. */
+  | { kind: 'swarm'; members: number; seed: number; depthMax: number; memberStatesMax: number };
 
 export type Strategy = SequentialStrategy | ParallelStrategy;
 
@@ -96,6 +107,42 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
       report.seed = strategy.seed;
       return report;
     }
+    case 'iddfs': {
+      const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+      let bounds: number[] = [];
+      const report = sequential(model, limits, startMs, 'iddfs', (exploration) => {
+        const outcome = iterativeDeepening(model, exploration, { depthMax, ...(strategy.step === undefined ? {} : { step: strategy.step }) });
+        bounds = outcome.bounds;
+        return outcome.complete;
+      });
+      const limit = depthMax === Number.POSITIVE_INFINITY ? 'no depth limit' : `depth limit ${depthMax}`;
+      report.searchBounds = `passes with depth bounds ${bounds.join(', ')} (${strategy.step === undefined ? 'doubling' : `step ${strategy.step}`}, ${limit})`;
+      return report;
+    }
+    case 'bitstate': {
+      const seen = new BitstateSet(strategy.bytes, strategy.hashes);
+      const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+      const report = sequential(model, { ...limits, seen }, startMs, strategy.order, (exploration) =>
+        strategy.order === 'bfs' ? breadthFirst(model, exploration) : depthFirst(model, exploration, depthMax),
+      );
+      report.bitstate = seen.summary();
+      report.searchBounds = `bitstate ${seen.bytes} bytes (${seen.bits} bits), ${seen.hashes} hashes${depthMax === Number.POSITIVE_INFINITY ? '' : `, depth limit ${depthMax}`}`;
+      return report;
+    }
+    case 'swarm': {
+      let finder: ReturnType<typeof swarm>['finder'];
+      let membersRun = 0;
+      const report = sequential(model, limits, startMs, 'swarm', (exploration) => {
+        const outcome = swarm(model, exploration, strategy);
+        finder = outcome.finder;
+        membersRun = outcome.membersRun;
+        return outcome.complete;
+      });
+      report.seed = strategy.seed;
+      report.searchBounds = `${membersRun} of ${strategy.members} members run, member i seeded ${strategy.seed} + i, depth bounds ${Math.max(1, Math.ceil(strategy.depthMax / 4))}..${strategy.depthMax}, ${strategy.memberStatesMax} states per member`;
+      if (finder !== undefined) report.swarmFinder = finder;
+      return report;
+    }
     case 'parallel-bfs': {
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
       return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
@@ -108,7 +155,7 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
 /** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */
 function sequential<S, A>(
   model: Model<S, A>,
-  limits: ConstructorParameters<typeof Exploration<S, A>>[1],
+  limits: ExplorationOptions,
   startMs: number,
   order: SearchOrder,
   engine: (exploration: Exploration<S, A>) => boolean,

@@ -2,6 +2,8 @@
 //
 //   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
 //                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
+//                   [--iddfs [--depth D] [--depth-step K]] [--bitstate MB [--hashes K]]
+//                   [--swarm N [--seed S] [--depth D] [--swarm-states K]]
 //                   [--states-max N] [--workers N] [--trace-out FILE] [--json]
 //   npm run check -- --list [--json]
 //
@@ -20,6 +22,8 @@ import { z } from 'zod';
 import { assert, assertNever } from '../lib/assert.ts';
 import { check, type CheckReport, ModelError, type SequentialStrategy, type Strategy } from './check.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
+import { BITSTATE_HASHES_DEFAULT } from './bitstate-set.ts';
+import type { ModelSource } from './parallel-protocol.ts';
 import { defaultTracePath, formatBounds, formatReport, formatTrace, writeTraceFile } from './report.ts';
 
 export interface CliIo {
@@ -38,11 +42,17 @@ export const processIo: CliIo = {
 export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
   '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
+  '                        [--iddfs [--depth D] [--depth-step K]   iterative deepening: depth bounds 1, 2, 4, ... or K, 2K, ... up to D]',
+  '                        [--bitstate MB [--hashes K]   supertrace: BFS (or --dfs) over a bit array of MB megabytes, K bits per state (3)]',
+  '                        [--swarm N [--seed S] [--depth D] [--swarm-states K]   N randomised DFS/walk members, bounds D/4..D (100), K states each (10000)]',
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
   '       npm run check -- --list [--json]',
 ].join('\n');
 
 const SIMULATION_DEPTH_DEFAULT = 100;
+const SWARM_DEPTH_DEFAULT = 100;
+const SWARM_MEMBER_STATES_DEFAULT = 10_000;
+const BITSTATE_MB_MAX = 512;
 
 /** A mistake on the command line: reported with exit code 2. */
 export class UsageError extends Error {
@@ -52,8 +62,12 @@ export class UsageError extends Error {
 // --- Tokens -------------------------------------------------------------------------------
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
-const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
-const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers']);
+const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'iddfs']);
+const OPTIONS = new Set([
+  ...SWITCHES,
+  ...['preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers'],
+  ...['depth-step', 'bitstate', 'hashes', 'swarm', 'swarm-states'],
+]);
 
 interface Tokens {
   readonly positionals: string[];
@@ -118,6 +132,12 @@ const optionsSchema = z.object({
   depth: integerSchema('depth', 0),
   'states-max': integerSchema('states-max', 1),
   workers: integerSchema('workers', 1, 64),
+  iddfs: switchSchema('iddfs'),
+  'depth-step': integerSchema('depth-step', 1),
+  bitstate: integerSchema('bitstate', 1, BITSTATE_MB_MAX),
+  hashes: integerSchema('hashes', 1, 32),
+  swarm: integerSchema('swarm', 1),
+  'swarm-states': integerSchema('swarm-states', 1),
 });
 type Options = z.infer<typeof optionsSchema>;
 
@@ -190,33 +210,11 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     bounds[name] = parseWith(boundSchema(spec, name, bound.default), value);
   }
 
-  const chosen = [options.bfs && '--bfs', options.dfs && '--dfs', options.simulate !== undefined && '--simulate'].filter(Boolean);
-  if (chosen.length > 1) throw new UsageError(`choose one strategy, got ${chosen.join(' and ')}`);
-  if (options.seed !== undefined && options.simulate === undefined) throw new UsageError('--seed only applies to --simulate');
-  if (options.depth !== undefined && options.simulate === undefined && options.dfs !== true) {
-    throw new UsageError('--depth only applies to --dfs and --simulate');
-  }
-  if (options.workers !== undefined && (options.dfs === true || options.simulate !== undefined)) {
-    throw new UsageError('--workers only applies to breadth-first search');
-  }
-  let strategy: Strategy;
-  if (options.simulate !== undefined) {
-    strategy = {
-      kind: 'simulate',
-      walks: options.simulate,
-      // A fresh seed when none is given; it is printed, so the run can be repeated.
-      seed: options.seed ?? Math.floor(Math.random() * 0x100000000),
-      depthMax: options.depth ?? SIMULATION_DEPTH_DEFAULT,
-    };
-  } else if (options.dfs === true) {
-    strategy = options.depth === undefined ? { kind: 'dfs' } : { kind: 'dfs', depthMax: options.depth };
-  } else if (options.workers !== undefined) {
+  const strategy = resolveStrategy(options, () => {
     // Each worker rebuilds the model from the registry's module (parallel-protocol.ts).
     assert(registryModule !== undefined, '--workers needs the module that exports the registry');
-    strategy = { kind: 'parallel-bfs', workers: options.workers, rebuild: { module: registryModule, name: spec.name, bounds, mutant } };
-  } else {
-    strategy = { kind: 'bfs' };
-  }
+    return { module: registryModule, name: spec.name, bounds, mutant };
+  });
   return {
     spec,
     preset,
@@ -227,6 +225,55 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     traceOut: options['trace-out'],
     json: options.json === true,
   };
+}
+
+/** The strategy the options choose, after checking that every option given applies to it. */
+function resolveStrategy(options: Options, rebuild: () => ModelSource): Strategy {
+  const chosen = [
+    options.bfs && '--bfs',
+    options.dfs && '--dfs',
+    options.simulate !== undefined && '--simulate',
+    options.iddfs && '--iddfs',
+    options.swarm !== undefined && '--swarm',
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one strategy, got ${chosen.join(' and ')}`);
+  const seeded = options.simulate !== undefined || options.swarm !== undefined;
+  if (options.seed !== undefined && !seeded) throw new UsageError('--seed only applies to --simulate and --swarm');
+  const bounded = options.dfs === true || seeded || options.iddfs === true;
+  if (options.depth !== undefined && !bounded) throw new UsageError('--depth only applies to --dfs, --simulate, --iddfs and --swarm');
+  if (options['depth-step'] !== undefined && options.iddfs !== true) throw new UsageError('--depth-step only applies to --iddfs');
+  if (options.hashes !== undefined && options.bitstate === undefined) throw new UsageError('--hashes only applies to --bitstate');
+  if (options['swarm-states'] !== undefined && options.swarm === undefined) throw new UsageError('--swarm-states only applies to --swarm');
+  if (options.bitstate !== undefined && (seeded || options.iddfs === true)) throw new UsageError('--bitstate applies to --bfs and --dfs only');
+  if (options.workers !== undefined && (chosen.some((c) => c !== '--bfs') || options.bitstate !== undefined)) {
+    throw new UsageError('--workers only applies to breadth-first search (without --bitstate)');
+  }
+  // A fresh seed when none is given; it is printed, so the run can be repeated.
+  const seed = () => options.seed ?? Math.floor(Math.random() * 0x100000000);
+  if (options.bitstate !== undefined) {
+    const bytes = options.bitstate * 1024 * 1024;
+    const hashes = options.hashes ?? BITSTATE_HASHES_DEFAULT;
+    return options.dfs === true
+      ? { kind: 'bitstate', bytes, hashes, order: 'dfs', ...(options.depth === undefined ? {} : { depthMax: options.depth }) }
+      : { kind: 'bitstate', bytes, hashes, order: 'bfs' };
+  }
+  if (options.simulate !== undefined) {
+    return { kind: 'simulate', walks: options.simulate, seed: seed(), depthMax: options.depth ?? SIMULATION_DEPTH_DEFAULT };
+  }
+  if (options.swarm !== undefined) {
+    const memberStatesMax = options['swarm-states'] ?? SWARM_MEMBER_STATES_DEFAULT;
+    return { kind: 'swarm', members: options.swarm, seed: seed(), depthMax: options.depth ?? SWARM_DEPTH_DEFAULT, memberStatesMax };
+  }
+  if (options.iddfs === true) {
+    return {
+      kind: 'iddfs',
+      ...(options.depth === undefined ? {} : { depthMax: options.depth }),
+      ...(options['depth-step'] === undefined ? {} : { step: options['depth-step'] }),
+    };
+  }
+  if (options.dfs === true) return options.depth === undefined ? { kind: 'dfs' } : { kind: 'dfs', depthMax: options.depth };
+  if (options.workers !== undefined) return { kind: 'parallel-bfs', workers: options.workers, rebuild: rebuild() };
+  return { kind: 'bfs' };
 }
 
 // --- Running ---------------------------------------------------------------------------------
@@ -250,11 +297,30 @@ export function reproduceCommand(config: RunConfig): string {
     case 'parallel-bfs':
       parts.push('--workers', String(strategy.workers));
       break;
+    case 'iddfs':
+      parts.push('--iddfs');
+      if (strategy.depthMax !== undefined) parts.push('--depth', String(strategy.depthMax));
+      if (strategy.step !== undefined) parts.push('--depth-step', String(strategy.step));
+      break;
+    case 'bitstate':
+      parts.push('--bitstate', String(strategy.bytes / (1024 * 1024)), '--hashes', String(strategy.hashes ?? BITSTATE_HASHES_DEFAULT));
+      if (strategy.order === 'dfs') parts.push('--dfs');
+      if (strategy.depthMax !== undefined) parts.push('--depth', String(strategy.depthMax));
+      break;
+    case 'swarm':
+      parts.push('--swarm', String(strategy.members), '--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
+      parts.push('--swarm-states', String(strategy.memberStatesMax));
+      break;
     default:
       assertNever(strategy, 'strategy');
   }
   if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
   return parts.join(' ');
+}
+
+/** The run of one swarm member alone: a swarm of one whose seed is the member's. */
+function swarmMemberRun(config: RunConfig<Extract<Strategy, { kind: 'swarm' }>>, seed: number): RunConfig {
+  return { ...config, strategy: { ...config.strategy, members: 1, seed } };
 }
 
 export interface RunResult {
@@ -289,6 +355,11 @@ function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
   if (report.violations.length > 0 && config.strategy.kind === 'simulate') {
     io.out(`\nsimulation seed ${config.strategy.seed}; reproduce with:\n  ${reproduceCommand(config)}`);
   }
+  const finder = report.swarmFinder;
+  if (finder !== undefined && config.strategy.kind === 'swarm') {
+    io.out(`\nfound by swarm member ${finder.index} (seed ${finder.seed}, ${finder.mode}, depth bound ${finder.depthBound}, omission ${finder.omission});`);
+    io.out(`reproduce that member alone with:\n  ${reproduceCommand(swarmMemberRun(config as RunConfig<typeof config.strategy>, finder.seed))}`);
+  }
   const unreached = report.sometimes.filter((s) => !s.reached);
   if (unreached.length > 0 && report.complete && config.strategy.kind !== 'simulate') {
     io.err(`warning: the whole state space was explored and never reached: ${unreached.map((s) => s.property).join(', ')}`);
@@ -303,6 +374,17 @@ function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
         strategy: report.strategy,
         complete: report.complete,
         ...(report.seed === undefined ? {} : { seed: report.seed }),
+        ...(report.searchBounds === undefined ? {} : { searchBounds: report.searchBounds }),
+        ...(report.bitstate === undefined ? {} : { bitstate: report.bitstate }),
+        ...(report.swarmFinder === undefined || config.strategy.kind !== 'swarm'
+          ? {}
+          : {
+              swarmFinder: {
+                ...report.swarmFinder,
+                reproduce: reproduceCommand(swarmMemberRun(config as RunConfig<typeof config.strategy>, report.swarmFinder.seed)),
+              },
+            }),
+        reproduce: reproduceCommand(config),
         distinctStates: report.distinctStates,
         generatedStates: report.generatedStates,
         maxDepth: report.maxDepth,

@@ -11,7 +11,17 @@ import { FingerprintSet } from './fingerprint-set.ts';
 import type { Model } from './model.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
 
+/** What the engines need of a seen set: FingerprintSet (exact), or BitstateSet (bitstate-set.ts, lossy). */
+export interface SeenSet {
+  /** A dense index (0, 1, 2, ...) for a state taken for new, -1 for one taken for seen. */
+  add(hi: number, lo: number): number;
+  readonly size: number;
+  readonly bytes: number;
+}
+
 export interface ExplorationOptions {
+  /** Default: an exact FingerprintSet. */
+  readonly seen?: SeenSet;
   readonly statesMax: number;
   readonly timeMaxMs: number;
   readonly stopAtFirstViolation: boolean;
@@ -21,7 +31,7 @@ export interface ExplorationOptions {
 const PROGRESS_INTERVAL_MS = 1000;
 
 export class Exploration<S, A> {
-  readonly seen = new FingerprintSet();
+  readonly seen: SeenSet;
   readonly fingerprinter: Fingerprinter<S>;
   readonly properties: PropertyBook<S>;
   generated = 0;
@@ -36,6 +46,7 @@ export class Exploration<S, A> {
   private timedOut = false;
 
   constructor(model: Model<S, A>, options: ExplorationOptions) {
+    this.seen = options.seen ?? new FingerprintSet();
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
     this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
     this.statesMax = options.statesMax;

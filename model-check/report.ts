@@ -11,7 +11,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CheckReport, Trace } from './report-types.ts';
+import type { BitstateSummary, CheckReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
 
 export interface FieldChange {
@@ -130,11 +130,13 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   }
   const seed = report.seed === undefined ? '' : ` seed ${report.seed}`;
   lines.push(`  strategy          ${report.strategy}${seed}${report.complete ? ' (complete)' : ' (incomplete)'}`);
+  if (report.searchBounds !== undefined) lines.push(`  search            ${report.searchBounds}`);
   lines.push(`  distinct states   ${integer(report.distinctStates)}`);
   lines.push(`  generated states  ${integer(report.generatedStates)}`);
   lines.push(`  depth             ${report.maxDepth} (TLC would print ${report.maxDepth + 1})`);
   lines.push(`  duration          ${(report.durationMs / 1000).toFixed(2)} s`);
   lines.push(`  rate              ${integer(report.statesPerSecond)} distinct states/s`);
+  if (report.bitstate !== undefined) lines.push(...formatBitstate(report.bitstate));
   if (report.violations.length === 0) lines.push('  no violation');
   report.violations.forEach((violation, i) => {
     lines.push('');
@@ -152,6 +154,17 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
     );
   }
   return lines.join('\n');
+}
+
+/** SPIN's bitstate statistics (hash factor, bits per state) and the coverage they imply (bitstate-set.ts). */
+export function formatBitstate(b: BitstateSummary): string[] {
+  const percent = (x: number) => `${(100 * x).toPrecision(4)}%`;
+  return [
+    `  bitstate          ${integer(b.bits)} bits (${integer(b.bytes)} bytes), ${b.hashes} bits per state, ${percent(b.fillRatio)} set`,
+    `  hash factor       ${b.hashFactor.toPrecision(4)} (bits per state stored; coverage is near complete above about 100)`,
+    `  omission          a new state met now is taken for seen with probability ${b.omissionProbability.toPrecision(3)}`,
+    `  coverage          at most ${percent(b.expectedCoverage)} expected (about ${integer(Math.round(b.expectedOmitted))} states omitted, with what only they reach)`,
+  ];
 }
 
 export interface TraceFile extends RunDescription {
