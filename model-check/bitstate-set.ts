@@ -18,10 +18,11 @@
 // omitted, and an estimate of the states omitted so far: the sum, over the
 // new states found, of the probability f_i^k that each would have been
 // omitted given the fill when it arrived (p_i / (1 - p_i) omitted per state
-// stored, with p_i = f_i^k). That sum counts only states lost
-// directly, not the states reachable only through them, so the coverage it implies,
-// n / (n + omitted), is an upper bound on the true one; docs/model-checking.md
-// compares it with exact counts.
+// stored, with p_i = f_i^k). That sum counts only states lost directly, not
+// the states reachable only through them, so the coverage it implies,
+// n / (n + omitted), is close to the truth while few are lost and too high
+// once many are (hash factor below about 5); bitstate-set.test.ts and
+// docs/model-checking.md compare it with exact counts.
 
 import { assert } from '../lib/assert.ts';
 import type { BitstateSummary } from './report-types.ts';

@@ -22,8 +22,8 @@ export interface PassOptions<A> {
   readonly bound: number;
   /** The actions to try from a state, in order (a swarm member shuffles and omits); all, in the model's order, when absent. */
   readonly order?: (actions: readonly A[]) => readonly A[];
-  /** Stop the pass once it has reached this many distinct states of its own (a swarm member's budget). */
-  readonly statesMax?: number;
+  /** Stop the pass once it has visited this many states, repeats included (a swarm member's budget). */
+  readonly visitsMax?: number;
 }
 
 export interface PassResult {
@@ -53,6 +53,7 @@ export class BoundedDepthFirst<S, A> implements TraceSource {
     this.table.clear();
     this.cut = false;
     this.size = 0;
+    this.visits = 0;
     try {
       const stopped = this.search(options);
       return { stopped, cut: this.cut };
@@ -67,7 +68,7 @@ export class BoundedDepthFirst<S, A> implements TraceSource {
 
   private search(options: PassOptions<A>): boolean {
     const model = this.model;
-    const statesMax = options.statesMax ?? Number.POSITIVE_INFINITY;
+    const visitsMax = options.visitsMax ?? Number.POSITIVE_INFINITY;
     const inits = model.init();
     for (let i = 0; i < inits.length; i++) {
       this.exploration.generated++;
@@ -87,7 +88,7 @@ export class BoundedDepthFirst<S, A> implements TraceSource {
         this.exploration.generated++;
         if (!model.withinBoundary(successor)) continue;
         if (this.visit(successor, options)) return true;
-        if (this.table.size >= statesMax) {
+        if (this.visits >= visitsMax) {
           this.cut = true;
           return false;
         }

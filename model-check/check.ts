@@ -78,6 +78,7 @@ export interface CheckOptions<T extends Strategy = Strategy> {
 }
 
 const PARALLEL_CAPACITY_LOG2 = 16;
+const BITSTATE_OMITTED_COMPLETE = 0.01;
 
 /** The one entry to the checker: explores `model` with the chosen strategy and reports (asynchronously for parallel-bfs). */
 export function check<S, A>(model: Model<S, A>, options: CheckOptions<ParallelStrategy> & { strategy: ParallelStrategy }): Promise<CheckReport>;
@@ -126,6 +127,8 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
         strategy.order === 'bfs' ? breadthFirst(model, exploration) : depthFirst(model, exploration, depthMax),
       );
       report.bitstate = seen.summary();
+      // A search over a lossy set is complete only when losing even one state was unlikely (under 1%).
+      report.complete &&= report.bitstate.expectedOmitted < BITSTATE_OMITTED_COMPLETE;
       report.searchBounds = `bitstate ${seen.bytes} bytes (${seen.bits} bits), ${seen.hashes} hashes${depthMax === Number.POSITIVE_INFINITY ? '' : `, depth limit ${depthMax}`}`;
       return report;
     }

@@ -88,7 +88,7 @@ export interface BitstateSummary {
   readonly omissionProbability: number;
   /** Estimated states taken for seen although new (each lost with what only it leads to). */
   readonly expectedOmitted: number;
-  /** stored / (stored + expectedOmitted): an upper bound on the fraction of reachable states visited. */
+  /** stored / (stored + expectedOmitted): the fraction of reachable states visited, estimated (too high when many are lost). */
   readonly expectedCoverage: number;
 }
 

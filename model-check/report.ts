@@ -163,7 +163,7 @@ export function formatBitstate(b: BitstateSummary): string[] {
     `  bitstate          ${integer(b.bits)} bits (${integer(b.bytes)} bytes), ${b.hashes} bits per state, ${percent(b.fillRatio)} set`,
     `  hash factor       ${b.hashFactor.toPrecision(4)} (bits per state stored; coverage is near complete above about 100)`,
     `  omission          a new state met now is taken for seen with probability ${b.omissionProbability.toPrecision(3)}`,
-    `  coverage          at most ${percent(b.expectedCoverage)} expected (about ${integer(Math.round(b.expectedOmitted))} states omitted, with what only they reach)`,
+    `  coverage          ${percent(b.expectedCoverage)} expected (about ${integer(Math.round(b.expectedOmitted))} states omitted${b.hashFactor < 5 ? '; with a hash factor below 5 what only they reach is lost too, so the true coverage is lower' : ''})`,
   ];
 }
 

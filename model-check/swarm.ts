@@ -17,8 +17,8 @@
 // Action kinds are the action's printed name up to '(' (`Timeout(s1)` is a
 // Timeout); a member gives each kind a weight from 1/4 to 4, or 0 (omitted,
 // SPIN's swarm's "feature omission") with the member's omission chance.
-// Each member stops at its own budget of distinct states (its own depth
-// table, or its own steps for walks); the run stops at a violation or at
+// Each member stops at its own budget of states visited (repeats included,
+// so it bounds the member's work); the run stops at a violation or at
 // the run's --states-max / time budget. Properties are checked once per
 // state new to the whole run, so distinctStates counts the union.
 
@@ -34,7 +34,7 @@ export interface SwarmOptions {
   readonly seed: number;
   /** The deepest member bound; members draw theirs from depthMax/4..depthMax. */
   readonly depthMax: number;
-  /** Distinct states (dfs) or steps (walk) per member. */
+  /** States each member visits (generated within the boundary, repeats included): its budget of work. */
   readonly memberStatesMax: number;
 }
 
@@ -195,7 +195,7 @@ export function swarm<S, A>(model: Model<S, A>, exploration: Exploration<S, A>, 
     exploration.tick(plan.depthBound, -1);
     let stopped: boolean;
     if (plan.mode === 'dfs') {
-      const pass = bounded.pass({ bound: plan.depthBound, order: (actions) => weightedOrder(actions, weights, random), statesMax: options.memberStatesMax });
+      const pass = bounded.pass({ bound: plan.depthBound, order: (actions) => weightedOrder(actions, weights, random), visitsMax: options.memberStatesMax });
       stopped = pass.stopped;
       if (!stopped && !pass.cut && !weights.omittedAny) return { complete: true, membersRun: index + 1 };
     } else {
