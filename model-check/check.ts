@@ -25,7 +25,7 @@ import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
 import { BitstateSet } from './bitstate-set.ts';
 import { iterativeDeepening } from './iddfs.ts';
-import { swarm } from './swarm.ts';
+import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
 import { Exploration, type ExplorationOptions } from './explore.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
@@ -108,44 +108,12 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
       report.seed = strategy.seed;
       return report;
     }
-    case 'iddfs': {
-      const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
-      let bounds: number[] = [];
-      const report = sequential(model, limits, startMs, 'iddfs', (exploration) => {
-        const outcome = iterativeDeepening(model, exploration, { depthMax, ...(strategy.step === undefined ? {} : { step: strategy.step }) });
-        bounds = outcome.bounds;
-        return outcome.complete;
-      });
-      const limit = depthMax === Number.POSITIVE_INFINITY ? 'no depth limit' : `depth limit ${depthMax}`;
-      report.searchBounds = `passes with depth bounds ${bounds.join(', ')} (${strategy.step === undefined ? 'doubling' : `step ${strategy.step}`}, ${limit})`;
-      return report;
-    }
-    case 'bitstate': {
-      const seen = new BitstateSet(strategy.bytes, strategy.hashes);
-      const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
-      const report = sequential(model, { ...limits, seen }, startMs, strategy.order, (exploration) =>
-        strategy.order === 'bfs' ? breadthFirst(model, exploration) : depthFirst(model, exploration, depthMax),
-      );
-      report.bitstate = seen.summary();
-      // A search over a lossy set is complete only when losing even one state was unlikely (under 1%).
-      report.complete &&= report.bitstate.expectedOmitted < BITSTATE_OMITTED_COMPLETE;
-      report.searchBounds = `bitstate ${seen.bytes} bytes (${seen.bits} bits), ${seen.hashes} hashes${depthMax === Number.POSITIVE_INFINITY ? '' : `, depth limit ${depthMax}`}`;
-      return report;
-    }
-    case 'swarm': {
-      let finder: ReturnType<typeof swarm>['finder'];
-      let membersRun = 0;
-      const report = sequential(model, limits, startMs, 'swarm', (exploration) => {
-        const outcome = swarm(model, exploration, strategy);
-        finder = outcome.finder;
-        membersRun = outcome.membersRun;
-        return outcome.complete;
-      });
-      report.seed = strategy.seed;
-      report.searchBounds = `${membersRun} of ${strategy.members} members run, member i seeded ${strategy.seed} + i, depth bounds ${Math.max(1, Math.ceil(strategy.depthMax / 4))}..${strategy.depthMax}, ${strategy.memberStatesMax} states per member`;
-      if (finder !== undefined) report.swarmFinder = finder;
-      return report;
-    }
+    case 'iddfs':
+      return deepening(model, strategy, limits, startMs);
+    case 'bitstate':
+      return bitstate(model, strategy, limits, startMs);
+    case 'swarm':
+      return swarmSearch(model, strategy, limits, startMs);
     case 'parallel-bfs': {
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
       return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
@@ -153,6 +121,53 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     default:
       return assertNever(strategy, 'strategy');
   }
+}
+
+type Of<K extends SequentialStrategy['kind']> = Extract<SequentialStrategy, { kind: K }>;
+
+/** Iterative deepening; the report lists the bounds of the passes that ran. */
+function deepening<S, A>(model: Model<S, A>, strategy: Of<'iddfs'>, limits: ExplorationOptions, startMs: number): CheckReport {
+  const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+  let bounds: number[] = [];
+  const report = sequential(model, limits, startMs, 'iddfs', (exploration) => {
+    const outcome = iterativeDeepening(model, exploration, { depthMax, ...(strategy.step === undefined ? {} : { step: strategy.step }) });
+    bounds = outcome.bounds;
+    return outcome.complete;
+  });
+  const limit = depthMax === Number.POSITIVE_INFINITY ? 'no depth limit' : `depth limit ${depthMax}`;
+  report.searchBounds = `passes with depth bounds ${bounds.join(', ')} (${strategy.step === undefined ? 'doubling' : `step ${strategy.step}`}, ${limit})`;
+  return report;
+}
+
+/** BFS or DFS over a bit array; the report carries the array's figures and the coverage they imply. */
+function bitstate<S, A>(model: Model<S, A>, strategy: Of<'bitstate'>, limits: ExplorationOptions, startMs: number): CheckReport {
+  const seen = new BitstateSet(strategy.bytes, strategy.hashes);
+  const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+  const report = sequential(model, { ...limits, seen }, startMs, strategy.order, (exploration) =>
+    strategy.order === 'bfs' ? breadthFirst(model, exploration) : depthFirst(model, exploration, depthMax),
+  );
+  report.bitstate = seen.summary();
+  // A search over a lossy set is complete only when losing even one state was unlikely (under 1%).
+  report.complete &&= report.bitstate.expectedOmitted < BITSTATE_OMITTED_COMPLETE;
+  const limit = depthMax === Number.POSITIVE_INFINITY ? '' : `, depth limit ${depthMax}`;
+  report.searchBounds = `bitstate ${seen.bytes} bytes (${seen.bits} bits), ${seen.hashes} hashes${limit}`;
+  return report;
+}
+
+/** A swarm; the report names its seed, how many members ran, and the member that found a violation. */
+function swarmSearch<S, A>(model: Model<S, A>, strategy: Of<'swarm'>, limits: ExplorationOptions, startMs: number): CheckReport {
+  let outcome: SwarmOutcome = { complete: false, membersRun: 0 };
+  const report = sequential(model, limits, startMs, 'swarm', (exploration) => {
+    outcome = swarm(model, exploration, strategy);
+    return outcome.complete;
+  });
+  report.seed = strategy.seed;
+  const shallowest = shallowestBound(strategy.depthMax);
+  report.searchBounds =
+    `${outcome.membersRun} of ${strategy.members} members run, member i seeded ${strategy.seed} + i, ` +
+    `depth bounds ${shallowest}..${strategy.depthMax}, ${strategy.memberStatesMax} states per member`;
+  if (outcome.finder !== undefined) report.swarmFinder = outcome.finder;
+  return report;
 }
 
 /** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */

@@ -52,12 +52,17 @@ const OMISSION_CHANCES = [0, 0, 1 / 8, 1 / 4];
 // A second stream per member for its kinds' weights, drawn as kinds are met.
 const WEIGHT_STREAM = 0x5bd1e995;
 
+/** The shallowest depth bound a member may draw: a quarter of depthMax, at least 1. */
+export function shallowestBound(depthMax: number): number {
+  return Math.max(1, Math.ceil(depthMax / 4));
+}
+
 /** Member `index`'s plan: a function of its seed (seed + index), depthMax and nothing else. */
 export function memberPlan(options: SwarmOptions, index: number): MemberPlan {
   const seed = (options.seed + index) >>> 0;
   const random = new Random(seed);
   const mode = random.nextInt(2) === 0 ? 'dfs' : 'walk';
-  const shallowest = Math.max(1, Math.ceil(options.depthMax / 4));
+  const shallowest = shallowestBound(options.depthMax);
   const depthBound = shallowest + random.nextInt(Math.max(1, options.depthMax - shallowest + 1));
   const omission = OMISSION_CHANCES[random.nextInt(OMISSION_CHANCES.length)]!;
   return { index, seed, mode, depthBound, omission };
@@ -112,6 +117,8 @@ class Walker<S, A> implements TraceSource {
   private readonly taken: A[] = [];
   private length = 0;
   private trying: A | undefined = undefined;
+  /** A walk has begun (states[0] is set): a model error then has a path to report. */
+  private walking = false;
 
   constructor(
     private readonly model: Model<S, A>,
@@ -123,7 +130,7 @@ class Walker<S, A> implements TraceSource {
     try {
       return this.walks(plan, weights, random, steps);
     } catch (error) {
-      if (this.length < 0) throw error;
+      if (!this.walking) throw error;
       throw modelError(error, this.trace(), this.trying === undefined ? undefined : this.model.formatAction(this.trying));
     }
   }
@@ -138,6 +145,7 @@ class Walker<S, A> implements TraceSource {
       if (!model.withinBoundary(state)) return false;
       this.length = 0;
       this.states[0] = state;
+      this.walking = true;
       visited++;
       if (this.visit(state)) return true;
       for (let depth = 1; depth <= plan.depthBound && visited < steps; depth++) {
