@@ -22,6 +22,7 @@
 
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
+import { ActionCoverage } from './coverage.ts';
 import { depthFirst } from './dfs.ts';
 import { BitstateSet } from './bitstate-set.ts';
 import { iterativeDeepening } from './iddfs.ts';
@@ -29,6 +30,7 @@ import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
 import { Exploration, type ExplorationOptions } from './explore.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
+import { defaultProgress, type ProgressOptions } from './progress.ts';
 import type { ModelSource } from './parallel-protocol.ts';
 import type { CheckReport, SearchOrder, SearchOutcome } from './report-types.ts';
 import { simulate } from './simulate.ts';
@@ -73,8 +75,14 @@ export interface CheckOptions<T extends Strategy = Strategy> {
   timeMaxMs?: number;
   /** Default true. When false, each property is still reported once, with the first path found. */
   stopAtFirstViolation?: boolean;
-  /** A progress line on stderr about once a second; default: process.stderr.isTTY. */
-  progress?: boolean;
+  /**
+   * The progress line (progress.ts): true for the defaults (in place once a
+   * second on a terminal, a line every ten seconds elsewhere), or when and
+   * where to write it; default: the terminal's line when stderr is a terminal, else none.
+   */
+  progress?: boolean | ProgressOptions;
+  /** Count how often each action kind fires (coverage.ts); default false. Not with parallel-bfs, whose workers rebuild the model. */
+  coverage?: boolean;
 }
 
 const PARALLEL_CAPACITY_LOG2 = 16;
@@ -93,17 +101,20 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     statesMax: options.statesMax ?? Number.POSITIVE_INFINITY,
     timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
-    progress: options.progress ?? process.stderr.isTTY === true,
+    progress: progressOptions(options.progress),
+    coverage: options.coverage === true,
   };
   const startMs = performance.now();
   switch (strategy.kind) {
     case 'bfs':
-      return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
+      return sequential(model, limits, startMs, 'bfs', (explored, exploration) => breadthFirst(explored, exploration));
     case 'dfs':
-      return sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY));
+      return sequential(model, limits, startMs, 'dfs', (explored, exploration) =>
+        depthFirst(explored, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY),
+      );
     case 'simulate': {
-      const report = sequential(model, limits, startMs, 'simulate', (exploration) =>
-        simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax),
+      const report = sequential(model, limits, startMs, 'simulate', (explored, exploration) =>
+        simulate(explored, exploration, strategy.walks, strategy.seed, strategy.depthMax),
       );
       report.seed = strategy.seed;
       return report;
@@ -115,6 +126,7 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     case 'swarm':
       return swarmSearch(model, strategy, limits, startMs);
     case 'parallel-bfs': {
+      assert(!limits.coverage, 'action coverage is counted by the sequential strategies only (parallel-bfs workers rebuild the model)');
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
       return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
     }
@@ -124,13 +136,14 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
 }
 
 type Of<K extends SequentialStrategy['kind']> = Extract<SequentialStrategy, { kind: K }>;
+type Limits = ExplorationOptions & { readonly coverage: boolean };
 
 /** Iterative deepening; the report lists the bounds of the passes that ran. */
-function deepening<S, A>(model: Model<S, A>, strategy: Of<'iddfs'>, limits: ExplorationOptions, startMs: number): CheckReport {
+function deepening<S, A>(model: Model<S, A>, strategy: Of<'iddfs'>, limits: Limits, startMs: number): CheckReport {
   const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
   let bounds: number[] = [];
-  const report = sequential(model, limits, startMs, 'iddfs', (exploration) => {
-    const outcome = iterativeDeepening(model, exploration, { depthMax, ...(strategy.step === undefined ? {} : { step: strategy.step }) });
+  const report = sequential(model, limits, startMs, 'iddfs', (explored, exploration) => {
+    const outcome = iterativeDeepening(explored, exploration, { depthMax, ...(strategy.step === undefined ? {} : { step: strategy.step }) });
     bounds = outcome.bounds;
     return outcome.complete;
   });
@@ -140,11 +153,11 @@ function deepening<S, A>(model: Model<S, A>, strategy: Of<'iddfs'>, limits: Expl
 }
 
 /** BFS or DFS over a bit array; the report carries the array's figures and the coverage they imply. */
-function bitstate<S, A>(model: Model<S, A>, strategy: Of<'bitstate'>, limits: ExplorationOptions, startMs: number): CheckReport {
+function bitstate<S, A>(model: Model<S, A>, strategy: Of<'bitstate'>, limits: Limits, startMs: number): CheckReport {
   const seen = new BitstateSet(strategy.bytes, strategy.hashes);
   const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
-  const report = sequential(model, { ...limits, seen }, startMs, strategy.order, (exploration) =>
-    strategy.order === 'bfs' ? breadthFirst(model, exploration) : depthFirst(model, exploration, depthMax),
+  const report = sequential(model, { ...limits, seen }, startMs, strategy.order, (explored, exploration) =>
+    strategy.order === 'bfs' ? breadthFirst(explored, exploration) : depthFirst(explored, exploration, depthMax),
   );
   report.bitstate = seen.summary();
   // A search over a lossy set is complete only when losing even one state was unlikely (under 1%).
@@ -155,10 +168,10 @@ function bitstate<S, A>(model: Model<S, A>, strategy: Of<'bitstate'>, limits: Ex
 }
 
 /** A swarm; the report names its seed, how many members ran, and the member that found a violation. */
-function swarmSearch<S, A>(model: Model<S, A>, strategy: Of<'swarm'>, limits: ExplorationOptions, startMs: number): CheckReport {
+function swarmSearch<S, A>(model: Model<S, A>, strategy: Of<'swarm'>, limits: Limits, startMs: number): CheckReport {
   let outcome: SwarmOutcome = { complete: false, membersRun: 0 };
-  const report = sequential(model, limits, startMs, 'swarm', (exploration) => {
-    outcome = swarm(model, exploration, strategy);
+  const report = sequential(model, limits, startMs, 'swarm', (explored, exploration) => {
+    outcome = swarm(explored, exploration, strategy);
     return outcome.complete;
   });
   report.seed = strategy.seed;
@@ -170,18 +183,28 @@ function swarmSearch<S, A>(model: Model<S, A>, strategy: Of<'swarm'>, limits: Ex
   return report;
 }
 
+function progressOptions(progress: boolean | ProgressOptions | undefined): ProgressOptions | undefined {
+  const terminal = process.stderr.isTTY === true;
+  if (progress === undefined) return terminal ? defaultProgress(true) : undefined;
+  if (progress === false) return undefined;
+  return progress === true ? defaultProgress(terminal) : progress;
+}
+
 /** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */
 function sequential<S, A>(
   model: Model<S, A>,
-  limits: ExplorationOptions,
+  limits: Limits,
   startMs: number,
   order: SearchOrder,
-  engine: (exploration: Exploration<S, A>) => boolean,
+  engine: (model: Model<S, A>, exploration: Exploration<S, A>) => boolean,
 ): CheckReport {
   const exploration = new Exploration<S, A>(model, limits);
-  const complete = engine(exploration);
+  // With coverage the engine explores a wrapper that counts (coverage.ts); without it, the model itself.
+  const coverage = limits.coverage ? new ActionCoverage(model) : undefined;
+  exploration.coverage = coverage;
+  const complete = engine(coverage === undefined ? model : coverage.countingModel(), exploration);
   exploration.finishProgress();
-  return toReport(
+  const report = toReport(
     order,
     {
       complete,
@@ -194,6 +217,8 @@ function sequential<S, A>(
     },
     startMs,
   );
+  if (coverage !== undefined) report.coverage = coverage.report();
+  return report;
 }
 
 function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): CheckReport {

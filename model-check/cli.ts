@@ -4,14 +4,18 @@
 //                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
 //                   [--iddfs [--depth D] [--depth-step K]] [--bitstate MB [--hashes K]]
 //                   [--swarm N [--seed S] [--depth D] [--swarm-states K]]
-//                   [--states-max N] [--workers N] [--trace-out FILE] [--json]
+//                   [--states-max N] [--workers N] [--trace-out FILE] [--json] ...
 //   npm run check -- --list [--json]
+//   npm run check -- --help            every option, one line each (OPTION_HELP)
 //
 // Bounds start from the spec's defaults, then the preset's overrides (the
-// first preset, `ci`, by default), then the command line's. Exit codes: 0 no
-// violation, 1 a violation (in any strategy), 2 bad usage. With --json the
-// last line on stdout is one JSON object summarising the run; each violation's
-// counterexample goes to a trace file (--trace-out, or ./traces/...).
+// first preset, `ci`, by default), then the command line's. Exit codes
+// (EXIT): 0 a complete run without violation, 1 a violation (in any
+// strategy), 2 bad usage, 3 INCOMPLETE: no violation, but the run was cut
+// short (--states-max, a time budget, --dfs --depth), so it proves nothing
+// about the states it did not reach. With --json the last line on stdout is
+// one JSON object summarising the run; each violation's counterexample goes
+// to a trace file (--trace-out, or ./traces/...) and its ITF copy beside it.
 //
 // Arguments are validated with zod; a wrong one is reported with what is
 // allowed instead. The checker knows no spec: `main(argv, registry, io,
@@ -23,21 +27,30 @@ import { assert, assertNever } from '../lib/assert.ts';
 import { check, type CheckReport, ModelError, type SequentialStrategy, type Strategy } from './check.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
 import { BITSTATE_HASHES_DEFAULT } from './bitstate-set.ts';
+import { collisionProbability } from './collision.ts';
+import { formatTrace, type TraceFormat } from './counterexample.ts';
 import type { ModelSource } from './parallel-protocol.ts';
-import { defaultTracePath, formatBounds, formatReport, formatTrace, writeTraceFile } from './report.ts';
+import { defaultProgress, type ProgressOptions } from './progress.ts';
+import { defaultTracePath, formatBounds, formatReport, writeTraceFile } from './report.ts';
 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
-  /** Show the progress line (only when stderr is a terminal). */
+  /** Show the progress line (progress.ts) on stderr; tests turn it off. */
   readonly progress: boolean;
+  /** stderr is a terminal: the progress line is rewritten in place once a second rather than printed every ten seconds. */
+  readonly terminal?: boolean;
 }
 
 export const processIo: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
-  progress: process.stderr.isTTY === true,
+  progress: true,
+  terminal: process.stderr.isTTY === true,
 };
+
+/** The exit codes, as --help lists them. */
+export const EXIT = { ok: 0, violation: 1, usage: 2, incomplete: 3 } as const;
 
 export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
@@ -46,8 +59,50 @@ export const USAGE = [
   '                        [--bitstate MB [--hashes K]   supertrace: BFS (or --dfs) over a bit array of MB megabytes, K bits per state (3)]',
   '                        [--swarm N [--seed S] [--depth D] [--swarm-states K]   N randomised DFS/walk members, bounds D/4..D (100), K states each (10000)]',
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
+  '                        [--coverage] [--verbose] [--progress-every SECONDS]',
   '       npm run check -- --list [--json]',
+  '       npm run check -- --help',
 ].join('\n');
+
+/** One line per option for --help (its value's name, if any, and what it does); a test checks that it names exactly the options the parser accepts. */
+const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string]>> = {
+  help: ['', 'print this help and exit'],
+  list: ['', 'list the specs with their presets, bounds and mutants (with --json: as one JSON object)'],
+  json: ['', 'print one JSON summary as the last line of stdout (with --list: the listing as JSON)'],
+  preset: ['NAME', 'start from this preset of the spec (default: its first, ci)'],
+  mutant: ['NAME', 'check the spec with this known bug put back in'],
+  bfs: ['', 'breadth-first search, shortest counterexamples (the default)'],
+  dfs: ['', 'depth-first search (less memory: one path held)'],
+  depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100)'],
+  simulate: ['N', 'N seeded random walks instead of an exhaustive search'],
+  seed: ['S', 'with --simulate: the seed (default: a random one, printed)'],
+  'states-max': ['N', 'stop after N distinct states (the run is then INCOMPLETE, exit code 3)'],
+  workers: ['N', 'breadth-first search on N worker threads (same counts)'],
+  'trace-out': ['FILE', 'write the first counterexample here (default ./traces/<spec>-<preset>[-<mutant>]-<property>.json), its ITF copy beside it (.itf.json)'],
+  coverage: ['', 'count how often each action kind fired (successors generated, new states) and name those that never fired; not with --workers'],
+  verbose: ['', 'counterexamples show the fields the spec hides (network bookkeeping, bound counters, ghost variables)'],
+  'progress-every': ['SECONDS', 'a progress line on stderr this often (default 1 on a terminal, 10 otherwise; 0 for none)'],
+};
+
+/** --help: the usage, every option with one line, the bounds and the exit codes. */
+export function helpText(): string {
+  const left = (name: string, value: string) => `--${name}${value === '' ? '' : ` ${value}`}`;
+  const rows: [string, string][] = Object.entries(OPTION_HELP).map(([name, [value, text]]) => [left(name, value), text]);
+  rows.push(['--<bound> VALUE', 'any bound of the spec (--list shows them and their defaults)']);
+  const width = Math.max(...rows.map(([l]) => l.length));
+  return [
+    USAGE,
+    '',
+    'options:',
+    ...rows.map(([l, text]) => `  ${l.padEnd(width)}   ${text}`),
+    '',
+    'exit codes:',
+    `  ${EXIT.ok}  the run was complete and no property was violated`,
+    `  ${EXIT.violation}  a property was violated (counterexample printed and written to a trace file)`,
+    `  ${EXIT.usage}  bad usage`,
+    `  ${EXIT.incomplete}  INCOMPLETE: no violation found, but the run was cut short (--states-max, a time budget, --dfs --depth)`,
+  ].join('\n');
+}
 
 const SIMULATION_DEPTH_DEFAULT = 100;
 const SWARM_DEPTH_DEFAULT = 100;
@@ -62,10 +117,10 @@ export class UsageError extends Error {
 // --- Tokens -------------------------------------------------------------------------------
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
-const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'iddfs']);
+const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'coverage', 'verbose', 'iddfs']);
 const OPTIONS = new Set([
   ...SWITCHES,
-  ...['preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers'],
+  ...['preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', 'progress-every'],
   ...['depth-step', 'bitstate', 'hashes', 'swarm', 'swarm-states'],
 ]);
 
@@ -132,6 +187,9 @@ const optionsSchema = z.object({
   depth: integerSchema('depth', 0),
   'states-max': integerSchema('states-max', 1),
   workers: integerSchema('workers', 1, 64),
+  coverage: switchSchema('coverage'),
+  verbose: switchSchema('verbose'),
+  'progress-every': integerSchema('progress-every', 0, 86_400),
   iddfs: switchSchema('iddfs'),
   'depth-step': integerSchema('depth-step', 1),
   bitstate: integerSchema('bitstate', 1, BITSTATE_MB_MAX),
@@ -140,6 +198,12 @@ const optionsSchema = z.object({
   'swarm-states': integerSchema('swarm-states', 1),
 });
 type Options = z.infer<typeof optionsSchema>;
+
+/** The options the parser accepts (for the test that --help lists each of them). */
+export function acceptedOptions(): string[] {
+  assert([...OPTIONS].every((name) => name in optionsSchema.shape), 'every option in OPTIONS has a schema');
+  return Object.keys(optionsSchema.shape);
+}
 
 function parseWith<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
@@ -172,6 +236,12 @@ export interface RunConfig<T extends Strategy = Strategy> {
   /** Where trace files go without --trace-out (default ./traces). */
   readonly traceDirectory?: string;
   readonly json: boolean;
+  /** Count action coverage (--coverage). */
+  readonly coverage?: boolean;
+  /** Show hidden fields in counterexamples (--verbose). */
+  readonly verbose?: boolean;
+  /** Seconds between progress lines (--progress-every; 0 none; default by terminal). */
+  readonly progressEveryS?: number;
 }
 
 /** The bounds of `preset`: the spec's defaults with the preset's overrides. */
@@ -224,6 +294,9 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     statesMax: options['states-max'],
     traceOut: options['trace-out'],
     json: options.json === true,
+    coverage: options.coverage === true,
+    verbose: options.verbose === true,
+    ...(options['progress-every'] === undefined ? {} : { progressEveryS: options['progress-every'] }),
   };
 }
 
@@ -247,6 +320,9 @@ function resolveStrategy(options: Options, rebuild: () => ModelSource): Strategy
   if (options.bitstate !== undefined && (seeded || options.iddfs === true)) throw new UsageError('--bitstate applies to --bfs and --dfs only');
   if (options.workers !== undefined && (chosen.some((c) => c !== '--bfs') || options.bitstate !== undefined)) {
     throw new UsageError('--workers only applies to breadth-first search (without --bitstate)');
+  }
+  if (options.workers !== undefined && options.coverage === true) {
+    throw new UsageError('--coverage is counted on one thread only; drop --workers');
   }
   // A fresh seed when none is given; it is printed, so the run can be repeated.
   const seed = () => options.seed ?? Math.floor(Math.random() * 0x100000000);
@@ -315,6 +391,7 @@ export function reproduceCommand(config: RunConfig): string {
       assertNever(strategy, 'strategy');
   }
   if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
+  if (config.coverage === true) parts.push('--coverage');
   return parts.join(' ');
 }
 
@@ -333,13 +410,43 @@ export function execute(config: RunConfig<SequentialStrategy>, io: CliIo): RunRe
 export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult>;
 export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult> {
   const model = config.spec.build(config.bounds, config.mutant);
-  const options = { strategy: config.strategy, progress: io.progress, ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }) };
+  const options = {
+    strategy: config.strategy,
+    progress: progressOf(config, io),
+    coverage: config.coverage === true,
+    ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }),
+  };
   const report = check(model, options);
-  return report instanceof Promise ? report.then((r) => present(config, io, r)) : present(config, io, report);
+  const format = { hiddenFields: model.hiddenFields ?? [], verbose: config.verbose === true };
+  return report instanceof Promise ? report.then((r) => present(config, io, r, format)) : present(config, io, report, format);
+}
+
+/** The progress line: none when io says so or --progress-every 0; else every N seconds, in place on a terminal. */
+function progressOf(config: RunConfig, io: CliIo): ProgressOptions | false {
+  if (!io.progress || config.progressEveryS === 0) return false;
+  const terminal = io.terminal === true;
+  const defaults = defaultProgress(terminal);
+  const everyMs = config.progressEveryS === undefined ? defaults.everyMs : config.progressEveryS * 1000;
+  // In place on the terminal itself; otherwise whole lines through io, which adds the newline.
+  return terminal ? { ...defaults, everyMs } : { everyMs, inPlace: false, write: (text) => io.err(text.replace(/\n$/, '')) };
+}
+
+/** Why a run without violation is incomplete, for the INCOMPLETE line. */
+export function incompleteReason(config: RunConfig, report: CheckReport): string {
+  if (config.statesMax !== undefined && report.distinctStates >= config.statesMax) return `--states-max ${config.statesMax} distinct states reached`;
+  const strategy = config.strategy;
+  if (strategy.kind === 'dfs' && strategy.depthMax !== undefined) return `--depth ${strategy.depthMax} cut the depth-first search`;
+  return 'the time budget ran out';
+}
+
+/** The exit code of a finished run: a violation, else INCOMPLETE when the run was cut short, else ok. */
+export function exitCodeOf(report: CheckReport): number {
+  if (report.violations.length > 0) return EXIT.violation;
+  return report.complete ? EXIT.ok : EXIT.incomplete;
 }
 
 /** Writes the trace files and prints the report (and the JSON line with --json). */
-function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
+function present(config: RunConfig, io: CliIo, report: CheckReport, format: TraceFormat): RunResult {
   const run = { spec: config.spec.name, preset: config.preset.name, bounds: config.bounds, mutant: config.mutant };
   const traceFiles = report.violations.map((violation, i) => {
     const path =
@@ -351,7 +458,12 @@ function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
     writeTraceFile({ ...run, property: violation.property, trace: violation.trace }, path);
     return path;
   });
-  io.out(formatReport(report, run, traceFiles));
+  io.out(formatReport(report, run, traceFiles, format));
+  if (exitCodeOf(report) === EXIT.incomplete) {
+    const line = `INCOMPLETE: ${incompleteReason(config, report)}; states beyond it were not checked (exit code ${EXIT.incomplete})`;
+    io.out(`\n${line}`);
+    io.err(line);
+  }
   if (report.violations.length > 0 && config.strategy.kind === 'simulate') {
     io.out(`\nsimulation seed ${config.strategy.seed}; reproduce with:\n  ${reproduceCommand(config)}`);
   }
@@ -390,6 +502,9 @@ function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
         maxDepth: report.maxDepth,
         durationMs: report.durationMs,
         statesPerSecond: report.statesPerSecond,
+        collisionProbability: collisionProbability(report.distinctStates, report.generatedStates),
+        exitCode: exitCodeOf(report),
+        ...(report.coverage === undefined ? {} : { coverage: report.coverage.actions }),
         violations: report.violations.map((v, i) => ({ property: v.property, depth: v.depth, traceFile: traceFiles[i] })),
         sometimes: report.sometimes.map((s) => ({ property: s.property, reached: s.reached })),
       }),
@@ -433,8 +548,8 @@ function printListing(registry: readonly SpecDefinition[], json: boolean, io: Cl
 // --- Entry point -----------------------------------------------------------------------------
 
 /**
- * Runs the command line over `registry`; returns the exit code (0 no
- * violation, 1 violation, 2 bad usage), asynchronously with --workers, whose
+ * Runs the command line over `registry`; returns the exit code (EXIT: 0 a
+ * complete run without violation, 1 violation, 2 bad usage, 3 incomplete), asynchronously with --workers, whose
  * threads import `registryModule` (a file URL exporting the registry) to
  * rebuild the spec.
  */
@@ -445,8 +560,8 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
     for (const [name, value] of tokens.options) if (OPTIONS.has(name)) globals[name] = value;
     const options = parseWith(optionsSchema, globals);
     if (options.help === true) {
-      io.out(USAGE);
-      return 0;
+      io.out(helpText());
+      return EXIT.ok;
     }
     if (options.list === true) {
       if (tokens.positionals.length > 0 || tokens.options.size > (options.json ? 2 : 1)) {
@@ -456,7 +571,7 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
       return 0;
     }
     const config = resolveRun(tokens, options, registry, registryModule);
-    const exitCode = (result: RunResult) => (result.report.violations.length > 0 ? 1 : 0);
+    const exitCode = (result: RunResult) => exitCodeOf(result.report);
     const result = execute(config, io);
     return result instanceof Promise ? result.then(exitCode, (error: unknown) => reportCrash(error, io)) : exitCode(result);
   } catch (error) {
@@ -469,7 +584,7 @@ function reportCrash(error: unknown, io: CliIo): number {
   if (error instanceof UsageError) {
     io.err(`error: ${error.message}`);
     io.err(USAGE);
-    return 2;
+    return EXIT.usage;
   }
   if (error instanceof ModelError) {
     // A bug in the spec, not a property violation: show the path, then crash with the stack.

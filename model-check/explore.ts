@@ -1,7 +1,7 @@
 // What the three sequential search engines (bfs.ts, dfs.ts, simulate.ts)
 // share: the set of fingerprints seen, the counters of the report, the
 // property bookkeeping (properties.ts, which the parallel search shares too),
-// the state and time budgets, and the progress line on stderr.
+// the state and time budgets, and the progress line (progress.ts).
 //
 // The engines call `checkProperties` once per new distinct state, passing
 // themselves as the TraceSource and a number identifying the state.
@@ -9,6 +9,8 @@
 import { Fingerprinter } from './fingerprint.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
 import type { Model } from './model.ts';
+import type { NewStateListener } from './coverage.ts';
+import { type ProgressOptions, ProgressLine } from './progress.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
 
 /** What the engines need of a seen set: FingerprintSet (exact), or BitstateSet (bitstate-set.ts, lossy). */
@@ -25,10 +27,9 @@ export interface ExplorationOptions {
   readonly statesMax: number;
   readonly timeMaxMs: number;
   readonly stopAtFirstViolation: boolean;
-  readonly progress: boolean;
+  /** The progress line (progress.ts), or undefined for none. */
+  readonly progress: ProgressOptions | undefined;
 }
-
-const PROGRESS_INTERVAL_MS = 1000;
 
 export class Exploration<S, A> {
   readonly seen: SeenSet;
@@ -37,11 +38,10 @@ export class Exploration<S, A> {
   generated = 0;
   maxDepth = 0;
   readonly statesMax: number;
+  /** Told of each new distinct state when action coverage is counted (coverage.ts); undefined otherwise. */
+  coverage: NewStateListener<S> | undefined = undefined;
 
-  private readonly progress: boolean;
-  private progressAtMs = 0;
-  private progressStartMs = 0;
-  private progressShown = false;
+  private readonly progress: ProgressLine | undefined;
   private readonly deadlineMs: number;
   private timedOut = false;
 
@@ -50,10 +50,9 @@ export class Exploration<S, A> {
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
     this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
     this.statesMax = options.statesMax;
-    this.progress = options.progress;
-    this.progressStartMs = Date.now();
-    this.progressAtMs = this.progressStartMs + PROGRESS_INTERVAL_MS;
-    this.deadlineMs = this.progressStartMs + options.timeMaxMs;
+    const startMs = Date.now();
+    this.progress = options.progress === undefined ? undefined : new ProgressLine(options.progress, startMs);
+    this.deadlineMs = startMs + options.timeMaxMs;
   }
 
   /**
@@ -77,29 +76,34 @@ export class Exploration<S, A> {
    */
   checkProperties(state: S, depth: number, source: TraceSource, ref: number): boolean {
     if (depth > this.maxDepth) this.maxDepth = depth;
+    if (this.coverage !== undefined) return this.checkCounted(this.coverage, state, depth, source, ref);
     return this.properties.check(state, depth, source, ref);
+  }
+
+  /** checkProperties with coverage on: the replay that rebuilds a verdict's path must not count as successors generated. */
+  private checkCounted(coverage: NewStateListener<S>, state: S, depth: number, source: TraceSource, ref: number): boolean {
+    coverage.newState(state);
+    coverage.replaying = true;
+    try {
+      return this.properties.check(state, depth, source, ref);
+    } finally {
+      coverage.replaying = false;
+    }
   }
 
   /**
    * Call every few thousand states from the hot loop (one clock read): checks
-   * the time budget and prints the progress line about once a second.
+   * the time budget and prints the progress line when it is due.
    */
   tick(depth: number, queued: number): void {
     const nowMs = Date.now();
     if (nowMs >= this.deadlineMs) this.timedOut = true;
-    if (!this.progress || nowMs < this.progressAtMs) return;
-    this.progressAtMs = nowMs + PROGRESS_INTERVAL_MS;
-    const elapsedS = (nowMs - this.progressStartMs) / 1000;
-    const rate = elapsedS > 0 ? Math.round(this.seen.size / elapsedS) : 0;
-    const queuedText = queued >= 0 ? `  queue ${queued}` : '';
-    process.stderr.write(
-      `\r${elapsedS.toFixed(0)}s  distinct ${this.seen.size}  generated ${this.generated}${queuedText}  depth ${depth}  ${rate} states/s   `,
-    );
-    this.progressShown = true;
+    const progress = this.progress;
+    if (progress === undefined || !progress.due(nowMs)) return;
+    progress.show(nowMs, { distinct: this.seen.size, generated: this.generated, queued, depth, workers: 0 });
   }
 
   finishProgress(): void {
-    if (this.progressShown) process.stderr.write('\n');
-    this.progressShown = false;
+    this.progress?.finish();
   }
 }

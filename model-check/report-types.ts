@@ -61,8 +61,25 @@ export interface SearchOutcome {
   fingerprintBytes?: number;
 }
 
+/** How often one kind of action fired (--coverage; coverage.ts). */
+export interface ActionCount {
+  /** Model.actionKind, or formatAction's name before '('. */
+  kind: string;
+  /** Successors it produced (before the boundary and deduplication, as generatedStates). */
+  generated: number;
+  /** New distinct states it was the first to reach. */
+  distinct: number;
+}
+
+export interface ActionCoverageReport {
+  /** The model's declared kinds first (Model.actionKinds), in its order, then any other kind in the order first met; a kind that never fired has generated 0. */
+  actions: ActionCount[];
+}
+
 export interface CheckReport extends SearchOutcome {
   strategy: SearchOrder;
+  /** With the coverage option: how often each action kind fired. */
+  coverage?: ActionCoverageReport;
   durationMs: number;
   statesPerSecond: number;
   seed?: number;
