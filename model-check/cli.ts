@@ -73,15 +73,21 @@ const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string
   mutant: ['NAME', 'check the spec with this known bug put back in'],
   bfs: ['', 'breadth-first search, shortest counterexamples (the default)'],
   dfs: ['', 'depth-first search (less memory: one path held)'],
-  depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100)'],
+  depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100); with --iddfs, --swarm: the deepest bound'],
   simulate: ['N', 'N seeded random walks instead of an exhaustive search'],
-  seed: ['S', 'with --simulate: the seed (default: a random one, printed)'],
+  seed: ['S', 'with --simulate or --swarm: the seed (default: a random one, printed)'],
   'states-max': ['N', 'stop after N distinct states (the run is then INCOMPLETE, exit code 3)'],
   workers: ['N', 'breadth-first search on N worker threads (same counts)'],
   'trace-out': ['FILE', 'write the first counterexample here (default ./traces/<spec>-<preset>[-<mutant>]-<property>.json), its ITF copy beside it (.itf.json)'],
   coverage: ['', 'count how often each action kind fired (successors generated, new states) and name those that never fired; not with --workers'],
   verbose: ['', 'counterexamples show the fields the spec hides (network bookkeeping, bound counters, ghost variables)'],
   'progress-every': ['SECONDS', 'a progress line on stderr this often (default 1 on a terminal, 10 otherwise; 0 for none)'],
+  iddfs: ['', 'iterative deepening: depth-first passes with bounds 1, 2, 4, ... up to --depth (default: until a pass cuts nothing)'],
+  'depth-step': ['K', 'with --iddfs: bounds K, 2K, 3K, ... instead of doubling'],
+  bitstate: ['MB', 'supertrace: BFS (or --dfs) whose seen set is a bit array of MB megabytes (1..512); prints the expected coverage'],
+  hashes: ['K', 'with --bitstate: bits set per state (default 3, as SPIN)'],
+  swarm: ['N', 'swarm verification: N small randomised DFS or walk members, member i seeded --seed + i, depth bounds --depth/4..--depth (100)'],
+  'swarm-states': ['K', 'with --swarm: states each member visits (default 10000)'],
 };
 
 /** --help: the usage, every option with one line, the bounds and the exit codes. */
