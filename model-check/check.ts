@@ -14,7 +14,9 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts; explore.ts
+// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts, and the
+// searches for deep bugs in iddfs.ts, bitstate-set.ts (over bfs.ts and
+// dfs.ts) and swarm.ts; explore.ts
 // holds what the sequential ones share (the seen set, counters, budgets,
 // progress line) and properties.ts the property bookkeeping all four share.
 
@@ -22,9 +24,12 @@ import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { ActionCoverage } from './coverage.ts';
 import { depthFirst } from './dfs.ts';
+import { BitstateSet } from './bitstate-set.ts';
 import { DiskBreadthFirstSearch, type DiskOptions, seenSetFor } from './disk-bfs.ts';
-import { Exploration } from './explore.ts';
+import { Exploration, type ExplorationOptions } from './explore.ts';
 import type { SeenSet } from './fingerprint-set.ts';
+import { iterativeDeepening } from './iddfs.ts';
+import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
 import { defaultProgress, type ProgressOptions } from './progress.ts';
@@ -53,7 +58,13 @@ export type ParallelStrategy = {
 export type SequentialStrategy =
   | { kind: 'bfs'; disk?: DiskOptions }
   | { kind: 'dfs'; depthMax?: number }
-  | { kind: 'simulate'; walks: number; seed: number; depthMax: number };
+  | { kind: 'simulate'; walks: number; seed: number; depthMax: number }
+  /** Iterative deepening (iddfs.ts): bounds 1, 2, 4, ... or step, 2·step, ... up to depthMax (default: until nothing is cut). */
+  | { kind: 'iddfs'; depthMax?: number; step?: number }
+  /** Bitstate hashing (bitstate-set.ts): BFS or DFS over a bit array of `bytes` with `hashes` bits per state. */
+  | { kind: 'bitstate'; bytes: number; hashes?: number; order: 'bfs' | 'dfs'; depthMax?: number }
+  /** Swarm verification (swarm.ts): `members` small randomised searches, member i seeded seed + i. */
+  | { kind: 'swarm'; members: number; seed: number; depthMax: number; memberStatesMax: number };
 
 export type Strategy = SequentialStrategy | ParallelStrategy;
 
@@ -77,6 +88,7 @@ export interface CheckOptions<T extends Strategy = Strategy> {
 }
 
 const PARALLEL_CAPACITY_LOG2 = 16;
+const BITSTATE_OMITTED_COMPLETE = 0.01;
 
 /** The one entry to the checker: explores `model` with the chosen strategy and reports (asynchronously for parallel-bfs). */
 export function check<S, A>(model: Model<S, A>, options: CheckOptions<ParallelStrategy> & { strategy: ParallelStrategy }): Promise<CheckReport>;
@@ -118,6 +130,12 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
       report.seed = strategy.seed;
       return report;
     }
+    case 'iddfs':
+      return deepening(model, strategy, limits, startMs);
+    case 'bitstate':
+      return bitstate(model, strategy, limits, startMs);
+    case 'swarm':
+      return swarmSearch(model, strategy, limits, startMs);
     case 'parallel-bfs': {
       assert(!limits.coverage, 'action coverage is counted by the sequential strategies only (parallel-bfs workers rebuild the model)');
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
@@ -126,6 +144,59 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     default:
       return assertNever(strategy, 'strategy');
   }
+}
+
+type Of<K extends SequentialStrategy['kind']> = Extract<SequentialStrategy, { kind: K }>;
+type Limits = ExplorationOptions & { readonly coverage: boolean };
+
+/** Iterative deepening; the report lists the bounds of the passes that ran. */
+function deepening<S, A>(model: Model<S, A>, strategy: Of<'iddfs'>, limits: Limits, startMs: number): CheckReport {
+  const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+  let bounds: number[] = [];
+  const report = sequential(model, limits, startMs, 'iddfs', (explored, exploration) => {
+    const outcome = iterativeDeepening(explored, exploration, { depthMax, ...(strategy.step === undefined ? {} : { step: strategy.step }) });
+    bounds = outcome.bounds;
+    return outcome.complete;
+  });
+  const limit = depthMax === Number.POSITIVE_INFINITY ? 'no depth limit' : `depth limit ${depthMax}`;
+  report.searchBounds = `passes with depth bounds ${bounds.join(', ')} (${strategy.step === undefined ? 'doubling' : `step ${strategy.step}`}, ${limit})`;
+  return report;
+}
+
+/** BFS or DFS over a bit array; the report carries the array's figures and the coverage they imply. */
+function bitstate<S, A>(model: Model<S, A>, strategy: Of<'bitstate'>, limits: Limits, startMs: number): CheckReport {
+  const seen = new BitstateSet(strategy.bytes, strategy.hashes);
+  const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+  const report = sequential(
+    model,
+    limits,
+    startMs,
+    strategy.order,
+    (explored, exploration) => (strategy.order === 'bfs' ? breadthFirst(explored, exploration) : depthFirst(explored, exploration, depthMax)),
+    seen,
+  );
+  report.bitstate = seen.summary();
+  // A search over a lossy set is complete only when losing even one state was unlikely (under 1%).
+  report.complete &&= report.bitstate.expectedOmitted < BITSTATE_OMITTED_COMPLETE;
+  const limit = depthMax === Number.POSITIVE_INFINITY ? '' : `, depth limit ${depthMax}`;
+  report.searchBounds = `bitstate ${seen.bytes} bytes (${seen.bits} bits), ${seen.hashes} hashes${limit}`;
+  return report;
+}
+
+/** A swarm; the report names its seed, how many members ran, and the member that found a violation. */
+function swarmSearch<S, A>(model: Model<S, A>, strategy: Of<'swarm'>, limits: Limits, startMs: number): CheckReport {
+  let outcome: SwarmOutcome = { complete: false, membersRun: 0 };
+  const report = sequential(model, limits, startMs, 'swarm', (explored, exploration) => {
+    outcome = swarm(explored, exploration, strategy);
+    return outcome.complete;
+  });
+  report.seed = strategy.seed;
+  const shallowest = shallowestBound(strategy.depthMax);
+  report.searchBounds =
+    `${outcome.membersRun} of ${strategy.members} members run, member i seeded ${strategy.seed} + i, ` +
+    `depth bounds ${shallowest}..${strategy.depthMax}, ${strategy.memberStatesMax} states per member`;
+  if (outcome.finder !== undefined) report.swarmFinder = outcome.finder;
+  return report;
 }
 
 function progressOptions(progress: boolean | ProgressOptions | undefined): ProgressOptions | undefined {
@@ -138,7 +209,7 @@ function progressOptions(progress: boolean | ProgressOptions | undefined): Progr
 /** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */
 function sequential<S, A>(
   model: Model<S, A>,
-  limits: ConstructorParameters<typeof Exploration<S, A>>[1] & { readonly coverage: boolean },
+  limits: Limits,
   startMs: number,
   order: SearchOrder,
   engine: (model: Model<S, A>, exploration: Exploration<S, A>) => boolean,

@@ -2,6 +2,8 @@
 //
 //   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
 //                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
+//                   [--iddfs [--depth D] [--depth-step K]] [--bitstate MB [--hashes K]]
+//                   [--swarm N [--seed S] [--depth D] [--swarm-states K]]
 //                   [--states-max N] [--workers N] [--trace-out FILE] [--json] ...
 //   npm run check -- --list [--json]
 //   npm run check -- --help            every option, one line each (OPTION_HELP)
@@ -26,8 +28,10 @@ import { check, type CheckReport, ModelError, type SequentialStrategy, type Stra
 import { CheckpointError, checkpointMismatch } from './checkpoint.ts';
 import type { DiskOptions } from './disk-bfs.ts';
 import type { BoundValue, Bounds, Preset, SpecDefinition } from './model.ts';
+import { BITSTATE_HASHES_DEFAULT } from './bitstate-set.ts';
 import { collisionProbability } from './collision.ts';
 import { formatTrace, type TraceFormat } from './counterexample.ts';
+import type { ModelSource } from './parallel-protocol.ts';
 import { defaultProgress, type ProgressOptions } from './progress.ts';
 import { defaultTracePath, formatBounds, formatReport, writeTraceFile } from './report.ts';
 
@@ -53,6 +57,9 @@ export const EXIT = { ok: 0, violation: 1, usage: 2, incomplete: 3 } as const;
 export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
   '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
+  '                        [--iddfs [--depth D] [--depth-step K]   iterative deepening: depth bounds 1, 2, 4, ... or K, 2K, ... up to D]',
+  '                        [--bitstate MB [--hashes K]   supertrace: BFS (or --dfs) over a bit array of MB megabytes, K bits per state (3)]',
+  '                        [--swarm N [--seed S] [--depth D] [--swarm-states K]   N randomised DFS/walk members, bounds D/4..D (100), K states each (10000)]',
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
   '                        [--coverage] [--verbose] [--progress-every SECONDS]',
   '                        [--spill DIR [--memory MB]] [--checkpoint DIR [--checkpoint-every SECONDS]] [--recover DIR]',
@@ -69,9 +76,9 @@ const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string
   mutant: ['NAME', 'check the spec with this known bug put back in'],
   bfs: ['', 'breadth-first search, shortest counterexamples (the default)'],
   dfs: ['', 'depth-first search (less memory: one path held)'],
-  depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100)'],
+  depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100); with --iddfs, --swarm: the deepest bound'],
   simulate: ['N', 'N seeded random walks instead of an exhaustive search'],
-  seed: ['S', 'with --simulate: the seed (default: a random one, printed)'],
+  seed: ['S', 'with --simulate or --swarm: the seed (default: a random one, printed)'],
   'states-max': ['N', 'stop after N distinct states (the run is then INCOMPLETE, exit code 3)'],
   workers: ['N', 'breadth-first search on N worker threads (same counts)'],
   'trace-out': ['FILE', 'write the first counterexample here (default ./traces/<spec>-<preset>[-<mutant>]-<property>.json), its ITF copy beside it (.itf.json)'],
@@ -83,6 +90,12 @@ const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string
   checkpoint: ['DIR', 'breadth-first search that writes a checkpoint to DIR every --checkpoint-every seconds and when cut short'],
   'checkpoint-every': ['SECONDS', 'with --checkpoint: seconds between checkpoints (default 600)'],
   recover: ['DIR', 'continue a breadth-first search from the checkpoint in DIR (same spec, bounds and mutant, else refused)'],
+  iddfs: ['', 'iterative deepening: depth-first passes with bounds 1, 2, 4, ... up to --depth (default: until a pass cuts nothing)'],
+  'depth-step': ['K', 'with --iddfs: bounds K, 2K, 3K, ... instead of doubling'],
+  bitstate: ['MB', 'supertrace: BFS (or --dfs) whose seen set is a bit array of MB megabytes (1..512); prints the expected coverage'],
+  hashes: ['K', 'with --bitstate: bits set per state (default 3, as SPIN)'],
+  swarm: ['N', 'swarm verification: N small randomised DFS or walk members, member i seeded --seed + i, depth bounds --depth/4..--depth (100)'],
+  'swarm-states': ['K', 'with --swarm: states each member visits (default 10000)'],
 };
 
 /** --help: the usage, every option with one line, the bounds and the exit codes. */
@@ -109,6 +122,9 @@ const SIMULATION_DEPTH_DEFAULT = 100;
 const MIB = 2 ** 20;
 const MEMORY_MB_DEFAULT = 4096;
 const CHECKPOINT_EVERY_S_DEFAULT = 600;
+const SWARM_DEPTH_DEFAULT = 100;
+const SWARM_MEMBER_STATES_DEFAULT = 10_000;
+const BITSTATE_MB_MAX = 512;
 
 /** A mistake on the command line: reported with exit code 2. */
 export class UsageError extends Error {
@@ -118,9 +134,14 @@ export class UsageError extends Error {
 // --- Tokens -------------------------------------------------------------------------------
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
-const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'coverage', 'verbose']);
+const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'coverage', 'verbose', 'iddfs']);
 const DISK_OPTIONS = ['spill', 'memory', 'checkpoint', 'checkpoint-every', 'recover'];
-const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', 'progress-every', ...DISK_OPTIONS]);
+const OPTIONS = new Set([
+  ...SWITCHES,
+  ...['preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', 'progress-every'],
+  ...['depth-step', 'bitstate', 'hashes', 'swarm', 'swarm-states'],
+  ...DISK_OPTIONS,
+]);
 
 interface Tokens {
   readonly positionals: string[];
@@ -193,6 +214,12 @@ const optionsSchema = z.object({
   coverage: switchSchema('coverage'),
   verbose: switchSchema('verbose'),
   'progress-every': integerSchema('progress-every', 0, 86_400),
+  iddfs: switchSchema('iddfs'),
+  'depth-step': integerSchema('depth-step', 1),
+  bitstate: integerSchema('bitstate', 1, BITSTATE_MB_MAX),
+  hashes: integerSchema('hashes', 1, 32),
+  swarm: integerSchema('swarm', 1),
+  'swarm-states': integerSchema('swarm-states', 1),
 });
 type Options = z.infer<typeof optionsSchema>;
 
@@ -277,37 +304,16 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     bounds[name] = parseWith(boundSchema(spec, name, bound.default), value);
   }
 
-  const chosen = [options.bfs && '--bfs', options.dfs && '--dfs', options.simulate !== undefined && '--simulate'].filter(Boolean);
-  if (chosen.length > 1) throw new UsageError(`choose one strategy, got ${chosen.join(' and ')}`);
-  if (options.seed !== undefined && options.simulate === undefined) throw new UsageError('--seed only applies to --simulate');
-  if (options.depth !== undefined && options.simulate === undefined && options.dfs !== true) {
-    throw new UsageError('--depth only applies to --dfs and --simulate');
-  }
-  if (options.workers !== undefined && (options.dfs === true || options.simulate !== undefined)) {
-    throw new UsageError('--workers only applies to breadth-first search');
-  }
-  if (options.workers !== undefined && options.coverage === true) {
-    throw new UsageError('--coverage is counted on one thread only; drop --workers');
-  }
   const disk = diskOptions(options, { spec: spec.name, bounds, mutant: mutant ?? null });
-  let strategy: Strategy;
-  if (options.simulate !== undefined) {
-    strategy = {
-      kind: 'simulate',
-      walks: options.simulate,
-      // A fresh seed when none is given; it is printed, so the run can be repeated.
-      seed: options.seed ?? Math.floor(Math.random() * 0x100000000),
-      depthMax: options.depth ?? SIMULATION_DEPTH_DEFAULT,
-    };
-  } else if (options.dfs === true) {
-    strategy = options.depth === undefined ? { kind: 'dfs' } : { kind: 'dfs', depthMax: options.depth };
-  } else if (options.workers !== undefined) {
-    // Each worker rebuilds the model from the registry's module (parallel-protocol.ts).
-    assert(registryModule !== undefined, '--workers needs the module that exports the registry');
-    strategy = { kind: 'parallel-bfs', workers: options.workers, rebuild: { module: registryModule, name: spec.name, bounds, mutant } };
-  } else {
-    strategy = disk === undefined ? { kind: 'bfs' } : { kind: 'bfs', disk };
-  }
+  const strategy = resolveStrategy(
+    options,
+    () => {
+      // Each worker rebuilds the model from the registry's module (parallel-protocol.ts).
+      assert(registryModule !== undefined, '--workers needs the module that exports the registry');
+      return { module: registryModule, name: spec.name, bounds, mutant };
+    },
+    disk,
+  );
   return {
     spec,
     preset,
@@ -332,7 +338,8 @@ function diskOptions(options: Options, identity: unknown): DiskOptions | undefin
     if (every !== undefined) throw new UsageError('--checkpoint-every only applies with --checkpoint');
     return undefined;
   }
-  if (options.dfs === true || options.simulate !== undefined || options.workers !== undefined) {
+  const otherSearch = options.dfs === true || options.simulate !== undefined || options.iddfs === true || options.swarm !== undefined;
+  if (otherSearch || options.bitstate !== undefined || options.workers !== undefined) {
     throw new UsageError('--spill, --checkpoint and --recover apply to breadth-first search on one thread only');
   }
   if (memory !== undefined && spill === undefined) throw new UsageError('--memory only applies with --spill');
@@ -348,6 +355,58 @@ function diskOptions(options: Options, identity: unknown): DiskOptions | undefin
     ...(recover === undefined ? {} : { recover }),
     identity,
   };
+}
+
+/** The strategy the options choose, after checking that every option given applies to it. */
+function resolveStrategy(options: Options, rebuild: () => ModelSource, disk: DiskOptions | undefined): Strategy {
+  const chosen = [
+    options.bfs && '--bfs',
+    options.dfs && '--dfs',
+    options.simulate !== undefined && '--simulate',
+    options.iddfs && '--iddfs',
+    options.swarm !== undefined && '--swarm',
+  ].filter(Boolean);
+  if (chosen.length > 1) throw new UsageError(`choose one strategy, got ${chosen.join(' and ')}`);
+  const seeded = options.simulate !== undefined || options.swarm !== undefined;
+  if (options.seed !== undefined && !seeded) throw new UsageError('--seed only applies to --simulate and --swarm');
+  const bounded = options.dfs === true || seeded || options.iddfs === true;
+  if (options.depth !== undefined && !bounded) throw new UsageError('--depth only applies to --dfs, --simulate, --iddfs and --swarm');
+  if (options['depth-step'] !== undefined && options.iddfs !== true) throw new UsageError('--depth-step only applies to --iddfs');
+  if (options.hashes !== undefined && options.bitstate === undefined) throw new UsageError('--hashes only applies to --bitstate');
+  if (options['swarm-states'] !== undefined && options.swarm === undefined) throw new UsageError('--swarm-states only applies to --swarm');
+  if (options.bitstate !== undefined && (seeded || options.iddfs === true)) throw new UsageError('--bitstate applies to --bfs and --dfs only');
+  if (options.workers !== undefined && (chosen.some((c) => c !== '--bfs') || options.bitstate !== undefined)) {
+    throw new UsageError('--workers only applies to breadth-first search (without --bitstate)');
+  }
+  if (options.workers !== undefined && options.coverage === true) {
+    throw new UsageError('--coverage is counted on one thread only; drop --workers');
+  }
+  // A fresh seed when none is given; it is printed, so the run can be repeated.
+  const seed = () => options.seed ?? Math.floor(Math.random() * 0x100000000);
+  if (options.bitstate !== undefined) {
+    const bytes = options.bitstate * 1024 * 1024;
+    const hashes = options.hashes ?? BITSTATE_HASHES_DEFAULT;
+    return options.dfs === true
+      ? { kind: 'bitstate', bytes, hashes, order: 'dfs', ...(options.depth === undefined ? {} : { depthMax: options.depth }) }
+      : { kind: 'bitstate', bytes, hashes, order: 'bfs' };
+  }
+  if (options.simulate !== undefined) {
+    return { kind: 'simulate', walks: options.simulate, seed: seed(), depthMax: options.depth ?? SIMULATION_DEPTH_DEFAULT };
+  }
+  if (options.swarm !== undefined) {
+    const memberStatesMax = options['swarm-states'] ?? SWARM_MEMBER_STATES_DEFAULT;
+    return { kind: 'swarm', members: options.swarm, seed: seed(), depthMax: options.depth ?? SWARM_DEPTH_DEFAULT, memberStatesMax };
+  }
+  if (options.iddfs === true) {
+    return {
+      kind: 'iddfs',
+      ...(options.depth === undefined ? {} : { depthMax: options.depth }),
+      ...(options['depth-step'] === undefined ? {} : { step: options['depth-step'] }),
+    };
+  }
+  if (options.dfs === true) return options.depth === undefined ? { kind: 'dfs' } : { kind: 'dfs', depthMax: options.depth };
+  if (options.workers !== undefined) return { kind: 'parallel-bfs', workers: options.workers, rebuild: rebuild() };
+  return disk === undefined ? { kind: 'bfs' } : { kind: 'bfs', disk };
 }
 
 // --- Running ---------------------------------------------------------------------------------
@@ -372,12 +431,31 @@ export function reproduceCommand(config: RunConfig): string {
     case 'parallel-bfs':
       parts.push('--workers', String(strategy.workers));
       break;
+    case 'iddfs':
+      parts.push('--iddfs');
+      if (strategy.depthMax !== undefined) parts.push('--depth', String(strategy.depthMax));
+      if (strategy.step !== undefined) parts.push('--depth-step', String(strategy.step));
+      break;
+    case 'bitstate':
+      parts.push('--bitstate', String(strategy.bytes / (1024 * 1024)), '--hashes', String(strategy.hashes ?? BITSTATE_HASHES_DEFAULT));
+      if (strategy.order === 'dfs') parts.push('--dfs');
+      if (strategy.depthMax !== undefined) parts.push('--depth', String(strategy.depthMax));
+      break;
+    case 'swarm':
+      parts.push('--swarm', String(strategy.members), '--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
+      parts.push('--swarm-states', String(strategy.memberStatesMax));
+      break;
     default:
       assertNever(strategy, 'strategy');
   }
   if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
   if (config.coverage === true) parts.push('--coverage');
   return parts.join(' ');
+}
+
+/** The run of one swarm member alone: a swarm of one whose seed is the member's. */
+function swarmMemberRun(config: RunConfig<Extract<Strategy, { kind: 'swarm' }>>, seed: number): RunConfig {
+  return { ...config, strategy: { ...config.strategy, members: 1, seed } };
 }
 
 export interface RunResult {
@@ -447,6 +525,11 @@ function present(config: RunConfig, io: CliIo, report: CheckReport, format: Trac
   if (report.violations.length > 0 && config.strategy.kind === 'simulate') {
     io.out(`\nsimulation seed ${config.strategy.seed}; reproduce with:\n  ${reproduceCommand(config)}`);
   }
+  const finder = report.swarmFinder;
+  if (finder !== undefined && config.strategy.kind === 'swarm') {
+    io.out(`\nfound by swarm member ${finder.index} (seed ${finder.seed}, ${finder.mode}, depth bound ${finder.depthBound}, omission ${finder.omission});`);
+    io.out(`reproduce that member alone with:\n  ${reproduceCommand(swarmMemberRun(config as RunConfig<typeof config.strategy>, finder.seed))}`);
+  }
   const unreached = report.sometimes.filter((s) => !s.reached);
   if (unreached.length > 0 && report.complete && config.strategy.kind !== 'simulate') {
     io.err(`warning: the whole state space was explored and never reached: ${unreached.map((s) => s.property).join(', ')}`);
@@ -461,6 +544,17 @@ function present(config: RunConfig, io: CliIo, report: CheckReport, format: Trac
         strategy: report.strategy,
         complete: report.complete,
         ...(report.seed === undefined ? {} : { seed: report.seed }),
+        ...(report.searchBounds === undefined ? {} : { searchBounds: report.searchBounds }),
+        ...(report.bitstate === undefined ? {} : { bitstate: report.bitstate }),
+        ...(report.swarmFinder === undefined || config.strategy.kind !== 'swarm'
+          ? {}
+          : {
+              swarmFinder: {
+                ...report.swarmFinder,
+                reproduce: reproduceCommand(swarmMemberRun(config as RunConfig<typeof config.strategy>, report.swarmFinder.seed)),
+              },
+            }),
+        reproduce: reproduceCommand(config),
         distinctStates: report.distinctStates,
         generatedStates: report.generatedStates,
         maxDepth: report.maxDepth,

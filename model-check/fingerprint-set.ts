@@ -19,11 +19,12 @@ const CAPACITY_LOG2_MIN = 4;
 const CAPACITY_LOG2_MAX = 29; // 2^29 slots: a 4 GB table, 3.2·10^8 states
 
 /**
- * What a search needs of its seen set: this table, or the disk-backed one
- * (disk-fingerprint-set.ts) that keeps this table as its in-memory part.
+ * What a search needs of its seen set: this table, the disk-backed one
+ * (disk-fingerprint-set.ts) that keeps this table as its in-memory part, or
+ * the lossy bit array of bitstate hashing (bitstate-set.ts).
  */
 export interface SeenSet {
-  /** The new entry's dense index, or -1 when (hi, lo) was already present. */
+  /** The new entry's dense index (0, 1, 2, ...), or -1 when (hi, lo) was taken for present. */
   add(hi: number, lo: number): number;
   readonly size: number;
   /** Bytes held in memory. */

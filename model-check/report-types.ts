@@ -6,7 +6,7 @@
 // and this file imports nothing of them, so the checker has no import cycle.
 
 /** The order in which a strategy explores; the parallel BFS explores level by level as `bfs` does. */
-export type SearchOrder = 'bfs' | 'dfs' | 'simulate';
+export type SearchOrder = 'bfs' | 'dfs' | 'simulate' | 'iddfs' | 'swarm';
 
 export interface TraceStep {
   /** model.formatAction(action), e.g. `Phase1b(a1, b0)`. */
@@ -108,6 +108,39 @@ export interface CheckReport extends SearchOutcome {
   durationMs: number;
   statesPerSecond: number;
   seed?: number;
+  /** The search's own bounds in words, where it has some (iddfs's depth limits, a swarm's members). */
+  searchBounds?: string;
+  /** With bitstate hashing: the bit array and the coverage it implies. */
+  bitstate?: BitstateSummary;
+  /** A swarm's member that found the first violation (its seed reruns it alone). */
+  swarmFinder?: SwarmMemberReport;
+}
+
+/** Bitstate hashing's figures (bitstate-set.ts explains each). */
+export interface BitstateSummary {
+  readonly bytes: number;
+  readonly bits: number;
+  readonly hashes: number;
+  readonly bitsSet: number;
+  /** bitsSet / bits. */
+  readonly fillRatio: number;
+  /** bits / states stored (SPIN's hash factor). */
+  readonly hashFactor: number;
+  /** fillRatio^hashes: the chance that a new state met now would be taken for seen. */
+  readonly omissionProbability: number;
+  /** Estimated states taken for seen although new (each lost with what only it leads to). */
+  readonly expectedOmitted: number;
+  /** stored / (stored + expectedOmitted): the fraction of reachable states visited, estimated (too high when many are lost). */
+  readonly expectedCoverage: number;
+}
+
+/** One member of a swarm (swarm.ts): everything it does follows from its seed and the swarm's depth and budget. */
+export interface SwarmMemberReport {
+  readonly index: number;
+  readonly seed: number;
+  readonly mode: 'dfs' | 'walk';
+  readonly depthBound: number;
+  readonly omission: number;
 }
 
 /**

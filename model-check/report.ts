@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { collisionProbability, formatProbability } from './collision.ts';
 import { formatTrace, type TraceFormat } from './counterexample.ts';
 import { itfTrace } from './itf.ts';
-import type { ActionCoverageReport, CheckReport, MemoryReport, Trace } from './report-types.ts';
+import type { ActionCoverageReport, BitstateSummary, CheckReport, MemoryReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
 
 export interface RunDescription {
@@ -49,6 +49,7 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   }
   const seed = report.seed === undefined ? '' : ` seed ${report.seed}`;
   lines.push(`  strategy          ${report.strategy}${seed}${report.complete ? ' (complete)' : ' (incomplete)'}`);
+  if (report.searchBounds !== undefined) lines.push(`  search            ${report.searchBounds}`);
   lines.push(`  distinct states   ${integer(report.distinctStates)}`);
   lines.push(`  generated states  ${integer(report.generatedStates)}`);
   lines.push(`  depth             ${report.maxDepth} (TLC would print ${report.maxDepth + 1})`);
@@ -58,6 +59,7 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   const collision = formatProbability(collisionProbability(report.distinctStates, report.generatedStates));
   lines.push(`  collision chance  ${collision} (fingerprint collision, calculated (optimistic) as TLC does: distinct x (generated - distinct) / 2^64)`);
   if (report.coverage !== undefined) lines.push('', ...formatCoverage(report.coverage));
+  if (report.bitstate !== undefined) lines.push(...formatBitstate(report.bitstate));
   if (report.violations.length === 0) lines.push('  no violation');
   report.violations.forEach((violation, i) => {
     lines.push('');
@@ -75,6 +77,17 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
     );
   }
   return lines.join('\n');
+}
+
+/** SPIN's bitstate statistics (hash factor, bits per state) and the coverage they imply (bitstate-set.ts). */
+export function formatBitstate(b: BitstateSummary): string[] {
+  const percent = (x: number) => `${(100 * x).toPrecision(4)}%`;
+  return [
+    `  bitstate          ${integer(b.bits)} bits (${integer(b.bytes)} bytes), ${b.hashes} bits per state, ${percent(b.fillRatio)} set`,
+    `  hash factor       ${b.hashFactor.toPrecision(4)} (bits per state stored; coverage is near complete above about 100)`,
+    `  omission          a new state met now is taken for seen with probability ${b.omissionProbability.toPrecision(3)}`,
+    `  coverage          ${percent(b.expectedCoverage)} expected (about ${integer(Math.round(b.expectedOmitted))} states omitted${b.hashFactor < 5 ? '; with a hash factor below 5 what only they reach is lost too, so the true coverage is lower' : ''})`,
+  ];
 }
 
 /** With --coverage: per action kind, successors generated and new distinct states found, then the kinds that never fired. */

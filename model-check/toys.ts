@@ -72,6 +72,33 @@ export function doublerModel(target: number, xMax = 100): Model<number, DoublerA
   };
 }
 
+// --- A shortcut: the state one step from a violation is reached first the long way. -----------
+
+export type ShortcutAction = 'Long' | 'Short' | 'Step';
+
+/**
+ * 0 -Long-> 1 -Long-> 2 and 0 -Short-> 2, then 2 -Step-> 3, which violates
+ * NeverThree at depth 2. Depth-first with a bound of 2 tries Long first,
+ * meets 2 at depth 2 (the bound: not expanded), and a search that prunes on
+ * "seen" then skips 2 when Short reaches it at depth 1: it never sees 3,
+ * although 3 is within 2 actions. The test of depth-table.ts's repair.
+ */
+export function shortcutModel(): Model<number, ShortcutAction> {
+  const fromZero: readonly ShortcutAction[] = ['Long', 'Short'];
+  const long: readonly ShortcutAction[] = ['Long'];
+  const step: readonly ShortcutAction[] = ['Step'];
+  return {
+    init: () => [0],
+    actions: (x) => (x === 0 ? fromZero : x === 1 ? long : x === 2 ? step : []),
+    next: (x, action) => (action === 'Long' ? x + 1 : action === 'Short' ? 2 : 3),
+    properties: [{ name: 'NeverThree', kind: 'always', description: 'x never equals 3', holds: (x) => x !== 3 }],
+    withinBoundary: () => true,
+    encode: (x, sink) => sink.int(x),
+    formatAction: (action) => action,
+    view: (x) => ({ x }),
+  };
+}
+
 // --- Servers with a value 0..2 each and a leader: symmetric in the server ids. ----------------
 
 export interface CrewState {
