@@ -22,6 +22,7 @@ import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
 import { Exploration } from './explore.ts';
+import { guidedSimulate } from './guided.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
 import type { ModelSource } from './parallel-protocol.ts';
@@ -49,7 +50,14 @@ export type ParallelStrategy = {
 export type SequentialStrategy =
   | { kind: 'bfs' }
   | { kind: 'dfs'; depthMax?: number }
-  | { kind: 'simulate'; walks: number; seed: number; depthMax: number };
+  | { kind: 'simulate'; walks: number; seed: number; depthMax: number }
+  | GuidedStrategy;
+
+/** Coverage-guided simulation (guided.ts): walks from the least explored cells, preferring rarely taken actions. */
+export type GuidedStrategy = { kind: 'guided'; walks: number; seed: number; depthMax: number; walkLength?: number };
+
+/** Steps per guided walk when the strategy does not say. */
+export const GUIDED_WALK_LENGTH = 24;
 
 export type Strategy = SequentialStrategy | ParallelStrategy;
 
@@ -93,6 +101,12 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
       const report = sequential(model, limits, startMs, 'simulate', (exploration) =>
         simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax),
       );
+      report.seed = strategy.seed;
+      return report;
+    }
+    case 'guided': {
+      const guided = { walks: strategy.walks, seed: strategy.seed, depthMax: strategy.depthMax, walkLength: strategy.walkLength ?? GUIDED_WALK_LENGTH };
+      const report = sequential(model, limits, startMs, 'guided', (exploration) => guidedSimulate(model, exploration, guided));
       report.seed = strategy.seed;
       return report;
     }
