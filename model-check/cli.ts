@@ -1,7 +1,7 @@
 // The command line (`npm run check -- ...`), TLC's `tlc -config` for our specs:
 //
 //   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
-//                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
+//                   [--bfs | --dfs [--depth D] | --simulate N [--guided] [--seed S] [--depth D]]
 //                   [--states-max N] [--workers N] [--trace-out FILE] [--json]
 //   npm run check -- --list [--json]
 //
@@ -37,7 +37,7 @@ export const processIo: CliIo = {
 
 export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
-  '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
+  '                        [--bfs | --dfs [--depth D] | --simulate N [--guided (coverage-guided walks)] [--seed S] [--depth D]]',
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
   '       npm run check -- --list [--json]',
 ].join('\n');
@@ -52,7 +52,7 @@ export class UsageError extends Error {
 // --- Tokens -------------------------------------------------------------------------------
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
-const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
+const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'guided']);
 const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers']);
 
 interface Tokens {
@@ -110,6 +110,7 @@ const optionsSchema = z.object({
   help: switchSchema('help'),
   bfs: switchSchema('bfs'),
   dfs: switchSchema('dfs'),
+  guided: switchSchema('guided'),
   preset: nameSchema('preset'),
   mutant: nameSchema('mutant'),
   'trace-out': nameSchema('trace-out'),
@@ -193,6 +194,7 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
   const chosen = [options.bfs && '--bfs', options.dfs && '--dfs', options.simulate !== undefined && '--simulate'].filter(Boolean);
   if (chosen.length > 1) throw new UsageError(`choose one strategy, got ${chosen.join(' and ')}`);
   if (options.seed !== undefined && options.simulate === undefined) throw new UsageError('--seed only applies to --simulate');
+  if (options.guided === true && options.simulate === undefined) throw new UsageError('--guided only applies to --simulate');
   if (options.depth !== undefined && options.simulate === undefined && options.dfs !== true) {
     throw new UsageError('--depth only applies to --dfs and --simulate');
   }
@@ -202,7 +204,7 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
   let strategy: Strategy;
   if (options.simulate !== undefined) {
     strategy = {
-      kind: 'simulate',
+      kind: options.guided === true ? 'guided' : 'simulate',
       walks: options.simulate,
       // A fresh seed when none is given; it is printed, so the run can be repeated.
       seed: options.seed ?? Math.floor(Math.random() * 0x100000000),
@@ -245,7 +247,9 @@ export function reproduceCommand(config: RunConfig): string {
       if (strategy.depthMax !== undefined) parts.push('--depth', String(strategy.depthMax));
       break;
     case 'simulate':
-      parts.push('--simulate', String(strategy.walks), '--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
+    case 'guided':
+      parts.push('--simulate', String(strategy.walks), ...(strategy.kind === 'guided' ? ['--guided'] : []));
+      parts.push('--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
       break;
     case 'parallel-bfs':
       parts.push('--workers', String(strategy.workers));
@@ -286,11 +290,11 @@ function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
     return path;
   });
   io.out(formatReport(report, run, traceFiles));
-  if (report.violations.length > 0 && config.strategy.kind === 'simulate') {
+  if (report.violations.length > 0 && (config.strategy.kind === 'simulate' || config.strategy.kind === 'guided')) {
     io.out(`\nsimulation seed ${config.strategy.seed}; reproduce with:\n  ${reproduceCommand(config)}`);
   }
   const unreached = report.sometimes.filter((s) => !s.reached);
-  if (unreached.length > 0 && report.complete && config.strategy.kind !== 'simulate') {
+  if (unreached.length > 0 && report.complete && config.strategy.kind !== 'simulate' && config.strategy.kind !== 'guided') {
     io.err(`warning: the whole state space was explored and never reached: ${unreached.map((s) => s.property).join(', ')}`);
   }
   if (config.json) {
