@@ -5,6 +5,7 @@
 import { assert } from '../../lib/assert.ts';
 import type { Model, Permutation, Property } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
+import { raftAbstraction } from './abstraction.ts';
 import { enabledActions, nextState, type RaftAction } from './actions.ts';
 import { ClusterEncoder, signature } from './encoding.ts';
 import { formatAction, view } from './format.ts';
@@ -43,5 +44,6 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     ...(options.symmetry ? { symmetry: { servers: n, signature } } : {}),
     formatAction,
     view,
+    abstraction: raftAbstraction,
   };
 }
