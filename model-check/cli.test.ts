@@ -134,7 +134,7 @@ describe('bad usage exits 2 and says what is allowed', () => {
     [['toy-clock', '--bfs', '--simulate', '3'], 'choose one strategy, got --bfs and --simulate'],
     [['toy-clock', '--seed', '3'], '--seed only applies to --simulate'],
     [['toy-clock', '--dfs', '--guided'], '--guided only applies to --simulate'],
-    [['toy-clock', '--simulate', '3', '--guided', 'yes'], '--guided takes no value'],
+    [['toy-clock', '--simulate', '3', '--guided=yes'], '--guided takes no value'],
     [['toy-clock', '--n', '3', '--n', '4'], '--n given twice'],
     [['toy-clock', '--dfs', '--workers', '2'], '--workers only applies to breadth-first search'],
     [['toy-clock', '--workers', '0'], '--workers must be between 1 and 64'],

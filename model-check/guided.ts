@@ -19,7 +19,8 @@
 // Each walk takes at most `walkLength` steps and never goes deeper than
 // depthMax from Init. Properties are checked on every new distinct state, as
 // in simulate.ts. A counterexample is the chain of walks from an initial state
-// to the violation, replayed through model.next (the model is deterministic).
+// to the violation, replayed through model.next (the model is deterministic),
+// then shortened (shorten.ts).
 
 import { assert } from '../lib/assert.ts';
 import { Random } from '../lib/random.ts';
@@ -27,6 +28,7 @@ import type { Exploration } from './explore.ts';
 import type { Model } from './model.ts';
 import type { TraceSource } from './properties.ts';
 import { modelError, type Trace, type TraceStep } from './report-types.ts';
+import { shortenViolation } from './shorten.ts';
 
 const TICK_MASK = (1 << 12) - 1;
 
@@ -269,5 +271,13 @@ function replayActions<S, A>(model: Model<S, A>, initial: S, actions: readonly A
 }
 
 export function guidedSimulate<S, A>(model: Model<S, A>, exploration: Exploration<S, A>, options: GuidedOptions): boolean {
-  return new GuidedSimulation(model, exploration, options).run();
+  const complete = new GuidedSimulation(model, exploration, options).run();
+  // The walks' detours stay in their path; the report gets a shorter one that still violates the property.
+  for (const violation of exploration.properties.violations) {
+    const property = model.properties.find((p) => p.name === violation.property);
+    assert(property !== undefined, () => `no property ${violation.property}`);
+    violation.trace = shortenViolation(model, property, violation.trace);
+    violation.depth = violation.trace.steps.length;
+  }
+  return complete;
 }
