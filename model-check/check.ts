@@ -1,7 +1,8 @@
 // The model checker's one entry point: explores a Model (model.ts)
 // breadth-first (TLC's default mode, shortest counterexamples), breadth-first
 // on worker threads (TLC's -workers), depth-first (less memory: only the
-// current path is held), or by seeded random walks (TLC's -simulate), checks
+// current path is held), by seeded random walks (TLC's -simulate) or by
+// coverage-guided ones (guided.ts: walks from the least explored places), checks
 // every `always` property on every distinct state and records the first path
 // that reaches each `sometimes` property.
 //
@@ -14,9 +15,10 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts; explore.ts
-// holds what the sequential ones share (the seen set, counters, budgets,
-// progress line) and properties.ts the property bookkeeping all four share.
+// The engines live in bfs.ts, dfs.ts, simulate.ts, guided.ts and
+// parallel.ts; explore.ts holds what the sequential ones share (the seen set,
+// counters, budgets, progress line) and properties.ts the property
+// bookkeeping all of them share.
 
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
@@ -57,7 +59,7 @@ export type SequentialStrategy =
 export type GuidedStrategy = { kind: 'guided'; walks: number; seed: number; depthMax: number; walkLength?: number };
 
 /** Steps per guided walk when the strategy does not say. */
-export const GUIDED_WALK_LENGTH = 24;
+const GUIDED_WALK_LENGTH = 24;
 
 export type Strategy = SequentialStrategy | ParallelStrategy;
 
