@@ -1,7 +1,8 @@
 // The model checker's one entry point: explores a Model (model.ts)
 // breadth-first (TLC's default mode, shortest counterexamples), breadth-first
 // on worker threads (TLC's -workers), depth-first (less memory: only the
-// current path is held), or by seeded random walks (TLC's -simulate), checks
+// current path is held), by seeded random walks (TLC's -simulate) or by
+// coverage-guided ones (guided.ts: walks from the least explored places), checks
 // every `always` property on every distinct state and records the first path
 // that reaches each `sometimes` property.
 //
@@ -14,11 +15,11 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts, and the
-// searches for deep bugs in iddfs.ts, bitstate-set.ts (over bfs.ts and
-// dfs.ts) and swarm.ts; explore.ts
-// holds what the sequential ones share (the seen set, counters, budgets,
-// progress line) and properties.ts the property bookkeeping all four share.
+// The engines live in bfs.ts, dfs.ts, simulate.ts, guided.ts and
+// parallel.ts, and the searches for deep bugs in iddfs.ts, bitstate-set.ts
+// (over bfs.ts and dfs.ts) and swarm.ts; explore.ts holds what the
+// sequential ones share (the seen set, counters, budgets, progress line) and
+// properties.ts the property bookkeeping all of them share.
 
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
@@ -27,6 +28,7 @@ import { depthFirst } from './dfs.ts';
 import { BitstateSet } from './bitstate-set.ts';
 import { DiskBreadthFirstSearch, type DiskOptions, seenSetFor } from './disk-bfs.ts';
 import { Exploration, type ExplorationOptions } from './explore.ts';
+import { guidedSimulate } from './guided.ts';
 import type { SeenSet } from './fingerprint-set.ts';
 import { iterativeDeepening } from './iddfs.ts';
 import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
@@ -64,7 +66,14 @@ export type SequentialStrategy =
   /** Bitstate hashing (bitstate-set.ts): BFS or DFS over a bit array of `bytes` with `hashes` bits per state. */
   | { kind: 'bitstate'; bytes: number; hashes?: number; order: 'bfs' | 'dfs'; depthMax?: number }
   /** Swarm verification (swarm.ts): `members` small randomised searches, member i seeded seed + i. */
-  | { kind: 'swarm'; members: number; seed: number; depthMax: number; memberStatesMax: number };
+  | { kind: 'swarm'; members: number; seed: number; depthMax: number; memberStatesMax: number }
+  | GuidedStrategy;
+
+/** Coverage-guided simulation (guided.ts): walks from the least explored cells, preferring rarely taken actions. */
+export type GuidedStrategy = { kind: 'guided'; walks: number; seed: number; depthMax: number; walkLength?: number };
+
+/** Steps per guided walk when the strategy does not say. */
+const GUIDED_WALK_LENGTH = 24;
 
 export type Strategy = SequentialStrategy | ParallelStrategy;
 
@@ -136,6 +145,12 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
       return bitstate(model, strategy, limits, startMs);
     case 'swarm':
       return swarmSearch(model, strategy, limits, startMs);
+    case 'guided': {
+      const guided = { walks: strategy.walks, seed: strategy.seed, depthMax: strategy.depthMax, walkLength: strategy.walkLength ?? GUIDED_WALK_LENGTH };
+      const report = sequential(model, limits, startMs, 'guided', (explored, exploration) => guidedSimulate(explored, exploration, guided));
+      report.seed = strategy.seed;
+      return report;
+    }
     case 'parallel-bfs': {
       assert(!limits.coverage, 'action coverage is counted by the sequential strategies only (parallel-bfs workers rebuild the model)');
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };

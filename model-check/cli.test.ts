@@ -87,6 +87,19 @@ describe('npm run check -- <spec>', () => {
     expect(lastJson(again)['violations']).toEqual([{ ...(lastJson(r)['violations'] as object[])[0], traceFile: expect.stringContaining('again.json') }]);
   });
 
+  it('runs coverage-guided walks with --simulate N --guided, and the printed command repeats them', () => {
+    const r = run('toy-clock', '--mutant', 'overflow', '--simulate', '50', '--guided', '--seed', '9', '--depth', '20', '--trace-out', join(traceDirectory(), 'g.json'), '--json');
+    expect(r.code).toBe(1);
+    const command = 'npm run check -- toy-clock --preset ci --n 3 --withSometimes true --mutant overflow --simulate 50 --guided --seed 9 --depth 20';
+    expect(r.out).toContain(`  ${command}`);
+    expect(lastJson(r)).toMatchObject({ strategy: 'guided', seed: 9, violations: [{ property: 'HandsInRange' }] });
+    const again = run(...command.split(' ').slice(4), '--trace-out', join(traceDirectory(), 'g-again.json'), '--json');
+    const { durationMs: _a, statesPerSecond: _b, memory: _m, violations: first, ...rest } = lastJson(r);
+    const { durationMs: _c, statesPerSecond: _d, memory: _n, violations: second, ...restAgain } = lastJson(again);
+    expect(restAgain).toEqual(rest);
+    expect((second as { depth: number }[])[0]!.depth).toBe((first as { depth: number }[])[0]!.depth);
+  });
+
   it('runs depth-first with --dfs and a depth cut, which is INCOMPLETE (exit 3)', () => {
     const r = run('toy-clock', '--dfs', '--depth', '2', '--json');
     expect(r.code).toBe(3);
@@ -166,6 +179,8 @@ describe('bad usage exits 2 and says what is allowed', () => {
     [['toy-clock', '--simulate'], '--simulate needs a value'],
     [['toy-clock', '--bfs', '--simulate', '3'], 'choose one strategy, got --bfs and --simulate'],
     [['toy-clock', '--seed', '3'], '--seed only applies to --simulate'],
+    [['toy-clock', '--dfs', '--guided'], '--guided only applies to --simulate'],
+    [['toy-clock', '--simulate', '3', '--guided=yes'], '--guided takes no value'],
     [['toy-clock', '--n', '3', '--n', '4'], '--n given twice'],
     [['toy-clock', '--dfs', '--workers', '2'], '--workers only applies to breadth-first search'],
     [['toy-clock', '--workers', '0'], '--workers must be between 1 and 64'],

@@ -1,7 +1,7 @@
 // The command line (`npm run check -- ...`), TLC's `tlc -config` for our specs:
 //
 //   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
-//                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
+//                   [--bfs | --dfs [--depth D] | --simulate N [--guided] [--seed S] [--depth D]]
 //                   [--iddfs [--depth D] [--depth-step K]] [--bitstate MB [--hashes K]]
 //                   [--swarm N [--seed S] [--depth D] [--swarm-states K]]
 //                   [--states-max N] [--workers N] [--trace-out FILE] [--json] ...
@@ -56,7 +56,7 @@ export const EXIT = { ok: 0, violation: 1, usage: 2, incomplete: 3 } as const;
 
 export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
-  '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
+  '                        [--bfs | --dfs [--depth D] | --simulate N [--guided (coverage-guided walks)] [--seed S] [--depth D]]',
   '                        [--iddfs [--depth D] [--depth-step K]   iterative deepening: depth bounds 1, 2, 4, ... or K, 2K, ... up to D]',
   '                        [--bitstate MB [--hashes K]   supertrace: BFS (or --dfs) over a bit array of MB megabytes, K bits per state (3)]',
   '                        [--swarm N [--seed S] [--depth D] [--swarm-states K]   N randomised DFS/walk members, bounds D/4..D (100), K states each (10000)]',
@@ -78,6 +78,7 @@ const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string
   dfs: ['', 'depth-first search (less memory: one path held)'],
   depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100); with --iddfs, --swarm: the deepest bound'],
   simulate: ['N', 'N seeded random walks instead of an exhaustive search'],
+  guided: ['', 'with --simulate: coverage-guided walks from the least explored cells, preferring rarely taken actions (model-check/guided.ts)'],
   seed: ['S', 'with --simulate or --swarm: the seed (default: a random one, printed)'],
   'states-max': ['N', 'stop after N distinct states (the run is then INCOMPLETE, exit code 3)'],
   workers: ['N', 'breadth-first search on N worker threads (same counts)'],
@@ -134,7 +135,7 @@ export class UsageError extends Error {
 // --- Tokens -------------------------------------------------------------------------------
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
-const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'coverage', 'verbose', 'iddfs']);
+const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'coverage', 'verbose', 'iddfs', 'guided']);
 const DISK_OPTIONS = ['spill', 'memory', 'checkpoint', 'checkpoint-every', 'recover'];
 const OPTIONS = new Set([
   ...SWITCHES,
@@ -198,6 +199,7 @@ const optionsSchema = z.object({
   help: switchSchema('help'),
   bfs: switchSchema('bfs'),
   dfs: switchSchema('dfs'),
+  guided: switchSchema('guided'),
   preset: nameSchema('preset'),
   mutant: nameSchema('mutant'),
   'trace-out': nameSchema('trace-out'),
@@ -372,6 +374,7 @@ function resolveStrategy(options: Options, rebuild: () => ModelSource, disk: Dis
   const bounded = options.dfs === true || seeded || options.iddfs === true;
   if (options.depth !== undefined && !bounded) throw new UsageError('--depth only applies to --dfs, --simulate, --iddfs and --swarm');
   if (options['depth-step'] !== undefined && options.iddfs !== true) throw new UsageError('--depth-step only applies to --iddfs');
+  if (options.guided === true && options.simulate === undefined) throw new UsageError('--guided only applies to --simulate');
   if (options.hashes !== undefined && options.bitstate === undefined) throw new UsageError('--hashes only applies to --bitstate');
   if (options['swarm-states'] !== undefined && options.swarm === undefined) throw new UsageError('--swarm-states only applies to --swarm');
   if (options.bitstate !== undefined && (seeded || options.iddfs === true)) throw new UsageError('--bitstate applies to --bfs and --dfs only');
@@ -391,7 +394,8 @@ function resolveStrategy(options: Options, rebuild: () => ModelSource, disk: Dis
       : { kind: 'bitstate', bytes, hashes, order: 'bfs' };
   }
   if (options.simulate !== undefined) {
-    return { kind: 'simulate', walks: options.simulate, seed: seed(), depthMax: options.depth ?? SIMULATION_DEPTH_DEFAULT };
+    const kind = options.guided === true ? 'guided' : 'simulate';
+    return { kind, walks: options.simulate, seed: seed(), depthMax: options.depth ?? SIMULATION_DEPTH_DEFAULT };
   }
   if (options.swarm !== undefined) {
     const memberStatesMax = options['swarm-states'] ?? SWARM_MEMBER_STATES_DEFAULT;
@@ -426,7 +430,9 @@ export function reproduceCommand(config: RunConfig): string {
       if (strategy.depthMax !== undefined) parts.push('--depth', String(strategy.depthMax));
       break;
     case 'simulate':
-      parts.push('--simulate', String(strategy.walks), '--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
+    case 'guided':
+      parts.push('--simulate', String(strategy.walks), ...(strategy.kind === 'guided' ? ['--guided'] : []));
+      parts.push('--seed', String(strategy.seed), '--depth', String(strategy.depthMax));
       break;
     case 'parallel-bfs':
       parts.push('--workers', String(strategy.workers));
@@ -522,7 +528,7 @@ function present(config: RunConfig, io: CliIo, report: CheckReport, format: Trac
     io.out(`\n${line}`);
     io.err(line);
   }
-  if (report.violations.length > 0 && config.strategy.kind === 'simulate') {
+  if (report.violations.length > 0 && (config.strategy.kind === 'simulate' || config.strategy.kind === 'guided')) {
     io.out(`\nsimulation seed ${config.strategy.seed}; reproduce with:\n  ${reproduceCommand(config)}`);
   }
   const finder = report.swarmFinder;
@@ -531,7 +537,7 @@ function present(config: RunConfig, io: CliIo, report: CheckReport, format: Trac
     io.out(`reproduce that member alone with:\n  ${reproduceCommand(swarmMemberRun(config as RunConfig<typeof config.strategy>, finder.seed))}`);
   }
   const unreached = report.sometimes.filter((s) => !s.reached);
-  if (unreached.length > 0 && report.complete && config.strategy.kind !== 'simulate') {
+  if (unreached.length > 0 && report.complete && config.strategy.kind !== 'simulate' && config.strategy.kind !== 'guided') {
     io.err(`warning: the whole state space was explored and never reached: ${unreached.map((s) => s.property).join(', ')}`);
   }
   if (config.json) {

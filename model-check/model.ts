@@ -99,6 +99,13 @@ export interface Model<S, A> {
   /** Writes the canonical encoding of `state` under `perm` (identity without symmetry). */
   encode(state: S, sink: StateSink, perm: Permutation): void;
   readonly symmetry?: Symmetry<S>;
+  /**
+   * Optional, for guided simulation (guided.ts): a coarse summary of a state
+   * (Raft: each server's term, role, log terms and commit index), Go-Explore's
+   * cell. States with equal summaries count as one place for the walks'
+   * coverage; without it every distinct state is its own cell.
+   */
+  abstraction?(state: S): string | number;
   /** One line naming the action as in the TLA+ spec, e.g. `Phase1b(a2, b1)`. */
   formatAction(action: A): string;
   /**

@@ -6,7 +6,7 @@
 // and this file imports nothing of them, so the checker has no import cycle.
 
 /** The order in which a strategy explores; the parallel BFS explores level by level as `bfs` does. */
-export type SearchOrder = 'bfs' | 'dfs' | 'simulate' | 'iddfs' | 'swarm';
+export type SearchOrder = 'bfs' | 'dfs' | 'simulate' | 'iddfs' | 'swarm' | 'guided';
 
 export interface TraceStep {
   /** model.formatAction(action), e.g. `Phase1b(a1, b0)`. */

@@ -5,6 +5,7 @@
 import { assert } from '../../lib/assert.ts';
 import type { Model, Permutation, Property } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
+import { raftAbstraction } from './abstraction.ts';
 import { enabledActions, nextState, type RaftAction } from './actions.ts';
 import { ClusterEncoder, signatureFor } from './encoding.ts';
 import { actionKind, formatAction, raftActionKinds, view } from './format.ts';
@@ -48,5 +49,7 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     view,
     // raft.tla's history variables, our ghosts and the bound counters: --verbose shows them.
     hiddenFields: ['history', 'ghost', 'counters'],
+    // The cell guided simulation counts coverage in (model-check/guided.ts).
+    abstraction: raftAbstraction,
   };
 }

@@ -104,6 +104,12 @@ export const raftPresets: readonly Preset[] = [
     bounds: { servers: 3, maxTerm: 3, maxLogLength: 2, maxMessages: 1, reads: 1, fromDeposedLeader: true },
   },
   {
+    name: 'deep',
+    description:
+      'The ci bounds with terms up to 5 (four elections): far from exhaustive; for coverage-guided walks from Init (--simulate N --guided), where figure8-commit shows without a scripted start.',
+    bounds: { servers: 3, maxTerm: 5, maxLogLength: 1, maxMessages: 1, drop: true },
+  },
+  {
     name: 'large',
     description: 'Three servers, terms up to 3, two entries, every fault, no bound on messages in flight: far from exhaustive; use --simulate or --dfs with a depth.',
     bounds: { servers: 3, values: 1, maxTerm: 3, maxLogLength: 2, maxCopies: 2, restart: true, duplicate: true, drop: true },
