@@ -82,9 +82,16 @@ class Worker<S, A> implements TraceSource<number> {
         return this.expand();
       case 'resume':
         return this.expand();
-      case 'table':
-        this.table = new SharedFingerprintSet(message.table);
+      case 'table': {
+        // Every worker rehashes its share of the old table's slots into the new one; all finish before any resumes.
+        const grown = new SharedFingerprintSet(message.table);
+        const capacity = this.table.capacity;
+        const from = Math.floor((this.workerId * capacity) / this.workers);
+        const to = Math.floor(((this.workerId + 1) * capacity) / this.workers);
+        this.table.rehashShare(grown, from, to);
+        this.table = grown;
         return { type: 'ok' };
+      }
       case 'give': {
         const from = Math.max(0, this.next.length - message.count);
         const states = this.next.splice(from);

@@ -13,8 +13,8 @@
 // single-threaded search's, and every counterexample is still a shortest one
 // (which of several shortest ones is reported may vary from run to run).
 // When the shared table reaches its load limit, every worker pauses at a
-// state boundary, the main thread rehashes into a table twice as large, and
-// the workers resume. States cross threads by structured clone, so they must
+// state boundary, the workers rehash into a table twice as large (each a
+// share of the old slots), and resume. States cross threads by structured clone, so they must
 // be plain data (as spec/ states are). A statesMax or time budget stops the
 // workers at their next state, so distinctStates may pass statesMax by a few
 // states per worker. Counterexamples are rebuilt on the main thread from the
@@ -182,8 +182,8 @@ class ParallelSearch<S, A> {
     this.depth++;
     let statuses = await Promise.all(this.channels.map(async (channel, w) => this.record(w, await channel.request({ type: 'level' }))));
     while (this.error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
-      // Every worker has stopped adding (paused, done or stopped): grow the shared table.
-      this.table = this.table.grown();
+      // Every worker has stopped adding (paused, done or stopped): they rehash into a table twice the size together.
+      this.table = this.table.emptyDoubled();
       await Promise.all(this.channels.map((channel) => channel.request({ type: 'table', table: this.table.buffer })));
       const paused = statuses;
       statuses = await Promise.all(
