@@ -44,30 +44,29 @@ const counts = (report: CheckReport) => ({
   sometimes: report.sometimes.map((s) => [s.property, s.reached, s.depth]),
 });
 
+// Each parallel run starts its workers, which compile the specs under tsx: seconds each on a loaded machine.
+const TIMEOUT_MS = 180_000;
+
 describe('parallel BFS on paxos at the tlc preset', () => {
-  it('counts what BFS counts, on 2 and 3 workers, also through table growth from 16 slots', async () => {
+  it.each([2, 3])('counts what BFS counts on %i workers, also through table growth from 16 slots', async (workers) => {
     const expected = counts(sequential(undefined));
     expect(expected).toMatchObject({ complete: true, distinctStates: 3921 });
-    for (const workers of [2, 3]) {
-      expect(counts(await parallel(undefined, workers)), `${workers} workers`).toEqual(expected);
-      // 3,921 states from 16 slots: the workers rehash together through 9 doublings.
-      expect(counts(await parallel(undefined, workers, 4)), `${workers} workers from 16 slots`).toEqual(expected);
-    }
-  });
+    expect(counts(await parallel(undefined, workers))).toEqual(expected);
+    // 3,921 states from 16 slots: the workers rehash together through 9 doublings.
+    expect(counts(await parallel(undefined, workers, 4))).toEqual(expected);
+  }, TIMEOUT_MS);
 
-  it('finds ignore-promised-values with a counterexample as short as BFS, which replays to a violation', async () => {
+  it.each([2, 3])('finds ignore-promised-values on %i workers with a counterexample as short as BFS, which replays to a violation', async (workers) => {
     const mutant = 'ignore-promised-values';
     const bfs = sequential(mutant).violations[0]!;
     expect(bfs).toMatchObject({ property: 'Agreement', depth: 12 });
     const model = paxosSpec.build(TLC_BOUNDS, mutant);
     const agreement = model.properties.find((p) => p.name === 'Agreement')!;
-    for (const workers of [2, 3]) {
-      const report = await parallel(mutant, workers);
-      expect(report.complete).toBe(false);
-      const violation = report.violations[0]!;
-      expect(violation, `${workers} workers`).toMatchObject({ property: 'Agreement', depth: bfs.depth });
-      expect(violation.trace.steps).toHaveLength(bfs.trace.steps.length);
-      expect(agreement.holds(replayByName(model, violation.trace))).toBe(false);
-    }
-  });
+    const report = await parallel(mutant, workers);
+    expect(report.complete).toBe(false);
+    const violation = report.violations[0]!;
+    expect(violation).toMatchObject({ property: 'Agreement', depth: bfs.depth });
+    expect(violation.trace.steps).toHaveLength(bfs.trace.steps.length);
+    expect(agreement.holds(replayByName(model, violation.trace))).toBe(false);
+  }, TIMEOUT_MS);
 });
