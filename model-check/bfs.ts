@@ -43,6 +43,8 @@ class BreadthFirstSearch<S, A> implements TraceSource {
       if (this.expanding < 0) throw error;
       const action = this.trying === undefined ? undefined : this.model.formatAction(this.trying);
       throw modelError(error, this.trace(this.expanding), action);
+    } finally {
+      this.exploration.pathBytes = this.paths.parent.byteLength + this.paths.ordinal.byteLength;
     }
   }
 

@@ -3,7 +3,7 @@
 // every preset named `ci` or `ci-<something>` (a spec may need several small
 // exhaustive configurations, e.g. ZAB's oracle and full-election presets),
 // breadth-first, in this process one after the other. Fails
-// (exit 1) on any violation and on any `sometimes` that was not reached, since
+// (exit 1) on any violation, on a search cut short (INCOMPLETE) and on any `sometimes` that was not reached, since
 // an unreached `sometimes` means the check may pass only because nothing
 // happens (stateright's reason for them). Trace files of violations go to
 // ./traces/ as with `npm run check`. A spec that throws fails with its path
@@ -12,7 +12,7 @@
 import { ModelError } from './check.ts';
 import { type CliIo, execute, presetBounds, processIo, type RunResult } from './cli.ts';
 import type { SpecDefinition } from './model.ts';
-import { formatTrace } from './report.ts';
+import { formatTrace } from './counterexample.ts';
 
 export interface SpecOutcome {
   /** `spec` or `spec/preset` for presets other than `ci`. */
@@ -78,6 +78,8 @@ function checkPreset(spec: SpecDefinition, preset: SpecDefinition['presets'][num
   io.out('');
   const problems = [
     ...report.violations.map((v) => `violates ${v.property} at depth ${v.depth}`),
+    // A gate that passes on part of the state space would say nothing of the rest.
+    ...(report.violations.length === 0 && !report.complete ? ['INCOMPLETE: the search was cut short'] : []),
     ...report.sometimes.filter((s) => !s.reached).map((s) => `never reaches ${s.property}`),
   ];
   return { spec: label, ok: problems.length === 0, distinctStates: report.distinctStates, durationMs: report.durationMs, problems };

@@ -14,18 +14,27 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts; explore.ts
+// The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts, and the
+// searches for deep bugs in iddfs.ts, bitstate-set.ts (over bfs.ts and
+// dfs.ts) and swarm.ts; explore.ts
 // holds what the sequential ones share (the seen set, counters, budgets,
 // progress line) and properties.ts the property bookkeeping all four share.
 
 import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
+import { ActionCoverage } from './coverage.ts';
 import { depthFirst } from './dfs.ts';
-import { Exploration } from './explore.ts';
+import { BitstateSet } from './bitstate-set.ts';
+import { DiskBreadthFirstSearch, type DiskOptions, seenSetFor } from './disk-bfs.ts';
+import { Exploration, type ExplorationOptions } from './explore.ts';
+import type { SeenSet } from './fingerprint-set.ts';
+import { iterativeDeepening } from './iddfs.ts';
+import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
+import { defaultProgress, type ProgressOptions } from './progress.ts';
 import type { ModelSource } from './parallel-protocol.ts';
-import type { CheckReport, SearchOrder, SearchOutcome } from './report-types.ts';
+import type { CheckReport, MemoryReport, SearchOrder, SearchOutcome } from './report-types.ts';
 import { simulate } from './simulate.ts';
 
 // The report's types are part of check()'s interface: its callers (spec tests, conformance) import them from here.
@@ -47,9 +56,15 @@ export type ParallelStrategy = {
 };
 
 export type SequentialStrategy =
-  | { kind: 'bfs' }
+  | { kind: 'bfs'; disk?: DiskOptions }
   | { kind: 'dfs'; depthMax?: number }
-  | { kind: 'simulate'; walks: number; seed: number; depthMax: number };
+  | { kind: 'simulate'; walks: number; seed: number; depthMax: number }
+  /** Iterative deepening (iddfs.ts): bounds 1, 2, 4, ... or step, 2·step, ... up to depthMax (default: until nothing is cut). */
+  | { kind: 'iddfs'; depthMax?: number; step?: number }
+  /** Bitstate hashing (bitstate-set.ts): BFS or DFS over a bit array of `bytes` with `hashes` bits per state. */
+  | { kind: 'bitstate'; bytes: number; hashes?: number; order: 'bfs' | 'dfs'; depthMax?: number }
+  /** Swarm verification (swarm.ts): `members` small randomised searches, member i seeded seed + i. */
+  | { kind: 'swarm'; members: number; seed: number; depthMax: number; memberStatesMax: number };
 
 export type Strategy = SequentialStrategy | ParallelStrategy;
 
@@ -62,11 +77,18 @@ export interface CheckOptions<T extends Strategy = Strategy> {
   timeMaxMs?: number;
   /** Default true. When false, each property is still reported once, with the first path found. */
   stopAtFirstViolation?: boolean;
-  /** A progress line on stderr about once a second; default: process.stderr.isTTY. */
-  progress?: boolean;
+  /**
+   * The progress line (progress.ts): true for the defaults (in place once a
+   * second on a terminal, a line every ten seconds elsewhere), or when and
+   * where to write it; default: the terminal's line when stderr is a terminal, else none.
+   */
+  progress?: boolean | ProgressOptions;
+  /** Count how often each action kind fires (coverage.ts); default false. Not with parallel-bfs, whose workers rebuild the model. */
+  coverage?: boolean;
 }
 
 const PARALLEL_CAPACITY_LOG2 = 16;
+const BITSTATE_OMITTED_COMPLETE = 0.01;
 
 /** The one entry to the checker: explores `model` with the chosen strategy and reports (asynchronously for parallel-bfs). */
 export function check<S, A>(model: Model<S, A>, options: CheckOptions<ParallelStrategy> & { strategy: ParallelStrategy }): Promise<CheckReport>;
@@ -81,22 +103,41 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     statesMax: options.statesMax ?? Number.POSITIVE_INFINITY,
     timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
-    progress: options.progress ?? process.stderr.isTTY === true,
+    progress: progressOptions(options.progress),
+    coverage: options.coverage === true,
   };
   const startMs = performance.now();
   switch (strategy.kind) {
-    case 'bfs':
-      return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
+    case 'bfs': {
+      const disk = strategy.disk;
+      if (disk === undefined) return sequential(model, limits, startMs, 'bfs', (explored, exploration) => breadthFirst(explored, exploration));
+      let search: DiskBreadthFirstSearch<S, A> | undefined;
+      const engine = (explored: Model<S, A>, exploration: Exploration<S, A>) => {
+        search = new DiskBreadthFirstSearch(explored, exploration, disk);
+        return search.run();
+      };
+      const diskPeak = () => search?.diskPeakBytes ?? 0;
+      return sequential(model, limits, startMs, 'bfs', engine, seenSetFor(disk), disk.spillDirectory === undefined ? undefined : diskPeak);
+    }
     case 'dfs':
-      return sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY));
+      return sequential(model, limits, startMs, 'dfs', (explored, exploration) =>
+        depthFirst(explored, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY),
+      );
     case 'simulate': {
-      const report = sequential(model, limits, startMs, 'simulate', (exploration) =>
-        simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax),
+      const report = sequential(model, limits, startMs, 'simulate', (explored, exploration) =>
+        simulate(explored, exploration, strategy.walks, strategy.seed, strategy.depthMax),
       );
       report.seed = strategy.seed;
       return report;
     }
+    case 'iddfs':
+      return deepening(model, strategy, limits, startMs);
+    case 'bitstate':
+      return bitstate(model, strategy, limits, startMs);
+    case 'swarm':
+      return swarmSearch(model, strategy, limits, startMs);
     case 'parallel-bfs': {
+      assert(!limits.coverage, 'action coverage is counted by the sequential strategies only (parallel-bfs workers rebuild the model)');
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
       return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
     }
@@ -105,18 +146,84 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
   }
 }
 
+type Of<K extends SequentialStrategy['kind']> = Extract<SequentialStrategy, { kind: K }>;
+type Limits = ExplorationOptions & { readonly coverage: boolean };
+
+/** Iterative deepening; the report lists the bounds of the passes that ran. */
+function deepening<S, A>(model: Model<S, A>, strategy: Of<'iddfs'>, limits: Limits, startMs: number): CheckReport {
+  const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+  let bounds: number[] = [];
+  const report = sequential(model, limits, startMs, 'iddfs', (explored, exploration) => {
+    const outcome = iterativeDeepening(explored, exploration, { depthMax, ...(strategy.step === undefined ? {} : { step: strategy.step }) });
+    bounds = outcome.bounds;
+    return outcome.complete;
+  });
+  const limit = depthMax === Number.POSITIVE_INFINITY ? 'no depth limit' : `depth limit ${depthMax}`;
+  report.searchBounds = `passes with depth bounds ${bounds.join(', ')} (${strategy.step === undefined ? 'doubling' : `step ${strategy.step}`}, ${limit})`;
+  return report;
+}
+
+/** BFS or DFS over a bit array; the report carries the array's figures and the coverage they imply. */
+function bitstate<S, A>(model: Model<S, A>, strategy: Of<'bitstate'>, limits: Limits, startMs: number): CheckReport {
+  const seen = new BitstateSet(strategy.bytes, strategy.hashes);
+  const depthMax = strategy.depthMax ?? Number.POSITIVE_INFINITY;
+  const report = sequential(
+    model,
+    limits,
+    startMs,
+    strategy.order,
+    (explored, exploration) => (strategy.order === 'bfs' ? breadthFirst(explored, exploration) : depthFirst(explored, exploration, depthMax)),
+    seen,
+  );
+  report.bitstate = seen.summary();
+  // A search over a lossy set is complete only when losing even one state was unlikely (under 1%).
+  report.complete &&= report.bitstate.expectedOmitted < BITSTATE_OMITTED_COMPLETE;
+  const limit = depthMax === Number.POSITIVE_INFINITY ? '' : `, depth limit ${depthMax}`;
+  report.searchBounds = `bitstate ${seen.bytes} bytes (${seen.bits} bits), ${seen.hashes} hashes${limit}`;
+  return report;
+}
+
+/** A swarm; the report names its seed, how many members ran, and the member that found a violation. */
+function swarmSearch<S, A>(model: Model<S, A>, strategy: Of<'swarm'>, limits: Limits, startMs: number): CheckReport {
+  let outcome: SwarmOutcome = { complete: false, membersRun: 0 };
+  const report = sequential(model, limits, startMs, 'swarm', (explored, exploration) => {
+    outcome = swarm(explored, exploration, strategy);
+    return outcome.complete;
+  });
+  report.seed = strategy.seed;
+  const shallowest = shallowestBound(strategy.depthMax);
+  report.searchBounds =
+    `${outcome.membersRun} of ${strategy.members} members run, member i seeded ${strategy.seed} + i, ` +
+    `depth bounds ${shallowest}..${strategy.depthMax}, ${strategy.memberStatesMax} states per member`;
+  if (outcome.finder !== undefined) report.swarmFinder = outcome.finder;
+  return report;
+}
+
+function progressOptions(progress: boolean | ProgressOptions | undefined): ProgressOptions | undefined {
+  const terminal = process.stderr.isTTY === true;
+  if (progress === undefined) return terminal ? defaultProgress(true) : undefined;
+  if (progress === false) return undefined;
+  return progress === true ? defaultProgress(terminal) : progress;
+}
+
 /** Runs one of the sequential engines over a fresh Exploration (seen set, counters, properties, budgets). */
 function sequential<S, A>(
   model: Model<S, A>,
-  limits: ConstructorParameters<typeof Exploration<S, A>>[1],
+  limits: Limits,
   startMs: number,
   order: SearchOrder,
-  engine: (exploration: Exploration<S, A>) => boolean,
+  engine: (model: Model<S, A>, exploration: Exploration<S, A>) => boolean,
+  seen?: SeenSet,
+  diskPeakBytes?: () => number,
 ): CheckReport {
-  const exploration = new Exploration<S, A>(model, limits);
-  const complete = engine(exploration);
+  const exploration = new Exploration<S, A>(model, limits, seen);
+  // With coverage the engine explores a wrapper that counts (coverage.ts); without it, the model itself.
+  const coverage = limits.coverage ? new ActionCoverage(model) : undefined;
+  exploration.coverage = coverage;
+  const complete = engine(coverage === undefined ? model : coverage.countingModel(), exploration);
   exploration.finishProgress();
-  return toReport(
+  exploration.sampleMemory();
+  const report = toReport(
     order,
     {
       complete,
@@ -126,9 +233,27 @@ function sequential<S, A>(
       violations: exploration.properties.violations,
       sometimes: exploration.properties.sometimesReports,
       fingerprintBytes: exploration.seen.bytes,
+      memory: memoryReport(exploration, diskPeakBytes?.()),
     },
     startMs,
   );
+  if (coverage !== undefined) report.coverage = coverage.report();
+  return report;
+}
+
+function memoryReport<S, A>(exploration: Exploration<S, A>, diskPeakBytes: number | undefined): MemoryReport {
+  const fingerprintBytes = exploration.seen.bytes;
+  const heapGrowthPeakBytes = Math.max(0, exploration.heapPeakBytes - exploration.heapAtStartBytes);
+  const distinct = Math.max(1, exploration.seen.size);
+  return {
+    fingerprintBytes,
+    pathBytes: exploration.pathBytes,
+    frontierPeakStates: exploration.frontierPeakStates,
+    heapGrowthPeakBytes,
+    rssPeakBytes: exploration.rssPeakBytes,
+    bytesPerState: Math.round((fingerprintBytes + exploration.pathBytes + heapGrowthPeakBytes) / distinct),
+    ...(diskPeakBytes === undefined ? {} : { diskPeakBytes }),
+  };
 }
 
 function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): CheckReport {
@@ -144,5 +269,6 @@ function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): 
     violations: outcome.violations,
     sometimes: outcome.sometimes,
     fingerprintBytes: outcome.fingerprintBytes,
+    ...(outcome.memory === undefined ? {} : { memory: outcome.memory }),
   };
 }

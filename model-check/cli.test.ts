@@ -1,12 +1,12 @@
 // The command line in process, against the test-only toy-clock spec
-// (toys.ts): exit codes 0 / 1 / 2, the JSON summary as the last stdout line,
+// (toys.ts): exit codes 0 / 1 / 2 / 3, --help, the JSON summary as the last stdout line,
 // trace files, the listing, and the reproduce line of a failing simulation.
 
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, main } from './cli.ts';
+import { acceptedOptions, type CliIo, main } from './cli.ts';
 import { toyClockSpec } from './toys.ts';
 
 interface Run {
@@ -87,10 +87,13 @@ describe('npm run check -- <spec>', () => {
     expect(lastJson(again)['violations']).toEqual([{ ...(lastJson(r)['violations'] as object[])[0], traceFile: expect.stringContaining('again.json') }]);
   });
 
-  it('runs depth-first with --dfs and a depth cut', () => {
+  it('runs depth-first with --dfs and a depth cut, which is INCOMPLETE (exit 3)', () => {
     const r = run('toy-clock', '--dfs', '--depth', '2', '--json');
-    expect(r.code).toBe(0);
-    expect(lastJson(r)).toMatchObject({ strategy: 'dfs', complete: false, distinctStates: 6, maxDepth: 2 });
+    expect(r.code).toBe(3);
+    expect(lastJson(r)).toMatchObject({ strategy: 'dfs', complete: false, distinctStates: 6, maxDepth: 2, exitCode: 3 });
+    expect(r.err).toContain('INCOMPLETE: --depth 2 cut the depth-first search; states beyond it were not checked (exit code 3)');
+    // A depth bound that cuts nothing leaves the run complete.
+    expect(run('toy-clock', '--dfs', '--depth', '6').code).toBe(0);
   });
 
   it('runs breadth-first on worker threads with --workers, with the same counts', async () => {
@@ -102,8 +105,51 @@ describe('npm run check -- <spec>', () => {
     expect(lastJson(violated)).toMatchObject({ violations: [{ property: 'HandsInRange', depth: 4 }] });
   });
 
-  it('stops at --states-max', () => {
-    expect(lastJson(run('toy-clock', '--states-max', '5', '--json'))).toMatchObject({ complete: false, distinctStates: 5 });
+  it('stops at --states-max, says INCOMPLETE on stdout and stderr and exits 3, for every strategy', () => {
+    const r = run('toy-clock', '--states-max', '5', '--json');
+    expect(r.code).toBe(3);
+    expect(lastJson(r)).toMatchObject({ complete: false, distinctStates: 5, exitCode: 3 });
+    const line = 'INCOMPLETE: --states-max 5 distinct states reached; states beyond it were not checked (exit code 3)';
+    expect(r.out).toContain(line);
+    expect(r.err).toContain(line);
+    expect(run('toy-clock', '--dfs', '--states-max', '5').code).toBe(3);
+    expect(run('toy-clock', '--simulate', '100', '--seed', '1', '--states-max', '5').code).toBe(3);
+    // The budget is not an excuse: a violation found before it is still exit 1.
+    expect(run('toy-clock', '--mutant', 'overflow', '--states-max', '15', '--trace-out', join(traceDirectory(), 't.json')).code).toBe(1);
+    // A budget the run never reaches leaves it complete.
+    expect(run('toy-clock', '--states-max', '17').code).toBe(0);
+  });
+
+  it('prints the calculated collision probability in the report and the JSON summary', () => {
+    const r = run('toy-clock', '--preset', 'big', '--json');
+    // 961 distinct, 1 + 2 * 30 * 31 = 1,861 generated: 961 * 900 / 2^64.
+    expect(lastJson(r)['collisionProbability']).toBe((961 * 900) / 2 ** 64);
+    expect(r.out).toContain('  collision chance  4.7E-14 (fingerprint collision, calculated (optimistic) as TLC does: distinct x (generated - distinct) / 2^64)');
+  });
+
+  it('counts action coverage with --coverage and names the kinds that never fired', () => {
+    const r = run('toy-clock', '--coverage', '--json');
+    expect(r.code).toBe(0);
+    // 16 states, 15 found by a Tick; 24 successors, one per hand below n from each state.
+    expect(lastJson(r)['coverage']).toEqual([{ kind: 'Tick', generated: 24, distinct: 15 }]);
+    expect(r.out).toContain('  every action kind fired');
+    expect(run('toy-clock').out.some((line) => line.includes('action coverage'))).toBe(false);
+  });
+
+  it('prints a progress line through stderr every --progress-every seconds when stderr is not a terminal, and none with 0', () => {
+    const err: string[] = [];
+    const io: CliIo = { out: () => {}, err: (text) => err.push(text), progress: true, terminal: false };
+    expect(main(['toy-clock', '--progress-every', '0'], [toyClockSpec], io)).toBe(0);
+    expect(err).toEqual([]);
+  });
+
+  it('--help lists every option the parser accepts, one line each, and the exit codes', () => {
+    const r = run('--help');
+    expect(r.code).toBe(0);
+    const listed = r.out.map((line) => /^ {2}--([a-z-]+)[ ]/.exec(line)?.[1]).filter((name) => name !== undefined);
+    expect(new Set(listed)).toEqual(new Set(acceptedOptions()));
+    expect(listed).toHaveLength(acceptedOptions().length);
+    for (const code of ['0', '1', '2', '3']) expect(r.out.some((line) => line.startsWith(`  ${code}  `))).toBe(true);
   });
 });
 
@@ -123,6 +169,9 @@ describe('bad usage exits 2 and says what is allowed', () => {
     [['toy-clock', '--n', '3', '--n', '4'], '--n given twice'],
     [['toy-clock', '--dfs', '--workers', '2'], '--workers only applies to breadth-first search'],
     [['toy-clock', '--workers', '0'], '--workers must be between 1 and 64'],
+    [['toy-clock', '--workers', '2', '--coverage'], '--coverage is counted on one thread only; drop --workers'],
+    [['toy-clock', '--progress-every', 'often'], '--progress-every must be an integer'],
+    [['toy-clock', '--coverage=yes'], '--coverage takes no value'],
   ];
   for (const [argv, message] of cases) {
     it(`${argv.join(' ') || '(nothing)'} -> ${message}`, () => {

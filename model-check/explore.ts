@@ -1,48 +1,59 @@
 // What the three sequential search engines (bfs.ts, dfs.ts, simulate.ts)
 // share: the set of fingerprints seen, the counters of the report, the
 // property bookkeeping (properties.ts, which the parallel search shares too),
-// the state and time budgets, and the progress line on stderr.
+// the state and time budgets, and the progress line (progress.ts).
 //
 // The engines call `checkProperties` once per new distinct state, passing
 // themselves as the TraceSource and a number identifying the state.
 
 import { Fingerprinter } from './fingerprint.ts';
-import { FingerprintSet } from './fingerprint-set.ts';
+import { FingerprintSet, type SeenSet } from './fingerprint-set.ts';
 import type { Model } from './model.ts';
+import type { NewStateListener } from './coverage.ts';
+import { type ProgressOptions, ProgressLine } from './progress.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
 
 export interface ExplorationOptions {
   readonly statesMax: number;
   readonly timeMaxMs: number;
   readonly stopAtFirstViolation: boolean;
-  readonly progress: boolean;
+  /** The progress line (progress.ts), or undefined for none. */
+  readonly progress: ProgressOptions | undefined;
 }
 
-const PROGRESS_INTERVAL_MS = 1000;
+/** How often the heap and resident set are sampled for the memory report. */
+const MEMORY_SAMPLE_INTERVAL_MS = 1000;
 
 export class Exploration<S, A> {
-  readonly seen = new FingerprintSet();
+  readonly seen: SeenSet;
   readonly fingerprinter: Fingerprinter<S>;
   readonly properties: PropertyBook<S>;
   generated = 0;
   maxDepth = 0;
   readonly statesMax: number;
+  /** Memory figures for the report (memory-report.ts): the engine sets pathBytes; tick samples the rest. */
+  pathBytes = 0;
+  frontierPeakStates = 0;
+  readonly heapAtStartBytes = process.memoryUsage().heapUsed;
+  heapPeakBytes = 0;
+  rssPeakBytes = 0;
+  private memoryAtMs = 0;
+  /** Told of each new distinct state when action coverage is counted (coverage.ts); undefined otherwise. */
+  coverage: NewStateListener<S> | undefined = undefined;
 
-  private readonly progress: boolean;
-  private progressAtMs = 0;
-  private progressStartMs = 0;
-  private progressShown = false;
+  private readonly progress: ProgressLine | undefined;
   private readonly deadlineMs: number;
   private timedOut = false;
 
-  constructor(model: Model<S, A>, options: ExplorationOptions) {
+  /** `seen`: the seen set, in memory by default (disk-bfs.ts passes a disk-backed one). */
+  constructor(model: Model<S, A>, options: ExplorationOptions, seen: SeenSet = new FingerprintSet()) {
+    this.seen = seen;
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
     this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
     this.statesMax = options.statesMax;
-    this.progress = options.progress;
-    this.progressStartMs = Date.now();
-    this.progressAtMs = this.progressStartMs + PROGRESS_INTERVAL_MS;
-    this.deadlineMs = this.progressStartMs + options.timeMaxMs;
+    const startMs = Date.now();
+    this.progress = options.progress === undefined ? undefined : new ProgressLine(options.progress, startMs);
+    this.deadlineMs = startMs + options.timeMaxMs;
   }
 
   /**
@@ -66,29 +77,46 @@ export class Exploration<S, A> {
    */
   checkProperties(state: S, depth: number, source: TraceSource, ref: number): boolean {
     if (depth > this.maxDepth) this.maxDepth = depth;
+    if (this.coverage !== undefined) return this.checkCounted(this.coverage, state, depth, source, ref);
     return this.properties.check(state, depth, source, ref);
+  }
+
+  /** checkProperties with coverage on: the replay that rebuilds a verdict's path must not count as successors generated. */
+  private checkCounted(coverage: NewStateListener<S>, state: S, depth: number, source: TraceSource, ref: number): boolean {
+    coverage.newState(state);
+    coverage.replaying = true;
+    try {
+      return this.properties.check(state, depth, source, ref);
+    } finally {
+      coverage.replaying = false;
+    }
   }
 
   /**
    * Call every few thousand states from the hot loop (one clock read): checks
-   * the time budget and prints the progress line about once a second.
+   * the time budget and prints the progress line when it is due.
    */
   tick(depth: number, queued: number): void {
     const nowMs = Date.now();
     if (nowMs >= this.deadlineMs) this.timedOut = true;
-    if (!this.progress || nowMs < this.progressAtMs) return;
-    this.progressAtMs = nowMs + PROGRESS_INTERVAL_MS;
-    const elapsedS = (nowMs - this.progressStartMs) / 1000;
-    const rate = elapsedS > 0 ? Math.round(this.seen.size / elapsedS) : 0;
-    const queuedText = queued >= 0 ? `  queue ${queued}` : '';
-    process.stderr.write(
-      `\r${elapsedS.toFixed(0)}s  distinct ${this.seen.size}  generated ${this.generated}${queuedText}  depth ${depth}  ${rate} states/s   `,
-    );
-    this.progressShown = true;
+    if (queued > this.frontierPeakStates) this.frontierPeakStates = queued;
+    if (nowMs >= this.memoryAtMs) {
+      this.memoryAtMs = nowMs + MEMORY_SAMPLE_INTERVAL_MS;
+      this.sampleMemory();
+    }
+    const progress = this.progress;
+    if (progress === undefined || !progress.due(nowMs)) return;
+    progress.show(nowMs, { distinct: this.seen.size, generated: this.generated, queued, depth, workers: 0 });
+  }
+
+  /** Records the heap and resident set if they are at a new peak (each second from tick, and at the end). */
+  sampleMemory(): void {
+    const usage = process.memoryUsage();
+    if (usage.heapUsed > this.heapPeakBytes) this.heapPeakBytes = usage.heapUsed;
+    if (usage.rss > this.rssPeakBytes) this.rssPeakBytes = usage.rss;
   }
 
   finishProgress(): void {
-    if (this.progressShown) process.stderr.write('\n');
-    this.progressShown = false;
+    this.progress?.finish();
   }
 }

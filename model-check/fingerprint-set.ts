@@ -18,7 +18,20 @@ const LOAD_MAX = 0.6;
 const CAPACITY_LOG2_MIN = 4;
 const CAPACITY_LOG2_MAX = 29; // 2^29 slots: a 4 GB table, 3.2·10^8 states
 
-export class FingerprintSet {
+/**
+ * What a search needs of its seen set: this table, the disk-backed one
+ * (disk-fingerprint-set.ts) that keeps this table as its in-memory part, or
+ * the lossy bit array of bitstate hashing (bitstate-set.ts).
+ */
+export interface SeenSet {
+  /** The new entry's dense index (0, 1, 2, ...), or -1 when (hi, lo) was taken for present. */
+  add(hi: number, lo: number): number;
+  readonly size: number;
+  /** Bytes held in memory. */
+  readonly bytes: number;
+}
+
+export class FingerprintSet implements SeenSet {
   private table: Uint32Array;
   private capacityLog2: number;
   private mask: number;
@@ -92,6 +105,23 @@ export class FingerprintSet {
       if (th === hi && tl === lo) return true;
       slot = (slot + 1) & mask;
     }
+  }
+
+  /**
+   * The stored fingerprints as (hi, lo) pairs, in table order (for a
+   * checkpoint, and for the disk-backed set's flush to its sorted file).
+   * (0, 0) comes back as (0, 1), as stored.
+   */
+  pairs(): Uint32Array {
+    const out = new Uint32Array(2 * this.count);
+    const table = this.table;
+    let at = 0;
+    for (let i = 0; i < table.length; i += 2) {
+      if (table[i] === 0 && table[i + 1] === 0) continue;
+      out[at++] = table[i]!;
+      out[at++] = table[i + 1]!;
+    }
+    return out;
   }
 
   // Fibonacci hashing of both halves: the top bits of a multiplicative hash,

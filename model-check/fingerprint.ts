@@ -204,12 +204,16 @@ export class Fingerprinter<S> {
   readonly permutations: readonly Permutation[];
   private readonly sink = new FingerprintSink();
   private readonly signature: ((state: S, server: number) => number) | undefined;
+  private readonly allSignatures: ((state: S, out: Float64Array) => void) | undefined;
   private readonly signatures: Float64Array;
+  private readonly sortsBySignature: boolean;
 
   constructor(private readonly model: Model<S, unknown>) {
     const symmetry = model.symmetry;
     this.permutations = symmetry ? permutationsOf(symmetry.servers) : [identityPermutation(IDENTITY_SERVERS)];
+    this.allSignatures = symmetry?.signatures === undefined ? undefined : symmetry.signatures.bind(symmetry);
     this.signature = symmetry?.signature === undefined ? undefined : symmetry.signature.bind(symmetry);
+    this.sortsBySignature = this.allSignatures !== undefined || this.signature !== undefined;
     this.signatures = new Float64Array(symmetry?.servers ?? 0);
   }
 
@@ -219,7 +223,9 @@ export class Fingerprinter<S> {
     const signature = this.signature;
     const signatures = this.signatures;
     const servers = signatures.length;
-    if (signature !== undefined) {
+    const sortsBySignature = this.sortsBySignature;
+    if (this.allSignatures !== undefined) this.allSignatures(state, signatures);
+    else if (signature !== undefined) {
       for (let server = 0; server < servers; server++) signatures[server] = signature(state, server);
     }
     let found = false;
@@ -228,7 +234,7 @@ export class Fingerprinter<S> {
     for (let p = 0; p < permutations.length; p++) {
       const permutation = permutations[p]!;
       // With signatures, only permutations listing the servers in ascending signature order are candidates.
-      if (signature !== undefined && !listsInOrder(permutation.inverse, signatures, servers)) continue;
+      if (sortsBySignature && !listsInOrder(permutation.inverse, signatures, servers)) continue;
       sink.reset();
       this.model.encode(state, sink, permutation);
       sink.finish();

@@ -44,6 +44,13 @@ export interface Symmetry<S = never> {
    * replaces n!.
    */
   signature?(state: S, server: number): number;
+  /**
+   * Optional, as `signature` for every server at once (out[server]), for a
+   * model whose signatures come from one pass over the state (e.g. over its
+   * messages) rather than one pass per server. Used instead of `signature`
+   * when given; the two must agree.
+   */
+  signatures?(state: S, out: Float64Array): void;
 }
 
 /**
@@ -75,6 +82,12 @@ export interface Model<S, A> {
   init(): readonly S[];
   /** Actions enabled in `state`; `next` may still decline one by returning undefined. */
   actions(state: S): readonly A[];
+  /**
+   * The successor, or undefined when `action` is not enabled after all. A
+   * successor that `withinBoundary` would reject may be returned as any
+   * placeholder that `withinBoundary` rejects (spec/raft/outside.ts), so a
+   * model need not build states the checker only counts and discards.
+   */
   next(state: S, action: A): S | undefined;
   readonly properties: readonly Property<S>[];
   /**
@@ -89,11 +102,38 @@ export interface Model<S, A> {
   /** One line naming the action as in the TLA+ spec, e.g. `Phase1b(a2, b1)`. */
   formatAction(action: A): string;
   /**
+   * Optional: the kind of an action for the coverage report (`--coverage`),
+   * e.g. `Phase1b`; default formatAction's text before its first '('.
+   */
+  actionKind?(action: A): string;
+  /**
+   * Optional: every kind of action this model can take under its bounds, so
+   * that the coverage report can name the kinds that never fired.
+   */
+  readonly actionKinds?: readonly string[];
+  /**
+   * Optional: fields of `view` that a counterexample hides unless --verbose
+   * (network bookkeeping, bound counters, ghost variables): top-level names
+   * or paths such as `servers[*].node.config`, `[*]` standing for any index.
+   * Trace files keep every field.
+   */
+  readonly hiddenFields?: readonly string[];
+  /**
    * A JSON-serialisable view of a state for traces and counterexamples. States
    * in spec/ are plain data already, so this is usually the identity; ghost
-   * variables stay in (they explain violations).
+   * variables stay in (they explain violations: trace files keep them, and
+   * a printed counterexample shows them with --verbose, see hiddenFields).
    */
   view(state: S): unknown;
+  /**
+   * Optional, a speed-up for spilling the breadth-first frontier to disk and
+   * for checkpoints (state-codec.ts): the state as bytes, and back. Without
+   * them the checker uses v8's structured serialisation, which is slower but
+   * works for any plain-data state. `deserialize(serialize(s))` must be a
+   * state the model treats exactly as `s`.
+   */
+  serialize?(state: S): Uint8Array;
+  deserialize?(bytes: Uint8Array): S;
 }
 
 export type BoundValue = number | boolean;

@@ -37,6 +37,7 @@ import type { Model } from './model.ts';
 import type { ModelSource, ToMain, ToWorker } from './parallel-protocol.ts';
 import { STOP } from './parallel-protocol.ts';
 import { replayPath } from './paths.ts';
+import { type ProgressOptions, ProgressLine } from './progress.ts';
 import { PropertyBook, type TraceSource, type Verdict } from './properties.ts';
 import { modelError, type SearchOutcome, type Trace } from './report-types.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
@@ -47,7 +48,8 @@ export interface ParallelOptions {
   readonly statesMax: number;
   readonly stopAtFirstViolation: boolean;
   readonly timeMaxMs: number;
-  readonly progress: boolean;
+  /** The progress line (progress.ts), or undefined for none. */
+  readonly progress: ProgressOptions | undefined;
   /** The shared table's initial size (tests use a small one to exercise growth). */
   readonly capacityLog2: number;
 }
@@ -160,24 +162,21 @@ class ParallelSearch<S, A> {
     return this.outcome(paths);
   }
 
-  /** The time budget raises the stop flag; the progress line is printed once a second. Returns what stops both. */
+  /** The time budget raises the stop flag; the progress line is printed every few seconds. Returns what stops both. */
   private startTimers(): () => void {
     const { timeMaxMs, progress } = this.options;
-    const startMs = performance.now();
     const timer = Number.isFinite(timeMaxMs) ? setTimeout(() => Atomics.store(new Int32Array(this.control), STOP, 1), timeMaxMs) : undefined;
-    let progressShown = false;
-    const progressTimer = progress
-      ? setInterval(() => {
-          const elapsedS = (performance.now() - startMs) / 1000;
-          const size = this.table.size;
-          process.stderr.write(`\r${elapsedS.toFixed(0)}s  distinct ${size}  depth ${this.depth}  ${Math.round(size / elapsedS)} states/s  (${this.workers} workers)   `);
-          progressShown = true;
-        }, 1000)
-      : undefined;
+    const line = progress === undefined ? undefined : new ProgressLine(progress, Date.now());
+    const progressTimer =
+      progress === undefined
+        ? undefined
+        : setInterval(() => {
+            line?.show(Date.now(), { distinct: this.table.size, generated: -1, queued: -1, depth: this.depth, workers: this.workers });
+          }, progress.everyMs);
     return () => {
       if (timer !== undefined) clearTimeout(timer);
       if (progressTimer !== undefined) clearInterval(progressTimer);
-      if (progressShown) process.stderr.write('\n');
+      line?.finish();
     };
   }
 

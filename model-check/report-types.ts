@@ -6,7 +6,7 @@
 // and this file imports nothing of them, so the checker has no import cycle.
 
 /** The order in which a strategy explores; the parallel BFS explores level by level as `bfs` does. */
-export type SearchOrder = 'bfs' | 'dfs' | 'simulate';
+export type SearchOrder = 'bfs' | 'dfs' | 'simulate' | 'iddfs' | 'swarm';
 
 export interface TraceStep {
   /** model.formatAction(action), e.g. `Phase1b(a1, b0)`. */
@@ -59,13 +59,88 @@ export interface SearchOutcome {
   sometimes: SometimesReport[];
   /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
   fingerprintBytes?: number;
+  /** What the run held in memory (and on disk), per state at the end. */
+  memory?: MemoryReport;
+}
+
+/**
+ * Memory at the end of a run. The JS heap's growth is sampled each second
+ * (process.memoryUsage), so it is the frontier's states plus the model's own
+ * data, to within a second's growth; the typed arrays (seen set, paths) are
+ * outside the heap and counted exactly.
+ */
+export interface MemoryReport {
+  /** The seen set's bytes in memory (its table; with spilling also its page index). */
+  fingerprintBytes: number;
+  /** The parent table (8 bytes a state, grown by doubling; paths.ts). */
+  pathBytes: number;
+  /** The most states the frontier held (in memory and on disk). */
+  frontierPeakStates: number;
+  /** Peak JS heap minus the heap at the start of the run. */
+  heapGrowthPeakBytes: number;
+  /** Peak resident set of the whole process (node itself included). */
+  rssPeakBytes: number;
+  /** (fingerprintBytes + pathBytes + heapGrowthPeakBytes) / distinct states. */
+  bytesPerState: number;
+  /** With spilling: the most bytes on disk at once (frontier segments plus the sorted fingerprint file). */
+  diskPeakBytes?: number;
+}
+
+/** How often one kind of action fired (--coverage; coverage.ts). */
+export interface ActionCount {
+  /** Model.actionKind, or formatAction's name before '('. */
+  kind: string;
+  /** Successors it produced (before the boundary and deduplication, as generatedStates). */
+  generated: number;
+  /** New distinct states it was the first to reach. */
+  distinct: number;
+}
+
+export interface ActionCoverageReport {
+  /** The model's declared kinds first (Model.actionKinds), in its order, then any other kind in the order first met; a kind that never fired has generated 0. */
+  actions: ActionCount[];
 }
 
 export interface CheckReport extends SearchOutcome {
   strategy: SearchOrder;
+  /** With the coverage option: how often each action kind fired. */
+  coverage?: ActionCoverageReport;
   durationMs: number;
   statesPerSecond: number;
   seed?: number;
+  /** The search's own bounds in words, where it has some (iddfs's depth limits, a swarm's members). */
+  searchBounds?: string;
+  /** With bitstate hashing: the bit array and the coverage it implies. */
+  bitstate?: BitstateSummary;
+  /** A swarm's member that found the first violation (its seed reruns it alone). */
+  swarmFinder?: SwarmMemberReport;
+}
+
+/** Bitstate hashing's figures (bitstate-set.ts explains each). */
+export interface BitstateSummary {
+  readonly bytes: number;
+  readonly bits: number;
+  readonly hashes: number;
+  readonly bitsSet: number;
+  /** bitsSet / bits. */
+  readonly fillRatio: number;
+  /** bits / states stored (SPIN's hash factor). */
+  readonly hashFactor: number;
+  /** fillRatio^hashes: the chance that a new state met now would be taken for seen. */
+  readonly omissionProbability: number;
+  /** Estimated states taken for seen although new (each lost with what only it leads to). */
+  readonly expectedOmitted: number;
+  /** stored / (stored + expectedOmitted): the fraction of reachable states visited, estimated (too high when many are lost). */
+  readonly expectedCoverage: number;
+}
+
+/** One member of a swarm (swarm.ts): everything it does follows from its seed and the swarm's depth and budget. */
+export interface SwarmMemberReport {
+  readonly index: number;
+  readonly seed: number;
+  readonly mode: 'dfs' | 'walk';
+  readonly depthBound: number;
+  readonly omission: number;
 }
 
 /**

@@ -1,111 +1,18 @@
 // What the checker prints and writes: a human-readable report (TLC's closing
-// statistics: distinct and generated states, depth, time, rate), each
-// counterexample one step per line with the fields of the state that the step
-// changed (TLC prints whole states; a diff reads faster), and trace files in
-// JSON for tools (conformance replays them; their shape is
-// {spec, preset, bounds, mutant, property, trace: {initial, steps}}).
-//
-// The diff is generic and structural over model.view output (plain JSON
-// data): objects by key, arrays by index, paths written as in TypeScript
-// (`acceptors[1].maxBal`).
+// statistics: distinct and generated states, depth, time, rate, the chance of
+// a fingerprint collision, and with --coverage how often each action kind
+// fired), each counterexample as counterexample.ts prints it, and trace files
+// for tools: our JSON (conformance replays them; their shape is
+// {spec, preset, bounds, mutant, property, trace: {initial, steps}}) and the
+// same trace in ITF beside it (itf.ts; `<name>.itf.json`).
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CheckReport, Trace } from './report-types.ts';
+import { collisionProbability, formatProbability } from './collision.ts';
+import { formatTrace, type TraceFormat } from './counterexample.ts';
+import { itfTrace } from './itf.ts';
+import type { ActionCoverageReport, BitstateSummary, CheckReport, MemoryReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
-
-export interface FieldChange {
-  readonly path: string;
-  readonly before: unknown;
-  readonly after: unknown;
-}
-
-/** The leaves that differ between two views; an absent side is `undefined`. */
-export function diffViews(before: unknown, after: unknown, path = ''): FieldChange[] {
-  const changes: FieldChange[] = [];
-  collectChanges(before, after, path, changes);
-  return changes;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function collectChanges(before: unknown, after: unknown, path: string, changes: FieldChange[]): void {
-  if (Object.is(before, after)) return;
-  if (Array.isArray(before) && Array.isArray(after)) {
-    collectArrayChanges(before, after, path, changes);
-    return;
-  }
-  if (isRecord(before) && isRecord(after)) {
-    const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-    for (const key of keys) collectChanges(before[key], after[key], path === '' ? key : `${path}.${key}`, changes);
-    return;
-  }
-  changes.push({ path: path === '' ? '(state)' : path, before, after });
-}
-
-/**
- * Arrays are compared after their common prefix and suffix, so that taking
- * the head of a FIFO channel or inserting into a sorted bag reads as one
- * removed or added element rather than every later element changing.
- */
-function collectArrayChanges(before: readonly unknown[], after: readonly unknown[], path: string, changes: FieldChange[]): void {
-  const shorter = Math.min(before.length, after.length);
-  let prefix = 0;
-  while (prefix < shorter && isDeepEqual(before[prefix], after[prefix])) prefix++;
-  let suffix = 0;
-  while (suffix < shorter - prefix && isDeepEqual(before[before.length - 1 - suffix], after[after.length - 1 - suffix])) suffix++;
-  const removed = before.length - prefix - suffix;
-  const added = after.length - prefix - suffix;
-  if (removed === 0 || added === 0 || removed === added) {
-    // Pure removal, pure insertion, or replacement in place: element by element at the original indices.
-    const length = Math.max(removed, added);
-    for (let i = prefix; i < prefix + length; i++) {
-      collectChanges(i - prefix < removed ? before[i] : undefined, i - prefix < added ? after[i] : undefined, `${path}[${i}]`, changes);
-    }
-    return;
-  }
-  const length = Math.max(before.length, after.length);
-  for (let i = prefix; i < length; i++) collectChanges(before[i], after[i], `${path}[${i}]`, changes);
-}
-
-function isDeepEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((item, i) => isDeepEqual(item, b[i]));
-  if (isRecord(a) && isRecord(b)) {
-    const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((key) => key in b && isDeepEqual(a[key], b[key]));
-  }
-  return false;
-}
-
-const VALUE_CHARS_MAX = 80;
-
-export function formatValue(value: unknown): string {
-  if (value === undefined) return '(absent)';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > VALUE_CHARS_MAX ? `${text.slice(0, VALUE_CHARS_MAX - 3)}...` : text;
-}
-
-export function formatChange(change: FieldChange): string {
-  return `${change.path}: ${formatValue(change.before)} -> ${formatValue(change.after)}`;
-}
-
-/** A counterexample, one line per step: `  3: Phase1b(a1, b0)   acceptors[1].maxBal: -1 -> 0`. */
-export function formatTrace(trace: Trace): string[] {
-  const numberWidth = String(trace.steps.length).length;
-  const width = Math.max(4, ...trace.steps.map((step) => step.action.length));
-  const lines = [`  ${'0'.padStart(numberWidth)}: ${'Init'.padEnd(width)}   ${formatValue(trace.initial)}`];
-  let previous = trace.initial;
-  trace.steps.forEach((step, i) => {
-    const changes = diffViews(previous, step.state).map(formatChange);
-    const changed = changes.length === 0 ? '(no change)' : changes.join('; ');
-    lines.push(`  ${String(i + 1).padStart(numberWidth)}: ${step.action.padEnd(width)}   ${changed}`);
-    previous = step.state;
-  });
-  return lines;
-}
 
 export interface RunDescription {
   readonly spec: string;
@@ -122,7 +29,19 @@ export function formatBounds(bounds: Bounds): string {
 
 const integer = (n: number) => n.toLocaleString('en-US');
 
-export function formatReport(report: CheckReport, run?: RunDescription, traceFiles: readonly string[] = []): string {
+const megabytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 24 ? 1 : 0)} MiB`;
+
+/** `35 bytes/state (fingerprints 16.0 MiB, paths 8.0 MiB, heap growth 11 MiB; frontier peak 1,024 states; peak RSS 180 MiB)`. */
+export function formatMemory(memory: MemoryReport): string {
+  const disk = memory.diskPeakBytes === undefined ? '' : `; disk peak ${megabytes(memory.diskPeakBytes)}`;
+  return (
+    `${integer(memory.bytesPerState)} bytes/state (fingerprints ${megabytes(memory.fingerprintBytes)}, paths ${megabytes(memory.pathBytes)}, ` +
+    `heap growth ${megabytes(memory.heapGrowthPeakBytes)}; frontier peak ${integer(memory.frontierPeakStates)} states; ` +
+    `peak RSS ${megabytes(memory.rssPeakBytes)}${disk})`
+  );
+}
+
+export function formatReport(report: CheckReport, run?: RunDescription, traceFiles: readonly string[] = [], format: TraceFormat = {}): string {
   const lines: string[] = [];
   if (run !== undefined) {
     const mutant = run.mutant === undefined ? '' : `, mutant ${run.mutant}`;
@@ -130,18 +49,24 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   }
   const seed = report.seed === undefined ? '' : ` seed ${report.seed}`;
   lines.push(`  strategy          ${report.strategy}${seed}${report.complete ? ' (complete)' : ' (incomplete)'}`);
+  if (report.searchBounds !== undefined) lines.push(`  search            ${report.searchBounds}`);
   lines.push(`  distinct states   ${integer(report.distinctStates)}`);
   lines.push(`  generated states  ${integer(report.generatedStates)}`);
   lines.push(`  depth             ${report.maxDepth} (TLC would print ${report.maxDepth + 1})`);
   lines.push(`  duration          ${(report.durationMs / 1000).toFixed(2)} s`);
   lines.push(`  rate              ${integer(report.statesPerSecond)} distinct states/s`);
+  if (report.memory !== undefined) lines.push(`  memory            ${formatMemory(report.memory)}`);
+  const collision = formatProbability(collisionProbability(report.distinctStates, report.generatedStates));
+  lines.push(`  collision chance  ${collision} (fingerprint collision, calculated (optimistic) as TLC does: distinct x (generated - distinct) / 2^64)`);
+  if (report.coverage !== undefined) lines.push('', ...formatCoverage(report.coverage));
+  if (report.bitstate !== undefined) lines.push(...formatBitstate(report.bitstate));
   if (report.violations.length === 0) lines.push('  no violation');
   report.violations.forEach((violation, i) => {
     lines.push('');
     lines.push(`VIOLATION of ${violation.property} at depth ${violation.depth}: ${violation.description}`);
-    lines.push(...formatTrace(violation.trace));
+    lines.push(...formatTrace(violation.trace, format));
     const file = traceFiles[i];
-    if (file !== undefined) lines.push(`  trace written to ${file}`);
+    if (file !== undefined) lines.push(`  trace written to ${file} (ITF: ${itfPath(file)})`);
   });
   if (report.sometimes.length > 0) lines.push('');
   for (const sometimes of report.sometimes) {
@@ -154,9 +79,34 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   return lines.join('\n');
 }
 
+/** SPIN's bitstate statistics (hash factor, bits per state) and the coverage they imply (bitstate-set.ts). */
+export function formatBitstate(b: BitstateSummary): string[] {
+  const percent = (x: number) => `${(100 * x).toPrecision(4)}%`;
+  return [
+    `  bitstate          ${integer(b.bits)} bits (${integer(b.bytes)} bytes), ${b.hashes} bits per state, ${percent(b.fillRatio)} set`,
+    `  hash factor       ${b.hashFactor.toPrecision(4)} (bits per state stored; coverage is near complete above about 100)`,
+    `  omission          a new state met now is taken for seen with probability ${b.omissionProbability.toPrecision(3)}`,
+    `  coverage          ${percent(b.expectedCoverage)} expected (about ${integer(Math.round(b.expectedOmitted))} states omitted${b.hashFactor < 5 ? '; with a hash factor below 5 what only they reach is lost too, so the true coverage is lower' : ''})`,
+  ];
+}
+
+/** With --coverage: per action kind, successors generated and new distinct states found, then the kinds that never fired. */
+export function formatCoverage(coverage: ActionCoverageReport): string[] {
+  const width = Math.max(12, ...coverage.actions.map((a) => a.kind.length));
+  const lines = [`  action coverage   ${'kind'.padEnd(width)} ${'generated'.padStart(14)} ${'distinct'.padStart(14)}`];
+  for (const action of coverage.actions) {
+    lines.push(`                    ${action.kind.padEnd(width)} ${integer(action.generated).padStart(14)} ${integer(action.distinct).padStart(14)}`);
+  }
+  const never = coverage.actions.filter((a) => a.generated === 0).map((a) => a.kind);
+  lines.push(never.length === 0 ? '  every action kind fired' : `  NEVER FIRED: ${never.join(', ')}`);
+  return lines;
+}
+
 export interface TraceFile extends RunDescription {
   readonly property: string;
   readonly trace: Trace;
+  /** For a lasso (a liveness counterexample): the index of the state its last step returns to; ITF's `loop`. */
+  readonly loop?: number;
 }
 
 /** The trace file's JSON document (mutant null when there is none, so the key is always present). */
@@ -170,7 +120,15 @@ export function defaultTracePath(file: RunDescription & { readonly property: str
   return join(directory, `${parts.join('-').replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
 }
 
+/** Where the ITF copy of the trace file at `path` goes: `x.json` -> `x.itf.json`. */
+export function itfPath(path: string): string {
+  return path.endsWith('.json') ? `${path.slice(0, -'.json'.length)}.itf.json` : `${path}.itf.json`;
+}
+
+/** Writes the trace file at `path` and its ITF copy at itfPath(path). */
 export function writeTraceFile(file: TraceFile, path: string): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify(traceDocument(file), null, 2)}\n`);
+  const meta = { spec: file.spec, preset: file.preset, bounds: file.bounds, mutant: file.mutant ?? null, property: file.property };
+  writeFileSync(itfPath(path), `${JSON.stringify(itfTrace(file.trace, meta, file.loop))}\n`);
 }

@@ -72,6 +72,33 @@ export function doublerModel(target: number, xMax = 100): Model<number, DoublerA
   };
 }
 
+// --- A shortcut: the state one step from a violation is reached first the long way. -----------
+
+export type ShortcutAction = 'Long' | 'Short' | 'Step';
+
+/**
+ * 0 -Long-> 1 -Long-> 2 and 0 -Short-> 2, then 2 -Step-> 3, which violates
+ * NeverThree at depth 2. Depth-first with a bound of 2 tries Long first,
+ * meets 2 at depth 2 (the bound: not expanded), and a search that prunes on
+ * "seen" then skips 2 when Short reaches it at depth 1: it never sees 3,
+ * although 3 is within 2 actions. The test of depth-table.ts's repair.
+ */
+export function shortcutModel(): Model<number, ShortcutAction> {
+  const fromZero: readonly ShortcutAction[] = ['Long', 'Short'];
+  const long: readonly ShortcutAction[] = ['Long'];
+  const step: readonly ShortcutAction[] = ['Step'];
+  return {
+    init: () => [0],
+    actions: (x) => (x === 0 ? fromZero : x === 1 ? long : x === 2 ? step : []),
+    next: (x, action) => (action === 'Long' ? x + 1 : action === 'Short' ? 2 : 3),
+    properties: [{ name: 'NeverThree', kind: 'always', description: 'x never equals 3', holds: (x) => x !== 3 }],
+    withinBoundary: () => true,
+    encode: (x, sink) => sink.int(x),
+    formatAction: (action) => action,
+    view: (x) => ({ x }),
+  };
+}
+
 // --- Servers with a value 0..2 each and a leader: symmetric in the server ids. ----------------
 
 export interface CrewState {
@@ -182,4 +209,72 @@ export const toyCrewSpec: SpecDefinition = {
       },
     };
   },
+};
+
+// --- Counters: a product of k counters 0..m-1, a huge cheap state space for the disk-backed search. --
+
+export type CountersState = readonly number[];
+
+/**
+ * k counters from 0, Inc(i) raises counter i below m - 1: m^k distinct states,
+ * 1 + k(m-1)m^(k-1) generated, depth k(m-1). With `codec` the model brings its
+ * own serialize/deserialize (4 bytes a counter); without, the checker falls
+ * back to v8's serialisation (state-codec.ts). Sometimes `AllAtTop` is
+ * reached only at the last level.
+ */
+export function countersModel(k: number, m: number, codec: boolean): Model<CountersState, number> {
+  const inc = Array.from({ length: k }, (_, i) => i);
+  const model: Model<CountersState, number> = {
+    init: () => [new Array<number>(k).fill(0)],
+    actions: (s) => inc.filter((i) => s[i]! < m - 1),
+    next: (s, i) => {
+      const next = s.slice();
+      next[i] = next[i]! + 1;
+      return next;
+    },
+    properties: [{ name: 'AllAtTop', kind: 'sometimes', description: `every counter reaches ${m - 1}`, holds: (s) => s.every((c) => c === m - 1) }],
+    withinBoundary: () => true,
+    encode: (s, sink) => {
+      for (let i = 0; i < k; i++) sink.int(s[i]!);
+    },
+    formatAction: (i) => `Inc(${i})`,
+    view: (s) => ({ counters: s }),
+  };
+  if (!codec) return model;
+  return { ...model, serialize: serializeCounters, deserialize: deserializeCounters };
+}
+
+function serializeCounters(s: CountersState): Uint8Array {
+  const bytes = new Uint8Array(4 * s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    bytes[4 * i] = c & 0xff;
+    bytes[4 * i + 1] = (c >>> 8) & 0xff;
+    bytes[4 * i + 2] = (c >>> 16) & 0xff;
+    bytes[4 * i + 3] = c >>> 24;
+  }
+  return bytes;
+}
+
+function deserializeCounters(bytes: Uint8Array): CountersState {
+  const s = new Array<number>(bytes.length >>> 2);
+  for (let i = 0; i < s.length; i++) s[i] = bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24);
+  return s;
+}
+
+/** `toy-counters`: the counters as a spec, for the command line's tests and the 10^8-state run (docs/model-checking.md). */
+export const toyCountersSpec: SpecDefinition = {
+  name: 'toy-counters',
+  description: 'A product of counters (test-only spec)',
+  bounds: [
+    { name: 'k', description: 'number of counters', default: 3 },
+    { name: 'm', description: 'values of a counter (0..m-1)', default: 20 },
+    { name: 'codec', description: "the model's own state codec (false: v8's serialisation)", default: true },
+  ],
+  presets: [
+    { name: 'ci', description: '3 counters of 20: 8,000 states', bounds: {} },
+    { name: 'e8', description: '4 counters of 100: 10^8 states', bounds: { k: 4, m: 100 } },
+  ],
+  mutants: [],
+  build: (bounds: Bounds) => countersModel(bounds['k'] as number, bounds['m'] as number, bounds['codec'] === true),
 };

@@ -6,11 +6,25 @@
 import type { Model } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextState, type PaxosAction } from './actions.ts';
-import { encodeCluster } from './encoding.ts';
+import { acceptorSignatures, encodeCluster } from './encoding.ts';
 import { formatAction, viewCluster } from './format.ts';
 import { PAXOS_PROPERTIES } from './invariants.ts';
 import type { PaxosMutantName } from './types.ts';
 import { initialCluster, paxosConfig, validateBounds, type PaxosBounds, type PaxosCluster } from './world.ts';
+
+/** The kinds of action these bounds can take (coverage lists those that never fire). */
+function paxosActionKinds(bounds: PaxosBounds): PaxosAction['kind'][] {
+  const bag = bounds.network === 'bag';
+  return [
+    'Phase1a',
+    'Phase1b',
+    'Phase2a',
+    'Phase2b',
+    ...(bounds.learners > 0 ? (['Learn'] as const) : []),
+    ...(bag && bounds.maxDrops > 0 ? (['DropMessage'] as const) : []),
+    ...(bag && bounds.maxDuplicates > 0 ? (['DuplicateMessage'] as const) : []),
+  ];
+}
 
 export function buildPaxosModel(bounds: PaxosBounds, mutant: PaxosMutantName | undefined): Model<PaxosCluster, PaxosAction> {
   validateBounds(bounds);
@@ -24,8 +38,12 @@ export function buildPaxosModel(bounds: PaxosBounds, mutant: PaxosMutantName | u
     properties: propertiesFor(PAXOS_PROPERTIES, { ...config, learners: bounds.learners }),
     withinBoundary: () => true,
     encode: (state, sink, perm) => encodeCluster(state, sink, perm, bag),
-    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors } } : {}),
+    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors, signatures: (state: PaxosCluster, out: Float64Array) => acceptorSignatures(state, bag, out) } } : {}),
     formatAction: (action) => formatAction(action, bag),
+    actionKind: (action) => action.kind,
+    actionKinds: paxosActionKinds(bounds),
     view: (state) => viewCluster(state, bag),
+    // The fault budgets are bookkeeping and ghost.sent (the history of messages) is the proofs' own; --verbose shows them.
+    hiddenFields: ['dropsUsed', 'duplicatesUsed', 'ghost'],
   };
 }

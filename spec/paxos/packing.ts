@@ -85,6 +85,8 @@ export const valOf = (p: PackedMessage): number => Math.floor(p / VAL) - 1;
 /** The message without its address, as Paxos.tla's msgs would hold it. */
 export const withoutDest = (p: PackedMessage): PackedMessage => p - destOf(p) * DEST;
 export const withDest = (p: PackedMessage, dest: number): PackedMessage => withoutDest(p) + dest * DEST;
+/** The message with its acceptor field zeroed (for a symmetry signature, encoding.ts). */
+export const withoutAcc = (p: PackedMessage): PackedMessage => p - accOf(p) * ACC;
 
 /**
  * The message with acceptor ids renamed by `map` (symmetry reduction): the

@@ -4,7 +4,7 @@
 import { assertNever } from '../../lib/assert.ts';
 import type { RaftAction } from './actions.ts';
 import { NIL, type Log, type Message, type ServerSet } from './types.ts';
-import type { RaftCluster } from './world.ts';
+import type { RaftCluster, RaftModelOptions } from './world.ts';
 
 export function formatAction(action: RaftAction): string {
   switch (action.type) {
@@ -28,6 +28,32 @@ export function formatAction(action: RaftAction): string {
     default:
       return assertNever(action, 'Raft action');
   }
+}
+
+/** The action's kind for coverage: a delivery by the raft.tla action that handles its message type (HandleRequestVoteRequest...). */
+export function actionKind(action: RaftAction): string {
+  return action.type === 'Receive' ? `Handle${action.m.mtype}` : action.type;
+}
+
+/** The kinds of action these options can take (coverage lists those that never fire). */
+export function raftActionKinds(options: RaftModelOptions): string[] {
+  const reads = ['ReadIndex', 'Heartbeat', 'AnswerRead', 'HandleHeartbeatRequest', 'HandleHeartbeatResponse'];
+  return [
+    ...(options.restart ? ['Restart'] : []),
+    'Timeout',
+    'RequestVote',
+    'BecomeLeader',
+    'ClientRequest',
+    'AdvanceCommitIndex',
+    'AppendEntries',
+    'HandleRequestVoteRequest',
+    'HandleRequestVoteResponse',
+    'HandleAppendEntriesRequest',
+    'HandleAppendEntriesResponse',
+    ...(options.duplicate ? ['DuplicateMessage'] : []),
+    ...(options.drop ? ['DropMessage'] : []),
+    ...(options.reads > 0 ? reads : []),
+  ];
 }
 
 export function formatLog(log: Log): string {

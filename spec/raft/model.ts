@@ -6,8 +6,9 @@ import { assert } from '../../lib/assert.ts';
 import type { Model, Permutation, Property } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextState, type RaftAction } from './actions.ts';
-import { ClusterEncoder, signature } from './encoding.ts';
-import { formatAction, view } from './format.ts';
+import { ClusterEncoder, signatureFor } from './encoding.ts';
+import { actionKind, formatAction, raftActionKinds, view } from './format.ts';
+import { isCertainlyOutside, OUTSIDE } from './outside.ts';
 import { RAFT_PROPERTIES } from './invariants.ts';
 import type { RaftConfig } from './types.ts';
 import { initialCluster, isWithinBounds, type RaftCluster, type RaftModelOptions } from './world.ts';
@@ -29,9 +30,9 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
   return {
     init: () => [options.start ?? initialCluster(config)],
     actions: (state) => enabledActions(state, options),
-    next: (state, action) => nextState(state, action, options),
+    next: (state, action) => (isCertainlyOutside(state, action, options) ? OUTSIDE : nextState(state, action, options)),
     properties,
-    withinBoundary: (state) => isWithinBounds(state, options),
+    withinBoundary: (state) => state !== OUTSIDE && isWithinBounds(state, options),
     encode(state, sink, perm) {
       let encoder = encoders.get(perm);
       if (encoder === undefined) {
@@ -40,8 +41,12 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
       }
       encoder.encode(state, sink);
     },
-    ...(options.symmetry ? { symmetry: { servers: n, signature } } : {}),
+    ...(options.symmetry ? { symmetry: { servers: n, signature: signatureFor(options) } } : {}),
     formatAction,
+    actionKind,
+    actionKinds: raftActionKinds(options),
     view,
+    // raft.tla's history variables, our ghosts and the bound counters: --verbose shows them.
+    hiddenFields: ['history', 'ghost', 'counters'],
   };
 }

@@ -7,8 +7,8 @@
 
 import * as fifo from '../common/fifo.ts';
 import * as pairs from '../common/partitions.ts';
-import { isAtLeastAsRecent, selfVote } from './election.ts';
-import { isLearner } from './history.ts';
+import * as elections from './election.ts';
+import * as histories from './history.ts';
 import type { Vote, ZabMessage } from './types.ts';
 import * as worlds from './world.ts';
 import { World, type ZabBounds, type ZabCluster } from './world.ts';
@@ -17,6 +17,8 @@ import { World, type ZabBounds, type ZabCluster } from './world.ts';
 const { dequeue, queuesWithin } = fifo;
 const { heal, isPartitioned, partition } = pairs;
 const { canTalk } = worlds;
+const { isAtLeastAsRecent, selfVote } = elections;
+const { isLearner } = histories;
 
 export type ZabAction =
   | { readonly type: 'ElectLeader'; readonly leader: number; readonly quorum: readonly number[] }
@@ -58,7 +60,7 @@ function isLegalQuorum(c: ZabCluster, id: number, vote: Vote, quorum: readonly n
     const m = quorum[k]!;
     const member = c.servers[m]!.node;
     if (member === null || member.state !== 'LOOKING' || !canTalk(c, id, m)) return false;
-    if (m !== id && !isAtLeastAsRecent(vote, selfVote(member))) return false;
+    if (m !== id && !isAtLeastAsRecent(vote, member)) return false;
   }
   return true;
 }
@@ -147,17 +149,17 @@ export function nextCluster(c: ZabCluster, action: ZabAction): ZabCluster {
       world.apply(action.server, { type: 'ConnectToLeader' });
       break;
     case 'Deliver': {
-      const message = dequeue(world.channels, action.from * world.n + action.to);
+      const message = dequeue(world.mutableChannels(), action.from * world.n + action.to);
       world.apply(action.to, { type: 'Receive', from: action.from, message });
       break;
     }
     case 'FLEReceiveNotmsg': {
-      const notification = dequeue(world.notifications, action.from * world.n + action.to);
+      const notification = dequeue(world.mutableNotifications(), action.from * world.n + action.to);
       world.apply(action.to, { type: 'NotificationReceived', from: action.from, notification });
       break;
     }
     case 'DropNotification':
-      dequeue(world.notifications, action.from * world.n + action.to);
+      dequeue(world.mutableNotifications(), action.from * world.n + action.to);
       world.losses++;
       break;
     case 'FLENotmsgTimeout':

@@ -8,11 +8,18 @@
 // itself is queued behind the write (SyncRequestProcessor, then
 // AckRequestProcessor), and so is every follower's ACK.
 
-import { assert } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import { bit, compareZxid, has, ids, indexOfZxid, isQuorum, isVoter, lastZxid } from './history.ts';
+import * as asserts from '../../lib/assert.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as histories from './history.ts';
 import type { Txn, ZabEffect, ZabNode, Zxid } from './types.ts';
-import { zxid } from './types.ts';
+import * as zabTypes from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const assert: typeof asserts.assert = asserts.assert;
+const { unchanged } = transitions;
+const { bit, compareZxid, has, ids, indexOfZxid, isQuorum, isVoter, lastZxid } = histories;
+const { zxid } = zabTypes;
 
 type Step = Transition<ZabNode, ZabEffect>;
 

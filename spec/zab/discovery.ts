@@ -5,12 +5,20 @@
 // NEWEPOCH and ACK-E are FOLLOWERINFO, LEADERINFO and ACKEPOCH (Zab paper
 // §IV-A, Phase 1).
 
-import { assert } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import { lastProcessedZxid, startLooking } from './election.ts';
-import { bit, compareZxid, has, ids, isLearner, isQuorum, isVoter, lastZxid } from './history.ts';
-import { syncFollower } from './sync.ts';
+import * as asserts from '../../lib/assert.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as elections from './election.ts';
+import * as histories from './history.ts';
+import * as syncs from './sync.ts';
 import type { ZabEffect, ZabMessage, ZabNode, Zxid } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const assert: typeof asserts.assert = asserts.assert;
+const { unchanged } = transitions;
+const { lastProcessedZxid, startLooking } = elections;
+const { bit, compareZxid, has, ids, isLearner, isQuorum, isVoter, lastZxid } = histories;
+const { syncFollower } = syncs;
 
 type Step = Transition<ZabNode, ZabEffect>;
 

@@ -10,10 +10,16 @@
 // WorkerReceiver sends to a LOOKING peer in an older round, or from a server
 // that is not LOOKING, is kept.
 
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import { bit, compareZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
-import { ZOOKEEPER_2845 } from './mutants.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as histories from './history.ts';
+import * as knownBugs from './mutants.ts';
 import type { ElectionVote, Notification, ServerState, Vote, ZabEffect, ZabNode } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const { unchanged } = transitions;
+const { bit, compareZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } = histories;
+const { ZOOKEEPER_2845 } = knownBugs;
 
 type Step = Transition<ZabNode, ZabEffect>;
 
@@ -43,10 +49,14 @@ export function isBetterVote(a: Vote, b: Vote): boolean {
   return a.leader > b.leader;
 }
 
-/** The oracle's legality test: vote a is at least vote b without the id tie-break (epoch, then zxid). */
-export function isAtLeastAsRecent(a: Vote, b: Vote): boolean {
-  if (a.epoch !== b.epoch) return a.epoch > b.epoch;
-  return compareZxid(a.zxid, b.zxid) >= 0;
+/**
+ * The oracle's legality test: `vote` is at least the vote `node` would cast for itself (selfVote) without
+ * the id tie-break (epoch, then zxid). Reads the node rather than its selfVote: the checker asks this per
+ * quorum member per state, and building the vote each time showed in the profile.
+ */
+export function isAtLeastAsRecent(vote: Vote, node: ZabNode): boolean {
+  if (vote.epoch !== node.currentEpoch) return vote.epoch > node.currentEpoch;
+  return compareZxid(vote.zxid, lastProcessedZxid(node)) >= 0;
 }
 
 function voteEquals(a: Vote, b: Vote): boolean {

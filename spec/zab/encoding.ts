@@ -1,26 +1,30 @@
 // Canonical encoding of the ZAB world (fingerprints), with server ids
 // permuted for symmetry (spec/common/symmetry.ts), and the servers' symmetry
 // signature. The order: every server (spec/common/host.ts: memory, disk,
-// fsync queue), every pair's quorum and election channels
+// fsync queue), the non-empty quorum and election channels
 // (spec/common/fifo.ts), the partitions, the fault counters, the ghost.
 //
 // The encoder is on the checker's hottest path (once per permutation per
 // generated state), so it is written as module-level functions that take the
 // sink and the permutation as arguments: no closure is created per call (under
 // tsx, esbuild's keepNames turns every closure into a defineProperty call),
-// no string is built and nothing is allocated.
+// no string is built and nothing is allocated. Every word written costs two
+// hash rounds, so small fields share a word: the enumerations and flags of a
+// node in one, its server-id sets (at most 5 servers, zabBounds) in another,
+// and counters two to a word (pack16). Each packing is injective, so two
+// states get equal encodings exactly when they are equal (up to symmetry).
 
+import { assert } from '../../lib/assert.ts';
 import type { Permutation, StateSink } from '../../model-check/model.ts';
-import * as fifo from '../common/fifo.ts';
 import * as hosts from '../common/host.ts';
 import * as pairs from '../common/partitions.ts';
 import * as symmetry from '../common/symmetry.ts';
 import type { ElectionVote, Notification, ServerState, Txn, Vote, ZabMessage, ZabNode, Zxid } from './types.ts';
+import type { Links } from '../common/fifo.ts';
 import type { Ghost } from './ghost.ts';
 import type { Disk, PendingWrite, ZabCluster } from './world.ts';
 
 // Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
-const { encodeQueue } = fifo;
 const { encodeHost } = hosts;
 const { encodePartitions } = pairs;
 const { mapId, mapMaskPartial, oldId } = symmetry;
@@ -45,14 +49,22 @@ const MESSAGE_CODES: Record<ZabMessage['type'], number> = {
   ACK: 13,
 };
 
+/**
+ * Two non-negative counters below 2^16 (epochs, counters, log indices, fault
+ * counts) in one word. Any run the checker can finish stays far below that;
+ * a larger value stops the run rather than let two states share an encoding.
+ */
+function pack16(a: number, b: number): number {
+  if (a < 0 || b < 0 || a > 0xffff || b > 0xffff) assert(false, `ZAB encoding: ${a} or ${b} is outside 0..65535`);
+  return (a << 16) | b;
+}
+
 function encodeZxid(sink: StateSink, z: Zxid): void {
-  sink.int(z.epoch);
-  sink.int(z.counter);
+  sink.int(pack16(z.epoch, z.counter));
 }
 
 function encodeTxn(sink: StateSink, t: Txn): void {
-  sink.int(t.zxid.epoch);
-  sink.int(t.zxid.counter);
+  sink.int(pack16(t.zxid.epoch, t.zxid.counter));
   sink.int(t.value);
 }
 
@@ -62,13 +74,11 @@ function encodeTxns(sink: StateSink, ts: readonly Txn[]): void {
 }
 
 function encodeVote(sink: StateSink, perm: Permutation, v: Vote): void {
-  sink.int(mapId(perm, v.leader));
-  sink.int(v.zxid.epoch);
-  sink.int(v.zxid.counter);
-  sink.int(v.epoch);
+  sink.int(pack16(mapId(perm, v.leader), v.epoch));
+  encodeZxid(sink, v.zxid);
 }
 
-function encodeMessage(m: ZabMessage, sink: StateSink, _perm: Permutation): void {
+function encodeMessage(m: ZabMessage, sink: StateSink): void {
   sink.int(MESSAGE_CODES[m.type]);
   switch (m.type) {
     case 'FOLLOWERINFO':
@@ -81,6 +91,7 @@ function encodeMessage(m: ZabMessage, sink: StateSink, _perm: Permutation): void
       sink.int(m.epoch);
       break;
     case 'ACKEPOCH':
+      // currentEpoch is -1 when the learner had accepted this epoch already, hence its own word.
       sink.int(m.currentEpoch);
       encodeZxid(sink, m.lastZxid);
       break;
@@ -110,32 +121,41 @@ function encodeElectionVotes(sink: StateSink, perm: Permutation, n: number, vs: 
     else {
       sink.bool(true);
       encodeVote(sink, perm, v.vote);
-      sink.int(v.round);
-      sink.int(SERVER_STATE_CODES[v.state]);
+      sink.int(pack16(v.round, SERVER_STATE_CODES[v.state]));
     }
   }
 }
 
 function encodeNode(x: ZabNode, sink: StateSink, perm: Permutation): void {
   const n = x.config.servers;
-  sink.int(SERVER_STATE_CODES[x.state]);
-  sink.int(ZAB_STATE_CODES[x.zabState]);
-  sink.int(x.acceptedEpoch);
-  sink.int(x.currentEpoch);
+  const map = perm.map;
+  // Small by their types: role, phase, sync mode and the two flags.
+  sink.int(
+    SERVER_STATE_CODES[x.state] |
+      (ZAB_STATE_CODES[x.zabState] << 2) |
+      (SYNC_MODE_CODES[x.syncMode] << 4) |
+      (x.newLeaderReceived ? 1 << 6 : 0) |
+      (x.waitNotmsg ? 1 << 7 : 0),
+  );
+  // The server-id sets, 5 bits each (at most 5 servers), and the leader (-1 for none, so + 1).
+  sink.int(
+    mapMaskPartial(map, x.learners) |
+      (mapMaskPartial(map, x.connecting) << 5) |
+      (mapMaskPartial(map, x.electing) << 10) |
+      (mapMaskPartial(map, x.ackldRecv) << 15) |
+      (mapMaskPartial(map, x.forwarding) << 20) |
+      ((mapId(perm, x.leader) + 1) << 25),
+  );
+  sink.int(pack16(x.acceptedEpoch, x.currentEpoch));
+  sink.int(pack16(x.lastCommitted, x.lastSnapshot));
+  sink.int(pack16(x.tempMaxEpoch, x.syncCommitted));
   encodeTxns(sink, x.history);
-  sink.int(x.lastCommitted);
-  sink.int(x.lastSnapshot);
   if (x.config.fle) {
     sink.int(x.logicalClock);
     encodeElectionVotes(sink, perm, n, x.receiveVotes);
     encodeElectionVotes(sink, perm, n, x.outOfElection);
-    sink.bool(x.waitNotmsg);
   }
   encodeVote(sink, perm, x.vote);
-  sink.int(mapMaskPartial(perm.map, x.learners));
-  sink.int(mapMaskPartial(perm.map, x.connecting));
-  sink.int(x.tempMaxEpoch);
-  sink.int(mapMaskPartial(perm.map, x.electing));
   // toSync is a set keyed by sid: written per (permuted) sid, so no sorting and no bag is needed.
   sink.int(x.toSync.length);
   for (let id = 0; id < n && x.toSync.length > 0; id++) {
@@ -147,21 +167,14 @@ function encodeNode(x: ZabNode, sink: StateSink, perm: Permutation): void {
       encodeZxid(sink, entry.peerLastZxid);
     }
   }
-  sink.int(mapMaskPartial(perm.map, x.ackldRecv));
-  sink.int(mapMaskPartial(perm.map, x.forwarding));
   sink.int(x.acks.length);
-  for (let k = 0; k < x.acks.length; k++) sink.int(mapMaskPartial(perm.map, x.acks[k]!));
-  sink.int(mapId(perm, x.leader));
-  sink.int(SYNC_MODE_CODES[x.syncMode]);
-  sink.bool(x.newLeaderReceived);
+  for (let k = 0; k < x.acks.length; k++) sink.int(mapMaskPartial(map, x.acks[k]!));
   encodeTxns(sink, x.packetsNotCommitted);
-  sink.int(x.syncCommitted);
 }
 
 function encodeDisk(disk: Disk, sink: StateSink): void {
   encodeTxns(sink, disk.log);
-  sink.int(disk.acceptedEpoch);
-  sink.int(disk.currentEpoch);
+  sink.int(pack16(disk.acceptedEpoch, disk.currentEpoch));
   sink.int(disk.lastSnapshot);
 }
 
@@ -178,15 +191,28 @@ function encodePendingWrite(w: PendingWrite, sink: StateSink, perm: Permutation)
     case 'send':
       sink.int(2);
       sink.int(mapId(perm, w.to));
-      encodeMessage(w.message, sink, perm);
+      encodeMessage(w.message, sink);
       break;
   }
 }
 
 function encodeNotification(note: Notification, sink: StateSink, perm: Permutation): void {
   encodeVote(sink, perm, note.vote);
-  sink.int(note.round);
-  sink.int(SERVER_STATE_CODES[note.state]);
+  sink.int(pack16(note.round, SERVER_STATE_CODES[note.state]));
+}
+
+/**
+ * Which queues of `links` hold messages, as a bitmask over the permuted pairs (bit newFrom * n + newTo;
+ * at most 5 servers, so 25 bits). Most queues are empty; the encoder writes this mask and then only
+ * the queues it names.
+ */
+function nonEmptyQueues<M>(links: Links<M>, perm: Permutation, n: number): number {
+  let mask = 0;
+  for (let from = 0; from < n; from++) {
+    const oldFrom = oldId(perm, from);
+    for (let to = 0; to < n; to++) if (links[oldFrom * n + oldId(perm, to)]!.length > 0) mask |= 1 << (from * n + to);
+  }
+  return mask;
 }
 
 /**
@@ -218,19 +244,26 @@ function encodeGhost(sink: StateSink, perm: Permutation, ghost: Ghost): void {
 export function encodeCluster(c: ZabCluster, sink: StateSink, perm: Permutation): void {
   const n = c.servers.length;
   for (let id = 0; id < n; id++) encodeHost(sink, perm, c.servers[oldId(perm, id)]!, encodeNode, encodeDisk, encodePendingWrite);
-  for (let from = 0; from < n; from++) {
-    const oldFrom = oldId(perm, from);
-    for (let to = 0; to < n; to++) {
-      const index = oldFrom * n + oldId(perm, to);
-      encodeQueue(sink, perm, c.channels[index]!, encodeMessage);
-      encodeQueue(sink, perm, c.notifications[index]!, encodeNotification);
-    }
+  // The quorum channels, then the election channels: which are non-empty, then each of those in (permuted) pair order.
+  const messages = nonEmptyQueues(c.channels, perm, n);
+  sink.int(messages);
+  for (let pair = 0; messages >>> pair !== 0; pair++) {
+    if ((messages & (1 << pair)) === 0) continue;
+    const queue = c.channels[oldId(perm, Math.floor(pair / n)) * n + oldId(perm, pair % n)]!;
+    sink.int(queue.length);
+    for (let k = 0; k < queue.length; k++) encodeMessage(queue[k]!, sink);
+  }
+  const notifications = nonEmptyQueues(c.notifications, perm, n);
+  sink.int(notifications);
+  for (let pair = 0; notifications >>> pair !== 0; pair++) {
+    if ((notifications & (1 << pair)) === 0) continue;
+    const queue = c.notifications[oldId(perm, Math.floor(pair / n)) * n + oldId(perm, pair % n)]!;
+    sink.int(queue.length);
+    for (let k = 0; k < queue.length; k++) encodeNotification(queue[k]!, sink, perm);
   }
   encodePartitions(sink, perm, n, c.partitions);
-  sink.int(c.crashes);
-  sink.int(c.timeouts);
-  sink.int(c.partitionsStarted);
-  sink.int(c.losses);
+  sink.int(pack16(c.crashes, c.timeouts));
+  sink.int(pack16(c.partitionsStarted, c.losses));
   sink.int(c.requests);
   // Ghost variables are part of the state: invariants read them, so merging states that differ in them would be unsound.
   encodeGhost(sink, perm, c.ghost);

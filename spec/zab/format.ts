@@ -4,6 +4,7 @@
 
 import type { ZabAction } from './actions.ts';
 import type { ZabMessage } from './types.ts';
+import type { ZabBounds } from './world.ts';
 
 /** The TLA+ action that handles each message type (the checker's and conformance's action kinds). */
 export const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
@@ -22,6 +23,32 @@ export const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
   UPTODATE: 'FollowerProcessUPTODATE',
   ACK: 'LeaderProcessACK',
 };
+
+/** The action's kind for coverage: a delivery by the TLA+ action that handles its message type. */
+export function actionKind(action: ZabAction): string {
+  return action.type === 'Deliver' ? MESSAGE_ACTIONS[action.message] : action.type;
+}
+
+/** The kinds of action these bounds can take (actions.ts's guards; coverage lists those that never fire). */
+export function zabActionKinds(bounds: ZabBounds): string[] {
+  const observerOnly = new Set(['LeaderProcessOBSERVERINFO', 'ObserverProcessINFORM']);
+  const deliveries = [...new Set(Object.values(MESSAGE_ACTIONS))].filter((kind) => bounds.observers > 0 || !observerOnly.has(kind));
+  const election = bounds.fle
+    ? ['FLEReceiveNotmsg', 'FLEWaitNewNotmsg', ...(bounds.maxTimeouts > 0 ? ['FLENotmsgTimeout'] : []), ...(bounds.maxMessageLosses > 0 ? ['DropNotification'] : [])]
+    : ['ElectLeader'];
+  return [
+    ...election,
+    ...(!bounds.fle || bounds.observers > 0 ? ['FollowLeader'] : []),
+    ...(bounds.maxTimeouts > 0 ? ['Timeout'] : []),
+    // The oracle's ElectLeader and FollowLeader connect in the same step (election.ts), so only FLE connects on its own.
+    ...(bounds.fle ? ['ConnectAndFollowerSendFOLLOWERINFO'] : []),
+    ...deliveries,
+    ...(bounds.maxTransactions > 0 ? ['LeaderProcessRequest'] : []),
+    'DiskSync',
+    ...(bounds.maxCrashes > 0 ? ['NodeCrash', 'NodeStart'] : []),
+    ...(bounds.maxPartitions > 0 ? ['PartitionStart', 'PartitionRecover'] : []),
+  ];
+}
 
 export function formatAction(action: ZabAction): string {
   switch (action.type) {

@@ -7,8 +7,11 @@
 // leader committed more, a committed proposal left a log. The sets are kept
 // sorted as they grow, so that encoding.ts writes them without sorting.
 
-import { compareZxid, txnEquals } from './history.ts';
+import * as histories from './history.ts';
 import type { Txn, ZabNode } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const { compareZxid, txnEquals } = histories;
 
 export type MutableGhost = { -readonly [K in keyof Ghost]: Ghost[K][number][] };
 

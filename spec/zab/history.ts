@@ -2,10 +2,15 @@
 // Histories are sequences of transactions in zxid order; an index counts
 // entries (index n means the first n entries), as ZkV3_7_0.tla's LastItem.index.
 
-import { compareZxid } from '../common/types.ts';
-import { hasQuorum } from '../../lib/quorum.ts';
+import * as commonTypes from '../common/types.ts';
+import * as quorums from '../../lib/quorum.ts';
 import type { Txn, Zxid, ZabNode } from './types.ts';
-import { ZXID_ZERO } from './types.ts';
+import * as zabTypes from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const { compareZxid } = commonTypes;
+const { hasQuorum } = quorums;
+const { ZXID_ZERO } = zabTypes;
 
 export { compareZxid };
 

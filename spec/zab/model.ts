@@ -7,7 +7,7 @@ import type { Model } from '../../model-check/model.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextCluster, withinBoundary, type ZabAction } from './actions.ts';
 import { encodeCluster, serverSignature } from './encoding.ts';
-import { formatAction } from './format.ts';
+import { actionKind, formatAction, zabActionKinds } from './format.ts';
 import { ZAB_PROPERTIES } from './invariants.ts';
 import { initialCluster, type ZabBounds, type ZabCluster } from './world.ts';
 
@@ -22,6 +22,10 @@ export function buildModel(bounds: ZabBounds, mutant: string | undefined): Model
     // Symmetry over voter ids is sound only with the oracle: FLE breaks ties by server id.
     ...(bounds.fle ? {} : { symmetry: { servers: bounds.servers, signature: serverSignature } }),
     formatAction,
+    actionKind,
+    actionKinds: zabActionKinds(bounds),
     view: (c) => c,
+    // The configuration (the same in every state), the bound counters and the ghosts: --verbose shows them.
+    hiddenFields: ['config', 'servers[*].node.config', 'crashes', 'timeouts', 'partitionsStarted', 'losses', 'requests', 'ghost'],
   };
 }

@@ -2,31 +2,26 @@
 // One switch on the event, one on the message type; each case calls a named
 // handler whose name is the ZkV3_7_0.tla action it implements.
 
-import { assertNever } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import {
-  followerProcessCommit,
-  followerProcessProposal,
-  leaderProcessAck,
-  leaderProcessRequest,
-  observerProcessInform,
-} from './broadcast.ts';
-import { connectToLeader, followerProcessLeaderInfo, leaderProcessAckEpoch, leaderProcessFollowerInfo } from './discovery.ts';
-import { electionDecided, finalizeWait, notificationReceived, notificationTimeout, startLooking } from './election.ts';
-import { bit, has, isLearner, isQuorum, lastZxid, zxidAt } from './history.ts';
-import { ZOOKEEPER_2845 } from './mutants.ts';
-import {
-  followerProcessCommitInSync,
-  followerProcessDiff,
-  followerProcessNewLeader,
-  followerProcessProposalInSync,
-  followerProcessSnap,
-  followerProcessTrunc,
-  followerProcessUpToDate,
-  leaderProcessAckLd,
-  observerProcessInformInSync,
-} from './sync.ts';
+import * as asserts from '../../lib/assert.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as broadcasts from './broadcast.ts';
+import * as discoveries from './discovery.ts';
+import * as elections from './election.ts';
+import * as histories from './history.ts';
+import * as knownBugs from './mutants.ts';
+import * as syncs from './sync.ts';
 import type { ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const { assertNever } = asserts;
+const { unchanged } = transitions;
+const { followerProcessCommit, followerProcessProposal, leaderProcessAck, leaderProcessRequest, observerProcessInform } = broadcasts;
+const { connectToLeader, followerProcessLeaderInfo, leaderProcessAckEpoch, leaderProcessFollowerInfo } = discoveries;
+const { electionDecided, finalizeWait, notificationReceived, notificationTimeout, startLooking } = elections;
+const { bit, has, isLearner, isQuorum, lastZxid, zxidAt } = histories;
+const { ZOOKEEPER_2845 } = knownBugs;
+const { followerProcessCommitInSync, followerProcessDiff, followerProcessNewLeader, followerProcessProposalInSync, followerProcessSnap, followerProcessTrunc, followerProcessUpToDate, leaderProcessAckLd, observerProcessInformInSync } = syncs;
 
 export type ZabTransition = Transition<ZabNode, ZabEffect>;
 
@@ -125,11 +120,27 @@ function learnerLost(node: ZabNode, sid: number): ZabTransition {
   // The learner's acks of proposals not yet committed are forgotten: when it reconnects it may be told to
   // TRUNC them (its peerLastZxid is beyond maxCommittedLog) and acks them again after relogging. Counting
   // the old ack would let the leader commit a proposal that only its own disk holds.
-  const acks = node.acks.map((a, index) => (index < node.lastCommitted ? a : a & ~bit(sid)));
   return {
-    state: { ...node, learners, acks, forwarding: node.forwarding & ~bit(sid), toSync: node.toSync.filter((s) => s.sid !== sid) },
+    state: { ...node, learners, acks: withoutUncommittedAcks(node, sid), forwarding: node.forwarding & ~bit(sid), toSync: withoutToSync(node, sid) },
     effects: [],
   };
+}
+
+/** node.acks with `sid` removed from the entries not yet committed; the same array when it is in none of them. */
+function withoutUncommittedAcks(node: ZabNode, sid: number): readonly number[] {
+  let acks = node.acks;
+  for (let index = node.lastCommitted; index < acks.length; index++) {
+    if (!has(acks[index]!, sid)) continue;
+    if (acks === node.acks) acks = acks.slice();
+    (acks as number[])[index] = acks[index]! & ~bit(sid);
+  }
+  return acks;
+}
+
+/** node.toSync without `sid`'s entry; the same array when it has none (a learner that had not sent ACKEPOCH). */
+function withoutToSync(node: ZabNode, sid: number): ZabNode['toSync'] {
+  for (let k = 0; k < node.toSync.length; k++) if (node.toSync[k]!.sid === sid) return node.toSync.filter((s) => s.sid !== sid);
+  return node.toSync;
 }
 
 /** What a server keeps on disk (world.ts owns it; step.ts rebuilds memory from it). */

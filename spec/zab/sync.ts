@@ -10,11 +10,19 @@
 // The ordering of disk writes at NEWLEADER is where ZOOKEEPER-3911, -4643 and
 // -4646 live; followerProcessNewLeader spells out each variant.
 
-import { assert, assertNever } from '../../lib/assert.ts';
-import { unchanged, type Transition } from '../../lib/transition.ts';
-import { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isLearner, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } from './history.ts';
-import { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } from './mutants.ts';
+import * as asserts from '../../lib/assert.ts';
+import * as transitions from '../../lib/transition.ts';
+import type { Transition } from '../../lib/transition.ts';
+import * as histories from './history.ts';
+import * as knownBugs from './mutants.ts';
 import type { SyncMode, Txn, ZabEffect, ZabMessage, ZabNode, Zxid } from './types.ts';
+
+// Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
+const assert: typeof asserts.assert = asserts.assert;
+const { assertNever } = asserts;
+const { unchanged } = transitions;
+const { bit, compareZxid, has, ids, indexAtOrBefore, indexOfZxid, isLearner, isNextZxid, isQuorum, isVoter, lastZxid, runs, zxidAt, zxidEquals } = histories;
+const { ZAB_PAPER_NEWLEADER_GAP, ZOOKEEPER_3911, ZOOKEEPER_4643, ZOOKEEPER_4646 } = knownBugs;
 
 type Step = Transition<ZabNode, ZabEffect>;
 
@@ -65,26 +73,26 @@ function chooseSync(node: ZabNode, peerLastZxid: Zxid): SyncChoice {
   const committedLogEmpty = node.lastSnapshot >= maxCommittedIndex;
   const minCommittedLog = committedLogEmpty ? lastProcessed : history[node.lastSnapshot]!.zxid;
   const maxCommittedLog = committedLogEmpty ? lastProcessed : zxidAt(history, maxCommittedIndex);
-  const choose = (mode: Exclude<SyncMode, 'NONE'>, from: number, syncZxid: Zxid): SyncChoice => ({ mode, from, syncZxid, maxCommittedIndex });
-  const fromTruncOrSnap = (): SyncChoice => choose(...truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed));
 
   // Case 1: the learner is where we are.
-  if (zxidEquals(peerLastZxid, lastProcessed)) return choose('DIFF', lastProcessedIndex, peerLastZxid);
+  if (zxidEquals(peerLastZxid, lastProcessed)) return { mode: 'DIFF', from: lastProcessedIndex, syncZxid: peerLastZxid, maxCommittedIndex };
   // Case 2: the learner has proposals we never committed.
-  if (compareZxid(peerLastZxid, maxCommittedLog) > 0) return choose('TRUNC', maxCommittedIndex, maxCommittedLog);
+  if (compareZxid(peerLastZxid, maxCommittedLog) > 0) return { mode: 'TRUNC', from: maxCommittedIndex, syncZxid: maxCommittedLog, maxCommittedIndex };
   if (compareZxid(minCommittedLog, peerLastZxid) <= 0) {
     // Case 3: within committedLog: DIFF if we have its last zxid, else what queueCommittedProposals
     // makes of the committedLog (truncOrSnap).
     const index = indexOfZxid(history, peerLastZxid);
-    return index > node.lastSnapshot && index <= history.length ? choose('DIFF', index, peerLastZxid) : fromTruncOrSnap();
+    if (index > node.lastSnapshot && index <= history.length) return { mode: 'DIFF', from: index, syncZxid: peerLastZxid, maxCommittedIndex };
+    return truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
   }
   // Case 4a: older than committedLog but still in our txn log (txnLogSyncEnabled:
   // db.getProposalsFromTxnLog): DIFF, then the proposals from the log.
-  if (indexOfZxid(history, peerLastZxid) > 0) return choose('DIFF', indexOfZxid(history, peerLastZxid), peerLastZxid);
+  const index = indexOfZxid(history, peerLastZxid);
+  if (index > 0) return { mode: 'DIFF', from: index, syncZxid: peerLastZxid, maxCommittedIndex };
   // Case 4b: older than committedLog and not in our txn log: an empty learner, or one on another
   // branch. ZooKeeper reads the txn log from before its zxid as in 4a and lets
   // queueCommittedProposals choose, as in case 3: truncOrSnap.
-  return fromTruncOrSnap();
+  return truncOrSnap(history, peerLastZxid, maxCommittedIndex, lastProcessed);
 }
 
 /** The packets queued for the learner: the sync message, the proposals after `from` (with COMMITs), NEWLEADER. */
@@ -139,11 +147,13 @@ function syncMessages(node: ZabNode, learnerIsVoter: boolean, { mode, from, sync
  * purged, or larger than snapshotSizeFactor times the snapshot
  * (calculateTxnLogSizeLimit), or txnLogSyncEnabled off.
  */
-function truncOrSnap(history: readonly Txn[], peerLastZxid: Zxid, maxCommittedIndex: number, lastProcessed: Zxid): [Exclude<SyncMode, 'NONE'>, number, Zxid] {
+function truncOrSnap(history: readonly Txn[], peerLastZxid: Zxid, maxCommittedIndex: number, lastProcessed: Zxid): SyncChoice {
   const before = indexAtOrBefore(history, peerLastZxid);
   const after = history[before];
-  if (before > 0 && after !== undefined && after.zxid.epoch === peerLastZxid.epoch) return ['TRUNC', before, zxidAt(history, before)];
-  return ['SNAP', maxCommittedIndex, lastProcessed];
+  if (before > 0 && after !== undefined && after.zxid.epoch === peerLastZxid.epoch) {
+    return { mode: 'TRUNC', from: before, syncZxid: zxidAt(history, before), maxCommittedIndex };
+  }
+  return { mode: 'SNAP', from: maxCommittedIndex, syncZxid: lastProcessed, maxCommittedIndex };
 }
 
 function isSyncingWith(node: ZabNode, from: number): boolean {

@@ -17,17 +17,17 @@
 // (LeaderShutdown). Either way the channels between them are emptied: TCP
 // drops what was in flight when a connection closes.
 
-import { assert } from '../../lib/assert.ts';
+import * as asserts from '../../lib/assert.ts';
 import * as fifo from '../common/fifo.ts';
 import type { Links, MutableLinks } from '../common/fifo.ts';
 import * as hosts from '../common/host.ts';
 import type { Host } from '../common/host.ts';
 import * as pairs from '../common/partitions.ts';
-import { startLooking } from './election.ts';
+import * as elections from './election.ts';
 import * as ghosts from './ghost.ts';
 import type { Ghost, MutableGhost } from './ghost.ts';
-import { isLearner } from './history.ts';
-import { reloadSnapFromDisk, restartFromDisk, step } from './step.ts';
+import * as histories from './history.ts';
+import * as steps from './step.ts';
 import type { Notification, ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
 
 // Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
@@ -35,6 +35,10 @@ const { clearPair, emptyLinks, enqueue } = fifo;
 const { crashed, enqueueWrite, withDisk, withNode, withPending, withoutPending } = hosts;
 const { isPartitioned } = pairs;
 const { recordGhost } = ghosts;
+const assert: typeof asserts.assert = asserts.assert;
+const { startLooking } = elections;
+const { isLearner } = histories;
+const { reloadSnapFromDisk, restartFromDisk, step } = steps;
 
 export interface ZabBounds {
   /** Voting servers. */
@@ -106,15 +110,19 @@ function isWrite(w: PendingWrite): boolean {
 
 /**
  * A mutable working copy of a cluster while one action is applied. The arrays
- * of the cluster are shared with the state it came from; ghost sets are copied
- * only when an action adds to them (most actions do not), and kept sorted by
- * insertion so that their encoding needs no sorting.
+ * of the cluster are shared with the state it came from: the channels, the
+ * election channels and the ghost sets are copied only before their first
+ * change in this action (most actions change one queue or none, and the
+ * oracle election never uses the election port), and ghost sets are kept
+ * sorted by insertion so that their encoding needs no sorting.
  */
 export class World {
   servers: Server[];
-  channels: MutableLinks<ZabMessage>;
-  notifications: MutableLinks<Notification>;
+  channels: Links<ZabMessage>;
+  notifications: Links<Notification>;
   ghost: Ghost;
+  private channelsCopied = false;
+  private notificationsCopied = false;
   private ghostCopied = false;
   partitions: number;
   crashes: number;
@@ -129,8 +137,8 @@ export class World {
     c: ZabCluster,
   ) {
     this.servers = c.servers.slice();
-    this.channels = c.channels.slice();
-    this.notifications = c.notifications.slice();
+    this.channels = c.channels;
+    this.notifications = c.notifications;
     this.ghost = c.ghost;
     this.partitions = c.partitions;
     this.crashes = c.crashes;
@@ -154,6 +162,24 @@ export class World {
       this.ghostCopied = true;
     }
     return this.ghost as MutableGhost;
+  }
+
+  /** The quorum channels, copied before their first change in this action. */
+  mutableChannels(): MutableLinks<ZabMessage> {
+    if (!this.channelsCopied) {
+      this.channels = this.channels.slice();
+      this.channelsCopied = true;
+    }
+    return this.channels as MutableLinks<ZabMessage>;
+  }
+
+  /** The election channels, copied before their first change in this action. */
+  mutableNotifications(): MutableLinks<Notification> {
+    if (!this.notificationsCopied) {
+      this.notifications = this.notifications.slice();
+      this.notificationsCopied = true;
+    }
+    return this.notifications as MutableLinks<Notification>;
   }
 
   freeze(): ZabCluster {
@@ -185,11 +211,11 @@ export class World {
   }
 
   clearChannels(a: number, b: number): void {
-    clearPair(this.channels, this.n, a, b);
+    if (this.channels[a * this.n + b]!.length > 0 || this.channels[b * this.n + a]!.length > 0) clearPair(this.mutableChannels(), this.n, a, b);
   }
 
   clearNotifications(a: number, b: number): void {
-    clearPair(this.notifications, this.n, a, b);
+    if (this.notifications[a * this.n + b]!.length > 0 || this.notifications[b * this.n + a]!.length > 0) clearPair(this.mutableNotifications(), this.n, a, b);
   }
 
   send(from: number, to: number, message: ZabMessage): void {
@@ -199,7 +225,7 @@ export class World {
       return;
     }
     if (!this.canTalk(from, to)) return;
-    enqueue(this.channels, from * this.n + to, message);
+    enqueue(this.mutableChannels(), from * this.n + to, message);
   }
 
   /** Runs one event on one server, carries out its effects, then the consequences of its state change. */
@@ -243,7 +269,7 @@ export class World {
         return;
       case 'sendNotification': {
         if (!this.canTalk(id, effect.to)) return;
-        enqueue(this.notifications, id * this.n + effect.to, effect.notification);
+        enqueue(this.mutableNotifications(), id * this.n + effect.to, effect.notification);
         return;
       }
       case 'logTxns':

@@ -5,7 +5,7 @@
 import type { Model } from '../../../model-check/model.ts';
 import { propertiesFor } from '../../common/properties.ts';
 import { multiActions, multiNext, type MultiAction } from './actions.ts';
-import { encodeMulti } from './encoding.ts';
+import { encodeMulti, multiAcceptorSignature } from './encoding.ts';
 import { formatMultiAction, viewMulti } from './format.ts';
 import { MULTI_PAXOS_PROPERTIES } from './invariants.ts';
 import type { MultiMutantName } from './types.ts';
@@ -21,8 +21,11 @@ export function buildMultiPaxosModel(bounds: MultiBounds, mutant: MultiMutantNam
     properties: propertiesFor(MULTI_PAXOS_PROPERTIES, config),
     withinBoundary: () => true,
     encode: (state, sink, perm) => encodeMulti(state, sink, perm),
-    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors } } : {}),
+    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors, signature: multiAcceptorSignature } } : {}),
     formatAction: formatMultiAction,
+    actionKind: (action) => action.kind,
+    actionKinds: ['Phase1a', 'Phase1b', 'Phase1Done', 'Phase2a', 'Phase2b'] satisfies MultiAction['kind'][],
+    // No field to hide: the view has no counters or ghosts, and the set network is the history.
     view: (state) => viewMulti(state, config.slots),
   };
 }

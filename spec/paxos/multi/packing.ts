@@ -67,6 +67,9 @@ export const multiBallotOf = (p: number): number => Math.floor(p / BAL) % 16;
 export const multiSlotOf = (p: number): number => Math.floor(p / SLOT) % 16;
 export const multiValOf = (p: number): number => (Math.floor(p / VAL) % 16) - 1;
 
+/** The message with its acceptor field zeroed (for a symmetry signature, encoding.ts). */
+export const withoutMultiAcc = (p: number): number => p - multiAccOf(p) * ACC;
+
 /** The message with its acceptor id renamed (1b and 2b carry one). */
 export function permuteMulti(p: number, map: readonly number[]): number {
   const type = p % 4;
