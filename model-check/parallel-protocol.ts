@@ -37,16 +37,21 @@ export type ToWorker =
   | { readonly type: 'resume' }
   | { readonly type: 'table'; readonly table: SharedArrayBuffer }
   | { readonly type: 'give'; readonly count: number }
-  | { readonly type: 'take'; readonly states: unknown[]; readonly refs: number[] }
+  | { readonly type: 'take'; readonly batch: Uint8Array }
   | { readonly type: 'finish' };
 
 export type RunStatus = 'done' | 'paused' | 'stopped';
 
-/** A worker's verdicts carry the state's reference instead of its path: the main thread replays it. */
+/**
+ * A worker's verdicts carry the state's reference instead of its path: the
+ * main thread replays it. States given from one worker to another travel as
+ * one serialised batch (`given`, then `take`), transferred, not copied,
+ * through the main thread, which never deserialises them.
+ */
 export type ToMain =
   | { readonly type: 'ok' }
   | { readonly type: 'ran'; readonly status: RunStatus; readonly generated: number; readonly nextSize: number; readonly verdicts: Verdict<number>[] }
-  | { readonly type: 'given'; readonly states: unknown[]; readonly refs: number[] }
+  | { readonly type: 'given'; readonly count: number; readonly batch: Uint8Array }
   | { readonly type: 'arrays'; readonly parent: Int32Array; readonly ordinal: Int32Array }
   | { readonly type: 'error'; readonly reason: string; readonly ref: number; readonly action: string | undefined };
 

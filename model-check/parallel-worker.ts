@@ -20,6 +20,7 @@
 // 43,544 for the inline loop (medians of 7 interleaved runs of 150,000
 // states under tsx; Raft's 56,106 against 56,561), so each engine keeps its own.
 
+import { deserialize, serialize } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
 import { Fingerprinter } from './fingerprint.ts';
@@ -82,21 +83,30 @@ class Worker<S, A> implements TraceSource<number> {
         return this.expand();
       case 'resume':
         return this.expand();
-      case 'table':
-        this.table = new SharedFingerprintSet(message.table);
+      case 'table': {
+        // Every worker rehashes its share of the old table's slots into the new one; all finish before any resumes.
+        const grown = new SharedFingerprintSet(message.table);
+        const capacity = this.table.capacity;
+        const from = Math.floor((this.workerId * capacity) / this.workers);
+        const to = Math.floor(((this.workerId + 1) * capacity) / this.workers);
+        this.table.rehashShare(grown, from, to);
+        this.table = grown;
         return { type: 'ok' };
+      }
       case 'give': {
         const from = Math.max(0, this.next.length - message.count);
         const states = this.next.splice(from);
         const refs = this.nextRefs.splice(from);
-        return { type: 'given', states, refs };
+        return { type: 'given', count: states.length, batch: serialize({ states, refs }) };
       }
-      case 'take':
-        for (let i = 0; i < message.states.length; i++) {
-          this.next.push(message.states[i] as S);
-          this.nextRefs.push(message.refs[i]!);
+      case 'take': {
+        const { states, refs } = deserialize(message.batch) as { states: S[]; refs: number[] };
+        for (let i = 0; i < states.length; i++) {
+          this.next.push(states[i]!);
+          this.nextRefs.push(refs[i]!);
         }
         return { type: 'ok' };
+      }
       case 'finish':
         return { type: 'arrays', parent: this.paths.parent.slice(0, this.localCount), ordinal: this.paths.ordinal.slice(0, this.localCount) };
       case 'init':
@@ -172,6 +182,13 @@ class Worker<S, A> implements TraceSource<number> {
   }
 }
 
+/** The bytes' ArrayBuffer, copied first unless they own all of it (a transfer detaches the whole buffer). */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const buffer = bytes.buffer as ArrayBuffer;
+  if (bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return buffer;
+  return bytes.slice().buffer as ArrayBuffer;
+}
+
 const port = parentPort;
 assert(port !== null, 'parallel-worker.ts runs as a worker thread');
 let worker: Worker<unknown, unknown> | undefined;
@@ -188,6 +205,8 @@ port.on('message', async (message: ToWorker) => {
   const reply = worker.handle(message);
   if (reply.type === 'arrays') {
     port.postMessage(reply, [reply.parent.buffer as ArrayBuffer, reply.ordinal.buffer as ArrayBuffer]);
+  } else if (reply.type === 'given') {
+    port.postMessage(reply, [ownBuffer(reply.batch)]);
   } else {
     port.postMessage(reply);
   }

@@ -13,12 +13,20 @@
 // single-threaded search's, and every counterexample is still a shortest one
 // (which of several shortest ones is reported may vary from run to run).
 // When the shared table reaches its load limit, every worker pauses at a
-// state boundary, the main thread rehashes into a table twice as large, and
-// the workers resume. States cross threads by structured clone, so they must
-// be plain data (as spec/ states are). A statesMax or time budget stops the
+// state boundary, the workers rehash into a table twice as large (each a
+// share of the old slots), and resume. States cross threads serialised by
+// v8.serialize, so they must be plain data (as spec/ states are). A statesMax or time budget stops the
 // workers at their next state, so distinctStates may pass statesMax by a few
 // states per worker. Counterexamples are rebuilt on the main thread from the
 // workers' parent and action-ordinal arrays by replay (paths.ts), as in bfs.ts.
+//
+// Moving a state between threads is dear: serialising a raft state and
+// reading it back each took about 3.5 times as long as expanding it (20,000
+// states, v8.serialize and structuredClone alike, measured under load on the
+// 2-core machine). So states move only at level boundaries, when the
+// workers' shares of the next level differ by a fifth or more, as one
+// serialised batch the heavier worker writes and the lighter reads; the main
+// thread passes the bytes on (a transfer, no copy) and does no work per state.
 
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -46,13 +54,22 @@ export interface ParallelOptions {
   readonly capacityLog2: number;
 }
 
+// Each worker's young generation (V8's two semi-spaces and its new large
+// object space: three semi-spaces). Every new distinct state stays alive until
+// the next level expands it, so it survives scavenges; with V8's default for
+// a worker (16 MB semi-spaces) raft's ci preset ran hundreds of scavenges per
+// million states. 64 MB semi-spaces cut the CPU time of 1,000,000 raft states
+// on 2 workers by 10-12% (25.6 and 21.5 CPU-s against 28.1 and 24.5;
+// interleaved A/B, 2 pairs, on the shared 2-core machine at load 28-32).
+const WORKER_YOUNG_GENERATION_MB = 3 * 64;
+
 // Workers do not inherit tsx's module hooks, so each one registers tsx before importing the worker module.
 function spawnWorker(): Worker {
   const tsxDirectory = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const tsxApi = pathToFileURL(join(tsxDirectory, 'dist/esm/api/index.mjs')).href;
   const entry = new URL('./parallel-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); }).catch((error) => { console.error(error); process.exit(70); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: [] });
+  return new Worker(bootstrap, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
 }
 
 /** One worker with at most one request in flight; a crash or exit rejects it. */
@@ -80,13 +97,13 @@ class WorkerChannel {
     worker.on('exit', (code) => fail(new Error(`worker exited with code ${code}`)));
   }
 
-  request(message: ToWorker): Promise<ToMain> {
+  request(message: ToWorker, transfer: ArrayBuffer[] = []): Promise<ToMain> {
     assert(this.resolve === undefined, 'one request per worker at a time');
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
-      this.worker.postMessage(message);
+      this.worker.postMessage(message, transfer);
     });
   }
 }
@@ -181,8 +198,8 @@ class ParallelSearch<S, A> {
     this.depth++;
     let statuses = await Promise.all(this.channels.map(async (channel, w) => this.record(w, await channel.request({ type: 'level' }))));
     while (this.error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
-      // Every worker has stopped adding (paused, done or stopped): grow the shared table.
-      this.table = this.table.grown();
+      // Every worker has stopped adding (paused, done or stopped): they rehash into a table twice the size together.
+      this.table = this.table.emptyDoubled();
       await Promise.all(this.channels.map((channel) => channel.request({ type: 'table', table: this.table.buffer })));
       const paused = statuses;
       statuses = await Promise.all(
@@ -287,8 +304,8 @@ async function balance(channels: readonly WorkerChannel[], sizes: number[]): Pro
     if (count < BALANCE_STATES_MIN || sizes[heavy]! - sizes[light]! < 0.2 * mean) return;
     const given = await channels[heavy]!.request({ type: 'give', count });
     assert(given.type === 'given', () => `expected states from a worker, got ${given.type}`);
-    await channels[light]!.request({ type: 'take', states: given.states, refs: given.refs });
-    sizes[heavy] = sizes[heavy]! - given.states.length;
-    sizes[light] = sizes[light]! + given.states.length;
+    await channels[light]!.request({ type: 'take', batch: given.batch }, [given.batch.buffer as ArrayBuffer]);
+    sizes[heavy] = sizes[heavy]! - given.count;
+    sizes[light] = sizes[light]! + given.count;
   }
 }
