@@ -22,6 +22,7 @@ import { assert, assertNever } from '../lib/assert.ts';
 import { breadthFirst } from './bfs.ts';
 import { depthFirst } from './dfs.ts';
 import { Exploration } from './explore.ts';
+import { isLiveness, type LivenessOutcome, livenessBreadthFirst, notChecked } from './liveness.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
 import type { ModelSource } from './parallel-protocol.ts';
@@ -64,6 +65,12 @@ export interface CheckOptions<T extends Strategy = Strategy> {
   stopAtFirstViolation?: boolean;
   /** A progress line on stderr about once a second; default: process.stderr.isTTY. */
   progress?: boolean;
+  /**
+   * Report a reachable state in which no action yields a successor as the
+   * violation Deadlock (default true, as TLC; false is TLC's -deadlock). A
+   * model whose runs end by design opts out itself (Model.deadlock).
+   */
+  checkDeadlock?: boolean;
 }
 
 const PARALLEL_CAPACITY_LOG2 = 16;
@@ -82,23 +89,29 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
     progress: options.progress ?? process.stderr.isTTY === true,
+    checkDeadlock: options.checkDeadlock ?? true,
   };
   const startMs = performance.now();
+  const unchecked = (report: CheckReport) => withUncheckedLiveness(model, report, `liveness is checked by breadth-first search on one thread (--bfs), not by ${strategy.kind}`);
   switch (strategy.kind) {
-    case 'bfs':
+    case 'bfs': {
+      // Only a model with liveness properties pays for recording the state graph (state-graph.ts).
+      const liveness = model.properties.filter(isLiveness);
+      if (liveness.length > 0) return sequential(model, limits, startMs, 'bfs', (exploration) => livenessBreadthFirst(model, exploration, liveness));
       return sequential(model, limits, startMs, 'bfs', (exploration) => breadthFirst(model, exploration));
+    }
     case 'dfs':
-      return sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY));
+      return unchecked(sequential(model, limits, startMs, 'dfs', (exploration) => depthFirst(model, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY)));
     case 'simulate': {
       const report = sequential(model, limits, startMs, 'simulate', (exploration) =>
         simulate(model, exploration, strategy.walks, strategy.seed, strategy.depthMax),
       );
       report.seed = strategy.seed;
-      return report;
+      return unchecked(report);
     }
     case 'parallel-bfs': {
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
-      return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
+      return parallelBreadthFirst(model, parallel).then((outcome) => unchecked(toReport('bfs', outcome, startMs)));
     }
     default:
       return assertNever(strategy, 'strategy');
@@ -111,10 +124,11 @@ function sequential<S, A>(
   limits: ConstructorParameters<typeof Exploration<S, A>>[1],
   startMs: number,
   order: SearchOrder,
-  engine: (exploration: Exploration<S, A>) => boolean,
+  engine: (exploration: Exploration<S, A>) => boolean | LivenessOutcome,
 ): CheckReport {
   const exploration = new Exploration<S, A>(model, limits);
-  const complete = engine(exploration);
+  const result = engine(exploration);
+  const { complete, ...liveness } = typeof result === 'boolean' ? { complete: result } : result;
   exploration.finishProgress();
   return toReport(
     order,
@@ -126,6 +140,7 @@ function sequential<S, A>(
       violations: exploration.properties.violations,
       sometimes: exploration.properties.sometimesReports,
       fingerprintBytes: exploration.seen.bytes,
+      ...liveness,
     },
     startMs,
   );
@@ -144,5 +159,14 @@ function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): 
     violations: outcome.violations,
     sometimes: outcome.sometimes,
     fingerprintBytes: outcome.fingerprintBytes,
+    ...(outcome.liveness === undefined ? {} : { liveness: outcome.liveness }),
+    ...(outcome.graphBytes === undefined ? {} : { graphBytes: outcome.graphBytes }),
   };
+}
+
+/** A strategy that records no state graph says so for each liveness property, rather than passing them silently. */
+function withUncheckedLiveness<S, A>(model: Model<S, A>, report: CheckReport, reason: string): CheckReport {
+  const liveness = model.properties.filter(isLiveness);
+  if (liveness.length > 0) report.liveness = liveness.map((p) => notChecked(p, reason));
+  return report;
 }

@@ -2,7 +2,7 @@
 //
 //   npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]
 //                   [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]
-//                   [--states-max N] [--workers N] [--trace-out FILE] [--json]
+//                   [--states-max N] [--workers N] [--deadlock false] [--trace-out FILE] [--json]
 //   npm run check -- --list [--json]
 //
 // Bounds start from the spec's defaults, then the preset's overrides (the
@@ -39,6 +39,7 @@ export const USAGE = [
   'usage: npm run check -- <spec> [--preset NAME] [--<bound> VALUE ...] [--mutant NAME]',
   '                        [--bfs | --dfs [--depth D] | --simulate N [--seed S] [--depth D]]',
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
+  '                        [--deadlock false (no deadlock check, as TLC -deadlock)]',
   '       npm run check -- --list [--json]',
 ].join('\n');
 
@@ -53,7 +54,7 @@ export class UsageError extends Error {
 
 /** Options that never take a value. Every other option takes one (`--x V` or `--x=V`). */
 const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help']);
-const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers']);
+const OPTIONS = new Set([...SWITCHES, 'preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', 'deadlock']);
 
 interface Tokens {
   readonly positionals: string[];
@@ -118,6 +119,10 @@ const optionsSchema = z.object({
   depth: integerSchema('depth', 0),
   'states-max': integerSchema('states-max', 1),
   workers: integerSchema('workers', 1, 64),
+  deadlock: z
+    .union([z.literal(true), z.enum(['true', 'false'])], { error: '--deadlock must be true or false' })
+    .transform((v) => v === true || v === 'true')
+    .optional(),
 });
 type Options = z.infer<typeof optionsSchema>;
 
@@ -148,6 +153,8 @@ export interface RunConfig<T extends Strategy = Strategy> {
   readonly mutant: string | undefined;
   readonly strategy: T;
   readonly statesMax: number | undefined;
+  /** false: no deadlock check (TLC's -deadlock); default true, and a model may opt out itself. */
+  readonly checkDeadlock?: boolean;
   readonly traceOut: string | undefined;
   /** Where trace files go without --trace-out (default ./traces). */
   readonly traceDirectory?: string;
@@ -224,6 +231,7 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     mutant,
     strategy,
     statesMax: options['states-max'],
+    ...(options.deadlock === undefined ? {} : { checkDeadlock: options.deadlock }),
     traceOut: options['trace-out'],
     json: options.json === true,
   };
@@ -254,6 +262,7 @@ export function reproduceCommand(config: RunConfig): string {
       assertNever(strategy, 'strategy');
   }
   if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
+  if (config.checkDeadlock === false) parts.push('--deadlock', 'false');
   return parts.join(' ');
 }
 
@@ -267,7 +276,12 @@ export function execute(config: RunConfig<SequentialStrategy>, io: CliIo): RunRe
 export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult>;
 export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult> {
   const model = config.spec.build(config.bounds, config.mutant);
-  const options = { strategy: config.strategy, progress: io.progress, ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }) };
+  const options = {
+    strategy: config.strategy,
+    progress: io.progress,
+    ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }),
+    ...(config.checkDeadlock === undefined ? {} : { checkDeadlock: config.checkDeadlock }),
+  };
   const report = check(model, options);
   return report instanceof Promise ? report.then((r) => present(config, io, r)) : present(config, io, report);
 }
@@ -308,8 +322,14 @@ function present(config: RunConfig, io: CliIo, report: CheckReport): RunResult {
         maxDepth: report.maxDepth,
         durationMs: report.durationMs,
         statesPerSecond: report.statesPerSecond,
-        violations: report.violations.map((v, i) => ({ property: v.property, depth: v.depth, traceFile: traceFiles[i] })),
+        violations: report.violations.map((v, i) => ({
+          property: v.property,
+          depth: v.depth,
+          ...(v.trace.cycleStart === undefined ? {} : { cycleStart: v.trace.cycleStart }),
+          traceFile: traceFiles[i],
+        })),
         sometimes: report.sometimes.map((s) => ({ property: s.property, reached: s.reached })),
+        ...(report.liveness === undefined ? {} : { liveness: report.liveness.map((l) => ({ property: l.property, kind: l.kind, verdict: l.verdict })) }),
       }),
     );
   }

@@ -16,6 +16,8 @@ export interface ExplorationOptions {
   readonly timeMaxMs: number;
   readonly stopAtFirstViolation: boolean;
   readonly progress: boolean;
+  /** The deadlock check (TLC's default); the model may still opt out with deadlock: 'stuttering-ok'. */
+  readonly checkDeadlock: boolean;
 }
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -27,6 +29,8 @@ export class Exploration<S, A> {
   generated = 0;
   maxDepth = 0;
   readonly statesMax: number;
+  /** Whether the engines report a state without successors (the options' and the model's say together). */
+  readonly checkDeadlock: boolean;
 
   private readonly progress: boolean;
   private progressAtMs = 0;
@@ -39,6 +43,7 @@ export class Exploration<S, A> {
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
     this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
     this.statesMax = options.statesMax;
+    this.checkDeadlock = options.checkDeadlock && model.deadlock !== 'stuttering-ok';
     this.progress = options.progress;
     this.progressStartMs = Date.now();
     this.progressAtMs = this.progressStartMs + PROGRESS_INTERVAL_MS;
@@ -67,6 +72,11 @@ export class Exploration<S, A> {
   checkProperties(state: S, depth: number, source: TraceSource, ref: number): boolean {
     if (depth > this.maxDepth) this.maxDepth = depth;
     return this.properties.check(state, depth, source, ref);
+  }
+
+  /** A state at `depth` in which no action yields a successor. Returns true when the search must stop. */
+  deadlocked(depth: number, source: TraceSource, ref: number): boolean {
+    return this.properties.deadlocked(depth, source, ref);
   }
 
   /**

@@ -11,7 +11,8 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { CheckReport, Trace } from './report-types.ts';
+import { assertNever } from '../lib/assert.ts';
+import type { CheckReport, LivenessReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
 
 export interface FieldChange {
@@ -104,7 +105,18 @@ export function formatTrace(trace: Trace): string[] {
     lines.push(`  ${String(i + 1).padStart(numberWidth)}: ${step.action.padEnd(width)}   ${changed}`);
     previous = step.state;
   });
+  if (trace.cycleStart !== undefined) markCycle(lines, trace.cycleStart, trace.steps.length);
   return lines;
+}
+
+/** A lasso's cycle: a line before its first step and one after its last (report-types.ts's Trace.cycleStart). */
+function markCycle(lines: string[], cycleStart: number, steps: number): void {
+  if (cycleStart === steps) {
+    lines.push(`  -- state ${cycleStart} has no successor: the behaviour stutters there forever`);
+    return;
+  }
+  lines.splice(cycleStart + 1, 0, `  -- the cycle starts at state ${cycleStart}:`);
+  lines.push(`  -- back to state ${cycleStart}: the cycle repeats forever`);
 }
 
 export interface RunDescription {
@@ -138,11 +150,15 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   if (report.violations.length === 0) lines.push('  no violation');
   report.violations.forEach((violation, i) => {
     lines.push('');
-    lines.push(`VIOLATION of ${violation.property} at depth ${violation.depth}: ${violation.description}`);
+    const cycleStart = violation.trace.cycleStart;
+    const at = cycleStart === undefined ? `at depth ${violation.depth}` : `by a lasso of ${cycleStart} steps, then a cycle of ${violation.depth - cycleStart}`;
+    lines.push(`VIOLATION of ${violation.property} ${at}: ${violation.description}`);
     lines.push(...formatTrace(violation.trace));
     const file = traceFiles[i];
     if (file !== undefined) lines.push(`  trace written to ${file}`);
   });
+  if (report.liveness !== undefined) lines.push('', ...report.liveness.map(formatLiveness));
+  if (report.graphBytes !== undefined) lines.push(`  state graph       ${integer(Math.round(report.graphBytes / 2 ** 20))} MiB (recorded for liveness)`);
   if (report.sometimes.length > 0) lines.push('');
   for (const sometimes of report.sometimes) {
     lines.push(
@@ -152,6 +168,23 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
     );
   }
   return lines.join('\n');
+}
+
+function formatLiveness(report: LivenessReport): string {
+  const head = `  ${report.kind} ${report.property}:`;
+  switch (report.verdict) {
+    case 'holds': {
+      const leaving = report.leavingBoundary ?? 0;
+      const caveat = leaving === 0 ? '' : `; ${integer(leaving)} of them have successors outside the boundary, not followed`;
+      return `${head} holds (${integer(report.regionStates ?? 0)} states searched for a fair cycle${caveat})`;
+    }
+    case 'violated':
+      return `${head} VIOLATED (lasso above)`;
+    case 'not checked':
+      return `${head} NOT CHECKED: ${report.reason}`;
+    default:
+      return assertNever(report.verdict, 'liveness verdict');
+  }
 }
 
 export interface TraceFile extends RunDescription {
