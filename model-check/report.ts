@@ -151,7 +151,7 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   report.violations.forEach((violation, i) => {
     lines.push('');
     const cycleStart = violation.trace.cycleStart;
-    const at = cycleStart === undefined ? `at depth ${violation.depth}` : `by a lasso of ${cycleStart} steps, then a cycle of ${violation.depth - cycleStart}`;
+    const at = cycleStart === undefined ? `at depth ${violation.depth}` : `by a lasso: ${cycleStart} steps, then a cycle of ${violation.depth - cycleStart}`;
     lines.push(`VIOLATION of ${violation.property} ${at}: ${violation.description}`);
     lines.push(...formatTrace(violation.trace));
     const file = traceFiles[i];
