@@ -39,12 +39,11 @@ export function stronglyConnectedComponents(graph: SparseGraph, roots: Int32Arra
   for (let r = 0; r < rootCount; r++) {
     const root = roots[r]!;
     if (order[root] !== -1) continue;
-    let depth = 0;
     order[root] = low[root] = counter++;
     stack[stackSize++] = root;
     callState[0] = root;
     callEdge[0] = firstEdge[root]!;
-    depth = 1;
+    let depth = 1;
     while (depth > 0) {
       const v = callState[depth - 1]!;
       const e = callEdge[depth - 1]!;
