@@ -14,6 +14,12 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
+// Every engine reports a reachable state without successors as the violation
+// Deadlock unless the model or the caller turns the check off (TLC's
+// default). A model with `eventually` or `leadsTo` properties is explored
+// breadth-first by state-graph.ts, which records the graph that liveness.ts
+// judges; the other strategies report those properties as not checked.
+//
 // The engines live in bfs.ts, dfs.ts, simulate.ts and parallel.ts; explore.ts
 // holds what the sequential ones share (the seen set, counters, budgets,
 // progress line) and properties.ts the property bookkeeping all four share.
