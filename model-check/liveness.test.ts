@@ -17,6 +17,7 @@ import {
   winIsFair,
 } from './liveness-toys.ts';
 import type { Model } from './model.ts';
+import { type CrewState, crewModel } from './toys.ts';
 import { stronglyConnectedComponents } from './scc.ts';
 
 /** Replays a trace; returns every state along it, the initial one first. */
@@ -93,6 +94,19 @@ describe('eventually', () => {
     const cut = check(countdownModel(3, { properties: [zero], floor: 2 }), { progress: false });
     expect(cut.violations).toEqual([]);
     expect(cut.liveness![0]).toMatchObject({ verdict: 'holds', regionStates: 2, leavingBoundary: 1 });
+  });
+});
+
+describe('eventually under symmetry', () => {
+  it('finds and replays a lasso under symmetry: the cycle closes on its first state up to a renaming', () => {
+    // Crew (toys.ts): Elect moves the leadership around without raising any value, forever.
+    const someTwo = { name: 'SomeValueTwo', kind: 'eventually' as const, description: 'some value reaches 2', holds: (s: CrewState) => s.values.includes(2) };
+    const base = crewModel(3, true, true);
+    const model = { ...base, properties: [someTwo] };
+    const report = check(model, { progress: false });
+    expect(report.violations.map((v) => v.property)).toEqual(['SomeValueTwo']);
+    const { states } = expectLasso(model, report.violations[0]!.trace);
+    expect(states.every((s) => !s.values.includes(2))).toBe(true);
   });
 });
 

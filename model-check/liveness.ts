@@ -38,7 +38,7 @@ import { AssertionError, assert } from '../lib/assert.ts';
 import type { Exploration } from './explore.ts';
 import type { Model, Property } from './model.ts';
 import { replayPath } from './paths.ts';
-import type { LivenessReport, ViolationReport } from './report-types.ts';
+import type { LivenessReport, Trace, ViolationReport } from './report-types.ts';
 import { stronglyConnectedComponents } from './scc.ts';
 import { type GraphSearchResult, graphBreadthFirst, LEAVES_BOUNDARY, NO_SUCCESSOR, type StateGraph } from './state-graph.ts';
 
@@ -211,6 +211,39 @@ function findLasso(graph: StateGraph, region: Region, fairnessCount: number): La
   return undefined;
 }
 
+/**
+ * The lasso as a Trace: the shortest path to its seed replayed as paths.ts
+ * does, then its edges. An edge was recorded from the state the search
+ * expanded, which under symmetry may be a renaming of the state the replay
+ * holds, whose actions may come in another order; so each step takes the
+ * action whose successor falls in the edge's target (its ordinal first).
+ * The cycle then closes on its first state up to that renaming.
+ */
+function replayLasso<S, A>(model: Model<S, A>, search: GraphSearchResult<S>, lasso: Lasso): Trace {
+  const graph = search.graph;
+  const prefix = search.ordinalsTo(lasso.seed);
+  const trace = replayPath(model, search.inits, prefix);
+  let state: S = search.inits[prefix[prefix.length - 1]!]!;
+  for (let i = prefix.length - 2; i >= 0; i--) state = model.next(state, model.actions(state)[prefix[i]!]!)!;
+  for (const e of [...lasso.toEntry, ...lasso.cycle]) {
+    const actions = model.actions(state);
+    const target = graph.target[e]!;
+    const hinted = graph.ordinal[e]!;
+    let found: { action: A; next: S } | undefined;
+    for (let k = -1; k < actions.length && found === undefined; k++) {
+      const action = actions[k < 0 ? hinted : k];
+      if (action === undefined) continue;
+      const next = model.next(state, action);
+      if (next !== undefined && model.withinBoundary(next) && search.indexOf(next) === target) found = { action, next };
+    }
+    assert(found !== undefined, () => `lasso replay: no action of the state leads to graph state ${target}; is the model deterministic?`);
+    trace.steps.push({ action: model.formatAction(found.action), actionData: found.action, state: model.view(found.next) });
+    state = found.next;
+  }
+  trace.cycleStart = trace.steps.length - lasso.cycle.length;
+  return trace;
+}
+
 function leavingBoundary(graph: StateGraph, region: Region): number {
   let count = 0;
   for (let i = 0; i < region.size; i++) if ((graph.flags[region.order[i]!]! & LEAVES_BOUNDARY) !== 0) count++;
@@ -249,10 +282,7 @@ export function checkLiveness<S, A>(
       reports.push({ ...base, verdict: 'holds', regionStates: region.size, leavingBoundary: leavingBoundary(graph, region) });
       return;
     }
-    const forward = [...lasso.toEntry, ...lasso.cycle].map((e) => graph.ordinal[e]!);
-    const ordinals = [...forward.reverse(), ...search.ordinalsTo(lasso.seed)];
-    const trace = replayPath(model, search.inits, ordinals);
-    trace.cycleStart = trace.steps.length - lasso.cycle.length;
+    const trace = replayLasso(model, search, lasso);
     reports.push({ ...base, verdict: 'violated', regionStates: region.size, leavingBoundary: leavingBoundary(graph, region) });
     violations.push({ property: property.name, description: property.description, depth: trace.steps.length, trace });
   });

@@ -107,6 +107,8 @@ export interface GraphSearchResult<S> {
   trace(index: number): Trace;
   /** Leaf-first action ordinals from an initial state to `index`, ending with its position in model.init() (paths.ts). */
   ordinalsTo(index: number): number[];
+  /** The graph's index of a state seen by the search (its class, under symmetry), or -1. */
+  indexOf(state: S): number;
   readonly inits: readonly S[];
 }
 
@@ -260,6 +262,12 @@ class GraphSearch<S, A> implements TraceSource {
     return replayPath(this.model, this.inits, this.ordinalsTo(index));
   }
 
+  indexOf(state: S): number {
+    const fingerprinter = this.exploration.fingerprinter;
+    fingerprinter.fingerprint(state);
+    return this.index.get(fingerprinter.hi, fingerprinter.lo);
+  }
+
   get indexBytes(): number {
     return this.index.bytes + this.paths.parent.byteLength * 2;
   }
@@ -276,5 +284,6 @@ export function graphBreadthFirst<S, A>(model: Model<S, A>, exploration: Explora
     inits: search.inits,
     trace: (index) => search.trace(index),
     ordinalsTo: (index) => search.ordinalsTo(index),
+    indexOf: (state) => search.indexOf(state),
   };
 }
