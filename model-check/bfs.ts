@@ -86,11 +86,14 @@ class BreadthFirstSearch<S, A> implements TraceSource {
       this.expanding = index;
       this.trying = undefined;
       const actions = model.actions(state);
+      // A successor outside the boundary still counts against a deadlock, as in TLC.
+      let enabled = false;
       for (let a = 0; a < actions.length; a++) {
         const action = actions[a]!;
         this.trying = action;
         const successor = model.next(state, action);
         if (successor === undefined) continue;
+        enabled = true;
         exploration.generated++;
         if (!model.withinBoundary(successor)) continue;
         const successorIndex = exploration.add(successor);
@@ -100,6 +103,7 @@ class BreadthFirstSearch<S, A> implements TraceSource {
         if (exploration.checkProperties(successor, depth + 1, this, successorIndex)) return false;
         if (exploration.isFull) return false;
       }
+      if (!enabled && exploration.checkDeadlock && exploration.deadlocked(depth, this, index)) return false;
 
       if (head >= COMPACT_AT && head * 2 >= queue.length) {
         queue = queue.slice(head);

@@ -15,6 +15,13 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
+// Every engine but the disk-backed one and the searches for deep bugs
+// reports a reachable state without successors as the violation Deadlock
+// unless the model or the caller turns the check off (TLC's default). A model
+// with `eventually` or `leadsTo` properties is explored breadth-first by
+// state-graph.ts, which records the graph that liveness.ts judges; the other
+// strategies report those properties as not checked.
+//
 // The engines live in bfs.ts, dfs.ts, simulate.ts, guided.ts and
 // parallel.ts, and the searches for deep bugs in iddfs.ts, bitstate-set.ts
 // (over bfs.ts and dfs.ts) and swarm.ts; explore.ts holds what the
@@ -32,6 +39,7 @@ import { guidedSimulate } from './guided.ts';
 import type { SeenSet } from './fingerprint-set.ts';
 import { iterativeDeepening } from './iddfs.ts';
 import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
+import { isLiveness, type LivenessOutcome, livenessBreadthFirst, notChecked } from './liveness.ts';
 import type { Model } from './model.ts';
 import { parallelBreadthFirst } from './parallel.ts';
 import { defaultProgress, type ProgressOptions } from './progress.ts';
@@ -94,6 +102,12 @@ export interface CheckOptions<T extends Strategy = Strategy> {
   progress?: boolean | ProgressOptions;
   /** Count how often each action kind fires (coverage.ts); default false. Not with parallel-bfs, whose workers rebuild the model. */
   coverage?: boolean;
+  /**
+   * Report a reachable state in which no action yields a successor as the
+   * violation Deadlock (default true, as TLC; false is TLC's -deadlock). A
+   * model whose runs end by design opts out itself (Model.deadlock).
+   */
+  checkDeadlock?: boolean;
 }
 
 const PARALLEL_CAPACITY_LOG2 = 16;
@@ -114,11 +128,18 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
     progress: progressOptions(options.progress),
     coverage: options.coverage === true,
+    checkDeadlock: options.checkDeadlock ?? true,
   };
   const startMs = performance.now();
+  const unchecked = (report: CheckReport) => withUncheckedLiveness(model, report, `liveness is checked by breadth-first search on one thread (--bfs), not by ${strategy.kind}`);
   switch (strategy.kind) {
     case 'bfs': {
       const disk = strategy.disk;
+      // Only a model with liveness properties pays for recording the state graph (state-graph.ts).
+      const liveness = model.properties.filter(isLiveness);
+      if (disk === undefined && liveness.length > 0) {
+        return sequential(model, limits, startMs, 'bfs', (explored, exploration) => livenessBreadthFirst(explored, exploration, liveness));
+      }
       if (disk === undefined) return sequential(model, limits, startMs, 'bfs', (explored, exploration) => breadthFirst(explored, exploration));
       let search: DiskBreadthFirstSearch<S, A> | undefined;
       const engine = (explored: Model<S, A>, exploration: Exploration<S, A>) => {
@@ -126,35 +147,33 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
         return search.run();
       };
       const diskPeak = () => search?.diskPeakBytes ?? 0;
-      return sequential(model, limits, startMs, 'bfs', engine, seenSetFor(disk), disk.spillDirectory === undefined ? undefined : diskPeak);
+      return unchecked(sequential(model, limits, startMs, 'bfs', engine, seenSetFor(disk), disk.spillDirectory === undefined ? undefined : diskPeak));
     }
     case 'dfs':
-      return sequential(model, limits, startMs, 'dfs', (explored, exploration) =>
-        depthFirst(explored, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY),
-      );
+      return unchecked(sequential(model, limits, startMs, 'dfs', (explored, exploration) => depthFirst(explored, exploration, strategy.depthMax ?? Number.POSITIVE_INFINITY)));
     case 'simulate': {
       const report = sequential(model, limits, startMs, 'simulate', (explored, exploration) =>
         simulate(explored, exploration, strategy.walks, strategy.seed, strategy.depthMax),
       );
       report.seed = strategy.seed;
-      return report;
+      return unchecked(report);
     }
     case 'iddfs':
-      return deepening(model, strategy, limits, startMs);
+      return unchecked(deepening(model, strategy, limits, startMs));
     case 'bitstate':
-      return bitstate(model, strategy, limits, startMs);
+      return unchecked(bitstate(model, strategy, limits, startMs));
     case 'swarm':
-      return swarmSearch(model, strategy, limits, startMs);
+      return unchecked(swarmSearch(model, strategy, limits, startMs));
     case 'guided': {
       const guided = { walks: strategy.walks, seed: strategy.seed, depthMax: strategy.depthMax, walkLength: strategy.walkLength ?? GUIDED_WALK_LENGTH };
       const report = sequential(model, limits, startMs, 'guided', (explored, exploration) => guidedSimulate(explored, exploration, guided));
       report.seed = strategy.seed;
-      return report;
+      return unchecked(report);
     }
     case 'parallel-bfs': {
       assert(!limits.coverage, 'action coverage is counted by the sequential strategies only (parallel-bfs workers rebuild the model)');
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
-      return parallelBreadthFirst(model, parallel).then((outcome) => toReport('bfs', outcome, startMs));
+      return parallelBreadthFirst(model, parallel).then((outcome) => unchecked(toReport('bfs', outcome, startMs)));
     }
     default:
       return assertNever(strategy, 'strategy');
@@ -227,7 +246,7 @@ function sequential<S, A>(
   limits: Limits,
   startMs: number,
   order: SearchOrder,
-  engine: (model: Model<S, A>, exploration: Exploration<S, A>) => boolean,
+  engine: (model: Model<S, A>, exploration: Exploration<S, A>) => boolean | LivenessOutcome,
   seen?: SeenSet,
   diskPeakBytes?: () => number,
 ): CheckReport {
@@ -235,7 +254,8 @@ function sequential<S, A>(
   // With coverage the engine explores a wrapper that counts (coverage.ts); without it, the model itself.
   const coverage = limits.coverage ? new ActionCoverage(model) : undefined;
   exploration.coverage = coverage;
-  const complete = engine(coverage === undefined ? model : coverage.countingModel(), exploration);
+  const result = engine(coverage === undefined ? model : coverage.countingModel(), exploration);
+  const { complete, ...liveness } = typeof result === 'boolean' ? { complete: result } : result;
   exploration.finishProgress();
   exploration.sampleMemory();
   const report = toReport(
@@ -249,6 +269,7 @@ function sequential<S, A>(
       sometimes: exploration.properties.sometimesReports,
       fingerprintBytes: exploration.seen.bytes,
       memory: memoryReport(exploration, diskPeakBytes?.()),
+      ...liveness,
     },
     startMs,
   );
@@ -285,5 +306,14 @@ function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): 
     sometimes: outcome.sometimes,
     fingerprintBytes: outcome.fingerprintBytes,
     ...(outcome.memory === undefined ? {} : { memory: outcome.memory }),
+    ...(outcome.liveness === undefined ? {} : { liveness: outcome.liveness }),
+    ...(outcome.graphBytes === undefined ? {} : { graphBytes: outcome.graphBytes }),
   };
+}
+
+/** A strategy that records no state graph says so for each liveness property, rather than passing them silently. */
+function withUncheckedLiveness<S, A>(model: Model<S, A>, report: CheckReport, reason: string): CheckReport {
+  const liveness = model.properties.filter(isLiveness);
+  if (liveness.length > 0) report.liveness = liveness.map((p) => notChecked(p, reason));
+  return report;
 }

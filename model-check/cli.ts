@@ -4,7 +4,7 @@
 //                   [--bfs | --dfs [--depth D] | --simulate N [--guided] [--seed S] [--depth D]]
 //                   [--iddfs [--depth D] [--depth-step K]] [--bitstate MB [--hashes K]]
 //                   [--swarm N [--seed S] [--depth D] [--swarm-states K]]
-//                   [--states-max N] [--workers N] [--trace-out FILE] [--json] ...
+//                   [--states-max N] [--workers N] [--deadlock false] [--trace-out FILE] [--json] ...
 //   npm run check -- --list [--json]
 //   npm run check -- --help            every option, one line each (OPTION_HELP)
 //
@@ -63,6 +63,7 @@ export const USAGE = [
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
   '                        [--coverage] [--verbose] [--progress-every SECONDS]',
   '                        [--spill DIR [--memory MB]] [--checkpoint DIR [--checkpoint-every SECONDS]] [--recover DIR]',
+  '                        [--deadlock false (no deadlock check, as TLC -deadlock)]',
   '       npm run check -- --list [--json]',
   '       npm run check -- --help',
 ].join('\n');
@@ -78,6 +79,7 @@ const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string
   dfs: ['', 'depth-first search (less memory: one path held)'],
   depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100); with --iddfs, --swarm: the deepest bound'],
   simulate: ['N', 'N seeded random walks instead of an exhaustive search'],
+  deadlock: ['false', 'no deadlock check (TLC\'s -deadlock); on by default, and a spec whose runs end by design opts out itself'],
   guided: ['', 'with --simulate: coverage-guided walks from the least explored cells, preferring rarely taken actions (model-check/guided.ts)'],
   seed: ['S', 'with --simulate or --swarm: the seed (default: a random one, printed)'],
   'states-max': ['N', 'stop after N distinct states (the run is then INCOMPLETE, exit code 3)'],
@@ -142,6 +144,7 @@ const OPTIONS = new Set([
   ...['preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', 'progress-every'],
   ...['depth-step', 'bitstate', 'hashes', 'swarm', 'swarm-states'],
   ...DISK_OPTIONS,
+  'deadlock',
 ]);
 
 interface Tokens {
@@ -222,6 +225,10 @@ const optionsSchema = z.object({
   hashes: integerSchema('hashes', 1, 32),
   swarm: integerSchema('swarm', 1),
   'swarm-states': integerSchema('swarm-states', 1),
+  deadlock: z
+    .union([z.literal(true), z.enum(['true', 'false'])], { error: '--deadlock must be true or false' })
+    .transform((v) => v === true || v === 'true')
+    .optional(),
 });
 type Options = z.infer<typeof optionsSchema>;
 
@@ -258,6 +265,8 @@ export interface RunConfig<T extends Strategy = Strategy> {
   readonly mutant: string | undefined;
   readonly strategy: T;
   readonly statesMax: number | undefined;
+  /** false: no deadlock check (TLC's -deadlock); default true, and a model may opt out itself. */
+  readonly checkDeadlock?: boolean;
   readonly traceOut: string | undefined;
   /** Where trace files go without --trace-out (default ./traces). */
   readonly traceDirectory?: string;
@@ -323,6 +332,7 @@ function resolveRun(tokens: Tokens, options: Options, registry: readonly SpecDef
     mutant,
     strategy,
     statesMax: options['states-max'],
+    ...(options.deadlock === undefined ? {} : { checkDeadlock: options.deadlock }),
     traceOut: options['trace-out'],
     json: options.json === true,
     coverage: options.coverage === true,
@@ -456,6 +466,7 @@ export function reproduceCommand(config: RunConfig): string {
   }
   if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
   if (config.coverage === true) parts.push('--coverage');
+  if (config.checkDeadlock === false) parts.push('--deadlock', 'false');
   return parts.join(' ');
 }
 
@@ -479,6 +490,7 @@ export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunRe
     progress: progressOf(config, io),
     coverage: config.coverage === true,
     ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }),
+    ...(config.checkDeadlock === undefined ? {} : { checkDeadlock: config.checkDeadlock }),
   };
   const report = check(model, options);
   const format = { hiddenFields: model.hiddenFields ?? [], verbose: config.verbose === true };
@@ -519,7 +531,7 @@ function present(config: RunConfig, io: CliIo, report: CheckReport, format: Trac
         : i === 0
           ? config.traceOut
           : config.traceOut.replace(/(\.json)?$/, `-${violation.property}$1`);
-    writeTraceFile({ ...run, property: violation.property, trace: violation.trace }, path);
+    writeTraceFile({ ...run, property: violation.property, trace: violation.trace, ...(violation.trace.cycleStart === undefined ? {} : { loop: violation.trace.cycleStart }) }, path);
     return path;
   });
   io.out(formatReport(report, run, traceFiles, format));
@@ -569,8 +581,14 @@ function present(config: RunConfig, io: CliIo, report: CheckReport, format: Trac
         collisionProbability: collisionProbability(report.distinctStates, report.generatedStates),
         exitCode: exitCodeOf(report),
         ...(report.coverage === undefined ? {} : { coverage: report.coverage.actions }),
-        violations: report.violations.map((v, i) => ({ property: v.property, depth: v.depth, traceFile: traceFiles[i] })),
+        violations: report.violations.map((v, i) => ({
+          property: v.property,
+          depth: v.depth,
+          ...(v.trace.cycleStart === undefined ? {} : { cycleStart: v.trace.cycleStart }),
+          traceFile: traceFiles[i],
+        })),
         sometimes: report.sometimes.map((s) => ({ property: s.property, reached: s.reached })),
+        ...(report.liveness === undefined ? {} : { liveness: report.liveness.map((l) => ({ property: l.property, kind: l.kind, verdict: l.verdict })) }),
         ...(report.memory === undefined ? {} : { memory: report.memory }),
       }),
     );

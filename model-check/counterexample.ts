@@ -206,7 +206,10 @@ function packed(prefix: string, items: readonly string[]): string[] {
  *          acceptors[0]: {"maxBal":-1}
  *     1: Phase1b(a1, b0)   acceptors[1].maxBal: -1 -> 0
  */
-export function formatTrace(trace: { readonly initial: unknown; readonly steps: readonly { readonly action: string; readonly state: unknown }[] }, format: TraceFormat = {}): string[] {
+export function formatTrace(
+  trace: { readonly initial: unknown; readonly steps: readonly { readonly action: string; readonly state: unknown }[]; readonly cycleStart?: number },
+  format: TraceFormat = {},
+): string[] {
   const hidden = format.verbose === true ? [] : hiddenPatterns(format.hiddenFields ?? []);
   const numberWidth = String(trace.steps.length).length;
   const width = Math.min(ACTION_WIDTH_MAX, Math.max(4, ...trace.steps.map((step) => step.action.length)));
@@ -216,6 +219,7 @@ export function formatTrace(trace: { readonly initial: unknown; readonly steps: 
   let hiddenChanges = 0;
   let previous = trace.initial;
   trace.steps.forEach((step, i) => {
+    if (i === trace.cycleStart) lines.push(`  -- the cycle starts at state ${i}:`);
     const all: FieldChange[] = [];
     collectChanges(previous, step.state, '', all, READABLE);
     const shown = all.filter((change) => !isHidden(change.path, hidden));
@@ -232,9 +236,16 @@ export function formatTrace(trace: { readonly initial: unknown; readonly steps: 
     }
     previous = step.state;
   });
+  if (trace.cycleStart !== undefined) lines.push(cycleEnd(trace.cycleStart, trace.steps.length));
   if (hidden.length > 0) {
     const changed = hiddenChanges === 0 ? '' : ` (${hiddenChanges} changes to them not shown)`;
     lines.push(`  hidden: ${(format.hiddenFields ?? []).join(', ')}${changed}; --verbose shows them`);
   }
   return lines;
+}
+
+/** The line closing a lasso (report-types.ts's Trace.cycleStart): back to where the cycle started, or stuttering at a state without successors. */
+function cycleEnd(cycleStart: number, steps: number): string {
+  if (cycleStart === steps) return `  -- state ${cycleStart} has no successor: the behaviour stutters there forever`;
+  return `  -- back to state ${cycleStart}: the cycle repeats forever`;
 }

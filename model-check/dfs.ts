@@ -21,6 +21,8 @@ class DepthFirstSearch<S, A> implements TraceSource {
   private readonly states: S[] = [];
   private readonly actions: (readonly A[])[] = [];
   private readonly nextAction: number[] = [];
+  // Whether some action of frame i yielded a successor (or the frame was cut at depthMax): no deadlock there.
+  private readonly yielded: boolean[] = [];
   private size = 0;
   private truncated = false;
 
@@ -61,12 +63,14 @@ class DepthFirstSearch<S, A> implements TraceSource {
         const actions = this.actions[top]!;
         const k = this.nextAction[top]!;
         if (k >= actions.length) {
+          if (!this.yielded[top] && exploration.checkDeadlock && exploration.deadlocked(top, this, 0)) return false;
           this.pop();
           continue;
         }
         this.nextAction[top] = k + 1;
         const successor = model.next(this.states[top]!, actions[k]!);
         if (successor === undefined) continue;
+        this.yielded[top] = true;
         exploration.generated++;
         if (!model.withinBoundary(successor)) continue;
         const index = exploration.add(successor);
@@ -102,6 +106,7 @@ class DepthFirstSearch<S, A> implements TraceSource {
     this.states[depth] = state;
     this.actions[depth] = actions;
     this.nextAction[depth] = 0;
+    this.yielded[depth] = depth >= this.depthMax;
     this.size++;
   }
 

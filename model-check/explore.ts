@@ -19,6 +19,8 @@ export interface ExplorationOptions {
   readonly stopAtFirstViolation: boolean;
   /** The progress line (progress.ts), or undefined for none. */
   readonly progress: ProgressOptions | undefined;
+  /** The deadlock check (TLC's default); the model may still opt out with deadlock: 'stuttering-ok'. */
+  readonly checkDeadlock: boolean;
 }
 
 /** How often the heap and resident set are sampled for the memory report. */
@@ -40,6 +42,8 @@ export class Exploration<S, A> {
   private memoryAtMs = 0;
   /** Told of each new distinct state when action coverage is counted (coverage.ts); undefined otherwise. */
   coverage: NewStateListener<S> | undefined = undefined;
+  /** Whether the engines report a state without successors (the options' and the model's say together). */
+  readonly checkDeadlock: boolean;
 
   private readonly progress: ProgressLine | undefined;
   private readonly deadlineMs: number;
@@ -54,6 +58,7 @@ export class Exploration<S, A> {
     const startMs = Date.now();
     this.progress = options.progress === undefined ? undefined : new ProgressLine(options.progress, startMs);
     this.deadlineMs = startMs + options.timeMaxMs;
+    this.checkDeadlock = options.checkDeadlock && model.deadlock !== 'stuttering-ok';
   }
 
   /**
@@ -90,6 +95,11 @@ export class Exploration<S, A> {
     } finally {
       coverage.replaying = false;
     }
+  }
+
+  /** A state at `depth` in which no action yields a successor. Returns true when the search must stop. */
+  deadlocked(depth: number, source: TraceSource, ref: number): boolean {
+    return this.properties.deadlocked(depth, source, ref);
   }
 
   /**

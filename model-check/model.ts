@@ -63,12 +63,17 @@ export interface Permutation {
   readonly inverse: readonly number[];
 }
 
-export type PropertyKind = 'always' | 'sometimes';
+export type PropertyKind = 'always' | 'sometimes' | 'eventually' | 'leadsTo';
 
 /**
  * `always`: a safety property that every reachable state must satisfy.
  * `sometimes`: a state that must be reachable, reported with an example path,
  * so that a check cannot pass because nothing happens (stateright).
+ * `eventually` (TLA+'s <>P): every behaviour from an initial state reaches a
+ * state where `holds`. `leadsTo` (P ~> Q): every behaviour that reaches a
+ * state where `premise` holds later reaches (or is at) one where `holds`
+ * does. Both are judged on the state graph under the model's `fairness`
+ * (liveness.ts); a violation is a lasso, a path and a cycle repeated forever.
  */
 export interface Property<S> {
   readonly name: string;
@@ -76,6 +81,19 @@ export interface Property<S> {
   /** The sentence from the paper this property checks. */
   readonly description: string;
   holds(state: S): boolean;
+  /** `leadsTo` only: P in P ~> Q (`holds` is Q). */
+  premise?(state: S): boolean;
+}
+
+/**
+ * TLA+'s WF_vars(A) for A the disjunction of the actions whose
+ * model.actionKind is one of `actions`: a behaviour may not keep A enabled
+ * forever without taking it. One entry per WF conjunct; a spec that wants
+ * fairness per server names kinds per server (e.g. `Timeout(s1)`).
+ */
+export interface Fairness {
+  readonly kind: 'weak';
+  readonly actions: readonly string[];
 }
 
 export interface Model<S, A> {
@@ -109,8 +127,9 @@ export interface Model<S, A> {
   /** One line naming the action as in the TLA+ spec, e.g. `Phase1b(a2, b1)`. */
   formatAction(action: A): string;
   /**
-   * Optional: the kind of an action for the coverage report (`--coverage`),
-   * e.g. `Phase1b`; default formatAction's text before its first '('.
+   * Optional: the kind of an action, e.g. `Phase1b`, for the coverage report
+   * (`--coverage`) and as `fairness` names it. Default: formatAction's text
+   * before its first '('.
    */
   actionKind?(action: A): string;
   /**
@@ -125,6 +144,14 @@ export interface Model<S, A> {
    * Trace files keep every field.
    */
   readonly hiddenFields?: readonly string[];
+  /** Weak fairness assumed by `eventually` and `leadsTo` (none: any fair-less cycle is a counterexample). */
+  readonly fairness?: readonly Fairness[];
+  /**
+   * 'check' (the default, as TLC's): a reachable state in which no action
+   * yields a successor is a violation named Deadlock. 'stuttering-ok': the
+   * spec ends by design there (say why beside it), as TLC's -deadlock.
+   */
+  readonly deadlock?: 'check' | 'stuttering-ok';
   /**
    * A JSON-serialisable view of a state for traces and counterexamples. States
    * in spec/ are plain data already, so this is usually the identity; ghost

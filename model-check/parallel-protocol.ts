@@ -25,6 +25,7 @@ export interface WorkerInit {
   readonly control: SharedArrayBuffer;
   readonly statesMax: number;
   readonly stopAtFirstViolation: boolean;
+  readonly checkDeadlock: boolean;
 }
 
 /** Word 0 of the control buffer: set when every worker must stop at its next state. */

@@ -35,6 +35,7 @@ class Worker<S, A> implements TraceSource<number> {
   private readonly control: Int32Array;
   private readonly fingerprinter: Fingerprinter<S>;
   private readonly properties: PropertyBook<S, number>;
+  private readonly checkDeadlock: boolean;
 
   private frontier: (S | undefined)[] = [];
   private frontierRefs: number[] = [];
@@ -57,7 +58,9 @@ class Worker<S, A> implements TraceSource<number> {
     control: SharedArrayBuffer,
     private readonly statesMax: number,
     stopAtFirstViolation: boolean,
+    checkDeadlock: boolean,
   ) {
+    this.checkDeadlock = checkDeadlock && model.deadlock !== 'stuttering-ok';
     this.table = new SharedFingerprintSet(table);
     this.control = new Int32Array(control);
     this.fingerprinter = new Fingerprinter(model as Model<S, unknown>);
@@ -141,15 +144,19 @@ class Worker<S, A> implements TraceSource<number> {
         this.expandingRef = ref;
         this.trying = undefined;
         const actions = model.actions(state);
+        let enabled = false;
         for (let a = 0; a < actions.length; a++) {
           const action = actions[a]!;
           this.trying = action;
           const successor = model.next(state, action);
           if (successor === undefined) continue;
+          enabled = true;
           this.generated++;
           if (!model.withinBoundary(successor)) continue;
           this.admit(successor, ref, a, this.depth);
         }
+        // The frontier's states are one level above the successors they yield (as bfs.ts, outside the boundary counts).
+        if (!enabled && this.checkDeadlock && this.properties.deadlocked(this.depth - 1, this, ref)) Atomics.store(this.control, STOP, 1);
       }
       this.expandingRef = -1;
       return this.ran('done');
@@ -197,7 +204,7 @@ port.on('message', async (message: ToWorker) => {
     const init: WorkerInit = message.init;
     const spec = await findSpecIn(init.rebuild.module, init.rebuild.name);
     const model = spec.build(init.rebuild.bounds, init.rebuild.mutant);
-    worker = new Worker(model, init.workerId, init.workers, init.table, init.control, init.statesMax, init.stopAtFirstViolation);
+    worker = new Worker(model, init.workerId, init.workers, init.table, init.control, init.statesMax, init.stopAtFirstViolation, init.checkDeadlock);
     port.postMessage({ type: 'ok' } satisfies ToMain);
     return;
   }

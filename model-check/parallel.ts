@@ -47,6 +47,8 @@ export interface ParallelOptions {
   readonly rebuild: ModelSource;
   readonly statesMax: number;
   readonly stopAtFirstViolation: boolean;
+  /** The deadlock check; each worker also reads its model's deadlock: 'stuttering-ok'. */
+  readonly checkDeadlock: boolean;
   readonly timeMaxMs: number;
   /** The progress line (progress.ts), or undefined for none. */
   readonly progress: ProgressOptions | undefined;
@@ -182,11 +184,11 @@ class ParallelSearch<S, A> {
 
   /** Every worker rebuilds the model; worker 0 adds the initial states. */
   private async start(): Promise<void> {
-    const { rebuild, statesMax, stopAtFirstViolation } = this.options;
+    const { rebuild, statesMax, stopAtFirstViolation, checkDeadlock } = this.options;
     const { workers, control } = this;
     await Promise.all(
       this.channels.map((channel, workerId) =>
-        channel.request({ type: 'init', init: { rebuild, workerId, workers, table: this.table.buffer, control, statesMax, stopAtFirstViolation } }),
+        channel.request({ type: 'init', init: { rebuild, workerId, workers, table: this.table.buffer, control, statesMax, stopAtFirstViolation, checkDeadlock } }),
       ),
     );
     this.record(0, await this.channels[0]!.request({ type: 'seed' }));
@@ -245,8 +247,10 @@ class ParallelSearch<S, A> {
     // the model's order of properties) records a shortest path per property and
     // lists violations as the sequential search does.
     const properties = this.model.properties;
+    // Deadlock, not among the model's properties, sorts after them.
     const order = new Map(properties.map((p, i) => [p.name, i]));
-    const verdicts = this.verdicts.sort((a, b) => a.depth - b.depth || order.get(a.property)! - order.get(b.property)!);
+    const rank = (name: string) => order.get(name) ?? properties.length;
+    const verdicts = this.verdicts.sort((a, b) => a.depth - b.depth || rank(a.property) - rank(b.property));
     const book = new PropertyBook<S>(properties, this.options.stopAtFirstViolation);
     for (const verdict of verdicts) book.adopt(verdict, paths);
     return {

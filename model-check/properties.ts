@@ -19,6 +19,10 @@ import { assert } from '../lib/assert.ts';
 import type { Property, PropertyKind } from './model.ts';
 import type { SometimesReport, Trace, ViolationReport } from './report-types.ts';
 
+/** The name under which a deadlock is reported, as TLC's "Deadlock reached". */
+export const DEADLOCK = 'Deadlock';
+const DEADLOCK_DESCRIPTION = "some action yields a successor in every reachable state (TLC's deadlock check; a spec that ends by design says deadlock: 'stuttering-ok')";
+
 export interface TraceSource<T = Trace> {
   /** The path to the state identified by `ref` (what `ref` means is the engine's business). */
   trace(ref: number): T;
@@ -43,6 +47,7 @@ export class PropertyBook<S, T = Trace> {
   private readonly alwaysReported: boolean[];
   private readonly sometimes: Property<S>[];
   private sometimesPending: number;
+  private deadlockReported = false;
 
   constructor(
     properties: readonly Property<S>[],
@@ -77,12 +82,25 @@ export class PropertyBook<S, T = Trace> {
   }
 
   /**
+   * A reachable state in which no action yields a successor (the engine
+   * checks for it only when the model asks for the check). Reported once,
+   * like an `always`; returns true when the search must stop.
+   */
+  deadlocked(depth: number, source: TraceSource<T>, ref: number): boolean {
+    if (this.deadlockReported) return false;
+    return this.recordDeadlock(depth, source.trace(ref));
+  }
+
+  /**
    * Records a verdict found elsewhere (by a worker thread, which holds the
    * state's reference in place of its path) as `check` would have: a property
    * already reported keeps its first verdict, and the path is only rebuilt
    * for a verdict that is recorded. Returns true when the search must stop.
    */
   adopt(verdict: Verdict<number>, source: TraceSource<T>): boolean {
+    if (verdict.kind === 'always' && verdict.property === DEADLOCK) {
+      return !this.deadlockReported && this.recordDeadlock(verdict.depth, source.trace(verdict.trace));
+    }
     if (verdict.kind === 'always') {
       const i = this.always.findIndex((p) => p.name === verdict.property);
       assert(i >= 0, () => `a worker reported an unknown always property ${verdict.property}`);
@@ -99,6 +117,13 @@ export class PropertyBook<S, T = Trace> {
     this.alwaysReported[i] = true;
     this.violations.push({ property: property.name, description: property.description, depth, trace });
     this.verdicts.push({ kind: 'always', property: property.name, depth, trace });
+    return this.stopAtFirstViolation;
+  }
+
+  private recordDeadlock(depth: number, trace: T): boolean {
+    this.deadlockReported = true;
+    this.violations.push({ property: DEADLOCK, description: DEADLOCK_DESCRIPTION, depth, trace });
+    this.verdicts.push({ kind: 'always', property: DEADLOCK, depth, trace });
     return this.stopAtFirstViolation;
   }
 

@@ -21,6 +21,14 @@ export interface Trace {
   /** model.view of the initial state. */
   initial: unknown;
   steps: TraceStep[];
+  /**
+   * A liveness counterexample (a lasso): the behaviour goes on forever by
+   * repeating steps[cycleStart..] from the state after cycleStart steps
+   * (0: the initial state), which the last step returns to. When it equals
+   * steps.length the cycle has no step: the last state has no successor and
+   * stutters forever.
+   */
+  cycleStart?: number;
 }
 
 /**
@@ -44,6 +52,21 @@ export interface SometimesReport<T = Trace> {
   trace?: T;
 }
 
+/** The verdict on one `eventually` or `leadsTo` property (liveness.ts). */
+export interface LivenessReport {
+  property: string;
+  kind: 'eventually' | 'leadsTo';
+  description: string;
+  /** 'not checked': the graph was not complete (a stop or a budget), or the strategy records no graph. */
+  verdict: 'holds' | 'violated' | 'not checked';
+  /** Why it was not checked. */
+  reason?: string;
+  /** States searched for a fair cycle: where Q is false, reached from the premise or the initial states. */
+  regionStates?: number;
+  /** Of those, states with successors outside the boundary: behaviours the verdict does not cover. */
+  leavingBoundary?: number;
+}
+
 /** What a search engine hands back to check(), which adds the strategy and the timing. */
 export interface SearchOutcome {
   /**
@@ -59,6 +82,10 @@ export interface SearchOutcome {
   sometimes: SometimesReport[];
   /** Bytes held by the fingerprint set at the end (its table; see fingerprint-set.ts). */
   fingerprintBytes?: number;
+  /** One per `eventually` or `leadsTo` property, when the model declares any. */
+  liveness?: LivenessReport[];
+  /** Bytes of the state graph the liveness check recorded (state-graph.ts), when it recorded one. */
+  graphBytes?: number;
   /** What the run held in memory (and on disk), per state at the end. */
   memory?: MemoryReport;
 }

@@ -8,10 +8,11 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { assertNever } from '../lib/assert.ts';
 import { collisionProbability, formatProbability } from './collision.ts';
 import { formatTrace, type TraceFormat } from './counterexample.ts';
 import { itfTrace } from './itf.ts';
-import type { ActionCoverageReport, BitstateSummary, CheckReport, MemoryReport, Trace } from './report-types.ts';
+import type { ActionCoverageReport, BitstateSummary, CheckReport, LivenessReport, MemoryReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
 
 export interface RunDescription {
@@ -63,11 +64,15 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   if (report.violations.length === 0) lines.push('  no violation');
   report.violations.forEach((violation, i) => {
     lines.push('');
-    lines.push(`VIOLATION of ${violation.property} at depth ${violation.depth}: ${violation.description}`);
+    const cycleStart = violation.trace.cycleStart;
+    const at = cycleStart === undefined ? `at depth ${violation.depth}` : `by a lasso: ${cycleStart} steps, then a cycle of ${violation.depth - cycleStart}`;
+    lines.push(`VIOLATION of ${violation.property} ${at}: ${violation.description}`);
     lines.push(...formatTrace(violation.trace, format));
     const file = traceFiles[i];
     if (file !== undefined) lines.push(`  trace written to ${file} (ITF: ${itfPath(file)})`);
   });
+  if (report.liveness !== undefined) lines.push('', ...report.liveness.map(formatLiveness));
+  if (report.graphBytes !== undefined) lines.push(`  state graph       ${integer(Math.round(report.graphBytes / 2 ** 20))} MiB (recorded for liveness)`);
   if (report.sometimes.length > 0) lines.push('');
   for (const sometimes of report.sometimes) {
     lines.push(
@@ -100,6 +105,23 @@ export function formatCoverage(coverage: ActionCoverageReport): string[] {
   const never = coverage.actions.filter((a) => a.generated === 0).map((a) => a.kind);
   lines.push(never.length === 0 ? '  every action kind fired' : `  NEVER FIRED: ${never.join(', ')}`);
   return lines;
+}
+
+function formatLiveness(report: LivenessReport): string {
+  const head = `  ${report.kind} ${report.property}:`;
+  switch (report.verdict) {
+    case 'holds': {
+      const leaving = report.leavingBoundary ?? 0;
+      const caveat = leaving === 0 ? '' : `; ${integer(leaving)} of them have successors outside the boundary, not followed`;
+      return `${head} holds (${integer(report.regionStates ?? 0)} states searched for a fair cycle${caveat})`;
+    }
+    case 'violated':
+      return `${head} VIOLATED (lasso above)`;
+    case 'not checked':
+      return `${head} NOT CHECKED: ${report.reason}`;
+    default:
+      return assertNever(report.verdict, 'liveness verdict');
+  }
 }
 
 export interface TraceFile extends RunDescription {

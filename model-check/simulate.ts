@@ -6,7 +6,8 @@
 // Properties are checked on every state whose fingerprint is new (a state
 // seen before was already checked), so distinctStates is the number of
 // distinct fingerprints met. A walk ends early when no action yields a
-// successor within the boundary (a deadlock or the edge of the boundary).
+// successor within the boundary: a deadlock (reported when no action yields
+// any successor and the check is on) or the edge of the boundary.
 // The counterexample is the walk so far, kept in two reused arrays.
 
 import type { Exploration } from './explore.ts';
@@ -62,7 +63,10 @@ class Simulation<S, A> implements TraceSource {
         this.trying = undefined;
         const actions = model.actions(state);
         const successorAction = this.pickSuccessor(state, actions, random);
-        if (successorAction < 0) break;
+        if (successorAction < 0) {
+          if (!this.anySuccessor && exploration.checkDeadlock && exploration.deadlocked(this.length, this, 0)) return false;
+          break;
+        }
         const successor = this.picked!;
         this.picked = undefined;
         this.walkActions[this.length] = actions[successorAction]!;
@@ -93,6 +97,8 @@ class Simulation<S, A> implements TraceSource {
   }
 
   private picked: S | undefined = undefined;
+  // Whether pickSuccessor met any successor, inside the boundary or not (outside is no deadlock, as in TLC).
+  private anySuccessor = false;
 
   /**
    * Tries the enabled actions in a random order (a partial Fisher-Yates
@@ -106,6 +112,7 @@ class Simulation<S, A> implements TraceSource {
     if (remaining > this.candidates.length) this.candidates = new Int32Array(remaining * 2);
     const candidates = this.candidates;
     for (let i = 0; i < remaining; i++) candidates[i] = i;
+    this.anySuccessor = false;
     while (remaining > 0) {
       const r = random.nextInt(remaining);
       const k = candidates[r]!;
@@ -115,6 +122,7 @@ class Simulation<S, A> implements TraceSource {
       this.trying = action;
       const successor = model.next(state, action);
       if (successor === undefined) continue;
+      this.anySuccessor = true;
       exploration.generated++;
       if (!model.withinBoundary(successor)) continue;
       this.picked = successor;

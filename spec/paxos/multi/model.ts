@@ -20,6 +20,9 @@ export function buildMultiPaxosModel(bounds: MultiBounds, mutant: MultiMutantNam
     next: (state, action) => multiNext(state, action, config),
     properties: propertiesFor(MULTI_PAXOS_PROPERTIES, config),
     withinBoundary: () => true,
+    // As single-decree Paxos (spec/paxos/model.ts): a run ends once the bounded
+    // ballots and slots are spent and the network is empty.
+    deadlock: 'stuttering-ok',
     encode: (state, sink, perm) => encodeMulti(state, sink, perm),
     ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors, signature: multiAcceptorSignature } } : {}),
     formatAction: formatMultiAction,
