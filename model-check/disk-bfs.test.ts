@@ -45,12 +45,15 @@ describe('breadth-first search with spilling', () => {
     ['counters with the v8 codec', () => countersModel(3, 24, false) as Model<never, never>, true],
     ['crew with symmetry', () => crewModel(4, true) as Model<never, never>, false],
     ['doubler (a violation at depth 7, a sometimes)', () => doublerModel(37, 5000) as Model<never, never>, true],
+    // Without the counters' opt-out their top state is a deadlock: reported at the same depth with the same trace.
+    ['counters with the deadlock check (top state)', () => ({ ...countersModel(3, 24, true), deadlock: 'check' }) as Model<never, never>, true],
   ];
   for (const [name, build, spills] of models) {
     it(`gives the in-memory counts, verdicts and traces: ${name}`, () => {
       const inMemory = check(build(), { progress: false, stopAtFirstViolation: false });
       const spilled = check(build(), { progress: false, stopAtFirstViolation: false, strategy: { kind: 'bfs', disk: spillAll() } });
       expect(counts(spilled)).toEqual(counts(inMemory));
+      if (name.includes('deadlock')) expect(spilled.violations.map((v) => v.property)).toContain('Deadlock');
       if (spills) expect(spilled.memory?.diskPeakBytes).toBeGreaterThan(0);
     });
   }

@@ -152,11 +152,14 @@ export class DiskBreadthFirstSearch<S, A> implements TraceSource {
       this.expanding = index;
       this.trying = undefined;
       const actions = model.actions(state);
+      // A successor outside the boundary still counts against a deadlock, as in TLC (and bfs.ts).
+      let enabled = false;
       for (let a = 0; a < actions.length; a++) {
         const action = actions[a]!;
         this.trying = action;
         const successor = model.next(state, action);
         if (successor === undefined) continue;
+        enabled = true;
         exploration.generated++;
         if (!model.withinBoundary(successor)) continue;
         const successorIndex = exploration.add(successor);
@@ -165,6 +168,7 @@ export class DiskBreadthFirstSearch<S, A> implements TraceSource {
         queue.enqueue(successor);
         if (exploration.checkProperties(successor, this.depth + 1, this, successorIndex)) return false;
       }
+      if (!enabled && exploration.checkDeadlock && exploration.deadlocked(this.depth, this, index)) return false;
     }
     return true;
   }
