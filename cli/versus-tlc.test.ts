@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, main, UsageError } from '../model-check/cli.ts';
+import { type CliIo, main } from '../model-check/cli.ts';
+import { UsageError } from '../model-check/cli-options.ts';
 import { specs } from './specs.ts';
 import { VERSUS_ROWS } from './versus-tlc-rows.ts';
 import {

@@ -15,7 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { BENCHMARKS_PATH, machine } from '../model-check/bench.ts';
-import { type CliIo, tokenize, UsageError } from '../model-check/cli.ts';
+import type { CliIo } from '../model-check/cli.ts';
+import { tokenize, UsageError } from '../model-check/cli-options.ts';
 import { VERSUS_ROWS, type VersusRow } from './versus-tlc-rows.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));

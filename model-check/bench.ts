@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { assert } from '../lib/assert.ts';
 import { check, type CheckReport } from './check.ts';
-import { type CliIo, findSpec, presetBounds, processIo, tokenize, UsageError } from './cli.ts';
+import { type CliIo, processIo } from './cli.ts';
+import { findSpec, presetBounds, tokenize, UsageError } from './cli-options.ts';
 import type { SpecDefinition } from './model.ts';
 import { formatBounds } from './report.ts';
 

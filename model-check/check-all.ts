@@ -10,7 +10,8 @@
 // printed, and the others still run.
 
 import { ModelError } from './check.ts';
-import { type CliIo, execute, presetBounds, processIo, type RunResult } from './cli.ts';
+import { type CliIo, execute, processIo, type RunResult } from './cli.ts';
+import { presetBounds } from './cli-options.ts';
 import type { SpecDefinition } from './model.ts';
 import { formatTrace } from './counterexample.ts';
 

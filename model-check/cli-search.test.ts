@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, main, USAGE } from './cli.ts';
+import { type CliIo, main } from './cli.ts';
+import { USAGE } from './cli-options.ts';
 import { toyClockSpec } from './toys.ts';
 
 interface Run {

@@ -6,7 +6,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acceptedOptions, type CliIo, main } from './cli.ts';
+import { type CliIo, main } from './cli.ts';
+import { acceptedOptions } from './cli-options.ts';
 import { toyClockSpec } from './toys.ts';
 
 interface Run {
