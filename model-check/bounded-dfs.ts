@@ -38,6 +38,12 @@ export class BoundedDepthFirst<S, A> implements TraceSource {
   private readonly states: S[] = [];
   private readonly actions: (readonly A[])[] = [];
   private readonly nextAction: number[] = [];
+  /**
+   * Per frame: some action yielded a successor, or the frame's actions were
+   * cut (the depth bound) or left out (a swarm member's order): no deadlock
+   * can be concluded there.
+   */
+  private readonly yielded: boolean[] = [];
   private size = 0;
   private cut = false;
   private visits = 0;
@@ -79,12 +85,15 @@ export class BoundedDepthFirst<S, A> implements TraceSource {
         const actions = this.actions[top]!;
         const k = this.nextAction[top]!;
         if (k >= actions.length) {
+          // A successor outside the boundary still counts against a deadlock, as in TLC (and dfs.ts).
+          if (!this.yielded[top] && this.exploration.checkDeadlock && this.exploration.deadlocked(top, this, 0)) return true;
           this.pop();
           continue;
         }
         this.nextAction[top] = k + 1;
         const successor = model.next(this.states[top]!, actions[k]!);
         if (successor === undefined) continue;
+        this.yielded[top] = true;
         this.exploration.generated++;
         if (!model.withinBoundary(successor)) continue;
         if (this.visit(successor, options)) return true;
@@ -124,13 +133,15 @@ export class BoundedDepthFirst<S, A> implements TraceSource {
 
   private push(state: S, options: PassOptions<A>): void {
     const depth = this.size;
-    let actions: readonly A[] = this.model.actions(state);
+    const enabled = this.model.actions(state);
+    let actions = enabled;
     if (depth >= options.bound) {
       if (actions.length > 0) this.cut = true;
       actions = [];
     } else if (options.order !== undefined) {
       actions = options.order(actions);
     }
+    this.yielded[depth] = actions.length < enabled.length;
     this.states[depth] = state;
     this.actions[depth] = actions;
     this.nextAction[depth] = 0;

@@ -15,7 +15,7 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// Every engine but the disk-backed one and the searches for deep bugs
+// Every engine but the walks (a swarm member's walk mode, guided simulation)
 // reports a reachable state without successors as the violation Deadlock
 // unless the model or the caller turns the check off (TLC's default). A model
 // with `eventually` or `leadsTo` properties is explored breadth-first by

@@ -144,7 +144,14 @@ describe('leadsTo', () => {
 
 describe('deadlock', () => {
   it('reports a state without successors, with its path, by default and in every sequential strategy', () => {
-    for (const strategy of [{ kind: 'bfs' as const }, { kind: 'dfs' as const }, { kind: 'simulate' as const, walks: 3, seed: 1, depthMax: 10 }]) {
+    const strategies = [
+      { kind: 'bfs' as const },
+      { kind: 'dfs' as const },
+      { kind: 'simulate' as const, walks: 3, seed: 1, depthMax: 10 },
+      { kind: 'iddfs' as const },
+      { kind: 'bitstate' as const, bytes: 1 << 16, order: 'dfs' as const },
+    ];
+    for (const strategy of strategies) {
       const report = check(countdownModel(3), { progress: false, strategy });
       expect(report.violations, strategy.kind).toHaveLength(1);
       expect(report.violations[0]).toMatchObject({ property: 'Deadlock', depth: 3 });
@@ -155,6 +162,8 @@ describe('deadlock', () => {
   it('is off when the model stops by design or the caller turns it off, and a successor outside the boundary is no deadlock', () => {
     expect(check(countdownModel(3, { stops: true }), { progress: false }).violations).toEqual([]);
     expect(check(countdownModel(3), { progress: false, checkDeadlock: false }).violations).toEqual([]);
+    // iddfs's passes cut at their depth bound: a state cut there is not taken for a deadlock.
+    expect(check(countdownModel(3), { progress: false, strategy: { kind: 'iddfs', depthMax: 2 } }).violations).toEqual([]);
     expect(check(countdownModel(3, { floor: 1 }), { progress: false }).violations).toEqual([]);
   });
 
