@@ -5,25 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CliIo, main } from './cli.ts';
+import { lastJson, runCli } from './cli-testing.ts';
 import { toyCountersSpec } from './toys.ts';
 
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
+const run = (...argv: string[]) => runCli([toyCountersSpec], argv);
 
-function run(...argv: string[]): Run {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => err.push(...text.split('\n')), progress: false };
-  const code = main(argv, [toyCountersSpec], io);
-  if (typeof code !== 'number') throw new Error('only --workers runs asynchronously');
-  return { code, out, err };
-}
-
-const lastJson = (r: Run) => JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
 const directories: string[] = [];
 function scratch(): string {
   const directory = mkdtempSync(join(tmpdir(), 'cli-disk-'));

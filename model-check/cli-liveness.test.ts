@@ -8,22 +8,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, main } from './cli.ts';
+import { lastJson, runCliAsync } from './cli-testing.ts';
 import { toyElectionSpec } from './liveness-toys.ts';
 
-interface Run {
-  code: number;
-  out: string[];
-}
+const run = (...argv: string[]) => runCliAsync([toyElectionSpec], new URL('./liveness-toys.ts', import.meta.url).href, argv);
 
-async function run(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: () => {}, progress: false };
-  const code = await main(argv, [toyElectionSpec], io, new URL('./liveness-toys.ts', import.meta.url).href);
-  return { code, out };
-}
-
-const lastJson = (r: Run) => JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
 
 describe('npm run check -- <spec> with liveness', () => {
   it('exits 1 on a liveness violation, prints the lasso with its cycle marked, and writes it as a trace', async () => {

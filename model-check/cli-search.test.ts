@@ -7,26 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, main } from './cli.ts';
+import { lastJson, runCli } from './cli-testing.ts';
 import { USAGE } from './cli-options.ts';
 import { toyClockSpec } from './toys.ts';
 
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
+const run = (...argv: string[]) => runCli([toyClockSpec], argv);
 
-function run(...argv: string[]): Run {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => err.push(...text.split('\n')), progress: false };
-  const code = main(argv, [toyClockSpec], io);
-  if (typeof code !== 'number') throw new Error('only --workers runs asynchronously');
-  return { code, out, err };
-}
-
-const lastJson = (r: Run) => JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
 const traceOut = () => join(mkdtempSync(join(tmpdir(), 'cli-search-')), 'trace.json');
 
 describe('npm run check -- <spec> --iddfs', () => {

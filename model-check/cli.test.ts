@@ -7,33 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type CliIo, main } from './cli.ts';
+import { lastJson, runCli, runCliAsync } from './cli-testing.ts';
 import { acceptedOptions } from './cli-options.ts';
 import { toyClockSpec } from './toys.ts';
 
-interface Run {
-  code: number;
-  out: string[];
-  err: string[];
-}
+const run = (...argv: string[]) => runCli([toyClockSpec], argv);
 
-function run(...argv: string[]): Run {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => err.push(...text.split('\n')), progress: false };
-  const code = main(argv, [toyClockSpec], io);
-  if (typeof code !== 'number') throw new Error('only --workers runs asynchronously');
-  return { code, out, err };
-}
+const runWorkers = (...argv: string[]) => runCliAsync([toyClockSpec], new URL('./toys.ts', import.meta.url).href, argv);
 
-async function runWorkers(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: (text) => err.push(...text.split('\n')), progress: false };
-  const code = await main(argv, [toyClockSpec], io, new URL('./toys.ts', import.meta.url).href);
-  return { code, out, err };
-}
-
-const lastJson = (r: Run) => JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
 const traceDirectory = () => mkdtempSync(join(tmpdir(), 'cli-traces-'));
 
 describe('npm run check -- <spec>', () => {
