@@ -85,29 +85,42 @@ export const raftPresets: readonly Preset[] = [
   },
   {
     name: 'elections',
-    description: 'Three servers, terms up to 3, one entry, one message in flight: where double-vote and skip-log-up-to-date-check show.',
+    description:
+      'Three servers, terms up to 3, one entry, one message in flight, no faults: the ci bounds without DropMessage, exhaustive (1,275,476 states); the hunt of the election bugs (double-vote, skip-log-up-to-date-check).',
     bounds: { servers: 3, maxTerm: 3, maxLogLength: 1, maxMessages: 1 },
   },
   {
     name: 'duplicates',
-    description: 'Three servers, one term, two entries, two messages in flight and two copies of each: where truncate-on-stale-append shows.',
+    description: 'Three servers, one term, two entries, two messages in flight and two copies of each: a small exhaustive-minded view of a reordered network (truncate-on-stale-append breaks CommittedEntriesOnQuorum here; its hunt from Init is deep-network).',
     bounds: { servers: 3, maxTerm: 2, maxLogLength: 2, maxMessages: 2, maxCopies: 2, duplicate: true },
   },
   {
     name: 'figure8',
-    description: "From Figure 8 (c)'s start (scenarios.ts), terms up to 5, one message in flight: where figure8-commit shows.",
+    description: "A teaching aid, not a hunt: from Figure 8 (c)'s start (scenarios.ts), terms up to 5, one message in flight, the shortest Figure 8 counterexample (figure8-commit's hunt from Init is deep).",
     bounds: { servers: 3, maxTerm: 5, maxLogLength: 1, maxMessages: 1, fromFigure8: true },
   },
   {
     name: 'deposed-leader',
-    description: 'ReadIndex with one read, from a leader of term 2 that has committed an entry (scenarios.ts), terms up to 3: where stale-read shows.',
+    description: 'A teaching aid, not a hunt: ReadIndex with one read, from a leader of term 2 that has committed an entry (scenarios.ts), terms up to 3 (stale-read\'s hunt from Init is deep-reads).',
     bounds: { servers: 3, maxTerm: 3, maxLogLength: 2, maxMessages: 1, reads: 1, fromDeposedLeader: true },
   },
   {
     name: 'deep',
     description:
-      'The ci bounds with terms up to 5 (four elections): far from exhaustive; for coverage-guided walks from Init (--simulate N --guided), where figure8-commit shows without a scripted start.',
+      'The ci bounds with terms up to 5 (four elections): far from exhaustive; for coverage-guided walks from Init (--simulate N --guided), the hunt of figure8-commit.',
     bounds: { servers: 3, maxTerm: 5, maxLogLength: 1, maxMessages: 1, drop: true },
+  },
+  {
+    name: 'deep-network',
+    description:
+      'Three servers, terms up to 3, one entry, two messages in flight (so one can overtake another): far from exhaustive; for coverage-guided walks from Init, the hunt of truncate-on-stale-append.',
+    bounds: { servers: 3, maxTerm: 3, maxLogLength: 1, maxMessages: 2 },
+  },
+  {
+    name: 'deep-reads',
+    description:
+      'Three servers, terms up to 3, two entries, one message in flight (README.md, Known limits: with reads, two could report a stale read the protocol does not make) and one ReadIndex read: far from exhaustive; for coverage-guided walks from Init, the hunt of stale-read.',
+    bounds: { servers: 3, maxTerm: 3, maxLogLength: 2, maxMessages: 1, reads: 1 },
   },
   {
     name: 'large',
