@@ -15,9 +15,10 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// Every engine but the walks (a swarm member's walk mode, guided simulation)
-// reports a reachable state without successors as the violation Deadlock
-// unless the model or the caller turns the check off (TLC's default). A model
+// Every engine reports a reachable state without successors as the
+// violation Deadlock unless the model or the caller turns the check off
+// (TLC's default); the walks (simulation, guided, a swarm's walk members)
+// report the ones they happen to step into. A model
 // with `eventually` or `leadsTo` properties is explored breadth-first by
 // state-graph.ts, which records the graph that liveness.ts judges; the other
 // strategies report those properties as not checked.
