@@ -157,8 +157,8 @@ describe('errors and warnings', () => {
     const result = parsed('tickTime=2000\nfoo=bar\nadmin.enableServer=false\nmetricsProvider.httpPort=7000\n');
     expect(result.warnings).toEqual([
       'line 2: unknown key foo; ignored',
-      'line 3: admin.enableServer is a ZooKeeper setting this server does not support; ignored',
-      'line 4: metricsProvider.httpPort is a ZooKeeper setting this server does not support; ignored',
+      'line 3: admin.enableServer is a ZooKeeper setting this server does not implement; ignored: the AdminServer (HTTP) is not implemented, so nothing listens on its port; use the four-letter words',
+      'line 4: metricsProvider.httpPort is a ZooKeeper setting this server does not implement; ignored: the metrics provider is not implemented; use mntr (four-letter word) instead',
     ]);
   });
 

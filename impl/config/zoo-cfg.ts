@@ -13,7 +13,10 @@
 //   DigestAuthenticationProvider.superDigest) are plain zoo.cfg keys here;
 //   ZooKeeper accepts them in zoo.cfg too, by turning unknown keys into
 //   `zookeeper.<key>` system properties.
-// Unknown keys are warnings, returned to the caller, never printed here. An
+// A ZooKeeper key not read here is refused when ignoring it would weaken
+// security or durability (TLS, SASL, auth enforcement, skipACL, hierarchical
+// quorums: zookeeper-keys.ts), else a warning. Unknown keys are warnings,
+// returned to the caller, never printed here. An
 // invalid value is an error naming the key, the value and what was expected;
 // all errors of a file are reported together.
 
@@ -21,6 +24,7 @@ import { z } from 'zod';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
+import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
 
 export type ZooKeeperConfig = {
   readonly tickTimeMs: number;
@@ -139,16 +143,8 @@ const keyRules: Record<string, KeyRule> = {
   cnxTimeout: rule(positiveInt, (d, v) => (d.cnxTimeoutMs = v)),
 };
 
-/** ZooKeeper keys we recognise but do not implement: a warning says so rather than "unknown". */
-const unsupportedZooKeeperKeys = new Set([
-  'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.idleTimeout', 'admin.commandURL',
-  'standaloneEnabled', 'reconfigEnabled', 'electionAlg', 'quorumListenOnAllIPs', 'localSessionsEnabled',
-  'localSessionsUpgradingEnabled', 'secureClientPort', 'secureClientPortAddress', 'clientPortListenBacklog',
-  'syncEnabled', 'connectToLearnerMasterLimit', 'observerMasterPort', 'dynamicConfigFile', 'sslQuorum',
-  'portUnification', 'preAllocSize', 'snapSizeLimitInKb', 'maxCnxns', 'skipACL', 'audit.enable',
-  'serverCnxnFactory', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'txnLogSizeLimitInKb',
-]);
-const unsupportedZooKeeperPrefixes = ['metricsProvider.', 'ssl.', 'authProvider.', 'multiAddress.', 'quorum.', 'zookeeper.'];
+/** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
+export const implementedKeys: readonly string[] = Object.keys(keyRules);
 
 /** Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid). */
 export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigError[]> {
@@ -166,8 +162,7 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
     }
     const keyRule = keyRules[key];
     if (keyRule === undefined) {
-      const known = unsupportedZooKeeperKeys.has(key) || unsupportedZooKeeperPrefixes.some((p) => key.startsWith(p));
-      warnings.push(known ? `line ${line}: ${key} is a ZooKeeper setting this server does not support; ignored` : `line ${line}: unknown key ${key}; ignored`);
+      unimplemented(property, warnings, errors);
       continue;
     }
     const parsed = keyRule.schema.safeParse(value);
@@ -195,6 +190,22 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
   const config = complete(draft, servers, warnings, errors, properties);
   if (errors.length > 0) return err(errors);
   return ok({ config, warnings });
+}
+
+/** A key not read here: refused when ignoring it would weaken security or durability (zookeeper-keys.ts), else a warning. */
+function unimplemented({ key, value, line }: Property, warnings: string[], errors: ConfigError[]): void {
+  const entry = classifyUnimplementedKey(key);
+  if (entry === undefined) {
+    warnings.push(`line ${line}: unknown key ${key}; ignored`);
+    return;
+  }
+  if (refuses(entry, value)) {
+    // Key stores' and trust stores' passwords must not reach the log.
+    const shown = /password|secret/i.test(key) ? '(not shown)' : value;
+    errors.push({ key, value: shown, line, message: `line ${line}: ${key}: ${entry.reason}` });
+    return;
+  }
+  if (entry.disposition === 'warned') warnings.push(`line ${line}: ${key} is a ZooKeeper setting this server does not implement; ignored: ${entry.reason}`);
 }
 
 /** Defaults, derived values, and the checks that involve more than one key. */

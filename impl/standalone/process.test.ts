@@ -137,6 +137,29 @@ describe('the standalone server as a process', () => {
     expect(String(lines.find((l) => l['event'] === 'invalid-config')!['message'])).toContain('tickTime="fast"');
   }, 30_000);
 
+  it('fails closed: a zoo.cfg with a TLS key it does not implement stops the server (exit 2, the key named) before it listens', async () => {
+    const dir = tempDir(['secureClientPort=0', 'ssl.keyStore.location=/etc/zk/keystore.jks', 'ssl.keyStore.password=hunter2', 'sslQuorum=false']);
+    const startedAtMs = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, dir.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      // Bounded: a server that listened instead of refusing would never exit; SIGKILL it by PID.
+      const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    expect(code, `exited after ${Date.now() - startedAtMs} ms; stderr:\n${stderr}`).toBe(2);
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refused = lines.filter((l) => l['event'] === 'invalid-config');
+    expect(refused.map((l) => l['key'])).toEqual(['secureClientPort', 'ssl.keyStore.location', 'ssl.keyStore.password']);
+    expect(String(refused[1]!['message'])).toContain('ssl.keyStore.location: TLS is not implemented by this server; it would listen in plaintext');
+    expect(stderr).not.toContain('hunter2');
+    expect(lines.some((l) => l['event'] === 'serving')).toBe(false);
+  }, 30_000);
+
   it('starts with unknown keys, warning about each', async () => {
     const dir = tempDir(['colour=blue']);
     const server = await startChild(dir.configPath);
