@@ -2,9 +2,10 @@
 //
 // Defaults follow ZooKeeper 3.8 (QuorumPeerConfig, ZooKeeperServer, the
 // zookeeperAdmin guide) except where our design differs on purpose:
-// - with no configuration at all the server runs standalone on
-//   127.0.0.1:2181 with dataDir ./data (docs/operations.md, the zoo.cfg table); ZooKeeper
-//   has no dataDir default and binds every interface;
+// - none for dataDir and the listen address: as ZooKeeper, a zoo.cfg without
+//   dataDir is refused ("dataDir is not set") and clientPortAddress defaults
+//   to every interface (0.0.0.0: IPv4 only, where ZooKeeper's JVM binds the
+//   dual-stack wildcard); tests and docs pass 127.0.0.1 explicitly;
 // - `4lw.commands.whitelist` defaults to `srvr` alone, and `srvr` is always
 //   allowed, exactly as ZooKeeper 3.5.3+ does (FourLetterCommands.isEnabled:
 //   "zkServer.sh depends on srvr"); `*` enables every known command;
@@ -21,6 +22,7 @@
 // all errors of a file are reported together.
 
 import { z } from 'zod';
+import { assert } from '../../lib/assert.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
@@ -71,9 +73,8 @@ export const knownFourLetterWords = [
 
 export const configDefaults = {
   tickTimeMs: 3000, // ZooKeeperServer.DEFAULT_TICK_TIME
-  dataDir: './data',
   clientPort: 2181,
-  clientPortAddress: '127.0.0.1',
+  clientPortAddress: '0.0.0.0', // every interface, as ZooKeeper's InetSocketAddress(port)
   maxClientCnxns: 60,
   globalOutstandingLimit: 1000,
   snapCount: 100_000,
@@ -214,7 +215,9 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 
   const tickTimeMs = draft.tickTimeMs ?? configDefaults.tickTimeMs;
-  const dataDir = draft.dataDir ?? configDefaults.dataDir;
+  // QuorumPeerConfig.parseProperties: `throw new IllegalArgumentException("dataDir is not set")`.
+  if (lineOf('dataDir') === undefined) fail('dataDir', '', 'dataDir is not set: ZooKeeper has no default for it either; add dataDir=/path/to/data to zoo.cfg');
+  const dataDir = draft.dataDir ?? '';
   // ZooKeeper: minSessionTimeout defaults to 2 ticks, maxSessionTimeout to 20 ticks.
   const minSessionTimeoutMs = draft.minSessionTimeoutSet ?? 2 * tickTimeMs;
   const maxSessionTimeoutMs = draft.maxSessionTimeoutSet ?? 20 * tickTimeMs;
@@ -291,10 +294,10 @@ function parseWhitelist(text: string | undefined, warnings: string[]): readonly 
   return [...enabled].sort();
 }
 
-/** The configuration used when there is no zoo.cfg at all. */
-export function defaultConfig(): ZooKeeperConfig {
-  const parsed = parseZooCfg('');
-  if (!parsed.ok) throw new Error('the empty configuration must be valid');
+/** ZooKeeper's defaults around a dataDir (tests that build a configuration without a file). */
+export function defaultConfig(dataDir: string): ZooKeeperConfig {
+  const parsed = parseZooCfg(`dataDir=${dataDir}\n`);
+  assert(parsed.ok, 'a configuration with only dataDir must be valid');
   return parsed.value.config;
 }
 

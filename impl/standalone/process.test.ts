@@ -5,6 +5,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { RawClient } from '../server/raw-client.ts';
 import { call, connectClient, dataDirWithConfig, eventually, killChildren, mainScript, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
@@ -159,6 +160,30 @@ describe('the standalone server as a process', () => {
     expect(stderr).not.toContain('hunter2');
     expect(lines.some((l) => l['event'] === 'serving')).toBe(false);
   }, 30_000);
+
+  it('refuses a zoo.cfg without dataDir, and no zoo.cfg at all, as ZooKeeper does (exit 2)', async () => {
+    const dir = tempDir();
+    writeFileSync(dir.configPath, 'clientPort=0\nclientPortAddress=127.0.0.1\n');
+    const run = async (args: readonly string[]) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
+        child.on('exit', (exitCode) => {
+          clearTimeout(timer);
+          resolve(exitCode);
+        });
+      });
+      return { code, lines: stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+    };
+    const noDataDir = await run([dir.configPath]);
+    expect(noDataDir.code).toBe(2);
+    expect(noDataDir.lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-config', key: 'dataDir', message: expect.stringContaining('dataDir is not set') }));
+    const noFile = await run([]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'bad-usage', message: expect.stringContaining('zoo.cfg must set dataDir') }));
+  }, 45_000);
 
   it('starts with unknown keys, warning about each', async () => {
     const dir = tempDir(['colour=blue']);
