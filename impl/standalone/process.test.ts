@@ -5,7 +5,10 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { OpCode } from '../protocol/constants.ts';
+import { decodeRecord } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { call, connectClient, dataDirWithConfig, eventually, killChildren, mainScript, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
@@ -119,6 +122,62 @@ describe('the standalone server as a process', () => {
       await new Promise((r) => setTimeout(r, 300));
     }
   }, 60_000);
+
+  it('keeps null data (jute length -1) as null, apart from empty data, through the log and a snapshot, across restarts', async () => {
+    const dir = tempDir(['tickTime=200']);
+    const open = async (port: number) => {
+      const c = await RawClient.open(port);
+      rawClients.push(c);
+      await c.handshake();
+      return c;
+    };
+    const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+    const create = (c: RawClient, path: string, data: Uint8Array | null) => c.request(OpCode.create, R.CreateRequest, { path, data, acl, flags: 0 });
+    /** getData's raw data field: null for length -1. */
+    const dataOf = async (c: RawClient, path: string) => {
+      const reply = await c.request(OpCode.getData, R.GetDataRequest, { path, watch: false });
+      expect(reply.header.err).toBe(0);
+      const decoded = decodeRecord(reply.body, R.GetDataResponse.read);
+      if (!decoded.ok) throw new Error(decoded.error);
+      return decoded.value.data === null ? null : Buffer.from(decoded.value.data).toString();
+    };
+    const expectAll = async (c: RawClient) => {
+      expect(await dataOf(c, '/created-null')).toBeNull();
+      expect(await dataOf(c, '/set-null')).toBeNull();
+      expect(await dataOf(c, '/empty')).toBe('');
+      expect(await dataOf(c, '/text')).toBe('v');
+    };
+
+    const first = await startChild(dir.configPath);
+    const c = await open(first.port);
+    expect((await create(c, '/created-null', null)).header.err).toBe(0);
+    expect((await create(c, '/set-null', Buffer.from('was set'))).header.err).toBe(0);
+    expect((await c.request(OpCode.setData, R.SetDataRequest, { path: '/set-null', data: null, version: -1 })).header.err).toBe(0);
+    expect((await create(c, '/empty', new Uint8Array(0))).header.err).toBe(0);
+    expect((await create(c, '/text', Buffer.from('v'))).header.err).toBe(0);
+    await expectAll(c);
+    // SIGKILL: no snapshot at shutdown, so the restart replays these txns from the log.
+    first.kill('SIGKILL');
+    await first.exited;
+    const second = await startChild(dir.configPath);
+    await expectAll(await open(second.port));
+    second.kill('SIGKILL');
+    await second.exited;
+
+    // Now with snapCount=2: enough writes to snapshot a tree that holds them, then restart from that snapshot.
+    appendFileSync(dir.configPath, 'snapCount=2\n');
+    const third = await startChild(dir.configPath);
+    const d = await open(third.port);
+    for (let i = 0; i < 6; i++) expect((await create(d, `/filler-${i}`, null)).header.err).toBe(0);
+    await eventually(() => third.logs.some((l) => l.event === 'snapshot-written'), 10_000, 'a snapshot');
+    third.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+    const fourth = await startChild(dir.configPath);
+    expect(fourth.logs.find((l) => l.event === 'recovered')!['snapshotZxid']).toBeDefined();
+    const e = await open(fourth.port);
+    await expectAll(e);
+    expect(await dataOf(e, '/filler-5')).toBeNull();
+  }, 90_000);
 
   it('refuses an invalid zoo.cfg with exit code 2 and a message naming the key and the value, and warns about unknown keys', async () => {
     const dir = tempDir(['tickTime=fast', 'colour=blue']);
