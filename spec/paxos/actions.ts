@@ -12,7 +12,7 @@
 
 import { assert, assertNever } from '../../lib/assert.ts';
 import * as packedNetwork from '../common/packed-network.ts';
-import { subsetsOfSize } from '../../lib/quorum.ts';
+import { sharedSubsetsOfSize } from '../../lib/quorum.ts';
 import type { Ballot, NodeId } from '../common/types.ts';
 import { ballot, nodeId } from '../common/types.ts';
 import { acceptorStep } from './acceptor.ts';
@@ -50,7 +50,7 @@ export function enabledActions(state: PaxosCluster, bounds: PaxosBounds, config:
     if (proposer.phase === 'idle') actions.push({ kind: 'Phase1a', bal: proposer.ballot });
   }
   // promisesByBallot[b]: one 1b per acceptor, for proposers still in phase 1.
-  const promisesByBallot: PackedMessage[][] = state.proposers.map(() => []);
+  const promisesByBallot = promisesScratch(state.proposers.length);
   const canDrop = bag && state.dropsUsed < bounds.maxDrops;
   const canDuplicate = bag && state.duplicatesUsed < bounds.maxDuplicates;
   let previous = -1;
@@ -69,22 +69,36 @@ export function enabledActions(state: PaxosCluster, bounds: PaxosBounds, config:
     } else {
       const b = ballotOf(m);
       const promises = promisesByBallot[b] as PackedMessage[];
-      if (state.proposers[b]?.phase === 'phase1' && !promises.some((p) => accOf(p) === accOf(m))) promises.push(m);
+      if (state.proposers[b]?.phase === 'phase1' && !promisedBy(promises, accOf(m))) promises.push(m);
     }
     if (canDrop) actions.push({ kind: 'DropMessage', message: m });
     if (canDuplicate) actions.push({ kind: 'DuplicateMessage', message: m });
   }
-  for (let b = 0; b < promisesByBallot.length; b++) {
+  for (let b = 0; b < state.proposers.length; b++) {
     const promises = promisesByBallot[b] as PackedMessage[];
     if (promises.length < config.quorumSize) continue;
-    for (const quorum of subsetsOfSize(promises.length, config.quorumSize)) {
-      const chosenPromises = quorum.map((i) => promises[i] as PackedMessage);
+    for (const quorum of sharedSubsetsOfSize(promises.length, config.quorumSize)) {
+      const chosenPromises: PackedMessage[] = [];
+      for (let i = 0; i < quorum.length; i++) chosenPromises.push(promises[quorum[i] as number] as PackedMessage);
       for (let v = 0; v < config.values; v++) {
         actions.push({ kind: 'Phase2a', bal: ballot(b), promises: chosenPromises, clientValue: v });
       }
     }
   }
   return actions;
+}
+
+/** Per ballot, a list for the promises found; emptied and reused by every enabledActions (never re-entered). */
+const promiseLists: PackedMessage[][] = [];
+function promisesScratch(ballots: number): PackedMessage[][] {
+  while (promiseLists.length < ballots) promiseLists.push([]);
+  for (let b = 0; b < ballots; b++) (promiseLists[b] as PackedMessage[]).length = 0;
+  return promiseLists;
+}
+
+function promisedBy(promises: readonly PackedMessage[], acc: number): boolean {
+  for (let i = 0; i < promises.length; i++) if (accOf(promises[i] as number) === acc) return true;
+  return false;
 }
 
 export function nextState(

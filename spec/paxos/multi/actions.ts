@@ -5,7 +5,7 @@
 
 import { assert, assertNever } from '../../../lib/assert.ts';
 import { setAdd } from '../../common/packed-network.ts';
-import { subsetsOfSize } from '../../../lib/quorum.ts';
+import { sharedSubsetsOfSize } from '../../../lib/quorum.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';
 import { ballot, nodeId } from '../../common/types.ts';
 import * as acceptorModule from './acceptor.ts';
@@ -17,18 +17,6 @@ import type { MultiCluster } from './world.ts';
 // Bound once: tsx reads imported bindings through getters (see ../actions.ts).
 const { multiBallotOf, multiSlotOf, multiTypeOf, multiValOf, packMulti, unpackMulti } = packing;
 const { multiAcceptorStep, promisesOn, votedFor, votesOn } = acceptorModule;
-
-/** subsetsOfSize(n, size), computed once per (n, size): the lists are only read. */
-const quorumCache = new Map<number, readonly (readonly number[])[]>();
-function quorumsOf(n: number, size: number): readonly (readonly number[])[] {
-  const key = n * 64 + size;
-  let quorums = quorumCache.get(key);
-  if (quorums === undefined) {
-    quorums = subsetsOfSize(n, size);
-    quorumCache.set(key, quorums);
-  }
-  return quorums;
-}
 
 export type MultiAction =
   | { readonly kind: 'Phase1a'; readonly bal: Ballot }
@@ -74,7 +62,7 @@ export function multiActions(state: MultiCluster, config: MultiConfig): MultiAct
   }
   for (let b = 0; b < promises.length; b++) {
     const list = promises[b] as number[];
-    for (const quorum of quorumsOf(list.length, config.quorumSize)) {
+    for (const quorum of sharedSubsetsOfSize(list.length, config.quorumSize)) {
       actions.push({ kind: 'Phase1Done', bal: ballot(b), promises: quorum.map((i) => list[i] as number) });
     }
   }

@@ -38,9 +38,19 @@ export function encodeMulti(state: MultiCluster, sink: StateSink, perm: Permutat
       sink.int(leader.proposed[s] as number);
     }
   }
-  sorted.clear();
   const messages = state.network;
-  for (let i = 0; i < messages.length; i++) sorted.add(identity ? (messages[i] as number) : permuteMulti(messages[i] as number, perm.map));
+  if (identity) {
+    // Already sorted (the set network is kept sorted): written as writeWide would write it, without the copy.
+    sink.int(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as number;
+      sink.int(m % 0x40000000);
+      sink.int(Math.floor(m / 0x40000000));
+    }
+    return;
+  }
+  sorted.clear();
+  for (let i = 0; i < messages.length; i++) sorted.add(permuteMulti(messages[i] as number, perm.map));
   // Packed 1b messages can exceed 2^31, so each is written as two ints.
   sorted.writeWide(sink);
 }
