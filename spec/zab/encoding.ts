@@ -29,25 +29,19 @@ const { encodeHost } = hosts;
 const { encodePartitions } = pairs;
 const { mapId, mapMaskPartial, oldId } = symmetry;
 
-const SERVER_STATE_CODES: Record<ServerState, number> = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 };
-const ZAB_STATE_CODES: Record<ZabNode['zabState'], number> = { ELECTION: 0, DISCOVERY: 1, SYNCHRONIZATION: 2, BROADCAST: 3 };
-const SYNC_MODE_CODES: Record<ZabNode['syncMode'], number> = { NONE: 0, DIFF: 1, TRUNC: 2, SNAP: 3 };
-const MESSAGE_CODES: Record<ZabMessage['type'], number> = {
-  FOLLOWERINFO: 0,
-  OBSERVERINFO: 1,
-  LEADERINFO: 2,
-  ACKEPOCH: 3,
-  DIFF: 4,
-  TRUNC: 5,
-  SNAP: 6,
-  PROPOSAL: 7,
-  COMMIT: 8,
-  INFORM: 9,
-  NEWLEADER: 10,
-  ACKLD: 11,
-  UPTODATE: 12,
-  ACK: 13,
-};
+// The enumerations' codes as comparisons rather than lookups in a Record: a keyed load whose key
+// varies over several strings goes through v8's megamorphic stub cache, several times per node.
+function serverStateCode(s: ServerState): number {
+  return s === 'LOOKING' ? 0 : s === 'FOLLOWING' ? 1 : s === 'LEADING' ? 2 : 3;
+}
+
+function zabStateCode(s: ZabNode['zabState']): number {
+  return s === 'ELECTION' ? 0 : s === 'DISCOVERY' ? 1 : s === 'SYNCHRONIZATION' ? 2 : 3;
+}
+
+function syncModeCode(s: ZabNode['syncMode']): number {
+  return s === 'NONE' ? 0 : s === 'DIFF' ? 1 : s === 'TRUNC' ? 2 : 3;
+}
 
 /**
  * Two non-negative counters below 2^16 (epochs, counters, log indices, fault
@@ -79,37 +73,65 @@ function encodeVote(sink: StateSink, perm: Permutation, v: Vote): void {
 }
 
 function encodeMessage(m: ZabMessage, sink: StateSink): void {
-  sink.int(MESSAGE_CODES[m.type]);
+  // Each type's code (0..13, in the order of ZabMessage's union), then its fields.
   switch (m.type) {
     case 'FOLLOWERINFO':
+      sink.int(0);
+      sink.int(m.acceptedEpoch);
+      break;
     case 'OBSERVERINFO':
+      sink.int(1);
       sink.int(m.acceptedEpoch);
       break;
     case 'LEADERINFO':
-    case 'NEWLEADER':
-    case 'ACKLD':
+      sink.int(2);
       sink.int(m.epoch);
       break;
     case 'ACKEPOCH':
+      sink.int(3);
       // currentEpoch is -1 when the learner had accepted this epoch already, hence its own word.
       sink.int(m.currentEpoch);
       encodeZxid(sink, m.lastZxid);
       break;
     case 'DIFF':
+      sink.int(4);
+      encodeZxid(sink, m.zxid);
+      break;
     case 'TRUNC':
-    case 'COMMIT':
-    case 'ACK':
+      sink.int(5);
       encodeZxid(sink, m.zxid);
       break;
     case 'SNAP':
+      sink.int(6);
       encodeZxid(sink, m.zxid);
       encodeTxns(sink, m.snapshot);
       break;
     case 'PROPOSAL':
-    case 'INFORM':
+      sink.int(7);
       encodeTxn(sink, m.txn);
       break;
+    case 'COMMIT':
+      sink.int(8);
+      encodeZxid(sink, m.zxid);
+      break;
+    case 'INFORM':
+      sink.int(9);
+      encodeTxn(sink, m.txn);
+      break;
+    case 'NEWLEADER':
+      sink.int(10);
+      sink.int(m.epoch);
+      break;
+    case 'ACKLD':
+      sink.int(11);
+      sink.int(m.epoch);
+      break;
     case 'UPTODATE':
+      sink.int(12);
+      break;
+    case 'ACK':
+      sink.int(13);
+      encodeZxid(sink, m.zxid);
       break;
   }
 }
@@ -121,7 +143,7 @@ function encodeElectionVotes(sink: StateSink, perm: Permutation, n: number, vs: 
     else {
       sink.bool(true);
       encodeVote(sink, perm, v.vote);
-      sink.int(pack16(v.round, SERVER_STATE_CODES[v.state]));
+      sink.int(pack16(v.round, serverStateCode(v.state)));
     }
   }
 }
@@ -131,9 +153,9 @@ function encodeNode(x: ZabNode, sink: StateSink, perm: Permutation): void {
   const map = perm.map;
   // Small by their types: role, phase, sync mode and the two flags.
   sink.int(
-    SERVER_STATE_CODES[x.state] |
-      (ZAB_STATE_CODES[x.zabState] << 2) |
-      (SYNC_MODE_CODES[x.syncMode] << 4) |
+    serverStateCode(x.state) |
+      (zabStateCode(x.zabState) << 2) |
+      (syncModeCode(x.syncMode) << 4) |
       (x.newLeaderReceived ? 1 << 6 : 0) |
       (x.waitNotmsg ? 1 << 7 : 0),
   );
@@ -198,7 +220,7 @@ function encodePendingWrite(w: PendingWrite, sink: StateSink, perm: Permutation)
 
 function encodeNotification(note: Notification, sink: StateSink, perm: Permutation): void {
   encodeVote(sink, perm, note.vote);
-  sink.int(pack16(note.round, SERVER_STATE_CODES[note.state]));
+  sink.int(pack16(note.round, serverStateCode(note.state)));
 }
 
 /**
@@ -282,13 +304,13 @@ export function serverSignature(c: ZabCluster, id: number): number {
   h = h * 8 + server.pending.length;
   const x = server.node;
   if (x === null) return h * 16;
-  h = h * 4 + SERVER_STATE_CODES[x.state];
-  h = h * 4 + ZAB_STATE_CODES[x.zabState];
+  h = h * 4 + serverStateCode(x.state);
+  h = h * 4 + zabStateCode(x.zabState);
   h = h * 8 + x.acceptedEpoch;
   h = h * 8 + x.currentEpoch;
   h = h * 8 + x.history.length;
   h = h * 8 + x.lastCommitted;
-  h = h * 4 + SYNC_MODE_CODES[x.syncMode];
+  h = h * 4 + syncModeCode(x.syncMode);
   h = (h * 8 + x.packetsNotCommitted.length) % 0x7fffffff;
   return h + 1;
 }

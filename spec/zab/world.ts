@@ -27,6 +27,7 @@ import * as elections from './election.ts';
 import * as ghosts from './ghost.ts';
 import type { Ghost, MutableGhost } from './ghost.ts';
 import * as histories from './history.ts';
+import * as shapes from './shapes.ts';
 import * as steps from './step.ts';
 import type { Notification, ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
 
@@ -39,6 +40,7 @@ const assert: typeof asserts.assert = asserts.assert;
 const { startLooking } = elections;
 const { isLearner } = histories;
 const { reloadSnapFromDisk, restartFromDisk, step } = steps;
+const { canonicalDisk, canonicalNode } = shapes;
 
 export interface ZabBounds {
   /** Voting servers. */
@@ -245,12 +247,13 @@ export class World {
     this.afterChange(id, before);
   }
 
+  /** Stores `node` as its one-map copy (shapes.ts), so that every later read of it is monomorphic. */
   setNode(id: number, node: ZabNode | null): void {
-    this.servers[id] = withNode(this.servers[id]!, node);
+    this.servers[id] = withNode(this.servers[id]!, node === null ? null : canonicalNode(node));
   }
 
   setDisk(id: number, disk: Disk): void {
-    this.servers[id] = withDisk(this.servers[id]!, disk);
+    this.servers[id] = withDisk(this.servers[id]!, canonicalDisk(disk.log, disk.acceptedEpoch, disk.currentEpoch, disk.lastSnapshot));
   }
 
   setPending(id: number, pending: readonly PendingWrite[]): void {
