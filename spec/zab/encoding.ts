@@ -14,7 +14,7 @@
 // and counters two to a word (pack16). Each packing is injective, so two
 // states get equal encodings exactly when they are equal (up to symmetry).
 
-import { assert } from '../../lib/assert.ts';
+import { assert, assertNever } from '../../lib/assert.ts';
 import type { Permutation, StateSink } from '../../model-check/model.ts';
 import * as pairs from '../common/partitions.ts';
 import * as symmetry from '../common/symmetry.ts';
@@ -136,6 +136,8 @@ function encodeMessage(m: ZabMessage, sink: StateSink): void {
     case 'ACK':
       sink.int(13 | (zxid16(m.zxid) << 4));
       break;
+    default:
+      assertNever(m, 'ZAB message');
   }
 }
 
@@ -218,6 +220,8 @@ function encodePendingWrite(w: PendingWrite, sink: StateSink, perm: Permutation)
       sink.int(2 | (pack8(0, 0, 0, mapId(perm, w.to)) << 2));
       encodeMessage(w.message, sink);
       break;
+    default:
+      assertNever(w, 'pending write');
   }
 }
 

@@ -9,8 +9,15 @@
 // of them share one map and those reads stay monomorphic. The copy is
 // shallow: arrays and sub-records keep their identity.
 
-import type { Disk } from './world.ts';
-import type { ZabNode } from './types.ts';
+import type { Txn, ZabNode } from './types.ts';
+
+/** world.ts's Disk, spelled out here so that this file does not import world.ts (which imports it). */
+interface DiskFields {
+  readonly log: readonly Txn[];
+  readonly acceptedEpoch: number;
+  readonly currentEpoch: number;
+  readonly lastSnapshot: number;
+}
 
 /** `x` as a literal with ZabNode's fields in declaration order (the order restartFromDisk writes). */
 export function canonicalNode(x: ZabNode): ZabNode {
@@ -46,6 +53,6 @@ export function canonicalNode(x: ZabNode): ZabNode {
 }
 
 /** A disk as a literal with Disk's fields in declaration order. */
-export function canonicalDisk(log: Disk['log'], acceptedEpoch: number, currentEpoch: number, lastSnapshot: number): Disk {
+export function canonicalDisk(log: readonly Txn[], acceptedEpoch: number, currentEpoch: number, lastSnapshot: number): DiskFields {
   return { log, acceptedEpoch, currentEpoch, lastSnapshot };
 }

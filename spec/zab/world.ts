@@ -133,11 +133,12 @@ export class World {
   losses: number;
   requests: number;
 
-  constructor(
-    readonly n: number,
-    readonly config: ServerConfig,
-    c: ZabCluster,
-  ) {
+  n: number;
+  config: ServerConfig;
+
+  constructor(n: number, config: ServerConfig, c: ZabCluster) {
+    this.n = n;
+    this.config = config;
     this.servers = c.servers.slice();
     this.channels = c.channels;
     this.notifications = c.notifications;
@@ -148,6 +149,30 @@ export class World {
     this.partitionsStarted = c.partitionsStarted;
     this.losses = c.losses;
     this.requests = c.requests;
+  }
+
+  /**
+   * This world as a fresh working copy of `c`, as the constructor makes one: nextCluster keeps one
+   * World and reloads it per action (one object fewer per generated state). What freeze() handed out
+   * stays untouched: the servers array is copied again and the copy-on-write flags start over.
+   */
+  reload(c: ZabCluster): this {
+    this.n = c.servers.length;
+    this.config = c.config;
+    this.servers = c.servers.slice();
+    this.channels = c.channels;
+    this.notifications = c.notifications;
+    this.ghost = c.ghost;
+    this.channelsCopied = false;
+    this.notificationsCopied = false;
+    this.ghostCopied = false;
+    this.partitions = c.partitions;
+    this.crashes = c.crashes;
+    this.timeouts = c.timeouts;
+    this.partitionsStarted = c.partitionsStarted;
+    this.losses = c.losses;
+    this.requests = c.requests;
+    return this;
   }
 
   /** The ghost variables, copied before their first change in this action. */
