@@ -141,14 +141,23 @@ function encodeMessage(m: ZabMessage, sink: StateSink): void {
   }
 }
 
+/** Which (permuted) servers have an entry in recvset or outofelection, as a bitmask (at most 5 servers). */
+function presentVotes(perm: Permutation, n: number, vs: readonly (ElectionVote | null)[]): number {
+  let mask = 0;
+  for (let id = 0; id < n; id++) {
+    const v = vs[oldId(perm, id)];
+    if (v !== null && v !== undefined) mask |= 1 << id;
+  }
+  return mask;
+}
+
+/** The entries presentVotes names, in (permuted) id order: the vote, then the round and the state. */
 function encodeElectionVotes(sink: StateSink, perm: Permutation, n: number, vs: readonly (ElectionVote | null)[]): void {
   for (let id = 0; id < n; id++) {
     const v = vs[oldId(perm, id)];
-    if (v === null || v === undefined) sink.int(-1);
-    else {
-      sink.int(voteWord(perm, v.vote));
-      sink.int(pack16(v.round, serverStateCode(v.state)));
-    }
+    if (v === null || v === undefined) continue;
+    sink.int(voteWord(perm, v.vote));
+    sink.int(pack16(v.round, serverStateCode(v.state)));
   }
 }
 
@@ -187,7 +196,8 @@ function encodeNode(x: ZabNode, sink: StateSink, perm: Permutation): void {
   sink.int(voteWord(perm, x.vote));
   encodeTxnWords(sink, history);
   if (x.config.fle) {
-    sink.int(x.logicalClock);
+    // Which entries recvset and outofelection hold (5 bits each), and the round, in one word.
+    sink.int(presentVotes(perm, n, x.receiveVotes) | (presentVotes(perm, n, x.outOfElection) << 5) | (pack16(0, x.logicalClock) << 10));
     encodeElectionVotes(sink, perm, n, x.receiveVotes);
     encodeElectionVotes(sink, perm, n, x.outOfElection);
   }
