@@ -6,6 +6,7 @@
 // any file URL (the command line's registry, a test's toys), found by name.
 
 import type { Bounds, SpecDefinition } from './model.ts';
+import type { WorkerStats } from './parallel-stats.ts';
 import type { Verdict } from './properties.ts';
 
 /** Where a worker finds the model: `module` (a file URL) exports the spec `name`, or an array that holds it (cli/specs.ts's `specs`). */
@@ -51,9 +52,9 @@ export type RunStatus = 'done' | 'paused' | 'stopped';
  */
 export type ToMain =
   | { readonly type: 'ok' }
-  | { readonly type: 'ran'; readonly status: RunStatus; readonly generated: number; readonly nextSize: number; readonly verdicts: Verdict<number>[] }
+  | { readonly type: 'ran'; readonly status: RunStatus; readonly generated: number; readonly expanded: number; readonly nextSize: number; readonly verdicts: Verdict<number>[] }
   | { readonly type: 'given'; readonly count: number; readonly batch: Uint8Array }
-  | { readonly type: 'arrays'; readonly parent: Int32Array; readonly ordinal: Int32Array }
+  | { readonly type: 'arrays'; readonly parent: Int32Array; readonly ordinal: Int32Array; readonly stats: WorkerStats }
   | { readonly type: 'error'; readonly reason: string; readonly ref: number; readonly action: string | undefined };
 
 function isSpecDefinition(value: unknown): value is SpecDefinition {

@@ -28,7 +28,9 @@ import type { Model } from './model.ts';
 import { findSpecIn, type RunStatus, STOP, type ToMain, type ToWorker, type WorkerInit } from './parallel-protocol.ts';
 import { ParentTable } from './paths.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
+import type { WorkerStats } from './parallel-stats.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
+import { threadCpuMs } from './thread-cpu.ts';
 
 class Worker<S, A> implements TraceSource<number> {
   private table: SharedFingerprintSet;
@@ -44,6 +46,10 @@ class Worker<S, A> implements TraceSource<number> {
   private nextRefs: number[] = [];
   private depth = 0;
   private generated = 0;
+  private expanded = 0;
+  // The counters the main thread reports (parallel-stats.ts); cpuMs is set when the last request is answered.
+  readonly stats: WorkerStats = { cpuMs: undefined, busyMs: 0, waitMs: 0, growMs: 0, balanceMs: 0, expanded: 0 };
+  private readonly cpuAtStart = threadCpuMs();
   private readonly paths = new ParentTable(1 << 12);
   private localCount = 0;
   // What is being expanded, for the report when the model throws.
@@ -72,7 +78,19 @@ class Worker<S, A> implements TraceSource<number> {
     return ref;
   }
 
+  /** Answers one request and counts the time it took under its heading. */
   handle(message: ToWorker): ToMain {
+    const start = performance.now();
+    const reply = this.answer(message);
+    const ms = performance.now() - start;
+    const stats = this.stats;
+    if (message.type === 'table') stats.growMs += ms;
+    else if (message.type === 'give' || message.type === 'take') stats.balanceMs += ms;
+    else if (message.type !== 'finish') stats.busyMs += ms;
+    return reply;
+  }
+
+  private answer(message: ToWorker): ToMain {
     switch (message.type) {
       case 'seed':
         return this.seed();
@@ -110,8 +128,13 @@ class Worker<S, A> implements TraceSource<number> {
         }
         return { type: 'ok' };
       }
-      case 'finish':
-        return { type: 'arrays', parent: this.paths.parent.slice(0, this.localCount), ordinal: this.paths.ordinal.slice(0, this.localCount) };
+      case 'finish': {
+        const cpu = threadCpuMs();
+        this.stats.cpuMs = cpu === undefined || this.cpuAtStart === undefined ? undefined : cpu - this.cpuAtStart;
+        this.stats.expanded = this.expanded;
+        const { parent, ordinal } = this.paths;
+        return { type: 'arrays', parent: parent.slice(0, this.localCount), ordinal: ordinal.slice(0, this.localCount), stats: this.stats };
+      }
       case 'init':
         assert(false, 'a worker is initialised once');
     }
@@ -141,6 +164,7 @@ class Worker<S, A> implements TraceSource<number> {
         const ref = this.frontierRefs[this.cursor]!;
         frontier[this.cursor] = undefined;
         this.cursor++;
+        this.expanded++;
         this.expandingRef = ref;
         this.trying = undefined;
         const actions = model.actions(state);
@@ -185,7 +209,7 @@ class Worker<S, A> implements TraceSource<number> {
   private ran(status: RunStatus): ToMain {
     // The verdicts found since the last report; the main thread keeps them all.
     const verdicts = this.properties.verdicts.splice(0);
-    return { type: 'ran', status, generated: this.generated, nextSize: this.next.length, verdicts };
+    return { type: 'ran', status, generated: this.generated, expanded: this.expanded, nextSize: this.next.length, verdicts };
   }
 }
 
@@ -199,6 +223,8 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
 const port = parentPort;
 assert(port !== null, 'parallel-worker.ts runs as a worker thread');
 let worker: Worker<unknown, unknown> | undefined;
+// When the last reply left: the time until the next request is time spent waiting for the coordinator.
+let repliedAt = -1;
 port.on('message', async (message: ToWorker) => {
   if (message.type === 'init') {
     const init: WorkerInit = message.init;
@@ -209,6 +235,7 @@ port.on('message', async (message: ToWorker) => {
     return;
   }
   assert(worker !== undefined, 'worker used before init');
+  if (repliedAt >= 0) worker.stats.waitMs += performance.now() - repliedAt;
   const reply = worker.handle(message);
   if (reply.type === 'arrays') {
     port.postMessage(reply, [reply.parent.buffer as ArrayBuffer, reply.ordinal.buffer as ArrayBuffer]);
@@ -217,4 +244,5 @@ port.on('message', async (message: ToWorker) => {
   } else {
     port.postMessage(reply);
   }
+  repliedAt = performance.now();
 });

@@ -40,7 +40,9 @@ import { replayPath } from './paths.ts';
 import { type ProgressOptions, ProgressLine } from './progress.ts';
 import { PropertyBook, type TraceSource, type Verdict } from './properties.ts';
 import { modelError, type SearchOutcome, type Trace } from './report-types.ts';
+import type { ParallelStats, WorkerStats } from './parallel-stats.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
+import { threadCpuMs } from './thread-cpu.ts';
 
 export interface ParallelOptions {
   readonly workers: number;
@@ -126,6 +128,15 @@ class ParallelSearch<S, A> {
   private readonly channels: WorkerChannel[];
   private readonly generated: number[];
   private readonly nextSizes: number[];
+  // States each worker has expanded so far, for the level-end imbalance (parallel-stats.ts).
+  private readonly expanded: number[];
+  private readonly processCpuAtStart = process.cpuUsage();
+  private readonly coordinatorCpuAtStart = threadCpuMs();
+  private levels = 0;
+  private growths = 0;
+  private moved = 0;
+  private waitedStates = 0;
+  private stats: ParallelStats | undefined;
   private readonly verdicts: Verdict<number>[] = [];
   private depth = 0;
   private maxDepth = 0;
@@ -142,6 +153,7 @@ class ParallelSearch<S, A> {
     this.table = SharedFingerprintSet.create(options.capacityLog2);
     this.generated = new Array<number>(workers).fill(0);
     this.nextSizes = new Array<number>(workers).fill(0);
+    this.expanded = new Array<number>(workers).fill(0);
     this.channels = Array.from({ length: workers }, () => new WorkerChannel(spawnWorker()));
   }
 
@@ -196,12 +208,15 @@ class ParallelSearch<S, A> {
 
   /** One level: even out the frontiers, expand them all, and grow the table each time the workers pause for it. */
   private async level(): Promise<void> {
-    await balance(this.channels, this.nextSizes);
+    this.moved += await balance(this.channels, this.nextSizes);
     this.depth++;
+    this.levels++;
+    const before = [...this.expanded];
     let statuses = await Promise.all(this.channels.map(async (channel, w) => this.record(w, await channel.request({ type: 'level' }))));
     while (this.error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
       // Every worker has stopped adding (paused, done or stopped): they rehash into a table twice the size together.
       this.table = this.table.emptyDoubled();
+      this.growths++;
       await Promise.all(this.channels.map((channel) => channel.request({ type: 'table', table: this.table.buffer })));
       const paused = statuses;
       statuses = await Promise.all(
@@ -212,6 +227,10 @@ class ParallelSearch<S, A> {
       );
     }
     if (this.nextSizes.some((n) => n > 0)) this.maxDepth = this.depth;
+    // Every worker waited at the level's end for the one that expanded the most.
+    const done = this.expanded.map((n, w) => n - before[w]!);
+    const most = Math.max(...done);
+    for (const n of done) this.waitedStates += most - n;
   }
 
   /** Takes in a worker's answer: its counts, its verdicts, whether it stopped or failed. */
@@ -222,6 +241,7 @@ class ParallelSearch<S, A> {
     }
     if (reply.type !== 'ran') return reply;
     this.generated[w] = reply.generated;
+    this.expanded[w] = reply.expanded;
     this.nextSizes[w] = reply.nextSize;
     this.verdicts.push(...reply.verdicts);
     if (reply.status === 'stopped') this.stopped = true;
@@ -233,13 +253,32 @@ class ParallelSearch<S, A> {
   private async collectPaths(): Promise<WorkerPaths<S, A>> {
     const parents: Int32Array[] = [];
     const ordinals: Int32Array[] = [];
+    const stats: WorkerStats[] = [];
     for (const channel of this.channels) {
       const reply = await channel.request({ type: 'finish' });
       assert(reply.type === 'arrays', () => `expected arrays from a worker, got ${reply.type}`);
       parents.push(reply.parent);
       ordinals.push(reply.ordinal);
+      stats.push(reply.stats);
     }
+    this.stats = this.counters(stats);
     return new WorkerPaths(this.model, this.workers, parents, ordinals);
+  }
+
+  /** The counters at the end of the search (parallel-stats.ts). */
+  private counters(workers: WorkerStats[]): ParallelStats {
+    const cpu = process.cpuUsage(this.processCpuAtStart);
+    const coordinatorCpu = threadCpuMs();
+    const expanded = workers.reduce((sum, w) => sum + w.expanded, 0);
+    return {
+      workers,
+      coordinatorCpuMs: coordinatorCpu === undefined || this.coordinatorCpuAtStart === undefined ? undefined : coordinatorCpu - this.coordinatorCpuAtStart,
+      processCpuMs: (cpu.user + cpu.system) / 1000,
+      levels: this.levels,
+      growths: this.growths,
+      moved: this.moved,
+      imbalance: expanded === 0 ? 0 : this.waitedStates / expanded,
+    };
   }
 
   private outcome(paths: WorkerPaths<S, A>): SearchOutcome {
@@ -261,6 +300,7 @@ class ParallelSearch<S, A> {
       violations: book.violations,
       sometimes: book.sometimesReports,
       fingerprintBytes: this.table.bytes,
+      ...(this.stats === undefined ? {} : { parallel: this.stats }),
     };
   }
 }
@@ -293,8 +333,9 @@ class WorkerPaths<S, A> implements TraceSource {
   }
 }
 
-/** Moves states from the fullest next frontiers to the emptiest until they are within a factor of each other. */
-async function balance(channels: readonly WorkerChannel[], sizes: number[]): Promise<void> {
+/** Moves states from the fullest next frontiers to the emptiest until they are within a factor of each other; returns how many moved. */
+async function balance(channels: readonly WorkerChannel[], sizes: number[]): Promise<number> {
+  let moved = 0;
   const total = sizes.reduce((a, b) => a + b, 0);
   const mean = total / sizes.length;
   for (let round = 0; round < sizes.length; round++) {
@@ -305,11 +346,13 @@ async function balance(channels: readonly WorkerChannel[], sizes: number[]): Pro
       if (sizes[w]! < sizes[light]!) light = w;
     }
     const count = Math.floor(Math.min(sizes[heavy]! - mean, mean - sizes[light]!));
-    if (count < BALANCE_STATES_MIN || sizes[heavy]! - sizes[light]! < 0.2 * mean) return;
+    if (count < BALANCE_STATES_MIN || sizes[heavy]! - sizes[light]! < 0.2 * mean) return moved;
     const given = await channels[heavy]!.request({ type: 'give', count });
     assert(given.type === 'given', () => `expected states from a worker, got ${given.type}`);
     await channels[light]!.request({ type: 'take', batch: given.batch }, [given.batch.buffer as ArrayBuffer]);
     sizes[heavy] = sizes[heavy]! - given.count;
     sizes[light] = sizes[light]! + given.count;
+    moved += given.count;
   }
+  return moved;
 }
