@@ -31,6 +31,17 @@ export interface WorkerInit {
 
 /** Word 0 of the control buffer: set when every worker must stop at its next state. */
 export const STOP = 0;
+/**
+ * Word WAKE + w: set by the main thread before it posts to worker w, so a
+ * worker expanding ahead while it waits (parallel-lookahead.ts) returns to
+ * its message loop; the worker clears it when a message arrives.
+ */
+export const WAKE = 1;
+
+/** The control buffer's size for `workers` workers: STOP, then one WAKE word each. */
+export function controlBytes(workers: number): number {
+  return 4 * (WAKE + workers);
+}
 
 export type ToWorker =
   | { readonly type: 'init'; readonly init: WorkerInit }

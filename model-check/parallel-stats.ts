@@ -23,6 +23,10 @@ export interface WorkerStats {
   balanceMs: number;
   /** States it expanded. */
   expanded: number;
+  /** Expanding states of the next level ahead while it waited for the others (parallel-lookahead.ts; wall time, not in busyMs). */
+  aheadMs: number;
+  /** States it expanded ahead (counted in `expanded` too). */
+  aheadStates: number;
 }
 
 export interface ParallelStats {
@@ -52,7 +56,8 @@ export function formatParallelStats(stats: ParallelStats): string[] {
   const coordinator = stats.coordinatorCpuMs === undefined ? '' : `, coordinator CPU ${seconds(stats.coordinatorCpuMs)} s`;
   return [
     `${workers.length} threads: process CPU ${seconds(stats.processCpuMs)} s${cpu}${coordinator}`,
-    `busy ${list(workers.map((w) => seconds(w.busyMs)))} s, waiting ${list(workers.map((w) => seconds(w.waitMs)))} s, ` +
+    `busy ${list(workers.map((w) => seconds(w.busyMs)))} s, ahead ${list(workers.map((w) => seconds(w.aheadMs)))} s ` +
+      `(${list(workers.map((w) => w.aheadStates.toLocaleString('en-US')))} states), waiting ${list(workers.map((w) => seconds(w.waitMs)))} s, ` +
       `growing ${list(workers.map((w) => seconds(w.growMs)))} s, moving ${list(workers.map((w) => seconds(w.balanceMs)))} s`,
     `${stats.levels} levels, ${stats.growths} table growths, ${stats.moved.toLocaleString('en-US')} states moved, level-end imbalance ${percent(stats.imbalance)} of expansions`,
   ];

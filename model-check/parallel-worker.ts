@@ -25,12 +25,17 @@ import { parentPort } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
 import { Fingerprinter } from './fingerprint.ts';
 import type { Model } from './model.ts';
-import { findSpecIn, type RunStatus, STOP, type ToMain, type ToWorker, type WorkerInit } from './parallel-protocol.ts';
+import { Lookahead } from './parallel-lookahead.ts';
+import { findSpecIn, type RunStatus, STOP, type ToMain, type ToWorker, WAKE, type WorkerInit } from './parallel-protocol.ts';
 import { ParentTable } from './paths.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
 import type { WorkerStats } from './parallel-stats.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
 import { threadCpuMs } from './thread-cpu.ts';
+
+// At most this many successors are kept aside while expanding ahead (parallel-lookahead.ts): raft's
+// states are about a kilobyte, so the buffer stays near 100 MB however uneven a level ends.
+const LOOKAHEAD_KEPT_MAX = 1 << 17;
 
 class Worker<S, A> implements TraceSource<number> {
   private table: SharedFingerprintSet;
@@ -48,8 +53,12 @@ class Worker<S, A> implements TraceSource<number> {
   private generated = 0;
   private expanded = 0;
   // The counters the main thread reports (parallel-stats.ts); cpuMs is set when the last request is answered.
-  readonly stats: WorkerStats = { cpuMs: undefined, busyMs: 0, waitMs: 0, growMs: 0, balanceMs: 0, expanded: 0 };
+  readonly stats: WorkerStats = { cpuMs: undefined, busyMs: 0, waitMs: 0, growMs: 0, balanceMs: 0, expanded: 0, aheadMs: 0, aheadStates: 0 };
   private readonly cpuAtStart = threadCpuMs();
+  private readonly lookahead = new Lookahead<S>();
+  private readonly wake: number;
+  /** Its share of the level is expanded (and the search not stopped): it may work ahead until the next level. */
+  levelDone = false;
   private readonly paths = new ParentTable(1 << 12);
   private localCount = 0;
   // What is being expanded, for the report when the model throws.
@@ -69,8 +78,14 @@ class Worker<S, A> implements TraceSource<number> {
     this.checkDeadlock = checkDeadlock && model.deadlock !== 'stuttering-ok';
     this.table = new SharedFingerprintSet(table);
     this.control = new Int32Array(control);
+    this.wake = WAKE + workerId;
     this.fingerprinter = new Fingerprinter(model as Model<S, unknown>);
     this.properties = new PropertyBook<S, number>(model.properties, stopAtFirstViolation);
+  }
+
+  /** A message has arrived: the main thread's wake-up is consumed. */
+  woken(): void {
+    Atomics.store(this.control, this.wake, 0);
   }
 
   /** A worker cannot replay paths; its verdicts carry the state's reference instead. */
@@ -95,6 +110,7 @@ class Worker<S, A> implements TraceSource<number> {
       case 'seed':
         return this.seed();
       case 'level':
+        this.levelDone = false;
         this.frontier = this.next;
         this.frontierRefs = this.nextRefs;
         this.next = [];
@@ -115,7 +131,8 @@ class Worker<S, A> implements TraceSource<number> {
         return { type: 'ok' };
       }
       case 'give': {
-        const from = Math.max(0, this.next.length - message.count);
+        // States already expanded ahead stay: their successors are kept here.
+        const from = Math.max(this.lookahead.expanded, this.next.length - message.count);
         const states = this.next.splice(from);
         const refs = this.nextRefs.splice(from);
         return { type: 'given', count: states.length, batch: serialize({ states, refs }) };
@@ -165,6 +182,10 @@ class Worker<S, A> implements TraceSource<number> {
         frontier[this.cursor] = undefined;
         this.cursor++;
         this.expanded++;
+        if (this.cursor <= this.lookahead.expanded) {
+          this.replay(this.cursor - 1, ref);
+          continue;
+        }
         this.expandingRef = ref;
         this.trying = undefined;
         const actions = model.actions(state);
@@ -183,6 +204,7 @@ class Worker<S, A> implements TraceSource<number> {
         if (!enabled && this.checkDeadlock && this.properties.deadlocked(this.depth - 1, this, ref)) Atomics.store(this.control, STOP, 1);
       }
       this.expandingRef = -1;
+      this.lookahead.clear();
       return this.ran('done');
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -191,11 +213,60 @@ class Worker<S, A> implements TraceSource<number> {
     }
   }
 
+  /** Inserts the successors kept for the index-th state expanded ahead, now that their level has come. */
+  private replay(index: number, ref: number): void {
+    const ahead = this.lookahead;
+    this.generated += ahead.generatedBy(index);
+    const { states, hi, lo, ordinals } = ahead;
+    for (let j = ahead.start(index); j < ahead.end(index); j++) this.insert(states[j]!, hi[j]!, lo[j]!, ref, ordinals[j]!, this.depth);
+    if (!ahead.enabledAt(index) && this.checkDeadlock && this.properties.deadlocked(this.depth - 1, this, ref)) Atomics.store(this.control, STOP, 1);
+  }
+
+  /**
+   * While the other workers finish the level, expands the head of the next
+   * frontier and keeps the successors not yet in the table (parallel-lookahead.ts),
+   * until a message is on its way (WAKE), the search stops or the buffer is full.
+   */
+  lookAhead(): void {
+    const { model, control, lookahead: ahead, next, fingerprinter } = this;
+    const start = performance.now();
+    const before = ahead.expanded;
+    try {
+      while (ahead.expanded < next.length && ahead.kept < LOOKAHEAD_KEPT_MAX) {
+        if (Atomics.load(control, this.wake) !== 0 || Atomics.load(control, STOP) !== 0) break;
+        const state = next[ahead.expanded]!;
+        const actions = model.actions(state);
+        let enabled = false;
+        let generated = 0;
+        for (let a = 0; a < actions.length; a++) {
+          const successor = model.next(state, actions[a]!);
+          if (successor === undefined) continue;
+          enabled = true;
+          generated++;
+          if (!model.withinBoundary(successor)) continue;
+          fingerprinter.fingerprint(successor);
+          if (this.table.has(fingerprinter.hi, fingerprinter.lo)) continue;
+          ahead.keep(successor, fingerprinter.hi, fingerprinter.lo, a);
+        }
+        ahead.close(generated, enabled);
+      }
+    } catch {
+      // The model threw: that state is expanded again in its level, which reports the error with its path.
+      ahead.abandon();
+    }
+    this.stats.aheadMs += performance.now() - start;
+    this.stats.aheadStates += ahead.expanded - before;
+  }
+
   /** Adds a state found at `depth` if it is new: records its parent, checks its properties, queues it. */
   private admit(state: S, parentRef: number, ordinal: number, depth: number): void {
     const fingerprinter = this.fingerprinter;
     fingerprinter.fingerprint(state);
-    if (!this.table.add(fingerprinter.hi, fingerprinter.lo)) return;
+    this.insert(state, fingerprinter.hi, fingerprinter.lo, parentRef, ordinal, depth);
+  }
+
+  private insert(state: S, hi: number, lo: number, parentRef: number, ordinal: number, depth: number): void {
+    if (!this.table.add(hi, lo)) return;
     const local = this.localCount++;
     this.paths.record(local, parentRef, ordinal);
     const ref = local * this.workers + this.workerId;
@@ -207,6 +278,7 @@ class Worker<S, A> implements TraceSource<number> {
   }
 
   private ran(status: RunStatus): ToMain {
+    this.levelDone = status === 'done';
     // The verdicts found since the last report; the main thread keeps them all.
     const verdicts = this.properties.verdicts.splice(0);
     return { type: 'ran', status, generated: this.generated, expanded: this.expanded, nextSize: this.next.length, verdicts };
@@ -235,6 +307,7 @@ port.on('message', async (message: ToWorker) => {
     return;
   }
   assert(worker !== undefined, 'worker used before init');
+  worker.woken();
   if (repliedAt >= 0) worker.stats.waitMs += performance.now() - repliedAt;
   const reply = worker.handle(message);
   if (reply.type === 'arrays') {
@@ -244,5 +317,7 @@ port.on('message', async (message: ToWorker) => {
   } else {
     port.postMessage(reply);
   }
+  // A worker done with its level works ahead until the main thread's next message.
+  if (worker.levelDone) worker.lookAhead();
   repliedAt = performance.now();
 });

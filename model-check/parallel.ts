@@ -35,7 +35,7 @@ import { Worker } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
 import type { Model } from './model.ts';
 import type { ModelSource, ToMain, ToWorker } from './parallel-protocol.ts';
-import { STOP } from './parallel-protocol.ts';
+import { controlBytes, STOP, WAKE } from './parallel-protocol.ts';
 import { replayPath } from './paths.ts';
 import { type ProgressOptions, ProgressLine } from './progress.ts';
 import { PropertyBook, type TraceSource, type Verdict } from './properties.ts';
@@ -82,7 +82,11 @@ class WorkerChannel {
   private reject: ((error: Error) => void) | undefined;
   private failure: Error | undefined;
 
-  constructor(readonly worker: Worker) {
+  constructor(
+    readonly worker: Worker,
+    private readonly control: Int32Array,
+    private readonly workerId: number,
+  ) {
     worker.on('message', (reply: ToMain) => {
       const resolve = this.resolve;
       assert(resolve !== undefined, () => `unexpected message from a worker: ${reply.type}`);
@@ -107,6 +111,8 @@ class WorkerChannel {
     return new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
+      // A worker expanding ahead (parallel-lookahead.ts) polls this word and returns to read the message.
+      Atomics.store(this.control, WAKE + this.workerId, 1);
       this.worker.postMessage(message, transfer);
     });
   }
@@ -124,7 +130,7 @@ type WorkerError = { readonly reason: string; readonly ref: number; readonly act
 class ParallelSearch<S, A> {
   private readonly workers: number;
   private table: SharedFingerprintSet;
-  private readonly control = new SharedArrayBuffer(4);
+  private readonly control: SharedArrayBuffer;
   private readonly channels: WorkerChannel[];
   private readonly generated: number[];
   private readonly nextSizes: number[];
@@ -154,7 +160,9 @@ class ParallelSearch<S, A> {
     this.generated = new Array<number>(workers).fill(0);
     this.nextSizes = new Array<number>(workers).fill(0);
     this.expanded = new Array<number>(workers).fill(0);
-    this.channels = Array.from({ length: workers }, () => new WorkerChannel(spawnWorker()));
+    this.control = new SharedArrayBuffer(controlBytes(workers));
+    const words = new Int32Array(this.control);
+    this.channels = Array.from({ length: workers }, (_, w) => new WorkerChannel(spawnWorker(), words, w));
   }
 
   async run(): Promise<SearchOutcome> {

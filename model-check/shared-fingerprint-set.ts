@@ -88,6 +88,24 @@ export class SharedFingerprintSet {
     }
   }
 
+  /** Whether (hi, lo) is present; safe while other threads add (a slot being claimed is waited for, as in `add`). */
+  has(hi: number, lo: number): boolean {
+    hi |= 0;
+    lo |= 0;
+    if (hi === 0) hi = 1;
+    if (lo === 0) lo = 1;
+    const words = this.words;
+    for (let slot = this.home(hi, lo); ; slot = (slot + 1) & this.mask) {
+      const i = HEADER_WORDS + (slot << 1);
+      const current = Atomics.load(words, i);
+      if (current === 0) return false;
+      if (current !== hi) continue;
+      let storedLo = Atomics.load(words, i + 1);
+      while (storedLo === 0) storedLo = Atomics.load(words, i + 1);
+      if (storedLo === lo) return true;
+    }
+  }
+
   /** An empty table twice as large whose count is already this one's: the workers then rehash into it (`rehashShare`). */
   emptyDoubled(): SharedFingerprintSet {
     const next = SharedFingerprintSet.create(this.capacityLog2 + 1);
