@@ -37,7 +37,7 @@ export interface ParallelStats {
   processCpuMs: number;
   /** Levels of the breadth-first search, each ended by a barrier. */
   levels: number;
-  /** Times the shared table doubled (every worker paused for each). */
+  /** Times the shared table grew (every worker paused for each). */
   growths: number;
   /** States moved between workers to even out the frontiers. */
   moved: number;

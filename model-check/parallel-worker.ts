@@ -57,6 +57,9 @@ class Worker<S, A> implements TraceSource<number> {
   private readonly cpuAtStart = threadCpuMs();
   private readonly lookahead = new Lookahead<S>();
   private readonly wake: number;
+  // Claims in the shared table not yet added to its count, and how many may wait.
+  private unpublished = 0;
+  private publishEvery: number;
   /** Its share of the level is expanded (and the search not stopped): it may work ahead until the next level. */
   levelDone = false;
   private readonly paths = new ParentTable(1 << 12);
@@ -77,6 +80,7 @@ class Worker<S, A> implements TraceSource<number> {
   ) {
     this.checkDeadlock = checkDeadlock && model.deadlock !== 'stuttering-ok';
     this.table = new SharedFingerprintSet(table);
+    this.publishEvery = this.publishEveryFor(this.table);
     this.control = new Int32Array(control);
     this.wake = WAKE + workerId;
     this.fingerprinter = new Fingerprinter(model as Model<S, unknown>);
@@ -128,6 +132,7 @@ class Worker<S, A> implements TraceSource<number> {
         const to = Math.floor(((this.workerId + 1) * capacity) / this.workers);
         this.table.rehashShare(grown, from, to);
         this.table = grown;
+        this.publishEvery = this.publishEveryFor(grown);
         return { type: 'ok' };
       }
       case 'give': {
@@ -176,7 +181,7 @@ class Worker<S, A> implements TraceSource<number> {
     try {
       while (this.cursor < frontier.length) {
         if (Atomics.load(this.control, STOP) !== 0) return this.ran('stopped');
-        if (table.size >= table.growAt) return this.ran('paused');
+        if (table.size + this.unpublished >= table.growAt) return this.ran('paused');
         const state = frontier[this.cursor]!;
         const ref = this.frontierRefs[this.cursor]!;
         frontier[this.cursor] = undefined;
@@ -266,7 +271,9 @@ class Worker<S, A> implements TraceSource<number> {
   }
 
   private insert(state: S, hi: number, lo: number, parentRef: number, ordinal: number, depth: number): void {
-    if (!this.table.add(hi, lo)) return;
+    if (!this.table.claim(hi, lo)) return;
+    const published = ++this.unpublished >= this.publishEvery;
+    if (published) this.publish();
     const local = this.localCount++;
     this.paths.record(local, parentRef, ordinal);
     const ref = local * this.workers + this.workerId;
@@ -274,10 +281,24 @@ class Worker<S, A> implements TraceSource<number> {
     this.next.push(state);
     this.nextRefs.push(ref);
     if (this.properties.check(state, depth, this, ref)) Atomics.store(this.control, STOP, 1);
-    if (this.table.size >= this.statesMax) Atomics.store(this.control, STOP, 1);
+    // Under a states budget every claim is published at once, so the count is exact here.
+    if (published && this.table.size >= this.statesMax) Atomics.store(this.control, STOP, 1);
+  }
+
+  /** Adds this worker's claims to the shared count (shared-fingerprint-set.ts's `publish`). */
+  private publish(): void {
+    this.table.publish(this.unpublished);
+    this.unpublished = 0;
+  }
+
+  /** How many claims to hold back: one under a states budget, which is checked against the shared count. */
+  private publishEveryFor(table: SharedFingerprintSet): number {
+    return Number.isFinite(this.statesMax) ? 1 : table.publishEvery;
   }
 
   private ran(status: RunStatus): ToMain {
+    // The main thread reads the count between requests (growth, the report): every claim is in it.
+    this.publish();
     this.levelDone = status === 'done';
     // The verdicts found since the last report; the main thread keeps them all.
     const verdicts = this.properties.verdicts.splice(0);

@@ -119,6 +119,10 @@ class WorkerChannel {
 }
 
 const BALANCE_STATES_MIN = 64;
+// Shares of the next level that differ by less than this fraction of the mean stay where they are:
+// the lighter worker expands ahead while the heavier finishes (parallel-lookahead.ts), which costs
+// nothing, while moving a state costs about seven expansions (serialise plus deserialise).
+const BALANCE_SPREAD_MIN = 0.5;
 
 export async function parallelBreadthFirst<S, A>(model: Model<S, A>, options: ParallelOptions): Promise<SearchOutcome> {
   return new ParallelSearch(model, options).run();
@@ -222,8 +226,8 @@ class ParallelSearch<S, A> {
     const before = [...this.expanded];
     let statuses = await Promise.all(this.channels.map(async (channel, w) => this.record(w, await channel.request({ type: 'level' }))));
     while (this.error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
-      // Every worker has stopped adding (paused, done or stopped): they rehash into a table twice the size together.
-      this.table = this.table.emptyDoubled();
+      // Every worker has stopped adding (paused, done or stopped): they rehash into a larger table together.
+      this.table = this.table.emptyGrown(this.table.growthStep);
       this.growths++;
       await Promise.all(this.channels.map((channel) => channel.request({ type: 'table', table: this.table.buffer })));
       const paused = statuses;
@@ -354,7 +358,7 @@ async function balance(channels: readonly WorkerChannel[], sizes: number[]): Pro
       if (sizes[w]! < sizes[light]!) light = w;
     }
     const count = Math.floor(Math.min(sizes[heavy]! - mean, mean - sizes[light]!));
-    if (count < BALANCE_STATES_MIN || sizes[heavy]! - sizes[light]! < 0.2 * mean) return moved;
+    if (count < BALANCE_STATES_MIN || sizes[heavy]! - sizes[light]! < BALANCE_SPREAD_MIN * mean) return moved;
     const given = await channels[heavy]!.request({ type: 'give', count });
     assert(given.type === 'given', () => `expected states from a worker, got ${given.type}`);
     await channels[light]!.request({ type: 'take', batch: given.batch }, [given.batch.buffer as ArrayBuffer]);
