@@ -11,10 +11,13 @@
 //
 // Levels are synchronous, so depths, distinct and generated counts equal the
 // single-threaded search's, and every counterexample is still a shortest one
-// (which of several shortest ones is reported may vary from run to run).
+// (which of several shortest ones is reported may vary from run to run). A
+// worker that ends its share of a level first does not sit at the barrier: it
+// expands the head of its next frontier ahead and keeps the successors aside
+// until the next level starts (parallel-lookahead.ts), which keeps the order.
 // When the shared table reaches its load limit, every worker pauses at a
-// state boundary, the workers rehash into a table twice as large (each a
-// share of the old slots), and resume. States cross threads serialised by
+// state boundary, the workers rehash into a table four (later two) times as
+// large (each a share of the old slots), and resume. States cross threads serialised by
 // v8.serialize, so they must be plain data (as spec/ states are). A statesMax or time budget stops the
 // workers at their next state, so distinctStates may pass statesMax by a few
 // states per worker. Counterexamples are rebuilt on the main thread from the
@@ -24,7 +27,7 @@
 // reading it back each took about 3.5 times as long as expanding it (20,000
 // states, v8.serialize and structuredClone alike, measured under load on the
 // 2-core machine). So states move only at level boundaries, when the
-// workers' shares of the next level differ by a fifth or more, as one
+// workers' shares of the next level differ by half the mean or more, as one
 // serialised batch the heavier worker writes and the lighter reads; the main
 // thread passes the bytes on (a transfer, no copy) and does no work per state.
 
