@@ -34,8 +34,10 @@ import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
 import { threadCpuMs } from './thread-cpu.ts';
 
 // At most this many successors are kept aside while expanding ahead (parallel-lookahead.ts): raft's
-// states are about a kilobyte, so the buffer stays near 100 MB however uneven a level ends.
-const LOOKAHEAD_KEPT_MAX = 1 << 17;
+// states are about a kilobyte, so the buffer stays near 64 MB however uneven a level ends; the kept
+// states outlive a scavenge or two, so a larger buffer costs collector time for little: on a quiet
+// machine a level ends within a few per cent of its states (parallel-stats.ts's imbalance).
+const LOOKAHEAD_KEPT_MAX = 1 << 16;
 
 class Worker<S, A> implements TraceSource<number> {
   private table: SharedFingerprintSet;
