@@ -12,7 +12,7 @@
 // Layout: word 0 is the count, word 1 the capacity's log2, then (hi, lo)
 // pairs. The table never grows by itself: workers pause when the count
 // reaches 0.6 of the capacity, the main thread allocates a table four times
-// the size (twice beyond 2^22 slots, to bound the memory overshoot), and the
+// the size (twice from 2^24 slots on, to bound the memory overshoot), and the
 // workers rehash into it together, each its share of the old table's slots
 // (parallel.ts), then resume. Rehashing on the main thread while every worker
 // waited cost a fixed serial stretch per doubling (2^23 slots at the end of
