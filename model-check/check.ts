@@ -324,6 +324,7 @@ function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): 
     ...(outcome.memory === undefined ? {} : { memory: outcome.memory }),
     ...(outcome.liveness === undefined ? {} : { liveness: outcome.liveness }),
     ...(outcome.graphBytes === undefined ? {} : { graphBytes: outcome.graphBytes }),
+    ...(outcome.parallel === undefined ? {} : { parallel: outcome.parallel }),
   };
 }
 
