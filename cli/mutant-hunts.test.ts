@@ -18,11 +18,6 @@ const NOT_YET_FROM_INIT: Readonly<Record<string, string>> = {
   'raft truncate-on-stale-append': 'hunt being declared',
   'raft skip-log-up-to-date-check': 'hunt being declared',
   'raft stale-read': 'hunt being declared',
-  'zab ZOOKEEPER-3911': 'hunt being declared',
-  'zab ZOOKEEPER-4643': 'hunt being declared',
-  'zab ZOOKEEPER-4646': 'hunt being declared',
-  'zab ZOOKEEPER-2845': 'hunt being declared',
-  'zab zab-paper-newleader-gap': 'hunt being declared',
 };
 
 const traceDirectory = mkdtempSync(join(tmpdir(), 'zkspec-hunts-'));
