@@ -15,9 +15,10 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// Every engine but the walks (a swarm member's walk mode, guided simulation)
-// reports a reachable state without successors as the violation Deadlock
-// unless the model or the caller turns the check off (TLC's default). A model
+// Every engine reports a reachable state without successors as the
+// violation Deadlock unless the model or the caller turns the check off
+// (TLC's default); the walks (simulation, guided, a swarm's walk members)
+// report the ones they happen to step into. A model
 // with `eventually` or `leadsTo` properties is explored breadth-first by
 // state-graph.ts, which records the graph that liveness.ts judges; the other
 // strategies report those properties as not checked.
@@ -36,7 +37,8 @@ import { BitstateSet } from './bitstate-set.ts';
 import { DiskBreadthFirstSearch, type DiskOptions, seenSetFor } from './disk-bfs.ts';
 import { Exploration, type ExplorationOptions } from './explore.ts';
 import { guidedSimulate } from './guided.ts';
-import type { SeenSet } from './fingerprint-set.ts';
+import { FingerprintSet, type SeenSet } from './fingerprint-set.ts';
+import { closestPairDistance } from './collision.ts';
 import { iterativeDeepening } from './iddfs.ts';
 import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
 import { isLiveness, type LivenessOutcome, livenessBreadthFirst, notChecked } from './liveness.ts';
@@ -119,6 +121,8 @@ export interface CheckOptions<T extends Strategy = Strategy> {
 
 const PARALLEL_CAPACITY_LOG2 = 16;
 const BITSTATE_OMITTED_COMPLETE = 0.01;
+/** Above this many states the observed collision estimate is skipped (its sort needs two copies of the set). */
+const OBSERVED_COLLISION_STATES_MAX = 50_000_000;
 
 /** The one entry to the checker: explores `model` with the chosen strategy and reports (asynchronously for parallel-bfs). */
 export function check<S, A>(model: Model<S, A>, options: CheckOptions<ParallelStrategy> & { strategy: ParallelStrategy }): Promise<CheckReport>;
@@ -283,6 +287,9 @@ function sequential<S, A>(
     startMs,
   );
   if (coverage !== undefined) report.coverage = coverage.report();
+  // TLC's observed collision estimate, after the search's clock stopped; it sorts a copy of the set (16 bytes a state).
+  const seenSet = exploration.seen;
+  if (seenSet instanceof FingerprintSet && seenSet.size <= OBSERVED_COLLISION_STATES_MAX) report.closestFingerprintDistance = closestPairDistance(seenSet.pairs());
   return report;
 }
 

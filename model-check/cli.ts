@@ -28,7 +28,7 @@ import { CheckpointError } from './checkpoint.ts';
 import { BITSTATE_HASHES_DEFAULT } from './bitstate-set.ts';
 import { EXIT, helpText, MIB, parseOptions, presetBounds, type RunConfig, resolveRun, tokenize, USAGE, UsageError } from './cli-options.ts';
 import type { SpecDefinition } from './model.ts';
-import { collisionProbability } from './collision.ts';
+import { collisionProbability, observedCollisionProbability } from './collision.ts';
 import { formatTrace, type TraceFormat } from './counterexample.ts';
 import { chooseHunt } from './mutant-hunt.ts';
 import { DEADLOCK } from './properties.ts';
@@ -218,6 +218,7 @@ function summary(config: RunConfig, report: CheckReport, traceFiles: readonly st
     durationMs: report.durationMs,
     statesPerSecond: report.statesPerSecond,
     collisionProbability: collisionProbability(report.distinctStates, report.generatedStates),
+    ...(report.closestFingerprintDistance === undefined ? {} : { observedCollisionProbability: observedCollisionProbability(report.closestFingerprintDistance) }),
     exitCode: exitCodeOf(report),
     ...(report.coverage === undefined ? {} : { coverage: report.coverage.actions }),
     violations: report.violations.map((v, i) => ({

@@ -141,6 +141,8 @@ export interface CheckReport extends SearchOutcome {
   bitstate?: BitstateSummary;
   /** A swarm's member that found the first violation (its seed reruns it alone). */
   swarmFinder?: SwarmMemberReport;
+  /** The smallest distance between two fingerprints in the seen set (in-memory sets only), for TLC's observed collision estimate. */
+  closestFingerprintDistance?: number;
 }
 
 /** Bitstate hashing's figures (bitstate-set.ts explains each). */

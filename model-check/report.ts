@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assertNever } from '../lib/assert.ts';
-import { collisionProbability, formatProbability } from './collision.ts';
+import { collisionProbability, formatProbability, observedCollisionProbability } from './collision.ts';
 import { formatTrace, type TraceFormat } from './counterexample.ts';
 import { itfTrace } from './itf.ts';
 import type { ActionCoverageReport, BitstateSummary, CheckReport, LivenessReport, MemoryReport, Trace } from './report-types.ts';
@@ -59,6 +59,10 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   if (report.memory !== undefined) lines.push(`  memory            ${formatMemory(report.memory)}`);
   const collision = formatProbability(collisionProbability(report.distinctStates, report.generatedStates));
   lines.push(`  collision chance  ${collision} (fingerprint collision, calculated (optimistic) as TLC does: distinct x (generated - distinct) / 2^64)`);
+  if (report.closestFingerprintDistance !== undefined) {
+    const observed = formatProbability(observedCollisionProbability(report.closestFingerprintDistance));
+    lines.push(`                    ${observed} observed, as TLC estimates it from the actual fingerprints (1 / the distance between the closest two)`);
+  }
   if (report.coverage !== undefined) lines.push('', ...formatCoverage(report.coverage));
   if (report.bitstate !== undefined) lines.push(...formatBitstate(report.bitstate));
   if (report.violations.length === 0) lines.push('  no violation');

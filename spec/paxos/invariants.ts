@@ -107,6 +107,8 @@ export function someValueLearned(cluster: PaxosCluster): boolean {
 /** What the predicates read besides the state: the sizes, and how many learners there are. */
 export interface PropertyParams extends InvariantShape {
   readonly learners: number;
+  /** Check ValueEventuallyChosen (the liveness bound). */
+  readonly liveness: boolean;
 }
 
 const hasLearners = (p: PropertyParams) => p.learners > 0;
@@ -127,5 +129,13 @@ export const PAXOS_PROPERTIES: readonly PropertyDeclaration<PaxosCluster, Proper
     hasLearners,
   ),
   sometimes('ValueChosen', 'Some value is chosen.', someValueChosen),
+  {
+    name: 'ValueEventuallyChosen',
+    kind: 'eventually',
+    description:
+      'Some value is eventually chosen, if the proposers, acceptors and learners keep taking the steps they can (weak fairness) and no message is lost for good (Paxos Made Simple, §2.4: progress needs a proposer that can communicate with a majority).',
+    holds: someValueChosen,
+    when: (p) => p.liveness,
+  },
   sometimes('ValueLearned', 'Some learner learns a chosen value.', someValueLearned, hasLearners),
 ];

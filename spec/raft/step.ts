@@ -285,7 +285,8 @@ function handleRequestVoteResponse(node: RaftNode, m: RequestVoteResponse): Raft
   const votesGranted = add(node.votesGranted, j);
   // raft.tla: voterLog[i] @@ (j :> m.mlog) keeps the first log recorded for j.
   let voterLog = node.voterLog;
-  if (node.config.history && voterLog[j] === undefined) {
+  // (An index past the end is no vote recorded: NO_VOTER_LOGS is empty; reading there would be an out-of-bounds load.)
+  if (node.config.history && (j >= voterLog.length || voterLog[j] === undefined)) {
     const copy = voterLog.length === node.config.servers ? voterLog.slice() : filled<Log | undefined>(node.config.servers, undefined);
     copy[j] = m.mlog;
     voterLog = copy;
