@@ -11,7 +11,7 @@ import type { ZabCluster } from './world.ts';
 
 const model = zabSpec.build(zabSpec.presets.find((p) => p.name === 'ci')!.bounds, undefined);
 
-function after(...actions: ZabAction[]): ZabCluster {
+function reachedBy(...actions: ZabAction[]): ZabCluster {
   let state = model.init()[0] as ZabCluster;
   for (const action of actions) {
     expect(model.actions(state)).toContainEqual(action);
@@ -22,20 +22,20 @@ function after(...actions: ZabAction[]): ZabCluster {
 
 describe('the ZAB abstraction', () => {
   it('is the same for states that differ only by server ids', () => {
-    const s0 = after({ type: 'ElectLeader', leader: 0, quorum: [0, 1] });
-    const s2 = after({ type: 'ElectLeader', leader: 2, quorum: [1, 2] });
+    const s0 = reachedBy({ type: 'ElectLeader', leader: 0, quorum: [0, 1] });
+    const s2 = reachedBy({ type: 'ElectLeader', leader: 2, quorum: [1, 2] });
     expect(zabAbstraction(s0)).toBe(zabAbstraction(s2));
   });
 
   it('tells an election apart from Init, and a leader that has chosen its epoch (acceptedEpoch) from one that has not', () => {
-    const init = after();
-    const elected = after({ type: 'ElectLeader', leader: 0, quorum: [0, 1] });
-    const answered = after({ type: 'ElectLeader', leader: 0, quorum: [0, 1] }, { type: 'Deliver', from: 1, to: 0, message: 'FOLLOWERINFO' });
+    const init = reachedBy();
+    const elected = reachedBy({ type: 'ElectLeader', leader: 0, quorum: [0, 1] });
+    const answered = reachedBy({ type: 'ElectLeader', leader: 0, quorum: [0, 1] }, { type: 'Deliver', from: 1, to: 0, message: 'FOLLOWERINFO' });
     expect(new Set([init, elected, answered].map(zabAbstraction)).size).toBe(3);
   });
 
   it('merges states that differ only in which learner the leader heard from and the messages in flight', () => {
-    const elected = after({ type: 'ElectLeader', leader: 0, quorum: [0, 1, 2] });
+    const elected = reachedBy({ type: 'ElectLeader', leader: 0, quorum: [0, 1, 2] });
     const oneAnswered = model.next(elected, { type: 'Deliver', from: 1, to: 0, message: 'FOLLOWERINFO' }) as ZabCluster;
     const otherAnswered = model.next(elected, { type: 'Deliver', from: 2, to: 0, message: 'FOLLOWERINFO' }) as ZabCluster;
     expect(oneAnswered).not.toEqual(otherAnswered);
