@@ -27,6 +27,8 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
   };
   const properties: readonly Property<RaftCluster>[] = propertiesFor(RAFT_PROPERTIES, options);
   const encoders = new WeakMap<Permutation, ClusterEncoder>();
+  let lastPermutation: Permutation | undefined;
+  let lastEncoder: ClusterEncoder | undefined;
   // raft.tla bounds a run by a CONSTRAINT and Timeout is always enabled, so a
   // state without successors would be a real deadlock: the check stays on. The
   // fork's guards (Timeout below maxTerm, bounded client requests and
@@ -40,11 +42,14 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     properties,
     withinBoundary: (state) => state !== OUTSIDE && isWithinBounds(state, options),
     encode(state, sink, perm) {
-      let encoder = encoders.get(perm);
+      // The last permutation's encoder first: without symmetry every call passes the same one.
+      let encoder = perm === lastPermutation ? lastEncoder : encoders.get(perm);
       if (encoder === undefined) {
         encoder = new ClusterEncoder(perm, options);
         encoders.set(perm, encoder);
       }
+      lastPermutation = perm;
+      lastEncoder = encoder;
       encoder.encode(state, sink);
     },
     ...(options.symmetry ? { symmetry: { servers: n, signature: signatureFor(options) } } : {}),
