@@ -1,7 +1,7 @@
 // The parallel search (model-check/parallel.ts) on a real spec: with 2 and 3
 // worker threads it counts exactly what the single-threaded BFS counts, finds
 // a known-bug mutant with a counterexample as short as BFS's that replays to a
-// violating state, and keeps its counts through many doublings of the shared
+// violating state, and keeps its counts through many growths of the shared
 // table. (model-check/parallel.test.ts does the same on toy models.)
 
 import { describe, expect, it } from 'vitest';
@@ -52,7 +52,7 @@ describe('parallel BFS on paxos at the tlc preset', () => {
     const expected = counts(sequential(undefined));
     expect(expected).toMatchObject({ complete: true, distinctStates: 3921 });
     expect(counts(await parallel(undefined, workers))).toEqual(expected);
-    // 3,921 states from 16 slots: the workers rehash together through 9 doublings.
+    // 3,921 states from 16 slots: the workers rehash together through 5 growths (fourfold up to 2^14 slots).
     expect(counts(await parallel(undefined, workers, 4))).toEqual(expected);
   }, TIMEOUT_MS);
 

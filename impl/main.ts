@@ -1,8 +1,9 @@
-// The server's entry point: `npm start -- [path/to/zoo.cfg]` runs one server
+// The server's entry point: `npm start -- path/to/zoo.cfg` runs one server
 // process in the foreground until SIGINT or SIGTERM, as zkServer.sh does:
 // - without `server.N` lines in zoo.cfg, a standalone server
-//   (standalone/standalone.ts; ZooKeeper's ZooKeeperServerMain). With no
-//   file it uses the built-in defaults (127.0.0.1:2181, dataDir ./data);
+//   (standalone/standalone.ts; ZooKeeper's ZooKeeperServerMain). As in
+//   ZooKeeper, zoo.cfg must set dataDir and the client port listens on every
+//   interface unless clientPortAddress says otherwise;
 // - with them, an ensemble member (ensemble/quorum-peer.ts; ZooKeeper's
 //   QuorumPeerMain), whose `dataDir/myid` file says which `server.N` it is.
 // Both run over the same database (database/) and answer the same
@@ -22,7 +23,7 @@ import { startStandalone } from './standalone/standalone.ts';
 import { isStandalone } from './config/zoo-cfg.ts';
 import { startEnsembleMember } from './ensemble/quorum-peer.ts';
 
-const usage = 'usage: npm start -- [path/to/zoo.cfg]   (or: npx tsx impl/main.ts [path/to/zoo.cfg])';
+const usage = 'usage: npm start -- path/to/zoo.cfg   (or: npx tsx impl/main.ts path/to/zoo.cfg); zoo.cfg must set dataDir, as for ZooKeeper';
 
 async function main(argv: readonly string[]): Promise<number> {
   const levelText = process.env['ZKSPEC_LOG_LEVEL'] ?? 'info';
@@ -32,11 +33,13 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  if (argv.length > 1 || argv.some((a) => a.startsWith('-'))) {
+  const [path] = argv;
+  // As ZooKeeperServerMain: no configuration, no server (there is no default dataDir).
+  if (path === undefined || argv.length > 1 || path.startsWith('-')) {
     log('fatal', 'bad-usage', { message: usage });
     return 2;
   }
-  const loaded = await loadConfig(argv[0]);
+  const loaded = await loadConfig(path);
   if (!loaded.ok) {
     for (const error of loaded.error) log('fatal', 'invalid-config', { file: argv[0], key: error.key, value: error.value, line: error.line, message: error.message });
     return 2;

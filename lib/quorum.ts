@@ -28,3 +28,20 @@ export function subsetsOfSize(n: number, size: number): number[][] {
   pick(0, []);
   return out;
 }
+
+/**
+ * subsetsOfSize(n, size), computed once per (n, size) and shared: for the
+ * model checkers' actions, which ask for the same few quorums on every
+ * state. The lists must only be read.
+ */
+export function sharedSubsetsOfSize(n: number, size: number): readonly (readonly number[])[] {
+  const key = n * 1024 + size;
+  let subsets = subsetCache.get(key);
+  if (subsets === undefined) {
+    subsets = subsetsOfSize(n, size);
+    subsetCache.set(key, subsets);
+  }
+  return subsets;
+}
+
+const subsetCache = new Map<number, readonly (readonly number[])[]>();

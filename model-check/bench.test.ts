@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { main, upsertBenchmarkRow, type BenchmarkRow } from './bench.ts';
 import type { CheckReport } from './check.ts';
 import type { CliIo } from './cli.ts';
-import { toyClockSpec } from './toys.ts';
+import { toyClockSpec, toyCrewSpec } from './toys.ts';
 
 const report = (distinctStates: number): CheckReport => ({
   strategy: 'bfs',
@@ -71,6 +71,23 @@ describe('npm run bench -- check', () => {
     expect(out[0]).toBe('model checker benchmark: toy-clock, preset big (n=30 withSometimes=true), BFS on 2 workers, budget 30 s');
     expect(out).toContain('  distinct states     961');
     expect(readFileSync(path, 'utf8')).toMatch(/\| big \(2 workers\) \| n=30 withSometimes=true \| yes \| 961 \| 1861 \| 60 \|/);
+  });
+
+  it('with --ci runs every spec at each of its ci presets and says which meet the rate goal', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'benchmarks.md');
+    const out: string[] = [];
+    expect(await main(['--ci', '--record'], [toyClockSpec, toyCrewSpec], io(out), path)).toBe(0);
+    expect(out.filter((line) => line.startsWith('model checker benchmark: '))).toEqual([
+      'model checker benchmark: toy-clock, preset ci (n=3 withSometimes=true), BFS, budget 30 s',
+      expect.stringMatching(/^model checker benchmark: toy-crew, preset ci \(/),
+    ]);
+    const summary = out.slice(out.indexOf("every ci preset, distinct states per CPU-second (issue #11's goal: 100,000 on each):") + 1);
+    expect(summary.map((line) => line.trim().split(/\s+/)[0])).toEqual(['toy-clock/ci', 'toy-crew/ci']);
+    expect(summary.every((line) => / (meets|below) 100000$/.test(line))).toBe(true);
+    const markdown = readFileSync(path, 'utf8');
+    expect(markdown).toContain('## Model checker: toy-clock');
+    expect(markdown).toContain('## Model checker: toy-crew');
+    expect(await main(['--ci', '--spec', 'toy-clock'], [toyClockSpec], io(out), path)).toBe(2);
   });
 
   it('exits 2 on bad arguments', async () => {

@@ -15,9 +15,10 @@
 // successor that `next` returned, before the boundary and before
 // deduplication), as TLC's "states generated".
 //
-// Every engine but the walks (a swarm member's walk mode, guided simulation)
-// reports a reachable state without successors as the violation Deadlock
-// unless the model or the caller turns the check off (TLC's default). A model
+// Every engine reports a reachable state without successors as the
+// violation Deadlock unless the model or the caller turns the check off
+// (TLC's default); the walks (simulation, guided, a swarm's walk members)
+// report the ones they happen to step into. A model
 // with `eventually` or `leadsTo` properties is explored breadth-first by
 // state-graph.ts, which records the graph that liveness.ts judges; the other
 // strategies report those properties as not checked.
@@ -36,7 +37,8 @@ import { BitstateSet } from './bitstate-set.ts';
 import { DiskBreadthFirstSearch, type DiskOptions, seenSetFor } from './disk-bfs.ts';
 import { Exploration, type ExplorationOptions } from './explore.ts';
 import { guidedSimulate } from './guided.ts';
-import type { SeenSet } from './fingerprint-set.ts';
+import { FingerprintSet, type SeenSet } from './fingerprint-set.ts';
+import { closestPairDistance } from './collision.ts';
 import { iterativeDeepening } from './iddfs.ts';
 import { shallowestBound, type SwarmOutcome, swarm } from './swarm.ts';
 import { isLiveness, type LivenessOutcome, livenessBreadthFirst, notChecked } from './liveness.ts';
@@ -95,6 +97,13 @@ export interface CheckOptions<T extends Strategy = Strategy> {
   /** Default true. When false, each property is still reported once, with the first path found. */
   stopAtFirstViolation?: boolean;
   /**
+   * Stop at the first violation of this `always` property (or Deadlock) only:
+   * the search goes on past other properties' violations, which are still
+   * reported (a mutant's hunt looks for the property a user cares about, not
+   * the auxiliary invariant that usually fails first). Not with parallel-bfs.
+   */
+  stopAt?: string;
+  /**
    * The progress line (progress.ts): true for the defaults (in place once a
    * second on a terminal, a line every ten seconds elsewhere), or when and
    * where to write it; default: the terminal's line when stderr is a terminal, else none.
@@ -112,6 +121,8 @@ export interface CheckOptions<T extends Strategy = Strategy> {
 
 const PARALLEL_CAPACITY_LOG2 = 16;
 const BITSTATE_OMITTED_COMPLETE = 0.01;
+/** Above this many states the observed collision estimate is skipped (its sort needs two copies of the set). */
+const OBSERVED_COLLISION_STATES_MAX = 50_000_000;
 
 /** The one entry to the checker: explores `model` with the chosen strategy and reports (asynchronously for parallel-bfs). */
 export function check<S, A>(model: Model<S, A>, options: CheckOptions<ParallelStrategy> & { strategy: ParallelStrategy }): Promise<CheckReport>;
@@ -126,6 +137,7 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
     statesMax: options.statesMax ?? Number.POSITIVE_INFINITY,
     timeMaxMs: options.timeMaxMs ?? Number.POSITIVE_INFINITY,
     stopAtFirstViolation: options.stopAtFirstViolation ?? true,
+    ...(options.stopAt === undefined ? {} : { stopAt: options.stopAt }),
     progress: progressOptions(options.progress),
     coverage: options.coverage === true,
     checkDeadlock: options.checkDeadlock ?? true,
@@ -171,6 +183,7 @@ export function check<S, A>(model: Model<S, A>, options: CheckOptions = {}): Che
       return unchecked(report);
     }
     case 'parallel-bfs': {
+      assert(options.stopAt === undefined, 'stopAt is honoured by the sequential strategies only');
       assert(!limits.coverage, 'action coverage is counted by the sequential strategies only (parallel-bfs workers rebuild the model)');
       const parallel = { ...limits, workers: strategy.workers, rebuild: strategy.rebuild, capacityLog2: strategy.capacityLog2 ?? PARALLEL_CAPACITY_LOG2 };
       return parallelBreadthFirst(model, parallel).then((outcome) => unchecked(toReport('bfs', outcome, startMs)));
@@ -274,6 +287,9 @@ function sequential<S, A>(
     startMs,
   );
   if (coverage !== undefined) report.coverage = coverage.report();
+  // TLC's observed collision estimate, after the search's clock stopped; it sorts a copy of the set (16 bytes a state).
+  const seenSet = exploration.seen;
+  if (seenSet instanceof FingerprintSet && seenSet.size <= OBSERVED_COLLISION_STATES_MAX) report.closestFingerprintDistance = closestPairDistance(seenSet.pairs());
   return report;
 }
 
@@ -308,6 +324,7 @@ function toReport(order: SearchOrder, outcome: SearchOutcome, startMs: number): 
     ...(outcome.memory === undefined ? {} : { memory: outcome.memory }),
     ...(outcome.liveness === undefined ? {} : { liveness: outcome.liveness }),
     ...(outcome.graphBytes === undefined ? {} : { graphBytes: outcome.graphBytes }),
+    ...(outcome.parallel === undefined ? {} : { parallel: outcome.parallel }),
   };
 }
 

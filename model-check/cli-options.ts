@@ -25,7 +25,7 @@ export const USAGE = [
   '                        [--states-max N] [--workers N (bfs on N threads)] [--trace-out FILE] [--json]',
   '                        [--coverage] [--verbose] [--progress-every SECONDS]',
   '                        [--spill DIR [--memory MB]] [--checkpoint DIR [--checkpoint-every SECONDS]] [--recover DIR]',
-  '                        [--deadlock false (no deadlock check, as TLC -deadlock)]',
+  '                        [--deadlock false (no deadlock check, as TLC -deadlock)] [--stop-at PROPERTY]',
   '       npm run check -- --list [--json]',
   '       npm run check -- --help',
 ].join('\n');
@@ -36,7 +36,8 @@ const OPTION_HELP: Readonly<Record<string, readonly [value: string, text: string
   list: ['', 'list the specs with their presets, bounds and mutants (with --json: as one JSON object)'],
   json: ['', 'print one JSON summary as the last line of stdout (with --list: the listing as JSON)'],
   preset: ['NAME', 'start from this preset of the spec (default: its first, ci)'],
-  mutant: ['NAME', 'check the spec with this known bug put back in'],
+  mutant: ['NAME', "check the spec with this known bug put back in; alone (no preset, bound or strategy) it runs the mutant's declared hunt from the real initial state"],
+  'stop-at': ['PROPERTY', "stop at this property's first violation only: search on past other properties' violations (still reported)"],
   bfs: ['', 'breadth-first search, shortest counterexamples (the default)'],
   dfs: ['', 'depth-first search (less memory: one path held)'],
   depth: ['D', 'with --dfs: do not expand states at depth D (INCOMPLETE if that cut any); with --simulate: walk length (default 100); with --iddfs, --swarm: the deepest bound'],
@@ -103,7 +104,7 @@ const SWITCHES = new Set(['list', 'json', 'bfs', 'dfs', 'help', 'coverage', 'ver
 const DISK_OPTIONS = ['spill', 'memory', 'checkpoint', 'checkpoint-every', 'recover'];
 const OPTIONS = new Set([
   ...SWITCHES,
-  ...['preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', 'progress-every'],
+  ...['preset', 'simulate', 'seed', 'depth', 'mutant', 'trace-out', 'states-max', 'workers', 'progress-every', 'stop-at'],
   ...['depth-step', 'bitstate', 'hashes', 'swarm', 'swarm-states'],
   ...DISK_OPTIONS,
   'deadlock',
@@ -167,6 +168,7 @@ const optionsSchema = z.object({
   guided: switchSchema('guided'),
   preset: nameSchema('preset'),
   mutant: nameSchema('mutant'),
+  'stop-at': nameSchema('stop-at'),
   'trace-out': nameSchema('trace-out'),
   simulate: integerSchema('simulate', 1),
   seed: integerSchema('seed', 0, 0xffffffff),
@@ -234,6 +236,8 @@ export interface RunConfig<T extends Strategy = Strategy> {
   readonly mutant: string | undefined;
   readonly strategy: T;
   readonly statesMax: number | undefined;
+  /** Stop only at this property's violation (--stop-at; CheckOptions.stopAt). */
+  readonly stopAt?: string;
   /** false: no deadlock check (TLC's -deadlock); default true, and a model may opt out itself. */
   readonly checkDeadlock?: boolean;
   readonly traceOut: string | undefined;
@@ -301,6 +305,7 @@ export function resolveRun(tokens: Tokens, options: Options, registry: readonly 
     mutant,
     strategy,
     statesMax: options['states-max'],
+    ...(options['stop-at'] === undefined ? {} : { stopAt: options['stop-at'] }),
     ...(options.deadlock === undefined ? {} : { checkDeadlock: options.deadlock }),
     traceOut: options['trace-out'],
     json: options.json === true,
@@ -359,6 +364,9 @@ function resolveStrategy(options: Options, rebuild: () => ModelSource, disk: Dis
   if (options.bitstate !== undefined && (seeded || options.iddfs === true)) throw new UsageError('--bitstate applies to --bfs and --dfs only');
   if (options.workers !== undefined && (chosen.some((c) => c !== '--bfs') || options.bitstate !== undefined)) {
     throw new UsageError('--workers only applies to breadth-first search (without --bitstate)');
+  }
+  if (options.workers !== undefined && options['stop-at'] !== undefined) {
+    throw new UsageError('--stop-at is honoured on one thread only; drop --workers');
   }
   if (options.workers !== undefined && options.coverage === true) {
     throw new UsageError('--coverage is counted on one thread only; drop --workers');

@@ -28,8 +28,10 @@ import { CheckpointError } from './checkpoint.ts';
 import { BITSTATE_HASHES_DEFAULT } from './bitstate-set.ts';
 import { EXIT, helpText, MIB, parseOptions, presetBounds, type RunConfig, resolveRun, tokenize, USAGE, UsageError } from './cli-options.ts';
 import type { SpecDefinition } from './model.ts';
-import { collisionProbability } from './collision.ts';
+import { collisionProbability, observedCollisionProbability } from './collision.ts';
 import { formatTrace, type TraceFormat } from './counterexample.ts';
+import { chooseHunt } from './mutant-hunt.ts';
+import { DEADLOCK } from './properties.ts';
 import { defaultProgress, type ProgressOptions } from './progress.ts';
 import { defaultTracePath, formatBounds, formatReport, writeTraceFile } from './report.ts';
 
@@ -91,6 +93,7 @@ export function reproduceCommand(config: RunConfig): string {
       assertNever(strategy, 'strategy');
   }
   if (config.statesMax !== undefined) parts.push('--states-max', String(config.statesMax));
+  if (config.stopAt !== undefined) parts.push('--stop-at', config.stopAt);
   if (config.coverage === true) parts.push('--coverage');
   if (config.checkDeadlock === false) parts.push('--deadlock', 'false');
   return parts.join(' ');
@@ -111,11 +114,16 @@ export function execute(config: RunConfig<SequentialStrategy>, io: CliIo): RunRe
 export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult>;
 export function execute(config: RunConfig, io: CliIo): RunResult | Promise<RunResult> {
   const model = config.spec.build(config.bounds, config.mutant);
+  const stoppable = [...model.properties.filter((p) => p.kind === 'always').map((p) => p.name), DEADLOCK];
+  if (config.stopAt !== undefined && !stoppable.includes(config.stopAt)) {
+    throw new UsageError(`--stop-at ${config.stopAt} is not an always property of ${config.spec.name}; properties: ${stoppable.join(', ')}`);
+  }
   const options = {
     strategy: config.strategy,
     progress: progressOf(config, io),
     coverage: config.coverage === true,
     ...(config.statesMax === undefined ? {} : { statesMax: config.statesMax }),
+    ...(config.stopAt === undefined ? {} : { stopAt: config.stopAt }),
     ...(config.checkDeadlock === undefined ? {} : { checkDeadlock: config.checkDeadlock }),
   };
   const report = check(model, options);
@@ -189,6 +197,7 @@ function summary(config: RunConfig, report: CheckReport, traceFiles: readonly st
     preset: config.preset.name,
     bounds: config.bounds,
     mutant: config.mutant ?? null,
+    ...(config.stopAt === undefined ? {} : { stopAt: config.stopAt }),
     strategy: report.strategy,
     complete: report.complete,
     ...(report.seed === undefined ? {} : { seed: report.seed }),
@@ -209,6 +218,7 @@ function summary(config: RunConfig, report: CheckReport, traceFiles: readonly st
     durationMs: report.durationMs,
     statesPerSecond: report.statesPerSecond,
     collisionProbability: collisionProbability(report.distinctStates, report.generatedStates),
+    ...(report.closestFingerprintDistance === undefined ? {} : { observedCollisionProbability: observedCollisionProbability(report.closestFingerprintDistance) }),
     exitCode: exitCodeOf(report),
     ...(report.coverage === undefined ? {} : { coverage: report.coverage.actions }),
     violations: report.violations.map((v, i) => ({
@@ -265,7 +275,11 @@ function printListing(registry: readonly SpecDefinition[], json: boolean, io: Cl
  */
 export function main(argv: readonly string[], registry: readonly SpecDefinition[], io: CliIo = processIo, registryModule?: string): number | Promise<number> {
   try {
-    const tokens = tokenize(argv);
+    const given = tokenize(argv);
+    const hunt = chooseHunt(given, registry);
+    if (hunt.note !== undefined) io.err(hunt.note);
+    if (hunt.argv !== undefined) io.out(`${given.options.get('mutant')}: its declared hunt from the real initial state:\n  npm run check -- ${hunt.argv.join(' ')}\n`);
+    const tokens = hunt.argv === undefined ? given : tokenize(hunt.argv);
     const options = parseOptions(tokens);
     if (options.help === true) {
       io.out(helpText());
@@ -279,7 +293,12 @@ export function main(argv: readonly string[], registry: readonly SpecDefinition[
       return 0;
     }
     const config = resolveRun(tokens, options, registry, registryModule);
-    const exitCode = (result: RunResult) => exitCodeOf(result.report);
+    const exitCode = (result: RunResult) => {
+      if (hunt.argv !== undefined && config.stopAt !== undefined && !result.report.violations.some((v) => v.property === config.stopAt)) {
+        io.err(`the declared hunt did NOT find ${config.mutant}'s violation of ${config.stopAt}`);
+      }
+      return exitCodeOf(result.report);
+    };
     const result = execute(config, io);
     return result instanceof Promise ? result.then(exitCode, (error: unknown) => reportCrash(error, io)) : exitCode(result);
   } catch (error) {

@@ -17,6 +17,8 @@ export interface ExplorationOptions {
   readonly statesMax: number;
   readonly timeMaxMs: number;
   readonly stopAtFirstViolation: boolean;
+  /** Stop only at this property's violation (CheckOptions.stopAt). */
+  readonly stopAt?: string;
   /** The progress line (progress.ts), or undefined for none. */
   readonly progress: ProgressOptions | undefined;
   /** The deadlock check (TLC's default); the model may still opt out with deadlock: 'stuttering-ok'. */
@@ -53,7 +55,7 @@ export class Exploration<S, A> {
   constructor(model: Model<S, A>, options: ExplorationOptions, seen: SeenSet = new FingerprintSet()) {
     this.seen = seen;
     this.fingerprinter = new Fingerprinter<S>(model as Model<S, unknown>);
-    this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation);
+    this.properties = new PropertyBook<S>(model.properties, options.stopAtFirstViolation, options.stopAt);
     this.statesMax = options.statesMax;
     const startMs = Date.now();
     this.progress = options.progress === undefined ? undefined : new ProgressLine(options.progress, startMs);

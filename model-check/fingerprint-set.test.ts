@@ -80,4 +80,25 @@ describe('SharedFingerprintSet (one thread; parallel.test.ts covers several)', (
       { seed: SEED, numRuns: 200 },
     );
   });
+
+  it('claims without counting until published, answers has(), and grows fourfold while small', () => {
+    const set = SharedFingerprintSet.create(4);
+    expect(set.has(0, 5)).toBe(false);
+    expect(set.claim(0, 5)).toBe(true);
+    expect(set.claim(7, 0)).toBe(true);
+    expect(set.claim(0, 5)).toBe(false);
+    // 0 is stored as 1, so (1, 5) is the same fingerprint as (0, 5).
+    expect(set.has(1, 5)).toBe(true);
+    expect(set.has(7, 1)).toBe(true);
+    expect(set.has(7, 2)).toBe(false);
+    expect(set.size).toBe(0);
+    set.publish(2);
+    expect(set.size).toBe(2);
+    expect(set.publishEvery).toBe(1);
+    expect(set.growthStep).toBe(2);
+    const grown = set.emptyGrown(set.growthStep);
+    set.rehashShare(grown, 0, set.capacity);
+    expect([grown.capacity, grown.size, grown.has(0, 5), grown.has(7, 0)]).toEqual([64, 2, true, true]);
+    expect(SharedFingerprintSet.create(23).growthStep).toBe(1);
+  });
 });

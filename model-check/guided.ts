@@ -26,7 +26,7 @@ import { assert } from '../lib/assert.ts';
 import { Random } from '../lib/random.ts';
 import type { Exploration } from './explore.ts';
 import type { Model } from './model.ts';
-import type { TraceSource } from './properties.ts';
+import { DEADLOCK, type TraceSource } from './properties.ts';
 import { modelError, type Trace, type TraceStep } from './report-types.ts';
 import { shortenViolation } from './shorten.ts';
 
@@ -159,7 +159,12 @@ class GuidedSimulation<S, A> implements TraceSource {
     for (let step = 1; step <= steps; step++) {
       this.trying = undefined;
       const successor = this.takeRareAction(state, model.actions(state));
-      if (successor === undefined) break;
+      if (successor === undefined) {
+        // No action yields any successor (one outside the boundary is no deadlock, as in TLC).
+        const depth = cell.depth + this.walkActions.length;
+        if (!this.anySuccessor && this.exploration.checkDeadlock && this.exploration.deadlocked(depth, this, 0)) return true;
+        break;
+      }
       state = successor;
       if (this.visit(state, cell.depth + step)) return true;
     }
@@ -204,6 +209,9 @@ class GuidedSimulation<S, A> implements TraceSource {
     return { before: this.from, actions: this.walkActions.slice(), initIndex: this.from === undefined ? this.initVisited : -1 };
   }
 
+  /** Whether takeRareAction met any successor, inside the boundary or not. */
+  private anySuccessor = false;
+
   /**
    * Draws enabled actions with weight 1 / (1 + times taken) until one yields a
    * successor within the boundary; records it and returns the successor, or
@@ -216,6 +224,7 @@ class GuidedSimulation<S, A> implements TraceSource {
     const weights = this.weights;
     const labels = this.labels;
     let total = 0;
+    this.anySuccessor = false;
     for (let i = 0; i < n; i++) {
       const label = model.formatAction(actions[i]!);
       labels[i] = label;
@@ -238,6 +247,7 @@ class GuidedSimulation<S, A> implements TraceSource {
       this.trying = action;
       const successor = model.next(state, action);
       if (successor === undefined) continue;
+      this.anySuccessor = true;
       this.exploration.generated++;
       if (!model.withinBoundary(successor)) continue;
       this.taken.set(labels[k]!, (this.taken.get(labels[k]!) ?? 0) + 1);
@@ -274,6 +284,8 @@ export function guidedSimulate<S, A>(model: Model<S, A>, exploration: Exploratio
   const complete = new GuidedSimulation(model, exploration, options).run();
   // The walks' detours stay in their path; the report gets a shorter one that still violates the property.
   for (const violation of exploration.properties.violations) {
+    // A deadlock has no predicate to shorten by: its path is kept as walked.
+    if (violation.property === DEADLOCK) continue;
     const property = model.properties.find((p) => p.name === violation.property);
     assert(property !== undefined, () => `no property ${violation.property}`);
     violation.trace = shortenViolation(model, property, violation.trace);

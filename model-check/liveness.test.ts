@@ -150,6 +150,7 @@ describe('deadlock', () => {
       { kind: 'simulate' as const, walks: 3, seed: 1, depthMax: 10 },
       { kind: 'iddfs' as const },
       { kind: 'bitstate' as const, bytes: 1 << 16, order: 'dfs' as const },
+      { kind: 'guided' as const, walks: 3, seed: 1, depthMax: 10 },
     ];
     for (const strategy of strategies) {
       const report = check(countdownModel(3), { progress: false, strategy });
@@ -157,6 +158,18 @@ describe('deadlock', () => {
       expect(report.violations[0]).toMatchObject({ property: 'Deadlock', depth: 3 });
       expect(replayAll(countdownModel(3), report.violations[0]!.trace)).toEqual([3, 2, 1, 0]);
     }
+  });
+
+  it("is found by a swarm's walk members as by its DFS members", () => {
+    const modes = new Set<string>();
+    for (let seed = 1; seed <= 8; seed++) {
+      const report = check(countdownModel(3), { progress: false, strategy: { kind: 'swarm', members: 1, seed, depthMax: 10, memberStatesMax: 100 } });
+      expect(report.violations, `seed ${seed}`).toHaveLength(1);
+      expect(report.violations[0]).toMatchObject({ property: 'Deadlock', depth: 3 });
+      expect(replayAll(countdownModel(3), report.violations[0]!.trace)).toEqual([3, 2, 1, 0]);
+      modes.add(report.swarmFinder!.mode);
+    }
+    expect([...modes].sort()).toEqual(['dfs', 'walk']);
   });
 
   it('is off when the model stops by design or the caller turns it off, and a successor outside the boundary is no deadlock', () => {

@@ -189,6 +189,24 @@ export interface Preset {
 export interface MutantDefinition {
   readonly name: string;
   readonly description: string;
+  /** How the checker finds this bug from the spec's real initial state; `npm run check -- <spec> --mutant NAME` runs it when given no preset, bound or strategy. */
+  readonly hunt?: MutantHunt;
+}
+
+/**
+ * A mutant's declared search: a finding only counts from the protocol's real
+ * initial state, at bounds that are not shaped around the one bug (a preset
+ * shared by the spec's mutants), by the property a user would care about.
+ * The correct spec must pass the same preset and options (cli/mutant-hunts.test.ts
+ * checks both), so the hunt shows the bug, not the bounds.
+ */
+export interface MutantHunt {
+  /** A preset of the spec, shared by several mutants (a general `deep` preset, not one built for this bug). */
+  readonly preset: string;
+  /** The strategy's command-line options as typed after the spec name, e.g. `['--simulate', '20000', '--guided', '--seed', '1']`; none: breadth-first. */
+  readonly options: readonly string[];
+  /** The mission property the bug violates; the search goes on past other properties' violations until this one's (`--stop-at`). */
+  readonly violates: string;
 }
 
 /** What a spec exports for the command line and CI (`npm run check -- <name>`). */

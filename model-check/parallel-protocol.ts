@@ -6,6 +6,7 @@
 // any file URL (the command line's registry, a test's toys), found by name.
 
 import type { Bounds, SpecDefinition } from './model.ts';
+import type { WorkerStats } from './parallel-stats.ts';
 import type { Verdict } from './properties.ts';
 
 /** Where a worker finds the model: `module` (a file URL) exports the spec `name`, or an array that holds it (cli/specs.ts's `specs`). */
@@ -30,6 +31,17 @@ export interface WorkerInit {
 
 /** Word 0 of the control buffer: set when every worker must stop at its next state. */
 export const STOP = 0;
+/**
+ * Word WAKE + w: set by the main thread before it posts to worker w, so a
+ * worker expanding ahead while it waits (parallel-lookahead.ts) returns to
+ * its message loop; the worker clears it when a message arrives.
+ */
+export const WAKE = 1;
+
+/** The control buffer's size for `workers` workers: STOP, then one WAKE word each. */
+export function controlBytes(workers: number): number {
+  return 4 * (WAKE + workers);
+}
 
 export type ToWorker =
   | { readonly type: 'init'; readonly init: WorkerInit }
@@ -51,9 +63,9 @@ export type RunStatus = 'done' | 'paused' | 'stopped';
  */
 export type ToMain =
   | { readonly type: 'ok' }
-  | { readonly type: 'ran'; readonly status: RunStatus; readonly generated: number; readonly nextSize: number; readonly verdicts: Verdict<number>[] }
+  | { readonly type: 'ran'; readonly status: RunStatus; readonly generated: number; readonly expanded: number; readonly nextSize: number; readonly verdicts: Verdict<number>[] }
   | { readonly type: 'given'; readonly count: number; readonly batch: Uint8Array }
-  | { readonly type: 'arrays'; readonly parent: Int32Array; readonly ordinal: Int32Array }
+  | { readonly type: 'arrays'; readonly parent: Int32Array; readonly ordinal: Int32Array; readonly stats: WorkerStats }
   | { readonly type: 'error'; readonly reason: string; readonly ref: number; readonly action: string | undefined };
 
 function isSpecDefinition(value: unknown): value is SpecDefinition {

@@ -25,10 +25,19 @@ import { parentPort } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
 import { Fingerprinter } from './fingerprint.ts';
 import type { Model } from './model.ts';
-import { findSpecIn, type RunStatus, STOP, type ToMain, type ToWorker, type WorkerInit } from './parallel-protocol.ts';
+import { Lookahead } from './parallel-lookahead.ts';
+import { findSpecIn, type RunStatus, STOP, type ToMain, type ToWorker, WAKE, type WorkerInit } from './parallel-protocol.ts';
 import { ParentTable } from './paths.ts';
 import { PropertyBook, type TraceSource } from './properties.ts';
+import type { WorkerStats } from './parallel-stats.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
+import { threadCpuMs } from './thread-cpu.ts';
+
+// At most this many successors are kept aside while expanding ahead (parallel-lookahead.ts): raft's
+// states are about a kilobyte, so the buffer stays near 64 MB however uneven a level ends; the kept
+// states outlive a scavenge or two, so a larger buffer costs collector time for little: on a quiet
+// machine a level ends within a few per cent of its states (parallel-stats.ts's imbalance).
+const LOOKAHEAD_KEPT_MAX = 1 << 16;
 
 class Worker<S, A> implements TraceSource<number> {
   private table: SharedFingerprintSet;
@@ -44,6 +53,17 @@ class Worker<S, A> implements TraceSource<number> {
   private nextRefs: number[] = [];
   private depth = 0;
   private generated = 0;
+  private expanded = 0;
+  // The counters the main thread reports (parallel-stats.ts); cpuMs is set when the last request is answered.
+  readonly stats: WorkerStats = { cpuMs: undefined, busyMs: 0, waitMs: 0, growMs: 0, balanceMs: 0, expanded: 0, aheadMs: 0, aheadStates: 0 };
+  private readonly cpuAtStart = threadCpuMs();
+  private readonly lookahead = new Lookahead<S>();
+  private readonly wake: number;
+  // Claims in the shared table not yet added to its count, and how many may wait.
+  private unpublished = 0;
+  private publishEvery: number;
+  /** Its share of the level is expanded (and the search not stopped): it may work ahead until the next level. */
+  levelDone = false;
   private readonly paths = new ParentTable(1 << 12);
   private localCount = 0;
   // What is being expanded, for the report when the model throws.
@@ -62,9 +82,16 @@ class Worker<S, A> implements TraceSource<number> {
   ) {
     this.checkDeadlock = checkDeadlock && model.deadlock !== 'stuttering-ok';
     this.table = new SharedFingerprintSet(table);
+    this.publishEvery = this.publishEveryFor(this.table);
     this.control = new Int32Array(control);
+    this.wake = WAKE + workerId;
     this.fingerprinter = new Fingerprinter(model as Model<S, unknown>);
     this.properties = new PropertyBook<S, number>(model.properties, stopAtFirstViolation);
+  }
+
+  /** A message has arrived: the main thread's wake-up is consumed. */
+  woken(): void {
+    Atomics.store(this.control, this.wake, 0);
   }
 
   /** A worker cannot replay paths; its verdicts carry the state's reference instead. */
@@ -72,11 +99,24 @@ class Worker<S, A> implements TraceSource<number> {
     return ref;
   }
 
+  /** Answers one request and counts the time it took under its heading. */
   handle(message: ToWorker): ToMain {
+    const start = performance.now();
+    const reply = this.answer(message);
+    const ms = performance.now() - start;
+    const stats = this.stats;
+    if (message.type === 'table') stats.growMs += ms;
+    else if (message.type === 'give' || message.type === 'take') stats.balanceMs += ms;
+    else if (message.type !== 'finish') stats.busyMs += ms;
+    return reply;
+  }
+
+  private answer(message: ToWorker): ToMain {
     switch (message.type) {
       case 'seed':
         return this.seed();
       case 'level':
+        this.levelDone = false;
         this.frontier = this.next;
         this.frontierRefs = this.nextRefs;
         this.next = [];
@@ -94,10 +134,12 @@ class Worker<S, A> implements TraceSource<number> {
         const to = Math.floor(((this.workerId + 1) * capacity) / this.workers);
         this.table.rehashShare(grown, from, to);
         this.table = grown;
+        this.publishEvery = this.publishEveryFor(grown);
         return { type: 'ok' };
       }
       case 'give': {
-        const from = Math.max(0, this.next.length - message.count);
+        // States already expanded ahead stay: their successors are kept here.
+        const from = Math.max(this.lookahead.expanded, this.next.length - message.count);
         const states = this.next.splice(from);
         const refs = this.nextRefs.splice(from);
         return { type: 'given', count: states.length, batch: serialize({ states, refs }) };
@@ -110,8 +152,13 @@ class Worker<S, A> implements TraceSource<number> {
         }
         return { type: 'ok' };
       }
-      case 'finish':
-        return { type: 'arrays', parent: this.paths.parent.slice(0, this.localCount), ordinal: this.paths.ordinal.slice(0, this.localCount) };
+      case 'finish': {
+        const cpu = threadCpuMs();
+        this.stats.cpuMs = cpu === undefined || this.cpuAtStart === undefined ? undefined : cpu - this.cpuAtStart;
+        this.stats.expanded = this.expanded;
+        const { parent, ordinal } = this.paths;
+        return { type: 'arrays', parent: parent.slice(0, this.localCount), ordinal: ordinal.slice(0, this.localCount), stats: this.stats };
+      }
       case 'init':
         assert(false, 'a worker is initialised once');
     }
@@ -136,11 +183,16 @@ class Worker<S, A> implements TraceSource<number> {
     try {
       while (this.cursor < frontier.length) {
         if (Atomics.load(this.control, STOP) !== 0) return this.ran('stopped');
-        if (table.size >= table.growAt) return this.ran('paused');
+        if (table.size + this.unpublished >= table.growAt) return this.ran('paused');
         const state = frontier[this.cursor]!;
         const ref = this.frontierRefs[this.cursor]!;
         frontier[this.cursor] = undefined;
         this.cursor++;
+        this.expanded++;
+        if (this.cursor <= this.lookahead.expanded) {
+          this.replay(this.cursor - 1, ref);
+          continue;
+        }
         this.expandingRef = ref;
         this.trying = undefined;
         const actions = model.actions(state);
@@ -159,6 +211,7 @@ class Worker<S, A> implements TraceSource<number> {
         if (!enabled && this.checkDeadlock && this.properties.deadlocked(this.depth - 1, this, ref)) Atomics.store(this.control, STOP, 1);
       }
       this.expandingRef = -1;
+      this.lookahead.clear();
       return this.ran('done');
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -167,11 +220,62 @@ class Worker<S, A> implements TraceSource<number> {
     }
   }
 
+  /** Inserts the successors kept for the index-th state expanded ahead, now that their level has come. */
+  private replay(index: number, ref: number): void {
+    const ahead = this.lookahead;
+    this.generated += ahead.generatedBy(index);
+    const { states, hi, lo, ordinals } = ahead;
+    for (let j = ahead.start(index); j < ahead.end(index); j++) this.insert(states[j]!, hi[j]!, lo[j]!, ref, ordinals[j]!, this.depth);
+    if (!ahead.enabledAt(index) && this.checkDeadlock && this.properties.deadlocked(this.depth - 1, this, ref)) Atomics.store(this.control, STOP, 1);
+  }
+
+  /**
+   * While the other workers finish the level, expands the head of the next
+   * frontier and keeps the successors not yet in the table (parallel-lookahead.ts),
+   * until a message is on its way (WAKE), the search stops or the buffer is full.
+   */
+  lookAhead(): void {
+    const { model, control, lookahead: ahead, next, fingerprinter } = this;
+    const start = performance.now();
+    const before = ahead.expanded;
+    try {
+      while (ahead.expanded < next.length && ahead.kept < LOOKAHEAD_KEPT_MAX) {
+        if (Atomics.load(control, this.wake) !== 0 || Atomics.load(control, STOP) !== 0) break;
+        const state = next[ahead.expanded]!;
+        const actions = model.actions(state);
+        let enabled = false;
+        let generated = 0;
+        for (let a = 0; a < actions.length; a++) {
+          const successor = model.next(state, actions[a]!);
+          if (successor === undefined) continue;
+          enabled = true;
+          generated++;
+          if (!model.withinBoundary(successor)) continue;
+          fingerprinter.fingerprint(successor);
+          if (this.table.has(fingerprinter.hi, fingerprinter.lo)) continue;
+          ahead.keep(successor, fingerprinter.hi, fingerprinter.lo, a);
+        }
+        ahead.close(generated, enabled);
+      }
+    } catch {
+      // The model threw: that state is expanded again in its level, which reports the error with its path.
+      ahead.abandon();
+    }
+    this.stats.aheadMs += performance.now() - start;
+    this.stats.aheadStates += ahead.expanded - before;
+  }
+
   /** Adds a state found at `depth` if it is new: records its parent, checks its properties, queues it. */
   private admit(state: S, parentRef: number, ordinal: number, depth: number): void {
     const fingerprinter = this.fingerprinter;
     fingerprinter.fingerprint(state);
-    if (!this.table.add(fingerprinter.hi, fingerprinter.lo)) return;
+    this.insert(state, fingerprinter.hi, fingerprinter.lo, parentRef, ordinal, depth);
+  }
+
+  private insert(state: S, hi: number, lo: number, parentRef: number, ordinal: number, depth: number): void {
+    if (!this.table.claim(hi, lo)) return;
+    const published = ++this.unpublished >= this.publishEvery;
+    if (published) this.publish();
     const local = this.localCount++;
     this.paths.record(local, parentRef, ordinal);
     const ref = local * this.workers + this.workerId;
@@ -179,13 +283,28 @@ class Worker<S, A> implements TraceSource<number> {
     this.next.push(state);
     this.nextRefs.push(ref);
     if (this.properties.check(state, depth, this, ref)) Atomics.store(this.control, STOP, 1);
-    if (this.table.size >= this.statesMax) Atomics.store(this.control, STOP, 1);
+    // Under a states budget every claim is published at once, so the count is exact here.
+    if (published && this.table.size >= this.statesMax) Atomics.store(this.control, STOP, 1);
+  }
+
+  /** Adds this worker's claims to the shared count (shared-fingerprint-set.ts's `publish`). */
+  private publish(): void {
+    this.table.publish(this.unpublished);
+    this.unpublished = 0;
+  }
+
+  /** How many claims to hold back: one under a states budget, which is checked against the shared count. */
+  private publishEveryFor(table: SharedFingerprintSet): number {
+    return Number.isFinite(this.statesMax) ? 1 : table.publishEvery;
   }
 
   private ran(status: RunStatus): ToMain {
+    // The main thread reads the count between requests (growth, the report): every claim is in it.
+    this.publish();
+    this.levelDone = status === 'done';
     // The verdicts found since the last report; the main thread keeps them all.
     const verdicts = this.properties.verdicts.splice(0);
-    return { type: 'ran', status, generated: this.generated, nextSize: this.next.length, verdicts };
+    return { type: 'ran', status, generated: this.generated, expanded: this.expanded, nextSize: this.next.length, verdicts };
   }
 }
 
@@ -199,6 +318,8 @@ function ownBuffer(bytes: Uint8Array): ArrayBuffer {
 const port = parentPort;
 assert(port !== null, 'parallel-worker.ts runs as a worker thread');
 let worker: Worker<unknown, unknown> | undefined;
+// When the last reply left: the time until the next request is time spent waiting for the coordinator.
+let repliedAt = -1;
 port.on('message', async (message: ToWorker) => {
   if (message.type === 'init') {
     const init: WorkerInit = message.init;
@@ -209,6 +330,8 @@ port.on('message', async (message: ToWorker) => {
     return;
   }
   assert(worker !== undefined, 'worker used before init');
+  worker.woken();
+  if (repliedAt >= 0) worker.stats.waitMs += performance.now() - repliedAt;
   const reply = worker.handle(message);
   if (reply.type === 'arrays') {
     port.postMessage(reply, [reply.parent.buffer as ArrayBuffer, reply.ordinal.buffer as ArrayBuffer]);
@@ -217,4 +340,7 @@ port.on('message', async (message: ToWorker) => {
   } else {
     port.postMessage(reply);
   }
+  // A worker done with its level works ahead until the main thread's next message.
+  if (worker.levelDone) worker.lookAhead();
+  repliedAt = performance.now();
 });

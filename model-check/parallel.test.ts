@@ -24,6 +24,13 @@ describe('parallel breadth-first search', () => {
     expect(parallel.generatedStates).toBe(sequential.generatedStates);
     expect(parallel.sometimes).toMatchObject([{ property: 'HandAReachesN', reached: true, depth: 60 }]);
     expect(parallel.sometimes[0]!.trace!.steps).toHaveLength(60);
+    // The counters: every state expanded once, one barrier per level, the table grown fourfold from 16 slots to 2^14.
+    const stats = parallel.parallel!;
+    expect(stats.workers.reduce((sum, w) => sum + w.expanded, 0)).toBe(61 * 61);
+    expect(stats.levels).toBe(121);
+    expect(stats.growths).toBe(5);
+    expect(stats.imbalance).toBeGreaterThanOrEqual(0);
+    expect(stats.imbalance).toBeLessThanOrEqual(1);
   });
 
   it('applies symmetry in every worker: 18 orbits of 81 states', async () => {

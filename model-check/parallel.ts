@@ -11,10 +11,13 @@
 //
 // Levels are synchronous, so depths, distinct and generated counts equal the
 // single-threaded search's, and every counterexample is still a shortest one
-// (which of several shortest ones is reported may vary from run to run).
+// (which of several shortest ones is reported may vary from run to run). A
+// worker that ends its share of a level first does not sit at the barrier: it
+// expands the head of its next frontier ahead and keeps the successors aside
+// until the next level starts (parallel-lookahead.ts), which keeps the order.
 // When the shared table reaches its load limit, every worker pauses at a
-// state boundary, the workers rehash into a table twice as large (each a
-// share of the old slots), and resume. States cross threads serialised by
+// state boundary, the workers rehash into a table four (later two) times as
+// large (each a share of the old slots), and resume. States cross threads serialised by
 // v8.serialize, so they must be plain data (as spec/ states are). A statesMax or time budget stops the
 // workers at their next state, so distinctStates may pass statesMax by a few
 // states per worker. Counterexamples are rebuilt on the main thread from the
@@ -24,7 +27,7 @@
 // reading it back each took about 3.5 times as long as expanding it (20,000
 // states, v8.serialize and structuredClone alike, measured under load on the
 // 2-core machine). So states move only at level boundaries, when the
-// workers' shares of the next level differ by a fifth or more, as one
+// workers' shares of the next level differ by half the mean or more, as one
 // serialised batch the heavier worker writes and the lighter reads; the main
 // thread passes the bytes on (a transfer, no copy) and does no work per state.
 
@@ -35,12 +38,14 @@ import { Worker } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
 import type { Model } from './model.ts';
 import type { ModelSource, ToMain, ToWorker } from './parallel-protocol.ts';
-import { STOP } from './parallel-protocol.ts';
+import { controlBytes, STOP, WAKE } from './parallel-protocol.ts';
 import { replayPath } from './paths.ts';
 import { type ProgressOptions, ProgressLine } from './progress.ts';
 import { PropertyBook, type TraceSource, type Verdict } from './properties.ts';
 import { modelError, type SearchOutcome, type Trace } from './report-types.ts';
+import type { ParallelStats, WorkerStats } from './parallel-stats.ts';
 import { SharedFingerprintSet } from './shared-fingerprint-set.ts';
+import { threadCpuMs } from './thread-cpu.ts';
 
 export interface ParallelOptions {
   readonly workers: number;
@@ -80,7 +85,11 @@ class WorkerChannel {
   private reject: ((error: Error) => void) | undefined;
   private failure: Error | undefined;
 
-  constructor(readonly worker: Worker) {
+  constructor(
+    readonly worker: Worker,
+    private readonly control: Int32Array,
+    private readonly workerId: number,
+  ) {
     worker.on('message', (reply: ToMain) => {
       const resolve = this.resolve;
       assert(resolve !== undefined, () => `unexpected message from a worker: ${reply.type}`);
@@ -105,12 +114,18 @@ class WorkerChannel {
     return new Promise((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
+      // A worker expanding ahead (parallel-lookahead.ts) polls this word and returns to read the message.
+      Atomics.store(this.control, WAKE + this.workerId, 1);
       this.worker.postMessage(message, transfer);
     });
   }
 }
 
 const BALANCE_STATES_MIN = 64;
+// Shares of the next level that differ by less than this fraction of the mean stay where they are:
+// the lighter worker expands ahead while the heavier finishes (parallel-lookahead.ts), which costs
+// nothing, while moving a state costs about seven expansions (serialise plus deserialise).
+const BALANCE_SPREAD_MIN = 0.5;
 
 export async function parallelBreadthFirst<S, A>(model: Model<S, A>, options: ParallelOptions): Promise<SearchOutcome> {
   return new ParallelSearch(model, options).run();
@@ -122,10 +137,19 @@ type WorkerError = { readonly reason: string; readonly ref: number; readonly act
 class ParallelSearch<S, A> {
   private readonly workers: number;
   private table: SharedFingerprintSet;
-  private readonly control = new SharedArrayBuffer(4);
+  private readonly control: SharedArrayBuffer;
   private readonly channels: WorkerChannel[];
   private readonly generated: number[];
   private readonly nextSizes: number[];
+  // States each worker has expanded so far, for the level-end imbalance (parallel-stats.ts).
+  private readonly expanded: number[];
+  private readonly processCpuAtStart = process.cpuUsage();
+  private readonly coordinatorCpuAtStart = threadCpuMs();
+  private levels = 0;
+  private growths = 0;
+  private moved = 0;
+  private waitedStates = 0;
+  private stats: ParallelStats | undefined;
   private readonly verdicts: Verdict<number>[] = [];
   private depth = 0;
   private maxDepth = 0;
@@ -142,7 +166,10 @@ class ParallelSearch<S, A> {
     this.table = SharedFingerprintSet.create(options.capacityLog2);
     this.generated = new Array<number>(workers).fill(0);
     this.nextSizes = new Array<number>(workers).fill(0);
-    this.channels = Array.from({ length: workers }, () => new WorkerChannel(spawnWorker()));
+    this.expanded = new Array<number>(workers).fill(0);
+    this.control = new SharedArrayBuffer(controlBytes(workers));
+    const words = new Int32Array(this.control);
+    this.channels = Array.from({ length: workers }, (_, w) => new WorkerChannel(spawnWorker(), words, w));
   }
 
   async run(): Promise<SearchOutcome> {
@@ -196,12 +223,15 @@ class ParallelSearch<S, A> {
 
   /** One level: even out the frontiers, expand them all, and grow the table each time the workers pause for it. */
   private async level(): Promise<void> {
-    await balance(this.channels, this.nextSizes);
+    this.moved += await balance(this.channels, this.nextSizes);
     this.depth++;
+    this.levels++;
+    const before = [...this.expanded];
     let statuses = await Promise.all(this.channels.map(async (channel, w) => this.record(w, await channel.request({ type: 'level' }))));
     while (this.error === undefined && statuses.some((s) => s.type === 'ran' && s.status === 'paused')) {
-      // Every worker has stopped adding (paused, done or stopped): they rehash into a table twice the size together.
-      this.table = this.table.emptyDoubled();
+      // Every worker has stopped adding (paused, done or stopped): they rehash into a larger table together.
+      this.table = this.table.emptyGrown(this.table.growthStep);
+      this.growths++;
       await Promise.all(this.channels.map((channel) => channel.request({ type: 'table', table: this.table.buffer })));
       const paused = statuses;
       statuses = await Promise.all(
@@ -212,6 +242,10 @@ class ParallelSearch<S, A> {
       );
     }
     if (this.nextSizes.some((n) => n > 0)) this.maxDepth = this.depth;
+    // Every worker waited at the level's end for the one that expanded the most.
+    const done = this.expanded.map((n, w) => n - before[w]!);
+    const most = Math.max(...done);
+    for (const n of done) this.waitedStates += most - n;
   }
 
   /** Takes in a worker's answer: its counts, its verdicts, whether it stopped or failed. */
@@ -222,6 +256,7 @@ class ParallelSearch<S, A> {
     }
     if (reply.type !== 'ran') return reply;
     this.generated[w] = reply.generated;
+    this.expanded[w] = reply.expanded;
     this.nextSizes[w] = reply.nextSize;
     this.verdicts.push(...reply.verdicts);
     if (reply.status === 'stopped') this.stopped = true;
@@ -233,13 +268,32 @@ class ParallelSearch<S, A> {
   private async collectPaths(): Promise<WorkerPaths<S, A>> {
     const parents: Int32Array[] = [];
     const ordinals: Int32Array[] = [];
+    const stats: WorkerStats[] = [];
     for (const channel of this.channels) {
       const reply = await channel.request({ type: 'finish' });
       assert(reply.type === 'arrays', () => `expected arrays from a worker, got ${reply.type}`);
       parents.push(reply.parent);
       ordinals.push(reply.ordinal);
+      stats.push(reply.stats);
     }
+    this.stats = this.counters(stats);
     return new WorkerPaths(this.model, this.workers, parents, ordinals);
+  }
+
+  /** The counters at the end of the search (parallel-stats.ts). */
+  private counters(workers: WorkerStats[]): ParallelStats {
+    const cpu = process.cpuUsage(this.processCpuAtStart);
+    const coordinatorCpu = threadCpuMs();
+    const expanded = workers.reduce((sum, w) => sum + w.expanded, 0);
+    return {
+      workers,
+      coordinatorCpuMs: coordinatorCpu === undefined || this.coordinatorCpuAtStart === undefined ? undefined : coordinatorCpu - this.coordinatorCpuAtStart,
+      processCpuMs: (cpu.user + cpu.system) / 1000,
+      levels: this.levels,
+      growths: this.growths,
+      moved: this.moved,
+      imbalance: expanded === 0 ? 0 : this.waitedStates / expanded,
+    };
   }
 
   private outcome(paths: WorkerPaths<S, A>): SearchOutcome {
@@ -261,6 +315,7 @@ class ParallelSearch<S, A> {
       violations: book.violations,
       sometimes: book.sometimesReports,
       fingerprintBytes: this.table.bytes,
+      ...(this.stats === undefined ? {} : { parallel: this.stats }),
     };
   }
 }
@@ -293,8 +348,9 @@ class WorkerPaths<S, A> implements TraceSource {
   }
 }
 
-/** Moves states from the fullest next frontiers to the emptiest until they are within a factor of each other. */
-async function balance(channels: readonly WorkerChannel[], sizes: number[]): Promise<void> {
+/** Moves states from the fullest next frontiers to the emptiest until they are within a factor of each other; returns how many moved. */
+async function balance(channels: readonly WorkerChannel[], sizes: number[]): Promise<number> {
+  let moved = 0;
   const total = sizes.reduce((a, b) => a + b, 0);
   const mean = total / sizes.length;
   for (let round = 0; round < sizes.length; round++) {
@@ -305,11 +361,13 @@ async function balance(channels: readonly WorkerChannel[], sizes: number[]): Pro
       if (sizes[w]! < sizes[light]!) light = w;
     }
     const count = Math.floor(Math.min(sizes[heavy]! - mean, mean - sizes[light]!));
-    if (count < BALANCE_STATES_MIN || sizes[heavy]! - sizes[light]! < 0.2 * mean) return;
+    if (count < BALANCE_STATES_MIN || sizes[heavy]! - sizes[light]! < BALANCE_SPREAD_MIN * mean) return moved;
     const given = await channels[heavy]!.request({ type: 'give', count });
     assert(given.type === 'given', () => `expected states from a worker, got ${given.type}`);
     await channels[light]!.request({ type: 'take', batch: given.batch }, [given.batch.buffer as ArrayBuffer]);
     sizes[heavy] = sizes[heavy]! - given.count;
     sizes[light] = sizes[light]! + given.count;
+    moved += given.count;
   }
+  return moved;
 }

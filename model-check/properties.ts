@@ -52,6 +52,8 @@ export class PropertyBook<S, T = Trace> {
   constructor(
     properties: readonly Property<S>[],
     private readonly stopAtFirstViolation: boolean,
+    /** With stopAtFirstViolation: stop only at this property's violation (the others are still reported); undefined: at any. */
+    private readonly stopAt?: string,
   ) {
     this.always = properties.filter((p) => p.kind === 'always');
     this.alwaysReported = this.always.map(() => false);
@@ -117,14 +119,18 @@ export class PropertyBook<S, T = Trace> {
     this.alwaysReported[i] = true;
     this.violations.push({ property: property.name, description: property.description, depth, trace });
     this.verdicts.push({ kind: 'always', property: property.name, depth, trace });
-    return this.stopAtFirstViolation;
+    return this.stops(property.name);
   }
 
   private recordDeadlock(depth: number, trace: T): boolean {
     this.deadlockReported = true;
     this.violations.push({ property: DEADLOCK, description: DEADLOCK_DESCRIPTION, depth, trace });
     this.verdicts.push({ kind: 'always', property: DEADLOCK, depth, trace });
-    return this.stopAtFirstViolation;
+    return this.stops(DEADLOCK);
+  }
+
+  private stops(property: string): boolean {
+    return this.stopAtFirstViolation && (this.stopAt === undefined || this.stopAt === property);
   }
 
   private reached(i: number, depth: number, trace: T): void {

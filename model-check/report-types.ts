@@ -5,6 +5,8 @@
 // printer (report.ts) and the entry point (check.ts) all import these types,
 // and this file imports nothing of them, so the checker has no import cycle.
 
+import type { ParallelStats } from './parallel-stats.ts';
+
 /** The order in which a strategy explores; the parallel BFS explores level by level as `bfs` does. */
 export type SearchOrder = 'bfs' | 'dfs' | 'simulate' | 'iddfs' | 'swarm' | 'guided';
 
@@ -88,6 +90,8 @@ export interface SearchOutcome {
   graphBytes?: number;
   /** What the run held in memory (and on disk), per state at the end. */
   memory?: MemoryReport;
+  /** The parallel search's counters: where the workers' time went (parallel-stats.ts). */
+  parallel?: ParallelStats;
 }
 
 /**
@@ -141,6 +145,8 @@ export interface CheckReport extends SearchOutcome {
   bitstate?: BitstateSummary;
   /** A swarm's member that found the first violation (its seed reruns it alone). */
   swarmFinder?: SwarmMemberReport;
+  /** The smallest distance between two fingerprints in the seen set (in-memory sets only), for TLC's observed collision estimate. */
+  closestFingerprintDistance?: number;
 }
 
 /** Bitstate hashing's figures (bitstate-set.ts explains each). */

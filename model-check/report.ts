@@ -9,11 +9,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { assertNever } from '../lib/assert.ts';
-import { collisionProbability, formatProbability } from './collision.ts';
+import { collisionProbability, formatProbability, observedCollisionProbability } from './collision.ts';
 import { formatTrace, type TraceFormat } from './counterexample.ts';
 import { itfTrace } from './itf.ts';
 import type { ActionCoverageReport, BitstateSummary, CheckReport, LivenessReport, MemoryReport, Trace } from './report-types.ts';
 import type { Bounds } from './model.ts';
+import { formatParallelStats } from './parallel-stats.ts';
 
 export interface RunDescription {
   readonly spec: string;
@@ -57,8 +58,13 @@ export function formatReport(report: CheckReport, run?: RunDescription, traceFil
   lines.push(`  duration          ${(report.durationMs / 1000).toFixed(2)} s`);
   lines.push(`  rate              ${integer(report.statesPerSecond)} distinct states/s`);
   if (report.memory !== undefined) lines.push(`  memory            ${formatMemory(report.memory)}`);
+  if (report.parallel !== undefined) for (const line of formatParallelStats(report.parallel)) lines.push(`  workers           ${line}`);
   const collision = formatProbability(collisionProbability(report.distinctStates, report.generatedStates));
   lines.push(`  collision chance  ${collision} (fingerprint collision, calculated (optimistic) as TLC does: distinct x (generated - distinct) / 2^64)`);
+  if (report.closestFingerprintDistance !== undefined) {
+    const observed = formatProbability(observedCollisionProbability(report.closestFingerprintDistance));
+    lines.push(`                    ${observed} observed, as TLC estimates it from the actual fingerprints (1 / the distance between the closest two)`);
+  }
   if (report.coverage !== undefined) lines.push('', ...formatCoverage(report.coverage));
   if (report.bitstate !== undefined) lines.push(...formatBitstate(report.bitstate));
   if (report.violations.length === 0) lines.push('  no violation');

@@ -11,11 +11,13 @@
 //
 // Layout: word 0 is the count, word 1 the capacity's log2, then (hi, lo)
 // pairs. The table never grows by itself: workers pause when the count
-// reaches 0.6 of the capacity, the main thread allocates a table twice the
-// size, and the workers rehash into it together, each its share of the old
-// table's slots (parallel.ts), then resume. Rehashing on the main thread
-// while every worker waited cost a fixed serial stretch per doubling (2^23
-// slots at the end of Raft's ci preset).
+// reaches 0.6 of the capacity, the main thread allocates a table four times
+// the size (twice from 2^24 slots on, to bound the memory overshoot), and the
+// workers rehash into it together, each its share of the old table's slots
+// (parallel.ts), then resume. Rehashing on the main thread while every worker
+// waited cost a fixed serial stretch per doubling (2^23 slots at the end of
+// Raft's ci preset). The count is published by the workers in batches
+// (`claim`, then `publish`), not written once a state.
 
 import { assert } from '../lib/assert.ts';
 
@@ -24,6 +26,8 @@ const COUNT = 0;
 const CAPACITY_LOG2 = 1;
 export const SHARED_LOAD_MAX = 0.6;
 const CAPACITY_LOG2_MAX = 29;
+const PUBLISH_EVERY_MAX = 256;
+const QUADRUPLE_UP_TO_LOG2 = 22;
 
 export class SharedFingerprintSet {
   readonly words: Int32Array;
@@ -59,8 +63,31 @@ export class SharedFingerprintSet {
     return this.buffer.byteLength;
   }
 
-  /** Adds (hi, lo); true when it was not present. Safe to call from many threads at once. */
+  /** Adds (hi, lo) and counts it; true when it was not present. Safe to call from many threads at once. */
   add(hi: number, lo: number): boolean {
+    if (!this.claim(hi, lo)) return false;
+    this.publish(1);
+    return true;
+  }
+
+  /**
+   * Adds each fingerprint added since its last call to the count. The workers
+   * count their claims themselves and publish them in batches of
+   * `publishEvery`: the count shares a cache line that every claim would
+   * otherwise write, so each core would take it from the other about once a
+   * state.
+   */
+  publish(claimed: number): void {
+    if (claimed !== 0) Atomics.add(this.words, COUNT, claimed);
+  }
+
+  /** How many claims a worker may hold back from the count: few enough that the table cannot fill between two checks of `growAt`. */
+  get publishEvery(): number {
+    return Math.max(1, Math.min(PUBLISH_EVERY_MAX, this.capacity >> 8));
+  }
+
+  /** Adds (hi, lo) without counting it (the caller publishes); true when it was not present. Safe to call from many threads at once. */
+  claim(hi: number, lo: number): boolean {
     hi |= 0;
     lo |= 0;
     if (hi === 0) hi = 1;
@@ -74,7 +101,6 @@ export class SharedFingerprintSet {
         current = Atomics.compareExchange(words, i, 0, hi);
         if (current === 0) {
           Atomics.store(words, i + 1, lo);
-          Atomics.add(words, COUNT, 1);
           return true;
         }
       }
@@ -88,9 +114,36 @@ export class SharedFingerprintSet {
     }
   }
 
+  /** Whether (hi, lo) is present; safe while other threads add (a slot being claimed is waited for, as in `add`). */
+  has(hi: number, lo: number): boolean {
+    hi |= 0;
+    lo |= 0;
+    if (hi === 0) hi = 1;
+    if (lo === 0) lo = 1;
+    const words = this.words;
+    for (let slot = this.home(hi, lo); ; slot = (slot + 1) & this.mask) {
+      const i = HEADER_WORDS + (slot << 1);
+      const current = Atomics.load(words, i);
+      if (current === 0) return false;
+      if (current !== hi) continue;
+      let storedLo = Atomics.load(words, i + 1);
+      while (storedLo === 0) storedLo = Atomics.load(words, i + 1);
+      if (storedLo === lo) return true;
+    }
+  }
+
   /** An empty table twice as large whose count is already this one's: the workers then rehash into it (`rehashShare`). */
   emptyDoubled(): SharedFingerprintSet {
-    const next = SharedFingerprintSet.create(this.capacityLog2 + 1);
+    return this.emptyGrown(1);
+  }
+
+  /**
+   * An empty table 2^log2Step times as large (at most 2^29 slots) whose count
+   * is already this one's. Growing four times at once while the table is
+   * small halves the stops every worker makes for a growth.
+   */
+  emptyGrown(log2Step: number): SharedFingerprintSet {
+    const next = SharedFingerprintSet.create(Math.min(CAPACITY_LOG2_MAX, this.capacityLog2 + log2Step));
     next.words[COUNT] = this.size;
     return next;
   }
@@ -113,6 +166,11 @@ export class SharedFingerprintSet {
       while (Atomics.compareExchange(target, HEADER_WORDS + (slot << 1), 0, hi) !== 0) slot = (slot + 1) & mask;
       Atomics.store(target, HEADER_WORDS + (slot << 1) + 1, lo);
     }
+  }
+
+  /** How far to grow from here: four times while the table is at most 2^22 slots (32 MiB; 2^24 after), then twice. */
+  get growthStep(): number {
+    return this.capacityLog2 <= QUADRUPLE_UP_TO_LOG2 ? 2 : 1;
   }
 
   private home(hi: number, lo: number): number {

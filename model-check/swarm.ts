@@ -151,10 +151,12 @@ class Walker<S, A> implements TraceSource {
       for (let depth = 1; depth <= plan.depthBound && visited < steps; depth++) {
         const ordered = weightedOrder(model.actions(state), weights, random);
         let successor: S | undefined;
+        let anySuccessor = false;
         for (const action of ordered) {
           this.trying = action;
           successor = model.next(state, action);
           if (successor === undefined) continue;
+          anySuccessor = true;
           this.exploration.generated++;
           if (model.withinBoundary(successor)) {
             this.taken[this.length] = action;
@@ -163,7 +165,11 @@ class Walker<S, A> implements TraceSource {
           successor = undefined;
         }
         this.trying = undefined;
-        if (successor === undefined) break;
+        if (successor === undefined) {
+          // No action yields any successor (one outside the boundary is no deadlock, as in TLC).
+          if (!anySuccessor && this.exploration.checkDeadlock && this.exploration.deadlocked(this.length, this, 0)) return true;
+          break;
+        }
         this.length++;
         this.states[this.length] = successor;
         state = successor;

@@ -1,5 +1,5 @@
-// Loading a server's configuration: zoo.cfg (or the built-in defaults when no
-// file is given) and, for an ensemble member, the `myid` file in dataDir
+// Loading a server's configuration: zoo.cfg (required, as for ZooKeeper: it
+// must at least say where the data goes) and, for an ensemble member, the `myid` file in dataDir
 // that says which `server.N` line is this server (zookeeperAdmin, "Clustered
 // Setup": "The myid file consists of a single line containing only the text of
 // that machine's id").
@@ -7,15 +7,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../../lib/result.ts';
-import { defaultConfig, isStandalone, parseZooCfg, type ConfigError, type ZooKeeperConfig } from './zoo-cfg.ts';
+import { isStandalone, parseZooCfg, type ConfigError, type ZooKeeperConfig } from './zoo-cfg.ts';
 
 export type LoadedConfig = {
   readonly config: ZooKeeperConfig;
   /** This server's id from dataDir/myid; undefined for a standalone server without one. */
   readonly myid: number | undefined;
   readonly warnings: readonly string[];
-  /** The file read, or undefined for the built-in defaults. */
-  readonly path: string | undefined;
+  /** The file read. */
+  readonly path: string;
 };
 
 export type ReadText = (path: string) => Promise<string>;
@@ -37,24 +37,18 @@ export async function readMyid(dataDir: string, read: ReadText = readText): Prom
   return ok(Number(trimmed));
 }
 
-export async function loadConfig(path: string | undefined, read: ReadText = readText): Promise<Result<LoadedConfig, readonly ConfigError[]>> {
-  let config: ZooKeeperConfig;
-  let warnings: string[] = [];
-  if (path === undefined) {
-    config = defaultConfig();
-  } else {
-    let text: string;
-    try {
-      text = await read(path);
-    } catch (thrown) {
-      const code = (thrown as { code?: unknown }).code;
-      return err([{ key: '', value: path, line: undefined, message: `cannot read ${path}: ${typeof code === 'string' ? code : String(thrown)}` }]);
-    }
-    const parsed = parseZooCfg(text);
-    if (!parsed.ok) return parsed;
-    config = parsed.value.config;
-    warnings = [...parsed.value.warnings];
+export async function loadConfig(path: string, read: ReadText = readText): Promise<Result<LoadedConfig, readonly ConfigError[]>> {
+  let text: string;
+  try {
+    text = await read(path);
+  } catch (thrown) {
+    const code = (thrown as { code?: unknown }).code;
+    return err([{ key: '', value: path, line: undefined, message: `cannot read ${path}: ${typeof code === 'string' ? code : String(thrown)}` }]);
   }
+  const parsed = parseZooCfg(text);
+  if (!parsed.ok) return parsed;
+  let config: ZooKeeperConfig = parsed.value.config;
+  const warnings = [...parsed.value.warnings];
 
   const myid = await readMyid(config.dataDir, read);
   if (!myid.ok) return err([{ key: 'myid', value: '', line: undefined, message: myid.error }]);

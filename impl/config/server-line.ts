@@ -33,6 +33,8 @@ export function parseServerLine(id: number, value: string): Result<ServerSpec, s
   if (serverParts === undefined || serverParts.length < 3 || serverParts.length > 4) return err(wrongFormat);
   const [host, quorumText, electionText, typeText] = serverParts as [string, string, string, string | undefined];
   if (host === '') return err(wrongFormat);
+  // No host name or address contains white space; a typo here would otherwise surface only as a member nobody can reach.
+  if (/\s/.test(host)) return err(`server.${id}=${value}: the host ${JSON.stringify(host)} contains white space`);
   const quorumPort = port(quorumText);
   const electionPort = port(electionText);
   if (quorumPort === undefined) return err(`server.${id}=${value}: quorum port ${JSON.stringify(quorumText)} is not a port number (1..65535)`);
@@ -50,6 +52,7 @@ export function parseServerLine(id: number, value: string): Result<ServerSpec, s
     const clientParts = hostAndPorts(parts[1]!.trim());
     if (clientParts === undefined || clientParts.length > 2) return err(wrongFormat);
     clientAddress = clientParts.length === 2 ? clientParts[0]! : '0.0.0.0';
+    if (/\s/.test(clientAddress)) return err(`server.${id}=${value}: the client address ${JSON.stringify(clientAddress)} contains white space`);
     clientPort = port(clientParts[clientParts.length - 1]!);
     if (clientPort === undefined) return err(`server.${id}=${value}: client port ${JSON.stringify(clientParts[clientParts.length - 1])} is not a port number (1..65535)`);
   }

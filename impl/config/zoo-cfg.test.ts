@@ -4,14 +4,17 @@ import { parseServerLine } from './server-line.ts';
 import { defaultConfig, isStandalone, knownFourLetterWords, parseZooCfg, type ZooKeeperConfig } from './zoo-cfg.ts';
 import { loadConfig, readMyid } from './load.ts';
 
+/** dataDir is required (as in ZooKeeper); a test about other keys gets one after its lines, which keeps their numbers. */
+const withDataDir = (text: string) => (/^dataDir\s*[=:\s]/m.test(text) ? text : `${text}\ndataDir=/var/lib/zookeeper\n`);
+
 function parsed(text: string) {
-  const result = parseZooCfg(text);
+  const result = parseZooCfg(withDataDir(text));
   if (!result.ok) throw new Error(result.error.map((e) => e.message).join('\n'));
   return result.value;
 }
 const config = (text: string): ZooKeeperConfig => parsed(text).config;
 function errorsOf(text: string): string[] {
-  const result = parseZooCfg(text);
+  const result = parseZooCfg(withDataDir(text));
   if (result.ok) throw new Error(`expected errors for ${JSON.stringify(text)}`);
   return result.error.map((e) => e.message);
 }
@@ -41,14 +44,14 @@ describe('the Java properties format', () => {
 });
 
 describe('defaults', () => {
-  it('with no file: standalone on 127.0.0.1:2181, data under ./data, ZooKeeper 3.8 defaults elsewhere', () => {
-    const c = defaultConfig();
+  it('with only dataDir: standalone on every interface, port 2181, ZooKeeper 3.8 defaults elsewhere', () => {
+    const c = defaultConfig('/var/lib/zookeeper');
     expect(c).toEqual({
       tickTimeMs: 3000,
-      dataDir: './data',
-      dataLogDir: './data',
+      dataDir: '/var/lib/zookeeper',
+      dataLogDir: '/var/lib/zookeeper',
       clientPort: 2181,
-      clientPortAddress: '127.0.0.1',
+      clientPortAddress: '0.0.0.0',
       maxClientCnxns: 60,
       minSessionTimeoutMs: 6000,
       maxSessionTimeoutMs: 60000,
@@ -144,7 +147,7 @@ describe('errors and warnings', () => {
   it('reports every error of a file at once', () => {
     const result = parseZooCfg('tickTime=x\nclientPort=y\nsnapCount=10\n');
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.error.map((e) => [e.key, e.value, e.line])).toEqual([['tickTime', 'x', 1], ['clientPort', 'y', 2]]);
+    if (!result.ok) expect(result.error.map((e) => [e.key, e.value, e.line])).toEqual([['tickTime', 'x', 1], ['clientPort', 'y', 2], ['dataDir', '', undefined]]);
   });
 
   it('refuses a minSessionTimeout above maxSessionTimeout', () => {
@@ -157,8 +160,8 @@ describe('errors and warnings', () => {
     const result = parsed('tickTime=2000\nfoo=bar\nadmin.enableServer=false\nmetricsProvider.httpPort=7000\n');
     expect(result.warnings).toEqual([
       'line 2: unknown key foo; ignored',
-      'line 3: admin.enableServer is a ZooKeeper setting this server does not support; ignored',
-      'line 4: metricsProvider.httpPort is a ZooKeeper setting this server does not support; ignored',
+      'line 3: admin.enableServer is a ZooKeeper setting this server does not implement; ignored: the AdminServer (HTTP) is not implemented, so nothing listens on its port; use the four-letter words',
+      'line 4: metricsProvider.httpPort is a ZooKeeper setting this server does not implement; ignored: the metrics provider is not implemented; use mntr (four-letter word) instead',
     ]);
   });
 
@@ -197,6 +200,8 @@ describe('server.N lines', () => {
       const r = parseServerLine(1, value);
       return r.ok ? 'accepted' : r.error;
     };
+    expect(bad('zk 1.example.com:2888:3888')).toBe('server.1=zk 1.example.com:2888:3888: the host "zk 1.example.com" contains white space');
+    expect(bad('zk1:2888:3888;10.0.0 .1:2181')).toBe('server.1=zk1:2888:3888;10.0.0 .1:2181: the client address "10.0.0 .1" contains white space');
     expect(bad('host:2888')).toBe('server.1=host:2888: expected host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]');
     expect(bad('host:2888:3888:leader')).toBe('server.1=host:2888:3888:leader: unknown peer type "leader"');
     expect(bad('host:2888:2888')).toBe('server.1=host:2888:2888: quorum and election ports must differ');
@@ -231,9 +236,10 @@ describe('loading a file and myid', () => {
   };
   const ensemble = 'dataDir=/zk\ninitLimit=10\nsyncLimit=5\nserver.1=a:2888:3888\nserver.2=b:2888:3888\nserver.3=c:2888:3888:observer\n';
 
-  it('uses the built-in defaults when no file is given', async () => {
-    const loaded = await loadConfig(undefined, files({}));
-    expect(loaded).toMatchObject({ ok: true, value: { myid: undefined, path: undefined, warnings: [], config: { clientPort: 2181, dataDir: './data' } } });
+  it('refuses a zoo.cfg without dataDir, as ZooKeeper does ("dataDir is not set")', async () => {
+    const loaded = await loadConfig('/etc/zoo.cfg', files({ '/etc/zoo.cfg': 'tickTime=2000\nclientPort=2181\n' }));
+    expect(loaded).toMatchObject({ ok: false, error: [{ key: 'dataDir', message: 'dataDir is not set: ZooKeeper has no default for it either; add dataDir=/path/to/data to zoo.cfg' }] });
+    expect(await loadConfig('/etc/zoo.cfg', files({ '/etc/zoo.cfg': 'dataDir=/zk\n' }))).toMatchObject({ ok: true, value: { myid: undefined, path: '/etc/zoo.cfg', warnings: [], config: { clientPort: 2181, clientPortAddress: '0.0.0.0', dataDir: '/zk' } } });
   });
 
   it('reads myid for an ensemble member and checks it names a server line', async () => {

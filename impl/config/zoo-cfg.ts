@@ -2,9 +2,10 @@
 //
 // Defaults follow ZooKeeper 3.8 (QuorumPeerConfig, ZooKeeperServer, the
 // zookeeperAdmin guide) except where our design differs on purpose:
-// - with no configuration at all the server runs standalone on
-//   127.0.0.1:2181 with dataDir ./data (docs/operations.md, the zoo.cfg table); ZooKeeper
-//   has no dataDir default and binds every interface;
+// - none for dataDir and the listen address: as ZooKeeper, a zoo.cfg without
+//   dataDir is refused ("dataDir is not set") and clientPortAddress defaults
+//   to every interface (0.0.0.0: IPv4 only, where ZooKeeper's JVM binds the
+//   dual-stack wildcard); tests and docs pass 127.0.0.1 explicitly;
 // - `4lw.commands.whitelist` defaults to `srvr` alone, and `srvr` is always
 //   allowed, exactly as ZooKeeper 3.5.3+ does (FourLetterCommands.isEnabled:
 //   "zkServer.sh depends on srvr"); `*` enables every known command;
@@ -13,14 +14,19 @@
 //   DigestAuthenticationProvider.superDigest) are plain zoo.cfg keys here;
 //   ZooKeeper accepts them in zoo.cfg too, by turning unknown keys into
 //   `zookeeper.<key>` system properties.
-// Unknown keys are warnings, returned to the caller, never printed here. An
+// A ZooKeeper key not read here is refused when ignoring it would weaken
+// security or durability (TLS, SASL, auth enforcement, skipACL, hierarchical
+// quorums: zookeeper-keys.ts), else a warning. Unknown keys are warnings,
+// returned to the caller, never printed here. An
 // invalid value is an error naming the key, the value and what was expected;
 // all errors of a file are reported together.
 
 import { z } from 'zod';
+import { assert } from '../../lib/assert.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
+import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
 
 export type ZooKeeperConfig = {
   readonly tickTimeMs: number;
@@ -67,9 +73,8 @@ export const knownFourLetterWords = [
 
 export const configDefaults = {
   tickTimeMs: 3000, // ZooKeeperServer.DEFAULT_TICK_TIME
-  dataDir: './data',
   clientPort: 2181,
-  clientPortAddress: '127.0.0.1',
+  clientPortAddress: '0.0.0.0', // every interface, as ZooKeeper's InetSocketAddress(port)
   maxClientCnxns: 60,
   globalOutstandingLimit: 1000,
   snapCount: 100_000,
@@ -139,16 +144,8 @@ const keyRules: Record<string, KeyRule> = {
   cnxTimeout: rule(positiveInt, (d, v) => (d.cnxTimeoutMs = v)),
 };
 
-/** ZooKeeper keys we recognise but do not implement: a warning says so rather than "unknown". */
-const unsupportedZooKeeperKeys = new Set([
-  'admin.enableServer', 'admin.serverAddress', 'admin.serverPort', 'admin.idleTimeout', 'admin.commandURL',
-  'standaloneEnabled', 'reconfigEnabled', 'electionAlg', 'quorumListenOnAllIPs', 'localSessionsEnabled',
-  'localSessionsUpgradingEnabled', 'secureClientPort', 'secureClientPortAddress', 'clientPortListenBacklog',
-  'syncEnabled', 'connectToLearnerMasterLimit', 'observerMasterPort', 'dynamicConfigFile', 'sslQuorum',
-  'portUnification', 'preAllocSize', 'snapSizeLimitInKb', 'maxCnxns', 'skipACL', 'audit.enable',
-  'serverCnxnFactory', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'txnLogSizeLimitInKb',
-]);
-const unsupportedZooKeeperPrefixes = ['metricsProvider.', 'ssl.', 'authProvider.', 'multiAddress.', 'quorum.', 'zookeeper.'];
+/** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
+export const implementedKeys: readonly string[] = Object.keys(keyRules);
 
 /** Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid). */
 export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigError[]> {
@@ -166,8 +163,7 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
     }
     const keyRule = keyRules[key];
     if (keyRule === undefined) {
-      const known = unsupportedZooKeeperKeys.has(key) || unsupportedZooKeeperPrefixes.some((p) => key.startsWith(p));
-      warnings.push(known ? `line ${line}: ${key} is a ZooKeeper setting this server does not support; ignored` : `line ${line}: unknown key ${key}; ignored`);
+      unimplemented(property, warnings, errors);
       continue;
     }
     const parsed = keyRule.schema.safeParse(value);
@@ -197,13 +193,31 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
   return ok({ config, warnings });
 }
 
+/** A key not read here: refused when ignoring it would weaken security or durability (zookeeper-keys.ts), else a warning. */
+function unimplemented({ key, value, line }: Property, warnings: string[], errors: ConfigError[]): void {
+  const entry = classifyUnimplementedKey(key);
+  if (entry === undefined) {
+    warnings.push(`line ${line}: unknown key ${key}; ignored`);
+    return;
+  }
+  if (refuses(entry, value)) {
+    // Key stores' and trust stores' passwords must not reach the log.
+    const shown = /password|secret/i.test(key) ? '(not shown)' : value;
+    errors.push({ key, value: shown, line, message: `line ${line}: ${key}: ${entry.reason}` });
+    return;
+  }
+  if (entry.disposition === 'warned') warnings.push(`line ${line}: ${key} is a ZooKeeper setting this server does not implement; ignored: ${entry.reason}`);
+}
+
 /** Defaults, derived values, and the checks that involve more than one key. */
 function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): ZooKeeperConfig {
   const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 
   const tickTimeMs = draft.tickTimeMs ?? configDefaults.tickTimeMs;
-  const dataDir = draft.dataDir ?? configDefaults.dataDir;
+  // QuorumPeerConfig.parseProperties: `throw new IllegalArgumentException("dataDir is not set")`.
+  if (lineOf('dataDir') === undefined) fail('dataDir', '', 'dataDir is not set: ZooKeeper has no default for it either; add dataDir=/path/to/data to zoo.cfg');
+  const dataDir = draft.dataDir ?? '';
   // ZooKeeper: minSessionTimeout defaults to 2 ticks, maxSessionTimeout to 20 ticks.
   const minSessionTimeoutMs = draft.minSessionTimeoutSet ?? 2 * tickTimeMs;
   const maxSessionTimeoutMs = draft.maxSessionTimeoutSet ?? 20 * tickTimeMs;
@@ -280,10 +294,10 @@ function parseWhitelist(text: string | undefined, warnings: string[]): readonly 
   return [...enabled].sort();
 }
 
-/** The configuration used when there is no zoo.cfg at all. */
-export function defaultConfig(): ZooKeeperConfig {
-  const parsed = parseZooCfg('');
-  if (!parsed.ok) throw new Error('the empty configuration must be valid');
+/** ZooKeeper's defaults around a dataDir (tests that build a configuration without a file). */
+export function defaultConfig(dataDir: string): ZooKeeperConfig {
+  const parsed = parseZooCfg(`dataDir=${dataDir}\n`);
+  assert(parsed.ok, 'a configuration with only dataDir must be valid');
   return parsed.value.config;
 }
 

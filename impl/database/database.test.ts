@@ -29,7 +29,7 @@ async function open(fs: FsLayer, events: { event: string; fields: LogFields }[] 
   const dir = temporaryDir('zk-database-');
   cleanups.push(() => dir.remove());
   // snapCount 2: the schedule's threshold is drawn from [2, 2], so a snapshot is due after the second txn.
-  const config = { ...defaultConfig(), dataDir: dir.path, dataLogDir: dir.path, snapCount: 2 };
+  const config = { ...defaultConfig(dir.path), snapCount: 2 };
   const log = Object.assign((_level: string, event: string, fields: LogFields = {}) => void events.push({ event, fields }), createLogger('fatal'));
   const opened = await Database.open(config, { log, fs, snapshotSeed: 1 });
   if (!opened.ok) throw new Error(opened.error);

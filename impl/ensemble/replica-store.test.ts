@@ -25,7 +25,7 @@ afterEach(() => {
 function config(): ZooKeeperConfig {
   const dir = mkdtempSync(join(tmpdir(), 'replica-store-'));
   dirs.push(dir);
-  return { ...defaultConfig(), dataDir: dir, dataLogDir: dir, snapCount: 1_000_000 };
+  return { ...defaultConfig(dir), snapCount: 1_000_000 };
 }
 
 const quiet = createLogger('error', () => {});

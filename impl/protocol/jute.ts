@@ -74,6 +74,15 @@ export class JuteReader {
     return value;
   }
 
+  /** A jute buffer where null (length -1) matters: znode data, which ZooKeeper keeps and returns as null. */
+  readNullableBuffer(): Uint8Array | null {
+    if (this.offset + 4 <= this.bytes.byteLength && this.view.getInt32(this.offset) === -1) {
+      this.offset += 4;
+      return null;
+    }
+    return this.readBuffer();
+  }
+
   /** A jute ustring; null (length -1) reads as undefined so callers can tell it apart from "". */
   readStringOrNull(): string | undefined {
     const length = this.readInt();

@@ -20,6 +20,8 @@ export const int: Codec<number> = { read: (r) => r.readInt(), write: (w, v) => v
 export const long: Codec<bigint> = { read: (r) => r.readLong(), write: (w, v) => void w.writeLong(v) };
 export const bool: Codec<boolean> = { read: (r) => r.readBool(), write: (w, v) => void w.writeBool(v) };
 export const buffer: Codec<Uint8Array> = { read: (r) => r.readBuffer(), write: (w, v) => void w.writeBuffer(v) };
+/** Znode data: a null buffer (length -1, sent by clients for "no data") stays null, as in ZooKeeper's DataNode. */
+export const data: Codec<Uint8Array | null> = { read: (r) => r.readNullableBuffer(), write: (w, v) => void w.writeBuffer(v ?? undefined) };
 export const ustring: Codec<string> = { read: (r) => r.readString(), write: (w, v) => void w.writeString(v) };
 export function vector<T>(element: Codec<T>): Codec<T[]> {
   return {
@@ -170,7 +172,7 @@ export type ReplyHeader = Infer<typeof ReplyHeader>;
 export const GetDataRequest = record({ path: ustring, watch: bool });
 export type GetDataRequest = Infer<typeof GetDataRequest>;
 
-export const SetDataRequest = record({ path: ustring, data: buffer, version: int });
+export const SetDataRequest = record({ path: ustring, data, version: int });
 export type SetDataRequest = Infer<typeof SetDataRequest>;
 
 export const ReconfigRequest = record({ joiningServers: ustring, leavingServers: ustring, newMembers: ustring, curConfigId: long });
@@ -183,10 +185,10 @@ export const GetSASLRequest = record({ token: buffer });
 export const SetSASLRequest = record({ token: buffer });
 export const SetSASLResponse = record({ token: buffer });
 
-export const CreateRequest = record({ path: ustring, data: buffer, acl: vector(ACL), flags: int });
+export const CreateRequest = record({ path: ustring, data, acl: vector(ACL), flags: int });
 export type CreateRequest = Infer<typeof CreateRequest>;
 
-export const CreateTTLRequest = record({ path: ustring, data: buffer, acl: vector(ACL), flags: int, ttl: long });
+export const CreateTTLRequest = record({ path: ustring, data, acl: vector(ACL), flags: int, ttl: long });
 export type CreateTTLRequest = Infer<typeof CreateTTLRequest>;
 
 export const DeleteRequest = record({ path: ustring, version: int });
@@ -243,7 +245,7 @@ export type ExistsRequest = Infer<typeof ExistsRequest>;
 export const ExistsResponse = record({ stat: Stat });
 export type ExistsResponse = Infer<typeof ExistsResponse>;
 
-export const GetDataResponse = record({ data: buffer, stat: Stat });
+export const GetDataResponse = record({ data, stat: Stat });
 export type GetDataResponse = Infer<typeof GetDataResponse>;
 
 export const GetChildrenResponse = record({ children: vector(ustring) });
@@ -360,7 +362,7 @@ export type MultiResult =
   | { type: typeof OpCode.check }
   | { type: typeof OpCode.setData; stat: Stat }
   | { type: typeof OpCode.getChildren; children: string[] }
-  | { type: typeof OpCode.getData; data: Uint8Array; stat: Stat }
+  | { type: typeof OpCode.getData; data: Uint8Array | null; stat: Stat }
   | { type: typeof OpCode.error; err: number };
 
 export const MultiResponse: Codec<MultiResult[]> = {

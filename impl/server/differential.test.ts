@@ -279,10 +279,13 @@ describe.runIf(haveZooKeeperHere)('differential: Apache ZooKeeper 3.8 and our se
     const seed = 424242;
     let run = 0;
     const names = ['a', 'b', 'a/x', 'a/y', 'b/z', 'a/x/deep'];
+    // Every kind of data a client can put on the wire: null (jute length -1), empty, short, and large (64 KiB; jute.maxbuffer is 1 MiB).
+    const large = new Uint8Array(64 * 1024).map((_, i) => i % 251);
+    const data = fc.constantFrom<Uint8Array | null>(null, new Uint8Array(0), bytes('v'), large);
     const op = fc.oneof(
-      fc.record({ t: fc.constant('create' as const), n: fc.constantFrom(...names), flags: fc.constantFrom(0, 1, 2, 3, 4) }),
+      fc.record({ t: fc.constant('create' as const), n: fc.constantFrom(...names), flags: fc.constantFrom(0, 1, 2, 3, 4), data }),
       fc.record({ t: fc.constant('delete' as const), n: fc.constantFrom(...names), version: fc.constantFrom(-1, 0, 1) }),
-      fc.record({ t: fc.constant('set' as const), n: fc.constantFrom(...names), version: fc.constantFrom(-1, 0, 1) }),
+      fc.record({ t: fc.constant('set' as const), n: fc.constantFrom(...names), version: fc.constantFrom(-1, 0, 1), data }),
       fc.record({ t: fc.constant('get' as const), n: fc.constantFrom(...names), watch: fc.boolean() }),
       fc.record({ t: fc.constant('exists' as const), n: fc.constantFrom(...names), watch: fc.boolean() }),
       fc.record({ t: fc.constant('children' as const), n: fc.constantFrom('', ...names), watch: fc.boolean() }),
@@ -305,13 +308,13 @@ describe.runIf(haveZooKeeperHere)('differential: Apache ZooKeeper 3.8 and our se
         for (const o of ops) {
           switch (o.t) {
             case 'create':
-              steps.push({ type: OpCode.create2, codec: R.CreateRequest, body: { path: p(o.n), data: bytes(o.n), acl: open, flags: o.flags }, response: R.Create2Response });
+              steps.push({ type: OpCode.create2, codec: R.CreateRequest, body: { path: p(o.n), data: o.data, acl: open, flags: o.flags }, response: R.Create2Response });
               break;
             case 'delete':
               steps.push({ type: OpCode.delete, codec: R.DeleteRequest, body: { path: p(o.n), version: o.version } });
               break;
             case 'set':
-              steps.push({ type: OpCode.setData, codec: R.SetDataRequest, body: { path: p(o.n), data: bytes('v'), version: o.version }, response: R.SetDataResponse });
+              steps.push({ type: OpCode.setData, codec: R.SetDataRequest, body: { path: p(o.n), data: o.data, version: o.version }, response: R.SetDataResponse });
               break;
             case 'get':
               steps.push({ type: OpCode.getData, codec: R.GetDataRequest, body: { path: p(o.n), watch: o.watch }, response: R.GetDataResponse });

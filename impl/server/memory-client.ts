@@ -11,7 +11,7 @@ import type { ServerCore } from './core.ts';
 
 const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const bytes = (s: string) => new TextEncoder().encode(s);
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 
 export type Seen =
   | { kind: 'connect'; response: R.ConnectResponse }
@@ -82,7 +82,8 @@ export class MemoryClient {
   get answers(): [number, bigint, number][] {
     return this.replies.map((r) => [r.header.xid, r.header.zxid, r.header.err]);
   }
-  dataOf(xid: number): string {
+  /** The data of a getData reply as text; null for a null buffer. */
+  dataOf(xid: number): string | null {
     const reply = this.replies.find((r) => r.header.xid === xid);
     if (reply === undefined) throw new Error(`no reply to ${xid}`);
     const decoded = decodeRecord(reply.body, R.GetDataResponse.read);

@@ -13,7 +13,7 @@ import { prepRequest } from '../tree/prep.ts';
 import { readRequest, wholeTree, type ReadSession } from './reads.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 const session: ReadSession = { id: 7, sessionId: 0x100n, authIds: [{ scheme: 'ip', id: '127.0.0.1' }] };
 
 /** A tree holding /a (data "x", open ACL) with a child /a/b, and /secret readable only by digest user "alice". */

@@ -132,7 +132,7 @@ function exists(tree: DataTree, session: ReadSession, body: Uint8Array): ReadRep
   return answered(encodeRecord({ stat }, R.ExistsResponse.write), path);
 }
 
-function getData(tree: DataTree, session: ReadSession, path: string, watch: boolean): number | { data: Uint8Array; stat: R.Stat } {
+function getData(tree: DataTree, session: ReadSession, path: string, watch: boolean): number | { data: Uint8Array | null; stat: R.Stat } {
   const node = tree.getNode(path);
   if (node === undefined) return ErrorCode.NONODE;
   if (!checkACL(node.acl, Perms.READ, session.authIds)) return ErrorCode.NOAUTH;

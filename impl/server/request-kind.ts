@@ -7,7 +7,7 @@
 
 import { OpCode } from '../protocol/constants.ts';
 
-export type RequestKind = 'ping' | 'auth' | 'createSession' | 'closeSession' | 'write' | 'sync' | 'read' | 'unknown';
+export type RequestKind = 'ping' | 'auth' | 'sasl' | 'createSession' | 'closeSession' | 'write' | 'sync' | 'read' | 'unknown';
 
 export function requestKind(type: number): RequestKind {
   switch (type) {
@@ -15,6 +15,8 @@ export function requestKind(type: number): RequestKind {
       return 'ping';
     case OpCode.auth:
       return 'auth';
+    case OpCode.sasl:
+      return 'sasl';
     case OpCode.createSession:
       return 'createSession';
     case OpCode.closeSession:

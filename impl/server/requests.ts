@@ -2,17 +2,20 @@
 // header, touch the session, and hand the request to the part that handles
 // its kind (request-kind.ts): the role's write path for sessions, writes, syncs
 // and reads (write-path.ts), and here the requests every role answers the
-// same way (ping, auth, a session that has expired, an unknown type).
+// same way (ping, auth, SASL, a session that has expired, an unknown type).
 
 import { assert, assertNever } from '../../lib/assert.ts';
 import { ErrorCode } from '../protocol/constants.ts';
-import { decodeRecord } from '../protocol/jute.ts';
+import { decodeRecord, JuteWriter } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { authenticate } from '../tree/acl.ts';
 import type { Connection } from './connection.ts';
 import type { PipelineParts } from './parts.ts';
 import { requestKind } from './request-kind.ts';
 import type { WritePath } from './write-path.ts';
+
+/** SetSASLResponse with a null token: the jute buffer length -1. */
+const nullSaslToken = new JuteWriter(4).writeBuffer(undefined).toBytes();
 
 export class RequestDispatcher {
   constructor(
@@ -51,6 +54,9 @@ export class RequestDispatcher {
       case 'auth':
         this.auth(connection, header, body, startedAtMs);
         return;
+      case 'sasl':
+        this.sasl(connection, header, startedAtMs);
+        return;
       case 'closeSession':
         this.parts.tracker.setClosing(sessionId);
         this.role.closeSession(connection, header, startedAtMs);
@@ -76,6 +82,20 @@ export class RequestDispatcher {
       default:
         assertNever(kind);
     }
+  }
+
+  /**
+   * processSasl on a server with no SASL login configured, which this server
+   * always is (SASL keys are refused at start, config/zookeeper-keys.ts): the
+   * connection has no SaslServer, ZooKeeper logs "cnxn.saslServer is null" and
+   * answers OK with a null token, and the session goes on unauthenticated (the
+   * client's SASL state fails on its side). Checked against ZooKeeper 3.8.0:
+   * err 0, zxid 0, token length -1, the connection stays open. No `sasl` id is
+   * added, so ACLs naming a sasl identity keep refusing this session.
+   */
+  private sasl(connection: Connection, header: R.RequestHeader, startedAtMs: number): void {
+    this.parts.log('warn', `SASL request on connection ${connection.id} answered with no token: SASL authentication is not implemented by this server; the session stays unauthenticated`);
+    this.parts.queues.enqueue(connection, 0, () => this.parts.replies.reply(connection, header, 0, nullSaslToken, startedAtMs, 0n));
   }
 
   /** processPacket's auth case: the scheme's AuthenticationProvider adds ids to the connection, or it fails and the connection is closed. */

@@ -388,6 +388,35 @@ describe.each([
       healthy.close();
     });
 
+    it('answers a SASL token as ZooKeeper 3.8 does with no SASL configured (OK, null token, session open and unauthenticated), and fails an auth packet of scheme sasl', async () => {
+      const logged: string[] = [];
+      const server = await start({ log: (_level, message) => logged.push(message) });
+      const client = await RawClient.open(server.port);
+      await client.handshake();
+      // The hand-written packet a DIGEST-MD5 client sends first: header (xid 5, type 102), GetSASLRequest with an empty token.
+      const w = new JuteWriter();
+      R.RequestHeader.write(w, { xid: 5, type: OpCode.sasl });
+      w.writeBuffer(new Uint8Array(0));
+      const reply = await client.sendRaw(w.toBytes());
+      expect(reply.header).toEqual({ xid: 5, zxid: 0n, err: 0 });
+      // SetSASLResponse { token: null }: length -1, nothing else.
+      expect([...reply.body]).toEqual([0xff, 0xff, 0xff, 0xff]);
+      expect(logged.some((m) => m.includes('SASL authentication is not implemented'))).toBe(true);
+      // The session goes on, with no sasl identity: whoAmI lists only the ip id every connection has.
+      expect((await client.exists('/')).header.err).toBe(0);
+      const whoAmI = await client.request(OpCode.whoAmI, undefined, undefined);
+      expect(decodeRecord(whoAmI.body, R.WhoAmIResponse.read)).toEqual({ ok: true, value: { clientInfo: [{ authScheme: 'ip', user: '127.0.0.1' }] } });
+      expect(client.isClosed).toBe(false);
+      const setup = await RawClient.open(server.port);
+      await setup.handshake();
+
+      // An auth packet for scheme "sasl": no such provider, AuthFailed and the connection closes (processPacket's auth case).
+      const auth = await setup.request(OpCode.auth, R.AuthPacket, { type: 0, scheme: 'sasl', auth: new Uint8Array(0) });
+      expect(auth.header.err).toBe(ErrorCode.AUTHFAILED);
+      await setup.closed;
+      client.close();
+    });
+
     it('refuses connections beyond maxClientCnxns from one address', async () => {
       const server = await start({ maxClientCnxns: 2 });
       const a = await RawClient.open(server.port);

@@ -5,6 +5,10 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { OpCode } from '../protocol/constants.ts';
+import { decodeRecord } from '../protocol/jute.ts';
+import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { call, connectClient, dataDirWithConfig, eventually, killChildren, mainScript, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
@@ -119,6 +123,62 @@ describe('the standalone server as a process', () => {
     }
   }, 60_000);
 
+  it('keeps null data (jute length -1) as null, apart from empty data, through the log and a snapshot, across restarts', async () => {
+    const dir = tempDir(['tickTime=200']);
+    const open = async (port: number) => {
+      const c = await RawClient.open(port);
+      rawClients.push(c);
+      await c.handshake();
+      return c;
+    };
+    const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+    const create = (c: RawClient, path: string, data: Uint8Array | null) => c.request(OpCode.create, R.CreateRequest, { path, data, acl, flags: 0 });
+    /** getData's raw data field: null for length -1. */
+    const dataOf = async (c: RawClient, path: string) => {
+      const reply = await c.request(OpCode.getData, R.GetDataRequest, { path, watch: false });
+      expect(reply.header.err).toBe(0);
+      const decoded = decodeRecord(reply.body, R.GetDataResponse.read);
+      if (!decoded.ok) throw new Error(decoded.error);
+      return decoded.value.data === null ? null : Buffer.from(decoded.value.data).toString();
+    };
+    const expectAll = async (c: RawClient) => {
+      expect(await dataOf(c, '/created-null')).toBeNull();
+      expect(await dataOf(c, '/set-null')).toBeNull();
+      expect(await dataOf(c, '/empty')).toBe('');
+      expect(await dataOf(c, '/text')).toBe('v');
+    };
+
+    const first = await startChild(dir.configPath);
+    const c = await open(first.port);
+    expect((await create(c, '/created-null', null)).header.err).toBe(0);
+    expect((await create(c, '/set-null', Buffer.from('was set'))).header.err).toBe(0);
+    expect((await c.request(OpCode.setData, R.SetDataRequest, { path: '/set-null', data: null, version: -1 })).header.err).toBe(0);
+    expect((await create(c, '/empty', new Uint8Array(0))).header.err).toBe(0);
+    expect((await create(c, '/text', Buffer.from('v'))).header.err).toBe(0);
+    await expectAll(c);
+    // SIGKILL: no snapshot at shutdown, so the restart replays these txns from the log.
+    first.kill('SIGKILL');
+    await first.exited;
+    const second = await startChild(dir.configPath);
+    await expectAll(await open(second.port));
+    second.kill('SIGKILL');
+    await second.exited;
+
+    // Now with snapCount=2: enough writes to snapshot a tree that holds them, then restart from that snapshot.
+    appendFileSync(dir.configPath, 'snapCount=2\n');
+    const third = await startChild(dir.configPath);
+    const d = await open(third.port);
+    for (let i = 0; i < 6; i++) expect((await create(d, `/filler-${i}`, null)).header.err).toBe(0);
+    await eventually(() => third.logs.some((l) => l.event === 'snapshot-written'), 10_000, 'a snapshot');
+    third.kill('SIGTERM');
+    expect(await third.exited).toBe(0);
+    const fourth = await startChild(dir.configPath);
+    expect(fourth.logs.find((l) => l.event === 'recovered')!['snapshotZxid']).toBeDefined();
+    const e = await open(fourth.port);
+    await expectAll(e);
+    expect(await dataOf(e, '/filler-5')).toBeNull();
+  }, 90_000);
+
   it('refuses an invalid zoo.cfg with exit code 2 and a message naming the key and the value, and warns about unknown keys', async () => {
     const dir = tempDir(['tickTime=fast', 'colour=blue']);
     const child = spawn(process.execPath, ['--import', 'tsx', mainScript, dir.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -136,6 +196,53 @@ describe('the standalone server as a process', () => {
     expect(lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-config', key: 'tickTime', value: 'fast' }));
     expect(String(lines.find((l) => l['event'] === 'invalid-config')!['message'])).toContain('tickTime="fast"');
   }, 30_000);
+
+  it('fails closed: a zoo.cfg with a TLS key it does not implement stops the server (exit 2, the key named) before it listens', async () => {
+    const dir = tempDir(['secureClientPort=0', 'ssl.keyStore.location=/etc/zk/keystore.jks', 'ssl.keyStore.password=hunter2', 'sslQuorum=false']);
+    const startedAtMs = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, dir.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      // Bounded: a server that listened instead of refusing would never exit; SIGKILL it by PID.
+      const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
+      child.on('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    expect(code, `exited after ${Date.now() - startedAtMs} ms; stderr:\n${stderr}`).toBe(2);
+    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const refused = lines.filter((l) => l['event'] === 'invalid-config');
+    expect(refused.map((l) => l['key'])).toEqual(['secureClientPort', 'ssl.keyStore.location', 'ssl.keyStore.password']);
+    expect(String(refused[1]!['message'])).toContain('ssl.keyStore.location: TLS is not implemented by this server; it would listen in plaintext');
+    expect(stderr).not.toContain('hunter2');
+    expect(lines.some((l) => l['event'] === 'serving')).toBe(false);
+  }, 30_000);
+
+  it('refuses a zoo.cfg without dataDir, and no zoo.cfg at all, as ZooKeeper does (exit 2)', async () => {
+    const dir = tempDir();
+    writeFileSync(dir.configPath, 'clientPort=0\nclientPortAddress=127.0.0.1\n');
+    const run = async (args: readonly string[]) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
+        child.on('exit', (exitCode) => {
+          clearTimeout(timer);
+          resolve(exitCode);
+        });
+      });
+      return { code, lines: stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+    };
+    const noDataDir = await run([dir.configPath]);
+    expect(noDataDir.code).toBe(2);
+    expect(noDataDir.lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-config', key: 'dataDir', message: expect.stringContaining('dataDir is not set') }));
+    const noFile = await run([]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'bad-usage', message: expect.stringContaining('zoo.cfg must set dataDir') }));
+  }, 45_000);
 
   it('starts with unknown keys, warning about each', async () => {
     const dir = tempDir(['colour=blue']);

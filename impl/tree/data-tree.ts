@@ -17,7 +17,8 @@ import { WatcherMode, WatchManager, type Watcher } from './watch-manager.ts';
 import { cloneCapacity, hashSetCapacity, javaHashSetOrder } from './java-hash-order.ts';
 
 export interface ZNode {
-  data: Uint8Array;
+  /** Null when a client created or set it with a null buffer (jute length -1): kept and returned as null, as DataNode does. */
+  data: Uint8Array | null;
   acl: readonly ACL[];
   stat: StatPersisted;
   readonly children: Set<string>;
@@ -117,7 +118,7 @@ export function copyStat(node: ZNode): Stat {
     aversion: s.aversion,
     // DataNode.getClientEphemeralOwner: containers and TTL nodes show 0.
     ephemeralOwner: ephemeralKind(s.ephemeralOwner) === 'normal' ? s.ephemeralOwner : 0n,
-    dataLength: node.data.byteLength,
+    dataLength: node.data?.byteLength ?? 0,
     numChildren,
     pzxid: s.pzxid,
   };
@@ -177,13 +178,13 @@ export class DataTree {
   /** DataTree.approximateDataSize: path lengths plus data lengths. */
   approximateDataSize(): number {
     let size = 0;
-    for (const [path, node] of this.nodes) size += path.length + node.data.byteLength;
+    for (const [path, node] of this.nodes) size += path.length + (node.data?.byteLength ?? 0);
     return size;
   }
 
   // ---- reads (FinalRequestProcessor calls these directly; watches are set here) ----
 
-  getData(path: string, watcher?: Watcher): { data: Uint8Array; stat: Stat } | undefined {
+  getData(path: string, watcher?: Watcher): { data: Uint8Array | null; stat: Stat } | undefined {
     const node = this.nodes.get(path);
     if (node === undefined) return undefined;
     if (watcher !== undefined) this.dataWatches.addWatch(path, watcher);
@@ -368,7 +369,7 @@ export class DataTree {
   /** DataTree.createNode; undefined when the parent is missing or the node exists. */
   createNode(
     path: string,
-    data: Uint8Array,
+    data: Uint8Array | null,
     acl: readonly ACL[],
     ephemeralOwner: bigint,
     parentCVersion: number,
@@ -446,7 +447,7 @@ export class DataTree {
     return true;
   }
 
-  setData(path: string, data: Uint8Array, version: number, zxid: bigint, time: bigint, events: WatchEvent[]): Stat | undefined {
+  setData(path: string, data: Uint8Array | null, version: number, zxid: bigint, time: bigint, events: WatchEvent[]): Stat | undefined {
     const node = this.nodes.get(path);
     if (node === undefined) return undefined;
     node.data = data;

@@ -22,7 +22,7 @@ export function serializeTree(tree: DataTree): Uint8Array {
   for (const [id, timeout] of tree.sessions) w.writeLong(id).writeInt(timeout);
   w.writeInt(tree.nodes.size);
   for (const [path, node] of tree.walk()) {
-    w.writeString(path).writeBuffer(node.data);
+    w.writeString(path).writeBuffer(node.data ?? undefined);
     w.writeVector(node.acl, (ww, a) => ACL.write(ww, a));
     StatPersisted.write(w, node.stat);
   }
@@ -41,7 +41,7 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
     if (nodeCount < 1 || nodeCount > r.remaining) throw new JuteDecodeError(`snapshot: bad node count ${nodeCount}`);
     for (let i = 0; i < nodeCount; i++) {
       const path = r.readString();
-      const data = r.readBuffer();
+      const data = r.readNullableBuffer();
       const acl = r.readVector((rr) => ACL.read(rr));
       const stat = StatPersisted.read(r);
       const node: ZNode = { data, acl, stat, children: new Set(), childCapacity: 0 };

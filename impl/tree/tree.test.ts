@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CreateFlag, ErrorCode, EventType, OpCode, Perms } from '../protocol/constants.ts';
-import type { ACL, Id, MultiOp } from '../protocol/records.ts';
+import { encodeRecord } from '../protocol/jute.ts';
+import { GetDataResponse, type ACL, type Id, type MultiOp } from '../protocol/records.ts';
 import { checkACL, fixupACL, generateDigest, ipMatches, openAclUnsafe } from './acl.ts';
 import { DataTree, type ApplyOutcome } from './data-tree.ts';
 import { javaStringHash } from './java-hash-order.ts';
@@ -17,7 +18,7 @@ import { deserializeTree, serializeTree } from './snapshot.ts';
 import { decodeTxn, encodeTxn, type Txn } from './txn.ts';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
-const text = (b: Uint8Array) => new TextDecoder().decode(b);
+const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 /** Events without their ACLs, for comparisons. */
 const plain = (events: readonly { watcher: number; type: number; path: string; zxid: bigint }[]) =>
   events.map(({ watcher, type, path, zxid }) => ({ watcher, type, path, zxid }));
@@ -384,6 +385,39 @@ describe('sessions, ephemerals, containers and TTLs', () => {
 });
 
 describe('txn and snapshot encodings', () => {
+  it('keeps null data (a jute buffer of length -1) apart from empty data through apply, txn, snapshot and the getData reply', () => {
+    const h = new Harness();
+    h.write({ type: OpCode.create, request: { path: '/null', data: null, acl: [...openAclUnsafe], flags: CreateFlag.PERSISTENT } });
+    h.create('/empty', '');
+    h.create('/set', 'v');
+    h.write({ type: OpCode.setData, request: { path: '/set', data: null, version: -1 } });
+    h.write({ type: OpCode.multi, ops: [{ type: OpCode.create, request: { path: '/multi', data: null, acl: [...openAclUnsafe], flags: 0 } }] });
+    const dataOf = (tree: DataTree, path: string) => tree.getData(path)!.data;
+    const restored = deserializeTree(serializeTree(h.tree));
+    if (!restored.ok) throw new Error(restored.error);
+    for (const tree of [h.tree, restored.value]) {
+      expect(dataOf(tree, '/null')).toBeNull();
+      expect(dataOf(tree, '/set')).toBeNull();
+      expect(dataOf(tree, '/multi')).toBeNull();
+      expect(dataOf(tree, '/empty')).toEqual(new Uint8Array(0));
+      expect(tree.getData('/null')!.stat.dataLength).toBe(0);
+    }
+    // The log: each txn decodes to what was encoded, null included, and replaying it rebuilds the same tree.
+    const replayed = new DataTree();
+    for (const txn of h.log) {
+      const decoded = decodeTxn(encodeTxn(txn));
+      expect(decoded).toEqual({ ok: true, value: txn });
+      replayed.applyTxn((decoded as { value: Txn }).value);
+    }
+    expect(dataOf(replayed, '/null')).toBeNull();
+    expect(dataOf(replayed, '/set')).toBeNull();
+    expect(serializeTree(replayed)).toEqual(serializeTree(h.tree));
+    // On the wire: GetDataResponse writes length -1 for null and 0 for empty.
+    const reply = (path: string) => encodeRecord({ data: dataOf(h.tree, path), stat: h.tree.getData(path)!.stat }, GetDataResponse.write);
+    expect([...reply('/null').subarray(0, 4)]).toEqual([0xff, 0xff, 0xff, 0xff]);
+    expect([...reply('/empty').subarray(0, 4)]).toEqual([0, 0, 0, 0]);
+  });
+
   it('every txn type round-trips through encodeTxn/decodeTxn', () => {
     const h = new Harness();
     h.write({ type: OpCode.createSession, timeOut: 4000 });

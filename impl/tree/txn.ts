@@ -16,11 +16,11 @@ export type DeleteOpCode = typeof OpCode.delete | typeof OpCode.deleteContainer;
 
 /** The part of a txn that changes the tree (the record after the header). */
 export type TxnOp =
-  | { readonly type: 'create'; readonly opCode: CreateOpCode; readonly path: string; readonly data: Uint8Array; readonly acl: readonly ACL[]; readonly ephemeral: boolean; readonly parentCVersion: number }
-  | { readonly type: 'createContainer'; readonly path: string; readonly data: Uint8Array; readonly acl: readonly ACL[]; readonly parentCVersion: number }
-  | { readonly type: 'createTTL'; readonly path: string; readonly data: Uint8Array; readonly acl: readonly ACL[]; readonly parentCVersion: number; readonly ttl: bigint }
+  | { readonly type: 'create'; readonly opCode: CreateOpCode; readonly path: string; readonly data: Uint8Array | null; readonly acl: readonly ACL[]; readonly ephemeral: boolean; readonly parentCVersion: number }
+  | { readonly type: 'createContainer'; readonly path: string; readonly data: Uint8Array | null; readonly acl: readonly ACL[]; readonly parentCVersion: number }
+  | { readonly type: 'createTTL'; readonly path: string; readonly data: Uint8Array | null; readonly acl: readonly ACL[]; readonly parentCVersion: number; readonly ttl: bigint }
   | { readonly type: 'delete'; readonly opCode: DeleteOpCode; readonly path: string }
-  | { readonly type: 'setData'; readonly path: string; readonly data: Uint8Array; readonly version: number }
+  | { readonly type: 'setData'; readonly path: string; readonly data: Uint8Array | null; readonly version: number }
   | { readonly type: 'setACL'; readonly path: string; readonly acl: readonly ACL[]; readonly version: number }
   | { readonly type: 'check'; readonly path: string; readonly version: number }
   | { readonly type: 'error'; readonly err: number };
@@ -75,17 +75,17 @@ const readAcl = (r: JuteReader) => r.readVector((rr) => ACLCodec.read(rr));
 function writeBody(w: JuteWriter, body: TxnBody): void {
   switch (body.type) {
     case 'create': // CreateTxn
-      w.writeString(body.path).writeBuffer(body.data);
+      w.writeString(body.path).writeBuffer(body.data ?? undefined);
       writeAcl(w, body.acl);
       w.writeBool(body.ephemeral).writeInt(body.parentCVersion);
       return;
     case 'createContainer': // CreateContainerTxn
-      w.writeString(body.path).writeBuffer(body.data);
+      w.writeString(body.path).writeBuffer(body.data ?? undefined);
       writeAcl(w, body.acl);
       w.writeInt(body.parentCVersion);
       return;
     case 'createTTL': // CreateTTLTxn
-      w.writeString(body.path).writeBuffer(body.data);
+      w.writeString(body.path).writeBuffer(body.data ?? undefined);
       writeAcl(w, body.acl);
       w.writeInt(body.parentCVersion).writeLong(body.ttl);
       return;
@@ -93,7 +93,7 @@ function writeBody(w: JuteWriter, body: TxnBody): void {
       w.writeString(body.path);
       return;
     case 'setData': // SetDataTxn
-      w.writeString(body.path).writeBuffer(body.data).writeInt(body.version);
+      w.writeString(body.path).writeBuffer(body.data ?? undefined).writeInt(body.version);
       return;
     case 'setACL': // SetACLTxn
       w.writeString(body.path);
@@ -128,7 +128,7 @@ function readBody(r: JuteReader, type: number): TxnBody {
     case OpCode.create:
     case OpCode.create2: {
       const path = r.readString();
-      const data = r.readBuffer();
+      const data = r.readNullableBuffer();
       const acl = readAcl(r);
       const ephemeral = r.readBool();
       const parentCVersion = r.readInt();
@@ -136,13 +136,13 @@ function readBody(r: JuteReader, type: number): TxnBody {
     }
     case OpCode.createContainer: {
       const path = r.readString();
-      const data = r.readBuffer();
+      const data = r.readNullableBuffer();
       const acl = readAcl(r);
       return { type: 'createContainer', path, data, acl, parentCVersion: r.readInt() };
     }
     case OpCode.createTTL: {
       const path = r.readString();
-      const data = r.readBuffer();
+      const data = r.readNullableBuffer();
       const acl = readAcl(r);
       const parentCVersion = r.readInt();
       return { type: 'createTTL', path, data, acl, parentCVersion, ttl: r.readLong() };
@@ -152,7 +152,7 @@ function readBody(r: JuteReader, type: number): TxnBody {
       return { type: 'delete', opCode: type, path: r.readString() };
     case OpCode.setData: {
       const path = r.readString();
-      const data = r.readBuffer();
+      const data = r.readNullableBuffer();
       return { type: 'setData', path, data, version: r.readInt() };
     }
     case OpCode.setACL: {

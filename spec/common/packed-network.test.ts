@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bagAdd, bagRemove, contains, setAdd, SortedInts } from './packed-network.ts';
+import { bagAdd, bagAddSorted, bagRemove, contains, setAdd, SortedInts } from './packed-network.ts';
 import type { StateSink } from '../../model-check/model.ts';
 
 describe('sorted-array set and bag', () => {
@@ -15,6 +15,14 @@ describe('sorted-array set and bag', () => {
     expect(b).toEqual([2, 5, 5]);
     expect(bagRemove(b, 5)).toEqual([2, 5]);
     expect(() => bagRemove([2], 5)).toThrow(/not in the network/);
+  });
+
+  it('a broadcast adds its copies at once, as one bagAdd per copy would', () => {
+    const b = [2, 5, 5, 9];
+    const copies = [1, 5, 6, 12];
+    expect(bagAddSorted(b, copies, 4)).toEqual(copies.reduce((bag: readonly number[], c) => bagAdd(bag, c), b));
+    expect(bagAddSorted(b, copies, 2)).toEqual([1, 2, 5, 5, 5, 9]);
+    expect(bagAddSorted(b, copies, 0)).toBe(b);
   });
 });
 

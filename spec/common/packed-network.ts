@@ -44,6 +44,23 @@ export function bagAdd(items: readonly number[], value: number): readonly number
   return insertAt(items, lowerBound(items, value), value);
 }
 
+/**
+ * Bag insertion of `count` copies at once (a broadcast, one copy per
+ * recipient), `values[0..count)` ascending: one new array instead of one per
+ * copy. The same array when count is 0.
+ */
+export function bagAddSorted(items: readonly number[], values: ArrayLike<number>, count: number): readonly number[] {
+  if (count === 0) return items;
+  const out = new Array<number>(items.length + count);
+  let i = 0;
+  let v = 0;
+  for (let o = 0; o < out.length; o++) {
+    if (v < count && (i === items.length || (values[v] as number) <= (items[i] as number))) out[o] = values[v++] as number;
+    else out[o] = items[i++] as number;
+  }
+  return out;
+}
+
 /** Bag removal of one copy (a delivery, or DropMessage); the value must be there. */
 export function bagRemove(items: readonly number[], value: number): readonly number[] {
   const i = lowerBound(items, value);

@@ -22,6 +22,8 @@ export interface PropertyDeclaration<S, P> {
   readonly holds: (state: S, params: P) => boolean;
   /** Whether the property is checked under these params (default: always). */
   readonly when?: (params: P) => boolean;
+  /** `leadsTo` only: P in P ~> Q (`holds` is Q). */
+  readonly premise?: (state: S) => boolean;
 }
 
 /** A safety property: `holds` is true in every reachable state. */
@@ -56,7 +58,8 @@ export function propertiesFor<S, P>(table: readonly PropertyDeclaration<S, P>[],
     if (declaration.when !== undefined && !declaration.when(params)) continue;
     const predicate = declaration.holds;
     const holds = predicate.length < 2 ? (predicate as (state: S) => boolean) : (state: S) => predicate(state, params);
-    out.push({ name: declaration.name, kind: declaration.kind, description: declaration.description, holds });
+    const property: Property<S> = { name: declaration.name, kind: declaration.kind, description: declaration.description, holds };
+    out.push(declaration.premise === undefined ? property : { ...property, premise: declaration.premise });
   }
   return out;
 }

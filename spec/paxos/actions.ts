@@ -12,7 +12,7 @@
 
 import { assert, assertNever } from '../../lib/assert.ts';
 import * as packedNetwork from '../common/packed-network.ts';
-import { subsetsOfSize } from '../../lib/quorum.ts';
+import { sharedSubsetsOfSize } from '../../lib/quorum.ts';
 import type { Ballot, NodeId } from '../common/types.ts';
 import { ballot, nodeId } from '../common/types.ts';
 import { acceptorStep } from './acceptor.ts';
@@ -26,7 +26,7 @@ import type { PaxosBounds, PaxosCluster } from './world.ts';
 // Bound once: under tsx every imported binding is read through a getter, which
 // showed up at 14% of a profile when called in the per-state loops below.
 const { accOf, ballotOf, destOf, is1a, is1b, is2a, is2b, pack, unpack, unpack1b, valOf, withDest } = packedMessages;
-const { bagAdd, bagRemove, contains, setAdd } = packedNetwork;
+const { bagAdd, bagAddSorted, bagRemove, contains, setAdd } = packedNetwork;
 
 export type PaxosAction =
   | { readonly kind: 'Phase1a'; readonly bal: Ballot }
@@ -50,7 +50,7 @@ export function enabledActions(state: PaxosCluster, bounds: PaxosBounds, config:
     if (proposer.phase === 'idle') actions.push({ kind: 'Phase1a', bal: proposer.ballot });
   }
   // promisesByBallot[b]: one 1b per acceptor, for proposers still in phase 1.
-  const promisesByBallot: PackedMessage[][] = state.proposers.map(() => []);
+  const promisesByBallot = promisesScratch(state.proposers.length);
   const canDrop = bag && state.dropsUsed < bounds.maxDrops;
   const canDuplicate = bag && state.duplicatesUsed < bounds.maxDuplicates;
   let previous = -1;
@@ -69,22 +69,36 @@ export function enabledActions(state: PaxosCluster, bounds: PaxosBounds, config:
     } else {
       const b = ballotOf(m);
       const promises = promisesByBallot[b] as PackedMessage[];
-      if (state.proposers[b]?.phase === 'phase1' && !promises.some((p) => accOf(p) === accOf(m))) promises.push(m);
+      if (state.proposers[b]?.phase === 'phase1' && !promisedBy(promises, accOf(m))) promises.push(m);
     }
     if (canDrop) actions.push({ kind: 'DropMessage', message: m });
     if (canDuplicate) actions.push({ kind: 'DuplicateMessage', message: m });
   }
-  for (let b = 0; b < promisesByBallot.length; b++) {
+  for (let b = 0; b < state.proposers.length; b++) {
     const promises = promisesByBallot[b] as PackedMessage[];
     if (promises.length < config.quorumSize) continue;
-    for (const quorum of subsetsOfSize(promises.length, config.quorumSize)) {
-      const chosenPromises = quorum.map((i) => promises[i] as PackedMessage);
+    for (const quorum of sharedSubsetsOfSize(promises.length, config.quorumSize)) {
+      const chosenPromises: PackedMessage[] = [];
+      for (let i = 0; i < quorum.length; i++) chosenPromises.push(promises[quorum[i] as number] as PackedMessage);
       for (let v = 0; v < config.values; v++) {
         actions.push({ kind: 'Phase2a', bal: ballot(b), promises: chosenPromises, clientValue: v });
       }
     }
   }
   return actions;
+}
+
+/** Per ballot, a list for the promises found; emptied and reused by every enabledActions (never re-entered). */
+const promiseLists: PackedMessage[][] = [];
+function promisesScratch(ballots: number): PackedMessage[][] {
+  while (promiseLists.length < ballots) promiseLists.push([]);
+  for (let b = 0; b < ballots; b++) (promiseLists[b] as PackedMessage[]).length = 0;
+  return promiseLists;
+}
+
+function promisedBy(promises: readonly PackedMessage[], acc: number): boolean {
+  for (let i = 0; i < promises.length; i++) if (accOf(promises[i] as number) === acc) return true;
+  return false;
 }
 
 export function nextState(
@@ -131,7 +145,8 @@ function onPhase1a(state: PaxosCluster, bal: Ballot, bounds: PaxosBounds, config
   if (t.state === proposer) return undefined;
   const proposers = state.proposers.slice();
   proposers[bal] = t.state;
-  return send({ ...state, proposers }, t.effects, bounds);
+  send(state, state.network, t.effects, bounds);
+  return successor(state, state.acceptors, proposers, state.learners);
 }
 
 /** Paxos.tla Phase1b(a) (a 1a arrives) and Phase2b(a) (a 2a arrives). */
@@ -157,10 +172,10 @@ function onDeliverToAcceptor(
   const acceptors = state.acceptors.slice();
   acceptors[acc] = sameAcceptor(t.state, acceptor) ? acceptor : t.state;
   const network = bounds.network === 'bag' ? bagRemove(state.network, message) : state.network;
-  const next = send({ ...state, acceptors, network }, t.effects, bounds);
+  send(state, network, t.effects, bounds);
   // A repeated vote in a set network re-sends a 2b msgs already holds: a stuttering step.
-  if (bounds.network === 'set' && next.network === state.network && acceptors[acc] === acceptor) return undefined;
-  return next;
+  if (bounds.network === 'set' && sending.network === state.network && acceptors[acc] === acceptor) return undefined;
+  return successor(state, acceptors, state.proposers, state.learners);
 }
 
 /**
@@ -184,7 +199,8 @@ function onPhase2a(
   proposers[bal] = t.state;
   let network = state.network;
   if (bounds.network === 'bag') for (const p of promises) network = bagRemove(network, p);
-  return send({ ...state, proposers, network }, t.effects, bounds);
+  send(state, network, t.effects, bounds);
+  return successor(state, state.acceptors, proposers, state.learners);
 }
 
 /** A learner receives a 2b ("Paxos Made Simple" §2.3). */
@@ -204,7 +220,8 @@ function onLearn(
   const learners = state.learners.slice();
   learners[index] = t.state;
   const network = bounds.network === 'bag' ? bagRemove(state.network, message) : state.network;
-  return send({ ...state, learners, network }, t.effects, bounds);
+  send(state, network, t.effects, bounds);
+  return successor(state, state.acceptors, state.proposers, learners);
 }
 
 function onDrop(state: PaxosCluster, message: PackedMessage, bounds: PaxosBounds): PaxosCluster | undefined {
@@ -251,10 +268,21 @@ function withoutInert(state: PaxosCluster, config: PaxosConfig): PaxosCluster {
   return { ...state, network: kept };
 }
 
-/** Puts each sent message on the network (one copy per recipient in a bag) and into the history. */
-function send(state: PaxosCluster, effects: readonly PaxosEffect[], bounds: PaxosBounds): PaxosCluster {
-  if (effects.length === 0) return state;
-  let network = state.network;
+/**
+ * What `send` leaves for `successor`: the network and the history after the
+ * sends. A scratch rather than a fresh object, so that an action builds one
+ * successor object instead of one per step of building it (next() is the
+ * checker's hot path and is never re-entered).
+ */
+const sending: { network: readonly PackedMessage[]; sent: readonly PackedMessage[] } = { network: [], sent: [] };
+/** The copies of one broadcast, ascending by recipient (see recipients). */
+const copies: number[] = [];
+
+/**
+ * Puts each sent message on `network` (one copy per recipient in a bag) and
+ * into the history; the results are in `sending`.
+ */
+function send(state: PaxosCluster, network: readonly PackedMessage[], effects: readonly PaxosEffect[], bounds: PaxosBounds): void {
   let sent = state.ghost.sent;
   for (const effect of effects) {
     if (effect.kind !== 'send') continue; // 'learn' is for the learner's client; the learner's state holds it
@@ -264,9 +292,31 @@ function send(state: PaxosCluster, effects: readonly PaxosEffect[], bounds: Paxo
       continue;
     }
     sent = setAdd(sent, packed);
-    for (const dest of recipients(effect.message, bounds)) network = bagAdd(network, withDest(packed, dest));
+    const to = recipients(effect.message, bounds);
+    for (let i = 0; i < to.length; i++) copies[i] = withDest(packed, to[i] as number);
+    network = bagAddSorted(network, copies, to.length);
   }
-  return { ...state, network, ghost: { sent: bounds.network === 'set' ? network : sent } };
+  sending.network = network;
+  sending.sent = bounds.network === 'set' ? network : sent;
+}
+
+/** The successor: the given roles, the network and history from `send`, the state's fault budgets. */
+function successor(
+  state: PaxosCluster,
+  acceptors: readonly AcceptorState[],
+  proposers: readonly ProposerState[],
+  learners: readonly LearnerState[],
+): PaxosCluster {
+  const sent = sending.sent;
+  return {
+    acceptors,
+    proposers,
+    learners,
+    network: sending.network,
+    dropsUsed: state.dropsUsed,
+    duplicatesUsed: state.duplicatesUsed,
+    ghost: sent === state.ghost.sent ? state.ghost : { sent },
+  };
 }
 
 /** Where a bag network delivers a message: acceptors for 1a and 2a, the ballot's proposer for 1b, learners for 2b. */
@@ -276,7 +326,7 @@ function recipients(message: Message, bounds: PaxosBounds): readonly number[] {
     case '2a':
       return range(bounds.acceptors);
     case '1b':
-      return [0];
+      return range(1);
     case '2b':
       return range(bounds.learners);
     default:

@@ -59,6 +59,11 @@ function writeMessages(
   addressed: boolean,
   votesAndPromisesOnly: boolean,
 ): void {
+  if (identity) {
+    // Already sorted (a packed network is kept sorted): written as SortedInts would write it, without the copy.
+    writeSorted(messages, sink, votesAndPromisesOnly);
+    return;
+  }
   sorted.clear();
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as number;
@@ -66,6 +71,17 @@ function writeMessages(
     sorted.add(identity ? m : permuteMessage(m, perm.map, addressed));
   }
   sorted.write(sink);
+}
+
+/** How many messages, then each, as SortedInts.write; with votesAndPromisesOnly only the 1b and 2b. */
+function writeSorted(messages: readonly PackedMessage[], sink: StateSink, votesAndPromisesOnly: boolean): void {
+  let count = messages.length;
+  if (votesAndPromisesOnly) for (let i = 0; i < messages.length; i++) if (is1a(messages[i] as number) || is2a(messages[i] as number)) count--;
+  sink.int(count);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as number;
+    if (!votesAndPromisesOnly || !(is1a(m) || is2a(m))) sink.int(m);
+  }
 }
 
 /**

@@ -31,7 +31,7 @@ export interface InvariantShape {
  * voted for v in one ballot b. Returns a bitmask over values.
  */
 export function chosenValues(cluster: PaxosCluster, shape: InvariantShape): number {
-  const votes = new Array<number>(shape.ballots * shape.values).fill(0);
+  const votes = votesScratch(shape.ballots * shape.values);
   for (const m of cluster.ghost.sent) {
     if (is2b(m)) {
       const slot = ballotOf(m) * shape.values + valOf(m);
@@ -39,10 +39,18 @@ export function chosenValues(cluster: PaxosCluster, shape: InvariantShape): numb
     }
   }
   let chosen = 0;
-  for (let slot = 0; slot < votes.length; slot++) {
+  for (let slot = 0; slot < shape.ballots * shape.values; slot++) {
     if (popcount(votes[slot] as number) >= shape.quorumSize) chosen |= 1 << slot % shape.values;
   }
   return chosen;
+}
+
+/** Vote masks by ballot and value, zeroed on each use: a scratch, as the predicates run on every distinct state and are never re-entered. */
+let votesBuffer = new Int32Array(64);
+function votesScratch(size: number): Int32Array {
+  if (votesBuffer.length < size) votesBuffer = new Int32Array(size);
+  votesBuffer.fill(0, 0, size);
+  return votesBuffer;
 }
 
 // "Only a single value is chosen" (Paxos Made Simple, §2.1).
@@ -107,6 +115,8 @@ export function someValueLearned(cluster: PaxosCluster): boolean {
 /** What the predicates read besides the state: the sizes, and how many learners there are. */
 export interface PropertyParams extends InvariantShape {
   readonly learners: number;
+  /** Check ValueEventuallyChosen (the liveness bound). */
+  readonly liveness: boolean;
 }
 
 const hasLearners = (p: PropertyParams) => p.learners > 0;
@@ -127,5 +137,13 @@ export const PAXOS_PROPERTIES: readonly PropertyDeclaration<PaxosCluster, Proper
     hasLearners,
   ),
   sometimes('ValueChosen', 'Some value is chosen.', someValueChosen),
+  {
+    name: 'ValueEventuallyChosen',
+    kind: 'eventually',
+    description:
+      'Some value is eventually chosen, if the proposers, acceptors and learners keep taking the steps they can (weak fairness) and no message is lost for good (Paxos Made Simple, §2.4: progress needs a proposer that can communicate with a majority).',
+    holds: someValueChosen,
+    when: (p) => p.liveness,
+  },
   sometimes('ValueLearned', 'Some learner learns a chosen value.', someValueLearned, hasLearners),
 ];

@@ -12,6 +12,9 @@ import { PAXOS_PROPERTIES } from './invariants.ts';
 import type { PaxosMutantName } from './types.ts';
 import { initialCluster, paxosConfig, validateBounds, type PaxosBounds, type PaxosCluster } from './world.ts';
 
+/** The protocol's own actions, each weakly fair for ValueEventuallyChosen (DropMessage and DuplicateMessage are faults). */
+const PROTOCOL_ACTIONS = ['Phase1a', 'Phase1b', 'Phase2a', 'Phase2b', 'Learn'] as const;
+
 /** The kinds of action these bounds can take (coverage lists those that never fire). */
 function paxosActionKinds(bounds: PaxosBounds): PaxosAction['kind'][] {
   const bag = bounds.network === 'bag';
@@ -35,7 +38,9 @@ export function buildPaxosModel(bounds: PaxosBounds, mutant: PaxosMutantName | u
     init: () => [initialCluster(bounds, config)],
     actions: (state) => enabledActions(state, bounds, config),
     next: (state, action) => nextState(state, action, bounds, config),
-    properties: propertiesFor(PAXOS_PROPERTIES, { ...config, learners: bounds.learners }),
+    properties: propertiesFor(PAXOS_PROPERTIES, { ...config, learners: bounds.learners, liveness: bounds.liveness === true }),
+    // ValueEventuallyChosen assumes the protocol's steps are taken while they can be; the network's faults are not forced.
+    fairness: PROTOCOL_ACTIONS.map((kind) => ({ kind: 'weak' as const, actions: [kind] })),
     withinBoundary: () => true,
     // A run ends once every ballot has been started (each proposer starts each
     // of its ballots once: the bound is a guard) and the network is empty. TLC

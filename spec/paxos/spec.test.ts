@@ -3,8 +3,8 @@ import { AssertionError } from '../../lib/assert.ts';
 import { paxosBounds, paxosSpec, presetBounds } from './spec.ts';
 
 describe('the paxos SpecDefinition', () => {
-  it('lists ci first, then tlc and bench', () => {
-    expect(paxosSpec.presets.map((p) => p.name)).toEqual(['ci', 'tlc', 'bench']);
+  it('lists ci first, then tlc, ci-liveness and bench', () => {
+    expect(paxosSpec.presets.map((p) => p.name)).toEqual(['ci', 'tlc', 'ci-liveness', 'bench']);
   });
 
   it('ci is a bag network with loss, duplication and a learner', () => {
@@ -17,6 +17,7 @@ describe('the paxos SpecDefinition', () => {
       maxDuplicates: 1,
       learners: 1,
       symmetry: true,
+      liveness: false,
     });
   });
 

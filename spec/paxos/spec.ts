@@ -25,6 +25,12 @@ export const PAXOS_BOUNDS: readonly BoundDefinition[] = [
     description: 'Reduce by permutations of the acceptors (nothing but their id tells them apart; README.md, "Symmetry").',
     default: true,
   },
+  {
+    name: 'liveness',
+    description:
+      'Also check ValueEventuallyChosen (<> some value is chosen) under weak fairness of Phase1a, Phase1b, Phase2a, Phase2b and Learn (not of DropMessage or DuplicateMessage); the search then records the state graph.',
+    default: false,
+  },
 ];
 
 export const paxosSpec: SpecDefinition = {
@@ -42,6 +48,12 @@ export const paxosSpec: SpecDefinition = {
       description:
         'MCPaxosTiny (tlaplus/Examples): 3 acceptors, 2 values, ballots 0..1, Paxos.tla\'s set of messages, no learners, no symmetry. TLC: 3,921 distinct states.',
       bounds: { bag: false, maxDrops: 0, maxDuplicates: 0, learners: 0, symmetry: false },
+    },
+    {
+      name: 'ci-liveness',
+      description:
+        'ValueEventuallyChosen: with the network losing nothing and every protocol action weakly fair, some value is chosen (3 acceptors, 2 values, 2 ballots, one duplicate, one learner, symmetry). One lost message is survived (--maxDrops 1); with --maxDrops 2 it fails: no ballot gets a quorum of promises and none is left to retry with.',
+      bounds: { liveness: true, maxDrops: 0 },
     },
     {
       name: 'bench',
@@ -80,6 +92,7 @@ export function paxosBounds(bounds: Bounds): PaxosBounds {
     maxDuplicates: num('maxDuplicates'),
     learners: num('learners'),
     symmetry: bool('symmetry'),
+    liveness: bool('liveness'),
   };
 }
 

@@ -36,6 +36,8 @@ export interface PaxosBounds {
   readonly learners: number;
   /** Treat acceptors as interchangeable (TLC's SYMMETRY Permutations(Acceptor)). */
   readonly symmetry: boolean;
+  /** Check ValueEventuallyChosen under weak fairness of the protocol's actions (invariants.ts, model.ts); default false. */
+  readonly liveness?: boolean;
 }
 
 export interface PaxosCluster {

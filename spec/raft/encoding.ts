@@ -30,6 +30,7 @@ const MTYPE_CODE = {
 export class ClusterEncoder {
   private readonly map: readonly number[];
   private readonly inverse: readonly number[];
+  private readonly servers: number;
   private readonly history: boolean;
   private readonly reads: boolean;
   private readonly fingerprintGhost: boolean;
@@ -69,6 +70,7 @@ export class ClusterEncoder {
   constructor(perm: Permutation, options: RaftModelOptions) {
     this.map = perm.map;
     this.inverse = perm.inverse;
+    this.servers = options.servers;
     this.history = options.history;
     this.reads = options.reads > 0;
     this.fingerprintGhost = options.fingerprintGhost;
@@ -120,9 +122,14 @@ export class ClusterEncoder {
   }
 
   private encodeVoterLog(voterLog: readonly (Log | undefined)[], sink: StateSink): void {
-    const n = this.inverse.length;
+    // One entry per server: not perm.inverse's length, which is 256 for the identity
+    // permutation a model without symmetry gets (that loop was half the CPU of raft.tla's
+    // TLC comparison). No voter recorded yet is the empty array (step.ts's NO_VOTER_LOGS):
+    // past its end is undefined, read without an out-of-bounds load.
+    const n = this.servers;
     for (let k = 0; k < n; k++) {
-      const log = voterLog[this.inverse[k]!];
+      const i = this.inverse[k]!;
+      const log = i < voterLog.length ? voterLog[i] : undefined;
       if (log === undefined) sink.int(-1);
       else encodeLog(log, sink);
     }

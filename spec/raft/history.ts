@@ -67,8 +67,9 @@ function electionsEqual(a: Election, b: Election): boolean {
 function voterLogsEqual(a: readonly (Log | undefined)[], b: readonly (Log | undefined)[]): boolean {
   const length = Math.max(a.length, b.length);
   for (let k = 0; k < length; k++) {
-    const x = a[k];
-    const y = b[k];
+    // Past an array's end is no log recorded (NO_VOTER_LOGS is empty): no out-of-bounds loads.
+    const x = k < a.length ? a[k] : undefined;
+    const y = k < b.length ? b[k] : undefined;
     if (x === undefined || y === undefined ? x !== y : !logsEqual(x, y)) return false;
   }
   return true;

@@ -71,3 +71,38 @@ describe('Raft: a leader is eventually elected', () => {
     expect(verdict.leavingBoundary).toBeGreaterThan(0);
   });
 });
+
+describe('Raft: the declared liveness properties (liveness.ts, the liveness preset)', () => {
+  it('both hold within the bounds once faults stop, and the report says how many states lead out of them', () => {
+    const report = check(buildRaftModel(presetBounds('liveness')), { progress: false });
+    expect(report.complete).toBe(true);
+    expect(report.violations).toEqual([]);
+    expect(report.liveness?.map((l) => [l.property, l.verdict])).toEqual([
+      ['LeaderEventuallyElected', 'holds'],
+      ['LeaderEntriesCommitted', 'holds'],
+    ]);
+    expect(report.liveness!.every((l) => (l.leavingBoundary ?? 0) > 0)).toBe(true);
+  });
+
+  it('with no election after the last term, a split vote in that term is a lasso that stutters without a leader', () => {
+    const model = buildRaftModel({ ...presetBounds('liveness'), timeoutBelowMaxTerm: true });
+    const report = check(model, { progress: false });
+    const violation = report.violations.find((v) => v.property === 'LeaderEventuallyElected');
+    expect(violation).toBeDefined();
+    const trace = violation!.trace;
+    expect(trace.cycleStart).toBe(trace.steps.length);
+    let state = model.init()[0]!;
+    for (const step of trace.steps) {
+      const action = model.actions(state).find((a) => model.formatAction(a) === step.action);
+      expect(action, step.action).toBeDefined();
+      state = model.next(state, action!)!;
+    }
+    // Every server is in the last term, nobody leads, and nothing is enabled: the vote stays split.
+    expect(state.nodes.map((node) => [node.currentTerm, node.state === 'Leader'])).toEqual([
+      [2, false],
+      [2, false],
+      [2, false],
+    ]);
+    expect(model.actions(state).filter((a) => model.next(state, a) !== undefined)).toEqual([]);
+  });
+});

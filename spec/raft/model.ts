@@ -9,10 +9,24 @@ import { raftAbstraction } from './abstraction.ts';
 import { enabledActions, nextState, type RaftAction } from './actions.ts';
 import { ClusterEncoder, signatureFor } from './encoding.ts';
 import { actionKind, formatAction, raftActionKinds, view } from './format.ts';
+import { RAFT_LIVENESS } from './liveness.ts';
 import { isCertainlyOutside, OUTSIDE } from './outside.ts';
 import { RAFT_PROPERTIES } from './invariants.ts';
 import type { RaftConfig } from './types.ts';
 import { initialCluster, isWithinBounds, type RaftCluster, type RaftModelOptions } from './world.ts';
+
+/** The action kinds weakly fair for liveness.ts's properties (actionKind's names). */
+const FAIR_KINDS = [
+  'Timeout',
+  'RequestVote',
+  'BecomeLeader',
+  'AdvanceCommitIndex',
+  'AppendEntries',
+  'HandleRequestVoteRequest',
+  'HandleRequestVoteResponse',
+  'HandleAppendEntriesRequest',
+  'HandleAppendEntriesResponse',
+] as const;
 
 export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAction> {
   const n = options.servers;
@@ -25,8 +39,10 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     mutant: options.mutant,
     ...(options.monotonicIndexes ? { monotonicIndexes: true } : {}),
   };
-  const properties: readonly Property<RaftCluster>[] = propertiesFor(RAFT_PROPERTIES, options);
+  const properties: readonly Property<RaftCluster>[] = [...propertiesFor(RAFT_PROPERTIES, options), ...propertiesFor(RAFT_LIVENESS, options)];
   const encoders = new WeakMap<Permutation, ClusterEncoder>();
+  let lastPermutation: Permutation | undefined;
+  let lastEncoder: ClusterEncoder | undefined;
   // raft.tla bounds a run by a CONSTRAINT and Timeout is always enabled, so a
   // state without successors would be a real deadlock: the check stays on. The
   // fork's guards (Timeout below maxTerm, bounded client requests and
@@ -40,11 +56,14 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     properties,
     withinBoundary: (state) => state !== OUTSIDE && isWithinBounds(state, options),
     encode(state, sink, perm) {
-      let encoder = encoders.get(perm);
+      // The last permutation's encoder first: without symmetry every call passes the same one.
+      let encoder = perm === lastPermutation ? lastEncoder : encoders.get(perm);
       if (encoder === undefined) {
         encoder = new ClusterEncoder(perm, options);
         encoders.set(perm, encoder);
       }
+      lastPermutation = perm;
+      lastEncoder = encoder;
       encoder.encode(state, sink);
     },
     ...(options.symmetry ? { symmetry: { servers: n, signature: signatureFor(options) } } : {}),
@@ -52,6 +71,9 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     formatAction,
     actionKind,
     actionKinds: raftActionKinds(options),
+    // The servers' own steps are weakly fair, each kind on its own; the network's faults and
+    // the clients (ClientRequest) are not: a client may stop proposing.
+    fairness: FAIR_KINDS.map((kind) => ({ kind: 'weak' as const, actions: [kind] })),
     view,
     // raft.tla's history variables, our ghosts and the bound counters: --verbose shows them.
     hiddenFields: ['history', 'ghost', 'counters'],

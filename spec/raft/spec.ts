@@ -37,6 +37,7 @@ export const raftBounds: readonly BoundDefinition[] = [
   { name: 'maxClientRequests', description: 'The fork: ClientRequest only while maxc < maxClientRequests, maxc counting the whole run (0: no bound).', default: 0 },
   { name: 'maxBecomeLeader', description: 'The fork: BecomeLeader(i) only while leaderCount[i] < maxBecomeLeader (0: no bound).', default: 0 },
   { name: 'monotonicIndexes', description: "The fork: a follower's commitIndex and a leader's matchIndex never decrease.", default: false },
+  { name: 'liveness', description: 'Also check LeaderEventuallyElected and LeaderEntriesCommitted under weak fairness of the servers\' own steps (liveness.ts); the search then records the state graph.', default: false },
   {
     name: 'fingerprintGhost',
     description: 'Fingerprint the ghost variables the invariants read (exact); off only to count the states of raft.tla itself.',
@@ -105,6 +106,12 @@ export const raftPresets: readonly Preset[] = [
     bounds: { servers: 3, maxTerm: 3, maxLogLength: 2, maxMessages: 1, reads: 1, fromDeposedLeader: true },
   },
   {
+    name: 'liveness',
+    description:
+      'LeaderEventuallyElected and LeaderEntriesCommitted under weak fairness of the servers\' steps, once faults stop (no drop, duplicate or restart): 3 servers, terms up to 2, one entry, one message in flight, symmetry (57,021 states; both hold within the bounds). With --timeoutBelowMaxTerm true a split vote in the last term never ends.',
+    bounds: { servers: 3, maxTerm: 2, maxLogLength: 1, maxMessages: 1, liveness: true },
+  },
+  {
     name: 'deep',
     description:
       'The ci bounds with terms up to 5 (four elections): far from exhaustive; for coverage-guided walks from Init (--simulate N --guided), the hunt of figure8-commit.',
@@ -168,6 +175,7 @@ export function raftOptions(bounds: Bounds, mutant: string | undefined): RaftMod
     maxClientRequests: int('maxClientRequests'),
     maxBecomeLeader: int('maxBecomeLeader'),
     monotonicIndexes: bool('monotonicIndexes'),
+    liveness: bool('liveness'),
     mutant: mutant as RaftModelOptions['mutant'],
   };
   assert(!(bool('fromFigure8') && bool('fromDeposedLeader')), 'fromFigure8 and fromDeposedLeader exclude each other');

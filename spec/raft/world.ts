@@ -129,6 +129,8 @@ export interface RaftModelOptions {
   readonly symmetry: boolean;
   /** Keep raft.tla's history variables (elections, allLogs, voterLog, mlog) in the state. */
   readonly history: boolean;
+  /** Check LeaderEventuallyElected and LeaderEntriesCommitted under weak fairness (liveness.ts); default false. */
+  readonly liveness?: boolean;
   /** ReadIndex reads that may be issued in a run (0 = reads off). */
   readonly reads: number;
   /** Fingerprint the ghost variables too (exact; off only to compare counts with TLC). */

@@ -132,9 +132,12 @@ export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
   return out;
 }
 
+/** The working copy nextCluster reloads for every action (World.reload); nothing keeps it between actions. */
+let scratch: World | undefined;
+
 /** Applies `action` to a working copy of `c` (the actions' guards are enabledActions'). */
 export function nextCluster(c: ZabCluster, action: ZabAction): ZabCluster {
-  const world = new World(c.servers.length, c.config, c);
+  const world = scratch === undefined ? (scratch = new World(c.servers.length, c.config, c)) : scratch.reload(c);
   switch (action.type) {
     case 'ElectLeader':
       electLeader(world, action.leader, action.quorum);

@@ -1,8 +1,10 @@
 // The cluster model under the checker: the correct protocol at the small
 // presets (no violation, every sometimes reached, pinned distinct-state
-// counts), and each known-bug mutant found with its invariant and depth. The
-// two large CI presets (ci, ci-fle) are in ci.test.ts, so that the two files
-// run side by side.
+// counts), and each known-bug mutant from a start built next to it
+// (`initialLogs`): a teaching aid that pins the short counterexample, not a
+// finding. The findings are the mutants' hunts from the real initial state
+// (mutants.ts; cli/mutant-hunts.test.ts runs them). The two large CI presets
+// (ci, ci-fle) are in ci.test.ts, so that the two files run side by side.
 
 import { describe, expect, it } from 'vitest';
 import { check, type CheckReport } from '../../model-check/check.ts';
@@ -60,7 +62,7 @@ describe('Fast Leader Election with broadcast and faults (too large to exhaust):
   }, 120_000);
 });
 
-describe('known-bug mutants are found (breadth-first: shortest counterexamples)', () => {
+describe('teaching aids: each mutant from a start built next to it (initialLogs), not from Init (breadth-first: shortest counterexamples)', () => {
   it.each([
     // TLC on ZooKeeper's specs: 3911 at depth 14, 4646 at 14, 4643 at 16, 2845 at 10 (initial state = 1).
     [ZOOKEEPER_3911, 'zookeeper-3911', 'CommittedDurable', 9],
@@ -68,7 +70,7 @@ describe('known-bug mutants are found (breadth-first: shortest counterexamples)'
     [ZOOKEEPER_4643, 'zookeeper-4643', 'CommittedNeverLost', 14],
     [ZOOKEEPER_2845, 'zookeeper-2845', 'DiscardedNeverReappear', 12],
     [ZAB_PAPER_NEWLEADER_GAP, 'zab-paper-newleader-gap', 'PrefixConsistency', 27],
-  ])('%s (preset %s) violates %s at depth %i', (mutant, preset, property, depth) => {
+  ])('%s from the hand-built start of preset %s violates %s at depth %i', (mutant, preset, property, depth) => {
     const report = runPaperInvariants(preset, mutant);
     // One state may break several invariants at once (the paper gap breaks TotalOrder too); the first is pinned.
     expect(report.violations.map((v) => [v.property, v.depth])[0]).toEqual([property, depth]);

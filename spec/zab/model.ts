@@ -4,6 +4,7 @@
 // at most one mutant.
 
 import type { Model } from '../../model-check/model.ts';
+import { zabAbstraction } from './abstraction.ts';
 import { propertiesFor } from '../common/properties.ts';
 import { enabledActions, nextCluster, withinBoundary, type ZabAction } from './actions.ts';
 import { encodeCluster, serverSignature } from './encoding.ts';
@@ -29,6 +30,8 @@ export function buildModel(bounds: ZabBounds, mutant: string | undefined): Model
     actionKind,
     actionKinds: zabActionKinds(bounds),
     view: (c) => c,
+    // Guided simulation's cells (abstraction.ts): epochs, roles, logs and disks, not message orderings.
+    abstraction: zabAbstraction,
     // The configuration (the same in every state), the bound counters and the ghosts: --verbose shows them.
     hiddenFields: ['config', 'servers[*].node.config', 'crashes', 'timeouts', 'partitionsStarted', 'losses', 'requests', 'ghost'],
   };

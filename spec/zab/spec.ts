@@ -73,6 +73,12 @@ export const presets: readonly Preset[] = [
     bounds: { servers: 3, observers: 0, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 1, maxCrashes: 0, maxPartitions: 0 },
   },
   {
+    name: 'deep',
+    description:
+      'For the mutant hunts from Init (mutants.ts): oracle election, 3 servers, epochs <= 3, 2 transactions, 1 timeout, 1 crash and restart: three epochs, DIFF with proposals, a lost disk write. tlc-protocol plus a crash.',
+    bounds: { servers: 3, observers: 0, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 1, maxCrashes: 1, maxPartitions: 0 },
+  },
+  {
     name: 'zookeeper-3911',
     description: 'Targeted at ZOOKEEPER-3911 and -4646: after epoch 1, server 0 holds an unacked T2 that a DIFF synchronisation must make durable.',
     bounds: { servers: 3, observers: 0, initialLogs: 1, maxEpoch: 2, maxTransactions: 2, maxTimeouts: 0 },

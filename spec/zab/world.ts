@@ -27,6 +27,7 @@ import * as elections from './election.ts';
 import * as ghosts from './ghost.ts';
 import type { Ghost, MutableGhost } from './ghost.ts';
 import * as histories from './history.ts';
+import * as shapes from './shapes.ts';
 import * as steps from './step.ts';
 import type { Notification, ServerConfig, Txn, ZabEffect, ZabEvent, ZabMessage, ZabNode, Zxid } from './types.ts';
 
@@ -39,6 +40,7 @@ const assert: typeof asserts.assert = asserts.assert;
 const { startLooking } = elections;
 const { isLearner } = histories;
 const { reloadSnapFromDisk, restartFromDisk, step } = steps;
+const { canonicalDisk, canonicalNode } = shapes;
 
 export interface ZabBounds {
   /** Voting servers. */
@@ -131,11 +133,12 @@ export class World {
   losses: number;
   requests: number;
 
-  constructor(
-    readonly n: number,
-    readonly config: ServerConfig,
-    c: ZabCluster,
-  ) {
+  n: number;
+  config: ServerConfig;
+
+  constructor(n: number, config: ServerConfig, c: ZabCluster) {
+    this.n = n;
+    this.config = config;
     this.servers = c.servers.slice();
     this.channels = c.channels;
     this.notifications = c.notifications;
@@ -146,6 +149,30 @@ export class World {
     this.partitionsStarted = c.partitionsStarted;
     this.losses = c.losses;
     this.requests = c.requests;
+  }
+
+  /**
+   * This world as a fresh working copy of `c`, as the constructor makes one: nextCluster keeps one
+   * World and reloads it per action (one object fewer per generated state). What freeze() handed out
+   * stays untouched: the servers array is copied again and the copy-on-write flags start over.
+   */
+  reload(c: ZabCluster): this {
+    this.n = c.servers.length;
+    this.config = c.config;
+    this.servers = c.servers.slice();
+    this.channels = c.channels;
+    this.notifications = c.notifications;
+    this.ghost = c.ghost;
+    this.channelsCopied = false;
+    this.notificationsCopied = false;
+    this.ghostCopied = false;
+    this.partitions = c.partitions;
+    this.crashes = c.crashes;
+    this.timeouts = c.timeouts;
+    this.partitionsStarted = c.partitionsStarted;
+    this.losses = c.losses;
+    this.requests = c.requests;
+    return this;
   }
 
   /** The ghost variables, copied before their first change in this action. */
@@ -245,12 +272,14 @@ export class World {
     this.afterChange(id, before);
   }
 
+  /** Stores `node` as its one-map copy (shapes.ts), so that every later read of it is monomorphic. */
   setNode(id: number, node: ZabNode | null): void {
-    this.servers[id] = withNode(this.servers[id]!, node);
+    this.servers[id] = withNode(this.servers[id]!, node === null ? null : canonicalNode(node));
   }
 
-  setDisk(id: number, disk: Disk): void {
-    this.servers[id] = withDisk(this.servers[id]!, disk);
+  /** A new disk from its fields (no spread copy: shapes.ts). */
+  setDisk(id: number, log: Disk['log'], acceptedEpoch: number, currentEpoch: number, lastSnapshot: number): void {
+    this.servers[id] = withDisk(this.servers[id]!, canonicalDisk(log, acceptedEpoch, currentEpoch, lastSnapshot));
   }
 
   setPending(id: number, pending: readonly PendingWrite[]): void {
@@ -280,23 +309,19 @@ export class World {
         return;
       case 'truncateLog':
         assert(server.pending.length === 0, () => `server ${id} truncates with writes pending`);
-        this.setDisk(id, {
-          ...server.disk,
-          log: server.disk.log.slice(0, effect.length),
-          lastSnapshot: Math.min(server.disk.lastSnapshot, effect.length),
-        });
+        this.setDisk(id, server.disk.log.slice(0, effect.length), server.disk.acceptedEpoch, server.disk.currentEpoch, Math.min(server.disk.lastSnapshot, effect.length));
         return;
       case 'writeSnapshot':
-        this.setDisk(id, { ...server.disk, log: effect.txns, lastSnapshot: effect.txns.length });
+        this.setDisk(id, effect.txns, server.disk.acceptedEpoch, server.disk.currentEpoch, effect.txns.length);
         return;
       case 'writeAcceptedEpoch':
-        this.setDisk(id, { ...server.disk, acceptedEpoch: effect.epoch });
+        this.setDisk(id, server.disk.log, effect.epoch, server.disk.currentEpoch, server.disk.lastSnapshot);
         return;
       case 'writeCurrentEpoch':
         if (effect.queued && server.pending.length > 0) {
           this.servers[id] = enqueueWrite(server, { kind: 'currentEpoch', epoch: effect.epoch });
         } else {
-          this.setDisk(id, { ...server.disk, currentEpoch: effect.epoch });
+          this.setDisk(id, server.disk.log, server.disk.acceptedEpoch, effect.epoch, server.disk.lastSnapshot);
         }
         return;
     }
@@ -311,10 +336,10 @@ export class World {
       const disk = this.servers[id]!.disk;
       switch (write.kind) {
         case 'log':
-          this.setDisk(id, { ...disk, log: [...disk.log, ...write.txns] });
+          this.setDisk(id, disk.log.concat(write.txns), disk.acceptedEpoch, disk.currentEpoch, disk.lastSnapshot);
           break;
         case 'currentEpoch':
-          this.setDisk(id, { ...disk, currentEpoch: write.epoch });
+          this.setDisk(id, disk.log, disk.acceptedEpoch, write.epoch, disk.lastSnapshot);
           break;
         case 'send':
           this.send(id, write.to, write.message);

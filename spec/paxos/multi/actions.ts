@@ -5,17 +5,18 @@
 
 import { assert, assertNever } from '../../../lib/assert.ts';
 import { setAdd } from '../../common/packed-network.ts';
-import { subsetsOfSize } from '../../../lib/quorum.ts';
+import { sharedSubsetsOfSize } from '../../../lib/quorum.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';
 import { ballot, nodeId } from '../../common/types.ts';
-import { multiAcceptorStep } from './acceptor.ts';
+import * as acceptorModule from './acceptor.ts';
 import { leaderStep } from './leader.ts';
 import * as packing from './packing.ts';
 import type { LeaderState, Multi1b, MultiAcceptorState, MultiConfig, MultiEffect, Value } from './types.ts';
 import type { MultiCluster } from './world.ts';
 
 // Bound once: tsx reads imported bindings through getters (see ../actions.ts).
-const { multiBallotOf, multiTypeOf, packMulti, unpackMulti } = packing;
+const { multiBallotOf, multiSlotOf, multiTypeOf, multiValOf, packMulti, unpackMulti } = packing;
+const { multiAcceptorStep, promisesOn, votedFor, votesOn } = acceptorModule;
 
 export type MultiAction =
   | { readonly kind: 'Phase1a'; readonly bal: Ballot }
@@ -38,18 +39,30 @@ export function multiActions(state: MultiCluster, config: MultiConfig): MultiAct
       }
     }
   }
+  // Only deliveries the acceptor acts on (acceptor.ts, the guards): the rest
+  // would be stuttering steps, and a set network keeps offering them forever.
   for (const m of state.network) {
     const type = multiTypeOf(m);
-    if (type === 0 || type === 2) {
-      const kind = type === 0 ? 'Phase1b' : 'Phase2b';
-      for (let a = 0; a < config.acceptors; a++) actions.push({ kind, acc: nodeId(a), message: m });
+    if (type === 0) {
+      const bal = multiBallotOf(m) as Ballot;
+      for (let a = 0; a < config.acceptors; a++) {
+        if (promisesOn(state.acceptors[a] as MultiAcceptorState, bal)) actions.push({ kind: 'Phase1b', acc: nodeId(a), message: m });
+      }
+    } else if (type === 2) {
+      const bal = multiBallotOf(m) as Ballot;
+      const slot = multiSlotOf(m);
+      const val = multiValOf(m);
+      for (let a = 0; a < config.acceptors; a++) {
+        const acceptor = state.acceptors[a] as MultiAcceptorState;
+        if (votesOn(acceptor, bal) && !votedFor(acceptor, bal, slot, val)) actions.push({ kind: 'Phase2b', acc: nodeId(a), message: m });
+      }
     } else if (type === 1 && state.leaders[multiBallotOf(m)]?.phase === 'phase1') {
       (promises[multiBallotOf(m)] as number[]).push(m);
     }
   }
   for (let b = 0; b < promises.length; b++) {
     const list = promises[b] as number[];
-    for (const quorum of subsetsOfSize(list.length, config.quorumSize)) {
+    for (const quorum of sharedSubsetsOfSize(list.length, config.quorumSize)) {
       actions.push({ kind: 'Phase1Done', bal: ballot(b), promises: quorum.map((i) => list[i] as number) });
     }
   }

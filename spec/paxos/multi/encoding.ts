@@ -38,29 +38,49 @@ export function encodeMulti(state: MultiCluster, sink: StateSink, perm: Permutat
       sink.int(leader.proposed[s] as number);
     }
   }
-  sorted.clear();
   const messages = state.network;
-  for (let i = 0; i < messages.length; i++) sorted.add(identity ? (messages[i] as number) : permuteMulti(messages[i] as number, perm.map));
+  if (identity) {
+    // Already sorted (the set network is kept sorted): written as writeWide would write it, without the copy.
+    sink.int(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as number;
+      sink.int(m % 0x40000000);
+      sink.int(Math.floor(m / 0x40000000));
+    }
+    return;
+  }
+  sorted.clear();
+  for (let i = 0; i < messages.length; i++) sorted.add(permuteMulti(messages[i] as number, perm.map));
   // Packed 1b messages can exceed 2^31, so each is written as two ints.
   sorted.writeWide(sink);
 }
 
 /**
- * What acceptor `a` is, without naming any acceptor (model.ts,
- * Symmetry.signature): its maxBal and per-slot votes, and a sum over the 1b
- * and 2b messages it sent with its id taken out. With distinct signatures the
- * checker encodes a state once instead of 3! times.
+ * What each acceptor is, without naming any acceptor (model.ts,
+ * Symmetry.signatures), into out[a]: its maxBal and per-slot votes, and a
+ * sum over the 1b and 2b messages it sent with its id taken out. One pass
+ * over the messages for all acceptors. With distinct signatures the checker
+ * encodes a state once instead of 3! times.
  */
-export function multiAcceptorSignature(state: MultiCluster, a: number): number {
-  const acceptor = state.acceptors[a] as MultiAcceptorState;
-  let own = acceptor.maxBal + 1;
-  for (let s = 0; s < acceptor.maxVBal.length; s++) own = (own * 16 + (acceptor.maxVBal[s] as number) + 1) * 16 + (acceptor.maxVal[s] as number) + 1;
-  let mentions = 0;
+export function multiAcceptorSignatures(state: MultiCluster, out: Float64Array): void {
+  const n = state.acceptors.length;
+  mentions.fill(0, 0, n);
   const messages = state.network;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as number;
-    // 1a and 2a carry no acceptor (their field is 0), so only a 1b or 2b can name `a`.
-    if ((m % 4 === 1 || m % 4 === 3) && multiAccOf(m) === a) mentions = (mentions + mix(withoutMultiAcc(m))) | 0;
+    // 1a and 2a carry no acceptor (their field is 0), so only a 1b or 2b names one.
+    if (m % 4 === 1 || m % 4 === 3) {
+      const a = multiAccOf(m);
+      mentions[a] = ((mentions[a] as number) + mix(withoutMultiAcc(m))) | 0;
+    }
   }
-  return combine(own, mentions);
+  for (let a = 0; a < n; a++) {
+    const acceptor = state.acceptors[a] as MultiAcceptorState;
+    let own = acceptor.maxBal + 1;
+    for (let s = 0; s < acceptor.maxVBal.length; s++) own = (own * 16 + (acceptor.maxVBal[s] as number) + 1) * 16 + (acceptor.maxVal[s] as number) + 1;
+    out[a] = combine(own, mentions[a] as number);
+  }
 }
+
+/** Per acceptor, the sum of the hashes of the messages it sent; reused (encode is never re-entered). */
+const mentions = new Int32Array(packing.FIELD_MAX);

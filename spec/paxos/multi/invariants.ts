@@ -4,7 +4,10 @@
 // messages, like Paxos.tla's msgs.
 
 import { always, sometimes, type PropertyDeclaration } from '../../common/properties.ts';
-import { multiAccOf, multiBallotOf, multiSlotOf, multiTypeOf, multiValOf } from './packing.ts';
+import * as packing from './packing.ts';
+
+// Bound once: tsx reads imported bindings through getters (see ../actions.ts).
+const { multiAccOf, multiBallotOf, multiSlotOf, multiTypeOf, multiValOf, SLOTS_MAX } = packing;
 import type { MultiCluster } from './world.ts';
 
 export interface MultiShape {
@@ -14,39 +17,66 @@ export interface MultiShape {
   readonly quorumSize: number;
 }
 
-/** Per slot, a bitmask of the values chosen in it (some quorum voted for v in one ballot). */
-export function chosenPerSlot(cluster: MultiCluster, shape: MultiShape): number[] {
-  const votes = new Map<number, number>();
+/**
+ * Per slot, a bitmask of the values chosen in it (some quorum voted for v in
+ * one ballot), into `chosen` (one entry per slot). Scratch arrays instead of
+ * a Map: the checker evaluates these predicates on every distinct state.
+ */
+function chosenInto(cluster: MultiCluster, shape: MultiShape, chosen: Int32Array): void {
+  const perSlot = shape.ballots * shape.values;
+  const votes = scratch(shape.slots * perSlot);
   for (const m of cluster.network) {
     if (multiTypeOf(m) !== 3) continue;
-    const key = (multiSlotOf(m) * shape.ballots + multiBallotOf(m)) * shape.values + multiValOf(m);
-    votes.set(key, (votes.get(key) ?? 0) | (1 << multiAccOf(m)));
+    const key = multiSlotOf(m) * perSlot + multiBallotOf(m) * shape.values + multiValOf(m);
+    votes[key] = (votes[key] as number) | (1 << multiAccOf(m));
   }
-  const chosen = new Array<number>(shape.slots).fill(0);
-  for (const [key, mask] of votes) {
+  chosen.fill(0, 0, shape.slots);
+  for (let key = 0; key < shape.slots * perSlot; key++) {
     let count = 0;
-    for (let x = mask; x !== 0; x &= x - 1) count++;
+    for (let x = votes[key] as number; x !== 0; x &= x - 1) count++;
     if (count < shape.quorumSize) continue;
-    const slot = Math.floor(key / (shape.ballots * shape.values));
+    const slot = Math.floor(key / perSlot);
     chosen[slot] = (chosen[slot] as number) | (1 << key % shape.values);
   }
-  return chosen;
+}
+
+/** Vote masks by (slot, ballot, value), zeroed on each use; the predicates are never re-entered. */
+let votesScratch = new Int32Array(64);
+function scratch(size: number): Int32Array {
+  if (votesScratch.length < size) votesScratch = new Int32Array(size);
+  votesScratch.fill(0, 0, size);
+  return votesScratch;
+}
+const chosenScratch = new Int32Array(SLOTS_MAX);
+const proposedScratch = new Int32Array(SLOTS_MAX);
+
+/** Per slot, a bitmask of the values chosen in it (some quorum voted for v in one ballot). */
+export function chosenPerSlot(cluster: MultiCluster, shape: MultiShape): number[] {
+  chosenInto(cluster, shape, chosenScratch);
+  return Array.from(chosenScratch.subarray(0, shape.slots));
 }
 
 // "Only a single value is chosen" (Paxos Made Simple, §2.1), in every slot
 // (§3: "the i-th instance ... chooses the i-th command").
 export function slotAgreement(cluster: MultiCluster, shape: MultiShape): boolean {
-  return chosenPerSlot(cluster, shape).every((mask) => (mask & (mask - 1)) === 0);
+  chosenInto(cluster, shape, chosenScratch);
+  for (let s = 0; s < shape.slots; s++) {
+    const mask = chosenScratch[s] as number;
+    if ((mask & (mask - 1)) !== 0) return false;
+  }
+  return true;
 }
 
 // "Only a value that has been proposed may be chosen" (§2.1), per slot: a
 // proposal for slot s is a 2a for s.
 export function slotValidity(cluster: MultiCluster, shape: MultiShape): boolean {
-  const proposed = new Array<number>(shape.slots).fill(0);
+  proposedScratch.fill(0);
   for (const m of cluster.network) {
-    if (multiTypeOf(m) === 2) proposed[multiSlotOf(m)] = (proposed[multiSlotOf(m)] as number) | (1 << multiValOf(m));
+    if (multiTypeOf(m) === 2) proposedScratch[multiSlotOf(m)] = (proposedScratch[multiSlotOf(m)] as number) | (1 << multiValOf(m));
   }
-  return chosenPerSlot(cluster, shape).every((mask, s) => (mask & ~(proposed[s] as number)) === 0);
+  chosenInto(cluster, shape, chosenScratch);
+  for (let s = 0; s < shape.slots; s++) if (((chosenScratch[s] as number) & ~(proposedScratch[s] as number)) !== 0) return false;
+  return true;
 }
 
 /** A 2a(b, s, v) and a 2b(a, b' < b, s, v): the ballot-b leader re-proposed an earlier vote. */

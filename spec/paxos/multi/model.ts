@@ -5,7 +5,7 @@
 import type { Model } from '../../../model-check/model.ts';
 import { propertiesFor } from '../../common/properties.ts';
 import { multiActions, multiNext, type MultiAction } from './actions.ts';
-import { encodeMulti, multiAcceptorSignature } from './encoding.ts';
+import { encodeMulti, multiAcceptorSignatures } from './encoding.ts';
 import { formatMultiAction, viewMulti } from './format.ts';
 import { MULTI_PAXOS_PROPERTIES } from './invariants.ts';
 import type { MultiMutantName } from './types.ts';
@@ -24,7 +24,7 @@ export function buildMultiPaxosModel(bounds: MultiBounds, mutant: MultiMutantNam
     // ballots and slots are spent and the network is empty.
     deadlock: 'stuttering-ok',
     encode: (state, sink, perm) => encodeMulti(state, sink, perm),
-    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors, signature: multiAcceptorSignature } } : {}),
+    ...(bounds.symmetry ? { symmetry: { servers: bounds.acceptors, signatures: multiAcceptorSignatures } } : {}),
     formatAction: formatMultiAction,
     actionKind: (action) => action.kind,
     actionKinds: ['Phase1a', 'Phase1b', 'Phase1Done', 'Phase2a', 'Phase2b'] satisfies MultiAction['kind'][],

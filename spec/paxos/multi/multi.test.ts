@@ -4,7 +4,7 @@ import { ballot, nodeId } from '../../common/types.ts';
 import { initialMultiAcceptor, multiAcceptorStep } from './acceptor.ts';
 import { buildMultiPaxosModel } from './model.ts';
 import { initialLeader, leaderStep } from './leader.ts';
-import { packMulti, permuteMulti, unpackMulti } from './packing.ts';
+import { multiTypeOf, packMulti, permuteMulti, unpackMulti } from './packing.ts';
 import { multiPaxosBounds, multiPaxosSpec } from './spec.ts';
 import type { LeaderState, Multi1b } from './types.ts';
 import { multiConfig } from './world.ts';
@@ -49,6 +49,45 @@ describe('Paxos Made Simple §3: the leader runs phase 1 once for every slot', (
     expect(unpackMulti(packMulti(m), 2)).toEqual(m);
     expect(unpackMulti(permuteMulti(packMulti(m), [1, 2, 0]), 2)).toEqual({ ...m, acc: 0 });
   });
+});
+
+describe('multi-paxos actions: only deliveries an acceptor acts on are offered', () => {
+  it('every offered action has a successor, and every delivery left out is a no-op (all states, 1 slot)', () => {
+    const bounds = multiPaxosBounds({ slots: 1 });
+    const model = buildMultiPaxosModel(bounds, undefined);
+    const seen = new Set<string>();
+    const queue = [...model.init()];
+    let leftOut = 0;
+    const failures: string[] = [];
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head]!;
+      const offered = model.actions(state);
+      for (const action of offered) {
+        const next = model.next(state, action);
+        if (next === undefined) failures.push(`offered ${model.formatAction(action)} has no successor`);
+        else {
+          const key = JSON.stringify(model.view(next));
+          if (!seen.has(key)) {
+            seen.add(key);
+            queue.push(next);
+          }
+        }
+      }
+      for (const message of state.network) {
+        const type = multiTypeOf(message);
+        if (type !== 0 && type !== 2) continue;
+        for (let a = 0; a < bounds.acceptors; a++) {
+          const kind = type === 0 ? 'Phase1b' : 'Phase2b';
+          if (offered.some((o) => o.kind === kind && o.acc === a && o.message === message)) continue;
+          leftOut++;
+          const action = { kind, acc: nodeId(a), message } as const;
+          if (model.next(state, action) !== undefined) failures.push(`left out ${model.formatAction(action)}, which changes the state`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(leftOut).toBeGreaterThan(queue.length);
+  }, 60_000);
 });
 
 describe('multi-paxos model checking', () => {

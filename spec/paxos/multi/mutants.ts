@@ -8,6 +8,8 @@ export const MULTI_PAXOS_MUTANTS: readonly (MutantDefinition & { readonly name: 
     name: 'forget-later-slots',
     description:
       'A new leader adopts the votes its promises report for the first slot only and treats every later slot as free (a leader that recovers only the slot it is "at").',
+    // Breadth-first from Init at the ci preset, to two values chosen in one slot.
+    hunt: { preset: 'ci', options: [], violates: 'SlotAgreement' },
   },
 ];
 
