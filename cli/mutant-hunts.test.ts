@@ -13,11 +13,6 @@ import { specs } from './specs.ts';
 
 /** Mutants with no hunt yet, each with the reason; a mutant leaves this list when its hunt is declared. */
 const NOT_YET_FROM_INIT: Readonly<Record<string, string>> = {
-  'raft figure8-commit': 'hunt being declared',
-  'raft double-vote': 'hunt being declared',
-  'raft truncate-on-stale-append': 'hunt being declared',
-  'raft skip-log-up-to-date-check': 'hunt being declared',
-  'raft stale-read': 'hunt being declared',
 };
 
 const traceDirectory = mkdtempSync(join(tmpdir(), 'zkspec-hunts-'));

@@ -51,7 +51,7 @@ describe('the commands over the registry', () => {
   // Raft's Figure 8 from raft.tla's Init, no scripted start (docs/model-checking.md, "Guided simulation"):
   // the seed and budget are the documented command's with fewer walks (seed 1 finds it within 20,000; the
   // documented 100,000 are for any seed), and the correct protocol passes the same walks.
-  const figure8 = ['raft', '--preset', 'deep', '--simulate', '20000', '--guided', '--seed', '1', '--depth', '150'];
+  const figure8 = ['raft', '--preset', 'deep', '--simulate', '100000', '--guided', '--seed', '1', '--depth', '150'];
   // About 7 CPU seconds for both runs; the timeout leaves room for a machine shared with other checks.
   it('finds figure8-commit from Init with coverage-guided walks, with the command to reproduce them', { timeout: 240_000 }, async () => {
     const run = await inProcess(...figure8, '--mutant', 'figure8-commit', '--trace-out', join(mkdtempSync(join(tmpdir(), 'figure8-')), 'trace.json'), '--json');
@@ -59,7 +59,7 @@ describe('the commands over the registry', () => {
     const summary = JSON.parse(run.out.at(-1)!) as { strategy: string; violations: { property: string }[]; bounds: Record<string, unknown> };
     expect(summary).toMatchObject({ strategy: 'guided', seed: 1, bounds: { fromFigure8: false, maxTerm: 5 } });
     expect(summary.violations.map((v) => v.property)).toEqual(['LeaderCompleteness']);
-    expect(run.out.some((line) => line.includes('--simulate 20000 --guided --seed 1 --depth 150'))).toBe(true);
+    expect(run.out.some((line) => line.includes('--simulate 100000 --guided --seed 1 --depth 150'))).toBe(true);
     const correct = await inProcess(...figure8, '--json');
     expect(correct.code).toBe(0);
     expect(JSON.parse(correct.out.at(-1)!)).toMatchObject({ strategy: 'guided', complete: true, violations: [] });

@@ -9,21 +9,14 @@
 // a read, far past what breadth-first reaches, so coverage-guided walks
 // (model-check/guided.ts, with abstraction.ts's cells).
 
-import type { MutantDefinition } from '../../model-check/model.ts';
+import type { MutantDefinition, MutantHunt } from '../../model-check/model.ts';
 import type { MutantName } from './types.ts';
-
-/** How the bug is found from Init: as model-check's MutantHunt (preset, command-line options, mission property). */
-export interface RaftHunt {
-  readonly preset: string;
-  readonly options: readonly string[];
-  readonly violates: string;
-}
 
 export interface RaftMutant extends MutantDefinition {
   readonly name: MutantName;
   /** The mission property the hunt reports for this bug (hunt.violates). */
   readonly violates: string;
-  readonly hunt: RaftHunt;
+  readonly hunt: MutantHunt;
 }
 
 /** The guided walks every deep hunt uses: 100,000 walks, seed 1, never deeper than 150 steps. */
