@@ -36,6 +36,24 @@ async function client(port: number, sessionTimeoutMs = 4000): Promise<ZkClient> 
 
 const text = (data: Buffer | undefined) => data?.toString('utf8');
 
+/**
+ * Starts the server with `args` and waits for it to exit by itself (a refusal), bounded: a server that
+ * listened instead would never exit, so it is SIGKILLed by PID after 20 s. Its stderr is JSON lines.
+ */
+async function runToExit(args: readonly string[]): Promise<{ code: number | null; stderr: string; lines: Record<string, unknown>[] }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
+    child.on('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  return { code, stderr, lines: stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
 describe('the standalone server as a process', () => {
   it('serves create, get, set, ephemeral and sequential znodes, and has them all back after a clean restart (SIGTERM)', async () => {
     const dir = tempDir(['tickTime=200', 'snapCount=10']);
@@ -200,19 +218,8 @@ describe('the standalone server as a process', () => {
   it('fails closed: a zoo.cfg with a TLS key it does not implement stops the server (exit 2, the key named) before it listens', async () => {
     const dir = tempDir(['secureClientPort=0', 'ssl.keyStore.location=/etc/zk/keystore.jks', 'ssl.keyStore.password=hunter2', 'sslQuorum=false']);
     const startedAtMs = Date.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, dir.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      // Bounded: a server that listened instead of refusing would never exit; SIGKILL it by PID.
-      const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
-      child.on('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
-    });
+    const { code, stderr, lines } = await runToExit([dir.configPath]);
     expect(code, `exited after ${Date.now() - startedAtMs} ms; stderr:\n${stderr}`).toBe(2);
-    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const refused = lines.filter((l) => l['event'] === 'invalid-config');
     expect(refused.map((l) => l['key'])).toEqual(['secureClientPort', 'ssl.keyStore.location', 'ssl.keyStore.password']);
     expect(String(refused[1]!['message'])).toContain('ssl.keyStore.location: TLS is not implemented by this server; it would listen in plaintext');
@@ -223,19 +230,7 @@ describe('the standalone server as a process', () => {
   it('refuses a zoo.cfg without dataDir, and no zoo.cfg at all, as ZooKeeper does (exit 2)', async () => {
     const dir = tempDir();
     writeFileSync(dir.configPath, 'clientPort=0\nclientPortAddress=127.0.0.1\n');
-    const run = async (args: readonly string[]) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const code = await new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
-        child.on('exit', (exitCode) => {
-          clearTimeout(timer);
-          resolve(exitCode);
-        });
-      });
-      return { code, lines: stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
-    };
+    const run = runToExit;
     const noDataDir = await run([dir.configPath]);
     expect(noDataDir.code).toBe(2);
     expect(noDataDir.lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-config', key: 'dataDir', message: expect.stringContaining('dataDir is not set') }));

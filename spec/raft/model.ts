@@ -15,18 +15,8 @@ import { RAFT_PROPERTIES } from './invariants.ts';
 import type { RaftConfig } from './types.ts';
 import { initialCluster, isWithinBounds, type RaftCluster, type RaftModelOptions } from './world.ts';
 
-/** The action kinds weakly fair for liveness.ts's properties (actionKind's names). */
-const FAIR_KINDS = [
-  'Timeout',
-  'RequestVote',
-  'BecomeLeader',
-  'AdvanceCommitIndex',
-  'AppendEntries',
-  'HandleRequestVoteRequest',
-  'HandleRequestVoteResponse',
-  'HandleAppendEntriesRequest',
-  'HandleAppendEntriesResponse',
-] as const;
+/** Kinds that are not weakly fair for liveness.ts's properties: the network's faults, and the clients (who may stop asking). */
+const UNFAIR_KINDS: ReadonlySet<string> = new Set(['Restart', 'DuplicateMessage', 'DropMessage', 'ClientRequest', 'ReadIndex']);
 
 export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAction> {
   const n = options.servers;
@@ -72,8 +62,10 @@ export function raftModel(options: RaftModelOptions): Model<RaftCluster, RaftAct
     actionKind,
     actionKinds: raftActionKinds(options),
     // The servers' own steps are weakly fair, each kind on its own; the network's faults and
-    // the clients (ClientRequest) are not: a client may stop proposing.
-    fairness: FAIR_KINDS.map((kind) => ({ kind: 'weak' as const, actions: [kind] })),
+    // the clients' requests are not (UNFAIR_KINDS).
+    fairness: raftActionKinds(options)
+      .filter((kind) => !UNFAIR_KINDS.has(kind))
+      .map((kind) => ({ kind: 'weak' as const, actions: [kind] })),
     view,
     // raft.tla's history variables, our ghosts and the bound counters: --verbose shows them.
     hiddenFields: ['history', 'ghost', 'counters'],

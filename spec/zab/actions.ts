@@ -137,7 +137,7 @@ let scratch: World | undefined;
 
 /** Applies `action` to a working copy of `c` (the actions' guards are enabledActions'). */
 export function nextCluster(c: ZabCluster, action: ZabAction): ZabCluster {
-  const world = scratch === undefined ? (scratch = new World(c.servers.length, c.config, c)) : scratch.reload(c);
+  const world = scratch === undefined ? (scratch = new World(c)) : scratch.reload(c);
   switch (action.type) {
     case 'ElectLeader':
       electLeader(world, action.leader, action.quorum);

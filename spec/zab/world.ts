@@ -119,36 +119,26 @@ function isWrite(w: PendingWrite): boolean {
  * sorted by insertion so that their encoding needs no sorting.
  */
 export class World {
-  servers: Server[];
-  channels: Links<ZabMessage>;
-  notifications: Links<Notification>;
-  ghost: Ghost;
+  // Every field is set by reload(), which the constructor calls (hence the `!`s).
+  servers!: Server[];
+  channels!: Links<ZabMessage>;
+  notifications!: Links<Notification>;
+  ghost!: Ghost;
   private channelsCopied = false;
   private notificationsCopied = false;
   private ghostCopied = false;
-  partitions: number;
-  crashes: number;
-  timeouts: number;
-  partitionsStarted: number;
-  losses: number;
-  requests: number;
+  partitions!: number;
+  crashes!: number;
+  timeouts!: number;
+  partitionsStarted!: number;
+  losses!: number;
+  requests!: number;
 
-  n: number;
-  config: ServerConfig;
+  n!: number;
+  config!: ServerConfig;
 
-  constructor(n: number, config: ServerConfig, c: ZabCluster) {
-    this.n = n;
-    this.config = config;
-    this.servers = c.servers.slice();
-    this.channels = c.channels;
-    this.notifications = c.notifications;
-    this.ghost = c.ghost;
-    this.partitions = c.partitions;
-    this.crashes = c.crashes;
-    this.timeouts = c.timeouts;
-    this.partitionsStarted = c.partitionsStarted;
-    this.losses = c.losses;
-    this.requests = c.requests;
+  constructor(c: ZabCluster) {
+    this.reload(c);
   }
 
   /**
@@ -416,7 +406,7 @@ export function initialCluster(bounds: ZabBounds, mutant: string | undefined): Z
     requests: 0,
     ghost: { proposed: [], committed: [], epochLeaders: [], discarded: [], lostCommitted: [] },
   };
-  const world = new World(n, config, withInitialLogs(empty, bounds));
+  const world = new World(withInitialLogs(empty, bounds));
   for (let id = 0; id < n; id++) world.start(id);
   return world.freeze();
 }
