@@ -267,9 +267,8 @@ export class World {
     this.servers[id] = withNode(this.servers[id]!, node === null ? null : canonicalNode(node));
   }
 
-  /** A new disk from its fields (no spread copy: shapes.ts). */
-  setDisk(id: number, log: Disk['log'], acceptedEpoch: number, currentEpoch: number, lastSnapshot: number): void {
-    this.servers[id] = withDisk(this.servers[id]!, canonicalDisk(log, acceptedEpoch, currentEpoch, lastSnapshot));
+  setDisk(id: number, disk: Disk): void {
+    this.servers[id] = withDisk(this.servers[id]!, canonicalDisk(disk.log, disk.acceptedEpoch, disk.currentEpoch, disk.lastSnapshot));
   }
 
   setPending(id: number, pending: readonly PendingWrite[]): void {
@@ -299,19 +298,23 @@ export class World {
         return;
       case 'truncateLog':
         assert(server.pending.length === 0, () => `server ${id} truncates with writes pending`);
-        this.setDisk(id, server.disk.log.slice(0, effect.length), server.disk.acceptedEpoch, server.disk.currentEpoch, Math.min(server.disk.lastSnapshot, effect.length));
+        this.setDisk(id, {
+          ...server.disk,
+          log: server.disk.log.slice(0, effect.length),
+          lastSnapshot: Math.min(server.disk.lastSnapshot, effect.length),
+        });
         return;
       case 'writeSnapshot':
-        this.setDisk(id, effect.txns, server.disk.acceptedEpoch, server.disk.currentEpoch, effect.txns.length);
+        this.setDisk(id, { ...server.disk, log: effect.txns, lastSnapshot: effect.txns.length });
         return;
       case 'writeAcceptedEpoch':
-        this.setDisk(id, server.disk.log, effect.epoch, server.disk.currentEpoch, server.disk.lastSnapshot);
+        this.setDisk(id, { ...server.disk, acceptedEpoch: effect.epoch });
         return;
       case 'writeCurrentEpoch':
         if (effect.queued && server.pending.length > 0) {
           this.servers[id] = enqueueWrite(server, { kind: 'currentEpoch', epoch: effect.epoch });
         } else {
-          this.setDisk(id, server.disk.log, server.disk.acceptedEpoch, effect.epoch, server.disk.lastSnapshot);
+          this.setDisk(id, { ...server.disk, currentEpoch: effect.epoch });
         }
         return;
     }
@@ -326,10 +329,10 @@ export class World {
       const disk = this.servers[id]!.disk;
       switch (write.kind) {
         case 'log':
-          this.setDisk(id, disk.log.concat(write.txns), disk.acceptedEpoch, disk.currentEpoch, disk.lastSnapshot);
+          this.setDisk(id, { ...disk, log: [...disk.log, ...write.txns] });
           break;
         case 'currentEpoch':
-          this.setDisk(id, disk.log, disk.acceptedEpoch, write.epoch, disk.lastSnapshot);
+          this.setDisk(id, { ...disk, currentEpoch: write.epoch });
           break;
         case 'send':
           this.send(id, write.to, write.message);
