@@ -57,6 +57,10 @@ export interface Symmetry<S = never> {
  * A permutation of server ids: `map[oldId] = newId`, `inverse[newId] = oldId`.
  * Under a permutation a model writes, for newId = 0..n-1, the data of server
  * inverse[newId], with every id it mentions written as map[id].
+ * Without symmetry the checker passes one identity permutation over
+ * IDENTITY_SERVERS (256) ids (fingerprint.ts), so a model loops over its own
+ * number of servers, never over map.length or inverse.length (raft's voterLog
+ * encoding once did, and spent half of its time there).
  */
 export interface Permutation {
   readonly map: readonly number[];
