@@ -9,8 +9,10 @@
 // Both run over the same database (database/) and answer the same
 // four-letter words (admin/).
 //
-// Logs are JSON lines on stderr (observability/logger.ts); ZKSPEC_LOG_LEVEL
-// (debug, info, warn, error) sets the threshold, default info.
+// Logs are JSON lines (observability/logger.ts) on stderr, or in a rolling
+// file when ZOO_LOG_DIR is set; the environment variables that say so are
+// read first (observability/log-settings.ts), so zoo.cfg's errors are logged
+// where the operator looks.
 //
 // Exit codes: 0 after a clean shutdown; 1 when the server cannot start or
 // stops on its own (the txn log or an epoch file failed); 2 for bad usage or
@@ -18,7 +20,8 @@
 // error naming the key and the value.
 
 import { loadConfig } from './config/load.ts';
-import { createLogger, isStructuredLevel } from './observability/logger.ts';
+import { createLogger, openLogger, type StructuredLogger } from './observability/logger.ts';
+import { logSettingsFromEnvironment } from './observability/log-settings.ts';
 import { startStandalone } from './standalone/standalone.ts';
 import { isStandalone } from './config/zoo-cfg.ts';
 import { startEnsembleMember } from './ensemble/quorum-peer.ts';
@@ -26,9 +29,17 @@ import { startEnsembleMember } from './ensemble/quorum-peer.ts';
 const usage = 'usage: npm start -- path/to/zoo.cfg   (or: npx tsx impl/main.ts path/to/zoo.cfg); zoo.cfg must set dataDir, as for ZooKeeper';
 
 async function main(argv: readonly string[]): Promise<number> {
-  const levelText = process.env['ZKSPEC_LOG_LEVEL'] ?? 'info';
-  const log = createLogger(isStructuredLevel(levelText) ? levelText : 'info');
-  if (!isStructuredLevel(levelText)) log('warn', 'bad-log-level', { value: levelText, message: `ZKSPEC_LOG_LEVEL=${levelText} is not debug, info, warn or error; using info` });
+  const settings = logSettingsFromEnvironment(process.env);
+  if (!settings.ok) {
+    for (const invalid of settings.error) createLogger()('fatal', 'invalid-log-setting', { ...invalid, message: 'invalid logging environment variable' });
+    return 2;
+  }
+  const opened = await openLogger(settings.value);
+  if (!opened.ok) {
+    createLogger()('fatal', 'cannot-open-log', { error: opened.error });
+    return 1;
+  }
+  const log = opened.value;
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${usage}\n`);
     return 0;
@@ -50,12 +61,12 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!isStandalone(config)) {
     // server.N lines: an ensemble member (QuorumPeerMain), whose myid file says which line is ours.
     if (myid === undefined) {
-      log('fatal', 'invalid-config', { file: argv[0], key: 'myid', message: `${config.dataDir}/myid is missing; an ensemble member needs it to know which server.N it is` });
+      log('fatal', 'invalid-config', { file: argv[0], key: 'myid', path: `${config.dataDir}/myid`, message: 'the myid file is missing; an ensemble member needs it to know which server.N it is' });
       return 2;
     }
     const member = await startEnsembleMember(config, myid, log);
     if (!member.ok) {
-      log('fatal', 'cannot-start', { message: member.error });
+      log('fatal', 'cannot-start', { error: member.error });
       return 1;
     }
     onSignals(() => void member.value.close('signal'), log);
@@ -66,7 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const started = await startStandalone(config, { log });
   if (!started.ok) {
-    log('fatal', 'cannot-start', { message: started.error });
+    log('fatal', 'cannot-start', { error: started.error });
     return 1;
   }
   const server = started.value;
@@ -75,7 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
   return stop.exitCode;
 }
 
-function onSignals(close: (signal: NodeJS.Signals) => void, log: ReturnType<typeof createLogger>): void {
+function onSignals(close: (signal: NodeJS.Signals) => void, log: StructuredLogger): void {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;

@@ -100,13 +100,12 @@ export class Database {
       ...storageOptionsFrom(config),
       ...(options.fs === undefined ? {} : { fs: options.fs }),
       ...(options.snapshotSeed === undefined ? {} : { snapshotSeed: options.snapshotSeed }),
-      log: (line) => log('info', 'storage', { message: line }),
+      log,
       ...(onSnapshotDue === undefined ? {} : { onSnapshotDue }),
     });
     if (!opened.ok) return err(`cannot recover ${config.dataDir}: ${opened.error.message}`);
     const { storage, recovery } = opened.value;
-    for (const skipped of recovery.skippedSnapshots) log('warn', 'snapshot-skipped', { name: skipped.name, message: skipped.reason });
-    if (recovery.truncation !== undefined) {
+        if (recovery.truncation !== undefined) {
       const t = recovery.truncation;
       log('warn', 'log-truncated', {
         name: t.name,
@@ -115,7 +114,7 @@ export class Database {
         keptBytes: t.keptBytes,
         discardedBytes: t.discardedBytes,
         setAside: t.setAside,
-        message: `txn log ${t.name} damaged at byte ${t.stop.offset} (${t.stop.reason}); ${t.discardedBytes} bytes after it discarded`,
+        message: 'the txn log was damaged; the bytes after its last good record were discarded'
       });
     }
     return ok({ database: new Database(storage, log, onSnapshotDue), recovery });

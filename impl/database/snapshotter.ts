@@ -22,10 +22,10 @@
 // standalone server offers its live tree whenever one is due; an ensemble
 // member offers a tree holding committed txns only.
 
-import { hex } from '../../lib/hex.ts';
 import { durationSummary, recordDuration, type DurationSummary } from '../observability/duration-summary.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
 import type { Storage } from '../storage/storage.ts';
+import { storageErrorFields } from '../storage/storage-log.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 
@@ -81,14 +81,14 @@ export class Snapshotter {
     const blob = serializeTree(tree);
     const nodeCount = tree.nodeCount;
     if (zxid > this.durability.durableZxid && !(await this.durability.whenDurable(zxid))) {
-      this.log('warn', 'snapshot-dropped', { zxid, message: `the txn log did not become durable up to ${hex(zxid)}; snapshot not written` });
+      this.log('warn', 'snapshot-dropped', { zxid, message: 'the txn log did not become durable up to zxid; snapshot not written' });
       return undefined;
     }
     const written = await this.storage.writeSnapshot(zxid, blob);
     const elapsedMs = Math.round(performance.now() - startedAtMs);
     if (!written.ok) {
       // A failed snapshot loses nothing (the log still has every txn); the next one is tried after snapCount more.
-      this.log('error', 'snapshot-failed', { zxid, message: written.error.message });
+      this.log('error', 'snapshot-failed', { zxid, ...storageErrorFields(written.error) });
       return undefined;
     }
     recordDuration(this.snapshotTimeMs, elapsedMs);

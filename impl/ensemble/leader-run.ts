@@ -120,7 +120,7 @@ class LeaderRun {
       this.end(`cannot listen on the quorum port ${self.host}:${self.quorumPort}: ${listening}`);
       return this.finished;
     }
-    this.server.on('error', (error) => log('error', 'quorum-port', { message: error.message }));
+    this.server.on('error', (error) => log('error', 'quorum-port', { error: error.message }));
     log('info', 'leading', { epoch: this.zab.peer.acceptedEpoch + 1, quorumPort: self.quorumPort });
     const initLimitMs = config.initLimitTicks * config.tickTimeMs;
     this.timers.push(
@@ -140,7 +140,7 @@ class LeaderRun {
       return;
     }
     const { log, membership } = this.context;
-    const connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
+    const connection = new QuorumConnection(socket, (fields) => log('warn', 'quorum-stream-broken', fields), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
     let coreId: number | undefined;
     this.unregistered.add(connection);
     connection.attach({
@@ -174,7 +174,7 @@ class LeaderRun {
     const sid = Number(info.serverid);
     const coreId = membership.coreIdOf(sid);
     if (coreId === undefined || coreId === this.myCoreId) {
-      log('warn', 'unknown-learner', { sid, message: `server ${sid} is not in the configuration` });
+      log('warn', 'unknown-learner', { sid, message: 'this server id is not in the configuration' });
       return undefined;
     }
     const previous = this.learners.get(coreId);
@@ -195,14 +195,14 @@ class LeaderRun {
     switch (packet.type) {
       case PacketType.PING: {
         const touches = decodePingTouches(packet);
-        if (!touches.ok) log('warn', 'bad-ping', { sid: membership.sidOf(coreId), message: touches.error });
+        if (!touches.ok) log('warn', 'bad-ping', { sid: membership.sidOf(coreId), error: touches.error });
         else if (this.core !== undefined) this.core.touchSessions(touches.value);
         return;
       }
       case PacketType.REQUEST: {
         const request = decodeRequestPacket(packet);
         if (!request.ok) {
-          log('warn', 'bad-request', { sid: membership.sidOf(coreId), message: request.error });
+          log('warn', 'bad-request', { sid: membership.sidOf(coreId), error: request.error });
           return;
         }
         if (this.core === undefined) return; // not serving yet: the learner's client times out and retries
@@ -217,7 +217,7 @@ class LeaderRun {
       case PacketType.REVALIDATE: {
         const request = decodeRevalidateRequest(packet);
         if (!request.ok) {
-          log('warn', 'bad-revalidate', { sid: membership.sidOf(coreId), message: request.error });
+          log('warn', 'bad-revalidate', { sid: membership.sidOf(coreId), error: request.error });
           return;
         }
         // Not serving yet: the session cannot be vouched for; the client tries again.
@@ -228,7 +228,7 @@ class LeaderRun {
       default: {
         const message = fromQuorumPacket(packet);
         if (!message.ok) {
-          log('warn', 'bad-packet', { sid: membership.sidOf(coreId), message: message.error });
+          log('warn', 'bad-packet', { sid: membership.sidOf(coreId), error: message.error });
           return;
         }
         this.zab.dispatch({ type: 'Receive', from: coreId, message: message.value });
@@ -371,7 +371,8 @@ class LeaderRun {
           silentMs: Math.round(now - connection.lastReceivedAtMs),
           packetsSent: connection.packetsSent,
           packetsReceived: connection.packetsReceived,
-          message: `nothing from server ${membership.sidOf(coreId)} for ${limitMs} ms`,
+          limitMs,
+          message: 'nothing from this learner within syncLimit; closing its connection',
         });
         connection.close('silent for longer than syncLimit');
         continue;

@@ -98,7 +98,7 @@ class LearnerRun {
         this.end(`cannot connect to leader ${this.leaderSid} within initLimit (${initLimitMs} ms)`);
         return this.finished;
       }
-      connection = new QuorumConnection(socket, (line) => log('warn', 'quorum-stream', { message: line }), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
+      connection = new QuorumConnection(socket, (fields) => log('warn', 'quorum-stream-broken', fields), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
       const first = await new Promise<'packet' | 'closed' | 'timeout'>((resolve) => {
         const timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - performance.now()));
         this.timers.push(timer);
@@ -207,7 +207,7 @@ class LearnerRun {
       case PacketType.REVALIDATE: {
         const reply = decodeRevalidateReply(packet);
         if (!reply.ok) {
-          log('warn', 'bad-revalidate', { from: this.leaderSid, message: reply.error });
+          log('warn', 'bad-revalidate', { from: this.leaderSid, error: reply.error });
           return;
         }
         const waiting = this.revalidations.get(reply.value.sessionId);
@@ -219,7 +219,7 @@ class LearnerRun {
       default: {
         const message = fromQuorumPacket(packet);
         if (!message.ok) {
-          log('warn', 'bad-packet', { from: this.leaderSid, message: message.error });
+          log('warn', 'bad-packet', { from: this.leaderSid, error: message.error });
           return;
         }
         this.zab.dispatch({ type: 'Receive', from: this.leaderCoreId, message: message.value });

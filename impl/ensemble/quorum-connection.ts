@@ -61,7 +61,8 @@ export class QuorumConnection {
 
   constructor(
     readonly socket: Socket,
-    private readonly log: (line: string) => void,
+    /** Told why the stream broke (the runs log it as `quorum-stream-broken`). */
+    private readonly log: (fields: { readonly remoteAddress: string | undefined; readonly remotePort: number | undefined; readonly reason: string }) => void,
     private readonly limits: QuorumPacketLimits = quorumPacketLimitsDefault,
     /**
      * Called synchronously just before this connection's bytes leave the
@@ -179,7 +180,7 @@ export class QuorumConnection {
   }
 
   private broken(reason: string): void {
-    this.log(`quorum stream from ${this.socket.remoteAddress}:${this.socket.remotePort} broken: ${reason}`);
+    this.log({ remoteAddress: this.socket.remoteAddress, remotePort: this.socket.remotePort, reason });
     this.pending = new Uint8Array(0);
     this.close(`stream broken: ${reason}`);
   }

@@ -119,7 +119,7 @@ class QuorumPeer {
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       serverId: membership.myid,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
-      log: (level, message) => log(level, 'server', { message }),
+      log,
     };
   }
 
@@ -144,7 +144,7 @@ class QuorumPeer {
         maxClientCnxns: config.maxClientCnxns,
         globalOutstandingLimit: config.globalOutstandingLimit,
         frameBytesMax: config.juteMaxBufferBytes,
-        log: (level, message) => log(level, 'server', { message }),
+        log,
         fourLetterWord: (word) => this.fourLetterWord(word),
       });
     } catch (thrown) {
@@ -157,7 +157,7 @@ class QuorumPeer {
       members: membership.electionMembers,
       cnxTimeoutMs: config.cnxTimeoutMs,
       onElected: (outcome) => this.elected(outcome),
-      log: (line) => log('debug', 'election', { message: line }),
+      log,
     });
     try {
       await this.election.listen();

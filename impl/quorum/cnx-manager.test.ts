@@ -39,7 +39,7 @@ function manager(myid: number, servers: ElectionAddress[], received: [number, No
     servers,
     cnxTimeoutMs: 1000,
     onNotification: (from, n) => received.push([from, n]),
-    ...(log === undefined ? {} : { log: (line: string) => log.push(line) }),
+    ...(log === undefined ? {} : { log: (_level, event) => log.push(event) }),
   });
   closers.push(() => m.close());
   return m;

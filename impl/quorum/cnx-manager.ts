@@ -55,8 +55,11 @@ export interface CnxManagerOptions {
   /** Messages kept per peer while it is unreachable (ZooKeeper: 1). */
   readonly sendQueueCapacity?: number;
   readonly onNotification: (from: number, notification: NotificationMessage) => void;
-  readonly log?: (line: string) => void;
+  readonly log?: ElectionLog;
 }
+
+/** One structured line, in the shape of observability/logger.ts's logger (spelled out so this leaf imports nothing of the server). */
+export type ElectionLog = (level: 'debug' | 'info' | 'warn' | 'error', event: string, fields?: Readonly<Record<string, string | number | bigint | undefined>>) => void;
 
 export interface CnxManagerStats {
   /** Connections we dialled and hung up on because the peer's sid is larger. */
@@ -126,7 +129,7 @@ export class QuorumCnxManager {
       server.once('error', reject);
       server.listen({ host: this.self.host, port: this.self.electionPort }, () => {
         server.off('error', reject);
-        server.on('error', (error) => this.log(`listener error: ${error.message}`));
+        server.on('error', (error) => this.log('error', 'election-listener-error', { error: error.message }));
         resolve();
       });
     });
@@ -205,7 +208,7 @@ export class QuorumCnxManager {
       settled = true;
       this.connecting.delete(sid);
       this.stats.connectAttemptsFailed++;
-      this.log(`cannot open channel to ${sid} at ${address.host}:${address.electionPort}: ${why}`);
+      this.log('debug', 'cannot-open-channel', { sid, host: address.host, electionPort: address.electionPort, reason: why });
       socket.destroy();
       this.sockets.delete(socket);
       this.scheduleRetry(sid);
@@ -265,7 +268,7 @@ export class QuorumCnxManager {
     const decoder = new ElectionStreamDecoder(true);
     let initial: InitialMessage | undefined;
     socket.setTimeout(this.options.cnxTimeoutMs, () => {
-      this.log(`no initial message within ${this.options.cnxTimeoutMs} ms from ${socket.remoteAddress}:${socket.remotePort}`);
+      this.log('debug', 'no-initial-message', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, cnxTimeoutMs: this.options.cnxTimeoutMs });
       socket.destroy();
     });
     socket.on('error', () => {});
@@ -284,7 +287,7 @@ export class QuorumCnxManager {
       }
       if (error !== undefined) {
         this.stats.streamsBroken++;
-        this.log(`closing connection from ${socket.remoteAddress}: ${error.kind}`);
+        this.log('debug', 'election-connection-closed', { remoteAddress: socket.remoteAddress, reason: error.kind });
         socket.destroy();
       }
     };
@@ -295,13 +298,13 @@ export class QuorumCnxManager {
   private handleConnection(socket: net.Socket, initial: InitialMessage, decoder: ElectionStreamDecoder, framesAlready: Uint8Array[]): void {
     const sid = Number(initial.sid);
     if (!Number.isSafeInteger(sid) || !this.view.has(sid)) {
-      this.log(`closing connection from unknown server ${initial.sid}`);
+      this.log('warn', 'election-connection-closed', { remoteAddress: socket.remoteAddress, sid: initial.sid, reason: 'unknown server' });
       socket.destroy();
       return;
     }
     if (sid === this.options.myid) {
       // ZOOKEEPER-2164: a configuration error or a bug; never talk to ourselves over TCP.
-      this.log(`closing connection that claims our own id ${sid}`);
+      this.log('warn', 'election-connection-closed', { remoteAddress: socket.remoteAddress, sid, reason: 'claims our own id' });
       socket.destroy();
       return;
     }
@@ -327,7 +330,7 @@ export class QuorumCnxManager {
     this.connections.set(sid, connection);
     this.stats.connectionsEstablished++;
     this.backoffMs.delete(sid);
-    socket.on('error', (error) => this.log(`connection to ${sid} broken: ${error.message}`));
+    socket.on('error', (error) => this.log('debug', 'election-connection-broken', { sid, error: error.message }));
     socket.once('close', () => {
       this.sockets.delete(socket);
       if (this.connections.get(sid) === connection) {
@@ -341,7 +344,7 @@ export class QuorumCnxManager {
       });
       if (error !== undefined) {
         this.stats.streamsBroken++;
-        this.log(`connection to ${sid} broken: ${error.kind}`);
+        this.log('debug', 'election-connection-broken', { sid, error: error.kind });
         this.finish(connection);
       }
     });
@@ -384,14 +387,14 @@ export class QuorumCnxManager {
     const decoded = decodeNotification(payload);
     if (!decoded.ok) {
       this.stats.notificationsMalformed++;
-      this.log(`dropping a malformed notification from ${from}: ${decoded.error}`);
+      this.log('warn', 'malformed-notification', { sid: from, error: decoded.error });
       return;
     }
     this.options.onNotification(from, decoded.value);
   }
 
-  private log(line: string): void {
-    this.options.log?.(`[myid=${this.options.myid}] ${line}`);
+  private log(level: Parameters<ElectionLog>[0], event: string, fields: Parameters<ElectionLog>[2]): void {
+    this.options.log?.(level, event, { myid: this.options.myid, ...fields });
   }
 }
 

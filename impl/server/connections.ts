@@ -81,7 +81,7 @@ export class Connections {
   close(connectionId: number, reason: string): void {
     const connection = this.byId.get(connectionId);
     if (connection === undefined || connection.state === 'closed') return;
-    this.log('info', `closing connection ${connectionId} (${connection.remoteAddress}:${connection.remotePort}): ${reason}`);
+    this.log('info', 'closing-connection', { connectionId, remoteAddress: connection.remoteAddress, remotePort: connection.remotePort, reason });
     this.closed(connectionId);
     connection.sink.close(reason);
   }

@@ -182,7 +182,7 @@ export class ServerCore {
 
   /** persist failed: the tree holds changes that cannot be rolled back, so the server stops. */
   private fail(error: unknown): void {
-    this.log('error', `persist failed, stopping the server: ${error instanceof Error ? error.message : String(error)}`);
+    this.log('error', 'persist-failed', { error: error instanceof Error ? error.message : String(error), message: 'persist failed, stopping the server' });
     this.stop();
     this.onFatal?.(error);
   }

@@ -23,7 +23,6 @@
 //   PING replies, and asks the leader whether a session a client brings back
 //   is live (REVALIDATE).
 
-import { hex, sessionIdHex } from '../../lib/hex.ts';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
@@ -83,7 +82,7 @@ export class ForwardingWritePath implements WritePath {
         finish(valid);
       };
       revalidate(sessionId, timeoutMs).then(settle, (error: unknown) => {
-        this.parts.log('warn', `revalidating session ${sessionIdHex(sessionId)} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.parts.log('warn', 'revalidate-failed', { sessionId, error: error instanceof Error ? error.message : String(error) });
         settle(false);
       });
       return;
@@ -179,7 +178,7 @@ export class ForwardingWritePath implements WritePath {
     // Applied even once stopped: the tree must follow the commits (its
     // connections are closed, so nothing is sent).
     if (txn.zxid <= this.parts.tree.lastProcessedZxid) {
-      this.parts.log('warn', `ignoring committed txn ${hex(txn.zxid)}: the tree is at ${hex(this.parts.tree.lastProcessedZxid)} already`);
+      this.parts.log('warn', 'stale-commit-ignored', { zxid: txn.zxid, lastProcessedZxid: this.parts.tree.lastProcessedZxid, message: 'ignoring a committed txn the tree has already applied' });
       return;
     }
     const { result, events } = this.parts.tree.applyTxn(txn);
@@ -217,7 +216,7 @@ export class ForwardingWritePath implements WritePath {
   leaderSynced(): void {
     const pending = this.pendingSyncs.shift();
     if (pending === undefined) {
-      this.parts.log('warn', 'SYNC from the leader with no sync pending');
+      this.parts.log('warn', 'unexpected-sync', { message: 'SYNC from the leader with no sync pending' });
       return;
     }
     pending.release();

@@ -6,7 +6,7 @@
 // (a learner may ask the leader, holding the frames that arrive meanwhile).
 // The ConnectResponse joins the connection's FIFO like any reply.
 
-import { hex, sessionIdHex } from '../../lib/hex.ts';
+import { hex } from '../../lib/hex.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import type { Connection } from './connection.ts';
@@ -90,7 +90,7 @@ export class Handshake {
       if (previous !== undefined && previous !== connection) this.parts.connections.close(previous.id, 'session moved to a new connection');
       this.parts.connections.attach(connection, sessionId, timeoutMs);
     } else {
-      this.parts.log('info', `invalid session ${sessionIdHex(sessionId)} from ${connection.remoteAddress}, probably expired`);
+      this.parts.log('info', 'invalid-session', { sessionId, remoteAddress: connection.remoteAddress, message: 'invalid session, probably expired' });
     }
     this.parts.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
     const held = connection.heldFrames;

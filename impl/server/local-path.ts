@@ -14,7 +14,6 @@
 
 import { ErrorCode, OpCode, opCodeName } from '../protocol/constants.ts';
 import type * as R from '../protocol/records.ts';
-import { sessionIdHex } from '../../lib/hex.ts';
 import type { Connection } from './connection.ts';
 import type { ForwardedRequest, SessionTouch } from './options.ts';
 import type { PipelineParts } from './parts.ts';
@@ -95,12 +94,13 @@ export class LocalWritePath implements WritePath {
    */
   submitForwarded(request: ForwardedRequest): void {
     const { sessionId, cxid, type, body } = request;
-    const what = () => `forwarded ${opCodeName(type)} (type ${type}) of session ${sessionIdHex(sessionId)} cxid ${cxid}`;
+    // What every line about a forwarded request says (built only when one is written): which request it is.
+    const what = () => ({ op: opCodeName(type), type, sessionId, cxid });
     try {
       switch (requestKind(type)) {
         case 'createSession': {
           if (body.byteLength < 4 || sessionId === 0n) {
-            this.parts.log('warn', `ignoring ${what()}: ${sessionId === 0n ? 'session id 0' : `${body.byteLength}-byte body`}`);
+            this.parts.log('warn', 'forwarded-request-ignored', { ...what(), reason: sessionId === 0n ? 'session id 0' : 'createSession body shorter than 4 bytes', bodyBytes: body.byteLength });
             return;
           }
           const timeoutMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(0);
@@ -125,10 +125,10 @@ export class LocalWritePath implements WritePath {
           return;
         }
         default:
-          this.parts.log('warn', `ignoring ${what()}: not a request a learner forwards`);
+          this.parts.log('warn', 'forwarded-request-ignored', { ...what(), reason: 'not a request a learner forwards' });
       }
     } catch (error) {
-      this.parts.log('error', `ignoring ${what()}: ${error instanceof Error ? error.message : String(error)}`);
+      this.parts.log('error', 'forwarded-request-ignored', { ...what(), reason: 'failed', error: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -152,7 +152,7 @@ export class LocalWritePath implements WritePath {
   touchSessions(touches: readonly SessionTouch[]): void {
     const nowMs = this.parts.now();
     for (const { sessionId, timeoutMs } of touches) {
-      if (!this.parts.tracker.touch(sessionId, nowMs, timeoutMs)) this.parts.log('debug', `touch of session ${sessionIdHex(sessionId)}, which is gone or closing`);
+      if (!this.parts.tracker.touch(sessionId, nowMs, timeoutMs)) this.parts.log('debug', 'touch-of-gone-session', { sessionId });
     }
   }
 

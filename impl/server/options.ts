@@ -12,7 +12,10 @@ import type { Txn } from '../tree/txn.ts';
 export type Persist = (txns: readonly Txn[]) => Promise<void>;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, message: string) => void;
+/** A log line's data, each item its own field (observability/logger.ts prints bigints as 0x hex). */
+export type LogFields = Readonly<Record<string, string | number | boolean | bigint | undefined>>;
+/** One structured line: `event` a stable name, `fields` its data, `message` (a field) a short sentence for people. */
+export type Logger = (level: LogLevel, event: string, fields?: LogFields) => void;
 
 /** A request a learner forwards to the leader (Learner.request: QuorumPacket REQUEST with sessionId, cxid, type, body, authinfo). */
 export type ForwardedRequest = {

@@ -73,7 +73,7 @@ export class RequestDispatcher {
       case 'createSession': // only a learner sends one, to the leader
       case 'unknown':
         // UnimplementedRequestProcessor: an Unimplemented reply, then the connection is closed.
-        this.parts.log('warn', `unknown request type ${header.type} from connection ${connection.id}`);
+        this.parts.log('warn', 'unknown-request-type', { type: header.type, connectionId: connection.id });
         this.parts.queues.enqueue(connection, 0, () => {
           this.parts.replies.reply(connection, header, ErrorCode.UNIMPLEMENTED, undefined, startedAtMs, this.parts.order.visibleZxid(zxid));
           this.parts.connections.close(connection.id, `unknown request type ${header.type}`);
@@ -94,7 +94,7 @@ export class RequestDispatcher {
    * added, so ACLs naming a sasl identity keep refusing this session.
    */
   private sasl(connection: Connection, header: R.RequestHeader, startedAtMs: number): void {
-    this.parts.log('warn', `SASL request on connection ${connection.id} answered with no token: SASL authentication is not implemented by this server; the session stays unauthenticated`);
+    this.parts.log('warn', 'sasl-not-implemented', { connectionId: connection.id, message: 'SASL request answered with no token: SASL is not implemented by this server; the session stays unauthenticated' });
     this.parts.queues.enqueue(connection, 0, () => this.parts.replies.reply(connection, header, 0, nullSaslToken, startedAtMs, 0n));
   }
 
@@ -107,7 +107,7 @@ export class RequestDispatcher {
       this.parts.queues.enqueue(connection, 0, () => this.parts.replies.reply(connection, header, 0, undefined, startedAtMs, 0n));
       return;
     }
-    this.parts.log('warn', `authentication failed for scheme ${decoded.ok ? decoded.value.scheme : '(malformed)'} on connection ${connection.id}`);
+    this.parts.log('warn', 'auth-failed', { scheme: decoded.ok ? decoded.value.scheme : undefined, malformed: !decoded.ok, connectionId: connection.id });
     this.parts.queues.enqueue(connection, 0, () => {
       this.parts.replies.reply(connection, header, ErrorCode.AUTHFAILED, undefined, startedAtMs, 0n);
       this.parts.connections.close(connection.id, 'authentication failed');

@@ -390,7 +390,7 @@ describe.each([
 
     it('answers a SASL token as ZooKeeper 3.8 does with no SASL configured (OK, null token, session open and unauthenticated), and fails an auth packet of scheme sasl', async () => {
       const logged: string[] = [];
-      const server = await start({ log: (_level, message) => logged.push(message) });
+      const server = await start({ log: (_level, event) => logged.push(event) });
       const client = await RawClient.open(server.port);
       await client.handshake();
       // The hand-written packet a DIGEST-MD5 client sends first: header (xid 5, type 102), GetSASLRequest with an empty token.
@@ -401,7 +401,7 @@ describe.each([
       expect(reply.header).toEqual({ xid: 5, zxid: 0n, err: 0 });
       // SetSASLResponse { token: null }: length -1, nothing else.
       expect([...reply.body]).toEqual([0xff, 0xff, 0xff, 0xff]);
-      expect(logged.some((m) => m.includes('SASL authentication is not implemented'))).toBe(true);
+      expect(logged).toContain('sasl-not-implemented');
       // The session goes on, with no sasl identity: whoAmI lists only the ip id every connection has.
       expect((await client.exists('/')).header.err).toBe(0);
       const whoAmI = await client.request(OpCode.whoAmI, undefined, undefined);

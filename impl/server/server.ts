@@ -123,7 +123,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
         resolve();
       });
     });
-    netServer.on('error', (error) => this.log('error', `server socket error: ${error.message}`));
+    netServer.on('error', (error) => this.log('error', 'server-socket-error', { error: error.message }));
     const address = netServer.address();
     this.listeningPort = typeof address === 'object' && address !== null ? address.port : (options.port ?? 2181);
     this.startTicking();
@@ -145,7 +145,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     const remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const remotePort = socket.remotePort ?? 0;
     if (this.cnxnsPerAddress.isFull(remoteAddress)) {
-      this.log('warn', `too many connections from ${remoteAddress} - max is ${this.cnxnsPerAddress.max}`);
+      this.log('warn', 'too-many-connections', { remoteAddress, maxClientCnxns: this.cnxnsPerAddress.max });
       socket.destroy();
       return;
     }
@@ -180,7 +180,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
       const word = opening.word;
       if (fourLetterWords.has(word)) void this.answerFourLetterWord(word, socket);
       else {
-        this.log('debug', `connection from ${socket.remoteAddress}:${socket.remotePort} refused: not serving`);
+        this.log('debug', 'connection-refused', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: 'not serving' });
         socket.destroy();
       }
     });
@@ -195,7 +195,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
       if (answer !== undefined) socket.end(answer);
       else socket.end();
     } catch (error) {
-      this.log('warn', `four-letter word ${word} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.log('warn', 'four-letter-word-failed', { word, error: error instanceof Error ? error.message : String(error) });
       socket.destroy();
     }
   }
@@ -248,7 +248,7 @@ class NIOServerCnxn implements ConnectionSink {
     const cnxn = new NIOServerCnxn(factory, core, socket, remoteAddress, remotePort);
     socket.on('data', (chunk: Buffer) => cnxn.doIO(chunk));
     socket.on('error', (error) => {
-      factory.log('debug', `connection ${cnxn.connectionId} socket error: ${error.message}`);
+      factory.log('debug', 'connection-socket-error', { connectionId: cnxn.connectionId, error: error.message });
       cnxn.finish();
     });
     socket.on('close', () => cnxn.finish());
@@ -280,7 +280,7 @@ class NIOServerCnxn implements ConnectionSink {
     socket.write(bytes);
     // A client that stops reading must not make us buffer without bound.
     if (socket.writableLength > this.factory.writeBufferBytesMax) {
-      this.factory.log('warn', `connection ${this.connectionId} from ${this.remoteAddress}:${this.remotePort} is not reading (${socket.writableLength} bytes queued); closing it`);
+      this.factory.log('warn', 'client-not-reading', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, queuedBytes: socket.writableLength, message: 'closing a connection whose client does not read' });
       this.core.closeConnection(this.connectionId, 'client not reading');
       socket.destroy();
     }
@@ -295,7 +295,7 @@ class NIOServerCnxn implements ConnectionSink {
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.factory.log('debug', `connection ${this.connectionId} closed by server: ${reason}`);
+    this.factory.log('debug', 'connection-closed-by-server', { connectionId: this.connectionId, reason });
     this.socket.end();
     // A peer that never reads must not keep the socket forever.
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -335,7 +335,7 @@ class NIOServerCnxn implements ConnectionSink {
     const error = this.decoder.push(bytes, this.onFrame);
     if (error !== undefined) {
       const detail = error.kind === 'too-large' ? `length ${error.length} is greater than jute.maxbuffer=${error.frameBytesMax}` : `negative length ${error.length}`;
-      this.factory.log('warn', `connection ${this.connectionId} from ${this.remoteAddress}:${this.remotePort}: malformed or too large frame (${detail})`);
+      this.factory.log('warn', 'bad-frame', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, kind: error.kind, length: error.length, juteMaxBuffer: error.kind === 'too-large' ? error.frameBytesMax : undefined });
       this.core.closeConnection(this.connectionId, `frame error: ${detail}`);
       return;
     }

@@ -6,7 +6,6 @@
 // neither: the leader owns the sessions and reaps the containers.
 
 import { OpCode } from '../protocol/constants.ts';
-import { sessionIdHex } from '../../lib/hex.ts';
 import type { ServerCoreOptions } from './options.ts';
 import type { PipelineParts } from './parts.ts';
 import type { Writes } from './writes.ts';
@@ -38,7 +37,7 @@ export class Ticks {
   /** An expired session is closed by a closeSession txn; its connection, if any, closes once that is durable. */
   private expireSessions(nowMs: number): void {
     for (const session of this.parts.tracker.expire(nowMs)) {
-      this.parts.log('info', `expiring session ${sessionIdHex(session.sessionId)}, timeout of ${session.timeoutMs}ms exceeded`);
+      this.parts.log('info', 'session-expired', { sessionId: session.sessionId, timeoutMs: session.timeoutMs, message: 'expiring session, timeout exceeded' });
       const { batch } = this.writes.submit(session.sessionId, 0, { type: OpCode.closeSession });
       const connection = this.parts.connections.ofSession(session.sessionId);
       if (connection !== undefined) this.parts.queues.enqueue(connection, batch, () => this.parts.connections.close(connection.id, 'session expired'));

@@ -30,7 +30,6 @@ import { rebuildTree } from '../database/rebuild-tree.ts';
 import { startServer, type StartServerOptions, type ZooKeeperServer } from '../server/server.ts';
 import type { ServerCore } from '../server/core.ts';
 import type { Persist } from '../server/options.ts';
-import { hex } from '../../lib/hex.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { adminSnapshot } from '../admin/admin-snapshot.ts';
@@ -170,7 +169,6 @@ class ZooKeeperServerMain {
       lastZxid: tree.lastProcessedZxid,
       nodeCount: tree.nodeCount,
       sessions: tree.sessions.size,
-      message: `serving on ${server.host}:${server.port} at zxid ${hex(tree.lastProcessedZxid)}`,
     });
     return ok({
       host: server.host,
@@ -198,7 +196,7 @@ class ZooKeeperServerMain {
       tree,
       persist: persistTo(this.database),
       onFatal: (error) => this.txnLogFailed(error),
-      log: (level, message) => log(level, 'server', { message }),
+      log,
       fourLetterWord: (word) => this.fourLetterWord(word),
     };
   }
@@ -207,7 +205,8 @@ class ZooKeeperServerMain {
   private txnLogFailed(error: unknown): void {
     const message = error instanceof TxnLogError ? error.message : error instanceof Error ? error.message : String(error);
     this.log('fatal', 'txn-log-failed', {
-      message: `${message}; stopping the server without acknowledging the write`,
+      error: message,
+      message: 'stopping the server without acknowledging the write',
       ...(error instanceof TxnLogError ? { zxid: error.zxid, code: error.storageError.kind === 'io' ? error.storageError.code : error.storageError.kind } : {}),
     });
     void this.shutdown({ exitCode: 1, reason: message });

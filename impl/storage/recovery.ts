@@ -35,6 +35,7 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import { attempt, type StorageError } from './storage-error.ts';
 import { resumeRewrite, type Intent } from './truncation.ts';
 import { readRecordsBeforeSnapshot } from './log-reader.ts';
+import type { StorageLog } from './storage-log.ts';
 
 export type Recovery = {
   /** The snapshot replay starts from, if any valid one exists. */
@@ -63,7 +64,7 @@ export async function recover(
   fs: FsLayer,
   snapDir: string,
   logDir: string,
-  log: (line: string) => void,
+  log: StorageLog,
   recordsBeforeSnapshotMax = 500,
 ): Promise<Result<Recovery, StorageError>> {
   for (const dir of new Set([snapDir, logDir])) {
@@ -72,7 +73,7 @@ export async function recover(
     const listed = await attempt('list', dir, () => fs.readdir(dir));
     if (!listed.ok) return listed;
     for (const name of listed.value.filter((n) => n.endsWith('.tmp'))) {
-      log(`deleting interrupted write ${dir}/${name}`);
+      log('info', 'deleting-interrupted-write', { path: `${dir}/${name}` });
       const removed = await attempt('delete', `${dir}/${name}`, () => fs.unlink(`${dir}/${name}`));
       if (!removed.ok) return removed;
     }
@@ -92,7 +93,7 @@ export async function recover(
     const decoded = decodeSnapshot(bytes.value);
     const reason = !decoded.ok ? decoded.reason : decoded.zxid !== file.zxid ? `holds zxid ${hex(decoded.zxid)}, not its name's` : undefined;
     if (reason !== undefined || !decoded.ok) {
-      log(`skipping invalid snapshot ${snapDir}/${file.name}: ${reason}`);
+      log('warn', 'snapshot-skipped', { path: `${snapDir}/${file.name}`, reason });
       skippedSnapshots.push({ name: file.name, reason: reason ?? 'invalid' });
       continue;
     }
@@ -133,11 +134,7 @@ export async function recover(
 
     const later = logs.slice(i + 1).map((f) => f.name);
     const discardedBytes = bytes.value.length - scan.validBytes;
-    log(
-      `txn log ${path} is damaged at byte ${stop.offset} (${stop.reason}): keeping ${scan.records.length} records, ` +
-        `discarding ${discardedBytes} bytes` +
-        (later.length > 0 ? ` and setting aside ${later.length} later log files (${later.join(', ')})` : ''),
-    );
+    log('warn', 'txn-log-damaged', { path, offset: stop.offset, reason: stop.reason, keptRecords: scan.records.length, discardedBytes, setAside: later });
     const repaired = await repairLog(fs, logDir, file, stop, scan.validBytes, later);
     if (!repaired.ok) return repaired;
     truncation = { name: file.name, stop, keptBytes: scan.validBytes, discardedBytes, setAside: later };

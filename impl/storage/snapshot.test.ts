@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Storage, type StorageOptions } from './storage.ts';
 import { SnapshotSchedule } from './snapshot-schedule.ts';
-import { CountingFs, payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
+import { CountingFs, recordingLog, payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
 
 const freshDir = freshDirs();
 async function open(options: StorageOptions) {
@@ -68,12 +68,12 @@ describe('snapshots', () => {
     bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 1;
     writeFileSync(path, bytes);
 
-    const lines: string[] = [];
-    const { storage: again, recovery } = await open({ dataDir, log: (l) => lines.push(l) });
+    const logged = recordingLog();
+    const { storage: again, recovery } = await open({ dataDir, log: logged.log });
     expect(recovery.snapshot?.zxid).toBe(5n);
     expect(recovery.skippedSnapshots).toEqual([{ name: 'snapshot.a', reason: 'checksum mismatch' }]);
     expect(zxidsOf(recovery.records)).toEqual(range(6, 15));
-    expect(lines.join('\n')).toContain('skipping invalid snapshot');
+    expect(logged.find('snapshot-skipped')?.fields).toMatchObject({ path: expect.stringMatching(/snapshot\.a$/), reason: 'checksum mismatch' });
     await again.close();
   });
 
@@ -182,28 +182,28 @@ describe('purge keeps snapRetainCount snapshots and the logs they need', () => {
 
   it('runs by itself every purgeInterval hours', async () => {
     const dataDir = freshDir();
-    const lines: string[] = [];
+    const logged = recordingLog();
     // 0.00001 hours is 36 ms.
-    const { storage } = await open({ dataDir, snapRetainCount: 1, purgeIntervalHours: 0.00001, log: (l) => lines.push(l) });
+    const { storage } = await open({ dataDir, snapRetainCount: 1, purgeIntervalHours: 0.00001, log: logged.log });
     await history(storage, 10, [5, 10]);
     const deadline = Date.now() + 5_000;
     while (existsSync(join(dataDir, 'version-2', 'snapshot.5')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await storage.close();
     expect(sortedByZxid(readdirSync(join(dataDir, 'version-2')))).toEqual(['log.6', 'snapshot.a']);
-    expect(lines.some((l) => l.startsWith('autopurge deleted snapshot.5'))).toBe(true);
+    expect(logged.find('autopurge-deleted')?.fields['deletedSnapshots']).toContain('snapshot.5');
   });
 });
 
 describe('autopurge intervals', () => {
   it('does not purge continuously when the interval exceeds what a timer can hold (1000 hours)', async () => {
     const dataDir = freshDir();
-    const lines: string[] = [];
-    const { storage } = await open({ dataDir, snapRetainCount: 1, purgeIntervalHours: 1000, log: (l) => lines.push(l) });
+    const logged = recordingLog();
+    const { storage } = await open({ dataDir, snapRetainCount: 1, purgeIntervalHours: 1000, log: logged.log });
     await history(storage, 10, [5, 10]);
     await new Promise((r) => setTimeout(r, 50));
     await storage.close();
     expect(existsSync(join(dataDir, 'version-2', 'snapshot.5'))).toBe(true);
-    expect(lines[0]).toBe('autopurge every 1000 hours is longer than a timer allows; purging every 2147483647 ms');
+    expect(logged.lines[0]).toMatchObject({ level: 'warn', event: 'autopurge-interval-capped', fields: { purgeIntervalHours: 1000, intervalMs: 2147483647 } });
   });
 });
 

@@ -29,6 +29,7 @@ import { TxnLogWriter } from './txn-log.ts';
 import { readLogAfter } from './log-reader.ts';
 import type { LogRecord } from './record-format.ts';
 import { readEpochFile, writeEpochFile, type EpochFileName } from './epoch-file.ts';
+import { silentStorageLog, type StorageLog, storageErrorFields } from './storage-log.ts';
 
 export type StorageOptions = {
   readonly dataDir: string;
@@ -54,7 +55,7 @@ export type StorageOptions = {
   /** How many txns at or below the snapshot recovery hands back for DIFFs (Recovery.recordsBeforeSnapshot). */
   readonly recordsBeforeSnapshotMax?: number;
   readonly fs?: FsLayer;
-  readonly log?: (line: string) => void;
+  readonly log?: StorageLog;
   /** Called once each time the schedule says a snapshot is due. */
   readonly onSnapshotDue?: () => void;
 };
@@ -83,7 +84,7 @@ export class Storage {
   private readonly writer: TxnLogWriter;
   private readonly schedule: SnapshotSchedule;
   private readonly options: StorageOptions;
-  private readonly log: (line: string) => void;
+  private readonly log: StorageLog;
   private purgeTimer: ReturnType<typeof setInterval> | undefined;
   private purgeRunning: Promise<unknown> | undefined;
   private newestSnapshotZxid: bigint;
@@ -97,7 +98,7 @@ export class Storage {
     this.fs = fs;
     this.snapDir = snapDir;
     this.logDir = logDir;
-    this.log = options.log ?? (() => {});
+    this.log = options.log ?? silentStorageLog;
     this.newestSnapshotZxid = recovery.snapshot?.zxid ?? -1n;
     this.writer = new TxnLogWriter({
       fs,
@@ -116,7 +117,7 @@ export class Storage {
       // Node turns a delay above 2^31-1 ms (24.8 days) into 1 ms, which would
       // purge continuously; a longer interval is run every 24.8 days instead.
       const intervalMs = Math.min(purgeIntervalHours * 3_600_000, timerDelayMsMax);
-      if (intervalMs < purgeIntervalHours * 3_600_000) this.log(`autopurge every ${purgeIntervalHours} hours is longer than a timer allows; purging every ${timerDelayMsMax} ms`);
+      if (intervalMs < purgeIntervalHours * 3_600_000) this.log('warn', 'autopurge-interval-capped', { purgeIntervalHours, intervalMs, message: 'autopurge interval longer than a timer allows' });
       this.purgeTimer = setInterval(() => void this.autopurge(), intervalMs);
       this.purgeTimer.unref();
     }
@@ -127,7 +128,7 @@ export class Storage {
     const fs = options.fs ?? nodeFs;
     const snapDir = join(options.dataDir, versionDirName);
     const logDir = join(options.dataLogDir ?? options.dataDir, versionDirName);
-    const log = options.log ?? (() => {});
+    const log = options.log ?? silentStorageLog;
     const recovered = await recover(fs, snapDir, logDir, log, options.recordsBeforeSnapshotMax ?? storageDefaults.recordsBeforeSnapshotMax);
     if (!recovered.ok) return recovered;
     const storage = new Storage(options, fs, snapDir, logDir, recovered.value);
@@ -194,7 +195,7 @@ export class Storage {
     );
     if (written.ok) {
       if (zxid > this.newestSnapshotZxid) this.newestSnapshotZxid = zxid;
-      this.log(`snapshot ${hex(zxid)} written (${blob.length} bytes)`);
+      this.log('info', 'snapshot-file-written', { zxid, path: `${this.snapDir}/${name}`, bytes: blob.length });
     }
     return written;
   }
@@ -252,7 +253,7 @@ export class Storage {
     if (!flushed.ok) return flushed;
     this.schedule.reset();
     const result = await this.rewriteHistory({ kind: 'install', zxid }, blob);
-    if (result.ok) this.log(`snapshot ${hex(zxid)} installed (${blob.length} bytes)`);
+    if (result.ok) this.log('info', 'snapshot-installed', { zxid, bytes: blob.length });
     return result;
   }
 
@@ -279,12 +280,15 @@ export class Storage {
       const outcome = rewritten.value;
       this.writer.restartAfter(outcome.lastLoggedZxid);
       this.newestSnapshotZxid = outcome.newestSnapshotZxid;
-      this.log(
-        `${intent.kind} at ${hex(intent.zxid)}: last zxid now ${hex(outcome.lastLoggedZxid)}` +
-          (outcome.cut !== undefined ? `, ${outcome.cut.name} cut to ${outcome.cut.keptBytes} bytes` : '') +
-          (outcome.deletedLogs.length > 0 ? `, deleted ${outcome.deletedLogs.join(', ')}` : '') +
-          (outcome.deletedSnapshots.length > 0 ? `, deleted ${outcome.deletedSnapshots.join(', ')}` : ''),
-      );
+      this.log('info', 'history-rewritten', {
+        kind: intent.kind,
+        zxid: intent.zxid,
+        lastLoggedZxid: outcome.lastLoggedZxid,
+        cutLog: outcome.cut?.name,
+        cutToBytes: outcome.cut?.keptBytes,
+        deletedLogs: outcome.deletedLogs,
+        deletedSnapshots: outcome.deletedSnapshots,
+      });
       return ok(undefined);
     } finally {
       this.isRewriting = false;
@@ -332,9 +336,9 @@ export class Storage {
     this.purgeRunning = this.purge();
     const result = (await this.purgeRunning) as Result<PurgeReport, StorageError>;
     this.purgeRunning = undefined;
-    if (!result.ok) this.log(`autopurge failed: ${result.error.message}`);
+    if (!result.ok) this.log('error', 'autopurge-failed', storageErrorFields(result.error));
     else if (result.value.deletedSnapshots.length + result.value.deletedLogs.length > 0) {
-      this.log(`autopurge deleted ${[...result.value.deletedSnapshots, ...result.value.deletedLogs].join(', ')}`);
+      this.log('info', 'autopurge-deleted', { deletedSnapshots: result.value.deletedSnapshots, deletedLogs: result.value.deletedLogs });
     }
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { nodeFs, type FileHandleLike, type FsLayer } from './fs-layer.ts';
 import type { Result } from '../../lib/result.ts';
 import type { StorageError } from './storage-error.ts';
+import type { StorageLog, StorageLogFields, StorageLogLevel } from './storage-log.ts';
 
 export function temporaryDir(prefix = 'zk-storage-'): { readonly path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -193,4 +194,12 @@ export function gatedFs() {
     gate.release();
   };
   return { fs, gate, hold, release };
+}
+
+export type LoggedLine = { readonly level: StorageLogLevel; readonly event: string; readonly fields: StorageLogFields };
+
+/** A StorageLog that keeps every line, for tests to look for an event and its fields. */
+export function recordingLog(): { readonly log: StorageLog; readonly lines: LoggedLine[]; find(event: string): LoggedLine | undefined } {
+  const lines: LoggedLine[] = [];
+  return { log: (level, event, fields = {}) => void lines.push({ level, event, fields }), lines, find: (event) => lines.find((line) => line.event === event) };
 }

@@ -6,7 +6,7 @@ import { Storage, type StorageOptions } from './storage.ts';
 import type { Recovery } from './recovery.ts';
 import type { Result } from '../../lib/result.ts';
 import type { StorageError } from './storage-error.ts';
-import { CountingFs, CrashingFs, payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
+import { CountingFs, recordingLog, CrashingFs, payloadFor, textOf, freshDirs, unwrap } from './test-support.ts';
 
 const freshDir = freshDirs('zk-truncate-');
 async function open(options: StorageOptions) {
@@ -320,13 +320,13 @@ describe('a crash at any point of a truncation leaves the history before it or a
     const { storage } = await threeFiles(dataDir);
     await storage.close();
     writeFileSync(join(dataDir, 'version-2', 'truncate.6'), 'truncate 0x6\n');
-    const lines: string[] = [];
-    const again = await open({ dataDir, log: (l) => lines.push(l) });
+    const logged = recordingLog();
+    const again = await open({ dataDir, log: logged.log });
     expect(again.recovery.resumedRewrite).toEqual({ kind: 'truncate', zxid: 6n });
     expect(zxidsOf(again.recovery.records)).toEqual(range(1, 6));
     expect(again.storage.lastLoggedZxid).toBe(6n);
     expect(filesIn(dataDir)).toEqual(['log.1', 'log.5']);
-    expect(lines.join('\n')).toContain('finishing an interrupted truncate at 0x6');
+    expect(logged.find('finishing-interrupted-rewrite')?.fields).toMatchObject({ kind: 'truncate', zxid: 6n });
     await again.storage.close();
   });
 
@@ -466,14 +466,14 @@ describe('installSnapshot (SNAP) replaces the whole history', () => {
       const bytes = readFileSync(path);
       bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
       writeFileSync(path, bytes);
-      const lines: string[] = [];
-      const opened = await Storage.open({ dataDir, log: (l) => lines.push(l) });
+      const logged = recordingLog();
+      const opened = await Storage.open({ dataDir, log: logged.log });
       expect(opened.ok, `${appendAfter} appends after the install`).toBe(false);
       if (!opened.ok) {
         expect(opened.error.kind).toBe('gap');
         expect(opened.error.message).toMatch(appendAfter === 0 ? /^no valid snapshot among 1 and no txn log/ : /^no valid snapshot among 1, and the oldest txn log starts at 0x100000006/);
       }
-      expect(lines.join('\n')).toContain('skipping invalid snapshot');
+      expect(logged.find('snapshot-skipped')).toBeDefined();
     }
   });
 
@@ -532,11 +532,11 @@ describe('installSnapshot (SNAP) replaces the whole history', () => {
     const dataDir = freshDir();
     mkdirSync(join(dataDir, 'version-2'));
     writeFileSync(join(dataDir, 'version-2', 'snapshot.9.install'), 'staged');
-    const lines: string[] = [];
-    const { storage, recovery } = await open({ dataDir, log: (l) => lines.push(l) });
+    const logged = recordingLog();
+    const { storage, recovery } = await open({ dataDir, log: logged.log });
     expect(recovery.snapshot).toBeUndefined();
     expect(existsSync(join(dataDir, 'version-2', 'snapshot.9.install'))).toBe(false);
-    expect(lines.join('\n')).toContain('staged by an installation that never committed');
+    expect(logged.find('deleting-uncommitted-snapshot')?.fields['path']).toMatch(/snapshot\.9\.install$/);
     await storage.close();
   });
 });

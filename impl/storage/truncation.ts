@@ -53,6 +53,7 @@ import { truncateAndSync, writeFileAtomically, type FsLayer } from './fs-layer.t
 import { logHeaderBytes, recordBytes, scanLog } from './record-format.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { attempt, type StorageError } from './storage-error.ts';
+import type { StorageLog } from './storage-log.ts';
 
 /** A rewrite of the history, named by the intent file that makes it atomic. */
 export type Intent = { readonly kind: 'truncate' | 'install'; readonly zxid: bigint };
@@ -103,7 +104,7 @@ export async function rewrite(dirs: RewriteDirs, intent: Intent): Promise<Result
  * Recovery's first step after deleting `*.tmp` files: finish a rewrite a crash
  * interrupted, and delete a staged snapshot whose intent never became durable.
  */
-export async function resumeRewrite(dirs: RewriteDirs, log: (line: string) => void): Promise<Result<Intent | undefined, StorageError>> {
+export async function resumeRewrite(dirs: RewriteDirs, log: StorageLog): Promise<Result<Intent | undefined, StorageError>> {
   const { fs, snapDir } = dirs;
   const listed = await attempt('list', snapDir, () => fs.readdir(snapDir));
   if (!listed.ok) return listed;
@@ -120,12 +121,12 @@ export async function resumeRewrite(dirs: RewriteDirs, log: (line: string) => vo
   const intent = intents[0];
   const committedStage = intent?.kind === 'install' ? stagedSnapshotName(intent.zxid) : undefined;
   for (const name of listed.value.filter((n) => stagedSnapshotPattern.test(n) && n !== committedStage)) {
-    log(`deleting snapshot ${snapDir}/${name} staged by an installation that never committed`);
+    log('info', 'deleting-uncommitted-snapshot', { path: `${snapDir}/${name}`, message: 'staged by an installation that never committed' });
     const removed = await removeIfPresent(fs, `${snapDir}/${name}`);
     if (!removed.ok) return removed;
   }
   if (intent === undefined) return ok(undefined);
-  log(`finishing an interrupted ${intent.kind} at ${hex(intent.zxid)} (${snapDir}/${intentFileName(intent)})`);
+  log('info', 'finishing-interrupted-rewrite', { kind: intent.kind, zxid: intent.zxid, intent: `${snapDir}/${intentFileName(intent)}` });
   const performed = await perform(dirs, intent);
   if (!performed.ok) return performed;
   const retired = await retire(dirs, intentFileName(intent));

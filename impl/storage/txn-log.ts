@@ -45,6 +45,7 @@ import { hex } from '../../lib/hex.ts';
 import { writeFully, type FileHandleLike, type FsLayer } from './fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { ioError, type StorageError } from './storage-error.ts';
+import { type StorageLog, storageErrorFields } from './storage-log.ts';
 
 export type TxnLogOptions = {
   readonly fs: FsLayer;
@@ -59,7 +60,7 @@ export type TxnLogOptions = {
   readonly preAllocBytes?: number;
   /** The last zxid recovery found on disk; appends must go above it. */
   readonly lastLoggedZxid: bigint;
-  readonly log: (line: string) => void;
+  readonly log: StorageLog;
 };
 
 type PendingAppend = {
@@ -182,7 +183,7 @@ export class TxnLogWriter {
   fail(error: StorageError): void {
     if (this.failure !== undefined) return;
     this.failure = error;
-    this.options.log(`txn log failed, refusing further appends until restart: ${error.message}`);
+    this.options.log('error', 'txn-log-failed', { ...storageErrorFields(error), message: 'refusing further appends until restart' });
   }
 
   /** Waits for every pending append, then closes the current file. */
@@ -211,7 +212,7 @@ export class TxnLogWriter {
         this.lastDurableZxid = batch[batch.length - 1]!.zxid;
       } else {
         this.failure = result.error;
-        this.options.log(`txn log failed, refusing further appends until restart: ${result.error.message}`);
+        this.options.log('error', 'txn-log-failed', { ...storageErrorFields(result.error), message: 'refusing further appends until restart' });
       }
       for (const append of batch) append.resolve(result);
       if (this.failure !== undefined) {
@@ -309,14 +310,14 @@ export class TxnLogWriter {
       try {
         await current.handle.truncate(current.sizeBytes);
       } catch (thrown) {
-        this.options.log(ioError('trim', current.path, thrown).message);
+        this.options.log('warn', 'txn-log-trim-failed', storageErrorFields(ioError('trim', current.path, thrown)));
       }
     }
     try {
       await current.handle.close();
     } catch (thrown) {
       // The data was fsynced before any ack; a failing close loses nothing we promised.
-      this.options.log(ioError('close', current.path, thrown).message);
+      this.options.log('warn', 'txn-log-close-failed', storageErrorFields(ioError('close', current.path, thrown)));
     }
   }
 
