@@ -27,7 +27,7 @@
 //   intent file became durable is finished before anything is read, so what
 //   follows sees either the history before it or the one after (truncation.ts).
 
-import { decodeSnapshot, scanLog, type LogRecord, type ScanStop } from './record-format.ts';
+import { decodeSnapshot, scanLog, type LogRecord, type LogScan, type ScanStop } from './record-format.ts';
 import { filesWithPrefix, logPrefix, snapshotPrefix, type NamedFile } from './file-names.ts';
 import { hex } from '../../lib/hex.ts';
 import { truncateAndSync, type FsLayer } from './fs-layer.ts';
@@ -122,9 +122,8 @@ export async function recover(
     if (hole !== undefined) return err({ kind: 'gap', message: hole });
     const bytes = await attempt('read', path, () => fs.readFile(path));
     if (!bytes.ok) return bytes;
-    const scan = scanLog(bytes.value, lastZxid);
-    let stop = scan.stop;
-    if (stop === undefined && scan.firstZxid !== file.zxid) stop = { reason: 'bad-header', offset: 0 };
+    const scan = scanLogFile(bytes.value, file, lastZxid);
+    const stop = scan.stop;
     for (const record of scan.records) {
       lastZxid = record.zxid;
       if (record.zxid > baseZxid) records.push(record);
@@ -180,7 +179,26 @@ function findHoleBetweenFiles(lastZxid: bigint, baseZxid: bigint, file: NamedFil
   return `the txn log reaches ${hex(reached)} but the next file, ${file.name}, starts at ${hex(file.zxid)}: the txns in between are gone`;
 }
 
-async function repairLog(
+/**
+ * Recovery's verdict on one log file: scanLog's, plus a header whose first
+ * zxid is not the file name's (a file renamed by hand, or a header rewritten
+ * by damage that kept its checksum valid) counted as a bad header. The
+ * offline check (impl/tools/log-check.ts) asks this same function, so the
+ * tool and the server agree on what a torn tail is.
+ */
+export function scanLogFile(bytes: Uint8Array, file: NamedFile, previousZxid: bigint): LogScan {
+  const scan = scanLog(bytes, previousZxid);
+  if (scan.stop === undefined && scan.firstZxid !== file.zxid) return { ...scan, stop: { reason: 'bad-header', offset: 0 } };
+  return scan;
+}
+
+/**
+ * What recovery does to a damaged log file, durably: a torn header (the file
+ * never held a record) is deleted, a bad header renamed `.corrupt`, anything
+ * else cut after its last good record (fsync after truncate); the `later`
+ * files are renamed `.corrupt` so they are never replayed past the hole.
+ */
+export async function repairLog(
   fs: FsLayer,
   logDir: string,
   file: NamedFile,

@@ -300,7 +300,7 @@ describe('disk errors are values', () => {
     expect(later.ok).toBe(false);
     if (!later.ok) expect(later.error.message).toMatch(/txn log is failed after an earlier error: write .* ENOSPC/);
     expect(storage.lastLoggedZxid).toBe(3n);
-    expect(logged.find('txn-log-failed')).toMatchObject({ level: 'error', fields: { code: 'ENOSPC', op: 'write' } });
+    expect(logged.find('txn-log-write-failed')).toMatchObject({ level: 'error', fields: { code: 'ENOSPC', op: 'write' } });
     await storage.close();
 
     const again = await open({ dataDir });

@@ -183,7 +183,7 @@ export class TxnLogWriter {
   fail(error: StorageError): void {
     if (this.failure !== undefined) return;
     this.failure = error;
-    this.options.log('error', 'txn-log-failed', { ...storageErrorFields(error), message: 'refusing further appends until restart' });
+    this.options.log('error', 'txn-log-write-failed', { ...storageErrorFields(error), message: 'refusing further appends until restart' });
   }
 
   /** Waits for every pending append, then closes the current file. */
@@ -212,7 +212,7 @@ export class TxnLogWriter {
         this.lastDurableZxid = batch[batch.length - 1]!.zxid;
       } else {
         this.failure = result.error;
-        this.options.log('error', 'txn-log-failed', { ...storageErrorFields(result.error), message: 'refusing further appends until restart' });
+        this.options.log('error', 'txn-log-write-failed', { ...storageErrorFields(result.error), message: 'refusing further appends until restart' });
       }
       for (const append of batch) append.resolve(result);
       if (this.failure !== undefined) {
