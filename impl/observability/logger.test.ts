@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { mainScript } from '../standalone/test-support.ts';
 import { createLogger, openLogger, type StructuredLogger } from './logger.ts';
 import { logSettingsFromEnvironment } from './log-settings.ts';
+
+// The server's entry point, named here rather than imported from standalone/'s test support (standalone/ imports this folder).
+const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
