@@ -63,7 +63,7 @@ import type { WritePath } from './write-path.ts';
 import { Writes } from './writes.ts';
 
 export type { ConnectionSink } from './connection.ts';
-export type { ForwardedRequest, Logger, LogLevel, Replication, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
+export type { ForwardedRequest, LogFields, Logger, LogLevel, Replication, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
 
 export class ServerCore {
   readonly tree: DataTree;

@@ -12,7 +12,7 @@ import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import type { Txn } from '../tree/txn.ts';
-import { ServerCore, type ForwardedRequest, type LogLevel } from './core.ts';
+import { ServerCore, type ForwardedRequest, type LogFields, type LogLevel } from './core.ts';
 import { MemoryClient as Client } from './memory-client.ts';
 import { seededRandom } from '../../lib/random.ts';
 
@@ -26,7 +26,7 @@ const zxid = (n: number) => (epoch << 32n) | BigInt(n);
 /** One leader and two learners with a fake runner between them. */
 class Ensemble {
   readonly clock = { nowMs: 1_000_000 };
-  readonly logs: { server: string; level: LogLevel; message: string }[] = [];
+  readonly logs: { server: string; level: LogLevel; event: string; fields: LogFields }[] = [];
   readonly leader: ServerCore;
   readonly learners: ServerCore[];
   /** Every committed txn, in commit order. */
@@ -49,7 +49,7 @@ class Ensemble {
   constructor(options: { readonly syncAfter?: 'prepped' | 'proposed'; readonly revalidate?: boolean } = {}) {
     const syncAfter = options.syncAfter ?? 'prepped';
     const now = () => this.clock.nowMs;
-    const log = (server: string) => (level: LogLevel, message: string) => this.logs.push({ server, level, message });
+    const log = (server: string) => (level: LogLevel, event: string, fields: LogFields = {}) => this.logs.push({ server, level, event, fields });
     this.leader = new ServerCore({
       now,
       tickTimeMs: 1000,
@@ -423,11 +423,11 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
       // A write of a session the leader does not know cannot leave an ephemeral behind.
       [zxid(3), 54, { type: 'error', err: ErrorCode.SESSIONEXPIRED }],
     ]);
-    expect(e.logs.filter((l) => l.server === 'leader' && l.level === 'warn').map((l) => l.message.replace(/ of session.*/, ''))).toEqual([
-      'ignoring forwarded unknown(9999) (type 9999)',
-      'ignoring forwarded getData (type 4)',
-      'ignoring forwarded createSession (type -10)',
-      'ignoring forwarded sync (type 9)',
+    expect(e.logs.filter((l) => l.server === 'leader' && l.level === 'warn').map((l) => [l.event, l.fields['op'], l.fields['type'], l.fields['cxid']])).toEqual([
+      ['forwarded-request-ignored', 'unknown(9999)', 9999, 51],
+      ['forwarded-request-ignored', 'getData', 4, 52],
+      ['forwarded-request-ignored', 'createSession', -10, 0],
+      ['forwarded-request-ignored', 'sync', 9, 53],
     ]);
     // The ensemble still serves.
     alice.create(1, '/still-here');
