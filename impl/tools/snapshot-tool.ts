@@ -23,6 +23,7 @@ import { decodeSnapshot } from '../storage/record-format.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { longHex } from './java-format.ts';
 import { snapshotDetails, snapshotNcduJson } from './snapshot-format.ts';
+import { isMainModule, processIo, type ToolIo } from './tool-io.ts';
 
 const usage = `usage: npm run snapshot -- [-d | -json] FILE
   prints a zkspec snapshot file (version-2/snapshot.<zxid>) as ZooKeeper's SnapshotFormatter
@@ -30,14 +31,14 @@ const usage = `usage: npm run snapshot -- [-d | -json] FILE
   -json      print the znodes in SnapshotFormatter's JSON (ncdu's export format)
 exit codes: 0 valid, 1 damaged, 2 bad usage or unreadable file`;
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-
-async function main(argv: readonly string[]): Promise<number> {
+/** The command: its exit code for `argv` (the arguments after the script). */
+export async function snapshotTool(argv: readonly string[], io: ToolIo): Promise<number> {
+  const say = io.out;
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv.map((a) => (a === '-json' ? '--json' : a)), allowPositionals: true, options: { d: { type: 'boolean', short: 'd' }, json: { type: 'boolean', short: 'j' }, help: { type: 'boolean', short: 'h' } } });
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${usage}\n`);
+    io.err(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -47,7 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const problem = positionals.length !== 1 ? 'one FILE, please' : values['d'] === true && values['json'] === true ? 'Cannot specify both data dump (-d) and json mode (-json) in same call' : undefined;
   if (problem !== undefined) {
-    process.stderr.write(`${problem}\n${usage}\n`);
+    io.err(`${problem}\n${usage}`);
     return 2;
   }
   const path = positionals[0]!;
@@ -55,7 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     bytes = await readFile(path);
   } catch (error) {
-    process.stderr.write(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}\n`);
+    io.err(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     return 2;
   }
   const name = basename(path);
@@ -77,10 +78,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (named !== undefined && named.zxid !== decoded.zxid) {
     // stderr: -json's stdout must stay one JSON document.
-    process.stderr.write(`${name}: DAMAGED: holds zxid ${longHex(decoded.zxid)}, not its name's; the server's recovery skips it\n`);
+    io.err(`${name}: DAMAGED: holds zxid ${longHex(decoded.zxid)}, not its name's; the server's recovery skips it`);
     return 1;
   }
   return 0;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) process.exitCode = await snapshotTool(process.argv.slice(2), processIo);

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { logHeaderBytes, recordHeaderBytes } from '../storage/record-format.ts';
@@ -11,9 +12,12 @@ import { openAclUnsafe } from '../tree/acl.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn, type TxnBody, type TxnOp } from '../tree/txn.ts';
+import { snapshotTool } from './snapshot-tool.ts';
+import type { ToolIo } from './tool-io.ts';
+import { txnLogTool } from './txn-log-tool.ts';
 
-const txnLogTool = fileURLToPath(new URL('./txn-log-tool.ts', import.meta.url));
-const snapshotTool = fileURLToPath(new URL('./snapshot-tool.ts', import.meta.url));
+const txnLogScript = fileURLToPath(new URL('./txn-log-tool.ts', import.meta.url));
+const snapshotScript = fileURLToPath(new URL('./snapshot-tool.ts', import.meta.url));
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const session = 0x100000abcn;
@@ -68,6 +72,17 @@ function copy(): string {
   return join(dir, 'version-2');
 }
 
+type Tool = (argv: readonly string[], io: ToolIo) => Promise<number>;
+
+/** A tool run in this process, its output collected (most cases: a spawn costs seconds). */
+async function call(tool: Tool, args: readonly string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await tool(args, { out: (text) => (stdout += `${text}\n`), err: (text) => (stderr += `${text}\n`), input: Readable.from(stdin === '' ? [] : [stdin]) });
+  return { code, stdout, stderr };
+}
+
+/** A tool run as the command it is, in a process of its own (the exit code is the process's). */
 function run(script: string, args: readonly string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
@@ -87,7 +102,8 @@ function run(script: string, args: readonly string[], stdin = ''): Promise<{ cod
 describe('npm run txnlog', () => {
   it("prints each txn as TxnLogToolkit does, with its checksum's verdict; -d prints the data", async () => {
     const dir = join(pristine, 'version-2');
-    const { code, stdout } = await run(txnLogTool, [join(dir, 'log.1')]);
+    // As a command, in a process of its own; the other cases run the same function in this process.
+    const { code, stdout } = await run(txnLogScript, [join(dir, 'log.1')]);
     expect(code, stdout).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^zkspec txn log file log\.1: format version 1, first zxid 0x1, \d+ bytes$/);
@@ -100,7 +116,7 @@ describe('npm run txnlog', () => {
       'crc ok - 11/14/23, 10:13:20 PM UTC session 0x100000abc cxid 0x5 zxid 0x6 multi create:/m,null,[world:anyone:cdrwa],false,3;delete:/m',
     ]);
     expect(lines.at(-1)).toBe('EOF reached after 6 txns.');
-    const withData = await run(txnLogTool, ['-d', join(dir, 'log.7')]);
+    const withData = await call(txnLogTool, ['-d', join(dir, 'log.7')]);
     expect(withData.code).toBe(0);
     expect(withData.stdout).toContain('zxid 0x7 create /b,"b",[world:anyone:cdrwa],false,5\n');
     expect(withData.stdout).toContain('zxid 0x8 setData /b,null,1\n');
@@ -108,7 +124,7 @@ describe('npm run txnlog', () => {
   }, 30_000);
 
   it('-json prints one object per txn and one for the end, null data kept as null', async () => {
-    const { code, stdout } = await run(txnLogTool, ['-json', '-d', join(pristine, 'version-2', 'log.7')]);
+    const { code, stdout } = await call(txnLogTool, ['-json', '-d', join(pristine, 'version-2', 'log.7')]);
     expect(code).toBe(0);
     const objects = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(objects).toHaveLength(4);
@@ -120,11 +136,11 @@ describe('npm run txnlog', () => {
   it('finds a torn tail where the server does, and prints the record cut short', async () => {
     const dir = copy();
     truncateSync(join(dir, 'log.7'), offsetOf(9) + 7);
-    const checked = await run(txnLogTool, ['-c', join(dir, 'log.7')]);
+    const checked = await call(txnLogTool, ['-c', join(dir, 'log.7')]);
     expect(checked.code).toBe(1);
     expect(checked.stdout).toContain(`log.7: DAMAGED: a record cut short (a torn write: the tail of an interrupted append) at byte ${offsetOf(9)}; 2 good txns before it (zxid 0x7 to 0x8)`);
     expect(checked.stdout).toContain(`would cut log.7 to ${offsetOf(9)} bytes after record 2 (zxid 0x8), discarding 7 bytes`);
-    const dumped = await run(txnLogTool, [join(dir, 'log.7')]);
+    const dumped = await call(txnLogTool, [join(dir, 'log.7')]);
     expect(dumped.code).toBe(1);
     expect(dumped.stdout).toContain(`TORN - a record cut short (a torn write: the tail of an interrupted append) at byte ${offsetOf(9)}: 7 bytes of a record header`);
     // The server's recovery, on another copy damaged the same way, stops at the same byte for the same reason.
@@ -142,7 +158,7 @@ describe('npm run txnlog', () => {
     // Inside the path of txn 4 (after the header's 8+4+8+8+4 bytes and the path's length): '/eph' becomes '/dph'.
     damaged[offsetOf(4) + recordHeaderBytes + 37]! ^= 0x01;
     writeFileSync(path, damaged);
-    const dumped = await run(txnLogTool, [path]);
+    const dumped = await call(txnLogTool, [path]);
     expect(dumped.code).toBe(1);
     const lines = dumped.stdout.trim().split('\n');
     expect(lines.filter((l) => l.startsWith('crc ok - '))).toHaveLength(3);
@@ -158,19 +174,19 @@ describe('npm run txnlog', () => {
     damaged[offsetOf(5) + 9]! ^= 0x80; // inside txn 5's zxid field
     writeFileSync(path, damaged);
 
-    const declined = await run(txnLogTool, ['-r', path], 'no\n');
+    const declined = await call(txnLogTool, ['-r', path], 'no\n');
     expect(declined.code).toBe(1);
     expect(declined.stdout).toContain(`Repair: cut log.1 to ${offsetOf(5)} bytes`);
     expect(declined.stdout).toContain('not repaired');
     expect(readFileSync(path).equals(damaged)).toBe(true);
 
-    const repaired = await run(txnLogTool, ['-r', '-y', path]);
+    const repaired = await call(txnLogTool, ['-r', '-y', path]);
     expect(repaired.code, repaired.stdout).toBe(0);
     expect(repaired.stdout).toContain(`the original is kept as ${path}.orig`);
     expect(readFileSync(`${path}.orig`).equals(damaged)).toBe(true);
     expect(statSync(path).size).toBe(offsetOf(5));
     expect(readdirSync(dir).sort()).toEqual(['log.1', 'log.1.orig', 'log.7.corrupt', 'snapshot.6']);
-    expect((await run(txnLogTool, ['-c', path])).code).toBe(0);
+    expect((await call(txnLogTool, ['-c', path])).code).toBe(0);
 
     // The server agrees: nothing to cut, txns 1..4 in the log (the snapshot at 6 is ahead of them).
     const { storage, recovery } = unwrapOk(await Storage.open({ dataDir: join(dir, '..'), snapshotSeed: 1 }));
@@ -180,9 +196,9 @@ describe('npm run txnlog', () => {
   }, 30_000);
 
   it('exits 2 on bad usage and on a file it cannot read', async () => {
-    expect((await run(txnLogTool, [])).code).toBe(2);
-    expect((await run(txnLogTool, ['-c', '-r', 'x'])).code).toBe(2);
-    const missing = await run(txnLogTool, [join(root, 'no-such-log')]);
+    expect((await run(txnLogScript, [])).code).toBe(2);
+    expect((await call(txnLogTool, ['-c', '-r', 'x'])).code).toBe(2);
+    const missing = await run(snapshotScript, [join(root, 'no-such-log')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('ENOENT');
   }, 30_000);
@@ -190,7 +206,7 @@ describe('npm run txnlog', () => {
 
 describe('npm run snapshot', () => {
   it('prints znodes, sessions and the last zxid as SnapshotFormatter does, null data and ephemerals included', async () => {
-    const { code, stdout } = await run(snapshotTool, [join(pristine, 'version-2', 'snapshot.6')]);
+    const { code, stdout } = await call(snapshotTool, [join(pristine, 'version-2', 'snapshot.6')]);
     expect(code, stdout).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^zkspec snapshot file snapshot\.6: format version 1, zxid 0x6, \d+ bytes of data, checksum ok$/);
@@ -212,7 +228,7 @@ describe('npm run snapshot', () => {
     expect(node('/eph')).toContain('  ephemeralOwner = 0x00000100000abc');
     expect(node('/a')).toContain('  dataLength = 5');
     expect(lines.slice(-5)).toEqual(['----', 'Session Details (sid, timeout, ephemeralCount):', '0x00000100000abc, 30000, 1', '----', 'Last zxid: 0x6']);
-    const withData = await run(snapshotTool, ['-d', join(pristine, 'version-2', 'snapshot.6')]);
+    const withData = await call(snapshotTool, ['-d', join(pristine, 'version-2', 'snapshot.6')]);
     expect(withData.stdout).toContain(`/a\n${'  '}cZxid`);
     expect(withData.stdout).toContain(`  data = ${Buffer.from('world').toString('base64')}\n`);
     expect(withData.stdout).toContain('/a/null\n');
@@ -220,7 +236,7 @@ describe('npm run snapshot', () => {
   }, 30_000);
 
   it("-json prints SnapshotFormatter's ncdu tree", async () => {
-    const { code, stdout } = await run(snapshotTool, ['-json', join(pristine, 'version-2', 'snapshot.6')]);
+    const { code, stdout } = await call(snapshotTool, ['-json', join(pristine, 'version-2', 'snapshot.6')]);
     expect(code).toBe(0);
     const [major, minor, header, tree] = JSON.parse(stdout) as [number, number, Record<string, unknown>, unknown[]];
     expect([major, minor, header['progname']]).toEqual([1, 0, 'SnapshotFormatter.java']);
@@ -234,10 +250,10 @@ describe('npm run snapshot', () => {
     const damaged = readFileSync(path);
     damaged[damaged.length - 3]! ^= 0x10;
     writeFileSync(path, damaged);
-    const result = await run(snapshotTool, [path]);
+    const result = await call(snapshotTool, [path]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("snapshot.6: DAMAGED: checksum mismatch; the server's recovery skips it and starts from an older snapshot\n");
-    expect((await run(snapshotTool, ['-d', '-json', path])).code).toBe(2);
+    expect((await call(snapshotTool, ['-d', '-json', path])).code).toBe(2);
     expect(existsSync(path)).toBe(true);
   }, 30_000);
 });

@@ -24,6 +24,7 @@ import { readFile } from 'node:fs/promises';
 import { checkLog, type LogCheck, repair, repairPlan, stopText } from './log-check.ts';
 import { longHex } from './java-format.ts';
 import { txnJson, txnLine } from './txn-format.ts';
+import { isMainModule, processIo, type ToolIo } from './tool-io.ts';
 
 const usage = `usage: npm run txnlog -- [-d] [-j|-json] [-c|--check] [-r|--repair [-y]] FILE
   prints a zkspec txn log file (version-2/log.<zxid>) one txn a line, as ZooKeeper's TxnLogToolkit
@@ -66,8 +67,6 @@ function parse(argv: readonly string[]): Options | string | 'help' {
   return { mode, dumpData: v['d'] === true, json: v['json'] === true, yes: v['yes'] === true, file: parsed.positionals[0]! };
 }
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-
 function summary(check: LogCheck): string {
   const { scan } = check;
   const first = scan.records[0];
@@ -100,7 +99,7 @@ function damagedRecordText(bytes: Uint8Array, check: LogCheck, dumpData: boolean
   return `${label} - ${recordText(record, stop.offset, dumpData)}`;
 }
 
-async function dump(options: Options, check: LogCheck): Promise<void> {
+async function dump(options: Options, check: LogCheck, say: (line: string) => void): Promise<void> {
   const bytes = await readFile(options.file);
   const { scan } = check;
   let offset = logHeaderBytes;
@@ -124,9 +123,9 @@ async function dump(options: Options, check: LogCheck): Promise<void> {
   }
 }
 
-async function confirm(question: string): Promise<boolean> {
-  process.stdout.write(`${question} (yes/no) `);
-  const lines = createInterface({ input: process.stdin });
+async function confirm(question: string, io: ToolIo): Promise<boolean> {
+  io.out(`${question} (yes/no)`);
+  const lines = createInterface({ input: io.input });
   for await (const line of lines) {
     lines.close();
     return /^y(es)?$/i.test(line.trim());
@@ -134,26 +133,28 @@ async function confirm(question: string): Promise<boolean> {
   return false;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** The command: its exit code for `argv` (the arguments after the script). */
+export async function txnLogTool(argv: readonly string[], io: ToolIo): Promise<number> {
+  const say = io.out;
   const options = parse(argv);
   if (options === 'help') {
     say(usage);
     return 0;
   }
   if (typeof options === 'string') {
-    process.stderr.write(`${options}\n${usage}\n`);
+    io.err(`${options}\n${usage}`);
     return 2;
   }
   const checked = await checkLog(options.file);
   if (!checked.ok) {
-    process.stderr.write(`${checked.error}\n`);
+    io.err(checked.error);
     return 2;
   }
   const check = checked.value;
   const damaged = check.scan.stop !== undefined;
   switch (options.mode) {
     case 'dump':
-      await dump(options, check);
+      await dump(options, check, say);
       return damaged ? 1 : 0;
     case 'check':
       say(summary(check));
@@ -162,7 +163,7 @@ async function main(argv: readonly string[]): Promise<number> {
       say(summary(check));
       if (!damaged) return 0;
       // Never silently: the plan is printed, and carried out only on a yes.
-      if (!options.yes && !(await confirm(`Repair: ${repairPlan(check)}?`))) {
+      if (!options.yes && !(await confirm(`Repair: ${repairPlan(check)}?`, io))) {
         say('not repaired');
         return 1;
       }
@@ -179,4 +180,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) process.exitCode = await txnLogTool(process.argv.slice(2), processIo);
