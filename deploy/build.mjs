@@ -1,0 +1,133 @@
+// `npm run build`: one JavaScript bundle per command under dist/, with esbuild.
+//
+// The list of commands is `commands` below, and only here: add a line to build
+// another one (package.json's `bin` must name the same files, which
+// .ci/build.test.ts checks). Each bundle is one ES module holding our code and
+// the dependencies that can be bundled, so that a command starts by reading one
+// file instead of tsx compiling some hundred modules on every start (measured
+// in docs/operations.md, "Starting and stopping").
+//
+// Plain JavaScript on purpose: it is what turns the TypeScript into something
+// node runs, so it runs on node alone (`node deploy/build.mjs`, about 0.6 s),
+// and the test runner imports it (.ci/build-once.ts) to build once per run.
+//
+// - `import.meta.url` in a bundled module is rewritten to that module's source
+//   URL, relative to the bundle (`new URL('../cli/specs.ts', import.meta.url)`),
+//   so that what a module finds beside itself (conformance's scenarios, the
+//   checker's worker module, impl/testing's repository root) is found from the
+//   bundle too, as long as dist/ sits in the repository it was built from. The
+//   server's bundle uses none of it: it runs from dist/ alone (the container
+//   image, deploy/Dockerfile).
+// - A module that runs its main function only when it is the program
+//   (`import.meta.url === argv[1]`, conformance/cli.ts) names that function in
+//   `main`: the bundle's entry then calls it, since the rewrite above makes that
+//   test false inside a bundle.
+// - Each output is written to a temporary file and renamed over the old one, so
+//   that a test spawning dist/server.js while another build runs (an `npm start`
+//   in a test) never reads half a file.
+
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+export const distDir = join(repoRoot, 'dist');
+
+/**
+ * @typedef {object} Command
+ * @property {string} name   the bundle, dist/<name>.js
+ * @property {string} source its entry module, from the repository's root
+ * @property {string} [bin]  the name package.json's `bin` gives it (none for a harness run through npm)
+ * @property {string} [main] an exported `main(argv)` the bundle calls (for a module that checks whether it is the program)
+ */
+
+/** @type {readonly Command[]} */
+export const commands = [
+  { name: 'server', source: 'impl/main.ts', bin: 'zkspec-server' },
+  { name: 'check', source: 'cli/check.ts', bin: 'zkspec-check' },
+  { name: 'check-all', source: 'cli/check-all.ts', bin: 'zkspec-check-all' },
+  { name: 'conformance', source: 'conformance/cli.ts', bin: 'zkspec-conformance', main: 'main' },
+  { name: 'ensemble', source: 'impl/ensemble/local.ts' },
+];
+
+/**
+ * Left to node_modules at run time: pino starts its transports (pino-roll) in a
+ * worker thread from files it finds by path, which a bundle does not have.
+ */
+export const external = ['pino', 'pino-roll', 'thread-stream'];
+
+// A bundled CommonJS dependency still calls require(); an ES module has none.
+const banner = "#!/usr/bin/env node\nimport { createRequire as __zkspecCreateRequire } from 'node:module'; const require = __zkspecCreateRequire(import.meta.url);";
+
+/** Rewrites `import.meta.url` in our modules to the module's own source URL, relative to the bundle. */
+const sourceUrls = {
+  name: 'source-import-meta-url',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (args.path.includes('/node_modules/')) return undefined;
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return { contents: text, loader: 'ts' };
+      const fromBundle = relative(distDir, args.path).split('\\').join('/');
+      return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
+    });
+  },
+};
+
+/** The entry module of a command whose source runs `main` only as the program. */
+const mainCalls = {
+  name: 'main-call',
+  setup(build) {
+    build.onResolve({ filter: /^zkspec-main:/ }, (args) => ({ path: args.path.slice('zkspec-main:'.length), namespace: 'zkspec-main' }));
+    build.onLoad({ filter: /.*/, namespace: 'zkspec-main' }, (args) => {
+      const command = commands.find((c) => c.name === args.path);
+      const source = pathToFileURL(resolve(repoRoot, command.source)).pathname;
+      return {
+        contents: `import { ${command.main} as main } from ${JSON.stringify(source)};\nprocess.exitCode = await main(process.argv.slice(2));\n`,
+        loader: 'js',
+        resolveDir: repoRoot,
+      };
+    });
+  },
+};
+
+/** Builds every command into dist/ (or `outDir`); resolves with the files written and the time it took. */
+export async function build({ outDir = distDir, quiet = false } = {}) {
+  const esbuild = await import('esbuild');
+  const started = performance.now();
+  const result = await esbuild.build({
+    entryPoints: commands.map((c) => ({ in: c.main === undefined ? join(repoRoot, c.source) : `zkspec-main:${c.name}`, out: c.name })),
+    outdir: outDir,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external,
+    banner: { js: banner },
+    plugins: [mainCalls, sourceUrls],
+    write: false,
+    logLevel: quiet ? 'silent' : 'warning',
+    legalComments: 'none',
+  });
+  mkdirSync(outDir, { recursive: true });
+  const written = [];
+  for (const file of result.outputFiles) {
+    const temporary = join(dirname(file.path), `.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+    writeFileSync(temporary, file.contents);
+    chmodSync(temporary, 0o755);
+    renameSync(temporary, file.path);
+    written.push(relative(repoRoot, file.path));
+  }
+  return { files: written, elapsedMs: Math.round(performance.now() - started) };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    const { files, elapsedMs } = await build();
+    process.stderr.write(`built ${files.join(', ')} in ${elapsedMs} ms\n`);
+  } catch (error) {
+    // esbuild has printed the errors with their locations.
+    process.stderr.write(`build failed: ${error.message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  }
+}
