@@ -6,11 +6,11 @@
 // file, so that dist/server.js runs without the repository (deploy/Dockerfile).
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commands, distDir, repoRoot } from '../deploy/build.mjs';
+import { commands, distDir, repoRoot, upToDate } from '../deploy/build.mjs';
 
 const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
 
@@ -33,9 +33,23 @@ describe('npm run build', () => {
     for (const [script, bundle] of [['start', 'server'], ['ensemble', 'ensemble'], ['check', 'check'], ['check:all', 'check-all'], ['conformance', 'conformance']] as const) {
       // exec: npm's `sh -c` would otherwise stay between npm and node and die on a forwarded SIGTERM, leaving node running.
       expect(packageJson.scripts[script]).toBe(`exec node dist/${bundle}.js`);
-      expect(packageJson.scripts[`pre${script}`]).toBe('node deploy/build.mjs');
+      expect(packageJson.scripts[`pre${script}`]).toBe('node deploy/build.mjs --if-changed');
     }
     expect(packageJson.scripts['build']).toBe('node deploy/build.mjs');
+  });
+
+  it('--if-changed builds only when a bundle is missing or older than a source', () => {
+    expect(upToDate()).toBe(true); // the global setup has just built
+    const out = mkdtempSync(join(tmpdir(), 'zk-bundles-'));
+    try {
+      expect(upToDate(out)).toBe(false);
+      for (const command of commands) copyFileSync(join(distDir, `${command.name}.js`), join(out, `${command.name}.js`));
+      expect(upToDate(out)).toBe(true);
+      utimesSync(join(out, 'server.js'), new Date(1_000_000), new Date(1_000_000)); // built in 1970: older than every source
+      expect(upToDate(out)).toBe(false);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('the bundles run as programs: the checker lists its specs, conformance checks its scenarios, check-all refuses bad usage', () => {

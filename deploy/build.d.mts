@@ -15,4 +15,6 @@ export const repoRoot: string;
 export const distDir: string;
 export const commands: readonly Command[];
 export const external: readonly string[];
+/** Whether every bundle in `outDir` (dist/) is newer than every file it is built from. */
+export function upToDate(outDir?: string): boolean;
 export function build(options?: { readonly outDir?: string; readonly quiet?: boolean }): Promise<{ readonly files: readonly string[]; readonly elapsedMs: number }>;
