@@ -8,8 +8,9 @@
 // in docs/operations.md, "Starting and stopping").
 //
 // Plain JavaScript on purpose: it is what turns the TypeScript into something
-// node runs, so it runs on node alone (`node deploy/build.mjs`, about 0.6 s),
-// and the test runner imports it (.ci/build-once.ts) to build once per run.
+// node runs, so it runs on node alone (`node deploy/build.mjs`: half a second
+// on a quiet machine, docs/operations.md), and the test runner imports it
+// (.ci/build-once.ts) to build once per run.
 //
 // - `import.meta.url` in a bundled module is rewritten to that module's source
 //   URL, relative to the bundle (`new URL('../cli/specs.ts', import.meta.url)`),
