@@ -46,7 +46,8 @@ afterEach(() => {
 
 /** `npm start -- zoo.cfg` in the repository, its server's JSON log lines collected from npm's stderr. */
 function npmStart(configPath: string): NpmStart {
-  const npm = spawn('npm', ['start', '--', configPath], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // No update check: it would reach for the network, which a test does not depend on.
+  const npm = spawn('npm', ['start', '--', configPath], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
   started.push(npm.pid!);
   const logs: LogLine[] = [];
   let text = '';
