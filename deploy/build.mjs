@@ -28,6 +28,7 @@
 //   in a test) never reads half a file.
 
 import { chmodSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -60,20 +61,24 @@ export const external = ['pino', 'pino-roll', 'thread-stream'];
 // A bundled CommonJS dependency still calls require(); an ES module has none.
 const banner = "#!/usr/bin/env node\nimport { createRequire as __zkspecCreateRequire } from 'node:module'; const require = __zkspecCreateRequire(import.meta.url);";
 
-/** Rewrites `import.meta.url` in our modules to the module's own source URL, relative to the bundle. */
-const sourceUrls = {
+/**
+ * Rewrites `import.meta.url` in our modules to the module's own source URL,
+ * relative to the bundle in `outDir`. The rewrite is textual: a module must not
+ * hold the words in a string (controlled-ensemble.ts once did, in a banner of
+ * its own bundle, and esbuild rejected the result).
+ */
+const sourceUrls = (outDir) => ({
   name: 'source-import-meta-url',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
       if (args.path.includes('/node_modules/')) return undefined;
-      const { readFile } = await import('node:fs/promises');
       const text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return { contents: text, loader: 'ts' };
-      const fromBundle = relative(distDir, args.path).split('\\').join('/');
+      const fromBundle = relative(outDir, args.path).split('\\').join('/');
       return { contents: text.replaceAll('import.meta.url', `new URL(${JSON.stringify(fromBundle)}, import.meta.url).href`), loader: 'ts' };
     });
   },
-};
+});
 
 /** The entry module of a command whose source runs `main` only as the program. */
 const mainCalls = {
@@ -137,7 +142,7 @@ export async function build({ outDir = distDir, quiet = false } = {}) {
     target: 'node20',
     external,
     banner: { js: banner },
-    plugins: [mainCalls, sourceUrls],
+    plugins: [mainCalls, sourceUrls(resolve(outDir))],
     write: false,
     logLevel: quiet ? 'silent' : 'warning',
     legalComments: 'none',
