@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtServer } from '../testing/built-server.ts';
 import { createLogger, openLogger, type StructuredLogger } from './logger.ts';
 import { logSettingsFromEnvironment } from './log-settings.ts';
-
-// The server's entry point, named here rather than imported from standalone/'s test support (standalone/ imports this folder).
-const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -42,8 +40,9 @@ function capture(level: Parameters<typeof createLogger>[0]): { log: StructuredLo
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Runs a script to its end: a .mts through tsx, the server (builtServer(), dist/server.js) as it is. */
 function runToExit(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...(args[0]!.endsWith('.mts') ? ['--import', 'tsx'] : []), ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   return new Promise((resolve) => {
@@ -150,7 +149,7 @@ process.exit(3);
     const dir = tempDir();
     const configPath = join(dir, 'zoo.cfg');
     writeFileSync(configPath, `tickTime=fast\ndataDir=${dir}/data\nclientPort=0\n`);
-    const { code, stderr } = await runToExit([mainScript, configPath], { ZOO_LOG_DIR: join(dir, 'logs'), ZOO_LOG_FILE: 'server.log', ZKSPEC_LOG_LEVEL: 'debug' });
+    const { code, stderr } = await runToExit([builtServer(), configPath], { ZOO_LOG_DIR: join(dir, 'logs'), ZOO_LOG_FILE: 'server.log', ZKSPEC_LOG_LEVEL: 'debug' });
     expect(code, stderr).toBe(2);
     const [file] = readdirSync(join(dir, 'logs'));
     expect(file).toMatch(/^server\.\d+\.log$/);
@@ -160,7 +159,7 @@ process.exit(3);
 
   it('the server refuses an invalid logging variable with exit 2, naming it', async () => {
     const dir = tempDir();
-    const { code, stderr } = await runToExit([mainScript, join(dir, 'zoo.cfg')], { ZOO_LOG_DIR: join(dir, 'logs'), ZKSPEC_LOG_MAX_FILE_SIZE: 'huge' });
+    const { code, stderr } = await runToExit([builtServer(), join(dir, 'zoo.cfg')], { ZOO_LOG_DIR: join(dir, 'logs'), ZKSPEC_LOG_MAX_FILE_SIZE: 'huge' });
     expect(code, stderr).toBe(2);
     expect(parseLines(stderr)).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-log-setting', variable: 'ZKSPEC_LOG_MAX_FILE_SIZE', value: 'huge' }));
   }, 30_000);

@@ -169,6 +169,8 @@ class ZooKeeperServerMain {
       lastZxid: tree.lastProcessedZxid,
       nodeCount: tree.nodeCount,
       sessions: tree.sessions.size,
+      // The PID a supervisor signals (also in the PID file, impl/process/pid-file.ts).
+      pid: process.pid,
     });
     return ok({
       host: server.host,
