@@ -25,6 +25,7 @@ import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
+import { clientListeners } from '../security/client-x509.ts';
 import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
 import { hex } from '../../lib/hex.ts';
@@ -136,10 +137,13 @@ class QuorumPeer {
 
   async start(): Promise<Result<void, string>> {
     const { config, membership, log } = this;
+    const listeners = clientListeners(config);
+    if (!listeners.ok) return listeners;
     try {
       this.client = await startServer({
         host: config.clientPortAddress,
         port: config.clientPort,
+        ...listeners.value,
         core: this.notServing(),
         maxClientCnxns: config.maxClientCnxns,
         globalOutstandingLimit: config.globalOutstandingLimit,
