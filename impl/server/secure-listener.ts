@@ -137,7 +137,7 @@ export class PortUnification {
       // A TLSSocket over a Duplex has no address of its own; the pipeline reads the TCP socket's.
       Object.defineProperty(tlsSocket, 'remoteAddress', { value: socket.remoteAddress });
       Object.defineProperty(tlsSocket, 'remotePort', { value: socket.remotePort });
-      // 'secure' fires for a client whose certificate failed too (rejectUnauthorized is checked by tls.Server only).
+      settleAuthorization(tlsSocket, options.requestCert === true);
       if (options.rejectUnauthorized === true && !tlsSocket.authorized) {
         this.log('warn', `TLS connection from ${remote} refused: ${String(tlsSocket.authorizationError)}`);
         tlsSocket.destroy();
@@ -147,4 +147,19 @@ export class PortUnification {
       secureConnection(tlsSocket, this.tls, secure, this.log);
     });
   }
+}
+
+/**
+ * `authorized` and `authorizationError` of a TLSSocket made by hand: node sets them
+ * only for the sockets a tls.Server accepts (its onServerSocketSecure), from the
+ * handle's verifyError(); this does the same. A node without that method leaves
+ * the socket unauthorized: fail closed.
+ */
+function settleAuthorization(socket: TLSSocket, requestCert: boolean): void {
+  if (!requestCert) return;
+  type VerifyError = { readonly code?: string; readonly message: string };
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => VerifyError | null } })._handle;
+  const verifyError: VerifyError | null = typeof handle?.verifyError === 'function' ? handle.verifyError() : { message: 'cannot verify the peer certificate' };
+  socket.authorized = verifyError === null;
+  if (verifyError !== null) socket.authorizationError = new Error(verifyError.code ?? verifyError.message);
 }
