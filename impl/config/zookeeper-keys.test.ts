@@ -27,8 +27,8 @@ function refusal(line: string) {
 
 // Refused keys ZooKeeper reads that the guide does not list, and spellings operators use.
 const refusedBeyondTheGuide = [
-  'secureClientPortAddress', 'sslQuorumReloadCertFiles', 'portUnification', 'client.secure', 'dynamicConfigFile',
-  'ssl.quorum.keyStore.location', 'ssl.quorum.trustStore.password', 'zookeeper.ssl.keyStore.location', 'zookeeper.client.secure',
+  'sslQuorumReloadCertFiles', 'portUnification', 'client.secure', 'client.certReload', 'dynamicConfigFile',
+  'ssl.quorum.keyStore.location', 'ssl.quorum.trustStore.password', 'zookeeper.ssl.quorum.keyStore.location', 'ssl.sslProvider', 'zookeeper.client.secure',
   'zookeeper.sslQuorum', 'superUser', 'authProvider.1', 'authProvider.sasl', 'quorum.auth.enableSasl', 'quorum.auth.learnerRequireSasl',
   'quorum.auth.serverRequireSasl', 'quorum.auth.kerberos.servicePrincipal', 'group.2', 'weight.3',
 ];
@@ -45,7 +45,7 @@ describe('every setting of ZooKeeper 3.8\'s Administrator\'s Guide', () => {
       }
     }
     expect(guideKeys).toHaveLength(161);
-    expect(counts).toEqual({ implemented: 21, refused: 36, warned: 104 });
+    expect(counts).toEqual({ implemented: 42, refused: 16, warned: 103 });
   });
 
   const refusedGuideKeys = guideKeys.filter((k) => !implementedKeys.includes(k) && classifyUnimplementedKey(concrete(k))?.disposition === 'refused');
@@ -58,11 +58,11 @@ describe('every setting of ZooKeeper 3.8\'s Administrator\'s Guide', () => {
     expect(error!.message).toMatch(new RegExp(`^line 2: ${key.replace(/\./g, '\\.')}: .*(not implemented|not enforced|always checks|only SHA1|not read|only the built-in|cannot be switched off)`));
   });
 
-  it('names TLS and says the server would listen in plaintext', () => {
-    expect(refusal('ssl.keyStore.location=/etc/zk/keystore.jks')![0]!.message).toBe(
-      'line 2: ssl.keyStore.location: TLS is not implemented by this server; it would listen in plaintext. Remove the TLS keys or use Apache ZooKeeper',
+  it('names TLS between members and says members would talk in plaintext; the client port\'s TLS keys are read (tls-config.ts)', () => {
+    expect(refusal('ssl.quorum.keyStore.location=/etc/zk/keystore.p12')![0]!.message).toBe(
+      'line 2: ssl.quorum.keyStore.location: TLS between members is not implemented; members would talk in plaintext. Remove it or use Apache ZooKeeper',
     );
-    expect(refusal('secureClientPort=2281')![0]!.message).toContain('secureClientPort: TLS is not implemented');
+    expect(refusal('secureClientPort=2281\nssl.keyStore.location=/etc/zk/keystore.p12')).toBeUndefined();
   });
 
   it('accepts, without a word, the values that mean "off"', () => {
@@ -74,10 +74,10 @@ describe('every setting of ZooKeeper 3.8\'s Administrator\'s Guide', () => {
   });
 
   it('reports every refused key of a file together, and never shows a password', () => {
-    const result = parseZooCfg('dataDir=/d\nsecureClientPort=2281\nssl.keyStore.location=/ks\nssl.keyStore.password=hunter2\nsslQuorum=true\n');
+    const result = parseZooCfg('dataDir=/d\nsecureClientPort=2281\nssl.quorum.keyStore.location=/ks\nssl.quorum.keyStore.password=hunter2\nsslQuorum=true\nssl.keyStore.password=hunter2\n');
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error.map((e) => [e.key, e.line])).toEqual([['secureClientPort', 2], ['ssl.keyStore.location', 3], ['ssl.keyStore.password', 4], ['sslQuorum', 5]]);
+    expect(result.error.map((e) => [e.key, e.line])).toEqual([['ssl.quorum.keyStore.location', 3], ['ssl.quorum.keyStore.password', 4], ['sslQuorum', 5], ['secureClientPort', 2]]);
     expect(JSON.stringify(result.error)).not.toContain('hunter2');
   });
 

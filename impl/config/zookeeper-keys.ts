@@ -53,7 +53,7 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   // TLS: the client port's keys are read by tls-config.ts; between members it is refused.
   { key: 'ssl.quorum.', prefix: true, disposition: 'refused', reason: quorumTls },
   { key: 'ssl.', prefix: true, disposition: 'refused', reason: 'this TLS setting is not implemented (the client port reads ssl.keyStore.*, ssl.trustStore.*, ssl.protocol, ssl.enabledProtocols, ssl.ciphersuites, ssl.clientAuth, ssl.hostnameVerification); ignoring it could leave TLS weaker than configured. Remove it or use Apache ZooKeeper' },
-  refuse('client.secure', 'a client setting (zookeeper.client.secure), not a server one; the server\'s TLS port is secureClientPort', off),
+  refuse('client.secure', 'zookeeper.client.secure is a client setting, not implemented as a server key; the server\'s TLS port is secureClientPort', off),
   refuse('sslQuorum', quorumTls, off),
   refuse('sslQuorumReloadCertFiles', quorumTls, off),
   refuse('client.certReload', 'reloading the client port\'s key and trust stores when their files change is not implemented; a rotated (possibly revoked) certificate would stay in use until a restart. Remove it and restart the server after replacing the files', off),

@@ -12,7 +12,7 @@
 // Debian's C client (cli_mt) is built without OpenSSL, so it has no TLS to test.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,7 +95,7 @@ async function startApache(dir: string, lines: readonly string[], securePort: nu
   }
 }
 
-describe.runIf(haveApacheZooKeeper())('TLS on the client port: ours and Apache ZooKeeper 3.8, configured alike', () => {
+describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('TLS on the client port: ours and Apache ZooKeeper 3.8, configured alike', () => {
   let certs: TestCertificates;
   let ports: number[] = [];
   let dataDir: DataDir;
