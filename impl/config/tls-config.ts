@@ -68,6 +68,12 @@ export type ClientTlsConfig = {
   readonly x509SuperUser: string | undefined;
 };
 
+/** sslQuorum and ssl.quorum.*: TLS between members (QuorumX509Util), mutual: each side shows its certificate. */
+export type QuorumTlsConfig = {
+  readonly sslQuorum: boolean;
+  readonly x509: X509Settings;
+};
+
 export const x509AuthenticationProviderClass = 'org.apache.zookeeper.server.auth.X509AuthenticationProvider';
 const nettyFactory = 'org.apache.zookeeper.server.NettyServerCnxnFactory';
 const nioFactory = 'org.apache.zookeeper.server.NIOServerCnxnFactory';
@@ -85,6 +91,7 @@ export const x509Keys = [
 export const clientTlsKeys: readonly string[] = [
   'secureClientPort', 'secureClientPortAddress', 'client.portUnification', 'serverCnxnFactory',
   'X509AuthenticationProvider.superUser', 'ssl.authProvider', ...x509Keys.map((k) => `ssl.${k}`),
+  'sslQuorum', ...x509Keys.map((k) => `ssl.quorum.${k}`),
 ];
 
 /**
@@ -136,8 +143,8 @@ type Values = Map<string, Property>;
 type ConfigError = { readonly key: string; readonly value: string; readonly line: number | undefined; readonly message: string };
 
 /** Parses the TLS settings of a zoo.cfg (`properties`: those `clientTlsKey` names, keyed by it); errors go to `errors`. */
-export function parseClientTls(properties: Values, errors: ConfigError[], warnings: string[]): ClientTlsConfig {
-  const read = <T>(key: string, schema: z.ZodType<T, string>): T | undefined => {
+export function parseTls(properties: Values, errors: ConfigError[], warnings: string[]): { readonly client: ClientTlsConfig; readonly quorum: QuorumTlsConfig } {
+  const read: Read = <T>(key: string, schema: z.ZodType<T, string>): T | undefined => {
     const property = properties.get(key);
     if (property === undefined) return undefined;
     const parsed = schema.safeParse(property.value);
@@ -152,10 +159,6 @@ export function parseClientTls(properties: Values, errors: ConfigError[], warnin
     errors.push({ key: property.key, value: property.value, line: property.line, message: `line ${property.line}: ${property.key}: ${reason}` });
   };
 
-  for (const key of ['ssl.crl', 'ssl.ocsp']) {
-    if (read(key, yesNo) === true) refuse(key, 'certificate revocation checking (CRL and OCSP) is not implemented; revoked certificates would be accepted. Remove it (or set it to false) or use Apache ZooKeeper');
-  }
-  if (properties.has('ssl.context.supplier.class')) refuse('ssl.context.supplier.class', 'a Java SSLContext supplier class cannot be loaded by this server; its TLS would use other credentials than the class provides. Use ssl.keyStore.* and ssl.trustStore.* (PEM or PKCS12) instead');
   const authProviderName = read('ssl.authProvider', z.string());
   if (authProviderName !== undefined && authProviderName !== 'x509') refuse('ssl.authProvider', `only the x509 provider can authenticate client certificates here; "${authProviderName}" would not be consulted. Remove it or use Apache ZooKeeper`);
 
@@ -164,17 +167,7 @@ export function parseClientTls(properties: Values, errors: ConfigError[], warnin
     warnings.push(`serverCnxnFactory=${factory} is not one of ZooKeeper's factories; this server has its own connection factory (TLS included) and ignores it`);
   }
 
-  const protocol = read('ssl.protocol', protocolSchema) ?? 'TLSv1.2';
-  const x509: X509Settings = {
-    keyStore: store('ssl.keyStore', read),
-    trustStore: store('ssl.trustStore', read),
-    protocol,
-    enabledProtocols: read('ssl.enabledProtocols', versionList) ?? [protocol],
-    cipherSuites: read('ssl.ciphersuites', cipherList),
-    hostnameVerification: read('ssl.hostnameVerification', yesNo) ?? true,
-    clientAuth: read('ssl.clientAuth', clientAuthSchema) ?? 'need',
-    handshakeDetectionTimeoutMs: read('ssl.handshakeDetectionTimeoutMillis', positiveInt) ?? 5000,
-  };
+  const x509 = parseX509('ssl.', properties, read, refuse);
   const secureClientPort = read('secureClientPort', portNumber);
   const portUnification = read('client.portUnification', yesNo) ?? false;
   const secureAddress = read('secureClientPortAddress', host);
@@ -186,7 +179,7 @@ export function parseClientTls(properties: Values, errors: ConfigError[], warnin
     const key = secureClientPort !== undefined ? 'secureClientPort' : 'client.portUnification';
     refuse(key, 'TLS needs the server\'s certificate and key: set ssl.keyStore.location (a PEM or PKCS12 file) and ssl.keyStore.password');
   }
-  return {
+  const client = {
     secureClientPort,
     secureClientPortAddress: secureAddress ?? '0.0.0.0',
     portUnification,
@@ -194,10 +187,44 @@ export function parseClientTls(properties: Values, errors: ConfigError[], warnin
     x509AuthProvider: properties.has('authProvider'),
     x509SuperUser: read('X509AuthenticationProvider.superUser', z.string().min(1, 'a subject DN')),
   };
+  return { client, quorum: parseQuorumTls(properties, read, refuse) };
+}
+
+type Read = <T>(key: string, schema: z.ZodType<T, string>) => T | undefined;
+type Refuse = (key: string, reason: string) => void;
+
+/** sslQuorum and ssl.quorum.* (QuorumX509Util): mutual TLS on the election and quorum ports. */
+function parseQuorumTls(properties: Values, read: Read, refuse: Refuse): QuorumTlsConfig {
+  const sslQuorum = read('sslQuorum', yesNo) ?? false;
+  const x509 = parseX509('ssl.quorum.', properties, read, refuse);
+  if (sslQuorum && (x509.keyStore === undefined || x509.trustStore === undefined)) {
+    refuse('sslQuorum', 'TLS between members needs each member\'s certificate and the CA that signed the others\': set ssl.quorum.keyStore.location and ssl.quorum.trustStore.location (PEM or PKCS12)');
+  }
+  return { sslQuorum, x509 };
+}
+
+/** What X509Util reads under `prefix` (ssl. or ssl.quorum.), with its defaults; settings it cannot honour refused. */
+function parseX509(prefix: string, properties: Values, read: Read, refuse: Refuse): X509Settings {
+  for (const key of [`${prefix}crl`, `${prefix}ocsp`]) {
+    if (read(key, yesNo) === true) refuse(key, 'certificate revocation checking (CRL and OCSP) is not implemented; revoked certificates would be accepted. Remove it (or set it to false) or use Apache ZooKeeper');
+  }
+  const supplier = `${prefix}context.supplier.class`;
+  if (properties.has(supplier)) refuse(supplier, `a Java SSLContext supplier class cannot be loaded by this server; its TLS would use other credentials than the class provides. Use ${prefix}keyStore.* and ${prefix}trustStore.* (PEM or PKCS12) instead`);
+  const protocol = read(`${prefix}protocol`, protocolSchema) ?? 'TLSv1.2';
+  return {
+    keyStore: store(`${prefix}keyStore`, read),
+    trustStore: store(`${prefix}trustStore`, read),
+    protocol,
+    enabledProtocols: read(`${prefix}enabledProtocols`, versionList) ?? [protocol],
+    cipherSuites: read(`${prefix}ciphersuites`, cipherList),
+    hostnameVerification: read(`${prefix}hostnameVerification`, yesNo) ?? true,
+    clientAuth: read(`${prefix}clientAuth`, clientAuthSchema) ?? 'need',
+    handshakeDetectionTimeoutMs: read(`${prefix}handshakeDetectionTimeoutMillis`, positiveInt) ?? 5000,
+  };
 }
 
 /** ssl.keyStore.* or ssl.trustStore.*: undefined without a location (X509Util: "not specified"). */
-function store(prefix: string, read: <T>(key: string, schema: z.ZodType<T, string>) => T | undefined): StoreSetting | undefined {
+function store(prefix: string, read: Read): StoreSetting | undefined {
   const location = read(`${prefix}.location`, z.string());
   const password = read(`${prefix}.password`, z.string()) ?? '';
   const passwordPath = read(`${prefix}.passwordPath`, z.string().min(1, 'a file path'));

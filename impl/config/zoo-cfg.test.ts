@@ -78,6 +78,10 @@ describe('defaults', () => {
         x509AuthProvider: false,
         x509SuperUser: undefined,
       },
+      quorumTls: {
+        sslQuorum: false,
+        x509: { keyStore: undefined, trustStore: undefined, protocol: 'TLSv1.2', enabledProtocols: ['TLSv1.2'], cipherSuites: undefined, hostnameVerification: true, clientAuth: 'need', handshakeDetectionTimeoutMs: 5000 },
+      },
     });
     expect(isStandalone(c)).toBe(true);
   });

@@ -27,7 +27,7 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
 import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
-import { clientTlsKey, clientTlsKeys, parseClientTls, plaintextClientPortEnabled, type ClientTlsConfig } from './tls-config.ts';
+import { clientTlsKey, clientTlsKeys, parseTls, plaintextClientPortEnabled, type ClientTlsConfig, type QuorumTlsConfig } from './tls-config.ts';
 
 export type ZooKeeperConfig = {
   readonly tickTimeMs: number;
@@ -64,6 +64,8 @@ export type ZooKeeperConfig = {
   readonly clientPortEnabled: boolean;
   /** secureClientPort and the `ssl.*` keys (tls-config.ts). */
   readonly clientTls: ClientTlsConfig;
+  /** sslQuorum and the `ssl.quorum.*` keys (tls-config.ts). */
+  readonly quorumTls: QuorumTlsConfig;
 };
 
 export type ConfigError = { readonly key: string; readonly value: string; readonly line: number | undefined; readonly message: string };
@@ -199,8 +201,8 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
   }
   servers.sort((a, b) => a.id - b.id);
 
-  const clientTls = parseClientTls(tlsProperties, errors, warnings);
-  const config = { ...complete(draft, servers, warnings, errors, properties), clientPortEnabled: plaintextClientPortEnabled(draft.clientPort !== undefined, clientTls), clientTls };
+  const tls = parseTls(tlsProperties, errors, warnings);
+  const config = { ...complete(draft, servers, warnings, errors, properties), clientPortEnabled: plaintextClientPortEnabled(draft.clientPort !== undefined, tls.client), clientTls: tls.client, quorumTls: tls.quorum };
   if (errors.length > 0) return err(errors);
   return ok({ config, warnings });
 }
@@ -222,7 +224,7 @@ function unimplemented({ key, value, line }: Property, warnings: string[], error
 }
 
 /** Defaults, derived values, and the checks that involve more than one key. */
-function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls'> {
+function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls' | 'quorumTls'> {
   const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 

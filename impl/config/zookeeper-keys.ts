@@ -38,7 +38,6 @@ export type UnimplementedKey = {
   readonly reason: string;
 };
 
-const quorumTls = 'TLS between members is not implemented; members would talk in plaintext. Remove it or use Apache ZooKeeper';
 const sasl = 'SASL authentication is not implemented by this server; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
 const quorumSasl = 'SASL between members is not implemented; members would accept unauthenticated peers. Remove it or use Apache ZooKeeper';
 const throttle = 'request and connection throttling is not implemented; the server queues up to globalOutstandingLimit and maxClientCnxns per address instead';
@@ -50,16 +49,14 @@ const warn = (key: string, reason: string): UnimplementedKey => ({ key, disposit
 const off = ['false', 'no'];
 
 export const unimplementedKeys: readonly UnimplementedKey[] = [
-  // TLS: the client port's keys are read by tls-config.ts; between members it is refused.
-  { key: 'ssl.quorum.', prefix: true, disposition: 'refused', reason: quorumTls },
-  { key: 'ssl.', prefix: true, disposition: 'refused', reason: 'this TLS setting is not implemented (the client port reads ssl.keyStore.*, ssl.trustStore.*, ssl.protocol, ssl.enabledProtocols, ssl.ciphersuites, ssl.clientAuth, ssl.hostnameVerification); ignoring it could leave TLS weaker than configured. Remove it or use Apache ZooKeeper' },
+  // TLS: the client port's and the members' keys are read by tls-config.ts.
+  { key: 'ssl.', prefix: true, disposition: 'refused', reason: 'this TLS setting is not implemented (the client port reads ssl.keyStore.*, ssl.trustStore.*, ssl.protocol, ssl.enabledProtocols, ssl.ciphersuites, ssl.clientAuth, ssl.hostnameVerification, and the members the same under ssl.quorum.); ignoring it could leave TLS weaker than configured. Remove it or use Apache ZooKeeper' },
   refuse('client.secure', 'zookeeper.client.secure is a client setting, not implemented as a server key; the server\'s TLS port is secureClientPort', off),
-  refuse('sslQuorum', quorumTls, off),
-  refuse('sslQuorumReloadCertFiles', quorumTls, off),
+  refuse('sslQuorumReloadCertFiles', 'reloading the members\' key and trust stores when their files change is not implemented; a rotated (possibly revoked) certificate would stay in use until a restart. Remove it and restart the members after replacing the files', off),
   refuse('client.certReload', 'reloading the client port\'s key and trust stores when their files change is not implemented; a rotated (possibly revoked) certificate would stay in use until a restart. Remove it and restart the server after replacing the files', off),
-  refuse('portUnification', 'TLS between members is not implemented, so neither is accepting TLS and plaintext on the quorum ports; remove it or use Apache ZooKeeper', off),
+  refuse('portUnification', 'accepting TLS and plaintext on the quorum ports (a rolling upgrade to sslQuorum) is not implemented; members would accept plaintext peers. Remove it: set sslQuorum=true on every member at once, or use Apache ZooKeeper', off),
   warn('netty.server.earlyDropSecureConnectionHandshakes', 'TLS handshakes are not counted against a limit here (no Netty); each is bounded by a 10 s handshake timeout'),
-  warn('fips-mode', 'it only switches off ZooKeeper\'s hostname verification between members (3.8.2+), and TLS between members is refused; the client port is unaffected'),
+  warn('fips-mode', 'it only switches off ZooKeeper\'s custom hostname verification between members (3.8.2+); here ssl.quorum.hostnameVerification decides it'),
   // Authentication and authorisation.
   {
     key: 'authProvider',

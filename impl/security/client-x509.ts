@@ -32,8 +32,8 @@ import { subjectName } from './x509-name.ts';
 
 
 /** node:tls server options from X509Util's settings (reads the stores); an error names the key to fix. */
-export function serverTlsOptions(x509: X509Settings): Result<TlsOptions, StoreError> {
-  if (x509.keyStore === undefined) return err({ key: 'ssl.keyStore.location', message: 'TLS needs the server\'s certificate and key: set ssl.keyStore.location' });
+export function serverTlsOptions(x509: X509Settings, keyStoreKey = 'ssl.keyStore'): Result<TlsOptions, StoreError> {
+  if (x509.keyStore === undefined) return err({ key: `${keyStoreKey}.location`, message: `TLS needs the server's certificate and key: set ${keyStoreKey}.location` });
   const keyMaterial = loadKeyStore(x509.keyStore);
   if (!keyMaterial.ok) return keyMaterial;
   const ca = x509.trustStore === undefined ? undefined : loadTrustStore(x509.trustStore);

@@ -181,7 +181,9 @@ describe('zoo.cfg\'s TLS keys', () => {
     ['ssl.clientAuth=maybe', /^line 2: invalid ssl\.clientAuth="maybe": expected none, want or need/],
     ['ssl.authProvider=custom', /^line 2: ssl\.authProvider: only the x509 provider/],
     ['secureClientPort=2281', /^line 2: secureClientPort: TLS needs the server's certificate and key: set ssl\.keyStore\.location/],
-    ['ssl.quorum.keyStore.location=/ks.p12', /^line 2: ssl\.quorum\.keyStore\.location: TLS between members is not implemented/],
+    ['ssl.quorum.crl=true', /^line 2: ssl\.quorum\.crl: certificate revocation checking/],
+    ['sslQuorum=true\nssl.quorum.keyStore.location=/ks.p12', /^line 2: sslQuorum: TLS between members needs each member's certificate and the CA/],
+    ['portUnification=true', /^line 2: portUnification: accepting TLS and plaintext on the quorum ports .* is not implemented/],
     ['ssl.sslProvider=OPENSSL', /^line 2: ssl\.sslProvider: this TLS setting is not implemented/],
   ])('refuses %s by name', (line, message) => {
     expect(refusal(line)?.[0]).toMatch(message);
