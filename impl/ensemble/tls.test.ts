@@ -1,11 +1,13 @@
 // TLS between members (sslQuorum, ssl.quorum.*): three of our members whose election
 // and quorum ports speak TLS with mutual authentication elect a leader and replicate
 // a write; those ports refuse a peer without a trusted certificate, and accept one
-// with it. Certificates are made in the test (impl/testing/certificates.ts); every
+// with it. Each member also has a secureClientPort, which zkCli.sh (configured for
+// TLS as ZooKeeper's docs say) uses to write through one member and read through
+// another, with the x509 id of its certificate. Certificates are made in the test (impl/testing/certificates.ts); every
 // member uses the server certificate, which names 127.0.0.1, so hostname verification
 // (on by default) passes on both sides.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect as connectTls } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
@@ -13,6 +15,9 @@ import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { makeCertificates, storePassword, type TestCertificates } from '../testing/certificates.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
+import { nettyTlsJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { runZkCli, zkCli } from '../testing/zkcli.ts';
 import { Ensemble } from './cluster.ts';
 
 function call(session: WireSession, type: number, body: Uint8Array): Promise<{ err: number; body: Uint8Array }> {
@@ -45,17 +50,20 @@ function handshake(port: number, certs: TestCertificates, withCertificate: boole
 describe('sslQuorum: a three-member ensemble of ours over TLS', () => {
   let certs: TestCertificates;
   let ensemble: Ensemble | undefined;
+  let securePorts: number[] = [];
 
-  beforeAll(() => {
-    certs = makeCertificates({});
+  beforeAll(async () => {
+    certs = makeCertificates({ alice: '/CN=alice' });
+    securePorts = await reservePorts(3);
   }, 60_000);
 
   afterAll(async () => {
     await ensemble?.stopAll();
+    releasePorts(securePorts);
     certs?.remove();
   });
 
-  it('elects a leader and replicates a write; its quorum ports refuse a peer without a trusted certificate', async () => {
+  it('elects a leader and replicates a write; its quorum ports refuse a peer without a trusted certificate; zkCli.sh writes and reads over the secure client ports', async () => {
     ensemble = await Ensemble.start({
       kind: 'ours',
       size: 3,
@@ -65,7 +73,12 @@ describe('sslQuorum: a three-member ensemble of ours over TLS', () => {
         `ssl.quorum.keyStore.location=${certs.server.pem}`,
         `ssl.quorum.trustStore.location=${certs.caTrustStore}`,
         `ssl.quorum.trustStore.password=${storePassword}`,
+        'authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider',
+        `ssl.keyStore.location=${certs.server.p12}`,
+        `ssl.keyStore.password=${storePassword}`,
+        `ssl.trustStore.location=${certs.caPem}`,
       ],
+      memberConfig: (id) => [`secureClientPort=${securePorts[id - 1]}`, 'secureClientPortAddress=127.0.0.1'],
     });
     await ensemble.waitUntilServing(ensemble.ids, 30_000);
     const leader = await ensemble.leader(20_000);
@@ -88,5 +101,23 @@ describe('sslQuorum: a three-member ensemble of ours over TLS', () => {
     expect(await handshake(member.electionPort, certs, false)).toBe('refused');
     expect(await handshake(member.quorumPort, certs, false)).toBe('refused');
     expect(await handshake(member.electionPort, certs, true)).toBe('accepted');
-  }, 90_000);
+
+    if (!existsSync(zkCli)) return;
+    const flags = [
+      `-cp /etc/zookeeper/conf:${zookeeperJar}:${nettyTlsJars.join(':')}`,
+      '-Dzookeeper.client.secure=true',
+      '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+      `-Dzookeeper.ssl.keyStore.location=${certs.clients['alice']!.p12}`,
+      `-Dzookeeper.ssl.keyStore.password=${storePassword}`,
+      `-Dzookeeper.ssl.trustStore.location=${certs.caTrustStore}`,
+      `-Dzookeeper.ssl.trustStore.password=${storePassword}`,
+    ].join(' ');
+    const follower = ensemble.ids.find((id) => id !== leader)!;
+    const written = await runZkCli(`127.0.0.1:${securePorts[follower - 1]}`, ['create /zkcli-over-tls v x509:CN=alice:cdrwa', 'whoami'], 45_000, flags);
+    expect(written).toContain('Created /zkcli-over-tls');
+    expect(written).toContain('x509: CN=alice');
+    const read = await runZkCli(`127.0.0.1:${securePorts[leader - 1]}`, ['sync /zkcli-over-tls', 'get /zkcli-over-tls', 'getAcl /zkcli-over-tls'], 45_000, flags);
+    expect(read).toMatch(/^v$/m);
+    expect(read).toContain("'x509,'CN=alice");
+  }, 120_000);
 });
