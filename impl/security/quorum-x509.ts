@@ -38,7 +38,7 @@ export function quorumSockets(config: QuorumTlsConfig, log: (level: 'warn' | 'in
         socket.setNoDelay(true);
         const certificate = socket.getPeerCertificate();
         if (verifyHost && certificate !== null && Object.keys(certificate).length > 0) {
-          const mismatch = checkServerIdentity(socket.remoteAddress ?? '', certificate);
+          const mismatch = checkServerIdentity((socket.remoteAddress ?? '').replace(/^::ffff:/, ''), certificate);
           if (mismatch !== undefined) {
             refuse(socket, `hostname verification: ${mismatch.message}`);
             return;

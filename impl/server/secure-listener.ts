@@ -77,13 +77,23 @@ export class PortUnification {
 
   detect(socket: Socket, plain: (socket: Socket) => void, secure: AcceptSecure): void {
     const timer = setTimeout(() => {
-      socket.off('data', onData);
+      stopWaiting();
       plain(socket);
     }, this.tls.handshakeDetectionTimeoutMs);
     timer.unref();
-    const onData = (chunk: Buffer) => {
+    // A socket that ends or fails before its first byte is nobody's: it is dropped here.
+    const onGone = () => {
+      stopWaiting();
+      socket.destroy();
+    };
+    const stopWaiting = () => {
       clearTimeout(timer);
       socket.off('data', onData);
+      socket.off('error', onGone);
+      socket.off('close', onGone);
+    };
+    const onData = (chunk: Buffer) => {
+      stopWaiting();
       socket.pause();
       if (chunk[0] !== tlsHandshakeRecord) {
         socket.unshift(chunk);
@@ -94,6 +104,8 @@ export class PortUnification {
       this.upgrade(socket, chunk, secure);
     };
     socket.on('data', onData);
+    socket.on('error', onGone);
+    socket.on('close', onGone);
   }
 
   /** TLS over the socket, starting with the bytes already read (a TLSSocket over a socket reads its handle, so they are replayed through a Duplex). */
