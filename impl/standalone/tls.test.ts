@@ -11,7 +11,7 @@
 // One JVM for ZooKeeper and one zkCli.sh per server keep the time down.
 // Debian's C client (cli_mt) is built without OpenSSL, so it has no TLS to test.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecord } from '../protocol/jute.ts';
 import { OpCode } from '../protocol/constants.ts';
 import * as R from '../protocol/records.ts';
-import { haveApacheZooKeeper, java, log4jJars, nettyTlsJars, zkCli, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { cliMt, haveApacheZooKeeper, java, log4jJars, nettyTlsJars, zkCli, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { makeCertificates, storePassword, type Credential, type TestCertificates } from '../testing/certificates.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
@@ -201,4 +201,15 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('TLS on the client po
     }
     expect(lines(oursOutput)).toEqual(lines(apacheOutput));
   }, 60_000);
+});
+
+describe.runIf(existsSync(cliMt))('the C client (cli_mt)', () => {
+  it('is built without OpenSSL by Debian, so it has no TLS to test: its usage has no -s/--ssl option', () => {
+    // ZooKeeper 3.8's cli.c offers `-s, --ssl` only when built with OpenSSL (HAVE_OPENSSL_H).
+    // Should Debian's build gain it, this fails, and a TLS test with cli_mt belongs here.
+    const usage = spawnSync(cliMt, [], { encoding: 'utf8', timeout: 5_000 });
+    const text = `${usage.stdout}${usage.stderr}`;
+    expect(text).toContain('USAGE:');
+    expect(text).not.toMatch(/--ssl|-s, /);
+  });
 });
