@@ -69,6 +69,19 @@ describe('defaults', () => {
       peerType: 'participant',
       cnxTimeoutMs: 5000,
       servers: [],
+      clientPortEnabled: true,
+      clientTls: {
+        secureClientPort: undefined,
+        secureClientPortAddress: '0.0.0.0',
+        portUnification: false,
+        x509: { keyStore: undefined, trustStore: undefined, protocol: 'TLSv1.2', enabledProtocols: ['TLSv1.2'], cipherSuites: undefined, hostnameVerification: true, clientAuth: 'need', handshakeDetectionTimeoutMs: 5000 },
+        x509AuthProvider: false,
+        x509SuperUser: undefined,
+      },
+      quorumTls: {
+        sslQuorum: false,
+        x509: { keyStore: undefined, trustStore: undefined, protocol: 'TLSv1.2', enabledProtocols: ['TLSv1.2'], cipherSuites: undefined, hostnameVerification: true, clientAuth: 'need', handshakeDetectionTimeoutMs: 5000 },
+      },
     });
     expect(isStandalone(c)).toBe(true);
   });

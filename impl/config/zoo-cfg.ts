@@ -27,6 +27,7 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
 import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
+import { clientTlsKey, clientTlsKeys, parseTls, plaintextClientPortEnabled, type ClientTlsConfig, type QuorumTlsConfig } from './tls-config.ts';
 
 export type ZooKeeperConfig = {
   readonly tickTimeMs: number;
@@ -59,6 +60,12 @@ export type ZooKeeperConfig = {
   readonly cnxTimeoutMs: number;
   /** `server.N` lines, sorted by id; empty for a standalone server. */
   readonly servers: readonly ServerSpec[];
+  /** Whether clientPort listens: false when zoo.cfg sets secureClientPort and no clientPort (TLS only). */
+  readonly clientPortEnabled: boolean;
+  /** secureClientPort and the `ssl.*` keys (tls-config.ts). */
+  readonly clientTls: ClientTlsConfig;
+  /** sslQuorum and the `ssl.quorum.*` keys (tls-config.ts). */
+  readonly quorumTls: QuorumTlsConfig;
 };
 
 export type ConfigError = { readonly key: string; readonly value: string; readonly line: number | undefined; readonly message: string };
@@ -145,7 +152,7 @@ const keyRules: Record<string, KeyRule> = {
 };
 
 /** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
-export const implementedKeys: readonly string[] = Object.keys(keyRules);
+export const implementedKeys: readonly string[] = [...Object.keys(keyRules), ...clientTlsKeys];
 
 /** Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid). */
 export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigError[]> {
@@ -154,11 +161,17 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
   const errors: ConfigError[] = [];
   const draft: Draft = {};
   const serverLines: Property[] = [];
+  const tlsProperties = new Map<string, Property>();
 
   for (const property of properties) {
     const { key, value, line } = property;
     if (key.startsWith('server.')) {
       serverLines.push(property);
+      continue;
+    }
+    const tlsKey = clientTlsKey(property);
+    if (tlsKey !== undefined) {
+      tlsProperties.set(tlsKey, property);
       continue;
     }
     const keyRule = keyRules[key];
@@ -188,7 +201,8 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
   }
   servers.sort((a, b) => a.id - b.id);
 
-  const config = complete(draft, servers, warnings, errors, properties);
+  const tls = parseTls(tlsProperties, errors, warnings);
+  const config = { ...complete(draft, servers, warnings, errors, properties), clientPortEnabled: plaintextClientPortEnabled(draft.clientPort !== undefined, tls.client), clientTls: tls.client, quorumTls: tls.quorum };
   if (errors.length > 0) return err(errors);
   return ok({ config, warnings });
 }
@@ -210,7 +224,7 @@ function unimplemented({ key, value, line }: Property, warnings: string[], error
 }
 
 /** Defaults, derived values, and the checks that involve more than one key. */
-function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): ZooKeeperConfig {
+function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls' | 'quorumTls'> {
   const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 

@@ -25,6 +25,9 @@ import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
+import { clientListeners } from '../security/client-x509.ts';
+import { quorumSockets } from '../security/quorum-x509.ts';
+import { plainQuorumSockets, type QuorumSockets } from '../quorum/quorum-sockets.ts';
 import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
 import { hex } from '../../lib/hex.ts';
@@ -96,6 +99,8 @@ class QuorumPeer {
   readonly stopped: Promise<EnsembleStop>;
   private runs = 0;
   private readonly abort = new AbortController();
+  /** TCP, or TLS when sslQuorum is set (settled in start()). */
+  private quorumSockets: QuorumSockets = plainQuorumSockets;
   private readonly trace: PeerTrace;
   /** The current leader run's mntr gauges (leader-run.ts LeaderRunGauges); undefined in a learner run. */
   private leaderGauges: (() => LeaderRunGauges) | undefined;
@@ -136,10 +141,16 @@ class QuorumPeer {
 
   async start(): Promise<Result<void, string>> {
     const { config, membership, log } = this;
+    const listeners = clientListeners(config);
+    if (!listeners.ok) return listeners;
+    const sockets = quorumSockets(config.quorumTls, log);
+    if (!sockets.ok) return err(`${sockets.error.key}: ${sockets.error.message}`);
+    if (sockets.value !== undefined) this.quorumSockets = sockets.value;
     try {
       this.client = await startServer({
         host: config.clientPortAddress,
         port: config.clientPort,
+        ...listeners.value,
         core: this.notServing(),
         maxClientCnxns: config.maxClientCnxns,
         globalOutstandingLimit: config.globalOutstandingLimit,
@@ -158,6 +169,7 @@ class QuorumPeer {
       cnxTimeoutMs: config.cnxTimeoutMs,
       onElected: (outcome) => this.elected(outcome),
       log,
+      sockets: this.quorumSockets,
     });
     try {
       await this.election.listen();
@@ -224,6 +236,7 @@ class QuorumPeer {
       store: this.store,
       log: this.log,
       coreOptions: this.coreOptions,
+      quorumSockets: this.quorumSockets,
       signal,
       trace: this.trace,
       serve: (core, mode) => {

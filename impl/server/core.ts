@@ -40,6 +40,7 @@
 // byte, so a learner's and the leader's never collide.
 
 import { assert } from '../../lib/assert.ts';
+import type { Id } from '../protocol/records.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
 import { AdminViews } from './admin-views.ts';
@@ -144,6 +145,13 @@ export class ServerCore {
    */
   get outstandingRequests(): number {
     return this.counters.outstandingRequests;
+  }
+
+  /** ServerCnxn.addAuthInfo: an id the transport authenticated (a TLS client certificate's x509 id), before the first request. */
+  addAuthInfo(connectionId: number, id: Id): void {
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined) return;
+    if (!connection.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) connection.authIds.push(id);
   }
 
   /** The transport saw the connection end (client closed, socket error). The session lives on until it expires. */

@@ -1,8 +1,13 @@
 // ACLs as ZooKeeper checks them (ZooKeeperServer.checkACL, PrepRequestProcessor
 // .fixupACL) with the built-in providers: world:anyone, auth (expanded at create
 // or setACL time into the caller's authenticated ids), digest
-// (user:base64(sha1("user:password"))), ip (address or address/bits), and the
-// "super" id granted by the superDigest.
+// (user:base64(sha1("user:password"))), ip (address or address/bits), x509 (the
+// subject DN of a TLS client certificate, X509AuthenticationProvider: an exact
+// match; the id is given by the transport, never by addauth), and the "super" id
+// granted by the superDigest or X509AuthenticationProvider.superUser.
+// One difference from ZooKeeper: an x509 ACL is accepted whether or not the x509
+// provider is configured (ZooKeeper says InvalidACL without it); without the
+// provider no connection has an x509 id, so such a node is only more closed.
 
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -51,14 +56,16 @@ export function userName(id: Id): string {
     case 'digest':
       return id.id.split(':')[0] ?? '';
     case 'ip':
+    case 'x509':
       return id.id;
     default:
       return '';
   }
 }
 
+/** AuthenticationProvider.isAuthenticated: the schemes an `auth` ACL expands to. */
 function isAuthenticatedScheme(scheme: string): boolean {
-  return scheme === 'digest';
+  return scheme === 'digest' || scheme === 'x509';
 }
 
 function isValidId(scheme: string, id: string): boolean {
@@ -74,6 +81,9 @@ function isValidId(scheme: string, id: string): boolean {
       const bits = parseJavaInt(id.slice(slash + 1));
       return bits !== undefined && bits >= 0 && bits <= bytes.length * 8;
     }
+    case 'x509':
+      // X509AuthenticationProvider.isValid: any DN.
+      return true;
     default:
       return false;
   }
@@ -131,6 +141,7 @@ export function checkACL(acl: readonly ACL[], perm: number, authIds: readonly Id
       if (authId.scheme !== entry.id.scheme) continue;
       if (entry.id.scheme === 'digest' && authId.id === entry.id.id) return true;
       if (entry.id.scheme === 'ip' && ipMatches(authId.id, entry.id.id)) return true;
+      if (entry.id.scheme === 'x509' && authId.id === entry.id.id) return true;
     }
   }
   return false;
