@@ -39,7 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
     log('fatal', 'bad-usage', { message: usage });
     return 2;
   }
-  const loaded = await loadConfig(path);
+  const loaded = await loadConfig(path, undefined, process.env);
   if (!loaded.ok) {
     for (const error of loaded.error) log('fatal', 'invalid-config', { file: argv[0], key: error.key, value: error.value, line: error.line, message: error.message });
     return 2;

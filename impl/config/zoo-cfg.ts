@@ -24,6 +24,8 @@
 import { z } from 'zod';
 import { assert } from '../../lib/assert.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
+import type { SaslLogin } from '../auth/sasl-login.ts';
+import { AuthKeys, authKeyNames, type AuthProperty, type AuthSettings } from './auth-keys.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
 import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
@@ -57,6 +59,10 @@ export type ZooKeeperConfig = {
   readonly leaderServes: boolean;
   readonly peerType: PeerType;
   readonly cnxTimeoutMs: number;
+  /** SASL and authentication enforcement (auth-keys.ts). */
+  readonly auth: AuthSettings;
+  /** The JAAS section's DIGEST-MD5 users, read by load.ts at start (auth/sasl-login.ts); undefined without SASL. */
+  readonly saslLogin: SaslLogin | undefined;
   /** `server.N` lines, sorted by id; empty for a standalone server. */
   readonly servers: readonly ServerSpec[];
 };
@@ -145,15 +151,21 @@ const keyRules: Record<string, KeyRule> = {
 };
 
 /** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
-export const implementedKeys: readonly string[] = Object.keys(keyRules);
+export const implementedKeys: readonly string[] = [...Object.keys(keyRules), ...authKeyNames];
 
-/** Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid). */
-export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigError[]> {
+/**
+ * Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid).
+ * `systemProperties` are the JVM flags' `-D` settings (auth-keys.ts,
+ * jvmSystemProperties): the authentication ones are read, zoo.cfg winning.
+ */
+export function parseZooCfg(text: string, systemProperties: readonly AuthProperty[] = []): Result<ParsedConfig, readonly ConfigError[]> {
   const { properties, duplicates } = parseProperties(text);
   const warnings: string[] = duplicates.map((p) => `line ${p.line}: ${p.key} is set again later; the later value wins`);
   const errors: ConfigError[] = [];
   const draft: Draft = {};
   const serverLines: Property[] = [];
+  const authKeys = new AuthKeys();
+  for (const property of systemProperties) systemProperty(property, authKeys, warnings, errors);
 
   for (const property of properties) {
     const { key, value, line } = property;
@@ -161,6 +173,7 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
       serverLines.push(property);
       continue;
     }
+    if (authKeys.read({ ...property, source: `line ${line}` }, errors)) continue;
     const keyRule = keyRules[key];
     if (keyRule === undefined) {
       unimplemented(property, warnings, errors);
@@ -188,7 +201,7 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
   }
   servers.sort((a, b) => a.id - b.id);
 
-  const config = complete(draft, servers, warnings, errors, properties);
+  const config = { ...complete(draft, servers, warnings, errors, properties), auth: authKeys.complete(errors), saslLogin: undefined };
   if (errors.length > 0) return err(errors);
   return ok({ config, warnings });
 }
@@ -209,8 +222,26 @@ function unimplemented({ key, value, line }: Property, warnings: string[], error
   if (entry.disposition === 'warned') warnings.push(`line ${line}: ${key} is a ZooKeeper setting this server does not implement; ignored: ${entry.reason}`);
 }
 
+/**
+ * A `-D` setting of the JVM flags: the authentication ones are read; another
+ * ZooKeeper setting there is refused if zoo.cfg would refuse it, else ignored
+ * with a warning (this server reads its other settings from zoo.cfg only).
+ * Other JVM properties (logging, JMX) mean nothing here.
+ */
+function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: string[], errors: ConfigError[]): void {
+  if (authKeys.read(property, errors)) return;
+  if (!property.key.startsWith('zookeeper.')) return;
+  const key = property.key.slice('zookeeper.'.length);
+  const entry = classifyUnimplementedKey(key);
+  if (entry !== undefined && refuses(entry, property.value)) {
+    errors.push({ key: property.key, value: /password|secret/i.test(key) ? '(not shown)' : property.value, line: undefined, message: `${property.source}: ${entry.reason}` });
+  } else if (entry !== undefined || keyRules[key] !== undefined) {
+    warnings.push(`${property.source} is ignored: this server reads ${key} from zoo.cfg only; write ${key}=... there`);
+  }
+}
+
 /** Defaults, derived values, and the checks that involve more than one key. */
-function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): ZooKeeperConfig {
+function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'auth' | 'saslLogin'> {
   const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 

@@ -40,7 +40,7 @@ export type UnimplementedKey = {
 
 const tls = 'TLS is not implemented by this server; it would listen in plaintext. Remove the TLS keys or use Apache ZooKeeper';
 const quorumTls = 'TLS between members is not implemented; members would talk in plaintext. Remove it or use Apache ZooKeeper';
-const sasl = 'SASL authentication is not implemented by this server; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
+const kerberos = 'Kerberos (SASL GSSAPI) is not implemented by this server, only SASL DIGEST-MD5; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
 const quorumSasl = 'SASL between members is not implemented; members would accept unauthenticated peers. Remove it or use Apache ZooKeeper';
 const throttle = 'request and connection throttling is not implemented; the server queues up to globalOutstandingLimit and maxClientCnxns per address instead';
 const tuning = 'a performance tuning knob of ZooKeeper\'s implementation; this server has no equivalent, and ignoring it changes no guarantee';
@@ -69,17 +69,13 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
     prefix: true,
     disposition: 'refused',
     harmless: ['org.apache.zookeeper.server.auth.digestauthenticationprovider', 'org.apache.zookeeper.server.auth.ipauthenticationprovider'],
-    reason: 'only the built-in digest and ip authentication providers exist here; a SASL, x509 or custom provider would be missing and its clients unauthenticated. Remove it or use Apache ZooKeeper',
+    reason: 'only the built-in digest and ip authentication providers and org.apache.zookeeper.server.auth.SASLAuthenticationProvider (config/auth-keys.ts) exist here; an x509 or custom provider would be missing and its clients unauthenticated. Remove it or use Apache ZooKeeper',
   },
-  refuse('sessionRequireClientSASLAuth', 'SASL authentication is not implemented by this server; sessions would be opened without it. Remove it or use Apache ZooKeeper', off),
-  refuse('enforce.auth.enabled', 'authentication enforcement is not implemented; clients that never authenticated would be served. Remove it or use Apache ZooKeeper', off),
-  warn('enforce.auth.schemes', 'takes effect only with enforce.auth.enabled=true, which is refused'),
   refuse('DigestAuthenticationProvider.enabled', 'the digest provider cannot be switched off here; clients could still authenticate with digest. Remove it or use Apache ZooKeeper', ['true', 'yes']),
   refuse('DigestAuthenticationProvider.digestAlg', 'only SHA1 digests are implemented; superDigest and digest ACLs would be checked with another algorithm than the operator chose', ['sha1', 'sha-1']),
   refuse('X509AuthenticationProvider.superUser', 'x509 authentication is not implemented (no TLS); remove it or use Apache ZooKeeper'),
-  refuse('zookeeper.superUser', sasl),
   refuse('zookeeper.ensembleAuthName', 'the ensemble authentication provider is not implemented; clients of other ensembles would be accepted. Remove it or use Apache ZooKeeper'),
-  { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: sasl },
+  { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: kerberos },
   { key: 'quorum.auth.', prefix: true, disposition: 'refused', harmless: off, reason: quorumSasl },
   refuse('skipACL', 'this server always checks ACLs; it would refuse requests the operator meant to allow without checks. Remove it or use Apache ZooKeeper', off),
   refuse('enforceQuota', 'quotas are not enforced by this server; clients could exceed them. Remove it or use Apache ZooKeeper', off),

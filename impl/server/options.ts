@@ -5,6 +5,7 @@
 // here, so that none of them imports the facade.
 
 import type * as R from '../protocol/records.ts';
+import type { AuthenticationOptions } from './authentication.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
 
@@ -58,6 +59,8 @@ export type ServerCoreOptions = {
   readonly maxSessionTimeoutMs?: number;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:base64(sha1(super:password))". */
   readonly superDigest?: string;
+  /** SASL DIGEST-MD5 users, the providers authProvider.N adds, SASL super users, enforce.auth (authentication.ts); absent: none. */
+  readonly authentication?: AuthenticationOptions;
   /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
   readonly extendedTypesEnabled?: boolean;
   /** The server id in the top byte of session ids: myid in an ensemble; a standalone ZooKeeperServer uses 1. */

@@ -2,7 +2,10 @@
 // .fixupACL) with the built-in providers: world:anyone, auth (expanded at create
 // or setACL time into the caller's authenticated ids), digest
 // (user:base64(sha1("user:password"))), ip (address or address/bits), and the
-// "super" id granted by the superDigest.
+// "super" id granted by the superDigest; and sasl (SASLAuthenticationProvider),
+// whose ids a session gets only when that provider is configured
+// (server/authentication.ts), and whose ACLs are valid only then (the
+// `providerSchemes` fixupACL is given).
 
 import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -51,6 +54,7 @@ export function userName(id: Id): string {
     case 'digest':
       return id.id.split(':')[0] ?? '';
     case 'ip':
+    case 'sasl':
       return id.id;
     default:
       return '';
@@ -58,11 +62,18 @@ export function userName(id: Id): string {
 }
 
 function isAuthenticatedScheme(scheme: string): boolean {
-  return scheme === 'digest';
+  return scheme === 'digest' || scheme === 'sasl';
 }
 
-function isValidId(scheme: string, id: string): boolean {
+/** KerberosName's constructor, which SASLAuthenticationProvider.isValid uses: `name[/host]@realm`, or a name without "@". */
+function isKerberosName(id: string): boolean {
+  return /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id) || !id.includes('@');
+}
+
+function isValidId(scheme: string, id: string, providerSchemes: readonly string[]): boolean {
   switch (scheme) {
+    case 'sasl':
+      return providerSchemes.includes('sasl') && isKerberosName(id);
     case 'digest':
       return javaSplitCount(id, ':') === 2;
     case 'ip': {
@@ -131,6 +142,8 @@ export function checkACL(acl: readonly ACL[], perm: number, authIds: readonly Id
       if (authId.scheme !== entry.id.scheme) continue;
       if (entry.id.scheme === 'digest' && authId.id === entry.id.id) return true;
       if (entry.id.scheme === 'ip' && ipMatches(authId.id, entry.id.id)) return true;
+      // SASLAuthenticationProvider.matches: the same name, or a session authenticated as the SASL user "super".
+      if (entry.id.scheme === 'sasl' && (authId.id === entry.id.id || authId.id === 'super')) return true;
     }
   }
   return false;
@@ -141,9 +154,10 @@ const aclEquals = (a: ACL, b: ACL) => a.perms === b.perms && a.id.scheme === b.i
 /**
  * PrepRequestProcessor.fixupACL: removes duplicates, expands `auth` into the
  * caller's authenticated ids, and rejects empty lists, unknown schemes and
- * malformed ids. Undefined means InvalidACL.
+ * malformed ids. Undefined means InvalidACL. `providerSchemes`: the schemes
+ * of the providers authProvider.N configured besides digest and ip ("sasl").
  */
-export function fixupACL(acl: readonly ACL[], authIds: readonly Id[]): ACL[] | undefined {
+export function fixupACL(acl: readonly ACL[], authIds: readonly Id[], providerSchemes: readonly string[] = []): ACL[] | undefined {
   const unique: ACL[] = [];
   for (const entry of acl) if (!unique.some((u) => aclEquals(u, entry))) unique.push(entry);
   if (unique.length === 0) return undefined;
@@ -161,7 +175,7 @@ export function fixupACL(acl: readonly ACL[], authIds: readonly Id[]): ACL[] | u
       }
       if (!authIdValid) return undefined;
     } else {
-      if (!isValidId(entry.id.scheme, entry.id.id)) return undefined;
+      if (!isValidId(entry.id.scheme, entry.id.id, providerSchemes)) return undefined;
       fixed.push(entry);
     }
   }
