@@ -15,6 +15,7 @@ import type { Result } from '../../lib/result.ts';
 import * as R from '../protocol/records.ts';
 import { checkACL, userName } from '../tree/acl.ts';
 import type { DataTree, WatchEvent } from '../tree/data-tree.ts';
+import { hashSetCapacity, javaStringHash } from '../tree/java-hash-order.ts';
 
 /** The session a read runs for: the watcher id its watches are registered under (the connection's), its session, its auth ids. */
 export type ReadSession = {
@@ -112,12 +113,27 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
       return multiRead(tree, session, body);
     case OpCode.whoAmI: {
       // The connection's auth ids, not the tree: it waits for nothing.
-      const clientInfo = session.authIds.map((id) => ({ authScheme: id.scheme, user: userName(id) }));
+      const clientInfo = authInfoOrder(session.authIds).map((id) => ({ authScheme: id.scheme, user: userName(id) }));
       return answered(encodeRecord({ clientInfo }, R.WhoAmIResponse.write), noPaths);
     }
     default:
       return failed(ErrorCode.UNIMPLEMENTED, wholeTree);
   }
+}
+
+/**
+ * ServerCnxn.authInfo is a set over a ConcurrentHashMap (16 buckets, doubled
+ * past 3/4 full), so whoAmI lists the ids in bucket order of the jute Id's
+ * hashCode (37 * (37 * 17 + scheme.hashCode()) + id.hashCode()), and in the
+ * order they were added within a bucket: `sasl: bob` before `ip: 127.0.0.1`.
+ */
+function authInfoOrder(ids: readonly R.Id[]): R.Id[] {
+  const capacity = hashSetCapacity(16, ids.length);
+  const bucket = (id: R.Id) => {
+    const h = (Math.imul(37, Math.imul(37, 17) + javaStringHash(id.scheme)) + javaStringHash(id.id)) | 0;
+    return (h ^ (h >>> 16)) & (capacity - 1);
+  };
+  return ids.map((id, rank) => ({ id, rank, bucket: bucket(id) })).sort((a, b) => a.bucket - b.bucket || a.rank - b.rank).map((t) => t.id);
 }
 
 function exists(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
