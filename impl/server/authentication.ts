@@ -86,7 +86,8 @@ export class Authentication {
 
   /** ZooKeeperServer.processSasl: one client token in, one SetSASLResponse out. */
   sasl(connection: Connection, header: R.RequestHeader, body: Uint8Array, startedAtMs: number): void {
-    const decoded = decodeRecord(body, R.GetSASLRequest.read, true);
+    // GetSASLRequest's token, told apart from an empty one when null (length -1).
+    const decoded = decodeRecord(body, (reader) => ({ token: reader.readNullableBuffer() ?? undefined }), true);
     if (!decoded.ok) {
       this.parts.connections.close(connection.id, `malformed SASL request (${body.byteLength} bytes)`);
       return;
