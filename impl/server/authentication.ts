@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { digestMd5Start, evaluateResponse, type DigestMd5Settings, type DigestMd5State } from '../auth/digest-md5.ts';
 import { ErrorCode } from '../protocol/constants.ts';
 import { decodeRecord, JuteWriter } from '../protocol/jute.ts';
-import * as R from '../protocol/records.ts';
+import type * as R from '../protocol/records.ts';
 import type { Connection } from './connection.ts';
 import type { PipelineParts } from './parts.ts';
 
