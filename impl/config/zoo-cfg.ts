@@ -15,7 +15,7 @@
 //   ZooKeeper accepts them in zoo.cfg too, by turning unknown keys into
 //   `zookeeper.<key>` system properties.
 // A ZooKeeper key not read here is refused when ignoring it would weaken
-// security or durability (TLS, SASL, auth enforcement, skipACL, hierarchical
+// security or durability (TLS, Kerberos, quorum SASL, skipACL, hierarchical
 // quorums: zookeeper-keys.ts), else a warning. Unknown keys are warnings,
 // returned to the caller, never printed here. An
 // invalid value is an error naming the key, the value and what was expected;

@@ -24,18 +24,10 @@ import { ErrorCode } from '../protocol/constants.ts';
 import { decodeRecord, JuteWriter } from '../protocol/jute.ts';
 import type * as R from '../protocol/records.ts';
 import type { Connection } from './connection.ts';
+import type { AuthenticationOptions } from './options.ts';
 import type { PipelineParts } from './parts.ts';
 
-export type AuthenticationOptions = {
-  /** The JAAS section's DIGEST-MD5 users (user name -> password); undefined when no SASL login is configured. */
-  readonly saslCredentials?: ReadonlyMap<string, string>;
-  /** The schemes authProvider.N adds to digest and ip: "sasl" for SASLAuthenticationProvider. */
-  readonly providerSchemes?: readonly string[];
-  /** zookeeper.superUser[.*]: SASL users who also get the `super` id. */
-  readonly superUsers?: readonly string[];
-  /** AuthenticationHelper's enforceAuthSchemes; empty: no enforcement. */
-  readonly enforceAuthSchemes?: readonly string[];
-};
+export type { AuthenticationOptions } from './options.ts';
 
 /** ZooKeeperSaslServer's fixed names: Sasl.createSaslServer("DIGEST-MD5", "zookeeper", "zk-sasl-md5", ...). */
 const saslProtocol = 'zookeeper';

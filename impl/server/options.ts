@@ -5,7 +5,6 @@
 // here, so that none of them imports the facade.
 
 import type * as R from '../protocol/records.ts';
-import type { AuthenticationOptions } from './authentication.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
 
@@ -47,6 +46,18 @@ export type Replication =
       /** What the four-letter words report; default 'follower'. */
       readonly learnerType?: 'follower' | 'observer';
     };
+
+/** What authentication.ts is given: SASL users, provider schemes, super users, enforcement. */
+export type AuthenticationOptions = {
+  /** The JAAS section's DIGEST-MD5 users (user name -> password); undefined when no SASL login is configured. */
+  readonly saslCredentials?: ReadonlyMap<string, string>;
+  /** The schemes authProvider.N adds to digest and ip: "sasl" for SASLAuthenticationProvider. */
+  readonly providerSchemes?: readonly string[];
+  /** zookeeper.superUser[.*]: SASL users who also get the `super` id. */
+  readonly superUsers?: readonly string[];
+  /** AuthenticationHelper's enforceAuthSchemes; empty: no enforcement. */
+  readonly enforceAuthSchemes?: readonly string[];
+};
 
 export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer';
 

@@ -64,18 +64,19 @@ async function startApache(dir: string, port: number, lines: readonly string[], 
 
 /**
  * What a zkCli.sh session printed, without the lines that differ from run to
- * run or say nothing (logging, banners). A `Disconnected` event is dropped
- * too: after a server answers and closes the connection, the Java client
- * reports it or not depending on whether its reading thread sees the close
- * before `quit` closes the client, a race in the client (by hand: against our
- * server in 1 of 2 runs, against ZooKeeper, whose selector thread closes a
- * little later, in 0 of 2).
+ * run or say nothing (logging, banners). Two events are dropped too, each a
+ * race inside zkCli.sh: `Disconnected`, which the client reports after a
+ * server answers and closes the connection only if its reading thread sees
+ * the close before `quit` closes the client (by hand: against our server in 1
+ * of 2 runs, against ZooKeeper, whose selector thread closes a little later,
+ * in 0 of 2), and `Closed`, which the JVM sometimes exits before printing
+ * (seen once against Apache ZooKeeper in three runs of this file).
  */
 function outcome(output: string): string[] {
   return output
     .split('\n')
     .map((line) => line.trimEnd())
-    .filter((line) => line !== '' && !/^(SLF4J|Connecting to|Welcome to ZooKeeper|JLine support|WATCHER::|WatchedEvent state:Disconnected )/.test(line));
+    .filter((line) => line !== '' && !/^(SLF4J|Connecting to|Welcome to ZooKeeper|JLine support|WATCHER::|WatchedEvent state:(Disconnected|Closed) )/.test(line));
 }
 
 describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with zkCli.sh: our server and Apache ZooKeeper 3.8 configured the same way', () => {
@@ -124,10 +125,10 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with
 
   it('a good password authenticates, and a sasl:bob:cdrwa ACL admits bob and refuses an anonymous client', async () => {
     const [apacheBob, oursBob] = await both(plain, ['create /s x sasl:bob:cdrwa', 'getAcl /s', 'get /s', 'set /s y', 'get /s', 'whoami'], client('secret'));
-    expect(apacheBob).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'WatchedEvent state:SaslAuthenticated type:None path:null', 'Created /s', "'sasl,'bob", ': cdrwa', 'x', 'y', 'Auth scheme: User', 'sasl: bob', 'ip: 127.0.0.1', 'WatchedEvent state:Closed type:None path:null']);
+    expect(apacheBob).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'WatchedEvent state:SaslAuthenticated type:None path:null', 'Created /s', "'sasl,'bob", ': cdrwa', 'x', 'y', 'Auth scheme: User', 'sasl: bob', 'ip: 127.0.0.1']);
     expect(oursBob).toEqual(apacheBob);
     const [apacheAnonymous, oursAnonymous] = await both(plain, ['get /s', 'set /s z', 'ls /']);
-    expect(apacheAnonymous).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'Insufficient permission : /s', 'Insufficient permission : /s', '[s, zookeeper]', 'WatchedEvent state:Closed type:None path:null']);
+    expect(apacheAnonymous).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'Insufficient permission : /s', 'Insufficient permission : /s', '[s, zookeeper]']);
     expect(oursAnonymous).toEqual(apacheAnonymous);
   }, 120_000);
 
@@ -140,10 +141,33 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with
 
   it('with sessionRequireClientSASLAuth an unauthenticated client\'s request is refused; bob is served', async () => {
     const [apacheAnonymous, oursAnonymous] = await both(required, ['ls /']);
-    expect(apacheAnonymous).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'KeeperErrorCode = Session closed because client failed to authenticate for /', 'WatchedEvent state:Closed type:None path:null']);
+    expect(apacheAnonymous).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'KeeperErrorCode = Session closed because client failed to authenticate for /']);
     expect(oursAnonymous).toEqual(apacheAnonymous);
     const [apacheBob, oursBob] = await both(required, ['ls /'], client('secret'));
-    expect(apacheBob).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'WatchedEvent state:SaslAuthenticated type:None path:null', '[zookeeper]', 'WatchedEvent state:Closed type:None path:null']);
+    expect(apacheBob).toEqual(['WatchedEvent state:SyncConnected type:None path:null', 'WatchedEvent state:SaslAuthenticated type:None path:null', '[zookeeper]']);
     expect(oursBob).toEqual(apacheBob);
   }, 120_000);
+});
+
+describe('a server with SASL configured that cannot authenticate as asked does not start (exit 2, naming the problem)', () => {
+  it.each([
+    ['the SASL provider and no JAAS file', [saslProvider], {}, 'no JAAS file is given'],
+    ['a JAAS file that is not there', [saslProvider], { SERVER_JVMFLAGS: '-Djava.security.auth.login.config=/nonexistent/jaas.conf' }, 'cannot read the JAAS file /nonexistent/jaas.conf'],
+    ['a Kerberos login module', [saslProvider, 'java.security.auth.login.config=KRB'], {}, 'Krb5LoginModule: Kerberos (GSSAPI) is not implemented'],
+    ['sessionRequireClientSASLAuth without the SASL provider', ['sessionRequireClientSASLAuth=true'], {}, 'Authentication scheme sasl is not available'],
+  ])('%s', async (_what, lines, env, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'zk-sasl-refused-'));
+    try {
+      const krb = join(dir, 'krb.conf');
+      writeFileSync(krb, 'Server {\n  com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="/etc/zk.keytab" principal="zookeeper/host@EXAMPLE.COM";\n};\n');
+      const config = join(dir, 'zoo.cfg');
+      writeFileSync(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...lines.map((l) => l.replace('KRB', krb))].join('\n') + '\n');
+      const started = startChild(config, 30_000, env);
+      await expect(started).rejects.toThrow(/server exited \(2\) before serving/);
+      await expect(started).rejects.toThrow(message);
+    } finally {
+      killChildren();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });
