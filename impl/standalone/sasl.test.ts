@@ -18,6 +18,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpCode } from '../protocol/constants.ts';
+import * as R from '../protocol/records.ts';
+import { RawClient } from '../server/raw-client.ts';
 import { haveApacheZooKeeper, java, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { ChildPids } from '../testing/processes.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
@@ -144,6 +147,27 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with
     expect(apacheWrong).toContain('KeeperErrorCode = AuthFailed for /s');
     expect(oursWrong).toEqual(apacheWrong);
   }, 120_000);
+
+  it('answers the same bytes: the challenge\'s form, a bad response\'s AuthFailed with a null token and a close, SessionClosedRequireSaslAuth with no body', async () => {
+    const exchange = async (port: number) => {
+      const client = await RawClient.open(port);
+      await client.handshake();
+      const challenge = await client.request(OpCode.sasl, R.GetSASLRequest, { token: new Uint8Array(0) });
+      const bad = await client.request(OpCode.sasl, R.GetSASLRequest, { token: Buffer.from('username="bob",response=0') });
+      await client.closed;
+      const anonymous = await RawClient.open(port === plain[0]!.port ? required[0]!.port : required[1]!.port);
+      await anonymous.handshake();
+      const refused = await anonymous.exists('/');
+      await anonymous.closed;
+      // The nonce is random: its length and alphabet are what can be compared.
+      const challengeText = Buffer.from(challenge.body.subarray(4)).toString('utf8').replace(/nonce="[A-Za-z0-9+/]{40}"/, 'nonce="<40 base64>"');
+      return { challenge: [challenge.header, challengeText], bad: [bad.header, [...bad.body]], refused: [refused.header, refused.body.byteLength] };
+    };
+    const [theirs, ours] = [await exchange(plain[0]!.port), await exchange(plain[1]!.port)];
+    expect(theirs.challenge[1]).toBe('realm="zk-sasl-md5",nonce="<40 base64>",charset=utf-8,algorithm=md5-sess');
+    expect(theirs.bad).toEqual([{ xid: 2, zxid: 0n, err: -115 }, [0xff, 0xff, 0xff, 0xff]]);
+    expect(ours).toEqual(theirs);
+  }, 60_000);
 
   it('with sessionRequireClientSASLAuth an unauthenticated client\'s request is refused; bob is served', async () => {
     const [apacheAnonymous, oursAnonymous] = await both(required, ['ls /']);
