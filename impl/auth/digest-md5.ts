@@ -19,6 +19,7 @@
 // the server, fixed in tests), so this file has no I/O and no randomness.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { assertNever } from '../../lib/assert.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 
 /** The JDK's DigestMD5Server refuses a digest-response of this many bytes or more. */
@@ -64,7 +65,7 @@ export function evaluateResponse(state: DigestMd5State, response: Uint8Array, se
     case 'failed':
       return err('DIGEST-MD5: Server at illegal state');
     default:
-      return state satisfies never;
+      return assertNever(state);
   }
 }
 
