@@ -68,6 +68,8 @@ describe('defaults', () => {
       leaderServes: true,
       peerType: 'participant',
       cnxTimeoutMs: 5000,
+      auth: { saslProvider: false, jaasPath: undefined, saslServerSection: undefined, superUsers: [], enforceAuthSchemes: [], saslAuthRequired: false },
+      saslLogin: undefined,
       servers: [],
       clientPortEnabled: true,
       clientTls: {

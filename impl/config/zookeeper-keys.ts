@@ -38,7 +38,7 @@ export type UnimplementedKey = {
   readonly reason: string;
 };
 
-const sasl = 'SASL authentication is not implemented by this server; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
+const kerberos = 'Kerberos (SASL GSSAPI) is not implemented by this server, only SASL DIGEST-MD5; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
 const quorumSasl = 'SASL between members is not implemented; members would accept unauthenticated peers. Remove it or use Apache ZooKeeper';
 const throttle = 'request and connection throttling is not implemented; the server queues up to globalOutstandingLimit and maxClientCnxns per address instead';
 const tuning = 'a performance tuning knob of ZooKeeper\'s implementation; this server has no equivalent, and ignoring it changes no guarantee';
@@ -63,17 +63,13 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
     prefix: true,
     disposition: 'refused',
     harmless: ['org.apache.zookeeper.server.auth.digestauthenticationprovider', 'org.apache.zookeeper.server.auth.ipauthenticationprovider'],
-    // X509AuthenticationProvider is read by tls-config.ts.
-    reason: 'only the built-in digest, ip and x509 authentication providers exist here; a SASL or custom provider would be missing and its clients unauthenticated. Remove it or use Apache ZooKeeper',
+    // X509AuthenticationProvider is read by tls-config.ts, SASLAuthenticationProvider by auth-keys.ts.
+    reason: 'only the built-in digest, ip, x509 and SASL (DIGEST-MD5) authentication providers exist here; a custom provider would be missing and its clients unauthenticated. Remove it or use Apache ZooKeeper',
   },
-  refuse('sessionRequireClientSASLAuth', 'SASL authentication is not implemented by this server; sessions would be opened without it. Remove it or use Apache ZooKeeper', off),
-  refuse('enforce.auth.enabled', 'authentication enforcement is not implemented; clients that never authenticated would be served. Remove it or use Apache ZooKeeper', off),
-  warn('enforce.auth.schemes', 'takes effect only with enforce.auth.enabled=true, which is refused'),
   refuse('DigestAuthenticationProvider.enabled', 'the digest provider cannot be switched off here; clients could still authenticate with digest. Remove it or use Apache ZooKeeper', ['true', 'yes']),
   refuse('DigestAuthenticationProvider.digestAlg', 'only SHA1 digests are implemented; superDigest and digest ACLs would be checked with another algorithm than the operator chose', ['sha1', 'sha-1']),
-  refuse('zookeeper.superUser', sasl),
   refuse('zookeeper.ensembleAuthName', 'the ensemble authentication provider is not implemented; clients of other ensembles would be accepted. Remove it or use Apache ZooKeeper'),
-  { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: sasl },
+  { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: kerberos },
   { key: 'quorum.auth.', prefix: true, disposition: 'refused', harmless: off, reason: quorumSasl },
   refuse('skipACL', 'this server always checks ACLs; it would refuse requests the operator meant to allow without checks. Remove it or use Apache ZooKeeper', off),
   refuse('enforceQuota', 'quotas are not enforced by this server; clients could exceed them. Remove it or use Apache ZooKeeper', off),

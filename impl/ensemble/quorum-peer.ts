@@ -23,6 +23,7 @@ import { answerFourLetterWord } from '../admin/four-letter-words.ts';
 import type { PeerStateForAdmin, QuorumGaugesForAdmin, ServerMode } from '../admin/server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
+import { authenticationOptionsOf } from '../server/authentication.ts';
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
 import { clientListeners } from '../security/client-x509.ts';
@@ -124,6 +125,8 @@ class QuorumPeer {
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       serverId: membership.myid,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
+      // SASL is answered by the member the session is connected to; its ids travel with forwarded requests to the leader's ACL checks.
+      authentication: authenticationOptionsOf(config),
       log,
     };
   }

@@ -113,10 +113,10 @@ describe('sslQuorum: a three-member ensemble of ours over TLS', () => {
       `-Dzookeeper.ssl.trustStore.password=${storePassword}`,
     ].join(' ');
     const follower = ensemble.ids.find((id) => id !== leader)!;
-    const written = await runZkCli(`127.0.0.1:${securePorts[follower - 1]}`, ['create /zkcli-over-tls v x509:CN=alice:cdrwa', 'whoami'], 45_000, flags);
+    const written = await runZkCli(`127.0.0.1:${securePorts[follower - 1]}`, ['create /zkcli-over-tls v x509:CN=alice:cdrwa', 'whoami'], 45_000, { CLIENT_JVMFLAGS: flags });
     expect(written).toContain('Created /zkcli-over-tls');
     expect(written).toContain('x509: CN=alice');
-    const read = await runZkCli(`127.0.0.1:${securePorts[leader - 1]}`, ['sync /zkcli-over-tls', 'get /zkcli-over-tls', 'getAcl /zkcli-over-tls'], 45_000, flags);
+    const read = await runZkCli(`127.0.0.1:${securePorts[leader - 1]}`, ['sync /zkcli-over-tls', 'get /zkcli-over-tls', 'getAcl /zkcli-over-tls'], 45_000, { CLIENT_JVMFLAGS: flags });
     expect(read).toMatch(/^v$/m);
     expect(read).toContain("'x509,'CN=alice");
   }, 120_000);

@@ -44,6 +44,8 @@ export class Writes {
     private readonly now: () => number,
     private readonly extendedTypesEnabled: boolean,
     firstZxid: bigint | undefined,
+    /** The schemes authProvider.N adds to digest and ip ("sasl"), for ACL validity. */
+    private readonly authProviderSchemes: readonly string[] = [],
   ) {
     this.nextZxid = tree.lastProcessedZxid + 1n;
     if (firstZxid !== undefined) {
@@ -67,6 +69,7 @@ export class Writes {
       time: BigInt(this.now()),
       authIds,
       extendedTypesEnabled: this.extendedTypesEnabled,
+      authProviderSchemes: this.authProviderSchemes,
     });
     this.nextZxid++;
     return this.apply(txn);

@@ -27,6 +27,7 @@ import { answerFourLetterWord } from '../admin/four-letter-words.ts';
 import { isStandalone, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { Database, TxnLogError } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
+import { authenticationOptionsOf } from '../server/authentication.ts';
 import { startServer, type StartServerOptions, type ZooKeeperServer } from '../server/server.ts';
 import type { ServerCore } from '../server/core.ts';
 import type { Persist } from '../server/options.ts';
@@ -203,6 +204,7 @@ class ZooKeeperServerMain {
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
+      authentication: authenticationOptionsOf(config),
       tree,
       persist: persistTo(this.database),
       onFatal: (error) => this.txnLogFailed(error),

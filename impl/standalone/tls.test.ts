@@ -189,7 +189,7 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('TLS on the client po
       `-Dzookeeper.ssl.trustStore.password=${storePassword}`,
     ].join(' ');
     const commands = ['create /zkcli-tls hello', 'get /x509-only', 'getAcl /x509-only', 'whoami', 'create /zkcli-x509 v x509:CN=bob:r', 'get /zkcli-x509'];
-    const [oursOutput = '', apacheOutput = ''] = await Promise.all(targets.map((t) => runZkCli(`127.0.0.1:${t.securePort}`, commands, 45_000, flags)));
+    const [oursOutput = '', apacheOutput = ''] = await Promise.all(targets.map((t) => runZkCli(`127.0.0.1:${t.securePort}`, commands, 45_000, { CLIENT_JVMFLAGS: flags })));
     // The watcher's lines are printed by another thread of zkCli.sh, in any order with the commands' own.
     const lines = (output: string) => output.split('\n').filter((l) => !l.startsWith('SLF4J') && !/^\s*$/.test(l) && !l.startsWith('Connecting to') && !l.startsWith('WATCHER::') && !l.startsWith('WatchedEvent'));
     for (const output of [oursOutput, apacheOutput]) {

@@ -9,12 +9,12 @@ export { zkCli };
 
 /**
  * Runs zkCli.sh against `server` (host:port) with `commands` on stdin; resolves with stdout+stderr.
- * `clientJvmFlags` go in CLIENT_JVMFLAGS, as an operator sets them (TLS: zkcli-tls in tls.test.ts).
+ * `env` adds variables, as an operator sets them: CLIENT_JVMFLAGS for a JAAS client section
+ * (sasl.test.ts) or for TLS (zkcli-tls in tls.test.ts).
  */
-export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000, clientJvmFlags?: string): Promise<string> {
+export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000, env: Readonly<Record<string, string>> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE', ...(clientJvmFlags === undefined ? {} : { CLIENT_JVMFLAGS: clientJvmFlags }) };
-    const child = spawn(zkCli, ['-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = spawn(zkCli, ['-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE', ...env } });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

@@ -50,6 +50,8 @@ export type PrepContext = {
   readonly authIds: readonly Id[];
   /** zookeeper.extendedTypesEnabled: TTL nodes are Unimplemented without it, as in ZooKeeper. */
   readonly extendedTypesEnabled: boolean;
+  /** The schemes of the providers authProvider.N adds to digest and ip ("sasl"): ACLs naming them are valid. */
+  readonly authProviderSchemes?: readonly string[];
 };
 
 /** A KeeperException thrown inside prep and caught at its top. */
@@ -185,7 +187,7 @@ function prepOp(view: PrepView, request: OpRequest, ctx: PrepContext): TxnOp {
     case OpCode.setACL: {
       const { path, acl, version } = request.request;
       validatePath(path);
-      const fixed = fixupACL(acl, ctx.authIds);
+      const fixed = fixupACL(acl, ctx.authIds, ctx.authProviderSchemes);
       if (fixed === undefined) throw new KeeperError(ErrorCode.INVALIDACL);
       const node = view.record(path);
       requirePerm(node.acl, Perms.ADMIN, ctx);
@@ -247,7 +249,7 @@ function prepCreate(
   const lastSlash = path.lastIndexOf('/');
   if (lastSlash === -1 || path.includes('\0')) throw new KeeperError(ErrorCode.BADARGUMENTS);
   const parentName = lastSlash === 0 ? '/' : path.slice(0, lastSlash);
-  const acl = fixupACL(request.acl, ctx.authIds);
+  const acl = fixupACL(request.acl, ctx.authIds, ctx.authProviderSchemes);
   if (acl === undefined) throw new KeeperError(ErrorCode.INVALIDACL);
   const parent = view.record(parentName);
   requirePerm(parent.acl, Perms.CREATE, ctx);
