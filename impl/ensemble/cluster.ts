@@ -60,6 +60,8 @@ export type EnsembleOptions = {
   readonly baseDir?: string;
   /** More zoo.cfg lines for every member. */
   readonly extraConfig?: readonly string[];
+  /** The AdminServer's port of member id i+1 on 127.0.0.1 (reserved by the caller); without it the AdminServer is off. */
+  readonly adminPorts?: readonly number[];
   /** ZooKeeper's JVM heap. */
   readonly javaHeapMb?: number;
   /** ZKSPEC_LOG_LEVEL for ours; by default this process's ZKSPEC_LOG_LEVEL, else info. */
@@ -241,7 +243,8 @@ function zooCfgLines(options: EnsembleOptions, me: Member, members: readonly Mem
     // Election connection attempts to a member that is down time out after this; ZooKeeper's default is 5 s.
     'cnxTimeout=2000',
     ...(me.peerType === 'observer' ? ['peerType=observer'] : []),
-    ...(options.kind === 'zookeeper' ? ['admin.enableServer=false'] : []),
+    // The AdminServer listens on 0.0.0.0:8080 unless told otherwise (as ZooKeeper's): off, or on loopback.
+    ...(options.adminPorts?.[me.id - 1] === undefined ? ['admin.enableServer=false'] : [`admin.serverAddress=${loopback}`, `admin.serverPort=${options.adminPorts[me.id - 1]}`]),
     ...(options.extraConfig ?? []),
     ...serverLines,
   ];

@@ -20,7 +20,7 @@ export type DataDir = { readonly path: string; readonly configPath: string; remo
 export function dataDirWithConfig(extra: readonly string[] = [], prefix = 'zk-standalone-'): DataDir {
   const path = mkdtempSync(join(tmpdir(), prefix));
   const configPath = join(path, 'zoo.cfg');
-  writeFileSync(configPath, [`dataDir=${join(path, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...extra].join('\n') + '\n');
+  writeFileSync(configPath, [`dataDir=${join(path, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', ...extra].join('\n') + '\n');
   return { path, configPath, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
