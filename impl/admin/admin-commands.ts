@@ -43,8 +43,9 @@ export type QuorumForAdmin = {
   /** QuorumPeer.getLeaderAddress: the leader's host, '' while looking. */
   readonly leaderHost: string;
   readonly zabState: 'election' | 'discovery' | 'synchronization' | 'broadcast';
-  readonly quorumAddress: string;
-  readonly electionAddress: string;
+  readonly quorumAddress: { readonly host: string; readonly port: number };
+  readonly electionAddress: { readonly host: string; readonly port: number };
+  /** clientPortAddress:clientPort. */
   readonly clientAddress: string;
   readonly voting: boolean;
 };
@@ -79,6 +80,28 @@ export function commandTable(extra: readonly AdminCommand[] = []): Map<string, A
   const table = new Map<string, AdminCommand>();
   for (const c of [...zookeeperCommands, ...extra]) for (const name of c.names) table.set(name, c);
   return table;
+}
+
+/** QuorumServer.delimitedHostString and port, as QuorumServerView writes addresses. */
+function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** A MultipleAddresses of one address as Jackson writes its getters (zabstate's quorum_address, election_address). */
+function multipleAddresses(address: { readonly host: string; readonly port: number }): CommandData {
+  const one = hostPort(address.host, address.port);
+  return {
+    empty: false,
+    all_addresses: [one],
+    all_reachable_addresses: [one],
+    one,
+    reachable_address: one,
+    wildcard_addresses: [`0.0.0.0:${address.port}`],
+    all_ports: [address.port],
+    all_host_strings: [address.host],
+    all_reachable_addresses_or_all: [one],
+    reachable_or_one: one,
+  };
 }
 
 /** ServerCnxn.getConnectionInfo(brief). */
@@ -223,16 +246,18 @@ const zookeeperCommands: readonly AdminCommand[] = [
   command(['stat_reset', 'srst'], (server) => (server.actions?.resetServerStats?.(), {})),
   command(['system_properties', 'sysp'], (server) => Object.fromEntries([...server.snapshot().environment].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), false),
   command(['voting_view'], (server) => {
-    const quorum = server.quorum === undefined ? undefined : server.snapshot().config.quorum;
+    const q = server.quorum?.();
+    const members = q === undefined ? [] : (server.snapshot().config.quorum?.members ?? []);
     const view: Record<string, CommandData> = {};
-    for (const m of quorum?.members ?? []) {
+    for (const m of members) {
       if (m.peerType !== 'participant') continue;
-      const host = m.host.includes(':') ? `[${m.host}]` : m.host;
+      // QuorumServerView: a member's client address is known from its `;host:port` part, and our own from clientPort.
+      const client = m.id === q!.myid ? q!.clientAddress : m.clientPort === undefined ? '' : hostPort(m.clientAddress ?? '0.0.0.0', m.clientPort);
       view[String(m.id)] = {
-        serverAddresses: [`${host}:${m.quorumPort}`],
-        electionAddresses: [`${host}:${m.electionPort}`],
-        clientAddress: m.clientPort === undefined ? '' : `${m.clientAddress ?? '0.0.0.0'}:${m.clientPort}`,
-        learnerType: 'participant',
+        server_addresses: [hostPort(m.host, m.quorumPort)],
+        election_addresses: [hostPort(m.host, m.electionPort)],
+        client_address: client,
+        learner_type: 'participant',
       };
     }
     return { current_config: view };
@@ -256,8 +281,8 @@ const zookeeperCommands: readonly AdminCommand[] = [
       return {
         myid: q.myid,
         is_leader: q.isLeader,
-        quorum_address: q.quorumAddress,
-        election_address: q.electionAddress,
+        quorum_address: multipleAddresses(q.quorumAddress),
+        election_address: multipleAddresses(q.electionAddress),
         client_address: q.clientAddress,
         voting: q.voting,
         last_zxid: `0x${javaHex(zxid)}`,

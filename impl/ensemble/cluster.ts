@@ -28,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assert } from '../../lib/assert.ts';
-import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, servletApiJar, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { ChildPids } from '../testing/processes.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
@@ -449,7 +449,7 @@ export class Ensemble {
               [
                 `-Xmx${this.options.javaHeapMb ?? 512}m`,
                 '-cp',
-                this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}` : `${zookeeperJar}:${log4jJars.join(':')}`,
+                this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}:${servletApiJar}` : `${zookeeperJar}:${log4jJars.join(':')}:${servletApiJar}`,
                 `-Dlog4j.configuration=file:${join(m.dir, 'log4j.properties')}`,
                 `-Dzookeeper.log.dir=${m.dir}`,
                 'org.apache.zookeeper.server.quorum.QuorumPeerMain',

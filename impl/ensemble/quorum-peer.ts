@@ -329,16 +329,15 @@ class QuorumPeer {
     const self = this.membership.self;
     const leaderSid = this.leaderSid;
     const leaderHost = leaderSid === undefined ? '' : (this.config.servers.find((s) => s.id === leaderSid)?.host ?? '');
-    const address = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
     return {
       myid: this.membership.myid,
       isLeader: this.state === 'leader',
       leaderId: leaderSid ?? -1,
       leaderHost,
       zabState: this.quorumGauges(this.state === 'leader' ? this.leaderGauges?.() : undefined).peerState.zabState,
-      quorumAddress: address(self.host, self.quorumPort),
-      electionAddress: address(self.host, self.electionPort),
-      clientAddress: address(this.config.clientPortAddress, this.clientPort),
+      quorumAddress: { host: self.host, port: self.quorumPort },
+      electionAddress: { host: self.host, port: self.electionPort },
+      clientAddress: `${this.config.clientPortAddress.includes(":") ? `[${this.config.clientPortAddress}]` : this.config.clientPortAddress}:${this.clientPort}`,
       voting: self.peerType === 'participant',
     };
   }
