@@ -7,7 +7,9 @@
 //
 // Only what this server measures is here, under ZooKeeper's names; the
 // others (throttling, the response cache, commit-processor queues, ...) are
-// left out rather than printed as zeros. The lists below are in the order
+// left out rather than printed as zeros. As in ZooKeeper, whose ServerMetrics
+// is one registry for every mode, a standalone server prints the ensemble's
+// counters too (at 0). The lists below are in the order
 // ZooKeeper 3.8.0's mntr printed them (DefaultMetricsProvider's hash order,
 // impl/admin/testdata/zookeeper-3.8.0/mntr.txt), so that mntr keeps
 // ZooKeeper's order.
@@ -67,8 +69,6 @@ export class ServerMetrics {
     commit_count: 0,
   };
   readonly summaries: Record<SummaryName, DurationSummary>;
-  /** Counters that mean something only on an ensemble member; a standalone server leaves them out. */
-  readonly quorumOnly: ReadonlySet<string> = new Set(['proposal_count', 'looking_count', 'learner_proposal_received_count', 'learner_commit_received_count', 'diff_count', 'snap_count', 'commit_count', 'election_time']);
 
   constructor() {
     const summaries = {} as Record<SummaryName, DurationSummary>;
