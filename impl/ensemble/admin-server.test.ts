@@ -8,11 +8,14 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { call, connectClient, type ZkClient } from '../testing/zk-client.ts';
 import { Ensemble, testsRunAgainst } from './cluster.ts';
 
 const ensembles: Ensemble[] = [];
 const reserved: number[] = [];
+const clients: ZkClient[] = [];
 afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
   for (const e of ensembles.splice(0)) await e.stopAll();
   releasePorts(reserved.splice(0));
 });
@@ -28,7 +31,7 @@ async function command(port: number, name: string): Promise<Json> {
 
 for (const kind of ['zookeeper', 'ours'] as const) {
   describe.runIf(testsRunAgainst(kind))(`the AdminServer of a ${kind} ensemble member`, () => {
-    it('answers leader, voting_view and zabstate with the same leader everywhere', async () => {
+    it('answers leader, voting_view and zabstate with the same leader everywhere, and counts proposals and commits', async () => {
       const adminPorts = await reservePorts(3);
       reserved.push(...adminPorts);
       const e = await Ensemble.start({ kind, size: 3, tickTimeMs: 200, adminPorts });
@@ -69,6 +72,24 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         expect(monitor['server_state']).toBe(id === leader ? 'leader' : 'follower');
         expect(monitor['quorum_size']).toBe(3);
         if (id === leader) expect(monitor['synced_followers']).toBe(2);
+      }
+
+      // Writes through a follower: the leader proposes and commits them, the followers receive both.
+      const follower = e.ids.find((id) => id !== leader)!;
+      const client = await connectClient(e.member(follower).clientPort, 6000, 15_000);
+      clients.push(client);
+      for (let i = 0; i < 3; i++) await call(client, 'create', `/w${i}`, Buffer.from('x'));
+      const atLeader = await command(adminPorts[leader - 1]!, 'monitor');
+      expect(atLeader['proposal_count'], 'proposals: createSession and three creates').toBeGreaterThanOrEqual(4);
+      expect(atLeader['commit_count']).toBeGreaterThanOrEqual(4);
+      expect((atLeader['diff_count'] as number) + (atLeader['snap_count'] as number), 'each follower synced once').toBeGreaterThanOrEqual(2);
+      for (const id of e.ids) {
+        const m = await command(adminPorts[id - 1]!, 'monitor');
+        expect(m['looking_count'], `member ${id}`).toBeGreaterThanOrEqual(1);
+        expect(m['cnt_election_time'], `member ${id}`).toBeGreaterThanOrEqual(1);
+        if (id === leader) continue;
+        expect(m['learner_proposal_received_count'], `member ${id}`).toBeGreaterThanOrEqual(4);
+        expect(m['learner_commit_received_count'], `member ${id}`).toBeGreaterThanOrEqual(4);
       }
     }, 90_000);
   });
