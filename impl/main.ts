@@ -30,6 +30,7 @@ import { loadConfig } from './config/load.ts';
 import { assertNever } from '../lib/assert.ts';
 import { createLogger, openLogger, type StructuredLogger } from './observability/logger.ts';
 import { logSettingsFromEnvironment } from './observability/log-settings.ts';
+import { logLevelCommand } from './admin/log-level-command.ts';
 import { startStandalone } from './standalone/standalone.ts';
 import { isStandalone, type ZooKeeperConfig } from './config/zoo-cfg.ts';
 import { startEnsembleMember } from './ensemble/quorum-peer.ts';
@@ -105,7 +106,7 @@ async function run(config: ZooKeeperConfig, myid: number | undefined, log: Struc
       log('fatal', 'invalid-config', { file, key: 'myid', path: `${config.dataDir}/myid`, message: 'the myid file is missing; an ensemble member needs it to know which server.N it is' });
       return 2;
     }
-    const member = await startEnsembleMember(config, myid, log);
+    const member = await startEnsembleMember(config, myid, log, { adminCommands: [logLevelCommand(log)] });
     if (!member.ok) {
       log('fatal', 'cannot-start', { error: member.error });
       return 1;
@@ -116,7 +117,7 @@ async function run(config: ZooKeeperConfig, myid: number | undefined, log: Struc
     setTimeout(() => process.exit(stop.exitCode), 100).unref();
     return stop.exitCode;
   }
-  const started = await startStandalone(config, { log });
+  const started = await startStandalone(config, { log, adminCommands: [logLevelCommand(log)] });
   if (!started.ok) {
     log('fatal', 'cannot-start', { error: started.error });
     return 1;

@@ -185,6 +185,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     const remotePort = socket.remotePort ?? 0;
     if (this.cnxnsPerAddress.isFull(remoteAddress)) {
       this.log('warn', 'too-many-connections', { remoteAddress, maxClientCnxns: this.cnxnsPerAddress.max });
+      core.metrics.counters.connection_rejected++;
       socket.destroy();
       return;
     }
