@@ -69,6 +69,7 @@ describe('defaults', () => {
       peerType: 'participant',
       cnxTimeoutMs: 5000,
       servers: [],
+      treeFeatures: { enforceQuota: false, extendedTypesEnabled: false, digestEnabled: true, containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0 },
     });
     expect(isStandalone(c)).toBe(true);
   });

@@ -59,6 +59,27 @@ export type ZooKeeperConfig = {
   readonly cnxTimeoutMs: number;
   /** `server.N` lines, sorted by id; empty for a standalone server. */
   readonly servers: readonly ServerSpec[];
+  /** Quotas, TTL nodes, containers and the tree digest (enforceQuota, extendedTypesEnabled, znode.container.*, digest.enabled). */
+  readonly treeFeatures: TreeFeatureSettings;
+};
+
+export type TreeFeatureSettings = {
+  readonly enforceQuota: boolean;
+  readonly extendedTypesEnabled: boolean;
+  readonly digestEnabled: boolean;
+  readonly containerCheckIntervalMs: number;
+  readonly containerMaxPerMinute: number;
+  readonly containerMaxNeverUsedIntervalMs: number;
+};
+
+/** ZooKeeper 3.8's defaults (ZooKeeperServer, EphemeralType, ContainerManager via ZooKeeperServerMain). */
+export const treeFeatureDefaults: TreeFeatureSettings = {
+  enforceQuota: false,
+  extendedTypesEnabled: false,
+  digestEnabled: true,
+  containerCheckIntervalMs: 60_000,
+  containerMaxPerMinute: 10_000,
+  containerMaxNeverUsedIntervalMs: 0,
 };
 
 export type ConfigError = { readonly key: string; readonly value: string; readonly line: number | undefined; readonly message: string };
@@ -112,6 +133,12 @@ const peerTypeSchema = z
   .pipe(z.enum(['participant', 'observer'], 'participant or observer'));
 const superDigestSchema = z.string().regex(/^[^:]+:[A-Za-z0-9+/]{27}=$/, 'user:base64(sha1(user:password)), e.g. super:D/InIHSb7yEEbrWz8b9l71RjZJU=');
 const whitelist = z.string();
+// Boolean.parseBoolean, where anything but "true" is false; other spellings are refused here rather than read as false.
+const javaBoolean = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(['true', 'false'], 'true or false'))
+  .transform((s) => s === 'true');
 
 type Draft = {
   -readonly [K in keyof ZooKeeperConfig]?: ZooKeeperConfig[K];
@@ -142,7 +169,17 @@ const keyRules: Record<string, KeyRule> = {
   leaderServes: rule(yesNo, (d, v) => (d.leaderServes = v)),
   peerType: rule(peerTypeSchema, (d, v) => (d.peerType = v)),
   cnxTimeout: rule(positiveInt, (d, v) => (d.cnxTimeoutMs = v)),
+  enforceQuota: rule(javaBoolean, (d, v) => setTreeFeature(d, 'enforceQuota', v)),
+  extendedTypesEnabled: rule(javaBoolean, (d, v) => setTreeFeature(d, 'extendedTypesEnabled', v)),
+  'digest.enabled': rule(javaBoolean, (d, v) => setTreeFeature(d, 'digestEnabled', v)),
+  'znode.container.checkIntervalMs': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerCheckIntervalMs', v)),
+  'znode.container.maxPerMinute': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerMaxPerMinute', v)),
+  'znode.container.maxNeverUsedIntervalMs': rule(nonNegativeInt, (d, v) => setTreeFeature(d, 'containerMaxNeverUsedIntervalMs', v)),
 };
+
+function setTreeFeature<K extends keyof TreeFeatureSettings>(draft: Draft, key: K, value: TreeFeatureSettings[K]): void {
+  draft.treeFeatures = { ...(draft.treeFeatures ?? treeFeatureDefaults), [key]: value };
+}
 
 /** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
 export const implementedKeys: readonly string[] = Object.keys(keyRules);
@@ -273,6 +310,7 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     peerType: draft.peerType ?? configDefaults.peerType,
     cnxTimeoutMs: draft.cnxTimeoutMs ?? configDefaults.cnxTimeoutMs,
     servers,
+    treeFeatures: draft.treeFeatures ?? treeFeatureDefaults,
   };
 }
 

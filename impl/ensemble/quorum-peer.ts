@@ -119,6 +119,8 @@ class QuorumPeer {
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       serverId: membership.myid,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
+      // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings (the sweeper runs on the leader).
+      ...config.treeFeatures,
       log: (level, message) => log(level, 'server', { message }),
     };
   }

@@ -60,7 +60,7 @@ import { SessionTracker } from './session-tracker.ts';
 import { ServerCounters, type ServerStats } from './stats.ts';
 import { Ticks } from './ticks.ts';
 import type { WritePath } from './write-path.ts';
-import { Writes } from './writes.ts';
+import { rateLimited, Writes } from './writes.ts';
 
 export type { ConnectionSink } from './connection.ts';
 export type { ForwardedRequest, Logger, LogLevel, Replication, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
@@ -113,8 +113,8 @@ export class ServerCore {
       this.learner = new ForwardingWritePath(replication, parts);
       this.role = this.learner;
     } else {
-      const extendedTypesEnabled = options.extendedTypesEnabled ?? false;
-      const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, extendedTypesEnabled, replication?.firstZxid);
+      const settings = { extendedTypesEnabled: options.extendedTypesEnabled ?? false, enforceQuota: options.enforceQuota ?? false, warn: rateLimited(log, now) };
+      const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid);
       const local = new LocalWritePath(replication === undefined ? 'standalone' : 'leader', parts, writes, new Ticks(parts, writes, options));
       this.leader = replication === undefined ? undefined : local;
       this.role = local;

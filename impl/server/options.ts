@@ -60,6 +60,10 @@ export type ServerCoreOptions = {
   readonly superDigest?: string;
   /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
   readonly extendedTypesEnabled?: boolean;
+  /** zookeeper.enforceQuota: a create or setData over a hard quota limit fails with QuotaExceeded (off by default, as in ZooKeeper). */
+  readonly enforceQuota?: boolean;
+  /** znode.container.maxPerMinute: at most this many containers and TTL nodes deleted a minute (default 10000). */
+  readonly containerMaxPerMinute?: number;
   /** The server id in the top byte of session ids: myid in an ensemble; a standalone ZooKeeperServer uses 1. */
   readonly serverId?: number;
   /** znode.container.checkIntervalMs: how often containers and TTL nodes are reaped. */

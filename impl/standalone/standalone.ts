@@ -195,6 +195,8 @@ class ZooKeeperServerMain {
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
+      // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings.
+      ...config.treeFeatures,
       tree,
       persist: persistTo(this.database),
       onFatal: (error) => this.txnLogFailed(error),

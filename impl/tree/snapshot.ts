@@ -68,6 +68,8 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
           break;
       }
     }
+    // DataTree.deserialize ends with setupQuota; the digest is summed here too.
+    tree.loaded();
     return tree;
   });
 }
