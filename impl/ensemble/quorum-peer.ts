@@ -20,6 +20,7 @@
 
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
+import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
 import type { PeerStateForAdmin, QuorumGaugesForAdmin, ServerMode } from '../admin/server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
@@ -147,7 +148,7 @@ class QuorumPeer {
         globalOutstandingLimit: config.globalOutstandingLimit,
         frameBytesMax: config.juteMaxBufferBytes,
         log: (level, message) => log(level, 'server', { message }),
-        fourLetterWord: (word) => this.fourLetterWord(word),
+        fourLetterWord: (word, _server, argument) => this.fourLetterWord(word, argument),
       });
     } catch (thrown) {
       const code = (thrown as { code?: unknown }).code;
@@ -241,7 +242,7 @@ class QuorumPeer {
     void this.shutdown({ exitCode: 1, reason });
   }
 
-  private fourLetterWord(word: string): string | undefined {
+  private fourLetterWord(word: string, argument?: bigint): string | undefined {
     const client = this.client!;
     const serving = this.state !== 'looking';
     const mode: ServerMode = this.state === 'looking' ? 'follower' : this.state;
@@ -288,6 +289,7 @@ class QuorumPeer {
       {
         whitelist: this.config.fourLetterWordWhitelist,
         actions: { resetServerStats: () => client.core.resetStats(), resetConnectionStats: () => client.core.resetStats() },
+        ...traceAndDigestOptions(client, this.config, argument),
       },
     );
   }

@@ -24,6 +24,7 @@
 
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
+import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
 import { isStandalone, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { Database, TxnLogError } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
@@ -201,7 +202,7 @@ class ZooKeeperServerMain {
       persist: persistTo(this.database),
       onFatal: (error) => this.txnLogFailed(error),
       log: (level, message) => log(level, 'server', { message }),
-      fourLetterWord: (word) => this.fourLetterWord(word),
+      fourLetterWord: (word, _server, argument) => this.fourLetterWord(word, argument),
     };
   }
 
@@ -216,7 +217,7 @@ class ZooKeeperServerMain {
   }
 
   /** Answers a four-letter word from a fresh admin snapshot, within zoo.cfg's whitelist. */
-  private fourLetterWord(word: string): string | undefined {
+  private fourLetterWord(word: string, argument?: bigint): string | undefined {
     const { config, database, server } = this;
     return answerFourLetterWord(
       word,
@@ -234,6 +235,7 @@ class ZooKeeperServerMain {
         whitelist: config.fourLetterWordWhitelist,
         // The core has one reset for server and connection counters; both words use it.
         actions: { resetServerStats: () => server.core.resetStats(), resetConnectionStats: () => server.core.resetStats() },
+        ...traceAndDigestOptions(server, config, argument),
       },
     );
   }
