@@ -7,6 +7,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
+import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
@@ -33,15 +34,22 @@ async function startBoth(zooCfg: readonly string[], jvmFlags: readonly string[] 
   return { apache, dir, ours };
 }
 
-/** zkCli.sh's output without what differs between two servers: the address it connects to and the wall-clock times. */
+/** zkCli.sh's output without what differs between two servers: the address it connects to, the wall-clock times and its JVM's logging noise. */
 async function cli(port: number, commands: readonly string[]): Promise<string> {
   const output = await runZkCli(`127.0.0.1:${port}`, commands);
   return output
     .split('\n')
-    .filter((line) => !line.startsWith('Connecting to '))
+    .filter((line) => !line.startsWith('Connecting to ') && !line.startsWith('SLF4J: '))
     .map((line) => line.replace(/^(ctime|mtime) = .*/, '$1 = TIME'))
     .join('\n');
 }
+
+/**
+ * The lines of two outputs as multisets: zkCli.sh writes results to stdout and
+ * messages ("absolute path is ...", errors) to stderr, which arrive interleaved
+ * in no fixed order.
+ */
+const sameLines = (mine: string, theirs: string) => expect(mine.split('\n').sort()).toEqual(theirs.split('\n').sort());
 
 const quotaScript = [
   'create /q',
@@ -82,7 +90,7 @@ describe.runIf(canCompare)('quotas as Apache ZooKeeper 3.8 counts and enforces t
     expect(theirs).toContain('count=5,bytes=-1=;byteHardLimit=-1;countHardLimit=4\n');
     expect(theirs).toContain('Quota has exceeded : /s/x\n');
     expect(theirs).toContain('Output stat for /s count=3,bytes=6\n');
-    expect(mine).toBe(theirs);
+    sameLines(mine, theirs);
     // A soft limit only logs (ZooKeeperServer.checkQuota's rate-limited line).
     expect(ours.logs.some((l) => String(l['message']).includes('Quota exceeded: /s [current bytes=6, softByteLimit=3]'))).toBe(true);
 
@@ -103,4 +111,146 @@ describe.runIf(canCompare)('quotas as Apache ZooKeeper 3.8 counts and enforces t
     expect(recovered?.['snapshotZxid'], JSON.stringify(recovered)).not.toBe('0x0');
     server.kill('SIGKILL');
   }, 180_000);
+});
+
+const createTtl = (client: RawClient, path: string, ttlMs: bigint, flags = 5) =>
+  client.request(OpCode.createTTL, R.CreateTTLRequest, { path, data: new TextEncoder().encode('t'), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags, ttl: ttlMs });
+
+async function exists(port: number, path: string): Promise<boolean> {
+  const client = await RawClient.open(port);
+  try {
+    await client.handshake({ timeOut: 4000 });
+    const reply = await client.exists(path);
+    await client.request(OpCode.closeSession, undefined, undefined);
+    return reply.header.err === 0;
+  } finally {
+    client.close();
+  }
+}
+
+describe.runIf(canCompare)('TTL nodes with extendedTypesEnabled=true, as Apache ZooKeeper 3.8 has them', () => {
+  it('create -t answers alike; a TTL node without children is deleted after its TTL, one with a child stays; ours keeps the TTL across a restart', async () => {
+    // ZooKeeper reads znode.container.checkIntervalMs only as a JVM system property.
+    const { apache, dir, ours } = await startBoth(['extendedTypesEnabled=true', 'znode.container.checkIntervalMs=250'], ['-Dznode.container.checkIntervalMs=250']);
+    const script = ['create -t 2000 /ttl x', 'create -t 2000 /ttlp', 'create /ttlp/child', 'create -s -t 2000 /seq-', 'stat /ttl', 'create -t 0 /zero', 'create -e -t 2000 /eph'];
+    const theirs = await cli(apache.port, script);
+    const mine = await cli(ours.port, script);
+    expect(theirs).toContain('Created /ttl\n');
+    expect(theirs).toContain('Created /seq-0000000002\n');
+    sameLines(mine, theirs);
+    for (const port of [apache.port, ours.port]) {
+      await eventually(async () => !(await exists(port, '/ttl')) && !(await exists(port, '/seq-0000000002')), 15_000, `the TTL nodes to expire on ${port}`, 250);
+      expect(await exists(port, '/ttlp')).toBe(true);
+      expect(await exists(port, '/ttlp/child')).toBe(true);
+    }
+
+    // The TTL is in the txn log and the snapshot (the node's ephemeralOwner): after a restart the node still expires.
+    const client = await RawClient.open(ours.port);
+    await client.handshake();
+    const created = Date.now();
+    expect((await createTtl(client, '/keep', 6000n)).header.err).toBe(0);
+    client.close();
+    ours.kill('SIGKILL');
+    await ours.exited;
+    const again = await startChild(dir.configPath);
+    if (Date.now() - created < 5000) expect(await exists(again.port, '/keep')).toBe(true);
+    await eventually(async () => !(await exists(again.port, '/keep')), 20_000, 'the TTL node to expire after the restart', 250);
+    expect(Date.now() - created).toBeGreaterThanOrEqual(6000);
+  }, 120_000);
+});
+
+/** Sends `bytes` (a four-letter word and what follows it) and returns the whole answer. */
+function sendWord(port: number, bytes: Uint8Array): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(bytes));
+    let answer = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('no answer within 5 s'));
+    }, 5000);
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+  });
+}
+
+const stmk = (mask: bigint) => {
+  const bytes = Buffer.alloc(12);
+  bytes.write('stmk', 'latin1');
+  bytes.writeBigInt64BE(mask, 4);
+  return bytes;
+};
+
+const open = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** 127 writes after the session's createSession (zxid 1): the last is zxid 0x80, the first the digest log keeps. */
+async function writeTo0x80(port: number): Promise<void> {
+  const client = await RawClient.open(port);
+  await client.handshake();
+  const steps: Promise<unknown>[] = [];
+  const write = <T>(type: number, codec: R.Codec<T>, body: T) => steps.push(client.request(type, codec, body));
+  write(OpCode.create, R.CreateRequest, { path: '/h', data: utf8('root'), acl: open, flags: 0 });
+  for (let i = 0; i < 60; i++) write(OpCode.create, R.CreateRequest, { path: `/h/n${i}`, data: i % 7 === 0 ? null : utf8(`v${i}`), acl: open, flags: i % 5 === 0 ? 2 : 0 });
+  for (let i = 0; i < 40; i++) write(OpCode.setData, R.SetDataRequest, { path: '/h', data: utf8(`w${i}`), version: -1 });
+  for (let i = 1; i < 20; i++) write(OpCode.delete, R.DeleteRequest, { path: `/h/n${i}`, version: -1 });
+  for (let i = 0; i < 5; i++) write(OpCode.setACL, R.SetACLRequest, { path: `/h/n2${i}`, acl: open, version: -1 });
+  write(OpCode.create, R.CreateRequest, { path: '/h', data: null, acl: open, flags: 0 }); // NodeExists: an error txn takes a zxid too
+  write(OpCode.setData, R.SetDataRequest, { path: '/', data: utf8('r'), version: -1 });
+  const replies = (await Promise.all(steps)) as { header: R.ReplyHeader }[];
+  expect(replies.at(-1)!.header.zxid).toBe(0x80n);
+  client.close();
+}
+
+function decoded<T>(bytes: Uint8Array, read: Parameters<typeof decodeRecord<T>>[1]): T {
+  const result = decodeRecord(bytes, read);
+  if (!result.ok) throw new Error(result.error);
+  return result.value;
+}
+
+/** The digest DigestCalculator gives the tree a client reads back: the sum of every znode's (not under /zookeeper/). */
+async function digestOfReads(port: number): Promise<bigint> {
+  const client = await RawClient.open(port);
+  await client.handshake();
+  let sum = 0n;
+  const stack = ['/'];
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    const got = await client.request(OpCode.getData, R.GetDataRequest, { path, watch: false });
+    const { data, stat } = decoded(got.body, R.GetDataResponse.read);
+    // A client sees cversion as 2 x creations - children (DataNode.copyStat); the digest takes the stored count.
+    const persisted = { ...stat, cversion: (stat.cversion + stat.numChildren) / 2 };
+    sum += BigInt(znodeDigest(path, data, persisted));
+    const children = await client.request(OpCode.getChildren, R.GetChildrenRequest, { path, watch: false });
+    for (const child of decoded(children.body, R.GetChildrenResponse.read).children) stack.push(path === '/' ? `/${child}` : `${path}/${child}`);
+  }
+  client.close();
+  return BigInt.asIntN(64, sum);
+}
+
+describe.runIf(canCompare)('gtmk, stmk and hash as Apache ZooKeeper 3.8 answers them', () => {
+  it('prints and sets the trace mask, and logs the same tree digest at zxid 0x80', async () => {
+    const { apache, ours } = await startBoth([]);
+    for (const port of [apache.port, ours.port]) {
+      expect(await sendWord(port, utf8('gtmk'))).toBe('306');
+      expect(await sendWord(port, stmk(0x1234n))).toBe('4660');
+      expect(await sendWord(port, utf8('gtmk'))).toBe('4660');
+      expect(await sendWord(port, stmk(-1n))).toBe('-1');
+      expect(await sendWord(port, utf8('hash'))).toBe('');
+    }
+    const digests: string[] = [];
+    for (const port of [apache.port, ours.port]) {
+      await writeTo0x80(port);
+      const hash = await sendWord(port, utf8('hash'));
+      expect(hash).toMatch(/^80: -?\d+\n$/);
+      // The value the formula gives for what a client reads back: ZooKeeper's digest is recomputable from the tree.
+      expect(hash).toBe(`80: ${await digestOfReads(port)}\n`);
+      digests.push(hash);
+    }
+    // The times differ between the two servers, so the digests do too.
+    expect(digests[0]).not.toBe(digests[1]);
+  }, 90_000);
 });
