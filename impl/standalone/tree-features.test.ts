@@ -34,12 +34,17 @@ async function startBoth(zooCfg: readonly string[], jvmFlags: readonly string[] 
   return { apache, dir, ours };
 }
 
-/** zkCli.sh's output without what differs between two servers: the address it connects to, the wall-clock times and its JVM's logging noise. */
+/**
+ * zkCli.sh's output without what differs between two servers or two runs: the
+ * address it connects to, the wall-clock times, its JVM's logging noise and the
+ * session's own events (whether the Closed event is printed before it exits is a race).
+ */
 async function cli(port: number, commands: readonly string[]): Promise<string> {
   const output = await runZkCli(`127.0.0.1:${port}`, commands);
+  const noise = /^(Connecting to |SLF4J: |WATCHER::|WatchedEvent state:\w+ type:None path:null|\s*$)/;
   return output
     .split('\n')
-    .filter((line) => !line.startsWith('Connecting to ') && !line.startsWith('SLF4J: '))
+    .filter((line) => !noise.test(line))
     .map((line) => line.replace(/^(ctime|mtime) = .*/, '$1 = TIME'))
     .join('\n');
 }

@@ -15,7 +15,7 @@ import { childName, joinPath, parentPath } from './path.ts';
 import type { Txn, TxnBody, TxnOp } from './txn.ts';
 import { WatcherMode, WatchManager, type Watcher } from './watch-manager.ts';
 import { cloneCapacity, hashSetCapacity, javaHashSetOrder } from './java-hash-order.ts';
-import { TreeDigest, znodeDigest } from './digest.ts';
+import { TreeDigest } from './digest.ts';
 import { QuotaTracker } from './quota.ts';
 
 export interface ZNode {
@@ -26,8 +26,12 @@ export interface ZNode {
   readonly children: Set<string>;
   /** The bucket count of ZooKeeper's HashSet of children (0 before the first child), for its iteration order. */
   childCapacity: number;
-  /** This znode's part of the tree digest while it is unchanged (DataNode's cached digest); absent until first taken. */
-  digest?: number;
+  /**
+   * This znode's part of the tree digest while it is unchanged (DataNode's
+   * cached digest); undefined until first taken. Always present as a field, so
+   * every znode object keeps one shape.
+   */
+  digest: number | undefined;
 }
 
 /** DataNode.addChild: a HashSet created with capacity 8 on the first child. */
@@ -142,12 +146,12 @@ export class DataTree {
   /** The quota roots and the usage kept in their zookeeper_stats nodes (quota.ts). */
   readonly quotas = new QuotaTracker(this);
   /** The tree digest and its log (digest.ts), which `hash` prints. */
-  readonly digest = new TreeDigest();
+  readonly digest = new TreeDigest((path) => this.nodes.get(path));
   lastProcessedZxid = 0n;
 
   constructor() {
     // The system nodes every ZooKeeper tree starts with (DataTree's constructor and addConfigNode).
-    const node = (acl: readonly ACL[], stat = emptyStat()): ZNode => ({ data: new Uint8Array(0), acl, stat, children: new Set(), childCapacity: 0 });
+    const node = (acl: readonly ACL[], stat = emptyStat()): ZNode => ({ data: new Uint8Array(0), acl, stat, children: new Set(), childCapacity: 0, digest: undefined });
     const root = node(openAclUnsafe);
     const zookeeper = node(openAclUnsafe);
     addChild(root, 'zookeeper');
@@ -172,19 +176,17 @@ export class DataTree {
   }
 
   private recomputeDigest(): void {
-    this.digest.reset();
-    for (const [path, node] of this.nodes) this.postChange(path, node);
+    this.digest.recompute(this.nodes);
   }
 
-  /** NodeHashMap.preChange: takes the znode's digest out of the tree's before it changes. */
+  /** NodeHashMap.preChange: the znode's digest leaves the tree's before it changes. */
   private preChange(path: string, node: ZNode): void {
-    this.digest.remove(node.digest ?? znodeDigest(path, node.data, node.stat));
+    this.digest.preChange(path, node);
   }
 
-  /** NodeHashMap.postChange (and put): adds the znode's new digest to the tree's. */
+  /** NodeHashMap.postChange (and put): the znode's new digest joins the tree's. */
   private postChange(path: string, node: ZNode): void {
-    node.digest = znodeDigest(path, node.data, node.stat);
-    this.digest.add(node.digest);
+    this.digest.postChange(path, node);
   }
 
   /** DataTree.isSpecialPath: the nodes no client may delete. */
@@ -425,7 +427,7 @@ export class DataTree {
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
     }
-    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set(), childCapacity: 0 };
+    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set(), childCapacity: 0, digest: undefined };
     addChild(parent, childName(path));
     this.postChange(parentName, parent);
     this.nodes.set(path, node);

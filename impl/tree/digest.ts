@@ -30,55 +30,132 @@ const mask64 = (1n << 64n) - 1n;
 
 export type ZxidDigest = { readonly zxid: bigint; readonly digest: bigint };
 
+/** CRC-32 (the zip polynomial, as java.util.zip.CRC32), a byte at a time from a table. */
+const crcTable = (() => {
+  const table = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c;
+  }
+  return table;
+})();
+
+/** Continues a CRC (pre- and post-inverted, as zlib's) over bytes [start, end). */
+function crcBytes(crc: number, bytes: Uint8Array, start: number, end: number): number {
+  let c = ~crc;
+  for (let i = start; i < end; i++) c = crcTable[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Continues a CRC over the UTF-8 bytes of `s` (String.getBytes on Linux); an ASCII path needs no encoding first. */
+function crcUtf8(crc: number, s: string): number {
+  let c = ~crc;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (code >= 0x80) {
+      const rest = utf8.encode(s.slice(i));
+      return crcBytes(~c >>> 0, rest, 0, rest.byteLength);
+    }
+    c = crcTable[(c ^ code) & 0xff]! ^ (c >>> 8);
+  }
+  return ~c >>> 0;
+}
+
+// One buffer for the 60 stat bytes: digests are taken one at a time.
+const statBytes = new Uint8Array(60);
+const statView = new DataView(statBytes.buffer);
+
 /** DigestCalculator.calculateDigest; 0 for a znode under /zookeeper/. */
 export function znodeDigest(path: string, data: Uint8Array | null, stat: StatPersisted): number {
   if (path.startsWith(excludedSubtree)) return 0;
-  const statBytes = new Uint8Array(60);
-  const view = new DataView(statBytes.buffer);
-  view.setBigInt64(0, stat.czxid);
-  view.setBigInt64(8, stat.mzxid);
-  view.setBigInt64(16, stat.pzxid);
-  view.setBigInt64(24, stat.ctime);
-  view.setBigInt64(32, stat.mtime);
-  view.setInt32(40, stat.version);
-  view.setInt32(44, stat.cversion);
-  view.setInt32(48, stat.aversion);
-  view.setBigInt64(52, stat.ephemeralOwner);
-  let crc = crc32(utf8.encode(path === '/' ? '' : path));
-  if (data !== null && data.byteLength > 0) crc = crc32(data, crc);
-  return crc32(statBytes, crc);
+  statView.setBigInt64(0, stat.czxid);
+  statView.setBigInt64(8, stat.mzxid);
+  statView.setBigInt64(16, stat.pzxid);
+  statView.setBigInt64(24, stat.ctime);
+  statView.setBigInt64(32, stat.mtime);
+  statView.setInt32(40, stat.version);
+  statView.setInt32(44, stat.cversion);
+  statView.setInt32(48, stat.aversion);
+  statView.setBigInt64(52, stat.ephemeralOwner);
+  let crc = crcUtf8(0, path === '/' ? '' : path);
+  // zlib's native CRC pays a call's cost and wins on larger data.
+  if (data !== null && data.byteLength > 0) crc = data.byteLength > 256 ? crc32(data, crc) : crcBytes(crc, data, 0, data.byteLength);
+  return crcBytes(crc, statBytes, 0, 60);
 }
 
-/** AdHash over the tree's znodes, and the digest log of DataTree. */
+/** What the digest reads of a znode, and the digest it caches (DataNode.digest, digestCached). */
+export type DigestedNode = { readonly data: Uint8Array | null; readonly stat: StatPersisted; digest: number | undefined };
+
+/**
+ * AdHash over the tree's znodes, and the digest log of DataTree. The sum holds
+ * exactly the znodes whose `digest` is set. A change takes the znode's digest
+ * out and leaves it unset (preChange), and marks the path; the marked znodes'
+ * digests are taken and added only when the sum is read (every 128 zxids for
+ * the log, or `value`), so a znode written many times in between is digested
+ * once, and a write costs no CRC. The value read is the same as ZooKeeper's,
+ * which digests at every change.
+ */
 export class TreeDigest {
   private sum = 0n;
+  private readonly changed = new Set<string>();
   private readonly log: ZxidDigest[] = [];
 
+  constructor(private readonly nodeAt: (path: string) => DigestedNode | undefined) {}
+
+  /** The tree's digest now (NodeHashMap.getDigest). */
   get value(): bigint {
+    this.flush();
     return this.sum;
   }
 
-  add(digest: number): void {
-    if (digest !== 0) this.sum = (this.sum + BigInt(digest)) & mask64;
+  /** NodeHashMap.preChange (and remove): the znode's digest leaves the sum until it is taken again. */
+  preChange(path: string, node: DigestedNode): void {
+    if (path.startsWith(excludedSubtree)) return;
+    if (node.digest !== undefined) this.sum = (this.sum - BigInt(node.digest)) & mask64;
+    node.digest = undefined;
+    this.changed.add(path);
   }
 
-  remove(digest: number): void {
-    if (digest !== 0) this.sum = (this.sum - BigInt(digest)) & mask64;
+  /** NodeHashMap.postChange (and put): the znode is digested at the next read. */
+  postChange(path: string, node: DigestedNode): void {
+    if (path.startsWith(excludedSubtree)) return;
+    node.digest = undefined;
+    this.changed.add(path);
   }
 
-  reset(): void {
+  /** Every znode digested from scratch (a loaded snapshot). */
+  recompute(nodes: Iterable<[string, DigestedNode]>): void {
     this.sum = 0n;
+    this.changed.clear();
+    for (const [path, node] of nodes) {
+      node.digest = undefined;
+      this.take(path, node);
+    }
   }
 
   /** DataTree.logZxidDigest after a whole txn is applied. */
   txnApplied(zxid: bigint): void {
-    if (zxid % digestLogInterval !== 0n) return;
-    this.log.push({ zxid, digest: BigInt.asIntN(64, this.sum) });
+    if ((zxid & (digestLogInterval - 1n)) !== 0n) return;
+    this.log.push({ zxid, digest: BigInt.asIntN(64, this.value) });
     if (this.log.length > digestLogLimit) this.log.shift();
   }
 
   /** DataTree.getDigestLog: oldest first. */
   get digestLog(): readonly ZxidDigest[] {
     return this.log;
+  }
+
+  private flush(): void {
+    for (const path of this.changed) {
+      const node = this.nodeAt(path);
+      if (node !== undefined && node.digest === undefined) this.take(path, node);
+    }
+    this.changed.clear();
+  }
+
+  private take(path: string, node: DigestedNode): void {
+    node.digest = znodeDigest(path, node.data, node.stat);
+    if (node.digest !== 0) this.sum = (this.sum + BigInt(node.digest)) & mask64;
   }
 }
