@@ -9,11 +9,11 @@
 // The same tree gives the same value as ZooKeeper's: tree.test.ts pins it, and
 // four-letter-words.test.ts compares it with Apache ZooKeeper's `hash`.
 //
-// DataTree keeps the sum up to date: before a znode changes its digest is
-// taken out, after the change the new one is added (NodeHashMap.preChange /
-// postChange); each znode caches its digest between changes. After every txn
-// whose zxid is a multiple of 128 the sum is appended to a log of the last 1024
-// such digests, which `hash` prints ("<zxid hex>: <digest>").
+// DataTree keeps the sum up to date through NodeHashMap's preChange and
+// postChange calls, at the same places ZooKeeper makes them; a changed znode
+// is digested when the sum is next read (TreeDigest). After every txn whose
+// zxid is a multiple of 128 the sum is appended to a log of the last 1024 such
+// digests, which `hash` prints ("<zxid hex>: <digest>").
 
 import { crc32 } from 'node:zlib';
 import type { StatPersisted } from '../protocol/records.ts';
