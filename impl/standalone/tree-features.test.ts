@@ -45,8 +45,8 @@ async function cli(port: number, commands: readonly string[]): Promise<string> {
   return output
     .split('\n')
     .filter((line) => !noise.test(line))
-    .map((line) => line.replace(/^(ctime|mtime) = .*/, '$1 = TIME'))
-    .join('\n');
+    .map((line) => `${line.replace(/^(ctime|mtime) = .*/, '$1 = TIME')}\n`)
+    .join('');
 }
 
 /**
