@@ -11,9 +11,15 @@
 //   "zkServer.sh depends on srvr"); `*` enables every known command;
 // - keys ZooKeeper reads as Java system properties (forceSync, jute.maxbuffer,
 //   globalOutstandingLimit, leaderServes, cnxTimeout, 4lw.commands.whitelist,
-//   DigestAuthenticationProvider.superDigest) are plain zoo.cfg keys here;
-//   ZooKeeper accepts them in zoo.cfg too, by turning unknown keys into
-//   `zookeeper.<key>` system properties.
+//   DigestAuthenticationProvider.superDigest, enforceQuota, extendedTypesEnabled,
+//   digest.enabled) are plain zoo.cfg keys here; ZooKeeper accepts them in
+//   zoo.cfg too, by turning unknown keys into `zookeeper.<key>` system
+//   properties. znode.container.* are read here from zoo.cfg too, where
+//   ZooKeeper reads them only as JVM system properties (-D, without the
+//   `zookeeper.` prefix);
+// - the boolean keys of ZooKeeperServer (enforceQuota, extendedTypesEnabled,
+//   digest.enabled) take `true` or `false`; Boolean.parseBoolean would read
+//   any other spelling as false, here it is an error.
 // A ZooKeeper key not read here is refused when ignoring it would weaken
 // security or durability (TLS, SASL, auth enforcement, skipACL, hierarchical
 // quorums: zookeeper-keys.ts), else a warning. Unknown keys are warnings,
