@@ -221,7 +221,8 @@ export class QuotaTracker {
   private recount(root: string): void {
     let count = 0n;
     let bytes = 0n;
-    const stack = [root];
+    // "" is DataTree's alias of the root: a stats node right under /zookeeper/quota counts the whole tree there.
+    const stack = [root === '' ? '/' : root];
     while (stack.length > 0) {
       const path = stack.pop()!;
       const node = this.nodes.getNode(path);
