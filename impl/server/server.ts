@@ -431,10 +431,6 @@ class RecvThrottle {
 }
 
 /**
- * A connection's bytes so far, and the four-letter word its first four
- * bytes spell once they are all in (it may be a command, not a client).
- */
-/**
  * stmk's argument: the 8 bytes after the word as a big-endian long, from what
  * came with it and what arrives within a second; undefined if they do not
  * (ZooKeeper reads once and fails the connection on fewer).
@@ -461,6 +457,10 @@ function readTraceMask(socket: Socket, rest: Uint8Array): Promise<bigint | undef
   });
 }
 
+/**
+ * A connection's bytes so far, and the four-letter word its first four
+ * bytes spell once they are all in (it may be a command, not a client).
+ */
 function firstFourBytes(head: Uint8Array, chunk: Uint8Array): { readonly bytes: Uint8Array; readonly word: string | undefined } {
   const bytes = new Uint8Array(head.byteLength + chunk.byteLength);
   bytes.set(head, 0);
