@@ -6,10 +6,13 @@ import { defineConfig } from 'vitest/config';
 // configuration lives here with CI's script.
 // Tests live beside the code they test (*.test.ts). Long-running checks (model
 // checking at CI bounds, server processes) set their own timeouts per test.
+// Before any test runs, build-once.ts builds dist/ (`npm run build`): the
+// tests that start a server start the built one.
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['{lib,cli,spec,model-check,conformance,impl}/**/*.test.ts', '.ci/*.test.ts'],
+    globalSetup: ['.ci/build-once.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,5 +1,6 @@
-// The server's entry point: `npm start -- path/to/zoo.cfg` runs one server
-// process in the foreground until SIGINT or SIGTERM, as zkServer.sh does:
+// The server's entry point: `npm start -- path/to/zoo.cfg` (or the built
+// `zkspec-server path/to/zoo.cfg`, dist/server.js) runs one server process in
+// the foreground until SIGINT or SIGTERM, as `zkServer.sh start-foreground` does:
 // - without `server.N` lines in zoo.cfg, a standalone server
 //   (standalone/standalone.ts; ZooKeeper's ZooKeeperServerMain). As in
 //   ZooKeeper, zoo.cfg must set dataDir and the client port listens on every
@@ -10,7 +11,13 @@
 // four-letter words (admin/).
 //
 // Logs are JSON lines on stderr (observability/logger.ts); ZKSPEC_LOG_LEVEL
-// (debug, info, warn, error) sets the threshold, default info.
+// (debug, info, warn, error) sets the threshold, default info. The PID is in
+// the `serving` line and in the PID file (process/pid-file.ts). `--help` and
+// `--version`: process/command-line.ts.
+//
+// This process is the one that gets the signals: npm's `start` script execs
+// node (package.json), the container image and the systemd unit start node
+// directly (deploy/), so no wrapper is left to receive a SIGTERM meant for it.
 //
 // Exit codes: 0 after a clean shutdown; 1 when the server cannot start or
 // stops on its own (the txn log or an epoch file failed); 2 for bad usage or
@@ -18,28 +25,35 @@
 // error naming the key and the value.
 
 import { loadConfig } from './config/load.ts';
-import { createLogger, isStructuredLevel } from './observability/logger.ts';
+import { assertNever } from '../lib/assert.ts';
+import { createLogger, isStructuredLevel, type StructuredLogger } from './observability/logger.ts';
 import { startStandalone } from './standalone/standalone.ts';
-import { isStandalone } from './config/zoo-cfg.ts';
+import { isStandalone, type ZooKeeperConfig } from './config/zoo-cfg.ts';
 import { startEnsembleMember } from './ensemble/quorum-peer.ts';
-
-const usage = 'usage: npm start -- path/to/zoo.cfg   (or: npx tsx impl/main.ts path/to/zoo.cfg); zoo.cfg must set dataDir, as for ZooKeeper';
+import { helpText, parseCommandLine, versionText } from './process/command-line.ts';
+import { pidFilePath, writePidFile } from './process/pid-file.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const levelText = process.env['ZKSPEC_LOG_LEVEL'] ?? 'info';
   const log = createLogger(isStructuredLevel(levelText) ? levelText : 'info');
   if (!isStructuredLevel(levelText)) log('warn', 'bad-log-level', { value: levelText, message: `ZKSPEC_LOG_LEVEL=${levelText} is not debug, info, warn or error; using info` });
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${usage}\n`);
-    return 0;
+  const commandLine = parseCommandLine(argv);
+  switch (commandLine.kind) {
+    case 'help':
+      process.stdout.write(helpText());
+      return 0;
+    case 'version':
+      process.stdout.write(versionText());
+      return 0;
+    case 'bad-usage':
+      log('fatal', 'bad-usage', { message: commandLine.message });
+      return 2;
+    case 'run':
+      break;
+    default:
+      return assertNever(commandLine);
   }
-  const [path] = argv;
-  // As ZooKeeperServerMain: no configuration, no server (there is no default dataDir).
-  if (path === undefined || argv.length > 1 || path.startsWith('-')) {
-    log('fatal', 'bad-usage', { message: usage });
-    return 2;
-  }
-  const loaded = await loadConfig(path);
+  const loaded = await loadConfig(commandLine.configPath);
   if (!loaded.ok) {
     for (const error of loaded.error) log('fatal', 'invalid-config', { file: argv[0], key: error.key, value: error.value, line: error.line, message: error.message });
     return 2;
@@ -47,10 +61,33 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const warning of loaded.value.warnings) log('warn', 'config-warning', { file: argv[0], message: warning });
 
   const { config, myid } = loaded.value;
+  if (!startPidFile(config.dataDir, log)) return 1;
+  return run(config, myid, log, commandLine.configPath);
+}
+
+/** Writes zkServer.sh's PID file (process/pid-file.ts), removed when this process exits; false after logging why it cannot. */
+function startPidFile(dataDir: string, log: StructuredLogger): boolean {
+  const path = pidFilePath(dataDir);
+  try {
+    const pidFile = writePidFile(path);
+    // Every way out (a clean stop, a refusal after this point, the forced exit on a second signal) passes here.
+    process.once('exit', () => pidFile.remove());
+    if (pidFile.previousLivePid !== undefined) log('warn', 'pid-file-replaced', { path, previousPid: pidFile.previousLivePid, message: `${path} named process ${pidFile.previousLivePid}, which is running; is another server using this dataDir?` });
+    return true;
+  } catch (error) {
+    log('fatal', 'cannot-start', { message: `cannot write the PID file ${path}: ${(error as Error).message}` });
+    return false;
+  }
+}
+
+async function run(config: ZooKeeperConfig, myid: number | undefined, log: StructuredLogger, file: string): Promise<number> {
+  // From here on, before the database is even open: as PID 1 in a container a signal without a handler is
+  // ignored, and a stop asked for while the server starts is carried out as soon as it can close.
+  const signals = onSignals(log);
   if (!isStandalone(config)) {
     // server.N lines: an ensemble member (QuorumPeerMain), whose myid file says which line is ours.
     if (myid === undefined) {
-      log('fatal', 'invalid-config', { file: argv[0], key: 'myid', message: `${config.dataDir}/myid is missing; an ensemble member needs it to know which server.N it is` });
+      log('fatal', 'invalid-config', { file, key: 'myid', message: `${config.dataDir}/myid is missing; an ensemble member needs it to know which server.N it is` });
       return 2;
     }
     const member = await startEnsembleMember(config, myid, log);
@@ -58,7 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
       log('fatal', 'cannot-start', { message: member.error });
       return 1;
     }
-    onSignals(() => void member.value.close('signal'), log);
+    signals.closeWith(() => void member.value.close('signal'));
     const stop = await member.value.stopped;
     // Sockets of a role run that was cut short must not keep the process alive.
     setTimeout(() => process.exit(stop.exitCode), 100).unref();
@@ -70,13 +107,16 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const server = started.value;
-  onSignals((signal) => void server.close(`received ${signal}`), log);
+  signals.closeWith((signal) => void server.close(`received ${signal}`));
   const stop = await server.stopped;
   return stop.exitCode;
 }
 
-function onSignals(close: (signal: NodeJS.Signals) => void, log: ReturnType<typeof createLogger>): void {
+/** SIGINT and SIGTERM handlers; the first signal calls `closeWith`'s function, at once or once it is given. */
+function onSignals(log: StructuredLogger): { closeWith(close: (signal: NodeJS.Signals) => void): void } {
   let signals = 0;
+  let pending: NodeJS.Signals | undefined;
+  let close: ((signal: NodeJS.Signals) => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
@@ -84,10 +124,19 @@ function onSignals(close: (signal: NodeJS.Signals) => void, log: ReturnType<type
       log('warn', 'forced-exit', { signal });
       process.exit(130);
     }
-    close(signal);
+    if (close === undefined) {
+      pending = signal;
+      log('info', 'stop-requested', { signal, message: `${signal} while starting: stopping once started` });
+    } else close(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  return {
+    closeWith: (given) => {
+      close = given;
+      if (pending !== undefined) given(pending);
+    },
+  };
 }
 
 process.exitCode = await main(process.argv.slice(2));

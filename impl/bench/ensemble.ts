@@ -408,7 +408,7 @@ function reportSection(options: Options, run: RunConditions, measured: Measured,
       'The machine may be shared with other work, so absolute numbers are noisy; each cell ran on ours and then on ZooKeeper, so drifts in load hit both.',
     '',
     'Setup: each ensemble is three child processes on 127.0.0.1 (impl/ensemble/cluster.ts, members connected directly), fsync on (forceSync=yes), tickTime 2000, ' +
-      'each member with its own temp directory; ZooKeeper 3.8 from Debian (QuorumPeerMain, -Xmx1000m), ours via `node --import tsx impl/main.ts`. ' +
+      'each member with its own temp directory; ZooKeeper 3.8 from Debian (QuorumPeerMain, -Xmx1000m), ours via `node dist/server.js` (the build). ' +
       'One generator (the closed loop of impl/bench/load.ts over impl/testing/wire-client.ts) drives both: "64" is 8 sessions with 8 outstanding each, ' +
       'placed round-robin on members 1, 2, 3, 1, 2, 3, 1, 2 (writes through a follower are forwarded to the leader); "1" is one session on a follower. ' +
       `${options.seconds} s per cell after a 2 s warm-up per ensemble; setData/getData use a pool of ${poolSize} znodes of 100 bytes. ` +

@@ -196,7 +196,7 @@ function reportSection(options: Options, run: RunConditions, { rows, errors }: M
       'The machine was shared with other work running at the same time, so absolute numbers are noisy; both servers ran interleaved, workload by workload, so drifts in load hit both. ' +
       `The load generator (this process) runs on the same ${m.cores}-core machine as the server under test and competes with it for CPU.`,
     '',
-    `Setup: both servers are child processes on 127.0.0.1 with fsync on (forceSync=yes) and their own temp dataDir; ZooKeeper 3.8 from Debian (ZooKeeperServerMain, -Xmx1000m as zkServer.sh), ours via \`node --import tsx impl/main.ts\`. ` +
+    `Setup: both servers are child processes on 127.0.0.1 with fsync on (forceSync=yes) and their own temp dataDir; ZooKeeper 3.8 from Debian (ZooKeeperServerMain, -Xmx1000m as zkServer.sh), ours via \`node dist/server.js\` (the build). ` +
       `One generator, speaking the wire protocol directly (pipelined requests, latency per request from write to reply with process.hrtime.bigint), drives both: ` +
       `"1" is one session with one request outstanding, "64" is 8 sessions with 8 outstanding each; ${options.seconds} s per cell after a 2 s warm-up per server; ` +
       `setData/getData use a pool of ${poolSize} znodes of 100 bytes.`,

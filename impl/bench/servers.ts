@@ -1,6 +1,6 @@
 // The two servers under test, each a child process on 127.0.0.1 with its own
 // temp dataDir and fsync on, killed by PID when done: ours
-// (`node --import tsx impl/main.ts zoo.cfg`) and Apache ZooKeeper 3.8 from
+// (`node dist/server.js zoo.cfg`, the build) and Apache ZooKeeper 3.8 from
 // Debian's package (ZooKeeperServerMain, the class zkServer.sh runs for a
 // standalone configuration, with zkServer.sh's default heap of 1000 MB).
 // Both logs go to files in the dataDir, not to the generator's terminal.
@@ -10,11 +10,9 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { java, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { builtServer } from '../testing/built-server.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
-
-const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export type ServerKind = 'ours' | 'zookeeper';
 
@@ -78,7 +76,7 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
   const logFd = openSync(logPath, 'w');
   const child =
     kind === 'ours'
-      ? spawn(process.execPath, ['--import', 'tsx', mainScript, configPath], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ZKSPEC_LOG_LEVEL: 'warn' } })
+      ? spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ZKSPEC_LOG_LEVEL: 'warn' } })
       : spawn(java, ['-Xmx1000m', '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
           stdio: ['ignore', logFd, logFd],
           cwd: dir,

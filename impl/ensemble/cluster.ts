@@ -26,10 +26,10 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { assert } from '../../lib/assert.ts';
 import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { builtServer, repoRoot } from '../testing/built-server.ts';
 import { ChildPids } from '../testing/processes.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
 
@@ -38,8 +38,6 @@ export type Mode = 'leader' | 'follower' | 'observer' | 'standalone';
 
 export { zkCli } from '../testing/zkcli.ts';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
 const loopback = '127.0.0.1';
 
 export type EnsembleOptions = {
@@ -436,7 +434,7 @@ export class Ensemble {
     try {
       child =
         this.options.kind === 'ours'
-          ? spawn(process.execPath, ['--import', 'tsx', mainScript, m.configPath], {
+          ? spawn(process.execPath, [builtServer(), m.configPath], {
               cwd: repoRoot,
               stdio: ['ignore', logFd, logFd],
               env: { ...process.env, ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info' },

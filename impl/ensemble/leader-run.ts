@@ -322,7 +322,7 @@ class LeaderRun {
     });
     this.core = core;
     this.servingSinceMs = performance.now();
-    log('info', 'serving', { mode: 'leader', epoch: peer.currentEpoch, lastZxid: hex(tree.value.lastProcessedZxid) });
+    log('info', 'serving', { mode: 'leader', epoch: peer.currentEpoch, lastZxid: hex(tree.value.lastProcessedZxid), pid: process.pid });
     if (config.leaderServes) this.context.serve(core, 'leader');
   }
 

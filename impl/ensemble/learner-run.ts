@@ -280,7 +280,7 @@ class LearnerRun {
     });
     this.core = core;
     const mode = this.observing ? 'observer' : 'follower';
-    log('info', 'serving', { mode, leader: this.leaderSid, lastZxid: hex(this.tree.lastProcessedZxid) });
+    log('info', 'serving', { mode, leader: this.leaderSid, lastZxid: hex(this.tree.lastProcessedZxid), pid: process.pid });
     this.context.serve(core, mode);
   }
 

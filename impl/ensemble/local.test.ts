@@ -8,13 +8,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { repoRoot } from '../testing/built-server.ts';
 import { processAlive } from '../testing/processes.ts';
 import { fourLetterWord, parseMode, testsRunAgainst } from './cluster.ts';
 
-const script = fileURLToPath(new URL('./local.ts', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+// `npm run ensemble` runs the harness's bundle (deploy/build.mjs), built with the server before the tests.
+const script = join(repoRoot, 'dist', 'ensemble.js');
 const kind = testsRunAgainst('ours') ? 'ours' : testsRunAgainst('zookeeper') ? 'zookeeper' : undefined;
 
 const cleanups: (() => void)[] = [];
@@ -25,7 +25,7 @@ afterEach(() => {
 describe.runIf(kind !== undefined)(`npm run ensemble (${kind})`, () => {
   it('starts three members, prints where they are, and on SIGTERM stops them all and keeps their data', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zk-local-test-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '3', '--tick', '200', '--dir', dir, '--kind', kind!], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, '3', '--tick', '200', '--dir', dir, '--kind', kind!], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

@@ -1,4 +1,4 @@
-// The server as operators run it: `node --import tsx impl/main.ts zoo.cfg`, a
+// The server as operators run it: `node dist/server.js zoo.cfg` (the build), a
 // child process on 127.0.0.1 with a temp dataDir, driven by
 // node-zookeeper-client. Restarts read the same dataDir. Every child is
 // SIGKILLed by PID after its test.
@@ -10,7 +10,8 @@ import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
-import { call, connectClient, dataDirWithConfig, eventually, killChildren, mainScript, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
+import { builtServer } from '../testing/built-server.ts';
+import { call, connectClient, dataDirWithConfig, eventually, killChildren, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
 const dirs: DataDir[] = [];
 const clients: ZkClient[] = [];
@@ -41,7 +42,7 @@ const text = (data: Buffer | undefined) => data?.toString('utf8');
  * listened instead would never exit, so it is SIGKILLed by PID after 20 s. Its stderr is JSON lines.
  */
 async function runToExit(args: readonly string[]): Promise<{ code: number | null; stderr: string; lines: Record<string, unknown>[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [builtServer(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => {
@@ -199,7 +200,7 @@ describe('the standalone server as a process', () => {
 
   it('refuses an invalid zoo.cfg with exit code 2 and a message naming the key and the value, and warns about unknown keys', async () => {
     const dir = tempDir(['tickTime=fast', 'colour=blue']);
-    const child = spawn(process.execPath, ['--import', 'tsx', mainScript, dir.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [builtServer(), dir.configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => {

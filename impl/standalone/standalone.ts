@@ -171,7 +171,9 @@ class ZooKeeperServerMain {
       lastZxid: tree.lastProcessedZxid,
       nodeCount: tree.nodeCount,
       sessions: tree.sessions.size,
-      message: `serving on ${server.host}:${server.port} at zxid ${hex(tree.lastProcessedZxid)}`,
+      // The PID a supervisor signals (also in the PID file, impl/process/pid-file.ts).
+      pid: process.pid,
+      message: `serving on ${server.host}:${server.port} at zxid ${hex(tree.lastProcessedZxid)}, pid ${process.pid}`,
     });
     return ok({
       host: server.host,

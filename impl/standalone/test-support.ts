@@ -1,5 +1,5 @@
-// Helpers for the standalone tests: a temp dataDir with a zoo.cfg, the server
-// as a child process (`node --import tsx impl/main.ts zoo.cfg`) on 127.0.0.1
+// Helpers for the standalone tests: a temp dataDir with a zoo.cfg, the built
+// server as a child process (`node dist/server.js zoo.cfg`, ../testing/built-server.ts) on 127.0.0.1
 // with a port the kernel picks (clientPort=0; the `serving` log line says
 // which), node-zookeeper-client promisified (../testing/zk-client.ts), and a
 // bounded four-letter-word query. Every child is registered so afterEach can SIGKILL it by PID.
@@ -9,9 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtServer } from '../testing/built-server.ts';
 
-export const mainScript = fileURLToPath(new URL('../main.ts', import.meta.url));
 export { zookeeper } from '../testing/zk-client.ts';
 
 export type DataDir = { readonly path: string; readonly configPath: string; remove(): void };
@@ -55,7 +54,7 @@ export function killChildren(): void {
 
 /** Starts the server on `configPath` and resolves once it logs `serving` (rejects on exit or after `timeoutMs`). */
 export function startChild(configPath: string, timeoutMs = 30_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', mainScript, configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
   children.add(child);
   const logs: LogLine[] = [];
   let stderr = '';

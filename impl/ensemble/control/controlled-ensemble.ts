@@ -11,21 +11,19 @@
 // exit for any left over); every wait is bounded.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { assert } from '../../../lib/assert.ts';
 import type { PeerBug } from '../../quorum/peer/types.ts';
+import { builtServer, repoRoot } from '../../testing/built-server.ts';
 import { releasePorts, reservePorts } from '../../testing/ports.ts';
 import { ChildPids } from '../../testing/processes.ts';
 import { CONTROL_BUGS_ENV, CONTROL_ENV, CONTROL_PORT_ENV } from './control-mode.ts';
 import { PacketLink } from './packet-link.ts';
 import type { ControlExtra, ControlProjection } from './projection.ts';
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const mainScript = fileURLToPath(new URL('../../main.ts', import.meta.url));
 const loopback = '127.0.0.1';
 
 /**
@@ -58,51 +56,9 @@ export interface ControlledEnsembleOptions {
   readonly entry?: readonly string[];
 }
 
-/**
- * node's arguments that start a member: impl/main.ts bundled into one ES
- * module by esbuild (a devDependency; tsx runs on it), once per harness process, which
- * starts in about 0.2 s instead of about 1 s for tsx's loader compiling the
- * module graph on every start (a replay starts a process per server and
- * restart); `--import tsx impl/main.ts` when esbuild cannot be loaded.
- */
-export function memberEntry(): Promise<readonly string[]> {
-  bundled ??= bundleMain().catch(() => ['--import', 'tsx', mainScript]);
-  return bundled;
-}
-
-let bundled: Promise<readonly string[]> | undefined;
-
-/** Bundles left by harness processes that died without their exit hook (a killed test worker). */
-function removeOrphanBundles(): void {
-  for (const name of readdirSync(tmpdir())) {
-    const match = /^zk-member-bundle-([0-9]+)-/.exec(name);
-    if (match === null) continue;
-    try {
-      process.kill(Number(match[1]), 0);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(tmpdir(), name), { recursive: true, force: true });
-    }
-  }
-}
-
-async function bundleMain(): Promise<readonly string[]> {
-  const esbuild = (await import('esbuild')) as { build(options: Record<string, unknown>): Promise<unknown> };
-  removeOrphanBundles();
-  const dir = mkdtempSync(join(tmpdir(), `zk-member-bundle-${process.pid}-`));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const outfile = join(dir, 'main.mjs');
-  await esbuild.build({
-    entryPoints: [mainScript],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'silent',
-    // CommonJS dependencies bundled into an ES module still call require().
-    banner: { js: "import { createRequire as __zkCreateRequire } from 'node:module'; const require = __zkCreateRequire(import.meta.url);" },
-  });
-  return [outfile];
+/** node's arguments that start a member: the built server, dist/server.js (../../testing/built-server.ts). */
+export function memberEntry(): readonly string[] {
+  return [builtServer()];
 }
 
 /** Every PID started here and not yet seen exit: SIGKILLed when this process exits. */
@@ -278,7 +234,7 @@ export class ControlledEnsemble {
     assert(!this.running.has(index), `member ${index} is running`);
     const m = this.member(index);
     const logFd = openSync(m.logPath, 'a');
-    const entry = this.options.entry ?? (await memberEntry());
+    const entry = this.options.entry ?? memberEntry();
     let child: ChildProcess;
     try {
       child = spawn(process.execPath, [...entry, m.configPath], {

@@ -1,0 +1,47 @@
+// Where the built server is, for everything that starts it as a process (the
+// standalone tests, the ensemble harnesses, the benchmarks): dist/server.js,
+// impl/main.ts bundled by `npm run build` (deploy/build.mjs), which is what
+// operators run (`npm start`, the container image, the systemd unit), so the
+// tests exercise the same file. The test runner builds it once per run
+// (.ci/build-once.ts) and every npm script that starts a server builds first.
+//
+// A harness started some other way (`npx tsx ...`) after a source change would
+// quietly run the old bundle; `builtServer()` refuses that instead, naming the
+// newer source file. Comparing modification times of impl/ and lib/ (about 300
+// files) takes about a millisecond.
+
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const builtServerPath = join(repoRoot, 'dist', 'server.js');
+
+/** The newest .ts file under `dir` (tests excluded: they are not in the bundle) and its modification time. */
+function newestSource(dir: string): { path: string; mtimeMs: number } {
+  let newest = { path: '', mtimeMs: 0 };
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const candidate = entry.isDirectory() ? newestSource(path) : entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? { path, mtimeMs: statSync(path).mtimeMs } : undefined;
+    if (candidate !== undefined && candidate.mtimeMs > newest.mtimeMs) newest = candidate;
+  }
+  return newest;
+}
+
+/** Why dist/server.js cannot be used as it is (missing, or older than a source it is built from), or undefined. */
+export function builtServerProblem(): string | undefined {
+  if (!existsSync(builtServerPath)) return `${builtServerPath} does not exist: run \`npm run build\``;
+  const built = statSync(builtServerPath).mtimeMs;
+  for (const dir of ['impl', 'lib']) {
+    const newest = newestSource(join(repoRoot, dir));
+    if (newest.mtimeMs > built) return `${builtServerPath} is older than ${newest.path}: run \`npm run build\``;
+  }
+  return undefined;
+}
+
+/** dist/server.js, after checking that it is there and newer than its sources (throws otherwise). */
+export function builtServer(): string {
+  const problem = builtServerProblem();
+  if (problem !== undefined) throw new Error(problem);
+  return builtServerPath;
+}
