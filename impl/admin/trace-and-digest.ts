@@ -10,6 +10,7 @@ export function traceAndDigestOptions(server: ZooKeeperServer, config: ZooKeeper
   return {
     traceMask: server.traceMask,
     ...(argument === undefined ? {} : { argument }),
+    // With digest.enabled=false the tree keeps no log; the check keeps `hash` empty whatever built the tree.
     digestLog: () => (config.treeFeatures.digestEnabled ? server.core.tree.digest.digestLog : []),
   };
 }

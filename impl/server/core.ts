@@ -95,6 +95,7 @@ export class ServerCore {
     this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickTimeMs;
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 20 * this.tickTimeMs;
     const tree = (this.tree = options.tree ?? new DataTree());
+    tree.setDigestEnabled(options.digestEnabled ?? true);
     const tracker = new SessionTracker(this.tickTimeMs);
     const startedAtMs = (this.startedAtMs = now());
     const replication = options.replication;

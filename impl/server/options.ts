@@ -60,6 +60,8 @@ export type ServerCoreOptions = {
   readonly superDigest?: string;
   /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
   readonly extendedTypesEnabled?: boolean;
+  /** zookeeper.digest.enabled: keep the tree digest and its log, which `hash` prints (on by default, as in ZooKeeper). */
+  readonly digestEnabled?: boolean;
   /** zookeeper.enforceQuota: a create or setData over a hard quota limit fails with QuotaExceeded (off by default, as in ZooKeeper). */
   readonly enforceQuota?: boolean;
   /** znode.container.maxPerMinute: at most this many containers and TTL nodes deleted a minute (default 10000). */

@@ -175,6 +175,11 @@ export class DataTree {
     this.recomputeDigest();
   }
 
+  /** digest.enabled (ZooKeeperServer.setDigestEnabled): off, the tree keeps no digest and `hash` has nothing to print. */
+  setDigestEnabled(enabled: boolean): void {
+    this.digest.setEnabled(enabled, this.nodes);
+  }
+
   private recomputeDigest(): void {
     this.digest.recompute(this.nodes);
   }

@@ -26,7 +26,6 @@ export const digestLogLimit = 1024;
 const excludedSubtree = '/zookeeper/';
 
 const utf8 = new TextEncoder();
-const mask64 = (1n << 64n) - 1n;
 
 export type ZxidDigest = { readonly zxid: bigint; readonly digest: bigint };
 
@@ -97,37 +96,54 @@ export type DigestedNode = { readonly data: Uint8Array | null; readonly stat: St
  * which digests at every change.
  */
 export class TreeDigest {
-  private sum = 0n;
+  // The sum modulo 2^64 as two 32-bit halves in plain numbers: a digest is
+  // below 2^32, so adding or removing one carries at most one into `high`,
+  // and no BigInt is made per change.
+  private low = 0;
+  private high = 0;
   private readonly changed = new Set<string>();
   private readonly log: ZxidDigest[] = [];
+  /** digest.enabled: when false nothing is digested or logged (ZooKeeper's NodeHashMapImpl and DataTree skip it too). */
+  private enabled = true;
 
   constructor(private readonly nodeAt: (path: string) => DigestedNode | undefined) {}
 
   /** The tree's digest now (NodeHashMap.getDigest). */
   get value(): bigint {
     this.flush();
-    return this.sum;
+    return (BigInt(this.high) << 32n) | BigInt(this.low);
+  }
+
+  /** digest.enabled; turned back on, the sum is taken over `nodes` again. */
+  setEnabled(enabled: boolean, nodes: Iterable<[string, DigestedNode]>): void {
+    if (enabled && !this.enabled) {
+      this.enabled = true;
+      this.recompute(nodes);
+    }
+    this.enabled = enabled;
   }
 
   /** NodeHashMap.preChange (and remove): the znode's digest leaves the sum until it is taken again. */
   preChange(path: string, node: DigestedNode): void {
-    if (path.startsWith(excludedSubtree)) return;
-    if (node.digest !== undefined) this.sum = (this.sum - BigInt(node.digest)) & mask64;
+    if (!this.enabled || path.startsWith(excludedSubtree)) return;
+    if (node.digest !== undefined) this.subtract(node.digest);
     node.digest = undefined;
     this.changed.add(path);
   }
 
   /** NodeHashMap.postChange (and put): the znode is digested at the next read. */
   postChange(path: string, node: DigestedNode): void {
-    if (path.startsWith(excludedSubtree)) return;
+    if (!this.enabled || path.startsWith(excludedSubtree)) return;
     node.digest = undefined;
     this.changed.add(path);
   }
 
   /** Every znode digested from scratch (a loaded snapshot). */
   recompute(nodes: Iterable<[string, DigestedNode]>): void {
-    this.sum = 0n;
+    this.low = 0;
+    this.high = 0;
     this.changed.clear();
+    if (!this.enabled) return;
     for (const [path, node] of nodes) {
       node.digest = undefined;
       this.take(path, node);
@@ -136,7 +152,7 @@ export class TreeDigest {
 
   /** DataTree.logZxidDigest after a whole txn is applied. */
   txnApplied(zxid: bigint): void {
-    if ((zxid & (digestLogInterval - 1n)) !== 0n) return;
+    if (!this.enabled || (zxid & (digestLogInterval - 1n)) !== 0n) return;
     this.log.push({ zxid, digest: BigInt.asIntN(64, this.value) });
     if (this.log.length > digestLogLimit) this.log.shift();
   }
@@ -156,6 +172,18 @@ export class TreeDigest {
 
   private take(path: string, node: DigestedNode): void {
     node.digest = znodeDigest(path, node.data, node.stat);
-    if (node.digest !== 0) this.sum = (this.sum + BigInt(node.digest)) & mask64;
+    this.low += node.digest;
+    if (this.low >= 2 ** 32) {
+      this.low -= 2 ** 32;
+      this.high = (this.high + 1) >>> 0;
+    }
+  }
+
+  private subtract(digest: number): void {
+    this.low -= digest;
+    if (this.low < 0) {
+      this.low += 2 ** 32;
+      this.high = (this.high - 1) >>> 0;
+    }
   }
 }

@@ -152,3 +152,16 @@ describe('the tree digest (DigestCalculator)', () => {
     expect(h.tree.digest.value).not.toBe(fresh);
   });
 });
+
+describe('digest.enabled=false', () => {
+  it('keeps no digest and logs none; turned back on, the digest is the tree\'s', () => {
+    const h = new Harness();
+    h.tree.setDigestEnabled(false);
+    while (h.zxid < 130n) h.create(`/n${h.zxid}`, 'x');
+    expect(h.tree.digest.digestLog).toEqual([]);
+    h.tree.setDigestEnabled(true);
+    const reloaded = deserializeTree(serializeTree(h.tree));
+    if (!reloaded.ok) throw new Error(reloaded.error);
+    expect(h.tree.digest.value).toBe(reloaded.value.digest.value);
+  });
+});
