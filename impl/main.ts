@@ -53,7 +53,8 @@ async function main(argv: readonly string[]): Promise<number> {
     default:
       return assertNever(commandLine);
   }
-  const loaded = await loadConfig(commandLine.configPath);
+  // SERVER_JVMFLAGS and JVMFLAGS as zkServer.sh would pass them: the JAAS file and the authentication settings (config/auth-keys.ts).
+  const loaded = await loadConfig(commandLine.configPath, undefined, process.env);
   if (!loaded.ok) {
     for (const error of loaded.error) log('fatal', 'invalid-config', { file: argv[0], key: error.key, value: error.value, line: error.line, message: error.message });
     return 2;

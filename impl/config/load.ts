@@ -7,6 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../../lib/result.ts';
+import { configureSaslLogin } from '../auth/sasl-login.ts';
+import { jvmSystemProperties } from './auth-keys.ts';
 import { isStandalone, parseZooCfg, type ConfigError, type ZooKeeperConfig } from './zoo-cfg.ts';
 
 export type LoadedConfig = {
@@ -37,7 +39,12 @@ export async function readMyid(dataDir: string, read: ReadText = readText): Prom
   return ok(Number(trimmed));
 }
 
-export async function loadConfig(path: string, read: ReadText = readText): Promise<Result<LoadedConfig, readonly ConfigError[]>> {
+/**
+ * zoo.cfg, the authentication settings of the JVM flags in `environment`
+ * (SERVER_JVMFLAGS and JVMFLAGS, as zkServer.sh passes them), the JAAS file
+ * they name, and myid.
+ */
+export async function loadConfig(path: string, read: ReadText = readText, environment: Readonly<Record<string, string | undefined>> = {}): Promise<Result<LoadedConfig, readonly ConfigError[]>> {
   let text: string;
   try {
     text = await read(path);
@@ -45,10 +52,15 @@ export async function loadConfig(path: string, read: ReadText = readText): Promi
     const code = (thrown as { code?: unknown }).code;
     return err([{ key: '', value: path, line: undefined, message: `cannot read ${path}: ${typeof code === 'string' ? code : String(thrown)}` }]);
   }
-  const parsed = parseZooCfg(text);
+  const parsed = parseZooCfg(text, jvmSystemProperties(environment));
   if (!parsed.ok) return parsed;
   let config: ZooKeeperConfig = parsed.value.config;
   const warnings = [...parsed.value.warnings];
+  const { auth } = config;
+  const sasl = await configureSaslLogin({ jaasPath: auth.jaasPath, serverSection: auth.saslServerSection, saslProvider: auth.saslProvider }, read);
+  if (!sasl.ok) return err([{ key: 'java.security.auth.login.config', value: auth.jaasPath ?? '', line: undefined, message: sasl.error }]);
+  warnings.push(...sasl.value.warnings);
+  config = { ...config, saslLogin: sasl.value.login };
 
   const myid = await readMyid(config.dataDir, read);
   if (!myid.ok) return err([{ key: 'myid', value: '', line: undefined, message: myid.error }]);

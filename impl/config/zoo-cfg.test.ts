@@ -68,7 +68,22 @@ describe('defaults', () => {
       leaderServes: true,
       peerType: 'participant',
       cnxTimeoutMs: 5000,
+      auth: { saslProvider: false, jaasPath: undefined, saslServerSection: undefined, superUsers: [], enforceAuthSchemes: [], saslAuthRequired: false },
+      saslLogin: undefined,
       servers: [],
+      clientPortEnabled: true,
+      clientTls: {
+        secureClientPort: undefined,
+        secureClientPortAddress: '0.0.0.0',
+        portUnification: false,
+        x509: { keyStore: undefined, trustStore: undefined, protocol: 'TLSv1.2', enabledProtocols: ['TLSv1.2'], cipherSuites: undefined, hostnameVerification: true, clientAuth: 'need', handshakeDetectionTimeoutMs: 5000 },
+        x509AuthProvider: false,
+        x509SuperUser: undefined,
+      },
+      quorumTls: {
+        sslQuorum: false,
+        x509: { keyStore: undefined, trustStore: undefined, protocol: 'TLSv1.2', enabledProtocols: ['TLSv1.2'], cipherSuites: undefined, hostnameVerification: true, clientAuth: 'need', handshakeDetectionTimeoutMs: 5000 },
+      },
       treeFeatures: { enforceQuota: false, extendedTypesEnabled: false, digestEnabled: true, containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0 },
     });
     expect(isStandalone(c)).toBe(true);

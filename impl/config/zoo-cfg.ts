@@ -21,7 +21,7 @@
 //   digest.enabled) take `true` or `false`; Boolean.parseBoolean would read
 //   any other spelling as false, here it is an error.
 // A ZooKeeper key not read here is refused when ignoring it would weaken
-// security or durability (TLS, SASL, auth enforcement, skipACL, hierarchical
+// security or durability (TLS, Kerberos, quorum SASL, skipACL, hierarchical
 // quorums: zookeeper-keys.ts), else a warning. Unknown keys are warnings,
 // returned to the caller, never printed here. An
 // invalid value is an error naming the key, the value and what was expected;
@@ -30,9 +30,12 @@
 import { z } from 'zod';
 import { assert } from '../../lib/assert.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
+import type { SaslLogin } from '../auth/sasl-login.ts';
+import { AuthKeys, authKeyNames, type AuthProperty, type AuthSettings } from './auth-keys.ts';
 import { parseProperties, type Property } from './properties.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
 import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
+import { clientTlsKey, clientTlsKeys, parseTls, plaintextClientPortEnabled, type ClientTlsConfig, type QuorumTlsConfig } from './tls-config.ts';
 
 export type ZooKeeperConfig = {
   readonly tickTimeMs: number;
@@ -63,8 +66,18 @@ export type ZooKeeperConfig = {
   readonly leaderServes: boolean;
   readonly peerType: PeerType;
   readonly cnxTimeoutMs: number;
+  /** SASL and authentication enforcement (auth-keys.ts). */
+  readonly auth: AuthSettings;
+  /** The JAAS section's DIGEST-MD5 users, read by load.ts at start (auth/sasl-login.ts); undefined without SASL. */
+  readonly saslLogin: SaslLogin | undefined;
   /** `server.N` lines, sorted by id; empty for a standalone server. */
   readonly servers: readonly ServerSpec[];
+  /** Whether clientPort listens: false when zoo.cfg sets secureClientPort and no clientPort (TLS only). */
+  readonly clientPortEnabled: boolean;
+  /** secureClientPort and the `ssl.*` keys (tls-config.ts). */
+  readonly clientTls: ClientTlsConfig;
+  /** sslQuorum and the `ssl.quorum.*` keys (tls-config.ts). */
+  readonly quorumTls: QuorumTlsConfig;
   /** Quotas, TTL nodes, containers and the tree digest (enforceQuota, extendedTypesEnabled, znode.container.*, digest.enabled). */
   readonly treeFeatures: TreeFeatureSettings;
 };
@@ -188,15 +201,22 @@ function setTreeFeature<K extends keyof TreeFeatureSettings>(draft: Draft, key: 
 }
 
 /** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
-export const implementedKeys: readonly string[] = Object.keys(keyRules);
+export const implementedKeys: readonly string[] = [...Object.keys(keyRules), ...clientTlsKeys, ...authKeyNames];
 
-/** Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid). */
-export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigError[]> {
+/**
+ * Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid).
+ * `systemProperties` are the JVM flags' `-D` settings (auth-keys.ts,
+ * jvmSystemProperties): the authentication ones are read, zoo.cfg winning.
+ */
+export function parseZooCfg(text: string, systemProperties: readonly AuthProperty[] = []): Result<ParsedConfig, readonly ConfigError[]> {
   const { properties, duplicates } = parseProperties(text);
   const warnings: string[] = duplicates.map((p) => `line ${p.line}: ${p.key} is set again later; the later value wins`);
   const errors: ConfigError[] = [];
   const draft: Draft = {};
   const serverLines: Property[] = [];
+  const tlsProperties = new Map<string, Property>();
+  const authKeys = new AuthKeys();
+  for (const property of systemProperties) systemProperty(property, authKeys, warnings, errors);
 
   for (const property of properties) {
     const { key, value, line } = property;
@@ -204,6 +224,12 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
       serverLines.push(property);
       continue;
     }
+    const tlsKey = clientTlsKey(property);
+    if (tlsKey !== undefined) {
+      tlsProperties.set(tlsKey, property);
+      continue;
+    }
+    if (authKeys.read({ ...property, source: `line ${line}` }, errors)) continue;
     const keyRule = keyRules[key];
     if (keyRule === undefined) {
       unimplemented(property, warnings, errors);
@@ -231,7 +257,15 @@ export function parseZooCfg(text: string): Result<ParsedConfig, readonly ConfigE
   }
   servers.sort((a, b) => a.id - b.id);
 
-  const config = complete(draft, servers, warnings, errors, properties);
+  const tls = parseTls(tlsProperties, errors, warnings);
+  const config = {
+    ...complete(draft, servers, warnings, errors, properties),
+    clientPortEnabled: plaintextClientPortEnabled(draft.clientPort !== undefined, tls.client),
+    clientTls: tls.client,
+    quorumTls: tls.quorum,
+    auth: authKeys.complete(errors),
+    saslLogin: undefined,
+  };
   if (errors.length > 0) return err(errors);
   return ok({ config, warnings });
 }
@@ -252,8 +286,31 @@ function unimplemented({ key, value, line }: Property, warnings: string[], error
   if (entry.disposition === 'warned') warnings.push(`line ${line}: ${key} is a ZooKeeper setting this server does not implement; ignored: ${entry.reason}`);
 }
 
+/**
+ * A `-D` setting of the JVM flags: the authentication ones are read; another
+ * ZooKeeper setting there is refused if zoo.cfg would refuse it, else ignored
+ * with a warning (this server reads its other settings from zoo.cfg only).
+ * Other JVM properties (logging, JMX) mean nothing here.
+ */
+function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: string[], errors: ConfigError[]): void {
+  if (authKeys.read(property, errors)) return;
+  if (!property.key.startsWith('zookeeper.')) return;
+  const key = property.key.slice('zookeeper.'.length);
+  if (clientTlsKey({ key, value: property.value }) !== undefined) {
+    // Ignoring a TLS setting could leave TLS weaker than the operator set it (ssl.enabledProtocols, say).
+    errors.push({ key: property.key, value: /password/i.test(key) ? '(not shown)' : property.value, line: undefined, message: `${property.source}: this server reads the TLS settings from zoo.cfg only; move ${key}=... there` });
+    return;
+  }
+  const entry = classifyUnimplementedKey(key);
+  if (entry !== undefined && refuses(entry, property.value)) {
+    errors.push({ key: property.key, value: /password|secret/i.test(key) ? '(not shown)' : property.value, line: undefined, message: `${property.source}: ${entry.reason}` });
+  } else if (entry !== undefined || keyRules[key] !== undefined) {
+    warnings.push(`${property.source} is ignored: this server reads ${key} from zoo.cfg only; write ${key}=... there`);
+  }
+}
+
 /** Defaults, derived values, and the checks that involve more than one key. */
-function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): ZooKeeperConfig {
+function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls' | 'quorumTls' | 'auth' | 'saslLogin'> {
   const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 

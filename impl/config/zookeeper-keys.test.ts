@@ -27,9 +27,9 @@ function refusal(line: string) {
 
 // Refused keys ZooKeeper reads that the guide does not list, and spellings operators use.
 const refusedBeyondTheGuide = [
-  'secureClientPortAddress', 'sslQuorumReloadCertFiles', 'portUnification', 'client.secure', 'dynamicConfigFile',
-  'ssl.quorum.keyStore.location', 'ssl.quorum.trustStore.password', 'zookeeper.ssl.keyStore.location', 'zookeeper.client.secure',
-  'zookeeper.sslQuorum', 'superUser', 'authProvider.1', 'authProvider.sasl', 'quorum.auth.enableSasl', 'quorum.auth.learnerRequireSasl',
+  'sslQuorumReloadCertFiles', 'portUnification', 'client.secure', 'client.certReload', 'dynamicConfigFile',
+  'ssl.sslProvider', 'ssl.quorum.sslProvider', 'zookeeper.client.secure',
+  'authProvider.1', 'authProvider.sasl', 'quorum.auth.enableSasl', 'quorum.auth.learnerRequireSasl',
   'quorum.auth.serverRequireSasl', 'quorum.auth.kerberos.servicePrincipal', 'group.2', 'weight.3',
 ];
 
@@ -45,7 +45,7 @@ describe('every setting of ZooKeeper 3.8\'s Administrator\'s Guide', () => {
       }
     }
     expect(guideKeys).toHaveLength(161);
-    expect(counts).toEqual({ implemented: 27, refused: 36, warned: 98 });
+    expect(counts).toEqual({ implemented: 54, refused: 11, warned: 96 });
   });
 
   const refusedGuideKeys = guideKeys.filter((k) => !implementedKeys.includes(k) && classifyUnimplementedKey(concrete(k))?.disposition === 'refused');
@@ -58,15 +58,14 @@ describe('every setting of ZooKeeper 3.8\'s Administrator\'s Guide', () => {
     expect(error!.message).toMatch(new RegExp(`^line 2: ${key.replace(/\./g, '\\.')}: .*(not implemented|not enforced|always checks|only SHA1|not read|only the built-in|cannot be switched off)`));
   });
 
-  it('names TLS and says the server would listen in plaintext', () => {
-    expect(refusal('ssl.keyStore.location=/etc/zk/keystore.jks')![0]!.message).toBe(
-      'line 2: ssl.keyStore.location: TLS is not implemented by this server; it would listen in plaintext. Remove the TLS keys or use Apache ZooKeeper',
-    );
-    expect(refusal('secureClientPort=2281')![0]!.message).toContain('secureClientPort: TLS is not implemented');
+  it('refuses a TLS setting it does not know, by name; the client port\'s and the members\' TLS keys are read (tls-config.ts)', () => {
+    expect(refusal('ssl.quorum.sslProvider=OPENSSL')![0]!.message).toMatch(/^line 2: ssl\.quorum\.sslProvider: this TLS setting is not implemented/);
+    expect(refusal('secureClientPort=2281\nssl.keyStore.location=/etc/zk/keystore.p12')).toBeUndefined();
+    expect(refusal('sslQuorum=true\nssl.quorum.keyStore.location=/etc/zk/keystore.p12\nssl.quorum.trustStore.location=/etc/zk/ca.pem')).toBeUndefined();
   });
 
   it('accepts, without a word, the values that mean "off"', () => {
-    const off = ['sslQuorum=false', 'skipACL=no', 'sessionRequireClientSASLAuth=false', 'enforce.auth.enabled=false', 'portUnification=false', 'client.portUnification=no',
+    const off = ['sslQuorumReloadCertFiles=false', 'skipACL=no', 'sessionRequireClientSASLAuth=false', 'enforce.auth.enabled=false', 'portUnification=false', 'client.portUnification=no',
       'enforceQuota=false', 'audit.enable=false', 'quorum.auth.enableSasl=false', 'DigestAuthenticationProvider.enabled=true', 'DigestAuthenticationProvider.digestAlg=SHA1',
       'authProvider.1=org.apache.zookeeper.server.auth.DigestAuthenticationProvider', 'kerberos.removeHostFromPrincipal=false', 'zookeeper.client.secure=false'];
     const result = parseZooCfg(`dataDir=/d\n${off.join('\n')}\n`);
@@ -74,10 +73,10 @@ describe('every setting of ZooKeeper 3.8\'s Administrator\'s Guide', () => {
   });
 
   it('reports every refused key of a file together, and never shows a password', () => {
-    const result = parseZooCfg('dataDir=/d\nsecureClientPort=2281\nssl.keyStore.location=/ks\nssl.keyStore.password=hunter2\nsslQuorum=true\n');
+    const result = parseZooCfg('dataDir=/d\nsecureClientPort=2281\nssl.quorum.sslProvider=x\nssl.quorum.keyStore.password=hunter2\nsslQuorum=true\nssl.keyStore.password=hunter2\nportUnification=true\n');
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(result.error.map((e) => [e.key, e.line])).toEqual([['secureClientPort', 2], ['ssl.keyStore.location', 3], ['ssl.keyStore.password', 4], ['sslQuorum', 5]]);
+    expect(result.error.map((e) => [e.key, e.line])).toEqual([['ssl.quorum.sslProvider', 3], ['portUnification', 7], ['secureClientPort', 2], ['sslQuorum', 5]]);
     expect(JSON.stringify(result.error)).not.toContain('hunter2');
   });
 

@@ -38,9 +38,7 @@ export type UnimplementedKey = {
   readonly reason: string;
 };
 
-const tls = 'TLS is not implemented by this server; it would listen in plaintext. Remove the TLS keys or use Apache ZooKeeper';
-const quorumTls = 'TLS between members is not implemented; members would talk in plaintext. Remove it or use Apache ZooKeeper';
-const sasl = 'SASL authentication is not implemented by this server; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
+const kerberos = 'Kerberos (SASL GSSAPI) is not implemented by this server, only SASL DIGEST-MD5; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
 const quorumSasl = 'SASL between members is not implemented; members would accept unauthenticated peers. Remove it or use Apache ZooKeeper';
 const throttle = 'request and connection throttling is not implemented; the server queues up to globalOutstandingLimit and maxClientCnxns per address instead';
 const tuning = 'a performance tuning knob of ZooKeeper\'s implementation; this server has no equivalent, and ignoring it changes no guarantee';
@@ -51,35 +49,27 @@ const warn = (key: string, reason: string): UnimplementedKey => ({ key, disposit
 const off = ['false', 'no'];
 
 export const unimplementedKeys: readonly UnimplementedKey[] = [
-  // TLS, client side and between members.
-  refuse('secureClientPort', tls),
-  refuse('secureClientPortAddress', tls),
-  { key: 'ssl.', prefix: true, disposition: 'refused', reason: tls },
-  refuse('client.secure', tls, off),
-  refuse('client.portUnification', 'accepting TLS and plaintext on one port is not implemented (no TLS); remove it or use Apache ZooKeeper', off),
-  refuse('sslQuorum', quorumTls, off),
-  refuse('sslQuorumReloadCertFiles', quorumTls, off),
-  refuse('portUnification', 'TLS between members is not implemented, so neither is accepting TLS and plaintext on the quorum ports; remove it or use Apache ZooKeeper', off),
-  warn('netty.server.earlyDropSecureConnectionHandshakes', 'tunes TLS handshakes, and TLS is refused'),
-  warn('fips-mode', 'changes TLS hostname verification, and TLS is refused'),
-  warn('serverCnxnFactory', 'the connection factory is this server\'s own (no NIO/Netty choice); TLS, which needs Netty in ZooKeeper, is refused separately'),
+  // TLS: the client port's and the members' keys are read by tls-config.ts.
+  { key: 'ssl.', prefix: true, disposition: 'refused', reason: 'this TLS setting is not implemented (the client port reads ssl.keyStore.*, ssl.trustStore.*, ssl.protocol, ssl.enabledProtocols, ssl.ciphersuites, ssl.clientAuth, ssl.hostnameVerification, and the members the same under ssl.quorum.); ignoring it could leave TLS weaker than configured. Remove it or use Apache ZooKeeper' },
+  refuse('client.secure', 'zookeeper.client.secure is a client setting, not implemented as a server key; the server\'s TLS port is secureClientPort', off),
+  refuse('sslQuorumReloadCertFiles', 'reloading the members\' key and trust stores when their files change is not implemented; a rotated (possibly revoked) certificate would stay in use until a restart. Remove it and restart the members after replacing the files', off),
+  refuse('client.certReload', 'reloading the client port\'s key and trust stores when their files change is not implemented; a rotated (possibly revoked) certificate would stay in use until a restart. Remove it and restart the server after replacing the files', off),
+  refuse('portUnification', 'accepting TLS and plaintext on the quorum ports (a rolling upgrade to sslQuorum) is not implemented; members would accept plaintext peers. Remove it: set sslQuorum=true on every member at once, or use Apache ZooKeeper', off),
+  warn('netty.server.earlyDropSecureConnectionHandshakes', 'TLS handshakes are not counted against a limit here (no Netty); each is bounded by a 10 s handshake timeout'),
+  warn('fips-mode', 'it only switches off ZooKeeper\'s custom hostname verification between members (3.8.2+); here ssl.quorum.hostnameVerification decides it'),
   // Authentication and authorisation.
   {
     key: 'authProvider',
     prefix: true,
     disposition: 'refused',
     harmless: ['org.apache.zookeeper.server.auth.digestauthenticationprovider', 'org.apache.zookeeper.server.auth.ipauthenticationprovider'],
-    reason: 'only the built-in digest and ip authentication providers exist here; a SASL, x509 or custom provider would be missing and its clients unauthenticated. Remove it or use Apache ZooKeeper',
+    // X509AuthenticationProvider is read by tls-config.ts, SASLAuthenticationProvider by auth-keys.ts.
+    reason: 'only the built-in digest, ip, x509 and SASL (DIGEST-MD5) authentication providers exist here; a custom provider would be missing and its clients unauthenticated. Remove it or use Apache ZooKeeper',
   },
-  refuse('sessionRequireClientSASLAuth', 'SASL authentication is not implemented by this server; sessions would be opened without it. Remove it or use Apache ZooKeeper', off),
-  refuse('enforce.auth.enabled', 'authentication enforcement is not implemented; clients that never authenticated would be served. Remove it or use Apache ZooKeeper', off),
-  warn('enforce.auth.schemes', 'takes effect only with enforce.auth.enabled=true, which is refused'),
   refuse('DigestAuthenticationProvider.enabled', 'the digest provider cannot be switched off here; clients could still authenticate with digest. Remove it or use Apache ZooKeeper', ['true', 'yes']),
   refuse('DigestAuthenticationProvider.digestAlg', 'only SHA1 digests are implemented; superDigest and digest ACLs would be checked with another algorithm than the operator chose', ['sha1', 'sha-1']),
-  refuse('X509AuthenticationProvider.superUser', 'x509 authentication is not implemented (no TLS); remove it or use Apache ZooKeeper'),
-  refuse('zookeeper.superUser', sasl),
   refuse('zookeeper.ensembleAuthName', 'the ensemble authentication provider is not implemented; clients of other ensembles would be accepted. Remove it or use Apache ZooKeeper'),
-  { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: sasl },
+  { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: kerberos },
   { key: 'quorum.auth.', prefix: true, disposition: 'refused', harmless: off, reason: quorumSasl },
   refuse('skipACL', 'this server always checks ACLs; it would refuse requests the operator meant to allow without checks. Remove it or use Apache ZooKeeper', off),
   refuse('audit.enable', 'the audit log is not implemented; operations would go unaudited. Remove it or use Apache ZooKeeper', off),

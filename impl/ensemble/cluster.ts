@@ -58,6 +58,8 @@ export type EnsembleOptions = {
   readonly baseDir?: string;
   /** More zoo.cfg lines for every member. */
   readonly extraConfig?: readonly string[];
+  /** More zoo.cfg lines for member `id` alone (its own secureClientPort, say). */
+  readonly memberConfig?: (id: number) => readonly string[];
   /** ZooKeeper's JVM heap. */
   readonly javaHeapMb?: number;
   /** ZKSPEC_LOG_LEVEL for ours; by default this process's ZKSPEC_LOG_LEVEL, else info. */
@@ -241,6 +243,7 @@ function zooCfgLines(options: EnsembleOptions, me: Member, members: readonly Mem
     ...(me.peerType === 'observer' ? ['peerType=observer'] : []),
     ...(options.kind === 'zookeeper' ? ['admin.enableServer=false'] : []),
     ...(options.extraConfig ?? []),
+    ...(options.memberConfig?.(me.id) ?? []),
     ...serverLines,
   ];
 }

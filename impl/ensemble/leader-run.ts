@@ -22,7 +22,7 @@
 //   the zxid the core chose: the ServerCore's tree may hold txns not yet
 //   committed, which a learner must never be given as committed.
 
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { assert } from '../../lib/assert.ts';
 import { OpCode } from '../protocol/constants.ts';
 import { startLeading } from '../quorum/peer/leader.ts';
@@ -111,7 +111,7 @@ class LeaderRun {
   async start(): Promise<RunEnd> {
     const { config, membership, log } = this.context;
     const self = membership.self;
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = this.context.quorumSockets.createServer((socket) => this.accept(socket));
     const listening = await new Promise<string | undefined>((resolve) => {
       this.server!.once('error', (error) => resolve(error.message));
       this.server!.listen(self.quorumPort, self.host, () => resolve(undefined));

@@ -20,7 +20,7 @@
 // (peer-interpreter.ts); what is here is the learner's world: its one
 // connection to the leader, the SNAP it received, and its tree.
 
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { startFollowing } from '../quorum/peer/learner.ts';
 import { fromQuorumPacket } from '../quorum/peer/packet.ts';
 import type { LearnerPeer, PeerMessage, PeerTxn } from '../quorum/peer/types.ts';
@@ -165,15 +165,14 @@ class LearnerRun {
     const leader = membership.ordered[this.leaderCoreId]!;
     for (let attempt = 0; !this.over && performance.now() < deadlineMs; attempt++) {
       const socket = await new Promise<Socket | undefined>((resolve) => {
-        const s = connect({ host: leader.host, port: leader.quorumPort });
+        const s = this.context.quorumSockets.connect(leader.host, leader.quorumPort, () => {
+          clearTimeout(timer);
+          resolve(s);
+        });
         const timer = setTimeout(() => {
           s.destroy();
           resolve(undefined);
         }, Math.min(config.cnxTimeoutMs, Math.max(10, deadlineMs - performance.now())));
-        s.once('connect', () => {
-          clearTimeout(timer);
-          resolve(s);
-        });
         s.once('error', () => {
           clearTimeout(timer);
           resolve(undefined);

@@ -24,8 +24,12 @@ import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
 import type { PeerStateForAdmin, QuorumGaugesForAdmin, ServerMode } from '../admin/server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
+import { authenticationOptionsOf } from '../server/authentication.ts';
 import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
+import { clientListeners } from '../security/client-x509.ts';
+import { quorumSockets } from '../security/quorum-x509.ts';
+import { plainQuorumSockets, type QuorumSockets } from '../quorum/quorum-sockets.ts';
 import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
 import { hex } from '../../lib/hex.ts';
@@ -97,6 +101,8 @@ class QuorumPeer {
   readonly stopped: Promise<EnsembleStop>;
   private runs = 0;
   private readonly abort = new AbortController();
+  /** TCP, or TLS when sslQuorum is set (settled in start()). */
+  private quorumSockets: QuorumSockets = plainQuorumSockets;
   private readonly trace: PeerTrace;
   /** The current leader run's mntr gauges (leader-run.ts LeaderRunGauges); undefined in a learner run. */
   private leaderGauges: (() => LeaderRunGauges) | undefined;
@@ -120,6 +126,8 @@ class QuorumPeer {
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       serverId: membership.myid,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
+      // SASL is answered by the member the session is connected to; its ids travel with forwarded requests to the leader's ACL checks.
+      authentication: authenticationOptionsOf(config),
       // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings (the sweeper runs on the leader).
       ...config.treeFeatures,
       log: (level, message) => log(level, 'server', { message }),
@@ -139,10 +147,16 @@ class QuorumPeer {
 
   async start(): Promise<Result<void, string>> {
     const { config, membership, log } = this;
+    const listeners = clientListeners(config);
+    if (!listeners.ok) return listeners;
+    const sockets = quorumSockets(config.quorumTls, (level, message) => log(level, 'quorum-tls', { message }));
+    if (!sockets.ok) return err(`${sockets.error.key}: ${sockets.error.message}`);
+    if (sockets.value !== undefined) this.quorumSockets = sockets.value;
     try {
       this.client = await startServer({
         host: config.clientPortAddress,
         port: config.clientPort,
+        ...listeners.value,
         core: this.notServing(),
         maxClientCnxns: config.maxClientCnxns,
         globalOutstandingLimit: config.globalOutstandingLimit,
@@ -161,6 +175,7 @@ class QuorumPeer {
       cnxTimeoutMs: config.cnxTimeoutMs,
       onElected: (outcome) => this.elected(outcome),
       log: (line) => log('debug', 'election', { message: line }),
+      sockets: this.quorumSockets,
     });
     try {
       await this.election.listen();
@@ -227,6 +242,7 @@ class QuorumPeer {
       store: this.store,
       log: this.log,
       coreOptions: this.coreOptions,
+      quorumSockets: this.quorumSockets,
       signal,
       trace: this.trace,
       serve: (core, mode) => {

@@ -8,6 +8,7 @@ import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore, ServerCoreOptions } from '../server/core.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
 import type { Peer } from '../quorum/peer/types.ts';
+import type { QuorumSockets } from '../quorum/quorum-sockets.ts';
 import type { Membership } from './membership.ts';
 import type { PeerTrace } from './peer-trace.ts';
 import type { ReplicaStore } from './replica-store.ts';
@@ -25,6 +26,8 @@ export interface RunContext {
   serve(core: ServerCore | undefined, mode: ServingMode | undefined): void;
   /** The member's own record of its steps (off unless ZKSPEC_PEER_TRACE_DIR is set). */
   readonly trace: PeerTrace;
+  /** How the quorum port's connections are made: TCP, or TLS with sslQuorum. */
+  readonly quorumSockets: QuorumSockets;
   /** Aborted when the process shuts down: the run ends and lets go of its sockets. */
   readonly signal: AbortSignal;
   /** The txn log or an epoch file failed: the process must stop (as ZooKeeper's SyncRequestProcessor does). */

@@ -56,7 +56,8 @@ function wrap(words: readonly string[], indent = '  ', width = 100): string[] {
 
 /** The zoo.cfg keys in the three groups --help shows. */
 export function helpKeys(): { readonly read: readonly string[]; readonly refused: readonly string[]; readonly warned: readonly string[] } {
-  const byDisposition = (disposition: 'refused' | 'warned') => unimplementedKeys.filter((k) => k.disposition === disposition && !implementedKeys.includes(k.key)).map(displayKey);
+  // A key can be in both groups: authProvider.N is read with SASLAuthenticationProvider and refused with an unknown class.
+  const byDisposition = (disposition: 'refused' | 'warned') => unimplementedKeys.filter((k) => k.disposition === disposition).map(displayKey);
   return { read: [...implementedKeys, 'server.N'], refused: byDisposition('refused'), warned: byDisposition('warned') };
 }
 
@@ -76,6 +77,8 @@ export function helpText(): string {
     'environment:',
     '  ZKSPEC_LOG_LEVEL   debug, info (the default), warn or error: the log threshold (logs are JSON lines on stderr)',
     '  ZOOPIDFILE         the PID file (default dataDir/zookeeper_server.pid, as zkServer.sh)',
+    '  SERVER_JVMFLAGS, JVMFLAGS   their -Djava.security.auth.login.config (the JAAS file for SASL) and',
+    '                     -Dzookeeper.* authentication settings, as zkServer.sh passes them (docs/operations.md, "SASL")',
     '',
     'exit codes: 0 clean stop; 1 cannot start, or stopped by a txn log failure; 2 bad usage or an invalid zoo.cfg',
     '',

@@ -27,8 +27,9 @@
 //
 // Loopback is whatever the configured hosts say; tests use 127.0.0.1 only.
 
-import net from 'node:net';
+import type net from 'node:net';
 import { assert } from '../../lib/assert.ts';
+import { plainQuorumSockets, type QuorumSockets } from './quorum-sockets.ts';
 import {
   decodeNotification,
   electionFrame,
@@ -56,6 +57,8 @@ export interface CnxManagerOptions {
   readonly sendQueueCapacity?: number;
   readonly onNotification: (from: number, notification: NotificationMessage) => void;
   readonly log?: (line: string) => void;
+  /** TCP (the default) or TLS (sslQuorum). */
+  readonly sockets?: QuorumSockets;
 }
 
 export interface CnxManagerStats {
@@ -120,7 +123,7 @@ export class QuorumCnxManager {
   /** Listens on our election address (Listener). Resolves once bound; rejects if the port cannot be bound. */
   start(): Promise<void> {
     assert(this.server === undefined, 'start() called twice');
-    const server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    const server = (this.options.sockets ?? plainQuorumSockets).createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -197,7 +200,7 @@ export class QuorumCnxManager {
       this.retryTimers.delete(sid);
     }
     this.connecting.add(sid);
-    const socket = net.connect({ host: address.host, port: address.electionPort, noDelay: true });
+    const socket = (this.options.sockets ?? plainQuorumSockets).connect(address.host, address.electionPort, () => connected());
     this.sockets.add(socket);
     let settled = false;
     const fail = (why: string) => {
@@ -212,7 +215,7 @@ export class QuorumCnxManager {
     };
     socket.setTimeout(this.options.cnxTimeoutMs, () => fail(`no connection within cnxTimeout ${this.options.cnxTimeoutMs} ms`));
     socket.once('error', (error) => fail(error.message));
-    socket.once('connect', () => {
+    const connected = () => {
       if (settled) return;
       settled = true;
       socket.setTimeout(0);
@@ -238,7 +241,7 @@ export class QuorumCnxManager {
       }
       socket.write(encodeInitialMessage(initial));
       this.establish(sid, socket, true, new ElectionStreamDecoder(false));
-    });
+    };
   }
 
   /** Try `sid` again after the back-off, if it still has messages waiting and no connection. */

@@ -43,6 +43,7 @@ export interface ElectionRunnerOptions {
   readonly timing?: Partial<Pick<ElectionConfig, 'finalizeWaitMs' | 'notificationIntervalMsMin' | 'notificationIntervalMsMax'>>;
   readonly onElected: (outcome: ElectionOutcome) => void;
   readonly log?: CnxManagerOptions['log'];
+  readonly sockets?: CnxManagerOptions['sockets'];
 }
 
 export class ElectionRunner {
@@ -63,6 +64,7 @@ export class ElectionRunner {
       cnxTimeoutMs: options.cnxTimeoutMs,
       onNotification: (from, n) => this.dispatch({ type: 'NotificationReceived', from, notification: fromWire(n) }),
       ...(options.log === undefined ? {} : { log: options.log }),
+      ...(options.sockets === undefined ? {} : { sockets: options.sockets }),
     });
   }
 

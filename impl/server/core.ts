@@ -9,7 +9,7 @@
 //
 //   frame ─► handshake.ts   ConnectRequest: new session or reattach (a learner may ask the leader)
 //         └► requests.ts    processPacket: header, session touch, dispatch by request-kind.ts
-//               │ ping, auth, unknown: answered there
+//               │ ping, auth, unknown: answered there; SASL and enforce.auth in authentication.ts
 //               ▼
 //            write-path.ts  the role, a strategy chosen once:
 //               ├ local-path.ts       standalone, leader: writes.ts (prep -> txn -> apply, zxids)
@@ -40,9 +40,11 @@
 // byte, so a learner's and the leader's never collide.
 
 import { assert } from '../../lib/assert.ts';
+import type { Id } from '../protocol/records.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
 import { AdminViews } from './admin-views.ts';
+import { Authentication } from './authentication.ts';
 import type { ConnectionSink } from './connection.ts';
 import { Connections } from './connections.ts';
 import { ForwardingWritePath } from './forwarding-path.ts';
@@ -115,13 +117,13 @@ export class ServerCore {
       this.role = this.learner;
     } else {
       const settings = { extendedTypesEnabled: options.extendedTypesEnabled ?? false, enforceQuota: options.enforceQuota ?? false, warn: rateLimited(log, now) };
-      const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid);
+      const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid, options.authentication?.providerSchemes);
       const local = new LocalWritePath(replication === undefined ? 'standalone' : 'leader', parts, writes, new Ticks(parts, writes, options));
       this.leader = replication === undefined ? undefined : local;
       this.role = local;
     }
 
-    this.requests = new RequestDispatcher(parts, this.role, options.superDigest);
+    this.requests = new RequestDispatcher(parts, this.role, options.superDigest, new Authentication(parts, options.authentication));
     const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1 };
     this.handshake = new Handshake(parts, this.role, this.requests, sessionSettings);
     this.views = new AdminViews(tree, tracker, connections, this.counters, this.role.serverState, startedAtMs);
@@ -145,6 +147,13 @@ export class ServerCore {
    */
   get outstandingRequests(): number {
     return this.counters.outstandingRequests;
+  }
+
+  /** ServerCnxn.addAuthInfo: an id the transport authenticated (a TLS client certificate's x509 id), before the first request. */
+  addAuthInfo(connectionId: number, id: Id): void {
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined) return;
+    if (!connection.authIds.some((a) => a.scheme === id.scheme && a.id === id.id)) connection.authIds.push(id);
   }
 
   /** The transport saw the connection end (client closed, socket error). The session lives on until it expires. */

@@ -47,6 +47,18 @@ export type Replication =
       readonly learnerType?: 'follower' | 'observer';
     };
 
+/** What authentication.ts is given: SASL users, provider schemes, super users, enforcement. */
+export type AuthenticationOptions = {
+  /** The JAAS section's DIGEST-MD5 users (user name -> password); undefined when no SASL login is configured. */
+  readonly saslCredentials?: ReadonlyMap<string, string>;
+  /** The schemes authProvider.N adds to digest and ip: "sasl" for SASLAuthenticationProvider. */
+  readonly providerSchemes?: readonly string[];
+  /** zookeeper.superUser[.*]: SASL users who also get the `super` id. */
+  readonly superUsers?: readonly string[];
+  /** AuthenticationHelper's enforceAuthSchemes; empty: no enforcement. */
+  readonly enforceAuthSchemes?: readonly string[];
+};
+
 export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer';
 
 export type ServerCoreOptions = {
@@ -58,6 +70,8 @@ export type ServerCoreOptions = {
   readonly maxSessionTimeoutMs?: number;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:base64(sha1(super:password))". */
   readonly superDigest?: string;
+  /** SASL DIGEST-MD5 users, the providers authProvider.N adds, SASL super users, enforce.auth (authentication.ts); absent: none. */
+  readonly authentication?: AuthenticationOptions;
   /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
   readonly extendedTypesEnabled?: boolean;
   /** zookeeper.digest.enabled: keep the tree digest and its log, which `hash` prints (on by default, as in ZooKeeper). */

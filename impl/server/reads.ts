@@ -14,6 +14,7 @@ import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import type { Result } from '../../lib/result.ts';
 import * as R from '../protocol/records.ts';
 import { checkACL, userName } from '../tree/acl.ts';
+import { authInfoOrder } from '../tree/java-hash-order.ts';
 import type { DataTree, WatchEvent } from '../tree/data-tree.ts';
 
 /** The session a read runs for: the watcher id its watches are registered under (the connection's), its session, its auth ids. */
@@ -112,7 +113,7 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
       return multiRead(tree, session, body);
     case OpCode.whoAmI: {
       // The connection's auth ids, not the tree: it waits for nothing.
-      const clientInfo = session.authIds.map((id) => ({ authScheme: id.scheme, user: userName(id) }));
+      const clientInfo = authInfoOrder(session.authIds).map((id) => ({ authScheme: id.scheme, user: userName(id) }));
       return answered(encodeRecord({ clientInfo }, R.WhoAmIResponse.write), noPaths);
     }
     default:

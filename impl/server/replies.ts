@@ -40,13 +40,15 @@ export class Replies {
   /**
    * Sends a reply. `zxid` is the tree's last zxid when the request was processed
    * (FinalRequestProcessor's lastZxid), captured before the reply waits in the FIFO.
+   * The record follows only a reply without error, unless `recordWithError`
+   * (processSasl sends its null-token SetSASLResponse after AuthFailed too).
    */
-  reply(connection: Connection, header: R.RequestHeader, err: number, response: Uint8Array | undefined, startedAtMs: number, zxid: bigint): void {
+  reply(connection: Connection, header: R.RequestHeader, err: number, response: Uint8Array | undefined, startedAtMs: number, zxid: bigint, recordWithError = false): void {
     // One buffer per reply: the length prefix is patched in at the end.
     const w = new JuteWriter(20 + (response?.byteLength ?? 0));
     w.writeInt(0);
     R.ReplyHeader.write(w, { xid: header.xid, zxid, err });
-    if (err === 0 && response !== undefined) w.writeRaw(response);
+    if ((err === 0 || recordWithError) && response !== undefined) w.writeRaw(response);
     w.patchInt(0, w.length - 4);
     this.sendFramed(connection, w.finish(), startedAtMs, opCodeName(header.type), header.xid, zxid);
   }

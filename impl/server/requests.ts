@@ -6,22 +6,21 @@
 
 import { assert, assertNever } from '../../lib/assert.ts';
 import { ErrorCode } from '../protocol/constants.ts';
-import { decodeRecord, JuteWriter } from '../protocol/jute.ts';
+import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { authenticate } from '../tree/acl.ts';
+import type { Authentication } from './authentication.ts';
 import type { Connection } from './connection.ts';
 import type { PipelineParts } from './parts.ts';
 import { requestKind } from './request-kind.ts';
 import type { WritePath } from './write-path.ts';
-
-/** SetSASLResponse with a null token: the jute buffer length -1. */
-const nullSaslToken = new JuteWriter(4).writeBuffer(undefined).toBytes();
 
 export class RequestDispatcher {
   constructor(
     private readonly parts: PipelineParts,
     private readonly role: WritePath,
     private readonly superDigest: string | undefined,
+    private readonly authentication: Authentication,
   ) {}
 
   /** One frame of a connection whose session is settled. */
@@ -37,6 +36,9 @@ export class RequestDispatcher {
     const body = payload.subarray(8);
     const startedAtMs = this.parts.now();
     const zxid = this.parts.tree.lastProcessedZxid;
+    const kind = requestKind(header.type);
+    // processPacket: every request but auth and sasl passes AuthenticationHelper first, before it touches the session.
+    if (kind !== 'auth' && kind !== 'sasl' && !this.authentication.enforce(connection, header, startedAtMs)) return;
     if (!this.parts.tracker.touch(sessionId, startedAtMs)) {
       // The session expired or is closing: ZooKeeper answers SessionExpired and the client gives up.
       this.parts.connections.countRequest(connection);
@@ -46,7 +48,6 @@ export class RequestDispatcher {
     this.role.touched(connection);
     this.parts.connections.countRequest(connection);
     connection.lastCxid = header.xid;
-    const kind = requestKind(header.type);
     switch (kind) {
       case 'ping':
         this.parts.queues.enqueue(connection, 0, () => this.parts.replies.ping(connection, startedAtMs, this.role.pingZxid(zxid)));
@@ -55,7 +56,7 @@ export class RequestDispatcher {
         this.auth(connection, header, body, startedAtMs);
         return;
       case 'sasl':
-        this.sasl(connection, header, startedAtMs);
+        this.authentication.sasl(connection, header, body, startedAtMs);
         return;
       case 'closeSession':
         this.parts.tracker.setClosing(sessionId);
@@ -82,20 +83,6 @@ export class RequestDispatcher {
       default:
         assertNever(kind);
     }
-  }
-
-  /**
-   * processSasl on a server with no SASL login configured, which this server
-   * always is (SASL keys are refused at start, config/zookeeper-keys.ts): the
-   * connection has no SaslServer, ZooKeeper logs "cnxn.saslServer is null" and
-   * answers OK with a null token, and the session goes on unauthenticated (the
-   * client's SASL state fails on its side). Checked against ZooKeeper 3.8.0:
-   * err 0, zxid 0, token length -1, the connection stays open. No `sasl` id is
-   * added, so ACLs naming a sasl identity keep refusing this session.
-   */
-  private sasl(connection: Connection, header: R.RequestHeader, startedAtMs: number): void {
-    this.parts.log('warn', `SASL request on connection ${connection.id} answered with no token: SASL authentication is not implemented by this server; the session stays unauthenticated`);
-    this.parts.queues.enqueue(connection, 0, () => this.parts.replies.reply(connection, header, 0, nullSaslToken, startedAtMs, 0n));
   }
 
   /** processPacket's auth case: the scheme's AuthenticationProvider adds ids to the connection, or it fails and the connection is closed. */

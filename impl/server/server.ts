@@ -11,9 +11,12 @@
 // and passed on as the word's argument.
 
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
+import type { Id } from '../protocol/records.ts';
 import { juteMaxBufferDefault } from '../protocol/constants.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
 import { ServerCore, type ConnectionSink, type Logger, type ServerCoreOptions } from './core.ts';
+import { listenSecure, PortUnification, type ClientTls } from './secure-listener.ts';
 
 /** The commands ZooKeeper 3.8 recognises (FourLetterCommands). */
 export const fourLetterWords = new Set([
@@ -26,6 +29,12 @@ export type StartServerOptions = ServerCoreOptions & {
   readonly host?: string;
   /** Default 2181; 0 picks a free port. */
   readonly port?: number;
+  /** false: no plaintext listener (zoo.cfg sets secureClientPort and no clientPort). Default true. */
+  readonly plaintext?: boolean;
+  /** secureClientPort: a TLS listener feeding the same pipeline (NettyServerCnxnFactory with its SslHandler). */
+  readonly secure?: { readonly host: string; readonly port: number; readonly tls: ClientTls };
+  /** client.portUnification: the plaintext port accepts TLS too (its first byte tells). */
+  readonly portUnification?: ClientTls;
   /** maxClientCnxns: connections per client address (0 = no limit; ZooKeeper's default is 60). */
   readonly maxClientCnxns?: number;
   /** jute.maxbuffer: the largest frame accepted. */
@@ -49,7 +58,10 @@ export type StartServerOptions = ServerCoreOptions & {
 
 export type ZooKeeperServer = {
   readonly host: string;
+  /** The plaintext client port; the secure one when there is no plaintext listener. */
   readonly port: number;
+  /** The secure client port, when there is one. */
+  readonly securePort: number | undefined;
   readonly core: ServerCore;
   /** ZooTrace's text trace level, which gtmk prints and stmk sets (306: requests, packets, sessions and warnings). */
   readonly traceMask: { value: bigint };
@@ -93,6 +105,8 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   private currentCore: ServerCore;
   private readonly netServer: Server;
   private listeningPort = 0;
+  private tlsServer: TlsServer | undefined;
+  private readonly unification: PortUnification | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
   /** ZooTrace's default mask: CLIENT_REQUEST | SERVER_PACKET | SESSION | WARNING. */
@@ -107,7 +121,11 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     this.globalOutstandingLimit = options.globalOutstandingLimit ?? 1000;
     // The paused sockets resume once the pipeline that serves now is back under the limit.
     this.throttle = new RecvThrottle(this.globalOutstandingLimit, () => this.currentCore.outstandingRequests);
-    this.netServer = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.unification = options.portUnification === undefined ? undefined : new PortUnification(options.portUnification, this.log);
+    this.netServer = createServer({ noDelay: true }, (socket) => {
+      if (this.unification === undefined) this.accept(socket);
+      else this.unification.detect(socket, (plain) => this.accept(plain), this.acceptSecure);
+    });
     this.host = options.host ?? '127.0.0.1';
   }
 
@@ -116,11 +134,33 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   }
 
   get port(): number {
-    return this.listeningPort;
+    return this.options.plaintext === false ? (this.securePort ?? 0) : this.listeningPort;
   }
 
-  /** Binds the client port (a bind error rejects), then starts the clock. */
+  get securePort(): number | undefined {
+    const address = this.tlsServer?.address();
+    return typeof address === 'object' && address !== null ? address.port : undefined;
+  }
+
+  /** A TLS connection whose handshake and certificate check passed: a client like any other, with its certificate's ids. */
+  private readonly acceptSecure = (socket: Socket, authIds: readonly Id[]): void => this.accept(socket, authIds);
+
+  /** Binds the client ports (a bind error rejects), then starts the clock. */
   async start(): Promise<void> {
+    const { options } = this;
+    if (options.secure !== undefined) this.tlsServer = await listenSecure(options.secure.tls, options.secure.host, options.secure.port, this.acceptSecure, this.log);
+    if (options.plaintext !== false) {
+      try {
+        await this.listenPlaintext();
+      } catch (error) {
+        this.tlsServer?.close();
+        throw error;
+      }
+    }
+    this.startTicking();
+  }
+
+  private async listenPlaintext(): Promise<void> {
     const { netServer, options } = this;
     await new Promise<void>((resolve, reject) => {
       netServer.once('error', reject);
@@ -132,7 +172,6 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     netServer.on('error', (error) => this.log('error', `server socket error: ${error.message}`));
     const address = netServer.address();
     this.listeningPort = typeof address === 'object' && address !== null ? address.port : (options.port ?? 2181);
-    this.startTicking();
   }
 
   /**
@@ -145,7 +184,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   }
 
   /** A new socket: refused over maxClientCnxns, turned away while not serving, else a client of the current pipeline. */
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, authIds: readonly Id[] = []): void {
     // A connection stays with the pipeline it was accepted by.
     const core = this.currentCore;
     const remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
@@ -164,7 +203,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     this.cnxnsPerAddress.add(remoteAddress);
     this.sockets.add(socket);
     socket.setNoDelay(true);
-    NIOServerCnxn.open(this, core, socket, remoteAddress, remotePort);
+    NIOServerCnxn.open(this, core, socket, remoteAddress, remotePort, authIds);
   }
 
   /** A socket accepted while not serving: its first four bytes get a four-letter word's answer, or the socket is destroyed. */
@@ -237,7 +276,9 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
       this.throttle.stop();
       this.currentCore.stop();
       for (const socket of this.sockets) socket.destroy();
-      this.netServer.close(() => resolve());
+      this.tlsServer?.close();
+      if (this.options.plaintext === false) resolve();
+      else this.netServer.close(() => resolve());
     });
     return this.closing;
   }
@@ -257,8 +298,10 @@ class NIOServerCnxn implements ConnectionSink {
   private corked = false;
 
   /** Registers the accepted socket with the pipeline and starts reading it. */
-  static open(factory: NIOServerCnxnFactory, core: ServerCore, socket: Socket, remoteAddress: string, remotePort: number): NIOServerCnxn {
+  static open(factory: NIOServerCnxnFactory, core: ServerCore, socket: Socket, remoteAddress: string, remotePort: number, authIds: readonly Id[]): NIOServerCnxn {
     const cnxn = new NIOServerCnxn(factory, core, socket, remoteAddress, remotePort);
+    // ServerCnxn.addAuthInfo: the ids a TLS certificate gave, before the first request.
+    for (const id of authIds) core.addAuthInfo(cnxn.connectionId, id);
     socket.on('data', (chunk: Buffer) => cnxn.doIO(chunk));
     socket.on('error', (error) => {
       factory.log('debug', `connection ${cnxn.connectionId} socket error: ${error.message}`);

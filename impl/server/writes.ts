@@ -65,6 +65,8 @@ export class Writes {
     private readonly now: () => number,
     private readonly settings: PrepSettings,
     firstZxid: bigint | undefined,
+    /** The schemes authProvider.N adds to digest and ip ("sasl"), for ACL validity. */
+    private readonly authProviderSchemes: readonly string[] = [],
   ) {
     this.nextZxid = tree.lastProcessedZxid + 1n;
     if (firstZxid !== undefined) {
@@ -88,6 +90,7 @@ export class Writes {
       time: BigInt(this.now()),
       authIds,
       ...this.settings,
+      authProviderSchemes: this.authProviderSchemes,
     });
     this.nextZxid++;
     return this.apply(txn);

@@ -217,13 +217,13 @@ describe('the standalone server as a process', () => {
   }, 30_000);
 
   it('fails closed: a zoo.cfg with a TLS key it does not implement stops the server (exit 2, the key named) before it listens', async () => {
-    const dir = tempDir(['secureClientPort=0', 'ssl.keyStore.location=/etc/zk/keystore.jks', 'ssl.keyStore.password=hunter2', 'sslQuorum=false']);
+    const dir = tempDir(['secureClientPort=0', 'ssl.keyStore.location=/etc/zk/keystore.p12', 'ssl.keyStore.password=hunter2', 'sslQuorumReloadCertFiles=true', 'ssl.crl=true', 'sslQuorum=false']);
     const startedAtMs = Date.now();
     const { code, stderr, lines } = await runToExit([dir.configPath]);
     expect(code, `exited after ${Date.now() - startedAtMs} ms; stderr:\n${stderr}`).toBe(2);
     const refused = lines.filter((l) => l['event'] === 'invalid-config');
-    expect(refused.map((l) => l['key'])).toEqual(['secureClientPort', 'ssl.keyStore.location', 'ssl.keyStore.password']);
-    expect(String(refused[1]!['message'])).toContain('ssl.keyStore.location: TLS is not implemented by this server; it would listen in plaintext');
+    expect(refused.map((l) => l['key'])).toEqual(['sslQuorumReloadCertFiles', 'ssl.crl']);
+    expect(String(refused[1]!['message'])).toContain('ssl.crl: certificate revocation checking (CRL and OCSP) is not implemented; revoked certificates would be accepted');
     expect(stderr).not.toContain('hunter2');
     expect(lines.some((l) => l['event'] === 'serving')).toBe(false);
   }, 30_000);

@@ -28,6 +28,7 @@ import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
 import { isStandalone, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { Database, TxnLogError } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
+import { authenticationOptionsOf } from '../server/authentication.ts';
 import { startServer, type StartServerOptions, type ZooKeeperServer } from '../server/server.ts';
 import type { ServerCore } from '../server/core.ts';
 import type { Persist } from '../server/options.ts';
@@ -38,6 +39,7 @@ import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import { createLogger, type StructuredLogger } from '../observability/logger.ts';
 import { encodeTxn } from '../tree/txn.ts';
 import type { DataTree } from '../tree/data-tree.ts';
+import { clientListeners } from '../security/client-x509.ts';
 
 export type StandaloneOptions = {
   readonly log?: StructuredLogger;
@@ -73,9 +75,12 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
   }
   const version = fullVersion();
   logStarting(log, config, version);
+  // The key and trust stores are read before the database: a TLS setting that cannot be used stops the start.
+  const listeners = clientListeners(config);
+  if (!listeners.ok) return listeners;
   const loaded = await loadDataBase(config, options, log);
   if (!loaded.ok) return loaded;
-  return new ZooKeeperServerMain(config, log, version, loaded.value.database).serve(loaded.value.tree);
+  return new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value).serve(loaded.value.tree);
 }
 
 /** The `starting` line: the version and the settings that decide where the data is and how it is kept. */
@@ -149,6 +154,7 @@ class ZooKeeperServerMain {
     private readonly log: StructuredLogger,
     private readonly version: string,
     private readonly database: Database,
+    private readonly listeners: Pick<StartServerOptions, 'plaintext' | 'secure' | 'portUnification'>,
   ) {
     this.stopped = new Promise<StandaloneStop>((resolve) => (this.resolveStopped = resolve));
   }
@@ -161,13 +167,15 @@ class ZooKeeperServerMain {
     } catch (thrown) {
       await database.close();
       const code = (thrown as { code?: unknown }).code;
-      return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
+      const where = config.clientTls.secureClientPort === undefined ? `${config.clientPortAddress}:${config.clientPort}` : `${config.clientPortAddress}:${config.clientPort} or ${config.clientTls.secureClientPortAddress}:${config.clientTls.secureClientPort}`;
+      return err(`cannot listen on ${where}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
     const { server } = this;
     this.serving = true;
     log('info', 'serving', {
       host: server.host,
       port: server.port,
+      ...(server.securePort === undefined ? {} : { securePort: server.securePort }),
       lastZxid: tree.lastProcessedZxid,
       nodeCount: tree.nodeCount,
       sessions: tree.sessions.size,
@@ -191,6 +199,7 @@ class ZooKeeperServerMain {
     return {
       host: config.clientPortAddress,
       port: config.clientPort,
+      ...this.listeners,
       tickTimeMs: config.tickTimeMs,
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
@@ -198,6 +207,7 @@ class ZooKeeperServerMain {
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
+      authentication: authenticationOptionsOf(config),
       // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings.
       ...config.treeFeatures,
       tree,

@@ -52,9 +52,12 @@ export function killChildren(): void {
   children.clear();
 }
 
-/** Starts the server on `configPath` and resolves once it logs `serving` (rejects on exit or after `timeoutMs`). */
-export function startChild(configPath: string, timeoutMs = 30_000): Promise<ChildServer> {
-  const child = spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * Starts the server on `configPath` and resolves once it logs `serving` (rejects on exit or after `timeoutMs`).
+ * `env` adds variables to this process's (SERVER_JVMFLAGS, say).
+ */
+export function startChild(configPath: string, timeoutMs = 30_000, env: Readonly<Record<string, string>> = {}): Promise<ChildServer> {
+  const child = spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   children.add(child);
   const logs: LogLine[] = [];
   let stderr = '';

@@ -11,6 +11,14 @@ export const java = '/usr/bin/java';
 /** An SLF4J binding and log4j for ZooKeeper's log (Debian's zookeeper.jar lists neither in its Class-Path). */
 export const log4jJars: readonly string[] = ['/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
 export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
+/**
+ * The Netty jars TLS needs beside the ones zookeeper.jar's Class-Path lists: Debian's
+ * netty-handler.jar (SslHandler) names no Class-Path of its own, so without these a
+ * TLS connection fails with a NoClassDefFoundError (ZooKeeper's server closes it,
+ * zkCli.sh reports ConnectionLoss). Operators add them to the classpath
+ * (docs/operations.md, "TLS").
+ */
+export const nettyTlsJars: readonly string[] = ['/usr/share/java/netty-codec.jar', '/usr/share/java/netty-resolver.jar', '/usr/share/java/netty-transport-native-unix-common.jar'];
 export const cliMt = '/usr/lib/zookeeper/bin/cli_mt';
 
 /** Whether a ZooKeeper server can be started here (the jar and the JVM). */

@@ -9,6 +9,7 @@
 // so that it measures the server, not itself.
 
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { OpCode } from '../protocol/constants.ts';
 import { FrameDecoder, frame } from '../protocol/frame-decoder.ts';
 import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
@@ -46,8 +47,17 @@ export class WireSession {
 
   /** Connects and establishes a session (ConnectRequest with the readOnly byte, as 3.8 clients send). */
   static open(port: number, sessionTimeoutMs = 30_000, host = '127.0.0.1'): Promise<WireSession> {
+    return WireSession.handshake((onConnected) => connect({ host, port }, onConnected), sessionTimeoutMs);
+  }
+
+  /** The same over TLS (secureClientPort): `options` carries the host, port, certificates and checks of node:tls.connect. */
+  static openTls(options: ConnectionOptions, sessionTimeoutMs = 30_000): Promise<WireSession> {
+    return WireSession.handshake((onConnected) => connectTls(options, onConnected), sessionTimeoutMs);
+  }
+
+  private static handshake(dial: (onConnected: () => void) => Socket, sessionTimeoutMs: number): Promise<WireSession> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host, port }, () => {
+      const socket = dial(() => {
         const session = new WireSession(socket);
         session.failure = reject;
         session.handshakeDone = (response) => {
@@ -60,6 +70,8 @@ export class WireSession {
         socket.write(frame(encodeRecord(request, R.ConnectRequest.write)));
       });
       socket.once('error', reject);
+      // A TLS server that refuses the client's certificate may close after the client's handshake finished (TLS 1.3).
+      socket.once('close', () => reject(new Error('connection closed by the server')));
     });
   }
 
@@ -155,9 +167,9 @@ const openAcl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 /** Encoded request bodies for the benchmark's operations. */
 export const requests = {
-  create(path: string, data: Uint8Array): Uint8Array {
-    const w = new JuteWriter(64 + path.length + data.byteLength);
-    R.CreateRequest.write(w, { path, data, acl: openAcl, flags: 0 });
+  create(path: string, data: Uint8Array, acl: readonly R.ACL[] = openAcl): Uint8Array {
+    const w = new JuteWriter(64 + path.length + data.byteLength + 64 * acl.length);
+    R.CreateRequest.write(w, { path, data, acl: [...acl], flags: 0 });
     return w.toBytes();
   },
   setData(path: string, data: Uint8Array): Uint8Array {

@@ -7,10 +7,14 @@ import { zkCli } from './apache-zookeeper.ts';
 
 export { zkCli };
 
-/** Runs zkCli.sh against `server` (host:port) with `commands` on stdin; resolves with stdout+stderr. */
-export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000): Promise<string> {
+/**
+ * Runs zkCli.sh against `server` (host:port) with `commands` on stdin; resolves with stdout+stderr.
+ * `env` adds variables, as an operator sets them: CLIENT_JVMFLAGS for a JAAS client section
+ * (sasl.test.ts) or for TLS (zkcli-tls in tls.test.ts).
+ */
+export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000, env: Readonly<Record<string, string>> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(zkCli, ['-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE' } });
+    const child = spawn(zkCli, ['-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE', ...env } });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

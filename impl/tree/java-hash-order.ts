@@ -50,3 +50,19 @@ export function javaHashSetOrder(keys: Iterable<string>, capacity: number): stri
   tagged.sort((a, b) => a.bucket - b.bucket || a.rank - b.rank);
   return tagged.map((t) => t.key);
 }
+
+/**
+ * A connection's auth ids in the order ZooKeeper lists them (whoami): ServerCnxn
+ * keeps them in a set over a ConcurrentHashMap (16 buckets, doubled past 3/4
+ * full), which iterates as HashMap does, with the jute Id's hashCode
+ * (37 * (37 * 17 + scheme.hashCode()) + id.hashCode()), and in the order they
+ * were added within a bucket: `sasl: bob` before `ip: 127.0.0.1`.
+ */
+export function authInfoOrder<T extends { readonly scheme: string; readonly id: string }>(ids: readonly T[]): T[] {
+  const capacity = hashSetCapacity(16, ids.length);
+  const bucket = (id: T) => {
+    const h = (Math.imul(37, (Math.imul(37, 17) + javaStringHash(id.scheme)) | 0) + javaStringHash(id.id)) | 0;
+    return (h ^ (h >>> 16)) & (capacity - 1);
+  };
+  return ids.map((id, index) => ({ id, index, bucket: bucket(id) })).sort((a, b) => a.bucket - b.bucket || a.index - b.index).map((e) => e.id);
+}

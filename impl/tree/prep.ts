@@ -55,6 +55,8 @@ export type PrepContext = {
   readonly enforceQuota?: boolean;
   /** Where a quota exceeded is reported (ZooKeeperServer's rate-limited log line). */
   readonly warn?: (message: string) => void;
+  /** The schemes of the providers authProvider.N adds to digest and ip ("sasl"): ACLs naming them are valid. */
+  readonly authProviderSchemes?: readonly string[];
 };
 
 /** A KeeperException thrown inside prep and caught at its top. */
@@ -191,7 +193,7 @@ function prepOp(view: PrepView, request: OpRequest, ctx: PrepContext): TxnOp {
     case OpCode.setACL: {
       const { path, acl, version } = request.request;
       validatePath(path);
-      const fixed = fixupACL(acl, ctx.authIds);
+      const fixed = fixupACL(acl, ctx.authIds, ctx.authProviderSchemes);
       if (fixed === undefined) throw new KeeperError(ErrorCode.INVALIDACL);
       const node = view.record(path);
       requirePerm(node.acl, Perms.ADMIN, ctx);
@@ -253,7 +255,7 @@ function prepCreate(
   const lastSlash = path.lastIndexOf('/');
   if (lastSlash === -1 || path.includes('\0')) throw new KeeperError(ErrorCode.BADARGUMENTS);
   const parentName = lastSlash === 0 ? '/' : path.slice(0, lastSlash);
-  const acl = fixupACL(request.acl, ctx.authIds);
+  const acl = fixupACL(request.acl, ctx.authIds, ctx.authProviderSchemes);
   if (acl === undefined) throw new KeeperError(ErrorCode.INVALIDACL);
   const parent = view.record(parentName);
   requirePerm(parent.acl, Perms.CREATE, ctx);

@@ -1,0 +1,203 @@
+// SASL DIGEST-MD5 end to end: zkCli.sh with a JAAS Client section
+// (CLIENT_JVMFLAGS="-Djava.security.auth.login.config=client.jaas", as
+// ZooKeeper's docs set it up) against our standalone server and against
+// Apache ZooKeeper 3.8, both configured the same way: zoo.cfg's
+// authProvider.1=...SASLAuthenticationProvider and the JAAS Server section
+// named by -Djava.security.auth.login.config in SERVER_JVMFLAGS (for
+// ZooKeeper: on java's command line, where zkServer.sh puts SERVER_JVMFLAGS).
+// Each case runs the same zkCli.sh session against both and requires the
+// same output, besides the outcome it states. Four servers start once (two
+// JVMs): one pair without and one with sessionRequireClientSASLAuth=true.
+//
+// Debian's C client (cli_mt) is built without Cyrus SASL (no -u/-s options,
+// no libsasl2), so it cannot authenticate with SASL; it is not run here.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpCode } from '../protocol/constants.ts';
+import * as R from '../protocol/records.ts';
+import { RawClient } from '../server/raw-client.ts';
+import { haveApacheZooKeeper, java, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { ChildPids } from '../testing/processes.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { runZkCli, zkCli } from '../testing/zkcli.ts';
+import { killChildren, startChild } from './test-support.ts';
+
+const saslProvider = 'authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
+const serverJaas = 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n    user_bob="secret";\n};\n';
+const clientJaas = (password: string) => `Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n    username="bob"\n    password="${password}";\n};\n`;
+
+type Running = { readonly name: string; readonly port: number };
+
+const apachePids = new ChildPids();
+
+/** Waits until `srvr` reports a mode (ZooKeeper answers before it serves sessions; srvr says so). */
+async function waitUntilServing(port: number, child: ChildProcess, logPath: string, deadlineMs: number): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Apache ZooKeeper exited (${child.exitCode}); log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port }, () => socket.write('srvr'));
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('error', () => resolve(''));
+      socket.on('close', () => resolve(text));
+      socket.setTimeout(1000, () => socket.destroy());
+    });
+    if (answer.includes('\nMode: ')) return;
+    if (Date.now() > deadlineMs) throw new Error(`Apache ZooKeeper on ${port} is not serving; log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** ZooKeeperServerMain as zkServer.sh starts it, with `jvmFlags` (SERVER_JVMFLAGS) on java's command line. */
+async function startApache(dir: string, port: number, lines: readonly string[], jvmFlags: readonly string[]): Promise<ChildProcess> {
+  const config = join(dir, 'zoo.cfg');
+  writeFileSync(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=2000', 'admin.enableServer=false', ...lines].join('\n') + '\n');
+  const logPath = join(dir, 'zookeeper.log');
+  const child = spawn(java, ['-Xmx256m', ...jvmFlags, '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', config], { stdio: ['ignore', openSync(logPath, 'w'), openSync(logPath, 'a')], cwd: dir });
+  apachePids.track(child.pid!);
+  child.on('exit', () => apachePids.forget(child.pid!));
+  await waitUntilServing(port, child, logPath, Date.now() + 60_000);
+  return child;
+}
+
+/**
+ * What a zkCli.sh session printed, without the lines that differ from run to
+ * run or say nothing (logging, banners). Two events are dropped too, each a
+ * race inside zkCli.sh: `Disconnected`, which the client reports after a
+ * server answers and closes the connection only if its reading thread sees
+ * the close before `quit` closes the client (by hand: against our server in 1
+ * of 2 runs, against ZooKeeper, whose selector thread closes a little later,
+ * in 0 of 2), and `Closed`, which the JVM sometimes exits before printing
+ * (seen once against Apache ZooKeeper in three runs of this file).
+ */
+function outcome(output: string): string[] {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line !== '' && !/^(SLF4J|Connecting to|Welcome to ZooKeeper|JLine support|WATCHER::|WatchedEvent state:(Disconnected|Closed) )/.test(line));
+  // zkCli.sh prints events from its event thread and results from its main thread, some on
+  // stdout and some on stderr ("Created /s"), which arrive here interleaved as it happens: the
+  // lines are compared as a sorted list, each event once (after a server closes the connection
+  // the client may reconnect and report SyncConnected again before `quit`, against either server).
+  const events = new Set(lines.filter((l) => l.startsWith('WatchedEvent ')).map((l) => l.replace(/^WatchedEvent state:(\w+) type:None path:null$/, 'event $1')));
+  return [...lines.filter((l) => !l.startsWith('WatchedEvent ')), ...events].sort();
+}
+
+describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with zkCli.sh: our server and Apache ZooKeeper 3.8 configured the same way', () => {
+  let root = '';
+  const apache: ChildProcess[] = [];
+  let ports: number[] = [];
+  let plain: Running[] = [];
+  let required: Running[] = [];
+  const client = (password: string) => ({ CLIENT_JVMFLAGS: `-Djava.security.auth.login.config=${join(root, `client-${password}.jaas`)}` });
+
+  /** The same zkCli.sh session against each server at once; their outcomes, in the servers' order. */
+  const both = async (servers: readonly Running[], commands: readonly string[], env: Record<string, string> = {}) => {
+    const outputs = await Promise.all(servers.map((s) => runZkCli(`127.0.0.1:${s.port}`, commands, 60_000, env)));
+    return outputs.map(outcome);
+  };
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'zk-sasl-'));
+    writeFileSync(join(root, 'jaas.conf'), serverJaas);
+    writeFileSync(join(root, 'client-secret.jaas'), clientJaas('secret'));
+    writeFileSync(join(root, 'client-wrong.jaas'), clientJaas('wrong'));
+    const jvmFlags = [`-Djava.security.auth.login.config=${join(root, 'jaas.conf')}`];
+    ports = await reservePorts(2);
+    const oursConfig = (name: string, lines: readonly string[]) => {
+      const path = join(root, `${name}.cfg`);
+      writeFileSync(path, [`dataDir=${join(root, name)}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'tickTime=2000', ...lines].join('\n') + '\n');
+      return path;
+    };
+    const [ourPlain, ourRequired, apachePlain, apacheRequired] = await Promise.all([
+      startChild(oursConfig('ours-plain', [saslProvider]), 30_000, { SERVER_JVMFLAGS: jvmFlags.join(' ') }),
+      startChild(oursConfig('ours-required', [saslProvider, 'sessionRequireClientSASLAuth=true']), 30_000, { SERVER_JVMFLAGS: jvmFlags.join(' ') }),
+      startApache(mkdtempSync(join(root, 'apache-plain-')), ports[0]!, [saslProvider], jvmFlags),
+      startApache(mkdtempSync(join(root, 'apache-required-')), ports[1]!, [saslProvider, 'sessionRequireClientSASLAuth=true'], jvmFlags),
+    ]);
+    apache.push(apachePlain, apacheRequired);
+    plain = [{ name: 'apache', port: ports[0]! }, { name: 'ours', port: ourPlain.port }];
+    required = [{ name: 'apache', port: ports[1]! }, { name: 'ours', port: ourRequired.port }];
+  }, 120_000);
+
+  afterAll(() => {
+    killChildren();
+    for (const child of apache) if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+    releasePorts(ports);
+    if (root !== '') rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a good password authenticates, and a sasl:bob:cdrwa ACL admits bob and refuses an anonymous client', async () => {
+    const [apacheBob, oursBob] = await both(plain, ['create /s x sasl:bob:cdrwa', 'getAcl /s', 'get /s', 'set /s y', 'get /s', 'whoami'], client('secret'));
+    expect(apacheBob).toEqual(['Created /s', "'sasl,'bob", ': cdrwa', 'x', 'y', 'Auth scheme: User', 'sasl: bob', 'ip: 127.0.0.1', 'event SyncConnected', 'event SaslAuthenticated'].sort());
+    expect(oursBob).toEqual(apacheBob);
+    const [apacheAnonymous, oursAnonymous] = await both(plain, ['get /s', 'set /s z', 'ls /']);
+    expect(apacheAnonymous).toEqual(['Insufficient permission : /s', 'Insufficient permission : /s', '[s, zookeeper]', 'event SyncConnected'].sort());
+    expect(oursAnonymous).toEqual(apacheAnonymous);
+  }, 120_000);
+
+  it('a wrong password fails authentication: AuthFailed, and the session is not served', async () => {
+    const [apacheWrong, oursWrong] = await both(plain, ['get /s'], client('wrong'));
+    expect(apacheWrong).toContain('event AuthFailed');
+    expect(apacheWrong).toContain('KeeperErrorCode = AuthFailed for /s');
+    expect(oursWrong).toEqual(apacheWrong);
+  }, 120_000);
+
+  it('answers the same bytes: the challenge\'s form, a bad response\'s AuthFailed with a null token and a close, SessionClosedRequireSaslAuth with no body', async () => {
+    const exchange = async (port: number) => {
+      const client = await RawClient.open(port);
+      await client.handshake();
+      const challenge = await client.request(OpCode.sasl, R.GetSASLRequest, { token: new Uint8Array(0) });
+      const bad = await client.request(OpCode.sasl, R.GetSASLRequest, { token: Buffer.from('username="bob",response=0') });
+      await client.closed;
+      const anonymous = await RawClient.open(port === plain[0]!.port ? required[0]!.port : required[1]!.port);
+      await anonymous.handshake();
+      const refused = await anonymous.exists('/');
+      await anonymous.closed;
+      // The nonce is random: its length and alphabet are what can be compared.
+      const challengeText = Buffer.from(challenge.body.subarray(4)).toString('utf8').replace(/nonce="[A-Za-z0-9+/]{40}"/, 'nonce="<40 base64>"');
+      return { challenge: [challenge.header, challengeText], bad: [bad.header, [...bad.body]], refused: [refused.header, refused.body.byteLength] };
+    };
+    const [theirs, ours] = [await exchange(plain[0]!.port), await exchange(plain[1]!.port)];
+    expect(theirs.challenge[1]).toBe('realm="zk-sasl-md5",nonce="<40 base64>",charset=utf-8,algorithm=md5-sess');
+    expect(theirs.bad).toEqual([{ xid: 2, zxid: 0n, err: -115 }, [0xff, 0xff, 0xff, 0xff]]);
+    expect(ours).toEqual(theirs);
+  }, 60_000);
+
+  it('with sessionRequireClientSASLAuth an unauthenticated client\'s request is refused; bob is served', async () => {
+    const [apacheAnonymous, oursAnonymous] = await both(required, ['ls /']);
+    expect(apacheAnonymous).toEqual(['KeeperErrorCode = Session closed because client failed to authenticate for /', 'event SyncConnected'].sort());
+    expect(oursAnonymous).toEqual(apacheAnonymous);
+    const [apacheBob, oursBob] = await both(required, ['ls /'], client('secret'));
+    expect(apacheBob).toEqual(['[zookeeper]', 'event SyncConnected', 'event SaslAuthenticated'].sort());
+    expect(oursBob).toEqual(apacheBob);
+  }, 120_000);
+});
+
+describe('a server with SASL configured that cannot authenticate as asked does not start (exit 2, naming the problem)', () => {
+  it.each([
+    ['the SASL provider and no JAAS file', [saslProvider], {}, 'no JAAS file is given'],
+    ['a JAAS file that is not there', [saslProvider], { SERVER_JVMFLAGS: '-Djava.security.auth.login.config=/nonexistent/jaas.conf' }, 'cannot read the JAAS file /nonexistent/jaas.conf'],
+    ['a Kerberos login module', [saslProvider, 'java.security.auth.login.config=KRB'], {}, 'Krb5LoginModule: Kerberos (GSSAPI) is not implemented'],
+    ['sessionRequireClientSASLAuth without the SASL provider', ['sessionRequireClientSASLAuth=true'], {}, 'Authentication scheme sasl is not available'],
+  ])('%s', async (_what, lines, env, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'zk-sasl-refused-'));
+    try {
+      const krb = join(dir, 'krb.conf');
+      writeFileSync(krb, 'Server {\n  com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="/etc/zk.keytab" principal="zookeeper/host@EXAMPLE.COM";\n};\n');
+      const config = join(dir, 'zoo.cfg');
+      writeFileSync(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...lines.map((l) => l.replace('KRB', krb))].join('\n') + '\n');
+      const started = startChild(config, 30_000, env);
+      await expect(started).rejects.toThrow(/server exited \(2\) before serving/);
+      await expect(started).rejects.toThrow(message);
+    } finally {
+      killChildren();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
