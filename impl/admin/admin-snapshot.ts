@@ -4,8 +4,8 @@
 // Both modes use it: the standalone server as it is, an ensemble member with
 // its mode, server id and quorum lines laid over it (ensemble/quorum-peer.ts).
 // Each field is filled from the value that means the same thing in
-// ZooKeeper; where we have no such value the optional field is left out
-// (client response sizes), and the few approximations are named below.
+// ZooKeeper; where we have no such value the optional field is left out,
+// and the few approximations are named below.
 //
 // Approximations:
 // - a connection's `expiresAtMs` (NIOServerCnxnFactory's idle-connection
@@ -24,6 +24,7 @@ import { join, resolve } from 'node:path';
 import { nodeEnvironment } from './environment.ts';
 import type { ConnectionForAdmin, ServerSnapshotForAdmin, SummaryForAdmin } from './server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
+import type { ServerMetrics } from '../observability/server-metrics.ts';
 import type { ServerCore } from '../server/core.ts';
 import type { ConnectionInfo } from '../server/stats.ts';
 import { versionDirName } from '../storage/file-names.ts';
@@ -36,6 +37,8 @@ export type AdminSources = {
   readonly isServing: () => boolean;
   readonly fsyncTimeMs: SummaryForAdmin;
   readonly snapshotTimeMs: SummaryForAdmin;
+  /** The process's counters and summaries (mntr's lines after the gauges). */
+  readonly metrics?: ServerMetrics;
   readonly now?: () => number;
 };
 
@@ -70,6 +73,8 @@ export function adminSnapshot(sources: AdminSources): ServerSnapshotForAdmin {
     ...(fileDescriptors === undefined ? {} : { fileDescriptors }),
     fsyncTimeMs: { ...sources.fsyncTimeMs },
     snapshotTimeMs: { ...sources.snapshotTimeMs },
+    clientResponseBytes: stats.clientResponseBytes,
+    ...(sources.metrics === undefined ? {} : { metrics: sources.metrics }),
     config: configForAdmin(sources),
     environment: nodeEnvironment(sources.version),
   };

@@ -20,9 +20,12 @@
 // a reply, as for an unknown word): gtmk/stmk when the server keeps no mask,
 // and srst/crst when the server offers no reset.
 
-import type { AdminActions, ConnectionForAdmin, PeerStateForAdmin, ServerSnapshotForAdmin, SummaryForAdmin } from './server-snapshot.ts';
+import type { AdminActions, ConnectionForAdmin, ServerSnapshotForAdmin } from './server-snapshot.ts';
 import { match } from 'ts-pattern';
 import { javaDate, javaDouble, javaHex } from './java-format.ts';
+import { detailedPeerState, mntrLines, monitorValues, roundHalfUp4 } from './monitor.ts';
+
+export { detailedPeerState };
 
 export const zkNotServing = 'This ZooKeeper instance is not currently serving requests';
 
@@ -266,83 +269,9 @@ function dump(s: ServerSnapshotForAdmin): string {
   return out;
 }
 
-/**
- * MonitorCommand: `zk_<key>\t<value>` lines. ZooKeeper prints the server's
- * own values (ZooKeeperServer.dumpMonitorValues: version, server_state; an
- * ensemble member adds peer_state, an observer then observer_master_id), then
- * every gauge of its metrics provider, then its counters and summaries (some
- * 490 lines). We print the lines a server like ours has, in the order
- * ZooKeeper 3.8.0 printed them.
- *
- * That order is stable: DefaultMetricsProvider keeps its gauges in a
- * ConcurrentHashMap, iterated bucket by bucket, and with 24 to 47 gauges (a
- * standalone server prints 24, a leader 34) the table has 64 buckets, so a key's
- * place is its String.hashCode spread into 6 bits. Keys sharing a bucket keep
- * their registration order, and the leader's and the quorum's gauges are always
- * registered after the standalone ones (LeaderZooKeeperServer.registerMetrics
- * calls super first), which is how `packets_received` precedes
- * `max_proposal_size` (bucket 22) and `max_client_response_size` precedes
- * `synced_followers` (bucket 23). impl/ensemble/mntr.test.ts checks the order
- * against a running ZooKeeper 3.8 ensemble.
- */
+/** MonitorCommand: `zk_<key>\t<value>` lines, from the values monitor.ts lists in ZooKeeper's order. */
 function mntr(s: ServerSnapshotForAdmin): string {
-  const quorum = s.quorumGauges;
-  const leader = quorum?.leader;
-  const proposals = s.proposalSizes ?? { last: -1, min: -1, max: -1 };
-  const lines: [string, string][] = [['version', s.version], ['server_state', s.mode]];
-  if (quorum !== undefined) lines.push(['peer_state', detailedPeerState(quorum.peerState)]);
-  if (quorum?.observerMasterId !== undefined) lines.push(['observer_master_id', String(quorum.observerMasterId)]);
-  lines.push(
-    ['ephemerals_count', String(s.ephemerals.reduce((n, e) => n + e.paths.length, 0))],
-    ['num_alive_connections', String(s.connections.length)],
-    ['avg_latency', javaDouble(roundHalfUp4(s.latency.avgMs))],
-  );
-  if (leader !== undefined) lines.push(['min_proposal_size', String(proposals.min)]);
-  lines.push(['outstanding_requests', String(s.outstandingRequests)], ['znode_count', String(s.nodeCount)], ['global_sessions', String(s.sessions.length)]);
-  if (s.clientResponseBytes !== undefined) lines.push(['last_client_response_size', String(s.clientResponseBytes.last)]);
-  lines.push(['packets_sent', String(s.packetsSent)], ['packets_received', String(s.packetsReceived)]);
-  if (leader !== undefined) lines.push(['max_proposal_size', String(proposals.max)]);
-  if (s.clientResponseBytes !== undefined) lines.push(['max_client_response_size', String(s.clientResponseBytes.max)]);
-  if (leader !== undefined) lines.push(['synced_followers', String(leader.syncedFollowers)]);
-  lines.push(['watch_count', String(s.watchCount)]);
-  if (leader !== undefined) lines.push(['synced_non_voting_followers', String(leader.syncedNonVotingFollowers)], ['synced_observers', String(leader.syncedObservers)]);
-  lines.push(['auth_failed_count', String(s.authFailedCount)], ['min_latency', String(s.latency.minMs)]);
-  if (s.fileDescriptors !== undefined) lines.push(['max_file_descriptor_count', String(s.fileDescriptors.max)]);
-  lines.push(['approximate_data_size', String(s.approximateDataSizeBytes)]);
-  if (s.fileDescriptors !== undefined) lines.push(['open_file_descriptor_count', String(s.fileDescriptors.open)]);
-  if (leader !== undefined) {
-    lines.push(['last_proposal_size', String(proposals.last)], ['pending_syncs', String(leader.pendingSyncs)], ['leader_uptime', String(leader.leaderUptimeMs)]);
-  }
-  lines.push(['local_sessions', '0'], ['uptime', String(s.uptimeMs)], ['max_latency', String(s.latency.maxMs)]);
-  if (leader !== undefined) lines.push(['learners', String(leader.learners)]);
-  if (s.clientResponseBytes !== undefined) lines.push(['min_client_response_size', String(s.clientResponseBytes.min)]);
-  if (quorum !== undefined) lines.push(['quorum_size', String(quorum.quorumSize)]);
-  if (s.fsyncTimeMs !== undefined) lines.push(...summaryLines('fsynctime', s.fsyncTimeMs));
-  if (s.snapshotTimeMs !== undefined) lines.push(...summaryLines('snapshottime', s.snapshotTimeMs));
-  return lines.map(([key, value]) => `zk_${key}\t${value}\n`).join('');
-}
-
-/** QuorumPeer.getDetailedPeerState as 3.8.0 writes it. */
-export function detailedPeerState(p: PeerStateForAdmin): string {
-  let out = p.serverState;
-  if (p.zabState !== 'election') out += ` - ${p.zabState}`;
-  if (p.syncMode !== 'none') out += ` - ${p.syncMode}`;
-  return out;
-}
-
-/** A Summary metric as MonitorCommand prints it: avg (a double), min, max, cnt, sum. */
-function summaryLines(name: string, m: SummaryForAdmin): [string, string][] {
-  const avg = m.count === 0 ? 0 : roundHalfUp4(m.sum / m.count);
-  return [
-    [`avg_${name}`, javaDouble(avg)],
-    [`min_${name}`, String(m.count === 0 ? 0 : m.min)],
-    [`max_${name}`, String(m.count === 0 ? 0 : m.max)],
-    [`cnt_${name}`, String(m.count)],
-    [`sum_${name}`, String(m.sum)],
-  ];
-}
-
-/** AvgMinMaxCounter.getAvg: BigDecimal.setScale(4, HALF_UP) of the mean. */
-function roundHalfUp4(value: number): number {
-  return Math.round(value * 10_000 + Number.EPSILON) / 10_000;
+  return mntrLines(monitorValues(s))
+    .map(([key, value]) => `zk_${key}\t${value}\n`)
+    .join('');
 }

@@ -9,6 +9,8 @@
 // the optional fields are left out and the lines that would print them are
 // omitted (ZooKeeper omits file-descriptor counts on non-Unix systems too).
 
+import type { ServerMetrics } from '../observability/server-metrics.ts';
+
 /** One client connection (ServerCnxn). */
 export type ConnectionForAdmin = {
   /** Peer address as Java prints InetSocketAddress: `127.0.0.1`, IPv6 in full form. */
@@ -95,6 +97,11 @@ export type ServerSnapshotForAdmin = {
   readonly fileDescriptors?: { readonly open: number; readonly max: number };
   readonly fsyncTimeMs?: SummaryForAdmin;
   readonly snapshotTimeMs?: SummaryForAdmin;
+  /**
+   * The server's counters and summaries (ServerMetrics), read live: mntr's lines after the gauges.
+   * Without it (fixtures), mntr prints fsyncTimeMs and snapshotTimeMs alone.
+   */
+  readonly metrics?: ServerMetrics;
   /** What `conf` prints (ZooKeeperServer.dumpConf). */
   readonly config: {
     readonly clientPort: number;

@@ -86,7 +86,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'zk-cpu-per-request-'));
   const [port] = (await reservePorts(1)) as [number];
   const config = join(dir, 'zoo.cfg');
-  writeFileSync(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', `forceSync=${options.fsync ? 'yes' : 'no'}`, ''].join('\n'));
+  writeFileSync(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', `forceSync=${options.fsync ? 'yes' : 'no'}`, ''].join('\n'));
   const server = spawn(process.execPath, ['--import', 'tsx', join(options.tree, 'impl/main.ts'), config], {
     cwd: options.tree,
     stdio: 'ignore',

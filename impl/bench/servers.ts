@@ -70,8 +70,9 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
     'maxClientCnxns=0',
     '4lw.commands.whitelist=ruok,srvr,mntr',
     'forceSync=yes',
+    'admin.enableServer=false',
   ];
-  writeFileSync(configPath, [...common, ...(kind === 'zookeeper' ? ['admin.enableServer=false'] : [])].join('\n') + '\n');
+  writeFileSync(configPath, common.join('\n') + '\n');
   const logPath = join(dir, 'server.log');
   const logFd = openSync(logPath, 'w');
   const child =

@@ -84,6 +84,9 @@ describe('defaults', () => {
         sslQuorum: false,
         x509: { keyStore: undefined, trustStore: undefined, protocol: 'TLSv1.2', enabledProtocols: ['TLSv1.2'], cipherSuites: undefined, hostnameVerification: true, clientAuth: 'need', handshakeDetectionTimeoutMs: 5000 },
       },
+      initialConfiguration: 'dataDir=/var/lib/zookeeper\n',
+      adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000 },
+      prometheus: undefined,
       treeFeatures: { enforceQuota: false, extendedTypesEnabled: false, digestEnabled: true, containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0 },
     });
     expect(isStandalone(c)).toBe(true);
@@ -173,12 +176,26 @@ describe('errors and warnings', () => {
   });
 
   it('warns about unknown keys and about ZooKeeper keys it does not support, without failing', () => {
-    const result = parsed('tickTime=2000\nfoo=bar\nadmin.enableServer=false\nmetricsProvider.httpPort=7000\n');
+    const result = parsed('tickTime=2000\nfoo=bar\nadmin.enableServer=false\nmetricsProvider.maxQueueSize=10\n');
     expect(result.warnings).toEqual([
       'line 2: unknown key foo; ignored',
-      'line 3: admin.enableServer is a ZooKeeper setting this server does not implement; ignored: the AdminServer (HTTP) is not implemented, so nothing listens on its port; use the four-letter words',
-      'line 4: metricsProvider.httpPort is a ZooKeeper setting this server does not implement; ignored: the metrics provider is not implemented; use mntr (four-letter word) instead',
+      'line 4: metricsProvider.maxQueueSize is a ZooKeeper setting this server does not implement; ignored: the Prometheus provider records in the request path, without worker threads or a queue to tune',
     ]);
+  });
+
+  it('reads the AdminServer and metrics provider keys with ZooKeeper\'s defaults', () => {
+    const defaults = parsed('');
+    expect(defaults.config.adminServer).toEqual({ address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000 });
+    expect(defaults.config.prometheus).toBeUndefined();
+    expect(parsed('admin.enableServer=false').config.adminServer).toBeUndefined();
+    const set = parsed(
+      'admin.serverAddress=127.0.0.1\nadmin.serverPort=9090\nadmin.commandURL=/cmds\nadmin.idleTimeout=1000\n' +
+        'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\nmetricsProvider.httpHost=127.0.0.1\nmetricsProvider.exportJvmInfo=false\n',
+    );
+    expect(set.config.adminServer).toEqual({ address: '127.0.0.1', port: 9090, commandUrl: '/cmds', idleTimeoutMs: 1000 });
+    expect(set.config.prometheus).toEqual({ host: '127.0.0.1', port: 7000, exportJvmInfo: false });
+    expect(errorsOf('metricsProvider.className=com.example.MyProvider')[0]).toMatch(/invalid metricsProvider\.className.*PrometheusMetricsProvider or .*DefaultMetricsProvider/);
+    expect(errorsOf('admin.serverPort=80800')[0]).toMatch(/invalid admin\.serverPort/);
   });
 
   it('reads the sample zoo.cfg ZooKeeper ships without a warning', () => {

@@ -5,7 +5,9 @@
 // - none for dataDir and the listen address: as ZooKeeper, a zoo.cfg without
 //   dataDir is refused ("dataDir is not set") and clientPortAddress defaults
 //   to every interface (0.0.0.0: IPv4 only, where ZooKeeper's JVM binds the
-//   dual-stack wildcard); tests and docs pass 127.0.0.1 explicitly;
+//   dual-stack wildcard); tests and docs pass 127.0.0.1 explicitly; the
+//   AdminServer is on by default on 0.0.0.0:8080, as ZooKeeper's, and test
+//   configurations turn it off or put it on 127.0.0.1;
 // - `4lw.commands.whitelist` defaults to `srvr` alone, and `srvr` is always
 //   allowed, exactly as ZooKeeper 3.5.3+ does (FourLetterCommands.isEnabled:
 //   "zkServer.sh depends on srvr"); `*` enables every known command;
@@ -78,6 +80,12 @@ export type ZooKeeperConfig = {
   readonly clientTls: ClientTlsConfig;
   /** sslQuorum and the `ssl.quorum.*` keys (tls-config.ts). */
   readonly quorumTls: QuorumTlsConfig;
+  /** The zoo.cfg text as read (the AdminServer's initial_configuration). */
+  readonly initialConfiguration: string;
+  /** The AdminServer's admin.* settings; undefined when admin.enableServer=false. */
+  readonly adminServer: AdminServerConfig | undefined;
+  /** metricsProvider.*: the Prometheus endpoint when its className is set; undefined for the default provider (mntr only). */
+  readonly prometheus: PrometheusConfig | undefined;
   /** Quotas, TTL nodes, containers and the tree digest (enforceQuota, extendedTypesEnabled, znode.container.*, digest.enabled). */
   readonly treeFeatures: TreeFeatureSettings;
 };
@@ -100,6 +108,18 @@ export const treeFeatureDefaults: TreeFeatureSettings = {
   containerMaxPerMinute: 10_000,
   containerMaxNeverUsedIntervalMs: 0,
 };
+
+/** admin.serverAddress, admin.serverPort, admin.commandURL, admin.idleTimeout (JettyAdminServer). */
+export type AdminServerConfig = { readonly address: string; readonly port: number; readonly commandUrl: string; readonly idleTimeoutMs: number };
+
+/** metricsProvider.httpHost, httpPort, exportJvmInfo (PrometheusMetricsProvider). */
+export type PrometheusConfig = { readonly host: string; readonly port: number; readonly exportJvmInfo: boolean };
+
+/** metricsProvider.className values: ZooKeeper's default (mntr only) and the Prometheus provider. */
+export const metricsProviderClasses = {
+  default: 'org.apache.zookeeper.metrics.impl.DefaultMetricsProvider',
+  prometheus: 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider',
+} as const;
 
 export type ConfigError = { readonly key: string; readonly value: string; readonly line: number | undefined; readonly message: string };
 
@@ -125,6 +145,8 @@ export const configDefaults = {
   leaderServes: true,
   peerType: 'participant' as PeerType,
   cnxTimeoutMs: 5000, // QuorumCnxManager
+  adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30_000 }, // JettyAdminServer
+  prometheus: { host: '0.0.0.0', port: 7000, exportJvmInfo: true }, // PrometheusMetricsProvider
   minSnapCount: 2, // SyncRequestProcessor refuses fewer
   minSnapRetainCount: 3, // PurgeTxnLog
 } as const;
@@ -158,10 +180,15 @@ const javaBoolean = z
   .transform((s) => s.toLowerCase())
   .pipe(z.enum(['true', 'false'], 'true or false'))
   .transform((s) => s === 'true');
+const commandUrl = z.string().regex(/^\/[^\s?#]*$/, 'a URL path starting with /');
+const metricsProviderClass = z.enum([metricsProviderClasses.default, metricsProviderClasses.prometheus], `${metricsProviderClasses.prometheus} or ${metricsProviderClasses.default}`);
 
 type Draft = {
   -readonly [K in keyof ZooKeeperConfig]?: ZooKeeperConfig[K];
-} & { dataLogDirSet?: string; minSessionTimeoutSet?: number; maxSessionTimeoutSet?: number; initLimitSet?: number; syncLimitSet?: number; whitelistText?: string };
+} & { dataLogDirSet?: string; minSessionTimeoutSet?: number; maxSessionTimeoutSet?: number; initLimitSet?: number; syncLimitSet?: number; whitelistText?: string } & {
+  admin?: { enabled?: boolean; address?: string; port?: number; commandUrl?: string; idleTimeoutMs?: number };
+  metrics?: { className?: string; host?: string; port?: number; exportJvmInfo?: boolean };
+};
 
 type KeyRule = { readonly schema: z.ZodType<unknown, string>; readonly apply: (draft: Draft, value: never) => void };
 const rule = <T>(schema: z.ZodType<T, string>, apply: (draft: Draft, value: T) => void): KeyRule => ({ schema, apply: apply as KeyRule['apply'] });
@@ -194,6 +221,16 @@ const keyRules: Record<string, KeyRule> = {
   'znode.container.checkIntervalMs': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerCheckIntervalMs', v)),
   'znode.container.maxPerMinute': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerMaxPerMinute', v)),
   'znode.container.maxNeverUsedIntervalMs': rule(nonNegativeInt, (d, v) => setTreeFeature(d, 'containerMaxNeverUsedIntervalMs', v)),
+  // The AdminServer and the metrics provider (impl/admin/admin-server.ts, impl/observability/prometheus.ts).
+  'admin.enableServer': rule(yesNo, (d, v) => ((d.admin ??= {}).enabled = v)),
+  'admin.serverAddress': rule(host, (d, v) => ((d.admin ??= {}).address = v)),
+  'admin.serverPort': rule(portNumber, (d, v) => ((d.admin ??= {}).port = v)),
+  'admin.commandURL': rule(commandUrl, (d, v) => ((d.admin ??= {}).commandUrl = v)),
+  'admin.idleTimeout': rule(positiveInt, (d, v) => ((d.admin ??= {}).idleTimeoutMs = v)),
+  'metricsProvider.className': rule(metricsProviderClass, (d, v) => ((d.metrics ??= {}).className = v)),
+  'metricsProvider.httpHost': rule(host, (d, v) => ((d.metrics ??= {}).host = v)),
+  'metricsProvider.httpPort': rule(portNumber, (d, v) => ((d.metrics ??= {}).port = v)),
+  'metricsProvider.exportJvmInfo': rule(yesNo, (d, v) => ((d.metrics ??= {}).exportJvmInfo = v)),
 };
 
 function setTreeFeature<K extends keyof TreeFeatureSettings>(draft: Draft, key: K, value: TreeFeatureSettings[K]): void {
@@ -265,6 +302,7 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
     quorumTls: tls.quorum,
     auth: authKeys.complete(errors),
     saslLogin: undefined,
+    initialConfiguration: text,
   };
   if (errors.length > 0) return err(errors);
   return ok({ config, warnings });
@@ -310,7 +348,7 @@ function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: st
 }
 
 /** Defaults, derived values, and the checks that involve more than one key. */
-function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls' | 'quorumTls' | 'auth' | 'saslLogin'> {
+function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls' | 'quorumTls' | 'auth' | 'saslLogin' | 'initialConfiguration'> {
   const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 
@@ -374,7 +412,21 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     cnxTimeoutMs: draft.cnxTimeoutMs ?? configDefaults.cnxTimeoutMs,
     servers,
     treeFeatures: draft.treeFeatures ?? treeFeatureDefaults,
+    adminServer: adminServerConfig(draft.admin ?? {}),
+    prometheus: draft.metrics?.className === metricsProviderClasses.prometheus ? prometheusConfig(draft.metrics) : undefined,
   };
+}
+
+/** admin.*, with ZooKeeper's defaults: on, on every interface, port 8080. */
+function adminServerConfig(set: NonNullable<Draft['admin']>): AdminServerConfig | undefined {
+  const { enabled, ...keys } = set;
+  return enabled === false ? undefined : { ...configDefaults.adminServer, ...keys };
+}
+
+/** metricsProvider.*, with ZooKeeper's defaults for the keys a zoo.cfg leaves out. */
+function prometheusConfig(set: NonNullable<Draft['metrics']>): PrometheusConfig {
+  const d = configDefaults.prometheus;
+  return { host: set.host ?? d.host, port: set.port ?? d.port, exportJvmInfo: set.exportJvmInfo ?? d.exportJvmInfo };
 }
 
 /** As FourLetterCommands.isEnabled: comma-separated, trimmed, `*` for all, `srvr` always. */

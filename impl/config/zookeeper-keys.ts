@@ -42,8 +42,6 @@ const kerberos = 'Kerberos (SASL GSSAPI) is not implemented by this server, only
 const quorumSasl = 'SASL between members is not implemented; members would accept unauthenticated peers. Remove it or use Apache ZooKeeper';
 const throttle = 'request and connection throttling is not implemented; the server queues up to globalOutstandingLimit and maxClientCnxns per address instead';
 const tuning = 'a performance tuning knob of ZooKeeper\'s implementation; this server has no equivalent, and ignoring it changes no guarantee';
-const metrics = 'the metrics provider is not implemented; use mntr (four-letter word) instead';
-const admin = 'the AdminServer (HTTP) is not implemented, so nothing listens on its port; use the four-letter words';
 const refuse = (key: string, reason: string, harmless?: readonly string[]): UnimplementedKey => (harmless === undefined ? { key, disposition: 'refused', reason } : { key, disposition: 'refused', reason, harmless });
 const warn = (key: string, reason: string): UnimplementedKey => ({ key, disposition: 'warned', reason });
 const off = ['false', 'no'];
@@ -107,9 +105,10 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   ...['maxCnxns', 'clientPortListenBacklog', 'connectionMaxTokens', 'connectionTokenFillTime', 'connectionTokenFillCount', 'connectionFreezeTime', 'connectionDropIncrease', 'connectionDropDecrease', 'connectionDecreaseRatio', 'zookeeper.connection_throttle_weight_enabled', 'zookeeper.connection_throttle_global_session_weight', 'zookeeper.connection_throttle_local_session_weight', 'zookeeper.connection_throttle_renew_session_weight', 'requestThrottleLimit', 'requestThrottleStallTime', 'requestThrottleDropStale', 'requestStaleLatencyCheck', 'requestStaleConnectionCheck', 'zookeeper.request_throttler.shutdownTimeout', 'advancedFlowControlEnabled', 'largeRequestMaxBytes', 'largeRequestThreshold', 'outstandingHandshake.limit', 'throttledOpWaitTime', 'maxConcurrentSnapSyncs', 'maxConcurrentDiffSyncs'].map((key) => warn(key, throttle)),
   // Implementation tuning.
   ...['maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'watchManagerName', 'watcherCleanThreadsNum', 'watcherCleanThreshold', 'watcherCleanIntervalInSeconds', 'maxInProcessingDeadWatchers', 'bitHashCacheSize', 'fastleader.minNotificationInterval', 'fastleader.maxNotificationInterval', 'flushDelay', 'maxWriteQueuePollTime', 'maxBatchSize', 'learner.closeSocketAsync', 'leader.closeSocketAsync', 'learner.asyncSending', 'forward_learner_requests_to_commit_processor_disabled', 'maxTimeToWaitForEpoch', 'quorumCnxnTimeoutMs', 'tcpKeepAlive', 'clientTcpKeepAlive', 'electionPortBindRetry', 'observer.reconnectDelayMs', 'observer.election.DelayMs', 'zookeeper.follower.skipLearnerRequestToNextProcessor', 'zookeeper.nio.numSelectorThreads', 'zookeeper.nio.numWorkerThreads', 'zookeeper.commitProcessor.numWorkerThreads', 'zookeeper.commitProcessor.maxReadBatchSize', 'zookeeper.commitProcessor.maxCommitBatchSize', 'zookeeper.messageTracker.BufferSize', 'zookeeper.messageTracker.Enabled', 'quorum.cnxn.threads.size'].map((key) => warn(key, tuning)),
-  // Observability.
-  { key: 'metricsProvider.', prefix: true, disposition: 'warned', reason: metrics },
-  { key: 'admin.', prefix: true, disposition: 'warned', reason: admin },
+  // Observability: the AdminServer and the Prometheus provider are implemented (zoo-cfg.ts); not their TLS or worker pools.
+  refuse('admin.forceHttps', 'HTTPS on the AdminServer is not implemented; it would answer in plaintext HTTP. Remove it, or set admin.enableServer=false and use the four-letter words', off),
+  warn('admin.portUnification', 'HTTPS on the AdminServer is not implemented; it answers plain HTTP only, and an HTTPS client fails to connect'),
+  ...['metricsProvider.numWorkerThreads', 'metricsProvider.maxQueueSize', 'metricsProvider.workerShutdownTimeoutMs'].map((key) => warn(key, 'the Prometheus provider records in the request path, without worker threads or a queue to tune')),
 ];
 
 /** The entry for a key zoo-cfg.ts does not read; undefined when it is not a ZooKeeper setting at all. */

@@ -27,7 +27,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '../../lib/assert.ts';
-import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, servletApiJar, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { builtServer, repoRoot } from '../testing/built-server.ts';
 import { ChildPids } from '../testing/processes.ts';
@@ -60,6 +60,8 @@ export type EnsembleOptions = {
   readonly extraConfig?: readonly string[];
   /** More zoo.cfg lines for member `id` alone (its own secureClientPort, say). */
   readonly memberConfig?: (id: number) => readonly string[];
+  /** The AdminServer's port of member id i+1 on 127.0.0.1 (reserved by the caller); without it the AdminServer is off. */
+  readonly adminPorts?: readonly number[];
   /** ZooKeeper's JVM heap. */
   readonly javaHeapMb?: number;
   /** ZKSPEC_LOG_LEVEL for ours; by default this process's ZKSPEC_LOG_LEVEL, else info. */
@@ -241,7 +243,8 @@ function zooCfgLines(options: EnsembleOptions, me: Member, members: readonly Mem
     // Election connection attempts to a member that is down time out after this; ZooKeeper's default is 5 s.
     'cnxTimeout=2000',
     ...(me.peerType === 'observer' ? ['peerType=observer'] : []),
-    ...(options.kind === 'zookeeper' ? ['admin.enableServer=false'] : []),
+    // The AdminServer listens on 0.0.0.0:8080 unless told otherwise (as ZooKeeper's): off, or on loopback.
+    ...(options.adminPorts?.[me.id - 1] === undefined ? ['admin.enableServer=false'] : [`admin.serverAddress=${loopback}`, `admin.serverPort=${options.adminPorts[me.id - 1]}`]),
     ...(options.extraConfig ?? []),
     ...(options.memberConfig?.(me.id) ?? []),
     ...serverLines,
@@ -447,7 +450,7 @@ export class Ensemble {
               [
                 `-Xmx${this.options.javaHeapMb ?? 512}m`,
                 '-cp',
-                this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}` : `${zookeeperJar}:${log4jJars.join(':')}`,
+                this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}:${servletApiJar}` : `${zookeeperJar}:${log4jJars.join(':')}:${servletApiJar}`,
                 `-Dlog4j.configuration=file:${join(m.dir, 'log4j.properties')}`,
                 `-Dzookeeper.log.dir=${m.dir}`,
                 'org.apache.zookeeper.server.quorum.QuorumPeerMain',

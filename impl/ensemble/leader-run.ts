@@ -269,6 +269,9 @@ class LeaderRun {
     const { store, membership } = this.context;
     const connection = this.learners.get(to);
     if (connection === undefined) return;
+    // LearnerHandler.syncFollower: a SNAP counts as snap_count, a DIFF or TRUNC as diff_count.
+    if (message.type === 'SNAP') this.context.metrics.counters.snap_count++;
+    else if (message.type === 'DIFF' || message.type === 'TRUNC') this.context.metrics.counters.diff_count++;
     if (message.type === 'SNAP') {
       const tree = store.buildTree(message.zxid);
       if (!tree.ok) throw new Error(`cannot build the snapshot for server ${membership.sidOf(to)}: ${tree.error}`);
@@ -282,6 +285,7 @@ class LeaderRun {
 
   /** A txn is committed: release the persist() calls and syncs it completes. */
   private delivered(zxid: bigint): void {
+    this.context.metrics.counters.commit_count++;
     if (zxid > this.lastCommittedZxid) this.lastCommittedZxid = zxid;
     let released = 0;
     while (released < this.commitWaiters.length && this.commitWaiters[released]!.zxid <= zxid) this.commitWaiters[released++]!.resolve();
@@ -339,6 +343,7 @@ class LeaderRun {
         throw new Error(`the peer core proposed ${hex(proposed)} for txn ${hex(txn.zxid)}`);
       }
       this.recordProposalSize(data.byteLength);
+      this.context.metrics.counters.proposal_count++;
     }
     const last = txns[txns.length - 1]!.zxid;
     return new Promise((resolve) => this.commitWaiters.push({ zxid: last, resolve }));

@@ -221,6 +221,10 @@ class LearnerRun {
           log('warn', 'bad-packet', { from: this.leaderSid, message: message.error });
           return;
         }
+        // Follower.processPacket, Observer.processPacket: the PROPOSALs and COMMITs (an observer's INFORMs) received.
+        const { counters } = this.context.metrics;
+        if (message.value.type === 'PROPOSAL') counters.learner_proposal_received_count++;
+        else if (message.value.type === 'COMMIT' || message.value.type === 'INFORM') counters.learner_commit_received_count++;
         this.zab.dispatch({ type: 'Receive', from: this.leaderCoreId, message: message.value });
       }
     }

@@ -21,7 +21,10 @@
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
 import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
-import type { PeerStateForAdmin, QuorumGaugesForAdmin, ServerMode } from '../admin/server-snapshot.ts';
+import type { AdminActions, PeerStateForAdmin, QuorumGaugesForAdmin, ServerMode, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
+import type { AdminCommand, QuorumForAdmin } from '../admin/admin-commands.ts';
+import { startEndpoints, type Endpoints } from '../admin/endpoints.ts';
+import { ServerMetrics } from '../observability/server-metrics.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { authenticationOptionsOf } from '../server/authentication.ts';
@@ -59,15 +62,24 @@ export interface EnsembleMember {
   close(reason?: string): Promise<EnsembleStop>;
 }
 
-export async function startEnsembleMember(config: ZooKeeperConfig, myid: number, log: StructuredLogger): Promise<Result<EnsembleMember, string>> {
+export type EnsembleMemberOptions = {
+  /** AdminServer commands beyond ZooKeeper's (the caller's, e.g. a log level command). */
+  readonly adminCommands?: readonly AdminCommand[];
+};
+
+export async function startEnsembleMember(config: ZooKeeperConfig, myid: number, log: StructuredLogger, options: EnsembleMemberOptions = {}): Promise<Result<EnsembleMember, string>> {
   const member = membershipOf(config, myid);
   if (!member.ok) return member;
   const control = controlModeFromEnv();
   if (!control.ok) return control;
   const membership = control.value === undefined ? member.value : { ...member.value, peerConfig: { ...member.value.peerConfig, bugs: control.value.bugs } };
+  const metrics = new ServerMetrics();
+  const openStartedAt = performance.now();
   const opened = await ReplicaStore.open(config, log);
   if (!opened.ok) return opened;
   const store = opened.value;
+  metrics.summaries.dbinittime.add(performance.now() - openStartedAt);
+  metrics.adoptDatabaseTimings(store.database);
   if (control.value !== undefined) store.holdAppends();
   log('info', 'recovered', {
     myid,
@@ -75,7 +87,7 @@ export async function startEnsembleMember(config: ZooKeeperConfig, myid: number,
     currentEpoch: store.currentEpoch,
     lastLoggedZxid: hex(store.lastLoggedZxid),
   });
-  const peer = new QuorumPeer(config, membership, store, log, control.value);
+  const peer = new QuorumPeer(config, membership, store, log, metrics, options.adminCommands ?? [], control.value);
   const started = await peer.start();
   if (!started.ok) {
     await store.close();
@@ -108,12 +120,19 @@ class QuorumPeer {
   private leaderGauges: (() => LeaderRunGauges) | undefined;
   /** The leader a learner run syncs from (Observer.getLearnerMasterId for observer_master_id). */
   private learnerMasterSid: number | undefined;
+  /** The leader of the current run (QuorumPeer.getLeaderId); undefined while looking. */
+  private leaderSid: number | undefined;
+  /** When this member last started looking (QuorumPeer.start_fle), for election_time. */
+  private lookingSinceMs = performance.now();
+  private endpoints: Endpoints | undefined;
 
   constructor(
     private readonly config: ZooKeeperConfig,
     private readonly membership: Membership,
     private readonly store: ReplicaStore,
     private readonly log: StructuredLogger,
+    private readonly metrics: ServerMetrics,
+    private readonly adminCommands: readonly AdminCommand[],
     private readonly control: ControlMode | undefined = undefined,
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -125,6 +144,7 @@ class QuorumPeer {
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       serverId: membership.myid,
+      metrics,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       // SASL is answered by the member the session is connected to; its ids travel with forwarded requests to the leader's ACL checks.
       authentication: authenticationOptionsOf(config),
@@ -168,6 +188,13 @@ class QuorumPeer {
       const code = (thrown as { code?: unknown }).code;
       return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
+    // One trace mask for gtmk/stmk and get_trace_mask/set_trace_mask, as ZooTrace's is one per process.
+    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), quorum: () => this.quorumView(), traceMask: this.client.traceMask }, log, this.adminCommands);
+    if (!endpoints.ok) {
+      await this.client.close();
+      return endpoints;
+    }
+    this.endpoints = endpoints.value;
     if (this.control !== undefined) return this.startControlled(this.control);
     this.election = new ElectionRunner({
       myid: membership.myid,
@@ -185,6 +212,7 @@ class QuorumPeer {
       return err(`cannot listen on the election port ${membership.self.host}:${membership.self.electionPort}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
     log('info', 'looking', { myid: membership.myid, clientPort: this.client.port, lastLoggedZxid: hex(this.store.lastLoggedZxid), currentEpoch: this.store.currentEpoch });
+    this.startedLooking();
     this.election.startElection(this.electionInputs());
     return ok(undefined);
   }
@@ -199,6 +227,8 @@ class QuorumPeer {
     this.trace.run = run;
     this.trace.line('elected', { detail: `${outcome.state} leader ${Number(outcome.leader)}` });
     const leader = Number(outcome.leader);
+    this.leaderSid = leader;
+    this.metrics.summaries.election_time.add(performance.now() - this.lookingSinceMs);
     this.log('info', 'elected', { leader, state: outcome.state, round: outcome.round, zxid: hex(outcome.zxid), run });
     const context = this.context();
     let ended: Promise<RunEnd>;
@@ -220,6 +250,8 @@ class QuorumPeer {
       if (this.stopping !== undefined) return;
       this.state = 'looking';
       this.log('info', 'looking', { after: end.reason, lastLoggedZxid: hex(this.store.lastLoggedZxid), currentEpoch: this.store.currentEpoch });
+      this.leaderSid = undefined;
+      this.startedLooking();
       this.election?.startLooking(this.electionInputs());
     });
   }
@@ -243,6 +275,7 @@ class QuorumPeer {
       log: this.log,
       coreOptions: this.coreOptions,
       quorumSockets: this.quorumSockets,
+      metrics: this.metrics,
       signal,
       trace: this.trace,
       serve: (core, mode) => {
@@ -258,56 +291,86 @@ class QuorumPeer {
     void this.shutdown({ exitCode: 1, reason });
   }
 
-  private fourLetterWord(word: string, argument?: bigint): string | undefined {
+  /** What the four-letter words and the AdminServer read: the server now, with this member's mode and quorum lines. */
+  private snapshot(): ServerSnapshotForAdmin {
     const client = this.client!;
     const serving = this.state !== 'looking';
     const mode: ServerMode = this.state === 'looking' ? 'follower' : this.state;
-    return answerFourLetterWord(
-      word,
-      () => {
-        const snapshot = adminSnapshot({
-          core: client.core,
-          config: this.config,
-          port: client.port,
-          version: this.version,
-          isServing: () => serving,
-          fsyncTimeMs: this.store.database.fsyncTimeMs,
-          snapshotTimeMs: this.store.database.snapshotTimeMs,
-        });
-        // conf: an ensemble member's id and peer settings, as QuorumZooKeeperServer.dumpConf prints them.
-        const self = this.membership.self;
-        const quorum = {
-          initLimitTicks: this.config.initLimitTicks,
-          syncLimitTicks: this.config.syncLimitTicks,
-          quorumPort: self.quorumPort,
-          electionPort: self.electionPort,
-          peerType: self.peerType,
-          members: this.config.servers.map((s) => ({
-            id: s.id,
-            host: s.host,
-            quorumPort: s.quorumPort,
-            electionPort: s.electionPort,
-            peerType: s.peerType,
-            clientAddress: s.clientAddress,
-            clientPort: s.clientPort,
-          })),
-          configVersion: 0n,
-        };
-        const gauges = this.state === 'leader' ? this.leaderGauges?.() : undefined;
-        return {
-          ...snapshot,
-          mode,
-          config: { ...snapshot.config, serverId: this.membership.myid, quorum },
-          ...(gauges === undefined ? {} : { proposalSizes: gauges.proposalSizes }),
-          quorumGauges: this.quorumGauges(gauges),
-        };
-      },
-      {
-        whitelist: this.config.fourLetterWordWhitelist,
-        actions: { resetServerStats: () => client.core.resetStats(), resetConnectionStats: () => client.core.resetStats() },
-        ...traceAndDigestOptions(client, this.config, argument),
-      },
-    );
+    const snapshot = adminSnapshot({
+      core: client.core,
+      config: this.config,
+      port: client.port,
+      version: this.version,
+      isServing: () => serving,
+      fsyncTimeMs: this.store.database.fsyncTimeMs,
+      snapshotTimeMs: this.store.database.snapshotTimeMs,
+      metrics: this.metrics,
+    });
+    // conf: an ensemble member's id and peer settings, as QuorumZooKeeperServer.dumpConf prints them.
+    const self = this.membership.self;
+    const quorum = {
+      initLimitTicks: this.config.initLimitTicks,
+      syncLimitTicks: this.config.syncLimitTicks,
+      quorumPort: self.quorumPort,
+      electionPort: self.electionPort,
+      peerType: self.peerType,
+      members: this.config.servers.map((s) => ({
+        id: s.id,
+        host: s.host,
+        quorumPort: s.quorumPort,
+        electionPort: s.electionPort,
+        peerType: s.peerType,
+        clientAddress: s.clientAddress,
+        clientPort: s.clientPort,
+      })),
+      configVersion: 0n,
+    };
+    const gauges = this.state === 'leader' ? this.leaderGauges?.() : undefined;
+    return {
+      ...snapshot,
+      mode,
+      config: { ...snapshot.config, serverId: this.membership.myid, quorum },
+      ...(gauges === undefined ? {} : { proposalSizes: gauges.proposalSizes }),
+      quorumGauges: this.quorumGauges(gauges),
+    };
+  }
+
+  private actions(): AdminActions {
+    const reset = () => this.client?.core.resetStats();
+    return { resetServerStats: reset, resetConnectionStats: reset };
+  }
+
+  private fourLetterWord(word: string, argument?: bigint): string | undefined {
+    const client = this.client!;
+    return answerFourLetterWord(word, () => this.snapshot(), {
+      whitelist: this.config.fourLetterWordWhitelist,
+      actions: this.actions(),
+      ...traceAndDigestOptions(client, this.config, argument),
+    });
+  }
+
+  /** What the AdminServer's leader, voting_view and zabstate read (QuorumPeer). */
+  private quorumView(): QuorumForAdmin {
+    const self = this.membership.self;
+    const leaderSid = this.leaderSid;
+    const leaderHost = leaderSid === undefined ? '' : (this.config.servers.find((s) => s.id === leaderSid)?.host ?? '');
+    return {
+      myid: this.membership.myid,
+      isLeader: this.state === 'leader',
+      leaderId: leaderSid ?? -1,
+      leaderHost,
+      zabState: this.quorumGauges(this.state === 'leader' ? this.leaderGauges?.() : undefined).peerState.zabState,
+      quorumAddress: { host: self.host, port: self.quorumPort },
+      electionAddress: { host: self.host, port: self.electionPort },
+      clientAddress: `${this.config.clientPortAddress.includes(":") ? `[${this.config.clientPortAddress}]` : this.config.clientPortAddress}:${this.clientPort}`,
+      voting: self.peerType === 'participant',
+    };
+  }
+
+  /** QuorumPeer.run's LOOKING case: looking_count, and the start of election_time. */
+  private startedLooking(): void {
+    this.metrics.counters.looking_count++;
+    this.lookingSinceMs = performance.now();
   }
 
   /**
@@ -430,6 +493,7 @@ class QuorumPeer {
       this.log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
       this.abort.abort();
       await this.controlServer?.close();
+      await this.endpoints?.close();
       this.client?.core.stop();
       await this.election?.close();
       await this.client?.close();

@@ -7,6 +7,7 @@
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerCore, ServerCoreOptions } from '../server/core.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
+import type { ServerMetrics } from '../observability/server-metrics.ts';
 import type { Peer } from '../quorum/peer/types.ts';
 import type { QuorumSockets } from '../quorum/quorum-sockets.ts';
 import type { Membership } from './membership.ts';
@@ -20,8 +21,10 @@ export interface RunContext {
   readonly membership: Membership;
   readonly store: ReplicaStore;
   readonly log: StructuredLogger;
-  /** The options every run's ServerCore shares (tickTime, session bounds, auth, the session-id prefix). */
+  /** The options every run's ServerCore shares (tickTime, session bounds, auth, the session-id prefix, the metrics). */
   readonly coreOptions: ServerCoreOptions;
+  /** The member's counters and summaries (ServerMetrics), which outlive each run: coreOptions.metrics. */
+  readonly metrics: ServerMetrics;
   /** Puts a run's core behind the client port; undefined: not serving (clients are turned away). */
   serve(core: ServerCore | undefined, mode: ServingMode | undefined): void;
   /** The member's own record of its steps (off unless ZKSPEC_PEER_TRACE_DIR is set). */

@@ -61,6 +61,7 @@ export class AdminViews {
       startedAtMs: this.startedAtMs,
       txnsPersisted: counters.txnsPersisted,
       persistBatches: counters.persistBatches,
+      clientResponseBytes: { ...counters.clientResponse },
     };
   }
 
@@ -69,6 +70,7 @@ export class AdminViews {
     this.counters.packetsReceived = 0;
     this.counters.packetsSent = 0;
     this.counters.latency.reset();
+    Object.assign(this.counters.clientResponse, { last: -1, min: -1, max: -1 });
     for (const c of this.connections.values()) {
       c.packetsReceived = 0;
       c.packetsSent = 0;

@@ -60,6 +60,7 @@ import { Replies } from './replies.ts';
 import { RequestDispatcher } from './requests.ts';
 import { SessionTracker } from './session-tracker.ts';
 import { ServerCounters, type ServerStats } from './stats.ts';
+import type { ServerMetrics } from '../observability/server-metrics.ts';
 import { Ticks } from './ticks.ts';
 import type { WritePath } from './write-path.ts';
 import { rateLimited, Writes } from './writes.ts';
@@ -75,7 +76,7 @@ export class ServerCore {
   readonly startedAtMs: number;
   private readonly log: Logger;
   private readonly onFatal: ((error: unknown) => void) | undefined;
-  private readonly counters = new ServerCounters();
+  private readonly counters: ServerCounters;
   private readonly connections: Connections;
   private readonly queues: OutputQueues;
   private readonly order: ReleaseOrder;
@@ -92,6 +93,7 @@ export class ServerCore {
   constructor(options: ServerCoreOptions = {}) {
     const now = options.now ?? Date.now;
     const log = (this.log = options.log ?? (() => {}));
+    this.counters = new ServerCounters(options.metrics);
     this.onFatal = options.onFatal;
     this.tickTimeMs = options.tickTimeMs ?? 3000;
     this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickTimeMs;
@@ -127,6 +129,11 @@ export class ServerCore {
     const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1 };
     this.handshake = new Handshake(parts, this.role, this.requests, sessionSettings);
     this.views = new AdminViews(tree, tracker, connections, this.counters, this.role.serverState, startedAtMs);
+  }
+
+  /** The counters and summaries this pipeline adds to (the process's, when it was given one). */
+  get metrics(): ServerMetrics {
+    return this.counters.metrics;
   }
 
   /** What the four-letter words report as the server's mode (srvr's "Mode:", mntr's zk_server_state). */
@@ -171,8 +178,13 @@ export class ServerCore {
     const connection = this.connections.get(connectionId);
     if (connection === undefined || connection.state === 'closed') return;
     this.counters.packetsReceived++;
+    // ServerCnxn.packetReceived counts the length prefix too.
+    this.counters.metrics.counters.bytes_received_count += payload.byteLength + 4;
     connection.packetsReceived++;
-    if (connection.state === 'handshake') this.handshake.connect(connection, payload);
+    if (connection.state === 'handshake') {
+      this.counters.metrics.counters.connection_request_count++;
+      this.handshake.connect(connection, payload);
+    }
     else if (connection.state === 'revalidating') this.handshake.hold(connection, payload);
     else this.requests.handlePacket(connection, payload);
   }

@@ -90,6 +90,7 @@ export class GroupCommit {
     assert(batch === this.order.durableBatch + 1 || this.stopped, () => `persist batch ${batch} completed after batch ${this.order.durableBatch}: out of order`);
     this.counters.txnsPersisted += txns.length;
     this.counters.persistBatches++;
+    this.counters.metrics.summaries.sync_processor_batch_size.add(txns.length);
     this.order.batchDurable(batch, txns);
     this.queues.releaseAll();
     if (this.batchTxns.length > 0 && !this.pipelined) void this.flush();

@@ -7,6 +7,7 @@
 import type * as R from '../protocol/records.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
+import type { ServerMetrics } from '../observability/server-metrics.ts';
 
 /** Makes a group of txns durable (the log's group commit, fsync included); rejects when the log refuses them. */
 export type Persist = (txns: readonly Txn[]) => Promise<void>;
@@ -97,4 +98,6 @@ export type ServerCoreOptions = {
   readonly log?: Logger;
   /** The server's part in an ensemble; absent for a standalone server. */
   readonly replication?: Replication;
+  /** The process's counters and summaries (ZooKeeper's ServerMetrics), shared by the pipelines it runs; a fresh one by default. */
+  readonly metrics?: ServerMetrics;
 };

@@ -14,6 +14,13 @@ import type { Connections } from './connections.ts';
 import type { ReadReply } from './reads.ts';
 import { generatePasswd } from './session-password.ts';
 import type { ServerCounters } from './stats.ts';
+import { requestKind } from './request-kind.ts';
+
+/** Whether a request of this type carries a txn header in ZooKeeper (its latency is updatelatency, else readlatency). */
+function isUpdate(type: number): boolean {
+  const kind = requestKind(type);
+  return kind === 'write' || kind === 'createSession' || kind === 'closeSession';
+}
 
 /** The header of every ping reply. */
 const pingHeader: R.RequestHeader = { xid: Xid.ping, type: OpCode.ping };
@@ -34,7 +41,7 @@ export class Replies {
       passwd: valid ? generatePasswd(sessionId) : new Uint8Array(16),
       readOnly: withReadOnly ? false : undefined,
     };
-    this.sendFramed(connection, frame(encodeRecord(response, R.ConnectResponse.write)), startedAtMs, 'SESS', -1, zxid);
+    this.sendFramed(connection, frame(encodeRecord(response, R.ConnectResponse.write)), startedAtMs, 'SESS', -1, zxid, true);
   }
 
   /**
@@ -50,7 +57,7 @@ export class Replies {
     R.ReplyHeader.write(w, { xid: header.xid, zxid, err });
     if ((err === 0 || recordWithError) && response !== undefined) w.writeRaw(response);
     w.patchInt(0, w.length - 4);
-    this.sendFramed(connection, w.finish(), startedAtMs, opCodeName(header.type), header.xid, zxid);
+    this.sendFramed(connection, w.finish(), startedAtMs, opCodeName(header.type), header.xid, zxid, isUpdate(header.type));
   }
 
   ping(connection: Connection, startedAtMs: number, zxid: bigint): void {
@@ -73,16 +80,27 @@ export class Replies {
     // ZooKeeper 3.8 sends notifications with zxid -1 in the reply header.
     R.ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
     R.WatcherEvent.write(w, { type: event.type, state: KeeperState.SyncConnected, path: event.path });
+    const framed = frame(w.toBytes());
     this.counters.packetsSent++;
+    this.counters.metrics.counters.watch_bytes += framed.byteLength - 4;
     connection.packetsSent++;
-    connection.sink.send(frame(w.toBytes()));
+    connection.sink.send(framed);
   }
 
   /** Sends an already length-prefixed frame and accounts for it. */
-  private sendFramed(connection: Connection, framed: Uint8Array, startedAtMs: number, operation: string, cxid: number, zxid: bigint): void {
+  private sendFramed(connection: Connection, framed: Uint8Array, startedAtMs: number, operation: string, cxid: number, zxid: bigint, update: boolean): void {
     if (connection.state === 'closed') return;
     const latencyMs = this.now() - startedAtMs;
     this.counters.latency.add(latencyMs);
+    // ServerStats.updateLatency: a request with a txn header (a write, createSession, closeSession) is an update.
+    const { metrics, clientResponse } = this.counters;
+    (update ? metrics.summaries.updatelatency : metrics.summaries.readlatency).add(latencyMs);
+    // FinalRequestProcessor: the reply's size without its length prefix, into response_bytes and ServerStats' BufferStats.
+    const size = framed.byteLength - 4;
+    metrics.counters.response_bytes += size;
+    clientResponse.last = size;
+    if (clientResponse.min === -1 || size < clientResponse.min) clientResponse.min = size;
+    if (size > clientResponse.max) clientResponse.max = size;
     connection.latency.add(latencyMs);
     connection.lastLatencyMs = latencyMs;
     connection.lastResponseAtMs = this.now();

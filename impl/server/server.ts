@@ -191,6 +191,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     const remotePort = socket.remotePort ?? 0;
     if (this.cnxnsPerAddress.isFull(remoteAddress)) {
       this.log('warn', `too many connections from ${remoteAddress} - max is ${this.cnxnsPerAddress.max}`);
+      core.metrics.counters.connection_rejected++;
       socket.destroy();
       return;
     }

@@ -2,6 +2,7 @@
 // ServerCnxn's per-connection stats, DataTree's counts). Plain data: the admin
 // part owns the text formats.
 
+import { ServerMetrics } from '../observability/server-metrics.ts';
 import type { ServerState } from './options.ts';
 
 export type ConnectionInfo = {
@@ -46,6 +47,8 @@ export type ServerStats = {
   readonly startedAtMs: number;
   readonly txnsPersisted: number;
   readonly persistBatches: number;
+  /** ServerStats.clientResponseStats (BufferStats): reply sizes in bytes, -1 until the first. */
+  readonly clientResponseBytes: { readonly last: number; readonly min: number; readonly max: number };
 };
 
 /** Running min/avg/max of latencies, resettable like ServerStats.resetLatency. */
@@ -87,4 +90,9 @@ export class ServerCounters {
   outstandingRequests = 0;
   txnsPersisted = 0;
   persistBatches = 0;
+  /** BufferStats of reply sizes (without the length prefix), -1 until the first. */
+  readonly clientResponse = { last: -1, min: -1, max: -1 };
+
+  /** The process's ServerMetrics (ZooKeeper's counters and summaries by name), which outlive this pipeline. */
+  constructor(readonly metrics: ServerMetrics = new ServerMetrics()) {}
 }

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 function configFor(dataDir: string) {
-  const parsed = parseZooCfg(`dataDir=${dataDir}\nclientPort=0\nclientPortAddress=127.0.0.1\ntickTime=500\n`);
+  const parsed = parseZooCfg(`dataDir=${dataDir}\nclientPort=0\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\ntickTime=500\n`);
   if (!parsed.ok) throw new Error(parsed.error.map((e) => e.message).join('; '));
   return parsed.value.config;
 }

@@ -19,7 +19,7 @@ afterEach(async () => {
 });
 
 async function start(dataDir: string, fs: FsLayer, extra = ''): Promise<StandaloneServer> {
-  const parsed = parseZooCfg(`dataDir=${dataDir}\nclientPort=0\nclientPortAddress=127.0.0.1\ntickTime=500\n${extra}`);
+  const parsed = parseZooCfg(`dataDir=${dataDir}\nclientPort=0\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\ntickTime=500\n${extra}`);
   if (!parsed.ok) throw new Error(parsed.error.map((e) => e.message).join('; '));
   const started = await startStandalone(parsed.value.config, { fs, log: createLogger('fatal') });
   if (!started.ok) throw new Error(started.error);

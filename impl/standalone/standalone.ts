@@ -36,6 +36,10 @@ import { hex } from '../../lib/hex.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { adminSnapshot } from '../admin/admin-snapshot.ts';
+import type { AdminCommand } from '../admin/admin-commands.ts';
+import { startEndpoints, type Endpoints } from '../admin/endpoints.ts';
+import type { AdminActions, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
+import { ServerMetrics } from '../observability/server-metrics.ts';
 import { createLogger, type StructuredLogger } from '../observability/logger.ts';
 import { encodeTxn } from '../tree/txn.ts';
 import type { DataTree } from '../tree/data-tree.ts';
@@ -43,6 +47,8 @@ import { clientListeners } from '../security/client-x509.ts';
 
 export type StandaloneOptions = {
   readonly log?: StructuredLogger;
+  /** AdminServer commands beyond ZooKeeper's (the caller's, e.g. a log level command). */
+  readonly adminCommands?: readonly AdminCommand[];
   /** The file system under storage; tests inject faults (a full disk) here. */
   readonly fs?: FsLayer;
   /** Seed of the snapshot schedule's jitter, for reproducible tests. */
@@ -78,9 +84,15 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
   // The key and trust stores are read before the database: a TLS setting that cannot be used stops the start.
   const listeners = clientListeners(config);
   if (!listeners.ok) return listeners;
+  const metrics = new ServerMetrics();
+  const loadStartedAt = performance.now();
   const loaded = await loadDataBase(config, options, log);
   if (!loaded.ok) return loaded;
-  return new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value).serve(loaded.value.tree);
+  // ZKDatabase.loadDataBase's dbinittime and startup_txns_loaded.
+  metrics.summaries.dbinittime.add(performance.now() - loadStartedAt);
+  metrics.summaries.startup_txns_loaded.add(loaded.value.replayedTxns);
+  metrics.adoptDatabaseTimings(loaded.value.database);
+  return new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? []).serve(loaded.value.tree);
 }
 
 /** The `starting` line: the version and the settings that decide where the data is and how it is kept. */
@@ -103,7 +115,7 @@ function logStarting(log: StructuredLogger, config: ZooKeeperConfig, version: st
  * dataLogDir and rebuilds the data tree from its snapshot and log. From then
  * on, whenever the snapshot schedule comes due, that tree is offered as it is.
  */
-async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions, log: StructuredLogger): Promise<Result<{ readonly database: Database; readonly tree: DataTree }, string>> {
+async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions, log: StructuredLogger): Promise<Result<{ readonly database: Database; readonly tree: DataTree; readonly replayedTxns: number }, string>> {
   // The tree exists only once the database has been read; the schedule cannot come due before the first append.
   let tree: DataTree | undefined;
   const opened = await Database.open(config, {
@@ -134,7 +146,7 @@ async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions,
     sessions: tree.sessions.size,
     ephemerals: tree.ephemeralCount,
   });
-  return ok({ database, tree });
+  return ok({ database, tree, replayedTxns: rebuilt.value.replayedTxns });
 }
 
 /**
@@ -148,6 +160,7 @@ class ZooKeeperServerMain {
   private serving = false;
   private stopping: Promise<StandaloneStop> | undefined;
   private server!: ZooKeeperServer;
+  private endpoints: Endpoints | undefined;
 
   constructor(
     private readonly config: ZooKeeperConfig,
@@ -155,6 +168,8 @@ class ZooKeeperServerMain {
     private readonly version: string,
     private readonly database: Database,
     private readonly listeners: Pick<StartServerOptions, 'plaintext' | 'secure' | 'portUnification'>,
+    private readonly metrics: ServerMetrics,
+    private readonly adminCommands: readonly AdminCommand[],
   ) {
     this.stopped = new Promise<StandaloneStop>((resolve) => (this.resolveStopped = resolve));
   }
@@ -171,6 +186,14 @@ class ZooKeeperServerMain {
       return err(`cannot listen on ${where}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
     const { server } = this;
+    // One trace mask for gtmk/stmk and get_trace_mask/set_trace_mask, as ZooTrace's is one per process.
+    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), traceMask: server.traceMask }, log, this.adminCommands);
+    if (!endpoints.ok) {
+      await server.close();
+      await database.close();
+      return endpoints;
+    }
+    this.endpoints = endpoints.value;
     this.serving = true;
     log('info', 'serving', {
       host: server.host,
@@ -212,6 +235,7 @@ class ZooKeeperServerMain {
       ...config.treeFeatures,
       tree,
       persist: persistTo(this.database),
+      metrics: this.metrics,
       onFatal: (error) => this.txnLogFailed(error),
       log: (level, message) => log(level, 'server', { message }),
       fourLetterWord: (word, _server, argument) => this.fourLetterWord(word, argument),
@@ -228,28 +252,34 @@ class ZooKeeperServerMain {
     void this.shutdown({ exitCode: 1, reason: message });
   }
 
+  /** What the four-letter words and the AdminServer read: the server now. */
+  private snapshot(): ServerSnapshotForAdmin {
+    const { config, database, server } = this;
+    return adminSnapshot({
+      core: server.core,
+      config,
+      port: server.port,
+      version: this.version,
+      isServing: () => this.serving,
+      fsyncTimeMs: database.fsyncTimeMs,
+      snapshotTimeMs: database.snapshotTimeMs,
+      metrics: this.metrics,
+    });
+  }
+
+  /** The core has one reset for server and connection counters; srst and crst both use it. */
+  private actions(): AdminActions {
+    const reset = () => this.server.core.resetStats();
+    return { resetServerStats: reset, resetConnectionStats: reset };
+  }
+
   /** Answers a four-letter word from a fresh admin snapshot, within zoo.cfg's whitelist. */
   private fourLetterWord(word: string, argument?: bigint): string | undefined {
-    const { config, database, server } = this;
-    return answerFourLetterWord(
-      word,
-      () =>
-        adminSnapshot({
-          core: server.core,
-          config,
-          port: server.port,
-          version: this.version,
-          isServing: () => this.serving,
-          fsyncTimeMs: database.fsyncTimeMs,
-          snapshotTimeMs: database.snapshotTimeMs,
-        }),
-      {
-        whitelist: config.fourLetterWordWhitelist,
-        // The core has one reset for server and connection counters; both words use it.
-        actions: { resetServerStats: () => server.core.resetStats(), resetConnectionStats: () => server.core.resetStats() },
-        ...traceAndDigestOptions(server, config, argument),
-      },
-    );
+    return answerFourLetterWord(word, () => this.snapshot(), {
+      whitelist: this.config.fourLetterWordWhitelist,
+      actions: this.actions(),
+      ...traceAndDigestOptions(this.server, this.config, argument),
+    });
   }
 
   /** Stops once, in order: the client port and its connections, then the database (its snapshot and pending appends). */
@@ -257,6 +287,7 @@ class ZooKeeperServerMain {
     this.stopping ??= (async () => {
       this.serving = false;
       this.log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
+      await this.endpoints?.close();
       await this.server.close();
       await this.database.close();
       this.log('info', 'stopped', { lastLoggedZxid: this.database.storage.lastLoggedZxid, exitCode: stop.exitCode });

@@ -15,11 +15,15 @@ export { zookeeper } from '../testing/zk-client.ts';
 
 export type DataDir = { readonly path: string; readonly configPath: string; remove(): void };
 
-/** A temp directory holding `zoo.cfg` (dataDir = the directory's `data`, clientPort=0) plus `extra` lines. */
+/**
+ * A temp directory holding `zoo.cfg` (dataDir = the directory's `data`, clientPort=0) plus `extra` lines.
+ * The AdminServer (0.0.0.0:8080 by default) is off unless `extra` sets admin.* keys itself.
+ */
 export function dataDirWithConfig(extra: readonly string[] = [], prefix = 'zk-standalone-'): DataDir {
   const path = mkdtempSync(join(tmpdir(), prefix));
   const configPath = join(path, 'zoo.cfg');
-  writeFileSync(configPath, [`dataDir=${join(path, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...extra].join('\n') + '\n');
+  const admin = extra.some((line) => line.startsWith('admin.')) ? [] : ['admin.enableServer=false'];
+  writeFileSync(configPath, [`dataDir=${join(path, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...admin, ...extra].join('\n') + '\n');
   return { path, configPath, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 

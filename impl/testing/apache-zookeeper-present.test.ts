@@ -7,11 +7,11 @@
 
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cliMt, java, zkCli, zookeeperJar } from './apache-zookeeper.ts';
+import { cliMt, java, servletApiJar, zkCli, zookeeperJar } from './apache-zookeeper.ts';
 
 const required = process.env.ZK_APACHE_REQUIRED === '1';
 
-const artefacts = [zkCli, cliMt, zookeeperJar, java];
+const artefacts = [zkCli, cliMt, zookeeperJar, java, servletApiJar];
 
 describe('Apache ZooKeeper 3.8 for compatibility tests', () => {
   it(required ? 'is installed (required in CI)' : 'is reported (optional outside CI)', () => {

@@ -10,6 +10,8 @@ export const zookeeperJar = '/usr/share/java/zookeeper.jar';
 export const java = '/usr/bin/java';
 /** An SLF4J binding and log4j for ZooKeeper's log (Debian's zookeeper.jar lists neither in its Class-Path). */
 export const log4jJars: readonly string[] = ['/usr/share/java/log4j-1.2.jar', '/usr/share/java/slf4j-log4j12.jar'];
+/** The servlet API the AdminServer's Jetty needs (Debian's zookeeper.jar lists Jetty in its Class-Path, not javax.servlet). */
+export const servletApiJar = '/usr/share/java/servlet-api.jar';
 export const zkCli = '/usr/share/zookeeper/bin/zkCli.sh';
 /**
  * The Netty jars TLS needs beside the ones zookeeper.jar's Class-Path lists: Debian's

@@ -204,6 +204,7 @@ export class ControlledEnsemble {
         // Snapshots only where the harness seeds them.
         'snapCount=1000000',
         'cnxTimeout=2000',
+        'admin.enableServer=false',
         ...(me.index >= options.voters ? ['peerType=observer'] : []),
         ...serverLines,
       ];
