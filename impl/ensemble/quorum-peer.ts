@@ -189,7 +189,7 @@ class QuorumPeer {
       return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
     // One trace mask for gtmk/stmk and get_trace_mask/set_trace_mask, as ZooTrace's is one per process.
-    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), quorum: () => this.quorumView(), traceMask: this.client.traceMask }, log, this.adminCommands);
+    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), quorum: () => this.quorumView(), ...traceAndDigestOptions(this.client, config, undefined) }, log, this.adminCommands);
     if (!endpoints.ok) {
       await this.client.close();
       return endpoints;

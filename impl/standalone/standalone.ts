@@ -187,7 +187,7 @@ class ZooKeeperServerMain {
     }
     const { server } = this;
     // One trace mask for gtmk/stmk and get_trace_mask/set_trace_mask, as ZooTrace's is one per process.
-    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), traceMask: server.traceMask }, log, this.adminCommands);
+    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), ...traceAndDigestOptions(server, config, undefined) }, log, this.adminCommands);
     if (!endpoints.ok) {
       await server.close();
       await database.close();
