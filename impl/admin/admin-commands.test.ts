@@ -87,6 +87,13 @@ describe('AdminServer commands', () => {
     expect(run('gtmk', {}, server)).toEqual({ tracemask: 0n, command: 'get_trace_mask', error: null });
   });
 
+  it('hash: the digest log as ZxidDigest objects; not serving, the usual error', () => {
+    const server = { ...sources(), digestLog: () => [{ zxid: 0x80n, digest: 42n }] };
+    expect(run('hash', {}, server)).toEqual({ digests: [{ zxid: 0x80n, digestVersion: 2, digest: 42n }], command: 'hash', error: null });
+    expect(toJson(run('hash', {}, server))).toContain('"zxid": 128,');
+    expect(run('hash', {}, { ...sources(false), digestLog: server.digestLog })['error']).toBe('This ZooKeeper instance is not currently serving requests');
+  });
+
   it('take the caller\'s commands, aliases included', () => {
     let level = 'info';
     const logLevel: AdminCommand = {

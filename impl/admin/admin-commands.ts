@@ -13,8 +13,8 @@
 //     run: (_server, args) => ({ level: setLevel(args.get('level')) }),
 //   };
 //
-// Not answered: `hash` (we keep no digest log), `observers` (the leader keeps
-// no per-observer details) and `observer_connection_stat_reset`.
+// Not answered: `observers` (the leader keeps no per-observer details) and
+// `observer_connection_stat_reset`.
 
 import { javaHex } from './java-format.ts';
 import { monitorJson, monitorValues, roundHalfUp4 } from './monitor.ts';
@@ -32,6 +32,8 @@ export type AdminServerSources = {
   readonly initialConfiguration: string;
   /** ZooTrace's text trace mask: kept and reported by get_trace_mask/set_trace_mask (no trace log is written). */
   readonly traceMask: { value: bigint };
+  /** DataTree.getDigestLog, which `hash` lists (impl/tree/digest.ts); empty with digest.enabled=false. */
+  readonly digestLog?: () => readonly { readonly zxid: bigint; readonly digest: bigint }[];
 };
 
 /** What leader, voting_view and zabstate read of an ensemble member (QuorumPeer). */
@@ -212,6 +214,8 @@ const zookeeperCommands: readonly AdminCommand[] = [
   }),
   command(['environment', 'env', 'envi'], (server) => Object.fromEntries(server.snapshot().environment), false),
   command(['get_trace_mask', 'gtmk'], (server) => ({ tracemask: server.traceMask.value }), false),
+  // DigestCommand: the digest log as Jackson writes ZxidDigest's getters (DigestCalculator's version is 2).
+  command(['hash'], (server) => ({ digests: (server.digestLog?.() ?? []).map(({ zxid, digest }) => ({ zxid, digestVersion: 2, digest })) })),
   command(['initial_configuration', 'icfg'], (server) => ({ initial_configuration: server.initialConfiguration })),
   command(['is_read_only', 'isro'], (server) => ({ read_only: server.snapshot().mode === 'read-only' })),
   command(['last_snapshot', 'lsnp'], (server) => {

@@ -31,7 +31,7 @@ const defaultTraceMask = 306n;
 /** Starts what zoo.cfg asks for; err when the metrics provider cannot start. */
 export async function startEndpoints(
   config: ZooKeeperConfig,
-  sources: Omit<AdminServerSources, 'initialConfiguration' | 'traceMask' | 'lastSnapshot'>,
+  sources: Omit<AdminServerSources, 'initialConfiguration' | 'traceMask' | 'lastSnapshot'> & { readonly traceMask?: { value: bigint } },
   log: StructuredLogger,
   extraCommands: readonly AdminCommand[] = [],
 ): Promise<Result<Endpoints, string>> {
@@ -51,7 +51,7 @@ export async function startEndpoints(
       ? undefined
       : await startAdminServer(
           config.adminServer,
-          { ...sources, initialConfiguration: config.initialConfiguration, traceMask: { value: defaultTraceMask }, lastSnapshot: () => lastSnapshotInfo(config) },
+          { ...sources, initialConfiguration: config.initialConfiguration, traceMask: sources.traceMask ?? { value: defaultTraceMask }, lastSnapshot: () => lastSnapshotInfo(config) },
           log,
           extraCommands,
         );

@@ -387,3 +387,26 @@ describe('version and environment', () => {
     expect(Object.fromEntries(env)['os.memory.max']).toMatch(/^\d+MB$/);
   });
 });
+
+describe('gtmk, stmk and hash (TraceMaskCommand, SetTraceMaskCommand, DigestCommand)', () => {
+  it('prints the trace mask as a decimal long with no newline; stmk sets it; off the whitelist they are refused', () => {
+    const traceMask = { value: 306n };
+    expect(answerFourLetterWord('gtmk', () => capturedState(), { whitelist: all, traceMask })).toBe('306');
+    expect(answerFourLetterWord('stmk', () => capturedState(), { whitelist: all, traceMask, argument: -2n })).toBe('-2');
+    expect(traceMask.value).toBe(-2n);
+    expect(answerFourLetterWord('stmk', () => capturedState(), { whitelist: ['srvr'], traceMask, argument: 7n })).toBe('stmk is not executed because it is not in the whitelist.\n');
+    expect(traceMask.value).toBe(-2n);
+    // stmk whose 8 bytes never came: the connection closes unanswered.
+    expect(answerFourLetterWord('stmk', () => capturedState(), { whitelist: all, traceMask })).toBeUndefined();
+  });
+
+  it('hash prints each logged digest as "<zxid in lower-case hex>: <digest>", and says so when not serving', () => {
+    const digestLog = () => [
+      { zxid: 0x80n, digest: 12345678901n },
+      { zxid: 0x100000080n, digest: -5n },
+    ];
+    expect(answerFourLetterWord('hash', () => capturedState(), { whitelist: all, digestLog })).toBe('80: 12345678901\n100000080: -5\n');
+    expect(answerFourLetterWord('hash', () => capturedState(), { whitelist: all, digestLog: () => [] })).toBe('');
+    expect(answerFourLetterWord('hash', () => ({ ...capturedState(), isServing: false }), { whitelist: all, digestLog })).toBe(zkNotServing);
+  });
+});

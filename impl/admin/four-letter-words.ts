@@ -13,9 +13,12 @@
 // whitelist.` and nothing else (NIOServerCnxn.checkFourLetterWord answers
 // with a NopCommand). `srvr` is always allowed; config/zoo-cfg.ts adds it.
 //
-// Not answered (undefined: the connection closes without a reply, as for an
-// unknown word): gtmk/stmk (trace masks: we have no ZooTrace), hash (we keep
-// no digest log), and srst/crst when the server offers no reset.
+// gtmk and stmk (TraceMaskCommand, SetTraceMaskCommand) print the trace mask
+// as a decimal long with no newline; stmk sets it first. hash (DigestCommand)
+// prints "<zxid hex>: <digest>" per line from the tree's digest log
+// (impl/tree/digest.ts). Not answered (undefined: the connection closes without
+// a reply, as for an unknown word): gtmk/stmk when the server keeps no mask,
+// and srst/crst when the server offers no reset.
 
 import type { AdminActions, ConnectionForAdmin, ServerSnapshotForAdmin } from './server-snapshot.ts';
 import { match } from 'ts-pattern';
@@ -30,6 +33,12 @@ export type FourLetterWordOptions = {
   /** The enabled words, e.g. ZooKeeperConfig.fourLetterWordWhitelist. */
   readonly whitelist: ReadonlySet<string> | readonly string[];
   readonly actions?: AdminActions;
+  /** ZooTrace's text trace level, which gtmk prints and stmk sets. */
+  readonly traceMask?: { value: bigint };
+  /** stmk's argument: the 8 bytes after the word as a long. */
+  readonly argument?: bigint;
+  /** DataTree.getDigestLog: the digests hash prints; empty when digest.enabled is false. */
+  readonly digestLog?: () => readonly { readonly zxid: bigint; readonly digest: bigint }[];
 };
 
 /** Every word ZooKeeper 3.8 recognises (FourLetterCommands.cmd2String). */
@@ -67,8 +76,24 @@ export function answerFourLetterWord(word: string, snapshot: () => ServerSnapsho
     .with('wchp', () => whenServing(snapshot(), wchp))
     .with('dump', () => whenServing(snapshot(), dump))
     .with('mntr', () => whenServing(snapshot(), mntr))
-    .with('gtmk', 'stmk', 'hash', () => undefined) // see the header
+    .with('gtmk', () => (options.traceMask === undefined ? undefined : String(options.traceMask.value)))
+    .with('stmk', () => setTraceMask(options))
+    .with('hash', () => (snapshot().isServing ? digestLog(options) : zkNotServing))
     .exhaustive();
+}
+
+/** NIOServerCnxn.checkFourLetterWord's stmk: ZooTrace.setTextTraceLevel, then SetTraceMaskCommand prints the mask. */
+function setTraceMask(options: FourLetterWordOptions): string | undefined {
+  if (options.traceMask === undefined || options.argument === undefined) return undefined;
+  options.traceMask.value = options.argument;
+  return String(options.argument);
+}
+
+/** DigestCommand: one line per logged digest, the zxid in Long.toHexString's lower-case hex. */
+function digestLog(options: FourLetterWordOptions): string {
+  let out = '';
+  for (const { zxid, digest } of options.digestLog?.() ?? []) out += `${BigInt.asUintN(64, zxid).toString(16)}: ${digest}\n`;
+  return out;
 }
 
 function isro(s: ServerSnapshotForAdmin): string {

@@ -73,6 +73,10 @@ export async function loadConfig(path: string, read: ReadText = readText, enviro
       const ids = config.servers.map((s) => s.id).join(', ');
       return err([{ key: 'myid', value: String(myid.value), line: undefined, message: `myid ${myid.value} matches no server.N line (servers: ${ids})` }]);
     }
+    // EphemeralType.validateServerId: a TTL node's owner keeps the top byte 0xff, which a session id of server 255 would also have.
+    if (config.treeFeatures.extendedTypesEnabled && self.id > 254) {
+      return err([{ key: 'myid', value: String(self.id), line: undefined, message: `extendedTypesEnabled is true but Server ID is too large. Cannot be larger than 254 (myid ${self.id})` }]);
+    }
     if (self.peerType !== config.peerType) {
       // QuorumPeerConfig logs the same and believes the server list.
       warnings.push(`peerType ${config.peerType} does not match server.${self.id} (${self.peerType}); using ${self.peerType}`);

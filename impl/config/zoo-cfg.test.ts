@@ -87,6 +87,7 @@ describe('defaults', () => {
       initialConfiguration: 'dataDir=/var/lib/zookeeper\n',
       adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000 },
       prometheus: undefined,
+      treeFeatures: { enforceQuota: false, extendedTypesEnabled: false, digestEnabled: true, containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0 },
     });
     expect(isStandalone(c)).toBe(true);
   });
@@ -285,6 +286,27 @@ describe('loading a file and myid', () => {
   it('believes the server line over peerType, with a warning, as ZooKeeper does', async () => {
     const loaded = await loadConfig('/etc/zoo.cfg', files({ '/etc/zoo.cfg': ensemble, '/zk/myid': '3' }));
     expect(loaded).toMatchObject({ ok: true, value: { config: { peerType: 'observer' }, warnings: ['peerType participant does not match server.3 (observer); using observer'] } });
+  });
+
+  it('with extendedTypesEnabled, refuses a myid above 254 (EphemeralType.validateServerId)', async () => {
+    const big = ensemble.replace('server.3=c:2888:3888:observer', 'server.255=c:2888:3888') + 'extendedTypesEnabled=true\n';
+    expect(await loadConfig('/etc/zoo.cfg', files({ '/etc/zoo.cfg': big, '/zk/myid': '255' }))).toMatchObject({
+      ok: false,
+      error: [{ key: 'myid', message: 'extendedTypesEnabled is true but Server ID is too large. Cannot be larger than 254 (myid 255)' }],
+    });
+    expect(await loadConfig('/etc/zoo.cfg', files({ '/etc/zoo.cfg': big, '/zk/myid': '2' }))).toMatchObject({ ok: true, value: { config: { treeFeatures: { extendedTypesEnabled: true } } } });
+  });
+
+  it('reads the tree features\' keys, booleans as true or false only', () => {
+    expect(config('enforceQuota=true\nextendedTypesEnabled=TRUE\ndigest.enabled=false\nznode.container.checkIntervalMs=500\nznode.container.maxPerMinute=60\nznode.container.maxNeverUsedIntervalMs=1000').treeFeatures).toEqual({
+      enforceQuota: true,
+      extendedTypesEnabled: true,
+      digestEnabled: false,
+      containerCheckIntervalMs: 500,
+      containerMaxPerMinute: 60,
+      containerMaxNeverUsedIntervalMs: 1000,
+    });
+    expect(errorsOf('enforceQuota=yes')).toEqual(['line 1: invalid enforceQuota="yes": expected true or false']);
   });
 
   it('reports a myid that is not a number, and a missing zoo.cfg', async () => {

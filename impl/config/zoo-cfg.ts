@@ -13,9 +13,15 @@
 //   "zkServer.sh depends on srvr"); `*` enables every known command;
 // - keys ZooKeeper reads as Java system properties (forceSync, jute.maxbuffer,
 //   globalOutstandingLimit, leaderServes, cnxTimeout, 4lw.commands.whitelist,
-//   DigestAuthenticationProvider.superDigest) are plain zoo.cfg keys here;
-//   ZooKeeper accepts them in zoo.cfg too, by turning unknown keys into
-//   `zookeeper.<key>` system properties.
+//   DigestAuthenticationProvider.superDigest, enforceQuota, extendedTypesEnabled,
+//   digest.enabled) are plain zoo.cfg keys here; ZooKeeper accepts them in
+//   zoo.cfg too, by turning unknown keys into `zookeeper.<key>` system
+//   properties. znode.container.* are read here from zoo.cfg too, where
+//   ZooKeeper reads them only as JVM system properties (-D, without the
+//   `zookeeper.` prefix);
+// - the boolean keys of ZooKeeperServer (enforceQuota, extendedTypesEnabled,
+//   digest.enabled) take `true` or `false`; Boolean.parseBoolean would read
+//   any other spelling as false, here it is an error.
 // A ZooKeeper key not read here is refused when ignoring it would weaken
 // security or durability (TLS, Kerberos, quorum SASL, skipACL, hierarchical
 // quorums: zookeeper-keys.ts), else a warning. Unknown keys are warnings,
@@ -80,6 +86,27 @@ export type ZooKeeperConfig = {
   readonly adminServer: AdminServerConfig | undefined;
   /** metricsProvider.*: the Prometheus endpoint when its className is set; undefined for the default provider (mntr only). */
   readonly prometheus: PrometheusConfig | undefined;
+  /** Quotas, TTL nodes, containers and the tree digest (enforceQuota, extendedTypesEnabled, znode.container.*, digest.enabled). */
+  readonly treeFeatures: TreeFeatureSettings;
+};
+
+export type TreeFeatureSettings = {
+  readonly enforceQuota: boolean;
+  readonly extendedTypesEnabled: boolean;
+  readonly digestEnabled: boolean;
+  readonly containerCheckIntervalMs: number;
+  readonly containerMaxPerMinute: number;
+  readonly containerMaxNeverUsedIntervalMs: number;
+};
+
+/** ZooKeeper 3.8's defaults (ZooKeeperServer, EphemeralType, ContainerManager via ZooKeeperServerMain). */
+export const treeFeatureDefaults: TreeFeatureSettings = {
+  enforceQuota: false,
+  extendedTypesEnabled: false,
+  digestEnabled: true,
+  containerCheckIntervalMs: 60_000,
+  containerMaxPerMinute: 10_000,
+  containerMaxNeverUsedIntervalMs: 0,
 };
 
 /** admin.serverAddress, admin.serverPort, admin.commandURL, admin.idleTimeout (JettyAdminServer). */
@@ -147,6 +174,12 @@ const peerTypeSchema = z
   .pipe(z.enum(['participant', 'observer'], 'participant or observer'));
 const superDigestSchema = z.string().regex(/^[^:]+:[A-Za-z0-9+/]{27}=$/, 'user:base64(sha1(user:password)), e.g. super:D/InIHSb7yEEbrWz8b9l71RjZJU=');
 const whitelist = z.string();
+// Boolean.parseBoolean, where anything but "true" is false; other spellings are refused here rather than read as false.
+const javaBoolean = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(['true', 'false'], 'true or false'))
+  .transform((s) => s === 'true');
 const commandUrl = z.string().regex(/^\/[^\s?#]*$/, 'a URL path starting with /');
 const metricsProviderClass = z.enum([metricsProviderClasses.default, metricsProviderClasses.prometheus], `${metricsProviderClasses.prometheus} or ${metricsProviderClasses.default}`);
 
@@ -182,6 +215,12 @@ const keyRules: Record<string, KeyRule> = {
   leaderServes: rule(yesNo, (d, v) => (d.leaderServes = v)),
   peerType: rule(peerTypeSchema, (d, v) => (d.peerType = v)),
   cnxTimeout: rule(positiveInt, (d, v) => (d.cnxTimeoutMs = v)),
+  enforceQuota: rule(javaBoolean, (d, v) => setTreeFeature(d, 'enforceQuota', v)),
+  extendedTypesEnabled: rule(javaBoolean, (d, v) => setTreeFeature(d, 'extendedTypesEnabled', v)),
+  'digest.enabled': rule(javaBoolean, (d, v) => setTreeFeature(d, 'digestEnabled', v)),
+  'znode.container.checkIntervalMs': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerCheckIntervalMs', v)),
+  'znode.container.maxPerMinute': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerMaxPerMinute', v)),
+  'znode.container.maxNeverUsedIntervalMs': rule(nonNegativeInt, (d, v) => setTreeFeature(d, 'containerMaxNeverUsedIntervalMs', v)),
   // The AdminServer and the metrics provider (impl/admin/admin-server.ts, impl/observability/prometheus.ts).
   'admin.enableServer': rule(yesNo, (d, v) => ((d.admin ??= {}).enabled = v)),
   'admin.serverAddress': rule(host, (d, v) => ((d.admin ??= {}).address = v)),
@@ -193,6 +232,10 @@ const keyRules: Record<string, KeyRule> = {
   'metricsProvider.httpPort': rule(portNumber, (d, v) => ((d.metrics ??= {}).port = v)),
   'metricsProvider.exportJvmInfo': rule(yesNo, (d, v) => ((d.metrics ??= {}).exportJvmInfo = v)),
 };
+
+function setTreeFeature<K extends keyof TreeFeatureSettings>(draft: Draft, key: K, value: TreeFeatureSettings[K]): void {
+  draft.treeFeatures = { ...(draft.treeFeatures ?? treeFeatureDefaults), [key]: value };
+}
 
 /** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
 export const implementedKeys: readonly string[] = [...Object.keys(keyRules), ...clientTlsKeys, ...authKeyNames];
@@ -368,6 +411,7 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     peerType: draft.peerType ?? configDefaults.peerType,
     cnxTimeoutMs: draft.cnxTimeoutMs ?? configDefaults.cnxTimeoutMs,
     servers,
+    treeFeatures: draft.treeFeatures ?? treeFeatureDefaults,
     adminServer: adminServerConfig(draft.admin ?? {}),
     prometheus: draft.metrics?.className === metricsProviderClasses.prometheus ? prometheusConfig(draft.metrics) : undefined,
   };

@@ -70,7 +70,6 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: kerberos },
   { key: 'quorum.auth.', prefix: true, disposition: 'refused', harmless: off, reason: quorumSasl },
   refuse('skipACL', 'this server always checks ACLs; it would refuse requests the operator meant to allow without checks. Remove it or use Apache ZooKeeper', off),
-  refuse('enforceQuota', 'quotas are not enforced by this server; clients could exceed them. Remove it or use Apache ZooKeeper', off),
   refuse('audit.enable', 'the audit log is not implemented; operations would go unaudited. Remove it or use Apache ZooKeeper', off),
   warn('audit.impl.class', 'takes effect only with audit.enable=true, which is refused'),
   warn('enableEagerACLCheck', 'ACLs are checked before every write is applied either way; only where the check happens differs'),
@@ -87,7 +86,7 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   warn('quorumListenOnAllIPs', 'members listen on the address of their own server.N line'),
   warn('localSessionsEnabled', 'every session is a global session, which is what ZooKeeper does with this off'),
   warn('localSessionsUpgradingEnabled', 'every session is a global session'),
-  warn('readonlymode.enabled', 'read-only mode is not implemented: a member cut off from its quorum stops serving instead'),
+  refuse('readonlymode.enabled', 'read-only mode is not implemented: a member cut off from its quorum would stop serving instead of serving reads, which read-only clients rely on. Remove it or use Apache ZooKeeper', off),
   warn('syncEnabled', 'observers always log and fsync their txns, which is the default (true)'),
   // Storage: nothing here weakens fsync (forceSync is implemented).
   warn('preAllocSize', 'txn log files are not preallocated; fsync is unchanged'),
@@ -97,17 +96,15 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   warn('fsync.warningthresholdms', 'slow fsyncs are not logged separately; every write is still fsynced'),
   warn('snapshot.compression.method', 'snapshots are written uncompressed'),
   warn('snapshot.trust.empty', 'recovery replays the txn log whether or not a snapshot exists'),
-  warn('digest.enabled', 'the tree digest is not computed; replicas are checked by the conformance tests instead'),
   warn('jute.maxbuffer.extrasize', 'jute.maxbuffer is applied as the limit'),
   // Features a client sees as an error, not as weaker guarantees.
-  warn('extendedTypesEnabled', 'TTL nodes are not implemented; a TTL create fails'),
-  warn('emulate353TTLNodes', 'TTL nodes are not implemented'),
+  warn('emulate353TTLNodes', 'the TTL encoding of ZooKeeper 3.5.3 is not read; TTL nodes use 3.5.4+\'s (extendedTypesEnabled)'),
   warn('observerMasterPort', 'observers follow the leader directly'),
   warn('connectToLearnerMasterLimit', 'observers follow the leader directly'),
   // Throttling and flow control.
   ...['maxCnxns', 'clientPortListenBacklog', 'connectionMaxTokens', 'connectionTokenFillTime', 'connectionTokenFillCount', 'connectionFreezeTime', 'connectionDropIncrease', 'connectionDropDecrease', 'connectionDecreaseRatio', 'zookeeper.connection_throttle_weight_enabled', 'zookeeper.connection_throttle_global_session_weight', 'zookeeper.connection_throttle_local_session_weight', 'zookeeper.connection_throttle_renew_session_weight', 'requestThrottleLimit', 'requestThrottleStallTime', 'requestThrottleDropStale', 'requestStaleLatencyCheck', 'requestStaleConnectionCheck', 'zookeeper.request_throttler.shutdownTimeout', 'advancedFlowControlEnabled', 'largeRequestMaxBytes', 'largeRequestThreshold', 'outstandingHandshake.limit', 'throttledOpWaitTime', 'maxConcurrentSnapSyncs', 'maxConcurrentDiffSyncs'].map((key) => warn(key, throttle)),
   // Implementation tuning.
-  ...['maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'watchManagerName', 'watcherCleanThreadsNum', 'watcherCleanThreshold', 'watcherCleanIntervalInSeconds', 'maxInProcessingDeadWatchers', 'bitHashCacheSize', 'fastleader.minNotificationInterval', 'fastleader.maxNotificationInterval', 'flushDelay', 'maxWriteQueuePollTime', 'maxBatchSize', 'learner.closeSocketAsync', 'leader.closeSocketAsync', 'learner.asyncSending', 'forward_learner_requests_to_commit_processor_disabled', 'maxTimeToWaitForEpoch', 'quorumCnxnTimeoutMs', 'tcpKeepAlive', 'clientTcpKeepAlive', 'electionPortBindRetry', 'observer.reconnectDelayMs', 'observer.election.DelayMs', 'zookeeper.follower.skipLearnerRequestToNextProcessor', 'zookeeper.nio.numSelectorThreads', 'zookeeper.nio.numWorkerThreads', 'zookeeper.commitProcessor.numWorkerThreads', 'zookeeper.commitProcessor.maxReadBatchSize', 'zookeeper.commitProcessor.maxCommitBatchSize', 'znode.container.checkIntervalMs', 'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs', 'zookeeper.messageTracker.BufferSize', 'zookeeper.messageTracker.Enabled', 'quorum.cnxn.threads.size'].map((key) => warn(key, tuning)),
+  ...['maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'watchManagerName', 'watcherCleanThreadsNum', 'watcherCleanThreshold', 'watcherCleanIntervalInSeconds', 'maxInProcessingDeadWatchers', 'bitHashCacheSize', 'fastleader.minNotificationInterval', 'fastleader.maxNotificationInterval', 'flushDelay', 'maxWriteQueuePollTime', 'maxBatchSize', 'learner.closeSocketAsync', 'leader.closeSocketAsync', 'learner.asyncSending', 'forward_learner_requests_to_commit_processor_disabled', 'maxTimeToWaitForEpoch', 'quorumCnxnTimeoutMs', 'tcpKeepAlive', 'clientTcpKeepAlive', 'electionPortBindRetry', 'observer.reconnectDelayMs', 'observer.election.DelayMs', 'zookeeper.follower.skipLearnerRequestToNextProcessor', 'zookeeper.nio.numSelectorThreads', 'zookeeper.nio.numWorkerThreads', 'zookeeper.commitProcessor.numWorkerThreads', 'zookeeper.commitProcessor.maxReadBatchSize', 'zookeeper.commitProcessor.maxCommitBatchSize', 'zookeeper.messageTracker.BufferSize', 'zookeeper.messageTracker.Enabled', 'quorum.cnxn.threads.size'].map((key) => warn(key, tuning)),
   // Observability: the AdminServer and the Prometheus provider are implemented (zoo-cfg.ts); not their TLS or worker pools.
   refuse('admin.forceHttps', 'HTTPS on the AdminServer is not implemented; it would answer in plaintext HTTP. Remove it, or set admin.enableServer=false and use the four-letter words', off),
   warn('admin.portUnification', 'HTTPS on the AdminServer is not implemented; it answers plain HTTP only, and an HTTPS client fails to connect'),

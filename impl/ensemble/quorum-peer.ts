@@ -20,6 +20,7 @@
 
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
+import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
 import type { AdminActions, PeerStateForAdmin, QuorumGaugesForAdmin, ServerMode, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
 import type { AdminCommand, QuorumForAdmin } from '../admin/admin-commands.ts';
 import { startEndpoints, type Endpoints } from '../admin/endpoints.ts';
@@ -147,6 +148,8 @@ class QuorumPeer {
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       // SASL is answered by the member the session is connected to; its ids travel with forwarded requests to the leader's ACL checks.
       authentication: authenticationOptionsOf(config),
+      // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings (the sweeper runs on the leader).
+      ...config.treeFeatures,
       log,
     };
   }
@@ -179,13 +182,14 @@ class QuorumPeer {
         globalOutstandingLimit: config.globalOutstandingLimit,
         frameBytesMax: config.juteMaxBufferBytes,
         log,
-        fourLetterWord: (word) => this.fourLetterWord(word),
+        fourLetterWord: (word, _server, argument) => this.fourLetterWord(word, argument),
       });
     } catch (thrown) {
       const code = (thrown as { code?: unknown }).code;
       return err(`cannot listen on ${config.clientPortAddress}:${config.clientPort}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
-    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), quorum: () => this.quorumView() }, log, this.adminCommands);
+    // One trace mask for gtmk/stmk and get_trace_mask/set_trace_mask, as ZooTrace's is one per process.
+    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), quorum: () => this.quorumView(), ...traceAndDigestOptions(this.client, config, undefined) }, log, this.adminCommands);
     if (!endpoints.ok) {
       await this.client.close();
       return endpoints;
@@ -336,8 +340,13 @@ class QuorumPeer {
     return { resetServerStats: reset, resetConnectionStats: reset };
   }
 
-  private fourLetterWord(word: string): string | undefined {
-    return answerFourLetterWord(word, () => this.snapshot(), { whitelist: this.config.fourLetterWordWhitelist, actions: this.actions() });
+  private fourLetterWord(word: string, argument?: bigint): string | undefined {
+    const client = this.client!;
+    return answerFourLetterWord(word, () => this.snapshot(), {
+      whitelist: this.config.fourLetterWordWhitelist,
+      actions: this.actions(),
+      ...traceAndDigestOptions(client, this.config, argument),
+    });
   }
 
   /** What the AdminServer's leader, voting_view and zabstate read (QuorumPeer). */

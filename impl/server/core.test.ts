@@ -155,6 +155,21 @@ describe('ServerCore', () => {
     expect(core.tree.getNode('/box')).toBeUndefined();
   });
 
+  it('deletes expired TTL nodes at most znode.container.maxPerMinute a minute, spread over the ticks', () => {
+    const c = clock(0);
+    const core = new ServerCore({ now: c.now, containerCheckIntervalMs: 1000, containerMaxPerMinute: 60, extendedTypesEnabled: true });
+    const a = new MemoryClient(core);
+    a.connect(30000);
+    for (let i = 0; i < 3; i++) a.send(1 + i, OpCode.createTTL, R.CreateTTLRequest, { path: `/t${i}`, data: bytes(''), acl, flags: 5, ttl: 100n });
+    const left = () => [0, 1, 2].filter((i) => core.tree.getNode(`/t${i}`) !== undefined).length;
+    // 60 a minute: one a second, the first as the check finds them.
+    for (const [at, expected] of [[1000, 2], [1500, 2], [2000, 1], [2999, 1], [3000, 0]] as const) {
+      c.nowMs = at;
+      core.tick();
+      expect(left(), `at ${at} ms`).toBe(expected);
+    }
+  });
+
   it('counts packets, latency, znodes, watches and connections for the four-letter words', () => {
     const c = clock(0);
     const core = new ServerCore({ now: c.now });

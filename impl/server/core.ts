@@ -63,7 +63,7 @@ import { ServerCounters, type ServerStats } from './stats.ts';
 import type { ServerMetrics } from '../observability/server-metrics.ts';
 import { Ticks } from './ticks.ts';
 import type { WritePath } from './write-path.ts';
-import { Writes } from './writes.ts';
+import { rateLimited, Writes } from './writes.ts';
 
 export type { ConnectionSink } from './connection.ts';
 export type { ForwardedRequest, LogFields, Logger, LogLevel, Replication, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
@@ -99,6 +99,7 @@ export class ServerCore {
     this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickTimeMs;
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 20 * this.tickTimeMs;
     const tree = (this.tree = options.tree ?? new DataTree());
+    tree.setDigestEnabled(options.digestEnabled ?? true);
     const tracker = new SessionTracker(this.tickTimeMs);
     const startedAtMs = (this.startedAtMs = now());
     const replication = options.replication;
@@ -117,8 +118,8 @@ export class ServerCore {
       this.learner = new ForwardingWritePath(replication, parts);
       this.role = this.learner;
     } else {
-      const extendedTypesEnabled = options.extendedTypesEnabled ?? false;
-      const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, extendedTypesEnabled, replication?.firstZxid, options.authentication?.providerSchemes);
+      const settings = { extendedTypesEnabled: options.extendedTypesEnabled ?? false, enforceQuota: options.enforceQuota ?? false, warn: rateLimited(log, now) };
+      const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid, options.authentication?.providerSchemes);
       const local = new LocalWritePath(replication === undefined ? 'standalone' : 'leader', parts, writes, new Ticks(parts, writes, options));
       this.leader = replication === undefined ? undefined : local;
       this.role = local;

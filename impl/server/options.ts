@@ -78,6 +78,12 @@ export type ServerCoreOptions = {
   readonly authentication?: AuthenticationOptions;
   /** zookeeper.extendedTypesEnabled: allows TTL nodes (off by default, as in ZooKeeper). */
   readonly extendedTypesEnabled?: boolean;
+  /** zookeeper.digest.enabled: keep the tree digest and its log, which `hash` prints (on by default, as in ZooKeeper). */
+  readonly digestEnabled?: boolean;
+  /** zookeeper.enforceQuota: a create or setData over a hard quota limit fails with QuotaExceeded (off by default, as in ZooKeeper). */
+  readonly enforceQuota?: boolean;
+  /** znode.container.maxPerMinute: at most this many containers and TTL nodes deleted a minute (default 10000). */
+  readonly containerMaxPerMinute?: number;
   /** The server id in the top byte of session ids: myid in an ensemble; a standalone ZooKeeperServer uses 1. */
   readonly serverId?: number;
   /** znode.container.checkIntervalMs: how often containers and TTL nodes are reaped. */

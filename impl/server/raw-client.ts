@@ -74,14 +74,14 @@ export class RawClient {
   }
 
   /** Sends a ConnectRequest (with the readOnly byte, as 3.8 clients do) and waits for the response. */
-  handshake(options: { timeOut?: number; sessionId?: bigint; passwd?: Uint8Array; lastZxidSeen?: bigint } = {}): Promise<R.ConnectResponse> {
+  handshake(options: { timeOut?: number; sessionId?: bigint; passwd?: Uint8Array; lastZxidSeen?: bigint; readOnly?: boolean } = {}): Promise<R.ConnectResponse> {
     const request: R.ConnectRequest = {
       protocolVersion: 0,
       lastZxidSeen: options.lastZxidSeen ?? 0n,
       timeOut: options.timeOut ?? 30000,
       sessionId: options.sessionId ?? 0n,
       passwd: options.passwd ?? new Uint8Array(16),
-      readOnly: false,
+      readOnly: options.readOnly ?? false,
     };
     return new Promise((resolve, reject) => {
       void this.closed.then(() => {

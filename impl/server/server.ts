@@ -7,6 +7,8 @@
 // Four-letter words: as in NIOServerCnxn.checkFourLetterWord, a connection whose
 // first four bytes spell a known command is not a client; the admin part answers
 // it through `fourLetterWord` and the connection is closed after the answer.
+// `stmk` is followed by the 8-byte trace mask (a big-endian long), read here
+// and passed on as the word's argument.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
@@ -50,8 +52,8 @@ export type StartServerOptions = ServerCoreOptions & {
    * and swaps in each role's core with `replaceCore`.
    */
   readonly core?: ServerCore;
-  /** Answers a four-letter word; undefined closes the connection without a reply. */
-  readonly fourLetterWord?: (word: string, server: ZooKeeperServer) => string | undefined | Promise<string | undefined>;
+  /** Answers a four-letter word (`argument`: stmk's trace mask); undefined closes the connection without a reply. */
+  readonly fourLetterWord?: (word: string, server: ZooKeeperServer, argument?: bigint) => string | undefined | Promise<string | undefined>;
 };
 
 export type ZooKeeperServer = {
@@ -61,6 +63,8 @@ export type ZooKeeperServer = {
   /** The secure client port, when there is one. */
   readonly securePort: number | undefined;
   readonly core: ServerCore;
+  /** ZooTrace's text trace level, which gtmk prints and stmk sets (306: requests, packets, sessions and warnings). */
+  readonly traceMask: { value: bigint };
   /**
    * Puts another pipeline behind the port (an ensemble member changing role):
    * the old one is stopped, which closes its connections (their clients
@@ -105,6 +109,8 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   private readonly unification: PortUnification | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private closing: Promise<void> | undefined;
+  /** ZooTrace's default mask: CLIENT_REQUEST | SERVER_PACKET | SESSION | WARNING. */
+  readonly traceMask = { value: 306n };
 
   constructor(private readonly options: StartServerOptions) {
     this.log = options.log ?? defaultLogger;
@@ -218,7 +224,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
       answered = true;
       clearTimeout(timer);
       const word = opening.word;
-      if (fourLetterWords.has(word)) void this.answerFourLetterWord(word, socket);
+      if (fourLetterWords.has(word)) void this.answerFourLetterWord(word, socket, opening.bytes.subarray(4));
       else {
         this.log('debug', 'connection-refused', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: 'not serving' });
         socket.destroy();
@@ -228,10 +234,17 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     socket.on('close', () => this.sockets.delete(socket));
   }
 
-  /** Writes the admin part's answer to `word` and ends the connection (NIOServerCnxn.checkFourLetterWord's CommandThread). */
-  async answerFourLetterWord(word: string, socket: Socket): Promise<void> {
+  /**
+   * Writes the admin part's answer to `word` and ends the connection
+   * (NIOServerCnxn.checkFourLetterWord's CommandThread). `rest`: what the
+   * client sent after the word; stmk's 8-byte mask may also come later.
+   */
+  async answerFourLetterWord(word: string, socket: Socket, rest: Uint8Array): Promise<void> {
     try {
-      const answer = this.options.fourLetterWord === undefined ? undefined : await this.options.fourLetterWord(word, this);
+      let argument: bigint | undefined;
+      // Without its 8 bytes stmk is still refused off the whitelist; on it, the connection closes unanswered.
+      if (word === 'stmk') argument = await readTraceMask(socket, rest);
+      const answer = this.options.fourLetterWord === undefined ? undefined : await this.options.fourLetterWord(word, this, argument);
       if (answer !== undefined) socket.end(answer);
       else socket.end();
     } catch (error) {
@@ -368,7 +381,7 @@ class NIOServerCnxn implements ConnectionSink {
     if (fourLetterWords.has(opening.word)) {
       this.closed = true;
       this.core.connectionClosed(this.connectionId);
-      void this.factory.answerFourLetterWord(opening.word, this.socket);
+      void this.factory.answerFourLetterWord(opening.word, this.socket, opening.bytes.subarray(4));
       return undefined;
     }
     return opening.bytes;
@@ -459,6 +472,33 @@ class RecvThrottle {
     for (const socket of this.paused) socket.resume();
     this.paused.clear();
   };
+}
+
+/**
+ * stmk's argument: the 8 bytes after the word as a big-endian long, from what
+ * came with it and what arrives within a second; undefined if they do not
+ * (ZooKeeper reads once and fails the connection on fewer).
+ */
+function readTraceMask(socket: Socket, rest: Uint8Array): Promise<bigint | undefined> {
+  const toMask = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, 8).readBigInt64BE(0);
+  if (rest.byteLength >= 8) return Promise.resolve(toMask(rest));
+  return new Promise((resolve) => {
+    let bytes = Buffer.from(rest);
+    const done = (mask: bigint | undefined) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      resolve(mask);
+    };
+    const onData = (chunk: Buffer) => {
+      bytes = Buffer.concat([bytes, chunk]);
+      if (bytes.byteLength >= 8) done(toMask(bytes));
+    };
+    const onClose = () => done(undefined);
+    const timer = setTimeout(() => done(undefined), 1000);
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
 }
 
 /**

@@ -4,17 +4,26 @@
 // containerCheckIntervalMs, delete empty containers and expired TTL nodes
 // (ContainerManager). Both go through the write path as txns. A learner does
 // neither: the leader owns the sessions and reaps the containers.
+//
+// ContainerManager deletes at most znode.container.maxPerMinute a minute: it
+// sleeps 60000 / maxPerMinute ms between two deletes of one check, and the next
+// check starts when the last one is done. Here the candidates of a check wait
+// in a queue and each tick submits those whose turn has come.
 
 import { OpCode } from '../protocol/constants.ts';
 import type { ServerCoreOptions } from './options.ts';
 import type { PipelineParts } from './parts.ts';
 import type { Writes } from './writes.ts';
 
-/** znode.container.checkIntervalMs (default 60 s) and maxNeverUsedIntervalMs. */
-type ContainerSettings = Pick<ServerCoreOptions, 'containerCheckIntervalMs' | 'containerMaxNeverUsedIntervalMs'>;
+/** znode.container.checkIntervalMs (default 60 s), maxPerMinute (default 10000) and maxNeverUsedIntervalMs. */
+type ContainerSettings = Pick<ServerCoreOptions, 'containerCheckIntervalMs' | 'containerMaxNeverUsedIntervalMs' | 'containerMaxPerMinute'>;
 
 export class Ticks {
   private lastContainerCheckMs: number;
+  /** The candidates of the current check not yet submitted, and when the next may be. */
+  private reapQueue: string[] = [];
+  private reapNext = 0;
+  private nextReapAtMs = 0;
 
   constructor(
     private readonly parts: PipelineParts,
@@ -28,10 +37,11 @@ export class Ticks {
     const nowMs = this.parts.now();
     this.expireSessions(nowMs);
     const intervalMs = this.containers.containerCheckIntervalMs ?? 60_000;
-    if (nowMs - this.lastContainerCheckMs >= intervalMs) {
+    if (this.reapNext >= this.reapQueue.length && nowMs - this.lastContainerCheckMs >= intervalMs) {
       this.lastContainerCheckMs = nowMs;
-      this.reapContainers(nowMs);
+      this.checkContainers(nowMs);
     }
+    this.reapDue(nowMs);
   }
 
   /** An expired session is closed by a closeSession txn; its connection, if any, closes once that is durable. */
@@ -44,9 +54,20 @@ export class Ticks {
     }
   }
 
-  private reapContainers(nowMs: number): void {
+  /** ContainerManager.checkContainers: the candidates, deleted from now on at the allowed rate. */
+  private checkContainers(nowMs: number): void {
     const maxNeverUsed = BigInt(this.containers.containerMaxNeverUsedIntervalMs ?? 0);
-    for (const path of this.parts.tree.reapCandidates(BigInt(nowMs), maxNeverUsed)) {
+    this.reapQueue = this.parts.tree.reapCandidates(BigInt(nowMs), maxNeverUsed);
+    this.reapNext = 0;
+    this.nextReapAtMs = nowMs;
+  }
+
+  private reapDue(nowMs: number): void {
+    const minIntervalMs = 60_000 / (this.containers.containerMaxPerMinute ?? 10_000);
+    while (this.reapNext < this.reapQueue.length && this.nextReapAtMs <= nowMs) {
+      const path = this.reapQueue[this.reapNext++]!;
+      this.nextReapAtMs += minIntervalMs;
+      this.parts.log('info', 'container-delete-attempt', { path, message: 'attempting to delete a candidate container' });
       // ContainerManager submits deleteContainer as the server (session 0); a
       // container that gained a child meanwhile fails prep with NotEmpty.
       this.writes.submit(0n, 0, { type: OpCode.deleteContainer, request: { path } });

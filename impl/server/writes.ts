@@ -14,14 +14,37 @@ import { ErrorCode, OpCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import type { DataTree, TxnResult } from '../tree/data-tree.ts';
-import { prepRequest, type WriteRequest } from '../tree/prep.ts';
+import { prepRequest, type PrepContext, type WriteRequest } from '../tree/prep.ts';
 import type { Txn } from '../tree/txn.ts';
 import type { Connections } from './connections.ts';
+import type { Logger } from './options.ts';
 import type { GroupCommit } from './group-commit.ts';
 import type { OutputQueues } from './output-queues.ts';
 import type { ReleaseOrder } from './release-order.ts';
 import type { Replies } from './replies.ts';
 import type { SessionTracker } from './session-tracker.ts';
+
+/** The settings prep reads: extendedTypesEnabled, enforceQuota and where a quota exceeded is logged. */
+export type PrepSettings = Pick<PrepContext, 'extendedTypesEnabled' | 'enforceQuota' | 'warn'>;
+
+/**
+ * A warning logger that drops a message repeated within 100 ms (ZooKeeper's
+ * RateLogger for "Quota exceeded"): a client looping over a full quota must not
+ * flood the log.
+ */
+export function rateLimited(log: Logger, now: () => number, intervalMs = 100): NonNullable<PrepSettings['warn']> {
+  let last = '';
+  let lastAtMs = -Infinity;
+  return (event, fields) => {
+    const at = now();
+    // The same event with the same data is the repeat; bigints keyed as text (JSON has none).
+    const key = `${event} ${Object.entries(fields).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`;
+    if (key === last && at - lastAtMs < intervalMs) return;
+    last = key;
+    lastAtMs = at;
+    log('warn', event, fields);
+  };
+}
 
 /** A txn applied to the tree: the batch its effects wait for, and its result. */
 type Applied = { readonly batch: number; readonly outcome: TxnResult };
@@ -42,7 +65,7 @@ export class Writes {
     private readonly connections: Connections,
     private readonly replies: Replies,
     private readonly now: () => number,
-    private readonly extendedTypesEnabled: boolean,
+    private readonly settings: PrepSettings,
     firstZxid: bigint | undefined,
     /** The schemes authProvider.N adds to digest and ip ("sasl"), for ACL validity. */
     private readonly authProviderSchemes: readonly string[] = [],
@@ -68,7 +91,7 @@ export class Writes {
       zxid: this.nextZxid,
       time: BigInt(this.now()),
       authIds,
-      extendedTypesEnabled: this.extendedTypesEnabled,
+      ...this.settings,
       authProviderSchemes: this.authProviderSchemes,
     });
     this.nextZxid++;

@@ -43,7 +43,6 @@ const zookeeperCounters = new Set(
 
 /** ZooKeeper's commands we do not answer, and why. */
 const notAnswered: Record<string, string> = {
-  hash: 'we keep no digest log (digest.enabled is warned about)',
   observers: 'the leader keeps no per-observer LearnerHandler details',
   observer_connection_stat_reset: 'no observer-master connections to reset',
 };

@@ -24,6 +24,7 @@
 
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
+import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
 import { isStandalone, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { Database, TxnLogError } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
@@ -184,7 +185,8 @@ class ZooKeeperServerMain {
       return err(`cannot listen on ${where}: ${typeof code === 'string' ? code : String(thrown)}`);
     }
     const { server } = this;
-    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions() }, log, this.adminCommands);
+    // One trace mask for gtmk/stmk and get_trace_mask/set_trace_mask, as ZooTrace's is one per process.
+    const endpoints = await startEndpoints(config, { snapshot: () => this.snapshot(), actions: this.actions(), ...traceAndDigestOptions(server, config, undefined) }, log, this.adminCommands);
     if (!endpoints.ok) {
       await server.close();
       await database.close();
@@ -227,12 +229,14 @@ class ZooKeeperServerMain {
       frameBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       authentication: authenticationOptionsOf(config),
+      // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings.
+      ...config.treeFeatures,
       tree,
       persist: persistTo(this.database),
       metrics: this.metrics,
       onFatal: (error) => this.txnLogFailed(error),
       log,
-      fourLetterWord: (word) => this.fourLetterWord(word),
+      fourLetterWord: (word, _server, argument) => this.fourLetterWord(word, argument),
     };
   }
 
@@ -269,8 +273,12 @@ class ZooKeeperServerMain {
   }
 
   /** Answers a four-letter word from a fresh admin snapshot, within zoo.cfg's whitelist. */
-  private fourLetterWord(word: string): string | undefined {
-    return answerFourLetterWord(word, () => this.snapshot(), { whitelist: this.config.fourLetterWordWhitelist, actions: this.actions() });
+  private fourLetterWord(word: string, argument?: bigint): string | undefined {
+    return answerFourLetterWord(word, () => this.snapshot(), {
+      whitelist: this.config.fourLetterWordWhitelist,
+      actions: this.actions(),
+      ...traceAndDigestOptions(this.server, this.config, argument),
+    });
   }
 
   /** Stops once, in order: the client port and its connections, then the database (its snapshot and pending appends). */

@@ -15,6 +15,8 @@ import { childName, joinPath, parentPath } from './path.ts';
 import type { Txn, TxnBody, TxnOp } from './txn.ts';
 import { WatcherMode, WatchManager, type Watcher } from './watch-manager.ts';
 import { cloneCapacity, hashSetCapacity, javaHashSetOrder } from './java-hash-order.ts';
+import { TreeDigest } from './digest.ts';
+import { QuotaTracker } from './quota.ts';
 
 export interface ZNode {
   /** Null when a client created or set it with a null buffer (jute length -1): kept and returned as null, as DataNode does. */
@@ -24,6 +26,12 @@ export interface ZNode {
   readonly children: Set<string>;
   /** The bucket count of ZooKeeper's HashSet of children (0 before the first child), for its iteration order. */
   childCapacity: number;
+  /**
+   * This znode's part of the tree digest while it is unchanged (DataNode's
+   * cached digest); undefined until first taken. Always present as a field, so
+   * every znode object keeps one shape.
+   */
+  digest: number | undefined;
 }
 
 /** DataNode.addChild: a HashSet created with capacity 8 on the first child. */
@@ -135,11 +143,15 @@ export class DataTree {
   readonly sessions = new Map<bigint, number>();
   readonly dataWatches = new WatchManager();
   readonly childWatches = new WatchManager();
+  /** The quota roots and the usage kept in their zookeeper_stats nodes (quota.ts). */
+  readonly quotas = new QuotaTracker(this);
+  /** The tree digest and its log (digest.ts), which `hash` prints. */
+  readonly digest = new TreeDigest((path) => this.nodes.get(path));
   lastProcessedZxid = 0n;
 
   constructor() {
     // The system nodes every ZooKeeper tree starts with (DataTree's constructor and addConfigNode).
-    const node = (acl: readonly ACL[], stat = emptyStat()): ZNode => ({ data: new Uint8Array(0), acl, stat, children: new Set(), childCapacity: 0 });
+    const node = (acl: readonly ACL[], stat = emptyStat()): ZNode => ({ data: new Uint8Array(0), acl, stat, children: new Set(), childCapacity: 0, digest: undefined });
     const root = node(openAclUnsafe);
     const zookeeper = node(openAclUnsafe);
     addChild(root, 'zookeeper');
@@ -150,6 +162,36 @@ export class DataTree {
     this.nodes.set(quotaPath, node(openAclUnsafe));
     // addConfigNode sets its ACL with setACL(path, READ_ACL_UNSAFE, -1), which leaves aversion at -1.
     this.nodes.set(configPath, node(readAclUnsafe, { ...emptyStat(), aversion: -1 }));
+    this.recomputeDigest();
+  }
+
+  /**
+   * After the nodes were set directly (a snapshot loaded): the quota roots and
+   * their usage are set up again from the tree (DataTree.setupQuota, called by
+   * DataTree.deserialize) and the digest is summed over every znode.
+   */
+  loaded(): void {
+    this.quotas.loaded();
+    this.recomputeDigest();
+  }
+
+  /** digest.enabled (ZooKeeperServer.setDigestEnabled): off, the tree keeps no digest and `hash` has nothing to print. */
+  setDigestEnabled(enabled: boolean): void {
+    this.digest.setEnabled(enabled, this.nodes);
+  }
+
+  private recomputeDigest(): void {
+    this.digest.recompute(this.nodes);
+  }
+
+  /** NodeHashMap.preChange: the znode's digest leaves the tree's before it changes. */
+  private preChange(path: string, node: ZNode): void {
+    this.digest.preChange(path, node);
+  }
+
+  /** NodeHashMap.postChange (and put): the znode's new digest joins the tree's. */
+  private postChange(path: string, node: ZNode): void {
+    this.digest.postChange(path, node);
   }
 
   /** DataTree.isSpecialPath: the nodes no client may delete. */
@@ -284,6 +326,7 @@ export class DataTree {
     const events: WatchEvent[] = [];
     const result = this.processBody(txn, txn.body, events);
     if (txn.zxid > this.lastProcessedZxid) this.lastProcessedZxid = txn.zxid;
+    this.digest.txnApplied(txn.zxid);
     return { result, events };
   }
 
@@ -382,15 +425,18 @@ export class DataTree {
     if (parent === undefined || this.nodes.has(path)) return undefined;
     let cversion = parentCVersion;
     if (cversion === -1) cversion = parent.stat.cversion + 1;
+    this.preChange(parentName, parent);
     // The txn carries the parent's new cversion; replaying an older txn over a
     // newer snapshot (fuzzy snapshots) must not move it backwards.
     if (cversion > parent.stat.cversion) {
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
     }
-    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set(), childCapacity: 0 };
+    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set(), childCapacity: 0, digest: undefined };
     addChild(parent, childName(path));
+    this.postChange(parentName, parent);
     this.nodes.set(path, node);
+    this.postChange(path, node);
     switch (ephemeralKind(ephemeralOwner)) {
       case 'container':
         this.containers.add(path);
@@ -404,9 +450,12 @@ export class DataTree {
       case 'void':
         break;
     }
+    // The reply's stat is taken before the quota usage changes (a new zookeeper_stats node is recounted).
+    const stat = copyStat(node);
+    this.quotas.created(path, data);
     this.fire(this.dataWatches.triggerWatch(path, EventType.NodeCreated), EventType.NodeCreated, path, zxid, events, acl);
     this.fire(this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
-    return copyStat(node);
+    return stat;
   }
 
   /** Records an ephemeral in its session's set (DataTree.createNode's HashSet, default capacity 16). */
@@ -423,9 +472,12 @@ export class DataTree {
     const parent = this.nodes.get(parentName);
     const node = this.nodes.get(path);
     if (parent === undefined || node === undefined) return false;
+    this.preChange(parentName, parent);
     parent.children.delete(childName(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    this.postChange(parentName, parent);
     this.nodes.delete(path);
+    this.preChange(path, node);
     const owner = node.stat.ephemeralOwner;
     switch (ephemeralKind(owner)) {
       case 'container':
@@ -440,6 +492,7 @@ export class DataTree {
       case 'void':
         break;
     }
+    this.quotas.deleted(path, node.data);
     const told = this.dataWatches.triggerWatch(path, EventType.NodeDeleted);
     this.fire(told, EventType.NodeDeleted, path, zxid, events, node.acl);
     this.fire(this.childWatches.triggerWatch(path, EventType.NodeDeleted, told), EventType.NodeDeleted, path, zxid, events, node.acl);
@@ -450,11 +503,16 @@ export class DataTree {
   setData(path: string, data: Uint8Array | null, version: number, zxid: bigint, time: bigint, events: WatchEvent[]): Stat | undefined {
     const node = this.nodes.get(path);
     if (node === undefined) return undefined;
+    const previous = node.data;
+    this.preChange(path, node);
     node.data = data;
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
     node.stat.version = version;
+    this.postChange(path, node);
+    // The reply's stat is taken before the quota usage changes, as DataTree.setData does.
     const stat = copyStat(node);
+    this.quotas.dataSet(path, previous, data);
     this.fire(this.dataWatches.triggerWatch(path, EventType.NodeDataChanged), EventType.NodeDataChanged, path, zxid, events, node.acl);
     return stat;
   }
@@ -462,8 +520,10 @@ export class DataTree {
   setACL(path: string, acl: readonly ACL[], version: number): Stat | undefined {
     const node = this.nodes.get(path);
     if (node === undefined) return undefined;
+    this.preChange(path, node);
     node.stat.aversion = version;
     node.acl = acl;
+    this.postChange(path, node);
     return copyStat(node);
   }
 

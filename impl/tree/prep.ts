@@ -28,6 +28,7 @@ import type {
 import { checkACL, fixupACL } from './acl.ts';
 import { DataTree, ephemeralKind, ttlMaxMs } from './data-tree.ts';
 import { isValidPath } from './path.ts';
+import { quotaOf } from './quota.ts';
 import type { Txn, TxnBody, TxnOp } from './txn.ts';
 
 export type WriteRequest =
@@ -50,6 +51,10 @@ export type PrepContext = {
   readonly authIds: readonly Id[];
   /** zookeeper.extendedTypesEnabled: TTL nodes are Unimplemented without it, as in ZooKeeper. */
   readonly extendedTypesEnabled: boolean;
+  /** zookeeper.enforceQuota: a create or setData over a hard quota limit fails with QuotaExceeded; a soft limit only warns. */
+  readonly enforceQuota?: boolean;
+  /** Where a quota exceeded is reported (ZooKeeperServer's rate-limited log line): an event name and its data. */
+  readonly warn?: (event: string, fields: Readonly<Record<string, string | number>>) => void;
   /** The schemes of the providers authProvider.N adds to digest and ip ("sasl"): ACLs naming them are valid. */
   readonly authProviderSchemes?: readonly string[];
 };
@@ -59,12 +64,12 @@ class KeeperError {
   constructor(readonly code: number) {}
 }
 
-type NodeRecord = { readonly stat: StatPersisted; readonly acl: readonly ACL[]; readonly childCount: number };
+type NodeRecord = { readonly stat: StatPersisted; readonly acl: readonly ACL[]; readonly childCount: number; readonly data: Uint8Array | null };
 
 /** The tree as the ops prepared so far would leave it (ZooKeeper's ChangeRecords). */
 class PrepView {
   private readonly overlay = new Map<string, NodeRecord | null>();
-  constructor(private readonly tree: DataTree) {}
+  constructor(readonly tree: DataTree) {}
 
   /** PrepRequestProcessor.getRecordForPath: NoNode when absent. */
   record(path: string): NodeRecord {
@@ -73,7 +78,7 @@ class PrepView {
     if (pending !== undefined) return pending;
     const node = this.tree.getNode(path);
     if (node === undefined) throw new KeeperError(ErrorCode.NONODE);
-    return { stat: { ...node.stat }, acl: node.acl, childCount: node.children.size };
+    return { stat: { ...node.stat }, acl: node.acl, childCount: node.children.size, data: node.data };
   }
 
   exists(path: string): boolean {
@@ -180,8 +185,9 @@ function prepOp(view: PrepView, request: OpRequest, ctx: PrepContext): TxnOp {
       validatePath(path);
       const node = view.record(path);
       requirePerm(node.acl, Perms.WRITE, ctx);
+      checkQuota(view.tree, path, node.data, data, 0n, ctx);
       const newVersion = checkAndIncVersion(node.stat.version, version);
-      view.set(path, { ...node, stat: { ...node.stat, version: newVersion, mtime: ctx.time, mzxid: ctx.zxid } });
+      view.set(path, { ...node, data, stat: { ...node.stat, version: newVersion, mtime: ctx.time, mzxid: ctx.zxid } });
       return { type: 'setData', path, data, version: newVersion };
     }
     case OpCode.setACL: {
@@ -258,11 +264,13 @@ function prepCreate(
   if (view.exists(path)) throw new KeeperError(ErrorCode.NODEEXISTS);
   if (ephemeralKind(parent.stat.ephemeralOwner) === 'normal') throw new KeeperError(ErrorCode.NOCHILDRENFOREPHEMERALS);
   const newCversion = parent.stat.cversion + 1;
+  checkQuota(view.tree, path, null, request.data, 1n, ctx);
   const ephemeralOwner = mode.container ? -(1n << 63n) : mode.ttl ? -1n : mode.ephemeral ? ctx.sessionId : 0n;
   view.set(parentName, { ...parent, stat: { ...parent.stat, cversion: newCversion, pzxid: ctx.zxid }, childCount: parent.childCount + 1 });
   view.set(path, {
     acl,
     childCount: 0,
+    data: request.data,
     // A TTL node is never an ephemeral parent; -1 stands for its extended owner in the overlay.
     stat: { czxid: ctx.zxid, mzxid: ctx.zxid, ctime: ctx.time, mtime: ctx.time, version: 0, cversion: 0, aversion: 0, ephemeralOwner, pzxid: ctx.zxid },
   });
@@ -275,6 +283,45 @@ function prepCreate(
     default:
       return { type: 'create', opCode: type, path, data, acl, ephemeral: mode.ephemeral, parentCVersion: newCversion };
   }
+}
+
+/**
+ * ZooKeeperServer.checkQuota (3.8), with enforceQuota only: against the quota
+ * over `path` as the tree has it (not the ops before this one in a multi, as
+ * ZooKeeper reads its DataTree and not its outstanding changes). A hard limit
+ * (-N, -B) exceeded fails the request with QuotaExceeded; a soft one (-n, -b)
+ * only logs. A create adds one znode and its bytes, a setData the difference.
+ */
+function checkQuota(tree: DataTree, path: string, lastData: Uint8Array | null, data: Uint8Array | null, countDiff: 0n | 1n, ctx: PrepContext): void {
+  if (ctx.enforceQuota !== true) return;
+  const quota = quotaOf(tree.quotas.roots, tree, path);
+  if (quota === undefined) return;
+  const { prefix, limits, usage } = quota;
+  if (limits === undefined) {
+    ctx.warn?.('quota-limit-node-missing', { path: prefix });
+    return;
+  }
+  const bytesDiff = BigInt(data?.byteLength ?? 0) - BigInt(lastData?.byteLength ?? 0);
+  const checkCount = countDiff !== 0n && (limits.get('count') > -1n || limits.get('countHardLimit') > -1n);
+  const checkBytes = bytesDiff !== 0n && (limits.get('bytes') > -1n || limits.get('byteHardLimit') > -1n);
+  if (!checkCount && !checkBytes) return;
+  if (usage === undefined) {
+    ctx.warn?.('quota-stat-node-missing', { path: prefix });
+    return;
+  }
+  if (checkCount) checkLimit(prefix, 'count', usage.get('count') + countDiff, limits.get('countHardLimit'), limits.get('count'), ctx);
+  if (checkBytes) checkLimit(prefix, 'bytes', usage.get('bytes') + bytesDiff, limits.get('byteHardLimit'), limits.get('bytes'), ctx);
+}
+
+function checkLimit(prefix: string, what: 'count' | 'bytes', newValue: bigint, hardLimit: bigint, softLimit: bigint, ctx: PrepContext): void {
+  const isHard = hardLimit > -1n;
+  const limit = isHard ? hardLimit : softLimit;
+  if (newValue <= limit) return;
+  // ZooKeeper's line: "Quota exceeded: /q [current count=4, hardCountLimit=3]", its data as fields.
+  const name = `${isHard ? 'hard' : 'soft'}${what === 'count' ? 'CountLimit' : 'ByteLimit'}`;
+  // Counts and byte totals are far below 2^53: numbers in the log, not the 0x hex of ids.
+  ctx.warn?.('quota-exceeded', { path: prefix, what, current: Number(newValue), limitName: name, limit: Number(limit) });
+  if (isHard) throw new KeeperError(ErrorCode.QUOTAEXCEEDED);
 }
 
 function validatePath(path: string): void {

@@ -44,7 +44,7 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
       const data = r.readNullableBuffer();
       const acl = r.readVector((rr) => ACL.read(rr));
       const stat = StatPersisted.read(r);
-      const node: ZNode = { data, acl, stat, children: new Set(), childCapacity: 0 };
+      const node: ZNode = { data, acl, stat, children: new Set(), childCapacity: 0, digest: undefined };
       if (i === 0) {
         if (path !== '/') throw new JuteDecodeError(`snapshot: first node is ${JSON.stringify(path)}, not the root`);
       } else {
@@ -68,6 +68,8 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
           break;
       }
     }
+    // DataTree.deserialize ends with setupQuota; the digest is summed here too.
+    tree.loaded();
     return tree;
   });
 }
