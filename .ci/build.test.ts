@@ -30,7 +30,7 @@ describe('npm run build', () => {
   });
 
   it('npm start, npm run ensemble and the checker scripts exec the bundles, after building them', () => {
-    for (const [script, bundle] of [['start', 'server'], ['ensemble', 'ensemble'], ['check', 'check'], ['check:all', 'check-all'], ['conformance', 'conformance']] as const) {
+    for (const [script, bundle] of [['start', 'server'], ['ensemble', 'ensemble'], ['check', 'check'], ['check:all', 'check-all'], ['conformance', 'conformance'], ['txnlog', 'txnlog'], ['snapshot', 'snapshot']] as const) {
       // exec: npm's `sh -c` would otherwise stay between npm and node and die on a forwarded SIGTERM, leaving node running.
       expect(packageJson.scripts[script]).toBe(`exec node dist/${bundle}.js`);
       expect(packageJson.scripts[`pre${script}`]).toBe('node deploy/build.mjs --if-changed');
@@ -52,7 +52,7 @@ describe('npm run build', () => {
     }
   });
 
-  it('the bundles run as programs: the checker lists its specs, conformance checks its scenarios, check-all refuses bad usage', () => {
+  it('the bundles run as programs: the checker lists its specs, conformance checks its scenarios, check-all and the tools refuse bad usage', () => {
     const list = runBin('check', ['--list']);
     expect(list.status, list.stderr).toBe(0);
     for (const spec of ['paxos', 'raft', 'zab']) expect(list.stdout).toMatch(new RegExp(`^${spec}: `, 'm'));
@@ -62,6 +62,12 @@ describe('npm run build', () => {
     const bad = runBin('check-all', ['--bogus']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('usage: npm run check:all');
+    // The offline tools: bad usage is exit 2 with the usage, a file that is not there exit 2 too (not a crash).
+    for (const tool of ['txnlog', 'snapshot']) {
+      const usage = runBin(tool, []);
+      expect(usage.status, usage.stderr).toBe(2);
+      expect(usage.stderr).toContain(`usage: npm run ${tool}`);
+    }
   });
 
   it("the server's bundle reads no source file: it runs copied away from the repository", () => {

@@ -50,6 +50,9 @@ export const commands = [
   { name: 'check-all', source: 'cli/check-all.ts', bin: 'zkspec-check-all' },
   { name: 'conformance', source: 'conformance/cli.ts', bin: 'zkspec-conformance', main: 'main' },
   { name: 'ensemble', source: 'impl/ensemble/local.ts' },
+  // The offline tools for our data files (TxnLogToolkit, SnapshotFormatter): an operator runs them where the server runs.
+  { name: 'txnlog', source: 'impl/tools/txn-log-tool.ts', bin: 'zkspec-txnlog', main: 'txnLogTool' },
+  { name: 'snapshot', source: 'impl/tools/snapshot-tool.ts', bin: 'zkspec-snapshot', main: 'snapshotTool' },
 ];
 
 /**

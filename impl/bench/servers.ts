@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { java, zookeeperJar } from '../testing/apache-zookeeper.ts';
-import { builtServer } from '../testing/built-server.ts';
+import { builtServer, serverEnvironment } from '../testing/built-server.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 
 export type ServerKind = 'ours' | 'zookeeper';
@@ -77,7 +77,7 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
   const logFd = openSync(logPath, 'w');
   const child =
     kind === 'ours'
-      ? spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', logFd, logFd], env: { ...process.env, ZKSPEC_LOG_LEVEL: 'warn' } })
+      ? spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', logFd, logFd], env: serverEnvironment({ ZKSPEC_LOG_LEVEL: 'warn' }) })
       : spawn(java, ['-Xmx1000m', '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
           stdio: ['ignore', logFd, logFd],
           cwd: dir,

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { assert } from '../../lib/assert.ts';
 import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, servletApiJar, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
-import { builtServer, repoRoot } from '../testing/built-server.ts';
+import { builtServer, repoRoot, serverEnvironment } from '../testing/built-server.ts';
 import { ChildPids } from '../testing/processes.ts';
 import { Partitioner, TcpProxy, type BlockMode, type ProxyStats } from '../testing/tcp-proxy.ts';
 
@@ -443,7 +443,7 @@ export class Ensemble {
           ? spawn(process.execPath, [builtServer(), m.configPath], {
               cwd: repoRoot,
               stdio: ['ignore', logFd, logFd],
-              env: { ...process.env, ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info' },
+              env: serverEnvironment({ ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info' }),
             })
           : spawn(
               java,

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { builtServer } from '../testing/built-server.ts';
+import { builtServer, serverEnvironment } from '../testing/built-server.ts';
 
 export { zookeeper } from '../testing/zk-client.ts';
 
@@ -61,7 +61,7 @@ export function killChildren(): void {
  * `env` adds variables to this process's (SERVER_JVMFLAGS, say).
  */
 export function startChild(configPath: string, timeoutMs = 30_000, env: Readonly<Record<string, string>> = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', 'ignore', 'pipe'], env: serverEnvironment(env) });
   children.add(child);
   const logs: LogLine[] = [];
   let stderr = '';

@@ -45,3 +45,15 @@ export function builtServer(): string {
   if (problem !== undefined) throw new Error(problem);
   return builtServerPath;
 }
+
+/**
+ * The environment for a server a harness starts: this process's, without the
+ * log file settings (ZOO_LOG_DIR, ZOO_LOG_FILE; impl/observability/log-settings.ts).
+ * With ZOO_LOG_DIR set the server logs to a file and keeps only warn and above on
+ * stderr, where the harnesses wait for its `serving` line; an operator's shell
+ * that exports it must not make every harness hang.
+ */
+export function serverEnvironment(overrides: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const { ZOO_LOG_DIR: _dir, ZOO_LOG_FILE: _file, ...rest } = process.env;
+  return { ...rest, ...overrides };
+}

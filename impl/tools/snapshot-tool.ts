@@ -32,7 +32,7 @@ const usage = `usage: npm run snapshot -- [-d | -json] FILE
 exit codes: 0 valid, 1 damaged, 2 bad usage or unreadable file`;
 
 /** The command: its exit code for `argv` (the arguments after the script). */
-export async function snapshotTool(argv: readonly string[], io: ToolIo): Promise<number> {
+export async function snapshotTool(argv: readonly string[], io: ToolIo = processIo): Promise<number> {
   const say = io.out;
   let parsed: ReturnType<typeof parseArgs>;
   try {

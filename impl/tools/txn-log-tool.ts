@@ -134,7 +134,7 @@ async function confirm(question: string, io: ToolIo): Promise<boolean> {
 }
 
 /** The command: its exit code for `argv` (the arguments after the script). */
-export async function txnLogTool(argv: readonly string[], io: ToolIo): Promise<number> {
+export async function txnLogTool(argv: readonly string[], io: ToolIo = processIo): Promise<number> {
   const say = io.out;
   const options = parse(argv);
   if (options === 'help') {

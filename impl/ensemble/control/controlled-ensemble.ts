@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '../../../lib/assert.ts';
 import type { PeerBug } from '../../quorum/peer/types.ts';
-import { builtServer, repoRoot } from '../../testing/built-server.ts';
+import { builtServer, repoRoot, serverEnvironment } from '../../testing/built-server.ts';
 import { releasePorts, reservePorts } from '../../testing/ports.ts';
 import { ChildPids } from '../../testing/processes.ts';
 import { CONTROL_BUGS_ENV, CONTROL_ENV, CONTROL_PORT_ENV } from './control-mode.ts';
@@ -242,7 +242,7 @@ export class ControlledEnsemble {
         cwd: repoRoot,
         stdio: ['ignore', logFd, logFd],
         env: {
-          ...process.env,
+          ...serverEnvironment(),
           ZKSPEC_LOG_LEVEL: this.options.logLevel ?? 'warn',
           [CONTROL_ENV]: '1',
           [CONTROL_PORT_ENV]: String(m.controlPort),
