@@ -16,6 +16,7 @@
 // Not answered: `observers` (the leader keeps no per-observer details) and
 // `observer_connection_stat_reset`.
 
+import { groupBy } from './four-letter-words.ts';
 import { javaHex } from './java-format.ts';
 import { monitorJson, monitorValues, roundHalfUp4 } from './monitor.ts';
 import type { AdminActions, ConnectionForAdmin, ServerSnapshotForAdmin } from './server-snapshot.ts';
@@ -170,17 +171,6 @@ function srvr(s: ServerSnapshotForAdmin): CommandData {
   };
 }
 
-/** Pairs grouped by key, first-appearance order kept. */
-function grouped<K, V>(pairs: readonly (readonly [K, V])[]): Map<K, V[]> {
-  const groups = new Map<K, V[]>();
-  for (const [key, value] of pairs) {
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [value]);
-    else if (!group.includes(value)) group.push(value);
-  }
-  return groups;
-}
-
 /** A map with bigint or number keys as a JSON object (keys as decimal strings). */
 const objectOf = <K extends bigint | number | string, V>(map: ReadonlyMap<K, V>): Record<string, V> => Object.fromEntries([...map].map(([k, v]) => [String(k), v]));
 
@@ -208,7 +198,7 @@ const zookeeperCommands: readonly AdminCommand[] = [
   command(['dump'], (server) => {
     const s = server.snapshot();
     return {
-      expiry_time_to_session_ids: objectOf(grouped(s.sessions.map((x) => [x.expiresAtMs, x.sessionId] as const))),
+      expiry_time_to_session_ids: objectOf(groupBy(s.sessions.map((x) => [x.expiresAtMs, x.sessionId] as const))),
       session_id_to_ephemeral_paths: objectOf(new Map(s.ephemerals.map((e) => [e.sessionId, [...e.paths]] as const))),
     };
   }),
@@ -274,8 +264,8 @@ const zookeeperCommands: readonly AdminCommand[] = [
       num_total_watches: watches.length,
     };
   }),
-  command(['watches', 'wchc'], (server) => ({ session_id_to_watched_paths: objectOf(grouped(server.snapshot().dataWatches.map((w) => [w.sessionId, w.path] as const))) })),
-  command(['watches_by_path', 'wchp'], (server) => ({ path_to_session_ids: objectOf(grouped(server.snapshot().dataWatches.map((w) => [w.path, w.sessionId] as const))) })),
+  command(['watches', 'wchc'], (server) => ({ session_id_to_watched_paths: objectOf(groupBy(server.snapshot().dataWatches.map((w) => [w.sessionId, w.path] as const))) })),
+  command(['watches_by_path', 'wchp'], (server) => ({ path_to_session_ids: objectOf(groupBy(server.snapshot().dataWatches.map((w) => [w.path, w.sessionId] as const))) })),
   command(
     ['zabstate'],
     (server) => {

@@ -202,8 +202,8 @@ function envi(s: ServerSnapshotForAdmin): string {
   return out;
 }
 
-/** Groups (key, item) pairs by key, keeping first-appearance order of keys and items. */
-function groupBy<K, V>(pairs: readonly (readonly [K, V])[]): Map<K, V[]> {
+/** Groups (key, item) pairs by key, keeping first-appearance order of keys and items (wchc and wchp here, their AdminServer commands too). */
+export function groupBy<K, V>(pairs: readonly (readonly [K, V])[]): Map<K, V[]> {
   const groups = new Map<K, V[]>();
   for (const [key, value] of pairs) {
     const group = groups.get(key);

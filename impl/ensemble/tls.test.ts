@@ -15,9 +15,8 @@ import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { makeCertificates, storePassword, type TestCertificates } from '../testing/certificates.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
-import { nettyTlsJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
-import { runZkCli, zkCli } from '../testing/zkcli.ts';
+import { runZkCli, zkCli, zkCliTlsFlags } from '../testing/zkcli.ts';
 import { Ensemble } from './cluster.ts';
 
 function call(session: WireSession, type: number, body: Uint8Array): Promise<{ err: number; body: Uint8Array }> {
@@ -103,15 +102,8 @@ describe('sslQuorum: a three-member ensemble of ours over TLS', () => {
     expect(await handshake(member.electionPort, certs, true)).toBe('accepted');
 
     if (!existsSync(zkCli)) return;
-    const flags = [
-      `-cp /etc/zookeeper/conf:${zookeeperJar}:${nettyTlsJars.join(':')}`,
-      '-Dzookeeper.client.secure=true',
-      '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
-      `-Dzookeeper.ssl.keyStore.location=${certs.clients['alice']!.p12}`,
-      `-Dzookeeper.ssl.keyStore.password=${storePassword}`,
-      `-Dzookeeper.ssl.trustStore.location=${certs.caTrustStore}`,
-      `-Dzookeeper.ssl.trustStore.password=${storePassword}`,
-    ].join(' ');
+    // CLIENT_JVMFLAGS as an operator sets them for TLS (zkCliTlsFlags).
+    const flags = zkCliTlsFlags(certs, 'alice');
     const follower = ensemble.ids.find((id) => id !== leader)!;
     const written = await runZkCli(`127.0.0.1:${securePorts[follower - 1]}`, ['create /zkcli-over-tls v x509:CN=alice:cdrwa', 'whoami'], 45_000, { CLIENT_JVMFLAGS: flags });
     expect(written).toContain('Created /zkcli-over-tls');

@@ -12,18 +12,15 @@
 // Debian's C client (cli_mt) is built without Cyrus SASL (no -u/-s options,
 // no libsasl2), so it cannot authenticate with SASL; it is not run here.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
-import { haveApacheZooKeeper, java, zookeeperJar } from '../testing/apache-zookeeper.ts';
-import { ChildPids } from '../testing/processes.ts';
-import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
+import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
 import { runZkCli, zkCli } from '../testing/zkcli.ts';
 import { killChildren, startChild } from './test-support.ts';
 
@@ -32,38 +29,6 @@ const serverJaas = 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModu
 const clientJaas = (password: string) => `Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n    username="bob"\n    password="${password}";\n};\n`;
 
 type Running = { readonly name: string; readonly port: number };
-
-const apachePids = new ChildPids();
-
-/** Waits until `srvr` reports a mode (ZooKeeper answers before it serves sessions; srvr says so). */
-async function waitUntilServing(port: number, child: ChildProcess, logPath: string, deadlineMs: number): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`Apache ZooKeeper exited (${child.exitCode}); log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
-    const answer = await new Promise<string>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => socket.write('srvr'));
-      let text = '';
-      socket.on('data', (c: Buffer) => (text += c.toString()));
-      socket.on('error', () => resolve(''));
-      socket.on('close', () => resolve(text));
-      socket.setTimeout(1000, () => socket.destroy());
-    });
-    if (answer.includes('\nMode: ')) return;
-    if (Date.now() > deadlineMs) throw new Error(`Apache ZooKeeper on ${port} is not serving; log:\n${readFileSync(logPath, 'utf8').slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** ZooKeeperServerMain as zkServer.sh starts it, with `jvmFlags` (SERVER_JVMFLAGS) on java's command line. */
-async function startApache(dir: string, port: number, lines: readonly string[], jvmFlags: readonly string[]): Promise<ChildProcess> {
-  const config = join(dir, 'zoo.cfg');
-  writeFileSync(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=2000', 'admin.enableServer=false', ...lines].join('\n') + '\n');
-  const logPath = join(dir, 'zookeeper.log');
-  const child = spawn(java, ['-Xmx256m', ...jvmFlags, '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', config], { stdio: ['ignore', openSync(logPath, 'w'), openSync(logPath, 'a')], cwd: dir });
-  apachePids.track(child.pid!);
-  child.on('exit', () => apachePids.forget(child.pid!));
-  await waitUntilServing(port, child, logPath, Date.now() + 60_000);
-  return child;
-}
 
 /**
  * What a zkCli.sh session printed, without the lines that differ from run to
@@ -90,8 +55,7 @@ function outcome(output: string): string[] {
 
 describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with zkCli.sh: our server and Apache ZooKeeper 3.8 configured the same way', () => {
   let root = '';
-  const apache: ChildProcess[] = [];
-  let ports: number[] = [];
+  const apache: ApacheStandalone[] = [];
   let plain: Running[] = [];
   let required: Running[] = [];
   const client = (password: string) => ({ CLIENT_JVMFLAGS: `-Djava.security.auth.login.config=${join(root, `client-${password}.jaas`)}` });
@@ -108,27 +72,26 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with
     writeFileSync(join(root, 'client-secret.jaas'), clientJaas('secret'));
     writeFileSync(join(root, 'client-wrong.jaas'), clientJaas('wrong'));
     const jvmFlags = [`-Djava.security.auth.login.config=${join(root, 'jaas.conf')}`];
-    ports = await reservePorts(2);
     const oursConfig = (name: string, lines: readonly string[]) => {
       const path = join(root, `${name}.cfg`);
-      writeFileSync(path, [`dataDir=${join(root, name)}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'tickTime=2000', ...lines].join('\n') + '\n');
+      writeFileSync(path, [`dataDir=${join(root, name)}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', 'tickTime=2000', ...lines].join('\n') + '\n');
       return path;
     };
     const [ourPlain, ourRequired, apachePlain, apacheRequired] = await Promise.all([
       startChild(oursConfig('ours-plain', [saslProvider]), 30_000, { SERVER_JVMFLAGS: jvmFlags.join(' ') }),
       startChild(oursConfig('ours-required', [saslProvider, 'sessionRequireClientSASLAuth=true']), 30_000, { SERVER_JVMFLAGS: jvmFlags.join(' ') }),
-      startApache(mkdtempSync(join(root, 'apache-plain-')), ports[0]!, [saslProvider], jvmFlags),
-      startApache(mkdtempSync(join(root, 'apache-required-')), ports[1]!, [saslProvider, 'sessionRequireClientSASLAuth=true'], jvmFlags),
+      // ZooKeeperServerMain as zkServer.sh starts it, SERVER_JVMFLAGS on java's command line.
+      startApacheStandalone([saslProvider], jvmFlags, 60_000),
+      startApacheStandalone([saslProvider, 'sessionRequireClientSASLAuth=true'], jvmFlags, 60_000),
     ]);
     apache.push(apachePlain, apacheRequired);
-    plain = [{ name: 'apache', port: ports[0]! }, { name: 'ours', port: ourPlain.port }];
-    required = [{ name: 'apache', port: ports[1]! }, { name: 'ours', port: ourRequired.port }];
+    plain = [{ name: 'apache', port: apachePlain.port }, { name: 'ours', port: ourPlain.port }];
+    required = [{ name: 'apache', port: apacheRequired.port }, { name: 'ours', port: ourRequired.port }];
   }, 120_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     killChildren();
-    for (const child of apache) if (child.exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-    releasePorts(ports);
+    await Promise.all(apache.map((a) => a.stop()));
     if (root !== '') rmSync(root, { recursive: true, force: true });
   });
 
@@ -191,7 +154,7 @@ describe('a server with SASL configured that cannot authenticate as asked does n
       const krb = join(dir, 'krb.conf');
       writeFileSync(krb, 'Server {\n  com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="/etc/zk.keytab" principal="zookeeper/host@EXAMPLE.COM";\n};\n');
       const config = join(dir, 'zoo.cfg');
-      writeFileSync(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...lines.map((l) => l.replace('KRB', krb))].join('\n') + '\n');
+      writeFileSync(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', ...lines.map((l) => l.replace('KRB', krb))].join('\n') + '\n');
       const started = startChild(config, 30_000, env);
       await expect(started).rejects.toThrow(/server exited \(2\) before serving/);
       await expect(started).rejects.toThrow(message);

@@ -23,7 +23,7 @@ import { cliMt, haveApacheZooKeeper, java, log4jJars, nettyTlsJars, zkCli, zooke
 import { makeCertificates, storePassword, type Credential, type TestCertificates } from '../testing/certificates.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
-import { runZkCli } from '../testing/zkcli.ts';
+import { runZkCli, zkCliTlsFlags } from '../testing/zkcli.ts';
 import { dataDirWithConfig, killChildren, startChild, type ChildServer, type DataDir } from './test-support.ts';
 
 type Target = { readonly name: string; readonly plainPort: number; readonly securePort: number };
@@ -178,16 +178,8 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('TLS on the client po
   }, 30_000);
 
   it('zkCli.sh configured for TLS as ZooKeeper\'s docs say prints the same on both', async () => {
-    // CLIENT_JVMFLAGS as an operator sets them; `-cp` adds the Netty jars Debian's classpath lacks.
-    const flags = [
-      `-cp /etc/zookeeper/conf:${zookeeperJar}:${nettyTlsJars.join(':')}`,
-      '-Dzookeeper.client.secure=true',
-      '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
-      `-Dzookeeper.ssl.keyStore.location=${certs.clients['alice']!.p12}`,
-      `-Dzookeeper.ssl.keyStore.password=${storePassword}`,
-      `-Dzookeeper.ssl.trustStore.location=${certs.caTrustStore}`,
-      `-Dzookeeper.ssl.trustStore.password=${storePassword}`,
-    ].join(' ');
+    // CLIENT_JVMFLAGS as an operator sets them for TLS (zkCliTlsFlags).
+    const flags = zkCliTlsFlags(certs, 'alice');
     const commands = ['create /zkcli-tls hello', 'get /x509-only', 'getAcl /x509-only', 'whoami', 'create /zkcli-x509 v x509:CN=bob:r', 'get /zkcli-x509'];
     const [oursOutput = '', apacheOutput = ''] = await Promise.all(targets.map((t) => runZkCli(`127.0.0.1:${t.securePort}`, commands, 45_000, { CLIENT_JVMFLAGS: flags })));
     // The watcher's lines are printed by another thread of zkCli.sh, in any order with the commands' own.

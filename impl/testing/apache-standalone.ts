@@ -24,7 +24,7 @@ export type ApacheStandalone = {
 
 const pids = new ChildPids();
 
-/** Starts it and resolves once it answers `ruok` (within `timeoutMs`); `zooCfg` lines are added to tickTime, dataDir and the client port. */
+/** Starts it and resolves once `srvr` shows it serving (within `timeoutMs`); `zooCfg` lines are added to tickTime, dataDir and the client port. */
 export async function startApacheStandalone(zooCfg: readonly string[], systemProperties: readonly string[] = [], timeoutMs = 30_000): Promise<ApacheStandalone> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zk-apache-'));
   const [port] = (await reservePorts(1)) as [number];
@@ -48,20 +48,21 @@ export async function startApacheStandalone(zooCfg: readonly string[], systemPro
     rmSync(dataDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + timeoutMs;
-  while ((await ruok(port)) !== 'imok') {
+  // srvr with a Mode line, not ruok: ZooKeeper answers ruok before it serves sessions.
+  while (!(await fourLetterWord(port, 'srvr')).includes('\nMode: ')) {
     if (Date.now() > deadline || child.exitCode !== null) {
       const log = readFileSync(join(dataDir, 'zookeeper.log'), 'utf8');
       await stop();
-      throw new Error(`Apache ZooKeeper did not answer ruok on ${port} within ${timeoutMs} ms; its log:\n${log}`);
+      throw new Error(`Apache ZooKeeper on ${port} was not serving (srvr without a Mode) within ${timeoutMs} ms; its log:\n${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return { port, pid, dataDir, stop };
 }
 
-function ruok(port: number): Promise<string> {
+function fourLetterWord(port: number, word: string): Promise<string> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => socket.write('ruok'));
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(word));
     let answer = '';
     const timer = setTimeout(() => socket.destroy(), 1000);
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));

@@ -3,14 +3,15 @@
 // the process SIGKILLed by PID if it outlives its time.
 
 import { spawn } from 'node:child_process';
-import { zkCli } from './apache-zookeeper.ts';
+import { nettyTlsJars, zkCli, zookeeperJar } from './apache-zookeeper.ts';
+import { storePassword, type TestCertificates } from './certificates.ts';
 
 export { zkCli };
 
 /**
  * Runs zkCli.sh against `server` (host:port) with `commands` on stdin; resolves with stdout+stderr.
  * `env` adds variables, as an operator sets them: CLIENT_JVMFLAGS for a JAAS client section
- * (sasl.test.ts) or for TLS (zkcli-tls in tls.test.ts).
+ * (sasl.test.ts) or for TLS (`zkCliTlsFlags`).
  */
 export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000, env: Readonly<Record<string, string>> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -29,4 +30,23 @@ export function runZkCli(server: string, commands: readonly string[], timeoutMs 
     });
     child.stdin.end(`${commands.join('\n')}\nquit\n`);
   });
+}
+
+/**
+ * CLIENT_JVMFLAGS for zkCli.sh over TLS as ZooKeeper's docs set them, with client
+ * `name`'s PKCS12 key store and the CA's trust store; `-cp` adds the Netty jars
+ * Debian's classpath lacks (zkEnv.sh's fixed classpath is replaced by the later `-cp`).
+ */
+export function zkCliTlsFlags(certs: TestCertificates, name: string): string {
+  const client = certs.clients[name];
+  if (client === undefined) throw new Error(`no client certificate named ${name}`);
+  return [
+    `-cp /etc/zookeeper/conf:${zookeeperJar}:${nettyTlsJars.join(':')}`,
+    '-Dzookeeper.client.secure=true',
+    '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+    `-Dzookeeper.ssl.keyStore.location=${client.p12}`,
+    `-Dzookeeper.ssl.keyStore.password=${storePassword}`,
+    `-Dzookeeper.ssl.trustStore.location=${certs.caTrustStore}`,
+    `-Dzookeeper.ssl.trustStore.password=${storePassword}`,
+  ].join(' ');
 }
