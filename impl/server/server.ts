@@ -97,7 +97,7 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   readonly frameBytesMax: number;
   readonly writeBufferBytesMax: number;
   readonly globalOutstandingLimit: number;
-  /** Every socket accepted and not yet closed, clients and four-letter words alike: `close` destroys them. */
+  /** Every socket accepted and not yet closed, clients and four-letter words alike: `close` ends them (destroyed a second later if the peer does not close). */
   private readonly sockets = new Set<Socket>();
   private readonly cnxnsPerAddress: CnxnsPerAddress;
   readonly throttle: RecvThrottle;
@@ -276,7 +276,13 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
       clearInterval(this.tickTimer);
       this.throttle.stop();
       this.currentCore.stop();
-      for (const socket of this.sockets) socket.destroy();
+      // end, not destroy: replies already written still leave before the FIN (a
+      // SIGTERM's shutdown drops none of them); a peer that never reads is cut off
+      // after a second, as a connection the pipeline closes.
+      for (const socket of this.sockets) {
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      }
       this.tlsServer?.close();
       if (this.options.plaintext === false) resolve();
       else this.netServer.close(() => resolve());

@@ -1,0 +1,39 @@
+// The server's close (what SIGTERM runs, through the standalone and ensemble
+// entry points): each connection is ended, not destroyed, so the replies the
+// pipeline already wrote still reach a client that is slow to read them. The
+// replies here (16 x 900 KB) are far more than the kernel's socket buffers hold,
+// so with a destroy most of them would be lost.
+
+import { afterEach, expect, it } from 'vitest';
+import { OpCode } from '../protocol/constants.ts';
+import * as R from '../protocol/records.ts';
+import { RawClient } from './raw-client.ts';
+import { startServer, type ZooKeeperServer } from './server.ts';
+
+let server: ZooKeeperServer | undefined;
+let client: RawClient | undefined;
+
+afterEach(async () => {
+  client?.close();
+  await server?.close();
+});
+
+it('close delivers every reply already written before the FIN, to a client that reads late', async () => {
+  server = await startServer({ host: '127.0.0.1', port: 0, tickTimeMs: 100, log: () => {} });
+  client = await RawClient.open(server.port);
+  await client.handshake();
+  const value = 'x'.repeat(900_000);
+  expect((await client.create('/big', value)).header.err).toBe(0);
+
+  client.socket.pause();
+  const replies = Array.from({ length: 16 }, () => client!.request(OpCode.getData, R.GetDataRequest, { path: '/big', watch: false }));
+  // Time for the server to answer all 16 into a socket nobody reads yet.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const closing = server.close();
+  client.socket.resume();
+  const answered = await Promise.all(replies);
+  await closing;
+  expect(answered.map((r) => r.header.err)).toEqual(Array(16).fill(0));
+  for (const reply of answered) expect(reply.body.length).toBeGreaterThan(value.length);
+  await client.closed;
+});
