@@ -4,15 +4,14 @@
 // UTF-8 text or base64. Times are printed in UTC: the machine reading a
 // file is often not the one that wrote it.
 
-const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+import { javaDate, javaHex } from '../admin/java-format.ts';
+
 const two = (n: number) => String(n).padStart(2, '0');
 
 /** Java's `new Date(ms).toString()` in UTC: `Thu Jan 01 00:00:00 UTC 1970` (SnapshotFormatter's ctime and mtime). */
 export function javaDateString(ms: bigint): string {
-  const d = new Date(Number(ms));
-  if (Number.isNaN(d.getTime())) return `invalid time ${ms}`;
-  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+  const epochMs = Number(ms);
+  return Number.isNaN(new Date(epochMs).getTime()) ? `invalid time ${ms}` : javaDate(epochMs);
 }
 
 /** Java's DateFormat.getDateTimeInstance(SHORT, LONG) in en_US, UTC: `1/1/70, 12:00:00 AM UTC` (TxnLogToolkit's txn time). */
@@ -29,9 +28,9 @@ export function paddedHex(value: bigint): string {
   return `0x${BigInt.asUintN(64, value).toString(16).padStart(14, '0')}`;
 }
 
-/** Java's Long.toHexString: the 64-bit pattern, no padding. */
+/** Java's Long.toHexString with 0x: the 64-bit pattern, no padding. */
 export function longHex(value: bigint | number): string {
-  return `0x${BigInt.asUintN(64, BigInt(value)).toString(16)}`;
+  return `0x${javaHex(value)}`;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
