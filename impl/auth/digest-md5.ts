@@ -37,7 +37,8 @@ export type DigestMd5Settings = {
 export type DigestMd5State =
   | { readonly step: 'start' }
   | { readonly step: 'challenged'; readonly nonce: string }
-  | { readonly step: 'complete'; readonly authorizationId: string }
+  /** requestedAuthzid: the authzid the client asked for, if any (a quorum server authorizes only one equal to the user name). */
+  | { readonly step: 'complete'; readonly authorizationId: string; readonly requestedAuthzid?: string | undefined }
   | { readonly step: 'failed' };
 
 export const digestMd5Start: DigestMd5State = { step: 'start' };
@@ -59,7 +60,7 @@ export function evaluateResponse(state: DigestMd5State, response: Uint8Array, se
     case 'challenged': {
       const verified = verifyDigestResponse(response, state.nonce, settings);
       if (!verified.ok) return verified;
-      return ok({ state: { step: 'complete', authorizationId: verified.value.authorizationId }, token: Buffer.from(`rspauth=${verified.value.rspauth}`, 'utf8') });
+      return ok({ state: { step: 'complete', authorizationId: verified.value.authorizationId, requestedAuthzid: verified.value.requestedAuthzid }, token: Buffer.from(`rspauth=${verified.value.rspauth}`, 'utf8') });
     }
     case 'complete':
     case 'failed':
@@ -77,7 +78,7 @@ export function challenge(realm: string, nonce: string): string {
 const quote = (value: string) => value.replace(/(["\\])/g, '\\$1');
 
 /** What a verified digest-response yields: who the client is, and the rspauth proving the server knew the password too. */
-export type VerifiedResponse = { readonly userName: string; readonly authorizationId: string; readonly rspauth: string };
+export type VerifiedResponse = { readonly userName: string; readonly authorizationId: string; readonly requestedAuthzid: string | undefined; readonly rspauth: string };
 
 /** DigestMD5Server.validateClientResponse, in its order, with its reasons. */
 export function verifyDigestResponse(response: Uint8Array, nonce: string, settings: DigestMd5Settings): Result<VerifiedResponse, string> {
@@ -122,7 +123,7 @@ export function verifyDigestResponse(response: Uint8Array, nonce: string, settin
   if (!timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(responseValue, 'latin1'))) return err('DIGEST-MD5: digest response format violation. Mismatched response.');
   // SaslServerCallbackHandler.handleAuthorizeCallback authorizes every client and names it by its
   // authentication id (KerberosName's short name: the user name itself for a name without "/" or "@"), whatever authzid it asked for.
-  return ok({ userName, authorizationId: userName, rspauth: responseValueOf(digest, '') });
+  return ok({ userName, authorizationId: userName, requestedAuthzid: authzid, rspauth: responseValueOf(digest, '') });
 }
 
 export type DigestInputs = {

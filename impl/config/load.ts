@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../../lib/result.ts';
+import { configureQuorumLogins } from '../auth/quorum-login.ts';
 import { configureSaslLogin } from '../auth/sasl-login.ts';
 import { jvmSystemProperties } from './auth-keys.ts';
 import { isStandalone, parseZooCfg, type ConfigError, type ZooKeeperConfig } from './zoo-cfg.ts';
@@ -61,6 +62,12 @@ export async function loadConfig(path: string, read: ReadText = readText, enviro
   if (!sasl.ok) return err([{ key: 'java.security.auth.login.config', value: auth.jaasPath ?? '', line: undefined, message: sasl.error }]);
   warnings.push(...sasl.value.warnings);
   config = { ...config, saslLogin: sasl.value.login };
+  const { quorumAuth } = config;
+  if (quorumAuth.enableSasl && !isStandalone(config)) {
+    const logins = await configureQuorumLogins({ jaasPath: auth.jaasPath, serverSection: quorumAuth.serverLoginContext, learnerSection: quorumAuth.learnerLoginContext }, read);
+    if (!logins.ok) return err([{ key: 'quorum.auth.enableSasl', value: 'true', line: undefined, message: logins.error }]);
+    config = { ...config, quorumLogins: logins.value };
+  }
 
   const myid = await readMyid(config.dataDir, read);
   if (!myid.ok) return err([{ key: 'myid', value: '', line: undefined, message: myid.error }]);

@@ -70,6 +70,8 @@ describe('defaults', () => {
       cnxTimeoutMs: 5000,
       auth: { saslProvider: false, jaasPath: undefined, saslServerSection: undefined, superUsers: [], enforceAuthSchemes: [], saslAuthRequired: false },
       saslLogin: undefined,
+      quorumAuth: { enableSasl: false, learnerRequireSasl: false, serverRequireSasl: false, learnerLoginContext: 'QuorumLearner', serverLoginContext: 'QuorumServer' },
+      quorumLogins: undefined,
       servers: [],
       clientPortEnabled: true,
       clientTls: {

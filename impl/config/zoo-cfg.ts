@@ -32,9 +32,11 @@
 import { z } from 'zod';
 import { assert } from '../../lib/assert.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
+import type { QuorumLogins } from '../auth/quorum-login.ts';
 import type { SaslLogin } from '../auth/sasl-login.ts';
 import { AuthKeys, authKeyNames, type AuthProperty, type AuthSettings } from './auth-keys.ts';
 import { parseProperties, type Property } from './properties.ts';
+import { QuorumAuthKeys, quorumAuthKeyNames, type QuorumAuthSettings } from './quorum-auth-keys.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
 import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
 import { clientTlsKey, clientTlsKeys, parseTls, plaintextClientPortEnabled, type ClientTlsConfig, type QuorumTlsConfig } from './tls-config.ts';
@@ -72,6 +74,10 @@ export type ZooKeeperConfig = {
   readonly auth: AuthSettings;
   /** The JAAS section's DIGEST-MD5 users, read by load.ts at start (auth/sasl-login.ts); undefined without SASL. */
   readonly saslLogin: SaslLogin | undefined;
+  /** SASL between members: the quorum.auth.* keys (quorum-auth-keys.ts). */
+  readonly quorumAuth: QuorumAuthSettings;
+  /** The JAAS QuorumServer and QuorumLearner sections, read by load.ts when quorum.auth.enableSasl=true (auth/quorum-login.ts). */
+  readonly quorumLogins: QuorumLogins | undefined;
   /** `server.N` lines, sorted by id; empty for a standalone server. */
   readonly servers: readonly ServerSpec[];
   /** Whether clientPort listens: false when zoo.cfg sets secureClientPort and no clientPort (TLS only). */
@@ -238,7 +244,7 @@ function setTreeFeature<K extends keyof TreeFeatureSettings>(draft: Draft, key: 
 }
 
 /** The keys read here, as written in zoo.cfg (besides `server.N`): docs/operations.md's "implemented" rows. */
-export const implementedKeys: readonly string[] = [...Object.keys(keyRules), ...clientTlsKeys, ...authKeyNames];
+export const implementedKeys: readonly string[] = [...Object.keys(keyRules), ...clientTlsKeys, ...authKeyNames, ...quorumAuthKeyNames];
 
 /**
  * Parses the text of a zoo.cfg. `myid` is read separately (load.ts, readMyid).
@@ -253,6 +259,7 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
   const serverLines: Property[] = [];
   const tlsProperties = new Map<string, Property>();
   const authKeys = new AuthKeys();
+  const quorumAuthKeys = new QuorumAuthKeys();
   for (const property of systemProperties) systemProperty(property, authKeys, warnings, errors);
 
   for (const property of properties) {
@@ -267,6 +274,7 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
       continue;
     }
     if (authKeys.read({ ...property, source: `line ${line}` }, errors)) continue;
+    if (quorumAuthKeys.read(property, errors)) continue;
     const keyRule = keyRules[key];
     if (keyRule === undefined) {
       unimplemented(property, warnings, errors);
@@ -302,6 +310,8 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
     quorumTls: tls.quorum,
     auth: authKeys.complete(errors),
     saslLogin: undefined,
+    quorumAuth: quorumAuthKeys.complete(errors, warnings),
+    quorumLogins: undefined,
     initialConfiguration: text,
   };
   if (errors.length > 0) return err(errors);
@@ -348,7 +358,7 @@ function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: st
 }
 
 /** Defaults, derived values, and the checks that involve more than one key. */
-function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls' | 'quorumTls' | 'auth' | 'saslLogin' | 'initialConfiguration'> {
+function complete(draft: Draft, servers: ServerSpec[], warnings: string[], errors: ConfigError[], properties: readonly Property[]): Omit<ZooKeeperConfig, 'clientPortEnabled' | 'clientTls' | 'quorumTls' | 'auth' | 'saslLogin' | 'quorumAuth' | 'quorumLogins' | 'initialConfiguration'> {
   const lineOf = (key: string) => properties.find((p) => p.key === key)?.line;
   const fail = (key: string, value: string, message: string) => errors.push({ key, value, line: lineOf(key), message });
 

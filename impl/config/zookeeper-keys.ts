@@ -39,7 +39,7 @@ export type UnimplementedKey = {
 };
 
 const kerberos = 'Kerberos (SASL GSSAPI) is not implemented by this server, only SASL DIGEST-MD5; clients would not be authenticated as configured. Remove it or use Apache ZooKeeper';
-const quorumSasl = 'SASL between members is not implemented; members would accept unauthenticated peers. Remove it or use Apache ZooKeeper';
+const quorumSasl = 'not a quorum.auth key ZooKeeper 3.8 reads (quorum.auth.enableSasl, quorum.auth.learnerRequireSasl, quorum.auth.serverRequireSasl, quorum.auth.learner.saslLoginContext, quorum.auth.server.saslLoginContext, quorum.auth.kerberos.servicePrincipal); a misspelt one would leave SASL between members off where it was meant on. Fix its name';
 const throttle = 'request and connection throttling is not implemented; the server queues up to globalOutstandingLimit and maxClientCnxns per address instead';
 const tuning = 'a performance tuning knob of ZooKeeper\'s implementation; this server has no equivalent, and ignoring it changes no guarantee';
 const refuse = (key: string, reason: string, harmless?: readonly string[]): UnimplementedKey => (harmless === undefined ? { key, disposition: 'refused', reason } : { key, disposition: 'refused', reason, harmless });
@@ -68,7 +68,8 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   refuse('DigestAuthenticationProvider.digestAlg', 'only SHA1 digests are implemented; superDigest and digest ACLs would be checked with another algorithm than the operator chose', ['sha1', 'sha-1']),
   refuse('zookeeper.ensembleAuthName', 'the ensemble authentication provider is not implemented; clients of other ensembles would be accepted. Remove it or use Apache ZooKeeper'),
   { key: 'kerberos.', prefix: true, disposition: 'refused', harmless: off, reason: kerberos },
-  { key: 'quorum.auth.', prefix: true, disposition: 'refused', harmless: off, reason: quorumSasl },
+  // quorum-auth-keys.ts reads the six quorum.auth keys ZooKeeper knows; another one is a typo that would leave members unauthenticated.
+  { key: 'quorum.auth.', prefix: true, disposition: 'refused', reason: quorumSasl },
   refuse('skipACL', 'this server always checks ACLs; it would refuse requests the operator meant to allow without checks. Remove it or use Apache ZooKeeper', off),
   refuse('audit.enable', 'the audit log is not implemented; operations would go unaudited. Remove it or use Apache ZooKeeper', off),
   warn('audit.impl.class', 'takes effect only with audit.enable=true, which is refused'),

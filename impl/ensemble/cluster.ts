@@ -60,6 +60,8 @@ export type EnsembleOptions = {
   readonly extraConfig?: readonly string[];
   /** More zoo.cfg lines for member `id` alone (its own secureClientPort, say). */
   readonly memberConfig?: (id: number) => readonly string[];
+  /** More JVM flags for ZooKeeper's member `id` (its -Djava.security.auth.login.config, say); ours reads its settings from zoo.cfg. */
+  readonly memberJvmFlags?: (id: number) => readonly string[];
   /** The AdminServer's port of member id i+1 on 127.0.0.1 (reserved by the caller); without it the AdminServer is off. */
   readonly adminPorts?: readonly number[];
   /** ZooKeeper's JVM heap. */
@@ -453,6 +455,7 @@ export class Ensemble {
                 this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}:${servletApiJar}` : `${zookeeperJar}:${log4jJars.join(':')}:${servletApiJar}`,
                 `-Dlog4j.configuration=file:${join(m.dir, 'log4j.properties')}`,
                 `-Dzookeeper.log.dir=${m.dir}`,
+                ...(this.options.memberJvmFlags?.(m.id) ?? []),
                 'org.apache.zookeeper.server.quorum.QuorumPeerMain',
                 m.configPath,
               ],

@@ -32,7 +32,9 @@ import { ServerCore, type ServerCoreOptions } from '../server/core.ts';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
 import { clientListeners } from '../security/client-x509.ts';
 import { quorumSockets } from '../security/quorum-x509.ts';
-import { plainQuorumSockets, type QuorumSockets } from '../quorum/quorum-sockets.ts';
+import { quorumAuthenticator } from '../security/quorum-sasl.ts';
+import type { QuorumAuthenticator } from '../quorum/quorum-auth.ts';
+import { authenticatedQuorumSockets, plainQuorumSockets, type QuorumSockets } from '../quorum/quorum-sockets.ts';
 import { adminSnapshot } from '../admin/admin-snapshot.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
 import { hex } from '../../lib/hex.ts';
@@ -115,6 +117,9 @@ class QuorumPeer {
   private readonly abort = new AbortController();
   /** TCP, or TLS when sslQuorum is set (settled in start()). */
   private quorumSockets: QuorumSockets = plainQuorumSockets;
+  /** The quorum port's: quorumSockets, with the SASL exchange first when quorum.auth.enableSasl=true. */
+  private quorumPortSockets: QuorumSockets = plainQuorumSockets;
+  private quorumAuth: QuorumAuthenticator | undefined;
   private readonly trace: PeerTrace;
   /** The current leader run's mntr gauges (leader-run.ts LeaderRunGauges); undefined in a learner run. */
   private leaderGauges: (() => LeaderRunGauges) | undefined;
@@ -172,6 +177,8 @@ class QuorumPeer {
     const sockets = quorumSockets(config.quorumTls, log);
     if (!sockets.ok) return err(`${sockets.error.key}: ${sockets.error.message}`);
     if (sockets.value !== undefined) this.quorumSockets = sockets.value;
+    this.quorumAuth = quorumAuthenticator(config.quorumAuth, config.quorumLogins, config.cnxTimeoutMs);
+    this.quorumPortSockets = this.quorumAuth === undefined ? this.quorumSockets : authenticatedQuorumSockets(this.quorumSockets, this.quorumAuth, log);
     try {
       this.client = await startServer({
         host: config.clientPortAddress,
@@ -203,6 +210,7 @@ class QuorumPeer {
       onElected: (outcome) => this.elected(outcome),
       log,
       sockets: this.quorumSockets,
+      ...(this.quorumAuth === undefined ? {} : { auth: this.quorumAuth }),
     });
     try {
       await this.election.listen();
@@ -274,7 +282,7 @@ class QuorumPeer {
       store: this.store,
       log: this.log,
       coreOptions: this.coreOptions,
-      quorumSockets: this.quorumSockets,
+      quorumSockets: this.quorumPortSockets,
       metrics: this.metrics,
       signal,
       trace: this.trace,

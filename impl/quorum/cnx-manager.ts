@@ -25,16 +25,24 @@
 //   within cnxTimeoutMs, the initial message and every frame are bounded
 //   (wire.ts), and a malformed stream closes the connection.
 //
+// - SASL (quorum.auth.enableSasl, quorum-auth.ts): with an authenticator, a
+//   connection we dial authenticates after our initial message, and one we
+//   accept is authenticated after its initial message, both before the
+//   smaller-sid rule (startConnection, handleConnection). Without one, the
+//   bytes are exactly as before.
+//
 // Loopback is whatever the configured hosts say; tests use 127.0.0.1 only.
 
 import type net from 'node:net';
 import { assert } from '../../lib/assert.ts';
+import type { QuorumAuthenticator } from './quorum-auth.ts';
 import { plainQuorumSockets, type QuorumSockets } from './quorum-sockets.ts';
 import {
   decodeNotification,
   electionFrame,
   ElectionStreamDecoder,
   encodeInitialMessage,
+  parseInitialMessage,
   PROTOCOL_VERSION_V1,
   type InitialMessage,
   type NotificationMessage,
@@ -59,6 +67,8 @@ export interface CnxManagerOptions {
   readonly log?: ElectionLog;
   /** TCP (the default) or TLS (sslQuorum). */
   readonly sockets?: QuorumSockets;
+  /** SASL between members (quorum.auth.enableSasl); none: no authentication, nothing changes on the wire. */
+  readonly auth?: QuorumAuthenticator;
 }
 
 /** One structured line, in the shape of observability/logger.ts's logger (spelled out so this leaf imports nothing of the server). */
@@ -77,6 +87,8 @@ export interface CnxManagerStats {
   /** Connections closed because their byte stream broke (bad initial message or frame length). */
   streamsBroken: number;
   connectAttemptsFailed: number;
+  /** Connections closed because the SASL exchange failed or was required and missing (either direction). */
+  authFailures: number;
 }
 
 interface Connection {
@@ -96,6 +108,7 @@ export class QuorumCnxManager {
     notificationsMalformed: 0,
     streamsBroken: 0,
     connectAttemptsFailed: 0,
+    authFailures: 0,
   };
   private readonly self: ElectionAddress;
   private readonly view = new Map<number, ElectionAddress>();
@@ -232,6 +245,13 @@ export class QuorumCnxManager {
         sid: BigInt(this.options.myid),
         electionAddresses: [formatAddress(this.self.host, this.self.electionPort)],
       };
+      if (this.options.auth !== undefined) {
+        socket.on('error', () => {});
+        socket.write(encodeInitialMessage(initial));
+        this.connecting.add(sid);
+        void this.options.auth.learner(socket).then((outcome) => this.dialled(sid, socket, outcome.ok ? undefined : outcome.error));
+        return;
+      }
       if (sid > this.options.myid) {
         // We lost the challenge: say who we are and hang up; the peer dials back.
         this.stats.challengesLost++;
@@ -245,6 +265,29 @@ export class QuorumCnxManager {
       socket.write(encodeInitialMessage(initial));
       this.establish(sid, socket, true, new ElectionStreamDecoder(false));
     };
+  }
+
+  /** startConnection after the SASL exchange: keep the connection if we win the challenge, hang up if not; `failure` closes it. */
+  private dialled(sid: number, socket: net.Socket, failure: string | undefined): void {
+    this.connecting.delete(sid);
+    if (this.closed || socket.destroyed || failure !== undefined) {
+      if (failure !== undefined) {
+        this.stats.authFailures++;
+        this.log('warn', 'quorum-auth-failed', { sid, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: failure });
+      }
+      socket.destroy();
+      this.sockets.delete(socket);
+      this.scheduleRetry(sid);
+      return;
+    }
+    if (sid > this.options.myid) {
+      this.stats.challengesLost++;
+      socket.end();
+      socket.once('close', () => this.sockets.delete(socket));
+      this.scheduleRetry(sid);
+      return;
+    }
+    this.establish(sid, socket, true, new ElectionStreamDecoder(false));
   }
 
   /** Try `sid` again after the back-off, if it still has messages waiting and no connection. */
@@ -276,6 +319,10 @@ export class QuorumCnxManager {
     });
     socket.on('error', () => {});
     socket.once('close', () => this.sockets.delete(socket));
+    if (this.options.auth !== undefined) {
+      this.acceptAuthenticated(socket, this.options.auth);
+      return;
+    }
     const onData = (chunk: Buffer) => {
       const buffered: Uint8Array[] = [];
       const error = decoder.push(chunk, (item) => {
@@ -297,20 +344,66 @@ export class QuorumCnxManager {
     socket.on('data', onData);
   }
 
-  /** handleConnection: apply the smaller-sid rule to a connection that has introduced itself. */
-  private handleConnection(socket: net.Socket, initial: InitialMessage, decoder: ElectionStreamDecoder, framesAlready: Uint8Array[]): void {
+  /**
+   * With SASL: the initial message alone (the bytes after it belong to the
+   * exchange), then the exchange, then handleConnection on what follows.
+   */
+  private acceptAuthenticated(socket: net.Socket, auth: QuorumAuthenticator): void {
+    let pending = new Uint8Array(0);
+    const onData = (chunk: Buffer) => {
+      pending = pending.byteLength === 0 ? chunk.slice() : Buffer.concat([pending, chunk]);
+      const parsed = parseInitialMessage(pending);
+      // The initial message is bounded (20 + 2048 bytes), so `pending` is too.
+      if (parsed.kind === 'incomplete') return;
+      socket.off('data', onData);
+      socket.pause();
+      if (parsed.kind === 'invalid') {
+        this.stats.streamsBroken++;
+        this.log('debug', 'election-connection-closed', { remoteAddress: socket.remoteAddress, reason: parsed.reason });
+        socket.destroy();
+        return;
+      }
+      socket.setTimeout(0);
+      const initial = parsed.message;
+      if (!this.knownPeer(socket, initial)) return;
+      void auth.server(socket, pending.subarray(parsed.bytesConsumed)).then((outcome) => {
+        const peer = { sid: initial.sid, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
+        if (outcome.kind === 'refused') {
+          this.stats.authFailures++;
+          this.log('warn', 'quorum-auth-refused', { ...peer, reason: outcome.reason });
+          socket.destroy();
+          return;
+        }
+        if (outcome.kind === 'tolerated') this.log('warn', 'quorum-auth-tolerated', { ...peer, reason: outcome.reason });
+        else this.log('info', 'quorum-learner-authenticated', { ...peer, authorizationId: outcome.authorizationId });
+        if (this.closed) return;
+        this.handleConnection(socket, initial, new ElectionStreamDecoder(false), []);
+      });
+    };
+    socket.on('data', onData);
+  }
+
+  /** A connection from a sid not in our view, or claiming ours, is closed. */
+  private knownPeer(socket: net.Socket, initial: InitialMessage): boolean {
     const sid = Number(initial.sid);
     if (!Number.isSafeInteger(sid) || !this.view.has(sid)) {
       this.log('warn', 'election-connection-closed', { remoteAddress: socket.remoteAddress, sid: initial.sid, reason: 'unknown server' });
       socket.destroy();
-      return;
+      return false;
     }
     if (sid === this.options.myid) {
       // ZOOKEEPER-2164: a configuration error or a bug; never talk to ourselves over TCP.
       this.log('warn', 'election-connection-closed', { remoteAddress: socket.remoteAddress, sid, reason: 'claims our own id' });
       socket.destroy();
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /** handleConnection: apply the smaller-sid rule to a connection that has introduced itself. */
+  private handleConnection(socket: net.Socket, initial: InitialMessage, decoder: ElectionStreamDecoder, framesAlready: Uint8Array[]): void {
+    if (!this.knownPeer(socket, initial)) return;
+    const sid = Number(initial.sid);
     if (sid < this.options.myid) {
       // We win the challenge: drop theirs, dial back.
       this.stats.droppedFromSmallerSid++;
@@ -320,6 +413,8 @@ export class QuorumCnxManager {
       this.connectOne(sid);
       return;
     }
+    // A peer that closed during a tolerated exchange left nothing to keep.
+    if (socket.destroyed) return;
     const connection = this.establish(sid, socket, false, decoder);
     for (const payload of framesAlready) this.receive(connection, payload);
   }
@@ -356,6 +451,8 @@ export class QuorumCnxManager {
     const last = this.lastMessageSent.get(sid);
     if ((queue === undefined || queue.length === 0) && last !== undefined) this.write(connection, last);
     this.flush(connection);
+    // After a SASL exchange the socket was handed over paused, with the bytes read past it pushed back.
+    socket.resume();
     return connection;
   }
 

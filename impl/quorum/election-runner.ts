@@ -44,6 +44,8 @@ export interface ElectionRunnerOptions {
   readonly onElected: (outcome: ElectionOutcome) => void;
   readonly log?: CnxManagerOptions['log'];
   readonly sockets?: CnxManagerOptions['sockets'];
+  /** SASL between members (quorum.auth.enableSasl). */
+  readonly auth?: CnxManagerOptions['auth'];
 }
 
 export class ElectionRunner {
@@ -65,6 +67,7 @@ export class ElectionRunner {
       onNotification: (from, n) => this.dispatch({ type: 'NotificationReceived', from, notification: fromWire(n) }),
       ...(options.log === undefined ? {} : { log: options.log }),
       ...(options.sockets === undefined ? {} : { sockets: options.sockets }),
+      ...(options.auth === undefined ? {} : { auth: options.auth }),
     });
   }
 

@@ -6,6 +6,7 @@
 // certificate checked).
 
 import net from 'node:net';
+import type { QuorumAuthenticator } from './quorum-auth.ts';
 
 export type QuorumSockets = {
   /** A listener whose handler gets each connection once it is usable. */
@@ -23,3 +24,52 @@ export const plainQuorumSockets: QuorumSockets = {
     return socket;
   },
 };
+
+/** One line about a peer's authentication, in the shape of cnx-manager.ts's ElectionLog. */
+export type QuorumAuthLog = (level: 'info' | 'warn', event: string, fields: Readonly<Record<string, string | number | undefined>>) => void;
+
+/**
+ * The quorum port's connections with SASL (quorum.auth.enableSasl): a learner
+ * authenticates right after connecting, before its first packet
+ * (Learner.connectToLeader); the leader authenticates each learner before it
+ * reads anything else (LearnerHandler). A connection is handed on only once
+ * that is done: a refused learner is closed here and its dial fails with the
+ * reason (the socket's 'error'), which the learner run treats as any failed
+ * connection attempt.
+ */
+export function authenticatedQuorumSockets(inner: QuorumSockets, authenticator: QuorumAuthenticator, log: QuorumAuthLog): QuorumSockets {
+  return {
+    createServer: (onConnection) =>
+      inner.createServer((socket) => {
+        socket.pause();
+        const peer = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, port: 'quorum' };
+        void authenticator.server(socket, new Uint8Array(0)).then((outcome) => {
+          if (outcome.kind === 'refused') {
+            log('warn', 'quorum-learner-auth-refused', { ...peer, reason: outcome.reason });
+            socket.destroy();
+            return;
+          }
+          if (outcome.kind === 'tolerated') log('warn', 'quorum-learner-auth-tolerated', { ...peer, reason: outcome.reason });
+          else log('info', 'quorum-learner-authenticated', { ...peer, authorizationId: outcome.authorizationId });
+          if (socket.destroyed) return;
+          onConnection(socket);
+          socket.resume();
+        });
+      }),
+    connect: (host, port, onConnected) => {
+      const socket: net.Socket = inner.connect(host, port, () => {
+        void authenticator.learner(socket).then((outcome) => {
+          if (socket.destroyed) return;
+          if (!outcome.ok) {
+            log('warn', 'quorum-auth-failed', { host, port, reason: outcome.error });
+            socket.destroy(new Error(`SASL authentication to ${host}:${port} failed: ${outcome.error}`));
+            return;
+          }
+          onConnected();
+          socket.resume();
+        });
+      });
+      return socket;
+    },
+  };
+}
