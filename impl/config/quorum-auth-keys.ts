@@ -25,6 +25,8 @@ export type QuorumAuthSettings = {
   readonly serverRequireSasl: boolean;
   readonly learnerLoginContext: string;
   readonly serverLoginContext: string;
+  /** quorum.cnxn.threads.size: SASL exchanges in progress at once (ZooKeeper: 20, or more when set higher). */
+  readonly cnxnThreadsSize: number;
 };
 
 export const quorumAuthOff: QuorumAuthSettings = {
@@ -33,6 +35,7 @@ export const quorumAuthOff: QuorumAuthSettings = {
   serverRequireSasl: false,
   learnerLoginContext: defaultQuorumLearnerSection,
   serverLoginContext: defaultQuorumServerSection,
+  cnxnThreadsSize: 20,
 };
 
 const enableSasl = 'quorum.auth.enableSasl';
@@ -41,7 +44,7 @@ const serverRequireSasl = 'quorum.auth.serverRequireSasl';
 const servicePrincipal = 'quorum.auth.kerberos.servicePrincipal';
 
 /** The keys read here, for the key table. */
-export const quorumAuthKeyNames: readonly string[] = [enableSasl, learnerRequireSasl, serverRequireSasl, 'quorum.auth.learner.saslLoginContext', 'quorum.auth.server.saslLoginContext', servicePrincipal];
+export const quorumAuthKeyNames: readonly string[] = [enableSasl, learnerRequireSasl, serverRequireSasl, 'quorum.auth.learner.saslLoginContext', 'quorum.auth.server.saslLoginContext', servicePrincipal, 'quorum.cnxn.threads.size'];
 
 // QuorumPeerConfig.parseBoolean: true or false in any case, anything else refused.
 const javaBoolean = z
@@ -50,6 +53,7 @@ const javaBoolean = z
   .pipe(z.enum(['true', 'false'], "'true' or 'false'"))
   .transform((s) => s === 'true');
 const section = z.string().trim().regex(/^[\w.$-]+$/, 'a JAAS section name');
+const threads = z.string().trim().regex(/^\d{1,9}$/, 'a positive integer').transform(Number).pipe(z.number().int().min(1));
 
 export class QuorumAuthKeys {
   private settings: { -readonly [K in keyof QuorumAuthSettings]: QuorumAuthSettings[K] } = { ...quorumAuthOff };
@@ -81,6 +85,13 @@ export class QuorumAuthKeys {
       case servicePrincipal:
         this.principal = property;
         return true;
+      case 'quorum.cnxn.threads.size': {
+        const parsed = threads.safeParse(value);
+        // QuorumPeer.setQuorumCnxnThreadsSize: a value at or below the default leaves the default.
+        if (!parsed.success) fail('a positive integer');
+        else this.settings.cnxnThreadsSize = Math.max(quorumAuthOff.cnxnThreadsSize, parsed.data);
+        return true;
+      }
       default:
         return false;
     }

@@ -70,7 +70,7 @@ describe('defaults', () => {
       cnxTimeoutMs: 5000,
       auth: { saslProvider: false, jaasPath: undefined, saslServerSection: undefined, superUsers: [], enforceAuthSchemes: [], saslAuthRequired: false },
       saslLogin: undefined,
-      quorumAuth: { enableSasl: false, learnerRequireSasl: false, serverRequireSasl: false, learnerLoginContext: 'QuorumLearner', serverLoginContext: 'QuorumServer' },
+      quorumAuth: { enableSasl: false, learnerRequireSasl: false, serverRequireSasl: false, learnerLoginContext: 'QuorumLearner', serverLoginContext: 'QuorumServer', cnxnThreadsSize: 20 },
       quorumLogins: undefined,
       servers: [],
       clientPortEnabled: true,

@@ -249,7 +249,10 @@ export class QuorumCnxManager {
         socket.on('error', () => {});
         socket.write(encodeInitialMessage(initial));
         this.connecting.add(sid);
-        void this.options.auth.learner(socket).then((outcome) => this.dialled(sid, socket, outcome.ok ? undefined : outcome.error));
+        void this.options.auth.learner(socket).then(
+          (outcome) => this.dialled(sid, socket, outcome.ok ? undefined : outcome.error),
+          (error: unknown) => this.dialled(sid, socket, `authentication error: ${String(error)}`),
+        );
         return;
       }
       if (sid > this.options.myid) {
@@ -378,6 +381,9 @@ export class QuorumCnxManager {
         else this.log('info', 'quorum-learner-authenticated', { ...peer, authorizationId: outcome.authorizationId });
         if (this.closed) return;
         this.handleConnection(socket, initial, new ElectionStreamDecoder(false), []);
+      }, (error: unknown) => {
+        this.log('warn', 'quorum-auth-error', { sid: initial.sid, remoteAddress: socket.remoteAddress, reason: String(error) });
+        socket.destroy();
       });
     };
     socket.on('data', onData);

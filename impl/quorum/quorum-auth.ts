@@ -109,6 +109,12 @@ export type QuorumAuthOptions = {
   readonly newClientExchange: () => SaslClientExchange;
   /** The bound on one whole exchange (and on the server's wait for the first 8 bytes). */
   readonly timeoutMs: number;
+  /**
+   * quorum.cnxn.threads.size: exchanges in progress at once, both sides
+   * together (ZooKeeper's connection thread pool, whose SynchronousQueue
+   * rejects a connection beyond it, which is then closed).
+   */
+  readonly exchangesMax: number;
 };
 
 /** What a server made of a connecting peer. */
@@ -124,11 +130,20 @@ export type ServerOutcome =
  * pushed back (unshift): the caller attaches its reader, then resumes.
  */
 export class QuorumAuthenticator {
+  private exchanges = 0;
+
   constructor(readonly options: QuorumAuthOptions) {}
+
+  /** Exchanges in progress now. */
+  get inProgress(): number {
+    return this.exchanges;
+  }
 
   /** SaslQuorumAuthLearner.authenticate. Nothing is sent unless learnerRequireSasl; ok once the server said SUCCESS and its final token checked out. */
   async learner(socket: net.Socket): Promise<Result<'authenticated' | 'skipped', string>> {
     if (!this.options.learnerRequireSasl) return ok('skipped');
+    if (this.exchanges >= this.options.exchangesMax) return err(`${this.exchanges} authentications in progress already (quorum.cnxn.threads.size)`);
+    this.exchanges++;
     const reader = new HandshakeReader(socket, new Uint8Array(0), this.options.timeoutMs);
     try {
       const client = this.options.newClientExchange();
@@ -150,6 +165,7 @@ export class QuorumAuthenticator {
         socket.write(encodeQuorumAuthPacket(QuorumAuthStatus.IN_PROGRESS, evaluated.value.token ?? new Uint8Array(0)));
       }
     } finally {
+      this.exchanges--;
       reader.release();
     }
   }
@@ -157,6 +173,8 @@ export class QuorumAuthenticator {
   /** SaslQuorumAuthServer.authenticate, on a socket whose first `buffered` bytes were already read. */
   async server(socket: net.Socket, buffered: Uint8Array): Promise<ServerOutcome> {
     const required = this.options.serverRequireSasl;
+    if (this.exchanges >= this.options.exchangesMax) return { kind: 'refused', reason: `${this.exchanges} authentications in progress already (quorum.cnxn.threads.size)` };
+    this.exchanges++;
     const reader = new HandshakeReader(socket, buffered, this.options.timeoutMs);
     const refuseOrTolerate = (reason: string): ServerOutcome => (required ? { kind: 'refused', reason } : { kind: 'tolerated', reason });
     try {
@@ -171,6 +189,7 @@ export class QuorumAuthenticator {
       if (!socket.destroyed) socket.write(encodeQuorumAuthPacket(QuorumAuthStatus.ERROR, new Uint8Array(0)));
       return refuseOrTolerate(outcome.error);
     } finally {
+      this.exchanges--;
       reader.release();
     }
   }
@@ -258,7 +277,8 @@ class HandshakeReader {
     this.socket.off('end', this.onEnd);
     this.socket.off('close', this.onEnd);
     this.socket.off('error', this.onError);
-    if (this.bytes.byteLength > 0 && !this.socket.destroyed) this.socket.unshift(Buffer.from(this.bytes));
+    // After the end there is nothing to hand on (and unshift would fail).
+    if (this.bytes.byteLength > 0 && this.ended === undefined && !this.socket.destroyed && !this.socket.readableEnded) this.socket.unshift(Buffer.from(this.bytes));
     this.bytes = new Uint8Array(0);
   }
 

@@ -42,6 +42,8 @@ export function authenticatedQuorumSockets(inner: QuorumSockets, authenticator: 
     createServer: (onConnection) =>
       inner.createServer((socket) => {
         socket.pause();
+        // Until the run's connection takes the socket over, its errors are this code's: the outcome below says what happened.
+        socket.on('error', () => {});
         const peer = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, port: 'quorum' };
         void authenticator.server(socket, new Uint8Array(0)).then((outcome) => {
           if (outcome.kind === 'refused') {
@@ -54,7 +56,7 @@ export function authenticatedQuorumSockets(inner: QuorumSockets, authenticator: 
           if (socket.destroyed) return;
           onConnection(socket);
           socket.resume();
-        });
+        }, (error: unknown) => refuseOnBug(socket, log, error));
       }),
     connect: (host, port, onConnected) => {
       const socket: net.Socket = inner.connect(host, port, () => {
@@ -67,9 +69,15 @@ export function authenticatedQuorumSockets(inner: QuorumSockets, authenticator: 
           }
           onConnected();
           socket.resume();
-        });
+        }, (error: unknown) => refuseOnBug(socket, log, error));
       });
       return socket;
     },
   };
+}
+
+/** An exchange that threw is our bug, not the peer's: that connection closes, the member goes on, and the log says so. */
+function refuseOnBug(socket: net.Socket, log: QuorumAuthLog, error: unknown): void {
+  log('warn', 'quorum-auth-error', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  socket.destroy();
 }

@@ -17,7 +17,7 @@ import { parseZooCfg } from '../config/zoo-cfg.ts';
 import { QuorumCnxManager } from '../quorum/cnx-manager.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { encodeQuorumAuthPacket, parseQuorumAuthPacket, QuorumAuthStatus, quorumAuthMagicNumber } from '../quorum/quorum-auth.ts';
-import { encodeInitialMessage, encodeNotification, PROTOCOL_VERSION_V1 } from '../quorum/wire.ts';
+import { electionFrame, encodeInitialMessage, encodeNotification, PROTOCOL_VERSION_V1 } from '../quorum/wire.ts';
 import { java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { quorumAuthenticator } from './quorum-sasl.ts';
@@ -105,6 +105,26 @@ describe('the election connection with quorum SASL, two of our managers', () => 
     expect(managers.map((m) => m.stats.authFailures)).toEqual([0, 0]);
   });
 
+  it('with enableSasl=false there is no authenticator; with learnerRequireSasl=false the dialler sends what it sends without SASL', async () => {
+    expect(quorumAuthenticator(quorumAuthOff, logins('secret'), 1000)).toBeUndefined();
+    const ports = await reservePorts(2);
+    cleanups.push(() => releasePorts(ports));
+    // A raw listener as server 1 records what server 2 (larger: it keeps the connection) sends.
+    let bytes = Buffer.alloc(0);
+    const raw = net.createServer((socket) => socket.on('data', (chunk: Buffer) => (bytes = Buffer.concat([bytes, chunk]))));
+    await new Promise<void>((resolve) => raw.listen(ports[0], host, resolve));
+    cleanups.push(() => new Promise<void>((resolve) => raw.close(() => resolve())));
+    const servers = [1, 2].map((sid, i) => ({ sid, host, electionPort: ports[i]! }));
+    const silent = quorumAuthenticator({ ...required, learnerRequireSasl: false, serverRequireSasl: false }, logins('secret'), 1000)!;
+    const manager = new QuorumCnxManager({ myid: 2, servers, cnxTimeoutMs: 1000, onNotification: () => {}, auth: silent });
+    cleanups.push(() => manager.close());
+    manager.send(1, vote);
+    const initial = encodeInitialMessage({ protocolVersion: PROTOCOL_VERSION_V1, sid: 2n, electionAddresses: [`${host}:${ports[1]}`] });
+    const expected = Buffer.concat([initial, Buffer.from(electionFrame(vote))]);
+    await waitFor('the notification', () => bytes.byteLength >= expected.byteLength, 3000);
+    expect(bytes.toString('hex')).toBe(expected.toString('hex'));
+  });
+
   it('closes a peer that sends garbage instead of an auth packet, or a malformed one, and keeps serving (seed printed)', async () => {
     const seed = Number(process.env['ZKSPEC_SEED'] ?? Date.now() % 100_000);
     console.log(`quorum-sasl garbage seed ${seed}`);
@@ -143,11 +163,44 @@ describe('the election connection with quorum SASL, two of our managers', () => 
   }, 90_000);
 });
 
+describe('quorum.cnxn.threads.size', () => {
+  it('bounds the exchanges in progress: one more is closed at once, unanswered', async () => {
+    const { managers, ports, lines } = await pair([{ ...required, cnxnThreadsSize: 1 }, required], ['secret', 'secret']);
+    // The bound is at least 20 from zoo.cfg; 1 here, set directly, to see it work.
+    const initial = encodeInitialMessage({ protocolVersion: PROTOCOL_VERSION_V1, sid: 2n, electionAddresses: [`${host}:${ports[1]}`] });
+    const open = (bytes: Uint8Array) => {
+      const socket = net.connect({ host, port: ports[0]! }, () => socket.write(bytes));
+      const replies: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => replies.push(chunk));
+      socket.on('error', () => {});
+      const closedAtMs = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      cleanups.push(() => void socket.destroy());
+      return { replies, closedAtMs };
+    };
+    const first = encodeQuorumAuthPacket(QuorumAuthStatus.IN_PROGRESS, new Uint8Array(0));
+    // Holds the one exchange: its first packet, then nothing (the challenge is sent; the response never comes).
+    const holder = open(Buffer.concat([initial, first]));
+    await waitFor('the challenge to the first', () => holder.replies.length > 0, 2000, () => lines.join('\n'));
+    const startMs = Date.now();
+    const second = open(Buffer.concat([initial, first]));
+    expect((await second.closedAtMs) - startMs).toBeLessThan(500);
+    expect(second.replies).toEqual([]);
+    expect(lines.join('\n')).toMatch(/quorum-auth-refused .*authentications in progress already \(quorum.cnxn.threads.size\)/);
+    // The first ends at the 1 s bound; then an honest peer gets through.
+    await holder.closedAtMs;
+    managers[1]!.send(1, vote);
+    await waitFor('the honest peer', () => managers[0]!.isConnected(2), 5000, () => lines.join('\n'));
+  });
+});
+
 describe('the quorum.auth keys', () => {
   const parse = (lines: string) => parseZooCfg(`dataDir=/d\n${lines}\n`);
   it('are read with ZooKeeper defaults and its checks', () => {
-    const on = parse('quorum.auth.enableSasl=true\nquorum.auth.learnerRequireSasl=TRUE\nquorum.auth.serverRequireSasl=true\nquorum.auth.server.saslLoginContext=QS');
-    expect(on.ok && on.value.config.quorumAuth).toEqual({ enableSasl: true, learnerRequireSasl: true, serverRequireSasl: true, learnerLoginContext: 'QuorumLearner', serverLoginContext: 'QS' });
+    const on = parse('quorum.auth.enableSasl=true\nquorum.auth.learnerRequireSasl=TRUE\nquorum.auth.serverRequireSasl=true\nquorum.auth.server.saslLoginContext=QS\nquorum.cnxn.threads.size=40');
+    expect(on.ok && on.value.config.quorumAuth).toEqual({ enableSasl: true, learnerRequireSasl: true, serverRequireSasl: true, learnerLoginContext: 'QuorumLearner', serverLoginContext: 'QS', cnxnThreadsSize: 40 });
+    // QuorumPeer.setQuorumCnxnThreadsSize keeps 20 for anything smaller.
+    const small = parse('quorum.cnxn.threads.size=3');
+    expect(small.ok && small.value.config.quorumAuth.cnxnThreadsSize).toBe(20);
     const messages = (text: string) => {
       const r = parse(text);
       return r.ok ? [] : r.error.map((e) => e.message);
@@ -158,6 +211,7 @@ describe('the quorum.auth keys', () => {
     ]);
     expect(messages('quorum.auth.enableSasl=true\nquorum.auth.serverRequireSasl=true')).toEqual(['quorum.auth.learnerRequireSasl is disabled, so cannot enable quorum.auth.serverRequireSasl']);
     expect(messages('quorum.auth.enableSasl=yes')).toEqual(['line 2: invalid quorum.auth.enableSasl="yes": expected \'true\' or \'false\'']);
+    expect(messages('quorum.cnxn.threads.size=-1')).toEqual(['line 2: invalid quorum.cnxn.threads.size="-1": expected a positive integer']);
     expect(messages('quorum.auth.enableSASL=true')[0]).toMatch(/^line 2: quorum\.auth\.enableSASL: not a quorum\.auth key ZooKeeper 3\.8 reads/);
     const principal = parse('quorum.auth.kerberos.servicePrincipal=zkquorum/_HOST');
     expect(principal.ok && principal.value.warnings[0]).toMatch(/only DIGEST-MD5 is implemented between members/);

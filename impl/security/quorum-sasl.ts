@@ -31,6 +31,7 @@ export function quorumAuthenticator(settings: QuorumAuthSettings, logins: Quorum
     newServerExchange: () => digestServerExchange(logins),
     newClientExchange: () => digestClientExchange(logins),
     timeoutMs,
+    exchangesMax: settings.cnxnThreadsSize,
   });
 }
 
