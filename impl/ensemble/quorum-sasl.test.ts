@@ -17,7 +17,7 @@
 //   port, the connection ZooKeeper's Learner authenticates too.
 // - serverRequireSasl=false: member 1 does not authenticate (learnerRequireSasl
 //   =false) and is let through by members 2 and 3, which authenticate to it
-//   and to each other.
+//   and to each other (on ours only: see the test).
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,8 +115,8 @@ describe.each(kinds)('quorum SASL on a three-member ensemble (%s)', (kind) => {
     const writer = await WireSession.open(e.member(leader).clientPort);
     expect((await call(writer, OpCode.create, requests.create('/two-of-three', Buffer.from('x')))).err).toBe(0);
     await writer.close();
-    // Several initLimits (2 s each) for member 1 to try and fail.
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    // More than an initLimit (2 s) for member 1 to try and fail.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(await e.mode(1)).toBeUndefined();
     if (kind === 'ours') {
       expect(log(1)).toMatch(/"event":"quorum-auth-failed".*Authentication failed: the server answered ERROR/);
@@ -127,23 +127,24 @@ describe.each(kinds)('quorum SASL on a three-member ensemble (%s)', (kind) => {
     }
   }, 90_000);
 
-  it('serverRequireSasl=false lets through a member that does not authenticate', async () => {
-    const e = await start((id) => {
-      const s = jaasSettings(kind, join(root, 'jaas.conf'));
-      const learner = id === 1 ? 'false' : 'true';
-      return { config: ['quorum.auth.enableSasl=true', `quorum.auth.learnerRequireSasl=${learner}`, 'quorum.auth.serverRequireSasl=false', ...s.config], jvmFlags: s.jvmFlags };
-    });
-    await e.waitUntilServing(e.ids, 30_000);
-    const leader = await e.leader(20_000);
-    const writer = await WireSession.open(e.member(1).clientPort);
-    expect((await call(writer, OpCode.create, requests.create('/tolerated', Buffer.from('x')))).err).toBe(0);
-    await writer.close();
-    expect(leader).not.toBe(0);
-    if (kind === 'ours') {
-      expect(log(1)).toMatch(/Skipping|quorum-learner-authenticated/);
+  // On ours only, to keep the suite's time down (it passed on ZooKeeper's too, 19 s, when written;
+  // impl/security/quorum-sasl.test.ts runs our handshake against ZooKeeper's directly).
+  if (kind === 'ours') {
+    it('serverRequireSasl=false lets through a member that does not authenticate', async () => {
+      const e = await start((id) => {
+        const s = jaasSettings(kind, join(root, 'jaas.conf'));
+        const learner = id === 1 ? 'false' : 'true';
+        return { config: ['quorum.auth.enableSasl=true', `quorum.auth.learnerRequireSasl=${learner}`, 'quorum.auth.serverRequireSasl=false', ...s.config], jvmFlags: s.jvmFlags };
+      });
+      await e.waitUntilServing(e.ids, 30_000);
+      await e.leader(20_000);
+      // A write through member 1 is committed by a quorum that counts it or not; either way all three serve.
+      const writer = await WireSession.open(e.member(1).clientPort);
+      expect((await call(writer, OpCode.create, requests.create('/tolerated', Buffer.from('x')))).err).toBe(0);
+      await writer.close();
+      // Member 1 authenticated the others (they dial it) and was let through by them.
+      expect(log(1)).toMatch(/quorum-learner-authenticated/);
       expect(log(2) + log(3)).toMatch(/"event":"quorum-(learner-)?auth-tolerated"/);
-    } else {
-      expect(log(1)).toMatch(/Skipping SASL authentication as quorum.auth.learnerRequireSasl=false/);
-    }
-  }, 90_000);
+    }, 90_000);
+  }
 });
