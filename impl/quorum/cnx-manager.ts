@@ -250,7 +250,11 @@ export class QuorumCnxManager {
         socket.write(encodeInitialMessage(initial));
         this.connecting.add(sid);
         void this.options.auth.learner(socket).then(
-          (outcome) => this.dialled(sid, socket, outcome.ok ? undefined : outcome.error),
+          (outcome) => {
+            // SaslQuorumAuthLearner.checkAuthStatus logs the same at INFO.
+            if (outcome.ok && outcome.value === 'authenticated') this.log('info', 'quorum-authenticated', { sid, remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
+            this.dialled(sid, socket, outcome.ok ? undefined : outcome.error);
+          },
           (error: unknown) => this.dialled(sid, socket, `authentication error: ${String(error)}`),
         );
         return;

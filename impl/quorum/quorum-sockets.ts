@@ -67,6 +67,7 @@ export function authenticatedQuorumSockets(inner: QuorumSockets, authenticator: 
             socket.destroy(new Error(`SASL authentication to ${host}:${port} failed: ${outcome.error}`));
             return;
           }
+          if (outcome.value === 'authenticated') log('info', 'quorum-authenticated', { host, port });
           onConnected();
           socket.resume();
         }, (error: unknown) => refuseOnBug(socket, log, error));
