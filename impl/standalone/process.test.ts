@@ -217,7 +217,7 @@ describe('the standalone server as a process', () => {
   }, 30_000);
 
   it('fails closed: a zoo.cfg with a TLS key it does not implement stops the server (exit 2, the key named) before it listens', async () => {
-    const dir = tempDir(['secureClientPort=0', 'ssl.keyStore.location=/etc/zk/keystore.p12', 'ssl.keyStore.password=hunter2', 'sslQuorumReloadCertFiles=true', 'ssl.crl=true', 'sslQuorum=false']);
+    const dir = tempDir(['secureClientPort=0', 'secureClientPortAddress=127.0.0.1', 'ssl.keyStore.location=/etc/zk/keystore.p12', 'ssl.keyStore.password=hunter2', 'sslQuorumReloadCertFiles=true', 'ssl.crl=true', 'sslQuorum=false']);
     const startedAtMs = Date.now();
     const { code, stderr, lines } = await runToExit([dir.configPath]);
     expect(code, `exited after ${Date.now() - startedAtMs} ms; stderr:\n${stderr}`).toBe(2);
