@@ -5,12 +5,13 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { builtServer } from '../testing/built-server.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { call, connectClient, dataDirWithConfig, eventually, killChildren, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
 const dirs: DataDir[] = [];
@@ -230,7 +231,7 @@ describe('the standalone server as a process', () => {
 
   it('refuses a zoo.cfg without dataDir, and no zoo.cfg at all, as ZooKeeper does (exit 2)', async () => {
     const dir = tempDir();
-    writeFileSync(dir.configPath, 'clientPort=0\nclientPortAddress=127.0.0.1\n');
+    writeLoopbackZooCfg(dir.configPath, ['clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false']);
     const run = runToExit;
     const noDataDir = await run([dir.configPath]);
     expect(noDataDir.code).toBe(2);

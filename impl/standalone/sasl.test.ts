@@ -20,6 +20,7 @@ import { OpCode } from '../protocol/constants.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
 import { runZkCli, zkCli, zkCliOutcome } from '../testing/zkcli.ts';
 import { killChildren, startChild } from './test-support.ts';
@@ -51,7 +52,7 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with
     const jvmFlags = [`-Djava.security.auth.login.config=${join(root, 'jaas.conf')}`];
     const oursConfig = (name: string, lines: readonly string[]) => {
       const path = join(root, `${name}.cfg`);
-      writeFileSync(path, [`dataDir=${join(root, name)}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', 'tickTime=2000', ...lines].join('\n') + '\n');
+      writeLoopbackZooCfg(path, [`dataDir=${join(root, name)}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', 'tickTime=2000', ...lines]);
       return path;
     };
     const [ourPlain, ourRequired, apachePlain, apacheRequired] = await Promise.all([
@@ -131,7 +132,7 @@ describe('a server with SASL configured that cannot authenticate as asked does n
       const krb = join(dir, 'krb.conf');
       writeFileSync(krb, 'Server {\n  com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="/etc/zk.keytab" principal="zookeeper/host@EXAMPLE.COM";\n};\n');
       const config = join(dir, 'zoo.cfg');
-      writeFileSync(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', ...lines.map((l) => l.replace('KRB', krb))].join('\n') + '\n');
+      writeLoopbackZooCfg(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', ...lines.map((l) => l.replace('KRB', krb))]);
       const started = startChild(config, 30_000, env);
       await expect(started).rejects.toThrow(/server exited \(2\) before serving/);
       await expect(started).rejects.toThrow(message);
