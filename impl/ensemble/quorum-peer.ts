@@ -10,7 +10,8 @@
 //   applied, a learner's half-finished sync) leaks into the next.
 // - While LOOKING the client port accepts and closes connections, and srvr
 //   says the instance is not serving, as ZooKeeper does; clients move on to
-//   another server.
+//   another server. With readonlymode.enabled, after a grace period, read-only
+//   clients are served meanwhile (read-only-server.ts).
 // - A failed write to the log or an epoch file stops the process with exit
 //   code 1 (the standalone server does the same): acknowledging anything
 //   after the disk refused a write would be a lie.

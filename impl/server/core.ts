@@ -14,7 +14,8 @@
 //            write-path.ts  the role, a strategy chosen once:
 //               ├ local-path.ts       standalone, leader: writes.ts (prep -> txn -> apply, zxids)
 //               │                     -> group-commit.ts (persist, or propose on a leader); ticks.ts
-//               └ forwarding-path.ts  learner: forward to the leader, apply what it commits
+//               ├ forwarding-path.ts  learner: forward to the leader, apply what it commits
+//               └ read-only-path.ts   read-only member: reads only, writes answered NotReadOnly
 //            reads: reads.ts (pure: tree, session, request -> reply, dependency) via read-processor.ts
 //               ▼
 //            output-queues.ts  one FIFO per connection, released by release-order.ts
