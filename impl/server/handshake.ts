@@ -60,7 +60,7 @@ export class Handshake {
     const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.settings;
     const timeoutMs = Math.min(Math.max(request.timeOut, minSessionTimeoutMs), maxSessionTimeoutMs);
     // ProtocolManager: answer with the readOnly byte only if the client sent one; true from a read-only server.
-    const readOnlyByte = request.readOnly === undefined ? undefined : this.role.serverState === 'read-only';
+    const withReadOnly = request.readOnly === undefined ? undefined : this.role.serverState === 'read-only';
     const startedAtMs = this.parts.now();
     connection.state = 'open';
     this.parts.connections.countRequest(connection);
@@ -68,12 +68,12 @@ export class Handshake {
       const sessionId = this.allocateSessionId();
       this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
       this.parts.connections.attach(connection, sessionId, timeoutMs);
-      this.role.createSession(connection, sessionId, timeoutMs, () => this.respond(connection, sessionId, timeoutMs, true, readOnlyByte, startedAtMs));
+      this.role.createSession(connection, sessionId, timeoutMs, () => this.respond(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
       return;
     }
     const sessionId = request.sessionId;
     const passwdOk = checkPasswd(sessionId, request.passwd);
-    this.role.reattach(connection, sessionId, timeoutMs, passwdOk, (valid) => this.finishReattach(connection, sessionId, timeoutMs, valid, readOnlyByte, startedAtMs));
+    this.role.reattach(connection, sessionId, timeoutMs, passwdOk, (valid) => this.finishReattach(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
   }
 
   /** A frame that arrived while the session is being revalidated: handled, in order, once it is settled. */
@@ -89,7 +89,7 @@ export class Handshake {
    * ZooKeeperServer.finishSessionInit for a session a client brought back;
    * then the frames held while the leader was asked, in order.
    */
-  private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, readOnlyByte: boolean | undefined, startedAtMs: number): void {
+  private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
     if (valid) {
       const previous = this.parts.connections.ofSession(sessionId);
       if (previous !== undefined && previous !== connection) this.parts.connections.close(previous.id, 'session moved to a new connection');
@@ -97,7 +97,7 @@ export class Handshake {
     } else {
       this.parts.log('info', 'invalid-session', { sessionId, remoteAddress: connection.remoteAddress, message: 'invalid session, probably expired' });
     }
-    this.parts.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, timeoutMs, valid, readOnlyByte, startedAtMs));
+    this.parts.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
     const held = connection.heldFrames;
     if (held.length === 0) return;
     connection.heldFrames = [];
@@ -108,8 +108,8 @@ export class Handshake {
   }
 
   /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
-  private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, readOnlyByte: boolean | undefined, startedAtMs: number): void {
-    this.parts.replies.connectResponse(connection, sessionId, timeoutMs, valid, readOnlyByte, startedAtMs, this.parts.tree.lastProcessedZxid);
+  private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
+    this.parts.replies.connectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
     if (!valid) this.parts.connections.close(connection.id, 'invalid session');
   }
 
