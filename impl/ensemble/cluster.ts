@@ -26,7 +26,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '../../lib/assert.ts';
-import { fourLetterWord, spawnApacheZooKeeper } from '../testing/apache-launcher.ts';
+import { fourLetterWord, spawnApacheZooKeeper, zooCfgUsesTls } from '../testing/apache-launcher.ts';
 import { apacheZooKeeperMissing, haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
 import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
@@ -64,13 +64,13 @@ export type EnsembleOptions = {
   readonly memberConfig?: (id: number) => readonly string[];
   /** The AdminServer's port of member id i+1 on 127.0.0.1 (reserved by the caller); without it the AdminServer is off. */
   readonly adminPorts?: readonly number[];
-  /**
-   * SERVER_JVMFLAGS as an operator sets them for zkServer.sh (a JAAS file:
-   * -Djava.security.auth.login.config=...): ours reads the variable, ZooKeeper gets them on java's command line.
-   */
-  readonly serverJvmFlags?: readonly string[];
   /** ZooKeeper's JVM heap. */
   readonly javaHeapMb?: number;
+  /**
+   * `-D` system properties as an operator sets them for zkServer.sh (SERVER_JVMFLAGS: a JAAS
+   * file, readonlymode.enabled): ZooKeeper's JVM gets them on its command line, ours in SERVER_JVMFLAGS.
+   */
+  readonly jvmFlags?: readonly string[];
   /** ZKSPEC_LOG_LEVEL for ours; by default this process's ZKSPEC_LOG_LEVEL, else info. */
   readonly logLevel?: string;
   /**
@@ -241,11 +241,6 @@ function zooCfgLines(options: EnsembleOptions, me: Member, members: readonly Mem
     ...(options.memberConfig?.(me.id) ?? []),
     ...serverLines,
   ];
-}
-
-/** Whether a zoo.cfg serves TLS on its client port or between members. */
-function usesTls(zooCfg: string): boolean {
-  return /^(secureClientPort=|sslQuorum=true)/m.test(zooCfg);
 }
 
 export class Ensemble {
@@ -442,7 +437,7 @@ export class Ensemble {
               stdio: ['ignore', logFd, logFd],
               env: serverEnvironment({
                 ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info',
-                ...(this.options.serverJvmFlags === undefined ? {} : { SERVER_JVMFLAGS: this.options.serverJvmFlags.join(' ') }),
+                ...(this.options.jvmFlags === undefined ? {} : { SERVER_JVMFLAGS: this.options.jvmFlags.join(' ') }),
               }),
             })
           : spawnApacheZooKeeper({
@@ -450,9 +445,9 @@ export class Ensemble {
               configPath: m.configPath,
               cwd: m.dir,
               heapMb: this.options.javaHeapMb ?? 512,
-              serverJvmFlags: this.options.serverJvmFlags,
+              serverJvmFlags: this.options.jvmFlags,
               // Netty's jars when the zoo.cfg asks for TLS (an operator adds them too: docs/operations.md, "TLS").
-              tls: usesTls(readFileSync(m.configPath, 'utf8')),
+              tls: zooCfgUsesTls(readFileSync(m.configPath, 'utf8').split('\n')),
               adminServer: true,
               ...(this.options.zookeeperLog === false ? {} : { log4jConfig: { path: join(m.dir, 'log4j.properties'), logDir: m.dir } }),
               stdio: ['ignore', logFd, logFd],

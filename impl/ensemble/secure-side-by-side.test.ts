@@ -76,7 +76,7 @@ describe.runIf(testsRunAgainst('ours') && haveApacheZooKeeper() && existsSync(zk
       tickTimeMs: 200,
       extraConfig: config,
       memberConfig: (id) => [`secureClientPort=${ports[id - 1]}`, 'secureClientPortAddress=127.0.0.1'],
-      serverJvmFlags: [`-Djava.security.auth.login.config=${join(root, 'jaas.conf')}`],
+      jvmFlags: [`-Djava.security.auth.login.config=${join(root, 'jaas.conf')}`],
     });
     try {
       await ensemble.waitUntilServing(ensemble.ids, 60_000);

@@ -14,7 +14,7 @@ import { java, log4jJars, nettyTlsJars, servletApiJar, zookeeperJar } from './ap
 
 /** The jars a feature needs beside zookeeper.jar. */
 export type ApacheJars = {
-  /** Netty's codec, resolver and native-unix jars: TLS (secureClientPort, sslQuorum) fails without them. */
+  /** Netty's codec, resolver and native-unix jars: TLS (secureClientPort, sslQuorum) fails without them (zooCfgUsesTls). */
   readonly tls?: boolean;
   /** The servlet API: the AdminServer's Jetty fails without it. */
   readonly adminServer?: boolean;
@@ -43,6 +43,11 @@ const mainClasses = { standalone: 'org.apache.zookeeper.server.ZooKeeperServerMa
 /** Debian's configuration directory (its log4j.properties) first, then zookeeper.jar and the jars asked for. */
 export function apacheClasspath(jars: ApacheJars): string {
   return ['/etc/zookeeper/conf', zookeeperJar, ...(jars.log4j === true ? log4jJars : []), ...(jars.tls === true ? nettyTlsJars : []), ...(jars.adminServer === true ? [servletApiJar] : [])].join(':');
+}
+
+/** Whether zoo.cfg `lines` serve TLS on a client port or between members, for which ZooKeeper needs Netty's jars. */
+export function zooCfgUsesTls(lines: readonly string[]): boolean {
+  return lines.some((line) => /^\s*(secureClientPort\s*=|sslQuorum\s*=\s*true)/.test(line));
 }
 
 /** Spawns the JVM; the caller tracks its PID (processes.ts) and kills it. */

@@ -3,13 +3,14 @@
 // steps: a fresh dataDir with a zoo.cfg holding the given lines, a reserved
 // loopback port, SERVER_JVMFLAGS for the settings ZooKeeper reads only from
 // system properties (the JAAS file, znode.container.checkIntervalMs), the jars
-// a feature needs (TLS, the AdminServer), its log in the dataDir, and its PID
-// SIGKILLed when the test ends or this process exits.
+// a feature needs (Netty's for TLS whenever the lines have a secureClientPort,
+// the AdminServer's), its log in the dataDir, and its PID SIGKILLed when the
+// test ends or this process exits.
 
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnApacheZooKeeper, waitForMode, type ApacheJars } from './apache-launcher.ts';
+import { spawnApacheZooKeeper, waitForMode, zooCfgUsesTls, type ApacheJars } from './apache-launcher.ts';
 import { writeLoopbackZooCfg } from './loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from './ports.ts';
 import { ChildPids } from './processes.ts';
@@ -42,9 +43,11 @@ export async function startApacheStandalone(options: ApacheStandaloneOptions = {
   const [port] = (await reservePorts(1)) as [number];
   const configPath = join(dataDir, 'zoo.cfg');
   const logPath = join(dataDir, 'zookeeper.log');
-  writeLoopbackZooCfg(configPath, ['tickTime=2000', `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*', ...(options.zooCfg ?? [])]);
+  const lines = ['tickTime=2000', `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*', ...(options.zooCfg ?? [])];
+  writeLoopbackZooCfg(configPath, lines);
   const logFd = openSync(logPath, 'w');
-  const child = spawnApacheZooKeeper({ ...options, main: 'standalone', configPath, cwd: dataDir, stdio: ['ignore', logFd, logFd] });
+  const tls = options.tls ?? zooCfgUsesTls(lines);
+  const child = spawnApacheZooKeeper({ ...options, tls, main: 'standalone', configPath, cwd: dataDir, stdio: ['ignore', logFd, logFd] });
   closeSync(logFd);
   const pid = child.pid!;
   pids.track(pid);
