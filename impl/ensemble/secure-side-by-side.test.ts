@@ -16,7 +16,7 @@
 // Each step runs the same zkCli.sh session against both ensembles at once and
 // requires the same lines (zkCliOutcome), besides the outcome it states. One
 // ensemble of each kind serves every case (a JVM ensemble takes seconds to
-// start). 39 to 69 s in three runs on two shared cores (AMD EPYC).
+// start). 39 to 78 s in four runs on two shared cores (AMD EPYC), by load.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
