@@ -1,7 +1,8 @@
 // SASL DIGEST-MD5 between members (quorum.auth.*), on our three-member
 // ensemble and on Apache ZooKeeper 3.8's, from the same zoo.cfg keys and the
-// same JAAS file (ours reads its path from the zoo.cfg key
-// java.security.auth.login.config, ZooKeeper from -Djava.security.auth.login.config):
+// same JAAS file, each member's in its own directory (ours reads its path from
+// the zoo.cfg key java.security.auth.login.config; ZooKeeper from
+// -Djava.security.auth.login.config=jaas.conf, relative to the directory it runs in):
 //
 //   QuorumServer  { DigestLoginModule required user_test="secret"; };
 //   QuorumLearner { DigestLoginModule required username="test" password="secret"; };
@@ -19,7 +20,7 @@
 //   =false) and is let through by members 2 and 3, which authenticate to it
 //   and to each other (on ours only: see the test).
 
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
 import { runZkCli, zkCli } from '../testing/zkcli.ts';
-import { Ensemble, testsRunAgainst, type ServerKind } from './cluster.ts';
+import { Ensemble, testsRunAgainst } from './cluster.ts';
 
 const jaas = (learnerPassword: string) =>
   'QuorumServer {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_test="secret";\n};\n' +
@@ -40,10 +41,8 @@ function call(session: WireSession, type: number, body: Uint8Array): Promise<{ e
   return new Promise((resolve) => session.send(type, body, (err, reply) => resolve({ err, body: reply.slice() })));
 }
 
-/** The JAAS file as each kind is told of it: a zoo.cfg key for ours, the JVM flag for ZooKeeper. */
-function jaasSettings(kind: ServerKind, path: string): { config: string[]; jvmFlags: string[] } {
-  return kind === 'ours' ? { config: [`java.security.auth.login.config=${path}`], jvmFlags: [] } : { config: [], jvmFlags: [`-Djava.security.auth.login.config=${path}`] };
-}
+/** ZooKeeper's JVM flag, the same for every member: each runs in its own directory, where its jaas.conf is. */
+const zooKeeperJvmFlags = ['-Djava.security.auth.login.config=jaas.conf'];
 
 const kinds = (['ours', 'zookeeper'] as const).filter((kind) => testsRunAgainst(kind));
 
@@ -54,8 +53,6 @@ describe.each(kinds)('quorum SASL on a three-member ensemble (%s)', (kind) => {
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), `zk-quorum-sasl-${kind}-`));
-    writeFileSync(join(root, 'jaas.conf'), jaas('secret'));
-    writeFileSync(join(root, 'wrong.conf'), jaas('not-the-secret'));
   });
 
   afterAll(async () => {
@@ -64,23 +61,29 @@ describe.each(kinds)('quorum SASL on a three-member ensemble (%s)', (kind) => {
     if (root !== '') rmSync(root, { recursive: true, force: true });
   });
 
-  async function start(memberConfig: (id: number) => { config: string[]; jvmFlags: string[] }): Promise<Ensemble> {
+  let runs = 0;
+  /** A fresh ensemble; member `id` gets `config(id)` in its zoo.cfg and a jaas.conf whose QuorumLearner password is `password(id)`. */
+  async function start(config: (id: number) => string[], password: (id: number) => string = () => 'secret'): Promise<Ensemble> {
     await ensemble?.stopAll();
+    const baseDir = join(root, `run-${++runs}`);
+    for (const id of [1, 2, 3]) {
+      mkdirSync(join(baseDir, `member-${id}`), { recursive: true });
+      writeFileSync(join(baseDir, `member-${id}`, 'jaas.conf'), jaas(password(id)));
+    }
+    const jaasKey = (id: number) => (kind === 'ours' ? [`java.security.auth.login.config=${join(baseDir, `member-${id}`, 'jaas.conf')}`] : []);
     ensemble = await Ensemble.start({
       kind,
       size: 3,
       tickTimeMs: 200,
-      memberConfig: (id) => memberConfig(id).config,
-      memberJvmFlags: (id) => memberConfig(id).jvmFlags,
+      baseDir,
+      memberConfig: (id) => [...config(id), ...jaasKey(id)],
+      ...(kind === 'zookeeper' ? { jvmFlags: zooKeeperJvmFlags } : {}),
     });
     return ensemble;
   }
 
   it('with SASL required on every member: a leader is elected, a write is replicated, zkCli.sh reads it', async () => {
-    const e = await start(() => {
-      const s = jaasSettings(kind, join(root, 'jaas.conf'));
-      return { config: [...requireBoth, ...s.config], jvmFlags: s.jvmFlags };
-    });
+    const e = await start(() => requireBoth);
     await e.waitUntilServing(e.ids, 30_000);
     const leader = await e.leader(20_000);
     const writer = await WireSession.open(e.member(leader).clientPort);
@@ -106,10 +109,10 @@ describe.each(kinds)('quorum SASL on a three-member ensemble (%s)', (kind) => {
   }, 90_000);
 
   it('a member whose QuorumLearner password is wrong never joins; the other two serve, and the logs say why', async () => {
-    const e = await start((id) => {
-      const s = jaasSettings(kind, join(root, id === 1 ? 'wrong.conf' : 'jaas.conf'));
-      return { config: [...requireBoth, ...s.config], jvmFlags: s.jvmFlags };
-    });
+    const e = await start(
+      () => requireBoth,
+      (id) => (id === 1 ? 'not-the-secret' : 'secret'),
+    );
     await e.waitUntilServing([2, 3], 30_000);
     const leader = await e.leader(20_000, [2, 3]);
     const writer = await WireSession.open(e.member(leader).clientPort);
@@ -131,11 +134,7 @@ describe.each(kinds)('quorum SASL on a three-member ensemble (%s)', (kind) => {
   // impl/security/quorum-sasl.test.ts runs our handshake against ZooKeeper's directly).
   if (kind === 'ours') {
     it('serverRequireSasl=false lets through a member that does not authenticate', async () => {
-      const e = await start((id) => {
-        const s = jaasSettings(kind, join(root, 'jaas.conf'));
-        const learner = id === 1 ? 'false' : 'true';
-        return { config: ['quorum.auth.enableSasl=true', `quorum.auth.learnerRequireSasl=${learner}`, 'quorum.auth.serverRequireSasl=false', ...s.config], jvmFlags: s.jvmFlags };
-      });
+      const e = await start((id) => ['quorum.auth.enableSasl=true', `quorum.auth.learnerRequireSasl=${id === 1 ? 'false' : 'true'}`, 'quorum.auth.serverRequireSasl=false']);
       await e.waitUntilServing(e.ids, 30_000);
       await e.leader(20_000);
       // A write through member 1 is committed by a quorum that counts it or not; either way all three serve.
