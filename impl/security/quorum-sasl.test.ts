@@ -5,8 +5,8 @@
 // quorum.auth keys and JAAS file, so the handshake runs against ZooKeeper's own
 // SaslQuorumAuthServer and SaslQuorumAuthLearner in both directions.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,9 @@ import { QuorumCnxManager } from '../quorum/cnx-manager.ts';
 import { ElectionRunner, type ElectionOutcome } from '../quorum/election-runner.ts';
 import { encodeQuorumAuthPacket, parseQuorumAuthPacket, QuorumAuthStatus, quorumAuthMagicNumber } from '../quorum/quorum-auth.ts';
 import { electionFrame, encodeInitialMessage, encodeNotification, PROTOCOL_VERSION_V1 } from '../quorum/wire.ts';
-import { java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { spawnApacheZooKeeper } from '../testing/apache-launcher.ts';
+import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { quorumAuthenticator } from './quorum-sasl.ts';
 
@@ -232,8 +234,6 @@ describe('the quorum.auth keys', () => {
 
 // ---- against Apache ZooKeeper 3.8 -------------------------------------------------
 
-const classpath = [zookeeperJar, ...log4jJars];
-const javaFound = existsSync(java) && classpath.every((jar) => existsSync(jar));
 
 type ZooKeeperProcess = { readonly sid: number; readonly child: ChildProcess; output: string };
 
@@ -241,28 +241,29 @@ function startZooKeeper(sid: number, members: readonly { sid: number; quorumPort
   const dir = mkdtempSync(join(tmpdir(), `zk-quorum-sasl-${sid}-`));
   const me = members.find((m) => m.sid === sid)!;
   writeFileSync(join(dir, 'myid'), `${sid}\n`);
-  writeFileSync(
-    join(dir, 'zoo.cfg'),
-    [
-      'tickTime=200',
-      'initLimit=10',
-      'syncLimit=5',
-      `dataDir=${dir}`,
-      `clientPort=${me.clientPort}`,
-      `clientPortAddress=${host}`,
-      'admin.enableServer=false',
-      'quorum.auth.enableSasl=true',
-      'quorum.auth.learnerRequireSasl=true',
-      'quorum.auth.serverRequireSasl=true',
-      ...members.map((m) => `server.${m.sid}=${host}:${m.quorumPort}:${m.electionPort}`),
-    ].join('\n') + '\n',
-  );
+  writeLoopbackZooCfg(join(dir, 'zoo.cfg'), [
+    'tickTime=200',
+    'initLimit=10',
+    'syncLimit=5',
+    `dataDir=${dir}`,
+    `clientPort=${me.clientPort}`,
+    `clientPortAddress=${host}`,
+    'admin.enableServer=false',
+    'quorum.auth.enableSasl=true',
+    'quorum.auth.learnerRequireSasl=true',
+    'quorum.auth.serverRequireSasl=true',
+    ...members.map((m) => `server.${m.sid}=${host}:${m.quorumPort}:${m.electionPort}`),
+  ]);
   writeFileSync(join(dir, 'log4j.properties'), 'log4j.rootLogger=INFO, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\nlog4j.appender.C.layout.ConversionPattern=%-5p %c{1} - %m%n\n');
-  const child = spawn(
-    java,
-    ['-Xmx128m', '-cp', classpath.join(':'), `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Djava.security.auth.login.config=${jaasPath}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(dir, 'zoo.cfg')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnApacheZooKeeper({
+    main: 'quorum',
+    configPath: join(dir, 'zoo.cfg'),
+    cwd: dir,
+    heapMb: 128,
+    serverJvmFlags: [`-Djava.security.auth.login.config=${jaasPath}`],
+    log4jConfig: { path: join(dir, 'log4j.properties'), logDir: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const zk: ZooKeeperProcess = { sid, child, output: '' };
   child.stdout!.on('data', (chunk: Buffer) => (zk.output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (zk.output += chunk.toString()));
@@ -303,7 +304,7 @@ async function mixedEnsemble(ourSid: number, ourPassword: string) {
   return { runner, outcomes, zookeepers, lines, state };
 }
 
-describe.runIf(javaFound)('quorum SASL in an election with two Apache ZooKeeper 3.8 servers', () => {
+describe.runIf(haveApacheZooKeeper())('quorum SASL in an election with two Apache ZooKeeper 3.8 servers', () => {
   it('as server 2 we authenticate to ZooKeeper and ZooKeeper to us, and the three decide together', async () => {
     const { runner, outcomes, zookeepers, lines, state } = await mixedEnsemble(2, 'secret');
     await waitFor('our decision', () => outcomes.length >= 1, 30_000, state);
