@@ -23,6 +23,7 @@ import { DurationSummary } from './duration-summary.ts';
 export const counterNames = [
   'proposal_count', // a leader's proposals (Leader.propose)
   'watch_bytes', // bytes of watch events sent to clients (NIOServerCnxn.process)
+  'insecure_admin_count', // plaintext connections to an AdminServer with admin.portUnification (UnifiedConnectionFactory)
   'connection_rejected', // connections refused over maxClientCnxns (NIOServerCnxnFactory)
   'looking_count', // times this member started looking for a leader (QuorumPeer.run)
   'learner_proposal_received_count', // PROPOSALs a follower received (Follower.processPacket)
@@ -57,6 +58,7 @@ export class ServerMetrics {
   readonly counters: Record<CounterName, number> = {
     proposal_count: 0,
     watch_bytes: 0,
+    insecure_admin_count: 0,
     connection_rejected: 0,
     looking_count: 0,
     learner_proposal_received_count: 0,

@@ -2,7 +2,8 @@
 // for tests that compare it with ours on the same steps: a fresh dataDir with
 // a zoo.cfg holding the given lines, a reserved loopback port, JVM system
 // properties for the settings ZooKeeper reads only from there
-// (znode.container.checkIntervalMs), its log in the dataDir, and its PID
+// (znode.container.checkIntervalMs), its log in the dataDir, the servlet API
+// on the classpath (for a zoo.cfg that turns its AdminServer on), and its PID
 // SIGKILLed when the test ends or this process exits.
 
 import { spawn } from 'node:child_process';
@@ -10,7 +11,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync }
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { java, zookeeperJar } from './apache-zookeeper.ts';
+import { java, servletApiJar, zookeeperJar } from './apache-zookeeper.ts';
 import { releasePorts, reservePorts } from './ports.ts';
 import { ChildPids } from './processes.ts';
 
@@ -32,7 +33,7 @@ export async function startApacheStandalone(zooCfg: readonly string[], systemPro
   const lines = ['tickTime=2000', `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*', ...zooCfg];
   writeFileSync(configPath, `${lines.join('\n')}\n`);
   const logFd = openSync(join(dataDir, 'zookeeper.log'), 'w');
-  const child = spawn(java, ['-Xmx256m', ...systemProperties, '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
+  const child = spawn(java, ['-Xmx256m', ...systemProperties, '-cp', `/etc/zookeeper/conf:${zookeeperJar}:${servletApiJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
     stdio: ['ignore', logFd, logFd],
     cwd: dataDir,
   });
