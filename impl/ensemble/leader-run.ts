@@ -28,7 +28,8 @@ import { OpCode } from '../protocol/constants.ts';
 import { startLeading } from '../quorum/peer/leader.ts';
 import { makeZxid } from '../quorum/peer/history.ts';
 import { fromQuorumPacket } from '../quorum/peer/packet.ts';
-import type { LeaderPeer, PeerMessage, PeerPhase } from '../quorum/peer/types.ts';
+import type { LeaderPeer, PeerMessage, PeerPhase, PeerTxn } from '../quorum/peer/types.ts';
+import { recordSinceProposed } from './zab-latency.ts';
 import { decodeLearnerInfo, PacketType } from '../quorum/wire.ts';
 import { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
@@ -100,7 +101,7 @@ class LeaderRun {
     // The leader's own log syncs are its own ACKs (AckRequestProcessor); the interpreter reports them as LogSynced.
     this.zab = new PeerInterpreter(context, startLeading(this.myCoreId, membership.peerConfig, store.peerDisk()), {
       send: (to, message) => this.send(to, message),
-      deliver: (txn) => this.delivered(txn.zxid),
+      deliver: (txn) => this.delivered(txn),
       goLooking: (reason) => this.end(reason),
       stepped: () => this.afterStep(),
     });
@@ -284,8 +285,15 @@ class LeaderRun {
   }
 
   /** A txn is committed: release the persist() calls and syncs it completes. */
-  private delivered(zxid: bigint): void {
-    this.context.metrics.counters.commit_count++;
+  private delivered(txn: PeerTxn): void {
+    const { zxid } = txn;
+    const { metrics } = this.context;
+    metrics.counters.commit_count++;
+    if (this.core !== undefined) {
+      // Leader.tryToCommit: a proposal of this BROADCAST acked by a quorum, handed to the commit stage.
+      recordSinceProposed(metrics.summaries.quorum_ack_latency, txn.data);
+      metrics.counters.request_commit_queued++;
+    }
     if (zxid > this.lastCommittedZxid) this.lastCommittedZxid = zxid;
     let released = 0;
     while (released < this.commitWaiters.length && this.commitWaiters[released]!.zxid <= zxid) this.commitWaiters[released++]!.resolve();

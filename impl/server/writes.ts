@@ -25,7 +25,7 @@ import type { Replies } from './replies.ts';
 import type { SessionTracker } from './session-tracker.ts';
 
 /** The settings prep reads: extendedTypesEnabled, enforceQuota and where a quota exceeded is logged. */
-export type PrepSettings = Pick<PrepContext, 'extendedTypesEnabled' | 'enforceQuota' | 'warn'>;
+export type PrepSettings = Pick<PrepContext, 'extendedTypesEnabled' | 'enforceQuota' | 'warn' | 'quotaExceeded'>;
 
 /**
  * A warning logger that drops a message repeated within 100 ms (ZooKeeper's
