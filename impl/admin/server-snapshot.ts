@@ -190,4 +190,6 @@ export type LeaderGaugesForAdmin = {
 export type AdminActions = {
   readonly resetServerStats?: () => void;
   readonly resetConnectionStats?: () => void;
+  /** observer_connection_stat_reset: a leader's per-observer counts. */
+  readonly resetObserverConnectionStats?: () => void;
 };

@@ -54,10 +54,7 @@ const zookeeperLabelled = new Map([
 ]);
 
 /** ZooKeeper's commands we do not answer, and why. */
-const notAnswered: Record<string, string> = {
-  observers: 'the leader keeps no per-observer LearnerHandler details',
-  observer_connection_stat_reset: 'no observer-master connections to reset',
-};
+const notAnswered: Record<string, string> = {};
 
 /** Commands of ours ZooKeeper has not (main.ts registers them): not compared. */
 const oursOnly: Record<string, string> = {
