@@ -24,6 +24,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { TlsOptions } from 'node:tls';
+import { assert } from '../../lib/assert.ts';
 import { ok } from '../../lib/result.ts';
 import { PortUnification } from '../server/secure-listener.ts';
 import { commandTable, runCommand, toJson, type AdminCommand, type AdminServerSources } from './admin-commands.ts';
@@ -57,7 +58,10 @@ export async function startAdminServer(
   const commands = commandTable(extraCommands);
   const primaryNames = [...new Set([...commands.values()].map((c) => c.names[0]!))].sort();
   const base = config.commandUrl.replace(/\/+$/, '');
-  const scheme: AdminScheme = tls === undefined || (!config.forceHttps && !config.portUnification) ? 'http' : config.forceHttps ? 'https' : 'unified';
+  const wantsTls = config.forceHttps || config.portUnification;
+  // Fail closed: HTTPS asked for is never served as plain HTTP.
+  assert(!wantsTls || tls !== undefined, 'admin.forceHttps or admin.portUnification without TLS options');
+  const scheme: AdminScheme = !wantsTls ? 'http' : config.forceHttps ? 'https' : 'unified';
   const server = scheme === 'https' ? createHttpsServer(tls!.options, (request, response) => handle(request, response)) : createServer((request, response) => handle(request, response));
   server.setTimeout(config.idleTimeoutMs);
   server.keepAliveTimeout = config.idleTimeoutMs;
