@@ -109,7 +109,7 @@ describe.runIf(cliMt !== undefined && haveApacheZooKeeper())('cli_mt over TLS an
     ours = dataDirWithConfig([...tlsLines(certs, oursSecure), saslProvider], 'zk-cli-mt-ours-');
     const [oursStarted, apacheStarted] = await Promise.all([
       startChild(ours.configPath, 30_000, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${jaas}` }),
-      startApacheStandalone([...tlsLines(certs, apacheSecure), saslProvider], [`-Djava.security.auth.login.config=${jaas}`], 60_000),
+      startApacheStandalone({ zooCfg: [...tlsLines(certs, apacheSecure), saslProvider], serverJvmFlags: [`-Djava.security.auth.login.config=${jaas}`], timeoutMs: 60_000 }),
     ]);
     apache = apacheStarted;
     ensemble = await Ensemble.start({

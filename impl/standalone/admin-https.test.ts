@@ -83,7 +83,7 @@ describe('the AdminServer over HTTPS', () => {
     const ours = await startChild(dir.configPath);
     const sides: Side[] = [{ name: 'ours', admin: ourAdmin, stop: async () => ours.kill() }];
     if (haveApacheZooKeeper()) {
-      const apache = await startApacheStandalone([...shared, 'admin.enableServer=true', `admin.serverPort=${theirAdmin}`]);
+      const apache = await startApacheStandalone({ zooCfg: [...shared, 'admin.enableServer=true', `admin.serverPort=${theirAdmin}`], adminServer: true });
       apaches.push(apache);
       sides.push({ name: 'Apache ZooKeeper 3.8', admin: theirAdmin, stop: () => apache.stop() });
     }

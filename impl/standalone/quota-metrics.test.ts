@@ -103,7 +103,7 @@ describe('quota metrics while a client works', () => {
     );
 
     if (haveApacheZooKeeper()) {
-      const apache = await startApacheStandalone(['enforceQuota=true']);
+      const apache = await startApacheStandalone({ zooCfg: ['enforceQuota=true'] });
       apaches.push(apache);
       expect(await quotaLines(apache.port)).toEqual([]);
       expect(await work(apache.port)).toEqual(expectedCodes);

@@ -45,7 +45,7 @@ describe('readonlymode.enabled on a standalone server', () => {
   });
 
   it.runIf(haveApacheZooKeeper())('Apache ZooKeeper 3.8 does the same', async () => {
-    const apache = await startApacheStandalone([], [flag]);
+    const apache = await startApacheStandalone({ serverJvmFlags: [flag] });
     apaches.push(apache);
     expect(await observe(apache.port)).toEqual(expected);
   });
