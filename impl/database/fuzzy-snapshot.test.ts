@@ -12,6 +12,11 @@ import { defaultConfig, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { createLogger } from '../observability/logger.ts';
 import { CreateFlag, OpCode } from '../protocol/constants.ts';
 import type { MultiOp } from '../protocol/records.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LogFields } from '../observability/logger.ts';
+import { snapshotFileName, versionDirName } from '../storage/file-names.ts';
+import { nodeFs, type FsLayer } from '../storage/fs-layer.ts';
 import { temporaryDir } from '../storage/test-support.ts';
 import { openAclUnsafe, readAclUnsafe } from '../tree/acl.ts';
 import { DataTree } from '../tree/data-tree.ts';
@@ -109,8 +114,42 @@ class Workload {
   }
 }
 
-async function openDatabase(config: ZooKeeperConfig) {
-  const opened = await Database.open(config, { log: silent });
+/** nodeFs whose txn log fsyncs wait while held (test-support's gatedFs holds the snapshot file's too, which would hide a snapshot written too early). */
+function logGatedFs() {
+  const gate = { held: false, waiting: 0, opened: Promise.resolve() };
+  let open = () => {};
+  const fs: FsLayer = {
+    ...nodeFs,
+    open: async (path, flags) => {
+      const handle = await nodeFs.open(path, flags);
+      const isLog = path.slice(path.lastIndexOf('/') + 1).startsWith('log.');
+      return {
+        write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
+        sync: async () => {
+          if (isLog && gate.held) {
+            gate.waiting++;
+            await gate.opened;
+            gate.waiting--;
+          }
+          return handle.sync();
+        },
+        close: () => handle.close(),
+      };
+    },
+  };
+  const hold = () => {
+    gate.held = true;
+    gate.opened = new Promise<void>((resolve) => (open = resolve));
+  };
+  const release = () => {
+    gate.held = false;
+    open();
+  };
+  return { fs, gate, hold, release };
+}
+
+async function openDatabase(config: ZooKeeperConfig, options: Partial<Parameters<typeof Database.open>[1]> = {}) {
+  const opened = await Database.open(config, { log: silent, ...options });
   if (!opened.ok) throw new Error(opened.error);
   return opened.value;
 }
@@ -169,5 +208,52 @@ describe('fuzzy snapshots', () => {
     }
     // The property is only worth something if the walks were interleaved with writes.
     expect(walksWithTxnsBetween).toBeGreaterThan(30);
+  });
+
+  it('the snapshotter walks a large tree over many turns while txns go on, and writes it only once the log is durable up to the last of them', async () => {
+    const random = new Random(baseSeed);
+    const { fs, gate, hold, release } = logGatedFs();
+    const events: { event: string; fields: LogFields }[] = [];
+    const log = Object.assign((_level: string, event: string, fields: LogFields = {}) => void events.push({ event, fields }), silent);
+    const dir = temporaryDir('zk-fuzzy-');
+    cleanups.push(() => dir.remove());
+    // snapCount 2: the schedule's threshold is drawn from [2, 2], so a snapshot is due from the second txn on.
+    const config = { ...defaultConfig(dir.path), snapCount: 2 };
+    const { database } = await openDatabase(config, { log, fs, snapshotSeed: 1 });
+    const w = new Workload(random);
+    const big = (i: number): WriteRequest => ({ type: OpCode.create, request: { path: `/big/n${i}`, data: bytes(`n${i}`), acl: [...openAclUnsafe], flags: 0 } });
+    w.write(0n, { type: OpCode.create, request: { path: '/big', data: bytes(''), acl: [...openAclUnsafe], flags: 0 } });
+    for (let first = 0; first < 30_000; first += 1000) w.write(0n, { type: OpCode.multi, ops: Array.from({ length: 1000 }, (_, k) => big(first + k) as MultiOp) });
+    await w.log(database);
+
+    const startZxid = w.tree.lastProcessedZxid;
+    const written = database.fuzzySnapshotIfDue(w.tree);
+    // Writes between the slices, held in their fsync: the walk ends, the file must wait for them.
+    hold();
+    const appends: Promise<void>[] = [];
+    while (!events.some((e) => e.event === 'snapshot-serialised')) {
+      for (let i = 0; i < 3; i++) w.step();
+      for (let i = 0; i < 3; i++) w.write(0n, { type: OpCode.delete, request: { path: `/big/n${random.nextInt(30_000)}`, version: -1 } });
+      appends.push(w.log(database));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const serialised = events.find((e) => e.event === 'snapshot-serialised')!.fields;
+    expect(serialised['slices'] as number, 'the walk took many turns').toBeGreaterThan(3);
+    expect(serialised['lastZxid'] as bigint).toBeGreaterThan(startZxid);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gate.waiting, 'the log is inside its fsync').toBeGreaterThan(0);
+    expect(existsSync(join(config.dataDir, versionDirName, snapshotFileName(startZxid))), 'no file while txns it may hold are not durable').toBe(false);
+    release();
+    await Promise.all(appends);
+    expect(await written, 'named by the zxid it started at').toBe(startZxid);
+    await database.close();
+
+    const reopened = await openDatabase(config);
+    cleanups.push(() => reopened.database.close());
+    expect(reopened.recovery.snapshot?.zxid).toBe(startZxid);
+    const rebuilt = rebuildTree(reopened.recovery.snapshot, reopened.recovery.records.map((r) => ({ zxid: r.zxid, data: r.payload })));
+    if (!rebuilt.ok) throw new Error(rebuilt.error);
+    expect(rebuilt.value.tree.digest.value).toBe(w.tree.digest.value);
+    expect(contents(rebuilt.value.tree)).toEqual(contents(w.tree));
   });
 });

@@ -123,6 +123,7 @@ export class Snapshotter {
     const { chunks, byteLength } = writer.finish();
     const lastZxid = tree.lastProcessedZxid;
     const nodeCount = writer.nodeCount;
+    this.log('debug', 'snapshot-serialised', { zxid, lastZxid, slices, nodeCount, bytes: byteLength, elapsedMs: Math.round(performance.now() - startedAtMs) });
     if (lastZxid > this.durability.durableZxid && !(await this.durability.whenDurable(lastZxid))) {
       this.log('warn', 'snapshot-dropped', { zxid, lastZxid, message: 'the txn log did not become durable up to the last zxid the snapshot may hold; snapshot not written' });
       return undefined;
