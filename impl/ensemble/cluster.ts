@@ -64,6 +64,11 @@ export type EnsembleOptions = {
   readonly adminPorts?: readonly number[];
   /** ZooKeeper's JVM heap. */
   readonly javaHeapMb?: number;
+  /**
+   * `-D` system properties as an operator sets them for zkServer.sh (SERVER_JVMFLAGS):
+   * ZooKeeper's JVM gets them on its command line, ours in SERVER_JVMFLAGS.
+   */
+  readonly jvmFlags?: readonly string[];
   /** ZKSPEC_LOG_LEVEL for ours; by default this process's ZKSPEC_LOG_LEVEL, else info. */
   readonly logLevel?: string;
   /**
@@ -443,7 +448,10 @@ export class Ensemble {
           ? spawn(process.execPath, [builtServer(), m.configPath], {
               cwd: repoRoot,
               stdio: ['ignore', logFd, logFd],
-              env: serverEnvironment({ ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info' }),
+              env: serverEnvironment({
+                ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info',
+                ...(this.options.jvmFlags === undefined ? {} : { SERVER_JVMFLAGS: this.options.jvmFlags.join(' ') }),
+              }),
             })
           : spawn(
               java,
@@ -453,6 +461,7 @@ export class Ensemble {
                 this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}:${servletApiJar}` : `${zookeeperJar}:${log4jJars.join(':')}:${servletApiJar}`,
                 `-Dlog4j.configuration=file:${join(m.dir, 'log4j.properties')}`,
                 `-Dzookeeper.log.dir=${m.dir}`,
+                ...(this.options.jvmFlags ?? []),
                 'org.apache.zookeeper.server.quorum.QuorumPeerMain',
                 m.configPath,
               ],

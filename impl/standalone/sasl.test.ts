@@ -11,6 +11,7 @@
 //
 // Debian's C client (cli_mt) is built without Cyrus SASL (no -u/-s options,
 // no libsasl2), so it cannot authenticate with SASL; it is not run here.
+// impl/ensemble/c-client-secure.test.ts runs one built with Cyrus SASL when given its path.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

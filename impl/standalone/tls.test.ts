@@ -9,7 +9,8 @@
 //   zookeeper.client.secure, ClientCnxnSocketNetty, a PKCS12 key store and keytool's
 //   PKCS12 trust store): the same lines printed (whoami shows the x509 id).
 // One JVM for ZooKeeper and one zkCli.sh per server keep the time down.
-// Debian's C client (cli_mt) is built without OpenSSL, so it has no TLS to test.
+// Debian's C client (cli_mt) is built without OpenSSL, so it has no TLS to test here;
+// impl/ensemble/c-client-secure.test.ts runs one built with OpenSSL when given its path.
 
 import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';

@@ -3,14 +3,15 @@
 // a zoo.cfg holding the given lines, a reserved loopback port, JVM system
 // properties for the settings ZooKeeper reads only from there
 // (znode.container.checkIntervalMs), its log in the dataDir, and its PID
-// SIGKILLed when the test ends or this process exits.
+// SIGKILLed when the test ends or this process exits. The Netty jars TLS needs
+// are on its classpath, so a secureClientPort in the lines works.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { java, zookeeperJar } from './apache-zookeeper.ts';
+import { java, nettyTlsJars, zookeeperJar } from './apache-zookeeper.ts';
 import { releasePorts, reservePorts } from './ports.ts';
 import { ChildPids } from './processes.ts';
 
@@ -32,7 +33,7 @@ export async function startApacheStandalone(zooCfg: readonly string[], systemPro
   const lines = ['tickTime=2000', `dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', '4lw.commands.whitelist=*', ...zooCfg];
   writeFileSync(configPath, `${lines.join('\n')}\n`);
   const logFd = openSync(join(dataDir, 'zookeeper.log'), 'w');
-  const child = spawn(java, ['-Xmx256m', ...systemProperties, '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
+  const child = spawn(java, ['-Xmx256m', ...systemProperties, '-cp', ['/etc/zookeeper/conf', zookeeperJar, ...nettyTlsJars].join(':'), 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
     stdio: ['ignore', logFd, logFd],
     cwd: dataDir,
   });

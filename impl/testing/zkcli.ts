@@ -11,11 +11,12 @@ export { zkCli };
 /**
  * Runs zkCli.sh against `server` (host:port) with `commands` on stdin; resolves with stdout+stderr.
  * `env` adds variables, as an operator sets them: CLIENT_JVMFLAGS for a JAAS client section
- * (sasl.test.ts) or for TLS (`zkCliTlsFlags`).
+ * (sasl.test.ts) or for TLS (`zkCliTlsFlags`). `readOnly` passes `-r`: the session may be served by a
+ * member in read-only mode (ConnectRequest.readOnly).
  */
-export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000, env: Readonly<Record<string, string>> = {}): Promise<string> {
+export function runZkCli(server: string, commands: readonly string[], timeoutMs = 45_000, env: Readonly<Record<string, string>> = {}, options: { readonly readOnly?: boolean } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(zkCli, ['-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE', ...env } });
+    const child = spawn(zkCli, [...(options.readOnly === true ? ['-r'] : []), '-server', server], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ZOO_LOG4J_PROP: 'ERROR,CONSOLE', ...env } });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
