@@ -17,13 +17,14 @@
 // records one.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, OpCode } from '../protocol/constants.ts';
 import { JuteWriter } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
 import { runLoad } from './load.ts';
@@ -134,8 +135,7 @@ async function main(): Promise<number> {
   const dataDir = join(dir, 'data');
   const [port] = (await reservePorts(1)) as [number];
   const config = join(dir, 'zoo.cfg');
-  const lines = [`dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', 'forceSync=no', `snapCount=${options.snapCount}`, ''];
-  writeFileSync(config, lines.join('\n'));
+  writeLoopbackZooCfg(config, [`dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', 'forceSync=no', `snapCount=${options.snapCount}`]);
   const server = spawn(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', join(options.tree, 'impl/main.ts'), config], {
     cwd: options.tree,
     stdio: 'ignore',
