@@ -55,12 +55,12 @@ function parseArgs(argv: readonly string[]): Options | string {
   return { workload, requests, rounds };
 }
 
-/** A request frame's payload: RequestHeader then the record. */
+/** A request frame's payload: RequestHeader then the record, in a Buffer as a socket's chunks are. */
 function frameOf<T>(xid: number, type: number, codec: R.Codec<T>, body: T): Uint8Array {
   const w = new JuteWriter();
   R.RequestHeader.write(w, { xid, type });
   codec.write(w, body);
-  return w.toBytes();
+  return Buffer.from(w.toBytes());
 }
 
 /** The i-th request of session s in round `round`. */
