@@ -13,6 +13,7 @@ import type { Connection } from './connection.ts';
 import type { Connections } from './connections.ts';
 import type { ReadReply } from './reads.ts';
 import { generatePasswd } from './session-password.ts';
+import { pooledBytes } from './pooled-bytes.ts';
 import type { ServerCounters } from './stats.ts';
 import { requestKind } from './request-kind.ts';
 
@@ -24,17 +25,6 @@ function isUpdate(type: number): boolean {
 
 /** The length prefix and ReplyHeader: int length, int xid, long zxid, int err. */
 const replyHeaderBytes = 20;
-
-/**
- * The bytes of one outgoing frame, from Node's shared 8 KiB pool: a frame
- * lives only until its socket has written it, and a typed array of its own
- * over 64 bytes costs about a microsecond to allocate and more to collect,
- * more than encoding the reply (docs/benchmarks.md, #14). Uninitialised: the
- * callers write every byte.
- */
-function outgoing(byteLength: number): Buffer {
-  return Buffer.allocUnsafe(byteLength);
-}
 
 /** The header of every ping reply. */
 const pingHeader: R.RequestHeader = { xid: Xid.ping, type: OpCode.ping };
@@ -67,7 +57,7 @@ export class Replies {
   reply(connection: Connection, header: R.RequestHeader, err: number, response: Uint8Array | undefined, startedAtMs: number, zxid: bigint, recordWithError = false): void {
     const record = (err === 0 || recordWithError) && response !== undefined ? response : undefined;
     // The length prefix, then ReplyHeader (xid, zxid, err), then the record.
-    const framed = outgoing(replyHeaderBytes + (record?.byteLength ?? 0));
+    const framed = pooledBytes(replyHeaderBytes + (record?.byteLength ?? 0));
     framed.writeInt32BE(framed.byteLength - 4, 0);
     framed.writeInt32BE(header.xid, 4);
     framed.writeBigInt64BE(BigInt.asIntN(64, zxid), 8);
@@ -94,7 +84,7 @@ export class Replies {
     if (event.acl !== undefined && !checkACL(event.acl, Perms.READ, connection.authIds)) return;
     // ReplyHeader (ZooKeeper 3.8 sends notifications with zxid -1), then WatcherEvent (type, state, path).
     const pathBytes = Buffer.byteLength(event.path, 'utf8');
-    const framed = outgoing(replyHeaderBytes + 12 + pathBytes);
+    const framed = pooledBytes(replyHeaderBytes + 12 + pathBytes);
     framed.writeInt32BE(framed.byteLength - 4, 0);
     framed.writeInt32BE(Xid.notification, 4);
     framed.writeBigInt64BE(-1n, 8);

@@ -41,6 +41,7 @@ import type { AdminActions, ServerSnapshotForAdmin } from '../admin/server-snaps
 import { ServerMetrics } from '../observability/server-metrics.ts';
 import { createLogger, type StructuredLogger } from '../observability/logger.ts';
 import { encodeTxnWith, type Txn } from '../tree/txn.ts';
+import { pooledBytes } from '../server/pooled-bytes.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { clientListeners } from '../security/client-x509.ts';
 
@@ -305,13 +306,7 @@ function persistTo(database: Database): Persist {
   };
 }
 
-/**
- * A txn as the log appends it. The bytes live only until the log has copied
- * them into its write, so they come from Node's shared pool: a typed array of
- * its own costs more than encoding the txn (#14, docs/benchmarks.md).
- */
+/** A txn as the log appends it; its bytes live only until the log has copied them into its write (server/pooled-bytes.ts). */
 export function loggedTxn(txn: Txn): { readonly zxid: bigint; readonly data: Uint8Array } {
   return { zxid: txn.zxid, data: encodeTxnWith(txn, pooledBytes) };
 }
-
-const pooledBytes = (byteLength: number): Uint8Array => Buffer.allocUnsafe(byteLength);
