@@ -84,17 +84,25 @@ function drive(core: ServerCore, ids: readonly number[], frames: readonly (reado
     ids.forEach((id, s) => {
       let next = 0;
       const perSession = frames[s]!.length;
-      const sendOne = () => {
-        if (next < perSession) core.receiveFrame(id, frames[s]![next++]!);
+      // A read is answered inside receiveFrame, so a reply that sent the next
+      // request at once would recurse; the loop below sends instead.
+      let due = 0;
+      let sending = false;
+      const send = () => {
+        due++;
+        if (sending) return;
+        sending = true;
+        for (; due > 0; due--) if (next < perSession) core.receiveFrame(id, frames[s]![next++]!);
+        sending = false;
       };
       waiting[s] = () => {
         if (replied[s]! === perSession) {
           if (++sessionsDone === ids.length) resolve();
           return;
         }
-        sendOne();
+        send();
       };
-      for (let k = 0; k < outstandingPerSession; k++) sendOne();
+      for (let k = 0; k < outstandingPerSession; k++) send();
     });
   });
 }
