@@ -16,10 +16,11 @@
 // for the profile tables in docs/benchmarks.md.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { runLoad } from './load.ts';
 import { basicWorkloads, createPool, mixWorkload, type NamedWorkload } from './workloads.ts';
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'zk-cpu-per-request-'));
   const [port] = (await reservePorts(1)) as [number];
   const config = join(dir, 'zoo.cfg');
-  writeFileSync(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', `forceSync=${options.fsync ? 'yes' : 'no'}`, ''].join('\n'));
+  writeLoopbackZooCfg(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', `forceSync=${options.fsync ? 'yes' : 'no'}`]);
   execFileSync(process.execPath, [join(options.tree, 'deploy/build.mjs'), '--if-changed'], { stdio: 'inherit' });
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
   const server = spawn(process.execPath, [...profile, join(options.tree, 'dist/server.js'), config], {

@@ -6,11 +6,12 @@
 // Both logs go to files in the dataDir, not to the generator's terminal.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { java, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { spawnApacheZooKeeper } from '../testing/apache-launcher.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { builtServer, serverEnvironment } from '../testing/built-server.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 
@@ -72,15 +73,18 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
     'forceSync=yes',
     'admin.enableServer=false',
   ];
-  writeFileSync(configPath, common.join('\n') + '\n');
+  writeLoopbackZooCfg(configPath, common);
   const logPath = join(dir, 'server.log');
   const logFd = openSync(logPath, 'w');
   const child =
     kind === 'ours'
       ? spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', logFd, logFd], env: serverEnvironment({ ZKSPEC_LOG_LEVEL: 'warn' }) })
-      : spawn(java, ['-Xmx1000m', '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', configPath], {
-          stdio: ['ignore', logFd, logFd],
+      : spawnApacheZooKeeper({
+          main: 'standalone',
+          configPath,
           cwd: dir,
+          heapMb: 1000,
+          stdio: ['ignore', logFd, logFd],
           // ZooKeeper's log4j.properties in /etc/zookeeper/conf reads zookeeper.root.logger; keep it at INFO on the console (our file).
           env: { ...process.env },
         });

@@ -88,6 +88,7 @@ describe('defaults', () => {
       adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000 },
       prometheus: undefined,
       treeFeatures: { enforceQuota: false, extendedTypesEnabled: false, digestEnabled: true, containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0 },
+      readOnlyModeEnabled: false,
     });
     expect(isStandalone(c)).toBe(true);
   });

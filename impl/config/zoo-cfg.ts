@@ -88,6 +88,8 @@ export type ZooKeeperConfig = {
   readonly prometheus: PrometheusConfig | undefined;
   /** Quotas, TTL nodes, containers and the tree digest (enforceQuota, extendedTypesEnabled, znode.container.*, digest.enabled). */
   readonly treeFeatures: TreeFeatureSettings;
+  /** readonlymode.enabled: an ensemble member cut off from its quorum serves read-only clients (impl/ensemble/read-only-server.ts). */
+  readonly readOnlyModeEnabled: boolean;
 };
 
 export type TreeFeatureSettings = {
@@ -218,6 +220,8 @@ const keyRules: Record<string, KeyRule> = {
   enforceQuota: rule(javaBoolean, (d, v) => setTreeFeature(d, 'enforceQuota', v)),
   extendedTypesEnabled: rule(javaBoolean, (d, v) => setTreeFeature(d, 'extendedTypesEnabled', v)),
   'digest.enabled': rule(javaBoolean, (d, v) => setTreeFeature(d, 'digestEnabled', v)),
+  // ZooKeeper reads it only as the JVM property (-Dreadonlymode.enabled=true, systemProperty below); a zoo.cfg key here too.
+  'readonlymode.enabled': rule(javaBoolean, (d, v) => (d.readOnlyModeEnabled = v)),
   'znode.container.checkIntervalMs': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerCheckIntervalMs', v)),
   'znode.container.maxPerMinute': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerMaxPerMinute', v)),
   'znode.container.maxNeverUsedIntervalMs': rule(nonNegativeInt, (d, v) => setTreeFeature(d, 'containerMaxNeverUsedIntervalMs', v)),
@@ -253,7 +257,7 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
   const serverLines: Property[] = [];
   const tlsProperties = new Map<string, Property>();
   const authKeys = new AuthKeys();
-  for (const property of systemProperties) systemProperty(property, authKeys, warnings, errors);
+  for (const property of systemProperties) systemProperty(property, authKeys, warnings, errors, draft);
 
   for (const property of properties) {
     const { key, value, line } = property;
@@ -308,6 +312,9 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
   return ok({ config, warnings });
 }
 
+/** The JVM system property that turns read-only mode on in ZooKeeper (QuorumPeer.run). */
+const readOnlyModeProperty = 'readonlymode.enabled';
+
 /** A key not read here: refused when ignoring it would weaken security or durability (zookeeper-keys.ts), else a warning. */
 function unimplemented({ key, value, line }: Property, warnings: string[], errors: ConfigError[]): void {
   const entry = classifyUnimplementedKey(key);
@@ -330,8 +337,15 @@ function unimplemented({ key, value, line }: Property, warnings: string[], error
  * with a warning (this server reads its other settings from zoo.cfg only).
  * Other JVM properties (logging, JMX) mean nothing here.
  */
-function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: string[], errors: ConfigError[]): void {
+function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: string[], errors: ConfigError[], draft: Draft): void {
   if (authKeys.read(property, errors)) return;
+  // QuorumPeer: Boolean.getBoolean("readonlymode.enabled"), the property without the zookeeper. prefix; zoo.cfg, read later, wins.
+  if (property.key === readOnlyModeProperty) {
+    const parsed = javaBoolean.safeParse(property.value);
+    if (parsed.success) draft.readOnlyModeEnabled = parsed.data;
+    else errors.push({ key: property.key, value: property.value, line: undefined, message: `${property.source}: invalid ${property.key}=${JSON.stringify(property.value)}: expected true or false` });
+    return;
+  }
   if (!property.key.startsWith('zookeeper.')) return;
   const key = property.key.slice('zookeeper.'.length);
   if (clientTlsKey({ key, value: property.value }) !== undefined) {
@@ -375,7 +389,7 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     snapRetainCount = configDefaults.minSnapRetainCount;
   }
 
-  const fourLetterWordWhitelist = parseWhitelist(draft.whitelistText, warnings);
+  const fourLetterWordWhitelist = parseWhitelist(draft.whitelistText, warnings, draft.readOnlyModeEnabled ?? false);
 
   const ids = new Set<number>();
   for (const server of servers) {
@@ -412,9 +426,17 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     cnxTimeoutMs: draft.cnxTimeoutMs ?? configDefaults.cnxTimeoutMs,
     servers,
     treeFeatures: draft.treeFeatures ?? treeFeatureDefaults,
+    readOnlyModeEnabled: readOnlyMode(draft, servers, warnings),
     adminServer: adminServerConfig(draft.admin ?? {}),
     prometheus: draft.metrics?.className === metricsProviderClasses.prometheus ? prometheusConfig(draft.metrics) : undefined,
   };
+}
+
+/** Read-only mode is an ensemble member's: ZooKeeperServerMain (standalone) ignores the setting, and so does this server, with a warning. */
+function readOnlyMode(draft: Draft, servers: readonly ServerSpec[], warnings: string[]): boolean {
+  const enabled = draft.readOnlyModeEnabled ?? false;
+  if (enabled && servers.length <= 1) warnings.push('readonlymode.enabled=true has no effect on a standalone server (nor on ZooKeeper\'s): only an ensemble member cut off from its quorum serves read-only');
+  return enabled;
 }
 
 /** admin.*, with ZooKeeper's defaults: on, on every interface, port 8080. */
@@ -429,9 +451,12 @@ function prometheusConfig(set: NonNullable<Draft['metrics']>): PrometheusConfig 
   return { host: set.host ?? d.host, port: set.port ?? d.port, exportJvmInfo: set.exportJvmInfo ?? d.exportJvmInfo };
 }
 
-/** As FourLetterCommands.isEnabled: comma-separated, trimmed, `*` for all, `srvr` always. */
-function parseWhitelist(text: string | undefined, warnings: string[]): readonly string[] {
-  const enabled = new Set<string>(['srvr']);
+/**
+ * As FourLetterCommands.isEnabled: comma-separated, trimmed, `*` for all, `srvr` always, and `isro` always in
+ * read-only mode (a read-only Java client asks the servers `isro` to find a read-write one).
+ */
+function parseWhitelist(text: string | undefined, warnings: string[], readOnlyMode: boolean): readonly string[] {
+  const enabled = new Set<string>(readOnlyMode ? ['srvr', 'isro'] : ['srvr']);
   for (const word of (text ?? '').split(',').map((w) => w.trim())) {
     if (word === '') continue;
     if (word === '*') {

@@ -84,9 +84,8 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   warn('electionAlg', 'Fast Leader Election (3) is the only algorithm, as in ZooKeeper 3.8'),
   warn('multiAddress.', 'several addresses per server are not implemented; a server.N line with "|" is refused'),
   warn('quorumListenOnAllIPs', 'members listen on the address of their own server.N line'),
-  warn('localSessionsEnabled', 'every session is a global session, which is what ZooKeeper does with this off'),
+  warn('localSessionsEnabled', 'every session is a global session, which is what ZooKeeper does with this off; a member in read-only mode gives local sessions either way'),
   warn('localSessionsUpgradingEnabled', 'every session is a global session'),
-  refuse('readonlymode.enabled', 'read-only mode is not implemented: a member cut off from its quorum would stop serving instead of serving reads, which read-only clients rely on. Remove it or use Apache ZooKeeper', off),
   warn('syncEnabled', 'observers always log and fsync their txns, which is the default (true)'),
   // Storage: nothing here weakens fsync (forceSync is implemented).
   warn('preAllocSize', 'txn log files are not preallocated; fsync is unchanged'),

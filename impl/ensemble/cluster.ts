@@ -23,11 +23,12 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '../../lib/assert.ts';
-import { apacheZooKeeperMissing, haveApacheZooKeeper, java, log4jJars, servletApiJar, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { fourLetterWord, spawnApacheZooKeeper, zooCfgUsesTls } from '../testing/apache-launcher.ts';
+import { apacheZooKeeperMissing, haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { builtServer, repoRoot, serverEnvironment } from '../testing/built-server.ts';
 import { ChildPids } from '../testing/processes.ts';
@@ -37,6 +38,7 @@ export type ServerKind = 'ours' | 'zookeeper';
 export type Mode = 'leader' | 'follower' | 'observer' | 'standalone';
 
 export { zkCli } from '../testing/zkcli.ts';
+export { fourLetterWord };
 
 const loopback = '127.0.0.1';
 
@@ -64,6 +66,11 @@ export type EnsembleOptions = {
   readonly adminPorts?: readonly number[];
   /** ZooKeeper's JVM heap. */
   readonly javaHeapMb?: number;
+  /**
+   * `-D` system properties as an operator sets them for zkServer.sh (SERVER_JVMFLAGS: a JAAS
+   * file, readonlymode.enabled): ZooKeeper's JVM gets them on its command line, ours in SERVER_JVMFLAGS.
+   */
+  readonly jvmFlags?: readonly string[];
   /** ZKSPEC_LOG_LEVEL for ours; by default this process's ZKSPEC_LOG_LEVEL, else info. */
   readonly logLevel?: string;
   /**
@@ -95,21 +102,6 @@ const livePids = new ChildPids();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
-/** Sends a four-letter word and returns the whole answer ('' when the connection fails); bounded by `timeoutMs`. */
-export function fourLetterWord(port: number, word: string, timeoutMs = 2000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: loopback, port }, () => socket.write(word));
-    let text = '';
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (c: Buffer) => (text += c.toString('latin1')));
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearTimeout(timer);
-      resolve(text);
-    });
-  });
-}
 
 /** The `Mode:` line of a srvr answer; undefined while the server is not serving (electing, syncing, down). */
 export function parseMode(srvr: string): Mode | undefined {
@@ -219,7 +211,7 @@ function writeMemberFiles(options: EnsembleOptions, me: Member, members: readonl
       'log4j.appender.C.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n\n',
   );
   writeFileSync(join(me.dataDir, 'myid'), `${me.id}\n`);
-  writeFileSync(me.configPath, zooCfgLines(options, me, members, peerAddress, proxied).join('\n') + '\n');
+  writeLoopbackZooCfg(me.configPath, zooCfgLines(options, me, members, peerAddress, proxied));
 }
 
 /** Member `me`'s zoo.cfg: the ensemble's settings, then a `server.N` line per member (its own real ports, the others' as `me` reaches them). */
@@ -443,21 +435,23 @@ export class Ensemble {
           ? spawn(process.execPath, [builtServer(), m.configPath], {
               cwd: repoRoot,
               stdio: ['ignore', logFd, logFd],
-              env: serverEnvironment({ ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info' }),
+              env: serverEnvironment({
+                ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info',
+                ...(this.options.jvmFlags === undefined ? {} : { SERVER_JVMFLAGS: this.options.jvmFlags.join(' ') }),
+              }),
             })
-          : spawn(
-              java,
-              [
-                `-Xmx${this.options.javaHeapMb ?? 512}m`,
-                '-cp',
-                this.options.zookeeperLog === false ? `/etc/zookeeper/conf:${zookeeperJar}:${servletApiJar}` : `${zookeeperJar}:${log4jJars.join(':')}:${servletApiJar}`,
-                `-Dlog4j.configuration=file:${join(m.dir, 'log4j.properties')}`,
-                `-Dzookeeper.log.dir=${m.dir}`,
-                'org.apache.zookeeper.server.quorum.QuorumPeerMain',
-                m.configPath,
-              ],
-              { cwd: m.dir, stdio: ['ignore', logFd, logFd], env: { ...process.env } },
-            );
+          : spawnApacheZooKeeper({
+              main: 'quorum',
+              configPath: m.configPath,
+              cwd: m.dir,
+              heapMb: this.options.javaHeapMb ?? 512,
+              serverJvmFlags: this.options.jvmFlags,
+              // Netty's jars when the zoo.cfg asks for TLS (an operator adds them too: docs/operations.md, "TLS").
+              tls: zooCfgUsesTls(readFileSync(m.configPath, 'utf8').split('\n')),
+              adminServer: true,
+              ...(this.options.zookeeperLog === false ? {} : { log4jConfig: { path: join(m.dir, 'log4j.properties'), logDir: m.dir } }),
+              stdio: ['ignore', logFd, logFd],
+            });
     } finally {
       closeSync(logFd);
     }

@@ -10,7 +10,8 @@
 //   applied, a learner's half-finished sync) leaks into the next.
 // - While LOOKING the client port accepts and closes connections, and srvr
 //   says the instance is not serving, as ZooKeeper does; clients move on to
-//   another server.
+//   another server. With readonlymode.enabled, after a grace period, read-only
+//   clients are served meanwhile (read-only-server.ts).
 // - A failed write to the log or an epoch file stops the process with exit
 //   code 1 (the standalone server does the same): acknowledging anything
 //   after the disk refused a write would be a lie.
@@ -45,19 +46,23 @@ import { ControlServer } from './control/control-server.ts';
 import type { Peer } from '../quorum/peer/types.ts';
 import { membershipOf, type Membership } from './membership.ts';
 import { PeerTrace } from './peer-trace.ts';
+import { ReadOnlyServer } from './read-only-server.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { RunContext, RunEnd, ServingMode } from './run-context.ts';
 
 /** QuorumPeer.ZabState of a core phase (ELECTION is the time between runs). */
 const zabStateOf = { DISCOVERY: 'discovery', SYNCHRONIZATION: 'synchronization', BROADCAST: 'broadcast' } as const;
 
+/** What the member is doing: between roles it is looking, and may serve read-only clients meanwhile. */
+export type MemberState = 'looking' | 'read-only' | ServingMode;
+
 export type EnsembleStop = { readonly exitCode: number; readonly reason: string };
 
 export interface EnsembleMember {
   readonly myid: number;
   readonly clientPort: number;
-  /** 'looking' between roles. */
-  readonly state: () => 'looking' | ServingMode;
+  /** 'looking' between roles; 'read-only' while looking with readonlymode.enabled, after the grace period. */
+  readonly state: () => MemberState;
   readonly stopped: Promise<EnsembleStop>;
   close(reason?: string): Promise<EnsembleStop>;
 }
@@ -103,7 +108,7 @@ export async function startEnsembleMember(config: ZooKeeperConfig, myid: number,
 }
 
 class QuorumPeer {
-  state: 'looking' | ServingMode = 'looking';
+  state: MemberState = 'looking';
   private client: ZooKeeperServer | undefined;
   private election: ElectionRunner | undefined;
   private readonly coreOptions: ServerCoreOptions;
@@ -125,6 +130,12 @@ class QuorumPeer {
   /** When this member last started looking (QuorumPeer.start_fle), for election_time. */
   private lookingSinceMs = performance.now();
   private endpoints: Endpoints | undefined;
+  /** readonlymode.enabled: the read-only pipeline while looking. */
+  private readonly readOnly: ReadOnlyServer;
+  /** The core the current role run serves, if it has started serving. */
+  private servedCore: ServerCore | undefined;
+  /** The last zxid the member knew committed when its last serving run ended: what a read-only pipeline shows. */
+  private lastCommittedZxid: bigint | undefined;
 
   constructor(
     private readonly config: ZooKeeperConfig,
@@ -152,6 +163,18 @@ class QuorumPeer {
       ...config.treeFeatures,
       log,
     };
+    this.readOnly = new ReadOnlyServer({
+      config,
+      coreOptions: this.coreOptions,
+      store,
+      log,
+      lastCommittedZxid: () => this.lastCommittedZxid,
+      serve: (core) => {
+        if (this.stopping !== undefined) return;
+        this.state = core === undefined ? 'looking' : 'read-only';
+        this.client?.replaceCore(core ?? this.notServing());
+      },
+    });
   }
 
   get clientPort(): number {
@@ -223,6 +246,8 @@ class QuorumPeer {
 
   private elected(outcome: ElectionOutcome): void {
     if (this.stopping !== undefined) return;
+    // QuorumPeer.run: lookForLeader returned, so the read-only server (if it started) shuts down and closes its connections.
+    this.readOnly.stop('a leader was elected');
     const run = ++this.runs;
     this.trace.run = run;
     this.trace.line('elected', { detail: `${outcome.state} leader ${Number(outcome.leader)}` });
@@ -247,6 +272,8 @@ class QuorumPeer {
     void ended.then((end) => {
       if (controlled !== undefined) controlled.over = true;
       this.trace.line('end', { detail: end.reason });
+      if (this.servedCore !== undefined) this.lastCommittedZxid = this.servedCore.lastDurableZxid;
+      this.servedCore = undefined;
       if (this.stopping !== undefined) return;
       this.state = 'looking';
       this.log('info', 'looking', { after: end.reason, lastLoggedZxid: hex(this.store.lastLoggedZxid), currentEpoch: this.store.currentEpoch });
@@ -280,6 +307,7 @@ class QuorumPeer {
       trace: this.trace,
       serve: (core, mode) => {
         if (this.stopping !== undefined || over()) return;
+        if (core !== undefined) this.servedCore = core;
         this.state = mode ?? 'looking';
         this.client?.replaceCore(core ?? this.notServing());
       },
@@ -331,7 +359,8 @@ class QuorumPeer {
       mode,
       config: { ...snapshot.config, serverId: this.membership.myid, quorum },
       ...(gauges === undefined ? {} : { proposalSizes: gauges.proposalSizes }),
-      quorumGauges: this.quorumGauges(gauges),
+      // A read-only server is no QuorumZooKeeperServer: ZooKeeper's mntr has no zk_peer_state or zk_quorum_size then.
+      ...(this.state === 'read-only' ? {} : { quorumGauges: this.quorumGauges(gauges) }),
     };
   }
 
@@ -371,6 +400,7 @@ class QuorumPeer {
   private startedLooking(): void {
     this.metrics.counters.looking_count++;
     this.lookingSinceMs = performance.now();
+    this.readOnly.looking();
   }
 
   /**
@@ -382,6 +412,7 @@ class QuorumPeer {
     const peerState: PeerStateForAdmin = (() => {
       switch (this.state) {
         case 'looking':
+        case 'read-only':
           return { serverState: 'looking', zabState: 'election', syncMode: 'none' };
         case 'leader':
           return leader?.phase === undefined
@@ -492,6 +523,7 @@ class QuorumPeer {
     this.stopping ??= (async () => {
       this.log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
       this.abort.abort();
+      this.readOnly.stop('shutdown');
       await this.controlServer?.close();
       await this.endpoints?.close();
       this.client?.core.stop();

@@ -7,13 +7,13 @@
 // member uses the server certificate, which names 127.0.0.1, so hostname verification
 // (on by default) passes on both sides.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { connect as connectTls } from 'node:tls';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { makeCertificates, storePassword, type TestCertificates } from '../testing/certificates.ts';
+import { tlsHandshake } from '../testing/tls-probe.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { runZkCli, zkCli, zkCliTlsFlags } from '../testing/zkcli.ts';
@@ -21,29 +21,6 @@ import { Ensemble } from './cluster.ts';
 
 function call(session: WireSession, type: number, body: Uint8Array): Promise<{ err: number; body: Uint8Array }> {
   return new Promise((resolve) => session.send(type, body, (err, reply) => resolve({ err, body: reply.slice() })));
-}
-
-/** Whether a TLS handshake with `port` completes, presenting `credential` or nothing. */
-function handshake(port: number, certs: TestCertificates, withCertificate: boolean): Promise<'accepted' | 'refused'> {
-  return new Promise((resolve) => {
-    const socket = connectTls({
-      host: '127.0.0.1',
-      port,
-      ca: readFileSync(certs.caPem),
-      ...(withCertificate ? { cert: readFileSync(certs.server.cert), key: readFileSync(certs.server.key) } : {}),
-    });
-    let settled = false;
-    const settle = (outcome: 'accepted' | 'refused') => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      resolve(outcome);
-    };
-    // TLS 1.2: a refused client certificate fails the handshake itself.
-    socket.once('secureConnect', () => setTimeout(() => settle(socket.destroyed ? 'refused' : 'accepted'), 200));
-    socket.once('error', () => settle('refused'));
-    socket.once('close', () => settle('refused'));
-  });
 }
 
 describe('sslQuorum: a three-member ensemble of ours over TLS', () => {
@@ -97,9 +74,9 @@ describe('sslQuorum: a three-member ensemble of ours over TLS', () => {
     }
 
     const member = ensemble.member(leader);
-    expect(await handshake(member.electionPort, certs, false)).toBe('refused');
-    expect(await handshake(member.quorumPort, certs, false)).toBe('refused');
-    expect(await handshake(member.electionPort, certs, true)).toBe('accepted');
+    expect(await tlsHandshake(member.electionPort, certs.caPem, undefined)).toBe('refused');
+    expect(await tlsHandshake(member.quorumPort, certs.caPem, undefined)).toBe('refused');
+    expect(await tlsHandshake(member.electionPort, certs.caPem, certs.server)).toBe('accepted');
 
     if (!existsSync(zkCli)) return;
     // CLIENT_JVMFLAGS as an operator sets them for TLS (zkCliTlsFlags).

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtServer } from '../testing/built-server.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { createLogger, openLogger, type StructuredLogger } from './logger.ts';
 import { logSettingsFromEnvironment } from './log-settings.ts';
 
@@ -148,7 +149,7 @@ process.exit(3);
   it('the server writes its fatal line about a bad zoo.cfg to ZOO_LOG_DIR before it exits with 2', async () => {
     const dir = tempDir();
     const configPath = join(dir, 'zoo.cfg');
-    writeFileSync(configPath, `tickTime=fast\ndataDir=${dir}/data\nclientPort=0\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n`);
+    writeLoopbackZooCfg(configPath, ['tickTime=fast', `dataDir=${dir}/data`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false']);
     const { code, stderr } = await runToExit([builtServer(), configPath], { ZOO_LOG_DIR: join(dir, 'logs'), ZOO_LOG_FILE: 'server.log', ZKSPEC_LOG_LEVEL: 'debug' });
     expect(code, stderr).toBe(2);
     const [file] = readdirSync(join(dir, 'logs'));

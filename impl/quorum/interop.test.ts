@@ -8,13 +8,15 @@
 // Runs only where java and /usr/share/java/zookeeper.jar exist. Every process
 // is SIGKILLed and every data directory removed after each test.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ElectionRunner, type ElectionOutcome, type EnsembleMember } from './election-runner.ts';
+import { spawnApacheZooKeeper } from '../testing/apache-launcher.ts';
 import { java, log4jJars, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 
 const classpath = [zookeeperJar, ...log4jJars];
@@ -45,7 +47,7 @@ function startZooKeeper(sid: number, members: readonly (EnsembleMember & { clien
   const dir = mkdtempSync(join(tmpdir(), `zk-interop-${sid}-`));
   const me = members.find((m) => m.sid === sid)!;
   writeFileSync(join(dir, 'myid'), `${sid}\n`);
-  writeFileSync(
+  writeLoopbackZooCfg(
     join(dir, 'zoo.cfg'),
     [
       'tickTime=200',
@@ -56,17 +58,20 @@ function startZooKeeper(sid: number, members: readonly (EnsembleMember & { clien
       `clientPortAddress=${host}`,
       'admin.enableServer=false',
       ...members.map((m) => `server.${m.sid}=${host}:${m.quorumPort}:${m.electionPort}`),
-    ].join('\n') + '\n',
+    ],
   );
   writeFileSync(
     join(dir, 'log4j.properties'),
     'log4j.rootLogger=INFO, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\nlog4j.appender.C.layout.ConversionPattern=%-5p %c{1} - %m%n\n',
   );
-  const child = spawn(
-    java,
-    ['-Xmx128m', '-cp', classpath.join(':'), `-Dlog4j.configuration=file:${join(dir, 'log4j.properties')}`, `-Dzookeeper.log.dir=${dir}`, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', join(dir, 'zoo.cfg')],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawnApacheZooKeeper({
+    main: 'quorum',
+    configPath: join(dir, 'zoo.cfg'),
+    cwd: dir,
+    heapMb: 128,
+    log4jConfig: { path: join(dir, 'log4j.properties'), logDir: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const zk: ZooKeeperProcess = { sid, child, output: '' };
   child.stdout!.on('data', (chunk: Buffer) => (zk.output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (zk.output += chunk.toString()));

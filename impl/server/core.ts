@@ -14,7 +14,8 @@
 //            write-path.ts  the role, a strategy chosen once:
 //               ├ local-path.ts       standalone, leader: writes.ts (prep -> txn -> apply, zxids)
 //               │                     -> group-commit.ts (persist, or propose on a leader); ticks.ts
-//               └ forwarding-path.ts  learner: forward to the leader, apply what it commits
+//               ├ forwarding-path.ts  learner: forward to the leader, apply what it commits
+//               └ read-only-path.ts   read-only member: reads only, writes answered NotReadOnly
 //            reads: reads.ts (pure: tree, session, request -> reply, dependency) via read-processor.ts
 //               ▼
 //            output-queues.ts  one FIFO per connection, released by release-order.ts
@@ -54,6 +55,7 @@ import { LocalWritePath } from './local-path.ts';
 import type { ForwardedRequest, Logger, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
 import { OutputQueues } from './output-queues.ts';
 import type { PipelineParts } from './parts.ts';
+import { ReadOnlyWritePath } from './read-only-path.ts';
 import { ReadProcessor } from './read-processor.ts';
 import { ReleaseOrder } from './release-order.ts';
 import { Replies } from './replies.ts';
@@ -117,6 +119,8 @@ export class ServerCore {
     if (replication?.role === 'learner') {
       this.learner = new ForwardingWritePath(replication, parts);
       this.role = this.learner;
+    } else if (replication?.role === 'read-only') {
+      this.role = new ReadOnlyWritePath(parts);
     } else {
       const settings = { extendedTypesEnabled: options.extendedTypesEnabled ?? false, enforceQuota: options.enforceQuota ?? false, warn: rateLimited(log, now) };
       const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid, options.authentication?.providerSchemes);

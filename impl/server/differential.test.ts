@@ -5,11 +5,6 @@
 // values that depend on the clock or on the session id are normalised. This is
 // the "a client cannot tell them apart" property checked at the wire.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
@@ -17,8 +12,8 @@ import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient, type Received } from './raw-client.ts';
 import { startServer, type ZooKeeperServer } from './server.ts';
-import { haveApacheZooKeeper, java, zookeeperJar } from '../testing/apache-zookeeper.ts';
-import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
+import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
 
 const haveZooKeeperHere = haveApacheZooKeeper();
 
@@ -214,40 +209,30 @@ async function runTwoSessions(port: number, steps: readonly SessionStep[]): Prom
   return JSON.parse(text.replace(/"(ctime|mtime)":"\d+n"/g, '"$1":"TIME"'));
 }
 
-type Pair = { apache: ChildProcess; apachePort: number; dataDir: string; ours: ZooKeeperServer };
+type Pair = { apache: ApacheStandalone; apachePort: number; ours: ZooKeeperServer };
 
 /** A fresh Apache ZooKeeper (with the given JVM system properties) and a fresh server of ours, each probed once so zxids line up. */
 async function startPair(systemProperties: string[], extendedTypesEnabled: boolean): Promise<Pair> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'zk-diff-'));
-  // Reserved below the ephemeral range: the JVM binds it seconds from now.
-  const [apachePort] = (await reservePorts(1)) as [number];
-  const config = join(dataDir, 'zoo.cfg');
-  writeFileSync(
-    config,
-    [`tickTime=2000`, `dataDir=${dataDir}`, `clientPort=${apachePort}`, `clientPortAddress=127.0.0.1`, `admin.enableServer=false`].join('\n') + '\n',
-  );
-  const logFd = openSync(join(dataDir, 'zookeeper.log'), 'w');
-  const apache = spawn(java, ['-Xmx256m', ...systemProperties, '-cp', `/etc/zookeeper/conf:${zookeeperJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', config], {
-    stdio: ['ignore', logFd, logFd],
-    cwd: dataDir,
-  });
-  const ours = await startServer({ port: 0, tickTimeMs: 2000, extendedTypesEnabled, log: () => {} });
-  await waitForPort(ours.port, Date.now() + 5_000);
+  const [apache, ours] = await Promise.all([
+    startApacheStandalone({ serverJvmFlags: systemProperties }),
+    startServer({ port: 0, tickTimeMs: 2000, extendedTypesEnabled, log: () => {} }),
+  ]);
   try {
-    await waitForPort(apachePort, Date.now() + 30_000);
+    await waitForPort(ours.port, Date.now() + 5_000);
+    await waitForPort(apache.port, Date.now() + 30_000);
   } catch (error) {
-    apache.kill('SIGKILL');
-    throw new Error(`${(error as Error).message}; its log:\n${readFileSync(join(dataDir, 'zookeeper.log'), 'utf8')}`);
+    const log = apache.log();
+    await apache.stop();
+    await ours.close();
+    throw new Error(`${(error as Error).message}; ZooKeeper's log:\n${log}`);
   }
-  return { apache, apachePort, dataDir, ours };
+  return { apache, apachePort: apache.port, ours };
 }
 
 async function stopPair(pair: Pair | undefined): Promise<void> {
   if (pair === undefined) return;
-  pair.apache.kill('SIGKILL');
-  releasePorts([pair.apachePort]);
+  await pair.apache.stop();
   await pair.ours.close();
-  rmSync(pair.dataDir, { recursive: true, force: true });
 }
 
 describe.runIf(haveZooKeeperHere)('differential: Apache ZooKeeper 3.8 and our server give the same answers', () => {

@@ -45,6 +45,11 @@ export class Handshake {
       return;
     }
     const request = decoded.value;
+    // ZooKeeperServer.processConnectRequest: a read-only server serves only clients that asked for it (read-only-path.ts).
+    if (this.role.serverState === 'read-only' && request.readOnly !== true) {
+      this.parts.connections.close(connection.id, 'Refusing session request for not-read-only client');
+      return;
+    }
     if (request.lastZxidSeen > this.parts.tree.lastProcessedZxid) {
       this.parts.connections.close(
         connection.id,
@@ -54,8 +59,8 @@ export class Handshake {
     }
     const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.settings;
     const timeoutMs = Math.min(Math.max(request.timeOut, minSessionTimeoutMs), maxSessionTimeoutMs);
-    // ProtocolManager: answer with the readOnly byte only if the client sent one.
-    const withReadOnly = request.readOnly !== undefined;
+    // ProtocolManager: answer with the readOnly byte only if the client sent one; true from a read-only server.
+    const withReadOnly = request.readOnly === undefined ? undefined : this.role.serverState === 'read-only';
     const startedAtMs = this.parts.now();
     connection.state = 'open';
     this.parts.connections.countRequest(connection);
@@ -84,7 +89,7 @@ export class Handshake {
    * ZooKeeperServer.finishSessionInit for a session a client brought back;
    * then the frames held while the leader was asked, in order.
    */
-  private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
+  private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
     if (valid) {
       const previous = this.parts.connections.ofSession(sessionId);
       if (previous !== undefined && previous !== connection) this.parts.connections.close(previous.id, 'session moved to a new connection');
@@ -103,7 +108,7 @@ export class Handshake {
   }
 
   /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
-  private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number): void {
+  private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
     this.parts.replies.connectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
     if (!valid) this.parts.connections.close(connection.id, 'invalid session');
   }

@@ -51,8 +51,9 @@ export class MemoryClient {
       5000,
     );
   }
-  connect(timeOut: number, session?: { sessionId: bigint; passwd: Uint8Array }, lastZxidSeen = 0n): void {
-    const request = { protocolVersion: 0, lastZxidSeen, timeOut, sessionId: session?.sessionId ?? 0n, passwd: session?.passwd ?? new Uint8Array(16), readOnly: false };
+  /** `readOnly`: the ConnectRequest's trailing flag; undefined leaves the byte out, as a pre-3.4 client does. */
+  connect(timeOut: number, session?: { sessionId: bigint; passwd: Uint8Array }, lastZxidSeen = 0n, readOnly: boolean | undefined = false): void {
+    const request = { protocolVersion: 0, lastZxidSeen, timeOut, sessionId: session?.sessionId ?? 0n, passwd: session?.passwd ?? new Uint8Array(16), readOnly };
     this.core.receiveFrame(this.id, encodeRecord(request, R.ConnectRequest.write));
   }
   send<T>(xid: number, type: number, codec?: R.Codec<T>, body?: T): void {

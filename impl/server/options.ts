@@ -49,6 +49,10 @@ export type Replication =
       readonly revalidate?: (sessionId: bigint, timeoutMs: number) => Promise<boolean>;
       /** What the four-letter words report; default 'follower'. */
       readonly learnerType?: 'follower' | 'observer';
+    }
+  | {
+      /** A member cut off from its quorum, serving read-only clients from its last tree (read-only-path.ts). */
+      readonly role: 'read-only';
     };
 
 /** What authentication.ts is given: SASL users, provider schemes, super users, enforcement. */
@@ -63,7 +67,7 @@ export type AuthenticationOptions = {
   readonly enforceAuthSchemes?: readonly string[];
 };
 
-export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer';
+export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only';
 
 export type ServerCoreOptions = {
   /** tickTime: the session expiry granularity. ZooKeeper's default is 3000 ms; zoo.cfg samples use 2000. */

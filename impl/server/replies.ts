@@ -36,14 +36,17 @@ export class Replies {
     private readonly now: () => number,
   ) {}
 
-  /** ZooKeeperServer.finishSessionInit's response: an invalid session gets zeros (the caller then closes the connection). */
-  connectResponse(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean, startedAtMs: number, zxid: bigint): void {
+  /**
+   * ZooKeeperServer.finishSessionInit's response: an invalid session gets zeros (the caller then closes the connection).
+   * `readOnly`: the trailing byte (whether this server is read-only), or none for a client that sent none.
+   */
+  connectResponse(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, readOnly: boolean | undefined, startedAtMs: number, zxid: bigint): void {
     const response: R.ConnectResponse = {
       protocolVersion: 0,
       timeOut: valid ? timeoutMs : 0,
       sessionId: valid ? sessionId : 0n,
       passwd: valid ? generatePasswd(sessionId) : new Uint8Array(16),
-      readOnly: withReadOnly ? false : undefined,
+      readOnly,
     };
     this.sendFramed(connection, frame(encodeRecord(response, R.ConnectResponse.write)), startedAtMs, 'SESS', -1, zxid, true);
   }

@@ -55,7 +55,23 @@ function secureConnection(socket: TLSSocket, tls: ClientTls, accept: AcceptSecur
     socket.destroy();
     return;
   }
+  oneRecordPerWrite(socket);
   accept(socket, ids.value);
+}
+
+/**
+ * Each write leaves as TLS records of its own, never merged with the next write's
+ * bytes: node gathers the writes queued behind a pending one (and a corked socket's)
+ * into one writev, which TLS seals as one record. ZooKeeper's C client (3.8's
+ * zookeeper.c) reads one reply per readable event and never asks OpenSSL what it
+ * holds already (SSL_pending): replies sealed in one record behind the first stay
+ * unread until more bytes reach the socket (a ping, seconds later). Netty's
+ * writeAndFlush per reply gives it one record per reply; so do we, at the cost of
+ * a record's overhead per reply. Without a writev, node's Writable writes the
+ * queued chunks one by one (net.Socket's _writev is its prototype's, shadowed here).
+ */
+function oneRecordPerWrite(socket: TLSSocket): void {
+  Object.defineProperty(socket, '_writev', { value: undefined, writable: true, configurable: true });
 }
 
 /**

@@ -26,9 +26,15 @@ it('close delivers every reply already written before the FIN, to a client that 
   expect((await client.create('/big', value)).header.err).toBe(0);
 
   client.socket.pause();
+  const sentBefore = server.core.stats().packetsSent;
   const replies = Array.from({ length: 16 }, () => client!.request(OpCode.getData, R.GetDataRequest, { path: '/big', watch: false }));
-  // Time for the server to answer all 16 into a socket nobody reads yet.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  // Until the server has answered all 16 into a socket nobody reads yet (a fixed
+  // wait was too short on a loaded machine: the close came before some requests).
+  const deadline = Date.now() + 20_000;
+  while (server.core.stats().packetsSent < sentBefore + 16) {
+    expect(Date.now(), 'the server answered the 16 requests within 20 s').toBeLessThan(deadline);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const closing = server.close();
   client.socket.resume();
   const answered = await Promise.all(replies);

@@ -17,12 +17,9 @@
 // and one otherwise. Which names are counters is taken from ZooKeeper 3.8.0's
 // ServerMetrics.java (the list below).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveApacheZooKeeper, java, servletApiJar, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
+import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { call, connectClient, dataDirWithConfig, killChildren, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
@@ -106,26 +103,15 @@ describe.runIf(haveApacheZooKeeper())('the AdminServer beside Apache ZooKeeper 3
   let theirs: Side;
   let ours: Side;
   let metricsPort = 0;
-  let apache: ChildProcess | undefined;
-  let apacheDir = '';
+  let apache: ApacheStandalone | undefined;
   let ourDir: DataDir | undefined;
   const ports: number[] = [];
 
   beforeAll(async () => {
-    ports.push(...(await reservePorts(4)));
-    const [apacheClient, apacheAdmin, ourAdmin, ourMetrics] = ports as [number, number, number, number];
+    ports.push(...(await reservePorts(3)));
+    const [apacheAdmin, ourAdmin, ourMetrics] = ports as [number, number, number];
     metricsPort = ourMetrics;
     const shared = ['tickTime=2000', '4lw.commands.whitelist=*', 'admin.serverAddress=127.0.0.1'];
-    apacheDir = mkdtempSync(join(tmpdir(), 'zk-admin-apache-'));
-    writeFileSync(
-      join(apacheDir, 'zoo.cfg'),
-      [`dataDir=${apacheDir}`, `clientPort=${apacheClient}`, 'clientPortAddress=127.0.0.1', ...shared, `admin.serverPort=${apacheAdmin}`].join('\n') + '\n',
-    );
-    const logFd = openSync(join(apacheDir, 'zookeeper.log'), 'w');
-    apache = spawn(java, ['-Xmx256m', '-cp', `/etc/zookeeper/conf:${zookeeperJar}:${servletApiJar}`, 'org.apache.zookeeper.server.ZooKeeperServerMain', join(apacheDir, 'zoo.cfg')], {
-      stdio: ['ignore', logFd, logFd],
-      cwd: apacheDir,
-    });
     ourDir = dataDirWithConfig([
       ...shared,
       `admin.serverPort=${ourAdmin}`,
@@ -133,19 +119,24 @@ describe.runIf(haveApacheZooKeeper())('the AdminServer beside Apache ZooKeeper 3
       'metricsProvider.httpHost=127.0.0.1',
       `metricsProvider.httpPort=${ourMetrics}`,
     ]);
-    const server = await startChild(ourDir.configPath);
-    await waitForAdmin(apacheAdmin, Date.now() + 40_000, () => readFileSync(join(apacheDir, 'zookeeper.log'), 'utf8'));
+    // The servlet API on ZooKeeper's classpath (adminServer), which its Jetty needs.
+    const [started, server] = await Promise.all([
+      startApacheStandalone({ zooCfg: [...shared, 'admin.enableServer=true', `admin.serverPort=${apacheAdmin}`], adminServer: true, timeoutMs: 40_000 }),
+      startChild(ourDir.configPath),
+    ]);
+    apache = started;
+    await waitForAdmin(apacheAdmin, Date.now() + 40_000, () => started.log());
+    const apacheClient = started.port;
     theirs = { admin: apacheAdmin, client: await work(apacheClient) };
     ours = { admin: ourAdmin, client: await work(server.port) };
   }, 90_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     theirs?.client.close();
     ours?.client.close();
-    apache?.kill('SIGKILL');
+    await apache?.stop();
     killChildren();
     ourDir?.remove();
-    if (apacheDir !== '') rmSync(apacheDir, { recursive: true, force: true });
     releasePorts(ports);
   });
 

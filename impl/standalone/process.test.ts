@@ -5,12 +5,13 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { builtServer } from '../testing/built-server.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { call, connectClient, dataDirWithConfig, eventually, killChildren, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
 
 const dirs: DataDir[] = [];
@@ -217,7 +218,7 @@ describe('the standalone server as a process', () => {
   }, 30_000);
 
   it('fails closed: a zoo.cfg with a TLS key it does not implement stops the server (exit 2, the key named) before it listens', async () => {
-    const dir = tempDir(['secureClientPort=0', 'ssl.keyStore.location=/etc/zk/keystore.p12', 'ssl.keyStore.password=hunter2', 'sslQuorumReloadCertFiles=true', 'ssl.crl=true', 'sslQuorum=false']);
+    const dir = tempDir(['secureClientPort=0', 'secureClientPortAddress=127.0.0.1', 'ssl.keyStore.location=/etc/zk/keystore.p12', 'ssl.keyStore.password=hunter2', 'sslQuorumReloadCertFiles=true', 'ssl.crl=true', 'sslQuorum=false']);
     const startedAtMs = Date.now();
     const { code, stderr, lines } = await runToExit([dir.configPath]);
     expect(code, `exited after ${Date.now() - startedAtMs} ms; stderr:\n${stderr}`).toBe(2);
@@ -230,7 +231,7 @@ describe('the standalone server as a process', () => {
 
   it('refuses a zoo.cfg without dataDir, and no zoo.cfg at all, as ZooKeeper does (exit 2)', async () => {
     const dir = tempDir();
-    writeFileSync(dir.configPath, 'clientPort=0\nclientPortAddress=127.0.0.1\n');
+    writeLoopbackZooCfg(dir.configPath, ['clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false']);
     const run = runToExit;
     const noDataDir = await run([dir.configPath]);
     expect(noDataDir.code).toBe(2);

@@ -11,6 +11,7 @@
 //
 // Debian's C client (cli_mt) is built without Cyrus SASL (no -u/-s options,
 // no libsasl2), so it cannot authenticate with SASL; it is not run here.
+// impl/ensemble/c-client-secure.test.ts runs one built with Cyrus SASL when given its path.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,9 @@ import { OpCode } from '../protocol/constants.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
-import { runZkCli, zkCli } from '../testing/zkcli.ts';
+import { runZkCli, zkCli, zkCliOutcome } from '../testing/zkcli.ts';
 import { killChildren, startChild } from './test-support.ts';
 
 const saslProvider = 'authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
@@ -29,29 +31,6 @@ const serverJaas = 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModu
 const clientJaas = (password: string) => `Client {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n    username="bob"\n    password="${password}";\n};\n`;
 
 type Running = { readonly name: string; readonly port: number };
-
-/**
- * What a zkCli.sh session printed, without the lines that differ from run to
- * run or say nothing (logging, banners). Two events are dropped too, each a
- * race inside zkCli.sh: `Disconnected`, which the client reports after a
- * server answers and closes the connection only if its reading thread sees
- * the close before `quit` closes the client (by hand: against our server in 1
- * of 2 runs, against ZooKeeper, whose selector thread closes a little later,
- * in 0 of 2), and `Closed`, which the JVM sometimes exits before printing
- * (seen once against Apache ZooKeeper in three runs of this file).
- */
-function outcome(output: string): string[] {
-  const lines = output
-    .split('\n')
-    .map((line) => line.trimEnd())
-    .filter((line) => line !== '' && !/^(SLF4J|Connecting to|Welcome to ZooKeeper|JLine support|WATCHER::|WatchedEvent state:(Disconnected|Closed) )/.test(line));
-  // zkCli.sh prints events from its event thread and results from its main thread, some on
-  // stdout and some on stderr ("Created /s"), which arrive here interleaved as it happens: the
-  // lines are compared as a sorted list, each event once (after a server closes the connection
-  // the client may reconnect and report SyncConnected again before `quit`, against either server).
-  const events = new Set(lines.filter((l) => l.startsWith('WatchedEvent ')).map((l) => l.replace(/^WatchedEvent state:(\w+) type:None path:null$/, 'event $1')));
-  return [...lines.filter((l) => !l.startsWith('WatchedEvent ')), ...events].sort();
-}
 
 describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with zkCli.sh: our server and Apache ZooKeeper 3.8 configured the same way', () => {
   let root = '';
@@ -63,7 +42,7 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with
   /** The same zkCli.sh session against each server at once; their outcomes, in the servers' order. */
   const both = async (servers: readonly Running[], commands: readonly string[], env: Record<string, string> = {}) => {
     const outputs = await Promise.all(servers.map((s) => runZkCli(`127.0.0.1:${s.port}`, commands, 60_000, env)));
-    return outputs.map(outcome);
+    return outputs.map(zkCliOutcome);
   };
 
   beforeAll(async () => {
@@ -74,15 +53,15 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('SASL DIGEST-MD5 with
     const jvmFlags = [`-Djava.security.auth.login.config=${join(root, 'jaas.conf')}`];
     const oursConfig = (name: string, lines: readonly string[]) => {
       const path = join(root, `${name}.cfg`);
-      writeFileSync(path, [`dataDir=${join(root, name)}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', 'tickTime=2000', ...lines].join('\n') + '\n');
+      writeLoopbackZooCfg(path, [`dataDir=${join(root, name)}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', 'tickTime=2000', ...lines]);
       return path;
     };
     const [ourPlain, ourRequired, apachePlain, apacheRequired] = await Promise.all([
       startChild(oursConfig('ours-plain', [saslProvider]), 30_000, { SERVER_JVMFLAGS: jvmFlags.join(' ') }),
       startChild(oursConfig('ours-required', [saslProvider, 'sessionRequireClientSASLAuth=true']), 30_000, { SERVER_JVMFLAGS: jvmFlags.join(' ') }),
       // ZooKeeperServerMain as zkServer.sh starts it, SERVER_JVMFLAGS on java's command line.
-      startApacheStandalone([saslProvider], jvmFlags, 60_000),
-      startApacheStandalone([saslProvider, 'sessionRequireClientSASLAuth=true'], jvmFlags, 60_000),
+      startApacheStandalone({ zooCfg: [saslProvider], serverJvmFlags: jvmFlags, timeoutMs: 60_000 }),
+      startApacheStandalone({ zooCfg: [saslProvider, 'sessionRequireClientSASLAuth=true'], serverJvmFlags: jvmFlags, timeoutMs: 60_000 }),
     ]);
     apache.push(apachePlain, apacheRequired);
     plain = [{ name: 'apache', port: apachePlain.port }, { name: 'ours', port: ourPlain.port }];
@@ -154,7 +133,7 @@ describe('a server with SASL configured that cannot authenticate as asked does n
       const krb = join(dir, 'krb.conf');
       writeFileSync(krb, 'Server {\n  com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true keyTab="/etc/zk.keytab" principal="zookeeper/host@EXAMPLE.COM";\n};\n');
       const config = join(dir, 'zoo.cfg');
-      writeFileSync(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', ...lines.map((l) => l.replace('KRB', krb))].join('\n') + '\n');
+      writeLoopbackZooCfg(config, [`dataDir=${join(dir, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false', ...lines.map((l) => l.replace('KRB', krb))]);
       const started = startChild(config, 30_000, env);
       await expect(started).rejects.toThrow(/server exited \(2\) before serving/);
       await expect(started).rejects.toThrow(message);

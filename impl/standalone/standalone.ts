@@ -14,8 +14,9 @@
 // a lie a restart would expose.
 //
 // Snapshots: the core applies every write to its one tree, so whenever the
-// schedule says a snapshot is due, that tree is offered as it is (the
-// database writes it once the log has caught up with it).
+// schedule says a snapshot is due, that tree is offered as it is, for a fuzzy
+// snapshot serialised a slice at a time while requests go on (the database
+// writes it once the log has caught up with what it holds).
 //
 // Shutdown (`close`, on SIGINT/SIGTERM from main.ts): stop accepting and close
 // the connections (replies not yet released are dropped: their writes were
@@ -113,7 +114,8 @@ function logStarting(log: StructuredLogger, config: ZooKeeperConfig, version: st
 /**
  * Recovery (ZKDatabase.loadDataBase): opens the database under dataDir and
  * dataLogDir and rebuilds the data tree from its snapshot and log. From then
- * on, whenever the snapshot schedule comes due, that tree is offered as it is.
+ * on, whenever the snapshot schedule comes due, that tree is offered as it is
+ * (a fuzzy snapshot: database/snapshotter.ts).
  */
 async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions, log: StructuredLogger): Promise<Result<{ readonly database: Database; readonly tree: DataTree; readonly replayedTxns: number }, string>> {
   // The tree exists only once the database has been read; the schedule cannot come due before the first append.
@@ -123,7 +125,7 @@ async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions,
     ...(options.fs === undefined ? {} : { fs: options.fs }),
     ...(options.snapshotSeed === undefined ? {} : { snapshotSeed: options.snapshotSeed }),
     onSnapshotDue: () => {
-      if (tree !== undefined) void database.snapshotIfDue(tree);
+      if (tree !== undefined) void database.fuzzySnapshotIfDue(tree);
     },
   });
   if (!opened.ok) return opened;

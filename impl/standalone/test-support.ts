@@ -5,11 +5,12 @@
 // bounded four-letter-word query. Every child is registered so afterEach can SIGKILL it by PID.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { builtServer, serverEnvironment } from '../testing/built-server.ts';
+import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 
 export { zookeeper } from '../testing/zk-client.ts';
 
@@ -23,7 +24,7 @@ export function dataDirWithConfig(extra: readonly string[] = [], prefix = 'zk-st
   const path = mkdtempSync(join(tmpdir(), prefix));
   const configPath = join(path, 'zoo.cfg');
   const admin = extra.some((line) => line.startsWith('admin.')) ? [] : ['admin.enableServer=false'];
-  writeFileSync(configPath, [`dataDir=${join(path, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...admin, ...extra].join('\n') + '\n');
+  writeLoopbackZooCfg(configPath, [`dataDir=${join(path, 'data')}`, 'clientPort=0', 'clientPortAddress=127.0.0.1', ...admin, ...extra]);
   return { path, configPath, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 

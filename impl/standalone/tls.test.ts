@@ -9,17 +9,17 @@
 //   zookeeper.client.secure, ClientCnxnSocketNetty, a PKCS12 key store and keytool's
 //   PKCS12 trust store): the same lines printed (whoami shows the x509 id).
 // One JVM for ZooKeeper and one zkCli.sh per server keep the time down.
-// Debian's C client (cli_mt) is built without OpenSSL, so it has no TLS to test.
+// Debian's C client (cli_mt) is built without OpenSSL, so it has no TLS to test here;
+// impl/ensemble/c-client-secure.test.ts runs one built with OpenSSL when given its path.
 
-import { spawnSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecord } from '../protocol/jute.ts';
 import { OpCode } from '../protocol/constants.ts';
 import * as R from '../protocol/records.ts';
-import { cliMt, haveApacheZooKeeper, java, log4jJars, nettyTlsJars, zkCli, zookeeperJar } from '../testing/apache-zookeeper.ts';
+import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
+import { cliMt, haveApacheZooKeeper, zkCli } from '../testing/apache-zookeeper.ts';
 import { makeCertificates, storePassword, type Credential, type TestCertificates } from '../testing/certificates.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
@@ -70,60 +70,36 @@ async function openOutcome(open: () => Promise<WireSession>): Promise<string> {
   }
 }
 
-async function startApache(dir: string, lines: readonly string[], securePort: number): Promise<ChildProcess> {
-  mkdirSync(dir, { recursive: true });
-  const config = join(dir, 'zoo.cfg');
-  writeFileSync(config, [...lines, `dataDir=${dir}`, 'tickTime=2000', 'admin.enableServer=false'].join('\n') + '\n');
-  const log = openSync(join(dir, 'zookeeper.log'), 'w');
-  const classpath = ['/etc/zookeeper/conf', zookeeperJar, ...nettyTlsJars, ...log4jJars].join(':');
-  const child = spawn(java, ['-Xmx256m', '-cp', classpath, 'org.apache.zookeeper.server.ZooKeeperServerMain', config], { stdio: ['ignore', log, log], cwd: dir });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: securePort }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (up) return child;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`Apache ZooKeeper did not listen on ${securePort}; its log:\n${readFileSync(join(dir, 'zookeeper.log'), 'utf8')}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('TLS on the client port: ours and Apache ZooKeeper 3.8, configured alike', () => {
   let certs: TestCertificates;
   let ports: number[] = [];
   let dataDir: DataDir;
   let ours: ChildServer;
-  let apache: ChildProcess | undefined;
+  let apache: ApacheStandalone | undefined;
   let targets: Target[] = [];
 
   beforeAll(async () => {
     certs = makeCertificates({ alice: '/CN=alice', bob: '/CN=bob' });
-    ports = await reservePorts(3);
-    const [apachePlain, apacheSecure, oursSecure] = ports as [number, number, number];
+    ports = await reservePorts(2);
+    const [apacheSecure, oursSecure] = ports as [number, number];
     dataDir = dataDirWithConfig(tlsLines(certs, oursSecure), 'zk-tls-ours-');
     const [oursStarted, apacheStarted] = await Promise.all([
       startChild(dataDir.configPath),
-      startApache(join(certs.dir, 'apache'), [`clientPort=${apachePlain}`, 'clientPortAddress=127.0.0.1', ...tlsLines(certs, apacheSecure)], apacheSecure),
+      // Netty's jars on its classpath, as an operator adds them (docs/operations.md, "TLS"); its log in its dataDir.
+      startApacheStandalone({ zooCfg: tlsLines(certs, apacheSecure), tls: true, log4j: true }),
     ]);
     ours = oursStarted;
     apache = apacheStarted;
     expect(ours.logs.find((l) => l.event === 'serving')?.['securePort']).toBe(oursSecure);
     targets = [
       { name: 'ours', plainPort: ours.port, securePort: oursSecure },
-      { name: 'apache', plainPort: apachePlain, securePort: apacheSecure },
+      { name: 'apache', plainPort: apache.port, securePort: apacheSecure },
     ];
   }, 60_000);
 
-  afterAll(() => {
+  afterAll(async () => {
     killChildren();
-    apache?.kill('SIGKILL');
+    await apache?.stop();
     releasePorts(ports);
     dataDir?.remove();
     certs?.remove();

@@ -26,7 +26,7 @@ afterEach(async () => {
 
 /** Ours and Apache ZooKeeper, both standalone with the same zoo.cfg lines (and the JVM flags ZooKeeper reads only there). */
 async function startBoth(zooCfg: readonly string[], jvmFlags: readonly string[] = []) {
-  const apache = await startApacheStandalone(zooCfg, jvmFlags);
+  const apache = await startApacheStandalone({ zooCfg, serverJvmFlags: jvmFlags });
   apaches.push(apache);
   const dir = dataDirWithConfig(['tickTime=2000', '4lw.commands.whitelist=*', ...zooCfg]);
   dirs.push(dir);

@@ -488,7 +488,14 @@ export class DataTree {
     const parentName = parentPath(path);
     const parent = this.nodes.get(parentName);
     const node = this.nodes.get(path);
-    if (parent === undefined || node === undefined) return false;
+    if (parent === undefined) return false;
+    if (node === undefined) {
+      // DataTree.deleteNode moves the parent's pzxid before it finds the child
+      // missing: replaying a delete over a fuzzy snapshot that was taken after
+      // the child had gone must still leave the parent as the live tree has it.
+      this.raisePzxid(parentName, parent, zxid);
+      return false;
+    }
     this.preChange(parentName, parent);
     parent.children.delete(childName(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
@@ -515,6 +522,13 @@ export class DataTree {
     this.fire(this.childWatches.triggerWatch(path, EventType.NodeDeleted, told), EventType.NodeDeleted, path, zxid, events, node.acl);
     this.fire(this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
     return true;
+  }
+
+  private raisePzxid(path: string, node: ZNode, zxid: bigint): void {
+    if (zxid <= node.stat.pzxid) return;
+    this.preChange(path, node);
+    node.stat.pzxid = zxid;
+    this.postChange(path, node);
   }
 
   setData(path: string, data: Uint8Array | null, version: number, zxid: bigint, time: bigint, events: WatchEvent[]): Stat | undefined {

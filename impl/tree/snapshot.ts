@@ -17,16 +17,26 @@ import { childName, parentPath } from './path.ts';
 
 export function serializeTree(tree: DataTree): Uint8Array {
   const w = new JuteWriter(64 * 1024);
+  writeSnapshotHead(w, tree, tree.nodes.size);
+  for (const [path, node] of tree.walk()) writeSnapshotNode(w, path, node);
+  return w.toBytes();
+}
+
+/** The part before the nodes: the zxid, the sessions, the node count. Returns the node count's offset (a fuzzy snapshot knows it only at the end). */
+export function writeSnapshotHead(w: JuteWriter, tree: DataTree, nodeCount: number): number {
   w.writeLong(tree.lastProcessedZxid);
   w.writeInt(tree.sessions.size);
   for (const [id, timeout] of tree.sessions) w.writeLong(id).writeInt(timeout);
-  w.writeInt(tree.nodes.size);
-  for (const [path, node] of tree.walk()) {
-    w.writeString(path).writeBuffer(node.data ?? undefined);
-    w.writeVector(node.acl, (ww, a) => ACL.write(ww, a));
-    StatPersisted.write(w, node.stat);
-  }
-  return w.toBytes();
+  const nodeCountOffset = w.length;
+  w.writeInt(nodeCount);
+  return nodeCountOffset;
+}
+
+/** One node: its path, data, ACL and persisted stat. */
+export function writeSnapshotNode(w: JuteWriter, path: string, node: ZNode): void {
+  w.writeString(path).writeBuffer(node.data ?? undefined);
+  w.writeVector(node.acl, (ww, a) => ACL.write(ww, a));
+  StatPersisted.write(w, node.stat);
 }
 
 export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {

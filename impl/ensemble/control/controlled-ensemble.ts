@@ -19,6 +19,7 @@ import { assert } from '../../../lib/assert.ts';
 import type { PeerBug } from '../../quorum/peer/types.ts';
 import { builtServer, repoRoot, serverEnvironment } from '../../testing/built-server.ts';
 import { releasePorts, reservePorts } from '../../testing/ports.ts';
+import { writeLoopbackZooCfg } from '../../testing/loopback-zoo-cfg.ts';
 import { ChildPids } from '../../testing/processes.ts';
 import { CONTROL_BUGS_ENV, CONTROL_ENV, CONTROL_PORT_ENV } from './control-mode.ts';
 import { PacketLink } from './packet-link.ts';
@@ -208,7 +209,7 @@ export class ControlledEnsemble {
         ...(me.index >= options.voters ? ['peerType=observer'] : []),
         ...serverLines,
       ];
-      writeFileSync(me.configPath, `${lines.join('\n')}\n`);
+      writeLoopbackZooCfg(me.configPath, lines);
     }
     return new ControlledEnsemble(baseDir, members, links, options, ports);
   }
