@@ -41,7 +41,8 @@ import { startEndpoints, type Endpoints } from '../admin/endpoints.ts';
 import type { AdminActions, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
 import { ServerMetrics } from '../observability/server-metrics.ts';
 import { createLogger, type StructuredLogger } from '../observability/logger.ts';
-import { encodeTxn } from '../tree/txn.ts';
+import { encodeTxnWith, type Txn } from '../tree/txn.ts';
+import { pooledBytes } from '../server/pooled-bytes.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { clientListeners } from '../security/client-x509.ts';
 
@@ -302,7 +303,12 @@ class ZooKeeperServerMain {
 /** The core's persist: the group's txns encoded and appended; resolves once all are durable, throws the log's refusal. */
 function persistTo(database: Database): Persist {
   return async (txns) => {
-    const appended = await database.append(txns.map((txn) => ({ zxid: txn.zxid, data: encodeTxn(txn) })));
+    const appended = await database.append(txns.map(loggedTxn));
     if (!appended.ok) throw appended.error;
   };
+}
+
+/** A txn as the log appends it; its bytes live only until the log has copied them into its write (server/pooled-bytes.ts). */
+export function loggedTxn(txn: Txn): { readonly zxid: bigint; readonly data: Uint8Array } {
+  return { zxid: txn.zxid, data: encodeTxnWith(txn, pooledBytes) };
 }

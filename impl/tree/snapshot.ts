@@ -12,7 +12,7 @@
 import { decodeRecord, JuteWriter, JuteDecodeError } from '../protocol/jute.ts';
 import type { Result } from '../../lib/result.ts';
 import { ACL, StatPersisted } from '../protocol/records.ts';
-import { addChild, DataTree, ephemeralKind, type ZNode } from './data-tree.ts';
+import { addChild, DataTree, ephemeralKind, noChildren, type ZNode } from './data-tree.ts';
 import { childName, parentPath } from './path.ts';
 
 export function serializeTree(tree: DataTree): Uint8Array {
@@ -54,7 +54,7 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
       const data = r.readNullableBuffer();
       const acl = r.readVector((rr) => ACL.read(rr));
       const stat = StatPersisted.read(r);
-      const node: ZNode = { data, acl, stat, children: new Set(), childCapacity: 0, digest: undefined };
+      const node: ZNode = { data, acl, stat, children: noChildren, childCapacity: 0, digest: undefined };
       if (i === 0) {
         if (path !== '/') throw new JuteDecodeError(`snapshot: first node is ${JSON.stringify(path)}, not the root`);
       } else {
