@@ -13,8 +13,9 @@
 //     run: (_server, args) => ({ level: setLevel(args.get('level')) }),
 //   };
 //
-// Not answered: `observers` (the leader keeps no per-observer details) and
-// `observer_connection_stat_reset`.
+// `observers` lists a leader's synced observers (LearnerHandler.getLearnerHandlerInfo);
+// every other server answers none, as a 3.8 follower without observerMasterPort
+// does. `observer_connection_stat_reset` zeroes a leader's counts for them.
 
 import { groupBy } from './four-letter-words.ts';
 import { javaHex } from './java-format.ts';
@@ -51,6 +52,25 @@ export type QuorumForAdmin = {
   /** clientPortAddress:clientPort. */
   readonly clientAddress: string;
   readonly voting: boolean;
+  /** A leader's synced observers (Leader.getObservingLearnersInfo); undefined on any other server. */
+  readonly observers?: readonly ObserverForAdmin[];
+};
+
+/** One observer's connection at the leader (LearnerHandler.getLearnerHandlerInfo). */
+export type ObserverForAdmin = {
+  /** Socket.getRemoteSocketAddress().toString(): "/host:port". */
+  readonly remoteSocketAddress: string;
+  readonly sid: number;
+  /** When the connection was accepted, ms since the epoch (Jackson writes a Date as its timestamp). */
+  readonly establishedAtMs: number;
+  readonly queuedPackets: number;
+  readonly queuedPacketsSize: number;
+  readonly packetsReceived: number;
+  readonly packetsSent: number;
+  /** REQUEST packets (forwarded client requests) received. */
+  readonly requests: number;
+  /** The zxid of the last packet sent that had one, -1 before any (or since a reset). */
+  readonly lastZxid: bigint;
 };
 
 /** Extra keys a command adds; "command" and "error" are added by runCommand. */
@@ -104,6 +124,21 @@ function multipleAddresses(address: { readonly host: string; readonly port: numb
     all_host_strings: [address.host],
     all_reachable_addresses_or_all: [one],
     reachable_or_one: one,
+  };
+}
+
+/** LearnerHandler.getLearnerHandlerInfo's map, in its order. */
+function observerJson(o: ObserverForAdmin): CommandData {
+  return {
+    remote_socket_address: o.remoteSocketAddress,
+    sid: o.sid,
+    established: o.establishedAtMs,
+    queued_packets: o.queuedPackets,
+    queued_packets_size: o.queuedPacketsSize,
+    packets_received: o.packetsReceived,
+    packets_sent: o.packetsSent,
+    requests: o.requests,
+    last_zxid: o.lastZxid,
   };
 }
 
@@ -218,6 +253,11 @@ const zookeeperCommands: readonly AdminCommand[] = [
     return { is_leader: q.isLeader, leader_id: q.leaderId, leader_ip: q.leaderHost };
   }),
   command(['monitor', 'mntr'], (server) => monitorJson(monitorValues(server.snapshot())), false),
+  command(['observers', 'obsr'], (server) => {
+    const observers = server.quorum?.().observers ?? [];
+    return { synced_observers: observers.length, observers: observers.map(observerJson) };
+  }),
+  command(['observer_connection_stat_reset', 'orst'], (server) => (server.actions?.resetObserverConnectionStats?.(), {})),
   command(['ruok'], () => ({})),
   command(
     ['set_trace_mask', 'stmk'],

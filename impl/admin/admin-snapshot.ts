@@ -22,6 +22,7 @@
 import { readdirSync, readlinkSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { nodeEnvironment } from './environment.ts';
+import { quotaGaugeSets } from './quota-metrics.ts';
 import type { ConnectionForAdmin, ServerSnapshotForAdmin, SummaryForAdmin } from './server-snapshot.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import type { ServerMetrics } from '../observability/server-metrics.ts';
@@ -75,6 +76,7 @@ export function adminSnapshot(sources: AdminSources): ServerSnapshotForAdmin {
     snapshotTimeMs: { ...sources.snapshotTimeMs },
     clientResponseBytes: stats.clientResponseBytes,
     ...(sources.metrics === undefined ? {} : { metrics: sources.metrics }),
+    quotaGauges: quotaGaugeSets(core.tree),
     config: configForAdmin(sources),
     environment: nodeEnvironment(sources.version),
   };

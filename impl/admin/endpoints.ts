@@ -16,7 +16,8 @@ import type { StructuredLogger } from '../observability/logger.ts';
 import type { ZooKeeperConfig } from '../config/zoo-cfg.ts';
 import { filesWithPrefix, snapshotPrefix, versionDirName } from '../storage/file-names.ts';
 import type { AdminCommand, AdminServerSources } from './admin-commands.ts';
-import { startAdminServer, type AdminServer } from './admin-server.ts';
+import { adminTlsOptions } from '../security/admin-https.ts';
+import { startAdminServer, type AdminServer, type AdminTls } from './admin-server.ts';
 import { monitorValues } from './monitor.ts';
 
 export type Endpoints = {
@@ -46,6 +47,11 @@ export async function startEndpoints(
     }
     log('info', 'metrics-started', { host: settings.host, port: prometheus.port, exportJvmInfo: settings.exportJvmInfo, message: `Starting /metrics HTTP endpoint at host: ${settings.host}, port: ${prometheus.port}` });
   }
+  const tls = adminTls(config, sources);
+  if (!tls.ok) {
+    await prometheus?.close();
+    return tls;
+  }
   const adminServer =
     config.adminServer === undefined
       ? undefined
@@ -54,6 +60,7 @@ export async function startEndpoints(
           { ...sources, initialConfiguration: config.initialConfiguration, traceMask: sources.traceMask ?? { value: defaultTraceMask }, lastSnapshot: () => lastSnapshotInfo(config) },
           log,
           extraCommands,
+          tls.value,
         );
   return ok({
     adminServer,
@@ -61,6 +68,23 @@ export async function startEndpoints(
     close: async () => {
       await adminServer?.close();
       await prometheus?.close();
+    },
+  });
+}
+
+/** The AdminServer's HTTPS when admin.forceHttps or admin.portUnification asks for it; err names the store key to fix. */
+function adminTls(config: ZooKeeperConfig, sources: Pick<AdminServerSources, 'snapshot'>): Result<AdminTls | undefined, string> {
+  const admin = config.adminServer;
+  if (admin === undefined || (!admin.forceHttps && !admin.portUnification)) return ok(undefined);
+  const options = adminTlsOptions(config.quorumTls.x509);
+  if (!options.ok) return err(`${options.error.key}: ${options.error.message}`);
+  // The process's one ServerMetrics, taken from the snapshot when first needed.
+  let counters: { insecure_admin_count: number } | undefined;
+  return ok({
+    options: options.value,
+    onPlaintextConnection: () => {
+      counters ??= sources.snapshot().metrics?.counters;
+      if (counters !== undefined) counters.insecure_admin_count++;
     },
   });
 }

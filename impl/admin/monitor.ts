@@ -22,7 +22,8 @@
 
 import type { PeerStateForAdmin, ServerSnapshotForAdmin, SummaryForAdmin } from './server-snapshot.ts';
 import { javaDouble } from './java-format.ts';
-import { counterNames, summaryNames } from '../observability/server-metrics.ts';
+import { counterNames, counterSetNames, summaryNames } from '../observability/server-metrics.ts';
+import { concurrentHashMapOrder } from './quota-metrics.ts';
 import type { DurationSummary } from '../observability/duration-summary.ts';
 
 export type MonitorValue =
@@ -32,7 +33,10 @@ export type MonitorValue =
   | { readonly kind: 'gauge'; readonly name: string; readonly value: number; readonly double?: true }
   | { readonly kind: 'counter'; readonly name: string; readonly value: number }
   /** A summary with percentiles (a DurationSummary), or only count/sum/min/max. */
-  | { readonly kind: 'summary'; readonly name: string; readonly summary: DurationSummary | SummaryForAdmin };
+  | { readonly kind: 'summary'; readonly name: string; readonly summary: DurationSummary | SummaryForAdmin }
+  /** A GaugeSet or CounterSet: a value per key, printed by mntr as `<key>_<name>`, by /metrics with the label `key`. */
+  | { readonly kind: 'gaugeSet'; readonly name: string; readonly values: readonly (readonly [string, number])[] }
+  | { readonly kind: 'counterSet'; readonly name: string; readonly values: readonly (readonly [string, number])[] };
 
 /** Every value mntr prints for this snapshot, in ZooKeeper's order. */
 export function monitorValues(s: ServerSnapshotForAdmin): MonitorValue[] {
@@ -80,6 +84,8 @@ export function monitorValues(s: ServerSnapshotForAdmin): MonitorValue[] {
   if (leader !== undefined) gauge('learners', leader.learners);
   if (s.clientResponseBytes !== undefined) gauge('min_client_response_size', s.clientResponseBytes.min);
   if (quorum !== undefined) gauge('quorum_size', quorum.quorumSize);
+  // DefaultMetricsProvider dumps the gauge sets after the gauges.
+  for (const set of s.quotaGauges ?? []) values.push({ kind: 'gaugeSet', name: set.name, values: set.values });
   values.push(...metricValues(s));
   return values;
 }
@@ -95,6 +101,8 @@ function metricValues(s: ServerSnapshotForAdmin): MonitorValue[] {
   }
   return [
     ...counterNames.map((name): MonitorValue => ({ kind: 'counter', name, value: metrics.counters[name] })),
+    // Then the counter sets, each key's counter in the order it was first counted (the keys' hash order in ZooKeeper's map).
+    ...counterSetNames.map((name): MonitorValue => ({ kind: 'counterSet', name, values: concurrentHashMapOrder([...metrics.counterSets[name].keys()], 16).map((key) => [key, metrics.counterSets[name].get(key)!] as const) })),
     ...summaryNames.map((name): MonitorValue => ({ kind: 'summary', name, summary: metrics.summaries[name] })),
   ];
 }
@@ -111,7 +119,7 @@ const mntrPercentiles = [
 export function mntrLines(values: readonly MonitorValue[]): [string, string][] {
   const lines: [string, string][] = [];
   for (const v of values) {
-    for (const [key, value] of expand(v)) lines.push([key, typeof value === 'number' && v.kind === 'gauge' && v.double === true ? javaDouble(value) : summaryText(key, value)]);
+    for (const [key, value] of expand(v)) lines.push([key, v.kind === 'summary' ? summaryText(key, value) : typeof value === 'number' && v.kind === 'gauge' && v.double === true ? javaDouble(value) : String(value)]);
   }
   return lines;
 }
@@ -125,6 +133,7 @@ export function monitorJson(values: readonly MonitorValue[]): Record<string, str
 
 /** A value's keys as mntr names them: one for info, gauges and counters; avg/min/max/cnt/sum (and percentiles) for a summary. */
 function expand(v: MonitorValue): [string, string | number][] {
+  if (v.kind === 'gaugeSet' || v.kind === 'counterSet') return v.values.map(([key, value]) => [`${key}_${v.name}`, value]);
   if (v.kind !== 'summary') return [[v.name, v.value]];
   const m = v.summary;
   const lines: [string, string | number][] = [

@@ -10,6 +10,7 @@
 // omitted (ZooKeeper omits file-descriptor counts on non-Unix systems too).
 
 import type { ServerMetrics } from '../observability/server-metrics.ts';
+import type { GaugeSetReading } from './quota-metrics.ts';
 
 /** One client connection (ServerCnxn). */
 export type ConnectionForAdmin = {
@@ -102,6 +103,8 @@ export type ServerSnapshotForAdmin = {
    * Without it (fixtures), mntr prints fsyncTimeMs and snapshotTimeMs alone.
    */
   readonly metrics?: ServerMetrics;
+  /** The quota gauge sets (quota-metrics.ts), read from the tree with the snapshot; absent in fixtures. */
+  readonly quotaGauges?: readonly GaugeSetReading[];
   /** What `conf` prints (ZooKeeperServer.dumpConf). */
   readonly config: {
     readonly clientPort: number;
@@ -187,4 +190,6 @@ export type LeaderGaugesForAdmin = {
 export type AdminActions = {
   readonly resetServerStats?: () => void;
   readonly resetConnectionStats?: () => void;
+  /** observer_connection_stat_reset: a leader's per-observer counts. */
+  readonly resetObserverConnectionStats?: () => void;
 };

@@ -1,8 +1,9 @@
 // Server CPU per request: what the request pipeline itself costs, apart from the disk.
 //
-//   npx tsx impl/bench/cpu-per-request.ts --workload create|setData|getData|mix [--seconds 4] [--fsync no|yes] [--tree DIR]
+//   npx tsx impl/bench/cpu-per-request.ts --workload create|setData|getData|mix [--seconds 4] [--fsync no|yes] [--tree DIR] [--cpu-prof DIR]
 //
-// Starts one standalone server of ours from DIR (default: this checkout) on
+// Starts one standalone server of ours, DIR's build (dist/server.js, built
+// first when a source is newer: default DIR is this checkout), on
 // 127.0.0.1 with its own temp dataDir, drives it with main.ts's generator (8
 // sessions x 8 outstanding) for a 2 s warm-up and then --seconds, and prints
 // the rate and the server's user+system CPU time per request, read from
@@ -10,9 +11,11 @@
 // throughput of `npm run bench -- server` is bounded by the disk, which hides
 // a change in the pipeline's cost; CPU per request does not. --tree runs the
 // same measurement on another checkout, so that a before/after pair is two
-// runs of this one command (docs/benchmarks.md records one).
+// runs of this one command (docs/benchmarks.md records one). --cpu-prof
+// writes the server's V8 CPU profile (node --cpu-prof) into that directory,
+// for the profile tables in docs/benchmarks.md.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +25,7 @@ import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { runLoad } from './load.ts';
 import { basicWorkloads, createPool, mixWorkload, type NamedWorkload } from './workloads.ts';
 
-const USAGE = 'usage: npx tsx impl/bench/cpu-per-request.ts --workload create|setData|getData|mix [--seconds 4] [--fsync no|yes] [--tree DIR]';
+const USAGE = 'usage: npx tsx impl/bench/cpu-per-request.ts --workload create|setData|getData|mix [--seconds 4] [--fsync no|yes] [--tree DIR] [--cpu-prof DIR]';
 const thisTree = fileURLToPath(new URL('../..', import.meta.url));
 const workloadsByName: Readonly<Record<string, NamedWorkload>> = {
   create: basicWorkloads[0]!,
@@ -38,6 +41,7 @@ interface Options {
   readonly seconds: number;
   readonly fsync: boolean;
   readonly tree: string;
+  readonly cpuProfileDir: string | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options | string {
@@ -45,6 +49,7 @@ function parseArgs(argv: readonly string[]): Options | string {
   let seconds = 4;
   let fsync = false;
   let tree = thisTree;
+  let cpuProfileDir: string | undefined;
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1]];
     if (value === undefined) return `${flag} needs a value`;
@@ -52,11 +57,12 @@ function parseArgs(argv: readonly string[]): Options | string {
     else if (flag === '--seconds') seconds = Number(value);
     else if (flag === '--fsync' && (value === 'yes' || value === 'no')) fsync = value === 'yes';
     else if (flag === '--tree') tree = resolve(value);
+    else if (flag === '--cpu-prof') cpuProfileDir = resolve(value);
     else return `unknown argument ${JSON.stringify(flag)} ${JSON.stringify(value)}`;
   }
   if (workload === undefined) return '--workload must be one of create, setData, getData, mix';
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) return '--seconds must be a number in (0, 600]';
-  return { workload, seconds, fsync, tree };
+  return { workload, seconds, fsync, tree, cpuProfileDir };
 }
 
 /** User plus system CPU time of a process, in ticks (fields 14 and 15 of /proc/<pid>/stat). */
@@ -88,7 +94,9 @@ async function main(): Promise<number> {
   const [port] = (await reservePorts(1)) as [number];
   const config = join(dir, 'zoo.cfg');
   writeLoopbackZooCfg(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', `forceSync=${options.fsync ? 'yes' : 'no'}`]);
-  const server = spawn(process.execPath, ['--import', 'tsx', join(options.tree, 'impl/main.ts'), config], {
+  execFileSync(process.execPath, [join(options.tree, 'deploy/build.mjs'), '--if-changed'], { stdio: 'inherit' });
+  const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
+  const server = spawn(process.execPath, [...profile, join(options.tree, 'dist/server.js'), config], {
     cwd: options.tree,
     stdio: 'ignore',
     env: { ...process.env, ZKSPEC_LOG_LEVEL: 'warn' },
@@ -108,7 +116,13 @@ async function main(): Promise<number> {
     );
     return result.errors > 0 ? 1 : 0;
   } finally {
-    process.kill(pid, 'SIGKILL');
+    // SIGTERM when profiling: node writes the profile only on a clean exit.
+    if (options.cpuProfileDir === undefined) process.kill(pid, 'SIGKILL');
+    else {
+      const exited = new Promise((done) => server.once('exit', done));
+      process.kill(pid, 'SIGTERM');
+      await exited;
+    }
     releasePorts([port]);
     rmSync(dir, { recursive: true, force: true });
   }

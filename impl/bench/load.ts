@@ -23,6 +23,8 @@ export type LoadResult = {
   readonly opsPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** The slowest request: where a pause of the server's event loop shows first. */
+  readonly maxMs: number;
 };
 
 export type LoadShape = { readonly sessions: number; readonly outstandingPerSession: number; readonly durationMs: number };
@@ -91,5 +93,6 @@ export async function runLoad(port: number | readonly number[], workload: Worklo
     opsPerSecond: latenciesNs.length / (elapsedMs / 1000),
     p50Ms: percentile(0.5),
     p99Ms: percentile(0.99),
+    maxMs: sorted.length === 0 ? 0 : sorted[sorted.length - 1]! / 1e6,
   };
 }

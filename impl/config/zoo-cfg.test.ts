@@ -87,7 +87,7 @@ describe('defaults', () => {
         x509: { keyStore: undefined, trustStore: undefined, protocol: 'TLSv1.2', enabledProtocols: ['TLSv1.2'], cipherSuites: undefined, hostnameVerification: true, clientAuth: 'need', handshakeDetectionTimeoutMs: 5000 },
       },
       initialConfiguration: 'dataDir=/var/lib/zookeeper\n',
-      adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000 },
+      adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000, forceHttps: false, portUnification: false },
       prometheus: undefined,
       treeFeatures: { enforceQuota: false, extendedTypesEnabled: false, digestEnabled: true, containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0 },
       readOnlyModeEnabled: false,
@@ -188,14 +188,14 @@ describe('errors and warnings', () => {
 
   it('reads the AdminServer and metrics provider keys with ZooKeeper\'s defaults', () => {
     const defaults = parsed('');
-    expect(defaults.config.adminServer).toEqual({ address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000 });
+    expect(defaults.config.adminServer).toEqual({ address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30000, forceHttps: false, portUnification: false });
     expect(defaults.config.prometheus).toBeUndefined();
     expect(parsed('admin.enableServer=false').config.adminServer).toBeUndefined();
     const set = parsed(
       'admin.serverAddress=127.0.0.1\nadmin.serverPort=9090\nadmin.commandURL=/cmds\nadmin.idleTimeout=1000\n' +
         'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\nmetricsProvider.httpHost=127.0.0.1\nmetricsProvider.exportJvmInfo=false\n',
     );
-    expect(set.config.adminServer).toEqual({ address: '127.0.0.1', port: 9090, commandUrl: '/cmds', idleTimeoutMs: 1000 });
+    expect(set.config.adminServer).toEqual({ address: '127.0.0.1', port: 9090, commandUrl: '/cmds', idleTimeoutMs: 1000, forceHttps: false, portUnification: false });
     expect(set.config.prometheus).toEqual({ host: '127.0.0.1', port: 7000, exportJvmInfo: false });
     expect(errorsOf('metricsProvider.className=com.example.MyProvider')[0]).toMatch(/invalid metricsProvider\.className.*PrometheusMetricsProvider or .*DefaultMetricsProvider/);
     expect(errorsOf('admin.serverPort=80800')[0]).toMatch(/invalid admin\.serverPort/);

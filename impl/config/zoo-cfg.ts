@@ -117,8 +117,19 @@ export const treeFeatureDefaults: TreeFeatureSettings = {
   containerMaxNeverUsedIntervalMs: 0,
 };
 
-/** admin.serverAddress, admin.serverPort, admin.commandURL, admin.idleTimeout (JettyAdminServer). */
-export type AdminServerConfig = { readonly address: string; readonly port: number; readonly commandUrl: string; readonly idleTimeoutMs: number };
+/**
+ * admin.serverAddress, admin.serverPort, admin.commandURL, admin.idleTimeout (JettyAdminServer);
+ * admin.forceHttps (HTTPS only) and admin.portUnification (HTTP and HTTPS on one port), which
+ * take the AdminServer's certificate from the ssl.quorum.* stores (impl/security/admin-https.ts).
+ */
+export type AdminServerConfig = {
+  readonly address: string;
+  readonly port: number;
+  readonly commandUrl: string;
+  readonly idleTimeoutMs: number;
+  readonly forceHttps: boolean;
+  readonly portUnification: boolean;
+};
 
 /** metricsProvider.httpHost, httpPort, exportJvmInfo (PrometheusMetricsProvider). */
 export type PrometheusConfig = { readonly host: string; readonly port: number; readonly exportJvmInfo: boolean };
@@ -153,7 +164,7 @@ export const configDefaults = {
   leaderServes: true,
   peerType: 'participant' as PeerType,
   cnxTimeoutMs: 5000, // QuorumCnxManager
-  adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30_000 }, // JettyAdminServer
+  adminServer: { address: '0.0.0.0', port: 8080, commandUrl: '/commands', idleTimeoutMs: 30_000, forceHttps: false, portUnification: false }, // JettyAdminServer
   prometheus: { host: '0.0.0.0', port: 7000, exportJvmInfo: true }, // PrometheusMetricsProvider
   minSnapCount: 2, // SyncRequestProcessor refuses fewer
   minSnapRetainCount: 3, // PurgeTxnLog
@@ -194,7 +205,7 @@ const metricsProviderClass = z.enum([metricsProviderClasses.default, metricsProv
 type Draft = {
   -readonly [K in keyof ZooKeeperConfig]?: ZooKeeperConfig[K];
 } & { dataLogDirSet?: string; minSessionTimeoutSet?: number; maxSessionTimeoutSet?: number; initLimitSet?: number; syncLimitSet?: number; whitelistText?: string } & {
-  admin?: { enabled?: boolean; address?: string; port?: number; commandUrl?: string; idleTimeoutMs?: number };
+  admin?: { enabled?: boolean; address?: string; port?: number; commandUrl?: string; idleTimeoutMs?: number; forceHttps?: boolean; portUnification?: boolean };
   metrics?: { className?: string; host?: string; port?: number; exportJvmInfo?: boolean };
 };
 
@@ -237,6 +248,9 @@ const keyRules: Record<string, KeyRule> = {
   'admin.serverPort': rule(portNumber, (d, v) => ((d.admin ??= {}).port = v)),
   'admin.commandURL': rule(commandUrl, (d, v) => ((d.admin ??= {}).commandUrl = v)),
   'admin.idleTimeout': rule(positiveInt, (d, v) => ((d.admin ??= {}).idleTimeoutMs = v)),
+  // JettyAdminServer reads both with Boolean.getBoolean.
+  'admin.forceHttps': rule(javaBoolean, (d, v) => ((d.admin ??= {}).forceHttps = v)),
+  'admin.portUnification': rule(javaBoolean, (d, v) => ((d.admin ??= {}).portUnification = v)),
   'metricsProvider.className': rule(metricsProviderClass, (d, v) => ((d.metrics ??= {}).className = v)),
   'metricsProvider.httpHost': rule(host, (d, v) => ((d.metrics ??= {}).host = v)),
   'metricsProvider.httpPort': rule(portNumber, (d, v) => ((d.metrics ??= {}).port = v)),
@@ -307,6 +321,7 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
   servers.sort((a, b) => a.id - b.id);
 
   const tls = parseTls(tlsProperties, errors, warnings);
+  adminHttpsNeedsKeyStore(draft, tls.quorum, properties, errors);
   const config = {
     ...complete(draft, servers, warnings, errors, properties),
     clientPortEnabled: plaintextClientPortEnabled(draft.clientPort !== undefined, tls.client),
@@ -320,6 +335,20 @@ export function parseZooCfg(text: string, systemProperties: readonly AuthPropert
   };
   if (errors.length > 0) return err(errors);
   return ok({ config, warnings });
+}
+
+/**
+ * JettyAdminServer takes its certificate from the ssl.quorum.* key store: HTTPS
+ * without one is refused at start (ZooKeeper 3.8.0 would log the failure and run
+ * without its AdminServer).
+ */
+function adminHttpsNeedsKeyStore(draft: Draft, quorumTls: QuorumTlsConfig, properties: readonly Property[], errors: ConfigError[]): void {
+  if (draft.admin?.enabled === false || quorumTls.x509.keyStore !== undefined) return;
+  for (const [key, field] of [['admin.forceHttps', 'forceHttps'], ['admin.portUnification', 'portUnification']] as const) {
+    if (draft.admin?.[field] !== true) continue;
+    const property = properties.filter((p) => p.key === key).at(-1)!;
+    errors.push({ key, value: property.value, line: property.line, message: `line ${property.line}: ${key}: HTTPS on the AdminServer needs its certificate and key: set ssl.quorum.keyStore.location (a PEM or PKCS12 file) and ssl.quorum.keyStore.password, as for ZooKeeper's JettyAdminServer` });
+  }
 }
 
 /** The JVM system property that turns read-only mode on in ZooKeeper (QuorumPeer.run). */
@@ -361,6 +390,11 @@ function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: st
   if (clientTlsKey({ key, value: property.value }) !== undefined) {
     // Ignoring a TLS setting could leave TLS weaker than the operator set it (ssl.enabledProtocols, say).
     errors.push({ key: property.key, value: /password/i.test(key) ? '(not shown)' : property.value, line: undefined, message: `${property.source}: this server reads the TLS settings from zoo.cfg only; move ${key}=... there` });
+    return;
+  }
+  if ((key === 'admin.forceHttps' || key === 'admin.portUnification') && property.value.toLowerCase() === 'true') {
+    // Ignored, it would leave the AdminServer on plain HTTP.
+    errors.push({ key: property.key, value: property.value, line: undefined, message: `${property.source}: this server reads the AdminServer's HTTPS settings from zoo.cfg only; move ${key}=true there` });
     return;
   }
   const entry = classifyUnimplementedKey(key);

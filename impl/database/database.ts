@@ -178,6 +178,15 @@ export class Database {
     return this.snapshotter.snapshotIfDue(tree);
   }
 
+  /**
+   * The standalone server's kind: a fuzzy snapshot of its live tree,
+   * serialised a slice at a time without stalling requests (snapshotter.ts).
+   * Resolves with the zxid replay starts from once written, or undefined.
+   */
+  fuzzySnapshotIfDue(tree: DataTree): Promise<bigint | undefined> {
+    return this.snapshotter.fuzzySnapshotIfDue(tree);
+  }
+
   /** TRUNC (ZKDatabase.truncateLog): drops every logged txn after `zxid`, once the appends in flight are durable. */
   async truncateAfter(zxid: bigint): Promise<Result<void, string>> {
     const flushed = await this.flush();

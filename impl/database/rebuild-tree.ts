@@ -6,11 +6,14 @@
 // from its store's snapshot and its mirror of the log, up to a zxid it knows
 // committed (ensemble/replica-store.ts).
 //
-// Our snapshots are consistent (snapshotter.ts: the tree is serialised in one
-// synchronous step and written only once the log holds every txn it
-// includes), so replay starts exactly after the snapshot's zxid and needs no
-// idempotence; logged txns at or below it (an ensemble member keeps some for
-// DIFFs, and a stand-in for the snapshot itself) are skipped. Sessions come
+// Replay starts right after the snapshot's zxid; logged txns at or below it
+// (an ensemble member keeps some for DIFFs, and a stand-in for the snapshot
+// itself) are skipped. An ensemble member's snapshots are consistent (the tree
+// at exactly that zxid); the standalone server's are fuzzy (snapshotter.ts):
+// named by the zxid at which the walk started, they may already hold some of
+// the txns replayed after it, which is why replay relies on applyTxn being
+// idempotent as DataTree.processTxn is (tree/fuzzy-snapshot.ts lists how).
+// Either way the file was written only once the log held every txn it holds. Sessions come
 // back with the tree (DataTree.sessions); the server core re-tracks them from
 // there, so their ephemerals live on until the session's client returns or
 // its timeout passes, as after a ZooKeeper restart.

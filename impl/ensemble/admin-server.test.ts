@@ -83,6 +83,12 @@ for (const kind of ['zookeeper', 'ours'] as const) {
       expect(atLeader['proposal_count'], 'proposals: createSession and three creates').toBeGreaterThanOrEqual(4);
       expect(atLeader['commit_count']).toBeGreaterThanOrEqual(4);
       expect((atLeader['diff_count'] as number) + (atLeader['snap_count'] as number), 'each follower synced once').toBeGreaterThanOrEqual(2);
+      // Zab's latencies, from each txn's header time: the leader's once a quorum acked, a follower's on each proposal and commit.
+      expect(atLeader['cnt_quorum_ack_latency'], 'quorum acks measured').toBeGreaterThanOrEqual(4);
+      expect(atLeader['request_commit_queued']).toBeGreaterThanOrEqual(4);
+      expect(atLeader['cnt_proposal_latency'], 'a leader receives no proposals').toBe(0);
+      expect(atLeader['max_quorum_ack_latency'] as number).toBeLessThan(10_000);
+      expect(Object.keys(atLeader)).toEqual(expect.arrayContaining(['p50_quorum_ack_latency', 'p95_quorum_ack_latency', 'p99_quorum_ack_latency', 'p999_quorum_ack_latency']));
       for (const id of e.ids) {
         const m = await command(adminPorts[id - 1]!, 'monitor');
         expect(m['looking_count'], `member ${id}`).toBeGreaterThanOrEqual(1);
@@ -90,6 +96,11 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         if (id === leader) continue;
         expect(m['learner_proposal_received_count'], `member ${id}`).toBeGreaterThanOrEqual(4);
         expect(m['learner_commit_received_count'], `member ${id}`).toBeGreaterThanOrEqual(4);
+        expect(m['cnt_proposal_latency'], `member ${id}`).toBeGreaterThanOrEqual(4);
+        expect(m['cnt_commit_propagation_latency'], `member ${id}`).toBeGreaterThanOrEqual(4);
+        expect(m['request_commit_queued'], `member ${id}`).toBeGreaterThanOrEqual(4);
+        expect(m['cnt_quorum_ack_latency'], `member ${id}: only a leader counts quorums`).toBe(0);
+        expect(m['max_proposal_latency'] as number, `member ${id}`).toBeLessThan(10_000);
       }
     }, 90_000);
   });

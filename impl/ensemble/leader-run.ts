@@ -28,7 +28,9 @@ import { OpCode } from '../protocol/constants.ts';
 import { startLeading } from '../quorum/peer/leader.ts';
 import { makeZxid } from '../quorum/peer/history.ts';
 import { fromQuorumPacket } from '../quorum/peer/packet.ts';
-import type { LeaderPeer, PeerMessage, PeerPhase } from '../quorum/peer/types.ts';
+import type { LeaderPeer, PeerMessage, PeerPhase, PeerTxn } from '../quorum/peer/types.ts';
+import { observerInfo } from './observer-info.ts';
+import { recordSinceProposed } from './zab-latency.ts';
 import { decodeLearnerInfo, PacketType } from '../quorum/wire.ts';
 import { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
@@ -37,6 +39,7 @@ import { encodeTxn, type Txn } from '../tree/txn.ts';
 import { PeerInterpreter } from './peer-interpreter.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
+import type { ObserverForAdmin } from '../admin/admin-commands.ts';
 import { decodePingTouches, decodeRequestPacket, decodeRevalidateRequest, pingPacket, revalidateReplyPacket, syncPacket } from './session-traffic.ts';
 
 /**
@@ -58,6 +61,10 @@ export interface LeaderRunGauges {
   readonly proposalSizes: { readonly last: number; readonly min: number; readonly max: number };
   /** Leader.getUptime: ms since this run started serving (leaderStartTime), 0 before. */
   readonly uptimeMs: number;
+  /** Leader.getObservingLearnersInfo: each synced observer's connection (the observers command). */
+  readonly observers: readonly ObserverForAdmin[];
+  /** Leader.resetObserverConnectionStats: zeroes those connections' counts (observer_connection_stat_reset). */
+  resetObserverConnectionStats(): void;
 }
 
 /** `expose` receives, once and at once, a reader of the run's gauges (for the member's mntr). */
@@ -100,7 +107,7 @@ class LeaderRun {
     // The leader's own log syncs are its own ACKs (AckRequestProcessor); the interpreter reports them as LogSynced.
     this.zab = new PeerInterpreter(context, startLeading(this.myCoreId, membership.peerConfig, store.peerDisk()), {
       send: (to, message) => this.send(to, message),
-      deliver: (txn) => this.delivered(txn.zxid),
+      deliver: (txn) => this.delivered(txn),
       goLooking: (reason) => this.end(reason),
       stepped: () => this.afterStep(),
     });
@@ -206,6 +213,8 @@ class LeaderRun {
           return;
         }
         if (this.core === undefined) return; // not serving yet: the learner's client times out and retries
+        const from = this.learners.get(coreId);
+        if (from !== undefined) from.requestsReceived++;
         if (request.value.type === OpCode.sync) {
           this.pendingSyncs.push({ coreId, zxid: this.lastProposedZxid() });
           this.releaseSyncs();
@@ -256,7 +265,24 @@ class LeaderRun {
       pendingSyncs: new Set(this.pendingSyncs.map((s) => s.zxid)).size,
       proposalSizes: { ...this.proposalSizes },
       uptimeMs: this.servingSinceMs === undefined ? 0 : Math.round(performance.now() - this.servingSinceMs),
+      observers: this.syncedObservers().map(([sid, connection]) => observerInfo(sid, connection)),
+      resetObserverConnectionStats: () => {
+        for (const [, connection] of this.syncedObservers()) connection.resetStats();
+      },
     };
+  }
+
+  /** Leader.getObservingLearners: the observers the core forwards to, by server id, with their connections. */
+  private syncedObservers(): [number, QuorumConnection][] {
+    const { membership } = this.context;
+    const peer = this.zab.peer;
+    if (peer.role !== 'LEADING') return [];
+    const out: [number, QuorumConnection][] = [];
+    for (const [coreId, connection] of this.learners) {
+      const sid = membership.sidOf(coreId);
+      if ((peer.forwarding & (1 << coreId)) !== 0 && membership.isObserver(sid)) out.push([sid, connection]);
+    }
+    return out;
   }
 
   private lastProposedZxid(): bigint {
@@ -284,8 +310,15 @@ class LeaderRun {
   }
 
   /** A txn is committed: release the persist() calls and syncs it completes. */
-  private delivered(zxid: bigint): void {
-    this.context.metrics.counters.commit_count++;
+  private delivered(txn: PeerTxn): void {
+    const { zxid } = txn;
+    const { metrics } = this.context;
+    metrics.counters.commit_count++;
+    if (this.core !== undefined) {
+      // Leader.tryToCommit: a proposal of this BROADCAST acked by a quorum, handed to the commit stage.
+      recordSinceProposed(metrics.summaries.quorum_ack_latency, txn.data);
+      metrics.counters.request_commit_queued++;
+    }
     if (zxid > this.lastCommittedZxid) this.lastCommittedZxid = zxid;
     let released = 0;
     while (released < this.commitWaiters.length && this.commitWaiters[released]!.zxid <= zxid) this.commitWaiters[released++]!.resolve();

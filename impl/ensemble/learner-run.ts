@@ -24,6 +24,7 @@ import type { Socket } from 'node:net';
 import { startFollowing } from '../quorum/peer/learner.ts';
 import { fromQuorumPacket } from '../quorum/peer/packet.ts';
 import type { LearnerPeer, PeerMessage, PeerTxn } from '../quorum/peer/types.ts';
+import { recordSinceProposed } from './zab-latency.ts';
 import { PacketType } from '../quorum/wire.ts';
 import { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
@@ -223,8 +224,10 @@ class LearnerRun {
         }
         // Follower.processPacket, Observer.processPacket: the PROPOSALs and COMMITs (an observer's INFORMs) received.
         const { counters } = this.context.metrics;
-        if (message.value.type === 'PROPOSAL') counters.learner_proposal_received_count++;
-        else if (message.value.type === 'COMMIT' || message.value.type === 'INFORM') counters.learner_commit_received_count++;
+        if (message.value.type === 'PROPOSAL') {
+          counters.learner_proposal_received_count++;
+          if (this.core !== undefined) recordSinceProposed(this.context.metrics.summaries.proposal_latency, message.value.txn.data);
+        } else if (message.value.type === 'COMMIT' || message.value.type === 'INFORM') counters.learner_commit_received_count++;
         this.zab.dispatch({ type: 'Receive', from: this.leaderCoreId, message: message.value });
       }
     }
@@ -264,8 +267,12 @@ class LearnerRun {
       this.context.fatal(`committed txn ${hex(entry.zxid)} does not decode: ${txn.error}`);
       return;
     }
-    if (this.core !== undefined) this.core.applyCommitted(txn.value);
-    else this.tree.applyTxn(txn.value);
+    if (this.core !== undefined) {
+      const { metrics } = this.context;
+      recordSinceProposed(metrics.summaries.commit_propagation_latency, entry.data);
+      metrics.counters.request_commit_queued++;
+      this.core.applyCommitted(txn.value);
+    } else this.tree.applyTxn(txn.value);
     this.context.store.maybeSnapshot(this.tree);
   }
 

@@ -11,13 +11,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, fourLetterWord, testsRunAgainst, type ServerKind } from './cluster.ts';
 import { call, connectClient as connect, type ZkClient } from '../testing/zk-client.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
 
 const ensembles: Ensemble[] = [];
 const clients: ZkClient[] = [];
+const reserved: number[] = [];
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   for (const e of ensembles.splice(0)) await e.stopAll();
+  releasePorts(reserved.splice(0));
 });
+
+/** One AdminServer command's JSON. */
+async function command(port: number, name: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`http://127.0.0.1:${port}/commands/${name}`, { signal: AbortSignal.timeout(5000) });
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
+}
 
 /** LeaderZooKeeperServer's gauges: a leader prints them, nobody else does. */
 const leaderKeys = [
@@ -86,7 +96,9 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
 for (const kind of ['zookeeper', 'ours'] as const satisfies readonly ServerKind[]) {
   describe.runIf(testsRunAgainst(kind))(`mntr on a ${kind} ensemble of three voters and one observer`, () => {
     it('tells each member its role, the leader its synced learners and proposal sizes, and drops a killed follower', async () => {
-      const e = await Ensemble.start({ kind, size: 3, observers: 1, tickTimeMs: 200 });
+      const adminPorts = await reservePorts(4);
+      reserved.push(...adminPorts);
+      const e = await Ensemble.start({ kind, size: 3, observers: 1, tickTimeMs: 200, adminPorts });
       ensembles.push(e);
       await e.waitUntilServing(e.ids, 40_000);
       const leader = await e.leader(20_000);
@@ -140,6 +152,30 @@ for (const kind of ['zookeeper', 'ours'] as const satisfies readonly ServerKind[
       const srvr = await fourLetterWord(e.member(leader).clientPort, 'srvr');
       expect(srvr).toContain(`Proposal sizes last/min/max: ${last}/${min}/${max}\n`);
 
+      // The AdminServer's observers: the leader lists its observer's connection (LearnerHandler's info), with
+      // the write its client sent through it; observer_connection_stat_reset zeroes the counts.
+      const viaObserver = await connect(e.member(observer).clientPort);
+      clients.push(viaObserver);
+      await call(viaObserver, 'create', '/via-observer', Buffer.from('o'));
+      const observers = await command(adminPorts[leader - 1]!, 'observers');
+      expect(Object.keys(observers)).toEqual(['synced_observers', 'observers', 'command', 'error']);
+      expect(observers['synced_observers']).toBe(1);
+      const [info] = observers['observers'] as Record<string, number | string>[];
+      expect(Object.keys(info!)).toEqual(['remote_socket_address', 'sid', 'established', 'queued_packets', 'queued_packets_size', 'packets_received', 'packets_sent', 'requests', 'last_zxid']);
+      expect(info).toMatchObject({ sid: observer, remote_socket_address: expect.stringMatching(/^\/127\.0\.0\.1:\d+$/) });
+      expect(Math.abs((info!['established'] as number) - Date.now()), 'established: a timestamp in ms').toBeLessThan(120_000);
+      expect(info!['requests'], 'createSession and the create, forwarded by the observer').toBeGreaterThanOrEqual(2);
+      expect(info!['packets_sent'] as number).toBeGreaterThan(5);
+      expect(info!['last_zxid'] as number).toBeGreaterThan(0);
+      for (const id of [...followers, observer]) expect(await command(adminPorts[id - 1]!, 'observers'), `member ${id}`).toEqual({ synced_observers: 0, observers: [], command: 'observers', error: null });
+      expect(await command(adminPorts[leader - 1]!, 'observer_connection_stat_reset')).toEqual({ command: 'observer_connection_stat_reset', error: null });
+      const [reset] = (await command(adminPorts[leader - 1]!, 'observers'))['observers'] as Record<string, number>[];
+      expect(reset!['requests']).toBe(0);
+      // Pings go on meanwhile (their zxid is the last proposed), so only fewer packets than before.
+      expect(reset!['packets_sent']).toBeLessThan(info!['packets_sent'] as number);
+      expect(reset!['established']).toBe(info!['established']);
+      const lastProposal = (await mntr(e, leader)).num('last_proposal_size');
+
       // SIGKILL one follower: its connection to the leader breaks, and the leader forgets it.
       await e.kill(followers[1]!);
       const afterKill = await eventually('the leader to drop the killed follower', 10_000, async () => {
@@ -150,7 +186,7 @@ for (const kind of ['zookeeper', 'ours'] as const satisfies readonly ServerKind[
       expect(afterKill.num('learners')).toBe(2);
       expect(afterKill.num('synced_observers')).toBe(1);
       expect(afterKill.num('quorum_size')).toBe(3);
-      expect(afterKill.num('last_proposal_size')).toBe(last);
+      expect(afterKill.num('last_proposal_size')).toBe(lastProposal);
     }, 60_000);
   });
 }

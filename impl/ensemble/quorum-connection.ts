@@ -58,6 +58,10 @@ export class QuorumConnection {
   lastReceivedAtMs = performance.now();
   packetsSent = 0;
   packetsReceived = 0;
+  /** LearnerHandler's stats for the observers command: when it connected (Date.now()), REQUESTs received, the last zxid sent (-1 before). */
+  readonly establishedAtMs = Date.now();
+  requestsReceived = 0;
+  lastZxidSent = -1n;
 
   constructor(
     readonly socket: Socket,
@@ -92,6 +96,8 @@ export class QuorumConnection {
   send(packet: QuorumPacket): void {
     if (this.closed) return;
     this.packetsSent++;
+    // LearnerHandler.sendPackets: "the zxid of the last request, if it is a valid zxid".
+    if (packet.zxid > 0n) this.lastZxidSent = packet.zxid;
     this.cork();
     this.socket.write(encodeQuorumPacket(packet));
   }
@@ -123,6 +129,14 @@ export class QuorumConnection {
     const writer = new JuteWriter(blob.byteLength + 32);
     writer.writeBuffer(blob).writeString(snapshotSignature);
     this.socket.write(writer.toBytes());
+  }
+
+  /** LearnerHandler.resetObserverConnectionStats (observer_connection_stat_reset). */
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.requestsReceived = 0;
+    this.lastZxidSent = -1n;
   }
 
   private closeReason = '';

@@ -374,7 +374,7 @@ class QuorumPeer {
 
   private actions(): AdminActions {
     const reset = () => this.client?.core.resetStats();
-    return { resetServerStats: reset, resetConnectionStats: reset };
+    return { resetServerStats: reset, resetConnectionStats: reset, resetObserverConnectionStats: () => (this.state === 'leader' ? this.leaderGauges?.().resetObserverConnectionStats() : undefined) };
   }
 
   private fourLetterWord(word: string, argument?: bigint): string | undefined {
@@ -401,6 +401,7 @@ class QuorumPeer {
       electionAddress: { host: self.host, port: self.electionPort },
       clientAddress: `${this.config.clientPortAddress.includes(":") ? `[${this.config.clientPortAddress}]` : this.config.clientPortAddress}:${this.clientPort}`,
       voting: self.peerType === 'participant',
+      ...(this.state === 'leader' && this.leaderGauges !== undefined ? { observers: this.leaderGauges().observers } : {}),
     };
   }
 

@@ -28,7 +28,10 @@ import type { DetailLevel } from './duration-summary.ts';
 export type ProviderValue =
   | { readonly kind: 'info'; readonly name: string }
   | { readonly kind: 'gauge' | 'counter'; readonly name: string; readonly value: number }
-  | { readonly kind: 'summary'; readonly name: string; readonly summary: SummaryReading };
+  | { readonly kind: 'summary'; readonly name: string; readonly summary: SummaryReading }
+  /** A GaugeSet or CounterSet: one family, a sample per key under the label `key` (PrometheusLabelledGauge, PrometheusLabelledCounter). */
+  | { readonly kind: 'gaugeSet'; readonly name: string; readonly values: readonly (readonly [string, number])[] }
+  | { readonly kind: 'counterSet'; readonly name: string; readonly values: readonly (readonly [string, number])[] };
 
 /** A summary as read here: a DurationSummary, or only its count and sum (fixtures). */
 export type SummaryReading = { readonly count: number; readonly sum: number; readonly level?: DetailLevel; quantiles?(qs: readonly number[]): number[] };
@@ -44,7 +47,7 @@ type MetricFamily = {
   name: string;
   help: string;
   type: 'gauge' | 'counter' | 'summary';
-  values: { value: number; labels?: Record<string, number>; metricName?: string }[];
+  values: { value: number; labels?: Record<string, string | number>; metricName?: string }[];
   aggregator: 'sum';
 };
 
@@ -58,6 +61,11 @@ export function metricFamilies(values: readonly ProviderValue[]): MetricFamily[]
   const families: MetricFamily[] = [];
   for (const v of values) {
     if (v.kind === 'info') continue;
+    if (v.kind === 'gaugeSet' || v.kind === 'counterSet') {
+      const type = v.kind === 'gaugeSet' ? 'gauge' : 'counter';
+      families.push({ name: v.name, help: v.name, type, values: v.values.map(([key, value]) => ({ value, labels: { key } })), aggregator: 'sum' });
+      continue;
+    }
     if (v.kind !== 'summary') {
       families.push({ name: v.name, help: v.name, type: v.kind, values: [{ value: v.value }], aggregator: 'sum' });
       continue;

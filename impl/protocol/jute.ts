@@ -167,7 +167,31 @@ export class JuteWriter {
 
   writeString(value: string | undefined): this {
     if (value === undefined) return this.writeInt(-1);
-    return this.writeBuffer(textEncoder.encode(value));
+    // Paths, schemes and ids are nearly always ASCII: written byte by byte into
+    // the buffer, without TextEncoder's fresh array per string (allocating it
+    // cost more than the encoding on the create path; docs/benchmarks.md, #14).
+    const chars = value.length;
+    this.reserve(4 + chars);
+    const start = this.length + 4;
+    const bytes = this.bytes;
+    for (let i = 0; i < chars; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return this.writeUtf8(value);
+      bytes[start + i] = code;
+    }
+    this.view.setInt32(this.length, chars);
+    this.length = start + chars;
+    return this;
+  }
+
+  /** A string with a non-ASCII character: UTF-8 needs at most 3 bytes per UTF-16 unit. */
+  private writeUtf8(value: string): this {
+    this.reserve(4 + 3 * value.length);
+    const start = this.length + 4;
+    const { written } = textEncoder.encodeInto(value, this.bytes.subarray(start));
+    this.view.setInt32(this.length, written);
+    this.length = start + written;
+    return this;
   }
 
   writeVector<T>(values: readonly T[] | undefined, writeElement: (writer: JuteWriter, value: T) => void): this {
@@ -184,6 +208,11 @@ export class JuteWriter {
     return this;
   }
 
+  /** The bytes the writer holds before it must grow. */
+  get capacity(): number {
+    return this.bytes.byteLength;
+  }
+
   /** Overwrites an int already written at `offset` (a length prefix known only at the end). */
   patchInt(offset: number, value: number): this {
     this.view.setInt32(offset, value);
@@ -195,17 +224,41 @@ export class JuteWriter {
     return this.length === this.bytes.byteLength ? this.bytes : this.bytes.subarray(0, this.length);
   }
 
+  /** Copies the bytes written so far into `target` (exactly their length) and returns it. */
+  copyInto(target: Uint8Array): Uint8Array {
+    if (target.byteLength !== this.length) throw new RangeError(`copyInto: target holds ${target.byteLength} bytes, the writer ${this.length}`);
+    target.set(this.bytes.subarray(0, this.length));
+    return target;
+  }
+
   /** The bytes written so far (a copy, so the writer can be reused). */
   toBytes(): Uint8Array {
     return this.bytes.slice(0, this.length);
   }
 }
 
-/** Encodes one record into a fresh byte array. */
-export function encodeRecord<T>(value: T, write: (writer: JuteWriter, value: T) => void): Uint8Array {
-  const writer = new JuteWriter();
+/**
+ * One writer reused by every encodeRecord: a fresh writer is a fresh 256-byte
+ * array, and on the request path allocating it cost more than filling it.
+ * Taken out while in use, so a nested encodeRecord (a multi's inner records)
+ * or one that throws halfway gets a writer of its own; one grown past
+ * `scratchBytesMax` (a large znode's data) is let go rather than kept.
+ */
+let scratch: JuteWriter | undefined = new JuteWriter(1024);
+const scratchBytesMax = 64 * 1024;
+
+/**
+ * Encodes one record into a fresh byte array, from `allocate` when given (a
+ * caller whose bytes live briefly may take them from a pool).
+ */
+export function encodeRecord<T>(value: T, write: (writer: JuteWriter, value: T) => void, allocate?: (byteLength: number) => Uint8Array): Uint8Array {
+  const writer = scratch ?? new JuteWriter();
+  scratch = undefined;
+  writer.length = 0;
   write(writer, value);
-  return writer.toBytes();
+  const bytes = allocate === undefined ? writer.toBytes() : writer.copyInto(allocate(writer.length));
+  if (writer.capacity <= scratchBytesMax) scratch = writer;
+  return bytes;
 }
 
 /**

@@ -178,6 +178,48 @@ describe('jute records', () => {
   });
 });
 
+describe('JuteWriter strings and the reused writer', () => {
+  // Strings are written byte by byte while they are ASCII and through TextEncoder
+  // from the first character that is not; both must give TextEncoder's bytes.
+  const strings = ['', '/a', '/zookeeper/quota', 'é', '/caf\u00e9/x', '/emoji-\u{1F600}-tail', '/\u0080', 'a'.repeat(1000), `${'b'.repeat(300)}\u00ff`];
+  for (const value of strings) {
+    it(`writes ${JSON.stringify(value.length > 20 ? `${value.slice(0, 12)}…(${value.length})` : value)} as a length and its UTF-8 bytes`, () => {
+      const utf8 = new TextEncoder().encode(value);
+      const bytes = encodeRecord(value, (w, v) => void w.writeInt(7).writeString(v).writeInt(9));
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      expect(view.getInt32(4)).toBe(utf8.byteLength);
+      expect([...bytes.subarray(8, 8 + utf8.byteLength)]).toEqual([...utf8]);
+      expect(view.getInt32(8 + utf8.byteLength)).toBe(9);
+      expect(decodeRecord(bytes, (r) => [r.readInt(), r.readString(), r.readInt()])).toEqual({ ok: true, value: [7, value, 9] });
+    });
+  }
+
+  it('gives a nested encodeRecord its own writer, and a record encoded after a throw is whole', () => {
+    const outer = encodeRecord('outer', (w, v) => {
+      w.writeString(v);
+      w.writeBuffer(encodeRecord('inner', (ww, vv) => void ww.writeString(vv)));
+      w.writeString('after');
+    });
+    expect(decodeRecord(outer, (r) => [r.readString(), decodeRecord(r.readBuffer(), (rr) => rr.readString()), r.readString()])).toEqual({
+      ok: true,
+      value: ['outer', { ok: true, value: 'inner' }, 'after'],
+    });
+    expect(() => encodeRecord(0, (w) => {
+      w.writeString('half');
+      throw new Error('boom');
+    })).toThrow('boom');
+    expect(decodeRecord(encodeRecord('x', (w, v) => void w.writeString(v)), (r) => r.readString())).toEqual({ ok: true, value: 'x' });
+  });
+
+  it('returns bytes that a later encodeRecord does not overwrite, in the array allocate gives', () => {
+    const first = encodeRecord('first', (w, v) => void w.writeString(v));
+    const pooled = encodeRecord('second', (w, v) => void w.writeString(v), (n) => Buffer.allocUnsafe(n));
+    expect(Buffer.isBuffer(pooled)).toBe(true);
+    expect(decodeRecord(first, (r) => r.readString())).toEqual({ ok: true, value: 'first' });
+    expect(decodeRecord(pooled, (r) => r.readString())).toEqual({ ok: true, value: 'second' });
+  });
+});
+
 describe('differential: bytes from node-zookeeper-client decode to the same values', () => {
   const require = createRequire(import.meta.url);
   const jute = require('node-zookeeper-client/lib/jute/index.js');

@@ -122,7 +122,13 @@ export class ServerCore {
     } else if (replication?.role === 'read-only') {
       this.role = new ReadOnlyWritePath(parts);
     } else {
-      const settings = { extendedTypesEnabled: options.extendedTypesEnabled ?? false, enforceQuota: options.enforceQuota ?? false, warn: rateLimited(log, now) };
+      const metrics = this.counters.metrics;
+      const settings = {
+        extendedTypesEnabled: options.extendedTypesEnabled ?? false,
+        enforceQuota: options.enforceQuota ?? false,
+        warn: rateLimited(log, now),
+        quotaExceeded: (namespace: string) => metrics.quotaExceeded(namespace),
+      };
       const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid, options.authentication?.providerSchemes);
       const local = new LocalWritePath(replication === undefined ? 'standalone' : 'leader', parts, writes, new Ticks(parts, writes, options));
       this.leader = replication === undefined ? undefined : local;

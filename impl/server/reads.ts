@@ -11,6 +11,7 @@
 
 import { ErrorCode, OpCode, Perms, WatcherType } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
+import { encodeBrief } from './pooled-bytes.ts';
 import type { Result } from '../../lib/result.ts';
 import * as R from '../protocol/records.ts';
 import { checkACL, userName } from '../tree/acl.ts';
@@ -64,7 +65,7 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
       if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
       const { path } = request.value;
       const result = getData(tree, session, path, request.value.watch);
-      return typeof result === 'number' ? failed(result, path) : answered(encodeRecord(result, R.GetDataResponse.write), path);
+      return typeof result === 'number' ? failed(result, path) : answered(encodeBrief(result, R.GetDataResponse.write), path);
     }
     case OpCode.getChildren:
     case OpCode.getChildren2: {
@@ -74,8 +75,8 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
       const result = getChildren(tree, session, path, request.value.watch);
       if (typeof result === 'number') return failed(result, path);
       return type === OpCode.getChildren
-        ? answered(encodeRecord({ children: result.children }, R.GetChildrenResponse.write), path)
-        : answered(encodeRecord(result, R.GetChildren2Response.write), path);
+        ? answered(encodeBrief({ children: result.children }, R.GetChildrenResponse.write), path)
+        : answered(encodeBrief(result, R.GetChildren2Response.write), path);
     }
     case OpCode.getAllChildrenNumber: {
       const request = decodeRecord(body, R.GetAllChildrenNumberRequest.read, true);
@@ -130,7 +131,7 @@ function exists(tree: DataTree, session: ReadSession, body: Uint8Array): ReadRep
   if (node !== undefined && !checkACL(node.acl, Perms.READ, session.authIds)) return failed(ErrorCode.NOAUTH, path);
   const stat = tree.statNode(path, watch ? session.id : undefined);
   if (stat === undefined) return failed(ErrorCode.NONODE, path);
-  return answered(encodeRecord({ stat }, R.ExistsResponse.write), path);
+  return answered(encodeBrief({ stat }, R.ExistsResponse.write), path);
 }
 
 function getData(tree: DataTree, session: ReadSession, path: string, watch: boolean): number | { data: Uint8Array | null; stat: R.Stat } {
@@ -159,7 +160,7 @@ function getACL(tree: DataTree, session: ReadSession, body: Uint8Array): ReadRep
   const acl = checkACL(node.acl, Perms.ADMIN, session.authIds)
     ? [...node.acl]
     : node.acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id.replace(/:.*/s, ':x') } } : a));
-  return answered(encodeRecord({ acl, stat }, R.GetACLResponse.write), path);
+  return answered(encodeBrief({ acl, stat }, R.GetACLResponse.write), path);
 }
 
 /** setWatches fires the events of what changed since relativeZxid while it runs, so they precede its reply. */
@@ -203,7 +204,7 @@ function multiRead(tree: DataTree, session: ReadSession, body: Uint8Array): Read
       return failed(ErrorCode.MARSHALLINGERROR, paths);
     }
   }
-  return answered(encodeRecord(results, R.MultiResponse.write), paths);
+  return answered(encodeBrief(results, R.MultiResponse.write), paths);
 }
 
 /** The session's ephemerals (all of them for an empty or "/" prefix). */

@@ -5,7 +5,7 @@
 
 import { KeeperState, OpCode, Perms, Xid, opCodeName } from '../protocol/constants.ts';
 import { frame } from '../protocol/frame-decoder.ts';
-import { encodeRecord, JuteWriter } from '../protocol/jute.ts';
+import { encodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { checkACL } from '../tree/acl.ts';
 import type { WatchEvent } from '../tree/data-tree.ts';
@@ -13,6 +13,7 @@ import type { Connection } from './connection.ts';
 import type { Connections } from './connections.ts';
 import type { ReadReply } from './reads.ts';
 import { generatePasswd } from './session-password.ts';
+import { pooledBytes } from './pooled-bytes.ts';
 import type { ServerCounters } from './stats.ts';
 import { requestKind } from './request-kind.ts';
 
@@ -21,6 +22,9 @@ function isUpdate(type: number): boolean {
   const kind = requestKind(type);
   return kind === 'write' || kind === 'createSession' || kind === 'closeSession';
 }
+
+/** The length prefix and ReplyHeader: int length, int xid, long zxid, int err. */
+const replyHeaderBytes = 20;
 
 /** The header of every ping reply. */
 const pingHeader: R.RequestHeader = { xid: Xid.ping, type: OpCode.ping };
@@ -54,13 +58,15 @@ export class Replies {
    * (processSasl sends its null-token SetSASLResponse after AuthFailed too).
    */
   reply(connection: Connection, header: R.RequestHeader, err: number, response: Uint8Array | undefined, startedAtMs: number, zxid: bigint, recordWithError = false): void {
-    // One buffer per reply: the length prefix is patched in at the end.
-    const w = new JuteWriter(20 + (response?.byteLength ?? 0));
-    w.writeInt(0);
-    R.ReplyHeader.write(w, { xid: header.xid, zxid, err });
-    if ((err === 0 || recordWithError) && response !== undefined) w.writeRaw(response);
-    w.patchInt(0, w.length - 4);
-    this.sendFramed(connection, w.finish(), startedAtMs, opCodeName(header.type), header.xid, zxid, isUpdate(header.type));
+    const record = (err === 0 || recordWithError) && response !== undefined ? response : undefined;
+    // The length prefix, then ReplyHeader (xid, zxid, err), then the record.
+    const framed = pooledBytes(replyHeaderBytes + (record?.byteLength ?? 0));
+    framed.writeInt32BE(framed.byteLength - 4, 0);
+    framed.writeInt32BE(header.xid, 4);
+    framed.writeBigInt64BE(BigInt.asIntN(64, zxid), 8);
+    framed.writeInt32BE(err, 16);
+    if (record !== undefined) framed.set(record, replyHeaderBytes);
+    this.sendFramed(connection, framed, startedAtMs, opCodeName(header.type), header.xid, zxid, isUpdate(header.type));
   }
 
   ping(connection: Connection, startedAtMs: number, zxid: bigint): void {
@@ -79,11 +85,17 @@ export class Replies {
     if (connection === undefined || connection.state !== 'open') return;
     // NIOServerCnxn.process: no event about a znode the connection may not READ (CVE-2024-23944).
     if (event.acl !== undefined && !checkACL(event.acl, Perms.READ, connection.authIds)) return;
-    const w = new JuteWriter(32 + event.path.length);
-    // ZooKeeper 3.8 sends notifications with zxid -1 in the reply header.
-    R.ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
-    R.WatcherEvent.write(w, { type: event.type, state: KeeperState.SyncConnected, path: event.path });
-    const framed = frame(w.toBytes());
+    // ReplyHeader (ZooKeeper 3.8 sends notifications with zxid -1), then WatcherEvent (type, state, path).
+    const pathBytes = Buffer.byteLength(event.path, 'utf8');
+    const framed = pooledBytes(replyHeaderBytes + 12 + pathBytes);
+    framed.writeInt32BE(framed.byteLength - 4, 0);
+    framed.writeInt32BE(Xid.notification, 4);
+    framed.writeBigInt64BE(-1n, 8);
+    framed.writeInt32BE(0, 16);
+    framed.writeInt32BE(event.type, 20);
+    framed.writeInt32BE(KeeperState.SyncConnected, 24);
+    framed.writeInt32BE(pathBytes, 28);
+    framed.write(event.path, 32, 'utf8');
     this.counters.packetsSent++;
     this.counters.metrics.counters.watch_bytes += framed.byteLength - 4;
     connection.packetsSent++;

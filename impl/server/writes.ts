@@ -11,7 +11,8 @@
 import { assert } from '../../lib/assert.ts';
 import { hex } from '../../lib/hex.ts';
 import { ErrorCode, OpCode } from '../protocol/constants.ts';
-import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
+import { decodeRecord } from '../protocol/jute.ts';
+import { encodeBrief } from './pooled-bytes.ts';
 import * as R from '../protocol/records.ts';
 import type { DataTree, TxnResult } from '../tree/data-tree.ts';
 import { prepRequest, type PrepContext, type WriteRequest } from '../tree/prep.ts';
@@ -25,7 +26,7 @@ import type { Replies } from './replies.ts';
 import type { SessionTracker } from './session-tracker.ts';
 
 /** The settings prep reads: extendedTypesEnabled, enforceQuota and where a quota exceeded is logged. */
-export type PrepSettings = Pick<PrepContext, 'extendedTypesEnabled' | 'enforceQuota' | 'warn'>;
+export type PrepSettings = Pick<PrepContext, 'extendedTypesEnabled' | 'enforceQuota' | 'warn' | 'quotaExceeded'>;
 
 /**
  * A warning logger that drops a message repeated within 100 ms (ZooKeeper's
@@ -178,20 +179,20 @@ export function writeResponse(outcome: TxnResult): { err: number; response?: Uin
   if (outcome.type === OpCode.error) return { err: outcome.err };
   switch (outcome.type) {
     case OpCode.create:
-      return { err: outcome.err, response: encodeRecord({ path: outcome.path ?? '' }, R.CreateResponse.write) };
+      return { err: outcome.err, response: encodeBrief({ path: outcome.path ?? '' }, R.CreateResponse.write) };
     case OpCode.create2:
     case OpCode.createTTL:
     case OpCode.createContainer:
       return outcome.stat === undefined
         ? { err: outcome.err }
-        : { err: outcome.err, response: encodeRecord({ path: outcome.path ?? '', stat: outcome.stat }, R.Create2Response.write) };
+        : { err: outcome.err, response: encodeBrief({ path: outcome.path ?? '', stat: outcome.stat }, R.Create2Response.write) };
     case OpCode.setData:
     case OpCode.setACL:
-      return outcome.stat === undefined ? { err: outcome.err } : { err: outcome.err, response: encodeRecord({ stat: outcome.stat }, R.SetDataResponse.write) };
+      return outcome.stat === undefined ? { err: outcome.err } : { err: outcome.err, response: encodeBrief({ stat: outcome.stat }, R.SetDataResponse.write) };
     case OpCode.multi: {
       // The multi's header says OK; failures are in the per-op results.
       const results: R.MultiResult[] = (outcome.multiResult ?? []).map(multiResult);
-      return { err: 0, response: encodeRecord(results, R.MultiResponse.write) };
+      return { err: 0, response: encodeBrief(results, R.MultiResponse.write) };
     }
     default:
       return { err: outcome.err };

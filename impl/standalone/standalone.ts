@@ -14,8 +14,9 @@
 // a lie a restart would expose.
 //
 // Snapshots: the core applies every write to its one tree, so whenever the
-// schedule says a snapshot is due, that tree is offered as it is (the
-// database writes it once the log has caught up with it).
+// schedule says a snapshot is due, that tree is offered as it is, for a fuzzy
+// snapshot serialised a slice at a time while requests go on (the database
+// writes it once the log has caught up with what it holds).
 //
 // Shutdown (`close`, on SIGINT/SIGTERM from main.ts): stop accepting and close
 // the connections (replies not yet released are dropped: their writes were
@@ -40,7 +41,8 @@ import { startEndpoints, type Endpoints } from '../admin/endpoints.ts';
 import type { AdminActions, ServerSnapshotForAdmin } from '../admin/server-snapshot.ts';
 import { ServerMetrics } from '../observability/server-metrics.ts';
 import { createLogger, type StructuredLogger } from '../observability/logger.ts';
-import { encodeTxn } from '../tree/txn.ts';
+import { encodeTxnWith, type Txn } from '../tree/txn.ts';
+import { pooledBytes } from '../server/pooled-bytes.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { clientListeners } from '../security/client-x509.ts';
 
@@ -112,7 +114,8 @@ function logStarting(log: StructuredLogger, config: ZooKeeperConfig, version: st
 /**
  * Recovery (ZKDatabase.loadDataBase): opens the database under dataDir and
  * dataLogDir and rebuilds the data tree from its snapshot and log. From then
- * on, whenever the snapshot schedule comes due, that tree is offered as it is.
+ * on, whenever the snapshot schedule comes due, that tree is offered as it is
+ * (a fuzzy snapshot: database/snapshotter.ts).
  */
 async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions, log: StructuredLogger): Promise<Result<{ readonly database: Database; readonly tree: DataTree; readonly replayedTxns: number }, string>> {
   // The tree exists only once the database has been read; the schedule cannot come due before the first append.
@@ -122,7 +125,7 @@ async function loadDataBase(config: ZooKeeperConfig, options: StandaloneOptions,
     ...(options.fs === undefined ? {} : { fs: options.fs }),
     ...(options.snapshotSeed === undefined ? {} : { snapshotSeed: options.snapshotSeed }),
     onSnapshotDue: () => {
-      if (tree !== undefined) void database.snapshotIfDue(tree);
+      if (tree !== undefined) void database.fuzzySnapshotIfDue(tree);
     },
   });
   if (!opened.ok) return opened;
@@ -300,7 +303,12 @@ class ZooKeeperServerMain {
 /** The core's persist: the group's txns encoded and appended; resolves once all are durable, throws the log's refusal. */
 function persistTo(database: Database): Persist {
   return async (txns) => {
-    const appended = await database.append(txns.map((txn) => ({ zxid: txn.zxid, data: encodeTxn(txn) })));
+    const appended = await database.append(txns.map(loggedTxn));
     if (!appended.ok) throw appended.error;
   };
+}
+
+/** A txn as the log appends it; its bytes live only until the log has copied them into its write (server/pooled-bytes.ts). */
+export function loggedTxn(txn: Txn): { readonly zxid: bigint; readonly data: Uint8Array } {
+  return { zxid: txn.zxid, data: encodeTxnWith(txn, pooledBytes) };
 }

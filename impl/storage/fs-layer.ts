@@ -102,12 +102,17 @@ export async function writeFully(handle: FileHandleLike, bytes: Uint8Array, posi
  * fsynced. A reader sees either the old file or the whole new one, never a
  * prefix, and after a crash the rename is not lost.
  */
-export async function writeFileAtomically(fs: FsLayer, directory: string, name: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomically(fs: FsLayer, directory: string, name: string, bytes: Uint8Array | readonly Uint8Array[]): Promise<void> {
   const finalPath = `${directory}/${name}`;
   const tempPath = `${finalPath}.tmp`;
   const handle = await fs.open(tempPath, 'w');
   try {
-    await writeFully(handle, bytes, 0);
+    // Pieces (a fuzzy snapshot's slices) are written one after the other, never joined into one buffer.
+    let position = 0;
+    for (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) {
+      await writeFully(handle, piece, position);
+      position += piece.length;
+    }
     await handle.sync();
   } finally {
     await handle.close();

@@ -177,6 +177,23 @@ export function encodeSnapshot(zxid: bigint, blob: Uint8Array): Uint8Array {
   return bytes;
 }
 
+/**
+ * encodeSnapshot's header for a blob given in pieces (a fuzzy snapshot's
+ * slices), which are written after it as they are: `pieceSum` continues the
+ * checksum over each piece in order (the caller may spread that over turns of
+ * the event loop), and `seal` writes the result into the header.
+ */
+export function snapshotHeaderForPieces(zxid: bigint, blobLength: number): { readonly header: Uint8Array; readonly checksumStart: number; seal(sum: number): void } {
+  if (zxid < 0n || zxid > zxidMax) throw new RangeError(`zxid out of range: ${zxid}`);
+  const header = new Uint8Array(snapshotHeaderBytes);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, snapshotMagic);
+  view.setUint32(4, formatVersion);
+  view.setBigUint64(8, zxid);
+  view.setBigUint64(16, BigInt(blobLength));
+  return { header, checksumStart: crc32(header.subarray(8, 24)), seal: (sum) => view.setUint32(24, sum) };
+}
+
 export type SnapshotDecode =
   | { readonly ok: true; readonly zxid: bigint; readonly blob: Uint8Array }
   | { readonly ok: false; readonly reason: string };

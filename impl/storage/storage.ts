@@ -15,7 +15,8 @@
 
 import { join } from 'node:path';
 import { assert } from '../../lib/assert.ts';
-import { encodeSnapshot } from './record-format.ts';
+import { encodeSnapshot, snapshotHeaderForPieces } from './record-format.ts';
+import { crc32 } from './crc32.ts';
 import { snapshotFileName, versionDirName } from './file-names.ts';
 import { hex } from '../../lib/hex.ts';
 import { nodeFs, writeFileAtomically, type FsLayer } from './fs-layer.ts';
@@ -172,12 +173,17 @@ export class Storage {
    * (kind `refused`) while truncateAfter or installSnapshot runs; those wait
    * for a snapshot already being written, then treat it as any other.
    */
-  async writeSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, StorageError>> {
+  writeSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, StorageError>> {
+    return this.writeSnapshotContent(zxid, blob, blob.length);
+  }
+
+  /** `content` is the blob, or the file's bytes already encoded in pieces (writeSnapshotPieces). */
+  private async writeSnapshotContent(zxid: bigint, content: Uint8Array | readonly Uint8Array[], blobLength: number): Promise<Result<void, StorageError>> {
     assert(zxid >= 0n, `negative snapshot zxid ${zxid}`);
     // Its tree predates the rewrite: landing after it, it could bring back
     // discarded txns or sit under an installed snapshot as a fallback.
     if (this.isRewriting) return err({ kind: 'refused', message: `snapshot at ${hex(zxid)} refused: the log is being truncated or replaced` });
-    const writing = this.writeSnapshotNow(zxid, blob);
+    const writing = this.writeSnapshotNow(zxid, content, blobLength);
     this.snapshotWrites.add(writing);
     try {
       return await writing;
@@ -186,16 +192,41 @@ export class Storage {
     }
   }
 
-  private async writeSnapshotNow(zxid: bigint, blob: Uint8Array): Promise<Result<void, StorageError>> {
+  /**
+   * writeSnapshot for a blob in pieces, as a fuzzy snapshot's slices come
+   * (database/snapshotter.ts): the checksum is computed a piece at a time,
+   * yielding the event loop every `sliceMs`, and the pieces are written one
+   * after the other, so a large snapshot never stalls the server for a copy or
+   * a checksum of the whole.
+   */
+  async writeSnapshotPieces(zxid: bigint, pieces: readonly Uint8Array[], sliceMs: number): Promise<Result<void, StorageError>> {
+    if (this.isRewriting) return err({ kind: 'refused', message: `snapshot at ${hex(zxid)} refused: the log is being truncated or replaced` });
+    let blobLength = 0;
+    for (const piece of pieces) blobLength += piece.length;
+    const { header, checksumStart, seal } = snapshotHeaderForPieces(zxid, blobLength);
+    let sum = checksumStart;
+    let sliceStart = performance.now();
+    for (const piece of pieces) {
+      sum = crc32(piece, sum);
+      if (performance.now() - sliceStart < sliceMs) continue;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+    seal(sum);
+    // A truncation or installation may have begun while the checksum was taken: writeSnapshotContent checks again.
+    return this.writeSnapshotContent(zxid, [header, ...pieces], blobLength);
+  }
+
+  private async writeSnapshotNow(zxid: bigint, content: Uint8Array | readonly Uint8Array[], blobLength: number): Promise<Result<void, StorageError>> {
     this.schedule.reset();
     this.writer.requestRoll();
     const name = snapshotFileName(zxid);
     const written = await attempt('write snapshot', `${this.snapDir}/${name}`, () =>
-      writeFileAtomically(this.fs, this.snapDir, name, encodeSnapshot(zxid, blob)),
+      writeFileAtomically(this.fs, this.snapDir, name, content instanceof Uint8Array ? encodeSnapshot(zxid, content) : content),
     );
     if (written.ok) {
       if (zxid > this.newestSnapshotZxid) this.newestSnapshotZxid = zxid;
-      this.log('info', 'snapshot-file-written', { zxid, path: `${this.snapDir}/${name}`, bytes: blob.length });
+      this.log('info', 'snapshot-file-written', { zxid, path: `${this.snapDir}/${name}`, bytes: blobLength });
     }
     return written;
   }

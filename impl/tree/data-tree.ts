@@ -8,6 +8,7 @@
 // the watch events the change fires, in ZooKeeper's order: the node's data
 // watches, then its child watches, then the parent's child watches.
 
+import { AssertionError } from '../../lib/assert.ts';
 import { containerEphemeralOwner, ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
 import type { ACL, Stat, StatPersisted } from '../protocol/records.ts';
 import { openAclUnsafe, readAclUnsafe } from './acl.ts';
@@ -23,7 +24,8 @@ export interface ZNode {
   data: Uint8Array | null;
   acl: readonly ACL[];
   stat: StatPersisted;
-  readonly children: Set<string>;
+  /** `noChildren` until the first child (addChild), then a set of its own. */
+  children: Set<string>;
   /** The bucket count of ZooKeeper's HashSet of children (0 before the first child), for its iteration order. */
   childCapacity: number;
   /**
@@ -34,8 +36,23 @@ export interface ZNode {
   digest: number | undefined;
 }
 
+/**
+ * The children of every znode that has had none: one shared empty set rather
+ * than a Set per znode, since most znodes are leaves and a Set is an
+ * allocation and about a hundred bytes each (#14: CPU per create, memory per
+ * znode). addChild gives a znode its own set at its first child; an `add`
+ * here instead would give every leaf that child, so it is refused loudly.
+ */
+class NoChildren extends Set<string> {
+  override add(name: string): never {
+    throw new AssertionError(`noChildren.add(${JSON.stringify(name)}): a child must be added through addChild`);
+  }
+}
+export const noChildren: Set<string> = new NoChildren();
+
 /** DataNode.addChild: a HashSet created with capacity 8 on the first child. */
 export function addChild(node: ZNode, name: string): void {
+  if (node.children === noChildren) node.children = new Set();
   node.children.add(name);
   node.childCapacity = hashSetCapacity(node.childCapacity === 0 ? 8 : node.childCapacity, node.children.size);
 }
@@ -432,7 +449,7 @@ export class DataTree {
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
     }
-    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: new Set(), childCapacity: 0, digest: undefined };
+    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: noChildren, childCapacity: 0, digest: undefined };
     addChild(parent, childName(path));
     this.postChange(parentName, parent);
     this.nodes.set(path, node);
@@ -471,7 +488,14 @@ export class DataTree {
     const parentName = parentPath(path);
     const parent = this.nodes.get(parentName);
     const node = this.nodes.get(path);
-    if (parent === undefined || node === undefined) return false;
+    if (parent === undefined) return false;
+    if (node === undefined) {
+      // DataTree.deleteNode moves the parent's pzxid before it finds the child
+      // missing: replaying a delete over a fuzzy snapshot that was taken after
+      // the child had gone must still leave the parent as the live tree has it.
+      this.raisePzxid(parentName, parent, zxid);
+      return false;
+    }
     this.preChange(parentName, parent);
     parent.children.delete(childName(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
@@ -498,6 +522,13 @@ export class DataTree {
     this.fire(this.childWatches.triggerWatch(path, EventType.NodeDeleted, told), EventType.NodeDeleted, path, zxid, events, node.acl);
     this.fire(this.childWatches.triggerWatch(parentName, EventType.NodeChildrenChanged), EventType.NodeChildrenChanged, parentName, zxid, events, parent.acl);
     return true;
+  }
+
+  private raisePzxid(path: string, node: ZNode, zxid: bigint): void {
+    if (zxid <= node.stat.pzxid) return;
+    this.preChange(path, node);
+    node.stat.pzxid = zxid;
+    this.postChange(path, node);
   }
 
   setData(path: string, data: Uint8Array | null, version: number, zxid: bigint, time: bigint, events: WatchEvent[]): Stat | undefined {

@@ -55,6 +55,8 @@ export type PrepContext = {
   readonly enforceQuota?: boolean;
   /** Where a quota exceeded is reported (ZooKeeperServer's rate-limited log line): an event name and its data. */
   readonly warn?: (event: string, fields: Readonly<Record<string, string | number>>) => void;
+  /** Called for each request a hard quota limit fails, with the top component of its path (ZooKeeperServer.updateQuotaExceededMetrics). */
+  readonly quotaExceeded?: (namespace: string) => void;
   /** The schemes of the providers authProvider.N adds to digest and ip ("sasl"): ACLs naming them are valid. */
   readonly authProviderSchemes?: readonly string[];
 };
@@ -309,11 +311,11 @@ function checkQuota(tree: DataTree, path: string, lastData: Uint8Array | null, d
     ctx.warn?.('quota-stat-node-missing', { path: prefix });
     return;
   }
-  if (checkCount) checkLimit(prefix, 'count', usage.get('count') + countDiff, limits.get('countHardLimit'), limits.get('count'), ctx);
-  if (checkBytes) checkLimit(prefix, 'bytes', usage.get('bytes') + bytesDiff, limits.get('byteHardLimit'), limits.get('bytes'), ctx);
+  if (checkCount) checkLimit(path, prefix, 'count', usage.get('count') + countDiff, limits.get('countHardLimit'), limits.get('count'), ctx);
+  if (checkBytes) checkLimit(path, prefix, 'bytes', usage.get('bytes') + bytesDiff, limits.get('byteHardLimit'), limits.get('bytes'), ctx);
 }
 
-function checkLimit(prefix: string, what: 'count' | 'bytes', newValue: bigint, hardLimit: bigint, softLimit: bigint, ctx: PrepContext): void {
+function checkLimit(path: string, prefix: string, what: 'count' | 'bytes', newValue: bigint, hardLimit: bigint, softLimit: bigint, ctx: PrepContext): void {
   const isHard = hardLimit > -1n;
   const limit = isHard ? hardLimit : softLimit;
   if (newValue <= limit) return;
@@ -321,7 +323,11 @@ function checkLimit(prefix: string, what: 'count' | 'bytes', newValue: bigint, h
   const name = `${isHard ? 'hard' : 'soft'}${what === 'count' ? 'CountLimit' : 'ByteLimit'}`;
   // Counts and byte totals are far below 2^53: numbers in the log, not the 0x hex of ids.
   ctx.warn?.('quota-exceeded', { path: prefix, what, current: Number(newValue), limitName: name, limit: Number(limit) });
-  if (isHard) throw new KeeperError(ErrorCode.QUOTAEXCEEDED);
+  if (!isHard) return;
+  // PathUtils.getTopNamespace of the request's path: its first component.
+  const end = path.indexOf('/', 1);
+  ctx.quotaExceeded?.(end === -1 ? path.slice(1) : path.slice(1, end));
+  throw new KeeperError(ErrorCode.QUOTAEXCEEDED);
 }
 
 function validatePath(path: string): void {

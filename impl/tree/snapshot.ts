@@ -12,21 +12,31 @@
 import { decodeRecord, JuteWriter, JuteDecodeError } from '../protocol/jute.ts';
 import type { Result } from '../../lib/result.ts';
 import { ACL, StatPersisted } from '../protocol/records.ts';
-import { addChild, DataTree, ephemeralKind, type ZNode } from './data-tree.ts';
+import { addChild, DataTree, ephemeralKind, noChildren, type ZNode } from './data-tree.ts';
 import { childName, parentPath } from './path.ts';
 
 export function serializeTree(tree: DataTree): Uint8Array {
   const w = new JuteWriter(64 * 1024);
+  writeSnapshotHead(w, tree, tree.nodes.size);
+  for (const [path, node] of tree.walk()) writeSnapshotNode(w, path, node);
+  return w.toBytes();
+}
+
+/** The part before the nodes: the zxid, the sessions, the node count. Returns the node count's offset (a fuzzy snapshot knows it only at the end). */
+export function writeSnapshotHead(w: JuteWriter, tree: DataTree, nodeCount: number): number {
   w.writeLong(tree.lastProcessedZxid);
   w.writeInt(tree.sessions.size);
   for (const [id, timeout] of tree.sessions) w.writeLong(id).writeInt(timeout);
-  w.writeInt(tree.nodes.size);
-  for (const [path, node] of tree.walk()) {
-    w.writeString(path).writeBuffer(node.data ?? undefined);
-    w.writeVector(node.acl, (ww, a) => ACL.write(ww, a));
-    StatPersisted.write(w, node.stat);
-  }
-  return w.toBytes();
+  const nodeCountOffset = w.length;
+  w.writeInt(nodeCount);
+  return nodeCountOffset;
+}
+
+/** One node: its path, data, ACL and persisted stat. */
+export function writeSnapshotNode(w: JuteWriter, path: string, node: ZNode): void {
+  w.writeString(path).writeBuffer(node.data ?? undefined);
+  w.writeVector(node.acl, (ww, a) => ACL.write(ww, a));
+  StatPersisted.write(w, node.stat);
 }
 
 export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
@@ -44,7 +54,7 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
       const data = r.readNullableBuffer();
       const acl = r.readVector((rr) => ACL.read(rr));
       const stat = StatPersisted.read(r);
-      const node: ZNode = { data, acl, stat, children: new Set(), childCapacity: 0, digest: undefined };
+      const node: ZNode = { data, acl, stat, children: noChildren, childCapacity: 0, digest: undefined };
       if (i === 0) {
         if (path !== '/') throw new JuteDecodeError(`snapshot: first node is ${JSON.stringify(path)}, not the root`);
       } else {

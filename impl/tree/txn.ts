@@ -7,7 +7,7 @@
 // recovery from a snapshot plus the log relies on.
 
 import { OpCode } from '../protocol/constants.ts';
-import { decodeRecord, JuteReader, JuteWriter, JuteDecodeError } from '../protocol/jute.ts';
+import { decodeRecord, encodeRecord, JuteReader, type JuteWriter, JuteDecodeError } from '../protocol/jute.ts';
 import type { Result } from '../../lib/result.ts';
 import { ACL as ACLCodec, type ACL } from '../protocol/records.ts';
 
@@ -109,9 +109,7 @@ function writeBody(w: JuteWriter, body: TxnBody): void {
     case 'multi': // MultiTxn: vector<Txn{int type; buffer data}>
       w.writeInt(body.ops.length);
       for (const op of body.ops) {
-        const inner = new JuteWriter();
-        writeBody(inner, op);
-        w.writeInt(txnOpCode(op)).writeBuffer(inner.toBytes());
+        w.writeInt(txnOpCode(op)).writeBuffer(encodeRecord(op, writeBody));
       }
       return;
     case 'createSession': // CreateSessionTxn
@@ -192,10 +190,18 @@ function readBody(r: JuteReader, type: number): TxnBody {
 
 /** TxnHeader + record, the bytes of one txn log entry (without the log's checksum and framing). */
 export function encodeTxn(txn: Txn): Uint8Array {
-  const w = new JuteWriter();
+  return encodeRecord(txn, writeTxn);
+}
+
+/** encodeTxn into bytes from `allocate` (a caller whose bytes live briefly takes them from a pool). */
+export function encodeTxnWith(txn: Txn, allocate: (byteLength: number) => Uint8Array): Uint8Array {
+  return encodeRecord(txn, writeTxn, allocate);
+}
+
+/** TxnHeader then the body. */
+function writeTxn(w: JuteWriter, txn: Txn): void {
   w.writeLong(txn.sessionId).writeInt(txn.cxid).writeLong(txn.zxid).writeLong(txn.time).writeInt(txnOpCode(txn.body));
   writeBody(w, txn.body);
-  return w.toBytes();
 }
 
 export function decodeTxn(bytes: Uint8Array): Result<Txn, string> {
