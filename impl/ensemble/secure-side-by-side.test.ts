@@ -69,6 +69,15 @@ describe.runIf(testsRunAgainst('ours') && haveApacheZooKeeper() && existsSync(zk
     return { ours: zkCliOutcome(outputs[0]!), apache: zkCliOutcome(outputs[1]!), raw: outputs };
   }
 
+  /**
+   * The outcome without zkCli's sync line. zkCli.sh prints it from the sync's
+   * callback, and on a loaded machine Apache ZooKeeper's answered "Sync has
+   * failed. rc=-4" (ConnectionLoss) once where ours said "Sync is OK": a race
+   * in the client, not a difference between the servers. Ours must still say
+   * OK (checked by the caller), and the reads after it are compared.
+   */
+  const withoutSync = (lines: readonly string[]) => lines.filter((line) => !line.startsWith('Sync '));
+
   async function startSide(kind: ServerKind, ports: readonly number[], config: readonly string[]): Promise<Side> {
     const ensemble = await Ensemble.start({
       kind,
@@ -135,7 +144,8 @@ describe.runIf(testsRunAgainst('ours') && haveApacheZooKeeper() && existsSync(zk
     expect(read.apache, read.raw[1]).toContain('replicated');
     expect(read.apache).toContain("'x509,'CN=alice");
     expect(read.apache).toContain('Node does not exist: /missing');
-    expect(read.ours, read.raw[0]).toEqual(read.apache);
+    expect(read.ours, read.raw[0]).toContain('Sync is OK');
+    expect(withoutSync(read.ours), read.raw[0]).toEqual(withoutSync(read.apache));
   }, 120_000);
 
   it('SASL: bob, authenticated on a follower, creates under a sasl:bob ACL; he reads it on the other follower, an anonymous client is refused on the leader; the same lines from both', async () => {
@@ -146,10 +156,11 @@ describe.runIf(testsRunAgainst('ours') && haveApacheZooKeeper() && existsSync(zk
     const read = await both((s) => s.followers[1], false, ['sync /sasl', 'get /sasl', 'ls /sasl', 'getAcl /sasl'], bob);
     expect(read.apache, read.raw[1]).toContain('y');
     expect(read.apache).toContain('[child]');
-    expect(read.ours, read.raw[0]).toEqual(read.apache);
+    expect(read.ours, read.raw[0]).toContain('Sync is OK');
+    expect(withoutSync(read.ours), read.raw[0]).toEqual(withoutSync(read.apache));
     const anonymous = await both((s) => s.leader, false, ['sync /sasl', 'get /sasl', 'set /sasl z', 'create /sasl/intruder i']);
     expect(anonymous.apache.filter((l) => l.startsWith('Insufficient permission : ')), anonymous.raw[1]).toEqual(['Insufficient permission : /sasl', 'Insufficient permission : /sasl', 'Insufficient permission : /sasl/intruder']);
-    expect(anonymous.ours, anonymous.raw[0]).toEqual(anonymous.apache);
+    expect(withoutSync(anonymous.ours), anonymous.raw[0]).toEqual(withoutSync(anonymous.apache));
   }, 120_000);
 
   it('SASL: a wrong password fails authentication on both (AuthFailed)', async () => {
