@@ -8,11 +8,21 @@
 // fsynced (ext4, xfs). ZooKeeper's AtomicFileOutputStream fsyncs the file
 // and renames it but never fsyncs the directory; we do.
 
+import { writeSync } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 
 export interface FileHandleLike {
   /** Writes `length` bytes of `buffer` from `offset` at file position `position`; may write fewer. */
   write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  /**
+   * pwrite(2) on the calling thread; returns the bytes written (may be fewer).
+   * For a write small enough that handing it to the thread pool costs more
+   * than the write: the txn log's group of appends, a few KiB into the page
+   * cache, where the pool costs a promise, two thread hops and a wakeup of
+   * the event loop per batch, and adds them to every reply's latency (#14).
+   * Optional; never for large writes (a snapshot), which would stall the loop.
+   */
+  writeNow?(buffer: Uint8Array, offset: number, length: number, position: number): number;
   /** fsync(2): the file's data and metadata are on stable storage when this resolves. */
   sync(): Promise<void>;
   /**
@@ -54,6 +64,7 @@ export const nodeFs: FsLayer = {
     const handle = await fsp.open(path, flags);
     return {
       write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
+      writeNow: (buffer, offset, length, position) => writeSync(handle.fd, buffer, offset, length, position),
       sync: () => handle.sync(),
       datasync: () => handle.datasync(),
       truncate: (lengthBytes) => handle.truncate(lengthBytes),
@@ -92,6 +103,16 @@ export async function writeFully(handle: FileHandleLike, bytes: Uint8Array, posi
   let written = 0;
   while (written < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, position + written);
+    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    written += bytesWritten;
+  }
+}
+
+/** writeFully through `writeNow`, on this thread. */
+export function writeFullyNow(writeNow: NonNullable<FileHandleLike['writeNow']>, bytes: Uint8Array, position: number): void {
+  let written = 0;
+  while (written < bytes.length) {
+    const bytesWritten = writeNow(bytes, written, bytes.length - written, position + written);
     if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
     written += bytesWritten;
   }

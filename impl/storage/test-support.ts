@@ -67,6 +67,17 @@ export class CountingFs implements FsLayer {
         if (fail?.at.has(index)) throw Object.assign(new Error(`injected ${fail.code}`), { code: fail.code });
         return handle.write(buffer, offset, length, position);
       },
+      // Counts, and fails, as a write: it is the same write on another thread.
+      ...(handle.writeNow === undefined
+        ? {}
+        : {
+            writeNow: (buffer: Uint8Array, offset: number, length: number, position: number) => {
+              const index = this.writes++;
+              const fail = this.plan.failWrites;
+              if (fail?.at.has(index)) throw Object.assign(new Error(`injected ${fail.code}`), { code: fail.code });
+              return handle.writeNow!(buffer, offset, length, position);
+            },
+          }),
       sync: async () => {
         const index = this.fileSyncs++;
         const fail = this.plan.failSyncs;

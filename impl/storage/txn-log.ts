@@ -42,7 +42,7 @@ import { assert } from '../../lib/assert.ts';
 import { encodeLogHeader, encodeRecordInto, logHeaderBytes, recordBytes } from './record-format.ts';
 import { logFileName } from './file-names.ts';
 import { hex } from '../../lib/hex.ts';
-import { writeFully, type FileHandleLike, type FsLayer } from './fs-layer.ts';
+import { writeFully, writeFullyNow, type FileHandleLike, type FsLayer } from './fs-layer.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
 import { ioError, type StorageError } from './storage-error.ts';
 import { type StorageLog, storageErrorFields } from './storage-log.ts';
@@ -68,6 +68,13 @@ type PendingAppend = {
   readonly payload: Uint8Array;
   readonly resolve: (result: Result<void, StorageError>) => void;
 };
+
+/**
+ * The largest batch written on the event loop's own thread (fs-layer.ts
+ * writeNow): a write into the page cache of up to this much takes tens of
+ * microseconds; a larger one (a backlog after a slow fsync) goes to the pool.
+ */
+const writeNowBytesMax = 64 * 1024;
 
 /** `sizeBytes` ends at the last record; `allocatedBytes` is the file's length, zeros past sizeBytes. */
 type OpenLogFile = { readonly path: string; readonly handle: FileHandleLike; sizeBytes: number; allocatedBytes: number };
@@ -281,7 +288,8 @@ export class TxnLogWriter {
         current.allocatedBytes = allocatedBytes;
       }
       op = 'write';
-      await writeFully(current.handle, buffer, current.sizeBytes);
+      if (current.handle.writeNow !== undefined && buffer.length <= writeNowBytesMax) writeFullyNow(current.handle.writeNow, buffer, current.sizeBytes);
+      else await writeFully(current.handle, buffer, current.sizeBytes);
       current.sizeBytes = endBytes;
       if (forceSync) {
         op = 'fsync';

@@ -17,10 +17,33 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { Perms } from '../protocol/constants.ts';
 import type { ACL, Id } from '../protocol/records.ts';
 
+/** A world:anyone ACL of one entry, frozen: the tree shares it between znodes (canonicalAcl). */
+function worldAnyone(perms: number): readonly ACL[] {
+  return Object.freeze([Object.freeze({ perms, id: Object.freeze({ scheme: 'world', id: 'anyone' }) })]);
+}
+
 /** ZooDefs.Ids.OPEN_ACL_UNSAFE. */
-export const openAclUnsafe: readonly ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
+export const openAclUnsafe: readonly ACL[] = worldAnyone(Perms.ALL);
 /** ZooDefs.Ids.READ_ACL_UNSAFE. */
-export const readAclUnsafe: readonly ACL[] = [{ perms: Perms.READ, id: { scheme: 'world', id: 'anyone' } }];
+export const readAclUnsafe: readonly ACL[] = worldAnyone(Perms.READ);
+
+/**
+ * The ACL a znode keeps: OPEN_ACL_UNSAFE or READ_ACL_UNSAFE when `acl` equals
+ * one of them (the ACL most clients create with), else `acl` itself. Each
+ * create decodes its own array, entry, id and two strings; sharing the
+ * constants instead keeps five objects per znode out of the old generation,
+ * which the collector then never has to trace (#14: CPU per create, memory
+ * per znode). ZooKeeper shares ACL lists too (ReferenceCountedACLCache); a
+ * general cache would need its reference counts, these two constants do not.
+ */
+export function canonicalAcl(acl: readonly ACL[]): readonly ACL[] {
+  if (acl.length !== 1) return acl;
+  const entry = acl[0]!;
+  if (entry.id.scheme !== 'world' || entry.id.id !== 'anyone') return acl;
+  if (entry.perms === Perms.ALL) return openAclUnsafe;
+  if (entry.perms === Perms.READ) return readAclUnsafe;
+  return acl;
+}
 
 /** DigestAuthenticationProvider.generateDigest("user:password") -> "user:base64(sha1(user:password))". */
 export function generateDigest(idPassword: string): string {

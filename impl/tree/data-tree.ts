@@ -11,7 +11,7 @@
 import { AssertionError } from '../../lib/assert.ts';
 import { containerEphemeralOwner, ErrorCode, EventType, OpCode } from '../protocol/constants.ts';
 import type { ACL, Stat, StatPersisted } from '../protocol/records.ts';
-import { openAclUnsafe, readAclUnsafe } from './acl.ts';
+import { canonicalAcl, openAclUnsafe, readAclUnsafe } from './acl.ts';
 import { childName, joinPath, parentPath } from './path.ts';
 import type { Txn, TxnBody, TxnOp } from './txn.ts';
 import { WatcherMode, WatchManager, type Watcher } from './watch-manager.ts';
@@ -449,7 +449,7 @@ export class DataTree {
       parent.stat.cversion = cversion;
       parent.stat.pzxid = zxid;
     }
-    const node: ZNode = { data, acl, stat: createStat(zxid, time, ephemeralOwner), children: noChildren, childCapacity: 0, digest: undefined };
+    const node: ZNode = { data, acl: canonicalAcl(acl), stat: createStat(zxid, time, ephemeralOwner), children: noChildren, childCapacity: 0, digest: undefined };
     addChild(parent, childName(path));
     this.postChange(parentName, parent);
     this.nodes.set(path, node);
@@ -553,7 +553,7 @@ export class DataTree {
     if (node === undefined) return undefined;
     this.preChange(path, node);
     node.stat.aversion = version;
-    node.acl = acl;
+    node.acl = canonicalAcl(acl);
     this.postChange(path, node);
     return copyStat(node);
   }

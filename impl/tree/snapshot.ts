@@ -14,6 +14,7 @@ import type { Result } from '../../lib/result.ts';
 import { ACL, StatPersisted } from '../protocol/records.ts';
 import { addChild, DataTree, ephemeralKind, noChildren, type ZNode } from './data-tree.ts';
 import { childName, parentPath } from './path.ts';
+import { canonicalAcl } from './acl.ts';
 
 export function serializeTree(tree: DataTree): Uint8Array {
   const w = new JuteWriter(64 * 1024);
@@ -54,7 +55,7 @@ export function deserializeTree(bytes: Uint8Array): Result<DataTree, string> {
       const data = r.readNullableBuffer();
       const acl = r.readVector((rr) => ACL.read(rr));
       const stat = StatPersisted.read(r);
-      const node: ZNode = { data, acl, stat, children: noChildren, childCapacity: 0, digest: undefined };
+      const node: ZNode = { data, acl: canonicalAcl(acl), stat, children: noChildren, childCapacity: 0, digest: undefined };
       if (i === 0) {
         if (path !== '/') throw new JuteDecodeError(`snapshot: first node is ${JSON.stringify(path)}, not the root`);
       } else {
