@@ -17,7 +17,7 @@ import type { Txn, TxnBody, TxnOp } from './txn.ts';
 import { WatcherMode, WatchManager, type Watcher } from './watch-manager.ts';
 import { cloneCapacity, hashSetCapacity, javaHashSetOrder } from './java-hash-order.ts';
 import { TreeDigest } from './digest.ts';
-import { QuotaTracker } from './quota.ts';
+import { QuotaTracker, quotaZookeeper } from './quota.ts';
 
 export interface ZNode {
   /** Null when a client created or set it with a null buffer (jute length -1): kept and returned as null, as DataNode does. */
@@ -88,7 +88,6 @@ export type TxnResult = {
 export type ApplyOutcome = { readonly result: TxnResult; readonly events: WatchEvent[] };
 
 export const zookeeperPath = '/zookeeper';
-export const quotaPath = '/zookeeper/quota';
 export const configPath = '/zookeeper/config';
 
 // EphemeralType: the top byte 0xff with reserved bits zero marks a TTL node, the
@@ -176,7 +175,7 @@ export class DataTree {
     addChild(zookeeper, 'config');
     this.nodes.set('/', root);
     this.nodes.set(zookeeperPath, zookeeper);
-    this.nodes.set(quotaPath, node(openAclUnsafe));
+    this.nodes.set(quotaZookeeper, node(openAclUnsafe));
     // addConfigNode sets its ACL with setACL(path, READ_ACL_UNSAFE, -1), which leaves aversion at -1.
     this.nodes.set(configPath, node(readAclUnsafe, { ...emptyStat(), aversion: -1 }));
     this.recomputeDigest();
@@ -213,7 +212,7 @@ export class DataTree {
 
   /** DataTree.isSpecialPath: the nodes no client may delete. */
   static isSpecialPath(path: string): boolean {
-    return path === '/' || path === zookeeperPath || path === quotaPath || path === configPath;
+    return path === '/' || path === zookeeperPath || path === quotaZookeeper || path === configPath;
   }
 
   getNode(path: string): ZNode | undefined {
