@@ -19,6 +19,7 @@
 // providers are accepted there, anything else refused).
 
 import { z } from 'zod';
+import { withoutZookeeperPrefix } from './properties.ts';
 
 /** zoo-cfg.ts's ConfigError, by shape (zoo-cfg.ts imports this file). */
 type ConfigError = { readonly key: string; readonly value: string; readonly line: number | undefined; readonly message: string };
@@ -56,7 +57,7 @@ const flag = z
   .transform((s) => s === 'true' || s === 'yes');
 const nonEmpty = z.string().trim().min(1, 'a non-empty value');
 
-const strip = (key: string) => (key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key);
+const strip = withoutZookeeperPrefix;
 
 /** Collects the authentication settings of one configuration; zoo.cfg's are read after the JVM flags', so they win. */
 export class AuthKeys {

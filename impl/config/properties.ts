@@ -8,6 +8,17 @@
 
 export type Property = { readonly key: string; readonly value: string; readonly line: number };
 
+/**
+ * `key` without ZooKeeper's `zookeeper.` prefix. ZooKeeper reads many settings
+ * as Java system properties named `zookeeper.<key>`, and QuorumPeerConfig
+ * copies zoo.cfg's `<key>` lines into them, so both spellings name one setting.
+ */
+export function withoutZookeeperPrefix(key: string): string {
+  return key.startsWith(zookeeperPrefix) ? key.slice(zookeeperPrefix.length) : key;
+}
+
+const zookeeperPrefix = 'zookeeper.';
+
 export function parseProperties(text: string): { readonly properties: readonly Property[]; readonly duplicates: readonly Property[] } {
   const physical = text.split(/\r\n|\r|\n/);
   const byKey = new Map<string, Property>();

@@ -20,7 +20,7 @@
 // refused in zookeeper-keys.ts.
 
 import { z } from 'zod';
-import type { Property } from './properties.ts';
+import { withoutZookeeperPrefix, type Property } from './properties.ts';
 
 export type ClientAuth = 'none' | 'want' | 'need';
 /** KeyStoreFileType; undefined: from the file name, as KeyStoreFileType.fromPropertyValueOrFileName. */
@@ -100,7 +100,7 @@ export const clientTlsKeys: readonly string[] = [
  * `authProvider.N` counts only when it names the x509 provider.
  */
 export function clientTlsKey({ key, value }: Pick<Property, 'key' | 'value'>): string | undefined {
-  const bare = key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key;
+  const bare = withoutZookeeperPrefix(key);
   if (clientTlsKeys.includes(bare)) return bare;
   if (bare.startsWith('authProvider.') && value.trim() === x509AuthenticationProviderClass) return 'authProvider';
   return undefined;

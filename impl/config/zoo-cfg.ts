@@ -35,7 +35,7 @@ import { err, ok, type Result } from '../../lib/result.ts';
 import type { QuorumLogins } from '../auth/quorum-login.ts';
 import type { SaslLogin } from '../auth/sasl-login.ts';
 import { AuthKeys, authKeyNames, type AuthProperty, type AuthSettings } from './auth-keys.ts';
-import { parseProperties, type Property } from './properties.ts';
+import { parseProperties, withoutZookeeperPrefix, type Property } from './properties.ts';
 import { QuorumAuthKeys, quorumAuthKeyNames, type QuorumAuthSettings } from './quorum-auth-keys.ts';
 import { parseServerLine, type PeerType, type ServerSpec } from './server-line.ts';
 import { classifyUnimplementedKey, refuses } from './zookeeper-keys.ts';
@@ -385,8 +385,8 @@ function systemProperty(property: AuthProperty, authKeys: AuthKeys, warnings: st
     else errors.push({ key: property.key, value: property.value, line: undefined, message: `${property.source}: invalid ${property.key}=${JSON.stringify(property.value)}: expected true or false` });
     return;
   }
-  if (!property.key.startsWith('zookeeper.')) return;
-  const key = property.key.slice('zookeeper.'.length);
+  const key = withoutZookeeperPrefix(property.key);
+  if (key === property.key) return;
   if (clientTlsKey({ key, value: property.value }) !== undefined) {
     // Ignoring a TLS setting could leave TLS weaker than the operator set it (ssl.enabledProtocols, say).
     errors.push({ key: property.key, value: /password/i.test(key) ? '(not shown)' : property.value, line: undefined, message: `${property.source}: this server reads the TLS settings from zoo.cfg only; move ${key}=... there` });

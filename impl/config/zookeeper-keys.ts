@@ -25,6 +25,8 @@
 // zoo-cfg.ts does not read, plus the keys QuorumPeerConfig reads that the guide
 // leaves out; zookeeper-keys.test.ts holds the guide's list and checks it.
 
+import { withoutZookeeperPrefix } from './properties.ts';
+
 export type KeyDisposition = 'refused' | 'warned';
 
 export type UnimplementedKey = {
@@ -111,8 +113,7 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
 
 /** The entry for a key zoo-cfg.ts does not read; undefined when it is not a ZooKeeper setting at all. */
 export function classifyUnimplementedKey(key: string): UnimplementedKey | undefined {
-  const candidates = [key, `zookeeper.${key}`];
-  if (key.startsWith('zookeeper.')) candidates.push(key.slice('zookeeper.'.length));
+  const candidates = [key, `zookeeper.${key}`, withoutZookeeperPrefix(key)];
   for (const candidate of candidates) {
     const exact = unimplementedKeys.find((k) => !isPattern(k) && k.key === candidate);
     if (exact !== undefined) return exact;
