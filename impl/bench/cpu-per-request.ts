@@ -15,7 +15,6 @@
 // writes the server's V8 CPU profile (node --cpu-prof) into that directory,
 // for the profile tables in docs/benchmarks.md.
 
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { runLoad } from './load.ts';
-import { basicWorkloads, createPool, mixWorkload, type NamedWorkload } from './workloads.ts';
+import { createPoolWhenServing, startTreeServer } from './tree-server.ts';
+import { basicWorkloads, mixWorkload, type NamedWorkload } from './workloads.ts';
 
 const USAGE = 'usage: npx tsx impl/bench/cpu-per-request.ts --workload create|setData|getData|mix [--seconds 4] [--fsync no|yes] [--tree DIR] [--cpu-prof DIR]';
 const thisTree = fileURLToPath(new URL('../..', import.meta.url));
@@ -71,19 +71,6 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-/** Creates the pool once the server answers; a server that is not up within 30 s is an error. */
-async function whenServing(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await createPool(port);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((done) => setTimeout(done, 200));
-    }
-  }
-}
-
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   if (typeof options === 'string') {
@@ -94,16 +81,11 @@ async function main(): Promise<number> {
   const [port] = (await reservePorts(1)) as [number];
   const config = join(dir, 'zoo.cfg');
   writeLoopbackZooCfg(config, [`dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', `forceSync=${options.fsync ? 'yes' : 'no'}`]);
-  execFileSync(process.execPath, [join(options.tree, 'deploy/build.mjs'), '--if-changed'], { stdio: 'inherit' });
   const profile = options.cpuProfileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir];
-  const server = spawn(process.execPath, [...profile, join(options.tree, 'dist/server.js'), config], {
-    cwd: options.tree,
-    stdio: 'ignore',
-    env: { ...process.env, ZKSPEC_LOG_LEVEL: 'warn' },
-  });
+  const server = startTreeServer(options.tree, config, profile);
   const pid = server.pid!;
   try {
-    await whenServing(port);
+    await createPoolWhenServing(port);
     const shape = { sessions: 8, outstandingPerSession: 8 };
     await runLoad(port, options.workload.make('warmup'), { ...shape, durationMs: 2000 });
     const before = cpuTicks(pid);

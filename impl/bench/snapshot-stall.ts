@@ -3,7 +3,7 @@
 //
 //   npx tsx impl/bench/snapshot-stall.ts --nodes 200000 --workload create|getData [--seconds 6] [--snap-count 4000] [--tree DIR]
 //
-// Starts one standalone server of ours from DIR (default: this checkout) on
+// Starts one standalone server of ours, DIR's build (tree-server.ts; default: this checkout), on
 // 127.0.0.1 with its own temp dataDir (forceSync=no, so the disk is not what
 // is measured), fills /big with --nodes znodes of 100 bytes (multis of 1,000
 // creates), then drives it with main.ts's generator (8 sessions x 8
@@ -16,7 +16,6 @@
 // after the other (--tree), for a before/after pair; docs/benchmarks.md
 // records one.
 
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,7 +27,8 @@ import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
 import { runLoad } from './load.ts';
-import { basicWorkloads, createPool, payload100, poolPath, type NamedWorkload } from './workloads.ts';
+import { createPoolWhenServing, startTreeServer } from './tree-server.ts';
+import { basicWorkloads, payload100, poolPath, type NamedWorkload } from './workloads.ts';
 
 const USAGE = 'usage: npx tsx impl/bench/snapshot-stall.ts --nodes N --workload create|getData [--seconds 6] [--snap-count 4000] [--tree DIR]';
 const thisTree = fileURLToPath(new URL('../..', import.meta.url));
@@ -113,18 +113,6 @@ const snapshotFiles = (dataDir: string): number => {
   }
 };
 
-async function whenServing(port: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      return await createPool(port);
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((done) => setTimeout(done, 200));
-    }
-  }
-}
-
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   if (typeof options === 'string') {
@@ -136,14 +124,10 @@ async function main(): Promise<number> {
   const [port] = (await reservePorts(1)) as [number];
   const config = join(dir, 'zoo.cfg');
   writeLoopbackZooCfg(config, [`dataDir=${dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'maxClientCnxns=0', 'admin.enableServer=false', 'forceSync=no', `snapCount=${options.snapCount}`]);
-  const server = spawn(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', join(options.tree, 'impl/main.ts'), config], {
-    cwd: options.tree,
-    stdio: 'ignore',
-    env: { ...process.env, ZKSPEC_LOG_LEVEL: 'warn' },
-  });
+  const server = startTreeServer(options.tree, config, ['--max-old-space-size=8192']);
   const pid = server.pid!;
   try {
-    await whenServing(port);
+    await createPoolWhenServing(port);
     await fill(port, options.nodes);
     const shape = { sessions: 8, outstandingPerSession: 8 };
     const trickle = options.workload.name.startsWith('getData') ? trickleWrites(port) : undefined;
