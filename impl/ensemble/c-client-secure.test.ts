@@ -24,7 +24,7 @@ import { OpCode } from '../protocol/constants.ts';
 import type * as R from '../protocol/records.ts';
 import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
 import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
-import { makeCertificates, storePassword, type TestCertificates } from '../testing/certificates.ts';
+import { clientTlsLines, makeCertificates, type TestCertificates } from '../testing/certificates.ts';
 import { cliMtDigestArgs, cliMtTlsArgs, runCliMt, secureCliMt, secureCliMtVariable } from '../testing/cli-mt.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
@@ -35,19 +35,6 @@ const cliMt = secureCliMt();
 
 type Target = { readonly name: string; readonly plain: string; readonly secure: string };
 
-/** The TLS lines every server gets (as impl/standalone/tls.test.ts). */
-function tlsLines(certs: TestCertificates, securePort: number): string[] {
-  return [
-    `secureClientPort=${securePort}`,
-    'secureClientPortAddress=127.0.0.1',
-    'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
-    'authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider',
-    `ssl.keyStore.location=${certs.server.p12}`,
-    `ssl.keyStore.password=${storePassword}`,
-    `ssl.trustStore.location=${certs.caTrustStore}`,
-    `ssl.trustStore.password=${storePassword}`,
-  ];
-}
 const saslProvider = 'authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
 const x509Alice: R.ACL[] = [{ perms: 31, id: { scheme: 'x509', id: 'CN=alice' } }];
 const saslBob: R.ACL[] = [{ perms: 31, id: { scheme: 'sasl', id: 'bob' } }];
@@ -106,10 +93,10 @@ describe.runIf(cliMt !== undefined && haveApacheZooKeeper())('cli_mt over TLS an
     writeFileSync(join(root, 'wrong.secret'), 'wrong\n');
     ports = await reservePorts(5);
     const [oursSecure, apacheSecure, ...ensembleSecure] = ports as [number, number, number, number, number];
-    ours = dataDirWithConfig([...tlsLines(certs, oursSecure), saslProvider], 'zk-cli-mt-ours-');
+    ours = dataDirWithConfig([...clientTlsLines(certs, oursSecure), saslProvider], 'zk-cli-mt-ours-');
     const [oursStarted, apacheStarted] = await Promise.all([
       startChild(ours.configPath, 30_000, { SERVER_JVMFLAGS: `-Djava.security.auth.login.config=${jaas}` }),
-      startApacheStandalone({ zooCfg: [...tlsLines(certs, apacheSecure), saslProvider], serverJvmFlags: [`-Djava.security.auth.login.config=${jaas}`], timeoutMs: 60_000 }),
+      startApacheStandalone({ zooCfg: [...clientTlsLines(certs, apacheSecure), saslProvider], serverJvmFlags: [`-Djava.security.auth.login.config=${jaas}`], timeoutMs: 60_000 }),
     ]);
     apache = apacheStarted;
     ensemble = await Ensemble.start({
@@ -117,7 +104,7 @@ describe.runIf(cliMt !== undefined && haveApacheZooKeeper())('cli_mt over TLS an
       size: 3,
       tickTimeMs: 200,
       // The secure port is each member's own; the JAAS file by zoo.cfg's key (as impl/ensemble/sasl.test.ts).
-      extraConfig: [...tlsLines(certs, 0).slice(2), saslProvider, `java.security.auth.login.config=${jaas}`],
+      extraConfig: [...clientTlsLines(certs), saslProvider, `java.security.auth.login.config=${jaas}`],
       memberConfig: (id) => [`secureClientPort=${ensembleSecure[id - 1]}`, 'secureClientPortAddress=127.0.0.1'],
     });
     await ensemble.waitUntilServing(ensemble.ids, 30_000);

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
-import { makeCertificates, storePassword, type TestCertificates } from '../testing/certificates.ts';
+import { clientTlsLines, makeCertificates, storePassword, type TestCertificates } from '../testing/certificates.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { tlsHandshake } from '../testing/tls-probe.ts';
 import { runZkCli, zkCli, zkCliOutcome, zkCliTlsFlags } from '../testing/zkcli.ts';
@@ -40,12 +40,7 @@ function sharedConfig(certs: TestCertificates): string[] {
     `ssl.quorum.keyStore.password=${storePassword}`,
     `ssl.quorum.trustStore.location=${certs.caTrustStore}`,
     `ssl.quorum.trustStore.password=${storePassword}`,
-    'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
-    'authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider',
-    `ssl.keyStore.location=${certs.server.p12}`,
-    `ssl.keyStore.password=${storePassword}`,
-    `ssl.trustStore.location=${certs.caTrustStore}`,
-    `ssl.trustStore.password=${storePassword}`,
+    ...clientTlsLines(certs),
     'authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider',
   ];
 }

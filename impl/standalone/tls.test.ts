@@ -20,7 +20,7 @@ import { OpCode } from '../protocol/constants.ts';
 import * as R from '../protocol/records.ts';
 import { startApacheStandalone, type ApacheStandalone } from '../testing/apache-standalone.ts';
 import { cliMt, haveApacheZooKeeper, zkCli } from '../testing/apache-zookeeper.ts';
-import { makeCertificates, storePassword, type Credential, type TestCertificates } from '../testing/certificates.ts';
+import { clientTlsLines, makeCertificates, type Credential, type TestCertificates } from '../testing/certificates.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
 import { requests, WireSession } from '../testing/wire-client.ts';
 import { runZkCli, zkCliTlsFlags } from '../testing/zkcli.ts';
@@ -30,20 +30,6 @@ type Target = { readonly name: string; readonly plainPort: number; readonly secu
 
 const aliceDn = 'CN=alice';
 const x509Only: R.ACL[] = [{ perms: 31, id: { scheme: 'x509', id: aliceDn } }];
-
-/** The TLS lines both servers get (the key store as openssl's PKCS12, the trust store as keytool's). */
-function tlsLines(certs: TestCertificates, securePort: number): string[] {
-  return [
-    `secureClientPort=${securePort}`,
-    'secureClientPortAddress=127.0.0.1',
-    'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
-    'authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider',
-    `ssl.keyStore.location=${certs.server.p12}`,
-    `ssl.keyStore.password=${storePassword}`,
-    `ssl.trustStore.location=${certs.caTrustStore}`,
-    `ssl.trustStore.password=${storePassword}`,
-  ];
-}
 
 /** A session over TLS with `credential` (none: no client certificate), verifying the server as ZooKeeper's client does. */
 function tlsSession(certs: TestCertificates, port: number, credential: Credential | undefined): Promise<WireSession> {
@@ -82,11 +68,11 @@ describe.runIf(haveApacheZooKeeper() && existsSync(zkCli))('TLS on the client po
     certs = makeCertificates({ alice: '/CN=alice', bob: '/CN=bob' });
     ports = await reservePorts(2);
     const [apacheSecure, oursSecure] = ports as [number, number];
-    dataDir = dataDirWithConfig(tlsLines(certs, oursSecure), 'zk-tls-ours-');
+    dataDir = dataDirWithConfig(clientTlsLines(certs, oursSecure), 'zk-tls-ours-');
     const [oursStarted, apacheStarted] = await Promise.all([
       startChild(dataDir.configPath),
       // Netty's jars on its classpath, as an operator adds them (docs/operations.md, "TLS"); its log in its dataDir.
-      startApacheStandalone({ zooCfg: tlsLines(certs, apacheSecure), tls: true, log4j: true }),
+      startApacheStandalone({ zooCfg: clientTlsLines(certs, apacheSecure), tls: true, log4j: true }),
     ]);
     ours = oursStarted;
     apache = apacheStarted;

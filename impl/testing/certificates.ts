@@ -71,3 +71,22 @@ export function makeCertificates(clientSubjects: Readonly<Record<string, string>
   const stranger = issue('stranger', '/O=zkspec tests/CN=stranger', 'other-ca', 'extendedKeyUsage=clientAuth\n');
   return { dir, caPem: join(dir, 'ca.pem'), caTrustStore, server, clients, stranger, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * The zoo.cfg lines of a client port with TLS, as the tests give both servers:
+ * Netty's connection factory (ZooKeeper's TLS needs it), x509 authentication,
+ * the key store as openssl's PKCS12 and the trust store as keytool's. With
+ * `securePort`, the secure port on 127.0.0.1 first; without, none (an
+ * ensemble's members each get their own).
+ */
+export function clientTlsLines(certs: TestCertificates, securePort?: number): string[] {
+  return [
+    ...(securePort === undefined ? [] : [`secureClientPort=${securePort}`, 'secureClientPortAddress=127.0.0.1']),
+    'serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory',
+    'authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider',
+    `ssl.keyStore.location=${certs.server.p12}`,
+    `ssl.keyStore.password=${storePassword}`,
+    `ssl.trustStore.location=${certs.caTrustStore}`,
+    `ssl.trustStore.password=${storePassword}`,
+  ];
+}
