@@ -8,13 +8,13 @@
 // same code, speaking the wire protocol directly, drives both. Workloads:
 // create of 100-byte znodes, setData and getData of 100-byte znodes (a pool of
 // 1,000), and a 90/10 getData/setData mix, each with 1 request outstanding (1
-// session) and with 64 (8 sessions x 8). Both servers are started together
+// session), with 64 (8 sessions x 8) and with 256 (32 sessions x 8). Both servers are started together
 // and warmed up (JIT), then each workload runs on ours and then on
 // ZooKeeper, so slow drifts of the machine's load hit both alike. Memory:
 // fresh servers, VmRSS before and after creating --znodes znodes of 100 bytes.
 //
 // --record writes the `## Server: standalone` section of docs/benchmarks.md
-// (other sections are kept). The default run takes about three minutes.
+// (other sections are kept). The default run takes about four minutes.
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -48,6 +48,7 @@ const workloads: readonly NamedWorkload[] = [...basicWorkloads, mixWorkload];
 const shapes: readonly { readonly outstanding: number; readonly sessions: number }[] = [
   { outstanding: 1, sessions: 1 },
   { outstanding: 64, sessions: 8 },
+  { outstanding: 256, sessions: 32 },
 ];
 
 async function prepare(server: RunningServer): Promise<void> {
@@ -198,7 +199,7 @@ function reportSection(options: Options, run: RunConditions, { rows, errors }: M
     '',
     `Setup: both servers are child processes on 127.0.0.1 with fsync on (forceSync=yes) and their own temp dataDir; ZooKeeper 3.8 from Debian (ZooKeeperServerMain, -Xmx1000m as zkServer.sh), ours via \`node dist/server.js\` (the build). ` +
       `One generator, speaking the wire protocol directly (pipelined requests, latency per request from write to reply with process.hrtime.bigint), drives both: ` +
-      `"1" is one session with one request outstanding, "64" is 8 sessions with 8 outstanding each; ${options.seconds} s per cell after a 2 s warm-up per server; ` +
+      `"1" is one session with one request outstanding, "64" is 8 sessions with 8 outstanding each, "256" is 32 sessions with 8 each; ${options.seconds} s per cell after a 2 s warm-up per server; ` +
       `setData/getData use a pool of ${poolSize} znodes of 100 bytes.`,
     '',
     table(rows),
