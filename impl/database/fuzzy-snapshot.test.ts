@@ -16,8 +16,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogFields } from '../observability/logger.ts';
 import { snapshotFileName, versionDirName } from '../storage/file-names.ts';
-import { nodeFs, type FsLayer } from '../storage/fs-layer.ts';
-import { temporaryDir } from '../storage/test-support.ts';
+import { gatedFs, temporaryDir } from '../storage/test-support.ts';
 import { openAclUnsafe, readAclUnsafe } from '../tree/acl.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import { FuzzySnapshotWriter } from '../tree/fuzzy-snapshot.ts';
@@ -114,40 +113,6 @@ class Workload {
   }
 }
 
-/** nodeFs whose txn log fsyncs wait while held (test-support's gatedFs holds the snapshot file's too, which would hide a snapshot written too early). */
-function logGatedFs() {
-  const gate = { held: false, waiting: 0, opened: Promise.resolve() };
-  let open = () => {};
-  const fs: FsLayer = {
-    ...nodeFs,
-    open: async (path, flags) => {
-      const handle = await nodeFs.open(path, flags);
-      const isLog = path.slice(path.lastIndexOf('/') + 1).startsWith('log.');
-      return {
-        write: (buffer, offset, length, position) => handle.write(buffer, offset, length, position),
-        sync: async () => {
-          if (isLog && gate.held) {
-            gate.waiting++;
-            await gate.opened;
-            gate.waiting--;
-          }
-          return handle.sync();
-        },
-        close: () => handle.close(),
-      };
-    },
-  };
-  const hold = () => {
-    gate.held = true;
-    gate.opened = new Promise<void>((resolve) => (open = resolve));
-  };
-  const release = () => {
-    gate.held = false;
-    open();
-  };
-  return { fs, gate, hold, release };
-}
-
 async function openDatabase(config: ZooKeeperConfig, options: Partial<Parameters<typeof Database.open>[1]> = {}) {
   const opened = await Database.open(config, { log: silent, ...options });
   if (!opened.ok) throw new Error(opened.error);
@@ -212,7 +177,7 @@ describe('fuzzy snapshots', () => {
 
   it('the snapshotter walks a large tree over many turns while txns go on, and writes it only once the log is durable up to the last of them', async () => {
     const random = new Random(baseSeed);
-    const { fs, gate, hold, release } = logGatedFs();
+    const { fs, gate, hold, release } = gatedFs((name) => name.startsWith('log.'));
     const events: { event: string; fields: LogFields }[] = [];
     const log = Object.assign((_level: string, event: string, fields: LogFields = {}) => void events.push({ event, fields }), silent);
     const dir = temporaryDir('zk-fuzzy-');
