@@ -5,7 +5,8 @@
 // counts; the last zxid. The JSON is SnapshotFormatter's -json: ncdu's export
 // format (`ncdu -f FILE` browses it), a znode's size being its data's.
 
-import { childrenInJavaOrder, type DataTree, type ZNode } from '../tree/data-tree.ts';
+import type { DataTree } from '../tree/data-tree.ts';
+import { childrenInJavaOrder, type ZNode } from '../tree/znode.ts';
 import { javaDateString, longHex, paddedHex } from './java-format.ts';
 
 /** Every znode, parents first, children in ZooKeeper's order (the HashSet's), as SnapshotFormatter walks them. */

@@ -26,7 +26,8 @@ import type {
   StatPersisted,
 } from '../protocol/records.ts';
 import { checkACL, fixupACL } from './acl.ts';
-import { DataTree, ephemeralKind, ttlMaxMs } from './data-tree.ts';
+import { DataTree } from './data-tree.ts';
+import { ephemeralKind, ttlMaxMs } from './znode.ts';
 import { isValidPath } from './path.ts';
 import { quotaOf } from './quota.ts';
 import type { Txn, TxnBody, TxnOp } from './txn.ts';

@@ -12,7 +12,8 @@
 import { decodeRecord, JuteWriter, JuteDecodeError } from '../protocol/jute.ts';
 import type { Result } from '../../lib/result.ts';
 import { ACL, StatPersisted } from '../protocol/records.ts';
-import { addChild, DataTree, ephemeralKind, noChildren, type ZNode } from './data-tree.ts';
+import { DataTree } from './data-tree.ts';
+import { addChild, ephemeralKind, noChildren, type ZNode } from './znode.ts';
 import { childName, parentPath } from './path.ts';
 import { canonicalAcl } from './acl.ts';
 
