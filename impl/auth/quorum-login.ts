@@ -21,7 +21,7 @@
 
 import { err, ok, type Result } from '../../lib/result.ts';
 import { parseJaas, type JaasSection } from './jaas.ts';
-import { digestLoginModule, saslLoginFromJaas, type SaslLogin } from './sasl-login.ts';
+import { digestLoginModule, readJaasFile, saslLoginFromJaas, type SaslLogin } from './sasl-login.ts';
 
 /** QuorumAuth's defaults. */
 export const defaultQuorumServerSection = 'QuorumServer';
@@ -44,14 +44,9 @@ export async function configureQuorumLogins(settings: QuorumLoginSettings, read:
   if (jaasPath === undefined) {
     return err('quorum.auth.enableSasl=true needs a JAAS file with the QuorumServer and QuorumLearner sections: set -Djava.security.auth.login.config=/path/to/jaas.conf in SERVER_JVMFLAGS, or java.security.auth.login.config in zoo.cfg');
   }
-  let text: string;
-  try {
-    text = await read(jaasPath);
-  } catch (thrown) {
-    const code = (thrown as { code?: unknown }).code;
-    return err(`cannot read the JAAS file ${jaasPath} (java.security.auth.login.config): ${typeof code === 'string' ? code : String(thrown)}`);
-  }
-  return quorumLoginsFromJaas(text, jaasPath, settings.serverSection, settings.learnerSection);
+  const text = await readJaasFile(jaasPath, read);
+  if (!text.ok) return text;
+  return quorumLoginsFromJaas(text.value, jaasPath, settings.serverSection, settings.learnerSection);
 }
 
 const missing = (jaasPath: string, section: string, key: string) =>

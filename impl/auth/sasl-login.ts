@@ -57,14 +57,9 @@ export async function configureSaslLogin(settings: SaslLoginSettings, read: (pat
     if (settings.serverSection !== undefined) return err(`No JAAS configuration section named '${section}' was found. But zookeeper.sasl.serverconfig was set (and no JAAS file is given)`);
     return ok({ login: undefined, warnings: [] });
   }
-  let text: string;
-  try {
-    text = await read(jaasPath);
-  } catch (thrown) {
-    const code = (thrown as { code?: unknown }).code;
-    return err(`cannot read the JAAS file ${jaasPath} (java.security.auth.login.config): ${typeof code === 'string' ? code : String(thrown)}`);
-  }
-  const login = saslLoginFromJaas(text, jaasPath, section);
+  const text = await readJaasFile(jaasPath, read);
+  if (!text.ok) return text;
+  const login = saslLoginFromJaas(text.value, jaasPath, section);
   if (!login.ok) return login;
   if (login.value !== undefined) {
     const warnings = settings.saslProvider
@@ -102,4 +97,14 @@ export function saslLoginFromJaas(text: string, jaasPath: string, section: strin
     }
   }
   return ok({ jaasPath, section, credentials });
+}
+
+/** The JAAS file's text; an error names the file and why it could not be read. */
+export async function readJaasFile(jaasPath: string, read: (path: string) => Promise<string>): Promise<Result<string, string>> {
+  try {
+    return ok(await read(jaasPath));
+  } catch (thrown) {
+    const code = (thrown as { code?: unknown }).code;
+    return err(`cannot read the JAAS file ${jaasPath} (java.security.auth.login.config): ${typeof code === 'string' ? code : String(thrown)}`);
+  }
 }
