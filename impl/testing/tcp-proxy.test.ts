@@ -223,3 +223,79 @@ describe('the partitioner over a three-node mesh of proxies', () => {
     expect(partitioner.between(2, 3)).toEqual([proxies.get('2->3')]);
   });
 });
+
+describe('a one-way cut', () => {
+  /** A server on 127.0.0.1 that records what it reads and lets the test write to its latest connection. */
+  async function recordingServer(): Promise<{ port: number; received: () => string; send: (text: string) => void }> {
+    let received = '';
+    let latest: Socket | undefined;
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      latest = socket;
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('data', (c: Buffer) => {
+        received += c.toString();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()));
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    return { port: (server.address() as AddressInfo).port, received: () => received, send: (text) => latest?.write(text) };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 150));
+
+  for (const when of ['on a live connection', 'on a connection opened after the cut'] as const) {
+    it(`drops only the bytes going the cut way ${when}, keeps the connection, and resets it on heal()`, async () => {
+      const server = await recordingServer();
+      const proxy = await startProxy(server.port);
+      if (when === 'on a connection opened after the cut') proxy.dropOneWay('toTarget');
+      const client = connect({ host: '127.0.0.1', port: proxy.port });
+      client.on('error', () => {});
+      let heard = '';
+      client.on('data', (c: Buffer) => {
+        heard += c.toString();
+      });
+      const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+      await new Promise<void>((resolve) => client.on('connect', () => resolve()));
+      await settle();
+      if (when === 'on a live connection') proxy.dropOneWay('toTarget');
+      expect(proxy.droppingOneWay).toBe('toTarget');
+      client.write('lost on the way');
+      server.send('still heard');
+      await settle();
+      expect(server.received()).toBe('');
+      expect(heard).toBe('still heard');
+      expect(client.destroyed).toBe(false);
+      proxy.heal();
+      await closed;
+      expect(proxy.droppingOneWay).toBeUndefined();
+    });
+  }
+
+  it("drops the target's replies with 'fromTarget' and lets the client's bytes through", async () => {
+    const server = await recordingServer();
+    const proxy = await startProxy(server.port);
+    const client = connect({ host: '127.0.0.1', port: proxy.port });
+    client.on('error', () => {});
+    let heard = '';
+    client.on('data', (c: Buffer) => {
+      heard += c.toString();
+    });
+    await new Promise<void>((resolve) => client.on('connect', () => resolve()));
+    await settle();
+    proxy.dropOneWay('fromTarget');
+    client.write('arrives');
+    server.send('never heard');
+    await settle();
+    expect(server.received()).toBe('arrives');
+    expect(heard).toBe('');
+    client.destroy();
+  });
+});

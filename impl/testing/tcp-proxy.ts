@@ -7,6 +7,11 @@
 // hole, only the ends' read timeouts notice). Only loopback: it never listens
 // on or connects to anything else.
 //
+// `dropOneWay(direction)` is the one-way cut: connections stay up and the
+// other direction keeps flowing, while the bytes one end sends are read and
+// dropped (a node that hears its peer but is not heard); `heal()` resets
+// the connections it cut that way, whose byte streams lost data.
+//
 // `Partitioner` groups the proxies of an ensemble by the ordered pair of nodes
 // each carries (from -> to), so a test can isolate one node from all others
 // and heal it again.
@@ -15,6 +20,8 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 import { assert } from '../../lib/assert.ts';
 
 export type BlockMode = 'refuse' | 'stall';
+/** Which bytes a one-way cut drops: the client's to the target, or the target's replies. */
+export type Direction = 'toTarget' | 'fromTarget';
 
 export type ProxyStats = {
   /** Connections accepted and forwarded. */
@@ -57,6 +64,9 @@ export class TcpProxy {
   private blockedMode: BlockMode | undefined;
   private readonly pairs = new Set<readonly [Socket, Socket]>();
   private readonly stalled = new Set<Socket>();
+  private oneWay: Direction | undefined;
+  /** Forwarded pairs with one direction cut by `dropOneWay`: reset by `heal()`. */
+  private readonly halfCut = new Set<readonly [Socket, Socket]>();
   private counts = { forwarded: 0, refused: 0, cut: 0, bytesToTarget: 0, bytesFromTarget: 0 };
   private closing = false;
 
@@ -118,9 +128,40 @@ export class TcpProxy {
     this.pairs.clear();
   }
 
-  /** Forwards new connections again; stalled ones are reset so their ends reconnect. */
+  /**
+   * Drops the bytes going one way, on every forwarded connection and on new
+   * ones, until `heal()`; the other way keeps flowing. A proxy blocked by
+   * `block()` is healed first.
+   */
+  dropOneWay(direction: Direction): void {
+    if (this.blockedMode !== undefined || this.oneWay !== undefined) this.heal();
+    this.oneWay = direction;
+    for (const pair of this.pairs) this.cutOneWay(pair);
+  }
+
+  get droppingOneWay(): Direction | undefined {
+    return this.oneWay;
+  }
+
+  private cutOneWay(pair: readonly [Socket, Socket]): void {
+    if (this.oneWay === undefined || this.halfCut.has(pair)) return;
+    const [client, target] = pair;
+    const [source, sink] = this.oneWay === 'toTarget' ? [client, target] : [target, client];
+    source.unpipe(sink);
+    source.resume(); // read and drop
+    this.halfCut.add(pair);
+    this.counts.cut++;
+  }
+
+  /** Forwards new connections again; stalled and one-way-cut ones are reset so their ends reconnect. */
   heal(): void {
     this.blockedMode = undefined;
+    this.oneWay = undefined;
+    for (const [client, target] of this.halfCut) {
+      reset(client);
+      reset(target);
+    }
+    this.halfCut.clear();
     for (const socket of this.stalled) reset(socket);
     this.stalled.clear();
   }
@@ -155,6 +196,7 @@ export class TcpProxy {
     this.pairs.add(pair);
     target.on('error', () => {});
     const drop = () => {
+      this.halfCut.delete(pair);
       if (!this.pairs.delete(pair)) return;
       // One end went away: the other sees it the same way (reset, so no half-open states linger).
       reset(client);
@@ -174,6 +216,7 @@ export class TcpProxy {
       if (this.rewriteHead === undefined) {
         client.pipe(target);
         client.resume();
+        this.cutOneWay(pair);
         return;
       }
       const rewrite = this.rewriteHead;
@@ -184,11 +227,13 @@ export class TcpProxy {
         if (rewritten === 'more') return;
         client.off('data', onHead);
         if (!this.pairs.has(pair)) return; // blocked meanwhile: the bytes are dropped like any others
+        if (this.halfCut.has(pair) && this.oneWay === 'toTarget') return; // cut one way meanwhile: dropped too
         target.write(rewritten);
         client.pipe(target);
       };
       client.on('data', onHead);
       client.resume();
+      this.cutOneWay(pair);
     });
   }
 }
