@@ -394,6 +394,12 @@ export class Ensemble {
     this.partitioner.isolate(id, mode);
   }
 
+  /** The proxies carrying the connections member `from` opens to member `to`, for cuts of single links (impl/nemesis). */
+  peerLinks(from: number, to: number): readonly TcpProxy[] {
+    assert(this.partitioner !== undefined, 'this ensemble was started without proxies');
+    return this.partitioner.between(from, to);
+  }
+
   heal(id?: number): void {
     assert(this.partitioner !== undefined, 'this ensemble was started without proxies');
     if (id === undefined) this.partitioner.healAll();

@@ -34,6 +34,11 @@
 //    seq s; earlier seqs have smaller versions, later ones larger). A read of
 //    a write that was lost in a leader change would have its version handed
 //    again to a later, different write.
+// With `history`, every request of the writers and readers, and verify's
+// syncs and reads, is also recorded as an invocation and its completion
+// (zkspec-history/1, for impl/linearizability's checker; impl/nemesis writes
+// it to a file): a lost connection completes as "info" (indeterminate).
+//
 // ZooKeeper guarantees all four (linearizable writes, reads of committed
 // state only, "Guarantees" in the Programmer's Guide); a read of a lost write
 // is the failure that Zab's synchronisation phase exists to prevent.
@@ -54,7 +59,43 @@ export type WorkloadOptions = {
   /** getData requests each reader keeps in flight. */
   readonly readsInFlight: number;
   readonly seed: number;
+  /** Records every operation's invocation and completion (see the file comment). */
+  readonly history?: HistorySink;
 };
+
+/** An operation of this workload as a history records it (zkspec-history/1's invocations, impl/linearizability/history.ts). */
+export type HistoryCall =
+  | { readonly op: 'setData'; readonly args: { readonly path: string; readonly data: string } }
+  | { readonly op: 'create'; readonly args: { readonly path: string; readonly data: string } }
+  | { readonly op: 'getData'; readonly args: { readonly path: string } }
+  | { readonly op: 'sync'; readonly args: { readonly path: string } };
+/** A completion: ZooKeeper's code by name with what the reply carried, or 'info' when it is not known whether it took effect. */
+export type HistoryResult = 'info' | { readonly code: 'OK' | 'NoNode' | 'NodeExists' | 'BadVersion' | 'NotEmpty'; readonly path?: string; readonly data?: string; readonly version?: number };
+/** What records a history (impl/linearizability's HistoryRecorder has this shape; so has impl/nemesis/history-log.ts). */
+export type HistorySink = {
+  connected(session: string): void;
+  invoke(session: string, call: HistoryCall): number;
+  complete(id: number, result: HistoryResult): void;
+};
+
+/** A session's name in a history: its ZooKeeper session id. */
+const sessionName = (session: WireSession) => `0x${session.sessionId.toString(16)}`;
+
+/** An error reply as a completion: a definite failure by its name, else indeterminate. */
+function failure(err: number): HistoryResult {
+  switch (err) {
+    case ErrorCode.NONODE:
+      return { code: 'NoNode' };
+    case ErrorCode.NODEEXISTS:
+      return { code: 'NodeExists' };
+    case ErrorCode.BADVERSION:
+      return { code: 'BadVersion' };
+    case ErrorCode.NOTEMPTY:
+      return { code: 'NotEmpty' };
+    default:
+      return 'info'; // connection loss, session expiry, a timeout, or anything the history cannot judge
+  }
+}
 
 type Acked = { readonly seq: number; readonly version: number };
 type Read = { readonly register: number; readonly seq: number; readonly version: number; readonly member: number };
@@ -71,6 +112,8 @@ export type VerifyReport = {
   readonly ackedCreates: number;
   readonly reads: number;
   readonly readsByMember: Readonly<Record<number, number>>;
+  /** Acknowledged writes missing from the final state: registers behind their last acknowledged seq, and acknowledged creates missing on some member. */
+  readonly lostAcknowledgedWrites: number;
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -124,6 +167,9 @@ export class SafetyWorkload {
   private readonly reads: Read[] = [];
   private readonly random: () => number;
   private readonly ackWaiters: { target: number; resolve: () => void }[] = [];
+  /** Acknowledged creates verify found missing on some member. */
+  private readonly lostCreates = new Set<string>();
+  private lostSetData = 0;
 
   constructor(
     private readonly ensemble: Ensemble,
@@ -213,6 +259,7 @@ export class SafetyWorkload {
         const session = await openSession(this.ensemble.member(id).clientPort);
         if (session !== undefined) {
           this.sessions.add(session);
+          this.options.history?.connected(sessionName(session));
           (session as WireSession & { member?: number }).member = id;
           return session;
         }
@@ -232,13 +279,16 @@ export class SafetyWorkload {
       const setDataSlot = async (n: number) => {
         while (this.running && !session.closed) {
           const seq = ++this.sentSeq[n]!;
+          const op = this.options.history?.invoke(sessionName(session), { op: 'setData', args: { path: this.registerPath(n), data: `k${n}:${seq}` } });
           const reply = await request(session, OpCode.setData, requests.setData(this.registerPath(n), encoder.encode(`k${n}:${seq}`)));
           if (reply.err === 0) {
             const decoded = decodeRecord(reply.body, R.SetDataResponse.read, true);
             if (!decoded.ok) throw new Error(`bad SetDataResponse: ${decoded.error}`);
+            if (op !== undefined) this.options.history?.complete(op, { code: 'OK', version: decoded.value.stat.version });
             this.acked[n]!.push({ seq, version: decoded.value.stat.version });
             this.onAck();
           } else {
+            if (op !== undefined) this.options.history?.complete(op, failure(reply.err));
             this.indeterminate++;
             if (reply.err !== ErrorCode.CONNECTIONLOSS && reply.err !== ErrorCode.SESSIONEXPIRED) this.unexpectedErrors.push(`setData k${n}:${seq}: error ${reply.err}`);
             abort(session);
@@ -249,7 +299,9 @@ export class SafetyWorkload {
         while (this.running && !session.closed) {
           const path = `${this.options.root}/c/w${w}-${creates++}`;
           this.sentCreates.add(path);
+          const op = this.options.history?.invoke(sessionName(session), { op: 'create', args: { path, data: path } });
           const reply = await request(session, OpCode.create, requests.create(path, encoder.encode(path)));
+          if (op !== undefined) this.options.history?.complete(op, reply.err === 0 ? { code: 'OK', path } : failure(reply.err));
           if (reply.err === 0) {
             this.ackedCreates.add(path);
             this.onAck();
@@ -274,7 +326,7 @@ export class SafetyWorkload {
       const slot = async () => {
         while (this.running && !session.closed) {
           const register = Math.floor(this.random() * this.registers);
-          const reply = await request(session, OpCode.getData, requests.getData(this.registerPath(register)));
+          const reply = await this.recordedGetData(session, this.registerPath(register));
           if (reply.err !== 0) {
             if (reply.err !== ErrorCode.CONNECTIONLOSS && reply.err !== ErrorCode.SESSIONEXPIRED) this.unexpectedErrors.push(`getData k${register}: error ${reply.err}`);
             abort(session);
@@ -292,9 +344,25 @@ export class SafetyWorkload {
     }
   }
 
+  /** A getData, recorded in the history with the data and version it returned. */
+  private async recordedGetData(session: WireSession, path: string): Promise<{ err: number; body: Uint8Array }> {
+    const history = this.options.history;
+    const op = history?.invoke(sessionName(session), { op: 'getData', args: { path } });
+    const reply = await request(session, OpCode.getData, requests.getData(path));
+    if (history === undefined || op === undefined) return reply;
+    if (reply.err !== 0) history.complete(op, failure(reply.err));
+    else {
+      const decoded = decodeRecord(reply.body, R.GetDataResponse.read, true);
+      history.complete(op, decoded.ok ? { code: 'OK', data: decoder.decode(decoded.value.data), version: decoded.value.stat.version } : 'info');
+    }
+    return reply;
+  }
+
   /** Reads everything back from every running member (after a sync) and checks the history; see the file comment. */
   async verify(timeoutMs = 20_000): Promise<VerifyReport> {
     const violations: string[] = [];
+    this.lostSetData = 0;
+    this.lostCreates.clear();
     const finals = new Map<number, MemberState>();
     const membersChecked: number[] = [];
     const deadline = Date.now() + timeoutMs;
@@ -317,6 +385,7 @@ export class SafetyWorkload {
       ackedCreates: this.ackedCreates.size,
       reads: this.reads.length,
       readsByMember,
+      lostAcknowledgedWrites: this.lostSetData + this.lostCreates.size,
     };
   }
 
@@ -333,7 +402,10 @@ export class SafetyWorkload {
       if (session === undefined) await sleep(100);
     }
     try {
+      this.options.history?.connected(sessionName(session));
+      const syncOp = this.options.history?.invoke(sessionName(session), { op: 'sync', args: { path: this.options.root } });
       const synced = await request(session, OpCode.sync, encodeRecord({ path: this.options.root }, R.SyncRequest.write));
+      if (syncOp !== undefined) this.options.history?.complete(syncOp, synced.err === 0 ? { code: 'OK' } : failure(synced.err));
       if (synced.err !== 0) throw new Error(`verify: sync on member ${id} failed with ${synced.err}`);
       const registers = await this.readRegisters(session, id);
       const children = await this.readCreates(session, id, violations);
@@ -346,7 +418,7 @@ export class SafetyWorkload {
   /** Every register's (seq, version) on member `id`, all read at once. */
   private async readRegisters(session: WireSession, id: number): Promise<RegisterState[]> {
     const values: RegisterState[] = [];
-    const replies = await Promise.all(Array.from({ length: this.registers }, (_, n) => request(session, OpCode.getData, requests.getData(this.registerPath(n)))));
+    const replies = await Promise.all(Array.from({ length: this.registers }, (_, n) => this.recordedGetData(session, this.registerPath(n))));
     for (const [n, reply] of replies.entries()) {
       if (reply.err !== 0) throw new Error(`verify: getData k${n} on member ${id} failed with ${reply.err}`);
       const decoded = decodeRecord(reply.body, R.GetDataResponse.read, true);
@@ -363,9 +435,10 @@ export class SafetyWorkload {
     const decoded = decodeRecord(children.body, R.GetChildrenResponse.read, true);
     if (!decoded.ok) throw new Error(decoded.error);
     const names = new Set(decoded.value.children.map((c) => `${this.options.root}/c/${c}`));
-    const createReads = await Promise.all([...this.ackedCreates].map(async (path) => [path, await request(session, OpCode.getData, requests.getData(path))] as const));
+    const createReads = await Promise.all([...this.ackedCreates].map(async (path) => [path, await this.recordedGetData(session, path)] as const));
     for (const [path, reply] of createReads) {
       if (reply.err !== 0) {
+        this.lostCreates.add(path);
         violations.push(`member ${id}: acknowledged create ${path} is missing (error ${reply.err})`);
         continue;
       }
@@ -402,6 +475,7 @@ export class SafetyWorkload {
       if (final.seq > this.sentSeq[n]!) violations.push(`k${n}: final seq ${final.seq} was never sent (last sent ${this.sentSeq[n]})`);
       const last = acked.at(-1);
       if (last !== undefined) {
+        if (final.seq < last.seq) this.lostSetData++;
         if (final.seq < last.seq) violations.push(`k${n}: acknowledged seq ${last.seq} (v${last.version}) lost; final is seq ${final.seq} v${final.version}`);
         if (final.version < last.version) violations.push(`k${n}: final version ${final.version} is older than acknowledged v${last.version}`);
         if (final.seq === last.seq && final.version !== last.version) violations.push(`k${n}: seq ${last.seq} acknowledged as v${last.version} but final says v${final.version}`);

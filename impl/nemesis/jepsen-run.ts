@@ -1,0 +1,169 @@
+// One jepsen run: a 3- or 5-member ensemble (ours or Apache ZooKeeper 3.8)
+// on 127.0.0.1, the safety workload (impl/ensemble/safety-workload.ts) with
+// its history recorded, the seeded fault schedule carried out by the nemesis
+// while the workload runs, then everything healed and restarted, the
+// ensemble given time to elect and take writes again, and the history
+// judged. The verdict is safety-workload's checks today (every acknowledged
+// write kept, no read of a lost write, members agreeing, versions in order);
+// the history file is zkspec-history/1, for impl/linearizability's checker.
+//
+// Apache ZooKeeper 3.8.0's known loss of acknowledged writes (ZOOKEEPER-4643)
+// is reported as such when its logs prove it (impl/ensemble/
+// reference-data-loss.ts), and is not a failed run; any other violation is.
+// A member that exits on its own (not killed by the nemesis) fails a run of
+// ours; for ZooKeeper it is reported.
+
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ensemble, type ServerKind } from '../ensemble/cluster.ts';
+import { unexcusedViolations } from '../ensemble/reference-data-loss.ts';
+import { SafetyWorkload } from '../ensemble/safety-workload.ts';
+import { HistoryLog, type OperationCounts } from './history-log.ts';
+import { Nemesis } from './nemesis.ts';
+import { describeSchedule, makeSchedule, type Schedule } from './schedule.ts';
+
+export type JepsenOptions = {
+  readonly servers: ServerKind;
+  /** How long faults are injected (the run takes about 30 s more: start, recovery, checks). */
+  readonly seconds: number;
+  readonly faults: number;
+  readonly seed: number;
+  /** Voting members: 3 or 5. */
+  readonly members: 3 | 5;
+  /** Where the history and the members' directories go; a fresh temp directory by default. */
+  readonly outDir?: string;
+  /** Progress lines (the schedule, each fault as it happens). */
+  readonly log?: (line: string) => void;
+};
+
+export type Verdict = 'valid' | 'invalid' | 'known-reference-loss';
+
+export type JepsenResult = {
+  readonly verdict: Verdict;
+  readonly schedule: Schedule;
+  /** Faults injected, by label (`kill leader`, `pause follower`, `isolate stall`, ...). */
+  readonly faults: Readonly<Record<string, number>>;
+  readonly faultsSkipped: number;
+  readonly operations: OperationCounts;
+  readonly lostAcknowledgedWrites: number;
+  /** What failed the run (empty when valid). */
+  readonly anomalies: readonly string[];
+  /** ZooKeeper's known data loss with its proof, when that is what happened. */
+  readonly note: string | undefined;
+  readonly unexpectedExits: readonly string[];
+  readonly nemesisLog: readonly string[];
+  readonly historyPath: string;
+  readonly outDir: string;
+  readonly logPaths: readonly string[];
+};
+
+/** Cluster timings: 200 ms ticks, so syncLimit (5 ticks) is 1 s and a pause of 1.5 s outlasts it. */
+const tickTimeMs = 200;
+const syncLimitTicks = 5;
+
+/** The command that repeats a run. */
+export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members'>): string {
+  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}`;
+}
+
+/** The schedule a run with these options carries out (the same for both kinds of server). */
+export function jepsenSchedule(o: Pick<JepsenOptions, 'seconds' | 'faults' | 'seed' | 'members'>): Schedule {
+  return makeSchedule({ seed: o.seed, seconds: o.seconds, faults: o.faults, members: o.members, syncLimitMs: tickTimeMs * syncLimitTicks });
+}
+
+export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
+  const log = options.log ?? (() => {});
+  const schedule = jepsenSchedule(options);
+  for (const line of describeSchedule(schedule)) log(line);
+  const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), `zkspec-jepsen-${options.servers}-${options.seed}-`));
+  mkdirSync(outDir, { recursive: true });
+  const unexpectedExits: string[] = [];
+  const e = await Ensemble.start({
+    kind: options.servers,
+    size: options.members,
+    tickTimeMs,
+    initLimitTicks: 20,
+    syncLimitTicks,
+    baseDir: join(outDir, 'members'),
+    onMemberExit: (id, code, signal) => {
+      if (signal !== 'SIGKILL') unexpectedExits.push(`member ${id} exited on its own (code ${code}, signal ${signal})`);
+    },
+  });
+  const root = '/jepsen';
+  const writers = 6;
+  const registersPerWriter = 4;
+  const initial = Object.fromEntries(Array.from({ length: writers * registersPerWriter }, (_, n) => [`${root}/k${n}`, { data: '', version: 0 }]));
+  const history = new HistoryLog(initial);
+  const nemesis = new Nemesis(e, options.seed, log);
+  const workload = new SafetyWorkload(e, { root, writers, registersPerWriter, readers: 3, readsInFlight: 2, seed: options.seed, history });
+  const historyPath = join(outDir, 'history.json');
+  let historyWritten = false;
+  try {
+    await e.waitUntilServing(e.ids, 60_000);
+    await e.leader(30_000);
+    await workload.setup();
+    workload.start();
+    await workload.waitForAcks(100, 15_000, 'before the faults');
+    log(`faults start (${schedule.faults.length} scheduled over ${options.seconds} s)`);
+    await nemesis.run(schedule);
+    log('faults over: every member running and every link healed');
+    for (const id of e.ids) if (!e.isRunning(id)) e.restart(id); // a member that exited on its own
+    await e.waitUntilServing(e.ids, 60_000);
+    await e.leader(30_000);
+    await workload.waitForAcks(100, 30_000, 'after the faults');
+    await workload.stop();
+    const report = await workload.verify();
+    history.write(historyPath);
+    historyWritten = true;
+    const { unexcused, note } = unexcusedViolations(e, report.violations);
+    const exitsFail = options.servers === 'ours' ? unexpectedExits : [];
+    const anomalies = [...unexcused, ...workload.unexpectedErrors.map((x) => `unexpected error: ${x}`), ...exitsFail];
+    const verdict: Verdict = anomalies.length > 0 ? 'invalid' : note !== undefined ? 'known-reference-loss' : 'valid';
+    return {
+      verdict,
+      schedule,
+      faults: { ...nemesis.injected },
+      faultsSkipped: nemesis.skipped,
+      operations: history.operationCounts(),
+      lostAcknowledgedWrites: report.lostAcknowledgedWrites,
+      anomalies,
+      note,
+      unexpectedExits,
+      nemesisLog: nemesis.log,
+      historyPath,
+      outDir,
+      logPaths: e.ids.map((id) => e.member(id).logPath),
+    };
+  } finally {
+    nemesis.resumeAll();
+    await workload.stop(2000);
+    await e.stopAll({ keepData: true });
+    if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
+  }
+}
+
+/** Removes a run's directory (the history and the members' data and logs), for runs whose evidence is not wanted. */
+export function removeRunDirectory(result: Pick<JepsenResult, 'outDir'>): void {
+  rmSync(result.outDir, { recursive: true, force: true });
+}
+
+/** The report of a run, as `npm run jepsen` prints it. */
+export function describeResult(options: JepsenOptions, r: JepsenResult): string[] {
+  const faults = Object.entries(r.faults)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([label, n]) => `${label}: ${n}`);
+  const total = Object.values(r.faults).reduce((s, n) => s + n, 0);
+  return [
+    `verdict: ${r.verdict}${r.verdict === 'known-reference-loss' ? ' (Apache ZooKeeper 3.8.0 lost acknowledged writes the way ZOOKEEPER-4643 describes; proof below)' : ''}`,
+    `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} found no healthy member)` : ''}: ${faults.join(', ')}`,
+    `operations: ${r.operations.ok + r.operations.failed + r.operations.indeterminate} (ok ${r.operations.ok}, failed ${r.operations.failed}, indeterminate ${r.operations.indeterminate})`,
+    `acknowledged writes lost: ${r.lostAcknowledgedWrites}`,
+    ...(r.anomalies.length > 0 ? [`anomalies (${r.anomalies.length}):`, ...r.anomalies.slice(0, 20).map((a) => `  ${a}`)] : ['anomalies: none']),
+    ...(r.unexpectedExits.length > 0 ? ['members that exited on their own:', ...r.unexpectedExits.map((x) => `  ${x}`)] : []),
+    ...(r.note !== undefined ? [r.note] : []),
+    `history (zkspec-history/1): ${r.historyPath}`,
+    `members' logs: ${r.logPaths.join(' ')}`,
+    `reproduce: ${reproduceCommand(options)}`,
+  ];
+}

@@ -1,0 +1,262 @@
+// Carries out a fault schedule (schedule.ts) on an Ensemble (impl/ensemble/
+// cluster.ts): each fault injected at its time on the members it names then
+// (the leader is found through srvr at that moment), and repaired after its
+// hold. Faults that are on at the same time hit different members. Link cuts
+// go through the per-pair proxies, and a link that two faults cut (an
+// isolated member's link to a member cut one way) stays cut until both are
+// repaired. Every paused process is resumed (SIGCONT) before `healAll`
+// returns and before the ensemble is stopped, so nothing is left stopped.
+
+import { assertNever } from '../../lib/assert.ts';
+import { seededRandom } from '../../lib/random.ts';
+import type { Ensemble } from '../ensemble/cluster.ts';
+import type { BlockMode, Direction } from '../testing/tcp-proxy.ts';
+import { faultLabel, type ScheduledFault, type Schedule } from './schedule.ts';
+
+/** How a link is cut: both ways (refused or silent), or the bytes one way dropped. */
+type Cut = { readonly block: BlockMode } | { readonly drop: Direction };
+
+type Active = {
+  readonly scheduled: ScheduledFault;
+  /** The members this fault hits: another fault on at the same time picks among the others. */
+  readonly members: ReadonlySet<number>;
+  readonly repair: () => Promise<void> | void;
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const describeCut = (c: Cut) => ('block' in c ? c.block : c.drop);
+
+export class Nemesis {
+  /** Faults injected, by label (schedule.ts faultLabel). */
+  readonly injected: Record<string, number> = {};
+  /** Faults of the schedule that found no member to hit (every one already faulty). */
+  skipped = 0;
+  /** One line per injection and repair, with the time since the faults started. */
+  readonly log: string[] = [];
+  private readonly active = new Set<Active>();
+  /** Link `from->to` -> the cuts on it, oldest first; the oldest is in force. */
+  private readonly cuts = new Map<string, { owner: object; cut: Cut }[]>();
+  private readonly paused = new Set<number>();
+  private readonly random: () => number;
+  private startedMs = 0;
+
+  constructor(
+    private readonly ensemble: Ensemble,
+    seed: number,
+    private readonly onLine: (line: string) => void = () => {},
+  ) {
+    // A stream of its own, so that the choice of members does not shift the schedule.
+    this.random = seededRandom(seed ^ 0x6e656d);
+  }
+
+  /**
+   * Runs the schedule from now: injections and repairs in time order, until
+   * the last repair or `stopWhen()` says stop. Leaves nothing faulty: every
+   * fault still on is repaired before it returns.
+   */
+  async run(schedule: Schedule, stopWhen: () => boolean = () => false): Promise<void> {
+    this.startedMs = Date.now();
+    type Step = { atMs: number; fault: ScheduledFault; what: 'inject' | 'repair' };
+    const steps: Step[] = schedule.faults.flatMap((fault) => [
+      { atMs: fault.atMs, fault, what: 'inject' as const },
+      { atMs: fault.atMs + fault.holdMs, fault, what: 'repair' as const },
+    ]);
+    steps.sort((a, b) => a.atMs - b.atMs || (a.what === 'repair' ? -1 : 1));
+    const byFault = new Map<ScheduledFault, Active>();
+    try {
+      for (const step of steps) {
+        const wait = this.startedMs + step.atMs - Date.now();
+        if (wait > 0) await sleep(wait);
+        if (stopWhen()) break;
+        if (step.what === 'inject') {
+          const active = await this.inject(step.fault);
+          if (active !== undefined) byFault.set(step.fault, active);
+        } else {
+          const active = byFault.get(step.fault);
+          if (active !== undefined) await this.repair(active);
+        }
+      }
+    } finally {
+      await this.healAll();
+    }
+  }
+
+  /** Repairs every fault still on: paused processes resumed first, then the dead restarted and the links healed. */
+  async healAll(): Promise<void> {
+    this.resumeAll();
+    for (const active of [...this.active]) await this.repair(active);
+  }
+
+  /** SIGCONT to every process this nemesis stopped; safe to call from any cleanup. */
+  resumeAll(): void {
+    for (const pid of this.paused) signal(pid, 'SIGCONT');
+    this.paused.clear();
+  }
+
+  private note(line: string): void {
+    const stamped = `+${((Date.now() - this.startedMs) / 1000).toFixed(1)}s ${line}`;
+    this.log.push(stamped);
+    this.onLine(stamped);
+  }
+
+  private async repair(active: Active): Promise<void> {
+    if (!this.active.delete(active)) return;
+    await active.repair();
+    this.note(`repair #${active.scheduled.n} ${faultLabel(active.scheduled.fault)}`);
+  }
+
+  /** Voting members no fault is on, running. */
+  private healthy(): number[] {
+    const faulty = new Set([...this.active].flatMap((a) => [...a.members]));
+    return this.ensemble.ids.filter((id) => this.ensemble.member(id).peerType === 'participant' && !faulty.has(id) && this.ensemble.isRunning(id));
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.random() * xs.length)]!;
+  }
+
+  private shuffled<T>(xs: readonly T[]): T[] {
+    const out = [...xs];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.random() * (i + 1));
+      [out[i], out[j]] = [out[j]!, out[i]!];
+    }
+    return out;
+  }
+
+  /** The healthy member with `role` now; another healthy one (said so in the log) when none has it. */
+  private async memberWithRole(role: 'leader' | 'follower', healthy: readonly number[]): Promise<{ id: number; note: string }> {
+    const modes = await Promise.all(healthy.map(async (id) => [id, await this.ensemble.mode(id, 1000).catch(() => undefined)] as const));
+    const withRole = modes.filter(([, mode]) => mode === role).map(([id]) => id);
+    if (withRole.length > 0) return { id: this.pick(withRole), note: '' };
+    const others = role === 'follower' ? modes.filter(([, mode]) => mode !== 'leader').map(([id]) => id) : [];
+    return { id: this.pick(others.length > 0 ? others : healthy), note: ` (no ${role} serving now)` };
+  }
+
+  private async inject(scheduled: ScheduledFault): Promise<Active | undefined> {
+    const { fault } = scheduled;
+    const healthy = this.healthy();
+    const needs = fault.kind === 'split' || fault.kind === 'bridge' ? this.ensemble.options.size : 1;
+    if (healthy.length < needs) {
+      this.skipped++;
+      this.note(`skip #${scheduled.n} ${faultLabel(fault)}: no healthy member to hit`);
+      return undefined;
+    }
+    let members: number[];
+    let repair: () => Promise<void> | void;
+    let what: string;
+    switch (fault.kind) {
+      case 'kill': {
+        const { id, note } = await this.memberWithRole(fault.target, healthy);
+        await this.ensemble.kill(id);
+        [members, what] = [[id], `member ${id}${note}`];
+        repair = () => this.ensemble.restart(id);
+        break;
+      }
+      case 'pause': {
+        const { id, note } = await this.memberWithRole(fault.target, healthy);
+        const pid = this.ensemble.pid(id);
+        if (pid === undefined) {
+          this.skipped++;
+          this.note(`skip #${scheduled.n} ${faultLabel(fault)}: member ${id} exited`);
+          return undefined;
+        }
+        this.paused.add(pid);
+        signal(pid, 'SIGSTOP');
+        [members, what] = [[id], `member ${id} (pid ${pid})${note}`];
+        repair = () => {
+          if (this.paused.delete(pid)) signal(pid, 'SIGCONT');
+        };
+        break;
+      }
+      case 'isolate': {
+        const id = this.pick(healthy);
+        const others = this.ensemble.ids.filter((x) => x !== id);
+        [members, what] = [[id], `member ${id} from ${others.join(', ')}`];
+        repair = this.cutBetween([id], others, { block: fault.mode }, { block: fault.mode });
+        break;
+      }
+      case 'one-way': {
+        const id = this.pick(healthy);
+        const others = this.ensemble.ids.filter((x) => x !== id);
+        // mute: what `id` sends is dropped: on its own connections the bytes to the target, on the others' their replies from it.
+        const own: Cut = { drop: fault.way === 'mute' ? 'toTarget' : 'fromTarget' };
+        const theirs: Cut = { drop: fault.way === 'mute' ? 'fromTarget' : 'toTarget' };
+        [members, what] = [[id], `member ${id} ${fault.way === 'mute' ? 'not heard by' : 'not hearing'} ${others.join(', ')}`];
+        repair = this.cutBetween([id], others, own, theirs);
+        break;
+      }
+      case 'split': {
+        const [a, b, ...majority] = this.shuffled(healthy);
+        [members, what] = [[a!, b!], `${a}, ${b} | ${majority.join(', ')}`];
+        repair = this.cutBetween([a!, b!], majority, { block: fault.mode }, { block: fault.mode });
+        break;
+      }
+      case 'bridge': {
+        const order = this.shuffled(healthy);
+        const half = Math.floor(order.length / 2);
+        const [left, bridge, right] = [order.slice(0, half), order[half]!, order.slice(half + 1)];
+        [members, what] = [[...left, ...right], `${left.join(', ')} | ${right.join(', ')}, bridged by ${bridge}`];
+        repair = this.cutBetween(left, right, { block: fault.mode }, { block: fault.mode });
+        break;
+      }
+      default:
+        return assertNever(fault);
+    }
+    const active: Active = { scheduled, members: new Set(members), repair };
+    this.active.add(active);
+    const label = faultLabel(fault);
+    this.injected[label] = (this.injected[label] ?? 0) + 1;
+    this.note(`inject #${scheduled.n} ${label}: ${what}${scheduled.overlapping ? ' (two faults on)' : ''}`);
+    return active;
+  }
+
+  /**
+   * Cuts every link between a member of `left` and one of `right`: the
+   * connections a left member opens get `fromLeft`, those a right member
+   * opens get `fromRight`. Returns the repair.
+   */
+  private cutBetween(left: readonly number[], right: readonly number[], fromLeft: Cut, fromRight: Cut): () => void {
+    const owner = {}; // this fault's cuts, told apart from another's on the same link
+    const keys: string[] = [];
+    for (const a of left) {
+      for (const b of right) {
+        for (const [key, cut] of [[`${a}->${b}`, fromLeft] as const, [`${b}->${a}`, fromRight] as const]) {
+          const list = this.cuts.get(key) ?? [];
+          list.push({ owner, cut });
+          this.cuts.set(key, list);
+          keys.push(key);
+          this.applyLink(key);
+        }
+      }
+    }
+    return () => {
+      for (const key of keys) {
+        const list = this.cuts.get(key)!.filter((c) => c.owner !== owner);
+        this.cuts.set(key, list);
+        this.applyLink(key);
+      }
+    };
+  }
+
+  /** Puts link `key`'s proxies in the state of its oldest cut, or heals them. */
+  private applyLink(key: string): void {
+    const [from, to] = key.split('->').map(Number) as [number, number];
+    const cut = this.cuts.get(key)?.[0]?.cut;
+    for (const proxy of this.ensemble.peerLinks(from, to)) {
+      const now = proxy.droppingOneWay !== undefined ? { drop: proxy.droppingOneWay } : undefined;
+      if (cut === undefined) proxy.heal();
+      else if ('block' in cut) proxy.block(cut.block);
+      else if (now === undefined || describeCut(now) !== describeCut(cut)) proxy.dropOneWay(cut.drop);
+    }
+  }
+}
+
+/** A signal to `pid`, quietly when the process is gone. */
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // It exited (killed meanwhile): nothing to stop or resume.
+  }
+}

@@ -1,0 +1,147 @@
+// A seeded fault schedule for an ensemble of 3 or 5 voting members: which
+// faults, when, and for how long, decided before the run from the seed alone,
+// so that ours and Apache ZooKeeper get the same one and a run can be
+// replayed. Which member a fault hits is decided when it is injected (the
+// leader is whoever leads then), by nemesis.ts.
+//
+// Every fault has its repair (restart, SIGCONT, heal). Faults come one at a
+// time, each on one member or a minority, so a majority can make progress;
+// about one in four is joined, half-way through, by a second single-member
+// fault on another member, which in a 3-member ensemble takes the quorum
+// away until a repair (the case where nothing may be acknowledged that is
+// later lost). A pause lasts at least 1.5 x syncLimit, so the leader drops a
+// paused follower and the followers drop a paused leader before it resumes.
+// The first faults go through every kind once (in a seeded order), so that a
+// short run has them all; the rest are drawn at random.
+
+import { assert, assertNever } from '../../lib/assert.ts';
+import { seededRandom } from '../../lib/random.ts';
+
+export type CutMode = 'refuse' | 'stall';
+
+export type Fault =
+  /** SIGKILL, then a restart on the same directory. */
+  | { readonly kind: 'kill'; readonly target: 'leader' | 'follower' }
+  /** SIGSTOP, then SIGCONT: a process that stops and later resumes with stale timers and connections. */
+  | { readonly kind: 'pause'; readonly target: 'leader' | 'follower' }
+  /** One member cut from every other, both ways (majority/minority in a 3-member ensemble). */
+  | { readonly kind: 'isolate'; readonly mode: CutMode }
+  /** One member's bytes to the others dropped ('mute') or the others' bytes to it ('deaf'); connections stay up. */
+  | { readonly kind: 'one-way'; readonly way: 'mute' | 'deaf' }
+  /** A minority of two cut from the majority of three (5 members). */
+  | { readonly kind: 'split'; readonly mode: CutMode }
+  /** Two halves that cannot reach each other, and one member that reaches both. */
+  | { readonly kind: 'bridge'; readonly mode: CutMode };
+
+export type FaultKind = Fault['kind'];
+
+export type ScheduledFault = {
+  /** 1, 2, ... in the order they start. */
+  readonly n: number;
+  /** Milliseconds from the start of the faults. */
+  readonly atMs: number;
+  readonly holdMs: number;
+  readonly fault: Fault;
+  /** Started while another fault was still on: two at once. */
+  readonly overlapping: boolean;
+};
+
+export type ScheduleOptions = {
+  readonly seed: number;
+  /** How long faults are injected. */
+  readonly seconds: number;
+  /** How many faults to schedule; fewer when they do not fit (see `fitted`). */
+  readonly faults: number;
+  /** Voting members: 3 or 5. */
+  readonly members: number;
+  readonly syncLimitMs: number;
+};
+
+export type Schedule = {
+  readonly options: ScheduleOptions;
+  readonly faults: readonly ScheduledFault[];
+};
+
+/** The name a fault is counted under: the kind with its variant (`pause leader`, `isolate stall`, ...). */
+export function faultLabel(fault: Fault): string {
+  switch (fault.kind) {
+    case 'kill':
+    case 'pause':
+      return `${fault.kind} ${fault.target}`;
+    case 'isolate':
+    case 'split':
+    case 'bridge':
+      return `${fault.kind} ${fault.mode}`;
+    case 'one-way':
+      return `one-way ${fault.way}`;
+    default:
+      return assertNever(fault);
+  }
+}
+
+/** Every fault a schedule for `members` voting members can hold, one of each variant. */
+export function faultVariants(members: number): Fault[] {
+  const variants: Fault[] = [
+    { kind: 'kill', target: 'leader' },
+    { kind: 'kill', target: 'follower' },
+    { kind: 'pause', target: 'leader' },
+    { kind: 'pause', target: 'follower' },
+    { kind: 'isolate', mode: 'refuse' },
+    { kind: 'isolate', mode: 'stall' },
+    { kind: 'one-way', way: 'mute' },
+    { kind: 'one-way', way: 'deaf' },
+    { kind: 'bridge', mode: 'refuse' },
+    { kind: 'bridge', mode: 'stall' },
+  ];
+  // With 3 members, a minority is one member: isolate already is that split.
+  if (members >= 5) variants.push({ kind: 'split', mode: 'refuse' }, { kind: 'split', mode: 'stall' });
+  return variants;
+}
+
+/** Faults that hit one member, which can join another fault already on. */
+const singleMember = (f: Fault) => f.kind === 'kill' || f.kind === 'pause' || f.kind === 'isolate' || f.kind === 'one-way';
+
+/** The schedule for `options`: deterministic in the seed and the options. */
+export function makeSchedule(options: ScheduleOptions): Schedule {
+  assert(options.members === 3 || options.members === 5, `a schedule is for 3 or 5 voting members, not ${options.members}`);
+  assert(options.seconds > 0 && options.faults > 0, 'a schedule needs time and faults');
+  const random = seededRandom(options.seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const variants = faultVariants(options.members);
+  // Every variant once first, in a seeded order (Fisher-Yates), then at random.
+  const firstRound = [...variants];
+  for (let i = firstRound.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [firstRound[i], firstRound[j]] = [firstRound[j]!, firstRound[i]!];
+  }
+  const windowMs = options.seconds * 1000;
+  const slotMs = windowMs / options.faults;
+  const pauseMinMs = Math.ceil(1.5 * options.syncLimitMs);
+  const faults: ScheduledFault[] = [];
+  let startMs = 0;
+  let busyUntilMs = 0;
+  let overlapNext = false;
+  while (faults.length < options.faults) {
+    const overlapping: boolean = overlapNext;
+    let fault = faults.length < firstRound.length ? firstRound[faults.length]! : pick(variants);
+    if (overlapping && !singleMember(fault)) fault = pick(variants.filter(singleMember));
+    const holdMs = Math.round(Math.max(fault.kind === 'pause' ? pauseMinMs : 0, slotMs * (0.5 + 0.3 * random())));
+    if (startMs + holdMs > windowMs) break;
+    faults.push({ n: faults.length + 1, atMs: Math.round(startMs), holdMs, fault, overlapping });
+    busyUntilMs = Math.max(busyUntilMs, startMs + holdMs);
+    overlapNext = !overlapping && random() < 0.25;
+    startMs = overlapNext ? startMs + holdMs * (0.3 + 0.4 * random()) : busyUntilMs + slotMs * (0.2 + 0.3 * random());
+  }
+  return { options, faults };
+}
+
+/** The schedule as lines, for a run's log and failure messages. */
+export function describeSchedule(schedule: Schedule): string[] {
+  const { seed, seconds, faults, members, syncLimitMs } = schedule.options;
+  return [
+    `schedule: seed ${seed}, ${schedule.faults.length} of ${faults} faults fitted in ${seconds} s, ${members} voting members, syncLimit ${syncLimitMs} ms`,
+    ...schedule.faults.map(
+      (f) => `  #${f.n} at ${(f.atMs / 1000).toFixed(1)}s for ${(f.holdMs / 1000).toFixed(1)}s: ${faultLabel(f.fault)}${f.overlapping ? ' (on top of the previous one)' : ''}`,
+    ),
+  ];
+}
