@@ -35,6 +35,8 @@ export type JepsenOptions = {
   readonly outDir?: string;
   /** Progress lines (the schedule, each fault as it happens). */
   readonly log?: (line: string) => void;
+  /** Given, once the members are started, what stops them (SIGCONT, then SIGKILL by PID): for a test's afterEach. */
+  readonly onStarted?: (stop: () => Promise<void>) => void;
 };
 
 export type Verdict = 'valid' | 'invalid' | 'known-reference-loss';
@@ -96,6 +98,10 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   const initial = Object.fromEntries(Array.from({ length: writers * registersPerWriter }, (_, n) => [`${root}/k${n}`, { data: '', version: 0 }]));
   const history = new HistoryLog(initial);
   const nemesis = new Nemesis(e, options.seed, log);
+  options.onStarted?.(async () => {
+    nemesis.resumeAll();
+    await e.stopAll({ keepData: true });
+  });
   const workload = new SafetyWorkload(e, { root, writers, registersPerWriter, readers: 3, readsInFlight: 2, seed: options.seed, history });
   const historyPath = join(outDir, 'history.json');
   let historyWritten = false;

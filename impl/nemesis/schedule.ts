@@ -50,7 +50,7 @@ export type ScheduleOptions = {
   readonly seed: number;
   /** How long faults are injected. */
   readonly seconds: number;
-  /** How many faults to schedule; fewer when they do not fit (see `fitted`). */
+  /** How many faults to schedule; fewer when they do not fit (pauses of 1.5 x syncLimit in slots shorter than that / 0.7). */
   readonly faults: number;
   /** Voting members: 3 or 5. */
   readonly members: number;
@@ -115,6 +115,7 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
     [firstRound[i], firstRound[j]] = [firstRound[j]!, firstRound[i]!];
   }
   const windowMs = options.seconds * 1000;
+  // Each fault and the gap after it take at most one slot, so all of them fit unless pauses are longer than 0.7 slot.
   const slotMs = windowMs / options.faults;
   const pauseMinMs = Math.ceil(1.5 * options.syncLimitMs);
   const faults: ScheduledFault[] = [];
@@ -123,14 +124,16 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
   let overlapNext = false;
   while (faults.length < options.faults) {
     const overlapping: boolean = overlapNext;
-    let fault = faults.length < firstRound.length ? firstRound[faults.length]! : pick(variants);
-    if (overlapping && !singleMember(fault)) fault = pick(variants.filter(singleMember));
-    const holdMs = Math.round(Math.max(fault.kind === 'pause' ? pauseMinMs : 0, slotMs * (0.5 + 0.3 * random())));
+    // A fault on top of another hits one member: the first such variant still due, else one at random.
+    const due = overlapping ? firstRound.findIndex(singleMember) : firstRound.length > 0 ? 0 : -1;
+    const fault = due >= 0 ? firstRound.splice(due, 1)[0]! : pick(overlapping ? variants.filter(singleMember) : variants);
+    const holdMs = Math.round(Math.max(fault.kind === 'pause' ? pauseMinMs : 0, slotMs * (0.4 + 0.3 * random())));
     if (startMs + holdMs > windowMs) break;
     faults.push({ n: faults.length + 1, atMs: Math.round(startMs), holdMs, fault, overlapping });
     busyUntilMs = Math.max(busyUntilMs, startMs + holdMs);
-    overlapNext = !overlapping && random() < 0.25;
-    startMs = overlapNext ? startMs + holdMs * (0.3 + 0.4 * random()) : busyUntilMs + slotMs * (0.2 + 0.3 * random());
+    // Not while only split or bridge variants are still due: they cannot ride on another fault, and must not be crowded out.
+    overlapNext = !overlapping && random() < 0.25 && (firstRound.length === 0 || firstRound.some(singleMember));
+    startMs = overlapNext ? startMs + holdMs * (0.3 + 0.4 * random()) : busyUntilMs + slotMs * (0.1 + 0.2 * random());
   }
   return { options, faults };
 }
