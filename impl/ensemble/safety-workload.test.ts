@@ -12,7 +12,7 @@ import * as R from '../protocol/records.ts';
 import { WireSession, requests } from '../testing/wire-client.ts';
 import { haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
 import { Ensemble } from './cluster.ts';
-import { SafetyWorkload } from './safety-workload.ts';
+import { SafetyWorkload, type HistoryCall, type HistoryResult, type HistorySink } from './safety-workload.ts';
 import { seededRandom } from '../../lib/random.ts';
 
 const ensembles: Ensemble[] = [];
@@ -40,7 +40,21 @@ describe('the safety workload and its checks', () => {
     const e = await Ensemble.start({ kind, size: 1, proxies: false });
     ensembles.push(e);
     await e.waitUntilServing([1], 30_000);
-    const w = new SafetyWorkload(e, { root: '/checked', writers: 2, registersPerWriter: 2, readers: 1, readsInFlight: 2, seed: 7 });
+    // The history as a sink records it: every invocation completed, the OKs matching what the workload counted.
+    const invoked = new Map<number, HistoryCall>();
+    const completed = new Map<number, HistoryResult>();
+    const history: HistorySink = {
+      connected: () => {},
+      invoke: (_session, call) => {
+        invoked.set(invoked.size, call);
+        return invoked.size - 1;
+      },
+      complete: (id, result) => {
+        expect(completed.has(id)).toBe(false);
+        completed.set(id, result);
+      },
+    };
+    const w = new SafetyWorkload(e, { root: '/checked', writers: 2, registersPerWriter: 2, readers: 1, readsInFlight: 2, seed: 7, history });
     await w.setup();
     w.start();
     await w.waitForAcks(400, 15_000, 'the workload');
@@ -51,6 +65,14 @@ describe('the safety workload and its checks', () => {
     expect(clean.ackedSetData).toBeGreaterThan(100);
     expect(clean.ackedCreates).toBeGreaterThan(50);
     expect(clean.reads).toBeGreaterThan(100);
+    expect(clean.lostAcknowledgedWrites).toBe(0);
+    expect(completed.size).toBe(invoked.size);
+    const oks = (op: HistoryCall['op']) => [...invoked].filter(([id, call]) => call.op === op && completed.get(id) !== 'info' && (completed.get(id) as { code: string }).code === 'OK').length;
+    expect(oks('setData')).toBe(clean.ackedSetData);
+    expect(oks('create')).toBe(clean.ackedCreates);
+    // The workload's reads and verify's: one per register and per acknowledged create, after one sync.
+    expect(oks('getData')).toBe(clean.reads + clean.registers + clean.ackedCreates);
+    expect(oks('sync')).toBe(1);
 
     const session = await WireSession.open(e.member(1).clientPort);
     const lostCreate = w.acknowledgedCreates()[0]!;
@@ -67,5 +89,7 @@ describe('the safety workload and its checks', () => {
     expect(text).toContain('k1: final seq 999999 was never sent');
     expect(text).toContain(`member 1: acknowledged create ${lostCreate} is missing`);
     expect(text).toContain('member 1: /checked/c/w99-0 exists but was never sent');
+    // k0 behind its last acknowledged write, and the deleted create; k1's invented value loses nothing.
+    expect(tampered.lostAcknowledgedWrites).toBe(2);
   }, 60_000);
 });

@@ -135,7 +135,10 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
     overlapNext = !overlapping && random() < 0.25 && (firstRound.length === 0 || firstRound.some(singleMember));
     startMs = overlapNext ? startMs + holdMs * (0.3 + 0.4 * random()) : busyUntilMs + slotMs * (0.1 + 0.2 * random());
   }
-  return { options, faults };
+  // Stretched to fill the window (the slots above are an upper bound, about 3/4 used): times and holds alike, so pauses only grow.
+  const endMs = Math.max(...faults.map((f) => f.atMs + f.holdMs));
+  const stretch = faults.length === options.faults && endMs > 0 ? windowMs / endMs : 1;
+  return { options, faults: faults.map((f) => ({ ...f, atMs: Math.floor(f.atMs * stretch), holdMs: Math.floor(f.holdMs * stretch) })) };
 }
 
 /** The schedule as lines, for a run's log and failure messages. */
