@@ -10,8 +10,9 @@
 // Apache ZooKeeper 3.8.0's known loss of acknowledged writes (ZOOKEEPER-4643)
 // is reported as such when its logs prove it (impl/ensemble/
 // reference-data-loss.ts), and is not a failed run; any other violation is.
-// A member that exits on its own (not killed by the nemesis) fails a run of
-// ours; for ZooKeeper it is reported.
+// A member that exits on its own (not killed by the nemesis), or that does not
+// serve again within 60 s after the faults end (it is then left out of the
+// final reads), fails a run of ours; for ZooKeeper it is reported.
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -54,6 +55,8 @@ export type JepsenResult = {
   /** ZooKeeper's known data loss with its proof, when that is what happened. */
   readonly note: string | undefined;
   readonly unexpectedExits: readonly string[];
+  /** Members that did not serve again within 60 s after the faults ended (left out of the final reads). */
+  readonly liveness: readonly string[];
   readonly nemesisLog: readonly string[];
   readonly historyPath: string;
   readonly outDir: string;
@@ -115,7 +118,11 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     await nemesis.run(schedule);
     log('faults over: every member running and every link healed');
     for (const id of e.ids) if (!e.isRunning(id)) e.restart(id); // a member that exited on its own
-    await e.waitUntilServing(e.ids, 60_000);
+    const notRejoined = await notServingAfter(e, 60_000);
+    const liveness = notRejoined.map((id) => `member ${id} was not serving 60 s after the faults ended (its log: ${e.member(id).logPath})`);
+    if (notRejoined.length * 2 >= e.ids.length) throw new Error(`no quorum serving 60 s after the faults ended: ${liveness.join('; ')}`);
+    // Judged without it: verify reads every running member, and one that does not serve would never answer.
+    for (const id of notRejoined) await e.kill(id);
     await e.leader(30_000);
     await workload.waitForAcks(100, 30_000, 'after the faults');
     await workload.stop();
@@ -125,6 +132,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     const { unexcused, note } = unexcusedViolations(e, report.violations);
     const exitsFail = options.servers === 'ours' ? unexpectedExits : [];
     const anomalies = [...unexcused, ...workload.unexpectedErrors.map((x) => `unexpected error: ${x}`), ...exitsFail];
+    for (const line of liveness) log(`liveness: ${line}`);
     const verdict: Verdict = anomalies.length > 0 ? 'invalid' : note !== undefined ? 'known-reference-loss' : 'valid';
     return {
       verdict,
@@ -136,6 +144,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
       anomalies,
       note,
       unexpectedExits,
+      liveness,
       nemesisLog: nemesis.log,
       historyPath,
       outDir,
@@ -147,6 +156,17 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     await e.stopAll({ keepData: true });
     if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
   }
+}
+
+/** The members in `e` that do not report a mode through srvr within `timeoutMs`. */
+async function notServingAfter(e: Ensemble, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(e.ids);
+  while (pending.size > 0 && Date.now() < deadline) {
+    for (const id of [...pending]) if ((await e.mode(id).catch(() => undefined)) !== undefined) pending.delete(id);
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 200));
+  }
+  return [...pending];
 }
 
 /** Removes a run's directory (the history and the members' data and logs), for runs whose evidence is not wanted. */
@@ -166,6 +186,7 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
     `operations: ${r.operations.ok + r.operations.failed + r.operations.indeterminate} (ok ${r.operations.ok}, failed ${r.operations.failed}, indeterminate ${r.operations.indeterminate})`,
     `acknowledged writes lost: ${r.lostAcknowledgedWrites}`,
     ...(r.anomalies.length > 0 ? [`anomalies (${r.anomalies.length}):`, ...r.anomalies.slice(0, 20).map((a) => `  ${a}`)] : ['anomalies: none']),
+    ...(r.liveness.length > 0 ? ['liveness failures (not safety; the run fails for ours):', ...r.liveness.map((x) => `  ${x}`)] : []),
     ...(r.unexpectedExits.length > 0 ? ['members that exited on their own:', ...r.unexpectedExits.map((x) => `  ${x}`)] : []),
     ...(r.note !== undefined ? [r.note] : []),
     `history (zkspec-history/1): ${r.historyPath}`,

@@ -37,6 +37,7 @@ for (const servers of ['ours', 'zookeeper'] as const) {
       expect(result.anomalies, context).toEqual([]);
       expect(result.verdict, context).toMatch(servers === 'ours' ? /^valid$/ : /^(valid|known-reference-loss)$/);
       if (servers === 'ours') expect(result.lostAcknowledgedWrites, context).toBe(0);
+      if (servers === 'ours') expect(result.liveness, context).toEqual([]);
       for (const f of schedule.faults) expect(result.faults[faultLabel(f.fault)], `${faultLabel(f.fault)} never happened\n${context}`).toBeGreaterThan(0);
       expect(result.faultsSkipped, context).toBe(0);
       expect(result.operations.ok, context).toBeGreaterThan(1000);

@@ -2,7 +2,8 @@
 // one jepsen run (jepsen-run.ts), its seed and the command to reproduce it
 // printed first, its report last. Exit code 0 when the run is valid (or
 // Apache ZooKeeper lost writes the known ZOOKEEPER-4643 way, reported as
-// such), 1 on a violation or a run that could not finish, 2 on a usage error.
+// such), 1 on a violation, on a member of ours not serving again within 60 s
+// after the faults, or on a run that could not finish, 2 on a usage error.
 //
 // Run through tsx, as `npm run bench` is, not bundled: it is a test harness
 // over the repository (the built dist/server.js, impl/testing's launcher of
@@ -65,7 +66,7 @@ async function main(): Promise<number> {
     const result = await runJepsen({ ...options, outDir, log: (line) => console.log(line) });
     for (const line of describeResult(options, result)) console.log(line);
     console.log(`took ${((Date.now() - started) / 1000).toFixed(0)} s`);
-    return result.verdict === 'invalid' ? 1 : 0;
+    return result.verdict === 'invalid' || (options.servers === 'ours' && result.liveness.length > 0) ? 1 : 0;
   } catch (error) {
     console.error(`the run did not finish: ${(error as Error).message}`);
     console.error(`history and members' logs: ${outDir}`);
