@@ -266,11 +266,13 @@ function stepWrite(state: ModelState, ctx: ModelContext, op: Operation): StepOut
   const outcomes = applyWrite(state, ctx, op);
   if (!Array.isArray(outcomes)) return { ok: false, reason: { text: `${describeOperation(op)} → ${describeResult(op)} cannot take effect: ${outcomes.text}`, operations: outcomes.operations } };
   const got = op.result;
+  // An indeterminate write with no outcome here (a sequential create none of whose candidate names is free) just does not take effect now.
+  if (got === undefined && outcomes.length === 0) return { ok: true, states: [] };
   const matching = got === undefined ? outcomes : outcomes.filter((outcome) => sameResult(op, outcome.result, got));
   if (matching.length === 0) {
     const want = outcomes[0];
     const paths = writtenPaths(op);
-    const now = paths.map((path) => `${path} is ${formatValue(current(state, { changes: new Map(), seq: new Map() }, path))}`).join(', ');
+    const now = paths.filter((path) => state.znodes.has(path)).map((path) => `${path} is ${formatValue(current(state, { changes: new Map(), seq: new Map() }, path))}`).join(', ');
     const text = want === undefined ? 'no outcome of the model matches' : `ZooKeeper answers ${describeExpected(op, want.result)} here (${now})`;
     return { ok: false, reason: { text: `${describeOperation(op)} → ${describeResult(op)} cannot take effect: ${text}`, operations: [op.id, ...lastWriters(state, paths)] } };
   }
