@@ -7,7 +7,7 @@
 
 import { describeOperation, describeResult, initialState, parentOf, type ReadBound } from './data-model.ts';
 import type { History, Operation } from './history.ts';
-import { dynamicPaths, partition, sequentialNames } from './partition.ts';
+import { dynamicPaths, partition, unexplainedSequentialNames } from './partition.ts';
 import { searchPartition } from './search.ts';
 
 export type Anomaly = {
@@ -79,7 +79,7 @@ export function checkHistory(history: History, options: CheckOptions = {}): Verd
     const result = searchPartition({
       operations: part.operations,
       initial: initialState(part.paths, history.initial),
-      context: { dynamic, children, seqNames: sequentialNames(history, part.paths), operation },
+      context: { dynamic, children, seqNames: unexplainedSequentialNames(history, part.paths), operation },
       bounds,
       stepsMax: options.stepsMax ?? 50_000_000,
     });

@@ -7,39 +7,44 @@
 // also orders through the leader as error txns) apply to the newest state: the
 // order of writes is one total order that respects real time. A read
 // (getData, exists) is placed in that order too, inside its interval, but may
-// return an older state of its znode, as a follower that has not applied the
+// return an older value of its znode, as a follower that has not applied the
 // newest commits does ("Guarantees" in ZooKeeper's Programmer's Guide):
-// - never older than what its session has already seen or written (its
-//   floor: the position in the write order of its last write, or of the
-//   newest state its last reads returned), FIFO client order;
+// - never older than what its session has already seen or written of that
+//   znode (its floor on the znode), FIFO client order;
 // - never older than a write of that znode that completed before the session
-//   last invoked a write, a sync or connected (`seesCompletedBefore`): those
-//   are ordered by the leader after every write that had completed, and a
-//   later read of the session sees at least their state. This is the bound
-//   that makes a read after sync linearizable, and it needs no state: it
-//   holds across partitions, which the floor (kept per partition) does not.
+//   last invoked a write, a sync or connected (`ReadBound`): those are ordered
+//   by the leader after every write that had completed, and a later read of
+//   the session sees at least their state. This is the bound that makes a
+//   read after sync linearizable; it needs no state, and it holds across
+//   znodes and partitions.
+// What this does not check: that a session's read of one znode is no older
+// than the position in the write order of its own last write (or read) of
+// another znode, when the write it misses was concurrent with that write
+// rather than completed before it. Floors kept per znode let the memo merge
+// the many orders of concurrent writes to different znodes that a floor in
+// the global order tells apart: with one global floor, a 400-operation
+// history of 20 clients took more than 50,000 search steps instead of 400.
 //
-// So the state keeps, per znode, its values since the oldest position a
-// pending read may still see, each with the position it took effect at and
-// the operation that wrote it; values no pending read can see are dropped
-// (`trim`), which keeps states small and equal states equal for the memo.
+// So the state keeps, per znode, its values since the oldest change a
+// pending read may still see, each with its change count and the operation
+// that wrote it; values no pending read can see are dropped (`trim`), which
+// keeps states small and equal states equal for the memo.
 
 import { assert } from '../../lib/assert.ts';
 import { describeArgs, type MultiOp, type Operation, type OpResult, type ResultCode, type Znode } from './history.ts';
 
-/** One value of a znode (null: absent), from position `from` of the write order, written by operation `by` (-1: initial). */
+/** One value of a znode (null: absent), its `from`-th change (0: initial), written by operation `by` (-1: initial). */
 export type Entry = { readonly from: number; readonly value: Znode | null; readonly by: number };
-/** A session's floor: the oldest position its reads may see, and the operation that set it. */
+/** A session's floor on one znode: the oldest change its reads of it may see, and the operation that set it. */
 export type Floor = { readonly pos: number; readonly by: number };
 export type SeqCounter = { readonly number: number; readonly by: number };
 
 export type ModelState = {
-  /** Writes that changed something so far: the position of the newest state. */
-  readonly n: number;
   /** Every path of the partition; the last entry is the current value. */
   readonly znodes: ReadonlyMap<string, readonly Entry[]>;
   /** Per parent: the highest sequence number handed out under it. */
   readonly lastSeq: ReadonlyMap<string, SeqCounter>;
+  /** By `floorKey(session, path)`. */
   readonly floors: ReadonlyMap<string, Floor>;
   /** Canonical text of what decides the future (not the `by` of floors, which only messages read). */
   readonly key: string;
@@ -83,8 +88,11 @@ export function sequenceNumber(prefix: string, name: string): number | undefined
 export function initialState(paths: readonly string[], initial: ReadonlyMap<string, Znode>): ModelState {
   const znodes = new Map<string, readonly Entry[]>();
   for (const path of [...paths].sort()) znodes.set(path, [{ from: 0, value: initial.get(path) ?? null, by: -1 }]);
-  return withKey({ n: 0, znodes, lastSeq: new Map(), floors: new Map() });
+  return withKey({ znodes, lastSeq: new Map(), floors: new Map() });
 }
+
+const floorKey = (session: string, path: string): string => `${session}\u0000${path}`;
+const sessionOfFloor = (key: string): string => key.slice(0, key.indexOf('\u0000'));
 
 export function formatValue(value: Znode | null, withData = true): string {
   if (value === null) return 'no node';
@@ -292,15 +300,22 @@ function lastWriters(state: ModelState, paths: readonly string[]): number[] {
 }
 
 function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draft): ModelState {
-  const changed = draft.changes.size > 0;
-  const n = changed ? state.n + 1 : state.n;
   const znodes = new Map(state.znodes);
-  for (const [path, value] of draft.changes) znodes.set(path, [...znodes.get(path)!, { from: n, value, by: op.id }]);
+  for (const [path, value] of draft.changes) {
+    const entries = znodes.get(path)!;
+    znodes.set(path, [...entries, { from: entries[entries.length - 1]!.from + 1, value, by: op.id }]);
+  }
   const lastSeq = draft.seq.size > 0 ? new Map([...state.lastSeq, ...draft.seq]) : state.lastSeq;
   const floors = new Map(state.floors);
-  // An indeterminate write sets no floor: its session does not know it happened.
-  if (op.result !== undefined) floors.set(op.session, { pos: n, by: op.id });
-  return trim({ n, znodes, lastSeq, floors, key: '' }, ctx);
+  // A write is applied to the newest state, which its session has then seen (of the znodes it names). An
+  // indeterminate write sets no floor: its session does not know it happened.
+  if (op.result !== undefined) {
+    for (const path of writtenPaths(op)) {
+      const entries = znodes.get(path);
+      if (entries !== undefined) floors.set(floorKey(op.session, path), { pos: entries[entries.length - 1]!.from, by: op.id });
+    }
+  }
+  return trim({ znodes, lastSeq, floors, key: '' }, ctx);
 }
 
 // ---- reads ----
@@ -336,13 +351,13 @@ export function stepRead(state: ModelState, ctx: ModelContext, op: Operation, bo
   const path = readPath(op);
   const entries = state.znodes.get(path);
   assert(entries !== undefined, () => `path ${path} is not in its partition`);
-  const floor = state.floors.get(op.session);
+  const floor = state.floors.get(floorKey(op.session, path));
   const { byFloor, byTime } = oldestVisible(entries, floor?.pos ?? 0, bound.time, ctx);
   const oldest = Math.max(byFloor, byTime);
   for (let j = oldest; j < entries.length; j++) {
     if (!readMatches(op, entries[j]!.value)) continue;
     const floors = new Map(state.floors);
-    floors.set(op.session, { pos: Math.max(floor?.pos ?? 0, entries[j]!.from), by: floor !== undefined && floor.pos >= entries[j]!.from ? floor.by : op.id });
+    floors.set(floorKey(op.session, path), { pos: Math.max(floor?.pos ?? 0, entries[j]!.from), by: floor !== undefined && floor.pos >= entries[j]!.from ? floor.by : op.id });
     return { ok: true, states: [trim({ ...state, floors, key: '' }, ctx)] };
   }
   return { ok: false, reason: staleReason(ctx, op, entries, { byFloor, byTime, floor, bound }) };
@@ -382,28 +397,39 @@ function trim(state: ModelState, ctx: ModelContext): ModelState {
   if (ctx.keepAll === true) return withKey(state);
   const readers = [...ctx.pendingReads].filter(([, count]) => count > 0).map(([session]) => session);
   const floors = new Map<string, Floor>();
-  for (const session of readers) {
-    const floor = state.floors.get(session);
-    if (floor !== undefined) floors.set(session, floor);
-  }
+  for (const [key, floor] of state.floors) if ((ctx.pendingReads.get(sessionOfFloor(key)) ?? 0) > 0) floors.set(key, floor);
   const znodes = new Map<string, readonly Entry[]>();
   for (const [path, entries] of state.znodes) {
     let keep = entries.length - 1;
+    if (keep === 0) {
+      znodes.set(path, entries);
+      continue;
+    }
     for (const session of readers) {
       if (keep === 0) break;
-      const { byFloor, byTime } = oldestVisible(entries, floors.get(session)?.pos ?? 0, ctx.readsSeeFrom.get(session) ?? Number.NEGATIVE_INFINITY, ctx);
+      const { byFloor, byTime } = oldestVisible(entries, floors.get(floorKey(session, path))?.pos ?? 0, ctx.readsSeeFrom.get(session) ?? Number.NEGATIVE_INFINITY, ctx);
       keep = Math.min(keep, Math.max(byFloor, byTime));
     }
     znodes.set(path, keep === 0 ? entries : entries.slice(keep));
   }
-  return withKey({ n: state.n, znodes, lastSeq: state.lastSeq, floors });
+  return withKey({ znodes, lastSeq: state.lastSeq, floors });
+}
+
+/** Each path's part of the key, by its (immutable, shared between states) entries: a step rebuilds only what it changed. */
+const fragments = new WeakMap<readonly Entry[], string>();
+
+function fragment(path: string, entries: readonly Entry[]): string {
+  let text = fragments.get(entries);
+  if (text === undefined) {
+    text = `${path}=${entries.map((entry) => `${entry.from}:${entry.by}:${entry.value === null ? '-' : `${entry.value.version}:${JSON.stringify(entry.value.data)}`}`).join(',')}`;
+    fragments.set(entries, text);
+  }
+  return text;
 }
 
 function withKey(state: Omit<ModelState, 'key'>): ModelState {
-  const parts: string[] = [String(state.n)];
-  for (const [path, entries] of state.znodes) {
-    parts.push(`${path}=${entries.map((entry) => `${entry.from}:${entry.by}:${entry.value === null ? '-' : `${entry.value.version}:${JSON.stringify(entry.value.data)}`}`).join(',')}`);
-  }
+  const parts: string[] = [];
+  for (const [path, entries] of state.znodes) parts.push(fragment(path, entries));
   parts.push([...state.lastSeq].map(([parent, counter]) => `${parent}#${counter.number}`).sort().join(','));
   parts.push([...state.floors].map(([session, floor]) => `${session}@${floor.pos}`).sort().join(','));
   return { ...state, key: parts.join('|') };

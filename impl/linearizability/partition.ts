@@ -73,6 +73,28 @@ export function dynamicPaths(history: History): Set<string> {
 export function sequentialNames(history: History, paths: Iterable<string>): Map<string, string[]> {
   const prefixes = new Set<string>();
   for (const op of history.operations) for (const sub of subOperations(op)) if (sub.op === 'create' && sub.args.sequential) prefixes.add(sub.args.path);
+  return namesUnder(prefixes, paths);
+}
+
+/**
+ * What an indeterminate sequential create of each prefix may have made: the names the history mentions that no
+ * acknowledged create returned (a name is made once; an acknowledged one is explained by its own create).
+ */
+export function unexplainedSequentialNames(history: History, paths: Iterable<string>): Map<string, string[]> {
+  const all = sequentialNames(history, paths);
+  const acknowledged = new Set<string>();
+  for (const op of history.operations) {
+    if (op.result?.code !== 'OK') continue;
+    for (const [index, sub] of subOperations(op).entries()) {
+      if (sub.op !== 'create' || !sub.args.sequential) continue;
+      const named = op.call.op === 'multi' ? op.result.results?.[index]?.path : op.result.path;
+      if (named !== undefined) acknowledged.add(named);
+    }
+  }
+  return new Map([...all].map(([prefix, names]) => [prefix, names.filter((name) => !acknowledged.has(name))]));
+}
+
+function namesUnder(prefixes: ReadonlySet<string>, paths: Iterable<string>): Map<string, string[]> {
   const names = new Map<string, string[]>([...prefixes].map((prefix) => [prefix, []]));
   for (const path of paths) {
     if (path.length <= 10) continue;

@@ -58,7 +58,7 @@ export type SearchResult =
 
 type Entry = { readonly index: number; readonly call: boolean; readonly time: number; prev: Entry | undefined; next: Entry | undefined; match: Entry | undefined };
 /** What was taken, linked to what was taken before it: a snapshot of the stack is a pointer. */
-type Frame = { readonly entry: Entry; readonly state: ModelState; readonly alternative: number; readonly below: Frame | undefined; readonly depth: number };
+type Frame = { readonly entry: Entry; readonly state: ModelState; readonly alternative: number; readonly late: boolean; readonly below: Frame | undefined; readonly depth: number };
 /** Where the search got furthest: what the explanation is built from. */
 type Snapshot = { readonly top: Frame | undefined; readonly blocked: number };
 
@@ -147,6 +147,11 @@ export function searchPartition(input: SearchInput): SearchResult {
   let alternative = 0;
   let steps = 0;
   let deepest: Snapshot | undefined;
+  // Two passes over the candidates of each node: determinate operations first, indeterminate ones only when
+  // those lead nowhere. Both passes together try every candidate once; the split spares the model a step for
+  // each indeterminate operation that never took effect (it stays a candidate to the end) at every node.
+  let late = false;
+  let sawLate = false;
 
   const setTaken = (index: number, on: boolean): void => {
     taken[index] = on ? 1 : 0;
@@ -164,21 +169,28 @@ export function searchPartition(input: SearchInput): SearchResult {
       const index = at.index;
       const op = ops[index]!;
       const ready = before[index] === -1 || taken[before[index]!] === 1;
+      const indeterminate = op.result === undefined;
+      if (indeterminate && !late) sawLate = true;
       let moved = false;
-      if (ready) {
+      if (ready && indeterminate === late) {
         setTaken(index, true);
         const outcome = step(state, context, op, input.bounds.get(op.id) ?? noBound);
         if (outcome.ok) {
           for (let alt = alternative; alt < outcome.states.length; alt++) {
             const next = outcome.states[alt]!;
+            // An indeterminate operation that changes nothing here (it failed, say) need not be taken: the search
+            // without it reaches every linearization the search with it does, and taking it would double the work.
+            if (indeterminate && next.key === state.key) continue;
             const key = `${hash0}.${hash1}.${next.key}`;
             if (memo.has(key)) continue;
             memo.add(key);
-            top = { entry: at, state, alternative: alt, below: top, depth: (top?.depth ?? 0) + 1 };
+            top = { entry: at, state, alternative: alt, late, below: top, depth: (top?.depth ?? 0) + 1 };
             lift(at);
             state = next;
             entry = head.next;
             alternative = 0;
+            late = false;
+            sawLate = false;
             moved = true;
             steps++;
             break;
@@ -193,7 +205,13 @@ export function searchPartition(input: SearchInput): SearchResult {
       }
       continue;
     }
-    // A completion whose operation has not taken effect: this branch is dead.
+    // A completion whose operation has not taken effect: the determinate candidates are exhausted, then the indeterminate ones.
+    if (!late && sawLate) {
+      late = true;
+      entry = head.next;
+      alternative = 0;
+      continue;
+    }
     if (deepest === undefined || (top?.depth ?? 0) > (deepest.top?.depth ?? 0)) deepest = { top, blocked: at.index };
     const frame = top;
     if (frame === undefined) break;
@@ -203,6 +221,9 @@ export function searchPartition(input: SearchInput): SearchResult {
     state = frame.state;
     entry = frame.entry;
     alternative = frame.alternative + 1;
+    late = frame.late;
+    // Indeterminate candidates before the resumed one were not seen by this pass: assume some.
+    sawLate = true;
   }
   if (completionsLeft === 0) return { verdict: 'linearizable', steps };
   if (deepest === undefined) return { verdict: 'unknown', steps };
