@@ -53,6 +53,8 @@ export const commands = [
   // The offline tools for our data files (TxnLogToolkit, SnapshotFormatter): an operator runs them where the server runs.
   { name: 'txnlog', source: 'impl/tools/txn-log-tool.ts', bin: 'zkspec-txnlog', main: 'txnLogTool' },
   { name: 'snapshot', source: 'impl/tools/snapshot-tool.ts', bin: 'zkspec-snapshot', main: 'snapshotTool' },
+  // The linearizability checker of recorded client histories (impl/linearizability/), run offline.
+  { name: 'lincheck', source: 'impl/linearizability/lincheck.ts', main: 'lincheck' },
 ];
 
 /**
