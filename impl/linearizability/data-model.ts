@@ -46,6 +46,8 @@ export type ModelState = {
   readonly lastSeq: ReadonlyMap<string, SeqCounter>;
   /** By `floorKey(session, path)`. */
   readonly floors: ReadonlyMap<string, Floor>;
+  /** The paths with more than one value kept: the only ones `trim` has work on (a part may have thousands of sequential names). */
+  readonly deep: readonly string[];
   /** Canonical text of what decides the future (not the `by` of floors, which only messages read). */
   readonly key: string;
 };
@@ -88,7 +90,7 @@ export function sequenceNumber(prefix: string, name: string): number | undefined
 export function initialState(paths: readonly string[], initial: ReadonlyMap<string, Znode>): ModelState {
   const znodes = new Map<string, readonly Entry[]>();
   for (const path of [...paths].sort()) znodes.set(path, [{ from: 0, value: initial.get(path) ?? null, by: -1 }]);
-  return withKey({ znodes, lastSeq: new Map(), floors: new Map() });
+  return withKey({ znodes, lastSeq: new Map(), floors: new Map(), deep: [] });
 }
 
 const floorKey = (session: string, path: string): string => `${session}\u0000${path}`;
@@ -315,7 +317,8 @@ function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draf
       if (entries !== undefined) floors.set(floorKey(op.session, path), { pos: entries[entries.length - 1]!.from, by: op.id });
     }
   }
-  return trim({ znodes, lastSeq, floors, key: '' }, ctx);
+  const deep = [...new Set([...state.deep, ...draft.changes.keys()])];
+  return trim({ znodes, lastSeq, floors, deep, key: '' }, ctx);
 }
 
 // ---- reads ----
@@ -398,21 +401,24 @@ function trim(state: ModelState, ctx: ModelContext): ModelState {
   const readers = [...ctx.pendingReads].filter(([, count]) => count > 0).map(([session]) => session);
   const floors = new Map<string, Floor>();
   for (const [key, floor] of state.floors) if ((ctx.pendingReads.get(sessionOfFloor(key)) ?? 0) > 0) floors.set(key, floor);
-  const znodes = new Map<string, readonly Entry[]>();
-  for (const [path, entries] of state.znodes) {
+  let znodes = state.znodes;
+  const deep: string[] = [];
+  for (const path of state.deep) {
+    const entries = state.znodes.get(path)!;
     let keep = entries.length - 1;
-    if (keep === 0) {
-      znodes.set(path, entries);
-      continue;
-    }
     for (const session of readers) {
       if (keep === 0) break;
       const { byFloor, byTime } = oldestVisible(entries, floors.get(floorKey(session, path))?.pos ?? 0, ctx.readsSeeFrom.get(session) ?? Number.NEGATIVE_INFINITY, ctx);
       keep = Math.min(keep, Math.max(byFloor, byTime));
     }
-    znodes.set(path, keep === 0 ? entries : entries.slice(keep));
+    if (keep > 0) {
+      // Copied on the first change: the state this one was made from shares the map.
+      if (znodes === state.znodes) znodes = new Map(state.znodes);
+      (znodes as Map<string, readonly Entry[]>).set(path, entries.slice(keep));
+    }
+    if (entries.length - keep > 1) deep.push(path);
   }
-  return withKey({ znodes, lastSeq: state.lastSeq, floors });
+  return withKey({ znodes, lastSeq: state.lastSeq, floors, deep });
 }
 
 /** Each path's part of the key, by its (immutable, shared between states) entries: a step rebuilds only what it changed. */
