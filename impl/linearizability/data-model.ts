@@ -62,9 +62,10 @@ export type ModelContext = {
   readonly seqNames: ReadonlyMap<string, readonly string[]>;
   readonly operation: (id: number) => Operation;
   /** Session -> its determinate reads not yet placed (kept by the search). */
-  readonly pendingReads: ReadonlyMap<string, number>;
-  /** Session -> the smallest `seesCompletedBefore` of its reads in the partition. */
-  readonly readsSeeFrom: ReadonlyMap<string, number>;
+  /** Path -> session -> its determinate reads of the path not yet placed (kept by the search). */
+  readonly pendingReads: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** Path -> session -> the smallest `ReadBound.time` of its reads of the path. */
+  readonly readsSeeFrom: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Keep every value (explanations replay a path this way, to name the older value a stale read returned). */
   readonly keepAll?: boolean;
 };
@@ -95,6 +96,7 @@ export function initialState(paths: readonly string[], initial: ReadonlyMap<stri
 
 const floorKey = (session: string, path: string): string => `${session}\u0000${path}`;
 const sessionOfFloor = (key: string): string => key.slice(0, key.indexOf('\u0000'));
+const pathOfFloor = (key: string): string => key.slice(key.indexOf('\u0000') + 1);
 
 export function formatValue(value: Znode | null, withData = true): string {
   if (value === null) return 'no node';
@@ -398,17 +400,18 @@ export function step(state: ModelState, ctx: ModelContext, op: Operation, bound:
 /** Drops values no pending read can see, and floors of sessions with no read left. */
 function trim(state: ModelState, ctx: ModelContext): ModelState {
   if (ctx.keepAll === true) return withKey(state);
-  const readers = [...ctx.pendingReads].filter(([, count]) => count > 0).map(([session]) => session);
+  // A floor matters only while its session has a read of its znode to place.
   const floors = new Map<string, Floor>();
-  for (const [key, floor] of state.floors) if ((ctx.pendingReads.get(sessionOfFloor(key)) ?? 0) > 0) floors.set(key, floor);
+  for (const [key, floor] of state.floors) if ((ctx.pendingReads.get(pathOfFloor(key))?.get(sessionOfFloor(key)) ?? 0) > 0) floors.set(key, floor);
   let znodes = state.znodes;
   const deep: string[] = [];
   for (const path of state.deep) {
     const entries = state.znodes.get(path)!;
     let keep = entries.length - 1;
-    for (const session of readers) {
+    for (const [session, count] of ctx.pendingReads.get(path) ?? []) {
       if (keep === 0) break;
-      const { byFloor, byTime } = oldestVisible(entries, floors.get(floorKey(session, path))?.pos ?? 0, ctx.readsSeeFrom.get(session) ?? Number.NEGATIVE_INFINITY, ctx);
+      if (count === 0) continue;
+      const { byFloor, byTime } = oldestVisible(entries, floors.get(floorKey(session, path))?.pos ?? 0, ctx.readsSeeFrom.get(path)?.get(session) ?? Number.NEGATIVE_INFINITY, ctx);
       keep = Math.min(keep, Math.max(byFloor, byTime));
     }
     if (keep > 0) {

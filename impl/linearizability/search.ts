@@ -125,13 +125,19 @@ export function searchPartition(input: SearchInput): SearchResult {
   const before = sessionPredecessors(ops);
   const random = new Random(0x5eed);
   const zobrist = Array.from({ length: ops.length }, () => [random.nextUint32(), random.nextUint32()] as const);
-  const pendingReads = new Map<string, number>();
-  const readsSeeFrom = new Map<string, number>();
+  const pendingReads = new Map<string, Map<string, number>>();
+  const readsSeeFrom = new Map<string, Map<string, number>>();
+  const readPath = (op: Operation): string => (op.call.op === 'getData' || op.call.op === 'exists' ? op.call.args.path : '');
   for (const op of ops) {
     if (!isRead(op)) continue;
-    pendingReads.set(op.session, (pendingReads.get(op.session) ?? 0) + 1);
+    const path = readPath(op);
+    const counts = pendingReads.get(path) ?? new Map<string, number>();
+    counts.set(op.session, (counts.get(op.session) ?? 0) + 1);
+    pendingReads.set(path, counts);
     const bound = input.bounds.get(op.id)?.time ?? Number.NEGATIVE_INFINITY;
-    readsSeeFrom.set(op.session, Math.min(readsSeeFrom.get(op.session) ?? Number.POSITIVE_INFINITY, bound));
+    const bounds = readsSeeFrom.get(path) ?? new Map<string, number>();
+    bounds.set(op.session, Math.min(bounds.get(op.session) ?? Number.POSITIVE_INFINITY, bound));
+    readsSeeFrom.set(path, bounds);
   }
   const context: ModelContext = { ...input.context, pendingReads, readsSeeFrom };
   const noBound: ReadBound = { time: Number.NEGATIVE_INFINITY, by: undefined };
@@ -158,7 +164,10 @@ export function searchPartition(input: SearchInput): SearchResult {
     hash0 ^= zobrist[index]![0];
     hash1 ^= zobrist[index]![1];
     const op = ops[index]!;
-    if (isRead(op)) pendingReads.set(op.session, pendingReads.get(op.session)! + (on ? -1 : 1));
+    if (isRead(op)) {
+      const counts = pendingReads.get(readPath(op))!;
+      counts.set(op.session, counts.get(op.session)! + (on ? -1 : 1));
+    }
     if (Number.isFinite(op.completedAt)) completionsLeft += on ? -1 : 1;
   };
 
