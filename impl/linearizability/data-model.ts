@@ -46,6 +46,8 @@ export type ModelState = {
   readonly lastSeq: ReadonlyMap<string, SeqCounter>;
   /** By `floorKey(session, path)`. */
   readonly floors: ReadonlyMap<string, Floor>;
+  /** Two 32-bit hashes of the znodes' values, xor-ed per path: the key costs what a step changed, not the part's size. */
+  readonly znodesHash: readonly [number, number];
   /** The paths with more than one value kept: the only ones `trim` has work on (a part may have thousands of sequential names). */
   readonly deep: readonly string[];
   /** Canonical text of what decides the future (not the `by` of floors, which only messages read). */
@@ -91,7 +93,9 @@ export function sequenceNumber(prefix: string, name: string): number | undefined
 export function initialState(paths: readonly string[], initial: ReadonlyMap<string, Znode>): ModelState {
   const znodes = new Map<string, readonly Entry[]>();
   for (const path of [...paths].sort()) znodes.set(path, [{ from: 0, value: initial.get(path) ?? null, by: -1 }]);
-  return withKey({ znodes, lastSeq: new Map(), floors: new Map(), deep: [] });
+  let znodesHash: [number, number] = [0, 0];
+  for (const [path, entries] of znodes) znodesHash = rehash(znodesHash, path, undefined, entries);
+  return withKey({ znodes, lastSeq: new Map(), floors: new Map(), deep: [], znodesHash });
 }
 
 const floorKey = (session: string, path: string): string => `${session}\u0000${path}`;
@@ -305,9 +309,12 @@ function lastWriters(state: ModelState, paths: readonly string[]): number[] {
 
 function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draft): ModelState {
   const znodes = new Map(state.znodes);
+  let znodesHash = state.znodesHash;
   for (const [path, value] of draft.changes) {
     const entries = znodes.get(path)!;
-    znodes.set(path, [...entries, { from: entries[entries.length - 1]!.from + 1, value, by: op.id }]);
+    const next = [...entries, { from: entries[entries.length - 1]!.from + 1, value, by: op.id }];
+    znodes.set(path, next);
+    znodesHash = rehash(znodesHash, path, entries, next);
   }
   const lastSeq = draft.seq.size > 0 ? new Map([...state.lastSeq, ...draft.seq]) : state.lastSeq;
   const floors = new Map(state.floors);
@@ -320,7 +327,7 @@ function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draf
     }
   }
   const deep = [...new Set([...state.deep, ...draft.changes.keys()])];
-  return trim({ znodes, lastSeq, floors, deep, key: '' }, ctx);
+  return trim({ znodes, lastSeq, floors, deep, znodesHash, key: '' }, ctx);
 }
 
 // ---- reads ----
@@ -404,6 +411,7 @@ function trim(state: ModelState, ctx: ModelContext): ModelState {
   const floors = new Map<string, Floor>();
   for (const [key, floor] of state.floors) if ((ctx.pendingReads.get(pathOfFloor(key))?.get(sessionOfFloor(key)) ?? 0) > 0) floors.set(key, floor);
   let znodes = state.znodes;
+  let znodesHash = state.znodesHash;
   const deep: string[] = [];
   for (const path of state.deep) {
     const entries = state.znodes.get(path)!;
@@ -417,28 +425,47 @@ function trim(state: ModelState, ctx: ModelContext): ModelState {
     if (keep > 0) {
       // Copied on the first change: the state this one was made from shares the map.
       if (znodes === state.znodes) znodes = new Map(state.znodes);
-      (znodes as Map<string, readonly Entry[]>).set(path, entries.slice(keep));
+      const kept = entries.slice(keep);
+      (znodes as Map<string, readonly Entry[]>).set(path, kept);
+      znodesHash = rehash(znodesHash, path, entries, kept);
     }
     if (entries.length - keep > 1) deep.push(path);
   }
-  return withKey({ znodes, lastSeq: state.lastSeq, floors, deep });
+  return withKey({ znodes, lastSeq: state.lastSeq, floors, deep, znodesHash });
 }
 
-/** Each path's part of the key, by its (immutable, shared between states) entries: a step rebuilds only what it changed. */
-const fragments = new WeakMap<readonly Entry[], string>();
+/** Each path's hashes, by its (immutable, shared between states) entries. */
+const fragmentHashes = new WeakMap<readonly Entry[], readonly [number, number]>();
 
-function fragment(path: string, entries: readonly Entry[]): string {
-  let text = fragments.get(entries);
-  if (text === undefined) {
-    text = `${path}=${entries.map((entry) => `${entry.from}:${entry.by}:${entry.value === null ? '-' : `${entry.value.version}:${JSON.stringify(entry.value.data)}`}`).join(',')}`;
-    fragments.set(entries, text);
+function fragmentHash(path: string, entries: readonly Entry[]): readonly [number, number] {
+  let hash = fragmentHashes.get(entries);
+  if (hash === undefined) {
+    const text = `${path}=${entries.map((entry) => `${entry.from}:${entry.by}:${entry.value === null ? '-' : `${entry.value.version}:${JSON.stringify(entry.value.data)}`}`).join(',')}`;
+    hash = [stringHash(text, 0x9e3779b9), stringHash(text, 0x85ebca6b)];
+    fragmentHashes.set(entries, hash);
   }
-  return text;
+  return hash;
+}
+
+/** FNV-1a with a seed, finished with murmur3's mix. */
+function stringHash(text: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function rehash(hash: readonly [number, number], path: string, before: readonly Entry[] | undefined, after: readonly Entry[]): [number, number] {
+  const out = before === undefined ? [0, 0] : fragmentHash(path, before);
+  const into = fragmentHash(path, after);
+  return [(hash[0] ^ out[0] ^ into[0]) >>> 0, (hash[1] ^ out[1] ^ into[1]) >>> 0];
 }
 
 function withKey(state: Omit<ModelState, 'key'>): ModelState {
-  const parts: string[] = [];
-  for (const [path, entries] of state.znodes) parts.push(fragment(path, entries));
+  // Two states with equal hashes but different values (about one pair in 2^64) would be merged by the memo, which
+  // could only hide a linearization, never invent one: a valid history could be reported, an invalid one never passes.
+  const parts: string[] = [`${state.znodesHash[0]}.${state.znodesHash[1]}`];
   parts.push([...state.lastSeq].map(([parent, counter]) => `${parent}#${counter.number}`).sort().join(','));
   parts.push([...state.floors].map(([session, floor]) => `${session}@${floor.pos}`).sort().join(','));
   return { ...state, key: parts.join('|') };
