@@ -38,19 +38,31 @@ export class FrameDecoder {
     return this.failure;
   }
 
+  /** Keeps a chunk for the next push without handing out any frame (the reader is paused). */
+  hold(chunk: Uint8Array): void {
+    if (this.failure !== undefined || chunk.byteLength === 0) return;
+    this.pending.push(chunk.slice());
+    this.pendingBytes += chunk.byteLength;
+    this.pendingNeeds = undefined;
+  }
+
   /**
    * Feeds one chunk. Calls onFrame for every complete frame (the payload without
    * its length prefix, a view valid until the next push) and returns the framing
    * error if the stream broke; once broken, further pushes return the same error.
+   * onFrame returning false (exactly) stops there: the frames after it stay buffered until
+   * the next push (an empty chunk hands them out), which is how a connection
+   * stops taking requests mid-chunk (ServerCnxn.disableRecv).
    */
-  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): FrameError | undefined {
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => unknown): FrameError | undefined {
     if (this.failure !== undefined) return this.failure;
-    if (chunk.byteLength === 0) return undefined;
     let bytes = chunk;
     if (this.pendingBytes > 0) {
-      // Copy: the caller may reuse the chunk's memory after push returns.
-      this.pending.push(chunk.slice());
-      this.pendingBytes += chunk.byteLength;
+      if (chunk.byteLength > 0) {
+        // Copy: the caller may reuse the chunk's memory after push returns.
+        this.pending.push(chunk.slice());
+        this.pendingBytes += chunk.byteLength;
+      }
       if (this.pendingNeeds !== undefined && this.pendingBytes < this.pendingNeeds) return undefined;
       bytes = joinChunks(this.pending, this.pendingBytes);
       this.pending = [];
@@ -73,8 +85,9 @@ export class FrameDecoder {
         this.pendingNeeds = 4 + length;
         break;
       }
-      onFrame(bytes.subarray(offset + 4, offset + 4 + length));
+      const more = onFrame(bytes.subarray(offset + 4, offset + 4 + length));
       offset += 4 + length;
+      if (more === false) break;
     }
     if (this.failure !== undefined) {
       this.pendingNeeds = undefined;

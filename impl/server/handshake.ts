@@ -63,6 +63,7 @@ export class Handshake {
     const withReadOnly = request.readOnly === undefined ? undefined : this.role.serverState === 'read-only';
     const startedAtMs = this.parts.now();
     connection.state = 'open';
+    connection.settingUp = true;
     this.parts.connections.countRequest(connection);
     if (request.sessionId === 0n) {
       const sessionId = this.allocateSessionId();
@@ -109,6 +110,7 @@ export class Handshake {
 
   /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
   private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
+    connection.settingUp = false;
     this.parts.replies.connectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
     if (!valid) this.parts.connections.close(connection.id, 'invalid session');
   }

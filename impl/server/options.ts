@@ -107,4 +107,10 @@ export type ServerCoreOptions = {
   readonly replication?: Replication;
   /** The process's counters and summaries (ZooKeeper's ServerMetrics), shared by the pipelines it runs; a fresh one by default. */
   readonly metrics?: ServerMetrics;
+  /**
+   * Bytes of replies one connection may have waiting (encoded in its FIFO, or
+   * written and not yet taken by its client) before the server stops reading
+   * its requests, until they have left (default 4 MiB: a few of the largest replies).
+   */
+  readonly replyBacklogBytesMax?: number;
 };

@@ -16,6 +16,7 @@ import type { Id } from '../protocol/records.ts';
 import { juteMaxBufferDefault } from '../protocol/constants.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
 import { ServerCore, type ConnectionSink, type Logger, type ServerCoreOptions } from './core.ts';
+import { RecvThrottle, type PauseReason, type Throttled } from './recv-throttle.ts';
 import { listenSecure, PortUnification, type ClientTls } from './secure-listener.ts';
 
 /** The commands ZooKeeper 3.8 recognises (FourLetterCommands). */
@@ -254,9 +255,9 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   }
 
   /** NIOServerCnxnFactory.removeCnxn: forgets a client's socket; false if it was already forgotten. */
-  removeCnxn(socket: Socket, remoteAddress: string): boolean {
+  removeCnxn(cnxn: Throttled, socket: Socket, remoteAddress: string): boolean {
     if (!this.sockets.delete(socket)) return false;
-    this.throttle.forget(socket);
+    this.throttle.forget(cnxn);
     this.cnxnsPerAddress.remove(remoteAddress);
     return true;
   }
@@ -296,9 +297,12 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
  * connection, the reader that splits its bytes into frames (or answers a
  * four-letter word), and its end.
  */
-class NIOServerCnxn implements ConnectionSink {
+class NIOServerCnxn implements ConnectionSink, Throttled {
   private readonly connectionId: number;
   private readonly decoder: FrameDecoder;
+  /** Why this connection is not being read (recv-throttle.ts); undefined while it is. */
+  private pausedFor: PauseReason | undefined;
+  private recheckQueued = false;
   /** The bytes so far while the first four may still spell a four-letter word; undefined once they did not. */
   private head: Uint8Array | undefined = new Uint8Array(0);
   private closed = false;
@@ -341,7 +345,13 @@ class NIOServerCnxn implements ConnectionSink {
       process.nextTick(this.uncork);
     }
     socket.write(bytes);
-    // A client that stops reading must not make us buffer without bound.
+    // What this connection waited for (its ConnectResponse, its queued replies) may have just left.
+    if (this.pausedFor === 'pipeline' && !this.recheckQueued) {
+      this.recheckQueued = true;
+      process.nextTick(this.recheck);
+    }
+    // A client that stops reading must not make us buffer without bound (watch
+    // events still come while its requests are no longer read).
     if (socket.writableLength > this.factory.writeBufferBytesMax) {
       this.factory.log('warn', 'client-not-reading', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, queuedBytes: socket.writableLength, message: 'closing a connection whose client does not read' });
       this.core.closeConnection(this.connectionId, 'client not reading');
@@ -367,6 +377,11 @@ class NIOServerCnxn implements ConnectionSink {
   /** A chunk from the client: its frames go to the pipeline, unless its first four bytes are a four-letter word. */
   private doIO(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.pausedFor !== undefined) {
+      // Read before the pause took effect: kept, handed out on resuming.
+      this.decoder.hold(chunk);
+      return;
+    }
     const head = this.head;
     const bytes = head === undefined ? chunk : this.checkFourLetterWord(head, chunk);
     if (bytes !== undefined) this.readPayload(bytes);
@@ -393,23 +408,58 @@ class NIOServerCnxn implements ConnectionSink {
     return opening.bytes;
   }
 
-  /** Hands each whole frame to the pipeline; a framing error closes the connection, too many outstanding requests pause reading. */
+  /** Hands each whole frame to the pipeline until it must stop taking them; a framing error closes the connection. */
   private readPayload(bytes: Uint8Array): void {
     const error = this.decoder.push(bytes, this.onFrame);
     if (error !== undefined) {
       const detail = error.kind === 'too-large' ? `length ${error.length} is greater than jute.maxbuffer=${error.frameBytesMax}` : `negative length ${error.length}`;
       this.factory.log('warn', 'bad-frame', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, kind: error.kind, length: error.length, juteMaxBuffer: error.kind === 'too-large' ? error.frameBytesMax : undefined });
       this.core.closeConnection(this.connectionId, `frame error: ${detail}`);
-      return;
     }
-    if (this.core.outstandingRequests > this.factory.globalOutstandingLimit && !this.closed) this.factory.throttle.disableRecv(this.socket);
   }
 
-  private readonly onFrame = (payload: Uint8Array): void => this.core.receiveFrame(this.connectionId, payload);
+  /** One frame to the pipeline; false stops the decoder there (the rest stays in it) and pauses the socket. */
+  private readonly onFrame = (payload: Uint8Array): boolean => {
+    const reason = this.whyNotReading(this.core.receiveFrame(this.connectionId, payload));
+    if (reason === undefined) return true;
+    this.disableRecv(reason);
+    return false;
+  };
+
+  /** Why the next frame must wait: the pipeline's reasons (`pipelineOk` false), then the socket's, then the server's. */
+  private whyNotReading(pipelineOk: boolean): PauseReason | undefined {
+    if (!pipelineOk) return 'pipeline';
+    if (this.socket.writableLength > this.core.replyBacklogBytesMax) return 'socket';
+    if (this.factory.throttle.overLimit) return 'global';
+    return undefined;
+  }
+
+  /** ServerCnxn.disableRecv: stops reading until the reason's wake-up (recv-throttle.ts) finds it gone. */
+  private disableRecv(reason: PauseReason): void {
+    if (this.closed) return;
+    if (this.pausedFor === undefined) this.socket.pause();
+    this.pausedFor = reason;
+    if (reason === 'socket') this.socket.off('drain', this.recheck).once('drain', this.recheck);
+    else if (reason === 'global') this.factory.throttle.disableRecv(this);
+  }
+
+  /** ServerCnxn.enableRecv once nothing holds it back: the frames already in are handed out first, then the socket is read again. */
+  readonly recheck = (): void => {
+    this.recheckQueued = false;
+    if (this.closed || this.pausedFor === undefined) return;
+    const reason = this.whyNotReading(this.core.mayReceive(this.connectionId));
+    if (reason !== undefined) {
+      this.disableRecv(reason);
+      return;
+    }
+    this.pausedFor = undefined;
+    this.readPayload(new Uint8Array(0));
+    if (this.pausedFor === undefined && !this.closed) this.socket.resume();
+  };
 
   /** The socket is gone (closed or failed): the factory and the pipeline forget the connection, once. */
   private finish(): void {
-    if (!this.factory.removeCnxn(this.socket, this.remoteAddress)) return;
+    if (!this.factory.removeCnxn(this, this.socket, this.remoteAddress)) return;
     this.closed = true;
     this.core.connectionClosed(this.connectionId);
   }
@@ -435,49 +485,6 @@ class CnxnsPerAddress {
     if (n <= 0) this.counts.delete(address);
     else this.counts.set(address, n);
   }
-}
-
-/**
- * Throttling (ZooKeeperServer.shouldThrottle, ServerCnxn.disableRecv): a
- * socket whose data pushed the outstanding count over the limit is paused;
- * all paused sockets resume once the count is back under it. The count falls
- * as persist batches complete, so a 1 ms poll runs only while some are paused.
- */
-class RecvThrottle {
-  private readonly paused = new Set<Socket>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    private readonly limit: number,
-    private readonly outstandingRequests: () => number,
-  ) {}
-
-  /** Stops reading from `socket` until the outstanding requests are back under the limit. */
-  disableRecv(socket: Socket): void {
-    socket.pause();
-    this.paused.add(socket);
-    this.timer ??= setTimeout(this.enableRecvWhenUnderLimit, 1);
-  }
-
-  /** A closed socket is not resumed. */
-  forget(socket: Socket): void {
-    this.paused.delete(socket);
-  }
-
-  /** The server is closing: no more polls (the handle stays, so that none is armed again). */
-  stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-  }
-
-  private readonly enableRecvWhenUnderLimit = (): void => {
-    this.timer = undefined;
-    if (this.outstandingRequests() > this.limit) {
-      this.timer = setTimeout(this.enableRecvWhenUnderLimit, 1);
-      return;
-    }
-    for (const socket of this.paused) socket.resume();
-    this.paused.clear();
-  };
 }
 
 /**
