@@ -209,6 +209,8 @@ class QuorumPeer {
         ...listeners.value,
         core: this.notServing(),
         maxClientCnxns: config.maxClientCnxns,
+        maxCnxns: config.maxCnxns,
+        sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
         globalOutstandingLimit: config.globalOutstandingLimit,
         frameBytesMax: config.juteMaxBufferBytes,
         log,

@@ -38,6 +38,14 @@ export type StartServerOptions = ServerCoreOptions & {
   readonly portUnification?: ClientTls;
   /** maxClientCnxns: connections per client address (0 = no limit; ZooKeeper's default is 60). */
   readonly maxClientCnxns?: number;
+  /** maxCnxns (zookeeper.maxCnxns): client connections in all (0 = no limit, ZooKeeper's default). */
+  readonly maxCnxns?: number;
+  /**
+   * nio.sessionlessCnxnTimeout (zookeeper.nio.sessionlessCnxnTimeout, default
+   * 10,000 ms): a connection that has not sent its ConnectRequest this long
+   * after it was accepted is closed (NIOServerCnxnFactory's cnxnExpiryQueue).
+   */
+  readonly sessionlessCnxnTimeoutMs?: number;
   /** jute.maxbuffer: the largest frame accepted. */
   readonly frameBytesMax?: number;
   /**
@@ -98,6 +106,8 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   readonly frameBytesMax: number;
   readonly writeBufferBytesMax: number;
   readonly globalOutstandingLimit: number;
+  readonly sessionlessCnxnTimeoutMs: number;
+  private readonly maxCnxns: number;
   /** Every socket accepted and not yet closed, clients and four-letter words alike: `close` ends them (destroyed a second later if the peer does not close). */
   private readonly sockets = new Set<Socket>();
   private readonly cnxnsPerAddress: CnxnsPerAddress;
@@ -120,6 +130,8 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     this.cnxnsPerAddress = new CnxnsPerAddress(options.maxClientCnxns ?? 60);
     this.writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
     this.globalOutstandingLimit = options.globalOutstandingLimit ?? 1000;
+    this.sessionlessCnxnTimeoutMs = options.sessionlessCnxnTimeoutMs ?? 10_000;
+    this.maxCnxns = options.maxCnxns ?? 0;
     // The paused sockets resume once the pipeline that serves now is back under the limit.
     this.throttle = new RecvThrottle(this.globalOutstandingLimit, () => this.currentCore.outstandingRequests);
     this.unification = options.portUnification === undefined ? undefined : new PortUnification(options.portUnification, this.log);
@@ -190,6 +202,13 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     const core = this.currentCore;
     const remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const remotePort = socket.remotePort ?? 0;
+    if (this.maxCnxns > 0 && this.sockets.size >= this.maxCnxns) {
+      // NIOServerCnxnFactory.doAccept's limitTotalNumberOfCnxns.
+      this.log('warn', 'too-many-connections', { remoteAddress, maxCnxns: this.maxCnxns });
+      core.metrics.counters.connection_rejected++;
+      socket.destroy();
+      return;
+    }
     if (this.cnxnsPerAddress.isFull(remoteAddress)) {
       this.log('warn', 'too-many-connections', { remoteAddress, maxClientCnxns: this.cnxnsPerAddress.max });
       core.metrics.counters.connection_rejected++;
@@ -303,6 +322,8 @@ class NIOServerCnxn implements ConnectionSink, Throttled {
   /** Why this connection is not being read (recv-throttle.ts); undefined while it is. */
   private pausedFor: PauseReason | undefined;
   private recheckQueued = false;
+  /** Closes the connection if its ConnectRequest has not come by nio.sessionlessCnxnTimeout; cleared by its first frame. */
+  private sessionlessTimer: ReturnType<typeof setTimeout> | undefined;
   /** The bytes so far while the first four may still spell a four-letter word; undefined once they did not. */
   private head: Uint8Array | undefined = new Uint8Array(0);
   private closed = false;
@@ -313,6 +334,8 @@ class NIOServerCnxn implements ConnectionSink, Throttled {
     const cnxn = new NIOServerCnxn(factory, core, socket, remoteAddress, remotePort);
     // ServerCnxn.addAuthInfo: the ids a TLS certificate gave, before the first request.
     for (const id of authIds) core.addAuthInfo(cnxn.connectionId, id);
+    cnxn.sessionlessTimer = setTimeout(cnxn.expireSessionless, factory.sessionlessCnxnTimeoutMs);
+    cnxn.sessionlessTimer.unref();
     socket.on('data', (chunk: Buffer) => cnxn.doIO(chunk));
     socket.on('error', (error) => {
       factory.log('debug', 'connection-socket-error', { connectionId: cnxn.connectionId, error: error.message });
@@ -420,6 +443,10 @@ class NIOServerCnxn implements ConnectionSink, Throttled {
 
   /** One frame to the pipeline; false stops the decoder there (the rest stays in it) and pauses the socket. */
   private readonly onFrame = (payload: Uint8Array): boolean => {
+    if (this.sessionlessTimer !== undefined) {
+      clearTimeout(this.sessionlessTimer);
+      this.sessionlessTimer = undefined;
+    }
     const reason = this.whyNotReading(this.core.receiveFrame(this.connectionId, payload));
     if (reason === undefined) return true;
     this.disableRecv(reason);
@@ -457,8 +484,23 @@ class NIOServerCnxn implements ConnectionSink, Throttled {
     if (this.pausedFor === undefined && !this.closed) this.socket.resume();
   };
 
+  /**
+   * No ConnectRequest within nio.sessionlessCnxnTimeout of the accept: the
+   * connection is closed, as ZooKeeper's ConnectionExpirerThread does, so that
+   * silent connections cannot hold maxClientCnxns' places. Unlike ZooKeeper,
+   * bytes that do not complete the ConnectRequest do not extend it (a
+   * ConnectRequest trickled slower than that is closed too).
+   */
+  private readonly expireSessionless = (): void => {
+    this.sessionlessTimer = undefined;
+    if (this.closed) return;
+    this.factory.log('info', 'sessionless-connection-expired', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, sessionlessCnxnTimeoutMs: this.factory.sessionlessCnxnTimeoutMs });
+    this.core.closeConnection(this.connectionId, 'no ConnectRequest within nio.sessionlessCnxnTimeout');
+  };
+
   /** The socket is gone (closed or failed): the factory and the pipeline forget the connection, once. */
   private finish(): void {
+    clearTimeout(this.sessionlessTimer);
     if (!this.factory.removeCnxn(this, this.socket, this.remoteAddress)) return;
     this.closed = true;
     this.core.connectionClosed(this.connectionId);
