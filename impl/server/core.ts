@@ -64,6 +64,7 @@ import { SessionTracker } from './session-tracker.ts';
 import { ServerCounters, type ServerStats } from './stats.ts';
 import type { ServerMetrics } from '../observability/server-metrics.ts';
 import { Ticks } from './ticks.ts';
+import { SessionPasswords } from './session-password.ts';
 import type { WritePath } from './write-path.ts';
 import { rateLimited, Writes } from './writes.ts';
 
@@ -142,7 +143,8 @@ export class ServerCore {
     }
 
     this.requests = new RequestDispatcher(parts, this.role, options.superDigest, new Authentication(parts, options.authentication));
-    const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1 };
+    const passwords = new SessionPasswords(options.sessionPasswordSecret);
+    const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1, passwords };
     this.handshake = new Handshake(parts, this.role, this.requests, sessionSettings);
     this.views = new AdminViews(tree, tracker, connections, this.counters, this.role.serverState, startedAtMs);
   }

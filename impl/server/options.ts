@@ -113,4 +113,10 @@ export type ServerCoreOptions = {
    * its requests, until they have left (default 4 MiB: a few of the largest replies).
    */
   readonly replyBacklogBytesMax?: number;
+  /**
+   * The secret session passwords are derived from (session-password.ts); the
+   * same on every member of an ensemble and across restarts. Without one,
+   * ZooKeeper's derivation, which anyone who knows a session id can repeat.
+   */
+  readonly sessionPasswordSecret?: Uint8Array;
 };
