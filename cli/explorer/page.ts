@@ -133,6 +133,8 @@ function render() {
   $('back').disabled = s.path.length === 0;
   renderChoices(s); renderProperties(s); renderChanges(s); renderState(s); renderTrace();
   document.body.setAttribute('data-at', s.path.join('.'));
+  // The address names the state (the API is stateless), so a reload or a link pasted into a review opens it again.
+  history.replaceState(null, '', location.pathname + location.search + '#' + encodeURIComponent(JSON.stringify({ model: api.model, path: api.path })));
 }
 function renderChoices(s) {
   var box = $('choices'); box.textContent = '';
@@ -271,6 +273,15 @@ function waitFor(condition, then) {
   poll();
 }
 
+function stateInAddress() {
+  if (location.hash.length < 2) return null;
+  try {
+    var linked = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+    return linked && linked.model && Array.isArray(linked.path) ? linked : null;
+  } catch (e) {
+    return null; // Not an address this page wrote: start as if there were none.
+  }
+}
 function start() {
   $('spec').addEventListener('change', function () { applyModel('spec'); });
   $('preset').addEventListener('change', function () { applyModel('preset'); });
@@ -284,7 +295,9 @@ function start() {
     api.specs = specs;
     api.model = specs.initial;
     if (specs.traceError) showError('--trace: ' + specs.traceError);
-    var opened = specs.trace ? openTrace(specs.trace) : go(specs.initial || { spec: specs.specs[0].name }, []);
+    var linked = stateInAddress();
+    if (specs.trace) api.trace = specs.trace;
+    var opened = linked ? go(linked.model, linked.path) : specs.trace ? openTrace(specs.trace) : go(specs.initial || { spec: specs.specs[0].name }, []);
     return Promise.all([opened, listTraces()]);
   }).then(function () {
     if (script) runScript(script.split(',').filter(Boolean));
