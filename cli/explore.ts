@@ -13,6 +13,7 @@ import { EXIT, UsageError } from '../model-check/cli-options.ts';
 import type { SpecDefinition } from '../model-check/model.ts';
 import { BOUND_VALUE_MAX, type ModelConfig, resolveConfig } from './explorer/model-config.ts';
 import { explorerServer, listen } from './explorer/server.ts';
+import { parseTraceDocument } from './explorer/trace-replay.ts';
 import { specs } from './specs.ts';
 
 export const EXPLORE_USAGE =
@@ -74,15 +75,18 @@ export function parseExploreArguments(argv: readonly string[], registry: readonl
     } catch (error) {
       throw new UsageError(`--trace ${tracePath}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const meta = (trace as { '#meta'?: { spec?: unknown }; spec?: unknown } | null) ?? {};
-    const named = meta['#meta']?.spec ?? meta.spec;
-    traceSpec = typeof named === 'string' ? named : undefined;
+    // A file that is no trace at all is a mistake on the command line; one that leaves the spec is shown on the page, at the step where it does.
+    const parsed = parseTraceDocument(trace);
+    if (!parsed.ok) throw new UsageError(`--trace ${tracePath}: ${parsed.error}`);
+    traceSpec = parsed.value.config.spec;
   }
   const specName = positionals[0] ?? traceSpec;
   if (specName === undefined) throw new UsageError(`which spec? registered: ${registry.map((s) => s.name).join(', ')}`);
   if (traceSpec !== undefined && traceSpec !== specName) throw new UsageError(`--trace ${tracePath} is a trace of ${traceSpec}, not of ${specName}`);
   const spec = registry.find((s) => s.name === specName);
   if (spec === undefined) throw new UsageError(`unknown spec '${specName}'; registered: ${registry.map((s) => s.name).join(', ')}`);
+  const modelOptions = [...options.keys()].filter((name) => !OPTIONS.has(name) || name === 'preset' || name === 'mutant');
+  if (tracePath !== undefined && modelOptions.length > 0) throw new UsageError(`--trace takes the preset, bounds and mutant from the file; drop ${modelOptions.map((o) => `--${o}`).join(', ')}`);
   const bounds: Record<string, number | boolean> = {};
   for (const [name, value] of options) if (!OPTIONS.has(name)) bounds[name] = boundValue(spec, name, value);
   const initial: ModelConfig = { spec: spec.name, ...(options.has('preset') ? { preset: options.get('preset')! } : {}), bounds, mutant: options.get('mutant') ?? null };

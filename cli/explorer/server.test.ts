@@ -5,13 +5,14 @@
 // the server. The command line (dist/explore.js) once, with --trace.
 
 import { spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presetBounds } from '../../model-check/cli-options.ts';
+import { parseExploreArguments } from '../explore.ts';
 import { specs } from '../specs.ts';
 import { explorerServer, listen } from './server.ts';
 import type { StateAtPath } from './state-path.ts';
@@ -221,6 +222,42 @@ describe('the explorer API, bad requests', () => {
     expect(rebound).toBe(403);
     expect((await call('GET', '/api/specs')).status).toBe(200);
   });
+});
+
+describe('npm run explore, its command line', () => {
+  it('takes the spec, preset, bounds and mutant as npm run check does, and a port', () => {
+    expect(parseExploreArguments(['raft', '--preset', 'elections', '--servers', '2', '--drop', 'true', '--mutant', 'double-vote', '--port', '8123'], specs)).toEqual({
+      initial: { spec: 'raft', preset: 'elections', bounds: { servers: 2, drop: true }, mutant: 'double-vote' },
+      port: 8123,
+      tracesDirectory: 'traces',
+    });
+    expect(parseExploreArguments(['paxos'], specs)).toMatchObject({ port: 0, initial: { spec: 'paxos', bounds: {}, mutant: null } });
+    const fromTrace = parseExploreArguments(['--trace', join(directory, traces.zab.json), '--traces', directory], specs);
+    expect(fromTrace).toMatchObject({ initial: { spec: 'zab' }, tracesDirectory: directory, tracePath: join(directory, traces.zab.json) });
+  });
+
+  for (const [argv, message] of [
+    [[], /which spec\? registered: paxos, raft, zab, multi-paxos/],
+    [['paxos', 'raft'], /one spec at a time/],
+    [['nope'], /unknown spec 'nope'/],
+    [['paxos', '--preset', 'nope'], /unknown preset 'nope'/],
+    [['paxos', '--mutant', 'nope'], /unknown mutant 'nope'/],
+    [['paxos', '--servers', '3'], /unknown option --servers for paxos; bounds: --acceptors/],
+    [['paxos', '--acceptors', 'three'], /--acceptors must be an integer from 0 to 64/],
+    [['paxos', '--bag', 'yes'], /--bag must be true or false/],
+    [['paxos', '--port', '70000'], /--port must be at most 65535/],
+    [['paxos', '--port'], /--port needs a value/],
+    [['raft', '--trace', 'TRACE_ZAB'], /is a trace of zab, not of raft/],
+    [['--trace', 'TRACE_ZAB', '--maxEpoch', '3'], /--trace takes the preset, bounds and mutant from the file; drop --maxEpoch/],
+    [['--trace', 'NOT_A_TRACE'], /not a trace file the checker writes/],
+    [['--trace', 'MISSING'], /--trace .*MISSING.*ENOENT/],
+  ] as const) {
+    it(`refuses ${argv.join(' ') || 'no arguments'}`, () => {
+      writeFileSync(join(directory, 'not-a-trace.txt'), '{"spec": "paxos"}');
+      const resolved = argv.map((a) => (a === 'TRACE_ZAB' ? join(directory, traces.zab.itf) : a === 'NOT_A_TRACE' ? join(directory, 'not-a-trace.txt') : a === 'MISSING' ? join(directory, 'MISSING.json') : a));
+      expect(() => parseExploreArguments(resolved, specs)).toThrow(message);
+    });
+  }
 });
 
 describe('npm run explore (dist/explore.js)', () => {

@@ -138,7 +138,7 @@ function readTraceFile(directory: string, name: string): unknown {
 }
 
 /** The request's answer: [status, body]. */
-async function route(request: IncomingMessage, options: ExplorerOptions, cache: ModelCache, startup: unknown): Promise<[number, unknown] | 'page'> {
+async function route(request: IncomingMessage, options: ExplorerOptions, cache: ModelCache, startup: Record<string, unknown>): Promise<[number, unknown] | 'page'> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   const method = request.method ?? 'GET';
   const expect = (allowed: string) => {
@@ -150,7 +150,7 @@ async function route(request: IncomingMessage, options: ExplorerOptions, cache: 
       return 'page';
     case '/api/specs':
       expect('GET');
-      return [200, { specs: specsSummary(options.registry), ...(startup as object), limits: { pathSteps: PATH_STEPS_MAX, choices: CHOICES_MAX } }];
+      return [200, { specs: specsSummary(options.registry), ...startup, limits: { pathSteps: PATH_STEPS_MAX, choices: CHOICES_MAX } }];
     case '/api/state': {
       expect('POST');
       const body = parse(stateRequest, await readJson(request, options.bodyBytesMax ?? BODY_BYTES_MAX));

@@ -77,9 +77,6 @@ export interface StateAtPath {
   readonly deadlockNote: string;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the spec's own state and action types
-type AnyModel = LoadedModel['model'] & { actions(state: any): readonly any[] };
-
 /** Why a path leads nowhere: an index that is no choice there (the request's fault), or the model threw (a finding in the spec). */
 export interface PathError {
   readonly kind: 'bad-path' | 'model-threw';
@@ -98,7 +95,7 @@ export function jsonView(view: unknown): unknown {
 /** The state a path leads to, or why it leads nowhere (an index that is not a choice there). */
 // biome-ignore lint/suspicious/noExplicitAny: the spec's own state type
 export function replayPath(loaded: LoadedModel, path: readonly number[]): Result<{ states: any[]; labels: string[] }, PathError> {
-  const model = loaded.model as AnyModel;
+  const model = loaded.model;
   if (path.length === 0) return ok({ states: [], labels: [] });
   const initial = model.init();
   const first = path[0]!;
@@ -153,7 +150,7 @@ export function stateAtPath(loaded: LoadedModel, path: readonly number[]): Resul
 
 // biome-ignore lint/suspicious/noExplicitAny: the spec's own state type
 function choicesAt(loaded: LoadedModel, state: any): { choices: Choice[]; cut: boolean } {
-  const model = loaded.model as AnyModel;
+  const model = loaded.model;
   const choices: Choice[] = [];
   const actions = model.actions(state);
   for (let index = 0; index < actions.length && choices.length < CHOICES_MAX; index++) {
