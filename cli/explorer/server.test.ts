@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { presetBounds } from '../../model-check/cli-options.ts';
+import type { Model, SpecDefinition } from '../../model-check/model.ts';
 import { parseExploreArguments } from '../explore.ts';
 import { specs } from '../specs.ts';
 import { explorerServer, listen } from './server.ts';
@@ -221,6 +222,72 @@ describe('the explorer API, bad requests', () => {
     });
     expect(rebound).toBe(403);
     expect((await call('GET', '/api/specs')).status).toBe(200);
+  });
+});
+
+/**
+ * A spec whose step and property throw where the counter reaches 2, as a spec
+ * assertion fires in a mutant: the explorer shows it and keeps serving.
+ */
+const throwingSpec: SpecDefinition = {
+  name: 'throwing',
+  description: 'a counter whose Increment throws at 2',
+  bounds: [],
+  presets: [{ name: 'ci', description: 'the only one', bounds: {} }],
+  mutants: [],
+  build: (): Model<number, 'Increment' | 'Reset'> => ({
+    init: () => [0],
+    actions: () => ['Increment', 'Reset'],
+    next: (n, action) => {
+      if (action === 'Reset') return n === 0 ? undefined : 0;
+      if (n === 2) throw new Error('assertion: the counter passes 2');
+      return n + 1;
+    },
+    properties: [
+      { name: 'Small', kind: 'always', description: 'n < 2', holds: (n) => n < 2 },
+      {
+        name: 'Reads',
+        kind: 'always',
+        description: 'throws at 2',
+        holds: (n) => {
+          if (n === 2) throw new Error('the property cannot read 2');
+          return true;
+        },
+      },
+    ],
+    withinBoundary: () => true,
+    encode: (n, sink) => sink.int(n),
+    formatAction: (action) => action,
+    view: (n) => ({ n }),
+  }),
+};
+
+describe('the explorer API, a model that throws', () => {
+  it('lists the step that throws as an error, answers 422 to a path through it, and keeps serving', async () => {
+    const own = explorerServer({ registry: [throwingSpec], initial: { spec: 'throwing' }, tracesDirectory: directory });
+    const address = await listen(own, 0);
+    try {
+      const post = async (path: number[]) => {
+        const response = await fetch(new URL('/api/state', address), { method: 'POST', body: JSON.stringify({ model: { spec: 'throwing' }, path }) });
+        return { status: response.status, json: (await response.json()) as any };
+      };
+      const atTwo = await post([0, 0, 0]);
+      expect(atTwo.status).toBe(200);
+      expect(atTwo.json.choices).toEqual([
+        { index: 0, label: 'Increment', status: 'error', note: 'assertion: the counter passes 2' },
+        { index: 1, label: 'Reset', status: 'enabled' },
+      ]);
+      expect(atTwo.json.properties.map((p: { verdict: string }) => p.verdict)).toEqual(['violated', 'error']);
+      const through = await post([0, 0, 0, 0]);
+      expect(through.status).toBe(422);
+      expect(through.json.error).toBe('path[3]: Increment threw in the model: assertion: the counter passes 2');
+      expect((await post([0, 0, 0, 1])).json.state).toEqual({ n: 0 });
+    } finally {
+      await new Promise<void>((resolve) => {
+        own.close(() => resolve());
+        own.closeAllConnections();
+      });
+    }
   });
 });
 
