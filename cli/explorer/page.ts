@@ -106,6 +106,7 @@ function applyModel(fromControls) {
   var model = { spec: spec, preset: $('preset').value, mutant: $('mutant').value || null };
   if (spec !== api.model.spec) model = { spec: spec };
   else if (fromControls === 'bounds') model.bounds = parseBounds($('bounds').value);
+  else if (fromControls === 'mutant') model.bounds = api.model.bounds; // the same preset: keep the bounds in force
   api.trace = null;
   return go(model, []);
 }

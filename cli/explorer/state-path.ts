@@ -153,7 +153,8 @@ function choicesAt(loaded: LoadedModel, state: any): { choices: Choice[]; cut: b
   const model = loaded.model;
   const choices: Choice[] = [];
   const actions = model.actions(state);
-  for (let index = 0; index < actions.length && choices.length < CHOICES_MAX; index++) {
+  let index = 0;
+  for (; index < actions.length && choices.length < CHOICES_MAX; index++) {
     const action = actions[index];
     const label = model.formatAction(action);
     try {
@@ -165,7 +166,7 @@ function choicesAt(loaded: LoadedModel, state: any): { choices: Choice[]; cut: b
       choices.push({ index, label, status: 'error', note: message(error) });
     }
   }
-  return { choices, cut: choices.length >= CHOICES_MAX && actions.length > CHOICES_MAX };
+  return { choices, cut: index < actions.length };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the spec's own state type
