@@ -80,8 +80,9 @@ const probes: { readonly name: string; readonly bytes: Uint8Array; readonly enou
   {
     name: 'a frame with a negative length right after the ConnectRequest closes the connection after the ConnectResponse',
     bytes: Buffer.concat([connectRequest, Buffer.from('ffffffff', 'hex')]),
-    check: (seen) => {
-      expect(seen.connectResponse).toBe(true);
+    // ZooKeeper sends its ConnectResponse first in most runs; in some the client sees only the close.
+    check: (seen, server) => {
+      if (server === 'ours') expect(seen.connectResponse).toBe(true);
       expect(seen.closed).toBe(true);
     },
   },
