@@ -150,7 +150,8 @@ export function buildDiagram(timeline: Timeline, picture: SpecPicture): Diagram 
     for (const receipt of picture.receives?.(step.action, step.picks) ?? []) {
       receive({ receipt, delivered, sent, arrows, index, lastActive });
     }
-    for (const lane of new Set([...changes.keys(), ...named])) lastActive.set(lane, index);
+    // A lane is active where it changed or took the step; the sender a delivery names did nothing at this step.
+    for (const lane of new Set([...changes.keys(), ...named.slice(0, 1)])) lastActive.set(lane, index);
     steps.push({ index, action: step.action, changes, marks, roles, ...(named[0] === undefined ? {} : { actor: named[0] }) });
     lanes = nextLanes;
     inFlight = nextInFlight;

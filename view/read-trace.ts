@@ -196,12 +196,13 @@ export function highlightOf(verdict: Verdict): Highlight | undefined {
       return {
         step: verdict.step,
         title: `validator: rejected at step ${verdict.step} (${verdict.action}): the recording left the spec here`,
+        label: `the recording left the spec here (rejected at step ${verdict.step})`,
         detail: verdict.report ?? closestText(verdict),
       };
     case 'undecided':
-      return { step: verdict.step, title: `validator: undecided at step ${verdict.step}`, detail: verdict.reason };
+      return { step: verdict.step, title: `validator: undecided at step ${verdict.step}`, label: `undecided here (step ${verdict.step})`, detail: verdict.reason };
     case 'invalid':
-      return { step: 0, title: 'validator: invalid trace', detail: verdict.error };
+      return { step: 0, title: 'validator: invalid trace', label: 'the trace is invalid', detail: verdict.error };
     default:
       return assertNever(verdict, 'verdict');
   }

@@ -109,10 +109,13 @@ const zabState: SpecPicture = {
   role: (node) => (node.state === 'LOOKING' ? 'LOOKING' : `${node.state} ${ZAB_PHASES[String(node.zabState)] ?? String(node.zabState ?? '')}`),
 };
 
-/** A conformance trace's projection (conformance/adapters/zab.ts): nodes[i], DOWN while crashed; deliveries from nondetPicks. */
+/** A conformance trace's projection (conformance/adapters/zab.ts): nodes[i], DOWN while crashed; deliveries from the action's name or nondetPicks. */
 const zabProjection: SpecPicture = {
   lanes: (state) => arr(rec(state).nodes).map((node, i) => ({ id: `s${i}`, value: rec(node).state === 'DOWN' ? null : node })),
-  receives: (_action, picks) => {
+  receives: (action, picks) => {
+    // A delivery is named `Handler(sTo, sFrom) [TYPE]` (spec/zab/format.ts); a generated trace also has it in its picks, a recording only in the name.
+    const named = /^\w+\((s\d+), (s\d+)\) \[(\w+)\]$/.exec(action);
+    if (named !== null) return [{ from: named[2]!, to: named[1]!, type: named[3]! }];
     const p = rec(picks);
     return typeof p.from === 'number' && typeof p.to === 'number' && typeof p.message === 'string' ? [{ from: `s${p.from}`, to: `s${p.to}`, type: p.message }] : [];
   },

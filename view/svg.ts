@@ -133,7 +133,7 @@ function legend(): string {
 function highlightBand(diagram: Diagram, g: Geometry): string {
   const h = diagram.highlight!;
   const y = g.rowY(h.step);
-  return `<g class="highlight" data-highlight-step="${h.step}">${title(`${h.title}\n${h.detail}`)}<rect x="4" y="${y - ROW_H / 2}" width="${g.width - 8}" height="${ROW_H}" fill="#ffd6d6" stroke="#d00" stroke-width="1.5"/><text x="${g.width - 10}" y="${y - ROW_H / 2 - 3}" text-anchor="end" font-size="11" font-weight="bold" fill="#b00">${escapeXml(cut(h.title, 110))}</text></g>`;
+  return `<g class="highlight" data-highlight-step="${h.step}">${title(`${h.title}\n${h.detail}`)}<rect x="4" y="${y - ROW_H / 2}" width="${g.width - 8}" height="${ROW_H}" fill="#ffd6d6" stroke="#d00" stroke-width="1.5"/><text x="${g.width - 10}" y="${y - ROW_H / 2 - 3}" text-anchor="end" font-size="11" font-weight="bold" fill="#b00" ${halo}>✗ ${escapeXml(h.label)}</text></g>`;
 }
 
 /** Alternate row shading, so that a reader follows a row from its action to its changes. */

@@ -22,6 +22,8 @@ export interface Highlight {
   readonly step: number;
   /** One line: why (the validator's verdict). */
   readonly title: string;
+  /** A few words drawn beside the highlighted row. */
+  readonly label: string;
   /** The longer explanation (the validator's report), shown on hover and below the diagram. */
   readonly detail: string;
 }
