@@ -145,14 +145,15 @@ export function buildDiagram(timeline: Timeline, picture: SpecPicture): Diagram 
       const on = kind === 'partition' || kind === 'heal' ? named : named.slice(0, 1);
       for (const lane of on) marks.push({ lane, kind });
     }
-    const actor = named[0] ?? [...changes.keys()][0];
+    const taker = picture.actor === undefined ? named[0] : picture.actor(step.action, named);
+    const actor = taker ?? [...changes.keys()][0];
     const delivered = diffNetwork({ queues, sent, arrows, before: inFlight, after: nextInFlight, index, kind, actor });
     for (const receipt of picture.receives?.(step.action, step.picks) ?? []) {
       receive({ receipt, delivered, sent, arrows, index, lastActive });
     }
     // A lane is active where it changed or took the step; the sender a delivery names did nothing at this step.
-    for (const lane of new Set([...changes.keys(), ...named.slice(0, 1)])) lastActive.set(lane, index);
-    steps.push({ index, action: step.action, changes, marks, roles, ...(named[0] === undefined ? {} : { actor: named[0] }) });
+    for (const lane of new Set([...changes.keys(), ...(taker === undefined ? [] : [taker])])) lastActive.set(lane, index);
+    steps.push({ index, action: step.action, changes, marks, roles, ...(taker === undefined ? {} : { actor: taker }) });
     lanes = nextLanes;
     inFlight = nextInFlight;
   });

@@ -48,6 +48,11 @@ export interface SpecPicture {
   readonly inFlight?: (state: unknown) => readonly Message[];
   /** The deliveries an action makes that the network's diff does not show (a set network, a projection). */
   readonly receives?: (action: string, picks: Readonly<Record<string, unknown>> | undefined) => readonly Receipt[];
+  /**
+   * The lane that took the step, from the lanes the action names in order; default the first. Undefined
+   * for a step of the network (a drop, a duplicate).
+   */
+  readonly actor?: (action: string, named: readonly string[]) => string | undefined;
   /** Action names (the text before "(") and the mark each makes on the lanes the action names. */
   readonly marks: Readonly<Record<string, MarkKind>>;
   /** A node's commit point: a commit mark where it grows. */
@@ -151,6 +156,8 @@ const raftState: SpecPicture = {
     }
     return out;
   },
+  // Receive(RequestVoteRequest s0->s1 ...) is a step of the receiver, s1, the second lane it names.
+  actor: (action, named) => (/^(Drop|Duplicate)Message\(/.test(action) ? undefined : action.startsWith('Receive(') ? named[1] : named[0]),
   marks: { Restart: 'restart', DropMessage: 'drop', DuplicateMessage: 'duplicate', Timeout: 'timeout' },
   commit: (node) => num(node.commitIndex),
   role: (node) => `${node.state} t${node.currentTerm}`,
@@ -193,6 +200,7 @@ const paxosState: SpecPicture = {
     return out;
   },
   receives: (action) => paxosReceipts(action),
+  actor: (action, named) => (/^(Drop|Duplicate)Message\(/.test(action) ? undefined : named[0]),
   marks: { DropMessage: 'drop', DuplicateMessage: 'duplicate' },
   role: (node) => (typeof node.phase === 'string' ? node.phase : typeof node.learned === 'string' ? `learned ${node.learned}` : `maxBal ${node.maxBal}`),
 };

@@ -24,6 +24,7 @@ const LANE_W = 150;
 const ROW_H = 26;
 const TOP = 128;
 const CHANGES_W = 470;
+const CHANGES_GAP = 60;
 const ACTION_CHARS = 44;
 const CHANGE_CHARS = 64;
 
@@ -41,6 +42,8 @@ const halo = 'paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoi
 interface Geometry {
   readonly laneX: (id: string) => number;
   readonly rowY: (index: number) => number;
+  /** Where the changes column starts: past the last lane's role labels. */
+  readonly changesX: number;
   readonly width: number;
   readonly height: number;
   readonly lastRow: number;
@@ -52,7 +55,8 @@ function geometry(diagram: Diagram): Geometry {
   return {
     laneX: (id) => LEFT + LANE_W * ((index.get(id) ?? 0) + 0.5),
     rowY: (row) => TOP + ROW_H * row,
-    width: LEFT + LANE_W * diagram.lanes.length + CHANGES_W,
+    changesX: LEFT + LANE_W * diagram.lanes.length + CHANGES_GAP,
+    width: LEFT + LANE_W * diagram.lanes.length + CHANGES_GAP + CHANGES_W,
     height: TOP + ROW_H * (lastRow + 1) + 24,
     lastRow,
   };
@@ -272,7 +276,7 @@ function stepRow(step: DiagramStep, g: Geometry): string {
     parts.push(mark(m, step, g, k === 0 ? partitions[1]?.lane : undefined));
   });
   const summary = [...step.changes].map(([lane, fields]) => `${lane}: ${fields[0]}${fields.length > 1 ? ` (+${fields.length - 1})` : ''}`).join('   ');
-  const x = g.width - CHANGES_W + 16;
+  const x = g.changesX;
   parts.push(`<text x="${x}" y="${y + 4}" font-size="11" fill="#444">${escapeXml(cut(summary, CHANGE_CHARS + 10))}</text>`);
   return `<g class="step" data-step="${step.index}">${parts.join('')}</g>`;
 }
