@@ -43,7 +43,7 @@ export async function writeOutputs(rendered: { diagram: Diagram; svg: string }, 
   if (outputs.html !== undefined) write(outputs.html, renderHtml(rendered.diagram, rendered.svg, outputs.regenerate));
   if (outputs.png === undefined) return { written };
   if (!chromiumPresent()) {
-    return { written, error: `--png needs headless Chromium, and ${chromiumPath()} is not there: install Debian's chromium (apt-get install chromium) or set ZKSPEC_CHROMIUM to its path; the other outputs were written` };
+    return { written, error: `--png needs headless Chromium, and ${chromiumPath()} is not there: install Debian's chromium (apt-get install chromium) or set ZKSPEC_CHROMIUM to its path${written.length > 0 ? '; the other outputs were written' : ''}` };
   }
   // Chromium screenshots a file: without --svg, a temporary SVG beside the PNG, removed afterwards.
   const svgFile = outputs.svg ?? `${outputs.png}.svg`;

@@ -15,6 +15,7 @@ import { zabAdapter } from '../conformance/adapters/zab.ts';
 import { parseTrace } from '../conformance/trace.ts';
 import { validateTrace } from '../conformance/validate.ts';
 import { main } from './cli.ts';
+import { KNOWN_BUGS, pictureName } from './pictures.ts';
 import { readTimeline, type ReadOptions } from './read-trace.ts';
 import { diagramOf } from './render.ts';
 
@@ -143,6 +144,15 @@ describe('the space-time diagram', () => {
     });
     expect(deliveries.length).toBeGreaterThan(50);
     expect(byClass(svg, 'arrow').map((a) => `${a.attrs['data-from']} -> ${a.attrs['data-to']} at ${a.attrs['data-received']}`)).toEqual(deliveries);
+  });
+
+  it('the committed pictures of the known bugs are current: each SVG is its .itf.json redrawn (npm run pictures -- --render-only)', () => {
+    for (const { spec, mutant } of KNOWN_BUGS) {
+      const base = repo(`docs/pictures/${pictureName(spec, mutant)}`);
+      const { timeline, svg } = render(`${base}.itf.json`);
+      expect(timeline.title, base).toContain(mutant);
+      expect(svg === readFileSync(`${base}.svg`, 'utf8'), `${base}.svg is stale: run npm run pictures -- --render-only`).toBe(true);
+    }
   });
 
   it('the command: writes the HTML and SVG, and answers a file that is not a trace with exit 2', async () => {
