@@ -18,6 +18,8 @@ import { main } from './cli.ts';
 import { KNOWN_BUGS, pictureName } from './pictures.ts';
 import { readTimeline, type ReadOptions } from './read-trace.ts';
 import { diagramOf } from './render.ts';
+import { specDefinition } from './spec-pictures.ts';
+import type { Timeline } from './timeline.ts';
 
 const repo = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const scenario = (name: string) => repo(`conformance/scenarios/zab/${name}.json`);
@@ -153,6 +155,39 @@ describe('the space-time diagram', () => {
       expect(timeline.title, base).toContain(mutant);
       expect(svg === readFileSync(`${base}.svg`, 'utf8'), `${base}.svg is stale: run npm run pictures -- --render-only`).toBe(true);
     }
+  });
+
+  it('partitions, disk syncs, commits, crashes and restarts on a walk through the real ZAB model', () => {
+    const zab = specDefinition('zab')!;
+    const model = zab.build({ ...Object.fromEntries(zab.bounds.map((b) => [b.name, b.default])), maxPartitions: 1, maxCrashes: 1, maxTransactions: 1 }, undefined);
+    // Each step: the first enabled action whose printed name starts with the prefix.
+    const script = ['ElectLeader(s0, {s0, s1})', 'LeaderProcessFOLLOWERINFO', 'FollowerProcessLEADERINFO', 'LeaderProcessACKEPOCH', 'FollowerProcessSyncMessage', 'FollowerProcessNEWLEADER', 'LeaderProcessACKLD', 'FollowerProcessUPTODATE', 'LeaderProcessRequest(s0)', 'DiskSync(s0)', 'FollowerProcessPROPOSAL', 'DiskSync(s1)', 'LeaderProcessACK', 'PartitionStart(s0, s2)', 'PartitionRecover(s0, s2)', 'NodeCrash(s1)', 'NodeStart(s1)'];
+    let state = model.init()[0];
+    const steps: { action: string; state: unknown }[] = [];
+    for (const prefix of script) {
+      const action = model.actions(state).find((a: unknown) => model.formatAction(a).startsWith(prefix));
+      expect(action, `${prefix} enabled after ${steps.map((s) => s.action).join(', ')}`).toBeDefined();
+      state = model.next(state, action);
+      steps.push({ action: model.formatAction(action), state: model.view(state) });
+    }
+    const timeline: Timeline = { spec: 'zab', source: 'checker', kind: 'spec-state', title: 'a walk', initial: model.view(model.init()[0]), steps, hiddenFields: model.hiddenFields ?? [] };
+    const rendered = diagramOf(timeline);
+    if (!rendered.ok) throw new Error(rendered.error);
+    const marks = byClass(rendered.svg, 'mark').map((m) => `${m.attrs['data-kind']} ${m.attrs['data-lane']} ${m.attrs['data-step']}`);
+    const at = (prefix: string) => script.indexOf(prefix) + 1;
+    expect(marks).toEqual(
+      expect.arrayContaining([
+        `disk-sync s0 ${at('DiskSync(s0)')}`,
+        `disk-sync s1 ${at('DiskSync(s1)')}`,
+        `commit s0 ${at('LeaderProcessACK')}`,
+        `partition s0 ${at('PartitionStart(s0, s2)')}`,
+        `heal s0 ${at('PartitionRecover(s0, s2)')}`,
+        `crash s1 ${at('NodeCrash(s1)')}`,
+        `restart s1 ${at('NodeStart(s1)')}`,
+      ]),
+    );
+    // The crashed lane is drawn as down between the crash and the restart.
+    expect(byClass(rendered.svg, 'lane-line').filter((l) => l.attrs['data-role'] === 'down')).toHaveLength(1);
   });
 
   it('the command: writes the HTML and SVG, and answers a file that is not a trace with exit 2', async () => {
