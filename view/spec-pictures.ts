@@ -95,9 +95,14 @@ function zabMessage(from: number, to: number, m: unknown): Message {
 /** Zab's phases (the paper's names), shortened to fit beside a lane. */
 const ZAB_PHASES: Readonly<Record<string, string>> = { ELECTION: '', DISCOVERY: 'discovery', SYNCHRONIZATION: 'sync', BROADCAST: 'broadcast' };
 
-/** spec/zab's view: servers[i].node (null while crashed), FIFO channels[from * n + to] and FLE's notifications alike. */
+/** spec/zab's view: servers[i].node (null while crashed) with its disk and pending writes, FIFO channels[from * n + to] and FLE's notifications alike. */
 const zabState: SpecPicture = {
-  lanes: (state) => arr(rec(state).servers).map((s, i) => ({ id: `s${i}`, value: rec(s).node ?? null })),
+  // A server's lane holds its node and, beside it, its disk and fsync queue: the known bugs are about what reached the disk.
+  lanes: (state) =>
+    arr(rec(state).servers).map((s, i) => {
+      const server = rec(s);
+      return { id: `s${i}`, value: server.node === null || server.node === undefined ? null : { ...rec(server.node), disk: server.disk, pending: server.pending } };
+    }),
   inFlight: (state) => {
     const out: Message[] = [];
     for (const field of ['channels', 'notifications']) {
