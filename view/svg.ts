@@ -267,7 +267,8 @@ function stepRow(step: DiagramStep, g: Geometry): string {
     parts.push(`<circle cx="${g.laneX(step.actor)}" cy="${y}" r="4" fill="#fff" stroke="#333" stroke-width="1.5"/>`);
   }
   for (const [lane, role] of step.roles) {
-    parts.push(`<text class="role" x="${g.laneX(lane) + 8}" y="${y - 6}" font-size="10" font-style="italic" fill="#14557b" ${halo}>${escapeXml(cut(role, 22))}</text>`);
+    // On the lane, just above the step's dot: arrow labels sit halfway between lanes, clear of it.
+    parts.push(`<text class="role" x="${g.laneX(lane)}" y="${y - 7}" text-anchor="middle" font-size="10" font-style="italic" font-weight="bold" fill="${roleColour(role)}" ${halo}>${escapeXml(cut(role, 22))}</text>`);
   }
   const partitions = step.marks.filter((m) => m.kind === 'partition' || m.kind === 'heal');
   step.marks.forEach((m) => {
