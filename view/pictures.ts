@@ -73,8 +73,12 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       else out = argv[++k]!;
       continue;
     }
-    io.err(`${arg === '--help' ? '' : `unknown argument ${arg}\n`}${PICTURES_USAGE}`);
-    return arg === '--help' ? 0 : 2;
+    if (arg === '--help') {
+      io.out(PICTURES_USAGE);
+      return 0;
+    }
+    io.err(`unknown argument ${arg}\n${PICTURES_USAGE}`);
+    return 2;
   }
   const chosen = KNOWN_BUGS.filter((b) => only.length === 0 || only.includes(pictureName(b.spec, b.mutant)));
   if (chosen.length === 0) {
