@@ -48,6 +48,8 @@ export const commands = [
   { name: 'server', source: 'impl/main.ts', bin: 'zkspec-server' },
   { name: 'check', source: 'cli/check.ts', bin: 'zkspec-check' },
   { name: 'check-all', source: 'cli/check-all.ts', bin: 'zkspec-check-all' },
+  // The explorer's server (cli/explorer/): a spec stepped by hand on a local page.
+  { name: 'explore', source: 'cli/explore.ts', bin: 'zkspec-explore', main: 'exploreMain' },
   { name: 'conformance', source: 'conformance/cli.ts', bin: 'zkspec-conformance', main: 'main' },
   { name: 'ensemble', source: 'impl/ensemble/local.ts' },
   // The offline tools for our data files (TxnLogToolkit, SnapshotFormatter): an operator runs them where the server runs.
