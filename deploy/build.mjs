@@ -56,6 +56,18 @@ export const commands = [
 ];
 
 /**
+ * Bundles that are not commands: modules a command loads by URL at run time.
+ * The checker's worker threads start from a module file (lib/bundle.ts says
+ * why), and rebuild the model from the spec registry, which they import by
+ * its URL (model-check/parallel-protocol.ts findSpecIn).
+ * @type {readonly Command[]}
+ */
+export const modules = [
+  { name: 'check-worker', source: 'model-check/parallel-worker.ts' },
+  { name: 'specs', source: 'cli/specs.ts' },
+];
+
+/**
  * Left to node_modules at run time: pino starts its transports (pino-roll) in a
  * worker thread from files it finds by path, which a bundle does not have.
  */
@@ -121,7 +133,7 @@ function newestModification(path) {
  */
 export function upToDate(outDir = distDir) {
   let oldestOutput = Infinity;
-  for (const command of commands) {
+  for (const command of [...commands, ...modules]) {
     try {
       oldestOutput = Math.min(oldestOutput, statSync(join(outDir, `${command.name}.js`)).mtimeMs);
     } catch {
@@ -137,13 +149,15 @@ export async function build({ outDir = distDir, quiet = false } = {}) {
   const esbuild = await import('esbuild');
   const started = performance.now();
   const result = await esbuild.build({
-    entryPoints: commands.map((c) => ({ in: c.main === undefined ? join(repoRoot, c.source) : `zkspec-main:${c.name}`, out: c.name })),
+    entryPoints: [...commands, ...modules].map((c) => ({ in: c.main === undefined ? join(repoRoot, c.source) : `zkspec-main:${c.name}`, out: c.name })),
     outdir: outDir,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     external,
+    // lib/bundle.ts: the code can tell it runs from a bundle.
+    define: { __ZKSPEC_BUNDLE__: 'true' },
     banner: { js: banner },
     plugins: [mainCalls, sourceUrls(resolve(outDir))],
     write: false,
