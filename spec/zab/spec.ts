@@ -3,6 +3,7 @@
 
 import type { BoundDefinition, Bounds, Preset, SpecDefinition } from '../../model-check/model.ts';
 import { assert } from '../../lib/assert.ts';
+import { zabFairness } from './liveness.ts';
 import { buildModel } from './model.ts';
 import type { ZabBounds } from './world.ts';
 import { mutants } from './mutants.ts';
@@ -142,6 +143,9 @@ export function zabBounds(given: Bounds): ZabBounds {
     ...(liveness ? { liveness } : {}),
   };
   assert(result.servers >= 1 && result.servers + result.observers <= 5, () => `servers + observers must be 1..5, got ${result.servers}+${result.observers}`);
+  // The state graph keeps one bit per weak-fairness conjunct, 32 in all (model-check/state-graph.ts).
+  const conjuncts = liveness ? zabFairness(result).length : 0;
+  assert(conjuncts <= 32, () => `liveness needs ${conjuncts} weak-fairness conjuncts (one per server step and channel), more than the checker's 32: use at most 3 servers + observers`);
   return result;
 }
 
