@@ -55,6 +55,9 @@ export const commands = [
   // The offline tools for our data files (TxnLogToolkit, SnapshotFormatter): an operator runs them where the server runs.
   { name: 'txnlog', source: 'impl/tools/txn-log-tool.ts', bin: 'zkspec-txnlog', main: 'txnLogTool' },
   { name: 'snapshot', source: 'impl/tools/snapshot-tool.ts', bin: 'zkspec-snapshot', main: 'snapshotTool' },
+  // Space-time diagrams of trace files, and the known bugs' pictures in docs/pictures/ (view/).
+  { name: 'view', source: 'view/cli.ts', main: 'main' },
+  { name: 'pictures', source: 'view/pictures.ts', main: 'main' },
 ];
 
 /**
@@ -115,7 +118,7 @@ const mainCalls = {
 };
 
 /** What a bundle is made of: every module of the source folders, the package files, this script. */
-const inputFolders = ['lib', 'spec', 'model-check', 'cli', 'conformance', 'impl'];
+const inputFolders = ['lib', 'spec', 'model-check', 'cli', 'conformance', 'impl', 'view'];
 const inputFiles = ['package.json', 'package-lock.json', 'deploy/build.mjs'];
 
 function newestModification(path) {
