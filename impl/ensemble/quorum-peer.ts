@@ -538,7 +538,7 @@ class QuorumPeer {
       this.client?.core.stop();
       await this.election?.close();
       await this.client?.close();
-      await this.store.flush();
+      await this.store.settled();
       await this.store.close();
       this.trace.flush();
       this.log('info', 'stopped', { lastLoggedZxid: hex(this.store.lastLoggedZxid), exitCode: stop.exitCode });
