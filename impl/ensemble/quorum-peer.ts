@@ -230,6 +230,7 @@ class QuorumPeer {
       myid: membership.myid,
       members: membership.electionMembers,
       cnxTimeoutMs: config.cnxTimeoutMs,
+      handshakingMax: config.quorumAuth.cnxnThreadsSize,
       onElected: (outcome) => this.elected(outcome),
       log,
       sockets: this.quorumSockets,
