@@ -37,6 +37,7 @@ import { hex } from '../../lib/hex.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
 import { HandshakeLimits } from '../quorum/handshake-limits.ts';
+import { checkLearnerInfo } from '../quorum/peer-values.ts';
 import { admitLearner } from './learner-admission.ts';
 import { PeerInterpreter } from './peer-interpreter.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
@@ -202,17 +203,18 @@ class LeaderRun {
     if (item.kind !== 'packet') return notLearnerInfo;
     const packet = item.packet;
     if (packet.type !== PacketType.FOLLOWERINFO && packet.type !== PacketType.OBSERVERINFO) return notLearnerInfo;
-    const info = decodeLearnerInfo(packet.data);
-    if (info.serverid === undefined) return notLearnerInfo;
-    // What the core will be given must read as a FOLLOWERINFO (its zxid an epoch), before the learner takes a slot.
+    // The LearnerInfo's values in range (peer-values.ts), and what the core will be given read as a
+    // FOLLOWERINFO (its zxid an epoch), before the learner takes a slot.
+    const info = checkLearnerInfo(decodeLearnerInfo(packet.data));
+    if (!info.ok) return `${notLearnerInfo}: ${info.error}`;
     const message = fromQuorumPacket(packet);
     if (!message.ok) return `${notLearnerInfo}: ${message.error}`;
-    const sid = Number(info.serverid);
-    const coreId = Number.isSafeInteger(sid) ? membership.coreIdOf(sid) : undefined;
+    const sid = info.value;
+    const coreId = membership.coreIdOf(sid);
     const remote = { remoteAddress: connection.socket.remoteAddress, remotePort: connection.socket.remotePort };
     if (coreId === undefined || coreId === this.myCoreId) {
-      log('warn', 'unknown-learner', { sid: info.serverid, ...remote, message: 'this server id is not in the configuration' });
-      return `server id ${info.serverid} is not a learner of this ensemble`;
+      log('warn', 'unknown-learner', { sid, ...remote, message: 'this server id is not in the configuration' });
+      return `server id ${sid} is not a learner of this ensemble`;
     }
     const admitted = admitLearner(this.learners.get(coreId), performance.now(), this.silenceLimitMs());
     if (admitted.kind === 'refuse') {

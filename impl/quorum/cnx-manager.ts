@@ -37,6 +37,7 @@ import type net from 'node:net';
 import { assert } from '../../lib/assert.ts';
 import type { QuorumAuthenticator } from './quorum-auth.ts';
 import { HandshakeLimits } from './handshake-limits.ts';
+import { checkNotification } from './peer-values.ts';
 import { plainQuorumSockets, type QuorumSockets } from './quorum-sockets.ts';
 import {
   decodeNotification,
@@ -169,7 +170,12 @@ export class QuorumCnxManager {
   send(to: number, payload: Uint8Array): void {
     if (this.closed) return;
     if (to === this.options.myid) {
-      queueMicrotask(() => this.deliver(to, payload));
+      queueMicrotask(() => {
+        if (this.closed) return;
+        const own = decodeNotification(payload);
+        assert(own.ok, () => `our own notification does not decode: ${own.ok ? '' : own.error}`);
+        this.options.onNotification(to, own.value);
+      });
       return;
     }
     assert(this.view.has(to), () => `send to unknown server ${to}`);
@@ -501,18 +507,17 @@ export class QuorumCnxManager {
   private receive(connection: Connection, payload: Uint8Array): void {
     if (this.connections.get(connection.sid) !== connection) return;
     this.stats.framesReceived++;
-    this.deliver(connection.sid, payload);
-  }
-
-  private deliver(from: number, payload: Uint8Array): void {
     if (this.closed) return;
+    // Read, then its values checked (peer-values.ts). As ZooKeeper's WorkerReceiver, a notification that cannot
+    // be used is skipped and the connection kept (its framing is intact; a broken frame closes it above).
     const decoded = decodeNotification(payload);
-    if (!decoded.ok) {
+    const checked = decoded.ok ? checkNotification(decoded.value) : decoded;
+    if (!checked.ok) {
       this.stats.notificationsMalformed++;
-      this.log('warn', 'malformed-notification', { sid: from, error: decoded.error });
+      this.log('warn', 'malformed-notification', { sid: connection.sid, remoteAddress: connection.socket.remoteAddress, error: checked.error });
       return;
     }
-    this.options.onNotification(from, decoded.value);
+    this.options.onNotification(connection.sid, checked.value);
   }
 
   private log(level: Parameters<ElectionLog>[0], event: string, fields: Parameters<ElectionLog>[2]): void {
