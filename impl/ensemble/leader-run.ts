@@ -181,8 +181,7 @@ class LeaderRun {
           if (typeof registered === 'string') {
             if (registered.startsWith(notLearnerInfo)) log('warn', 'learner-refused', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: registered });
             accepted.close(registered);
-          }
-          else coreId = registered;
+          } else coreId = registered;
           return;
         }
         this.receive(coreId, item);
@@ -224,6 +223,8 @@ class LeaderRun {
     // A learner that reconnects while its old connection is judged dead: the old one goes first (its
     // onClose reports LearnerLost to the core), as LearnerHandler's shutdown before a new handler syncs.
     if (admitted.kind === 'replace') admitted.previous.close(admitted.reason);
+    // That loss may have ended the run (no quorum left): then nothing is registered.
+    if (this.over) return 'leader stepping down';
     this.learners.set(coreId, connection);
     log('info', 'learner-connected', { sid, ...remote, type: packet.type === PacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO' });
     this.receive(coreId, item);
