@@ -41,7 +41,7 @@ export type SeqCounter = { readonly number: number; readonly by: number };
 
 export type ModelState = {
   /** Every path of the partition; the last entry is the current value. */
-  readonly znodes: ReadonlyMap<string, readonly Entry[]>;
+  readonly znodes: Znodes;
   /** Per parent: the highest sequence number handed out under it. */
   readonly lastSeq: ReadonlyMap<string, SeqCounter>;
   /** By `floorKey(session, path)`. */
@@ -95,7 +95,35 @@ export function initialState(paths: readonly string[], initial: ReadonlyMap<stri
   for (const path of [...paths].sort()) znodes.set(path, [{ from: 0, value: initial.get(path) ?? null, by: -1 }]);
   let znodesHash: [number, number] = [0, 0];
   for (const [path, entries] of znodes) znodesHash = rehash(znodesHash, path, undefined, entries);
-  return withKey({ znodes, lastSeq: new Map(), floors: new Map(), deep: [], znodesHash });
+  return withKey({ znodes: new Znodes(znodes, new Map()), lastSeq: new Map(), floors: new Map(), deep: [], znodesHash });
+}
+
+/**
+ * The values of a part's znodes: a shared base and the few paths changed since, so that a step copies what it
+ * changed and not the part (a sequential parent's part holds every name made under it: thousands). The changes
+ * are folded into a new base once there are more than `foldAt`, so a lookup stays two map reads.
+ */
+export class Znodes {
+  private static readonly foldAt = 64;
+  constructor(
+    private readonly base: ReadonlyMap<string, readonly Entry[]>,
+    private readonly top: ReadonlyMap<string, readonly Entry[]>,
+  ) {}
+  get(path: string): readonly Entry[] | undefined {
+    return this.top.get(path) ?? this.base.get(path);
+  }
+  has(path: string): boolean {
+    return this.top.has(path) || this.base.has(path);
+  }
+  with(changes: readonly (readonly [string, readonly Entry[]])[]): Znodes {
+    if (changes.length === 0) return this;
+    const top = new Map(this.top);
+    for (const [path, entries] of changes) top.set(path, entries);
+    if (top.size <= Znodes.foldAt) return new Znodes(this.base, top);
+    const base = new Map(this.base);
+    for (const [path, entries] of top) base.set(path, entries);
+    return new Znodes(base, new Map());
+  }
 }
 
 const floorKey = (session: string, path: string): string => `${session}\u0000${path}`;
@@ -308,14 +336,15 @@ function lastWriters(state: ModelState, paths: readonly string[]): number[] {
 }
 
 function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draft): ModelState {
-  const znodes = new Map(state.znodes);
   let znodesHash = state.znodesHash;
+  const changes: [string, readonly Entry[]][] = [];
   for (const [path, value] of draft.changes) {
-    const entries = znodes.get(path)!;
+    const entries = state.znodes.get(path)!;
     const next = [...entries, { from: entries[entries.length - 1]!.from + 1, value, by: op.id }];
-    znodes.set(path, next);
+    changes.push([path, next]);
     znodesHash = rehash(znodesHash, path, entries, next);
   }
+  const znodes = state.znodes.with(changes);
   const lastSeq = draft.seq.size > 0 ? new Map([...state.lastSeq, ...draft.seq]) : state.lastSeq;
   const floors = new Map(state.floors);
   // A write is applied to the newest state, which its session has then seen (of the znodes it names). An
@@ -410,8 +439,8 @@ function trim(state: ModelState, ctx: ModelContext): ModelState {
   // A floor matters only while its session has a read of its znode to place.
   const floors = new Map<string, Floor>();
   for (const [key, floor] of state.floors) if ((ctx.pendingReads.get(pathOfFloor(key))?.get(sessionOfFloor(key)) ?? 0) > 0) floors.set(key, floor);
-  let znodes = state.znodes;
   let znodesHash = state.znodesHash;
+  const changes: [string, readonly Entry[]][] = [];
   const deep: string[] = [];
   for (const path of state.deep) {
     const entries = state.znodes.get(path)!;
@@ -423,15 +452,13 @@ function trim(state: ModelState, ctx: ModelContext): ModelState {
       keep = Math.min(keep, Math.max(byFloor, byTime));
     }
     if (keep > 0) {
-      // Copied on the first change: the state this one was made from shares the map.
-      if (znodes === state.znodes) znodes = new Map(state.znodes);
       const kept = entries.slice(keep);
-      (znodes as Map<string, readonly Entry[]>).set(path, kept);
+      changes.push([path, kept]);
       znodesHash = rehash(znodesHash, path, entries, kept);
     }
     if (entries.length - keep > 1) deep.push(path);
   }
-  return withKey({ znodes, lastSeq: state.lastSeq, floors, deep, znodesHash });
+  return withKey({ znodes: state.znodes.with(changes), lastSeq: state.lastSeq, floors, deep, znodesHash });
 }
 
 /** Each path's hashes, by its (immutable, shared between states) entries. */
