@@ -50,12 +50,14 @@ function sentence(s: PaperSentence): string {
   return 'quote' in s ? `> "${s.quote}" (${s.source})` : `> Paraphrase, not a quotation: ${s.paraphrase} (${s.source})`;
 }
 
-function where(p: CataloguedProperty): string {
+function where(spec: CataloguedSpec, p: CataloguedProperty): string {
   const defined = p.defined === undefined ? 'declaring line not found' : `declared at ${sourceLink(p.defined)}`;
   const checked =
-    p.presets.length > 0
-      ? `checked at preset${p.presets.length > 1 ? 's' : ''} ${p.presets.map((x) => `\`${x}\``).join(', ')}`
-      : 'checked at the default bounds only';
+    p.presets.length === spec.spec.presets.length
+      ? 'checked at every preset'
+      : p.presets.length > 0
+        ? `checked at preset${p.presets.length > 1 ? 's' : ''} ${p.presets.map((x) => `\`${x}\``).join(', ')}`
+        : 'checked at the default bounds only';
   return `${defined}; ${checked}.`;
 }
 
@@ -75,7 +77,7 @@ function propertySection(spec: CataloguedSpec, p: CataloguedProperty, inputs: Re
   const lines = [`### ${spec.spec.name}: ${p.name} (${p.kind})`, '', oneLine(p.description), ''];
   if (p.paper.length === 0) lines.push('No source sentence recorded: the description above is the project\'s own statement.', '');
   else lines.push(...p.paper.flatMap((s) => [sentence(s), '']));
-  lines.push(`${kindMeaning(p.kind)}; ${where(p)}`, '');
+  lines.push(`${kindMeaning(p.kind)}; ${where(spec, p)}`, '');
   const violating = spec.mutants.filter((m) => m.mutant.hunt?.violates === p.name);
   if (violating.length > 0) {
     lines.push('| violated by | the bug | depth | hunt | counterexample |', '|---|---|---:|---|---|');
