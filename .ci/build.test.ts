@@ -10,7 +10,7 @@ import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commands, distDir, repoRoot, upToDate } from '../deploy/build.mjs';
+import { commands, distDir, modules, repoRoot, upToDate } from '../deploy/build.mjs';
 
 const packageJson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
 
@@ -30,7 +30,7 @@ describe('npm run build', () => {
   });
 
   it('npm start, npm run ensemble and the checker scripts exec the bundles, after building them', () => {
-    for (const [script, bundle] of [['start', 'server'], ['ensemble', 'ensemble'], ['check', 'check'], ['check:all', 'check-all'], ['conformance', 'conformance'], ['txnlog', 'txnlog'], ['snapshot', 'snapshot']] as const) {
+    for (const [script, bundle] of [['start', 'server'], ['ensemble', 'ensemble'], ['check', 'check'], ['check:all', 'check-all'], ['conformance', 'conformance'], ['txnlog', 'txnlog'], ['snapshot', 'snapshot'], ['explore', 'explore']] as const) {
       // exec: npm's `sh -c` would otherwise stay between npm and node and die on a forwarded SIGTERM, leaving node running.
       expect(packageJson.scripts[script]).toBe(`exec node dist/${bundle}.js`);
       expect(packageJson.scripts[`pre${script}`]).toBe('node deploy/build.mjs --if-changed');
@@ -43,7 +43,7 @@ describe('npm run build', () => {
     const out = mkdtempSync(join(tmpdir(), 'zk-bundles-'));
     try {
       expect(upToDate(out)).toBe(false);
-      for (const command of commands) copyFileSync(join(distDir, `${command.name}.js`), join(out, `${command.name}.js`));
+      for (const command of [...commands, ...modules]) copyFileSync(join(distDir, `${command.name}.js`), join(out, `${command.name}.js`));
       expect(upToDate(out)).toBe(true);
       utimesSync(join(out, 'server.js'), new Date(1_000_000), new Date(1_000_000)); // built in 1970: older than every source
       expect(upToDate(out)).toBe(false);
@@ -81,6 +81,26 @@ describe('npm run build', () => {
       const run = spawnSync(process.execPath, [join(app, 'dist', 'server.js'), '--version'], { cwd: app, encoding: 'utf8', timeout: 20_000 });
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/^zkspec \d+\.\d+\.\d+\n/);
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it("the checker's bundle runs its worker threads on node alone: --workers from a copy of dist/ without the sources or node_modules", () => {
+    const app = mkdtempSync(join(tmpdir(), 'zk-check-alone-'));
+    try {
+      mkdirSync(join(app, 'dist'));
+      for (const name of ['check', 'check-worker', 'specs']) copyFileSync(join(distDir, `${name}.js`), join(app, 'dist', `${name}.js`));
+      // Under tsx the workers would import tsx, a development dependency, and the sources: neither is here.
+      const run = spawnSync(process.execPath, [join(app, 'dist', 'check.js'), 'paxos', '--workers', '2', '--preset', 'tlc'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/workers +2 threads/);
+      // The same search on one thread from the repository's bundle: the same counts.
+      const single = runBin('check', ['paxos', '--preset', 'tlc']);
+      expect(single.status, single.stderr).toBe(0);
+      const counts = (out: string) => out.split('\n').filter((line) => /^ +(distinct|generated) states/.test(line));
+      expect(counts(run.stdout)).toHaveLength(2);
+      expect(counts(run.stdout)).toEqual(counts(single.stdout));
     } finally {
       rmSync(app, { recursive: true, force: true });
     }

@@ -9,6 +9,7 @@
 // are passed to model-check's `main(argv, registry)` instead of being added
 // here.
 
+import { bundleUrl, inBundle } from '../lib/bundle.ts';
 import type { SpecDefinition } from '../model-check/model.ts';
 import { paxosSpec } from '../spec/paxos/spec.ts';
 import { raftSpec } from '../spec/raft/spec.ts';
@@ -23,5 +24,8 @@ export const specs: readonly SpecDefinition[] = [
   multiPaxosSpec,
 ];
 
-/** This module's URL: where the parallel search's workers find the registry (model-check/parallel-protocol.ts). */
-export const SPECS_MODULE = import.meta.url;
+/**
+ * This module's URL: where the parallel search's workers find the registry (model-check/parallel-protocol.ts).
+ * From the bundles it is dist/specs.js, this module bundled, which node loads without tsx (lib/bundle.ts).
+ */
+export const SPECS_MODULE = inBundle ? bundleUrl('specs.js').href : import.meta.url;

@@ -14,6 +14,8 @@ export type Command = {
 export const repoRoot: string;
 export const distDir: string;
 export const commands: readonly Command[];
+/** Bundles that are not commands: modules a command loads by URL (the checker's worker and the spec registry). */
+export const modules: readonly Command[];
 export const external: readonly string[];
 /** Whether every bundle in `outDir` (dist/) is newer than every file it is built from. */
 export function upToDate(outDir?: string): boolean;

@@ -48,6 +48,8 @@ export const commands = [
   { name: 'server', source: 'impl/main.ts', bin: 'zkspec-server' },
   { name: 'check', source: 'cli/check.ts', bin: 'zkspec-check' },
   { name: 'check-all', source: 'cli/check-all.ts', bin: 'zkspec-check-all' },
+  // The explorer's server (cli/explorer/): a spec stepped by hand on a local page.
+  { name: 'explore', source: 'cli/explore.ts', bin: 'zkspec-explore', main: 'exploreMain' },
   { name: 'conformance', source: 'conformance/cli.ts', bin: 'zkspec-conformance', main: 'main' },
   { name: 'ensemble', source: 'impl/ensemble/local.ts' },
   // `npm run catalogue`: docs/invariants.md from the specs (cli/catalogue.ts).
@@ -55,6 +57,21 @@ export const commands = [
   // The offline tools for our data files (TxnLogToolkit, SnapshotFormatter): an operator runs them where the server runs.
   { name: 'txnlog', source: 'impl/tools/txn-log-tool.ts', bin: 'zkspec-txnlog', main: 'txnLogTool' },
   { name: 'snapshot', source: 'impl/tools/snapshot-tool.ts', bin: 'zkspec-snapshot', main: 'snapshotTool' },
+  // Space-time diagrams of trace files, and the known bugs' pictures in docs/pictures/ (view/).
+  { name: 'view', source: 'view/cli.ts', main: 'main' },
+  { name: 'pictures', source: 'view/pictures.ts', main: 'main' },
+];
+
+/**
+ * Bundles that are not commands: modules a command loads by URL at run time.
+ * The checker's worker threads start from a module file (lib/bundle.ts says
+ * why), and rebuild the model from the spec registry, which they import by
+ * its URL (model-check/parallel-protocol.ts findSpecIn).
+ * @type {readonly Command[]}
+ */
+export const modules = [
+  { name: 'check-worker', source: 'model-check/parallel-worker.ts' },
+  { name: 'specs', source: 'cli/specs.ts' },
 ];
 
 /**
@@ -103,7 +120,7 @@ const mainCalls = {
 };
 
 /** What a bundle is made of: every module of the source folders, the package files, this script. */
-const inputFolders = ['lib', 'spec', 'model-check', 'cli', 'conformance', 'impl'];
+const inputFolders = ['lib', 'spec', 'model-check', 'cli', 'conformance', 'impl', 'view'];
 const inputFiles = ['package.json', 'package-lock.json', 'deploy/build.mjs'];
 
 function newestModification(path) {
@@ -123,7 +140,7 @@ function newestModification(path) {
  */
 export function upToDate(outDir = distDir) {
   let oldestOutput = Infinity;
-  for (const command of commands) {
+  for (const command of [...commands, ...modules]) {
     try {
       oldestOutput = Math.min(oldestOutput, statSync(join(outDir, `${command.name}.js`)).mtimeMs);
     } catch {
@@ -139,13 +156,15 @@ export async function build({ outDir = distDir, quiet = false } = {}) {
   const esbuild = await import('esbuild');
   const started = performance.now();
   const result = await esbuild.build({
-    entryPoints: commands.map((c) => ({ in: c.main === undefined ? join(repoRoot, c.source) : `zkspec-main:${c.name}`, out: c.name })),
+    entryPoints: [...commands, ...modules].map((c) => ({ in: c.main === undefined ? join(repoRoot, c.source) : `zkspec-main:${c.name}`, out: c.name })),
     outdir: outDir,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     external,
+    // lib/bundle.ts: the code can tell it runs from a bundle.
+    define: { __ZKSPEC_BUNDLE__: 'true' },
     banner: { js: banner },
     plugins: [mainCalls, sourceUrls(resolve(outDir))],
     write: false,

@@ -36,6 +36,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { assert } from '../lib/assert.ts';
+import { bundleUrl, inBundle } from '../lib/bundle.ts';
 import type { Model } from './model.ts';
 import type { ModelSource, ToMain, ToWorker } from './parallel-protocol.ts';
 import { controlBytes, STOP, WAKE } from './parallel-protocol.ts';
@@ -70,13 +71,17 @@ export interface ParallelOptions {
 // interleaved A/B, 2 pairs, on the shared 2-core machine at load 28-32).
 const WORKER_YOUNG_GENERATION_MB = 3 * 64;
 
-// Workers do not inherit tsx's module hooks, so each one registers tsx before importing the worker module.
+// From the bundles (lib/bundle.ts), a worker starts from dist/check-worker.js on node alone.
+// Under tsx, workers do not inherit tsx's module hooks, so each one registers tsx before importing
+// the worker's source.
 function spawnWorker(): Worker {
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
+  if (inBundle) return new Worker(bundleUrl('check-worker.js'), { execArgv: [], resourceLimits });
   const tsxDirectory = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const tsxApi = pathToFileURL(join(tsxDirectory, 'dist/esm/api/index.mjs')).href;
   const entry = new URL('./parallel-worker.ts', import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); }).catch((error) => { console.error(error); process.exit(70); });`;
-  return new Worker(bootstrap, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  return new Worker(bootstrap, { eval: true, execArgv: [], resourceLimits });
 }
 
 /** One worker with at most one request in flight; a crash or exit rejects it. */

@@ -1,7 +1,7 @@
 // The two large CI presets under the checker, in a file of their own so that
 // they run beside model.test.ts: the correct protocol with the oracle
-// election under a crash and a partition (ci), and with Fast Leader Election
-// (ci-fle). ci-all-faults (about 1.2 million states) is left to check:all. Each must be exhaustive, violate nothing, and reach every
+// election under a crash and a partition (ci), with two transactions across
+// three epochs and a crash (ci-sync), and with Fast Leader Election (ci-fle). ci-all-faults (about 1.2 million states) is left to check:all. Each must be exhaustive, violate nothing, and reach every
 // sometimes it checks; the distinct-state counts are pinned.
 
 import { describe, expect, it } from 'vitest';
@@ -21,7 +21,15 @@ describe('the correct protocol at the CI presets', () => {
     expect(report.violations).toEqual([]);
     expect(report.complete).toBe(true);
     expect(report.distinctStates).toBe(248_130);
-    expect(reached(report)).toEqual(['LeaderEstablished', 'ProposalCommitted', 'SyncByDIFF', 'SyncByTRUNC', 'SyncBySNAP']);
+    expect(reached(report)).toEqual(['LeaderEstablished', 'ProposalCommitted', 'SyncByDIFF', 'SyncByDIFFWithProposals', 'SyncByTRUNC', 'SyncBySNAP']);
+  }, 180_000);
+
+  it('ci-sync: two transactions, three epochs and a crash, exhaustive: no violation, and DIFF with proposals, TRUNC and SNAP all happen', () => {
+    const report = run('ci-sync');
+    expect(report.violations).toEqual([]);
+    expect(report.complete).toBe(true);
+    expect(report.distinctStates).toBe(336_330);
+    expect(reached(report)).toEqual(['LeaderEstablished', 'ProposalCommitted', 'SyncByDIFF', 'SyncByDIFFWithProposals', 'SyncByTRUNC', 'SyncBySNAP']);
   }, 180_000);
 
   it('ci-fle: Fast Leader Election with a lost notification, exhaustive: one leader per epoch, and a leader is established', () => {

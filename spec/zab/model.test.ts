@@ -58,7 +58,7 @@ describe('Fast Leader Election with broadcast and faults (too large to exhaust):
     expect(report.violations.map((v) => `${v.property} at depth ${v.depth} (seed ${seed})`)).toEqual([]);
     expect(report.complete).toBe(true);
     // TRUNC needs a longer, rarer interleaving than random walks find; ci and ci-all-faults reach it.
-    expect(reached(report)).toEqual(['LeaderEstablished', 'ProposalCommitted', 'SyncByDIFF', 'SyncBySNAP']);
+    expect(reached(report)).toEqual(['LeaderEstablished', 'ProposalCommitted', 'SyncByDIFF', 'SyncByDIFFWithProposals', 'SyncBySNAP']);
   }, 120_000);
 });
 

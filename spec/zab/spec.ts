@@ -44,6 +44,12 @@ export const presets: readonly Preset[] = [
     bounds: { servers: 2, observers: 1, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 1, maxCrashes: 1, maxPartitions: 1 },
   },
   {
+    name: 'ci-sync',
+    description:
+      'Oracle election (symmetry), 3 servers, epochs <= 3, 2 transactions, 1 crash and restart: synchronisation with two transactions across three epochs, exhaustively (DIFF with proposals, TRUNC, SNAP; about 340,000 states).',
+    bounds: { servers: 3, observers: 0, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 0, maxCrashes: 1, maxPartitions: 0 },
+  },
+  {
     name: 'ci-fle',
     description:
       'Fast Leader Election (no symmetry: ids break ties), 3 servers, epoch 1, no transactions, 1 lost notification, 3 messages per channel: every election outcome through discovery and synchronisation, exhaustively.',

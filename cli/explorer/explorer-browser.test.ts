@@ -1,0 +1,133 @@
+// The explorer's page in headless Chromium (Debian's `chromium`, which CI
+// installs): it loads, its own script (allowed by the Content-Security-Policy's
+// hash) takes an initial state and two actions through its buttons, goes
+// back, loads a counterexample from the traces directory, and the DOM
+// Chromium dumps shows the state reached, the breadcrumb, the changed fields
+// and the violated property, with no script error. The page's `?script=`
+// (page.ts) is the sequence; `--dump-dom` after `--virtual-time-budget`
+// waits for its requests. Without Chromium the test skips, saying which
+// binary it looked for (ZKSPEC_CHROMIUM names another).
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { specs } from '../specs.ts';
+import { explorerServer, listen } from './server.ts';
+import type { StateAtPath } from './state-path.ts';
+import { type TestTraces, writeTestTraces } from './test-traces.ts';
+
+const chromium = process.env.ZKSPEC_CHROMIUM ?? '/usr/bin/chromium';
+/** Chromium's start alone takes seconds on a loaded 2-core machine; past this it is killed. */
+const CHROMIUM_TIMEOUT_MS = 50_000;
+
+/** The DOM after the page's script ran, as `chromium --headless --dump-dom` prints it; the process group is killed past the timeout. */
+function dumpDom(url: string, profile: string): Promise<string> {
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--virtual-time-budget=5000', '--dump-dom', url];
+  return new Promise((resolve, reject) => {
+    const child = spawn(chromium, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk) => (out += String(chunk)));
+    child.stderr.on('data', (chunk) => (err += String(chunk)));
+    // Chromium starts helper processes in its group: the group goes with it.
+    const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), CHROMIUM_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(killer);
+      if (code === 0) resolve(out);
+      else reject(new Error(`chromium exited ${code}: ${err.slice(-2000)}`));
+    });
+  });
+}
+
+/** The text of the element with this id (the page builds its text with textContent, so it holds no markup). */
+function textOf(dom: string, id: string): string {
+  const match = new RegExp(`<[a-z]+ [^>]*id="${id}"[^>]*>([^<]*)<`).exec(dom);
+  if (match === null) return '(no such element)';
+  return match[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}
+
+if (!existsSync(chromium)) {
+  describe('the explorer page in headless Chromium', () => {
+    it.skip(`needs headless Chromium at ${chromium}: apt-get install chromium (CI does), or set ZKSPEC_CHROMIUM=/path/to/chromium`, () => {});
+  });
+} else {
+  describe('the explorer page in headless Chromium', () => {
+    let directory: string;
+    let traces: TestTraces;
+    let server: Server;
+    let base: string;
+
+    beforeAll(async () => {
+      directory = mkdtempSync(join(tmpdir(), 'zkspec-explorer-browser-'));
+      traces = await writeTestTraces(directory);
+      server = explorerServer({ registry: specs, initial: { spec: 'paxos' }, tracesDirectory: directory });
+      base = await listen(server, 0);
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      rmSync(directory, { recursive: true, force: true });
+    });
+
+    const stateAt = async (model: unknown, path: readonly number[]): Promise<StateAtPath> => {
+      const response = await fetch(new URL('/api/state', base), { method: 'POST', body: JSON.stringify({ model, path }) });
+      return (await response.json()) as StateAtPath;
+    };
+
+    it('takes actions through its own buttons, goes back, opens a counterexample at its violation, without a script error', { timeout: 90_000 }, async () => {
+      const enabled = (state: StateAtPath) => state.choices.find((c) => c.status === 'enabled')!.index;
+      const first = enabled(await stateAt({ spec: 'paxos' }, [0]));
+      const second = enabled(await stateAt({ spec: 'paxos' }, [0, first]));
+      const steps = ['0', String(first), String(second), 'back', `trace:${traces.paxos.itf}`, 'tracestep:7', 'tracestep:8'];
+      const profile = mkdtempSync(join(tmpdir(), 'zkspec-chromium-'));
+      let dom: string;
+      try {
+        dom = await dumpDom(`${base}?script=${steps.join(',')}`, profile);
+      } finally {
+        rmSync(profile, { recursive: true, force: true });
+      }
+      expect(textOf(dom, 'script-errors')).toBe('');
+      expect(textOf(dom, 'error')).toBe('');
+      expect(dom).toMatch(/<body[^>]* data-script="done"/);
+
+      // Where each step led: the page's own log.
+      const trace = (await (await fetch(new URL('/api/trace', base), { method: 'POST', body: JSON.stringify({ file: traces.paxos.itf }) })).json()) as {
+        model: unknown;
+        paths: number[][];
+      };
+      const at = (path: readonly number[]) => path.join('.');
+      const last = trace.paths[8]!;
+      expect(textOf(dom, 'script-log').split('\n')).toEqual([
+        `0 -> 0`,
+        `${first} -> 0.${first}`,
+        `${second} -> 0.${first}.${second}`,
+        `back -> 0.${first}`,
+        `trace:${traces.paxos.itf} -> ${at(last)}`,
+        `tracestep:7 -> ${at(trace.paths[7]!)}`,
+        `tracestep:8 -> ${at(last)}`,
+        '',
+      ]);
+      expect(/<body[^>]* data-at="([^"]*)"/.exec(dom)?.[1]).toBe(at(last));
+
+      // The state rendered is the API's: the breadcrumb, the choices, the last step's changes highlighted, the violated property.
+      const state = await stateAt(trace.model, last);
+      expect(dom).toContain(`class="current" data-depth="8">8: ${state.labels[8]}</button>`);
+      expect(dom.match(/<button data-index="\d+"/g)?.length).toBe(state.choices.length);
+      expect(textOf(dom, 'changes')).toContain(`${state.labels[8]} changed:\n  ${state.changes[0]!.path}`);
+      expect(dom).toMatch(/class="line changed"|<summary class="changed"/);
+      expect(dom).toMatch(/<tr [^>]*data-property="Agreement" data-verdict="violated"/);
+      expect(dom).toMatch(/<tr [^>]*data-property="Validity" data-verdict="holds"/);
+      expect(dom).toContain('counterexample to Agreement (itf, paxos ci, mutant minority-quorum)');
+      expect(dom).toMatch(/<button class="matched current"[^>]*data-step="8">8: Phase2b\(a1, b1, v2\)<\/button>/);
+      // Hidden fields are collapsed: a closed details element.
+      expect(dom).toMatch(/<details class="hidden-field" data-path="ghost">/);
+    });
+  });
+}
