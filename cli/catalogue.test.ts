@@ -19,6 +19,8 @@ import {
   findDeclaration,
   formatDepths,
   lineText,
+  MUTANT_KEY,
+  PROPERTY_KEY,
   missingDepths,
   picturePath,
   REGENERATE,
@@ -92,20 +94,23 @@ describe('the catalogue', () => {
 
 describe('findDeclaration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'zkspec-catalogue-'));
-  writeFileSync(join(dir, 'a.ts'), "  always('Once', 'x', f),\n  always(\n    'Split',\n    'y',\n  ),\n  { name: 'Written', kind: 'eventually' },\n  cite('Once'),\n");
+  writeFileSync(join(dir, 'a.ts'), "  always('Once', 'x', f),\n  always(\n    'Split',\n    'y',\n  ),\n  {\n    name: 'Written',\n    kind: 'eventually',\n  },\n  cite('Once'),\n  { name: 'Written', bounds: {} },\n");
   writeFileSync(join(dir, 'b.ts'), "  sometimes('Twice', 'z', g),\n");
   writeFileSync(join(dir, 'c.ts'), "  sometimes('Twice', 'z', g),\n");
-  writeFileSync(join(dir, 'd.ts'), "export const BUG_1 = 'BUG-1';\nconst all = [\n  { name: BUG_1, hunt },\n];\n");
+  writeFileSync(join(dir, 'd.ts'), "export const BUG_1 = 'BUG-1';\nconst all = [\n  {\n    name: BUG_1,\n    hunt: H,\n  },\n];\n");
+  // A preset that shares a mutant's name (zab's zab-paper-newleader-gap) is not the mutant's declaration.
+  writeFileSync(join(dir, 'e.ts'), "  {\n    name: 'gap',\n    bounds: {},\n  },\n  {\n    name: 'gap',\n    description: 'x',\n    hunt: H,\n  },\n");
 
-  it('finds a call, a call split over lines, a written-out declaration and one named by a constant, and ignores other mentions', () => {
-    expect(findDeclaration(dir, ['a.ts'], 'Once')).toEqual({ file: 'a.ts', line: 1 });
-    expect(findDeclaration(dir, ['a.ts'], 'Split')).toEqual({ file: 'a.ts', line: 3 });
-    expect(findDeclaration(dir, ['a.ts'], 'Written')).toEqual({ file: 'a.ts', line: 6 });
-    expect(findDeclaration(dir, ['d.ts'], 'BUG-1')).toEqual({ file: 'd.ts', line: 3 });
+  it('finds a call, a call split over lines, a written-out declaration and one named by a constant, and ignores other mentions and presets', () => {
+    expect(findDeclaration(dir, ['a.ts'], 'Once', PROPERTY_KEY)).toEqual({ file: 'a.ts', line: 1 });
+    expect(findDeclaration(dir, ['a.ts'], 'Split', PROPERTY_KEY)).toEqual({ file: 'a.ts', line: 3 });
+    expect(findDeclaration(dir, ['a.ts'], 'Written', PROPERTY_KEY)).toEqual({ file: 'a.ts', line: 7 });
+    expect(findDeclaration(dir, ['d.ts'], 'BUG-1', MUTANT_KEY)).toEqual({ file: 'd.ts', line: 4 });
+    expect(findDeclaration(dir, ['e.ts'], 'gap', MUTANT_KEY)).toEqual({ file: 'e.ts', line: 6 });
   });
 
   it('gives no line for a name declared twice or not at all', () => {
-    expect(findDeclaration(dir, ['b.ts', 'c.ts'], 'Twice')).toBeUndefined();
-    expect(findDeclaration(dir, ['a.ts'], 'Absent')).toBeUndefined();
+    expect(findDeclaration(dir, ['b.ts', 'c.ts'], 'Twice', PROPERTY_KEY)).toBeUndefined();
+    expect(findDeclaration(dir, ['a.ts'], 'Absent', PROPERTY_KEY)).toBeUndefined();
   });
 });

@@ -115,38 +115,61 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Every line of `files` that `matches` (given the line and the one before it). */
-function linesWhere(root: string, files: readonly string[], matches: (text: string, previous: string) => boolean): SourceLine[] {
+/** Every line of `files` that `matches` (given the file's lines and the line's index). */
+function linesWhere(root: string, files: readonly string[], matches: (lines: readonly string[], index: number) => boolean): SourceLine[] {
   const hits: SourceLine[] = [];
   for (const file of files) {
     const lines = readFileSync(join(root, file), 'utf8').split('\n');
-    lines.forEach((text, index) => {
-      if (matches(text, index > 0 ? (lines[index - 1] as string) : '')) hits.push({ file, line: index + 1 });
+    lines.forEach((_, index) => {
+      if (matches(lines, index)) hits.push({ file, line: index + 1 });
     });
   }
   return hits;
 }
 
+/** Whether a line among the next few of the object opened around `index` (before it closes) matches `key`. */
+function objectHas(lines: readonly string[], index: number, key: RegExp): boolean {
+  for (let i = index + 1; i < Math.min(lines.length, index + 10); i++) {
+    const text = lines[i] as string;
+    if (key.test(text)) return true;
+    if (/^\s*\},?\s*$/.test(text)) return false;
+  }
+  return false;
+}
+
+/** What a declaration written as an object has beside its `name:`: a property its `kind:`, a mutant its `hunt:` (a preset, which may share a mutant's name, has neither). */
+export const PROPERTY_KEY = /^\s*kind:/;
+export const MUTANT_KEY = /^\s*hunt:/;
+
 /**
  * The line that declares `name` in the spec's sources: `always('Name'`,
  * `sometimes('Name'` (or the name alone on the line after `always(`), or
- * `name: 'Name'` for a declaration written out and for a mutant, or
- * `name: NAME` where `const NAME = 'Name'` (ZAB's mutants, whose names the
- * server's configuration shares). Undefined when no line or more than one
- * line does (the catalogue test fails on it).
+ * `name: 'Name'` in an object that also has `key` (a declaration written
+ * out, a mutant), or `name: NAME` there where `const NAME = 'Name'` (ZAB's
+ * mutants, whose names the server's configuration shares). Undefined when no
+ * line or more than one line does (the catalogue test fails on it).
  */
-export function findDeclaration(root: string, files: readonly string[], name: string): SourceLine | undefined {
+export function findDeclaration(root: string, files: readonly string[], name: string, key: RegExp): SourceLine | undefined {
   const quoted = `['"\`]${escapeRegExp(name)}['"\`]`;
-  const sameLine = new RegExp(`(\\b(always|sometimes|eventually|leadsTo)\\(\\s*|\\bname:\\s*)${quoted}`);
+  const call = new RegExp(`\\b(always|sometimes|eventually|leadsTo)\\(\\s*${quoted}`);
   const alone = new RegExp(`^\\s*${quoted},?\\s*$`);
   const opensCall = /\b(always|sometimes|eventually|leadsTo)\(\s*$/;
-  const direct = linesWhere(root, files, (text, previous) => sameLine.test(text) || (alone.test(text) && opensCall.test(previous)));
+  const named = (value: string) => new RegExp(`\\bname:\\s*${value}`);
+  const literal = named(quoted);
+  const direct = linesWhere(
+    root,
+    files,
+    (lines, i) =>
+      call.test(lines[i] as string) ||
+      (alone.test(lines[i] as string) && i > 0 && opensCall.test(lines[i - 1] as string)) ||
+      (literal.test(lines[i] as string) && objectHas(lines, i, key)),
+  );
   if (direct.length > 0) return direct.length === 1 ? direct[0] : undefined;
   const constant = new RegExp(`\\bconst\\s+(\\w+)\\s*=\\s*${quoted}`);
-  const identifiers = linesWhere(root, files, (text) => constant.test(text)).map((at) => constant.exec(lineText(root, at))?.[1] as string);
+  const identifiers = linesWhere(root, files, (lines, i) => constant.test(lines[i] as string)).map((at) => constant.exec(lineText(root, at))?.[1] as string);
   if (identifiers.length !== 1) return undefined;
-  const named = new RegExp(`\\bname:\\s*${identifiers[0]}\\b`);
-  const viaConstant = linesWhere(root, files, (text) => named.test(text));
+  const byConstant = named(`${identifiers[0]}\\b`);
+  const viaConstant = linesWhere(root, files, (lines, i) => byConstant.test(lines[i] as string) && objectHas(lines, i, key));
   return viaConstant.length === 1 ? viaConstant[0] : undefined;
 }
 
@@ -163,8 +186,8 @@ export function catalogue(root: string, registry: readonly SpecDefinition[]): Ca
     return {
       spec,
       folder,
-      properties: collectProperties(spec).map((p) => ({ ...p, defined: findDeclaration(root, files, p.name) })),
-      mutants: spec.mutants.map((mutant) => ({ mutant, defined: findDeclaration(root, files, mutant.name) })),
+      properties: collectProperties(spec).map((p) => ({ ...p, defined: findDeclaration(root, files, p.name, PROPERTY_KEY) })),
+      mutants: spec.mutants.map((mutant) => ({ mutant, defined: findDeclaration(root, files, mutant.name, MUTANT_KEY) })),
     };
   });
 }
