@@ -16,7 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromiumPath, chromiumPresent } from './chromium.ts';
+import { chromiumPath, chromiumPresent } from '../lib/chromium.ts';
 import { processIo, type Io } from './cli.ts';
 import { readTimeline } from './read-trace.ts';
 import { diagramOf, writeOutputs } from './render.ts';

@@ -4,7 +4,7 @@
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { chromiumPath, chromiumPresent, screenshot } from './chromium.ts';
+import { chromiumPath, chromiumPresent, screenshot } from '../lib/chromium.ts';
 import { buildDiagram, type Diagram } from './diagram.ts';
 import { renderHtml } from './html.ts';
 import { PICTURED_SPECS, pictureOf } from './spec-pictures.ts';

@@ -6,42 +6,22 @@
 // and the violated property, with no script error. The page's `?script=`
 // (page.ts) is the sequence; `--dump-dom` after `--virtual-time-budget`
 // waits for its requests. Without Chromium the test skips, saying which
-// binary it looked for (ZKSPEC_CHROMIUM names another).
+// binary it looked for (ZKSPEC_CHROMIUM names another), unless
+// ZKSPEC_CHROMIUM_REQUIRED=1 (CI), where it fails.
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, chromiumPresent, chromiumRequired, dumpDom } from '../../lib/chromium.ts';
 import { specs } from '../specs.ts';
 import { explorerServer, listen } from './server.ts';
 import type { StateAtPath } from './state-path.ts';
 import { type TestTraces, writeTestTraces } from './test-traces.ts';
 
-const chromium = process.env.ZKSPEC_CHROMIUM ?? '/usr/bin/chromium';
 /** Chromium's start alone takes seconds on a loaded 2-core machine; past this it is killed. */
 const CHROMIUM_TIMEOUT_MS = 50_000;
-
-/** The DOM after the page's script ran, as `chromium --headless --dump-dom` prints it; the process group is killed past the timeout. */
-function dumpDom(url: string, profile: string): Promise<string> {
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${profile}`, '--virtual-time-budget=5000', '--dump-dom', url];
-  return new Promise((resolve, reject) => {
-    const child = spawn(chromium, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += String(chunk)));
-    child.stderr.on('data', (chunk) => (err += String(chunk)));
-    // Chromium starts helper processes in its group: the group goes with it.
-    const killer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), CHROMIUM_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(killer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`chromium exited ${code}: ${err.slice(-2000)}`));
-    });
-  });
-}
 
 /** The text of the element with this id (the page builds its text with textContent, so it holds no markup). */
 function textOf(dom: string, id: string): string {
@@ -50,9 +30,10 @@ function textOf(dom: string, id: string): string {
   return match[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }
 
-if (!existsSync(chromium)) {
+const present = chromiumPresent();
+if (!present && !chromiumRequired()) {
   describe('the explorer page in headless Chromium', () => {
-    it.skip(`needs headless Chromium at ${chromium}: apt-get install chromium (CI does), or set ZKSPEC_CHROMIUM=/path/to/chromium`, () => {});
+    it.skip(`needs headless Chromium at ${chromiumPath()}: apt-get install chromium (CI does, and sets ZKSPEC_CHROMIUM_REQUIRED=1), or set ZKSPEC_CHROMIUM=/path/to/chromium`, () => {});
   });
 } else {
   describe('the explorer page in headless Chromium', () => {
@@ -86,13 +67,11 @@ if (!existsSync(chromium)) {
       const first = enabled(await stateAt({ spec: 'paxos' }, [0]));
       const second = enabled(await stateAt({ spec: 'paxos' }, [0, first]));
       const steps = ['0', String(first), String(second), 'back', `trace:${traces.paxos.itf}`, 'tracestep:7', 'tracestep:8'];
-      const profile = mkdtempSync(join(tmpdir(), 'zkspec-chromium-'));
-      let dom: string;
-      try {
-        dom = await dumpDom(`${base}?script=${steps.join(',')}`, profile);
-      } finally {
-        rmSync(profile, { recursive: true, force: true });
-      }
+      expect(present, `${chromiumPath()} is missing and ZKSPEC_CHROMIUM_REQUIRED=1: apt-get install chromium`).toBe(true);
+      const run = await dumpDom(`${base}?script=${steps.join(',')}`, CHROMIUM_TIMEOUT_MS, ['--virtual-time-budget=5000']);
+      expect(run.timedOut, run.stderr).toBe(false);
+      expect(run.code, run.stderr.slice(-2000)).toBe(0);
+      const dom = run.stdout;
       expect(textOf(dom, 'script-errors')).toBe('');
       expect(textOf(dom, 'error')).toBe('');
       expect(dom).toMatch(/<body[^>]* data-script="done"/);

@@ -1,5 +1,6 @@
-// Headless Chromium (Debian's `chromium` package), for a diagram's PNG and for
-// the test that opens the HTML page: `chromium --headless --screenshot` and
+// Headless Chromium (Debian's `chromium` package), for a diagram's PNG
+// (view/) and for the tests that open the diagram's HTML page and the
+// explorer's page (cli/explorer/): `chromium --headless --screenshot` and
 // `--dump-dom`. Every run is bounded in time and killed by its PID (the
 // process group Chromium's helpers belong to) when it overruns, so a hung
 // browser never outlives the command or the test.
@@ -18,6 +19,11 @@ export function chromiumPath(): string {
 
 export function chromiumPresent(path = chromiumPath()): boolean {
   return existsSync(path);
+}
+
+/** Whether a browser test must run rather than skip: CI installs Chromium and sets ZKSPEC_CHROMIUM_REQUIRED=1 (.ci/run). */
+export function chromiumRequired(): boolean {
+  return process.env['ZKSPEC_CHROMIUM_REQUIRED'] === '1';
 }
 
 export interface ChromiumRun {
@@ -71,7 +77,8 @@ export async function screenshot(file: string, png: string, width: number, heigh
   return runChromium([`--screenshot=${resolve(png)}`, `--window-size=${Math.ceil(width)},${Math.ceil(height)}`, pathToFileURL(resolve(file)).href], timeoutMs);
 }
 
-/** The DOM after the page's scripts ran (`--dump-dom`). */
-export async function dumpDom(file: string, timeoutMs = 30_000): Promise<ChromiumRun> {
-  return runChromium(['--dump-dom', pathToFileURL(resolve(file)).href], timeoutMs);
+/** The DOM after the page's scripts ran (`--dump-dom`): `page` is a file or an http(s) URL; `args` go before it. */
+export async function dumpDom(page: string, timeoutMs = 30_000, args: readonly string[] = []): Promise<ChromiumRun> {
+  const target = /^https?:\/\//.test(page) ? page : pathToFileURL(resolve(page)).href;
+  return runChromium([...args, '--dump-dom', target], timeoutMs);
 }
