@@ -75,7 +75,7 @@ const oneLine = (text: string): string => text.replace(/\s+/g, ' ').replace(/\|/
 
 function propertySection(spec: CataloguedSpec, p: CataloguedProperty, inputs: RenderInputs): string[] {
   const lines = [`### ${spec.spec.name}: ${p.name} (${p.kind})`, '', oneLine(p.description), ''];
-  if (p.paper.length === 0) lines.push('No source sentence recorded: the description above is the project\'s own statement.', '');
+  if (p.paper.length === 0) lines.push('No source sentence recorded in the spec (`cited`): the description above is the spec\'s own wording.', '');
   else lines.push(...p.paper.flatMap((s) => [sentence(s), '']));
   lines.push(`${kindMeaning(p.kind)}; ${where(spec, p)}`, '');
   const violating = spec.mutants.filter((m) => m.mutant.hunt?.violates === p.name);
