@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { EXIT, UsageError } from '../model-check/cli-options.ts';
+import { EXIT, tokenize, UsageError } from '../model-check/cli-options.ts';
 import type { SpecDefinition } from '../model-check/model.ts';
 import { BOUND_VALUE_MAX, type ModelConfig, resolveConfig } from './explorer/model-config.ts';
 import { explorerServer, listen } from './explorer/server.ts';
@@ -31,21 +31,15 @@ export interface ExploreArguments {
   readonly tracesDirectory: string;
 }
 
+const EXPLORE_SWITCHES: ReadonlySet<string> = new Set(['help']);
+
+/** The command line's words (model-check's tokenizer): every option but --help takes a value. */
 function tokens(argv: readonly string[]): { positionals: string[]; options: Map<string, string> } {
-  const positionals: string[] = [];
+  const { positionals, options: given } = tokenize(argv, EXPLORE_SWITCHES);
   const options = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const token = argv[i]!;
-    if (!token.startsWith('--')) {
-      positionals.push(token);
-      continue;
-    }
-    const equals = token.indexOf('=');
-    const name = equals < 0 ? token.slice(2) : token.slice(2, equals);
-    const value = equals >= 0 ? token.slice(equals + 1) : name === 'help' ? 'true' : argv[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    if (options.has(name)) throw new UsageError(`--${name} given twice`);
-    options.set(name, value);
+  for (const [name, value] of given) {
+    if (value === true && name !== 'help') throw new UsageError(`--${name} needs a value`);
+    options.set(name, value === true ? 'true' : value);
   }
   return { positionals, options };
 }

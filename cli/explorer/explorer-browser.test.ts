@@ -9,16 +9,10 @@
 // binary it looked for (ZKSPEC_CHROMIUM names another), unless
 // ZKSPEC_CHROMIUM_REQUIRED=1 (CI), where it fails.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, chromiumPresent, chromiumRequired, dumpDom } from '../../lib/chromium.ts';
-import { specs } from '../specs.ts';
-import { explorerServer, listen } from './server.ts';
 import type { StateAtPath } from './state-path.ts';
-import { type TestTraces, writeTestTraces } from './test-traces.ts';
+import { startTestExplorer, type TestExplorer, type TestTraces } from './test-traces.ts';
 
 /** Chromium's start alone takes seconds on a loaded 2-core machine; past this it is killed. */
 const CHROMIUM_TIMEOUT_MS = 50_000;
@@ -37,25 +31,16 @@ if (!present && !chromiumRequired()) {
   });
 } else {
   describe('the explorer page in headless Chromium', () => {
-    let directory: string;
+    let explorer: TestExplorer;
     let traces: TestTraces;
-    let server: Server;
     let base: string;
 
     beforeAll(async () => {
-      directory = mkdtempSync(join(tmpdir(), 'zkspec-explorer-browser-'));
-      traces = await writeTestTraces(directory);
-      server = explorerServer({ registry: specs, initial: { spec: 'paxos' }, tracesDirectory: directory });
-      base = await listen(server, 0);
+      explorer = await startTestExplorer();
+      ({ traces, base } = explorer);
     });
 
-    afterAll(async () => {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      rmSync(directory, { recursive: true, force: true });
-    });
+    afterAll(() => explorer.stop());
 
     const stateAt = async (model: unknown, path: readonly number[]): Promise<StateAtPath> => {
       const response = await fetch(new URL('/api/state', base), { method: 'POST', body: JSON.stringify({ model, path }) });

@@ -5,9 +5,8 @@
 // the server. The command line (dist/explore.js) once, with --trace.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,30 +16,22 @@ import { parseExploreArguments } from '../explore.ts';
 import { specs } from '../specs.ts';
 import { explorerServer, listen } from './server.ts';
 import type { StateAtPath } from './state-path.ts';
-import { type TestTraces, writeTestTraces } from './test-traces.ts';
+import { startTestExplorer, type TestExplorer, type TestTraces } from './test-traces.ts';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** Large enough for the test's trace files, small enough that refusing a larger body is quick to test. */
 const BODY_BYTES_MAX_TEST = 1024 * 1024;
+let explorer: TestExplorer;
 let directory: string;
 let traces: TestTraces;
-let server: Server;
 let base: string;
 
 beforeAll(async () => {
-  directory = mkdtempSync(join(tmpdir(), 'zkspec-explorer-'));
-  traces = await writeTestTraces(directory);
-  server = explorerServer({ registry: specs, initial: { spec: 'paxos' }, tracesDirectory: directory, bodyBytesMax: BODY_BYTES_MAX_TEST });
-  base = await listen(server, 0);
+  explorer = await startTestExplorer({ bodyBytesMax: BODY_BYTES_MAX_TEST });
+  ({ directory, traces, base } = explorer);
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-  rmSync(directory, { recursive: true, force: true });
-});
+afterAll(() => explorer.stop());
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const init: RequestInit = { method, signal: AbortSignal.timeout(20_000) };

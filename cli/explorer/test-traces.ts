@@ -4,10 +4,14 @@
 // a second: Paxos with minority quorums breaks Agreement at depth 8, and
 // ZOOKEEPER-3911 at its targeted preset breaks CommittedDurable at depth 9.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '../../lib/assert.ts';
 import { main } from '../../model-check/cli.ts';
 import { specs } from '../specs.ts';
+import { explorerServer, listen } from './server.ts';
 
 export interface TestTraces {
   /** Our JSON and its ITF copy for each. */
@@ -27,4 +31,30 @@ export async function writeTestTraces(directory: string): Promise<TestTraces> {
     paxos: { json: 'paxos.json', itf: 'paxos.itf.json', property: 'Agreement' },
     zab: { json: 'zab.json', itf: 'zab.itf.json', property: 'CommittedDurable' },
   };
+}
+
+export interface TestExplorer {
+  /** The traces directory, holding the files of `traces`. */
+  readonly directory: string;
+  readonly traces: TestTraces;
+  /** The server's address, http://127.0.0.1:PORT/. */
+  readonly base: string;
+  /** Closes the server and its connections and removes the directory. */
+  stop(): Promise<void>;
+}
+
+/** An explorer on a free loopback port, starting at paxos, over a fresh directory of test traces. */
+export async function startTestExplorer(options: { readonly bodyBytesMax?: number } = {}): Promise<TestExplorer> {
+  const directory = mkdtempSync(join(tmpdir(), 'zkspec-explorer-'));
+  const traces = await writeTestTraces(directory);
+  const server: Server = explorerServer({ registry: specs, initial: { spec: 'paxos' }, tracesDirectory: directory, ...options });
+  const base = await listen(server, 0);
+  const stop = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+    rmSync(directory, { recursive: true, force: true });
+  };
+  return { directory, traces, base, stop };
 }
