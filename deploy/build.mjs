@@ -52,6 +52,8 @@ export const commands = [
   { name: 'explore', source: 'cli/explore.ts', bin: 'zkspec-explore', main: 'exploreMain' },
   { name: 'conformance', source: 'conformance/cli.ts', bin: 'zkspec-conformance', main: 'main' },
   { name: 'ensemble', source: 'impl/ensemble/local.ts' },
+  // `npm run catalogue`: docs/invariants.md from the specs (cli/catalogue.ts).
+  { name: 'catalogue', source: 'cli/catalogue.ts' },
   // The offline tools for our data files (TxnLogToolkit, SnapshotFormatter): an operator runs them where the server runs.
   { name: 'txnlog', source: 'impl/tools/txn-log-tool.ts', bin: 'zkspec-txnlog', main: 'txnLogTool' },
   { name: 'snapshot', source: 'impl/tools/snapshot-tool.ts', bin: 'zkspec-snapshot', main: 'snapshotTool' },

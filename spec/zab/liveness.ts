@@ -32,7 +32,7 @@
 
 import * as quorums from '../../lib/quorum.ts';
 import type { Fairness } from '../../model-check/model.ts';
-import type { PropertyDeclaration } from '../common/properties.ts';
+import { cited, type PropertyDeclaration } from '../common/properties.ts';
 import type { ZabAction } from './actions.ts';
 import { actionKind, formatAction, MESSAGE_ACTIONS } from './format.ts';
 import * as histories from './history.ts';
@@ -92,16 +92,23 @@ export function leaderHasUncommittedProposal(c: ZabCluster): boolean {
 
 const livenessOn = (bounds: ZabBounds) => bounds.liveness === true;
 
+// Where they come from (docs/invariants.md): the Zab paper's phases, paraphrased, as the safety properties'
+// sentences are (invariants.ts); neither ZkV3_7_0.tla nor Zab.tla states a liveness property to quote.
+const DSN_PHASES = 'Zab: High-performance broadcast for primary-backup systems (Junqueira, Reed, Serafini, DSN 2011), §III-IV';
+
 export const ZAB_LIVENESS: readonly PropertyDeclaration<ZabCluster, ZabBounds>[] = [
-  {
+  cited({
     name: 'LeaderEventuallyEstablished',
     kind: 'eventually',
     description:
       'A leader is eventually established: some server leads in the broadcast phase with a quorum of voters (itself and followers in BROADCAST), once faults stop and the servers and channels take the steps they can (Zab, DSN 2011, §III-IV, Phase 3).',
     holds: leaderEstablishedWithQuorum,
     when: livenessOn,
-  },
-  {
+  }, {
+    source: DSN_PHASES,
+    paraphrase: 'A prospective leader that a quorum follows through discovery (a new epoch) and synchronisation (its history) becomes the established leader and starts broadcast; progress is claimed for runs in which a quorum is up and connected long enough.',
+  }),
+  cited({
     name: 'LeaderProposalsCommitted',
     kind: 'leadsTo',
     description:
@@ -109,7 +116,10 @@ export const ZAB_LIVENESS: readonly PropertyDeclaration<ZabCluster, ZabBounds>[]
     premise: leaderHasUncommittedProposal,
     holds: (c: ZabCluster) => !leaderHasUncommittedProposal(c),
     when: livenessOn,
-  },
+  }, {
+    source: DSN_PHASES,
+    paraphrase: 'In broadcast, the established leader proposes each transaction to its followers and commits it once a quorum has acknowledged it; followers deliver a transaction when they receive its commit.',
+  }),
 ];
 
 /** The environment's action kinds: not weakly fair (clients may stop asking; faults may stop). */
