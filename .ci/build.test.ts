@@ -30,7 +30,7 @@ describe('npm run build', () => {
   });
 
   it('npm start, npm run ensemble and the checker scripts exec the bundles, after building them', () => {
-    for (const [script, bundle] of [['start', 'server'], ['ensemble', 'ensemble'], ['check', 'check'], ['check:all', 'check-all'], ['conformance', 'conformance'], ['txnlog', 'txnlog'], ['snapshot', 'snapshot']] as const) {
+    for (const [script, bundle] of [['start', 'server'], ['ensemble', 'ensemble'], ['check', 'check'], ['check:all', 'check-all'], ['conformance', 'conformance'], ['txnlog', 'txnlog'], ['snapshot', 'snapshot'], ['explore', 'explore']] as const) {
       // exec: npm's `sh -c` would otherwise stay between npm and node and die on a forwarded SIGTERM, leaving node running.
       expect(packageJson.scripts[script]).toBe(`exec node dist/${bundle}.js`);
       expect(packageJson.scripts[`pre${script}`]).toBe('node deploy/build.mjs --if-changed');

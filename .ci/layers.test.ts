@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const topFolders = ['lib', 'cli', 'spec', 'model-check', 'conformance', 'impl', '.ci'] as const;
+const topFolders = ['lib', 'cli', 'spec', 'model-check', 'conformance', 'impl', 'view', '.ci'] as const;
 type Layer = (typeof topFolders)[number];
 
 /** What each layer's source files may import besides their own folder. Tests may also import what `allowedInTests` adds. */
@@ -29,7 +29,9 @@ const allowed: Readonly<Record<Layer, readonly string[]>> = {
   // package.json: the server's --version prints the package's version (impl/process/command-line.ts).
   impl: ['lib/', 'package.json'],
   cli: ['lib/', 'spec/', 'model-check/'],
-  '.ci': ['lib/', 'spec/', 'model-check/', 'conformance/', 'impl/', 'cli/', 'deploy/'],
+  // The diagrams read every kind of trace file: the checker's, conformance's traces, recordings and verdicts.
+  view: ['lib/', 'spec/', 'model-check/', 'conformance/'],
+  '.ci': ['lib/', 'spec/', 'model-check/', 'conformance/', 'impl/', 'cli/', 'view/', 'deploy/'],
 };
 /** A spec's tests run the checker on it. */
 const allowedInTests: Readonly<Partial<Record<Layer, readonly string[]>>> = {

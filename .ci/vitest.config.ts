@@ -11,11 +11,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
-    include: ['{lib,cli,spec,model-check,conformance,impl}/**/*.test.ts', '.ci/*.test.ts'],
+    include: ['{lib,cli,spec,model-check,conformance,impl,view}/**/*.test.ts', '.ci/*.test.ts'],
     globalSetup: ['.ci/build-once.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    coverage: { provider: 'v8', include: ['lib/**', 'spec/**', 'model-check/**', 'cli/**', 'conformance/**', 'impl/**'] },
+    coverage: { provider: 'v8', include: ['lib/**', 'spec/**', 'model-check/**', 'cli/**', 'conformance/**', 'impl/**', 'view/**'] },
   },
 });

@@ -7,9 +7,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ControlRuns, huntMutant } from '../model-check/hunt-all.ts';
+import { DEPTHS_PATH, REGENERATE, readDepths } from './invariant-catalogue.ts';
 import { specs } from './specs.ts';
+
+const recorded = readDepths(fileURLToPath(new URL('..', import.meta.url)));
 
 /** Registers one test per declared hunt of `specNames`; the control runs are shared within the file. */
 export function huntTests(specNames: readonly string[]): void {
@@ -26,6 +30,9 @@ export function huntTests(specNames: readonly string[]): void {
           const row = huntMutant(specs, spec, mutant.name, traceDirectory, controls);
           expect(row.problems).toEqual([]);
           expect(row.found).toBe(true);
+          expect(row.depth, `${DEPTHS_PATH} (docs/invariants.md) records another depth for ${spec.name} ${mutant.name}: run ${REGENERATE}`).toBe(
+            recorded[spec.name]?.[mutant.name],
+          );
           expect(row.correct.clean).toBe(true);
           expect(spec.presets.some((p) => p.name === hunt.preset)).toBe(true);
         });

@@ -48,11 +48,20 @@ export const commands = [
   { name: 'server', source: 'impl/main.ts', bin: 'zkspec-server' },
   { name: 'check', source: 'cli/check.ts', bin: 'zkspec-check' },
   { name: 'check-all', source: 'cli/check-all.ts', bin: 'zkspec-check-all' },
+  // The explorer's server (cli/explorer/): a spec stepped by hand on a local page.
+  { name: 'explore', source: 'cli/explore.ts', bin: 'zkspec-explore', main: 'exploreMain' },
   { name: 'conformance', source: 'conformance/cli.ts', bin: 'zkspec-conformance', main: 'main' },
   { name: 'ensemble', source: 'impl/ensemble/local.ts' },
+  // `npm run catalogue`: docs/invariants.md from the specs (cli/catalogue.ts).
+  { name: 'catalogue', source: 'cli/catalogue.ts' },
   // The offline tools for our data files (TxnLogToolkit, SnapshotFormatter): an operator runs them where the server runs.
   { name: 'txnlog', source: 'impl/tools/txn-log-tool.ts', bin: 'zkspec-txnlog', main: 'txnLogTool' },
   { name: 'snapshot', source: 'impl/tools/snapshot-tool.ts', bin: 'zkspec-snapshot', main: 'snapshotTool' },
+  // Space-time diagrams of trace files, and the known bugs' pictures in docs/pictures/ (view/).
+  { name: 'view', source: 'view/cli.ts', main: 'main' },
+  { name: 'pictures', source: 'view/pictures.ts', main: 'main' },
+  // The linearizability checker of recorded client histories (impl/linearizability/), run offline.
+  { name: 'lincheck', source: 'impl/linearizability/lincheck.ts', main: 'lincheck' },
 ];
 
 /**
@@ -113,7 +122,7 @@ const mainCalls = {
 };
 
 /** What a bundle is made of: every module of the source folders, the package files, this script. */
-const inputFolders = ['lib', 'spec', 'model-check', 'cli', 'conformance', 'impl'];
+const inputFolders = ['lib', 'spec', 'model-check', 'cli', 'conformance', 'impl', 'view'];
 const inputFiles = ['package.json', 'package-lock.json', 'deploy/build.mjs'];
 
 function newestModification(path) {

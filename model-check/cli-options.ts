@@ -121,7 +121,8 @@ export function findSpec(name: string, registry: readonly SpecDefinition[]): Spe
   return registry.find((spec) => spec.name === name);
 }
 
-export function tokenize(argv: readonly string[]): Tokens {
+/** `--name value`, `--name=value` and bare `--name` (true); `switches` never take the next word as their value. */
+export function tokenize(argv: readonly string[], switches: ReadonlySet<string> = SWITCHES): Tokens {
   const positionals: string[] = [];
   const options = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -135,7 +136,7 @@ export function tokenize(argv: readonly string[]): Tokens {
     let value: string | true;
     if (equals >= 0) {
       value = token.slice(equals + 1);
-    } else if (!SWITCHES.has(name) && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) {
+    } else if (!switches.has(name) && i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) {
       value = argv[++i]!;
     } else {
       value = true;

@@ -36,8 +36,8 @@ export interface JsonSummary {
   readonly violations: readonly { readonly property: string; readonly depth: number }[];
 }
 
-/** Runs the command line in process with --json and returns its summary line. */
-function runJson(registry: readonly SpecDefinition[], argv: readonly string[]): JsonSummary {
+/** Runs the command line in process with --json and returns its summary line (also cli/catalogue.ts, for the depths). */
+export function runJson(registry: readonly SpecDefinition[], argv: readonly string[]): JsonSummary {
   const out: string[] = [];
   const io: CliIo = { out: (text) => out.push(...text.split('\n')), err: () => {}, progress: false };
   const code = main([...argv, '--json'], registry, io);

@@ -84,10 +84,24 @@ export interface Property<S> {
   readonly kind: PropertyKind;
   /** The sentence from the paper this property checks. */
   readonly description: string;
+  /** Optional: the source sentences, for the invariant catalogue (docs/invariants.md); never read by the checker. */
+  readonly paper?: readonly PaperSentence[];
   holds(state: S): boolean;
   /** `leadsTo` only: P in P ~> Q (`holds` is Q). */
   premise?(state: S): boolean;
 }
+
+/**
+ * Where a property comes from, for the invariant catalogue (cli/catalogue.ts
+ * writes docs/invariants.md): the source named (paper and section, or a TLA+
+ * spec and its definition) and either its sentence quoted word for word,
+ * checked against the source, or, where the source could not be checked, a
+ * paraphrase that the catalogue prints as one. Data only: the checker never
+ * reads it.
+ */
+export type PaperSentence =
+  | { readonly source: string; readonly quote: string }
+  | { readonly source: string; readonly paraphrase: string };
 
 /**
  * TLA+'s WF_vars(A) for A the disjunction of the actions whose

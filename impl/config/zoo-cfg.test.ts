@@ -53,6 +53,8 @@ describe('defaults', () => {
       clientPort: 2181,
       clientPortAddress: '0.0.0.0',
       maxClientCnxns: 60,
+      maxCnxns: 0,
+      sessionlessCnxnTimeoutMs: 10_000,
       minSessionTimeoutMs: 6000,
       maxSessionTimeoutMs: 60000,
       globalOutstandingLimit: 1000,

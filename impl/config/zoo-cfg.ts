@@ -50,6 +50,10 @@ export type ZooKeeperConfig = {
   readonly clientPortAddress: string;
   /** Connections allowed per client IP; 0 means no limit. */
   readonly maxClientCnxns: number;
+  /** Client connections allowed in all (zookeeper.maxCnxns); 0 means no limit. */
+  readonly maxCnxns: number;
+  /** How long a connection may go without sending its ConnectRequest (zookeeper.nio.sessionlessCnxnTimeout). */
+  readonly sessionlessCnxnTimeoutMs: number;
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
   /** Requests queued in the server before it stops reading from clients. */
@@ -155,6 +159,8 @@ export const configDefaults = {
   clientPort: 2181,
   clientPortAddress: '0.0.0.0', // every interface, as ZooKeeper's InetSocketAddress(port)
   maxClientCnxns: 60,
+  maxCnxns: 0, // ServerCnxnFactory.ZOOKEEPER_MAX_CONNECTION_DEFAULT
+  sessionlessCnxnTimeoutMs: 10_000, // NIOServerCnxnFactory
   globalOutstandingLimit: 1000,
   snapCount: 100_000,
   snapRetainCount: 3,
@@ -219,6 +225,8 @@ const keyRules: Record<string, KeyRule> = {
   clientPort: rule(portNumber, (d, v) => (d.clientPort = v)),
   clientPortAddress: rule(host, (d, v) => (d.clientPortAddress = v)),
   maxClientCnxns: rule(nonNegativeInt, (d, v) => (d.maxClientCnxns = v)),
+  maxCnxns: rule(nonNegativeInt, (d, v) => (d.maxCnxns = v)),
+  'nio.sessionlessCnxnTimeout': rule(positiveInt, (d, v) => (d.sessionlessCnxnTimeoutMs = v)),
   minSessionTimeout: rule(positiveInt, (d, v) => (d.minSessionTimeoutSet = v)),
   maxSessionTimeout: rule(positiveInt, (d, v) => (d.maxSessionTimeoutSet = v)),
   globalOutstandingLimit: rule(positiveInt, (d, v) => (d.globalOutstandingLimit = v)),
@@ -453,6 +461,8 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     clientPort: draft.clientPort ?? configDefaults.clientPort,
     clientPortAddress: draft.clientPortAddress ?? configDefaults.clientPortAddress,
     maxClientCnxns: draft.maxClientCnxns ?? configDefaults.maxClientCnxns,
+    maxCnxns: draft.maxCnxns ?? configDefaults.maxCnxns,
+    sessionlessCnxnTimeoutMs: draft.sessionlessCnxnTimeoutMs ?? configDefaults.sessionlessCnxnTimeoutMs,
     minSessionTimeoutMs,
     maxSessionTimeoutMs,
     globalOutstandingLimit: draft.globalOutstandingLimit ?? configDefaults.globalOutstandingLimit,

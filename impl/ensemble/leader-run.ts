@@ -31,11 +31,14 @@ import { fromQuorumPacket } from '../quorum/peer/packet.ts';
 import type { LeaderPeer, PeerMessage, PeerPhase, PeerTxn } from '../quorum/peer/types.ts';
 import { observerInfo } from './observer-info.ts';
 import { recordSinceProposed } from './zab-latency.ts';
-import { decodeLearnerInfo, PacketType } from '../quorum/wire.ts';
+import { decodeLearnerInfo, PacketType, packetTypeName } from '../quorum/wire.ts';
 import { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
+import { HandshakeLimits } from '../quorum/handshake-limits.ts';
+import { checkLearnerInfo } from '../quorum/peer-values.ts';
+import { admitLearner } from './learner-admission.ts';
 import { PeerInterpreter } from './peer-interpreter.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
@@ -66,6 +69,12 @@ export interface LeaderRunGauges {
   /** Leader.resetObserverConnectionStats: zeroes those connections' counts (observer_connection_stat_reset). */
   resetObserverConnectionStats(): void;
 }
+
+/** What a learner sends the leader besides PING, REQUEST and REVALIDATE (Learner.registerWithLeader, syncWithLeader, Follower.processPacket). */
+const learnerSentTypes: ReadonlySet<number> = new Set([PacketType.FOLLOWERINFO, PacketType.OBSERVERINFO, PacketType.ACKEPOCH, PacketType.ACK]);
+
+/** Why a quorum-port connection whose first packet does not say which learner it is gets closed. */
+const notLearnerInfo = 'first packet is not a valid FOLLOWERINFO/OBSERVERINFO';
 
 /** `expose` receives, once and at once, a reader of the run's gauges (for the member's mntr). */
 export async function runLeader(context: RunContext, expose?: (gauges: () => LeaderRunGauges) => void): Promise<RunEnd> {
@@ -100,6 +109,8 @@ class LeaderRun {
    * open, a learner that had just dialled would wait on a leader that is gone.
    */
   private readonly unregistered = new Set<QuorumConnection>();
+  /** The quorum port's handshake deadline (initLimit) and cap (quorum.cnxn.threads.size) for connections not yet registered. */
+  private readonly handshakes: HandshakeLimits;
 
   constructor(private readonly context: RunContext) {
     const { membership, store } = context;
@@ -112,6 +123,13 @@ class LeaderRun {
       stepped: () => this.afterStep(),
     });
     this.finished = new Promise((resolve) => (this.finish = resolve));
+    const { config, log } = context;
+    this.handshakes = new HandshakeLimits({
+      port: 'quorum',
+      handshakeMs: config.initLimitTicks * config.tickTimeMs,
+      handshakingMax: config.quorumAuth.cnxnThreadsSize,
+      log: (level, event, fields) => log(level, event, fields),
+    });
     context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
   }
 
@@ -147,22 +165,30 @@ class LeaderRun {
       return;
     }
     const { log, membership } = this.context;
-    const connection = new QuorumConnection(socket, (fields) => log('warn', 'quorum-stream-broken', fields), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
+    // LearnerCnxAcceptor's soTimeout: the FOLLOWERINFO within initLimit, and only so many connections waiting for theirs.
+    let connection: QuorumConnection | undefined;
+    if (!this.handshakes.begin(socket, (reason) => connection?.close(reason))) return;
+    connection = new QuorumConnection(socket, (fields) => log('warn', 'quorum-stream-broken', fields), quorumLimits(this.context.config.juteMaxBufferBytes), () => this.context.trace.flush());
+    const accepted = connection;
     let coreId: number | undefined;
-    this.unregistered.add(connection);
-    connection.attach({
+    this.unregistered.add(accepted);
+    accepted.attach({
       onItem: (item) => {
         if (coreId === undefined) {
-          this.unregistered.delete(connection);
-          coreId = this.register(connection, item);
-          if (coreId === undefined) connection.close('first packet is not a valid FOLLOWERINFO/OBSERVERINFO');
+          this.unregistered.delete(accepted);
+          this.handshakes.done(socket);
+          const registered = this.register(accepted, item);
+          if (typeof registered === 'string') {
+            if (registered.startsWith(notLearnerInfo)) log('warn', 'learner-refused', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, reason: registered });
+            accepted.close(registered);
+          } else coreId = registered;
           return;
         }
         this.receive(coreId, item);
       },
       onClose: (reason) => {
-        this.unregistered.delete(connection);
-        if (coreId === undefined || this.learners.get(coreId) !== connection) return;
+        this.unregistered.delete(accepted);
+        if (coreId === undefined || this.learners.get(coreId) !== accepted) return;
         this.learners.delete(coreId);
         log('info', 'learner-lost', { sid: membership.sidOf(coreId), reason });
         this.zab.dispatch({ type: 'LearnerLost', sid: coreId });
@@ -170,28 +196,37 @@ class LeaderRun {
     });
   }
 
-  /** LearnerHandler.run's first read: who is this learner? */
-  private register(connection: QuorumConnection, item: QuorumItem): number | undefined {
+  /** LearnerHandler.run's first read: who is this learner? Its core id, or why the connection is closed. */
+  private register(connection: QuorumConnection, item: QuorumItem): number | string {
     const { log, membership } = this.context;
-    if (item.kind !== 'packet') return undefined;
+    if (item.kind !== 'packet') return notLearnerInfo;
     const packet = item.packet;
-    if (packet.type !== PacketType.FOLLOWERINFO && packet.type !== PacketType.OBSERVERINFO) return undefined;
-    const info = decodeLearnerInfo(packet.data);
-    if (info.serverid === undefined) return undefined;
-    const sid = Number(info.serverid);
+    if (packet.type !== PacketType.FOLLOWERINFO && packet.type !== PacketType.OBSERVERINFO) return notLearnerInfo;
+    // The LearnerInfo's values in range (peer-values.ts), and what the core will be given read as a
+    // FOLLOWERINFO (its zxid an epoch), before the learner takes a slot.
+    const info = checkLearnerInfo(decodeLearnerInfo(packet.data));
+    if (!info.ok) return `${notLearnerInfo}: ${info.error}`;
+    const message = fromQuorumPacket(packet);
+    if (!message.ok) return `${notLearnerInfo}: ${message.error}`;
+    const sid = info.value;
     const coreId = membership.coreIdOf(sid);
+    const remote = { remoteAddress: connection.socket.remoteAddress, remotePort: connection.socket.remotePort };
     if (coreId === undefined || coreId === this.myCoreId) {
-      log('warn', 'unknown-learner', { sid, message: 'this server id is not in the configuration' });
-      return undefined;
+      log('warn', 'unknown-learner', { sid, ...remote, message: 'this server id is not in the configuration' });
+      return `server id ${sid} is not a learner of this ensemble`;
     }
-    const previous = this.learners.get(coreId);
+    const admitted = admitLearner(this.learners.get(coreId), performance.now(), this.silenceLimitMs());
+    if (admitted.kind === 'refuse') {
+      log('warn', 'learner-duplicate', { sid, ...remote, ...admitted.fields, message: admitted.reason });
+      return admitted.reason;
+    }
+    // A learner that reconnects while its old connection is judged dead: the old one goes first (its
+    // onClose reports LearnerLost to the core), as LearnerHandler's shutdown before a new handler syncs.
+    if (admitted.kind === 'replace') admitted.previous.close(admitted.reason);
+    // That loss may have ended the run (no quorum left): then nothing is registered.
+    if (this.over) return 'leader stepping down';
     this.learners.set(coreId, connection);
-    if (previous !== undefined) {
-      // A learner that reconnects: its old handler goes first (LearnerHandler shutdown, then a new one).
-      previous.close('replaced by a new connection from the same server');
-      this.zab.dispatch({ type: 'LearnerLost', sid: coreId });
-    }
-    log('info', 'learner-connected', { sid, type: packet.type === PacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO' });
+    log('info', 'learner-connected', { sid, ...remote, type: packet.type === PacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO' });
     this.receive(coreId, item);
     return coreId;
   }
@@ -202,14 +237,14 @@ class LeaderRun {
     switch (packet.type) {
       case PacketType.PING: {
         const touches = decodePingTouches(packet);
-        if (!touches.ok) log('warn', 'bad-ping', { sid: membership.sidOf(coreId), error: touches.error });
+        if (!touches.ok) this.dropLearner(coreId, 'bad-ping', touches.error);
         else if (this.core !== undefined) this.core.touchSessions(touches.value);
         return;
       }
       case PacketType.REQUEST: {
         const request = decodeRequestPacket(packet);
         if (!request.ok) {
-          log('warn', 'bad-request', { sid: membership.sidOf(coreId), error: request.error });
+          this.dropLearner(coreId, 'bad-request', request.error);
           return;
         }
         if (this.core === undefined) return; // not serving yet: the learner's client times out and retries
@@ -226,7 +261,7 @@ class LeaderRun {
       case PacketType.REVALIDATE: {
         const request = decodeRevalidateRequest(packet);
         if (!request.ok) {
-          log('warn', 'bad-revalidate', { sid: membership.sidOf(coreId), error: request.error });
+          this.dropLearner(coreId, 'bad-revalidate', request.error);
           return;
         }
         // Not serving yet: the session cannot be vouched for; the client tries again.
@@ -237,12 +272,23 @@ class LeaderRun {
       default: {
         const message = fromQuorumPacket(packet);
         if (!message.ok) {
-          log('warn', 'bad-packet', { sid: membership.sidOf(coreId), error: message.error });
+          // LearnerHandler.run: a packet type a learner never sends is logged and skipped ("unexpected quorum
+          // packet"); one it does send that cannot be read ends the handler, as its exception does there.
+          if (!learnerSentTypes.has(packet.type)) log('warn', 'unexpected-packet', { sid: membership.sidOf(coreId), type: packetTypeName(packet.type), error: message.error });
+          else this.dropLearner(coreId, 'bad-packet', message.error);
           return;
         }
         this.zab.dispatch({ type: 'Receive', from: coreId, message: message.value });
       }
     }
+  }
+
+  /** A learner whose packet cannot be read is broken: its connection is closed (onClose reports LearnerLost) and the reason logged. */
+  private dropLearner(coreId: number, event: string, error: string): void {
+    const { log, membership } = this.context;
+    const connection = this.learners.get(coreId);
+    log('warn', event, { sid: membership.sidOf(coreId), remoteAddress: connection?.socket.remoteAddress, remotePort: connection?.socket.remotePort, error, message: 'closing the connection' });
+    connection?.close(`${event}: ${error}`);
   }
 
   gauges(): LeaderRunGauges {
@@ -390,13 +436,21 @@ class LeaderRun {
     if (bytes > sizes.max) sizes.max = bytes;
   }
 
+  /** How long a learner may be silent before it is judged dead: syncLimit ticks in BROADCAST, initLimit before (LearnerHandler's soTimeout). */
+  private silenceLimitMs(): number {
+    const { config } = this.context;
+    const peer = this.zab.peer;
+    const ticks = peer.role === 'LEADING' && peer.phase === 'BROADCAST' ? config.syncLimitTicks : config.initLimitTicks;
+    return ticks * config.tickTimeMs;
+  }
+
   /** Each half tick: ping the learners, drop those silent for syncLimit ticks. */
   private heartbeat(): void {
     const { config, log, membership } = this.context;
     const peer = this.zab.peer;
     if (this.over || peer.role !== 'LEADING') return;
     const now = performance.now();
-    const limitMs = (peer.phase === 'BROADCAST' ? config.syncLimitTicks : config.initLimitTicks) * config.tickTimeMs;
+    const limitMs = this.silenceLimitMs();
     // If this timer itself ran late, our own process was stalled (CPU starvation, a long GC): the bytes our
     // learners sent meanwhile are still unread. Judge them at the next beat, after the socket reads.
     const stalled = now - this.lastBeatAtMs > Math.max(4 * config.tickTimeMs, limitMs / 2);
@@ -430,6 +484,7 @@ class LeaderRun {
     for (const connection of this.learners.values()) connection.close('leader stepping down');
     this.learners.clear();
     for (const connection of [...this.unregistered]) connection.close('leader stepping down');
+    this.handshakes.closeAll();
     // The next run may lead again on the same port: report the end once the port is free.
     if (this.server?.listening === true) this.server.close(() => this.finish({ reason }));
     else this.finish({ reason });

@@ -327,6 +327,8 @@ class LearnerRun {
     for (const waiting of this.revalidations.values()) for (const resolve of waiting) resolve(false);
     this.revalidations.clear();
     // The log's queue is flushed before looking again (SyncRequestProcessor's shutdown): the vote must count it.
-    void this.context.store.flush().then(() => this.finish({ reason }));
+    // A TRUNC or SNAP still being written finishes first too: the vote must not count txns it is removing,
+    // and the next run must not start another rewrite of the same files (replica-store.ts, `settled`).
+    void this.context.store.settled().then(() => this.finish({ reason }));
   }
 }

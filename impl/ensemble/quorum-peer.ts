@@ -209,6 +209,8 @@ class QuorumPeer {
         ...listeners.value,
         core: this.notServing(),
         maxClientCnxns: config.maxClientCnxns,
+        maxCnxns: config.maxCnxns,
+        sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
         globalOutstandingLimit: config.globalOutstandingLimit,
         frameBytesMax: config.juteMaxBufferBytes,
         log,
@@ -230,6 +232,7 @@ class QuorumPeer {
       myid: membership.myid,
       members: membership.electionMembers,
       cnxTimeoutMs: config.cnxTimeoutMs,
+      handshakingMax: config.quorumAuth.cnxnThreadsSize,
       onElected: (outcome) => this.elected(outcome),
       log,
       sockets: this.quorumSockets,
@@ -538,7 +541,7 @@ class QuorumPeer {
       this.client?.core.stop();
       await this.election?.close();
       await this.client?.close();
-      await this.store.flush();
+      await this.store.settled();
       await this.store.close();
       this.trace.flush();
       this.log('info', 'stopped', { lastLoggedZxid: hex(this.store.lastLoggedZxid), exitCode: stop.exitCode });

@@ -128,4 +128,29 @@ describe('ReplicaStore', () => {
     expect(rebuilt.ok && rebuilt.value.getNode('/n1-7') !== undefined).toBe(true);
     await reopened.close();
   });
+
+  it('a TRUNC or SNAP asked for while another is being written waits for it (a role run that ended leaves its rewrite in flight)', async () => {
+    // Issue 15: a follower whose connection was stolen by a spoofed FOLLOWERINFO went LOOKING with its TRUNC still
+    // being written, was TRUNCed again by the next run and exited on the database's assertion. The store serialises.
+    const c = config();
+    const store = await open(c);
+    for (const n of [1, 2, 3, 4, 5]) await store.append(create(1, n).peer);
+    const leaderTree = new DataTree();
+    for (const n of [1, 2]) leaderTree.applyTxn(create(1, n).txn);
+    const first = store.truncateAfter(makeZxid(1, 4n));
+    const second = store.truncateAfter(makeZxid(1, 3n));
+    const third = store.installSnapshot(makeZxid(1, 2n), serializeTree(leaderTree));
+    const settled = store.settled();
+    const results = await Promise.all([first, second, third, settled]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
+    expect(store.peerDisk().log.map((t) => t.zxid)).toEqual([makeZxid(1, 2n)]);
+    await store.append(create(1, 3).peer);
+    await store.close();
+    const reopened = await open(c);
+    expect(reopened.peerDisk().log.map((t) => t.zxid)).toEqual([makeZxid(1, 2n), makeZxid(1, 3n)]);
+    const tree = reopened.buildTree();
+    expect(tree.ok && ['/n1-1', '/n1-2', '/n1-3'].every((p) => tree.value.getNode(p) !== undefined)).toBe(true);
+    expect(tree.ok && tree.value.getNode('/n1-4')).toBeUndefined();
+    await reopened.close();
+  });
 });

@@ -179,25 +179,58 @@ export class ReplicaStore {
     return ok(undefined);
   }
 
+  /**
+   * The TRUNC or SNAP under way, if any. Rewrites outlive the role run that
+   * asked for them: a learner run that ends (its leader gone, its connection
+   * closed) drops its queued effects but not the rewrite in flight, and the
+   * next run could ask for another one before it is done. The database
+   * asserts that never happens (two rewrites of the same files at once would
+   * corrupt them), so the store runs them one after another, and `settled`
+   * lets the member wait for them before it votes on its log (issue 15: a
+   * flood of spoofed FOLLOWERINFO made a follower exit on that assertion).
+   */
+  private rewriting: Promise<unknown> = Promise.resolve();
+
+  /** Runs `rewrite` after every rewrite asked for before it, with the log flushed first. */
+  private serialise(rewrite: () => Promise<Result<void, string>>): Promise<Result<void, string>> {
+    const run = async () => {
+      const flushed = await this.flush();
+      return flushed.ok ? rewrite() : flushed;
+    };
+    // After the previous one, however it ended: a rewrite that threw must not hold back the next forever.
+    const next = this.rewriting.then(run, run);
+    this.rewriting = next;
+    return next;
+  }
+
+  /** Resolves once no TRUNC or SNAP is under way and every append issued so far is durable: the disk a vote may be taken from. */
+  async settled(): Promise<Result<void, string>> {
+    for (let seen = this.rewriting; ; seen = this.rewriting) {
+      await seen.catch(() => undefined);
+      if (seen === this.rewriting) break;
+    }
+    return this.flush();
+  }
+
   /** TRUNC (ZKDatabase.truncateLog): drop every logged txn after `zxid`. */
-  async truncateAfter(zxid: bigint): Promise<Result<void, string>> {
-    const flushed = await this.flush();
-    if (!flushed.ok) return flushed;
-    const truncated = await this.database.truncateAfter(zxid);
-    if (!truncated.ok) return truncated;
-    this.mirror = this.mirror.filter((t) => t.zxid <= zxid);
-    return ok(undefined);
+  truncateAfter(zxid: bigint): Promise<Result<void, string>> {
+    return this.serialise(async () => {
+      const truncated = await this.database.truncateAfter(zxid);
+      if (!truncated.ok) return truncated;
+      this.mirror = this.mirror.filter((t) => t.zxid <= zxid);
+      return ok(undefined);
+    });
   }
 
   /** SNAP: the leader's tree replaces ours, on disk before anything after it is acked. */
-  async installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, string>> {
-    const flushed = await this.flush();
-    if (!flushed.ok) return flushed;
-    const installed = await this.database.installSnapshot(zxid, blob);
-    if (!installed.ok) return installed;
-    this.snapshot = { zxid, blob };
-    this.mirror = zxid > 0n ? [{ zxid, data: noPayload }] : [];
-    return ok(undefined);
+  installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, string>> {
+    return this.serialise(async () => {
+      const installed = await this.database.installSnapshot(zxid, blob);
+      if (!installed.ok) return installed;
+      this.snapshot = { zxid, blob };
+      this.mirror = zxid > 0n ? [{ zxid, data: noPayload }] : [];
+      return ok(undefined);
+    });
   }
 
   /**

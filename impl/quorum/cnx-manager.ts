@@ -36,6 +36,8 @@
 import type net from 'node:net';
 import { assert } from '../../lib/assert.ts';
 import type { QuorumAuthenticator } from './quorum-auth.ts';
+import { HandshakeLimits } from './handshake-limits.ts';
+import { checkNotification } from './peer-values.ts';
 import { plainQuorumSockets, type QuorumSockets } from './quorum-sockets.ts';
 import {
   decodeNotification,
@@ -69,6 +71,8 @@ export interface CnxManagerOptions {
   readonly sockets?: QuorumSockets;
   /** SASL between members (quorum.auth.enableSasl); none: no authentication, nothing changes on the wire. */
   readonly auth?: QuorumAuthenticator;
+  /** Accepted connections that may be waiting for their initial message at once (quorum.cnxn.threads.size; default 20). */
+  readonly handshakingMax?: number;
 }
 
 /** One structured line, in the shape of observability/logger.ts's logger (spelled out so this leaf imports nothing of the server). */
@@ -120,6 +124,8 @@ export class QuorumCnxManager {
   private readonly retryTimers = new Map<number, NodeJS.Timeout>();
   /** Every socket we hold, connected or not, so close() can destroy them all. */
   private readonly sockets = new Set<net.Socket>();
+  /** Accepted connections that have not sent their initial message: a deadline (cnxTimeout) and a cap. */
+  readonly handshakes: HandshakeLimits;
   private server: net.Server | undefined;
   private closed = false;
   private readonly reconnectBackoffMsMin: number;
@@ -134,6 +140,12 @@ export class QuorumCnxManager {
     this.sendQueueCapacity = options.sendQueueCapacity ?? 1;
     assert(this.sendQueueCapacity >= 1, 'sendQueueCapacity must be at least 1');
     assert(options.cnxTimeoutMs >= this.reconnectBackoffMsMin, () => `cnxTimeoutMs ${options.cnxTimeoutMs} below the minimum back-off ${this.reconnectBackoffMsMin}`);
+    this.handshakes = new HandshakeLimits({
+      port: 'election',
+      handshakeMs: options.cnxTimeoutMs,
+      handshakingMax: options.handshakingMax ?? 20,
+      log: (level, event, fields) => this.log(level, event, fields),
+    });
   }
 
   /** Listens on our election address (Listener). Resolves once bound; rejects if the port cannot be bound. */
@@ -158,7 +170,12 @@ export class QuorumCnxManager {
   send(to: number, payload: Uint8Array): void {
     if (this.closed) return;
     if (to === this.options.myid) {
-      queueMicrotask(() => this.deliver(to, payload));
+      queueMicrotask(() => {
+        if (this.closed) return;
+        const own = decodeNotification(payload);
+        assert(own.ok, () => `our own notification does not decode: ${own.ok ? '' : own.error}`);
+        this.options.onNotification(to, own.value);
+      });
       return;
     }
     assert(this.view.has(to), () => `send to unknown server ${to}`);
@@ -198,6 +215,7 @@ export class QuorumCnxManager {
     this.retryTimers.clear();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.handshakes.closeAll();
     this.connections.clear();
     const server = this.server;
     if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -316,14 +334,13 @@ export class QuorumCnxManager {
       socket.destroy();
       return;
     }
+    // The initial message within cnxTimeout of the accept (however slowly its bytes come), and only so many
+    // connections waiting for theirs (handshake-limits.ts).
+    if (!this.handshakes.begin(socket)) return;
     this.sockets.add(socket);
     socket.setNoDelay(true);
     const decoder = new ElectionStreamDecoder(true);
     let initial: InitialMessage | undefined;
-    socket.setTimeout(this.options.cnxTimeoutMs, () => {
-      this.log('debug', 'no-initial-message', { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, cnxTimeoutMs: this.options.cnxTimeoutMs });
-      socket.destroy();
-    });
     socket.on('error', () => {});
     socket.once('close', () => this.sockets.delete(socket));
     if (this.options.auth !== undefined) {
@@ -338,13 +355,13 @@ export class QuorumCnxManager {
       });
       if (initial !== undefined) {
         socket.off('data', onData);
-        socket.setTimeout(0);
+        this.handshakes.done(socket);
         // Frames that arrived before a break still count, as RecvWorker would have read them first.
         this.handleConnection(socket, initial, decoder, buffered);
       }
       if (error !== undefined) {
         this.stats.streamsBroken++;
-        this.log('debug', 'election-connection-closed', { remoteAddress: socket.remoteAddress, reason: error.kind });
+        this.log('warn', 'election-connection-closed', { remoteAddress: socket.remoteAddress, reason: error.kind });
         socket.destroy();
       }
     };
@@ -366,11 +383,12 @@ export class QuorumCnxManager {
       socket.pause();
       if (parsed.kind === 'invalid') {
         this.stats.streamsBroken++;
-        this.log('debug', 'election-connection-closed', { remoteAddress: socket.remoteAddress, reason: parsed.reason });
+        this.log('warn', 'election-connection-closed', { remoteAddress: socket.remoteAddress, reason: parsed.reason });
         socket.destroy();
         return;
       }
-      socket.setTimeout(0);
+      // The SASL exchange has its own bound and cap (quorum-auth.ts).
+      this.handshakes.done(socket);
       const initial = parsed.message;
       if (!this.knownPeer(socket, initial)) return;
       void auth.server(socket, pending.subarray(parsed.bytesConsumed)).then((outcome) => {
@@ -452,7 +470,7 @@ export class QuorumCnxManager {
       });
       if (error !== undefined) {
         this.stats.streamsBroken++;
-        this.log('debug', 'election-connection-broken', { sid, error: error.kind });
+        this.log('warn', 'election-connection-broken', { sid, error: error.kind });
         this.finish(connection);
       }
     });
@@ -489,18 +507,17 @@ export class QuorumCnxManager {
   private receive(connection: Connection, payload: Uint8Array): void {
     if (this.connections.get(connection.sid) !== connection) return;
     this.stats.framesReceived++;
-    this.deliver(connection.sid, payload);
-  }
-
-  private deliver(from: number, payload: Uint8Array): void {
     if (this.closed) return;
+    // Read, then its values checked (peer-values.ts). As ZooKeeper's WorkerReceiver, a notification that cannot
+    // be used is skipped and the connection kept (its framing is intact; a broken frame closes it above).
     const decoded = decodeNotification(payload);
-    if (!decoded.ok) {
+    const checked = decoded.ok ? checkNotification(decoded.value) : decoded;
+    if (!checked.ok) {
       this.stats.notificationsMalformed++;
-      this.log('warn', 'malformed-notification', { sid: from, error: decoded.error });
+      this.log('warn', 'malformed-notification', { sid: connection.sid, remoteAddress: connection.socket.remoteAddress, error: checked.error });
       return;
     }
-    this.options.onNotification(from, decoded.value);
+    this.options.onNotification(connection.sid, checked.value);
   }
 
   private log(level: Parameters<ElectionLog>[0], event: string, fields: Parameters<ElectionLog>[2]): void {

@@ -46,6 +46,8 @@ export interface ElectionRunnerOptions {
   readonly sockets?: CnxManagerOptions['sockets'];
   /** SASL between members (quorum.auth.enableSasl). */
   readonly auth?: CnxManagerOptions['auth'];
+  /** quorum.cnxn.threads.size: accepted election connections that may be waiting for their initial message at once. */
+  readonly handshakingMax?: number;
 }
 
 export class ElectionRunner {
@@ -68,6 +70,7 @@ export class ElectionRunner {
       ...(options.log === undefined ? {} : { log: options.log }),
       ...(options.sockets === undefined ? {} : { sockets: options.sockets }),
       ...(options.auth === undefined ? {} : { auth: options.auth }),
+      ...(options.handshakingMax === undefined ? {} : { handshakingMax: options.handshakingMax }),
     });
   }
 

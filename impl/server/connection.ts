@@ -62,6 +62,15 @@ export type Connection = {
   /** Learner: the requests forwarded for this connection whose txns have not committed yet, oldest first (from forwardedHead). */
   forwarded: Forwarded[];
   forwardedHead: number;
+  /**
+   * The ConnectRequest is in and its ConnectResponse has not left: no request
+   * is taken until it has (ZooKeeperServer.processConnectRequest's disableRecv,
+   * enableRecv in finishSessionInit), so nothing piles up behind a session
+   * that is not durable yet.
+   */
+  settingUp: boolean;
+  /** Bytes of read replies encoded and waiting in the output FIFO (read-processor.ts counts them, core.ts throttles on them). */
+  queuedReplyBytes: number;
 };
 
 export function newConnection(id: number, sink: ConnectionSink, remoteAddress: string, remotePort: number, nowMs: number, state: ConnectionState): Connection {
@@ -90,5 +99,7 @@ export function newConnection(id: number, sink: ConnectionSink, remoteAddress: s
     heldFrames: [],
     forwarded: [],
     forwardedHead: 0,
+    settingUp: false,
+    queuedReplyBytes: 0,
   };
 }

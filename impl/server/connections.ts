@@ -68,6 +68,7 @@ export class Connections {
     connection.outstandingRequests = 0;
     // What it still had waiting can no longer be sent.
     this.queues.forget(connection);
+    connection.queuedReplyBytes = 0;
     connection.forwarded = [];
     connection.forwardedHead = 0;
     connection.heldFrames = [];

@@ -64,11 +64,15 @@ import { SessionTracker } from './session-tracker.ts';
 import { ServerCounters, type ServerStats } from './stats.ts';
 import type { ServerMetrics } from '../observability/server-metrics.ts';
 import { Ticks } from './ticks.ts';
+import { SessionPasswords } from './session-password.ts';
 import type { WritePath } from './write-path.ts';
 import { rateLimited, Writes } from './writes.ts';
 
 export type { ConnectionSink } from './connection.ts';
 export type { ForwardedRequest, LogFields, Logger, LogLevel, Replication, ServerCoreOptions, ServerState, SessionTouch } from './options.ts';
+
+/** ServerCoreOptions.replyBacklogBytesMax's default: four of the largest replies jute.maxbuffer allows. */
+const replyBacklogBytesDefault = 4 * 1024 * 1024;
 
 export class ServerCore {
   readonly tree: DataTree;
@@ -76,6 +80,8 @@ export class ServerCore {
   readonly minSessionTimeoutMs: number;
   readonly maxSessionTimeoutMs: number;
   readonly startedAtMs: number;
+  /** ServerCoreOptions.replyBacklogBytesMax: past it, a connection is given no more requests until its replies leave. */
+  readonly replyBacklogBytesMax: number;
   private readonly log: Logger;
   private readonly onFatal: ((error: unknown) => void) | undefined;
   private readonly counters: ServerCounters;
@@ -98,6 +104,7 @@ export class ServerCore {
     this.counters = new ServerCounters(options.metrics);
     this.onFatal = options.onFatal;
     this.tickTimeMs = options.tickTimeMs ?? 3000;
+    this.replyBacklogBytesMax = options.replyBacklogBytesMax ?? replyBacklogBytesDefault;
     this.minSessionTimeoutMs = options.minSessionTimeoutMs ?? 2 * this.tickTimeMs;
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 20 * this.tickTimeMs;
     const tree = (this.tree = options.tree ?? new DataTree());
@@ -136,7 +143,8 @@ export class ServerCore {
     }
 
     this.requests = new RequestDispatcher(parts, this.role, options.superDigest, new Authentication(parts, options.authentication));
-    const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1 };
+    const passwords = new SessionPasswords(options.sessionPasswordSecret);
+    const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1, passwords };
     this.handshake = new Handshake(parts, this.role, this.requests, sessionSettings);
     this.views = new AdminViews(tree, tracker, connections, this.counters, this.role.serverState, startedAtMs);
   }
@@ -183,10 +191,14 @@ export class ServerCore {
     this.connections.close(connectionId, reason);
   }
 
-  /** One complete frame from a connection. */
-  receiveFrame(connectionId: number, payload: Uint8Array): void {
+  /**
+   * One complete frame from a connection. Returns whether the connection may be
+   * given its next frame now (see `mayReceive`); false: the transport stops
+   * reading it (ServerCnxn.disableRecv) and asks `mayReceive` again later.
+   */
+  receiveFrame(connectionId: number, payload: Uint8Array): boolean {
     const connection = this.connections.get(connectionId);
-    if (connection === undefined || connection.state === 'closed') return;
+    if (connection === undefined || connection.state === 'closed') return false;
     this.counters.packetsReceived++;
     // ServerCnxn.packetReceived counts the length prefix too.
     this.counters.metrics.counters.bytes_received_count += payload.byteLength + 4;
@@ -197,6 +209,21 @@ export class ServerCore {
     }
     else if (connection.state === 'revalidating') this.handshake.hold(connection, payload);
     else this.requests.handlePacket(connection, payload);
+    return connection.state === 'open' && !connection.settingUp && connection.queuedReplyBytes <= this.replyBacklogBytesMax;
+  }
+
+  /**
+   * Whether the connection may be given another frame: not while its session
+   * is being set up or revalidated (ZooKeeper's processConnectRequest stops
+   * reading until finishSessionInit), nor while more than
+   * `replyBacklogBytesMax` of its read replies wait in its FIFO. The transport
+   * adds its own conditions (bytes written and not taken, globalOutstandingLimit).
+   * A closed connection never may.
+   */
+  mayReceive(connectionId: number): boolean {
+    const connection = this.connections.get(connectionId);
+    if (connection === undefined) return false;
+    return connection.state === 'handshake' || (connection.state === 'open' && !connection.settingUp && connection.queuedReplyBytes <= this.replyBacklogBytesMax);
   }
 
   // ---- life cycle ------------------------------------------------------------------

@@ -12,7 +12,7 @@ import * as R from '../protocol/records.ts';
 import type { Connection } from './connection.ts';
 import type { PipelineParts } from './parts.ts';
 import type { RequestDispatcher } from './requests.ts';
-import { checkPasswd, initialSessionId } from './session-password.ts';
+import { initialSessionId, type SessionPasswords } from './session-password.ts';
 import type { WritePath } from './write-path.ts';
 
 /** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
@@ -23,6 +23,7 @@ type SessionSettings = {
   readonly maxSessionTimeoutMs: number;
   /** The server id in the top byte of session ids. */
   readonly serverId: number;
+  readonly passwords: SessionPasswords;
 };
 
 export class Handshake {
@@ -63,6 +64,7 @@ export class Handshake {
     const withReadOnly = request.readOnly === undefined ? undefined : this.role.serverState === 'read-only';
     const startedAtMs = this.parts.now();
     connection.state = 'open';
+    connection.settingUp = true;
     this.parts.connections.countRequest(connection);
     if (request.sessionId === 0n) {
       const sessionId = this.allocateSessionId();
@@ -72,7 +74,7 @@ export class Handshake {
       return;
     }
     const sessionId = request.sessionId;
-    const passwdOk = checkPasswd(sessionId, request.passwd);
+    const passwdOk = this.settings.passwords.check(sessionId, request.passwd);
     this.role.reattach(connection, sessionId, timeoutMs, passwdOk, (valid) => this.finishReattach(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
   }
 
@@ -109,7 +111,9 @@ export class Handshake {
 
   /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
   private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
-    this.parts.replies.connectResponse(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
+    connection.settingUp = false;
+    const passwd = valid ? this.settings.passwords.generate(sessionId) : new Uint8Array(16);
+    this.parts.replies.connectResponse(connection, sessionId, passwd, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
     if (!valid) this.parts.connections.close(connection.id, 'invalid session');
   }
 

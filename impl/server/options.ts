@@ -107,4 +107,16 @@ export type ServerCoreOptions = {
   readonly replication?: Replication;
   /** The process's counters and summaries (ZooKeeper's ServerMetrics), shared by the pipelines it runs; a fresh one by default. */
   readonly metrics?: ServerMetrics;
+  /**
+   * Bytes of replies one connection may have waiting (encoded in its FIFO, or
+   * written and not yet taken by its client) before the server stops reading
+   * its requests, until they have left (default 4 MiB: a few of the largest replies).
+   */
+  readonly replyBacklogBytesMax?: number;
+  /**
+   * The secret session passwords are derived from (session-password.ts); the
+   * same on every member of an ensemble and across restarts. Without one,
+   * ZooKeeper's derivation, which anyone who knows a session id can repeat.
+   */
+  readonly sessionPasswordSecret?: Uint8Array;
 };

@@ -23,7 +23,13 @@ export class ReadProcessor {
     const read = readRequest(this.tree, connection, header.type, body);
     const batch = this.order.readBatch(read.dependsOn);
     const zxid = this.tree.lastProcessedZxid;
-    this.queues.enqueue(connection, batch, () => this.replies.read(connection, header, read, startedAtMs, this.order.visibleZxid(zxid)));
+    // Counted while it waits in the FIFO: a reply delivered at once is added and taken off again.
+    const bytes = read.response?.byteLength ?? 0;
+    this.queues.enqueue(connection, batch, () => {
+      connection.queuedReplyBytes -= bytes;
+      this.replies.read(connection, header, read, startedAtMs, this.order.visibleZxid(zxid));
+    });
+    connection.queuedReplyBytes += bytes;
   }
 
   /** Runs the read now and answers at once: a learner's read that has reached the head of its FIFO. */

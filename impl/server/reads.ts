@@ -61,6 +61,7 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
     case OpCode.exists:
       return exists(tree, session, body);
     case OpCode.getData: {
+      if (hasNullPath(body)) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
       const request = decodeRecord(body, R.GetDataRequest.read, true);
       if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
       const { path } = request.value;
@@ -69,6 +70,7 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
     }
     case OpCode.getChildren:
     case OpCode.getChildren2: {
+      if (hasNullPath(body)) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
       const request = decodeRecord(body, R.GetChildrenRequest.read, true);
       if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
       const { path } = request.value;
@@ -122,7 +124,17 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
   }
 }
 
+/**
+ * A request whose path (its first field) is a null ustring: ZooKeeper's
+ * FinalRequestProcessor fails on it (a NullPointerException in the tree's
+ * lookup) and answers MarshallingError, where reading it as "" would answer NoNode.
+ */
+function hasNullPath(body: Uint8Array): boolean {
+  return body.byteLength >= 4 && body[0] === 0xff && body[1] === 0xff && body[2] === 0xff && body[3] === 0xff;
+}
+
 function exists(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
+  if (hasNullPath(body)) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
   const request = decodeRecord(body, R.ExistsRequest.read, true);
   if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
   const { path, watch } = request.value;
@@ -149,6 +161,7 @@ function getChildren(tree: DataTree, session: ReadSession, path: string, watch: 
 }
 
 function getACL(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
+  if (hasNullPath(body)) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
   const request = decodeRecord(body, R.GetACLRequest.read, true);
   if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
   const { path } = request.value;

@@ -12,7 +12,6 @@ import type { WatchEvent } from '../tree/data-tree.ts';
 import type { Connection } from './connection.ts';
 import type { Connections } from './connections.ts';
 import type { ReadReply } from './reads.ts';
-import { generatePasswd } from './session-password.ts';
 import { pooledBytes } from './pooled-bytes.ts';
 import type { ServerCounters } from './stats.ts';
 import { requestKind } from './request-kind.ts';
@@ -40,12 +39,12 @@ export class Replies {
    * ZooKeeperServer.finishSessionInit's response: an invalid session gets zeros (the caller then closes the connection).
    * `readOnly`: the trailing byte (whether this server is read-only), or none for a client that sent none.
    */
-  connectResponse(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, readOnly: boolean | undefined, startedAtMs: number, zxid: bigint): void {
+  connectResponse(connection: Connection, sessionId: bigint, passwd: Uint8Array, timeoutMs: number, valid: boolean, readOnly: boolean | undefined, startedAtMs: number, zxid: bigint): void {
     const response: R.ConnectResponse = {
       protocolVersion: 0,
       timeOut: valid ? timeoutMs : 0,
       sessionId: valid ? sessionId : 0n,
-      passwd: valid ? generatePasswd(sessionId) : new Uint8Array(16),
+      passwd: valid ? passwd : new Uint8Array(16),
       readOnly,
     };
     this.sendFramed(connection, frame(encodeRecord(response, R.ConnectResponse.write)), startedAtMs, 'SESS', -1, zxid, true);

@@ -73,11 +73,14 @@ export class RequestDispatcher {
         return;
       case 'createSession': // only a learner sends one, to the leader
       case 'unknown':
-        // UnimplementedRequestProcessor: an Unimplemented reply, then the connection is closed.
+        // UnimplementedRequestProcessor: an Unimplemented reply, then sendCloseSession. ZooKeeper's
+        // NIOServerCnxn closes when its writer reaches the close, having already read and answered
+        // the requests that came with this one: here, the close waits for the end of this turn,
+        // when the frames of the chunk it came in have been handled.
         this.parts.log('warn', 'unknown-request-type', { type: header.type, connectionId: connection.id });
         this.parts.queues.enqueue(connection, 0, () => {
           this.parts.replies.reply(connection, header, ErrorCode.UNIMPLEMENTED, undefined, startedAtMs, this.parts.order.visibleZxid(zxid));
-          this.parts.connections.close(connection.id, `unknown request type ${header.type}`);
+          queueMicrotask(() => this.parts.connections.close(connection.id, `unknown request type ${header.type}`));
         });
         return;
       default:

@@ -16,6 +16,7 @@ import type { Id } from '../protocol/records.ts';
 import { juteMaxBufferDefault } from '../protocol/constants.ts';
 import { FrameDecoder } from '../protocol/frame-decoder.ts';
 import { ServerCore, type ConnectionSink, type Logger, type ServerCoreOptions } from './core.ts';
+import { RecvThrottle, type PauseReason, type Throttled } from './recv-throttle.ts';
 import { listenSecure, PortUnification, type ClientTls } from './secure-listener.ts';
 
 /** The commands ZooKeeper 3.8 recognises (FourLetterCommands). */
@@ -37,6 +38,14 @@ export type StartServerOptions = ServerCoreOptions & {
   readonly portUnification?: ClientTls;
   /** maxClientCnxns: connections per client address (0 = no limit; ZooKeeper's default is 60). */
   readonly maxClientCnxns?: number;
+  /** maxCnxns (zookeeper.maxCnxns): client connections in all (0 = no limit, ZooKeeper's default). */
+  readonly maxCnxns?: number;
+  /**
+   * nio.sessionlessCnxnTimeout (zookeeper.nio.sessionlessCnxnTimeout, default
+   * 10,000 ms): a connection that has not sent its ConnectRequest this long
+   * after it was accepted is closed (NIOServerCnxnFactory's cnxnExpiryQueue).
+   */
+  readonly sessionlessCnxnTimeoutMs?: number;
   /** jute.maxbuffer: the largest frame accepted. */
   readonly frameBytesMax?: number;
   /**
@@ -97,6 +106,8 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   readonly frameBytesMax: number;
   readonly writeBufferBytesMax: number;
   readonly globalOutstandingLimit: number;
+  readonly sessionlessCnxnTimeoutMs: number;
+  private readonly maxCnxns: number;
   /** Every socket accepted and not yet closed, clients and four-letter words alike: `close` ends them (destroyed a second later if the peer does not close). */
   private readonly sockets = new Set<Socket>();
   private readonly cnxnsPerAddress: CnxnsPerAddress;
@@ -119,6 +130,8 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     this.cnxnsPerAddress = new CnxnsPerAddress(options.maxClientCnxns ?? 60);
     this.writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
     this.globalOutstandingLimit = options.globalOutstandingLimit ?? 1000;
+    this.sessionlessCnxnTimeoutMs = options.sessionlessCnxnTimeoutMs ?? 10_000;
+    this.maxCnxns = options.maxCnxns ?? 0;
     // The paused sockets resume once the pipeline that serves now is back under the limit.
     this.throttle = new RecvThrottle(this.globalOutstandingLimit, () => this.currentCore.outstandingRequests);
     this.unification = options.portUnification === undefined ? undefined : new PortUnification(options.portUnification, this.log);
@@ -189,6 +202,13 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     const core = this.currentCore;
     const remoteAddress = (socket.remoteAddress ?? 'unknown').replace(/^::ffff:/, '');
     const remotePort = socket.remotePort ?? 0;
+    if (this.maxCnxns > 0 && this.sockets.size >= this.maxCnxns) {
+      // NIOServerCnxnFactory.doAccept's limitTotalNumberOfCnxns.
+      this.log('warn', 'too-many-connections', { remoteAddress, maxCnxns: this.maxCnxns });
+      core.metrics.counters.connection_rejected++;
+      socket.destroy();
+      return;
+    }
     if (this.cnxnsPerAddress.isFull(remoteAddress)) {
       this.log('warn', 'too-many-connections', { remoteAddress, maxClientCnxns: this.cnxnsPerAddress.max });
       core.metrics.counters.connection_rejected++;
@@ -254,9 +274,9 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
   }
 
   /** NIOServerCnxnFactory.removeCnxn: forgets a client's socket; false if it was already forgotten. */
-  removeCnxn(socket: Socket, remoteAddress: string): boolean {
+  removeCnxn(cnxn: Throttled, socket: Socket, remoteAddress: string): boolean {
     if (!this.sockets.delete(socket)) return false;
-    this.throttle.forget(socket);
+    this.throttle.forget(cnxn);
     this.cnxnsPerAddress.remove(remoteAddress);
     return true;
   }
@@ -296,9 +316,14 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
  * connection, the reader that splits its bytes into frames (or answers a
  * four-letter word), and its end.
  */
-class NIOServerCnxn implements ConnectionSink {
+class NIOServerCnxn implements ConnectionSink, Throttled {
   private readonly connectionId: number;
   private readonly decoder: FrameDecoder;
+  /** Why this connection is not being read (recv-throttle.ts); undefined while it is. */
+  private pausedFor: PauseReason | undefined;
+  private recheckQueued = false;
+  /** Closes the connection if its ConnectRequest has not come by nio.sessionlessCnxnTimeout; cleared by its first frame. */
+  private sessionlessTimer: ReturnType<typeof setTimeout> | undefined;
   /** The bytes so far while the first four may still spell a four-letter word; undefined once they did not. */
   private head: Uint8Array | undefined = new Uint8Array(0);
   private closed = false;
@@ -309,6 +334,8 @@ class NIOServerCnxn implements ConnectionSink {
     const cnxn = new NIOServerCnxn(factory, core, socket, remoteAddress, remotePort);
     // ServerCnxn.addAuthInfo: the ids a TLS certificate gave, before the first request.
     for (const id of authIds) core.addAuthInfo(cnxn.connectionId, id);
+    cnxn.sessionlessTimer = setTimeout(cnxn.expireSessionless, factory.sessionlessCnxnTimeoutMs);
+    cnxn.sessionlessTimer.unref();
     socket.on('data', (chunk: Buffer) => cnxn.doIO(chunk));
     socket.on('error', (error) => {
       factory.log('debug', 'connection-socket-error', { connectionId: cnxn.connectionId, error: error.message });
@@ -341,7 +368,13 @@ class NIOServerCnxn implements ConnectionSink {
       process.nextTick(this.uncork);
     }
     socket.write(bytes);
-    // A client that stops reading must not make us buffer without bound.
+    // What this connection waited for (its ConnectResponse, its queued replies) may have just left.
+    if (this.pausedFor === 'pipeline' && !this.recheckQueued) {
+      this.recheckQueued = true;
+      process.nextTick(this.recheck);
+    }
+    // A client that stops reading must not make us buffer without bound (watch
+    // events still come while its requests are no longer read).
     if (socket.writableLength > this.factory.writeBufferBytesMax) {
       this.factory.log('warn', 'client-not-reading', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, queuedBytes: socket.writableLength, message: 'closing a connection whose client does not read' });
       this.core.closeConnection(this.connectionId, 'client not reading');
@@ -367,6 +400,11 @@ class NIOServerCnxn implements ConnectionSink {
   /** A chunk from the client: its frames go to the pipeline, unless its first four bytes are a four-letter word. */
   private doIO(chunk: Buffer): void {
     if (this.closed) return;
+    if (this.pausedFor !== undefined) {
+      // Read before the pause took effect: kept, handed out on resuming.
+      this.decoder.hold(chunk);
+      return;
+    }
     const head = this.head;
     const bytes = head === undefined ? chunk : this.checkFourLetterWord(head, chunk);
     if (bytes !== undefined) this.readPayload(bytes);
@@ -393,23 +431,77 @@ class NIOServerCnxn implements ConnectionSink {
     return opening.bytes;
   }
 
-  /** Hands each whole frame to the pipeline; a framing error closes the connection, too many outstanding requests pause reading. */
+  /** Hands each whole frame to the pipeline until it must stop taking them; a framing error closes the connection. */
   private readPayload(bytes: Uint8Array): void {
     const error = this.decoder.push(bytes, this.onFrame);
     if (error !== undefined) {
       const detail = error.kind === 'too-large' ? `length ${error.length} is greater than jute.maxbuffer=${error.frameBytesMax}` : `negative length ${error.length}`;
       this.factory.log('warn', 'bad-frame', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, kind: error.kind, length: error.length, juteMaxBuffer: error.kind === 'too-large' ? error.frameBytesMax : undefined });
       this.core.closeConnection(this.connectionId, `frame error: ${detail}`);
-      return;
     }
-    if (this.core.outstandingRequests > this.factory.globalOutstandingLimit && !this.closed) this.factory.throttle.disableRecv(this.socket);
   }
 
-  private readonly onFrame = (payload: Uint8Array): void => this.core.receiveFrame(this.connectionId, payload);
+  /** One frame to the pipeline; false stops the decoder there (the rest stays in it) and pauses the socket. */
+  private readonly onFrame = (payload: Uint8Array): boolean => {
+    if (this.sessionlessTimer !== undefined) {
+      clearTimeout(this.sessionlessTimer);
+      this.sessionlessTimer = undefined;
+    }
+    const reason = this.whyNotReading(this.core.receiveFrame(this.connectionId, payload));
+    if (reason === undefined) return true;
+    this.disableRecv(reason);
+    return false;
+  };
+
+  /** Why the next frame must wait: the pipeline's reasons (`pipelineOk` false), then the socket's, then the server's. */
+  private whyNotReading(pipelineOk: boolean): PauseReason | undefined {
+    if (!pipelineOk) return 'pipeline';
+    if (this.socket.writableLength > this.core.replyBacklogBytesMax) return 'socket';
+    if (this.factory.throttle.overLimit) return 'global';
+    return undefined;
+  }
+
+  /** ServerCnxn.disableRecv: stops reading until the reason's wake-up (recv-throttle.ts) finds it gone. */
+  private disableRecv(reason: PauseReason): void {
+    if (this.closed) return;
+    if (this.pausedFor === undefined) this.socket.pause();
+    this.pausedFor = reason;
+    if (reason === 'socket') this.socket.off('drain', this.recheck).once('drain', this.recheck);
+    else if (reason === 'global') this.factory.throttle.disableRecv(this);
+  }
+
+  /** ServerCnxn.enableRecv once nothing holds it back: the frames already in are handed out first, then the socket is read again. */
+  readonly recheck = (): void => {
+    this.recheckQueued = false;
+    if (this.closed || this.pausedFor === undefined) return;
+    const reason = this.whyNotReading(this.core.mayReceive(this.connectionId));
+    if (reason !== undefined) {
+      this.disableRecv(reason);
+      return;
+    }
+    this.pausedFor = undefined;
+    this.readPayload(new Uint8Array(0));
+    if (this.pausedFor === undefined && !this.closed) this.socket.resume();
+  };
+
+  /**
+   * No ConnectRequest within nio.sessionlessCnxnTimeout of the accept: the
+   * connection is closed, as ZooKeeper's ConnectionExpirerThread does, so that
+   * silent connections cannot hold maxClientCnxns' places. Unlike ZooKeeper,
+   * bytes that do not complete the ConnectRequest do not extend it (a
+   * ConnectRequest trickled slower than that is closed too).
+   */
+  private readonly expireSessionless = (): void => {
+    this.sessionlessTimer = undefined;
+    if (this.closed) return;
+    this.factory.log('info', 'sessionless-connection-expired', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, sessionlessCnxnTimeoutMs: this.factory.sessionlessCnxnTimeoutMs });
+    this.core.closeConnection(this.connectionId, 'no ConnectRequest within nio.sessionlessCnxnTimeout');
+  };
 
   /** The socket is gone (closed or failed): the factory and the pipeline forget the connection, once. */
   private finish(): void {
-    if (!this.factory.removeCnxn(this.socket, this.remoteAddress)) return;
+    clearTimeout(this.sessionlessTimer);
+    if (!this.factory.removeCnxn(this, this.socket, this.remoteAddress)) return;
     this.closed = true;
     this.core.connectionClosed(this.connectionId);
   }
@@ -435,49 +527,6 @@ class CnxnsPerAddress {
     if (n <= 0) this.counts.delete(address);
     else this.counts.set(address, n);
   }
-}
-
-/**
- * Throttling (ZooKeeperServer.shouldThrottle, ServerCnxn.disableRecv): a
- * socket whose data pushed the outstanding count over the limit is paused;
- * all paused sockets resume once the count is back under it. The count falls
- * as persist batches complete, so a 1 ms poll runs only while some are paused.
- */
-class RecvThrottle {
-  private readonly paused = new Set<Socket>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    private readonly limit: number,
-    private readonly outstandingRequests: () => number,
-  ) {}
-
-  /** Stops reading from `socket` until the outstanding requests are back under the limit. */
-  disableRecv(socket: Socket): void {
-    socket.pause();
-    this.paused.add(socket);
-    this.timer ??= setTimeout(this.enableRecvWhenUnderLimit, 1);
-  }
-
-  /** A closed socket is not resumed. */
-  forget(socket: Socket): void {
-    this.paused.delete(socket);
-  }
-
-  /** The server is closing: no more polls (the handle stays, so that none is armed again). */
-  stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-  }
-
-  private readonly enableRecvWhenUnderLimit = (): void => {
-    this.timer = undefined;
-    if (this.outstandingRequests() > this.limit) {
-      this.timer = setTimeout(this.enableRecvWhenUnderLimit, 1);
-      return;
-    }
-    for (const socket of this.paused) socket.resume();
-    this.paused.clear();
-  };
 }
 
 /**

@@ -19,7 +19,9 @@ afterEach(async () => {
 });
 
 it('close delivers every reply already written before the FIN, to a client that reads late', async () => {
-  server = await startServer({ host: '127.0.0.1', port: 0, tickTimeMs: 100, log: () => {} });
+  // 16 replies of 900 KB wait for this client: past the default reply backlog (4 MiB) the server
+  // would stop reading its requests (back-pressure), so the backlog is raised above them.
+  server = await startServer({ host: '127.0.0.1', port: 0, tickTimeMs: 100, log: () => {}, replyBacklogBytesMax: 32 * 1024 * 1024 });
   client = await RawClient.open(server.port);
   await client.handshake();
   const value = 'x'.repeat(900_000);

@@ -45,6 +45,7 @@ import { encodeTxnWith, type Txn } from '../tree/txn.ts';
 import { pooledBytes } from '../server/pooled-bytes.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { clientListeners } from '../security/client-x509.ts';
+import { loadSessionSecret } from './session-secret.ts';
 
 export type StandaloneOptions = {
   readonly log?: StructuredLogger;
@@ -93,7 +94,13 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
   metrics.summaries.dbinittime.add(performance.now() - loadStartedAt);
   metrics.summaries.startup_txns_loaded.add(loaded.value.replayedTxns);
   metrics.adoptDatabaseTimings(loaded.value.database);
-  return new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? []).serve(loaded.value.tree);
+  const secret = loadSessionSecret(config.dataDir);
+  if (!secret.ok) {
+    await loaded.value.database.close();
+    return secret;
+  }
+  const main = new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? [], secret.value);
+  return main.serve(loaded.value.tree);
 }
 
 /** The `starting` line: the version and the settings that decide where the data is and how it is kept. */
@@ -172,6 +179,8 @@ class ZooKeeperServerMain {
     private readonly listeners: Pick<StartServerOptions, 'plaintext' | 'secure' | 'portUnification'>,
     private readonly metrics: ServerMetrics,
     private readonly adminCommands: readonly AdminCommand[],
+    /** dataDir's session secret (session-secret.ts): passwords no one can derive from a session id. */
+    private readonly sessionSecret: Uint8Array,
   ) {
     this.stopped = new Promise<StandaloneStop>((resolve) => (this.resolveStopped = resolve));
   }
@@ -228,8 +237,11 @@ class ZooKeeperServerMain {
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
       maxClientCnxns: config.maxClientCnxns,
+      maxCnxns: config.maxCnxns,
+      sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
+      sessionPasswordSecret: this.sessionSecret,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       authentication: authenticationOptionsOf(config),
       // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings.

@@ -12,7 +12,7 @@
 // `sometimes` always means the model is stuck, never that the preset ruled it
 // out. The table's order is the order the checker evaluates and reports.
 
-import type { Property, PropertyKind } from '../../model-check/model.ts';
+import type { PaperSentence, Property, PropertyKind } from '../../model-check/model.ts';
 
 export interface PropertyDeclaration<S, P> {
   readonly name: string;
@@ -24,6 +24,18 @@ export interface PropertyDeclaration<S, P> {
   readonly when?: (params: P) => boolean;
   /** `leadsTo` only: P in P ~> Q (`holds` is Q). */
   readonly premise?: (state: S) => boolean;
+  /** The sentences of the papers or TLA+ specs it comes from, for docs/invariants.md (`cited`). */
+  readonly paper?: readonly PaperSentence[];
+}
+
+/**
+ * A declaration with the sentences it comes from (PaperSentence in
+ * model-check/model.ts): quoted only as checked against the source named,
+ * paraphrased (and so marked) otherwise. The catalogue prints them; the
+ * checker never reads them.
+ */
+export function cited<S, P>(declaration: PropertyDeclaration<S, P>, ...paper: readonly PaperSentence[]): PropertyDeclaration<S, P> {
+  return { ...declaration, paper };
 }
 
 /** A safety property: `holds` is true in every reachable state. */
@@ -58,7 +70,8 @@ export function propertiesFor<S, P>(table: readonly PropertyDeclaration<S, P>[],
     if (declaration.when !== undefined && !declaration.when(params)) continue;
     const predicate = declaration.holds;
     const holds = predicate.length < 2 ? (predicate as (state: S) => boolean) : (state: S) => predicate(state, params);
-    const property: Property<S> = { name: declaration.name, kind: declaration.kind, description: declaration.description, holds };
+    const base: Property<S> = { name: declaration.name, kind: declaration.kind, description: declaration.description, holds };
+    const property = declaration.paper === undefined ? base : { ...base, paper: declaration.paper };
     out.push(declaration.premise === undefined ? property : { ...property, premise: declaration.premise });
   }
   return out;

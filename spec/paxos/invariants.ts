@@ -6,7 +6,7 @@
 // In a set network `ghost.sent` is the network itself; in a bag network it
 // is a history the network forgets (see world.ts).
 
-import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
+import { always, cited, sometimes, type PropertyDeclaration } from '../common/properties.ts';
 import * as learner from './learner.ts';
 import * as packedMessages from './packing.ts';
 import type { PaxosCluster } from './world.ts';
@@ -121,20 +121,35 @@ export interface PropertyParams extends InvariantShape {
 
 const hasLearners = (p: PropertyParams) => p.learners > 0;
 
+// Where each property comes from (docs/invariants.md prints them), quoted as "Paxos Made Simple" words them.
+const SAFETY = 'Paxos Made Simple (Lamport, 2001), §2.1, the safety requirements for consensus';
+
 /** The properties, in the order the checker reports them; the learner ones only when learners exist. */
 export const PAXOS_PROPERTIES: readonly PropertyDeclaration<PaxosCluster, PropertyParams>[] = [
-  always('Agreement', 'Only a single value is chosen (Paxos Made Simple, §2.1).', agreement),
-  always('Validity', 'Only a value that has been proposed may be chosen (Paxos Made Simple, §2.1).', validity),
-  always(
-    'PromiseKept',
-    'P1a: an acceptor can accept a proposal numbered n iff it has not responded to a prepare request having a number greater than n (Paxos Made Simple, §2.2).',
-    promiseKept,
+  cited(always('Agreement', 'Only a single value is chosen (Paxos Made Simple, §2.1).', agreement), { source: SAFETY, quote: 'Only a single value is chosen' }),
+  cited(always('Validity', 'Only a value that has been proposed may be chosen (Paxos Made Simple, §2.1).', validity), {
+    source: SAFETY,
+    quote: 'Only a value that has been proposed may be chosen',
+  }),
+  cited(
+    always(
+      'PromiseKept',
+      'P1a: an acceptor can accept a proposal numbered n iff it has not responded to a prepare request having a number greater than n (Paxos Made Simple, §2.2).',
+      promiseKept,
+    ),
+    {
+      source: 'Paxos Made Simple, §2.2',
+      quote: 'P1a. An acceptor can accept a proposal numbered n iff it has not responded to a prepare request having a number greater than n.',
+    },
   ),
-  always(
-    'LearnedIsChosen',
-    'A process never learns that a value has been chosen unless it actually has been (Paxos Made Simple, §2.1).',
-    learnedIsChosen,
-    hasLearners,
+  cited(
+    always(
+      'LearnedIsChosen',
+      'A process never learns that a value has been chosen unless it actually has been (Paxos Made Simple, §2.1).',
+      learnedIsChosen,
+      hasLearners,
+    ),
+    { source: SAFETY, quote: 'A process never learns that a value has been chosen unless it actually has been.' },
   ),
   sometimes('ValueChosen', 'Some value is chosen.', someValueChosen),
   {
@@ -144,6 +159,10 @@ export const PAXOS_PROPERTIES: readonly PropertyDeclaration<PaxosCluster, Proper
       'Some value is eventually chosen, if the proposers, acceptors and learners keep taking the steps they can (weak fairness) and no message is lost for good (Paxos Made Simple, §2.4: progress needs a proposer that can communicate with a majority).',
     holds: someValueChosen,
     when: (p) => p.liveness,
+    paper: [
+      { source: 'Paxos Made Simple, §2.1', quote: 'the goal is to ensure that some proposed value is eventually chosen' },
+      { source: 'Paxos Made Simple, §2.4', paraphrase: 'progress needs a distinguished proposer that can communicate with a majority of the acceptors.' },
+    ],
   },
   sometimes('ValueLearned', 'Some learner learns a chosen value.', someValueLearned, hasLearners),
 ];

@@ -11,7 +11,7 @@
 // variables that history.ts keeps: every leader elected, every entry committed.
 
 import { majority } from '../../lib/quorum.ts';
-import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
+import { always, cited, sometimes, type PropertyDeclaration } from '../common/properties.ts';
 import type { RaftCluster, RaftModelOptions } from './world.ts';
 import { formatLog } from './format.ts';
 
@@ -158,35 +158,73 @@ function conflictOverwritten(c: RaftCluster): boolean {
   });
 }
 
+// Where each property comes from (docs/invariants.md prints them): Figure 3's
+// sentences are quoted as the extended paper words them; the others are
+// paraphrases of the sections named.
+const FIGURE_3 = 'Raft, extended version (Ongaro and Ousterhout), Figure 3';
+
 /** The properties, in the order the checker reports them; the read ones only with reads on. */
 export const RAFT_PROPERTIES: readonly PropertyDeclaration<RaftCluster, Pick<RaftModelOptions, 'reads'>>[] = [
-  always('ElectionSafety', 'At most one leader can be elected in a given term (Raft, Figure 3, §5.2).', holds(electionSafety)),
-  always(
-    'LeaderAppendOnly',
-    'A leader never overwrites or deletes entries in its log; it only appends new entries (Raft, Figure 3, §5.3).',
-    holds(leaderAppendOnly),
+  cited(always('ElectionSafety', 'At most one leader can be elected in a given term (Raft, Figure 3, §5.2).', holds(electionSafety)), {
+    source: `${FIGURE_3}, Election Safety (§5.2)`,
+    quote: 'at most one leader can be elected in a given term.',
+  }),
+  cited(
+    always(
+      'LeaderAppendOnly',
+      'A leader never overwrites or deletes entries in its log; it only appends new entries (Raft, Figure 3, §5.3).',
+      holds(leaderAppendOnly),
+    ),
+    { source: `${FIGURE_3}, Leader Append-Only (§5.3)`, quote: 'a leader never overwrites or deletes entries in its log; it only appends new entries.' },
   ),
-  always(
-    'LogMatching',
-    'If two logs contain an entry with the same index and term, then the logs are identical in all entries up through the given index (Raft, Figure 3, §5.3).',
-    holds(logMatching),
+  cited(
+    always(
+      'LogMatching',
+      'If two logs contain an entry with the same index and term, then the logs are identical in all entries up through the given index (Raft, Figure 3, §5.3).',
+      holds(logMatching),
+    ),
+    {
+      source: `${FIGURE_3}, Log Matching (§5.3)`,
+      quote: 'if two logs contain an entry with the same index and term, then the logs are identical in all entries up through the given index.',
+    },
   ),
-  always(
-    'LeaderCompleteness',
-    'If a log entry is committed in a given term, then that entry will be present in the logs of the leaders for all higher-numbered terms (Raft, Figure 3, §5.4).',
-    holds(leaderCompleteness),
+  cited(
+    always(
+      'LeaderCompleteness',
+      'If a log entry is committed in a given term, then that entry will be present in the logs of the leaders for all higher-numbered terms (Raft, Figure 3, §5.4).',
+      holds(leaderCompleteness),
+    ),
+    {
+      source: `${FIGURE_3}, Leader Completeness (§5.4)`,
+      quote: 'if a log entry is committed in a given term, then that entry will be present in the logs of the leaders for all higher-numbered terms.',
+    },
   ),
-  always(
-    'StateMachineSafety',
-    'If a server has applied a log entry at a given index to its state machine, no other server will ever apply a different log entry for the same index (Raft, Figure 3, §5.4.3).',
-    holds(stateMachineSafety),
+  cited(
+    always(
+      'StateMachineSafety',
+      'If a server has applied a log entry at a given index to its state machine, no other server will ever apply a different log entry for the same index (Raft, Figure 3, §5.4.3).',
+      holds(stateMachineSafety),
+    ),
+    {
+      source: `${FIGURE_3}, State Machine Safety (§5.4.3)`,
+      quote: 'if a server has applied a log entry at a given index to its state machine, no other server will ever apply a different log entry for the same index.',
+    },
   ),
-  always('CommittedEntriesOnQuorum', 'A committed entry is never lost from a quorum (Raft, §5.3 and §5.4.3).', holds(committedEntriesOnQuorum)),
-  always(
-    'ReadsSeeCommittedWrites',
-    'A read never misses a write committed before the read began (Raft, §8; ReadIndex, dissertation §6.4).',
-    holds(readsSeeCommittedWrites),
-    readsOn,
+  cited(always('CommittedEntriesOnQuorum', 'A committed entry is never lost from a quorum (Raft, §5.3 and §5.4.3).', holds(committedEntriesOnQuorum)), {
+    source: 'Raft, extended version, §5.3 and §5.4.3',
+    paraphrase: 'an entry is committed once the leader that created it has replicated it on a majority of the servers, and the safety argument rests on it staying there.',
+  }),
+  cited(
+    always(
+      'ReadsSeeCommittedWrites',
+      'A read never misses a write committed before the read began (Raft, §8; ReadIndex, dissertation §6.4).',
+      holds(readsSeeCommittedWrites),
+      readsOn,
+    ),
+    {
+      source: 'Raft, extended version, §8; Ongaro\'s dissertation, §6.4 (ReadIndex)',
+      paraphrase: 'a read-only request must not return stale data: the leader answers it only after learning the latest committed entries and confirming it has not been deposed.',
+    },
   ),
   sometimes('LeaderElected', 'A leader is elected.', (c: RaftCluster) => c.nodes.some((node) => node.state === 'Leader')),
   sometimes('EntryCommitted', 'An entry is committed.', (c: RaftCluster) => c.ghost.committed.length > 0),

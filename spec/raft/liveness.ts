@@ -37,6 +37,12 @@ export const RAFT_LIVENESS: readonly PropertyDeclaration<RaftCluster, RaftModelO
     description: 'A leader is eventually elected, once faults stop and the servers take the steps they can (Raft, §5.2 and §5.6).',
     holds: (c: RaftCluster) => c.nodes.some((node) => node.state === 'Leader'),
     when: livenessOn,
+    paper: [
+      {
+        source: 'Raft, extended version, §5.6',
+        paraphrase: 'Raft elects and keeps a steady leader as long as the timing requirement holds (broadcastTime ≪ electionTimeout ≪ MTBF).',
+      },
+    ],
   },
   {
     name: 'LeaderEntriesCommitted',
@@ -45,5 +51,6 @@ export const RAFT_LIVENESS: readonly PropertyDeclaration<RaftCluster, RaftModelO
     premise: leaderHasUncommittedEntry,
     holds: (c: RaftCluster) => !leaderHasUncommittedEntry(c),
     when: livenessOn,
+    paper: [{ source: 'Raft, extended version, §5.3', paraphrase: 'an entry is committed once the leader that created it has replicated it on a majority of the servers.' }],
   },
 ];

@@ -8,7 +8,7 @@
 // Every `always` is paired with `sometimes` properties that show the
 // interesting states are reached.
 
-import { always, sometimes, type PropertyDeclaration } from '../common/properties.ts';
+import { always, cited, sometimes, type PropertyDeclaration } from '../common/properties.ts';
 import * as quorums from '../../lib/quorum.ts';
 import type { ZabBounds, ZabCluster } from './world.ts';
 import * as histories from './history.ts';
@@ -289,6 +289,17 @@ const diffWithProposalsReachable = (b: ZabBounds) => transactions(b) && b.server
 const observersLearn = (b: ZabBounds) => transactions(b) && b.observers > 0;
 const paper = 'Zab, DSN 2011, §III-B';
 
+// Where each property comes from (docs/invariants.md prints them). ZkV3_7_0.tla's comments are quoted as
+// the file words them; the Zab paper's properties are paraphrased (its sentences name transactions
+// <v, z> and primaries rho_e, which these descriptions write as a, b and p).
+const TLA = 'ZkV3_7_0.tla (apache/zookeeper, zookeeper-specifications/system-spec/zk-3.7), the comment on';
+const DSN = 'Zab: High-performance broadcast for primary-backup systems (Junqueira, Reed, Serafini, DSN 2011), §III-B';
+const zabPaper = (tlaName: string, tlaQuote: string, paraphrase: string) =>
+  [
+    { source: DSN, paraphrase },
+    { source: `${TLA} ${tlaName}`, quote: tlaQuote },
+  ] as const;
+
 /**
  * The properties, in the order the checker reports them: every `always`, and
  * the `sometimes` that the bounds make reachable at all (a proposal needs a
@@ -296,25 +307,73 @@ const paper = 'Zab, DSN 2011, §III-B';
  * log is empty and every learner is synchronised by DIFF).
  */
 export const ZAB_PROPERTIES: readonly PropertyDeclaration<ZabCluster, ZabBounds>[] = [
-  always('Leadership', 'There is at most one established leader for a given epoch (ZkV3_7_0.tla, Leadership1 and Leadership2).', leadership),
-  always('PrefixConsistency', 'The prefix that has been committed in the history of any process is the same (ZkV3_7_0.tla, PrefixConsistency).', prefixConsistency),
-  always('Integrity', `If some process delivers a transaction, then some primary has broadcast it (${paper}).`, integrity),
-  always('Agreement', `If some follower f delivers a and some follower f' delivers b, then f' delivers a or f delivers b (${paper}).`, agreement),
-  always(
-    'TotalOrder',
-    `If some process delivers a before b, then any process that delivers b must also deliver a and deliver a before b (${paper}).`,
-    totalOrder,
+  cited(always('Leadership', 'There is at most one established leader for a given epoch (ZkV3_7_0.tla, Leadership1 and Leadership2).', leadership), {
+    source: `${TLA} Leadership1`,
+    quote: 'There is most one established leader for a certain epoch.',
+  }),
+  cited(
+    always('PrefixConsistency', 'The prefix that has been committed in the history of any process is the same (ZkV3_7_0.tla, PrefixConsistency).', prefixConsistency),
+    { source: `${TLA} PrefixConsistency`, quote: 'PrefixConsistency: The prefix that have been committed in history in any process is the same.' },
   ),
-  always(
-    'LocalPrimaryOrder',
-    `If a primary broadcasts a before it broadcasts b, then a process that delivers b must also deliver a before b (${paper}).`,
-    localPrimaryOrder,
+  cited(
+    always('Integrity', `If some process delivers a transaction, then some primary has broadcast it (${paper}).`, integrity),
+    ...zabPaper(
+      'Integrity',
+      'Integrity: If some follower delivers one transaction, then some primary has broadcast it.',
+      'if some process delivers a transaction, then some process has broadcast it.',
+    ),
   ),
-  always('GlobalPrimaryOrder', `A process that delivers a of epoch e and b of epoch e' > e delivers a before b (${paper}).`, globalPrimaryOrder),
-  always(
-    'PrimaryIntegrity',
-    `If primary p broadcasts a and some process delivers b of an older epoch, then p delivers b before it broadcasts a (${paper}).`,
-    primaryIntegrity,
+  cited(
+    always('Agreement', `If some follower f delivers a and some follower f' delivers b, then f' delivers a or f delivers b (${paper}).`, agreement),
+    ...zabPaper(
+      'Agreement',
+      "Agreement: If some follower f delivers transaction a and some follower f' delivers transaction b, then f' delivers a or f delivers b.",
+      'if one process delivers a and another delivers b, then either the first delivers b or the second delivers a.',
+    ),
+  ),
+  cited(
+    always(
+      'TotalOrder',
+      `If some process delivers a before b, then any process that delivers b must also deliver a and deliver a before b (${paper}).`,
+      totalOrder,
+    ),
+    ...zabPaper(
+      'TotalOrder',
+      'Total order: If some follower delivers a before b, then any process that delivers b must also deliver a and deliver a before b.',
+      'if some process delivers a before b, then any process that delivers b also delivers a, and a before b.',
+    ),
+  ),
+  cited(
+    always(
+      'LocalPrimaryOrder',
+      `If a primary broadcasts a before it broadcasts b, then a process that delivers b must also deliver a before b (${paper}).`,
+      localPrimaryOrder,
+    ),
+    ...zabPaper(
+      'LocalPrimaryOrder',
+      'Local primary order: If a primary broadcasts a before it broadcasts b, then a follower that delivers b must also deliver a before b.',
+      'if a primary broadcasts a before b, then a process that delivers b also delivers a, before b.',
+    ),
+  ),
+  cited(
+    always('GlobalPrimaryOrder', `A process that delivers a of epoch e and b of epoch e' > e delivers a before b (${paper}).`, globalPrimaryOrder),
+    ...zabPaper(
+      'GlobalPrimaryOrder',
+      "Global primary order: A follower f delivers both a with epoch e and b with epoch e', and e < e', then f must deliver a before b.",
+      'if a process delivers a, broadcast by one primary, and b, broadcast by a later primary, it delivers a before b.',
+    ),
+  ),
+  cited(
+    always(
+      'PrimaryIntegrity',
+      `If primary p broadcasts a and some process delivers b of an older epoch, then p delivers b before it broadcasts a (${paper}).`,
+      primaryIntegrity,
+    ),
+    ...zabPaper(
+      'PrimaryIntegrity',
+      'Primary integrity: If primary p broadcasts a and some follower f delivers b such that b has epoch smaller than epoch of p, then p must deliver b before it broadcasts a.',
+      'if a primary broadcasts a and some process delivers b, broadcast by an earlier primary, then the primary delivers b before it broadcasts a.',
+    ),
   ),
   always(
     'CommittedNeverLost',

@@ -3,6 +3,7 @@
 
 import type { BoundDefinition, Bounds, Preset, SpecDefinition } from '../../model-check/model.ts';
 import { assert } from '../../lib/assert.ts';
+import { zabFairness } from './liveness.ts';
 import { buildModel } from './model.ts';
 import type { ZabBounds } from './world.ts';
 import { mutants } from './mutants.ts';
@@ -22,6 +23,12 @@ export const bounds: readonly BoundDefinition[] = [
     name: 'initialLogs',
     description: 'Start after epoch 1: 0 empty disks; 1 all voters hold committed T1 and server 0 an unacked T2; 2 T2 also on server 1 and committed.',
     default: 0,
+  },
+  {
+    name: 'liveness',
+    description:
+      "Also check LeaderEventuallyEstablished and LeaderProposalsCommitted under weak fairness of each server's steps and each channel's deliveries (liveness.ts); turns symmetry off, and the search records the state graph.",
+    default: false,
   },
 ];
 
@@ -54,6 +61,12 @@ export const presets: readonly Preset[] = [
     description:
       'Fast Leader Election (no symmetry: ids break ties), 3 servers, epoch 1, no transactions, 1 lost notification, 3 messages per channel: every election outcome through discovery and synchronisation, exhaustively.',
     bounds: { servers: 3, observers: 0, maxEpoch: 1, maxTransactions: 0, maxTimeouts: 0, fle: true, maxMessagesInFlight: 3, maxMessageLosses: 1 },
+  },
+  {
+    name: 'ci-liveness',
+    description:
+      "LeaderEventuallyEstablished and LeaderProposalsCommitted (liveness.ts) under weak fairness of each server's steps and each channel's deliveries: oracle election, 3 servers, epochs <= 2, 1 transaction, 1 crash and restart, no partition or timeout; no symmetry (fairness names servers): exhaustive, both hold (139,623 states).",
+    bounds: { servers: 3, observers: 0, maxEpoch: 2, maxTransactions: 1, maxTimeouts: 0, maxCrashes: 1, maxPartitions: 0, liveness: true },
   },
   {
     name: 'fle-broadcast',
@@ -113,8 +126,13 @@ export function zabBounds(given: Bounds): ZabBounds {
     assert(typeof v === 'number' && Number.isInteger(v) && v >= 0, () => `bound ${name} must be a non-negative integer, got ${String(v)}`);
     return v;
   };
-  const fle = value('fle');
-  assert(typeof fle === 'boolean', () => `bound fle must be a boolean, got ${String(fle)}`);
+  const bool = (name: string) => {
+    const v = value(name);
+    assert(typeof v === 'boolean', () => `bound ${name} must be a boolean, got ${String(v)}`);
+    return v;
+  };
+  const fle = bool('fle');
+  const liveness = bool('liveness');
   const result: ZabBounds = {
     servers: int('servers'),
     observers: int('observers'),
@@ -127,8 +145,13 @@ export function zabBounds(given: Bounds): ZabBounds {
     maxMessagesInFlight: int('maxMessagesInFlight'),
     fle,
     initialLogs: int('initialLogs'),
+    // Only when on, so that the other presets' bounds stay as they were.
+    ...(liveness ? { liveness } : {}),
   };
   assert(result.servers >= 1 && result.servers + result.observers <= 5, () => `servers + observers must be 1..5, got ${result.servers}+${result.observers}`);
+  // The state graph keeps one bit per weak-fairness conjunct, 32 in all (model-check/state-graph.ts).
+  const conjuncts = liveness ? zabFairness(result).length : 0;
+  assert(conjuncts <= 32, () => `liveness needs ${conjuncts} weak-fairness conjuncts (one per server step and channel), more than the checker's 32: use at most 3 servers + observers`);
   return result;
 }
 

@@ -65,6 +65,8 @@ export interface ZabBounds {
    * T2 = (1,2) that nobody acked; 2 = T2 is also on server 1 and committed.
    */
   readonly initialLogs: number;
+  /** Check LeaderEventuallyEstablished and LeaderProposalsCommitted under weak fairness (liveness.ts); default false. */
+  readonly liveness?: boolean;
 }
 
 export interface Disk {

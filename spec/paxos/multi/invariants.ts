@@ -3,7 +3,7 @@
 // §2.1 requirements hold per instance. Checked over the set of sent
 // messages, like Paxos.tla's msgs.
 
-import { always, sometimes, type PropertyDeclaration } from '../../common/properties.ts';
+import { always, cited, sometimes, type PropertyDeclaration } from '../../common/properties.ts';
 import * as packing from './packing.ts';
 
 // Bound once: tsx reads imported bindings through getters (see ../actions.ts).
@@ -96,8 +96,16 @@ const everySlotChosen = (cluster: MultiCluster, shape: MultiShape) => chosenPerS
 
 /** The properties, in the order the checker reports them. */
 export const MULTI_PAXOS_PROPERTIES: readonly PropertyDeclaration<MultiCluster, MultiShape>[] = [
-  always('SlotAgreement', 'Only a single value is chosen, in every slot (Paxos Made Simple, §2.1 and §3).', slotAgreement),
-  always('SlotValidity', 'Only a value that has been proposed for a slot may be chosen in it (Paxos Made Simple, §2.1 and §3).', slotValidity),
+  cited(
+    always('SlotAgreement', 'Only a single value is chosen, in every slot (Paxos Made Simple, §2.1 and §3).', slotAgreement),
+    { source: 'Paxos Made Simple (Lamport, 2001), §2.1', quote: 'Only a single value is chosen' },
+    { source: 'Paxos Made Simple, §3', paraphrase: 'the state machine runs a separate instance of the consensus algorithm for each command in the sequence.' },
+  ),
+  cited(
+    always('SlotValidity', 'Only a value that has been proposed for a slot may be chosen in it (Paxos Made Simple, §2.1 and §3).', slotValidity),
+    { source: 'Paxos Made Simple (Lamport, 2001), §2.1', quote: 'Only a value that has been proposed may be chosen' },
+    { source: 'Paxos Made Simple, §3', paraphrase: 'the state machine runs a separate instance of the consensus algorithm for each command in the sequence.' },
+  ),
   sometimes('EverySlotChosen', 'A value is chosen in every slot.', everySlotChosen),
   sometimes(
     'VoteCarriedOver',

@@ -1,0 +1,128 @@
+// docs/invariants.md's text from the catalogue's data (invariant-catalogue.ts):
+// one section per spec, one entry per property (kind, declaring line, the
+// sentences it comes from, the presets that check it) and the mutants whose
+// hunt violates it (depth, hunt command, picture). A pure function of its
+// inputs, so that the stale test (catalogue.test.ts) can render it again and
+// compare: links are relative to docs/, so they work on GitHub and in a
+// checkout alike.
+
+import type { PaperSentence, PropertyKind } from '../model-check/model.ts';
+import { huntCommand } from '../model-check/mutant-hunt.ts';
+import { assertNever } from '../lib/assert.ts';
+import {
+  type CataloguedMutant,
+  type CataloguedProperty,
+  type CataloguedSpec,
+  DEPTHS_PATH,
+  picturePath,
+  REGENERATE,
+  REGENERATE_KEEPING_DEPTHS,
+  type RecordedDepths,
+  type SourceLine,
+} from './invariant-catalogue.ts';
+
+/** What the page needs besides the catalogue: the recorded depths, and which pictures exist. */
+export interface RenderInputs {
+  readonly depths: RecordedDepths;
+  readonly pictureExists: (path: string) => boolean;
+}
+
+// Links from docs/invariants.md to a path from the repository's root.
+const fromDocs = (path: string): string => (path.startsWith('docs/') ? path.slice('docs/'.length) : `../${path}`);
+const sourceLink = (at: SourceLine): string => `[${at.file}:${at.line}](${fromDocs(at.file)}#L${at.line})`;
+
+function kindMeaning(kind: PropertyKind): string {
+  switch (kind) {
+    case 'always':
+      return 'always: holds in every reachable state (safety)';
+    case 'sometimes':
+      return 'sometimes: some reachable state satisfies it (a check that the model does something)';
+    case 'eventually':
+      return 'eventually: every fair behaviour reaches a state that satisfies it (liveness)';
+    case 'leadsTo':
+      return 'leadsTo: every fair behaviour that reaches the premise later satisfies it (liveness)';
+    default:
+      return assertNever(kind);
+  }
+}
+
+function sentence(s: PaperSentence): string {
+  return 'quote' in s ? `> "${s.quote}" (${s.source})` : `> Paraphrase, not a quotation: ${s.paraphrase} (${s.source})`;
+}
+
+function where(spec: CataloguedSpec, p: CataloguedProperty): string {
+  const defined = p.defined === undefined ? 'declaring line not found' : `declared at ${sourceLink(p.defined)}`;
+  const checked =
+    p.presets.length === spec.spec.presets.length
+      ? 'checked at every preset'
+      : p.presets.length > 0
+        ? `checked at preset${p.presets.length > 1 ? 's' : ''} ${p.presets.map((x) => `\`${x}\``).join(', ')}`
+        : 'checked at the default bounds only';
+  return `${defined}; ${checked}.`;
+}
+
+function mutantRow(spec: string, m: CataloguedMutant, inputs: RenderInputs): string {
+  const hunt = m.mutant.hunt;
+  const name = m.defined === undefined ? `\`${m.mutant.name}\`` : `[\`${m.mutant.name}\`](${fromDocs(m.defined.file)}#L${m.defined.line})`;
+  const depth = inputs.depths[spec]?.[m.mutant.name];
+  const picture = picturePath(spec, m.mutant.name);
+  const pictureCell = inputs.pictureExists(picture) ? `[picture](${fromDocs(picture)})` : `not rendered (\`${picture}\`)`;
+  const command = hunt === undefined ? '' : `\`${huntCommand(spec, m.mutant.name, hunt)}\``;
+  return `| ${name} | ${oneLine(m.mutant.description)} | ${depth ?? `not hunted yet (\`${REGENERATE}\`)`} | ${command} | ${pictureCell} |`;
+}
+
+const oneLine = (text: string): string => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
+
+function propertySection(spec: CataloguedSpec, p: CataloguedProperty, inputs: RenderInputs): string[] {
+  const lines = [`### ${spec.spec.name}: ${p.name} (${p.kind})`, '', oneLine(p.description), ''];
+  if (p.paper.length === 0) lines.push('No source sentence recorded in the spec (`cited`): the description above is the spec\'s own wording.', '');
+  else lines.push(...p.paper.flatMap((s) => [sentence(s), '']));
+  lines.push(`${kindMeaning(p.kind)}; ${where(spec, p)}`, '');
+  const violating = spec.mutants.filter((m) => m.mutant.hunt?.violates === p.name);
+  if (violating.length > 0) {
+    lines.push('| violated by | the bug | depth | hunt | counterexample |', '|---|---|---:|---|---|');
+    lines.push(...violating.map((m) => mutantRow(spec.spec.name, m, inputs)), '');
+  }
+  return lines;
+}
+
+function summary(specs: readonly CataloguedSpec[]): string[] {
+  const count = (s: CataloguedSpec, kind: PropertyKind) => s.properties.filter((p) => p.kind === kind).length;
+  return [
+    '| spec | always | eventually | leadsTo | sometimes | mutants |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...specs.map((s) => `| [${s.spec.name}](#${s.spec.name}) | ${count(s, 'always')} | ${count(s, 'eventually')} | ${count(s, 'leadsTo')} | ${count(s, 'sometimes')} | ${s.mutants.length} |`),
+  ];
+}
+
+/** The whole page. */
+export function renderCatalogue(specs: readonly CataloguedSpec[], inputs: RenderInputs): string {
+  const lines = [
+    '# Invariant catalogue',
+    '',
+    `<!-- Generated by \`${REGENERATE}\` (cli/catalogue.ts) from the specs; do not edit by hand. cli/catalogue.test.ts fails when it is stale. -->`,
+    '',
+    'Every property every spec checks, with the sentence of the paper or TLA+ spec it comes from, its kind,',
+    'the line of spec/ that declares it, and the known-bug mutants whose hunt violates it: the depth of the',
+    'counterexample the hunt finds from the real initial state, the command that finds it, and its picture.',
+    `Generated from the specs, not kept by hand: \`${REGENERATE}\` runs every hunt for the depths (recorded in`,
+    `[${DEPTHS_PATH}](${fromDocs(DEPTHS_PATH)})) and writes this page; \`${REGENERATE_KEEPING_DEPTHS}\` rewrites it with`,
+    'the recorded depths, in a second. cli/catalogue.test.ts fails when this page differs from what the specs give,',
+    'and the hunt tests (cli/mutant-hunts*.test.ts) fail when a recorded depth is not the one the hunt finds.',
+    '',
+    'A quotation is the source\'s own words, checked against it; a paraphrase says so. The kinds are',
+    'stateright\'s and TLA+\'s (model-check/model.ts): `always` (safety), `sometimes` (reachability, so that a',
+    'check cannot pass because nothing happens), `eventually` and `leadsTo` (liveness under the model\'s weak',
+    'fairness). How to read a counterexample: [model-checking.md](model-checking.md); the specs:',
+    '[Paxos](paxos.md), [Raft](raft.md), [ZAB](zab.md). Pictures are rendered by `npm run pictures`;',
+    'a mutant whose picture is absent shows the path it will have.',
+    '',
+    ...summary(specs),
+    '',
+  ];
+  for (const spec of specs) {
+    lines.push(`## ${spec.spec.name}`, '', `${oneLine(spec.spec.description)} Sources: [${spec.folder}/](${fromDocs(spec.folder)}).`, '');
+    for (const p of spec.properties) lines.push(...propertySection(spec, p, inputs));
+  }
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}

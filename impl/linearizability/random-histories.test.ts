@@ -1,0 +1,60 @@
+// A few hundred valid histories, made by simulated-history.ts's separate
+// model of the data tree (overlapping intervals, stale reads within what
+// ZooKeeper allows, lost replies), must all pass; each with one reply
+// corrupted must not. Seeded; the seed and the command are in every failure.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkHistory, formatVerdict } from './checker.ts';
+import { parseHistory, type HistoryFile } from './history.ts';
+import { simulateHistory } from './simulated-history.ts';
+
+const seed = Number(process.env['LINCHECK_SEED'] ?? 20261207);
+const reproduce = `LINCHECK_SEED=${seed} npx vitest run --config .ci/vitest.config.ts impl/linearizability/random-histories.test.ts`;
+
+function check(document: unknown) {
+  const parsed = parseHistory(document);
+  if (!parsed.ok) throw new Error(parsed.error);
+  const verdict = checkHistory(parsed.history, { stepsMax: 2_000_000 });
+  return { verdict, text: formatVerdict(verdict, parsed.history).join('\n') };
+}
+
+const simulation = fc.record({
+  operations: fc.integer({ min: 20, max: 160 }),
+  clients: fc.integer({ min: 2, max: 6 }),
+  registers: fc.integer({ min: 1, max: 4 }),
+  seed: fc.integer(),
+  lostReplies: fc.constantFrom(0, 0.05, 0.15),
+});
+
+describe(`random histories (seed ${seed}; reproduce: ${reproduce})`, () => {
+  it('every valid history passes', () => {
+    fc.assert(
+      fc.property(simulation, (options) => {
+        const { verdict, text } = check(simulateHistory(options));
+        if (verdict.verdict !== 'linearizable') throw new Error(`simulateHistory(${JSON.stringify(options)}) (${reproduce}):\n${text}`);
+      }),
+      { seed, numRuns: 300, endOnFailure: true },
+    );
+  });
+
+  it('a valid history with one read or write reply corrupted is reported', () => {
+    let corrupted = 0;
+    fc.assert(
+      fc.property(simulation, fc.nat(), (options, which) => {
+        const document = simulateHistory({ ...options, lostReplies: 0 }) as HistoryFile;
+        // A version no write could have given: a read of it, or a write acknowledged with it, has no explanation.
+        const candidates = document.events.filter((event) => event.type === 'complete' && event.result !== 'info' && event.result.code === 'OK' && event.result.version !== undefined);
+        if (candidates.length === 0) return;
+        const target = candidates[which % candidates.length]!;
+        if (target.type !== 'complete' || target.result === 'info') return;
+        target.result = { ...target.result, version: target.result.version! + 1000 };
+        corrupted++;
+        const { verdict, text } = check(document);
+        if (verdict.verdict !== 'anomaly') throw new Error(`simulateHistory(${JSON.stringify(options)}) with op ${target.id}'s version corrupted (${reproduce}):\n${text}`);
+      }),
+      { seed, numRuns: 100, endOnFailure: true },
+    );
+    expect(corrupted).toBeGreaterThan(50);
+  });
+});
