@@ -3,9 +3,10 @@
 // its history recorded, the seeded fault schedule carried out by the nemesis
 // while the workload runs, then everything healed and restarted, the
 // ensemble given time to elect and take writes again, and the history
-// judged. The verdict is safety-workload's checks today (every acknowledged
-// write kept, no read of a lost write, members agreeing, versions in order);
-// the history file is zkspec-history/1, for impl/linearizability's checker.
+// judged twice: by safety-workload's checks (every acknowledged write kept, no
+// read of a lost write, members agreeing, versions in order) and by
+// impl/linearizability's checker on the recorded history (zkspec-history/1,
+// also written to a file for `npm run lincheck`).
 //
 // Apache ZooKeeper 3.8.0's known loss of acknowledged writes (ZOOKEEPER-4643)
 // is reported as such when its logs prove it (impl/ensemble/
@@ -20,6 +21,8 @@ import { join } from 'node:path';
 import { Ensemble, type ServerKind } from '../ensemble/cluster.ts';
 import { unexcusedViolations } from '../ensemble/reference-data-loss.ts';
 import { SafetyWorkload } from '../ensemble/safety-workload.ts';
+import { checkHistory, formatVerdict } from '../linearizability/checker.ts';
+import { parseHistory } from '../linearizability/history.ts';
 import { HistoryLog, type OperationCounts } from './history-log.ts';
 import { Nemesis } from './nemesis.ts';
 import { describeSchedule, makeSchedule, type Schedule } from './schedule.ts';
@@ -131,7 +134,10 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     historyWritten = true;
     const { unexcused, note } = unexcusedViolations(e, report.violations);
     const exitsFail = options.servers === 'ours' ? unexpectedExits : [];
-    const anomalies = [...unexcused, ...workload.unexpectedErrors.map((x) => `unexpected error: ${x}`), ...exitsFail];
+    const linearizability = judgeHistory(history, log);
+    // ZooKeeper's excused loss shows in its history too: judged there with the rest of the excuse.
+    const historyAnomalies = note !== undefined ? [] : linearizability;
+    const anomalies = [...unexcused, ...historyAnomalies, ...workload.unexpectedErrors.map((x) => `unexpected error: ${x}`), ...exitsFail];
     for (const line of liveness) log(`liveness: ${line}`);
     const verdict: Verdict = anomalies.length > 0 ? 'invalid' : note !== undefined ? 'known-reference-loss' : 'valid';
     return {
@@ -156,6 +162,17 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     await e.stopAll({ keepData: true });
     if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
   }
+}
+
+/** The linearizability checker's verdict on the history (impl/linearizability): its anomalies, or none. */
+function judgeHistory(history: HistoryLog, log: (line: string) => void): string[] {
+  const parsed = parseHistory(history.toJSON());
+  if (!parsed.ok) return [`the recorded history is malformed: ${parsed.error}`];
+  const verdict = checkHistory(parsed.history);
+  const lines = formatVerdict(verdict, parsed.history);
+  log(`linearizability checker: ${verdict.verdict}; ${lines[0]}`);
+  if (verdict.verdict === 'anomaly') return lines.slice(1, 40);
+  return verdict.verdict === 'unknown' ? [`the linearizability checker gave up on ${verdict.unknown.length} parts`] : [];
 }
 
 /** The members in `e` that do not report a mode through srvr within `timeoutMs`. */
