@@ -87,6 +87,13 @@ class LeaderRun {
   private readonly zab: PeerInterpreter;
   private readonly myCoreId: number;
   private readonly learners = new Map<number, QuorumConnection>();
+  /**
+   * The learner connections that have acknowledged NEWLEADER: only those are held to syncLimit. One still
+   * synchronising (a large SNAP being installed and fsynced) is held to initLimit, as LearnerHandler sets
+   * its socket's timeout to syncLimit only after that ACK; holding it to syncLimit dropped a member that
+   * needed longer than syncLimit to install a 7 MB snapshot, again and again (issue 15's nemesis runs).
+   */
+  private readonly synchronised = new WeakSet<QuorumConnection>();
   private server: Server | undefined;
   private core: ServerCore | undefined;
   private finish!: (end: RunEnd) => void;
@@ -278,6 +285,10 @@ class LeaderRun {
           else this.dropLearner(coreId, 'bad-packet', message.error);
           return;
         }
+        if (message.value.type === 'ACKLD') {
+          const connection = this.learners.get(coreId);
+          if (connection !== undefined) this.synchronised.add(connection);
+        }
         this.zab.dispatch({ type: 'Receive', from: coreId, message: message.value });
       }
     }
@@ -444,29 +455,31 @@ class LeaderRun {
     return ticks * config.tickTimeMs;
   }
 
-  /** Each half tick: ping the learners, drop those silent for syncLimit ticks. */
+  /** Each half tick: ping the learners, drop those silent for syncLimit ticks (initLimit until they acknowledged NEWLEADER). */
   private heartbeat(): void {
     const { config, log, membership } = this.context;
     const peer = this.zab.peer;
     if (this.over || peer.role !== 'LEADING') return;
     const now = performance.now();
-    const limitMs = this.silenceLimitMs();
+    const broadcastLimitMs = this.silenceLimitMs();
+    const initLimitMs = config.initLimitTicks * config.tickTimeMs;
     // If this timer itself ran late, our own process was stalled (CPU starvation, a long GC): the bytes our
     // learners sent meanwhile are still unread. Judge them at the next beat, after the socket reads.
-    const stalled = now - this.lastBeatAtMs > Math.max(4 * config.tickTimeMs, limitMs / 2);
+    const stalled = now - this.lastBeatAtMs > Math.max(4 * config.tickTimeMs, broadcastLimitMs / 2);
     this.lastBeatAtMs = now;
     const ping = pingPacket(this.lastProposedZxid(), undefined);
     for (const [coreId, connection] of this.learners) {
-      if (!stalled && now - connection.lastReceivedAtMs > limitMs) {
+      const connectionLimitMs = this.synchronised.has(connection) ? broadcastLimitMs : initLimitMs;
+      if (!stalled && now - connection.lastReceivedAtMs > connectionLimitMs) {
         log('warn', 'learner-silent', {
           sid: membership.sidOf(coreId),
           silentMs: Math.round(now - connection.lastReceivedAtMs),
           packetsSent: connection.packetsSent,
           packetsReceived: connection.packetsReceived,
-          limitMs,
-          message: 'nothing from this learner within syncLimit; closing its connection',
+          limitMs: connectionLimitMs,
+          message: `nothing from this learner within ${this.synchronised.has(connection) ? 'syncLimit' : 'initLimit (still synchronising)'}; closing its connection`,
         });
-        connection.close('silent for longer than syncLimit');
+        connection.close(this.synchronised.has(connection) ? 'silent for longer than syncLimit' : 'silent for longer than initLimit while synchronising');
         continue;
       }
       if (peer.phase === 'BROADCAST') connection.send(ping);
