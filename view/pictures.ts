@@ -1,5 +1,6 @@
 // `npm run pictures [-- --render-only] [--only SPEC-MUTANT ...]`: the pictures
-// of the known bugs' counterexamples that docs/zab.md and docs/raft.md embed.
+// of every mutant hunt's counterexample; docs/zab.md and docs/raft.md embed the
+// known bugs', docs/invariants.md links them all.
 // For each bug it runs the checker's declared hunt from the real initial state
 // (`npm run check -- <spec> --mutant <M>`: the mutant's preset and strategy,
 // model-check/mutant-hunt.ts), keeps the counterexample of the hunt's mission
@@ -20,7 +21,7 @@ import { chromiumPath, chromiumPresent } from '../lib/chromium.ts';
 import { processIo, type Io } from './cli.ts';
 import { readTimeline } from './read-trace.ts';
 import { diagramOf, writeOutputs } from './render.ts';
-import { specDefinition } from './spec-pictures.ts';
+import { PICTURED_SPECS, specDefinition } from './spec-pictures.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 export const PICTURES_DIR = join(repoRoot, 'docs', 'pictures');
@@ -32,6 +33,19 @@ export const KNOWN_BUGS: readonly { readonly spec: string; readonly mutant: stri
   { spec: 'zab', mutant: 'ZOOKEEPER-4646' },
   { spec: 'zab', mutant: 'ZOOKEEPER-2845' },
   { spec: 'raft', mutant: 'figure8-commit' },
+];
+
+/**
+ * Every mutant with a declared hunt, the known bugs first: the invariant catalogue (docs/invariants.md)
+ * links each mutant to its picture, so every hunt's counterexample is drawn, not only the docs' five.
+ */
+export const PICTURED_MUTANTS: readonly { readonly spec: string; readonly mutant: string }[] = [
+  ...KNOWN_BUGS,
+  ...PICTURED_SPECS.flatMap((spec) =>
+    (specDefinition(spec)?.mutants ?? [])
+      .filter((m) => m.hunt !== undefined && !KNOWN_BUGS.some((b) => b.spec === spec && b.mutant === m.name))
+      .map((m) => ({ spec, mutant: m.name })),
+  ),
 ];
 
 export const pictureName = (spec: string, mutant: string) => `${spec}-${mutant}`;
@@ -80,9 +94,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.err(`unknown argument ${arg}\n${PICTURES_USAGE}`);
     return 2;
   }
-  const chosen = KNOWN_BUGS.filter((b) => only.length === 0 || only.includes(pictureName(b.spec, b.mutant)));
+  const chosen = PICTURED_MUTANTS.filter((b) => only.length === 0 || only.includes(pictureName(b.spec, b.mutant)));
   if (chosen.length === 0) {
-    io.err(`--only names none of ${KNOWN_BUGS.map((b) => pictureName(b.spec, b.mutant)).join(', ')}`);
+    io.err(`--only names none of ${PICTURED_MUTANTS.map((b) => pictureName(b.spec, b.mutant)).join(', ')}`);
     return 2;
   }
   if (!chromiumPresent()) io.err(`no PNGs: ${chromiumPath()} is not installed (Debian's chromium; ZKSPEC_CHROMIUM names another path)`);

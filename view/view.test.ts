@@ -15,7 +15,7 @@ import { zabAdapter } from '../conformance/adapters/zab.ts';
 import { parseTrace } from '../conformance/trace.ts';
 import { validateTrace } from '../conformance/validate.ts';
 import { main } from './cli.ts';
-import { KNOWN_BUGS, pictureName } from './pictures.ts';
+import { PICTURED_MUTANTS, pictureName } from './pictures.ts';
 import { readTimeline, type ReadOptions } from './read-trace.ts';
 import { diagramOf } from './render.ts';
 import { specDefinition } from './spec-pictures.ts';
@@ -148,8 +148,8 @@ describe('the space-time diagram', () => {
     expect(byClass(svg, 'arrow').map((a) => `${a.attrs['data-from']} -> ${a.attrs['data-to']} at ${a.attrs['data-received']}`)).toEqual(deliveries);
   });
 
-  it('the committed pictures of the known bugs are current: each SVG is its .itf.json redrawn (npm run pictures -- --render-only)', () => {
-    for (const { spec, mutant } of KNOWN_BUGS) {
+  it('the committed pictures of every hunted mutant are current: each SVG is its .itf.json redrawn (npm run pictures -- --render-only)', () => {
+    for (const { spec, mutant } of PICTURED_MUTANTS) {
       const base = repo(`docs/pictures/${pictureName(spec, mutant)}`);
       const { timeline, svg } = render(`${base}.itf.json`);
       expect(timeline.title, base).toContain(mutant);
