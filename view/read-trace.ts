@@ -18,6 +18,7 @@ import { findAdapter } from '../conformance/adapters/index.ts';
 import { validateRecordingDir } from '../conformance/recordings/ensemble.ts';
 import { ACTION_TAKEN, NODES, NONDET_PICKS, parseTrace, type Trace } from '../conformance/trace.ts';
 import { validateTrace, type Verdict } from '../conformance/validate.ts';
+import { itfTraceFileSchema, traceFileSchema } from '../model-check/trace-file-schema.ts';
 import { fromItf } from './itf-values.ts';
 import { hiddenFieldsOf } from './spec-pictures.ts';
 import type { Highlight, Timeline } from './timeline.ts';
@@ -33,20 +34,6 @@ export interface ReadOptions {
   readonly hiddenStepsMax?: number;
 }
 
-const stepSchema = z.object({ action: z.string(), state: z.unknown() });
-const checkerFileSchema = z.object({
-  spec: z.string().min(1),
-  preset: z.string().nullable().optional(),
-  mutant: z.string().nullable().optional(),
-  property: z.string().optional(),
-  trace: z.object({ initial: z.unknown(), steps: z.array(stepSchema), cycleStart: z.number().int().nonnegative().optional() }),
-});
-const checkerItfSchema = z.object({
-  '#meta': z.looseObject({ source: z.literal('zkspec model-check'), spec: z.string().min(1) }),
-  vars: z.array(z.string()),
-  states: z.array(z.looseObject({ '#meta': z.looseObject({ index: z.number().int(), action: z.string().optional() }) })).min(1),
-  loop: z.number().int().nonnegative().optional(),
-});
 const verdictSchema = z.looseObject({ verdict: z.enum(['accepted', 'rejected', 'undecided', 'invalid']), step: z.number().int().optional() });
 
 /** Reads `path` (a file or a recording directory) into a timeline. */
@@ -71,7 +58,7 @@ export function readTimeline(path: string, options: ReadOptions = {}): ReadResul
 
 /** The timeline of a parsed trace file of any kind. */
 export function timelineOf(json: unknown, name = 'trace'): ReadResult {
-  const checker = checkerFileSchema.safeParse(json);
+  const checker = traceFileSchema.safeParse(json);
   if (checker.success) {
     const file = checker.data;
     return {
@@ -89,7 +76,7 @@ export function timelineOf(json: unknown, name = 'trace'): ReadResult {
       },
     };
   }
-  const itf = checkerItfSchema.safeParse(json);
+  const itf = itfTraceFileSchema.safeParse(json);
   if (itf.success) return { ok: true, timeline: fromCheckerItf(itf.data) };
   const conformance = parseTrace(JSON.stringify(json));
   if (conformance.ok) return { ok: true, timeline: fromConformance(conformance.trace) };
@@ -104,7 +91,7 @@ function checkerTitle(spec: string, property: string | undefined, mutant: string
   return `${spec}${mutant ? ` with mutant ${mutant}` : ''}: ${what}${preset ? ` (preset ${preset})` : ''}`;
 }
 
-function fromCheckerItf(itf: z.infer<typeof checkerItfSchema>): Timeline {
+function fromCheckerItf(itf: z.infer<typeof itfTraceFileSchema>): Timeline {
   const meta = itf['#meta'] as Record<string, unknown>;
   const view = (state: Record<string, unknown>): unknown => {
     const out: Record<string, unknown> = {};

@@ -10,40 +10,13 @@
 // first step that does not match is named with the reason (a trace of an
 // older spec, of other bounds, or edited by hand).
 
-import { z } from 'zod';
+import type { z } from 'zod';
 import { type Result, err, ok } from '../../lib/result.ts';
 import { diffViews, formatChange } from '../../model-check/counterexample.ts';
 import { toItfValue } from '../../model-check/itf.ts';
+import { itfTraceFileSchema, traceFileSchema } from '../../model-check/trace-file-schema.ts';
 import type { LoadedModel, ModelCache, ResolvedConfig } from './model-config.ts';
 import { jsonView } from './state-path.ts';
-
-const NAME = z.string().min(1).max(200);
-const boundsSchema = z.record(NAME, z.union([z.number().int(), z.boolean()]));
-
-/** Our trace file (report.ts's traceDocument). States are any JSON: they are compared with the model's, not trusted. */
-const jsonTraceSchema = z.object({
-  spec: NAME,
-  preset: NAME,
-  bounds: boundsSchema,
-  mutant: NAME.nullable(),
-  property: NAME,
-  trace: z.object({
-    initial: z.unknown(),
-    steps: z.array(z.object({ action: z.string().max(10_000), state: z.unknown() })).max(10_000),
-    cycleStart: z.number().int().nonnegative().optional(),
-  }),
-});
-
-/** The ITF copy (itf.ts): the run is in "#meta", each state's action in its own "#meta". */
-const itfTraceSchema = z.object({
-  '#meta': z.object({ spec: NAME, preset: NAME.optional(), bounds: boundsSchema.optional(), mutant: NAME.nullable().optional(), property: NAME.optional() }),
-  vars: z.array(z.string()),
-  states: z
-    .array(z.record(z.string(), z.unknown()))
-    .min(1, 'an ITF trace has at least its initial state')
-    .max(10_001),
-  loop: z.number().int().nonnegative().optional(),
-});
 
 /** One state of a trace file, in the form it is compared in. */
 interface FileStep {
@@ -81,18 +54,17 @@ const issues = (error: z.ZodError) => error.issues.map((issue) => `${issue.path.
 export function parseTraceDocument(document: unknown): Result<ParsedTrace, string> {
   const isItf = typeof document === 'object' && document !== null && '#meta' in document;
   if (isItf) {
-    const parsed = itfTraceSchema.safeParse(document);
+    const parsed = itfTraceFileSchema.safeParse(document);
     if (!parsed.success) return err(`not a trace file the checker writes (read as ITF): ${issues(parsed.error)}`);
     const { '#meta': meta, states, loop } = parsed.data;
     const steps = states.map((record): FileStep => {
       const { '#meta': stateMeta, ...variables } = record;
-      const action = typeof stateMeta === 'object' && stateMeta !== null ? (stateMeta as { action?: unknown }).action : undefined;
-      return { label: typeof action === 'string' ? action : undefined, state: variables };
+      return { label: stateMeta.action, state: variables };
     });
     const config = { spec: meta.spec, ...(meta.preset === undefined ? {} : { preset: meta.preset }), ...(meta.bounds === undefined ? {} : { bounds: meta.bounds }), mutant: meta.mutant ?? null };
     return ok({ format: 'itf', config, property: meta.property ?? null, loop: loop ?? null, steps });
   }
-  const parsed = jsonTraceSchema.safeParse(document);
+  const parsed = traceFileSchema.safeParse(document);
   if (!parsed.success) return err(`not a trace file the checker writes (read as its JSON): ${issues(parsed.error)}`);
   const { trace } = parsed.data;
   const steps: FileStep[] = [{ label: undefined, state: jsonView(trace.initial) }, ...trace.steps.map((step) => ({ label: step.action, state: jsonView(step.state) }))];
