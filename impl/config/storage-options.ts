@@ -12,5 +12,6 @@ export function storageOptionsFrom(config: ZooKeeperConfig): StorageOptions {
     snapCount: config.snapCount,
     snapRetainCount: config.snapRetainCount,
     purgeIntervalHours: config.purgeIntervalHours,
+    ...(config.preAllocBytes === undefined ? {} : { preAllocBytes: config.preAllocBytes }),
   };
 }

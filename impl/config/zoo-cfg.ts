@@ -62,6 +62,8 @@ export type ZooKeeperConfig = {
   readonly snapRetainCount: number;
   /** 0: autopurge off. */
   readonly purgeIntervalHours: number;
+  /** preAllocSize (KiB in zoo.cfg): txn log files grow in blocks of this many bytes; 0 turns it off; unset, storage's default (4 MiB). */
+  readonly preAllocBytes?: number | undefined;
   /** The largest frame accepted from a client or peer (jute.maxbuffer). */
   readonly juteMaxBufferBytes: number;
   /** The four-letter words allowed, sorted; always contains `srvr`. */
@@ -233,6 +235,8 @@ const keyRules: Record<string, KeyRule> = {
   snapCount: rule(positiveInt, (d, v) => (d.snapCount = v)),
   'autopurge.snapRetainCount': rule(positiveInt, (d, v) => (d.snapRetainCount = v)),
   'autopurge.purgeInterval': rule(nonNegativeInt, (d, v) => (d.purgeIntervalHours = v)),
+  // FilePadding reads zookeeper.preAllocSize in KiB; a smaller block makes a full disk show sooner (impl/nemesis's disk full).
+  preAllocSize: rule(nonNegativeInt, (d, v) => (d.preAllocBytes = v * 1024)),
   'jute.maxbuffer': rule(byteCount, (d, v) => (d.juteMaxBufferBytes = v)),
   '4lw.commands.whitelist': rule(whitelist, (d, v) => (d.whitelistText = v)),
   forceSync: rule(yesNo, (d, v) => (d.forceSync = v)),
@@ -469,6 +473,7 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     snapCount,
     snapRetainCount,
     purgeIntervalHours: draft.purgeIntervalHours ?? configDefaults.purgeIntervalHours,
+    preAllocBytes: draft.preAllocBytes,
     juteMaxBufferBytes: draft.juteMaxBufferBytes ?? configDefaults.juteMaxBufferBytes,
     fourLetterWordWhitelist,
     forceSync: draft.forceSync ?? configDefaults.forceSync,

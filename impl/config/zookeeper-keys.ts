@@ -91,7 +91,6 @@ export const unimplementedKeys: readonly UnimplementedKey[] = [
   warn('localSessionsUpgradingEnabled', 'every session is a global session'),
   warn('syncEnabled', 'observers always log and fsync their txns, which is the default (true)'),
   // Storage: nothing here weakens fsync (forceSync is implemented).
-  warn('preAllocSize', 'txn log files are not preallocated; fsync is unchanged'),
   warn('snapSizeLimitInKb', 'the choice between DIFF and SNAP does not weigh snapshot size; a learner is still brought up to date'),
   warn('txnLogSizeLimitInKb', 'txn log files are rolled at snapshots only'),
   warn('commitLogCount', 'the leader keeps its own window of committed txns for DIFF'),
