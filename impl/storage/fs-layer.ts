@@ -128,15 +128,23 @@ export async function writeFileAtomically(fs: FsLayer, directory: string, name: 
   const tempPath = `${finalPath}.tmp`;
   const handle = await fs.open(tempPath, 'w');
   try {
-    // Pieces (a fuzzy snapshot's slices) are written one after the other, never joined into one buffer.
-    let position = 0;
-    for (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) {
-      await writeFully(handle, piece, position);
-      position += piece.length;
+    try {
+      // Pieces (a fuzzy snapshot's slices) are written one after the other, never joined into one buffer.
+      let position = 0;
+      for (const piece of bytes instanceof Uint8Array ? [bytes] : bytes) {
+        await writeFully(handle, piece, position);
+        position += piece.length;
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
     }
-    await handle.sync();
-  } finally {
-    await handle.close();
+  } catch (thrown) {
+    // A full disk: the half-written temp file would hold its pages until a
+    // restart's recovery deleted it, and a server that carries on after a
+    // failed snapshot needs them back. Best effort; the write's error is what counts.
+    await fs.unlink(tempPath).catch(() => undefined);
+    throw thrown;
   }
   await fs.rename(tempPath, finalPath);
   await fs.syncDirectory(directory);
