@@ -79,6 +79,11 @@ export type EnsembleOptions = {
    * benchmark runs it (impl/bench/servers.ts).
    */
   readonly zookeeperLog?: boolean;
+  /**
+   * Called with each member once its data directory exists, before anything is
+   * written in it (myid): a test mounts a small file system there (impl/testing/tmpfs-disk.ts).
+   */
+  readonly onDataDir?: (member: Member) => void;
   /** Called when a member's process ends, whether killed by `kill` or not. */
   readonly onMemberExit?: (id: number, code: number | null, signal: NodeJS.Signals | null) => void;
 };
@@ -205,6 +210,7 @@ async function startPeerProxies(members: readonly Member[], partitioner: Partiti
 /** Member `me`'s data directory, myid, log4j.properties (read by ZooKeeper only) and zoo.cfg. */
 function writeMemberFiles(options: EnsembleOptions, me: Member, members: readonly Member[], peerAddress: PeerAddresses, proxied: boolean): void {
   mkdirSync(me.dataDir, { recursive: true });
+  options.onDataDir?.(me);
   writeFileSync(
     join(me.dir, 'log4j.properties'),
     'log4j.rootLogger=INFO, C\nlog4j.appender.C=org.apache.log4j.ConsoleAppender\nlog4j.appender.C.layout=org.apache.log4j.PatternLayout\n' +

@@ -24,8 +24,9 @@ import { SafetyWorkload } from '../ensemble/safety-workload.ts';
 import { checkHistory, formatVerdict } from '../linearizability/checker.ts';
 import { parseHistory } from '../linearizability/history.ts';
 import { HistoryLog, type OperationCounts } from './history-log.ts';
+import { fullDiskZooCfg, MemberDisks } from './disk-full.ts';
 import { Nemesis } from './nemesis.ts';
-import { describeSchedule, makeSchedule, type Schedule } from './schedule.ts';
+import { defaultFaultKinds, describeSchedule, makeSchedule, type FaultKind, type Schedule } from './schedule.ts';
 
 export type JepsenOptions = {
   readonly servers: ServerKind;
@@ -35,6 +36,10 @@ export type JepsenOptions = {
   readonly seed: number;
   /** Voting members: 3 or 5. */
   readonly members: 3 | 5;
+  /** The fault kinds the schedule draws from (schedule.ts defaultFaultKinds when absent). */
+  readonly kinds?: readonly FaultKind[];
+  /** Each member's tmpfs for `disk full`, in MiB (default 256; only mounted when the schedule has that fault). */
+  readonly diskMb?: number;
   /** Where the history and the members' directories go; a fresh temp directory by default. */
   readonly outDir?: string;
   /** Progress lines (the schedule, each fault as it happens). */
@@ -58,6 +63,10 @@ export type JepsenResult = {
   /** ZooKeeper's known data loss with its proof, when that is what happened. */
   readonly note: string | undefined;
   readonly unexpectedExits: readonly string[];
+  /** Members that stopped on their full disk, as ours must (excused; disk-full.ts). */
+  readonly diskFullStops: readonly string[];
+  /** Why `disk full` faults were skipped (not root, a mount refused), when they were. */
+  readonly diskFullUnavailable: string | undefined;
   /** Members that did not serve again within 60 s after the faults ended (left out of the final reads). */
   readonly liveness: readonly string[];
   readonly nemesisLog: readonly string[];
@@ -70,14 +79,25 @@ export type JepsenResult = {
 const tickTimeMs = 200;
 const syncLimitTicks = 5;
 
+const defaultDiskMb = 256;
+
 /** The command that repeats a run. */
-export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members'>): string {
-  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}`;
+export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'kinds' | 'diskMb'>): string {
+  const kinds = o.kinds === undefined || o.kinds.join(',') === defaultFaultKinds.join(',') ? '' : ` --kinds ${o.kinds.join(',')}`;
+  const disk = o.diskMb === undefined ? '' : ` --disk-mb ${o.diskMb}`;
+  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${kinds}${disk}`;
 }
 
 /** The schedule a run with these options carries out (the same for both kinds of server). */
-export function jepsenSchedule(o: Pick<JepsenOptions, 'seconds' | 'faults' | 'seed' | 'members'>): Schedule {
-  return makeSchedule({ seed: o.seed, seconds: o.seconds, faults: o.faults, members: o.members, syncLimitMs: tickTimeMs * syncLimitTicks });
+export function jepsenSchedule(o: Pick<JepsenOptions, 'seconds' | 'faults' | 'seed' | 'members' | 'kinds'>): Schedule {
+  return makeSchedule({
+    seed: o.seed,
+    seconds: o.seconds,
+    faults: o.faults,
+    members: o.members,
+    syncLimitMs: tickTimeMs * syncLimitTicks,
+    ...(o.kinds === undefined ? {} : { kinds: o.kinds }),
+  });
 }
 
 export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
@@ -87,27 +107,42 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), `zkspec-jepsen-${options.servers}-${options.seed}-`));
   mkdirSync(outDir, { recursive: true });
   const unexpectedExits: string[] = [];
-  const e = await Ensemble.start({
-    kind: options.servers,
-    size: options.members,
-    tickTimeMs,
-    initLimitTicks: 20,
-    syncLimitTicks,
-    baseDir: join(outDir, 'members'),
-    onMemberExit: (id, code, signal) => {
-      if (signal !== 'SIGKILL') unexpectedExits.push(`member ${id} exited on its own (code ${code}, signal ${signal})`);
-    },
-  });
+  // Only a schedule that fills disks gets them: the others run as they always did.
+  const disks = schedule.faults.some((f) => f.fault.kind === 'disk-full') ? new MemberDisks((options.diskMb ?? defaultDiskMb) * 2 ** 20) : undefined;
+  if (disks?.unavailable !== undefined) log(`disk full: not injected in this run: ${disks.unavailable}`);
+  let nemesis: Nemesis | undefined;
+  let e: Ensemble;
+  try {
+    e = await Ensemble.start({
+      kind: options.servers,
+      size: options.members,
+      tickTimeMs,
+      initLimitTicks: 20,
+      syncLimitTicks,
+      baseDir: join(outDir, 'members'),
+      ...(disks === undefined ? {} : { onDataDir: (m) => disks.mountFor(m), extraConfig: fullDiskZooCfg }),
+      onMemberExit: (id, code, signal) => {
+        if (signal === 'SIGKILL' || nemesis?.memberExited(id) !== undefined) return;
+        unexpectedExits.push(`member ${id} exited on its own (code ${code}, signal ${signal})`);
+      },
+    });
+  } catch (error) {
+    disks?.unmountAll();
+    throw error;
+  }
   const root = '/jepsen';
   const writers = 6;
   const registersPerWriter = 4;
   const initial = Object.fromEntries(Array.from({ length: writers * registersPerWriter }, (_, n) => [`${root}/k${n}`, { data: '', version: 0 }]));
   const history = new HistoryLog(initial);
-  const nemesis = new Nemesis(e, options.seed, log);
-  options.onStarted?.(async () => {
-    nemesis.resumeAll();
+  nemesis = new Nemesis(e, options.seed, log, disks);
+  const stopMembers = async () => {
+    nemesis?.resumeAll();
     await e.stopAll({ keepData: true });
-  });
+    // After the members: a tmpfs still in use is only detached lazily.
+    disks?.unmountAll();
+  };
+  options.onStarted?.(stopMembers);
   const workload = new SafetyWorkload(e, { root, writers, registersPerWriter, readers: 3, readsInFlight: 2, seed: options.seed, history });
   const historyPath = join(outDir, 'history.json');
   let historyWritten = false;
@@ -150,6 +185,8 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
       anomalies,
       note,
       unexpectedExits,
+      diskFullStops: [...nemesis.diskFullStops],
+      diskFullUnavailable: disks?.unavailable,
       liveness,
       nemesisLog: nemesis.log,
       historyPath,
@@ -159,7 +196,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   } finally {
     nemesis.resumeAll();
     await workload.stop(2000);
-    await e.stopAll({ keepData: true });
+    await stopMembers();
     if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
   }
 }
@@ -205,6 +242,8 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
     ...(r.anomalies.length > 0 ? [`anomalies (${r.anomalies.length}):`, ...r.anomalies.slice(0, 20).map((a) => `  ${a}`)] : ['anomalies: none']),
     ...(r.liveness.length > 0 ? ['liveness failures (not safety; the run fails for ours):', ...r.liveness.map((x) => `  ${x}`)] : []),
     ...(r.unexpectedExits.length > 0 ? ['members that exited on their own:', ...r.unexpectedExits.map((x) => `  ${x}`)] : []),
+    ...(r.diskFullStops.length > 0 ? ['members that stopped on a full disk (failing closed, then restarted):', ...r.diskFullStops.map((x) => `  ${x}`)] : []),
+    ...(r.diskFullUnavailable !== undefined ? [`disk full: not injected: ${r.diskFullUnavailable}`] : []),
     ...(r.note !== undefined ? [r.note] : []),
     `history (zkspec-history/1): ${r.historyPath}`,
     `members' logs: ${r.logPaths.join(' ')}`,

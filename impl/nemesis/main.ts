@@ -1,4 +1,4 @@
-// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--out DIR]`:
+// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--kinds K,...] [--disk-mb M] [--out DIR]`:
 // one jepsen run (jepsen-run.ts), its seed and the command to reproduce it
 // printed first, its report last. Exit code 0 when the run is valid (or
 // Apache ZooKeeper lost writes the known ZOOKEEPER-4643 way, reported as
@@ -17,8 +17,21 @@ import { fileURLToPath } from 'node:url';
 import type { ServerKind } from '../ensemble/cluster.ts';
 import { haveApacheZooKeeper, apacheZooKeeperMissing } from '../testing/apache-zookeeper.ts';
 import { describeResult, reproduceCommand, runJepsen, type JepsenOptions } from './jepsen-run.ts';
+import { allFaultKinds, defaultFaultKinds, faultVariants, type FaultKind } from './schedule.ts';
 
-const usage = 'usage: npm run jepsen -- --servers ours|zookeeper [--seconds S (60)] [--faults N (20)] [--seed K (random)] [--members 3|5 (3)] [--out DIR]';
+const usage =
+  'usage: npm run jepsen -- --servers ours|zookeeper [--seconds S (60)] [--faults N (20)] [--seed K (random)] [--members 3|5 (3)]\n' +
+  `         [--kinds K,... or all (${defaultFaultKinds.join(',')}; also: ${allFaultKinds.filter((k) => !defaultFaultKinds.includes(k)).join(',')})] [--disk-mb M (256)] [--out DIR]`;
+
+/** The --kinds list, or a usage error. */
+function parseKinds(text: string | undefined): readonly FaultKind[] | undefined | string {
+  if (text === undefined) return undefined;
+  if (text === 'all') return allFaultKinds;
+  const kinds = text.split(',');
+  const unknown = kinds.filter((k) => !(allFaultKinds as readonly string[]).includes(k));
+  if (unknown.length > 0 || kinds.length === 0) return `--kinds takes ${allFaultKinds.join(',')} or all, not ${unknown.join(',') || text}\n${usage}`;
+  return allFaultKinds.filter((k) => kinds.includes(k));
+}
 
 /** The options, or a usage error. */
 export function parseJepsenArgs(argv: readonly string[], randomSeed: () => number): JepsenOptions | string {
@@ -26,7 +39,7 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const value = argv[i + 1];
-    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
+    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--kinds', '--disk-mb', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
     if (value === undefined) return `${flag} needs a value\n${usage}`;
     values.set(flag, value);
   }
@@ -42,10 +55,23 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   const faults = integer('--faults', 20, 1, 100_000);
   const seed = integer('--seed', randomSeed(), 0, 0xffffffff);
   const members = integer('--members', 3, 3, 5);
-  for (const v of [seconds, faults, seed, members]) if (typeof v === 'string') return v;
+  const diskMb = values.has('--disk-mb') ? integer('--disk-mb', 0, 8, 64 * 1024) : undefined;
+  for (const v of [seconds, faults, seed, members, diskMb]) if (typeof v === 'string') return v;
   if (members !== 3 && members !== 5) return `--members must be 3 or 5\n${usage}`;
+  const kinds = parseKinds(values.get('--kinds'));
+  if (typeof kinds === 'string') return kinds;
+  if (kinds !== undefined && faultVariants(members, kinds).length === 0) return `--kinds ${kinds.join(',')} has no fault for ${members} members\n${usage}`;
   const out = values.get('--out');
-  return { servers: servers as ServerKind, seconds: seconds as number, faults: faults as number, seed: seed as number, members, ...(out === undefined ? {} : { outDir: out }) };
+  return {
+    servers: servers as ServerKind,
+    seconds: seconds as number,
+    faults: faults as number,
+    seed: seed as number,
+    members,
+    ...(kinds === undefined ? {} : { kinds }),
+    ...(diskMb === undefined ? {} : { diskMb: diskMb as number }),
+    ...(out === undefined ? {} : { outDir: out }),
+  };
 }
 
 async function main(): Promise<number> {

@@ -11,6 +11,7 @@ import { assertNever } from '../../lib/assert.ts';
 import { seededRandom } from '../../lib/random.ts';
 import type { Ensemble } from '../ensemble/cluster.ts';
 import type { BlockMode, Direction } from '../testing/tcp-proxy.ts';
+import { stoppedOnFullDisk, type MemberDisks } from './disk-full.ts';
 import { faultLabel, type ScheduledFault, type Schedule } from './schedule.ts';
 
 /** How a link is cut: both ways (refused or silent), or the bytes one way dropped. */
@@ -37,6 +38,10 @@ export class Nemesis {
   /** Link `from->to` -> the cuts on it, oldest first; the oldest is in force. */
   private readonly cuts = new Map<string, { owner: object; cut: Cut }[]>();
   private readonly paused = new Set<number>();
+  /** Member -> when its disk was last freed (undefined while full): its exit on ENOSPC is excused until a while after. */
+  private readonly fullDisks = new Map<number, number | undefined>();
+  /** One line per member that stopped on its full disk (the fail-closed stop, not an exit on its own). */
+  readonly diskFullStops: string[] = [];
   private readonly random: () => number;
   private startedMs = 0;
 
@@ -44,6 +49,8 @@ export class Nemesis {
     private readonly ensemble: Ensemble,
     seed: number,
     private readonly onLine: (line: string) => void = () => {},
+    /** The members' tmpfs disks, for `disk full` (disk-full.ts); without them that fault is skipped, saying why. */
+    private readonly disks?: MemberDisks,
   ) {
     // A stream of its own, so that the choice of members does not shift the schedule.
     this.random = seededRandom(seed ^ 0x6e656d);
@@ -91,6 +98,29 @@ export class Nemesis {
   resumeAll(): void {
     for (const pid of this.paused) signal(pid, 'SIGCONT');
     this.paused.clear();
+  }
+
+  /**
+   * Member `id` exited on its own (not SIGKILLed by the nemesis): a line
+   * saying so when that was the stop on its full disk (a disk-full fault on
+   * it now or freed under 10 s ago, and its log names ENOSPC), else
+   * undefined (an unexpected exit). A member whose disk was already freed is
+   * restarted at once; one whose disk is still full, at the repair.
+   */
+  memberExited(id: number): string | undefined {
+    if (!this.fullDisks.has(id)) return undefined;
+    const freedAt = this.fullDisks.get(id);
+    if (freedAt !== undefined && Date.now() - freedAt > 10_000) return undefined;
+    const proof = stoppedOnFullDisk(this.ensemble.member(id).logPath);
+    if (proof === undefined) return undefined;
+    const line = `member ${id} stopped on its full disk: ${proof.trim()}`;
+    this.diskFullStops.push(line);
+    this.note(line);
+    if (freedAt !== undefined && !this.ensemble.isRunning(id)) {
+      this.ensemble.restart(id);
+      this.note(`member ${id} restarted on its freed disk`);
+    }
+    return line;
   }
 
   private note(line: string): void {
@@ -192,6 +222,20 @@ export class Nemesis {
         repair = this.cutBetween([a!, b!], majority, { block: fault.mode }, { block: fault.mode });
         break;
       }
+      case 'disk-full': {
+        const { id, note } = await this.memberWithRole(fault.target, healthy);
+        const disk = this.disks?.disk(id);
+        if (disk === undefined) {
+          this.skipped++;
+          this.note(`skip #${scheduled.n} ${faultLabel(fault)}: ${this.disks?.unavailable ?? 'the run has no tmpfs disks'}`);
+          return undefined;
+        }
+        this.fullDisks.set(id, undefined);
+        const bytes = await disk.fill();
+        [members, what] = [[id], `member ${id}${note}, ${(bytes / 2 ** 20).toFixed(1)} MiB of filler, ${disk.freeBytes()} bytes free`];
+        repair = () => this.freeDisk(id);
+        break;
+      }
       case 'bridge': {
         const order = this.shuffled(healthy);
         const half = Math.floor(order.length / 2);
@@ -209,6 +253,16 @@ export class Nemesis {
     this.injected[label] = (this.injected[label] ?? 0) + 1;
     this.note(`inject #${scheduled.n} ${label}: ${what}${scheduled.overlapping ? ' (two faults on)' : ''}`);
     return active;
+  }
+
+  /** The repair of `disk full`: the filler removed, and the member restarted if it stopped on the full disk. */
+  private freeDisk(id: number): void {
+    this.disks?.disk(id)?.free();
+    this.fullDisks.set(id, Date.now());
+    if (!this.ensemble.isRunning(id)) {
+      this.ensemble.restart(id);
+      this.note(`member ${id} had stopped: restarted on its freed disk`);
+    }
   }
 
   /**

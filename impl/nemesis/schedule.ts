@@ -31,9 +31,21 @@ export type Fault =
   /** A minority of two cut from the majority of three (5 members). */
   | { readonly kind: 'split'; readonly mode: CutMode }
   /** Two halves that cannot reach each other, and one member that reaches both. */
-  | { readonly kind: 'bridge'; readonly mode: CutMode };
+  | { readonly kind: 'bridge'; readonly mode: CutMode }
+  /** The member's data directory (a tmpfs of its own) filled, so its next write gets ENOSPC; repaired by freeing the space (disk-full.ts). */
+  | { readonly kind: 'disk-full'; readonly target: 'leader' | 'follower' };
 
 export type FaultKind = Fault['kind'];
+
+/**
+ * The kinds a schedule draws from when none are named: those of the first
+ * runs (processes and links), so a seed recorded then (docs/reliability.md)
+ * still gives the same schedule. `disk-full` needs root and is asked for by name.
+ */
+export const defaultFaultKinds: readonly FaultKind[] = ['kill', 'pause', 'isolate', 'one-way', 'split', 'bridge'];
+
+/** Every kind there is, in the order variants are listed. */
+export const allFaultKinds: readonly FaultKind[] = [...defaultFaultKinds, 'disk-full'];
 
 export type ScheduledFault = {
   /** 1, 2, ... in the order they start. */
@@ -55,6 +67,8 @@ export type ScheduleOptions = {
   /** Voting members: 3 or 5. */
   readonly members: number;
   readonly syncLimitMs: number;
+  /** The kinds to draw from (defaultFaultKinds when absent). */
+  readonly kinds?: readonly FaultKind[];
 };
 
 export type Schedule = {
@@ -74,13 +88,15 @@ export function faultLabel(fault: Fault): string {
       return `${fault.kind} ${fault.mode}`;
     case 'one-way':
       return `one-way ${fault.way}`;
+    case 'disk-full':
+      return `disk full ${fault.target}`;
     default:
       return assertNever(fault);
   }
 }
 
-/** Every fault a schedule for `members` voting members can hold, one of each variant. */
-export function faultVariants(members: number): Fault[] {
+/** Every fault of `kinds` a schedule for `members` voting members can hold, one of each variant. */
+export function faultVariants(members: number, kinds: readonly FaultKind[] = defaultFaultKinds): Fault[] {
   const variants: Fault[] = [
     { kind: 'kill', target: 'leader' },
     { kind: 'kill', target: 'follower' },
@@ -95,11 +111,12 @@ export function faultVariants(members: number): Fault[] {
   ];
   // With 3 members, a minority is one member: isolate already is that split.
   if (members >= 5) variants.push({ kind: 'split', mode: 'refuse' }, { kind: 'split', mode: 'stall' });
-  return variants;
+  variants.push({ kind: 'disk-full', target: 'leader' }, { kind: 'disk-full', target: 'follower' });
+  return variants.filter((f) => kinds.includes(f.kind));
 }
 
 /** Faults that hit one member, which can join another fault already on. */
-const singleMember = (f: Fault) => f.kind === 'kill' || f.kind === 'pause' || f.kind === 'isolate' || f.kind === 'one-way';
+const singleMember = (f: Fault) => f.kind === 'kill' || f.kind === 'pause' || f.kind === 'isolate' || f.kind === 'one-way' || f.kind === 'disk-full';
 
 /** The schedule for `options`: deterministic in the seed and the options. */
 export function makeSchedule(options: ScheduleOptions): Schedule {
@@ -107,7 +124,8 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
   assert(options.seconds > 0 && options.faults > 0, 'a schedule needs time and faults');
   const random = seededRandom(options.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const variants = faultVariants(options.members);
+  const variants = faultVariants(options.members, options.kinds);
+  assert(variants.length > 0, () => `no fault of kinds ${options.kinds?.join(', ')} fits ${options.members} members`);
   // Every variant once first, in a seeded order (Fisher-Yates), then at random.
   const firstRound = [...variants];
   for (let i = firstRound.length - 1; i > 0; i--) {
@@ -132,7 +150,7 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
     faults.push({ n: faults.length + 1, atMs: Math.round(startMs), holdMs, fault, overlapping });
     busyUntilMs = Math.max(busyUntilMs, startMs + holdMs);
     // Not while only split or bridge variants are still due: they cannot ride on another fault, and must not be crowded out.
-    overlapNext = !overlapping && random() < 0.25 && (firstRound.length === 0 || firstRound.some(singleMember));
+    overlapNext = !overlapping && random() < 0.25 && (firstRound.length === 0 || firstRound.some(singleMember)) && variants.some(singleMember);
     startMs = overlapNext ? startMs + holdMs * (0.3 + 0.4 * random()) : busyUntilMs + slotMs * (0.1 + 0.2 * random());
   }
   // Stretched to fill the window (the slots above are an upper bound, about 3/4 used): times and holds alike, so pauses only grow.
@@ -143,9 +161,10 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
 
 /** The schedule as lines, for a run's log and failure messages. */
 export function describeSchedule(schedule: Schedule): string[] {
-  const { seed, seconds, faults, members, syncLimitMs } = schedule.options;
+  const { seed, seconds, faults, members, syncLimitMs, kinds } = schedule.options;
   return [
-    `schedule: seed ${seed}, ${schedule.faults.length} of ${faults} faults fitted in ${seconds} s, ${members} voting members, syncLimit ${syncLimitMs} ms`,
+    `schedule: seed ${seed}, ${schedule.faults.length} of ${faults} faults fitted in ${seconds} s, ${members} voting members, syncLimit ${syncLimitMs} ms` +
+      (kinds === undefined ? '' : `, kinds ${kinds.join(',')}`),
     ...schedule.faults.map(
       (f) => `  #${f.n} at ${(f.atMs / 1000).toFixed(1)}s for ${(f.holdMs / 1000).toFixed(1)}s: ${faultLabel(f.fault)}${f.overlapping ? ' (on top of the previous one)' : ''}`,
     ),
