@@ -120,6 +120,7 @@ describe('each key', () => {
     ['maxClientCnxns=0', { maxClientCnxns: 0 }],
     ['globalOutstandingLimit=5000', { globalOutstandingLimit: 5000 }],
     ['snapCount=50000', { snapCount: 50000 }],
+    ['preAllocSize=16', { preAllocBytes: 16 * 1024 }],
     ['autopurge.snapRetainCount=5', { snapRetainCount: 5 }],
     ['autopurge.purgeInterval=24', { purgeIntervalHours: 24 }],
     ['jute.maxbuffer=4194304', { juteMaxBufferBytes: 4194304 }],
@@ -326,5 +327,6 @@ describe('handing the settings to storage', () => {
     const { storageOptionsFrom } = await import('./storage-options.ts');
     const c = config('dataDir=/d\ndataLogDir=/l\nforceSync=no\nsnapCount=500\nautopurge.snapRetainCount=4\nautopurge.purgeInterval=6');
     expect(storageOptionsFrom(c)).toEqual({ dataDir: '/d', dataLogDir: '/l', forceSync: false, snapCount: 500, snapRetainCount: 4, purgeIntervalHours: 6 });
+    expect(storageOptionsFrom(config('dataDir=/d\npreAllocSize=0'))).toMatchObject({ preAllocBytes: 0 });
   });
 });

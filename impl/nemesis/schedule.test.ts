@@ -4,7 +4,7 @@
 // everything is repaired within the window. Also the command line's options.
 
 import { describe, expect, it } from 'vitest';
-import { faultLabel, faultVariants, makeSchedule } from './schedule.ts';
+import { allFaultKinds, defaultFaultKinds, faultLabel, faultVariants, makeSchedule } from './schedule.ts';
 import { parseJepsenArgs } from './main.ts';
 
 const seeds = Array.from({ length: 200 }, (_, i) => (i * 0x9e3779b1) >>> 0);
@@ -49,6 +49,25 @@ describe('a seeded fault schedule', () => {
   });
 });
 
+describe('a schedule of chosen kinds', () => {
+  const options = { seconds: 20, faults: 6, members: 3, syncLimitMs: 1000 };
+
+  it('draws disk full only when asked for, the same for the same seed, and leaves the default kinds\' schedules as they were', () => {
+    expect(faultVariants(3).map(faultLabel)).not.toContain('disk full leader');
+    expect(makeSchedule({ ...options, seed: 7, kinds: defaultFaultKinds })).toEqual({ ...makeSchedule({ ...options, seed: 7 }), options: { ...options, seed: 7, kinds: defaultFaultKinds } });
+    const disk = makeSchedule({ ...options, seed: 7, kinds: ['disk-full'] });
+    expect(disk).toEqual(makeSchedule({ ...options, seed: 7, kinds: ['disk-full'] }));
+    expect(new Set(disk.faults.map((f) => faultLabel(f.fault)))).toEqual(new Set(['disk full leader', 'disk full follower']));
+    const all = makeSchedule({ ...options, seed: 7, faults: 12, seconds: 60, kinds: allFaultKinds });
+    expect(all.faults.map((f) => faultLabel(f.fault)).sort()).toEqual(faultVariants(3, allFaultKinds).map(faultLabel).sort());
+  });
+
+  it('puts a disk full on top of another fault as it does the other single-member faults', () => {
+    const overlapping = seeds.flatMap((seed) => makeSchedule({ ...options, seed, kinds: ['disk-full', 'kill'] }).faults.filter((f) => f.overlapping));
+    expect(overlapping.some((f) => f.fault.kind === 'disk-full')).toBe(true);
+  });
+});
+
 describe('npm run jepsen options', () => {
   it('reads the options, with defaults and a seed drawn when none is given', () => {
     expect(parseJepsenArgs(['--servers', 'ours', '--seconds', '30', '--faults', '5', '--seed', '9', '--members', '5'], () => 1)).toEqual({
@@ -67,5 +86,13 @@ describe('npm run jepsen options', () => {
     expect(parseJepsenArgs(['--servers', 'ours', '--seconds', 'x'], () => 1)).toMatch(/--seconds must be an integer/);
     expect(parseJepsenArgs(['--servers', 'ours', '--bogus', '1'], () => 1)).toMatch(/unknown option --bogus/);
     expect(parseJepsenArgs(['--servers'], () => 1)).toMatch(/--servers needs a value/);
+    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'kill,flood'], () => 1)).toMatch(/--kinds takes .* not flood/);
+    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'split'], () => 1)).toMatch(/--kinds split has no fault for 3 members/);
+    expect(parseJepsenArgs(['--servers', 'ours', '--disk-mb', '2'], () => 1)).toMatch(/--disk-mb must be an integer from 8/);
+  });
+
+  it('reads the fault kinds and the disk size', () => {
+    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'disk-full,kill', '--disk-mb', '64'], () => 1)).toMatchObject({ kinds: ['kill', 'disk-full'], diskMb: 64 });
+    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'all'], () => 1)).toMatchObject({ kinds: allFaultKinds });
   });
 });
