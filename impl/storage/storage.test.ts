@@ -327,6 +327,8 @@ describe('disk errors are values', () => {
     const result = await storage.writeSnapshot(0n, new Uint8Array(10));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message).toMatch(/^write snapshot .*snapshot\.0 failed: ENOSPC/);
+    // The half-written temp file is removed at once: on a full disk its pages are wanted back.
+    expect(readdirSync(storage.snapDir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     await storage.close();
   });
 });
