@@ -60,6 +60,20 @@ export class TxnLogError extends Error {
   }
 }
 
+/**
+ * What a server's fatal line says when the disk is full (ENOSPC, or EDQUOT: a
+ * quota): the refused write was not acknowledged, and the server stops rather
+ * than go on past a log tail it cannot vouch for. The next start's recovery
+ * cuts a torn tail; nothing acknowledged is in it.
+ */
+export const diskFullAdvice =
+  'the disk is full: stopping the server without acknowledging the write (everything acknowledged before it is on disk); free space under dataDir/dataLogDir, then restart';
+
+/** Whether `text` (a StorageError's message, or a reason built from one) names a full disk. */
+export function namesFullDisk(text: string): boolean {
+  return /\b(ENOSPC|EDQUOT)\b/.test(text);
+}
+
 export type DatabaseOptions = {
   readonly log: StructuredLogger;
   /** The file system under storage; tests inject faults (a full disk) here. */

@@ -46,6 +46,7 @@ import { controlModeFromEnv, type ControlMode } from './control/control-mode.ts'
 import { historyOf, projectFromDisk, projectLooking, projectRunning, type ControlExtra, type ControlProjection } from './control/projection.ts';
 import { ControlServer } from './control/control-server.ts';
 import type { Peer } from '../quorum/peer/types.ts';
+import { diskFullAdvice, namesFullDisk } from '../database/database.ts';
 import { membershipOf, type Membership } from './membership.ts';
 import { PeerTrace } from './peer-trace.ts';
 import { ReadOnlyServer } from './read-only-server.ts';
@@ -327,6 +328,8 @@ class QuorumPeer {
   }
 
   private fatal(reason: string): void {
+    // Once: every append queued behind the refused one fails too and lands here.
+    if (this.stopping === undefined && namesFullDisk(reason)) this.log('fatal', 'disk-full', { reason, message: diskFullAdvice });
     void this.shutdown({ exitCode: 1, reason });
   }
 

@@ -12,6 +12,7 @@
 // disk-full ...` (impl/nemesis/README.md has the commands and what it does).
 // ZKSPEC_SEED replays a run. About 20-30 s.
 
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testsRunAgainst } from '../ensemble/cluster.ts';
 import { tmpfsUnavailable, zkspecMounts } from '../testing/tmpfs-disk.ts';
@@ -42,7 +43,18 @@ describe.runIf(unavailable === undefined && testsRunAgainst('ours'))('disk full 
     expect(result.faults['disk full follower'], context).toBe(1);
     // Every write goes to the leader's log and every follower's: a full disk is hit within the hold.
     expect(result.diskFullStops.length, context).toBeGreaterThanOrEqual(1);
-    for (const stop of result.diskFullStops) expect(stop, context).toMatch(/"level":"fatal".*ENOSPC \(no space left on device\).*"exitCode":1/);
+    const stopsOf = new Map<number, number>();
+    for (const stop of result.diskFullStops) {
+      expect(stop, context).toMatch(/"level":"fatal".*ENOSPC \(no space left on device\)/);
+      const id = Number(/^member (\d+) /.exec(stop)?.[1]);
+      stopsOf.set(id, (stopsOf.get(id) ?? 0) + 1);
+    }
+    for (const [id, stops] of stopsOf) {
+      // Before each stop the member said what happened and what to do, once, in a line of its own.
+      const log = readFileSync(result.logPaths[id - 1]!, 'utf8');
+      expect(log.match(/"level":"fatal".*"event":"disk-full".*"message":"the disk is full: stopping the server without acknowledging the write/g), context).toHaveLength(stops);
+      expect(log, context).toMatch(/"event":"stopping".*ENOSPC.*"exitCode":1/);
+    }
     expect(result.unexpectedExits, context).toEqual([]);
     expect(result.liveness, context).toEqual([]);
     expect(result.anomalies, context).toEqual([]);

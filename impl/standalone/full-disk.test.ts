@@ -85,6 +85,7 @@ describe.runIf(unavailable === undefined)('a standalone server of ours on a tmpf
     const fatal = lineWith(server, 'txn-log-failed');
     expect(fatal, JSON.stringify(server.logs.slice(-5))).toMatchObject({ level: 'fatal', code: 'ENOSPC' });
     expect(String(fatal!['error'])).toMatch(/no space left on device/);
+    expect(String(fatal!['message'])).toMatch(/^the disk is full: stopping the server without acknowledging the write .* free space under dataDir\/dataLogDir, then restart$/);
 
     disk.free();
     const restarted = await startChild(dir.configPath);

@@ -27,7 +27,7 @@ import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
 import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
 import { isStandalone, type ZooKeeperConfig } from '../config/zoo-cfg.ts';
-import { Database, TxnLogError } from '../database/database.ts';
+import { Database, diskFullAdvice, namesFullDisk, TxnLogError } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
 import { authenticationOptionsOf } from '../server/authentication.ts';
 import { startServer, type StartServerOptions, type ZooKeeperServer } from '../server/server.ts';
@@ -260,7 +260,7 @@ class ZooKeeperServerMain {
     const message = error instanceof TxnLogError ? error.message : error instanceof Error ? error.message : String(error);
     this.log('fatal', 'txn-log-failed', {
       error: message,
-      message: 'stopping the server without acknowledging the write',
+      message: namesFullDisk(message) ? diskFullAdvice : 'stopping the server without acknowledging the write',
       ...(error instanceof TxnLogError ? { zxid: error.zxid, code: error.storageError.kind === 'io' ? error.storageError.code : error.storageError.kind } : {}),
     });
     void this.shutdown({ exitCode: 1, reason: message });
