@@ -21,11 +21,11 @@
 //   the connection. Their passwords are kept here, beside the tracker, for
 //   as long as they are tracked.
 
-import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../protocol/constants.ts';
 import type * as R from '../protocol/records.ts';
 import type { Connection } from './connection.ts';
 import type { PipelineParts } from './parts.ts';
+import { samePasswd } from './session-password.ts';
 import type { WritePath } from './write-path.ts';
 
 export class ReadOnlyWritePath implements WritePath {
@@ -49,7 +49,7 @@ export class ReadOnlyWritePath implements WritePath {
       return;
     }
     const kept = this.passwords.get(sessionId);
-    const passwdOk = kept !== undefined && kept.byteLength === passwd.byteLength && timingSafeEqual(kept, passwd);
+    const passwdOk = kept !== undefined && samePasswd(kept, passwd);
     if (kept !== undefined && !passwdOk) this.parts.log('warn', 'incorrect-password', { sessionId, from: connection.remoteAddress, message: 'Incorrect password' });
     finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
   }

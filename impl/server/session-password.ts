@@ -41,8 +41,13 @@ export function newSessionPasswd(): Uint8Array {
 export function checkSessionPasswd(tree: DataTree, sessionId: bigint, passwd: Uint8Array): 'match' | 'wrong' | 'unknown' {
   if (sessionId === 0n) return 'wrong';
   const kept = tree.sessionPasswords.get(sessionId);
-  if (kept !== undefined) return passwd.byteLength === kept.byteLength && timingSafeEqual(kept, passwd) ? 'match' : 'wrong';
+  if (kept !== undefined) return samePasswd(kept, passwd) ? 'match' : 'wrong';
   return tree.sessions.has(sessionId) ? 'wrong' : 'unknown';
+}
+
+/** Whether a password a client brought is `kept`, compared in constant time (no timing tells how many bytes were right). */
+export function samePasswd(kept: Uint8Array, passwd: Uint8Array): boolean {
+  return passwd.byteLength === kept.byteLength && timingSafeEqual(kept, passwd);
 }
 
 /**
