@@ -14,9 +14,12 @@
 
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { testsRunAgainst } from '../ensemble/cluster.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testsRunAgainst, type Member } from '../ensemble/cluster.ts';
 import { tmpfsUnavailable, zkspecMounts } from '../testing/tmpfs-disk.ts';
 import { describeResult, jepsenSchedule, removeRunDirectory, reproduceCommand, runJepsen, type JepsenOptions } from './jepsen-run.ts';
+import { MemberDisks } from './disk-full.ts';
 import { faultLabel } from './schedule.ts';
 
 const stops: (() => Promise<void>)[] = [];
@@ -28,6 +31,18 @@ afterEach(async () => {
 const unavailable = tmpfsUnavailable();
 if (unavailable !== undefined) console.warn(`impl/nemesis/disk-full.test.ts: not run here: ${unavailable}`);
 const seed = process.env['ZKSPEC_SEED'] !== undefined ? Number(process.env['ZKSPEC_SEED']) : 5;
+
+describe.runIf(unavailable === undefined)('the members\' disks when a mount is refused', () => {
+  it('give no disk to fill and say why, so the fault is skipped with that reason', () => {
+    const disks = new MemberDisks(1024 * 1024);
+    const missing = join(tmpdir(), `zk-not-there-${process.pid}`, 'data');
+    disks.mountFor({ id: 1, dataDir: missing } as Member);
+    disks.mountFor({ id: 2, dataDir: missing } as Member);
+    expect(disks.unavailable).toMatch(new RegExp(`^mount -t tmpfs on ${missing} failed: .+`));
+    expect(disks.disk(1)).toBeUndefined();
+    disks.unmountAll();
+  });
+});
 
 describe.runIf(unavailable === undefined && testsRunAgainst('ours'))('disk full against a three-member ensemble of ours', () => {
   it('stops the member whose disk is full, restarts it on the freed disk, and keeps every acknowledged write', async () => {

@@ -75,3 +75,13 @@ describe.runIf(unavailable === undefined)('a tmpfs mounted by a process', () => 
     expect(zkspecMounts().filter((m) => m.pid === process.pid)).toEqual([]);
   }, 30_000);
 });
+
+describe.runIf(unavailable === undefined)('a mount that is refused', () => {
+  it('is an error naming the directory and why, not an exception', () => {
+    const missing = join(directory(), 'not-there');
+    const refused = TmpfsDisk.mount(missing, 1024 * 1024);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.error).toMatch(new RegExp(`^mount -t tmpfs on ${missing} failed: .+`));
+    expect(zkspecMounts().filter((m) => m.pid === process.pid)).toEqual([]);
+  });
+});
