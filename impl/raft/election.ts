@@ -5,7 +5,7 @@
 
 import { isUpToDate, lastIndex, lastTerm } from './log.ts';
 import { becomeCandidate, becomeLeader, becomePreCandidate, type Draft, isBuggy, quorum, send, setHardState } from './node.ts';
-import { appendNoop, broadcastAppend } from './replication.ts';
+import { appendNoop, broadcastAppend, maybeCommit } from './replication.ts';
 import type { Message } from './types.ts';
 
 type VoteRequest = Extract<Message, { type: 'RequestVote' }>;
@@ -39,6 +39,8 @@ function wonVote(d: Draft): void {
   becomeLeader(d);
   if (d.config.noopOnElection) appendNoop(d);
   broadcastAppend(d, true);
+  // Alone, we are the quorum: the empty entry commits at once.
+  maybeCommit(d);
 }
 
 /**
@@ -65,7 +67,9 @@ export function handleRequestVote(d: Draft, m: VoteRequest): void {
 export function handleVoteResponse(d: Draft, m: VoteResponse): void {
   const round = m.preVote ? 'pre-candidate' : 'candidate';
   if (d.role !== round) return;
-  if (!d.votes.has(m.from)) d.votes.set(m.from, m.granted);
+  // A grant counts even after a refusal from the same voter: the refusal may answer a request of an older term
+  // (sent with our term), the grant is the voter's one vote in this term.
+  if (m.granted || !d.votes.has(m.from)) d.votes.set(m.from, m.granted);
   // A lost election is not cut short: the (pre-)candidate waits for its timer, as Figure 2 has it.
   if (tally(d) >= quorum(d)) wonVote(d);
 }
