@@ -182,33 +182,31 @@ export function eagerClosure(state: RaftCluster, options: RaftModelOptions, give
   for (let round = 0; round < 256; round++) {
     const t = eagerStep(s, options, given);
     if (t === undefined) return s;
-    s = t;
+    s = t.state;
   }
   throw new Error('raft replay: the eager closure does not settle in 256 steps');
 }
 
-function eagerStep(s: RaftCluster, options: RaftModelOptions, given: ReadonlyMap<string, number>): RaftCluster | undefined {
-  const changed = (action: RaftAction): RaftCluster | undefined => {
-    const t = nextState(s, action, options);
-    return t === undefined || (t.nodes === s.nodes && t.messages === s.messages) ? undefined : t;
-  };
+/** The closure's actions enabled in `s` that change it, in the closure's order of preference. */
+export function eagerActions(s: RaftCluster, given: ReadonlyMap<string, number>): RaftAction[] {
+  const out: RaftAction[] = [];
   for (const item of s.messages) {
     const m = item.message;
-    if (item.count === 0) continue;
-    if ((given.get(formatMessage(m)) ?? 0) > 0 || m.msource === m.mdest) {
-      const t = changed({ type: 'Receive', m });
-      if (t !== undefined) return t;
-    }
+    if (item.count > 0 && ((given.get(formatMessage(m)) ?? 0) > 0 || m.msource === m.mdest)) out.push({ type: 'Receive', m });
   }
   for (const node of s.nodes) {
     const i = node.id;
-    const acts: RaftAction[] = [];
-    if (node.state === 'Candidate' && (node.votesResponded & (1 << i)) === 0 && !s.messages.some((x) => x.message.msource === i && x.message.mdest === i)) acts.push({ type: 'RequestVote', i, j: i });
-    acts.push({ type: 'BecomeLeader', i }, { type: 'AdvanceCommitIndex', i }, { type: 'AnswerRead', i });
-    for (const a of acts) {
-      const t = changed(a);
-      if (t !== undefined) return t;
-    }
+    if (node.state === 'Candidate' && (node.votesResponded & (1 << i)) === 0 && !s.messages.some((x) => x.message.msource === i && x.message.mdest === i)) out.push({ type: 'RequestVote', i, j: i });
+    out.push({ type: 'BecomeLeader', i }, { type: 'AdvanceCommitIndex', i }, { type: 'AnswerRead', i });
+  }
+  return out;
+}
+
+/** One step of the closure: the first of eagerActions that changes the state. */
+export function eagerStep(s: RaftCluster, options: RaftModelOptions, given: ReadonlyMap<string, number>, allowed: (t: RaftCluster) => boolean = () => true): { action: RaftAction; state: RaftCluster } | undefined {
+  for (const action of eagerActions(s, given)) {
+    const t = nextState(s, action, options);
+    if (t !== undefined && !(t.nodes === s.nodes && t.messages === s.messages) && allowed(t)) return { action, state: t };
   }
   return undefined;
 }
