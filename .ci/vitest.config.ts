@@ -17,9 +17,12 @@ import { SlowestFirst } from './slowest-first.ts';
 // per-file time, with a core idle whenever a file waits on a server process,
 // a timer or a socket (most of the impl/ files do). Two workers overlap those
 // waits with the model-checking files' CPU. The order matters as much: on a
-// fresh machine vitest starts the largest files first, and the two longest
-// (the mutant hunts, 153 s and 83 s) are small files, so they started last
-// and ran alone; slowest-first.ts starts them first. A file that runs beside
+// fresh machine vitest starts the largest files first, and the mutant hunts
+// (153 s and 83 s, two of the three longest) are small files, so they
+// started last; slowest-first.ts starts them first. CI's per-file times
+// spread over two workers longest first come to 431 s (half the sum; the
+// longest file is 153 s) before any slowdown from sharing the two cores,
+// against 948 s end to end with one worker. A file that runs beside
 // another must not assume the machine to itself: ports come from
 // impl/testing/ports.ts (locked across processes), directories from mkdtemp,
 // and time bounds leave room for a busy core.
