@@ -114,6 +114,13 @@ export type ServerCoreOptions = {
    */
   readonly replyBacklogBytesMax?: number;
   /**
+   * jute.maxbuffer on replies: a read whose reply frame (ReplyHeader and record)
+   * is longer is answered MarshallingError rather than sent, since a client
+   * with the same jute.maxbuffer would refuse it and lose its connection
+   * (reply-size.ts). Default 0xfffff, jute.maxbuffer's.
+   */
+  readonly replyBytesMax?: number;
+  /**
    * The secret session passwords are derived from (session-password.ts); the
    * same on every member of an ensemble and across restarts. Without one,
    * ZooKeeper's derivation, which anyone who knows a session id can repeat.

@@ -241,6 +241,7 @@ class ZooKeeperServerMain {
       sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
+      replyBytesMax: config.juteMaxBufferBytes,
       sessionPasswordSecret: this.sessionSecret,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       authentication: authenticationOptionsOf(config),
