@@ -126,12 +126,17 @@ describe('10,000 watches on one session', () => {
     // Warm-up: the baseline includes the heap V8 grows to for a round's garbage (10 MB of requests).
     for (let i = 0; i < 2; i++) await round();
     const baseline = rssBytes(server.pid);
-    for (let i = 0; i < 8; i++) await round();
-    const grown = rssBytes(server.pid) - baseline;
-    console.log(`8 rounds of 10,000 watches set and freed: server RSS ${(baseline / megabyte).toFixed(0)} MB after warm-up, grew by ${(grown / megabyte).toFixed(1)} MB`);
-    // Kept watches would hold their 10 MB of names each round, 80 MB in all (measured: +89 MB over 9 rounds with the
-    // connections left open); freed, the RSS rises and falls with the garbage collector (at most +44 MB measured).
-    expect(grown).toBeLessThan(60 * megabyte);
+    const after: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await round();
+      after.push(rssBytes(server.pid) - baseline);
+    }
+    // The least of the last three: freed, the RSS rises and falls with the garbage collector (+15 MB measured);
+    // kept, the watches would hold their 10 MB of names a round, so it could only rise (+62 MB measured with the
+    // connections left open).
+    const grown = Math.min(...after.slice(-3));
+    console.log(`8 rounds of 10,000 watches set and freed: server RSS ${(baseline / megabyte).toFixed(0)} MB after warm-up, then ${after.map((b) => (b / megabyte).toFixed(0)).join(', ')} MB more`);
+    expect(grown).toBeLessThan(40 * megabyte);
   }, 60_000);
 });
 
