@@ -205,7 +205,7 @@ describe('50,000 ephemerals of one session expiring', () => {
       `getData every 5 ms: p99 ${p99Before.toFixed(1)} ms before (${before.length} samples), ${p99During.toFixed(1)} ms during the expiry of 50,000 ephemerals (${during.length} samples, max ${maxDuring.toFixed(1)} ms; connection closed ${expiryMs.toFixed(0)} ms after the owner went silent)`,
     );
     // A server that stops its event loop for seconds delays every request sent meanwhile (hundreds), so the p99
-    // passes them; the 2 s floor is for a loaded machine, where the expiry's ~100 ms of CPU stretch (docs/operations.md).
-    expect(p99During).toBeLessThan(Math.max(10 * p99Before, 2000));
+    // passes them; the 2.5 s floor is for a loaded machine (1.8 s seen at a load average of 49 on 2 cores), where the expiry's ~100 ms of CPU stretch (docs/operations.md).
+    expect(p99During).toBeLessThan(Math.max(10 * p99Before, 2500));
   }, 60_000);
 });
