@@ -31,7 +31,7 @@ export class LocalWritePath implements WritePath {
   ) {
     // Sessions recovered from the snapshot and log live on until they expire or
     // their clients reconnect (ZooKeeperServer.loadData re-tracks them).
-    for (const [sessionId, timeoutMs] of parts.tree.sessions) parts.tracker.add(sessionId, timeoutMs, parts.startedAtMs);
+    for (const [sessionId, timeoutMs] of parts.tree.sessions) parts.tracker.add(sessionId, timeoutMs, parts.startedElapsedMs);
   }
 
   createSession(connection: Connection, sessionId: bigint, timeoutMs: number, respond: () => void): void {
@@ -40,7 +40,7 @@ export class LocalWritePath implements WritePath {
   }
 
   reattach(_connection: Connection, sessionId: bigint, timeoutMs: number, passwdOk: boolean, finish: (valid: boolean) => void): void {
-    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
+    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.elapsed(), timeoutMs));
   }
 
   touched(): void {}
@@ -104,7 +104,7 @@ export class LocalWritePath implements WritePath {
             return;
           }
           const timeoutMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(0);
-          this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.now());
+          this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.elapsed());
           this.writes.submit(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs });
           return;
         }
@@ -150,7 +150,7 @@ export class LocalWritePath implements WritePath {
 
   /** The session touches a learner reported with its PING (LearnerHandler -> ZooKeeperServer.touch). */
   touchSessions(touches: readonly SessionTouch[]): void {
-    const nowMs = this.parts.now();
+    const nowMs = this.parts.elapsed();
     for (const { sessionId, timeoutMs } of touches) {
       if (!this.parts.tracker.touch(sessionId, nowMs, timeoutMs)) this.parts.log('debug', 'touch-of-gone-session', { sessionId });
     }
@@ -158,6 +158,6 @@ export class LocalWritePath implements WritePath {
 
   /** REVALIDATE of a session a client brought to a learner: true, and touched, if it is live here. */
   revalidateSession(sessionId: bigint, timeoutMs: number): boolean {
-    return this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
+    return this.parts.tracker.touch(sessionId, this.parts.elapsed(), timeoutMs);
   }
 }

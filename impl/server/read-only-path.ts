@@ -42,7 +42,7 @@ export class ReadOnlyWritePath implements WritePath {
       this.parts.connections.close(connection.id, 'global session reconnection in read-only mode');
       return;
     }
-    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
+    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.elapsed(), timeoutMs));
   }
 
   touched(): void {}
@@ -77,7 +77,7 @@ export class ReadOnlyWritePath implements WritePath {
 
   /** Local sessions past their timeout are closed (LocalSessionTracker's expirer); they hold no ephemerals. */
   tick(): void {
-    for (const session of this.parts.tracker.expire(this.parts.now())) {
+    for (const session of this.parts.tracker.expire(this.parts.elapsed())) {
       this.parts.log('info', 'session-expired', { sessionId: session.sessionId, timeoutMs: session.timeoutMs, message: 'expiring local session, timeout exceeded' });
       this.parts.tracker.remove(session.sessionId);
       const connection = this.parts.connections.ofSession(session.sessionId);

@@ -55,6 +55,8 @@ export type StandaloneOptions = {
   readonly fs?: FsLayer;
   /** Seed of the snapshot schedule's jitter, for reproducible tests. */
   readonly snapshotSeed?: number;
+  /** The wall clock the pipeline reads (txn times); Date.now by default, the fault switch's stepped one in test mode (impl/faults). */
+  readonly now?: () => number;
 };
 
 export type StandaloneStop = { readonly exitCode: number; readonly reason: string };
@@ -99,7 +101,7 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
     await loaded.value.database.close();
     return secret;
   }
-  const main = new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? [], secret.value);
+  const main = new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? [], secret.value, options.now);
   return main.serve(loaded.value.tree);
 }
 
@@ -181,6 +183,7 @@ class ZooKeeperServerMain {
     private readonly adminCommands: readonly AdminCommand[],
     /** dataDir's session secret (session-secret.ts): passwords no one can derive from a session id. */
     private readonly sessionSecret: Uint8Array,
+    private readonly now: (() => number) | undefined,
   ) {
     this.stopped = new Promise<StandaloneStop>((resolve) => (this.resolveStopped = resolve));
   }
@@ -248,6 +251,7 @@ class ZooKeeperServerMain {
       ...config.treeFeatures,
       tree,
       persist: persistTo(this.database),
+      ...(this.now === undefined ? {} : { now: this.now }),
       metrics: this.metrics,
       onFatal: (error) => this.txnLogFailed(error),
       log,
