@@ -220,7 +220,7 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
   const total = Object.values(r.faults).reduce((s, n) => s + n, 0);
   return [
     `verdict: ${r.verdict}${r.verdict === 'known-reference-loss' ? ' (Apache ZooKeeper 3.8.0 lost acknowledged writes the way ZOOKEEPER-4643 describes; proof below)' : ''}`,
-    `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} found no healthy member)` : ''}: ${faults.join(', ')}`,
+    `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} skipped: no healthy member, or its fault switch did not answer)` : ''}: ${faults.join(', ')}`,
     ...(Object.keys(r.faultsNotApplicable).length > 0
       ? [`not applicable to Apache ZooKeeper (no fault switch): ${Object.entries(r.faultsNotApplicable).map(([label, n]) => `${label}: ${n}`).join(', ')}`]
       : []),

@@ -10,6 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { testsRunAgainst, type Ensemble } from '../ensemble/cluster.ts';
 import { describeResult, jepsenSchedule, removeRunDirectory, reproduceCommand, runJepsen, type JepsenOptions } from './jepsen-run.ts';
+import { parseJepsenArgs } from './main.ts';
 import { Nemesis } from './nemesis.ts';
 import { faultLabel, faultVariants, makeSchedule, needsFaultSwitch } from './schedule.ts';
 
@@ -34,6 +35,13 @@ describe('switch faults in a schedule', () => {
       expect(makeSchedule({ ...standard, faultSet: 'standard' })).toEqual({ ...makeSchedule(standard), options: { ...standard, faultSet: 'standard' } });
       expect(makeSchedule(standard).faults.some((f) => needsFaultSwitch(f.fault))).toBe(false);
     }
+  });
+
+  it('is chosen with --fault-set, standard by default', () => {
+    expect(parseJepsenArgs(['--servers', 'ours', '--seed', '3', '--fault-set', 'switch'], () => 1)).toMatchObject({ servers: 'ours', seed: 3, faultSet: 'switch' });
+    expect(parseJepsenArgs(['--servers', 'ours', '--seed', '3'], () => 1)).not.toHaveProperty('faultSet');
+    expect(parseJepsenArgs(['--servers', 'ours', '--fault-set', 'disk'], () => 1)).toMatch(/--fault-set must be one of standard, switch, all, not disk\nusage:/);
+    expect(reproduceCommand({ servers: 'zookeeper', seconds: 10, faults: 8, seed: 3, members: 3, faultSet: 'all' })).toBe('npm run jepsen -- --servers zookeeper --seconds 10 --faults 8 --seed 3 --members 3 --fault-set all');
   });
 
   it('against Apache ZooKeeper: the same schedule, each switch fault reported as not applicable, none injected', async () => {
@@ -67,7 +75,7 @@ describe.runIf(testsRunAgainst('ours'))('a short run of switch faults against a 
     expect(injected + result.faultsSkipped, context).toBe(8);
     expect(injected, context).toBeGreaterThanOrEqual(5);
     expect(result.crashPoints.reached, context).toBeGreaterThanOrEqual(1);
-    expect(result.operations.ok, context).toBeGreaterThan(500);
+    expect(result.operations.ok, context).toBeGreaterThan(200);
     removeRunDirectory(result);
   }, 120_000);
 });
