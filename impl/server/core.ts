@@ -41,6 +41,7 @@
 // byte, so a learner's and the leader's never collide.
 
 import { assert } from '../../lib/assert.ts';
+import { juteMaxBufferDefault } from '../protocol/constants.ts';
 import type { Id } from '../protocol/records.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
@@ -119,7 +120,7 @@ export class ServerCore {
     const queues = (this.queues = new OutputQueues(order));
     const connections = (this.connections = new Connections(tree, queues, this.counters, log, now));
     const replies = new Replies(connections, this.counters, now, elapsed);
-    const reads = new ReadProcessor(tree, order, queues, replies);
+    const reads = new ReadProcessor(tree, order, queues, replies, options.replyBytesMax ?? juteMaxBufferDefault, rateLimited(log, elapsed));
     const parts: PipelineParts = { tree, tracker, connections, queues, order, replies, reads, log, now, elapsed, startedAtMs, startedElapsedMs: elapsed() };
     const pipelined = replication?.role === 'leader';
     this.commit = new GroupCommit(options.persist, pipelined, order, queues, this.counters, (error) => this.fail(error));

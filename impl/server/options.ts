@@ -125,4 +125,11 @@ export type ServerCoreOptions = {
    * its requests, until they have left (default 4 MiB: a few of the largest replies).
    */
   readonly replyBacklogBytesMax?: number;
+  /**
+   * jute.maxbuffer on replies: a read whose reply frame (ReplyHeader and record)
+   * is longer is answered MarshallingError rather than sent, since a client
+   * with the same jute.maxbuffer would refuse it and lose its connection
+   * (reply-size.ts). Default 0xfffff, jute.maxbuffer's.
+   */
+  readonly replyBytesMax?: number;
 };

@@ -240,6 +240,7 @@ class ZooKeeperServerMain {
       sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
+      replyBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       authentication: authenticationOptionsOf(config),
       // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings.
