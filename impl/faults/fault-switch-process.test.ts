@@ -7,7 +7,7 @@
 // passes: the txn log's and the snapshots'; the ensemble's epoch, TRUNC and
 // SNAP points are fault-switch.test.ts's and the nemesis's); a clock stepped an
 // hour forward expires no session and one stepped back holds no expiry back
-// (six server starts: 20-23 s at a load average of 35-45 on 2 cores).
+// (seven server starts: 20-23 s at a load average of 35-45 on 2 cores).
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeRecord } from '../protocol/jute.ts';
