@@ -84,6 +84,8 @@ export type EnsembleOptions = {
    * written in it (myid): a test mounts a small file system there (impl/testing/tmpfs-disk.ts).
    */
   readonly onDataDir?: (member: Member) => void;
+  /** More environment for member `id`'s process each time it starts (ours only: the fault switch's ZKSPEC_FAULT_PORT, impl/faults). */
+  readonly memberEnv?: (id: number) => Readonly<Record<string, string>>;
   /** Called when a member's process ends, whether killed by `kill` or not. */
   readonly onMemberExit?: (id: number, code: number | null, signal: NodeJS.Signals | null) => void;
 };
@@ -450,6 +452,7 @@ export class Ensemble {
               env: serverEnvironment({
                 ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info',
                 ...(this.options.jvmFlags === undefined ? {} : { SERVER_JVMFLAGS: this.options.jvmFlags.join(' ') }),
+                ...this.options.memberEnv?.(m.id),
               }),
             })
           : spawnApacheZooKeeper({

@@ -8,8 +8,8 @@
 // linearizable. Every mount is gone from /proc/mounts at the end, valid run
 // or not. Root only (CI and the sandbox are): elsewhere it says why it does
 // not run. Apache ZooKeeper's run of the same schedule takes about a minute,
-// too long for the suite: `npm run jepsen -- --servers zookeeper --kinds
-// disk-full ...` (impl/nemesis/README.md has the commands and what it does).
+// too long for the suite: `npm run jepsen -- --servers zookeeper --fault-set
+// disk ...` (impl/nemesis/README.md has the commands and what it does).
 // ZKSPEC_SEED replays a run. About 20-30 s.
 
 import { readFileSync } from 'node:fs';
@@ -46,7 +46,7 @@ describe.runIf(unavailable === undefined)('the members\' disks when a mount is r
 
 describe.runIf(unavailable === undefined && testsRunAgainst('ours'))('disk full against a three-member ensemble of ours', () => {
   it('stops the member whose disk is full, restarts it on the freed disk, and keeps every acknowledged write', async () => {
-    const options: JepsenOptions = { servers: 'ours', seconds: 5, faults: 2, seed, members: 3, kinds: ['disk-full'], diskMb: 16 };
+    const options: JepsenOptions = { servers: 'ours', seconds: 5, faults: 2, seed, members: 3, faultSet: 'disk', diskMb: 16 };
     const schedule = jepsenSchedule(options);
     expect(schedule.faults.map((f) => faultLabel(f.fault)).sort()).toEqual(['disk full follower', 'disk full leader']);
     const lines: string[] = [];

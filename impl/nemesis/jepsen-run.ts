@@ -26,7 +26,9 @@ import { parseHistory } from '../linearizability/history.ts';
 import { HistoryLog, type OperationCounts } from './history-log.ts';
 import { fullDiskZooCfg, MemberDisks } from './disk-full.ts';
 import { Nemesis } from './nemesis.ts';
-import { defaultFaultKinds, describeSchedule, makeSchedule, type FaultKind, type Schedule } from './schedule.ts';
+import { describeSchedule, makeSchedule, needsFaultSwitch, type FaultSet, type Schedule } from './schedule.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { FAULT_PORT_ENV } from '../faults/fault-switch.ts';
 
 export type JepsenOptions = {
   readonly servers: ServerKind;
@@ -36,8 +38,8 @@ export type JepsenOptions = {
   readonly seed: number;
   /** Voting members: 3 or 5. */
   readonly members: 3 | 5;
-  /** The fault kinds the schedule draws from (schedule.ts defaultFaultKinds when absent). */
-  readonly kinds?: readonly FaultKind[];
+  /** Which faults (schedule.ts): `standard` when absent; ours gets fault switches (impl/faults) when the schedule has switch faults, each member a tmpfs of its own when it has disk faults. */
+  readonly faultSet?: FaultSet;
   /** Each member's tmpfs for `disk full`, in MiB (default 256; only mounted when the schedule has that fault). */
   readonly diskMb?: number;
   /** Where the history and the members' directories go; a fresh temp directory by default. */
@@ -56,6 +58,10 @@ export type JepsenResult = {
   /** Faults injected, by label (`kill leader`, `pause follower`, `isolate stall`, ...). */
   readonly faults: Readonly<Record<string, number>>;
   readonly faultsSkipped: number;
+  /** Switch faults not applicable to these servers (Apache ZooKeeper has no fault switch), by label. */
+  readonly faultsNotApplicable: Readonly<Record<string, number>>;
+  /** Crash points armed by the nemesis, and reached (the member SIGKILLed itself there). */
+  readonly crashPoints: { readonly armed: number; readonly reached: number };
   readonly operations: OperationCounts;
   readonly lostAcknowledgedWrites: number;
   /** What failed the run (empty when valid). */
@@ -82,22 +88,15 @@ const syncLimitTicks = 5;
 const defaultDiskMb = 256;
 
 /** The command that repeats a run. */
-export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'kinds' | 'diskMb'>): string {
-  const kinds = o.kinds === undefined || o.kinds.join(',') === defaultFaultKinds.join(',') ? '' : ` --kinds ${o.kinds.join(',')}`;
+export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'faultSet' | 'diskMb'>): string {
+  const set = o.faultSet === undefined || o.faultSet === 'standard' ? '' : ` --fault-set ${o.faultSet}`;
   const disk = o.diskMb === undefined ? '' : ` --disk-mb ${o.diskMb}`;
-  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${kinds}${disk}`;
+  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${set}${disk}`;
 }
 
 /** The schedule a run with these options carries out (the same for both kinds of server). */
-export function jepsenSchedule(o: Pick<JepsenOptions, 'seconds' | 'faults' | 'seed' | 'members' | 'kinds'>): Schedule {
-  return makeSchedule({
-    seed: o.seed,
-    seconds: o.seconds,
-    faults: o.faults,
-    members: o.members,
-    syncLimitMs: tickTimeMs * syncLimitTicks,
-    ...(o.kinds === undefined ? {} : { kinds: o.kinds }),
-  });
+export function jepsenSchedule(o: Pick<JepsenOptions, 'seconds' | 'faults' | 'seed' | 'members' | 'faultSet'>): Schedule {
+  return makeSchedule({ seed: o.seed, seconds: o.seconds, faults: o.faults, members: o.members, syncLimitMs: tickTimeMs * syncLimitTicks, ...(o.faultSet === undefined ? {} : { faultSet: o.faultSet }) });
 }
 
 export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
@@ -110,6 +109,9 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   // Only a schedule that fills disks gets them: the others run as they always did.
   const disks = schedule.faults.some((f) => f.fault.kind === 'disk-full') ? new MemberDisks((options.diskMb ?? defaultDiskMb) * 2 ** 20) : undefined;
   if (disks?.unavailable !== undefined) log(`disk full: not injected in this run: ${disks.unavailable}`);
+  // Ours gets a fault switch per member when the schedule has faults made through one (ZKSPEC_FAULT_PORT; never in production).
+  const switchPorts = options.servers === 'ours' && schedule.faults.some((f) => needsFaultSwitch(f.fault)) ? await reservePorts(options.members) : [];
+  const faultPorts = new Map(switchPorts.map((port, k) => [k + 1, port] as const));
   let nemesis: Nemesis | undefined;
   let e: Ensemble;
   try {
@@ -121,13 +123,16 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
       syncLimitTicks,
       baseDir: join(outDir, 'members'),
       ...(disks === undefined ? {} : { onDataDir: (m) => disks.mountFor(m), extraConfig: fullDiskZooCfg }),
+      ...(faultPorts.size === 0 ? {} : { memberEnv: (id: number) => ({ [FAULT_PORT_ENV]: String(faultPorts.get(id)) }) }),
       onMemberExit: (id, code, signal) => {
-        if (signal === 'SIGKILL' || nemesis?.memberExited(id) !== undefined) return;
+        // The fault's own exits: a SIGKILL (the nemesis's, or a crash point's), exit 1 after fsyncs were made to fail, the stop on a full disk.
+        if (signal === 'SIGKILL' || nemesis?.excusesExit(id, code) === true || nemesis?.memberExited(id) !== undefined) return;
         unexpectedExits.push(`member ${id} exited on its own (code ${code}, signal ${signal})`);
       },
     });
   } catch (error) {
     disks?.unmountAll();
+    releasePorts(switchPorts);
     throw error;
   }
   const root = '/jepsen';
@@ -135,9 +140,10 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   const registersPerWriter = 4;
   const initial = Object.fromEntries(Array.from({ length: writers * registersPerWriter }, (_, n) => [`${root}/k${n}`, { data: '', version: 0 }]));
   const history = new HistoryLog(initial);
-  nemesis = new Nemesis(e, options.seed, log, disks);
+  nemesis = new Nemesis(e, options.seed, log, faultPorts, disks);
+  const theNemesis = nemesis;
   const stopMembers = async () => {
-    nemesis?.resumeAll();
+    theNemesis.resumeAll();
     await e.stopAll({ keepData: true });
     // After the members: a tmpfs still in use is only detached lazily.
     disks?.unmountAll();
@@ -153,7 +159,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     workload.start();
     await workload.waitForAcks(100, 15_000, 'before the faults');
     log(`faults start (${schedule.faults.length} scheduled over ${options.seconds} s)`);
-    await nemesis.run(schedule);
+    await theNemesis.run(schedule);
     log('faults over: every member running and every link healed');
     for (const id of e.ids) if (!e.isRunning(id)) e.restart(id); // a member that exited on its own
     const notRejoined = await notServingAfter(e, 60_000);
@@ -178,25 +184,28 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     return {
       verdict,
       schedule,
-      faults: { ...nemesis.injected },
-      faultsSkipped: nemesis.skipped,
+      faults: { ...theNemesis.injected },
+      faultsSkipped: theNemesis.skipped,
+      faultsNotApplicable: { ...theNemesis.notApplicable },
+      crashPoints: { ...theNemesis.crashPoints },
       operations: history.operationCounts(),
       lostAcknowledgedWrites: report.lostAcknowledgedWrites,
       anomalies,
       note,
       unexpectedExits,
-      diskFullStops: [...nemesis.diskFullStops],
+      diskFullStops: [...theNemesis.diskFullStops],
       diskFullUnavailable: disks?.unavailable,
       liveness,
-      nemesisLog: nemesis.log,
+      nemesisLog: theNemesis.log,
       historyPath,
       outDir,
       logPaths: e.ids.map((id) => e.member(id).logPath),
     };
   } finally {
-    nemesis.resumeAll();
+    theNemesis.resumeAll();
     await workload.stop(2000);
     await stopMembers();
+    releasePorts(switchPorts);
     if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
   }
 }
@@ -236,7 +245,11 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
   const total = Object.values(r.faults).reduce((s, n) => s + n, 0);
   return [
     `verdict: ${r.verdict}${r.verdict === 'known-reference-loss' ? ' (Apache ZooKeeper 3.8.0 lost acknowledged writes the way ZOOKEEPER-4643 describes; proof below)' : ''}`,
-    `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} found no healthy member)` : ''}: ${faults.join(', ')}`,
+    `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} skipped: no healthy member, its fault switch did not answer, or no disk to fill)` : ''}: ${faults.join(', ')}`,
+    ...(Object.keys(r.faultsNotApplicable).length > 0
+      ? [`not applicable to Apache ZooKeeper (no fault switch): ${Object.entries(r.faultsNotApplicable).map(([label, n]) => `${label}: ${n}`).join(', ')}`]
+      : []),
+    ...(r.crashPoints.armed > 0 ? [`crash points: ${r.crashPoints.armed} armed, ${r.crashPoints.reached} reached`] : []),
     `operations: ${r.operations.ok + r.operations.failed + r.operations.indeterminate} (ok ${r.operations.ok}, failed ${r.operations.failed}, indeterminate ${r.operations.indeterminate})`,
     `acknowledged writes lost: ${r.lostAcknowledgedWrites}`,
     ...(r.anomalies.length > 0 ? [`anomalies (${r.anomalies.length}):`, ...r.anomalies.slice(0, 20).map((a) => `  ${a}`)] : ['anomalies: none']),

@@ -1,4 +1,4 @@
-// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--kinds K,...] [--disk-mb M] [--out DIR]`:
+// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--fault-set standard|switch|disk|all] [--disk-mb M] [--out DIR]`:
 // one jepsen run (jepsen-run.ts), its seed and the command to reproduce it
 // printed first, its report last. Exit code 0 when the run is valid (or
 // Apache ZooKeeper lost writes the known ZOOKEEPER-4643 way, reported as
@@ -17,21 +17,11 @@ import { fileURLToPath } from 'node:url';
 import type { ServerKind } from '../ensemble/cluster.ts';
 import { haveApacheZooKeeper, apacheZooKeeperMissing } from '../testing/apache-zookeeper.ts';
 import { describeResult, reproduceCommand, runJepsen, type JepsenOptions } from './jepsen-run.ts';
-import { allFaultKinds, defaultFaultKinds, faultVariants, type FaultKind } from './schedule.ts';
+import { FAULT_SETS, type FaultSet } from './schedule.ts';
 
 const usage =
   'usage: npm run jepsen -- --servers ours|zookeeper [--seconds S (60)] [--faults N (20)] [--seed K (random)] [--members 3|5 (3)]\n' +
-  `         [--kinds K,... or all (${defaultFaultKinds.join(',')}; also: ${allFaultKinds.filter((k) => !defaultFaultKinds.includes(k)).join(',')})] [--disk-mb M (256)] [--out DIR]`;
-
-/** The --kinds list, or a usage error. */
-function parseKinds(text: string | undefined): readonly FaultKind[] | undefined | string {
-  if (text === undefined) return undefined;
-  if (text === 'all') return allFaultKinds;
-  const kinds = text.split(',');
-  const unknown = kinds.filter((k) => !(allFaultKinds as readonly string[]).includes(k));
-  if (unknown.length > 0 || kinds.length === 0) return `--kinds takes ${allFaultKinds.join(',')} or all, not ${unknown.join(',') || text}\n${usage}`;
-  return allFaultKinds.filter((k) => kinds.includes(k));
-}
+  `         [--fault-set ${FAULT_SETS.join('|')} (standard)] [--disk-mb M (256: each member's tmpfs, for disk and all)] [--out DIR]`;
 
 /** The options, or a usage error. */
 export function parseJepsenArgs(argv: readonly string[], randomSeed: () => number): JepsenOptions | string {
@@ -39,7 +29,7 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const value = argv[i + 1];
-    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--kinds', '--disk-mb', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
+    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--fault-set', '--disk-mb', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
     if (value === undefined) return `${flag} needs a value\n${usage}`;
     values.set(flag, value);
   }
@@ -58,17 +48,16 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   const diskMb = values.has('--disk-mb') ? integer('--disk-mb', 0, 8, 64 * 1024) : undefined;
   for (const v of [seconds, faults, seed, members, diskMb]) if (typeof v === 'string') return v;
   if (members !== 3 && members !== 5) return `--members must be 3 or 5\n${usage}`;
-  const kinds = parseKinds(values.get('--kinds'));
-  if (typeof kinds === 'string') return kinds;
-  if (kinds !== undefined && faultVariants(members, kinds).length === 0) return `--kinds ${kinds.join(',')} has no fault for ${members} members\n${usage}`;
   const out = values.get('--out');
+  const faultSet = values.get('--fault-set');
+  if (faultSet !== undefined && !(FAULT_SETS as readonly string[]).includes(faultSet)) return `--fault-set must be one of ${FAULT_SETS.join(', ')}, not ${faultSet}\n${usage}`;
   return {
     servers: servers as ServerKind,
     seconds: seconds as number,
     faults: faults as number,
     seed: seed as number,
     members,
-    ...(kinds === undefined ? {} : { kinds }),
+    ...(faultSet === undefined ? {} : { faultSet: faultSet as FaultSet }),
     ...(diskMb === undefined ? {} : { diskMb: diskMb as number }),
     ...(out === undefined ? {} : { outDir: out }),
   };

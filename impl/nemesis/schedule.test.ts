@@ -4,7 +4,8 @@
 // everything is repaired within the window. Also the command line's options.
 
 import { describe, expect, it } from 'vitest';
-import { allFaultKinds, defaultFaultKinds, faultLabel, faultVariants, makeSchedule } from './schedule.ts';
+import { faultLabel, faultVariants, makeSchedule } from './schedule.ts';
+import { reproduceCommand, type JepsenOptions } from './jepsen-run.ts';
 import { parseJepsenArgs } from './main.ts';
 
 const seeds = Array.from({ length: 200 }, (_, i) => (i * 0x9e3779b1) >>> 0);
@@ -49,22 +50,30 @@ describe('a seeded fault schedule', () => {
   });
 });
 
-describe('a schedule of chosen kinds', () => {
+describe('the disk fault set', () => {
   const options = { seconds: 20, faults: 6, members: 3, syncLimitMs: 1000 };
 
-  it('draws disk full only when asked for, the same for the same seed, and leaves the default kinds\' schedules as they were', () => {
-    expect(faultVariants(3).map(faultLabel)).not.toContain('disk full leader');
-    expect(makeSchedule({ ...options, seed: 7, kinds: defaultFaultKinds })).toEqual({ ...makeSchedule({ ...options, seed: 7 }), options: { ...options, seed: 7, kinds: defaultFaultKinds } });
-    const disk = makeSchedule({ ...options, seed: 7, kinds: ['disk-full'] });
-    expect(disk).toEqual(makeSchedule({ ...options, seed: 7, kinds: ['disk-full'] }));
+  it('draws disk full only when asked for (--fault-set disk or all), the same for the same seed', () => {
+    for (const set of ['standard', 'switch'] as const) expect(faultVariants(3, set).map(faultLabel)).not.toContain('disk full leader');
+    // The two variants in the order `--kinds disk-full` listed them, so that its recorded seeds (docs/reliability.md) replay as `--fault-set disk`.
+    expect(faultVariants(3, 'disk')).toEqual([
+      { kind: 'disk-full', target: 'leader' },
+      { kind: 'disk-full', target: 'follower' },
+    ]);
+    const disk = makeSchedule({ ...options, seed: 7, faultSet: 'disk' });
+    expect(disk).toEqual(makeSchedule({ ...options, seed: 7, faultSet: 'disk' }));
     expect(new Set(disk.faults.map((f) => faultLabel(f.fault)))).toEqual(new Set(['disk full leader', 'disk full follower']));
-    const all = makeSchedule({ ...options, seed: 7, faults: 12, seconds: 60, kinds: allFaultKinds });
-    expect(all.faults.map((f) => faultLabel(f.fault)).sort()).toEqual(faultVariants(3, allFaultKinds).map(faultLabel).sort());
+    const allLabels = faultVariants(3, 'all').map(faultLabel).sort();
+    expect(allLabels).toEqual([...faultVariants(3, 'standard'), ...faultVariants(3, 'switch'), ...faultVariants(3, 'disk')].map(faultLabel).sort());
+    const all = makeSchedule({ ...options, seed: 7, faults: allLabels.length, seconds: 90, faultSet: 'all' });
+    expect(all.faults.map((f) => faultLabel(f.fault)).sort()).toEqual(allLabels);
   });
 
   it('puts a disk full on top of another fault as it does the other single-member faults', () => {
-    const overlapping = seeds.flatMap((seed) => makeSchedule({ ...options, seed, kinds: ['disk-full', 'kill'] }).faults.filter((f) => f.overlapping));
+    const overlapping = seeds.flatMap((seed) => makeSchedule({ ...options, seed, seconds: 120, faults: 40, faultSet: 'all' }).faults.filter((f) => f.overlapping));
     expect(overlapping.some((f) => f.fault.kind === 'disk-full')).toBe(true);
+    const diskOnDisk = seeds.flatMap((seed) => makeSchedule({ ...options, seed, faultSet: 'disk' }).faults.filter((f) => f.overlapping));
+    expect(diskOnDisk.length).toBeGreaterThan(0);
   });
 });
 
@@ -86,13 +95,14 @@ describe('npm run jepsen options', () => {
     expect(parseJepsenArgs(['--servers', 'ours', '--seconds', 'x'], () => 1)).toMatch(/--seconds must be an integer/);
     expect(parseJepsenArgs(['--servers', 'ours', '--bogus', '1'], () => 1)).toMatch(/unknown option --bogus/);
     expect(parseJepsenArgs(['--servers'], () => 1)).toMatch(/--servers needs a value/);
-    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'kill,flood'], () => 1)).toMatch(/--kinds takes .* not flood/);
-    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'split'], () => 1)).toMatch(/--kinds split has no fault for 3 members/);
+    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'disk-full'], () => 1)).toMatch(/unknown option --kinds\nusage:/);
     expect(parseJepsenArgs(['--servers', 'ours', '--disk-mb', '2'], () => 1)).toMatch(/--disk-mb must be an integer from 8/);
   });
 
-  it('reads the fault kinds and the disk size', () => {
-    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'disk-full,kill', '--disk-mb', '64'], () => 1)).toMatchObject({ kinds: ['kill', 'disk-full'], diskMb: 64 });
-    expect(parseJepsenArgs(['--servers', 'ours', '--kinds', 'all'], () => 1)).toMatchObject({ kinds: allFaultKinds });
+  it('reads the disk fault set and the disk size, and repeats them in the command that reproduces a run', () => {
+    const options = parseJepsenArgs(['--servers', 'ours', '--seed', '7', '--fault-set', 'disk', '--disk-mb', '64'], () => 1);
+    expect(options).toMatchObject({ faultSet: 'disk', diskMb: 64 });
+    expect(reproduceCommand(options as JepsenOptions)).toBe('npm run jepsen -- --servers ours --seconds 60 --faults 20 --seed 7 --members 3 --fault-set disk --disk-mb 64');
+    expect(parseJepsenArgs(['--servers', 'ours', '--fault-set', 'all'], () => 1)).toMatchObject({ faultSet: 'all' });
   });
 });
