@@ -348,8 +348,9 @@ function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draf
   const lastSeq = draft.seq.size > 0 ? new Map([...state.lastSeq, ...draft.seq]) : state.lastSeq;
   const floors = new Map(state.floors);
   // A write is applied to the newest state, which its session has then seen (of the znodes it names). An
-  // indeterminate write sets no floor: its session does not know it happened.
-  if (op.result !== undefined) {
+  // indeterminate write sets no floor: its session does not know it happened (nor does one the search pinned,
+  // indeterminate.ts, which is why the history's own operation is asked).
+  if (ctx.operation(op.id).result !== undefined) {
     for (const path of writtenPaths(op)) {
       const entries = znodes.get(path);
       if (entries !== undefined) floors.set(floorKey(op.session, path), { pos: entries[entries.length - 1]!.from, by: op.id });
