@@ -7,7 +7,7 @@
 
 import { describeOperation, describeResult, initialState, parentOf, type ReadBound } from './data-model.ts';
 import type { History, Operation } from './history.ts';
-import { dynamicPaths, partition, unexplainedSequentialNames } from './partition.ts';
+import { dynamicPaths, partition, sequenceFloors, unexplainedSequentialNames } from './partition.ts';
 import { searchPartition } from './search.ts';
 
 export type Anomaly = {
@@ -76,10 +76,11 @@ export function checkHistory(history: History, options: CheckOptions = {}): Verd
       const parent = parentOf(path);
       if (paths.has(parent)) children.set(parent, [...(children.get(parent) ?? []), path]);
     }
+    const seqNames = unexplainedSequentialNames(history, part.paths);
     const result = searchPartition({
       operations: part.operations,
       initial: initialState(part.paths, history.initial),
-      context: { dynamic, children, seqNames: unexplainedSequentialNames(history, part.paths), operation },
+      context: { dynamic, children, seqNames, seqFloors: sequenceFloors(history, seqNames), operation },
       bounds,
       stepsMax: options.stepsMax ?? 50_000_000,
     });

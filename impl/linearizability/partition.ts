@@ -107,6 +107,33 @@ export function unexplainedSequentialNames(history: History, paths: Iterable<str
   );
 }
 
+/**
+ * Per name an indeterminate sequential create may have made: the highest number below its own that an acknowledged
+ * create under the same parent returned (-1: none). Numbers grow along the write order, so that create took effect
+ * after the acknowledged one: a name is tried only once the counter has reached it, in a window, not everywhere.
+ */
+export function sequenceFloors(history: History, names: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+  const acknowledged = new Map<string, number[]>();
+  for (const op of history.operations) {
+    if (op.result?.code !== 'OK') continue;
+    for (const [index, sub] of subOperations(op).entries()) {
+      if (sub.op !== 'create' || !sub.args.sequential) continue;
+      const named = op.call.op === 'multi' ? op.result.results?.[index]?.path : op.result.path;
+      const number = named === undefined ? undefined : sequenceNumber(sub.args.path, named);
+      if (number !== undefined) acknowledged.set(parentOf(sub.args.path), [...(acknowledged.get(parentOf(sub.args.path)) ?? []), number]);
+    }
+  }
+  const floors = new Map<string, number>();
+  for (const [prefix, list] of names) {
+    const numbers = acknowledged.get(parentOf(prefix)) ?? [];
+    for (const name of list) {
+      const own = sequenceNumber(prefix, name)!;
+      floors.set(name, numbers.reduce((best, n) => (n < own && n > best ? n : best), -1));
+    }
+  }
+  return floors;
+}
+
 function namesUnder(prefixes: ReadonlySet<string>, paths: Iterable<string>): Map<string, string[]> {
   const names = new Map<string, string[]>([...prefixes].map((prefix) => [prefix, []]));
   for (const path of paths) {
