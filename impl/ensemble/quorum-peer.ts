@@ -159,6 +159,7 @@ class QuorumPeer {
       tickTimeMs: config.tickTimeMs,
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
+      replyBytesMax: config.juteMaxBufferBytes,
       serverId: membership.myid,
       metrics,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
