@@ -165,6 +165,10 @@ function claimedVersions(operations: readonly Operation[], dynamic: ReadonlySet<
 }
 
 export function laziness(operations: readonly Operation[], ctx: Pick<ModelContext, 'seqNames' | 'dynamic'>): Laziness {
+  // Most parts have no lost write: nothing to place, and the claimed versions only ever restrict one.
+  if (operations.every((op) => op.result !== undefined || isRead(op))) {
+    return { conflicts: [], closes: operations.map(() => []), closers: new Int32Array(operations.length), claimed: new Map() };
+  }
   const footprints = operations.map((op) => footprint(op, ctx));
   // Which operations touch a key: a write's candidates for conflict are found through its keys, not the whole part.
   const byKey = new Map<string, number[]>();
@@ -244,6 +248,7 @@ export function takesClaimedVersion(lazy: Laziness, op: Operation, before: Model
  * among the determinate operations instead of trying it everywhere.
  */
 export function pinByReads(operations: readonly Operation[], ctx: Pick<ModelContext, 'seqNames'>, initial: (path: string) => Znode | null | undefined): { operations: Operation[]; pinned: Uint8Array } {
+  if (operations.every((op) => op.result !== undefined || isRead(op))) return { operations: [...operations], pinned: new Uint8Array(operations.length) };
   const footprints = operations.map((op) => footprint(op, ctx));
   const writersOf = new Map<string, number[]>();
   for (const [index, op] of operations.entries()) {

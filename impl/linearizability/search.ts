@@ -185,7 +185,10 @@ export function searchPartition(input: SearchInput): SearchResult {
     for (const w of lazy.closes[index]!) lazy.closers[w]! += on ? -1 : 1;
   };
   /** The run of indeterminate writes after taking `index` (indeterminate.ts), or undefined if it may not be taken now. */
+  const none: readonly number[] = [];
   const owedAfter = (index: number): readonly number[] | undefined => {
+    // The common case first: no run open and a determinate operation (called for every candidate visited).
+    if (owed.length === 0 && ops[index]!.result !== undefined) return none;
     const left = owed.filter((w) => !lazy.conflicts[w]!.has(index));
     if (ops[index]!.result !== undefined) return left.length === 0 ? left : undefined;
     return lazy.closers[index]! > 0 ? [...left, index] : undefined;
