@@ -105,8 +105,15 @@ export type ServerCoreOptions = {
   readonly onFatal?: (error: unknown) => void;
   /** A tree recovered from storage; a fresh one otherwise. */
   readonly tree?: DataTree;
-  /** Wall clock in ms (txn times, ctime/mtime). */
+  /** Wall clock in ms (txn times, ctime/mtime, TTL and container ages). */
   readonly now?: () => number;
+  /**
+   * A monotonic clock in ms (ZooKeeper's Time.currentElapsedTime): session
+   * expiry, request latencies, rate limits. A wall clock stepped by an hour
+   * must neither expire every session nor hold expiry back. Default
+   * performance.now(); a test of expiry fakes this one.
+   */
+  readonly elapsedNow?: () => number;
   readonly log?: Logger;
   /** The server's part in an ensemble; absent for a standalone server. */
   readonly replication?: Replication;
