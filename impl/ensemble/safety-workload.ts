@@ -71,7 +71,7 @@ export type HistoryCall =
   | { readonly op: 'sync'; readonly args: { readonly path: string } };
 /** A completion: ZooKeeper's code by name with what the reply carried, or 'info' when it is not known whether it took effect. */
 export type HistoryResult = 'info' | { readonly code: 'OK' | 'NoNode' | 'NodeExists' | 'BadVersion' | 'NotEmpty'; readonly path?: string; readonly data?: string; readonly version?: number };
-/** What records a history (impl/linearizability's HistoryRecorder has this shape; so has impl/nemesis/history-log.ts). */
+/** What records a history (impl/linearizability/recorder.ts's HistoryRecorder has this shape). */
 export type HistorySink = {
   connected(session: string): void;
   invoke(session: string, call: HistoryCall): number;

@@ -7,7 +7,7 @@
 
 import { describeOperation, describeResult, initialState, parentOf, type ReadBound } from './data-model.ts';
 import type { History, Operation } from './history.ts';
-import { dynamicPaths, partition, unexplainedSequentialNames } from './partition.ts';
+import { dynamicPaths, partition, sequenceFloors, unexplainedSequentialNames } from './partition.ts';
 import { searchPartition } from './search.ts';
 
 export type Anomaly = {
@@ -69,6 +69,9 @@ export function checkHistory(history: History, options: CheckOptions = {}): Verd
   const anomalies: Anomaly[] = [];
   const unknown: string[][] = [];
   let steps = 0;
+  // Once for the history, not per part: each walks every operation.
+  const allNames = unexplainedSequentialNames(history, parts.flatMap((part) => part.paths));
+  const seqFloors = sequenceFloors(history, allNames);
   for (const part of parts) {
     const paths = new Set(part.paths);
     const children = new Map<string, string[]>();
@@ -76,10 +79,11 @@ export function checkHistory(history: History, options: CheckOptions = {}): Verd
       const parent = parentOf(path);
       if (paths.has(parent)) children.set(parent, [...(children.get(parent) ?? []), path]);
     }
+    const seqNames = new Map([...allNames].map(([prefix, names]) => [prefix, names.filter((name) => paths.has(name))]));
     const result = searchPartition({
       operations: part.operations,
       initial: initialState(part.paths, history.initial),
-      context: { dynamic, children, seqNames: unexplainedSequentialNames(history, part.paths), operation },
+      context: { dynamic, children, seqNames, seqFloors, operation },
       bounds,
       stepsMax: options.stepsMax ?? 50_000_000,
     });

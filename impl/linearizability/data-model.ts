@@ -62,6 +62,8 @@ export type ModelContext = {
   readonly children: ReadonlyMap<string, readonly string[]>;
   /** Sequential prefix (`/p/n-`) -> the names under it the history mentions, candidates for an indeterminate create. */
   readonly seqNames: ReadonlyMap<string, readonly string[]>;
+  /** Name -> the highest number an acknowledged create under its parent returned below its own (partition.ts sequenceFloors). */
+  readonly seqFloors: ReadonlyMap<string, number>;
   readonly operation: (id: number) => Operation;
   /** Session -> its determinate reads not yet placed (kept by the search). */
   /** Path -> session -> its determinate reads of the path not yet placed (kept by the search). */
@@ -203,7 +205,8 @@ function applyCreate(state: ModelState, draft: Draft, ctx: ModelContext, args: {
     const outcomes: SubOutcome[] = [];
     for (const name of ctx.seqNames.get(args.path) ?? []) {
       const number = sequenceNumber(args.path, name)!;
-      if ((last === undefined || number > last.number) && current(state, draft, name) === null) outcomes.push(create(name, number));
+      const after = ctx.seqFloors.get(name) ?? -1;
+      if ((last === undefined || number > last.number) && (last?.number ?? -1) >= after && current(state, draft, name) === null) outcomes.push(create(name, number));
     }
     return outcomes;
   }
@@ -348,8 +351,9 @@ function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draf
   const lastSeq = draft.seq.size > 0 ? new Map([...state.lastSeq, ...draft.seq]) : state.lastSeq;
   const floors = new Map(state.floors);
   // A write is applied to the newest state, which its session has then seen (of the znodes it names). An
-  // indeterminate write sets no floor: its session does not know it happened.
-  if (op.result !== undefined) {
+  // indeterminate write sets no floor: its session does not know it happened (nor does one the search pinned,
+  // indeterminate.ts, which is why the history's own operation is asked).
+  if (ctx.operation(op.id).result !== undefined) {
     for (const path of writtenPaths(op)) {
       const entries = znodes.get(path);
       if (entries !== undefined) floors.set(floorKey(op.session, path), { pos: entries[entries.length - 1]!.from, by: op.id });

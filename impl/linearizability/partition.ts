@@ -78,20 +78,60 @@ export function sequentialNames(history: History, paths: Iterable<string>): Map<
 
 /**
  * What an indeterminate sequential create of each prefix may have made: the names the history mentions that no
- * acknowledged create returned (a name is made once; an acknowledged one is explained by its own create).
+ * acknowledged create returned (a name is made once; an acknowledged one is explained by its own create), and of
+ * those only the ones something shows to exist. A name that every operation naming it found absent (NoNode, a read
+ * of `n-0000099999` say) need not be made: a linearization in which a lost create made it stays one without that
+ * create (those operations find it absent throughout, and a lower counter only lets later numbers pass), unless
+ * the parent is deleted (NotEmpty) or a multi creates under the prefix (its other sub-operations need it to succeed).
  */
 export function unexplainedSequentialNames(history: History, paths: Iterable<string>): Map<string, string[]> {
   const all = sequentialNames(history, paths);
   const acknowledged = new Set<string>();
+  const shownToExist = new Set<string>();
+  const keepAll = new Set<string>();
+  for (const op of history.operations) {
+    for (const [index, sub] of subOperations(op).entries()) {
+      if (sub.op === 'delete') keepAll.add(sub.args.path);
+      if (sub.op === 'create' && sub.args.sequential && op.call.op === 'multi') keepAll.add(parentOf(sub.args.path));
+      if (op.result?.code !== 'OK' || sub.op !== 'create' || !sub.args.sequential) continue;
+      const named = op.call.op === 'multi' ? op.result.results?.[index]?.path : op.result.path;
+      if (named !== undefined) acknowledged.add(named);
+    }
+    // Found absent, or an indeterminate read (which tells nothing and is not judged).
+    const absent = op.call.op !== 'multi' && op.result !== undefined && op.result.code === 'NoNode';
+    const silent = (op.call.op === 'getData' || op.call.op === 'exists') && op.result === undefined;
+    if (!absent && !silent && !(op.call.op === 'create' && op.call.args.sequential)) for (const path of operationPaths(op)) shownToExist.add(path);
+  }
+  return new Map(
+    [...all].map(([prefix, names]) => [prefix, names.filter((name) => !acknowledged.has(name) && (shownToExist.has(name) || keepAll.has(parentOf(prefix))))]),
+  );
+}
+
+/**
+ * Per name an indeterminate sequential create may have made: the highest number below its own that an acknowledged
+ * create under the same parent returned (-1: none). Numbers grow along the write order, so that create took effect
+ * after the acknowledged one: a name is tried only once the counter has reached it, in a window, not everywhere.
+ */
+export function sequenceFloors(history: History, names: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+  const acknowledged = new Map<string, number[]>();
   for (const op of history.operations) {
     if (op.result?.code !== 'OK') continue;
     for (const [index, sub] of subOperations(op).entries()) {
       if (sub.op !== 'create' || !sub.args.sequential) continue;
       const named = op.call.op === 'multi' ? op.result.results?.[index]?.path : op.result.path;
-      if (named !== undefined) acknowledged.add(named);
+      const number = named === undefined ? undefined : sequenceNumber(sub.args.path, named);
+      if (number !== undefined) acknowledged.set(parentOf(sub.args.path), [...(acknowledged.get(parentOf(sub.args.path)) ?? []), number]);
     }
   }
-  return new Map([...all].map(([prefix, names]) => [prefix, names.filter((name) => !acknowledged.has(name))]));
+  const floors = new Map<string, number>();
+  for (const [prefix, list] of names) {
+    const numbers = acknowledged.get(parentOf(prefix)) ?? [];
+    for (const name of list) {
+      const own = sequenceNumber(prefix, name)!;
+      floors.set(name, numbers.reduce((best, n) => (n < own && n > best ? n : best), -1));
+    }
+  }
+  return floors;
 }
 
 function namesUnder(prefixes: ReadonlySet<string>, paths: Iterable<string>): Map<string, string[]> {

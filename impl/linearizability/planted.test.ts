@@ -261,3 +261,67 @@ describe('planted anomalies are reported, their valid twins are not', () => {
     expect(parseHistory(okGetWithoutData)).toMatchObject({ ok: false, error: /needs data and version/ });
   });
 });
+
+// Lost replies are where the search prunes most (indeterminate.ts: lazy placement, version slots, pinning by a
+// read, a sequential name's window), so each pruning gets an anomaly it must still find and a valid twin it must
+// not prune away.
+describe('planted anomalies with indeterminate operations, beside their valid twins', () => {
+  const q = (n: number) => `/q/n-${String(n).padStart(10, '0')}`;
+  const seq = (data: string): CallInput => ({ op: 'create', args: { path: '/q/n-', data, sequential: true } });
+
+  it('a value only a lost write made, read before that write was invoked', () => {
+    expectAnomaly([[2, 0, 1, getK, ok({ data: 'x', version: 1 })], [1, 2, undefined, setK('x'), 'info']], /never held/);
+    expectValid([[1, 0, undefined, setK('x'), 'info'], [2, 1, 2, getK, ok({ data: 'x', version: 1 })]]);
+  });
+
+  it('a lost write in a version an acknowledged write returned', () => {
+    const rows: Row[] = [
+      [1, 0, undefined, setK('y'), 'info'],
+      [2, 1, 2, setK('v1'), ok({ version: 1 })],
+    ];
+    expectAnomaly([...rows, [3, 3, 4, getK, ok({ data: 'y', version: 1 })]], /setData \/k data="v1" by session 2 → OK, new version 1 cannot take effect: ZooKeeper answers OK, new version 2 here \(\/k is version 1 \(data "y"\)\)/);
+    expectValid([...rows, [3, 3, 4, getK, ok({ data: 'y', version: 2 })]]);
+  });
+
+  it('two lost writes, the second conditional on the first, seen only through the second', () => {
+    const first: Row = [1, 0, undefined, setK('a'), 'info'];
+    expectValid([first, [2, 1, undefined, setK('b', 1), 'info'], [3, 5, 6, getK, ok({ data: 'b', version: 2 })]]);
+    expectAnomaly([first, [2, 1, undefined, setK('b', 5), 'info'], [3, 5, 6, getK, ok({ data: 'b', version: 2 })]], /setData \/k data="b" version=5 by session 2 → OK, new version 2 cannot take effect: ZooKeeper answers BadVersion/);
+  });
+
+  it('two lost writes of the same data, one more version than they can make', () => {
+    const lost: Row[] = [
+      [1, 0, undefined, setK('a'), 'info'],
+      [2, 0, undefined, setK('a'), 'info'],
+    ];
+    expectValid([...lost, [3, 1, 2, getK, ok({ data: 'a', version: 1 })], [3, 3, 4, getK, ok({ data: 'a', version: 2 })]]);
+    expectAnomaly([...lost, [3, 1, 2, getK, ok({ data: 'a', version: 1 })], [3, 3, 4, getK, ok({ data: 'a', version: 3 })]], /never held/);
+  });
+
+  it('a lost sequential create whose name is below a number handed out before it was invoked', () => {
+    const acknowledged: Row = [1, 0, 1, seq('a'), ok({ path: q(7) })];
+    const read: Row = [3, 4, 5, { op: 'getData', args: { path: q(5) } }, ok({ data: 'x', version: 0 })];
+    expectAnomaly([acknowledged, [2, 2, undefined, seq('x'), 'info'], read], /never held|not above/, {});
+    expectValid([[2, 0, undefined, seq('x'), 'info'], [1, 1, 2, seq('a'), ok({ path: q(7) })], read], {});
+  });
+
+  it('a lost delete: a session sees the node gone, then back with no create', () => {
+    const rows: Row[] = [
+      [2, 0, 1, { op: 'create', args: { path: '/c', data: 'c' } }, ok({ path: '/c' })],
+      [1, 2, undefined, { op: 'delete', args: { path: '/c' } }, 'info'],
+    ];
+    const gone: Row = [2, 3, 4, { op: 'exists', args: { path: '/c' } }, { code: 'NoNode' }];
+    const there: Row = [2, 5, 6, { op: 'exists', args: { path: '/c' } }, ok({ version: 0 })];
+    expectAnomaly([...rows, gone, there], /exists \/c by session 2 returned OK version 0 .*after session 2 had seen \/c at no node/, {});
+    expectValid([...rows, [2, 3, 4, ...there.slice(3)] as Row, [2, 5, 6, ...gone.slice(3)] as Row], {});
+  });
+
+  it('a lost multi whose check must have failed, seen to have committed', () => {
+    const multi: CallInput = { op: 'multi', args: { ops: [{ op: 'setData', args: { path: '/k', data: 'm', version: -1 } }, { op: 'check', args: { path: '/j', version: 0 } }] } };
+    const initial = { '/k': { data: 'v0', version: 0 }, '/j': { data: 'j', version: 0 } };
+    const bumpJ: CallInput = { op: 'setData', args: { path: '/j', data: 'j1', version: -1 } };
+    const read: Row = [3, 5, 6, getK, ok({ data: 'm', version: 1 })];
+    expectAnomaly([[1, 0, 1, bumpJ, ok({ version: 1 })], [2, 2, undefined, multi, 'info'], read], /multi \[setData \/k data="m"; check \/j version=0\] by session 2 → OK .* cannot take effect: ZooKeeper answers BadVersion at sub-operation 1/, initial);
+    expectValid([[2, 0, undefined, multi, 'info'], [1, 1, 3, bumpJ, ok({ version: 1 })], read], initial);
+  });
+});

@@ -58,3 +58,23 @@ describe(`random histories (seed ${seed}; reproduce: ${reproduce})`, () => {
     expect(corrupted).toBeGreaterThan(50);
   });
 });
+
+// Lost replies at a larger scale, where the search's pruning of indeterminate operations (indeterminate.ts) is
+// what keeps it fast: each history must pass, and with one reply corrupted (a read's or a write's version that no
+// order of the writes gives, among hundreds of lost replies) must fail. A history per seed, seeds from the one above.
+describe(`lost replies at scale (seed ${seed}; reproduce: ${reproduce})`, () => {
+  const cases = [0, 1, 2].map((k) => ({ operations: k === 0 ? 2000 : 3000, clients: 20, registers: 40, seed: seed + k, lostReplies: k === 0 ? 0.05 : 0.01 }));
+
+  it.each(cases)('simulateHistory($operations operations, $lostReplies lost, seed $seed) passes, and fails with a reply corrupted', (options) => {
+    const document = simulateHistory(options) as HistoryFile;
+    const valid = check(document);
+    if (valid.verdict.verdict !== 'linearizable') throw new Error(`simulateHistory(${JSON.stringify(options)}) (${reproduce}):\n${valid.text}`);
+    expect(valid.verdict.indeterminate).toBeGreaterThan(options.operations * options.lostReplies * 0.5);
+    const candidates = document.events.filter((event) => event.type === 'complete' && event.result !== 'info' && event.result.code === 'OK' && event.result.version !== undefined);
+    const target = candidates[Math.floor(candidates.length / 2)]!;
+    if (target.type !== 'complete' || target.result === 'info') throw new Error('unreachable');
+    target.result = { ...target.result, version: target.result.version! + 1 };
+    const corrupted = check(document);
+    if (corrupted.verdict.verdict !== 'anomaly') throw new Error(`simulateHistory(${JSON.stringify(options)}) with op ${target.id}'s version one higher (${reproduce}):\n${corrupted.text}`);
+  });
+});

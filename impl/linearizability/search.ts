@@ -29,6 +29,7 @@ import { assert } from '../../lib/assert.ts';
 import { Random } from '../../lib/random.ts';
 import { describeOperation, describeResult, step, type ModelContext, type ModelState, type ReadBound, type Reason } from './data-model.ts';
 import type { Operation } from './history.ts';
+import { laziness, pinByReads, takesClaimedVersion } from './indeterminate.ts';
 
 export type SearchInput = {
   readonly operations: readonly Operation[];
@@ -58,7 +59,16 @@ export type SearchResult =
 
 type Entry = { readonly index: number; readonly call: boolean; readonly time: number; prev: Entry | undefined; next: Entry | undefined; match: Entry | undefined };
 /** What was taken, linked to what was taken before it: a snapshot of the stack is a pointer. */
-type Frame = { readonly entry: Entry; readonly state: ModelState; readonly alternative: number; readonly late: boolean; readonly below: Frame | undefined; readonly depth: number };
+type Frame = {
+  readonly entry: Entry;
+  readonly state: ModelState;
+  readonly alternative: number;
+  readonly late: boolean;
+  /** The indeterminate writes taken since the last determinate operation and not yet followed by one they conflict with. */
+  readonly owed: readonly number[];
+  readonly below: Frame | undefined;
+  readonly depth: number;
+};
 /** Where the search got furthest: what the explanation is built from. */
 type Snapshot = { readonly top: Frame | undefined; readonly blocked: number };
 
@@ -107,22 +117,23 @@ function unlift(entry: Entry): void {
 }
 
 /** For each operation, the index of its session's previous determinate operation in the part (-1: none): it must take effect first. */
-function sessionPredecessors(operations: readonly Operation[]): Int32Array {
+function sessionPredecessors(operations: readonly Operation[], pinned: Uint8Array): Int32Array {
   const before = new Int32Array(operations.length).fill(-1);
   const order = [...operations.keys()].sort((a, b) => operations[a]!.invokedAt - operations[b]!.invokedAt || a - b);
   const lastDeterminate = new Map<string, number>();
   for (const index of order) {
     const op = operations[index]!;
     before[index] = lastDeterminate.get(op.session) ?? -1;
-    if (op.result !== undefined) lastDeterminate.set(op.session, index);
+    if (op.result !== undefined && pinned[index] === 0) lastDeterminate.set(op.session, index);
   }
   return before;
 }
 
 export function searchPartition(input: SearchInput): SearchResult {
-  const ops = input.operations;
+  const initialValue = (path: string) => input.initial.znodes.get(path)?.[0]?.value;
+  const { operations: ops, pinned } = pinByReads(input.operations, input.context, initialValue);
   const head = buildList(ops);
-  const before = sessionPredecessors(ops);
+  const before = sessionPredecessors(ops, pinned);
   const random = new Random(0x5eed);
   const zobrist = Array.from({ length: ops.length }, () => [random.nextUint32(), random.nextUint32()] as const);
   const pendingReads = new Map<string, Map<string, number>>();
@@ -140,6 +151,7 @@ export function searchPartition(input: SearchInput): SearchResult {
     readsSeeFrom.set(path, bounds);
   }
   const context: ModelContext = { ...input.context, pendingReads, readsSeeFrom };
+  const lazy = laziness(ops, input.context);
   const noBound: ReadBound = { time: Number.NEGATIVE_INFINITY, by: undefined };
 
   const taken = new Uint8Array(ops.length);
@@ -158,6 +170,7 @@ export function searchPartition(input: SearchInput): SearchResult {
   // each indeterminate operation that never took effect (it stays a candidate to the end) at every node.
   let late = false;
   let sawLate = false;
+  let owed: readonly number[] = [];
 
   const setTaken = (index: number, on: boolean): void => {
     taken[index] = on ? 1 : 0;
@@ -169,6 +182,16 @@ export function searchPartition(input: SearchInput): SearchResult {
       counts.set(op.session, counts.get(op.session)! + (on ? -1 : 1));
     }
     if (Number.isFinite(op.completedAt)) completionsLeft += on ? -1 : 1;
+    for (const w of lazy.closes[index]!) lazy.closers[w]! += on ? -1 : 1;
+  };
+  /** The run of indeterminate writes after taking `index` (indeterminate.ts), or undefined if it may not be taken now. */
+  const none: readonly number[] = [];
+  const owedAfter = (index: number): readonly number[] | undefined => {
+    // The common case first: no run open and a determinate operation (called for every candidate visited).
+    if (owed.length === 0 && ops[index]!.result !== undefined) return none;
+    const left = owed.filter((w) => !lazy.conflicts[w]!.has(index));
+    if (ops[index]!.result !== undefined) return left.length === 0 ? left : undefined;
+    return lazy.closers[index]! > 0 ? [...left, index] : undefined;
   };
 
   while (completionsLeft > 0) {
@@ -181,7 +204,8 @@ export function searchPartition(input: SearchInput): SearchResult {
       const indeterminate = op.result === undefined;
       if (indeterminate && !late) sawLate = true;
       let moved = false;
-      if (ready && indeterminate === late) {
+      const nextOwed = ready && indeterminate === late ? owedAfter(index) : undefined;
+      if (nextOwed !== undefined) {
         setTaken(index, true);
         const outcome = step(state, context, op, input.bounds.get(op.id) ?? noBound);
         if (outcome.ok) {
@@ -189,11 +213,12 @@ export function searchPartition(input: SearchInput): SearchResult {
             const next = outcome.states[alt]!;
             // An indeterminate operation that changes nothing here (it failed, say) need not be taken: the search
             // without it reaches every linearization the search with it does, and taking it would double the work.
-            if (indeterminate && next.key === state.key) continue;
-            const key = `${hash0}.${hash1}.${next.key}`;
+            if (indeterminate && (next.key === state.key || takesClaimedVersion(lazy, op, state, next))) continue;
+            const key = `${hash0}.${hash1}.${nextOwed.join(',')}.${next.key}`;
             if (memo.has(key)) continue;
             memo.add(key);
-            top = { entry: at, state, alternative: alt, late, below: top, depth: (top?.depth ?? 0) + 1 };
+            top = { entry: at, state, alternative: alt, late, owed, below: top, depth: (top?.depth ?? 0) + 1 };
+            owed = nextOwed;
             lift(at);
             state = next;
             entry = head.next;
@@ -228,6 +253,7 @@ export function searchPartition(input: SearchInput): SearchResult {
     setTaken(frame.entry.index, false);
     unlift(frame.entry);
     state = frame.state;
+    owed = frame.owed;
     entry = frame.entry;
     alternative = frame.alternative + 1;
     late = frame.late;

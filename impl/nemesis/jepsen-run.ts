@@ -23,7 +23,7 @@ import { unexcusedViolations } from '../ensemble/reference-data-loss.ts';
 import { SafetyWorkload } from '../ensemble/safety-workload.ts';
 import { checkHistory, formatVerdict } from '../linearizability/checker.ts';
 import { parseHistory } from '../linearizability/history.ts';
-import { HistoryLog, type OperationCounts } from './history-log.ts';
+import { HistoryRecorder, type OperationCounts } from '../linearizability/recorder.ts';
 import { fullDiskZooCfg, MemberDisks } from './disk-full.ts';
 import { Nemesis } from './nemesis.ts';
 import { describeSchedule, makeSchedule, needsFaultSwitch, type FaultSet, type Schedule } from './schedule.ts';
@@ -139,7 +139,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   const writers = 6;
   const registersPerWriter = 4;
   const initial = Object.fromEntries(Array.from({ length: writers * registersPerWriter }, (_, n) => [`${root}/k${n}`, { data: '', version: 0 }]));
-  const history = new HistoryLog(initial);
+  const history = new HistoryRecorder(undefined, initial);
   nemesis = new Nemesis(e, options.seed, log, faultPorts, disks);
   const theNemesis = nemesis;
   const stopMembers = async () => {
@@ -211,7 +211,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
 }
 
 /** The linearizability checker's verdict on the history (impl/linearizability): its anomalies, or none. */
-function judgeHistory(history: HistoryLog, log: (line: string) => void): string[] {
+function judgeHistory(history: HistoryRecorder, log: (line: string) => void): string[] {
   const parsed = parseHistory(history.toJSON());
   if (!parsed.ok) return [`the recorded history is malformed: ${parsed.error}`];
   const verdict = checkHistory(parsed.history);
