@@ -35,12 +35,21 @@ export type JepsenOptions = {
   readonly seed: number;
   /** Voting members: 3 or 5. */
   readonly members: 3 | 5;
+  /** Observers besides them (ids members+1..), 0 by default: clients read and write through them, and faults hit them too. */
+  readonly observers?: number;
   /** Where the history and the members' directories go; a fresh temp directory by default. */
   readonly outDir?: string;
   /** Progress lines (the schedule, each fault as it happens). */
   readonly log?: (line: string) => void;
   /** Given, once the members are started, what stops them (SIGCONT, then SIGKILL by PID): for a test's afterEach. */
   readonly onStarted?: (stop: () => Promise<void>) => void;
+};
+
+export type ObserverCounts = {
+  readonly ids: readonly number[];
+  readonly faults: Readonly<Record<string, number>>;
+  readonly acknowledgedWrites: number;
+  readonly reads: number;
 };
 
 export type Verdict = 'valid' | 'invalid' | 'known-reference-loss';
@@ -53,6 +62,8 @@ export type JepsenResult = {
   readonly faultsSkipped: number;
   readonly operations: OperationCounts;
   readonly lostAcknowledgedWrites: number;
+  /** The members read back at the end (after a sync): every one running, observers included. */
+  readonly membersChecked: readonly number[];
   /** What failed the run (empty when valid). */
   readonly anomalies: readonly string[];
   /** ZooKeeper's known data loss with its proof, when that is what happened. */
@@ -61,6 +72,8 @@ export type JepsenResult = {
   /** Members that did not serve again within 60 s after the faults ended (left out of the final reads). */
   readonly liveness: readonly string[];
   readonly nemesisLog: readonly string[];
+  /** With observers: who they are, the faults that hit them by label, and the writes acknowledged and reads served through them. */
+  readonly observers: ObserverCounts | undefined;
   readonly historyPath: string;
   readonly outDir: string;
   readonly logPaths: readonly string[];
@@ -71,8 +84,21 @@ const tickTimeMs = 200;
 const syncLimitTicks = 5;
 
 /** The command that repeats a run. */
-export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members'>): string {
-  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}`;
+export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'observers'>): string {
+  const observers = (o.observers ?? 0) > 0 ? ` --observers ${o.observers}` : '';
+  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${observers}`;
+}
+
+/**
+ * The order the workload's clients are spread over the members (safety-workload's
+ * `spreadOver`): voters and observers interleaved, so that with a few clients
+ * each observer still gets a writer and a reader of its own to start with.
+ */
+export function clientSpread(members: number, observers: number): number[] {
+  const voters = Array.from({ length: members }, (_, k) => k + 1);
+  const order: number[] = [];
+  for (let k = 0; k < observers; k++) order.push(voters[k] ?? voters[0]!, members + 1 + k);
+  return [...order.filter((id, i) => order.indexOf(id) === i), ...voters.filter((id) => !order.includes(id))];
 }
 
 /** The schedule a run with these options carries out (the same for both kinds of server). */
@@ -90,6 +116,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   const e = await Ensemble.start({
     kind: options.servers,
     size: options.members,
+    observers: options.observers ?? 0,
     tickTimeMs,
     initLimitTicks: 20,
     syncLimitTicks,
@@ -108,7 +135,18 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     nemesis.resumeAll();
     await e.stopAll({ keepData: true });
   });
-  const workload = new SafetyWorkload(e, { root, writers, registersPerWriter, readers: 3, readsInFlight: 2, seed: options.seed, history });
+  const observers = options.observers ?? 0;
+  // One more reader per observer, so that each observer serves reads from the start (clientSpread puts them early).
+  const workload = new SafetyWorkload(e, {
+    root,
+    writers,
+    registersPerWriter,
+    readers: 3 + observers,
+    readsInFlight: 2,
+    seed: options.seed,
+    history,
+    ...(observers > 0 ? { spreadOver: clientSpread(options.members, observers) } : {}),
+  });
   const historyPath = join(outDir, 'history.json');
   let historyWritten = false;
   try {
@@ -123,7 +161,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     for (const id of e.ids) if (!e.isRunning(id)) e.restart(id); // a member that exited on its own
     const notRejoined = await notServingAfter(e, 60_000);
     const liveness = notRejoined.map((id) => `member ${id} was not serving 60 s after the faults ended (its log: ${e.member(id).logPath})`);
-    if (notRejoined.length * 2 >= e.ids.length) throw new Error(`no quorum serving 60 s after the faults ended: ${liveness.join('; ')}`);
+    if (notRejoined.filter((id) => id <= options.members).length * 2 >= options.members) throw new Error(`no quorum serving 60 s after the faults ended: ${liveness.join('; ')}`);
     // Judged without it: verify reads every running member, and one that does not serve would never answer.
     for (const id of notRejoined) await e.kill(id);
     await e.leader(30_000);
@@ -147,11 +185,13 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
       faultsSkipped: nemesis.skipped,
       operations: history.operationCounts(),
       lostAcknowledgedWrites: report.lostAcknowledgedWrites,
+      membersChecked: report.membersChecked,
       anomalies,
       note,
       unexpectedExits,
       liveness,
       nemesisLog: nemesis.log,
+      observers: observers === 0 ? undefined : observerCounts(e, nemesis, workload, report.readsByMember),
       historyPath,
       outDir,
       logPaths: e.ids.map((id) => e.member(id).logPath),
@@ -162,6 +202,13 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     await e.stopAll({ keepData: true });
     if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
   }
+}
+
+/** What went through the observers and what hit them. */
+function observerCounts(e: Ensemble, nemesis: Nemesis, workload: SafetyWorkload, readsByMember: Readonly<Record<number, number>>): ObserverCounts {
+  const ids = e.members.filter((m) => m.peerType === 'observer').map((m) => m.id);
+  const sum = (counts: Readonly<Record<number, number>>) => ids.reduce((s, id) => s + (counts[id] ?? 0), 0);
+  return { ids, faults: { ...nemesis.onObservers }, acknowledgedWrites: sum(workload.acksByMember), reads: sum(readsByMember) };
 }
 
 /** The linearizability checker's verdict on the history (impl/linearizability): its anomalies, or none. */
@@ -201,7 +248,8 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
     `verdict: ${r.verdict}${r.verdict === 'known-reference-loss' ? ' (Apache ZooKeeper 3.8.0 lost acknowledged writes the way ZOOKEEPER-4643 describes; proof below)' : ''}`,
     `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} found no healthy member)` : ''}: ${faults.join(', ')}`,
     `operations: ${r.operations.ok + r.operations.failed + r.operations.indeterminate} (ok ${r.operations.ok}, failed ${r.operations.failed}, indeterminate ${r.operations.indeterminate})`,
-    `acknowledged writes lost: ${r.lostAcknowledgedWrites}`,
+    `acknowledged writes lost: ${r.lostAcknowledgedWrites} (final reads from members ${r.membersChecked.join(', ')})`,
+    ...(r.observers === undefined ? [] : [describeObservers(r.observers)]),
     ...(r.anomalies.length > 0 ? [`anomalies (${r.anomalies.length}):`, ...r.anomalies.slice(0, 20).map((a) => `  ${a}`)] : ['anomalies: none']),
     ...(r.liveness.length > 0 ? ['liveness failures (not safety; the run fails for ours):', ...r.liveness.map((x) => `  ${x}`)] : []),
     ...(r.unexpectedExits.length > 0 ? ['members that exited on their own:', ...r.unexpectedExits.map((x) => `  ${x}`)] : []),
@@ -210,4 +258,13 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
     `members' logs: ${r.logPaths.join(' ')}`,
     `reproduce: ${reproduceCommand(options)}`,
   ];
+}
+
+/** The observers' line of a report: who, the faults that hit them, the writes and reads through them. */
+function describeObservers(o: ObserverCounts): string {
+  const faults = Object.entries(o.faults)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([label, n]) => `${label}: ${n}`);
+  const total = Object.values(o.faults).reduce((s, n) => s + n, 0);
+  return `observers ${o.ids.join(', ')}: ${total} faults hit them${total > 0 ? ` (${faults.join(', ')})` : ''}; ${o.acknowledgedWrites} writes acknowledged and ${o.reads} reads served through them`;
 }
