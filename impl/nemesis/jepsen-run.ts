@@ -69,6 +69,8 @@ export type JepsenResult = {
   /** ZooKeeper's known data loss with its proof, when that is what happened. */
   readonly note: string | undefined;
   readonly unexpectedExits: readonly string[];
+  /** Members the nemesis found exited on their own during the faults and started again, in order. */
+  readonly restartedAfterExit: readonly number[];
   /** Members that did not serve again within 60 s after the faults ended (left out of the final reads). */
   readonly liveness: readonly string[];
   readonly nemesisLog: readonly string[];
@@ -189,6 +191,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
       anomalies,
       note,
       unexpectedExits,
+      restartedAfterExit: [...nemesis.restartedAfterExit],
       liveness,
       nemesisLog: nemesis.log,
       observers: observers === 0 ? undefined : observerCounts(e, nemesis, workload, report.readsByMember),
@@ -253,6 +256,7 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
     ...(r.anomalies.length > 0 ? [`anomalies (${r.anomalies.length}):`, ...r.anomalies.slice(0, 20).map((a) => `  ${a}`)] : ['anomalies: none']),
     ...(r.liveness.length > 0 ? ['liveness failures (not safety; the run fails for ours):', ...r.liveness.map((x) => `  ${x}`)] : []),
     ...(r.unexpectedExits.length > 0 ? ['members that exited on their own:', ...r.unexpectedExits.map((x) => `  ${x}`)] : []),
+    ...(r.restartedAfterExit.length > 0 ? [`started again by the nemesis after exiting on their own: members ${r.restartedAfterExit.join(', ')}`] : []),
     ...(r.note !== undefined ? [r.note] : []),
     `history (zkspec-history/1): ${r.historyPath}`,
     `members' logs: ${r.logPaths.join(' ')}`,

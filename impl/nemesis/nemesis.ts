@@ -36,6 +36,8 @@ export class Nemesis {
   skipped = 0;
   /** Of `injected`, those that hit an observer, by label (kill/pause of a non-leader, isolate, one-way). */
   readonly onObservers: Record<string, number> = {};
+  /** Members found exited on their own (no fault of this nemesis on them) and started again, as a supervisor would. */
+  readonly restartedAfterExit: number[] = [];
   /** One line per injection and repair, with the time since the faults started. */
   readonly log: string[] = [];
   private readonly active = new Set<Active>();
@@ -155,8 +157,26 @@ export class Nemesis {
     return { id: this.pick(others.length > 0 ? others : healthy), note: ` (no ${role} serving now)` };
   }
 
+  /**
+   * Starts again every member that is down with no fault of ours on it: it
+   * exited on its own (Apache ZooKeeper 3.8.0 does, on a NullPointerException
+   * in its SyncThread). Left down, it would turn the rest of a long run into
+   * one against fewer members, with every split and bridge skipped. The run's
+   * onMemberExit has recorded the exit.
+   */
+  private restartExited(): void {
+    const faulty = new Set([...this.active].flatMap((a) => [...a.members]));
+    for (const id of this.ensemble.ids) {
+      if (this.ensemble.isRunning(id) || faulty.has(id)) continue;
+      this.ensemble.restart(id);
+      this.restartedAfterExit.push(id);
+      this.note(`restart member ${id}: it exited on its own`);
+    }
+  }
+
   private async inject(scheduled: ScheduledFault): Promise<Active | undefined> {
     const { fault } = scheduled;
+    this.restartExited();
     const healthy = this.healthy();
     const needs = fault.kind === 'split' || fault.kind === 'bridge' ? this.ensemble.options.size : 1;
     if (healthy.length < needs) {
