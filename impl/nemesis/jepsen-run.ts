@@ -152,7 +152,8 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   const historyPath = join(outDir, 'history.json');
   let historyWritten = false;
   try {
-    await e.waitUntilServing(e.ids, 60_000);
+    // 20 s a member: seven JVMs starting together on two busy cores took longer than a minute to serve.
+    await e.waitUntilServing(e.ids, 20_000 * e.ids.length);
     await e.leader(30_000);
     await workload.setup();
     workload.start();
