@@ -157,7 +157,8 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     await e.leader(30_000);
     await workload.setup();
     workload.start();
-    await workload.waitForAcks(100, 15_000, 'before the faults');
+    // Bounds for a loaded machine: 7 JVMs at load 39 gave 14 acknowledgements in the first 15 s.
+    await workload.waitForAcks(100, 60_000, 'before the faults');
     log(`faults start (${schedule.faults.length} scheduled over ${options.seconds} s)`);
     await nemesis.run(schedule);
     log('faults over: every member running and every link healed');
@@ -168,7 +169,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     // Judged without it: verify reads every running member, and one that does not serve would never answer.
     for (const id of notRejoined) await e.kill(id);
     await e.leader(30_000);
-    await workload.waitForAcks(100, 30_000, 'after the faults');
+    await workload.waitForAcks(100, 60_000, 'after the faults');
     await workload.stop();
     const report = await workload.verify();
     history.write(historyPath);
