@@ -13,15 +13,14 @@ import {
   type CataloguedMutant,
   type CataloguedProperty,
   type CataloguedSpec,
-  DEPTHS_PATH,
   picturePath,
   REGENERATE,
-  REGENERATE_KEEPING_DEPTHS,
   type RecordedDepths,
+  rehunt,
   type SourceLine,
 } from './invariant-catalogue.ts';
 
-/** What the page needs besides the catalogue: the recorded depths, and which pictures exist. */
+/** What the page needs besides the catalogue: the depths of the committed counterexamples, and which pictures exist. */
 export interface RenderInputs {
   readonly depths: RecordedDepths;
   readonly pictureExists: (path: string) => boolean;
@@ -68,7 +67,7 @@ function mutantRow(spec: string, m: CataloguedMutant, inputs: RenderInputs): str
   const picture = picturePath(spec, m.mutant.name);
   const pictureCell = inputs.pictureExists(picture) ? `[picture](${fromDocs(picture)})` : `not rendered (\`${picture}\`)`;
   const command = hunt === undefined ? '' : `\`${huntCommand(spec, m.mutant.name, hunt)}\``;
-  return `| ${name} | ${oneLine(m.mutant.description)} | ${depth ?? `not hunted yet (\`${REGENERATE}\`)`} | ${command} | ${pictureCell} |`;
+  return `| ${name} | ${oneLine(m.mutant.description)} | ${depth ?? `not hunted yet (\`${rehunt(spec, m.mutant.name)}\`)`} | ${command} | ${pictureCell} |`;
 }
 
 const oneLine = (text: string): string => text.replace(/\s+/g, ' ').replace(/\|/g, '\\|');
@@ -105,10 +104,10 @@ export function renderCatalogue(specs: readonly CataloguedSpec[], inputs: Render
     'Every property every spec checks, with the sentence of the paper or TLA+ spec it comes from, its kind,',
     'the line of spec/ that declares it, and the known-bug mutants whose hunt violates it: the depth of the',
     'counterexample the hunt finds from the real initial state, the command that finds it, and its picture.',
-    `Generated from the specs, not kept by hand: \`${REGENERATE}\` runs every hunt for the depths (recorded in`,
-    `[${DEPTHS_PATH}](${fromDocs(DEPTHS_PATH)})) and writes this page; \`${REGENERATE_KEEPING_DEPTHS}\` rewrites it with`,
-    'the recorded depths, in a second. cli/catalogue.test.ts fails when this page differs from what the specs give,',
-    'and the hunt tests (cli/mutant-hunts*.test.ts) fail when a recorded depth is not the one the hunt finds.',
+    `Generated from the specs, not kept by hand: \`${REGENERATE}\` writes this page in a second. A depth is that of`,
+    'the counterexample `npm run pictures` found and committed beside its picture (docs/pictures/*.itf.json).',
+    'cli/catalogue.test.ts fails when this page differs from what the specs give, and the hunt tests',
+    '(cli/mutant-hunts*.test.ts) fail when a hunt finds another depth than its committed counterexample\'s.',
     '',
     'A quotation is the source\'s own words, checked against it; a paraphrase says so. The kinds are',
     'stateright\'s and TLA+\'s (model-check/model.ts): `always` (safety), `sometimes` (reachability, so that a',

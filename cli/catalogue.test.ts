@@ -1,10 +1,10 @@
 // The invariant catalogue (invariant-catalogue.ts, catalogue-markdown.ts):
 // docs/invariants.md must be what the specs give today (rendered again here,
-// with the recorded depths, in about a second), every property and mutant must
-// be found at its declaring line, and the renderer must say what it promises
-// (a paraphrase marked as one, a missing picture as not rendered). That each
-// recorded depth is the one its hunt finds is checked where the hunts run
-// (mutant-hunt-suite.ts).
+// with the committed counterexamples' depths, in about a second), every
+// property and mutant must be found at its declaring line, and the renderer
+// must say what it promises (a paraphrase marked as one, a missing picture as
+// not rendered). That each committed counterexample's depth is the one its
+// hunt finds is checked where the hunts run (mutant-hunt-suite.ts).
 
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,34 +15,32 @@ import { renderCatalogue } from './catalogue-markdown.ts';
 import {
   CATALOGUE_PATH,
   catalogue,
-  DEPTHS_PATH,
   findDeclaration,
-  formatDepths,
   lineText,
   MUTANT_KEY,
   PROPERTY_KEY,
   missingDepths,
   picturePath,
   REGENERATE,
-  REGENERATE_KEEPING_DEPTHS,
   readDepths,
+  rehunt,
 } from './invariant-catalogue.ts';
 import { specs } from './specs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entries = catalogue(root, specs);
-const depths = readDepths(root);
+const depths = readDepths(root, specs);
 
 describe('docs/invariants.md', () => {
-  it('records a depth for every declared hunt, and none for a mutant that is gone', () => {
-    expect(missingDepths(specs, depths), `hunts with no recorded depth: run ${REGENERATE}`).toEqual([]);
-    expect(readFileSync(join(root, DEPTHS_PATH), 'utf8'), `${DEPTHS_PATH} names mutants the specs no longer have: run ${REGENERATE}`).toBe(formatDepths(specs, depths));
+  it('has a committed counterexample, so a depth, for every declared hunt', () => {
+    const missing = missingDepths(specs, depths);
+    expect(missing, `hunts with no counterexample: run ${missing.map((m) => rehunt(...(m.split(' ') as [string, string]))).join('; ')}`).toEqual([]);
   });
 
   it('is what the specs give today', () => {
     const rendered = renderCatalogue(entries, { depths, pictureExists: (path) => existsSync(join(root, path)) });
     const committed = existsSync(join(root, CATALOGUE_PATH)) ? readFileSync(join(root, CATALOGUE_PATH), 'utf8') : '';
-    expect(committed, `${CATALOGUE_PATH} is stale: run ${REGENERATE_KEEPING_DEPTHS} (or ${REGENERATE} when a hunt changed) and commit it`).toBe(rendered);
+    expect(committed, `${CATALOGUE_PATH} is stale: run ${REGENERATE} and commit it`).toBe(rendered);
   });
 });
 
@@ -88,7 +86,7 @@ describe('the catalogue', () => {
     expect(page).toContain('[picture](pictures/raft-double-vote.svg)');
     expect(page).toContain('not rendered (`docs/pictures/raft-figure8-commit.svg`)');
     expect(page).toMatch(/\| \[`double-vote`\]\(\.\.\/spec\/raft\/mutants\.ts#L\d+\) \| .* \| 7 \|/);
-    expect(page).toContain(`not hunted yet (\`${REGENERATE}\`)`);
+    expect(page).toContain(`not hunted yet (\`${rehunt('raft', 'figure8-commit')}\`)`);
   });
 });
 

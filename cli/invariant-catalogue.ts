@@ -11,25 +11,30 @@
 // (a new property, e.g. a liveness table another file adds, appears without
 // an edit here), the line numbers from the spec's source text, the pictures
 // from the files present. Only the depths cost a search (the hunts take
-// minutes), so they are recorded in docs/invariants-depths.json by
-// `npm run catalogue`, and the hunt tests (mutant-hunt-suite.ts) check that
-// each recorded depth is the one the hunt finds.
+// minutes), and `npm run pictures` already runs every hunt and commits its
+// counterexample (docs/pictures/<spec>-<mutant>.itf.json), so a depth is read
+// from there: one runner of the hunts for the docs, not two. The hunt tests
+// (mutant-hunt-suite.ts) check that each committed counterexample's depth is
+// the one the hunt finds.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Bounds, MutantDefinition, PaperSentence, PropertyKind, SpecDefinition } from '../model-check/model.ts';
+import { itfTraceFileSchema } from '../model-check/trace-file-schema.ts';
 
-/** Where the catalogue and its recorded depths live, from the repository's root. */
+/** Where the catalogue lives, from the repository's root. */
 export const CATALOGUE_PATH = 'docs/invariants.md';
-export const DEPTHS_PATH = 'docs/invariants-depths.json';
-/** `npm run pictures` writes a mutant's counterexample here (the convention shared with the view command). */
+/** `npm run pictures` writes a mutant's picture here (the convention shared with the view command)... */
 export const picturePath = (spec: string, mutant: string): string => `docs/pictures/${spec}-${mutant}.svg`;
+/** ...and the hunt's counterexample it draws, whose length is the hunt's depth. */
+export const counterexamplePath = (spec: string, mutant: string): string => `docs/pictures/${spec}-${mutant}.itf.json`;
 
-/** The commands that rewrite the catalogue, as the stale test's message names them. */
+/** The command that rewrites the catalogue, as the stale test's message names it. */
 export const REGENERATE = 'npm run catalogue';
-export const REGENERATE_KEEPING_DEPTHS = 'npm run catalogue -- --keep-depths';
+/** The command that reruns one hunt and commits its counterexample (and so its depth). */
+export const rehunt = (spec: string, mutant: string): string => `npm run pictures -- --only ${spec}-${mutant}`;
 
-/** Each spec's hunt depths by mutant, as recorded by `npm run catalogue`. */
+/** Each spec's hunt depths by mutant, from the committed counterexamples. */
 export type RecordedDepths = Readonly<Record<string, Readonly<Record<string, number>>>>;
 
 export interface SourceLine {
@@ -192,28 +197,28 @@ export function catalogue(root: string, registry: readonly SpecDefinition[]): Ca
   });
 }
 
-/** Reads the recorded depths (none yet: an empty record). */
-export function readDepths(root: string): RecordedDepths {
-  const path = join(root, DEPTHS_PATH);
-  if (!existsSync(path)) return {};
-  return JSON.parse(readFileSync(path, 'utf8')) as RecordedDepths;
-}
-
-/** The depths file's text: specs and mutants in registry order, so that a rewrite changes only what changed. */
-export function formatDepths(registry: readonly SpecDefinition[], depths: RecordedDepths): string {
-  const ordered: Record<string, Record<string, number>> = {};
+/**
+ * The depth of each declared hunt's committed counterexample: the steps from
+ * the initial state (its ITF states less one). A hunt with no counterexample
+ * file has no depth (missingDepths names it).
+ */
+export function readDepths(root: string, registry: readonly SpecDefinition[]): RecordedDepths {
+  const depths: Record<string, Record<string, number>> = {};
   for (const spec of registry) {
     const own: Record<string, number> = {};
-    for (const m of spec.mutants) {
-      const depth = depths[spec.name]?.[m.name];
-      if (depth !== undefined) own[m.name] = depth;
+    for (const mutant of spec.mutants.filter((m) => m.hunt !== undefined)) {
+      const path = join(root, counterexamplePath(spec.name, mutant.name));
+      if (!existsSync(path)) continue;
+      const parsed = itfTraceFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+      if (!parsed.success) throw new Error(`${counterexamplePath(spec.name, mutant.name)} is not a counterexample of the checker's: ${parsed.error.message}`);
+      own[mutant.name] = parsed.data.states.length - 1;
     }
-    ordered[spec.name] = own;
+    depths[spec.name] = own;
   }
-  return `${JSON.stringify(ordered, null, 2)}\n`;
+  return depths;
 }
 
-/** The hunts with no recorded depth (each needs `npm run catalogue`). */
+/** The hunts with no committed counterexample (each needs its `rehunt`). */
 export function missingDepths(registry: readonly SpecDefinition[], depths: RecordedDepths): string[] {
   return registry.flatMap((spec) => spec.mutants.filter((m) => m.hunt !== undefined && depths[spec.name]?.[m.name] === undefined).map((m) => `${spec.name} ${m.name}`));
 }

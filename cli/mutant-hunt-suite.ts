@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ControlRuns, huntMutant } from '../model-check/hunt-all.ts';
-import { DEPTHS_PATH, REGENERATE, readDepths } from './invariant-catalogue.ts';
+import { counterexamplePath, readDepths, rehunt } from './invariant-catalogue.ts';
 import { specs } from './specs.ts';
 
-const recorded = readDepths(fileURLToPath(new URL('..', import.meta.url)));
+const recorded = readDepths(fileURLToPath(new URL('..', import.meta.url)), specs);
 
 /** Registers one test per declared hunt of `specNames`; the control runs are shared within the file. */
 export function huntTests(specNames: readonly string[]): void {
@@ -30,7 +30,7 @@ export function huntTests(specNames: readonly string[]): void {
           const row = huntMutant(specs, spec, mutant.name, traceDirectory, controls);
           expect(row.problems).toEqual([]);
           expect(row.found).toBe(true);
-          expect(row.depth, `${DEPTHS_PATH} (docs/invariants.md) records another depth for ${spec.name} ${mutant.name}: run ${REGENERATE}`).toBe(
+          expect(row.depth, `${counterexamplePath(spec.name, mutant.name)} (drawn in docs/pictures, quoted by docs/invariants.md) has another depth: run ${rehunt(spec.name, mutant.name)}, then npm run catalogue`).toBe(
             recorded[spec.name]?.[mutant.name],
           );
           expect(row.correct.clean).toBe(true);

@@ -62,6 +62,35 @@ export function toItfValue(value: unknown): ItfValue {
   return { '#unserializable': String(value) };
 }
 
+/**
+ * An ITF value back to the plain JSON a spec's view is, the inverse of
+ * toItfValue as far as JSON goes (what conformance/trace.ts writes, and what
+ * the diagrams read, so one picture description serves a counterexample file
+ * and its ITF copy alike): {"#bigint"} to a number when exact in a double (a
+ * decimal string beyond), {"#set"} and {"#tup"} to arrays, {"#map"} to a
+ * record when its keys are strings and to an array of pairs otherwise,
+ * {"#unserializable": "null"} to null.
+ */
+export function fromItf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromItf);
+  if (typeof value !== 'object' || value === null) return value;
+  const record = value as Record<string, unknown>;
+  if (typeof record['#bigint'] === 'string') {
+    const n = Number(record['#bigint']);
+    return Number.isSafeInteger(n) ? n : record['#bigint'];
+  }
+  if (Array.isArray(record['#set'])) return record['#set'].map(fromItf);
+  if (Array.isArray(record['#tup'])) return record['#tup'].map(fromItf);
+  if (Array.isArray(record['#map'])) {
+    const pairs = (record['#map'] as unknown[][]).map(([k, v]) => [fromItf(k), fromItf(v)] as const);
+    return pairs.every(([k]) => typeof k === 'string') ? Object.fromEntries(pairs) : pairs;
+  }
+  if (typeof record['#unserializable'] === 'string') return record['#unserializable'] === 'null' ? null : record['#unserializable'];
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(record)) out[key] = fromItf(field);
+  return out;
+}
+
 /** A view's variables: its top-level fields, or one variable `state` when the view is not a record. */
 function variablesOf(view: unknown): Record<string, unknown> {
   const isRecord = typeof view === 'object' && view !== null && !Array.isArray(view) && !(view instanceof Set) && !(view instanceof Map);

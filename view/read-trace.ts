@@ -18,8 +18,8 @@ import { findAdapter } from '../conformance/adapters/index.ts';
 import { validateRecordingDir } from '../conformance/recordings/ensemble.ts';
 import { ACTION_TAKEN, NODES, NONDET_PICKS, parseTrace, type Trace } from '../conformance/trace.ts';
 import { validateTrace, type Verdict } from '../conformance/validate.ts';
+import { fromItf } from '../model-check/itf.ts';
 import { itfTraceFileSchema, traceFileSchema } from '../model-check/trace-file-schema.ts';
-import { fromItf } from './itf-values.ts';
 import { hiddenFieldsOf } from './spec-pictures.ts';
 import type { Highlight, Timeline } from './timeline.ts';
 

@@ -272,7 +272,7 @@ class LeaderRun {
           return;
         }
         // Not serving yet: the session cannot be vouched for; the client tries again.
-        const valid = this.core?.revalidateSession(request.value.sessionId, request.value.timeoutMs) === true;
+        const valid = this.core?.revalidateSession(request.value.sessionId, request.value.timeoutMs, request.value.passwd) === true;
         this.learners.get(coreId)?.send(revalidateReplyPacket(request.value.sessionId, valid));
         return;
       }

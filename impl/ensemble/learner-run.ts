@@ -284,7 +284,7 @@ class LearnerRun {
       replication: {
         role: 'learner',
         forward: (request) => this.connection?.send(requestPacket(request)),
-        revalidate: (sessionId, timeoutMs) => this.revalidate(sessionId, timeoutMs),
+        revalidate: (sessionId, timeoutMs, passwd) => this.revalidate(sessionId, timeoutMs, passwd),
         learnerType: this.observing ? 'observer' : 'follower',
       },
     });
@@ -297,14 +297,14 @@ class LearnerRun {
   /** Reconnecting sessions waiting for the leader's word, oldest first (the leader answers in order). */
   private readonly revalidations = new Map<bigint, ((valid: boolean) => void)[]>();
 
-  /** Learner.validateSession: the leader owns session liveness. */
-  private revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
+  /** Learner.validateSession: the leader owns session liveness, and knows every session's password. */
+  private revalidate(sessionId: bigint, timeoutMs: number, passwd: Uint8Array): Promise<boolean> {
     if (this.over || this.connection === undefined) return Promise.resolve(false);
     return new Promise((resolve) => {
       const waiting = this.revalidations.get(sessionId) ?? [];
       waiting.push(resolve);
       this.revalidations.set(sessionId, waiting);
-      this.connection!.send(revalidateRequestPacket(sessionId, timeoutMs));
+      this.connection!.send(revalidateRequestPacket(sessionId, timeoutMs, passwd));
     });
   }
 

@@ -12,6 +12,7 @@
 import type { Id } from '../protocol/records.ts';
 import { PacketType, type QuorumPacket } from '../quorum/wire.ts';
 import { err, ok, type Result } from '../../lib/result.ts';
+import { sessionPasswdBytes } from '../tree/txn.ts';
 
 export interface ForwardedRequestWire {
   readonly sessionId: bigint;
@@ -69,22 +70,32 @@ export const syncPacket: QuorumPacket = { type: PacketType.SYNC, zxid: 0n, data:
 /**
  * REVALIDATE (Learner.validateSession, LearnerHandler's REVALIDATE case): a
  * client reconnects to a learner with an existing session; the learner asks
- * the leader, which owns session liveness, with (long sessionId, int timeout)
- * and gets back (long sessionId, boolean valid).
+ * the leader, which owns session liveness, with (long sessionId, int timeout,
+ * then our 16-byte password) and gets back (long sessionId, boolean valid).
  */
-export function revalidateRequestPacket(sessionId: bigint, timeoutMs: number): QuorumPacket {
-  const data = new Uint8Array(12);
+export function revalidateRequestPacket(sessionId: bigint, timeoutMs: number, passwd: Uint8Array): QuorumPacket {
+  const data = new Uint8Array(12 + passwd.byteLength);
   const view = new DataView(data.buffer);
   view.setBigInt64(0, sessionId);
   view.setInt32(8, timeoutMs);
+  data.set(passwd, 12);
   return { type: PacketType.REVALIDATE, zxid: -1n, data, authinfo: undefined };
 }
 
-export function decodeRevalidateRequest(packet: QuorumPacket): Result<SessionTouch, string> {
+/**
+ * ZooKeeper's 12 bytes, or ours: the 16-byte password the client brought
+ * after them, which the leader checks against its tree (a learner's tree may
+ * not know a session another member has just created; impl/server/session-password.ts).
+ * ZooKeeper's LearnerHandler reads the first 12 and ignores the rest.
+ */
+export function decodeRevalidateRequest(packet: QuorumPacket): Result<SessionTouch & { readonly passwd: Uint8Array | undefined }, string> {
   const data = packet.data;
-  if (data === undefined || data.byteLength !== 12) return err(`REVALIDATE request with ${data?.byteLength ?? 'no'} bytes (12)`);
+  if (data === undefined || (data.byteLength !== 12 && data.byteLength !== 12 + sessionPasswdBytes)) {
+    return err(`REVALIDATE request with ${data?.byteLength ?? 'no'} bytes (12, or ${12 + sessionPasswdBytes} with a password)`);
+  }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return ok({ sessionId: view.getBigInt64(0), timeoutMs: view.getInt32(8) });
+  const passwd = data.byteLength === 12 ? undefined : data.slice(12);
+  return ok({ sessionId: view.getBigInt64(0), timeoutMs: view.getInt32(8), passwd });
 }
 
 export function revalidateReplyPacket(sessionId: bigint, valid: boolean): QuorumPacket {

@@ -64,7 +64,6 @@ import { SessionTracker } from './session-tracker.ts';
 import { ServerCounters, type ServerStats } from './stats.ts';
 import type { ServerMetrics } from '../observability/server-metrics.ts';
 import { Ticks } from './ticks.ts';
-import { SessionPasswords } from './session-password.ts';
 import type { WritePath } from './write-path.ts';
 import { rateLimited, Writes } from './writes.ts';
 
@@ -143,8 +142,7 @@ export class ServerCore {
     }
 
     this.requests = new RequestDispatcher(parts, this.role, options.superDigest, new Authentication(parts, options.authentication));
-    const passwords = new SessionPasswords(options.sessionPasswordSecret);
-    const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1, passwords };
+    const sessionSettings = { minSessionTimeoutMs: this.minSessionTimeoutMs, maxSessionTimeoutMs: this.maxSessionTimeoutMs, serverId: options.serverId ?? 1 };
     this.handshake = new Handshake(parts, this.role, this.requests, sessionSettings);
     this.views = new AdminViews(tree, tracker, connections, this.counters, this.role.serverState, startedAtMs);
   }
@@ -309,10 +307,14 @@ export class ServerCore {
     this.leader.touchSessions(touches);
   }
 
-  /** REVALIDATE of a session a client brought to a learner: true, and touched, if it is live here. */
-  revalidateSession(sessionId: bigint, timeoutMs: number): boolean {
+  /**
+   * REVALIDATE of a session a client brought to a learner: true, and touched,
+   * if it is live here and `passwd` is its password (undefined: a learner that
+   * sent none, whose own tree checked it).
+   */
+  revalidateSession(sessionId: bigint, timeoutMs: number, passwd?: Uint8Array): boolean {
     assert(this.leader !== undefined, 'revalidateSession is for a leader');
-    return !this.isStopped && this.leader.revalidateSession(sessionId, timeoutMs);
+    return !this.isStopped && this.leader.revalidateSession(sessionId, timeoutMs, passwd);
   }
 
   // ---- admin views (admin-views.ts) ------------------------------------------------------

@@ -21,7 +21,9 @@
 // - Sessions belong to the leader, which expires them; this server tracks its
 //   own clients' sessions for touches and stats, reports the touches with its
 //   PING replies, and asks the leader whether a session a client brings back
-//   is live (REVALIDATE).
+//   is live (REVALIDATE). A password is checked here when the committed tree
+//   knows the session, and by the leader (REVALIDATE carries it) when not yet:
+//   the client may have been told of its session by another member first.
 
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
@@ -30,6 +32,7 @@ import type { Txn } from '../tree/txn.ts';
 import type { Connection, Forwarded, Output } from './connection.ts';
 import type { ForwardedRequest, Replication, SessionTouch } from './options.ts';
 import type { PipelineParts } from './parts.ts';
+import { checkSessionPasswd, passwdMatches } from './session-password.ts';
 import { SessionTouches } from './session-tracker.ts';
 import type { WritePath } from './write-path.ts';
 import { writeResponse } from './writes.ts';
@@ -54,26 +57,37 @@ export class ForwardingWritePath implements WritePath {
   }
 
   /**
-   * The learner picks the id and the leader logs the createSession
-   * (Learner.request sends the timeout as the body); the client hears of its
-   * session once that txn has committed.
+   * The learner picks the id and the password, and the leader logs the
+   * createSession (Learner.request sends the timeout as the body; ours the
+   * password after it, see ForwardedRequest); the client hears of its session
+   * once that txn has committed.
    */
-  createSession(connection: Connection, sessionId: bigint, timeoutMs: number, respond: () => void): void {
+  createSession(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, respond: () => void): void {
     this.touches.touch(sessionId, timeoutMs);
-    const body = new Uint8Array(4);
+    const body = new Uint8Array(4 + passwd.byteLength);
     new DataView(body.buffer).setInt32(0, timeoutMs);
+    body.set(passwd, 4);
     this.forward(connection, 'createSession', { sessionId, cxid: 0, type: OpCode.createSession, body, authIds: [] }, () => respond);
   }
 
   /**
-   * LearnerZooKeeperServer.revalidateSession -> Learner.validateSession: the
-   * leader's tracker decides; nothing more is read from the client until it
-   * has (NIOServerCnxn.disableRecv), so later frames are held (handshake.ts).
+   * ZooKeeperServer.reopenSession on a learner: a password the committed tree
+   * knows to be wrong is refused here; then LearnerZooKeeperServer.revalidateSession
+   * -> Learner.validateSession: the leader's tracker decides, and the leader's
+   * tree checks the password too (this tree may not have the session yet);
+   * nothing more is read from the client until it has
+   * (NIOServerCnxn.disableRecv), so later frames are held (handshake.ts).
    * Without `revalidate` the committed tree decides (reattachCommitted).
    */
-  reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwdOk: boolean, finish: (valid: boolean) => void): void {
+  reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, finish: (valid: boolean) => void): void {
+    const check = checkSessionPasswd(this.parts.tree, sessionId, passwd);
+    if (check === 'wrong') {
+      passwdMatches(this.parts, sessionId, passwd, connection.remoteAddress); // logs why
+      finish(false);
+      return;
+    }
     const revalidate = this.replication.revalidate;
-    if (revalidate !== undefined && passwdOk && this.parts.tracker.get(sessionId)?.closing !== true) {
+    if (revalidate !== undefined && this.parts.tracker.get(sessionId)?.closing !== true) {
       connection.state = 'revalidating';
       const settle = (valid: boolean) => {
         if (this.parts.connections.isStopped || connection.state !== 'revalidating') return; // closed meanwhile
@@ -81,13 +95,13 @@ export class ForwardingWritePath implements WritePath {
         if (valid) this.trackLocally(sessionId, timeoutMs);
         finish(valid);
       };
-      revalidate(sessionId, timeoutMs).then(settle, (error: unknown) => {
+      revalidate(sessionId, timeoutMs, passwd).then(settle, (error: unknown) => {
         this.parts.log('warn', 'revalidate-failed', { sessionId, error: error instanceof Error ? error.message : String(error) });
         settle(false);
       });
       return;
     }
-    finish(passwdOk && this.reattachCommitted(sessionId, timeoutMs));
+    finish(check === 'match' && this.reattachCommitted(sessionId, timeoutMs));
   }
 
   touched(connection: Connection): void {

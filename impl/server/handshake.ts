@@ -2,8 +2,12 @@
 // (ZooKeeperServer.processConnectRequest and finishSessionInit). A request
 // with session id 0 gets a new session (its id from allocateSessionId, its
 // createSession through the role's write path); one that brings a session
-// back is attached to it if the password matches and the role says it is live
-// (a learner may ask the leader, holding the frames that arrive meanwhile).
+// back is attached to it if the role finds the password right and the session
+// live (a learner may ask the leader, holding the frames that arrive
+// meanwhile). A new session's password is random (session-password.ts) and
+// goes with its createSession; a wrong one gets ZooKeeper's answer to any
+// invalid session (ZooKeeperServer.reopenSession -> finishSessionInit(false):
+// timeOut 0, session id 0, 16 zero bytes, then the close).
 // The ConnectResponse joins the connection's FIFO like any reply.
 
 import { hex } from '../../lib/hex.ts';
@@ -12,7 +16,7 @@ import * as R from '../protocol/records.ts';
 import type { Connection } from './connection.ts';
 import type { PipelineParts } from './parts.ts';
 import type { RequestDispatcher } from './requests.ts';
-import { initialSessionId, type SessionPasswords } from './session-password.ts';
+import { initialSessionId, newSessionPasswd } from './session-password.ts';
 import type { WritePath } from './write-path.ts';
 
 /** Frames a connection may send while its session is being revalidated (ZooKeeper stops reading the socket instead). */
@@ -23,7 +27,6 @@ type SessionSettings = {
   readonly maxSessionTimeoutMs: number;
   /** The server id in the top byte of session ids. */
   readonly serverId: number;
-  readonly passwords: SessionPasswords;
 };
 
 export class Handshake {
@@ -68,14 +71,14 @@ export class Handshake {
     this.parts.connections.countRequest(connection);
     if (request.sessionId === 0n) {
       const sessionId = this.allocateSessionId();
+      const passwd = newSessionPasswd();
       this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
       this.parts.connections.attach(connection, sessionId, timeoutMs);
-      this.role.createSession(connection, sessionId, timeoutMs, () => this.respond(connection, sessionId, timeoutMs, true, withReadOnly, startedAtMs));
+      this.role.createSession(connection, sessionId, timeoutMs, passwd, () => this.respond(connection, sessionId, passwd, timeoutMs, true, withReadOnly, startedAtMs));
       return;
     }
-    const sessionId = request.sessionId;
-    const passwdOk = this.settings.passwords.check(sessionId, request.passwd);
-    this.role.reattach(connection, sessionId, timeoutMs, passwdOk, (valid) => this.finishReattach(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+    const { sessionId, passwd } = request;
+    this.role.reattach(connection, sessionId, timeoutMs, passwd, (valid) => this.finishReattach(connection, sessionId, passwd, timeoutMs, valid, withReadOnly, startedAtMs));
   }
 
   /** A frame that arrived while the session is being revalidated: handled, in order, once it is settled. */
@@ -91,7 +94,7 @@ export class Handshake {
    * ZooKeeperServer.finishSessionInit for a session a client brought back;
    * then the frames held while the leader was asked, in order.
    */
-  private finishReattach(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
+  private finishReattach(connection: Connection, sessionId: bigint, passwd: Uint8Array, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
     if (valid) {
       const previous = this.parts.connections.ofSession(sessionId);
       if (previous !== undefined && previous !== connection) this.parts.connections.close(previous.id, 'session moved to a new connection');
@@ -99,7 +102,7 @@ export class Handshake {
     } else {
       this.parts.log('info', 'invalid-session', { sessionId, remoteAddress: connection.remoteAddress, message: 'invalid session, probably expired' });
     }
-    this.parts.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, timeoutMs, valid, withReadOnly, startedAtMs));
+    this.parts.queues.enqueue(connection, 0, () => this.respond(connection, sessionId, passwd, timeoutMs, valid, withReadOnly, startedAtMs));
     const held = connection.heldFrames;
     if (held.length === 0) return;
     connection.heldFrames = [];
@@ -109,10 +112,13 @@ export class Handshake {
     }
   }
 
-  /** ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a closed connection. */
-  private respond(connection: Connection, sessionId: bigint, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
+  /**
+   * ZooKeeperServer.finishSessionInit: an invalid session gets zeros and a
+   * closed connection. A valid one gets its password back: the one made for
+   * it, or the one the client brought, which the role has checked.
+   */
+  private respond(connection: Connection, sessionId: bigint, passwd: Uint8Array, timeoutMs: number, valid: boolean, withReadOnly: boolean | undefined, startedAtMs: number): void {
     connection.settingUp = false;
-    const passwd = valid ? this.settings.passwords.generate(sessionId) : new Uint8Array(16);
     this.parts.replies.connectResponse(connection, sessionId, passwd, timeoutMs, valid, withReadOnly, startedAtMs, this.parts.tree.lastProcessedZxid);
     if (!valid) this.parts.connections.close(connection.id, 'invalid session');
   }

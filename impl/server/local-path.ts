@@ -21,6 +21,8 @@ import { requestKind } from './request-kind.ts';
 import type { Ticks } from './ticks.ts';
 import type { WritePath } from './write-path.ts';
 import { writeResponse, type Writes } from './writes.ts';
+import { passwdMatches } from './session-password.ts';
+import { sessionPasswdBytes } from '../tree/txn.ts';
 
 export class LocalWritePath implements WritePath {
   constructor(
@@ -34,13 +36,18 @@ export class LocalWritePath implements WritePath {
     for (const [sessionId, timeoutMs] of parts.tree.sessions) parts.tracker.add(sessionId, timeoutMs, parts.startedAtMs);
   }
 
-  createSession(connection: Connection, sessionId: bigint, timeoutMs: number, respond: () => void): void {
-    const { batch } = this.writes.submit(sessionId, 0, { type: OpCode.createSession, timeOut: timeoutMs });
+  createSession(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, respond: () => void): void {
+    const { batch } = this.writes.submit(sessionId, 0, { type: OpCode.createSession, timeOut: timeoutMs, passwd });
     this.parts.queues.enqueue(connection, batch, respond);
   }
 
-  reattach(_connection: Connection, sessionId: bigint, timeoutMs: number, passwdOk: boolean, finish: (valid: boolean) => void): void {
-    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
+  /** ZooKeeperServer.reopenSession: the password first (this tree knows every session, committed or not), then the tracker. */
+  reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, finish: (valid: boolean) => void): void {
+    if (!passwdMatches(this.parts, sessionId, passwd, connection.remoteAddress)) {
+      finish(false);
+      return;
+    }
+    finish(this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
   }
 
   touched(): void {}
@@ -99,13 +106,17 @@ export class LocalWritePath implements WritePath {
     try {
       switch (requestKind(type)) {
         case 'createSession': {
+          // The timeout, then (from a learner of ours) the password it gave the client.
+          const passwdOk = body.byteLength === 4 + sessionPasswdBytes;
           if (body.byteLength < 4 || sessionId === 0n) {
             this.parts.log('warn', 'forwarded-request-ignored', { ...what(), reason: sessionId === 0n ? 'session id 0' : 'createSession body shorter than 4 bytes', bodyBytes: body.byteLength });
             return;
           }
+          if (!passwdOk) this.parts.log('warn', 'forwarded-session-without-password', { ...what(), bodyBytes: body.byteLength, message: 'no password will attach to this session' });
           const timeoutMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(0);
+          const passwd = passwdOk ? body.slice(4) : undefined;
           this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.now());
-          this.writes.submit(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs });
+          this.writes.submit(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs, passwd });
           return;
         }
         case 'closeSession': {
@@ -156,8 +167,14 @@ export class LocalWritePath implements WritePath {
     }
   }
 
-  /** REVALIDATE of a session a client brought to a learner: true, and touched, if it is live here. */
-  revalidateSession(sessionId: bigint, timeoutMs: number): boolean {
+  /**
+   * REVALIDATE of a session a client brought to a learner: true, and touched,
+   * if it is live here and `passwd` (when the learner sent one) is its
+   * password. The learner asks with the password when its committed tree does
+   * not know the session yet; this tree knows every session prepped.
+   */
+  revalidateSession(sessionId: bigint, timeoutMs: number, passwd: Uint8Array | undefined): boolean {
+    if (passwd !== undefined && !passwdMatches(this.parts, sessionId, passwd, 'a learner')) return false;
     return this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
   }
 }

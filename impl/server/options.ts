@@ -23,7 +23,12 @@ export type ForwardedRequest = {
   readonly sessionId: bigint;
   readonly cxid: number;
   readonly type: number;
-  /** The request's record as the client sent it; for createSession the negotiated timeout as a 4-byte big-endian int. */
+  /**
+   * The request's record as the client sent it; for createSession the
+   * negotiated timeout as a 4-byte big-endian int (ZooKeeper's body), then the
+   * session's 16-byte password (ours: passwords are random, so the leader must
+   * be told; ZooKeeper's leader reads the int and ignores what follows).
+   */
   readonly body: Uint8Array;
   readonly authIds: readonly R.Id[];
 };
@@ -42,11 +47,11 @@ export type Replication =
       readonly forward: (request: ForwardedRequest) => void;
       /**
        * REVALIDATE (Learner.validateSession): asks the leader whether a
-       * session a client reconnects with is live, which also touches it there.
-       * Without it the learner checks its committed tree (see
-       * forwarding-path.ts, reattach).
+       * session a client reconnects with is live and `passwd` its password,
+       * which also touches it there. Without it the learner checks its
+       * committed tree (see forwarding-path.ts, reattach).
        */
-      readonly revalidate?: (sessionId: bigint, timeoutMs: number) => Promise<boolean>;
+      readonly revalidate?: (sessionId: bigint, timeoutMs: number, passwd: Uint8Array) => Promise<boolean>;
       /** What the four-letter words report; default 'follower'. */
       readonly learnerType?: 'follower' | 'observer';
     }
@@ -113,10 +118,4 @@ export type ServerCoreOptions = {
    * its requests, until they have left (default 4 MiB: a few of the largest replies).
    */
   readonly replyBacklogBytesMax?: number;
-  /**
-   * The secret session passwords are derived from (session-password.ts); the
-   * same on every member of an ensemble and across restarts. Without one,
-   * ZooKeeper's derivation, which anyone who knows a session id can repeat.
-   */
-  readonly sessionPasswordSecret?: Uint8Array;
 };

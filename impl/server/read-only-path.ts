@@ -18,30 +18,39 @@
 //   handshake.ts.
 // - Local sessions expire here when their timeout passes; they own no
 //   ephemerals (a read-only session cannot create any), so expiry only closes
-//   the connection.
+//   the connection. Their passwords are kept here, beside the tracker, for
+//   as long as they are tracked.
 
 import { ErrorCode } from '../protocol/constants.ts';
 import type * as R from '../protocol/records.ts';
 import type { Connection } from './connection.ts';
 import type { PipelineParts } from './parts.ts';
+import { samePasswd } from './session-password.ts';
 import type { WritePath } from './write-path.ts';
 
 export class ReadOnlyWritePath implements WritePath {
   readonly serverState = 'read-only' as const;
 
+  /** The local sessions' passwords (no txn carries them). */
+  private readonly passwords = new Map<bigint, Uint8Array>();
+
   constructor(private readonly parts: PipelineParts) {}
 
   /** A local session (LocalSessionTracker): already tracked and attached by the handshake; no txn, so the response leaves at once. */
-  createSession(connection: Connection, _sessionId: bigint, _timeoutMs: number, respond: () => void): void {
+  createSession(connection: Connection, sessionId: bigint, _timeoutMs: number, passwd: Uint8Array, respond: () => void): void {
+    this.passwords.set(sessionId, passwd);
     this.parts.queues.enqueue(connection, 0, respond);
   }
 
-  reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwdOk: boolean, finish: (valid: boolean) => void): void {
+  reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, finish: (valid: boolean) => void): void {
     if (this.parts.tree.sessions.has(sessionId)) {
       this.parts.log('info', 'global-session-refused', { sessionId, remoteAddress: connection.remoteAddress, message: 'Refusing global session reconnection in RO mode' });
       this.parts.connections.close(connection.id, 'global session reconnection in read-only mode');
       return;
     }
+    const kept = this.passwords.get(sessionId);
+    const passwdOk = kept !== undefined && samePasswd(kept, passwd);
+    if (kept !== undefined && !passwdOk) this.parts.log('warn', 'incorrect-password', { sessionId, from: connection.remoteAddress, message: 'Incorrect password' });
     finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
   }
 
@@ -57,6 +66,7 @@ export class ReadOnlyWritePath implements WritePath {
     const zxid = this.parts.tree.lastProcessedZxid;
     this.parts.queues.enqueue(connection, 0, () => {
       this.parts.tracker.remove(sessionId);
+      this.passwords.delete(sessionId);
       this.parts.replies.reply(connection, header, 0, undefined, startedAtMs, zxid);
       this.parts.connections.close(connection.id, 'client closed the session');
     });
@@ -80,6 +90,7 @@ export class ReadOnlyWritePath implements WritePath {
     for (const session of this.parts.tracker.expire(this.parts.now())) {
       this.parts.log('info', 'session-expired', { sessionId: session.sessionId, timeoutMs: session.timeoutMs, message: 'expiring local session, timeout exceeded' });
       this.parts.tracker.remove(session.sessionId);
+      this.passwords.delete(session.sessionId);
       const connection = this.parts.connections.ofSession(session.sessionId);
       if (connection !== undefined) this.parts.queues.enqueue(connection, 0, () => this.parts.connections.close(connection.id, 'session expired'));
     }

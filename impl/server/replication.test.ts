@@ -15,6 +15,7 @@ import type { Txn } from '../tree/txn.ts';
 import { ServerCore, type ForwardedRequest, type LogFields, type LogLevel } from './core.ts';
 import { MemoryClient as Client } from './memory-client.ts';
 import { seededRandom } from '../../lib/random.ts';
+import { generatePasswd } from './session-password.ts';
 
 const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -76,7 +77,7 @@ class Ensemble {
             role: 'learner',
             learnerType: serverId === 3 ? 'observer' : 'follower',
             // The REVALIDATE round trip: the answer comes back later, as over the quorum port.
-            ...(options.revalidate === true ? { revalidate: (sessionId: bigint, timeoutMs: number) => Promise.resolve().then(() => this.leader.revalidateSession(sessionId, timeoutMs)) } : {}),
+            ...(options.revalidate === true ? { revalidate: (sessionId: bigint, timeoutMs: number, passwd: Uint8Array) => Promise.resolve().then(() => this.leader.revalidateSession(sessionId, timeoutMs, passwd)) } : {}),
             forward: (request) => {
               this.forwarded.push(request);
               if (request.type !== OpCode.sync) {
@@ -148,13 +149,16 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     const e = new Ensemble();
     const alice = new Client(e.a);
     alice.connect(10_000);
-    // The learner chose the session id (its server id in the top byte) and forwarded the createSession.
-    expect(e.forwarded.map((f) => [f.type, f.sessionId >> 56n, [...f.body]])).toEqual([[OpCode.createSession, 2n, [0, 0, 0x27, 0x10]]]);
+    // The learner chose the session id (its server id in the top byte) and the password, and forwarded the createSession.
+    expect(e.forwarded.map((f) => [f.type, f.sessionId >> 56n, [...f.body.subarray(0, 4)], f.body.byteLength])).toEqual([[OpCode.createSession, 2n, [0, 0, 0x27, 0x10], 20]]);
     expect(alice.kinds).toEqual([]); // not committed yet
     await settle();
     expect(alice.session.timeOut).toBe(10_000);
     expect(alice.session.sessionId >> 56n).toBe(2n);
     expect(e.leader.tree.sessions.get(alice.session.sessionId)).toBe(10_000);
+    // The password the learner gave the client is the one the leader logged, and what every member's tree keeps.
+    expect(Buffer.from(e.forwarded[0]!.body.subarray(4)).equals(Buffer.from(alice.session.passwd))).toBe(true);
+    for (const core of [e.leader, e.a, e.b]) expect(Buffer.from(core.tree.sessionPasswords.get(alice.session.sessionId)!).equals(Buffer.from(alice.session.passwd))).toBe(true);
 
     alice.create(1, '/config', 'v1');
     expect(e.a.tree.getNode('/config')).toBeUndefined(); // a learner's tree holds committed txns only
@@ -313,6 +317,36 @@ describe('ServerCore in an ensemble (LeaderZooKeeperServer, FollowerZooKeeperSer
     expect(atLearner.kinds).toEqual(['connect', 'reply', 'closed']);
     expect(atLeader.seen.at(-1)).toEqual({ kind: 'closed', reason: 'session closed through another server' });
     expect(e.leader.revalidateSession(sessionId, 10_000)).toBe(false);
+  });
+
+  it("checks a password at the leader when a learner's tree does not know the session yet (REVALIDATE carries it); ZooKeeper's derivation and a wrong password are refused", async () => {
+    const e = new Ensemble({ revalidate: true });
+    e.hold(); // the leader has prepped the createSession; no learner has it yet
+    const owner = new Client(e.leader);
+    owner.connect(10_000);
+    await settle();
+    const [sessionId, passwd] = [...e.leader.tree.sessionPasswords][0]!;
+    expect(e.a.tree.sessions.has(sessionId)).toBe(false);
+    for (const wrong of [generatePasswd(sessionId), new Uint8Array(16)]) {
+      const impostor = new Client(e.a);
+      impostor.connect(10_000, { sessionId, passwd: wrong });
+      await settle();
+      expect(impostor.session.sessionId).toBe(0n);
+      expect(impostor.seen.at(-1)).toEqual({ kind: 'closed', reason: 'invalid session' });
+    }
+    const moved = new Client(e.a);
+    moved.connect(10_000, { sessionId, passwd });
+    await settle();
+    expect(moved.session.sessionId).toBe(sessionId);
+    expect(Buffer.from(moved.session.passwd).equals(Buffer.from(passwd))).toBe(true);
+    expect(e.leader.revalidateSession(sessionId, 10_000, generatePasswd(sessionId))).toBe(false);
+    expect(e.logs.filter((l) => l.event === 'incorrect-password').map((l) => l.server)).toEqual(['leader', 'leader', 'leader']);
+    await e.release();
+    // Committed now: the learner's own tree refuses a wrong password without asking.
+    const late = new Client(e.b);
+    late.connect(10_000, { sessionId, passwd: generatePasswd(sessionId) });
+    expect(late.seen.at(-1)).toEqual({ kind: 'closed', reason: 'invalid session' });
+    expect(e.logs.filter((l) => l.event === 'incorrect-password').map((l) => l.server)).toEqual(['leader', 'leader', 'leader', 'learner 3']);
   });
 
   it('asks the leader about a session brought back to a learner (REVALIDATE): touched there, and the requests sent meanwhile wait for the answer', async () => {

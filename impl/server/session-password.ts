@@ -4,17 +4,64 @@
 // ZooKeeperServer.generatePasswd makes 16 bytes from java.util.Random seeded
 // with (sessionId ^ superSecret), a constant: anyone who reads a znode's
 // ephemeralOwner can rebuild the password, attach to the session and close it
-// (Apache ZooKeeper has the same hole). With a server secret (`SessionPasswords`
-// given one), the password is instead HMAC-SHA256(secret, sessionId) cut to 16
-// bytes: still the ConnectResponse's 16-byte passwd, still a function of the
-// session id alone, so nothing per session is stored or replicated, and a
-// session recovered from the log or a snapshot keeps its password as long as
-// the secret is kept (impl/standalone/session-secret.ts keeps it in dataDir).
-// Members of an ensemble must share the secret for a client to move between
-// them. Without a secret, ZooKeeper's derivation bit for bit (a session id and
-// password minted by Apache ZooKeeper are then accepted here and the other way round).
+// (Apache ZooKeeper has the same hole). Ours are 16 random bytes from the
+// operating system's generator (`newSessionPasswd`), still the ConnectResponse's
+// 16-byte passwd, so every client works unchanged. Nothing derives them, so the
+// password travels with the session: the createSession txn carries it
+// (impl/tree/txn.ts), and with it the proposal to every member, the txn log,
+// snapshots (impl/tree/snapshot.ts) and a learner's DIFF or SNAP; the tree
+// keeps it beside the session (DataTree.sessionPasswords) until the session
+// closes. A client may therefore bring its session back to any member, after
+// any restart, as with ZooKeeper; a learner creating a session sends the
+// password it chose with the forwarded createSession, and asks the leader when
+// its own tree does not know the session yet (REVALIDATE with the password,
+// impl/ensemble/session-traffic.ts). No key is configured, shared or rotated.
+//
+// A session created before passwords were kept (a createSession txn or
+// snapshot entry without one) accepts no password: its client is told the
+// session expired and opens a new one. ZooKeeper's derivation is kept below
+// for the tests that play the attacker and to pin its bytes.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, randomBytes } from 'node:crypto';
+import type { DataTree } from '../tree/data-tree.ts';
+import { sessionPasswdBytes } from '../tree/txn.ts';
+import type { Logger } from './options.ts';
+
+/** A new session's password: 16 bytes no one can derive from anything public. */
+export function newSessionPasswd(): Uint8Array {
+  return new Uint8Array(randomBytes(sessionPasswdBytes));
+}
+
+/**
+ * What a tree says of a password a client brought back: `unknown` when the
+ * tree does not know the session (a learner whose tree has not applied its
+ * createSession yet; the leader decides then). A session without a kept
+ * password, and session id 0, take no password.
+ */
+export function checkSessionPasswd(tree: DataTree, sessionId: bigint, passwd: Uint8Array): 'match' | 'wrong' | 'unknown' {
+  if (sessionId === 0n) return 'wrong';
+  const kept = tree.sessionPasswords.get(sessionId);
+  if (kept !== undefined) return samePasswd(kept, passwd) ? 'match' : 'wrong';
+  return tree.sessions.has(sessionId) ? 'wrong' : 'unknown';
+}
+
+/** Whether a password a client brought is `kept`, compared in constant time (no timing tells how many bytes were right). */
+export function samePasswd(kept: Uint8Array, passwd: Uint8Array): boolean {
+  return passwd.byteLength === kept.byteLength && timingSafeEqual(kept, passwd);
+}
+
+/**
+ * ZooKeeperServer.reopenSession's check, with its warning for a wrong
+ * password ("Incorrect password from <address> for session 0x..."): true only
+ * when `tree` holds `passwd` as the session's password.
+ */
+export function passwdMatches(parts: { readonly tree: DataTree; readonly log: Logger }, sessionId: bigint, passwd: Uint8Array, from: string): boolean {
+  const check = checkSessionPasswd(parts.tree, sessionId, passwd);
+  if (check === 'wrong') parts.log('warn', 'incorrect-password', { sessionId, from, message: 'Incorrect password' });
+  return check === 'match';
+}
+
+// ---- ZooKeeper's derivation (not used to make passwords here) ---------------------
 
 const multiplier = 0x5deece66dn;
 const addend = 0xbn;
@@ -38,37 +85,16 @@ export function javaRandomBytes(seed: bigint, length: number): Uint8Array {
   return out;
 }
 
+/** ZooKeeperServer.generatePasswd: what anyone who knows a session id can compute. */
 export function generatePasswd(sessionId: bigint): Uint8Array {
   return javaRandomBytes(sessionId ^ superSecret, 16);
 }
 
+/** ZooKeeperServer.checkPasswd. */
 export function checkPasswd(sessionId: bigint, passwd: Uint8Array): boolean {
   if (sessionId === 0n) return false;
   const expected = generatePasswd(sessionId);
   return passwd.byteLength === expected.byteLength && expected.every((b, i) => b === passwd[i]);
-}
-
-/** The passwords of one server (or ensemble): derived from its secret, or ZooKeeper's when it has none. */
-export class SessionPasswords {
-  constructor(private readonly secret: Uint8Array | undefined) {}
-
-  /** Whether a secret is in use (false: ZooKeeper's derivable passwords). */
-  get secured(): boolean {
-    return this.secret !== undefined;
-  }
-
-  generate(sessionId: bigint): Uint8Array {
-    if (this.secret === undefined) return generatePasswd(sessionId);
-    const id = Buffer.alloc(8);
-    id.writeBigInt64BE(BigInt.asIntN(64, sessionId));
-    return new Uint8Array(createHmac('sha256', this.secret).update(id).digest().subarray(0, 16));
-  }
-
-  check(sessionId: bigint, passwd: Uint8Array): boolean {
-    if (sessionId === 0n) return false;
-    const expected = this.generate(sessionId);
-    return passwd.byteLength === expected.byteLength && timingSafeEqual(expected, passwd);
-  }
 }
 
 /**

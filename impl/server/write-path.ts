@@ -16,15 +16,19 @@ export interface WritePath {
   /** What the four-letter words report as the server's mode. */
   readonly serverState: ServerState;
 
-  /** A client asked for a new session, already tracked and attached; `respond` sends the ConnectResponse once its createSession is durable. */
-  createSession(connection: Connection, sessionId: bigint, timeoutMs: number, respond: () => void): void;
+  /**
+   * A client asked for a new session, already tracked and attached, whose
+   * password is `passwd` (session-password.ts); `respond` sends the
+   * ConnectResponse once its createSession is durable.
+   */
+  createSession(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, respond: () => void): void;
 
   /**
-   * A client brought a session back (its password checked already):
-   * `finish(valid)`, now or once the leader has answered, says whether it is
-   * live, having touched it if so.
+   * A client brought a session back with `passwd`: `finish(valid)`, now or
+   * once the leader has answered, says whether the password is the session's
+   * and the session live, having touched it if so.
    */
-  reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwdOk: boolean, finish: (valid: boolean) => void): void;
+  reattach(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, finish: (valid: boolean) => void): void;
 
   /** A request of the connection's session has arrived and touched it. */
   touched(connection: Connection): void;

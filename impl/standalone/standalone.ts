@@ -23,6 +23,8 @@
 // never acknowledged), wait for a snapshot under way, wait for the log's
 // pending appends (flush), close it. Exit code 0.
 
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fullVersion } from '../admin/version.ts';
 import { answerFourLetterWord } from '../admin/four-letter-words.ts';
 import { traceAndDigestOptions } from '../admin/trace-and-digest.ts';
@@ -45,7 +47,6 @@ import { encodeTxnWith, type Txn } from '../tree/txn.ts';
 import { pooledBytes } from '../server/pooled-bytes.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 import { clientListeners } from '../security/client-x509.ts';
-import { loadSessionSecret } from './session-secret.ts';
 
 export type StandaloneOptions = {
   readonly log?: StructuredLogger;
@@ -94,12 +95,9 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
   metrics.summaries.dbinittime.add(performance.now() - loadStartedAt);
   metrics.summaries.startup_txns_loaded.add(loaded.value.replayedTxns);
   metrics.adoptDatabaseTimings(loaded.value.database);
-  const secret = loadSessionSecret(config.dataDir);
-  if (!secret.ok) {
-    await loaded.value.database.close();
-    return secret;
-  }
-  const main = new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? [], secret.value);
+  // The secret an earlier version derived session passwords from; they are random and kept with each session now (impl/server/session-password.ts).
+  if (existsSync(join(config.dataDir, 'session-secret'))) log('info', 'session-secret-unused', { path: join(config.dataDir, 'session-secret'), message: 'no longer read: session passwords are random and kept with their sessions; the file may be deleted' });
+  const main = new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? []);
   return main.serve(loaded.value.tree);
 }
 
@@ -179,8 +177,6 @@ class ZooKeeperServerMain {
     private readonly listeners: Pick<StartServerOptions, 'plaintext' | 'secure' | 'portUnification'>,
     private readonly metrics: ServerMetrics,
     private readonly adminCommands: readonly AdminCommand[],
-    /** dataDir's session secret (session-secret.ts): passwords no one can derive from a session id. */
-    private readonly sessionSecret: Uint8Array,
   ) {
     this.stopped = new Promise<StandaloneStop>((resolve) => (this.resolveStopped = resolve));
   }
@@ -241,7 +237,6 @@ class ZooKeeperServerMain {
       sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
-      sessionPasswordSecret: this.sessionSecret,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       authentication: authenticationOptionsOf(config),
       // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings.

@@ -56,6 +56,12 @@ export class DataTree {
   readonly ttls = new Set<string>();
   /** Sessions created and not closed, with their negotiated timeouts (ZKDatabase.sessionsWithTimeouts). */
   readonly sessions = new Map<bigint, number>();
+  /**
+   * The password of each session whose createSession carried one (random, 16
+   * bytes: impl/server/session-password.ts); a session created before
+   * passwords were kept has none, and no password attaches to it.
+   */
+  readonly sessionPasswords = new Map<bigint, Uint8Array>();
   readonly dataWatches = new WatchManager();
   readonly childWatches = new WatchManager();
   /** The quota roots and the usage kept in their zookeeper_stats nodes (quota.ts). */
@@ -249,6 +255,8 @@ export class DataTree {
     switch (body.type) {
       case 'createSession':
         this.sessions.set(txn.sessionId, body.timeOut);
+        if (body.passwd !== undefined) this.sessionPasswords.set(txn.sessionId, body.passwd);
+        else this.sessionPasswords.delete(txn.sessionId);
         return { type: OpCode.createSession, err: ErrorCode.OK };
       case 'closeSession':
         this.killSession(txn.sessionId, txn.zxid, body.paths2Delete, events);
@@ -462,6 +470,7 @@ export class DataTree {
    */
   private killSession(sessionId: bigint, zxid: bigint, paths2Delete: readonly string[], events: WatchEvent[]): void {
     this.sessions.delete(sessionId);
+    this.sessionPasswords.delete(sessionId);
     const local = this.ephemerals.get(sessionId);
     this.ephemerals.delete(sessionId);
     this.ephemeralCapacity.delete(sessionId);

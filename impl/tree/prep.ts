@@ -41,7 +41,7 @@ export type WriteRequest =
   | { readonly type: typeof OpCode.setACL; readonly request: SetACLRequest }
   | { readonly type: typeof OpCode.check; readonly request: CheckVersionRequest }
   | { readonly type: typeof OpCode.multi; readonly ops: readonly MultiOp[] }
-  | { readonly type: typeof OpCode.createSession; readonly timeOut: number }
+  | { readonly type: typeof OpCode.createSession; readonly timeOut: number; readonly passwd?: Uint8Array }
   | { readonly type: typeof OpCode.closeSession };
 
 export type PrepContext = {
@@ -103,7 +103,7 @@ export function prepRequest(tree: DataTree, request: WriteRequest, ctx: PrepCont
 function prepBody(tree: DataTree, request: WriteRequest, ctx: PrepContext): TxnBody {
   switch (request.type) {
     case OpCode.createSession:
-      return { type: 'createSession', timeOut: request.timeOut };
+      return request.passwd === undefined ? { type: 'createSession', timeOut: request.timeOut } : { type: 'createSession', timeOut: request.timeOut, passwd: request.passwd };
     case OpCode.closeSession:
       return { type: 'closeSession', paths2Delete: tree.getEphemerals(ctx.sessionId) };
     case OpCode.multi:

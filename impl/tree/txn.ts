@@ -11,6 +11,9 @@ import { decodeRecord, encodeRecord, JuteReader, type JuteWriter, JuteDecodeErro
 import type { Result } from '../../lib/result.ts';
 import { ACL as ACLCodec, type ACL } from '../protocol/records.ts';
 
+/** The length of a session password: the ConnectResponse's passwd. */
+export const sessionPasswdBytes = 16;
+
 export type CreateOpCode = typeof OpCode.create | typeof OpCode.create2;
 export type DeleteOpCode = typeof OpCode.delete | typeof OpCode.deleteContainer;
 
@@ -28,7 +31,15 @@ export type TxnOp =
 export type TxnBody =
   | TxnOp
   | { readonly type: 'multi'; readonly ops: readonly TxnOp[] }
-  | { readonly type: 'createSession'; readonly timeOut: number }
+  | {
+      readonly type: 'createSession';
+      readonly timeOut: number;
+      /**
+       * The session's password (16 random bytes), after the timeout; absent in
+       * a txn logged before passwords were kept (see writeBody).
+       */
+      readonly passwd?: Uint8Array;
+    }
   | { readonly type: 'closeSession'; readonly paths2Delete: readonly string[] };
 
 export type Txn = {
@@ -112,8 +123,13 @@ function writeBody(w: JuteWriter, body: TxnBody): void {
         w.writeInt(txnOpCode(op)).writeBuffer(encodeRecord(op, writeBody));
       }
       return;
-    case 'createSession': // CreateSessionTxn
+    case 'createSession': // CreateSessionTxn, then our password (a jute buffer)
+      // ZooKeeper's CreateSessionTxn is the timeout alone, because its passwords
+      // follow from the session id (impl/server/session-password.ts). Ours are
+      // random, so the txn carries it to every member, the log and snapshots. A
+      // txn with nothing after the timeout (logged before) has no password.
       w.writeInt(body.timeOut);
+      if (body.passwd !== undefined) w.writeBuffer(body.passwd);
       return;
     case 'closeSession': // CloseSessionTxn
       w.writeVector(body.paths2Delete, (ww, p) => ww.writeString(p));
@@ -178,8 +194,13 @@ function readBody(r: JuteReader, type: number): TxnBody {
       });
       return { type: 'multi', ops };
     }
-    case OpCode.createSession:
-      return { type: 'createSession', timeOut: r.readInt() };
+    case OpCode.createSession: {
+      const timeOut = r.readInt();
+      if (r.remaining === 0) return { type: 'createSession', timeOut };
+      const passwd = r.readBuffer();
+      if (passwd.byteLength !== sessionPasswdBytes) throw new JuteDecodeError(`createSession: a password of ${passwd.byteLength} bytes, not ${sessionPasswdBytes}`);
+      return { type: 'createSession', timeOut, passwd };
+    }
     case OpCode.closeSession:
       // ZooKeeper before 3.6 logged closeSession with no record; read that as no paths.
       return { type: 'closeSession', paths2Delete: r.remaining === 0 ? [] : r.readVector((rr) => rr.readString()) };
