@@ -174,6 +174,9 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     const report = await workload.verify();
     history.write(historyPath);
     historyWritten = true;
+    // Said before the linearizability checker runs: on a long history with many indeterminate operations it can take long.
+    const counts = history.operationCounts();
+    log(`safety checks: ${report.lostAcknowledgedWrites} acknowledged writes lost, ${report.violations.length} violations; operations ok ${counts.ok}, failed ${counts.failed}, indeterminate ${counts.indeterminate}; history in ${historyPath}`);
     const { unexcused, note } = unexcusedViolations(e, report.violations);
     const exitsFail = options.servers === 'ours' ? unexpectedExits : [];
     const linearizability = judgeHistory(history, log);
