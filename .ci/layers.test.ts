@@ -190,6 +190,15 @@ describe('the layers', () => {
     expect(partCycles(graph)).toEqual([]);
   });
 
+  it('the sans-IO cores import only lib/ and their own folder (impl/raft: no server, storage or network in the core)', () => {
+    const cores = ['impl/raft/'];
+    const outside = [...graph].flatMap(([file, targets]) =>
+      cores.some((core) => file.startsWith(core)) ? targets.filter((t) => !t.startsWith('lib/') && !cores.some((core) => t.startsWith(core))).map((t) => `${file} -> ${t}`) : [],
+    );
+    expect([...graph.keys()].filter((f) => f.startsWith('impl/raft/')).length).toBeGreaterThan(5);
+    expect(outside).toEqual([]);
+  });
+
   it("the README's table and docs/architecture.md's name exactly the top folders", () => {
     // A newcomer reads the layout from these two tables; a folder added or gone must show in both.
     const folders = readdirSync(root, { withFileTypes: true })

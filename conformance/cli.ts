@@ -40,6 +40,7 @@ import { VALIDATE_RECORDING_USAGE, validateRecordingCommand } from './recordings
 import { PEER_BUGS, type PeerBug } from '../impl/quorum/peer/types.ts';
 import { zabAdapter } from './adapters/zab.ts';
 import { replayProcessesCli } from './replay/processes.ts';
+import { RaftUsageError, replayRaftCli } from './replay/raft-suite.ts';
 import { CI_PRESETS, runSuite, summarize, type SuiteOptions, type SuiteResult } from './replay/suite.ts';
 import { explainRejection, recordSimulation, validateRecording } from './replay/record.ts';
 
@@ -54,6 +55,7 @@ export const USAGE = [
   'usage: conformance generate <spec> [--preset P ...] [--states-max N] [--walks N --seed S [--depth D]] [--out DIR]',
   '       conformance validate <file> [--hidden K] [--mutant M] [--json]',
   '       conformance scenarios [<spec>] [--check]',
+  '       conformance replay --spec raft [--count N] [--seed S] [--depth D] [--preset P ...] [--sources scenarios,coverage,walks] [--trace FILE ...] [--bugs figure8-commit,...]',
   '       conformance replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N] [--sources scenarios,coverage,walks]',
   '                          [--trace FILE ... [--judge trace|correct-spec]] [--bugs ZOOKEEPER-3911,...] [--allow-known] [--strict-discovery] [--json]',
   '       conformance record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]',
@@ -209,6 +211,8 @@ const REPORTS_MAX = 5;
 function replay(args: string[], io: Io): number {
   // Against member processes: its own suite and options (conformance/replay/processes.ts), run as a child.
   if (args.includes('--processes')) return replayProcessesCli(args, io);
+  // spec/raft against impl/raft's core: its own suite (conformance/replay/raft-suite.ts).
+  if (args.includes('--spec')) return replaySpec(args, io);
   const values = parseReplayArgs(args);
   const choices = replayChoices(values);
   const startMs = performance.now();
@@ -238,6 +242,20 @@ function replay(args: string[], io: Io): number {
   if (values.json === true) io.out(JSON.stringify(results.map((r) => ({ source: r.source, name: r.name, verdict: r.verdict.verdict, ...('step' in r.verdict ? { step: r.verdict.step } : {}), ...('known' in r.verdict ? { known: r.verdict.known } : {}) }))));
   io.out(failed.length === 0 ? 'every trace conforms' : `${failed.length} of ${results.length} traces diverge`);
   return failed.length === 0 ? 0 : 1;
+}
+
+/** `replay --spec zab|raft`: zab is the default suite (the options below); raft has its own. */
+function replaySpec(args: string[], io: Io): number {
+  const at = args.indexOf('--spec');
+  const spec = args[at + 1];
+  if (spec === 'zab') return replay([...args.slice(0, at), ...args.slice(at + 2)], io);
+  if (spec !== 'raft') throw new UsageError(`--spec: replay knows zab and raft, not ${spec ?? '(missing)'}`);
+  try {
+    return replayRaftCli(args, io);
+  } catch (error) {
+    if (error instanceof RaftUsageError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 function parseReplayArgs(args: string[]) {

@@ -36,6 +36,9 @@ import { isStandalone, type ZooKeeperConfig } from './config/zoo-cfg.ts';
 import { startEnsembleMember } from './ensemble/quorum-peer.ts';
 import { helpText, parseCommandLine, versionText } from './process/command-line.ts';
 import { pidFilePath, writePidFile } from './process/pid-file.ts';
+import { FaultSwitch, faultPortFromEnv, startFaultPort, FAULT_PORT_ENV } from './faults/fault-switch.ts';
+import { faultyFs } from './faults/faulty-fs.ts';
+import { nodeFs, type FsLayer } from './storage/fs-layer.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const commandLine = parseCommandLine(argv);
@@ -77,9 +80,36 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const warning of loaded.value.warnings) log('warn', 'config-warning', { file: argv[0], message: warning });
 
   const { config, myid } = loaded.value;
+  // The test-only fault switch (faults/fault-switch.ts): refused at start unless unset or a port.
+  const faultPort = faultPortFromEnv(process.env);
+  if (!faultPort.ok) {
+    log('fatal', 'bad-usage', { message: faultPort.error });
+    return 2;
+  }
   if (!startPidFile(config.dataDir, log)) return 1;
-  return run(config, myid, log, commandLine.configPath);
+  const faults = faultPort.value === undefined ? undefined : await startFaults(faultPort.value, log);
+  if (faults === null) return 1;
+  try {
+    return await run(config, myid, log, commandLine.configPath, faults?.seams ?? {});
+  } finally {
+    await faults?.close();
+  }
 }
+
+/** The fault switch on its loopback port, and the seams it works through (the fs layer, the wall clock); null after logging why it cannot listen. */
+async function startFaults(port: number, log: StructuredLogger): Promise<{ seams: Seams; close(): Promise<void> } | null> {
+  const faults = new FaultSwitch();
+  const started = await startFaultPort(port, faults, (line, answer) => log('warn', 'fault-switch', { command: line, ...(typeof answer === 'string' ? { refused: answer } : { state: JSON.stringify(answer) }) }));
+  if (!started.ok) {
+    log('fatal', 'cannot-start', { error: started.error });
+    return null;
+  }
+  log('warn', 'fault-switch-on', { port, message: `${FAULT_PORT_ENV} is set: a test harness can slow or fail fsyncs, step the clock and crash this process; never in production` });
+  return { seams: { fs: faultyFs(nodeFs, faults), now: faults.now }, close: () => started.value.close() };
+}
+
+/** What the fault switch replaces in the server: none of it outside test mode. */
+type Seams = { readonly fs?: FsLayer; readonly now?: () => number };
 
 /** Writes zkServer.sh's PID file (process/pid-file.ts), removed when this process exits; false after logging why it cannot. */
 function startPidFile(dataDir: string, log: StructuredLogger): boolean {
@@ -96,7 +126,7 @@ function startPidFile(dataDir: string, log: StructuredLogger): boolean {
   }
 }
 
-async function run(config: ZooKeeperConfig, myid: number | undefined, log: StructuredLogger, file: string): Promise<number> {
+async function run(config: ZooKeeperConfig, myid: number | undefined, log: StructuredLogger, file: string, seams: Seams): Promise<number> {
   // From here on, before the database is even open: as PID 1 in a container a signal without a handler is
   // ignored, and a stop asked for while the server starts is carried out as soon as it can close.
   const signals = onSignals(log);
@@ -106,7 +136,7 @@ async function run(config: ZooKeeperConfig, myid: number | undefined, log: Struc
       log('fatal', 'invalid-config', { file, key: 'myid', path: `${config.dataDir}/myid`, message: 'the myid file is missing; an ensemble member needs it to know which server.N it is' });
       return 2;
     }
-    const member = await startEnsembleMember(config, myid, log, { adminCommands: [logLevelCommand(log)] });
+    const member = await startEnsembleMember(config, myid, log, { adminCommands: [logLevelCommand(log)], ...seams });
     if (!member.ok) {
       log('fatal', 'cannot-start', { error: member.error });
       return 1;
@@ -117,7 +147,7 @@ async function run(config: ZooKeeperConfig, myid: number | undefined, log: Struc
     setTimeout(() => process.exit(stop.exitCode), 100).unref();
     return stop.exitCode;
   }
-  const started = await startStandalone(config, { log, adminCommands: [logLevelCommand(log)] });
+  const started = await startStandalone(config, { log, adminCommands: [logLevelCommand(log)], ...seams });
   if (!started.ok) {
     log('fatal', 'cannot-start', { error: started.error });
     return 1;

@@ -202,15 +202,20 @@ function envi(s: ServerSnapshotForAdmin): string {
   return out;
 }
 
-/** Groups (key, item) pairs by key, keeping first-appearance order of keys and items (wchc and wchp here, their AdminServer commands too). */
+/**
+ * Groups (key, item) pairs by key, keeping first-appearance order of keys and
+ * items (wchc and wchp here, their AdminServer commands too). Linear: a Set per
+ * group, as WatchManager's HashSets; with an array's `includes` one session's
+ * 10,000 watches made wchs take seconds of the server's event loop.
+ */
 export function groupBy<K, V>(pairs: readonly (readonly [K, V])[]): Map<K, V[]> {
-  const groups = new Map<K, V[]>();
+  const groups = new Map<K, Set<V>>();
   for (const [key, value] of pairs) {
     const group = groups.get(key);
-    if (group === undefined) groups.set(key, [value]);
-    else if (!group.includes(value)) group.push(value);
+    if (group === undefined) groups.set(key, new Set([value]));
+    else group.add(value);
   }
-  return groups;
+  return new Map([...groups].map(([key, group]) => [key, [...group]]));
 }
 
 /** WatchManager.toString, then WatchCommand's println. */

@@ -79,6 +79,8 @@ export type EnsembleOptions = {
    * benchmark runs it (impl/bench/servers.ts).
    */
   readonly zookeeperLog?: boolean;
+  /** More environment for member `id`'s process each time it starts (ours only: the fault switch's ZKSPEC_FAULT_PORT, impl/faults). */
+  readonly memberEnv?: (id: number) => Readonly<Record<string, string>>;
   /** Called when a member's process ends, whether killed by `kill` or not. */
   readonly onMemberExit?: (id: number, code: number | null, signal: NodeJS.Signals | null) => void;
 };
@@ -444,6 +446,7 @@ export class Ensemble {
               env: serverEnvironment({
                 ZKSPEC_LOG_LEVEL: this.options.logLevel ?? process.env['ZKSPEC_LOG_LEVEL'] ?? 'info',
                 ...(this.options.jvmFlags === undefined ? {} : { SERVER_JVMFLAGS: this.options.jvmFlags.join(' ') }),
+                ...this.options.memberEnv?.(m.id),
               }),
             })
           : spawnApacheZooKeeper({

@@ -44,13 +44,14 @@ import { runLeader, type LeaderRunGauges } from './leader-run.ts';
 import { runLearner } from './learner-run.ts';
 import { controlModeFromEnv, type ControlMode } from './control/control-mode.ts';
 import { historyOf, projectFromDisk, projectLooking, projectRunning, type ControlExtra, type ControlProjection } from './control/projection.ts';
-import { ControlServer } from './control/control-server.ts';
+import { LineServer } from '../faults/line-protocol.ts';
 import type { Peer } from '../quorum/peer/types.ts';
 import { membershipOf, type Membership } from './membership.ts';
 import { PeerTrace } from './peer-trace.ts';
 import { ReadOnlyServer } from './read-only-server.ts';
 import { ReplicaStore } from './replica-store.ts';
 import type { RunContext, RunEnd, ServingMode } from './run-context.ts';
+import type { FsLayer } from '../storage/fs-layer.ts';
 
 /** QuorumPeer.ZabState of a core phase (ELECTION is the time between runs). */
 const zabStateOf = { DISCOVERY: 'discovery', SYNCHRONIZATION: 'synchronization', BROADCAST: 'broadcast' } as const;
@@ -72,6 +73,10 @@ export interface EnsembleMember {
 export type EnsembleMemberOptions = {
   /** AdminServer commands beyond ZooKeeper's (the caller's, e.g. a log level command). */
   readonly adminCommands?: readonly AdminCommand[];
+  /** The file system under the member's storage (the fault switch's, impl/faults, in test mode); node:fs by default. */
+  readonly fs?: FsLayer;
+  /** The wall clock the pipelines read (txn times); Date.now by default, the fault switch's stepped one in test mode. */
+  readonly now?: () => number;
 };
 
 export async function startEnsembleMember(config: ZooKeeperConfig, myid: number, log: StructuredLogger, options: EnsembleMemberOptions = {}): Promise<Result<EnsembleMember, string>> {
@@ -82,7 +87,7 @@ export async function startEnsembleMember(config: ZooKeeperConfig, myid: number,
   const membership = control.value === undefined ? member.value : { ...member.value, peerConfig: { ...member.value.peerConfig, bugs: control.value.bugs } };
   const metrics = new ServerMetrics();
   const openStartedAt = performance.now();
-  const opened = await ReplicaStore.open(config, log);
+  const opened = await ReplicaStore.open(config, log, options.fs);
   if (!opened.ok) return opened;
   const store = opened.value;
   metrics.summaries.dbinittime.add(performance.now() - openStartedAt);
@@ -94,7 +99,7 @@ export async function startEnsembleMember(config: ZooKeeperConfig, myid: number,
     currentEpoch: store.currentEpoch,
     lastLoggedZxid: hex(store.lastLoggedZxid),
   });
-  const peer = new QuorumPeer(config, membership, store, log, metrics, options.adminCommands ?? [], control.value);
+  const peer = new QuorumPeer(config, membership, store, log, metrics, options.adminCommands ?? [], control.value, options.now);
   const started = await peer.start();
   if (!started.ok) {
     await store.close();
@@ -150,6 +155,7 @@ class QuorumPeer {
     private readonly metrics: ServerMetrics,
     private readonly adminCommands: readonly AdminCommand[],
     private readonly control: ControlMode | undefined = undefined,
+    now: (() => number) | undefined = undefined,
   ) {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.trace = new PeerTrace(membership.myid);
@@ -159,6 +165,7 @@ class QuorumPeer {
       tickTimeMs: config.tickTimeMs,
       minSessionTimeoutMs: config.minSessionTimeoutMs,
       maxSessionTimeoutMs: config.maxSessionTimeoutMs,
+      replyBytesMax: config.juteMaxBufferBytes,
       serverId: membership.myid,
       metrics,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
@@ -167,6 +174,7 @@ class QuorumPeer {
       // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings (the sweeper runs on the leader).
       ...config.treeFeatures,
       log,
+      ...(now === undefined ? {} : { now }),
     };
     this.readOnly = new ReadOnlyServer({
       config,
@@ -458,13 +466,13 @@ class QuorumPeer {
 
   // Test-control mode (control/control-mode.ts): commands instead of the election, the fsync and the timers.
 
-  private controlServer: ControlServer | undefined;
+  private controlServer: LineServer | undefined;
   /** The current (or last) run's core state, and how to end that run. */
   private controlledRun: { peer: (() => Peer) | undefined; readonly abort: AbortController; over: boolean } | undefined;
 
   private async startControlled(control: ControlMode): Promise<Result<void, string>> {
     try {
-      this.controlServer = await ControlServer.start(control.port, (command, args) => this.command(command, args));
+      this.controlServer = await LineServer.start(control.port, (command, args) => this.command(command, args));
     } catch (thrown) {
       await this.client?.close();
       const code = (thrown as { code?: unknown }).code;

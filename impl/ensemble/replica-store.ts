@@ -33,6 +33,7 @@ import { Database } from '../database/database.ts';
 import { rebuildTree } from '../database/rebuild-tree.ts';
 import type { Snapshot } from '../database/snapshotter.ts';
 import type { StructuredLogger } from '../observability/logger.ts';
+import type { FsLayer } from '../storage/fs-layer.ts';
 import type { PeerDisk, PeerTxn } from '../quorum/peer/types.ts';
 import type { DataTree } from '../tree/data-tree.ts';
 
@@ -64,8 +65,8 @@ export class ReplicaStore {
     else this.mirror = [{ zxid: snapshot.zxid, data: noPayload }, ...records];
   }
 
-  static async open(config: ZooKeeperConfig, log: StructuredLogger): Promise<Result<ReplicaStore, string>> {
-    const opened = await Database.open(config, { log });
+  static async open(config: ZooKeeperConfig, log: StructuredLogger, fs?: FsLayer): Promise<Result<ReplicaStore, string>> {
+    const opened = await Database.open(config, { log, ...(fs === undefined ? {} : { fs }) });
     if (!opened.ok) return opened;
     const { database, recovery } = opened.value;
     const epochs: number[] = [];

@@ -25,7 +25,9 @@ import { checkHistory, formatVerdict } from '../linearizability/checker.ts';
 import { parseHistory } from '../linearizability/history.ts';
 import { HistoryLog, type OperationCounts } from './history-log.ts';
 import { Nemesis } from './nemesis.ts';
-import { describeSchedule, makeSchedule, type Schedule } from './schedule.ts';
+import { describeSchedule, makeSchedule, type FaultSet, type Schedule } from './schedule.ts';
+import { releasePorts, reservePorts } from '../testing/ports.ts';
+import { FAULT_PORT_ENV } from '../faults/fault-switch.ts';
 
 export type JepsenOptions = {
   readonly servers: ServerKind;
@@ -37,6 +39,8 @@ export type JepsenOptions = {
   readonly members: 3 | 5;
   /** Observers besides them (ids members+1..), 0 by default: clients read and write through them, and faults hit them too. */
   readonly observers?: number;
+  /** Which faults (schedule.ts): `standard` when absent; `switch` and `all` start ours with fault switches (impl/faults). */
+  readonly faultSet?: FaultSet;
   /** Where the history and the members' directories go; a fresh temp directory by default. */
   readonly outDir?: string;
   /** Progress lines (the schedule, each fault as it happens). */
@@ -60,6 +64,10 @@ export type JepsenResult = {
   /** Faults injected, by label (`kill leader`, `pause follower`, `isolate stall`, ...). */
   readonly faults: Readonly<Record<string, number>>;
   readonly faultsSkipped: number;
+  /** Switch faults not applicable to these servers (Apache ZooKeeper has no fault switch), by label. */
+  readonly faultsNotApplicable: Readonly<Record<string, number>>;
+  /** Crash points armed by the nemesis, and reached (the member SIGKILLed itself there). */
+  readonly crashPoints: { readonly armed: number; readonly reached: number };
   readonly operations: OperationCounts;
   readonly lostAcknowledgedWrites: number;
   /** The members read back at the end (after a sync): every one running, observers included. */
@@ -86,9 +94,10 @@ const tickTimeMs = 200;
 const syncLimitTicks = 5;
 
 /** The command that repeats a run. */
-export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'observers'>): string {
+export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'observers' | 'faultSet'>): string {
   const observers = (o.observers ?? 0) > 0 ? ` --observers ${o.observers}` : '';
-  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${observers}`;
+  const set = o.faultSet === undefined || o.faultSet === 'standard' ? '' : ` --fault-set ${o.faultSet}`;
+  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${observers}${set}`;
 }
 
 /**
@@ -104,8 +113,8 @@ export function clientSpread(members: number, observers: number): number[] {
 }
 
 /** The schedule a run with these options carries out (the same for both kinds of server). */
-export function jepsenSchedule(o: Pick<JepsenOptions, 'seconds' | 'faults' | 'seed' | 'members'>): Schedule {
-  return makeSchedule({ seed: o.seed, seconds: o.seconds, faults: o.faults, members: o.members, syncLimitMs: tickTimeMs * syncLimitTicks });
+export function jepsenSchedule(o: Pick<JepsenOptions, 'seconds' | 'faults' | 'seed' | 'members' | 'faultSet'>): Schedule {
+  return makeSchedule({ seed: o.seed, seconds: o.seconds, faults: o.faults, members: o.members, syncLimitMs: tickTimeMs * syncLimitTicks, ...(o.faultSet === undefined ? {} : { faultSet: o.faultSet }) });
 }
 
 export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
@@ -115,6 +124,10 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   const outDir = options.outDir ?? mkdtempSync(join(tmpdir(), `zkspec-jepsen-${options.servers}-${options.seed}-`));
   mkdirSync(outDir, { recursive: true });
   const unexpectedExits: string[] = [];
+  // Ours gets a fault switch per member when the schedule may use one (ZKSPEC_FAULT_PORT; never in production).
+  const switchPorts = options.servers === 'ours' && (options.faultSet ?? 'standard') !== 'standard' ? await reservePorts(options.members) : [];
+  const faultPorts = new Map(switchPorts.map((port, k) => [k + 1, port] as const));
+  let nemesis: Nemesis | undefined;
   const e = await Ensemble.start({
     kind: options.servers,
     size: options.members,
@@ -123,18 +136,23 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     initLimitTicks: 20,
     syncLimitTicks,
     baseDir: join(outDir, 'members'),
+    ...(faultPorts.size === 0 ? {} : { memberEnv: (id: number) => ({ [FAULT_PORT_ENV]: String(faultPorts.get(id)) }) }),
     onMemberExit: (id, code, signal) => {
-      if (signal !== 'SIGKILL') unexpectedExits.push(`member ${id} exited on its own (code ${code}, signal ${signal})`);
+      if (signal !== 'SIGKILL' && nemesis?.excusesExit(id, code) !== true) unexpectedExits.push(`member ${id} exited on its own (code ${code}, signal ${signal})`);
     },
+  }).catch((error: unknown) => {
+    releasePorts(switchPorts);
+    throw error;
   });
   const root = '/jepsen';
   const writers = 6;
   const registersPerWriter = 4;
   const initial = Object.fromEntries(Array.from({ length: writers * registersPerWriter }, (_, n) => [`${root}/k${n}`, { data: '', version: 0 }]));
   const history = new HistoryLog(initial);
-  const nemesis = new Nemesis(e, options.seed, log);
+  nemesis = new Nemesis(e, options.seed, log, faultPorts);
+  const theNemesis = nemesis;
   options.onStarted?.(async () => {
-    nemesis.resumeAll();
+    theNemesis.resumeAll();
     await e.stopAll({ keepData: true });
   });
   const observers = options.observers ?? 0;
@@ -160,7 +178,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     // Bounds for a loaded machine: 7 JVMs at load 39 gave 14 acknowledgements in the first 15 s.
     await workload.waitForAcks(100, 60_000, 'before the faults');
     log(`faults start (${schedule.faults.length} scheduled over ${options.seconds} s)`);
-    await nemesis.run(schedule);
+    await theNemesis.run(schedule);
     log('faults over: every member running and every link healed');
     for (const id of e.ids) if (!e.isRunning(id)) e.restart(id); // a member that exited on its own
     const notRejoined = await notServingAfter(e, 60_000);
@@ -188,8 +206,10 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     return {
       verdict,
       schedule,
-      faults: { ...nemesis.injected },
-      faultsSkipped: nemesis.skipped,
+      faults: { ...theNemesis.injected },
+      faultsSkipped: theNemesis.skipped,
+      faultsNotApplicable: { ...theNemesis.notApplicable },
+      crashPoints: { ...theNemesis.crashPoints },
       operations: history.operationCounts(),
       lostAcknowledgedWrites: report.lostAcknowledgedWrites,
       membersChecked: report.membersChecked,
@@ -198,16 +218,17 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
       unexpectedExits,
       restartedAfterExit: [...nemesis.restartedAfterExit],
       liveness,
-      nemesisLog: nemesis.log,
-      observers: observers === 0 ? undefined : observerCounts(e, nemesis, workload, report.readsByMember),
+      nemesisLog: theNemesis.log,
+      observers: observers === 0 ? undefined : observerCounts(e, theNemesis, workload, report.readsByMember),
       historyPath,
       outDir,
       logPaths: e.ids.map((id) => e.member(id).logPath),
     };
   } finally {
-    nemesis.resumeAll();
+    theNemesis.resumeAll();
     await workload.stop(2000);
     await e.stopAll({ keepData: true });
+    releasePorts(switchPorts);
     if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
   }
 }
@@ -254,7 +275,11 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
   const total = Object.values(r.faults).reduce((s, n) => s + n, 0);
   return [
     `verdict: ${r.verdict}${r.verdict === 'known-reference-loss' ? ' (Apache ZooKeeper 3.8.0 lost acknowledged writes the way ZOOKEEPER-4643 describes; proof below)' : ''}`,
-    `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} found no healthy member)` : ''}: ${faults.join(', ')}`,
+    `faults injected: ${total} of ${r.schedule.faults.length} scheduled${r.faultsSkipped > 0 ? ` (${r.faultsSkipped} skipped: no healthy member, or its fault switch did not answer)` : ''}: ${faults.join(', ')}`,
+    ...(Object.keys(r.faultsNotApplicable).length > 0
+      ? [`not applicable to Apache ZooKeeper (no fault switch): ${Object.entries(r.faultsNotApplicable).map(([label, n]) => `${label}: ${n}`).join(', ')}`]
+      : []),
+    ...(r.crashPoints.armed > 0 ? [`crash points: ${r.crashPoints.armed} armed, ${r.crashPoints.reached} reached`] : []),
     `operations: ${r.operations.ok + r.operations.failed + r.operations.indeterminate} (ok ${r.operations.ok}, failed ${r.operations.failed}, indeterminate ${r.operations.indeterminate})`,
     `acknowledged writes lost: ${r.lostAcknowledgedWrites} (final reads from members ${r.membersChecked.join(', ')})`,
     ...(r.observers === undefined ? [] : [describeObservers(r.observers)]),

@@ -9,12 +9,19 @@
 // isolated member's link to a member cut one way) stays cut until both are
 // repaired. Every paused process is resumed (SIGCONT) before `healAll`
 // returns and before the ensemble is stopped, so nothing is left stopped.
+//
+// Faults through the fault switch (schedule.ts `needsFaultSwitch`: fsync,
+// clock, crash-at) are sent to the member's switch port (impl/faults, given
+// as `faultPorts`); Apache ZooKeeper has none, and they are counted as not
+// applicable there. The exit of a member whose fsyncs were made to fail is
+// the behaviour under test, not a failure: `excusesExit` says so.
 
 import { assertNever } from '../../lib/assert.ts';
 import { seededRandom } from '../../lib/random.ts';
 import type { Ensemble } from '../ensemble/cluster.ts';
 import type { BlockMode, Direction } from '../testing/tcp-proxy.ts';
-import { faultLabel, type ScheduledFault, type Schedule } from './schedule.ts';
+import { LineClient } from '../faults/line-protocol.ts';
+import { clockStepMs, faultLabel, needsFaultSwitch, slowFsyncMs, type Fault, type ScheduledFault, type Schedule } from './schedule.ts';
 
 /** How a link is cut: both ways (refused or silent), or the bytes one way dropped. */
 type Cut = { readonly block: BlockMode } | { readonly drop: Direction };
@@ -27,6 +34,10 @@ type Active = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long an armed crash point is given to be reached, from its arming, whatever the fault's hold (an election may come first). */
+const crashReachMs = 5000;
+/** How long a member's fault switch is waited for (a member restarted a moment ago may still be loading). */
+const switchAnswerMs = 5000;
 const describeCut = (c: Cut) => ('block' in c ? c.block : c.drop);
 
 export class Nemesis {
@@ -38,6 +49,12 @@ export class Nemesis {
   readonly onObservers: Record<string, number> = {};
   /** Members found exited on their own (no fault of this nemesis on them) and started again, as a supervisor would. */
   readonly restartedAfterExit: number[] = [];
+  /** Switch faults not injected because the servers have no fault switch (Apache ZooKeeper), by label. */
+  readonly notApplicable: Record<string, number> = {};
+  /** Crash points armed, and how many of them the member reached (it SIGKILLed itself) before the repair. */
+  readonly crashPoints = { armed: 0, reached: 0 };
+  /** Members whose fsyncs fail: their exit (code 1) is expected. */
+  private readonly failingFsync = new Set<number>();
   /** One line per injection and repair, with the time since the faults started. */
   readonly log: string[] = [];
   private readonly active = new Set<Active>();
@@ -51,6 +68,8 @@ export class Nemesis {
     private readonly ensemble: Ensemble,
     seed: number,
     private readonly onLine: (line: string) => void = () => {},
+    /** Member id -> its fault switch's port on 127.0.0.1 (ours started with ZKSPEC_FAULT_PORT); none for ZooKeeper. */
+    private readonly faultPorts: ReadonlyMap<number, number> = new Map(),
   ) {
     // A stream of its own, so that the choice of members does not shift the schedule.
     this.random = seededRandom(seed ^ 0x6e656d);
@@ -174,11 +193,22 @@ export class Nemesis {
     }
   }
 
+  /** Whether member `id`'s exit with `code` is what a fault made it do (fsyncs failing: exit 1, logged txn-log-failed). */
+  excusesExit(id: number, code: number | null): boolean {
+    return code === 1 && this.failingFsync.has(id);
+  }
+
   private async inject(scheduled: ScheduledFault): Promise<Active | undefined> {
     const { fault } = scheduled;
     this.restartExited();
+    if (needsFaultSwitch(fault) && this.faultPorts.size === 0) {
+      const label = faultLabel(fault);
+      this.notApplicable[label] = (this.notApplicable[label] ?? 0) + 1;
+      this.note(`n/a #${scheduled.n} ${label}: not applicable to ${this.ensemble.options.kind === 'zookeeper' ? 'Apache ZooKeeper' : 'these members'} (no fault switch)`);
+      return undefined;
+    }
     const healthy = this.healthy();
-    const needs = fault.kind === 'split' || fault.kind === 'bridge' ? this.ensemble.options.size : 1;
+    const needs = fault.kind === 'split' || fault.kind === 'bridge' ? this.ensemble.options.size : fault.kind === 'crash-at' && fault.point.includes('epoch') ? 2 : 1;
     if (healthy.length < needs) {
       this.skipped++;
       this.note(`skip #${scheduled.n} ${faultLabel(fault)}: no healthy member to hit`);
@@ -242,6 +272,18 @@ export class Nemesis {
         repair = this.cutBetween(left, right, { block: fault.mode }, { block: fault.mode });
         break;
       }
+      case 'fsync':
+      case 'clock':
+      case 'crash-at': {
+        const injected = await this.injectThroughSwitch(fault, healthy);
+        if (typeof injected === 'string') {
+          this.skipped++;
+          this.note(`skip #${scheduled.n} ${faultLabel(fault)}: ${injected}`);
+          return undefined;
+        }
+        ({ members, what, repair } = injected);
+        break;
+      }
       default:
         return assertNever(fault);
     }
@@ -252,6 +294,101 @@ export class Nemesis {
     if (members.some((id) => this.ensemble.member(id).peerType === 'observer')) this.onObservers[label] = (this.onObservers[label] ?? 0) + 1;
     this.note(`inject #${scheduled.n} ${label}: ${what}${scheduled.overlapping ? ' (two faults on)' : ''}`);
     return active;
+  }
+
+  /** One command to member `id`'s fault switch; the error's message when it does not answer or refuses. */
+  private async toSwitch(id: number, line: string): Promise<string | undefined> {
+    const port = this.faultPorts.get(id);
+    if (port === undefined) return `member ${id} has no fault switch`;
+    const client = await LineClient.connect(port, performance.now() + switchAnswerMs);
+    if (client === undefined) return `member ${id}'s fault switch (127.0.0.1:${port}) did not answer`;
+    try {
+      const answer = await client.send(line, 2000);
+      return answer['ok'] === true ? undefined : `member ${id} refused '${line}': ${String(answer['error'])}`;
+    } catch (error) {
+      return `member ${id}: ${(error as Error).message}`;
+    } finally {
+      client.close();
+    }
+  }
+
+  /** A switch fault on a member (and, for an epoch crash point, the leader killed): what it hit and its repair, or why not. */
+  private async injectThroughSwitch(
+    fault: Extract<Fault, { kind: 'fsync' | 'clock' | 'crash-at' }>,
+    healthy: readonly number[],
+  ): Promise<{ members: number[]; what: string; repair: () => Promise<void> } | string> {
+    // A member that is not running at the repair (a crash reached, fsyncs failed) is restarted; one still running is set right.
+    const restartOr = (id: number, line: string) => async () => {
+      if (this.ensemble.isRunning(id)) {
+        const refused = await this.toSwitch(id, line);
+        if (refused === undefined || this.ensemble.isRunning(id)) return;
+      }
+      this.failingFsync.delete(id);
+      this.ensemble.restart(id);
+    };
+    if (fault.kind === 'crash-at' && fault.point.includes('epoch')) {
+      const leader = await this.memberWithRole('leader', healthy);
+      const follower = await this.memberWithRole('follower', healthy.filter((x) => x !== leader.id));
+      const refused = await this.toSwitch(follower.id, `crash at ${fault.point}`);
+      if (refused !== undefined) return refused;
+      this.crashPoints.armed++;
+      await this.ensemble.kill(leader.id);
+      const repairFollower = this.crashRepair(follower.id);
+      return {
+        members: [follower.id, leader.id],
+        what: `member ${follower.id}${follower.note} armed, leader ${leader.id}${leader.note} killed for an election`,
+        repair: async () => {
+          await repairFollower();
+          if (!this.ensemble.isRunning(leader.id)) this.ensemble.restart(leader.id);
+        },
+      };
+    }
+    // A member serving in its role: one restarted a moment ago may not answer its switch yet, nor pass a crash point soon.
+    const target = await this.memberWithRole(this.random() < 0.5 ? 'leader' : 'follower', healthy);
+    const id = target.id;
+    switch (fault.kind) {
+      case 'fsync': {
+        if (fault.mode === 'fail') this.failingFsync.add(id);
+        const refused = await this.toSwitch(id, fault.mode === 'slow' ? `fsync delay ${slowFsyncMs}` : 'fsync fail');
+        if (refused !== undefined) {
+          this.failingFsync.delete(id);
+          return refused;
+        }
+        return { members: [id], what: `member ${id}${target.note}${fault.mode === 'slow' ? `, ${slowFsyncMs} ms per fsync` : ': EIO from now on'}`, repair: restartOr(id, 'fsync ok') };
+      }
+      case 'clock': {
+        const sign = fault.step === 'forward' ? '+' : '-';
+        const back = fault.step === 'forward' ? '-' : '+';
+        const refused = await this.toSwitch(id, `clock step ${sign}${clockStepMs}`);
+        if (refused !== undefined) return refused;
+        return { members: [id], what: `member ${id}${target.note}, ${sign}${clockStepMs / 1000} s`, repair: restartOr(id, `clock step ${back}${clockStepMs}`) };
+      }
+      case 'crash-at': {
+        // The n-th passage, so that the crash lands in the middle of the traffic rather than on its first write.
+        const nth = 1 + Math.floor(this.random() * 20);
+        const refused = await this.toSwitch(id, `crash at ${fault.point} ${nth}`);
+        if (refused !== undefined) return refused;
+        this.crashPoints.armed++;
+        return { members: [id], what: `member ${id}${target.note}, its passage ${nth}`, repair: this.crashRepair(id) };
+      }
+      default:
+        return assertNever(fault);
+    }
+  }
+
+  /** The repair of an armed crash: a member that reached it (not running, within crashReachMs) is restarted; one that did not is disarmed. */
+  private crashRepair(id: number): () => Promise<void> {
+    const armedAtMs = performance.now();
+    return async () => {
+      while (this.ensemble.isRunning(id) && performance.now() < armedAtMs + crashReachMs) await sleep(50);
+      if (!this.ensemble.isRunning(id)) {
+        this.crashPoints.reached++;
+        this.ensemble.restart(id);
+        return;
+      }
+      await this.toSwitch(id, 'clear');
+      this.note(`member ${id} did not reach its crash point`);
+    };
   }
 
   /**

@@ -13,9 +13,18 @@
 // paused follower and the followers drop a paused leader before it resumes.
 // The first faults go through every kind once (in a seeded order), so that a
 // short run has them all; the rest are drawn at random.
+//
+// Which faults: `standard` (the default: kills, pauses, partitions), `switch`
+// (those made through our members' fault switch, impl/faults: fsync slow or
+// failing, the wall clock stepped, a crash at a point of the persistence
+// order), or `all`. A schedule with switch faults is the same for both kinds
+// of server; Apache ZooKeeper has no switch, and the nemesis reports them as
+// not applicable there. The standard set's schedules are unchanged by the
+// switch faults' existence: a seed replays the same run as before.
 
 import { assert, assertNever } from '../../lib/assert.ts';
 import { seededRandom } from '../../lib/random.ts';
+import type { CrashPoint } from '../faults/crash-points.ts';
 
 export type CutMode = 'refuse' | 'stall';
 
@@ -31,7 +40,33 @@ export type Fault =
   /** A minority of two cut from the majority of three (5 members). */
   | { readonly kind: 'split'; readonly mode: CutMode }
   /** Two halves that cannot reach each other, and one member that reaches both. */
-  | { readonly kind: 'bridge'; readonly mode: CutMode };
+  | { readonly kind: 'bridge'; readonly mode: CutMode }
+  /** One member's fsyncs delayed by slowFsyncMs ('slow'), or failing with EIO ('fail': the member exits, and is restarted). */
+  | { readonly kind: 'fsync'; readonly mode: 'slow' | 'fail' }
+  /** One member's wall clock stepped an hour forward or back; the repair steps it back to true time. */
+  | { readonly kind: 'clock'; readonly step: 'forward' | 'back' }
+  /**
+   * One member SIGKILLs itself at `point` of the persistence order, then is
+   * restarted. The log points come with the next write; for an epoch point
+   * the member is a follower and the leader is killed too, so that the
+   * election that follows writes the epoch files.
+   */
+  | { readonly kind: 'crash-at'; readonly point: NemesisCrashPoint };
+
+/** The crash points the nemesis can bring a member to (the TRUNC and SNAP ones are impl/faults' tests'). */
+export type NemesisCrashPoint = Extract<CrashPoint, 'log-written' | 'log-synced' | 'accepted-epoch-written' | 'current-epoch-written'>;
+
+/** Which faults a schedule draws from (see the header). */
+export type FaultSet = 'standard' | 'switch' | 'all';
+export const FAULT_SETS: readonly FaultSet[] = ['standard', 'switch', 'all'];
+
+/** Faults made through our members' fault switch (impl/faults): not applicable to Apache ZooKeeper. */
+export const needsFaultSwitch = (f: Fault): boolean => f.kind === 'fsync' || f.kind === 'clock' || f.kind === 'crash-at';
+
+/** How long a slow fsync takes: past syncLimit (1 s in the runs), so that a slow follower is dropped and a slow leader loses its quorum. */
+export const slowFsyncMs = 1200;
+/** How far a clock step moves the wall clock. */
+export const clockStepMs = 3_600_000;
 
 export type FaultKind = Fault['kind'];
 
@@ -55,6 +90,8 @@ export type ScheduleOptions = {
   /** Voting members: 3 or 5. */
   readonly members: number;
   readonly syncLimitMs: number;
+  /** Which faults (the header); `standard` when absent. */
+  readonly faultSet?: FaultSet;
 };
 
 export type Schedule = {
@@ -74,13 +111,30 @@ export function faultLabel(fault: Fault): string {
       return `${fault.kind} ${fault.mode}`;
     case 'one-way':
       return `one-way ${fault.way}`;
+    case 'fsync':
+      return `fsync ${fault.mode}`;
+    case 'clock':
+      return `clock ${fault.step}`;
+    case 'crash-at':
+      return `crash at ${fault.point}`;
     default:
       return assertNever(fault);
   }
 }
 
-/** Every fault a schedule for `members` voting members can hold, one of each variant. */
-export function faultVariants(members: number): Fault[] {
+/** Every fault a schedule for `members` voting members can hold from `faultSet`, one of each variant. */
+export function faultVariants(members: number, faultSet: FaultSet = 'standard'): Fault[] {
+  const switchVariants: Fault[] = [
+    { kind: 'fsync', mode: 'slow' },
+    { kind: 'fsync', mode: 'fail' },
+    { kind: 'clock', step: 'forward' },
+    { kind: 'clock', step: 'back' },
+    { kind: 'crash-at', point: 'log-written' },
+    { kind: 'crash-at', point: 'log-synced' },
+    { kind: 'crash-at', point: 'accepted-epoch-written' },
+    { kind: 'crash-at', point: 'current-epoch-written' },
+  ];
+  if (faultSet === 'switch') return switchVariants;
   const variants: Fault[] = [
     { kind: 'kill', target: 'leader' },
     { kind: 'kill', target: 'follower' },
@@ -95,11 +149,12 @@ export function faultVariants(members: number): Fault[] {
   ];
   // With 3 members, a minority is one member: isolate already is that split.
   if (members >= 5) variants.push({ kind: 'split', mode: 'refuse' }, { kind: 'split', mode: 'stall' });
-  return variants;
+  return faultSet === 'all' ? [...variants, ...switchVariants] : variants;
 }
 
-/** Faults that hit one member, which can join another fault already on. */
-const singleMember = (f: Fault) => f.kind === 'kill' || f.kind === 'pause' || f.kind === 'isolate' || f.kind === 'one-way';
+/** Faults that hit one member, which can join another fault already on (a crash at an epoch point kills the leader too). */
+const singleMember = (f: Fault) =>
+  f.kind === 'kill' || f.kind === 'pause' || f.kind === 'isolate' || f.kind === 'one-way' || f.kind === 'fsync' || f.kind === 'clock' || (f.kind === 'crash-at' && (f.point === 'log-written' || f.point === 'log-synced'));
 
 /** The schedule for `options`: deterministic in the seed and the options. */
 export function makeSchedule(options: ScheduleOptions): Schedule {
@@ -107,7 +162,7 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
   assert(options.seconds > 0 && options.faults > 0, 'a schedule needs time and faults');
   const random = seededRandom(options.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-  const variants = faultVariants(options.members);
+  const variants = faultVariants(options.members, options.faultSet);
   // Every variant once first, in a seeded order (Fisher-Yates), then at random.
   const firstRound = [...variants];
   for (let i = firstRound.length - 1; i > 0; i--) {
@@ -143,9 +198,9 @@ export function makeSchedule(options: ScheduleOptions): Schedule {
 
 /** The schedule as lines, for a run's log and failure messages. */
 export function describeSchedule(schedule: Schedule): string[] {
-  const { seed, seconds, faults, members, syncLimitMs } = schedule.options;
+  const { seed, seconds, faults, members, syncLimitMs, faultSet } = schedule.options;
   return [
-    `schedule: seed ${seed}, ${schedule.faults.length} of ${faults} faults fitted in ${seconds} s, ${members} voting members, syncLimit ${syncLimitMs} ms`,
+    `schedule: seed ${seed}, ${schedule.faults.length} of ${faults} faults fitted in ${seconds} s, ${members} voting members, syncLimit ${syncLimitMs} ms${faultSet === undefined || faultSet === 'standard' ? '' : `, ${faultSet} faults`}`,
     ...schedule.faults.map(
       (f) => `  #${f.n} at ${(f.atMs / 1000).toFixed(1)}s for ${(f.holdMs / 1000).toFixed(1)}s: ${faultLabel(f.fault)}${f.overlapping ? ' (on top of the previous one)' : ''}`,
     ),

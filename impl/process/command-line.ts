@@ -80,6 +80,8 @@ export function helpText(): string {
     '  SERVER_JVMFLAGS, JVMFLAGS   their -Djava.security.auth.login.config (the JAAS file for SASL) and',
     '                     -Dzookeeper.* authentication settings, as zkServer.sh passes them (docs/operations.md, "SASL"),',
     '                     and -Dreadonlymode.enabled (docs/operations.md, "Read-only mode")',
+    '  ZKSPEC_FAULT_PORT  tests only, never in production: a loopback port through which a harness slows or fails',
+    '                     fsyncs, steps the clock and crashes the server (impl/faults; docs/operations.md, "The fault switch")',
     '',
     'exit codes: 0 clean stop; 1 cannot start, or stopped by a txn log failure; 2 bad usage or an invalid zoo.cfg',
     '',

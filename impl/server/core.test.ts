@@ -15,7 +15,7 @@ const acl = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 function clock(startMs: number) {
-  const c = { nowMs: startMs, now: () => c.nowMs };
+  const c = { nowMs: startMs, now: () => c.nowMs, clocks: { now: () => c.nowMs, elapsedNow: () => c.nowMs } };
   return c;
 }
 
@@ -57,14 +57,14 @@ describe('SessionTracker (ExpiryQueue buckets)', () => {
 
 describe('ServerCore', () => {
   it('numbers standalone sessions with server id 1 in the top byte, as ZooKeeperServer does', () => {
-    const core = new ServerCore({ now: clock(1_700_000_000_000).now });
+    const core = new ServerCore({ ...clock(1_700_000_000_000).clocks });
     const a = new MemoryClient(core);
     a.connect(30000);
     expect(a.session.sessionId >> 56n).toBe(1n);
   });
 
   it('negotiates the timeout into [2, 20] ticks and answers with the readOnly byte the client sent', () => {
-    const core = new ServerCore({ tickTimeMs: 1000, now: clock(0).now });
+    const core = new ServerCore({ tickTimeMs: 1000, ...clock(0).clocks });
     const low = new MemoryClient(core);
     low.connect(10);
     const high = new MemoryClient(core);
@@ -74,9 +74,30 @@ describe('ServerCore', () => {
     expect(low.session.sessionId).not.toBe(high.session.sessionId);
   });
 
+  it('expires sessions on the monotonic clock: a wall clock stepped an hour forward expires none, one stepped back holds none back', () => {
+    // Issue 15's clock step: session expiry read the wall clock, so a step forward expired every session at the next tick.
+    const wall = clock(1_700_000_000_000);
+    const elapsed = clock(1_000);
+    const core = new ServerCore({ tickTimeMs: 1000, now: wall.now, elapsedNow: elapsed.now });
+    const a = new MemoryClient(core);
+    a.connect(4000);
+    a.create(1, '/a', '', 1);
+    wall.nowMs += 3_600_000;
+    core.tick();
+    expect(core.tree.getNode('/a'), 'a step forward expires nothing').toBeDefined();
+    // Txn times (ctime, mtime) are wall-clock times, stepped with it, as ZooKeeper's.
+    a.create(2, '/b', '');
+    expect(core.tree.getNode('/b')!.stat.ctime).toBe(BigInt(wall.nowMs));
+    wall.nowMs -= 7_200_000;
+    elapsed.nowMs = 6_000; // the session's bucket, 4 s of silence later
+    core.tick();
+    expect(core.tree.getNode('/a'), 'a step back holds nothing back').toBeUndefined();
+    expect(a.seen.at(-1)).toEqual({ kind: 'closed', reason: 'session expired' });
+  });
+
   it('expires a silent session on the tick after its bucket, deleting its ephemerals and closing its connection', () => {
     const c = clock(1_000);
-    const core = new ServerCore({ tickTimeMs: 1000, now: c.now });
+    const core = new ServerCore({ tickTimeMs: 1000, ...c.clocks });
     const silent = new MemoryClient(core);
     silent.connect(4000);
     silent.create(1, '/lease', '', 1);
@@ -100,7 +121,7 @@ describe('ServerCore', () => {
   });
 
   it('sends the watch event to another session before any reply that follows the change', () => {
-    const core = new ServerCore({ now: clock(0).now });
+    const core = new ServerCore({ ...clock(0).clocks });
     const a = new MemoryClient(core);
     a.connect(30000);
     const b = new MemoryClient(core);
@@ -115,7 +136,7 @@ describe('ServerCore', () => {
   });
 
   it('does not tell a connection about a znode it may not READ (ZooKeeper 3.8.4+, CVE-2024-23944)', () => {
-    const core = new ServerCore({ now: clock(0).now });
+    const core = new ServerCore({ ...clock(0).clocks });
     const owner = new MemoryClient(core);
     owner.connect(30000);
     owner.send(-4, OpCode.auth, R.AuthPacket, { type: 0, scheme: 'digest', auth: bytes('owner:pw') });
@@ -128,7 +149,7 @@ describe('ServerCore', () => {
   });
 
   it('answers a write error with an error txn that takes a zxid, and a closeSession with a reply then a close', () => {
-    const core = new ServerCore({ now: clock(0).now });
+    const core = new ServerCore({ ...clock(0).clocks });
     const a = new MemoryClient(core);
     a.connect(30000); // zxid 1: createSession
     a.create(1, '/dup'); // zxid 2
@@ -141,7 +162,7 @@ describe('ServerCore', () => {
 
   it('reaps an emptied container at the container check interval', () => {
     const c = clock(0);
-    const core = new ServerCore({ now: c.now, containerCheckIntervalMs: 1000 });
+    const core = new ServerCore({ ...c.clocks, containerCheckIntervalMs: 1000 });
     const a = new MemoryClient(core);
     a.connect(30000);
     a.send(1, OpCode.createContainer, R.CreateRequest, { path: '/box', data: bytes(''), acl, flags: 4 });
@@ -157,7 +178,7 @@ describe('ServerCore', () => {
 
   it('deletes expired TTL nodes at most znode.container.maxPerMinute a minute, spread over the ticks', () => {
     const c = clock(0);
-    const core = new ServerCore({ now: c.now, containerCheckIntervalMs: 1000, containerMaxPerMinute: 60, extendedTypesEnabled: true });
+    const core = new ServerCore({ ...c.clocks, containerCheckIntervalMs: 1000, containerMaxPerMinute: 60, extendedTypesEnabled: true });
     const a = new MemoryClient(core);
     a.connect(30000);
     for (let i = 0; i < 3; i++) a.send(1 + i, OpCode.createTTL, R.CreateTTLRequest, { path: `/t${i}`, data: bytes(''), acl, flags: 5, ttl: 100n });
@@ -172,7 +193,7 @@ describe('ServerCore', () => {
 
   it('counts packets, latency, znodes, watches and connections for the four-letter words', () => {
     const c = clock(0);
-    const core = new ServerCore({ now: c.now });
+    const core = new ServerCore({ ...c.clocks });
     const a = new MemoryClient(core);
     a.connect(30000);
     a.create(1, '/s');
@@ -191,7 +212,7 @@ describe('ServerCore', () => {
     let release: () => void = () => {};
     const batches: bigint[][] = [];
     const core = new ServerCore({
-      now: clock(0).now,
+      ...clock(0).clocks,
       persist: (txns) => {
         batches.push(txns.map((t) => t.zxid));
         return new Promise<void>((resolve) => (release = resolve));
@@ -215,7 +236,7 @@ describe('ServerCore', () => {
       const held: (() => void)[] = [];
       let holding = false;
       const core = new ServerCore({
-        now: clock(0).now,
+        ...clock(0).clocks,
         persist: () => (holding ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve()),
       });
       const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -335,7 +356,7 @@ describe('ServerCore', () => {
 
   it('stops, closing every connection, when persist fails (as SyncRequestProcessor does on a log write error)', async () => {
     const fatal: unknown[] = [];
-    const core = new ServerCore({ now: clock(0).now, persist: () => Promise.reject(new Error('disk full')), onFatal: (e) => fatal.push(e) });
+    const core = new ServerCore({ ...clock(0).clocks, persist: () => Promise.reject(new Error('disk full')), onFatal: (e) => fatal.push(e) });
     const a = new MemoryClient(core);
     a.connect(30000);
     await new Promise((resolve) => setImmediate(resolve));
@@ -348,11 +369,11 @@ describe('ServerCore', () => {
 
   it('recovers sessions from the tree it is given and expires them if their clients never return', () => {
     const c = clock(0);
-    const first = new ServerCore({ now: c.now, tickTimeMs: 1000 });
+    const first = new ServerCore({ ...c.clocks, tickTimeMs: 1000 });
     const a = new MemoryClient(first);
     a.connect(4000);
     a.create(1, '/eph', '', 1);
-    const second = new ServerCore({ now: c.now, tickTimeMs: 1000, tree: first.tree });
+    const second = new ServerCore({ ...c.clocks, tickTimeMs: 1000, tree: first.tree });
     expect(second.stats().sessionCount).toBe(1);
     const back = new MemoryClient(second);
     back.connect(4000, { sessionId: a.session.sessionId, passwd: a.session.passwd });

@@ -41,6 +41,7 @@
 // byte, so a learner's and the leader's never collide.
 
 import { assert } from '../../lib/assert.ts';
+import { juteMaxBufferDefault } from '../protocol/constants.ts';
 import type { Id } from '../protocol/records.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
@@ -99,6 +100,9 @@ export class ServerCore {
 
   constructor(options: ServerCoreOptions = {}) {
     const now = options.now ?? Date.now;
+    // Session expiry runs on a monotonic clock, as ZooKeeper's SessionTrackerImpl on Time.currentElapsedTime: a
+    // wall clock stepped forward used to expire every session at the next tick (issue 15, the fault switch's clock step).
+    const elapsed = options.elapsedNow ?? (() => performance.now());
     const log = (this.log = options.log ?? (() => {}));
     this.counters = new ServerCounters(options.metrics);
     this.onFatal = options.onFatal;
@@ -115,9 +119,9 @@ export class ServerCore {
     const order = (this.order = new ReleaseOrder(tree, options.persist !== undefined));
     const queues = (this.queues = new OutputQueues(order));
     const connections = (this.connections = new Connections(tree, queues, this.counters, log, now));
-    const replies = new Replies(connections, this.counters, now);
-    const reads = new ReadProcessor(tree, order, queues, replies);
-    const parts: PipelineParts = { tree, tracker, connections, queues, order, replies, reads, log, now, startedAtMs };
+    const replies = new Replies(connections, this.counters, now, elapsed);
+    const reads = new ReadProcessor(tree, order, queues, replies, options.replyBytesMax ?? juteMaxBufferDefault, rateLimited(log, elapsed));
+    const parts: PipelineParts = { tree, tracker, connections, queues, order, replies, reads, log, now, elapsed, startedAtMs, startedElapsedMs: elapsed() };
     const pipelined = replication?.role === 'leader';
     this.commit = new GroupCommit(options.persist, pipelined, order, queues, this.counters, (error) => this.fail(error));
 
@@ -132,7 +136,7 @@ export class ServerCore {
       const settings = {
         extendedTypesEnabled: options.extendedTypesEnabled ?? false,
         enforceQuota: options.enforceQuota ?? false,
-        warn: rateLimited(log, now),
+        warn: rateLimited(log, elapsed),
         quotaExceeded: (namespace: string) => metrics.quotaExceeded(namespace),
       };
       const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid, options.authentication?.providerSchemes);

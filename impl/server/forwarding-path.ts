@@ -270,7 +270,7 @@ export class ForwardingWritePath implements WritePath {
 
   /** A session with a client here, tracked for touches and stats (never expired here). */
   private trackLocally(sessionId: bigint, timeoutMs: number): void {
-    this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.now());
+    this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.elapsed());
     this.touches.touch(sessionId, timeoutMs);
   }
 }

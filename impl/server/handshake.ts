@@ -65,14 +65,14 @@ export class Handshake {
     const timeoutMs = Math.min(Math.max(request.timeOut, minSessionTimeoutMs), maxSessionTimeoutMs);
     // ProtocolManager: answer with the readOnly byte only if the client sent one; true from a read-only server.
     const withReadOnly = request.readOnly === undefined ? undefined : this.role.serverState === 'read-only';
-    const startedAtMs = this.parts.now();
+    const startedAtMs = this.parts.elapsed();
     connection.state = 'open';
     connection.settingUp = true;
     this.parts.connections.countRequest(connection);
     if (request.sessionId === 0n) {
       const sessionId = this.allocateSessionId();
       const passwd = newSessionPasswd();
-      this.parts.tracker.add(sessionId, timeoutMs, this.parts.now());
+      this.parts.tracker.add(sessionId, timeoutMs, this.parts.elapsed());
       this.parts.connections.attach(connection, sessionId, timeoutMs);
       this.role.createSession(connection, sessionId, timeoutMs, passwd, () => this.respond(connection, sessionId, passwd, timeoutMs, true, withReadOnly, startedAtMs));
       return;

@@ -33,7 +33,7 @@ export class LocalWritePath implements WritePath {
   ) {
     // Sessions recovered from the snapshot and log live on until they expire or
     // their clients reconnect (ZooKeeperServer.loadData re-tracks them).
-    for (const [sessionId, timeoutMs] of parts.tree.sessions) parts.tracker.add(sessionId, timeoutMs, parts.startedAtMs);
+    for (const [sessionId, timeoutMs] of parts.tree.sessions) parts.tracker.add(sessionId, timeoutMs, parts.startedElapsedMs);
   }
 
   createSession(connection: Connection, sessionId: bigint, timeoutMs: number, passwd: Uint8Array, respond: () => void): void {
@@ -47,7 +47,7 @@ export class LocalWritePath implements WritePath {
       finish(false);
       return;
     }
-    finish(this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
+    finish(this.parts.tracker.touch(sessionId, this.parts.elapsed(), timeoutMs));
   }
 
   touched(): void {}
@@ -115,7 +115,7 @@ export class LocalWritePath implements WritePath {
           if (!passwdOk) this.parts.log('warn', 'forwarded-session-without-password', { ...what(), bodyBytes: body.byteLength, message: 'no password will attach to this session' });
           const timeoutMs = new DataView(body.buffer, body.byteOffset, body.byteLength).getInt32(0);
           const passwd = passwdOk ? body.slice(4) : undefined;
-          this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.now());
+          this.parts.tracker.addOrTouch(sessionId, timeoutMs, this.parts.elapsed());
           this.writes.submit(sessionId, cxid, { type: OpCode.createSession, timeOut: timeoutMs, passwd });
           return;
         }
@@ -161,7 +161,7 @@ export class LocalWritePath implements WritePath {
 
   /** The session touches a learner reported with its PING (LearnerHandler -> ZooKeeperServer.touch). */
   touchSessions(touches: readonly SessionTouch[]): void {
-    const nowMs = this.parts.now();
+    const nowMs = this.parts.elapsed();
     for (const { sessionId, timeoutMs } of touches) {
       if (!this.parts.tracker.touch(sessionId, nowMs, timeoutMs)) this.parts.log('debug', 'touch-of-gone-session', { sessionId });
     }
@@ -175,6 +175,6 @@ export class LocalWritePath implements WritePath {
    */
   revalidateSession(sessionId: bigint, timeoutMs: number, passwd: Uint8Array | undefined): boolean {
     if (passwd !== undefined && !passwdMatches(this.parts, sessionId, passwd, 'a learner')) return false;
-    return this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs);
+    return this.parts.tracker.touch(sessionId, this.parts.elapsed(), timeoutMs);
   }
 }

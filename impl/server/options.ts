@@ -105,8 +105,15 @@ export type ServerCoreOptions = {
   readonly onFatal?: (error: unknown) => void;
   /** A tree recovered from storage; a fresh one otherwise. */
   readonly tree?: DataTree;
-  /** Wall clock in ms (txn times, ctime/mtime). */
+  /** Wall clock in ms (txn times, ctime/mtime, TTL and container ages). */
   readonly now?: () => number;
+  /**
+   * A monotonic clock in ms (ZooKeeper's Time.currentElapsedTime): session
+   * expiry, request latencies, rate limits. A wall clock stepped by an hour
+   * must neither expire every session nor hold expiry back. Default
+   * performance.now(); a test of expiry fakes this one.
+   */
+  readonly elapsedNow?: () => number;
   readonly log?: Logger;
   /** The server's part in an ensemble; absent for a standalone server. */
   readonly replication?: Replication;
@@ -118,4 +125,11 @@ export type ServerCoreOptions = {
    * its requests, until they have left (default 4 MiB: a few of the largest replies).
    */
   readonly replyBacklogBytesMax?: number;
+  /**
+   * jute.maxbuffer on replies: a read whose reply frame (ReplyHeader and record)
+   * is longer is answered MarshallingError rather than sent, since a client
+   * with the same jute.maxbuffer would refuse it and lose its connection
+   * (reply-size.ts). Default 0xfffff, jute.maxbuffer's.
+   */
+  readonly replyBytesMax?: number;
 };

@@ -21,8 +21,12 @@ export type PipelineParts = {
   readonly replies: Replies;
   readonly reads: ReadProcessor;
   readonly log: Logger;
-  /** Wall clock in ms. */
+  /** Wall clock in ms: txn times (ctime, mtime) and what is compared with them (TTLs, container ages). */
   readonly now: () => number;
-  /** When the pipeline was built (ms): recovered sessions are tracked from here, session ids start from it. */
+  /** Monotonic clock in ms (ServerCoreOptions.elapsedNow): session expiry, latencies; never compared with the wall clock. */
+  readonly elapsed: () => number;
+  /** When the pipeline was built, wall clock (ms): session ids start from it. */
   readonly startedAtMs: number;
+  /** When the pipeline was built, monotonic clock (ms): recovered sessions are tracked from here. */
+  readonly startedElapsedMs: number;
 };

@@ -18,13 +18,13 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 function readOnlyOverWrittenTree() {
   const clock = { nowMs: 1_700_000_000_000 };
   const now = () => clock.nowMs;
-  const writerCore = new ServerCore({ now, tickTimeMs: 1000 });
+  const writerCore = new ServerCore({ now, elapsedNow: now, tickTimeMs: 1000 });
   const writer = new MemoryClient(writerCore);
   writer.connect(10_000);
   writer.create(1, '/ro', 'hello');
   expect(writer.answers.map(([, , err]) => err)).toEqual([0]);
   writerCore.stop();
-  const core = new ServerCore({ now, tickTimeMs: 1000, serverId: 3, tree: writerCore.tree, replication: { role: 'read-only' } });
+  const core = new ServerCore({ now, elapsedNow: now, tickTimeMs: 1000, serverId: 3, tree: writerCore.tree, replication: { role: 'read-only' } });
   return { core, clock, globalSession: writer.session };
 }
 

@@ -51,7 +51,7 @@ export class ReadOnlyWritePath implements WritePath {
     const kept = this.passwords.get(sessionId);
     const passwdOk = kept !== undefined && samePasswd(kept, passwd);
     if (kept !== undefined && !passwdOk) this.parts.log('warn', 'incorrect-password', { sessionId, from: connection.remoteAddress, message: 'Incorrect password' });
-    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.now(), timeoutMs));
+    finish(passwdOk && this.parts.tracker.touch(sessionId, this.parts.elapsed(), timeoutMs));
   }
 
   touched(): void {}
@@ -87,7 +87,7 @@ export class ReadOnlyWritePath implements WritePath {
 
   /** Local sessions past their timeout are closed (LocalSessionTracker's expirer); they hold no ephemerals. */
   tick(): void {
-    for (const session of this.parts.tracker.expire(this.parts.now())) {
+    for (const session of this.parts.tracker.expire(this.parts.elapsed())) {
       this.parts.log('info', 'session-expired', { sessionId: session.sessionId, timeoutMs: session.timeoutMs, message: 'expiring local session, timeout exceeded' });
       this.parts.tracker.remove(session.sessionId);
       this.passwords.delete(session.sessionId);

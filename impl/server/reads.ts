@@ -9,9 +9,10 @@
 // the writes it shows are durable: the path a read names, the paths of a
 // multiRead, or the whole tree for the reads that do not name one.
 
-import { ErrorCode, OpCode, Perms, WatcherType } from '../protocol/constants.ts';
+import { ErrorCode, OpCode, Perms, WatcherType, juteMaxBufferDefault } from '../protocol/constants.ts';
 import { decodeRecord, encodeRecord } from '../protocol/jute.ts';
 import { encodeBrief } from './pooled-bytes.ts';
+import { replyFits, replyFrameBytes } from './reply-size.ts';
 import type { Result } from '../../lib/result.ts';
 import * as R from '../protocol/records.ts';
 import { checkACL, userName } from '../tree/acl.ts';
@@ -39,6 +40,8 @@ export type ReadReply = {
   /** The events setWatches fired while it ran: they precede its reply. */
   readonly events: readonly WatchEvent[] | undefined;
   readonly dependsOn: ReadDependency;
+  /** The reply frame's length when it passed jute.maxbuffer and MarshallingError was answered instead (reply-size.ts). */
+  readonly refusedFrameBytes?: number;
 };
 
 const noPaths: readonly string[] = [];
@@ -51,12 +54,38 @@ function answered(response: Uint8Array | undefined, dependsOn: ReadDependency): 
   return { err: 0, response, events: undefined, dependsOn };
 }
 
+/** A reply whose record of `recordBytes` would not fit in the client's jute.maxbuffer: MarshallingError instead. */
+function tooLarge(recordBytes: number, dependsOn: ReadDependency): ReadReply {
+  return { err: ErrorCode.MARSHALLINGERROR, response: undefined, events: undefined, dependsOn, refusedFrameBytes: replyFrameBytes(recordBytes) };
+}
+
+/** A Stat record's bytes (jute: 6 longs, 5 ints). */
+const statBytes = 68;
+
+/**
+ * The bytes of a children list in a reply (int count, then each name as int
+ * length and UTF-8), counted without building the list: a znode with 100,000
+ * children is refused without allocating its 100,000 names and their encoding
+ * for each client that asks.
+ */
+function childrenRecordBytes(tree: DataTree, path: string): number {
+  let bytes = 4;
+  for (const name of tree.getNode(path)?.children ?? []) bytes += 4 + Buffer.byteLength(name, 'utf8');
+  return bytes;
+}
+
 /**
  * Runs the read request `type` with its record `body` against `tree` now. A
  * body that does not decode is a MarshallingError that depends on the whole
- * tree; a type that is not a read is Unimplemented.
+ * tree; a type that is not a read is Unimplemented. A reply frame longer than
+ * `replyBytesMax` (jute.maxbuffer) is a MarshallingError too (reply-size.ts).
  */
-export function readRequest(tree: DataTree, session: ReadSession, type: number, body: Uint8Array): ReadReply {
+export function readRequest(tree: DataTree, session: ReadSession, type: number, body: Uint8Array, replyBytesMax = juteMaxBufferDefault): ReadReply {
+  const read = runRead(tree, session, type, body, replyBytesMax);
+  return read.response === undefined || replyFits(read.response.byteLength, replyBytesMax) ? read : tooLarge(read.response.byteLength, read.dependsOn);
+}
+
+function runRead(tree: DataTree, session: ReadSession, type: number, body: Uint8Array, replyBytesMax: number): ReadReply {
   switch (type) {
     case OpCode.exists:
       return exists(tree, session, body);
@@ -65,8 +94,13 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
       const request = decodeRecord(body, R.GetDataRequest.read, true);
       if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
       const { path } = request.value;
-      const result = getData(tree, session, path, request.value.watch);
-      return typeof result === 'number' ? failed(result, path) : answered(encodeBrief(result, R.GetDataResponse.write), path);
+      const result = getData(tree, session, path);
+      if (typeof result === 'number') return failed(result, path);
+      const response = encodeBrief(result, R.GetDataResponse.write);
+      // The watch only with a reply the client takes (reply-size.ts).
+      if (!replyFits(response.byteLength, replyBytesMax)) return tooLarge(response.byteLength, path);
+      if (request.value.watch) tree.dataWatches.addWatch(path, session.id);
+      return answered(response, path);
     }
     case OpCode.getChildren:
     case OpCode.getChildren2: {
@@ -74,11 +108,13 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
       const request = decodeRecord(body, R.GetChildrenRequest.read, true);
       if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
       const { path } = request.value;
-      const result = getChildren(tree, session, path, request.value.watch);
-      if (typeof result === 'number') return failed(result, path);
-      return type === OpCode.getChildren
-        ? answered(encodeBrief({ children: result.children }, R.GetChildrenResponse.write), path)
-        : answered(encodeBrief(result, R.GetChildren2Response.write), path);
+      const denied = readDenied(tree, session, path);
+      if (denied !== undefined) return failed(denied, path);
+      // Counted before the list is built; the watch only with a reply the client takes (reply-size.ts).
+      const recordBytes = childrenRecordBytes(tree, path) + (type === OpCode.getChildren2 ? statBytes : 0);
+      if (!replyFits(recordBytes, replyBytesMax)) return tooLarge(recordBytes, path);
+      const result = tree.getChildren(path, request.value.watch ? session.id : undefined)!;
+      return answered(type === OpCode.getChildren ? encodeBrief({ children: result.children }, R.GetChildrenResponse.write) : encodeBrief(result, R.GetChildren2Response.write), path);
     }
     case OpCode.getAllChildrenNumber: {
       const request = decodeRecord(body, R.GetAllChildrenNumberRequest.read, true);
@@ -113,7 +149,7 @@ export function readRequest(tree: DataTree, session: ReadSession, type: number, 
     case OpCode.getEphemerals:
       return getEphemerals(tree, session, body);
     case OpCode.multiRead:
-      return multiRead(tree, session, body);
+      return multiRead(tree, session, body, replyBytesMax);
     case OpCode.whoAmI: {
       // The connection's auth ids, not the tree: it waits for nothing.
       const clientInfo = authInfoOrder(session.authIds).map((id) => ({ authScheme: id.scheme, user: userName(id) }));
@@ -146,18 +182,17 @@ function exists(tree: DataTree, session: ReadSession, body: Uint8Array): ReadRep
   return answered(encodeBrief({ stat }, R.ExistsResponse.write), path);
 }
 
-function getData(tree: DataTree, session: ReadSession, path: string, watch: boolean): number | { data: Uint8Array | null; stat: R.Stat } {
+/** NoNode or NoAuth for a read of `path`'s data or children, or undefined when it may be read. */
+function readDenied(tree: DataTree, session: ReadSession, path: string): number | undefined {
   const node = tree.getNode(path);
   if (node === undefined) return ErrorCode.NONODE;
   if (!checkACL(node.acl, Perms.READ, session.authIds)) return ErrorCode.NOAUTH;
-  return tree.getData(path, watch ? session.id : undefined)!;
+  return undefined;
 }
 
-function getChildren(tree: DataTree, session: ReadSession, path: string, watch: boolean): number | { children: string[]; stat: R.Stat } {
-  const node = tree.getNode(path);
-  if (node === undefined) return ErrorCode.NONODE;
-  if (!checkACL(node.acl, Perms.READ, session.authIds)) return ErrorCode.NOAUTH;
-  return tree.getChildren(path, watch ? session.id : undefined)!;
+/** The node's data, or NoNode / NoAuth; a watch, if asked for, is the caller's to set once the reply fits. */
+function getData(tree: DataTree, session: ReadSession, path: string): number | { data: Uint8Array | null; stat: R.Stat } {
+  return readDenied(tree, session, path) ?? tree.getData(path)!;
 }
 
 function getACL(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
@@ -199,20 +234,27 @@ function setWatches(tree: DataTree, session: ReadSession, type: number, body: Ui
 }
 
 /** A multiRead depends on the paths of its getData and getChildren ops; an op of another type fails it with what it read so far. */
-function multiRead(tree: DataTree, session: ReadSession, body: Uint8Array): ReadReply {
+function multiRead(tree: DataTree, session: ReadSession, body: Uint8Array, replyBytesMax: number): ReadReply {
   const request = decodeRecord(body, R.MultiRequest.read, true);
   if (!request.ok) return failed(ErrorCode.MARSHALLINGERROR, wholeTree);
   const results: R.MultiResult[] = [];
   const paths: string[] = [];
+  // What the results hold so far (their headers aside): refused before a hundred large lists are built (reply-size.ts).
+  let recordBytes = 0;
   for (const op of request.value) {
     if (op.type === OpCode.getData) {
       paths.push(op.request.path);
-      const result = getData(tree, session, op.request.path, false);
+      const result = getData(tree, session, op.request.path);
       results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getData, ...result });
+      if (typeof result !== 'number') recordBytes += 4 + (result.data?.byteLength ?? 0) + statBytes;
+      if (!replyFits(recordBytes, replyBytesMax)) return tooLarge(recordBytes, paths);
     } else if (op.type === OpCode.getChildren) {
-      paths.push(op.request.path);
-      const result = getChildren(tree, session, op.request.path, false);
-      results.push(typeof result === 'number' ? { type: OpCode.error, err: result } : { type: OpCode.getChildren, children: result.children });
+      const { path } = op.request;
+      paths.push(path);
+      const denied = readDenied(tree, session, path);
+      if (denied === undefined) recordBytes += childrenRecordBytes(tree, path);
+      if (!replyFits(recordBytes, replyBytesMax)) return tooLarge(recordBytes, paths);
+      results.push(denied !== undefined ? { type: OpCode.error, err: denied } : { type: OpCode.getChildren, children: tree.getChildren(path)!.children });
     } else {
       return failed(ErrorCode.MARSHALLINGERROR, paths);
     }

@@ -14,6 +14,23 @@
 //   persist batches complete, on any connection, so a 1 ms poll runs while
 //   some connection waits for this.
 //
+// One slow-reader policy, two thresholds. The soft one, replyBacklogBytesMax
+// (4 MiB), is this file's 'pipeline' and 'socket' reasons: a client that does
+// not read its replies stops being read, so its own requests cannot make the
+// server hold more than the backlog plus the replies of requests already
+// taken (each at most jute.maxbuffer, impl/server/reply-size.ts). The hard one,
+// writeBufferBytesMax in server.ts (64 MiB, and always above the soft one plus
+// four of the largest replies), disconnects the client: only what the server
+// sends unasked can reach it, the watch events other clients' writes fire for a
+// connection that no longer reads, which pausing its reads cannot stop. Both
+// are needed: the soft limit alone would let events grow without bound, the
+// hard one alone would let one client's pipelined reads take 64 MiB (and its
+// disconnection lose the session's replies, where a pause loses nothing). One
+// gap: the soft limit counts read replies and bytes written, not the replies of
+// writes still on their way to disk, so a client pipelining large-reply writes
+// (multis of creates with long paths) that it does not read can reach the hard
+// limit: 64 MiB is about 64 such multis at jute.maxbuffer.
+//
 // Bytes that arrived and were not handed out stay in the connection's
 // FrameDecoder (onFrame returning false), so the stop takes effect between
 // two frames of one chunk, not after the whole chunk, as ZooKeeper's

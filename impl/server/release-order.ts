@@ -67,8 +67,9 @@ export class ReleaseOrder {
         return;
       case 'closeSession':
         for (const path of body.paths2Delete) this.markPendingChild(path, batch);
-        // Whatever else the tree deletes for the session (it should be the same list).
-        for (const path of this.tree.getEphemerals(txn.sessionId)) this.markPendingChild(path, batch);
+        // Whatever else the tree deletes for the session: normally the same paths, so only a lookup each
+        // (unordered: getEphemerals' two sorts and a second marking took 50,000 ephemerals' expiry 300 ms).
+        for (const path of this.tree.ephemeralPaths(txn.sessionId)) if (this.pendingPaths.get(path) !== batch) this.markPendingChild(path, batch);
         return;
       case 'createSession':
         return;

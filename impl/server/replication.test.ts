@@ -53,6 +53,7 @@ class Ensemble {
     const log = (server: string) => (level: LogLevel, event: string, fields: LogFields = {}) => this.logs.push({ server, level, event, fields });
     this.leader = new ServerCore({
       now,
+      elapsedNow: now,
       tickTimeMs: 1000,
       serverId: 1,
       log: log('leader'),
@@ -70,6 +71,7 @@ class Ensemble {
       (serverId) =>
         new ServerCore({
           now,
+          elapsedNow: now,
           tickTimeMs: 1000,
           serverId,
           log: log(`learner ${serverId}`),

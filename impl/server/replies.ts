@@ -32,7 +32,10 @@ export class Replies {
   constructor(
     private readonly connections: Connections,
     private readonly counters: ServerCounters,
+    /** Wall clock: when the last reply left (cons prints it as a time). */
     private readonly now: () => number,
+    /** Monotonic clock: latencies, from a request's startedAtMs read on the same clock. */
+    private readonly elapsed: () => number,
   ) {}
 
   /**
@@ -104,7 +107,7 @@ export class Replies {
   /** Sends an already length-prefixed frame and accounts for it. */
   private sendFramed(connection: Connection, framed: Uint8Array, startedAtMs: number, operation: string, cxid: number, zxid: bigint, update: boolean): void {
     if (connection.state === 'closed') return;
-    const latencyMs = this.now() - startedAtMs;
+    const latencyMs = this.elapsed() - startedAtMs;
     this.counters.latency.add(latencyMs);
     // ServerStats.updateLatency: a request with a txn header (a write, createSession, closeSession) is an update.
     const { metrics, clientResponse } = this.counters;

@@ -34,7 +34,7 @@ export class RequestDispatcher {
     }
     const header = reader.value;
     const body = payload.subarray(8);
-    const startedAtMs = this.parts.now();
+    const startedAtMs = this.parts.elapsed();
     const zxid = this.parts.tree.lastProcessedZxid;
     const kind = requestKind(header.type);
     // processPacket: every request but auth and sasl passes AuthenticationHelper first, before it touches the session.

@@ -455,6 +455,44 @@ describe.each([
     reader.close();
   });
 
+  it('pauses a client that does not read its own replies, and cuts off one whose watch events pile up unread past writeBufferBytesMax (recv-throttle.ts)', async () => {
+    const server = await start({ replyBacklogBytesMax: 64 * 1024, writeBufferBytesMax: 1024 * 1024 });
+    const writer = await RawClient.open(server.port);
+    await writer.handshake();
+    const anyone = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
+    await writer.request(OpCode.create, R.CreateRequest, { path: '/big', data: new Uint8Array(60_000), acl: anyone, flags: 0 });
+    await writer.create('/w');
+    // 200 getData of 60 KB (12 MB of replies) not read: paused at the backlog, never cut off, all answered once it reads.
+    const slow = await RawClient.open(server.port);
+    await slow.handshake();
+    slow.socket.pause();
+    const replies = Array.from({ length: 200 }, () => slow.request(OpCode.getData, R.GetDataRequest, { path: '/big', watch: false }));
+    await sleep(500);
+    expect(server.core.stats().connections.length).toBe(2);
+    slow.socket.resume();
+    expect((await Promise.all(replies)).every((reply) => reply.header.err === 0)).toBe(true);
+    // A persistent recursive watch on /w and 10,000 setData of a znode with a 1 KB name under it: 10 MB of
+    // events it never reads (the writer's own replies stay small: a Stat each).
+    const watcher = await RawClient.open(server.port);
+    await watcher.handshake();
+    expect((await watcher.request(OpCode.addWatch, R.AddWatchRequest, { path: '/w', mode: 1 })).header.err).toBe(0);
+    watcher.socket.pause();
+    const path = `/w/${'n'.repeat(1000)}`;
+    await writer.create(path);
+    const sets = [];
+    for (let start = 0; start < 10_000; start += 500) {
+      const ops: R.MultiOp[] = Array.from({ length: 500 }, () => ({ type: OpCode.setData, request: { path, data: new Uint8Array(1), version: -1 } }));
+      sets.push(writer.request(OpCode.multi, R.MultiRequest, ops));
+    }
+    expect([...new Set((await Promise.all(sets)).map((reply) => reply.header.err))]).toEqual([0]);
+    await until(() => server.core.stats().connections.length === 2, 10_000);
+    expect(slow.isClosed).toBe(false);
+    expect((await slow.exists('/w')).header.err).toBe(0);
+    writer.close();
+    slow.close();
+    watcher.close();
+  });
+
   it('answers a four-letter word through the admin hook and closes', async () => {
       const server = await start({ fourLetterWord: (word) => (word === 'ruok' ? 'imok' : undefined) });
       const client = await RawClient.open(server.port);

@@ -53,7 +53,12 @@ export type StartServerOptions = ServerCoreOptions & {
    * this are received and unanswered, the server stops reading from clients.
    */
   readonly globalOutstandingLimit?: number;
-  /** Bytes queued to one client before it is deemed not reading and disconnected (default 64 MiB). */
+  /**
+   * Bytes queued to one client before it is deemed not reading and
+   * disconnected: the hard limit of the slow-reader policy (recv-throttle.ts),
+   * reached only by what the server pushes unasked (watch events). Default
+   * 64 MiB, or the reply backlog plus four of the largest replies if more.
+   */
   readonly writeBufferBytesMax?: number;
   /**
    * The request pipeline to start with, instead of a new one from these
@@ -128,7 +133,9 @@ class NIOServerCnxnFactory implements ZooKeeperServer {
     this.currentCore = options.core ?? new ServerCore({ ...options, log: this.log });
     this.frameBytesMax = options.frameBytesMax ?? juteMaxBufferDefault;
     this.cnxnsPerAddress = new CnxnsPerAddress(options.maxClientCnxns ?? 60);
-    this.writeBufferBytesMax = options.writeBufferBytesMax ?? 64 * 1024 * 1024;
+    // Above what a client's own requests can leave queued (the backlog at which it stops being read, plus the
+    // replies of requests already taken), so a client that reads slowly is paused, never cut off.
+    this.writeBufferBytesMax = options.writeBufferBytesMax ?? Math.max(64 * 1024 * 1024, this.currentCore.replyBacklogBytesMax + 4 * this.frameBytesMax);
     this.globalOutstandingLimit = options.globalOutstandingLimit ?? 1000;
     this.sessionlessCnxnTimeoutMs = options.sessionlessCnxnTimeoutMs ?? 10_000;
     this.maxCnxns = options.maxCnxns ?? 0;
@@ -373,8 +380,9 @@ class NIOServerCnxn implements ConnectionSink, Throttled {
       this.recheckQueued = true;
       process.nextTick(this.recheck);
     }
-    // A client that stops reading must not make us buffer without bound (watch
-    // events still come while its requests are no longer read).
+    // The slow-reader policy's hard limit (recv-throttle.ts): its requests are
+    // no longer read past replyBacklogBytesMax, but watch events still come,
+    // and they must not make us buffer without bound.
     if (socket.writableLength > this.factory.writeBufferBytesMax) {
       this.factory.log('warn', 'client-not-reading', { connectionId: this.connectionId, remoteAddress: this.remoteAddress, remotePort: this.remotePort, queuedBytes: socket.writableLength, message: 'closing a connection whose client does not read' });
       this.core.closeConnection(this.connectionId, 'client not reading');

@@ -30,18 +30,19 @@ export class Ticks {
     private readonly writes: Writes,
     private readonly containers: ContainerSettings,
   ) {
-    this.lastContainerCheckMs = parts.startedAtMs;
+    this.lastContainerCheckMs = parts.startedElapsedMs;
   }
 
   tick(): void {
-    const nowMs = this.parts.now();
-    this.expireSessions(nowMs);
+    // Sessions and the sweeper's pace on the monotonic clock; only a znode's age (checkContainers) on the wall clock, as its mtime is.
+    const elapsedMs = this.parts.elapsed();
+    this.expireSessions(elapsedMs);
     const intervalMs = this.containers.containerCheckIntervalMs ?? 60_000;
-    if (this.reapNext >= this.reapQueue.length && nowMs - this.lastContainerCheckMs >= intervalMs) {
-      this.lastContainerCheckMs = nowMs;
-      this.checkContainers(nowMs);
+    if (this.reapNext >= this.reapQueue.length && elapsedMs - this.lastContainerCheckMs >= intervalMs) {
+      this.lastContainerCheckMs = elapsedMs;
+      this.checkContainers(elapsedMs);
     }
-    this.reapDue(nowMs);
+    this.reapDue(elapsedMs);
   }
 
   /** An expired session is closed by a closeSession txn; its connection, if any, closes once that is durable. */
@@ -55,16 +56,17 @@ export class Ticks {
   }
 
   /** ContainerManager.checkContainers: the candidates, deleted from now on at the allowed rate. */
-  private checkContainers(nowMs: number): void {
+  private checkContainers(elapsedMs: number): void {
     const maxNeverUsed = BigInt(this.containers.containerMaxNeverUsedIntervalMs ?? 0);
-    this.reapQueue = this.parts.tree.reapCandidates(BigInt(nowMs), maxNeverUsed);
+    // ContainerManager compares Time.currentWallTime() with the znodes' mtime: a TTL is wall-clock time.
+    this.reapQueue = this.parts.tree.reapCandidates(BigInt(this.parts.now()), maxNeverUsed);
     this.reapNext = 0;
-    this.nextReapAtMs = nowMs;
+    this.nextReapAtMs = elapsedMs;
   }
 
-  private reapDue(nowMs: number): void {
+  private reapDue(elapsedMs: number): void {
     const minIntervalMs = 60_000 / (this.containers.containerMaxPerMinute ?? 10_000);
-    while (this.reapNext < this.reapQueue.length && this.nextReapAtMs <= nowMs) {
+    while (this.reapNext < this.reapQueue.length && this.nextReapAtMs <= elapsedMs) {
       const path = this.reapQueue[this.reapNext++]!;
       this.nextReapAtMs += minIntervalMs;
       this.parts.log('info', 'container-delete-attempt', { path, message: 'attempting to delete a candidate container' });

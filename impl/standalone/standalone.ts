@@ -56,6 +56,8 @@ export type StandaloneOptions = {
   readonly fs?: FsLayer;
   /** Seed of the snapshot schedule's jitter, for reproducible tests. */
   readonly snapshotSeed?: number;
+  /** The wall clock the pipeline reads (txn times); Date.now by default, the fault switch's stepped one in test mode (impl/faults). */
+  readonly now?: () => number;
 };
 
 export type StandaloneStop = { readonly exitCode: number; readonly reason: string };
@@ -97,7 +99,7 @@ export async function startStandalone(config: ZooKeeperConfig, options: Standalo
   metrics.adoptDatabaseTimings(loaded.value.database);
   // The secret an earlier version derived session passwords from; they are random and kept with each session now (impl/server/session-password.ts).
   if (existsSync(join(config.dataDir, 'session-secret'))) log('info', 'session-secret-unused', { path: join(config.dataDir, 'session-secret'), message: 'no longer read: session passwords are random and kept with their sessions; the file may be deleted' });
-  const main = new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? []);
+  const main = new ZooKeeperServerMain(config, log, version, loaded.value.database, listeners.value, metrics, options.adminCommands ?? [], options.now);
   return main.serve(loaded.value.tree);
 }
 
@@ -177,6 +179,7 @@ class ZooKeeperServerMain {
     private readonly listeners: Pick<StartServerOptions, 'plaintext' | 'secure' | 'portUnification'>,
     private readonly metrics: ServerMetrics,
     private readonly adminCommands: readonly AdminCommand[],
+    private readonly now: (() => number) | undefined,
   ) {
     this.stopped = new Promise<StandaloneStop>((resolve) => (this.resolveStopped = resolve));
   }
@@ -237,12 +240,14 @@ class ZooKeeperServerMain {
       sessionlessCnxnTimeoutMs: config.sessionlessCnxnTimeoutMs,
       globalOutstandingLimit: config.globalOutstandingLimit,
       frameBytesMax: config.juteMaxBufferBytes,
+      replyBytesMax: config.juteMaxBufferBytes,
       ...(config.superDigest === undefined ? {} : { superDigest: config.superDigest }),
       authentication: authenticationOptionsOf(config),
       // enforceQuota, extendedTypesEnabled and the container sweeper's znode.container.* settings.
       ...config.treeFeatures,
       tree,
       persist: persistTo(this.database),
+      ...(this.now === undefined ? {} : { now: this.now }),
       metrics: this.metrics,
       onFatal: (error) => this.txnLogFailed(error),
       log,

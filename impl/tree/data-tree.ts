@@ -177,6 +177,11 @@ export class DataTree {
     return count;
   }
 
+  /** The session's ephemerals in no particular order: getEphemerals without its two sorts, for bookkeeping that needs no order. */
+  ephemeralPaths(sessionId: bigint): ReadonlySet<string> {
+    return this.ephemerals.get(sessionId) ?? noChildren;
+  }
+
   /**
    * DataTree.getEphemerals: a clone of the session's HashSet (created with the
    * default capacity 16), iterated; the clone is sized for its current size.

@@ -3,7 +3,7 @@
 // other member's quorum port at a PacketLink the harness owns (one per
 // ordered pair: learner `from` dials leader `to` through link from->to), its
 // timers are too long to fire during a test, and it takes its orders on a
-// control port (control-server.ts). Members are ids 1..N in zoo.cfg; the
+// control port (impl/faults/line-protocol.ts). Members are ids 1..N in zoo.cfg; the
 // peer core numbers them 0..N-1 (voters first), which is spec/zab's
 // numbering, so `index` below is the spec's server id.
 //
@@ -12,7 +12,6 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assert } from '../../../lib/assert.ts';
@@ -21,6 +20,7 @@ import { builtServer, repoRoot, serverEnvironment } from '../../testing/built-se
 import { releasePorts, reservePorts } from '../../testing/ports.ts';
 import { writeLoopbackZooCfg } from '../../testing/loopback-zoo-cfg.ts';
 import { ChildPids } from '../../testing/processes.ts';
+import { LineClient as ControlClient } from '../../faults/line-protocol.ts';
 import { CONTROL_BUGS_ENV, CONTROL_ENV, CONTROL_PORT_ENV } from './control-mode.ts';
 import { PacketLink } from './packet-link.ts';
 import type { ControlExtra, ControlProjection } from './projection.ts';
@@ -73,62 +73,6 @@ export function liveMemberPids(): number[] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One persistent connection to a member's control port; answers come back in order. */
-class ControlClient {
-  private buffered = '';
-  private readonly waiting: { resolve: (answer: Record<string, unknown>) => void; reject: (error: Error) => void }[] = [];
-
-  private constructor(private readonly socket: Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.buffered += chunk.toString('utf8');
-      let newline: number;
-      while ((newline = this.buffered.indexOf('\n')) >= 0) {
-        const line = this.buffered.slice(0, newline);
-        this.buffered = this.buffered.slice(newline + 1);
-        this.waiting.shift()?.resolve(JSON.parse(line) as Record<string, unknown>);
-      }
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error('control connection closed'));
-    });
-  }
-
-  static async connect(port: number, deadlineMs: number): Promise<ControlClient | undefined> {
-    while (performance.now() < deadlineMs) {
-      const socket = await new Promise<Socket | undefined>((resolve) => {
-        const s = connect({ host: loopback, port });
-        s.once('connect', () => resolve(s));
-        s.once('error', () => resolve(undefined));
-      });
-      if (socket !== undefined) return new ControlClient(socket);
-      await sleep(25);
-    }
-    return undefined;
-  }
-
-  send(line: string, timeoutMs: number): Promise<Record<string, unknown>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer to '${line}' within ${timeoutMs} ms`)), timeoutMs);
-      this.waiting.push({
-        resolve: (a) => {
-          clearTimeout(timer);
-          resolve(a);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.socket.write(`${line}\n`);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
 type Running = { readonly child: ChildProcess; readonly pid: number; readonly exited: Promise<void>; readonly control: ControlClient };
 
 export class ControlledEnsemble {
@@ -304,7 +248,7 @@ export class ControlledEnsemble {
     await Promise.race([running.exited, sleep(10_000)]);
   }
 
-  /** One control command (control-server.ts); throws when the member refuses it or does not answer. */
+  /** One control command (impl/faults/line-protocol.ts); throws when the member refuses it or does not answer. */
   async command(index: number, line: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
     const running = this.running.get(index);
     assert(running !== undefined, `member s${index} is not running`);
