@@ -1,4 +1,4 @@
-// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--fault-set standard|switch|all] [--out DIR]`:
+// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--observers N] [--fault-set standard|switch|all] [--out DIR]`:
 // one jepsen run (jepsen-run.ts), its seed and the command to reproduce it
 // printed first, its report last. Exit code 0 when the run is valid (or
 // Apache ZooKeeper lost writes the known ZOOKEEPER-4643 way, reported as
@@ -19,7 +19,7 @@ import { haveApacheZooKeeper, apacheZooKeeperMissing } from '../testing/apache-z
 import { describeResult, reproduceCommand, runJepsen, type JepsenOptions } from './jepsen-run.ts';
 import { FAULT_SETS, type FaultSet } from './schedule.ts';
 
-const usage = 'usage: npm run jepsen -- --servers ours|zookeeper [--seconds S (60)] [--faults N (20)] [--seed K (random)] [--members 3|5 (3)] [--fault-set standard|switch|all (standard)] [--out DIR]';
+const usage = 'usage: npm run jepsen -- --servers ours|zookeeper [--seconds S (60)] [--faults N (20)] [--seed K (random)] [--members 3|5 (3)] [--observers N (0)] [--fault-set standard|switch|all (standard)] [--out DIR]';
 
 /** The options, or a usage error. */
 export function parseJepsenArgs(argv: readonly string[], randomSeed: () => number): JepsenOptions | string {
@@ -27,7 +27,7 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const value = argv[i + 1];
-    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--fault-set', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
+    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--observers', '--fault-set', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
     if (value === undefined) return `${flag} needs a value\n${usage}`;
     values.set(flag, value);
   }
@@ -43,7 +43,8 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   const faults = integer('--faults', 20, 1, 100_000);
   const seed = integer('--seed', randomSeed(), 0, 0xffffffff);
   const members = integer('--members', 3, 3, 5);
-  for (const v of [seconds, faults, seed, members]) if (typeof v === 'string') return v;
+  const observers = integer('--observers', 0, 0, 4);
+  for (const v of [seconds, faults, seed, members, observers]) if (typeof v === 'string') return v;
   if (members !== 3 && members !== 5) return `--members must be 3 or 5\n${usage}`;
   const out = values.get('--out');
   const faultSet = values.get('--fault-set');
@@ -54,6 +55,7 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
     faults: faults as number,
     seed: seed as number,
     members,
+    ...(observers === 0 ? {} : { observers: observers as number }),
     ...(faultSet === undefined ? {} : { faultSet: faultSet as FaultSet }),
     ...(out === undefined ? {} : { outDir: out }),
   };
