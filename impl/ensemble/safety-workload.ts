@@ -14,8 +14,9 @@
 // - Readers getData random registers (seeded) from the member they are bound
 //   to and record (register, seq, version, member).
 // - Clients are spread over the members: writer w and reader r start at
-//   member (w mod N)+1, (r mod N)+1 and, when their connection is lost, open
-//   a new session on the next member that accepts one.
+//   member (w mod N)+1, (r mod N)+1 (or the (w mod N)th of `spreadOver`) and,
+//   when their connection is lost, open a new session on the next member
+//   that accepts one.
 //
 // `verify()` then reads every register and every create from every running
 // member (after a sync, so a follower has caught up with its leader) and
@@ -61,6 +62,13 @@ export type WorkloadOptions = {
   readonly seed: number;
   /** Records every operation's invocation and completion (see the file comment). */
   readonly history?: HistorySink;
+  /**
+   * The members the clients are spread over, in this order (writer w and
+   * reader r start at the (w mod N)th and (r mod N)th): every member by
+   * default; impl/nemesis puts observers early so that some clients read and
+   * write through them.
+   */
+  readonly spreadOver?: readonly number[];
 };
 
 /** An operation of this workload as a history records it (zkspec-history/1's invocations, impl/linearizability/history.ts). */
@@ -167,6 +175,8 @@ export class SafetyWorkload {
   private readonly reads: Read[] = [];
   private readonly random: () => number;
   private readonly ackWaiters: { target: number; resolve: () => void }[] = [];
+  /** setData and create acknowledgements by the member whose session carried them. */
+  readonly acksByMember: Record<number, number> = {};
   /** Acknowledged creates verify found missing on some member. */
   private readonly lostCreates = new Set<string>();
   private lostSetData = 0;
@@ -242,8 +252,9 @@ export class SafetyWorkload {
     this.sessions.clear();
   }
 
-  private onAck(): void {
+  private onAck(member: number): void {
     this.acks++;
+    this.acksByMember[member] = (this.acksByMember[member] ?? 0) + 1;
     for (let i = this.ackWaiters.length - 1; i >= 0; i--) {
       if (this.acks >= this.ackWaiters[i]!.target) this.ackWaiters.splice(i, 1)[0]!.resolve();
     }
@@ -251,7 +262,7 @@ export class SafetyWorkload {
 
   /** A session on the first member, from `start` round the ring, that accepts one; undefined once stopped or after 10 s. */
   private async connect(start: number, preferOnly?: number): Promise<WireSession | undefined> {
-    const ids = this.ensemble.ids;
+    const ids = this.options.spreadOver ?? this.ensemble.ids;
     const deadline = Date.now() + 10_000;
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       const id = preferOnly !== undefined && attempt % 4 !== 3 ? preferOnly : ids[(start + attempt) % ids.length]!;
@@ -276,6 +287,7 @@ export class SafetyWorkload {
     while (this.running) {
       const session = await this.connect(start++);
       if (session === undefined) continue;
+      const member = (session as WireSession & { member?: number }).member!;
       const setDataSlot = async (n: number) => {
         while (this.running && !session.closed) {
           const seq = ++this.sentSeq[n]!;
@@ -286,7 +298,7 @@ export class SafetyWorkload {
             if (!decoded.ok) throw new Error(`bad SetDataResponse: ${decoded.error}`);
             if (op !== undefined) this.options.history?.complete(op, { code: 'OK', version: decoded.value.stat.version });
             this.acked[n]!.push({ seq, version: decoded.value.stat.version });
-            this.onAck();
+            this.onAck(member);
           } else {
             if (op !== undefined) this.options.history?.complete(op, failure(reply.err));
             this.indeterminate++;
@@ -304,7 +316,7 @@ export class SafetyWorkload {
           if (op !== undefined) this.options.history?.complete(op, reply.err === 0 ? { code: 'OK', path } : failure(reply.err));
           if (reply.err === 0) {
             this.ackedCreates.add(path);
-            this.onAck();
+            this.onAck(member);
           } else {
             if (reply.err !== ErrorCode.CONNECTIONLOSS && reply.err !== ErrorCode.SESSIONEXPIRED) this.unexpectedErrors.push(`create ${path}: error ${reply.err}`);
             abort(session);
@@ -317,7 +329,7 @@ export class SafetyWorkload {
   }
 
   private async reader(r: number): Promise<void> {
-    const ids = this.ensemble.ids;
+    const ids = this.options.spreadOver ?? this.ensemble.ids;
     const home = ids[r % ids.length]!;
     while (this.running) {
       const session = await this.connect(r, home);

@@ -38,6 +38,8 @@ export type JepsenOptions = {
   readonly seed: number;
   /** Voting members: 3 or 5. */
   readonly members: 3 | 5;
+  /** Observers besides them (ids members+1..), 0 by default: clients read and write through them, and faults hit them too. */
+  readonly observers?: number;
   /** Which faults (schedule.ts): `standard` when absent; ours gets fault switches (impl/faults) when the schedule has switch faults, each member a tmpfs of its own when it has disk faults. */
   readonly faultSet?: FaultSet;
   /** Each member's tmpfs for `disk full`, in MiB (default 256; only mounted when the schedule has that fault). */
@@ -48,6 +50,13 @@ export type JepsenOptions = {
   readonly log?: (line: string) => void;
   /** Given, once the members are started, what stops them (SIGCONT, then SIGKILL by PID): for a test's afterEach. */
   readonly onStarted?: (stop: () => Promise<void>) => void;
+};
+
+export type ObserverCounts = {
+  readonly ids: readonly number[];
+  readonly faults: Readonly<Record<string, number>>;
+  readonly acknowledgedWrites: number;
+  readonly reads: number;
 };
 
 export type Verdict = 'valid' | 'invalid' | 'known-reference-loss';
@@ -64,6 +73,8 @@ export type JepsenResult = {
   readonly crashPoints: { readonly armed: number; readonly reached: number };
   readonly operations: OperationCounts;
   readonly lostAcknowledgedWrites: number;
+  /** The members read back at the end (after a sync): every one running, observers included. */
+  readonly membersChecked: readonly number[];
   /** What failed the run (empty when valid). */
   readonly anomalies: readonly string[];
   /** ZooKeeper's known data loss with its proof, when that is what happened. */
@@ -73,9 +84,13 @@ export type JepsenResult = {
   readonly diskFullStops: readonly string[];
   /** Why `disk full` faults were skipped (not root, a mount refused), when they were. */
   readonly diskFullUnavailable: string | undefined;
+  /** Members the nemesis found exited on their own during the faults and started again, in order. */
+  readonly restartedAfterExit: readonly number[];
   /** Members that did not serve again within 60 s after the faults ended (left out of the final reads). */
   readonly liveness: readonly string[];
   readonly nemesisLog: readonly string[];
+  /** With observers: who they are, the faults that hit them by label, and the writes acknowledged and reads served through them. */
+  readonly observers: ObserverCounts | undefined;
   readonly historyPath: string;
   readonly outDir: string;
   readonly logPaths: readonly string[];
@@ -88,10 +103,23 @@ const syncLimitTicks = 5;
 const defaultDiskMb = 256;
 
 /** The command that repeats a run. */
-export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'faultSet' | 'diskMb'>): string {
+export function reproduceCommand(o: Pick<JepsenOptions, 'servers' | 'seconds' | 'faults' | 'seed' | 'members' | 'observers' | 'faultSet' | 'diskMb'>): string {
+  const observers = (o.observers ?? 0) > 0 ? ` --observers ${o.observers}` : '';
   const set = o.faultSet === undefined || o.faultSet === 'standard' ? '' : ` --fault-set ${o.faultSet}`;
   const disk = o.diskMb === undefined ? '' : ` --disk-mb ${o.diskMb}`;
-  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${set}${disk}`;
+  return `npm run jepsen -- --servers ${o.servers} --seconds ${o.seconds} --faults ${o.faults} --seed ${o.seed} --members ${o.members}${observers}${set}${disk}`;
+}
+
+/**
+ * The order the workload's clients are spread over the members (safety-workload's
+ * `spreadOver`): voters and observers interleaved, so that with a few clients
+ * each observer still gets a writer and a reader of its own to start with.
+ */
+export function clientSpread(members: number, observers: number): number[] {
+  const voters = Array.from({ length: members }, (_, k) => k + 1);
+  const order: number[] = [];
+  for (let k = 0; k < observers; k++) order.push(voters[k] ?? voters[0]!, members + 1 + k);
+  return [...order.filter((id, i) => order.indexOf(id) === i), ...voters.filter((id) => !order.includes(id))];
 }
 
 /** The schedule a run with these options carries out (the same for both kinds of server). */
@@ -109,8 +137,8 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
   // Only a schedule that fills disks gets them: the others run as they always did.
   const disks = schedule.faults.some((f) => f.fault.kind === 'disk-full') ? new MemberDisks((options.diskMb ?? defaultDiskMb) * 2 ** 20) : undefined;
   if (disks?.unavailable !== undefined) log(`disk full: not injected in this run: ${disks.unavailable}`);
-  // Ours gets a fault switch per member when the schedule has faults made through one (ZKSPEC_FAULT_PORT; never in production).
-  const switchPorts = options.servers === 'ours' && schedule.faults.some((f) => needsFaultSwitch(f.fault)) ? await reservePorts(options.members) : [];
+  // Ours gets a fault switch per member, observers too, when the schedule has faults made through one (ZKSPEC_FAULT_PORT; never in production).
+  const switchPorts = options.servers === 'ours' && schedule.faults.some((f) => needsFaultSwitch(f.fault)) ? await reservePorts(options.members + (options.observers ?? 0)) : [];
   const faultPorts = new Map(switchPorts.map((port, k) => [k + 1, port] as const));
   let nemesis: Nemesis | undefined;
   let e: Ensemble;
@@ -118,6 +146,7 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     e = await Ensemble.start({
       kind: options.servers,
       size: options.members,
+      observers: options.observers ?? 0,
       tickTimeMs,
       initLimitTicks: 20,
       syncLimitTicks,
@@ -149,30 +178,46 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     disks?.unmountAll();
   };
   options.onStarted?.(stopMembers);
-  const workload = new SafetyWorkload(e, { root, writers, registersPerWriter, readers: 3, readsInFlight: 2, seed: options.seed, history });
+  const observers = options.observers ?? 0;
+  // One more reader per observer, so that each observer serves reads from the start (clientSpread puts them early).
+  const workload = new SafetyWorkload(e, {
+    root,
+    writers,
+    registersPerWriter,
+    readers: 3 + observers,
+    readsInFlight: 2,
+    seed: options.seed,
+    history,
+    ...(observers > 0 ? { spreadOver: clientSpread(options.members, observers) } : {}),
+  });
   const historyPath = join(outDir, 'history.json');
   let historyWritten = false;
   try {
-    await e.waitUntilServing(e.ids, 60_000);
+    // 20 s a member: seven JVMs starting together on two busy cores took longer than a minute to serve.
+    await e.waitUntilServing(e.ids, 20_000 * e.ids.length);
     await e.leader(30_000);
     await workload.setup();
     workload.start();
-    await workload.waitForAcks(100, 15_000, 'before the faults');
+    // Bounds for a loaded machine: 7 JVMs at load 39 gave 14 acknowledgements in the first 15 s.
+    await workload.waitForAcks(100, 60_000, 'before the faults');
     log(`faults start (${schedule.faults.length} scheduled over ${options.seconds} s)`);
     await theNemesis.run(schedule);
     log('faults over: every member running and every link healed');
     for (const id of e.ids) if (!e.isRunning(id)) e.restart(id); // a member that exited on its own
     const notRejoined = await notServingAfter(e, 60_000);
     const liveness = notRejoined.map((id) => `member ${id} was not serving 60 s after the faults ended (its log: ${e.member(id).logPath})`);
-    if (notRejoined.length * 2 >= e.ids.length) throw new Error(`no quorum serving 60 s after the faults ended: ${liveness.join('; ')}`);
+    if (notRejoined.filter((id) => id <= options.members).length * 2 >= options.members) throw new Error(`no quorum serving 60 s after the faults ended: ${liveness.join('; ')}`);
     // Judged without it: verify reads every running member, and one that does not serve would never answer.
     for (const id of notRejoined) if (e.isRunning(id)) await e.kill(id); // one may have exited again (ZooKeeper refusing its own epoch files)
     await e.leader(30_000);
-    await workload.waitForAcks(100, 30_000, 'after the faults');
+    await workload.waitForAcks(100, 60_000, 'after the faults');
     await workload.stop();
     const report = await workload.verify();
     history.write(historyPath);
     historyWritten = true;
+    // Said before the linearizability checker runs: on a long history with many indeterminate operations it can take long.
+    const counts = history.operationCounts();
+    log(`safety checks: ${report.lostAcknowledgedWrites} acknowledged writes lost, ${report.violations.length} violations; operations ok ${counts.ok}, failed ${counts.failed}, indeterminate ${counts.indeterminate}; history in ${historyPath}`);
     const { unexcused, note } = unexcusedViolations(e, report.violations);
     const exitsFail = options.servers === 'ours' ? unexpectedExits : [];
     const linearizability = judgeHistory(history, log);
@@ -190,13 +235,16 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
       crashPoints: { ...theNemesis.crashPoints },
       operations: history.operationCounts(),
       lostAcknowledgedWrites: report.lostAcknowledgedWrites,
+      membersChecked: report.membersChecked,
       anomalies,
       note,
       unexpectedExits,
       diskFullStops: [...theNemesis.diskFullStops],
       diskFullUnavailable: disks?.unavailable,
+      restartedAfterExit: [...theNemesis.restartedAfterExit],
       liveness,
       nemesisLog: theNemesis.log,
+      observers: observers === 0 ? undefined : observerCounts(e, theNemesis, workload, report.readsByMember),
       historyPath,
       outDir,
       logPaths: e.ids.map((id) => e.member(id).logPath),
@@ -208,6 +256,13 @@ export async function runJepsen(options: JepsenOptions): Promise<JepsenResult> {
     releasePorts(switchPorts);
     if (!historyWritten) history.write(historyPath); // a run that failed keeps its evidence too
   }
+}
+
+/** What went through the observers and what hit them. */
+function observerCounts(e: Ensemble, nemesis: Nemesis, workload: SafetyWorkload, readsByMember: Readonly<Record<number, number>>): ObserverCounts {
+  const ids = e.members.filter((m) => m.peerType === 'observer').map((m) => m.id);
+  const sum = (counts: Readonly<Record<number, number>>) => ids.reduce((s, id) => s + (counts[id] ?? 0), 0);
+  return { ids, faults: { ...nemesis.onObservers }, acknowledgedWrites: sum(workload.acksByMember), reads: sum(readsByMember) };
 }
 
 /** The linearizability checker's verdict on the history (impl/linearizability): its anomalies, or none. */
@@ -251,15 +306,26 @@ export function describeResult(options: JepsenOptions, r: JepsenResult): string[
       : []),
     ...(r.crashPoints.armed > 0 ? [`crash points: ${r.crashPoints.armed} armed, ${r.crashPoints.reached} reached`] : []),
     `operations: ${r.operations.ok + r.operations.failed + r.operations.indeterminate} (ok ${r.operations.ok}, failed ${r.operations.failed}, indeterminate ${r.operations.indeterminate})`,
-    `acknowledged writes lost: ${r.lostAcknowledgedWrites}`,
+    `acknowledged writes lost: ${r.lostAcknowledgedWrites} (final reads from members ${r.membersChecked.join(', ')})`,
+    ...(r.observers === undefined ? [] : [describeObservers(r.observers)]),
     ...(r.anomalies.length > 0 ? [`anomalies (${r.anomalies.length}):`, ...r.anomalies.slice(0, 20).map((a) => `  ${a}`)] : ['anomalies: none']),
     ...(r.liveness.length > 0 ? ['liveness failures (not safety; the run fails for ours):', ...r.liveness.map((x) => `  ${x}`)] : []),
     ...(r.unexpectedExits.length > 0 ? ['members that exited on their own:', ...r.unexpectedExits.map((x) => `  ${x}`)] : []),
     ...(r.diskFullStops.length > 0 ? ['members that stopped on a full disk (failing closed, then restarted):', ...r.diskFullStops.map((x) => `  ${x}`)] : []),
     ...(r.diskFullUnavailable !== undefined ? [`disk full: not injected: ${r.diskFullUnavailable}`] : []),
+    ...(r.restartedAfterExit.length > 0 ? [`started again by the nemesis after exiting on their own: members ${r.restartedAfterExit.join(', ')}`] : []),
     ...(r.note !== undefined ? [r.note] : []),
     `history (zkspec-history/1): ${r.historyPath}`,
     `members' logs: ${r.logPaths.join(' ')}`,
     `reproduce: ${reproduceCommand(options)}`,
   ];
+}
+
+/** The observers' line of a report: who, the faults that hit them, the writes and reads through them. */
+function describeObservers(o: ObserverCounts): string {
+  const faults = Object.entries(o.faults)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([label, n]) => `${label}: ${n}`);
+  const total = Object.values(o.faults).reduce((s, n) => s + n, 0);
+  return `observers ${o.ids.join(', ')}: ${total} faults hit them${total > 0 ? ` (${faults.join(', ')})` : ''}; ${o.acknowledgedWrites} writes acknowledged and ${o.reads} reads served through them`;
 }

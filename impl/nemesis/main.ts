@@ -1,4 +1,4 @@
-// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--fault-set standard|switch|disk|all] [--disk-mb M] [--out DIR]`:
+// `npm run jepsen -- --servers ours|zookeeper --seconds S --faults N --seed K [--members 3|5] [--observers N] [--fault-set standard|switch|disk|all] [--disk-mb M] [--out DIR]`:
 // one jepsen run (jepsen-run.ts), its seed and the command to reproduce it
 // printed first, its report last. Exit code 0 when the run is valid (or
 // Apache ZooKeeper lost writes the known ZOOKEEPER-4643 way, reported as
@@ -20,7 +20,7 @@ import { describeResult, reproduceCommand, runJepsen, type JepsenOptions } from 
 import { FAULT_SETS, type FaultSet } from './schedule.ts';
 
 const usage =
-  'usage: npm run jepsen -- --servers ours|zookeeper [--seconds S (60)] [--faults N (20)] [--seed K (random)] [--members 3|5 (3)]\n' +
+  'usage: npm run jepsen -- --servers ours|zookeeper [--seconds S (60)] [--faults N (20)] [--seed K (random)] [--members 3|5 (3)] [--observers N (0)]\n' +
   `         [--fault-set ${FAULT_SETS.join('|')} (standard)] [--disk-mb M (256: each member's tmpfs, for disk and all)] [--out DIR]`;
 
 /** The options, or a usage error. */
@@ -29,7 +29,7 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   for (let i = 0; i < argv.length; i += 2) {
     const flag = argv[i]!;
     const value = argv[i + 1];
-    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--fault-set', '--disk-mb', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
+    if (!['--servers', '--seconds', '--faults', '--seed', '--members', '--observers', '--fault-set', '--disk-mb', '--out'].includes(flag)) return `unknown option ${flag}\n${usage}`;
     if (value === undefined) return `${flag} needs a value\n${usage}`;
     values.set(flag, value);
   }
@@ -45,8 +45,9 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
   const faults = integer('--faults', 20, 1, 100_000);
   const seed = integer('--seed', randomSeed(), 0, 0xffffffff);
   const members = integer('--members', 3, 3, 5);
+  const observers = integer('--observers', 0, 0, 4);
   const diskMb = values.has('--disk-mb') ? integer('--disk-mb', 0, 8, 64 * 1024) : undefined;
-  for (const v of [seconds, faults, seed, members, diskMb]) if (typeof v === 'string') return v;
+  for (const v of [seconds, faults, seed, members, observers, diskMb]) if (typeof v === 'string') return v;
   if (members !== 3 && members !== 5) return `--members must be 3 or 5\n${usage}`;
   const out = values.get('--out');
   const faultSet = values.get('--fault-set');
@@ -57,6 +58,7 @@ export function parseJepsenArgs(argv: readonly string[], randomSeed: () => numbe
     faults: faults as number,
     seed: seed as number,
     members,
+    ...(observers === 0 ? {} : { observers: observers as number }),
     ...(faultSet === undefined ? {} : { faultSet: faultSet as FaultSet }),
     ...(diskMb === undefined ? {} : { diskMb: diskMb as number }),
     ...(out === undefined ? {} : { outDir: out }),

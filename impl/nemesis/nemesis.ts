@@ -1,7 +1,10 @@
 // Carries out a fault schedule (schedule.ts) on an Ensemble (impl/ensemble/
 // cluster.ts): each fault injected at its time on the members it names then
 // (the leader is found through srvr at that moment), and repaired after its
-// hold. Faults that are on at the same time hit different members. Link cuts
+// hold. Faults that are on at the same time hit different members. With
+// observers, a kill or pause aimed at a follower, an isolation and a one-way
+// cut may hit an observer (counted in `onObservers`); the leader's faults,
+// splits and bridges stay on the voters. Link cuts
 // go through the per-pair proxies, and a link that two faults cut (an
 // isolated member's link to a member cut one way) stays cut until both are
 // repaired. Every paused process is resumed (SIGCONT) before `healAll`
@@ -47,6 +50,10 @@ export class Nemesis {
   readonly injected: Record<string, number> = {};
   /** Faults of the schedule that found no member to hit (every one already faulty). */
   skipped = 0;
+  /** Of `injected`, those that hit an observer, by label (kill/pause of a non-leader, isolate, one-way). */
+  readonly onObservers: Record<string, number> = {};
+  /** Members found exited on their own (no fault of this nemesis on them) and started again, as a supervisor would. */
+  readonly restartedAfterExit: number[] = [];
   /** Switch faults not injected because the servers have no fault switch (Apache ZooKeeper), by label. */
   readonly notApplicable: Record<string, number> = {};
   /** Crash points armed, and how many of them the member reached (it SIGKILLed itself) before the repair. */
@@ -160,8 +167,24 @@ export class Nemesis {
 
   /** Voting members no fault is on, running. */
   private healthy(): number[] {
+    return this.healthyOf('participant');
+  }
+
+  /** Members of `peerType` no fault is on, running. */
+  private healthyOf(peerType: 'participant' | 'observer'): number[] {
     const faulty = new Set([...this.active].flatMap((a) => [...a.members]));
-    return this.ensemble.ids.filter((id) => this.ensemble.member(id).peerType === 'participant' && !faulty.has(id) && this.ensemble.isRunning(id));
+    return this.ensemble.ids.filter((id) => this.ensemble.member(id).peerType === peerType && !faulty.has(id) && this.ensemble.isRunning(id));
+  }
+
+  /**
+   * Who a single-member fault not aimed at the leader may hit: the healthy
+   * voters and observers. Observers take reads and forward writes as
+   * operators use them, and a fault on one must not cost a write either;
+   * they never count towards a quorum, so hitting one leaves a majority of
+   * voters as the schedule intends.
+   */
+  private singleTargets(healthy: readonly number[]): number[] {
+    return [...healthy, ...this.healthyOf('observer')];
   }
 
   private pick<T>(xs: readonly T[]): T {
@@ -180,10 +203,28 @@ export class Nemesis {
   /** The healthy member with `role` now; another healthy one (said so in the log) when none has it. */
   private async memberWithRole(role: 'leader' | 'follower', healthy: readonly number[]): Promise<{ id: number; note: string }> {
     const modes = await Promise.all(healthy.map(async (id) => [id, await this.ensemble.mode(id, 1000).catch(() => undefined)] as const));
-    const withRole = modes.filter(([, mode]) => mode === role).map(([id]) => id);
+    // An observer is a non-leader that serves: a fault aimed at a follower may hit it.
+    const withRole = modes.filter(([, mode]) => mode === role || (role === 'follower' && mode === 'observer')).map(([id]) => id);
     if (withRole.length > 0) return { id: this.pick(withRole), note: '' };
     const others = role === 'follower' ? modes.filter(([, mode]) => mode !== 'leader').map(([id]) => id) : [];
     return { id: this.pick(others.length > 0 ? others : healthy), note: ` (no ${role} serving now)` };
+  }
+
+  /**
+   * Starts again every member that is down with no fault of ours on it: it
+   * exited on its own (Apache ZooKeeper 3.8.0 does, on a NullPointerException
+   * in its SyncThread). Left down, it would turn the rest of a long run into
+   * one against fewer members, with every split and bridge skipped. The run's
+   * onMemberExit has recorded the exit.
+   */
+  private restartExited(): void {
+    const faulty = new Set([...this.active].flatMap((a) => [...a.members]));
+    for (const id of this.ensemble.ids) {
+      if (this.ensemble.isRunning(id) || faulty.has(id)) continue;
+      this.ensemble.restart(id);
+      this.restartedAfterExit.push(id);
+      this.note(`restart member ${id}: it exited on its own`);
+    }
   }
 
   /** Whether member `id`'s exit with `code` is what a fault made it do (fsyncs failing: exit 1, logged txn-log-failed). */
@@ -193,6 +234,7 @@ export class Nemesis {
 
   private async inject(scheduled: ScheduledFault): Promise<Active | undefined> {
     const { fault } = scheduled;
+    this.restartExited();
     if (needsFaultSwitch(fault) && this.faultPorts.size === 0) {
       const label = faultLabel(fault);
       this.notApplicable[label] = (this.notApplicable[label] ?? 0) + 1;
@@ -211,14 +253,14 @@ export class Nemesis {
     let what: string;
     switch (fault.kind) {
       case 'kill': {
-        const { id, note } = await this.memberWithRole(fault.target, healthy);
+        const { id, note } = await this.memberWithRole(fault.target, fault.target === 'leader' ? healthy : this.singleTargets(healthy));
         await this.ensemble.kill(id);
         [members, what] = [[id], `member ${id}${note}`];
         repair = () => this.ensemble.restart(id);
         break;
       }
       case 'pause': {
-        const { id, note } = await this.memberWithRole(fault.target, healthy);
+        const { id, note } = await this.memberWithRole(fault.target, fault.target === 'leader' ? healthy : this.singleTargets(healthy));
         const pid = this.ensemble.pid(id);
         if (pid === undefined) {
           this.skipped++;
@@ -234,14 +276,14 @@ export class Nemesis {
         break;
       }
       case 'isolate': {
-        const id = this.pick(healthy);
+        const id = this.pick(this.singleTargets(healthy));
         const others = this.ensemble.ids.filter((x) => x !== id);
         [members, what] = [[id], `member ${id} from ${others.join(', ')}`];
         repair = this.cutBetween([id], others, { block: fault.mode }, { block: fault.mode });
         break;
       }
       case 'one-way': {
-        const id = this.pick(healthy);
+        const id = this.pick(this.singleTargets(healthy));
         const others = this.ensemble.ids.filter((x) => x !== id);
         // mute: what `id` sends is dropped: on its own connections the bytes to the target, on the others' their replies from it.
         const own: Cut = { drop: fault.way === 'mute' ? 'toTarget' : 'fromTarget' };
@@ -297,6 +339,7 @@ export class Nemesis {
     this.active.add(active);
     const label = faultLabel(fault);
     this.injected[label] = (this.injected[label] ?? 0) + 1;
+    if (members.some((id) => this.ensemble.member(id).peerType === 'observer')) this.onObservers[label] = (this.onObservers[label] ?? 0) + 1;
     this.note(`inject #${scheduled.n} ${label}: ${what}${scheduled.overlapping ? ' (two faults on)' : ''}`);
     return active;
   }

@@ -86,6 +86,8 @@ describe('npm run jepsen options', () => {
       seed: 9,
       members: 5,
     });
+    expect(parseJepsenArgs(['--servers', 'ours', '--members', '5', '--observers', '2'], () => 3)).toMatchObject({ members: 5, observers: 2 });
+    expect(parseJepsenArgs(['--servers', 'ours', '--observers', '9'], () => 3)).toMatch(/--observers must be an integer from 0 to 4/);
     expect(parseJepsenArgs(['--servers', 'zookeeper'], () => 77)).toMatchObject({ servers: 'zookeeper', seconds: 60, faults: 20, seed: 77, members: 3 });
   });
 
