@@ -102,7 +102,8 @@ export class ServerCore {
     const now = options.now ?? Date.now;
     // Session expiry runs on a monotonic clock, as ZooKeeper's SessionTrackerImpl on Time.currentElapsedTime: a
     // wall clock stepped forward used to expire every session at the next tick (issue 15, the fault switch's clock step).
-    const elapsed = options.elapsedNow ?? (() => performance.now());
+    // Whole milliseconds, as Time.currentElapsedTime: srvr and mntr print latencies' min and max as integers.
+    const elapsed = options.elapsedNow ?? (() => Math.floor(performance.now()));
     const log = (this.log = options.log ?? (() => {}));
     this.counters = new ServerCounters(options.metrics);
     this.onFatal = options.onFatal;
