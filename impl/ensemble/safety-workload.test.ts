@@ -44,6 +44,7 @@ describe('the safety workload and its checks', () => {
     const invoked = new Map<number, HistoryCall>();
     const completed = new Map<number, HistoryResult>();
     const history: HistorySink = {
+      now: () => 0,
       connected: () => {},
       invoke: (_session, call) => {
         invoked.set(invoked.size, call);

@@ -81,7 +81,9 @@ export type HistoryCall =
 export type HistoryResult = 'info' | { readonly code: 'OK' | 'NoNode' | 'NodeExists' | 'BadVersion' | 'NotEmpty'; readonly path?: string; readonly data?: string; readonly version?: number };
 /** What records a history (impl/linearizability/recorder.ts's HistoryRecorder has this shape). */
 export type HistorySink = {
-  connected(session: string): void;
+  now(): number;
+  /** `requestedAt`: `now()` when the ConnectRequest was sent (recorder.ts says why not when it was answered). */
+  connected(session: string, requestedAt: number): void;
   invoke(session: string, call: HistoryCall): number;
   complete(id: number, result: HistoryResult): void;
 };
@@ -267,10 +269,11 @@ export class SafetyWorkload {
     for (let attempt = 0; Date.now() < deadline; attempt++) {
       const id = preferOnly !== undefined && attempt % 4 !== 3 ? preferOnly : ids[(start + attempt) % ids.length]!;
       if (this.ensemble.isRunning(id)) {
+        const requestedAt = this.options.history?.now() ?? 0;
         const session = await openSession(this.ensemble.member(id).clientPort);
         if (session !== undefined) {
           this.sessions.add(session);
-          this.options.history?.connected(sessionName(session));
+          this.options.history?.connected(sessionName(session), requestedAt);
           (session as WireSession & { member?: number }).member = id;
           return session;
         }
@@ -408,13 +411,15 @@ export class SafetyWorkload {
    */
   private async readMember(id: number, deadline: number, timeoutMs: number, violations: string[]): Promise<MemberState> {
     let session: WireSession | undefined;
+    let requestedAt = 0;
     while (session === undefined) {
       if (Date.now() > deadline) throw new Error(`verify: member ${id} gave no session within ${timeoutMs} ms`);
+      requestedAt = this.options.history?.now() ?? 0;
       session = await openSession(this.ensemble.member(id).clientPort);
       if (session === undefined) await sleep(100);
     }
     try {
-      this.options.history?.connected(sessionName(session));
+      this.options.history?.connected(sessionName(session), requestedAt);
       const syncOp = this.options.history?.invoke(sessionName(session), { op: 'sync', args: { path: this.options.root } });
       const synced = await request(session, OpCode.sync, encodeRecord({ path: this.options.root }, R.SyncRequest.write));
       if (syncOp !== undefined) this.options.history?.complete(syncOp, synced.err === 0 ? { code: 'OK' } : failure(synced.err));

@@ -18,10 +18,14 @@
 //   paths it touches; any other path is absent then, except a parent that the
 //   history neither creates nor deletes, which is taken to exist throughout
 //   (the workload's root, created before recording).
-// - `sessions` may give the time each session was connected: a session's
-//   reads then see at least every write completed before its connection (the
-//   createSession is itself a write the serving member has applied before it
-//   answers). Without it, a session's first reads may be arbitrarily stale.
+// - `sessions` may give the time each session's ConnectRequest was sent: a
+//   session's reads then see at least every write completed before that (the
+//   createSession is itself a write, ordered after every write completed
+//   before it was requested, and the serving member has applied it before it
+//   answers). Not the time of the ConnectResponse: a write completed by
+//   another member while the response was on its way may be ordered after
+//   the createSession. Without it, a session's first reads may be
+//   arbitrarily stale.
 
 import { z } from 'zod';
 

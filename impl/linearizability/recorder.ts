@@ -44,9 +44,19 @@ export class HistoryRecorder {
     private readonly initial: Readonly<Record<string, Znode>> = {},
   ) {}
 
-  /** Records that `session` was connected now (its reads see at least what was completed before). */
-  connected(session: string | number): void {
-    this.sessions[String(session)] = { connectedAt: this.clock() };
+  /** The recorder's clock now: a workload reads it when it sends a ConnectRequest, for `connected`. */
+  now(): number {
+    return this.clock();
+  }
+
+  /**
+   * Records that `session` was connected, its ConnectRequest sent at `requestedAt` (default: now). Its reads
+   * see at least what was completed before that: the createSession is a write ordered somewhere between the
+   * request and the ConnectResponse, so only writes completed before the request are surely before it; a
+   * write completed while the ConnectResponse was on its way (by another member) may be ordered after it.
+   */
+  connected(session: string | number, requestedAt: number = this.clock()): void {
+    this.sessions[String(session)] = { connectedAt: requestedAt };
   }
 
   /** Records an invocation; returns its id for `complete`. */
