@@ -8,19 +8,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../lib/random.ts';
 import { call, connectClient, type ZkClient } from '../testing/zk-client.ts';
-import { dataDirWithConfig, killChildren, startChild, type DataDir, zookeeper } from '../standalone/test-support.ts';
+import { startChild, zookeeper } from '../standalone/test-support.ts';
+import { processFixture } from '../standalone/fixture.ts';
 import type { OpResult } from './history.ts';
 import { lincheck } from './lincheck.ts';
 import { HistoryRecorder, type CallInput } from './recorder.ts';
 
-const dirs: DataDir[] = [];
-afterEach(() => {
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const fixture = processFixture();
 
 const codes = new Map<number, OpResult['code']>([
   [zookeeper.Exception.NO_NODE, 'NoNode'],
@@ -107,8 +104,7 @@ function nextCall(random: () => number, versions: Map<string, number>, names: st
 describe('a recorded history of the standalone server', () => {
   it('passes the checker', async () => {
     const seed = 1207;
-    const dir = dataDirWithConfig([]);
-    dirs.push(dir);
+    const dir = fixture.dataDir([]);
     const server = await startChild(dir.configPath);
     const setup = await connectClient(server.port);
     for (const path of ['/lin', '/lin/q', '/lin/k0', '/lin/k1', '/lin/k2']) await call(setup, 'create', path, Buffer.from(''), zookeeper.CreateMode.PERSISTENT);

@@ -10,34 +10,20 @@
 // each reply holding its 1 MB. ZooKeeper 3.8 stops reading a connection
 // until its session is set up and grows by 14 MB under the same client.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { OpCode } from '../protocol/constants.ts';
 import { frame } from '../protocol/frame-decoder.ts';
 import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import { RawClient } from '../server/raw-client.ts';
-import { dataDirWithConfig, killChildren, startChild, type DataDir } from './test-support.ts';
+import type { RawClient } from '../server/raw-client.ts';
+import { rssBytes, startChild } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const sockets: Socket[] = [];
-const clients: RawClient[] = [];
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  for (const client of clients.splice(0)) client.close();
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const fixture = processFixture();
 
 const megabyte = 1024 * 1024;
 const bigData = 1_000_000;
-
-function rssBytes(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (match === null) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(match[1]) * 1024;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,13 +39,6 @@ function connectThenGetData(path: string, count: number): Buffer {
   return Buffer.concat(frames);
 }
 
-async function rawClient(port: number): Promise<RawClient> {
-  const client = await RawClient.open(port);
-  clients.push(client);
-  await client.handshake();
-  return client;
-}
-
 async function getDataLength(client: RawClient, path: string): Promise<number> {
   const reply = await client.request(OpCode.getData, R.GetDataRequest, { path, watch: false });
   expect(reply.header.err).toBe(0);
@@ -70,10 +49,9 @@ async function getDataLength(client: RawClient, path: string): Promise<number> {
 
 describe('a client that pipelines requests and never reads', () => {
   it('grows the server by less than 64 MB for 1,000 getData of a 1 MB znode sent with its ConnectRequest, serves others meanwhile, and gives the memory back when it leaves', async () => {
-    const dir = dataDirWithConfig();
-    dirs.push(dir);
+    const dir = fixture.dataDir();
     const server = await startChild(dir.configPath);
-    const writer = await rawClient(server.port);
+    const writer = await fixture.session(server.port);
     const w = new JuteWriter();
     R.RequestHeader.write(w, { xid: 1, type: OpCode.create });
     R.CreateRequest.write(w, { path: '/big', data: new Uint8Array(bigData).fill(0x62), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags: 0 });
@@ -83,7 +61,7 @@ describe('a client that pipelines requests and never reads', () => {
     const before = rssBytes(server.pid);
 
     const greedy = connect({ host: '127.0.0.1', port: server.port });
-    sockets.push(greedy);
+    fixture.onCleanup(() => greedy.destroy());
     greedy.pause(); // never reads
     greedy.on('error', () => {});
     await new Promise((resolve) => greedy.once('connect', resolve));
@@ -99,7 +77,7 @@ describe('a client that pipelines requests and never reads', () => {
     expect(grown, `server RSS ${(before / megabyte).toFixed(0)} MB -> peak ${(peak / megabyte).toFixed(0)} MB while the client does not read`).toBeLessThan(64);
 
     // Another client is served meanwhile, the 1 MB read included.
-    const other = await rawClient(server.port);
+    const other = await fixture.session(server.port);
     expect(await getDataLength(other, '/big')).toBe(bigData);
 
     greedy.destroy();

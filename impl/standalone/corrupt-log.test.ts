@@ -6,29 +6,17 @@
 
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import { RawClient } from '../server/raw-client.ts';
+import type { RawClient } from '../server/raw-client.ts';
 import { filesWithPrefix, logPrefix } from '../storage/file-names.ts';
 import { isAllZero, logHeaderBytes, recordHeaderBytes } from '../storage/record-format.ts';
-import { dataDirWithConfig, killChildren, startChild, type DataDir } from './test-support.ts';
+import { startChild } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const rawClients: RawClient[] = [];
-afterEach(() => {
-  for (const c of rawClients.splice(0)) c.close();
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-
-async function session(port: number): Promise<RawClient> {
-  const client = await RawClient.open(port);
-  rawClients.push(client);
-  await client.handshake({ timeOut: 4000 });
-  return client;
-}
+const fixture = processFixture();
 
 async function dataOf(client: RawClient, path: string): Promise<string | undefined> {
   const reply = await client.request(OpCode.getData, R.GetDataRequest, { path, watch: false });
@@ -57,13 +45,12 @@ function lastRecord(dataDir: string): { path: string; offset: number; payloadByt
 
 describe('a damaged log tail is truncated at restart and everything before it is served', () => {
   it('survives a torn last record, then a flipped byte in the last record', async () => {
-    const dir = dataDirWithConfig(['tickTime=500']);
-    dirs.push(dir);
+    const dir = fixture.dataDir(['tickTime=500']);
     const dataDir = join(dir.path, 'data');
 
     // 1. Twenty acknowledged creates; the last logged txn is the last create (SIGKILL: no closeSession follows).
     let server = await startChild(dir.configPath);
-    let client = await session(server.port);
+    let client = await fixture.session(server.port);
     expect((await client.create('/t', 'root')).header.err).toBe(0);
     for (let i = 0; i < 20; i++) expect((await client.create(`/t/n${i}`, `first ${i}`)).header.err).toBe(0);
     server.kill('SIGKILL');
@@ -74,7 +61,7 @@ describe('a damaged log tail is truncated at restart and everything before it is
 
     server = await startChild(dir.configPath);
     expect(server.logs.find((l) => l.event === 'log-truncated')).toMatchObject({ level: 'warn', reason: 'torn-record', offset: torn.offset });
-    client = await session(server.port);
+    client = await fixture.session(server.port);
     for (let i = 0; i < 19; i++) expect(await dataOf(client, `/t/n${i}`)).toBe(`first ${i}`);
     expect(await dataOf(client, '/t/n19'), 'the torn create is gone').toBeUndefined();
 
@@ -91,7 +78,7 @@ describe('a damaged log tail is truncated at restart and everything before it is
 
     server = await startChild(dir.configPath);
     expect(server.logs.find((l) => l.event === 'log-truncated')).toMatchObject({ level: 'warn', reason: 'bad-checksum', offset: rotten.offset });
-    client = await session(server.port);
+    client = await fixture.session(server.port);
     for (let i = 0; i < 19; i++) expect(await dataOf(client, `/t/n${i}`)).toBe(`first ${i}`);
     for (let i = 0; i < 9; i++) expect(await dataOf(client, `/t/m${i}`)).toBe(`second ${i}`);
     expect(await dataOf(client, '/t/m9'), 'the rotten create is gone').toBeUndefined();
@@ -101,7 +88,7 @@ describe('a damaged log tail is truncated at restart and everything before it is
     await server.exited;
     server = await startChild(dir.configPath);
     expect(server.logs.some((l) => l.event === 'log-truncated')).toBe(false);
-    client = await session(server.port);
+    client = await fixture.session(server.port);
     expect(await dataOf(client, '/t/after')).toBe('ok');
     expect(await dataOf(client, '/t/m8')).toBe('second 8');
   }, 90_000);

@@ -8,20 +8,15 @@
 // kills also land around snapshots. Everything earlier rounds acknowledged
 // must still be there in later rounds.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
-import { dataDirWithConfig, killChildren, startChild, type DataDir } from './test-support.ts';
+import { startChild } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const rawClients: RawClient[] = [];
-afterEach(() => {
-  for (const c of rawClients.splice(0)) c.close();
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const fixture = processFixture();
 
 const clientsPerRound = 4;
 const outstandingPerClient = 8;
@@ -40,13 +35,6 @@ type WriterLog = {
 };
 
 const createData = (path: string) => `data of ${path} `.padEnd(64, '.');
-
-async function openSession(port: number): Promise<RawClient> {
-  const client = await RawClient.open(port);
-  rawClients.push(client);
-  await client.handshake({ timeOut: 4000 });
-  return client;
-}
 
 /** Streams writes on one session until the connection dies; `onAck` counts acknowledgements. */
 async function streamWrites(client: RawClient, root: string, k: number, log: WriterLog, onAck: () => void): Promise<void> {
@@ -96,7 +84,7 @@ async function getChildren(client: RawClient, path: string): Promise<string[]> {
 
 /** Checks every round so far against what the server serves now. */
 async function verify(port: number, rounds: readonly { root: string; logs: WriterLog[] }[]): Promise<{ acked: number; present: number }> {
-  const reader = await openSession(port);
+  const reader = await fixture.session(port);
   let acked = 0;
   let present = 0;
   for (const { root, logs } of rounds) {
@@ -130,15 +118,14 @@ async function verify(port: number, rounds: readonly { root: string; logs: Write
 
 describe('crash safety of the server process: every acknowledged write survives SIGKILL', () => {
   it('over three rounds killed at different points, with snapshots along the way', async () => {
-    const dir = dataDirWithConfig(['tickTime=500', 'snapCount=400']);
-    dirs.push(dir);
+    const dir = fixture.dataDir(['tickTime=500', 'snapCount=400']);
     const killAfterAcks = [150, 900, 1_800];
     const rounds: { root: string; logs: WriterLog[] }[] = [];
     for (const [round, killAt] of killAfterAcks.entries()) {
       const server = await startChild(dir.configPath);
       if (round > 0) await verify(server.port, rounds);
       const root = `/round${round}`;
-      const setup = await openSession(server.port);
+      const setup = await fixture.session(server.port);
       expect((await setup.create(root)).header.err).toBe(0);
       for (let k = 0; k < clientsPerRound; k++) {
         expect((await setup.request(OpCode.create, R.CreateRequest, { path: `${root}/s${k}`, data: new Uint8Array(0), acl: open, flags: 0 })).header.err).toBe(0);
@@ -155,7 +142,7 @@ describe('crash safety of the server process: every acknowledged write survives 
       const onAck = () => {
         if (++acks === killAt) server.kill('SIGKILL');
       };
-      const writers = await Promise.all(logs.map(async (log, k) => streamWrites(await openSession(server.port), root, k, log, onAck)));
+      const writers = await Promise.all(logs.map(async (log, k) => streamWrites(await fixture.session(server.port), root, k, log, onAck)));
       expect(writers.length).toBe(clientsPerRound);
       expect(await server.exited, `round ${round}: the server was killed, not stopped`).toBe('SIGKILL');
       expect(acks).toBeGreaterThanOrEqual(killAt);

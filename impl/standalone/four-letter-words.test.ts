@@ -2,21 +2,17 @@
 // connection's first four bytes are the command, the answer ends with the
 // server closing the connection (ZooKeeper's NIOServerCnxn.checkFourLetterWord).
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RawClient } from '../server/raw-client.ts';
 import { OpCode } from '../protocol/constants.ts';
-import { dataDirWithConfig, fourLetterWord, killChildren, startChild, type DataDir } from './test-support.ts';
+import { fourLetterWord, startChild } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-afterEach(() => {
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const fixture = processFixture();
 
 describe('four-letter words on the running server', () => {
   it('answers ruok, srvr with the mode, zxid and node count, and a parseable mntr; refuses words off the whitelist', async () => {
-    const dir = dataDirWithConfig(['tickTime=500', '4lw.commands.whitelist=ruok, srvr, mntr']);
-    dirs.push(dir);
+    const dir = fixture.dataDir(['tickTime=500', '4lw.commands.whitelist=ruok, srvr, mntr']);
     const server = await startChild(dir.configPath);
 
     // zxid 1: createSession; 2..4: three creates; 5: closeSession.

@@ -12,20 +12,15 @@
 
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import { RawClient } from '../server/raw-client.ts';
-import { dataDirWithConfig, eventually, killChildren, startChild, type ChildServer, type DataDir } from './test-support.ts';
+import { eventually, startChild, type ChildServer } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const rawClients: RawClient[] = [];
-afterEach(() => {
-  for (const c of rawClients.splice(0)) c.close();
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const fixture = processFixture();
 
 const baseNodes = 10_000;
 const clients = 4;
@@ -33,13 +28,6 @@ const outstanding = 8;
 const open = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const encoder = new TextEncoder();
 const baseData = (i: number) => encoder.encode(`base ${i}`.padEnd(48, '.'));
-
-async function session(port: number): Promise<RawClient> {
-  const client = await RawClient.open(port);
-  rawClients.push(client);
-  await client.handshake({ timeOut: 4000 });
-  return client;
-}
 
 /** /base/n0../base/n9999, 200 creates per multi. */
 async function populate(client: RawClient): Promise<void> {
@@ -129,12 +117,11 @@ const interleavedSnapshots = (server: ChildServer) =>
 
 describe('fuzzy snapshots of the built server under write load', () => {
   it('a restart from a snapshot walked while writes went on serves every acknowledged write', async () => {
-    const dir = dataDirWithConfig(['tickTime=500', 'snapCount=600']);
-    dirs.push(dir);
+    const dir = fixture.dataDir(['tickTime=500', 'snapCount=600']);
     const server = await startChild(dir.configPath);
-    await populate(await session(server.port));
+    await populate(await fixture.session(server.port));
     const acked: Acked = { creates: new Set(), deletes: new Set(), versions: new Map() };
-    const writers = Promise.all(Array.from({ length: clients }, async (_, k) => load(await session(server.port), k, acked)));
+    const writers = Promise.all(Array.from({ length: clients }, async (_, k) => load(await fixture.session(server.port), k, acked)));
     await eventually(() => interleavedSnapshots(server).length >= 3, 60_000, 'three fuzzy snapshots with writes between their slices');
     server.kill('SIGKILL');
     await writers;
@@ -145,7 +132,7 @@ describe('fuzzy snapshots of the built server under write load', () => {
     const recovered = restarted.logs.find((l) => l.event === 'recovered')!;
     expect(BigInt(recovered['snapshotZxid'] as string), 'recovery starts from the last fuzzy snapshot or a later one').toBeGreaterThanOrEqual(BigInt(last['zxid'] as string));
     expect(recovered['replayedTxns'] as number).toBeGreaterThan(0);
-    const reader = await session(restarted.port);
+    const reader = await fixture.session(restarted.port);
     const creates = [...acked.creates];
     const deletes = [...acked.deletes];
     const versions = [...acked.versions];
@@ -175,7 +162,7 @@ describe('fuzzy snapshots of the built server under write load', () => {
     for (const name of snapshots) rmSync(join(versionDir, name));
     const replayed = await startChild(dir.configPath);
     expect(replayed.logs.find((l) => l.event === 'recovered')?.['snapshotZxid']).toBeUndefined();
-    const fromLog = await dump(await session(replayed.port));
+    const fromLog = await dump(await fixture.session(replayed.port));
     expect(fromLog.size).toBe(fromSnapshot.size);
     for (const [path, entry] of fromLog) expect(fromSnapshot.get(path), path).toEqual(entry);
   }, 120_000);

@@ -2,26 +2,20 @@
 // operators run it): after /commands/log_level?level=debug, the server logs
 // debug lines it did not log before.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { RawClient } from '../server/raw-client.ts';
 import { releasePorts, reservePorts } from '../testing/ports.ts';
-import { dataDirWithConfig, killChildren, startChild, type DataDir } from './test-support.ts';
+import { startChild } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const reserved: number[] = [];
-afterEach(() => {
-  killChildren();
-  for (const d of dirs.splice(0)) d.remove();
-  releasePorts(reserved.splice(0));
-});
+const fixture = processFixture();
 
 describe('log_level through the AdminServer', () => {
   it('changes what a running server logs: a debug line appears only after /commands/log_level?level=debug', async () => {
     const [adminPort] = (await reservePorts(1)) as [number];
-    reserved.push(adminPort);
-    const dir = dataDirWithConfig([`admin.serverAddress=127.0.0.1`, `admin.serverPort=${adminPort}`], 'zk-log-level-');
-    dirs.push(dir);
+    fixture.onCleanup(() => releasePorts([adminPort]));
+    const dir = fixture.dataDir([`admin.serverAddress=127.0.0.1`, `admin.serverPort=${adminPort}`], 'zk-log-level-');
     const server = await startChild(dir.configPath);
     const get = async (query: string) => (await (await fetch(`http://127.0.0.1:${adminPort}/commands/log_level${query}`, { signal: AbortSignal.timeout(5000) })).json()) as Record<string, unknown>;
     // A session that closes itself: the server then closes its connection, and logs that at debug (connection-closed-by-server).

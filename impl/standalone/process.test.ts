@@ -3,36 +3,24 @@
 // node-zookeeper-client. Restarts read the same dataDir. Every child is
 // SIGKILLed by PID after its test.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import { RawClient } from '../server/raw-client.ts';
+import type { RawClient } from '../server/raw-client.ts';
 import { builtServer } from '../testing/built-server.ts';
 import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
-import { call, connectClient, dataDirWithConfig, eventually, killChildren, startChild, zookeeper, type DataDir, type ZkClient } from './test-support.ts';
+import { call, connectClient, eventually, startChild, zookeeper, type ZkClient } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const clients: ZkClient[] = [];
-const rawClients: RawClient[] = [];
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-  for (const client of rawClients.splice(0)) client.close();
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-
-function tempDir(extra: readonly string[] = []): DataDir {
-  const dir = dataDirWithConfig(extra);
-  dirs.push(dir);
-  return dir;
-}
+const fixture = processFixture();
+const tempDir = (extra: readonly string[] = []) => fixture.dataDir(extra);
 
 async function client(port: number, sessionTimeoutMs = 4000): Promise<ZkClient> {
   const c = await connectClient(port, sessionTimeoutMs);
-  clients.push(c);
+  fixture.onCleanup(() => c.close());
   return c;
 }
 
@@ -70,7 +58,6 @@ describe('the standalone server as a process', () => {
     expect([seq1, seq2]).toEqual(['/app/job-0000000000', '/app/job-0000000001']);
     expect(await call(c, 'create', '/app/lock', Buffer.from('mine'), zookeeper.CreateMode.EPHEMERAL)).toBe('/app/lock');
     c.close();
-    clients.length = 0;
 
     first.kill('SIGTERM');
     expect(await first.exited).toBe(0);
@@ -105,7 +92,6 @@ describe('the standalone server as a process', () => {
     expect(await first.exited).toBe('SIGKILL');
     // The client never comes back: closing it now cannot reach any server.
     c.close();
-    clients.length = 0;
 
     const second = await startChild(dir.configPath);
     const restartedAtMs = Date.now();
@@ -122,8 +108,7 @@ describe('the standalone server as a process', () => {
   it('lets a client whose session outlived the crash reconnect with its session id and password and keep its ephemerals', async () => {
     const dir = tempDir(['tickTime=200']);
     const first = await startChild(dir.configPath);
-    const owner = await RawClient.open(first.port);
-    rawClients.push(owner);
+    const owner = await fixture.rawClient(first.port);
     await owner.handshake({ timeOut: 1200 });
     const { sessionId, passwd } = owner.session!;
     expect((await owner.create('/mine', 'held', 1 /* EPHEMERAL */)).header.err).toBe(0);
@@ -131,8 +116,7 @@ describe('the standalone server as a process', () => {
     await first.exited;
 
     const second = await startChild(dir.configPath);
-    const back = await RawClient.open(second.port);
-    rawClients.push(back);
+    const back = await fixture.rawClient(second.port);
     const response = await back.handshake({ sessionId, passwd, timeOut: 1200, lastZxidSeen: 0n });
     expect(response.sessionId).toBe(sessionId);
     expect(response.timeOut).toBe(1200);
@@ -146,8 +130,7 @@ describe('the standalone server as a process', () => {
   it('keeps null data (jute length -1) as null, apart from empty data, through the log and a snapshot, across restarts', async () => {
     const dir = tempDir(['tickTime=200']);
     const open = async (port: number) => {
-      const c = await RawClient.open(port);
-      rawClients.push(c);
+      const c = await fixture.rawClient(port);
       await c.handshake();
       return c;
     };

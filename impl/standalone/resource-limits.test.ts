@@ -9,36 +9,22 @@
 // pipelined on one connection (about 2 s for 100,000 on the machine of
 // docs/operations.md's figures).
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
-import { RawClient, type Reply } from '../server/raw-client.ts';
-import { dataDirWithConfig, fourLetterWord, killChildren, rssBytes, startChild, type ChildServer, type DataDir } from './test-support.ts';
+import type { RawClient, Reply } from '../server/raw-client.ts';
+import { fourLetterWord, rssBytes, startChild, type ChildServer } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const clients: RawClient[] = [];
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const fixture = processFixture();
 
 const megabyte = 1024 * 1024;
 const anyone: R.ACL[] = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 const ephemeral = 1;
 
 async function startServer(extra: readonly string[] = []): Promise<ChildServer> {
-  const dir = dataDirWithConfig(['4lw.commands.whitelist=*', 'forceSync=no', ...extra]);
-  dirs.push(dir);
-  return startChild(dir.configPath);
-}
-
-async function rawClient(port: number, timeOut = 30_000): Promise<RawClient> {
-  const client = await RawClient.open(port);
-  clients.push(client);
-  await client.handshake({ timeOut });
-  return client;
+  return startChild(fixture.dataDir(['4lw.commands.whitelist=*', 'forceSync=no', ...extra]).configPath);
 }
 
 /** Creates every path (parents first), 1,000 creates to a multi, the multis pipelined; fails on any error. */
@@ -73,7 +59,7 @@ function childrenOf(reply: Reply): string[] {
 describe('jute.maxbuffer on replies (reply-size.ts)', () => {
   it('answers MarshallingError, on a connection that stays open and with no watch set, to a getChildren of 100,000 children whose reply passes jute.maxbuffer, and serves other clients meanwhile', async () => {
     const server = await startServer();
-    const client = await rawClient(server.port);
+    const client = await fixture.session(server.port, 30_000);
     await createAll(client, ['/big', '/small', ...names('/small/c', 3)]);
     // 100,000 names of 13 bytes: a reply of 1.7 MB, past the default 0xfffff.
     await createAll(client, names('/big/child-', 100_000));
@@ -93,7 +79,7 @@ describe('jute.maxbuffer on replies (reply-size.ts)', () => {
     expect(client.isClosed).toBe(false);
     expect(childrenOf(await client.request(OpCode.getChildren, R.GetChildrenRequest, { path: '/small', watch: true }))).toHaveLength(3);
     expect((await watchCounts(server.port)).all).toBe(1);
-    const other = await rawClient(server.port);
+    const other = await fixture.session(server.port, 30_000);
     expect((await other.exists('/big/child-099999')).header.err).toBe(0);
 
     // A client retrying it (ZooKeeper's would reconnect and retry) costs no memory that stays.
@@ -113,7 +99,7 @@ describe('10,000 watches on one session', () => {
     // Long paths make a leak visible in the RSS: 10,000 watches hold about 10 MB of path names.
     const name = 'w'.repeat(1000);
     const round = async (): Promise<void> => {
-      const client = await rawClient(server.port);
+      const client = await fixture.session(server.port, 30_000);
       // exists on absent znodes sets exists watches (the data table), one per path; and one child watch.
       const replies = await Promise.all(Array.from({ length: 10_000 }, (_, i) => client.exists(`/absent/${name}${i}`, true)));
       expect(replies.every((reply) => reply.header.err === ErrorCode.NONODE)).toBe(true);
@@ -169,13 +155,13 @@ describe('50,000 ephemerals of one session expiring', () => {
   it('are deleted by one closeSession txn while another client’s getData p99 stays within a bound', async () => {
     // tickTime 200: session timeouts from 400 to 4,000 ms.
     const server = await startServer(['tickTime=200']);
-    const setup = await rawClient(server.port);
+    const setup = await fixture.session(server.port, 30_000);
     await createAll(setup, ['/e', '/probe']);
     // Closed now, not left to expire (4 s at most with tickTime 200) in the middle of the count of txns below.
     await setup.request(OpCode.closeSession, undefined, undefined);
-    const owner = await rawClient(server.port, 2000);
+    const owner = await fixture.session(server.port, 2000);
     await createAll(owner, names('/e/', 50_000), ephemeral);
-    const reader = await rawClient(server.port);
+    const reader = await fixture.session(server.port, 30_000);
 
     // Before: the owner kept alive by pings while the reader warms up, then is measured.
     let pinging = true;

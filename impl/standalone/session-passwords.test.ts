@@ -10,36 +10,24 @@
 
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpCode } from '../protocol/constants.ts';
 import { JuteWriter } from '../protocol/jute.ts';
-import { RawClient } from '../server/raw-client.ts';
 import { generatePasswd } from '../server/session-password.ts';
 import { Storage } from '../storage/storage.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import { serializeTree } from '../tree/snapshot.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
-import { dataDirWithConfig, killChildren, startChild, type DataDir } from './test-support.ts';
+import { startChild } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
-const dirs: DataDir[] = [];
-const clients: RawClient[] = [];
-afterEach(() => {
-  for (const client of clients.splice(0)) client.close();
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
-
-async function open(port: number): Promise<RawClient> {
-  const client = await RawClient.open(port);
-  clients.push(client);
-  return client;
-}
+const fixture = processFixture();
 
 type Attach = { readonly timeOut: number; readonly sessionId: bigint; readonly zeroPasswd: boolean; readonly closed: boolean };
 
 /** Reattaches to `sessionId` with `passwd`: what the ConnectResponse says and whether the server then closed the connection. */
 async function reattach(port: number, sessionId: bigint, passwd: Uint8Array): Promise<Attach> {
-  const client = await open(port);
+  const client = await fixture.rawClient(port);
   const response = await client.handshake({ sessionId, passwd, timeOut: 30_000 });
   const closed = await Promise.race([client.closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 500))]);
   client.close();
@@ -65,10 +53,9 @@ function withoutPasswords(tree: DataTree): Uint8Array {
 
 describe('session passwords', () => {
   it('refuses the password derived from the session id, accepts the one given, also after a restart that reads a snapshot and the log', async () => {
-    const dir = dataDirWithConfig(['snapCount=2']);
-    dirs.push(dir);
+    const dir = fixture.dataDir(['snapCount=2']);
     let server = await startChild(dir.configPath);
-    const owner = await open(server.port);
+    const owner = await fixture.rawClient(server.port);
     const { sessionId, passwd } = await owner.handshake({ timeOut: 30_000 });
     const derived = generatePasswd(sessionId);
     expect(Buffer.from(passwd).equals(Buffer.from(derived)), 'the server gave the derivable password').toBe(false);
@@ -86,15 +73,14 @@ describe('session passwords', () => {
     server = await startChild(dir.configPath);
     expect(await reattach(server.port, sessionId, derived)).toEqual(refused);
     expect(await reattach(server.port, sessionId, passwd)).toEqual(accepted(sessionId));
-    const check = await open(server.port);
+    const check = await fixture.rawClient(server.port);
     await check.handshake();
     expect((await check.exists('/mine')).header.err, 'the refused attempts did not close the session').toBe(0);
     expect(server.logs.some((l) => l.event === 'incorrect-password' && l['sessionId'] !== undefined)).toBe(true);
   }, 40_000);
 
   it('recovers data written before passwords were kept: its sessions and ephemerals stay, no password attaches to them, and a leftover session-secret file is only noted', async () => {
-    const dir = dataDirWithConfig();
-    dirs.push(dir);
+    const dir = fixture.dataDir();
     const dataDir = join(dir.path, 'data');
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'session-secret'), new Uint8Array(32), { mode: 0o600 });
@@ -113,7 +99,7 @@ describe('session passwords', () => {
 
     const server = await startChild(dir.configPath);
     expect(server.logs.some((l) => l.event === 'session-secret-unused')).toBe(true);
-    const reader = await open(server.port);
+    const reader = await fixture.rawClient(server.port);
     const mine = await reader.handshake({ timeOut: 30_000 });
     for (const path of ['/old', '/older']) expect((await reader.exists(path)).header.err, path).toBe(0);
     for (const sessionId of [inSnapshot, inLog]) {

@@ -4,20 +4,16 @@
 // killed after a timeout.
 
 import { existsSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
-import { dataDirWithConfig, killChildren, startChild, type DataDir } from './test-support.ts';
+import { describe, expect, it } from 'vitest';
+import { startChild } from './test-support.ts';
+import { processFixture } from './fixture.ts';
 
 import { runZkCli, zkCli } from '../testing/zkcli.ts';
-const dirs: DataDir[] = [];
-afterEach(() => {
-  killChildren();
-  for (const dir of dirs.splice(0)) dir.remove();
-});
+const fixture = processFixture();
 
 describe.runIf(existsSync(zkCli))('zkCli.sh against the server process', () => {
   it('creates, gets, lists and deletes, and what it wrote is there after a restart', async () => {
-    const dir = dataDirWithConfig(['tickTime=2000']);
-    dirs.push(dir);
+    const dir = fixture.dataDir(['tickTime=2000']);
     let server = await startChild(dir.configPath);
     const first = await runZkCli(`127.0.0.1:${server.port}`, ['create /cli hello', 'create /cli/a 1', 'create /cli/b 2', 'get /cli', 'ls /cli', 'delete /cli/a', 'ls /cli']);
     expect(first).toContain('Created /cli\n');
