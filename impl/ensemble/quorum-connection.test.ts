@@ -75,13 +75,13 @@ describe('QuorumConnection', () => {
     expect(items).toEqual([]);
   });
 
-  it("carries a txn as large as a client's largest write (jute.maxbuffer plus the txn header), and refuses one beyond the extra 1024 bytes", async () => {
+  it('carries a txn up to jute.maxbuffer plus jute.maxbuffer.extrasize (which defaults to jute.maxbuffer, as since ZooKeeper 3.5.7), and refuses one beyond', async () => {
     const fits = await pair();
-    fits.raw.write(encodeQuorumPacket(packet(PacketType.PROPOSAL, 1n, new Uint8Array(juteMaxBufferDefault + 100))));
+    fits.raw.write(encodeQuorumPacket(packet(PacketType.PROPOSAL, 1n, new Uint8Array(2 * juteMaxBufferDefault))));
     await until(() => fits.items.length === 1);
     expect(fits.items).toHaveLength(1);
     const tooLarge = await pair();
-    tooLarge.raw.write(encodeQuorumPacket(packet(PacketType.PROPOSAL, 1n, new Uint8Array(juteMaxBufferDefault + 1025))));
+    tooLarge.raw.write(encodeQuorumPacket(packet(PacketType.PROPOSAL, 1n, new Uint8Array(2 * juteMaxBufferDefault + 1))));
     expect(await tooLarge.closed).toMatch(/data length/);
   });
 });

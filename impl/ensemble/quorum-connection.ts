@@ -14,6 +14,7 @@
 
 import type { Socket } from 'node:net';
 import { JuteWriter } from '../protocol/jute.ts';
+import { juteExtraBytes } from '../tree/close-session-bytes.ts';
 import { encodeQuorumPacket, PacketType, parseQuorumPacket, quorumPacketLimitsDefault, type QuorumPacket, type QuorumPacketLimits } from '../quorum/wire.ts';
 
 /** LearnerHandler's snapshot signature. */
@@ -22,15 +23,20 @@ export const snapshotSignature = 'BenWasHere';
 export const snapshotBytesMax = 1024 * 1024 * 1024;
 
 /**
- * What a quorum-port peer may make us buffer. A txn is a little larger than
- * the client request it came from (TxnHeader vs RequestHeader, the REQUEST
- * prefix), so fields get ZooKeeper's jute.maxbuffer.extrasize (1024) on top of
- * jute.maxbuffer, as BinaryInputArchive.checkLength allows: with the bare
- * jute.maxbuffer a client's largest legal write would break every learner's
- * stream, over and over.
+ * What a quorum-port peer may make us buffer. A txn is larger than the client
+ * request it came from (TxnHeader vs RequestHeader, the REQUEST prefix; a
+ * multi's per-op headers; a closeSession's list of ephemerals, which no
+ * request carries), so fields get jute.maxbuffer.extrasize on top of
+ * jute.maxbuffer, as BinaryInputArchive.checkLength allows. Since ZooKeeper
+ * 3.5.7 the extra defaults to jute.maxbuffer itself, not 1024: with 1024, a
+ * closeSession of 1.2 MB of ephemeral paths, which Apache ZooKeeper 3.8
+ * commits, broke every learner's stream here and was lost
+ * (impl/ensemble/close-session-size.test.ts). What keeps a closeSession under
+ * this bound is impl/tree/close-session-bytes.ts.
  */
 export function quorumLimits(juteMaxBufferBytes: number): QuorumPacketLimits {
-  return { fieldBytesMax: juteMaxBufferBytes + 1024, packetBytesMax: juteMaxBufferBytes + 2048, authinfoCountMax: quorumPacketLimitsDefault.authinfoCountMax };
+  const fieldBytesMax = juteMaxBufferBytes + juteExtraBytes(juteMaxBufferBytes);
+  return { fieldBytesMax, packetBytesMax: fieldBytesMax + 1024, authinfoCountMax: quorumPacketLimitsDefault.authinfoCountMax };
 }
 
 export type QuorumItem =

@@ -42,6 +42,7 @@
 
 import { assert } from '../../lib/assert.ts';
 import { juteMaxBufferDefault } from '../protocol/constants.ts';
+import { closeSessionTxnBytesMax } from '../tree/close-session-bytes.ts';
 import type { Id } from '../protocol/records.ts';
 import { DataTree } from '../tree/data-tree.ts';
 import type { Txn } from '../tree/txn.ts';
@@ -139,6 +140,8 @@ export class ServerCore {
         enforceQuota: options.enforceQuota ?? false,
         warn: rateLimited(log, elapsed),
         quotaExceeded: (namespace: string) => metrics.quotaExceeded(namespace),
+        // replyBytesMax is this server's jute.maxbuffer, which its learners apply too.
+        closeSessionTxnBytesMax: closeSessionTxnBytesMax(options.replyBytesMax ?? juteMaxBufferDefault),
       };
       const writes = new Writes(tree, tracker, order, this.commit, queues, connections, replies, now, settings, replication?.firstZxid, options.authentication?.providerSchemes);
       const local = new LocalWritePath(replication === undefined ? 'standalone' : 'leader', parts, writes, new Ticks(parts, writes, options));

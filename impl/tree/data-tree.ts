@@ -18,6 +18,7 @@ import { cloneCapacity, hashSetCapacity, javaHashSetOrder } from './java-hash-or
 import { addChild, childrenInJavaOrder, copyStat, createStat, emptyStat, ephemeralKind, noChildren, ttlEphemeralOwner, ttlOf, type ZNode } from './znode.ts';
 import { TreeDigest } from './digest.ts';
 import { QuotaTracker, quotaZookeeper } from './quota.ts';
+import { closeSessionTxnBytes, pathTxnBytes } from './close-session-bytes.ts';
 
 /**
  * A watch that fired. `acl` is the ACL of the znode the event is about (the
@@ -52,6 +53,8 @@ export class DataTree {
   readonly ephemerals = new Map<bigint, Set<string>>();
   /** The bucket count of each session's ephemeral HashSet, for its iteration order. */
   private readonly ephemeralCapacity = new Map<bigint, number>();
+  /** What each session's ephemeral paths add to its closeSession txn (close-session-bytes.ts), kept as they come and go so a create can be bounded in O(1). */
+  private readonly ephemeralTxnBytes = new Map<bigint, number>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   /** Sessions created and not closed, with their negotiated timeouts (ZKDatabase.sessionsWithTimeouts). */
@@ -180,6 +183,11 @@ export class DataTree {
   /** The session's ephemerals in no particular order: getEphemerals without its two sorts, for bookkeeping that needs no order. */
   ephemeralPaths(sessionId: bigint): ReadonlySet<string> {
     return this.ephemerals.get(sessionId) ?? noChildren;
+  }
+
+  /** The bytes the session's closeSession txn would take now: its vector of ephemeral paths. */
+  closeSessionTxnBytes(sessionId: bigint): number {
+    return closeSessionTxnBytes(this.ephemeralTxnBytes.get(sessionId) ?? 0);
   }
 
   /**
@@ -390,6 +398,7 @@ export class DataTree {
   addEphemeral(sessionId: bigint, path: string): void {
     let paths = this.ephemerals.get(sessionId);
     if (paths === undefined) this.ephemerals.set(sessionId, (paths = new Set()));
+    if (!paths.has(path)) this.ephemeralTxnBytes.set(sessionId, (this.ephemeralTxnBytes.get(sessionId) ?? 0) + pathTxnBytes(path));
     paths.add(path);
     this.ephemeralCapacity.set(sessionId, hashSetCapacity(this.ephemeralCapacity.get(sessionId) ?? 16, paths.size));
   }
@@ -422,7 +431,7 @@ export class DataTree {
         this.ttls.delete(path);
         break;
       case 'normal':
-        this.ephemerals.get(owner)?.delete(path);
+        if (this.ephemerals.get(owner)?.delete(path) === true) this.ephemeralTxnBytes.set(owner, (this.ephemeralTxnBytes.get(owner) ?? 0) - pathTxnBytes(path));
         break;
       case 'void':
         break;
@@ -479,6 +488,7 @@ export class DataTree {
     const local = this.ephemerals.get(sessionId);
     this.ephemerals.delete(sessionId);
     this.ephemeralCapacity.delete(sessionId);
+    this.ephemeralTxnBytes.delete(sessionId);
     for (const path of paths2Delete) {
       this.deleteNode(path, zxid, events);
       local?.delete(path);

@@ -30,6 +30,7 @@ import { DataTree } from './data-tree.ts';
 import { ephemeralKind, ttlMaxMs } from './znode.ts';
 import { isValidPath } from './path.ts';
 import { quotaOf } from './quota.ts';
+import { pathTxnBytes } from './close-session-bytes.ts';
 import type { Txn, TxnBody, TxnOp } from './txn.ts';
 
 export type WriteRequest =
@@ -60,6 +61,8 @@ export type PrepContext = {
   readonly quotaExceeded?: (namespace: string) => void;
   /** The schemes of the providers authProvider.N adds to digest and ip ("sasl"): ACLs naming them are valid. */
   readonly authProviderSchemes?: readonly string[];
+  /** The largest closeSession txn body the learners accept (close-session-bytes.ts); an ephemeral create past it fails with QuotaExceeded. Unbounded when absent. */
+  readonly closeSessionTxnBytesMax?: number;
 };
 
 /** A KeeperException thrown inside prep and caught at its top. */
@@ -72,6 +75,8 @@ type NodeRecord = { readonly stat: StatPersisted; readonly acl: readonly ACL[]; 
 /** The tree as the ops prepared so far would leave it (ZooKeeper's ChangeRecords). */
 class PrepView {
   private readonly overlay = new Map<string, NodeRecord | null>();
+  /** The closeSession txn bytes the ephemerals created by the ops so far add (a multi's). */
+  ephemeralTxnBytes = 0;
   constructor(readonly tree: DataTree) {}
 
   /** PrepRequestProcessor.getRecordForPath: NoNode when absent. */
@@ -268,6 +273,7 @@ function prepCreate(
   if (ephemeralKind(parent.stat.ephemeralOwner) === 'normal') throw new KeeperError(ErrorCode.NOCHILDRENFOREPHEMERALS);
   const newCversion = parent.stat.cversion + 1;
   checkQuota(view.tree, path, null, request.data, 1n, ctx);
+  if (mode.ephemeral) checkCloseSessionTxn(view, path, ctx);
   const ephemeralOwner = mode.container ? -(1n << 63n) : mode.ttl ? -1n : mode.ephemeral ? ctx.sessionId : 0n;
   view.set(parentName, { ...parent, stat: { ...parent.stat, cversion: newCversion, pzxid: ctx.zxid }, childCount: parent.childCount + 1 });
   view.set(path, {
@@ -286,6 +292,16 @@ function prepCreate(
     default:
       return { type: 'create', opCode: type, path, data, acl, ephemeral: mode.ephemeral, parentCVersion: newCversion };
   }
+}
+
+/** Fails an ephemeral create that would make its session's closeSession txn too large to commit (close-session-bytes.ts). */
+function checkCloseSessionTxn(view: PrepView, path: string, ctx: PrepContext): void {
+  view.ephemeralTxnBytes += pathTxnBytes(path);
+  if (ctx.closeSessionTxnBytesMax === undefined) return;
+  const bytes = view.tree.closeSessionTxnBytes(ctx.sessionId) + view.ephemeralTxnBytes;
+  if (bytes <= ctx.closeSessionTxnBytesMax) return;
+  ctx.warn?.('close-session-txn-limit', { sessionId: `0x${ctx.sessionId.toString(16)}`, path, closeSessionTxnBytes: bytes, limit: ctx.closeSessionTxnBytesMax });
+  throw new KeeperError(ErrorCode.QUOTAEXCEEDED);
 }
 
 /**
