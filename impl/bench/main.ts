@@ -76,7 +76,7 @@ async function memoryPerZnode(kind: ServerKind, znodes: number): Promise<{ basel
   }
 }
 
-function machine(): { cpu: string; cores: number; memoryGiB: number; node: string; java: string } {
+export function machine(): { cpu: string; cores: number; memoryGiB: number; node: string; java: string } {
   let javaVersion = 'not installed';
   try {
     javaVersion = execFileSync(java, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0] ?? '';
@@ -102,8 +102,8 @@ function machine(): { cpu: string; cores: number; memoryGiB: number; node: strin
   };
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const ms = (n: number) => (n < 1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1));
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+export const ms = (n: number) => (n < 1 ? n.toFixed(3) : n < 10 ? n.toFixed(2) : n.toFixed(1));
 const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' / ');
 
 function table(rows: readonly Row[]): string {

@@ -26,6 +26,15 @@ export type RunningServer = {
   rssBytes(): number;
   /** SIGKILL by PID, then remove the dataDir. */
   stop(): Promise<void>;
+  /** SIGKILL by PID and start the same kind again on the same dataDir and port: what a restart costs (the cost curve's recovery row). */
+  restart(): Promise<RunningServer>;
+};
+
+export type ServerOptions = {
+  /** ZooKeeper's -Xmx (default 1000, zkServer.sh's); the cost curve's million znodes need more. */
+  readonly heapMb?: number;
+  /** Reuse this dataDir and port (a restart) instead of new ones. */
+  readonly reuse?: { readonly dir: string; readonly port: number };
 };
 
 
@@ -58,10 +67,10 @@ function vmRssBytes(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
-export async function startServerUnderTest(kind: ServerKind): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), `zk-bench-${kind}-`));
+export async function startServerUnderTest(kind: ServerKind, options: ServerOptions = {}): Promise<RunningServer> {
+  const dir = options.reuse?.dir ?? mkdtempSync(join(tmpdir(), `zk-bench-${kind}-`));
   // Reserved below the ephemeral range: the server (a JVM for ZooKeeper) binds it only once it is up.
-  const [port] = (await reservePorts(1)) as [number];
+  const port = options.reuse?.port ?? ((await reservePorts(1)) as [number])[0];
   const configPath = join(dir, 'zoo.cfg');
   const common = [
     `dataDir=${join(dir, 'data')}`,
@@ -75,7 +84,7 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
   ];
   writeLoopbackZooCfg(configPath, common);
   const logPath = join(dir, 'server.log');
-  const logFd = openSync(logPath, 'w');
+  const logFd = openSync(logPath, 'a');
   const child =
     kind === 'ours'
       ? spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', logFd, logFd], env: serverEnvironment({ ZKSPEC_LOG_LEVEL: 'warn' }) })
@@ -83,7 +92,7 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
           main: 'standalone',
           configPath,
           cwd: dir,
-          heapMb: 1000,
+          heapMb: options.heapMb ?? 1000,
           stdio: ['ignore', logFd, logFd],
           // ZooKeeper's log4j.properties in /etc/zookeeper/conf reads zookeeper.root.logger; keep it at INFO on the console (our file).
           env: { ...process.env },
@@ -91,12 +100,16 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
   const pid = child.pid!;
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   try {
-    await waitUntilServing(port, child, Date.now() + 60_000, logPath);
+    await waitUntilServing(port, child, Date.now() + 300_000, logPath);
   } catch (error) {
     process.kill(pid, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+  const kill = async () => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+    await exited;
+  };
   return {
     kind,
     pid,
@@ -104,10 +117,13 @@ export async function startServerUnderTest(kind: ServerKind): Promise<RunningSer
     dir,
     rssBytes: () => vmRssBytes(pid),
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
-      await exited;
+      await kill();
       releasePorts([port]);
       rmSync(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await kill();
+      return startServerUnderTest(kind, { ...options, reuse: { dir, port } });
     },
   };
 }

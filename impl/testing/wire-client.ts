@@ -31,6 +31,8 @@ export class WireSession {
   private failure: ((error: Error) => void) | undefined;
   sessionId = 0n;
   closed = false;
+  /** Watch notifications (xid -1): the WatcherEvent record after the ReplyHeader. */
+  onNotification: ((event: Uint8Array) => void) | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -116,6 +118,17 @@ export class WireSession {
     });
   }
 
+  /** A ping (xid -2, as clients send one every third of the session timeout when idle); its answer is not matched to requests. */
+  ping(): void {
+    if (this.closed) return;
+    const payload = new Uint8Array(12);
+    const view = new DataView(payload.buffer);
+    view.setInt32(0, 8);
+    view.setInt32(4, -2);
+    view.setInt32(8, OpCode.ping);
+    this.socket.write(payload);
+  }
+
   destroy(): void {
     this.closed = true;
     this.socket.destroy();
@@ -136,6 +149,7 @@ export class WireSession {
     const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
     const xid = view.getInt32(0);
     const err = view.getInt32(12);
+    if (xid === -1) this.onNotification?.(payload.subarray(16));
     if (xid < 0) return; // notifications (-1) and pings (-2): not requests of ours
     const next = this.pending[this.head];
     if (next === undefined || next.xid !== xid) {
@@ -177,9 +191,14 @@ export const requests = {
     R.SetDataRequest.write(w, { path, data, version: -1 });
     return w.toBytes();
   },
-  getData(path: string): Uint8Array {
+  getData(path: string, watch = false): Uint8Array {
     const w = new JuteWriter(16 + path.length);
-    R.GetDataRequest.write(w, { path, watch: false });
+    R.GetDataRequest.write(w, { path, watch });
+    return w.toBytes();
+  },
+  exists(path: string, watch: boolean): Uint8Array {
+    const w = new JuteWriter(16 + path.length);
+    R.ExistsRequest.write(w, { path, watch });
     return w.toBytes();
   },
 };
