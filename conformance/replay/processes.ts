@@ -14,7 +14,7 @@ import { zabAdapter } from '../adapters/zab.ts';
 import { generateCoverage, randomWalks } from '../generate.ts';
 import type { Trace } from '../trace.ts';
 import { type ProcessReplayVerdict, replayTraceInProcesses } from './process-replay.ts';
-import type { Judge } from './replay.ts';
+import type { Judge } from './target.ts';
 import { readTraceFile, scenarioFile } from './suite.ts';
 
 /** Presets whose traces use the oracle election (ci-fle's use Fast Leader Election, which is not replayed here). */
