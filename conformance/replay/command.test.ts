@@ -58,12 +58,14 @@ describe('replay --spec S --bugs B: every bug flag of every protocol, through th
 });
 
 describe('what one protocol has and another does not is refused (exit 2)', () => {
-  it('--processes for raft, --strict-discovery for raft, an unknown spec, a bug flag of the other protocol', () => {
+  it('--processes for raft, --strict-discovery for raft, an unknown spec, an option of the other mode, a bug flag of the other protocol', () => {
     const processes = run('replay', '--spec', 'raft', '--processes');
     expect(processes.code).toBe(2);
     expect(processes.err).toContain("--processes: only zab replays against member processes; impl's raft engine does not run as one yet");
     expect(run('replay', '--spec', 'raft', '--strict-discovery').err).toContain("--strict-discovery is not an option of raft's replay");
     expect(run('replay', '--spec', 'paxos').err).toContain('--spec: replay knows zab and raft, not paxos');
+    expect(run('replay', '--coverage').err).toContain('--coverage is an option of replay --processes only');
+    expect(run('replay', '--processes', '--sources', 'walks').err).toContain('--sources is not an option of replay --processes');
     const other = run('replay', '--spec', 'raft', '--bugs', 'ZOOKEEPER-3911');
     expect(other.code).toBe(2);
     expect(other.err).toContain('--bugs: impl/raft has no bug flag ZOOKEEPER-3911 (have: figure8-commit, double-vote, skip-log-up-to-date-check, stale-read)');

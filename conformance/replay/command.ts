@@ -3,7 +3,8 @@
 // suite (suite.ts), one report; what differs between protocols is the
 // target's: its bug flags, its presets and walks, its known differences, and
 // whether its engine also runs as member processes (`--processes`, ZAB's only
-// for now: the process-level suite has its own options, processes.ts).
+// for now, run by processes.ts in a child; the options, of both modes, are
+// options.ts's).
 //
 //   replay [--spec S] [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N]
 //          [--sources scenarios,coverage,walks] [--trace FILE ... [--judge trace|correct-spec]]
@@ -13,8 +14,8 @@
 // documented difference), 1 on any other divergence or an invalid trace, 2 on
 // bad usage or an unreadable trace file.
 
-import { parseArgs } from 'node:util';
 import { int, UsageError } from '../usage.ts';
+import { misplaced, parseReplayOptions, type ReplayValues } from './options.ts';
 import { SOURCES, runSuite, type SuiteOptions, type SuiteResult } from './suite.ts';
 import type { AnyReplayTarget } from './target.ts';
 import { findReplayProtocol, replayProtocols } from './targets.ts';
@@ -32,37 +33,7 @@ export const REPLAY_USAGE = [
 
 const REPORTS_MAX = 5;
 
-function parseReplayArgs(args: readonly string[]) {
-  return parseArgs({
-    args: [...args],
-    allowPositionals: false,
-    options: {
-      spec: { type: 'string' },
-      count: { type: 'string' },
-      seed: { type: 'string' },
-      depth: { type: 'string' },
-      preset: { type: 'string', multiple: true },
-      'states-max': { type: 'string' },
-      sources: { type: 'string' },
-      trace: { type: 'string', multiple: true },
-      judge: { type: 'string' },
-      bugs: { type: 'string' },
-      'allow-known': { type: 'boolean' },
-      // The default now; still accepted so older commands keep working.
-      'discovery-timeout': { type: 'boolean' },
-      'strict-discovery': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-  }).values;
-}
-
-/** The spec `--spec` names (default the first protocol's), read before the options are, since `--processes` has its own. */
-function specOf(args: readonly string[]): string {
-  const { values } = parseArgs({ args: [...args], strict: false, options: { spec: { type: 'string' } } });
-  return typeof values.spec === 'string' ? values.spec : replayProtocols[0]!.target.adapter.spec.name;
-}
-
-/** The arguments without `--spec S` (the process-level suite's parser does not know it). */
+/** The arguments without `--spec S`, for the process-level suite's child (it is ZAB's, and its reproduce lines name no spec). */
 function withoutSpec(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let k = 0; k < args.length; k++) {
@@ -73,15 +44,17 @@ function withoutSpec(args: readonly string[]): string[] {
 }
 
 export function replayCommand(args: readonly string[], io: Io): number {
-  const spec = specOf(args);
+  const values = parseReplayOptions(args);
+  const spec = values.spec ?? replayProtocols[0]!.target.adapter.spec.name;
   const protocol = findReplayProtocol(spec);
   if (protocol === undefined) throw new UsageError(`--spec: replay knows ${replayProtocols.map((p) => p.target.adapter.spec.name).join(' and ')}, not ${spec}`);
-  if (args.includes('--processes')) {
+  const wrong = misplaced(values);
+  if (wrong !== undefined) throw new UsageError(wrong);
+  if (values.processes === true) {
     if (protocol.processes === undefined) throw new UsageError(`--processes: only ${replayProtocols.filter((p) => p.processes !== undefined).map((p) => p.target.adapter.spec.name).join(', ')} replays against member processes; impl's ${spec} engine does not run as one yet (replay it in process: drop --processes)`);
     return protocol.processes(withoutSpec(args), io);
   }
   const target = protocol.target;
-  const values = parseReplayArgs(args);
   for (const option of ['strict-discovery', 'discovery-timeout'] as const) {
     if (values[option] !== undefined && !target.ownOptions.includes(option)) throw new UsageError(`--${option} is not an option of ${spec}'s replay`);
   }
@@ -108,7 +81,7 @@ export function replayCommand(args: readonly string[], io: Io): number {
 }
 
 /** The suite `values` ask of `target`; a UsageError names a source, preset, judge or bug that does not exist. */
-function suiteOptions(target: AnyReplayTarget, values: ReturnType<typeof parseReplayArgs>): SuiteOptions {
+function suiteOptions(target: AnyReplayTarget, values: ReplayValues): SuiteOptions {
   const spec = target.adapter.spec;
   const sources = (values.sources ?? SOURCES.join(',')).split(',').filter((x) => x !== '');
   for (const source of sources) if (!(SOURCES as readonly string[]).includes(source)) throw new UsageError(`--sources: unknown source ${source} (have: ${SOURCES.join(', ')})`);
