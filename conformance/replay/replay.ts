@@ -26,6 +26,7 @@
 // instance of; `invalid` (the trace does not follow its own spec, or starts
 // where the implementation cannot).
 
+import { assert } from '../../lib/assert.ts';
 import type { Model } from '../../model-check/model.ts';
 import { ACTION_TAKEN, canonical, type ItfValue, NODES, type NodeProjection, type Trace } from '../trace.ts';
 import { divergence, Divergence, type DivergenceKind, type ReplayOptions, type ReplayTarget, type ReplayVerdict } from './target.ts';
@@ -36,6 +37,7 @@ export function replayTrace<S, A>(target: ReplayTarget<S, A>, trace: Trace, opti
   const meta = trace['#meta'];
   const judge = options.judge ?? 'trace';
   const adapter = target.adapter;
+  for (const bug of options.bugs ?? []) assert(target.bugs.includes(bug), () => `${target.implementation} has no bug flag ${bug} (have: ${target.bugs.join(', ')})`);
   const invalid = (step: number, error: string): ReplayVerdict => ({ verdict: 'invalid', step, error });
   if (meta.spec !== adapter.spec.name) return invalid(0, `the ${target.implementation} replay is for spec ${adapter.spec.name}, the trace is for ${meta.spec}`);
   const mutant = judge === 'trace' ? (meta.mutant ?? undefined) : undefined;

@@ -90,7 +90,11 @@ export interface ReplaySession<S, A> {
    * for one); throws a Divergence when the implementation cannot take it.
    */
   perform(before: S, action: A, after: S): readonly string[];
-  /** The spec state the implementation is judged against after the step to `after` (after itself, or what the implementation reaches at once). */
+  /**
+   * The spec state the implementation is judged against after the step to
+   * `after` (after itself, or what the implementation reaches from it at
+   * once); asked after this step's perform, which may have computed it.
+   */
   judged(after: S): S;
   /** Every node's projection, read from the implementation, in the adapter's shape. */
   project(): NodeProjection[];
