@@ -1,7 +1,9 @@
-// What the conformance harness needs to know about one protocol, and nothing
-// more: the harness (generate.ts, validate.ts, cli.ts) is generic over this
-// interface, so adding Raft or Paxos is a new file in adapters/, not a new
-// harness. An adapter joins three views of a run:
+// What the conformance harness needs to know about one protocol's spec, and
+// nothing more: generation, validation and coverage (generate.ts, validate.ts,
+// cli.ts) are generic over this interface; the replay against an
+// implementation is generic over replay/target.ts's ReplayTarget, the
+// implementation's side. Adding a protocol is a file in adapters/ and one in
+// replay/, not a new harness. An adapter joins three views of a run:
 //
 // - the spec's: its SpecDefinition (model-check/model.ts) builds the Model the
 //   harness explores;
@@ -9,7 +11,7 @@
 //   from outside (what an implementation's test-control endpoint can report),
 //   the only thing a trace records per step;
 // - the driver's: `command` maps a spec action to a HarnessCommand, the data a
-//   future replay of the trace against the implementation carries out.
+//   replay of the trace carries out (a ReplayTarget's session does it).
 
 import type { z } from 'zod';
 import type { Model, SpecDefinition } from '../model-check/model.ts';

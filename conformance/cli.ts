@@ -9,15 +9,13 @@
 //   scenarios [<spec>] [--check]
 //       write each mutant's counterexample to conformance/scenarios/<spec>/<mutant>.json,
 //       or with --check only compare (stale files: exit 1).
-//   replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N]
+//   replay [--spec zab|raft] [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N]
 //          [--sources scenarios,coverage,walks] [--trace FILE ... [--judge trace|correct-spec]]
-//          [--bugs ZOOKEEPER-3911,...] [--allow-known] [--strict-discovery] [--json]
-//       replay spec/zab traces in process against impl/quorum/peer's core (conformance/replay/);
-//       any divergence exits 1 (the documented known differences too, unless --allow-known).
-//       A leader that loses its learner quorum in DISCOVERY gives up at once in spec/zab and
-//       when initLimit expires in the server; the replay fires that timer at the spec's step
-//       (an abstracted step, counted) unless --strict-discovery (then it is a known difference).
-//   replay --processes [--count N] ... (conformance/replay/processes.ts's options)
+//          [--bugs B,...] [--allow-known] [--strict-discovery] [--json]
+//       replay a spec's traces in process against its core (conformance/replay/command.ts: one
+//       command over each protocol's target, ZAB's the default); any divergence exits 1 (the
+//       documented known differences too, unless --allow-known).
+//   replay --processes [--count N] ... (spec zab; conformance/replay/processes.ts's options)
 //       the same replay against real member processes in test-control mode (impl/ensemble/control/).
 //   record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]
 //       run impl/quorum/peer's seeded simulation with its recorder and validate each recording
@@ -35,13 +33,11 @@ import type { AnyAdapter } from './adapter.ts';
 import { adapters, findAdapter } from './adapters/index.ts';
 import { type Coverage, generateCoverage, mutantScenario, randomWalks, unionCoverage } from './generate.ts';
 import { parseTrace, serializeTrace } from './trace.ts';
+import { int, UsageError } from './usage.ts';
 import { validateTrace } from './validate.ts';
 import { VALIDATE_RECORDING_USAGE, validateRecordingCommand } from './recordings/command.ts';
 import { PEER_BUGS, type PeerBug } from '../impl/quorum/peer/types.ts';
-import { zabAdapter } from './adapters/zab.ts';
-import { replayProcessesCli } from './replay/processes.ts';
-import { RaftUsageError, replayRaftCli } from './replay/raft-suite.ts';
-import { CI_PRESETS, runSuite, summarize, type SuiteOptions, type SuiteResult } from './replay/suite.ts';
+import { REPLAY_USAGE, replayCommand } from './replay/command.ts';
 import { explainRejection, recordSimulation, validateRecording } from './replay/record.ts';
 
 export interface Io {
@@ -55,27 +51,16 @@ export const USAGE = [
   'usage: conformance generate <spec> [--preset P ...] [--states-max N] [--walks N --seed S [--depth D]] [--out DIR]',
   '       conformance validate <file> [--hidden K] [--mutant M] [--json]',
   '       conformance scenarios [<spec>] [--check]',
-  '       conformance replay --spec raft [--count N] [--seed S] [--depth D] [--preset P ...] [--sources scenarios,coverage,walks] [--trace FILE ...] [--bugs figure8-commit,...]',
-  '       conformance replay [--count N] [--seed S] [--depth D] [--preset P ...] [--states-max N] [--sources scenarios,coverage,walks]',
-  '                          [--trace FILE ... [--judge trace|correct-spec]] [--bugs ZOOKEEPER-3911,...] [--allow-known] [--strict-discovery] [--json]',
+  REPLAY_USAGE,
   '       conformance record [--count N] [--seed S] [--eras E] [--steps N] [--bugs ZOOKEEPER-3911,...] [--hidden K] [--out DIR]',
   VALIDATE_RECORDING_USAGE,
 ].join('\n');
-
-class UsageError extends Error {}
 
 export const SCENARIOS_DIR = new URL('./scenarios/', import.meta.url);
 
 /** The path of a mutant's scenario file. */
 export function scenarioPath(spec: string, mutant: string): URL {
   return new URL(`${spec}/${mutant}.json`, SCENARIOS_DIR);
-}
-
-function int(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got ${value}`);
-  return n;
 }
 
 function adapterFor(name: string | undefined): AnyAdapter {
@@ -205,135 +190,6 @@ function scenarios(args: string[], io: Io): number {
   return stale > 0 ? 1 : 0;
 }
 
-const REPLAY_SOURCES = ['scenarios', 'coverage', 'walks'] as const;
-const REPORTS_MAX = 5;
-
-function replay(args: string[], io: Io): number {
-  // Against member processes: its own suite and options (conformance/replay/processes.ts), run as a child.
-  if (args.includes('--processes')) return replayProcessesCli(args, io);
-  // spec/raft against impl/raft's core: its own suite (conformance/replay/raft-suite.ts).
-  if (args.includes('--spec')) return replaySpec(args, io);
-  const values = parseReplayArgs(args);
-  const choices = replayChoices(values);
-  const startMs = performance.now();
-  let results: SuiteResult[];
-  try {
-    results = runSuite({
-      ...choices,
-      count: int(values.count, 'count', 100),
-      seed: int(values.seed, 'seed', 1),
-      depthMax: int(values.depth, 'depth', 60),
-      statesMax: int(values['states-max'], 'states-max', 20_000),
-      files: values.trace,
-      discoveryTimeout: values['strict-discovery'] !== true,
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as Error).message.includes('not a conformance trace') || (error as Error).message.includes('not JSON')) {
-      io.err((error as Error).message);
-      return 2;
-    }
-    throw error;
-  }
-  const elapsedMs = Math.round(performance.now() - startMs);
-  const allowKnown = values['allow-known'] === true;
-  const failed = results.filter((r) => r.verdict.verdict !== 'conforms' && !(allowKnown && r.verdict.verdict !== 'invalid' && r.verdict.known !== undefined));
-  reportReplaySummary(results, choices.bugs, elapsedMs, io);
-  reportDivergences(results, allowKnown, io);
-  if (values.json === true) io.out(JSON.stringify(results.map((r) => ({ source: r.source, name: r.name, verdict: r.verdict.verdict, ...('step' in r.verdict ? { step: r.verdict.step } : {}), ...('known' in r.verdict ? { known: r.verdict.known } : {}) }))));
-  io.out(failed.length === 0 ? 'every trace conforms' : `${failed.length} of ${results.length} traces diverge`);
-  return failed.length === 0 ? 0 : 1;
-}
-
-/** `replay --spec zab|raft`: zab is the default suite (the options below); raft has its own. */
-function replaySpec(args: string[], io: Io): number {
-  const at = args.indexOf('--spec');
-  const spec = args[at + 1];
-  if (spec === 'zab') return replay([...args.slice(0, at), ...args.slice(at + 2)], io);
-  if (spec !== 'raft') throw new UsageError(`--spec: replay knows zab and raft, not ${spec ?? '(missing)'}`);
-  try {
-    return replayRaftCli(args, io);
-  } catch (error) {
-    if (error instanceof RaftUsageError) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
-function parseReplayArgs(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: false,
-    options: {
-      count: { type: 'string' },
-      seed: { type: 'string' },
-      depth: { type: 'string' },
-      preset: { type: 'string', multiple: true },
-      'states-max': { type: 'string' },
-      sources: { type: 'string' },
-      trace: { type: 'string', multiple: true },
-      judge: { type: 'string' },
-      bugs: { type: 'string' },
-      'allow-known': { type: 'boolean' },
-      // The default now; still accepted so older commands keep working.
-      'discovery-timeout': { type: 'boolean' },
-      'strict-discovery': { type: 'boolean' },
-      json: { type: 'boolean' },
-    },
-  }).values;
-}
-
-/** The bugs, sources, presets and judge `replay` was asked for; a UsageError names one that does not exist. */
-function replayChoices(values: ReturnType<typeof parseReplayArgs>): Pick<SuiteOptions, 'sources' | 'presets' | 'bugs' | 'judge'> {
-  const bugs = parseBugs(values.bugs);
-  const sources = (values.sources ?? REPLAY_SOURCES.join(',')).split(',').filter((x) => x !== '');
-  for (const source of sources) if (!(REPLAY_SOURCES as readonly string[]).includes(source)) throw new UsageError(`--sources: unknown source ${source} (have: ${REPLAY_SOURCES.join(', ')})`);
-  const presets = values.preset ?? [...CI_PRESETS];
-  for (const p of presets) if (!zabAdapter.spec.presets.some((q) => q.name === p)) throw new UsageError(`zab has no preset ${p}`);
-  const judge = values.judge ?? 'trace';
-  if (judge !== 'trace' && judge !== 'correct-spec') throw new UsageError(`--judge must be trace or correct-spec, got ${judge}`);
-  return { sources: sources as (typeof REPLAY_SOURCES)[number][], presets, bugs, judge };
-}
-
-/** The verdicts per source, the abstracted steps by kind, and where the correct spec left a scenario's schedule. */
-function reportReplaySummary(results: readonly SuiteResult[], bugs: ReadonlySet<PeerBug>, elapsedMs: number, io: Io): void {
-  const abstractedSteps = results.reduce((sum, r) => (r.verdict.verdict === 'conforms' ? sum + Object.values(r.verdict.abstracted).reduce((a, b) => a + b, 0) : sum), 0);
-  const withAbstraction = results.filter((r) => r.verdict.verdict === 'conforms' && Object.keys(r.verdict.abstracted).length > 0).length;
-  io.out(`replayed ${results.length} traces against impl/quorum/peer${bugs.size > 0 ? ` built with ${[...bugs].join(', ')}` : ''} in ${elapsedMs} ms`);
-  for (const [source, row] of summarize(results)) io.out(`  ${source}: ${[...row].map(([k, n]) => `${n} ${k}`).join(', ')}`);
-  if (abstractedSteps > 0) {
-    const kinds = new Map<string, number>();
-    for (const r of results) if (r.verdict.verdict === 'conforms') for (const [k, n] of Object.entries(r.verdict.abstracted)) kinds.set(k, (kinds.get(k) ?? 0) + n);
-    io.out(`  ${withAbstraction} conforming traces took ${abstractedSteps} abstracted steps the core does not run: ${[...kinds].map(([k, n]) => `${n} ${k}`).join('; ')}`);
-  }
-  const left = results.filter((r) => r.verdict.verdict === 'conforms' && r.verdict.scheduleLeftSpecAt !== undefined);
-  for (const r of left) {
-    const v = r.verdict as Extract<typeof r.verdict, { verdict: 'conforms' }>;
-    io.out(`  ${r.name}: the correct spec leaves the schedule at step ${v.scheduleLeftSpecAt!.step} (${v.scheduleLeftSpecAt!.action}); replayed up to there`);
-  }
-}
-
-/** Every new divergence in full (up to REPORTS_MAX, then one line each); one full report per known difference, then a count. */
-function reportDivergences(results: readonly SuiteResult[], allowKnown: boolean, io: Io): void {
-  let shown = 0;
-  const knownCounts = new Map<string, number>();
-  for (const r of results) {
-    const v = r.verdict;
-    if (v.verdict === 'conforms') continue;
-    if (v.verdict === 'invalid') {
-      io.out(`${r.name}: invalid at step ${v.step}: ${v.error}`);
-      continue;
-    }
-    if (v.known !== undefined) {
-      const seen = knownCounts.get(v.known) ?? 0;
-      knownCounts.set(v.known, seen + 1);
-      if (seen === 0) io.out(`${r.name}:\n${v.report}`);
-      continue;
-    }
-    if (shown++ < REPORTS_MAX) io.out(`${r.name}:\n${v.report}`);
-    else io.out(`${r.name}: ${v.verdict} at step ${v.step} (${v.action}); reproduce: ${r.reproduce}`);
-  }
-  for (const [known, count] of knownCounts) io.out(`known difference ${known}: ${count} traces${allowKnown ? ' (allowed by --allow-known)' : ''}; --json lists them`);
-}
-
 function parseBugs(value: string | undefined): Set<PeerBug> {
   const bugs = new Set<PeerBug>();
   for (const name of (value ?? '').split(',').filter((b) => b !== '')) {
@@ -399,7 +255,7 @@ export function main(argv: readonly string[], io: Io = processIo): number {
       case 'scenarios':
         return scenarios(rest, io);
       case 'replay':
-        return replay(rest, io);
+        return replayCommand(rest, io);
       case 'record':
         return record(rest, io);
       case 'validate-recording':

@@ -23,7 +23,7 @@ import type { ZabCluster } from '../../spec/zab/world.ts';
 import { canonical } from '../trace.ts';
 import { peerZxid } from './mapping.ts';
 import { type Observation, type ProcessWorld, waitFor } from './process-world.ts';
-import { fail } from './replay.ts';
+import { fail } from './target.ts';
 
 /** The trace asks for what the harness does not replay (thrown by perform; the trace is `invalid`). */
 export class Unsupported {
@@ -130,7 +130,7 @@ async function timeout(world: ProcessWorld, before: ZabCluster, server: number):
 }
 
 /**
- * replay.ts's split of the fixed FollowerProcessNEWLEADER, at process level:
+ * zab-target.ts's split of the fixed FollowerProcessNEWLEADER, at process level:
  * once the learner has taken NEWLEADER (it waits for the fsync, or it acked,
  * or it left), and when the judging spec completed the fsync within the step,
  * check the crash point (the epoch files as before the step, nothing sent)

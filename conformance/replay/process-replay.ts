@@ -13,7 +13,7 @@
 // refused: `invalid`), a SNAP's content (compared by zxid only: the snapshot
 // is a serialised tree, not a txn list).
 //
-// Verdicts are replay.ts's (`formatDivergence`), with the command that
+// Verdicts are target.ts's (`divergence`, `formatDivergence`), with the command that
 // reproduces the replay alone.
 
 import type { Model } from '../../model-check/model.ts';
@@ -28,7 +28,8 @@ import { ACTION_TAKEN, canonical, NODES, type ItfValue, type NodeProjection, typ
 import { peerZxid } from './mapping.ts';
 import { perform, Unsupported } from './process-actions.ts';
 import { type Observation, ProcessWorld, seedDisks, sleep, specKey, valueOfTxnBytes } from './process-world.ts';
-import { discoveryLeadersGivingUp, Divergence, divergence, knownDifference, type DivergenceKind, type Judge, type ReplayVerdict } from './replay.ts';
+import { Divergence, divergence, type DivergenceKind, type Judge, type ReplayVerdict } from './target.ts';
+import { described, discoveryLeadersGivingUp, knownDifference } from './zab-target.ts';
 
 export interface ProcessReplayOptions {
   readonly bugs?: ReadonlySet<PeerBug>;
@@ -163,7 +164,7 @@ async function performStep(r: ProcessReplay, i: number, label: string, spec: Zab
     if (error instanceof Unsupported) return { verdict: 'invalid', step: i, error: `${label}: ${error.reason}` };
     if (!(error instanceof Divergence)) throw error;
     const seen = await r.world.observe();
-    return divergence(error.kind, i, label, error.detail, seen.projections, expected, r.reproduce, knownDifference(error.kind, memberLeadsInDiscovery(seen.projections), spec, next));
+    return divergence(error.kind, i, label, error.detail, seen.projections, expected, r.reproduce, described(knownDifference(error.kind, memberLeadsInDiscovery(seen.projections), spec, next)));
   }
   return undefined;
 }
@@ -234,7 +235,7 @@ async function settle(
     if (differs === undefined) return undefined;
     if (performance.now() > deadline) {
       const known = knownDifference(differs.kind, memberLeadsInDiscovery(seen.projections), before, spec);
-      return divergence(differs.kind, step, action, `${differs.detail} (after ${timeoutMs} ms)`, seen.projections, expected, reproduce, known);
+      return divergence(differs.kind, step, action, `${differs.detail} (after ${timeoutMs} ms)`, seen.projections, expected, reproduce, described(known));
     }
     await sleep(3);
   }

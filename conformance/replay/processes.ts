@@ -8,13 +8,13 @@
 
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { PEER_BUGS, type PeerBug } from '../../impl/quorum/peer/types.ts';
 import { zabAdapter } from '../adapters/zab.ts';
 import { generateCoverage, randomWalks } from '../generate.ts';
+import { misplaced, parseReplayOptions, type ReplayValues } from './options.ts';
 import type { Trace } from '../trace.ts';
 import { type ProcessReplayVerdict, replayTraceInProcesses } from './process-replay.ts';
-import type { Judge } from './replay.ts';
+import type { Judge } from './target.ts';
 import { readTraceFile, scenarioFile } from './suite.ts';
 
 /** Presets whose traces use the oracle election (ci-fle's use Fast Leader Election, which is not replayed here). */
@@ -104,30 +104,6 @@ export interface ProcessCliIo {
   err(text: string): void;
 }
 
-const processesOptions = {
-  processes: { type: 'boolean' },
-  count: { type: 'string' },
-  seed: { type: 'string' },
-  depth: { type: 'string' },
-  preset: { type: 'string', multiple: true },
-  trace: { type: 'string', multiple: true },
-  judge: { type: 'string' },
-  bugs: { type: 'string' },
-  'no-scenarios': { type: 'boolean' },
-  'allow-known': { type: 'boolean' },
-  'strict-discovery': { type: 'boolean' },
-  // The default since the in-process replay made it one; still accepted.
-  'discovery-timeout': { type: 'boolean' },
-  coverage: { type: 'boolean' },
-  'states-max': { type: 'string' },
-  'step-timeout': { type: 'string' },
-  json: { type: 'boolean' },
-  } as const;
-
-function parseProcessesArgs(args: readonly string[]) {
-  return parseArgs({ args: [...args], allowPositionals: false, options: processesOptions }).values;
-}
-
 /** What the command line asks of the suite, and how to report it. */
 interface ParsedProcessesCommand {
   readonly suite: Omit<ProcessSuiteOptions, 'onResult'>;
@@ -162,11 +138,16 @@ export async function processesCommand(args: readonly string[], io: ProcessCliIo
 
 /** The command's options, or its exit code (2) after saying what is wrong with them. */
 function parseProcessesCommand(args: readonly string[], io: ProcessCliIo): ParsedProcessesCommand | number {
-  let values: ReturnType<typeof parseProcessesArgs>;
+  let values: ReplayValues;
   try {
-    values = parseProcessesArgs(args);
+    values = parseReplayOptions(args);
   } catch (error) {
     io.err(`${(error as Error).message}\n${PROCESSES_USAGE}`);
+    return 2;
+  }
+  const wrong = values.spec !== undefined && values.spec !== 'zab' ? `--spec: the process-level replay is spec/zab's, not ${values.spec}'s` : misplaced({ ...values, processes: true });
+  if (wrong !== undefined) {
+    io.err(`${wrong}\n${PROCESSES_USAGE}`);
     return 2;
   }
   const int = (text: string | undefined, name: string, fallback: number): number | undefined => {

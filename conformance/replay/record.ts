@@ -8,7 +8,7 @@ import type { Peer, PeerBug, PeerEvent } from '../../impl/quorum/peer/types.ts';
 import { zabAdapter } from '../adapters/zab.ts';
 import { ACTION_TAKEN, NODES, parseTrace, type Trace } from '../trace.ts';
 import { validateTrace, type Verdict } from '../validate.ts';
-import type { KnownDifference } from './replay.ts';
+import type { KnownDifference } from './zab-target.ts';
 import { PeerRecorder } from './simulation-recorder.ts';
 
 /** The core's committedLog covers the whole log: spec/zab's syncFollower also DIFFs from the txn log. */
@@ -63,7 +63,7 @@ export function validateRecording(trace: Trace, hiddenStepsMax = 0): Verdict {
 }
 
 /**
- * Which documented difference (replay.ts KNOWN_DIFFERENCES) explains a rejection,
+ * Which documented difference (zab-target.ts KNOWN_DIFFERENCES) explains a rejection,
  * if any. discovery-leader-keeps-running: the rejected step removes a learner
  * (NodeCrash, Timeout) of a leader that stays LEADING in DISCOVERY, where
  * spec/zab's leader may give up.

@@ -35,25 +35,68 @@ export function actionKind(action: RaftAction): string {
   return action.type === 'Receive' ? `Handle${action.m.mtype}` : action.type;
 }
 
+/**
+ * Every kind of action spec/raft has, in one order: the checker's coverage
+ * report (raftActionKinds) and the conformance adapter (conformance/adapters/
+ * raft.ts) both list them from here.
+ */
+export const RAFT_ACTION_KINDS = [
+  'Restart',
+  'Timeout',
+  'RequestVote',
+  'BecomeLeader',
+  'ClientRequest',
+  'AdvanceCommitIndex',
+  'AppendEntries',
+  'HandleRequestVoteRequest',
+  'HandleRequestVoteResponse',
+  'HandleAppendEntriesRequest',
+  'HandleAppendEntriesResponse',
+  'DuplicateMessage',
+  'DropMessage',
+  'ReadIndex',
+  'Heartbeat',
+  'AnswerRead',
+  'HandleHeartbeatRequest',
+  'HandleHeartbeatResponse',
+] as const;
+
+export type RaftActionKind = (typeof RAFT_ACTION_KINDS)[number];
+
+/** Whether these options let an action of this kind fire. */
+function kindEnabled(kind: RaftActionKind, options: RaftModelOptions): boolean {
+  switch (kind) {
+    case 'Restart':
+      return options.restart;
+    case 'DuplicateMessage':
+      return options.duplicate;
+    case 'DropMessage':
+      return options.drop;
+    case 'ReadIndex':
+    case 'Heartbeat':
+    case 'AnswerRead':
+    case 'HandleHeartbeatRequest':
+    case 'HandleHeartbeatResponse':
+      return options.reads > 0;
+    case 'Timeout':
+    case 'RequestVote':
+    case 'BecomeLeader':
+    case 'ClientRequest':
+    case 'AdvanceCommitIndex':
+    case 'AppendEntries':
+    case 'HandleRequestVoteRequest':
+    case 'HandleRequestVoteResponse':
+    case 'HandleAppendEntriesRequest':
+    case 'HandleAppendEntriesResponse':
+      return true;
+    default:
+      return assertNever(kind, 'Raft action kind');
+  }
+}
+
 /** The kinds of action these options can take (coverage lists those that never fire). */
 export function raftActionKinds(options: RaftModelOptions): string[] {
-  const reads = ['ReadIndex', 'Heartbeat', 'AnswerRead', 'HandleHeartbeatRequest', 'HandleHeartbeatResponse'];
-  return [
-    ...(options.restart ? ['Restart'] : []),
-    'Timeout',
-    'RequestVote',
-    'BecomeLeader',
-    'ClientRequest',
-    'AdvanceCommitIndex',
-    'AppendEntries',
-    'HandleRequestVoteRequest',
-    'HandleRequestVoteResponse',
-    'HandleAppendEntriesRequest',
-    'HandleAppendEntriesResponse',
-    ...(options.duplicate ? ['DuplicateMessage'] : []),
-    ...(options.drop ? ['DropMessage'] : []),
-    ...(options.reads > 0 ? reads : []),
-  ];
+  return RAFT_ACTION_KINDS.filter((kind) => kindEnabled(kind, options));
 }
 
 export function formatLog(log: Log): string {

@@ -7,22 +7,24 @@
 import { describe, expect, it } from 'vitest';
 import type { RaftBug } from '../../impl/raft/types.ts';
 import { main } from '../cli.ts';
-import { replayRaftTrace, type RaftReplayVerdict } from './raft-replay.ts';
-import { eagerWalks, runRaftSuite } from './raft-suite.ts';
-import { readTraceFile } from './suite.ts';
+import { eagerWalks } from './raft-eager.ts';
+import { raftTarget } from './raft-target.ts';
+import { replayTrace } from './replay.ts';
+import { readTraceFile, runSuite } from './suite.ts';
+import type { ReplayVerdict } from './target.ts';
 
 const scenario = (mutant: string) => readTraceFile(`conformance/scenarios/raft/${mutant}.json`);
 const bugs = (bug: RaftBug) => new Set<RaftBug>([bug]);
-const text = (v: RaftReplayVerdict) => (v.verdict === 'conforms' ? JSON.stringify(v) : v.verdict === 'invalid' ? v.error : v.report);
+const text = (v: ReplayVerdict) => (v.verdict === 'conforms' ? JSON.stringify(v) : v.verdict === 'invalid' ? v.error : v.report);
 
 describe('the known-bug scenarios, judged by the correct spec on their schedule', () => {
   it('figure8-commit: the fixed core takes 21 steps as the correct spec, until a candidate that has not voted for itself grants a vote (atomic-step)', () => {
-    const v = replayRaftTrace(scenario('figure8-commit'), { judge: 'correct-spec' });
+    const v = replayTrace(raftTarget, scenario('figure8-commit'), { judge: 'correct-spec' });
     expect(v, text(v)).toMatchObject({ verdict: 'conforms', steps: 21, scheduleLeftCoreAt: { step: 22 } });
   });
 
   it('figure8-commit built in: the leader of term 4 commits the term-2 entry when s1 acknowledges it (step 19)', () => {
-    const v = replayRaftTrace(scenario('figure8-commit'), { judge: 'correct-spec', bugs: bugs('figure8-commit'), reproduce: 'REPRO' });
+    const v = replayTrace(raftTarget, scenario('figure8-commit'), { judge: 'correct-spec', bugs: bugs('figure8-commit'), reproduce: 'REPRO' });
     expect(v, text(v)).toMatchObject({ verdict: 'diverging-state', step: 19, action: 'Receive(AppendEntriesResponse s1->s0 term 4 match 1)', known: undefined });
     const report = (v as { report: string }).report;
     expect(report).toMatch(/s0 +commitIndex +1 +0 +<-- differs/);
@@ -30,7 +32,7 @@ describe('the known-bug scenarios, judged by the correct spec on their schedule'
   });
 
   it('double-vote built in: s0, leader of term 2, grants s1 a second vote in term 2 (step 11)', () => {
-    const v = replayRaftTrace(scenario('double-vote'), { judge: 'correct-spec', bugs: bugs('double-vote') });
+    const v = replayTrace(raftTarget, scenario('double-vote'), { judge: 'correct-spec', bugs: bugs('double-vote') });
     expect(v, text(v)).toMatchObject({ verdict: 'unexpected-action', step: 11 });
     expect((v as { detail: string }).detail).toBe(
       'answer to RequestVoteRequest s1->s0 term 2 lastLog 0@0: core [RequestVoteResponse s0->s1 term 2 granted], spec [RequestVoteResponse s0->s1 term 2 denied]',
@@ -38,23 +40,23 @@ describe('the known-bug scenarios, judged by the correct spec on their schedule'
   });
 
   it('the fixed core follows truncate-on-stale-append\'s whole schedule (the core has no such bug)', () => {
-    expect(replayRaftTrace(scenario('truncate-on-stale-append'), { judge: 'correct-spec' })).toMatchObject({ verdict: 'conforms', steps: 17 });
+    expect(replayTrace(raftTarget, scenario('truncate-on-stale-append'), { judge: 'correct-spec' })).toMatchObject({ verdict: 'conforms', steps: 17 });
   });
 
   it('a trace from a scripted start with a leader is refused as invalid, not replayed wrongly', () => {
-    expect(replayRaftTrace(scenario('stale-read'), { judge: 'correct-spec' })).toMatchObject({ verdict: 'invalid', step: 0 });
+    expect(replayTrace(raftTarget, scenario('stale-read'), { judge: 'correct-spec' })).toMatchObject({ verdict: 'invalid', step: 0 });
   });
 });
 
 describe('generated traces', () => {
   it('eager walks and coverage traces of the ci preset conform; skip-log-up-to-date-check is caught by a walk', () => {
-    const results = runRaftSuite({ sources: ['coverage', 'walks'], presets: ['ci'], count: 20, seed: 1, depthMax: 60, statesMax: 5_000, bugs: new Set() });
+    const results = runSuite(raftTarget, { sources: ['coverage', 'walks'], presets: ['ci'], count: 20, seed: 1, depthMax: 60, statesMax: 5_000, bugs: new Set() });
     for (const r of results) expect(r.verdict.verdict, `${r.name}: ${text(r.verdict)}\nreproduce: ${r.reproduce}`).toBe('conforms');
     const replayed = results.reduce((sum, r) => sum + (r.verdict.verdict === 'conforms' ? r.verdict.steps : 0), 0);
     const total = results.reduce((sum, r) => sum + r.steps, 0);
     expect(replayed / total).toBeGreaterThan(0.8);
     const [walk] = eagerWalks('ci', 1, 10, 60);
-    const v = replayRaftTrace(walk!, { bugs: bugs('skip-log-up-to-date-check') });
+    const v = replayTrace(raftTarget, walk!, { bugs: bugs('skip-log-up-to-date-check') });
     expect(v, text(v)).toMatchObject({ verdict: 'unexpected-action', step: 44 });
   }, 60_000);
 
