@@ -30,8 +30,8 @@ import type { MemberLog } from './transport.ts';
 
 /** What the replicated log drives: the data tree in the server, a list in tests. */
 export interface StateMachine {
-  /** Start over from a snapshot's data (undefined: the empty state), on start and on InstallSnapshot. */
-  restore(snapshot: Snapshot | undefined): void;
+  /** Start over from a snapshot's data (undefined: the empty state), on start and on InstallSnapshot; a string says why it cannot (the member stops). */
+  restore(snapshot: Snapshot | undefined): string | undefined;
   /** A committed entry, in index order; an empty `data` is a new leader's no-op. */
   apply(entry: Entry): void;
   /** The state after every entry applied so far, for a snapshot (Compact). */
@@ -51,8 +51,8 @@ export interface RaftMemberOptions {
   readonly tickMs: number;
   /** Compact the log after this many entries applied since the last snapshot (0: never). */
   readonly snapshotEveryEntries?: number;
-  /** Called once if the member stops on its own (a storage error). */
-  readonly onStop?: (error: StorageError) => void;
+  /** Called once if the member stops on its own (a storage error, a snapshot the state machine cannot load). */
+  readonly onStop?: (error: { readonly message: string }) => void;
 }
 
 export type ProposeError = { readonly kind: 'not-leader'; readonly leader: number | undefined; readonly message: string } | { readonly kind: 'lost' | 'stopped'; readonly message: string };
@@ -86,7 +86,7 @@ export class RaftMember {
   }
 
   /** Recovers the member's storage, loads its snapshot into the state machine and starts the timer. */
-  static async start(options: RaftMemberOptions): Promise<Result<RaftMember, StorageError>> {
+  static async start(options: RaftMemberOptions): Promise<Result<RaftMember, StorageError | { readonly kind: 'snapshot'; readonly message: string }>> {
     const opened = await RaftStorage.open(options.fs, options.dir, options.storage);
     if (!opened.ok) return opened;
     const { storage, stored, report } = opened.value;
@@ -98,7 +98,11 @@ export class RaftMember {
       ...(report.tornTail ? { tornTail: report.tornTail } : {}),
       ...(report.droppedAfterSnapshot !== undefined ? { droppedAfterSnapshot: report.droppedAfterSnapshot } : {}),
     });
-    options.machine.restore(stored.snapshot);
+    const refused = options.machine.restore(stored.snapshot);
+    if (refused !== undefined) {
+      await storage.close();
+      return err({ kind: 'snapshot', message: refused });
+    }
     const member = new RaftMember(options, storage, newNode(options.config, stored));
     member.#timer = setInterval(() => member.tick(), options.tickMs);
     return ok(member);
@@ -214,7 +218,13 @@ export class RaftMember {
     for (const message of out.messages) this.options.send(message);
     if (out.applySnapshot !== undefined) {
       this.options.log('info', 'raft-snapshot-installed', { index: out.applySnapshot.index, term: out.applySnapshot.term, bytes: out.applySnapshot.data.length });
-      this.options.machine.restore(out.applySnapshot);
+      const refused = this.options.machine.restore(out.applySnapshot);
+      if (refused !== undefined) {
+        this.options.log('error', 'raft-snapshot-refused', { message: refused });
+        this.halt();
+        this.options.onStop?.({ message: refused });
+        return;
+      }
       this.#applied = out.applySnapshot.index;
       this.#snapshotIndex = out.applySnapshot.index;
       this.answerOverwritten(out.applySnapshot.index);

@@ -5,14 +5,12 @@
 
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Entry, Snapshot } from '../raft/types.ts';
-import { defaultConfig } from '../raft/types.ts';
-import { nodeFs } from '../storage/fs-layer.ts';
 import { freshDirs } from '../storage/test-support.ts';
 import { freePorts } from '../testing/ports.ts';
-import { RaftMember, type StateMachine } from './driver.ts';
-import { RaftTransport } from './transport.ts';
+import type { StateMachine } from './driver.ts';
+import { eventually, type LogLine, oneLeader, proposeThroughLeader, type Running, startMember as startAny, stopMember, stopMembersAfterEach } from './member-test-support.ts';
 import { encodePeerFrame } from './wire.ts';
 
 const newDir = freshDirs('raft-member-');
@@ -20,8 +18,9 @@ const newDir = freshDirs('raft-member-');
 /** The state machine of these tests: the list of values applied, in order. */
 class ListMachine implements StateMachine {
   values: string[] = [];
-  restore(snapshot: Snapshot | undefined): void {
+  restore(snapshot: Snapshot | undefined): undefined {
     this.values = snapshot === undefined ? [] : (JSON.parse(new TextDecoder().decode(snapshot.data)) as string[]);
+    return undefined;
   }
   apply(entry: Entry): void {
     if (entry.data.length > 0) this.values.push(new TextDecoder().decode(entry.data));
@@ -31,83 +30,13 @@ class ListMachine implements StateMachine {
   }
 }
 
-type LogLine = { id: number; level: string; event: string; fields: Record<string, unknown> };
+stopMembersAfterEach();
 
-interface Running {
-  member: RaftMember;
-  transport: RaftTransport;
-  machine: ListMachine;
-}
+const startMember = (id: number, ports: readonly number[], dirs: readonly string[], logs: LogLine[], snapshotEveryEntries = 0) =>
+  startAny(id, ports, dirs, logs, () => new ListMachine(), snapshotEveryEntries);
+const write = (members: readonly Running[], value: string) => proposeThroughLeader(members, new TextEncoder().encode(value), value);
 
-const running: Running[] = [];
-afterEach(async () => {
-  for (const r of running.splice(0)) {
-    await r.member.stop();
-    await r.transport.close();
-  }
-});
-
-async function startMember(id: number, ports: readonly number[], dirs: readonly string[], logs: LogLine[], snapshotEveryEntries = 0): Promise<Running> {
-  const voters = ports.map((_, k) => k + 1);
-  const peers = new Map(voters.filter((v) => v !== id).map((v) => [v, { host: '127.0.0.1', port: ports[v - 1]! }]));
-  const log = (level: string, event: string, fields: Record<string, unknown> = {}) => void logs.push({ id, level, event, fields });
-  let member: RaftMember | undefined;
-  const transport = new RaftTransport({ id, peers, listen: { host: '127.0.0.1', port: ports[id - 1]! }, onMessage: (m) => member?.receive(m), log });
-  await transport.start();
-  const machine = new ListMachine();
-  // Ticks of 10 ms: an election timeout of 150 to 300 ms, heartbeats every 30 ms (generous for a busy CI core).
-  const started = await RaftMember.start({
-    config: defaultConfig(id, voters, { electionTicks: 15, heartbeatTicks: 3, seed: id * 7919 }),
-    dir: dirs[id - 1]!,
-    fs: nodeFs,
-    machine,
-    send: (m) => transport.send(m),
-    log,
-    tickMs: 10,
-    snapshotEveryEntries,
-  });
-  if (!started.ok) throw new Error(started.error.message);
-  member = started.value;
-  const r = { member, transport, machine };
-  running.push(r);
-  return r;
-}
-
-async function stopMember(r: Running): Promise<void> {
-  running.splice(running.indexOf(r), 1);
-  await r.member.stop();
-  await r.transport.close();
-}
-
-async function eventually<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-const oneLeader = (members: readonly Running[]) => {
-  const leaders = members.filter((r) => r.member.role === 'leader');
-  return leaders.length === 1 ? leaders[0] : undefined;
-};
-
-/** Proposes through whoever leads now, retrying while leadership moves. */
-async function write(members: readonly Running[], value: string): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const leader = oneLeader(members);
-    if (leader !== undefined) {
-      const result = await leader.member.propose(new TextEncoder().encode(value));
-      if (result.ok) return result.value;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`${value} was never committed`);
-}
-
-const sameValues = (members: readonly Running[], count: number) => {
+const sameValues = (members: readonly Running<ListMachine>[], count: number) => {
   const first = members[0]!.machine.values;
   return first.length === count && members.every((r) => JSON.stringify(r.machine.values) === JSON.stringify(first)) ? first : undefined;
 };
