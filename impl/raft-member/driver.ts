@@ -57,6 +57,14 @@ export interface RaftMemberOptions {
 
 export type ProposeError = { readonly kind: 'not-leader'; readonly leader: number | undefined; readonly message: string } | { readonly kind: 'lost' | 'stopped'; readonly message: string };
 
+export type ReadError = { readonly kind: 'refused'; readonly leader: number | undefined; readonly message: string } | { readonly kind: 'stopped'; readonly message: string };
+
+interface PendingRead {
+  readonly resolve: (result: Result<number, ReadError>) => void;
+  /** The index the state machine must reach before the read may be served; undefined until the leader confirms it. */
+  index: number | undefined;
+}
+
 interface PendingProposal {
   readonly term: number;
   readonly resolve: (result: Result<number, ProposeError>) => void;
@@ -67,6 +75,8 @@ export class RaftMember {
   readonly #inbox: RaftInput[] = [];
   readonly #proposals = new Map<number, PendingProposal>();
   readonly #proposalsWaiting: ((result: Result<number, ProposeError>) => void)[] = [];
+  readonly #reads = new Map<number, PendingRead>();
+  #readContext = 0;
   #timer: NodeJS.Timeout | undefined;
   #running = false;
   #stopped = false;
@@ -144,6 +154,21 @@ export class RaftMember {
     });
   }
 
+  /**
+   * A linearizable read point (ReadIndex, dissertation §6.4): resolves, once
+   * this member's state machine has applied it, with an index such that
+   * serving the read from the state machine now is linearizable; refused
+   * away from the leader or before it has committed an entry of its term.
+   */
+  readIndex(): Promise<Result<number, ReadError>> {
+    if (this.#stopped) return Promise.resolve(err({ kind: 'stopped', message: `member ${this.id} has stopped` }));
+    const context = ++this.#readContext;
+    return new Promise((resolve) => {
+      this.#reads.set(context, { resolve, index: undefined });
+      this.enqueue({ type: 'ReadIndex', context });
+    });
+  }
+
   /** Stops the timer and the loop (after the Ready under way); pending proposals are answered `stopped`. */
   async stop(): Promise<void> {
     this.halt();
@@ -159,6 +184,8 @@ export class RaftMember {
     for (const p of this.#proposals.values()) p.resolve(stopped);
     this.#proposals.clear();
     for (const resolve of this.#proposalsWaiting.splice(0)) resolve(stopped);
+    for (const read of this.#reads.values()) read.resolve(stopped);
+    this.#reads.clear();
     this.#inbox.length = 0;
   }
 
@@ -184,6 +211,7 @@ export class RaftMember {
         const { node, ready } = step(this.#node, input);
         this.#node = node;
         if (input.type === 'Propose') this.noteProposal(ready);
+        this.answerRefusedReads(ready);
         for (const warning of ready.warnings) this.options.log('warn', 'raft-input-ignored', { warning });
         await this.carryOut(ready);
       }
@@ -230,7 +258,31 @@ export class RaftMember {
       this.answerOverwritten(out.applySnapshot.index);
     }
     for (const entry of out.committed) this.apply(entry);
+    for (const read of out.reads) {
+      const pending = this.#reads.get(read.context);
+      if (pending !== undefined) pending.index = read.index;
+    }
+    this.answerReads();
     this.maybeCompact();
+  }
+
+  private answerRefusedReads(ready: Ready): void {
+    for (const refused of ready.refused) {
+      if (refused.what !== 'ReadIndex') continue;
+      const pending = this.#reads.get(refused.context);
+      if (pending === undefined) continue;
+      this.#reads.delete(refused.context);
+      pending.resolve(err({ kind: 'refused', leader: this.leader, message: refused.reason }));
+    }
+  }
+
+  /** Reads whose index the state machine has reached. */
+  private answerReads(): void {
+    for (const [context, pending] of this.#reads) {
+      if (pending.index === undefined || pending.index > this.#applied) continue;
+      this.#reads.delete(context);
+      pending.resolve(ok(pending.index));
+    }
   }
 
   private apply(entry: Entry): void {

@@ -47,12 +47,23 @@ describe('three Raft members over sockets on 127.0.0.1', () => {
     const dirs = [newDir(), newDir(), newDir()];
     const logs: LogLine[] = [];
     const members = await Promise.all([1, 2, 3].map((id) => startMember(id, ports, dirs, logs)));
-    const first = await eventually('one leader', () => oneLeader(members));
+    await eventually('one leader', () => oneLeader(members));
     const values = Array.from({ length: 20 }, (_, k) => `v${k}`);
     for (const v of values) await write(members, v);
     expect(await eventually('every member applied the 20 values', () => sameValues(members, 20))).toEqual(values);
 
+    // A ReadIndex read at the leader is confirmed by a quorum and covers every write answered before it.
+    const lastWrite = await write(members, 'v-read');
+    values.push('v-read');
+    const readAt = await eventually('a read confirmed by the leader', () => oneLeader(members));
+    const read = await readAt.member.readIndex();
+    expect(read).toEqual({ ok: true, value: expect.any(Number) });
+    if (read.ok) expect(read.value).toBeGreaterThanOrEqual(lastWrite);
+    const follower = members.find((r) => r.member.role === 'follower')!;
+    expect(await follower.member.readIndex()).toEqual({ ok: false, error: expect.objectContaining({ kind: 'refused', message: expect.stringMatching(/^(not the leader|no leader known)/) }) });
+
     // The leader goes away; the other two elect one of themselves and go on.
+    const first = await eventually('one leader', () => oneLeader(members));
     await stopMember(first);
     const rest = members.filter((r) => r !== first);
     const second = await eventually('a new leader among the other two', () => oneLeader(rest));
@@ -63,7 +74,7 @@ describe('three Raft members over sockets on 127.0.0.1', () => {
     // Restarted from its directory alone, the old leader catches up.
     const back = await startMember(first.member.id, ports, dirs, logs);
     const all = [...rest, back];
-    expect(await eventually('the restarted member caught up', () => sameValues(all, 30))).toEqual(values);
+    expect(await eventually('the restarted member caught up', () => sameValues(all, 31))).toEqual(values);
     expect(logs.find((l) => l.id === first.member.id && l.event === 'raft-recovered' && (l.fields['lastIndex'] as number) > 20)).toBeDefined();
     expect(logs.filter((l) => l.level === 'error')).toEqual([]);
   }, 60_000);
