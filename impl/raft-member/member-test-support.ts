@@ -33,7 +33,7 @@ export async function startMember<M extends StateMachine>(id: number, ports: rea
   const peers = new Map(voters.filter((v) => v !== id).map((v) => [v, { host: '127.0.0.1', port: ports[v - 1]! }]));
   const log = (level: string, event: string, fields: Record<string, unknown> = {}) => void logs.push({ id, level, event, fields });
   let member: RaftMember | undefined;
-  const transport = new RaftTransport({ id, peers, listen: { host: '127.0.0.1', port: ports[id - 1]! }, onMessage: (m) => member?.receive(m), log });
+  const transport = new RaftTransport({ id, peers, listen: { host: '127.0.0.1', port: ports[id - 1]! }, onMessage: (m) => member?.receive(m), log, helloTimeoutMs: 1000 });
   await transport.start();
   const machine = makeMachine(log);
   // Ticks of 10 ms: an election timeout of 150 to 300 ms, heartbeats every 30 ms (generous for a busy CI core).

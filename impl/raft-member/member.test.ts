@@ -97,7 +97,7 @@ describe('three Raft members over sockets on 127.0.0.1', () => {
     expect(readdirSync(dirs[follower.member.id - 1]!).some((n) => n.startsWith('snapshot.'))).toBe(true);
   }, 60_000);
 
-  it('a bad frame closes that connection with a warning, and the member goes on', async () => {
+  it('a bad frame, or no hello, closes that connection with a warning, and the member goes on', async () => {
     const ports = await freePorts(3);
     const dirs = [newDir(), newDir(), newDir()];
     const logs: LogLine[] = [];
@@ -109,10 +109,11 @@ describe('three Raft members over sockets on 127.0.0.1', () => {
       Buffer.from(encodePeerFrame({ kind: 'hello', from: 9, to: 1 })), // not a peer
       Buffer.concat([encodePeerFrame({ kind: 'hello', from: 2, to: 1 }), encodePeerFrame({ kind: 'message', message: { type: 'HeartbeatResponse', term: 1, from: 3, to: 1, context: 0 } })]), // another's message
       Buffer.from([0x7f, 0xff, 0xff, 0xff]), // a frame past the limit
+      Buffer.alloc(0), // nothing at all: closed at the hello timeout (1 s in these tests)
     ];
     for (const bytes of frames) {
       const closed = await new Promise<boolean>((resolve) => {
-        const socket = connect({ host: '127.0.0.1', port: ports[0]! }, () => socket.write(bytes));
+        const socket = connect({ host: '127.0.0.1', port: ports[0]! }, () => bytes.length > 0 && socket.write(bytes));
         const timer = setTimeout(() => {
           socket.destroy();
           resolve(false);
@@ -126,11 +127,12 @@ describe('three Raft members over sockets on 127.0.0.1', () => {
       expect(closed).toBe(true);
     }
     const refused = logs.filter((l) => l.id === 1 && l.event === 'raft-peer-frame-refused').map((l) => String(l.fields['reason']));
-    expect(refused).toHaveLength(4);
+    expect(refused).toHaveLength(5);
     expect(refused[0]).toMatch(/not JSON/);
     expect(refused[1]).toMatch(/hello from 9 to 1: not a peer/);
     expect(refused[2]).toMatch(/a HeartbeatResponse from 3 to 1 on 2's connection/);
     expect(refused[3]).toMatch(/bad framing: too-large/);
+    expect(refused[4]).toBe('no hello within 1000 ms');
     await write(members, 'after');
     expect(await eventually('all applied', () => sameValues(members, 1))).toEqual(['after']);
     expect(target.member.stopped).toBe(false);

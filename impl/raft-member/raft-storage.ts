@@ -164,8 +164,9 @@ export class RaftStorage {
     const keep = this.segments.findIndex((s) => s.first >= from);
     const holding = keep === -1 ? this.segments.length - 1 : keep - 1;
     await this.unlinkSegments(this.segments.length - (keep === -1 ? this.segments.length : keep));
+    // The segment holding `from` is now the last one; cut it there (it starts before `from`: one starting at it was removed).
     const segment = this.segments[holding];
-    if (segment !== undefined && holding === this.segments.length - 1 && segment.first < from && from - segment.first < segment.offsets.length) {
+    if (segment !== undefined && from - segment.first < segment.offsets.length) {
       const cut = segment.offsets[from - segment.first]!;
       await this.call('truncate', this.path(segment.name), () => truncateAndSync(this.fs, this.path(segment.name), cut));
       segment.offsets = segment.offsets.slice(0, from - segment.first);

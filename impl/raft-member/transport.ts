@@ -36,6 +36,8 @@ export interface TransportOptions {
   /** Frames kept for a peer while its connection is being made (default 1024). */
   readonly queuedFramesMax?: number;
   readonly redialMs?: number;
+  /** An accepted connection that has not said hello within this is closed (default 5000, zoo.cfg's cnxTimeout). */
+  readonly helloTimeoutMs?: number;
 }
 
 interface Outbound {
@@ -131,6 +133,8 @@ export class RaftTransport {
       socket.destroy();
       return false;
     };
+    const helloTimeoutMs = this.options.helloTimeoutMs ?? 5000;
+    const helloTimer = setTimeout(() => refuse(`no hello within ${helloTimeoutMs} ms`), helloTimeoutMs);
     socket.on('data', (chunk: Buffer) => {
       const broken = decoder.push(chunk, (payload) => {
         if (socket.destroyed) return false;
@@ -141,6 +145,7 @@ export class RaftTransport {
           if (f.kind !== 'hello') return refuse(`the first frame is a ${f.kind}, not a hello`);
           if (f.to !== this.options.id || !this.options.peers.has(f.from)) return refuse(`hello from ${f.from} to ${f.to}: not a peer of member ${this.options.id}`);
           from = f.from;
+          clearTimeout(helloTimer);
           return true;
         }
         if (f.kind !== 'message') return refuse('a second hello');
@@ -151,6 +156,9 @@ export class RaftTransport {
       if (broken !== undefined) refuse(`bad framing: ${broken.kind} (${broken.length} bytes)`);
     });
     socket.on('error', () => undefined);
-    socket.on('close', () => this.#inbound.delete(socket));
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      this.#inbound.delete(socket);
+    });
   }
 }
