@@ -57,7 +57,7 @@ describe('a Raft storage directory under SIGKILL', () => {
   it('recovers at least every acknowledged persist, over three kill-and-restart rounds', async () => {
     const dir = newDir();
     let start = await recovered(dir);
-    for (const [round, killAfterAcks] of [40, 120, 250].entries()) {
+    for (const [round, killAfterAcks] of [30, 60, 120].entries()) {
       const seed = 100 + round;
       const acks = await runAndKill(dir, seed, killAfterAcks);
       expect(acks).toBeGreaterThanOrEqual(killAfterAcks);
