@@ -93,6 +93,7 @@ describe('defaults', () => {
       prometheus: undefined,
       treeFeatures: { enforceQuota: false, extendedTypesEnabled: false, digestEnabled: true, containerCheckIntervalMs: 60000, containerMaxPerMinute: 10000, containerMaxNeverUsedIntervalMs: 0 },
       readOnlyModeEnabled: false,
+      replicationEngine: 'zab',
     });
     expect(isStandalone(c)).toBe(true);
   });

@@ -102,7 +102,21 @@ export type ZooKeeperConfig = {
   readonly treeFeatures: TreeFeatureSettings;
   /** readonlymode.enabled: an ensemble member cut off from its quorum serves read-only clients (impl/ensemble/read-only-server.ts). */
   readonly readOnlyModeEnabled: boolean;
+  /** replication.engine (ours): the consensus protocol between the members; only those in `availableEngines` start. */
+  readonly replicationEngine: ReplicationEngine;
 };
+
+/** The consensus protocols an ensemble may be asked to run (issue #17): ZAB, Raft (impl/raft), Multi-Paxos. */
+export const replicationEngines = ['zab', 'raft', 'multipaxos'] as const;
+export type ReplicationEngine = (typeof replicationEngines)[number];
+
+/**
+ * The engines a member can run today. Another value of replication.engine is
+ * refused at start (fail closed): running ZAB when the operator asked for Raft
+ * would replicate under rules other than the ones they chose. `raft` joins
+ * when impl/raft-member's driver serves clients end to end (issue #17).
+ */
+export const availableEngines: ReadonlySet<ReplicationEngine> = new Set(['zab']);
 
 export type TreeFeatureSettings = {
   readonly enforceQuota: boolean;
@@ -207,6 +221,7 @@ const javaBoolean = z
   .transform((s) => s.toLowerCase())
   .pipe(z.enum(['true', 'false'], 'true or false'))
   .transform((s) => s === 'true');
+const replicationEngine = z.enum(replicationEngines, 'zab, raft or multipaxos');
 const commandUrl = z.string().regex(/^\/[^\s?#]*$/, 'a URL path starting with /');
 const metricsProviderClass = z.enum([metricsProviderClasses.default, metricsProviderClasses.prometheus], `${metricsProviderClasses.prometheus} or ${metricsProviderClasses.default}`);
 
@@ -251,6 +266,7 @@ const keyRules: Record<string, KeyRule> = {
   'digest.enabled': rule(javaBoolean, (d, v) => setTreeFeature(d, 'digestEnabled', v)),
   // ZooKeeper reads it only as the JVM property (-Dreadonlymode.enabled=true, systemProperty below); a zoo.cfg key here too.
   'readonlymode.enabled': rule(javaBoolean, (d, v) => (d.readOnlyModeEnabled = v)),
+  'replication.engine': rule(replicationEngine, (d, v) => (d.replicationEngine = v)),
   'znode.container.checkIntervalMs': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerCheckIntervalMs', v)),
   'znode.container.maxPerMinute': rule(positiveInt, (d, v) => setTreeFeature(d, 'containerMaxPerMinute', v)),
   'znode.container.maxNeverUsedIntervalMs': rule(nonNegativeInt, (d, v) => setTreeFeature(d, 'containerMaxNeverUsedIntervalMs', v)),
@@ -486,9 +502,19 @@ function complete(draft: Draft, servers: ServerSpec[], warnings: string[], error
     servers,
     treeFeatures: draft.treeFeatures ?? treeFeatureDefaults,
     readOnlyModeEnabled: readOnlyMode(draft, servers, warnings),
+    replicationEngine: engine(draft, fail),
     adminServer: adminServerConfig(draft.admin ?? {}),
     prometheus: draft.metrics?.className === metricsProviderClasses.prometheus ? prometheusConfig(draft.metrics) : undefined,
   };
+}
+
+function engine(draft: Draft, fail: (key: string, value: string, message: string) => void): ReplicationEngine {
+  const chosen = draft.replicationEngine ?? 'zab';
+  if (!availableEngines.has(chosen)) {
+    const available = [...availableEngines].join(', ');
+    fail('replication.engine', chosen, `replication.engine=${chosen} is not available in this version (available: ${available}); the server does not start rather than replicate with another engine than the one asked for`);
+  }
+  return chosen;
 }
 
 /** Read-only mode is an ensemble member's: ZooKeeperServerMain (standalone) ignores the setting, and so does this server, with a warning. */
