@@ -11,12 +11,12 @@
 // before this, re-sorted them; about 85% of the encodings on the ci presets
 // are under a permutation other than the identity, and writing the sorted
 // messages plus the signatures' own pass over them took 16% of Paxos's
-// profile (writeMessages 7.2%, sumMentions 8.6%; docs/benchmarks.md). With a digest per acceptor, renaming moves whole
-// parts: the encoding writes acceptor inverse[newId]'s part beside its own
-// fields, which is exactly the renamed copy's part at newId. The messages are
-// hashed once per state, in the same pass as the symmetry signatures (which
-// read the first sum), instead of once for the signatures and once per
-// permutation tried.
+// profile (writeMessages 7.2%, sumMentions 8.6%; docs/benchmarks.md). With a
+// digest per acceptor, renaming moves whole parts: the encoding writes
+// acceptor inverse[newId]'s part beside its own fields, which is exactly the
+// renamed copy's part at newId. The messages are hashed once per state, in
+// the same pass as the symmetry signatures (which read the first sum),
+// instead of once for the signatures and once per permutation tried.
 
 import type { StateSink } from '../../model-check/model.ts';
 
