@@ -226,13 +226,13 @@ function onLearn(
 
 function onDrop(state: PaxosCluster, message: PackedMessage, bounds: PaxosBounds): PaxosCluster | undefined {
   if (bounds.network !== 'bag' || state.dropsUsed >= bounds.maxDrops) return undefined;
-  return { ...state, network: bagRemove(state.network, message), dropsUsed: state.dropsUsed + 1 };
+  return withNetwork(state, bagRemove(state.network, message), state.dropsUsed + 1, state.duplicatesUsed);
 }
 
 function onDuplicate(state: PaxosCluster, message: PackedMessage, bounds: PaxosBounds): PaxosCluster | undefined {
   if (bounds.network !== 'bag' || state.duplicatesUsed >= bounds.maxDuplicates) return undefined;
   assert(contains(state.network, message), () => `duplicating message ${message} that is not in flight`);
-  return { ...state, network: bagAdd(state.network, message), duplicatesUsed: state.duplicatesUsed + 1 };
+  return withNetwork(state, bagAdd(state.network, message), state.dropsUsed, state.duplicatesUsed + 1);
 }
 
 /**
@@ -265,7 +265,12 @@ function withoutInert(state: PaxosCluster, config: PaxosConfig): PaxosCluster {
     const m = network[i] as number;
     if (!isInert(state, m, config)) kept.push(m);
   }
-  return { ...state, network: kept };
+  return withNetwork(state, kept, state.dropsUsed, state.duplicatesUsed);
+}
+
+/** The state with another network and budgets, every field written out (one object shape for every state; a spread copies the parent's). */
+function withNetwork(state: PaxosCluster, network: readonly PackedMessage[], dropsUsed: number, duplicatesUsed: number): PaxosCluster {
+  return { acceptors: state.acceptors, proposers: state.proposers, learners: state.learners, network, dropsUsed, duplicatesUsed, ghost: state.ghost };
 }
 
 /**

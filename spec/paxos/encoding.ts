@@ -1,102 +1,134 @@
 // The fingerprint encoding of the single-decree Paxos world: the checker's hot
 // path (once per permutation per generated state). Fixed field order, ints
 // only; acceptor ids renamed under a symmetry permutation (README.md,
-// "Symmetry"), the renamed messages re-sorted (spec/common/packed-network.ts).
+// "Symmetry"). The messages are written as one digest per acceptor
+// (message-digest.ts), computed once per state and moved with its acceptor.
 
 import type { Permutation, StateSink } from '../../model-check/model.ts';
-import { SortedInts } from '../common/packed-network.ts';
 import * as signatures from '../common/signature.ts';
 import * as symmetry from '../common/symmetry.ts';
+import * as digests from './message-digest.ts';
 import * as packedMessages from './packing.ts';
 import type { PackedMessage } from './packing.ts';
-import type { AcceptorState } from './types.ts';
+import type { AcceptorState, LearnerState, ProposerPhase, ProposerState } from './types.ts';
 import type { PaxosCluster } from './world.ts';
 
 // Bound once: tsx reads imported bindings through getters (see actions.ts).
-const { accOf, destOf, FIELD_MAX, is1a, is2a, permuteMessage, withDest, withoutAcc } = packedMessages;
+const { accOf, destOf, is1a, is2a, withDest, withoutAcc } = packedMessages;
 const { isIdentityOn, mapMask } = symmetry;
 const { combine, mix } = signatures;
+const { addSmallToDigest, clearDigest, digestSum, NO_ACCEPTOR, restoreDigest, saveDigest, writePart } = digests;
 
-const PHASE_CODE = { idle: 0, phase1: 1, phase2: 2 } as const;
+/** A proposer's phase as an int; compared, not looked up in an object by its name (a keyed load, measured slow here). */
+function phaseCode(phase: ProposerPhase): number {
+  return phase === 'idle' ? 0 : phase === 'phase1' ? 1 : 2;
+}
 
 export function encodeCluster(state: PaxosCluster, sink: StateSink, perm: Permutation, bag: boolean): void {
+  digest(state, bag);
   const acceptors = state.acceptors;
   const identity = isIdentityOn(perm, acceptors.length);
   for (let newId = 0; newId < acceptors.length; newId++) {
-    const acceptor = acceptors[identity ? newId : (perm.inverse[newId] as number)] as AcceptorState;
+    const old = identity ? newId : (perm.inverse[newId] as number);
+    const acceptor = acceptors[old] as AcceptorState;
     sink.int(acceptor.maxBal);
     sink.int(acceptor.maxVBal);
     sink.int(acceptor.maxVal);
+    // The messages naming this acceptor (its 1b and 2b, in a bag the 1a and 2a addressed to it), network and history.
+    writePart(sink, old);
   }
-  for (const proposer of state.proposers) {
-    sink.int(PHASE_CODE[proposer.phase]);
+  const proposers = state.proposers;
+  for (let b = 0; b < proposers.length; b++) {
+    const proposer = proposers[b] as ProposerState;
+    sink.int(phaseCode(proposer.phase));
     sink.int(proposer.value);
   }
-  for (const learner of state.learners) {
+  const learners = state.learners;
+  for (let l = 0; l < learners.length; l++) {
+    const learner = learners[l] as LearnerState;
     sink.int(learner.learned);
-    for (const mask of learner.votes) sink.int(identity ? mask : mapMask(perm.map, mask));
+    const votes = learner.votes;
+    for (let k = 0; k < votes.length; k++) {
+      const mask = votes[k] as number;
+      sink.int(identity || mask === 0 ? mask : mapMask(perm.map, mask));
+    }
   }
-  writeMessages(state.network, sink, perm, identity, bag, false);
+  writePart(sink, NO_ACCEPTOR);
   if (bag) {
     sink.int(state.dropsUsed);
     sink.int(state.duplicatesUsed);
-    // The 1a and 2a messages of the history are derivable from the proposers
-    // (1a(b) was sent iff proposer b is past idle, 2a(b, v) iff it is in
-    // phase 2 with value v), so only the 1b and 2b are written.
-    writeMessages(state.ghost.sent, sink, perm, identity, false, true);
   }
 }
 
-/** Reused by every encode (encode is never re-entered). */
-const sorted = new SortedInts();
+/** The state whose messages the digest holds (encode and the signatures are never re-entered; states are immutable). */
+let digested: PaxosCluster | undefined;
 
-/** Renamed ids change the order, so the renamed messages are re-sorted. */
-function writeMessages(
-  messages: readonly PackedMessage[],
-  sink: StateSink,
-  perm: Permutation,
-  identity: boolean,
-  addressed: boolean,
-  votesAndPromisesOnly: boolean,
-): void {
-  if (identity) {
-    // Already sorted (a packed network is kept sorted): written as SortedInts would write it, without the copy.
-    writeSorted(messages, sink, votesAndPromisesOnly);
+/**
+ * The messages into the digest, once per state: the network, and in a bag
+ * the history's 1b and 2b (its 1a and 2a are derivable from the proposers:
+ * 1a(b) was sent iff proposer b is past idle, 2a(b, v) iff it is in phase 2
+ * with value v). In a set network the history is the network.
+ */
+function digest(state: PaxosCluster, bag: boolean): void {
+  if (state === digested) return;
+  digested = state;
+  if (!bag) {
+    clearDigest(state.acceptors.length);
+    digestMessages(state.network, false, NETWORK_SALT);
     return;
   }
-  sorted.clear();
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as number;
-    if (votesAndPromisesOnly && (is1a(m) || is2a(m))) continue;
-    sorted.add(identity ? m : permuteMessage(m, perm.map, addressed));
+  // Most successors share their parent's history array (a step that sends
+  // nothing new keeps it), and it holds three times the network's messages:
+  // its digest is kept from the last state and reused while the array is the same.
+  const sent = state.ghost.sent;
+  if (sent === digestedHistory && state.acceptors.length === digestedHistoryAcceptors) {
+    restoreDigest(state.acceptors.length);
+  } else {
+    clearDigest(state.acceptors.length);
+    digestMessages(sent, false, HISTORY_SALT);
+    saveDigest(state.acceptors.length);
+    digestedHistory = sent;
+    digestedHistoryAcceptors = state.acceptors.length;
   }
-  sorted.write(sink);
+  digestMessages(state.network, true, NETWORK_SALT);
 }
 
-/** How many messages, then each, as SortedInts.write; with votesAndPromisesOnly only the 1b and 2b. */
-function writeSorted(messages: readonly PackedMessage[], sink: StateSink, votesAndPromisesOnly: boolean): void {
-  let count = messages.length;
-  if (votesAndPromisesOnly) for (let i = 0; i < messages.length; i++) if (is1a(messages[i] as number) || is2a(messages[i] as number)) count--;
-  sink.int(count);
+/** The history whose digest saveDigest holds, and for how many acceptors it was cleared. */
+let digestedHistory: readonly PackedMessage[] | undefined;
+let digestedHistoryAcceptors = 0;
+
+const NETWORK_SALT = 0;
+const HISTORY_SALT = 0x2545f491;
+
+/**
+ * Each message into the part of the acceptor it names, that id taken out: a
+ * 1b's or 2b's sender, a 1a's or 2a's address when `addressed` (a bag). An
+ * unaddressed 1a or 2a names no acceptor: into the last part from the
+ * network, left out from the history (see digest).
+ */
+function digestMessages(messages: readonly PackedMessage[], addressed: boolean, salt: number): void {
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as number;
-    if (!votesAndPromisesOnly || !(is1a(m) || is2a(m))) sink.int(m);
+    if (is1a(m) || is2a(m)) {
+      if (addressed) addSmallToDigest(destOf(m), withDest(m, 0), salt);
+      else if (salt === NETWORK_SALT) addSmallToDigest(NO_ACCEPTOR, m, salt);
+    } else {
+      addSmallToDigest(accOf(m), withoutAcc(m), salt);
+    }
   }
 }
 
 /**
  * What each acceptor is, without naming any acceptor (model.ts,
- * Symmetry.signatures), into out[a]: its maxBal, maxVBal and maxVal, and a
- * sum over the messages it sent or (in a bag) is sent, its 1b and 2b in the
- * history and the learners' vote sets it is in, each with its id taken out.
- * One pass over the messages for all acceptors. With distinct signatures the
- * checker encodes a state once instead of 3! times.
+ * Symmetry.signatures), into out[a]: its maxBal, maxVBal and maxVal, the
+ * first sum of its digest (the messages naming it, its id taken out), and the
+ * learners' vote sets it is in. With distinct signatures the checker encodes
+ * a state once instead of 3! times.
  */
 export function acceptorSignatures(state: PaxosCluster, bag: boolean, out: Float64Array): void {
+  digest(state, bag);
   const n = state.acceptors.length;
-  mentions.fill(0, 0, n);
-  sumMentions(state.network, bag, 0);
-  if (bag) sumMentions(state.ghost.sent, false, 0x2545f491);
+  for (let a = 0; a < n; a++) mentions[a] = digestSum(a);
   for (let l = 0; l < state.learners.length; l++) {
     const votes = (state.learners[l] as PaxosCluster['learners'][number]).votes;
     for (let k = 0; k < votes.length; k++) {
@@ -113,21 +145,5 @@ export function acceptorSignatures(state: PaxosCluster, bag: boolean, out: Float
   }
 }
 
-/** Per acceptor, the sum of the hashes of the messages naming it; reused (encode is never re-entered). */
-const mentions = new Int32Array(FIELD_MAX);
-
-/** Adds to `mentions` each message's hash (its acceptor id zeroed, plus `salt`) at its sender, or in a bag at the acceptor it is addressed to. */
-function sumMentions(messages: readonly PackedMessage[], addressed: boolean, salt: number): void {
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i] as number;
-    if (is1a(m) || is2a(m)) {
-      if (addressed) {
-        const a = destOf(m);
-        mentions[a] = ((mentions[a] as number) + mix(withDest(m, 0) ^ salt)) | 0;
-      }
-    } else {
-      const a = accOf(m);
-      mentions[a] = ((mentions[a] as number) + mix(withoutAcc(m) ^ salt)) | 0;
-    }
-  }
-}
+/** Per acceptor, its digest's first sum plus the hashes of the vote sets it is in; reused (never re-entered). */
+const mentions = new Int32Array(packedMessages.FIELD_MAX);

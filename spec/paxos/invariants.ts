@@ -31,8 +31,12 @@ export interface InvariantShape {
  * voted for v in one ballot b. Returns a bitmask over values.
  */
 export function chosenValues(cluster: PaxosCluster, shape: InvariantShape): number {
+  // Four predicates ask on every new state, and most states share their parent's history array:
+  // the answer for the last array is kept (the arrays are never changed in place).
+  const sent = cluster.ghost.sent;
+  if (sent === chosenFor && shape === chosenShape) return chosenMask;
   const votes = votesScratch(shape.ballots * shape.values);
-  for (const m of cluster.ghost.sent) {
+  for (const m of sent) {
     if (is2b(m)) {
       const slot = ballotOf(m) * shape.values + valOf(m);
       votes[slot] = (votes[slot] as number) | (1 << accOf(m));
@@ -42,14 +46,22 @@ export function chosenValues(cluster: PaxosCluster, shape: InvariantShape): numb
   for (let slot = 0; slot < shape.ballots * shape.values; slot++) {
     if (popcount(votes[slot] as number) >= shape.quorumSize) chosen |= 1 << slot % shape.values;
   }
+  chosenFor = sent;
+  chosenShape = shape;
+  chosenMask = chosen;
   return chosen;
 }
+
+/** The history chosenValues last answered for, with the shape and the answer. */
+let chosenFor: PaxosCluster['ghost']['sent'] | undefined;
+let chosenShape: InvariantShape | undefined;
+let chosenMask = 0;
 
 /** Vote masks by ballot and value, zeroed on each use: a scratch, as the predicates run on every distinct state and are never re-entered. */
 let votesBuffer = new Int32Array(64);
 function votesScratch(size: number): Int32Array {
   if (votesBuffer.length < size) votesBuffer = new Int32Array(size);
-  votesBuffer.fill(0, 0, size);
+  for (let i = 0; i < size; i++) votesBuffer[i] = 0; // a loop: for a few entries fill()'s call costs more
   return votesBuffer;
 }
 

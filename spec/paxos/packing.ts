@@ -26,6 +26,7 @@ const ACC = DEST * FIELD_MAX;
 const BAL = ACC * FIELD_MAX;
 const MBAL = BAL * FIELD_MAX;
 const VAL = MBAL * FIELD_MAX;
+assert(FIELD_MAX === 16 && DEST === 4 && VAL === 1 << 18, 'the accessors below shift by 4-bit fields');
 
 export type PackedMessage = number;
 
@@ -71,22 +72,30 @@ export function unpack1b(packed: PackedMessage): Message1b {
   };
 }
 
-// Field accessors: integer arithmetic only, for the hot loops of actions() and the invariants.
-export const typeOf = (p: PackedMessage): number => p % 4;
-export const is1a = (p: PackedMessage): boolean => p % 4 === TYPE_1A;
-export const is1b = (p: PackedMessage): boolean => p % 4 === TYPE_1B;
-export const is2a = (p: PackedMessage): boolean => p % 4 === TYPE_2A;
-export const is2b = (p: PackedMessage): boolean => p % 4 === TYPE_2B;
-export const destOf = (p: PackedMessage): number => Math.floor(p / DEST) % FIELD_MAX;
-export const accOf = (p: PackedMessage): NodeId => (Math.floor(p / ACC) % FIELD_MAX) as NodeId;
-export const ballotOf = (p: PackedMessage): Ballot => (Math.floor(p / BAL) % FIELD_MAX) as Ballot;
-export const mbalOf = (p: PackedMessage): number => (Math.floor(p / MBAL) % FIELD_MAX) - 1;
-export const valOf = (p: PackedMessage): number => Math.floor(p / VAL) - 1;
+// Field accessors, for the hot loops of actions(), the invariants and the
+// encoding. Every field is 4 bits after the 2-bit type (FIELD_MAX = 16), so a
+// packed message is below 2^22 and shifts and masks read its fields exactly;
+// they replaced Math.floor(p / 4^k) % 16, a float division per field.
+const DEST_SHIFT = 2;
+const ACC_SHIFT = 6;
+const BAL_SHIFT = 10;
+const MBAL_SHIFT = 14;
+const VAL_SHIFT = 18;
+export const typeOf = (p: PackedMessage): number => p & 3;
+export const is1a = (p: PackedMessage): boolean => (p & 3) === TYPE_1A;
+export const is1b = (p: PackedMessage): boolean => (p & 3) === TYPE_1B;
+export const is2a = (p: PackedMessage): boolean => (p & 3) === TYPE_2A;
+export const is2b = (p: PackedMessage): boolean => (p & 3) === TYPE_2B;
+export const destOf = (p: PackedMessage): number => (p >>> DEST_SHIFT) & 15;
+export const accOf = (p: PackedMessage): NodeId => ((p >>> ACC_SHIFT) & 15) as NodeId;
+export const ballotOf = (p: PackedMessage): Ballot => ((p >>> BAL_SHIFT) & 15) as Ballot;
+export const mbalOf = (p: PackedMessage): number => ((p >>> MBAL_SHIFT) & 15) - 1;
+export const valOf = (p: PackedMessage): number => (p >>> VAL_SHIFT) - 1;
 /** The message without its address, as Paxos.tla's msgs would hold it. */
-export const withoutDest = (p: PackedMessage): PackedMessage => p - destOf(p) * DEST;
-export const withDest = (p: PackedMessage, dest: number): PackedMessage => withoutDest(p) + dest * DEST;
+export const withoutDest = (p: PackedMessage): PackedMessage => p & ~(15 << DEST_SHIFT);
+export const withDest = (p: PackedMessage, dest: number): PackedMessage => (p & ~(15 << DEST_SHIFT)) | (dest << DEST_SHIFT);
 /** The message with its acceptor field zeroed (for a symmetry signature, encoding.ts). */
-export const withoutAcc = (p: PackedMessage): PackedMessage => p - accOf(p) * ACC;
+export const withoutAcc = (p: PackedMessage): PackedMessage => p & ~(15 << ACC_SHIFT);
 
 /**
  * The message with acceptor ids renamed by `map` (symmetry reduction): the

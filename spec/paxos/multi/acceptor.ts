@@ -28,7 +28,8 @@ export function multiAcceptorStep(
       const bal = event.message.bal;
       if (!promisesOn(state, bal)) return unchanged(state);
       return {
-        state: { ...state, maxBal: bal },
+        // Every field written out, not a spread: one object shape for every acceptor (next is the checker's hot path).
+        state: { maxBal: bal, maxVBal: state.maxVBal, maxVal: state.maxVal },
         effects: [{ kind: 'send', message: { type: '1b', acc: self, bal, mbal: state.maxVBal, mval: state.maxVal } }],
       };
     }

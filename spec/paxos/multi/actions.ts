@@ -94,7 +94,7 @@ export function multiNext(state: MultiCluster, action: MultiAction, config: Mult
       if (network === state.network && sameAcceptor(t.state, acceptor)) return undefined; // a stuttering re-vote
       const acceptors = state.acceptors.slice();
       acceptors[action.acc] = t.state;
-      return { ...state, acceptors, network };
+      return cluster(acceptors, state.leaders, network);
     }
     default:
       return assertNever(action, 'multi-paxos action');
@@ -107,7 +107,7 @@ function stepLeader(state: MultiCluster, bal: Ballot, event: Parameters<typeof l
   if (t.state === leader) return undefined;
   const leaders = state.leaders.slice();
   leaders[bal] = t.state;
-  return { ...state, leaders, network: send(state.network, t.effects) };
+  return cluster(state.acceptors, leaders, send(state.network, t.effects));
 }
 
 function send(network: readonly number[], effects: readonly MultiEffect[]): readonly number[] {
@@ -116,6 +116,14 @@ function send(network: readonly number[], effects: readonly MultiEffect[]): read
   return out;
 }
 
+/** Loops, not every() with arrows: next is the checker's hot path, and each arrow is an allocation. */
 function sameAcceptor(a: MultiAcceptorState, b: MultiAcceptorState): boolean {
-  return a.maxBal === b.maxBal && a.maxVBal.every((x, s) => x === b.maxVBal[s]) && a.maxVal.every((x, s) => x === b.maxVal[s]);
+  if (a.maxBal !== b.maxBal) return false;
+  for (let s = 0; s < a.maxVBal.length; s++) if (a.maxVBal[s] !== b.maxVBal[s] || a.maxVal[s] !== b.maxVal[s]) return false;
+  return true;
+}
+
+/** The successor with every field written out (one object shape for every state; a spread copies the parent's). */
+function cluster(acceptors: readonly MultiAcceptorState[], leaders: readonly LeaderState[], network: readonly number[]): MultiCluster {
+  return { acceptors, leaders, network };
 }

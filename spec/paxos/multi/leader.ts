@@ -18,7 +18,7 @@ export function leaderStep(state: LeaderState, event: LeaderEvent, config: Multi
   switch (event.type) {
     case 'startBallot':
       if (state.phase !== 'idle') return unchanged(state);
-      return { state: { ...state, phase: 'phase1' }, effects: [{ kind: 'send', message: { type: '1a', bal: state.ballot } }] };
+      return { state: leader(state, 'phase1', state.safe, state.proposed), effects: [{ kind: 'send', message: { type: '1a', bal: state.ballot } }] };
     case 'receivePromises':
       return onPromises(state, event.promises, config);
     case 'propose':
@@ -52,7 +52,7 @@ function onPromises(state: LeaderState, promises: readonly Multi1b[], config: Mu
     }
     safe.push(value);
   }
-  return { state: { ...state, phase: 'phase2', safe }, effects: [] };
+  return { state: leader(state, 'phase2', safe, state.proposed), effects: [] };
 }
 
 /** Phase2a for one slot, once per slot per ballot. */
@@ -63,5 +63,10 @@ function onPropose(state: LeaderState, slot: Slot, clientValue: Value, config: M
   const val = safe !== NONE ? safe : clientValue;
   const proposed = state.proposed.slice();
   proposed[slot] = val;
-  return { state: { ...state, proposed }, effects: [{ kind: 'send', message: { type: '2a', bal: state.ballot, slot, val } }] };
+  return { state: leader(state, state.phase, state.safe, proposed), effects: [{ kind: 'send', message: { type: '2a', bal: state.ballot, slot, val } }] };
+}
+
+/** The leader with every field written out, not a spread: one object shape for every leader (next is the checker's hot path). */
+function leader(state: LeaderState, phase: LeaderState['phase'], safe: readonly Value[], proposed: readonly Value[]): LeaderState {
+  return { ballot: state.ballot, phase, safe, proposed };
 }

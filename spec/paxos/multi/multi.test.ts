@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../../../model-check/check.ts';
+import { fingerprintOf, permutationsOf } from '../../../model-check/fingerprint.ts';
+import type { Permutation, StateSink } from '../../../model-check/model.ts';
 import { ballot, nodeId } from '../../common/types.ts';
 import { initialMultiAcceptor, multiAcceptorStep } from './acceptor.ts';
 import { buildMultiPaxosModel } from './model.ts';
@@ -7,7 +9,7 @@ import { initialLeader, leaderStep } from './leader.ts';
 import { multiTypeOf, packMulti, permuteMulti, unpackMulti } from './packing.ts';
 import { multiPaxosBounds, multiPaxosSpec } from './spec.ts';
 import type { LeaderState, Multi1b } from './types.ts';
-import { multiConfig } from './world.ts';
+import { multiConfig, type MultiCluster } from './world.ts';
 
 const config = multiConfig({ acceptors: 3, values: 2, ballots: 2, slots: 2, symmetry: false }, undefined);
 const promise = (acc: number, mbal: number[], mval: number[]): Multi1b => ({
@@ -121,6 +123,48 @@ describe('multi-paxos model checking', () => {
       .distinctStates;
     expect(full).toBeGreaterThan(reduced);
     expect(full).toBeLessThanOrEqual(6 * reduced);
+  });
+
+  it('encode under a permutation equals encoding the renamed copy, and tells apart what differs (seeded random walks)', () => {
+    const seed = 20_261_208;
+    const model = buildMultiPaxosModel(multiPaxosBounds({}), undefined);
+    const perms = permutationsOf(3);
+    const encoding = (state: MultiCluster, perm: Permutation) => {
+      const ints: number[] = [];
+      const sink = { int: (v: number) => void ints.push(v) } as unknown as StateSink;
+      model.encode(state, sink, perm);
+      return ints.join(',');
+    };
+    const renamed = (state: MultiCluster, perm: Permutation): MultiCluster => ({
+      ...state,
+      acceptors: state.acceptors.map((_, newId) => state.acceptors[perm.inverse[newId] as number]!),
+      network: state.network.map((m) => permuteMulti(m, perm.map)).sort((x, y) => x - y),
+    });
+    let x = seed;
+    const random = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+    const orbits = new Map<string, bigint>();
+    for (let walk = 0; walk < 30; walk++) {
+      let state = model.init()[0]!;
+      for (let depth = 0; depth < 25; depth++) {
+        const successors = model.actions(state).flatMap((a) => model.next(state, a) ?? []);
+        if (successors.length === 0) break;
+        state = successors[Math.floor(random() * successors.length)]!;
+        for (const perm of perms) {
+          expect(encoding(state, perm), `seed ${seed}, perm ${perm.map}`).toBe(encoding(renamed(state, perm), perms[0]!));
+        }
+        // The least renamed copy as plain data: equal exactly for states equal up to renaming.
+        const canonical = perms.map((perm) => JSON.stringify(renamed(state, perm))).sort()[0]!;
+        orbits.set(canonical, fingerprintOf(model, state));
+      }
+    }
+    // Different orbits, different fingerprints: the digests do not merge states that differ.
+    expect(new Set(orbits.values()).size).toBe(orbits.size);
+    expect(orbits.size).toBeGreaterThan(200);
   });
 
   it('has ci first', () => {

@@ -4,7 +4,7 @@
 // val + 1 (16), then for a 1b one (mbal + 1, mval + 1) pair of 16 x 16 per
 // slot (at most 4 slots).
 
-import { assertNever } from '../../../lib/assert.ts';
+import { assert, assertNever } from '../../../lib/assert.ts';
 import type { Ballot, NodeId } from '../../common/types.ts';
 import type { MultiMessage } from './types.ts';
 
@@ -15,6 +15,7 @@ const BAL = ACC * 16;
 const SLOT = BAL * 16;
 const VAL = SLOT * 16;
 const VOTES = VAL * 16;
+assert(ACC === 4 && BAL === 1 << 6 && SLOT === 1 << 10 && VAL === 1 << 14, 'the accessors below shift by 4-bit fields');
 
 export function packMulti(m: MultiMessage): number {
   switch (m.type) {
@@ -61,11 +62,15 @@ export function unpackMulti(p: number, slots: number): MultiMessage {
   }
 }
 
-export const multiTypeOf = (p: number): number => p % 4;
-export const multiAccOf = (p: number): number => Math.floor(p / ACC) % 16;
-export const multiBallotOf = (p: number): number => Math.floor(p / BAL) % 16;
-export const multiSlotOf = (p: number): number => Math.floor(p / SLOT) % 16;
-export const multiValOf = (p: number): number => (Math.floor(p / VAL) % 16) - 1;
+// Field accessors. The fields below the votes take bits 0..17; JavaScript's
+// bit operators read a number's low 32 bits (ToInt32), which is exact for any
+// integer below 2^53, so shifts and masks read them without the float
+// division of Math.floor(p / 4^k) % 16.
+export const multiTypeOf = (p: number): number => p & 3;
+export const multiAccOf = (p: number): number => (p >>> 2) & 15;
+export const multiBallotOf = (p: number): number => (p >>> 6) & 15;
+export const multiSlotOf = (p: number): number => (p >>> 10) & 15;
+export const multiValOf = (p: number): number => ((p >>> 14) & 15) - 1;
 
 /** The message with its acceptor field zeroed (for a symmetry signature, encoding.ts). */
 export const withoutMultiAcc = (p: number): number => p - multiAccOf(p) * ACC;
