@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bagAdd, bagAddSorted, bagRemove, contains, setAdd, SortedInts } from './packed-network.ts';
+import { bagAdd, bagAddSorted, bagRemove, contains, setAdd } from './packed-network.ts';
 import type { StateSink } from '../../model-check/model.ts';
 
 describe('sorted-array set and bag', () => {
@@ -23,30 +23,5 @@ describe('sorted-array set and bag', () => {
     expect(bagAddSorted(b, copies, 4)).toEqual(copies.reduce((bag: readonly number[], c) => bagAdd(bag, c), b));
     expect(bagAddSorted(b, copies, 2)).toEqual([1, 2, 5, 5, 5, 9]);
     expect(bagAddSorted(b, copies, 0)).toBe(b);
-  });
-});
-
-describe('SortedInts: a packed network written in ascending order after renaming', () => {
-  const written = (write: (sink: StateSink) => void): number[] => {
-    const ints: number[] = [];
-    write({ int: (v) => void ints.push(v), bool: () => {}, str: () => {}, unordered: () => {} });
-    return ints;
-  };
-
-  it('writes the count, then the values sorted, and grows past its first buffer', () => {
-    const sorted = new SortedInts();
-    const values = Array.from({ length: 100 }, (_, i) => (i * 37) % 101);
-    for (const v of values) sorted.add(v);
-    expect(written((sink) => sorted.write(sink))).toEqual([100, ...values.slice().sort((a, b) => a - b)]);
-    sorted.clear();
-    sorted.add(5);
-    expect(written((sink) => sorted.write(sink))).toEqual([1, 5]);
-  });
-
-  it('a wide scratch holds packings up to 2^53 and writes each as two ints', () => {
-    const wide = new SortedInts(true);
-    wide.add(2 ** 40 + 5);
-    wide.add(3);
-    expect(written((sink) => wide.writeWide(sink))).toEqual([2, 3, 0, 5, 2 ** 10]);
   });
 });

@@ -7,8 +7,8 @@
 // - a bag: a multiset of addressed copies; delivery consumes one, and losing
 //   or duplicating a copy is an explicit action (spec/paxos with `bag: true`).
 // Packing keeps the state plain data and makes the sorted array its own
-// canonical form, so encoding writes ints only; `SortedInts` re-sorts the
-// messages once their ids are renamed under a symmetry permutation.
+// canonical form, so encoding writes ints only (under a symmetry permutation
+// the specs fingerprint messages by acceptor instead: spec/paxos/message-digest.ts).
 //
 // Every operation returns a new array, or the same array when nothing changes,
 // so that a caller detects a no-op by identity.
@@ -77,62 +77,4 @@ function insertAt(items: readonly number[], i: number, value: number): number[] 
   out[i] = value;
   for (let j = i; j < items.length; j++) out[j + 1] = items[j] as number;
   return out;
-}
-
-/**
- * Scratch for encoding a packed network under a permutation: the caller adds
- * each (renamed) message, then writes them in ascending order. Insertion sort,
- * since a state holds a few dozen messages at most; the buffer is reused by
- * every encode (encode is never re-entered), so nothing is allocated.
- *
- * Packings below 2^31 use an Int32Array and `write`, wider ones (up to 2^53)
- * a Float64Array and `writeWide`: reading doubles out of a Float64Array for
- * packings that fit in 31 bits measured 2-4% slower on Paxos's encoder.
- */
-export class SortedInts {
-  private items: Int32Array | Float64Array;
-  private count = 0;
-
-  constructor(private readonly wide = false) {
-    this.items = wide ? new Float64Array(64) : new Int32Array(64);
-  }
-
-  clear(): void {
-    this.count = 0;
-  }
-
-  add(value: number): void {
-    if (this.count === this.items.length) {
-      const grown = this.wide ? new Float64Array(2 * this.count) : new Int32Array(2 * this.count);
-      grown.set(this.items);
-      this.items = grown;
-    }
-    const items = this.items;
-    let j = this.count++;
-    while (j > 0 && (items[j - 1] as number) > value) {
-      items[j] = items[j - 1] as number;
-      j--;
-    }
-    items[j] = value;
-  }
-
-  /** Writes how many, then each value as one int (packings below 2^31). */
-  write(sink: StateSink): void {
-    const items = this.items;
-    const count = this.count;
-    sink.int(count);
-    for (let i = 0; i < count; i++) sink.int(items[i] as number);
-  }
-
-  /** Writes how many, then each value as two ints (low 30 bits, the rest): packings up to 2^53 (a wide scratch). */
-  writeWide(sink: StateSink): void {
-    const items = this.items;
-    const count = this.count;
-    sink.int(count);
-    for (let i = 0; i < count; i++) {
-      const m = items[i] as number;
-      sink.int(m % 0x40000000);
-      sink.int(Math.floor(m / 0x40000000));
-    }
-  }
 }
