@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { bagAdd, bagAddSorted, bagRemove, contains, setAdd } from './packed-network.ts';
-import type { StateSink } from '../../model-check/model.ts';
 
 describe('sorted-array set and bag', () => {
   it('a set ignores a second insertion and returns the same array', () => {

@@ -14,7 +14,6 @@
 // so that a caller detects a no-op by identity.
 
 import { assert } from '../../lib/assert.ts';
-import type { StateSink } from '../../model-check/model.ts';
 
 function lowerBound(items: readonly number[], value: number): number {
   let lo = 0;
