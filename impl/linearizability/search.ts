@@ -28,8 +28,8 @@
 import { assert } from '../../lib/assert.ts';
 import { Random } from '../../lib/random.ts';
 import { describeOperation, describeResult, step, type ModelContext, type ModelState, type ReadBound, type Reason } from './data-model.ts';
-import type { Operation } from './history.ts';
-import { laziness, pinByReads, takesClaimedVersion } from './indeterminate.ts';
+import { writeZxid, type Operation } from './history.ts';
+import { laziness, pinByReads, seenZxids, takesClaimedVersion } from './indeterminate.ts';
 
 export type SearchInput = {
   readonly operations: readonly Operation[];
@@ -130,7 +130,10 @@ function sessionPredecessors(operations: readonly Operation[], pinned: Uint8Arra
 }
 
 export function searchPartition(input: SearchInput): SearchResult {
-  const initialValue = (path: string) => input.initial.znodes.get(path)?.[0]?.value;
+  const initialValue = (path: string) => {
+    const first = input.initial.znodes.get(path)?.[0];
+    return first?.value == null ? first?.value : { ...first.value, ...(first.zxid === undefined ? {} : { mzxid: first.zxid }) };
+  };
   const { operations: ops, pinned } = pinByReads(input.operations, input.context, initialValue);
   const head = buildList(ops);
   const before = sessionPredecessors(ops, pinned);
@@ -150,11 +153,16 @@ export function searchPartition(input: SearchInput): SearchResult {
     bounds.set(op.session, Math.min(bounds.get(op.session) ?? Number.POSITIVE_INFINITY, bound));
     readsSeeFrom.set(path, bounds);
   }
-  const context: ModelContext = { ...input.context, pendingReads, readsSeeFrom };
+  const context: ModelContext = { ...input.context, pendingReads, readsSeeFrom, seenZxids: seenZxids(ops) };
   const lazy = laziness(ops, input.context);
   const noBound: ReadBound = { time: Number.NEGATIVE_INFINITY, by: undefined };
 
   const taken = new Uint8Array(ops.length);
+  // Writes whose zxid is known take effect in zxid order (data-model.ts checks it, as `lastZxid`): one is a candidate
+  // only when every one with a smaller zxid has been taken, since taking it earlier leaves them no place. Its rank in
+  // that order, -1 for the others; the taken ones are always the first `zxidsTaken` of the order.
+  const zxidRank = zxidRanks(ops);
+  let zxidsTaken = 0;
   let hash0 = 0;
   let hash1 = 0;
   let completionsLeft = ops.filter((op) => Number.isFinite(op.completedAt)).length;
@@ -174,6 +182,7 @@ export function searchPartition(input: SearchInput): SearchResult {
 
   const setTaken = (index: number, on: boolean): void => {
     taken[index] = on ? 1 : 0;
+    if (zxidRank[index]! >= 0) zxidsTaken += on ? 1 : -1;
     hash0 ^= zobrist[index]![0];
     hash1 ^= zobrist[index]![1];
     const op = ops[index]!;
@@ -200,7 +209,7 @@ export function searchPartition(input: SearchInput): SearchResult {
     if (at.call) {
       const index = at.index;
       const op = ops[index]!;
-      const ready = before[index] === -1 || taken[before[index]!] === 1;
+      const ready = (before[index] === -1 || taken[before[index]!] === 1) && (zxidRank[index] === -1 || zxidRank[index] === zxidsTaken);
       const indeterminate = op.result === undefined;
       if (indeterminate && !late) sawLate = true;
       let moved = false;
@@ -262,7 +271,16 @@ export function searchPartition(input: SearchInput): SearchResult {
   }
   if (completionsLeft === 0) return { verdict: 'linearizable', steps };
   if (deepest === undefined) return { verdict: 'unknown', steps };
-  return { verdict: 'anomaly', steps, deepest: explain(input, ops, before, deepest) };
+  return { verdict: 'anomaly', steps, deepest: explain({ ...input, context: { ...input.context, seenZxids: context.seenZxids } }, ops, before, deepest) };
+}
+
+/** Per operation: its rank among the part's determinate writes with a known zxid, by zxid (-1: not one of them). */
+function zxidRanks(ops: readonly Operation[]): Int32Array {
+  const ranks = new Int32Array(ops.length).fill(-1);
+  const known = [...ops.keys()].filter((i) => ops[i]!.result !== undefined && ops[i]!.call.op !== 'getData' && ops[i]!.call.op !== 'exists' && writeZxid(ops[i]!) !== undefined);
+  known.sort((a, b) => writeZxid(ops[a]!)! - writeZxid(ops[b]!)! || a - b);
+  for (const [rank, index] of known.entries()) ranks[index] = rank;
+  return ranks;
 }
 
 /**
