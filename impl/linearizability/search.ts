@@ -163,6 +163,7 @@ export function searchPartition(input: SearchInput): SearchResult {
   // that order, -1 for the others; the taken ones are always the first `zxidsTaken` of the order.
   const zxidRank = zxidRanks(ops);
   let zxidsTaken = 0;
+  const twin = earlierTwins(ops);
   let hash0 = 0;
   let hash1 = 0;
   let completionsLeft = ops.filter((op) => Number.isFinite(op.completedAt)).length;
@@ -209,7 +210,8 @@ export function searchPartition(input: SearchInput): SearchResult {
     if (at.call) {
       const index = at.index;
       const op = ops[index]!;
-      const ready = (before[index] === -1 || taken[before[index]!] === 1) && (zxidRank[index] === -1 || zxidRank[index] === zxidsTaken);
+      const ready =
+        (before[index] === -1 || taken[before[index]!] === 1) && (zxidRank[index] === -1 || zxidRank[index] === zxidsTaken) && (twin[index] === -1 || taken[twin[index]!] === 1);
       const indeterminate = op.result === undefined;
       if (indeterminate && !late) sawLate = true;
       let moved = false;
@@ -272,6 +274,29 @@ export function searchPartition(input: SearchInput): SearchResult {
   if (completionsLeft === 0) return { verdict: 'linearizable', steps };
   if (deepest === undefined) return { verdict: 'unknown', steps };
   return { verdict: 'anomaly', steps, deepest: explain({ ...input, context: { ...input.context, seenZxids: context.seenZxids } }, ops, before, deepest) };
+}
+
+/**
+ * Per indeterminate write: the last one invoked before it with the same call (operation and arguments), -1 if none.
+ * Two such writes are interchangeable: the same call from the same state has the same outcomes; neither sets a floor,
+ * bounds a read or orders its session (no completion); the earlier-invoked one may take effect wherever the later one
+ * can (it was invoked first) and fits every zxid the later one fits (zxid-window.ts: its window is wider), and lazy
+ * placement gives it at least the same closers. So in any linearization they can be swapped so that they take effect
+ * in the order they were invoked, and the search takes one only after its earlier twin: k lost writes alike are tried
+ * as one sequence, not in k! orders (the simulation's lost `delete /r/d/c0` are all alike).
+ */
+function earlierTwins(ops: readonly Operation[]): Int32Array {
+  const twin = new Int32Array(ops.length).fill(-1);
+  const order = [...ops.keys()].filter((i) => ops[i]!.result === undefined && ops[i]!.call.op !== 'getData' && ops[i]!.call.op !== 'exists');
+  order.sort((a, b) => ops[a]!.invokedAt - ops[b]!.invokedAt || a - b);
+  const last = new Map<string, number>();
+  for (const index of order) {
+    const call = ops[index]!.call;
+    const key = JSON.stringify([call.op, call.args]);
+    twin[index] = last.get(key) ?? -1;
+    last.set(key, index);
+  }
+  return twin;
 }
 
 /** Per operation: its rank among the part's determinate writes with a known zxid, by zxid (-1: not one of them). */
