@@ -38,7 +38,10 @@
 // With `history`, every request of the writers and readers, and verify's
 // syncs and reads, is also recorded as an invocation and its completion
 // (zkspec-history/1, for impl/linearizability's checker; impl/nemesis writes
-// it to a file): a lost connection completes as "info" (indeterminate).
+// it to a file): a lost connection completes as "info" (indeterminate). A
+// completion carries the reply header's zxid and, for setData, create (sent
+// as create2 for its Stat) and getData, the Stat's zxids and counts, which
+// the checker orders writes by and pins lost writes with.
 //
 // ZooKeeper guarantees all four (linearizable writes, reads of committed
 // state only, "Guarantees" in the Programmer's Guide); a read of a lost write
@@ -78,7 +81,18 @@ export type HistoryCall =
   | { readonly op: 'getData'; readonly args: { readonly path: string } }
   | { readonly op: 'sync'; readonly args: { readonly path: string } };
 /** A completion: ZooKeeper's code by name with what the reply carried, or 'info' when it is not known whether it took effect. */
-export type HistoryResult = 'info' | { readonly code: 'OK' | 'NoNode' | 'NodeExists' | 'BadVersion' | 'NotEmpty'; readonly path?: string; readonly data?: string; readonly version?: number };
+export type HistoryResult =
+  | 'info'
+  | ({ readonly code: 'OK' | 'NoNode' | 'NodeExists' | 'BadVersion' | 'NotEmpty'; readonly path?: string; readonly data?: string; readonly version?: number; readonly zxid?: number } & Partial<StatFields>);
+/** What a history records of a Stat (zxids as numbers: exact while the epoch is below 2^21). */
+type StatFields = { readonly czxid: number; readonly mzxid: number; readonly pzxid: number; readonly cversion: number; readonly numChildren: number };
+
+function statFields(stat: R.Stat): StatFields {
+  return { czxid: Number(stat.czxid), mzxid: Number(stat.mzxid), pzxid: Number(stat.pzxid), cversion: stat.cversion, numChildren: stat.numChildren };
+}
+
+/** The reply header's zxid, as a history records it. */
+const headerZxid = (zxid: bigint | undefined): { zxid?: number } => (zxid === undefined ? {} : { zxid: Number(zxid) });
 /** What records a history (impl/linearizability/recorder.ts's HistoryRecorder has this shape). */
 export type HistorySink = {
   now(): number;
@@ -91,17 +105,17 @@ export type HistorySink = {
 /** A session's name in a history: its ZooKeeper session id. */
 const sessionName = (session: WireSession) => `0x${session.sessionId.toString(16)}`;
 
-/** An error reply as a completion: a definite failure by its name, else indeterminate. */
-function failure(err: number): HistoryResult {
+/** An error reply as a completion: a definite failure by its name (with the header's zxid), else indeterminate. */
+function failure(err: number, zxid?: bigint): HistoryResult {
   switch (err) {
     case ErrorCode.NONODE:
-      return { code: 'NoNode' };
+      return { code: 'NoNode', ...headerZxid(zxid) };
     case ErrorCode.NODEEXISTS:
-      return { code: 'NodeExists' };
+      return { code: 'NodeExists', ...headerZxid(zxid) };
     case ErrorCode.BADVERSION:
-      return { code: 'BadVersion' };
+      return { code: 'BadVersion', ...headerZxid(zxid) };
     case ErrorCode.NOTEMPTY:
-      return { code: 'NotEmpty' };
+      return { code: 'NotEmpty', ...headerZxid(zxid) };
     default:
       return 'info'; // connection loss, session expiry, a timeout, or anything the history cannot judge
   }
@@ -140,9 +154,9 @@ function abort(session: WireSession): void {
   (session as unknown as { readonly socket: Socket }).socket.destroy();
 }
 
-/** One request on a session, as a promise of (err, body). */
-function request(session: WireSession, type: number, body: Uint8Array): Promise<{ err: number; body: Uint8Array }> {
-  return new Promise((resolve) => session.send(type, body, (err, reply) => resolve({ err, body: reply })));
+/** One request on a session, as a promise of (err, body, the reply header's zxid). */
+function request(session: WireSession, type: number, body: Uint8Array): Promise<{ err: number; body: Uint8Array; zxid?: bigint }> {
+  return new Promise((resolve) => session.send(type, body, (err, reply, zxid) => resolve({ err, body: reply, ...(zxid === undefined ? {} : { zxid }) })));
 }
 
 /** Opens a session to `port`, giving up after `timeoutMs` (a member that accepts but never answers). */
@@ -299,11 +313,11 @@ export class SafetyWorkload {
           if (reply.err === 0) {
             const decoded = decodeRecord(reply.body, R.SetDataResponse.read, true);
             if (!decoded.ok) throw new Error(`bad SetDataResponse: ${decoded.error}`);
-            if (op !== undefined) this.options.history?.complete(op, { code: 'OK', version: decoded.value.stat.version });
+            if (op !== undefined) this.options.history?.complete(op, { code: 'OK', version: decoded.value.stat.version, ...headerZxid(reply.zxid), ...statFields(decoded.value.stat) });
             this.acked[n]!.push({ seq, version: decoded.value.stat.version });
             this.onAck(member);
           } else {
-            if (op !== undefined) this.options.history?.complete(op, failure(reply.err));
+            if (op !== undefined) this.options.history?.complete(op, failure(reply.err, reply.zxid));
             this.indeterminate++;
             if (reply.err !== ErrorCode.CONNECTIONLOSS && reply.err !== ErrorCode.SESSIONEXPIRED) this.unexpectedErrors.push(`setData k${n}:${seq}: error ${reply.err}`);
             abort(session);
@@ -315,8 +329,9 @@ export class SafetyWorkload {
           const path = `${this.options.root}/c/w${w}-${creates++}`;
           this.sentCreates.add(path);
           const op = this.options.history?.invoke(sessionName(session), { op: 'create', args: { path, data: path } });
-          const reply = await request(session, OpCode.create, requests.create(path, encoder.encode(path)));
-          if (op !== undefined) this.options.history?.complete(op, reply.err === 0 ? { code: 'OK', path } : failure(reply.err));
+          // create2: the same request, answered with the created znode's Stat (its czxid is the create's zxid).
+          const reply = await request(session, OpCode.create2, requests.create(path, encoder.encode(path)));
+          if (op !== undefined) this.options.history?.complete(op, reply.err === 0 ? created(path, reply) : failure(reply.err, reply.zxid));
           if (reply.err === 0) {
             this.ackedCreates.add(path);
             this.onAck(member);
@@ -365,10 +380,10 @@ export class SafetyWorkload {
     const op = history?.invoke(sessionName(session), { op: 'getData', args: { path } });
     const reply = await request(session, OpCode.getData, requests.getData(path));
     if (history === undefined || op === undefined) return reply;
-    if (reply.err !== 0) history.complete(op, failure(reply.err));
+    if (reply.err !== 0) history.complete(op, failure(reply.err, reply.zxid));
     else {
       const decoded = decodeRecord(reply.body, R.GetDataResponse.read, true);
-      history.complete(op, decoded.ok ? { code: 'OK', data: decoder.decode(decoded.value.data), version: decoded.value.stat.version } : 'info');
+      history.complete(op, decoded.ok ? { code: 'OK', data: decoder.decode(decoded.value.data), version: decoded.value.stat.version, ...headerZxid(reply.zxid), ...statFields(decoded.value.stat) } : 'info');
     }
     return reply;
   }
@@ -422,7 +437,7 @@ export class SafetyWorkload {
       this.options.history?.connected(sessionName(session), requestedAt);
       const syncOp = this.options.history?.invoke(sessionName(session), { op: 'sync', args: { path: this.options.root } });
       const synced = await request(session, OpCode.sync, encodeRecord({ path: this.options.root }, R.SyncRequest.write));
-      if (syncOp !== undefined) this.options.history?.complete(syncOp, synced.err === 0 ? { code: 'OK' } : failure(synced.err));
+      if (syncOp !== undefined) this.options.history?.complete(syncOp, synced.err === 0 ? { code: 'OK', ...headerZxid(synced.zxid) } : failure(synced.err, synced.zxid));
       if (synced.err !== 0) throw new Error(`verify: sync on member ${id} failed with ${synced.err}`);
       const registers = await this.readRegisters(session, id);
       const children = await this.readCreates(session, id, violations);
@@ -528,6 +543,12 @@ export class SafetyWorkload {
     }
     return readsByMember;
   }
+}
+
+/** An OK create2's completion: the path, and the Stat it returned when it decodes (else the path alone, as create's). */
+function created(path: string, reply: { body: Uint8Array; zxid?: bigint }): HistoryResult {
+  const decoded = decodeRecord(reply.body, R.Create2Response.read, true);
+  return decoded.ok ? { code: 'OK', path: decoded.value.path, version: decoded.value.stat.version, ...headerZxid(reply.zxid), ...statFields(decoded.value.stat) } : { code: 'OK', path, ...headerZxid(reply.zxid) };
 }
 
 /** The seq of a register value `k<n>:<seq>`; 0 for the empty initial value. */

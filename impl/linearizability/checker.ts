@@ -9,6 +9,7 @@ import { describeOperation, describeResult, initialState, parentOf, type ReadBou
 import type { History, Operation } from './history.ts';
 import { dynamicPaths, partition, sequenceFloors, unexplainedSequentialNames } from './partition.ts';
 import { searchPartition } from './search.ts';
+import { zxidConflicts, zxidWindow } from './zxid-window.ts';
 
 export type Anomaly = {
   /** The part's znode paths. */
@@ -66,12 +67,18 @@ export function checkHistory(history: History, options: CheckOptions = {}): Verd
   const parts = partition(history, judged, dynamic);
   const byId = new Map(history.operations.map((op) => [op.id, op]));
   const operation = (id: number): Operation => byId.get(id)!;
-  const anomalies: Anomaly[] = [];
+  const anomalies: Anomaly[] = zxidConflicts(history).map(({ earlier, later, text }) => ({
+    paths: [...new Set([earlier, later].flatMap((op) => (op.call.op === 'multi' ? op.call.args.ops.map((sub) => sub.args.path) : [op.call.args.path])))],
+    partOperations: 2,
+    operations: [later.id, earlier.id],
+    explanation: `${describeOperation(later)} → ${describeResult(later)}: ${text} (${describeOperation(earlier)}); writes take zxids in the order they are applied, which respects real time.`,
+  }));
   const unknown: string[][] = [];
   let steps = 0;
   // Once for the history, not per part: each walks every operation.
   const allNames = unexplainedSequentialNames(history, parts.flatMap((part) => part.paths));
   const seqFloors = sequenceFloors(history, allNames);
+  const zxidFits = zxidWindow(history).fits;
   for (const part of parts) {
     const paths = new Set(part.paths);
     const children = new Map<string, string[]>();
@@ -83,7 +90,7 @@ export function checkHistory(history: History, options: CheckOptions = {}): Verd
     const result = searchPartition({
       operations: part.operations,
       initial: initialState(part.paths, history.initial),
-      context: { dynamic, children, seqNames, seqFloors, operation },
+      context: { dynamic, children, seqNames, seqFloors, operation, zxidFits },
       bounds,
       stepsMax: options.stepsMax ?? 50_000_000,
     });

@@ -31,10 +31,17 @@
 // keeps states small and equal states equal for the memo.
 
 import { assert } from '../../lib/assert.ts';
-import { describeArgs, type MultiOp, type Operation, type OpResult, type ResultCode, type Znode } from './history.ts';
+import { describeArgs, writeZxid, type MultiOp, type Operation, type OpResult, type ResultCode, type Znode } from './history.ts';
 
-/** One value of a znode (null: absent), its `from`-th change (0: initial), written by operation `by` (-1: initial). */
-export type Entry = { readonly from: number; readonly value: Znode | null; readonly by: number };
+/**
+ * One value of a znode (null: absent), its `from`-th change (0: initial), written by operation `by` (-1: initial),
+ * with the zxid of that write: the Stat's mzxid a read of this value shows. Undefined: not known (a history that
+ * does not record zxids, an initial value without one), which any read matches; `unseen` (-1): made by an
+ * indeterminate write that the search took as one no read with a Stat saw (indeterminate.ts), which no read that
+ * recorded an mzxid matches.
+ */
+export type Entry = { readonly from: number; readonly value: Znode | null; readonly by: number; readonly zxid: number | undefined };
+export const unseen = -1;
 /** A session's floor on one znode: the oldest change its reads of it may see, and the operation that set it. */
 export type Floor = { readonly pos: number; readonly by: number };
 export type SeqCounter = { readonly number: number; readonly by: number };
@@ -50,6 +57,10 @@ export type ModelState = {
   readonly znodesHash: readonly [number, number];
   /** The paths with more than one value kept: the only ones `trim` has work on (a part may have thousands of sequential names). */
   readonly deep: readonly string[];
+  /** The highest zxid of the writes taken (-1: none): writes take zxids in the order they are applied. */
+  readonly lastZxid: number;
+  /** The operation that took it (-1: none), for messages. */
+  readonly lastZxidBy: number;
   /** Canonical text of what decides the future (not the `by` of floors, which only messages read). */
   readonly key: string;
 };
@@ -72,6 +83,13 @@ export type ModelContext = {
   readonly readsSeeFrom: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** Keep every value (explanations replay a path this way, to name the older value a stale read returned). */
   readonly keepAll?: boolean;
+  /**
+   * Path -> the mzxids that reads of it returned and that no determinate write of the part took: each is the zxid of
+   * an indeterminate write that took effect (indeterminate.ts, "zxids"), so one taken may be given one of these.
+   */
+  readonly seenZxids?: ReadonlyMap<string, readonly number[]>;
+  /** Whether an indeterminate write may have taken a zxid, by real time (zxid-window.ts); absent: any. */
+  readonly zxidFits?: (op: Operation, zxid: number) => boolean;
 };
 
 /** A read's real-time bound (see the header): the time, and the operation (or "connect") that set it. */
@@ -94,10 +112,13 @@ export function sequenceNumber(prefix: string, name: string): number | undefined
 
 export function initialState(paths: readonly string[], initial: ReadonlyMap<string, Znode>): ModelState {
   const znodes = new Map<string, readonly Entry[]>();
-  for (const path of [...paths].sort()) znodes.set(path, [{ from: 0, value: initial.get(path) ?? null, by: -1 }]);
+  for (const path of [...paths].sort()) {
+    const value = initial.get(path);
+    znodes.set(path, [{ from: 0, value: value === undefined ? null : { data: value.data, version: value.version }, by: -1, zxid: value?.mzxid }]);
+  }
   let znodesHash: [number, number] = [0, 0];
   for (const [path, entries] of znodes) znodesHash = rehash(znodesHash, path, undefined, entries);
-  return withKey({ znodes: new Znodes(znodes, new Map()), lastSeq: new Map(), floors: new Map(), deep: [], znodesHash });
+  return withKey({ znodes: new Znodes(znodes, new Map()), lastSeq: new Map(), floors: new Map(), deep: [], znodesHash, lastZxid: -1, lastZxidBy: -1 });
 }
 
 /**
@@ -147,9 +168,9 @@ export function describeResult(op: Operation): string {
   if (result.code !== 'OK') return result.code;
   switch (op.call.op) {
     case 'getData':
-      return `OK ${formatValue({ data: result.data ?? '', version: result.version ?? 0 })}`;
+      return `OK ${formatValue({ data: result.data ?? '', version: result.version ?? 0 })}${result.mzxid === undefined ? '' : ` mzxid ${hexZxid(result.mzxid)}`}`;
     case 'exists':
-      return `OK version ${result.version}`;
+      return `OK version ${result.version}${result.mzxid === undefined ? '' : ` mzxid ${hexZxid(result.mzxid)}`}`;
     case 'setData':
       return `OK, new version ${result.version}`;
     case 'create':
@@ -323,7 +344,28 @@ function stepWrite(state: ModelState, ctx: ModelContext, op: Operation): StepOut
     const text = want === undefined ? 'no outcome of the model matches' : `ZooKeeper answers ${describeExpected(op, want.result)} here (${now})`;
     return { ok: false, reason: { text: `${describeOperation(op)} → ${describeResult(op)} cannot take effect: ${text}`, operations: [op.id, ...lastWriters(state, paths)] } };
   }
-  return { ok: true, states: matching.map((outcome) => commit(state, ctx, op, outcome.draft)) };
+  const zxid = writeZxid(op);
+  if (zxid !== undefined && zxid <= state.lastZxid) {
+    const by = ctx.operation(state.lastZxidBy);
+    return { ok: false, reason: { text: `${describeOperation(op)} → ${describeResult(op)} cannot take effect: its zxid ${hexZxid(zxid)} is not above ${hexZxid(state.lastZxid)}, taken by ${describeOperation(by)}, which it must follow`, operations: [op.id, by.id] } };
+  }
+  if (got !== undefined) return { ok: true, states: matching.map((outcome) => commit(state, ctx, op, outcome.draft, zxid)) };
+  // Indeterminate: its zxid is unknown, unless a read's Stat showed what it made; each mzxid seen on a path it changes
+  // is an alternative, and so is being seen by no such read. The zxid only labels the value for reads: it does not
+  // order the write among the others (`lastZxid`), or lazy placement would not hold (indeterminate.ts, "zxids").
+  const states: ModelState[] = [];
+  for (const outcome of matching) {
+    states.push(commit(state, ctx, op, outcome.draft, unseen));
+    const candidates = new Set<number>();
+    for (const [path, value] of outcome.draft.changes) if (value !== null) for (const seen of ctx.seenZxids?.get(path) ?? []) if (ctx.zxidFits?.(op, seen) !== false) candidates.add(seen);
+    for (const seen of [...candidates].sort((a, b) => a - b)) states.push(commit(state, ctx, op, outcome.draft, seen));
+  }
+  return { ok: true, states };
+}
+
+/** A zxid as ZooKeeper prints it. */
+export function hexZxid(zxid: number): string {
+  return `0x${zxid.toString(16)}`;
 }
 
 function writtenPaths(op: Operation): string[] {
@@ -338,12 +380,12 @@ function lastWriters(state: ModelState, paths: readonly string[]): number[] {
   });
 }
 
-function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draft): ModelState {
+function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draft, zxid: number | undefined): ModelState {
   let znodesHash = state.znodesHash;
   const changes: [string, readonly Entry[]][] = [];
   for (const [path, value] of draft.changes) {
     const entries = state.znodes.get(path)!;
-    const next = [...entries, { from: entries[entries.length - 1]!.from + 1, value, by: op.id }];
+    const next = [...entries, { from: entries[entries.length - 1]!.from + 1, value, by: op.id, zxid }];
     changes.push([path, next]);
     znodesHash = rehash(znodesHash, path, entries, next);
   }
@@ -360,15 +402,21 @@ function commit(state: ModelState, ctx: ModelContext, op: Operation, draft: Draf
     }
   }
   const deep = [...new Set([...state.deep, ...draft.changes.keys()])];
-  return trim({ znodes, lastSeq, floors, deep, znodesHash, key: '' }, ctx);
+  // Only a determinate write (or one a read pinned) is ordered by its zxid.
+  const ordered = op.result !== undefined && zxid !== undefined && zxid > state.lastZxid;
+  const [lastZxid, lastZxidBy] = ordered ? [zxid, op.id] : [state.lastZxid, state.lastZxidBy];
+  return trim({ znodes, lastSeq, floors, deep, znodesHash, lastZxid, lastZxidBy, key: '' }, ctx);
 }
 
 // ---- reads ----
 
-function readMatches(op: Operation, value: Znode | null): boolean {
+/** Whether a read's result is `entry`'s value; a Stat's mzxid must be the zxid of the write that made it, where known. */
+function readMatches(op: Operation, entry: Entry): boolean {
   const result = op.result!;
+  const value = entry.value;
   if (result.code === 'NoNode') return value === null;
   if (result.code !== 'OK' || value === null) return false;
+  if (result.mzxid !== undefined && entry.zxid !== undefined && entry.zxid !== result.mzxid) return false;
   return op.call.op === 'exists' ? value.version === result.version : value.version === result.version && value.data === result.data;
 }
 
@@ -400,7 +448,7 @@ export function stepRead(state: ModelState, ctx: ModelContext, op: Operation, bo
   const { byFloor, byTime } = oldestVisible(entries, floor?.pos ?? 0, bound.time, ctx);
   const oldest = Math.max(byFloor, byTime);
   for (let j = oldest; j < entries.length; j++) {
-    if (!readMatches(op, entries[j]!.value)) continue;
+    if (!readMatches(op, entries[j]!)) continue;
     const floors = new Map(state.floors);
     floors.set(floorKey(op.session, path), { pos: Math.max(floor?.pos ?? 0, entries[j]!.from), by: floor !== undefined && floor.pos >= entries[j]!.from ? floor.by : op.id });
     return { ok: true, states: [trim({ ...state, floors, key: '' }, ctx)] };
@@ -412,9 +460,10 @@ function staleReason(ctx: ModelContext, op: Operation, entries: readonly Entry[]
   const path = readPath(op);
   const withData = op.call.op === 'getData';
   const head = `${describeOperation(op)} returned ${describeResult(op)}`;
-  const older = entries.slice(0, Math.max(why.byFloor, why.byTime)).some((entry) => readMatches(op, entry.value));
+  const older = entries.slice(0, Math.max(why.byFloor, why.byTime)).some((entry) => readMatches(op, entry));
   if (!older) {
-    const values = entries.map((entry) => formatValue(entry.value, withData)).join(', then ');
+    const zxidOf = (entry: Entry): string => (op.result?.mzxid === undefined || entry.value === null ? '' : entry.zxid === undefined ? '' : entry.zxid === unseen ? ' by a lost write no Stat showed' : ` mzxid ${hexZxid(entry.zxid)}`);
+    const values = entries.map((entry) => `${formatValue(entry.value, withData)}${zxidOf(entry)}`).join(', then ');
     return { text: `${head}, which ${path} never held where this read may look (${path} was ${values})`, operations: [op.id, ...entries.flatMap((entry) => (entry.by < 0 ? [] : [entry.by]))] };
   }
   if (why.byFloor >= why.byTime && why.floor !== undefined) {
@@ -462,7 +511,7 @@ function trim(state: ModelState, ctx: ModelContext): ModelState {
     }
     if (entries.length - keep > 1) deep.push(path);
   }
-  return withKey({ znodes: state.znodes.with(changes), lastSeq: state.lastSeq, floors, deep, znodesHash });
+  return withKey({ znodes: state.znodes.with(changes), lastSeq: state.lastSeq, floors, deep, znodesHash, lastZxid: state.lastZxid, lastZxidBy: state.lastZxidBy });
 }
 
 /** Each path's hashes, by its (immutable, shared between states) entries. */
@@ -471,7 +520,7 @@ const fragmentHashes = new WeakMap<readonly Entry[], readonly [number, number]>(
 function fragmentHash(path: string, entries: readonly Entry[]): readonly [number, number] {
   let hash = fragmentHashes.get(entries);
   if (hash === undefined) {
-    const text = `${path}=${entries.map((entry) => `${entry.from}:${entry.by}:${entry.value === null ? '-' : `${entry.value.version}:${JSON.stringify(entry.value.data)}`}`).join(',')}`;
+    const text = `${path}=${entries.map((entry) => `${entry.from}:${entry.by}:${entry.zxid ?? ''}:${entry.value === null ? '-' : `${entry.value.version}:${JSON.stringify(entry.value.data)}`}`).join(',')}`;
     hash = [stringHash(text, 0x9e3779b9), stringHash(text, 0x85ebca6b)];
     fragmentHashes.set(entries, hash);
   }
@@ -499,5 +548,6 @@ function withKey(state: Omit<ModelState, 'key'>): ModelState {
   const parts: string[] = [`${state.znodesHash[0]}.${state.znodesHash[1]}`];
   parts.push([...state.lastSeq].map(([parent, counter]) => `${parent}#${counter.number}`).sort().join(','));
   parts.push([...state.floors].map(([session, floor]) => `${session}@${floor.pos}`).sort().join(','));
+  parts.push(String(state.lastZxid));
   return { ...state, key: parts.join('|') };
 }

@@ -64,6 +64,8 @@ export type ResultCode = (typeof resultCodes)[number];
 
 /** One sub-result of a successful multi: the created path of a create, the new version of a setData. */
 const subResult = z.object({ path: path.optional(), version: z.number().int().optional() }).strict();
+/** A zxid (ZooKeeper's 64-bit epoch and counter; a double holds it exactly while the epoch is below 2^21). */
+const zxid = z.number().int().nonnegative();
 
 const result = z
   .object({
@@ -78,6 +80,19 @@ const result = z
     results: z.array(subResult).optional(),
     /** multi, failed: the index of the sub-operation that failed (ZooKeeper reports its code there). */
     index: z.number().int().nonnegative().optional(),
+    /**
+     * Every reply: the reply header's zxid. For a write, the zxid the leader gave it (a failed write too: it is
+     * committed as an error txn), which orders it among all writes; for a read, the serving member's last zxid
+     * (recorded, not used: servers differ in which one they send).
+     */
+    zxid: zxid.optional(),
+    /** getData, exists, setData, create2: the Stat's zxids: of the create that made the znode, of its last change, of its children's last change. */
+    czxid: zxid.optional(),
+    mzxid: zxid.optional(),
+    pzxid: zxid.optional(),
+    /** The Stat's count of changes to the znode's children, and how many it has. */
+    cversion: z.number().int().optional(),
+    numChildren: z.number().int().nonnegative().optional(),
   })
   .strict();
 
@@ -85,7 +100,8 @@ const completion = z
   .object({ type: z.literal('complete'), id: z.number().int().nonnegative(), time: z.number().finite(), result: z.union([z.literal('info'), result]) })
   .strict();
 
-const znode = z.object({ data: z.string(), version: z.number().int().nonnegative() }).strict();
+/** A znode when the history starts; `mzxid` (optional) is the zxid of its last change, as a Stat would say. */
+const znode = z.object({ data: z.string(), version: z.number().int().nonnegative(), mzxid: zxid.optional() }).strict();
 
 export const historySchema = z
   .object({
@@ -194,4 +210,17 @@ export function describeArgs(call: Invocation | MultiOp): string {
     .filter(([name, value]) => name !== 'path' && !(name === 'version' && value === -1) && !(name === 'sequential' && value === false))
     .map(([name, value]) => `${name}=${JSON.stringify(value)}`);
   return [args['path'], ...rest].join(' ');
+}
+
+/**
+ * The zxid a determinate write took, where its reply says: the Stat's mzxid of an OK setData, czxid of an OK create2,
+ * else the reply header's zxid (ZooKeeper's FinalRequestProcessor sends the zxid of the txn it just applied; a failed
+ * write is an error txn with its own zxid). Undefined for an indeterminate write or a history that did not record it.
+ */
+export function writeZxid(op: Pick<Operation, 'call' | 'result'>): number | undefined {
+  const result = op.result;
+  if (result === undefined) return undefined;
+  if (result.code === 'OK' && op.call.op === 'setData' && result.mzxid !== undefined) return result.mzxid;
+  if (result.code === 'OK' && op.call.op === 'create' && result.czxid !== undefined) return result.czxid;
+  return result.zxid;
 }

@@ -31,7 +31,7 @@
 
 import { parentOf } from './data-model.ts';
 import type { ModelContext, ModelState } from './data-model.ts';
-import type { MultiOp, Operation, OpResult, Znode } from './history.ts';
+import { writeZxid, type MultiOp, type Operation, type OpResult, type Znode } from './history.ts';
 
 /** A value a write may leave at a path: no node, or data with a version in a range. */
 type Made = { readonly absent: true } | { readonly absent: false; readonly data: string; readonly minVersion: number; readonly maxVersion: number };
@@ -119,10 +119,14 @@ function footprint(op: Operation, ctx: Pick<ModelContext, 'seqNames'>): Footprin
   return { reads, writes, made };
 }
 
-/** Whether a read's result could be a value in `made` (a read that returned anything else can be passed). */
-function couldRead(read: Operation, made: readonly Made[] | undefined): boolean {
+/**
+ * Whether a read's result could be a value in `made` (a read that returned anything else can be passed), by an
+ * indeterminate write: not if the Stat's mzxid it returned is the zxid a determinate write took (`claimed`).
+ */
+function couldRead(read: Operation, made: readonly Made[] | undefined, claimed: ReadonlySet<number>): boolean {
   const result: OpResult | undefined = read.result;
   if (made === undefined || result === undefined) return false;
+  if (result.mzxid !== undefined && claimed.has(result.mzxid)) return false;
   return made.some((value) => {
     if (value.absent) return result.code === 'NoNode';
     if (result.code !== 'OK') return false;
@@ -142,8 +146,8 @@ const meets = (a: ReadonlySet<string>, b: ReadonlySet<string>, bothWrite = false
  * Whether the indeterminate write `w` cannot be moved past `x` (module header). Two writes of a parent's set of
  * children commute (a create and a delete of different children) unless one also reads it (a delete of the parent).
  */
-function conflict(w: Footprint, x: Operation, fx: Footprint): boolean {
-  if (isRead(x)) return [...fx.reads].some((path) => couldRead(x, w.made.get(path)));
+function conflict(w: Footprint, x: Operation, fx: Footprint, claimed: ReadonlySet<number>): boolean {
+  if (isRead(x)) return [...fx.reads].some((path) => couldRead(x, w.made.get(path), claimed));
   return meets(w.writes, fx.reads) || meets(w.reads, fx.writes) || meets(w.writes, fx.writes, true);
 }
 
@@ -170,6 +174,7 @@ export function laziness(operations: readonly Operation[], ctx: Pick<ModelContex
     return { conflicts: [], closes: operations.map(() => []), closers: new Int32Array(operations.length), claimed: new Map() };
   }
   const footprints = operations.map((op) => footprint(op, ctx));
+  const zxids = claimedZxids(operations);
   // Which operations touch a key: a write's candidates for conflict are found through its keys, not the whole part.
   const byKey = new Map<string, number[]>();
   for (const [index, fp] of footprints.entries()) {
@@ -187,7 +192,7 @@ export function laziness(operations: readonly Operation[], ctx: Pick<ModelContex
     const fw = footprints[w]!;
     const set = new Set<number>();
     for (const key of new Set([...fw.reads, ...fw.writes])) {
-      for (const x of byKey.get(key) ?? []) if (x !== w && !set.has(x) && conflict(fw, operations[x]!, footprints[x]!)) set.add(x);
+      for (const x of byKey.get(key) ?? []) if (x !== w && !set.has(x) && conflict(fw, operations[x]!, footprints[x]!, zxids)) set.add(x);
     }
     conflicts[w] = set;
   }
@@ -247,7 +252,7 @@ export function takesClaimedVersion(lazy: Laziness, op: Operation, before: Model
  * learnt of it). A restriction that every linearization satisfies, so nothing is lost; the search then places it
  * among the determinate operations instead of trying it everywhere.
  */
-export function pinByReads(operations: readonly Operation[], ctx: Pick<ModelContext, 'seqNames'>, initial: (path: string) => Znode | null | undefined): { operations: Operation[]; pinned: Uint8Array } {
+export function pinByReads(operations: readonly Operation[], ctx: Pick<ModelContext, 'seqNames' | 'zxidFits'>, initial: (path: string) => Znode | null | undefined): { operations: Operation[]; pinned: Uint8Array } {
   if (operations.every((op) => op.result !== undefined || isRead(op))) return { operations: [...operations], pinned: new Uint8Array(operations.length) };
   const footprints = operations.map((op) => footprint(op, ctx));
   const writersOf = new Map<string, number[]>();
@@ -255,21 +260,31 @@ export function pinByReads(operations: readonly Operation[], ctx: Pick<ModelCont
     if (isRead(op) || (op.result !== undefined && op.result.code !== 'OK')) continue;
     for (const path of footprints[index]!.made.keys()) writersOf.set(path, [...(writersOf.get(path) ?? []), index]);
   }
-  const pins = new Map<number, { deadline: number; results: Map<number, { path?: string; version?: number }> }>();
+  const zxids = claimedZxids(operations);
+  const pins = new Map<number, { deadline: number; zxid: number | undefined; results: Map<number, { path?: string; version?: number }> }>();
   for (const read of operations) {
-    if (read.call.op !== 'getData' || read.result?.code !== 'OK') continue;
+    if (!isRead(read) || read.result?.code !== 'OK' || read.call.op === 'multi') continue;
+    const mzxid = read.result.mzxid;
+    // An exists tells only a version, shared by many writes: only its Stat's mzxid can pin one.
+    if (read.call.op === 'exists' && mzxid === undefined) continue;
     const path = read.call.args.path;
     const first = initial(path);
-    if (first != null && first.data === read.result.data && first.version === read.result.version) continue;
-    const writers = (writersOf.get(path) ?? []).filter((w) => couldRead(read, footprints[w]!.made.get(path)));
+    const sameZxid = mzxid === undefined || first?.mzxid === undefined || first.mzxid === mzxid;
+    if (first != null && sameZxid && (read.call.op === 'exists' || first.data === read.result.data) && first.version === read.result.version) continue;
+    // Made by a write invoked before the read completed; with an mzxid, by no write whose zxid is known (it would be another).
+    const writers = (writersOf.get(path) ?? []).filter(
+      (w) => couldRead(read, footprints[w]!.made.get(path), zxids) && operations[w]!.invokedAt <= read.completedAt && (mzxid === undefined || (writeZxid(operations[w]!) === undefined && ctx.zxidFits?.(operations[w]!, mzxid) !== false)),
+    );
     if (writers.length !== 1 || operations[writers[0]!]!.result !== undefined) continue;
     const w = writers[0]!;
     const subs = subOperations(operations[w]!);
     const index = subs.findIndex((sub) => sub.op !== 'delete' && sub.op !== 'check' && (sub.args.path === path || (sub.op === 'create' && sub.args.sequential && path.startsWith(sub.args.path))));
     // A multi's other sequential create would need a name: left to the search.
     if (index < 0 || subs.some((sub, i) => i !== index && sub.op === 'create' && sub.args.sequential)) continue;
-    const pin = pins.get(w) ?? { deadline: Number.POSITIVE_INFINITY, results: new Map() };
+    const pin = pins.get(w) ?? { deadline: Number.POSITIVE_INFINITY, zxid: undefined, results: new Map() };
     pin.deadline = Math.min(pin.deadline, read.completedAt);
+    // The first read's mzxid: another read naming another zxid then finds no value to match, an anomaly (one write, one zxid).
+    pin.zxid ??= mzxid;
     if (!pin.results.has(index)) pin.results.set(index, subs[index]!.op === 'create' ? { path } : { version: read.result.version! });
     pins.set(w, pin);
   }
@@ -279,8 +294,38 @@ export function pinByReads(operations: readonly Operation[], ctx: Pick<ModelCont
     if (pin === undefined) return op;
     pinned[index] = 1;
     const subs = subOperations(op);
-    const result: OpResult = op.call.op === 'multi' ? { code: 'OK', results: subs.map((_, i) => pin.results.get(i) ?? {}) } : { code: 'OK', ...pin.results.get(0)! };
+    const zxid = pin.zxid === undefined ? {} : { zxid: pin.zxid };
+    const result: OpResult = op.call.op === 'multi' ? { code: 'OK', results: subs.map((_, i) => pin.results.get(i) ?? {}), ...zxid } : { code: 'OK', ...pin.results.get(0)!, ...zxid };
     return { ...op, result, completedAt: pin.deadline };
   });
   return { operations: out, pinned };
+}
+
+/** The zxids the part's determinate writes took (history.ts writeZxid). */
+export function claimedZxids(operations: readonly Operation[]): Set<number> {
+  const claimed = new Set<number>();
+  for (const op of operations) {
+    if (isRead(op)) continue;
+    const zxid = writeZxid(op);
+    if (zxid !== undefined) claimed.add(zxid);
+  }
+  return claimed;
+}
+
+/**
+ * Path -> the mzxids reads of it returned that no determinate write of the part took: each names an indeterminate
+ * write that took effect (the search may give one of them to an indeterminate write it takes: data-model.ts).
+ */
+export function seenZxids(operations: readonly Operation[]): Map<string, number[]> {
+  const claimed = claimedZxids(operations);
+  const seen = new Map<string, Set<number>>();
+  for (const op of operations) {
+    if ((op.call.op !== 'getData' && op.call.op !== 'exists') || op.result?.code !== 'OK') continue;
+    const mzxid = op.result.mzxid;
+    if (mzxid === undefined || claimed.has(mzxid)) continue;
+    const set = seen.get(op.call.args.path) ?? new Set<number>();
+    set.add(mzxid);
+    seen.set(op.call.args.path, set);
+  }
+  return new Map([...seen].map(([path, set]) => [path, [...set].sort((a, b) => a - b)]));
 }

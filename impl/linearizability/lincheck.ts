@@ -13,12 +13,13 @@ import { parseHistory } from './history.ts';
 import { simulateHistory } from './simulated-history.ts';
 
 const usage = `usage: npm run lincheck -- [--json] [--steps-max N] HISTORY.json
-       npm run lincheck -- --simulate N [--seed K] [--clients C] [--registers R] [--lost P] OUT.json
+       npm run lincheck -- --simulate N [--seed K] [--clients C] [--registers R] [--lost P] [--without-zxids] OUT.json
   checks a client history of the ZooKeeper data model (format zkspec-history/1, impl/linearizability/README.md)
   --json          print the verdict as JSON
   --steps-max N   search steps per part before answering unknown (default 50000000)
   --simulate N    write a valid history of N operations instead (simulated-history.ts), to measure the checker:
-                  C clients (default 20), R registers (default 200), a reply lost with probability P (default 0.01)
+                  C clients (default 20), R registers (default 200), a reply lost with probability P (default 0.01);
+                  --without-zxids: the same operations, their replies without zxids and Stats (a client that does not record them)
 exit codes: 0 no anomaly, 1 anomaly, 2 bad usage or unreadable history, 3 unknown`;
 
 export type Io = { readonly out: (text: string) => void; readonly err: (text: string) => void };
@@ -36,6 +37,7 @@ export async function lincheck(argv: readonly string[], io: Io = processIo): Pro
         clients: { type: 'string' },
         registers: { type: 'string' },
         lost: { type: 'string' },
+        'without-zxids': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       } });
   } catch (error) {
@@ -77,7 +79,7 @@ export async function lincheck(argv: readonly string[], io: Io = processIo): Pro
 
 async function simulate(values: Record<string, unknown>, positionals: readonly string[], io: Io): Promise<number> {
   const number = (name: string, fallback: number): number => (typeof values[name] === 'string' ? Number(values[name]) : fallback);
-  const options = { operations: number('simulate', 0), seed: number('seed', 1), clients: number('clients', 20), registers: number('registers', 200), lostReplies: number('lost', 0.01) };
+  const options = { operations: number('simulate', 0), seed: number('seed', 1), clients: number('clients', 20), registers: number('registers', 200), lostReplies: number('lost', 0.01), zxids: values['without-zxids'] !== true };
   const integers = [options.operations, options.seed, options.clients, options.registers].every(Number.isInteger);
   if (positionals.length !== 1 || !integers || options.operations < 1 || options.clients < 1 || options.registers < 2 || !(options.lostReplies >= 0 && options.lostReplies < 1)) {
     io.err(`--simulate N OUT.json: N, --seed, --clients, --registers (at least 2) integers, --lost in [0, 1)\n${usage}`);

@@ -325,3 +325,79 @@ describe('planted anomalies with indeterminate operations, beside their valid tw
     expectValid([[2, 0, undefined, multi, 'info'], [1, 1, 3, bumpJ, ok({ version: 1 })], read], initial);
   });
 });
+
+// The replies' zxids (history.ts: the header's, and the Stat's czxid/mzxid): determinate writes take effect in zxid
+// order, a read's mzxid names the write whose value it read, and an indeterminate write that a read's mzxid names
+// took that zxid, inside the window real time leaves it (zxid-window.ts). Each rule with an anomaly it must find and a
+// valid twin it must not reject.
+describe('planted anomalies in the zxids, beside their valid twins', () => {
+  const initial = { '/k': { data: 'v0', version: 0, mzxid: 1 } };
+
+  it("a read whose Stat names one write's zxid but returns another's value", () => {
+    const writes: Row[] = [
+      [1, 0, 1, setK('v1'), ok({ version: 1, zxid: 5, mzxid: 5 })],
+      [1, 2, 3, setK('v2'), ok({ version: 2, zxid: 6, mzxid: 6 })],
+    ];
+    expectAnomaly([...writes, [2, 4, 5, getK, ok({ data: 'v1', version: 1, mzxid: 6 })]], /returned OK version 1 \(data "v1"\) mzxid 0x6, which \/k never held/, initial);
+    expectValid([...writes, [2, 4, 5, getK, ok({ data: 'v1', version: 1, mzxid: 5 })]], initial);
+    // The initial value's mzxid, where the history gives it.
+    expectAnomaly([...writes, [2, 4, 5, getK, ok({ data: 'v0', version: 0, mzxid: 2 })]], /never held/, initial);
+    expectValid([...writes, [2, 4, 5, getK, ok({ data: 'v0', version: 0, mzxid: 1 })]], initial);
+  });
+
+  it('writes whose zxids contradict real time', () => {
+    expectAnomaly(
+      [
+        [1, 0, 1, { op: 'setData', args: { path: '/j', data: 'j1', version: -1 } }, ok({ version: 1, zxid: 9 })],
+        [2, 2, 3, setK('v1'), ok({ version: 1, zxid: 7 })],
+      ],
+      /op #1 setData \/k data="v1" by session 2 → OK, new version 1: zxid 0x7 is below 0x9 of a write that completed before it was invoked \(op #0 setData \/j/,
+      { ...initial, '/j': { data: 'j', version: 0 } },
+    );
+    // Concurrent, the one with the smaller zxid went first: the versions agree.
+    expectValid(
+      [
+        [1, 0, 3, setK('a'), ok({ version: 2, zxid: 9 })],
+        [2, 1, 2, setK('b'), ok({ version: 1, zxid: 7 })],
+      ],
+      initial,
+    );
+    expectAnomaly(
+      [
+        [1, 0, 3, setK('a'), ok({ version: 1, zxid: 9 })],
+        [2, 1, 2, setK('b'), ok({ version: 2, zxid: 7 })],
+      ],
+      /cannot take effect/,
+      initial,
+    );
+  });
+
+  it('a lost write that a read shows took a zxid: it stands there in the zxid order', () => {
+    const rows: Row[] = [
+      [1, 0, 1, setK('a'), ok({ version: 1, zxid: 10, mzxid: 10 })],
+      [2, 0, undefined, setK('x'), 'info'],
+      [1, 2, 3, setK('b'), ok({ version: 3, zxid: 14, mzxid: 14 })],
+    ];
+    expectValid([...rows, [3, 4, 5, getK, ok({ data: 'x', version: 2, mzxid: 12 })]], initial);
+    // With zxid 16 the lost write came after the one that made version 3, so it cannot have made version 2.
+    expectAnomaly([...rows, [3, 4, 5, getK, ok({ data: 'x', version: 2, mzxid: 16 })]], /cannot take effect|never held/, initial);
+  });
+
+  it('a lost create seen only through exists, pinned by the Stat', () => {
+    const lost: Row = [1, 0, undefined, { op: 'create', args: { path: '/c', data: 'c' } }, 'info'];
+    const exists = (mzxid: number): Row => [2, 3, 4, { op: 'exists', args: { path: '/c' } }, ok({ version: 0, czxid: mzxid, mzxid })];
+    expectValid([lost, [3, 1, 2, setK('v1'), ok({ version: 1, zxid: 5 })], exists(6)], initial);
+    // A write with zxid 8 completed before the create was invoked: the create's zxid is above 8, not 6.
+    expectAnomaly([[3, 0, 1, setK('v1'), ok({ version: 1, zxid: 8 })], [1, 2, undefined, { op: 'create', args: { path: '/c', data: 'c' } }, 'info'], [2, 3, 4, ...exists(6).slice(3)] as Row], /never held/, initial);
+  });
+
+  it('two lost writes of the same data told apart by their zxids', () => {
+    const lost: Row[] = [
+      [1, 0, undefined, setK('a'), 'info'],
+      [2, 0, undefined, setK('a'), 'info'],
+    ];
+    expectValid([...lost, [3, 1, 2, getK, ok({ data: 'a', version: 1, mzxid: 5 })], [3, 3, 4, getK, ok({ data: 'a', version: 2, mzxid: 7 })]], initial);
+    // One zxid, one write: version 1 made with zxid 5 cannot also have been made with zxid 7.
+    expectAnomaly([...lost, [3, 1, 2, getK, ok({ data: 'a', version: 1, mzxid: 5 })], [4, 3, 4, getK, ok({ data: 'a', version: 1, mzxid: 7 })]], /never held/, initial);
+  });
+});

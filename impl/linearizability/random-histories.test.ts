@@ -57,6 +57,39 @@ describe(`random histories (seed ${seed}; reproduce: ${reproduce})`, () => {
     );
     expect(corrupted).toBeGreaterThan(50);
   });
+
+  it("a valid history with one read's Stat naming another write is reported", () => {
+    let corrupted = 0;
+    fc.assert(
+      fc.property(simulation, fc.nat(), (options, which) => {
+        const document = simulateHistory({ ...options, lostReplies: 0 }) as HistoryFile;
+        // The mzxid of a value no write of that path made with that zxid: the zxid of a write of another path, or none.
+        const reads = document.events.filter((event) => event.type === 'complete' && event.result !== 'info' && event.result.code === 'OK' && event.result.mzxid !== undefined && event.result.czxid !== undefined && event.result.data !== undefined);
+        const writes = document.events.flatMap((event) => (event.type === 'complete' && event.result !== 'info' && event.result.zxid !== undefined && event.result.data === undefined && event.result.czxid === undefined ? [event.result.zxid] : []));
+        if (reads.length === 0) return;
+        const target = reads[which % reads.length]!;
+        if (target.type !== 'complete' || target.result === 'info') return;
+        const result = target.result;
+        const other = writes.find((zxid) => zxid !== result.mzxid && zxid > 0) ?? result.mzxid! + 100_000;
+        target.result = { ...result, mzxid: which % 2 === 0 ? other : result.mzxid! + 100_000 };
+        corrupted++;
+        const { verdict, text } = check(document);
+        if (verdict.verdict !== 'anomaly') throw new Error(`simulateHistory(${JSON.stringify(options)}) with op ${target.id}'s mzxid corrupted (${reproduce}):\n${text}`);
+      }),
+      { seed, numRuns: 100, endOnFailure: true },
+    );
+    expect(corrupted).toBeGreaterThan(50);
+  });
+
+  it('the same histories without zxids and Stats (an older recording) pass too', () => {
+    fc.assert(
+      fc.property(simulation, (options) => {
+        const { verdict, text } = check(simulateHistory({ ...options, zxids: false }));
+        if (verdict.verdict !== 'linearizable') throw new Error(`simulateHistory(${JSON.stringify({ ...options, zxids: false })}) (${reproduce}):\n${text}`);
+      }),
+      { seed, numRuns: 50, endOnFailure: true },
+    );
+  });
 });
 
 // Lost replies at a larger scale, where the search's pruning of indeterminate operations (indeterminate.ts) is

@@ -28,8 +28,8 @@
 import { assert } from '../../lib/assert.ts';
 import { Random } from '../../lib/random.ts';
 import { describeOperation, describeResult, step, type ModelContext, type ModelState, type ReadBound, type Reason } from './data-model.ts';
-import type { Operation } from './history.ts';
-import { laziness, pinByReads, takesClaimedVersion } from './indeterminate.ts';
+import { writeZxid, type Operation } from './history.ts';
+import { laziness, pinByReads, seenZxids, takesClaimedVersion } from './indeterminate.ts';
 
 export type SearchInput = {
   readonly operations: readonly Operation[];
@@ -130,7 +130,10 @@ function sessionPredecessors(operations: readonly Operation[], pinned: Uint8Arra
 }
 
 export function searchPartition(input: SearchInput): SearchResult {
-  const initialValue = (path: string) => input.initial.znodes.get(path)?.[0]?.value;
+  const initialValue = (path: string) => {
+    const first = input.initial.znodes.get(path)?.[0];
+    return first?.value == null ? first?.value : { ...first.value, ...(first.zxid === undefined ? {} : { mzxid: first.zxid }) };
+  };
   const { operations: ops, pinned } = pinByReads(input.operations, input.context, initialValue);
   const head = buildList(ops);
   const before = sessionPredecessors(ops, pinned);
@@ -150,11 +153,17 @@ export function searchPartition(input: SearchInput): SearchResult {
     bounds.set(op.session, Math.min(bounds.get(op.session) ?? Number.POSITIVE_INFINITY, bound));
     readsSeeFrom.set(path, bounds);
   }
-  const context: ModelContext = { ...input.context, pendingReads, readsSeeFrom };
+  const context: ModelContext = { ...input.context, pendingReads, readsSeeFrom, seenZxids: seenZxids(ops) };
   const lazy = laziness(ops, input.context);
   const noBound: ReadBound = { time: Number.NEGATIVE_INFINITY, by: undefined };
 
   const taken = new Uint8Array(ops.length);
+  // Writes whose zxid is known take effect in zxid order (data-model.ts checks it, as `lastZxid`): one is a candidate
+  // only when every one with a smaller zxid has been taken, since taking it earlier leaves them no place. Its rank in
+  // that order, -1 for the others; the taken ones are always the first `zxidsTaken` of the order.
+  const zxidRank = zxidRanks(ops);
+  let zxidsTaken = 0;
+  const twin = earlierTwins(ops);
   let hash0 = 0;
   let hash1 = 0;
   let completionsLeft = ops.filter((op) => Number.isFinite(op.completedAt)).length;
@@ -174,6 +183,7 @@ export function searchPartition(input: SearchInput): SearchResult {
 
   const setTaken = (index: number, on: boolean): void => {
     taken[index] = on ? 1 : 0;
+    if (zxidRank[index]! >= 0) zxidsTaken += on ? 1 : -1;
     hash0 ^= zobrist[index]![0];
     hash1 ^= zobrist[index]![1];
     const op = ops[index]!;
@@ -200,7 +210,8 @@ export function searchPartition(input: SearchInput): SearchResult {
     if (at.call) {
       const index = at.index;
       const op = ops[index]!;
-      const ready = before[index] === -1 || taken[before[index]!] === 1;
+      const ready =
+        (before[index] === -1 || taken[before[index]!] === 1) && (zxidRank[index] === -1 || zxidRank[index] === zxidsTaken) && (twin[index] === -1 || taken[twin[index]!] === 1);
       const indeterminate = op.result === undefined;
       if (indeterminate && !late) sawLate = true;
       let moved = false;
@@ -262,7 +273,39 @@ export function searchPartition(input: SearchInput): SearchResult {
   }
   if (completionsLeft === 0) return { verdict: 'linearizable', steps };
   if (deepest === undefined) return { verdict: 'unknown', steps };
-  return { verdict: 'anomaly', steps, deepest: explain(input, ops, before, deepest) };
+  return { verdict: 'anomaly', steps, deepest: explain({ ...input, context: { ...input.context, seenZxids: context.seenZxids } }, ops, before, deepest) };
+}
+
+/**
+ * Per indeterminate write: the last one invoked before it with the same call (operation and arguments), -1 if none.
+ * Two such writes are interchangeable: the same call from the same state has the same outcomes; neither sets a floor,
+ * bounds a read or orders its session (no completion); the earlier-invoked one may take effect wherever the later one
+ * can (it was invoked first) and fits every zxid the later one fits (zxid-window.ts: its window is wider), and lazy
+ * placement gives it at least the same closers. So in any linearization they can be swapped so that they take effect
+ * in the order they were invoked, and the search takes one only after its earlier twin: k lost writes alike are tried
+ * as one sequence, not in k! orders (the simulation's lost `delete /r/d/c0` are all alike).
+ */
+function earlierTwins(ops: readonly Operation[]): Int32Array {
+  const twin = new Int32Array(ops.length).fill(-1);
+  const order = [...ops.keys()].filter((i) => ops[i]!.result === undefined && ops[i]!.call.op !== 'getData' && ops[i]!.call.op !== 'exists');
+  order.sort((a, b) => ops[a]!.invokedAt - ops[b]!.invokedAt || a - b);
+  const last = new Map<string, number>();
+  for (const index of order) {
+    const call = ops[index]!.call;
+    const key = JSON.stringify([call.op, call.args]);
+    twin[index] = last.get(key) ?? -1;
+    last.set(key, index);
+  }
+  return twin;
+}
+
+/** Per operation: its rank among the part's determinate writes with a known zxid, by zxid (-1: not one of them). */
+function zxidRanks(ops: readonly Operation[]): Int32Array {
+  const ranks = new Int32Array(ops.length).fill(-1);
+  const known = [...ops.keys()].filter((i) => ops[i]!.result !== undefined && ops[i]!.call.op !== 'getData' && ops[i]!.call.op !== 'exists' && writeZxid(ops[i]!) !== undefined);
+  known.sort((a, b) => writeZxid(ops[a]!)! - writeZxid(ops[b]!)! || a - b);
+  for (const [rank, index] of known.entries()) ranks[index] = rank;
+  return ranks;
 }
 
 /**

@@ -13,7 +13,13 @@
 //   later (after its session has moved on), or never, and its client opens a
 //   new session, as a ZooKeeper client does after its session is lost;
 // - sequence numbers are the parent's cversion (ZooKeeper's), which counts
-//   deletes too, so they have gaps.
+//   deletes too, so they have gaps;
+// - every write takes the next zxid (a failed one too: ZooKeeper commits it
+//   as an error txn), with gaps for the writes no client of the history made
+//   (sessions created elsewhere); each reply carries the zxid in its header
+//   and, where ZooKeeper's does, the Stat (czxid, mzxid, pzxid, version,
+//   cversion, numChildren) of what it read or wrote; a create replies as
+//   create2 does.
 
 import { seededRandom } from '../../lib/random.ts';
 import type { OpResult, Znode } from './history.ts';
@@ -27,30 +33,61 @@ export type SimulationOptions = {
   readonly seed: number;
   /** Probability that an operation's reply is lost. */
   readonly lostReplies: number;
+  /** Record the replies' zxids and Stats (default true; false: the history of a client that does not, the same operations). */
+  readonly zxids?: boolean;
 };
 
 type Value = Znode | null;
+/** A value with what its Stat says of it: the zxids of its create and of its last change, and the position of its create. */
+type Past = { readonly pos: number; readonly value: Value; readonly mzxid: number; readonly czxid: number; readonly createdAt: number };
+/** A Stat as the history records it (history.ts): the fields of ZooKeeper's that the checker may read. */
+type StatFields = { version: number; czxid: number; mzxid: number; pzxid: number; cversion: number; numChildren: number };
 /** The data tree with its past: per path, its values with the position each took effect at. */
 class Tree {
   n = 0;
-  readonly past = new Map<string, { pos: number; value: Value }[]>();
+  /** The last zxid handed out; `zxids[pos]` is the zxid of the write at `pos`. */
+  zxid = 0;
+  readonly zxids: number[] = [0];
+  readonly past = new Map<string, Past[]>();
   readonly cversion = new Map<string, number>();
   readonly children = new Map<string, Set<string>>();
+  /** Per parent: each change of its children, with its position, zxid and the count of children after it. */
+  readonly childChanges = new Map<string, { pos: number; zxid: number; numChildren: number }[]>();
 
   constructor(initial: Record<string, Znode>) {
-    for (const [path, value] of Object.entries(initial)) this.set(path, value, 0);
+    for (const [path, value] of Object.entries(initial)) this.set(path, value, 0, value.mzxid ?? 0);
+  }
+
+  private entry(path: string, pos: number): Past | undefined {
+    const past = this.past.get(path) ?? [];
+    let found: Past | undefined;
+    for (const entry of past) if (entry.pos <= pos) found = entry;
+    return found;
   }
 
   at(path: string, pos = this.n): Value {
-    const past = this.past.get(path) ?? [];
-    let value: Value = null;
-    for (const entry of past) if (entry.pos <= pos) value = entry.value;
-    return value;
+    return this.entry(path, pos)?.value ?? null;
   }
 
-  private set(path: string, value: Value, pos: number): void {
+  /** The Stat of `path` at `pos`, or undefined if it is absent there. */
+  stat(path: string, pos = this.n): StatFields | undefined {
+    const entry = this.entry(path, pos);
+    if (entry === undefined || entry.value === null) return undefined;
+    const changes = (this.childChanges.get(path) ?? []).filter((change) => change.pos > entry.createdAt && change.pos <= pos);
+    const last = changes.at(-1);
+    return { version: entry.value.version, czxid: entry.czxid, mzxid: entry.mzxid, pzxid: last?.zxid ?? entry.czxid, cversion: changes.length, numChildren: last?.numChildren ?? 0 };
+  }
+
+  /** Hands out the next zxid to a write that changes nothing (an error txn), or to one no client of the history made. */
+  skipZxid(): number {
+    return ++this.zxid;
+  }
+
+  private set(path: string, value: Value, pos: number, zxid: number): void {
     const past = this.past.get(path) ?? [];
-    past.push({ pos, value });
+    const before = past.at(-1);
+    const created = value !== null && (before === undefined || before.value === null);
+    past.push({ pos, value, mzxid: zxid, czxid: created || before === undefined ? zxid : before.czxid, createdAt: created || before === undefined ? pos : before.createdAt });
     this.past.set(path, past);
     const parent = path.slice(0, path.lastIndexOf('/')) || '/';
     const siblings = this.children.get(parent) ?? new Set();
@@ -59,14 +96,22 @@ class Tree {
     this.children.set(parent, siblings);
   }
 
-  /** Applies changes (path -> value, in order) as one write; returns its position. */
+  /** Applies changes (path -> value, in order) as one write with the next zxid; returns its position (a failure: the position before it, and a zxid all the same). */
   commit(changes: readonly [string, Value][]): number {
+    const zxid = this.skipZxid();
     if (changes.length === 0) return this.n;
     this.n++;
+    this.zxids[this.n] = zxid;
     for (const [path, value] of changes) {
       const parent = path.slice(0, path.lastIndexOf('/')) || '/';
-      if ((this.at(path) === null) !== (value === null)) this.cversion.set(parent, (this.cversion.get(parent) ?? 0) + 1);
-      this.set(path, value, this.n);
+      const changed = (this.at(path) === null) !== (value === null);
+      if (changed) this.cversion.set(parent, (this.cversion.get(parent) ?? 0) + 1);
+      this.set(path, value, this.n, zxid);
+      if (changed) {
+        const list = this.childChanges.get(parent) ?? [];
+        list.push({ pos: this.n, zxid, numChildren: this.children.get(parent)?.size ?? 0 });
+        this.childChanges.set(parent, list);
+      }
     }
     return this.n;
   }
@@ -122,7 +167,10 @@ function applyWrite(tree: Tree, call: CallInput): { result: OpResult; pos: numbe
   const results: { path?: string; version?: number }[] = [];
   for (const [index, sub] of (call.args.ops ?? []).entries()) {
     const { result, changes } = applySub(tree, view, sub);
-    if (result.code !== 'OK') return { result: { code: result.code, index }, pos: tree.n };
+    if (result.code !== 'OK') {
+      tree.skipZxid(); // the error txn
+      return { result: { code: result.code, index }, pos: tree.n };
+    }
     for (const [path, value] of changes) view.set(path, value);
     results.push({ ...(result.path === undefined || sub.op !== 'create' ? {} : { path: result.path }), ...(result.version === undefined ? {} : { version: result.version }) });
   }
@@ -135,9 +183,19 @@ type Client = { session: number; floor: number; busy: { id: number; call: CallIn
 export function simulateHistory(options: SimulationOptions): unknown {
   const random = seededRandom(options.seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const initial: Record<string, Znode> = { '/r/d': { data: '', version: 0 } };
-  for (let k = 0; k < options.registers; k++) initial[`/r/k${k}`] = { data: '', version: 0 };
+  const withZxids = options.zxids !== false;
+  // Each initial znode made by its own create, before the history starts.
+  const initial: Record<string, Znode> = { '/r/d': { data: '', version: 0, ...(withZxids ? { mzxid: 1 } : {}) } };
+  for (let k = 0; k < options.registers; k++) initial[`/r/k${k}`] = { data: '', version: 0, ...(withZxids ? { mzxid: 2 + k } : {}) };
   const tree = new Tree(initial);
+  tree.zxid = options.registers + 1;
+  /** What a reply carries of zxids: the header's, and the Stat of `path` at `pos` (left out when the simulation is without them). */
+  const stamped = (result: OpResult, zxid: number, stat?: { path: string; pos: number }): OpResult => {
+    if (!withZxids) return result;
+    const fields = stat === undefined ? undefined : tree.stat(stat.path, stat.pos);
+    const { version: _, ...rest } = fields ?? { version: 0 };
+    return { ...result, zxid, ...(fields === undefined ? {} : rest) };
+  };
   let time = 0;
   const recorder = new HistoryRecorder(() => time, initial);
   let sessions = 0;
@@ -182,21 +240,26 @@ export function simulateHistory(options: SimulationOptions): unknown {
   const takeEffect = (client: Client, call: CallInput): OpResult => {
     if (call.op === 'sync') {
       client.floor = tree.n;
-      return { code: 'OK' };
+      return stamped({ code: 'OK' }, tree.zxid);
     }
     if (isRead(call)) {
       const from = Math.max(client.floor, 0);
       const pos = random() < 0.5 ? tree.n : from + Math.floor(random() * (tree.n - from + 1));
       client.floor = Math.max(client.floor, pos);
-      const value = tree.at(call.args.path!, pos);
-      if (value === null) return { code: 'NoNode' };
-      return call.op === 'getData' ? { code: 'OK', data: value.data, version: value.version } : { code: 'OK', version: value.version };
+      const path = call.args.path!;
+      const value = tree.at(path, pos);
+      // The header's zxid: the last write the serving member had applied.
+      if (value === null) return stamped({ code: 'NoNode' }, tree.zxids[pos]!);
+      const result: OpResult = call.op === 'getData' ? { code: 'OK', data: value.data, version: value.version } : { code: 'OK', version: value.version };
+      return stamped(result, tree.zxids[pos]!, { path, pos });
     }
     const { result, pos } = applyWrite(tree, call);
     client.floor = pos;
     if (result.code === 'OK' && call.op === 'create' && call.args.sequential === true) seqNames.push(result.path!);
     for (const sub of result.results ?? []) if (sub.path?.startsWith('/r/q/') === true) seqNames.push(sub.path);
-    return result;
+    // setData's Stat, and create2's (of the znode it made); a multi's header only.
+    const statOf = result.code !== 'OK' ? undefined : call.op === 'setData' ? call.args.path! : call.op === 'create' ? result.path! : undefined;
+    return stamped(result, tree.zxid, statOf === undefined ? undefined : { path: statOf, pos });
   };
   let invoked = 0;
   while (invoked < options.operations || clients.some((client) => client.busy !== undefined)) {
@@ -229,6 +292,8 @@ export function simulateHistory(options: SimulationOptions): unknown {
         client.session = sessions++;
         client.floor = completedMax;
         recorder.connected(client.session);
+        tree.skipZxid(); // its createSession, a txn no operation of the history names
+
       }
     }
   }

@@ -15,7 +15,8 @@ import { FrameDecoder, frame } from '../protocol/frame-decoder.ts';
 import { decodeRecord, encodeRecord, JuteWriter } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 
-export type ReplyCallback = (err: number, body: Uint8Array) => void;
+/** `zxid`: the reply header's (undefined when no reply came: a lost connection). */
+export type ReplyCallback = (err: number, body: Uint8Array, zxid?: bigint) => void;
 
 /** KeeperException.Code.CONNECTIONLOSS. */
 export const connectionLoss = -4;
@@ -161,7 +162,7 @@ export class WireSession {
       this.pending = this.pending.slice(this.head);
       this.head = 0;
     }
-    next.onReply(err, payload.subarray(16));
+    next.onReply(err, payload.subarray(16), view.getBigInt64(4));
   }
 
   private fail(error: Error): void {
