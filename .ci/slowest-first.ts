@@ -27,6 +27,7 @@ export const measuredSeconds: Readonly<Record<string, number>> = {
   'impl/nemesis/jepsen.test.ts': 58,
   'conformance/replay/processes.test.ts': 56,
   'cli/specs.test.ts': 47,
+  'impl/ensemble/settle.test.ts': 30,
   'impl/ensemble/secure-side-by-side.test.ts': 29,
   'impl/standalone/tree-features.test.ts': 27,
   'impl/ensemble/cluster.test.ts': 27,

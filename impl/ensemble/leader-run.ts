@@ -18,9 +18,12 @@
 //   proposes every txn through the core and resolves once the last one is
 //   committed. The core assigns the same zxids the ServerCore did (epoch << 32
 //   | counter, in order); a mismatch is a bug and stops the process.
-// - A SNAP is the committed tree, rebuilt from the snapshot and the log up to
-//   the zxid the core chose: the ServerCore's tree may hold txns not yet
-//   committed, which a learner must never be given as committed.
+// - A SNAP is the committed tree at the zxid the core chose, serialised a
+//   slice at a time (sliced-serialise.ts) while the other learners keep being
+//   pinged. Before BROADCAST it is the run's own tree (the whole log), which
+//   then becomes the serving tree; in BROADCAST the ServerCore's tree may hold
+//   txns not yet committed, which a learner must never be given as
+//   committed, so the tree is rebuilt from the snapshot and the log.
 
 import type { Server, Socket } from 'node:net';
 import { assert } from '../../lib/assert.ts';
@@ -34,11 +37,14 @@ import { recordSinceProposed } from './zab-latency.ts';
 import { decodeLearnerInfo, PacketType, packetTypeName } from '../quorum/wire.ts';
 import { ServerCore } from '../server/core.ts';
 import { hex } from '../../lib/hex.ts';
-import { serializeTree } from '../tree/snapshot.ts';
+import { ok, type Result } from '../../lib/result.ts';
+import type { DataTree } from '../tree/data-tree.ts';
 import { encodeTxn, type Txn } from '../tree/txn.ts';
 import { HandshakeLimits } from '../quorum/handshake-limits.ts';
 import { checkLearnerInfo } from '../quorum/peer-values.ts';
 import { admitLearner } from './learner-admission.ts';
+import { beatsIn, SilentBeats } from './silence.ts';
+import { serialiseInSlices } from './sliced-serialise.ts';
 import { PeerInterpreter } from './peer-interpreter.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
@@ -96,6 +102,12 @@ class LeaderRun {
   private readonly synchronised = new WeakSet<QuorumConnection>();
   private server: Server | undefined;
   private core: ServerCore | undefined;
+  /** Before serving: the committed tree, taken for the first SNAP (it then becomes the serving tree). */
+  private tree: DataTree | undefined;
+  /** The last SNAP's bytes: learners synchronised at the same zxid get them without another serialisation. */
+  private snapshotBlob: { readonly zxid: bigint; readonly blob: Promise<Result<Uint8Array, string>> } | undefined;
+  /** The walk of `tree` for a SNAP, while it lasts (startServing waits for it). */
+  private serialising: Promise<unknown> | undefined;
   private finish!: (end: RunEnd) => void;
   private readonly finished: Promise<RunEnd>;
   private over = false;
@@ -105,7 +117,10 @@ class LeaderRun {
   /** Forwarded syncs: the learner gets SYNC once everything proposed before it is committed (Leader.processSync). */
   private pendingSyncs: { coreId: number; zxid: bigint }[] = [];
   private lastCommittedZxid = 0n;
-  private lastBeatAtMs = performance.now();
+  /** Each learner connection's silence, in beats of the heartbeat (silence.ts). */
+  private readonly silences = new WeakMap<QuorumConnection, SilentBeats>();
+  /** The heartbeat's period: half a tick, as Leader.lead's loop. */
+  private readonly beatMs: number;
   /** Leader.proposalStats: sizes of the txns proposed in this run (BufferStats, -1 until the first). */
   private readonly proposalSizes = { last: -1, min: -1, max: -1 };
   /** When this run started serving (Leader.leaderStartTime), performance.now() ms. */
@@ -131,6 +146,7 @@ class LeaderRun {
     });
     this.finished = new Promise((resolve) => (this.finish = resolve));
     const { config, log } = context;
+    this.beatMs = Math.max(5, Math.floor(config.tickTimeMs / 2));
     this.handshakes = new HandshakeLimits({
       port: 'quorum',
       handshakeMs: config.initLimitTicks * config.tickTimeMs,
@@ -161,8 +177,7 @@ class LeaderRun {
         if (peer.role === 'LEADING' && peer.phase !== 'BROADCAST') this.end(`no quorum reached ${peer.phase} within initLimit (${initLimitMs} ms)`);
       }, initLimitMs),
     );
-    const halfTickMs = Math.max(5, Math.floor(config.tickTimeMs / 2));
-    this.timers.push(setInterval(() => this.heartbeat(), halfTickMs));
+    this.timers.push(setInterval(() => this.heartbeat(), this.beatMs));
     return this.finished;
   }
 
@@ -349,21 +364,59 @@ class LeaderRun {
 
   /** The core's `send`: to a learner's connection, if it still has one; a SNAP carries the committed tree up to its zxid. */
   private send(to: number, message: PeerMessage): void {
-    const { store, membership } = this.context;
+    const { membership } = this.context;
     const connection = this.learners.get(to);
     if (connection === undefined) return;
     // LearnerHandler.syncFollower: a SNAP counts as snap_count, a DIFF or TRUNC as diff_count.
     if (message.type === 'SNAP') this.context.metrics.counters.snap_count++;
     else if (message.type === 'DIFF' || message.type === 'TRUNC') this.context.metrics.counters.diff_count++;
     if (message.type === 'SNAP') {
-      const tree = store.buildTree(message.zxid);
-      if (!tree.ok) throw new Error(`cannot build the snapshot for server ${membership.sidOf(to)}: ${tree.error}`);
-      assert(tree.value.lastProcessedZxid === message.zxid, () => `SNAP at ${hex(message.zxid)} built a tree at ${hex(tree.value.lastProcessedZxid)}`);
-      connection.sendSnapshot(this.zab.packetOf(message), serializeTree(tree.value));
+      const sid = membership.sidOf(to);
+      const blob = this.snapshotAt(message.zxid).then((built) => {
+        // The disk we rebuild from failed us: this member cannot lead.
+        if (!built.ok) this.context.fatal(`cannot build the snapshot for server ${sid}: ${built.error}`);
+        return built;
+      });
+      connection.sendSnapshotWhenReady(this.zab.packetOf(message), blob);
       return;
     }
     if (message.type === 'PROPOSAL' || message.type === 'INFORM') assert(message.txn.data.byteLength > 0, 'a txn without a payload is never sent');
     connection.send(this.zab.packetOf(message));
+  }
+
+  /**
+   * The serialised committed tree at `zxid` for a SNAP, serialised a slice at a time (sliced-serialise.ts)
+   * so that the other learners keep being pinged meanwhile. Before BROADCAST that tree is the whole log,
+   * so the run's own tree serves (taken once, and served from later: startServing waits for the walk),
+   * and every learner synchronised by SNAP in this phase gets the same bytes. In BROADCAST our tree holds
+   * txns not committed yet, so a tree is rebuilt from the disk at `zxid`, in one step (a stall as long as
+   * decoding the snapshot: docs/reliability.md, "Settling after a storm").
+   */
+  private snapshotAt(zxid: bigint): Promise<Result<Uint8Array, string>> {
+    if (this.snapshotBlob?.zxid === zxid) return this.snapshotBlob.blob;
+    let tree: DataTree;
+    if (this.core === undefined && zxid === this.context.store.lastLoggedZxid) {
+      if (this.tree === undefined) {
+        const taken = this.context.store.takeTree();
+        if (!taken.ok) return Promise.resolve(taken);
+        this.tree = taken.value;
+      }
+      tree = this.tree;
+    } else {
+      const built = this.context.store.buildTree(zxid);
+      if (!built.ok) return Promise.resolve(built);
+      tree = built.value;
+    }
+    assert(tree.lastProcessedZxid === zxid, () => `SNAP at ${hex(zxid)} built a tree at ${hex(tree.lastProcessedZxid)}`);
+    const blob = serialiseInSlices(tree).then((bytes): Result<Uint8Array, string> => ok(bytes));
+    this.snapshotBlob = { zxid, blob };
+    if (tree === this.tree) {
+      const walk: Promise<unknown> = blob.then(() => {
+        if (this.serialising === walk) this.serialising = undefined;
+      });
+      this.serialising = walk;
+    }
+    return blob;
   }
 
   /** A txn is committed: release the persist() calls and syncs it completes. */
@@ -401,7 +454,16 @@ class LeaderRun {
 
   private startServing(peer: LeaderPeer): void {
     const { store, log, config } = this.context;
-    const tree = store.buildTree();
+    // A SNAP is being serialised from our tree: the core may change it only once the walk is over.
+    if (this.serialising !== undefined) {
+      void this.serialising.then(() => this.afterStep());
+      return;
+    }
+    // The whole log is committed now: the tree the SNAPs were made from, or the previous run's brought forward through
+    // the log, or one rebuilt from the disk.
+    const tree = this.tree !== undefined && this.tree.lastProcessedZxid === store.lastLoggedZxid ? ok(this.tree) : store.takeTree();
+    this.tree = undefined;
+    this.snapshotBlob = undefined;
     if (!tree.ok) {
       this.context.fatal(`cannot rebuild the data tree: ${tree.error}`);
       return;
@@ -455,7 +517,11 @@ class LeaderRun {
     return ticks * config.tickTimeMs;
   }
 
-  /** Each half tick: ping the learners, drop those silent for syncLimit ticks (initLimit until they acknowledged NEWLEADER). */
+  /**
+   * Each half tick: ping the learners, drop those silent for syncLimit ticks (initLimit until they
+   * acknowledged NEWLEADER). Silence is counted in our own beats (silence.ts): a stall of ours costs
+   * a learner one beat, not the learner's whole budget.
+   */
   private heartbeat(): void {
     const { config, log, membership } = this.context;
     const peer = this.zab.peer;
@@ -463,23 +529,22 @@ class LeaderRun {
     const now = performance.now();
     const broadcastLimitMs = this.silenceLimitMs();
     const initLimitMs = config.initLimitTicks * config.tickTimeMs;
-    // If this timer itself ran late, our own process was stalled (CPU starvation, a long GC): the bytes our
-    // learners sent meanwhile are still unread. Judge them at the next beat, after the socket reads.
-    const stalled = now - this.lastBeatAtMs > Math.max(4 * config.tickTimeMs, broadcastLimitMs / 2);
-    this.lastBeatAtMs = now;
     const ping = pingPacket(this.lastProposedZxid(), undefined);
     for (const [coreId, connection] of this.learners) {
-      const connectionLimitMs = this.synchronised.has(connection) ? broadcastLimitMs : initLimitMs;
-      if (!stalled && now - connection.lastReceivedAtMs > connectionLimitMs) {
+      const synchronised = this.synchronised.has(connection);
+      const connectionLimitMs = synchronised ? broadcastLimitMs : initLimitMs;
+      let silence = this.silences.get(connection);
+      if (silence === undefined) this.silences.set(connection, (silence = new SilentBeats(connection.lastReceivedAtMs)));
+      if (silence.beat(connection.lastReceivedAtMs) > beatsIn(connectionLimitMs, this.beatMs)) {
         log('warn', 'learner-silent', {
           sid: membership.sidOf(coreId),
           silentMs: Math.round(now - connection.lastReceivedAtMs),
           packetsSent: connection.packetsSent,
           packetsReceived: connection.packetsReceived,
           limitMs: connectionLimitMs,
-          message: `nothing from this learner within ${this.synchronised.has(connection) ? 'syncLimit' : 'initLimit (still synchronising)'}; closing its connection`,
+          message: `nothing from this learner within ${synchronised ? 'syncLimit' : 'initLimit (still synchronising)'}; closing its connection`,
         });
-        connection.close(this.synchronised.has(connection) ? 'silent for longer than syncLimit' : 'silent for longer than initLimit while synchronising');
+        connection.close(synchronised ? 'silent for longer than syncLimit' : 'silent for longer than initLimit while synchronising');
         continue;
       }
       if (peer.phase === 'BROADCAST') connection.send(ping);
@@ -494,6 +559,9 @@ class LeaderRun {
     this.context.log('info', 'leadership-ended', { reason });
     this.context.serve(undefined, undefined);
     this.core?.stop();
+    // Our tree holds every txn we prepared; the store keeps it only if each of them was logged (kept-tree.ts).
+    const tree = this.core?.tree ?? this.tree;
+    if (tree !== undefined) this.context.store.keepTree(tree);
     for (const connection of this.learners.values()) connection.close('leader stepping down');
     this.learners.clear();
     for (const connection of [...this.unregistered]) connection.close('leader stepping down');

@@ -10,8 +10,12 @@
 // - Synchronisation must be over within initLimit ticks, and in BROADCAST
 //   the leader must be heard from at least every syncLimit ticks (the
 //   socket's read timeout in ZooKeeper); otherwise the leader is lost.
-// - The data tree holds committed txns only. Before UPTODATE the run applies
-//   the core's deliveries to it directly; after, through the ServerCore, which
+// - The data tree holds committed txns only. Until serving starts the run
+//   only notes how far the core delivered (the txns are in the log), and
+//   takes the tree then: the previous run's brought forward through the log
+//   (kept-tree.ts), with no snapshot decoded while the leader holds us to
+//   syncLimit; after a SNAP, the leader's tree, to which deliveries apply
+//   directly. From UPTODATE on they go through the ServerCore, which
 //   releases the replies of the local clients whose requests they are.
 // - A SNAP's snapshot arrives with the SNAP packet; the core decides when it
 //   is installed (at NEWLEADER), and the run writes it to disk then.
@@ -32,6 +36,7 @@ import type { DataTree } from '../tree/data-tree.ts';
 import { deserializeTree } from '../tree/snapshot.ts';
 import { decodeTxn } from '../tree/txn.ts';
 import { PeerInterpreter } from './peer-interpreter.ts';
+import { beatsIn, SilentBeats } from './silence.ts';
 import { QuorumConnection, quorumLimits, type QuorumItem } from './quorum-connection.ts';
 import type { RunContext, RunEnd } from './run-context.ts';
 import { decodeRevalidateReply, pingPacket, requestPacket, revalidateRequestPacket } from './session-traffic.ts';
@@ -48,7 +53,15 @@ class LearnerRun {
   private readonly leaderCoreId: number;
   private connection: QuorumConnection | undefined;
   private core: ServerCore | undefined;
-  private tree: DataTree;
+  /**
+   * The data tree, once the run needs one: at a SNAP (the leader's tree) or when serving starts (the
+   * previous run's tree brought forward, or one rebuilt from the disk: replica-store.ts's takeTree).
+   * Until then a delivered txn is only noted in `deliveredZxid`: it is in the log, and the tree
+   * replays it when it is taken, so no snapshot is decoded while the leader waits on our answers.
+   */
+  private tree: DataTree | undefined;
+  /** The last txn delivered while there was no tree (at first, the last one the core starts known committed). */
+  private deliveredZxid: bigint;
   /** The snapshot that came with the last SNAP, installed at NEWLEADER. */
   private snapshot: { zxid: bigint; blob: Uint8Array } | undefined;
   private finish!: (end: RunEnd) => void;
@@ -71,16 +84,13 @@ class LearnerRun {
       send: (to, message) => this.send(to, message),
       deliver: (txn) => this.deliver(txn),
       snapshotToInstall: (zxid) => this.snapshotToInstall(zxid),
-      goLooking: (reason) => this.end(reason),
+      goLooking: (reason) => this.end(this.lostBecause ?? reason),
       stepped: () => this.afterStep(),
     });
     const peer = this.zab.peer as LearnerPeer;
     this.observing = peer.role === 'OBSERVING';
-    // The tree at the core's lastCommitted: the snapshot and what the core knows committed of the log.
-    const committed = peer.lastCommitted > 0 ? disk.log[peer.lastCommitted - 1]!.zxid : 0n;
-    const built = store.buildTree(committed);
-    if (!built.ok) throw new Error(`cannot rebuild the data tree: ${built.error}`);
-    this.tree = built.value;
+    // What the core knows committed of the log (the snapshot and the committedLog before it) is delivered already.
+    this.deliveredZxid = peer.lastCommitted > 0 ? disk.log[peer.lastCommitted - 1]!.zxid : 0n;
     this.finished = new Promise((resolve) => (this.finish = resolve));
     context.signal.addEventListener('abort', () => this.end('server shutting down'), { once: true });
   }
@@ -139,17 +149,16 @@ class LearnerRun {
       }, initLimitMs),
     );
     const syncLimitMs = config.syncLimitTicks * config.tickTimeMs;
-    let lastCheckAtMs = performance.now();
+    const beatMs = Math.max(5, Math.floor(config.tickTimeMs / 2));
+    // Counted in our own beats (silence.ts): after a stall of ours, what the leader sent meanwhile is still unread.
+    const silence = new SilentBeats(connection.lastReceivedAtMs);
     this.timers.push(
       setInterval(() => {
         const peer = this.zab.peer;
-        const now = performance.now();
-        // A late timer means this process was stalled: what the leader sent meanwhile is still unread.
-        const stalled = now - lastCheckAtMs > Math.max(4 * config.tickTimeMs, syncLimitMs / 2);
-        lastCheckAtMs = now;
-        if (stalled || this.over || peer.role === 'LOOKING' || peer.phase !== 'BROADCAST') return;
-        if (now - connection.lastReceivedAtMs > syncLimitMs) this.leaderLost(`nothing from the leader for syncLimit (${syncLimitMs} ms)`);
-      }, Math.max(5, Math.floor(config.tickTimeMs / 2))),
+        const silentBeats = silence.beat(connection.lastReceivedAtMs);
+        if (this.over || peer.role === 'LOOKING' || peer.phase !== 'BROADCAST') return;
+        if (silentBeats > beatsIn(syncLimitMs, beatMs)) this.leaderLost(`nothing from the leader for syncLimit (${syncLimitMs} ms)`);
+      }, beatMs),
     );
     return this.finished;
   }
@@ -261,7 +270,12 @@ class LearnerRun {
   }
 
   private deliver(entry: PeerTxn): void {
-    if (entry.zxid <= this.tree.lastProcessedZxid) return;
+    if (entry.zxid <= (this.tree?.lastProcessedZxid ?? this.deliveredZxid)) return;
+    if (this.tree === undefined) {
+      // Logged before it was delivered (the core's appendTxns comes first): the tree replays it when it is taken.
+      this.deliveredZxid = entry.zxid;
+      return;
+    }
     const txn = decodeTxn(entry.data);
     if (!txn.ok) {
       this.context.fatal(`committed txn ${hex(entry.zxid)} does not decode: ${txn.error}`);
@@ -277,7 +291,15 @@ class LearnerRun {
   }
 
   private startServing(): void {
-    const { log } = this.context;
+    const { log, store } = this.context;
+    if (this.tree === undefined) {
+      const taken = store.takeTree(this.deliveredZxid);
+      if (!taken.ok) {
+        this.context.fatal(`cannot rebuild the data tree: ${taken.error}`);
+        return;
+      }
+      this.tree = taken.value;
+    }
     const core = new ServerCore({
       ...this.context.coreOptions,
       tree: this.tree,
@@ -310,9 +332,14 @@ class LearnerRun {
 
   private leaderLost(reason: string): void {
     if (this.over) return;
+    // The core's goLooking ends the run with its own words ("connection to the leader lost"); the log says why.
+    this.lostBecause = reason;
     this.zab.dispatch({ type: 'LeaderLost' });
     this.end(reason);
   }
+
+  /** Why leaderLost was called, for the log line of the run's end. */
+  private lostBecause: string | undefined;
 
   private end(reason: string): void {
     if (this.over) return;
@@ -322,6 +349,8 @@ class LearnerRun {
     this.context.log('info', 'stopped-following', { leader: this.leaderSid, reason });
     this.context.serve(undefined, undefined);
     this.core?.stop();
+    // Our tree holds committed txns only, each logged before it was delivered: the next run may take it.
+    if (this.tree !== undefined) this.context.store.keepTree(this.tree);
     this.connection?.close('stopped following');
     // No answer will come: the reconnecting clients are refused and try elsewhere.
     for (const waiting of this.revalidations.values()) for (const resolve of waiting) resolve(false);

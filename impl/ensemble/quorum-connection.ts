@@ -13,6 +13,7 @@
 // bytes.
 
 import type { Socket } from 'node:net';
+import { assert } from '../../lib/assert.ts';
 import { JuteWriter } from '../protocol/jute.ts';
 import { juteExtraBytes } from '../tree/close-session-bytes.ts';
 import { encodeQuorumPacket, PacketType, parseQuorumPacket, quorumPacketLimitsDefault, type QuorumPacket, type QuorumPacketLimits } from '../quorum/wire.ts';
@@ -54,6 +55,9 @@ const textEncoder = new TextEncoder();
 
 export class QuorumConnection {
   private pending: Uint8Array = new Uint8Array(0);
+  /** Chunks received after `pending` while it and they are still short of `needed` bytes. */
+  private waiting: Uint8Array[] = [];
+  private waitingBytes = 0;
   private needed = 16;
   /** A SNAP packet whose snapshot is still arriving. */
   private snap: QuorumPacket | undefined;
@@ -101,6 +105,10 @@ export class QuorumConnection {
 
   send(packet: QuorumPacket): void {
     if (this.closed) return;
+    if (this.held !== undefined) {
+      this.held.push(packet);
+      return;
+    }
     this.packetsSent++;
     // LearnerHandler.sendPackets: "the zxid of the last request, if it is a valid zxid".
     if (packet.zxid > 0n) this.lastZxidSent = packet.zxid;
@@ -137,6 +145,35 @@ export class QuorumConnection {
     this.socket.write(writer.toBytes());
   }
 
+  /**
+   * Packets sent while a snapshot is being serialised (sendSnapshotWhenReady): they follow it on the
+   * stream, in the order they were sent, once its bytes are written.
+   */
+  private held: QuorumPacket[] | undefined;
+
+  /**
+   * SNAP with a snapshot still being serialised (across turns of the event loop, so that the leader
+   * keeps pinging its other learners meanwhile): the SNAP packet and every packet sent after it wait
+   * until `blob` resolves, then leave in order. A blob that resolves to an error closes the connection.
+   */
+  sendSnapshotWhenReady(packet: QuorumPacket, blob: Promise<{ ok: true; value: Uint8Array } | { ok: false; error: string }>): void {
+    if (this.closed) return;
+    // The core sends one SNAP per synchronisation, and a learner synchronises once per connection.
+    assert(this.held === undefined, 'a second snapshot on one quorum connection');
+    this.held = [];
+    void blob.then((bytes) => {
+      const held = this.held ?? [];
+      this.held = undefined;
+      if (this.closed) return;
+      if (!bytes.ok) {
+        this.close(`cannot send the snapshot: ${bytes.error}`);
+        return;
+      }
+      this.sendSnapshot(packet, bytes.value);
+      for (const next of held) this.send(next);
+    });
+  }
+
   /** LearnerHandler.resetObserverConnectionStats (observer_connection_stat_reset). */
   resetStats(): void {
     this.packetsReceived = 0;
@@ -164,7 +201,17 @@ export class QuorumConnection {
   private receive(chunk: Uint8Array): void {
     if (this.closed) return;
     this.lastReceivedAtMs = performance.now();
-    let bytes = this.pending.byteLength === 0 ? chunk : concat(this.pending, chunk);
+    // Until what is buffered reaches what the parser needs, chunks are only collected: joining them on
+    // every chunk copied a large snapshot over and over (quadratic in its size, seconds for 14 MB).
+    if (this.pending.byteLength + this.waitingBytes + chunk.byteLength < this.needed) {
+      // Copied: the socket may reuse the chunk's memory.
+      this.waiting.push(chunk.slice());
+      this.waitingBytes += chunk.byteLength;
+      return;
+    }
+    let bytes = this.pending.byteLength === 0 && this.waiting.length === 0 ? chunk : concat([this.pending, ...this.waiting, chunk]);
+    this.waiting = [];
+    this.waitingBytes = 0;
     while (!this.closed && bytes.byteLength >= this.needed) {
       if (this.snap !== undefined) {
         const parsed = parseSnapshot(bytes);
@@ -202,6 +249,8 @@ export class QuorumConnection {
   private broken(reason: string): void {
     this.log({ remoteAddress: this.socket.remoteAddress, remotePort: this.socket.remotePort, reason });
     this.pending = new Uint8Array(0);
+    this.waiting = [];
+    this.waitingBytes = 0;
     this.close(`stream broken: ${reason}`);
   }
 }
@@ -230,9 +279,12 @@ function parseSnapshot(bytes: Uint8Array): SnapshotParse {
   return { kind: 'complete', blob: bytes.slice(4, end), bytesConsumed: total };
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.byteLength + b.byteLength);
-  out.set(a, 0);
-  out.set(b, a.byteLength);
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
   return out;
 }

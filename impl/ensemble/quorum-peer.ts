@@ -51,6 +51,7 @@ import { membershipOf, type Membership } from './membership.ts';
 import { PeerTrace } from './peer-trace.ts';
 import { ReadOnlyServer } from './read-only-server.ts';
 import { ReplicaStore } from './replica-store.ts';
+import { LoopStallWatch } from './loop-stalls.ts';
 import type { RunContext, RunEnd, ServingMode } from './run-context.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
 
@@ -94,11 +95,23 @@ export async function startEnsembleMember(config: ZooKeeperConfig, myid: number,
   metrics.summaries.dbinittime.add(performance.now() - openStartedAt);
   metrics.adoptDatabaseTimings(store.database);
   if (control.value !== undefined) store.holdAppends();
+  // QuorumPeer.loadDataBase: the tree is built once, before the member takes part in any election, and kept
+  // for the first role run (replica-store.ts's takeTree); built there instead, it stalled the member's
+  // event loop where its peers held it to syncLimit (issue 15).
+  const loadStartedAt = performance.now();
+  const loaded = store.takeTree();
+  if (!loaded.ok) {
+    await store.close();
+    return err(`cannot rebuild the data tree: ${loaded.error}`);
+  }
+  store.keepTree(loaded.value);
   log('info', 'recovered', {
     myid,
     acceptedEpoch: store.acceptedEpoch,
     currentEpoch: store.currentEpoch,
     lastLoggedZxid: hex(store.lastLoggedZxid),
+    nodeCount: loaded.value.nodeCount,
+    treeLoadMs: Math.round(performance.now() - loadStartedAt),
   });
   const peer = new QuorumPeer(config, membership, store, log, metrics, options.adminCommands ?? [], control.value, options.now);
   const started = await peer.start();
@@ -147,6 +160,8 @@ class QuorumPeer {
   private servedCore: ServerCore | undefined;
   /** The last zxid the member knew committed when its last serving run ended: what a read-only pipeline shows. */
   private lastCommittedZxid: bigint | undefined;
+  /** Logs the event loop's stalls (loop-stalls.ts). */
+  private readonly stalls: LoopStallWatch;
 
   constructor(
     private readonly config: ZooKeeperConfig,
@@ -177,6 +192,7 @@ class QuorumPeer {
       log,
       ...(now === undefined ? {} : { now }),
     };
+    this.stalls = new LoopStallWatch(50, 200, (stalledMs) => this.log('warn', 'event-loop-stall', { stalledMs, state: this.state }));
     this.readOnly = new ReadOnlyServer({
       config,
       coreOptions: this.coreOptions,
@@ -546,6 +562,7 @@ class QuorumPeer {
     this.stopping ??= (async () => {
       this.log(stop.exitCode === 0 ? 'info' : 'fatal', 'stopping', { reason: stop.reason, exitCode: stop.exitCode });
       this.abort.abort();
+      this.stalls.stop();
       this.readOnly.stop('shutdown');
       await this.controlServer?.close();
       await this.endpoints?.close();

@@ -9,8 +9,9 @@
 // test-control mode's held appends.
 //
 // Why a mirror: every role run (after each election) starts from what is on
-// disk, as the peer core's README requires, and a run rebuilds its data tree
-// from the snapshot plus the logged txns it knows to be committed. Reading the
+// disk, as the peer core's README requires, and a run brings its data tree
+// forward through the logged txns (the tree the previous run handed back,
+// kept-tree.ts) or rebuilds it from the snapshot plus the log. Reading the
 // log files back each time would be slow; the mirror is exactly what was
 // appended (and truncated) since the snapshot, so it is what recovery would
 // read. It starts with the committed txns up to the snapshot's own when the
@@ -36,6 +37,7 @@ import type { StructuredLogger } from '../observability/logger.ts';
 import type { FsLayer } from '../storage/fs-layer.ts';
 import type { PeerDisk, PeerTxn } from '../quorum/peer/types.ts';
 import type { DataTree } from '../tree/data-tree.ts';
+import { bringForward, keepable, replayStart, type KeptTree } from './kept-tree.ts';
 
 const noPayload = new Uint8Array(0);
 
@@ -47,6 +49,10 @@ export class ReplicaStore {
   /** The log after the snapshot, the snapshot's own entry first (see the header). */
   private mirror: PeerTxn[];
   committedLogCountMax = 500;
+  /** The tree the last role run handed back, if any (kept-tree.ts). */
+  private kept: KeptTree | undefined;
+  /** Trees taken from `kept` rather than rebuilt from the snapshot, and rebuilt (tests and the settle measurements read them). */
+  readonly treeCounts = { broughtForward: 0, rebuilt: 0 };
 
   private constructor(
     readonly database: Database,
@@ -110,6 +116,39 @@ export class ReplicaStore {
   buildTree(upToZxid?: bigint): Result<DataTree, string> {
     const rebuilt = rebuildTree(this.snapshot, this.mirror, upToZxid);
     return rebuilt.ok ? ok(rebuilt.value.tree) : rebuilt;
+  }
+
+  /**
+   * The tree at `upToZxid` (the whole log when undefined) for a role run,
+   * which owns it from now on: the tree the previous run handed back,
+   * brought forward through the log, when there is one that can be
+   * (kept-tree.ts); otherwise rebuilt from the snapshot and the log.
+   */
+  takeTree(upToZxid?: bigint): Result<DataTree, string> {
+    const kept = this.kept;
+    this.kept = undefined;
+    if (kept !== undefined) {
+      const forward = bringForward(kept, this.mirror, this.snapshot?.zxid ?? 0n, upToZxid ?? this.lastLoggedZxid);
+      if (forward.ok) {
+        this.treeCounts.broughtForward++;
+        return forward;
+      }
+    }
+    this.treeCounts.rebuilt++;
+    return this.buildTree(upToZxid);
+  }
+
+  /**
+   * A role run that ended hands its tree back for the next one: kept when
+   * every txn in it is in the log as it is now (kept-tree.ts). Test-control
+   * mode keeps nothing, so every run there starts from the disk as the
+   * conformance replay expects.
+   */
+  keepTree(tree: DataTree): void {
+    if (this.held !== undefined) return;
+    const zxid = tree.lastProcessedZxid;
+    if (zxid > this.lastLoggedZxid || replayStart(this.mirror, this.snapshot?.zxid ?? 0n, zxid) === undefined) return;
+    this.kept = keepable(tree);
   }
 
   /** Logs one txn; resolves with its zxid once it is durable, or with an error (the disk refused it). */
@@ -217,6 +256,8 @@ export class ReplicaStore {
   truncateAfter(zxid: bigint): Promise<Result<void, string>> {
     return this.serialise(async () => {
       const truncated = await this.database.truncateAfter(zxid);
+      // The history under a kept tree past `zxid` is rewritten (also when the rewrite failed: the member stops then).
+      if (this.kept !== undefined && this.kept.zxid > zxid) this.kept = undefined;
       if (!truncated.ok) return truncated;
       this.mirror = this.mirror.filter((t) => t.zxid <= zxid);
       return ok(undefined);
@@ -227,6 +268,8 @@ export class ReplicaStore {
   installSnapshot(zxid: bigint, blob: Uint8Array): Promise<Result<void, string>> {
     return this.serialise(async () => {
       const installed = await this.database.installSnapshot(zxid, blob);
+      // A kept tree belongs to the history the snapshot replaces.
+      this.kept = undefined;
       if (!installed.ok) return installed;
       this.snapshot = { zxid, blob };
       this.mirror = zxid > 0n ? [{ zxid, data: noPayload }] : [];

@@ -129,39 +129,59 @@ export function faultLabel(fault: Fault): string {
   }
 }
 
-/** Every fault a schedule for `members` voting members can hold from `faultSet`, one of each variant. */
+/** The faults of the `standard` set, one of each variant (with 5 members or more, `splitFaults` too). */
+const standardFaults: readonly Fault[] = [
+  { kind: 'kill', target: 'leader' },
+  { kind: 'kill', target: 'follower' },
+  { kind: 'pause', target: 'leader' },
+  { kind: 'pause', target: 'follower' },
+  { kind: 'isolate', mode: 'refuse' },
+  { kind: 'isolate', mode: 'stall' },
+  { kind: 'one-way', way: 'mute' },
+  { kind: 'one-way', way: 'deaf' },
+  { kind: 'bridge', mode: 'refuse' },
+  { kind: 'bridge', mode: 'stall' },
+];
+
+/** Splits of a minority from a majority: only with 5 members or more (with 3, a minority is one member, which isolate already is). */
+const splitFaults: readonly Fault[] = [
+  { kind: 'split', mode: 'refuse' },
+  { kind: 'split', mode: 'stall' },
+];
+
+/** The `switch` set: faults made through each member's fault switch (impl/faults). */
+const switchFaults: readonly Fault[] = [
+  { kind: 'fsync', mode: 'slow' },
+  { kind: 'fsync', mode: 'fail' },
+  { kind: 'clock', step: 'forward' },
+  { kind: 'clock', step: 'back' },
+  { kind: 'crash-at', point: 'log-written' },
+  { kind: 'crash-at', point: 'log-synced' },
+  { kind: 'crash-at', point: 'accepted-epoch-written' },
+  { kind: 'crash-at', point: 'current-epoch-written' },
+];
+
+/** The `disk` set: a member's disk filled (disk-full.ts). */
+const diskFaults: readonly Fault[] = [
+  { kind: 'disk-full', target: 'leader' },
+  { kind: 'disk-full', target: 'follower' },
+];
+
+/** Every fault a schedule for `members` voting members can hold from `faultSet`, one of each variant, in the order schedules draw from. */
 export function faultVariants(members: number, faultSet: FaultSet = 'standard'): Fault[] {
-  const switchVariants: Fault[] = [
-    { kind: 'fsync', mode: 'slow' },
-    { kind: 'fsync', mode: 'fail' },
-    { kind: 'clock', step: 'forward' },
-    { kind: 'clock', step: 'back' },
-    { kind: 'crash-at', point: 'log-written' },
-    { kind: 'crash-at', point: 'log-synced' },
-    { kind: 'crash-at', point: 'accepted-epoch-written' },
-    { kind: 'crash-at', point: 'current-epoch-written' },
-  ];
-  const diskVariants: Fault[] = [
-    { kind: 'disk-full', target: 'leader' },
-    { kind: 'disk-full', target: 'follower' },
-  ];
-  if (faultSet === 'switch') return switchVariants;
-  if (faultSet === 'disk') return diskVariants;
-  const variants: Fault[] = [
-    { kind: 'kill', target: 'leader' },
-    { kind: 'kill', target: 'follower' },
-    { kind: 'pause', target: 'leader' },
-    { kind: 'pause', target: 'follower' },
-    { kind: 'isolate', mode: 'refuse' },
-    { kind: 'isolate', mode: 'stall' },
-    { kind: 'one-way', way: 'mute' },
-    { kind: 'one-way', way: 'deaf' },
-    { kind: 'bridge', mode: 'refuse' },
-    { kind: 'bridge', mode: 'stall' },
-  ];
-  // With 3 members, a minority is one member: isolate already is that split.
-  if (members >= 5) variants.push({ kind: 'split', mode: 'refuse' }, { kind: 'split', mode: 'stall' });
-  return faultSet === 'all' ? [...variants, ...switchVariants, ...diskVariants] : variants;
+  const standard = members >= 5 ? [...standardFaults, ...splitFaults] : [...standardFaults];
+  switch (faultSet) {
+    case 'standard':
+      return standard;
+    case 'switch':
+      return [...switchFaults];
+    case 'disk':
+      return [...diskFaults];
+    case 'all':
+      return [...standard, ...switchFaults, ...diskFaults];
+    default:
+      return assertNever(faultSet);
+  }
 }
 
 /** Faults that hit one member, which can join another fault already on (a crash at an epoch point kills the leader too). */
