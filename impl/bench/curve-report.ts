@@ -1,7 +1,7 @@
 // The cost curve's tables (curve.ts): ours and ZooKeeper side by side, each
 // ratio ours ÷ ZooKeeper, and the conditions of the run.
 
-import type { CurveOptions } from './curve.ts';
+import type { CurveOptions } from './curve-options.ts';
 import type { LoadResult } from './load.ts';
 import { fmt, ms } from './main.ts';
 import type { ServerKind } from './servers.ts';

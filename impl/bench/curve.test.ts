@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, type ZooKeeperServer } from '../server/server.ts';
 import { growTree, IdleSessions, loadShape, treeWorkloads, watchDelivery } from './curve-cells.ts';
 import { curveSection, type CurveResults } from './curve-report.ts';
-import { parseCurveArgs } from './curve.ts';
+import { parseCurveArgs } from './curve-options.ts';
 import { runLoad } from './load.ts';
 
 const servers: ZooKeeperServer[] = [];
