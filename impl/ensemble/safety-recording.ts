@@ -1,0 +1,141 @@
+// The safety stories of ours, judged by the spec as well as by their clients
+// (issue #12): each member records its Zab steps (ZKSPEC_PEER_TRACE_DIR,
+// peer-trace.ts), and after the story the recording is merged and validated
+// against spec/zab by `conformance validate-recording` (conformance/recordings/),
+// run as the built command: impl/ may not import conformance/ (the layers
+// test), and the command is what a reader would run on a kept recording.
+//
+// Judged with --before-snap: the steps before the first synchronisation by
+// SNAP (the leader sends SNAP to a member whose missing txn log is larger than
+// a third of its snapshot, a size spec/zab does not model; see
+// docs/conformance.md). A copy with one of a follower's PROPOSAL lines removed
+// must be rejected at that follower's next PROPOSAL: the recording is judged,
+// not waved through.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../testing/built-server.ts';
+
+/** The command's --json line. */
+export interface RecordingJudgement {
+  readonly verdict: 'accepted' | 'rejected' | 'undecided' | 'invalid' | 'unreadable';
+  readonly step?: number;
+  readonly action?: string;
+  readonly steps?: number;
+  readonly stoppedAtSnap?: number;
+  /** The command's whole output, for failure messages. */
+  readonly output: string;
+  /** The merged recording (--out), as JSON. */
+  readonly trace?: { states: { 'mbt::actionTaken': string; nodes: Record<string, unknown>[] }[] };
+}
+
+/** The PROPOSAL line removed from a follower's file, and where its next one is. */
+export interface RemovedProposal {
+  readonly sid: number;
+  /** The follower's index in the merged recording (members in id order). */
+  readonly node: number;
+  readonly zxid: bigint;
+  readonly nextZxid: bigint;
+}
+
+interface Line {
+  readonly tUs: number;
+  readonly run: number;
+  readonly kind: string;
+  readonly event?: { readonly type: string; readonly message?: { readonly type: string; readonly zxid?: string } };
+  readonly peer?: { readonly role: string };
+}
+
+const JUDGE_TIMEOUT_MS = 180_000;
+
+export class StoryRecording {
+  private readonly previous: string | undefined;
+  private readonly dirs: string[] = [];
+
+  /** Members started from now on record into `dir` (cluster.ts passes its environment to the members it spawns). */
+  constructor(readonly dir = mkdtempSync(join(tmpdir(), 'zkspec-safety-recording-'))) {
+    this.dirs.push(dir);
+    this.previous = process.env['ZKSPEC_PEER_TRACE_DIR'];
+    process.env['ZKSPEC_PEER_TRACE_DIR'] = dir;
+  }
+
+  /** Stops recording in members started later; keeps the files if `keep` (a failed story), else removes them. */
+  close(keep: boolean): void {
+    if (this.previous === undefined) delete process.env['ZKSPEC_PEER_TRACE_DIR'];
+    else process.env['ZKSPEC_PEER_TRACE_DIR'] = this.previous;
+    if (keep) console.log(`[safety recording] member files kept in ${this.dir}`);
+    else for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  }
+
+  /** `conformance validate-recording DIR --before-snap --json --out FILE` on the member files in `dir`. */
+  judge(dir = this.dir): RecordingJudgement {
+    const out = join(dir, 'merged.json');
+    const run = spawnSync(process.execPath, [join(repoRoot, 'dist', 'conformance.js'), 'validate-recording', dir, '--before-snap', '--json', '--out', out], {
+      encoding: 'utf8',
+      timeout: JUDGE_TIMEOUT_MS,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const output = `${run.stdout ?? ''}${run.stderr ?? ''}${run.error === undefined ? '' : String(run.error)}`;
+    const json = (run.stdout ?? '')
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith('{'));
+    if (json === undefined) return { verdict: 'unreadable', output };
+    const parsed = JSON.parse(json) as Omit<RecordingJudgement, 'output' | 'trace'>;
+    let trace: RecordingJudgement['trace'];
+    try {
+      trace = JSON.parse(readFileSync(out, 'utf8')) as RecordingJudgement['trace'];
+    } catch {
+      trace = undefined;
+    }
+    return { ...parsed, output, ...(trace === undefined ? {} : { trace }) };
+  }
+
+  /**
+   * A copy of the member files with one of a follower's PROPOSAL lines removed: one in the middle of
+   * the judged part (before any SNAP) whose next line in its file is the PROPOSAL of the next zxid.
+   */
+  withoutProposal(): { dir: string; removed: RemovedProposal } {
+    const files = readdirSync(this.dir).filter((f) => /^member-\d+\.jsonl$/.test(f));
+    const sids = files.map((f) => Number(/\d+/.exec(f)![0])).sort((a, b) => a - b);
+    const texts = new Map(sids.map((sid) => [sid, readFileSync(join(this.dir, `member-${sid}.jsonl`), 'utf8').split('\n')]));
+    const parse = (text: string): Line | undefined => (text.trim() === '' ? undefined : (JSON.parse(text) as Line));
+    let firstSnapUs = Number.POSITIVE_INFINITY;
+    for (const texts_ of texts.values()) {
+      for (const text of texts_) {
+        const line = parse(text);
+        if (line?.event?.message?.type === 'SNAP') firstSnapUs = Math.min(firstSnapUs, line.tUs);
+      }
+    }
+    const proposalZxid = (line: Line | undefined): bigint | undefined =>
+      line?.kind === 'step' && line.peer?.role === 'FOLLOWING' && line.event?.type === 'Receive' && line.event.message?.type === 'PROPOSAL' && line.event.message.zxid !== undefined
+        ? BigInt(line.event.message.zxid)
+        : undefined;
+    const candidates: { sid: number; index: number; zxid: bigint; nextZxid: bigint }[] = [];
+    for (const sid of sids) {
+      const lines = texts.get(sid)!.map(parse);
+      for (let k = 0; k + 1 < lines.length; k++) {
+        const zxid = proposalZxid(lines[k]);
+        const nextZxid = proposalZxid(lines[k + 1]);
+        if (zxid === undefined || nextZxid !== zxid + 1n || lines[k + 1]!.run !== lines[k]!.run || lines[k + 1]!.tUs >= firstSnapUs) continue;
+        candidates.push({ sid, index: k, zxid, nextZxid });
+      }
+    }
+    if (candidates.length === 0) throw new Error(`no follower's PROPOSAL line before the first SNAP to remove in ${this.dir}`);
+    const chosen = candidates[Math.floor(candidates.length / 2)]!;
+    const copy = mkdtempSync(join(tmpdir(), 'zkspec-safety-mutilated-'));
+    this.dirs.push(copy);
+    for (const sid of sids) {
+      const lines = texts.get(sid)!;
+      writeFileSync(join(copy, `member-${sid}.jsonl`), (sid === chosen.sid ? lines.filter((_, k) => k !== chosen.index) : lines).join('\n'));
+    }
+    return { dir: copy, removed: { sid: chosen.sid, node: sids.indexOf(chosen.sid), zxid: chosen.zxid, nextZxid: chosen.nextZxid } };
+  }
+}
+
+/** A projection's zxid (an ITF integer: a number, or {"#bigint": "..."} beyond 2^53). */
+export function projectedZxid(value: unknown): bigint {
+  return typeof value === 'number' ? BigInt(value) : BigInt((value as { '#bigint': string })['#bigint']);
+}
