@@ -3,15 +3,16 @@
 // into one spec/zab recording (ensemble.ts) and judge it with the validator.
 // Exit 0 accepted, 1 rejected or undecided, 2 unreadable files or bad usage.
 // --out writes the merged recording as an ITF trace, which `validate FILE`
-// judges the same way. --before-snap judges only the steps before the first
-// synchronisation by SNAP (ensemble.ts, RecordingOptions.beforeSnap, says why).
+// judges the same way. --stop-before REGEX judges only the steps before the
+// first whose label matches (ensemble.ts, RecordingOptions.stopBefore, says
+// what for).
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { serializeTrace } from '../trace.ts';
+import { ACTION_TAKEN, serializeTrace } from '../trace.ts';
 import { validateRecordingDir } from './ensemble.ts';
 
-export const VALIDATE_RECORDING_USAGE = '       conformance validate-recording <dir> [--hidden K] [--before-snap] [--out FILE] [--json]';
+export const VALIDATE_RECORDING_USAGE = '       conformance validate-recording <dir> [--hidden K] [--stop-before REGEX] [--out FILE] [--json]';
 
 export interface CommandIo {
   out(text: string): void;
@@ -19,7 +20,7 @@ export interface CommandIo {
 }
 
 export function validateRecordingCommand(args: readonly string[], io: CommandIo): number {
-  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { hidden: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'before-snap': { type: 'boolean' } },
+  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { hidden: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'stop-before': { type: 'string' } },
   });
   const dir = positionals[0];
   const hidden = values.hidden === undefined ? 0 : Number(values.hidden);
@@ -27,7 +28,14 @@ export function validateRecordingCommand(args: readonly string[], io: CommandIo)
     io.err(`usage:\n${VALIDATE_RECORDING_USAGE}`);
     return 2;
   }
-  const judged = validateRecordingDir(dir, { hiddenStepsMax: hidden, beforeSnap: values['before-snap'] === true });
+  let stopBefore: RegExp | undefined;
+  try {
+    stopBefore = values['stop-before'] === undefined ? undefined : new RegExp(values['stop-before']);
+  } catch (error) {
+    io.err(`--stop-before: ${(error as Error).message}\nusage:\n${VALIDATE_RECORDING_USAGE}`);
+    return 2;
+  }
+  const judged = validateRecordingDir(dir, { hiddenStepsMax: hidden, ...(stopBefore === undefined ? {} : { stopBefore }) });
   if (!judged.ok) {
     io.err(judged.error);
     return 2;
@@ -40,11 +48,11 @@ export function validateRecordingCommand(args: readonly string[], io: CommandIo)
     `${result.steps} recorded steps from ${n.lines} lines: ${n.elections} elections, ${n.crashes} crashes, ${n.timeouts} lost connections, ${n.transactions} transactions; ` +
       `${n.syncsMoved} group commits and ${n.newLeadersCoalesced} NEWLEADER fsyncs put in spec terms, ${n.syncsLostAtKill} fsync reports lost with a kill added; ${Math.round(result.elapsedMs)} ms`,
   );
-  if (result.stoppedAtSnap !== undefined) io.out(`judged the ${result.stoppedAtSnap - 1} steps before the first synchronisation by SNAP, at step ${result.stoppedAtSnap} (--before-snap)`);
+  if (result.stoppedAt !== undefined) io.out(`judged the ${result.stoppedAt - 1} steps before step ${result.stoppedAt}, ${trace.states[result.stoppedAt]![ACTION_TAKEN]} (--stop-before)`);
   for (const line of n.stray) io.out(`stray line: ${line}`);
   for (const line of n.lostLines) io.out(`lost lines: ${line}`);
   if (values.json === true) {
-    const stopped = result.stoppedAtSnap === undefined ? {} : { stoppedAtSnap: result.stoppedAtSnap };
+    const stopped = result.stoppedAt === undefined ? {} : { stoppedAt: result.stoppedAt };
     io.out(JSON.stringify({ verdict: v.verdict, ...('step' in v ? { step: v.step } : {}), ...('action' in v ? { action: v.action } : {}), steps: result.steps, ...stopped, notes: n }));
   }
   switch (v.verdict) {

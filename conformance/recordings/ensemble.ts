@@ -18,19 +18,22 @@ export interface RecordingVerdict {
   readonly verdict: Verdict;
   readonly notes: MergeNotes;
   readonly steps: number;
-  /** With beforeSnap: the recorded step of the first SNAP synchronisation, where judging stopped (the steps before it were judged). */
-  readonly stoppedAtSnap?: number;
+  /** With stopBefore: the first recorded step whose label it matched, where judging stopped (the steps before it were judged). */
+  readonly stoppedAt?: number;
   readonly elapsedMs: number;
 }
 
 export interface RecordingOptions extends ValidateOptions {
   /**
-   * Judge only the steps before the first synchronisation by SNAP. The server sends SNAP where spec/zab
-   * would send DIFF: when the txn log to send is larger than a third of the snapshot
-   * (ZooKeeper's snapshotSizeFactor), a size spec/zab does not model; and after a SNAP the core's
-   * committed zxid is the data tree's, which the merge does not yet put in spec terms.
+   * Judge only the steps before the first whose label matches: what spec/zab or the merge does not
+   * express yet. `\[SNAP\]`: the server sends SNAP where spec/zab would send DIFF, when the txn log
+   * to send is larger than a third of the snapshot (ZooKeeper's snapshotSizeFactor), a size spec/zab
+   * does not model, and after a SNAP the core's committed zxid is the data tree's, which the merge
+   * does not yet put in spec terms. `^Timeout`: a follower's lost connection, after which spec/zab's
+   * leader learns at once that the learner left, where a partitioned leader learns it only when its
+   * own syncLimit runs out (docs/conformance.md).
    */
-  beforeSnap?: boolean;
+  stopBefore?: RegExp;
 }
 
 /** Reads, merges and validates the member files of one ensemble run. */
@@ -43,12 +46,12 @@ export function validateRecordingDir(dir: string, options: RecordingOptions = {}
 export function validateMembers(members: Members, options: RecordingOptions = {}, description?: string): { result: RecordingVerdict; trace: Trace } {
   const started = performance.now();
   const merged = mergeMembers(members, description);
-  const { beforeSnap, ...validateOptions } = options;
-  const snap = beforeSnap === true ? merged.trace.states.findIndex((s) => s[ACTION_TAKEN].endsWith('[SNAP]')) : -1;
-  const judged = snap < 0 ? merged.trace : { ...merged.trace, states: merged.trace.states.slice(0, snap) };
+  const { stopBefore, ...validateOptions } = options;
+  const stop = stopBefore === undefined ? -1 : merged.trace.states.findIndex((s, i) => i > 0 && stopBefore.test(s[ACTION_TAKEN]));
+  const judged = stop < 0 ? merged.trace : { ...merged.trace, states: merged.trace.states.slice(0, stop) };
   // Round-trip through the trace schema: what is judged is what a file would hold.
   const parsed = parseTrace(serializeTrace(judged));
   const verdict: Verdict = parsed.ok ? validateTrace(zabAdapter, parsed.trace, { hiddenStepsMax: 0, ...validateOptions }) : { verdict: 'invalid', error: parsed.error };
   const steps = merged.trace.states.length - 1;
-  return { result: { verdict, notes: merged.notes, steps, ...(snap < 0 ? {} : { stoppedAtSnap: snap }), elapsedMs: performance.now() - started }, trace: merged.trace };
+  return { result: { verdict, notes: merged.notes, steps, ...(stop < 0 ? {} : { stoppedAt: stop }), elapsedMs: performance.now() - started }, trace: merged.trace };
 }

@@ -5,10 +5,11 @@
 // run as the built command: impl/ may not import conformance/ (the layers
 // test), and the command is what a reader would run on a kept recording.
 //
-// Judged with --before-snap: the steps before the first synchronisation by
+// Judged with --stop-before: the steps before the first synchronisation by
 // SNAP (the leader sends SNAP to a member whose missing txn log is larger than
-// a third of its snapshot, a size spec/zab does not model; see
-// docs/conformance.md). A copy with one of a follower's PROPOSAL lines removed
+// a third of its snapshot, a size spec/zab does not model) and, where a story
+// partitions the leader, before the first lost connection (spec/zab's leader
+// learns at once that a learner left); docs/conformance.md says more. A copy with one of a follower's PROPOSAL lines removed
 // must be rejected at that follower's next PROPOSAL: the recording is judged,
 // not waved through.
 
@@ -24,7 +25,7 @@ export interface RecordingJudgement {
   readonly step?: number;
   readonly action?: string;
   readonly steps?: number;
-  readonly stoppedAtSnap?: number;
+  readonly stoppedAt?: number;
   /** The command's whole output, for failure messages. */
   readonly output: string;
   /** The merged recording (--out), as JSON. */
@@ -50,6 +51,13 @@ interface Line {
 
 const JUDGE_TIMEOUT_MS = 180_000;
 
+/** Where judging stops: the first SNAP, and with `partitioned` the first lost connection too. */
+export interface JudgedPart {
+  readonly partitioned: boolean;
+}
+
+const stopBefore = (part: JudgedPart) => (part.partitioned ? '\\[SNAP\\]$|^Timeout\\(' : '\\[SNAP\\]$');
+
 export class StoryRecording {
   private readonly previous: string | undefined;
   private readonly dirs: string[] = [];
@@ -69,10 +77,11 @@ export class StoryRecording {
     else for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
   }
 
-  /** `conformance validate-recording DIR --before-snap --json --out FILE` on the member files in `dir`. */
-  judge(dir = this.dir): RecordingJudgement {
+  /** `conformance validate-recording DIR --stop-before REGEX --json --out FILE` on the member files in `dir`. */
+  judge(part: JudgedPart, dir = this.dir): RecordingJudgement {
     const out = join(dir, 'merged.json');
-    const run = spawnSync(process.execPath, [join(repoRoot, 'dist', 'conformance.js'), 'validate-recording', dir, '--before-snap', '--json', '--out', out], {
+    const args = ['validate-recording', dir, '--stop-before', stopBefore(part), '--json', '--out', out];
+    const run = spawnSync(process.execPath, [join(repoRoot, 'dist', 'conformance.js'), ...args], {
       encoding: 'utf8',
       timeout: JUDGE_TIMEOUT_MS,
       maxBuffer: 64 * 1024 * 1024,
@@ -95,18 +104,19 @@ export class StoryRecording {
 
   /**
    * A copy of the member files with one of a follower's PROPOSAL lines removed: one in the middle of
-   * the judged part (before any SNAP) whose next line in its file is the PROPOSAL of the next zxid.
+   * the judged part (before the first SNAP received, or lost connection) whose next line in its file
+   * is the PROPOSAL of the next zxid.
    */
-  withoutProposal(): { dir: string; removed: RemovedProposal } {
+  withoutProposal(part: JudgedPart): { dir: string; removed: RemovedProposal } {
     const files = readdirSync(this.dir).filter((f) => /^member-\d+\.jsonl$/.test(f));
     const sids = files.map((f) => Number(/\d+/.exec(f)![0])).sort((a, b) => a - b);
     const texts = new Map(sids.map((sid) => [sid, readFileSync(join(this.dir, `member-${sid}.jsonl`), 'utf8').split('\n')]));
     const parse = (text: string): Line | undefined => (text.trim() === '' ? undefined : (JSON.parse(text) as Line));
-    let firstSnapUs = Number.POSITIVE_INFINITY;
-    for (const texts_ of texts.values()) {
-      for (const text of texts_) {
+    let beforeUs = Number.POSITIVE_INFINITY;
+    for (const lines of texts.values()) {
+      for (const text of lines) {
         const line = parse(text);
-        if (line?.event?.message?.type === 'SNAP') firstSnapUs = Math.min(firstSnapUs, line.tUs);
+        if (line?.event?.message?.type === 'SNAP' || (part.partitioned && line?.event?.type === 'LeaderLost')) beforeUs = Math.min(beforeUs, line!.tUs);
       }
     }
     const proposalZxid = (line: Line | undefined): bigint | undefined =>
@@ -119,11 +129,11 @@ export class StoryRecording {
       for (let k = 0; k + 1 < lines.length; k++) {
         const zxid = proposalZxid(lines[k]);
         const nextZxid = proposalZxid(lines[k + 1]);
-        if (zxid === undefined || nextZxid !== zxid + 1n || lines[k + 1]!.run !== lines[k]!.run || lines[k + 1]!.tUs >= firstSnapUs) continue;
+        if (zxid === undefined || nextZxid !== zxid + 1n || lines[k + 1]!.run !== lines[k]!.run || lines[k + 1]!.tUs >= beforeUs) continue;
         candidates.push({ sid, index: k, zxid, nextZxid });
       }
     }
-    if (candidates.length === 0) throw new Error(`no follower's PROPOSAL line before the first SNAP to remove in ${this.dir}`);
+    if (candidates.length === 0) throw new Error(`no follower's PROPOSAL line to remove before ${beforeUs} us in ${this.dir}`);
     const chosen = candidates[Math.floor(candidates.length / 2)]!;
     const copy = mkdtempSync(join(tmpdir(), 'zkspec-safety-mutilated-'));
     this.dirs.push(copy);
