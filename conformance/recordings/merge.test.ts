@@ -111,6 +111,23 @@ describe('a crash', () => {
     expect(trace.states[3]!.nodes.map((n) => n['state'])).toEqual(['LOOKING', 'LOOKING', 'DOWN']);
     expect(notes).toMatchObject({ crashes: 1, elections: 2, timeouts: 0, stray: [] });
   });
+
+  it('nobody noticed (every member killed at once): all placed after the last of their lines, the follower with unsynced writes first, then the leader', () => {
+    const start = (sid: number, tUs: number, last = '0x0'): MemberLine => ({ tUs, sid, run: 0, kind: 'start', detail: `acceptedEpoch 1 currentEpoch 1 lastLoggedZxid ${last}` });
+    const elected = (sid: number, tUs: number, what: string): MemberLine => ({ tUs, sid, run: 1, kind: 'elected', detail: what });
+    const members = new Map<number, MemberLine[]>([
+      // Member 1 leads; member 2's last line holds (1,2) not yet durable; member 3's log is all durable.
+      [1, [start(1, 0), elected(1, 10, 'LEADING leader 1'), step(50, { type: 'ClientRequest' }, { ...follower(z(1, 2), z(1, 2), z(1, 1)), role: 'LEADING', leader: 1 }, 1), start(1, 300, z(1, 2))]],
+      [2, [start(2, 0), elected(2, 10, 'FOLLOWING leader 1'), step(60, proposal(z(1, 2)), { ...follower(z(1, 2), z(1, 1), z(1, 1)), leader: 1 }, 2), start(2, 310, z(1, 1))]],
+      [3, [start(3, 0), elected(3, 10, 'FOLLOWING leader 1'), step(40, proposal(z(1, 1)), { ...follower(z(1, 1), z(1, 1), z(1, 1)), leader: 1 }, 3), start(3, 320, z(1, 1))]],
+    ]);
+    const { trace } = mergeMembers(members);
+    const crashes = trace.states.map((s) => s['mbt::actionTaken']).filter((a) => a.startsWith('NodeCrash'));
+    expect(crashes).toEqual(['NodeCrash(s1)', 'NodeCrash(s0)', 'NodeCrash(s2)']);
+    // Before the restarts: all three crashes come before the first NodeStart.
+    const labels = trace.states.map((s) => s['mbt::actionTaken']);
+    expect(labels.lastIndexOf('NodeCrash(s2)')).toBeLessThan(labels.indexOf('NodeStart(s0)'));
+  });
 });
 
 describe('a burst of fsync reports', () => {

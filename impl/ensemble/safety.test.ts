@@ -65,6 +65,8 @@ async function expectRecordingJudged(recording: StoryRecording | undefined, e: E
   expect(damaged.action, what).toMatch(new RegExp(`^FollowerProcessPROPOSAL\\(s${removed.node}, s\\d\\) \\[PROPOSAL\\]$`));
   // The step rejected is the one recorded by the next PROPOSAL line: the follower shows the zxid after the one removed.
   expect(projectedZxid(damaged.trace!.states[damaged.step!]!.nodes[removed.node]!['lastZxid']), what).toBe(removed.nextZxid);
+  const judgedSteps = judged.stoppedAt === undefined ? `all ${judged.steps} steps` : `${judged.stoppedAt - 1} of ${judged.steps} steps`;
+  console.log(`[safety recording] spec/zab accepted ${judgedSteps}; without member ${removed.sid}'s PROPOSAL line of ${removed.zxid.toString(16)}, rejected at step ${damaged.step} (${damaged.action})`);
 }
 
 const seedFor = (story: number) => (process.env['ZKSPEC_SEED'] !== undefined ? Number(process.env['ZKSPEC_SEED']) : 0x5afe0000 + story);
