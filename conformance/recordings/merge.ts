@@ -58,7 +58,7 @@ export interface MergeNotes {
   readonly elections: number;
   readonly timeouts: number;
   readonly transactions: number;
-  /** LogSynced lines put in spec terms: bursts joined, moved back past appends, or appends put after them. */
+  /** LogSynced lines put in spec terms: bursts joined (a partial report is a DiskSync of a prefix, judged as made). */
   readonly syncsMoved: number;
   /** NEWLEADER lines joined with the fsyncs they wait for (coalesceNewLeader). */
   readonly newLeadersCoalesced: number;
