@@ -5,9 +5,12 @@
 // depth-first from the spec's initial states: recorded step i+1 is matched by
 // a spec action whose successor projects exactly to the recorded projection,
 // after at most K hidden (unrecorded) spec actions; when several spec states
-// match, it backtracks over them. The trace is accepted when every recorded
-// step is matched, and rejected at the deepest step no choice could match,
-// with the spec states that came closest printed beside the recording.
+// match, it backtracks over them, at most B recorded steps back from the
+// furthest step it reached (backtrackStepsMax): equivalent ways of matching
+// (deliveries that change nothing visible) multiply behind a dead end. The
+// trace is accepted when every recorded step is matched, and rejected at the
+// deepest step no choice could match, with the spec states that came closest
+// printed beside the recording.
 //
 // This is trace validation in the sense of Pressler's and Cirstea-Kuppe-Merz's
 // TLA+ trace checking (the recorded states are a partial observation; the

@@ -46,7 +46,7 @@ export function validateRecordingCommand(args: readonly string[], io: CommandIo)
   const n = result.notes;
   io.out(
     `${result.steps} recorded steps from ${n.lines} lines: ${n.elections} elections, ${n.crashes} crashes, ${n.timeouts} lost connections, ${n.transactions} transactions; ` +
-      `${n.syncsMoved} group commits and ${n.newLeadersCoalesced} NEWLEADER fsyncs put in spec terms, ${n.syncsLostAtKill} fsync reports lost with a kill added; ${Math.round(result.elapsedMs)} ms`,
+      `${n.syncsMoved} fsync bursts joined and ${n.newLeadersCoalesced} NEWLEADER fsyncs put in spec terms, ${n.syncsLostAtKill} fsync reports lost with a kill added; ${Math.round(result.elapsedMs)} ms`,
   );
   if (result.stoppedAt !== undefined) io.out(`judged the ${result.stoppedAt - 1} steps before step ${result.stoppedAt}, ${trace.states[result.stoppedAt]![ACTION_TAKEN]} (--stop-before)`);
   for (const line of n.stray) io.out(`stray line: ${line}`);
