@@ -94,14 +94,37 @@ export function syncsLostWithKill(lines: readonly MemberLine[]): { lines: Member
       const p = before.peer!;
       if (onDisk !== undefined && onDisk > big(p.syncedZxid) && onDisk <= big(p.lastZxid) && p.role !== 'LOOKING') {
         const zHex = hex(onDisk);
+        // A leader's own ACK of what became durable is processed with the sync in spec/zab (DiskSync releases it in
+        // place): the commits it completes with the followers' ACKs received in this run happen there, unseen.
+        const committed = p.role === 'LEADING' ? committedWithOwnAck(out, before.run, big(p.lastCommittedZxid), onDisk) : big(p.lastCommittedZxid);
+        const peer = { ...p, syncedZxid: zHex, lastCommittedZxid: hex(committed) };
         // Just after the last line (the crash is placed after it too: mergeMembers puts it no earlier than the last line).
-        out.push({ ...before, tUs: before.tUs + 0.25, event: { type: 'LogSynced', zxid: zHex }, peer: { ...p, syncedZxid: zHex }, detail: 'added: the fsync report a SIGKILL lost' });
+        out.push({ ...before, tUs: before.tUs + 0.25, event: { type: 'LogSynced', zxid: zHex }, peer, detail: 'added: the fsync report a SIGKILL lost' });
         added++;
       }
     }
     out.push(line);
   }
   return { lines: out, added };
+}
+
+/**
+ * The last zxid a leader commits when its own ACK of everything up to `onDisk` joins the followers'
+ * ACKs it received in `run` (three voters: its own and one follower's make a quorum): the zxids after
+ * `committed`, in order, while each has a follower's ACK.
+ */
+function committedWithOwnAck(lines: readonly MemberLine[], run: number, committed: bigint, onDisk: bigint): bigint {
+  const acked = new Set<bigint>();
+  for (const l of lines) {
+    const e = l.event;
+    if (l.kind === 'step' && l.run === run && e?.type === 'Receive' && e.message.type === 'ACK') {
+      const zxid = (e.message as { zxid?: string }).zxid;
+      if (zxid !== undefined) acked.add(BigInt(zxid));
+    }
+  }
+  let last = committed;
+  while (last < onDisk && acked.has(last + 1n)) last++;
+  return last;
 }
 
 /**
