@@ -63,6 +63,24 @@ describe('fsync reports a SIGKILL took with it', () => {
     expect(out[3]).toMatchObject({ kind: 'step', tUs: 20.25, event: { type: 'LogSynced', zxid: z(1, 1) }, peer: { lastZxid: z(1, 2), syncedZxid: z(1, 1) } });
   });
 
+  it('at a leader, with the commits its own ACK completes: spec/zab processes that ACK with the sync', () => {
+    const leading = (last: string, synced: string): MemberPeer => ({ ...follower(last, synced), role: 'LEADING', leader: 1 });
+    const ack = (zxid: string) => ({ type: 'Receive', from: 2, message: { type: 'ACK', zxid } }) as const;
+    const lines = [
+      start(1, '0x0'),
+      step(10, { type: 'ClientRequest' }, leading(z(1, 1), '0x0')),
+      step(20, { type: 'ClientRequest' }, leading(z(1, 2), '0x0')),
+      step(30, { type: 'ClientRequest' }, leading(z(1, 3), '0x0')),
+      step(40, ack(z(1, 1)), leading(z(1, 3), '0x0')),
+      step(50, ack(z(1, 2)), leading(z(1, 3), '0x0')),
+      // Killed here; the restart finds (1,3) on disk: (1,1) and (1,2) had a follower's ACK, (1,3) none.
+      start(100, z(1, 3)),
+    ];
+    const { lines: out, added } = syncsLostWithKill(lines);
+    expect(added).toBe(1);
+    expect(out[6]).toMatchObject({ event: { type: 'LogSynced', zxid: z(1, 3) }, peer: { syncedZxid: z(1, 3), lastCommittedZxid: z(1, 2) } });
+  });
+
   it('adds nothing when the disk holds no more than the lines say, or more than the member had in memory', () => {
     const base = [start(1, '0x0'), step(10, proposal(z(1, 1)), follower(z(1, 1), z(1, 1)))];
     expect(syncsLostWithKill([...base, start(100, z(1, 1))]).added).toBe(0);

@@ -110,20 +110,27 @@ export function syncsLostWithKill(lines: readonly MemberLine[]): { lines: Member
 
 /**
  * The last zxid a leader commits when its own ACK of everything up to `onDisk` joins the followers'
- * ACKs it received in `run` (three voters: its own and one follower's make a quorum): the zxids after
- * `committed`, in order, while each has a follower's ACK.
+ * ACKs it received in `run` (three voters: its own and one follower's make a quorum): the zxids it
+ * proposed in `run` after `committed`, in order, while each is on disk and has a follower's ACK.
  */
 function committedWithOwnAck(lines: readonly MemberLine[], run: number, committed: bigint, onDisk: bigint): bigint {
   const acked = new Set<bigint>();
+  const proposed: bigint[] = [];
   for (const l of lines) {
     const e = l.event;
-    if (l.kind === 'step' && l.run === run && e?.type === 'Receive' && e.message.type === 'ACK') {
+    if (l.kind !== 'step' || l.run !== run) continue;
+    if (e?.type === 'ClientRequest') proposed.push(big(l.peer!.lastZxid));
+    if (e?.type === 'Receive' && e.message.type === 'ACK') {
       const zxid = (e.message as { zxid?: string }).zxid;
       if (zxid !== undefined) acked.add(BigInt(zxid));
     }
   }
   let last = committed;
-  while (last < onDisk && acked.has(last + 1n)) last++;
+  for (const zxid of proposed) {
+    if (zxid <= last) continue;
+    if (zxid > onDisk || !acked.has(zxid)) break;
+    last = zxid;
+  }
   return last;
 }
 
