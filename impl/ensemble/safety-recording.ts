@@ -11,7 +11,10 @@
 // load receives PROPOSALs between its NEWLEADER and the fsync NEWLEADER waits
 // for, where spec/zab's NEWLEADER is one step), the first lost connection
 // where a story partitions the leader (spec/zab's leader learns at once that a
-// learner left), and the first synchronisation by SNAP (sent where the txn
+// learner left), the first crash where a story kills the leader (a follower may
+// still take the dead leader's buffered PROPOSALs after the other follower
+// noticed the death, where spec/zab's LeaderShutdown ends both followings at
+// once), and the first synchronisation by SNAP (sent where the txn
 // log is larger than a third of the snapshot, a size spec/zab does not model).
 
 import { spawnSync } from 'node:child_process';
@@ -53,9 +56,14 @@ interface Line {
 const JUDGE_TIMEOUT_MS = 180_000;
 
 /** Where judging stops: before the first restart, or the first lost connection; and before any SNAP. */
-export type JudgedPart = 'until the first restart' | 'until the first lost connection';
+export type JudgedPart = 'until the first restart' | 'until the first lost connection' | 'until the first crash';
 
-const stopBefore = (part: JudgedPart) => (part === 'until the first lost connection' ? '\\[SNAP\\]$|^Timeout\\(' : '\\[SNAP\\]$|^NodeStart\\(');
+const STOP_BEFORE: Record<JudgedPart, string> = {
+  'until the first restart': '\\[SNAP\\]$|^NodeStart\\(',
+  'until the first lost connection': '\\[SNAP\\]$|^Timeout\\(',
+  'until the first crash': '\\[SNAP\\]$|^NodeCrash\\(',
+};
+const stopBefore = (part: JudgedPart) => STOP_BEFORE[part];
 
 export class StoryRecording {
   private readonly previous: string | undefined;
@@ -116,7 +124,9 @@ export class StoryRecording {
       lines.forEach((text, k) => {
         const line = parse(text);
         const restart = k > 0 && line?.kind === 'start';
-        const stop = part === 'until the first lost connection' ? line?.event?.type === 'LeaderLost' : restart;
+        // A crash is placed no later than the first notice of it, which comes before the restart.
+        const lost = line?.event?.type === 'LeaderLost' || line?.event?.type === 'LearnerLost';
+        const stop = part === 'until the first restart' ? restart : lost || restart;
         if (line !== undefined && (stop || line.event?.message?.type === 'SNAP')) beforeUs = Math.min(beforeUs, line.tUs);
       });
     }

@@ -45,8 +45,8 @@ function recordIfOurs(kind: ServerKind): StoryRecording | undefined {
 }
 
 /**
- * The story's recording judged by spec/zab (up to the first restart, or the first lost connection, and
- * any SNAP: safety-recording.ts says why): accepted; and
+ * The story's recording judged by spec/zab (up to the first restart, crash or lost connection, and any
+ * SNAP: safety-recording.ts says why): accepted; and
  * a copy without one of a follower's PROPOSAL lines rejected at that follower's next PROPOSAL.
  */
 async function expectRecordingJudged(recording: StoryRecording | undefined, e: Ensemble, part: JudgedPart = 'until the first restart'): Promise<void> {
@@ -141,7 +141,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         const report = await w.verify();
         expectSafe(report, w, e, [1, 2, 3]);
         expect(report.ackedSetData + report.ackedCreates).toBeGreaterThanOrEqual(800);
-        await expectRecordingJudged(recording, e);
+        await expectRecordingJudged(recording, e, 'until the first crash');
       });
     }, 120_000);
 
