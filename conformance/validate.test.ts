@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { zabAdapter } from './adapters/zab.ts';
 import { generateCoverage, randomWalks } from './generate.ts';
-import { parseTrace, type NodeProjection, type Trace } from './trace.ts';
-import { validateTrace } from './validate.ts';
+import { ACTION_TAKEN, parseTrace, type NodeProjection, type Trace } from './trace.ts';
+import { BACKTRACK_STEPS_MAX, validateTrace } from './validate.ts';
 
 const coverage = generateCoverage(zabAdapter, 'ci', { statesMax: 20_000 });
 
@@ -114,6 +114,30 @@ describe('tampered recordings are rejected at the step that breaks the protocol'
     const verdict = validateTrace(zabAdapter, withNode(longest, 0, 0, { currentEpoch: 1 }));
     expect(verdict).toMatchObject({ verdict: 'rejected', step: 0 });
   });
+
+  it('a dead end is rejected quickly, with the step named: the search goes back at most B recorded steps from the furthest it reached', () => {
+    // A long run of the disk as the server runs it (partialSync: fsyncs of a prefix), in which many steps are ACK
+    // deliveries that change nothing visible: each matches several spec actions, so there are many ways of
+    // matching the steps before a dead end, and without B the search tries them all.
+    const seed = 11;
+    const bounds = { servers: 3, observers: 0, maxEpoch: 2, maxTransactions: 150, maxTimeouts: 0, maxCrashes: 0, maxPartitions: 0, partialSync: true };
+    const [walk] = randomWalks(zabAdapter, 'ci', { walks: 1, seed, depthMax: 20_000, bounds });
+    const accepted = validateTrace(zabAdapter, walk!, { hiddenStepsMax: 0 });
+    expect(accepted, `seed ${seed}`).toMatchObject({ verdict: 'accepted', steps: walk!.states.length - 1 });
+    // A follower's PROPOSAL the recorder lost: its next step shows a log one longer than the spec can make it.
+    const removed = walk!.states.findIndex((s, i) => i > walk!.states.length / 2 && s[ACTION_TAKEN].startsWith('FollowerProcessPROPOSAL('));
+    const damaged = withoutStep(walk!, removed);
+    const verdict = validateTrace(zabAdapter, damaged, { hiddenStepsMax: 0 });
+    expect(verdict, `seed ${seed}`).toMatchObject({ verdict: 'rejected', step: removed, action: damaged.states[removed]![ACTION_TAKEN] });
+    if (verdict.verdict !== 'rejected' || accepted.verdict !== 'accepted') return;
+    expect(verdict.report).toContain(`rejected at step ${removed} (`);
+    expect(verdict.report).toContain(`the ${BACKTRACK_STEPS_MAX} recorded steps before it`);
+    // Little more work than accepting the whole recording took.
+    expect(verdict.successors).toBeLessThan(accepted.successors + 10_000);
+    // Without the bound, the same dead end runs out a budget ten times that without a verdict (the old behaviour).
+    const unbounded = validateTrace(zabAdapter, damaged, { hiddenStepsMax: 0, backtrackStepsMax: Number.POSITIVE_INFINITY, successorsMax: accepted.successors + 100_000 });
+    expect(unbounded.verdict).toBe('undecided');
+  }, 120_000);
 
   it('a search that runs out of its budget says undecided, not rejected', () => {
     const verdict = validateTrace(zabAdapter, withNode(longest, 5, 1, { currentEpoch: 7 }), { successorsMax: 50 });

@@ -5,9 +5,12 @@
 // depth-first from the spec's initial states: recorded step i+1 is matched by
 // a spec action whose successor projects exactly to the recorded projection,
 // after at most K hidden (unrecorded) spec actions; when several spec states
-// match, it backtracks over them. The trace is accepted when every recorded
-// step is matched, and rejected at the deepest step no choice could match,
-// with the spec states that came closest printed beside the recording.
+// match, it backtracks over them, at most B recorded steps back from the
+// furthest step it reached (backtrackStepsMax): equivalent ways of matching
+// (deliveries that change nothing visible) multiply behind a dead end. The
+// trace is accepted when every recorded step is matched, and rejected at the
+// deepest step no choice could match, with the spec states that came closest
+// printed beside the recording.
 //
 // This is trace validation in the sense of Pressler's and Cirstea-Kuppe-Merz's
 // TLA+ trace checking (the recorded states are a partial observation; the
@@ -31,6 +34,12 @@ export interface ValidateOptions {
   hiddenStepsMax?: number;
   /** A bound on the work: successors computed over the whole search (default 2,000,000). */
   successorsMax?: number;
+  /**
+   * B: how many recorded steps the search may go back from the furthest step it reached to try another
+   * way of matching them (default 64). Past that, the furthest step is a dead end and the recording is
+   * rejected there; Infinity searches every way, up to successorsMax.
+   */
+  backtrackStepsMax?: number;
 }
 
 export interface Candidate {
@@ -42,9 +51,11 @@ export interface Candidate {
 }
 
 export type Verdict =
-  | { readonly verdict: 'accepted'; readonly steps: number; readonly hiddenSteps: number; readonly specActions: readonly string[] }
+  | { readonly verdict: 'accepted'; readonly steps: number; readonly hiddenSteps: number; readonly specActions: readonly string[]; readonly successors: number }
   | {
       readonly verdict: 'rejected';
+      /** Spec successors computed to reach the verdict: the search's work. */
+      readonly successors: number;
       /** The recorded state index (1 = the first step after init; 0 = no initial state matches). */
       readonly step: number;
       readonly action: string;
@@ -56,6 +67,8 @@ export type Verdict =
   | { readonly verdict: 'invalid'; readonly error: string };
 
 const CLOSEST_MAX = 3;
+/** The default B (ValidateOptions.backtrackStepsMax). */
+export const BACKTRACK_STEPS_MAX = 64;
 
 export function validateTrace(adapter: AnyAdapter, trace: Trace, options: ValidateOptions = {}): Verdict {
   const meta = trace['#meta'];
@@ -75,7 +88,7 @@ export function validateTrace(adapter: AnyAdapter, trace: Trace, options: Valida
   }
   // Fingerprints without symmetry: the recording names node ids, so a permuted state is not the same candidate.
   const plain: AnyModel = { ...model, symmetry: undefined };
-  return new Search(adapter, plain, trace, options.hiddenStepsMax ?? 2, options.successorsMax ?? 2_000_000).run();
+  return new Search(adapter, plain, trace, options.hiddenStepsMax ?? 2, options.successorsMax ?? 2_000_000, options.backtrackStepsMax ?? BACKTRACK_STEPS_MAX).run();
 }
 
 class Search {
@@ -85,6 +98,9 @@ class Search {
   private deepestFailure = 0;
   private closest: Candidate[] = [];
   private budgetSpent = false;
+  /** The furthest recorded step matched so far; the search gives up when it would go back further than B from it. */
+  private furthestMatched = 0;
+  private backtrackSpent = false;
   private readonly chosen: string[] = [];
   private hiddenTotal = 0;
 
@@ -94,6 +110,7 @@ class Search {
     private readonly trace: Trace,
     private readonly hiddenStepsMax: number,
     private readonly successorsMax: number,
+    private readonly backtrackStepsMax: number,
   ) {
     this.recorded = trace.states.map((s) => canonical(s[NODES] as ItfValue));
   }
@@ -102,8 +119,11 @@ class Search {
     const inits = this.model.init();
     for (const init of inits) {
       if (this.projectionOf(init) !== this.recorded[0]) continue;
-      if (this.match(0, init)) return { verdict: 'accepted', steps: this.trace.states.length - 1, hiddenSteps: this.hiddenTotal, specActions: [...this.chosen] };
+      if (this.match(0, init)) {
+        return { verdict: 'accepted', steps: this.trace.states.length - 1, hiddenSteps: this.hiddenTotal, specActions: [...this.chosen], successors: this.successors };
+      }
       if (this.budgetSpent) return { verdict: 'undecided', step: this.deepestFailure, reason: `search budget of ${this.successorsMax} successors spent` };
+      if (this.backtrackSpent) break;
     }
     if (this.deepestFailure === 0) {
       this.closest = inits
@@ -138,6 +158,13 @@ class Search {
     const stack: Frame[] = [first];
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
+      // This frame matches step + 1 from a state that matched `step`: trying another of its candidates goes
+      // back furthestMatched - step recorded steps. Equivalent ways of matching (ACK deliveries that change
+      // nothing visible) multiply without end behind a step nothing matches, so past B it is a dead end.
+      if (this.furthestMatched - (i + stack.length - 1) > this.backtrackStepsMax) {
+        this.backtrackSpent = true;
+        return false;
+      }
       // Back to what was chosen up to this frame's step before trying its next candidate.
       this.chosen.length = top.chosenMark;
       this.hiddenTotal = top.hiddenMark;
@@ -152,6 +179,7 @@ class Search {
       this.chosen.push(...path.map((a) => this.model.formatAction(a)));
       this.hiddenTotal += path.length - 1;
       const step = i + stack.length;
+      if (step > this.furthestMatched) this.furthestMatched = step;
       if (step === last) return true;
       const child = frameAt(step, next);
       if (child !== undefined) stack.push(child);
@@ -233,16 +261,25 @@ class Search {
     const state = this.trace.states[step]!;
     const recorded = state[NODES];
     const action = state[ACTION_TAKEN];
-    return { verdict: 'rejected', step, action, recorded, closest: this.closest, report: formatRejection(step, action, recorded, this.closest, this.hiddenStepsMax) };
+    const backtracked = this.backtrackSpent ? this.backtrackStepsMax : undefined;
+    return { verdict: 'rejected', successors: this.successors, step, action, recorded, closest: this.closest, report: formatRejection(step, action, recorded, this.closest, this.hiddenStepsMax, backtracked) };
   }
 }
 
 /** The recorded projection and the closest spec projections side by side, differing fields marked. */
-export function formatRejection(step: number, action: string, recorded: readonly NodeProjection[], closest: readonly Candidate[], hiddenStepsMax: number): string {
+export function formatRejection(
+  step: number,
+  action: string,
+  recorded: readonly NodeProjection[],
+  closest: readonly Candidate[],
+  hiddenStepsMax: number,
+  backtrackStepsMax?: number,
+): string {
   const lines = [
     step === 0
       ? 'rejected at step 0: no initial state of the spec projects to the recorded one'
-      : `rejected at step ${step} (${action}): no spec action, after at most ${hiddenStepsMax} hidden ones, leads to the recorded projection`,
+      : `rejected at step ${step} (${action}): no spec action, after at most ${hiddenStepsMax} hidden ones, leads to the recorded projection` +
+        (backtrackStepsMax === undefined ? '' : ` (from any way of matching the ${backtrackStepsMax} recorded steps before it)`),
   ];
   closest.forEach((c, k) => {
     lines.push(`closest spec state ${k + 1} (${c.differences} fields differ), after: ${c.actions.join(' ; ') || '(initial state)'}`);

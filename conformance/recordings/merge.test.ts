@@ -1,6 +1,6 @@
 // The merge's rules on hand-written member lines (ensemble.test.ts runs them on a real ensemble):
-// reading files a SIGKILL may have torn, putting group commits and NEWLEADER's fsyncs in spec
-// terms, and placing a crash where the others noticed it.
+// reading files a SIGKILL may have torn, putting bursts of fsync reports and NEWLEADER's fsyncs in
+// spec terms, placing a crash where the others noticed it, and a partial fsync report judged as made.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,9 @@ import { validateRecordingCommand } from './command.ts';
 import { validateRecordingDir } from './ensemble.ts';
 import { readMemberFiles, type MemberLine, type MemberPeer } from './member-files.ts';
 import { mergeMembers } from './merge.ts';
-import { coalesceNewLeader, joinSyncBursts, normalizeGroupCommits, syncsLostWithKill } from './normalize.ts';
+import { zabAdapter } from '../adapters/zab.ts';
+import { validateTrace } from '../validate.ts';
+import { coalesceNewLeader, joinSyncBursts, syncsLostWithKill } from './normalize.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,9 +25,6 @@ const z = (epoch: number, counter: number) => `0x${((BigInt(epoch) << 32n) | Big
 function follower(last: string, synced: string, committed = '0x0', currentEpoch = 1): MemberPeer {
   return { role: 'FOLLOWING', phase: 'BROADCAST', acceptedEpoch: 1, currentEpoch, lastZxid: last, lastCommittedZxid: committed, syncedZxid: synced, leader: 3 };
 }
-
-/** Member 3 leading, with the same fields. */
-const leader = (last: string, syncedZ: string, committed: string): MemberPeer => ({ ...follower(last, syncedZ, committed), role: 'LEADING', leader: 3 });
 
 const step = (tUs: number, event: MemberLine['event'], peer: MemberPeer, sid = 1, run = 1): MemberLine => ({ tUs, sid, run, kind: 'step', event, peer });
 const proposal = (zxid: string) => ({ type: 'Receive', from: 3, message: { type: 'PROPOSAL', zxid } }) as const;
@@ -48,62 +47,10 @@ describe('reading member files', () => {
   });
 });
 
-describe('group commits in spec terms', () => {
-  it('moves a LogSynced of z back to just after the PROPOSAL of z, past the next PROPOSAL', () => {
-    const lines = [
-      step(10, proposal(z(1, 1)), follower(z(1, 1), '0x0')),
-      step(20, proposal(z(1, 2)), follower(z(1, 2), '0x0')),
-      step(30, synced(z(1, 1)), follower(z(1, 2), z(1, 1))),
-      step(40, synced(z(1, 2)), follower(z(1, 2), z(1, 2))),
-    ];
-    const { lines: out, moved } = normalizeGroupCommits(lines);
-    expect(moved).toBe(1);
-    expect(out.map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.syncedZxid}`)).toEqual([
-      `Receive:${z(1, 1)}:0x0`,
-      `LogSynced:${z(1, 1)}:${z(1, 1)}`,
-      `Receive:${z(1, 2)}:${z(1, 1)}`,
-      `LogSynced:${z(1, 2)}:${z(1, 2)}`,
-    ]);
-    // Still in time order: the moved sync takes a time just before the line it now precedes.
-    expect(out[1]!.tUs).toBe(19.5);
-  });
-
-  it('leaves a sync in place when an ACK at the leader came in between', () => {
-    const lines = [
-      step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
-      step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
-      step(25, { type: 'Receive', from: 1, message: { type: 'ACK', zxid: z(1, 1) } }, leader(z(1, 2), '0x0', '0x0'), 3),
-      step(30, synced(z(1, 1)), leader(z(1, 2), z(1, 1), z(1, 1)), 3),
-    ];
-    expect(normalizeGroupCommits(lines).moved).toBe(0);
-  });
-
-  it("moves a leader's sync back past a late ACK of a zxid it had already committed, which counts for nothing either way", () => {
-    const lines = [
-      step(10, { type: 'ClientRequest' }, leader(z(1, 2), z(1, 1), z(1, 1)), 3),
-      step(20, { type: 'ClientRequest' }, leader(z(1, 3), z(1, 1), z(1, 1)), 3),
-      // Member 2's ACK of z(1,1), committed before: stale.
-      step(25, { type: 'Receive', from: 2, message: { type: 'ACK', zxid: z(1, 1) } }, leader(z(1, 3), z(1, 1), z(1, 1)), 3),
-      step(30, synced(z(1, 2)), leader(z(1, 3), z(1, 2), z(1, 1)), 3),
-    ];
-    const { lines: out, moved } = normalizeGroupCommits(lines);
-    expect(moved).toBe(1);
-    expect(out.map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.syncedZxid}`)).toEqual([
-      `ClientRequest:${z(1, 2)}:${z(1, 1)}`,
-      `LogSynced:${z(1, 2)}:${z(1, 2)}`,
-      `ClientRequest:${z(1, 3)}:${z(1, 2)}`,
-      `Receive:${z(1, 3)}:${z(1, 2)}`,
-    ]);
-    // An ACK that committed something is no such line: the sync stays where it was reported.
-    const deciding = lines.map((l, k) => (k === 2 ? { ...l, event: { type: 'Receive', from: 2, message: { type: 'ACK', zxid: z(1, 2) } } as const } : l));
-    expect(normalizeGroupCommits(deciding).moved).toBe(0);
-  });
-});
-
 describe('fsync reports a SIGKILL took with it', () => {
   const start = (tUs: number, onDisk: string): MemberLine => ({ tUs, sid: 1, run: 0, kind: 'start', detail: `acceptedEpoch 1 currentEpoch 1 lastLoggedZxid ${onDisk}` });
 
-  it('adds the LogSynced of what the restart found on disk after the last line, where group commit then puts it', () => {
+  it('adds the LogSynced of what the restart found on disk after the last line: a DiskSync of a prefix, the rest lost with the crash', () => {
     const lines = [
       start(1, '0x0'),
       step(10, proposal(z(1, 1)), follower(z(1, 1), '0x0')),
@@ -114,13 +61,24 @@ describe('fsync reports a SIGKILL took with it', () => {
     const { lines: out, added } = syncsLostWithKill(lines);
     expect(added).toBe(1);
     expect(out[3]).toMatchObject({ kind: 'step', tUs: 20.25, event: { type: 'LogSynced', zxid: z(1, 1) }, peer: { lastZxid: z(1, 2), syncedZxid: z(1, 1) } });
-    // In spec terms the sync of z(1,1) comes before the append of z(1,2), which nobody saw and the crash lost.
-    const normalized = normalizeGroupCommits(out, () => false);
-    expect(normalized.lines.filter((l) => l.kind === 'step').map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.syncedZxid}`)).toEqual([
-      `Receive:${z(1, 1)}:0x0`,
-      `LogSynced:${z(1, 1)}:${z(1, 1)}`,
-      `Receive:${z(1, 2)}:${z(1, 1)}`,
-    ]);
+  });
+
+  it('at a leader, with the commits its own ACK completes: spec/zab processes that ACK with the sync', () => {
+    const leading = (last: string, synced: string): MemberPeer => ({ ...follower(last, synced), role: 'LEADING', leader: 1 });
+    const ack = (zxid: string) => ({ type: 'Receive', from: 2, message: { type: 'ACK', zxid } }) as const;
+    const lines = [
+      start(1, '0x0'),
+      step(10, { type: 'ClientRequest' }, leading(z(1, 1), '0x0')),
+      step(20, { type: 'ClientRequest' }, leading(z(1, 2), '0x0')),
+      step(30, { type: 'ClientRequest' }, leading(z(1, 3), '0x0')),
+      step(40, ack(z(1, 1)), leading(z(1, 3), '0x0')),
+      step(50, ack(z(1, 2)), leading(z(1, 3), '0x0')),
+      // Killed here; the restart finds (1,3) on disk: (1,1) and (1,2) had a follower's ACK, (1,3) none.
+      start(100, z(1, 3)),
+    ];
+    const { lines: out, added } = syncsLostWithKill(lines);
+    expect(added).toBe(1);
+    expect(out[6]).toMatchObject({ event: { type: 'LogSynced', zxid: z(1, 3) }, peer: { syncedZxid: z(1, 3), lastCommittedZxid: z(1, 2) } });
   });
 
   it('adds nothing when the disk holds no more than the lines say, or more than the member had in memory', () => {
@@ -171,9 +129,26 @@ describe('a crash', () => {
     expect(trace.states[3]!.nodes.map((n) => n['state'])).toEqual(['LOOKING', 'LOOKING', 'DOWN']);
     expect(notes).toMatchObject({ crashes: 1, elections: 2, timeouts: 0, stray: [] });
   });
+
+  it('nobody noticed (every member killed at once): all placed after the last of their lines, the follower with unsynced writes first, then the leader', () => {
+    const start = (sid: number, tUs: number, last = '0x0'): MemberLine => ({ tUs, sid, run: 0, kind: 'start', detail: `acceptedEpoch 1 currentEpoch 1 lastLoggedZxid ${last}` });
+    const elected = (sid: number, tUs: number, what: string): MemberLine => ({ tUs, sid, run: 1, kind: 'elected', detail: what });
+    const members = new Map<number, MemberLine[]>([
+      // Member 1 leads; member 2's last line holds (1,2) not yet durable; member 3's log is all durable.
+      [1, [start(1, 0), elected(1, 10, 'LEADING leader 1'), step(50, { type: 'ClientRequest' }, { ...follower(z(1, 2), z(1, 2), z(1, 1)), role: 'LEADING', leader: 1 }, 1), start(1, 300, z(1, 2))]],
+      [2, [start(2, 0), elected(2, 10, 'FOLLOWING leader 1'), step(60, proposal(z(1, 2)), { ...follower(z(1, 2), z(1, 1), z(1, 1)), leader: 1 }, 2), start(2, 310, z(1, 1))]],
+      [3, [start(3, 0), elected(3, 10, 'FOLLOWING leader 1'), step(40, proposal(z(1, 1)), { ...follower(z(1, 1), z(1, 1), z(1, 1)), leader: 1 }, 3), start(3, 320, z(1, 1))]],
+    ]);
+    const { trace } = mergeMembers(members);
+    const crashes = trace.states.map((s) => s['mbt::actionTaken']).filter((a) => a.startsWith('NodeCrash'));
+    expect(crashes).toEqual(['NodeCrash(s1)', 'NodeCrash(s0)', 'NodeCrash(s2)']);
+    // Before the restarts: all three crashes come before the first NodeStart.
+    const labels = trace.states.map((s) => s['mbt::actionTaken']);
+    expect(labels.lastIndexOf('NodeCrash(s2)')).toBeLessThan(labels.indexOf('NodeStart(s0)'));
+  });
 });
 
-describe('a burst of fsync reports and a sync behind an ACK', () => {
+describe('a burst of fsync reports', () => {
   it('joins adjacent LogSynced lines into one DiskSync at the first one’s time', () => {
     const lines = [
       step(10, proposal(z(1, 2)), follower(z(1, 2), '0x0')),
@@ -186,25 +161,6 @@ describe('a burst of fsync reports and a sync behind an ACK', () => {
       [10, '0x0'],
       [20, z(1, 2)],
     ]);
-  });
-
-  it('puts a leader’s later client request after a sync an ACK kept in place, unless a follower already had its PROPOSAL', () => {
-    const lines = [
-      step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
-      step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
-      step(25, { type: 'Receive', from: 1, message: { type: 'ACK', zxid: z(1, 1) } }, leader(z(1, 2), '0x0', '0x0'), 3),
-      step(30, synced(z(1, 1)), leader(z(1, 2), z(1, 1), z(1, 1)), 3),
-    ];
-    const deferred = normalizeGroupCommits(lines, () => false);
-    expect(deferred.deferred).toBe(1);
-    expect(deferred.lines.map((l) => `${l.event!.type}:${l.peer!.lastZxid}:${l.peer!.lastCommittedZxid}`)).toEqual([
-      `ClientRequest:${z(1, 1)}:0x0`,
-      `Receive:${z(1, 1)}:0x0`,
-      `LogSynced:${z(1, 1)}:${z(1, 1)}`,
-      `ClientRequest:${z(1, 2)}:${z(1, 1)}`,
-    ]);
-    // A follower received PROPOSAL (1,2) before the sync: the request cannot be put after it.
-    expect(normalizeGroupCommits(lines, () => true).deferred).toBe(0);
   });
 });
 
@@ -239,27 +195,6 @@ describe('npm run conformance -- validate-recording', () => {
   });
 });
 
-describe('a leader whose fsync lags behind its followers', () => {
-  it('makes a report that committed nothing durable at its next report instead, and only then', () => {
-    const ack = (from: number, zxid: string) => ({ type: 'Receive', from, message: { type: 'ACK', zxid } }) as const;
-    const lines = [
-      step(10, { type: 'ClientRequest' }, leader(z(1, 1), '0x0', '0x0'), 3),
-      step(20, { type: 'ClientRequest' }, leader(z(1, 2), '0x0', '0x0'), 3),
-      step(25, ack(1, z(1, 1)), leader(z(1, 2), '0x0', '0x0'), 3),
-      step(26, ack(2, z(1, 1)), leader(z(1, 2), '0x0', z(1, 1)), 3),
-      step(30, synced(z(1, 1)), leader(z(1, 2), z(1, 1), z(1, 1)), 3),
-      step(40, synced(z(1, 2)), leader(z(1, 2), z(1, 2), z(1, 1)), 3),
-    ];
-    // A follower had PROPOSAL (1,2) before the report: it cannot be put after it; the report of (1,1) goes.
-    const { lines: out, delayed } = normalizeGroupCommits(lines, () => true);
-    expect(delayed).toBe(1);
-    expect(out.map((l) => `${l.tUs}:${l.event!.type}:${l.peer!.syncedZxid}`)).toEqual(['10:ClientRequest:0x0', '20:ClientRequest:0x0', '25:Receive:0x0', '26:Receive:0x0', `40:LogSynced:${z(1, 2)}`]);
-    // A report that itself committed (the leader's own vote was needed) stays, for the validator to judge.
-    const voting = lines.map((l) => (l.tUs === 26 ? { ...l, peer: { ...l.peer!, lastCommittedZxid: '0x0' } } : l));
-    expect(normalizeGroupCommits(voting, () => true).delayed).toBe(0);
-  });
-});
-
 describe('a real recording kept as a fixture', () => {
   it('fixtures/leader-fsync-lag (the ensemble story on a loaded machine, the leader fsync 10 ms behind its followers) is accepted', () => {
     const judged = validateRecordingDir(fileURLToPath(new URL('./fixtures/leader-fsync-lag/', import.meta.url)));
@@ -267,7 +202,26 @@ describe('a real recording kept as a fixture', () => {
     if (!judged.ok) return;
     const { verdict, notes, steps } = judged.result;
     expect(verdict.verdict === 'rejected' ? verdict.report : verdict.verdict).toBe('accepted');
-    expect(steps).toBe(375);
+    expect(steps).toBe(376);
     expect(notes).toMatchObject({ lines: 418, crashes: 1, elections: 5, timeouts: 1, transactions: 36, newLeadersCoalesced: 2, lostLines: [], stray: [] });
+  });
+
+  it('needs the DiskSync of a prefix: with partialSync off it is rejected at a leader’s fsync report that covers less than it holds', () => {
+    const read = readMemberFiles(fileURLToPath(new URL('./fixtures/leader-fsync-lag/', import.meta.url)));
+    if (!read.ok) throw new Error(read.error);
+    const { trace } = mergeMembers(read.members);
+    expect(trace['#meta'].bounds['partialSync']).toBe(true);
+    const wholeQueue = { ...trace, '#meta': { ...trace['#meta'], bounds: { ...trace['#meta'].bounds, partialSync: false } } };
+    const verdict = validateTrace(zabAdapter, wholeQueue, { hiddenStepsMax: 0 });
+    expect(verdict.verdict).toBe('rejected');
+    if (verdict.verdict !== 'rejected') return;
+    const leaderSync = /^DiskSync\(s(\d)\)$/.exec(verdict.action);
+    expect(leaderSync, verdict.report).not.toBeNull();
+    const [, s] = leaderSync!;
+    const node = verdict.recorded[Number(s)]!;
+    expect(node['state']).toBe('LEADING');
+    // The report covers less than the leader holds in memory.
+    const zxid = (v: unknown) => BigInt(typeof v === 'number' ? v : (v as { '#bigint': string })['#bigint']);
+    expect(zxid(node['loggedZxid'])).toBeLessThan(zxid(node['lastZxid']));
   });
 });

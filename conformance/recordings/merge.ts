@@ -58,7 +58,7 @@ export interface MergeNotes {
   readonly elections: number;
   readonly timeouts: number;
   readonly transactions: number;
-  /** LogSynced lines put in spec terms: bursts joined, moved back past appends, or appends put after them. */
+  /** LogSynced lines put in spec terms: bursts joined (a partial report is a DiskSync of a prefix, judged as made). */
   readonly syncsMoved: number;
   /** NEWLEADER lines joined with the fsyncs they wait for (coalesceNewLeader). */
   readonly newLeadersCoalesced: number;
@@ -151,22 +151,66 @@ function inTimeOrder(members: Members, sids: readonly number[], crashes: readonl
 /**
  * Crashes: a start after the first. Placed where the others first noticed the
  * member gone; with, per crash, the evidence of lines lost with the kill.
+ * Kills nobody noticed before the restarts (every member killed at once) are
+ * placed together just after the last of their members' last lines, in an
+ * order spec/zab can take (placeUnnoticedTogether).
  */
 function placeCrashes(members: Members, sids: readonly number[]): { crashes: Crash[]; lostLines: string[] } {
   const crashes: Crash[] = [];
   const lostLines: string[] = [];
+  const unnoticed: Unnoticed[] = [];
   for (const sid of sids) {
     const lines = members.get(sid)!;
     for (let k = 1; k < lines.length; k++) {
       if (lines[k]!.kind !== 'start') continue;
       const lastT = lines[k - 1]!.tUs;
-      const at = noticedGoneAt(members, sids, sid, lastT, lines[k]!.tUs);
-      crashes.push({ crash: sid, tUs: at, order: -1 });
-      const lost = linesLostWithKill(members, sids, sid, lines.slice(0, k), at);
-      if (lost !== undefined) lostLines.push(lost);
+      const restartT = lines[k]!.tUs;
+      const at = noticedGoneAt(members, sids, sid, lastT, restartT);
+      const crash = { crash: sid, tUs: at, order: -1 };
+      crashes.push(crash);
+      const last = lines[k - 1]!.peer;
+      if (at === restartT) unnoticed.push({ crash, lastT, restartT, leading: last?.role === 'LEADING', durable: last === undefined || last.syncedZxid === last.lastZxid });
     }
   }
+  const placed = placeUnnoticedTogether(unnoticed);
+  for (let c = 0; c < crashes.length; c++) {
+    const crash = placed.get(crashes[c]!) ?? crashes[c]!;
+    crashes[c] = crash;
+    const lines = members.get(crash.crash)!;
+    const k = lines.findIndex((l, i) => i > 0 && l.kind === 'start' && l.tUs >= crash.tUs);
+    const lost = linesLostWithKill(members, sids, crash.crash, lines.slice(0, k < 0 ? lines.length : k), crash.tUs);
+    if (lost !== undefined) lostLines.push(lost);
+  }
   return { crashes, lostLines };
+}
+
+/** A kill nobody noticed: its member's last line's time, its restart's, and what its last line showed. */
+type Unnoticed = { readonly crash: Crash; readonly lastT: number; readonly restartT: number; readonly leading: boolean; readonly durable: boolean };
+
+/**
+ * Unnoticed kills whose windows overlap (each between its member's last line and its restart) are one
+ * simultaneous kill: all of them at a moment after every one of their last lines and before any of
+ * their restarts, in the order spec/zab can take. A leader's crash takes its followers to LOOKING,
+ * which flushes their queues; a leader left without a quorum goes LOOKING too. So the followers whose
+ * last line shows writes not yet durable crash first, then the leader, then the rest (whose flush
+ * changes nothing); two of the first kind under one leader the spec cannot explain, and the
+ * validator rejects the restart.
+ */
+function placeUnnoticedTogether(unnoticed: readonly Unnoticed[]): Map<Crash, Crash> {
+  const placed = new Map<Crash, Crash>();
+  const byLast = [...unnoticed].sort((a, b) => a.lastT - b.lastT);
+  for (let g = 0; g < byLast.length; ) {
+    let end = g + 1;
+    let firstRestart = byLast[g]!.restartT;
+    while (end < byLast.length && byLast[end]!.lastT < firstRestart) firstRestart = Math.min(firstRestart, byLast[end++]!.restartT);
+    if (end - g > 1) {
+      const at = byLast[end - 1]!.lastT + 0.5;
+      const rank = (u: Unnoticed) => (u.leading ? -2 : u.durable ? -1 : -3);
+      for (let k = g; k < end; k++) placed.set(byLast[k]!.crash, { crash: byLast[k]!.crash.crash, tUs: at, order: rank(byLast[k]!) });
+    }
+    g = end;
+  }
+  return placed;
 }
 
 /** The first time after `lastT` another member lost `sid` (a follower's LeaderLost, a leader's LearnerLost), else the restart's time. */
@@ -299,6 +343,9 @@ class Merge {
       maxMessagesInFlight: 100_000,
       fle: false,
       initialLogs: 0,
+      // The storage reports what each fsync covered, which under load is a prefix of what the member queued
+      // (SyncRequestProcessor's batch): spec/zab's DiskSync of a prefix.
+      partialSync: true,
     };
   }
 

@@ -14,18 +14,60 @@
 // testsRunAgainst). Seeds: ZKSPEC_SEED, else a fixed one per story; a failure
 // message names it. syncLimit is 10 ticks of 200 ms: failures are noticed in
 // about 2 s, and a busy CI machine's pauses do not pass for failures.
+//
+// Ours is also judged from the inside: its members record their Zab steps and
+// spec/zab must accept the recording, and reject a copy with one line removed
+// (safety-recording.ts).
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ensemble, testsRunAgainst, type ServerKind } from './cluster.ts';
 import { SafetyWorkload, type VerifyReport } from './safety-workload.ts';
 import { unexcusedViolations } from './reference-data-loss.ts';
+import { type JudgedPart, projectedZxid, StoryRecording } from './safety-recording.ts';
 
 const ensembles: Ensemble[] = [];
 const workloads: SafetyWorkload[] = [];
-afterEach(async () => {
+const recordings: StoryRecording[] = [];
+afterEach(async (context) => {
   for (const w of workloads.splice(0)) await w.stop(2000);
   for (const e of ensembles.splice(0)) await e.stopAll();
+  // A failed story keeps its member files for `npm run conformance -- validate-recording DIR` (ZKSPEC_KEEP_RECORDING=1: every story does).
+  const keep = context.task.result?.state === 'fail' || process.env['ZKSPEC_KEEP_RECORDING'] === '1';
+  for (const r of recordings.splice(0)) r.close(keep);
 });
+
+/** Ours records its Zab steps from its start (the members inherit the environment). */
+function recordIfOurs(kind: ServerKind): StoryRecording | undefined {
+  if (kind !== 'ours') return undefined;
+  const r = new StoryRecording();
+  recordings.push(r);
+  return r;
+}
+
+/**
+ * The story's recording judged by spec/zab (up to the first restart, crash or lost connection, and any
+ * SNAP: safety-recording.ts says why): accepted; and
+ * a copy without one of a follower's PROPOSAL lines rejected at that follower's next PROPOSAL.
+ */
+async function expectRecordingJudged(recording: StoryRecording | undefined, e: Ensemble, part: JudgedPart = 'until the first restart'): Promise<void> {
+  if (recording === undefined) return;
+  // The members' last lines reach their files before the SIGKILLs (peer-trace.ts writes every 50 ms).
+  await new Promise((r) => setTimeout(r, 200));
+  for (const id of e.ids) await e.kill(id);
+  const judged = recording.judge(part);
+  expect(judged.verdict, judged.output).toBe('accepted');
+  // The part judged: every step, or those before where judging stopped.
+  expect(judged.stoppedAt ?? judged.steps! + 1, judged.output).toBeGreaterThan(500);
+  const { dir, removed } = recording.withoutProposal(part);
+  const damaged = recording.judge(part, dir);
+  const what = `member ${removed.sid}'s PROPOSAL of ${removed.zxid.toString(16)} removed\n${damaged.output}`;
+  expect(damaged.verdict, what).toBe('rejected');
+  expect(damaged.action, what).toMatch(new RegExp(`^FollowerProcessPROPOSAL\\(s${removed.node}, s\\d\\) \\[PROPOSAL\\]$`));
+  // The step rejected is the one recorded by the next PROPOSAL line: the follower shows the zxid after the one removed.
+  expect(projectedZxid(damaged.trace!.states[damaged.step!]!.nodes[removed.node]!['lastZxid']), what).toBe(removed.nextZxid);
+  const judgedSteps = judged.stoppedAt === undefined ? `all ${judged.steps} steps` : `${judged.stoppedAt - 1} of ${judged.steps} steps`;
+  console.log(`[safety recording] spec/zab accepted ${judgedSteps}; without member ${removed.sid}'s PROPOSAL line of ${removed.zxid.toString(16)}, rejected at step ${damaged.step} (${damaged.action})`);
+}
 
 const seedFor = (story: number) => (process.env['ZKSPEC_SEED'] !== undefined ? Number(process.env['ZKSPEC_SEED']) : 0x5afe0000 + story);
 
@@ -82,6 +124,7 @@ for (const kind of ['zookeeper', 'ours'] as const) {
       const seed = seedFor(1);
       let e: Ensemble | undefined;
       await withSeed(seed, () => e, async () => {
+        const recording = recordIfOurs(kind);
         e = await startEnsemble(kind);
         const oldLeader = await e.leader(20_000);
         const w = await startWorkload(e, seed);
@@ -98,13 +141,15 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         const report = await w.verify();
         expectSafe(report, w, e, [1, 2, 3]);
         expect(report.ackedSetData + report.ackedCreates).toBeGreaterThanOrEqual(800);
+        await expectRecordingJudged(recording, e, 'until the first crash');
       });
-    }, 60_000);
+    }, 120_000);
 
     it('(b) kill one follower (a minority) and keep writing: no election, writes go on, and it catches up after a restart', async () => {
       const seed = seedFor(2);
       let e: Ensemble | undefined;
       await withSeed(seed, () => e, async () => {
+        const recording = recordIfOurs(kind);
         e = await startEnsemble(kind);
         const leader = await e.leader(20_000);
         const victim = e.ids.find((id) => id !== leader)!;
@@ -120,13 +165,15 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         await w.stop();
         const report = await w.verify();
         expectSafe(report, w, e, [1, 2, 3]);
+        await expectRecordingJudged(recording, e);
       });
-    }, 60_000);
+    }, 120_000);
 
     it('(c) cut the leader off (a silent partition): the majority elects a leader and goes on, the old one stops serving, and after healing it has exactly the majority\'s history', async () => {
       const seed = seedFor(3);
       let e: Ensemble | undefined;
       await withSeed(seed, () => e, async () => {
+        const recording = recordIfOurs(kind);
         e = await startEnsemble(kind);
         const oldLeader = await e.leader(20_000);
         const majority = e.ids.filter((id) => id !== oldLeader);
@@ -146,13 +193,15 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         await w.stop();
         const report = await w.verify();
         expectSafe(report, w, e, [1, 2, 3]);
+        await expectRecordingJudged(recording, e, 'until the first lost connection');
       });
-    }, 60_000);
+    }, 120_000);
 
     it('(d) kill -9 every member at once under load, then restart them all: the state comes back, every acknowledged write included', async () => {
       const seed = seedFor(4);
       let e: Ensemble | undefined;
       await withSeed(seed, () => e, async () => {
+        const recording = recordIfOurs(kind);
         e = await startEnsemble(kind);
         await e.leader(20_000);
         const w = await startWorkload(e, seed);
@@ -167,7 +216,8 @@ for (const kind of ['zookeeper', 'ours'] as const) {
         const report = await w.verify();
         expectSafe(report, w, e, [1, 2, 3]);
         expect(report.ackedSetData + report.ackedCreates).toBeGreaterThanOrEqual(ackedBeforeCrash + 200);
+        await expectRecordingJudged(recording, e);
       });
-    }, 60_000);
+    }, 120_000);
   });
 }

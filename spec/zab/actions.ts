@@ -16,7 +16,7 @@ import { World, type ZabBounds, type ZabCluster } from './world.ts';
 // Bound once: under tsx every imported binding is read through a getter (spec/paxos/actions.ts).
 const { dequeue, queuesWithin } = fifo;
 const { heal, isPartitioned, partition } = pairs;
-const { canTalk } = worlds;
+const { canTalk, queuedWrites } = worlds;
 const { isAtLeastAsRecent, selfVote } = elections;
 const { isLearner } = histories;
 
@@ -29,9 +29,11 @@ export type ZabAction =
   | { readonly type: 'FLENotmsgTimeout'; readonly server: number }
   | { readonly type: 'FLEWaitNewNotmsg'; readonly server: number }
   | { readonly type: 'LeaderProcessRequest'; readonly server: number }
-  | { readonly type: 'DiskSync'; readonly server: number }
+  /** `writes`: with partialSync, how many queued writes this fsync makes durable (fewer than queued); absent, all. */
+  | { readonly type: 'DiskSync'; readonly server: number; readonly writes?: number }
   | { readonly type: 'Timeout'; readonly server: number }
-  | { readonly type: 'NodeCrash'; readonly server: number }
+  /** `fsyncFailed`: the server exits at a failed fsync (maxFsyncFailures), its queue not acknowledged. */
+  | { readonly type: 'NodeCrash'; readonly server: number; readonly fsyncFailed?: true }
   | { readonly type: 'NodeStart'; readonly server: number }
   | { readonly type: 'PartitionStart'; readonly a: number; readonly b: number }
   | { readonly type: 'PartitionRecover'; readonly a: number; readonly b: number }
@@ -109,7 +111,12 @@ export function enabledActions(c: ZabCluster, bounds: ZabBounds): ZabAction[] {
     if (self.state === 'LEADING' && self.zabState === 'BROADCAST' && c.requests < bounds.maxTransactions) {
       out.push({ type: 'LeaderProcessRequest', server: id });
     }
-    if (c.servers[id]!.pending.length > 0) out.push({ type: 'DiskSync', server: id });
+    const pending = c.servers[id]!.pending;
+    if (pending.length > 0) {
+      out.push({ type: 'DiskSync', server: id });
+      if (bounds.partialSync === true) for (let writes = queuedWrites(pending) - 1; writes >= 1; writes--) out.push({ type: 'DiskSync', server: id, writes });
+      if (c.fsyncFailures < (bounds.maxFsyncFailures ?? 0)) out.push({ type: 'NodeCrash', server: id, fsyncFailed: true });
+    }
     if (c.crashes < bounds.maxCrashes) out.push({ type: 'NodeCrash', server: id });
   }
   for (let from = 0; from < n; from++) {
@@ -176,14 +183,18 @@ export function nextCluster(c: ZabCluster, action: ZabAction): ZabCluster {
       leaderProcessRequest(world, action.server);
       break;
     case 'DiskSync':
-      world.diskSync(action.server);
+      world.diskSync(action.server, action.writes);
       break;
     case 'Timeout':
       world.timeouts++;
       world.apply(action.server, { type: 'StartLooking' });
       break;
     case 'NodeCrash':
-      world.crashes++;
+      // A failed fsync stops the server before it acknowledges anything the fsync covered (docs/operations.md,
+      // "When fsync fails"): a crash with its queue lost. The outcome where some of the queue did reach the disk
+      // is a partial DiskSync first; where all of it did, a DiskSync whose messages the crash then drops.
+      if (action.fsyncFailed === true) world.fsyncFailures++;
+      else world.crashes++;
       world.crash(action.server);
       break;
     case 'NodeStart':

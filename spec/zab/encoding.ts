@@ -288,7 +288,8 @@ export function encodeCluster(c: ZabCluster, sink: StateSink, perm: Permutation)
     for (let k = 0; k < queue.length; k++) encodeNotification(queue[k]!, sink, perm);
   }
   encodePartitions(sink, perm, n, c.partitions);
-  sink.int(pack16(c.crashes, c.timeouts));
+  // Failed fsyncs share the crashes' word, above their bits: 0 in every preset without them, so those encode as before.
+  sink.int(pack16(c.crashes | (c.fsyncFailures << 8), c.timeouts));
   sink.int(pack16(c.partitionsStarted, c.losses));
   sink.int(c.requests);
   // Ghost variables are part of the state: invariants read them, so merging states that differ in them would be unsound.

@@ -26,7 +26,9 @@ export const MESSAGE_ACTIONS: Record<ZabMessage['type'], string> = {
 
 /** The action's kind for coverage: a delivery by the TLA+ action that handles its message type. */
 export function actionKind(action: ZabAction): string {
-  return action.type === 'Deliver' ? MESSAGE_ACTIONS[action.message] : action.type;
+  if (action.type === 'Deliver') return MESSAGE_ACTIONS[action.message];
+  if (action.type === 'NodeCrash' && action.fsyncFailed === true) return 'FsyncFailure';
+  return action.type;
 }
 
 /** The kinds of action these bounds can take (actions.ts's guards; coverage lists those that never fire). */
@@ -45,7 +47,9 @@ export function zabActionKinds(bounds: ZabBounds): string[] {
     ...deliveries,
     ...(bounds.maxTransactions > 0 ? ['LeaderProcessRequest'] : []),
     'DiskSync',
-    ...(bounds.maxCrashes > 0 ? ['NodeCrash', 'NodeStart'] : []),
+    ...(bounds.maxCrashes > 0 ? ['NodeCrash'] : []),
+    ...((bounds.maxFsyncFailures ?? 0) > 0 ? ['FsyncFailure'] : []),
+    ...(bounds.maxCrashes > 0 || (bounds.maxFsyncFailures ?? 0) > 0 ? ['NodeStart'] : []),
     ...(bounds.maxPartitions > 0 ? ['PartitionStart', 'PartitionRecover'] : []),
   ];
 }
@@ -64,6 +68,10 @@ export function formatAction(action: ZabAction): string {
     case 'PartitionStart':
     case 'PartitionRecover':
       return `${action.type}(s${action.a}, s${action.b})`;
+    case 'DiskSync':
+      return action.writes === undefined ? `DiskSync(s${action.server})` : `DiskSync(s${action.server}, ${action.writes} of the queued writes)`;
+    case 'NodeCrash':
+      return action.fsyncFailed === true ? `FsyncFailure(s${action.server})` : `NodeCrash(s${action.server})`;
     default:
       return `${action.type}(s${action.server})`;
   }

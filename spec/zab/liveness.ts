@@ -128,6 +128,7 @@ const ENVIRONMENT: ReadonlySet<string> = new Set([
   'Timeout',
   'FLENotmsgTimeout',
   'NodeCrash',
+  'FsyncFailure',
   'NodeStart',
   'PartitionStart',
   'PartitionRecover',

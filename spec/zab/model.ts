@@ -38,6 +38,6 @@ export function buildModel(bounds: ZabBounds, mutant: string | undefined): Model
     // Guided simulation's cells (abstraction.ts): epochs, roles, logs and disks, not message orderings.
     abstraction: zabAbstraction,
     // The configuration (the same in every state), the bound counters and the ghosts: --verbose shows them.
-    hiddenFields: ['config', 'servers[*].node.config', 'crashes', 'timeouts', 'partitionsStarted', 'losses', 'requests', 'ghost'],
+    hiddenFields: ['config', 'servers[*].node.config', 'crashes', 'timeouts', 'partitionsStarted', 'losses', 'fsyncFailures', 'requests', 'ghost'],
   };
 }

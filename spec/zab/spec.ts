@@ -25,6 +25,17 @@ export const bounds: readonly BoundDefinition[] = [
     default: 0,
   },
   {
+    name: 'partialSync',
+    description:
+      "DiskSync may make any non-empty prefix of a server's queue durable, as SyncRequestProcessor flushes the batch it holds while later requests queue (false: the whole queue, as the ci presets).",
+    default: false,
+  },
+  {
+    name: 'maxFsyncFailures',
+    description: 'Failed fsyncs over the whole run: the server exits at a DiskSync, acknowledging nothing its queue held (docs/operations.md "When fsync fails").',
+    default: 0,
+  },
+  {
     name: 'liveness',
     description:
       "Also check LeaderEventuallyEstablished and LeaderProposalsCommitted under weak fairness of each server's steps and each channel's deliveries (liveness.ts); turns symmetry off, and the search records the state graph.",
@@ -55,6 +66,12 @@ export const presets: readonly Preset[] = [
     description:
       'Oracle election (symmetry), 3 servers, epochs <= 3, 2 transactions, 1 crash and restart: synchronisation with two transactions across three epochs, exhaustively (DIFF with proposals, TRUNC, SNAP; about 340,000 states).',
     bounds: { servers: 3, observers: 0, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 0, maxCrashes: 1, maxPartitions: 0 },
+  },
+  {
+    name: 'ci-disk',
+    description:
+      "The disk as the server runs it: DiskSync of any prefix of the queue (partialSync, SyncRequestProcessor's batches) and 1 failed fsync (the server exits without acknowledging), 3 servers, epochs <= 3, 2 transactions, oracle election (symmetry): exhaustive.",
+    bounds: { servers: 3, observers: 0, maxEpoch: 3, maxTransactions: 2, maxTimeouts: 0, maxCrashes: 0, maxPartitions: 0, partialSync: true, maxFsyncFailures: 1 },
   },
   {
     name: 'ci-fle',
@@ -133,6 +150,8 @@ export function zabBounds(given: Bounds): ZabBounds {
   };
   const fle = bool('fle');
   const liveness = bool('liveness');
+  const partialSync = bool('partialSync');
+  const maxFsyncFailures = int('maxFsyncFailures');
   const result: ZabBounds = {
     servers: int('servers'),
     observers: int('observers'),
@@ -145,8 +164,10 @@ export function zabBounds(given: Bounds): ZabBounds {
     maxMessagesInFlight: int('maxMessagesInFlight'),
     fle,
     initialLogs: int('initialLogs'),
-    // Only when on, so that the other presets' bounds stay as they were.
+    // Only when on, so that the other presets' bounds (and the traces that carry them) stay as they were.
     ...(liveness ? { liveness } : {}),
+    ...(partialSync ? { partialSync } : {}),
+    ...(maxFsyncFailures > 0 ? { maxFsyncFailures } : {}),
   };
   assert(result.servers >= 1 && result.servers + result.observers <= 5, () => `servers + observers must be 1..5, got ${result.servers}+${result.observers}`);
   // The state graph keeps one bit per weak-fairness conjunct, 32 in all (model-check/state-graph.ts).

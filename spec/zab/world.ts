@@ -67,6 +67,13 @@ export interface ZabBounds {
   readonly initialLogs: number;
   /** Check LeaderEventuallyEstablished and LeaderProposalsCommitted under weak fairness (liveness.ts); default false. */
   readonly liveness?: boolean;
+  /**
+   * DiskSync may make any non-empty prefix of the queue durable, not only all of it (SyncRequestProcessor
+   * flushes the batch it holds while later requests keep queueing); default false, the whole queue.
+   */
+  readonly partialSync?: boolean;
+  /** Failed fsyncs over the whole run: the server exits at a DiskSync without acknowledging (default 0). */
+  readonly maxFsyncFailures?: number;
 }
 
 export interface Disk {
@@ -100,6 +107,8 @@ export interface ZabCluster {
   readonly timeouts: number;
   readonly partitionsStarted: number;
   readonly losses: number;
+  /** Failed fsyncs so far, against maxFsyncFailures. */
+  readonly fsyncFailures: number;
   /** Client requests so far, against maxTransactions; the next request's value is requests + 1. */
   readonly requests: number;
   readonly ghost: Ghost;
@@ -110,6 +119,13 @@ const EMPTY_DISK: Disk = { log: [], acceptedEpoch: 0, currentEpoch: 0, lastSnaps
 /** A queued disk write, as opposed to a message queued behind the writes. */
 function isWrite(w: PendingWrite): boolean {
   return w.kind !== 'send';
+}
+
+/** How many disk writes (not messages) a queue holds: the prefixes a partial DiskSync may choose from. */
+export function queuedWrites(pending: readonly PendingWrite[]): number {
+  let writes = 0;
+  for (let k = 0; k < pending.length; k++) if (pending[k]!.kind !== 'send') writes++;
+  return writes;
 }
 
 /**
@@ -134,6 +150,7 @@ export class World {
   timeouts!: number;
   partitionsStarted!: number;
   losses!: number;
+  fsyncFailures!: number;
   requests!: number;
 
   n!: number;
@@ -163,6 +180,7 @@ export class World {
     this.timeouts = c.timeouts;
     this.partitionsStarted = c.partitionsStarted;
     this.losses = c.losses;
+    this.fsyncFailures = c.fsyncFailures;
     this.requests = c.requests;
     return this;
   }
@@ -212,6 +230,7 @@ export class World {
       timeouts: this.timeouts,
       partitionsStarted: this.partitionsStarted,
       losses: this.losses,
+      fsyncFailures: this.fsyncFailures,
       requests: this.requests,
       ghost: this.ghost,
     };
@@ -322,12 +341,24 @@ export class World {
     }
   }
 
-  /** DiskSync: the queued writes reach the disk in order, releasing the messages queued behind them. */
-  diskSync(id: number): void {
+  /**
+   * DiskSync: the first `writes` queued writes (all of them by default) reach the disk in order, releasing
+   * the messages queued behind them up to the next write that stays queued. A prefix is what
+   * SyncRequestProcessor makes durable when it flushes the batch it holds while later requests queue
+   * behind it (the `partialSync` bound).
+   */
+  diskSync(id: number, writes: number = Number.POSITIVE_INFINITY): void {
     const pending = this.servers[id]!.pending;
     if (pending.length === 0) return;
-    this.servers[id] = withoutPending(this.servers[id]!);
-    for (const write of pending) {
+    let end = 0;
+    for (let synced = 0; end < pending.length; end++) {
+      if (pending[end]!.kind === 'send') continue;
+      if (synced === writes) break;
+      synced++;
+    }
+    this.servers[id] = end === pending.length ? withoutPending(this.servers[id]!) : withPending(this.servers[id]!, pending.slice(end));
+    for (let k = 0; k < end; k++) {
+      const write = pending[k]!;
       const disk = this.servers[id]!.disk;
       switch (write.kind) {
         case 'log':
@@ -408,6 +439,7 @@ export function initialCluster(bounds: ZabBounds, mutant: string | undefined): Z
     timeouts: 0,
     partitionsStarted: 0,
     losses: 0,
+    fsyncFailures: 0,
     requests: 0,
     ghost: { proposed: [], committed: [], epochLeaders: [], discarded: [], lostCommitted: [] },
   };
