@@ -2,12 +2,11 @@
 // run. Fail closed: an engine this version cannot run stops the server with
 // the key and the value named, never a silent fall back to ZAB.
 
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { builtServer } from '../testing/built-server.ts';
+import { runBuiltServerToExit } from '../testing/built-server.ts';
 import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { availableEngines, parseZooCfg } from './zoo-cfg.ts';
 
@@ -63,21 +62,8 @@ describe('the server with replication.engine=raft', () => {
     ]);
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, 'myid'), '1\n');
-    const child = spawn(process.execPath, [builtServer(), configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
-      child.on('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
-    });
+    const { code, stderr, lines } = await runBuiltServerToExit([configPath]);
     expect(code, stderr).toBe(2);
-    const lines = stderr
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-config', key: 'replication.engine', value: 'raft' }));
     expect(lines.some((l) => l['event'] === 'serving' || l['event'] === 'election-started')).toBe(false);
   }, 30_000);

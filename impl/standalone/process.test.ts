@@ -10,7 +10,7 @@ import { OpCode } from '../protocol/constants.ts';
 import { decodeRecord } from '../protocol/jute.ts';
 import * as R from '../protocol/records.ts';
 import type { RawClient } from '../server/raw-client.ts';
-import { builtServer } from '../testing/built-server.ts';
+import { builtServer, runBuiltServerToExit } from '../testing/built-server.ts';
 import { writeLoopbackZooCfg } from '../testing/loopback-zoo-cfg.ts';
 import { call, connectClient, eventually, startChild, zookeeper, type ZkClient } from './test-support.ts';
 import { processFixture } from './fixture.ts';
@@ -25,24 +25,6 @@ async function client(port: number, sessionTimeoutMs = 4000): Promise<ZkClient> 
 }
 
 const text = (data: Buffer | undefined) => data?.toString('utf8');
-
-/**
- * Starts the server with `args` and waits for it to exit by itself (a refusal), bounded: a server that
- * listened instead would never exit, so it is SIGKILLed by PID after 20 s. Its stderr is JSON lines.
- */
-async function runToExit(args: readonly string[]): Promise<{ code: number | null; stderr: string; lines: Record<string, unknown>[] }> {
-  const child = spawn(process.execPath, [builtServer(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 20_000);
-    child.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
-  return { code, stderr, lines: stderr.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
 
 describe('the standalone server as a process', () => {
   it('serves create, get, set, ephemeral and sequential znodes, and has them all back after a clean restart (SIGTERM)', async () => {
@@ -203,7 +185,7 @@ describe('the standalone server as a process', () => {
   it('fails closed: a zoo.cfg with a TLS key it does not implement stops the server (exit 2, the key named) before it listens', async () => {
     const dir = tempDir(['secureClientPort=0', 'secureClientPortAddress=127.0.0.1', 'ssl.keyStore.location=/etc/zk/keystore.p12', 'ssl.keyStore.password=hunter2', 'sslQuorumReloadCertFiles=true', 'ssl.crl=true', 'sslQuorum=false']);
     const startedAtMs = Date.now();
-    const { code, stderr, lines } = await runToExit([dir.configPath]);
+    const { code, stderr, lines } = await runBuiltServerToExit([dir.configPath]);
     expect(code, `exited after ${Date.now() - startedAtMs} ms; stderr:\n${stderr}`).toBe(2);
     const refused = lines.filter((l) => l['event'] === 'invalid-config');
     expect(refused.map((l) => l['key'])).toEqual(['sslQuorumReloadCertFiles', 'ssl.crl']);
@@ -215,7 +197,7 @@ describe('the standalone server as a process', () => {
   it('refuses a zoo.cfg without dataDir, and no zoo.cfg at all, as ZooKeeper does (exit 2)', async () => {
     const dir = tempDir();
     writeLoopbackZooCfg(dir.configPath, ['clientPort=0', 'clientPortAddress=127.0.0.1', 'admin.enableServer=false']);
-    const run = runToExit;
+    const run = runBuiltServerToExit;
     const noDataDir = await run([dir.configPath]);
     expect(noDataDir.code).toBe(2);
     expect(noDataDir.lines).toContainEqual(expect.objectContaining({ level: 'fatal', event: 'invalid-config', key: 'dataDir', message: expect.stringContaining('dataDir is not set') }));

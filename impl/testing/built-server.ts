@@ -10,6 +10,7 @@
 // newer source file. Comparing modification times of impl/ and lib/ (about 300
 // files) takes about a millisecond.
 
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,4 +57,28 @@ export function builtServer(): string {
 export function serverEnvironment(overrides: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const { ZOO_LOG_DIR: _dir, ZOO_LOG_FILE: _file, ...rest } = process.env;
   return { ...rest, ...overrides };
+}
+
+/**
+ * Starts the built server with `args` and waits for it to exit by itself (a
+ * refusal at start), bounded: a server that listened instead would never
+ * exit, so it is SIGKILLed by PID after `timeoutMs`. Its stderr is JSON lines.
+ */
+export async function runBuiltServerToExit(args: readonly string[], timeoutMs = 20_000): Promise<{ code: number | null; stderr: string; lines: Record<string, unknown>[] }> {
+  const child = spawn(process.execPath, [builtServer(), ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), timeoutMs);
+    child.on('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code, stderr, lines };
 }
