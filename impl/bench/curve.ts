@@ -14,14 +14,13 @@
 // --record writes the `## Server: the cost curve (#14)` section of
 // docs/benchmarks.md. The default run takes about 15 minutes.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { apacheZooKeeperMissing, haveApacheZooKeeper } from '../testing/apache-zookeeper.ts';
 import { bigZnodes, growTree, IdleSessions, loadShape, restartToFirstRead, treeWorkloads, warmUp, watchDelivery, type WatchDelivery } from './curve-cells.ts';
 import { curveSection, type CurveResults, type SessionRow, type TreeRow } from './curve-report.ts';
 import { runLoad } from './load.ts';
-import { machine, replaceSection } from './main.ts';
+import { machine, recordSection } from './main.ts';
 import { startServerUnderTest, type ServerKind } from './servers.ts';
 import { parseCurveArgs, usage, type CurveOptions } from './curve-options.ts';
 
@@ -105,12 +104,7 @@ async function main(): Promise<number> {
   for (const kind of kinds) results.big.push(await bigCurve(kind, o));
   const section = curveSection(o, results, { startedAt, loadBefore, loadAfter: loadavg(), machine: machine() });
   process.stdout.write(`\n${section}\n`);
-  if (o.record) {
-    const path = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-    const existing = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-    writeFileSync(path, replaceSection(existing, '## Server: the cost curve (#14)', section));
-    process.stderr.write(`recorded in ${path}\n`);
-  }
+  if (o.record) recordSection('## Server: the cost curve (#14)', section);
   return 0;
 }
 

@@ -232,13 +232,16 @@ async function main(): Promise<number> {
   const section = reportSection(options, { startedAt, loadBefore, loadAfter: loadavg() }, measured, memory);
   process.stdout.write(`\n${section}\n`);
 
-  if (options.record) {
-    const path = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-    const existing = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
-    writeFileSync(path, replaceSection(existing, '## Server: standalone', section));
-    process.stderr.write(`recorded in ${path}\n`);
-  }
+  if (options.record) recordSection('## Server: standalone', section);
   return measured.errors.length > 0 ? 1 : 0;
+}
+
+/** Writes `section` into docs/benchmarks.md in place of its `heading` section (--record). */
+export function recordSection(heading: string, section: string): void {
+  const path = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+  const existing = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  writeFileSync(path, replaceSection(existing, heading, section));
+  process.stderr.write(`recorded in ${path}\n`);
 }
 
 /** Replaces the section starting at `heading` (up to the next `## ` heading) or appends it. */
